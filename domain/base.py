@@ -1,0 +1,79 @@
+"""What every aggregate shares: typed errors, the levels, and idempotent commands.
+
+Each command's event carries the acting principal (`actor`) and the command's
+idempotency key (`command_key`); the aggregate remembers the keys it has applied so
+that the application can answer a repeated command with the first result instead of
+recording it twice (Temporal retries activities, clients retry requests).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://clusterlabel.invalid/ids")
+
+
+def derived_id(*parts: object) -> UUID:
+    """A deterministic id, so that retrying a create finds the first one."""
+    return uuid5(ID_NAMESPACE, "/".join(str(part) for part in parts))
+
+
+class DomainError(Exception):
+    """A command refused by a rule; the message is meant for a secretariat user."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or [message]
+
+
+class InvalidInput(DomainError):
+    """The command's data breaks a rule (ineligible cluster, missing indicators, ...)."""
+
+
+class StepNotAllowed(DomainError):
+    """The step does not fit the current state (screening an awarded case, ...)."""
+
+
+class ImpartialityViolation(DomainError):
+    """The actor is not impartial for this step (deciding on a case they audited, ...)."""
+
+
+class NotFound(DomainError):
+    """No cluster, expert, case or label has that id."""
+
+
+class ConcurrencyConflict(DomainError):
+    """Another command changed the same record first; reload and try again."""
+
+
+class Level(StrEnum):
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+class RecordedAggregate(Aggregate):
+    """An aggregate whose events carry an actor and an idempotency key."""
+
+    command_keys: set[str]
+
+    class Event(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            key = getattr(self, "command_key", None)
+            if key is not None:
+                aggregate.command_keys.add(key)
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    def has_applied(self, command_key: str) -> bool:
+        return command_key in self.command_keys

@@ -1,0 +1,581 @@
+"""One benchmarking round of one cluster for one label level: the certification case.
+
+screening → assigning → auditing → deciding → awarded | refused, or rejected at
+screening, or withdrawn from any open state. A refusal may be appealed inside the
+appeal window; an upheld appeal sends the case back to a new decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import (
+    ImpartialityViolation,
+    InvalidInput,
+    Level,
+    RecordedAggregate,
+    StepNotAllowed,
+    derived_id,
+)
+from domain.catalogue import Catalogue
+from domain.cluster import Cluster
+from domain.expert import Assignment, Expert, Nationality
+from domain.policy import Policy
+
+
+class CaseState(StrEnum):
+    SCREENING = "screening"
+    ASSIGNING = "assigning"
+    AUDITING = "auditing"
+    DECIDING = "deciding"
+    AWARDED = "awarded"
+    REFUSED = "refused"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STATES = frozenset({CaseState.SCREENING, CaseState.ASSIGNING, CaseState.AUDITING, CaseState.DECIDING})
+
+
+class CaseKind(StrEnum):
+    INITIAL = "initial"
+    RENEWAL = "renewal"
+
+
+class Outcome(StrEnum):
+    AWARD = "award"
+    REFUSE = "refuse"
+
+
+IMPROVEMENT_AREAS_FOR_SILVER = 3
+
+
+class CertificationCase(RecordedAggregate):
+    """A case, from the application to the decision (and the label it leads to)."""
+
+    @staticmethod
+    def create_id(command_key: str) -> UUID:
+        return derived_id("case", command_key)
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        cluster: Cluster,
+        level: Level,
+        kind: CaseKind,
+        catalogue: Catalogue,
+        policy: Policy,
+        at: datetime,
+        actor: str,
+        command_key: str,
+        previous_label_id: UUID | None = None,
+        improvement_areas: list[str] | None = None,
+    ) -> CertificationCase:
+        """A new case, after every rule about who may apply for what has passed."""
+        cluster.check_eligible(policy)
+        areas = _check_improvement_areas(level, catalogue, improvement_areas or [])
+        if level is Level.SILVER and kind is CaseKind.INITIAL:
+            _check_silver_gap(cluster, policy, at)
+        previous = cluster.last_round()
+        return cls(
+            cluster_id=cluster.id,
+            cluster_country=cluster.country,
+            level=level.value,
+            kind=kind.value,
+            catalogue_version=catalogue.version,
+            previous_label_id=previous_label_id,
+            previous_expert_ids=list(previous["expert_ids"]) if previous else [],
+            improvement_areas=areas,
+            submitted_at=at,
+            screening_due=policy.screening_deadline.after(at),
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("Submitted")
+    def __init__(
+        self,
+        cluster_id: UUID,
+        cluster_country: str,
+        level: str,
+        kind: str,
+        catalogue_version: str,
+        previous_label_id: UUID | None,
+        previous_expert_ids: list[UUID],
+        improvement_areas: list[str],
+        submitted_at: datetime,
+        screening_due: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.command_keys = set()
+        self.cluster_id = cluster_id
+        self.cluster_country = cluster_country
+        self.level = Level(level)
+        self.kind = CaseKind(kind)
+        self.catalogue_version = catalogue_version
+        self.previous_label_id = previous_label_id
+        self.previous_expert_ids = frozenset(previous_expert_ids)
+        self.improvement_areas = list(improvement_areas)
+        self.submitted_at = submitted_at
+        self.state = CaseState.SCREENING
+        self.deadlines: dict[str, datetime] = {"screening": screening_due}
+        self.proposed_expert_id: UUID | None = None
+        self.proposed_nationality: Nationality | None = None
+        self.team: dict[UUID, Nationality | None] = {}
+        self.excluded_expert_ids: set[UUID] = set()
+        self.audit_date: datetime | None = None
+        self.scores: dict[str, int] = {}
+        self.assessed_at: datetime | None = None
+        self.recommended_level: Level | None = None
+        self.decision: dict[str, Any] | None = None
+        self.first_decided_by: str | None = None
+        self.appeal: dict[str, Any] | None = None
+        self.label_id: UUID | None = None
+        self.attention: list[str] = []
+
+    # ---- views -------------------------------------------------------------------
+
+    @property
+    def expert_ids(self) -> list[UUID]:
+        return list(self.team)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.attention)
+
+    def required_nationalities(self) -> list[Nationality | None]:
+        """The team a level needs: Gold one national and one foreign expert, else any one."""
+        if self.level is Level.GOLD:
+            return [Nationality.NATIONAL, Nationality.FOREIGN]
+        return [None]
+
+    def next_nationality(self) -> Nationality | None:
+        """Which seat of the team the next proposal fills."""
+        seats = list(self.required_nationalities())
+        for filled in self.team.values():
+            seats.remove(filled)
+        return seats[0] if seats else None
+
+    @property
+    def team_complete(self) -> bool:
+        return len(self.team) == len(self.required_nationalities())
+
+    def awaiting_proposal(self) -> bool:
+        return self.state is CaseState.ASSIGNING and self.proposed_expert_id is None and not self.team_complete
+
+    def assignment_for(self, at: datetime, policy: Policy) -> Assignment:
+        """What an expert must satisfy to be proposed for the next seat now."""
+        return Assignment(
+            cluster_id=self.cluster_id,
+            cluster_country=self.cluster_country,
+            at=at,
+            previous_round_expert_ids=self.previous_expert_ids,
+            rotate_experts=policy.rotate_experts,
+            nationality=self.next_nationality(),
+            excluded_expert_ids=frozenset(self.excluded_expert_ids | set(self.team)),
+        )
+
+    def current_deadline(self) -> tuple[str, datetime] | None:
+        """The deadline the case is working against in its state, if any."""
+        step = {
+            CaseState.SCREENING: "screening",
+            CaseState.ASSIGNING: "response" if self.proposed_expert_id else None,
+            CaseState.AUDITING: "audit",
+            CaseState.DECIDING: "decision",
+        }.get(self.state)
+        return (step, self.deadlines[step]) if step else None
+
+    def is_overdue(self, at: datetime) -> bool:
+        deadline = self.current_deadline()
+        return deadline is not None and at >= deadline[1]
+
+    def is_concluded(self, at: datetime) -> bool:
+        """Nothing more can happen: awarded, rejected, withdrawn, or refused for good."""
+        if self.state is CaseState.REFUSED:
+            return self.appeal is not None and self.appeal.get("upheld") is False or (
+                self.appeal is None and at >= self.deadlines["appeal"]
+            )
+        return not self.is_open
+
+    # ---- guards ------------------------------------------------------------------
+
+    def check_state(self, *allowed: CaseState, step: str) -> None:
+        if self.state not in allowed:
+            expected = " or ".join(state.value for state in allowed)
+            raise StepNotAllowed(f"cannot {step}: the case is {self.state.value}, not {expected}")
+
+    def check_impartial(self, person: str, role: str) -> None:
+        if person in {str(expert_id) for expert_id in self.team} or person in {
+            f"expert:{expert_id}" for expert_id in self.team
+        }:
+            raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
+
+    # ---- screening ---------------------------------------------------------------
+
+    def screen(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(CaseState.SCREENING, step="screen the application")
+        if not accepted and not reason.strip():
+            raise InvalidInput("a rejection needs a reason")
+        self._screened(accepted=accepted, reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("Screened")
+    def _screened(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self._enter(CaseState.ASSIGNING if accepted else CaseState.REJECTED)
+
+    # ---- expert assignment ---------------------------------------------------------
+
+    def propose_expert(self, expert: Expert, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+        self.check_state(CaseState.ASSIGNING, step="propose an expert")
+        if self.proposed_expert_id is not None:
+            raise StepNotAllowed(f"expert {self.proposed_expert_id} has not answered the current proposal yet")
+        if self.team_complete:
+            raise StepNotAllowed("the expert team is already complete")
+        assignment = self.assignment_for(at, policy)
+        reasons = expert.ineligibility_reasons(assignment)
+        if reasons:
+            raise InvalidInput(f"{expert.name} cannot be proposed: " + "; ".join(reasons), reasons)
+        self._expert_proposed(
+            expert_id=expert.id,
+            nationality=assignment.nationality.value if assignment.nationality else None,
+            response_due=policy.expert_response_timeout.after(at),
+            at=at,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("ExpertProposed")
+    def _expert_proposed(
+        self, expert_id: UUID, nationality: str | None, response_due: datetime, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.proposed_expert_id = expert_id
+        self.proposed_nationality = Nationality(nationality) if nationality else None
+        self.deadlines["response"] = response_due
+        self.attention = []
+
+    def _check_proposed(self, expert_id: UUID, step: str) -> None:
+        self.check_state(CaseState.ASSIGNING, step=step)
+        if self.proposed_expert_id != expert_id:
+            raise StepNotAllowed(f"cannot {step}: expert {expert_id} is not the proposed expert of this case")
+
+    def accept_assignment(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self._check_proposed(expert_id, "accept the assignment")
+        self._expert_accepted(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
+
+    @event("ExpertAccepted")
+    def _expert_accepted(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self.team[expert_id] = self.proposed_nationality
+        self._clear_proposal()
+
+    def decline_assignment(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self._check_proposed(expert_id, "decline the assignment")
+        self._expert_declined(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("ExpertDeclined")
+    def _expert_declined(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.excluded_expert_ids.add(expert_id)
+        self._clear_proposal()
+
+    def time_out_proposal(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self._check_proposed(expert_id, "time out the proposal")
+        if at < self.deadlines["response"]:
+            raise StepNotAllowed(f"the expert may answer until {self.deadlines['response']:%Y-%m-%d %H:%M:%S} UTC")
+        self._expert_response_timed_out(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
+
+    @event("ExpertResponseTimedOut")
+    def _expert_response_timed_out(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self.excluded_expert_ids.add(expert_id)
+        self._clear_proposal()
+
+    def _clear_proposal(self) -> None:
+        self.proposed_expert_id = None
+        self.proposed_nationality = None
+        self.deadlines.pop("response", None)
+
+    def escalate(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        """The secretariat must step in (no eligible expert, a missed deadline, ...)."""
+        if not self.is_open:
+            raise StepNotAllowed(f"cannot escalate: the case is {self.state.value}")
+        self._escalated(reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("Escalated")
+    def _escalated(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.attention.append(reason)
+
+    def record_agreement(self, agreed: bool, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+        """The cluster's answer to the expert team, recorded by the secretariat."""
+        self.check_state(CaseState.ASSIGNING, step="record the cluster's agreement")
+        if not self.team_complete:
+            raise StepNotAllowed("cannot record the cluster's agreement: the expert team is not complete")
+        if agreed:
+            self._cluster_agreed(audit_due=policy.audit_deadline.after(at), at=at, actor=actor, command_key=command_key)
+        else:
+            self._cluster_objected(expert_ids=self.expert_ids, at=at, actor=actor, command_key=command_key)
+
+    @event("ClusterAgreedToExperts")
+    def _cluster_agreed(self, audit_due: datetime, at: datetime, actor: str, command_key: str) -> None:
+        self.deadlines["audit"] = audit_due
+        self._enter(CaseState.AUDITING)
+
+    @event("ClusterObjectedToExperts")
+    def _cluster_objected(self, expert_ids: list[UUID], at: datetime, actor: str, command_key: str) -> None:
+        self.excluded_expert_ids.update(expert_ids)
+        self.team = {}
+
+    # ---- audit ---------------------------------------------------------------------
+
+    def schedule_audit(self, audit_date: datetime, actor: str, command_key: str) -> None:
+        self.check_state(CaseState.AUDITING, step="schedule the audit")
+        self._audit_scheduled(audit_date=audit_date, actor=actor, command_key=command_key)
+
+    @event("AuditScheduled")
+    def _audit_scheduled(self, audit_date: datetime, actor: str, command_key: str) -> None:
+        self.audit_date = audit_date
+
+    def submit_assessment(
+        self,
+        expert_id: UUID,
+        scores: Mapping[str, int],
+        evidence: Mapping[str, str],
+        report: str,
+        catalogue: Catalogue,
+        policy: Policy,
+        at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        """The team's scores on every indicator of the case's catalogue, and its report."""
+        self.check_state(CaseState.AUDITING, step="submit the assessment")
+        if expert_id not in self.team:
+            raise ImpartialityViolation(f"expert {expert_id} is not assigned to this case")
+        if catalogue.version != self.catalogue_version:
+            raise InvalidInput(f"the case is assessed on catalogue {self.catalogue_version}, not {catalogue.version}")
+        problems = catalogue.problems_with(scores)
+        problems += [f"evidence given for {code}, which has no score" for code in sorted(set(evidence) - set(scores))]
+        if not report.strip():
+            problems.append("the report is empty")
+        if problems:
+            raise InvalidInput("the assessment is incomplete or invalid: " + "; ".join(problems), problems)
+        recommended = self._supported_level(scores, catalogue, policy)
+        self._assessment_submitted(
+            expert_id=expert_id,
+            catalogue_version=catalogue.version,
+            scores=dict(scores),
+            evidence=dict(evidence),
+            recommended_level=recommended.value,
+            at=at,
+            actor=actor,
+            command_key=command_key,
+        )
+        self._report_submitted(
+            expert_id=expert_id,
+            report=report,
+            decision_due=policy.decision_deadline.after(at),
+            at=at,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    def _supported_level(self, scores: Mapping[str, int], catalogue: Catalogue, policy: Policy) -> Level:
+        """The highest level the scores support: Gold needs the percentage and every threshold."""
+        if catalogue.level != Level.GOLD:
+            return Level.BRONZE
+        if catalogue.meets_gold(scores, policy.gold_min_percentage):
+            return Level.GOLD
+        failing = set(catalogue.below_threshold(scores))
+        if self.level is Level.SILVER and not failing.intersection(self.improvement_areas):
+            return Level.SILVER
+        return Level.BRONZE
+
+    @event("AssessmentSubmitted")
+    def _assessment_submitted(
+        self,
+        expert_id: UUID,
+        catalogue_version: str,
+        scores: dict[str, int],
+        evidence: dict[str, str],
+        recommended_level: str,
+        at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.scores = scores
+        self.assessed_at = at
+        self.recommended_level = Level(recommended_level)
+
+    @event("ReportSubmitted")
+    def _report_submitted(
+        self, expert_id: UUID, report: str, decision_due: datetime, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.deadlines["decision"] = decision_due
+        self._enter(CaseState.DECIDING)
+
+    # ---- decision and appeal -----------------------------------------------------------
+
+    def record_decision(
+        self,
+        outcome: Outcome,
+        level: Level,
+        rationale: str,
+        decided_by: str,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.check_state(CaseState.DECIDING, step="record a decision")
+        self.check_impartial(decided_by, "decide on this case")
+        if self.appeal is not None and decided_by == self.first_decided_by:
+            raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide again")
+        if not rationale.strip():
+            raise InvalidInput("a decision needs a rationale")
+        if outcome is Outcome.AWARD:
+            self._check_awardable(level)
+        self._decision_recorded(
+            outcome=outcome.value,
+            level=level.value,
+            rationale=rationale,
+            decided_by=decided_by,
+            appeal_due=policy.appeal_window.after(at),
+            at=at,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    def _check_awardable(self, level: Level) -> None:
+        assert self.recommended_level is not None  # a case in `deciding` has been assessed
+        if level.rank > self.level.rank:
+            raise InvalidInput(f"the case applied for {self.level}; it cannot award {level}")
+        if level.rank > self.recommended_level.rank:
+            raise InvalidInput(f"the assessment supports {self.recommended_level}, not {level}")
+
+    @event("DecisionRecorded")
+    def _decision_recorded(
+        self,
+        outcome: str,
+        level: str,
+        rationale: str,
+        decided_by: str,
+        appeal_due: datetime,
+        at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.decision = {"outcome": outcome, "level": Level(level), "decided_by": decided_by, "at": at}
+        self.first_decided_by = self.first_decided_by or decided_by
+        if outcome == Outcome.AWARD:
+            self._enter(CaseState.AWARDED)
+        else:
+            self.deadlines["appeal"] = appeal_due
+            self._enter(CaseState.REFUSED)
+
+    def lodge_appeal(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(CaseState.REFUSED, step="appeal")
+        if self.appeal is not None:
+            raise StepNotAllowed("an appeal against this refusal has already been lodged")
+        if at >= self.deadlines["appeal"]:
+            raise StepNotAllowed(f"the appeal window closed on {self.deadlines['appeal']:%Y-%m-%d %H:%M:%S} UTC")
+        if not grounds.strip():
+            raise InvalidInput("an appeal needs grounds")
+        self._appeal_lodged(grounds=grounds, at=at, actor=actor, command_key=command_key)
+
+    @event("AppealLodged")
+    def _appeal_lodged(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
+        self.appeal = {"grounds": grounds, "lodged_at": at, "upheld": None}
+
+    def decide_appeal(
+        self, upheld: bool, rationale: str, decided_by: str, at: datetime, policy: Policy, actor: str, command_key: str
+    ) -> None:
+        self.check_state(CaseState.REFUSED, step="decide an appeal")
+        if self.appeal is None or self.appeal["upheld"] is not None:
+            raise StepNotAllowed("there is no pending appeal on this case")
+        self.check_impartial(decided_by, "decide the appeal")
+        if decided_by == self.first_decided_by:
+            raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide the appeal")
+        if not rationale.strip():
+            raise InvalidInput("an appeal decision needs a rationale")
+        self._appeal_decided(
+            upheld=upheld,
+            rationale=rationale,
+            decided_by=decided_by,
+            decision_due=policy.decision_deadline.after(at),
+            at=at,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("AppealDecided")
+    def _appeal_decided(
+        self, upheld: bool, rationale: str, decided_by: str, decision_due: datetime, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
+        if upheld:
+            self.deadlines["decision"] = decision_due
+            self._enter(CaseState.DECIDING)
+
+    # ---- label, withdrawal -------------------------------------------------------
+
+    def record_label(self, label_id: UUID, actor: str, command_key: str) -> None:
+        self.check_state(CaseState.AWARDED, step="record the label")
+        if self.label_id is not None:
+            raise StepNotAllowed(f"label {self.label_id} was already issued for this case")
+        self._label_issued(label_id=label_id, actor=actor, command_key=command_key)
+
+    @event("LabelIssued")
+    def _label_issued(self, label_id: UUID, actor: str, command_key: str) -> None:
+        self.label_id = label_id
+
+    def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        if not self.is_open:
+            raise StepNotAllowed(f"cannot withdraw: the case is already {self.state.value}")
+        if not reason.strip():
+            raise InvalidInput("a withdrawal needs a reason")
+        self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self._enter(CaseState.WITHDRAWN)
+
+    def _enter(self, state: CaseState) -> None:
+        self.state = state
+        self.attention = []
+
+
+def _check_improvement_areas(level: Level, catalogue: Catalogue, areas: list[str]) -> list[str]:
+    """Silver validates three improvement areas, named by indicator codes of its catalogue."""
+    if level is not Level.SILVER:
+        if areas:
+            raise InvalidInput("improvement areas are named only for a Silver application")
+        return []
+    distinct = sorted(set(areas))
+    problems = [f"{code} is not an indicator of catalogue {catalogue.version}" for code in distinct if code not in catalogue.codes()]
+    if len(distinct) != IMPROVEMENT_AREAS_FOR_SILVER:
+        problems.append(f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}")
+    if problems:
+        raise InvalidInput("invalid improvement areas: " + "; ".join(problems), problems)
+    return distinct
+
+
+def _check_silver_gap(cluster: Cluster, policy: Policy, at: datetime) -> None:
+    """Silver follows a Bronze benchmarking by 18 to 24 months (policy)."""
+    bronze = cluster.last_round(Level.BRONZE)
+    if bronze is None:
+        raise InvalidInput(f"cluster {cluster.name!r} has no Bronze benchmarking to build a Silver application on")
+    earliest = policy.silver_min_gap.after(bronze["assessed_at"])
+    latest = policy.silver_max_gap.after(bronze["assessed_at"])
+    if not earliest <= at <= latest:
+        raise InvalidInput(
+            f"a Silver application must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
+            f"assessment of {bronze['assessed_at']:%Y-%m-%d}: between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}"
+        )

@@ -1,0 +1,185 @@
+"""A cluster management organisation: the applicant for a label."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.base import derived_id, InvalidInput, Level, RecordedAggregate, StepNotAllowed
+from domain.countries import is_country_code
+from domain.policy import Policy
+
+
+class MemberType(StrEnum):
+    """The triple helix, plus civil society."""
+
+    BUSINESS = "business"
+    RESEARCH = "research"
+    PUBLIC = "public"
+    CIVIL_SOCIETY = "civil_society"
+
+
+class ClusterProfile(BaseModel):
+    """What a cluster declares about itself at registration."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE")
+    sector: str = Field(min_length=1, max_length=200)
+    website: str = Field(max_length=500)
+    members: int = Field(ge=0, le=1_000_000, description="committed member organisations")
+    member_types: list[MemberType] = Field(max_length=len(MemberType))
+    staff_fte: float = Field(ge=0, le=10_000, description="cluster management staff, full-time equivalents")
+    eccp_listed: bool = Field(description="listed on the European Cluster Collaboration Platform")
+    english_website: bool = True
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, code: str) -> str:
+        code = code.strip().upper()
+        if not is_country_code(code):
+            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+        return code
+
+    @field_validator("website")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")) or "." not in url:
+            raise ValueError(f"{url!r} is not a web address starting with https://")
+        return url
+
+    @field_validator("member_types")
+    @classmethod
+    def _distinct(cls, types: list[MemberType]) -> list[MemberType]:
+        return sorted(set(types))
+
+    def unmet_criteria(self, policy: Policy) -> list[str]:
+        """Every eligibility criterion this profile misses, not just the first."""
+        unmet = []
+        if not self.eccp_listed:
+            unmet.append("the cluster is not listed on the European Cluster Collaboration Platform")
+        if self.staff_fte < policy.min_staff_fte:
+            unmet.append(
+                f"cluster management staff is {self.staff_fte:g} FTE; at least {policy.min_staff_fte:g} FTE is required"
+            )
+        if self.members < policy.min_members:
+            unmet.append(f"the cluster has {self.members} committed members; at least {policy.min_members} are required")
+        if len(self.member_types) < policy.min_member_types:
+            unmet.append(
+                f"members are of {len(self.member_types)} type(s); at least {policy.min_member_types} "
+                "(triple helix: business, research, public) are required"
+            )
+        if not self.english_website:
+            unmet.append("the cluster has no website in English")
+        return unmet
+
+
+class Cluster(RecordedAggregate):
+    """A registered cluster, its benchmarking rounds and the labels it holds."""
+
+    @staticmethod
+    def create_id(command_key: str) -> UUID:
+        return derived_id("cluster", command_key)
+
+    @event("Registered")
+    def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
+        self.command_keys = set()
+        self.profile = ClusterProfile.model_validate(profile)
+        self.open_cases: dict[UUID, Level] = {}
+        self.rounds: list[dict[str, Any]] = []
+        self.current_labels: dict[Level, UUID] = {}
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def country(self) -> str:
+        return self.profile.country
+
+    def check_eligible(self, policy: Policy) -> None:
+        unmet = self.profile.unmet_criteria(policy)
+        if unmet:
+            raise InvalidInput(f"cluster {self.name!r} is not eligible: " + "; ".join(unmet), unmet)
+
+    def update_profile(self, profile: ClusterProfile, actor: str, command_key: str) -> None:
+        self._profile_updated(profile=profile.model_dump(mode="json"), actor=actor, command_key=command_key)
+
+    @event("ProfileUpdated")
+    def _profile_updated(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
+        self.profile = ClusterProfile.model_validate(profile)
+
+    def open_case(self, case_id: UUID, level: Level, kind: str, actor: str, command_key: str) -> None:
+        if level in self.open_cases.values():
+            raise StepNotAllowed(f"cluster {self.name!r} already has an open {level} case")
+        self._case_opened(case_id=case_id, level=level.value, kind=kind, actor=actor, command_key=command_key)
+
+    @event("CaseOpened")
+    def _case_opened(self, case_id: UUID, level: str, kind: str, actor: str, command_key: str) -> None:
+        self.open_cases[case_id] = Level(level)
+
+    def close_case(
+        self,
+        case_id: UUID,
+        outcome: str,
+        assessed_at: datetime | None,
+        expert_ids: list[UUID],
+        actor: str,
+        command_key: str,
+    ) -> None:
+        if case_id not in self.open_cases:
+            raise StepNotAllowed(f"case {case_id} is not open for cluster {self.name!r}")
+        self._case_closed(
+            case_id=case_id,
+            outcome=outcome,
+            assessed_at=assessed_at,
+            expert_ids=list(expert_ids),
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("CaseClosed")
+    def _case_closed(
+        self,
+        case_id: UUID,
+        outcome: str,
+        assessed_at: datetime | None,
+        expert_ids: list[UUID],
+        actor: str,
+        command_key: str,
+    ) -> None:
+        level = self.open_cases.pop(case_id)
+        if assessed_at is not None:
+            self.rounds.append(
+                {"case_id": case_id, "level": level, "outcome": outcome, "assessed_at": assessed_at, "expert_ids": expert_ids}
+            )
+
+    def last_round(self, level: Level | None = None) -> dict[str, Any] | None:
+        """The latest assessed round, optionally at one level."""
+        rounds = [r for r in self.rounds if level is None or r["level"] == level]
+        return rounds[-1] if rounds else None
+
+    def grant_label(self, label_id: UUID, level: Level, supersedes: UUID | None, actor: str, command_key: str) -> None:
+        held = self.current_labels.get(level)
+        if held is not None and held != supersedes:
+            raise StepNotAllowed(f"cluster {self.name!r} already holds a {level} label; renew it instead")
+        self._label_granted(label_id=label_id, level=level.value, actor=actor, command_key=command_key)
+
+    @event("LabelGranted")
+    def _label_granted(self, label_id: UUID, level: str, actor: str, command_key: str) -> None:
+        self.current_labels[Level(level)] = label_id
+
+    def release_label(self, label_id: UUID, actor: str, command_key: str) -> None:
+        """The label no longer counts (lapsed, withdrawn): the cluster may apply anew."""
+        if label_id in self.current_labels.values():
+            self._label_released(label_id=label_id, actor=actor, command_key=command_key)
+
+    @event("LabelReleased")
+    def _label_released(self, label_id: UUID, actor: str, command_key: str) -> None:
+        self.current_labels = {lvl: lid for lvl, lid in self.current_labels.items() if lid != label_id}

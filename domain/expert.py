@@ -1,0 +1,154 @@
+"""A certified benchmarking expert (auditor) and whether they may take a case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from domain.base import derived_id, InvalidInput, RecordedAggregate
+from domain.countries import is_country_code
+
+
+class Nationality(StrEnum):
+    """A Gold team needs one expert from the cluster's country and one from abroad."""
+
+    NATIONAL = "national"
+    FOREIGN = "foreign"
+
+
+class ExpertProfile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(description="ISO 3166-1 alpha-2 code")
+    languages: list[str] = Field(min_length=1, max_length=50, description="ISO 639-1 codes, e.g. en, de")
+    certified_until: AwareDatetime
+    affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, code: str) -> str:
+        code = code.strip().upper()
+        if not is_country_code(code):
+            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+        return code
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, codes: list[str]) -> list[str]:
+        cleaned = sorted({code.strip().lower() for code in codes})
+        bad = [code for code in cleaned if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise ValueError(f"not ISO 639-1 language codes: {', '.join(bad)}")
+        return cleaned
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What an expert's eligibility depends on, for one proposal on one case."""
+
+    cluster_id: UUID
+    cluster_country: str
+    at: datetime
+    previous_round_expert_ids: frozenset[UUID] = frozenset()
+    rotate_experts: bool = True
+    nationality: Nationality | None = None
+    excluded_expert_ids: frozenset[UUID] = field(default_factory=frozenset)
+
+
+class Expert(RecordedAggregate):
+    """A benchmarking expert certified by the secretariat."""
+
+    @staticmethod
+    def create_id(command_key: str) -> UUID:
+        return derived_id("expert", command_key)
+
+    @event("Registered")
+    def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
+        self.command_keys = set()
+        self.profile = ExpertProfile.model_validate(profile)
+        self.certified_until = self.profile.certified_until
+        self.affiliations = set(self.profile.affiliations)
+        self.lapsed_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def country(self) -> str:
+        return self.profile.country
+
+    def is_certified_at(self, at: datetime) -> bool:
+        return self.lapsed_at is None and at < self.certified_until
+
+    def renew_certification(self, until: datetime, actor: str, command_key: str) -> None:
+        if until <= self.certified_until and self.lapsed_at is None:
+            raise InvalidInput(f"the new certification end {until:%Y-%m-%d} is not later than the current one")
+        self._certification_renewed(until=until, actor=actor, command_key=command_key)
+
+    @event("CertificationRenewed")
+    def _certification_renewed(self, until: datetime, actor: str, command_key: str) -> None:
+        self.certified_until = until
+        self.lapsed_at = None
+
+    def revoke_certification(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
+        self._certification_lapsed(at=at, reason=reason, actor=actor, command_key=command_key)
+
+    @event("CertificationLapsed")
+    def _certification_lapsed(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
+        self.lapsed_at = at
+
+    def declare_affiliation(self, cluster_id: UUID, actor: str, command_key: str) -> None:
+        self._affiliation_declared(cluster_id=cluster_id, actor=actor, command_key=command_key)
+
+    @event("AffiliationDeclared")
+    def _affiliation_declared(self, cluster_id: UUID, actor: str, command_key: str) -> None:
+        self.affiliations.add(cluster_id)
+
+    def ineligibility_reasons(self, assignment: Assignment) -> list[str]:
+        """Every reason this expert may not be proposed; empty when they may."""
+        reasons = []
+        if assignment.cluster_id in self.affiliations:
+            reasons.append(f"{self.name} is affiliated with the cluster (conflict of interest)")
+        if not self.is_certified_at(assignment.at):
+            reasons.append(f"{self.name}'s expert certification has lapsed")
+        if assignment.rotate_experts and self.id in assignment.previous_round_expert_ids:
+            reasons.append(f"{self.name} audited the cluster's previous round (rotation)")
+        if self.id in assignment.excluded_expert_ids:
+            reasons.append(f"{self.name} already declined, timed out or was objected to on this case")
+        if assignment.nationality is Nationality.NATIONAL and self.country != assignment.cluster_country:
+            reasons.append(f"{self.name} is not from {assignment.cluster_country}, and the team needs a national expert")
+        if assignment.nationality is Nationality.FOREIGN and self.country == assignment.cluster_country:
+            reasons.append(f"{self.name} is from {assignment.cluster_country}, and the team needs a foreign expert")
+        return reasons
+
+
+ROSTER_ID = derived_id("expert-roster")
+
+
+class ExpertRoster(RecordedAggregate):
+    """Every registered expert, so that proposals can go through them all."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ROSTER_ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.command_keys = set()
+        self.expert_ids: list[UUID] = []
+
+    def enlist(self, expert_id: UUID, actor: str, command_key: str) -> None:
+        if expert_id not in self.expert_ids:
+            self._enlisted(expert_id=expert_id, actor=actor, command_key=command_key)
+
+    @event("ExpertEnlisted")
+    def _enlisted(self, expert_id: UUID, actor: str, command_key: str) -> None:
+        self.expert_ids.append(expert_id)

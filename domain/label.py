@@ -1,0 +1,260 @@
+"""A cluster management label: issued, reminded, expired, renewed, suspended, withdrawn.
+
+active → expired (renewal window open) → lapsed (window closed), or → superseded by
+its renewal; suspended ⇄ active; withdrawn from any state still in force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
+from domain.policy import Policy
+
+
+class LabelState(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    LAPSED = "lapsed"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+IN_FORCE = frozenset({LabelState.ACTIVE, LabelState.SUSPENDED, LabelState.EXPIRED})
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_LEVEL_LETTER = {Level.BRONZE: "B", Level.SILVER: "S", Level.GOLD: "G"}
+
+
+def label_code_for(case_id: UUID, level: Level) -> str:
+    """The human-friendly label id printed on a certificate, e.g. ECEI-G-7K3M-9QXD-2F4H.
+
+    Derived from the awarded case, so that issuing twice yields the same label; 60 bits
+    keep collisions negligible for millions of labels.
+    """
+    number = int.from_bytes(hashlib.sha256(case_id.bytes).digest()[:8], "big") >> 4
+    chars = "".join(_CROCKFORD[(number >> shift) & 31] for shift in range(55, -1, -5))
+    return f"ECEI-{_LEVEL_LETTER[level]}-{chars[0:4]}-{chars[4:8]}-{chars[8:12]}"
+
+
+def label_id_for(label_code: str) -> UUID:
+    return derived_id("label", label_code.strip().upper())
+
+
+class Label(RecordedAggregate):
+    """The label a cluster holds after an awarded case."""
+
+    @staticmethod
+    def create_id(label_code: str) -> UUID:
+        return label_id_for(label_code)
+
+    @event("Issued")
+    def __init__(
+        self,
+        label_code: str,
+        verification_code: str,
+        cluster_id: UUID,
+        cluster_name: str,
+        country: str,
+        case_id: UUID,
+        level: str,
+        catalogue_version: str,
+        expert_ids: list[UUID],
+        decided_at: datetime,
+        valid_from: datetime,
+        valid_until: datetime,
+        renewable_until: datetime,
+        supersedes: UUID | None,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.command_keys = set()
+        self.label_code = label_code
+        self.verification_code = verification_code
+        self.cluster_id = cluster_id
+        self.cluster_name = cluster_name
+        self.country = country
+        self.case_id = case_id
+        self.level = Level(level)
+        self.catalogue_version = catalogue_version
+        self.expert_ids = list(expert_ids)
+        self.decided_at = decided_at
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+        self.renewable_until = renewable_until
+        self.supersedes = supersedes
+        self.superseded_by: UUID | None = None
+        self.state = LabelState.ACTIVE
+        self.state_since = valid_from
+        self.reminders_sent: list[str] = []
+        self.renewal_case_id: UUID | None = None
+        self.suspended_until: datetime | None = None
+        self.reason: str | None = None
+
+    @classmethod
+    def issue(
+        cls,
+        *,
+        case: Any,
+        cluster: Any,
+        verification_code: str,
+        policy: Policy,
+        supersedes: Label | None,
+        actor: str,
+        command_key: str,
+    ) -> Label:
+        """The label of an awarded case, valid for the policy's validity from its assessment."""
+        if case.decision is None or case.decision["outcome"] != "award":
+            raise StepNotAllowed("a label is issued only for an awarded case")
+        level = Level(case.decision["level"])
+        valid_from, valid_until = policy.label_validity_from(case.assessed_at, case.decision["at"])
+        return cls(
+            label_code=label_code_for(case.id, level),
+            verification_code=verification_code,
+            cluster_id=cluster.id,
+            cluster_name=cluster.name,
+            country=cluster.country,
+            case_id=case.id,
+            level=level.value,
+            catalogue_version=case.catalogue_version,
+            expert_ids=case.expert_ids,
+            decided_at=case.decision["at"],
+            valid_from=valid_from,
+            valid_until=valid_until,
+            renewable_until=policy.renewal_window.after(valid_until),
+            supersedes=supersedes.id if supersedes else None,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    # ---- views -------------------------------------------------------------------
+
+    def is_valid_at(self, at: datetime) -> bool:
+        return self.state is LabelState.ACTIVE and self.valid_from <= at < self.valid_until
+
+    # ---- guards ------------------------------------------------------------------
+
+    def check_state(self, *allowed: LabelState, step: str) -> None:
+        if self.state not in allowed:
+            expected = " or ".join(state.value for state in allowed)
+            raise StepNotAllowed(f"cannot {step}: label {self.label_code} is {self.state.value}, not {expected}")
+
+    # ---- expiry ------------------------------------------------------------------
+
+    def send_expiry_reminder(self, offset: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(LabelState.ACTIVE, LabelState.SUSPENDED, step="send an expiry reminder")
+        if offset in self.reminders_sent:
+            raise StepNotAllowed(f"the {offset} reminder for label {self.label_code} was already sent")
+        self._expiry_reminder_sent(offset=offset, at=at, actor=actor, command_key=command_key)
+
+    @event("ExpiryReminderSent")
+    def _expiry_reminder_sent(self, offset: str, at: datetime, actor: str, command_key: str) -> None:
+        self.reminders_sent.append(offset)
+
+    def expire(self, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(LabelState.ACTIVE, LabelState.SUSPENDED, step="expire")
+        if at < self.valid_until:
+            raise StepNotAllowed(f"label {self.label_code} is valid until {self.valid_until:%Y-%m-%d %H:%M:%S} UTC")
+        self._expired(at=at, actor=actor, command_key=command_key)
+
+    @event("Expired")
+    def _expired(self, at: datetime, actor: str, command_key: str) -> None:
+        self._enter(LabelState.EXPIRED, at)
+        self.suspended_until = None
+
+    def close_renewal_window(self, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(LabelState.EXPIRED, step="close the renewal window")
+        if at < self.renewable_until:
+            raise StepNotAllowed(f"label {self.label_code} is renewable until {self.renewable_until:%Y-%m-%d %H:%M:%S} UTC")
+        if self.renewal_case_id is not None:
+            raise StepNotAllowed(f"renewal case {self.renewal_case_id} of label {self.label_code} is still open")
+        self._renewal_window_closed(at=at, actor=actor, command_key=command_key)
+
+    @event("RenewalWindowClosed")
+    def _renewal_window_closed(self, at: datetime, actor: str, command_key: str) -> None:
+        self._enter(LabelState.LAPSED, at)
+
+    # ---- renewal -------------------------------------------------------------------
+
+    def start_renewal(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        if self.state in IN_FORCE and at >= self.renewable_until or self.state is LabelState.LAPSED:
+            raise StepNotAllowed(
+                f"the renewal window of label {self.label_code} closed on {self.renewable_until:%Y-%m-%d}; "
+                "the cluster must apply anew"
+            )
+        self.check_state(LabelState.ACTIVE, LabelState.EXPIRED, step="start a renewal")
+        if self.renewal_case_id is not None:
+            raise StepNotAllowed(f"renewal case {self.renewal_case_id} of label {self.label_code} is already open")
+        self._renewal_started(case_id=case_id, at=at, actor=actor, command_key=command_key)
+
+    @event("RenewalStarted")
+    def _renewal_started(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self.renewal_case_id = case_id
+
+    def abandon_renewal(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        """The renewal case ended without a new label."""
+        if self.renewal_case_id != case_id:
+            raise StepNotAllowed(f"case {case_id} is not the open renewal of label {self.label_code}")
+        self._renewal_abandoned(case_id=case_id, at=at, actor=actor, command_key=command_key)
+
+    @event("RenewalAbandoned")
+    def _renewal_abandoned(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self.renewal_case_id = None
+
+    def supersede(self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(LabelState.ACTIVE, LabelState.EXPIRED, LabelState.SUSPENDED, step="be superseded")
+        if self.renewal_case_id != case_id:
+            raise StepNotAllowed(f"case {case_id} is not the open renewal of label {self.label_code}")
+        self._superseded(new_label_id=new_label_id, case_id=case_id, at=at, actor=actor, command_key=command_key)
+
+    @event("Superseded")
+    def _superseded(self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self.superseded_by = new_label_id
+        self.renewal_case_id = None
+        self._enter(LabelState.SUPERSEDED, at)
+
+    # ---- suspension and withdrawal ---------------------------------------------------
+
+    def suspend(self, reason: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+        self.check_state(LabelState.ACTIVE, step="suspend")
+        if not reason.strip():
+            raise InvalidInput("a suspension needs a reason")
+        self._suspended(reason=reason, until=policy.suspension_limit.after(at), at=at, actor=actor, command_key=command_key)
+
+    @event("Suspended")
+    def _suspended(self, reason: str, until: datetime, at: datetime, actor: str, command_key: str) -> None:
+        self.suspended_until = until
+        self.reason = reason
+        self._enter(LabelState.SUSPENDED, at)
+
+    def restore(self, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(LabelState.SUSPENDED, step="restore")
+        self._restored(at=at, actor=actor, command_key=command_key)
+
+    @event("Restored")
+    def _restored(self, at: datetime, actor: str, command_key: str) -> None:
+        self.suspended_until = None
+        self.reason = None
+        self._enter(LabelState.ACTIVE if at < self.valid_until else LabelState.EXPIRED, at)
+
+    def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_state(*IN_FORCE, step="withdraw")
+        if not reason.strip():
+            raise InvalidInput("a withdrawal needs a reason")
+        self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.reason = reason
+        self.suspended_until = None
+        self._enter(LabelState.WITHDRAWN, at)
+
+    def _enter(self, state: LabelState, at: datetime) -> None:
+        self.state = state
+        self.state_since = at

@@ -1,0 +1,81 @@
+"""The certification policy as data: durations and thresholds, never literals in code."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from domain.durations import Duration, IsoDuration, start_of_month
+
+
+class Policy(BaseModel):
+    """Every rule of the lifecycle that a secretariat may tune (see policy.toml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label_validity: IsoDuration
+    renewal_window: IsoDuration
+    expiry_reminders: tuple[IsoDuration, ...]
+    screening_deadline: IsoDuration
+    expert_response_timeout: IsoDuration
+    audit_deadline: IsoDuration
+    decision_deadline: IsoDuration
+    deadline_reminders: tuple[IsoDuration, ...] = ()
+    suspension_limit: IsoDuration
+    appeal_window: IsoDuration
+    silver_min_gap: IsoDuration
+    silver_max_gap: IsoDuration
+    rotate_experts: bool = True
+    gold_min_percentage: float = Field(default=80.0, gt=0, le=100)
+    min_members: int = Field(default=15, ge=0)
+    min_member_types: int = Field(default=2, ge=0)
+    min_staff_fte: float = Field(default=0.5, ge=0)
+
+    @field_validator("expiry_reminders", "deadline_reminders")
+    @classmethod
+    def _earliest_first(cls, offsets: tuple[Duration, ...]) -> tuple[Duration, ...]:
+        # Reminders fire in order: the longest offset before the deadline comes first.
+        return tuple(sorted(set(offsets), key=Duration.approximate_seconds, reverse=True))
+
+    @model_validator(mode="after")
+    def _silver_gap_is_a_range(self) -> Policy:
+        if self.silver_min_gap.approximate_seconds() > self.silver_max_gap.approximate_seconds():
+            raise ValueError("silver_min_gap must not be longer than silver_max_gap")
+        return self
+
+    @classmethod
+    def from_toml(cls, text: str, base: Policy | None = None) -> Policy:
+        """A policy from TOML text; keys it leaves out keep the base (default) values."""
+        overrides = tomllib.loads(text)
+        return (base or default_policy()).with_overrides(overrides)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Policy:
+        unknown = sorted(set(overrides) - set(type(self).model_fields))
+        if unknown:
+            raise ValueError(f"unknown policy keys: {', '.join(unknown)}")
+        return type(self).model_validate({**self.model_dump(mode="json"), **overrides})
+
+    def label_validity_from(self, assessed_at: datetime, decided_at: datetime) -> tuple[datetime, datetime]:
+        """(valid_from, valid_until) of a label awarded at `decided_at`.
+
+        A validity in whole months or years runs from the end of the assessment month
+        (assessed in March 2025, a two-year label is valid to the end of March 2027); a validity in
+        days or less runs from the decision instant, so compressed policies behave.
+        The label never takes effect before its decision.
+        """
+        if self.label_validity.is_calendar:
+            base = Duration(months=1).after(start_of_month(assessed_at))
+        else:
+            base = decided_at
+        return decided_at, max(self.label_validity.after(base), decided_at)
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    text = resources.files("domain").joinpath("policy.toml").read_text(encoding="utf-8")
+    return Policy.model_validate(tomllib.loads(text))

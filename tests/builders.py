@@ -1,0 +1,54 @@
+"""Test data that reads like the domain: eligible clusters, certified experts, full scores."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from domain.catalogue import Catalogue, load_catalogue
+from domain.cluster import ClusterProfile
+from domain.expert import ExpertProfile
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+_keys = itertools.count(1)
+
+
+def key(prefix: str = "cmd") -> str:
+    """A fresh idempotency key."""
+    return f"{prefix}-{next(_keys)}"
+
+
+def cluster_profile(**changes: object) -> ClusterProfile:
+    fields: dict[str, object] = {
+        "name": "Baltic Marine Cluster",
+        "country": "LT",
+        "sector": "maritime",
+        "website": "https://marine.example.lt",
+        "members": 42,
+        "member_types": ["business", "research", "public"],
+        "staff_fte": 2.5,
+        "eccp_listed": True,
+    }
+    fields.update(changes)
+    return ClusterProfile.model_validate(fields)
+
+
+def expert_profile(country: str = "DE", name: str = "Anna Expert", affiliations: list[UUID] | None = None, **changes: object) -> ExpertProfile:
+    fields: dict[str, object] = {
+        "name": name,
+        "country": country,
+        "languages": ["en", "de"],
+        "certified_until": T0 + timedelta(days=3 * 365),
+        "affiliations": affiliations or [],
+    }
+    fields.update(changes)
+    return ExpertProfile.model_validate(fields)
+
+
+def full_scores(catalogue: Catalogue | str, fraction: float = 1.0) -> dict[str, int]:
+    """A score on every indicator: `fraction` of its maximum, never below its threshold."""
+    catalogue = load_catalogue(catalogue) if isinstance(catalogue, str) else catalogue
+    return {
+        item.code: max(round(item.max_score * fraction), item.threshold or 0) for item in catalogue.indicators
+    }
