@@ -1,0 +1,138 @@
+"""The one typed configuration object, read from CLUSTERLABEL_* environment variables at the edge.
+
+Everything else (the event store's env, the Temporal connection) is derived from it, so no other
+module reads os.environ.
+"""
+
+import logging
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+DEFAULT_POSTGRES_PORT = 5432
+SQLITE_LOCK_TIMEOUT_SECONDS = 10
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; defaults give a self-contained development setup in ./.clusterlabel."""
+
+    # An empty variable means "use the default", so `CLUSTERLABEL_DATABASE_URL=` falls back to SQLite.
+    # Errors never echo the input: a rejected database URL or token may hold a password.
+    model_config = SettingsConfigDict(
+        env_prefix="CLUSTERLABEL_", env_ignore_empty=True, extra="ignore", hide_input_in_errors=True
+    )
+
+    data_dir: Path = Path(".clusterlabel")
+    database_url: str | None = Field(default=None, repr=False)
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    task_queue: str = "clusterlabel"
+    admin_token: str | None = Field(default=None, repr=False)
+    policy_file: Path | None = None
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    environment: Literal["development", "production"] = "development"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgresql(cls, url: str | None) -> str | None:
+        # Parse now so a typo fails at start-up, not at the first event written.
+        if url is not None:
+            parse_postgres_url(url)
+        return url
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_is_known(cls, level: str) -> str:
+        name = level.strip().upper()
+        if name not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return name
+
+    @model_validator(mode="after")
+    def _tls_pair_is_complete(self) -> "Settings":
+        # mTLS needs both halves; one alone would silently connect without a client certificate.
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "temporal_tls_cert and temporal_tls_key must be given together "
+                "(CLUSTERLABEL_TEMPORAL_TLS_CERT and CLUSTERLABEL_TEMPORAL_TLS_KEY)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _production_is_safe(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        if not (self.admin_token and self.admin_token.strip()):
+            raise ValueError("production requires an admin token: set CLUSTERLABEL_ADMIN_TOKEN")
+        if self.temporal_address is None:
+            raise ValueError(
+                "production must not use the embedded Temporal dev server: "
+                "set CLUSTERLABEL_TEMPORAL_ADDRESS to a Temporal cluster (host:port)"
+            )
+        return self
+
+    def store(self) -> Literal["sqlite", "postgres"]:
+        """Which event store backend the settings select."""
+        return "sqlite" if self.database_url is None else "postgres"
+
+    def sqlite_path(self) -> Path:
+        """Absolute path of the SQLite event store (used when database_url is unset)."""
+        return (self.data_dir / "events.sqlite").resolve()
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The env for eventsourcing.application.Application(env=...) selecting this event store."""
+        if self.database_url is None:
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.sqlite_path()),
+                "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
+            }
+        return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(self.database_url)}
+
+    def ensure_data_dir(self) -> Path:
+        """Create data_dir (SQLite files, Temporal's db and log live there) and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+def parse_postgres_url(url: str) -> dict[str, str]:
+    """Turn postgresql://user:pass@host:port/dbname[?schema=s] into eventsourcing's POSTGRES_* keys."""
+    parts = urlsplit(url)
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise ValueError(
+            f"database_url must be a postgresql://user:pass@host:port/dbname URL, got scheme "
+            f"{parts.scheme!r}; leave CLUSTERLABEL_DATABASE_URL unset to use SQLite in data_dir"
+        )
+    try:
+        port = parts.port or DEFAULT_POSTGRES_PORT
+    except ValueError as error:  # urllib raises on a non-numeric or out-of-range port
+        raise ValueError(f"database_url has an invalid port: {error}") from None
+    env = {
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
+        "POSTGRES_HOST": parts.hostname or "",
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": unquote(parts.username or ""),
+        # eventsourcing insists the key exists; an empty password is fine with trust authentication.
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+    }
+    missing = [name for name, key in _REQUIRED_URL_PARTS.items() if not env[key]]
+    if missing:
+        raise ValueError(f"database_url lacks the {', '.join(missing)}: expected {_URL_SHAPE}")
+    schema = parse_qs(parts.query).get("schema", [""])[0]
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+_URL_SHAPE = "postgresql://user:pass@host:port/dbname[?schema=name]"
+_REQUIRED_URL_PARTS = {"user": "POSTGRES_USER", "host": "POSTGRES_HOST", "database name": "POSTGRES_DBNAME"}

@@ -1,0 +1,110 @@
+"""Drive the application through a case's steps, so tests start from any state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from activities.application import CertificationApp
+from domain.base import Level
+from domain.catalogue import load_catalogue
+from domain.certification_case import Outcome
+from domain.policy import Policy, default_policy
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, key
+
+SECRETARIAT = "secretariat:clara"
+DECIDER = "secretariat:dora"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def memory_app(policy: Policy | None = None, clock: Callable[[], datetime] | None = None) -> CertificationApp:
+    return CertificationApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, policy=policy or default_policy(), clock=clock or Clock())
+
+
+def event_count(app: CertificationApp) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+class Lifecycle:
+    """One cluster and its experts, with a method per step that a case goes through."""
+
+    def __init__(self, app: CertificationApp, country: str = "LT") -> None:
+        self.app = app
+        self.cluster_id = app.register_cluster(cluster_profile(country=country), actor=SECRETARIAT, command_key=key("cluster"))
+        self.experts: list[UUID] = []
+
+    def expert(self, country: str = "DE", **changes: object) -> UUID:
+        expert_id = self.app.register_expert(
+            expert_profile(country=country, name=f"Expert {len(self.experts) + 1}", **changes),
+            actor=SECRETARIAT,
+            command_key=key("expert"),
+        )
+        self.experts.append(expert_id)
+        return expert_id
+
+    def apply(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
+        return self.app.submit_application(self.cluster_id, level, actor=SECRETARIAT, command_key=key("apply"), **kwargs)
+
+    def screened(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
+        case_id = self.apply(level, **kwargs)
+        self.app.screen(case_id, True, "complete", actor=SECRETARIAT, command_key=key())
+        return case_id
+
+    def staff(self, case_id: UUID) -> list[UUID]:
+        """Propose and accept experts until the team is complete."""
+        while not self.app.get_case(case_id).team_complete:
+            candidates = self.app.eligible_experts(case_id)
+            if not candidates:
+                self.expert("LT" if self.app.get_case(case_id).next_nationality() == "national" else "DE")
+                continue
+            expert_id = candidates[0]
+            self.app.propose_expert(case_id, expert_id, actor="system", command_key=key())
+            self.app.accept_assignment(case_id, expert_id, actor=f"expert:{expert_id}", command_key=key())
+        return self.app.get_case(case_id).expert_ids
+
+    def auditing(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
+        case_id = self.screened(level, **kwargs)
+        self.staff(case_id)
+        self.app.record_agreement(case_id, True, actor=SECRETARIAT, command_key=key())
+        return case_id
+
+    def assess(self, case_id: UUID, fraction: float = 0.9) -> None:
+        case = self.app.get_case(case_id)
+        scores = full_scores(load_catalogue(case.catalogue_version), fraction)
+        expert_id = case.expert_ids[0]
+        self.app.submit_assessment(case_id, expert_id, scores, {}, "report", actor=f"expert:{expert_id}", command_key=key())
+
+    def deciding(self, level: Level = Level.BRONZE, fraction: float = 0.9, **kwargs: object) -> UUID:
+        case_id = self.auditing(level, **kwargs)
+        self.assess(case_id, fraction)
+        return case_id
+
+    def decide(self, case_id: UUID, outcome: Outcome = Outcome.AWARD, level: Level | None = None) -> None:
+        level = level or self.app.get_case(case_id).level
+        self.app.record_decision(case_id, outcome, level, "as assessed", decided_by=DECIDER, actor=SECRETARIAT, command_key=key())
+
+    def awarded(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
+        case_id = self.deciding(level, **kwargs)
+        self.decide(case_id)
+        return case_id
+
+    def labelled(self, level: Level = Level.BRONZE, **kwargs: object) -> tuple[UUID, UUID]:
+        """An awarded, closed case and its label id."""
+        case_id = self.awarded(level, **kwargs)
+        label_id = self.app.issue_label(case_id, actor="system", command_key=key())
+        self.app.close_case(case_id, actor="system", command_key=key())
+        return case_id, label_id

@@ -1,0 +1,47 @@
+"""Commands retried with the same key record nothing new and answer the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.base import ConcurrencyConflict, Level
+from tests.builders import cluster_profile, key
+from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
+
+
+def test_registering_a_cluster_twice_with_one_key_gives_one_cluster() -> None:
+    app = memory_app()
+    command_key = key()
+    first = app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=command_key)
+    before = event_count(app)
+    assert app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=command_key) == first
+    assert event_count(app) == before
+
+
+def test_a_repeated_step_records_nothing_even_when_it_would_now_be_refused() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.apply()
+    screening_key = key()
+    life.app.screen(case_id, True, "ok", actor=SECRETARIAT, command_key=screening_key)
+    before = event_count(life.app)
+    life.app.screen(case_id, True, "ok", actor=SECRETARIAT, command_key=screening_key)  # a retry, not a new step
+    assert event_count(life.app) == before
+
+
+def test_a_repeated_application_returns_the_first_case() -> None:
+    life = Lifecycle(memory_app())
+    command_key = key()
+    first = life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=command_key)
+    assert life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=command_key) == first
+
+
+def test_a_stale_copy_cannot_overwrite_a_newer_change() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.apply()
+    stale = life.app.get_case(case_id)
+    life.app.withdraw_case(case_id, "changed plans", actor=SECRETARIAT, command_key=key())
+    stale_key = key()
+    stale.screen(True, "ok", life.app.clock(), SECRETARIAT, stale_key)
+    with pytest.raises(ConcurrencyConflict, match="changed by another command"):
+        life.app._save(stale_key, stale)
+    assert life.app.get_case(case_id).state == "withdrawn"
