@@ -1,0 +1,51 @@
+"""The event stores the integration tests run on: a SQLite file and a PostgreSQL schema.
+
+PostgreSQL tests skip, saying why, when no server answers on 127.0.0.1:5432 — except
+under CI (CI=true), where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+
+
+def sqlite_env(directory: Path) -> dict[str, str]:
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(directory / "events.sqlite")}
+
+
+def _connect_or_skip():
+    import psycopg
+
+    try:
+        return psycopg.connect(**POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI but not reachable: {error}")
+        pytest.skip(f"no PostgreSQL server on 127.0.0.1:5432 ({error.__class__.__name__}); start one to run this test")
+
+
+def postgres_schema() -> Iterator[dict[str, str]]:
+    """A fresh schema for one test, dropped afterwards."""
+    connection = _connect_or_skip()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    connection.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": POSTGRES["dbname"],
+            "POSTGRES_HOST": POSTGRES["host"],
+            "POSTGRES_PORT": str(POSTGRES["port"]),
+            "POSTGRES_USER": POSTGRES["user"],
+            "POSTGRES_PASSWORD": "",
+            "POSTGRES_SCHEMA": schema,
+        }
+    finally:
+        connection.execute(f"DROP SCHEMA {schema} CASCADE")
+        connection.close()
