@@ -1,0 +1,10 @@
+"""Read models over the certification log: one module per view, one runner, one query facade.
+
+Entry points: `open_read_models(env, app)` builds the views and their runner from the
+application's env; the returned `ReadModels` answers queries, catches up, rebuilds, verifies.
+"""
+
+from projections.factory import open_read_models
+from projections.queries import ReadModels
+
+__all__ = ["ReadModels", "open_read_models"]

@@ -1,0 +1,117 @@
+"""Build the views and their runner from the same env dict the application uses.
+
+SQLite (the default): one file per view in `<dir of SQLITE_DBNAME>/views/` (or `views_dir`),
+since a SQLite file's tracking table holds one position per application. In-memory and POPO
+applications get in-memory views. PostgreSQL: every view's tables and its `<view>_tracking`
+table in POSTGRES_SCHEMA (VIEWS_POSTGRES_SCHEMA overrides), sharing one small pool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.utils import Environment
+
+from projections.audit_history import AuditHistoryView
+from projections.benchmarking import BenchmarkingView
+from projections.case_status import CaseStatusView
+from projections.expiry_calendar import ExpiryCalendarView
+from projections.queries import ReadModels
+from projections.registry import RegistryView
+from projections.runner import ViewRunner
+from projections.store import PostgresViewStore, SQLiteViewStore
+from projections.tamper import EventChainView
+from projections.view import View
+from projections.workload import WorkloadView
+
+VIEW_CLASSES: tuple[type[View], ...] = (
+    CaseStatusView,
+    AuditHistoryView,
+    EventChainView,
+    RegistryView,
+    ExpiryCalendarView,
+    WorkloadView,
+    BenchmarkingView,
+)
+APP_PREFIX = "CLUSTERLABEL_"
+
+
+def open_read_models(
+    env: Mapping[str, str] | None = None,
+    app: Application[Any] | None = None,
+    *,
+    views_dir: Path | str | None = None,
+    batch_size: int = 2000,
+    poll_interval: float = 1.0,
+) -> ReadModels:
+    """The read models of the application configured by `env` (built from it when not given)."""
+    settings = _flatten(os.environ if env is None else env)
+    if app is None:
+        from activities.application import CertificationApp  # only when the caller has no app
+
+        app = CertificationApp(env=env)
+    views = build_views(settings, views_dir)
+    runner = ViewRunner(app, views, batch_size=batch_size, poll_interval=poll_interval)
+    return ReadModels(app, {view.name: view for view in views}, runner)
+
+
+def build_views(settings: Mapping[str, str], views_dir: Path | str | None = None) -> list[View]:
+    module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
+    if module.endswith("postgres"):
+        return _postgres_views(settings)
+    return _sqlite_views(settings, views_dir)
+
+
+def _sqlite_views(settings: Mapping[str, str], views_dir: Path | str | None) -> list[View]:
+    directory = _views_dir(settings, views_dir)
+    lock_timeout = int(settings.get("SQLITE_LOCK_TIMEOUT") or 10)
+    views = []
+    for view_class in VIEW_CLASSES:
+        if directory is None:
+            db_name = f"file:clusterlabel-{view_class.name}-{uuid4().hex}?mode=memory&cache=shared"
+        else:
+            db_name = str(directory / f"{view_class.name}.sqlite")
+        concrete = type(f"SQLite{view_class.__name__}", (view_class, SQLiteViewStore), {})
+        view = concrete(datastore=SQLiteDatastore(db_name=db_name, lock_timeout=lock_timeout))
+        view.create_table()
+        views.append(view)
+    return views
+
+
+def _views_dir(settings: Mapping[str, str], views_dir: Path | str | None) -> Path | None:
+    db_name = settings.get("SQLITE_DBNAME", "")
+    if views_dir is not None:
+        directory = Path(views_dir)
+    elif db_name and ":memory:" not in db_name and "mode=memory" not in db_name:
+        directory = Path(db_name.removeprefix("file:").split("?")[0]).resolve().parent / "views"
+    else:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _postgres_views(settings: Mapping[str, str]) -> list[View]:
+    # One pool for all views: a few connections, not a pool per view.
+    pool = {"VIEWS_POSTGRES_POOL_SIZE": "2", "VIEWS_POSTGRES_MAX_OVERFLOW": "6"}
+    factory = PostgresFactory(Environment("VIEWS", {**pool, **settings}))
+    views = []
+    for view_class in VIEW_CLASSES:
+        concrete = type(f"Postgres{view_class.__name__}", (view_class, PostgresViewStore), {})
+        view = concrete(datastore=factory.datastore, tracking_table_name=f"{view_class.name}_tracking")
+        view.create_table()
+        views.append(view)
+    return views
+
+
+def _flatten(env: Mapping[str, str]) -> dict[str, str]:
+    """The env as eventsourcing reads it for the application: CLUSTERLABEL_X overrides X."""
+    plain = {key: value for key, value in env.items() if not key.startswith(APP_PREFIX)}
+    prefixed = {key.removeprefix(APP_PREFIX): value for key, value in env.items() if key.startswith(APP_PREFIX)}
+    return {**plain, **prefixed}

@@ -1,0 +1,189 @@
+"""The read side's one entry point for the HTTP API and the CLI: typed queries, catch-up, rebuild.
+
+No SQL leaves projections/: callers get pydantic models, plain dicts and mappings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from pydantic import BaseModel
+
+from domain.certification_case import CaseState
+from projections.audit_history import AuditEntry, AuditHistoryView, state_as_of
+from projections.benchmarking import Benchmark, BenchmarkingView
+from projections.case_status import CaseStatus, CaseStatusView
+from projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
+from projections.registry import RegistryEntry, RegistryView, Verification
+from projections.runner import Progress, ViewRunner
+from projections.tamper import EventChainView, VerifyReport, verify
+from projections.view import View
+from projections.workload import WorkloadView
+
+
+class Calendar(BaseModel):
+    expiring: list[CalendarEntry]
+    renewal_windows_closing: list[CalendarEntry]
+    overdue_cases: list[CaseStatus]
+
+
+class ReadModels:
+    """Queries over the views of one application, and the runner that keeps them current."""
+
+    def __init__(self, app: Application[Any], views: Mapping[str, View], runner: ViewRunner) -> None:
+        self.app = app
+        self.views = dict(views)
+        self.runner = runner
+
+    def _view(self, name: str) -> Any:
+        return self.views[name]
+
+    @property
+    def case_status(self) -> CaseStatusView:
+        return cast(CaseStatusView, self._view("case_status"))
+
+    @property
+    def audit(self) -> AuditHistoryView:
+        return cast(AuditHistoryView, self._view("audit_history"))
+
+    @property
+    def chain(self) -> EventChainView:
+        return cast(EventChainView, self._view("event_chain"))
+
+    @property
+    def registry(self) -> RegistryView:
+        return cast(RegistryView, self._view("registry"))
+
+    @property
+    def calendar_view(self) -> ExpiryCalendarView:
+        return cast(ExpiryCalendarView, self._view("expiry_calendar"))
+
+    @property
+    def workload_view(self) -> WorkloadView:
+        return cast(WorkloadView, self._view("workload"))
+
+    @property
+    def benchmarking(self) -> BenchmarkingView:
+        return cast(BenchmarkingView, self._view("benchmarking"))
+
+    # ---- keeping current ---------------------------------------------------------------------
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        return self.runner.run_until_caught_up(progress)
+
+    def lag(self) -> dict[str, int]:
+        return self.runner.lag()
+
+    def start(self) -> None:
+        self.runner.start()
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop every view and rebuild it from the whole log; the number of events read."""
+        for view in self.views.values():
+            view.reset(self.runner.application_name)
+        return self.runner.run_until_caught_up(progress)
+
+    def close(self) -> None:
+        self.runner.stop()
+        for view in self.views.values():
+            view.datastore.close()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> ReadModels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- case status -------------------------------------------------------------------------
+
+    def case(self, case_id: UUID, now: datetime) -> CaseStatus | None:
+        return self.case_status.case(case_id, now)
+
+    def cases(
+        self,
+        now: datetime,
+        *,
+        state: CaseState | str | None = None,
+        cluster_id: UUID | None = None,
+        expert_id: UUID | None = None,
+        overdue: bool = False,
+        needs_attention: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[CaseStatus]:
+        return self.case_status.cases(
+            now,
+            state=state,
+            cluster_id=cluster_id,
+            expert_id=expert_id,
+            overdue=overdue,
+            needs_attention=needs_attention,
+            limit=limit,
+            offset=offset,
+        )
+
+    def dashboard(self, now: datetime) -> dict[str, Any]:
+        """Counts per case state, plus how many are overdue and how many need attention."""
+        return {
+            "states": self.case_status.state_counts(),
+            "overdue": self.case_status.overdue_count(now),
+            "needs_attention": len(self.case_status.cases(now, needs_attention=True, limit=1_000_000)),
+        }
+
+    # ---- audit ---------------------------------------------------------------------------------
+
+    def history(self, aggregate_id: UUID) -> list[AuditEntry]:
+        """Every event of one case, label, expert or notification, in order."""
+        return self.audit.history(aggregate_id)
+
+    def cluster_history(self, cluster_id: UUID) -> list[AuditEntry]:
+        return self.audit.cluster_history(cluster_id)
+
+    def as_of(self, aggregate_id: UUID, instant: datetime) -> dict[str, Any] | None:
+        """A case or label (any aggregate) as it stood at `instant`; None before it existed."""
+        try:
+            return state_as_of(self.app.repository, self.audit, aggregate_id, instant)
+        except AggregateNotFoundError:
+            return None
+
+    def verify(self) -> VerifyReport:
+        """Re-read the event table and report every event altered, removed or reordered."""
+        return verify(self.app.recorder, self.chain, self.runner.application_name)  # type: ignore[arg-type]
+
+    # ---- registry and calendar -----------------------------------------------------------------
+
+    def public_registry(self, now: datetime, **filters: Any) -> list[RegistryEntry]:
+        return self.registry.entries(now, **filters)
+
+    def label(self, label_id: UUID, now: datetime) -> RegistryEntry | None:
+        return self.registry.label(label_id, now)
+
+    def verify_label(self, label_code: str, verification_code: str, now: datetime) -> Verification:
+        return self.registry.verify(label_code, verification_code, now)
+
+    def calendar(self, now: datetime, within: timedelta) -> Calendar:
+        return Calendar(
+            expiring=self.calendar_view.expiring(now, within),
+            renewal_windows_closing=self.calendar_view.renewal_windows_closing(now, within),
+            overdue_cases=self.case_status.cases(now, overdue=True, limit=1_000_000),
+        )
+
+    # ---- experts and benchmarking ----------------------------------------------------------------
+
+    def expert_workload(self) -> dict[UUID, int]:
+        """Open assignments per expert, as CertificationApp.eligible_experts(workload=...) takes."""
+        return self.workload_view.workload()
+
+    def benchmark(self, case_id: UUID) -> Benchmark | None:
+        return self.benchmarking.benchmark(case_id)
+
+    def dump(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        """Every row of every view (to compare an incremental build with a rebuild)."""
+        return {name: view.dump() for name, view in self.views.items()}

@@ -1,0 +1,140 @@
+"""The public registry: every label with its cluster, level, validity and status, and verification.
+
+A verification answer always names one status and since when: valid, expired, suspended,
+withdrawn, superseded, lapsed, or unknown. "unknown" covers both a label id that never
+existed and a wrong verification code, so that the answer does not help guess codes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from domain.label import LabelState
+from projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
+from projections.store import Row, unstamp
+
+
+class VerificationStatus(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    SUSPENDED = "suspended"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"
+    LAPSED = "lapsed"
+    UNKNOWN = "unknown"
+
+
+class RegistryEntry(BaseModel):
+    label_id: UUID
+    label_code: str
+    cluster_id: UUID
+    cluster_name: str
+    country: str
+    level: str
+    catalogue_version: str
+    valid_from: datetime
+    valid_until: datetime
+    renewable_until: datetime
+    status: str  # active, expired, suspended, withdrawn, superseded, lapsed
+    since: datetime
+    supersedes: UUID | None
+    superseded_by: UUID | None
+
+
+class Verification(BaseModel):
+    label_code: str
+    status: VerificationStatus
+    since: datetime | None = None
+    valid_until: datetime | None = None
+    cluster_name: str | None = None
+    level: str | None = None
+    superseded_by_code: str | None = None
+
+
+class RegistryView(LabelRowsView):
+    name = "registry"
+    label_table = "registry_labels"
+    view_tables = ("registry_labels",)
+    ddl = (
+        f"CREATE TABLE IF NOT EXISTS {{registry_labels}} ({LABEL_COLUMNS})",
+        "CREATE UNIQUE INDEX IF NOT EXISTS registry_by_code ON {registry_labels} (label_code)",
+        "CREATE INDEX IF NOT EXISTS registry_by_country ON {registry_labels} (country, level)",
+    )
+
+    def entries(
+        self,
+        now: datetime,
+        *,
+        country: str | None = None,
+        level: str | None = None,
+        status: str | None = None,
+        cluster_id: UUID | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[RegistryEntry]:
+        where, params = ["1 = 1"], []
+        for column, value in (("country", country), ("level", level), ("cluster_id", cluster_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(str(value).upper() if column == "country" else str(value))
+        rows = self.fetch(
+            "SELECT * FROM {registry_labels} WHERE " + " AND ".join(where) + " ORDER BY cluster_name, label_code",
+            params,
+        )
+        entries = [_entry(row, now) for row in rows]
+        if status is not None:
+            entries = [entry for entry in entries if entry.status == status]
+        return entries[offset : offset + limit]
+
+    def label(self, label_id: UUID, now: datetime) -> RegistryEntry | None:
+        rows = self.fetch("SELECT * FROM {registry_labels} WHERE label_id = ?", (str(label_id),))
+        return _entry(rows[0], now) if rows else None
+
+    def verify(self, label_code: str, verification_code: str, now: datetime) -> Verification:
+        """What the public sees when checking a certificate's label id and code."""
+        code = label_code.strip().upper()
+        rows = self.fetch("SELECT * FROM {registry_labels} WHERE label_code = ?", (code,))
+        if not rows or rows[0]["verification_code"] != verification_code.strip().upper():
+            return Verification(label_code=code, status=VerificationStatus.UNKNOWN)
+        row = rows[0]
+        status, since = status_at(row, now)
+        answer = VerificationStatus.VALID if status == LabelState.ACTIVE else VerificationStatus(status)
+        return Verification(
+            label_code=code,
+            status=answer,
+            since=unstamp(since),
+            valid_until=unstamp(row["valid_until"]),
+            cluster_name=row["cluster_name"],
+            level=row["level"],
+            superseded_by_code=self._code_of(row["superseded_by"]),
+        )
+
+    def _code_of(self, label_id: str | None) -> str | None:
+        if label_id is None:
+            return None
+        rows = self.fetch("SELECT label_code FROM {registry_labels} WHERE label_id = ?", (label_id,))
+        return rows[0]["label_code"] if rows else None
+
+
+def _entry(row: Row, now: datetime) -> RegistryEntry:
+    status, since = status_at(row, now)
+    return RegistryEntry(
+        label_id=row["label_id"],
+        label_code=row["label_code"],
+        cluster_id=row["cluster_id"],
+        cluster_name=row["cluster_name"],
+        country=row["country"],
+        level=row["level"],
+        catalogue_version=row["catalogue_version"],
+        valid_from=unstamp(row["valid_from"]),
+        valid_until=unstamp(row["valid_until"]),
+        renewable_until=unstamp(row["renewable_until"]),
+        status=status,
+        since=unstamp(since),
+        supersedes=row["supersedes"],
+        superseded_by=row["superseded_by"],
+    )

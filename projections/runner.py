@@ -1,0 +1,141 @@
+"""One runner for every store: poll from each view's tracking position, woken early by NOTIFY.
+
+Each pass reads one batch of notifications after the slowest view's position, decodes it
+once, and hands it to every view that is behind; each view applies the part it has not seen
+and its tracking in one transaction. That is the whole exactly-once story, so two runners
+on the same views (threads or processes) are safe: the loser of a race skips the batch.
+On PostgreSQL a LISTEN on the application's channel wakes the runner as soon as events are
+stored; elsewhere (SQLite) the runner polls, and `wake()` lets an in-process writer nudge it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from projections.view import Change, View
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (view name, position, log head)
+
+
+class ViewRunner:
+    def __init__(self, app: Application[Any], views: Sequence[View], *, batch_size: int = 2000, poll_interval: float = 1.0) -> None:
+        self.app = app
+        self.views = list(views)
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.last_error: BaseException | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+
+    @property
+    def application_name(self) -> str:
+        return self.app.name
+
+    # ---- positions -----------------------------------------------------------------------
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+
+    def positions(self) -> dict[str, int]:
+        return {view.name: view.position(self.application_name) for view in self.views}
+
+    def lag(self) -> dict[str, int]:
+        """Events each view is behind the log head."""
+        head = self.head()
+        return {name: max(0, head - position) for name, position in self.positions().items()}
+
+    # ---- catching up ---------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Apply one batch to every view that is behind; the number of notifications read."""
+        positions = {view.name: view.position(self.application_name) for view in self.views}
+        start = min(positions.values(), default=0)
+        notifications = self.app.recorder.select_notifications(  # type: ignore[attr-defined]
+            start=start, limit=self.batch_size, inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        changes = [Change(notification, self.app.mapper) for notification in notifications]
+        tracking = Tracking(self.application_name, notifications[-1].id)
+        for view in self.views:
+            if positions[view.name] < tracking.notification_id:
+                view.apply(changes, tracking)
+        return len(notifications)
+
+    def run_until_caught_up(self, progress: Progress | None = None) -> int:
+        """Catch up to the log head as it was when called; the number of notifications read."""
+        target, total = self.head(), 0
+        while min(self.positions().values(), default=target) < target:
+            read = self.run_once()
+            total += read
+            if progress is not None:
+                for name, position in self.positions().items():
+                    progress(name, position, target)
+            if read == 0:
+                break
+        return total
+
+    # ---- in the background ---------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="clusterlabel-views", daemon=True)
+        self._thread.start()
+        if isinstance(self.app.recorder, PostgresApplicationRecorder):
+            self._listener = threading.Thread(target=self._listen, name="clusterlabel-views-listen", daemon=True)
+            self._listener.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        for thread in (self._thread, self._listener):
+            if thread is not None:
+                thread.join(timeout)
+        self._thread = self._listener = None
+
+    def wake(self) -> None:
+        """New events were stored: catch up now instead of at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                read = self.run_once()
+            except Exception as error:  # keep serving; the next pass retries the same batch
+                self.last_error = error
+                log.exception("views.catch_up_failed", views=[view.name for view in self.views])
+                read = 0
+            if read < self.batch_size:
+                self._wake.wait(self.poll_interval)
+
+    def _listen(self) -> None:
+        """LISTEN on the application's channel; any notify wakes the loop."""
+        recorder: PostgresApplicationRecorder = self.app.recorder  # type: ignore[assignment]
+        while not self._stopping.is_set():
+            try:
+                with recorder.datastore.get_connection() as connection:
+                    connection.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
+                    try:
+                        while not self._stopping.is_set():
+                            for _ in connection.notifies(timeout=0.2, stop_after=1):
+                                self._wake.set()
+                    finally:
+                        connection.execute("UNLISTEN *")  # the connection goes back to the pool
+            except Exception:  # the poll still runs; listen again after a pause
+                log.exception("views.listen_failed")
+                self._stopping.wait(self.poll_interval)

@@ -1,0 +1,155 @@
+"""Where views live: eventsourcing tracking recorders with view tables beside their tracking.
+
+A view is a mixin (its tables and how an event changes them) combined with one of the two
+store bases below. Each base gives the view the same four things, so that the view's SQL
+is written once for both stores: `q()` (placeholders and qualified table names), `write()`
+(a transaction that holds the view's write lock), `read()`, and the tracking table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from pydantic import BaseModel
+
+Row = dict[str, Any]
+_ZERO = timedelta(0)
+
+
+def stamp(instant: datetime | None) -> str | None:
+    """An instant as fixed-width UTC text, so that text order is time order in both stores."""
+    if instant is None:
+        return None
+    if instant.utcoffset() != _ZERO:
+        instant = instant.astimezone(UTC)
+    return instant.replace(tzinfo=UTC).isoformat(timespec="microseconds")
+
+
+def unstamp(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def plain(value: Any) -> Any:
+    """A value as plain JSON data: ids and instants as text, sets as sorted lists."""
+    if isinstance(value, datetime):
+        return stamp(value)
+    if isinstance(value, (UUID, Enum)):
+        return str(value.value if isinstance(value, Enum) else value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {str(plain(k)): plain(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((plain(v) for v in value), key=str)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(plain(value), sort_keys=True, separators=(",", ":"))
+
+
+class ViewStore:
+    """What a view needs from its store; implemented by the SQLite and PostgreSQL bases."""
+
+    placeholder: ClassVar[str]
+    view_tables: ClassVar[tuple[str, ...]] = ()
+
+    def table(self, name: str) -> str:
+        raise NotImplementedError
+
+    def write(self) -> Any:
+        raise NotImplementedError
+
+    def read(self) -> Any:
+        return self.datastore.transaction(commit=False)  # type: ignore[attr-defined]
+
+    def q(self, sql: str) -> str:
+        """SQL written with `?` and `{table}` fields, made ready for this store (cached)."""
+        cache: dict[str, str] = self.__dict__.setdefault("_q_cache", {})
+        ready = cache.get(sql)
+        if ready is None:
+            names = {name: self.table(name) for name in (*self.view_tables, "tracking")}
+            ready = cache[sql] = sql.format(**names).replace("?", self.placeholder)
+        return ready
+
+    # ---- tracking, inside a view transaction --------------------------------------------
+
+    def tracked(self, cursor: Any, application_name: str) -> int:
+        return self._max_tracking_id(application_name, cursor) or 0  # type: ignore[attr-defined]
+
+    def track(self, cursor: Any, tracking: Tracking) -> None:
+        self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+
+    def position(self, application_name: str) -> int:
+        return self.max_tracking_id(application_name) or 0  # type: ignore[attr-defined]
+
+    # ---- small SQL helpers ----------------------------------------------------------------
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.read() as cursor:
+            cursor.execute(self.q(sql), tuple(params))
+            return [dict(row) for row in cursor.fetchall()]
+
+    def upsert(self, cursor: Any, table: str, key: Sequence[str], rows: Sequence[Row]) -> None:
+        """Insert or replace whole rows in one statement per batch (why: fast catch-up)."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key) or f"{key[0]} = excluded.{key[0]}"
+        sql = (
+            f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        )
+        cursor.executemany(self.q(sql), [tuple(row[c] for c in columns) for row in rows])
+
+
+class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
+    """A view in its own SQLite file: the file's single-row tracking table is the view's."""
+
+    placeholder = "?"
+
+    def table(self, name: str) -> str:
+        return name
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        # BEGIN IMMEDIATE takes the file's write lock before the tracking position is read,
+        # so a second runner (thread or process) waits instead of applying the same batch.
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+
+
+class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
+    """A view's tables in a PostgreSQL schema, beside its own `<view>_tracking` table."""
+
+    placeholder = "%s"
+
+    def table(self, name: str) -> str:
+        actual = self.tracking_table_name if name == "tracking" else name
+        return f'"{self.datastore.schema}"."{actual}"'
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        # A transaction-scoped advisory lock per view serialises runners, so the tracking
+        # position read at the start cannot move before this transaction commits.
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.table("tracking"),))
+            yield cursor

@@ -1,0 +1,464 @@
+"""The read models after a mixed lifecycle, on SQLite and on PostgreSQL (one class, subclassed per store)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from activities.application import CertificationApp
+from domain.base import Level
+from domain.catalogue import current_version_for
+from domain.certification_case import Outcome
+from domain.policy import default_policy
+from projections.factory import open_read_models
+from projections.queries import ReadModels
+from projections.tamper import Problem
+from projections.view import Change
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, key
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+# Days, not months, so that validity counts from the decision and the story fits in weeks.
+POLICY = default_policy().with_overrides({"label_validity": "P30D", "renewal_window": "P10D"})
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
+
+
+@dataclass
+class World:
+    """A mixed lifecycle: awarded, refused, renewed, suspended, expired, withdrawn, lapsed."""
+
+    app: CertificationApp
+    now: datetime = T0
+    ids: dict[str, UUID] = field(default_factory=dict)
+    scores: dict[str, dict[str, int]] = field(default_factory=dict)
+    instants: dict[str, datetime] = field(default_factory=dict)
+
+    def day(self, number: float) -> datetime:
+        self.now = T0 + number * DAY
+        return self.now
+
+    def step(self) -> None:
+        self.now += HOUR
+
+    def build(self) -> World:
+        app = self.app
+        for name in "ABCDEFGH":
+            self.ids[name] = app.register_cluster(cluster_profile(name=f"Cluster {name}"), actor="secretariat:sam", command_key=key())
+        for name, country in (("X", "DE"), ("Y", "FR"), ("Z", "NL")):
+            self.ids[name] = app.register_expert(expert_profile(country=country, name=f"Expert {name}"), actor="secretariat:sam", command_key=key())
+        self.day(1)
+        self.award("A", "X", 1.0)
+        self.award("B", "Y", 0.5)
+        self.award("C", "Z", 0.6)
+        self.award("D", "X", 0.7)
+        self.decide("E", "Y", 0.2, Outcome.REFUSE)
+        self.day(5)
+        app.suspend_label(self.ids["label B"], "complaint under review", actor="secretariat:sam", command_key=key())
+        self.day(6)
+        app.withdraw_label(self.ids["label C"], "misuse of the label", actor="secretariat:sam", command_key=key())
+        self.day(20)
+        renewal = app.start_renewal(self.ids["label A"], actor="cluster:A", command_key=key())
+        self.run_case("A2", renewal, "Y", 0.9, Outcome.AWARD)
+        self.day(33)
+        for label in ("label B", "label D"):
+            app.expire_label(self.ids[label], actor="system", command_key=key())
+        self.day(40)
+        self.award("H", "Z", 0.8)
+        self.open_case("F", "X", accept=True)
+        self.day(44)
+        app.close_renewal_window(self.ids["label D"], actor="system", command_key=key())
+        app.suspend_label(self.ids["label H"], "audit findings", actor="secretariat:sam", command_key=key())
+        self.open_case("G", "Y", accept=False)
+        return self
+
+    def award(self, cluster: str, expert: str, fraction: float) -> None:
+        self.decide(cluster, expert, fraction, Outcome.AWARD)
+        self.app.close_case(self.ids[f"case {cluster}"], actor="system", command_key=key())
+
+    def decide(self, cluster: str, expert: str, fraction: float, outcome: Outcome) -> None:
+        case = self.app.submit_application(self.ids[cluster], Level.BRONZE, actor=f"cluster:{cluster}", command_key=key())
+        self.run_case(cluster, case, expert, fraction, outcome)
+
+    def run_case(self, name: str, case: UUID, expert: str, fraction: float, outcome: Outcome) -> None:
+        app, expert_id = self.app, self.ids[expert]
+        self.ids[f"case {name}"] = case
+        self.instants[f"case {name} submitted"] = self.now
+        for act in (
+            lambda: app.screen(case, True, "", actor="secretariat:sam", command_key=key()),
+            lambda: app.propose_expert(case, expert_id, actor="secretariat:sam", command_key=key()),
+            lambda: app.accept_assignment(case, expert_id, actor=f"expert:{expert_id}", command_key=key()),
+            lambda: app.record_agreement(case, True, actor=f"cluster:{name}", command_key=key()),
+        ):
+            self.step()
+            act()
+        self.instants[f"case {name} auditing"] = self.now
+        self.step()
+        self.scores[name] = full_scores(current_version_for(Level.BRONZE), fraction)
+        app.submit_assessment(case, expert_id, self.scores[name], {}, "report", actor=f"expert:{expert_id}", command_key=key())
+        self.step()
+        app.record_decision(case, outcome, Level.BRONZE, "as assessed", decided_by="decider:dora", actor="decider:dora", command_key=key())
+        if outcome is Outcome.AWARD:
+            self.step()
+            self.ids[f"label {name}"] = app.issue_label(case, actor="secretariat:sam", command_key=key())
+            self.instants[f"label {name} issued"] = self.now
+
+    def open_case(self, name: str, expert: str, accept: bool) -> None:
+        app, expert_id = self.app, self.ids[expert]
+        case = app.submit_application(self.ids[name], Level.BRONZE, actor=f"cluster:{name}", command_key=key())
+        self.ids[f"case {name}"] = case
+        app.screen(case, True, "", actor="secretariat:sam", command_key=key())
+        app.propose_expert(case, expert_id, actor="secretariat:sam", command_key=key())
+        if accept:
+            app.accept_assignment(case, expert_id, actor=f"expert:{expert_id}", command_key=key())
+            app.record_agreement(case, True, actor=f"cluster:{name}", command_key=key())
+
+
+class ProjectionsContract:
+    """What every store must do; subclasses say how to reach and tamper with their store."""
+
+    wakes_on_notify = False
+
+    @pytest.fixture
+    def env(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def tamper_state(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
+        raise NotImplementedError
+
+    def delete_event(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
+        raise NotImplementedError
+
+    def swap_versions(self, env: dict[str, str], aggregate_id: UUID, first: int, second: int) -> None:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def world(self, env: dict[str, str]) -> Iterator[World]:
+        world = World(app=None)  # type: ignore[arg-type]
+        world.app = CertificationApp(env=env, policy=POLICY, clock=lambda: world.now)
+        yield world.build()
+        world.app.close()
+
+    @pytest.fixture
+    def views(self, env: dict[str, str], world: World) -> Iterator[ReadModels]:
+        models = open_read_models(env, world.app, batch_size=50)
+        models.catch_up()
+        yield models
+        models.close()
+
+    # ---- case status ---------------------------------------------------------------------
+
+    def test_case_status_lists_each_case_with_its_state_experts_and_label(self, world: World, views: ReadModels) -> None:
+        now, ids = world.day(45), world.ids
+        case_a = views.case(ids["case A"], now)
+        assert case_a is not None and case_a.state == "awarded" and case_a.label_id == ids["label A"]
+        assert case_a.expert_ids == [ids["X"]] and case_a.cluster_name == "Cluster A"
+        renewal = views.case(ids["case A2"], now)
+        assert renewal is not None and renewal.kind == "renewal" and renewal.label_id == ids["label A2"]
+        pending = views.case(ids["case G"], now)
+        assert pending is not None and pending.state == "assigning" and pending.proposed_expert_id == ids["Y"]
+        assert pending.current_deadline == "response" and pending.due_at == T0 + 44 * DAY + timedelta(days=14)
+        assert views.case_status.state_counts() == {
+            "screening": 0, "assigning": 1, "auditing": 1, "deciding": 0,
+            "awarded": 6, "refused": 1, "rejected": 0, "withdrawn": 0,
+        }
+        assert {c.case_id for c in views.cases(now, state="refused")} == {ids["case E"]}
+        assert {c.case_id for c in views.cases(now, cluster_id=ids["A"])} == {ids["case A"], ids["case A2"]}
+        assert {c.case_id for c in views.cases(now, expert_id=ids["X"])} == {ids["case A"], ids["case D"], ids["case F"]}
+
+    def test_a_case_is_overdue_only_once_its_current_deadline_has_passed(self, world: World, views: ReadModels) -> None:
+        ids = world.ids
+        assert views.cases(T0 + 45 * DAY, overdue=True) == []
+        assert [c.case_id for c in views.cases(T0 + 60 * DAY, overdue=True)] == [ids["case G"]]
+        assert {c.case_id for c in views.cases(T0 + 200 * DAY, overdue=True)} == {ids["case F"], ids["case G"]}
+        assert views.case(ids["case G"], T0 + 60 * DAY).overdue  # type: ignore[union-attr]
+        assert views.dashboard(T0 + 60 * DAY)["overdue"] == 1
+
+    # ---- audit and as-of -------------------------------------------------------------------
+
+    def test_case_history_has_every_event_in_order_with_its_actor(self, world: World, views: ReadModels) -> None:
+        history = views.history(world.ids["case A"])
+        assert [entry.event_type for entry in history] == [
+            "Submitted", "Screened", "ExpertProposed", "ExpertAccepted", "ClusterAgreedToExperts",
+            "AssessmentSubmitted", "ReportSubmitted", "DecisionRecorded", "LabelIssued",
+        ]
+        assert [entry.version for entry in history] == list(range(1, 10))
+        assert history[0].actor == "cluster:A" and history[-2].actor == "decider:dora"
+        assert history[-2].data["outcome"] == "award" and history[0].data["level"] == "bronze"
+
+    def test_cluster_history_includes_the_events_of_all_its_cases_and_labels(self, world: World, views: ReadModels) -> None:
+        ids = world.ids
+        history = views.cluster_history(ids["A"])
+        seqs = [entry.seq for entry in history]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        subjects = {entry.aggregate_id for entry in history}
+        assert subjects == {ids["A"], ids["case A"], ids["case A2"], ids["label A"], ids["label A2"]}
+        assert [e.event_type for e in history if e.aggregate_id == ids["label A"]] == ["Issued", "RenewalStarted", "Superseded"]
+
+    def test_as_of_answers_before_during_and_after_a_case(self, world: World, views: ReadModels) -> None:
+        ids, instants = world.ids, world.instants
+        case = ids["case A"]
+        assert views.as_of(case, instants["case A submitted"] - HOUR) is None
+        during = views.as_of(case, instants["case A auditing"])
+        assert during is not None and during["state"] == "auditing" and during["label_id"] is None
+        after = views.as_of(case, T0 + 45 * DAY)
+        assert after is not None and after["state"] == "awarded" and after["label_id"] == str(ids["label A"])
+
+    def test_as_of_shows_a_label_active_before_its_renewal_and_superseded_after(self, world: World, views: ReadModels) -> None:
+        label = world.ids["label A"]
+        # A label counts from its decision, an hour before it was issued.
+        assert views.as_of(label, world.instants["label A issued"] - 2 * HOUR) is None
+        assert views.as_of(label, world.instants["label A issued"] - HOUR)["state"] == "active"  # type: ignore[index]
+        assert views.as_of(label, T0 + 10 * DAY)["state"] == "active"  # type: ignore[index]
+        assert views.as_of(label, T0 + 30 * DAY)["state"] == "superseded"  # type: ignore[index]
+
+    # ---- tamper evidence ---------------------------------------------------------------------
+
+    def test_an_untouched_log_verifies(self, views: ReadModels) -> None:
+        report = views.verify()
+        assert report.ok and report.checked > 100 and report.unchained == 0 and report.log_head
+
+    def test_verify_reports_altered_removed_and_reordered_events(self, env: dict[str, str], world: World, views: ReadModels) -> None:
+        ids = world.ids
+        self.tamper_state(env, ids["case E"], 8)  # the refusal
+        self.delete_event(env, ids["label C"], 2)  # the withdrawal
+        self.swap_versions(env, ids["case B"], 2, 3)
+        found = {(p.aggregate_id, p.version, p.problem) for p in views.verify().problems}
+        assert found == {
+            (ids["case E"], 8, Problem.ALTERED),
+            (ids["label C"], 2, Problem.REMOVED),
+            (ids["case B"], 2, Problem.REORDERED),
+            (ids["case B"], 3, Problem.REORDERED),
+        }
+
+    # ---- registry and calendar -----------------------------------------------------------------
+
+    def test_registry_shows_every_label_with_its_status_and_since_when(self, world: World, views: ReadModels) -> None:
+        ids, now = world.ids, world.day(45)
+        status = {entry.label_id: (entry.status, entry.since) for entry in views.public_registry(now)}
+        assert status == {
+            ids["label A"]: ("superseded", T0 + 20 * DAY + 7 * HOUR),
+            ids["label A2"]: ("active", T0 + 20 * DAY + 6 * HOUR),
+            ids["label B"]: ("expired", T0 + 33 * DAY),
+            ids["label C"]: ("withdrawn", T0 + 6 * DAY),
+            ids["label D"]: ("lapsed", T0 + 44 * DAY),
+            ids["label H"]: ("suspended", T0 + 44 * DAY),
+        }
+        entry = views.label(ids["label A2"], now)
+        assert entry is not None and entry.cluster_name == "Cluster A" and entry.country == "LT" and entry.level == "bronze"
+
+    def test_verification_answers_valid_or_which_status_applies_or_unknown(self, world: World, views: ReadModels) -> None:
+        app, ids, now = world.app, world.ids, world.day(45)
+        renewed, old, suspended = (app.get_label(ids[name]) for name in ("label A2", "label A", "label H"))
+        answer = views.verify_label(renewed.label_code.lower(), renewed.verification_code, now)
+        assert answer.status == "valid" and answer.valid_until == renewed.valid_until
+        answer = views.verify_label(old.label_code, old.verification_code, now)
+        assert (answer.status, answer.since, answer.superseded_by_code) == ("superseded", world.instants["label A2 issued"], renewed.label_code)
+        assert views.verify_label(suspended.label_code, suspended.verification_code, now).status == "suspended"
+        assert views.verify_label(renewed.label_code, "WRONGCODE1", now).status == "unknown"
+        assert views.verify_label("ECEI-B-0000-0000-0000", "ABCDEFGHJK", now).status == "unknown"
+        # A label past its validity reads as expired even before the expiry command has run.
+        assert views.verify_label(renewed.label_code, renewed.verification_code, renewed.valid_until).status == "expired"
+
+    def test_calendar_lists_expiring_labels_closing_windows_and_overdue_cases(self, world: World, views: ReadModels) -> None:
+        ids = world.ids
+        calendar = views.calendar(T0 + 45 * DAY, timedelta(days=10))
+        assert [entry.label_id for entry in calendar.expiring] == [ids["label A2"]]
+        assert [entry.label_id for entry in calendar.renewal_windows_closing] == [ids["label B"]]
+        assert calendar.overdue_cases == []
+        later = views.calendar(T0 + 60 * DAY, timedelta(days=15))
+        assert {entry.label_id for entry in later.expiring} == {ids["label A2"], ids["label H"]}
+        assert [case.case_id for case in later.overdue_cases] == [ids["case G"]]
+
+    # ---- workload and benchmarking ---------------------------------------------------------------
+
+    def test_workload_counts_proposed_and_team_seats_of_open_cases(self, world: World, views: ReadModels) -> None:
+        ids = world.ids
+        workload = views.expert_workload()
+        assert workload == {ids["X"]: 1, ids["Y"]: 1}
+        eligible = world.app.eligible_experts(ids["case G"], workload=workload)
+        assert eligible[0] == ids["Z"]  # the least loaded first
+
+    def test_benchmark_ranks_each_indicator_against_other_clusters_on_the_same_catalogue(self, world: World, views: ReadModels) -> None:
+        benchmark = views.benchmark(world.ids["case A"])
+        assert benchmark is not None and benchmark.catalogue_version == current_version_for(Level.BRONZE)
+        peers = [world.scores[name] for name in "BCDEH"]  # A2 is cluster A's own round
+        assert len(benchmark.indicators) == len(world.scores["A"])
+        for item in benchmark.indicators:
+            scores = [peer[item.indicator] for peer in peers]
+            below = sum(s < item.score for s in scores) + 0.5 * sum(s == item.score for s in scores)
+            assert (item.score, item.peer_count) == (world.scores["A"][item.indicator], 5)
+            assert item.peer_median == statistics.median(scores)
+            assert item.percentile == round(100 * below / 5, 2)
+        assert views.benchmark(world.ids["case G"]) is None  # not assessed
+
+    # ---- runner, exactly once, rebuild ---------------------------------------------------------
+
+    def test_rebuild_equals_the_incrementally_built_views(self, views: ReadModels) -> None:
+        incremental = views.dump()
+        seen: list[tuple[str, int, int]] = []
+        views.rebuild(progress=lambda name, done, total: seen.append((name, done, total)))
+        assert views.dump() == incremental
+        assert seen and seen[-1][1] == seen[-1][2]
+
+    def test_a_runner_killed_mid_batch_resumes_without_double_counting(self, env: dict[str, str], world: World) -> None:
+        first = open_read_models(env, world.app, batch_size=17)
+        first.runner.run_once()
+        first.runner.run_once()
+
+        def crash(cursor: Any, tracking: Any) -> None:
+            raise RuntimeError("killed after the view write, before its tracking")
+
+        first.registry.track = crash  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError):
+            first.runner.run_once()
+        first.close()
+
+        second = open_read_models(env, world.app, batch_size=17)
+        second.catch_up()
+        assert set(second.lag().values()) == {0}
+        resumed = second.dump()
+        second.rebuild()
+        assert resumed == second.dump()
+        second.close()
+
+    def test_replaying_an_applied_batch_is_a_no_op(self, world: World, views: ReadModels) -> None:
+        from eventsourcing.persistence import Tracking
+
+        notifications = world.app.recorder.select_notifications(start=1, limit=20)
+        changes = [Change(n, world.app.mapper) for n in notifications]
+        before = views.dump()
+        for view in views.views.values():
+            assert view.apply(changes, Tracking(world.app.name, notifications[-1].id)) == 0
+        assert views.dump() == before
+
+    def test_two_runners_on_the_same_views_never_double_apply(self, env: dict[str, str], world: World) -> None:
+        runners = [open_read_models(env, world.app, batch_size=9) for _ in range(2)]
+        threads = [threading.Thread(target=models.catch_up) for models in runners]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        together = runners[0].dump()
+        runners[0].rebuild()
+        assert runners[0].dump() == together
+        for models in runners:
+            models.close()
+
+    def test_the_background_runner_follows_new_events_and_reports_its_lag(self, env: dict[str, str], world: World) -> None:
+        models = open_read_models(env, world.app, poll_interval=30.0 if self.wakes_on_notify else 0.05)
+        assert min(models.lag().values()) > 0
+        models.start()
+        try:
+            _wait_for(lambda: set(models.lag().values()) == {0})
+            world.day(50)
+            case = world.app.submit_application(world.ids["E"], Level.GOLD, actor="cluster:E", command_key=key())
+            _wait_for(lambda: models.case(case, world.now) is not None)  # woken by NOTIFY on PostgreSQL
+        finally:
+            models.close()
+
+
+def _wait_for(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the views did not catch up in time"
+        time.sleep(0.02)
+
+
+# ---- SQLite ------------------------------------------------------------------------------------
+
+
+class TestProjectionsOnSQLite(ProjectionsContract):
+    @pytest.fixture
+    def env(self, tmp_path: Path) -> dict[str, str]:
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite")}
+
+    def _execute(self, env: dict[str, str], sql: str, *params: Any) -> None:
+        import sqlite3
+
+        with sqlite3.connect(env["SQLITE_DBNAME"]) as connection:
+            connection.execute(sql, params)
+
+    def tamper_state(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
+        self._execute(
+            env,
+            "UPDATE stored_events SET state = CAST(REPLACE(CAST(state AS TEXT), 'refuse', 'award') AS BLOB) "
+            "WHERE originator_id = ? AND originator_version = ?",
+            aggregate_id.hex,
+            version,
+        )
+
+    def delete_event(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
+        self._execute(env, "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?", aggregate_id.hex, version)
+
+    def swap_versions(self, env: dict[str, str], aggregate_id: UUID, first: int, second: int) -> None:
+        for old, new in ((first, -1), (second, first), (-1, second)):
+            self._execute(env, "UPDATE stored_events SET originator_version = ? WHERE originator_id = ? AND originator_version = ?", new, aggregate_id.hex, old)
+
+
+# ---- PostgreSQL --------------------------------------------------------------------------------
+
+
+def _postgres_or_skip() -> Any:
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        return psycopg.connect(**PG, connect_timeout=3, autocommit=True)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required on CI but not reachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable on {PG['host']}:{PG['port']}: {error}")
+
+
+@pytest.mark.postgres
+class TestProjectionsOnPostgreSQL(ProjectionsContract):
+    wakes_on_notify = True
+
+    @pytest.fixture
+    def env(self) -> Iterator[dict[str, str]]:
+        connection = _postgres_or_skip()
+        schema = f"projections_{uuid4().hex[:12]}"  # each test its own schema: no shared rows
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": PG["dbname"],
+                "POSTGRES_HOST": PG["host"],
+                "POSTGRES_PORT": str(PG["port"]),
+                "POSTGRES_USER": PG["user"],
+                "POSTGRES_PASSWORD": "",
+                "POSTGRES_SCHEMA": schema,
+            }
+        finally:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            connection.close()
+
+    def _execute(self, env: dict[str, str], sql: str, *params: Any) -> None:
+        import psycopg
+
+        with psycopg.connect(**PG, autocommit=True) as connection:
+            connection.execute(sql.replace("{events}", f'"{env["POSTGRES_SCHEMA"]}".clusterlabel_events'), params)
+
+    def tamper_state(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
+        self._execute(
+            env,
+            "UPDATE {events} SET state = convert_to(replace(convert_from(state, 'UTF8'), 'refuse', 'award'), 'UTF8') "
+            "WHERE originator_id = %s AND originator_version = %s",
+            aggregate_id,
+            version,
+        )
+
+    def delete_event(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
+        self._execute(env, "DELETE FROM {events} WHERE originator_id = %s AND originator_version = %s", aggregate_id, version)
+
+    def swap_versions(self, env: dict[str, str], aggregate_id: UUID, first: int, second: int) -> None:
+        for old, new in ((first, -1), (second, first), (-1, second)):
+            self._execute(env, "UPDATE {events} SET originator_version = %s WHERE originator_id = %s AND originator_version = %s", new, aggregate_id, old)
