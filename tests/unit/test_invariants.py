@@ -82,7 +82,7 @@ class CertificationMachine(RuleBasedStateMachine):
 
     def _advance(self, case: UUID, choice: int, decider: str) -> None:
         current = self.app.get_case(case)
-        state, team = current.state.value, current.expert_ids
+        state = current.state.value
         if state == "screening":
             self.attempt(self.app.screen, case, choice != 0, "reason")
         elif state == "assigning":

@@ -1,0 +1,75 @@
+"""The Temporal worker: runs the certification workflows and their activities in one process.
+
+`build_worker` assembles it for a client and an application (tests use it directly); `run_worker`
+is what `clusterlabel worker` runs: settings → event store, Temporal connection → worker until stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
+
+from activities.application import CertificationApp
+from activities.certification import CertificationActivities
+from interfaces.bootstrap import build_app
+from interfaces.logs import configure_logging, get_logger
+from interfaces.settings import Settings
+from interfaces.temporal_server import temporal_client_for
+from workflows.case import CaseWorkflow
+from workflows.label import LabelWorkflow
+from workflows.starter import (  # re-exported: the entry points other interfaces call
+    case_handle,
+    execute_step,
+    label_handle,
+    notify_experts_changed,
+    start_case_workflow,
+    start_label_workflow,
+)
+
+__all__ = [
+    "WORKFLOWS", "build_worker", "run_worker", "case_handle", "execute_step", "label_handle",
+    "notify_experts_changed", "start_case_workflow", "start_label_workflow",
+]  # fmt: skip
+
+WORKFLOWS = [CaseWorkflow, LabelWorkflow]
+# eventsourcing commands block on the database: a thread each, a few at a time per process.
+ACTIVITY_THREADS = 8
+
+
+def build_worker(
+    client: Client, app: CertificationApp, task_queue: str, *, activity_threads: int = ACTIVITY_THREADS
+) -> Worker:
+    """A worker for the certification workflows and activities on `task_queue`."""
+    activities = CertificationActivities(app)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities.all(),
+        activity_executor=ThreadPoolExecutor(max_workers=activity_threads, thread_name_prefix="activity"),
+        max_concurrent_activities=activity_threads,
+        # A sandbox violation (datetime.now(), I/O in workflow code) fails the workflow at once instead
+        # of retrying its task forever while it looks "running".
+        workflow_failure_exception_types=[RestrictedWorkflowAccessError],
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run the worker until cancelled (Ctrl-C, SIGTERM), then shut it and an embedded server down."""
+    configure_logging(settings.log_format, settings.log_level)
+    log = get_logger(__name__, task_queue=settings.task_queue)
+    app = build_app(settings)
+    client, server = await temporal_client_for(settings)
+    try:
+        worker = build_worker(client, app, settings.task_queue)
+        log.info("worker running", temporal=server.address if server else settings.temporal_address)
+        await worker.run()
+    except asyncio.CancelledError:
+        log.info("worker stopping")
+    finally:
+        if server is not None:
+            server.stop()

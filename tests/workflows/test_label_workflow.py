@@ -1,0 +1,129 @@
+"""Labels on the real Temporal dev server with seconds-long policies: suspension, withdrawal, renewal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from activities.models import CaseView, LabelView
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from tests.workflows.harness import (
+    SECRETARY,
+    Secretariat,
+    compressed_policy,
+    drive_to_award,
+    event_count,
+    memory_app,
+    outbox,
+    result_of,
+    run,
+    running_worker,
+    view_when,
+)
+from workflows.case import CaseWorkflow
+from workflows.label import AUTO_WITHDRAWAL_REASON, LabelWorkflow
+from workflows.messages import RestoreLabel, StartRenewal, SuspendLabel, WithdrawCase, WithdrawLabel
+from workflows.search_attributes import LABEL_STATE
+from workflows.starter import case_handle, label_handle
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTemporal]:
+    with EmbeddedTemporal(tmp_path_factory.mktemp("temporal")) as server:
+        yield server
+
+
+async def labelled(server: EmbeddedTemporal, **policy: Any) -> tuple[Secretariat, Client]:
+    client = await connect_client(server.address, server.namespace)
+    office = Secretariat(memory_app(compressed_policy(**policy)), client, task_queue=f"labels-{uuid.uuid4().hex[:8]}")
+    office.expert(name="Anna First")
+    office.expert(name="Bruno Second")
+    return office, client
+
+
+async def award(office: Secretariat, cluster: uuid.UUID) -> CaseView:
+    handle = await office.open_case(cluster)
+    await drive_to_award(handle)
+    final: CaseView = await result_of(handle)
+    assert final.label_id is not None
+    return final
+
+
+def test_a_suspended_label_not_restored_within_the_limit_is_withdrawn_automatically(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await labelled(dev_server, suspension_limit="PT2S")
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            final = await award(office, cluster)
+            label = label_handle(client, final.label_id)
+            suspended = await label.execute_update(
+                LabelWorkflow.suspend, SuspendLabel(actor=SECRETARY, reason="complaint")
+            )
+            assert suspended.state == "suspended" and suspended.suspended_until is not None
+            withdrawn: LabelView = await result_of(label)
+            assert withdrawn.state == "withdrawn"
+            assert office.app.get_label(final.label_id).reason == AUTO_WITHDRAWAL_REASON
+            assert office.app.get_cluster(cluster).current_labels == {}
+            attributes = (await label.describe()).typed_search_attributes
+            assert attributes.get(LABEL_STATE) == "withdrawn"
+
+    run(scenario())
+
+
+def test_restoring_a_label_that_is_not_suspended_is_refused_in_the_domains_words_and_records_nothing(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await labelled(dev_server)
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            final = await award(office, cluster)
+            label = label_handle(client, final.label_id)
+            view: LabelView = await view_when(label, lambda v: True, view_type=LabelView)
+            before = event_count(office.app, final.label_id)
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await label.execute_update(LabelWorkflow.restore, RestoreLabel(actor=SECRETARY))
+            assert refused.value.cause.message == f"cannot restore: label {view.label_code} is active, not suspended"
+            assert event_count(office.app, final.label_id) == before
+            withdrawn = await label.execute_update(
+                LabelWorkflow.withdraw, WithdrawLabel(actor=SECRETARY, reason="fraud")
+            )
+            assert withdrawn.state == "withdrawn"
+            assert (await result_of(label)).state == "withdrawn"
+
+    run(scenario())
+
+
+def test_an_abandoned_renewal_lets_the_expired_label_lapse_when_its_window_closes(dev_server: EmbeddedTemporal) -> None:
+    async def scenario() -> None:
+        office, client = await labelled(
+            dev_server, label_validity="PT2S", expiry_reminders=["PT1S"], renewal_window="PT5S"
+        )
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            final = await award(office, cluster)
+            label = label_handle(client, final.label_id)
+            await view_when(label, lambda v: v.state == "expired", view_type=LabelView)
+            renewal_case = await label.execute_update(
+                LabelWorkflow.start_renewal, StartRenewal(actor=f"cluster:{cluster}")
+            )
+            renewing: LabelView = await label.query(LabelWorkflow.view)
+            assert renewing.renewal_case_id == renewal_case
+            renewal = case_handle(client, renewal_case)
+            await view_when(renewal, lambda v: v.state == "screening")
+            await renewal.execute_update(
+                CaseWorkflow.withdraw, WithdrawCase(actor=f"cluster:{cluster}", reason="no budget")
+            )
+            assert (await result_of(renewal)).state == "withdrawn"
+            lapsed: LabelView = await result_of(label)
+            assert lapsed.state == "lapsed"
+            assert lapsed.renewal_case_id is None
+            assert [n.recipient for n in outbox(office.app, "expiry_reminder")] == [f"cluster:{cluster}", "secretariat"]
+
+    run(scenario())

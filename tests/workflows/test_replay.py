@@ -1,0 +1,191 @@
+"""Workflow code changes must stay deterministic: recorded histories replay against the current code.
+
+The histories under tests/workflows/histories/ were recorded from the scenario below; each run also
+records a fresh set. A change that would break running workflows (a new timer, an activity moved,
+a wait given a timeout) fails here; guard such a change with workflow.patched(...).
+Re-record the stored set with CLUSTERLABEL_RECORD_HISTORIES=1 after an intended, patched change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from activities.models import CaseView, LabelView
+from domain.base import Level
+from domain.certification_case import Outcome
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.worker import WORKFLOWS, notify_experts_changed
+from tests.workflows.harness import (
+    BOARD,
+    SECRETARY,
+    Secretariat,
+    compressed_policy,
+    drive_to_award,
+    memory_app,
+    result_of,
+    run,
+    running_worker,
+    view_when,
+)
+from workflows.case import CaseWorkflow
+from workflows.label import LabelWorkflow
+from workflows.messages import (
+    DecideAppeal,
+    LodgeAppeal,
+    RecordDecision,
+    RespondToProposal,
+    RestoreLabel,
+    ScreenApplication,
+    SuspendLabel,
+    WithdrawCase,
+)
+from workflows.starter import label_handle, start_case_workflow
+
+HISTORIES = Path(__file__).parent / "histories"
+RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTemporal]:
+    with EmbeddedTemporal(tmp_path_factory.mktemp("temporal")) as server:
+        yield server
+
+
+async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """The histories of all runs of a workflow id (a label's workflow continues as new)."""
+    histories = []
+    async for execution in client.list_workflows(f'WorkflowId="{workflow_id}"'):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        history = await handle.fetch_history()
+        histories.append(WorkflowHistory(f"{workflow_id}-{execution.run_id}", history.events))
+    return histories
+
+
+async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHistory]]:
+    """A refused, appealed and awarded case whose label is suspended, restored, continues as new and
+    lapses; a case waiting for an expert that is withdrawn; a case rejected at screening."""
+    client = await connect_client(server.address, server.namespace)
+    policy = compressed_policy(label_validity="PT8S", expiry_reminders=["PT4S"], renewal_window="PT2S")
+    office = Secretariat(memory_app(policy), client, task_queue=f"replay-{uuid.uuid4().hex[:8]}")
+    recorded: dict[str, list[WorkflowHistory]] = {}
+    async with running_worker(client, office.app, office.task_queue):
+        # 1. Declined once, refused, appealed, upheld, awarded.
+        cluster = office.cluster()
+        office.expert(name="Aaron Declines")
+        office.expert(name="Berta Accepts")
+        case_id = office.submit(cluster)
+        appealed = await start_case_workflow(client, case_id, office.task_queue, label_continue_after=2)
+        await appealed.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+        first: CaseView = await view_when(appealed, lambda v: v.proposed_expert_id is not None)
+        assert first.proposed_expert_id is not None
+        await appealed.execute_update(
+            CaseWorkflow.respond_to_proposal,
+            RespondToProposal(actor="expert", expert_id=first.proposed_expert_id, accept=False, reason="busy"),
+        )
+        await view_when(appealed, lambda v: v.proposed_expert_id not in (None, first.proposed_expert_id))
+        refused = RecordDecision(
+            actor=BOARD, outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Weak.", decided_by=BOARD
+        )
+        await drive_to_award(appealed, screened=True, decision=refused)
+        await appealed.execute_update(
+            CaseWorkflow.lodge_appeal, LodgeAppeal(actor=f"cluster:{cluster}", grounds="Evidence ignored.")
+        )
+        upheld = await appealed.execute_update(
+            CaseWorkflow.decide_appeal,
+            DecideAppeal(
+                actor="secretariat:appeals", upheld=True, rationale="Evidence valid.", decided_by="secretariat:appeals"
+            ),
+        )
+        assert upheld.state == "deciding"
+        awarded = await appealed.execute_update(
+            CaseWorkflow.record_decision,
+            RecordDecision(actor="secretariat:board-2", outcome=Outcome.AWARD, level=Level.BRONZE,
+                           rationale="On appeal.", decided_by="secretariat:board-2"),
+        )  # fmt: skip
+        assert awarded.state == "awarded"
+        final: CaseView = await result_of(appealed)
+        assert final.label_id is not None
+        label = label_handle(client, final.label_id)
+        await label.execute_update(
+            LabelWorkflow.suspend, SuspendLabel(actor=SECRETARY, reason="complaint under review")
+        )
+        restored = await label.execute_update(LabelWorkflow.restore, RestoreLabel(actor=SECRETARY))
+        assert restored.state == "active"
+        lapsed: LabelView = await result_of(label)
+        assert lapsed.state == "lapsed"
+
+        # 2. No expert left for the cluster: escalated, told, proposed, then withdrawn.
+        lonely = office.cluster(name="Lonely Cluster")
+        office.app.declare_affiliation(office.app.expert_ids()[0], lonely, actor=SECRETARY, command_key="aff-1")
+        office.app.declare_affiliation(office.app.expert_ids()[1], lonely, actor=SECRETARY, command_key="aff-2")
+        waiting = await office.open_case(lonely)
+        await waiting.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+        await view_when(waiting, lambda v: v.needs_attention)
+        newcomer = office.expert(name="Carla Newcomer")
+        for _ in range(100):
+            if await notify_experts_changed(client, "registered"):
+                break
+        await view_when(waiting, lambda v: v.proposed_expert_id == newcomer)
+        await waiting.execute_update(CaseWorkflow.withdraw, WithdrawCase(actor=f"cluster:{lonely}", reason="merger"))
+        assert (await result_of(waiting)).state == "withdrawn"
+
+        # 3. Rejected at screening.
+        rejected = await office.open_case(office.cluster(name="Small Cluster"))
+        await rejected.execute_update(
+            CaseWorkflow.screen, ScreenApplication(actor=SECRETARY, accepted=False, reason="not listed")
+        )
+        assert (await result_of(rejected)).state == "rejected"
+
+        names = {"appealed-case": appealed.id, "appealed-label": label.id}
+        names.update({"withdrawn-case": waiting.id, "rejected-case": rejected.id})
+        for name, workflow_id in names.items():
+            recorded[name] = await every_run(client, workflow_id)
+    assert len(recorded["appealed-label"]) >= 2, "the label's workflow continued as new"
+    return recorded
+
+
+def store(recorded: dict[str, list[WorkflowHistory]]) -> None:
+    HISTORIES.mkdir(exist_ok=True)
+    for name, histories in recorded.items():
+        for number, history in enumerate(histories):
+            (HISTORIES / f"{name}-{number}.json").write_text(history.to_json())
+
+
+def stored_histories() -> list[WorkflowHistory]:
+    return [WorkflowHistory.from_json(path.stem, path.read_text()) for path in sorted(HISTORIES.glob("*.json"))]
+
+
+async def replay(histories: list[WorkflowHistory]) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for history in histories:
+            yield history
+
+    results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
+    failures = {run_id: str(error) for run_id, error in results.replay_failures.items()}
+    assert not failures, f"non-deterministic against the current workflow code: {json.dumps(failures, indent=2)}"
+
+
+def test_a_fresh_recording_of_every_path_replays_deterministically(dev_server: EmbeddedTemporal) -> None:
+    recorded = run(record_scenario(dev_server))
+    if RECORD or not list(HISTORIES.glob("*.json")):
+        store(recorded)
+    histories = [history for runs in recorded.values() for history in runs]
+    assert len(histories) >= 5
+    run(replay(histories))
+
+
+def test_the_stored_histories_still_replay_against_the_current_workflow_code() -> None:
+    histories = stored_histories()
+    assert histories, f"no recorded histories in {HISTORIES}; run the suite once with CLUSTERLABEL_RECORD_HISTORIES=1"
+    run(replay(histories))

@@ -1,0 +1,78 @@
+"""The client side of the workflows, for the HTTP API and the CLI: start them, step them, tell them.
+
+Not workflow code (it talks to the Temporal service); it lives here because it knows the workflows'
+ids, messages and handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+
+from activities.models import CaseView, LabelView
+from workflows.case import CaseWorkflow, case_workflow_id
+from workflows.label import LabelWorkflow, label_workflow_id
+from workflows.messages import CaseWorkflowInput, ExpertsChanged, HumanStep, LabelWorkflowInput
+
+R = TypeVar("R")
+
+# Cases waiting for an expert are in state `assigning`; the signal is harmless to the others.
+WAITING_FOR_EXPERTS = 'WorkflowType="CaseWorkflow" AND ExecutionStatus="Running" AND CaseState="assigning"'
+
+
+async def start_case_workflow(
+    client: Client, case_id: UUID, task_queue: str, *, label_continue_after: int | None = None
+) -> WorkflowHandle[Any, CaseView]:
+    """Start the workflow of a submitted case; starting it again returns the running one."""
+    return await client.start_workflow(
+        CaseWorkflow.run,
+        CaseWorkflowInput(case_id=case_id, label_continue_after=label_continue_after),
+        id=case_workflow_id(case_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def start_label_workflow(client: Client, label_id: UUID, task_queue: str) -> WorkflowHandle[Any, LabelView]:
+    """Start the workflow of a label issued outside a case workflow (normally the case starts it)."""
+    return await client.start_workflow(
+        LabelWorkflow.run,
+        LabelWorkflowInput(label_id=label_id),
+        id=label_workflow_id(label_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+def case_handle(client: Client, case_id: UUID) -> WorkflowHandle[Any, CaseView]:
+    return client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(case_id))
+
+
+def label_handle(client: Client, label_id: UUID) -> WorkflowHandle[Any, LabelView]:
+    return client.get_workflow_handle_for(LabelWorkflow.run, label_workflow_id(label_id))
+
+
+async def execute_step(
+    handle: WorkflowHandle[Any, Any], update: Callable[[Any, Any], Awaitable[R]], step: HumanStep
+) -> R:
+    """Run a human step (an update such as CaseWorkflow.screen); the step's idempotency key, when
+    given, is the update id, so a retried request is answered once.
+
+    Raises temporalio.client.WorkflowUpdateFailedError whose .cause is an ApplicationError carrying
+    the domain's message (cause.message) and error class name (cause.type).
+    """
+    return await handle.execute_update(update, step, id=step.idempotency_key)
+
+
+async def notify_experts_changed(client: Client, reason: str = "") -> int:
+    """Tell every case waiting in assignment that experts changed; returns how many were told."""
+    told = 0
+    async for execution in client.list_workflows(WAITING_FOR_EXPERTS):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        await handle.signal(CaseWorkflow.experts_changed, ExpertsChanged(reason=reason))
+        told += 1
+    return told
