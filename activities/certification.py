@@ -55,8 +55,6 @@ from domain.label import Label, LabelState
 log = structlog.stdlib.get_logger(__name__)
 
 SECRETARIAT = "secretariat"
-# The policy's deadline_reminders go out before these steps' deadlines (see domain/policy.toml).
-REMINDED_STEPS = frozenset({"audit", "decision"})
 FINAL_LABEL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
 
 
@@ -87,7 +85,7 @@ def case_view(app: CertificationApp, case: CertificationCase, at: datetime) -> C
     alarms: list[Alarm] = []
     if current is not None:
         step, due = current
-        if step in REMINDED_STEPS:
+        if step in app.policy.reminded_deadlines:
             for offset in app.policy.deadline_reminders:
                 remind_at = offset.before(due)
                 alarms.append(Alarm(kind="reminder", step=step, offset=str(offset), at=remind_at))

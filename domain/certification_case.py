@@ -43,6 +43,45 @@ class CaseState(StrEnum):
 OPEN_STATES = frozenset({CaseState.SCREENING, CaseState.ASSIGNING, CaseState.AUDITING, CaseState.DECIDING})
 
 
+# The states in which each step may be taken, and how a refusal names the step: one table for
+# the aggregate's guards and for the workflows' update validators, so both word it alike.
+CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
+    "screen": (frozenset({CaseState.SCREENING}), "screen the application"),
+    "propose_expert": (frozenset({CaseState.ASSIGNING}), "propose an expert"),
+    "accept_assignment": (frozenset({CaseState.ASSIGNING}), "accept the assignment"),
+    "decline_assignment": (frozenset({CaseState.ASSIGNING}), "decline the assignment"),
+    "time_out_proposal": (frozenset({CaseState.ASSIGNING}), "time out the proposal"),
+    "record_agreement": (frozenset({CaseState.ASSIGNING}), "record the cluster's agreement"),
+    "schedule_audit": (frozenset({CaseState.AUDITING}), "schedule the audit"),
+    "submit_assessment": (frozenset({CaseState.AUDITING}), "submit the assessment"),
+    "record_decision": (frozenset({CaseState.DECIDING}), "record a decision"),
+    "lodge_appeal": (frozenset({CaseState.REFUSED}), "appeal"),
+    "decide_appeal": (frozenset({CaseState.REFUSED}), "decide an appeal"),
+    "record_label": (frozenset({CaseState.AWARDED}), "record the label"),
+    "escalate": (OPEN_STATES, "escalate"),
+    "withdraw": (OPEN_STATES, "withdraw"),
+}
+
+
+def check_case_step(step: str, state: CaseState) -> None:
+    """Refuse a step that does not fit the case's state, in the secretariat's words."""
+    allowed, verb = CASE_STEPS[step]
+    if state in allowed:
+        return
+    if allowed == OPEN_STATES:
+        raise StepNotAllowed(f"cannot {verb}: the case is already {state.value}")
+    expected = " or ".join(option.value for option in CaseState if option in allowed)
+    raise StepNotAllowed(f"cannot {verb}: the case is {state.value}, not {expected}")
+
+
+def check_proposed(step: str, state: CaseState, proposed_expert_id: UUID | None, expert_id: UUID) -> None:
+    """Only the expert currently proposed may answer (or be timed out on) the proposal."""
+    check_case_step(step, state)
+    if proposed_expert_id != expert_id:
+        verb = CASE_STEPS[step][1]
+        raise StepNotAllowed(f"cannot {verb}: expert {expert_id} is not the proposed expert of this case")
+
+
 class CaseKind(StrEnum):
     INITIAL = "initial"
     RENEWAL = "renewal"
@@ -211,11 +250,6 @@ class CertificationCase(RecordedAggregate):
 
     # ---- guards ------------------------------------------------------------------
 
-    def check_state(self, *allowed: CaseState, step: str) -> None:
-        if self.state not in allowed:
-            expected = " or ".join(state.value for state in allowed)
-            raise StepNotAllowed(f"cannot {step}: the case is {self.state.value}, not {expected}")
-
     def check_impartial(self, person: str, role: str) -> None:
         if person in {str(expert_id) for expert_id in self.team} or person in {
             f"expert:{expert_id}" for expert_id in self.team
@@ -225,7 +259,7 @@ class CertificationCase(RecordedAggregate):
     # ---- screening ---------------------------------------------------------------
 
     def screen(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(CaseState.SCREENING, step="screen the application")
+        check_case_step("screen", self.state)
         if not accepted and not reason.strip():
             raise InvalidInput("a rejection needs a reason")
         self._screened(accepted=accepted, reason=reason, at=at, actor=actor, command_key=command_key)
@@ -237,7 +271,7 @@ class CertificationCase(RecordedAggregate):
     # ---- expert assignment ---------------------------------------------------------
 
     def propose_expert(self, expert: Expert, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        self.check_state(CaseState.ASSIGNING, step="propose an expert")
+        check_case_step("propose_expert", self.state)
         if self.proposed_expert_id is not None:
             raise StepNotAllowed(f"expert {self.proposed_expert_id} has not answered the current proposal yet")
         if self.team_complete:
@@ -264,13 +298,8 @@ class CertificationCase(RecordedAggregate):
         self.deadlines["response"] = response_due
         self.attention = []
 
-    def _check_proposed(self, expert_id: UUID, step: str) -> None:
-        self.check_state(CaseState.ASSIGNING, step=step)
-        if self.proposed_expert_id != expert_id:
-            raise StepNotAllowed(f"cannot {step}: expert {expert_id} is not the proposed expert of this case")
-
     def accept_assignment(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        self._check_proposed(expert_id, "accept the assignment")
+        check_proposed("accept_assignment", self.state, self.proposed_expert_id, expert_id)
         self._expert_accepted(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertAccepted")
@@ -279,7 +308,7 @@ class CertificationCase(RecordedAggregate):
         self._clear_proposal()
 
     def decline_assignment(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self._check_proposed(expert_id, "decline the assignment")
+        check_proposed("decline_assignment", self.state, self.proposed_expert_id, expert_id)
         self._expert_declined(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertDeclined")
@@ -288,7 +317,7 @@ class CertificationCase(RecordedAggregate):
         self._clear_proposal()
 
     def time_out_proposal(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        self._check_proposed(expert_id, "time out the proposal")
+        check_proposed("time_out_proposal", self.state, self.proposed_expert_id, expert_id)
         if at < self.deadlines["response"]:
             raise StepNotAllowed(f"the expert may answer until {self.deadlines['response']:%Y-%m-%d %H:%M:%S} UTC")
         self._expert_response_timed_out(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
@@ -305,8 +334,7 @@ class CertificationCase(RecordedAggregate):
 
     def escalate(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         """The secretariat must step in (no eligible expert, a missed deadline, ...)."""
-        if not self.is_open:
-            raise StepNotAllowed(f"cannot escalate: the case is {self.state.value}")
+        check_case_step("escalate", self.state)
         self._escalated(reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("Escalated")
@@ -315,7 +343,7 @@ class CertificationCase(RecordedAggregate):
 
     def record_agreement(self, agreed: bool, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
         """The cluster's answer to the expert team, recorded by the secretariat."""
-        self.check_state(CaseState.ASSIGNING, step="record the cluster's agreement")
+        check_case_step("record_agreement", self.state)
         if not self.team_complete:
             raise StepNotAllowed("cannot record the cluster's agreement: the expert team is not complete")
         if agreed:
@@ -336,7 +364,7 @@ class CertificationCase(RecordedAggregate):
     # ---- audit ---------------------------------------------------------------------
 
     def schedule_audit(self, audit_date: datetime, actor: str, command_key: str) -> None:
-        self.check_state(CaseState.AUDITING, step="schedule the audit")
+        check_case_step("schedule_audit", self.state)
         self._audit_scheduled(audit_date=audit_date, actor=actor, command_key=command_key)
 
     @event("AuditScheduled")
@@ -356,7 +384,7 @@ class CertificationCase(RecordedAggregate):
         command_key: str,
     ) -> None:
         """The team's scores on every indicator of the case's catalogue, and its report."""
-        self.check_state(CaseState.AUDITING, step="submit the assessment")
+        check_case_step("submit_assessment", self.state)
         if expert_id not in self.team:
             raise ImpartialityViolation(f"expert {expert_id} is not assigned to this case")
         if catalogue.version != self.catalogue_version:
@@ -434,7 +462,7 @@ class CertificationCase(RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> None:
-        self.check_state(CaseState.DECIDING, step="record a decision")
+        check_case_step("record_decision", self.state)
         self.check_impartial(decided_by, "decide on this case")
         if self.appeal is not None and decided_by == self.first_decided_by:
             raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide again")
@@ -481,7 +509,7 @@ class CertificationCase(RecordedAggregate):
             self._enter(CaseState.REFUSED)
 
     def lodge_appeal(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(CaseState.REFUSED, step="appeal")
+        check_case_step("lodge_appeal", self.state)
         if self.appeal is not None:
             raise StepNotAllowed("an appeal against this refusal has already been lodged")
         if at >= self.deadlines["appeal"]:
@@ -497,7 +525,7 @@ class CertificationCase(RecordedAggregate):
     def decide_appeal(
         self, upheld: bool, rationale: str, decided_by: str, at: datetime, policy: Policy, actor: str, command_key: str
     ) -> None:
-        self.check_state(CaseState.REFUSED, step="decide an appeal")
+        check_case_step("decide_appeal", self.state)
         if self.appeal is None or self.appeal["upheld"] is not None:
             raise StepNotAllowed("there is no pending appeal on this case")
         self.check_impartial(decided_by, "decide the appeal")
@@ -527,7 +555,7 @@ class CertificationCase(RecordedAggregate):
     # ---- label, withdrawal -------------------------------------------------------
 
     def record_label(self, label_id: UUID, actor: str, command_key: str) -> None:
-        self.check_state(CaseState.AWARDED, step="record the label")
+        check_case_step("record_label", self.state)
         if self.label_id is not None:
             raise StepNotAllowed(f"label {self.label_id} was already issued for this case")
         self._label_issued(label_id=label_id, actor=actor, command_key=command_key)
@@ -537,8 +565,7 @@ class CertificationCase(RecordedAggregate):
         self.label_id = label_id
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        if not self.is_open:
-            raise StepNotAllowed(f"cannot withdraw: the case is already {self.state.value}")
+        check_case_step("withdraw", self.state)
         if not reason.strip():
             raise InvalidInput("a withdrawal needs a reason")
         self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)

@@ -28,6 +28,26 @@ class LabelState(StrEnum):
 
 
 IN_FORCE = frozenset({LabelState.ACTIVE, LabelState.SUSPENDED, LabelState.EXPIRED})
+
+# The states in which each step may be taken, and how a refusal names it (see CASE_STEPS).
+LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
+    "send_expiry_reminder": (frozenset({LabelState.ACTIVE, LabelState.SUSPENDED}), "send an expiry reminder"),
+    "expire": (frozenset({LabelState.ACTIVE, LabelState.SUSPENDED}), "expire"),
+    "close_renewal_window": (frozenset({LabelState.EXPIRED}), "close the renewal window"),
+    "start_renewal": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED}), "start a renewal"),
+    "supersede": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED, LabelState.SUSPENDED}), "be superseded"),
+    "suspend": (frozenset({LabelState.ACTIVE}), "suspend"),
+    "restore": (frozenset({LabelState.SUSPENDED}), "restore"),
+    "withdraw": (IN_FORCE, "withdraw"),
+}
+
+
+def check_label_step(step: str, state: LabelState, label_code: str) -> None:
+    """Refuse a step that does not fit the label's state, in the secretariat's words."""
+    allowed, verb = LABEL_STEPS[step]
+    if state not in allowed:
+        expected = " or ".join(option.value for option in LabelState if option in allowed)
+        raise StepNotAllowed(f"cannot {verb}: label {label_code} is {state.value}, not {expected}")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LEVEL_LETTER = {Level.BRONZE: "B", Level.SILVER: "S", Level.GOLD: "G"}
 
@@ -138,17 +158,13 @@ class Label(RecordedAggregate):
     def is_valid_at(self, at: datetime) -> bool:
         return self.state is LabelState.ACTIVE and self.valid_from <= at < self.valid_until
 
-    # ---- guards ------------------------------------------------------------------
-
-    def check_state(self, *allowed: LabelState, step: str) -> None:
-        if self.state not in allowed:
-            expected = " or ".join(state.value for state in allowed)
-            raise StepNotAllowed(f"cannot {step}: label {self.label_code} is {self.state.value}, not {expected}")
+    def check_step(self, step: str) -> None:
+        check_label_step(step, self.state, self.label_code)
 
     # ---- expiry ------------------------------------------------------------------
 
     def send_expiry_reminder(self, offset: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(LabelState.ACTIVE, LabelState.SUSPENDED, step="send an expiry reminder")
+        self.check_step("send_expiry_reminder")
         if offset in self.reminders_sent:
             raise StepNotAllowed(f"the {offset} reminder for label {self.label_code} was already sent")
         self._expiry_reminder_sent(offset=offset, at=at, actor=actor, command_key=command_key)
@@ -158,7 +174,7 @@ class Label(RecordedAggregate):
         self.reminders_sent.append(offset)
 
     def expire(self, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(LabelState.ACTIVE, LabelState.SUSPENDED, step="expire")
+        self.check_step("expire")
         if at < self.valid_until:
             raise StepNotAllowed(f"label {self.label_code} is valid until {self.valid_until:%Y-%m-%d %H:%M:%S} UTC")
         self._expired(at=at, actor=actor, command_key=command_key)
@@ -169,7 +185,7 @@ class Label(RecordedAggregate):
         self.suspended_until = None
 
     def close_renewal_window(self, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(LabelState.EXPIRED, step="close the renewal window")
+        self.check_step("close_renewal_window")
         if at < self.renewable_until:
             raise StepNotAllowed(f"label {self.label_code} is renewable until {self.renewable_until:%Y-%m-%d %H:%M:%S} UTC")
         if self.renewal_case_id is not None:
@@ -188,7 +204,7 @@ class Label(RecordedAggregate):
                 f"the renewal window of label {self.label_code} closed on {self.renewable_until:%Y-%m-%d}; "
                 "the cluster must apply anew"
             )
-        self.check_state(LabelState.ACTIVE, LabelState.EXPIRED, step="start a renewal")
+        self.check_step("start_renewal")
         if self.renewal_case_id is not None:
             raise StepNotAllowed(f"renewal case {self.renewal_case_id} of label {self.label_code} is already open")
         self._renewal_started(case_id=case_id, at=at, actor=actor, command_key=command_key)
@@ -208,7 +224,7 @@ class Label(RecordedAggregate):
         self.renewal_case_id = None
 
     def supersede(self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(LabelState.ACTIVE, LabelState.EXPIRED, LabelState.SUSPENDED, step="be superseded")
+        self.check_step("supersede")
         if self.renewal_case_id != case_id:
             raise StepNotAllowed(f"case {case_id} is not the open renewal of label {self.label_code}")
         self._superseded(new_label_id=new_label_id, case_id=case_id, at=at, actor=actor, command_key=command_key)
@@ -222,7 +238,7 @@ class Label(RecordedAggregate):
     # ---- suspension and withdrawal ---------------------------------------------------
 
     def suspend(self, reason: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        self.check_state(LabelState.ACTIVE, step="suspend")
+        self.check_step("suspend")
         if not reason.strip():
             raise InvalidInput("a suspension needs a reason")
         self._suspended(reason=reason, until=policy.suspension_limit.after(at), at=at, actor=actor, command_key=command_key)
@@ -234,7 +250,7 @@ class Label(RecordedAggregate):
         self._enter(LabelState.SUSPENDED, at)
 
     def restore(self, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(LabelState.SUSPENDED, step="restore")
+        self.check_step("restore")
         self._restored(at=at, actor=actor, command_key=command_key)
 
     @event("Restored")
@@ -244,7 +260,7 @@ class Label(RecordedAggregate):
         self._enter(LabelState.ACTIVE if at < self.valid_until else LabelState.EXPIRED, at)
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_state(*IN_FORCE, step="withdraw")
+        self.check_step("withdraw")
         if not reason.strip():
             raise InvalidInput("a withdrawal needs a reason")
         self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)

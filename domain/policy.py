@@ -6,7 +6,7 @@ import tomllib
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -26,6 +26,7 @@ class Policy(BaseModel):
     audit_deadline: IsoDuration
     decision_deadline: IsoDuration
     deadline_reminders: tuple[IsoDuration, ...] = ()
+    reminded_deadlines: frozenset[Literal["screening", "response", "audit", "decision"]] = frozenset({"audit", "decision"})
     suspension_limit: IsoDuration
     appeal_window: IsoDuration
     silver_min_gap: IsoDuration

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -14,8 +13,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.base import DomainError
-    from domain.certification_case import CaseState, CertificationCase
-    from domain.label import Label, LabelState
+    from domain.certification_case import CaseState, check_proposed
+    from domain.certification_case import check_case_step as check_domain_case_step
+    from domain.label import LABEL_STEPS as LABEL_STEP_RULES
+    from domain.label import LabelState
+    from domain.label import check_label_step as check_domain_label_step
 
 # Activities are short database commands: a lost worker is noticed after the start-to-close timeout
 # and the activity retried elsewhere; its idempotency key makes the retry harmless.
@@ -42,63 +44,35 @@ def refusal(error: DomainError) -> ApplicationError:
     return ApplicationError(error.message, *error.problems, type=type(error).__name__, non_retryable=True)
 
 
-@dataclass
-class _CaseStateOnly:
-    """Just enough of a case for the aggregate's own guards to word a refusal as the domain does."""
-
-    state: CaseState
-    proposed_expert_id: UUID | None = None
-    check_state = CertificationCase.check_state
-
-
-@dataclass
-class _LabelStateOnly:
-    state: LabelState
-    label_code: str
-    check_state = Label.check_state
-
-
-# The case states in which each human step is allowed, with the domain's wording of the step.
-CASE_STEPS: dict[str, tuple[tuple[CaseState, ...], str]] = {
-    "screen": ((CaseState.SCREENING,), "screen the application"),
-    "record_agreement": ((CaseState.ASSIGNING,), "record the cluster's agreement"),
-    "schedule_audit": ((CaseState.AUDITING,), "schedule the audit"),
-    "submit_assessment": ((CaseState.AUDITING,), "submit the assessment"),
-    "record_decision": ((CaseState.DECIDING,), "record a decision"),
-    "lodge_appeal": ((CaseState.REFUSED,), "appeal"),
-    "decide_appeal": ((CaseState.REFUSED,), "decide an appeal"),
+# Workflow updates named for the human step, mapped to the domain's step names.
+_CASE_UPDATE_STEPS = {
+    "screen": "screen",
+    "record_agreement": "record_agreement",
+    "schedule_audit": "schedule_audit",
+    "submit_assessment": "submit_assessment",
+    "record_decision": "record_decision",
+    "lodge_appeal": "lodge_appeal",
+    "decide_appeal": "decide_appeal",
+    "withdraw": "withdraw",
 }
-
-LABEL_STEPS: dict[str, tuple[tuple[LabelState, ...], str]] = {
-    "suspend": ((LabelState.ACTIVE,), "suspend"),
-    "restore": ((LabelState.SUSPENDED,), "restore"),
-    "withdraw": ((LabelState.ACTIVE, LabelState.SUSPENDED, LabelState.EXPIRED), "withdraw"),
-}
+LABEL_STEPS = {step: LABEL_STEP_RULES[step] for step in ("suspend", "restore", "withdraw")}
 
 
 def check_case_step(step: str, state: str, proposed_expert_id: UUID | None = None, **details: Any) -> None:
     """Refuse, in the domain's words, a human step that does not fit the case's current state."""
-    stand_in = _CaseStateOnly(CaseState(state), proposed_expert_id)
     try:
         if step == "respond_to_proposal":
-            verb = "accept the assignment" if details["accept"] else "decline the assignment"
-            CertificationCase._check_proposed(stand_in, details["expert_id"], verb)  # type: ignore[arg-type]
-        elif step == "withdraw":
-            if stand_in.state not in {CaseState.SCREENING, CaseState.ASSIGNING, CaseState.AUDITING, CaseState.DECIDING}:
-                raise ApplicationError(
-                    f"cannot withdraw: the case is already {state}", type="StepNotAllowed", non_retryable=True
-                )
+            domain_step = "accept_assignment" if details["accept"] else "decline_assignment"
+            check_proposed(domain_step, CaseState(state), proposed_expert_id, details["expert_id"])
         else:
-            allowed, verb = CASE_STEPS[step]
-            stand_in.check_state(*allowed, step=verb)  # type: ignore[arg-type]
+            check_domain_case_step(_CASE_UPDATE_STEPS[step], CaseState(state))
     except DomainError as error:
         raise refusal(error) from None
 
 
 def check_label_step(step: str, state: str, label_code: str) -> None:
-    allowed, verb = LABEL_STEPS[step]
     try:
-        _LabelStateOnly(LabelState(state), label_code).check_state(*allowed, step=verb)  # type: ignore[arg-type]
+        check_domain_label_step(step, LabelState(state), label_code)
     except DomainError as error:
         raise refusal(error) from None
 

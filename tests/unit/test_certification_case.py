@@ -290,3 +290,12 @@ def test_a_concluded_case_cannot_be_withdrawn(life: Lifecycle, state: CaseState)
     case_id = _reach(life, state)
     with pytest.raises(StepNotAllowed, match="already"):
         life.app.withdraw_case(case_id, "too late", actor=SECRETARIAT, command_key=key())
+
+
+def test_a_refusal_names_the_step_the_state_and_what_it_needed() -> None:
+    from domain.certification_case import check_case_step
+
+    with pytest.raises(StepNotAllowed, match="^cannot screen the application: the case is auditing, not screening$"):
+        check_case_step("screen", CaseState.AUDITING)
+    with pytest.raises(StepNotAllowed, match="^cannot withdraw: the case is already awarded$"):
+        check_case_step("withdraw", CaseState.AWARDED)
