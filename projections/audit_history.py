@@ -83,7 +83,7 @@ class AuditHistoryView(View):
                 "recorded_at": stamp(change.timestamp),
                 "actor": change.get("actor"),
                 "command_key": change.get("command_key"),
-                "data": json.dumps(change.data, sort_keys=True),
+                "data": change.data_json,
             }
         )
 
