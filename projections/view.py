@@ -20,6 +20,9 @@ from eventsourcing.persistence import IntegrityError, Mapper, Notification, Trac
 from projections.store import Row, ViewStore, plain
 
 _ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
+# Secrets stay out of read models: the history shows that a verification code was issued,
+# never the code, which only the secretariat reads from the label itself.
+_SECRET = frozenset({"verification_code"})
 
 
 @dataclass
@@ -82,7 +85,7 @@ class Change:
     @cached_property
     def data_json(self) -> str:
         """The same as JSON text; json's C encoder does the walk (why: it is the audit's hot path)."""
-        fields = {k: v for k, v in vars(self.event).items() if k not in _ENVELOPE}
+        fields = {k: "[redacted]" if k in _SECRET else v for k, v in vars(self.event).items() if k not in _ENVELOPE}
         return json.dumps(fields, sort_keys=True, default=_plain_scalar)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 import statistics
 import threading
@@ -203,6 +205,13 @@ class ProjectionsContract:
         subjects = {entry.aggregate_id for entry in history}
         assert subjects == {ids["A"], ids["case A"], ids["case A2"], ids["label A"], ids["label A2"]}
         assert [e.event_type for e in history if e.aggregate_id == ids["label A"]] == ["Issued", "RenewalStarted", "Superseded"]
+
+    def test_history_shows_that_a_label_was_issued_but_never_its_verification_code(self, world: World, views: ReadModels) -> None:
+        label = world.app.get_label(world.ids["label A"])
+        issued = next(entry for entry in views.history(label.id) if entry.event_type == "Issued")
+        assert issued.data["label_code"] == label.label_code
+        assert issued.data["verification_code"] == "[redacted]"
+        assert label.verification_code not in json.dumps([entry.data for entry in views.cluster_history(world.ids["A"])])
 
     def test_as_of_answers_before_during_and_after_a_case(self, world: World, views: ReadModels) -> None:
         ids, instants = world.ids, world.instants
