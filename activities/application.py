@@ -52,6 +52,13 @@ class CertificationApp(Application[UUID]):
         super().__init__(env=dict(env) if env is not None else None)
         self.policy = policy or default_policy()
         self.clock = clock
+        self.saved_listeners: list[Callable[[], None]] = []
+
+    def _notify(self, recordings: list[Any]) -> None:
+        """After every save: wake whoever follows the log in this process (the projection runner)."""
+        super()._notify(recordings)
+        for listener in self.saved_listeners:
+            listener()
 
     # ---- reading ---------------------------------------------------------------------
 

@@ -93,6 +93,10 @@ class ViewRunner:
         if self._thread is not None:
             return
         self._stopping.clear()
+        # Writes made in this process wake the runner at once (SQLite has no NOTIFY).
+        listeners = getattr(self.app, "saved_listeners", None)
+        if listeners is not None and self.wake not in listeners:
+            listeners.append(self.wake)
         self._thread = threading.Thread(target=self._loop, name="clusterlabel-views", daemon=True)
         self._thread.start()
         if isinstance(self.app.recorder, PostgresApplicationRecorder):
@@ -100,6 +104,9 @@ class ViewRunner:
             self._listener.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        listeners = getattr(self.app, "saved_listeners", None)
+        if listeners is not None and self.wake in listeners:
+            listeners.remove(self.wake)
         self._stopping.set()
         self._wake.set()
         for thread in (self._thread, self._listener):
