@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.base import derived_id, InvalidInput, Level, RecordedAggregate, StepNotAllowed
-from domain.countries import is_country_code
+from domain.countries import CountryCode
 from domain.policy import Policy
 
 
@@ -30,7 +30,7 @@ class ClusterProfile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    country: str = Field(description="ISO 3166-1 alpha-2 code, e.g. DE")
+    country: CountryCode
     sector: str = Field(min_length=1, max_length=200)
     website: str = Field(max_length=500)
     members: int = Field(ge=0, le=1_000_000, description="committed member organisations")
@@ -38,14 +38,6 @@ class ClusterProfile(BaseModel):
     staff_fte: float = Field(ge=0, le=10_000, description="cluster management staff, full-time equivalents")
     eccp_listed: bool = Field(description="listed on the European Cluster Collaboration Platform")
     english_website: bool = True
-
-    @field_validator("country")
-    @classmethod
-    def _known_country(cls, code: str) -> str:
-        code = code.strip().upper()
-        if not is_country_code(code):
-            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
-        return code
 
     @field_validator("website")
     @classmethod

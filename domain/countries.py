@@ -1,5 +1,9 @@
 """ISO 3166-1 alpha-2 country codes (officially assigned), for validating input."""
 
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
 COUNTRY_CODES = frozenset(
     """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
@@ -17,3 +21,14 @@ COUNTRY_CODES = frozenset(
 
 def is_country_code(code: str) -> bool:
     return code in COUNTRY_CODES
+
+
+def _known_country(code: str) -> str:
+    code = code.strip().upper()
+    if not is_country_code(code):
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+# A country field: "de" is read as "DE"; an unassigned code is refused.
+CountryCode = Annotated[str, AfterValidator(_known_country), Field(description="ISO 3166-1 alpha-2 code, e.g. DE")]

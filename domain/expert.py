@@ -12,7 +12,7 @@ from eventsourcing.domain import event
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from domain.base import derived_id, InvalidInput, RecordedAggregate
-from domain.countries import is_country_code
+from domain.countries import CountryCode
 
 
 class Nationality(StrEnum):
@@ -26,18 +26,10 @@ class ExpertProfile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
-    country: str = Field(description="ISO 3166-1 alpha-2 code")
+    country: CountryCode
     languages: list[str] = Field(min_length=1, max_length=50, description="ISO 639-1 codes, e.g. en, de")
     certified_until: AwareDatetime
     affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
-
-    @field_validator("country")
-    @classmethod
-    def _known_country(cls, code: str) -> str:
-        code = code.strip().upper()
-        if not is_country_code(code):
-            raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
-        return code
 
     @field_validator("languages")
     @classmethod

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import os
 import statistics
 import threading
 import time
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 
@@ -26,13 +25,13 @@ from projections.factory import open_read_models
 from projections.queries import ReadModels
 from projections.tamper import Problem
 from projections.view import Change
+from tests.stores import POSTGRES, postgres_schema
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, key
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 # Days, not months, so that validity counts from the decision and the story fits in weeks.
 POLICY = default_policy().with_overrides({"label_validity": "P30D", "renewal_window": "P10D"})
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 
 @dataclass
@@ -417,41 +416,16 @@ class TestProjectionsOnSQLite(ProjectionsContract):
 # ---- PostgreSQL --------------------------------------------------------------------------------
 
 
-def _postgres_or_skip() -> Any:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        return psycopg.connect(**PG, connect_timeout=3, autocommit=True)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required on CI but not reachable: {error}")
-        pytest.skip(f"PostgreSQL not reachable on {PG['host']}:{PG['port']}: {error}")
-
-
 @pytest.mark.postgres
 class TestProjectionsOnPostgreSQL(ProjectionsContract):
     @pytest.fixture
     def env(self) -> Iterator[dict[str, str]]:
-        connection = _postgres_or_skip()
-        schema = f"projections_{uuid4().hex[:12]}"  # each test its own schema: no shared rows
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": PG["dbname"],
-                "POSTGRES_HOST": PG["host"],
-                "POSTGRES_PORT": str(PG["port"]),
-                "POSTGRES_USER": PG["user"],
-                "POSTGRES_PASSWORD": "",
-                "POSTGRES_SCHEMA": schema,
-            }
-        finally:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            connection.close()
+        yield from postgres_schema()
 
     def _execute(self, env: dict[str, str], sql: str, *params: Any) -> None:
         import psycopg
 
-        with psycopg.connect(**PG, autocommit=True) as connection:
+        with psycopg.connect(**POSTGRES, autocommit=True) as connection:
             connection.execute(sql.replace("{events}", f'"{env["POSTGRES_SCHEMA"]}".clusterlabel_events'), params)
 
     def tamper_state(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
