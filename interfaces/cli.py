@@ -1,0 +1,198 @@
+"""The `clusterlabel` command: run the engine, a worker, and the secretariat's maintenance tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from interfaces.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with the command line's options on top."""
+    overrides: dict[str, Any] = {
+        "data_dir": args.data_dir,
+        "database_url": args.database_url,
+        "policy_file": getattr(args, "policy", None) if getattr(args, "takes_policy", True) else None,
+        "temporal_address": getattr(args, "temporal", None),
+        "http_port": getattr(args, "port", None),
+    }
+    return Settings(**{name: value for name, value in overrides.items() if value is not None})
+
+
+def _serve(settings: Settings) -> int:
+    from interfaces.engine import serve
+
+    return serve(settings)
+
+
+def _worker(settings: Settings) -> int:
+    from interfaces.worker import run_worker
+
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def _verify(settings: Settings) -> int:
+    from interfaces.verify_cli import EXIT_OK, EXIT_TAMPERED, describe, run_verify
+
+    report = run_verify(settings)
+    print("\n".join(describe(report)))
+    return EXIT_OK if report.ok else EXIT_TAMPERED
+
+
+def _rebuild(settings: Settings) -> int:
+    from interfaces.bootstrap import build_app
+    from projections.factory import open_read_models
+
+    def progress(view: str, position: int, head: int) -> None:
+        width = 40
+        filled = width * position // max(head, 1)
+        bar = "#" * filled + "." * (width - filled)
+        print(f"\r{view:>16} [{bar}] {position}/{head} events", end="", file=sys.stderr, flush=True)
+
+    app = build_app(settings)
+    with open_read_models(settings.eventsourcing_env(), app) as models:
+        count = models.rebuild(progress=progress)
+    print(f"\nrebuilt every view from {count} events")
+    return 0
+
+
+def _status(settings: Settings) -> int:
+    """What a secretariat checks first: cases per state, labels per status, what is due, projection lag."""
+    from datetime import UTC, datetime, timedelta
+
+    from interfaces.bootstrap import build_app
+    from projections.factory import open_read_models
+
+    app = build_app(settings)
+    now = datetime.now(UTC)
+    with open_read_models(settings.eventsourcing_env(), app) as models:
+        models.catch_up()
+        counts = models.dashboard(now)
+        labels: dict[str, int] = {}
+        for entry in models.public_registry(now, limit=10_000_000):
+            labels[entry.status] = labels.get(entry.status, 0) + 1
+        calendar = models.calendar(now, timedelta(days=90))
+        print(f"store: {settings.store()}  data dir: {settings.data_dir}  events: {models.runner.head()}")
+        print("cases:  " + "  ".join(f"{state} {n}" for state, n in counts["states"].items()))
+        print(f"        overdue {counts['overdue']}  needing attention {counts['needs_attention']}")
+        print("labels: " + ("  ".join(f"{status} {n}" for status, n in sorted(labels.items())) or "none"))
+        print(f"due within 90 days: {len(calendar.expiring)} expiring, {len(calendar.renewal_windows_closing)} renewal windows closing")
+        for entry in calendar.expiring[:20]:
+            print(f"  {entry.label_code}  {entry.cluster_name}  {entry.level}  valid until {entry.due:%Y-%m-%d %H:%M}")
+        for case in calendar.overdue_cases[:20]:
+            print(f"  overdue: case {case.case_id} ({case.cluster_name}) {case.current_deadline} due {case.due_at:%Y-%m-%d %H:%M}")
+        print("projection lag: " + "  ".join(f"{name} {lag}" for name, lag in models.lag().items()))
+    return 0
+
+
+def _history(settings: Settings, case_id: str) -> int:
+    from uuid import UUID
+
+    from interfaces.bootstrap import build_app
+    from projections.factory import open_read_models
+
+    try:
+        aggregate_id = UUID(case_id)
+    except ValueError:
+        print(f"clusterlabel: {case_id!r} is not a case id (a UUID)", file=sys.stderr)
+        return 2
+    app = build_app(settings)
+    with open_read_models(settings.eventsourcing_env(), app) as models:
+        models.catch_up()
+        entries = models.history(aggregate_id)
+    if not entries:
+        print(f"clusterlabel: no events for {case_id}", file=sys.stderr)
+        return 1
+    for entry in entries:
+        detail = ", ".join(f"{k}={v}" for k, v in entry.data.items() if k in ("accepted", "reason", "expert_id", "outcome", "level", "rationale", "label_id", "grounds", "upheld"))
+        print(f"{entry.seq:>7}  {entry.effective_at:%Y-%m-%d %H:%M:%S}  {entry.event_type:<26} {entry.actor or '':<44} {detail}")
+    return 0
+
+
+def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
+    from interfaces.simulate import simulate
+
+    return simulate(settings, clusters, policy)
+
+
+def _admin_token(settings: Settings) -> int:
+    from interfaces.engine import TOKENS_FILE
+    from interfaces.web.tokens import TokenStore
+
+    store = TokenStore(settings.ensure_data_dir() / TOKENS_FILE)
+    token = store.rotate_admin_token()
+    store.close()
+    print(token)
+    if settings.admin_token:
+        print("note: CLUSTERLABEL_ADMIN_TOKEN is set and takes precedence over this token", file=sys.stderr)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="where state lives (default ./.clusterlabel)")
+    common.add_argument("--database-url", help="postgresql://user:pass@host:5432/db instead of the SQLite file")
+    parser = argparse.ArgumentParser(prog="clusterlabel", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the whole engine on this machine")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8000)")
+    serve.add_argument("--policy", type=Path, help="TOML file overriding policy keys")
+    serve.add_argument("--temporal", help="address of an existing Temporal cluster instead of the embedded server")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", parents=[common], help="run a Temporal worker")
+    worker.add_argument("--policy", type=Path)
+    worker.add_argument("--temporal")
+    worker.set_defaults(run=_worker)
+
+    status = commands.add_parser("status", parents=[common], help="cases per state, labels per status, what is due")
+    status.set_defaults(run=_status)
+
+    history = commands.add_parser("history", parents=[common], help="every event of a case (or label), oldest first")
+    history.add_argument("case_id")
+    history.set_defaults(run=lambda settings, args: _history(settings, args.case_id))
+
+    simulate = commands.add_parser("simulate", parents=[common], help="whole lifecycles on the real engine, time compressed")
+    simulate.add_argument("--clusters", type=int, default=12, help="how many clusters go through a lifecycle")
+    simulate.add_argument("--policy", type=Path, help="TOML overriding the compressed policy")
+    simulate.add_argument("--temporal", help="an existing Temporal cluster instead of the embedded server")
+    simulate.set_defaults(run=lambda settings, args: _simulate(settings, args.clusters, args.policy), takes_policy=False)
+
+    admin_token = commands.add_parser("admin-token", parents=[common], help="issue a new secretariat token (the old one stops working)")
+    admin_token.set_defaults(run=_admin_token)
+
+    verify = commands.add_parser("verify", parents=[common], help="check the event log for tampering (exit 1 if any)")
+    verify.set_defaults(run=_verify)
+
+    projections = commands.add_parser("projections", help="maintain the read models")
+    projection_commands = projections.add_subparsers(dest="projection_command", required=True)
+    rebuild = projection_commands.add_parser("rebuild", parents=[common], help="rebuild every view from the log")
+    rebuild.set_defaults(run=_rebuild)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ValidationError as error:
+        print(f"clusterlabel: invalid settings:\n{error}", file=sys.stderr)
+        return 2
+    try:
+        run = args.run
+        return run(settings, args) if run.__name__ == "<lambda>" else run(settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

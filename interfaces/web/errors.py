@@ -1,0 +1,173 @@
+"""Refusals as HTTP answers: every error is {"detail": ...}, never a 500 for anything a client sent.
+
+Domain errors map by class (InvalidInput 422, StepNotAllowed and ConcurrencyConflict 409,
+ImpartialityViolation 403, NotFound 404). A refused workflow update carries the same class name as its
+ApplicationError type, so both paths answer alike. 422 details are lists of {loc, msg, type}, the shape
+FastAPI uses for its own validation errors, so that one schema describes every 422.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.base import DomainError
+
+log = structlog.stdlib.get_logger(__name__)
+
+STATUS_BY_ERROR = {
+    "InvalidInput": 422,
+    "InvalidScores": 422,
+    "StepNotAllowed": 409,
+    "ConcurrencyConflict": 409,
+    "ImpartialityViolation": 403,
+    "NotFound": 404,
+}
+MAX_BODY_BYTES = 256 * 1024
+
+
+class ApiError(Exception):
+    """A refusal with its status; `detail` is a sentence, or a list of problems for a 422."""
+
+    def __init__(self, status: int, detail: str | list[dict[str, Any]], headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail if isinstance(detail, str) else json.dumps(detail))
+        self.status = status
+        self.detail = detail
+        self.headers = headers
+
+
+def problems(messages: Sequence[str], loc: Sequence[str | int] = ("body",), kind: str = "invalid_input") -> list[dict[str, Any]]:
+    return [{"loc": list(loc), "msg": message, "type": kind} for message in messages]
+
+
+def invalid(message: str | Sequence[str], loc: Sequence[str | int] = ("body",)) -> ApiError:
+    messages = [message] if isinstance(message, str) else list(message)
+    return ApiError(422, problems(messages, loc))
+
+
+def from_domain(error: DomainError, loc: Sequence[str | int] = ("body",)) -> ApiError:
+    status = STATUS_BY_ERROR.get(type(error).__name__, 409)
+    if status == 422:
+        return ApiError(422, problems(error.problems, loc))
+    return ApiError(status, error.message)
+
+
+def from_application_error(cause: ApplicationError, loc: Sequence[str | int] = ("body",)) -> ApiError:
+    status = STATUS_BY_ERROR.get(cause.type or "", 409)
+    if status == 422:
+        details = [str(item) for item in cause.details if isinstance(item, str)] or [cause.message]
+        return ApiError(422, problems(details, loc))
+    return ApiError(status, cause.message)
+
+
+def from_temporal(error: BaseException, closed_detail: str, loc: Sequence[str | int] = ("body",)) -> ApiError:
+    """A failed workflow update or call: the domain's refusal, a closed workflow (409), or the engine is away (503)."""
+    if isinstance(error, WorkflowUpdateFailedError):
+        cause = error.cause
+        if isinstance(cause, ApplicationError):
+            return from_application_error(cause, loc)
+        return ApiError(409, str(cause))
+    if isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+        return ApiError(409, closed_detail)
+    if isinstance(error, (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError)):
+        log.warning("workflow engine did not answer", error=str(error))
+        return ApiError(503, "the workflow engine did not answer; try again (with the same Idempotency-Key)")
+    raise error
+
+
+def _clean_validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    # Without the echoed input: it may be large, and it may hold a token or personal data.
+    cleaned = []
+    for error in errors:
+        loc = [part if isinstance(part, (str, int)) else str(part) for part in error.get("loc", ())]
+        cleaned.append({"loc": loc, "msg": str(error.get("msg", "invalid")), "type": str(error.get("type", "value_error"))})
+    return cleaned
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(ApiError)
+    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse({"detail": error.detail}, status_code=error.status, headers=error.headers)
+
+    @api.exception_handler(DomainError)
+    async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
+        mapped = from_domain(error)
+        return JSONResponse({"detail": mapped.detail}, status_code=mapped.status)
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _clean_validation_errors(error.errors())}, status_code=422)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # FastAPI's answer to a body it cannot even decode (not UTF-8, not JSON): invalid input like any other.
+            problem = problems([str(error.detail) + ": send a UTF-8 JSON object"], ("body",), "body_unreadable")
+            return JSONResponse({"detail": problem}, status_code=422)
+        detail = error.detail if isinstance(error.detail, str) else json.dumps(error.detail)
+        return JSONResponse({"detail": detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
+
+    @api.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error", path=request.url.path)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with 413, whether or not they declare their length."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_bytes
+            except ValueError:
+                too_large = False
+            if too_large:
+                await self._refuse(send)
+                return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised while the route reads its body: the exception handlers turn it into a 413.
+                    raise StarletteHTTPException(413, self._detail())
+            return message
+
+        await self.app(scope, limited, send)
+
+    def _detail(self) -> str:
+        return f"the request body is larger than {self.max_bytes // 1024} KiB"
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps({"detail": self._detail()}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

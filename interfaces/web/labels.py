@@ -1,0 +1,290 @@
+"""Labels: reading them, the secretariat's renewal, suspension, restoration and withdrawal (updates of
+the label's workflow), and the public registry and verification.
+
+A label in a URL is its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX); both are accepted everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.base import Level
+from domain.durations import Duration, InvalidDuration
+from domain.label import Label, LabelState
+from interfaces.web.auth import Caller, Principal, Secretariat
+from interfaces.web.common import (
+    ERRORS,
+    PUBLIC_ERRORS,
+    IdempotencyKey,
+    case_summary,
+    check_cluster_visible,
+    history_events,
+    label_id_from,
+    label_out,
+    update_id,
+    visible_label,
+)
+from interfaces.web.errors import ApiError, from_temporal, invalid
+from interfaces.web.schemas import (
+    CaseCreated,
+    DashboardOut,
+    ExpiringOut,
+    History,
+    LabelOut,
+    LabelStatus,
+    LabelWithdrawalIn,
+    RegistryEntryOut,
+    RenewalIn,
+    SuspensionIn,
+    VerificationOut,
+    WorkloadOut,
+)
+from interfaces.web.services import Services, services
+from workflows.common import LABEL_STEPS, check_label_step
+from workflows.label import LabelWorkflow
+from workflows.messages import HumanStep, RestoreLabel, StartRenewal, SuspendLabel, WithdrawLabel
+from workflows.starter import label_handle
+
+router = APIRouter(tags=["labels"], responses=ERRORS)
+public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
+Svc = Annotated[Services, Depends(services)]
+STEP_TIMEOUT_SECONDS = 30.0
+CATCH_UP_SECONDS = 5.0
+CATCH_UP_PAUSE_SECONDS = 0.1
+FINAL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
+
+
+@router.get("/labels/{label_ref}", response_model=LabelOut, summary="A label now, or as it stood at `as_of`")
+def get_label(label_ref: str, svc: Svc, who: Caller, as_of: AwareDatetime | None = None) -> LabelOut:
+    label_id = label_id_from(label_ref)
+    label = visible_label(svc, label_id, who)
+    if as_of is None:
+        return label_out(label, svc.now(), who)
+    svc.fresh()
+    version = svc.models.audit.version_at(label_id, as_of)
+    if version is None:
+        raise ApiError(404, f"label {label.label_code} was not issued yet at {as_of.isoformat()}")
+    return label_out(svc.app.repository.get(label_id, version=version), as_of, who)
+
+
+@router.get("/labels/{label_ref}/history", response_model=History, summary="Every event of the label, oldest first")
+def label_history(label_ref: str, svc: Svc, who: Caller) -> History:
+    label_id = label_id_from(label_ref)
+    visible_label(svc, label_id, who)
+    svc.fresh()
+    return History(events=history_events(svc.models.history(label_id), who))
+
+
+@router.get("/clusters/{cluster_id}/history", response_model=History, summary="The cluster's events and those of its cases and labels")
+def cluster_history(cluster_id: UUID, svc: Svc, who: Caller) -> History:
+    svc.app.get_cluster(cluster_id)
+    check_cluster_visible(svc, cluster_id, who)
+    svc.fresh()
+    return History(events=history_events(svc.models.cluster_history(cluster_id), who))
+
+
+# ---- the secretariat's steps -------------------------------------------------------------
+
+
+def _closed_detail(label: Label) -> str:
+    if label.state is LabelState.LAPSED:
+        return (
+            f"the renewal window of label {label.label_code} closed on {label.renewable_until:%Y-%m-%d %H:%M:%S} UTC; "
+            "the cluster must apply anew"
+        )
+    if label.state is LabelState.SUPERSEDED:
+        return f"label {label.label_code} has been superseded by its renewal; act on the new label"
+    return f"label {label.label_code} is {label.state.value}; it takes no more steps"
+
+
+async def _label_step(
+    svc: Services,
+    who: Principal,
+    label_ref: str,
+    update: Callable[[Any, Any], Awaitable[Any]],
+    step: HumanStep,
+    *,
+    name: str,
+    key: str | None,
+) -> Any:
+    client = svc.temporal()
+    label_id = label_id_from(label_ref)
+    label = await run_in_threadpool(visible_label, svc, label_id, who)
+    deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
+    while True:
+        try:
+            result = await asyncio.wait_for(
+                label_handle(client, label_id).execute_update(update, step, id=update_id(name, label_id, key)),
+                STEP_TIMEOUT_SECONDS,
+            )
+            break
+        except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
+            label = await run_in_threadpool(svc.app.get_label, label_id)
+            if asyncio.get_running_loop().time() < deadline and _workflow_behind(error, label, name):
+                await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
+                continue
+            raise from_temporal(error, _closed_detail(label)) from None
+    svc.wrote()
+    return result
+
+
+def _workflow_behind(error: BaseException, label: Label, name: str) -> bool:
+    """The label's workflow is not started yet (its case starts it just after issuing the label), or its
+    view lags the store: the store allows the step, the workflow refused it. Worth asking again."""
+    if isinstance(error, RPCError):
+        return error.status == RPCStatusCode.NOT_FOUND and label.state not in FINAL_STATES
+    if not isinstance(error, WorkflowUpdateFailedError) or not isinstance(error.cause, ApplicationError):
+        return False
+    if error.cause.type != "StepNotAllowed" or name not in LABEL_STEPS:
+        return False
+    try:
+        check_label_step(name, label.state.value, label.label_code)
+    except ApplicationError:
+        return False
+    return True
+
+
+@router.post("/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case")
+async def renew(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None, body: RenewalIn | None = None) -> CaseCreated:
+    step = StartRenewal(actor=who.actor, idempotency_key=key, improvement_areas=(body.improvement_areas if body else []))
+    case_id = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, step, name="renew", key=key)
+    return CaseCreated(case_id=case_id)
+
+
+async def _label_after(svc: Services, who: Principal, label_ref: str) -> LabelOut:
+    label = await run_in_threadpool(svc.app.get_label, label_id_from(label_ref))
+    return label_out(label, svc.now(), who)
+
+
+@router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
+async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
+    step = SuspendLabel(actor=who.actor, idempotency_key=key, reason=body.reason)
+    await _label_step(svc, who, label_ref, LabelWorkflow.suspend, step, name="suspend", key=key)
+    return await _label_after(svc, who, label_ref)
+
+
+@router.post("/labels/{label_ref}/restoration", response_model=LabelOut, summary="Restore a suspended label")
+async def restore(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
+    step = RestoreLabel(actor=who.actor, idempotency_key=key)
+    await _label_step(svc, who, label_ref, LabelWorkflow.restore, step, name="restore", key=key)
+    return await _label_after(svc, who, label_ref)
+
+
+@router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
+async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
+    step = WithdrawLabel(actor=who.actor, idempotency_key=key, reason=body.reason)
+    await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, step, name="withdraw", key=key)
+    return await _label_after(svc, who, label_ref)
+
+
+# ---- the secretariat's overviews -----------------------------------------------------------
+
+
+@router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")
+def expiring(svc: Svc, who: Secretariat, within: Annotated[str, Query(max_length=40, examples=["P90D"])] = "P90D") -> ExpiringOut:
+    try:
+        span = Duration.parse(within)
+        now = svc.now()
+        delta = span.after(now) - now
+    except (InvalidDuration, ValueError, OverflowError) as error:
+        raise invalid(str(error), ("query", "within")) from None
+    svc.fresh()
+    calendar = svc.models.calendar(now, delta)
+    return ExpiringOut(
+        within=str(span),
+        expiring=[entry.model_dump() for entry in calendar.expiring],
+        renewal_windows_closing=[entry.model_dump() for entry in calendar.renewal_windows_closing],
+        overdue_cases=[case_summary(status) for status in calendar.overdue_cases],
+    )
+
+
+@router.get("/experts/{expert_id}/workload", response_model=WorkloadOut, summary="An expert's open assignments")
+def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
+    if not who.is_admin and who.expert_id != expert_id:
+        raise ApiError(403, "an expert may read only their own workload")
+    svc.app.get_expert(expert_id)
+    svc.fresh()
+    cases = svc.models.cases(svc.now(), expert_id=expert_id, limit=1_000_000)
+    return WorkloadOut(
+        expert_id=expert_id,
+        open_assignments=svc.models.expert_workload().get(expert_id, 0),
+        cases=[case_summary(status) for status in cases],
+    )
+
+
+@router.get("/dashboard", response_model=DashboardOut, summary="Counts for the secretariat's dashboard")
+def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
+    svc.fresh()
+    now = svc.now()
+    counts = svc.models.dashboard(now)
+    labels = {status.value: 0 for status in LabelStatus}
+    for entry in svc.models.public_registry(now, limit=1_000_000):
+        labels[entry.status] = labels.get(entry.status, 0) + 1
+    return DashboardOut(**counts, labels=labels, projection_lag=svc.models.lag())
+
+
+# ---- public -----------------------------------------------------------------------------
+
+
+@public.get("/registry", response_model=list[RegistryEntryOut], summary="The public registry of labels")
+def registry(
+    svc: Svc,
+    country: Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")] = None,
+    level: Level | None = None,
+    status: LabelStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[RegistryEntryOut]:
+    svc.fresh()
+    entries = svc.models.public_registry(
+        svc.now(),
+        country=country,
+        level=level.value if level else None,
+        status=status.value if status else None,
+        limit=limit,
+        offset=offset,
+    )
+    return [RegistryEntryOut.model_validate(entry.model_dump()) for entry in entries]
+
+
+@public.get("/labels/{label_ref}/verify", response_model=VerificationOut, summary="Is this certificate genuine and valid?")
+def verify(label_ref: str, svc: Svc, code: Annotated[str, Query(min_length=1, max_length=40)]) -> VerificationOut:
+    return verification(svc, label_ref, code)
+
+
+def verification(svc: Services, label_ref: str, code: str) -> VerificationOut:
+    """Always one status and since when; an unknown label and a wrong code both answer `unknown`."""
+    svc.fresh()
+    now = svc.now()
+    label_code = _label_code(svc, label_ref)
+    if label_code is None:
+        return VerificationOut(label_code=label_ref.strip().upper(), status="unknown", since=None, level=None, cluster=None, valid_until=None)
+    answer = svc.models.verify_label(label_code, code, now)
+    return VerificationOut(
+        label_code=answer.label_code,
+        status=answer.status.value,
+        since=answer.since,
+        level=answer.level,
+        cluster=answer.cluster_name,
+        valid_until=answer.valid_until,
+        superseded_by=answer.superseded_by_code,
+    )
+
+
+def _label_code(svc: Services, label_ref: str) -> str | None:
+    try:
+        label_id = label_id_from(label_ref)
+    except ApiError:
+        return None
+    entry = svc.models.label(label_id, svc.now())
+    return entry.label_code if entry else None

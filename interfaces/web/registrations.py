@@ -1,0 +1,91 @@
+"""Registering clusters and experts: straight to the application (no workflow orchestrates them)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from domain.base import NotFound
+from domain.cluster import ClusterProfile
+from domain.expert import ExpertProfile
+from interfaces.web.auth import Caller, Secretariat
+from interfaces.web.common import ERRORS, IdempotencyKey, check_cluster_visible, command_key
+from interfaces.web.errors import ApiError
+from interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
+from interfaces.web.services import Services, services
+from workflows.starter import notify_experts_changed
+
+router = APIRouter(tags=["registrations"], responses=ERRORS)
+Svc = Annotated[Services, Depends(services)]
+
+
+@router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
+def register_cluster(body: ClusterProfile, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> ClusterCreated:
+    cluster_id = svc.app.register_cluster(body, actor=who.actor, command_key=command_key("cluster", key))
+    svc.wrote()
+    return ClusterCreated(cluster_id=cluster_id)
+
+
+@router.get("/clusters/{cluster_id}", response_model=ClusterOut, summary="A registered cluster")
+def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
+    cluster = svc.app.get_cluster(cluster_id)
+    check_cluster_visible(svc, cluster_id, who)
+    return ClusterOut(
+        cluster_id=cluster.id,
+        **cluster.profile.model_dump(mode="json", exclude={"english_website"}),
+        open_cases=list(cluster.open_cases),
+        labels={level.value: label_id for level, label_id in cluster.current_labels.items()},
+    )
+
+
+@router.post("/experts", status_code=201, response_model=ExpertCreated, summary="Register a certified expert")
+async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> ExpertCreated:
+    unknown = await run_in_threadpool(_unknown_affiliations, svc, body)
+    if unknown:
+        raise ApiError(
+            422,
+            [
+                {"loc": ["body", "affiliations", index], "msg": f"no cluster with id {body.affiliations[index]}", "type": "not_found"}
+                for index in unknown
+            ],
+        )
+    expert_id = await run_in_threadpool(
+        svc.app.register_expert, body, actor=who.actor, command_key=command_key("expert", key)
+    )
+    token = await run_in_threadpool(svc.tokens.issue_expert_token, expert_id)
+    svc.wrote()
+    if svc.client is not None:
+        # Cases waiting for an eligible expert try again now.
+        await notify_experts_changed(svc.client, reason=f"expert {expert_id} registered")
+    return ExpertCreated(expert_id=expert_id, token=token)
+
+
+@router.get("/experts/{expert_id}", response_model=ExpertOut, summary="A registered expert (the secretariat, or the expert)")
+def get_expert(expert_id: UUID, svc: Svc, who: Caller) -> ExpertOut:
+    if not who.is_admin and who.expert_id != expert_id:
+        raise ApiError(403, "an expert may read only their own record")
+    expert = svc.app.get_expert(expert_id)
+    return ExpertOut(
+        expert_id=expert.id,
+        name=expert.name,
+        country=expert.country,
+        languages=expert.profile.languages,
+        certified_until=expert.certified_until,
+        affiliations=sorted(expert.affiliations, key=str),
+    )
+
+
+def _unknown_affiliations(svc: Services, body: ExpertProfile) -> list[int]:
+    return [index for index, cluster_id in enumerate(body.affiliations) if not _cluster_exists(svc, cluster_id)]
+
+
+def _cluster_exists(svc: Services, cluster_id: UUID) -> bool:
+    try:
+        svc.app.get_cluster(cluster_id)
+    except NotFound:
+        return False
+    return True
+

@@ -1,0 +1,346 @@
+"""The HTTP contract's bodies: what requests carry in and what responses carry out.
+
+Every request model forbids unknown fields and bounds its strings and lists, so that a bad body is a 422
+naming each offending field, never a 500 or a silently ignored typo. Domain profiles (ClusterProfile,
+ExpertProfile) are the request bodies of the registrations themselves: one definition of the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.base import Level
+from domain.certification_case import CaseKind, CaseState, Outcome
+
+SHORT_TEXT = 2_000
+LONG_TEXT = 50_000
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# ---- errors ------------------------------------------------------------------------------
+
+
+class ErrorMessage(Out):
+    """Every refusal other than invalid input: 401, 403, 404, 409, 413, 503."""
+
+    detail: str
+
+
+class Problem(Out):
+    loc: list[str | int] = Field(description="where the problem is, e.g. ['body', 'indicators', 3, 'score']")
+    msg: str
+    type: str
+
+
+class InvalidInputError(Out):
+    """422: one entry per problem, each naming the offending field when there is one."""
+
+    detail: list[Problem]
+
+
+# ---- registrations ----------------------------------------------------------------------
+
+
+class ClusterCreated(Out):
+    cluster_id: UUID
+
+
+class ExpertCreated(Out):
+    expert_id: UUID
+    token: str = Field(description="the expert's bearer token; shown once, only its hash is kept")
+
+
+class ClusterOut(Out):
+    cluster_id: UUID
+    name: str
+    country: str
+    sector: str
+    website: str
+    members: int
+    member_types: list[str]
+    staff_fte: float
+    eccp_listed: bool
+    open_cases: list[UUID]
+    labels: dict[str, UUID]
+
+
+class ExpertOut(Out):
+    expert_id: UUID
+    name: str
+    country: str
+    languages: list[str]
+    certified_until: datetime
+    affiliations: list[UUID]
+
+
+# ---- cases ---------------------------------------------------------------------------
+
+
+class ApplicationIn(Body):
+    cluster_id: UUID
+    level: Level
+    improvement_areas: list[str] = Field(
+        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
+    )
+
+
+class CaseCreated(Out):
+    case_id: UUID
+
+
+class ScreeningIn(Body):
+    accepted: bool
+    reason: str = Field(default="", max_length=SHORT_TEXT)
+
+
+class AssignmentIn(Body):
+    accept: bool
+    reason: str = Field(default="", max_length=SHORT_TEXT)
+
+
+class AgreementIn(Body):
+    agreed: bool
+
+
+class AuditDateIn(Body):
+    audit_date: datetime
+
+
+class IndicatorScore(Body):
+    code: str = Field(min_length=1, max_length=40)
+    score: int = Field(strict=True, ge=0, le=1000)
+    evidence: str = Field(default="", max_length=SHORT_TEXT)
+
+
+class AssessmentIn(Body):
+    indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
+    report: str = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class DecisionIn(Body):
+    outcome: Outcome
+    level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
+    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
+    decided_by: str = Field(
+        default="secretariat",
+        min_length=1,
+        max_length=200,
+        description="who within the secretariat decides (e.g. board:maria); never someone who took part in the audit",
+    )
+
+
+class WithdrawalIn(Body):
+    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class AppealIn(Body):
+    grounds: str = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class AppealDecisionIn(Body):
+    upheld: bool
+    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
+    decided_by: str = Field(
+        default="secretariat:appeals",
+        min_length=1,
+        max_length=200,
+        description="who decides the appeal; never the one who took the appealed decision",
+    )
+
+
+class CaseOut(Out):
+    case_id: UUID
+    cluster_id: UUID
+    kind: CaseKind
+    level: Level
+    state: CaseState
+    catalogue_version: str
+    expert_ids: list[UUID]
+    proposed_expert_id: UUID | None
+    recommended_level: Level | None
+    label_id: UUID | None
+    deadlines: dict[str, datetime]
+    needs_attention: bool
+    attention: list[str]
+    submitted_at: datetime
+    version: int
+
+
+class CaseSummary(Out):
+    case_id: UUID
+    cluster_id: UUID
+    cluster_name: str | None
+    kind: str
+    level: str
+    state: CaseState
+    expert_ids: list[UUID]
+    proposed_expert_id: UUID | None
+    label_id: UUID | None
+    deadlines: dict[str, datetime]
+    current_deadline: str | None
+    due_at: datetime | None
+    overdue: bool
+    needs_attention: bool
+    submitted_at: datetime
+
+
+class HistoryEvent(Out):
+    seq: int
+    type: str
+    aggregate: str
+    aggregate_id: UUID
+    version: int
+    at: datetime
+    recorded_at: datetime
+    actor: str | None
+    data: dict[str, Any]
+
+
+class History(Out):
+    events: list[HistoryEvent]
+
+
+class IndicatorOut(Out):
+    code: str
+    area: str
+    title: str
+    max_score: int
+    threshold: int | None
+
+
+class IndicatorBenchmarkOut(Out):
+    indicator: str
+    score: int
+    peer_count: int
+    peer_median: float | None
+    percentile: float | None
+
+
+class BenchmarkOut(Out):
+    case_id: UUID
+    cluster_id: UUID
+    catalogue_version: str
+    assessed_at: datetime
+    indicators: list[IndicatorBenchmarkOut]
+
+
+# ---- labels -----------------------------------------------------------------------------
+
+
+class LabelStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    LAPSED = "lapsed"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+class LabelOut(Out):
+    label_id: UUID
+    label_code: str
+    cluster_id: UUID
+    cluster_name: str
+    country: str
+    level: Level
+    state: LabelStatus = Field(description="as of now: a label past its validity is expired even before its expiry is recorded")
+    since: datetime
+    case_id: UUID
+    catalogue_version: str
+    expert_ids: list[UUID]
+    decided_at: datetime
+    valid_from: datetime
+    valid_until: datetime
+    renewable_until: datetime
+    supersedes: UUID | None
+    superseded_by: UUID | None
+    renewal_case_id: UUID | None
+    verification_code: str | None = Field(default=None, description="the secretariat only")
+
+
+class RenewalIn(Body):
+    improvement_areas: list[str] = Field(default_factory=list, max_length=10)
+
+
+class SuspensionIn(Body):
+    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class LabelWithdrawalIn(Body):
+    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class RegistryEntryOut(Out):
+    label_id: UUID
+    label_code: str
+    cluster_id: UUID
+    cluster_name: str
+    country: str
+    level: str
+    catalogue_version: str
+    valid_from: datetime
+    valid_until: datetime
+    renewable_until: datetime
+    status: str
+    since: datetime
+    supersedes: UUID | None
+    superseded_by: UUID | None
+
+
+class VerificationOut(Out):
+    label_code: str
+    status: Literal["valid", "expired", "suspended", "withdrawn", "superseded", "lapsed", "unknown"]
+    since: datetime | None
+    level: str | None
+    cluster: str | None
+    valid_until: datetime | None
+    superseded_by: str | None = None
+
+
+class CalendarEntryOut(Out):
+    label_id: UUID
+    label_code: str
+    cluster_id: UUID
+    cluster_name: str
+    level: str
+    state: str
+    due: datetime
+    renewal_case_id: UUID | None
+
+
+class ExpiringOut(Out):
+    within: str
+    expiring: list[CalendarEntryOut]
+    renewal_windows_closing: list[CalendarEntryOut]
+    overdue_cases: list[CaseSummary]
+
+
+class WorkloadOut(Out):
+    expert_id: UUID
+    open_assignments: int
+    cases: list[CaseSummary]
+
+
+class DashboardOut(Out):
+    states: dict[str, int]
+    overdue: int
+    needs_attention: int
+    labels: dict[str, int]
+    projection_lag: dict[str, int]
+
+
+class Health(Out):
+    status: Literal["ok", "starting", "unavailable"]
+    checks: dict[str, str]

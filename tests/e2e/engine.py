@@ -1,0 +1,148 @@
+"""A real clusterlabel engine for end-to-end tests: `clusterlabel serve` in a child process, as a user runs it.
+
+Embedded Temporal dev server, worker, projection runner and HTTP API, SQLite store in a temporary data
+directory, a policy compressed to seconds; stopped with Ctrl-C (SIGINT) as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+ADMIN_TOKEN = "e2e-secretariat-token-0123456789abcdef"
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
+PORT_ATTEMPTS = 3
+T = TypeVar("T")
+
+# Every deadline an hour away unless a module shortens it: nothing fires by surprise during a test.
+HOUR_POLICY = {
+    "label_validity": "PT1H",
+    "renewal_window": "PT1H",
+    "expiry_reminders": ["PT30M"],
+    "screening_deadline": "PT1H",
+    "expert_response_timeout": "PT1H",
+    "audit_deadline": "PT1H",
+    "decision_deadline": "PT1H",
+    "deadline_reminders": ["PT30M"],
+    "suspension_limit": "PT1H",
+    "appeal_window": "PT1H",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def policy_toml(policy: dict[str, Any]) -> str:
+    def value(item: Any) -> str:
+        if isinstance(item, list):
+            return "[" + ", ".join(value(v) for v in item) + "]"
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        return f'"{item}"' if isinstance(item, str) else str(item)
+
+    return "".join(f"{key} = {value(item)}\n" for key, item in policy.items())
+
+
+@dataclass
+class RunningEngine:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    experts: dict[str, str] = field(default_factory=dict)  # expert id -> token
+
+    def client(self, token: str | None = ADMIN_TOKEN) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@contextmanager
+def running_engine(data_dir: Path, policy: dict[str, Any], *, env: dict[str, str] | None = None) -> Iterator[RunningEngine]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    policy_file = data_dir.parent / f"{data_dir.name}-policy.toml"
+    policy_file.write_text(policy_toml(policy))
+    log_path = data_dir.parent / f"{data_dir.name}-serve.log"
+    child_env = {**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN, "CLUSTERLABEL_LOG_FORMAT": "json", **(env or {})}
+    log_path.write_bytes(b"")
+    for attempt in range(PORT_ATTEMPTS):
+        port = free_port()
+        command = [
+            sys.executable, "-m", "interfaces.cli", "serve",
+            "--data-dir", str(data_dir), "--port", str(port), "--policy", str(policy_file),
+        ]  # fmt: skip
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+        engine = RunningEngine(f"http://127.0.0.1:{port}", data_dir, process, log_path)
+        try:
+            wait_until_healthy(engine)
+            break
+        except AssertionError:
+            # Another process may have taken the free port between our probe and the server's bind.
+            if process.poll() is None or "cannot listen" not in engine.log_tail() or attempt == PORT_ATTEMPTS - 1:
+                stop(engine)
+                raise
+    try:
+        yield engine
+    finally:
+        stop(engine)
+
+
+def wait_until_healthy(engine: RunningEngine) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if engine.process.poll() is not None:
+            raise AssertionError(f"clusterlabel serve exited with {engine.process.returncode}:\n{engine.log_tail()}")
+        try:
+            answer = httpx.get(f"{engine.url}/health", timeout=5)
+            if answer.status_code == 200:
+                return
+            last = answer.text
+        except httpx.HTTPError as error:
+            last = str(error)
+        time.sleep(0.2)
+    raise AssertionError(f"the engine never became healthy; last answer {last}\n{engine.log_tail()}")
+
+
+def stop(engine: RunningEngine) -> None:
+    """Ctrl-C, as a user stops it; the process must end cleanly with everything it started."""
+    if engine.process.poll() is None:
+        engine.process.send_signal(signal.SIGINT)
+        try:
+            engine.process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            engine.process.kill()
+            engine.process.wait()
+            raise AssertionError(f"clusterlabel serve did not stop on Ctrl-C:\n{engine.log_tail()}") from None
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
+    """Poll until the probe returns something truthy (what a user refreshing a page sees)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

@@ -1,0 +1,96 @@
+"""The pages in a real browser (headless Chromium): the secretariat's dashboard and a form on it, an
+expert's assessment form, the public verification page; screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e import browser as chromium
+from tests.e2e.driver import Secretariat
+from tests.e2e.engine import ADMIN_TOKEN, ARTIFACTS, ROOT, RunningEngine
+
+pytestmark = pytest.mark.skipif(not chromium.available(), reason="needs /usr/bin/chromium and /usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[chromium.Browser]:
+    with chromium.headless_chromium() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def scene(secretariat: Secretariat) -> dict[str, str]:
+    """A secretariat's week: a label awarded, a case in audit, one waiting for screening, one rejected."""
+    label_id = secretariat.award(secretariat.apply(secretariat.cluster(name="Baltic Marine Cluster", country="LT")))
+    auditing = secretariat.apply(secretariat.cluster(name="Rhine Chemistry Network", country="DE"))
+    secretariat.screen(auditing)
+    (expert_id, _), = secretariat.staff(auditing)
+    waiting = secretariat.apply(secretariat.cluster(name="Iberian Agrifood Cluster", country="ES"))
+    rejected = secretariat.apply(secretariat.cluster(name="Alpine Tourism Cluster", country="AT"))
+    secretariat.screen(rejected, accepted=False, reason="no English website")
+    return {"label_id": label_id, "auditing": auditing, "expert_id": expert_id, "waiting": waiting}
+
+
+def test_the_secretariat_screens_an_application_from_the_dashboard(
+    engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
+) -> None:
+    browser.go(f"{engine.url}/ui/dashboard?token={ADMIN_TOKEN}")
+    assert "token=" not in browser.url  # the token moved into a cookie
+    page = browser.text()
+    assert "Secretariat dashboard" in page and "Iberian Agrifood Cluster" in page
+    browser.screenshot(ARTIFACTS / "dashboard.png", ROOT / "docs" / "screenshots" / "dashboard.png")
+
+    browser.go(f"{engine.url}/ui/cases/{scene['waiting']}")
+    assert "screening" in browser.text("h1")
+    browser.click("button[name=accepted][value=true]")
+    assert "screening recorded" in browser.text(".flash")
+    browser.screenshot(ARTIFACTS / "case.png")
+    assert secretariat.case(scene["waiting"])["state"] == "assigning"
+
+
+def test_an_expert_fills_in_the_assessment_form(
+    engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
+) -> None:
+    token = engine.experts[scene["expert_id"]]
+    browser.go(f"{engine.url}/ui/assignments?token={token}")
+    assert "Rhine Chemistry Network" in browser.text()
+    browser.click(f"a[href='/ui/cases/{scene['auditing']}/assessment']")
+    assert "Assessment" in browser.text("h1")
+    filled = browser.run(
+        "const inputs = document.querySelectorAll('input[type=number]');"
+        "inputs.forEach(input => { input.value = input.max; });"
+        "return inputs.length;"
+    )
+    assert filled == 36
+    browser.type("#report", "Governance and services are well documented.")
+    browser.screenshot(ARTIFACTS / "assessment.png")
+    browser.click("#assessment button[type=submit]")
+    assert "assessment recorded" in browser.text(".flash")
+    assert secretariat.case(scene["auditing"])["state"] == "deciding"
+
+
+def test_the_public_verifies_a_certificate_and_sees_the_badge(
+    engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
+) -> None:
+    label = secretariat.label(scene["label_id"])
+    browser.go(f"{engine.url}/ui/logout")
+    browser.go(f"{engine.url}/ui/verify")
+    browser.type("#label", label["label_code"])
+    browser.type("#code", label["verification_code"])
+    browser.click("#verify button")
+    verdict = browser.text("#verdict")
+    assert "valid" in verdict and "Baltic Marine Cluster" in verdict
+    browser.screenshot(ARTIFACTS / "verify.png")
+
+    browser.go(f"{engine.url}/ui/verify?label={label['label_code']}&code=NOTTHECODE")
+    assert "not genuine" in browser.text("#verdict")
+
+    badge = httpx.get(f"{engine.url}/labels/{label['label_code']}/badge.svg")
+    assert badge.headers["content-type"].startswith("image/svg+xml")
+    assert "valid until" in badge.text and "/ui/verify?label=" in badge.text
+    browser.go(f"{engine.url}/ui/labels/{label['label_code']}/certificate?token={ADMIN_TOKEN}")
+    assert label["verification_code"] in browser.text(".certificate")
+    browser.screenshot(ARTIFACTS / "certificate.png")

@@ -1,0 +1,89 @@
+"""`clusterlabel serve` as an operator meets it: health, the generated token, restart with all state kept."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.driver import Secretariat
+from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, RunningEngine, free_port, running_engine, stop
+
+TOKEN_LINE = re.compile(r"^\s{4}(\S{40,})\s*$", re.MULTILINE)
+
+
+def test_health_is_503_saying_what_is_not_ready_while_temporal_is_unreachable(tmp_path: Path) -> None:
+    unreachable = f"127.0.0.1:{free_port()}"
+    engine = _started_without_waiting(tmp_path, ["--temporal", unreachable])
+    try:
+        answer = _eventually_answering(engine)
+        assert answer.status_code == 503
+        body = answer.json()
+        assert "temporal" in body["detail"] and "worker" in body["detail"]
+        assert body["checks"]["projections"] == "ok"
+        refused = engine.client().post("/applications", json={"cluster_id": "00000000-0000-0000-0000-000000000000", "level": "bronze"})
+        assert refused.status_code == 503, refused.text
+    finally:
+        stop(engine)
+    assert engine.process.returncode == 0
+
+
+def test_state_and_the_generated_token_survive_a_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    no_token = {"CLUSTERLABEL_ADMIN_TOKEN": ""}
+    with running_engine(data_dir, HOUR_POLICY, env=no_token) as first:
+        printed = TOKEN_LINE.findall(first.log_path.read_text())
+        assert len(printed) == 1, first.log_tail()
+        token = printed[0]
+        assert token not in (data_dir / "tokens.sqlite").read_bytes().decode("latin-1")  # only its hash is kept
+        secretariat = _secretariat(first, token)
+        secretariat.expert(name="Anna Persistent")
+        case_id = secretariat.apply(secretariat.cluster(name="Persistent Cluster"))
+        secretariat.screen(case_id)
+        expert_id, _ = secretariat.proposed_expert(case_id)
+    assert first.process.returncode == 0, first.log_tail()
+
+    with running_engine(data_dir, HOUR_POLICY, env=no_token) as second:
+        assert TOKEN_LINE.findall(second.log_path.read_text()) == []  # printed once, at the first start only
+        second.experts.update(first.experts)
+        secretariat = _secretariat(second, token)
+        assert secretariat.case(case_id)["proposed_expert_id"] == expert_id
+        accepted = secretariat.as_expert(expert_id).post(f"/cases/{case_id}/assignment", json={"accept": True})
+        assert accepted.status_code == 200, accepted.text  # the workflow carried on where it was
+        assert httpx.get(f"{second.url}/cases/{case_id}", headers={"Authorization": "Bearer e2e-wrong"}).status_code == 401
+
+
+def _secretariat(engine: RunningEngine, token: str) -> Secretariat:
+    secretariat = Secretariat(engine)
+    secretariat.api = engine.client(token)
+    return secretariat
+
+
+def _started_without_waiting(tmp_path: Path, extra: list[str]) -> RunningEngine:
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "interfaces.cli", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(port), *extra]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN}, stdout=log, stderr=subprocess.STDOUT
+        )
+    return RunningEngine(f"http://127.0.0.1:{port}", tmp_path / "data", process, log_path)
+
+
+def _eventually_answering(engine: RunningEngine) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(f"{engine.url}/health", timeout=5)
+            if answer.json().get("checks", {}).get("projections") == "ok":
+                return answer
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(engine.log_tail())
+
