@@ -8,7 +8,7 @@ ApplicationError typed with the error's class name); a concurrency conflict is r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -153,8 +153,9 @@ def label_view(app: CertificationApp, label: Label) -> LabelView:
 class CertificationActivities:
     """Every activity of the certification workflows, bound to one application (one event store)."""
 
-    def __init__(self, app: CertificationApp) -> None:
+    def __init__(self, app: CertificationApp, workload: Callable[[], Mapping[UUID, int]] | None = None) -> None:
         self.app = app
+        self.workload = workload  # open assignments per expert (a read model), to balance proposals
 
     def all(self) -> list[Callable[..., Any]]:
         """The bound activity functions, for Worker(activities=...)."""
@@ -195,9 +196,19 @@ class CertificationActivities:
     def choose_expert(self, input: ChooseExpertInput) -> ExpertChoice:
         """The next eligible expert for the case's open seat, or none."""
         with unit_of_work(case_id=input.case_id):
-            eligible = self.app.eligible_experts(input.case_id, at=input.at)
+            eligible = self.app.eligible_experts(input.case_id, at=input.at, workload=self._current_workload())
             log.info("experts considered", eligible=len(eligible))
             return ExpertChoice(expert_id=eligible[0] if eligible else None, candidates=len(eligible))
+
+    def _current_workload(self) -> Mapping[UUID, int] | None:
+        """The read side's workload; a proposal never waits on it or fails for it."""
+        if self.workload is None:
+            return None
+        try:
+            return self.workload()
+        except Exception:  # noqa: BLE001 - balancing is best effort; eligibility is what counts
+            log.warning("expert workload unavailable; proposing in name order", exc_info=True)
+            return None
 
     @activity.defn
     def propose_expert(self, input: ProposeExpertInput) -> CaseView:

@@ -80,7 +80,7 @@ class Engine:
                 log.warning("temporal not reachable, retrying", address=self.settings.temporal_address, error=str(error))
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
-        self.worker = build_worker(self.client, self.app, self.settings.task_queue)
+        self.worker = build_worker(self.client, self.app, self.settings.task_queue, workload=self.models.expert_workload)
         self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
         return self.client
@@ -125,9 +125,7 @@ class Engine:
         return "ok" if self.worker is not None and self.worker.is_running else "starting"
 
     def _projections_ready(self) -> str:
-        runner = self.models.runner
-        thread = getattr(runner, "_thread", None)
-        if thread is None or not thread.is_alive():
+        if not self.models.runner.running:
             return "runner not running"
         lag = max(self.models.lag().values(), default=0)
         if lag == 0:

@@ -7,7 +7,9 @@ is what `clusterlabel worker` runs: settings → event store, Temporal connectio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -19,6 +21,7 @@ from interfaces.bootstrap import build_app
 from interfaces.logs import configure_logging, get_logger
 from interfaces.settings import Settings
 from interfaces.temporal_server import temporal_client_for
+from projections.factory import open_read_models
 from workflows.case import CaseWorkflow
 from workflows.label import LabelWorkflow
 from workflows.starter import (  # re-exported: the entry points other interfaces call
@@ -41,10 +44,18 @@ ACTIVITY_THREADS = 8
 
 
 def build_worker(
-    client: Client, app: CertificationApp, task_queue: str, *, activity_threads: int = ACTIVITY_THREADS
+    client: Client,
+    app: CertificationApp,
+    task_queue: str,
+    *,
+    activity_threads: int = ACTIVITY_THREADS,
+    workload: Callable[[], Mapping[UUID, int]] | None = None,
 ) -> Worker:
-    """A worker for the certification workflows and activities on `task_queue`."""
-    activities = CertificationActivities(app)
+    """A worker for the certification workflows and activities on `task_queue`.
+
+    `workload` (open assignments per expert, from the read models) balances expert proposals.
+    """
+    activities = CertificationActivities(app, workload)
     return Worker(
         client,
         task_queue=task_queue,
@@ -64,12 +75,15 @@ async def run_worker(settings: Settings) -> None:
     log = get_logger(__name__, task_queue=settings.task_queue)
     app = build_app(settings)
     client, server = await temporal_client_for(settings)
+    # Read only, to balance proposals: whichever process runs the projections keeps them current.
+    models = open_read_models(settings.eventsourcing_env(), app)
     try:
-        worker = build_worker(client, app, settings.task_queue)
+        worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload)
         log.info("worker running", temporal=server.address if server else settings.temporal_address)
         await worker.run()
     except asyncio.CancelledError:
         log.info("worker stopping")
     finally:
+        models.close()
         if server is not None:
             server.stop()

@@ -114,6 +114,11 @@ class ViewRunner:
                 thread.join(timeout)
         self._thread = self._listener = None
 
+    @property
+    def running(self) -> bool:
+        """The background loop is alive (it may still be behind: see lag())."""
+        return self._thread is not None and self._thread.is_alive()
+
     def wake(self) -> None:
         """New events were stored: catch up now instead of at the next poll."""
         self._wake.set()

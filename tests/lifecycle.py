@@ -47,9 +47,9 @@ class Lifecycle:
         self.cluster_id = app.register_cluster(cluster_profile(country=country), actor=SECRETARIAT, command_key=key("cluster"))
         self.experts: list[UUID] = []
 
-    def expert(self, country: str = "DE", **changes: object) -> UUID:
+    def expert(self, country: str = "DE", name: str | None = None, **changes: object) -> UUID:
         expert_id = self.app.register_expert(
-            expert_profile(country=country, name=f"Expert {len(self.experts) + 1}", **changes),
+            expert_profile(country=country, name=name or f"Expert {len(self.experts) + 1}", **changes),
             actor=SECRETARIAT,
             command_key=key("expert"),
         )

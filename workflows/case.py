@@ -124,9 +124,14 @@ class CaseWorkflow:
         assert self._case_id is not None
         return step_key("case", self._case_id, step, step_input)
 
-    async def _command(self, activity: Callable[..., Any], arg: Any) -> CaseView:
-        """Run a command activity under the lock and keep the view (and the CaseState attribute) current."""
+    async def _command(self, activity: Callable[..., Any], arg: Any, check: Callable[[], None] | None = None) -> CaseView:
+        """Run a command activity under the lock and keep the view (and the CaseState attribute) current.
+
+        `check` runs under the lock first, against the view no other command can move meanwhile.
+        """
         async with self._lock:
+            if check is not None:
+                check()
             result = await run_activity(activity, arg)
         view: CaseView = result.case if isinstance(result, LabelIssued) else result
         self._remember(view)
@@ -299,9 +304,8 @@ class CaseWorkflow:
         self, step: str, step_input: HumanStep, activity: Callable[..., Any], input_model: type[Any], **fields: Any
     ) -> CaseView:
         await workflow.wait_condition(lambda: self._view is not None)
-        # Checked again here: another step may have moved the case since the validator ran.
-        self._validate(step, **fields)
         assert self._case_id is not None
+        details = fields
         fields = {name: value for name, value in fields.items() if name in input_model.model_fields}
         arg = input_model(
             case_id=self._case_id,
@@ -310,13 +314,22 @@ class CaseWorkflow:
             at=workflow.now(),
             **fields,
         )
-        view = await self._command(activity, arg)
+        # Checked again under the lock: another command may have moved the case since the validator ran.
+        view = await self._command(activity, arg, check=lambda: self._check(step, **details))
         workflow.logger.info("human step done", extra={"step": step, "actor": step_input.actor})
         return view
 
     def _validate(self, step: str, **details: Any) -> None:
-        if self._view is None:
-            return  # not loaded yet: the handler checks once it is
+        """The update validator: refuse a step out of turn before anything is recorded.
+
+        While a command is in flight the view is about to change, so the validator lets the
+        update in and the handler decides under the lock, on the view that command leaves.
+        """
+        if self._view is not None and not self._lock.locked():
+            self._check(step, **details)
+
+    def _check(self, step: str, **details: Any) -> None:
+        assert self._view is not None
         check_case_step(step, self._view.state, self._view.proposed_expert_id, **details)
 
     @workflow.update

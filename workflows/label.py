@@ -105,8 +105,11 @@ class LabelWorkflow:
         assert self._label_id is not None
         return step_key("label", self._label_id, step, step_input)
 
-    async def _command(self, activity: Callable[..., Any], arg: Any) -> LabelView:
+    async def _command(self, activity: Callable[..., Any], arg: Any, check: Callable[[], None] | None = None) -> LabelView:
+        """Run a command activity under the lock; `check` first, against a view nothing else moves."""
         async with self._lock:
+            if check is not None:
+                check()
             result = await run_activity(activity, arg)
         view: LabelView = result.label if isinstance(result, RenewalStarted) else result
         self._remember(view)
@@ -174,7 +177,6 @@ class LabelWorkflow:
         self, step: str, step_input: HumanStep, activity: Callable[..., Any], arg_type: type[Any], **fields: Any
     ) -> LabelView:
         await workflow.wait_condition(lambda: self._view is not None)
-        self._validate(step)
         assert self._label_id is not None
         arg = arg_type(
             label_id=self._label_id,
@@ -183,13 +185,18 @@ class LabelWorkflow:
             at=workflow.now(),
             **fields,
         )
-        view = await self._command(activity, arg)
+        view = await self._command(activity, arg, check=lambda: self._check(step))
         self._handled += 1
         return view
 
     def _validate(self, step: str) -> None:
-        if self._view is not None:
-            check_label_step(step, self._view.state, self._view.label_code)
+        """The update validator; while a command is in flight the handler decides (see CaseWorkflow)."""
+        if self._view is not None and not self._lock.locked():
+            self._check(step)
+
+    def _check(self, step: str) -> None:
+        assert self._view is not None
+        check_label_step(step, self._view.state, self._view.label_code)
 
     @workflow.update
     async def suspend(self, step: SuspendLabel) -> LabelView:

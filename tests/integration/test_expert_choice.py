@@ -1,0 +1,48 @@
+"""Expert proposals go to the least-loaded eligible expert, by the workload read model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from activities.application import CertificationApp
+from activities.certification import CertificationActivities
+from activities.models import ChooseExpertInput
+from domain.base import Level
+from projections.factory import open_read_models
+from tests.builders import key
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
+from tests.stores import sqlite_env
+
+
+def test_the_next_proposal_goes_to_the_expert_with_fewer_open_assignments(tmp_path: Path) -> None:
+    clock = Clock()
+    app = CertificationApp(env=sqlite_env(tmp_path), clock=clock)
+    first = Lifecycle(app)
+    busy, free = first.expert(name="Aaron Busy"), first.expert(name="Zoe Free")
+    first.auditing(Level.BRONZE)  # Aaron, first by name, now has an open assignment
+    assert app.get_case(next(iter(app.get_cluster(first.cluster_id).open_cases))).expert_ids == [busy]
+
+    second = Lifecycle(app, country="DE")
+    case_id = second.screened()
+    with open_read_models(sqlite_env(tmp_path), app) as models:
+        models.catch_up()
+        assert models.expert_workload().get(busy) == 1
+        balanced = CertificationActivities(app, workload=models.expert_workload)
+        unbalanced = CertificationActivities(app)
+        at = clock()
+        assert unbalanced.choose_expert(ChooseExpertInput(case_id=case_id, at=at)).expert_id == busy
+        assert balanced.choose_expert(ChooseExpertInput(case_id=case_id, at=at)).expert_id == free
+
+
+def test_a_broken_read_side_never_blocks_a_proposal(tmp_path: Path) -> None:
+    app = CertificationApp(env=sqlite_env(tmp_path), clock=Clock())
+    life = Lifecycle(app)
+    expert = life.expert()
+    case_id = life.screened()
+
+    def unavailable() -> dict:
+        raise RuntimeError("views are being rebuilt")
+
+    choice = CertificationActivities(app, workload=unavailable).choose_expert(ChooseExpertInput(case_id=case_id, at=app.clock()))
+    assert choice.expert_id == expert
+    app.propose_expert(case_id, expert, actor=SECRETARIAT, command_key=key())
