@@ -26,20 +26,26 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**{name: value for name, value in overrides.items() if value is not None})
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.engine import serve
 
-    return serve(settings)
+    return serve(settings, with_worker=not args.no_worker, with_projections=not args.no_projections)
 
 
-def _worker(settings: Settings) -> int:
+def _run_projections(settings: Settings, args: argparse.Namespace) -> int:
+    from interfaces.projection_runner import run_projections
+
+    return run_projections(settings)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.worker import run_worker
 
     asyncio.run(run_worker(settings))
     return 0
 
 
-def _verify(settings: Settings) -> int:
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.verify_cli import EXIT_OK, EXIT_TAMPERED, describe, run_verify
 
     report = run_verify(settings)
@@ -47,7 +53,7 @@ def _verify(settings: Settings) -> int:
     return EXIT_OK if report.ok else EXIT_TAMPERED
 
 
-def _rebuild(settings: Settings) -> int:
+def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.bootstrap import build_app
     from projections.factory import open_read_models
 
@@ -64,7 +70,7 @@ def _rebuild(settings: Settings) -> int:
     return 0
 
 
-def _status(settings: Settings) -> int:
+def _status(settings: Settings, args: argparse.Namespace) -> int:
     """What a secretariat checks first: cases per state, labels per status, what is due, projection lag."""
     from datetime import UTC, datetime, timedelta
 
@@ -123,7 +129,7 @@ def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
     return simulate(settings, clusters, policy)
 
 
-def _admin_token(settings: Settings) -> int:
+def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.engine import TOKENS_FILE
     from interfaces.web.tokens import TokenStore
 
@@ -147,6 +153,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="HTTP port (default 8000)")
     serve.add_argument("--policy", type=Path, help="TOML file overriding policy keys")
     serve.add_argument("--temporal", help="address of an existing Temporal cluster instead of the embedded server")
+    serve.add_argument("--no-worker", action="store_true", help="serve the API only; `clusterlabel worker` processes run the workflows")
+    serve.add_argument("--no-projections", action="store_true", help="read the views only; `clusterlabel projections run` keeps them current")
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", parents=[common], help="run a Temporal worker")
@@ -177,6 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     projection_commands = projections.add_subparsers(dest="projection_command", required=True)
     rebuild = projection_commands.add_parser("rebuild", parents=[common], help="rebuild every view from the log")
     rebuild.set_defaults(run=_rebuild)
+    follow = projection_commands.add_parser("run", parents=[common], help="keep every view current until stopped")
+    follow.set_defaults(run=_run_projections)
     return parser
 
 
@@ -188,8 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clusterlabel: invalid settings:\n{error}", file=sys.stderr)
         return 2
     try:
-        run = args.run
-        return run(settings, args) if run.__name__ == "<lambda>" else run(settings)
+        return args.run(settings, args)
     except KeyboardInterrupt:
         return 130
 

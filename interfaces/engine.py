@@ -42,8 +42,19 @@ MAX_RETRY_PAUSE_SECONDS = 10.0
 class Engine:
     """The running parts of one clusterlabel process, and whether each is ready."""
 
-    def __init__(self, settings: Settings, *, policy: Policy | None = None, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        policy: Policy | None = None,
+        poll_interval: float = 1.0,
+        with_worker: bool = True,
+        with_projections: bool = True,
+    ) -> None:
         self.settings = settings
+        # Scaled out, workers and the projection runner run as processes of their own.
+        self.with_worker = with_worker
+        self.with_projections = with_projections
         self.app: CertificationApp = build_app(settings)
         if policy is not None:
             self.app.policy = policy
@@ -60,7 +71,8 @@ class Engine:
     # ---- starting and stopping --------------------------------------------------------------
 
     def start_projections(self) -> None:
-        self.models.start()
+        if self.with_projections:
+            self.models.start()
 
     async def start_temporal(self) -> Client:
         """Connect (starting the embedded server if configured so) and run the worker in this loop.
@@ -80,8 +92,9 @@ class Engine:
                 log.warning("temporal not reachable, retrying", address=self.settings.temporal_address, error=str(error))
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
-        self.worker = build_worker(self.client, self.app, self.settings.task_queue, workload=self.models.expert_workload)
-        self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
+        if self.with_worker:
+            self.worker = build_worker(self.client, self.app, self.settings.task_queue, workload=self.models.expert_workload)
+            self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
         return self.client
 
@@ -102,11 +115,13 @@ class Engine:
     # ---- readiness ------------------------------------------------------------------------
 
     async def readiness(self) -> dict[str, str]:
-        return {
-            "temporal": await self._temporal_ready(),
-            "worker": self._worker_ready(),
-            "projections": await asyncio.to_thread(self._projections_ready),
-        }
+        """The state of each part this process runs ("ok" when ready)."""
+        checks = {"temporal": await self._temporal_ready()}
+        if self.with_worker:
+            checks["worker"] = self._worker_ready()
+        if self.with_projections:
+            checks["projections"] = await asyncio.to_thread(self._projections_ready)
+        return checks
 
     async def _temporal_ready(self) -> str:
         if self.client is None:
@@ -167,7 +182,14 @@ def announce_admin_token(token: str | None, settings: Settings, out: Callable[[s
     )
 
 
-async def run_engine(settings: Settings, *, stop: asyncio.Event | None = None, policy: Policy | None = None) -> None:
+async def run_engine(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    policy: Policy | None = None,
+    with_worker: bool = True,
+    with_projections: bool = True,
+) -> None:
     """Run until `stop` is set, Ctrl-C or SIGTERM; then stop every part, last started first."""
     configure_logging(settings.log_format, settings.log_level)
     stop = stop or asyncio.Event()
@@ -178,7 +200,7 @@ async def run_engine(settings: Settings, *, stop: asyncio.Event | None = None, p
         except (NotImplementedError, RuntimeError):  # not the main thread (tests run the engine in one)
             pass
     sock = bind(settings.http_host, settings.http_port)
-    engine = Engine(settings, policy=policy)
+    engine = Engine(settings, policy=policy, with_worker=with_worker, with_projections=with_projections)
     announce_admin_token(engine.tokens.ensure_admin_token(), settings)
     engine.start_projections()
     config = uvicorn.Config(
@@ -215,9 +237,9 @@ async def run_engine(settings: Settings, *, stop: asyncio.Event | None = None, p
         log.info("clusterlabel engine stopped")
 
 
-def serve(settings: Settings) -> int:
+def serve(settings: Settings, *, with_worker: bool = True, with_projections: bool = True) -> int:
     try:
-        asyncio.run(run_engine(settings))
+        asyncio.run(run_engine(settings, with_worker=with_worker, with_projections=with_projections))
     except (TemporalServerError, PolicyFileError) as error:
         print(f"clusterlabel: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,40 @@
+"""`clusterlabel projections run`: keep every view current, in a process of its own.
+
+Scaled out, the API serves reads and the workers write events; this process follows the log
+(woken by PostgreSQL's NOTIFY, polling on SQLite). A second one is safe: each view's batch and
+its tracking commit together under the view's lock, so two runners never apply an event twice.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+from interfaces.bootstrap import build_app
+from interfaces.logs import configure_logging, get_logger
+from interfaces.settings import Settings
+from projections.factory import open_read_models
+
+LAG_REPORT_SECONDS = 10.0
+
+
+def run_projections(settings: Settings) -> int:
+    """Follow the log until SIGINT or SIGTERM; report the lag now and then."""
+    configure_logging(settings.log_format, settings.log_level)
+    log = get_logger(__name__, store=settings.store())
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    with open_read_models(settings.eventsourcing_env(), build_app(settings)) as models:
+        models.start()
+        log.info("projections running", lag=models.lag())
+        while not stop.wait(LAG_REPORT_SECONDS):
+            log.info("projections lag", lag=models.lag())
+        models.stop()
+    log.info("projections stopped")
+    return 0
