@@ -377,8 +377,18 @@ def test_the_manifests_run_the_api_and_the_workers() -> None:
     k8s_commands = {subcommand(container_argv(container)) for _, container in clusterlabel_containers()}
     compose_commands = {subcommand(compose_command(service)) for service in clusterlabel_services().values()}
 
-    assert {"serve", "worker"} <= k8s_commands
-    assert {"serve", "worker"} <= compose_commands
+    assert {"serve", "worker", "projections"} <= k8s_commands
+    assert {"serve", "worker", "projections"} <= compose_commands
+
+
+def test_the_api_leaves_workflows_to_the_workers_and_views_to_the_projection_runner() -> None:
+    api = [container_argv(container) for _, container in clusterlabel_containers() if runs(container, "serve")]
+    api += [compose_command(service) for service in compose_services_running("serve")]
+    runners = [container_argv(container) for _, container in clusterlabel_containers() if runs(container, "projections")]
+    runners += [compose_command(service) for service in compose_services_running("projections")]
+
+    assert api and all({"--no-worker", "--no-projections"} <= set(argv) for argv in api)
+    assert runners and all(argv[:2] == ["projections", "run"] for argv in runners)
 
 
 def test_the_image_runs_clusterlabel_with_serve_as_the_default_command() -> None:
@@ -500,7 +510,7 @@ def test_the_worker_autoscaler_is_autoscaling_v2_and_targets_the_worker_deployme
     assert spec["metrics"]
 
 
-def test_exactly_one_api_replica_runs_the_projections_in_kubernetes_and_in_compose() -> None:
+def test_exactly_one_api_replica_runs_while_tokens_live_in_its_data_directory() -> None:
     api_deployments = [
         document
         for document in of_kind("Deployment")
