@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser clean
+.PHONY: run test install browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ test: $(STAMP) browser
 browser:
 	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# Figures on real servers against bare baselines; writes bench-results.json.
+bench: $(STAMP)
+	$(BIN)/clusterlabel bench
+
+bench-quick: $(STAMP)
+	$(BIN)/clusterlabel bench --quick
 
 clean:
 	rm -rf $(VENV) .clusterlabel .pytest_cache

@@ -129,6 +129,19 @@ def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
     return simulate(settings, clusters, policy)
 
 
+def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    from interfaces.bench.cli import main as bench
+
+    code = bench((["--quick"] if args.quick else []) + ["--out", str(args.out)])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every server and worker has stopped; skipping teardown avoids the SDK's occasional abort
+    # at interpreter exit (sdk-python #300), so the exit code is the bench's own.
+    os._exit(code)
+
+
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.engine import TOKENS_FILE
     from interfaces.web.tokens import TokenStore
@@ -180,6 +193,11 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", parents=[common], help="check the event log for tampering (exit 1 if any)")
     verify.set_defaults(run=_verify)
+
+    bench = commands.add_parser("bench", parents=[common], help="throughput and memory on real servers, against bare baselines")
+    bench.add_argument("--quick", action="store_true", help="smaller counts: a run under two minutes")
+    bench.add_argument("--out", type=Path, default=Path("bench-results.json"), help="where the JSON goes")
+    bench.set_defaults(run=_bench)
 
     projections = commands.add_parser("projections", help="maintain the read models")
     projection_commands = projections.add_subparsers(dest="projection_command", required=True)

@@ -25,6 +25,7 @@ from projections.view import Change, View
 log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (view name, position, log head)
+SETTLE_SECONDS = 0.05
 
 
 class ViewRunner:
@@ -132,8 +133,10 @@ class ViewRunner:
                 self.last_error = error
                 log.exception("views.catch_up_failed", views=[view.name for view in self.views])
                 read = 0
-            if read < self.batch_size:
-                self._wake.wait(self.poll_interval)
+            if read < self.batch_size and self._wake.wait(self.poll_interval):
+                # Woken by a save: let the saves around it land too, so that one pass (one
+                # transaction per view) carries them all instead of one pass per save.
+                self._stopping.wait(SETTLE_SECONDS)
 
     def _listen(self) -> None:
         """LISTEN on the application's channel; any notify wakes the loop."""

@@ -128,6 +128,10 @@ class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
         # so a second runner (thread or process) waits instead of applying the same batch.
         with self.datastore.get_connection(commit=True) as connection:
             cursor = connection.cursor()
+            # A view is rebuildable from the log, so it need not wait for the disk at every commit:
+            # in WAL mode a crash can lose its last batches (tracking with them), never corrupt it;
+            # the runner then applies those batches again. The event store keeps full durability.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 yield cursor

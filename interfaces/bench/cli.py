@@ -1,0 +1,200 @@
+"""`clusterlabel bench` / `python -m interfaces.bench`: one run, real servers, figures against baselines.
+
+Parts, in order: append (whole lifecycles through CertificationApp against bare aggregates; that store
+is then topped up to the history size), projection (every view from zero against read-and-decode),
+history (GET /cases/{id}/history over that store), lifecycle (CaseWorkflow on the dev server against a
+bare mirror, with the projection lag sampled meanwhile), open cases (a separate worker process).
+Everything runs in a fresh temporary directory; every server and process started is stopped on the
+way out, Ctrl-C and SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+from interfaces.logs import configure_logging
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    append_lifecycles: int
+    history_cases: int
+    history_requests: int
+    lifecycles: int
+    concurrency: int
+    open_cases: int
+
+
+FULL = Sizes(
+    append_lifecycles=2_000, history_cases=10_000, history_requests=1_000,
+    lifecycles=200, concurrency=8, open_cases=10_000,
+)  # fmt: skip
+QUICK = Sizes(
+    append_lifecycles=300, history_cases=1_000, history_requests=300,
+    lifecycles=20, concurrency=4, open_cases=1_000,
+)  # fmt: skip
+# For the test: every part runs, in seconds.
+TINY = Sizes(
+    append_lifecycles=10, history_cases=20, history_requests=10,
+    lifecycles=3, concurrency=2, open_cases=10,
+)  # fmt: skip
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="clusterlabel bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts: a run under two minutes")
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the test's sizes
+    parser.add_argument("--out", type=Path, default=Path("bench-results.json"), help="where the JSON goes")
+    parser.add_argument("--work-dir", type=Path, help="keep the stores and server logs here (default: a temp dir, removed)")
+    parser.add_argument("--lifecycles", type=int, help="override: lifecycles through the workflows")
+    parser.add_argument("--open-cases", type=int, help="override: cases held open at once")
+    parser.add_argument("--history-cases", type=int, help="override: cases in the store for the history figure")
+    return parser.parse_args(list(argv))
+
+
+def sizes_for(args: argparse.Namespace) -> tuple[str, Sizes]:
+    mode, sizes = ("tiny", TINY) if args.tiny else ("quick", QUICK) if args.quick else ("full", FULL)
+    overrides = {
+        "lifecycles": args.lifecycles,
+        "open_cases": args.open_cases,
+        "history_cases": args.history_cases,
+    }
+    return mode, replace(sizes, **{name: value for name, value in overrides.items() if value is not None})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    mode, sizes = sizes_for(args)
+    configure_logging("console", "WARNING")
+    previous = _sigterm_interrupts()
+    work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="clusterlabel-bench-"))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        results = asyncio.run(run(work_dir, mode, sizes))
+    except KeyboardInterrupt:
+        print("\nbench interrupted; servers and workers stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if args.work_dir is None:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    from interfaces.bench.report import table, write
+
+    write(results, args.out)
+    print(table(results))
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+async def run(directory: Path, mode: str, sizes: Sizes) -> dict[str, Any]:
+    # Imported here: `--help` stays fast, and the parts load only when a run starts.
+    from interfaces.bench.history import bench_history
+    from interfaces.bench.lifecycle import bench_lifecycle
+    from interfaces.bench.open_cases import bench_open_cases
+    from interfaces.bench.store import bench_append, bench_projection, fill_store
+
+    begun = time.perf_counter()
+    append, env, case_ids = _part("append", lambda: bench_append(directory, sizes.append_lifecycles))
+    case_ids = _part("fill", lambda: fill_store(env, case_ids, sizes.history_cases))
+    views = directory / "views-history"
+    projection = _part("projection", lambda: bench_projection(env, views))
+    history = await _apart("history", bench_history(env, views, case_ids, sizes.history_requests))
+    life = await _apart("lifecycle", bench_lifecycle(directory, sizes.lifecycles, sizes.concurrency))
+    open_cases = await _apart("open cases", bench_open_cases(directory, sizes.open_cases))
+    return {
+        "store": "sqlite",
+        "cpu_count": os.cpu_count() or 1,
+        "mode": mode,
+        "seconds": round(time.perf_counter() - begun, 1),
+        "lifecycle": {
+            "per_second": life.per_second,
+            "baseline_per_second": life.baseline_per_second,
+            "ratio": life.ratio,
+            "lifecycles": life.lifecycles,
+            "concurrency": life.concurrency,
+            "shape_per_lifecycle": life.shape,
+            "cpu_seconds_per_lifecycle": life.cpu,
+        },
+        "append": {
+            "events_per_second": append.per_second,
+            "baseline_events_per_second": append.baseline_per_second,
+            "ratio": append.ratio,
+            "events": append.events,
+            "lifecycles": sizes.append_lifecycles,
+        },
+        "projection": {
+            "events_per_second": projection.per_second,
+            "baseline_events_per_second": projection.baseline_per_second,
+            "ratio": projection.ratio,
+            "events": projection.events,
+            "lag_p99_ms": life.lag_p99_ms,
+            "lag_p50_ms": life.lag_p50_ms,
+            "lag_max_ms": max(life.lag_ms, default=0.0),
+            "lag_samples": len(life.lag_ms),
+            "lag_sampling_interval_ms": life.lag_interval_ms,
+        },
+        "history": {
+            "cases_in_store": history.cases_in_store,
+            "p50_ms": history.p50_ms,
+            "p99_ms": history.p99_ms,
+            "requests": history.requests,
+            "events_per_history": history.events_per_history,
+            "source": history.source,
+        },
+        "open_cases": {
+            "count": open_cases.count,
+            "worker_rss_mb": open_cases.worker_rss_mb,
+            "server_rss_mb": open_cases.server_rss_mb,
+            "worker_peak_rss_mb": open_cases.worker_peak_rss_mb,
+            "server_idle_rss_mb": open_cases.server_idle_rss_mb,
+            "seconds_to_open": open_cases.open_seconds,
+        },
+        "notes": [
+            f"history: {history.source}",
+            (
+                "lifecycle: worker, projection runner and driver in one process (as `serve`); baseline: bare "
+                "workflows with the same activities, updates, timers and child workflows per lifecycle, "
+                "no-op bodies, a fresh dev server each; logging at WARNING"
+            ),
+            f"projection lag: head vs slowest view, sampled every {life.lag_interval_ms:.0f} ms",
+        ],
+    }
+
+
+def _part(name: str, work: Callable[[], T]) -> T:
+    started = time.perf_counter()
+    print(f"bench: {name} ...", end="", file=sys.stderr, flush=True)
+    result = work()
+    print(f" {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return result
+
+
+async def _apart(name: str, work: Any) -> Any:
+    started = time.perf_counter()
+    print(f"bench: {name} ...", end="", file=sys.stderr, flush=True)
+    result = await work
+    print(f" {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return result
+
+
+def _sigterm_interrupts() -> Any:
+    """SIGTERM stops the bench as Ctrl-C does, so the same clean-up runs."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)

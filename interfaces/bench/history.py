@@ -1,0 +1,75 @@
+"""A case's history, as the secretariat asks for it: GET /cases/{id}/history with many cases stored.
+
+The FastAPI app from interfaces.web.app is created in this process over the caught-up views and
+called through httpx's ASGI transport (the whole ASGI stack, authentication and serialisation, but no
+socket), once per sampled case, one request at a time.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+
+from activities.application import CertificationApp
+from interfaces.bench.lag import percentile
+from interfaces.web.app import create_app
+from interfaces.web.services import Services
+from interfaces.web.tokens import TokenStore
+from projections.factory import open_read_models
+
+SOURCE = "GET /cases/{id}/history (interfaces.web.app.create_app in process, httpx ASGI transport)"
+
+
+@dataclass
+class HistoryFigures:
+    cases_in_store: int
+    requests: int
+    events_per_history: float
+    latencies_ms: list[float]
+    source: str = SOURCE
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies_ms, 0.50)
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies_ms, 0.99)
+
+
+async def bench_history(env: Mapping[str, str], views_dir: Path, case_ids: list[UUID], requests: int, seed: int = 7) -> HistoryFigures:
+    app = CertificationApp(env=env)
+    chosen = random.Random(seed).choices(case_ids, k=requests)
+    with open_read_models(env, app, views_dir=views_dir) as models:
+        models.catch_up()
+        cases_in_store = sum(models.dashboard(app.clock())["states"].values())
+        tokens = TokenStore(views_dir.parent / "bench-tokens.sqlite")
+        try:
+            token = tokens.rotate_admin_token()
+            services = Services(app, models, tokens, task_queue="bench")
+            transport = httpx.ASGITransport(app=create_app(services, pages=False))
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as http:
+                await _get(http, chosen[0])  # warm up: routes, dependencies, connections
+                latencies, events = [], 0
+                for case_id in chosen:
+                    started = time.perf_counter()
+                    body = await _get(http, case_id)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    events += len(body["events"])
+        finally:
+            tokens.close()
+    return HistoryFigures(cases_in_store, len(chosen), events / len(chosen), latencies)
+
+
+async def _get(http: httpx.AsyncClient, case_id: UUID) -> dict[str, list[object]]:
+    answer = await http.get(f"/cases/{case_id}/history")
+    if answer.status_code != 200 or not answer.json()["events"]:
+        raise RuntimeError(f"GET /cases/{case_id}/history: {answer.status_code} {answer.text[:200]}")
+    return answer.json()  # type: ignore[no-any-return]

@@ -1,0 +1,59 @@
+"""Projection lag in milliseconds, sampled while the lifecycles run.
+
+A thread polls the log's head and the slowest view's position every few milliseconds. Each new head is
+timed from the sample that first saw it stored until the sample that first sees every view past it,
+so a figure is exact to about one sampling interval (reported with it).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+
+from projections.runner import ViewRunner
+
+SAMPLE_SECONDS = 0.01
+
+
+class LagSampler:
+    def __init__(self, runner: ViewRunner, interval: float = SAMPLE_SECONDS) -> None:
+        self.runner = runner
+        self.interval = interval
+        self.lags_ms: list[float] = []
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="bench-lag", daemon=True)
+
+    def start(self) -> LagSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _loop(self) -> None:
+        pending: deque[tuple[int, float]] = deque()  # (head seen, when first seen), oldest first
+        seen = self.runner.head()
+        while not self._stop.is_set():
+            now = time.perf_counter()
+            head = self.runner.head()
+            if head > seen:
+                pending.append((head, now))
+                seen = head
+            done = min(self.runner.positions().values(), default=head)
+            while pending and pending[0][0] <= done:
+                self.lags_ms.append((time.perf_counter() - pending.popleft()[1]) * 1000)
+            self.samples += 1
+            self._stop.wait(self.interval)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile; 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = min(len(ordered), max(1, math.ceil(fraction * len(ordered))))
+    return ordered[rank - 1]

@@ -1,0 +1,264 @@
+"""Whole Bronze lifecycles through CaseWorkflow on the dev server, against their bare mirror.
+
+The real run is `clusterlabel serve` in miniature: one process holds the application, the worker and
+the projection runner (so saves wake the views at once), and a driver takes every human step through
+the workflow's updates, as the HTTP API does. Each side gets a fresh dev server, so neither inherits
+the other's database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from temporalio.client import Client, WorkflowHandle
+
+from activities.application import CertificationApp
+from activities.models import CaseView
+from domain.base import Level
+from domain.catalogue import current_version_for, load_catalogue
+from domain.certification_case import Outcome
+from domain.expert import ExpertProfile
+from domain.policy import Policy, default_policy
+from interfaces.bench.baseline import MirrorWorkflow, Plan, mirror_worker
+from interfaces.bench.lag import LagSampler, percentile
+from interfaces.bench.procfs import group_cpu_seconds
+from interfaces.bench.shape import lifecycle_plan
+from interfaces.bench.store import cluster_profile, sqlite_env
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.worker import (
+    ACTIVITY_THREADS,
+    build_worker,
+    case_handle,
+    execute_step,
+    start_case_workflow,
+)
+from projections.factory import open_read_models
+from workflows.case import CaseWorkflow, case_workflow_id
+from workflows.messages import (
+    RecordAgreement,
+    RecordDecision,
+    RespondToProposal,
+    ScheduleAudit,
+    ScreenApplication,
+    SubmitAssessment,
+)
+
+SECRETARY = "secretariat:bench"
+BOARD = "secretariat:bench-board"
+EXPERTS = 10
+# How often the driver looks whether the workflow has proposed an expert (a user refreshing a page);
+# the baseline's driver looks as often.
+WATCH_SECONDS = 0.02
+# Every deadline and reminder an hour away: timers are started and cancelled, never fired.
+COMPRESSED = {
+    "label_validity": "PT1H",
+    "renewal_window": "PT1H",
+    "expiry_reminders": ["PT30M"],
+    "screening_deadline": "PT1H",
+    "expert_response_timeout": "PT1H",
+    "audit_deadline": "PT1H",
+    "decision_deadline": "PT1H",
+    "deadline_reminders": ["PT30M"],
+    "suspension_limit": "PT1H",
+    "appeal_window": "PT1H",
+}
+AUDIT_DATE = datetime(2030, 6, 1, tzinfo=UTC)
+
+
+def compressed_policy() -> Policy:
+    return default_policy().with_overrides(COMPRESSED)
+
+
+@dataclass
+class LifecycleFigures:
+    lifecycles: int
+    concurrency: int
+    seconds: float
+    baseline_seconds: float
+    lag_ms: list[float]
+    lag_interval_ms: float
+    shape: dict[str, float] = field(default_factory=dict)
+    # CPU seconds per lifecycle: the dev server's, and this process's (worker, views, driver).
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.lifecycles / self.seconds
+
+    @property
+    def baseline_per_second(self) -> float:
+        return self.lifecycles / self.baseline_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.per_second / self.baseline_per_second
+
+    @property
+    def lag_p99_ms(self) -> float:
+        return percentile(self.lag_ms, 0.99)
+
+    @property
+    def lag_p50_ms(self) -> float:
+        return percentile(self.lag_ms, 0.50)
+
+
+async def bench_lifecycle(directory: Path, lifecycles: int, concurrency: int) -> LifecycleFigures:
+    real, lags, interval, plans, tally = await _real_run(directory, lifecycles, concurrency)
+    baseline = await _baseline_run(directory, plans, concurrency)
+    shape = {
+        "activities": sum(plan.count("activity") for plan in plans) / len(plans),
+        "updates": sum(plan.updates for plan in plans) / len(plans),
+        "timers": sum(plan.count("timer") for plan in plans) / len(plans),
+        "child_workflows": sum(plan.count("child") for plan in plans) / len(plans),
+        **{name: count / len(plans) for name, count in sorted(tally.items())},
+    }
+    cpu = {
+        "server": real.server_cpu / lifecycles,
+        "bench_process": real.own_cpu / lifecycles,
+        "baseline_server": baseline.server_cpu / lifecycles,
+        "baseline_bench_process": baseline.own_cpu / lifecycles,
+    }
+    return LifecycleFigures(lifecycles, concurrency, real.seconds, baseline.seconds, lags, interval * 1000, shape, cpu)
+
+
+@dataclass
+class Timed:
+    """Wall time and CPU time of one timed run."""
+
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+    own_cpu: float = 0.0
+
+
+@contextmanager
+def timed(server_pid: int | None) -> Iterator[Timed]:
+    figures = Timed()
+    assert server_pid is not None
+    wall, own, server = time.perf_counter(), time.process_time(), group_cpu_seconds(server_pid)
+    yield figures
+    figures.seconds = time.perf_counter() - wall
+    figures.own_cpu = time.process_time() - own
+    figures.server_cpu = group_cpu_seconds(server_pid) - server
+
+
+async def _real_run(
+    directory: Path, lifecycles: int, concurrency: int
+) -> tuple[Timed, list[float], float, list[Plan], Counter[str]]:
+    env = {**sqlite_env(directory, "lifecycle"), "SQLITE_LOCK_TIMEOUT": "30"}
+    app = CertificationApp(env=env, policy=compressed_policy())
+    experts = [_register_expert(app, n) for n in range(EXPERTS)]
+    assert experts
+    clusters = [
+        app.register_cluster(cluster_profile(n), actor=SECRETARY, command_key=f"bench-life-cluster-{n}")
+        for n in range(lifecycles + 1)
+    ]
+    scores = {item.code: item.max_score for item in load_catalogue(current_version_for(Level.BRONZE)).indicators}
+    task_queue = f"bench-life-{uuid.uuid4().hex[:8]}"
+    with EmbeddedTemporal(directory / "temporal-lifecycle") as server, open_read_models(
+        env, app, views_dir=directory / "views-lifecycle"
+    ) as models:
+        client = await connect_client(server.address, server.namespace)
+        models.catch_up()
+        models.start()
+        sampler = LagSampler(models.runner)
+        async with build_worker(client, app, task_queue):
+            # One lifecycle first, untimed: imports, the workflow sandbox and caches warm up.
+            await _lifecycle(client, app, task_queue, clusters[-1], scores)
+            sampler.start()
+            with timed(server.pid) as run:
+                case_ids = await bounded(
+                    [lambda c=cluster: _lifecycle(client, app, task_queue, c, scores) for cluster in clusters[:-1]],
+                    concurrency,
+                )
+            sampler.stop()
+        tally: Counter[str] = Counter()
+        workflow_ids = [case_workflow_id(case_id) for case_id in case_ids]
+        plans = [await lifecycle_plan(client, workflow_id, tally) for workflow_id in workflow_ids]
+    return run, sampler.lags_ms, sampler.interval, plans, tally
+
+
+async def _baseline_run(directory: Path, plans: list[Plan], concurrency: int) -> Timed:
+    task_queue = f"bench-mirror-{uuid.uuid4().hex[:8]}"
+    with EmbeddedTemporal(directory / "temporal-baseline") as server:
+        client = await connect_client(server.address, server.namespace)
+        async with mirror_worker(client, task_queue, ACTIVITY_THREADS):
+            await _mirror(client, task_queue, plans[0])
+            with timed(server.pid) as run:
+                await bounded([lambda p=plan: _mirror(client, task_queue, p) for plan in plans], concurrency)
+            return run
+
+
+async def bounded(jobs: list[Callable[[], Awaitable[Any]]], concurrency: int) -> list[Any]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(job: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await job()
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
+
+
+def _register_expert(app: CertificationApp, n: int) -> UUID:
+    profile = ExpertProfile(
+        name=f"Bench Expert {n:02d}", country="DE", languages=["en"], certified_until=datetime(2100, 1, 1, tzinfo=UTC)
+    )
+    return app.register_expert(profile, actor=SECRETARY, command_key=f"bench-life-expert-{n}")
+
+
+async def _lifecycle(client: Client, app: CertificationApp, task_queue: str, cluster_id: UUID, scores: dict[str, int]) -> UUID:
+    """Application → label issued: the secretariat, the expert and the board, each step an update."""
+    case_id = await asyncio.to_thread(
+        app.submit_application, cluster_id, Level.BRONZE, actor=f"cluster:{cluster_id}", command_key=f"apply-{cluster_id}"
+    )
+    await start_case_workflow(client, case_id, task_queue)
+    handle = case_handle(client, case_id)
+    await execute_step(handle, CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+    expert_id = await _proposed_expert(handle)
+    await execute_step(
+        handle, CaseWorkflow.respond_to_proposal,
+        RespondToProposal(actor=f"expert:{expert_id}", expert_id=expert_id, accept=True),
+    )  # fmt: skip
+    await execute_step(handle, CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+    await execute_step(handle, CaseWorkflow.schedule_audit, ScheduleAudit(actor=SECRETARY, audit_date=AUDIT_DATE))
+    await execute_step(
+        handle, CaseWorkflow.submit_assessment,
+        SubmitAssessment(actor=f"expert:{expert_id}", expert_id=expert_id, scores=scores, report="Bench interview."),
+    )  # fmt: skip
+    await execute_step(
+        handle, CaseWorkflow.record_decision,
+        RecordDecision(actor=BOARD, outcome=Outcome.AWARD, level=Level.BRONZE, rationale="All criteria met.", decided_by=BOARD),
+    )  # fmt: skip
+    final: CaseView = await handle.result()
+    if final.label_id is None:
+        raise RuntimeError(f"case {case_id} ended {final.state} without a label")
+    return case_id
+
+
+async def _proposed_expert(handle: WorkflowHandle[Any, CaseView]) -> UUID:
+    while True:
+        view = await handle.query(CaseWorkflow.view)
+        if view is not None and view.proposed_expert_id is not None:
+            return view.proposed_expert_id
+        await asyncio.sleep(WATCH_SECONDS)
+
+
+async def _mirror(client: Client, task_queue: str, plan: Plan) -> None:
+    handle = await client.start_workflow(
+        MirrorWorkflow.run, plan, id=f"mirror-{uuid.uuid4().hex}", task_queue=task_queue
+    )
+    for update in range(1, plan.updates + 1):
+        await handle.execute_update(MirrorWorkflow.step)
+        if plan.waits_after(update):
+            while not await handle.query(MirrorWorkflow.settled):
+                await asyncio.sleep(WATCH_SECONDS)
+    await handle.result()

@@ -1,0 +1,46 @@
+"""What /proc says about a process or a process group: resident memory and CPU time (Linux)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory (or its peak, VmHWM) in MiB, from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def group_rss_mb(group: int) -> float:
+    """The resident memory of every process in a process group (the dev server and any helper)."""
+    total = 0.0
+    for pid, _ in _members(group):
+        try:
+            total += rss_mb(pid)
+        except OSError:
+            continue  # it ended while we looked
+    return total
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User and system CPU time so far of every process in a process group."""
+    return sum(int(fields[11]) + int(fields[12]) for _, fields in _members(group)) / CLOCK_TICKS
+
+
+def _members(group: int) -> Iterator[tuple[int, list[str]]]:
+    """(pid, the /proc/<pid>/stat fields after the command name) of each process in the group."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended while we looked
+        if int(fields[2]) == group:
+            yield int(entry.name), fields

@@ -1,0 +1,79 @@
+"""The bench's results: one JSON document, and the table printed from it with each target checked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Results = dict[str, Any]
+GIB_MB = 1024.0
+OPEN_CASES_TARGET = 10_000
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    check: Callable[[Results], bool | None]  # None: not measured at the size the target names
+
+
+TARGETS = [
+    Target("lifecycle.ratio >= 0.8", lambda r: r["lifecycle"]["ratio"] >= 0.8),
+    Target("append.ratio >= 0.8", lambda r: r["append"]["ratio"] >= 0.8),
+    Target("projection.ratio >= 0.3", lambda r: r["projection"]["ratio"] >= 0.3),
+    Target(
+        "projection.events_per_second >= 20,000 (SQLite)",
+        lambda r: r["projection"]["events_per_second"] >= 20_000 if r["store"] == "sqlite" else None,
+    ),
+    Target("history.p99_ms <= 20", lambda r: r["history"]["p99_ms"] <= 20),
+    Target(
+        "10,000 open cases, worker RSS < 1 GiB",
+        lambda r: None
+        if r["open_cases"]["count"] < OPEN_CASES_TARGET
+        else r["open_cases"]["worker_rss_mb"] < GIB_MB,
+    ),
+]
+
+
+def write(results: Results, path: Path) -> None:
+    path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def table(results: Results) -> str:
+    life, append, projection = results["lifecycle"], results["append"], results["projection"]
+    history, open_cases = results["history"], results["open_cases"]
+    rows = [
+        ("lifecycle", "Bronze lifecycles/s", life["per_second"], life["baseline_per_second"], life["ratio"]),
+        ("append", "events/s", append["events_per_second"], append["baseline_events_per_second"], append["ratio"]),
+        ("projection", "events/s", projection["events_per_second"], projection["baseline_events_per_second"], projection["ratio"]),
+        ("projection", "lag p99 under lifecycle load (ms)", projection["lag_p99_ms"], None, None),
+        ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
+        ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
+        ("open cases", f"worker RSS MiB ({open_cases['count']:,} open)", open_cases["worker_rss_mb"], None, None),
+        ("open cases", f"server RSS MiB ({open_cases['count']:,} open)", open_cases["server_rss_mb"], None, None),
+    ]
+    lines = [
+        f"clusterlabel bench — store {results['store']}, {results['cpu_count']} cores, {results['mode']} run",
+        "",
+        f"{'part':<11}{'figure':<42}{'ours':>12}{'baseline':>12}{'ratio':>8}",
+    ]
+    for part, name, ours, baseline, ratio in rows:
+        lines.append(f"{part:<11}{name:<42}{_number(ours):>12}{_number(baseline):>12}{_number(ratio, 2):>8}")
+    lines += ["", "targets:"]
+    for target in TARGETS:
+        verdict = target.check(results)
+        mark = "–" if verdict is None else ("✓" if verdict else "✗")
+        note = " (not measured at this size)" if verdict is None else ""
+        lines.append(f"  {mark} {target.label}{note}")
+    lines += ["", *results.get("notes", [])]
+    return "\n".join(lines)
+
+
+def _number(value: float | None, decimals: int | None = None) -> str:
+    if value is None:
+        return ""
+    if decimals is not None:
+        return f"{value:.{decimals}f}"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"

@@ -1,0 +1,197 @@
+"""The write and read sides on the event store, each against the bare eventsourcing library.
+
+append: whole Bronze case lifecycles through CertificationApp, against a bare aggregate
+that replays the very same pattern of saves (same aggregates per save, same events per
+aggregate), so the ratio is the price of the domain's rules and the idempotency checks.
+projection: every view catching up from zero, against reading and decoding the same
+notifications.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from activities.application import CertificationApp
+from domain.base import Level
+from domain.catalogue import load_catalogue
+from domain.certification_case import Outcome
+from domain.cluster import ClusterProfile
+from domain.expert import ExpertProfile
+from projections.factory import open_read_models
+
+SaveShape = list[tuple[UUID, int]]  # (aggregate id, events saved) for each aggregate of one save
+
+
+class RecordingApp(CertificationApp):
+    """The real application, noting the shape of every save for the baseline to repeat."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.saves: list[SaveShape] = []
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        self.saves.append([(obj.id, len(obj.pending_events)) for obj in objs if obj is not None])
+        return super().save(*objs, **kwargs)
+
+
+class Tally(Aggregate):
+    """The bare baseline: an aggregate that only counts."""
+
+    @event("Started")
+    def __init__(self) -> None:
+        self.count = 0
+
+    @event("Counted")
+    def count_one(self) -> None:
+        self.count += 1
+
+
+@dataclass
+class StoreFigures:
+    events: int
+    seconds: float
+    baseline_seconds: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def baseline_per_second(self) -> float:
+        return self.events / self.baseline_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.per_second / self.baseline_per_second
+
+
+def sqlite_env(directory: Path, name: str) -> dict[str, str]:
+    """The env of a SQLite event store in `directory`."""
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(directory / f"{name}.sqlite")}
+
+
+def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UUID]:
+    """`count` Bronze cases from registration to label, through the application's commands; their ids.
+
+    `first` numbers the cases on from an earlier call on the same store."""
+    actor = "bench"
+    catalogue = load_catalogue("bronze-2020")
+    scores = {item.code: item.max_score for item in catalogue.indicators}
+    experts = [
+        app.register_expert(
+            ExpertProfile(name=f"Expert {n}", country="DE", languages=["en"], certified_until=app.clock().replace(year=2100)),
+            actor=actor,
+            command_key=f"bench-expert-{n}",
+        )
+        for n in range(10)
+    ]
+    case_ids = []
+    for n in range(first, first + count):
+        key = f"bench-{n}"
+        cluster_id = app.register_cluster(cluster_profile(n), actor=actor, command_key=f"{key}-cluster")
+        case_id = app.submit_application(cluster_id, Level.BRONZE, actor=actor, command_key=f"{key}-apply")
+        app.screen(case_id, True, "complete", actor=actor, command_key=f"{key}-screen")
+        expert_id = experts[n % len(experts)]
+        app.propose_expert(case_id, expert_id, actor=actor, command_key=f"{key}-propose")
+        app.accept_assignment(case_id, expert_id, actor=actor, command_key=f"{key}-accept")
+        app.record_agreement(case_id, True, actor=actor, command_key=f"{key}-agree")
+        app.submit_assessment(case_id, expert_id, scores, {}, "report", actor=actor, command_key=f"{key}-assess")
+        app.record_decision(case_id, Outcome.AWARD, Level.BRONZE, "ok", decided_by="board", actor=actor, command_key=f"{key}-decide")
+        app.issue_label(case_id, actor=actor, command_key=f"{key}-label")
+        app.close_case(case_id, actor=actor, command_key=f"{key}-close")
+        case_ids.append(case_id)
+    return case_ids
+
+
+def cluster_profile(n: int) -> ClusterProfile:
+    return ClusterProfile(
+        name=f"Cluster {n}",
+        country="LT",
+        sector="maritime",
+        website="https://cluster.example.org",
+        members=30,
+        member_types=["business", "research"],
+        staff_fte=2.0,
+        eccp_listed=True,
+    )
+
+
+def replay_saves(app: Application[UUID], saves: list[SaveShape]) -> None:
+    """The same saves as the real run, on bare aggregates: load (or create), count, save."""
+    twins: dict[UUID, UUID] = {}
+    for shape in saves:
+        changed = []
+        for original_id, events in shape:
+            if original_id in twins:
+                tally = app.repository.get(twins[original_id])
+                remaining = events
+            else:
+                tally = Tally()
+                twins[original_id] = tally.id
+                remaining = events - 1
+            for _ in range(remaining):
+                tally.count_one()
+            changed.append(tally)
+        app.save(*changed)
+
+
+def bench_append(directory: Path, lifecycles: int) -> tuple[StoreFigures, dict[str, str], list[UUID]]:
+    """The figures, the env of the store the real run filled, and the ids of its cases."""
+    env = sqlite_env(directory, "append")
+    app = RecordingApp(env=env)
+    started = time.perf_counter()
+    case_ids = run_lifecycles(app, lifecycles)
+    seconds = time.perf_counter() - started
+    events = sum(count for shape in app.saves for _, count in shape)
+
+    baseline = Application[UUID](env=sqlite_env(directory, "append-baseline"))
+    started = time.perf_counter()
+    replay_saves(baseline, app.saves)
+    baseline_seconds = time.perf_counter() - started
+    return StoreFigures(events, seconds, baseline_seconds), env, case_ids
+
+
+def fill_store(env: Mapping[str, str], case_ids: list[UUID], total: int) -> list[UUID]:
+    """Top the store up to `total` cases with more whole lifecycles (not measured); every case id."""
+    if len(case_ids) >= total:
+        return case_ids
+    app = CertificationApp(env=env)
+    return case_ids + run_lifecycles(app, total - len(case_ids), first=len(case_ids))
+
+
+def bench_projection(env: Mapping[str, str], views_dir: Path) -> StoreFigures:
+    """All views from zero over the store `env` holds, against read-and-decode of the same log.
+
+    The views stay in `views_dir`, caught up, for the queries measured next."""
+    app = CertificationApp(env=env)
+    head = app.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    _read_and_decode(app, batch=2000)
+    baseline_seconds = time.perf_counter() - started
+
+    with open_read_models(env, app, views_dir=views_dir) as models:
+        started = time.perf_counter()
+        models.catch_up()
+        seconds = time.perf_counter() - started
+    return StoreFigures(head, seconds, baseline_seconds)
+
+
+def _read_and_decode(app: Application[UUID], batch: int) -> int:
+    position, decoded = 0, 0
+    while True:
+        notifications = app.recorder.select_notifications(start=position, limit=batch, inclusive_of_start=False)
+        if not notifications:
+            return decoded
+        for notification in notifications:
+            app.mapper.to_domain_event(notification)
+            decoded += 1
+        position = notifications[-1].id
