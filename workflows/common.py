@@ -22,6 +22,12 @@ with workflow.unsafe.imports_passed_through():
 # Activities are short database commands: a lost worker is noticed after the start-to-close timeout
 # and the activity retried elsewhere; its idempotency key makes the retry harmless.
 ACTIVITY_TIMEOUT = timedelta(seconds=10)
+# Since this patch the commands run as local activities, in the worker that runs the workflow task:
+# no round trips through the server to schedule, start and complete each one (the server's CPU is
+# what limits throughput here). A local activity lost with its worker runs again when the workflow
+# task is retried elsewhere, and its idempotency key makes that harmless too. Histories recorded
+# before the patch replay with server-side activities, as they ran.
+LOCAL_ACTIVITIES = "local-activities"
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10))
 # A refused automatic step (a race with a human step) is looked at again after this pause.
 RETRY_PAUSE = timedelta(seconds=1)
@@ -30,6 +36,10 @@ RETRY_PAUSE = timedelta(seconds=1)
 async def run_activity(activity: Callable[..., Any], arg: Any) -> Any:
     """Run one activity; a domain refusal surfaces as an ApplicationError with the domain's message."""
     try:
+        if workflow.patched(LOCAL_ACTIVITIES):
+            return await workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+            )
         return await workflow.execute_activity_method(
             activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
