@@ -76,6 +76,23 @@ class Policy(BaseModel):
         return decided_at, max(self.label_validity.after(base), decided_at)
 
 
+def uniform_durations(length: str, reminder: str) -> dict[str, Any]:
+    """Policy overrides that make every period `length` and every reminder `reminder` before it.
+
+    For demos, tests and benchmarks: with an hour, nothing fires by surprise while a test drives
+    the steps; with seconds, a whole lifecycle runs while one watches.
+    """
+    periods = (
+        "label_validity", "renewal_window", "screening_deadline", "expert_response_timeout",
+        "audit_deadline", "decision_deadline", "suspension_limit", "appeal_window",
+    )  # fmt: skip
+    return {
+        **{name: length for name in periods},
+        "expiry_reminders": [reminder],
+        "deadline_reminders": [reminder],
+    }
+
+
 @lru_cache(maxsize=1)
 def default_policy() -> Policy:
     text = resources.files("domain").joinpath("policy.toml").read_text(encoding="utf-8")

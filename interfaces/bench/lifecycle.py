@@ -28,7 +28,7 @@ from domain.base import Level
 from domain.catalogue import current_version_for, load_catalogue
 from domain.certification_case import Outcome
 from domain.expert import ExpertProfile
-from domain.policy import Policy, default_policy
+from domain.policy import Policy, default_policy, uniform_durations
 from interfaces.bench.baseline import MirrorWorkflow, Plan, mirror_worker
 from interfaces.bench.lag import LagSampler, percentile
 from interfaces.bench.procfs import group_cpu_seconds
@@ -60,18 +60,7 @@ EXPERTS = 10
 # the baseline's driver looks as often.
 WATCH_SECONDS = 0.02
 # Every deadline and reminder an hour away: timers are started and cancelled, never fired.
-COMPRESSED = {
-    "label_validity": "PT1H",
-    "renewal_window": "PT1H",
-    "expiry_reminders": ["PT30M"],
-    "screening_deadline": "PT1H",
-    "expert_response_timeout": "PT1H",
-    "audit_deadline": "PT1H",
-    "decision_deadline": "PT1H",
-    "deadline_reminders": ["PT30M"],
-    "suspension_limit": "PT1H",
-    "appeal_window": "PT1H",
-}
+COMPRESSED = uniform_durations("PT1H", "PT30M")
 AUDIT_DATE = datetime(2030, 6, 1, tzinfo=UTC)
 
 

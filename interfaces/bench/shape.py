@@ -16,6 +16,7 @@ _OPS: dict[int, Op] = {
     EventType.EVENT_TYPE_TIMER_STARTED: "timer",
     EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "child",
 }
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
 # Counted for the report, not repeated by the baseline (the brief: activities, updates and timers).
 _NOTED = {
     EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: "search_attribute_upserts",
@@ -32,7 +33,16 @@ def plan_of(events: Iterable[HistoryEvent], child: Plan | None = None) -> Plan:
             segments.append([])
         elif event.event_type in _OPS:
             segments[-1].append(_OPS[event.event_type])
+        elif _is_local_activity(event):
+            segments[-1].append("activity")  # the baseline runs it as a plain (server-side) activity
     return Plan(segments=segments, child=child)
+
+
+def _is_local_activity(event: HistoryEvent) -> bool:
+    return (
+        event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+    )
 
 
 def noted(events: Iterable[HistoryEvent]) -> Counter[str]:

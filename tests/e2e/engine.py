@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from domain.policy import uniform_durations
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ADMIN_TOKEN = "e2e-secretariat-token-0123456789abcdef"
@@ -29,18 +31,7 @@ PORT_ATTEMPTS = 3
 T = TypeVar("T")
 
 # Every deadline an hour away unless a module shortens it: nothing fires by surprise during a test.
-HOUR_POLICY = {
-    "label_validity": "PT1H",
-    "renewal_window": "PT1H",
-    "expiry_reminders": ["PT30M"],
-    "screening_deadline": "PT1H",
-    "expert_response_timeout": "PT1H",
-    "audit_deadline": "PT1H",
-    "decision_deadline": "PT1H",
-    "deadline_reminders": ["PT30M"],
-    "suspension_limit": "PT1H",
-    "appeal_window": "PT1H",
-}
+HOUR_POLICY = uniform_durations("PT1H", "PT30M")
 
 
 def free_port() -> int:

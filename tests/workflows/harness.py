@@ -23,7 +23,7 @@ from activities.models import CaseView, LabelView
 from domain.base import Level
 from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
-from domain.policy import Policy, default_policy
+from domain.policy import Policy, default_policy, uniform_durations
 from interfaces.worker import build_worker, start_case_workflow
 from tests.builders import cluster_profile, expert_profile, full_scores
 from workflows.case import CaseWorkflow
@@ -42,18 +42,7 @@ BOARD = "secretariat:decision-board"
 FAR_FUTURE = datetime(2045, 1, 1, tzinfo=UTC)
 
 # Every step an hour away unless a test shortens it: nothing fires by surprise on the dev server.
-COMPRESSED = {
-    "label_validity": "PT1H",
-    "renewal_window": "PT1H",
-    "expiry_reminders": ["PT30M"],
-    "screening_deadline": "PT1H",
-    "expert_response_timeout": "PT1H",
-    "audit_deadline": "PT1H",
-    "decision_deadline": "PT1H",
-    "deadline_reminders": ["PT30M"],
-    "suspension_limit": "PT1H",
-    "appeal_window": "PT1H",
-}
+COMPRESSED = uniform_durations("PT1H", "PT30M")
 
 
 def compressed_policy(**overrides: Any) -> Policy:
