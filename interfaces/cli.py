@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,16 +131,9 @@ def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
-    import os
-
     from interfaces.bench.cli import main as bench
 
-    code = bench((["--quick"] if args.quick else []) + ["--out", str(args.out)])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Every server and worker has stopped; skipping teardown avoids the SDK's occasional abort
-    # at interpreter exit (sdk-python #300), so the exit code is the bench's own.
-    os._exit(code)
+    return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)])
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -168,12 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--temporal", help="address of an existing Temporal cluster instead of the embedded server")
     serve.add_argument("--no-worker", action="store_true", help="serve the API only; `clusterlabel worker` processes run the workflows")
     serve.add_argument("--no-projections", action="store_true", help="read the views only; `clusterlabel projections run` keeps them current")
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, uses_temporal=True)
 
     worker = commands.add_parser("worker", parents=[common], help="run a Temporal worker")
     worker.add_argument("--policy", type=Path)
     worker.add_argument("--temporal")
-    worker.set_defaults(run=_worker)
+    worker.set_defaults(run=_worker, uses_temporal=True)
 
     status = commands.add_parser("status", parents=[common], help="cases per state, labels per status, what is due")
     status.set_defaults(run=_status)
@@ -186,7 +180,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--clusters", type=int, default=12, help="how many clusters go through a lifecycle")
     simulate.add_argument("--policy", type=Path, help="TOML overriding the compressed policy")
     simulate.add_argument("--temporal", help="an existing Temporal cluster instead of the embedded server")
-    simulate.set_defaults(run=lambda settings, args: _simulate(settings, args.clusters, args.policy), takes_policy=False)
+    simulate.set_defaults(
+        run=lambda settings, args: _simulate(settings, args.clusters, args.policy), takes_policy=False, uses_temporal=True
+    )
 
     admin_token = commands.add_parser("admin-token", parents=[common], help="issue a new secretariat token (the old one stops working)")
     admin_token.set_defaults(run=_admin_token)
@@ -197,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", parents=[common], help="throughput and memory on real servers, against bare baselines")
     bench.add_argument("--quick", action="store_true", help="smaller counts: a run under two minutes")
     bench.add_argument("--out", type=Path, default=Path("bench-results.json"), help="where the JSON goes")
-    bench.set_defaults(run=_bench)
+    bench.set_defaults(run=_bench, uses_temporal=True)
 
     projections = commands.add_parser("projections", help="maintain the read models")
     projection_commands = projections.add_subparsers(dest="projection_command", required=True)
@@ -216,9 +212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clusterlabel: invalid settings:\n{error}", file=sys.stderr)
         return 2
     try:
-        return args.run(settings, args)
+        code = args.run(settings, args)
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    if getattr(args, "uses_temporal", False):
+        # Everything has stopped; skipping interpreter teardown avoids the Temporal SDK's
+        # occasional abort at exit (sdk-python #300), so the exit code is the command's own.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ is what `clusterlabel worker` runs: settings → event store, Temporal connectio
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
@@ -69,6 +70,23 @@ def build_worker(
     )
 
 
+async def _until_terminated() -> None:
+    """Wait for SIGTERM (how Kubernetes and compose stop a container); Ctrl-C cancels instead."""
+    terminated = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, terminated.set)
+    except (NotImplementedError, RuntimeError):  # not the main thread: only cancellation stops us
+        pass
+    try:
+        await terminated.wait()
+    finally:
+        try:
+            loop.remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError):
+            pass
+
+
 async def run_worker(settings: Settings) -> None:
     """Run the worker until cancelled (Ctrl-C, SIGTERM), then shut it and an embedded server down."""
     configure_logging(settings.log_format, settings.log_level)
@@ -80,7 +98,9 @@ async def run_worker(settings: Settings) -> None:
     try:
         worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload)
         log.info("worker running", temporal=server.address if server else settings.temporal_address)
-        await worker.run()
+        async with worker:
+            await _until_terminated()
+            log.info("worker stopping")  # leaving the block shuts down, letting running activities finish
     except asyncio.CancelledError:
         log.info("worker stopping")
     finally:

@@ -36,3 +36,29 @@ def test_the_worker_started_from_settings_runs_a_submitted_case_and_stops_when_c
             assert worker.done()
 
     run(scenario())
+
+
+def test_the_worker_command_stops_cleanly_on_sigterm_as_a_container_is_stopped(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    log = tmp_path / "worker.log"
+    with EmbeddedTemporal(tmp_path / "temporal") as server, log.open("wb") as out:
+        env = {**os.environ, "CLUSTERLABEL_LOG_FORMAT": "json"}
+        command = [sys.executable, "-m", "interfaces.cli", "worker", "--temporal", server.address, "--data-dir", str(tmp_path / "data")]
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while "worker running" not in log.read_text(errors="replace"):
+                assert process.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0, log.read_text(errors="replace")
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert "worker stopping" in log.read_text(errors="replace")
