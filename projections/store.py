@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -25,8 +27,12 @@ Row = dict[str, Any]
 _ZERO = timedelta(0)
 
 
+@lru_cache(maxsize=8192)
 def stamp(instant: datetime | None) -> str | None:
-    """An instant as fixed-width UTC text, so that text order is time order in both stores."""
+    """An instant as fixed-width UTC text, so that text order is time order in both stores.
+
+    Cached: several views stamp the same instants of the same events during catch-up.
+    """
     if instant is None:
         return None
     if instant.utcoffset() != _ZERO:
@@ -111,7 +117,8 @@ class ViewStore:
             f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         )
-        cursor.executemany(self.q(sql), [tuple(row[c] for c in columns) for row in rows])
+        values = itemgetter(*columns)
+        cursor.executemany(self.q(sql), [values(row) if len(columns) > 1 else (values(row),) for row in rows])
 
 
 class SQLiteViewStore(ViewStore, SQLiteTrackingRecorder):
