@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.base import DomainError, Level
@@ -50,7 +49,6 @@ from interfaces.web.schemas import (
 )
 from interfaces.web.services import Services, services
 from workflows.case import CaseWorkflow
-from workflows.common import check_case_step
 from workflows.messages import (
     DecideAppeal,
     HumanStep,
@@ -69,14 +67,9 @@ router = APIRouter(tags=["cases"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
 # A step is a few activities long; past this the engine is in trouble and the client should retry.
 STEP_TIMEOUT_SECONDS = 30.0
-# How long a step waits for a workflow whose view lags the store (see _workflow_behind).
+# How long a step waits for a workflow that is not started yet (see _workflow_behind).
 CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
-WORKFLOW_STEPS = {
-    "screen": "screen", "respond": "respond_to_proposal", "agree": "record_agreement", "schedule": "schedule_audit",
-    "assess": "submit_assessment", "decide": "record_decision", "withdraw": "withdraw", "appeal": "lodge_appeal",
-    "decide-appeal": "decide_appeal",
-}  # fmt: skip
 
 
 # ---- applications -----------------------------------------------------------------------
@@ -187,7 +180,6 @@ async def _step(
     name: str,
     key: str | None,
     check: Callable[[CertificationCase], None] | None = None,
-    **details: Any,
 ) -> CaseOut:
     """Run one human step as an update of the case's workflow; refusals keep the case unchanged."""
     client = svc.temporal()
@@ -202,7 +194,7 @@ async def _step(
             break
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
             case = await run_in_threadpool(svc.app.get_case, case_id)
-            if asyncio.get_running_loop().time() < deadline and _workflow_behind(error, case, name, details):
+            if asyncio.get_running_loop().time() < deadline and _workflow_behind(error, case):
                 await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
                 continue
             raise from_temporal(
@@ -212,20 +204,10 @@ async def _step(
     return case_out(await run_in_threadpool(svc.app.get_case, case_id))
 
 
-def _workflow_behind(error: BaseException, case: CertificationCase, name: str, details: dict[str, Any]) -> bool:
-    """The store already allows the step, yet the workflow refused it: its view lags the event store
-    (an activity committed and the workflow has not read its result yet). Worth asking again."""
-    if isinstance(error, RPCError):
-        return error.status == RPCStatusCode.NOT_FOUND and case.is_open  # its workflow is not started yet
-    if not isinstance(error, WorkflowUpdateFailedError) or not isinstance(error.cause, ApplicationError):
-        return False
-    if error.cause.type != "StepNotAllowed":
-        return False
-    try:
-        check_case_step(WORKFLOW_STEPS[name], case.state.value, case.proposed_expert_id, **details)
-    except ApplicationError:
-        return False
-    return True
+def _workflow_behind(error: BaseException, case: CertificationCase) -> bool:
+    """The case's workflow is not started yet. (A step the workflow's view has not caught up with
+    waits in the workflow itself, which checks it again under its command lock.)"""
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND and case.is_open
 
 
 @router.post("/cases/{case_id}/screening", response_model=CaseOut, summary="Accept or reject the application")
@@ -238,10 +220,7 @@ async def screen(case_id: UUID, body: ScreeningIn, svc: Svc, who: Secretariat, k
 async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key: IdempotencyKey = None) -> CaseOut:
     assert who.expert_id is not None
     step = RespondToProposal(actor=who.actor, idempotency_key=key, expert_id=who.expert_id, accept=body.accept, reason=body.reason)
-    return await _step(
-        svc, who, case_id, CaseWorkflow.respond_to_proposal, step, name="respond", key=key,
-        expert_id=who.expert_id, accept=body.accept,
-    )  # fmt: skip
+    return await _step(svc, who, case_id, CaseWorkflow.respond_to_proposal, step, name="respond", key=key)
 
 
 @router.post("/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts")

@@ -24,6 +24,7 @@ from domain.base import Level
 from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
 from domain.policy import Policy, default_policy, uniform_durations
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import build_worker, start_case_workflow
 from tests.builders import cluster_profile, expert_profile, full_scores
 from workflows.case import CaseWorkflow
@@ -47,6 +48,13 @@ COMPRESSED = uniform_durations("PT1H", "PT30M")
 
 def compressed_policy(**overrides: Any) -> Policy:
     return default_policy().with_overrides({**COMPRESSED, **overrides})
+
+
+async def office_on(server: EmbeddedTemporal, queue: str, **policy: Any) -> tuple[Secretariat, Client]:
+    """A secretariat with an in-memory store and a compressed policy, on its own task queue of the server."""
+    client = await connect_client(server.address, server.namespace)
+    office = Secretariat(memory_app(compressed_policy(**policy)), client, task_queue=f"{queue}-{uuid.uuid4().hex[:8]}")
+    return office, client
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:

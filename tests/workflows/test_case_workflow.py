@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from activities.models import CaseView, LabelView
 from domain.base import Level
 from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import notify_experts_changed
 from tests.builders import full_scores
 from tests.workflows.harness import (
@@ -22,10 +21,9 @@ from tests.workflows.harness import (
     SECRETARY,
     Secretariat,
     accept_proposal,
-    compressed_policy,
     drive_to_award,
     event_count,
-    memory_app,
+    office_on,
     outbox,
     result_of,
     run,
@@ -44,16 +42,8 @@ from workflows.messages import (
 )
 
 
-@pytest.fixture(scope="module")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTemporal]:
-    with EmbeddedTemporal(tmp_path_factory.mktemp("temporal")) as server:
-        yield server
-
-
 async def secretariat(server: EmbeddedTemporal, **policy: Any) -> tuple[Secretariat, Client]:
-    client = await connect_client(server.address, server.namespace)
-    app = memory_app(compressed_policy(**policy))
-    return Secretariat(app, client, task_queue=f"cases-{uuid.uuid4().hex[:8]}"), client
+    return await office_on(server, "cases", **policy)
 
 
 def test_a_gold_case_gets_one_national_and_one_foreign_expert_and_ends_with_a_gold_label(

@@ -24,7 +24,15 @@ from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from tests.builders import full_scores
-from tests.workflows.harness import BOARD, COMPRESSED, SECRETARY, Secretariat, compressed_policy, run, sqlite_app
+from tests.workflows.harness import (
+    BOARD,
+    COMPRESSED,
+    SECRETARY,
+    Secretariat,
+    compressed_policy,
+    run,
+    sqlite_app,
+)
 from workflows.case import CaseWorkflow
 from workflows.messages import (
     RecordAgreement,

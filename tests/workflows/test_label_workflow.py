@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.models import CaseView, LabelView
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from tests.workflows.harness import (
     SECRETARY,
     Secretariat,
-    compressed_policy,
     drive_to_award,
     event_count,
-    memory_app,
+    office_on,
     outbox,
     result_of,
     run,
@@ -26,20 +24,19 @@ from tests.workflows.harness import (
 )
 from workflows.case import CaseWorkflow
 from workflows.label import AUTO_WITHDRAWAL_REASON, LabelWorkflow
-from workflows.messages import RestoreLabel, StartRenewal, SuspendLabel, WithdrawCase, WithdrawLabel
+from workflows.messages import (
+    RestoreLabel,
+    StartRenewal,
+    SuspendLabel,
+    WithdrawCase,
+    WithdrawLabel,
+)
 from workflows.search_attributes import LABEL_STATE
 from workflows.starter import case_handle, label_handle
 
 
-@pytest.fixture(scope="module")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTemporal]:
-    with EmbeddedTemporal(tmp_path_factory.mktemp("temporal")) as server:
-        yield server
-
-
 async def labelled(server: EmbeddedTemporal, **policy: Any) -> tuple[Secretariat, Client]:
-    client = await connect_client(server.address, server.namespace)
-    office = Secretariat(memory_app(compressed_policy(**policy)), client, task_queue=f"labels-{uuid.uuid4().hex[:8]}")
+    office, client = await office_on(server, "labels", **policy)
     office.expert(name="Anna First")
     office.expert(name="Bruno Second")
     return office, client

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -52,12 +51,6 @@ from workflows.starter import label_handle, start_case_workflow
 
 HISTORIES = Path(__file__).parent / "histories"
 RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
-
-
-@pytest.fixture(scope="module")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTemporal]:
-    with EmbeddedTemporal(tmp_path_factory.mktemp("temporal")) as server:
-        yield server
 
 
 async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
