@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".clusterlabel")
     database_url: str | None = Field(default=None, repr=False)
+    # Connections each process keeps to PostgreSQL, and how many more it may open under load.
+    postgres_pool_size: int = Field(default=5, ge=1)
+    postgres_max_overflow: int = Field(default=10, ge=0)
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_tls_cert: Path | None = None
@@ -97,7 +100,12 @@ class Settings(BaseSettings):
                 "SQLITE_DBNAME": str(self.sqlite_path()),
                 "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
             }
-        return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(self.database_url)}
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            **parse_postgres_url(self.database_url),
+            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
+        }
 
     def ensure_data_dir(self) -> Path:
         """Create data_dir (SQLite files, Temporal's db and log live there) and return it."""
