@@ -35,8 +35,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def _run_projections(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.projection_runner import run_projections
+    from projections.factory import view_classes_named
 
-    return run_projections(settings)
+    try:
+        view_classes_named(args.views)
+    except ValueError as error:
+        print(f"clusterlabel: {error}", file=sys.stderr)
+        return 2
+    return run_projections(settings, args.views)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -57,6 +63,7 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.bootstrap import build_app
     from projections.factory import open_read_models
+    from projections.parallel import default_processes
 
     def progress(view: str, position: int, head: int) -> None:
         width = 40
@@ -64,10 +71,12 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
         bar = "#" * filled + "." * (width - filled)
         print(f"\r{view:>16} [{bar}] {position}/{head} events", end="", file=sys.stderr, flush=True)
 
+    processes = args.processes or default_processes()
     app = build_app(settings)
     with open_read_models(settings.eventsourcing_env(), app) as models:
-        count = models.rebuild(progress=progress)
-    print(f"\nrebuilt every view from {count} events")
+        count = models.rebuild(progress=progress, processes=processes)
+        head = models.runner.head()
+    print(f"\nrebuilt every view from {head} events ({count} read by {processes} process{'es' if processes > 1 else ''})")
     return 0
 
 
@@ -149,6 +158,17 @@ def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=Path, help="where state lives (default ./.clusterlabel)")
@@ -198,8 +218,12 @@ def _parser() -> argparse.ArgumentParser:
     projections = commands.add_parser("projections", help="maintain the read models")
     projection_commands = projections.add_subparsers(dest="projection_command", required=True)
     rebuild = projection_commands.add_parser("rebuild", parents=[common], help="rebuild every view from the log")
+    rebuild.add_argument(
+        "--processes", type=_positive, help="split the views among this many processes (default: one per core)"
+    )
     rebuild.set_defaults(run=_rebuild)
     follow = projection_commands.add_parser("run", parents=[common], help="keep every view current until stopped")
+    follow.add_argument("--views", type=_names, help="only these views, comma-separated (run several runners, each on some)")
     follow.set_defaults(run=_run_projections)
     return parser
 

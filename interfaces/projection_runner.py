@@ -1,7 +1,8 @@
 """`clusterlabel projections run`: keep every view current, in a process of its own.
 
 Scaled out, the API serves reads and the workers write events; this process follows the log
-(woken by PostgreSQL's NOTIFY, polling on SQLite). A second one is safe: each view's batch and
+(woken by PostgreSQL's NOTIFY, polling on SQLite); with `--views` it keeps only some views, so
+that several runners can share the work. A second runner on the same view is safe: each view's batch and
 its tracking commit together under the view's lock, so two runners never apply an event twice.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Sequence
 from types import FrameType
 
 from interfaces.bootstrap import build_app
@@ -19,8 +21,8 @@ from projections.factory import open_read_models
 LAG_REPORT_SECONDS = 10.0
 
 
-def run_projections(settings: Settings) -> int:
-    """Follow the log until SIGINT or SIGTERM; report the lag now and then."""
+def run_projections(settings: Settings, views: Sequence[str] | None = None) -> int:
+    """Follow the log until SIGINT or SIGTERM, for every view or only `views`; report the lag now and then."""
     configure_logging(settings.log_format, settings.log_level)
     log = get_logger(__name__, store=settings.store())
     stop = threading.Event()
@@ -30,7 +32,7 @@ def run_projections(settings: Settings) -> int:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
-    with open_read_models(settings.eventsourcing_env(), build_app(settings)) as models:
+    with open_read_models(settings.eventsourcing_env(), build_app(settings), only=views) as models:
         models.start()
         log.info("projections running", lag=models.lag())
         while not stop.wait(LAG_REPORT_SECONDS):

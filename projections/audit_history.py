@@ -8,11 +8,15 @@ tests and replays move, while stored timestamps are wall-clock time. An event wi
 instant (Cluster.CaseOpened, ...) takes the instant of the event before it in the log, which
 is usually the one saved with it; and effective time never goes backwards within an
 aggregate. As-of queries use effective time.
+
+A row keeps the stored event's own JSON text (secrets redacted), so a catch-up copies text
+instead of encoding every event again; the entry's actor, command key, recorded time and
+data are read from it.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -20,6 +24,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from projections.store import Row, plain, stamp, unstamp
+from projections.stored import ENVELOPE, event_from_text, plain_field
 from projections.view import Change, RowCache, View
 
 _OWN_INSTANT = ("at", "submitted_at", "decided_at")
@@ -40,52 +45,48 @@ class AuditEntry(BaseModel):
 
 class AuditHistoryView(View):
     name = "audit_history"
+    cost = 4
     view_tables = ("audit_events", "audit_subjects")
+    every_event = True  # every event is audited, whatever its aggregate
     ddl = (
         "CREATE TABLE IF NOT EXISTS {audit_events} (notification_id BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
-        "aggregate_type TEXT, version BIGINT NOT NULL, event_type TEXT, effective_at TEXT, recorded_at TEXT, "
-        "actor TEXT, command_key TEXT, data TEXT)",
+        "aggregate_type TEXT, version BIGINT NOT NULL, event_type TEXT, effective_at TEXT, event TEXT)",
         "CREATE UNIQUE INDEX IF NOT EXISTS audit_by_aggregate ON {audit_events} (aggregate_id, version)",
         "CREATE TABLE IF NOT EXISTS {audit_subjects} (aggregate_id TEXT PRIMARY KEY, aggregate_type TEXT, "
         "cluster_id TEXT, last_effective_at TEXT)",
         "CREATE INDEX IF NOT EXISTS audit_subjects_by_cluster ON {audit_subjects} (cluster_id)",
     )
 
-    def begin_batch(self, cursor: Any) -> dict[str, Any]:
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
         cursor.execute(self.q("SELECT effective_at FROM {audit_events} ORDER BY notification_id DESC LIMIT 1"))
         last = cursor.fetchone()
-        return {"subjects": RowCache(self, "audit_subjects", "aggregate_id"), "events": [], "last": last["effective_at"] if last else None}
+        subjects = RowCache(self, "audit_subjects", "aggregate_id").prefetch(cursor, [change.key for change in changes])
+        return {"subjects": subjects, "events": [], "last": last["effective_at"] if last else None}
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["subjects"].flush(cursor)
-        self.upsert(cursor, "audit_events", ["notification_id"], batch["events"])
+        cursor.executemany(
+            self.q(
+                "INSERT INTO {audit_events} (notification_id, aggregate_id, aggregate_type, version, event_type, effective_at, event) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ),
+            batch["events"],
+        )
 
     def handle(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
-        """Every event is audited, whatever its aggregate."""
         subjects: RowCache = batch["subjects"]
+        aggregate_type, _, event_type = change.kind.partition(".")
         subject = subjects.get(cursor, change.key) or {
             "aggregate_id": change.key,
-            "aggregate_type": change.aggregate_type,
+            "aggregate_type": aggregate_type,
             "cluster_id": _cluster_of(change),
             "last_effective_at": None,
         }
         effective = _effective_at(change, subject["last_effective_at"], batch["last"])
         subject["last_effective_at"] = batch["last"] = effective
         subjects.put(subject)
-        batch["events"].append(
-            {
-                "notification_id": change.id,
-                "aggregate_id": change.key,
-                "aggregate_type": change.aggregate_type,
-                "version": change.version,
-                "event_type": change.event_type,
-                "effective_at": effective,
-                "recorded_at": stamp(change.timestamp),
-                "actor": change.get("actor"),
-                "command_key": change.get("command_key"),
-                "data": change.data_json,
-            }
-        )
+        # The stored event itself: actor, command key and recorded time are read from it.
+        batch["events"].append((change.id, change.key, aggregate_type, change.version, event_type, effective, change.event_json))
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -131,18 +132,21 @@ def aggregate_as_dict(aggregate: Any) -> dict[str, Any]:
 def _cluster_of(change: Change) -> str | None:
     if change.kind == "Cluster.Registered":
         return change.key
-    if change.event_type in ("Submitted", "Issued") and change.get("cluster_id") is not None:
-        return str(change["cluster_id"])
+    if change.event_type in ("Submitted", "Issued"):
+        return change.get("cluster_id")  # type: ignore[no-any-return]
     return None
 
 
 def _effective_at(change: Change, previous: str | None, log_previous: str | None) -> str:
-    own = next((change.get(name) for name in _OWN_INSTANT if isinstance(change.get(name), datetime)), None)
-    instant = stamp(own) if own is not None else log_previous or stamp(change.timestamp)
-    return max(instant, previous or "")  # type: ignore[type-var]
+    fields = change.fields
+    instant = next((fields[name] for name in _OWN_INSTANT if fields.get(name) is not None), None)
+    effective: str = plain_field(instant) if instant is not None else log_previous or change.recorded_at
+    return max(effective, previous or "")
 
 
 def _entry(row: Row) -> AuditEntry:
+    event = event_from_text(row["event"])
+    data = {key: value for key, value in event.items() if key not in ENVELOPE}
     return AuditEntry(
         seq=int(row["notification_id"]),
         aggregate_id=row["aggregate_id"],
@@ -150,8 +154,8 @@ def _entry(row: Row) -> AuditEntry:
         version=int(row["version"]),
         event_type=row["event_type"],
         effective_at=unstamp(row["effective_at"]),
-        recorded_at=unstamp(row["recorded_at"]),
-        actor=row["actor"],
-        command_key=row["command_key"],
-        data=json.loads(row["data"]),
+        recorded_at=unstamp(event["timestamp"]),
+        actor=data.get("actor"),
+        command_key=data.get("command_key"),
+        data=data,
     )

@@ -7,16 +7,17 @@ peers scoring below, counting ties as half: 50 means in the middle of the field.
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
 
-from projections.store import stamp, unstamp
-from projections.view import Change, View
+from projections.store import unstamp
+from projections.view import Change, RowCache, View
 
 
 class IndicatorBenchmark(BaseModel):
@@ -37,38 +38,64 @@ class Benchmark(BaseModel):
 
 class BenchmarkingView(View):
     name = "benchmarking"
-    view_tables = ("benchmark_cases", "benchmark_scores")
+    view_tables = ("benchmark_cases", "benchmark_histogram")
+    former_tables = ("benchmark_scores",)
+    # Each case keeps its latest scores; the histogram counts, per catalogue version and
+    # indicator, how many assessed cases scored each value. A benchmark is then the histogram
+    # minus the cluster's own rounds: a few rows read, however many cases are stored, and a
+    # catch-up writes one row per case instead of one per score.
     ddl = (
         "CREATE TABLE IF NOT EXISTS {benchmark_cases} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
-        "level TEXT, catalogue_version TEXT, assessed_at TEXT)",
-        "CREATE INDEX IF NOT EXISTS benchmark_by_catalogue ON {benchmark_cases} (catalogue_version)",
-        "CREATE TABLE IF NOT EXISTS {benchmark_scores} (case_id TEXT NOT NULL, indicator TEXT NOT NULL, "
-        "score BIGINT NOT NULL, PRIMARY KEY (case_id, indicator))",
+        "level TEXT, catalogue_version TEXT, assessed_at TEXT, scores TEXT)",
+        "CREATE INDEX IF NOT EXISTS benchmark_by_cluster ON {benchmark_cases} (cluster_id, catalogue_version)",
+        "CREATE TABLE IF NOT EXISTS {benchmark_histogram} (catalogue_version TEXT NOT NULL, indicator TEXT NOT NULL, "
+        "score BIGINT NOT NULL, cases BIGINT NOT NULL, PRIMARY KEY (catalogue_version, indicator, score))",
     )
     handlers = {
         "CertificationCase.Submitted": "_submitted",
         "CertificationCase.AssessmentSubmitted": "_assessed",
     }
 
-    def _submitted(self, cursor: Any, batch: Any, change: Change) -> None:
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
+        cases = RowCache(self, "benchmark_cases", "case_id", ("scores",))
+        cases.prefetch(cursor, [change.key for change in changes if change.event_type == "AssessmentSubmitted"])
+        return {"cases": cases, "counts": Counter()}
+
+    def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
+        batch["cases"].flush(cursor)
+        counts: Counter[tuple[str, str, int]] = batch["counts"]
+        rows = [(version, code, score, delta) for (version, code, score), delta in sorted(counts.items()) if delta]
+        cursor.executemany(
+            self.q(
+                "INSERT INTO {benchmark_histogram} (catalogue_version, indicator, score, cases) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (catalogue_version, indicator, score) DO UPDATE SET cases = {benchmark_histogram}.cases + excluded.cases"
+            ),
+            rows,
+        )
+
+    def _submitted(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
         row = {
             "case_id": change.key,
-            "cluster_id": str(change["cluster_id"]),
+            "cluster_id": change["cluster_id"],
             "level": change["level"],
             "catalogue_version": change["catalogue_version"],
             "assessed_at": None,
+            "scores": None,
         }
-        self.upsert(cursor, "benchmark_cases", ["case_id"], [row])
+        batch["cases"].put(row)
 
-    def _assessed(self, cursor: Any, batch: Any, change: Change) -> None:
-        case_id = change.key
-        cursor.execute(
-            self.q("UPDATE {benchmark_cases} SET catalogue_version = ?, assessed_at = ? WHERE case_id = ?"),
-            (change["catalogue_version"], stamp(change["at"]), case_id),
-        )
-        cursor.execute(self.q("DELETE FROM {benchmark_scores} WHERE case_id = ?"), (case_id,))
-        rows = [{"case_id": case_id, "indicator": code, "score": int(score)} for code, score in sorted(change["scores"].items())]
-        self.upsert(cursor, "benchmark_scores", ["case_id", "indicator"], rows)
+    def _assessed(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
+        row = batch["cases"].get(cursor, change.key)
+        if row is None:
+            return  # a case whose submission this view never saw (cannot happen in one log)
+        counts: Counter[tuple[str, str, int]] = batch["counts"]
+        if row["scores"] is not None:  # a new assessment replaces the case's earlier one
+            counts.subtract({(row["catalogue_version"], code, score): 1 for code, score in row["scores"].items()})
+        row["catalogue_version"] = change["catalogue_version"]
+        row["assessed_at"] = change["at"]
+        row["scores"] = {code: int(score) for code, score in change["scores"].items()}
+        counts.update({(row["catalogue_version"], code, score): 1 for code, score in row["scores"].items()})
+        batch["cases"].put(row)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -77,32 +104,48 @@ class BenchmarkingView(View):
         if not cases:
             return None
         case = cases[0]
-        own = self.fetch("SELECT indicator, score FROM {benchmark_scores} WHERE case_id = ? ORDER BY indicator", (str(case_id),))
-        peers: dict[str, list[int]] = defaultdict(list)
-        for row in self.fetch(
-            "SELECT s.indicator, s.score FROM {benchmark_scores} s JOIN {benchmark_cases} c ON c.case_id = s.case_id "
-            "WHERE c.catalogue_version = ? AND c.cluster_id <> ? AND c.assessed_at IS NOT NULL",
-            (case["catalogue_version"], case["cluster_id"]),
-        ):
-            peers[row["indicator"]].append(int(row["score"]))
+        peers: dict[str, Counter[int]] = defaultdict(Counter)
+        for row in self.fetch("SELECT indicator, score, cases FROM {benchmark_histogram} WHERE catalogue_version = ?", (case["catalogue_version"],)):
+            peers[row["indicator"]][int(row["score"])] = int(row["cases"])
+        own_rounds = self.fetch(
+            "SELECT scores FROM {benchmark_cases} WHERE cluster_id = ? AND catalogue_version = ? AND assessed_at IS NOT NULL",
+            (case["cluster_id"], case["catalogue_version"]),
+        )
+        for own in own_rounds:  # a cluster is not its own peer
+            for code, score in json.loads(own["scores"]).items():
+                peers[code][score] -= 1
+        scores: dict[str, int] = json.loads(case["scores"])
         return Benchmark(
             case_id=case["case_id"],
             cluster_id=case["cluster_id"],
             catalogue_version=case["catalogue_version"],
             assessed_at=unstamp(case["assessed_at"]),
-            indicators=[_against(row["indicator"], int(row["score"]), peers[row["indicator"]]) for row in own],
+            indicators=[_against(code, score, peers[code]) for code, score in sorted(scores.items())],
         )
 
 
-def _against(indicator: str, score: int, peers: list[int]) -> IndicatorBenchmark:
-    if not peers:
+def _against(indicator: str, score: int, peers: Counter[int]) -> IndicatorBenchmark:
+    count = sum(n for n in peers.values() if n > 0)
+    if not count:
         return IndicatorBenchmark(indicator=indicator, score=score, peer_count=0, peer_median=None, percentile=None)
-    below = sum(1 for peer in peers if peer < score)
-    ties = sum(1 for peer in peers if peer == score)
+    below = sum(n for value, n in peers.items() if value < score and n > 0)
+    ties = max(peers[score], 0)
     return IndicatorBenchmark(
         indicator=indicator,
         score=score,
-        peer_count=len(peers),
-        peer_median=float(statistics.median(peers)),
-        percentile=round(100.0 * (below + 0.5 * ties) / len(peers), 2),
+        peer_count=count,
+        peer_median=_median(peers, count),
+        percentile=round(100.0 * (below + 0.5 * ties) / count, 2),
     )
+
+
+def _median(histogram: Counter[int], count: int) -> float:
+    """The median of the scores a histogram counts (the mean of the middle two for an even count)."""
+    middle = sorted(((count - 1) // 2, count // 2))
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += max(histogram[value], 0)
+        while len(found) < 2 and seen > middle[len(found)]:
+            found.append(value)
+    return (found[0] + found[1]) / 2

@@ -7,6 +7,7 @@ keeps the deadline the case works against, so that "overdue" is a comparison wit
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -45,6 +46,7 @@ class CaseStatus(BaseModel):
 
 class CaseStatusView(View):
     name = "case_status"
+    cost = 2
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
@@ -69,11 +71,10 @@ class CaseStatusView(View):
         },
     }
 
-    def begin_batch(self, cursor: Any) -> dict[str, RowCache]:
-        return {
-            "cases": RowCache(self, "case_status", "case_id", ("experts", "deadlines", "attention")),
-            "clusters": RowCache(self, "case_status_clusters", "cluster_id"),
-        }
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, RowCache]:
+        cases = RowCache(self, "case_status", "case_id", ("experts", "deadlines", "attention"))
+        changed = [change.key for change in changes if change.aggregate_type == "CertificationCase" and change.event_type != "Submitted"]
+        return {"cases": cases.prefetch(cursor, changed), "clusters": RowCache(self, "case_status_clusters", "cluster_id")}
 
     def end_batch(self, cursor: Any, batch: dict[str, RowCache]) -> None:
         for cache in batch.values():
@@ -86,18 +87,18 @@ class CaseStatusView(View):
     def _submitted(self, cursor: Any, batch: dict[str, RowCache], change: Change) -> None:
         row: Row = {
             "case_id": change.key,
-            "cluster_id": str(change["cluster_id"]),
+            "cluster_id": change["cluster_id"],
             "level": change["level"],
             "kind": change["kind"],
             "state": CaseState.SCREENING.value,
             "catalogue_version": change["catalogue_version"],
             "experts": [],
             "proposed_expert_id": None,
-            "deadlines": {"screening": stamp(change["screening_due"])},
+            "deadlines": {"screening": change["screening_due"]},
             "label_id": None,
             "attention": [],
-            "submitted_at": stamp(change["submitted_at"]),
-            "updated_at": stamp(change["submitted_at"]),
+            "submitted_at": change["submitted_at"],
+            "updated_at": change["submitted_at"],
         }
         batch["cases"].put(_with_deadline(row, change.version))
 
@@ -108,7 +109,7 @@ class CaseStatusView(View):
         _TRANSITIONS[change.event_type](row, change)
         at = change.get("at")
         if at is not None:
-            row["updated_at"] = max(row["updated_at"], stamp(at))
+            row["updated_at"] = max(row["updated_at"], at)
         batch["cases"].put(_with_deadline(row, change.version))
 
     # ---- queries -------------------------------------------------------------------------
@@ -182,18 +183,18 @@ def _screened(row: Row, change: Change) -> None:
 
 
 def _proposed(row: Row, change: Change) -> None:
-    row["proposed_expert_id"] = str(change["expert_id"])
-    row["deadlines"]["response"] = stamp(change["response_due"])
+    row["proposed_expert_id"] = change["expert_id"]
+    row["deadlines"]["response"] = change["response_due"]
     row["attention"] = []
 
 
 def _accepted(row: Row, change: Change) -> None:
-    row["experts"] = [*row["experts"], str(change["expert_id"])]
+    row["experts"] = [*row["experts"], change["expert_id"]]
     _clear_proposal(row)
 
 
 def _agreed(row: Row, change: Change) -> None:
-    row["deadlines"]["audit"] = stamp(change["audit_due"])
+    row["deadlines"]["audit"] = change["audit_due"]
     _enter(row, CaseState.AUDITING)
 
 
@@ -202,7 +203,7 @@ def _objected(row: Row, change: Change) -> None:
 
 
 def _reported(row: Row, change: Change) -> None:
-    row["deadlines"]["decision"] = stamp(change["decision_due"])
+    row["deadlines"]["decision"] = change["decision_due"]
     _enter(row, CaseState.DECIDING)
 
 
@@ -210,13 +211,13 @@ def _decided(row: Row, change: Change) -> None:
     if change["outcome"] == "award":
         _enter(row, CaseState.AWARDED)
     else:
-        row["deadlines"]["appeal"] = stamp(change["appeal_due"])
+        row["deadlines"]["appeal"] = change["appeal_due"]
         _enter(row, CaseState.REFUSED)
 
 
 def _appeal_decided(row: Row, change: Change) -> None:
     if change["upheld"]:
-        row["deadlines"]["decision"] = stamp(change["decision_due"])
+        row["deadlines"]["decision"] = change["decision_due"]
         _enter(row, CaseState.DECIDING)
 
 
@@ -225,7 +226,7 @@ def _escalated(row: Row, change: Change) -> None:
 
 
 def _label_issued(row: Row, change: Change) -> None:
-    row["label_id"] = str(change["label_id"])
+    row["label_id"] = change["label_id"]
 
 
 def _nothing(row: Row, change: Change) -> None:

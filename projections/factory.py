@@ -9,7 +9,7 @@ table in POSTGRES_SCHEMA (VIEWS_POSTGRES_SCHEMA overrides), sharing one small po
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -23,6 +23,7 @@ from projections.audit_history import AuditHistoryView
 from projections.benchmarking import BenchmarkingView
 from projections.case_status import CaseStatusView
 from projections.expiry_calendar import ExpiryCalendarView
+from projections.parallel import ViewSource
 from projections.queries import ReadModels
 from projections.registry import RegistryView
 from projections.runner import ViewRunner
@@ -50,30 +51,48 @@ def open_read_models(
     views_dir: Path | str | None = None,
     batch_size: int = 2000,
     poll_interval: float = 1.0,
+    only: Sequence[str] | None = None,
 ) -> ReadModels:
-    """The read models of the application configured by `env` (built from it when not given)."""
+    """The read models of the application configured by `env` (built from it when not given).
+
+    `only` names the views to open (all when None): a runner process can keep a few of them."""
     settings = _flatten(os.environ if env is None else env)
     if app is None:
         from activities.application import CertificationApp  # only when the caller has no app
 
         app = CertificationApp(env=env)
-    views = build_views(settings, views_dir)
+    view_classes = view_classes_named(only)
+    views = build_views(settings, views_dir, view_classes)
     runner = ViewRunner(app, views, batch_size=batch_size, poll_interval=poll_interval)
-    return ReadModels(app, {view.name: view for view in views}, runner)
+    # Where the views live, so that other processes can open the same ones.
+    source = ViewSource(dict(env if env is not None else os.environ), _views_dir(settings, views_dir), batch_size)
+    return ReadModels(app, {view.name: view for view in views}, runner, source)
 
 
-def build_views(settings: Mapping[str, str], views_dir: Path | str | None = None) -> list[View]:
+def view_classes_named(names: Sequence[str] | None) -> tuple[type[View], ...]:
+    if names is None:
+        return VIEW_CLASSES
+    known = {view_class.name: view_class for view_class in VIEW_CLASSES}
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValueError(f"no view named {', '.join(unknown)}; the views are {', '.join(known)}")
+    return tuple(view_class for view_class in VIEW_CLASSES if view_class.name in names)
+
+
+def build_views(
+    settings: Mapping[str, str], views_dir: Path | str | None = None, view_classes: Sequence[type[View]] = VIEW_CLASSES
+) -> list[View]:
     module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
     if module.endswith("postgres"):
-        return _postgres_views(settings)
-    return _sqlite_views(settings, views_dir)
+        return _postgres_views(settings, view_classes)
+    return _sqlite_views(settings, views_dir, view_classes)
 
 
-def _sqlite_views(settings: Mapping[str, str], views_dir: Path | str | None) -> list[View]:
+def _sqlite_views(settings: Mapping[str, str], views_dir: Path | str | None, view_classes: Sequence[type[View]]) -> list[View]:
     directory = _views_dir(settings, views_dir)
     lock_timeout = int(settings.get("SQLITE_LOCK_TIMEOUT") or 10)
     views = []
-    for view_class in VIEW_CLASSES:
+    for view_class in view_classes:
         if directory is None:
             db_name = f"file:clusterlabel-{view_class.name}-{uuid4().hex}?mode=memory&cache=shared"
         else:
@@ -97,12 +116,12 @@ def _views_dir(settings: Mapping[str, str], views_dir: Path | str | None) -> Pat
     return directory
 
 
-def _postgres_views(settings: Mapping[str, str]) -> list[View]:
+def _postgres_views(settings: Mapping[str, str], view_classes: Sequence[type[View]]) -> list[View]:
     # One pool for all views: a few connections, not a pool per view.
     pool = {"VIEWS_POSTGRES_POOL_SIZE": "2", "VIEWS_POSTGRES_MAX_OVERFLOW": "6"}
     factory = PostgresFactory(Environment("VIEWS", {**pool, **settings}))
     views = []
-    for view_class in VIEW_CLASSES:
+    for view_class in view_classes:
         concrete = type(f"Postgres{view_class.__name__}", (view_class, PostgresViewStore), {})
         view = concrete(datastore=factory.datastore, tracking_table_name=f"{view_class.name}_tracking")
         view.create_table()

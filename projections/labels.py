@@ -7,6 +7,7 @@ also counts a label past its validity as expired before the expiry command has r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -40,8 +41,9 @@ class LabelRowsView(View):
         for name in "Issued Expired RenewalWindowClosed RenewalStarted RenewalAbandoned Superseded Suspended Restored Withdrawn".split()
     }
 
-    def begin_batch(self, cursor: Any) -> RowCache:
-        return RowCache(self, self.label_table, "label_id")
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
+        changed = [change.key for change in changes if change.event_type != "Issued"]
+        return RowCache(self, self.label_table, "label_id").prefetch(cursor, changed)
 
     def end_batch(self, cursor: Any, batch: RowCache) -> None:
         batch.flush(cursor)
@@ -64,18 +66,18 @@ def _issued(change: Change) -> Row:
         "label_id": change.key,
         "label_code": change["label_code"],
         "verification_code": change["verification_code"],
-        "cluster_id": str(change["cluster_id"]),
+        "cluster_id": change["cluster_id"],
         "cluster_name": change["cluster_name"],
         "country": change["country"],
         "level": change["level"],
-        "case_id": str(change["case_id"]),
+        "case_id": change["case_id"],
         "catalogue_version": change["catalogue_version"],
-        "valid_from": stamp(change["valid_from"]),
-        "valid_until": stamp(change["valid_until"]),
-        "renewable_until": stamp(change["renewable_until"]),
+        "valid_from": change["valid_from"],
+        "valid_until": change["valid_until"],
+        "renewable_until": change["renewable_until"],
         "state": LabelState.ACTIVE.value,
-        "state_since": stamp(change["valid_from"]),
-        "supersedes": str(change["supersedes"]) if change["supersedes"] else None,
+        "state_since": change["valid_from"],
+        "supersedes": change["supersedes"],
         "superseded_by": None,
         "renewal_case_id": None,
         "suspended_until": None,
@@ -84,21 +86,21 @@ def _issued(change: Change) -> Row:
 
 def _enter(row: Row, state: LabelState, change: Change) -> None:
     row["state"] = state.value
-    row["state_since"] = stamp(change["at"])
+    row["state_since"] = change["at"]
 
 
 def _suspended(row: Row, change: Change) -> None:
-    row["suspended_until"] = stamp(change["until"])
+    row["suspended_until"] = change["until"]
     _enter(row, LabelState.SUSPENDED, change)
 
 
 def _restored(row: Row, change: Change) -> None:
     row["suspended_until"] = None
-    _enter(row, LabelState.ACTIVE if stamp(change["at"]) < row["valid_until"] else LabelState.EXPIRED, change)
+    _enter(row, LabelState.ACTIVE if change["at"] < row["valid_until"] else LabelState.EXPIRED, change)
 
 
 def _superseded(row: Row, change: Change) -> None:
-    row["superseded_by"] = str(change["new_label_id"])
+    row["superseded_by"] = change["new_label_id"]
     row["renewal_case_id"] = None
     _enter(row, LabelState.SUPERSEDED, change)
 
@@ -116,7 +118,7 @@ def _withdrawn(row: Row, change: Change) -> None:
 _LABEL_TRANSITIONS = {
     "Expired": _expired,
     "RenewalWindowClosed": lambda row, change: _enter(row, LabelState.LAPSED, change),
-    "RenewalStarted": lambda row, change: row.update(renewal_case_id=str(change["case_id"])),
+    "RenewalStarted": lambda row, change: row.update(renewal_case_id=change["case_id"]),
     "RenewalAbandoned": lambda row, change: row.update(renewal_case_id=None),
     "Superseded": _superseded,
     "Suspended": _suspended,

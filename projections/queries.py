@@ -18,6 +18,7 @@ from projections.audit_history import AuditEntry, AuditHistoryView, state_as_of
 from projections.benchmarking import Benchmark, BenchmarkingView
 from projections.case_status import CaseStatus, CaseStatusView
 from projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
+from projections.parallel import ViewSource, catch_up_in_processes, split
 from projections.registry import RegistryEntry, RegistryView, Verification
 from projections.runner import Progress, ViewRunner
 from projections.tamper import EventChainView, VerifyReport, verify
@@ -34,10 +35,11 @@ class Calendar(BaseModel):
 class ReadModels:
     """Queries over the views of one application, and the runner that keeps them current."""
 
-    def __init__(self, app: Application[Any], views: Mapping[str, View], runner: ViewRunner) -> None:
+    def __init__(self, app: Application[Any], views: Mapping[str, View], runner: ViewRunner, source: ViewSource | None = None) -> None:
         self.app = app
         self.views = dict(views)
         self.runner = runner
+        self.source = source
 
     def _view(self, name: str) -> Any:
         return self.views[name]
@@ -72,7 +74,12 @@ class ReadModels:
 
     # ---- keeping current ---------------------------------------------------------------------
 
-    def catch_up(self, progress: Progress | None = None) -> int:
+    def catch_up(self, progress: Progress | None = None, processes: int = 1) -> int:
+        """Bring every view up to the log head; with processes > 1, groups of views in parallel
+        (when another process can open the same stores: not so for in-memory ones)."""
+        if processes > 1 and len(self.views) > 1 and self.source is not None and self.source.shared:
+            groups = split(list(self.views.values()), processes)
+            return catch_up_in_processes(self.source, groups, self.runner.positions, self.runner.head(), progress)
         return self.runner.run_until_caught_up(progress)
 
     def lag(self) -> dict[str, int]:
@@ -84,11 +91,15 @@ class ReadModels:
     def stop(self) -> None:
         self.runner.stop()
 
-    def rebuild(self, progress: Progress | None = None) -> int:
+    def rebuild(self, progress: Progress | None = None, processes: int = 1) -> int:
         """Drop every view and rebuild it from the whole log; the number of events read."""
+        self.rebuild_tables()
+        return self.catch_up(progress, processes)
+
+    def rebuild_tables(self) -> None:
+        """Empty every view and forget its position: the next catch-up starts from zero."""
         for view in self.views.values():
             view.reset(self.runner.application_name)
-        return self.runner.run_until_caught_up(progress)
 
     def close(self) -> None:
         self.runner.stop()

@@ -1,6 +1,6 @@
 """One runner for every store: poll from each view's tracking position, woken early by NOTIFY.
 
-Each pass reads one batch of notifications after the slowest view's position, decodes it
+Each pass reads one batch of notifications after the slowest view's position, reads it
 once, and hands it to every view that is behind; each view applies the part it has not seen
 and its tracking in one transaction. That is the whole exactly-once story, so two runners
 on the same views (threads or processes) are safe: the loser of a race skips the batch.
@@ -20,6 +20,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from projections.stored import StoredFields
 from projections.view import Change, View
 
 log = structlog.get_logger(__name__)
@@ -32,6 +33,7 @@ class ViewRunner:
     def __init__(self, app: Application[Any], views: Sequence[View], *, batch_size: int = 2000, poll_interval: float = 1.0) -> None:
         self.app = app
         self.views = list(views)
+        self.stored = StoredFields(app.mapper)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.last_error: BaseException | None = None
@@ -68,7 +70,7 @@ class ViewRunner:
         )
         if not notifications:
             return 0
-        changes = [Change(notification, self.app.mapper) for notification in notifications]
+        changes = [Change(notification, self.stored) for notification in notifications]
         tracking = Tracking(self.application_name, notifications[-1].id)
         for view in self.views:
             if positions[view.name] < tracking.notification_id:

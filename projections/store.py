@@ -85,7 +85,7 @@ class ViewStore:
         cache: dict[str, str] = self.__dict__.setdefault("_q_cache", {})
         ready = cache.get(sql)
         if ready is None:
-            names = {name: self.table(name) for name in (*self.view_tables, "tracking")}
+            names = {name: self.table(name) for name in (*self.view_tables, "tracking", "view_shapes")}
             ready = cache[sql] = sql.format(**names).replace("?", self.placeholder)
         return ready
 

@@ -13,7 +13,7 @@ saw, inside the chained range); it also re-checks the chain itself.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -25,8 +25,10 @@ from projections.store import Row
 from projections.view import Change, RowCache, View
 
 
-def event_hash(notification: Notification) -> str:
-    head = f"{UUID(str(notification.originator_id))}|{notification.originator_version}|{notification.topic}|"
+def event_hash(notification: Notification, aggregate_key: str | None = None) -> str:
+    """The hash of an event's stored form; `aggregate_key` is its aggregate id as text, when known."""
+    key = aggregate_key or str(UUID(str(notification.originator_id)))
+    head = f"{key}|{notification.originator_version}|{notification.topic}|"
     return hashlib.sha256(head.encode() + bytes(notification.state)).hexdigest()
 
 
@@ -60,23 +62,25 @@ class VerifyReport(BaseModel):
 
 class EventChainView(View):
     name = "event_chain"
+    cost = 2
     view_tables = ("event_chain", "chain_heads")
+    every_event = True  # every stored event is chained; only its stored form counts, so nothing is decoded
     ddl = (
         "CREATE TABLE IF NOT EXISTS {event_chain} (notification_id BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
         "version BIGINT NOT NULL, event_hash TEXT NOT NULL, aggregate_hash TEXT NOT NULL, log_hash TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {chain_heads} (aggregate_id TEXT PRIMARY KEY, version BIGINT, head TEXT)",
     )
 
-    def begin_batch(self, cursor: Any) -> dict[str, Any]:
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
         cursor.execute(self.q("SELECT log_hash FROM {event_chain} ORDER BY notification_id DESC LIMIT 1"))
         last = cursor.fetchone()
-        return {"heads": RowCache(self, "chain_heads", "aggregate_id"), "log": last["log_hash"] if last else "", "rows": []}
+        heads = RowCache(self, "chain_heads", "aggregate_id").prefetch(cursor, [change.key for change in changes])
+        return {"heads": heads, "log": last["log_hash"] if last else "", "rows": []}
 
     def handle(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
-        """Every stored event is chained; only its stored form counts, so nothing is decoded."""
         heads: RowCache = batch["heads"]
         aggregate_id = change.key
-        digest = event_hash(change.notification)
+        digest = event_hash(change.notification, aggregate_id)
         previous = heads.get(cursor, aggregate_id)
         head = chained(previous["head"] if previous else "", digest)
         batch["log"] = chained(batch["log"], digest)

@@ -1,59 +1,62 @@
 """A view: tables, and how a batch of the application's events changes them, exactly once.
 
-`Change` is one notification of the application's log, decoded once per batch and shared by
+`Change` is one notification of the application's log, read once per batch and shared by
 every view. `View.apply()` writes a batch and its tracking in one transaction; a batch (or
 the part of it) that another runner already applied is skipped, never applied twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cached_property
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Mapper, Notification, Tracking
+import structlog
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from projections.store import Row, ViewStore, plain
+from projections.store import Row, ViewStore
+from projections.stored import StoredFields, plain_field
 
-_ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 # Secrets stay out of read models: the history shows that a verification code was issued,
 # never the code, which only the secretariat reads from the label itself.
 _SECRET = frozenset({"verification_code"})
+_SECRET_MARKS = tuple(f'"{name}"' for name in _SECRET)
+# Already in the log's columns, not in the stored text (an event read through its mapper has them).
+_IDENTITY = frozenset({"originator_id", "originator_version"})
+_MISSING: Any = object()  # a field the event does not have
+_UNREAD: Any = object()  # not looked at yet
+log = structlog.get_logger(__name__)
 
 
-@dataclass
 class Change:
-    """One stored event: its place in the log, and the domain event decoded on first use."""
+    """One stored event: its place in the log, and its fields as plain values, read on first use.
 
-    notification: Notification
-    mapper: Mapper[Any] = field(repr=False)
+    A plain class with slots (why: it is built once per event and read by every view, and
+    functools.cached_property takes a lock on every first read in this Python)."""
+
+    __slots__ = ("notification", "stored", "id", "version", "kind", "key", "_text", "_fields")
+
+    def __init__(self, notification: Notification, stored: StoredFields) -> None:
+        self.notification = notification
+        self.stored = stored
+        self.id: int = notification.id
+        self.version: int = notification.originator_version
+        # "Aggregate.Event", e.g. "Label.Withdrawn" (two aggregates have a "Withdrawn").
+        self.kind: str = notification.topic.rpartition(":")[2]
+        # The aggregate id as text, the form every view stores it in.
+        self.key: str = str(self.aggregate_id)
+        self._text: str | None = _UNREAD
+        self._fields: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"Change(id={self.id}, kind={self.kind!r}, key={self.key!r}, version={self.version})"
 
     @property
-    def id(self) -> int:
-        return self.notification.id
-
-    @cached_property
     def aggregate_id(self) -> UUID:
         originator_id = self.notification.originator_id
         return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-
-    @cached_property
-    def key(self) -> str:
-        """The aggregate id as text, the form every view stores it in."""
-        return str(self.aggregate_id)
-
-    @property
-    def version(self) -> int:
-        return self.notification.originator_version
-
-    @cached_property
-    def kind(self) -> str:
-        """"Aggregate.Event", e.g. "Label.Withdrawn" (two aggregates have a "Withdrawn")."""
-        return self.notification.topic.rpartition(":")[2]
 
     @property
     def aggregate_type(self) -> str:
@@ -63,37 +66,43 @@ class Change:
     def event_type(self) -> str:
         return self.kind.rpartition(".")[2]
 
-    @cached_property
-    def event(self) -> Any:
-        return self.mapper.to_domain_event(self.notification)
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self.event, name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return getattr(self.event, name, default)
+    @property
+    def text(self) -> str | None:
+        """The stored JSON text, when the event can be read without its mapper."""
+        if self._text is _UNREAD:
+            self._text = self.stored.text(self.notification)
+        return self._text
 
     @property
-    def timestamp(self) -> datetime:
-        return self.event.timestamp
+    def fields(self) -> dict[str, Any]:
+        if self._fields is None:
+            self._fields = self.stored.fields(self.notification, self.text)
+        return self._fields
 
-    @cached_property
-    def data(self) -> dict[str, Any]:
-        """The event's own fields as plain JSON data (without the envelope)."""
-        return json.loads(self.data_json)
+    def __getitem__(self, name: str) -> Any:
+        """A field as plain data: ids as UUID text, instants as stamps."""
+        return plain_field(self.fields[name])
 
-    @cached_property
-    def data_json(self) -> str:
-        """The same as JSON text; json's C encoder does the walk (why: it is the audit's hot path)."""
-        fields = {k: "[redacted]" if k in _SECRET else v for k, v in vars(self.event).items() if k not in _ENVELOPE}
-        return json.dumps(fields, sort_keys=True, default=_plain_scalar)
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.fields.get(name, _MISSING)
+        return default if value is _MISSING else plain_field(value)
 
+    @property
+    def recorded_at(self) -> str:
+        """When the event was stored, as a stamp."""
+        return plain_field(self.fields["timestamp"])  # type: ignore[no-any-return]
 
-def _plain_scalar(value: Any) -> Any:
-    """What json cannot encode by itself, as plain() would write it."""
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=str)
-    return plain(value)
+    @property
+    def event_json(self) -> str:
+        """The stored event as JSON text for the audit (read back with event_from_text).
+
+        The stored text itself when it holds no secret (why: no per-event encoding on the
+        audit's hot path); else the event's fields as plain data, secrets redacted."""
+        text = self.text
+        if text is not None and not any(mark in text for mark in _SECRET_MARKS):
+            return text
+        fields = {k: "[redacted]" if k in _SECRET else plain_field(v) for k, v in self.fields.items() if k not in _IDENTITY}
+        return json.dumps(fields, sort_keys=True)
 
 
 class View(ViewStore):
@@ -102,12 +111,40 @@ class View(ViewStore):
     name: ClassVar[str] = ""
     ddl: ClassVar[tuple[str, ...]] = ()
     handlers: ClassVar[dict[str, str]] = {}  # "Label.Issued" -> method name
+    # A view that reads every event overrides handle(); others see only the events they
+    # name in handlers, and the rest only move their tracking on.
+    every_event: ClassVar[bool] = False
+    # Work per event relative to the other views (measured), to split them among processes.
+    cost: ClassVar[float] = 1.0
+    # Bump when the handlers change what the rows hold without a change to the DDL.
+    revision: ClassVar[int] = 1
+    # Tables an earlier shape of the view had: dropped when the view is rebuilt.
+    former_tables: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def shape(cls) -> str:
+        """A fingerprint of the view's tables and handlers, recorded beside its tracking."""
+        return hashlib.sha256("\n".join((str(cls.revision), *cls.ddl)).encode()).hexdigest()[:16]
 
     def create_table(self) -> None:
+        """Create the view's tables; a view built by another version of its code starts over from zero."""
         super().create_table()  # the tracking table
         with self.write() as cursor:
+            cursor.execute(self.q("CREATE TABLE IF NOT EXISTS {view_shapes} (view TEXT PRIMARY KEY, shape TEXT NOT NULL)"))
+            cursor.execute(self.q("SELECT shape FROM {view_shapes} WHERE view = ?"), (self.name,))
+            found = cursor.fetchone()
+            if found is None or found["shape"] != self.shape():
+                if found is not None:
+                    log.info("views.shape_changed", view=self.name, was=found["shape"], now=self.shape())
+                self._drop(cursor, (*self.view_tables, *self.former_tables))
+                cursor.execute(self.q("DELETE FROM {tracking}"))
+                self.upsert(cursor, "view_shapes", ["view"], [{"view": self.name, "shape": self.shape()}])
             for statement in self.ddl:
                 cursor.execute(self.q(statement))
+
+    def _drop(self, cursor: Any, tables: Sequence[str]) -> None:
+        for table in tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table(table)}")
 
     def apply(self, changes: Sequence[Change], tracking: Tracking) -> int:
         """Apply the changes this view has not seen yet and record tracking; how many applied."""
@@ -116,8 +153,11 @@ class View(ViewStore):
                 done = self.tracked(cursor, tracking.application_name)
                 if tracking.notification_id <= done:
                     return 0  # another runner got there first
-                todo = [change for change in changes if change.id > done]
-                batch = self.begin_batch(cursor)
+                if self.every_event:
+                    todo = [change for change in changes if change.id > done]
+                else:
+                    todo = [change for change in changes if change.id > done and change.kind in self.handlers]
+                batch = self.begin_batch(cursor, todo)
                 for change in todo:
                     self.handle(cursor, batch, change)
                 self.end_batch(cursor, batch)
@@ -127,12 +167,10 @@ class View(ViewStore):
             return 0  # tracking conflict: the same position was recorded by someone else
 
     def handle(self, cursor: Any, batch: Any, change: Change) -> None:
-        method = self.handlers.get(change.kind)
-        if method is not None:
-            getattr(self, method)(cursor, batch, change)
+        getattr(self, self.handlers[change.kind])(cursor, batch, change)
 
-    def begin_batch(self, cursor: Any) -> Any:
-        """State kept across one batch (a row cache); written by end_batch()."""
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> Any:
+        """State kept across one batch (a row cache, filled for `changes`); written by end_batch()."""
         return None
 
     def end_batch(self, cursor: Any, batch: Any) -> None:
@@ -141,8 +179,7 @@ class View(ViewStore):
     def reset(self, application_name: str) -> None:
         """Drop and recreate the view's tables and forget its position, in one transaction."""
         with self.write() as cursor:
-            for table in self.view_tables:
-                cursor.execute(self.q(f"DROP TABLE IF EXISTS {{{table}}}"))
+            self._drop(cursor, (*self.view_tables, *self.former_tables))
             for statement in self.ddl:
                 cursor.execute(self.q(statement))
             cursor.execute(self.q("DELETE FROM {tracking} WHERE application_name = ?"), (application_name,))
@@ -155,6 +192,9 @@ class View(ViewStore):
         }
 
 
+_PREFETCH_CHUNK = 500  # keys per query, well under either store's parameter limit
+
+
 class RowCache:
     """The rows of one table a batch touches: each loaded once, written once at the end."""
 
@@ -165,6 +205,18 @@ class RowCache:
         self.json_columns = json_columns
         self.rows: dict[str, Row | None] = {}
         self.dirty: set[str] = set()
+
+    def prefetch(self, cursor: Any, keys: Sequence[str]) -> RowCache:
+        """Load the rows of these keys in a few queries, not one per key (why: a round trip each on PostgreSQL)."""
+        missing = [key for key in dict.fromkeys(keys) if key not in self.rows]
+        for start in range(0, len(missing), _PREFETCH_CHUNK):
+            chunk = missing[start : start + _PREFETCH_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            cursor.execute(self.view.q(f"SELECT * FROM {{{self.table}}} WHERE {self.key} IN ({marks})"), chunk)
+            found = {row[self.key]: self._decode(dict(row)) for row in cursor.fetchall()}
+            for key in chunk:
+                self.rows[key] = found.get(key)
+        return self
 
     def get(self, cursor: Any, key: str) -> Row | None:
         if key not in self.rows:

@@ -14,6 +14,7 @@ from projections.view import Change, View
 
 class WorkloadView(View):
     name = "workload"
+    cost = 0.5
     view_tables = ("workload_assignments", "workload_cases")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {workload_assignments} (case_id TEXT NOT NULL, expert_id TEXT NOT NULL, "
@@ -50,17 +51,17 @@ class WorkloadView(View):
         self._open(cursor, change, False)
 
     def _ExpertProposed(self, cursor: Any, batch: Any, change: Change) -> None:
-        row = {"case_id": change.key, "expert_id": str(change["expert_id"]), "role": "proposed"}
+        row = {"case_id": change.key, "expert_id": change["expert_id"], "role": "proposed"}
         self.upsert(cursor, "workload_assignments", ["case_id", "expert_id"], [row])
 
     def _ExpertAccepted(self, cursor: Any, batch: Any, change: Change) -> None:
-        row = {"case_id": change.key, "expert_id": str(change["expert_id"]), "role": "team"}
+        row = {"case_id": change.key, "expert_id": change["expert_id"], "role": "team"}
         self.upsert(cursor, "workload_assignments", ["case_id", "expert_id"], [row])
 
     def _ExpertDeclined(self, cursor: Any, batch: Any, change: Change) -> None:
         cursor.execute(
             self.q("DELETE FROM {workload_assignments} WHERE case_id = ? AND expert_id = ?"),
-            (change.key, str(change["expert_id"])),
+            (change.key, change["expert_id"]),
         )
 
     _ExpertResponseTimedOut = _ExpertDeclined

@@ -141,6 +141,9 @@ async def run(directory: Path, mode: str, sizes: Sizes) -> dict[str, Any]:
             "baseline_events_per_second": projection.baseline_per_second,
             "ratio": projection.ratio,
             "events": projection.events,
+            "processes": int(projection.extra["processes"]),
+            "single_process_events_per_second": projection.extra["single_process_events_per_second"],
+            "single_process_ratio": projection.extra["single_process_events_per_second"] / projection.baseline_per_second,
             "lag_p99_ms": life.lag_p99_ms,
             "lag_p50_ms": life.lag_p50_ms,
             "lag_max_ms": max(life.lag_ms, default=0.0),
@@ -169,6 +172,10 @@ async def run(directory: Path, mode: str, sizes: Sizes) -> dict[str, Any]:
                 "lifecycle: worker, projection runner and driver in one process (as `serve`); baseline: bare "
                 "workflows with the same activities, updates, timers and child workflows per lifecycle, "
                 "no-op bodies, a fresh dev server each; logging at WARNING"
+            ),
+            (
+                f"projection: catch-up as `projections rebuild` runs it, views split among {int(projection.extra['processes'])} "
+                f"processes; in one process (as `serve`): {projection.extra['single_process_events_per_second']:,.0f} events/s"
             ),
             f"projection lag: head vs slowest view, sampled every {life.lag_interval_ms:.0f} ms",
         ],

@@ -47,7 +47,8 @@ def table(results: Results) -> str:
     rows = [
         ("lifecycle", "Bronze lifecycles/s", life["per_second"], life["baseline_per_second"], life["ratio"]),
         ("append", "events/s", append["events_per_second"], append["baseline_events_per_second"], append["ratio"]),
-        ("projection", "events/s", projection["events_per_second"], projection["baseline_events_per_second"], projection["ratio"]),
+        ("projection", f"catch-up events/s ({projection['processes']} processes)", projection["events_per_second"], projection["baseline_events_per_second"], projection["ratio"]),
+        ("projection", "catch-up events/s in one process", projection["single_process_events_per_second"], projection["baseline_events_per_second"], projection["single_process_ratio"]),
         ("projection", "lag p99 under lifecycle load (ms)", projection["lag_p99_ms"], None, None),
         ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
         ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
