@@ -6,7 +6,9 @@ the event store rather than in it on purpose: a token is a credential, not a bus
 is append-only and shown in audit histories, so a hash written there could never be rotated away, and
 revoking a leaked token must not rewrite history.
 
-They are kept in <data_dir>/tokens.sqlite (`open_token_store`).
+Beside the event store means, as `open_token_store` chooses: with the embedded SQLite store, the file
+<data_dir>/tokens.sqlite; with PostgreSQL, the table clusterlabel_tokens in the event store's schema, so
+that every API process on that database accepts a token whichever process issued it.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import secrets
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
+
+from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
 
 from interfaces.settings import Settings
 
@@ -30,6 +36,10 @@ ADMIN = "admin"
 EXPERT = "expert"
 TOKEN_BYTES = 32
 TOKENS_FILE = "tokens.sqlite"
+TOKENS_TABLE = "clusterlabel_tokens"
+# Each request's lookup is one indexed SELECT: a few connections serve the API's whole thread pool.
+POSTGRES_POOL_SIZE = 4
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 
 def new_token() -> str:
@@ -53,6 +63,8 @@ SECRETARIAT = Holder(ADMIN)
 
 def open_token_store(settings: Settings) -> TokenStore:
     """The token store beside the settings' event store."""
+    if settings.store() == "postgres":
+        return PostgresTokenStore(settings.eventsourcing_env(), settings.admin_token)
     return SQLiteTokenStore(settings.ensure_data_dir() / TOKENS_FILE, settings.admin_token)
 
 
@@ -182,3 +194,90 @@ class SQLiteTokenStore(TokenStore):
 
 def _sqlite_key(holder: Holder) -> tuple[str, str | None]:
     return holder.role, None if holder.expert_id is None else str(holder.expert_id)
+
+
+class PostgresTokenStore(TokenStore):
+    """Token hashes in a table beside the event store's, shared by every API process on the database.
+
+    The table is keyed by holder ("admin" or "expert:<id>"), so the primary key itself forbids a second
+    token for one holder, and each replacement is a single upsert that row-locks the holder's row: two
+    processes issuing at once leave one token, the later one.
+    """
+
+    def __init__(self, env: Mapping[str, str], admin_token: str | None = None) -> None:
+        super().__init__(admin_token)
+        schema = env.get("POSTGRES_SCHEMA") or "public"  # where eventsourcing puts the events, too
+        self.location = f"the PostgreSQL table {schema}.{TOKENS_TABLE} (database {env['POSTGRES_DBNAME']})"
+        self._table = Identifier(schema, TOKENS_TABLE)
+        self._pool = ConnectionPool(
+            kwargs=_postgres_connection(env),
+            min_size=1,
+            max_size=POSTGRES_POOL_SIZE,
+            timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            name="clusterlabel-tokens",
+            open=True,
+        )
+        try:
+            self._create_table(f"{schema}.{TOKENS_TABLE}")
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _create_table(self, name: str) -> None:
+        with self._pool.connection() as db, db.transaction():
+            # API processes starting together would race: CREATE TABLE IF NOT EXISTS is not atomic here.
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+            db.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (holder TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, "
+                    "issued_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                ).format(self._table)
+            )
+
+    def _replace(self, holder: Holder, digest: str) -> None:
+        with self._pool.connection() as db:
+            db.execute(
+                SQL(
+                    "INSERT INTO {} (holder, token_hash) VALUES (%s, %s) "
+                    "ON CONFLICT (holder) DO UPDATE SET token_hash = EXCLUDED.token_hash, issued_at = now()"
+                ).format(self._table),
+                (_postgres_key(holder), digest),
+            )
+
+    def _add_if_absent(self, holder: Holder, digest: str) -> bool:
+        with self._pool.connection() as db:
+            added = db.execute(
+                SQL("INSERT INTO {} (holder, token_hash) VALUES (%s, %s) ON CONFLICT (holder) DO NOTHING").format(self._table),
+                (_postgres_key(holder), digest),
+            )
+            return added.rowcount == 1
+
+    def _find(self, digest: str) -> Holder | None:
+        with self._pool.connection() as db:
+            row = db.execute(SQL("SELECT holder FROM {} WHERE token_hash = %s").format(self._table), (digest,)).fetchone()
+        return None if row is None else _holder_of(row[0])
+
+
+def _postgres_key(holder: Holder) -> str:
+    return holder.role if holder.expert_id is None else f"{holder.role}:{holder.expert_id}"
+
+
+def _holder_of(key: str) -> Holder:
+    role, _, expert_id = key.partition(":")
+    return Holder(role, UUID(expert_id) if expert_id else None)
+
+
+def _postgres_connection(env: Mapping[str, str]) -> dict[str, Any]:
+    """psycopg's connection arguments from eventsourcing's POSTGRES_* keys (Settings.eventsourcing_env)."""
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env.get("POSTGRES_PASSWORD", ""),
+        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+        "autocommit": True,  # each statement is its own transaction unless a block opens one
+    }

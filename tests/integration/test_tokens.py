@@ -1,4 +1,4 @@
-"""Bearer tokens kept beside the event store.
+"""Bearer tokens kept beside the event store: a SQLite file, or a table every API process shares.
 
 Two stores opened on the same settings stand for two API processes.
 """
@@ -14,7 +14,8 @@ from uuid import uuid4
 import pytest
 
 from interfaces.settings import Settings
-from interfaces.web.tokens import EXPERT, SECRETARIAT, TOKENS_FILE, Holder, TokenStore, open_token_store, token_hash
+from interfaces.web.tokens import EXPERT, SECRETARIAT, TOKENS_FILE, TOKENS_TABLE, Holder, TokenStore, open_token_store, token_hash
+from tests.stores import POSTGRES, postgres_schema
 
 CONFIGURED = "configured-secretariat-token-0123456789"
 OpenStore = Callable[..., TokenStore]
@@ -165,3 +166,31 @@ class TestTokensInTheSQLiteFile(TokenStoreContract):
         token = open_store().rotate_admin_token()
         for path in settings.data_dir.glob(f"{TOKENS_FILE}*"):  # the WAL too
             assert token not in path.read_bytes().decode("latin-1")
+
+
+# ---- PostgreSQL --------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+class TestTokensInThePostgreSQLTable(TokenStoreContract):
+    @pytest.fixture
+    def settings(self, tmp_path: Path) -> Iterator[Settings]:
+        for env in postgres_schema():
+            url = f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}?schema={env['POSTGRES_SCHEMA']}"
+            yield Settings(data_dir=tmp_path / "data", database_url=url)
+
+    def kept_rows(self, settings: Settings) -> list[str]:
+        import psycopg
+
+        schema = settings.eventsourcing_env()["POSTGRES_SCHEMA"]
+        with psycopg.connect(**POSTGRES, autocommit=True) as db:
+            return [row[0] for row in db.execute(f'SELECT t::text FROM "{schema}".{TOKENS_TABLE} t')]
+
+    def test_the_tokens_live_in_the_event_store_schema_and_not_in_the_data_directory(
+        self, settings: Settings, open_store: OpenStore
+    ) -> None:
+        store = open_store()
+        store.rotate_admin_token()
+        assert settings.eventsourcing_env()["POSTGRES_SCHEMA"] in store.location
+        assert len(self.kept_rows(settings)) == 1
+        assert not (settings.data_dir / TOKENS_FILE).exists()
