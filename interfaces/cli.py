@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -146,12 +147,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.engine import TOKENS_FILE
-    from interfaces.web.tokens import TokenStore
+    from interfaces.web.tokens import open_token_store
 
-    store = TokenStore(settings.ensure_data_dir() / TOKENS_FILE)
-    token = store.rotate_admin_token()
-    store.close()
+    with closing(open_token_store(settings)) as store:
+        token = store.rotate_admin_token()
     print(token)
     if settings.admin_token:
         print("note: CLUSTERLABEL_ADMIN_TOKEN is set and takes precedence over this token", file=sys.stderr)

@@ -28,14 +28,13 @@ from interfaces.settings import Settings
 from interfaces.temporal_server import EmbeddedTemporal, TemporalServerError, temporal_client_for
 from interfaces.web.app import create_app
 from interfaces.web.services import Services
-from interfaces.web.tokens import TokenStore
+from interfaces.web.tokens import open_token_store
 from interfaces.worker import build_worker
 from projections.factory import open_read_models
 from projections.queries import ReadModels
 
 log = get_logger(__name__)
 HEALTH_PROBE_SECONDS = 2.0
-TOKENS_FILE = "tokens.sqlite"
 MAX_RETRY_PAUSE_SECONDS = 10.0
 
 
@@ -59,7 +58,7 @@ class Engine:
         if policy is not None:
             self.app.policy = policy
         self.models: ReadModels = open_read_models(settings.eventsourcing_env(), self.app, poll_interval=poll_interval)
-        self.tokens = TokenStore(settings.ensure_data_dir() / TOKENS_FILE, settings.admin_token)
+        self.tokens = open_token_store(settings)
         self.services = Services(self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness)
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -172,12 +171,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def announce_admin_token(token: str | None, settings: Settings, out: Callable[[str], Any] = print) -> None:
+def announce_admin_token(token: str | None, kept_in: str, out: Callable[[str], Any] = print) -> None:
     if token is None:
         return
     out(
-        "\n  The secretariat's token (shown this once; only its hash is kept in "
-        f"{settings.data_dir / TOKENS_FILE}):\n\n    {token}\n\n"
+        f"\n  The secretariat's token (shown this once; only its hash is kept in {kept_in}):\n\n    {token}\n\n"
         "  Use it as `Authorization: Bearer <token>`, or open the dashboard with ?token=<token>.\n"
     )
 
@@ -201,7 +199,7 @@ async def run_engine(
             pass
     sock = bind(settings.http_host, settings.http_port)
     engine = Engine(settings, policy=policy, with_worker=with_worker, with_projections=with_projections)
-    announce_admin_token(engine.tokens.ensure_admin_token(), settings)
+    announce_admin_token(engine.tokens.ensure_admin_token(), engine.tokens.location)
     engine.start_projections()
     config = uvicorn.Config(
         create_app(engine.services), log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=5

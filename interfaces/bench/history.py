@@ -20,7 +20,7 @@ from activities.application import CertificationApp
 from interfaces.bench.lag import percentile
 from interfaces.web.app import create_app
 from interfaces.web.services import Services
-from interfaces.web.tokens import TokenStore
+from interfaces.web.tokens import SQLiteTokenStore
 from projections.factory import open_read_models
 
 SOURCE = "GET /cases/{id}/history (interfaces.web.app.create_app in process, httpx ASGI transport)"
@@ -49,7 +49,7 @@ async def bench_history(env: Mapping[str, str], views_dir: Path, case_ids: list[
     with open_read_models(env, app, views_dir=views_dir) as models:
         models.catch_up()
         cases_in_store = sum(models.dashboard(app.clock())["states"].values())
-        tokens = TokenStore(views_dir.parent / "bench-tokens.sqlite")
+        tokens = SQLiteTokenStore(views_dir.parent / "bench-tokens.sqlite")
         try:
             token = tokens.rotate_admin_token()
             services = Services(app, models, tokens, task_queue="bench")

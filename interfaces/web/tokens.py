@@ -1,10 +1,14 @@
 """Bearer tokens: the secretariat's one token and one token per registered expert.
 
-Only a SHA-256 hash of each token is kept, in <data_dir>/tokens.sqlite. Tokens are 256 random bits, so a
-fast hash is enough (no password stretching needed) and a lookup by hash is as good as a constant-time
-compare. They live beside the event store rather than in it on purpose: a token is a credential, not a
-business fact; the event log is append-only and shown in audit histories, so a hash written there could
-never be rotated away, and revoking a leaked token must not rewrite history.
+Only a SHA-256 hash of each token is kept. Tokens are 256 random bits, so a fast hash is enough (no
+password stretching needed) and a lookup by hash is as good as a constant-time compare. They live beside
+the event store rather than in it on purpose: a token is a credential, not a business fact; the event log
+is append-only and shown in audit histories, so a hash written there could never be rotated away, and
+revoking a leaked token must not rewrite history.
+
+Beside the event store means, as `open_token_store` chooses: with the embedded SQLite store, the file
+<data_dir>/tokens.sqlite; with PostgreSQL, the table clusterlabel_tokens in the event store's schema, so
+that every API process on that database accepts a token whichever process issued it.
 """
 
 from __future__ import annotations
@@ -14,14 +18,28 @@ import hmac
 import secrets
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
+
+from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
+
+from interfaces.settings import Settings
 
 ADMIN = "admin"
 EXPERT = "expert"
 TOKEN_BYTES = 32
+TOKENS_FILE = "tokens.sqlite"
+TOKENS_TABLE = "clusterlabel_tokens"
+# Each request's lookup is one indexed SELECT: a few connections serve the API's whole thread pool.
+POSTGRES_POOL_SIZE = 4
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 
 def new_token() -> str:
@@ -40,11 +58,86 @@ class Holder:
     expert_id: UUID | None = None
 
 
-class TokenStore:
+SECRETARIAT = Holder(ADMIN)
+
+
+def open_token_store(settings: Settings) -> TokenStore:
+    """The token store beside the settings' event store."""
+    if settings.store() == "postgres":
+        return PostgresTokenStore(settings.eventsourcing_env(), settings.admin_token)
+    return SQLiteTokenStore(settings.ensure_data_dir() / TOKENS_FILE, settings.admin_token)
+
+
+class TokenStore(ABC):
+    """Issues and checks tokens; a backend keeps at most one token hash per holder, replaced atomically."""
+
+    location: str  # where the hashes are kept, in words for an operator
+
+    def __init__(self, admin_token: str | None) -> None:
+        # A configured admin token (CLUSTERLABEL_ADMIN_TOKEN) wins over a stored one and is never stored.
+        self._configured_admin = token_hash(admin_token) if admin_token else None
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # ---- the secretariat ------------------------------------------------------------
+
+    def ensure_admin_token(self) -> str | None:
+        """Generate the secretariat's token on first start; returns it then (to print once), else None.
+
+        Of processes starting together, only the one whose token was kept gets it back.
+        """
+        if self._configured_admin is not None:
+            return None
+        token = new_token()
+        return token if self._add_if_absent(SECRETARIAT, token_hash(token)) else None
+
+    def rotate_admin_token(self) -> str:
+        return self._issue(SECRETARIAT)
+
+    # ---- experts ------------------------------------------------------------------
+
+    def issue_expert_token(self, expert_id: UUID) -> str:
+        """A new token for the expert, replacing any earlier one (a retried registration gets a fresh token)."""
+        return self._issue(Holder(EXPERT, expert_id))
+
+    # ---- checking -------------------------------------------------------------------
+
+    def holder(self, token: str) -> Holder | None:
+        """Who holds this token, or None for an unknown one."""
+        digest = token_hash(token)
+        if self._configured_admin is not None and hmac.compare_digest(digest, self._configured_admin):
+            return SECRETARIAT
+        found = self._find(digest)
+        if found == SECRETARIAT and self._configured_admin is not None:
+            return None  # A stored admin token stops counting once one is configured.
+        return found
+
+    # ---- what a backend provides -------------------------------------------------------
+
+    def _issue(self, holder: Holder) -> str:
+        token = new_token()
+        self._replace(holder, token_hash(token))
+        return token
+
+    @abstractmethod
+    def _replace(self, holder: Holder, digest: str) -> None:
+        """Keep `digest` as the holder's one token, dropping any earlier one in the same transaction."""
+
+    @abstractmethod
+    def _add_if_absent(self, holder: Holder, digest: str) -> bool:
+        """Keep `digest` for a holder who has no token yet; False, keeping nothing, if they have one."""
+
+    @abstractmethod
+    def _find(self, digest: str) -> Holder | None: ...
+
+
+class SQLiteTokenStore(TokenStore):
     """Token hashes in a small SQLite file; safe to share between the server's threads."""
 
     def __init__(self, path: Path, admin_token: str | None = None) -> None:
-        self.path = path
+        super().__init__(admin_token)
+        self.location = str(path)
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=True)  # hashes only, yet nobody else needs to read them
@@ -54,67 +147,137 @@ class TokenStore:
             "CREATE TABLE IF NOT EXISTS tokens (token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, "
             "expert_id TEXT UNIQUE, issued_at TEXT NOT NULL)"
         )
-        # A configured admin token (CLUSTERLABEL_ADMIN_TOKEN) wins over a stored one and is never stored.
-        self._configured_admin = token_hash(admin_token) if admin_token else None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    # ---- the secretariat ------------------------------------------------------------
+    def _replace(self, holder: Holder, digest: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM tokens WHERE role = ? AND expert_id IS ?", _sqlite_key(holder))
+            self._insert(db, holder, digest)
 
-    def ensure_admin_token(self) -> str | None:
-        """Generate the secretariat's token on first start; returns it then (to print once), else None."""
-        if self._configured_admin is not None:
-            return None
-        with self._lock:
-            row = self._db.execute("SELECT 1 FROM tokens WHERE role = ?", (ADMIN,)).fetchone()
-        return None if row else self.rotate_admin_token()
+    def _add_if_absent(self, holder: Holder, digest: str) -> bool:
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM tokens WHERE role = ? AND expert_id IS ?", _sqlite_key(holder)).fetchone():
+                return False
+            self._insert(db, holder, digest)
+            return True
 
-    def rotate_admin_token(self) -> str:
-        token = new_token()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM tokens WHERE role = ?", (ADMIN,))
-            self._db.execute(
-                "INSERT INTO tokens (token_hash, role, expert_id, issued_at) VALUES (?, ?, NULL, ?)",
-                (token_hash(token), ADMIN, _now()),
-            )
-            self._db.execute("COMMIT")
-        return token
-
-    # ---- experts ------------------------------------------------------------------
-
-    def issue_expert_token(self, expert_id: UUID) -> str:
-        """A new token for the expert, replacing any earlier one (a retried registration gets a fresh token)."""
-        token = new_token()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("DELETE FROM tokens WHERE expert_id = ?", (str(expert_id),))
-            self._db.execute(
-                "INSERT INTO tokens (token_hash, role, expert_id, issued_at) VALUES (?, ?, ?, ?)",
-                (token_hash(token), EXPERT, str(expert_id), _now()),
-            )
-            self._db.execute("COMMIT")
-        return token
-
-    # ---- checking -------------------------------------------------------------------
-
-    def holder(self, token: str) -> Holder | None:
-        """Who holds this token, or None for an unknown one."""
-        digest = token_hash(token)
-        if self._configured_admin is not None and hmac.compare_digest(digest, self._configured_admin):
-            return Holder(ADMIN)
+    def _find(self, digest: str) -> Holder | None:
         with self._lock:
             row = self._db.execute("SELECT role, expert_id FROM tokens WHERE token_hash = ?", (digest,)).fetchone()
         if row is None:
             return None
         role, expert_id = row
-        if role == ADMIN:
-            # A stored admin token stops counting once one is configured.
-            return None if self._configured_admin is not None else Holder(ADMIN)
-        return Holder(EXPERT, UUID(expert_id))
+        return Holder(role, None if expert_id is None else UUID(expert_id))
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, holder: Holder, digest: str) -> None:
+        db.execute(
+            "INSERT INTO tokens (token_hash, role, expert_id, issued_at) VALUES (?, ?, ?, ?)",
+            (digest, *_sqlite_key(holder), datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the file's write lock up front: another process cannot write between our statements.
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _sqlite_key(holder: Holder) -> tuple[str, str | None]:
+    return holder.role, None if holder.expert_id is None else str(holder.expert_id)
+
+
+class PostgresTokenStore(TokenStore):
+    """Token hashes in a table beside the event store's, shared by every API process on the database.
+
+    The table is keyed by holder ("admin" or "expert:<id>"), so the primary key itself forbids a second
+    token for one holder, and each replacement is a single upsert that row-locks the holder's row: two
+    processes issuing at once leave one token, the later one.
+    """
+
+    def __init__(self, env: Mapping[str, str], admin_token: str | None = None) -> None:
+        super().__init__(admin_token)
+        schema = env.get("POSTGRES_SCHEMA") or "public"  # where eventsourcing puts the events, too
+        self.location = f"the PostgreSQL table {schema}.{TOKENS_TABLE} (database {env['POSTGRES_DBNAME']})"
+        self._table = Identifier(schema, TOKENS_TABLE)
+        self._pool = ConnectionPool(
+            kwargs=_postgres_connection(env),
+            min_size=1,
+            max_size=POSTGRES_POOL_SIZE,
+            timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            name="clusterlabel-tokens",
+            open=True,
+        )
+        try:
+            self._create_table(f"{schema}.{TOKENS_TABLE}")
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _create_table(self, name: str) -> None:
+        with self._pool.connection() as db, db.transaction():
+            # API processes starting together would race: CREATE TABLE IF NOT EXISTS is not atomic here.
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+            db.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (holder TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, "
+                    "issued_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                ).format(self._table)
+            )
+
+    def _replace(self, holder: Holder, digest: str) -> None:
+        with self._pool.connection() as db:
+            db.execute(
+                SQL(
+                    "INSERT INTO {} (holder, token_hash) VALUES (%s, %s) "
+                    "ON CONFLICT (holder) DO UPDATE SET token_hash = EXCLUDED.token_hash, issued_at = now()"
+                ).format(self._table),
+                (_postgres_key(holder), digest),
+            )
+
+    def _add_if_absent(self, holder: Holder, digest: str) -> bool:
+        with self._pool.connection() as db:
+            added = db.execute(
+                SQL("INSERT INTO {} (holder, token_hash) VALUES (%s, %s) ON CONFLICT (holder) DO NOTHING").format(self._table),
+                (_postgres_key(holder), digest),
+            )
+            return added.rowcount == 1
+
+    def _find(self, digest: str) -> Holder | None:
+        with self._pool.connection() as db:
+            row = db.execute(SQL("SELECT holder FROM {} WHERE token_hash = %s").format(self._table), (digest,)).fetchone()
+        return None if row is None else _holder_of(row[0])
+
+
+def _postgres_key(holder: Holder) -> str:
+    return holder.role if holder.expert_id is None else f"{holder.role}:{holder.expert_id}"
+
+
+def _holder_of(key: str) -> Holder:
+    role, _, expert_id = key.partition(":")
+    return Holder(role, UUID(expert_id) if expert_id else None)
+
+
+def _postgres_connection(env: Mapping[str, str]) -> dict[str, Any]:
+    """psycopg's connection arguments from eventsourcing's POSTGRES_* keys (Settings.eventsourcing_env)."""
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env.get("POSTGRES_PASSWORD", ""),
+        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+        "autocommit": True,  # each statement is its own transaction unless a block opens one
+    }

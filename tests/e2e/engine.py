@@ -7,6 +7,7 @@ directory, a policy compressed to seconds; stopped with Ctrl-C (SIGINT) as a use
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -25,6 +26,8 @@ from domain.policy import uniform_durations
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ADMIN_TOKEN = "e2e-secretariat-token-0123456789abcdef"
+# How `serve` prints the secretariat token it generated at its first start.
+TOKEN_LINE = re.compile(r"^\s{4}(\S{40,})\s*$", re.MULTILINE)
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
 PORT_ATTEMPTS = 3

@@ -2,7 +2,8 @@
 
 200 cases go from application to label through the HTTP API while one worker is killed
 (SIGKILL) mid-flight; every case completes, no history holds a duplicated or missing event,
-and every view equals a rebuild from the log.
+and every view equals a rebuild from the log. And two API processes on one database accept
+each other's tokens.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from interfaces.settings import parse_postgres_url
 from interfaces.temporal_server import EmbeddedTemporal
 from projections.factory import open_read_models
 from tests.e2e.driver import cluster_body, expert_body
-from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, eventually, free_port, policy_toml
+from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, TOKEN_LINE, eventually, free_port, policy_toml
 from tests.stores import POSTGRES, postgres_schema
 
 pytestmark = pytest.mark.postgres
@@ -150,6 +151,42 @@ def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_p
         finally:
             for process in reversed(started):
                 process.stop()
+
+
+def test_every_api_process_accepts_the_tokens_another_one_issued(tmp_path: Path, database_url: str) -> None:
+    env = {**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ""}  # none configured: the first API generates one
+    common = ["--database-url", database_url]
+    with EmbeddedTemporal(tmp_path / "temporal") as temporal:
+        started: list[Process] = []
+        urls: list[str] = []
+        try:
+            for name in ("api-1", "api-2"):  # one at a time: the first creates the tables
+                port = free_port()
+                urls.append(f"http://127.0.0.1:{port}")
+                started.append(Process(name, ["serve", *common, "--temporal", temporal.address, "--no-worker", "--no-projections",
+                                              "--port", str(port), "--data-dir", str(tmp_path / name)], tmp_path, env))  # fmt: skip
+                eventually(lambda: _healthy(urls[-1]), 90, f"{name} to be healthy:\n{started[-1].tail()}")
+            first, second = (Driver(url) for url in urls)
+            (admin,) = TOKEN_LINE.findall(started[0].log.read_text())
+            assert "clusterlabel_tokens" in started[0].log.read_text()  # where the hash is kept, as printed
+            assert TOKEN_LINE.findall(started[1].log.read_text()) == []  # the second found it in place
+
+            expert = first.call("POST", "/experts", token=admin, expect=201, json=expert_body())
+            expert_path = f"/experts/{expert['expert_id']}"
+            assert second.call("GET", expert_path, token=expert["token"])["expert_id"] == expert["expert_id"]
+
+            rotated = _cli(["admin-token", *common, "--data-dir", str(tmp_path / "cli")], env)
+            second.call("GET", expert_path, token=admin, expect=401)
+            first.call("GET", expert_path, token=rotated)
+        finally:
+            for process in reversed(started):
+                process.stop()
+
+
+def _cli(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-m", "interfaces.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 def _healthy(url: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -12,9 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, RunningEngine, free_port, running_engine, stop
-
-TOKEN_LINE = re.compile(r"^\s{4}(\S{40,})\s*$", re.MULTILINE)
+from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, TOKEN_LINE, RunningEngine, free_port, running_engine, stop
 
 
 def test_health_is_503_saying_what_is_not_ready_while_temporal_is_unreachable(tmp_path: Path) -> None:

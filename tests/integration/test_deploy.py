@@ -510,18 +510,24 @@ def test_the_worker_autoscaler_is_autoscaling_v2_and_targets_the_worker_deployme
     assert spec["metrics"]
 
 
-def test_exactly_one_api_replica_runs_while_tokens_live_in_its_data_directory() -> None:
+def test_the_api_runs_several_replicas_sharing_their_tokens_through_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     api_deployments = [
         document
         for document in of_kind("Deployment")
         if any(runs(container, "serve") for container in pod_spec(document)["containers"])
     ]
-    scaled = {autoscaler["spec"]["scaleTargetRef"]["name"] for autoscaler in of_kind("HorizontalPodAutoscaler")}
+    settings = settings_from(monkeypatch, {**config_map_data(), **secret_example_data()})
+
+    assert len(api_deployments) == 1
+    assert api_deployments[0]["spec"]["replicas"] >= 2
+    assert settings.store() == "postgres"  # where open_token_store keeps the tokens every replica reads
+
+
+def test_compose_runs_one_api_since_it_publishes_the_host_port() -> None:
     compose_api = compose_services_running("serve")
 
-    assert [document["spec"]["replicas"] for document in api_deployments] == [1]
-    assert api_deployments[0]["metadata"]["name"] not in scaled
     assert len(compose_api) == 1
+    assert compose_api[0]["ports"]
     assert int(compose_api[0].get("deploy", {}).get("replicas", 1)) == 1
 
 
