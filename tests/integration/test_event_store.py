@@ -12,7 +12,7 @@ from activities.application import CertificationApp
 from domain.base import ConcurrencyConflict, DomainError, Level
 from domain.certification_case import CaseState
 from domain.label import LabelState
-from tests.builders import key
+from tests.builders import cluster_profile, key
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import postgres_schema, sqlite_env
 
@@ -62,6 +62,34 @@ class EventStoreContract:
         assert errors == []
         assert event_count(life.app) == before + 1
         assert life.app.get_case(case_id).state is CaseState.ASSIGNING
+
+    def test_a_retried_registration_racing_itself_gives_one_cluster(self, env: dict[str, str], clock: Clock) -> None:
+        shared_key, ids, errors = key(), [], []
+        apps = [self.open_app(env, clock) for _ in range(6)]
+
+        def register(app: CertificationApp) -> None:
+            try:
+                ids.append(app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=shared_key))
+            except Exception as error:  # noqa: BLE001 - every failure is a test failure here
+                errors.append(error)
+
+        threads = [threading.Thread(target=register, args=(app,)) for app in apps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert len(set(ids)) == 1 and event_count(apps[0]) == 1
+
+    def test_a_repeated_application_after_the_case_moved_on_records_nothing(self, env: dict[str, str], clock: Clock) -> None:
+        life = Lifecycle(self.open_app(env, clock))
+        apply_key = key()
+        case_id = life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=apply_key)
+        life.app.screen(case_id, True, "ok", actor=SECRETARIAT, command_key=key())
+        before = event_count(life.app)
+        # The cluster's open Bronze case would refuse a new application: the repeat still answers.
+        assert life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=apply_key) == case_id
+        assert event_count(life.app) == before
 
     def test_two_different_commands_racing_on_one_case_never_both_win(self, env: dict[str, str], clock: Clock) -> None:
         life = Lifecycle(self.open_app(env, clock))
