@@ -45,7 +45,7 @@ class AuditEntry(BaseModel):
 
 class AuditHistoryView(View):
     name = "audit_history"
-    cost = 4
+    cost = 19
     view_tables = ("audit_events", "audit_subjects")
     every_event = True  # every event is audited, whatever its aggregate
     ddl = (

@@ -38,6 +38,7 @@ class Benchmark(BaseModel):
 
 class BenchmarkingView(View):
     name = "benchmarking"
+    cost = 3
     view_tables = ("benchmark_cases", "benchmark_histogram")
     former_tables = ("benchmark_scores",)
     # Each case keeps its latest scores; the histogram counts, per catalogue version and
@@ -93,7 +94,7 @@ class BenchmarkingView(View):
             counts.subtract({(row["catalogue_version"], code, score): 1 for code, score in row["scores"].items()})
         row["catalogue_version"] = change["catalogue_version"]
         row["assessed_at"] = change["at"]
-        row["scores"] = {code: int(score) for code, score in change["scores"].items()}
+        row["scores"] = {code: int(score) for code, score in change.fields["scores"].items()}  # plain already
         counts.update({(row["catalogue_version"], code, score): 1 for code, score in row["scores"].items()})
         batch["cases"].put(row)
 

@@ -29,7 +29,7 @@ class CalendarEntry(BaseModel):
 
 class ExpiryCalendarView(LabelRowsView):
     name = "expiry_calendar"
-    cost = 0.5
+    cost = 1
     label_table = "expiry_labels"
     view_tables = ("expiry_labels",)
     ddl = (

@@ -84,5 +84,8 @@ def _context() -> multiprocessing.context.BaseContext:
 def _catch_up_group(env: dict[str, str], views_dir: Path | None, names: list[str], batch_size: int) -> int:
     from projections.factory import open_read_models  # in the child: the factory imports this module
 
+    # The parent opened every store and view already: creating tables again in each process
+    # would only race the others over the same names.
+    env = {**env, "CREATE_TABLE": "no"}
     with open_read_models(env, views_dir=views_dir, only=names, batch_size=batch_size) as models:
         return models.runner.run_until_caught_up()

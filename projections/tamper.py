@@ -62,7 +62,7 @@ class VerifyReport(BaseModel):
 
 class EventChainView(View):
     name = "event_chain"
-    cost = 2
+    cost = 5.5
     view_tables = ("event_chain", "chain_heads")
     every_event = True  # every stored event is chained; only its stored form counts, so nothing is decoded
     ddl = (

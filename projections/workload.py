@@ -6,15 +6,16 @@ counts while the case is open (an upheld appeal reopens a refused case for a new
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from projections.view import Change, View
+from projections.view import KEYS_PER_QUERY, Change, View
 
 
 class WorkloadView(View):
     name = "workload"
-    cost = 0.5
+    cost = 2
     view_tables = ("workload_assignments", "workload_cases")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {workload_assignments} (case_id TEXT NOT NULL, expert_id TEXT NOT NULL, "
@@ -30,46 +31,58 @@ class WorkloadView(View):
         ).split()
     }
 
-    def _open(self, cursor: Any, change: Change, is_open: bool) -> None:
-        self.upsert(cursor, "workload_cases", ["case_id"], [{"case_id": change.key, "is_open": int(is_open)}])
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
+        """The batch's cases with their seats, loaded in a few queries and written back at the end."""
+        keys = list(dict.fromkeys(change.key for change in changes))
+        seats: dict[str, dict[str, str]] = {key: {} for key in keys}
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[start : start + KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in chunk)
+            cursor.execute(self.q(f"SELECT case_id, expert_id, role FROM {{workload_assignments}} WHERE case_id IN ({marks})"), chunk)
+            for row in cursor.fetchall():
+                seats[row["case_id"]][row["expert_id"]] = row["role"]
+        return {"seats": seats, "open": {}}
+
+    def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
+        seats: dict[str, dict[str, str]] = batch["seats"]
+        cursor.executemany(self.q("DELETE FROM {workload_assignments} WHERE case_id = ?"), [(case_id,) for case_id in seats])
+        rows = [{"case_id": case_id, "expert_id": expert, "role": role} for case_id, by_expert in seats.items() for expert, role in by_expert.items()]
+        self.upsert(cursor, "workload_assignments", ["case_id", "expert_id"], rows)
+        opened = [{"case_id": case_id, "is_open": int(is_open)} for case_id, is_open in batch["open"].items()]
+        self.upsert(cursor, "workload_cases", ["case_id"], opened)
 
     def _Submitted(self, cursor: Any, batch: Any, change: Change) -> None:
-        self._open(cursor, change, True)
+        batch["open"][change.key] = True
 
     def _Screened(self, cursor: Any, batch: Any, change: Change) -> None:
         if not change["accepted"]:
-            self._open(cursor, change, False)
+            batch["open"][change.key] = False
 
     def _DecisionRecorded(self, cursor: Any, batch: Any, change: Change) -> None:
-        self._open(cursor, change, False)
+        batch["open"][change.key] = False
 
     def _AppealDecided(self, cursor: Any, batch: Any, change: Change) -> None:
         if change["upheld"]:
-            self._open(cursor, change, True)
+            batch["open"][change.key] = True
 
     def _Withdrawn(self, cursor: Any, batch: Any, change: Change) -> None:
-        self._open(cursor, change, False)
+        batch["open"][change.key] = False
 
     def _ExpertProposed(self, cursor: Any, batch: Any, change: Change) -> None:
-        row = {"case_id": change.key, "expert_id": change["expert_id"], "role": "proposed"}
-        self.upsert(cursor, "workload_assignments", ["case_id", "expert_id"], [row])
+        batch["seats"][change.key][change["expert_id"]] = "proposed"
 
     def _ExpertAccepted(self, cursor: Any, batch: Any, change: Change) -> None:
-        row = {"case_id": change.key, "expert_id": change["expert_id"], "role": "team"}
-        self.upsert(cursor, "workload_assignments", ["case_id", "expert_id"], [row])
+        batch["seats"][change.key][change["expert_id"]] = "team"
 
     def _ExpertDeclined(self, cursor: Any, batch: Any, change: Change) -> None:
-        cursor.execute(
-            self.q("DELETE FROM {workload_assignments} WHERE case_id = ? AND expert_id = ?"),
-            (change.key, change["expert_id"]),
-        )
+        batch["seats"][change.key].pop(change["expert_id"], None)
 
     _ExpertResponseTimedOut = _ExpertDeclined
 
     def _ClusterObjectedToExperts(self, cursor: Any, batch: Any, change: Change) -> None:
-        cursor.execute(
-            self.q("DELETE FROM {workload_assignments} WHERE case_id = ? AND role = 'team'"), (change.key,)
-        )
+        seats = batch["seats"][change.key]
+        for expert in [expert for expert, role in seats.items() if role == "team"]:
+            del seats[expert]
 
     # ---- queries -------------------------------------------------------------------------
 
