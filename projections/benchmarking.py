@@ -38,7 +38,7 @@ class Benchmark(BaseModel):
 
 class BenchmarkingView(View):
     name = "benchmarking"
-    cost = 3
+    cost = 2.5
     view_tables = ("benchmark_cases", "benchmark_histogram")
     former_tables = ("benchmark_scores",)
     # Each case keeps its latest scores; the histogram counts, per catalogue version and

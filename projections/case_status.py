@@ -46,7 +46,7 @@ class CaseStatus(BaseModel):
 
 class CaseStatusView(View):
     name = "case_status"
-    cost = 6.5
+    cost = 5.5
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "

@@ -14,7 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from pydantic import BaseModel
 
 from domain.certification_case import CaseState
-from projections.audit_history import AuditEntry, AuditHistoryView, state_as_of
+from projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
 from projections.benchmarking import Benchmark, BenchmarkingView
 from projections.case_status import CaseStatus, CaseStatusView
 from projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
@@ -40,6 +40,7 @@ class ReadModels:
         self.views = dict(views)
         self.runner = runner
         self.source = source
+        self.log = EventLog(app.recorder, runner.stored)
 
     def _view(self, name: str) -> Any:
         return self.views[name]
@@ -152,10 +153,10 @@ class ReadModels:
 
     def history(self, aggregate_id: UUID) -> list[AuditEntry]:
         """Every event of one case, label, expert or notification, in order."""
-        return self.audit.history(aggregate_id)
+        return self.audit.history(aggregate_id, self.log)
 
     def cluster_history(self, cluster_id: UUID) -> list[AuditEntry]:
-        return self.audit.cluster_history(cluster_id)
+        return self.audit.cluster_history(cluster_id, self.log)
 
     def as_of(self, aggregate_id: UUID, instant: datetime) -> dict[str, Any] | None:
         """A case or label (any aggregate) as it stood at `instant`; None before it existed."""

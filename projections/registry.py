@@ -57,7 +57,7 @@ class Verification(BaseModel):
 
 class RegistryView(LabelRowsView):
     name = "registry"
-    cost = 0.7
+    cost = 0.8
     label_table = "registry_labels"
     view_tables = ("registry_labels",)
     ddl = (

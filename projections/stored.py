@@ -3,7 +3,8 @@
 Views store text: ids as canonical UUID text, instants as fixed-width UTC stamps. Building
 the domain event first (eventsourcing's JSON transcoder runs a Python hook on every JSON
 object) and then turning its values back into text cost more than all the views' own work,
-so views parse the stored JSON with json's C parser and convert only the fields they read.
+so views parse the stored JSON with pydantic-core's parser (faster than json's C parser, and
+already here) and convert only the fields they read.
 
 The stored form is eventsourcing's: `{"_type_": "uuid_hex", "_data_": ...}` for an id,
 `datetime_iso` for an instant, `decimal_str` for a decimal. An application whose events
@@ -20,13 +21,16 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import JSONTranscoder, Mapper, Notification
+from eventsourcing.persistence import JSONTranscoder, Mapper, Notification, StoredEvent
 from eventsourcing.utils import resolve_topic
+from pydantic_core import from_json
 
 from projections.store import plain, stamp
 
 # Stored beside every event's own fields; not part of what the event says.
 ENVELOPE = frozenset({"timestamp", "originator_topic", "originator_id", "originator_version", "class_version"})
+# Kept in the log's own columns, not in the stored text (an event read through its mapper has them).
+_IDENTITY = frozenset({"originator_id", "originator_version"})
 _DEFAULT_TRANSCODINGS = frozenset({"uuid_hex", "datetime_iso", "decimal_str"})
 _STAMP_WIDTH = len("2026-01-01T00:00:00.000000+00:00")
 
@@ -72,9 +76,9 @@ def _plain_object(value: dict[str, Any]) -> Any:
     return _TYPED[value["_type_"]](value["_data_"]) if _is_typed(value) else value
 
 
-def event_from_text(text: str) -> dict[str, Any]:
-    """An event's fields (envelope included) as plain data, from its stored JSON text."""
-    return json.loads(text, object_hook=_plain_object)  # type: ignore[no-any-return]
+def event_from_json(stored: bytes) -> dict[str, Any]:
+    """An event's fields (envelope included) as plain data, from its stored JSON."""
+    return json.loads(stored, object_hook=_plain_object)  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=256)
@@ -90,19 +94,27 @@ class StoredFields:
         transcoder = mapper.transcoder
         self.direct = isinstance(transcoder, JSONTranscoder) and set(transcoder.names) <= _DEFAULT_TRANSCODINGS
 
-    def text(self, notification: Notification) -> str | None:
-        """The event's stored JSON text, or None when it must go through the mapper."""
-        if not self.direct or _upcasts(notification.topic):
+    def json(self, event: StoredEvent) -> bytes | None:
+        """The event's stored JSON, or None when it must go through the mapper."""
+        if not self.direct or _upcasts(event.topic):
             return None
-        state = notification.state
+        state = event.state
         if self.mapper.cipher:
             state = self.mapper.cipher.decrypt(state)
         if self.mapper.compressor:
             state = self.mapper.compressor.decompress(state)
-        return state.decode("utf8")
+        return bytes(state)
 
-    def fields(self, notification: Notification, text: str | None) -> dict[str, Any]:
+    def plain(self, event: StoredEvent) -> dict[str, Any]:
+        """A stored event's fields (envelope included) as plain data."""
+        stored = self.json(event)
+        if stored is not None:
+            return event_from_json(stored)
+        fields = vars(self.mapper.to_domain_event(event))
+        return {key: plain_field(value) for key, value in fields.items() if key not in _IDENTITY}
+
+    def fields(self, notification: Notification, stored: bytes | None) -> dict[str, Any]:
         """The event's fields (envelope included), values still in stored or domain form."""
-        if text is not None:
-            return json.loads(text)  # type: ignore[no-any-return]
+        if stored is not None:
+            return from_json(stored)  # type: ignore[no-any-return]
         return dict(vars(self.mapper.to_domain_event(notification)))

@@ -62,7 +62,7 @@ class VerifyReport(BaseModel):
 
 class EventChainView(View):
     name = "event_chain"
-    cost = 5.5
+    cost = 4
     view_tables = ("event_chain", "chain_heads")
     every_event = True  # every stored event is chained; only its stored form counts, so nothing is decoded
     ddl = (
@@ -85,20 +85,17 @@ class EventChainView(View):
         head = chained(previous["head"] if previous else "", digest)
         batch["log"] = chained(batch["log"], digest)
         heads.put({"aggregate_id": aggregate_id, "version": change.version, "head": head})
-        batch["rows"].append(
-            {
-                "notification_id": change.id,
-                "aggregate_id": aggregate_id,
-                "version": change.version,
-                "event_hash": digest,
-                "aggregate_hash": head,
-                "log_hash": batch["log"],
-            }
-        )
+        batch["rows"].append((change.id, aggregate_id, change.version, digest, head, batch["log"]))
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["heads"].flush(cursor)
-        self.upsert(cursor, "event_chain", ["notification_id"], batch["rows"])
+        cursor.executemany(
+            self.q(
+                "INSERT INTO {event_chain} (notification_id, aggregate_id, version, event_hash, aggregate_hash, log_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)"
+            ),
+            batch["rows"],
+        )
 
     def rows_after(self, seq: int, limit: int) -> list[Row]:
         return self.fetch("SELECT * FROM {event_chain} WHERE notification_id > ? ORDER BY notification_id LIMIT ?", (seq, limit))

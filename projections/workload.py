@@ -15,7 +15,7 @@ from projections.view import KEYS_PER_QUERY, Change, View
 
 class WorkloadView(View):
     name = "workload"
-    cost = 2
+    cost = 1.5
     view_tables = ("workload_assignments", "workload_cases")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {workload_assignments} (case_id TEXT NOT NULL, expert_id TEXT NOT NULL, "

@@ -40,3 +40,16 @@ def test_simulate_runs_whole_lifecycles_and_exits_0(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     for line in ("cases      awarded", "labels     lapsed", "labels     superseded", "events stored", "projection lag"):
         assert line in run.stdout
+
+    rebuilt = clusterlabel("projections", "rebuild", "--processes", "2", "--data-dir", str(tmp_path / "data"))
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr[-3000:]
+    assert "by 2 processes" in rebuilt.stdout
+    status = clusterlabel("status", "--data-dir", str(tmp_path / "data"))
+    assert status.returncode == 0 and "awarded" in status.stdout
+    assert set(status.stdout.split("projection lag:")[1].split()[1::2]) == {"0"}  # every view caught up
+
+
+def test_a_runner_asked_for_a_view_that_does_not_exist_names_the_views_and_exits_2(tmp_path: Path) -> None:
+    run = clusterlabel("projections", "run", "--views", "registry,nope", "--data-dir", str(tmp_path / "data"))
+    assert run.returncode == 2
+    assert "no view named nope" in run.stderr and "audit_history" in run.stderr
