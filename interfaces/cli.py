@@ -143,7 +143,8 @@ def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
     from interfaces.bench.cli import main as bench
 
-    return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)])
+    on_postgres = ["--database-url", settings.database_url] if settings.database_url else []
+    return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)] + on_postgres)
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:

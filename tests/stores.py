@@ -49,3 +49,9 @@ def postgres_schema() -> Iterator[dict[str, str]]:
     finally:
         connection.execute(f"DROP SCHEMA {schema} CASCADE")
         connection.close()
+
+
+def postgres_url() -> str:
+    """The test server as a database URL (after checking that it answers)."""
+    _connect_or_skip().close()
+    return f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}"

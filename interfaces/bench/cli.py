@@ -22,9 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from interfaces.logs import configure_logging
+
+if TYPE_CHECKING:
+    from interfaces.bench.store import BenchStores
 
 T = TypeVar("T")
 
@@ -63,6 +66,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--lifecycles", type=int, help="override: lifecycles through the workflows")
     parser.add_argument("--open-cases", type=int, help="override: cases held open at once")
     parser.add_argument("--history-cases", type=int, help="override: cases in the store for the history figure")
+    parser.add_argument(
+        "--database-url", help="measure on this PostgreSQL database (a fresh schema per store, dropped after) instead of SQLite"
+    )
     return parser.parse_args(list(argv))
 
 
@@ -76,6 +82,12 @@ def sizes_for(args: argparse.Namespace) -> tuple[str, Sizes]:
     return mode, replace(sizes, **{name: value for name, value in overrides.items() if value is not None})
 
 
+def _postgres_env(url: str | None) -> dict[str, str] | None:
+    from interfaces.settings import parse_postgres_url
+
+    return None if url is None else {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(url)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     mode, sizes = sizes_for(args)
@@ -84,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="clusterlabel-bench-"))
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
-        results = asyncio.run(run(work_dir, mode, sizes))
+        results = asyncio.run(run(work_dir, mode, sizes, _postgres_env(args.database_url)))
     except KeyboardInterrupt:
         print("\nbench interrupted; servers and workers stopped", file=sys.stderr)
         return 130
@@ -100,23 +112,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def run(directory: Path, mode: str, sizes: Sizes) -> dict[str, Any]:
-    # Imported here: `--help` stays fast, and the parts load only when a run starts.
+async def run(directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str] | None = None) -> dict[str, Any]:
+    """Every part, on SQLite files in `directory` or (given its env) on fresh PostgreSQL schemas."""
+    from interfaces.bench.store import BenchStores  # here: `--help` stays fast
+
+    stores = BenchStores(directory, postgres)
+    try:
+        return await _measure(stores, mode, sizes)
+    finally:
+        stores.close()
+
+
+async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, Any]:
     from interfaces.bench.history import bench_history
     from interfaces.bench.lifecycle import bench_lifecycle
     from interfaces.bench.open_cases import bench_open_cases
     from interfaces.bench.store import bench_append, bench_projection, fill_store
 
+    directory = stores.directory
     begun = time.perf_counter()
-    append, env, case_ids = _part("append", lambda: bench_append(directory, sizes.append_lifecycles))
+    append, env, case_ids = _part("append", lambda: bench_append(stores, sizes.append_lifecycles))
     case_ids = _part("fill", lambda: fill_store(env, case_ids, sizes.history_cases))
     views = directory / "views-history"
     projection = _part("projection", lambda: bench_projection(env, views))
     history = await _apart("history", bench_history(env, views, case_ids, sizes.history_requests))
-    life = await _apart("lifecycle", bench_lifecycle(directory, sizes.lifecycles, sizes.concurrency))
-    open_cases = await _apart("open cases", bench_open_cases(directory, sizes.open_cases))
+    life = await _apart("lifecycle", bench_lifecycle(stores, sizes.lifecycles, sizes.concurrency))
+    open_cases = await _apart("open cases", bench_open_cases(stores, sizes.open_cases))
     return {
-        "store": "sqlite",
+        "store": stores.kind,
         "cpu_count": os.cpu_count() or 1,
         "mode": mode,
         "seconds": round(time.perf_counter() - begun, 1),

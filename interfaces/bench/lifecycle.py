@@ -33,7 +33,7 @@ from interfaces.bench.baseline import MirrorWorkflow, Plan, mirror_worker
 from interfaces.bench.lag import LagSampler, percentile
 from interfaces.bench.procfs import group_cpu_seconds
 from interfaces.bench.shape import lifecycle_plan
-from interfaces.bench.store import cluster_profile, sqlite_env
+from interfaces.bench.store import BenchStores, cluster_profile
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import (
     ACTIVITY_THREADS,
@@ -101,9 +101,9 @@ class LifecycleFigures:
         return percentile(self.lag_ms, 0.50)
 
 
-async def bench_lifecycle(directory: Path, lifecycles: int, concurrency: int) -> LifecycleFigures:
-    real, lags, interval, plans, tally = await _real_run(directory, lifecycles, concurrency)
-    baseline = await _baseline_run(directory, plans, concurrency)
+async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int) -> LifecycleFigures:
+    real, lags, interval, plans, tally = await _real_run(stores, lifecycles, concurrency)
+    baseline = await _baseline_run(stores.directory, plans, concurrency)
     shape = {
         "activities": sum(plan.count("activity") for plan in plans) / len(plans),
         "updates": sum(plan.updates for plan in plans) / len(plans),
@@ -141,9 +141,10 @@ def timed(server_pid: int | None) -> Iterator[Timed]:
 
 
 async def _real_run(
-    directory: Path, lifecycles: int, concurrency: int
+    stores: BenchStores, lifecycles: int, concurrency: int
 ) -> tuple[Timed, list[float], float, list[Plan], Counter[str]]:
-    env = {**sqlite_env(directory, "lifecycle"), "SQLITE_LOCK_TIMEOUT": "30"}
+    directory = stores.directory
+    env = stores.env("lifecycle")
     app = CertificationApp(env=env, policy=compressed_policy())
     experts = [_register_expert(app, n) for n in range(EXPERTS)]
     assert experts

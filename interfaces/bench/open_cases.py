@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import os
 import select
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +28,8 @@ from activities.application import CertificationApp
 from domain.base import Level
 from interfaces.bench.lifecycle import bounded
 from interfaces.bench.procfs import group_rss_mb, rss_mb
-from interfaces.bench.store import cluster_profile, sqlite_env
+from interfaces.bench.store import BenchStores, cluster_profile
+from interfaces.bench.worker_process import STORE_ENV
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import start_case_workflow
 
@@ -48,8 +51,8 @@ class OpenCaseFigures:
     open_seconds: float
 
 
-async def bench_open_cases(directory: Path, count: int) -> OpenCaseFigures:
-    env = {**sqlite_env(directory, "open"), "SQLITE_LOCK_TIMEOUT": "30"}
+async def bench_open_cases(stores: BenchStores, count: int) -> OpenCaseFigures:
+    directory, env = stores.directory, stores.env("open")
     started = time.perf_counter()
     case_ids = await asyncio.to_thread(_submit_cases, CertificationApp(env=env), count)
     fill_seconds = time.perf_counter() - started
@@ -57,7 +60,7 @@ async def bench_open_cases(directory: Path, count: int) -> OpenCaseFigures:
     with EmbeddedTemporal(directory / "temporal-open") as server:
         assert server.pid is not None
         server_idle = group_rss_mb(server.pid)
-        with WorkerProcess(server.address, server.namespace, task_queue, env["SQLITE_DBNAME"], directory) as worker:
+        with WorkerProcess(server.address, server.namespace, task_queue, env, directory) as worker:
             client = await connect_client(server.address, server.namespace)
             started = time.perf_counter()
             await bounded([lambda c=case: start_case_workflow(client, c, task_queue) for case in case_ids], STARTS_IN_FLIGHT)
@@ -94,8 +97,9 @@ async def _all_waiting(client: Client, task_queue: str, count: int, timeout: flo
 class WorkerProcess:
     """`python -m interfaces.bench.worker_process` as a child in its own session; stopped on exit."""
 
-    def __init__(self, address: str, namespace: str, task_queue: str, database: str, log_dir: Path) -> None:
-        self.command = [sys.executable, "-m", "interfaces.bench.worker_process", address, namespace, task_queue, database]
+    def __init__(self, address: str, namespace: str, task_queue: str, store_env: Mapping[str, str], log_dir: Path) -> None:
+        self.command = [sys.executable, "-m", "interfaces.bench.worker_process", address, namespace, task_queue]
+        self.store_env = dict(store_env)
         self.log_path = log_dir / "bench-worker.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -105,7 +109,11 @@ class WorkerProcess:
         return self._process.pid
 
     def __enter__(self) -> Self:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+            STORE_ENV: json.dumps(self.store_env),  # in the environment, not argv: it may hold a password
+        }
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 self.command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env,

@@ -14,10 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from psycopg.sql import SQL, Identifier
 
 from activities.application import CertificationApp
 from domain.base import Level
@@ -33,6 +35,8 @@ SaveShape = list[tuple[UUID, int]]  # (aggregate id, events saved) for each aggr
 
 class RecordingApp(CertificationApp):
     """The real application, noting the shape of every save for the baseline to repeat."""
+
+    name = CertificationApp.name  # the same tables (on PostgreSQL they are named after the application)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +82,50 @@ class StoreFigures:
 def sqlite_env(directory: Path, name: str) -> dict[str, str]:
     """The env of a SQLite event store in `directory`."""
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(directory / f"{name}.sqlite")}
+
+
+class BenchStores:
+    """Where each part of the bench keeps its events: SQLite files in the run's directory, or
+    (given a PostgreSQL env) a fresh schema per store in that database, dropped at the end."""
+
+    def __init__(self, directory: Path, postgres: Mapping[str, str] | None = None) -> None:
+        self.directory = directory
+        self.postgres = dict(postgres) if postgres is not None else None
+        self.run = uuid4().hex[:8]
+        self.schemas: list[str] = []
+
+    @property
+    def kind(self) -> str:
+        return "sqlite" if self.postgres is None else "postgres"
+
+    def env(self, name: str) -> dict[str, str]:
+        if self.postgres is None:
+            return {**sqlite_env(self.directory, name), "SQLITE_LOCK_TIMEOUT": "30"}
+        schema = f"bench_{self.run}_{name.replace('-', '_')}"
+        with self._connect() as connection:
+            connection.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
+        self.schemas.append(schema)
+        return {**self.postgres, "POSTGRES_SCHEMA": schema}
+
+    def close(self) -> None:
+        if self.postgres is None or not self.schemas:
+            return
+        with self._connect() as connection:
+            for schema in self.schemas:
+                connection.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
+        self.schemas.clear()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        assert self.postgres is not None
+        settings = self.postgres
+        return psycopg.connect(
+            host=settings["POSTGRES_HOST"],
+            port=int(settings["POSTGRES_PORT"]),
+            user=settings["POSTGRES_USER"],
+            password=settings.get("POSTGRES_PASSWORD") or None,
+            dbname=settings["POSTGRES_DBNAME"],
+            autocommit=True,
+        )
 
 
 def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UUID]:
@@ -145,16 +193,16 @@ def replay_saves(app: Application[UUID], saves: list[SaveShape]) -> None:
         app.save(*changed)
 
 
-def bench_append(directory: Path, lifecycles: int) -> tuple[StoreFigures, dict[str, str], list[UUID]]:
+def bench_append(stores: BenchStores, lifecycles: int) -> tuple[StoreFigures, dict[str, str], list[UUID]]:
     """The figures, the env of the store the real run filled, and the ids of its cases."""
-    env = sqlite_env(directory, "append")
+    env = stores.env("append")
     app = RecordingApp(env=env)
     started = time.perf_counter()
     case_ids = run_lifecycles(app, lifecycles)
     seconds = time.perf_counter() - started
     events = sum(count for shape in app.saves for _, count in shape)
 
-    baseline = Application[UUID](env=sqlite_env(directory, "append-baseline"))
+    baseline = Application[UUID](env=stores.env("append-baseline"))
     started = time.perf_counter()
     replay_saves(baseline, app.saves)
     baseline_seconds = time.perf_counter() - started

@@ -1,14 +1,17 @@
 """The certification worker in a process of its own, so that its memory can be read from /proc.
 
-    python -m interfaces.bench.worker_process ADDRESS NAMESPACE TASK_QUEUE SQLITE_FILE
+    CLUSTERLABEL_BENCH_STORE_ENV='{...}' python -m interfaces.bench.worker_process ADDRESS NAMESPACE TASK_QUEUE
 
-Built by interfaces.worker.build_worker exactly as `clusterlabel worker` builds it, on the SQLite event
-store the bench filled, with the default policy. Prints READY once it polls; stops on SIGTERM.
+Built by interfaces.worker.build_worker exactly as `clusterlabel worker` builds it, on the event store
+the bench filled (its env as JSON in CLUSTERLABEL_BENCH_STORE_ENV), with the default policy. Prints
+READY once it polls; stops on SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import sys
 
@@ -18,12 +21,11 @@ from interfaces.temporal_server import connect_client
 from interfaces.worker import build_worker
 
 READY = "READY"
+STORE_ENV = "CLUSTERLABEL_BENCH_STORE_ENV"
 
 
-async def serve(address: str, namespace: str, task_queue: str, database: str) -> None:
-    app = CertificationApp(
-        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": database, "SQLITE_LOCK_TIMEOUT": "30"}
-    )
+async def serve(address: str, namespace: str, task_queue: str, store_env: dict[str, str]) -> None:
+    app = CertificationApp(env=store_env)
     client = await connect_client(address, namespace)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -33,9 +35,9 @@ async def serve(address: str, namespace: str, task_queue: str, database: str) ->
 
 
 def main(argv: list[str]) -> int:
-    address, namespace, task_queue, database = argv
+    address, namespace, task_queue = argv
     configure_logging("json", "WARNING")
-    asyncio.run(serve(address, namespace, task_queue, database))
+    asyncio.run(serve(address, namespace, task_queue, json.loads(os.environ[STORE_ENV])))
     return 0
 
 

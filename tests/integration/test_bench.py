@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.stores import postgres_url
+
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = {
     "lifecycle": ["per_second", "baseline_per_second", "ratio"],
@@ -23,13 +25,14 @@ FIGURES = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
     directory = tmp_path_factory.mktemp("bench")
     out = directory / "bench-results.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    on_postgres = ["--database-url", postgres_url()] if request.param == "postgres" else []
     finished = subprocess.run(
-        [sys.executable, "-m", "interfaces.bench", "--tiny", "--out", str(out), "--work-dir", str(directory / "work")],
+        [sys.executable, "-m", "interfaces.bench", "--tiny", "--out", str(out), "--work-dir", str(directory / "work"), *on_postgres],
         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -45,9 +48,19 @@ def test_the_bench_reports_every_figure_as_a_positive_number(results: dict) -> N
             assert value > 0, f"{part}.{key} = {value!r}"
 
 
-def test_the_bench_names_its_store_and_the_machines_cores(results: dict) -> None:
-    assert results["store"] in {"sqlite", "postgres"}
+def test_the_bench_names_its_store_and_the_machines_cores(request: pytest.FixtureRequest, results: dict) -> None:
+    assert results["store"] == request.node.callspec.params["results"]
     assert results["cpu_count"] == os.cpu_count()
+
+
+def test_a_bench_on_postgresql_drops_the_schemas_it_made(request: pytest.FixtureRequest, results: dict) -> None:
+    if results["store"] != "postgres":
+        pytest.skip("only a PostgreSQL run makes schemas")
+    import psycopg
+
+    with psycopg.connect(postgres_url()) as connection:
+        left = connection.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'").fetchall()
+    assert left == []
 
 
 def test_the_baseline_repeats_the_real_lifecycles_activities_updates_and_timers(results: dict) -> None:
