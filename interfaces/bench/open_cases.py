@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -138,8 +141,21 @@ class WorkerProcess:
                 raise RuntimeError(f"the bench worker exited with {self._process.returncode}; see {self.log_path}")
             readable, _, _ = select.select([self._process.stdout], [], [], 0.2)
             if readable and self._process.stdout.readline().strip() == b"READY":
+                self._drain_output()
                 return
         raise RuntimeError(f"the bench worker was not ready within {READY_TIMEOUT_SECONDS:.0f} s; see {self.log_path}")
+
+    def _drain_output(self) -> None:
+        """Copy what the worker prints from now on into its log: an undrained pipe fills up after
+        64 KiB, and the worker would then block on its next log line."""
+        assert self._process is not None and self._process.stdout is not None
+        source, log_path = self._process.stdout, self.log_path
+
+        def copy() -> None:
+            with log_path.open("ab") as log, contextlib.suppress(ValueError, OSError):  # closed by stop()
+                shutil.copyfileobj(source, log)
+
+        threading.Thread(target=copy, name="bench-worker-output", daemon=True).start()
 
     def stop(self, timeout: float = 15.0) -> None:
         if self._process is None:

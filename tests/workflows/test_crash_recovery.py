@@ -7,8 +7,10 @@ import asyncio
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -71,15 +73,21 @@ class WorkerProcess:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         assert line.strip() == b"READY", f"the worker did not start: {line!r}; see {log}"
+        # Keep reading what it prints (its logs) into the log file: an undrained pipe fills up
+        # after 64 KiB, and the worker then blocks on its next log line, workflows and all.
+        self.drain = threading.Thread(target=shutil.copyfileobj, args=(self.process.stdout, self.log), daemon=True)
+        self.drain.start()
 
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        self.drain.join(5)
 
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(10)
+        self.drain.join(5)
         self.log.close()
 
 
