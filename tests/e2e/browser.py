@@ -33,7 +33,13 @@ def available() -> bool:
 
 class Browser:
     def __init__(self, driver_url: str, session_id: str) -> None:
-        self.http = httpx.Client(base_url=f"{driver_url}/session/{session_id}", timeout=60)
+        self.session_url = f"{driver_url}/session/{session_id}"
+        self.http = httpx.Client(base_url=self.session_url, timeout=60)
+
+    def quit(self) -> None:
+        """End the session, which closes Chromium (the exact URL: a base URL would add a trailing slash)."""
+        httpx.delete(self.session_url, timeout=30)
+        self.http.close()
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         answer = self.http.request(method, path, json=body if body is not None else ({} if method == "POST" else None))
@@ -97,7 +103,7 @@ def headless_chromium() -> Iterator[Browser]:
         try:
             yield browser
         finally:
-            browser.http.delete("")
+            browser.quit()
     finally:
         driver.terminate()
         driver.wait(10)
