@@ -5,8 +5,9 @@ module reads os.environ.
 """
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_POSTGRES_PORT = 5432
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 
 class Settings(BaseSettings):
@@ -144,3 +146,16 @@ def parse_postgres_url(url: str) -> dict[str, str]:
 
 _URL_SHAPE = "postgresql://user:pass@host:port/dbname[?schema=name]"
 _REQUIRED_URL_PARTS = {"user": "POSTGRES_USER", "host": "POSTGRES_HOST", "database name": "POSTGRES_DBNAME"}
+
+
+def postgres_connection_args(env: Mapping[str, str]) -> dict[str, Any]:
+    """psycopg's connection arguments from eventsourcing's POSTGRES_* keys (eventsourcing_env())."""
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env.get("POSTGRES_PASSWORD", ""),
+        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+        "autocommit": True,  # each statement is its own transaction unless a block opens one
+    }

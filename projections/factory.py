@@ -65,7 +65,7 @@ def open_read_models(
     views = build_views(settings, views_dir, view_classes)
     runner = ViewRunner(app, views, batch_size=batch_size, poll_interval=poll_interval)
     # Where the views live, so that other processes can open the same ones.
-    source = ViewSource(dict(env if env is not None else os.environ), _views_dir(settings, views_dir), batch_size)
+    source = ViewSource(settings, _views_dir(settings, views_dir), batch_size)
     return ReadModels(app, {view.name: view for view in views}, runner, source)
 
 

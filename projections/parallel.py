@@ -26,21 +26,18 @@ PROGRESS_SECONDS = 0.2
 class ViewSource:
     """Where one application's events and views live: enough for another process to open them."""
 
-    env: Mapping[str, str]
+    env: Mapping[str, str]  # as the application reads it: CLUSTERLABEL_X already in place of X
     views_dir: Path | None
     batch_size: int
 
     @property
     def shared(self) -> bool:
         """Another process can open the same event store and views (not so for in-memory stores)."""
-        module = self._setting("PERSISTENCE_MODULE") or "eventsourcing.popo"
+        module = self.env.get("PERSISTENCE_MODULE") or "eventsourcing.popo"
         if module.endswith("postgres"):
             return True
-        db_name = self._setting("SQLITE_DBNAME") or ""
+        db_name = self.env.get("SQLITE_DBNAME") or ""
         return module.endswith("sqlite") and self.views_dir is not None and "memory" not in db_name
-
-    def _setting(self, name: str) -> str | None:
-        return self.env.get(f"CLUSTERLABEL_{name}") or self.env.get(name)
 
 
 def default_processes() -> int:

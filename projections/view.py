@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -125,13 +125,13 @@ class View(ViewStore):
         with self.write() as cursor:
             cursor.execute(self.q("CREATE TABLE IF NOT EXISTS {view_shapes} (view TEXT PRIMARY KEY, shape TEXT NOT NULL)"))
             cursor.execute(self.q("SELECT shape FROM {view_shapes} WHERE view = ?"), (self.name,))
-            found = cursor.fetchone()
-            if found is None or found["shape"] != self.shape():
+            found, shape = cursor.fetchone(), self.shape()
+            if found is None or found["shape"] != shape:
                 if found is not None:
-                    log.info("views.shape_changed", view=self.name, was=found["shape"], now=self.shape())
+                    log.info("views.shape_changed", view=self.name, was=found["shape"], now=shape)
                 self._drop(cursor, (*self.view_tables, *self.former_tables))
                 cursor.execute(self.q("DELETE FROM {tracking}"))
-                self.upsert(cursor, "view_shapes", ["view"], [{"view": self.name, "shape": self.shape()}])
+                self.upsert(cursor, "view_shapes", ["view"], [{"view": self.name, "shape": shape}])
             for statement in self.ddl:
                 cursor.execute(self.q(statement))
 
@@ -188,6 +188,15 @@ class View(ViewStore):
 KEYS_PER_QUERY = 500  # keys per query, well under either store's parameter limit
 
 
+def rows_where_in(view: View, cursor: Any, select: str, column: str, keys: Sequence[str]) -> Iterator[Row]:
+    """`select` WHERE `column` IN `keys`, in a few queries of at most KEYS_PER_QUERY keys each."""
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = list(keys[start : start + KEYS_PER_QUERY])
+        marks = ", ".join("?" for _ in chunk)
+        cursor.execute(view.q(f"{select} WHERE {column} IN ({marks})"), chunk)
+        yield from cursor.fetchall()
+
+
 class RowCache:
     """The rows of one table a batch touches: each loaded once, written once at the end."""
 
@@ -202,13 +211,9 @@ class RowCache:
     def prefetch(self, cursor: Any, keys: Sequence[str]) -> RowCache:
         """Load the rows of these keys in a few queries, not one per key (why: a round trip each on PostgreSQL)."""
         missing = [key for key in dict.fromkeys(keys) if key not in self.rows]
-        for start in range(0, len(missing), KEYS_PER_QUERY):
-            chunk = missing[start : start + KEYS_PER_QUERY]
-            marks = ", ".join("?" for _ in chunk)
-            cursor.execute(self.view.q(f"SELECT * FROM {{{self.table}}} WHERE {self.key} IN ({marks})"), chunk)
-            found = {row[self.key]: self._decode(dict(row)) for row in cursor.fetchall()}
-            for key in chunk:
-                self.rows[key] = found.get(key)
+        self.rows.update(dict.fromkeys(missing))
+        for row in rows_where_in(self.view, cursor, f"SELECT * FROM {{{self.table}}}", self.key, missing):
+            self.rows[row[self.key]] = self._decode(dict(row))
         return self
 
     def get(self, cursor: Any, key: str) -> Row | None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from projections.view import KEYS_PER_QUERY, Change, View
+from projections.view import Change, View, rows_where_in
 
 
 class WorkloadView(View):
@@ -35,12 +35,8 @@ class WorkloadView(View):
         """The batch's cases with their seats, loaded in a few queries and written back at the end."""
         keys = list(dict.fromkeys(change.key for change in changes))
         seats: dict[str, dict[str, str]] = {key: {} for key in keys}
-        for start in range(0, len(keys), KEYS_PER_QUERY):
-            chunk = keys[start : start + KEYS_PER_QUERY]
-            marks = ", ".join("?" for _ in chunk)
-            cursor.execute(self.q(f"SELECT case_id, expert_id, role FROM {{workload_assignments}} WHERE case_id IN ({marks})"), chunk)
-            for row in cursor.fetchall():
-                seats[row["case_id"]][row["expert_id"]] = row["role"]
+        for row in rows_where_in(self, cursor, "SELECT case_id, expert_id, role FROM {workload_assignments}", "case_id", keys):
+            seats[row["case_id"]][row["expert_id"]] = row["role"]
         return {"seats": seats, "open": {}}
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:

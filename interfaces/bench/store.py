@@ -27,6 +27,7 @@ from domain.catalogue import load_catalogue
 from domain.certification_case import Outcome
 from domain.cluster import ClusterProfile
 from domain.expert import ExpertProfile
+from interfaces.settings import postgres_connection_args
 from projections.factory import open_read_models
 from projections.parallel import default_processes
 
@@ -117,15 +118,7 @@ class BenchStores:
 
     def _connect(self) -> psycopg.Connection[Any]:
         assert self.postgres is not None
-        settings = self.postgres
-        return psycopg.connect(
-            host=settings["POSTGRES_HOST"],
-            port=int(settings["POSTGRES_PORT"]),
-            user=settings["POSTGRES_USER"],
-            password=settings.get("POSTGRES_PASSWORD") or None,
-            dbname=settings["POSTGRES_DBNAME"],
-            autocommit=True,
-        )
+        return psycopg.connect(**postgres_connection_args(self.postgres))
 
 
 def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UUID]:

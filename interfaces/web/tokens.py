@@ -24,13 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 
-from interfaces.settings import Settings
+from interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, Settings, postgres_connection_args
 
 ADMIN = "admin"
 EXPERT = "expert"
@@ -39,7 +38,6 @@ TOKENS_FILE = "tokens.sqlite"
 TOKENS_TABLE = "clusterlabel_tokens"
 # Each request's lookup is one indexed SELECT: a few connections serve the API's whole thread pool.
 POSTGRES_POOL_SIZE = 4
-POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 
 def new_token() -> str:
@@ -210,7 +208,7 @@ class PostgresTokenStore(TokenStore):
         self.location = f"the PostgreSQL table {schema}.{TOKENS_TABLE} (database {env['POSTGRES_DBNAME']})"
         self._table = Identifier(schema, TOKENS_TABLE)
         self._pool = ConnectionPool(
-            kwargs=_postgres_connection(env),
+            kwargs=postgres_connection_args(env),
             min_size=1,
             max_size=POSTGRES_POOL_SIZE,
             timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
@@ -268,16 +266,3 @@ def _postgres_key(holder: Holder) -> str:
 def _holder_of(key: str) -> Holder:
     role, _, expert_id = key.partition(":")
     return Holder(role, UUID(expert_id) if expert_id else None)
-
-
-def _postgres_connection(env: Mapping[str, str]) -> dict[str, Any]:
-    """psycopg's connection arguments from eventsourcing's POSTGRES_* keys (Settings.eventsourcing_env)."""
-    return {
-        "dbname": env["POSTGRES_DBNAME"],
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "user": env["POSTGRES_USER"],
-        "password": env.get("POSTGRES_PASSWORD", ""),
-        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
-        "autocommit": True,  # each statement is its own transaction unless a block opens one
-    }
