@@ -74,6 +74,18 @@ class Actors:
             raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
         return answer.json()
 
+    async def renew(self, label_id: str) -> str:
+        """Start the label's renewal case, once the round that issued the label is closed: the case
+        workflow closes it just after the label is issued, and until then the API answers 409."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            answer = await self.http.post(f"/labels/{label_id}/renewal", headers=self.admin)
+            if answer.status_code == 201:
+                return answer.json()["case_id"]  # type: ignore[no-any-return]
+            if answer.status_code != 409 or "open" not in answer.text or time.monotonic() > deadline:
+                raise RuntimeError(f"POST /labels/{label_id}/renewal: {answer.status_code} {answer.text[:300]}")
+            await asyncio.sleep(0.1)
+
     async def case_when(self, case_id: str, predicate: Any) -> dict[str, Any]:
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
@@ -138,7 +150,7 @@ async def lifecycle(actors: Actors, number: int, indicators: list[dict[str, Any]
     if label_id is None:
         return story
     if story == "renewed":
-        renewal = (await actors.call("POST", f"/labels/{label_id}/renewal", expect=201))["case_id"]
+        renewal = await actors.renew(label_id)
         await actors.call("POST", f"/cases/{renewal}/screening", json={"accepted": True})
         await _through_decision(actors, renewal, indicators, award=True)
         await actors.label_when(label_id, {"superseded"})
