@@ -1,8 +1,7 @@
-"""What crosses the boundary between workflows and activities: one input model per activity, small views back.
+"""What crosses the boundary between workflows and activities: a command run in, a view of its subject back.
 
-Pure pydantic and standard library, so workflow code can import it inside the sandbox. Every input
-carries the business instant `at` (the workflow's clock, which the time-skipping server advances) and,
-for commands, the idempotency key the workflow derived from domain data.
+Pure pydantic and the domain's commands, so workflow code can import it inside the sandbox. Every input
+carries the business instant `at` (the workflow's clock, which the time-skipping server advances).
 """
 
 from __future__ import annotations
@@ -10,13 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from domain.commands import Command, Envelope
 
 WORKFLOW_ACTOR = "system:workflow"
 
 
 class Boundary(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Stored in workflow histories for years: unknown fields are ignored, so that a field added later
+    # (always with a default) or removed does not break replay or an older worker in a rolling deploy.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 # ---- views ---------------------------------------------------------------------------
@@ -54,6 +59,9 @@ class CaseView(Boundary):
     concluded: bool = False
     label_id: UUID | None = None
     previous_label_id: UUID | None = None
+    catalogue_version: str = ""
+    recommended_level: str | None = None
+    submitted_at: datetime | None = None
 
     def phase(self) -> tuple[object, ...]:
         """What a waiting workflow reacts to; escalations and reminders do not change it."""
@@ -86,6 +94,14 @@ class LabelView(Boundary):
     superseded_by: UUID | None = None
     alarms: list[Alarm] = Field(default=[], description="pending, earliest first")
     final: bool = False
+    state_since: datetime | None = None
+    cluster_name: str = ""
+    country: str = ""
+    catalogue_version: str = ""
+    expert_ids: list[UUID] = []
+    decided_at: datetime | None = None
+    valid_from: datetime | None = None
+    supersedes: UUID | None = None
 
 
 class ExpertChoice(Boundary):
@@ -93,26 +109,7 @@ class ExpertChoice(Boundary):
     candidates: int = 0
 
 
-class RenewalStarted(Boundary):
-    case_id: UUID
-    label: LabelView
-
-
-class LabelIssued(Boundary):
-    label_id: UUID
-    case: CaseView
-
-
 # ---- inputs ------------------------------------------------------------------------
-
-
-class Command(Boundary):
-    """What every command activity carries: who, which idempotency key, and when (business time)."""
-
-    actor: str = WORKFLOW_ACTOR
-    command_key: str = Field(min_length=1)
-    at: datetime
-    workflow_id: str | None = None
 
 
 class CaseRef(Boundary):
@@ -130,108 +127,17 @@ class ChooseExpertInput(Boundary):
     at: datetime
 
 
-class ScreenInput(Command):
-    case_id: UUID
-    accepted: bool
-    reason: str = ""
+class CommandRun(Boundary):
+    """One command for the aggregate `subject_id`, as it crosses into an activity: the command by
+    name with its fields (domain/commands.py decodes it), and its envelope, stamped with `at`."""
+
+    subject_id: UUID
+    name: str
+    command: dict[str, Any]
+    envelope: Envelope
 
 
-class ProposeExpertInput(Command):
-    case_id: UUID
-    expert_id: UUID
-
-
-class RespondInput(Command):
-    case_id: UUID
-    expert_id: UUID
-    accept: bool
-    reason: str = ""
-
-
-class TimeOutProposalInput(Command):
-    case_id: UUID
-    expert_id: UUID
-
-
-class EscalateInput(Command):
-    case_id: UUID
-    reason: str
-
-
-class CaseReminderInput(Command):
-    case_id: UUID
-    step: str
-    offset: str
-    due: datetime
-
-
-class AgreementInput(Command):
-    case_id: UUID
-    agreed: bool
-
-
-class ScheduleAuditInput(Command):
-    case_id: UUID
-    audit_date: datetime
-
-
-class AssessmentInput(Command):
-    case_id: UUID
-    expert_id: UUID
-    scores: dict[str, int]
-    evidence: dict[str, str] = {}
-    report: str
-
-
-class DecisionInput(Command):
-    case_id: UUID
-    outcome: str
-    level: str
-    rationale: str
-    decided_by: str
-
-
-class AppealInput(Command):
-    case_id: UUID
-    grounds: str
-
-
-class AppealDecisionInput(Command):
-    case_id: UUID
-    upheld: bool
-    rationale: str
-    decided_by: str
-
-
-class WithdrawCaseInput(Command):
-    case_id: UUID
-    reason: str
-
-
-class CaseCommandInput(Command):
-    """A command on a case that needs nothing but the case (issue its label, close it)."""
-
-    case_id: UUID
-
-
-class LabelCommandInput(Command):
-    """A command on a label that needs nothing but the label (expire, close the window, restore)."""
-
-    label_id: UUID
-
-
-class ExpiryReminderInput(Command):
-    label_id: UUID
-    offset: str
-
-
-class LabelReasonInput(Command):
-    """Suspend or withdraw a label: both need a reason."""
-
-    label_id: UUID
-    reason: str
-
-
-class StartRenewalInput(Command):
-    label_id: UUID
-    improvement_areas: list[str] = []
+def command_run(subject_id: UUID, command: Command, envelope: Envelope) -> CommandRun:
+    return CommandRun(
+        subject_id=subject_id, name=command.name(), command=command.model_dump(mode="json"), envelope=envelope
+    )

@@ -8,6 +8,8 @@ recording it twice (Temporal retries activities, clients retry requests).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -22,13 +24,42 @@ def derived_id(*parts: object) -> UUID:
     return uuid5(ID_NAMESPACE, "/".join(str(part) for part in parts))
 
 
-class DomainError(Exception):
-    """A command refused by a rule; the message is meant for a secretariat user."""
+@dataclass(frozen=True)
+class Problem:
+    """One reason a command was refused, and where in the command it lies (empty: the whole command)."""
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    msg: str
+    loc: tuple[str | int, ...] = ()
+    type: str = "invalid_input"
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+class DomainError(Exception):
+    """A command refused by a rule; the message is meant for a secretariat user.
+
+    It crosses process boundaries (activity → workflow → API) as `details()` and comes back as the
+    same class through `DomainError.from_details`, so every layer sees the domain's own type.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str | Problem] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.problems = problems or [message]
+        self.problems = [p if isinstance(p, Problem) else Problem(p) for p in problems or [message]]
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "problems": [{"msg": p.msg, "loc": list(p.loc), "type": p.type} for p in self.problems],
+        }
+
+    @staticmethod
+    def from_details(details: dict[str, Any]) -> DomainError:
+        kind = DOMAIN_ERRORS.get(str(details.get("error")), DomainError)
+        problems = [Problem(p["msg"], tuple(p.get("loc", ())), p.get("type", "invalid_input")) for p in details.get("problems", [])]
+        return kind(str(details.get("message", "")), problems or None)
 
 
 class InvalidInput(DomainError):
@@ -49,6 +80,11 @@ class NotFound(DomainError):
 
 class ConcurrencyConflict(DomainError):
     """Another command changed the same record first; reload and try again."""
+
+
+DOMAIN_ERRORS: dict[str, type[DomainError]] = {
+    kind.__name__: kind for kind in (InvalidInput, StepNotAllowed, ImpartialityViolation, NotFound, ConcurrencyConflict)
+}
 
 
 class Level(StrEnum):

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from types import MappingProxyType
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.base import Problem
 
 CATALOGUE_LEVELS = ("bronze", "gold")
 
@@ -43,6 +45,16 @@ class Area(BaseModel, frozen=True, extra="forbid"):
 
     code: str = Field(min_length=1)
     title: str = Field(min_length=1)
+
+
+class IndicatorScore(BaseModel):
+    """One answered indicator of an assessment, as the expert submits it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=1, max_length=40)
+    score: int = Field(strict=True, ge=0, le=1000)
+    evidence: str = Field(default="", max_length=2_000)
 
 
 class InvalidScores(ValueError):
@@ -128,6 +140,27 @@ class Catalogue(BaseModel, frozen=True, extra="forbid"):
             if code in known
         ]
         return missing + unknown + [problem for problem in bad if problem]
+
+    def assessment_problems(self, indicators: Sequence[IndicatorScore]) -> list[Problem]:
+        """Every way a submitted list misses this catalogue, each at its position in the list."""
+        known = self._by_code()
+        found: list[Problem] = []
+        seen: set[str] = set()
+        for index, item in enumerate(indicators):
+            indicator = known.get(item.code)
+            if indicator is None:
+                msg = f"{item.code} is not an indicator of catalogue {self.version}"
+                found.append(Problem(msg, ("indicators", index, "code"), "invalid_indicator"))
+            elif item.code in seen:
+                found.append(Problem(f"{item.code} is scored more than once", ("indicators", index, "code"), "invalid_indicator"))
+            elif problem := _score_problem(indicator, item.score):
+                found.append(Problem(problem, ("indicators", index, "score"), "invalid_indicator"))
+            seen.add(item.code)
+        for code, indicator in known.items():
+            if code not in seen:
+                msg = f"indicator {code} ({indicator.title}) has no score"
+                found.append(Problem(msg, ("indicators",), "missing_indicator"))
+        return found
 
     def total(self, scores: Mapping[str, int]) -> int:
         self._require_valid(scores)

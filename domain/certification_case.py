@@ -7,7 +7,7 @@ appeal window; an upheld appeal sends the case back to a new decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -19,11 +19,12 @@ from domain.base import (
     ImpartialityViolation,
     InvalidInput,
     Level,
+    Problem,
     RecordedAggregate,
     StepNotAllowed,
     derived_id,
 )
-from domain.catalogue import Catalogue
+from domain.catalogue import Catalogue, IndicatorScore
 from domain.cluster import Cluster
 from domain.expert import Assignment, Expert, Nationality
 from domain.policy import Policy
@@ -374,8 +375,7 @@ class CertificationCase(RecordedAggregate):
     def submit_assessment(
         self,
         expert_id: UUID,
-        scores: Mapping[str, int],
-        evidence: Mapping[str, str],
+        indicators: Sequence[IndicatorScore],
         report: str,
         catalogue: Catalogue,
         policy: Policy,
@@ -389,18 +389,18 @@ class CertificationCase(RecordedAggregate):
             raise ImpartialityViolation(f"expert {expert_id} is not assigned to this case")
         if catalogue.version != self.catalogue_version:
             raise InvalidInput(f"the case is assessed on catalogue {self.catalogue_version}, not {catalogue.version}")
-        problems = catalogue.problems_with(scores)
-        problems += [f"evidence given for {code}, which has no score" for code in sorted(set(evidence) - set(scores))]
+        problems = catalogue.assessment_problems(indicators)
         if not report.strip():
-            problems.append("the report is empty")
+            problems.append(Problem("the report is empty", ("report",)))
         if problems:
-            raise InvalidInput("the assessment is incomplete or invalid: " + "; ".join(problems), problems)
+            raise InvalidInput("the assessment is incomplete or invalid: " + "; ".join(map(str, problems)), problems)
+        scores = {item.code: item.score for item in indicators}
         recommended = self._supported_level(scores, catalogue, policy)
         self._assessment_submitted(
             expert_id=expert_id,
             catalogue_version=catalogue.version,
-            scores=dict(scores),
-            evidence=dict(evidence),
+            scores=scores,
+            evidence={item.code: item.evidence for item in indicators if item.evidence},
             recommended_level=recommended.value,
             at=at,
             actor=actor,
@@ -454,7 +454,7 @@ class CertificationCase(RecordedAggregate):
     def record_decision(
         self,
         outcome: Outcome,
-        level: Level,
+        level: Level | None,
         rationale: str,
         decided_by: str,
         at: datetime,
@@ -468,6 +468,7 @@ class CertificationCase(RecordedAggregate):
             raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide again")
         if not rationale.strip():
             raise InvalidInput("a decision needs a rationale")
+        level = level or self.level  # unless the decision says otherwise, the level applied for
         if outcome is Outcome.AWARD:
             self._check_awardable(level)
         self._decision_recorded(

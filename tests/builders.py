@@ -6,7 +6,11 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from domain.catalogue import Catalogue, load_catalogue
+from typing import Any
+
+from domain.base import RecordedAggregate
+from domain.catalogue import Catalogue, IndicatorScore, load_catalogue
+from domain.commands import Command, Envelope
 from domain.cluster import ClusterProfile
 from domain.expert import ExpertProfile
 
@@ -52,3 +56,20 @@ def full_scores(catalogue: Catalogue | str, fraction: float = 1.0) -> dict[str, 
     return {
         item.code: max(round(item.max_score * fraction), item.threshold or 0) for item in catalogue.indicators
     }
+
+
+def indicators(scores: dict[str, int], evidence: dict[str, str] | None = None) -> list[IndicatorScore]:
+    """The scores as an expert submits them: one item per indicator."""
+    evidence = evidence or {}
+    return [IndicatorScore(code=code, score=score, evidence=evidence.get(code, "")) for code, score in scores.items()]
+
+
+def envelope(actor: str = "secretariat", command_key: str | None = None, at: datetime | None = None) -> Envelope:
+    """Who sends a command in a test, under a fresh key unless one is given."""
+    return Envelope(actor=actor, key=command_key or key(), at=at)
+
+
+def send(app: Any, subject_id: UUID, command: Command, **envelope_fields: Any) -> RecordedAggregate:
+    """Run one command on the application as a caller would: `send(app, case_id, Screen(accepted=True))`."""
+    result: RecordedAggregate = app.handle(subject_id, command, envelope(**envelope_fields))
+    return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -12,28 +11,24 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from activities.certification import CertificationActivities as Acts
-    from activities.models import (
-        Alarm,
-        ExpiryReminderInput,
-        LabelCommandInput,
-        LabelReasonInput,
-        LabelRef,
-        LabelView,
-        RenewalStarted,
-        StartRenewalInput,
-    )
-    from workflows.messages import (
-        CaseWorkflowInput,
-        HumanStep,
-        LabelWorkflowInput,
-        RenewalEnded,
+    from activities.models import Alarm, LabelRef, LabelView
+    from domain.base import DomainError
+    from domain.commands import (
+        CloseRenewalWindow,
+        Envelope,
+        ExpireLabel,
+        LabelCommand,
+        RemindExpiry,
         RestoreLabel,
         StartRenewal,
         SuspendLabel,
         WithdrawLabel,
+        check_label_command,
     )
+    from domain.label import LabelState
+    from workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
-from workflows.common import RETRY_PAUSE, check_label_step, run_activity, step_key, wait_until
+from workflows.common import RETRY_PAUSE, automatic, refusal, run_activity, run_command, wait_until
 from workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
 
 AUTO_WITHDRAWAL_REASON = "suspended for longer than the policy's suspension limit without being restored"
@@ -50,9 +45,9 @@ class LabelWorkflow:
     Timers (instants computed by the domain): each expiry reminder (policy expiry_reminders before
     valid_until), the expiry, the close of the renewal window (the label lapses unless a renewal is open),
     and the suspension limit (a label not restored by then is withdrawn).
-    Updates (validated against the label's state, failing with the domain's message when refused):
-    suspend, restore, withdraw, start_renewal (opens a renewal case and starts its CaseWorkflow; returns
-    the case id). Each returns the new LabelView, except start_renewal.
+    Updates (each a Step of its command, validated against the label's state, failing with the
+    domain's refusal): suspend, restore, withdraw, start_renewal (opens a renewal case and starts its
+    CaseWorkflow; the view's renewal_case_id names it). Each returns the new LabelView.
     Signals: renewal_ended (from the renewal's CaseWorkflow: superseded by the new label, or abandoned).
     Queries: view (the latest LabelView).
     Continues as new after `continue_after` handled events or when the server suggests it.
@@ -69,7 +64,7 @@ class LabelWorkflow:
     @workflow.run
     async def run(self, input: LabelWorkflowInput) -> LabelView:
         self._label_id = input.label_id
-        view = await self._command(Acts.load_label, LabelRef(label_id=input.label_id, at=workflow.now()))
+        view = await self._reload()
         workflow.upsert_search_attributes(
             [CLUSTER_ID.value_set(str(view.cluster_id)), LABEL_LEVEL.value_set(view.level)]
         )
@@ -81,7 +76,7 @@ class LabelWorkflow:
                 )
             if self._stale:
                 self._stale = False
-                await self._command(Acts.load_label, LabelRef(label_id=input.label_id, at=workflow.now()))
+                await self._reload()
                 continue
             revision = self._revision
             alarm = self.current.alarms[0] if self.current.alarms else None
@@ -101,17 +96,23 @@ class LabelWorkflow:
         assert self._view is not None, "the label is loaded first thing in run()"
         return self._view
 
-    def _key(self, step: str, step_input: HumanStep | None = None) -> str:
-        assert self._label_id is not None
-        return step_key("label", self._label_id, step, step_input)
+    @property
+    def label_id(self) -> UUID:
+        assert self._label_id is not None, "set first thing in run()"
+        return self._label_id
 
-    async def _command(self, activity: Callable[..., Any], arg: Any, check: Callable[[], None] | None = None) -> LabelView:
-        """Run a command activity under the lock; `check` first, against a view nothing else moves."""
+    async def _reload(self) -> LabelView:
         async with self._lock:
-            if check is not None:
-                check()
-            result = await run_activity(activity, arg)
-        view: LabelView = result.label if isinstance(result, RenewalStarted) else result
+            view: LabelView = await run_activity(Acts.load_label, LabelRef(label_id=self.label_id, at=workflow.now()))
+        self._remember(view)
+        return view
+
+    async def _command(self, command: LabelCommand, envelope: Envelope, check: bool = False) -> LabelView:
+        """Run a command under the lock; with `check`, check it first against a view nothing else moves."""
+        async with self._lock:
+            if check:
+                self._check(command)
+            view = await run_command(Acts.run_label_command, self.label_id, command, envelope, LabelView, self._view)
         self._remember(view)
         return view
 
@@ -123,44 +124,18 @@ class LabelWorkflow:
 
     async def _on_alarm(self, alarm: Alarm, revision: int) -> None:
         """Act on a due alarm, unless an update or signal changed the label meanwhile."""
-        assert self._label_id is not None
-        label_id, now = self._label_id, workflow.now()
-        activity: Callable[..., Any]
-        if alarm.kind == "reminder":
-            assert alarm.offset is not None
-            activity, arg = (
-                Acts.send_expiry_reminder,
-                ExpiryReminderInput(
-                    label_id=label_id, offset=alarm.offset, command_key=self._key(f"reminder:{alarm.offset}"), at=now
-                ),
-            )
-        elif alarm.kind == "expiry":
-            activity, arg = (
-                Acts.expire_label,
-                LabelCommandInput(label_id=label_id, command_key=self._key("expire"), at=now),
-            )
-        elif alarm.kind == "renewal_window_close":
-            activity, arg = (
-                Acts.close_renewal_window,
-                LabelCommandInput(label_id=label_id, command_key=self._key("close-renewal-window"), at=now),
-            )
-        elif alarm.kind == "suspension_limit":
-            activity, arg = Acts.withdraw_label, LabelReasonInput(
-                label_id=label_id, reason=AUTO_WITHDRAWAL_REASON,
-                command_key=self._key(f"suspension-limit:{alarm.at:%Y-%m-%dT%H:%M:%S}"), at=now,
-            )  # fmt: skip
-        else:
-            raise ApplicationError(f"unknown label alarm {alarm.kind!r}", non_retryable=True)
+        command, occurrence = _alarm_command(alarm)
         try:
             async with self._lock:
                 if self._revision != revision or self._stale:
                     return  # e.g. restored just before the suspension limit: that alarm no longer applies
-                view = await run_activity(activity, arg)
+                envelope = automatic("label", self.label_id, occurrence)
+                view = await run_command(Acts.run_label_command, self.label_id, command, envelope, LabelView, self._view)
         except ApplicationError as error:
             # The domain refused (a renewal opened, ...): reload and look again.
             workflow.logger.info("alarm not acted on", extra={"alarm": alarm.kind, "error": error.message})
             await workflow.sleep(RETRY_PAUSE)
-            await self._command(Acts.load_label, LabelRef(label_id=label_id, at=workflow.now()))
+            await self._reload()
             return
         self._remember(view)
 
@@ -173,82 +148,84 @@ class LabelWorkflow:
 
     # ---- updates --------------------------------------------------------------------------------
 
-    async def _human_step(
-        self, step: str, step_input: HumanStep, activity: Callable[..., Any], arg_type: type[Any], **fields: Any
-    ) -> LabelView:
+    async def _human_step(self, step: Step[Any]) -> LabelView:
         await workflow.wait_condition(lambda: self._view is not None)
-        assert self._label_id is not None
-        arg = arg_type(
-            label_id=self._label_id,
-            actor=step_input.actor,
-            command_key=self._key(step, step_input),
-            at=workflow.now(),
-            **fields,
-        )
-        view = await self._command(activity, arg, check=lambda: self._check(step))
+        view = await self._command(step.command, step.envelope, check=True)
         self._handled += 1
         return view
 
-    def _validate(self, step: str) -> None:
+    def _validate(self, step: Step[Any]) -> None:
         """The update validator; while a command is in flight the handler decides (see CaseWorkflow)."""
         if self._view is not None and not self._lock.locked():
-            self._check(step)
+            self._check(step.command)
 
-    def _check(self, step: str) -> None:
-        assert self._view is not None
-        check_label_step(step, self._view.state, self._view.label_code)
+    def _check(self, command: LabelCommand) -> None:
+        view = self.current
+        try:
+            check_label_command(command, LabelState(view.state), view.label_code)
+        except DomainError as error:
+            raise refusal(error) from None
 
     @workflow.update
-    async def suspend(self, step: SuspendLabel) -> LabelView:
-        return await self._human_step("suspend", step, Acts.suspend_label, LabelReasonInput, reason=step.reason)
+    async def suspend(self, step: Step[SuspendLabel]) -> LabelView:
+        return await self._human_step(step)
 
     @suspend.validator
-    def _suspension_fits(self, step: SuspendLabel) -> None:
-        self._validate("suspend")
+    def _suspension_fits(self, step: Step[SuspendLabel]) -> None:
+        self._validate(step)
 
     @workflow.update
-    async def restore(self, step: RestoreLabel) -> LabelView:
-        return await self._human_step("restore", step, Acts.restore_label, LabelCommandInput)
+    async def restore(self, step: Step[RestoreLabel]) -> LabelView:
+        return await self._human_step(step)
 
     @restore.validator
-    def _restoration_fits(self, step: RestoreLabel) -> None:
-        self._validate("restore")
+    def _restoration_fits(self, step: Step[RestoreLabel]) -> None:
+        self._validate(step)
 
     @workflow.update
-    async def withdraw(self, step: WithdrawLabel) -> LabelView:
-        return await self._human_step("withdraw", step, Acts.withdraw_label, LabelReasonInput, reason=step.reason)
+    async def withdraw(self, step: Step[WithdrawLabel]) -> LabelView:
+        return await self._human_step(step)
 
     @withdraw.validator
-    def _withdrawal_fits(self, step: WithdrawLabel) -> None:
-        self._validate("withdraw")
+    def _withdrawal_fits(self, step: Step[WithdrawLabel]) -> None:
+        self._validate(step)
 
     @workflow.update
-    async def start_renewal(self, step: StartRenewal) -> UUID:
-        """Open the renewal case (the domain checks the window) and start its CaseWorkflow."""
+    async def start_renewal(self, step: Step[StartRenewal]) -> LabelView:
+        """Open the renewal case (the domain checks the window) and start its CaseWorkflow; the
+        label's view names the case (renewal_case_id)."""
         await workflow.wait_condition(lambda: self._view is not None)
-        assert self._label_id is not None
-        arg = StartRenewalInput(
-            label_id=self._label_id, actor=step.actor, command_key=self._key("renewal", step),
-            improvement_areas=step.improvement_areas, at=workflow.now(),
-        )  # fmt: skip
-        async with self._lock:
-            started: RenewalStarted = await run_activity(Acts.start_renewal, arg)
-        self._remember(started.label)
+        view = await self._command(step.command, step.envelope)
         self._handled += 1
+        assert view.renewal_case_id is not None
         try:
             # By name: the case workflow's module imports this one (a case starts its label's workflow).
             await workflow.start_child_workflow(
                 "CaseWorkflow",
-                CaseWorkflowInput(case_id=started.case_id),
-                id=f"case-{started.case_id}",
+                CaseWorkflowInput(case_id=view.renewal_case_id),
+                id=f"case-{view.renewal_case_id}",
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
         except WorkflowAlreadyStartedError:
             pass  # a retried update: the case workflow runs already
-        return started.case_id
+        return view
 
     # ---- queries ---------------------------------------------------------------------------
 
     @workflow.query
     def view(self) -> LabelView | None:
         return self._view
+
+
+def _alarm_command(alarm: Alarm) -> tuple[LabelCommand, str]:
+    """What a due alarm asks for, and the occurrence that keys it."""
+    if alarm.kind == "reminder":
+        assert alarm.offset is not None
+        return RemindExpiry(offset=alarm.offset), f"reminder:{alarm.offset}"
+    if alarm.kind == "expiry":
+        return ExpireLabel(), "expire"
+    if alarm.kind == "renewal_window_close":
+        return CloseRenewalWindow(), "close-renewal-window"
+    if alarm.kind == "suspension_limit":
+        return WithdrawLabel(reason=AUTO_WITHDRAWAL_REASON), f"suspension-limit:{alarm.at:%Y-%m-%dT%H:%M:%S}"
+    raise ApplicationError(f"unknown label alarm {alarm.kind!r}", non_retryable=True)

@@ -1,29 +1,42 @@
-"""The messages the certification workflows accept: workflow inputs, updates and signals.
+"""The messages the certification workflows accept: workflow inputs, human steps and signals.
 
-One model per message, so that fields can be added compatibly. Every human step names its actor and may
-carry the caller's idempotency key; without one, the Temporal update id serves (a retried update with
-the same id is answered once).
+A human step is an update whose argument is a `Step`: the command (domain/commands.py) and its
+envelope. One model per message, so that fields can be added compatibly; unknown fields are ignored,
+since these payloads stay in histories for years.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.base import Level
-from domain.certification_case import Outcome
+from domain.commands import Command, Envelope
+
+C = TypeVar("C", bound=Command)
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-class HumanStep(Message):
-    actor: str = Field(min_length=1, description="who takes the step, e.g. secretariat:anna")
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+class Step(Message, Generic[C]):
+    """A human step: the command, and who sends it under which idempotency key (the update id too)."""
+
+    command: C
+    envelope: Envelope
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_flat_step(cls, data: Any) -> Any:
+        """Histories recorded before commands were data hold the command's fields beside `actor` and
+        an optional `idempotency_key`. Only replay reads them, and replay runs no activity, so the
+        key stands in for what the workflow derived then."""
+        if isinstance(data, dict) and "command" not in data and "actor" in data:
+            envelope = {"actor": data["actor"], "key": data.get("idempotency_key") or "recorded-before-commands"}
+            return {"command": data, "envelope": envelope}
+        return data
 
 
 # ---- workflow inputs ------------------------------------------------------------------
@@ -42,79 +55,13 @@ class LabelWorkflowInput(Message):
     continue_after: int = Field(default=500, ge=1)
 
 
-# ---- case updates and signals -------------------------------------------------------------
-
-
-class ScreenApplication(HumanStep):
-    accepted: bool = True
-    reason: str = ""
-
-
-class RespondToProposal(HumanStep):
-    expert_id: UUID
-    accept: bool
-    reason: str = ""
-
-
-class RecordAgreement(HumanStep):
-    agreed: bool = True
-
-
-class ScheduleAudit(HumanStep):
-    audit_date: datetime
-
-
-class SubmitAssessment(HumanStep):
-    expert_id: UUID
-    scores: dict[str, int]
-    evidence: dict[str, str] = {}
-    report: str
-
-
-class RecordDecision(HumanStep):
-    outcome: Outcome
-    level: Level
-    rationale: str
-    decided_by: str = Field(min_length=1)
-
-
-class LodgeAppeal(HumanStep):
-    grounds: str
-
-
-class DecideAppeal(HumanStep):
-    upheld: bool
-    rationale: str
-    decided_by: str = Field(min_length=1)
-
-
-class WithdrawCase(HumanStep):
-    reason: str
+# ---- signals -------------------------------------------------------------------------------
 
 
 class ExpertsChanged(Message):
     """Signal: experts were registered or re-certified; a case waiting for one tries again."""
 
     reason: str = ""
-
-
-# ---- label updates and signals -------------------------------------------------------------
-
-
-class SuspendLabel(HumanStep):
-    reason: str
-
-
-class RestoreLabel(HumanStep):
-    pass
-
-
-class WithdrawLabel(HumanStep):
-    reason: str
-
-
-class StartRenewal(HumanStep):
-    improvement_areas: list[str] = []
 
 
 class RenewalEnded(Message):

@@ -16,7 +16,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from activities.models import CaseView, LabelView
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.label import LabelWorkflow, label_workflow_id
-from workflows.messages import CaseWorkflowInput, ExpertsChanged, HumanStep, LabelWorkflowInput
+from domain.commands import Command, Envelope
+from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, Step
 
 R = TypeVar("R")
 
@@ -57,15 +58,15 @@ def label_handle(client: Client, label_id: UUID) -> WorkflowHandle[Any, LabelVie
 
 
 async def execute_step(
-    handle: WorkflowHandle[Any, Any], update: Callable[[Any, Any], Awaitable[R]], step: HumanStep
+    handle: WorkflowHandle[Any, Any], update: Callable[[Any, Any], Awaitable[R]], command: Command, envelope: Envelope
 ) -> R:
-    """Run a human step (an update such as CaseWorkflow.screen); the step's idempotency key, when
-    given, is the update id, so a retried request is answered once.
+    """Order a human step (an update such as CaseWorkflow.screen). The envelope's idempotency key is
+    the update id, so a retried request is answered once by the workflow.
 
     Raises temporalio.client.WorkflowUpdateFailedError whose .cause is an ApplicationError carrying
-    the domain's message (cause.message) and error class name (cause.type).
+    the domain's refusal (DomainError.from_details(cause.details[0]) rebuilds it).
     """
-    return await handle.execute_update(update, step, id=step.idempotency_key)
+    return await handle.execute_update(update, Step(command=command, envelope=envelope), id=envelope.key)
 
 
 async def notify_experts_changed(client: Client, reason: str = "") -> int:

@@ -50,6 +50,10 @@ from workflows.messages import (
 from workflows.starter import label_handle, start_case_workflow
 
 HISTORIES = Path(__file__).parent / "histories"
+# One folder per generation of the workflow code that recorded them: v1 ran commands as server-side
+# activities, v2 as local activities named per command, v3 as commands-as-data. A fresh recording
+# replaces only the newest generation.
+CURRENT_GENERATION = HISTORIES / "v3-commands-as-data"
 RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
 
 
@@ -147,14 +151,15 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
 
 
 def store(recorded: dict[str, list[WorkflowHistory]]) -> None:
-    HISTORIES.mkdir(exist_ok=True)
+    CURRENT_GENERATION.mkdir(parents=True, exist_ok=True)
     for name, histories in recorded.items():
         for number, history in enumerate(histories):
-            (HISTORIES / f"{name}-{number}.json").write_text(history.to_json())
+            (CURRENT_GENERATION / f"{name}-{number}.json").write_text(history.to_json())
 
 
 def stored_histories() -> list[WorkflowHistory]:
-    return [WorkflowHistory.from_json(path.stem, path.read_text()) for path in sorted(HISTORIES.glob("*.json"))]
+    paths = sorted(HISTORIES.glob("*/*.json"))
+    return [WorkflowHistory.from_json(f"{path.parent.name}/{path.stem}", path.read_text()) for path in paths]
 
 
 async def replay(histories: list[WorkflowHistory]) -> None:
@@ -171,7 +176,7 @@ async def replay(histories: list[WorkflowHistory]) -> None:
 
 def test_a_fresh_recording_of_every_path_replays_deterministically(dev_server: EmbeddedTemporal) -> None:
     recorded = run(record_scenario(dev_server))
-    if RECORD or not list(HISTORIES.glob("*.json")):
+    if RECORD or not list(CURRENT_GENERATION.glob("*.json")):
         store(recorded)
     histories = [history for runs in recorded.values() for history in runs]
     assert len(histories) >= 5

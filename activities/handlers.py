@@ -1,0 +1,326 @@
+"""Who handles each command: one function per command type, in one table (HANDLERS).
+
+A handler loads the aggregate the command addresses, calls the domain, saves what changed and returns
+the aggregate as saved, so the caller builds its answer without loading it again. The envelope's key
+makes every handler idempotent (see CertificationApp.change and .create): Temporal retries activities,
+clients retry requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import structlog
+
+from domain.base import RecordedAggregate, StepNotAllowed
+from domain.catalogue import load_catalogue
+from domain.certification_case import CaseKind, CaseState, CertificationCase, Outcome
+from domain.commands import (
+    AnswerProposal,
+    CloseCase,
+    CloseRenewalWindow,
+    Command,
+    DecideAppeal,
+    Envelope,
+    Escalate,
+    ExpireLabel,
+    IssueLabel,
+    LodgeAppeal,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    RemindDeadline,
+    RemindExpiry,
+    RestoreLabel,
+    ScheduleAudit,
+    Screen,
+    StartRenewal,
+    SubmitApplication,
+    SubmitAssessment,
+    SuspendLabel,
+    TimeOutProposal,
+    WithdrawCase,
+    WithdrawLabel,
+)
+from domain.label import Label
+from domain.notification import Notification
+
+if TYPE_CHECKING:
+    from activities.application import CertificationApp
+
+log = structlog.stdlib.get_logger(__name__)
+SECRETARIAT = "secretariat"
+Handler = Callable[["CertificationApp", UUID, Any, Envelope], RecordedAggregate]
+
+
+# ---- cases ---------------------------------------------------------------------------------
+
+
+def submit_application(app: CertificationApp, cluster_id: UUID, command: SubmitApplication, env: Envelope) -> CertificationCase:
+    """A new initial case for a cluster; refused for an ineligible cluster with every unmet criterion."""
+
+    def build() -> list[RecordedAggregate]:
+        cluster = app.get_cluster(cluster_id)
+        app.check_no_label_in_force(cluster, command.level)
+        case = app.new_case(cluster, command.level, CaseKind.INITIAL, None, command.improvement_areas, env)
+        return [case, cluster]
+
+    return app.get_case(app.create(CertificationCase.create_id(env.key), build))
+
+
+
+def screen(app: CertificationApp, case_id: UUID, command: Screen, env: Envelope) -> CertificationCase:
+    return app.change(case_id, CertificationCase, env, lambda case: case.screen(command.accepted, command.reason, *_when(env)))
+
+
+def propose_expert(app: CertificationApp, case_id: UUID, command: ProposeExpert, env: Envelope) -> CertificationCase:
+    """Propose the expert and queue the offer to them."""
+    expert = app.get_expert(command.expert_id)
+    case = app.change(case_id, CertificationCase, env, lambda case: case.propose_expert(expert, env.at, app.policy, *_who(env)))
+    due = case.deadlines.get("response", env.at)
+    body = f"You are proposed as expert for case {case_id}; please answer by {due:%Y-%m-%d %H:%M:%S} UTC."
+    _notify(app, f"expert:{command.expert_id}", "offer", "Benchmarking assignment offered", body, env, case_id=case_id)
+    return case
+
+
+def answer_proposal(app: CertificationApp, case_id: UUID, command: AnswerProposal, env: Envelope) -> CertificationCase:
+    def act(case: CertificationCase) -> None:
+        if command.accept:
+            case.accept_assignment(command.expert_id, *_when(env))
+        else:
+            case.decline_assignment(command.expert_id, command.reason, *_when(env))
+
+    return app.change(case_id, CertificationCase, env, act)
+
+
+def time_out_proposal(app: CertificationApp, case_id: UUID, command: TimeOutProposal, env: Envelope) -> CertificationCase:
+    return app.change(case_id, CertificationCase, env, lambda case: case.time_out_proposal(command.expert_id, *_when(env)))
+
+
+def escalate(app: CertificationApp, case_id: UUID, command: Escalate, env: Envelope) -> CertificationCase:
+    """Flag the case for the secretariat's attention and tell them why."""
+    case = app.change(case_id, CertificationCase, env, lambda case: case.escalate(command.reason, *_when(env)))
+    _notify(app, SECRETARIAT, "escalation", "A case needs attention", command.reason, env, case_id=case_id)
+    return case
+
+
+def remind_deadline(app: CertificationApp, case_id: UUID, command: RemindDeadline, env: Envelope) -> CertificationCase:
+    """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
+    case = app.get_case(case_id)
+    recipients = [SECRETARIAT] + ([f"expert:{expert_id}" for expert_id in case.expert_ids] if command.step == "audit" else [])
+    subject = f"The {command.step} of case {case_id} is due"
+    body = f"The {command.step} is due on {command.due:%Y-%m-%d %H:%M:%S} UTC ({command.offset} before)."
+    for recipient in recipients:
+        _notify(app, recipient, "deadline_reminder", subject, body, env, case_id=case_id)
+    return case
+
+
+def record_agreement(app: CertificationApp, case_id: UUID, command: RecordAgreement, env: Envelope) -> CertificationCase:
+    return app.change(case_id, CertificationCase, env, lambda case: case.record_agreement(command.agreed, env.at, app.policy, *_who(env)))
+
+
+def schedule_audit(app: CertificationApp, case_id: UUID, command: ScheduleAudit, env: Envelope) -> CertificationCase:
+    return app.change(case_id, CertificationCase, env, lambda case: case.schedule_audit(command.audit_date, *_who(env)))
+
+
+def submit_assessment(app: CertificationApp, case_id: UUID, command: SubmitAssessment, env: Envelope) -> CertificationCase:
+    def act(case: CertificationCase) -> None:
+        catalogue = load_catalogue(case.catalogue_version)
+        case.submit_assessment(command.expert_id, command.indicators, command.report, catalogue, app.policy, *_when(env))
+
+    return app.change(case_id, CertificationCase, env, act)
+
+
+def record_decision(app: CertificationApp, case_id: UUID, command: RecordDecision, env: Envelope) -> CertificationCase:
+    def act(case: CertificationCase) -> None:
+        outcome, level = Outcome(command.outcome), command.level
+        case.record_decision(outcome, level, command.rationale, command.decided_by, env.at, app.policy, *_who(env))
+
+    return app.change(case_id, CertificationCase, env, act)
+
+
+def lodge_appeal(app: CertificationApp, case_id: UUID, command: LodgeAppeal, env: Envelope) -> CertificationCase:
+    return app.change(case_id, CertificationCase, env, lambda case: case.lodge_appeal(command.grounds, *_when(env)))
+
+
+def decide_appeal(app: CertificationApp, case_id: UUID, command: DecideAppeal, env: Envelope) -> CertificationCase:
+    def act(case: CertificationCase) -> None:
+        case.decide_appeal(command.upheld, command.rationale, command.decided_by, env.at, app.policy, *_who(env))
+
+    return app.change(case_id, CertificationCase, env, act)
+
+
+def withdraw_case(app: CertificationApp, case_id: UUID, command: WithdrawCase, env: Envelope) -> CertificationCase:
+    return app.change(case_id, CertificationCase, env, lambda case: case.withdraw(command.reason, *_when(env)))
+
+
+def issue_label(app: CertificationApp, case_id: UUID, command: IssueLabel, env: Envelope) -> CertificationCase:
+    """The awarded case's label; a renewal's label supersedes the one it renews."""
+    case = app.get_case(case_id)
+    if case.label_id is not None:
+        return case
+    cluster = app.get_cluster(case.cluster_id)
+    previous = app.get_label(case.previous_label_id) if case.previous_label_id else None
+    label = Label.issue(
+        case=case,
+        cluster=cluster,
+        verification_code=app.new_verification_code(),
+        policy=app.policy,
+        supersedes=previous,
+        actor=env.actor,
+        command_key=env.key,
+    )
+    case.record_label(label.id, *_who(env))
+    cluster.grant_label(label.id, label.level, previous.id if previous else None, *_who(env))
+    changed: list[RecordedAggregate] = [label, cluster]
+    if previous is not None:
+        previous.supersede(label.id, case.id, env.at, *_who(env))
+        changed.append(previous)
+    app.save_once(env.key, case, *changed)
+    log.info("label issued", label_id=str(label.id))
+    return case
+
+
+def close_case(app: CertificationApp, case_id: UUID, command: CloseCase, env: Envelope) -> CertificationCase:
+    """The case has concluded: the cluster may open another at its level, a failed renewal ends."""
+    case = app.get_case(case_id)
+    cluster = app.get_cluster(case.cluster_id)
+    if cluster.has_applied(env.key):
+        return case
+    assert env.at is not None
+    if not case.is_concluded(env.at):
+        raise StepNotAllowed(f"case {case_id} is still {case.state.value} and cannot be closed")
+    changed: list[RecordedAggregate] = []
+    cluster.close_case(case.id, case.state.value, case.assessed_at, case.expert_ids, *_who(env))
+    if case.previous_label_id is not None and case.state is not CaseState.AWARDED:
+        previous = app.get_label(case.previous_label_id)
+        if previous.renewal_case_id == case.id:
+            previous.abandon_renewal(case.id, env.at, *_who(env))
+            changed.append(previous)
+    app.save_once(env.key, cluster, *changed)
+    log.info("case closed")
+    return case
+
+
+# ---- labels ----------------------------------------------------------------------------------
+
+
+def remind_expiry(app: CertificationApp, label_id: UUID, command: RemindExpiry, env: Envelope) -> Label:
+    """Record the reminder on the label and queue it to the cluster and the secretariat."""
+    label = app.change(label_id, Label, env, lambda label: label.send_expiry_reminder(command.offset, *_when(env)))
+    subject = f"Label {label.label_code} expires on {label.valid_until:%Y-%m-%d}"
+    body = (
+        f"The {label.level} label of {label.cluster_name} is valid until {label.valid_until:%Y-%m-%d %H:%M:%S} UTC "
+        f"and renewable until {label.renewable_until:%Y-%m-%d}. Reminder sent {command.offset} before expiry."
+    )
+    for recipient in (f"cluster:{label.cluster_id}", SECRETARIAT):
+        _notify(app, recipient, "expiry_reminder", subject, body, env, label_id=label_id)
+    return label
+
+
+def expire_label(app: CertificationApp, label_id: UUID, command: ExpireLabel, env: Envelope) -> Label:
+    return app.change(label_id, Label, env, lambda label: label.expire(*_when(env)))
+
+
+def close_renewal_window(app: CertificationApp, label_id: UUID, command: CloseRenewalWindow, env: Envelope) -> Label:
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.close_renewal_window(*_when(env))
+        return _release(app, label, env)
+
+    return app.change(label_id, Label, env, act)
+
+
+def suspend_label(app: CertificationApp, label_id: UUID, command: SuspendLabel, env: Envelope) -> Label:
+    return app.change(label_id, Label, env, lambda label: label.suspend(command.reason, env.at, app.policy, *_who(env)))
+
+
+def restore_label(app: CertificationApp, label_id: UUID, command: RestoreLabel, env: Envelope) -> Label:
+    return app.change(label_id, Label, env, lambda label: label.restore(*_when(env)))
+
+
+def withdraw_label(app: CertificationApp, label_id: UUID, command: WithdrawLabel, env: Envelope) -> Label:
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.withdraw(command.reason, *_when(env))
+        return _release(app, label, env)
+
+    return app.change(label_id, Label, env, act)
+
+
+def start_renewal(app: CertificationApp, label_id: UUID, command: StartRenewal, env: Envelope) -> Label:
+    """A renewal case for the label, allowed until its renewal window closes; the label names it."""
+
+    def build() -> list[RecordedAggregate]:
+        label = app.get_label(label_id)
+        cluster = app.get_cluster(label.cluster_id)
+        case = app.new_case(cluster, label.level, CaseKind.RENEWAL, label, command.improvement_areas, env)
+        label.start_renewal(case.id, *_when(env))
+        return [case, cluster, label]
+
+    app.create(CertificationCase.create_id(env.key), build)
+    return app.get_label(label_id)
+
+
+def _release(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:
+    cluster = app.get_cluster(label.cluster_id)
+    cluster.release_label(label.id, *_who(env))
+    return [cluster]
+
+
+# ---- the outbox ---------------------------------------------------------------------------------
+
+
+def _notify(
+    app: CertificationApp,
+    recipient: str,
+    kind: str,
+    subject: str,
+    body: str,
+    env: Envelope,
+    *,
+    case_id: UUID | None = None,
+    label_id: UUID | None = None,
+) -> None:
+    """Queue one message; its key derives from the command's, so a retry queues nothing twice."""
+    key = f"{env.key}/notify/{recipient}"
+    app.create(
+        Notification.create_id(key),
+        lambda: [Notification(recipient, kind, subject, body, case_id, label_id, env.actor, key)],
+    )
+    log.info("notification queued", recipient=recipient, kind=kind)
+
+
+def _who(env: Envelope) -> tuple[str, str]:
+    return env.actor, env.key
+
+
+def _when(env: Envelope) -> tuple[Any, str, str]:
+    return env.at, env.actor, env.key
+
+
+HANDLERS: dict[type[Command], Handler] = {
+    SubmitApplication: submit_application,
+    Screen: screen,
+    ProposeExpert: propose_expert,
+    AnswerProposal: answer_proposal,
+    TimeOutProposal: time_out_proposal,
+    Escalate: escalate,
+    RemindDeadline: remind_deadline,
+    RecordAgreement: record_agreement,
+    ScheduleAudit: schedule_audit,
+    SubmitAssessment: submit_assessment,
+    RecordDecision: record_decision,
+    LodgeAppeal: lodge_appeal,
+    DecideAppeal: decide_appeal,
+    WithdrawCase: withdraw_case,
+    IssueLabel: issue_label,
+    CloseCase: close_case,
+    RemindExpiry: remind_expiry,
+    ExpireLabel: expire_label,
+    CloseRenewalWindow: close_renewal_window,
+    SuspendLabel: suspend_label,
+    RestoreLabel: restore_label,
+    WithdrawLabel: withdraw_label,
+    StartRenewal: start_renewal,
+}

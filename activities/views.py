@@ -1,0 +1,98 @@
+"""What a workflow (and the HTTP caller after it) sees of a case or a label: its state and the alarms ahead.
+
+Built from the aggregate a command has just saved, so a step costs no extra load.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from activities.models import Alarm, CaseView, LabelView
+from domain.certification_case import CaseState, CertificationCase
+from domain.label import Label, LabelState
+from domain.policy import Policy
+
+FINAL_LABEL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
+
+
+def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView:
+    """The case as its workflow sees it, with the alarms of the step it is in."""
+    current = case.current_deadline()
+    step = current[0] if current else None
+    alarms: list[Alarm] = []
+    if current is not None:
+        step, due = current
+        if step in policy.reminded_deadlines:
+            for offset in policy.deadline_reminders:
+                remind_at = offset.before(due)
+                alarms.append(Alarm(kind="reminder", step=step, offset=str(offset), at=remind_at))
+        alarms.append(Alarm(kind="deadline", step=step, at=due))
+    elif case.state is CaseState.REFUSED and case.appeal is None:
+        step = "appeal"
+        alarms.append(Alarm(kind="deadline", step=step, at=case.deadlines["appeal"]))
+    appeal = case.appeal or {}
+    return CaseView(
+        case_id=case.id,
+        cluster_id=case.cluster_id,
+        level=case.level.value,
+        kind=case.kind.value,
+        state=case.state.value,
+        version=case.version,
+        team=case.expert_ids,
+        team_complete=case.team_complete,
+        awaiting_proposal=case.awaiting_proposal(),
+        proposed_expert_id=case.proposed_expert_id,
+        deadlines=dict(case.deadlines),
+        current_step=step,
+        alarms=sorted(alarms, key=lambda alarm: alarm.at),
+        needs_attention=case.needs_attention,
+        attention=list(case.attention),
+        appeal_lodged=case.appeal is not None,
+        appeal_upheld=appeal.get("upheld"),
+        concluded=case.is_concluded(at),
+        label_id=case.label_id,
+        previous_label_id=case.previous_label_id,
+        catalogue_version=case.catalogue_version,
+        recommended_level=case.recommended_level.value if case.recommended_level else None,
+        submitted_at=case.submitted_at,
+    )
+
+
+def label_view(policy: Policy, label: Label) -> LabelView:
+    """The label as its workflow sees it, with every alarm still pending, earliest first."""
+    alarms: list[Alarm] = []
+    if label.state in (LabelState.ACTIVE, LabelState.SUSPENDED):
+        for offset in policy.expiry_reminders:
+            remind_at = offset.before(label.valid_until)
+            if str(offset) not in label.reminders_sent and remind_at >= label.decided_at:
+                alarms.append(Alarm(kind="reminder", offset=str(offset), at=remind_at))
+        alarms.append(Alarm(kind="expiry", at=label.valid_until))
+    if label.state is LabelState.SUSPENDED and label.suspended_until is not None:
+        alarms.append(Alarm(kind="suspension_limit", at=label.suspended_until))
+    if label.state is LabelState.EXPIRED and label.renewal_case_id is None:
+        alarms.append(Alarm(kind="renewal_window_close", at=label.renewable_until))
+    return LabelView(
+        label_id=label.id,
+        label_code=label.label_code,
+        case_id=label.case_id,
+        cluster_id=label.cluster_id,
+        level=label.level.value,
+        state=label.state.value,
+        version=label.version,
+        valid_until=label.valid_until,
+        renewable_until=label.renewable_until,
+        reminders_sent=list(label.reminders_sent),
+        suspended_until=label.suspended_until,
+        renewal_case_id=label.renewal_case_id,
+        superseded_by=label.superseded_by,
+        alarms=sorted(alarms, key=lambda alarm: alarm.at),
+        final=label.state in FINAL_LABEL_STATES,
+        state_since=label.state_since,
+        cluster_name=label.cluster_name,
+        country=label.country,
+        catalogue_version=label.catalogue_version,
+        expert_ids=label.expert_ids,
+        decided_at=label.decided_at,
+        valid_from=label.valid_from,
+        supersedes=label.supersedes,
+    )

@@ -1,0 +1,283 @@
+"""Every command the engine accepts, as data: one model per command, holding what it needs and nothing else.
+
+The same model is the body of its HTTP request (through `body_model`), the argument of the workflow
+update that orders it, the input of the activity that runs it and the input of its handler
+(activities/handlers.py maps each type to one). Who sends it, under which idempotency key and when
+travel beside it in an `Envelope`, never inside it.
+
+Commands ignore unknown fields: they are stored in Temporal histories for years and read by older and
+newer workers during a rolling deploy. The HTTP bodies built from them refuse unknown fields instead, so
+that a client's typo is a 422 rather than a silently ignored answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from functools import cache
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+
+from domain.base import Level
+from domain.catalogue import IndicatorScore
+from domain.certification_case import CaseState, Outcome, check_case_step, check_proposed
+from domain.label import LabelState, check_label_step
+
+SHORT_TEXT = 2_000
+LONG_TEXT = 50_000
+__all__ = ["IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
+
+
+def command_key(*parts: object) -> str:
+    """The one idempotency-key scheme: the parts that name one occurrence of a command, joined by ':'.
+
+    - a step on a case or label: ("case" | "label", its id, the step, the occurrence); the occurrence
+      is the caller's Idempotency-Key, a fresh uuid when they gave none, or for an automatic step the
+      domain data that makes it unique (an expert id, a due instant) — never a Temporal activity id,
+      which restarts after continue-as-new;
+    - a command that creates a record over HTTP: ("http", what it creates, the Idempotency-Key or a
+      fresh uuid).
+    The same key is the Temporal update id of a human step, so a retried request is answered once by
+    the workflow, and the `command_key` of the events it records, so a retry records nothing twice.
+    """
+    return ":".join(str(part) for part in parts)
+
+
+def fresh_occurrence(given: str | None) -> str:
+    """The caller's Idempotency-Key, or a new one: a request without a key is a new command."""
+    return given or uuid.uuid4().hex
+
+
+class Envelope(BaseModel):
+    """Who sends a command, under which idempotency key, and when (business time; the workflow's clock)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    actor: str = Field(min_length=1, description="who takes the step, e.g. secretariat or expert:<id>")
+    key: str = Field(min_length=1, description="the idempotency key (see command_key)")
+    at: datetime | None = Field(default=None, description="when; None means the application's clock")
+
+    def stamped(self, at: datetime) -> Envelope:
+        return self.model_copy(update={"at": at})
+
+
+class Command(BaseModel):
+    """A command: what the sender asks for. Subclasses name the aggregate they address and, for a
+    human step, the domain's step (CASE_STEPS, LABEL_STEPS) whose state rules it must pass."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    subject: ClassVar[str] = ""
+    domain_step: ClassVar[str] = ""
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__
+
+
+class CaseCommand(Command):
+    subject: ClassVar[str] = "case"
+
+
+class LabelCommand(Command):
+    subject: ClassVar[str] = "label"
+
+
+# ---- cases --------------------------------------------------------------------------------
+
+
+class SubmitApplication(Command):
+    """A cluster applies for a label: a new case (the cluster is the aggregate it addresses)."""
+
+    subject: ClassVar[str] = "cluster"
+    cluster_id: UUID
+    level: Level
+    improvement_areas: list[str] = Field(
+        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
+    )
+
+
+class Screen(CaseCommand):
+    """Accept the application into assignment, or reject it (with a reason)."""
+
+    domain_step: ClassVar[str] = "screen"
+    accepted: bool
+    reason: str = Field(default="", max_length=SHORT_TEXT)
+
+
+class ProposeExpert(CaseCommand):
+    expert_id: UUID
+
+
+class AnswerProposal(CaseCommand):
+    """The proposed expert accepts or declines; the expert is the caller."""
+
+    expert_id: UUID
+    accept: bool
+    reason: str = Field(default="", max_length=SHORT_TEXT)
+
+
+class TimeOutProposal(CaseCommand):
+    expert_id: UUID
+
+
+class Escalate(CaseCommand):
+    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class RemindDeadline(CaseCommand):
+    """Tell the secretariat (and for the audit, the experts) that a step is due soon."""
+
+    step: str
+    offset: str
+    due: datetime
+
+
+class RecordAgreement(CaseCommand):
+    domain_step: ClassVar[str] = "record_agreement"
+    agreed: bool
+
+
+class ScheduleAudit(CaseCommand):
+    domain_step: ClassVar[str] = "schedule_audit"
+    audit_date: AwareDatetime
+
+
+class SubmitAssessment(CaseCommand):
+    """An assigned expert's scores on every indicator of the case's catalogue, and the report."""
+
+    domain_step: ClassVar[str] = "submit_assessment"
+    expert_id: UUID
+    indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
+    report: str = Field(min_length=1, max_length=LONG_TEXT)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_score_maps(cls, data: Any) -> Any:
+        """Workflow histories recorded before commands were data carry `scores` and `evidence` maps."""
+        if isinstance(data, dict) and "indicators" not in data and isinstance(data.get("scores"), dict):
+            evidence = data.get("evidence") or {}
+            items = [{"code": code, "score": score, "evidence": evidence.get(code, "")} for code, score in data["scores"].items()]
+            return {**data, "indicators": items}
+        return data
+
+
+class RecordDecision(CaseCommand):
+    domain_step: ClassVar[str] = "record_decision"
+    outcome: Outcome
+    level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
+    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
+    decided_by: str = Field(
+        default="secretariat",
+        min_length=1,
+        max_length=200,
+        description="who within the secretariat decides (e.g. board:maria); never someone who took part in the audit",
+    )
+
+
+class LodgeAppeal(CaseCommand):
+    domain_step: ClassVar[str] = "lodge_appeal"
+    grounds: str = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class DecideAppeal(CaseCommand):
+    domain_step: ClassVar[str] = "decide_appeal"
+    upheld: bool
+    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
+    decided_by: str = Field(
+        default="secretariat:appeals",
+        min_length=1,
+        max_length=200,
+        description="who decides the appeal; never the one who took the appealed decision",
+    )
+
+
+class WithdrawCase(CaseCommand):
+    domain_step: ClassVar[str] = "withdraw"
+    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class IssueLabel(CaseCommand):
+    """The awarded case's label (superseding the label it renews, if any)."""
+
+
+class CloseCase(CaseCommand):
+    """The case has concluded: the cluster may open another round at its level."""
+
+
+# ---- labels ---------------------------------------------------------------------------------
+
+
+class RemindExpiry(LabelCommand):
+    offset: str
+
+
+class ExpireLabel(LabelCommand):
+    """The label's validity has run out."""
+
+
+class CloseRenewalWindow(LabelCommand):
+    """The renewal window has closed without a renewal: the label lapses."""
+
+
+class SuspendLabel(LabelCommand):
+    domain_step: ClassVar[str] = "suspend"
+    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class RestoreLabel(LabelCommand):
+    domain_step: ClassVar[str] = "restore"
+
+
+class WithdrawLabel(LabelCommand):
+    domain_step: ClassVar[str] = "withdraw"
+    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class StartRenewal(LabelCommand):
+    domain_step: ClassVar[str] = "start_renewal"
+    improvement_areas: list[str] = Field(
+        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
+    )
+
+
+def check_case_command(command: Command, state: CaseState, proposed_expert_id: UUID | None) -> None:
+    """Refuse, in the domain's words, a human step the case's state does not allow; the workflow asks
+    before anything is recorded (the aggregate asks again when it applies the command)."""
+    if isinstance(command, AnswerProposal):
+        step = "accept_assignment" if command.accept else "decline_assignment"
+        check_proposed(step, state, proposed_expert_id, command.expert_id)
+    else:
+        check_case_step(command.domain_step, state)
+
+
+def check_label_command(command: Command, state: LabelState, label_code: str) -> None:
+    check_label_step(command.domain_step, state, label_code)
+
+
+COMMANDS: dict[str, type[Command]] = {
+    kind.name(): kind
+    for kind in (
+        SubmitApplication, Screen, ProposeExpert, AnswerProposal, TimeOutProposal, Escalate, RemindDeadline, RecordAgreement,
+        ScheduleAudit, SubmitAssessment, RecordDecision, LodgeAppeal, DecideAppeal, WithdrawCase, IssueLabel,
+        CloseCase, RemindExpiry, ExpireLabel, CloseRenewalWindow, SuspendLabel, RestoreLabel, WithdrawLabel,
+        StartRenewal,
+    )
+}  # fmt: skip
+
+
+def decode_command(name: str, data: dict[str, Any]) -> Command:
+    """A command from its name and fields, as it crosses a process boundary."""
+    return COMMANDS[name].model_validate(data)
+
+
+@cache
+def body_model(command: type[Command], *, filled_by_server: tuple[str, ...] = ()) -> type[BaseModel]:
+    """The HTTP body of a command: its fields less those the server fills in from the caller, and
+    unknown fields refused."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in command.model_fields.items() if name not in filled_by_server
+    }
+    config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    return create_model(command.__name__, __config__=config, __doc__=command.__doc__, **fields)  # type: ignore[call-overload,no-any-return]
