@@ -584,14 +584,16 @@ def _check_improvement_areas(level: Level, catalogue: Catalogue, areas: list[str
     """Silver validates three improvement areas, named by indicator codes of its catalogue."""
     if level is not Level.SILVER:
         if areas:
-            raise InvalidInput("improvement areas are named only for a Silver application")
+            message = "improvement areas are named only for a Silver application"
+            raise InvalidInput(message, [Problem(message, ("improvement_areas",))])
         return []
     distinct = sorted(set(areas))
-    problems = [f"{code} is not an indicator of catalogue {catalogue.version}" for code in distinct if code not in catalogue.codes()]
+    messages = [f"{code} is not an indicator of catalogue {catalogue.version}" for code in distinct if code not in catalogue.codes()]
     if len(distinct) != IMPROVEMENT_AREAS_FOR_SILVER:
-        problems.append(f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}")
-    if problems:
-        raise InvalidInput("invalid improvement areas: " + "; ".join(problems), problems)
+        messages.append(f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}")
+    if messages:
+        problems = [Problem(message, ("improvement_areas",)) for message in messages]
+        raise InvalidInput("invalid improvement areas: " + "; ".join(messages), problems)
     return distinct
 
 

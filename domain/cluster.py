@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.base import derived_id, InvalidInput, Level, RecordedAggregate, StepNotAllowed
+from domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed, derived_id
 from domain.countries import CountryCode
 from domain.policy import Policy
 
@@ -98,7 +98,9 @@ class Cluster(RecordedAggregate):
     def check_eligible(self, policy: Policy) -> None:
         unmet = self.profile.unmet_criteria(policy)
         if unmet:
-            raise InvalidInput(f"cluster {self.name!r} is not eligible: " + "; ".join(unmet), unmet)
+            # Every command that checks eligibility names the cluster by its `cluster_id`.
+            problems = [Problem(criterion, ("cluster_id",), "ineligible") for criterion in unmet]
+            raise InvalidInput(f"cluster {self.name!r} is not eligible: " + "; ".join(unmet), problems)
 
     def update_profile(self, profile: ClusterProfile, actor: str, command_key: str) -> None:
         self._profile_updated(profile=profile.model_dump(mode="json"), actor=actor, command_key=command_key)

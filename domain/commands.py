@@ -273,11 +273,12 @@ def decode_command(name: str, data: dict[str, Any]) -> Command:
 
 
 @cache
-def body_model(command: type[Command], *, filled_by_server: tuple[str, ...] = ()) -> type[BaseModel]:
-    """The HTTP body of a command: its fields less those the server fills in from the caller, and
-    unknown fields refused."""
+def body_model(command: type[Command], *, filled_by_server: tuple[str, ...] = (), name: str = "") -> type[BaseModel]:
+    """The HTTP body of a command: its fields less those the server fills in from the caller, with
+    unknown fields refused; `name` keeps the body's name in the published OpenAPI document."""
     fields: dict[str, Any] = {
-        name: (info.annotation, info) for name, info in command.model_fields.items() if name not in filled_by_server
+        field: (info.annotation, info) for field, info in command.model_fields.items() if field not in filled_by_server
     }
     config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-    return create_model(command.__name__, __config__=config, __doc__=command.__doc__, **fields)  # type: ignore[call-overload,no-any-return]
+    model: type[BaseModel] = create_model(name or command.__name__, __config__=config, __doc__=command.__doc__, **fields)
+    return model

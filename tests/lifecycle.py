@@ -10,8 +10,19 @@ from activities.application import CertificationApp
 from domain.base import Level
 from domain.catalogue import load_catalogue
 from domain.certification_case import Outcome
+from domain.commands import (
+    AnswerProposal,
+    CloseCase,
+    IssueLabel,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    Screen,
+    SubmitApplication,
+    SubmitAssessment,
+)
 from domain.policy import Policy, default_policy
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, key
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, send
 
 SECRETARIAT = "secretariat:clara"
 DECIDER = "secretariat:dora"
@@ -56,12 +67,13 @@ class Lifecycle:
         self.experts.append(expert_id)
         return expert_id
 
-    def apply(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
-        return self.app.submit_application(self.cluster_id, level, actor=SECRETARIAT, command_key=key("apply"), **kwargs)
+    def apply(self, level: Level = Level.BRONZE, improvement_areas: list[str] | None = None, at: datetime | None = None) -> UUID:
+        command = SubmitApplication(cluster_id=self.cluster_id, level=level, improvement_areas=improvement_areas or [])
+        return send(self.app, self.cluster_id, command, actor=SECRETARIAT, command_key=key("apply"), at=at).id
 
     def screened(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
-        case_id = self.apply(level, **kwargs)
-        self.app.screen(case_id, True, "complete", actor=SECRETARIAT, command_key=key())
+        case_id = self.apply(level, **kwargs)  # type: ignore[arg-type]
+        send(self.app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
         return case_id
 
     def staff(self, case_id: UUID) -> list[UUID]:
@@ -72,21 +84,22 @@ class Lifecycle:
                 self.expert("LT" if self.app.get_case(case_id).next_nationality() == "national" else "DE")
                 continue
             expert_id = candidates[0]
-            self.app.propose_expert(case_id, expert_id, actor="system", command_key=key())
-            self.app.accept_assignment(case_id, expert_id, actor=f"expert:{expert_id}", command_key=key())
+            send(self.app, case_id, ProposeExpert(expert_id=expert_id), actor="system")
+            send(self.app, case_id, AnswerProposal(expert_id=expert_id, accept=True), actor=f"expert:{expert_id}")
         return self.app.get_case(case_id).expert_ids
 
     def auditing(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
         case_id = self.screened(level, **kwargs)
         self.staff(case_id)
-        self.app.record_agreement(case_id, True, actor=SECRETARIAT, command_key=key())
+        send(self.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
         return case_id
 
     def assess(self, case_id: UUID, fraction: float = 0.9) -> None:
         case = self.app.get_case(case_id)
         scores = full_scores(load_catalogue(case.catalogue_version), fraction)
         expert_id = case.expert_ids[0]
-        self.app.submit_assessment(case_id, expert_id, scores, {}, "report", actor=f"expert:{expert_id}", command_key=key())
+        command = SubmitAssessment(expert_id=expert_id, indicators=indicators(scores), report="report")
+        send(self.app, case_id, command, actor=f"expert:{expert_id}")
 
     def deciding(self, level: Level = Level.BRONZE, fraction: float = 0.9, **kwargs: object) -> UUID:
         case_id = self.auditing(level, **kwargs)
@@ -94,8 +107,8 @@ class Lifecycle:
         return case_id
 
     def decide(self, case_id: UUID, outcome: Outcome = Outcome.AWARD, level: Level | None = None) -> None:
-        level = level or self.app.get_case(case_id).level
-        self.app.record_decision(case_id, outcome, level, "as assessed", decided_by=DECIDER, actor=SECRETARIAT, command_key=key())
+        command = RecordDecision(outcome=outcome, level=level, rationale="as assessed", decided_by=DECIDER)
+        send(self.app, case_id, command, actor=SECRETARIAT)
 
     def awarded(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
         case_id = self.deciding(level, **kwargs)
@@ -105,6 +118,7 @@ class Lifecycle:
     def labelled(self, level: Level = Level.BRONZE, **kwargs: object) -> tuple[UUID, UUID]:
         """An awarded, closed case and its label id."""
         case_id = self.awarded(level, **kwargs)
-        label_id = self.app.issue_label(case_id, actor="system", command_key=key())
-        self.app.close_case(case_id, actor="system", command_key=key())
+        label_id = send(self.app, case_id, IssueLabel(), actor="system").label_id
+        send(self.app, case_id, CloseCase(), actor="system")
+        assert label_id is not None
         return case_id, label_id

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
 
-from workflows.common import RETRY_PAUSE, automatic, refusal, run_activity, run_command, wait_until
+from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, RETRY_PAUSE, automatic, refusal, run_activity, run_command, wait_until
 from workflows.label import LabelWorkflow, label_workflow_id
 from workflows.search_attributes import CASE_STATE, CLUSTER_ID, LABEL_LEVEL
 
@@ -124,11 +124,13 @@ class CaseWorkflow:
     async def _command(self, command: CaseCommand, envelope: Envelope, check: bool = False) -> CaseView:
         """Run a command under the lock and keep the view (and the CaseState attribute) current.
 
-        With `check`, the command is first checked under the lock against the view no other command
-        can move meanwhile (the update validator saw an older one).
+        A human step (`check`) was checked by the update validator against an older view; under the
+        lock the domain decides on the stored case, and answers a step whose key it has already
+        applied with the case as it is (a retry after a crash, whose view may have moved on). Runs
+        recorded before that patch checked the view here instead.
         """
         async with self._lock:
-            if check:
+            if check and not workflow.patched(DOMAIN_DECIDES_UNDER_LOCK):
                 self._check(command)
             view = await run_command(Acts.run_case_command, self.case_id, command, envelope, CaseView, self._view)
         self._remember(view)

@@ -32,6 +32,10 @@ LOCAL_ACTIVITIES = "local-activities"
 # run_label_command) with the command as data. Runs recorded before it keep scheduling the activity
 # names they used (activities/legacy.py), so their histories replay as they ran.
 COMMANDS_AS_DATA = "commands-as-data"
+# Since this patch a human step is checked against the workflow's view only by the update validator;
+# under the command lock the domain decides, so that a step retried after a crash, already applied to
+# the store, is answered with the first result instead of refused by a view that has moved on.
+DOMAIN_DECIDES_UNDER_LOCK = "domain-decides-under-lock"
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10))
 # A refused automatic step (a race with a human step) is looked at again after this pause.
 RETRY_PAUSE = timedelta(seconds=1)

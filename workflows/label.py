@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.label import LabelState
     from workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
-from workflows.common import RETRY_PAUSE, automatic, refusal, run_activity, run_command, wait_until
+from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, RETRY_PAUSE, automatic, refusal, run_activity, run_command, wait_until
 from workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
 
 AUTO_WITHDRAWAL_REASON = "suspended for longer than the policy's suspension limit without being restored"
@@ -108,9 +108,9 @@ class LabelWorkflow:
         return view
 
     async def _command(self, command: LabelCommand, envelope: Envelope, check: bool = False) -> LabelView:
-        """Run a command under the lock; with `check`, check it first against a view nothing else moves."""
+        """Run a command under the lock (see CaseWorkflow._command for `check`)."""
         async with self._lock:
-            if check:
+            if check and not workflow.patched(DOMAIN_DECIDES_UNDER_LOCK):
                 self._check(command)
             view = await run_command(Acts.run_label_command, self.label_id, command, envelope, LabelView, self._view)
         self._remember(view)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Header
 
+from activities.models import CaseView, LabelView
 from domain.base import NotFound
+from domain.commands import command_key, fresh_occurrence
 from domain.certification_case import CertificationCase
 from domain.label import IN_FORCE, Label, LabelState, label_id_for
 from interfaces.web.auth import Principal
@@ -47,14 +48,9 @@ IdempotencyKey = Annotated[
 ]
 
 
-def command_key(scope: str, key: str | None) -> str:
-    """The domain's idempotency key: the caller's key within this kind of request, or a fresh one."""
-    return f"http:{scope}:{key or uuid.uuid4().hex}"
-
-
-def update_id(step: str, subject: UUID, key: str | None) -> str | None:
-    """The Temporal update id of a step; None lets Temporal pick one."""
-    return None if key is None else f"{step}:{subject}:{key}"
+def creation_key(created: str, key: str | None) -> str:
+    """The idempotency key of a request that creates a record (see domain.commands.command_key)."""
+    return command_key("http", created, fresh_occurrence(key))
 
 
 def label_id_from(ref: str) -> UUID:
@@ -123,15 +119,40 @@ def case_out(case: CertificationCase) -> CaseOut:
     )
 
 
+def case_out_of(view: CaseView) -> CaseOut:
+    """The case as the update that moved it answered: no further load."""
+    return CaseOut(
+        case_id=view.case_id,
+        cluster_id=view.cluster_id,
+        kind=view.kind,
+        level=view.level,
+        state=view.state,
+        catalogue_version=view.catalogue_version,
+        expert_ids=view.team,
+        proposed_expert_id=view.proposed_expert_id,
+        recommended_level=view.recommended_level,
+        label_id=view.label_id,
+        deadlines=view.deadlines,
+        needs_attention=view.needs_attention,
+        attention=view.attention,
+        submitted_at=view.submitted_at,
+        version=view.version,
+    )
+
+
 def case_summary(status: CaseStatus) -> CaseSummary:
     return CaseSummary.model_validate(status.model_dump())
 
 
 def label_status(label: Label, now: datetime) -> tuple[LabelState, datetime]:
+    return label_status_at(label.state, label.state_since, label.valid_until, now)
+
+
+def label_status_at(state: LabelState, since: datetime, valid_until: datetime, now: datetime) -> tuple[LabelState, datetime]:
     """The label's state as of now: one in force past its validity is expired, recorded or not."""
-    if label.state in IN_FORCE and label.state is not LabelState.EXPIRED and now >= label.valid_until:
-        return LabelState.EXPIRED, label.valid_until
-    return label.state, label.state_since
+    if state in IN_FORCE and state is not LabelState.EXPIRED and now >= valid_until:
+        return LabelState.EXPIRED, valid_until
+    return state, since
 
 
 def label_out(label: Label, now: datetime, principal: Principal) -> LabelOut:
@@ -155,6 +176,33 @@ def label_out(label: Label, now: datetime, principal: Principal) -> LabelOut:
         supersedes=label.supersedes,
         superseded_by=label.superseded_by,
         renewal_case_id=label.renewal_case_id,
+        verification_code=label.verification_code if principal.is_admin else None,
+    )
+
+
+def label_out_of(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:
+    """The label as the update that moved it answered; `label` is the one loaded to authorise the
+    caller, for what never changes (its verification code)."""
+    state, since = label_status_at(LabelState(view.state), view.state_since or label.state_since, view.valid_until, now)
+    return LabelOut(
+        label_id=view.label_id,
+        label_code=view.label_code,
+        cluster_id=view.cluster_id,
+        cluster_name=view.cluster_name,
+        country=view.country,
+        level=view.level,
+        state=state.value,
+        since=since,
+        case_id=view.case_id,
+        catalogue_version=view.catalogue_version,
+        expert_ids=view.expert_ids,
+        decided_at=view.decided_at,
+        valid_from=view.valid_from,
+        valid_until=view.valid_until,
+        renewable_until=view.renewable_until,
+        supersedes=view.supersedes,
+        superseded_by=view.superseded_by,
+        renewal_case_id=view.renewal_case_id,
         verification_code=label.verification_code if principal.is_admin else None,
     )
 

@@ -1,9 +1,10 @@
 """Refusals as HTTP answers: every error is {"detail": ...}, never a 500 for anything a client sent.
 
-Domain errors map by class (InvalidInput 422, StepNotAllowed and ConcurrencyConflict 409,
-ImpartialityViolation 403, NotFound 404). A refused workflow update carries the same class name as its
-ApplicationError type, so both paths answer alike. 422 details are lists of {loc, msg, type}, the shape
-FastAPI uses for its own validation errors, so that one schema describes every 422.
+A domain error is mapped here, once, by its class (InvalidInput 422, StepNotAllowed and
+ConcurrencyConflict 409, ImpartialityViolation 403, NotFound 404), whichever way it arrived: raised in
+this process, or carried out of a workflow update (DomainError.from_details rebuilds it). 422 details
+are lists of {loc, msg, type}, the shape FastAPI uses for its own validation errors, so that one schema
+describes every 422; a problem's place in the command becomes its place in the body.
 """
 
 from __future__ import annotations
@@ -22,17 +23,16 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.base import DomainError
+from domain.base import ConcurrencyConflict, DomainError, ImpartialityViolation, InvalidInput, NotFound, StepNotAllowed
 
 log = structlog.stdlib.get_logger(__name__)
 
-STATUS_BY_ERROR = {
-    "InvalidInput": 422,
-    "InvalidScores": 422,
-    "StepNotAllowed": 409,
-    "ConcurrencyConflict": 409,
-    "ImpartialityViolation": 403,
-    "NotFound": 404,
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    StepNotAllowed: 409,
+    ConcurrencyConflict: 409,
+    ImpartialityViolation: 403,
+    NotFound: 404,
 }
 MAX_BODY_BYTES = 256 * 1024
 
@@ -57,27 +57,24 @@ def invalid(message: str | Sequence[str], loc: Sequence[str | int] = ("body",)) 
 
 
 def from_domain(error: DomainError, loc: Sequence[str | int] = ("body",)) -> ApiError:
-    status = STATUS_BY_ERROR.get(type(error).__name__, 409)
+    status = STATUS_BY_ERROR.get(type(error), 409)
     if status == 422:
-        return ApiError(422, problems(error.problems, loc))
+        return ApiError(422, [{"loc": [*loc, *p.loc], "msg": p.msg, "type": p.type} for p in error.problems])
     return ApiError(status, error.message)
 
 
-def from_application_error(cause: ApplicationError, loc: Sequence[str | int] = ("body",)) -> ApiError:
-    status = STATUS_BY_ERROR.get(cause.type or "", 409)
-    if status == 422:
-        details = [str(item) for item in cause.details if isinstance(item, str)] or [cause.message]
-        return ApiError(422, problems(details, loc))
-    return ApiError(status, cause.message)
+def refusal_of(error: WorkflowUpdateFailedError) -> DomainError | None:
+    """The domain's refusal carried by a failed update, as the domain's own error; None for any other failure."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+        return DomainError.from_details(cause.details[0])
+    return None
 
 
-def from_temporal(error: BaseException, closed_detail: str, loc: Sequence[str | int] = ("body",)) -> ApiError:
+def from_temporal(error: BaseException, closed_detail: str) -> Exception:
     """A failed workflow update or call: the domain's refusal, a closed workflow (409), or the engine is away (503)."""
     if isinstance(error, WorkflowUpdateFailedError):
-        cause = error.cause
-        if isinstance(cause, ApplicationError):
-            return from_application_error(cause, loc)
-        return ApiError(409, str(cause))
+        return refusal_of(error) or ApiError(409, str(error.cause))
     if isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
         return ApiError(409, closed_detail)
     if isinstance(error, (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError)):

@@ -6,18 +6,17 @@ A label in a URL is its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX); both a
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError, RPCStatusCode
 
+from activities.models import LabelView
+from domain import commands
 from domain.base import Level
+from domain.commands import LabelCommand
 from domain.durations import Duration, InvalidDuration
 from domain.label import Label, LabelState
 from interfaces.web.auth import Caller, Principal, Secretariat
@@ -30,10 +29,10 @@ from interfaces.web.common import (
     history_events,
     label_id_from,
     label_out,
-    update_id,
+    label_out_of,
     visible_label,
 )
-from interfaces.web.errors import ApiError, from_temporal, invalid
+from interfaces.web.errors import ApiError, invalid
 from interfaces.web.schemas import (
     CaseCreated,
     DashboardOut,
@@ -49,16 +48,13 @@ from interfaces.web.schemas import (
     WorkloadOut,
 )
 from interfaces.web.services import Services, services
+from interfaces.web.steps import step_envelope, take_step
 from workflows.label import LabelWorkflow
-from workflows.messages import HumanStep, RestoreLabel, StartRenewal, SuspendLabel, WithdrawLabel
 from workflows.starter import label_handle
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
 Svc = Annotated[Services, Depends(services)]
-STEP_TIMEOUT_SECONDS = 30.0
-CATCH_UP_SECONDS = 5.0
-CATCH_UP_PAUSE_SECONDS = 0.1
 FINAL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
 
 
@@ -106,73 +102,50 @@ def _closed_detail(label: Label) -> str:
 
 
 async def _label_step(
-    svc: Services,
-    who: Principal,
-    label_ref: str,
-    update: Callable[[Any, Any], Awaitable[Any]],
-    step: HumanStep,
-    *,
-    name: str,
-    key: str | None,
-) -> Any:
+    svc: Services, who: Principal, label_ref: str, update: Any, command: LabelCommand, key: str | None, step: str = ""
+) -> tuple[LabelView, Label]:
+    """Authorise the caller on the label, then take the step as an update of the label's workflow."""
     client = svc.temporal()
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
-    deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
-    while True:
-        try:
-            result = await asyncio.wait_for(
-                label_handle(client, label_id).execute_update(update, step, id=update_id(name, label_id, key)),
-                STEP_TIMEOUT_SECONDS,
-            )
-            break
-        except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
-            label = await run_in_threadpool(svc.app.get_label, label_id)
-            if asyncio.get_running_loop().time() < deadline and _workflow_behind(error, label, name):
-                await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
-                continue
-            raise from_temporal(error, _closed_detail(label)) from None
-    svc.wrote()
-    return result
-
-
-def _workflow_behind(error: BaseException, label: Label, name: str) -> bool:
-    """The label's workflow is not started yet: its case starts it just after issuing the label.
-    (A step the workflow's view has not caught up with waits in the workflow itself.)"""
-    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND and label.state not in FINAL_STATES
+    envelope = step_envelope(who.actor, "label", label_id, step or update.__name__, key)
+    view: LabelView = await take_step(
+        svc,
+        label_handle(client, label_id),
+        update,
+        command,
+        envelope,
+        # Not started yet: its case starts it just after issuing the label.
+        still_open=lambda: label.state not in FINAL_STATES,
+        closed_detail=lambda: _closed_detail(svc.app.get_label(label_id)),
+    )
+    return view, label
 
 
 @router.post("/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case")
 async def renew(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None, body: RenewalIn | None = None) -> CaseCreated:
-    step = StartRenewal(actor=who.actor, idempotency_key=key, improvement_areas=(body.improvement_areas if body else []))
-    case_id = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, step, name="renew", key=key)
-    return CaseCreated(case_id=case_id)
-
-
-async def _label_after(svc: Services, who: Principal, label_ref: str) -> LabelOut:
-    label = await run_in_threadpool(svc.app.get_label, label_id_from(label_ref))
-    return label_out(label, svc.now(), who)
+    command = commands.StartRenewal(**(body.model_dump() if body else {}))
+    view, _ = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, command, key, step="renewal")
+    assert view.renewal_case_id is not None
+    return CaseCreated(case_id=view.renewal_case_id)
 
 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
 async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
-    step = SuspendLabel(actor=who.actor, idempotency_key=key, reason=body.reason)
-    await _label_step(svc, who, label_ref, LabelWorkflow.suspend, step, name="suspend", key=key)
-    return await _label_after(svc, who, label_ref)
+    view, label = await _label_step(svc, who, label_ref, LabelWorkflow.suspend, commands.SuspendLabel(**body.model_dump()), key)
+    return label_out_of(view, label, svc.now(), who)
 
 
 @router.post("/labels/{label_ref}/restoration", response_model=LabelOut, summary="Restore a suspended label")
 async def restore(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
-    step = RestoreLabel(actor=who.actor, idempotency_key=key)
-    await _label_step(svc, who, label_ref, LabelWorkflow.restore, step, name="restore", key=key)
-    return await _label_after(svc, who, label_ref)
+    view, label = await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
+    return label_out_of(view, label, svc.now(), who)
 
 
 @router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
 async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
-    step = WithdrawLabel(actor=who.actor, idempotency_key=key, reason=body.reason)
-    await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, step, name="withdraw", key=key)
-    return await _label_after(svc, who, label_ref)
+    view, label = await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, commands.WithdrawLabel(**body.model_dump()), key)
+    return label_out_of(view, label, svc.now(), who)
 
 
 # ---- the secretariat's overviews -----------------------------------------------------------

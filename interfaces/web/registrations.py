@@ -12,7 +12,7 @@ from domain.base import NotFound
 from domain.cluster import ClusterProfile
 from domain.expert import ExpertProfile
 from interfaces.web.auth import Caller, Secretariat
-from interfaces.web.common import ERRORS, IdempotencyKey, check_cluster_visible, command_key
+from interfaces.web.common import ERRORS, IdempotencyKey, check_cluster_visible, creation_key
 from interfaces.web.errors import ApiError
 from interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
 from interfaces.web.services import Services, services
@@ -24,7 +24,7 @@ Svc = Annotated[Services, Depends(services)]
 
 @router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
 def register_cluster(body: ClusterProfile, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> ClusterCreated:
-    cluster_id = svc.app.register_cluster(body, actor=who.actor, command_key=command_key("cluster", key))
+    cluster_id = svc.app.register_cluster(body, actor=who.actor, command_key=creation_key("cluster", key))
     svc.wrote()
     return ClusterCreated(cluster_id=cluster_id)
 
@@ -53,7 +53,7 @@ async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: 
             ],
         )
     expert_id = await run_in_threadpool(
-        svc.app.register_expert, body, actor=who.actor, command_key=command_key("expert", key)
+        svc.app.register_expert, body, actor=who.actor, command_key=creation_key("expert", key)
     )
     token = await run_in_threadpool(svc.tokens.issue_expert_token, expert_id)
     svc.wrote()

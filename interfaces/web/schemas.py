@@ -14,7 +14,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain import commands
 from domain.base import Level
+from domain.commands import body_model
 from domain.certification_case import CaseKind, CaseState, Outcome
 
 SHORT_TEXT = 2_000
@@ -85,79 +87,28 @@ class ExpertOut(Out):
     affiliations: list[UUID]
 
 
+# ---- the commands' bodies: each command's own fields (domain/commands.py) ----------------------
+
+ApplicationIn = body_model(commands.SubmitApplication, name="ApplicationIn")
+ScreeningIn = body_model(commands.Screen, name="ScreeningIn")
+AssignmentIn = body_model(commands.AnswerProposal, filled_by_server=("expert_id",), name="AssignmentIn")
+AgreementIn = body_model(commands.RecordAgreement, name="AgreementIn")
+AuditDateIn = body_model(commands.ScheduleAudit, name="AuditDateIn")
+AssessmentIn = body_model(commands.SubmitAssessment, filled_by_server=("expert_id",), name="AssessmentIn")
+DecisionIn = body_model(commands.RecordDecision, name="DecisionIn")
+WithdrawalIn = body_model(commands.WithdrawCase, name="WithdrawalIn")
+AppealIn = body_model(commands.LodgeAppeal, name="AppealIn")
+AppealDecisionIn = body_model(commands.DecideAppeal, name="AppealDecisionIn")
+RenewalIn = body_model(commands.StartRenewal, name="RenewalIn")
+SuspensionIn = body_model(commands.SuspendLabel, name="SuspensionIn")
+LabelWithdrawalIn = body_model(commands.WithdrawLabel, name="LabelWithdrawalIn")
+
+
 # ---- cases ---------------------------------------------------------------------------
-
-
-class ApplicationIn(Body):
-    cluster_id: UUID
-    level: Level
-    improvement_areas: list[str] = Field(
-        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
-    )
 
 
 class CaseCreated(Out):
     case_id: UUID
-
-
-class ScreeningIn(Body):
-    accepted: bool
-    reason: str = Field(default="", max_length=SHORT_TEXT)
-
-
-class AssignmentIn(Body):
-    accept: bool
-    reason: str = Field(default="", max_length=SHORT_TEXT)
-
-
-class AgreementIn(Body):
-    agreed: bool
-
-
-class AuditDateIn(Body):
-    audit_date: datetime
-
-
-class IndicatorScore(Body):
-    code: str = Field(min_length=1, max_length=40)
-    score: int = Field(strict=True, ge=0, le=1000)
-    evidence: str = Field(default="", max_length=SHORT_TEXT)
-
-
-class AssessmentIn(Body):
-    indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
-    report: str = Field(min_length=1, max_length=LONG_TEXT)
-
-
-class DecisionIn(Body):
-    outcome: Outcome
-    level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
-    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
-    decided_by: str = Field(
-        default="secretariat",
-        min_length=1,
-        max_length=200,
-        description="who within the secretariat decides (e.g. board:maria); never someone who took part in the audit",
-    )
-
-
-class WithdrawalIn(Body):
-    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
-
-
-class AppealIn(Body):
-    grounds: str = Field(min_length=1, max_length=LONG_TEXT)
-
-
-class AppealDecisionIn(Body):
-    upheld: bool
-    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
-    decided_by: str = Field(
-        default="secretariat:appeals",
-        min_length=1,
-        max_length=200,
-        description="who decides the appeal; never the one who took the appealed decision",
-    )
 
 
 class CaseOut(Out):
@@ -268,18 +219,6 @@ class LabelOut(Out):
     superseded_by: UUID | None
     renewal_case_id: UUID | None
     verification_code: str | None = Field(default=None, description="the secretariat only")
-
-
-class RenewalIn(Body):
-    improvement_areas: list[str] = Field(default_factory=list, max_length=10)
-
-
-class SuspensionIn(Body):
-    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
-
-
-class LabelWithdrawalIn(Body):
-    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
 
 
 class RegistryEntryOut(Out):

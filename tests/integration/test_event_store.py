@@ -11,8 +11,9 @@ import pytest
 from activities.application import CertificationApp
 from domain.base import ConcurrencyConflict, DomainError, Level
 from domain.certification_case import CaseState
+from domain.commands import Screen, StartRenewal, SubmitApplication, WithdrawCase
 from domain.label import LabelState
-from tests.builders import cluster_profile, key
+from tests.builders import cluster_profile, key, send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import postgres_schema, sqlite_env
 
@@ -50,7 +51,7 @@ class EventStoreContract:
 
         def screen(app: CertificationApp) -> None:
             try:
-                app.screen(case_id, True, "ok", actor=SECRETARIAT, command_key=shared_key)
+                send(app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT, command_key=shared_key)
             except Exception as error:  # noqa: BLE001 - every failure is a test failure here
                 errors.append(error)
 
@@ -84,11 +85,12 @@ class EventStoreContract:
     def test_a_repeated_application_after_the_case_moved_on_records_nothing(self, env: dict[str, str], clock: Clock) -> None:
         life = Lifecycle(self.open_app(env, clock))
         apply_key = key()
-        case_id = life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=apply_key)
-        life.app.screen(case_id, True, "ok", actor=SECRETARIAT, command_key=key())
+        application = SubmitApplication(cluster_id=life.cluster_id, level=Level.BRONZE)
+        case_id = send(life.app, life.cluster_id, application, actor=SECRETARIAT, command_key=apply_key).id
+        send(life.app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT)
         before = event_count(life.app)
         # The cluster's open Bronze case would refuse a new application: the repeat still answers.
-        assert life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=apply_key) == case_id
+        assert send(life.app, life.cluster_id, application, actor=SECRETARIAT, command_key=apply_key).id == case_id
         assert event_count(life.app) == before
 
     def test_two_different_commands_racing_on_one_case_never_both_win(self, env: dict[str, str], clock: Clock) -> None:
@@ -97,11 +99,11 @@ class EventStoreContract:
         before = event_count(life.app)
         other = self.open_app(env, clock)
         stale = other.get_case(case_id)
-        life.app.withdraw_case(case_id, "changed plans", actor=SECRETARIAT, command_key=key())
+        send(life.app, case_id, WithdrawCase(reason="changed plans"), actor=SECRETARIAT)
         stale_key = key()
         stale.screen(True, "ok", clock(), SECRETARIAT, stale_key)
         with pytest.raises(ConcurrencyConflict):
-            other._save(stale_key, stale)
+            other.save_once(stale_key, stale)
         assert event_count(life.app) == before + 1
         assert self.open_app(env, clock).get_case(case_id).state is CaseState.WITHDRAWN
 
@@ -111,7 +113,7 @@ class EventStoreContract:
         clock.now = life.app.get_label(label_id).renewable_until
         before = event_count(life.app)
         with pytest.raises(DomainError, match="must apply anew"):
-            life.app.start_renewal(label_id, actor=SECRETARIAT, command_key=key())
+            send(life.app, label_id, StartRenewal(), actor=SECRETARIAT)
         assert event_count(life.app) == before
         assert life.app.get_cluster(life.cluster_id).open_cases == {}
 

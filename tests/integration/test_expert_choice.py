@@ -9,7 +9,8 @@ from activities.certification import CertificationActivities
 from activities.models import ChooseExpertInput
 from domain.base import Level
 from projections.factory import open_read_models
-from tests.builders import key
+from domain.commands import ProposeExpert
+from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import sqlite_env
 
@@ -45,4 +46,4 @@ def test_a_broken_read_side_never_blocks_a_proposal(tmp_path: Path) -> None:
 
     choice = CertificationActivities(app, workload=unavailable).choose_expert(ChooseExpertInput(case_id=case_id, at=app.clock()))
     assert choice.expert_id == expert
-    app.propose_expert(case_id, expert, actor=SECRETARIAT, command_key=key())
+    send(app, case_id, ProposeExpert(expert_id=expert), actor=SECRETARIAT)

@@ -20,6 +20,22 @@ from activities.application import CertificationApp
 from domain.base import Level
 from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
+from domain.commands import (
+    AnswerProposal,
+    CloseCase,
+    CloseRenewalWindow,
+    ExpireLabel,
+    IssueLabel,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    Screen,
+    StartRenewal,
+    SubmitApplication,
+    SubmitAssessment,
+    SuspendLabel,
+    WithdrawLabel,
+)
 from domain.policy import default_policy
 from projections.factory import open_read_models
 from projections.queries import ReadModels
@@ -27,7 +43,7 @@ from projections.tamper import Problem
 from projections.stored import StoredFields
 from projections.view import Change
 from tests.stores import POSTGRES, postgres_schema
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, key
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, send
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -65,30 +81,30 @@ class World:
         self.award("D", "X", 0.7)
         self.decide("E", "Y", 0.2, Outcome.REFUSE)
         self.day(5)
-        app.suspend_label(self.ids["label B"], "complaint under review", actor="secretariat:sam", command_key=key())
+        send(app, self.ids["label B"], SuspendLabel(reason="complaint under review"), actor="secretariat:sam")
         self.day(6)
-        app.withdraw_label(self.ids["label C"], "misuse of the label", actor="secretariat:sam", command_key=key())
+        send(app, self.ids["label C"], WithdrawLabel(reason="misuse of the label"), actor="secretariat:sam")
         self.day(20)
-        renewal = app.start_renewal(self.ids["label A"], actor="cluster:A", command_key=key())
+        renewal = send(app, self.ids["label A"], StartRenewal(), actor="cluster:A").renewal_case_id
         self.run_case("A2", renewal, "Y", 0.9, Outcome.AWARD)
         self.day(33)
         for label in ("label B", "label D"):
-            app.expire_label(self.ids[label], actor="system", command_key=key())
+            send(app, self.ids[label], ExpireLabel(), actor="system")
         self.day(40)
         self.award("H", "Z", 0.8)
         self.open_case("F", "X", accept=True)
         self.day(44)
-        app.close_renewal_window(self.ids["label D"], actor="system", command_key=key())
-        app.suspend_label(self.ids["label H"], "audit findings", actor="secretariat:sam", command_key=key())
+        send(app, self.ids["label D"], CloseRenewalWindow(), actor="system")
+        send(app, self.ids["label H"], SuspendLabel(reason="audit findings"), actor="secretariat:sam")
         self.open_case("G", "Y", accept=False)
         return self
 
     def award(self, cluster: str, expert: str, fraction: float) -> None:
         self.decide(cluster, expert, fraction, Outcome.AWARD)
-        self.app.close_case(self.ids[f"case {cluster}"], actor="system", command_key=key())
+        send(self.app, self.ids[f"case {cluster}"], CloseCase(), actor="system")
 
     def decide(self, cluster: str, expert: str, fraction: float, outcome: Outcome) -> None:
-        case = self.app.submit_application(self.ids[cluster], Level.BRONZE, actor=f"cluster:{cluster}", command_key=key())
+        case = self.submit(cluster, Level.BRONZE)
         self.run_case(cluster, case, expert, fraction, outcome)
 
     def run_case(self, name: str, case: UUID, expert: str, fraction: float, outcome: Outcome) -> None:
@@ -96,33 +112,40 @@ class World:
         self.ids[f"case {name}"] = case
         self.instants[f"case {name} submitted"] = self.now
         for act in (
-            lambda: app.screen(case, True, "", actor="secretariat:sam", command_key=key()),
-            lambda: app.propose_expert(case, expert_id, actor="secretariat:sam", command_key=key()),
-            lambda: app.accept_assignment(case, expert_id, actor=f"expert:{expert_id}", command_key=key()),
-            lambda: app.record_agreement(case, True, actor=f"cluster:{name}", command_key=key()),
+            lambda: send(app, case, Screen(accepted=True), actor="secretariat:sam"),
+            lambda: send(app, case, ProposeExpert(expert_id=expert_id), actor="secretariat:sam"),
+            lambda: send(app, case, AnswerProposal(expert_id=expert_id, accept=True), actor=f"expert:{expert_id}"),
+            lambda: send(app, case, RecordAgreement(agreed=True), actor=f"cluster:{name}"),
         ):
             self.step()
             act()
         self.instants[f"case {name} auditing"] = self.now
         self.step()
         self.scores[name] = full_scores(current_version_for(Level.BRONZE), fraction)
-        app.submit_assessment(case, expert_id, self.scores[name], {}, "report", actor=f"expert:{expert_id}", command_key=key())
+        assessment = SubmitAssessment(expert_id=expert_id, indicators=indicators(self.scores[name]), report="report")
+        send(app, case, assessment, actor=f"expert:{expert_id}")
         self.step()
-        app.record_decision(case, outcome, Level.BRONZE, "as assessed", decided_by="decider:dora", actor="decider:dora", command_key=key())
+        decision = RecordDecision(outcome=outcome, level=Level.BRONZE, rationale="as assessed", decided_by="decider:dora")
+        send(app, case, decision, actor="decider:dora")
         if outcome is Outcome.AWARD:
             self.step()
-            self.ids[f"label {name}"] = app.issue_label(case, actor="secretariat:sam", command_key=key())
+            self.ids[f"label {name}"] = send(app, case, IssueLabel(), actor="secretariat:sam").label_id
             self.instants[f"label {name} issued"] = self.now
 
     def open_case(self, name: str, expert: str, accept: bool) -> None:
         app, expert_id = self.app, self.ids[expert]
-        case = app.submit_application(self.ids[name], Level.BRONZE, actor=f"cluster:{name}", command_key=key())
+        case = self.submit(name, Level.BRONZE)
         self.ids[f"case {name}"] = case
-        app.screen(case, True, "", actor="secretariat:sam", command_key=key())
-        app.propose_expert(case, expert_id, actor="secretariat:sam", command_key=key())
+        send(app, case, Screen(accepted=True), actor="secretariat:sam")
+        send(app, case, ProposeExpert(expert_id=expert_id), actor="secretariat:sam")
         if accept:
-            app.accept_assignment(case, expert_id, actor=f"expert:{expert_id}", command_key=key())
-            app.record_agreement(case, True, actor=f"cluster:{name}", command_key=key())
+            send(app, case, AnswerProposal(expert_id=expert_id, accept=True), actor=f"expert:{expert_id}")
+            send(app, case, RecordAgreement(agreed=True), actor=f"cluster:{name}")
+
+    def submit(self, cluster: str, level: Level) -> UUID:
+        """The cluster applies; the new case's id."""
+        cluster_id = self.ids[cluster]
+        return send(self.app, cluster_id, SubmitApplication(cluster_id=cluster_id, level=level), actor=f"cluster:{cluster}").id
 
 
 class ProjectionsContract:
@@ -404,7 +427,7 @@ class ProjectionsContract:
         try:
             _wait_for(lambda: set(models.lag().values()) == {0})
             world.day(50)
-            case = world.app.submit_application(world.ids["E"], Level.GOLD, actor="cluster:E", command_key=key())
+            case = world.submit("E", Level.GOLD)
             _wait_for(lambda: models.case(case, world.now) is not None)
         finally:
             models.close()

@@ -10,7 +10,23 @@ import pytest
 from domain.base import DomainError, ImpartialityViolation, InvalidInput, Level, NotFound, StepNotAllowed
 from domain.catalogue import load_catalogue
 from domain.certification_case import CaseState, Outcome
-from tests.builders import full_scores, key
+from domain.commands import (
+    AnswerProposal,
+    DecideAppeal,
+    ExpireLabel,
+    IssueLabel,
+    LodgeAppeal,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    Screen,
+    StartRenewal,
+    SubmitApplication,
+    SubmitAssessment,
+    TimeOutProposal,
+    WithdrawCase,
+)
+from tests.builders import full_scores, indicators, key, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count, memory_app
 
 
@@ -28,10 +44,10 @@ def test_a_bronze_case_goes_from_application_to_award(life: Lifecycle) -> None:
     app = life.app
     case_id = life.apply()
     assert app.get_case(case_id).state is CaseState.SCREENING
-    app.screen(case_id, True, "complete", actor=SECRETARIAT, command_key=key())
+    send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
     assert app.get_case(case_id).state is CaseState.ASSIGNING
     life.staff(case_id)
-    app.record_agreement(case_id, True, actor=SECRETARIAT, command_key=key())
+    send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
     assert app.get_case(case_id).state is CaseState.AUDITING
     life.assess(case_id)
     case = app.get_case(case_id)
@@ -43,8 +59,8 @@ def test_a_bronze_case_goes_from_application_to_award(life: Lifecycle) -> None:
 def test_screening_can_reject_with_a_reason_but_not_without(life: Lifecycle) -> None:
     case_id = life.apply()
     with pytest.raises(InvalidInput, match="needs a reason"):
-        life.app.screen(case_id, False, "  ", actor=SECRETARIAT, command_key=key())
-    life.app.screen(case_id, False, "documents missing", actor=SECRETARIAT, command_key=key())
+        send(life.app, case_id, Screen(accepted=False, reason="  "), actor=SECRETARIAT)
+    send(life.app, case_id, Screen(accepted=False, reason="documents missing"), actor=SECRETARIAT)
     assert life.app.get_case(case_id).state is CaseState.REJECTED
 
 
@@ -58,7 +74,7 @@ def test_an_ineligible_cluster_hears_every_unmet_criterion_at_once(life: Lifecyc
     )
     before = event_count(life.app)
     with pytest.raises(InvalidInput) as refused:
-        life.app.submit_application(weak, Level.BRONZE, actor=SECRETARIAT, command_key=key())
+        send(life.app, weak, SubmitApplication(cluster_id=weak, level=Level.BRONZE), actor=SECRETARIAT)
     assert len(refused.value.problems) == 5
     assert "3 committed members; at least 15" in refused.value.message and "0.5 FTE" in refused.value.message
     assert event_count(life.app) == before
@@ -73,21 +89,21 @@ def test_a_cluster_cannot_open_two_cases_at_the_same_level(life: Lifecycle) -> N
 def test_an_expert_who_declines_is_not_proposed_again_and_the_next_one_is(life: Lifecycle) -> None:
     first, second = life.expert(), life.expert()
     case_id = life.screened()
-    life.app.propose_expert(case_id, first, actor="system", command_key=key())
-    life.app.decline_assignment(case_id, first, "busy", actor=f"expert:{first}", command_key=key())
+    send(life.app, case_id, ProposeExpert(expert_id=first), actor="system")
+    send(life.app, case_id, AnswerProposal(expert_id=first, accept=False, reason="busy"), actor=f"expert:{first}")
     assert life.app.eligible_experts(case_id) == [second]
     with pytest.raises(InvalidInput, match="already declined"):
-        life.app.propose_expert(case_id, first, actor="system", command_key=key())
+        send(life.app, case_id, ProposeExpert(expert_id=first), actor="system")
 
 
 def test_an_unanswered_proposal_times_out_only_after_the_response_deadline(life: Lifecycle, clock: Clock) -> None:
     expert_id = life.expert()
     case_id = life.screened()
-    life.app.propose_expert(case_id, expert_id, actor="system", command_key=key())
+    send(life.app, case_id, ProposeExpert(expert_id=expert_id), actor="system")
     with pytest.raises(StepNotAllowed, match="may answer until"):
-        life.app.time_out_proposal(case_id, expert_id, actor="system", command_key=key())
+        send(life.app, case_id, TimeOutProposal(expert_id=expert_id), actor="system")
     clock.advance(days=15)
-    life.app.time_out_proposal(case_id, expert_id, actor="system", command_key=key())
+    send(life.app, case_id, TimeOutProposal(expert_id=expert_id), actor="system")
     case = life.app.get_case(case_id)
     assert case.proposed_expert_id is None and expert_id in case.excluded_expert_ids
 
@@ -98,16 +114,16 @@ def test_an_affiliated_or_lapsed_expert_is_never_proposed(life: Lifecycle, clock
     case_id = life.screened()
     assert life.app.eligible_experts(case_id) == []
     with pytest.raises(InvalidInput, match="conflict of interest"):
-        life.app.propose_expert(case_id, affiliated, actor="system", command_key=key())
+        send(life.app, case_id, ProposeExpert(expert_id=affiliated), actor="system")
     with pytest.raises(InvalidInput, match="certification has lapsed"):
-        life.app.propose_expert(case_id, lapsed, actor="system", command_key=key())
+        send(life.app, case_id, ProposeExpert(expert_id=lapsed), actor="system")
 
 
 def test_a_gold_team_has_one_national_and_one_foreign_expert(life: Lifecycle) -> None:
     foreign, national = life.expert("DE"), life.expert("LT")
     case_id = life.screened(Level.GOLD)
     with pytest.raises(InvalidInput, match="needs a national expert"):
-        life.app.propose_expert(case_id, foreign, actor="system", command_key=key())
+        send(life.app, case_id, ProposeExpert(expert_id=foreign), actor="system")
     assert life.app.eligible_experts(case_id) == [national]
     life.staff(case_id)
     case = life.app.get_case(case_id)
@@ -119,7 +135,7 @@ def test_gold_is_supported_only_at_eighty_percent_with_every_threshold_met(life:
     at_thresholds = {item.code: item.threshold or 0 for item in catalogue.indicators}
     case_id = life.auditing(Level.GOLD)
     expert_id = life.app.get_case(case_id).expert_ids[0]
-    life.app.submit_assessment(case_id, expert_id, at_thresholds, {}, "report", actor="x", command_key=key())
+    send(life.app, case_id, SubmitAssessment(expert_id=expert_id, indicators=indicators(at_thresholds), report="report"), actor="x")
     assert life.app.get_case(case_id).recommended_level is Level.BRONZE
     with pytest.raises(InvalidInput, match="supports bronze, not gold"):
         life.decide(case_id, Outcome.AWARD, Level.GOLD)
@@ -141,16 +157,17 @@ def test_an_assessment_must_cover_the_catalogue_exactly(life: Lifecycle) -> None
     scores["B-XXX-99"] = 3
     before = event_count(life.app)
     with pytest.raises(InvalidInput) as refused:
-        life.app.submit_assessment(case_id, expert_id, scores, {}, "report", actor="x", command_key=key())
-    assert any(missing in problem for problem in refused.value.problems)
-    assert any("B-XXX-99" in problem for problem in refused.value.problems)
+        send(life.app, case_id, SubmitAssessment(expert_id=expert_id, indicators=indicators(scores), report="report"), actor="x")
+    assert any(missing in str(problem) for problem in refused.value.problems)
+    assert any("B-XXX-99" in str(problem) for problem in refused.value.problems)
     assert event_count(life.app) == before
 
 
 def test_only_an_assigned_expert_submits_the_assessment(life: Lifecycle) -> None:
     case_id = life.auditing()
     with pytest.raises(ImpartialityViolation, match="not assigned"):
-        life.app.submit_assessment(case_id, uuid4(), full_scores("bronze-2020"), {}, "r", actor="x", command_key=key())
+        command = SubmitAssessment(expert_id=uuid4(), indicators=indicators(full_scores("bronze-2020")), report="r")
+        send(life.app, case_id, command, actor="x")
 
 
 def test_an_auditor_cannot_decide_on_the_case_they_audited(life: Lifecycle) -> None:
@@ -158,23 +175,23 @@ def test_an_auditor_cannot_decide_on_the_case_they_audited(life: Lifecycle) -> N
     auditor = life.app.get_case(case_id).expert_ids[0]
     before = event_count(life.app)
     with pytest.raises(ImpartialityViolation, match="took part in the audit"):
-        life.app.record_decision(
-            case_id, Outcome.AWARD, Level.BRONZE, "ok", decided_by=f"expert:{auditor}", actor=f"expert:{auditor}", command_key=key()
-        )
+        command = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by=f"expert:{auditor}")
+        send(life.app, case_id, command, actor=f"expert:{auditor}")
     assert event_count(life.app) == before
 
 
 def test_a_refusal_can_be_appealed_inside_the_window_and_decided_by_someone_else(life: Lifecycle) -> None:
     case_id = life.deciding()
     life.decide(case_id, Outcome.REFUSE)
-    life.app.lodge_appeal(case_id, "the evidence was misread", actor=SECRETARIAT, command_key=key())
+    send(life.app, case_id, LodgeAppeal(grounds="the evidence was misread"), actor=SECRETARIAT)
     with pytest.raises(ImpartialityViolation, match="took the appealed decision"):
-        life.app.decide_appeal(case_id, True, "agreed", decided_by=DECIDER, actor=SECRETARIAT, command_key=key())
-    life.app.decide_appeal(case_id, True, "agreed", decided_by="board:appeals", actor=SECRETARIAT, command_key=key())
+        send(life.app, case_id, DecideAppeal(upheld=True, rationale="agreed", decided_by=DECIDER), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="agreed", decided_by="board:appeals"), actor=SECRETARIAT)
     assert life.app.get_case(case_id).state is CaseState.DECIDING
     with pytest.raises(ImpartialityViolation):
         life.decide(case_id, Outcome.AWARD)  # the first decider may not decide again
-    life.app.record_decision(case_id, Outcome.AWARD, Level.BRONZE, "on appeal", decided_by="board:panel", actor=SECRETARIAT, command_key=key())
+    command = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="on appeal", decided_by="board:panel")
+    send(life.app, case_id, command, actor=SECRETARIAT)
     assert life.app.get_case(case_id).state is CaseState.AWARDED
 
 
@@ -183,14 +200,14 @@ def test_an_appeal_after_the_window_is_refused(life: Lifecycle, clock: Clock) ->
     life.decide(case_id, Outcome.REFUSE)
     clock.advance(days=31)
     with pytest.raises(StepNotAllowed, match="appeal window closed"):
-        life.app.lodge_appeal(case_id, "late", actor=SECRETARIAT, command_key=key())
+        send(life.app, case_id, LodgeAppeal(grounds="late"), actor=SECRETARIAT)
 
 
 def test_a_dismissed_appeal_leaves_the_case_refused_and_concluded(life: Lifecycle) -> None:
     case_id = life.deciding()
     life.decide(case_id, Outcome.REFUSE)
-    life.app.lodge_appeal(case_id, "grounds", actor=SECRETARIAT, command_key=key())
-    life.app.decide_appeal(case_id, False, "no merit", decided_by="board:appeals", actor=SECRETARIAT, command_key=key())
+    send(life.app, case_id, LodgeAppeal(grounds="grounds"), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=False, rationale="no merit", decided_by="board:appeals"), actor=SECRETARIAT)
     case = life.app.get_case(case_id)
     assert case.state is CaseState.REFUSED and case.is_concluded(life.app.clock())
 
@@ -215,17 +232,17 @@ def test_rotation_keeps_the_previous_rounds_expert_off_the_next_one(life: Lifecy
     _, label_id = life.labelled()
     previous_expert = life.app.get_label(label_id).expert_ids[0]
     clock.now = life.app.get_label(label_id).valid_until
-    life.app.expire_label(label_id, actor="system", command_key=key())
-    renewal = life.app.start_renewal(label_id, actor=SECRETARIAT, command_key=key())
-    life.app.screen(renewal, True, "ok", actor=SECRETARIAT, command_key=key())
+    send(life.app, label_id, ExpireLabel(), actor="system")
+    renewal = send(life.app, label_id, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    send(life.app, renewal, Screen(accepted=True, reason="ok"), actor=SECRETARIAT)
     assert previous_expert not in life.app.eligible_experts(renewal)
     with pytest.raises(InvalidInput, match="rotation"):
-        life.app.propose_expert(renewal, previous_expert, actor="system", command_key=key())
+        send(life.app, renewal, ProposeExpert(expert_id=previous_expert), actor="system")
 
 
 def test_an_unknown_case_is_reported_as_not_found(life: Lifecycle) -> None:
     with pytest.raises(NotFound, match="no certificationcase"):
-        life.app.screen(uuid4(), True, "x", actor=SECRETARIAT, command_key=key())
+        send(life.app, uuid4(), Screen(accepted=True, reason="x"), actor=SECRETARIAT)
 
 
 # ---- every step out of turn is refused and records nothing ---------------------------------
@@ -236,11 +253,11 @@ def _reach(life: Lifecycle, state: CaseState):
         return life.apply()
     if state is CaseState.REJECTED:
         case_id = life.apply()
-        life.app.screen(case_id, False, "incomplete", actor=SECRETARIAT, command_key=key())
+        send(life.app, case_id, Screen(accepted=False, reason="incomplete"), actor=SECRETARIAT)
         return case_id
     if state is CaseState.WITHDRAWN:
         case_id = life.apply()
-        life.app.withdraw_case(case_id, "changed plans", actor=SECRETARIAT, command_key=key())
+        send(life.app, case_id, WithdrawCase(reason="changed plans"), actor=SECRETARIAT)
         return case_id
     if state is CaseState.ASSIGNING:
         return life.screened()
@@ -254,19 +271,23 @@ def _reach(life: Lifecycle, state: CaseState):
 
 
 STEPS = {
-    "screen": (CaseState.SCREENING, lambda app, c, e: app.screen(c, True, "ok", actor=SECRETARIAT, command_key=key())),
-    "propose": (CaseState.ASSIGNING, lambda app, c, e: app.propose_expert(c, e, actor="system", command_key=key())),
-    "agree": (CaseState.ASSIGNING, lambda app, c, e: app.record_agreement(c, True, actor=SECRETARIAT, command_key=key())),
+    "screen": (CaseState.SCREENING, lambda app, c, e: send(app, c, Screen(accepted=True, reason="ok"), actor=SECRETARIAT)),
+    "propose": (CaseState.ASSIGNING, lambda app, c, e: send(app, c, ProposeExpert(expert_id=e), actor="system")),
+    "agree": (CaseState.ASSIGNING, lambda app, c, e: send(app, c, RecordAgreement(agreed=True), actor=SECRETARIAT)),
     "assess": (
         CaseState.AUDITING,
-        lambda app, c, e: app.submit_assessment(c, e, full_scores("bronze-2020"), {}, "r", actor="x", command_key=key()),
+        lambda app, c, e: send(
+            app, c, SubmitAssessment(expert_id=e, indicators=indicators(full_scores("bronze-2020")), report="r"), actor="x"
+        ),
     ),
     "decide": (
         CaseState.DECIDING,
-        lambda app, c, e: app.record_decision(c, Outcome.AWARD, Level.BRONZE, "ok", decided_by="x", actor="x", command_key=key()),
+        lambda app, c, e: send(
+            app, c, RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by="x"), actor="x"
+        ),
     ),
-    "appeal": (CaseState.REFUSED, lambda app, c, e: app.lodge_appeal(c, "grounds", actor="x", command_key=key())),
-    "label": (CaseState.AWARDED, lambda app, c, e: app.issue_label(c, actor="system", command_key=key())),
+    "appeal": (CaseState.REFUSED, lambda app, c, e: send(app, c, LodgeAppeal(grounds="grounds"), actor="x")),
+    "label": (CaseState.AWARDED, lambda app, c, e: send(app, c, IssueLabel(), actor="system")),
 }
 
 
@@ -289,7 +310,7 @@ def test_a_step_out_of_turn_is_refused_and_records_nothing(life: Lifecycle, stat
 def test_a_concluded_case_cannot_be_withdrawn(life: Lifecycle, state: CaseState) -> None:
     case_id = _reach(life, state)
     with pytest.raises(StepNotAllowed, match="already"):
-        life.app.withdraw_case(case_id, "too late", actor=SECRETARIAT, command_key=key())
+        send(life.app, case_id, WithdrawCase(reason="too late"), actor=SECRETARIAT)
 
 
 def test_a_refusal_names_the_step_the_state_and_what_it_needed() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.base import ConcurrencyConflict, Level
-from tests.builders import cluster_profile, key
+from domain.commands import Screen, SubmitApplication, WithdrawCase
+from tests.builders import cluster_profile, key, send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 
 
@@ -22,26 +23,27 @@ def test_a_repeated_step_records_nothing_even_when_it_would_now_be_refused() -> 
     life = Lifecycle(memory_app())
     case_id = life.apply()
     screening_key = key()
-    life.app.screen(case_id, True, "ok", actor=SECRETARIAT, command_key=screening_key)
+    send(life.app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT, command_key=screening_key)
     before = event_count(life.app)
-    life.app.screen(case_id, True, "ok", actor=SECRETARIAT, command_key=screening_key)  # a retry, not a new step
+    send(life.app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT, command_key=screening_key)  # a retry, not a new step
     assert event_count(life.app) == before
 
 
 def test_a_repeated_application_returns_the_first_case() -> None:
     life = Lifecycle(memory_app())
     command_key = key()
-    first = life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=command_key)
-    assert life.app.submit_application(life.cluster_id, Level.BRONZE, actor=SECRETARIAT, command_key=command_key) == first
+    command = SubmitApplication(cluster_id=life.cluster_id, level=Level.BRONZE)
+    first = send(life.app, life.cluster_id, command, actor=SECRETARIAT, command_key=command_key).id
+    assert send(life.app, life.cluster_id, command, actor=SECRETARIAT, command_key=command_key).id == first
 
 
 def test_a_stale_copy_cannot_overwrite_a_newer_change() -> None:
     life = Lifecycle(memory_app())
     case_id = life.apply()
     stale = life.app.get_case(case_id)
-    life.app.withdraw_case(case_id, "changed plans", actor=SECRETARIAT, command_key=key())
+    send(life.app, case_id, WithdrawCase(reason="changed plans"), actor=SECRETARIAT)
     stale_key = key()
     stale.screen(True, "ok", life.app.clock(), SECRETARIAT, stale_key)
     with pytest.raises(ConcurrencyConflict, match="changed by another command"):
-        life.app._save(stale_key, stale)
+        life.app.save_once(stale_key, stale)
     assert life.app.get_case(case_id).state == "withdrawn"

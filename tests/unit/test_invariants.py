@@ -19,8 +19,29 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from domain.base import DomainError, Level
 from domain.catalogue import load_catalogue
 from domain.certification_case import Outcome
+from domain.commands import (
+    AnswerProposal,
+    CloseCase,
+    CloseRenewalWindow,
+    Command,
+    DecideAppeal,
+    ExpireLabel,
+    IssueLabel,
+    LodgeAppeal,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    RestoreLabel,
+    Screen,
+    StartRenewal,
+    SubmitApplication,
+    SubmitAssessment,
+    SuspendLabel,
+    WithdrawCase,
+    WithdrawLabel,
+)
 from domain.label import LabelState
-from tests.builders import cluster_profile, expert_profile, full_scores, key
+from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, send
 from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
 
 LEVELS = st.sampled_from([Level.BRONZE, Level.GOLD])
@@ -49,11 +70,11 @@ class CertificationMachine(RuleBasedStateMachine):
         self.label_ids.add(label_id)
         return label_id
 
-    def attempt(self, command, *args, **kwargs):
-        """Run a command; a refused one must leave the log as it was."""
+    def attempt(self, subject_id: UUID, command: Command):
+        """Run a command; a refused one must leave the log as it was. The aggregate as saved, or None."""
         before = event_count(self.app)
         try:
-            return command(*args, actor="secretariat:clara", command_key=key(), **kwargs)
+            return send(self.app, subject_id, command, actor="secretariat:clara", command_key=key())
         except DomainError:
             assert event_count(self.app) == before, "a refused command recorded events"
             return None
@@ -68,7 +89,8 @@ class CertificationMachine(RuleBasedStateMachine):
 
     @rule(target=cases, cluster=clusters, level=LEVELS)
     def apply(self, cluster: UUID, level: Level) -> UUID | None:
-        case_id = self.attempt(self.app.submit_application, cluster, level)
+        case = self.attempt(cluster, SubmitApplication(cluster_id=cluster, level=level))
+        case_id = case.id if case else None
         if case_id:
             self.case_ids.add(case_id)
         return case_id
@@ -84,7 +106,7 @@ class CertificationMachine(RuleBasedStateMachine):
         current = self.app.get_case(case)
         state = current.state.value
         if state == "screening":
-            self.attempt(self.app.screen, case, choice != 0, "reason")
+            self.attempt(case, Screen(accepted=choice != 0, reason="reason"))
         elif state == "assigning":
             self._advance_assignment(case, choice)
         elif state == "auditing":
@@ -92,27 +114,28 @@ class CertificationMachine(RuleBasedStateMachine):
         elif state == "deciding":
             self.decide(case, choice != 0, decider, current.recommended_level or Level.BRONZE)
         elif state == "awarded" and current.label_id is None:
-            self.label_ids.add(self.attempt(self.app.issue_label, case))
+            awarded = self.attempt(case, IssueLabel())
+            self.label_ids.add(awarded.label_id if awarded else None)
         elif state == "refused" and current.appeal is None and choice == 0:
-            self.attempt(self.app.lodge_appeal, case, "grounds")
+            self.attempt(case, LodgeAppeal(grounds="grounds"))
         elif state == "refused" and current.appeal and current.appeal["upheld"] is None:
-            self.attempt(self.app.decide_appeal, case, choice != 0, "rationale", decided_by="board:appeals")
+            self.attempt(case, DecideAppeal(upheld=choice != 0, rationale="rationale", decided_by="board:appeals"))
         else:
-            self.attempt(self.app.close_case, case)
+            self.attempt(case, CloseCase())
         self.label_ids.discard(None)
 
     def _advance_assignment(self, case: UUID, choice: int) -> None:
         current = self.app.get_case(case)
         if current.proposed_expert_id and choice == 0:
-            self.attempt(self.app.decline_assignment, case, current.proposed_expert_id, "busy")
+            self.attempt(case, AnswerProposal(expert_id=current.proposed_expert_id, accept=False, reason="busy"))
         elif current.proposed_expert_id:
-            self.attempt(self.app.accept_assignment, case, current.proposed_expert_id)
+            self.attempt(case, AnswerProposal(expert_id=current.proposed_expert_id, accept=True))
         elif current.team_complete:
-            self.attempt(self.app.record_agreement, case, choice != 0)
+            self.attempt(case, RecordAgreement(agreed=choice != 0))
         else:
             candidates = self.app.eligible_experts(case)
             if candidates:
-                self.attempt(self.app.propose_expert, case, candidates[0])
+                self.attempt(case, ProposeExpert(expert_id=candidates[0]))
             else:
                 country = current.cluster_country if current.next_nationality() == "national" else "FR"
                 self.register_expert(country)
@@ -120,24 +143,24 @@ class CertificationMachine(RuleBasedStateMachine):
     @rule(case=cases, accepted=st.booleans())
     def screen(self, case: UUID | None, accepted: bool) -> None:
         if case:
-            self.attempt(self.app.screen, case, accepted, "reason")
+            self.attempt(case, Screen(accepted=accepted, reason="reason"))
 
     @rule(case=cases, expert=experts)
     def propose(self, case: UUID | None, expert: UUID) -> None:
         if case:
-            self.attempt(self.app.propose_expert, case, expert)
+            self.attempt(case, ProposeExpert(expert_id=expert))
 
     @rule(case=cases, expert=experts, accept=st.booleans())
     def respond(self, case: UUID | None, expert: UUID, accept: bool) -> None:
         if case and accept:
-            self.attempt(self.app.accept_assignment, case, expert)
+            self.attempt(case, AnswerProposal(expert_id=expert, accept=True))
         elif case:
-            self.attempt(self.app.decline_assignment, case, expert, "busy")
+            self.attempt(case, AnswerProposal(expert_id=expert, accept=False, reason="busy"))
 
     @rule(case=cases, agreed=st.booleans())
     def agree(self, case: UUID | None, agreed: bool) -> None:
         if case:
-            self.attempt(self.app.record_agreement, case, agreed)
+            self.attempt(case, RecordAgreement(agreed=agreed))
 
     @rule(case=cases, fraction=st.sampled_from([0.5, 0.9, 1.0]), drop_one=st.booleans())
     def assess(self, case: UUID | None, fraction: float, drop_one: bool) -> None:
@@ -148,7 +171,7 @@ class CertificationMachine(RuleBasedStateMachine):
         if drop_one:
             scores.popitem()
         expert = current.expert_ids[0] if current.expert_ids else UUID(int=0)
-        self.attempt(self.app.submit_assessment, case, expert, scores, {}, "report")
+        self.attempt(case, SubmitAssessment(expert_id=expert, indicators=indicators(scores), report="report"))
 
     @rule(case=cases, award=st.booleans(), decider=DECIDERS, level=LEVELS)
     def decide(self, case: UUID | None, award: bool, decider: str, level: Level) -> None:
@@ -158,11 +181,12 @@ class CertificationMachine(RuleBasedStateMachine):
         if decider == "auditor":
             decider = f"expert:{team[0]}" if team else "secretariat:dora"
         outcome = Outcome.AWARD if award else Outcome.REFUSE
-        self.attempt(self.app.record_decision, case, outcome, level, "rationale", decided_by=decider)
+        self.attempt(case, RecordDecision(outcome=outcome, level=level, rationale="rationale", decided_by=decider))
 
     @rule(target=labels, case=cases)
     def issue(self, case: UUID | None) -> UUID | None:
-        label_id = self.attempt(self.app.issue_label, case) if case else None
+        awarded = self.attempt(case, IssueLabel()) if case else None
+        label_id = awarded.label_id if awarded else None
         if label_id:
             self.label_ids.add(label_id)
         return label_id
@@ -170,12 +194,12 @@ class CertificationMachine(RuleBasedStateMachine):
     @rule(case=cases)
     def close(self, case: UUID | None) -> None:
         if case:
-            self.attempt(self.app.close_case, case)
+            self.attempt(case, CloseCase())
 
     @rule(case=cases)
     def withdraw_case(self, case: UUID | None) -> None:
         if case:
-            self.attempt(self.app.withdraw_case, case, "changed plans")
+            self.attempt(case, WithdrawCase(reason="changed plans"))
 
     @rule(days=st.sampled_from([1, 40, 200, 400]))
     def wait(self, days: int) -> None:
@@ -190,11 +214,12 @@ class CertificationMachine(RuleBasedStateMachine):
     @rule(label=labels)
     def expire(self, label: UUID | None) -> None:
         if label:
-            self.attempt(self.app.expire_label, label)
+            self.attempt(label, ExpireLabel())
 
     @rule(target=cases, label=labels)
     def renew(self, label: UUID | None) -> UUID | None:
-        case_id = self.attempt(self.app.start_renewal, label) if label else None
+        renewed = self.attempt(label, StartRenewal()) if label else None
+        case_id = renewed.renewal_case_id if renewed else None
         if case_id:
             self.case_ids.add(case_id)
         return case_id
@@ -202,18 +227,18 @@ class CertificationMachine(RuleBasedStateMachine):
     @rule(label=labels)
     def close_window(self, label: UUID | None) -> None:
         if label:
-            self.attempt(self.app.close_renewal_window, label)
+            self.attempt(label, CloseRenewalWindow())
 
     @rule(label=labels, action=st.sampled_from(["suspend", "restore", "withdraw"]))
     def sanction(self, label: UUID | None, action: str) -> None:
         if not label:
             return
         if action == "suspend":
-            self.attempt(self.app.suspend_label, label, "complaint")
+            self.attempt(label, SuspendLabel(reason="complaint"))
         elif action == "restore":
-            self.attempt(self.app.restore_label, label)
+            self.attempt(label, RestoreLabel())
         else:
-            self.attempt(self.app.withdraw_label, label, "misuse")
+            self.attempt(label, WithdrawLabel(reason="misuse"))
 
     # ---- what must always hold ------------------------------------------------------------
 

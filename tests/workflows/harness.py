@@ -26,16 +26,20 @@ from domain.certification_case import Outcome
 from domain.policy import Policy, default_policy, uniform_durations
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import build_worker, start_case_workflow
-from tests.builders import cluster_profile, expert_profile, full_scores
-from workflows.case import CaseWorkflow
-from workflows.messages import (
+from domain.commands import (
+    AnswerProposal,
+    Command,
+    Envelope,
     RecordAgreement,
     RecordDecision,
-    RespondToProposal,
     ScheduleAudit,
-    ScreenApplication,
+    Screen,
+    SubmitApplication,
     SubmitAssessment,
 )
+from tests.builders import cluster_profile, envelope, expert_profile, full_scores, indicators
+from workflows.case import CaseWorkflow
+from workflows.messages import Step
 
 T = TypeVar("T")
 SECRETARY = "secretariat:anna"
@@ -55,6 +59,14 @@ async def office_on(server: EmbeddedTemporal, queue: str, **policy: Any) -> tupl
     client = await connect_client(server.address, server.namespace)
     office = Secretariat(memory_app(compressed_policy(**policy)), client, task_queue=f"{queue}-{uuid.uuid4().hex[:8]}")
     return office, client
+
+
+C = TypeVar("C", bound=Command)
+
+
+def step(command: C, actor: str = SECRETARY, key: str | None = None) -> Step[C]:
+    """The argument of a human step's update: the command, sent by `actor` under `key` (a fresh one unless given)."""
+    return Step(command=command, envelope=Envelope(actor=actor, key=key or uuid.uuid4().hex))
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -103,9 +115,9 @@ class Secretariat:
         return self.app.register_expert(profile, actor=SECRETARY, command_key=f"expert-{self.keys()}")
 
     def submit(self, cluster_id: UUID, level: Level = Level.BRONZE, at: datetime | None = None) -> UUID:
-        return self.app.submit_application(
-            cluster_id, level, actor=f"cluster:{cluster_id}", command_key=f"apply-{self.keys()}", at=at
-        )
+        command = SubmitApplication(cluster_id=cluster_id, level=level)
+        env = envelope(actor=f"cluster:{cluster_id}", command_key=f"apply-{self.keys()}", at=at)
+        return self.app.handle(cluster_id, command, env).id
 
     async def open_case(
         self, cluster_id: UUID, level: Level = Level.BRONZE, at: datetime | None = None
@@ -137,7 +149,7 @@ async def accept_proposal(handle: WorkflowHandle[Any, CaseView]) -> UUID:
     assert expert_id is not None
     await handle.execute_update(
         CaseWorkflow.respond_to_proposal,
-        RespondToProposal(actor=f"expert:{expert_id}", expert_id=expert_id, accept=True),
+        step(AnswerProposal(expert_id=expert_id, accept=True), actor=f"expert:{expert_id}"),
     )
     return expert_id
 
@@ -146,26 +158,29 @@ async def drive_to_award(
     handle: WorkflowHandle[Any, CaseView],
     level: Level = Level.BRONZE,
     screened: bool = False,
-    decision: RecordDecision | None = None,
+    decision: Step[RecordDecision] | None = None,
 ) -> CaseView:
     """Screen, staff (the experts proposed accept), agree, audit, assess with full scores, and award
     (or record the `decision` given)."""
     if not screened:
-        await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+        await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
     experts = [await accept_proposal(handle) for _ in range(2 if level is Level.GOLD else 1)]
-    await handle.execute_update(CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+    await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
     await handle.execute_update(
-        CaseWorkflow.schedule_audit, ScheduleAudit(actor=SECRETARY, audit_date=datetime(2026, 6, 1, tzinfo=UTC))
+        CaseWorkflow.schedule_audit, step(ScheduleAudit(audit_date=datetime(2026, 6, 1, tzinfo=UTC)))
     )
     await handle.execute_update(
         CaseWorkflow.submit_assessment,
-        SubmitAssessment(
-            actor=f"expert:{experts[0]}", expert_id=experts[0], scores=full_scores(current_version_for(level)),
-            report="Strong cluster management, documented services.",
+        step(
+            SubmitAssessment(
+                expert_id=experts[0], indicators=indicators(full_scores(current_version_for(level))),
+                report="Strong cluster management, documented services.",
+            ),
+            actor=f"expert:{experts[0]}",
         ),
     )  # fmt: skip
-    decision = decision or RecordDecision(
-        actor=BOARD, outcome=Outcome.AWARD, level=level, rationale="All criteria met.", decided_by=BOARD
+    decision = decision or step(
+        RecordDecision(outcome=Outcome.AWARD, level=level, rationale="All criteria met.", decided_by=BOARD), actor=BOARD
     )
     return await handle.execute_update(CaseWorkflow.record_decision, decision)
 

@@ -1,0 +1,61 @@
+"""The one way an HTTP request takes a human step: an update of the workflow that orchestrates the record.
+
+The route authorises the caller (one load of the aggregate), builds the command and its envelope, and
+`take_step` orders the update; the workflow's activity applies it (the second and last load) and the
+update answers with the view the route returns. A refusal arrives as the domain's own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.commands import Command, Envelope, command_key, fresh_occurrence
+from interfaces.web.errors import from_temporal
+from interfaces.web.services import Services
+from workflows.starter import execute_step
+
+R = TypeVar("R")
+# A step is a few activities long; past this the engine is in trouble and the client should retry.
+STEP_TIMEOUT_SECONDS = 30.0
+# How long a step waits for a workflow that is not started yet (its starter runs just before).
+CATCH_UP_SECONDS = 5.0
+CATCH_UP_PAUSE_SECONDS = 0.1
+
+
+def step_envelope(actor: str, subject: str, subject_id: UUID, step: str, idempotency_key: str | None) -> Envelope:
+    """The envelope of a human step, keyed by the one scheme (domain.commands.command_key)."""
+    return Envelope(actor=actor, key=command_key(subject, subject_id, step, fresh_occurrence(idempotency_key)))
+
+
+async def take_step(
+    svc: Services,
+    handle: WorkflowHandle[Any, Any],
+    update: Callable[[Any, Any], Awaitable[R]],
+    command: Command,
+    envelope: Envelope,
+    *,
+    still_open: Callable[[], bool],
+    closed_detail: Callable[[], str],
+) -> R:
+    """Order the step; wait a moment for a workflow that is about to start. `still_open` and
+    `closed_detail` are asked (in a worker thread: they read the store) only when the update fails."""
+    deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
+    while True:
+        try:
+            result = await asyncio.wait_for(execute_step(handle, update, command, envelope), STEP_TIMEOUT_SECONDS)
+            svc.wrote()
+            return result
+        except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
+            not_started = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
+            if not_started and asyncio.get_running_loop().time() < deadline and await run_in_threadpool(still_open):
+                await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
+                continue
+            detail = await run_in_threadpool(closed_detail) if isinstance(error, RPCError) else ""
+            raise from_temporal(error, detail) from None
