@@ -1,7 +1,7 @@
-"""The command side: the event-sourced application that every command goes through (`handle`).
+"""The command side: the event-sourced application that every command's handler works on.
 
-It owns the event store and the idempotent load → command → save that every handler uses
-(activities/handlers.py). Every command names its actor and carries an idempotency key. A repeated
+It owns the event store and the idempotent load → command → save that every handler
+(activities/handlers.py) uses. Every command names its actor and carries an idempotency key. A repeated
 key returns the first result and records nothing; two different commands racing on the same record
 make the later one fail with ConcurrencyConflict, never overwrite.
 """
@@ -17,11 +17,10 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from activities.handlers import HANDLERS
 from domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
 from domain.catalogue import current_version_for, load_catalogue
 from domain.certification_case import CaseKind, CertificationCase
-from domain.commands import Command, Envelope
+from domain.commands import Envelope
 from domain.cluster import Cluster, ClusterProfile
 from domain.expert import ROSTER_ID, Expert, ExpertProfile, ExpertRoster
 from domain.label import Label, label_id_for
@@ -133,13 +132,6 @@ class CertificationApp(Application[UUID]):
             return ExpertRoster()
 
     # ---- commands ------------------------------------------------------------------------
-
-    def handle(self, subject_id: UUID, command: Command, envelope: Envelope) -> RecordedAggregate:
-        """Run one command through its handler (activities/handlers.py) and return the aggregate it
-        addressed, as saved. An envelope without an instant is stamped with the application's clock."""
-        if envelope.at is None:
-            envelope = envelope.stamped(self.clock())
-        return HANDLERS[type(command)](self, subject_id, command, envelope)
 
     def new_case(
         self,

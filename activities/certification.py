@@ -20,6 +20,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 from activities.application import CertificationApp
+from activities.handlers import handle
 from activities.legacy import legacy_run
 from activities.models import CaseRef, CaseView, ChooseExpertInput, CommandRun, ExpertChoice, LabelRef, LabelView
 from activities.views import case_view, label_view
@@ -104,7 +105,7 @@ class CertificationActivities:
 
     def _handle(self, run: CommandRun) -> Any:
         command = decode_command(run.name, run.command)
-        result = self.app.handle(run.subject_id, command, run.envelope)
+        result = handle(self.app, run.subject_id, command, run.envelope)
         log.info("command handled", command=run.name)
         return result
 

@@ -9,11 +9,12 @@ clients retry requests.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 import structlog
 
+from activities.application import CertificationApp
 from domain.base import RecordedAggregate, StepNotAllowed
 from domain.catalogue import load_catalogue
 from domain.certification_case import CaseKind, CaseState, CertificationCase, Outcome
@@ -47,12 +48,17 @@ from domain.commands import (
 from domain.label import Label
 from domain.notification import Notification
 
-if TYPE_CHECKING:
-    from activities.application import CertificationApp
-
 log = structlog.stdlib.get_logger(__name__)
 SECRETARIAT = "secretariat"
-Handler = Callable[["CertificationApp", UUID, Any, Envelope], RecordedAggregate]
+Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
+
+
+def handle(app: CertificationApp, subject_id: UUID, command: Command, envelope: Envelope) -> RecordedAggregate:
+    """Run one command through its handler and return the aggregate it addressed, as saved.
+    An envelope without an instant is stamped with the application's clock."""
+    if envelope.at is None:
+        envelope = envelope.stamped(app.clock())
+    return HANDLERS[type(command)](app, subject_id, command, envelope)
 
 
 # ---- cases ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from typing import Any
 
+from activities.handlers import handle
 from domain.base import RecordedAggregate
 from domain.catalogue import Catalogue, IndicatorScore, load_catalogue
 from domain.commands import Command, Envelope
@@ -71,5 +72,4 @@ def envelope(actor: str = "secretariat", command_key: str | None = None, at: dat
 
 def send(app: Any, subject_id: UUID, command: Command, **envelope_fields: Any) -> RecordedAggregate:
     """Run one command on the application as a caller would: `send(app, case_id, Screen(accepted=True))`."""
-    result: RecordedAggregate = app.handle(subject_id, command, envelope(**envelope_fields))
-    return result
+    return handle(app, subject_id, command, envelope(**envelope_fields))

@@ -26,7 +26,18 @@ from activities.application import CertificationApp
 from activities.models import CaseView
 from domain.base import Level
 from domain.catalogue import current_version_for, load_catalogue
+from domain.catalogue import IndicatorScore
 from domain.certification_case import Outcome
+from domain.commands import (
+    AnswerProposal,
+    Envelope,
+    RecordAgreement,
+    RecordDecision,
+    ScheduleAudit,
+    Screen,
+    SubmitApplication,
+    SubmitAssessment,
+)
 from domain.expert import ExpertProfile
 from domain.policy import Policy, default_policy, uniform_durations
 from interfaces.bench.baseline import MirrorWorkflow, Plan, mirror_worker
@@ -44,14 +55,6 @@ from interfaces.worker import (
 )
 from projections.factory import open_read_models
 from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.messages import (
-    RecordAgreement,
-    RecordDecision,
-    RespondToProposal,
-    ScheduleAudit,
-    ScreenApplication,
-    SubmitAssessment,
-)
 
 SECRETARY = "secretariat:bench"
 BOARD = "secretariat:bench-board"
@@ -152,7 +155,10 @@ async def _real_run(
         app.register_cluster(cluster_profile(n), actor=SECRETARY, command_key=f"bench-life-cluster-{n}")
         for n in range(lifecycles + 1)
     ]
-    scores = {item.code: item.max_score for item in load_catalogue(current_version_for(Level.BRONZE)).indicators}
+    scores = [
+        IndicatorScore(code=item.code, score=item.max_score)
+        for item in load_catalogue(current_version_for(Level.BRONZE)).indicators
+    ]
     task_queue = f"bench-life-{uuid.uuid4().hex[:8]}"
     with EmbeddedTemporal(directory / "temporal-lifecycle") as server, open_read_models(
         env, app, views_dir=directory / "views-lifecycle"
@@ -205,28 +211,34 @@ def _register_expert(app: CertificationApp, n: int) -> UUID:
     return app.register_expert(profile, actor=SECRETARY, command_key=f"bench-life-expert-{n}")
 
 
-async def _lifecycle(client: Client, app: CertificationApp, task_queue: str, cluster_id: UUID, scores: dict[str, int]) -> UUID:
+def _by(actor: str) -> Envelope:
+    """A human step's envelope: who takes it, under a fresh idempotency key (the update id)."""
+    return Envelope(actor=actor, key=uuid.uuid4().hex)
+
+
+async def _lifecycle(
+    client: Client, app: CertificationApp, task_queue: str, cluster_id: UUID, scores: list[IndicatorScore]
+) -> UUID:
     """Application → label issued: the secretariat, the expert and the board, each step an update."""
-    case_id = await asyncio.to_thread(
-        app.submit_application, cluster_id, Level.BRONZE, actor=f"cluster:{cluster_id}", command_key=f"apply-{cluster_id}"
-    )
+    application = SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE)
+    envelope = Envelope(actor=f"cluster:{cluster_id}", key=f"apply-{cluster_id}")
+    case_id = (await asyncio.to_thread(app.handle, cluster_id, application, envelope)).id
     await start_case_workflow(client, case_id, task_queue)
     handle = case_handle(client, case_id)
-    await execute_step(handle, CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+    await execute_step(handle, CaseWorkflow.screen, Screen(accepted=True), _by(SECRETARY))
     expert_id = await _proposed_expert(handle)
     await execute_step(
-        handle, CaseWorkflow.respond_to_proposal,
-        RespondToProposal(actor=f"expert:{expert_id}", expert_id=expert_id, accept=True),
-    )  # fmt: skip
-    await execute_step(handle, CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
-    await execute_step(handle, CaseWorkflow.schedule_audit, ScheduleAudit(actor=SECRETARY, audit_date=AUDIT_DATE))
+        handle, CaseWorkflow.respond_to_proposal, AnswerProposal(expert_id=expert_id, accept=True), _by(f"expert:{expert_id}")
+    )
+    await execute_step(handle, CaseWorkflow.record_agreement, RecordAgreement(agreed=True), _by(SECRETARY))
+    await execute_step(handle, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=AUDIT_DATE), _by(SECRETARY))
     await execute_step(
         handle, CaseWorkflow.submit_assessment,
-        SubmitAssessment(actor=f"expert:{expert_id}", expert_id=expert_id, scores=scores, report="Bench interview."),
+        SubmitAssessment(expert_id=expert_id, indicators=scores, report="Bench interview."), _by(f"expert:{expert_id}"),
     )  # fmt: skip
     await execute_step(
         handle, CaseWorkflow.record_decision,
-        RecordDecision(actor=BOARD, outcome=Outcome.AWARD, level=Level.BRONZE, rationale="All criteria met.", decided_by=BOARD),
+        RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="All criteria met.", decided_by=BOARD), _by(BOARD),
     )  # fmt: skip
     final: CaseView = await handle.result()
     if final.label_id is None:

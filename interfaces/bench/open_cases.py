@@ -27,8 +27,10 @@ from typing import Self
 
 from temporalio.client import Client
 
+from activities.handlers import handle
 from activities.application import CertificationApp
 from domain.base import Level
+from domain.commands import Envelope, SubmitApplication
 from interfaces.bench.lifecycle import bounded
 from interfaces.bench.procfs import group_rss_mb, rss_mb
 from interfaces.bench.store import BenchStores, cluster_profile
@@ -78,9 +80,8 @@ def _submit_cases(app: CertificationApp, count: int) -> list[uuid.UUID]:
     case_ids = []
     for n in range(count):
         cluster_id = app.register_cluster(cluster_profile(n), actor="secretariat:bench", command_key=f"bench-open-cluster-{n}")
-        case_ids.append(
-            app.submit_application(cluster_id, Level.BRONZE, actor=f"cluster:{cluster_id}", command_key=f"bench-open-{n}")
-        )
+        application = SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE)
+        case_ids.append(handle(app, cluster_id, application, Envelope(actor=f"cluster:{cluster_id}", key=f"bench-open-{n}")).id)
     return case_ids
 
 

@@ -21,11 +21,25 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg.sql import SQL, Identifier
 
+from activities.handlers import handle
 from activities.application import CertificationApp
 from domain.base import Level
-from domain.catalogue import load_catalogue
+from domain.catalogue import IndicatorScore, load_catalogue
 from domain.certification_case import Outcome
 from domain.cluster import ClusterProfile
+from domain.commands import (
+    AnswerProposal,
+    CloseCase,
+    Command,
+    Envelope,
+    IssueLabel,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    Screen,
+    SubmitApplication,
+    SubmitAssessment,
+)
 from domain.expert import ExpertProfile
 from interfaces.settings import postgres_connection_args
 from projections.factory import open_read_models
@@ -127,7 +141,7 @@ def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UU
     `first` numbers the cases on from an earlier call on the same store."""
     actor = "bench"
     catalogue = load_catalogue("bronze-2020")
-    scores = {item.code: item.max_score for item in catalogue.indicators}
+    scores = [IndicatorScore(code=item.code, score=item.max_score) for item in catalogue.indicators]
     experts = [
         app.register_expert(
             ExpertProfile(name=f"Expert {n}", country="DE", languages=["en"], certified_until=app.clock().replace(year=2100)),
@@ -140,16 +154,20 @@ def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UU
     for n in range(first, first + count):
         key = f"bench-{n}"
         cluster_id = app.register_cluster(cluster_profile(n), actor=actor, command_key=f"{key}-cluster")
-        case_id = app.submit_application(cluster_id, Level.BRONZE, actor=actor, command_key=f"{key}-apply")
-        app.screen(case_id, True, "complete", actor=actor, command_key=f"{key}-screen")
+
+        def run(subject_id: UUID, command: Command, step: str) -> Any:
+            return handle(app, subject_id, command, Envelope(actor=actor, key=f"{key}-{step}"))
+
+        case_id = run(cluster_id, SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE), "apply").id
+        run(case_id, Screen(accepted=True, reason="complete"), "screen")
         expert_id = experts[n % len(experts)]
-        app.propose_expert(case_id, expert_id, actor=actor, command_key=f"{key}-propose")
-        app.accept_assignment(case_id, expert_id, actor=actor, command_key=f"{key}-accept")
-        app.record_agreement(case_id, True, actor=actor, command_key=f"{key}-agree")
-        app.submit_assessment(case_id, expert_id, scores, {}, "report", actor=actor, command_key=f"{key}-assess")
-        app.record_decision(case_id, Outcome.AWARD, Level.BRONZE, "ok", decided_by="board", actor=actor, command_key=f"{key}-decide")
-        app.issue_label(case_id, actor=actor, command_key=f"{key}-label")
-        app.close_case(case_id, actor=actor, command_key=f"{key}-close")
+        run(case_id, ProposeExpert(expert_id=expert_id), "propose")
+        run(case_id, AnswerProposal(expert_id=expert_id, accept=True), "accept")
+        run(case_id, RecordAgreement(agreed=True), "agree")
+        run(case_id, SubmitAssessment(expert_id=expert_id, indicators=scores, report="report"), "assess")
+        run(case_id, RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by="board"), "decide")
+        run(case_id, IssueLabel(), "label")
+        run(case_id, CloseCase(), "close")
         case_ids.append(case_id)
     return case_ids
 

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
+from activities.handlers import handle
 from activities.models import CaseView
+from activities.views import case_view
 from domain import commands
 from domain.base import Level
 from domain.catalogue import current_version_for, load_catalogue
@@ -21,7 +23,6 @@ from interfaces.web.common import (
     ERRORS,
     IdempotencyKey,
     case_out,
-    case_out_of,
     case_summary,
     creation_key,
     history_events,
@@ -63,7 +64,7 @@ async def apply(body: ApplicationIn, svc: Svc, who: Secretariat, key: Idempotenc
     client = svc.temporal()
     command = commands.SubmitApplication.model_validate(body.model_dump())
     envelope = Envelope(actor=who.actor, key=creation_key("application", key))
-    case = await run_in_threadpool(svc.app.handle, command.cluster_id, command, envelope)
+    case = await run_in_threadpool(handle, svc.app, command.cluster_id, command, envelope)
     svc.wrote()
     # Starting it again (a retried request) finds the running workflow.
     await start_case_workflow(client, case.id, svc.task_queue)
@@ -107,12 +108,12 @@ def list_cases(
 def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: AwareDatetime | None = None) -> CaseOut:
     case = visible_case(svc, case_id, who)
     if as_of is None:
-        return case_out(case)
+        return case_out(case_view(svc.app.policy, case, svc.now()))
     svc.fresh()
     version = svc.models.audit.version_at(case_id, as_of)
     if version is None:
         raise ApiError(404, f"case {case_id} did not exist yet at {as_of.isoformat()}")
-    return case_out(svc.app.repository.get(case_id, version=version))
+    return case_out(case_view(svc.app.policy, svc.app.repository.get(case_id, version=version), as_of))
 
 
 @router.get("/cases/{case_id}/history", response_model=History, summary="Every event of the case, oldest first")
@@ -155,7 +156,7 @@ async def _step(svc: Services, who: Principal, case_id: UUID, update: Any, comma
         still_open=lambda: case.is_open,
         closed_detail=lambda: _closed_detail(svc.app.get_case(case_id)),
     )
-    return case_out_of(view)
+    return case_out(view)
 
 
 def _closed_detail(case: CertificationCase) -> str:

@@ -99,28 +99,8 @@ def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
 # ---- output shapes ---------------------------------------------------------------------------
 
 
-def case_out(case: CertificationCase) -> CaseOut:
-    return CaseOut(
-        case_id=case.id,
-        cluster_id=case.cluster_id,
-        kind=case.kind,
-        level=case.level,
-        state=case.state,
-        catalogue_version=case.catalogue_version,
-        expert_ids=case.expert_ids,
-        proposed_expert_id=case.proposed_expert_id,
-        recommended_level=case.recommended_level,
-        label_id=case.label_id,
-        deadlines=dict(case.deadlines),
-        needs_attention=case.needs_attention,
-        attention=list(case.attention),
-        submitted_at=case.submitted_at,
-        version=case.version,
-    )
-
-
-def case_out_of(view: CaseView) -> CaseOut:
-    """The case as the update that moved it answered: no further load."""
+def case_out(view: CaseView) -> CaseOut:
+    """The case as a view shows it (the one an update answered, or case_view of a loaded case)."""
     return CaseOut(
         case_id=view.case_id,
         cluster_id=view.cluster_id,
@@ -155,34 +135,9 @@ def label_status_at(state: LabelState, since: datetime, valid_until: datetime, n
     return state, since
 
 
-def label_out(label: Label, now: datetime, principal: Principal) -> LabelOut:
-    state, since = label_status(label, now)
-    return LabelOut(
-        label_id=label.id,
-        label_code=label.label_code,
-        cluster_id=label.cluster_id,
-        cluster_name=label.cluster_name,
-        country=label.country,
-        level=label.level,
-        state=state.value,
-        since=since,
-        case_id=label.case_id,
-        catalogue_version=label.catalogue_version,
-        expert_ids=label.expert_ids,
-        decided_at=label.decided_at,
-        valid_from=label.valid_from,
-        valid_until=label.valid_until,
-        renewable_until=label.renewable_until,
-        supersedes=label.supersedes,
-        superseded_by=label.superseded_by,
-        renewal_case_id=label.renewal_case_id,
-        verification_code=label.verification_code if principal.is_admin else None,
-    )
-
-
-def label_out_of(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:
-    """The label as the update that moved it answered; `label` is the one loaded to authorise the
-    caller, for what never changes (its verification code)."""
+def label_out(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:
+    """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
+    `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
     state, since = label_status_at(LabelState(view.state), view.state_since or label.state_since, view.valid_until, now)
     return LabelOut(
         label_id=view.label_id,

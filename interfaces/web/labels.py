@@ -14,6 +14,7 @@ from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from activities.models import LabelView
+from activities.views import label_view
 from domain import commands
 from domain.base import Level
 from domain.commands import LabelCommand
@@ -29,7 +30,6 @@ from interfaces.web.common import (
     history_events,
     label_id_from,
     label_out,
-    label_out_of,
     visible_label,
 )
 from interfaces.web.errors import ApiError, invalid
@@ -63,12 +63,13 @@ def get_label(label_ref: str, svc: Svc, who: Caller, as_of: AwareDatetime | None
     label_id = label_id_from(label_ref)
     label = visible_label(svc, label_id, who)
     if as_of is None:
-        return label_out(label, svc.now(), who)
+        return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
     svc.fresh()
     version = svc.models.audit.version_at(label_id, as_of)
     if version is None:
         raise ApiError(404, f"label {label.label_code} was not issued yet at {as_of.isoformat()}")
-    return label_out(svc.app.repository.get(label_id, version=version), as_of, who)
+    then = svc.app.repository.get(label_id, version=version)
+    return label_out(label_view(svc.app.policy, then), then, as_of, who)
 
 
 @router.get("/labels/{label_ref}/history", response_model=History, summary="Every event of the label, oldest first")
@@ -133,19 +134,19 @@ async def renew(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
 async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
     view, label = await _label_step(svc, who, label_ref, LabelWorkflow.suspend, commands.SuspendLabel(**body.model_dump()), key)
-    return label_out_of(view, label, svc.now(), who)
+    return label_out(view, label, svc.now(), who)
 
 
 @router.post("/labels/{label_ref}/restoration", response_model=LabelOut, summary="Restore a suspended label")
 async def restore(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
     view, label = await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
-    return label_out_of(view, label, svc.now(), who)
+    return label_out(view, label, svc.now(), who)
 
 
 @router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
 async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
     view, label = await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, commands.WithdrawLabel(**body.model_dump()), key)
-    return label_out_of(view, label, svc.now(), who)
+    return label_out(view, label, svc.now(), who)
 
 
 # ---- the secretariat's overviews -----------------------------------------------------------

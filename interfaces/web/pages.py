@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from activities.views import case_view, label_view
 from domain.catalogue import load_catalogue
 from domain.label import LabelState
 from interfaces.web import cases, labels
@@ -175,7 +176,7 @@ async def case_page(request: Request) -> Response:
         case = visible_case(svc, case_id, who)
         svc.fresh()
         return {
-            "case": case_out(case),
+            "case": case_out(case_view(svc.app.policy, case, svc.now())),
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,
             "events": history_events(svc.models.history(case_id), who),
         }
@@ -202,7 +203,7 @@ async def assessment_form(request: Request) -> Response:
     case = await run_in_threadpool(visible_case, svc, _uuid(request.path_params["case_id"]), who)
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
     return render(
-        request, "assessment.html", who, case=case_out(case), cluster_name=cluster.name,
+        request, "assessment.html", who, case=case_out(case_view(svc.app.policy, case, svc.now())), cluster_name=cluster.name,
         catalogue=load_catalogue(case.catalogue_version), values={},
     )  # fmt: skip
 
@@ -248,7 +249,7 @@ async def certificate(request: Request) -> Response:
         label = visible_label(svc, label_id_from(request.path_params["label_ref"]), who)
         experts = [svc.app.get_expert(expert_id).name for expert_id in label.expert_ids]
         supersedes = svc.app.get_label(label.supersedes).label_code if label.supersedes else None
-        return {"label": label_out(label, svc.now(), who), "experts": experts, "supersedes_code": supersedes}
+        return {"label": label_out(label_view(svc.app.policy, label), label, svc.now(), who), "experts": experts, "supersedes_code": supersedes}
 
     base = str(request.base_url).rstrip("/")
     return render(request, "certificate.html", who, base=base, **(await run_in_threadpool(gather)))

@@ -18,6 +18,7 @@ from uuid import UUID
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from activities.handlers import handle
 from activities.application import CertificationApp
 from activities.models import CaseView, LabelView
 from domain.base import Level
@@ -117,7 +118,7 @@ class Secretariat:
     def submit(self, cluster_id: UUID, level: Level = Level.BRONZE, at: datetime | None = None) -> UUID:
         command = SubmitApplication(cluster_id=cluster_id, level=level)
         env = envelope(actor=f"cluster:{cluster_id}", command_key=f"apply-{self.keys()}", at=at)
-        return self.app.handle(cluster_id, command, env).id
+        return handle(self.app, cluster_id, command, env).id
 
     async def open_case(
         self, cluster_id: UUID, level: Level = Level.BRONZE, at: datetime | None = None

@@ -15,7 +15,8 @@ from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
 from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import notify_experts_changed
-from tests.builders import full_scores
+from domain.commands import AnswerProposal, LodgeAppeal, RecordAgreement, RecordDecision, Screen, SubmitAssessment
+from tests.builders import full_scores, indicators
 from tests.workflows.harness import (
     BOARD,
     SECRETARY,
@@ -28,18 +29,11 @@ from tests.workflows.harness import (
     result_of,
     run,
     running_worker,
+    step,
     view_when,
 )
 from workflows.case import CaseWorkflow
 from workflows.label import label_workflow_id
-from workflows.messages import (
-    LodgeAppeal,
-    RecordAgreement,
-    RecordDecision,
-    RespondToProposal,
-    ScreenApplication,
-    SubmitAssessment,
-)
 
 
 async def secretariat(server: EmbeddedTemporal, **policy: Any) -> tuple[Secretariat, Client]:
@@ -82,7 +76,7 @@ def test_an_expert_who_does_not_answer_in_time_is_replaced_by_the_next_one(dev_s
         second = office.expert(name="Berta Responsive")
         async with running_worker(client, office.app, office.task_queue):
             handle = await office.open_case(cluster)
-            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
             assert (await view_when(handle, lambda v: v.proposed_expert_id is not None)).proposed_expert_id == first
             view = await view_when(handle, lambda v: v.proposed_expert_id == second, timeout=15)
             assert view.state == "assigning"
@@ -91,7 +85,7 @@ def test_an_expert_who_does_not_answer_in_time_is_replaced_by_the_next_one(dev_s
             assert [offer.recipient for offer in outbox(office.app, "offer")] == [f"expert:{first}", f"expert:{second}"]
             await handle.execute_update(
                 CaseWorkflow.respond_to_proposal,
-                RespondToProposal(actor=f"expert:{second}", expert_id=second, accept=True),
+                step(AnswerProposal(expert_id=second, accept=True), actor=f"expert:{second}"),
             )
             assert (await view_when(handle, lambda v: v.team_complete)).team == [second]
             await handle.terminate("test over")
@@ -111,7 +105,7 @@ def test_a_case_without_an_eligible_expert_escalates_and_resumes_once_told_exper
         cluster = office.cluster()
         async with running_worker(client, office.app, office.task_queue):
             handle = await office.open_case(cluster)
-            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
             waiting = await view_when(handle, lambda v: v.needs_attention)
             assert waiting.state == "assigning"
             assert "no eligible expert" in waiting.attention[0]
@@ -147,9 +141,7 @@ def test_a_step_that_does_not_fit_the_case_is_refused_in_the_domains_words_and_r
             with pytest.raises(WorkflowUpdateFailedError) as refused:
                 await handle.execute_update(
                     CaseWorkflow.record_decision,
-                    RecordDecision(
-                        actor=SECRETARY, outcome="award", level="bronze", rationale="?", decided_by=SECRETARY
-                    ),
+                    step(RecordDecision(outcome="award", level="bronze", rationale="?", decided_by=SECRETARY)),
                 )
             assert refused.value.cause.message == "cannot record a decision: the case is screening, not deciding"
             assert refused.value.cause.type == "StepNotAllowed"
@@ -167,9 +159,9 @@ def test_an_incomplete_assessment_is_refused_by_the_domain_and_records_nothing(d
         office.expert()
         async with running_worker(client, office.app, office.task_queue):
             handle = await office.open_case(cluster)
-            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
             expert = await accept_proposal(handle)
-            view = await handle.execute_update(CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+            view = await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
             before = event_count(office.app, view.case_id)
             scores = full_scores(current_version_for("bronze"))
             missing = sorted(scores)[0]
@@ -177,7 +169,10 @@ def test_an_incomplete_assessment_is_refused_by_the_domain_and_records_nothing(d
             with pytest.raises(WorkflowUpdateFailedError) as refused:
                 await handle.execute_update(
                     CaseWorkflow.submit_assessment,
-                    SubmitAssessment(actor=f"expert:{expert}", expert_id=expert, scores=scores, report="report"),
+                    step(
+                        SubmitAssessment(expert_id=expert, indicators=indicators(scores), report="report"),
+                        actor=f"expert:{expert}",
+                    ),
                 )
             assert refused.value.cause.type == "InvalidInput"
             assert f"indicator {missing}" in refused.value.cause.message
@@ -197,9 +192,9 @@ def test_a_missed_audit_deadline_is_escalated_after_its_reminder_and_the_case_ke
         expert = office.expert()
         async with running_worker(client, office.app, office.task_queue):
             handle = await office.open_case(cluster)
-            await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
             await accept_proposal(handle)
-            await handle.execute_update(CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
+            await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
             overdue = await view_when(handle, lambda v: v.needs_attention, timeout=15)
             assert overdue.state == "auditing"
             assert "audit deadline" in overdue.attention[0]
@@ -208,8 +203,11 @@ def test_a_missed_audit_deadline_is_escalated_after_its_reminder_and_the_case_ke
             assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
             assessed = await handle.execute_update(
                 CaseWorkflow.submit_assessment,
-                SubmitAssessment(actor=f"expert:{expert}", expert_id=expert,
-                                 scores=full_scores(current_version_for("bronze")), report="Late but complete."),
+                step(
+                    SubmitAssessment(expert_id=expert, indicators=indicators(full_scores(current_version_for("bronze"))),
+                                     report="Late but complete."),
+                    actor=f"expert:{expert}",
+                ),
             )  # fmt: skip
             assert assessed.state == "deciding" and not assessed.needs_attention
             await handle.terminate("test over")
@@ -229,7 +227,7 @@ def test_a_missed_screening_deadline_is_escalated_and_the_application_can_still_
             overdue = await view_when(handle, lambda v: v.needs_attention, timeout=15)
             assert overdue.state == "screening"
             assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-            screened = await handle.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+            screened = await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
             assert screened.state == "assigning"
             await handle.terminate("test over")
 
@@ -243,8 +241,9 @@ def test_a_refusal_not_appealed_within_the_window_closes_the_case(dev_server: Em
         office.expert()
         async with running_worker(client, office.app, office.task_queue):
             handle = await office.open_case(cluster)
-            refusal = RecordDecision(
-                actor=BOARD, outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Below the bar.", decided_by=BOARD
+            refusal = step(
+                RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Below the bar.", decided_by=BOARD),
+                actor=BOARD,
             )
             refused = await drive_to_award(handle, decision=refusal)
             assert refused.state == "refused" and not refused.concluded
@@ -254,7 +253,7 @@ def test_a_refusal_not_appealed_within_the_window_closes_the_case(dev_server: Em
             assert office.app.get_cluster(cluster).open_cases == {}  # the cluster may apply again
             with pytest.raises(RPCError) as closed:
                 await handle.execute_update(
-                    CaseWorkflow.lodge_appeal, LodgeAppeal(actor=f"cluster:{cluster}", grounds="late")
+                    CaseWorkflow.lodge_appeal, step(LodgeAppeal(grounds="late"), actor=f"cluster:{cluster}")
                 )
             assert "already completed" in str(closed.value)
 

@@ -24,8 +24,18 @@ from activities.models import CaseView, LabelView
 from domain.base import Level
 from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
+from domain.commands import (
+    AnswerProposal,
+    Command,
+    Envelope,
+    RecordAgreement,
+    RecordDecision,
+    ScheduleAudit,
+    Screen,
+    SubmitAssessment,
+)
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
-from tests.builders import full_scores
+from tests.builders import full_scores, indicators
 from tests.workflows.harness import (
     BOARD,
     COMPRESSED,
@@ -36,15 +46,7 @@ from tests.workflows.harness import (
     sqlite_app,
 )
 from workflows.case import CaseWorkflow
-from workflows.messages import (
-    RecordAgreement,
-    RecordDecision,
-    RespondToProposal,
-    ScheduleAudit,
-    ScreenApplication,
-    SubmitAssessment,
-)
-from workflows.starter import label_handle
+from workflows.starter import execute_step, label_handle
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
@@ -116,9 +118,12 @@ class Driver:
         async with self.progress:
             await self.progress.wait_for(lambda: self.steps_done >= steps)
 
-    async def step(self, handle: WorkflowHandle[Any, CaseView], name: str, update: Any, message: Any) -> CaseView:
-        update_id = f"{handle.id}/{name}"
-        view = await persist(lambda: handle.execute_update(update, message, id=update_id))
+    async def step(
+        self, handle: WorkflowHandle[Any, CaseView], name: str, update: Any, command: Command, actor: str = SECRETARY
+    ) -> CaseView:
+        # One key per step of the case, so a retry is the same update (and the same command) again.
+        envelope = Envelope(actor=actor, key=f"{handle.id}/{name}")
+        view = await persist(lambda: execute_step(handle, update, command, envelope))
         async with self.progress:
             self.steps_done += 1
             self.progress.notify_all()
@@ -135,24 +140,21 @@ class Driver:
             await asyncio.sleep(0.2)
 
     async def award(self, handle: WorkflowHandle[Any, CaseView]) -> CaseView:
-        await self.step(handle, "screen", CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+        await self.step(handle, "screen", CaseWorkflow.screen, Screen(accepted=True))
         expert = await self.proposed_expert(handle)
-        respond = RespondToProposal(actor=f"expert:{expert}", expert_id=expert, accept=True)
-        await self.step(handle, "respond", CaseWorkflow.respond_to_proposal, respond)
-        await self.step(handle, "agree", CaseWorkflow.record_agreement, RecordAgreement(actor=SECRETARY))
-        audit = ScheduleAudit(actor=SECRETARY, audit_date="2026-06-01T09:00:00Z")
+        respond = AnswerProposal(expert_id=expert, accept=True)
+        await self.step(handle, "respond", CaseWorkflow.respond_to_proposal, respond, actor=f"expert:{expert}")
+        await self.step(handle, "agree", CaseWorkflow.record_agreement, RecordAgreement(agreed=True))
+        audit = ScheduleAudit(audit_date="2026-06-01T09:00:00Z")
         await self.step(handle, "schedule", CaseWorkflow.schedule_audit, audit)
         assessment = SubmitAssessment(
-            actor=f"expert:{expert}",
             expert_id=expert,
-            scores=full_scores(current_version_for("bronze")),
+            indicators=indicators(full_scores(current_version_for("bronze"))),
             report="Sound.",
         )
-        await self.step(handle, "assess", CaseWorkflow.submit_assessment, assessment)
-        decision = RecordDecision(
-            actor=BOARD, outcome=Outcome.AWARD, level=Level.BRONZE, rationale="Met.", decided_by=BOARD
-        )
-        await self.step(handle, "decide", CaseWorkflow.record_decision, decision)
+        await self.step(handle, "assess", CaseWorkflow.submit_assessment, assessment, actor=f"expert:{expert}")
+        decision = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="Met.", decided_by=BOARD)
+        await self.step(handle, "decide", CaseWorkflow.record_decision, decision, actor=BOARD)
         return await persist(handle.result)
 
 

@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.models import CaseView, LabelView
 from domain.base import Level
+from domain.commands import StartRenewal
 from domain.policy import default_policy
 from interfaces.temporal_server import SEARCH_ATTRIBUTES
 from tests.workflows.harness import (
@@ -31,11 +32,11 @@ from tests.workflows.harness import (
     result_of,
     run,
     running_worker,
+    step,
     time_skipping_server_path,
     view_when,
 )
 from workflows.label import LabelWorkflow
-from workflows.messages import StartRenewal
 from workflows.starter import case_handle, label_handle
 
 
@@ -116,10 +117,11 @@ def test_a_renewal_inside_the_window_supersedes_the_expired_label_and_ends_its_w
 
             await skip_to(env, issued.valid_until + timedelta(days=31))
             await view_when(label, lambda v: v.state == "expired", view_type=LabelView)
-            renewal_case = await label.execute_update(
-                LabelWorkflow.start_renewal, StartRenewal(actor=f"cluster:{cluster}")
+            renewing: LabelView = await label.execute_update(
+                LabelWorkflow.start_renewal, step(StartRenewal(), actor=f"cluster:{cluster}")
             )
-            renewal = case_handle(env.client, renewal_case)
+            assert renewing.renewal_case_id is not None
+            renewal = case_handle(env.client, renewing.renewal_case_id)
             await drive_to_award(renewal)
             renewed: CaseView = await result_of(renewal)
             assert renewed.kind == "renewal" and renewed.label_id is not None

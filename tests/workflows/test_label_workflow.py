@@ -9,9 +9,9 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.models import CaseView, LabelView
+from domain.commands import RestoreLabel, StartRenewal, SuspendLabel, WithdrawCase, WithdrawLabel
 from interfaces.temporal_server import EmbeddedTemporal
 from tests.workflows.harness import (
-    SECRETARY,
     Secretariat,
     drive_to_award,
     event_count,
@@ -20,17 +20,11 @@ from tests.workflows.harness import (
     result_of,
     run,
     running_worker,
+    step,
     view_when,
 )
 from workflows.case import CaseWorkflow
 from workflows.label import AUTO_WITHDRAWAL_REASON, LabelWorkflow
-from workflows.messages import (
-    RestoreLabel,
-    StartRenewal,
-    SuspendLabel,
-    WithdrawCase,
-    WithdrawLabel,
-)
 from workflows.search_attributes import LABEL_STATE
 from workflows.starter import case_handle, label_handle
 
@@ -60,7 +54,7 @@ def test_a_suspended_label_not_restored_within_the_limit_is_withdrawn_automatica
             final = await award(office, cluster)
             label = label_handle(client, final.label_id)
             suspended = await label.execute_update(
-                LabelWorkflow.suspend, SuspendLabel(actor=SECRETARY, reason="complaint")
+                LabelWorkflow.suspend, step(SuspendLabel(reason="complaint"))
             )
             assert suspended.state == "suspended" and suspended.suspended_until is not None
             withdrawn: LabelView = await result_of(label)
@@ -85,11 +79,11 @@ def test_restoring_a_label_that_is_not_suspended_is_refused_in_the_domains_words
             view: LabelView = await view_when(label, lambda v: True, view_type=LabelView)
             before = event_count(office.app, final.label_id)
             with pytest.raises(WorkflowUpdateFailedError) as refused:
-                await label.execute_update(LabelWorkflow.restore, RestoreLabel(actor=SECRETARY))
+                await label.execute_update(LabelWorkflow.restore, step(RestoreLabel()))
             assert refused.value.cause.message == f"cannot restore: label {view.label_code} is active, not suspended"
             assert event_count(office.app, final.label_id) == before
             withdrawn = await label.execute_update(
-                LabelWorkflow.withdraw, WithdrawLabel(actor=SECRETARY, reason="fraud")
+                LabelWorkflow.withdraw, step(WithdrawLabel(reason="fraud"))
             )
             assert withdrawn.state == "withdrawn"
             assert (await result_of(label)).state == "withdrawn"
@@ -107,15 +101,16 @@ def test_an_abandoned_renewal_lets_the_expired_label_lapse_when_its_window_close
             final = await award(office, cluster)
             label = label_handle(client, final.label_id)
             await view_when(label, lambda v: v.state == "expired", view_type=LabelView)
-            renewal_case = await label.execute_update(
-                LabelWorkflow.start_renewal, StartRenewal(actor=f"cluster:{cluster}")
+            renewing: LabelView = await label.execute_update(
+                LabelWorkflow.start_renewal, step(StartRenewal(), actor=f"cluster:{cluster}")
             )
-            renewing: LabelView = await label.query(LabelWorkflow.view)
-            assert renewing.renewal_case_id == renewal_case
+            renewal_case = renewing.renewal_case_id
+            assert renewal_case is not None
+            assert (await label.query(LabelWorkflow.view)).renewal_case_id == renewal_case
             renewal = case_handle(client, renewal_case)
             await view_when(renewal, lambda v: v.state == "screening")
             await renewal.execute_update(
-                CaseWorkflow.withdraw, WithdrawCase(actor=f"cluster:{cluster}", reason="no budget")
+                CaseWorkflow.withdraw, step(WithdrawCase(reason="no budget"), actor=f"cluster:{cluster}")
             )
             assert (await result_of(renewal)).state == "withdrawn"
             lapsed: LabelView = await result_of(label)

@@ -21,6 +21,17 @@ from temporalio.worker import Replayer
 from activities.models import CaseView, LabelView
 from domain.base import Level
 from domain.certification_case import Outcome
+from domain.commands import (
+    AnswerProposal,
+    DecideAppeal,
+    LodgeAppeal,
+    RecordDecision,
+    RestoreLabel,
+    Screen,
+    StartRenewal,
+    SuspendLabel,
+    WithdrawCase,
+)
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import WORKFLOWS, notify_experts_changed
 from tests.workflows.harness import (
@@ -33,20 +44,11 @@ from tests.workflows.harness import (
     result_of,
     run,
     running_worker,
+    step,
     view_when,
 )
 from workflows.case import CaseWorkflow
 from workflows.label import LabelWorkflow
-from workflows.messages import (
-    DecideAppeal,
-    LodgeAppeal,
-    RecordDecision,
-    RespondToProposal,
-    RestoreLabel,
-    ScreenApplication,
-    SuspendLabel,
-    WithdrawCase,
-)
 from workflows.starter import label_handle, start_case_workflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -69,7 +71,8 @@ async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
 
 async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHistory]]:
     """A refused, appealed and awarded case whose label is suspended, restored, continues as new and
-    lapses; a case waiting for an expert that is withdrawn; a case rejected at screening."""
+    lapses; a case waiting for an expert that is withdrawn; a case rejected at screening; then the
+    case alarms and a renewal (record_alarms_and_renewal)."""
     client = await connect_client(server.address, server.namespace)
     policy = compressed_policy(label_validity="PT8S", expiry_reminders=["PT4S"], renewal_window="PT2S")
     office = Secretariat(memory_app(policy), client, task_queue=f"replay-{uuid.uuid4().hex[:8]}")
@@ -81,41 +84,32 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
         office.expert(name="Berta Accepts")
         case_id = office.submit(cluster)
         appealed = await start_case_workflow(client, case_id, office.task_queue, label_continue_after=2)
-        await appealed.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+        await appealed.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
         first: CaseView = await view_when(appealed, lambda v: v.proposed_expert_id is not None)
         assert first.proposed_expert_id is not None
-        await appealed.execute_update(
-            CaseWorkflow.respond_to_proposal,
-            RespondToProposal(actor="expert", expert_id=first.proposed_expert_id, accept=False, reason="busy"),
-        )
+        decline = AnswerProposal(expert_id=first.proposed_expert_id, accept=False, reason="busy")
+        await appealed.execute_update(CaseWorkflow.respond_to_proposal, step(decline, actor="expert"))
         await view_when(appealed, lambda v: v.proposed_expert_id not in (None, first.proposed_expert_id))
-        refused = RecordDecision(
-            actor=BOARD, outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Weak.", decided_by=BOARD
-        )
+        refused = step(RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Weak.", decided_by=BOARD), BOARD)
         await drive_to_award(appealed, screened=True, decision=refused)
         await appealed.execute_update(
-            CaseWorkflow.lodge_appeal, LodgeAppeal(actor=f"cluster:{cluster}", grounds="Evidence ignored.")
+            CaseWorkflow.lodge_appeal, step(LodgeAppeal(grounds="Evidence ignored."), f"cluster:{cluster}")
         )
+        appeals = "secretariat:appeals"
         upheld = await appealed.execute_update(
             CaseWorkflow.decide_appeal,
-            DecideAppeal(
-                actor="secretariat:appeals", upheld=True, rationale="Evidence valid.", decided_by="secretariat:appeals"
-            ),
+            step(DecideAppeal(upheld=True, rationale="Evidence valid.", decided_by=appeals), appeals),
         )
         assert upheld.state == "deciding"
-        awarded = await appealed.execute_update(
-            CaseWorkflow.record_decision,
-            RecordDecision(actor="secretariat:board-2", outcome=Outcome.AWARD, level=Level.BRONZE,
-                           rationale="On appeal.", decided_by="secretariat:board-2"),
-        )  # fmt: skip
+        board_2 = "secretariat:board-2"
+        award = RecordDecision(outcome=Outcome.AWARD, rationale="On appeal.", decided_by=board_2)
+        awarded = await appealed.execute_update(CaseWorkflow.record_decision, step(award, board_2))
         assert awarded.state == "awarded"
         final: CaseView = await result_of(appealed)
         assert final.label_id is not None
         label = label_handle(client, final.label_id)
-        await label.execute_update(
-            LabelWorkflow.suspend, SuspendLabel(actor=SECRETARY, reason="complaint under review")
-        )
-        restored = await label.execute_update(LabelWorkflow.restore, RestoreLabel(actor=SECRETARY))
+        await label.execute_update(LabelWorkflow.suspend, step(SuspendLabel(reason="complaint under review")))
+        restored = await label.execute_update(LabelWorkflow.restore, step(RestoreLabel()))
         assert restored.state == "active"
         lapsed: LabelView = await result_of(label)
         assert lapsed.state == "lapsed"
@@ -125,21 +119,19 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
         office.app.declare_affiliation(office.app.expert_ids()[0], lonely, actor=SECRETARY, command_key="aff-1")
         office.app.declare_affiliation(office.app.expert_ids()[1], lonely, actor=SECRETARY, command_key="aff-2")
         waiting = await office.open_case(lonely)
-        await waiting.execute_update(CaseWorkflow.screen, ScreenApplication(actor=SECRETARY))
+        await waiting.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
         await view_when(waiting, lambda v: v.needs_attention)
         newcomer = office.expert(name="Carla Newcomer")
         for _ in range(100):
             if await notify_experts_changed(client, "registered"):
                 break
         await view_when(waiting, lambda v: v.proposed_expert_id == newcomer)
-        await waiting.execute_update(CaseWorkflow.withdraw, WithdrawCase(actor=f"cluster:{lonely}", reason="merger"))
+        await waiting.execute_update(CaseWorkflow.withdraw, step(WithdrawCase(reason="merger"), f"cluster:{lonely}"))
         assert (await result_of(waiting)).state == "withdrawn"
 
         # 3. Rejected at screening.
         rejected = await office.open_case(office.cluster(name="Small Cluster"))
-        await rejected.execute_update(
-            CaseWorkflow.screen, ScreenApplication(actor=SECRETARY, accepted=False, reason="not listed")
-        )
+        await rejected.execute_update(CaseWorkflow.screen, step(Screen(accepted=False, reason="not listed")))
         assert (await result_of(rejected)).state == "rejected"
 
         names = {"appealed-case": appealed.id, "appealed-label": label.id}
@@ -147,7 +139,41 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
         for name, workflow_id in names.items():
             recorded[name] = await every_run(client, workflow_id)
     assert len(recorded["appealed-label"]) >= 2, "the label's workflow continued as new"
+    recorded.update(await record_alarms_and_renewal(client))
     return recorded
+
+
+async def record_alarms_and_renewal(client: Client) -> dict[str, list[WorkflowHistory]]:
+    """A case reminded and escalated while it waits for screening, whose first expert never answers,
+    awarded; its label renewed by a second case that supersedes it."""
+    policy = compressed_policy(
+        screening_deadline="PT3S", reminded_deadlines=["screening"], deadline_reminders=["PT2S"],
+        expert_response_timeout="PT4S", label_validity="PT1H",
+    )  # fmt: skip
+    office = Secretariat(memory_app(policy), client, task_queue=f"replay-alarms-{uuid.uuid4().hex[:8]}")
+    async with running_worker(client, office.app, office.task_queue):
+        cluster = office.cluster(name="Alarmed Cluster")
+        silent = office.expert(name="Dora Silent")
+        office.expert(name="Emil Answers")
+        alarmed = await office.open_case(cluster)
+        overdue = await view_when(alarmed, lambda v: v.needs_attention, timeout=15)
+        assert "screening deadline" in overdue.attention[0]
+        await alarmed.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
+        await view_when(alarmed, lambda v: v.proposed_expert_id == silent)
+        await view_when(alarmed, lambda v: v.proposed_expert_id not in (None, silent), timeout=15)
+        await drive_to_award(alarmed, screened=True)
+        awarded: CaseView = await result_of(alarmed)
+        assert awarded.label_id is not None
+        label = label_handle(client, awarded.label_id)
+        opened = await label.execute_update(LabelWorkflow.start_renewal, step(StartRenewal()))
+        assert opened.renewal_case_id is not None
+        renewal = client.get_workflow_handle_for(CaseWorkflow.run, f"case-{opened.renewal_case_id}")
+        await drive_to_award(renewal)
+        assert (await result_of(renewal)).state == "awarded"
+        superseded: LabelView = await result_of(label)
+        assert superseded.state == "superseded"
+        names = {"alarmed-case": alarmed.id, "renewed-label": label.id, "renewal-case": renewal.id}
+        return {name: await every_run(client, workflow_id) for name, workflow_id in names.items()}
 
 
 def store(recorded: dict[str, list[WorkflowHistory]]) -> None:

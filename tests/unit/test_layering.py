@@ -1,0 +1,112 @@
+"""The layers import in one direction only, and no module imports itself back through others.
+
+domain ← activities (the application and its handlers) ← workflows; projections read stored events and
+may use the domain's rules; interfaces sit on top of everything. Read from the source with `ast`, so a
+function-level import counts as much as one at the top of a module.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("domain", "activities", "workflows", "projections", "interfaces")
+# What each layer may import from the project; every other project import is a violation.
+ALLOWED = {
+    "domain": {"domain"},
+    "activities": {"domain", "activities"},
+    "workflows": {"domain", "activities", "workflows"},
+    "projections": {"domain", "projections"},
+    "interfaces": set(PACKAGES),
+}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[name] = path
+    return found
+
+
+def imported(path: Path, name: str, known: dict[str, Path]) -> Iterator[str]:
+    """The project modules a module imports (a package's __init__ for `from pkg import module`)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
+        else:
+            continue
+        yield from (target for target in targets if target.split(".")[0] in PACKAGES and target in known)
+
+
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    return {name: set(imported(path, name, known)) - {name} for name, path in known.items()}
+
+
+def test_each_layer_imports_only_the_layers_beneath_it() -> None:
+    violations = sorted(
+        f"{source} imports {target}"
+        for source, targets in graph().items()
+        for target in targets
+        if target.split(".")[0] not in ALLOWED[source.split(".")[0]]
+    )
+    assert not violations, "layering broken:\n" + "\n".join(violations)
+
+
+def test_no_module_imports_itself_back_through_others() -> None:
+    edges = graph()
+    cycles = [component for component in strongly_connected(edges) if len(component) > 1]
+    assert not cycles, "import circles: " + "; ".join(" ↔ ".join(sorted(cycle)) for cycle in cycles)
+
+
+def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm, iteratively, over the module graph."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[set[str]] = []
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(edges[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                components.append(component)
+    return components
