@@ -18,6 +18,25 @@ DEFAULT_POSTGRES_PORT = 5432
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
+# The views follow the log by notification id and never look back below the last id they
+# applied, so they rely on ids being committed in order. eventsourcing keeps that order on
+# PostgreSQL by taking `LOCK TABLE ... IN EXCLUSIVE MODE` in every inserting transaction; these
+# keys would lose it, so no environment variable may change them:
+# - POSTGRES_ENABLE_DB_FUNCTIONS=y inserts through a database function that takes no table
+#   lock: two transactions can commit their ids out of order and a view skips the lower one
+#   for good.
+# - APPLICATION_RECORDER_TOPIC names another recorder class, which need not lock (empty: the
+#   persistence module's own recorder).
+# - PERSISTENCE_MODULE is the store the settings chose; CLUSTERLABEL_PERSISTENCE_MODULE must
+#   not swap it for another (or for memory).
+# POSTGRES_LOCK_TIMEOUT stays configurable: a timeout makes a waiting insert fail (and retry),
+# it never lets it commit out of order.
+ORDERING_KEYS = {"POSTGRES_ENABLE_DB_FUNCTIONS": "n", "APPLICATION_RECORDER_TOPIC": ""}
+# eventsourcing reads a key as CLUSTERLABEL_<KEY> before <KEY> (the application is named
+# clusterlabel), and the env given to the application overrides os.environ key by key: a key
+# is pinned only when that env holds both spellings.
+APP_ENV_PREFIX = "CLUSTERLABEL_"
+
 
 class Settings(BaseSettings):
     """Runtime configuration; defaults give a self-contained development setup in ./.clusterlabel."""
@@ -95,7 +114,13 @@ class Settings(BaseSettings):
         return (self.data_dir / "events.sqlite").resolve()
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The env for eventsourcing.application.Application(env=...) selecting this event store."""
+        """The env for eventsourcing.application.Application(env=...) selecting this event store.
+
+        The keys the log's order rests on are pinned: os.environ cannot override them."""
+        store = self._store_env()
+        return {**store, **pinned_ordering_keys(store["PERSISTENCE_MODULE"])}
+
+    def _store_env(self) -> dict[str, str]:
         if self.database_url is None:
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -113,6 +138,12 @@ class Settings(BaseSettings):
         """Create data_dir (SQLite files, Temporal's db and log live there) and return it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def pinned_ordering_keys(persistence_module: str) -> dict[str, str]:
+    """The keys the order of the log rests on, in both spellings eventsourcing reads (see ORDERING_KEYS)."""
+    keys = {"PERSISTENCE_MODULE": persistence_module, **ORDERING_KEYS}
+    return {**keys, **{APP_ENV_PREFIX + key: value for key, value in keys.items()}}
 
 
 def parse_postgres_url(url: str) -> dict[str, str]:
