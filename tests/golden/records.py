@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 import domain
@@ -72,6 +72,17 @@ def replay_all() -> dict[str, Any]:
     app = memory_app()
     app.recorder.insert_events(RECORDS)
     return {name: app.load(history.originator_id, resolve_topic(history.aggregate_topic)) for name, history in HISTORIES.items()}
+
+
+def as_notification(record: StoredEvent, position: int = 1) -> Notification:
+    """A golden record as the views receive it from the log."""
+    return Notification(
+        id=position,
+        originator_id=record.originator_id,
+        originator_version=record.originator_version,
+        topic=record.topic,
+        state=record.state,
+    )
 
 
 def history_json(aggregate_topic: str, originator_id: UUID, records: Iterable[Any]) -> str:

@@ -16,14 +16,14 @@ from types import UnionType
 from typing import Any, TypeVar
 
 import pytest
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from activities.application import CertificationApp
 from projections.factory import VIEW_CLASSES
 from projections.stored import StoredFields, plain_field
 from projections.view import Change
-from tests.golden.records import HISTORIES, RECORDS, domain_event_topics, replay_all
+from tests.golden.records import HISTORIES, RECORDS, as_notification, domain_event_topics, replay_all
 from tests.lifecycle import memory_app
 
 RECORD_IDS = [f"{name}-v{record.originator_version}" for name, h in HISTORIES.items() for record in h.records]
@@ -109,16 +109,6 @@ def test_every_golden_history_replays_through_the_application() -> None:
 
 
 # ---- helpers -------------------------------------------------------------------------
-
-
-def as_notification(record: StoredEvent, position: int = 1) -> Notification:
-    return Notification(
-        id=position,
-        originator_id=record.originator_id,
-        originator_version=record.originator_version,
-        topic=record.topic,
-        state=record.state,
-    )
 
 
 def conforms(value: Any, hint: Any) -> bool:
