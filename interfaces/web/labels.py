@@ -12,13 +12,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.base import Level
 from domain.durations import Duration, InvalidDuration
+from domain.instants import Instant
 from domain.label import Label, LabelState
 from interfaces.web.auth import Caller, Principal, Secretariat
 from interfaces.web.common import (
@@ -63,7 +63,7 @@ FINAL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.W
 
 
 @router.get("/labels/{label_ref}", response_model=LabelOut, summary="A label now, or as it stood at `as_of`")
-def get_label(label_ref: str, svc: Svc, who: Caller, as_of: AwareDatetime | None = None) -> LabelOut:
+def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = None) -> LabelOut:
     label_id = label_id_from(label_ref)
     label = visible_label(svc, label_id, who)
     if as_of is None:
