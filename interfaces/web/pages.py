@@ -7,6 +7,7 @@ so a step taken from a page is the same workflow update, with the same checks, a
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from interfaces.web.schemas import (
 from interfaces.web.services import Services
 
 PACKAGE = Path(__file__).resolve().parents[1]
+FLASH_CHARS = 1_000
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 templates.env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(at, datetime) else (at or "")
 
@@ -279,6 +281,7 @@ async def case_step(request: Request) -> Response:
     route, model = _CASE_STEPS[step]
     form = await request.form()
     back = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
+    form_page = f"/ui/cases/{case_id}/assessment"
     try:
         body = _assessment(form) if model is None else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
         if who.is_admin and step in ("assignment", "assessment"):
@@ -287,13 +290,19 @@ async def case_step(request: Request) -> Response:
             raise ApiError(403, "only the secretariat may do this")
         await route(case_id, body, svc, who, None)
     except ValidationError as error:
-        return _back(back, error="; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+        # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
+        return _back(form_page if step == "assessment" else back, error=_form_errors(error))
     except ApiError as error:
         text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
         if step == "assessment" and error.status == 422:
-            return _back(f"/ui/cases/{case_id}/assessment", error=text)
-        return _back(back, error=text)
+            return _back(form_page, error=text[:FLASH_CHARS])
+        return _back(back, error=text[:FLASH_CHARS])
     return _back(back, done=f"{step.replace('/', ' ')} recorded")
+
+
+# What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
+# and few enough of them that int() never meets Python's 4,300-digit limit.
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
 
 
 def _assessment(form: Any) -> AssessmentIn:
@@ -301,9 +310,20 @@ def _assessment(form: Any) -> AssessmentIn:
     for name, value in form.items():
         if name.startswith("score:"):
             code = name.removeprefix("score:")
-            score: Any = int(value) if str(value).strip().lstrip("-").isdigit() else value
-            indicators.append({"code": code, "score": score, "evidence": form.get(f"evidence:{code}", "")})
+            indicators.append({"code": code, "score": _form_integer(value), "evidence": form.get(f"evidence:{code}", "")})
     return AssessmentIn.model_validate({"indicators": indicators, "report": form.get("report", "")})
+
+
+def _form_integer(value: Any) -> Any:
+    """The form value as an int when it is one; otherwise as sent, for the model to refuse by name."""
+    text = value.strip() if isinstance(value, str) else None
+    return int(text) if text is not None and _FORM_INTEGER.fullmatch(text) else value
+
+
+def _form_errors(error: ValidationError) -> str:
+    # Short: it travels back in the redirect's query string, and a message never echoes the input.
+    text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+    return text[:FLASH_CHARS]
 
 
 def _back(path: str, **message: str) -> RedirectResponse:

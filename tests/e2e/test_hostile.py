@@ -81,3 +81,22 @@ def test_an_aware_audit_date_in_range_is_kept_in_utc_and_every_history_still_rea
 def test_an_expert_certified_until_a_naive_or_out_of_range_date_is_422(secretariat: Secretariat, certified_until: str) -> None:
     name = f"Hostile {certified_until}"[:200]
     refused(secretariat.api.post("/experts", json=expert_body(name=name, certified_until=certified_until)), "certified_until")
+
+
+# ---- 17: the assessment form -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score", ["²", "٣", "1" * 5000, "-" + "9" * 5000, "4.0", " ", "1_000", "0x10", "-1", "99"])
+def test_a_hostile_score_in_the_assessment_form_is_a_form_error_and_records_nothing(
+    engine: RunningEngine, secretariat: Secretariat, auditing: dict[str, Any], score: str
+) -> None:
+    case_id, expert_id = auditing["case_id"], auditing["expert_id"]
+    page = engine.client(None)
+    page.cookies.set(COOKIE, engine.experts[expert_id])
+    form = {f"score:{item['code']}": str(item["score"]) for item in secretariat.full_scores("bronze")}
+    form["score:B-STR-01"] = score
+    answer = page.post(f"/ui/cases/{case_id}/assessment", data={**form, "report": "Hostile."})
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].startswith(f"/ui/cases/{case_id}/assessment?error="), answer.headers["location"]
+    assert secretariat.case(case_id)["state"] == "auditing"
+    assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
