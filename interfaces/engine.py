@@ -59,7 +59,9 @@ class Engine:
             self.app.policy = policy
         self.models: ReadModels = open_read_models(settings.eventsourcing_env(), self.app, poll_interval=poll_interval)
         self.tokens = open_token_store(settings)
-        self.services = Services(self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness)
+        self.services = Services(
+            self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness, public_url=settings.public_url
+        )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
         self.worker: Worker | None = None

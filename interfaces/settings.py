@@ -17,6 +17,7 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_POSTGRES_PORT = 5432
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 class Settings(BaseSettings):
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     environment: Literal["development", "production"] = "development"
+    # Where the public reaches this server: the badge's link and the certificate's URLs are built from
+    # it, never from the request's Host header, which any caller can set.
+    public_url: str = DEFAULT_PUBLIC_URL
 
     @field_validator("database_url")
     @classmethod
@@ -62,6 +66,11 @@ class Settings(BaseSettings):
         if name not in logging.getLevelNamesMapping():
             raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return name
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base_url(cls, url: str) -> str:
+        return public_base_url(url)
 
     @model_validator(mode="after")
     def _tls_pair_is_complete(self) -> "Settings":
@@ -113,6 +122,20 @@ class Settings(BaseSettings):
         """Create data_dir (SQLite files, Temporal's db and log live there) and return it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def public_base_url(url: str) -> str:
+    """An http(s) scheme and host, perhaps a port and path; no query, fragment or credentials; no trailing /."""
+    parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when asked
+    except ValueError:
+        raise ValueError(f"public_url has an invalid port: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"public_url must be an http(s)://host[:port][/path] URL, got {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password or any(c in url for c in "\"'<> "):
+        raise ValueError(f"public_url must be a plain base URL without query, fragment, credentials or quotes: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
 def parse_postgres_url(url: str) -> dict[str, str]:

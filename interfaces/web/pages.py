@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
-from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -252,8 +252,7 @@ async def certificate(request: Request) -> Response:
         supersedes = svc.app.get_label(label.supersedes).label_code if label.supersedes else None
         return {"label": label_out(label, svc.now(), who), "experts": experts, "supersedes_code": supersedes}
 
-    base = str(request.base_url).rstrip("/")
-    return render(request, "certificate.html", who, base=base, **(await run_in_threadpool(gather)))
+    return render(request, "certificate.html", who, base=svc.public_url, **(await run_in_threadpool(gather)))
 
 
 # ---- form posts: the API's own route functions ------------------------------------------------
@@ -364,12 +363,13 @@ async def badge(label_ref: str, request: Request) -> Response:
     else:
         status = "valid" if entry.status == LabelState.ACTIVE.value else entry.status
         level, until, code = entry.level, f"{entry.valid_until:%Y-%m-%d}", entry.label_code
-    verify_url = f"{str(request.base_url).rstrip('/')}/ui/verify?{urlencode({'label': code})}"
+    verify_url = f"{svc.public_url}/ui/verify?{urlencode({'label': code})}"
     svg = _badge_svg(level, status, until, verify_url)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache, max-age=60"})
 
 
 def _badge_svg(level: str, status: str, until: str, link: str) -> str:
+    # html.escape quotes " and ' as well: every value below may end up inside an attribute.
     left = f"ECEI {level.capitalize()}".strip() if level else "ECEI label"
     right = f"valid until {until}" if status == "valid" else status
     left_width, right_width = 14 + 7 * len(left), 14 + 7 * len(right)

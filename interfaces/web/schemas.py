@@ -347,4 +347,4 @@ class DashboardOut(Out):
 
 class Health(Out):
     status: Literal["ok", "starting", "unavailable"]
-    checks: dict[str, str]
+    checks: dict[str, Literal["ok", "not ready"]] = Field(description="each part: ok or not ready (why is in the server's log)")

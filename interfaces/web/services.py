@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from activities.application import CertificationApp
+from interfaces.settings import DEFAULT_PUBLIC_URL
 from interfaces.web.errors import ApiError
 from interfaces.web.tokens import TokenStore
 from projections.queries import ReadModels
@@ -40,6 +41,8 @@ class Services:
     client: Client | None = None
     # Name -> "ok" or what is wrong, for /health; the engine supplies the real checks.
     readiness: Callable[[], Awaitable[dict[str, str]]] = field(default=_nothing_checked)
+    # Settings.public_url: links the public follows (badge, certificate) start with it.
+    public_url: str = DEFAULT_PUBLIC_URL
 
     def now(self) -> datetime:
         return self.app.clock()

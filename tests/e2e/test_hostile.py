@@ -4,6 +4,7 @@ surface leaks nothing, cannot be framed or sniffed, and keeps answering while th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -100,3 +101,72 @@ def test_a_hostile_score_in_the_assessment_form_is_a_form_error_and_records_noth
     assert answer.headers["location"].startswith(f"/ui/cases/{case_id}/assessment?error="), answer.headers["location"]
     assert secretariat.case(case_id)["state"] == "auditing"
     assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
+
+
+# ---- 19: what the public sees ------------------------------------------------------------------
+
+SECURITY_HEADERS = {"content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"}
+
+
+def test_every_page_and_api_answer_carries_the_security_headers(engine: RunningEngine, secretariat: Secretariat) -> None:
+    public = engine.client(None)
+    answers = {
+        "home page": public.get("/"),
+        "registry page": public.get("/ui/registry"),
+        "sign-in page": public.get("/ui/dashboard"),
+        "registry": public.get("/registry"),
+        "badge": public.get("/labels/ECEI-B-0000-0000-0000/badge.svg"),
+        "stylesheet": public.get("/static/style.css"),
+        "health": public.get("/health"),
+        "contract": public.get("/openapi.json"),
+        "401": public.get("/cases"),
+        "404": public.get("/no/such/thing"),
+        "422": secretariat.api.post("/clusters", json={}),
+        "413": secretariat.api.post("/clusters", content=b"x" * 300_000, headers={"content-type": "application/json"}),
+        "secretariat page": secretariat.api.get("/ui/dashboard", cookies={COOKIE: secretariat.api.headers["Authorization"][7:]}),
+    }
+    for what, answer in answers.items():
+        assert SECURITY_HEADERS <= set(answer.headers), (what, answer.status_code, dict(answer.headers))
+        assert answer.headers["x-content-type-options"] == "nosniff", what
+        assert answer.headers["x-frame-options"] == "DENY", what
+        assert answer.headers["referrer-policy"] == "no-referrer", what
+        csp = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp, (what, csp)
+
+
+def test_the_badge_and_the_certificate_link_to_the_public_url_whatever_the_host_header(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    hostile_host = 'evil.example" onload="alert(1)'
+    badge = httpx.get(f"{engine.url}/labels/ECEI-B-0000-0000-0000/badge.svg", headers={"Host": hostile_host})
+    assert badge.status_code == 200, badge.text
+    assert f'href="{PUBLIC_URL}/ui/verify?label=ECEI-B-0000-0000-0000"' in badge.text
+    assert "evil" not in badge.text and "onload" not in badge.text
+    label_id = secretariat.award(secretariat.apply(secretariat.cluster(name="Hostile Host Cluster")))
+    token = secretariat.api.headers["Authorization"][7:]
+    certificate = httpx.get(f"{engine.url}/ui/labels/{label_id}/certificate", headers={"Host": hostile_host}, cookies={COOKIE: token})
+    assert certificate.status_code == 200, certificate.text
+    assert f"{PUBLIC_URL}/ui/verify?label=" in certificate.text
+    assert "evil" not in certificate.text
+
+
+def test_a_badge_quotes_every_attribute_value() -> None:
+    from interfaces.web.pages import _badge_svg
+
+    svg = _badge_svg("gold", "valid", "2030-01-01", "https://labels.example.eu/ui/verify?label=\"x' onload='alert(1)")
+    assert "onload='" not in svg and '"x' not in svg
+    assert "&quot;x&#x27; onload=&#x27;alert(1)" in svg
+
+
+def test_health_tells_the_public_what_is_not_ready_but_not_where_or_why(tmp_path: Path) -> None:
+    from tests.e2e.engine import HOUR_POLICY, free_port
+
+    nowhere = f"127.0.0.1:{free_port()}"  # a Temporal cluster that never answers
+    with running_engine(tmp_path / "data", HOUR_POLICY, args=["--temporal", nowhere], healthy=False) as unready:
+        answer = httpx.get(f"{unready.url}/health")
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["checks"]["temporal"] == "not ready"
+        assert "temporal" in answer.json()["detail"]
+        for secret in (nowhere, nowhere.split(":")[1], "connect", "rror"):
+            assert secret not in answer.text, (secret, answer.text)
+        assert SECURITY_HEADERS <= set(answer.headers)
