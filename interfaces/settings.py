@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +19,7 @@ DEFAULT_POSTGRES_PORT = 5432
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
 
 
 class Settings(BaseSettings):
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     # Where the public reaches this server: the badge's link and the certificate's URLs are built from
     # it, never from the request's Host header, which any caller can set.
     public_url: str = DEFAULT_PUBLIC_URL
+    # Reads of the public registry, verification and badge per client address, in the `limits`
+    # package's notation ("120/minute", "10/second").
+    public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +76,15 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url_is_a_base_url(cls, url: str) -> str:
         return public_base_url(url)
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _rate_limit_is_parsable(cls, limit: str) -> str:
+        try:
+            parse(limit)
+        except ValueError:
+            raise ValueError(f"public_rate_limit must read like 120/minute or 10/second, got {limit!r}") from None
+        return limit
 
     @model_validator(mode="after")
     def _tls_pair_is_complete(self) -> "Settings":

@@ -21,6 +21,12 @@ received at registration. The registry and label verification are public. Every 
 `{"detail": ...}`; a 422 lists each problem with the field it concerns. Repeat a write with the same
 `Idempotency-Key` header and it is carried out once. Labels in URLs: their UUID or their code
 (ECEI-B-XXXX-XXXX-XXXX).
+
+The public reads (the registry, verification and the badge) answer at once from the read model as it
+stands, even while it catches up with the event log: their `X-View-Age` header says how many seconds
+the answer may be behind (0 when the view had read every event). They are limited per client address
+(`CLUSTERLABEL_PUBLIC_RATE_LIMIT`, 120 a minute by default); over it the answer is 429 with a
+`Retry-After` header in seconds.
 """
 log = structlog.stdlib.get_logger(__name__)
 

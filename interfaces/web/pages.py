@@ -26,8 +26,18 @@ from domain.catalogue import load_catalogue
 from domain.label import LabelState
 from interfaces.web import cases, labels
 from interfaces.web.auth import COOKIE, Principal, page_principal
-from interfaces.web.common import case_out, history_events, label_id_from, label_out, visible_case, visible_label
+from interfaces.web.common import (
+    PUBLIC_READ,
+    VIEW_AGE_HEADER,
+    case_out,
+    history_events,
+    label_id_from,
+    label_out,
+    visible_case,
+    visible_label,
+)
 from interfaces.web.errors import ApiError
+from interfaces.web.ratelimit import client_of
 from interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
@@ -63,8 +73,9 @@ def install(api: FastAPI) -> None:
         ("/ui/labels/{label_ref}/certificate", certificate, ["GET"]),
         ("/labels/{label_ref}/badge.svg", badge, ["GET"]),
     ]:
-        api.add_api_route(path, endpoint, methods=methods, include_in_schema=path.endswith("badge.svg"), tags=["public"],
-                          response_class=Response if path.endswith(".svg") else HTMLResponse)
+        badge_route = path.endswith("badge.svg")
+        api.add_api_route(path, endpoint, methods=methods, include_in_schema=badge_route, tags=["public"],
+                          response_class=Response if badge_route else HTMLResponse, responses=PUBLIC_READ if badge_route else None)
 
 
 # ---- rendering and sign-in ----------------------------------------------------------------
@@ -88,11 +99,15 @@ class _SignIn(Exception):
         self.response = response
 
 
-def signed_in(request: Request, *, admin: bool = False, expert: bool = False) -> Principal:
+async def caller(request: Request) -> Principal | None:
+    """The page's caller, if signed in; the token store is looked up off the event loop (it may be PostgreSQL)."""
+    return await run_in_threadpool(page_principal, request, _svc(request))
+
+
+async def signed_in(request: Request, *, admin: bool = False, expert: bool = False) -> Principal:
     """The page's caller; a ?token= becomes the cookie (and leaves the address bar) first."""
-    svc = _svc(request)
     token = request.query_params.get("token")
-    who = page_principal(request, svc)
+    who = await caller(request)
     if token:
         if who is None:
             raise _SignIn(render(request, "login.html", None, 401, next=request.url.path, flash={"kind": "error", "text": "That token is not valid."}))
@@ -117,8 +132,9 @@ def page(handler: Any) -> Any:
             return sign_in.response
         except ApiError as error:
             text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
-            who = page_principal(request, _svc(request))
-            return render(request, "home.html", who, error.status, flash={"kind": "error", "text": text})
+            response = render(request, "home.html", await caller(request), error.status, flash={"kind": "error", "text": text})
+            response.headers.update(error.headers or {})  # a 429's Retry-After
+            return response
 
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
@@ -130,7 +146,7 @@ def page(handler: Any) -> Any:
 
 @page
 async def home(request: Request) -> Response:
-    return render(request, "home.html", page_principal(request, _svc(request)))
+    return render(request, "home.html", await caller(request))
 
 
 @page
@@ -147,7 +163,7 @@ async def logout(request: Request) -> Response:
 
 @page
 async def dashboard(request: Request) -> Response:
-    who = signed_in(request, admin=True)
+    who = await signed_in(request, admin=True)
     svc = _svc(request)
     state = request.query_params.get("state") or None
 
@@ -169,7 +185,7 @@ async def dashboard(request: Request) -> Response:
 
 @page
 async def case_page(request: Request) -> Response:
-    who = signed_in(request)
+    who = await signed_in(request)
     svc = _svc(request)
     case_id = _uuid(request.path_params["case_id"])
 
@@ -187,7 +203,7 @@ async def case_page(request: Request) -> Response:
 
 @page
 async def assignments(request: Request) -> Response:
-    who = signed_in(request, expert=True)
+    who = await signed_in(request, expert=True)
     svc = _svc(request)
 
     def gather() -> list[Any]:
@@ -199,7 +215,7 @@ async def assignments(request: Request) -> Response:
 
 @page
 async def assessment_form(request: Request) -> Response:
-    who = signed_in(request, expert=True)
+    who = await signed_in(request, expert=True)
     svc = _svc(request)
     case = await run_in_threadpool(visible_case, svc, _uuid(request.path_params["case_id"]), who)
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
@@ -212,25 +228,28 @@ async def assessment_form(request: Request) -> Response:
 @page
 async def registry_page(request: Request) -> Response:
     svc = _svc(request)
+    svc.public_limit.check(client_of(request))
     query = request.query_params
     country = (query.get("country") or "").strip().upper() or None
     level = query.get("level") or None
     status = query.get("status") or None
 
     def gather() -> list[Any]:
-        svc.fresh()
         return svc.models.public_registry(svc.now(), country=country, level=level, status=status)
 
     entries = await run_in_threadpool(gather)
-    return render(
-        request, "registry.html", page_principal(request, svc), entries=entries, country=country, level=level,
+    response = render(
+        request, "registry.html", await caller(request), entries=entries, country=country, level=level,
         status=status, statuses=[s.value for s in LabelStatus],
     )  # fmt: skip
+    labels.aged(response, svc)
+    return response
 
 
 @page
 async def verify_page(request: Request) -> Response:
     svc = _svc(request)
+    svc.public_limit.check(client_of(request))
     label = (request.query_params.get("label") or "").strip()[:60]
     code = (request.query_params.get("code") or "").strip()[:40]
     answer = entry = None
@@ -238,12 +257,14 @@ async def verify_page(request: Request) -> Response:
         answer = await run_in_threadpool(labels.verification, svc, label, code)
     elif label:
         entry = await run_in_threadpool(_registry_entry, svc, label)
-    return render(request, "verify.html", page_principal(request, svc), label=label, code=code, answer=answer, entry=entry)
+    response = render(request, "verify.html", await caller(request), label=label, code=code, answer=answer, entry=entry)
+    labels.aged(response, svc)
+    return response
 
 
 @page
 async def certificate(request: Request) -> Response:
-    who = signed_in(request, admin=True)
+    who = await signed_in(request, admin=True)
     svc = _svc(request)
 
     def gather() -> dict[str, Any]:
@@ -271,7 +292,7 @@ _CASE_STEPS: dict[str, tuple[Any, Any]] = {
 
 @page
 async def case_step(request: Request) -> Response:
-    who = signed_in(request)
+    who = await signed_in(request)
     svc = _svc(request)
     case_id = _uuid(request.path_params["case_id"])
     step = request.path_params["step"]
@@ -337,11 +358,11 @@ def _uuid(text: str) -> UUID:
 
 
 def _registry_entry(svc: Services, label_ref: str) -> Any:
+    """The label's public entry as the registry view stands (public reads never wait for it)."""
     try:
         label_id = label_id_from(label_ref)
     except ApiError:
         return None
-    svc.fresh()
     return svc.models.label(label_id, svc.now())
 
 
@@ -357,6 +378,7 @@ async def badge(label_ref: str, request: Request) -> Response:
     Never cached for long: a suspended, withdrawn or expired label must stop showing as valid at once.
     """
     svc = _svc(request)
+    svc.public_limit.check(client_of(request))
     entry = await run_in_threadpool(_registry_entry, svc, label_ref)
     if entry is None:
         status, level, until, code = "unknown", "", "", label_ref.strip().upper()[:40]
@@ -365,7 +387,8 @@ async def badge(label_ref: str, request: Request) -> Response:
         level, until, code = entry.level, f"{entry.valid_until:%Y-%m-%d}", entry.label_code
     verify_url = f"{svc.public_url}/ui/verify?{urlencode({'label': code})}"
     svg = _badge_svg(level, status, until, verify_url)
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache, max-age=60"})
+    headers = {"Cache-Control": "no-cache, max-age=60", VIEW_AGE_HEADER: f"{svc.view_age():.1f}"}
+    return Response(svg, media_type="image/svg+xml", headers=headers)
 
 
 def _badge_svg(level: str, status: str, until: str, link: str) -> str:

@@ -170,3 +170,65 @@ def test_health_tells_the_public_what_is_not_ready_but_not_where_or_why(tmp_path
         for secret in (nowhere, nowhere.split(":")[1], "connect", "rror"):
             assert secret not in answer.text, (secret, answer.text)
         assert SECURITY_HEADERS <= set(answer.headers)
+
+
+# ---- 14: public reads under load -------------------------------------------------------------
+
+PUBLIC_LIMIT = 20
+
+
+@pytest.fixture(scope="module")
+def lagging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
+    """An engine whose views never catch up (no projection runner), limiting public reads to 20 a minute."""
+    from tests.e2e.engine import HOUR_POLICY
+
+    env = {"CLUSTERLABEL_PUBLIC_RATE_LIMIT": f"{PUBLIC_LIMIT}/minute"}
+    with running_engine(tmp_path_factory.mktemp("lagging") / "data", HOUR_POLICY, env=env, args=["--no-projections"]) as running:
+        Secretariat(running).cluster()  # the log is now ahead of every view
+        yield running
+
+
+def from_address(engine: RunningEngine, address: str) -> httpx.Client:
+    """A public client connecting from another loopback address: a client of its own to the rate limit."""
+    return httpx.Client(base_url=engine.url, transport=httpx.HTTPTransport(local_address=address), timeout=30)
+
+
+def test_public_reads_answer_at_once_from_the_view_as_it_stands_while_the_projections_lag(lagging: RunningEngine) -> None:
+    public = from_address(lagging, "127.0.0.4")
+    for path in [
+        "/registry",
+        "/registry?status=expired&country=LT&limit=5",
+        "/labels/ECEI-B-0000-0000-0000/verify?code=ABC",
+        "/labels/ECEI-B-0000-0000-0000/badge.svg",
+        "/ui/registry",
+        "/ui/verify?label=ECEI-B-0000-0000-0000",
+    ]:
+        answer = public.get(path)
+        assert answer.status_code == 200, (path, answer.text)
+        assert answer.elapsed.total_seconds() < 1.5, (path, answer.elapsed)
+        assert float(answer.headers["x-view-age"]) > 0, path  # the view is behind, and says so
+
+
+def test_the_openapi_document_describes_the_view_age_and_the_rate_limit(lagging: RunningEngine) -> None:
+    contract = httpx.get(f"{lagging.url}/openapi.json").json()
+    for path in ["/registry", "/labels/{label_ref}/verify", "/labels/{label_ref}/badge.svg"]:
+        answers = contract["paths"][path]["get"]["responses"]
+        assert "X-View-Age" in answers["200"]["headers"], path
+        assert "Retry-After" in answers["429"]["headers"], path
+    assert "X-View-Age" in contract["info"]["description"]
+
+
+def test_a_client_over_the_public_rate_limit_gets_429_with_retry_after_and_others_are_served(lagging: RunningEngine) -> None:
+    greedy = from_address(lagging, "127.0.0.2")
+    answers = [greedy.get("/registry") for _ in range(PUBLIC_LIMIT + 5)]
+    assert [a.status_code for a in answers[:PUBLIC_LIMIT]] == [200] * PUBLIC_LIMIT
+    refused = answers[-1]
+    assert refused.status_code == 429, refused.text
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert "too many requests" in refused.json()["detail"]
+    for path in ["/labels/ECEI-B-0000-0000-0000/badge.svg", "/ui/registry", "/labels/ECEI-B-0000-0000-0000/verify?code=X"]:
+        limited = greedy.get(path)
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1, (path, limited.text)
+        assert SECURITY_HEADERS <= set(limited.headers), path
+    assert from_address(lagging, "127.0.0.3").get("/registry").status_code == 200
+    assert lagging.client().get("/cases").status_code == 200  # the secretariat's own reads are not limited
