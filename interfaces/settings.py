@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +18,8 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_POSTGRES_PORT = 5432
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
 
 # The views follow the log by notification id and never look back below the last id they
 # applied, so they rely on ids being committed in order. eventsourcing keeps that order on
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     environment: Literal["development", "production"] = "development"
+    # Where the public reaches this server: the badge's link and the certificate's URLs are built from
+    # it, never from the request's Host header, which any caller can set.
+    public_url: str = DEFAULT_PUBLIC_URL
+    # Reads of the public registry, verification and badge per client address, in the `limits`
+    # package's notation ("120/minute", "10/second").
+    public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT
 
     @field_validator("database_url")
     @classmethod
@@ -81,6 +90,20 @@ class Settings(BaseSettings):
         if name not in logging.getLevelNamesMapping():
             raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return name
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base_url(cls, url: str) -> str:
+        return public_base_url(url)
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _rate_limit_is_parsable(cls, limit: str) -> str:
+        try:
+            parse(limit)
+        except ValueError:
+            raise ValueError(f"public_rate_limit must read like 120/minute or 10/second, got {limit!r}") from None
+        return limit
 
     @model_validator(mode="after")
     def _tls_pair_is_complete(self) -> "Settings":
@@ -144,6 +167,20 @@ def pinned_ordering_keys(persistence_module: str) -> dict[str, str]:
     """The keys the order of the log rests on, in both spellings eventsourcing reads (see ORDERING_KEYS)."""
     keys = {"PERSISTENCE_MODULE": persistence_module, **ORDERING_KEYS}
     return {**keys, **{APP_ENV_PREFIX + key: value for key, value in keys.items()}}
+
+
+def public_base_url(url: str) -> str:
+    """An http(s) scheme and host, perhaps a port and path; no query, fragment or credentials; no trailing /."""
+    parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when asked
+    except ValueError:
+        raise ValueError(f"public_url has an invalid port: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"public_url must be an http(s)://host[:port][/path] URL, got {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password or any(c in url for c in "\"'<> "):
+        raise ValueError(f"public_url must be a plain base URL without query, fragment, credentials or quotes: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
 def parse_postgres_url(url: str) -> dict[str, str]:
