@@ -98,7 +98,44 @@ class Level(StrEnum):
 
 
 class RecordedAggregate(Aggregate):
-    """An aggregate whose events carry an actor and an idempotency key."""
+    """An aggregate whose events carry an actor and an idempotency key.
+
+    How an event changes. Stored events are never rewritten, so every event stored once must
+    read for ever: its topic (`domain.<module>:<Aggregate>.<Event>`) must resolve, and its stored
+    fields must become the fields the class has now. tests/golden/events/ holds a record of each
+    event type as first stored; tests/golden/ fails when one no longer decodes, replays or reads.
+
+    - Never rename or move an aggregate or an event class (that changes the topic). If one must
+      move, register the old topic: `eventsourcing.utils.register_topic(old_topic, new_class)`.
+    - Never remove a field, rename one, or change its type in place, and never add one without
+      an upcast: old records would lack it, or hold the old shape.
+    - Instead, declare the event as a class of the same name nested in the aggregate, give it
+      `class_version = N + 1` (no class_version means 1) and a static method
+      `upcast_vN_vN+1(state)` that turns the stored dict of a version-N record into version N + 1,
+      in place; name the class in the decorator. The mapper runs the upcasts in turn on every
+      older record before building the event, and stores new events with their class_version:
+
+          class Delivered(RecordedAggregate.Event):  # was @event("Delivered") with `channel: str`
+              class_version = 2
+              channels: list[str]
+              actor: str
+              command_key: str
+
+              @staticmethod
+              def upcast_v1_v2(state: dict[str, Any]) -> None:
+                  state["channels"] = [state.pop("channel")]
+
+          @event(Delivered)
+          def _delivered(self, channels: list[str], actor: str, command_key: str) -> None: ...
+
+      An added field gets the value the old facts imply (or None where nothing is implied).
+    - Keep the golden records as they are: they are the old versions the upcasts must read. A new
+      event type needs a golden record: extend tests/golden/story.py and run
+      `python -m tests.golden.generate`, which writes only the histories that are missing.
+
+    The views read an event that needs an upcast through the mapper instead of its stored JSON
+    (projections/stored.py); tests/golden/test_upcasting.py shows all of it on a golden record.
+    """
 
     command_keys: set[str]
 

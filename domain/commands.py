@@ -18,10 +18,11 @@ from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from domain.base import Level
 from domain.catalogue import IndicatorScore
+from domain.instants import Instant
 from domain.certification_case import CaseState, Outcome, check_case_step, check_proposed
 from domain.label import LabelState, check_label_step
 
@@ -141,7 +142,7 @@ class RecordAgreement(CaseCommand):
 
 class ScheduleAudit(CaseCommand):
     domain_step: ClassVar[str] = "schedule_audit"
-    audit_date: AwareDatetime
+    audit_date: Instant = Field(description="with its UTC offset, between 1970 and 2200; kept in UTC")
 
 
 class SubmitAssessment(CaseCommand):

@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.base import derived_id, InvalidInput, RecordedAggregate
 from domain.countries import CountryCode
+from domain.instants import Instant
 
 
 class Nationality(StrEnum):
@@ -28,7 +29,7 @@ class ExpertProfile(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     country: CountryCode
     languages: list[str] = Field(min_length=1, max_length=50, description="ISO 639-1 codes, e.g. en, de")
-    certified_until: AwareDatetime
+    certified_until: Instant
     affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
 
     @field_validator("languages")

@@ -27,6 +27,7 @@ from interfaces.logs import configure_logging, get_logger
 from interfaces.settings import Settings
 from interfaces.temporal_server import EmbeddedTemporal, TemporalServerError, temporal_client_for
 from interfaces.web.app import create_app
+from interfaces.web.ratelimit import PublicRateLimit
 from interfaces.web.services import Services
 from interfaces.web.tokens import open_token_store
 from interfaces.worker import build_worker
@@ -59,7 +60,11 @@ class Engine:
             self.app.policy = policy
         self.models: ReadModels = open_read_models(settings.eventsourcing_env(), self.app, poll_interval=poll_interval)
         self.tokens = open_token_store(settings)
-        self.services = Services(self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness)
+        self.services = Services(
+            self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness,
+            public_url=settings.public_url,
+            public_limit=PublicRateLimit(settings.public_rate_limit),
+        )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
         self.worker: Worker | None = None

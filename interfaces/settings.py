@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from limits import parse
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +18,27 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_POSTGRES_PORT = 5432
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
+
+# The views follow the log by notification id and never look back below the last id they
+# applied, so they rely on ids being committed in order. eventsourcing keeps that order on
+# PostgreSQL by taking `LOCK TABLE ... IN EXCLUSIVE MODE` in every inserting transaction; these
+# keys would lose it, so no environment variable may change them:
+# - POSTGRES_ENABLE_DB_FUNCTIONS=y inserts through a database function that takes no table
+#   lock: two transactions can commit their ids out of order and a view skips the lower one
+#   for good.
+# - APPLICATION_RECORDER_TOPIC names another recorder class, which need not lock (empty: the
+#   persistence module's own recorder).
+# - PERSISTENCE_MODULE is the store the settings chose; CLUSTERLABEL_PERSISTENCE_MODULE must
+#   not swap it for another (or for memory).
+# POSTGRES_LOCK_TIMEOUT stays configurable: a timeout makes a waiting insert fail (and retry),
+# it never lets it commit out of order.
+ORDERING_KEYS = {"POSTGRES_ENABLE_DB_FUNCTIONS": "n", "APPLICATION_RECORDER_TOPIC": ""}
+# eventsourcing reads a key as CLUSTERLABEL_<KEY> before <KEY> (the application is named
+# clusterlabel), and the env given to the application overrides os.environ key by key: a key
+# is pinned only when that env holds both spellings.
+APP_ENV_PREFIX = "CLUSTERLABEL_"
 
 
 class Settings(BaseSettings):
@@ -46,6 +68,12 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     environment: Literal["development", "production"] = "development"
+    # Where the public reaches this server: the badge's link and the certificate's URLs are built from
+    # it, never from the request's Host header, which any caller can set.
+    public_url: str = DEFAULT_PUBLIC_URL
+    # Reads of the public registry, verification and badge per client address, in the `limits`
+    # package's notation ("120/minute", "10/second").
+    public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT
 
     @field_validator("database_url")
     @classmethod
@@ -62,6 +90,20 @@ class Settings(BaseSettings):
         if name not in logging.getLevelNamesMapping():
             raise ValueError(f"unknown log level {level!r}; use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return name
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_a_base_url(cls, url: str) -> str:
+        return public_base_url(url)
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _rate_limit_is_parsable(cls, limit: str) -> str:
+        try:
+            parse(limit)
+        except ValueError:
+            raise ValueError(f"public_rate_limit must read like 120/minute or 10/second, got {limit!r}") from None
+        return limit
 
     @model_validator(mode="after")
     def _tls_pair_is_complete(self) -> "Settings":
@@ -95,7 +137,13 @@ class Settings(BaseSettings):
         return (self.data_dir / "events.sqlite").resolve()
 
     def eventsourcing_env(self) -> dict[str, str]:
-        """The env for eventsourcing.application.Application(env=...) selecting this event store."""
+        """The env for eventsourcing.application.Application(env=...) selecting this event store.
+
+        The keys the log's order rests on are pinned: os.environ cannot override them."""
+        store = self._store_env()
+        return {**store, **pinned_ordering_keys(store["PERSISTENCE_MODULE"])}
+
+    def _store_env(self) -> dict[str, str]:
         if self.database_url is None:
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -113,6 +161,26 @@ class Settings(BaseSettings):
         """Create data_dir (SQLite files, Temporal's db and log live there) and return it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def pinned_ordering_keys(persistence_module: str) -> dict[str, str]:
+    """The keys the order of the log rests on, in both spellings eventsourcing reads (see ORDERING_KEYS)."""
+    keys = {"PERSISTENCE_MODULE": persistence_module, **ORDERING_KEYS}
+    return {**keys, **{APP_ENV_PREFIX + key: value for key, value in keys.items()}}
+
+
+def public_base_url(url: str) -> str:
+    """An http(s) scheme and host, perhaps a port and path; no query, fragment or credentials; no trailing /."""
+    parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when asked
+    except ValueError:
+        raise ValueError(f"public_url has an invalid port: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"public_url must be an http(s)://host[:port][/path] URL, got {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password or any(c in url for c in "\"'<> "):
+        raise ValueError(f"public_url must be a plain base URL without query, fragment, credentials or quotes: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
 def parse_postgres_url(url: str) -> dict[str, str]:

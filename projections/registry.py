@@ -13,9 +13,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.label import LabelState
+from domain.label import IN_FORCE, LabelState
 from projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
-from projections.store import Row, unstamp
+from projections.store import Row, stamp, unstamp
 
 
 class VerificationStatus(StrEnum):
@@ -82,14 +82,16 @@ class RegistryView(LabelRowsView):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(str(value).upper() if column == "country" else str(value))
-        rows = self.fetch(
-            "SELECT * FROM {registry_labels} WHERE " + " AND ".join(where) + " ORDER BY cluster_name, label_code",
-            params,
-        )
-        entries = [_entry(row, now) for row in rows]
         if status is not None:
-            entries = [entry for entry in entries if entry.status == status]
-        return entries[offset : offset + limit]
+            # The status as of now, as status_at() computes it, so that the database filters and pages.
+            where.append(f"{_STATUS_NOW} = ?")
+            params += [stamp(now), status]
+        rows = self.fetch(
+            "SELECT * FROM {registry_labels} WHERE " + " AND ".join(where)
+            + " ORDER BY cluster_name, label_code LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )  # fmt: skip
+        return [_entry(row, now) for row in rows]
 
     def label(self, label_id: UUID, now: datetime) -> RegistryEntry | None:
         rows = self.fetch("SELECT * FROM {registry_labels} WHERE label_id = ?", (str(label_id),))
@@ -119,6 +121,11 @@ class RegistryView(LabelRowsView):
             return None
         rows = self.fetch("SELECT label_code FROM {registry_labels} WHERE label_id = ?", (label_id,))
         return rows[0]["label_code"] if rows else None
+
+
+# status_at() in SQL: a label in force is expired once its validity has passed (stamps sort as time does).
+_IN_FORCE = ", ".join(f"'{state.value}'" for state in sorted(IN_FORCE))
+_STATUS_NOW = f"(CASE WHEN state IN ({_IN_FORCE}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
 
 
 def _entry(row: Row, now: datetime) -> RegistryEntry:

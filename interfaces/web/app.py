@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
+import structlog
 from fastapi.responses import JSONResponse
 
 from interfaces.web import cases, labels, registrations
 from interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
+from interfaces.web.headers import SecurityHeaders
 from interfaces.web.schemas import ErrorMessage, Health
 from interfaces.web.services import Services, services
 
@@ -19,7 +21,14 @@ received at registration. The registry and label verification are public. Every 
 `{"detail": ...}`; a 422 lists each problem with the field it concerns. Repeat a write with the same
 `Idempotency-Key` header and it is carried out once. Labels in URLs: their UUID or their code
 (ECEI-B-XXXX-XXXX-XXXX).
+
+The public reads (the registry, verification and the badge) answer at once from the read model as it
+stands, even while it catches up with the event log: their `X-View-Age` header says how many seconds
+the answer may be behind (0 when the view had read every event). They are limited per client address
+(`CLUSTERLABEL_PUBLIC_RATE_LIMIT`, 120 a minute by default); over it the answer is 429 with a
+`Retry-After` header in seconds.
 """
+log = structlog.stdlib.get_logger(__name__)
 
 
 def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bool = True) -> FastAPI:
@@ -27,6 +36,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.state.services = svc
     install_error_handlers(api)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    api.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     api.include_router(registrations.router)
     api.include_router(cases.router)
     api.include_router(labels.router)
@@ -48,9 +58,12 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
 
 
 async def health(svc: Annotated[Services, Depends(services)]) -> JSONResponse:
+    """Public, so it names what is not ready and no more: addresses and error texts go to the log."""
     checks = await svc.readiness()
     not_ready = sorted(name for name, state in checks.items() if state != "ok")
+    public = {name: "ok" if state == "ok" else "not ready" for name, state in checks.items()}
     if not_ready:
-        detail = "not ready: " + "; ".join(f"{name}: {checks[name]}" for name in not_ready)
-        return JSONResponse({"detail": detail, "status": "starting", "checks": checks}, status_code=503)
-    return JSONResponse({"status": "ok", "checks": checks})
+        log.info("health: not ready", checks=checks)
+        detail = "not ready: " + ", ".join(not_ready) + " (the server's log says why)"
+        return JSONResponse({"detail": detail, "status": "starting", "checks": public}, status_code=503)
+    return JSONResponse({"status": "ok", "checks": public})

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from activities.handlers import handle
@@ -18,6 +17,7 @@ from domain.base import Level
 from domain.catalogue import current_version_for, load_catalogue
 from domain.certification_case import CaseState, CertificationCase
 from domain.commands import CaseCommand, Envelope
+from domain.instants import Instant
 from interfaces.web.auth import Caller, Expert, Principal, Secretariat
 from interfaces.web.common import (
     ERRORS,
@@ -105,7 +105,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="A case now, or as it stood at `as_of`")
-def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: AwareDatetime | None = None) -> CaseOut:
+def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None) -> CaseOut:
     case = visible_case(svc, case_id, who)
     if as_of is None:
         return case_out(case_view(svc.app.policy, case, svc.now()))

@@ -35,6 +35,23 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorMessage, "description": "the engine is starting or unreachable"},
 }
 PUBLIC_ERRORS = {code: ERRORS[code] for code in (404, 413, 422, 503)}
+VIEW_AGE_HEADER = "X-View-Age"
+# The public reads: answered from the view as it stands, and rate-limited per client.
+PUBLIC_READ: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            VIEW_AGE_HEADER: {
+                "description": "seconds the answer may be behind the event log (0: the view had read all of it)",
+                "schema": {"type": "number", "minimum": 0},
+            }
+        }
+    },
+    429: {
+        "model": ErrorMessage,
+        "description": "too many requests from this address; retry after the Retry-After header's seconds",
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}},
+    },
+}
 
 IdempotencyKey = Annotated[
     str | None,

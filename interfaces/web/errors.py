@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.base import ConcurrencyConflict, DomainError, ImpartialityViolation, InvalidInput, NotFound, StepNotAllowed
+from interfaces.web.headers import security_headers
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -118,7 +119,9 @@ def install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error", path=request.url.path)
-        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+        # Sent from outside every middleware (Starlette's ServerErrorMiddleware): add the headers here.
+        headers = security_headers(request.url.path)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500, headers=headers)
 
 
 class BodySizeLimit:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from activities.models import LabelView
@@ -19,11 +18,14 @@ from domain import commands
 from domain.base import Level
 from domain.commands import LabelCommand
 from domain.durations import Duration, InvalidDuration
+from domain.instants import Instant
 from domain.label import Label, LabelState
 from interfaces.web.auth import Caller, Principal, Secretariat
 from interfaces.web.common import (
     ERRORS,
     PUBLIC_ERRORS,
+    PUBLIC_READ,
+    VIEW_AGE_HEADER,
     IdempotencyKey,
     case_summary,
     check_cluster_visible,
@@ -33,6 +35,7 @@ from interfaces.web.common import (
     visible_label,
 )
 from interfaces.web.errors import ApiError, invalid
+from interfaces.web.ratelimit import public_read
 from interfaces.web.schemas import (
     CaseCreated,
     DashboardOut,
@@ -55,11 +58,12 @@ from workflows.starter import label_handle
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
 Svc = Annotated[Services, Depends(services)]
+PublicRead = Annotated[None, Depends(public_read)]
 FINAL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
 
 
 @router.get("/labels/{label_ref}", response_model=LabelOut, summary="A label now, or as it stood at `as_of`")
-def get_label(label_ref: str, svc: Svc, who: Caller, as_of: AwareDatetime | None = None) -> LabelOut:
+def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = None) -> LabelOut:
     label_id = label_id_from(label_ref)
     label = visible_label(svc, label_id, who)
     if as_of is None:
@@ -198,16 +202,18 @@ def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
 # ---- public -----------------------------------------------------------------------------
 
 
-@public.get("/registry", response_model=list[RegistryEntryOut], summary="The public registry of labels")
+@public.get("/registry", response_model=list[RegistryEntryOut], summary="The public registry of labels", responses=PUBLIC_READ)
 def registry(
     svc: Svc,
+    response: Response,
+    _: PublicRead,
     country: Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")] = None,
     level: Level | None = None,
     status: LabelStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[RegistryEntryOut]:
-    svc.fresh()
+    aged(response, svc)
     entries = svc.models.public_registry(
         svc.now(),
         country=country,
@@ -219,14 +225,23 @@ def registry(
     return [RegistryEntryOut.model_validate(entry.model_dump()) for entry in entries]
 
 
-@public.get("/labels/{label_ref}/verify", response_model=VerificationOut, summary="Is this certificate genuine and valid?")
-def verify(label_ref: str, svc: Svc, code: Annotated[str, Query(min_length=1, max_length=40)]) -> VerificationOut:
+@public.get(
+    "/labels/{label_ref}/verify", response_model=VerificationOut, summary="Is this certificate genuine and valid?", responses=PUBLIC_READ
+)
+def verify(
+    label_ref: str, svc: Svc, response: Response, _: PublicRead, code: Annotated[str, Query(min_length=1, max_length=40)]
+) -> VerificationOut:
+    aged(response, svc)
     return verification(svc, label_ref, code)
+
+
+def aged(response: Response, svc: Services) -> None:
+    """Say how far behind the log the answer may be: public reads never wait for the views."""
+    response.headers[VIEW_AGE_HEADER] = f"{svc.view_age():.1f}"
 
 
 def verification(svc: Services, label_ref: str, code: str) -> VerificationOut:
     """Always one status and since when; an unknown label and a wrong code both answer `unknown`."""
-    svc.fresh()
     now = svc.now()
     label_code = _label_code(svc, label_ref)
     if label_code is None:

@@ -7,12 +7,13 @@ so a step taken from a page is the same workflow update, with the same checks, a
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
-from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,8 +27,18 @@ from domain.catalogue import load_catalogue
 from domain.label import LabelState
 from interfaces.web import cases, labels
 from interfaces.web.auth import COOKIE, Principal, page_principal
-from interfaces.web.common import case_out, history_events, label_id_from, label_out, visible_case, visible_label
+from interfaces.web.common import (
+    PUBLIC_READ,
+    VIEW_AGE_HEADER,
+    case_out,
+    history_events,
+    label_id_from,
+    label_out,
+    visible_case,
+    visible_label,
+)
 from interfaces.web.errors import ApiError
+from interfaces.web.ratelimit import client_of
 from interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
@@ -42,6 +53,7 @@ from interfaces.web.schemas import (
 from interfaces.web.services import Services
 
 PACKAGE = Path(__file__).resolve().parents[1]
+FLASH_CHARS = 1_000
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 templates.env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(at, datetime) else (at or "")
 
@@ -62,8 +74,9 @@ def install(api: FastAPI) -> None:
         ("/ui/labels/{label_ref}/certificate", certificate, ["GET"]),
         ("/labels/{label_ref}/badge.svg", badge, ["GET"]),
     ]:
-        api.add_api_route(path, endpoint, methods=methods, include_in_schema=path.endswith("badge.svg"), tags=["public"],
-                          response_class=Response if path.endswith(".svg") else HTMLResponse)
+        badge_route = path.endswith("badge.svg")
+        api.add_api_route(path, endpoint, methods=methods, include_in_schema=badge_route, tags=["public"],
+                          response_class=Response if badge_route else HTMLResponse, responses=PUBLIC_READ if badge_route else None)
 
 
 # ---- rendering and sign-in ----------------------------------------------------------------
@@ -87,11 +100,15 @@ class _SignIn(Exception):
         self.response = response
 
 
-def signed_in(request: Request, *, admin: bool = False, expert: bool = False) -> Principal:
+async def caller(request: Request) -> Principal | None:
+    """The page's caller, if signed in; the token store is looked up off the event loop (it may be PostgreSQL)."""
+    return await run_in_threadpool(page_principal, request, _svc(request))
+
+
+async def signed_in(request: Request, *, admin: bool = False, expert: bool = False) -> Principal:
     """The page's caller; a ?token= becomes the cookie (and leaves the address bar) first."""
-    svc = _svc(request)
     token = request.query_params.get("token")
-    who = page_principal(request, svc)
+    who = await caller(request)
     if token:
         if who is None:
             raise _SignIn(render(request, "login.html", None, 401, next=request.url.path, flash={"kind": "error", "text": "That token is not valid."}))
@@ -116,8 +133,9 @@ def page(handler: Any) -> Any:
             return sign_in.response
         except ApiError as error:
             text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
-            who = page_principal(request, _svc(request))
-            return render(request, "home.html", who, error.status, flash={"kind": "error", "text": text})
+            response = render(request, "home.html", await caller(request), error.status, flash={"kind": "error", "text": text})
+            response.headers.update(error.headers or {})  # a 429's Retry-After
+            return response
 
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
@@ -129,7 +147,7 @@ def page(handler: Any) -> Any:
 
 @page
 async def home(request: Request) -> Response:
-    return render(request, "home.html", page_principal(request, _svc(request)))
+    return render(request, "home.html", await caller(request))
 
 
 @page
@@ -146,7 +164,7 @@ async def logout(request: Request) -> Response:
 
 @page
 async def dashboard(request: Request) -> Response:
-    who = signed_in(request, admin=True)
+    who = await signed_in(request, admin=True)
     svc = _svc(request)
     state = request.query_params.get("state") or None
 
@@ -168,7 +186,7 @@ async def dashboard(request: Request) -> Response:
 
 @page
 async def case_page(request: Request) -> Response:
-    who = signed_in(request)
+    who = await signed_in(request)
     svc = _svc(request)
     case_id = _uuid(request.path_params["case_id"])
 
@@ -186,7 +204,7 @@ async def case_page(request: Request) -> Response:
 
 @page
 async def assignments(request: Request) -> Response:
-    who = signed_in(request, expert=True)
+    who = await signed_in(request, expert=True)
     svc = _svc(request)
 
     def gather() -> list[Any]:
@@ -198,7 +216,7 @@ async def assignments(request: Request) -> Response:
 
 @page
 async def assessment_form(request: Request) -> Response:
-    who = signed_in(request, expert=True)
+    who = await signed_in(request, expert=True)
     svc = _svc(request)
     case = await run_in_threadpool(visible_case, svc, _uuid(request.path_params["case_id"]), who)
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
@@ -211,25 +229,28 @@ async def assessment_form(request: Request) -> Response:
 @page
 async def registry_page(request: Request) -> Response:
     svc = _svc(request)
+    svc.public_limit.check(client_of(request))
     query = request.query_params
     country = (query.get("country") or "").strip().upper() or None
     level = query.get("level") or None
     status = query.get("status") or None
 
     def gather() -> list[Any]:
-        svc.fresh()
         return svc.models.public_registry(svc.now(), country=country, level=level, status=status)
 
     entries = await run_in_threadpool(gather)
-    return render(
-        request, "registry.html", page_principal(request, svc), entries=entries, country=country, level=level,
+    response = render(
+        request, "registry.html", await caller(request), entries=entries, country=country, level=level,
         status=status, statuses=[s.value for s in LabelStatus],
     )  # fmt: skip
+    labels.aged(response, svc)
+    return response
 
 
 @page
 async def verify_page(request: Request) -> Response:
     svc = _svc(request)
+    svc.public_limit.check(client_of(request))
     label = (request.query_params.get("label") or "").strip()[:60]
     code = (request.query_params.get("code") or "").strip()[:40]
     answer = entry = None
@@ -237,12 +258,14 @@ async def verify_page(request: Request) -> Response:
         answer = await run_in_threadpool(labels.verification, svc, label, code)
     elif label:
         entry = await run_in_threadpool(_registry_entry, svc, label)
-    return render(request, "verify.html", page_principal(request, svc), label=label, code=code, answer=answer, entry=entry)
+    response = render(request, "verify.html", await caller(request), label=label, code=code, answer=answer, entry=entry)
+    labels.aged(response, svc)
+    return response
 
 
 @page
 async def certificate(request: Request) -> Response:
-    who = signed_in(request, admin=True)
+    who = await signed_in(request, admin=True)
     svc = _svc(request)
 
     def gather() -> dict[str, Any]:
@@ -251,8 +274,7 @@ async def certificate(request: Request) -> Response:
         supersedes = svc.app.get_label(label.supersedes).label_code if label.supersedes else None
         return {"label": label_out(label_view(svc.app.policy, label), label, svc.now(), who), "experts": experts, "supersedes_code": supersedes}
 
-    base = str(request.base_url).rstrip("/")
-    return render(request, "certificate.html", who, base=base, **(await run_in_threadpool(gather)))
+    return render(request, "certificate.html", who, base=svc.public_url, **(await run_in_threadpool(gather)))
 
 
 # ---- form posts: the API's own route functions ------------------------------------------------
@@ -271,7 +293,7 @@ _CASE_STEPS: dict[str, tuple[Any, Any]] = {
 
 @page
 async def case_step(request: Request) -> Response:
-    who = signed_in(request)
+    who = await signed_in(request)
     svc = _svc(request)
     case_id = _uuid(request.path_params["case_id"])
     step = request.path_params["step"]
@@ -280,6 +302,7 @@ async def case_step(request: Request) -> Response:
     route, model = _CASE_STEPS[step]
     form = await request.form()
     back = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
+    form_page = f"/ui/cases/{case_id}/assessment"
     try:
         body = _assessment(form) if model is None else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
         if who.is_admin and step in ("assignment", "assessment"):
@@ -288,13 +311,19 @@ async def case_step(request: Request) -> Response:
             raise ApiError(403, "only the secretariat may do this")
         await route(case_id, body, svc, who, None)
     except ValidationError as error:
-        return _back(back, error="; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+        # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
+        return _back(form_page if step == "assessment" else back, error=_form_errors(error))
     except ApiError as error:
         text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
         if step == "assessment" and error.status == 422:
-            return _back(f"/ui/cases/{case_id}/assessment", error=text)
-        return _back(back, error=text)
+            return _back(form_page, error=text[:FLASH_CHARS])
+        return _back(back, error=text[:FLASH_CHARS])
     return _back(back, done=f"{step.replace('/', ' ')} recorded")
+
+
+# What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
+# and few enough of them that int() never meets Python's 4,300-digit limit.
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
 
 
 def _assessment(form: Any) -> AssessmentIn:
@@ -302,9 +331,20 @@ def _assessment(form: Any) -> AssessmentIn:
     for name, value in form.items():
         if name.startswith("score:"):
             code = name.removeprefix("score:")
-            score: Any = int(value) if str(value).strip().lstrip("-").isdigit() else value
-            indicators.append({"code": code, "score": score, "evidence": form.get(f"evidence:{code}", "")})
+            indicators.append({"code": code, "score": _form_integer(value), "evidence": form.get(f"evidence:{code}", "")})
     return AssessmentIn.model_validate({"indicators": indicators, "report": form.get("report", "")})
+
+
+def _form_integer(value: Any) -> Any:
+    """The form value as an int when it is one; otherwise as sent, for the model to refuse by name."""
+    text = value.strip() if isinstance(value, str) else None
+    return int(text) if text is not None and _FORM_INTEGER.fullmatch(text) else value
+
+
+def _form_errors(error: ValidationError) -> str:
+    # Short: it travels back in the redirect's query string, and a message never echoes the input.
+    text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+    return text[:FLASH_CHARS]
 
 
 def _back(path: str, **message: str) -> RedirectResponse:
@@ -319,11 +359,11 @@ def _uuid(text: str) -> UUID:
 
 
 def _registry_entry(svc: Services, label_ref: str) -> Any:
+    """The label's public entry as the registry view stands (public reads never wait for it)."""
     try:
         label_id = label_id_from(label_ref)
     except ApiError:
         return None
-    svc.fresh()
     return svc.models.label(label_id, svc.now())
 
 
@@ -339,18 +379,21 @@ async def badge(label_ref: str, request: Request) -> Response:
     Never cached for long: a suspended, withdrawn or expired label must stop showing as valid at once.
     """
     svc = _svc(request)
+    svc.public_limit.check(client_of(request))
     entry = await run_in_threadpool(_registry_entry, svc, label_ref)
     if entry is None:
         status, level, until, code = "unknown", "", "", label_ref.strip().upper()[:40]
     else:
         status = "valid" if entry.status == LabelState.ACTIVE.value else entry.status
         level, until, code = entry.level, f"{entry.valid_until:%Y-%m-%d}", entry.label_code
-    verify_url = f"{str(request.base_url).rstrip('/')}/ui/verify?{urlencode({'label': code})}"
+    verify_url = f"{svc.public_url}/ui/verify?{urlencode({'label': code})}"
     svg = _badge_svg(level, status, until, verify_url)
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache, max-age=60"})
+    headers = {"Cache-Control": "no-cache, max-age=60", VIEW_AGE_HEADER: f"{svc.view_age():.1f}"}
+    return Response(svg, media_type="image/svg+xml", headers=headers)
 
 
 def _badge_svg(level: str, status: str, until: str, link: str) -> str:
+    # html.escape quotes " and ' as well: every value below may end up inside an attribute.
     left = f"ECEI {level.capitalize()}".strip() if level else "ECEI label"
     right = f"valid until {until}" if status == "valid" else status
     left_width, right_width = 14 + 7 * len(left), 14 + 7 * len(right)

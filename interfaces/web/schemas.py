@@ -3,6 +3,9 @@
 Every request model forbids unknown fields and bounds its strings and lists, so that a bad body is a 422
 naming each offending field, never a 500 or a silently ignored typo. Domain profiles (ClusterProfile,
 ExpertProfile) are the request bodies of the registrations themselves: one definition of the rules.
+Every instant a request carries is a domain `Instant` (aware, 1970..2200, kept in UTC). Instants in
+responses stay plain `datetime`: they come from the record, and a record kept before that rule must
+still be readable rather than fail the response's own validation.
 """
 
 from __future__ import annotations
@@ -282,4 +285,4 @@ class DashboardOut(Out):
 
 class Health(Out):
     status: Literal["ok", "starting", "unavailable"]
-    checks: dict[str, str]
+    checks: dict[str, Literal["ok", "not ready"]] = Field(description="each part: ok or not ready (why is in the server's log)")

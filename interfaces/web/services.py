@@ -7,6 +7,7 @@ answer 503, while /health says what is still starting.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from activities.application import CertificationApp
+from interfaces.settings import DEFAULT_PUBLIC_URL
 from interfaces.web.errors import ApiError
+from interfaces.web.ratelimit import PublicRateLimit
 from interfaces.web.tokens import TokenStore
 from projections.queries import ReadModels
 
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 
 FRESH_TIMEOUT_SECONDS = 5.0
 FRESH_POLL_SECONDS = 0.02
+# Public reads ask the view's age often; the log head and a view's position are re-read at most this often.
+VIEW_AGE_RECHECK_SECONDS = 0.5
+PUBLIC_VIEW = "registry"
 
 
 async def _nothing_checked() -> dict[str, str]:
@@ -40,6 +46,13 @@ class Services:
     client: Client | None = None
     # Name -> "ok" or what is wrong, for /health; the engine supplies the real checks.
     readiness: Callable[[], Awaitable[dict[str, str]]] = field(default=_nothing_checked)
+    # Settings.public_url: links the public follows (badge, certificate) start with it.
+    public_url: str = DEFAULT_PUBLIC_URL
+    public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
+    _view_age: ViewAge = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._view_age = ViewAge(self.models)
 
     def now(self) -> datetime:
         return self.app.clock()
@@ -52,6 +65,10 @@ class Services:
     def wrote(self) -> None:
         """Events were just stored: let the projection runner catch up now."""
         self.models.runner.wake()
+
+    def view_age(self) -> float:
+        """Seconds the public registry may be behind the log (0 when it was just seen caught up)."""
+        return self._view_age.seconds()
 
     def fresh(self, timeout: float = FRESH_TIMEOUT_SECONDS) -> bool:
         """Wait (blocking) until every view has read the log as far as it reaches now; False on timeout.
@@ -68,6 +85,33 @@ class Services:
             runner.wake()
             time.sleep(FRESH_POLL_SECONDS)
         return True
+
+
+class ViewAge:
+    """How stale a view may be: seconds since it was last seen to have read the whole log.
+
+    Public reads answer from the view as it stands instead of waiting for it (see Services.fresh),
+    and say this age in their X-View-Age header. Observed, not exact: an upper bound, re-checked at
+    most every VIEW_AGE_RECHECK_SECONDS, so a burst of reads costs two small queries, not thousands.
+    """
+
+    def __init__(self, models: ReadModels, view: str = PUBLIC_VIEW) -> None:
+        self.models = models
+        self.view = view
+        self._checked_at = -math.inf
+        self._caught_up_at = time.monotonic()  # counting from start: a view never seen caught up is as old as this process
+
+    def seconds(self) -> float:
+        now = time.monotonic()
+        if now - self._checked_at >= VIEW_AGE_RECHECK_SECONDS:
+            self._checked_at = now
+            if self._caught_up():
+                self._caught_up_at = now
+        return 0.0 if self._caught_up_at >= self._checked_at else now - self._caught_up_at
+
+    def _caught_up(self) -> bool:
+        runner = self.models.runner
+        return bool(self.models.views[self.view].position(runner.application_name) >= runner.head())
 
 
 def services(request: Request) -> Services:

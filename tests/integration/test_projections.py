@@ -286,6 +286,19 @@ class ProjectionsContract:
         entry = views.label(ids["label A2"], now)
         assert entry is not None and entry.cluster_name == "Cluster A" and entry.country == "LT" and entry.level == "bronze"
 
+    def test_the_registry_filters_by_status_as_of_now_and_pages_in_the_database(self, world: World, views: ReadModels) -> None:
+        now = world.day(45)
+        every = views.public_registry(now)
+        for status in ("active", "expired", "suspended", "withdrawn", "superseded", "lapsed"):
+            wanted = [entry.label_id for entry in every if entry.status == status]
+            assert [entry.label_id for entry in views.public_registry(now, status=status)] == wanted, status
+        # A label recorded as active is expired, for the filter too, once its validity has run out.
+        later = now + 400 * DAY
+        assert world.ids["label A2"] in {entry.label_id for entry in views.public_registry(later, status="expired")}
+        assert views.public_registry(later, status="active") == []
+        pages = [views.public_registry(now, limit=2, offset=offset) for offset in range(0, len(every), 2)]
+        assert [entry.label_id for page in pages for entry in page] == [entry.label_id for entry in every]
+
     def test_verification_answers_valid_or_which_status_applies_or_unknown(self, world: World, views: ReadModels) -> None:
         app, ids, now = world.app, world.ids, world.day(45)
         renewed, old, suspended = (app.get_label(ids[name]) for name in ("label A2", "label A", "label H"))

@@ -9,7 +9,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from pydantic import ValidationError
 
-from interfaces.settings import Settings
+from interfaces.settings import Settings, pinned_ordering_keys
 
 # Where a live PostgreSQL is expected (CI starts one); the tests needing it skip when it is absent.
 LIVE_DATABASE_URL = os.environ.get("CLUSTERLABEL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -45,6 +45,7 @@ def test_the_default_event_store_is_an_sqlite_file_in_the_data_dir(tmp_path: Pat
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(tmp_path / "state" / "events.sqlite"),
         "SQLITE_LOCK_TIMEOUT": "10",
+        **pinned_ordering_keys("eventsourcing.sqlite"),
     }
 
 
@@ -96,6 +97,7 @@ def test_a_postgres_url_becomes_the_postgres_env_eventsourcing_reads() -> None:
         "POSTGRES_SCHEMA": "ecei",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
+        **pinned_ordering_keys("eventsourcing.postgres"),
     }
 
 

@@ -1,0 +1,47 @@
+"""Per-client rate limits on the public reads (registry, verification, badge and their pages).
+
+Anyone may call them, so one client must not be able to take the whole thread pool. A client is the
+address of the connection's peer: behind a load balancer configure it to pass the real address
+(uvicorn's --proxy-headers) or limit there instead. Counts are kept in this process's memory, so
+several API processes each allow the limit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from fastapi import Request
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from interfaces.settings import DEFAULT_PUBLIC_RATE_LIMIT
+from interfaces.web.errors import ApiError
+
+
+class PublicRateLimit:
+    def __init__(self, limit: str = DEFAULT_PUBLIC_RATE_LIMIT) -> None:
+        self.item: RateLimitItem = parse(limit)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, client: str) -> None:
+        """Count one read by `client`; ApiError 429 with Retry-After once it is over the limit."""
+        if self._limiter.hit(self.item, "public", client):
+            return
+        reset_at, _ = self._limiter.get_window_stats(self.item, "public", client)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        raise ApiError(
+            429,
+            f"too many requests from your address (at most {self.item}); try again in {retry_after} s",
+            {"Retry-After": str(retry_after)},
+        )
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def public_read(request: Request) -> None:
+    """FastAPI dependency: the public read counts against its client's limit."""
+    request.app.state.services.public_limit.check(client_of(request))

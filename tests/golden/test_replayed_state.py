@@ -1,0 +1,95 @@
+"""Each golden history replays to the state its commands left: the fields that matter still land."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from domain.base import Level
+from domain.certification_case import CaseKind, CaseState
+from domain.label import LabelState
+from tests.builders import T0
+from tests.golden.records import HISTORIES, golden_id, replay_all
+from tests.golden.story import APPEAL_DECIDER, SECOND_DECIDER, SYSTEM, expert_actor
+from tests.lifecycle import DECIDER, SECRETARIAT, memory_app
+
+
+@pytest.fixture(scope="module")
+def replayed() -> dict[str, Any]:
+    return replay_all()
+
+
+def test_the_appealed_case_replays_awarded_after_its_upheld_appeal(replayed: dict[str, Any]) -> None:
+    case = replayed["case-refused-appealed-awarded"]
+
+    assert (case.state, case.kind, case.level, case.recommended_level) == (CaseState.AWARDED, CaseKind.INITIAL, Level.BRONZE, Level.BRONZE)
+    assert case.first_decided_by == DECIDER
+    assert case.decision["decided_by"] == SECOND_DECIDER
+    assert case.appeal["upheld"] is True and case.appeal["decided_by"] == APPEAL_DECIDER
+    assert case.expert_ids == [golden_id("expert-erik")]
+    assert case.excluded_expert_ids == {golden_id(f"expert-{name}") for name in ("anna", "ben", "dan")}
+    assert case.label_id == golden_id("label-renewed-superseded")
+    assert len(case.scores) == 36 and case.audit_date is not None
+    assert case.has_applied("golden-1-award") and case.attention == []
+
+
+def test_the_renewal_cases_replay_withdrawn_and_awarded(replayed: dict[str, Any]) -> None:
+    withdrawn, awarded = replayed["case-renewal-withdrawn"], replayed["case-renewal-awarded"]
+
+    assert (withdrawn.state, withdrawn.kind) == (CaseState.WITHDRAWN, CaseKind.RENEWAL)
+    assert withdrawn.previous_label_id == awarded.previous_label_id == golden_id("label-renewed-superseded")
+    assert awarded.state is CaseState.AWARDED
+    assert awarded.previous_expert_ids == {golden_id("expert-erik")}  # rotation: the first round's expert
+    assert awarded.expert_ids == [golden_id("expert-frida")]
+
+
+def test_the_labels_replay_superseded_lapsed_and_withdrawn(replayed: dict[str, Any]) -> None:
+    superseded, lapsed, withdrawn = (replayed[f"label-{name}"] for name in ("renewed-superseded", "expired-lapsed", "withdrawn"))
+
+    assert superseded.state is LabelState.SUPERSEDED
+    assert superseded.superseded_by == golden_id("label-expired-lapsed")
+    assert superseded.reminders_sent == ["P90D"] and superseded.reason is None  # restored before its renewal
+    assert (lapsed.state, lapsed.supersedes) == (LabelState.LAPSED, golden_id("label-renewed-superseded"))
+    assert lapsed.label_code.startswith("ECEI-B-") and len(lapsed.verification_code) == 10
+    assert (withdrawn.state, withdrawn.reason) == (LabelState.WITHDRAWN, "misuse of the label")
+
+
+def test_the_clusters_replay_their_rounds_and_no_label_in_force(replayed: dict[str, Any]) -> None:
+    baltic, nordic = replayed["cluster-baltic"], replayed["cluster-nordic"]
+
+    assert baltic.profile.members == 45  # the updated profile
+    assert [r["case_id"] for r in baltic.rounds] == [golden_id("case-refused-appealed-awarded"), golden_id("case-renewal-awarded")]
+    assert baltic.open_cases == {} and baltic.current_labels == {}  # the renewed label lapsed
+    assert nordic.country == "SE" and nordic.current_labels == {}  # its label was withdrawn
+
+
+def test_the_experts_and_the_roster_replay_their_certification_and_affiliations(replayed: dict[str, Any]) -> None:
+    dan, carla = replayed["expert-dan"], replayed["expert-carla"]
+    experts = [golden_id(f"expert-{name}") for name in ("anna", "ben", "carla", "dan", "erik", "frida")]
+
+    assert dan.lapsed_at is None and dan.certified_until == T0 + timedelta(days=4 * 365)  # lapsed, then renewed
+    assert carla.affiliations == {golden_id("cluster-baltic")}
+    assert replayed["expert-roster"].expert_ids == experts
+
+
+def test_the_notification_replays_delivered(replayed: dict[str, Any]) -> None:
+    notification = replayed["notification-delivered"]
+
+    assert notification.delivered is True
+    assert notification.recipient == expert_actor(golden_id("expert-anna"))
+    assert notification.case_id == golden_id("case-refused-appealed-awarded") and notification.label_id is None
+
+
+def test_the_golden_events_keep_the_actor_of_each_step() -> None:
+    mapper = memory_app().mapper
+    actors = {
+        record.topic.rpartition(".")[2]: mapper.to_domain_event(record).actor
+        for record in HISTORIES["case-refused-appealed-awarded"].records
+    }
+
+    assert actors["Submitted"] == actors["DecisionRecorded"] == actors["AppealDecided"] == SECRETARIAT
+    assert actors["ExpertDeclined"] == expert_actor(golden_id("expert-anna"))
+    assert actors["AssessmentSubmitted"] == actors["ReportSubmitted"] == expert_actor(golden_id("expert-erik"))
+    assert actors["ExpertResponseTimedOut"] == actors["LabelIssued"] == SYSTEM
