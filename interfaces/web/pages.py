@@ -8,6 +8,7 @@ so a step taken from a page is the same workflow update, with the same checks, a
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from activities.views import case_view, label_view
+from domain.base import DomainError
 from domain.catalogue import load_catalogue
 from domain.label import LabelState
 from interfaces.web import cases, labels
@@ -37,7 +39,7 @@ from interfaces.web.common import (
     visible_case,
     visible_label,
 )
-from interfaces.web.errors import ApiError
+from interfaces.web.errors import ApiError, from_domain
 from interfaces.web.ratelimit import client_of
 from interfaces.web.schemas import (
     AgreementIn,
@@ -309,7 +311,7 @@ async def case_step(request: Request) -> Response:
             raise ApiError(403, "only the expert may do this, with their own token")
         if who.is_expert and step not in ("assignment", "assessment"):
             raise ApiError(403, "only the secretariat may do this")
-        await route(case_id, body, svc, who, None)
+        await _refusals_as_api_errors(route(case_id, body, svc, who, None))
     except ValidationError as error:
         # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
         return _back(form_page if step == "assessment" else back, error=_form_errors(error))
@@ -345,6 +347,14 @@ def _form_errors(error: ValidationError) -> str:
     # Short: it travels back in the redirect's query string, and a message never echoes the input.
     text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
     return text[:FLASH_CHARS]
+
+
+async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:
+    """The route's domain refusals, as the API would answer them, for the form to show."""
+    try:
+        return await step
+    except DomainError as error:
+        raise from_domain(error) from None
 
 
 def _back(path: str, **message: str) -> RedirectResponse:

@@ -20,12 +20,18 @@ from pathlib import Path
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
 from activities.application import CertificationApp
+from domain.notification import Notification as Message
 from domain.policy import default_policy
 from tests.golden.records import GOLDEN_DIR, history_json
 from tests.golden.story import Story
 from tests.lifecycle import Clock
+
+# The commands queue messages on the side (offers, escalations, reminders): the story names the one
+# it records and the others, of the same event types, are left out.
+MESSAGE_TOPIC = get_topic(Message)
 
 
 def stored_histories(directory: Path) -> tuple[dict[str, UUID], dict[UUID, list[Notification]]]:
@@ -38,7 +44,7 @@ def stored_histories(directory: Path) -> tuple[dict[str, UUID], dict[UUID, list[
     for notification in app.recorder.select_notifications(start=1, limit=100_000):
         histories[notification.originator_id].append(notification)
     app.close()
-    unnamed = set(histories) - set(names.values())
+    unnamed = {i for i in set(histories) - set(names.values()) if _originator_topic(histories[i][0]) != MESSAGE_TOPIC}
     if unnamed:
         raise RuntimeError(f"the story stored events of aggregates it does not name: {sorted(map(str, unnamed))}")
     return names, histories

@@ -1,7 +1,8 @@
 """The lifecycles whose stored events make up the golden set: every event type, through real commands.
 
-Two clusters, six experts, four cases and three labels. Each aggregate the story touches is
-named, and its history is stored under that name (tests/golden/events/<name>.json).
+Two clusters, six experts, four cases, three labels and a notification. Each aggregate the story
+touches is named, and its history is stored under that name (tests/golden/events/<name>.json);
+the other messages the commands queue (offers, the escalation, the expiry reminders) are left out.
 """
 
 from __future__ import annotations
@@ -13,8 +14,33 @@ from activities.application import CertificationApp
 from domain.base import Level
 from domain.catalogue import load_catalogue
 from domain.certification_case import Outcome
+from domain.commands import (
+    AnswerProposal,
+    CloseCase,
+    CloseRenewalWindow,
+    DecideAppeal,
+    Escalate,
+    ExpireLabel,
+    IssueLabel,
+    LodgeAppeal,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    RemindExpiry,
+    RestoreLabel,
+    ScheduleAudit,
+    Screen,
+    StartRenewal,
+    SubmitApplication,
+    SubmitAssessment,
+    SuspendLabel,
+    TimeOutProposal,
+    WithdrawCase,
+    WithdrawLabel,
+)
 from domain.expert import ROSTER_ID
-from tests.builders import T0, cluster_profile, expert_profile, full_scores
+from domain.notification import Notification
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
 SYSTEM = "system"
@@ -66,103 +92,108 @@ class Story:
 
     def refused_appealed_and_awarded(self) -> None:
         app, names = self.app, self.names
-        case_id = app.submit_application(names["cluster-baltic"], Level.BRONZE, actor=SECRETARIAT, command_key="golden-case-1")
-        names["case-refused-appealed-awarded"] = case_id
-        app.screen(case_id, True, "complete", actor=SECRETARIAT, command_key="golden-1-screen")
+        case_id = names["case-refused-appealed-awarded"] = self.apply(names["cluster-baltic"], "golden-case-1")
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-1-screen")
         self.propose(case_id, "anna", "1-a")
-        app.decline_assignment(case_id, names["expert-anna"], "on leave", actor=expert_actor(names["expert-anna"]), command_key="golden-1-decline")
+        anna = names["expert-anna"]
+        send(app, case_id, AnswerProposal(expert_id=anna, accept=False, reason="on leave"), actor=expert_actor(anna), command_key="golden-1-decline")
         self.propose(case_id, "ben", "1-b")
         self.clock.advance(days=15)
-        app.time_out_proposal(case_id, names["expert-ben"], actor=SYSTEM, command_key="golden-1-timeout")
-        app.escalate(case_id, "no answer from the proposed expert", actor=SYSTEM, command_key="golden-1-escalate")
+        send(app, case_id, TimeOutProposal(expert_id=names["expert-ben"]), actor=SYSTEM, command_key="golden-1-timeout")
+        send(app, case_id, Escalate(reason="no answer from the proposed expert"), actor=SYSTEM, command_key="golden-1-escalate")
         self.staff(case_id, "dan", "1-d")
-        app.record_agreement(case_id, False, actor=SECRETARIAT, command_key="golden-1-objection")
+        send(app, case_id, RecordAgreement(agreed=False), actor=SECRETARIAT, command_key="golden-1-objection")
         self.staff(case_id, "erik", "1-e")
-        app.record_agreement(case_id, True, actor=SECRETARIAT, command_key="golden-1-agreement")
-        app.schedule_audit(case_id, self.clock.now + timedelta(days=20), actor=SECRETARIAT, command_key="golden-1-schedule")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-1-agreement")
+        send(app, case_id, ScheduleAudit(audit_date=self.clock.now + timedelta(days=20)), actor=SECRETARIAT, command_key="golden-1-schedule")
         self.assess(case_id, "erik", "1")
-        app.record_decision(case_id, Outcome.REFUSE, Level.BRONZE, "the evidence is thin", decided_by=DECIDER, actor=SECRETARIAT, command_key="golden-1-refusal")
-        app.lodge_appeal(case_id, "the interview notes were overlooked", actor=SECRETARIAT, command_key="golden-1-appeal")
-        app.decide_appeal(case_id, True, "the notes support the scores", decided_by=APPEAL_DECIDER, actor=SECRETARIAT, command_key="golden-1-appeal-decision")
-        app.record_decision(case_id, Outcome.AWARD, Level.BRONZE, "all criteria met", decided_by=SECOND_DECIDER, actor=SECRETARIAT, command_key="golden-1-award")
-        names["label-renewed-superseded"] = app.issue_label(case_id, actor=SYSTEM, command_key="golden-1-label")
-        app.close_case(case_id, actor=SYSTEM, command_key="golden-1-close")
+        refusal = RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="the evidence is thin", decided_by=DECIDER)
+        send(app, case_id, refusal, actor=SECRETARIAT, command_key="golden-1-refusal")
+        send(app, case_id, LodgeAppeal(grounds="the interview notes were overlooked"), actor=SECRETARIAT, command_key="golden-1-appeal")
+        appeal = DecideAppeal(upheld=True, rationale="the notes support the scores", decided_by=APPEAL_DECIDER)
+        send(app, case_id, appeal, actor=SECRETARIAT, command_key="golden-1-appeal-decision")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=SECOND_DECIDER)
+        send(app, case_id, award, actor=SECRETARIAT, command_key="golden-1-award")
+        names["label-renewed-superseded"] = self.issue_label(case_id, "1")
+        send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-1-close")
 
     # ---- a second cluster's label, withdrawn ---------------------------------------------
 
     def withdrawn_label(self) -> None:
         app, names = self.app, self.names
-        case_id = app.submit_application(names["cluster-nordic"], Level.BRONZE, actor=SECRETARIAT, command_key="golden-case-nordic")
-        names["case-nordic-awarded"] = case_id
+        case_id = names["case-nordic-awarded"] = self.apply(names["cluster-nordic"], "golden-case-nordic")
         label_id = self.award(case_id, "anna", "nordic")
         names["label-withdrawn"] = label_id
-        app.close_case(case_id, actor=SYSTEM, command_key="golden-nordic-close")
-        app.withdraw_label(label_id, "misuse of the label", actor=SECRETARIAT, command_key="golden-nordic-withdraw")
+        send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-nordic-close")
+        send(app, label_id, WithdrawLabel(reason="misuse of the label"), actor=SECRETARIAT, command_key="golden-nordic-withdraw")
 
     # ---- renewals: one withdrawn, one awarded (the first label superseded) -------------------
 
     def renewals(self) -> None:
         app, names = self.app, self.names
         label_id = names["label-renewed-superseded"]
-        app.send_expiry_reminder(label_id, "P90D", actor=SYSTEM, command_key="golden-reminder")
-        app.suspend_label(label_id, "complaint received", actor=SECRETARIAT, command_key="golden-suspend")
-        app.restore_label(label_id, actor=SECRETARIAT, command_key="golden-restore")
-        withdrawn = app.start_renewal(label_id, actor=SECRETARIAT, command_key="golden-renewal-1")
-        names["case-renewal-withdrawn"] = withdrawn
-        app.withdraw_case(withdrawn, "the cluster is reorganising", actor=SECRETARIAT, command_key="golden-renewal-1-withdraw")
-        app.close_case(withdrawn, actor=SYSTEM, command_key="golden-renewal-1-close")
-        renewal = app.start_renewal(label_id, actor=SECRETARIAT, command_key="golden-renewal-2")
-        names["case-renewal-awarded"] = renewal
+        send(app, label_id, RemindExpiry(offset="P90D"), actor=SYSTEM, command_key="golden-reminder")
+        send(app, label_id, SuspendLabel(reason="complaint received"), actor=SECRETARIAT, command_key="golden-suspend")
+        send(app, label_id, RestoreLabel(), actor=SECRETARIAT, command_key="golden-restore")
+        withdrawn = names["case-renewal-withdrawn"] = self.start_renewal(label_id, "golden-renewal-1")
+        send(app, withdrawn, WithdrawCase(reason="the cluster is reorganising"), actor=SECRETARIAT, command_key="golden-renewal-1-withdraw")
+        send(app, withdrawn, CloseCase(), actor=SYSTEM, command_key="golden-renewal-1-close")
+        renewal = names["case-renewal-awarded"] = self.start_renewal(label_id, "golden-renewal-2")
         names["label-expired-lapsed"] = self.award(renewal, "frida", "renewal-2")
-        app.close_case(renewal, actor=SYSTEM, command_key="golden-renewal-2-close")
+        send(app, renewal, CloseCase(), actor=SYSTEM, command_key="golden-renewal-2-close")
 
     def expiry(self) -> None:
         app, label_id = self.app, self.names["label-expired-lapsed"]
         label = app.get_label(label_id)
         self.clock.now = label.valid_until + timedelta(days=1)
-        app.expire_label(label_id, actor=SYSTEM, command_key="golden-expire")
+        send(app, label_id, ExpireLabel(), actor=SYSTEM, command_key="golden-expire")
         self.clock.now = label.renewable_until + timedelta(days=1)
-        app.close_renewal_window(label_id, actor=SYSTEM, command_key="golden-window")
+        send(app, label_id, CloseRenewalWindow(), actor=SYSTEM, command_key="golden-window")
 
     def notification(self) -> None:
+        """The offer that proposing Anna for the first case queued (activities/handlers.py, _notify), delivered."""
         names = self.names
-        notification_id = self.app.queue_notification(
-            expert_actor(names["expert-anna"]),
-            "proposal",
-            "A case is proposed to you",
-            "Please answer within 14 days.",
-            actor=SYSTEM,
-            command_key="golden-notice",
-            case_id=names["case-refused-appealed-awarded"],
-        )
+        notification_id = Notification.create_id(f"golden-1-a-propose/notify/{expert_actor(names['expert-anna'])}")
         names["notification-delivered"] = notification_id
         self.app.mark_notification_delivered(notification_id, "email", actor=SYSTEM, command_key="golden-notice-sent")
 
     # ---- steps ---------------------------------------------------------------------
 
+    def apply(self, cluster_id: UUID, command_key: str) -> UUID:
+        """A bronze application of the cluster; the new case's id."""
+        return send(self.app, cluster_id, SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE), actor=SECRETARIAT, command_key=command_key).id
+
     def propose(self, case_id: UUID, expert: str, step: str) -> None:
-        self.app.propose_expert(case_id, self.names[f"expert-{expert}"], actor=SYSTEM, command_key=f"golden-{step}-propose")
+        send(self.app, case_id, ProposeExpert(expert_id=self.names[f"expert-{expert}"]), actor=SYSTEM, command_key=f"golden-{step}-propose")
 
     def staff(self, case_id: UUID, expert: str, step: str) -> None:
         self.propose(case_id, expert, step)
         expert_id = self.names[f"expert-{expert}"]
-        self.app.accept_assignment(case_id, expert_id, actor=expert_actor(expert_id), command_key=f"golden-{step}-accept")
+        send(self.app, case_id, AnswerProposal(expert_id=expert_id, accept=True), actor=expert_actor(expert_id), command_key=f"golden-{step}-accept")
 
     def assess(self, case_id: UUID, expert: str, step: str) -> None:
         expert_id = self.names[f"expert-{expert}"]
         scores = full_scores(load_catalogue(self.app.get_case(case_id).catalogue_version), 0.9)
         evidence = {min(scores): "interview notes"}
-        self.app.submit_assessment(
-            case_id, expert_id, scores, evidence, "Benchmarked on site.", actor=expert_actor(expert_id), command_key=f"golden-{step}-assessment"
-        )
+        assessment = SubmitAssessment(expert_id=expert_id, indicators=indicators(scores, evidence), report="Benchmarked on site.")
+        send(self.app, case_id, assessment, actor=expert_actor(expert_id), command_key=f"golden-{step}-assessment")
+
+    def issue_label(self, case_id: UUID, step: str) -> UUID:
+        case = send(self.app, case_id, IssueLabel(), actor=SYSTEM, command_key=f"golden-{step}-label")
+        assert case.label_id is not None
+        return case.label_id
+
+    def start_renewal(self, label_id: UUID, command_key: str) -> UUID:
+        label = send(self.app, label_id, StartRenewal(), actor=SECRETARIAT, command_key=command_key)
+        assert label.renewal_case_id is not None
+        return label.renewal_case_id
 
     def award(self, case_id: UUID, expert: str, step: str) -> UUID:
         """Screen, staff, agree, assess and award a case; its label's id."""
-        self.app.screen(case_id, True, "complete", actor=SECRETARIAT, command_key=f"golden-{step}-screen")
+        send(self.app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key=f"golden-{step}-screen")
         self.staff(case_id, expert, step)
-        self.app.record_agreement(case_id, True, actor=SECRETARIAT, command_key=f"golden-{step}-agreement")
+        send(self.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key=f"golden-{step}-agreement")
         self.assess(case_id, expert, step)
-        self.app.record_decision(
-            case_id, Outcome.AWARD, Level.BRONZE, "all criteria met", decided_by=DECIDER, actor=SECRETARIAT, command_key=f"golden-{step}-award"
-        )
-        return self.app.issue_label(case_id, actor=SYSTEM, command_key=f"golden-{step}-label")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=DECIDER)
+        send(self.app, case_id, award, actor=SECRETARIAT, command_key=f"golden-{step}-award")
+        return self.issue_label(case_id, step)
