@@ -12,7 +12,7 @@ from fastapi import Header
 
 from domain.base import NotFound
 from domain.certification_case import CertificationCase
-from domain.label import IN_FORCE, Label, LabelState, label_id_for
+from domain.label import Label, LabelState, label_id_for
 from interfaces.web.auth import Principal
 from interfaces.web.errors import ApiError
 from interfaces.web.schemas import CaseOut, CaseSummary, ErrorMessage, HistoryEvent, InvalidInputError, LabelOut
@@ -145,10 +145,8 @@ def case_summary(status: CaseStatus) -> CaseSummary:
 
 
 def label_status(label: Label, now: datetime) -> tuple[LabelState, datetime]:
-    """The label's state as of now: one in force past its validity is expired, recorded or not."""
-    if label.state in IN_FORCE and label.state is not LabelState.EXPIRED and now >= label.valid_until:
-        return LabelState.EXPIRED, label.valid_until
-    return label.state, label.state_since
+    """The label's status now and since when, by the domain's rule (the registry view uses it too)."""
+    return label.status_at(now)
 
 
 def label_out(label: Label, now: datetime, principal: Principal) -> LabelOut:

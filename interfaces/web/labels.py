@@ -19,7 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.base import Level
 from domain.durations import Duration, InvalidDuration
 from domain.instants import Instant
-from domain.label import Label, LabelState
+from domain.label import FINAL, Label, LabelState
 from interfaces.web.auth import Caller, Principal, Secretariat
 from interfaces.web.common import (
     ERRORS,
@@ -63,7 +63,6 @@ PublicRead = Annotated[None, Depends(public_read)]
 STEP_TIMEOUT_SECONDS = 30.0
 CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
-FINAL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
 
 
 @router.get("/labels/{label_ref}", response_model=LabelOut, summary="A label now, or as it stood at `as_of`")
@@ -143,7 +142,7 @@ async def _label_step(
 def _workflow_behind(error: BaseException, label: Label, name: str) -> bool:
     """The label's workflow is not started yet: its case starts it just after issuing the label.
     (A step the workflow's view has not caught up with waits in the workflow itself.)"""
-    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND and label.state not in FINAL_STATES
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND and label.state not in FINAL
 
 
 @router.post("/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case")
