@@ -9,10 +9,8 @@ from datetime import datetime
 
 from activities.models import Alarm, CaseView, LabelView
 from domain.certification_case import CaseState, CertificationCase
-from domain.label import Label, LabelState
+from domain.label import FINAL, VALIDITY_RUNNING, Label, LabelState
 from domain.policy import Policy
-
-FINAL_LABEL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
 
 
 def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView:
@@ -61,7 +59,7 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
 def label_view(policy: Policy, label: Label) -> LabelView:
     """The label as its workflow sees it, with every alarm still pending, earliest first."""
     alarms: list[Alarm] = []
-    if label.state in (LabelState.ACTIVE, LabelState.SUSPENDED):
+    if label.state in VALIDITY_RUNNING:
         for offset in policy.expiry_reminders:
             remind_at = offset.before(label.valid_until)
             if str(offset) not in label.reminders_sent and remind_at >= label.decided_at:
@@ -86,7 +84,7 @@ def label_view(policy: Policy, label: Label) -> LabelView:
         renewal_case_id=label.renewal_case_id,
         superseded_by=label.superseded_by,
         alarms=sorted(alarms, key=lambda alarm: alarm.at),
-        final=label.state in FINAL_LABEL_STATES,
+        final=label.state in FINAL,
         state_since=label.state_since,
         cluster_name=label.cluster_name,
         country=label.country,

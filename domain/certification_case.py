@@ -7,10 +7,10 @@ appeal window; an upheld appeal sends the case back to a new decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -81,6 +81,48 @@ def check_proposed(step: str, state: CaseState, proposed_expert_id: UUID | None,
     if proposed_expert_id != expert_id:
         verb = CASE_STEPS[step][1]
         raise StepNotAllowed(f"cannot {verb}: expert {expert_id} is not the proposed expert of this case")
+
+
+# Which deadline the case works against in each state; "response" only while a proposed
+# expert has yet to answer. A refused case waits on the cluster (its appeal window), not on
+# anyone who could be overdue, so it has none. The aggregate and the case status view use it;
+# keyed by CaseState, a str, so that a view's plain text finds its entry too.
+DEADLINE_STEP_BY_STATE: dict[str, str] = {
+    CaseState.SCREENING: "screening",
+    CaseState.ASSIGNING: "response",
+    CaseState.AUDITING: "audit",
+    CaseState.DECIDING: "decision",
+}
+
+
+def deadline_step(state: str, proposal_pending: bool) -> str | None:
+    """The deadline a case in `state` (a CaseState or its text) works against, if any."""
+    step = DEADLINE_STEP_BY_STATE.get(state)
+    return None if step == "response" and not proposal_pending else step
+
+
+class EventFields(Protocol):
+    """An event's fields by name: the event's own arguments, or a view's stored-event reader."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
+# The state each event (by class name) leads to, from its own fields. The aggregate enters
+# these states and the case status view follows them, so the state machine is written once.
+_STATE_AFTER: dict[str, Callable[[EventFields], CaseState | None]] = {
+    "Screened": lambda e: CaseState.ASSIGNING if e["accepted"] else CaseState.REJECTED,
+    "ClusterAgreedToExperts": lambda e: CaseState.AUDITING,
+    "ReportSubmitted": lambda e: CaseState.DECIDING,
+    "DecisionRecorded": lambda e: CaseState.AWARDED if e["outcome"] == Outcome.AWARD else CaseState.REFUSED,
+    "AppealDecided": lambda e: CaseState.DECIDING if e["upheld"] else None,  # upheld: decide again
+    "Withdrawn": lambda e: CaseState.WITHDRAWN,
+}
+
+
+def case_state_after(event_type: str, fields: EventFields) -> CaseState | None:
+    """The state a case's event leads to; None if the event leaves the state as it was."""
+    rule = _STATE_AFTER.get(event_type)
+    return rule(fields) if rule else None
 
 
 class CaseKind(StrEnum):
@@ -229,12 +271,7 @@ class CertificationCase(RecordedAggregate):
 
     def current_deadline(self) -> tuple[str, datetime] | None:
         """The deadline the case is working against in its state, if any."""
-        step = {
-            CaseState.SCREENING: "screening",
-            CaseState.ASSIGNING: "response" if self.proposed_expert_id else None,
-            CaseState.AUDITING: "audit",
-            CaseState.DECIDING: "decision",
-        }.get(self.state)
+        step = deadline_step(self.state, self.proposed_expert_id is not None)
         return (step, self.deadlines[step]) if step else None
 
     def is_overdue(self, at: datetime) -> bool:
@@ -267,7 +304,7 @@ class CertificationCase(RecordedAggregate):
 
     @event("Screened")
     def _screened(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self._enter(CaseState.ASSIGNING if accepted else CaseState.REJECTED)
+        self._follow("Screened", {"accepted": accepted})
 
     # ---- expert assignment ---------------------------------------------------------
 
@@ -355,7 +392,7 @@ class CertificationCase(RecordedAggregate):
     @event("ClusterAgreedToExperts")
     def _cluster_agreed(self, audit_due: datetime, at: datetime, actor: str, command_key: str) -> None:
         self.deadlines["audit"] = audit_due
-        self._enter(CaseState.AUDITING)
+        self._follow("ClusterAgreedToExperts", {})
 
     @event("ClusterObjectedToExperts")
     def _cluster_objected(self, expert_ids: list[UUID], at: datetime, actor: str, command_key: str) -> None:
@@ -447,7 +484,7 @@ class CertificationCase(RecordedAggregate):
         self, expert_id: UUID, report: str, decision_due: datetime, at: datetime, actor: str, command_key: str
     ) -> None:
         self.deadlines["decision"] = decision_due
-        self._enter(CaseState.DECIDING)
+        self._follow("ReportSubmitted", {})
 
     # ---- decision and appeal -----------------------------------------------------------
 
@@ -503,11 +540,9 @@ class CertificationCase(RecordedAggregate):
     ) -> None:
         self.decision = {"outcome": outcome, "level": Level(level), "decided_by": decided_by, "at": at}
         self.first_decided_by = self.first_decided_by or decided_by
-        if outcome == Outcome.AWARD:
-            self._enter(CaseState.AWARDED)
-        else:
+        self._follow("DecisionRecorded", {"outcome": outcome})
+        if self.state is CaseState.REFUSED:
             self.deadlines["appeal"] = appeal_due
-            self._enter(CaseState.REFUSED)
 
     def lodge_appeal(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
         check_case_step("lodge_appeal", self.state)
@@ -549,9 +584,9 @@ class CertificationCase(RecordedAggregate):
         self, upheld: bool, rationale: str, decided_by: str, decision_due: datetime, at: datetime, actor: str, command_key: str
     ) -> None:
         self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
+        self._follow("AppealDecided", {"upheld": upheld})
         if upheld:
             self.deadlines["decision"] = decision_due
-            self._enter(CaseState.DECIDING)
 
     # ---- label, withdrawal -------------------------------------------------------
 
@@ -573,11 +608,14 @@ class CertificationCase(RecordedAggregate):
 
     @event("Withdrawn")
     def _withdrawn(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self._enter(CaseState.WITHDRAWN)
+        self._follow("Withdrawn", {})
 
-    def _enter(self, state: CaseState) -> None:
-        self.state = state
-        self.attention = []
+    def _follow(self, event_type: str, fields: EventFields) -> None:
+        """Enter the state the event leads to; entering a new state settles what needed attention."""
+        state = case_state_after(event_type, fields)
+        if state is not None and state is not self.state:
+            self.state = state
+            self.attention = []
 
 
 def _check_improvement_areas(level: Level, catalogue: Catalogue, areas: list[str]) -> list[str]:

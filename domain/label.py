@@ -27,13 +27,25 @@ class LabelState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-IN_FORCE = frozenset({LabelState.ACTIVE, LabelState.SUSPENDED, LabelState.EXPIRED})
+# The named groups of states: every reader (views, HTTP routes, activities) imports these
+# rather than listing states of its own, so that a new state is placed once.
+
+# Its validity period still runs (active or suspended): reminders and the expiry apply, and
+# past `valid_until` such a label reads as expired even before the expiry is recorded.
+VALIDITY_RUNNING = frozenset({LabelState.ACTIVE, LabelState.SUSPENDED})
+# Expired, with its renewal window still open: the window's close applies.
+RENEWAL_WINDOW_RUNNING = frozenset({LabelState.EXPIRED})
+# Still standing: it may be renewed, superseded or withdrawn, and the cluster cannot hold a
+# second one of the same level.
+IN_FORCE = VALIDITY_RUNNING | RENEWAL_WINDOW_RUNNING
+# Nothing more can happen to it (lapsed, superseded, withdrawn): its workflow has ended.
+FINAL = frozenset(LabelState) - IN_FORCE
 
 # The states in which each step may be taken, and how a refusal names it (see CASE_STEPS).
 LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
-    "send_expiry_reminder": (frozenset({LabelState.ACTIVE, LabelState.SUSPENDED}), "send an expiry reminder"),
-    "expire": (frozenset({LabelState.ACTIVE, LabelState.SUSPENDED}), "expire"),
-    "close_renewal_window": (frozenset({LabelState.EXPIRED}), "close the renewal window"),
+    "send_expiry_reminder": (VALIDITY_RUNNING, "send an expiry reminder"),
+    "expire": (VALIDITY_RUNNING, "expire"),
+    "close_renewal_window": (RENEWAL_WINDOW_RUNNING, "close the renewal window"),
     "start_renewal": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED}), "start a renewal"),
     "supersede": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED, LabelState.SUSPENDED}), "be superseded"),
     "suspend": (frozenset({LabelState.ACTIVE}), "suspend"),
@@ -48,6 +60,43 @@ def check_label_step(step: str, state: LabelState, label_code: str) -> None:
     if state not in allowed:
         expected = " or ".join(option.value for option in LabelState if option in allowed)
         raise StepNotAllowed(f"cannot {verb}: label {label_code} is {state.value}, not {expected}")
+
+
+# The state each event puts a label in, from `state_since` on; events not named here (and
+# "Restored", see label_state_after) leave it as it was.
+_STATE_AFTER: dict[str, LabelState] = {
+    "Expired": LabelState.EXPIRED,
+    "RenewalWindowClosed": LabelState.LAPSED,
+    "Superseded": LabelState.SUPERSEDED,
+    "Suspended": LabelState.SUSPENDED,
+    "Withdrawn": LabelState.WITHDRAWN,
+}
+
+
+def label_state_after(event_type: str, at: datetime, valid_until: datetime) -> LabelState | None:
+    """The state a label's event (by class name) puts it in at `at`; None if the event leaves it.
+
+    The aggregate enters this state and the label views follow it, so neither restates it."""
+    if event_type == "Restored":
+        # A suspension outlasting the validity ends in an expired label, not an active one.
+        return LabelState.ACTIVE if at < valid_until else LabelState.EXPIRED
+    return _STATE_AFTER.get(event_type)
+
+
+def label_status_at(
+    state: str, state_since: datetime, valid_until: datetime, at: datetime
+) -> tuple[LabelState, datetime]:
+    """A label's status at `at`, and since when, from its recorded state.
+
+    Past its validity a label whose validity was still running reads as expired from
+    `valid_until`: the expiry is recorded by a timer, which may not have fired yet, and the
+    public must never see a label as valid after its date. Plain values in, so that the
+    aggregate and the view rows (which keep no aggregate) answer alike."""
+    if state in VALIDITY_RUNNING and at >= valid_until:
+        return LabelState.EXPIRED, valid_until
+    return LabelState(state), state_since
+
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LEVEL_LETTER = {Level.BRONZE: "B", Level.SILVER: "S", Level.GOLD: "G"}
 
@@ -155,8 +204,12 @@ class Label(RecordedAggregate):
 
     # ---- views -------------------------------------------------------------------
 
+    def status_at(self, at: datetime) -> tuple[LabelState, datetime]:
+        """Its status at `at` and since when (see label_status_at)."""
+        return label_status_at(self.state, self.state_since, self.valid_until, at)
+
     def is_valid_at(self, at: datetime) -> bool:
-        return self.state is LabelState.ACTIVE and self.valid_from <= at < self.valid_until
+        return self.valid_from <= at and self.status_at(at)[0] is LabelState.ACTIVE
 
     def check_step(self, step: str) -> None:
         check_label_step(step, self.state, self.label_code)
@@ -181,7 +234,7 @@ class Label(RecordedAggregate):
 
     @event("Expired")
     def _expired(self, at: datetime, actor: str, command_key: str) -> None:
-        self._enter(LabelState.EXPIRED, at)
+        self._follow("Expired", at)
         self.suspended_until = None
 
     def close_renewal_window(self, at: datetime, actor: str, command_key: str) -> None:
@@ -194,7 +247,7 @@ class Label(RecordedAggregate):
 
     @event("RenewalWindowClosed")
     def _renewal_window_closed(self, at: datetime, actor: str, command_key: str) -> None:
-        self._enter(LabelState.LAPSED, at)
+        self._follow("RenewalWindowClosed", at)
 
     # ---- renewal -------------------------------------------------------------------
 
@@ -233,7 +286,7 @@ class Label(RecordedAggregate):
     def _superseded(self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         self.superseded_by = new_label_id
         self.renewal_case_id = None
-        self._enter(LabelState.SUPERSEDED, at)
+        self._follow("Superseded", at)
 
     # ---- suspension and withdrawal ---------------------------------------------------
 
@@ -247,7 +300,7 @@ class Label(RecordedAggregate):
     def _suspended(self, reason: str, until: datetime, at: datetime, actor: str, command_key: str) -> None:
         self.suspended_until = until
         self.reason = reason
-        self._enter(LabelState.SUSPENDED, at)
+        self._follow("Suspended", at)
 
     def restore(self, at: datetime, actor: str, command_key: str) -> None:
         self.check_step("restore")
@@ -257,7 +310,7 @@ class Label(RecordedAggregate):
     def _restored(self, at: datetime, actor: str, command_key: str) -> None:
         self.suspended_until = None
         self.reason = None
-        self._enter(LabelState.ACTIVE if at < self.valid_until else LabelState.EXPIRED, at)
+        self._follow("Restored", at)
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.check_step("withdraw")
@@ -269,8 +322,11 @@ class Label(RecordedAggregate):
     def _withdrawn(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.reason = reason
         self.suspended_until = None
-        self._enter(LabelState.WITHDRAWN, at)
+        self._follow("Withdrawn", at)
 
-    def _enter(self, state: LabelState, at: datetime) -> None:
+    def _follow(self, event_type: str, at: datetime) -> None:
+        """Enter the state the event leads to, by the one table views read too."""
+        state = label_state_after(event_type, at, self.valid_until)
+        assert state is not None, f"{event_type} changes no label state"
         self.state = state
         self.state_since = at

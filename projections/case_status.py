@@ -1,7 +1,9 @@
 """Case status: where each certification case stands, for the secretariat's lists and dashboard.
 
-The view follows the case's own transitions (domain/certification_case.py) event by event and
-keeps the deadline the case works against, so that "overdue" is a comparison with `now`.
+Event by event the row takes the state the domain says the event leads to (case_state_after)
+and the deadline the domain says that state works against (deadline_step), so that "overdue"
+is a comparison with `now` and the view never restates the case's state machine. The row
+keeps the case's data as the events carry it, read from their stored JSON (no aggregates).
 """
 
 from __future__ import annotations
@@ -14,12 +16,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.certification_case import CaseState
+from domain.certification_case import CaseState, case_state_after, deadline_step
 from projections.store import Row, stamp, unstamp
 from projections.view import Change, RowCache, View
-
-# Which deadline a case works against in each state (as CertificationCase.current_deadline()).
-_STEP_FOR_STATE = {"screening": "screening", "assigning": "response", "auditing": "audit", "deciding": "decision"}
 
 
 class CaseStatus(BaseModel):
@@ -106,7 +105,8 @@ class CaseStatusView(View):
         row = batch["cases"].get(cursor, change.key)
         if row is None:
             return  # a case whose creation this view never saw (cannot happen in one log)
-        _TRANSITIONS[change.event_type](row, change)
+        _follow(row, change)
+        _CASE_DATA[change.event_type](row, change)
         at = change.get("at")
         if at is not None:
             row["updated_at"] = max(row["updated_at"], at)
@@ -165,21 +165,20 @@ class CaseStatusView(View):
         return int(rows[0]["n"])
 
 
-# ---- the case's transitions, on the view's row ------------------------------------------
+# ---- the case's events, on the view's row -----------------------------------------------
 
 
-def _enter(row: Row, state: CaseState) -> None:
-    row["state"] = state.value
-    row["attention"] = []
+def _follow(row: Row, change: Change) -> None:
+    """Take the state the domain says the event leads to; a new state settles what needed attention."""
+    state = case_state_after(change.event_type, change)
+    if state is not None and state != row["state"]:
+        row["state"] = state.value
+        row["attention"] = []
 
 
-def _clear_proposal(row: Row) -> None:
+def _clear_proposal(row: Row, change: Change) -> None:
     row["proposed_expert_id"] = None
     row["deadlines"].pop("response", None)
-
-
-def _screened(row: Row, change: Change) -> None:
-    _enter(row, CaseState.ASSIGNING if change["accepted"] else CaseState.REJECTED)
 
 
 def _proposed(row: Row, change: Change) -> None:
@@ -190,74 +189,47 @@ def _proposed(row: Row, change: Change) -> None:
 
 def _accepted(row: Row, change: Change) -> None:
     row["experts"] = [*row["experts"], change["expert_id"]]
-    _clear_proposal(row)
-
-
-def _agreed(row: Row, change: Change) -> None:
-    row["deadlines"]["audit"] = change["audit_due"]
-    _enter(row, CaseState.AUDITING)
-
-
-def _objected(row: Row, change: Change) -> None:
-    row["experts"] = []
-
-
-def _reported(row: Row, change: Change) -> None:
-    row["deadlines"]["decision"] = change["decision_due"]
-    _enter(row, CaseState.DECIDING)
+    _clear_proposal(row, change)
 
 
 def _decided(row: Row, change: Change) -> None:
-    if change["outcome"] == "award":
-        _enter(row, CaseState.AWARDED)
-    else:
+    if row["state"] == CaseState.REFUSED:  # the state the decision led to
         row["deadlines"]["appeal"] = change["appeal_due"]
-        _enter(row, CaseState.REFUSED)
 
 
 def _appeal_decided(row: Row, change: Change) -> None:
     if change["upheld"]:
         row["deadlines"]["decision"] = change["decision_due"]
-        _enter(row, CaseState.DECIDING)
-
-
-def _escalated(row: Row, change: Change) -> None:
-    row["attention"] = [*row["attention"], change["reason"]]
-
-
-def _label_issued(row: Row, change: Change) -> None:
-    row["label_id"] = change["label_id"]
 
 
 def _nothing(row: Row, change: Change) -> None:
     pass
 
 
-_TRANSITIONS = {
-    "Screened": _screened,
+# What each event changes in the row besides its state (which _follow has already taken).
+_CASE_DATA = {
+    "Screened": _nothing,
     "ExpertProposed": _proposed,
     "ExpertAccepted": _accepted,
-    "ExpertDeclined": lambda row, change: _clear_proposal(row),
-    "ExpertResponseTimedOut": lambda row, change: _clear_proposal(row),
-    "Escalated": _escalated,
-    "ClusterAgreedToExperts": _agreed,
-    "ClusterObjectedToExperts": _objected,
+    "ExpertDeclined": _clear_proposal,
+    "ExpertResponseTimedOut": _clear_proposal,
+    "Escalated": lambda row, change: row.update(attention=[*row["attention"], change["reason"]]),
+    "ClusterAgreedToExperts": lambda row, change: row["deadlines"].update(audit=change["audit_due"]),
+    "ClusterObjectedToExperts": lambda row, change: row.update(experts=[]),
     "AuditScheduled": _nothing,
     "AssessmentSubmitted": _nothing,
-    "ReportSubmitted": _reported,
+    "ReportSubmitted": lambda row, change: row["deadlines"].update(decision=change["decision_due"]),
     "DecisionRecorded": _decided,
     "AppealLodged": _nothing,
     "AppealDecided": _appeal_decided,
-    "LabelIssued": _label_issued,
-    "Withdrawn": lambda row, change: _enter(row, CaseState.WITHDRAWN),
+    "LabelIssued": lambda row, change: row.update(label_id=change["label_id"]),
+    "Withdrawn": _nothing,
 }
 
 
 def _with_deadline(row: Row, version: int) -> Row:
     """Recompute the derived columns: the current deadline and the attention flag."""
-    step = _STEP_FOR_STATE.get(row["state"])
-    if step == "response" and row["proposed_expert_id"] is None:
-        step = None
+    step = deadline_step(row["state"], row["proposed_expert_id"] is not None)
     row["deadline_step"] = step
     row["deadline_at"] = row["deadlines"].get(step) if step else None
     row["needs_attention"] = 1 if row["attention"] else 0

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.label import LabelState
-from projections.labels import IN_FORCE, LABEL_COLUMNS, LabelRowsView
+from domain.label import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
+from projections.labels import LABEL_COLUMNS, LabelRowsView
 from projections.store import Row, stamp, unstamp
 
 
@@ -39,20 +39,21 @@ class ExpiryCalendarView(LabelRowsView):
     )
 
     def expiring(self, now: datetime, within: timedelta) -> list[CalendarEntry]:
-        """Labels in force whose validity ends before now + within (also those already past it)."""
-        rows = self.fetch(
-            "SELECT * FROM {expiry_labels} WHERE state IN (?, ?) AND valid_until < ? ORDER BY valid_until, label_code",
-            (*IN_FORCE, stamp(now + within)),
-        )
-        return [_entry(row, "valid_until") for row in rows]
+        """Labels whose validity still runs and ends before now + within (also those already past it)."""
+        return self._due_before(VALIDITY_RUNNING, "valid_until", now + within)
 
     def renewal_windows_closing(self, now: datetime, within: timedelta) -> list[CalendarEntry]:
         """Expired labels whose renewal window closes before now + within."""
+        return self._due_before(RENEWAL_WINDOW_RUNNING, "renewable_until", now + within)
+
+    def _due_before(self, states: frozenset[LabelState], due_column: str, bound: datetime) -> list[CalendarEntry]:
+        """Labels in one of the domain's groups of states, due before `bound`."""
+        marks = ", ".join("?" for _ in states)
         rows = self.fetch(
-            "SELECT * FROM {expiry_labels} WHERE state = ? AND renewable_until < ? ORDER BY renewable_until, label_code",
-            (LabelState.EXPIRED.value, stamp(now + within)),
+            f"SELECT * FROM {{expiry_labels}} WHERE state IN ({marks}) AND {due_column} < ? ORDER BY {due_column}, label_code",
+            (*sorted(state.value for state in states), stamp(bound)),
         )
-        return [_entry(row, "renewable_until") for row in rows]
+        return [_entry(row, due_column) for row in rows]
 
 
 def _entry(row: Row, due_column: str) -> CalendarEntry:

@@ -1,8 +1,8 @@
 """The label lifecycle replayed on a view row; shared by the registry and the expiry calendar.
 
-Mirrors domain/label.py: active → expired → lapsed, or superseded by a renewal; suspended ⇄
-active; withdrawn. A view keeps the state and since when; the status a reader sees at `now`
-also counts a label past its validity as expired before the expiry command has run.
+The row follows the state each event leads to and the status a reader sees at `now` by the
+domain's own rules (domain/label.py: label_state_after, label_status_at), so the view keeps
+the label's data and never restates its lifecycle.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from domain.label import LabelState
-from projections.store import Row, stamp
+from domain.label import LabelState, label_state_after, label_status_at
+from projections.store import Row
 from projections.view import Change, RowCache, View
 
 LABEL_COLUMNS = (
@@ -21,14 +21,15 @@ LABEL_COLUMNS = (
     "valid_until TEXT, renewable_until TEXT, state TEXT, state_since TEXT, supersedes TEXT, "
     "superseded_by TEXT, renewal_case_id TEXT, suspended_until TEXT, version BIGINT"
 )
-IN_FORCE = (LabelState.ACTIVE.value, LabelState.SUSPENDED.value)
 
 
-def status_at(row: Row, now: datetime) -> tuple[str, str]:
-    """(status, since) at `now`: a label in force past its validity has expired."""
-    if row["state"] in IN_FORCE and stamp(now) >= row["valid_until"]:
-        return LabelState.EXPIRED.value, row["valid_until"]
-    return row["state"], row["state_since"]
+def status_at(row: Row, now: datetime) -> tuple[LabelState, datetime]:
+    """A label row's (status, since) at `now`, by the domain's rule."""
+    return label_status_at(row["state"], _instant(row["state_since"]), _instant(row["valid_until"]), now)
+
+
+def _instant(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
 
 
 class LabelRowsView(View):
@@ -55,7 +56,8 @@ class LabelRowsView(View):
             row = batch.get(cursor, change.key)
             if row is None:
                 return
-            _LABEL_TRANSITIONS[change.event_type](row, change)
+            _LABEL_DATA[change.event_type](row, change)
+            _follow(row, change)
         assert row is not None
         row["version"] = change.version
         batch.put(row)
@@ -84,44 +86,26 @@ def _issued(change: Change) -> Row:
     }
 
 
-def _enter(row: Row, state: LabelState, change: Change) -> None:
-    row["state"] = state.value
-    row["state_since"] = change["at"]
+def _follow(row: Row, change: Change) -> None:
+    """Enter the state the event leads to, if it leads to one, from the event's instant on."""
+    state = label_state_after(change.event_type, _instant(change["at"]), _instant(row["valid_until"]))
+    if state is not None:
+        row["state"] = state.value
+        row["state_since"] = change["at"]
 
 
-def _suspended(row: Row, change: Change) -> None:
-    row["suspended_until"] = change["until"]
-    _enter(row, LabelState.SUSPENDED, change)
+def _nothing(row: Row, change: Change) -> None:
+    pass
 
 
-def _restored(row: Row, change: Change) -> None:
-    row["suspended_until"] = None
-    _enter(row, LabelState.ACTIVE if change["at"] < row["valid_until"] else LabelState.EXPIRED, change)
-
-
-def _superseded(row: Row, change: Change) -> None:
-    row["superseded_by"] = change["new_label_id"]
-    row["renewal_case_id"] = None
-    _enter(row, LabelState.SUPERSEDED, change)
-
-
-def _expired(row: Row, change: Change) -> None:
-    row["suspended_until"] = None
-    _enter(row, LabelState.EXPIRED, change)
-
-
-def _withdrawn(row: Row, change: Change) -> None:
-    row["suspended_until"] = None
-    _enter(row, LabelState.WITHDRAWN, change)
-
-
-_LABEL_TRANSITIONS = {
-    "Expired": _expired,
-    "RenewalWindowClosed": lambda row, change: _enter(row, LabelState.LAPSED, change),
+# What each event changes in the row besides its state.
+_LABEL_DATA = {
+    "Expired": lambda row, change: row.update(suspended_until=None),
+    "RenewalWindowClosed": _nothing,
     "RenewalStarted": lambda row, change: row.update(renewal_case_id=change["case_id"]),
     "RenewalAbandoned": lambda row, change: row.update(renewal_case_id=None),
-    "Superseded": _superseded,
-    "Suspended": _suspended,
-    "Restored": _restored,
-    "Withdrawn": _withdrawn,
+    "Superseded": lambda row, change: row.update(superseded_by=change["new_label_id"], renewal_case_id=None),
+    "Suspended": lambda row, change: row.update(suspended_until=change["until"]),
+    "Restored": lambda row, change: row.update(suspended_until=None),
+    "Withdrawn": lambda row, change: row.update(suspended_until=None),
 }

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.label import IN_FORCE, LabelState
+from domain.label import VALIDITY_RUNNING, LabelState
 from projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
 from projections.store import Row, stamp, unstamp
 
@@ -83,7 +83,7 @@ class RegistryView(LabelRowsView):
                 where.append(f"{column} = ?")
                 params.append(str(value).upper() if column == "country" else str(value))
         if status is not None:
-            # The status as of now, as status_at() computes it, so that the database filters and pages.
+            # The status as of now, as label_status_at() computes it, so that the database filters and pages.
             where.append(f"{_STATUS_NOW} = ?")
             params += [stamp(now), status]
         rows = self.fetch(
@@ -105,11 +105,11 @@ class RegistryView(LabelRowsView):
             return Verification(label_code=code, status=VerificationStatus.UNKNOWN)
         row = rows[0]
         status, since = status_at(row, now)
-        answer = VerificationStatus.VALID if status == LabelState.ACTIVE else VerificationStatus(status)
+        answer = VerificationStatus.VALID if status is LabelState.ACTIVE else VerificationStatus(status.value)
         return Verification(
             label_code=code,
             status=answer,
-            since=unstamp(since),
+            since=since,
             valid_until=unstamp(row["valid_until"]),
             cluster_name=row["cluster_name"],
             level=row["level"],
@@ -123,9 +123,10 @@ class RegistryView(LabelRowsView):
         return rows[0]["label_code"] if rows else None
 
 
-# status_at() in SQL: a label in force is expired once its validity has passed (stamps sort as time does).
-_IN_FORCE = ", ".join(f"'{state.value}'" for state in sorted(IN_FORCE))
-_STATUS_NOW = f"(CASE WHEN state IN ({_IN_FORCE}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
+# domain.label.label_status_at() in SQL, from the domain's own set (stamps sort as time does): past
+# its validity a label whose validity still runs is expired. A registry test keeps the two in step.
+_VALIDITY_RUNNING = ", ".join(f"'{state.value}'" for state in sorted(VALIDITY_RUNNING))
+_STATUS_NOW = f"(CASE WHEN state IN ({_VALIDITY_RUNNING}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
 
 
 def _entry(row: Row, now: datetime) -> RegistryEntry:
@@ -141,8 +142,8 @@ def _entry(row: Row, now: datetime) -> RegistryEntry:
         valid_from=unstamp(row["valid_from"]),
         valid_until=unstamp(row["valid_until"]),
         renewable_until=unstamp(row["renewable_until"]),
-        status=status,
-        since=unstamp(since),
+        status=status.value,
+        since=since,
         supersedes=row["supersedes"],
         superseded_by=row["superseded_by"],
     )

@@ -23,6 +23,7 @@ from uuid import UUID
 from temporalio.client import Client, WorkflowHandle
 
 from activities.application import CertificationApp
+from activities.handlers import handle
 from activities.models import CaseView
 from domain.base import Level
 from domain.catalogue import current_version_for, load_catalogue
@@ -222,7 +223,7 @@ async def _lifecycle(
     """Application → label issued: the secretariat, the expert and the board, each step an update."""
     application = SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE)
     envelope = Envelope(actor=f"cluster:{cluster_id}", key=f"apply-{cluster_id}")
-    case_id = (await asyncio.to_thread(app.handle, cluster_id, application, envelope)).id
+    case_id = (await asyncio.to_thread(handle, app, cluster_id, application, envelope)).id
     await start_case_workflow(client, case_id, task_queue)
     handle = case_handle(client, case_id)
     await execute_step(handle, CaseWorkflow.screen, Screen(accepted=True), _by(SECRETARY))

@@ -13,7 +13,7 @@ from activities.models import CaseView, LabelView
 from domain.base import NotFound
 from domain.commands import command_key, fresh_occurrence
 from domain.certification_case import CertificationCase
-from domain.label import IN_FORCE, Label, LabelState, label_id_for
+from domain.label import Label, LabelState, label_id_for, label_status_at
 from interfaces.web.auth import Principal
 from interfaces.web.errors import ApiError
 from interfaces.web.schemas import CaseOut, CaseSummary, ErrorMessage, HistoryEvent, InvalidInputError, LabelOut
@@ -142,14 +142,8 @@ def case_summary(status: CaseStatus) -> CaseSummary:
 
 
 def label_status(label: Label, now: datetime) -> tuple[LabelState, datetime]:
-    return label_status_at(label.state, label.state_since, label.valid_until, now)
-
-
-def label_status_at(state: LabelState, since: datetime, valid_until: datetime, now: datetime) -> tuple[LabelState, datetime]:
-    """The label's state as of now: one in force past its validity is expired, recorded or not."""
-    if state in IN_FORCE and state is not LabelState.EXPIRED and now >= valid_until:
-        return LabelState.EXPIRED, valid_until
-    return state, since
+    """The label's status now and since when, by the domain's rule (the registry view uses it too)."""
+    return label.status_at(now)
 
 
 def label_out(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:

@@ -19,7 +19,7 @@ from domain.base import Level
 from domain.commands import LabelCommand
 from domain.durations import Duration, InvalidDuration
 from domain.instants import Instant
-from domain.label import Label, LabelState
+from domain.label import FINAL, Label, LabelState
 from interfaces.web.auth import Caller, Principal, Secretariat
 from interfaces.web.common import (
     ERRORS,
@@ -59,7 +59,6 @@ router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
 Svc = Annotated[Services, Depends(services)]
 PublicRead = Annotated[None, Depends(public_read)]
-FINAL_STATES = frozenset({LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN})
 
 
 @router.get("/labels/{label_ref}", response_model=LabelOut, summary="A label now, or as it stood at `as_of`")
@@ -121,7 +120,7 @@ async def _label_step(
         command,
         envelope,
         # Not started yet: its case starts it just after issuing the label.
-        still_open=lambda: label.state not in FINAL_STATES,
+        still_open=lambda: label.state not in FINAL,
         closed_detail=lambda: _closed_detail(svc.app.get_label(label_id)),
     )
     return view, label

@@ -1,0 +1,288 @@
+"""After every step of random lifecycles, the views say what the aggregates say.
+
+The case status and label views keep their rows from the events' stored JSON, never from
+aggregates, so this test is what ties them to the domain's rules. A state machine drives
+cases and labels on a SQLite event store (each step the natural next one, with a random
+outcome: rejections, declines, timed-out proposals, objections, escalations, refusals and
+appeals, renewals, suspensions, expiries, withdrawals), catches the views up after each step
+and compares every row with its aggregate: a case's state, deadlines, current deadline and
+whether it is overdue; a label's state, and its status and since when at the instants where
+a status turns.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from activities.application import CertificationApp
+from domain.base import DomainError, Level
+from domain.catalogue import load_catalogue
+from domain.certification_case import CertificationCase, Outcome
+from domain.policy import default_policy
+from projections.factory import open_read_models
+from projections.store import stamp
+from tests.builders import cluster_profile, expert_profile, full_scores, key
+from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count
+from tests.stores import sqlite_env
+
+VIEWS = ("case_status", "registry", "expiry_calendar")
+TICK = timedelta(microseconds=1)
+PICK = st.integers(min_value=0, max_value=1_000)  # which case or label, modulo how many there are
+# Which outcome a case's next step has: 0 and 1 the unhappy ones (rejected, declined, refused...),
+# so that most cases still get far enough for the later steps to be exercised.
+CHOICE = st.integers(min_value=0, max_value=5)
+MAX_CASES, MAX_GOING = 8, 2  # few enough that the steps of a sequence carry each case far
+
+
+class ViewsFollowTheDomain(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.directory = tempfile.TemporaryDirectory()
+        env = sqlite_env(Path(self.directory.name))
+        self.clock = Clock()
+        self.app = CertificationApp(env=env, policy=default_policy(), clock=self.clock)
+        self.views = open_read_models(env, self.app, only=VIEWS)
+        self.case_ids: list[UUID] = []
+        self.closed: set[UUID] = set()  # cases with no step left to take
+        self.label_ids: list[UUID] = []
+
+    def teardown(self) -> None:
+        self.views.close()
+        self.app.close()
+        self.directory.cleanup()
+
+    def attempt(self, command: Callable[..., Any], *args: Any, actor: str = SECRETARIAT, **kwargs: Any) -> Any:
+        """Run a command; one the domain refuses must leave the log as it was."""
+        before = event_count(self.app)
+        try:
+            return command(*args, actor=actor, command_key=key(), **kwargs)
+        except DomainError:
+            assert event_count(self.app) == before, "a refused command recorded events"
+            return None
+
+    # ---- cases ---------------------------------------------------------------------------------
+
+    @initialize()
+    def a_cluster_holds_a_label(self) -> None:
+        case_id, label_id = Lifecycle(self.app).labelled()
+        self.case_ids.append(case_id)
+        self.label_ids.append(label_id)
+
+    @precondition(lambda self: len(self.case_ids) < MAX_CASES and len(self.case_ids) - len(self.closed) < MAX_GOING)
+    @rule(level=st.sampled_from([Level.BRONZE, Level.BRONZE, Level.GOLD]))
+    def a_new_cluster_applies(self, level: Level) -> None:
+        cluster_id = self.app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=key())
+        case_id = self.attempt(self.app.submit_application, cluster_id, level)
+        if case_id:
+            self.case_ids.append(case_id)
+
+    @precondition(lambda self: len(self.case_ids) > len(self.closed))
+    @rule(pick=PICK, choices=st.lists(CHOICE, min_size=4, max_size=12))
+    def a_case_takes_its_next_steps(self, pick: int, choices: list[int]) -> None:
+        """Several steps of one case in a row (so that cases get far), the views checked after each."""
+        going = [case_id for case_id in self.case_ids if case_id not in self.closed]
+        case_id = going[pick % len(going)]
+        for choice in choices:
+            if case_id not in self.closed:
+                self.take_next_step(self.app.get_case(case_id), choice)
+                self.the_views_say_what_the_aggregates_say()
+
+    def take_next_step(self, case: CertificationCase, choice: int) -> None:
+        self.clock.advance(hours=1)  # so that each step's deadlines differ from the last ones
+        if case.state == "screening":
+            self.screen(case, choice)
+        elif case.state == "assigning":
+            self.assign(case, choice)
+        elif case.state == "auditing":
+            self.assess(case, choice)
+        elif case.state == "deciding":
+            outcome = Outcome.REFUSE if choice == 0 else Outcome.AWARD
+            level = case.recommended_level or Level.BRONZE
+            decider = "board:second" if case.first_decided_by else DECIDER  # after an appeal, someone new
+            self.attempt(self.app.record_decision, case.id, outcome, level, "rationale", decided_by=decider)
+        elif case.state == "refused":
+            self.appeal(case, choice)
+        elif case.state == "awarded" and case.label_id is None:
+            if label_id := self.attempt(self.app.issue_label, case.id):
+                self.label_ids.append(label_id)
+        else:
+            self.close(case)
+
+    def close(self, case: CertificationCase) -> None:
+        before = event_count(self.app)
+        self.attempt(self.app.close_case, case.id, actor="system")
+        if event_count(self.app) > before:
+            self.closed.add(case.id)
+
+    def screen(self, case: CertificationCase, choice: int) -> None:
+        if choice == 1:
+            self.attempt(self.app.withdraw_case, case.id, "changed plans")
+        else:
+            self.attempt(self.app.screen, case.id, choice != 0, "incomplete")
+
+    def assign(self, case: CertificationCase, choice: int) -> None:
+        expert = case.proposed_expert_id
+        if expert and choice == 0:
+            self.attempt(self.app.decline_assignment, case.id, expert, "busy", actor=f"expert:{expert}")
+        elif expert and choice == 1:
+            self.clock.now = max(self.clock.now, case.deadlines["response"])
+            self.attempt(self.app.time_out_proposal, case.id, expert, actor="system")
+        elif expert:
+            self.attempt(self.app.accept_assignment, case.id, expert, actor=f"expert:{expert}")
+        elif choice == 0:
+            self.attempt(self.app.escalate, case.id, "needs the secretariat", actor="system")
+        elif case.team_complete:
+            self.attempt(self.app.record_agreement, case.id, choice != 1)
+        elif candidates := self.app.eligible_experts(case.id):
+            self.attempt(self.app.propose_expert, case.id, candidates[0], actor="system")
+        else:
+            national = case.next_nationality() == "national"
+            # Certified from now on: time jumps past the certification of experts registered earlier.
+            until = self.clock.now + timedelta(days=3 * 365)
+            profile = expert_profile(country=case.cluster_country if national else "FR", certified_until=until)
+            self.app.register_expert(profile, actor=SECRETARIAT, command_key=key())
+
+    def assess(self, case: CertificationCase, choice: int) -> None:
+        scores = full_scores(load_catalogue(case.catalogue_version), [0.5, 0.7, 0.9, 1.0, 1.0, 1.0][choice])
+        expert = case.expert_ids[0]
+        self.attempt(self.app.submit_assessment, case.id, expert, scores, {}, "report", actor=f"expert:{expert}")
+
+    def appeal(self, case: CertificationCase, choice: int) -> None:
+        if case.appeal is None and choice != 0:
+            self.attempt(self.app.lodge_appeal, case.id, "grounds")
+        elif case.appeal is not None and case.appeal["upheld"] is None:
+            self.attempt(self.app.decide_appeal, case.id, choice > 1, "rationale", decided_by="board:appeals")
+        else:
+            self.clock.now = max(self.clock.now, case.deadlines["appeal"])
+            self.close(case)
+
+    # ---- labels and time ---------------------------------------------------------------------
+
+    @rule(pick=PICK, action=st.sampled_from(["suspend", "restore", "withdraw", "expire", "close window", "renew"]))
+    def a_label_takes_a_step(self, pick: int, action: str) -> None:
+        label = self.app.get_label(self.label_ids[pick % len(self.label_ids)])
+        if action == "suspend":
+            self.attempt(self.app.suspend_label, label.id, "complaint")
+        elif action == "restore":
+            self.attempt(self.app.restore_label, label.id)
+        elif action == "withdraw":
+            self.attempt(self.app.withdraw_label, label.id, "misuse")
+        elif action == "expire":
+            self.clock.now = max(self.clock.now, label.valid_until)
+            self.attempt(self.app.expire_label, label.id, actor="system")
+        elif action == "close window":
+            self.clock.now = max(self.clock.now, label.renewable_until)
+            self.attempt(self.app.close_renewal_window, label.id, actor="system")
+        elif case_id := self.attempt(self.app.start_renewal, label.id):
+            self.case_ids.append(case_id)
+
+    @rule(days=st.sampled_from([1, 15, 100, 400]))
+    def time_passes(self, days: int) -> None:
+        self.clock.advance(days=days)
+
+    # ---- the comparison -------------------------------------------------------------------------
+
+    @invariant()
+    def the_views_say_what_the_aggregates_say(self) -> None:
+        self.views.catch_up()
+        now = self.clock.now
+        for case_id in self.case_ids:
+            self.check_case(case_id, now)
+        labels = _rows_by_id(self.views.registry.dump()["registry_labels"])
+        assert _rows_by_id(self.views.calendar_view.dump()["expiry_labels"]) == labels
+        for label_id in self.label_ids:
+            self.check_label(label_id, labels[str(label_id)], now)
+
+    def check_case(self, case_id: UUID, now: datetime) -> None:
+        case, status = self.app.get_case(case_id), self.views.case(case_id, now)
+        assert status is not None
+        step, due = case.current_deadline() or (None, None)
+        assert (status.state, status.current_deadline, status.due_at) == (case.state, step, due)
+        assert status.overdue == case.is_overdue(now)
+        assert status.deadlines == case.deadlines
+        assert (status.proposed_expert_id, status.expert_ids) == (case.proposed_expert_id, case.expert_ids)
+        assert (status.attention, status.needs_attention) == (case.attention, case.needs_attention)
+        assert (status.label_id, status.version) == (case.label_id, case.version)
+
+    def check_label(self, label_id: UUID, row: dict[str, Any], now: datetime) -> None:
+        label = self.app.get_label(label_id)
+        assert (row["state"], row["state_since"]) == (label.state.value, stamp(label.state_since))
+        assert row["suspended_until"] == stamp(label.suspended_until)
+        assert (row["renewal_case_id"], row["superseded_by"]) == (_text(label.renewal_case_id), _text(label.superseded_by))
+        for at in (now, label.valid_until - TICK, label.valid_until, label.renewable_until):
+            entry = self.views.label(label_id, at)
+            assert entry is not None and (entry.status, entry.since) == label.status_at(at)
+
+
+def _rows_by_id(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["label_id"]: row for row in rows}
+
+
+def _text(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# ---- rare paths, walked on purpose (random sequences reach them only now and then) -----------
+
+
+def _walk(choices: list[int], then: Callable[[ViewsFollowTheDomain], None] = lambda machine: None, renewal: bool = False) -> None:
+    """A new case (a new cluster's Bronze application, or the renewal of the first label) taking
+    the steps `choices` pick, the views checked after each."""
+    machine = ViewsFollowTheDomain()
+    try:
+        machine.a_cluster_holds_a_label()
+        if renewal:
+            machine.a_label_takes_a_step(0, "renew")
+        else:
+            machine.a_new_cluster_applies(Level.BRONZE)
+        machine.case_ids.reverse()  # pick 0: the new case
+        machine.a_case_takes_its_next_steps(0, choices)
+        then(machine)
+        machine.the_views_say_what_the_aggregates_say()
+    finally:
+        machine.teardown()
+
+
+def test_an_upheld_appeal_sends_the_case_back_to_a_new_decision_in_the_view_too() -> None:
+    # screen, propose, accept, agree, assess, refuse, appeal, uphold, award, issue the label
+    _walk([2, 2, 2, 2, 5, 0, 2, 2, 2, 2])
+
+
+def test_declined_and_timed_out_proposals_and_an_objection_reach_the_view() -> None:
+    # screen, propose, decline, register an expert, propose, time out, register, propose, accept,
+    # object, escalate
+    _walk([2, 2, 0, 2, 2, 1, 2, 2, 2, 1, 0])
+
+
+def test_a_renewal_supersedes_the_label_it_renews_in_the_view_too() -> None:
+    def superseded(machine: ViewsFollowTheDomain) -> None:
+        assert machine.app.get_label(machine.label_ids[0]).state == "superseded"
+
+    # screen, register an expert (rotation), propose, accept, agree, assess, award, issue the label
+    _walk([2, 2, 2, 2, 2, 5, 2, 2], superseded, renewal=True)
+
+
+def test_a_label_restored_after_its_validity_reads_expired_in_the_view() -> None:
+    def restore_past_validity(machine: ViewsFollowTheDomain) -> None:
+        label = machine.label_ids[0]
+        machine.a_label_takes_a_step(0, "suspend")
+        machine.clock.now = machine.app.get_label(label).valid_until + timedelta(days=1)
+        machine.a_label_takes_a_step(0, "restore")
+        assert machine.app.get_label(label).state == "expired"
+
+    _walk([2], restore_past_validity)
+
+
+ViewsFollowTheDomain.TestCase.settings = settings(
+    max_examples=10, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestViewsFollowTheDomain = ViewsFollowTheDomain.TestCase

@@ -1,0 +1,86 @@
+"""The label's rules as pure functions: its groups of states, its status at an instant, the
+state each event leads to. Views and HTTP routes call these instead of restating them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.label import (
+    FINAL,
+    IN_FORCE,
+    LABEL_STEPS,
+    RENEWAL_WINDOW_RUNNING,
+    VALIDITY_RUNNING,
+    LabelState,
+    label_state_after,
+    label_status_at,
+)
+
+ISSUED = datetime(2026, 3, 10, tzinfo=UTC)
+VALID_UNTIL = datetime(2028, 4, 1, tzinfo=UTC)
+TICK = timedelta(microseconds=1)
+
+
+def test_every_label_state_is_either_in_force_or_final() -> None:
+    assert IN_FORCE | FINAL == frozenset(LabelState) and not IN_FORCE & FINAL
+    assert FINAL == {LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN}
+
+
+def test_a_label_in_force_has_either_its_validity_or_its_renewal_window_running() -> None:
+    assert VALIDITY_RUNNING | RENEWAL_WINDOW_RUNNING == IN_FORCE
+    assert not VALIDITY_RUNNING & RENEWAL_WINDOW_RUNNING
+
+
+def test_expiry_steps_apply_exactly_while_the_validity_runs_and_the_window_closes_only_after() -> None:
+    assert LABEL_STEPS["expire"][0] == LABEL_STEPS["send_expiry_reminder"][0] == VALIDITY_RUNNING
+    assert LABEL_STEPS["close_renewal_window"][0] == RENEWAL_WINDOW_RUNNING
+    assert LABEL_STEPS["withdraw"][0] == IN_FORCE
+
+
+@pytest.mark.parametrize("state", sorted(VALIDITY_RUNNING))
+def test_a_label_whose_validity_runs_reads_as_expired_from_its_valid_until(state: LabelState) -> None:
+    assert label_status_at(state, ISSUED, VALID_UNTIL, VALID_UNTIL - TICK) == (state, ISSUED)
+    assert label_status_at(state, ISSUED, VALID_UNTIL, VALID_UNTIL) == (LabelState.EXPIRED, VALID_UNTIL)
+    assert label_status_at(state.value, ISSUED, VALID_UNTIL, VALID_UNTIL + timedelta(days=400)) == (LabelState.EXPIRED, VALID_UNTIL)
+
+
+def test_a_recorded_expiry_keeps_the_instant_it_was_recorded() -> None:
+    recorded = VALID_UNTIL + timedelta(hours=3)
+    assert label_status_at("expired", recorded, VALID_UNTIL, recorded + timedelta(days=1)) == (LabelState.EXPIRED, recorded)
+
+
+@pytest.mark.parametrize("state", sorted(FINAL))
+def test_a_final_label_keeps_its_state_and_since_past_its_validity(state: LabelState) -> None:
+    since = ISSUED + timedelta(days=30)
+    assert label_status_at(state.value, since, VALID_UNTIL, VALID_UNTIL + timedelta(days=1)) == (state, since)
+
+
+def test_the_status_comes_back_as_a_label_state_even_from_plain_text() -> None:
+    state, _ = label_status_at("suspended", ISSUED, VALID_UNTIL, ISSUED)
+    assert state is LabelState.SUSPENDED
+
+
+def test_a_label_restored_inside_its_validity_is_active_and_after_it_expired() -> None:
+    assert label_state_after("Restored", VALID_UNTIL - TICK, VALID_UNTIL) is LabelState.ACTIVE
+    assert label_state_after("Restored", VALID_UNTIL, VALID_UNTIL) is LabelState.EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("event_type", "state"),
+    [
+        ("Expired", LabelState.EXPIRED),
+        ("RenewalWindowClosed", LabelState.LAPSED),
+        ("Superseded", LabelState.SUPERSEDED),
+        ("Suspended", LabelState.SUSPENDED),
+        ("Withdrawn", LabelState.WITHDRAWN),
+    ],
+)
+def test_each_lifecycle_event_leads_to_its_state(event_type: str, state: LabelState) -> None:
+    assert label_state_after(event_type, ISSUED, VALID_UNTIL) is state
+
+
+@pytest.mark.parametrize("event_type", ["ExpiryReminderSent", "RenewalStarted", "RenewalAbandoned"])
+def test_reminders_and_renewal_cases_leave_the_state_alone(event_type: str) -> None:
+    assert label_state_after(event_type, ISSUED, VALID_UNTIL) is None
