@@ -225,23 +225,23 @@ async def _lifecycle(
     envelope = Envelope(actor=f"cluster:{cluster_id}", key=f"apply-{cluster_id}")
     case_id = (await asyncio.to_thread(handle, app, cluster_id, application, envelope)).id
     await start_case_workflow(client, case_id, task_queue)
-    handle = case_handle(client, case_id)
-    await execute_step(handle, CaseWorkflow.screen, Screen(accepted=True), _by(SECRETARY))
-    expert_id = await _proposed_expert(handle)
+    workflow = case_handle(client, case_id)
+    await execute_step(workflow, CaseWorkflow.screen, Screen(accepted=True), _by(SECRETARY))
+    expert_id = await _proposed_expert(workflow)
     await execute_step(
-        handle, CaseWorkflow.respond_to_proposal, AnswerProposal(expert_id=expert_id, accept=True), _by(f"expert:{expert_id}")
+        workflow, CaseWorkflow.respond_to_proposal, AnswerProposal(expert_id=expert_id, accept=True), _by(f"expert:{expert_id}")
     )
-    await execute_step(handle, CaseWorkflow.record_agreement, RecordAgreement(agreed=True), _by(SECRETARY))
-    await execute_step(handle, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=AUDIT_DATE), _by(SECRETARY))
+    await execute_step(workflow, CaseWorkflow.record_agreement, RecordAgreement(agreed=True), _by(SECRETARY))
+    await execute_step(workflow, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=AUDIT_DATE), _by(SECRETARY))
     await execute_step(
-        handle, CaseWorkflow.submit_assessment,
+        workflow, CaseWorkflow.submit_assessment,
         SubmitAssessment(expert_id=expert_id, indicators=scores, report="Bench interview."), _by(f"expert:{expert_id}"),
     )  # fmt: skip
     await execute_step(
-        handle, CaseWorkflow.record_decision,
+        workflow, CaseWorkflow.record_decision,
         RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="All criteria met.", decided_by=BOARD), _by(BOARD),
     )  # fmt: skip
-    final: CaseView = await handle.result()
+    final: CaseView = await workflow.result()
     if final.label_id is None:
         raise RuntimeError(f"case {case_id} ended {final.state} without a label")
     return case_id
