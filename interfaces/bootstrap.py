@@ -1,10 +1,23 @@
-"""Assemble the application from settings: the one place that wires policy and store."""
+"""The composition root: the one place that builds, from settings, what every entrypoint runs on —
+the application (write side), the read models, the token store and the Temporal client.
+
+`serve`, `worker`, `projections`, `verify` and the other CLI commands all call these; nothing else
+wires a store, a view or a client.
+"""
 
 from __future__ import annotations
 
-from domain.policy import Policy, default_policy
+from typing import Any
+
+from temporalio.client import Client
+
 from activities.application import CertificationApp
+from domain.policy import Policy, default_policy
 from interfaces.settings import Settings
+from interfaces.temporal_server import EmbeddedTemporal, temporal_client_for
+from interfaces.web.tokens import TokenStore, open_token_store
+from projections.factory import open_read_models
+from projections.queries import ReadModels
 
 
 class PolicyFileError(ValueError):
@@ -24,3 +37,18 @@ def load_policy(settings: Settings) -> Policy:
 def build_app(settings: Settings) -> CertificationApp:
     settings.ensure_data_dir()
     return CertificationApp(env=settings.eventsourcing_env(), policy=load_policy(settings))
+
+
+def open_views(settings: Settings, app: CertificationApp | None = None, **options: Any) -> ReadModels:
+    """The read models over the settings' event store. With the application, they follow its saves
+    in this process; without it, they open the log read-only."""
+    return open_read_models(settings.eventsourcing_env(), app, **options)
+
+
+def open_tokens(settings: Settings) -> TokenStore:
+    return open_token_store(settings)
+
+
+async def connect_temporal(settings: Settings) -> tuple[Client, EmbeddedTemporal | None]:
+    """The Temporal client (and the embedded server it started, for the caller to stop)."""
+    return await temporal_client_for(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import asyncio
 import os
 import sys
@@ -62,8 +63,7 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.bootstrap import build_app
-    from projections.factory import open_read_models
+    from interfaces.bootstrap import build_app, open_views
     from projections.parallel import default_processes
 
     def progress(view: str, position: int, head: int) -> None:
@@ -74,7 +74,7 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
     processes = args.processes or default_processes()
     app = build_app(settings)
-    with open_read_models(settings.eventsourcing_env(), app) as models:
+    with open_views(settings, app) as models:
         count = models.rebuild(progress=progress, processes=processes)
         head = models.runner.head()
     print(f"\nrebuilt every view from {head} events ({count} read by {processes} process{'es' if processes > 1 else ''})")
@@ -85,12 +85,11 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     """What a secretariat checks first: cases per state, labels per status, what is due, projection lag."""
     from datetime import UTC, datetime, timedelta
 
-    from interfaces.bootstrap import build_app
-    from projections.factory import open_read_models
+    from interfaces.bootstrap import build_app, open_views
 
     app = build_app(settings)
     now = datetime.now(UTC)
-    with open_read_models(settings.eventsourcing_env(), app) as models:
+    with open_views(settings, app) as models:
         models.catch_up()
         counts = models.dashboard(now)
         labels: dict[str, int] = {}
@@ -113,8 +112,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 def _history(settings: Settings, case_id: str) -> int:
     from uuid import UUID
 
-    from interfaces.bootstrap import build_app
-    from projections.factory import open_read_models
+    from interfaces.bootstrap import build_app, open_views
 
     try:
         aggregate_id = UUID(case_id)
@@ -122,7 +120,7 @@ def _history(settings: Settings, case_id: str) -> int:
         print(f"clusterlabel: {case_id!r} is not a case id (a UUID)", file=sys.stderr)
         return 2
     app = build_app(settings)
-    with open_read_models(settings.eventsourcing_env(), app) as models:
+    with open_views(settings, app) as models:
         models.catch_up()
         entries = models.history(aggregate_id)
     if not entries:
@@ -134,23 +132,33 @@ def _history(settings: Settings, case_id: str) -> int:
     return 0
 
 
+def _tool(module: str) -> Any:
+    """A development tool, which the production image leaves out."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name is not None and error.name.startswith("tools"):
+            raise SystemExit(f"clusterlabel: {module} is a development tool; run it from a source checkout") from None
+        raise
+
+
 def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
-    from interfaces.simulate import simulate
+    simulate = _tool("tools.simulate").simulate
 
     return simulate(settings, clusters, policy)
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.bench.cli import main as bench
+    bench = _tool("tools.bench.cli").main
 
     on_postgres = ["--database-url", settings.database_url] if settings.database_url else []
     return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)] + on_postgres)
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.web.tokens import open_token_store
+    from interfaces.bootstrap import open_tokens
 
-    with closing(open_token_store(settings)) as store:
+    with closing(open_tokens(settings)) as store:
         token = store.rotate_admin_token()
     print(token)
     if settings.admin_token:

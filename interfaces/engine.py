@@ -22,16 +22,14 @@ from temporalio.worker import Worker
 
 from activities.application import CertificationApp
 from domain.policy import Policy
-from interfaces.bootstrap import PolicyFileError, build_app
+from interfaces.bootstrap import PolicyFileError, build_app, connect_temporal, open_tokens, open_views
 from interfaces.logs import configure_logging, get_logger
 from interfaces.settings import Settings
-from interfaces.temporal_server import EmbeddedTemporal, TemporalServerError, temporal_client_for
+from interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
 from interfaces.web.app import create_app
 from interfaces.web.ratelimit import PublicRateLimit
 from interfaces.web.services import Services
-from interfaces.web.tokens import open_token_store
 from interfaces.worker import build_worker
-from projections.factory import open_read_models
 from projections.queries import ReadModels
 
 log = get_logger(__name__)
@@ -58,8 +56,8 @@ class Engine:
         self.app: CertificationApp = build_app(settings)
         if policy is not None:
             self.app.policy = policy
-        self.models: ReadModels = open_read_models(settings.eventsourcing_env(), self.app, poll_interval=poll_interval)
-        self.tokens = open_token_store(settings)
+        self.models: ReadModels = open_views(settings, self.app, poll_interval=poll_interval)
+        self.tokens = open_tokens(settings)
         self.services = Services(
             self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness,
             public_url=settings.public_url,
@@ -87,7 +85,7 @@ class Engine:
         pause = 0.5
         while True:
             try:
-                self.client, self.server = await temporal_client_for(self.settings)
+                self.client, self.server = await connect_temporal(self.settings)
                 break
             except Exception as error:
                 self._temporal_problem = f"cannot reach Temporal at {self.settings.temporal_address or 'the embedded server'}: {error}"

@@ -13,10 +13,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from interfaces.bootstrap import build_app
+from interfaces.bootstrap import build_app, open_views
 from interfaces.logs import configure_logging, get_logger
 from interfaces.settings import Settings
-from projections.factory import open_read_models
 
 LAG_REPORT_SECONDS = 10.0
 
@@ -32,7 +31,7 @@ def run_projections(settings: Settings, views: Sequence[str] | None = None) -> i
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
-    with open_read_models(settings.eventsourcing_env(), build_app(settings), only=views) as models:
+    with open_views(settings, build_app(settings), only=views) as models:
         models.start()
         log.info("projections running", lag=models.lag())
         while not stop.wait(LAG_REPORT_SECONDS):

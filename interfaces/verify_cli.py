@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from interfaces.settings import Settings
-from projections.factory import open_read_models
+from interfaces.bootstrap import open_views
 from projections.tamper import VerifyReport
 
 EXIT_OK, EXIT_TAMPERED = 0, 1
 
 
 def run_verify(settings: Settings) -> VerifyReport:
-    with open_read_models(settings.eventsourcing_env()) as models:
+    with open_views(settings) as models:
         models.catch_up()
         return models.verify()
 

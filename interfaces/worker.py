@@ -18,11 +18,9 @@ from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from activities.application import CertificationApp
 from activities.certification import CertificationActivities
-from interfaces.bootstrap import build_app
+from interfaces.bootstrap import build_app, connect_temporal, open_views
 from interfaces.logs import configure_logging, get_logger
 from interfaces.settings import Settings
-from interfaces.temporal_server import temporal_client_for
-from projections.factory import open_read_models
 from workflows.case import CaseWorkflow
 from workflows.label import LabelWorkflow
 from workflows.starter import (  # re-exported: the entry points other interfaces call
@@ -92,9 +90,9 @@ async def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_format, settings.log_level)
     log = get_logger(__name__, task_queue=settings.task_queue)
     app = build_app(settings)
-    client, server = await temporal_client_for(settings)
+    client, server = await connect_temporal(settings)
     # Read only, to balance proposals: whichever process runs the projections keeps them current.
-    models = open_read_models(settings.eventsourcing_env(), app)
+    models = open_views(settings, app)
     try:
         worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload)
         log.info("worker running", temporal=server.address if server else settings.temporal_address)

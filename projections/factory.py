@@ -8,11 +8,14 @@ table in POSTGRES_SCHEMA (VIEWS_POSTGRES_SCHEMA overrides), sharing one small po
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresFactory
@@ -23,7 +26,7 @@ from projections.audit_history import AuditHistoryView
 from projections.benchmarking import BenchmarkingView
 from projections.case_status import CaseStatusView
 from projections.expiry_calendar import ExpiryCalendarView
-from projections.parallel import ViewSource
+from projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
 from projections.queries import ReadModels
 from projections.registry import RegistryView
 from projections.runner import ViewRunner
@@ -58,15 +61,22 @@ def open_read_models(
     `only` names the views to open (all when None): a runner process can keep a few of them."""
     settings = _flatten(os.environ if env is None else env)
     if app is None:
-        from activities.application import CertificationApp  # only when the caller has no app
-
-        app = CertificationApp(env=env)
+        app = StoredLog(env=env)
     view_classes = view_classes_named(only)
     views = build_views(settings, views_dir, view_classes)
     runner = ViewRunner(app, views, batch_size=batch_size, poll_interval=poll_interval)
     # Where the views live, so that other processes can open the same ones.
     source = ViewSource(settings, _views_dir(settings, views_dir), batch_size)
-    return ReadModels(app, {view.name: view for view in views}, runner, source)
+    return ReadModels(app, {view.name: view for view in views}, runner, source, catch_up_in_processes)
+
+
+class StoredLog(Application[UUID]):
+    """The application's event store, opened to read: the read side never builds the write side.
+
+    Named as the write side (activities.application.CertificationApp) is, so that it reads the same
+    tables under the same CLUSTERLABEL_ settings; a test checks that the names agree."""
+
+    name = "clusterlabel"
 
 
 def view_classes_named(names: Sequence[str] | None) -> tuple[type[View], ...]:
@@ -134,3 +144,35 @@ def _flatten(env: Mapping[str, str]) -> dict[str, str]:
     plain = {key: value for key, value in env.items() if not key.startswith(APP_PREFIX)}
     prefixed = {key.removeprefix(APP_PREFIX): value for key, value in env.items() if key.startswith(APP_PREFIX)}
     return {**plain, **prefixed}
+
+
+def catch_up_in_processes(
+    source: ViewSource, groups: Sequence[Sequence[str]], positions: Callable[[], dict[str, int]], head: int, progress: Progress | None
+) -> int:
+    """Each group caught up to at least `head` by a process of its own; the events read, summed."""
+    with ProcessPoolExecutor(max_workers=len(groups), mp_context=_context()) as pool:
+        futures = [pool.submit(_catch_up_group, dict(source.env), source.views_dir, list(names), source.batch_size) for names in groups]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_EXCEPTION)
+            if progress is not None:
+                for name, position in positions().items():
+                    progress(name, position, head)
+            if any(future.done() and future.exception() is not None for future in futures):
+                break
+        return sum(future.result() for future in futures)  # raises the first group's error
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork starts a process at once, but only a single-threaded parent can fork safely
+    # (a lock held by another thread would stay held in the child); else spawn.
+    single = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if single else "spawn")
+
+
+def _catch_up_group(env: dict[str, str], views_dir: Path | None, names: list[str], batch_size: int) -> int:
+    # The parent opened every store and view already: creating tables again in each process
+    # would only race the others over the same names.
+    env = {**env, "CREATE_TABLE": "no"}
+    with open_read_models(env, views_dir=views_dir, only=names, batch_size=batch_size) as models:
+        return models.runner.run_until_caught_up()

@@ -5,7 +5,7 @@ No SQL leaves projections/: callers get pydantic models, plain dicts and mapping
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -18,7 +18,7 @@ from projections.audit_history import AuditEntry, AuditHistoryView, EventLog, st
 from projections.benchmarking import Benchmark, BenchmarkingView
 from projections.case_status import CaseStatus, CaseStatusView
 from projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
-from projections.parallel import ViewSource, catch_up_in_processes, split
+from projections.parallel import ViewSource, split
 from projections.registry import RegistryEntry, RegistryView, Verification
 from projections.runner import Progress, ViewRunner
 from projections.tamper import EventChainView, VerifyReport, verify
@@ -32,14 +32,26 @@ class Calendar(BaseModel):
     overdue_cases: list[CaseStatus]
 
 
+# (where the views live, groups of view names, their positions, the log head, progress) → events read
+InProcesses = Callable[[ViewSource, Sequence[Sequence[str]], Callable[[], dict[str, int]], int, Progress | None], int]
+
+
 class ReadModels:
     """Queries over the views of one application, and the runner that keeps them current."""
 
-    def __init__(self, app: Application[Any], views: Mapping[str, View], runner: ViewRunner, source: ViewSource | None = None) -> None:
+    def __init__(
+        self,
+        app: Application[Any],
+        views: Mapping[str, View],
+        runner: ViewRunner,
+        source: ViewSource | None = None,
+        in_processes: InProcesses | None = None,
+    ) -> None:
         self.app = app
         self.views = dict(views)
         self.runner = runner
         self.source = source
+        self.in_processes = in_processes  # how the factory catches groups of views up in processes
         self.log = EventLog(app.recorder, runner.stored)
 
     def _view(self, name: str) -> Any:
@@ -78,9 +90,9 @@ class ReadModels:
     def catch_up(self, progress: Progress | None = None, processes: int = 1) -> int:
         """Bring every view up to the log head; with processes > 1, groups of views in parallel
         (when another process can open the same stores: not so for in-memory ones)."""
-        if processes > 1 and len(self.views) > 1 and self.source is not None and self.source.shared:
+        if processes > 1 and len(self.views) > 1 and self.source is not None and self.source.shared and self.in_processes:
             groups = split(list(self.views.values()), processes)
-            return catch_up_in_processes(self.source, groups, self.runner.positions, self.runner.head(), progress)
+            return self.in_processes(self.source, groups, self.runner.positions, self.runner.head(), progress)
         return self.runner.run_until_caught_up(progress)
 
     def lag(self) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""`python -m interfaces.bench` end to end, at the smallest sizes: every figure there and positive.
+"""`python -m tools.bench` end to end, at the smallest sizes: every figure there and positive.
 
 Speed is never asserted here: the targets are the bench's to report, not a test's to enforce.
 """
@@ -32,7 +32,7 @@ def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     on_postgres = ["--database-url", postgres_url()] if request.param == "postgres" else []
     finished = subprocess.run(
-        [sys.executable, "-m", "interfaces.bench", "--tiny", "--out", str(out), "--work-dir", str(directory / "work"), *on_postgres],
+        [sys.executable, "-m", "tools.bench", "--tiny", "--out", str(out), "--work-dir", str(directory / "work"), *on_postgres],
         check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -70,7 +70,7 @@ def test_the_bench_leaves_no_worker_or_server_running(results: dict, tmp_path_fa
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if work in command and ("interfaces.bench.worker_process" in command or "start-dev" in command):
+            if work in command and ("tools.bench.worker_process" in command or "start-dev" in command):
                 leftovers.append(command)
     assert leftovers == []
 

@@ -417,14 +417,20 @@ def test_the_image_builds_on_python_3_11_slim_and_runs_as_an_unprivileged_user()
     assert user.split(":")[0] not in ("root", "0")
 
 
-def test_the_image_installs_every_package_the_project_declares() -> None:
+# The bench and the simulator are development tools: the production image leaves them out.
+TOOLS = {"tools"}
+
+
+def test_the_image_installs_every_package_of_the_service_and_leaves_the_tools_out() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     packages = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
     copied = {argument.split()[0].rstrip("/") for argument in dockerfile_arguments("COPY") if "--from" not in argument}
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
 
-    assert packages <= copied
-    assert all(f"!{package}/" in ignore for package in packages)
+    assert TOOLS <= packages
+    assert packages - TOOLS <= copied
+    assert all(f"!{package}/" in ignore for package in packages - TOOLS)
+    assert not copied & TOOLS and not any(f"!{tool}/" in ignore for tool in TOOLS)
 
 
 # ---- probes ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from uuid import UUID
 import httpx
 
 from activities.application import CertificationApp
-from interfaces.bench.lag import percentile
+from tools.bench.lag import percentile
 from interfaces.web.app import create_app
 from interfaces.web.services import Services
 from interfaces.web.tokens import SQLiteTokenStore

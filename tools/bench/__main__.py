@@ -1,9 +1,9 @@
-"""python -m interfaces.bench [--quick] [--out bench-results.json]"""
+"""python -m tools.bench [--quick] [--out bench-results.json]"""
 
 import os
 import sys
 
-from interfaces.bench.cli import main
+from tools.bench.cli import main
 
 if __name__ == "__main__":
     code = main()

@@ -1,6 +1,6 @@
 """The certification worker in a process of its own, so that its memory can be read from /proc.
 
-    CLUSTERLABEL_BENCH_STORE_ENV='{...}' python -m interfaces.bench.worker_process ADDRESS NAMESPACE TASK_QUEUE
+    CLUSTERLABEL_BENCH_STORE_ENV='{...}' python -m tools.bench.worker_process ADDRESS NAMESPACE TASK_QUEUE
 
 Built by interfaces.worker.build_worker exactly as `clusterlabel worker` builds it, on the event store
 the bench filled (its env as JSON in CLUSTERLABEL_BENCH_STORE_ENV), with the default policy. Prints

@@ -1,4 +1,4 @@
-"""`clusterlabel bench` / `python -m interfaces.bench`: one run, real servers, figures against baselines.
+"""`clusterlabel bench` / `python -m tools.bench`: one run, real servers, figures against baselines.
 
 Parts, in order: append (whole lifecycles through CertificationApp against bare aggregates; that store
 is then topped up to the history size), projection (every view from zero against read-and-decode),
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from interfaces.logs import configure_logging
 
 if TYPE_CHECKING:
-    from interfaces.bench.store import BenchStores
+    from tools.bench.store import BenchStores
 
 T = TypeVar("T")
 
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
         if args.work_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)
-    from interfaces.bench.report import table, write
+    from tools.bench.report import table, write
 
     write(results, args.out)
     print(table(results))
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def run(directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str] | None = None) -> dict[str, Any]:
     """Every part, on SQLite files in `directory` or (given its env) on fresh PostgreSQL schemas."""
-    from interfaces.bench.store import BenchStores  # here: `--help` stays fast
+    from tools.bench.store import BenchStores  # here: `--help` stays fast
 
     stores = BenchStores(directory, postgres)
     try:
@@ -124,10 +124,10 @@ async def run(directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str]
 
 
 async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, Any]:
-    from interfaces.bench.history import bench_history
-    from interfaces.bench.lifecycle import bench_lifecycle
-    from interfaces.bench.open_cases import bench_open_cases
-    from interfaces.bench.store import bench_append, bench_projection, fill_store
+    from tools.bench.history import bench_history
+    from tools.bench.lifecycle import bench_lifecycle
+    from tools.bench.open_cases import bench_open_cases
+    from tools.bench.store import bench_append, bench_projection, fill_store
 
     directory = stores.directory
     begun = time.perf_counter()

@@ -31,10 +31,10 @@ from activities.handlers import handle
 from activities.application import CertificationApp
 from domain.base import Level
 from domain.commands import Envelope, SubmitApplication
-from interfaces.bench.lifecycle import bounded
-from interfaces.bench.procfs import group_rss_mb, rss_mb
-from interfaces.bench.store import BenchStores, cluster_profile
-from interfaces.bench.worker_process import STORE_ENV
+from tools.bench.lifecycle import bounded
+from tools.bench.procfs import group_rss_mb, rss_mb
+from tools.bench.store import BenchStores, cluster_profile
+from tools.bench.worker_process import STORE_ENV
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import start_case_workflow
 
@@ -99,10 +99,10 @@ async def _all_waiting(client: Client, task_queue: str, count: int, timeout: flo
 
 
 class WorkerProcess:
-    """`python -m interfaces.bench.worker_process` as a child in its own session; stopped on exit."""
+    """`python -m tools.bench.worker_process` as a child in its own session; stopped on exit."""
 
     def __init__(self, address: str, namespace: str, task_queue: str, store_env: Mapping[str, str], log_dir: Path) -> None:
-        self.command = [sys.executable, "-m", "interfaces.bench.worker_process", address, namespace, task_queue]
+        self.command = [sys.executable, "-m", "tools.bench.worker_process", address, namespace, task_queue]
         self.store_env = dict(store_env)
         self.log_path = log_dir / "bench-worker.log"
         self._process: subprocess.Popen[bytes] | None = None

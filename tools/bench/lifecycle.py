@@ -41,11 +41,11 @@ from domain.commands import (
 )
 from domain.expert import ExpertProfile
 from domain.policy import Policy, default_policy, uniform_durations
-from interfaces.bench.baseline import MirrorWorkflow, Plan, mirror_worker
-from interfaces.bench.lag import LagSampler, percentile
-from interfaces.bench.procfs import group_cpu_seconds
-from interfaces.bench.shape import lifecycle_plan
-from interfaces.bench.store import BenchStores, cluster_profile
+from tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
+from tools.bench.lag import LagSampler, percentile
+from tools.bench.procfs import group_cpu_seconds
+from tools.bench.shape import lifecycle_plan
+from tools.bench.store import BenchStores, cluster_profile
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import (
     ACTIVITY_THREADS,
