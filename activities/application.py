@@ -20,8 +20,8 @@ from eventsourcing.persistence import IntegrityError
 from domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
 from domain.catalogue import current_version_for, load_catalogue
 from domain.certification_case import CaseKind, CertificationCase
-from domain.commands import Envelope
 from domain.cluster import Cluster, ClusterProfile
+from domain.commands import Envelope
 from domain.expert import ROSTER_ID, Expert, ExpertProfile, ExpertRoster
 from domain.label import Label, label_id_for
 from domain.notification import Notification
@@ -98,10 +98,16 @@ class CertificationApp(Application[UUID]):
     # ---- registration ----------------------------------------------------------------
 
     def register_cluster(self, profile: ClusterProfile, *, actor: str, command_key: str) -> UUID:
-        return self.create(Cluster.create_id(command_key), lambda: [Cluster(profile.model_dump(mode="json"), actor, command_key)])
+        return self.create(
+            Cluster.create_id(command_key), lambda: [Cluster(profile.model_dump(mode="json"), actor, command_key)]
+        )
 
-    def update_cluster_profile(self, cluster_id: UUID, profile: ClusterProfile, *, actor: str, command_key: str) -> None:
-        self._change(cluster_id, Cluster, command_key, lambda cluster: cluster.update_profile(profile, actor, command_key))
+    def update_cluster_profile(
+        self, cluster_id: UUID, profile: ClusterProfile, *, actor: str, command_key: str
+    ) -> None:
+        self._change(
+            cluster_id, Cluster, command_key, lambda cluster: cluster.update_profile(profile, actor, command_key)
+        )
 
     def register_expert(self, profile: ExpertProfile, *, actor: str, command_key: str) -> UUID:
         expert_id = Expert.create_id(command_key)
@@ -115,9 +121,13 @@ class CertificationApp(Application[UUID]):
         return self.create(expert_id, build)
 
     def renew_expert_certification(self, expert_id: UUID, until: datetime, *, actor: str, command_key: str) -> None:
-        self._change(expert_id, Expert, command_key, lambda expert: expert.renew_certification(until, actor, command_key))
+        self._change(
+            expert_id, Expert, command_key, lambda expert: expert.renew_certification(until, actor, command_key)
+        )
 
-    def revoke_expert_certification(self, expert_id: UUID, reason: str, *, actor: str, command_key: str, at: datetime | None = None) -> None:
+    def revoke_expert_certification(
+        self, expert_id: UUID, reason: str, *, actor: str, command_key: str, at: datetime | None = None
+    ) -> None:
         at = at or self.clock()
         self._change(expert_id, Expert, command_key, lambda e: e.revoke_certification(at, reason, actor, command_key))
 
@@ -167,7 +177,9 @@ class CertificationApp(Application[UUID]):
                 "renew that label instead of applying anew"
             )
 
-    def eligible_experts(self, case_id: UUID, *, at: datetime | None = None, workload: Mapping[UUID, int] | None = None) -> list[UUID]:
+    def eligible_experts(
+        self, case_id: UUID, *, at: datetime | None = None, workload: Mapping[UUID, int] | None = None
+    ) -> list[UUID]:
         """Experts who may be proposed for the case's next seat, least loaded first."""
         at = at or self.clock()
         case = self.get_case(case_id)
@@ -183,7 +195,9 @@ class CertificationApp(Application[UUID]):
         return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
     def mark_notification_delivered(self, notification_id: UUID, channel: str, *, actor: str, command_key: str) -> None:
-        self._change(notification_id, Notification, command_key, lambda n: n.mark_delivered(channel, actor, command_key))
+        self._change(
+            notification_id, Notification, command_key, lambda n: n.mark_delivered(channel, actor, command_key)
+        )
 
     # ---- idempotent load → command → save ----------------------------------------------
 

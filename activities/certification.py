@@ -38,7 +38,7 @@ def unit_of_work(**ids: Any) -> Iterator[None]:
     info = activity.info() if activity.in_activity() else None
     bound = {name: str(value) for name, value in ids.items() if value is not None}
     if info is not None:
-        bound.update(workflow_id=info.workflow_id, activity=info.activity_type, attempt=str(info.attempt))
+        bound.update(workflow_id=info.workflow_id or "", activity=info.activity_type, attempt=str(info.attempt))
     with structlog.contextvars.bound_contextvars(**bound):
         try:
             yield
@@ -47,7 +47,9 @@ def unit_of_work(**ids: Any) -> Iterator[None]:
             raise ApplicationError(error.message, error.details(), type=type(error).__name__) from error
         except DomainError as error:
             log.info("command refused", error=error.message, error_type=type(error).__name__)
-            raise ApplicationError(error.message, error.details(), type=type(error).__name__, non_retryable=True) from error
+            raise ApplicationError(
+                error.message, error.details(), type=type(error).__name__, non_retryable=True
+            ) from error
 
 
 class CertificationActivities:
@@ -123,6 +125,6 @@ class CertificationActivities:
             return None
         try:
             return self.workload()
-        except Exception:  # noqa: BLE001 - balancing is best effort; eligibility is what counts
+        except Exception:
             log.warning("expert workload unavailable; proposing in name order", exc_info=True)
             return None

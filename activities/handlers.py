@@ -9,6 +9,7 @@ clients retry requests.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -64,7 +65,9 @@ def handle(app: CertificationApp, subject_id: UUID, command: Command, envelope: 
 # ---- cases ---------------------------------------------------------------------------------
 
 
-def submit_application(app: CertificationApp, cluster_id: UUID, command: SubmitApplication, env: Envelope) -> CertificationCase:
+def submit_application(
+    app: CertificationApp, cluster_id: UUID, command: SubmitApplication, env: Envelope
+) -> CertificationCase:
     """A new initial case for a cluster; refused for an ineligible cluster with every unmet criterion."""
 
     def build() -> list[RecordedAggregate]:
@@ -76,16 +79,19 @@ def submit_application(app: CertificationApp, cluster_id: UUID, command: SubmitA
     return app.get_case(app.create(CertificationCase.create_id(env.key), build))
 
 
-
 def screen(app: CertificationApp, case_id: UUID, command: Screen, env: Envelope) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.screen(command.accepted, command.reason, *_when(env)))
+    return app.change(
+        case_id, CertificationCase, env, lambda case: case.screen(command.accepted, command.reason, *_when(env))
+    )
 
 
 def propose_expert(app: CertificationApp, case_id: UUID, command: ProposeExpert, env: Envelope) -> CertificationCase:
     """Propose the expert and queue the offer to them."""
     expert = app.get_expert(command.expert_id)
-    case = app.change(case_id, CertificationCase, env, lambda case: case.propose_expert(expert, env.at, app.policy, *_who(env)))
-    due = case.deadlines.get("response", env.at)
+    case = app.change(
+        case_id, CertificationCase, env, lambda case: case.propose_expert(expert, _at(env), app.policy, *_who(env))
+    )
+    due = case.deadlines.get("response", _at(env))
     body = f"You are proposed as expert for case {case_id}; please answer by {due:%Y-%m-%d %H:%M:%S} UTC."
     _notify(app, f"expert:{command.expert_id}", "offer", "Benchmarking assignment offered", body, env, case_id=case_id)
     return case
@@ -101,8 +107,12 @@ def answer_proposal(app: CertificationApp, case_id: UUID, command: AnswerProposa
     return app.change(case_id, CertificationCase, env, act)
 
 
-def time_out_proposal(app: CertificationApp, case_id: UUID, command: TimeOutProposal, env: Envelope) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.time_out_proposal(command.expert_id, *_when(env)))
+def time_out_proposal(
+    app: CertificationApp, case_id: UUID, command: TimeOutProposal, env: Envelope
+) -> CertificationCase:
+    return app.change(
+        case_id, CertificationCase, env, lambda case: case.time_out_proposal(command.expert_id, *_when(env))
+    )
 
 
 def escalate(app: CertificationApp, case_id: UUID, command: Escalate, env: Envelope) -> CertificationCase:
@@ -115,7 +125,9 @@ def escalate(app: CertificationApp, case_id: UUID, command: Escalate, env: Envel
 def remind_deadline(app: CertificationApp, case_id: UUID, command: RemindDeadline, env: Envelope) -> CertificationCase:
     """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
     case = app.get_case(case_id)
-    recipients = [SECRETARIAT] + ([f"expert:{expert_id}" for expert_id in case.expert_ids] if command.step == "audit" else [])
+    recipients = [SECRETARIAT] + (
+        [f"expert:{expert_id}" for expert_id in case.expert_ids] if command.step == "audit" else []
+    )
     subject = f"The {command.step} of case {case_id} is due"
     body = f"The {command.step} is due on {command.due:%Y-%m-%d %H:%M:%S} UTC ({command.offset} before)."
     for recipient in recipients:
@@ -123,18 +135,29 @@ def remind_deadline(app: CertificationApp, case_id: UUID, command: RemindDeadlin
     return case
 
 
-def record_agreement(app: CertificationApp, case_id: UUID, command: RecordAgreement, env: Envelope) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.record_agreement(command.agreed, env.at, app.policy, *_who(env)))
+def record_agreement(
+    app: CertificationApp, case_id: UUID, command: RecordAgreement, env: Envelope
+) -> CertificationCase:
+    return app.change(
+        case_id,
+        CertificationCase,
+        env,
+        lambda case: case.record_agreement(command.agreed, _at(env), app.policy, *_who(env)),
+    )
 
 
 def schedule_audit(app: CertificationApp, case_id: UUID, command: ScheduleAudit, env: Envelope) -> CertificationCase:
     return app.change(case_id, CertificationCase, env, lambda case: case.schedule_audit(command.audit_date, *_who(env)))
 
 
-def submit_assessment(app: CertificationApp, case_id: UUID, command: SubmitAssessment, env: Envelope) -> CertificationCase:
+def submit_assessment(
+    app: CertificationApp, case_id: UUID, command: SubmitAssessment, env: Envelope
+) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         catalogue = load_catalogue(case.catalogue_version)
-        case.submit_assessment(command.expert_id, command.indicators, command.report, catalogue, app.policy, *_when(env))
+        case.submit_assessment(
+            command.expert_id, command.indicators, command.report, catalogue, app.policy, *_when(env)
+        )
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -142,7 +165,7 @@ def submit_assessment(app: CertificationApp, case_id: UUID, command: SubmitAsses
 def record_decision(app: CertificationApp, case_id: UUID, command: RecordDecision, env: Envelope) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         outcome, level = Outcome(command.outcome), command.level
-        case.record_decision(outcome, level, command.rationale, command.decided_by, env.at, app.policy, *_who(env))
+        case.record_decision(outcome, level, command.rationale, command.decided_by, _at(env), app.policy, *_who(env))
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -153,7 +176,7 @@ def lodge_appeal(app: CertificationApp, case_id: UUID, command: LodgeAppeal, env
 
 def decide_appeal(app: CertificationApp, case_id: UUID, command: DecideAppeal, env: Envelope) -> CertificationCase:
     def act(case: CertificationCase) -> None:
-        case.decide_appeal(command.upheld, command.rationale, command.decided_by, env.at, app.policy, *_who(env))
+        case.decide_appeal(command.upheld, command.rationale, command.decided_by, _at(env), app.policy, *_who(env))
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -182,7 +205,7 @@ def issue_label(app: CertificationApp, case_id: UUID, command: IssueLabel, env: 
     cluster.grant_label(label.id, label.level, previous.id if previous else None, *_who(env))
     changed: list[RecordedAggregate] = [label, cluster]
     if previous is not None:
-        previous.supersede(label.id, case.id, env.at, *_who(env))
+        previous.supersede(label.id, case.id, _at(env), *_who(env))
         changed.append(previous)
     app.save_once(env.key, case, *changed)
     log.info("label issued", label_id=str(label.id))
@@ -195,15 +218,14 @@ def close_case(app: CertificationApp, case_id: UUID, command: CloseCase, env: En
     cluster = app.get_cluster(case.cluster_id)
     if cluster.has_applied(env.key):
         return case
-    assert env.at is not None
-    if not case.is_concluded(env.at):
+    if not case.is_concluded(_at(env)):
         raise StepNotAllowed(f"case {case_id} is still {case.state.value} and cannot be closed")
     changed: list[RecordedAggregate] = []
     cluster.close_case(case.id, case.state.value, case.assessed_at, case.expert_ids, *_who(env))
     if case.previous_label_id is not None and case.state is not CaseState.AWARDED:
         previous = app.get_label(case.previous_label_id)
         if previous.renewal_case_id == case.id:
-            previous.abandon_renewal(case.id, env.at, *_who(env))
+            previous.abandon_renewal(case.id, _at(env), *_who(env))
             changed.append(previous)
     app.save_once(env.key, cluster, *changed)
     log.info("case closed")
@@ -239,7 +261,9 @@ def close_renewal_window(app: CertificationApp, label_id: UUID, command: CloseRe
 
 
 def suspend_label(app: CertificationApp, label_id: UUID, command: SuspendLabel, env: Envelope) -> Label:
-    return app.change(label_id, Label, env, lambda label: label.suspend(command.reason, env.at, app.policy, *_who(env)))
+    return app.change(
+        label_id, Label, env, lambda label: label.suspend(command.reason, _at(env), app.policy, *_who(env))
+    )
 
 
 def restore_label(app: CertificationApp, label_id: UUID, command: RestoreLabel, env: Envelope) -> Label:
@@ -301,8 +325,13 @@ def _who(env: Envelope) -> tuple[str, str]:
     return env.actor, env.key
 
 
-def _when(env: Envelope) -> tuple[Any, str, str]:
-    return env.at, env.actor, env.key
+def _when(env: Envelope) -> tuple[datetime, str, str]:
+    return _at(env), env.actor, env.key
+
+
+def _at(env: Envelope) -> datetime:
+    assert env.at is not None, "handle() stamps every envelope"
+    return env.at
 
 
 HANDLERS: dict[type[Command], Handler] = {

@@ -7,9 +7,8 @@ carries the business instant `at` (the workflow's clock, which the time-skipping
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
-
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 

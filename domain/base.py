@@ -58,7 +58,10 @@ class DomainError(Exception):
     @staticmethod
     def from_details(details: dict[str, Any]) -> DomainError:
         kind = DOMAIN_ERRORS.get(str(details.get("error")), DomainError)
-        problems = [Problem(p["msg"], tuple(p.get("loc", ())), p.get("type", "invalid_input")) for p in details.get("problems", [])]
+        problems = [
+            Problem(p["msg"], tuple(p.get("loc", ())), p.get("type", "invalid_input"))
+            for p in details.get("problems", [])
+        ]
         return kind(str(details.get("message", "")), problems or None)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from types import MappingProxyType
@@ -99,9 +99,7 @@ class Catalogue(BaseModel, frozen=True, extra="forbid"):
             if item.area not in area_codes:
                 faults.append(f"indicator {item.code} names unknown area {item.area!r}")
             if item.threshold is not None and item.threshold > item.max_score:
-                faults.append(
-                    f"threshold {item.threshold} of {item.code} is above its maximum {item.max_score}"
-                )
+                faults.append(f"threshold {item.threshold} of {item.code} is above its maximum {item.max_score}")
             # A Gold decision needs a threshold on every indicator; a Bronze one must not imply any.
             if (item.threshold is None) == (self.level == "gold"):
                 expected = "needs" if self.level == "gold" else "must not have"
@@ -125,20 +123,14 @@ class Catalogue(BaseModel, frozen=True, extra="forbid"):
         """
         known = self._by_code()
         missing = [
-            f"indicator {code} ({known[code].title}) has no score"
-            for code in sorted(known)
-            if code not in scores
+            f"indicator {code} ({known[code].title}) has no score" for code in sorted(known) if code not in scores
         ]
         unknown = [
             f"{code} is not an indicator of catalogue {self.version}"
             for code in sorted(scores, key=str)
             if code not in known
         ]
-        bad = [
-            _score_problem(known[code], scores[code])
-            for code in sorted(scores, key=str)
-            if code in known
-        ]
+        bad = [_score_problem(known[code], scores[code]) for code in sorted(scores, key=str) if code in known]
         return missing + unknown + [problem for problem in bad if problem]
 
     def assessment_problems(self, indicators: Sequence[IndicatorScore]) -> list[Problem]:
@@ -152,7 +144,9 @@ class Catalogue(BaseModel, frozen=True, extra="forbid"):
                 msg = f"{item.code} is not an indicator of catalogue {self.version}"
                 found.append(Problem(msg, ("indicators", index, "code"), "invalid_indicator"))
             elif item.code in seen:
-                found.append(Problem(f"{item.code} is scored more than once", ("indicators", index, "code"), "invalid_indicator"))
+                found.append(
+                    Problem(f"{item.code} is scored more than once", ("indicators", index, "code"), "invalid_indicator")
+                )
             elif problem := _score_problem(indicator, item.score):
                 found.append(Problem(problem, ("indicators", index, "score"), "invalid_indicator"))
             seen.add(item.code)
@@ -177,9 +171,7 @@ class Catalogue(BaseModel, frozen=True, extra="forbid"):
         """Codes, in catalogue order, whose score is under the indicator's own threshold."""
         self._require_valid(scores)
         return [
-            item.code
-            for item in self.indicators
-            if item.threshold is not None and scores[item.code] < item.threshold
+            item.code for item in self.indicators if item.threshold is not None and scores[item.code] < item.threshold
         ]
 
     def meets_gold(self, scores: Mapping[str, int], min_percentage: float) -> bool:
@@ -243,7 +235,7 @@ def available_versions() -> list[str]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_catalogue(version: str) -> Catalogue:
     """The shipped catalogue of this version; UnknownCatalogue if there is none."""
     available = available_versions()

@@ -281,7 +281,7 @@ class CertificationCase(RecordedAggregate):
     def is_concluded(self, at: datetime) -> bool:
         """Nothing more can happen: awarded, rejected, withdrawn, or refused for good."""
         if self.state is CaseState.REFUSED:
-            return self.appeal is not None and self.appeal.get("upheld") is False or (
+            return (self.appeal is not None and self.appeal.get("upheld") is False) or (
                 self.appeal is None and at >= self.deadlines["appeal"]
             )
         return not self.is_open
@@ -329,7 +329,13 @@ class CertificationCase(RecordedAggregate):
 
     @event("ExpertProposed")
     def _expert_proposed(
-        self, expert_id: UUID, nationality: str | None, response_due: datetime, at: datetime, actor: str, command_key: str
+        self,
+        expert_id: UUID,
+        nationality: str | None,
+        response_due: datetime,
+        at: datetime,
+        actor: str,
+        command_key: str,
     ) -> None:
         self.proposed_expert_id = expert_id
         self.proposed_nationality = Nationality(nationality) if nationality else None
@@ -581,7 +587,14 @@ class CertificationCase(RecordedAggregate):
 
     @event("AppealDecided")
     def _appeal_decided(
-        self, upheld: bool, rationale: str, decided_by: str, decision_due: datetime, at: datetime, actor: str, command_key: str
+        self,
+        upheld: bool,
+        rationale: str,
+        decided_by: str,
+        decision_due: datetime,
+        at: datetime,
+        actor: str,
+        command_key: str,
     ) -> None:
         self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
         self._follow("AppealDecided", {"upheld": upheld})
@@ -626,9 +639,15 @@ def _check_improvement_areas(level: Level, catalogue: Catalogue, areas: list[str
             raise InvalidInput(message, [Problem(message, ("improvement_areas",))])
         return []
     distinct = sorted(set(areas))
-    messages = [f"{code} is not an indicator of catalogue {catalogue.version}" for code in distinct if code not in catalogue.codes()]
+    messages = [
+        f"{code} is not an indicator of catalogue {catalogue.version}"
+        for code in distinct
+        if code not in catalogue.codes()
+    ]
     if len(distinct) != IMPROVEMENT_AREAS_FOR_SILVER:
-        messages.append(f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}")
+        messages.append(
+            f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}"
+        )
     if messages:
         problems = [Problem(message, ("improvement_areas",)) for message in messages]
         raise InvalidInput("invalid improvement areas: " + "; ".join(messages), problems)

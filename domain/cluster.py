@@ -61,7 +61,9 @@ class ClusterProfile(BaseModel):
                 f"cluster management staff is {self.staff_fte:g} FTE; at least {policy.min_staff_fte:g} FTE is required"
             )
         if self.members < policy.min_members:
-            unmet.append(f"the cluster has {self.members} committed members; at least {policy.min_members} are required")
+            unmet.append(
+                f"the cluster has {self.members} committed members; at least {policy.min_members} are required"
+            )
         if len(self.member_types) < policy.min_member_types:
             unmet.append(
                 f"members are of {len(self.member_types)} type(s); at least {policy.min_member_types} "
@@ -151,7 +153,13 @@ class Cluster(RecordedAggregate):
         level = self.open_cases.pop(case_id)
         if assessed_at is not None:
             self.rounds.append(
-                {"case_id": case_id, "level": level, "outcome": outcome, "assessed_at": assessed_at, "expert_ids": expert_ids}
+                {
+                    "case_id": case_id,
+                    "level": level,
+                    "outcome": outcome,
+                    "assessed_at": assessed_at,
+                    "expert_ids": expert_ids,
+                }
             )
 
     def last_round(self, level: Level | None = None) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
 """Every command the engine accepts, as data: one model per command, holding what it needs and nothing else.
 
-The same model is the body of its HTTP request (through `body_model`), the argument of the workflow
-update that orders it, the input of the activity that runs it and the input of its handler
-(activities/handlers.py maps each type to one). Who sends it, under which idempotency key and when
+The same model is the core of its HTTP request's body (interfaces/web/schemas.py), the argument of the
+workflow update that orders it, the input of the activity that runs it and the input of its handler
+(activities/handlers.py maps each type to one). Where the server fills in a field from the caller (the
+expert who answers or assesses), the body is the command's base class (ProposalAnswer, Assessment). Who sends it, under which idempotency key and when
 travel beside it in an `Envelope`, never inside it.
 
 Commands ignore unknown fields: they are stored in Temporal histories for years and read by older and
@@ -14,16 +15,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.base import Level
 from domain.catalogue import IndicatorScore
-from domain.instants import Instant
 from domain.certification_case import CaseState, Outcome, check_case_step, check_proposed
+from domain.instants import Instant
 from domain.label import LabelState, check_label_step
 
 SHORT_TEXT = 2_000
@@ -111,12 +111,17 @@ class ProposeExpert(CaseCommand):
     expert_id: UUID
 
 
-class AnswerProposal(CaseCommand):
-    """The proposed expert accepts or declines; the expert is the caller."""
+class ProposalAnswer(CaseCommand):
+    """What the proposed expert answers: accept, or decline with a reason."""
 
-    expert_id: UUID
     accept: bool
     reason: str = Field(default="", max_length=SHORT_TEXT)
+
+
+class AnswerProposal(ProposalAnswer):
+    """The proposed expert's answer; the expert is the caller."""
+
+    expert_id: UUID
 
 
 class TimeOutProposal(CaseCommand):
@@ -145,13 +150,18 @@ class ScheduleAudit(CaseCommand):
     audit_date: Instant = Field(description="with its UTC offset, between 1970 and 2200; kept in UTC")
 
 
-class SubmitAssessment(CaseCommand):
-    """An assigned expert's scores on every indicator of the case's catalogue, and the report."""
+class Assessment(CaseCommand):
+    """The scores on every indicator of the case's catalogue, and the report."""
 
     domain_step: ClassVar[str] = "submit_assessment"
-    expert_id: UUID
     indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
     report: str = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class SubmitAssessment(Assessment):
+    """An assigned expert submits the assessment; the expert is the caller."""
+
+    expert_id: UUID
 
     @model_validator(mode="before")
     @classmethod
@@ -159,7 +169,10 @@ class SubmitAssessment(CaseCommand):
         """Workflow histories recorded before commands were data carry `scores` and `evidence` maps."""
         if isinstance(data, dict) and "indicators" not in data and isinstance(data.get("scores"), dict):
             evidence = data.get("evidence") or {}
-            items = [{"code": code, "score": score, "evidence": evidence.get(code, "")} for code, score in data["scores"].items()]
+            items = [
+                {"code": code, "score": score, "evidence": evidence.get(code, "")}
+                for code, score in data["scores"].items()
+            ]
             return {**data, "indicators": items}
         return data
 
@@ -260,26 +273,33 @@ def check_label_command(command: Command, state: LabelState, label_code: str) ->
 COMMANDS: dict[str, type[Command]] = {
     kind.name(): kind
     for kind in (
-        SubmitApplication, Screen, ProposeExpert, AnswerProposal, TimeOutProposal, Escalate, RemindDeadline, RecordAgreement,
-        ScheduleAudit, SubmitAssessment, RecordDecision, LodgeAppeal, DecideAppeal, WithdrawCase, IssueLabel,
-        CloseCase, RemindExpiry, ExpireLabel, CloseRenewalWindow, SuspendLabel, RestoreLabel, WithdrawLabel,
+        SubmitApplication,
+        Screen,
+        ProposeExpert,
+        AnswerProposal,
+        TimeOutProposal,
+        Escalate,
+        RemindDeadline,
+        RecordAgreement,
+        ScheduleAudit,
+        SubmitAssessment,
+        RecordDecision,
+        LodgeAppeal,
+        DecideAppeal,
+        WithdrawCase,
+        IssueLabel,
+        CloseCase,
+        RemindExpiry,
+        ExpireLabel,
+        CloseRenewalWindow,
+        SuspendLabel,
+        RestoreLabel,
+        WithdrawLabel,
         StartRenewal,
     )
-}  # fmt: skip
+}
 
 
 def decode_command(name: str, data: dict[str, Any]) -> Command:
     """A command from its name and fields, as it crosses a process boundary."""
     return COMMANDS[name].model_validate(data)
-
-
-@cache
-def body_model(command: type[Command], *, filled_by_server: tuple[str, ...] = (), name: str = "") -> type[BaseModel]:
-    """The HTTP body of a command: its fields less those the server fills in from the caller, with
-    unknown fields refused; `name` keeps the body's name in the published OpenAPI document."""
-    fields: dict[str, Any] = {
-        field: (info.annotation, info) for field, info in command.model_fields.items() if field not in filled_by_server
-    }
-    config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-    model: type[BaseModel] = create_model(name or command.__name__, __config__=config, __doc__=command.__doc__, **fields)
-    return model

@@ -38,9 +38,7 @@ class Duration:
     def parse(cls, text: str) -> Duration:
         match = _PATTERN.match(text.strip().upper()) if isinstance(text, str) else None
         if match is None:
-            raise InvalidDuration(
-                f"{text!r} is not an ISO 8601 duration (examples: P2Y, P6M, P90D, PT30S)"
-            )
+            raise InvalidDuration(f"{text!r} is not an ISO 8601 duration (examples: P2Y, P6M, P90D, PT30S)")
         parts = {name: float(value) for name, value in match.groupdict(default="0").items()}
         return cls(
             years=int(parts["years"]),

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.base import derived_id, InvalidInput, RecordedAggregate
+from domain.base import InvalidInput, RecordedAggregate, derived_id
 from domain.countries import CountryCode
 from domain.instants import Instant
 
@@ -117,7 +117,9 @@ class Expert(RecordedAggregate):
         if self.id in assignment.excluded_expert_ids:
             reasons.append(f"{self.name} already declined, timed out or was objected to on this case")
         if assignment.nationality is Nationality.NATIONAL and self.country != assignment.cluster_country:
-            reasons.append(f"{self.name} is not from {assignment.cluster_country}, and the team needs a national expert")
+            reasons.append(
+                f"{self.name} is not from {assignment.cluster_country}, and the team needs a national expert"
+            )
         if assignment.nationality is Nationality.FOREIGN and self.country == assignment.cluster_country:
             reasons.append(f"{self.name} is from {assignment.cluster_country}, and the team needs a foreign expert")
         return reasons

@@ -240,7 +240,9 @@ class Label(RecordedAggregate):
     def close_renewal_window(self, at: datetime, actor: str, command_key: str) -> None:
         self.check_step("close_renewal_window")
         if at < self.renewable_until:
-            raise StepNotAllowed(f"label {self.label_code} is renewable until {self.renewable_until:%Y-%m-%d %H:%M:%S} UTC")
+            raise StepNotAllowed(
+                f"label {self.label_code} is renewable until {self.renewable_until:%Y-%m-%d %H:%M:%S} UTC"
+            )
         if self.renewal_case_id is not None:
             raise StepNotAllowed(f"renewal case {self.renewal_case_id} of label {self.label_code} is still open")
         self._renewal_window_closed(at=at, actor=actor, command_key=command_key)
@@ -252,7 +254,7 @@ class Label(RecordedAggregate):
     # ---- renewal -------------------------------------------------------------------
 
     def start_renewal(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        if self.state in IN_FORCE and at >= self.renewable_until or self.state is LabelState.LAPSED:
+        if (self.state in IN_FORCE and at >= self.renewable_until) or self.state is LabelState.LAPSED:
             raise StepNotAllowed(
                 f"the renewal window of label {self.label_code} closed on {self.renewable_until:%Y-%m-%d}; "
                 "the cluster must apply anew"
@@ -294,7 +296,9 @@ class Label(RecordedAggregate):
         self.check_step("suspend")
         if not reason.strip():
             raise InvalidInput("a suspension needs a reason")
-        self._suspended(reason=reason, until=policy.suspension_limit.after(at), at=at, actor=actor, command_key=command_key)
+        self._suspended(
+            reason=reason, until=policy.suspension_limit.after(at), at=at, actor=actor, command_key=command_key
+        )
 
     @event("Suspended")
     def _suspended(self, reason: str, until: datetime, at: datetime, actor: str, command_key: str) -> None:

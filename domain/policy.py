@@ -26,7 +26,9 @@ class Policy(BaseModel):
     audit_deadline: IsoDuration
     decision_deadline: IsoDuration
     deadline_reminders: tuple[IsoDuration, ...] = ()
-    reminded_deadlines: frozenset[Literal["screening", "response", "audit", "decision"]] = frozenset({"audit", "decision"})
+    reminded_deadlines: frozenset[Literal["screening", "response", "audit", "decision"]] = frozenset(
+        {"audit", "decision"}
+    )
     suspension_limit: IsoDuration
     appeal_window: IsoDuration
     silver_min_gap: IsoDuration
@@ -69,10 +71,7 @@ class Policy(BaseModel):
         days or less runs from the decision instant, so compressed policies behave.
         The label never takes effect before its decision.
         """
-        if self.label_validity.is_calendar:
-            base = Duration(months=1).after(start_of_month(assessed_at))
-        else:
-            base = decided_at
+        base = Duration(months=1).after(start_of_month(assessed_at)) if self.label_validity.is_calendar else decided_at
         return decided_at, max(self.label_validity.after(base), decided_at)
 
 
@@ -83,9 +82,15 @@ def uniform_durations(length: str, reminder: str) -> dict[str, Any]:
     the steps; with seconds, a whole lifecycle runs while one watches.
     """
     periods = (
-        "label_validity", "renewal_window", "screening_deadline", "expert_response_timeout",
-        "audit_deadline", "decision_deadline", "suspension_limit", "appeal_window",
-    )  # fmt: skip
+        "label_validity",
+        "renewal_window",
+        "screening_deadline",
+        "expert_response_timeout",
+        "audit_deadline",
+        "decision_deadline",
+        "suspension_limit",
+        "appeal_window",
+    )
     return {
         **{name: length for name in periods},
         "expiry_reminders": [reminder],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import asyncio
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -77,7 +77,9 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     with open_views(settings, app) as models:
         count = models.rebuild(progress=progress, processes=processes)
         head = models.runner.head()
-    print(f"\nrebuilt every view from {head} events ({count} read by {processes} process{'es' if processes > 1 else ''})")
+    print(
+        f"\nrebuilt every view from {head} events ({count} read by {processes} process{'es' if processes > 1 else ''})"
+    )
     return 0
 
 
@@ -100,11 +102,15 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         print("cases:  " + "  ".join(f"{state} {n}" for state, n in counts["states"].items()))
         print(f"        overdue {counts['overdue']}  needing attention {counts['needs_attention']}")
         print("labels: " + ("  ".join(f"{status} {n}" for status, n in sorted(labels.items())) or "none"))
-        print(f"due within 90 days: {len(calendar.expiring)} expiring, {len(calendar.renewal_windows_closing)} renewal windows closing")
-        for entry in calendar.expiring[:20]:
-            print(f"  {entry.label_code}  {entry.cluster_name}  {entry.level}  valid until {entry.due:%Y-%m-%d %H:%M}")
+        print(
+            f"due within 90 days: {len(calendar.expiring)} expiring, {len(calendar.renewal_windows_closing)} renewal windows closing"
+        )
+        for due in calendar.expiring[:20]:
+            print(f"  {due.label_code}  {due.cluster_name}  {due.level}  valid until {due.due:%Y-%m-%d %H:%M}")
         for case in calendar.overdue_cases[:20]:
-            print(f"  overdue: case {case.case_id} ({case.cluster_name}) {case.current_deadline} due {case.due_at:%Y-%m-%d %H:%M}")
+            print(
+                f"  overdue: case {case.case_id} ({case.cluster_name}) {case.current_deadline} due {case.due_at:%Y-%m-%d %H:%M}"
+            )
         print("projection lag: " + "  ".join(f"{name} {lag}" for name, lag in models.lag().items()))
     return 0
 
@@ -127,8 +133,15 @@ def _history(settings: Settings, case_id: str) -> int:
         print(f"clusterlabel: no events for {case_id}", file=sys.stderr)
         return 1
     for entry in entries:
-        detail = ", ".join(f"{k}={v}" for k, v in entry.data.items() if k in ("accepted", "reason", "expert_id", "outcome", "level", "rationale", "label_id", "grounds", "upheld"))
-        print(f"{entry.seq:>7}  {entry.effective_at:%Y-%m-%d %H:%M:%S}  {entry.event_type:<26} {entry.actor or '':<44} {detail}")
+        detail = ", ".join(
+            f"{k}={v}"
+            for k, v in entry.data.items()
+            if k
+            in ("accepted", "reason", "expert_id", "outcome", "level", "rationale", "label_id", "grounds", "upheld")
+        )
+        print(
+            f"{entry.seq:>7}  {entry.effective_at:%Y-%m-%d %H:%M:%S}  {entry.event_type:<26} {entry.actor or '':<44} {detail}"
+        )
     return 0
 
 
@@ -188,8 +201,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="HTTP port (default 8000)")
     serve.add_argument("--policy", type=Path, help="TOML file overriding policy keys")
     serve.add_argument("--temporal", help="address of an existing Temporal cluster instead of the embedded server")
-    serve.add_argument("--no-worker", action="store_true", help="serve the API only; `clusterlabel worker` processes run the workflows")
-    serve.add_argument("--no-projections", action="store_true", help="read the views only; `clusterlabel projections run` keeps them current")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="serve the API only; `clusterlabel worker` processes run the workflows"
+    )
+    serve.add_argument(
+        "--no-projections",
+        action="store_true",
+        help="read the views only; `clusterlabel projections run` keeps them current",
+    )
     serve.set_defaults(run=_serve, uses_temporal=True)
 
     worker = commands.add_parser("worker", parents=[common], help="run a Temporal worker")
@@ -204,21 +223,29 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("case_id")
     history.set_defaults(run=lambda settings, args: _history(settings, args.case_id))
 
-    simulate = commands.add_parser("simulate", parents=[common], help="whole lifecycles on the real engine, time compressed")
+    simulate = commands.add_parser(
+        "simulate", parents=[common], help="whole lifecycles on the real engine, time compressed"
+    )
     simulate.add_argument("--clusters", type=int, default=12, help="how many clusters go through a lifecycle")
     simulate.add_argument("--policy", type=Path, help="TOML overriding the compressed policy")
     simulate.add_argument("--temporal", help="an existing Temporal cluster instead of the embedded server")
     simulate.set_defaults(
-        run=lambda settings, args: _simulate(settings, args.clusters, args.policy), takes_policy=False, uses_temporal=True
+        run=lambda settings, args: _simulate(settings, args.clusters, args.policy),
+        takes_policy=False,
+        uses_temporal=True,
     )
 
-    admin_token = commands.add_parser("admin-token", parents=[common], help="issue a new secretariat token (the old one stops working)")
+    admin_token = commands.add_parser(
+        "admin-token", parents=[common], help="issue a new secretariat token (the old one stops working)"
+    )
     admin_token.set_defaults(run=_admin_token)
 
     verify = commands.add_parser("verify", parents=[common], help="check the event log for tampering (exit 1 if any)")
     verify.set_defaults(run=_verify)
 
-    bench = commands.add_parser("bench", parents=[common], help="throughput and memory on real servers, against bare baselines")
+    bench = commands.add_parser(
+        "bench", parents=[common], help="throughput and memory on real servers, against bare baselines"
+    )
     bench.add_argument("--quick", action="store_true", help="smaller counts: a run under two minutes")
     bench.add_argument("--out", type=Path, default=Path("bench-results.json"), help="where the JSON goes")
     bench.set_defaults(run=_bench, uses_temporal=True)
@@ -231,7 +258,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     rebuild.set_defaults(run=_rebuild)
     follow = projection_commands.add_parser("run", parents=[common], help="keep every view current until stopped")
-    follow.add_argument("--views", type=_names, help="only these views, comma-separated (run several runners, each on some)")
+    follow.add_argument(
+        "--views", type=_names, help="only these views, comma-separated (run several runners, each on some)"
+    )
     follow.set_defaults(run=_run_projections)
     return parser
 

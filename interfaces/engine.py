@@ -13,7 +13,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import uvicorn
@@ -59,7 +59,11 @@ class Engine:
         self.models: ReadModels = open_views(settings, self.app, poll_interval=poll_interval)
         self.tokens = open_tokens(settings)
         self.services = Services(
-            self.app, self.models, self.tokens, settings.task_queue, readiness=self.readiness,
+            self.app,
+            self.models,
+            self.tokens,
+            settings.task_queue,
+            readiness=self.readiness,
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
         )
@@ -88,14 +92,20 @@ class Engine:
                 self.client, self.server = await connect_temporal(self.settings)
                 break
             except Exception as error:
-                self._temporal_problem = f"cannot reach Temporal at {self.settings.temporal_address or 'the embedded server'}: {error}"
+                self._temporal_problem = (
+                    f"cannot reach Temporal at {self.settings.temporal_address or 'the embedded server'}: {error}"
+                )
                 if self.settings.temporal_address is None:
                     raise
-                log.warning("temporal not reachable, retrying", address=self.settings.temporal_address, error=str(error))
+                log.warning(
+                    "temporal not reachable, retrying", address=self.settings.temporal_address, error=str(error)
+                )
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
         if self.with_worker:
-            self.worker = build_worker(self.client, self.app, self.settings.task_queue, workload=self.models.expert_workload)
+            self.worker = build_worker(
+                self.client, self.app, self.settings.task_queue, workload=self.models.expert_workload
+            )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
         return self.client
@@ -227,10 +237,8 @@ async def run_engine(
     finally:
         log.info("clusterlabel engine stopping")
         for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signum)
-            except (NotImplementedError, RuntimeError):
-                pass
         web.should_exit = True
         await web_task
         await engine.stop()

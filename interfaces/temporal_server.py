@@ -127,16 +127,25 @@ class EmbeddedTemporal:
     def command(self) -> list[str]:
         """The full command line of the dev server."""
         args = [
-            find_temporal_cli(), "server", "start-dev",
-            "--db-filename", str(self.db_path),
-            "--ip", LOOPBACK,
-            "--port", str(self.port),
-            "--namespace", self.namespace,
+            find_temporal_cli(),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.db_path),
+            "--ip",
+            LOOPBACK,
+            "--port",
+            str(self.port),
+            "--namespace",
+            self.namespace,
             # WAL roughly doubles the server's throughput on its SQLite file.
-            "--sqlite-pragma", "journal_mode=wal",
-            "--sqlite-pragma", "synchronous=normal",
-            "--log-level", "warn",
-        ]  # fmt: skip
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--log-level",
+            "warn",
+        ]
         args += ["--ui-port", str(self.ui_port)] if self.ui_port is not None else ["--headless"]
         for name, value_type in SEARCH_ATTRIBUTES.items():
             args += ["--search-attribute", f"{name}={cli_type_name(value_type)}"]
@@ -309,8 +318,7 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
     still_missing = await _missing_search_attributes(client, namespace)
     if still_missing:
         raise TemporalServerError(
-            f"search attributes {sorted(still_missing)} are missing on namespace {namespace!r} "
-            "after registering them"
+            f"search attributes {sorted(still_missing)} are missing on namespace {namespace!r} after registering them"
         )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from interfaces.settings import Settings
 from interfaces.bootstrap import open_views
+from interfaces.settings import Settings
 from projections.tamper import VerifyReport
 
 EXIT_OK, EXIT_TAMPERED = 0, 1
@@ -26,7 +26,9 @@ def run_verify(settings: Settings) -> VerifyReport:
 def describe(report: VerifyReport) -> list[str]:
     lines = [f"{p.problem.value:>12}  seq {p.seq}  {p.aggregate_id} v{p.version}: {p.detail}" for p in report.problems]
     verdict = "OK" if report.ok else f"TAMPERED: {len(report.problems)} problem(s)"
-    lines.append(f"{verdict}; {report.checked} events checked, {report.unchained} not yet chained; log head {report.log_head}")
+    lines.append(
+        f"{verdict}; {report.checked} events checked, {report.unchained} not yet chained; log head {report.log_head}"
+    )
     return lines
 
 

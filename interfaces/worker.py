@@ -7,6 +7,7 @@ is what `clusterlabel worker` runs: settings → event store, Temporal connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -33,9 +34,16 @@ from workflows.starter import (  # re-exported: the entry points other interface
 )
 
 __all__ = [
-    "WORKFLOWS", "build_worker", "run_worker", "case_handle", "execute_step", "label_handle",
-    "notify_experts_changed", "start_case_workflow", "start_label_workflow",
-]  # fmt: skip
+    "WORKFLOWS",
+    "build_worker",
+    "case_handle",
+    "execute_step",
+    "label_handle",
+    "notify_experts_changed",
+    "run_worker",
+    "start_case_workflow",
+    "start_label_workflow",
+]
 
 WORKFLOWS = [CaseWorkflow, LabelWorkflow]
 # eventsourcing commands block on the database: a thread each, a few at a time per process.
@@ -79,10 +87,8 @@ async def _until_terminated() -> None:
     try:
         await terminated.wait()
     finally:
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGTERM)
-        except (NotImplementedError, RuntimeError):
-            pass
 
 
 async def run_worker(settings: Settings) -> None:

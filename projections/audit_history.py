@@ -95,7 +95,9 @@ class AuditHistoryView(View):
     # ---- queries -------------------------------------------------------------------------
 
     def history(self, aggregate_id: UUID, log: EventLog) -> list[AuditEntry]:
-        rows = self.fetch("SELECT * FROM {audit_events} WHERE aggregate_id = ? ORDER BY notification_id", (str(aggregate_id),))
+        rows = self.fetch(
+            "SELECT * FROM {audit_events} WHERE aggregate_id = ? ORDER BY notification_id", (str(aggregate_id),)
+        )
         return _entries(rows, log)
 
     def cluster_history(self, cluster_id: UUID, log: EventLog) -> list[AuditEntry]:
@@ -120,7 +122,9 @@ class Repository(Protocol):
     def get(self, aggregate_id: UUID, *, version: int | None = None) -> Any: ...
 
 
-def state_as_of(repository: Repository, view: AuditHistoryView, aggregate_id: UUID, instant: datetime) -> dict[str, Any] | None:
+def state_as_of(
+    repository: Repository, view: AuditHistoryView, aggregate_id: UUID, instant: datetime
+) -> dict[str, Any] | None:
     """The aggregate as it stood at `instant`, as plain data; None before it existed."""
     version = view.version_at(aggregate_id, instant)
     if version is None:
@@ -137,7 +141,7 @@ def _cluster_of(change: Change) -> str | None:
     if change.kind == "Cluster.Registered":
         return change.key
     if change.event_type in ("Submitted", "Issued"):
-        return change.get("cluster_id")  # type: ignore[no-any-return]
+        return change.get("cluster_id")
     return None
 
 
@@ -155,7 +159,7 @@ def _own_instant(change: Change) -> str | None:
         return None
     fields = change.fields
     instant = next((fields[name] for name in _OWN_INSTANT if fields.get(name) is not None), None)
-    return None if instant is None else plain_field(instant)  # type: ignore[no-any-return]
+    return None if instant is None else plain_field(instant)
 
 
 class EventLog:

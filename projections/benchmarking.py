@@ -11,7 +11,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -52,7 +52,7 @@ class BenchmarkingView(View):
         "CREATE TABLE IF NOT EXISTS {benchmark_histogram} (catalogue_version TEXT NOT NULL, indicator TEXT NOT NULL, "
         "score BIGINT NOT NULL, cases BIGINT NOT NULL, PRIMARY KEY (catalogue_version, indicator, score))",
     )
-    handlers = {
+    handlers: ClassVar[dict[str, str]] = {
         "CertificationCase.Submitted": "_submitted",
         "CertificationCase.AssessmentSubmitted": "_assessed",
     }
@@ -101,12 +101,17 @@ class BenchmarkingView(View):
     # ---- queries -------------------------------------------------------------------------
 
     def benchmark(self, case_id: UUID) -> Benchmark | None:
-        cases = self.fetch("SELECT * FROM {benchmark_cases} WHERE case_id = ? AND assessed_at IS NOT NULL", (str(case_id),))
+        cases = self.fetch(
+            "SELECT * FROM {benchmark_cases} WHERE case_id = ? AND assessed_at IS NOT NULL", (str(case_id),)
+        )
         if not cases:
             return None
         case = cases[0]
         peers: dict[str, Counter[int]] = defaultdict(Counter)
-        for row in self.fetch("SELECT indicator, score, cases FROM {benchmark_histogram} WHERE catalogue_version = ?", (case["catalogue_version"],)):
+        for row in self.fetch(
+            "SELECT indicator, score, cases FROM {benchmark_histogram} WHERE catalogue_version = ?",
+            (case["catalogue_version"],),
+        ):
             peers[row["indicator"]][int(row["score"])] = int(row["cases"])
         own_rounds = self.fetch(
             "SELECT scores FROM {benchmark_cases} WHERE cluster_id = ? AND catalogue_version = ? AND assessed_at IS NOT NULL",

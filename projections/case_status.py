@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -56,24 +56,44 @@ class CaseStatusView(View):
         "CREATE INDEX IF NOT EXISTS case_status_by_cluster ON {case_status} (cluster_id)",
         "CREATE TABLE IF NOT EXISTS {case_status_clusters} (cluster_id TEXT PRIMARY KEY, name TEXT, country TEXT)",
     )
-    handlers = {
+    handlers: ClassVar[dict[str, str]] = {
         "Cluster.Registered": "_cluster",
         "Cluster.ProfileUpdated": "_cluster",
         "CertificationCase.Submitted": "_submitted",
         **{
             f"CertificationCase.{name}": "_changed"
-            for name in (
-                "Screened ExpertProposed ExpertAccepted ExpertDeclined ExpertResponseTimedOut Escalated "
-                "ClusterAgreedToExperts ClusterObjectedToExperts AssessmentSubmitted ReportSubmitted "
-                "DecisionRecorded AppealLodged AppealDecided LabelIssued Withdrawn AuditScheduled"
-            ).split()
+            for name in [
+                "Screened",
+                "ExpertProposed",
+                "ExpertAccepted",
+                "ExpertDeclined",
+                "ExpertResponseTimedOut",
+                "Escalated",
+                "ClusterAgreedToExperts",
+                "ClusterObjectedToExperts",
+                "AssessmentSubmitted",
+                "ReportSubmitted",
+                "DecisionRecorded",
+                "AppealLodged",
+                "AppealDecided",
+                "LabelIssued",
+                "Withdrawn",
+                "AuditScheduled",
+            ]
         },
     }
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, RowCache]:
         cases = RowCache(self, "case_status", "case_id", ("experts", "deadlines", "attention"))
-        changed = [change.key for change in changes if change.aggregate_type == "CertificationCase" and change.event_type != "Submitted"]
-        return {"cases": cases.prefetch(cursor, changed), "clusters": RowCache(self, "case_status_clusters", "cluster_id")}
+        changed = [
+            change.key
+            for change in changes
+            if change.aggregate_type == "CertificationCase" and change.event_type != "Submitted"
+        ]
+        return {
+            "cases": cases.prefetch(cursor, changed),
+            "clusters": RowCache(self, "case_status_clusters", "cluster_id"),
+        }
 
     def end_batch(self, cursor: Any, batch: dict[str, RowCache]) -> None:
         for cache in batch.values():
@@ -135,7 +155,8 @@ class CaseStatusView(View):
         limit: int = 100,
         offset: int = 0,
     ) -> list[CaseStatus]:
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[str | None] = []
         if state is not None:
             where.append("s.state = ?")
             params.append(str(CaseState(state).value))
@@ -161,7 +182,9 @@ class CaseStatusView(View):
         return counts
 
     def overdue_count(self, now: datetime) -> int:
-        rows = self.fetch("SELECT COUNT(*) AS n FROM {case_status} WHERE deadline_at IS NOT NULL AND deadline_at <= ?", (stamp(now),))
+        rows = self.fetch(
+            "SELECT COUNT(*) AS n FROM {case_status} WHERE deadline_at IS NOT NULL AND deadline_at <= ?", (stamp(now),)
+        )
         return int(rows[0]["n"])
 
 
@@ -260,4 +283,3 @@ def _status(row: Row, now: datetime) -> CaseStatus:
         updated_at=unstamp(row["updated_at"]),
         version=int(row["version"]),
     )
-

@@ -98,7 +98,9 @@ def build_views(
     return _sqlite_views(settings, views_dir, view_classes)
 
 
-def _sqlite_views(settings: Mapping[str, str], views_dir: Path | str | None, view_classes: Sequence[type[View]]) -> list[View]:
+def _sqlite_views(
+    settings: Mapping[str, str], views_dir: Path | str | None, view_classes: Sequence[type[View]]
+) -> list[View]:
     directory = _views_dir(settings, views_dir)
     lock_timeout = int(settings.get("SQLITE_LOCK_TIMEOUT") or 10)
     views = []
@@ -147,11 +149,18 @@ def _flatten(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def catch_up_in_processes(
-    source: ViewSource, groups: Sequence[Sequence[str]], positions: Callable[[], dict[str, int]], head: int, progress: Progress | None
+    source: ViewSource,
+    groups: Sequence[Sequence[str]],
+    positions: Callable[[], dict[str, int]],
+    head: int,
+    progress: Progress | None,
 ) -> int:
     """Each group caught up to at least `head` by a process of its own; the events read, summed."""
     with ProcessPoolExecutor(max_workers=len(groups), mp_context=_context()) as pool:
-        futures = [pool.submit(_catch_up_group, dict(source.env), source.views_dir, list(names), source.batch_size) for names in groups]
+        futures = [
+            pool.submit(_catch_up_group, dict(source.env), source.views_dir, list(names), source.batch_size)
+            for names in groups
+        ]
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=PROGRESS_SECONDS, return_when=FIRST_EXCEPTION)

@@ -37,9 +37,19 @@ class LabelRowsView(View):
 
     label_table: ClassVar[str]
 
-    handlers = {
+    handlers: ClassVar[dict[str, str]] = {
         f"Label.{name}": "_label"
-        for name in "Issued Expired RenewalWindowClosed RenewalStarted RenewalAbandoned Superseded Suspended Restored Withdrawn".split()
+        for name in [
+            "Issued",
+            "Expired",
+            "RenewalWindowClosed",
+            "RenewalStarted",
+            "RenewalAbandoned",
+            "Superseded",
+            "Suspended",
+            "Restored",
+            "Withdrawn",
+        ]
     }
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:

@@ -90,7 +90,13 @@ class ReadModels:
     def catch_up(self, progress: Progress | None = None, processes: int = 1) -> int:
         """Bring every view up to the log head; with processes > 1, groups of views in parallel
         (when another process can open the same stores: not so for in-memory ones)."""
-        if processes > 1 and len(self.views) > 1 and self.source is not None and self.source.shared and self.in_processes:
+        if (
+            processes > 1
+            and len(self.views) > 1
+            and self.source is not None
+            and self.source.shared
+            and self.in_processes
+        ):
             groups = split(list(self.views.values()), processes)
             return self.in_processes(self.source, groups, self.runner.positions, self.runner.head(), progress)
         return self.runner.run_until_caught_up(progress)
@@ -179,7 +185,7 @@ class ReadModels:
 
     def verify(self) -> VerifyReport:
         """Re-read the event table and report every event altered, removed or reordered."""
-        return verify(self.app.recorder, self.chain, self.runner.application_name)  # type: ignore[arg-type]
+        return verify(self.app.recorder, self.chain, self.runner.application_name)
 
     # ---- registry and calendar -----------------------------------------------------------------
 

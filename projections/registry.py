@@ -77,7 +77,8 @@ class RegistryView(LabelRowsView):
         limit: int = 1000,
         offset: int = 0,
     ) -> list[RegistryEntry]:
-        where, params = ["1 = 1"], []
+        where: list[str] = ["1 = 1"]
+        params: list[str | None] = []
         for column, value in (("country", country), ("level", level), ("cluster_id", cluster_id)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -87,10 +88,11 @@ class RegistryView(LabelRowsView):
             where.append(f"{_STATUS_NOW} = ?")
             params += [stamp(now), status]
         rows = self.fetch(
-            "SELECT * FROM {registry_labels} WHERE " + " AND ".join(where)
+            "SELECT * FROM {registry_labels} WHERE "
+            + " AND ".join(where)
             + " ORDER BY cluster_name, label_code LIMIT ? OFFSET ?",
             [*params, limit, offset],
-        )  # fmt: skip
+        )
         return [_entry(row, now) for row in rows]
 
     def label(self, label_id: UUID, now: datetime) -> RegistryEntry | None:
@@ -126,7 +128,9 @@ class RegistryView(LabelRowsView):
 # domain.label.label_status_at() in SQL, from the domain's own set (stamps sort as time does): past
 # its validity a label whose validity still runs is expired. A registry test keeps the two in step.
 _VALIDITY_RUNNING = ", ".join(f"'{state.value}'" for state in sorted(VALIDITY_RUNNING))
-_STATUS_NOW = f"(CASE WHEN state IN ({_VALIDITY_RUNNING}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
+_STATUS_NOW = (
+    f"(CASE WHEN state IN ({_VALIDITY_RUNNING}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
+)
 
 
 def _entry(row: Row, now: datetime) -> RegistryEntry:

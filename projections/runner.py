@@ -30,7 +30,9 @@ SETTLE_SECONDS = 0.05
 
 
 class ViewRunner:
-    def __init__(self, app: Application[Any], views: Sequence[View], *, batch_size: int = 2000, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, app: Application[Any], views: Sequence[View], *, batch_size: int = 2000, poll_interval: float = 1.0
+    ) -> None:
         self.app = app
         self.views = list(views)
         self.stored = StoredFields(app.mapper)
@@ -49,7 +51,7 @@ class ViewRunner:
     # ---- positions -----------------------------------------------------------------------
 
     def head(self) -> int:
-        return self.app.recorder.max_notification_id() or 0  # type: ignore[attr-defined]
+        return self.app.recorder.max_notification_id() or 0
 
     def positions(self) -> dict[str, int]:
         return {view.name: view.position(self.application_name) for view in self.views}
@@ -65,7 +67,7 @@ class ViewRunner:
         """Apply one batch to every view that is behind; the number of notifications read."""
         positions = {view.name: view.position(self.application_name) for view in self.views}
         start = min(positions.values(), default=0)
-        notifications = self.app.recorder.select_notifications(  # type: ignore[attr-defined]
+        notifications = self.app.recorder.select_notifications(
             start=start, limit=self.batch_size, inclusive_of_start=False
         )
         if not notifications:

@@ -15,6 +15,7 @@ upcasts old versions) is read through its mapper instead; the values come out th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -49,7 +50,7 @@ def _instant_text(iso: str) -> str:
     return stamp(datetime.fromisoformat(iso))  # type: ignore[return-value]
 
 
-_TYPED = {"uuid_hex": _uuid_text, "datetime_iso": _instant_text, "decimal_str": str}
+_TYPED: dict[str, Callable[[str], str]] = {"uuid_hex": _uuid_text, "datetime_iso": _instant_text, "decimal_str": str}
 
 
 def _is_typed(value: dict[str, Any]) -> bool:
@@ -78,7 +79,7 @@ def _plain_object(value: dict[str, Any]) -> Any:
 
 def event_from_json(stored: bytes) -> dict[str, Any]:
     """An event's fields (envelope included) as plain data, from its stored JSON."""
-    return json.loads(stored, object_hook=_plain_object)  # type: ignore[no-any-return]
+    return json.loads(stored, object_hook=_plain_object)
 
 
 @lru_cache(maxsize=256)
@@ -116,5 +117,5 @@ class StoredFields:
     def fields(self, notification: Notification, stored: bytes | None) -> dict[str, Any]:
         """The event's fields (envelope included), values still in stored or domain form."""
         if stored is not None:
-            return from_json(stored)  # type: ignore[no-any-return]
+            return from_json(stored)
         return dict(vars(self.mapper.to_domain_event(notification)))

@@ -98,14 +98,18 @@ class EventChainView(View):
         )
 
     def rows_after(self, seq: int, limit: int) -> list[Row]:
-        return self.fetch("SELECT * FROM {event_chain} WHERE notification_id > ? ORDER BY notification_id LIMIT ?", (seq, limit))
+        return self.fetch(
+            "SELECT * FROM {event_chain} WHERE notification_id > ? ORDER BY notification_id LIMIT ?", (seq, limit)
+        )
 
     def log_head(self) -> str | None:
         rows = self.fetch("SELECT log_hash FROM {event_chain} ORDER BY notification_id DESC LIMIT 1")
         return rows[0]["log_hash"] if rows else None
 
 
-def verify(recorder: ApplicationRecorder, chain: EventChainView, application_name: str, batch_size: int = 5000) -> VerifyReport:
+def verify(
+    recorder: ApplicationRecorder, chain: EventChainView, application_name: str, batch_size: int = 5000
+) -> VerifyReport:
     """Compare every stored event with the chain, by log position (a merge of two ordered reads)."""
     position = chain.position(application_name)
     problems: list[Tampering] = []
@@ -133,11 +137,15 @@ def verify(recorder: ApplicationRecorder, chain: EventChainView, application_nam
             event, row = next(stored, None), next(recorded, None)
     problems += _chain_breaks(chain, batch_size)
     problems.sort(key=lambda p: (p.seq, p.problem))
-    return VerifyReport(ok=not problems, checked=checked, unchained=unchained, log_head=chain.log_head(), problems=problems)
+    return VerifyReport(
+        ok=not problems, checked=checked, unchained=unchained, log_head=chain.log_head(), problems=problems
+    )
 
 
 def _compare(event: Notification, row: Row) -> Tampering | None:
-    same_place = str(UUID(str(event.originator_id))) == row["aggregate_id"] and event.originator_version == row["version"]
+    same_place = (
+        str(UUID(str(event.originator_id))) == row["aggregate_id"] and event.originator_version == row["version"]
+    )
     if not same_place:
         return _problem(
             row,
@@ -185,8 +193,20 @@ def _chain_rows(chain: EventChainView, batch_size: int) -> Iterator[Row]:
 
 
 def _problem(row: Row, problem: Problem, detail: str) -> Tampering:
-    return Tampering(seq=int(row["notification_id"]), aggregate_id=row["aggregate_id"], version=int(row["version"]), problem=problem, detail=detail)
+    return Tampering(
+        seq=int(row["notification_id"]),
+        aggregate_id=row["aggregate_id"],
+        version=int(row["version"]),
+        problem=problem,
+        detail=detail,
+    )
 
 
 def _problem_at(event: Notification, problem: Problem, detail: str) -> Tampering:
-    return Tampering(seq=event.id, aggregate_id=UUID(str(event.originator_id)), version=event.originator_version, problem=problem, detail=detail)
+    return Tampering(
+        seq=event.id,
+        aggregate_id=UUID(str(event.originator_id)),
+        version=event.originator_version,
+        problem=problem,
+        detail=detail,
+    )

@@ -29,7 +29,7 @@ class Change:
     A plain class with slots (why: it is built once per event and read by every view, and
     functools.cached_property takes a lock on every first read in this Python)."""
 
-    __slots__ = ("notification", "stored", "id", "version", "kind", "key", "_json", "_fields", "_values")
+    __slots__ = ("_fields", "_json", "_values", "id", "key", "kind", "notification", "stored", "version")
 
     def __init__(self, notification: Notification, stored: StoredFields) -> None:
         self.notification = notification
@@ -90,7 +90,7 @@ class Change:
     @property
     def recorded_at(self) -> str:
         """When the event was stored, as a stamp."""
-        return self["timestamp"]  # type: ignore[no-any-return]
+        return self["timestamp"]
 
 
 class View(ViewStore):
@@ -118,12 +118,14 @@ class View(ViewStore):
     def create_table(self) -> None:
         """Create the view's tables; a view built by another version of its code starts over from zero."""
         with self.ddl_lock():
-            super().create_table()  # the tracking table
+            super().create_table()  # type: ignore[misc]  # the tracking table (the store's recorder, mixed in)
             self._create_view_tables()
 
     def _create_view_tables(self) -> None:
         with self.write() as cursor:
-            cursor.execute(self.q("CREATE TABLE IF NOT EXISTS {view_shapes} (view TEXT PRIMARY KEY, shape TEXT NOT NULL)"))
+            cursor.execute(
+                self.q("CREATE TABLE IF NOT EXISTS {view_shapes} (view TEXT PRIMARY KEY, shape TEXT NOT NULL)")
+            )
             cursor.execute(self.q("SELECT shape FROM {view_shapes} WHERE view = ?"), (self.name,))
             found, shape = cursor.fetchone(), self.shape()
             if found is None or found["shape"] != shape:
@@ -180,7 +182,9 @@ class View(ViewStore):
     def dump(self) -> dict[str, list[Row]]:
         """Every row of every table, in a stable order (for comparing two builds)."""
         return {
-            table: sorted(self.fetch(f"SELECT * FROM {{{table}}}"), key=lambda row: json.dumps(row, sort_keys=True, default=str))
+            table: sorted(
+                self.fetch(f"SELECT * FROM {{{table}}}"), key=lambda row: json.dumps(row, sort_keys=True, default=str)
+            )
             for table in self.view_tables
         }
 
@@ -229,8 +233,8 @@ class RowCache:
         self.dirty.add(key)
 
     def flush(self, cursor: Any) -> None:
-        rows = [self._encode(self.rows[key]) for key in sorted(self.dirty) if self.rows[key] is not None]
-        self.view.upsert(cursor, self.table, [self.key], rows)  # type: ignore[arg-type]
+        rows = [self._encode(row) for key in sorted(self.dirty) if (row := self.rows[key]) is not None]
+        self.view.upsert(cursor, self.table, [self.key], rows)
         self.dirty.clear()
 
     def _decode(self, row: Row) -> Row:

@@ -7,7 +7,7 @@ counts while the case is open (an upheld appeal reopens a refused case for a new
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from projections.view import Change, View, rows_where_in
@@ -23,26 +23,42 @@ class WorkloadView(View):
         "CREATE INDEX IF NOT EXISTS workload_by_expert ON {workload_assignments} (expert_id)",
         "CREATE TABLE IF NOT EXISTS {workload_cases} (case_id TEXT PRIMARY KEY, is_open INTEGER NOT NULL)",
     )
-    handlers = {
+    handlers: ClassVar[dict[str, str]] = {
         f"CertificationCase.{name}": f"_{name}"
-        for name in (
-            "Submitted Screened ExpertProposed ExpertAccepted ExpertDeclined ExpertResponseTimedOut "
-            "ClusterObjectedToExperts DecisionRecorded AppealDecided Withdrawn"
-        ).split()
+        for name in [
+            "Submitted",
+            "Screened",
+            "ExpertProposed",
+            "ExpertAccepted",
+            "ExpertDeclined",
+            "ExpertResponseTimedOut",
+            "ClusterObjectedToExperts",
+            "DecisionRecorded",
+            "AppealDecided",
+            "Withdrawn",
+        ]
     }
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
         """The batch's cases with their seats, loaded in a few queries and written back at the end."""
         keys = list(dict.fromkeys(change.key for change in changes))
         seats: dict[str, dict[str, str]] = {key: {} for key in keys}
-        for row in rows_where_in(self, cursor, "SELECT case_id, expert_id, role FROM {workload_assignments}", "case_id", keys):
+        for row in rows_where_in(
+            self, cursor, "SELECT case_id, expert_id, role FROM {workload_assignments}", "case_id", keys
+        ):
             seats[row["case_id"]][row["expert_id"]] = row["role"]
         return {"seats": seats, "open": {}}
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         seats: dict[str, dict[str, str]] = batch["seats"]
-        cursor.executemany(self.q("DELETE FROM {workload_assignments} WHERE case_id = ?"), [(case_id,) for case_id in seats])
-        rows = [{"case_id": case_id, "expert_id": expert, "role": role} for case_id, by_expert in seats.items() for expert, role in by_expert.items()]
+        cursor.executemany(
+            self.q("DELETE FROM {workload_assignments} WHERE case_id = ?"), [(case_id,) for case_id in seats]
+        )
+        rows = [
+            {"case_id": case_id, "expert_id": expert, "role": role}
+            for case_id, by_expert in seats.items()
+            for expert, role in by_expert.items()
+        ]
         self.upsert(cursor, "workload_assignments", ["case_id", "expert_id"], rows)
         opened = [{"case_id": case_id, "is_open": int(is_open)} for case_id, is_open in batch["open"].items()]
         self.upsert(cursor, "workload_cases", ["case_id"], opened)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
-
 from typing import Any
+from uuid import UUID
 
 from activities.handlers import handle
 from domain.base import RecordedAggregate
 from domain.catalogue import Catalogue, IndicatorScore, load_catalogue
-from domain.commands import Command, Envelope
 from domain.cluster import ClusterProfile
+from domain.commands import Command, Envelope
 from domain.expert import ExpertProfile
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -39,7 +38,9 @@ def cluster_profile(**changes: object) -> ClusterProfile:
     return ClusterProfile.model_validate(fields)
 
 
-def expert_profile(country: str = "DE", name: str = "Anna Expert", affiliations: list[UUID] | None = None, **changes: object) -> ExpertProfile:
+def expert_profile(
+    country: str = "DE", name: str = "Anna Expert", affiliations: list[UUID] | None = None, **changes: object
+) -> ExpertProfile:
     fields: dict[str, object] = {
         "name": name,
         "country": country,
@@ -54,9 +55,7 @@ def expert_profile(country: str = "DE", name: str = "Anna Expert", affiliations:
 def full_scores(catalogue: Catalogue | str, fraction: float = 1.0) -> dict[str, int]:
     """A score on every indicator: `fraction` of its maximum, never below its threshold."""
     catalogue = load_catalogue(catalogue) if isinstance(catalogue, str) else catalogue
-    return {
-        item.code: max(round(item.max_score * fraction), item.threshold or 0) for item in catalogue.indicators
-    }
+    return {item.code: max(round(item.max_score * fraction), item.threshold or 0) for item in catalogue.indicators}
 
 
 def indicators(scores: dict[str, int], evidence: dict[str, str] | None = None) -> list[IndicatorScore]:

@@ -43,7 +43,9 @@ class Clock:
 
 
 def memory_app(policy: Policy | None = None, clock: Callable[[], datetime] | None = None) -> CertificationApp:
-    return CertificationApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, policy=policy or default_policy(), clock=clock or Clock())
+    return CertificationApp(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, policy=policy or default_policy(), clock=clock or Clock()
+    )
 
 
 def event_count(app: CertificationApp) -> int:
@@ -55,7 +57,9 @@ class Lifecycle:
 
     def __init__(self, app: CertificationApp, country: str = "LT") -> None:
         self.app = app
-        self.cluster_id = app.register_cluster(cluster_profile(country=country), actor=SECRETARIAT, command_key=key("cluster"))
+        self.cluster_id = app.register_cluster(
+            cluster_profile(country=country), actor=SECRETARIAT, command_key=key("cluster")
+        )
         self.experts: list[UUID] = []
 
     def expert(self, country: str = "DE", name: str | None = None, **changes: object) -> UUID:
@@ -67,7 +71,9 @@ class Lifecycle:
         self.experts.append(expert_id)
         return expert_id
 
-    def apply(self, level: Level = Level.BRONZE, improvement_areas: list[str] | None = None, at: datetime | None = None) -> UUID:
+    def apply(
+        self, level: Level = Level.BRONZE, improvement_areas: list[str] | None = None, at: datetime | None = None
+    ) -> UUID:
         command = SubmitApplication(cluster_id=self.cluster_id, level=level, improvement_areas=improvement_areas or [])
         return send(self.app, self.cluster_id, command, actor=SECRETARIAT, command_key=key("apply"), at=at).id
 

@@ -55,8 +55,12 @@ class Tally:
         width = 32
         filled = width * self.done // max(self.total, 1)
         elapsed = time.monotonic() - self.started
-        print(f"\r  [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} clusters  {elapsed:5.1f}s {note:<24}",
-              end="", file=sys.stderr, flush=True)
+        print(
+            f"\r  [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} clusters  {elapsed:5.1f}s {note:<24}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 class Actors:
@@ -81,7 +85,7 @@ class Actors:
         while True:
             answer = await self.http.post(f"/labels/{label_id}/renewal", headers=self.admin)
             if answer.status_code == 201:
-                return answer.json()["case_id"]  # type: ignore[no-any-return]
+                return answer.json()["case_id"]
             if answer.status_code != 409 or "open" not in answer.text or time.monotonic() > deadline:
                 raise RuntimeError(f"POST /labels/{label_id}/renewal: {answer.status_code} {answer.text[:300]}")
             await asyncio.sleep(0.1)
@@ -113,8 +117,12 @@ async def _staff(actors: Actors, case_id: str, seats: int, decline_first: bool) 
         case = await actors.case_when(case_id, lambda c: c["proposed_expert_id"])
         expert = case["proposed_expert_id"]
         if decline_first and seat == 0:
-            await actors.call("POST", f"/cases/{case_id}/assignment", expert=expert, json={"accept": False, "reason": "busy"})
-            case = await actors.case_when(case_id, lambda c: c["proposed_expert_id"] not in (None, expert))
+            await actors.call(
+                "POST", f"/cases/{case_id}/assignment", expert=expert, json={"accept": False, "reason": "busy"}
+            )
+            case = await actors.case_when(
+                case_id, lambda c, expert=expert: c["proposed_expert_id"] not in (None, expert)
+            )
             expert = case["proposed_expert_id"]
         await actors.call("POST", f"/cases/{case_id}/assignment", expert=expert, json={"accept": True})
         first = first or expert
@@ -122,13 +130,24 @@ async def _staff(actors: Actors, case_id: str, seats: int, decline_first: bool) 
     return first
 
 
-async def _through_decision(actors: Actors, case_id: str, indicators: list[dict[str, Any]], *, award: bool, decline_first: bool = False) -> str | None:
+async def _through_decision(
+    actors: Actors, case_id: str, indicators: list[dict[str, Any]], *, award: bool, decline_first: bool = False
+) -> str | None:
     expert = await _staff(actors, case_id, 1, decline_first)
     fraction = 1.0 if award else 0.4
     scores = [{"code": i["code"], "score": round(i["max_score"] * fraction)} for i in indicators]
-    await actors.call("POST", f"/cases/{case_id}/assessment", expert=expert, json={"indicators": scores, "report": "Simulated interview."})
+    await actors.call(
+        "POST",
+        f"/cases/{case_id}/assessment",
+        expert=expert,
+        json={"indicators": scores, "report": "Simulated interview."},
+    )
     outcome = "award" if award else "refuse"
-    await actors.call("POST", f"/cases/{case_id}/decision", json={"outcome": outcome, "rationale": f"simulated {outcome}", "decided_by": "board:sim"})
+    await actors.call(
+        "POST",
+        f"/cases/{case_id}/decision",
+        json={"outcome": outcome, "rationale": f"simulated {outcome}", "decided_by": "board:sim"},
+    )
     if not award:
         return None
     return str((await actors.case_when(case_id, lambda c: c["label_id"]))["label_id"])
@@ -136,17 +155,35 @@ async def _through_decision(actors: Actors, case_id: str, indicators: list[dict[
 
 async def lifecycle(actors: Actors, number: int, indicators: list[dict[str, Any]]) -> str:
     story = STORIES[number % len(STORIES)]
-    cluster = await actors.call("POST", "/clusters", expect=201, json={
-        "name": f"Simulated Cluster {number:04d}", "country": COUNTRIES[number % len(COUNTRIES)], "sector": "simulation",
-        "website": f"https://cluster{number}.example.eu", "members": 20 + number % 30,
-        "member_types": ["business", "research", "public"], "staff_fte": 1.5, "eccp_listed": True,
-    })  # fmt: skip
-    case_id = (await actors.call("POST", "/applications", expect=201, json={"cluster_id": cluster["cluster_id"], "level": "bronze"}))["case_id"]
+    cluster = await actors.call(
+        "POST",
+        "/clusters",
+        expect=201,
+        json={
+            "name": f"Simulated Cluster {number:04d}",
+            "country": COUNTRIES[number % len(COUNTRIES)],
+            "sector": "simulation",
+            "website": f"https://cluster{number}.example.eu",
+            "members": 20 + number % 30,
+            "member_types": ["business", "research", "public"],
+            "staff_fte": 1.5,
+            "eccp_listed": True,
+        },
+    )
+    case_id = (
+        await actors.call(
+            "POST", "/applications", expect=201, json={"cluster_id": cluster["cluster_id"], "level": "bronze"}
+        )
+    )["case_id"]
     if story == "rejected":
-        await actors.call("POST", f"/cases/{case_id}/screening", json={"accepted": False, "reason": "incomplete application"})
+        await actors.call(
+            "POST", f"/cases/{case_id}/screening", json={"accepted": False, "reason": "incomplete application"}
+        )
         return story
     await actors.call("POST", f"/cases/{case_id}/screening", json={"accepted": True})
-    label_id = await _through_decision(actors, case_id, indicators, award=story != "refused", decline_first=story == "declined-first")
+    label_id = await _through_decision(
+        actors, case_id, indicators, award=story != "refused", decline_first=story == "declined-first"
+    )
     if label_id is None:
         return story
     if story == "renewed":
@@ -168,8 +205,11 @@ async def run_simulation(settings: Settings, clusters: int, policy: Policy) -> i
     admin_token = settings.admin_token or engine.tokens.rotate_admin_token()
     engine.start_projections()
     tally = Tally(clusters)
-    print(f"simulating {clusters} clusters in {settings.data_dir} (policy: labels valid {policy.label_validity}, "
-          f"renewable {policy.renewal_window} after)", file=sys.stderr)  # fmt: skip
+    print(
+        f"simulating {clusters} clusters in {settings.data_dir} (policy: labels valid {policy.label_validity}, "
+        f"renewable {policy.renewal_window} after)",
+        file=sys.stderr,
+    )
     try:
         tally.show("starting Temporal")
         await engine.start_temporal()
@@ -177,8 +217,13 @@ async def run_simulation(settings: Settings, clusters: int, policy: Policy) -> i
         async with httpx.AsyncClient(transport=transport, base_url="http://simulation", timeout=60) as http:
             actors = Actors(http, admin_token)
             for index in range(max(3, clusters // 4 + 2)):
-                body = {"name": f"Expert {index:03d}", "country": COUNTRIES[(index + 3) % len(COUNTRIES)], "languages": ["en"],
-                        "certified_until": "2099-01-01T00:00:00Z", "affiliations": []}  # fmt: skip
+                body = {
+                    "name": f"Expert {index:03d}",
+                    "country": COUNTRIES[(index + 3) % len(COUNTRIES)],
+                    "languages": ["en"],
+                    "certified_until": "2099-01-01T00:00:00Z",
+                    "affiliations": [],
+                }
                 answer = await actors.call("POST", "/experts", expect=201, json=body)
                 actors.experts[answer["expert_id"]] = {"Authorization": f"Bearer {answer['token']}"}
             indicators = await actors.call("GET", "/indicators", params={"level": "bronze"})
@@ -226,7 +271,9 @@ def _summary(dashboard: dict[str, Any], stories: Counter[str], events: int, elap
 def simulate(settings: Settings, clusters: int, policy_file: Path | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     sim_dir = settings.data_dir / "simulations" / stamp
-    sim_settings = settings.model_copy(update={"data_dir": sim_dir, "database_url": None, "task_queue": f"simulation-{stamp}"})
+    sim_settings = settings.model_copy(
+        update={"data_dir": sim_dir, "database_url": None, "task_queue": f"simulation-{stamp}"}
+    )
     policy = default_policy().with_overrides(COMPRESSED)
     if policy_file is not None:
         policy = Policy.from_toml(policy_file.read_text(encoding="utf-8"), base=policy)

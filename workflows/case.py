@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -37,7 +36,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
 
-from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, RETRY_PAUSE, automatic, refusal, run_activity, run_command, wait_until
+from workflows.common import (
+    DOMAIN_DECIDES_UNDER_LOCK,
+    RETRY_PAUSE,
+    automatic,
+    refusal,
+    run_activity,
+    run_command,
+    wait_until,
+)
 from workflows.label import LabelWorkflow, label_workflow_id
 from workflows.search_attributes import CASE_STATE, CLUSTER_ID, LABEL_LEVEL
 
@@ -203,7 +210,9 @@ class CaseWorkflow:
             await self._wait_for_experts()
             return
         try:
-            await self._command(ProposeExpert(expert_id=choice.expert_id), self._automatic(f"propose:{choice.expert_id}"))
+            await self._command(
+                ProposeExpert(expert_id=choice.expert_id), self._automatic(f"propose:{choice.expert_id}")
+            )
         except ApplicationError as error:
             workflow.logger.info("proposal refused", extra={"error": error.message})
             await workflow.sleep(RETRY_PAUSE)

@@ -63,7 +63,12 @@ async def run_activity(activity: Callable[..., Any] | str, arg: Any, result_type
 
 
 async def run_command(
-    activity: Callable[..., Any], subject_id: UUID, command: Command, envelope: Envelope, view_type: type[V], current: V | None
+    activity: Callable[..., Any],
+    subject_id: UUID,
+    command: Command,
+    envelope: Envelope,
+    view_type: type[V],
+    current: V | None,
 ) -> V:
     """Run one command on its aggregate (stamped with the workflow's clock) and return its new view."""
     run = command_run(subject_id, command, envelope.stamped(workflow.now()))

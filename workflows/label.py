@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +29,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.label import LabelState
     from workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
-from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, RETRY_PAUSE, automatic, refusal, run_activity, run_command, wait_until
+from workflows.common import (
+    DOMAIN_DECIDES_UNDER_LOCK,
+    RETRY_PAUSE,
+    automatic,
+    refusal,
+    run_activity,
+    run_command,
+    wait_until,
+)
 from workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
 
 AUTO_WITHDRAWAL_REASON = "suspended for longer than the policy's suspension limit without being restored"
@@ -80,9 +89,7 @@ class LabelWorkflow:
                 continue
             revision = self._revision
             alarm = self.current.alarms[0] if self.current.alarms else None
-            moved = await wait_until(
-                lambda seen=revision: self._revision != seen or self._stale, alarm.at if alarm else None
-            )
+            moved = await wait_until(partial(self._moved_since, revision), alarm.at if alarm else None)
             if not moved and alarm is not None:
                 await self._on_alarm(alarm, revision)
             self._handled += 1
@@ -90,6 +97,10 @@ class LabelWorkflow:
             "label workflow done", extra={"label_id": str(input.label_id), "state": self.current.state}
         )
         return self.current
+
+    def _moved_since(self, revision: int) -> bool:
+        """An update or signal changed the label since the loop looked at `revision`."""
+        return self._revision != revision or self._stale
 
     @property
     def current(self) -> LabelView:
@@ -130,7 +141,9 @@ class LabelWorkflow:
                 if self._revision != revision or self._stale:
                     return  # e.g. restored just before the suspension limit: that alarm no longer applies
                 envelope = automatic("label", self.label_id, occurrence)
-                view = await run_command(Acts.run_label_command, self.label_id, command, envelope, LabelView, self._view)
+                view = await run_command(
+                    Acts.run_label_command, self.label_id, command, envelope, LabelView, self._view
+                )
         except ApplicationError as error:
             # The domain refused (a renewal opened, ...): reload and look again.
             workflow.logger.info("alarm not acted on", extra={"alarm": alarm.kind, "error": error.message})

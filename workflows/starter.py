@@ -6,20 +6,21 @@ ids, messages and handlers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.models import CaseView, LabelView
+from domain.commands import Command, Envelope
 from workflows.case import CaseWorkflow, case_workflow_id
 from workflows.label import LabelWorkflow, label_workflow_id
-from domain.commands import Command, Envelope
 from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, Step
 
 R = TypeVar("R")
+C = TypeVar("C", bound=Command)
 
 # Cases waiting for an expert are in state `assigning`; the signal is harmless to the others.
 WAITING_FOR_EXPERTS = 'WorkflowType="CaseWorkflow" AND ExecutionStatus="Running" AND CaseState="assigning"'
@@ -58,7 +59,7 @@ def label_handle(client: Client, label_id: UUID) -> WorkflowHandle[Any, LabelVie
 
 
 async def execute_step(
-    handle: WorkflowHandle[Any, Any], update: Callable[[Any, Any], Awaitable[R]], command: Command, envelope: Envelope
+    handle: WorkflowHandle[Any, Any], update: UpdateMethodMultiParam[[Any, Step[C]], R], command: C, envelope: Envelope
 ) -> R:
     """Order a human step (an update such as CaseWorkflow.screen). The envelope's idempotency key is
     the update id, so a retried request is answered once by the workflow.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
 import structlog
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from interfaces.web import cases, labels, registrations

@@ -44,7 +44,9 @@ class Principal:
 
     def on_case(self, case: CertificationCase) -> bool:
         """An expert is on a case while proposed for it or on its team."""
-        return self.is_admin or (self.expert_id is not None and (self.expert_id in case.team or case.proposed_expert_id == self.expert_id))
+        return self.is_admin or (
+            self.expert_id is not None and (self.expert_id in case.team or case.proposed_expert_id == self.expert_id)
+        )
 
 
 def _unauthorized(detail: str) -> ApiError:

@@ -133,7 +133,9 @@ def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
     return BenchmarkOut.model_validate(found.model_dump())
 
 
-@router.get("/indicators", response_model=list[IndicatorOut], summary="The indicators a new assessment at a level is scored on")
+@router.get(
+    "/indicators", response_model=list[IndicatorOut], summary="The indicators a new assessment at a level is scored on"
+)
 def indicators(who: Caller, level: Level = Level.BRONZE) -> list[IndicatorOut]:
     catalogue = load_catalogue(current_version_for(level.value))
     return [IndicatorOut.model_validate(item.model_dump()) for item in catalogue.indicators]
@@ -142,7 +144,9 @@ def indicators(who: Caller, level: Level = Level.BRONZE) -> list[IndicatorOut]:
 # ---- human steps ---------------------------------------------------------------------------
 
 
-async def _step(svc: Services, who: Principal, case_id: UUID, update: Any, command: CaseCommand, key: str | None) -> CaseOut:
+async def _step(
+    svc: Services, who: Principal, case_id: UUID, update: Any, command: CaseCommand, key: str | None
+) -> CaseOut:
     """Authorise the caller on the case, then take the step as an update of the case's workflow."""
     client = svc.temporal()
     case = await run_in_threadpool(visible_case, svc, case_id, who)
@@ -174,9 +178,13 @@ async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key:
     return await _step(svc, who, case_id, CaseWorkflow.respond_to_proposal, command, key)
 
 
-@router.post("/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts")
+@router.post(
+    "/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts"
+)
 async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
-    return await _step(svc, who, case_id, CaseWorkflow.record_agreement, commands.RecordAgreement(**body.model_dump()), key)
+    return await _step(
+        svc, who, case_id, CaseWorkflow.record_agreement, commands.RecordAgreement(**body.model_dump()), key
+    )
 
 
 @router.post("/cases/{case_id}/audit-date", response_model=CaseOut, summary="Schedule the audit (interview or visit)")
@@ -184,21 +192,31 @@ async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Secretariat,
     return await _step(svc, who, case_id, CaseWorkflow.schedule_audit, commands.ScheduleAudit(**body.model_dump()), key)
 
 
-@router.post("/cases/{case_id}/assessment", response_model=CaseOut, summary="An assigned expert submits scores and report")
+@router.post(
+    "/cases/{case_id}/assessment", response_model=CaseOut, summary="An assigned expert submits scores and report"
+)
 async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: IdempotencyKey = None) -> CaseOut:
     command = commands.SubmitAssessment(expert_id=who.expert_id, **body.model_dump())
     return await _step(svc, who, case_id, CaseWorkflow.submit_assessment, command, key)
 
 
-@router.post("/cases/{case_id}/decision", response_model=CaseOut, summary="Award or refuse (never by anyone who audited the case)")
+@router.post(
+    "/cases/{case_id}/decision",
+    response_model=CaseOut,
+    summary="Award or refuse (never by anyone who audited the case)",
+)
 async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Caller, key: IdempotencyKey = None) -> CaseOut:
     if who.is_expert:
         raise ApiError(403, "only the secretariat decides, and never anyone who took part in the audit")
-    return await _step(svc, who, case_id, CaseWorkflow.record_decision, commands.RecordDecision(**body.model_dump()), key)
+    return await _step(
+        svc, who, case_id, CaseWorkflow.record_decision, commands.RecordDecision(**body.model_dump()), key
+    )
 
 
 @router.post("/cases/{case_id}/withdrawal", response_model=CaseOut, summary="Withdraw an open case")
-async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
+async def withdraw(
+    case_id: UUID, body: WithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
+) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.withdraw, commands.WithdrawCase(**body.model_dump()), key)
 
 
@@ -207,6 +225,12 @@ async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key:
     return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, commands.LodgeAppeal(**body.model_dump()), key)
 
 
-@router.post("/cases/{case_id}/appeal/decision", response_model=CaseOut, summary="Decide the appeal (not by the first decision maker)")
-async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
+@router.post(
+    "/cases/{case_id}/appeal/decision",
+    response_model=CaseOut,
+    summary="Decide the appeal (not by the first decision maker)",
+)
+async def decide_appeal(
+    case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
+) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.decide_appeal, commands.DecideAppeal(**body.model_dump()), key)

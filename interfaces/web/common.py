@@ -11,8 +11,8 @@ from fastapi import Header
 
 from activities.models import CaseView, LabelView
 from domain.base import NotFound
-from domain.commands import command_key, fresh_occurrence
 from domain.certification_case import CertificationCase
+from domain.commands import command_key, fresh_occurrence
 from domain.label import Label, LabelState, label_id_for, label_status_at
 from interfaces.web.auth import Principal
 from interfaces.web.errors import ApiError
@@ -34,7 +34,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": InvalidInputError, "description": "invalid input: one entry per problem"},
     503: {"model": ErrorMessage, "description": "the engine is starting or unreachable"},
 }
-PUBLIC_ERRORS = {code: ERRORS[code] for code in (404, 413, 422, 503)}
+PUBLIC_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (404, 413, 422, 503)}
 VIEW_AGE_HEADER = "X-View-Age"
 # The public reads: answered from the view as it stands, and rate-limited per client.
 PUBLIC_READ: dict[int | str, dict[str, Any]] = {

@@ -48,7 +48,9 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def problems(messages: Sequence[str], loc: Sequence[str | int] = ("body",), kind: str = "invalid_input") -> list[dict[str, Any]]:
+def problems(
+    messages: Sequence[str], loc: Sequence[str | int] = ("body",), kind: str = "invalid_input"
+) -> list[dict[str, Any]]:
     return [{"loc": list(loc), "msg": message, "type": kind} for message in messages]
 
 
@@ -89,7 +91,9 @@ def _clean_validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     cleaned = []
     for error in errors:
         loc = [part if isinstance(part, (str, int)) else str(part) for part in error.get("loc", ())]
-        cleaned.append({"loc": loc, "msg": str(error.get("msg", "invalid")), "type": str(error.get("type", "value_error"))})
+        cleaned.append(
+            {"loc": loc, "msg": str(error.get("msg", "invalid")), "type": str(error.get("type", "value_error"))}
+        )
     return cleaned
 
 

@@ -71,7 +71,7 @@ def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = Non
     version = svc.models.audit.version_at(label_id, as_of)
     if version is None:
         raise ApiError(404, f"label {label.label_code} was not issued yet at {as_of.isoformat()}")
-    then = svc.app.repository.get(label_id, version=version)
+    then: Label = svc.app.repository.get(label_id, version=version)
     return label_out(label_view(svc.app.policy, then), then, as_of, who)
 
 
@@ -83,7 +83,11 @@ def label_history(label_ref: str, svc: Svc, who: Caller) -> History:
     return History(events=history_events(svc.models.history(label_id), who))
 
 
-@router.get("/clusters/{cluster_id}/history", response_model=History, summary="The cluster's events and those of its cases and labels")
+@router.get(
+    "/clusters/{cluster_id}/history",
+    response_model=History,
+    summary="The cluster's events and those of its cases and labels",
+)
 def cluster_history(cluster_id: UUID, svc: Svc, who: Caller) -> History:
     svc.app.get_cluster(cluster_id)
     check_cluster_visible(svc, cluster_id, who)
@@ -126,8 +130,12 @@ async def _label_step(
     return view, label
 
 
-@router.post("/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case")
-async def renew(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None, body: RenewalIn | None = None) -> CaseCreated:
+@router.post(
+    "/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case"
+)
+async def renew(
+    label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None, body: RenewalIn | None = None
+) -> CaseCreated:
     command = commands.StartRenewal(**(body.model_dump() if body else {}))
     view, _ = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, command, key, step="renewal")
     assert view.renewal_case_id is not None
@@ -135,8 +143,12 @@ async def renew(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey 
 
 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
-async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
-    view, label = await _label_step(svc, who, label_ref, LabelWorkflow.suspend, commands.SuspendLabel(**body.model_dump()), key)
+async def suspend(
+    label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
+) -> LabelOut:
+    view, label = await _label_step(
+        svc, who, label_ref, LabelWorkflow.suspend, commands.SuspendLabel(**body.model_dump()), key
+    )
     return label_out(view, label, svc.now(), who)
 
 
@@ -147,8 +159,12 @@ async def restore(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKe
 
 
 @router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
-async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
-    view, label = await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, commands.WithdrawLabel(**body.model_dump()), key)
+async def withdraw(
+    label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
+) -> LabelOut:
+    view, label = await _label_step(
+        svc, who, label_ref, LabelWorkflow.withdraw, commands.WithdrawLabel(**body.model_dump()), key
+    )
     return label_out(view, label, svc.now(), who)
 
 
@@ -156,7 +172,9 @@ async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secre
 
 
 @router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")
-def expiring(svc: Svc, who: Secretariat, within: Annotated[str, Query(max_length=40, examples=["P90D"])] = "P90D") -> ExpiringOut:
+def expiring(
+    svc: Svc, who: Secretariat, within: Annotated[str, Query(max_length=40, examples=["P90D"])] = "P90D"
+) -> ExpiringOut:
     try:
         span = Duration.parse(within)
         now = svc.now()
@@ -201,7 +219,9 @@ def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
 # ---- public -----------------------------------------------------------------------------
 
 
-@public.get("/registry", response_model=list[RegistryEntryOut], summary="The public registry of labels", responses=PUBLIC_READ)
+@public.get(
+    "/registry", response_model=list[RegistryEntryOut], summary="The public registry of labels", responses=PUBLIC_READ
+)
 def registry(
     svc: Svc,
     response: Response,
@@ -225,10 +245,17 @@ def registry(
 
 
 @public.get(
-    "/labels/{label_ref}/verify", response_model=VerificationOut, summary="Is this certificate genuine and valid?", responses=PUBLIC_READ
+    "/labels/{label_ref}/verify",
+    response_model=VerificationOut,
+    summary="Is this certificate genuine and valid?",
+    responses=PUBLIC_READ,
 )
 def verify(
-    label_ref: str, svc: Svc, response: Response, _: PublicRead, code: Annotated[str, Query(min_length=1, max_length=40)]
+    label_ref: str,
+    svc: Svc,
+    response: Response,
+    _: PublicRead,
+    code: Annotated[str, Query(min_length=1, max_length=40)],
 ) -> VerificationOut:
     aged(response, svc)
     return verification(svc, label_ref, code)
@@ -244,7 +271,14 @@ def verification(svc: Services, label_ref: str, code: str) -> VerificationOut:
     now = svc.now()
     label_code = _label_code(svc, label_ref)
     if label_code is None:
-        return VerificationOut(label_code=label_ref.strip().upper(), status="unknown", since=None, level=None, cluster=None, valid_until=None)
+        return VerificationOut(
+            label_code=label_ref.strip().upper(),
+            status="unknown",
+            since=None,
+            level=None,
+            cluster=None,
+            valid_until=None,
+        )
     answer = svc.models.verify_label(label_code, code, now)
     return VerificationOut(
         label_code=answer.label_code,

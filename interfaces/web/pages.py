@@ -77,24 +77,35 @@ def install(api: FastAPI) -> None:
         ("/labels/{label_ref}/badge.svg", badge, ["GET"]),
     ]:
         badge_route = path.endswith("badge.svg")
-        api.add_api_route(path, endpoint, methods=methods, include_in_schema=badge_route, tags=["public"],
-                          response_class=Response if badge_route else HTMLResponse, responses=PUBLIC_READ if badge_route else None)
+        api.add_api_route(
+            path,
+            endpoint,
+            methods=methods,
+            include_in_schema=badge_route,
+            tags=["public"],
+            response_class=Response if badge_route else HTMLResponse,
+            responses=PUBLIC_READ if badge_route else None,
+        )
 
 
 # ---- rendering and sign-in ----------------------------------------------------------------
 
 
 def _svc(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
-def render(request: Request, template: str, who: Principal | None, http_status: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, who: Principal | None, http_status: int = 200, **context: Any
+) -> HTMLResponse:
     flash = None
     if request.query_params.get("error"):
         flash = {"kind": "error", "text": request.query_params["error"]}
     elif request.query_params.get("done"):
         flash = {"kind": "ok", "text": request.query_params["done"]}
-    return templates.TemplateResponse(request, template, {"who": who, "flash": flash, **context}, status_code=http_status)
+    return templates.TemplateResponse(
+        request, template, {"who": who, "flash": flash, **context}, status_code=http_status
+    )
 
 
 class _SignIn(Exception):
@@ -113,7 +124,16 @@ async def signed_in(request: Request, *, admin: bool = False, expert: bool = Fal
     who = await caller(request)
     if token:
         if who is None:
-            raise _SignIn(render(request, "login.html", None, 401, next=request.url.path, flash={"kind": "error", "text": "That token is not valid."}))
+            raise _SignIn(
+                render(
+                    request,
+                    "login.html",
+                    None,
+                    401,
+                    next=request.url.path,
+                    flash={"kind": "error", "text": "That token is not valid."},
+                )
+            )
         query = {k: v for k, v in request.query_params.items() if k != "token"}
         response = RedirectResponse(request.url.path + (f"?{urlencode(query)}" if query else ""), status_code=303)
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
@@ -130,12 +150,14 @@ def page(handler: Any) -> Any:
 
     async def wrapped(request: Request) -> Response:
         try:
-            return await handler(request)  # type: ignore[no-any-return]
+            return await handler(request)
         except _SignIn as sign_in:
             return sign_in.response
         except ApiError as error:
             text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
-            response = render(request, "home.html", await caller(request), error.status, flash={"kind": "error", "text": text})
+            response = render(
+                request, "home.html", await caller(request), error.status, flash={"kind": "error", "text": text}
+            )
             response.headers.update(error.headers or {})  # a 429's Retry-After
             return response
 
@@ -223,9 +245,14 @@ async def assessment_form(request: Request) -> Response:
     case = await run_in_threadpool(visible_case, svc, _uuid(request.path_params["case_id"]), who)
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
     return render(
-        request, "assessment.html", who, case=case_out(case_view(svc.app.policy, case, svc.now())), cluster_name=cluster.name,
-        catalogue=load_catalogue(case.catalogue_version), values={},
-    )  # fmt: skip
+        request,
+        "assessment.html",
+        who,
+        case=case_out(case_view(svc.app.policy, case, svc.now())),
+        cluster_name=cluster.name,
+        catalogue=load_catalogue(case.catalogue_version),
+        values={},
+    )
 
 
 @page
@@ -242,9 +269,15 @@ async def registry_page(request: Request) -> Response:
 
     entries = await run_in_threadpool(gather)
     response = render(
-        request, "registry.html", await caller(request), entries=entries, country=country, level=level,
-        status=status, statuses=[s.value for s in LabelStatus],
-    )  # fmt: skip
+        request,
+        "registry.html",
+        await caller(request),
+        entries=entries,
+        country=country,
+        level=level,
+        status=status,
+        statuses=[s.value for s in LabelStatus],
+    )
     labels.aged(response, svc)
     return response
 
@@ -274,7 +307,11 @@ async def certificate(request: Request) -> Response:
         label = visible_label(svc, label_id_from(request.path_params["label_ref"]), who)
         experts = [svc.app.get_expert(expert_id).name for expert_id in label.expert_ids]
         supersedes = svc.app.get_label(label.supersedes).label_code if label.supersedes else None
-        return {"label": label_out(label_view(svc.app.policy, label), label, svc.now(), who), "experts": experts, "supersedes_code": supersedes}
+        return {
+            "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
+            "experts": experts,
+            "supersedes_code": supersedes,
+        }
 
     return render(request, "certificate.html", who, base=svc.public_url, **(await run_in_threadpool(gather)))
 
@@ -306,7 +343,11 @@ async def case_step(request: Request) -> Response:
     back = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
     form_page = f"/ui/cases/{case_id}/assessment"
     try:
-        body = _assessment(form) if model is None else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
+        body = (
+            _assessment(form)
+            if model is None
+            else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
+        )
         if who.is_admin and step in ("assignment", "assessment"):
             raise ApiError(403, "only the expert may do this, with their own token")
         if who.is_expert and step not in ("assignment", "assessment"):
@@ -333,7 +374,9 @@ def _assessment(form: Any) -> AssessmentIn:
     for name, value in form.items():
         if name.startswith("score:"):
             code = name.removeprefix("score:")
-            indicators.append({"code": code, "score": _form_integer(value), "evidence": form.get(f"evidence:{code}", "")})
+            indicators.append(
+                {"code": code, "score": _form_integer(value), "evidence": form.get(f"evidence:{code}", "")}
+            )
     return AssessmentIn.model_validate({"indicators": indicators, "report": form.get("report", "")})
 
 

@@ -48,7 +48,11 @@ async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: 
         raise ApiError(
             422,
             [
-                {"loc": ["body", "affiliations", index], "msg": f"no cluster with id {body.affiliations[index]}", "type": "not_found"}
+                {
+                    "loc": ["body", "affiliations", index],
+                    "msg": f"no cluster with id {body.affiliations[index]}",
+                    "type": "not_found",
+                }
                 for index in unknown
             ],
         )
@@ -63,7 +67,9 @@ async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: 
     return ExpertCreated(expert_id=expert_id, token=token)
 
 
-@router.get("/experts/{expert_id}", response_model=ExpertOut, summary="A registered expert (the secretariat, or the expert)")
+@router.get(
+    "/experts/{expert_id}", response_model=ExpertOut, summary="A registered expert (the secretariat, or the expert)"
+)
 def get_expert(expert_id: UUID, svc: Svc, who: Caller) -> ExpertOut:
     if not who.is_admin and who.expert_id != expert_id:
         raise ApiError(403, "an expert may read only their own record")
@@ -88,4 +94,3 @@ def _cluster_exists(svc: Services, cluster_id: UUID) -> bool:
     except NotFound:
         return False
     return True
-

@@ -19,8 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain import commands
 from domain.base import Level
-from domain.commands import body_model
-from domain.certification_case import CaseKind, CaseState, Outcome
+from domain.certification_case import CaseKind, CaseState
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
@@ -92,19 +91,60 @@ class ExpertOut(Out):
 
 # ---- the commands' bodies: each command's own fields (domain/commands.py) ----------------------
 
-ApplicationIn = body_model(commands.SubmitApplication, name="ApplicationIn")
-ScreeningIn = body_model(commands.Screen, name="ScreeningIn")
-AssignmentIn = body_model(commands.AnswerProposal, filled_by_server=("expert_id",), name="AssignmentIn")
-AgreementIn = body_model(commands.RecordAgreement, name="AgreementIn")
-AuditDateIn = body_model(commands.ScheduleAudit, name="AuditDateIn")
-AssessmentIn = body_model(commands.SubmitAssessment, filled_by_server=("expert_id",), name="AssessmentIn")
-DecisionIn = body_model(commands.RecordDecision, name="DecisionIn")
-WithdrawalIn = body_model(commands.WithdrawCase, name="WithdrawalIn")
-AppealIn = body_model(commands.LodgeAppeal, name="AppealIn")
-AppealDecisionIn = body_model(commands.DecideAppeal, name="AppealDecisionIn")
-RenewalIn = body_model(commands.StartRenewal, name="RenewalIn")
-SuspensionIn = body_model(commands.SuspendLabel, name="SuspensionIn")
-LabelWithdrawalIn = body_model(commands.WithdrawLabel, name="LabelWithdrawalIn")
+# Each body is its command with unknown fields refused: a client's typo is a 422, not an ignored answer.
+STRICT = ConfigDict(extra="forbid")
+
+
+class ApplicationIn(commands.SubmitApplication):
+    model_config = STRICT
+
+
+class ScreeningIn(commands.Screen):
+    model_config = STRICT
+
+
+class AssignmentIn(commands.ProposalAnswer):
+    model_config = STRICT
+
+
+class AgreementIn(commands.RecordAgreement):
+    model_config = STRICT
+
+
+class AuditDateIn(commands.ScheduleAudit):
+    model_config = STRICT
+
+
+class AssessmentIn(commands.Assessment):
+    model_config = STRICT
+
+
+class DecisionIn(commands.RecordDecision):
+    model_config = STRICT
+
+
+class WithdrawalIn(commands.WithdrawCase):
+    model_config = STRICT
+
+
+class AppealIn(commands.LodgeAppeal):
+    model_config = STRICT
+
+
+class AppealDecisionIn(commands.DecideAppeal):
+    model_config = STRICT
+
+
+class RenewalIn(commands.StartRenewal):
+    model_config = STRICT
+
+
+class SuspensionIn(commands.SuspendLabel):
+    model_config = STRICT
+
+
+class LabelWithdrawalIn(commands.WithdrawLabel):
+    model_config = STRICT
 
 
 # ---- cases ---------------------------------------------------------------------------
@@ -209,7 +249,9 @@ class LabelOut(Out):
     cluster_name: str
     country: str
     level: Level
-    state: LabelStatus = Field(description="as of now: a label past its validity is expired even before its expiry is recorded")
+    state: LabelStatus = Field(
+        description="as of now: a label past its validity is expired even before its expiry is recorded"
+    )
     since: datetime
     case_id: UUID
     catalogue_version: str
@@ -285,4 +327,6 @@ class DashboardOut(Out):
 
 class Health(Out):
     status: Literal["ok", "starting", "unavailable"]
-    checks: dict[str, Literal["ok", "not ready"]] = Field(description="each part: ok or not ready (why is in the server's log)")
+    checks: dict[str, Literal["ok", "not ready"]] = Field(
+        description="each part: ok or not ready (why is in the server's log)"
+    )

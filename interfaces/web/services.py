@@ -99,7 +99,9 @@ class ViewAge:
         self.models = models
         self.view = view
         self._checked_at = -math.inf
-        self._caught_up_at = time.monotonic()  # counting from start: a view never seen caught up is as old as this process
+        self._caught_up_at = (
+            time.monotonic()
+        )  # counting from start: a view never seen caught up is as old as this process
 
     def seconds(self) -> float:
         now = time.monotonic()
@@ -115,4 +117,4 @@ class ViewAge:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services

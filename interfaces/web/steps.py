@@ -8,17 +8,19 @@ update answers with the view the route returns. A refusal arrives as the domain'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.commands import Command, Envelope, command_key, fresh_occurrence
 from interfaces.web.errors import from_temporal
 from interfaces.web.services import Services
+from workflows.messages import Step
 from workflows.starter import execute_step
 
 R = TypeVar("R")
@@ -37,7 +39,7 @@ def step_envelope(actor: str, subject: str, subject_id: UUID, step: str, idempot
 async def take_step(
     svc: Services,
     handle: WorkflowHandle[Any, Any],
-    update: Callable[[Any, Any], Awaitable[R]],
+    update: UpdateMethodMultiParam[[Any, Step[Any]], R],
     command: Command,
     envelope: Envelope,
     *,

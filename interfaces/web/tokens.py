@@ -248,14 +248,18 @@ class PostgresTokenStore(TokenStore):
     def _add_if_absent(self, holder: Holder, digest: str) -> bool:
         with self._pool.connection() as db:
             added = db.execute(
-                SQL("INSERT INTO {} (holder, token_hash) VALUES (%s, %s) ON CONFLICT (holder) DO NOTHING").format(self._table),
+                SQL("INSERT INTO {} (holder, token_hash) VALUES (%s, %s) ON CONFLICT (holder) DO NOTHING").format(
+                    self._table
+                ),
                 (_postgres_key(holder), digest),
             )
             return added.rowcount == 1
 
     def _find(self, digest: str) -> Holder | None:
         with self._pool.connection() as db:
-            row = db.execute(SQL("SELECT holder FROM {} WHERE token_hash = %s").format(self._table), (digest,)).fetchone()
+            row = db.execute(
+                SQL("SELECT holder FROM {} WHERE token_hash = %s").format(self._table), (digest,)
+            ).fetchone()
         return None if row is None else _holder_of(row[0])
 
 

@@ -45,7 +45,9 @@ class Secretariat:
         self.api = engine.client()
 
     def expect(self, response: httpx.Response, status: int) -> Any:
-        assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        assert response.status_code == status, (
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
         return response.json()
 
     # ---- registrations ------------------------------------------------------------------
@@ -64,7 +66,9 @@ class Secretariat:
     # ---- cases ---------------------------------------------------------------------------
 
     def apply(self, cluster_id: str, level: str = "bronze") -> str:
-        return self.expect(self.api.post("/applications", json={"cluster_id": cluster_id, "level": level}), 201)["case_id"]
+        return self.expect(self.api.post("/applications", json={"cluster_id": cluster_id, "level": level}), 201)[
+            "case_id"
+        ]
 
     def case(self, case_id: str) -> dict[str, Any]:
         return self.expect(self.api.get(f"/cases/{case_id}"), 200)
@@ -76,7 +80,9 @@ class Secretariat:
         return eventually(lambda: (lambda case: case if predicate(case) else None)(self.case(case_id)), timeout, what)
 
     def screen(self, case_id: str, accepted: bool = True, reason: str = "") -> dict[str, Any]:
-        return self.expect(self.api.post(f"/cases/{case_id}/screening", json={"accepted": accepted, "reason": reason}), 200)
+        return self.expect(
+            self.api.post(f"/cases/{case_id}/screening", json={"accepted": accepted, "reason": reason}), 200
+        )
 
     def proposed_expert(self, case_id: str) -> tuple[str, httpx.Client]:
         case = self.wait_for(case_id, "an expert proposal", lambda c: c["proposed_expert_id"])
@@ -92,14 +98,18 @@ class Secretariat:
         return team
 
     def full_scores(self, level: str) -> list[dict[str, Any]]:
-        indicators = self.expect(self.api.get("/indicators", params={"level": "gold" if level != "bronze" else "bronze"}), 200)
+        indicators = self.expect(
+            self.api.get("/indicators", params={"level": "gold" if level != "bronze" else "bronze"}), 200
+        )
         return [{"code": item["code"], "score": item["max_score"], "evidence": "documented"} for item in indicators]
 
     def assess(self, case_id: str, expert: httpx.Client, level: str = "bronze") -> dict[str, Any]:
         body = {"indicators": self.full_scores(level), "report": "Strong management, documented services."}
         return self.expect(expert.post(f"/cases/{case_id}/assessment", json=body), 200)
 
-    def to_decision(self, case_id: str, level: str = "bronze", screened: bool = False) -> list[tuple[str, httpx.Client]]:
+    def to_decision(
+        self, case_id: str, level: str = "bronze", screened: bool = False
+    ) -> list[tuple[str, httpx.Client]]:
         if not screened:
             self.screen(case_id)
         team = self.staff(case_id, 2 if level == "gold" else 1)
@@ -107,7 +117,11 @@ class Secretariat:
         return team
 
     def decide(self, case_id: str, outcome: str = "award", **extra: Any) -> dict[str, Any]:
-        body = {"outcome": outcome, "rationale": "All criteria met." if outcome == "award" else "Criteria not met.", **extra}
+        body = {
+            "outcome": outcome,
+            "rationale": "All criteria met." if outcome == "award" else "Criteria not met.",
+            **extra,
+        }
         return self.expect(self.api.post(f"/cases/{case_id}/decision", json=body), 200)
 
     def award(self, case_id: str, level: str = "bronze") -> str:

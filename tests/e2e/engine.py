@@ -84,14 +84,28 @@ def running_engine(
     policy_file = data_dir.parent / f"{data_dir.name}-policy.toml"
     policy_file.write_text(policy_toml(policy))
     log_path = data_dir.parent / f"{data_dir.name}-serve.log"
-    child_env = {**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN, "CLUSTERLABEL_LOG_FORMAT": "json", **(env or {})}
+    child_env = {
+        **os.environ,
+        "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN,
+        "CLUSTERLABEL_LOG_FORMAT": "json",
+        **(env or {}),
+    }
     log_path.write_bytes(b"")
     for attempt in range(PORT_ATTEMPTS):
         port = free_port()
         command = [
-            sys.executable, "-m", "interfaces.cli", "serve",
-            "--data-dir", str(data_dir), "--port", str(port), "--policy", str(policy_file), *args,
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "interfaces.cli",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--policy",
+            str(policy_file),
+            *args,
+        ]
         with log_path.open("ab") as log:
             process = subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT)
         engine = RunningEngine(f"http://127.0.0.1:{port}", data_dir, process, log_path)

@@ -21,7 +21,9 @@ def awarded(secretariat: Secretariat) -> dict[str, str]:
     return {"cluster_id": cluster_id, "case_id": case_id, "label_id": label_id, "expert_id": team[0][0]}
 
 
-def test_without_a_valid_token_everything_but_the_public_pages_is_401(engine: RunningEngine, awarded: dict[str, str]) -> None:
+def test_without_a_valid_token_everything_but_the_public_pages_is_401(
+    engine: RunningEngine, awarded: dict[str, str]
+) -> None:
     anonymous = httpx.Client(base_url=engine.url)
     forged = engine.client("not-a-token")
     for client in (anonymous, forged):
@@ -45,7 +47,9 @@ def test_an_expert_cannot_register_apply_screen_or_decide(secretariat: Secretari
     expert = secretariat.as_expert(awarded["expert_id"])
     assert expert.post("/clusters", json=cluster_body()).status_code == 403
     assert expert.post("/experts", json=expert_body()).status_code == 403
-    assert expert.post("/applications", json={"cluster_id": awarded["cluster_id"], "level": "bronze"}).status_code == 403
+    assert (
+        expert.post("/applications", json={"cluster_id": awarded["cluster_id"], "level": "bronze"}).status_code == 403
+    )
     assert expert.post(f"/cases/{awarded['case_id']}/screening", json={"accepted": True}).status_code == 403
     assert expert.post(f"/labels/{awarded['label_id']}/suspension", json={"reason": "x"}).status_code == 403
     assert expert.get("/expiring").status_code == 403
@@ -54,7 +58,7 @@ def test_an_expert_cannot_register_apply_screen_or_decide(secretariat: Secretari
 
 def test_nobody_who_took_part_in_the_audit_decides(secretariat: Secretariat) -> None:
     case_id = secretariat.apply(secretariat.cluster())
-    (expert_id, expert), = secretariat.to_decision(case_id)
+    ((expert_id, expert),) = secretariat.to_decision(case_id)
     by_expert = expert.post(f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "I liked it"})
     assert by_expert.status_code == 403, by_expert.text
     on_behalf = secretariat.api.post(
@@ -65,7 +69,9 @@ def test_nobody_who_took_part_in_the_audit_decides(secretariat: Secretariat) -> 
     assert secretariat.case(case_id)["state"] == "deciding"
 
 
-def test_an_expert_sees_only_their_own_cases_and_those_clusters(secretariat: Secretariat, awarded: dict[str, str]) -> None:
+def test_an_expert_sees_only_their_own_cases_and_those_clusters(
+    secretariat: Secretariat, awarded: dict[str, str]
+) -> None:
     outsider_id, outsider = secretariat.expert(name="Zed Outsider", country="FR")
     assert outsider.get(f"/cases/{awarded['case_id']}").status_code == 403
     assert outsider.get(f"/cases/{awarded['case_id']}/history").status_code == 403
@@ -99,4 +105,6 @@ def test_only_the_proposed_expert_answers_a_proposal(secretariat: Secretariat) -
     declined = proposed.post(f"/cases/{case_id}/assignment", json={"accept": False, "reason": "on leave"})
     assert declined.status_code == 200, declined.text
     assert proposed.post(f"/cases/{case_id}/assignment", json={"accept": True}).status_code == 403
-    assert secretariat.wait_for(case_id, "another proposal", lambda c: c["proposed_expert_id"] not in (None, proposed_id))
+    assert secretariat.wait_for(
+        case_id, "another proposal", lambda c: c["proposed_expert_id"] not in (None, proposed_id)
+    )

@@ -36,7 +36,9 @@ def test_status_history_and_verify_read_what_the_api_wrote(engine: RunningEngine
 def test_simulate_runs_whole_lifecycles_and_exits_0(tmp_path: Path) -> None:
     quick = tmp_path / "quick.toml"
     quick.write_text(policy_toml({"label_validity": "PT5S", "renewal_window": "PT3S", "expiry_reminders": ["PT2S"]}))
-    run = clusterlabel("simulate", "--clusters", "6", "--data-dir", str(tmp_path / "data"), "--policy", str(quick), timeout=240)
+    run = clusterlabel(
+        "simulate", "--clusters", "6", "--data-dir", str(tmp_path / "data"), "--policy", str(quick), timeout=240
+    )
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     for line in ("cases      awarded", "labels     lapsed", "labels     superseded", "events stored", "projection lag"):
         assert line in run.stdout

@@ -29,12 +29,16 @@ def test_an_ineligible_cluster_is_refused_with_every_unmet_criterion(secretariat
 
 
 def test_bad_bodies_are_422_naming_every_offending_field(secretariat: Secretariat) -> None:
-    wrong_types = secretariat.api.post("/clusters", json=cluster_body(members="many", staff_fte="lots", eccp_listed="perhaps"))
+    wrong_types = secretariat.api.post(
+        "/clusters", json=cluster_body(members="many", staff_fte="lots", eccp_listed="perhaps")
+    )
     assert {"members", "staff_fte", "eccp_listed"} <= {loc[-1] for loc in fields(wrong_types)}
     unknown = secretariat.api.post("/clusters", json={**cluster_body(), "colour": "blue"})
     assert ["body", "colour"] in fields(unknown)
     missing = secretariat.api.post("/clusters", json={"name": "Only a name"})
-    assert {"country", "sector", "website", "members", "member_types", "staff_fte", "eccp_listed"} <= {loc[-1] for loc in fields(missing)}
+    assert {"country", "sector", "website", "members", "member_types", "staff_fte", "eccp_listed"} <= {
+        loc[-1] for loc in fields(missing)
+    }
     bad_country = secretariat.api.post("/experts", json=expert_body(country="XX", languages=["english"]))
     assert {"country", "languages"} <= {loc[1] for loc in fields(bad_country)}
     naive = secretariat.api.post("/experts", json=expert_body(certified_until="2030-01-01T00:00:00"))
@@ -56,7 +60,7 @@ def test_bad_bodies_are_422_naming_every_offending_field(secretariat: Secretaria
 def test_an_assessment_must_cover_the_catalogue_exactly(secretariat: Secretariat) -> None:
     case_id = secretariat.apply(secretariat.cluster())
     secretariat.screen(case_id)
-    (expert_id, expert), = secretariat.staff(case_id)
+    ((_expert_id, expert),) = secretariat.staff(case_id)
     scores = secretariat.full_scores("bronze")
 
     missing = expert.post(f"/cases/{case_id}/assessment", json={"indicators": scores[:-2], "report": "ok"})
@@ -71,7 +75,9 @@ def test_an_assessment_must_cover_the_catalogue_exactly(secretariat: Secretariat
     assert ["body", "indicators", 0, "score"] in locs
     assert ["body", "indicators", 1, "code"] in locs
     assert ["body", "indicators", len(wrong) - 1, "code"] in locs
-    typed = expert.post(f"/cases/{case_id}/assessment", json={"indicators": [{"code": "B-STR-01", "score": "high"}], "report": ""})
+    typed = expert.post(
+        f"/cases/{case_id}/assessment", json={"indicators": [{"code": "B-STR-01", "score": "high"}], "report": ""}
+    )
     assert {("indicators", 0, "score"), ("report",)} <= {tuple(loc[1:]) for loc in fields(typed)}
     assert secretariat.case(case_id)["state"] == "auditing"
     assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
@@ -139,9 +145,16 @@ def test_an_idempotency_key_makes_a_retried_write_happen_once(secretariat: Secre
     assert first.json() == again.json()
     cluster_id = first.json()["cluster_id"]
     apply = {"cluster_id": cluster_id, "level": "bronze"}
-    case_id = secretariat.api.post("/applications", json=apply, headers={"Idempotency-Key": "apply-42"}).json()["case_id"]
-    assert secretariat.api.post("/applications", json=apply, headers={"Idempotency-Key": "apply-42"}).json()["case_id"] == case_id
+    case_id = secretariat.api.post("/applications", json=apply, headers={"Idempotency-Key": "apply-42"}).json()[
+        "case_id"
+    ]
+    assert (
+        secretariat.api.post("/applications", json=apply, headers={"Idempotency-Key": "apply-42"}).json()["case_id"]
+        == case_id
+    )
     for _ in range(2):
-        answer = secretariat.api.post(f"/cases/{case_id}/screening", json={"accepted": True}, headers={"Idempotency-Key": "screen-42"})
+        answer = secretariat.api.post(
+            f"/cases/{case_id}/screening", json={"accepted": True}, headers={"Idempotency-Key": "screen-42"}
+        )
         assert answer.status_code == 200, answer.text
     assert [event["type"] for event in secretariat.history(case_id)].count("Screened") == 1

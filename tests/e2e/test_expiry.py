@@ -21,7 +21,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
         yield running
 
 
-def test_a_label_expires_then_lapses_and_can_no_longer_be_renewed(engine: RunningEngine, secretariat: Secretariat) -> None:
+def test_a_label_expires_then_lapses_and_can_no_longer_be_renewed(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
     label_id = secretariat.award(secretariat.apply(secretariat.cluster(name="Nordic Energy Cluster", country="FI")))
     label = secretariat.label(label_id)
     public = httpx.Client(base_url=engine.url)
@@ -34,7 +36,11 @@ def test_a_label_expires_then_lapses_and_can_no_longer_be_renewed(engine: Runnin
     assert datetime.fromisoformat(expired["since"]) >= datetime.fromisoformat(label["valid_until"])
     assert "expired" in public.get(f"/labels/{label_id}/badge.svg").text.lower()
 
-    lapsed = eventually(lambda: (lambda l: l if l["state"] == "lapsed" else None)(secretariat.label(label_id)), 30, "the lapse")
+    lapsed = eventually(
+        lambda: (lambda label: label if label["state"] == "lapsed" else None)(secretariat.label(label_id)),
+        30,
+        "the lapse",
+    )
     assert lapsed["state"] == "lapsed"
     refused = secretariat.api.post(f"/labels/{label_id}/renewal")
     assert refused.status_code == 409, refused.text

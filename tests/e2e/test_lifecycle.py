@@ -11,7 +11,9 @@ from tests.e2e.driver import Secretariat
 from tests.e2e.engine import RunningEngine, eventually
 
 
-def test_a_bronze_application_becomes_a_label_that_the_public_can_verify(engine: RunningEngine, secretariat: Secretariat) -> None:
+def test_a_bronze_application_becomes_a_label_that_the_public_can_verify(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
     cluster_id = secretariat.cluster(name="Baltic Marine Cluster", country="LT")
     case_id = secretariat.apply(cluster_id)
     opened = secretariat.case(case_id)
@@ -20,8 +22,13 @@ def test_a_bronze_application_becomes_a_label_that_the_public_can_verify(engine:
     screened = secretariat.screen(case_id)
     assert screened["state"] == "assigning"
     expert_id, expert = secretariat.proposed_expert(case_id)
-    assert secretariat.expect(expert.post(f"/cases/{case_id}/assignment", json={"accept": True}), 200)["expert_ids"] == [expert_id]
-    assert secretariat.expect(secretariat.api.post(f"/cases/{case_id}/agreement", json={"agreed": True}), 200)["state"] == "auditing"
+    assert secretariat.expect(expert.post(f"/cases/{case_id}/assignment", json={"accept": True}), 200)[
+        "expert_ids"
+    ] == [expert_id]
+    assert (
+        secretariat.expect(secretariat.api.post(f"/cases/{case_id}/agreement", json={"agreed": True}), 200)["state"]
+        == "auditing"
+    )
     assessed = secretariat.assess(case_id, expert)
     assert (assessed["state"], assessed["recommended_level"]) == ("deciding", "bronze")
     assert secretariat.decide(case_id, decided_by="board:maria")["state"] == "awarded"
@@ -40,7 +47,13 @@ def test_a_bronze_application_becomes_a_label_that_the_public_can_verify(engine:
     assert label_id in [entry["label_id"] for entry in registry]
 
     history = secretariat.history(case_id)
-    assert [event["type"] for event in history][:5] == ["Submitted", "Screened", "ExpertProposed", "ExpertAccepted", "ClusterAgreedToExperts"]
+    assert [event["type"] for event in history][:5] == [
+        "Submitted",
+        "Screened",
+        "ExpertProposed",
+        "ExpertAccepted",
+        "ClusterAgreedToExperts",
+    ]
     assert [event["seq"] for event in history] == sorted(event["seq"] for event in history)
     assert {"actor", "at", "data"} <= set(history[0])
     cluster_events = secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}/history"), 200)["events"]
@@ -83,11 +96,13 @@ def test_a_refusal_can_be_appealed_and_decided_again_by_someone_else(secretariat
     lodged = secretariat.api.post(f"/cases/{case_id}/appeal", json={"grounds": "The interview skipped our services."})
     assert secretariat.expect(lodged, 200)["state"] == "refused"
     same_person = secretariat.api.post(
-        f"/cases/{case_id}/appeal/decision", json={"upheld": True, "rationale": "Fair point.", "decided_by": "board:maria"}
+        f"/cases/{case_id}/appeal/decision",
+        json={"upheld": True, "rationale": "Fair point.", "decided_by": "board:maria"},
     )
     assert same_person.status_code == 403, same_person.text
     upheld = secretariat.api.post(
-        f"/cases/{case_id}/appeal/decision", json={"upheld": True, "rationale": "Services were overlooked.", "decided_by": "board:jonas"}
+        f"/cases/{case_id}/appeal/decision",
+        json={"upheld": True, "rationale": "Services were overlooked.", "decided_by": "board:jonas"},
     )
     assert secretariat.expect(upheld, 200)["state"] == "deciding"
     assert secretariat.decide(case_id, decided_by="board:jonas")["state"] == "awarded"
@@ -110,13 +125,17 @@ def test_a_rejected_or_withdrawn_case_takes_no_more_steps(secretariat: Secretari
     assert len(secretariat.history(withdrawn)) == events_before
 
 
-def test_a_suspended_label_does_not_verify_as_valid_until_restored(engine: RunningEngine, secretariat: Secretariat) -> None:
+def test_a_suspended_label_does_not_verify_as_valid_until_restored(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
     label_id = secretariat.award(secretariat.apply(secretariat.cluster(name="Alpine Wood Cluster", country="AT")))
     label = secretariat.label(label_id)
     public = httpx.Client(base_url=engine.url)
 
     def status() -> str:
-        return str(public.get(f"/labels/{label_id}/verify", params={"code": label["verification_code"]}).json()["status"])
+        return str(
+            public.get(f"/labels/{label_id}/verify", params={"code": label["verification_code"]}).json()["status"]
+        )
 
     suspended = secretariat.api.post(f"/labels/{label_id}/suspension", json={"reason": "complaint under review"})
     assert secretariat.expect(suspended, 200)["state"] == "suspended"
@@ -127,7 +146,9 @@ def test_a_suspended_label_does_not_verify_as_valid_until_restored(engine: Runni
 
     assert secretariat.expect(secretariat.api.post(f"/labels/{label_id}/restoration"), 200)["state"] == "active"
     assert status() == "valid"
-    withdrawn = secretariat.api.post(f"/labels/{label['label_code']}/withdrawal", json={"reason": "misuse of the label"})
+    withdrawn = secretariat.api.post(
+        f"/labels/{label['label_code']}/withdrawal", json={"reason": "misuse of the label"}
+    )
     assert secretariat.expect(withdrawn, 200)["state"] == "withdrawn"
     assert status() == "withdrawn"
     restored = secretariat.api.post(f"/labels/{label_id}/restoration")
@@ -144,7 +165,10 @@ def test_a_label_is_renewed_by_a_renewal_case_that_supersedes_it(secretariat: Se
 
     new_label = secretariat.award(renewal)
     assert secretariat.label(new_label)["supersedes"] == label_id
-    old = eventually(lambda: (lambda l: l if l["state"] == "superseded" else None)(secretariat.label(label_id)), what="superseded")
+    old = eventually(
+        lambda: (lambda label: label if label["state"] == "superseded" else None)(secretariat.label(label_id)),
+        what="superseded",
+    )
     assert old["superseded_by"] == new_label
 
 

@@ -34,7 +34,7 @@ def scene(secretariat: Secretariat) -> dict[str, str]:
     label_id = secretariat.award(secretariat.apply(secretariat.cluster(name="Baltic Marine Cluster", country="LT")))
     auditing = secretariat.apply(secretariat.cluster(name="Rhine Chemistry Network", country="DE"))
     secretariat.screen(auditing)
-    (expert_id, _), = secretariat.staff(auditing)
+    ((expert_id, _),) = secretariat.staff(auditing)
     waiting = secretariat.apply(secretariat.cluster(name="Iberian Agrifood Cluster", country="ES"))
     rejected = secretariat.apply(secretariat.cluster(name="Alpine Tourism Cluster", country="AT"))
     secretariat.screen(rejected, accepted=False, reason="no English website")
@@ -48,7 +48,9 @@ def test_the_secretariat_screens_an_application_from_the_dashboard(
     assert "token=" not in browser.url  # the token moved into a cookie
     page = browser.text()
     assert "Secretariat dashboard" in page and "Iberian Agrifood Cluster" in page
-    browser.screenshot(ARTIFACTS / "dashboard.png", *([README_SCREENSHOT] if os.environ.get("CLUSTERLABEL_UPDATE_DOCS") else []))
+    browser.screenshot(
+        ARTIFACTS / "dashboard.png", *([README_SCREENSHOT] if os.environ.get("CLUSTERLABEL_UPDATE_DOCS") else [])
+    )
 
     browser.go(f"{engine.url}/ui/cases/{scene['waiting']}")
     assert "screening" in browser.text("h1")

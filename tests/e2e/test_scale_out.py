@@ -83,13 +83,22 @@ class Driver:
         return self.call("GET", f"/cases/{case_id}")
 
     def label_one_cluster(self, number: int, scores: list[dict[str, Any]]) -> str:
-        cluster_id = self.call("POST", "/clusters", expect=201, json=cluster_body(name=f"Scale Cluster {number}"))["cluster_id"]
-        case_id = self.call("POST", "/applications", expect=201, json={"cluster_id": cluster_id, "level": "bronze"})["case_id"]
+        cluster_id = self.call("POST", "/clusters", expect=201, json=cluster_body(name=f"Scale Cluster {number}"))[
+            "cluster_id"
+        ]
+        case_id = self.call("POST", "/applications", expect=201, json={"cluster_id": cluster_id, "level": "bronze"})[
+            "case_id"
+        ]
         self.call("POST", f"/cases/{case_id}/screening", json={"accepted": True, "reason": "complete"})
         expert_id = eventually(lambda: self.case(case_id)["proposed_expert_id"], 120, "a proposal")
         self.call("POST", f"/cases/{case_id}/assignment", token=self.tokens[expert_id], json={"accept": True})
         self.call("POST", f"/cases/{case_id}/agreement", json={"agreed": True})
-        self.call("POST", f"/cases/{case_id}/assessment", token=self.tokens[expert_id], json={"indicators": scores, "report": "ok"})
+        self.call(
+            "POST",
+            f"/cases/{case_id}/assessment",
+            token=self.tokens[expert_id],
+            json={"indicators": scores, "report": "ok"},
+        )
         self.call("POST", f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "All criteria met."})
         return eventually(lambda: self.case(case_id)["label_id"], 120, "the label")
 
@@ -108,20 +117,64 @@ def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_p
     with EmbeddedTemporal(tmp_path / "temporal") as temporal:
         port = free_port()
         # One at a time: the first process creates the tables the others then find.
-        started = [Process("api", ["serve", *common, "--temporal", temporal.address, "--no-worker", "--no-projections",
-                                   "--port", str(port), "--policy", str(policy), "--data-dir", str(tmp_path / "api")], tmp_path, env)]  # fmt: skip
+        started = [
+            Process(
+                "api",
+                [
+                    "serve",
+                    *common,
+                    "--temporal",
+                    temporal.address,
+                    "--no-worker",
+                    "--no-projections",
+                    "--port",
+                    str(port),
+                    "--policy",
+                    str(policy),
+                    "--data-dir",
+                    str(tmp_path / "api"),
+                ],
+                tmp_path,
+                env,
+            )
+        ]
         driver = Driver(f"http://127.0.0.1:{port}")
         try:
             eventually(lambda: _healthy(driver.url), 90, f"the API to be healthy:\n{started[0].tail()}")
-            started.append(Process("projections", ["projections", "run", *common, "--data-dir", str(tmp_path / "runner")], tmp_path, env))
+            started.append(
+                Process(
+                    "projections",
+                    ["projections", "run", *common, "--data-dir", str(tmp_path / "runner")],
+                    tmp_path,
+                    env,
+                )
+            )
             for name in ("worker-1", "worker-2"):
-                started.append(Process(name, ["worker", *common, "--temporal", temporal.address, "--policy", str(policy),
-                                              "--data-dir", str(tmp_path / name)], tmp_path, env))  # fmt: skip
+                started.append(
+                    Process(
+                        name,
+                        [
+                            "worker",
+                            *common,
+                            "--temporal",
+                            temporal.address,
+                            "--policy",
+                            str(policy),
+                            "--data-dir",
+                            str(tmp_path / name),
+                        ],
+                        tmp_path,
+                        env,
+                    )
+                )
             victim = started[2]
             for number in range(5):
                 answer = driver.call("POST", "/experts", expect=201, json=expert_body(name=f"Expert {number}"))
                 driver.tokens[answer["expert_id"]] = answer["token"]
-            scores = [{"code": i["code"], "score": i["max_score"], "evidence": "documented"} for i in driver.call("GET", "/indicators?level=bronze")]
+            scores = [
+                {"code": i["code"], "score": i["max_score"], "evidence": "documented"}
+                for i in driver.call("GET", "/indicators?level=bronze")
+            ]
 
             labelled: list[str] = []
             lock = threading.Lock()
@@ -163,8 +216,25 @@ def test_every_api_process_accepts_the_tokens_another_one_issued(tmp_path: Path,
             for name in ("api-1", "api-2"):  # one at a time: the first creates the tables
                 port = free_port()
                 urls.append(f"http://127.0.0.1:{port}")
-                started.append(Process(name, ["serve", *common, "--temporal", temporal.address, "--no-worker", "--no-projections",
-                                              "--port", str(port), "--data-dir", str(tmp_path / name)], tmp_path, env))  # fmt: skip
+                started.append(
+                    Process(
+                        name,
+                        [
+                            "serve",
+                            *common,
+                            "--temporal",
+                            temporal.address,
+                            "--no-worker",
+                            "--no-projections",
+                            "--port",
+                            str(port),
+                            "--data-dir",
+                            str(tmp_path / name),
+                        ],
+                        tmp_path,
+                        env,
+                    )
+                )
                 eventually(lambda: _healthy(urls[-1]), 90, f"{name} to be healthy:\n{started[-1].tail()}")
             first, second = (Driver(url) for url in urls)
             (admin,) = TOKEN_LINE.findall(started[0].log.read_text())
@@ -184,7 +254,9 @@ def test_every_api_process_accepts_the_tokens_another_one_issued(tmp_path: Path,
 
 
 def _cli(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "interfaces.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "interfaces.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -210,6 +282,9 @@ def _assert_histories_whole(app: CertificationApp) -> None:
         assert sorted(seen) == list(range(1, len(seen) + 1)), f"{aggregate_id}: versions {sorted(seen)}"
     for aggregate_id in versions:
         # One command may record several events (an assessment and its report), never one twice.
-        steps = [(event.command_key, type(event).__name__) for event in app.repository.event_store.get(aggregate_id)
-                 if getattr(event, "command_key", None) is not None]  # fmt: skip
+        steps = [
+            (event.command_key, type(event).__name__)
+            for event in app.repository.event_store.get(aggregate_id)
+            if getattr(event, "command_key", None) is not None
+        ]
         assert len(steps) == len(set(steps)), f"{aggregate_id}: a command applied twice"

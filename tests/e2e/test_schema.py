@@ -27,10 +27,23 @@ def schemathesis_cli() -> list[str]:
 @pytest.mark.parametrize("token", [ADMIN_TOKEN, None], ids=["secretariat", "public"])
 def test_the_api_keeps_to_its_openapi_schema(engine: RunningEngine, token: str | None) -> None:
     command = [
-        *schemathesis_cli(), "--no-color", "run", f"{engine.url}/openapi.json",
-        "--checks", CHECKS, "--max-examples", "6", "--workers", "2", "--request-timeout", "40",
-        "--phases", "examples,coverage,fuzzing", "--seed", "20261126",
-    ]  # fmt: skip
+        *schemathesis_cli(),
+        "--no-color",
+        "run",
+        f"{engine.url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        "6",
+        "--workers",
+        "2",
+        "--request-timeout",
+        "40",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--seed",
+        "20261126",
+    ]
     if token is not None:
         command += ["--header", f"Authorization: Bearer {token}"]
     run = subprocess.run(command, capture_output=True, text=True, timeout=240)

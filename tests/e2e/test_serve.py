@@ -23,7 +23,9 @@ def test_health_is_503_saying_what_is_not_ready_while_temporal_is_unreachable(tm
         body = answer.json()
         assert "temporal" in body["detail"] and "worker" in body["detail"]
         assert body["checks"]["projections"] == "ok"
-        refused = engine.client().post("/applications", json={"cluster_id": "00000000-0000-0000-0000-000000000000", "level": "bronze"})
+        refused = engine.client().post(
+            "/applications", json={"cluster_id": "00000000-0000-0000-0000-000000000000", "level": "bronze"}
+        )
         assert refused.status_code == 503, refused.text
     finally:
         stop(engine)
@@ -52,7 +54,9 @@ def test_state_and_the_generated_token_survive_a_restart(tmp_path: Path) -> None
         assert secretariat.case(case_id)["proposed_expert_id"] == expert_id
         accepted = secretariat.as_expert(expert_id).post(f"/cases/{case_id}/assignment", json={"accept": True})
         assert accepted.status_code == 200, accepted.text  # the workflow carried on where it was
-        assert httpx.get(f"{second.url}/cases/{case_id}", headers={"Authorization": "Bearer e2e-wrong"}).status_code == 401
+        assert (
+            httpx.get(f"{second.url}/cases/{case_id}", headers={"Authorization": "Bearer e2e-wrong"}).status_code == 401
+        )
 
 
 def _secretariat(engine: RunningEngine, token: str) -> Secretariat:
@@ -64,10 +68,24 @@ def _secretariat(engine: RunningEngine, token: str) -> Secretariat:
 def _started_without_waiting(tmp_path: Path, extra: list[str]) -> RunningEngine:
     port = free_port()
     log_path = tmp_path / "serve.log"
-    command = [sys.executable, "-m", "interfaces.cli", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(port), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "interfaces.cli",
+        "serve",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--port",
+        str(port),
+        *extra,
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN}, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env={**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     return RunningEngine(f"http://127.0.0.1:{port}", tmp_path / "data", process, log_path)
 
@@ -83,4 +101,3 @@ def _eventually_answering(engine: RunningEngine) -> httpx.Response:
             pass
         time.sleep(0.2)
     raise AssertionError(engine.log_tail())
-

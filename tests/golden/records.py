@@ -71,7 +71,10 @@ def replay_all() -> dict[str, Any]:
     """Every golden history written into a fresh store and loaded as the application loads it."""
     app = memory_app()
     app.recorder.insert_events(RECORDS)
-    return {name: app.load(history.originator_id, resolve_topic(history.aggregate_topic)) for name, history in HISTORIES.items()}
+    return {
+        name: app.load(history.originator_id, resolve_topic(history.aggregate_topic))
+        for name, history in HISTORIES.items()
+    }
 
 
 def as_notification(record: StoredEvent, position: int = 1) -> Notification:

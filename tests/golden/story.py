@@ -73,8 +73,12 @@ class Story:
 
     def register(self) -> None:
         app, names = self.app, self.names
-        names["cluster-baltic"] = app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key="golden-cluster-baltic")
-        app.update_cluster_profile(names["cluster-baltic"], cluster_profile(members=45), actor=SECRETARIAT, command_key="golden-profile-baltic")
+        names["cluster-baltic"] = app.register_cluster(
+            cluster_profile(), actor=SECRETARIAT, command_key="golden-cluster-baltic"
+        )
+        app.update_cluster_profile(
+            names["cluster-baltic"], cluster_profile(members=45), actor=SECRETARIAT, command_key="golden-profile-baltic"
+        )
         names["cluster-nordic"] = app.register_cluster(
             cluster_profile(name="Nordic Food Cluster", country="SE", sector="food", website="https://food.example.se"),
             actor=SECRETARIAT,
@@ -84,9 +88,15 @@ class Story:
             names[f"expert-{name}"] = app.register_expert(
                 expert_profile(name=name.title()), actor=SECRETARIAT, command_key=f"golden-expert-{name}"
             )
-        app.declare_affiliation(names["expert-carla"], names["cluster-baltic"], actor=SECRETARIAT, command_key="golden-affiliation")
-        app.revoke_expert_certification(names["expert-dan"], "missed training", actor=SECRETARIAT, command_key="golden-revoke")
-        app.renew_expert_certification(names["expert-dan"], T0 + timedelta(days=4 * 365), actor=SECRETARIAT, command_key="golden-renew")
+        app.declare_affiliation(
+            names["expert-carla"], names["cluster-baltic"], actor=SECRETARIAT, command_key="golden-affiliation"
+        )
+        app.revoke_expert_certification(
+            names["expert-dan"], "missed training", actor=SECRETARIAT, command_key="golden-revoke"
+        )
+        app.renew_expert_certification(
+            names["expert-dan"], T0 + timedelta(days=4 * 365), actor=SECRETARIAT, command_key="golden-renew"
+        )
 
     # ---- the first case: every assignment step, a refusal, an appeal, an award ---------------
 
@@ -96,23 +106,51 @@ class Story:
         send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-1-screen")
         self.propose(case_id, "anna", "1-a")
         anna = names["expert-anna"]
-        send(app, case_id, AnswerProposal(expert_id=anna, accept=False, reason="on leave"), actor=expert_actor(anna), command_key="golden-1-decline")
+        send(
+            app,
+            case_id,
+            AnswerProposal(expert_id=anna, accept=False, reason="on leave"),
+            actor=expert_actor(anna),
+            command_key="golden-1-decline",
+        )
         self.propose(case_id, "ben", "1-b")
         self.clock.advance(days=15)
         send(app, case_id, TimeOutProposal(expert_id=names["expert-ben"]), actor=SYSTEM, command_key="golden-1-timeout")
-        send(app, case_id, Escalate(reason="no answer from the proposed expert"), actor=SYSTEM, command_key="golden-1-escalate")
+        send(
+            app,
+            case_id,
+            Escalate(reason="no answer from the proposed expert"),
+            actor=SYSTEM,
+            command_key="golden-1-escalate",
+        )
         self.staff(case_id, "dan", "1-d")
         send(app, case_id, RecordAgreement(agreed=False), actor=SECRETARIAT, command_key="golden-1-objection")
         self.staff(case_id, "erik", "1-e")
         send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-1-agreement")
-        send(app, case_id, ScheduleAudit(audit_date=self.clock.now + timedelta(days=20)), actor=SECRETARIAT, command_key="golden-1-schedule")
+        send(
+            app,
+            case_id,
+            ScheduleAudit(audit_date=self.clock.now + timedelta(days=20)),
+            actor=SECRETARIAT,
+            command_key="golden-1-schedule",
+        )
         self.assess(case_id, "erik", "1")
-        refusal = RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="the evidence is thin", decided_by=DECIDER)
+        refusal = RecordDecision(
+            outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="the evidence is thin", decided_by=DECIDER
+        )
         send(app, case_id, refusal, actor=SECRETARIAT, command_key="golden-1-refusal")
-        send(app, case_id, LodgeAppeal(grounds="the interview notes were overlooked"), actor=SECRETARIAT, command_key="golden-1-appeal")
+        send(
+            app,
+            case_id,
+            LodgeAppeal(grounds="the interview notes were overlooked"),
+            actor=SECRETARIAT,
+            command_key="golden-1-appeal",
+        )
         appeal = DecideAppeal(upheld=True, rationale="the notes support the scores", decided_by=APPEAL_DECIDER)
         send(app, case_id, appeal, actor=SECRETARIAT, command_key="golden-1-appeal-decision")
-        award = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=SECOND_DECIDER)
+        award = RecordDecision(
+            outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=SECOND_DECIDER
+        )
         send(app, case_id, award, actor=SECRETARIAT, command_key="golden-1-award")
         names["label-renewed-superseded"] = self.issue_label(case_id, "1")
         send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-1-close")
@@ -125,7 +163,13 @@ class Story:
         label_id = self.award(case_id, "anna", "nordic")
         names["label-withdrawn"] = label_id
         send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-nordic-close")
-        send(app, label_id, WithdrawLabel(reason="misuse of the label"), actor=SECRETARIAT, command_key="golden-nordic-withdraw")
+        send(
+            app,
+            label_id,
+            WithdrawLabel(reason="misuse of the label"),
+            actor=SECRETARIAT,
+            command_key="golden-nordic-withdraw",
+        )
 
     # ---- renewals: one withdrawn, one awarded (the first label superseded) -------------------
 
@@ -136,7 +180,13 @@ class Story:
         send(app, label_id, SuspendLabel(reason="complaint received"), actor=SECRETARIAT, command_key="golden-suspend")
         send(app, label_id, RestoreLabel(), actor=SECRETARIAT, command_key="golden-restore")
         withdrawn = names["case-renewal-withdrawn"] = self.start_renewal(label_id, "golden-renewal-1")
-        send(app, withdrawn, WithdrawCase(reason="the cluster is reorganising"), actor=SECRETARIAT, command_key="golden-renewal-1-withdraw")
+        send(
+            app,
+            withdrawn,
+            WithdrawCase(reason="the cluster is reorganising"),
+            actor=SECRETARIAT,
+            command_key="golden-renewal-1-withdraw",
+        )
         send(app, withdrawn, CloseCase(), actor=SYSTEM, command_key="golden-renewal-1-close")
         renewal = names["case-renewal-awarded"] = self.start_renewal(label_id, "golden-renewal-2")
         names["label-expired-lapsed"] = self.award(renewal, "frida", "renewal-2")
@@ -161,21 +211,41 @@ class Story:
 
     def apply(self, cluster_id: UUID, command_key: str) -> UUID:
         """A bronze application of the cluster; the new case's id."""
-        return send(self.app, cluster_id, SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE), actor=SECRETARIAT, command_key=command_key).id
+        return send(
+            self.app,
+            cluster_id,
+            SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE),
+            actor=SECRETARIAT,
+            command_key=command_key,
+        ).id
 
     def propose(self, case_id: UUID, expert: str, step: str) -> None:
-        send(self.app, case_id, ProposeExpert(expert_id=self.names[f"expert-{expert}"]), actor=SYSTEM, command_key=f"golden-{step}-propose")
+        send(
+            self.app,
+            case_id,
+            ProposeExpert(expert_id=self.names[f"expert-{expert}"]),
+            actor=SYSTEM,
+            command_key=f"golden-{step}-propose",
+        )
 
     def staff(self, case_id: UUID, expert: str, step: str) -> None:
         self.propose(case_id, expert, step)
         expert_id = self.names[f"expert-{expert}"]
-        send(self.app, case_id, AnswerProposal(expert_id=expert_id, accept=True), actor=expert_actor(expert_id), command_key=f"golden-{step}-accept")
+        send(
+            self.app,
+            case_id,
+            AnswerProposal(expert_id=expert_id, accept=True),
+            actor=expert_actor(expert_id),
+            command_key=f"golden-{step}-accept",
+        )
 
     def assess(self, case_id: UUID, expert: str, step: str) -> None:
         expert_id = self.names[f"expert-{expert}"]
         scores = full_scores(load_catalogue(self.app.get_case(case_id).catalogue_version), 0.9)
         evidence = {min(scores): "interview notes"}
-        assessment = SubmitAssessment(expert_id=expert_id, indicators=indicators(scores, evidence), report="Benchmarked on site.")
+        assessment = SubmitAssessment(
+            expert_id=expert_id, indicators=indicators(scores, evidence), report="Benchmarked on site."
+        )
         send(self.app, case_id, assessment, actor=expert_actor(expert_id), command_key=f"golden-{step}-assessment")
 
     def issue_label(self, case_id: UUID, step: str) -> UUID:
@@ -190,10 +260,18 @@ class Story:
 
     def award(self, case_id: UUID, expert: str, step: str) -> UUID:
         """Screen, staff, agree, assess and award a case; its label's id."""
-        send(self.app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key=f"golden-{step}-screen")
+        send(
+            self.app,
+            case_id,
+            Screen(accepted=True, reason="complete"),
+            actor=SECRETARIAT,
+            command_key=f"golden-{step}-screen",
+        )
         self.staff(case_id, expert, step)
         send(self.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key=f"golden-{step}-agreement")
         self.assess(case_id, expert, step)
-        award = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=DECIDER)
+        award = RecordDecision(
+            outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=DECIDER
+        )
         send(self.app, case_id, award, actor=SECRETARIAT, command_key=f"golden-{step}-award")
         return self.issue_label(case_id, step)

@@ -24,7 +24,12 @@ def replayed() -> dict[str, Any]:
 def test_the_appealed_case_replays_awarded_after_its_upheld_appeal(replayed: dict[str, Any]) -> None:
     case = replayed["case-refused-appealed-awarded"]
 
-    assert (case.state, case.kind, case.level, case.recommended_level) == (CaseState.AWARDED, CaseKind.INITIAL, Level.BRONZE, Level.BRONZE)
+    assert (case.state, case.kind, case.level, case.recommended_level) == (
+        CaseState.AWARDED,
+        CaseKind.INITIAL,
+        Level.BRONZE,
+        Level.BRONZE,
+    )
     assert case.first_decided_by == DECIDER
     assert case.decision["decided_by"] == SECOND_DECIDER
     assert case.appeal["upheld"] is True and case.appeal["decided_by"] == APPEAL_DECIDER
@@ -46,7 +51,9 @@ def test_the_renewal_cases_replay_withdrawn_and_awarded(replayed: dict[str, Any]
 
 
 def test_the_labels_replay_superseded_lapsed_and_withdrawn(replayed: dict[str, Any]) -> None:
-    superseded, lapsed, withdrawn = (replayed[f"label-{name}"] for name in ("renewed-superseded", "expired-lapsed", "withdrawn"))
+    superseded, lapsed, withdrawn = (
+        replayed[f"label-{name}"] for name in ("renewed-superseded", "expired-lapsed", "withdrawn")
+    )
 
     assert superseded.state is LabelState.SUPERSEDED
     assert superseded.superseded_by == golden_id("label-expired-lapsed")
@@ -60,7 +67,10 @@ def test_the_clusters_replay_their_rounds_and_no_label_in_force(replayed: dict[s
     baltic, nordic = replayed["cluster-baltic"], replayed["cluster-nordic"]
 
     assert baltic.profile.members == 45  # the updated profile
-    assert [r["case_id"] for r in baltic.rounds] == [golden_id("case-refused-appealed-awarded"), golden_id("case-renewal-awarded")]
+    assert [r["case_id"] for r in baltic.rounds] == [
+        golden_id("case-refused-appealed-awarded"),
+        golden_id("case-renewal-awarded"),
+    ]
     assert baltic.open_cases == {} and baltic.current_labels == {}  # the renewed label lapsed
     assert nordic.country == "SE" and nordic.current_labels == {}  # its label was withdrawn
 

@@ -60,7 +60,9 @@ def test_every_event_type_written_today_still_decodes(app: CertificationApp, rec
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=RECORD_IDS)
-def test_the_current_mapper_writes_a_golden_event_back_to_the_same_bytes(app: CertificationApp, record: StoredEvent) -> None:
+def test_the_current_mapper_writes_a_golden_event_back_to_the_same_bytes(
+    app: CertificationApp, record: StoredEvent
+) -> None:
     """The stored form has not drifted (the read side parses it directly, see projections/stored.py)."""
     event = app.mapper.to_domain_event(record)
     if getattr(type(event), "class_version", 1) > 1:
@@ -70,7 +72,9 @@ def test_the_current_mapper_writes_a_golden_event_back_to_the_same_bytes(app: Ce
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=RECORD_IDS)
-def test_the_read_side_reads_every_golden_record_as_the_mapper_decodes_it(app: CertificationApp, record: StoredEvent) -> None:
+def test_the_read_side_reads_every_golden_record_as_the_mapper_decodes_it(
+    app: CertificationApp, record: StoredEvent
+) -> None:
     change = Change(as_notification(record), StoredFields(app.mapper))
     event = app.mapper.to_domain_event(record)
     decoded = {name: plain_field(value) for name, value in vars(event).items() if name not in IDENTITY}
@@ -128,4 +132,3 @@ def conforms(value: Any, hint: Any) -> bool:
     if hint is type(None):
         return value is None
     return isinstance(value, hint)
-

@@ -65,7 +65,10 @@ class Notification(RecordedAggregate):
 def moved_to_version_2(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The golden topics resolve to the version-2 class while a test runs (as register_topic would
     make them after a move); the read side forgets which topics it found needing no upcast."""
-    topics = {AGGREGATE_TOPIC: Notification, **{f"{AGGREGATE_TOPIC}.{name}": getattr(Notification, name) for name in ("Queued", "Delivered")}}
+    topics = {
+        AGGREGATE_TOPIC: Notification,
+        **{f"{AGGREGATE_TOPIC}.{name}": getattr(Notification, name) for name in ("Queued", "Delivered")},
+    }
     for topic, cls in topics.items():
         monkeypatch.setitem(eventsourcing.utils._topic_cache, topic, cls)
     stored._upcasts.cache_clear()

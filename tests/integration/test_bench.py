@@ -32,9 +32,24 @@ def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     on_postgres = ["--database-url", postgres_url()] if request.param == "postgres" else []
     finished = subprocess.run(
-        [sys.executable, "-m", "tools.bench", "--tiny", "--out", str(out), "--work-dir", str(directory / "work"), *on_postgres],
-        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tools.bench",
+            "--tiny",
+            "--out",
+            str(out),
+            "--work-dir",
+            str(directory / "work"),
+            *on_postgres,
+        ],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "targets:" in finished.stdout
     if request.param == "postgres":

@@ -32,9 +32,15 @@ class Log:
 
     def add(self, case_id: UUID, event: str, **fields: Any) -> None:
         self.versions[case_id] += 1
-        state = self.app.mapper.transcoder.encode({"timestamp": T0, "actor": "test", "command_key": str(uuid4()), **fields})
+        state = self.app.mapper.transcoder.encode(
+            {"timestamp": T0, "actor": "test", "command_key": str(uuid4()), **fields}
+        )
         notification = Notification(
-            id=len(self.changes) + 1, originator_id=case_id, originator_version=self.versions[case_id], topic=TOPIC + event, state=state
+            id=len(self.changes) + 1,
+            originator_id=case_id,
+            originator_version=self.versions[case_id],
+            topic=TOPIC + event,
+            state=state,
         )
         self.changes.append(Change(notification, self.stored))
 
@@ -69,7 +75,10 @@ def test_a_new_assessment_of_a_case_replaces_its_earlier_scores_among_the_peers(
     assert (by_code["1.1"].peer_count, by_code["1.1"].peer_median, by_code["1.1"].percentile) == (3, 4.0, 33.33)
     assert (by_code["1.2"].peer_count, by_code["1.2"].peer_median, by_code["1.2"].percentile) == (3, 0.0, 100.0)
     own = view_after(log).benchmark(cases[0])
-    assert own is not None and {item.indicator: item.peer_count for item in own.indicators} == {"1.1": 2, "1.2": 2}  # clusters 1 and 2
+    assert own is not None and {item.indicator: item.peer_count for item in own.indicators} == {
+        "1.1": 2,
+        "1.2": 2,
+    }  # clusters 1 and 2
 
 
 @given(st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=40))

@@ -70,10 +70,12 @@ def settings_for(schema_env: dict[str, str]) -> Settings:
 
 
 def test_the_pinned_keys_are_spelled_as_the_application_reads_them() -> None:
-    assert APP_ENV_PREFIX == CertificationApp.name.upper() + "_"
+    assert CertificationApp.name.upper() + "_" == APP_ENV_PREFIX
 
 
-def test_a_prefixed_variable_cannot_swap_the_chosen_store_for_another(tmp_path: Path, hostile_environment: None) -> None:
+def test_a_prefixed_variable_cannot_swap_the_chosen_store_for_another(
+    tmp_path: Path, hostile_environment: None
+) -> None:
     app = CertificationApp(env=Settings(data_dir=tmp_path).eventsourcing_env())
 
     assert type(app.recorder) is SQLiteApplicationRecorder

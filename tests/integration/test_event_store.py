@@ -28,7 +28,9 @@ class EventStoreContract:
     def open_app(self, env: dict[str, str], clock: Clock) -> CertificationApp:
         return CertificationApp(env=env, clock=clock)
 
-    def test_a_whole_lifecycle_reads_back_identically_from_a_fresh_process(self, env: dict[str, str], clock: Clock) -> None:
+    def test_a_whole_lifecycle_reads_back_identically_from_a_fresh_process(
+        self, env: dict[str, str], clock: Clock
+    ) -> None:
         life = Lifecycle(self.open_app(env, clock))
         life.expert("FR")
         case_id, label_id = life.labelled(Level.GOLD, fraction=1.0)
@@ -52,7 +54,7 @@ class EventStoreContract:
         def screen(app: CertificationApp) -> None:
             try:
                 send(app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT, command_key=shared_key)
-            except Exception as error:  # noqa: BLE001 - every failure is a test failure here
+            except Exception as error:
                 errors.append(error)
 
         threads = [threading.Thread(target=screen, args=(app,)) for app in apps]
@@ -71,7 +73,7 @@ class EventStoreContract:
         def register(app: CertificationApp) -> None:
             try:
                 ids.append(app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=shared_key))
-            except Exception as error:  # noqa: BLE001 - every failure is a test failure here
+            except Exception as error:
                 errors.append(error)
 
         threads = [threading.Thread(target=register, args=(app,)) for app in apps]
@@ -82,7 +84,9 @@ class EventStoreContract:
         assert errors == []
         assert len(set(ids)) == 1 and event_count(apps[0]) == 1
 
-    def test_a_repeated_application_after_the_case_moved_on_records_nothing(self, env: dict[str, str], clock: Clock) -> None:
+    def test_a_repeated_application_after_the_case_moved_on_records_nothing(
+        self, env: dict[str, str], clock: Clock
+    ) -> None:
         life = Lifecycle(self.open_app(env, clock))
         apply_key = key()
         application = SubmitApplication(cluster_id=life.cluster_id, level=Level.BRONZE)

@@ -8,8 +8,8 @@ from activities.application import CertificationApp
 from activities.certification import CertificationActivities
 from activities.models import ChooseExpertInput
 from domain.base import Level
-from projections.factory import open_read_models
 from domain.commands import ProposeExpert
+from projections.factory import open_read_models
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import sqlite_env
@@ -44,6 +44,8 @@ def test_a_broken_read_side_never_blocks_a_proposal(tmp_path: Path) -> None:
     def unavailable() -> dict:
         raise RuntimeError("views are being rebuilt")
 
-    choice = CertificationActivities(app, workload=unavailable).choose_expert(ChooseExpertInput(case_id=case_id, at=app.clock()))
+    choice = CertificationActivities(app, workload=unavailable).choose_expert(
+        ChooseExpertInput(case_id=case_id, at=app.clock())
+    )
     assert choice.expert_id == expert
     send(app, case_id, ProposeExpert(expert_id=expert), actor=SECRETARIAT)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 import statistics
 import threading
 import time
@@ -39,11 +38,11 @@ from domain.commands import (
 from domain.policy import default_policy
 from projections.factory import open_read_models
 from projections.queries import ReadModels
-from projections.tamper import Problem
 from projections.stored import StoredFields
+from projections.tamper import Problem
 from projections.view import Change
-from tests.stores import POSTGRES, postgres_schema
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, send
+from tests.stores import POSTGRES, postgres_schema
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -71,9 +70,13 @@ class World:
     def build(self) -> World:
         app = self.app
         for name in "ABCDEFGH":
-            self.ids[name] = app.register_cluster(cluster_profile(name=f"Cluster {name}"), actor="secretariat:sam", command_key=key())
+            self.ids[name] = app.register_cluster(
+                cluster_profile(name=f"Cluster {name}"), actor="secretariat:sam", command_key=key()
+            )
         for name, country in (("X", "DE"), ("Y", "FR"), ("Z", "NL")):
-            self.ids[name] = app.register_expert(expert_profile(country=country, name=f"Expert {name}"), actor="secretariat:sam", command_key=key())
+            self.ids[name] = app.register_expert(
+                expert_profile(country=country, name=f"Expert {name}"), actor="secretariat:sam", command_key=key()
+            )
         self.day(1)
         self.award("A", "X", 1.0)
         self.award("B", "Y", 0.5)
@@ -125,7 +128,9 @@ class World:
         assessment = SubmitAssessment(expert_id=expert_id, indicators=indicators(self.scores[name]), report="report")
         send(app, case, assessment, actor=f"expert:{expert_id}")
         self.step()
-        decision = RecordDecision(outcome=outcome, level=Level.BRONZE, rationale="as assessed", decided_by="decider:dora")
+        decision = RecordDecision(
+            outcome=outcome, level=Level.BRONZE, rationale="as assessed", decided_by="decider:dora"
+        )
         send(app, case, decision, actor="decider:dora")
         if outcome is Outcome.AWARD:
             self.step()
@@ -145,7 +150,9 @@ class World:
     def submit(self, cluster: str, level: Level) -> UUID:
         """The cluster applies; the new case's id."""
         cluster_id = self.ids[cluster]
-        return send(self.app, cluster_id, SubmitApplication(cluster_id=cluster_id, level=level), actor=f"cluster:{cluster}").id
+        return send(
+            self.app, cluster_id, SubmitApplication(cluster_id=cluster_id, level=level), actor=f"cluster:{cluster}"
+        ).id
 
 
 class ProjectionsContract:
@@ -180,7 +187,9 @@ class ProjectionsContract:
 
     # ---- case status ---------------------------------------------------------------------
 
-    def test_case_status_lists_each_case_with_its_state_experts_and_label(self, world: World, views: ReadModels) -> None:
+    def test_case_status_lists_each_case_with_its_state_experts_and_label(
+        self, world: World, views: ReadModels
+    ) -> None:
         now, ids = world.day(45), world.ids
         case_a = views.case(ids["case A"], now)
         assert case_a is not None and case_a.state == "awarded" and case_a.label_id == ids["label A"]
@@ -191,12 +200,22 @@ class ProjectionsContract:
         assert pending is not None and pending.state == "assigning" and pending.proposed_expert_id == ids["Y"]
         assert pending.current_deadline == "response" and pending.due_at == T0 + 44 * DAY + timedelta(days=14)
         assert views.case_status.state_counts() == {
-            "screening": 0, "assigning": 1, "auditing": 1, "deciding": 0,
-            "awarded": 6, "refused": 1, "rejected": 0, "withdrawn": 0,
+            "screening": 0,
+            "assigning": 1,
+            "auditing": 1,
+            "deciding": 0,
+            "awarded": 6,
+            "refused": 1,
+            "rejected": 0,
+            "withdrawn": 0,
         }
         assert {c.case_id for c in views.cases(now, state="refused")} == {ids["case E"]}
         assert {c.case_id for c in views.cases(now, cluster_id=ids["A"])} == {ids["case A"], ids["case A2"]}
-        assert {c.case_id for c in views.cases(now, expert_id=ids["X"])} == {ids["case A"], ids["case D"], ids["case F"]}
+        assert {c.case_id for c in views.cases(now, expert_id=ids["X"])} == {
+            ids["case A"],
+            ids["case D"],
+            ids["case F"],
+        }
 
     def test_a_case_is_overdue_only_once_its_current_deadline_has_passed(self, world: World, views: ReadModels) -> None:
         ids = world.ids
@@ -211,28 +230,45 @@ class ProjectionsContract:
     def test_case_history_has_every_event_in_order_with_its_actor(self, world: World, views: ReadModels) -> None:
         history = views.history(world.ids["case A"])
         assert [entry.event_type for entry in history] == [
-            "Submitted", "Screened", "ExpertProposed", "ExpertAccepted", "ClusterAgreedToExperts",
-            "AssessmentSubmitted", "ReportSubmitted", "DecisionRecorded", "LabelIssued",
+            "Submitted",
+            "Screened",
+            "ExpertProposed",
+            "ExpertAccepted",
+            "ClusterAgreedToExperts",
+            "AssessmentSubmitted",
+            "ReportSubmitted",
+            "DecisionRecorded",
+            "LabelIssued",
         ]
         assert [entry.version for entry in history] == list(range(1, 10))
         assert history[0].actor == "cluster:A" and history[-2].actor == "decider:dora"
         assert history[-2].data["outcome"] == "award" and history[0].data["level"] == "bronze"
 
-    def test_cluster_history_includes_the_events_of_all_its_cases_and_labels(self, world: World, views: ReadModels) -> None:
+    def test_cluster_history_includes_the_events_of_all_its_cases_and_labels(
+        self, world: World, views: ReadModels
+    ) -> None:
         ids = world.ids
         history = views.cluster_history(ids["A"])
         seqs = [entry.seq for entry in history]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         subjects = {entry.aggregate_id for entry in history}
         assert subjects == {ids["A"], ids["case A"], ids["case A2"], ids["label A"], ids["label A2"]}
-        assert [e.event_type for e in history if e.aggregate_id == ids["label A"]] == ["Issued", "RenewalStarted", "Superseded"]
+        assert [e.event_type for e in history if e.aggregate_id == ids["label A"]] == [
+            "Issued",
+            "RenewalStarted",
+            "Superseded",
+        ]
 
-    def test_history_shows_that_a_label_was_issued_but_never_its_verification_code(self, world: World, views: ReadModels) -> None:
+    def test_history_shows_that_a_label_was_issued_but_never_its_verification_code(
+        self, world: World, views: ReadModels
+    ) -> None:
         label = world.app.get_label(world.ids["label A"])
         issued = next(entry for entry in views.history(label.id) if entry.event_type == "Issued")
         assert issued.data["label_code"] == label.label_code
         assert issued.data["verification_code"] == "[redacted]"
-        assert label.verification_code not in json.dumps([entry.data for entry in views.cluster_history(world.ids["A"])])
+        assert label.verification_code not in json.dumps(
+            [entry.data for entry in views.cluster_history(world.ids["A"])]
+        )
 
     def test_as_of_answers_before_during_and_after_a_case(self, world: World, views: ReadModels) -> None:
         ids, instants = world.ids, world.instants
@@ -243,7 +279,9 @@ class ProjectionsContract:
         after = views.as_of(case, T0 + 45 * DAY)
         assert after is not None and after["state"] == "awarded" and after["label_id"] == str(ids["label A"])
 
-    def test_as_of_shows_a_label_active_before_its_renewal_and_superseded_after(self, world: World, views: ReadModels) -> None:
+    def test_as_of_shows_a_label_active_before_its_renewal_and_superseded_after(
+        self, world: World, views: ReadModels
+    ) -> None:
         label = world.ids["label A"]
         # A label counts from its decision, an hour before it was issued.
         assert views.as_of(label, world.instants["label A issued"] - 2 * HOUR) is None
@@ -257,7 +295,9 @@ class ProjectionsContract:
         report = views.verify()
         assert report.ok and report.checked > 100 and report.unchained == 0 and report.log_head
 
-    def test_verify_reports_altered_removed_and_reordered_events(self, env: dict[str, str], world: World, views: ReadModels) -> None:
+    def test_verify_reports_altered_removed_and_reordered_events(
+        self, env: dict[str, str], world: World, views: ReadModels
+    ) -> None:
         ids = world.ids
         self.tamper_state(env, ids["case E"], 8)  # the refusal
         self.delete_event(env, ids["label C"], 2)  # the withdrawal
@@ -284,9 +324,16 @@ class ProjectionsContract:
             ids["label H"]: ("suspended", T0 + 44 * DAY),
         }
         entry = views.label(ids["label A2"], now)
-        assert entry is not None and entry.cluster_name == "Cluster A" and entry.country == "LT" and entry.level == "bronze"
+        assert (
+            entry is not None
+            and entry.cluster_name == "Cluster A"
+            and entry.country == "LT"
+            and entry.level == "bronze"
+        )
 
-    def test_the_registry_filters_by_status_as_of_now_and_pages_in_the_database(self, world: World, views: ReadModels) -> None:
+    def test_the_registry_filters_by_status_as_of_now_and_pages_in_the_database(
+        self, world: World, views: ReadModels
+    ) -> None:
         now = world.day(45)
         every = views.public_registry(now)
         for status in ("active", "expired", "suspended", "withdrawn", "superseded", "lapsed"):
@@ -299,20 +346,30 @@ class ProjectionsContract:
         pages = [views.public_registry(now, limit=2, offset=offset) for offset in range(0, len(every), 2)]
         assert [entry.label_id for page in pages for entry in page] == [entry.label_id for entry in every]
 
-    def test_verification_answers_valid_or_which_status_applies_or_unknown(self, world: World, views: ReadModels) -> None:
+    def test_verification_answers_valid_or_which_status_applies_or_unknown(
+        self, world: World, views: ReadModels
+    ) -> None:
         app, ids, now = world.app, world.ids, world.day(45)
         renewed, old, suspended = (app.get_label(ids[name]) for name in ("label A2", "label A", "label H"))
         answer = views.verify_label(renewed.label_code.lower(), renewed.verification_code, now)
         assert answer.status == "valid" and answer.valid_until == renewed.valid_until
         answer = views.verify_label(old.label_code, old.verification_code, now)
-        assert (answer.status, answer.since, answer.superseded_by_code) == ("superseded", world.instants["label A2 issued"], renewed.label_code)
+        assert (answer.status, answer.since, answer.superseded_by_code) == (
+            "superseded",
+            world.instants["label A2 issued"],
+            renewed.label_code,
+        )
         assert views.verify_label(suspended.label_code, suspended.verification_code, now).status == "suspended"
         assert views.verify_label(renewed.label_code, "WRONGCODE1", now).status == "unknown"
         assert views.verify_label("ECEI-B-0000-0000-0000", "ABCDEFGHJK", now).status == "unknown"
         # A label past its validity reads as expired even before the expiry command has run.
-        assert views.verify_label(renewed.label_code, renewed.verification_code, renewed.valid_until).status == "expired"
+        assert (
+            views.verify_label(renewed.label_code, renewed.verification_code, renewed.valid_until).status == "expired"
+        )
 
-    def test_calendar_lists_expiring_labels_closing_windows_and_overdue_cases(self, world: World, views: ReadModels) -> None:
+    def test_calendar_lists_expiring_labels_closing_windows_and_overdue_cases(
+        self, world: World, views: ReadModels
+    ) -> None:
         ids = world.ids
         calendar = views.calendar(T0 + 45 * DAY, timedelta(days=10))
         assert [entry.label_id for entry in calendar.expiring] == [ids["label A2"]]
@@ -331,7 +388,9 @@ class ProjectionsContract:
         eligible = world.app.eligible_experts(ids["case G"], workload=workload)
         assert eligible[0] == ids["Z"]  # the least loaded first
 
-    def test_benchmark_ranks_each_indicator_against_other_clusters_on_the_same_catalogue(self, world: World, views: ReadModels) -> None:
+    def test_benchmark_ranks_each_indicator_against_other_clusters_on_the_same_catalogue(
+        self, world: World, views: ReadModels
+    ) -> None:
         benchmark = views.benchmark(world.ids["case A"])
         assert benchmark is not None and benchmark.catalogue_version == current_version_for(Level.BRONZE)
         peers = [world.scores[name] for name in "BCDEH"]  # A2 is cluster A's own round
@@ -404,7 +463,9 @@ class ProjectionsContract:
         assert views.dump() == single
         assert read >= 3 * views.runner.head()  # each process read the whole log for its own views
 
-    def test_a_view_built_by_another_version_of_its_code_starts_over(self, env: dict[str, str], world: World, views: ReadModels) -> None:
+    def test_a_view_built_by_another_version_of_its_code_starts_over(
+        self, env: dict[str, str], world: World, views: ReadModels
+    ) -> None:
         before = views.dump()
         registry = views.registry
         with registry.write() as cursor:  # as an older version of the view would have left it
@@ -431,7 +492,9 @@ class ProjectionsContract:
             assert {name: fast[name] for name in fast.fields} == {name: slow[name] for name in fast.fields}
             assert direct.plain(notification) == through_mapper.plain(notification)
 
-    def test_the_background_runner_follows_new_events_and_reports_its_lag(self, env: dict[str, str], world: World) -> None:
+    def test_the_background_runner_follows_new_events_and_reports_its_lag(
+        self, env: dict[str, str], world: World
+    ) -> None:
         # A 30 s poll: the view follows within seconds only because it is woken (NOTIFY on
         # PostgreSQL, the application's save listeners on SQLite).
         models = open_read_models(env, world.app, poll_interval=30.0)
@@ -477,11 +540,22 @@ class TestProjectionsOnSQLite(ProjectionsContract):
         )
 
     def delete_event(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
-        self._execute(env, "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?", aggregate_id.hex, version)
+        self._execute(
+            env,
+            "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+            aggregate_id.hex,
+            version,
+        )
 
     def swap_versions(self, env: dict[str, str], aggregate_id: UUID, first: int, second: int) -> None:
         for old, new in ((first, -1), (second, first), (-1, second)):
-            self._execute(env, "UPDATE stored_events SET originator_version = ? WHERE originator_id = ? AND originator_version = ?", new, aggregate_id.hex, old)
+            self._execute(
+                env,
+                "UPDATE stored_events SET originator_version = ? WHERE originator_id = ? AND originator_version = ?",
+                new,
+                aggregate_id.hex,
+                old,
+            )
 
 
 # ---- PostgreSQL --------------------------------------------------------------------------------
@@ -509,8 +583,16 @@ class TestProjectionsOnPostgreSQL(ProjectionsContract):
         )
 
     def delete_event(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
-        self._execute(env, "DELETE FROM {events} WHERE originator_id = %s AND originator_version = %s", aggregate_id, version)
+        self._execute(
+            env, "DELETE FROM {events} WHERE originator_id = %s AND originator_version = %s", aggregate_id, version
+        )
 
     def swap_versions(self, env: dict[str, str], aggregate_id: UUID, first: int, second: int) -> None:
         for old, new in ((first, -1), (second, first), (-1, second)):
-            self._execute(env, "UPDATE {events} SET originator_version = %s WHERE originator_id = %s AND originator_version = %s", new, aggregate_id, old)
+            self._execute(
+                env,
+                "UPDATE {events} SET originator_version = %s WHERE originator_id = %s AND originator_version = %s",
+                new,
+                aggregate_id,
+                old,
+            )

@@ -24,7 +24,9 @@ def test_verify_exits_zero_on_an_intact_log_and_one_after_a_row_is_altered(
     assert verify_cli.main([]) == verify_cli.EXIT_OK
 
     with sqlite3.connect(settings.sqlite_path()) as connection:
-        connection.execute("UPDATE stored_events SET state = CAST(REPLACE(CAST(state AS TEXT), 'Baltic', 'Bogus') AS BLOB)")
+        connection.execute(
+            "UPDATE stored_events SET state = CAST(REPLACE(CAST(state AS TEXT), 'Baltic', 'Bogus') AS BLOB)"
+        )
     assert verify_cli.main([]) == verify_cli.EXIT_TAMPERED
     output = capsys.readouterr().out
     assert f"altered  seq 1  {cluster_id} v1" in output and "TAMPERED: 1 problem(s)" in output

@@ -196,9 +196,7 @@ def test_an_unknown_log_level_is_refused() -> None:
         Settings(log_level="loud")
 
 
-def test_clusterlabel_prefixed_environment_variables_are_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_clusterlabel_prefixed_environment_variables_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLUSTERLABEL_DATA_DIR", str(tmp_path / "from-env"))
     monkeypatch.setenv("CLUSTERLABEL_TEMPORAL_ADDRESS", "temporal.example:7233")
     monkeypatch.setenv("CLUSTERLABEL_HTTP_PORT", "9001")

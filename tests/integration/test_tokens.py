@@ -14,7 +14,16 @@ from uuid import uuid4
 import pytest
 
 from interfaces.settings import Settings
-from interfaces.web.tokens import EXPERT, SECRETARIAT, TOKENS_FILE, TOKENS_TABLE, Holder, TokenStore, open_token_store, token_hash
+from interfaces.web.tokens import (
+    EXPERT,
+    SECRETARIAT,
+    TOKENS_FILE,
+    TOKENS_TABLE,
+    Holder,
+    TokenStore,
+    open_token_store,
+    token_hash,
+)
 from tests.stores import POSTGRES, postgres_schema
 
 CONFIGURED = "configured-secretariat-token-0123456789"
@@ -110,12 +119,18 @@ class TokenStoreContract:
         issued = _race([partial(store.issue_expert_token, expert_id) for store, expert_id in calls])
 
         for expert_id in experts:
-            valid = {token for (_, issued_for), token in zip(calls, issued) if issued_for == expert_id and stores[0].holder(token)}
+            valid = {
+                token
+                for (_, issued_for), token in zip(calls, issued, strict=False)
+                if issued_for == expert_id and stores[0].holder(token)
+            }
             assert len(valid) == 1, expert_id
             assert all(store.holder(token) == Holder(EXPERT, expert_id) for store in stores for token in valid)
         assert len(self.kept_rows(settings)) == len(experts)
 
-    def test_racing_admin_rotations_from_two_processes_leave_one_admin_token(self, settings: Settings, open_store: OpenStore) -> None:
+    def test_racing_admin_rotations_from_two_processes_leave_one_admin_token(
+        self, settings: Settings, open_store: OpenStore
+    ) -> None:
         stores = (open_store(), open_store())
         rotated = _race([store.rotate_admin_token for store in stores * 4])
         assert sum(stores[1].holder(token) == SECRETARIAT for token in rotated) == 1
@@ -136,7 +151,7 @@ def _race(calls: list[Callable[[], str | None]]) -> list[str | None]:
         start.wait()
         try:
             results[index] = calls[index]()
-        except Exception as error:  # noqa: BLE001 - any failure fails the test below
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]

@@ -217,7 +217,10 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
         label = self.app.get_label(label_id)
         assert (row["state"], row["state_since"]) == (label.state.value, stamp(label.state_since))
         assert row["suspended_until"] == stamp(label.suspended_until)
-        assert (row["renewal_case_id"], row["superseded_by"]) == (_text(label.renewal_case_id), _text(label.superseded_by))
+        assert (row["renewal_case_id"], row["superseded_by"]) == (
+            _text(label.renewal_case_id),
+            _text(label.superseded_by),
+        )
         for at in (now, label.valid_until - TICK, label.valid_until, label.renewable_until):
             entry = self.views.label(label_id, at)
             assert entry is not None and (entry.status, entry.since) == label.status_at(at)
@@ -234,7 +237,9 @@ def _text(value: UUID | None) -> str | None:
 # ---- rare paths, walked on purpose (random sequences reach them only now and then) -----------
 
 
-def _walk(choices: list[int], then: Callable[[ViewsFollowTheDomain], None] = lambda machine: None, renewal: bool = False) -> None:
+def _walk(
+    choices: list[int], then: Callable[[ViewsFollowTheDomain], None] = lambda machine: None, renewal: bool = False
+) -> None:
     """A new case (a new cluster's Bronze application, or the renewal of the first label) taking
     the steps `choices` pick, the views checked after each."""
     machine = ViewsFollowTheDomain()

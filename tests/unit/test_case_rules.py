@@ -52,7 +52,11 @@ def test_a_decision_leads_to_awarded_or_refused_and_an_upheld_appeal_back_to_dec
 
 @pytest.mark.parametrize(
     ("event_type", "state"),
-    [("ClusterAgreedToExperts", CaseState.AUDITING), ("ReportSubmitted", CaseState.DECIDING), ("Withdrawn", CaseState.WITHDRAWN)],
+    [
+        ("ClusterAgreedToExperts", CaseState.AUDITING),
+        ("ReportSubmitted", CaseState.DECIDING),
+        ("Withdrawn", CaseState.WITHDRAWN),
+    ],
 )
 def test_agreement_report_and_withdrawal_each_lead_to_their_state(event_type: str, state: CaseState) -> None:
     assert case_state_after(event_type, {}) is state
@@ -60,10 +64,19 @@ def test_agreement_report_and_withdrawal_each_lead_to_their_state(event_type: st
 
 @pytest.mark.parametrize(
     "event_type",
-    ["ExpertProposed", "ExpertAccepted", "ExpertDeclined", "ExpertResponseTimedOut", "Escalated",
-     "ClusterObjectedToExperts", "AuditScheduled", "AssessmentSubmitted", "AppealLodged", "LabelIssued"],
+    [
+        "ExpertProposed",
+        "ExpertAccepted",
+        "ExpertDeclined",
+        "ExpertResponseTimedOut",
+        "Escalated",
+        "ClusterObjectedToExperts",
+        "AuditScheduled",
+        "AssessmentSubmitted",
+        "AppealLodged",
+        "LabelIssued",
+    ],
 )
 def test_events_inside_a_state_leave_it_alone(event_type: str) -> None:
     assert hasattr(CertificationCase, event_type)
     assert case_state_after(event_type, {}) is None
-

@@ -25,7 +25,9 @@ def test_a_repeated_step_records_nothing_even_when_it_would_now_be_refused() -> 
     screening_key = key()
     send(life.app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT, command_key=screening_key)
     before = event_count(life.app)
-    send(life.app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT, command_key=screening_key)  # a retry, not a new step
+    send(
+        life.app, case_id, Screen(accepted=True, reason="ok"), actor=SECRETARIAT, command_key=screening_key
+    )  # a retry, not a new step
     assert event_count(life.app) == before
 
 

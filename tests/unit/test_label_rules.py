@@ -24,8 +24,8 @@ TICK = timedelta(microseconds=1)
 
 
 def test_every_label_state_is_either_in_force_or_final() -> None:
-    assert IN_FORCE | FINAL == frozenset(LabelState) and not IN_FORCE & FINAL
-    assert FINAL == {LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN}
+    assert frozenset(LabelState) == IN_FORCE | FINAL and not IN_FORCE & FINAL
+    assert {LabelState.LAPSED, LabelState.SUPERSEDED, LabelState.WITHDRAWN} == FINAL
 
 
 def test_a_label_in_force_has_either_its_validity_or_its_renewal_window_running() -> None:
@@ -43,12 +43,18 @@ def test_expiry_steps_apply_exactly_while_the_validity_runs_and_the_window_close
 def test_a_label_whose_validity_runs_reads_as_expired_from_its_valid_until(state: LabelState) -> None:
     assert label_status_at(state, ISSUED, VALID_UNTIL, VALID_UNTIL - TICK) == (state, ISSUED)
     assert label_status_at(state, ISSUED, VALID_UNTIL, VALID_UNTIL) == (LabelState.EXPIRED, VALID_UNTIL)
-    assert label_status_at(state.value, ISSUED, VALID_UNTIL, VALID_UNTIL + timedelta(days=400)) == (LabelState.EXPIRED, VALID_UNTIL)
+    assert label_status_at(state.value, ISSUED, VALID_UNTIL, VALID_UNTIL + timedelta(days=400)) == (
+        LabelState.EXPIRED,
+        VALID_UNTIL,
+    )
 
 
 def test_a_recorded_expiry_keeps_the_instant_it_was_recorded() -> None:
     recorded = VALID_UNTIL + timedelta(hours=3)
-    assert label_status_at("expired", recorded, VALID_UNTIL, recorded + timedelta(days=1)) == (LabelState.EXPIRED, recorded)
+    assert label_status_at("expired", recorded, VALID_UNTIL, recorded + timedelta(days=1)) == (
+        LabelState.EXPIRED,
+        recorded,
+    )
 
 
 @pytest.mark.parametrize("state", sorted(FINAL))

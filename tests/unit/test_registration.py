@@ -12,8 +12,17 @@ from tests.builders import cluster_profile, expert_profile
 def test_a_cluster_profile_names_every_bad_field() -> None:
     with pytest.raises(ValidationError) as refused:
         ClusterProfile.model_validate(
-            {"name": "", "country": "XX", "sector": "ict", "website": "marine", "members": -1,
-             "member_types": ["business", "aliens"], "staff_fte": 1, "eccp_listed": True, "extra": 1}
+            {
+                "name": "",
+                "country": "XX",
+                "sector": "ict",
+                "website": "marine",
+                "members": -1,
+                "member_types": ["business", "aliens"],
+                "staff_fte": 1,
+                "eccp_listed": True,
+                "extra": 1,
+            }
         )
     fields = {error["loc"][0] for error in refused.value.errors()}
     assert fields == {"name", "country", "website", "members", "member_types", "extra"}

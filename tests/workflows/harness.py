@@ -18,15 +18,12 @@ from uuid import UUID
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from activities.handlers import handle
 from activities.application import CertificationApp
+from activities.handlers import handle
 from activities.models import CaseView, LabelView
 from domain.base import Level
 from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
-from domain.policy import Policy, default_policy, uniform_durations
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
-from interfaces.worker import build_worker, start_case_workflow
 from domain.commands import (
     AnswerProposal,
     Command,
@@ -38,6 +35,9 @@ from domain.commands import (
     SubmitApplication,
     SubmitAssessment,
 )
+from domain.policy import Policy, default_policy, uniform_durations
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.worker import build_worker, start_case_workflow
 from tests.builders import cluster_profile, envelope, expert_profile, full_scores, indicators
 from workflows.case import CaseWorkflow
 from workflows.messages import Step
@@ -174,12 +174,13 @@ async def drive_to_award(
         CaseWorkflow.submit_assessment,
         step(
             SubmitAssessment(
-                expert_id=experts[0], indicators=indicators(full_scores(current_version_for(level))),
+                expert_id=experts[0],
+                indicators=indicators(full_scores(current_version_for(level))),
                 report="Strong cluster management, documented services.",
             ),
             actor=f"expert:{experts[0]}",
         ),
-    )  # fmt: skip
+    )
     decision = decision or step(
         RecordDecision(outcome=Outcome.AWARD, level=level, rationale="All criteria met.", decided_by=BOARD), actor=BOARD
     )

@@ -13,9 +13,9 @@ from activities.models import CaseView, LabelView
 from domain.base import Level
 from domain.catalogue import current_version_for
 from domain.certification_case import Outcome
+from domain.commands import AnswerProposal, LodgeAppeal, RecordAgreement, RecordDecision, Screen, SubmitAssessment
 from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import notify_experts_changed
-from domain.commands import AnswerProposal, LodgeAppeal, RecordAgreement, RecordDecision, Screen, SubmitAssessment
 from tests.builders import full_scores, indicators
 from tests.workflows.harness import (
     BOARD,
@@ -204,11 +204,14 @@ def test_a_missed_audit_deadline_is_escalated_after_its_reminder_and_the_case_ke
             assessed = await handle.execute_update(
                 CaseWorkflow.submit_assessment,
                 step(
-                    SubmitAssessment(expert_id=expert, indicators=indicators(full_scores(current_version_for("bronze"))),
-                                     report="Late but complete."),
+                    SubmitAssessment(
+                        expert_id=expert,
+                        indicators=indicators(full_scores(current_version_for("bronze"))),
+                        report="Late but complete.",
+                    ),
                     actor=f"expert:{expert}",
                 ),
-            )  # fmt: skip
+            )
             assert assessed.state == "deciding" and not assessed.needs_attention
             await handle.terminate("test over")
 
@@ -242,7 +245,9 @@ def test_a_refusal_not_appealed_within_the_window_closes_the_case(dev_server: Em
         async with running_worker(client, office.app, office.task_queue):
             handle = await office.open_case(cluster)
             refusal = step(
-                RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Below the bar.", decided_by=BOARD),
+                RecordDecision(
+                    outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Below the bar.", decided_by=BOARD
+                ),
                 actor=BOARD,
             )
             refused = await drive_to_award(handle, decision=refusal)

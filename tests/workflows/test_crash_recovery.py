@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -56,9 +56,17 @@ STEPS_PER_CASE = 6
 SHORT_LABELS = {"label_validity": "PT6S", "renewal_window": "PT4S", "expiry_reminders": ["PT3S"]}
 
 CASE_EVENTS = [
-    "Submitted", "Screened", "ExpertProposed", "ExpertAccepted", "ClusterAgreedToExperts", "AuditScheduled",
-    "AssessmentSubmitted", "ReportSubmitted", "DecisionRecorded", "LabelIssued",
-]  # fmt: skip
+    "Submitted",
+    "Screened",
+    "ExpertProposed",
+    "ExpertAccepted",
+    "ClusterAgreedToExperts",
+    "AuditScheduled",
+    "AssessmentSubmitted",
+    "ReportSubmitted",
+    "DecisionRecorded",
+    "LabelIssued",
+]
 LABEL_EVENTS = ["Issued", "ExpiryReminderSent", "Expired", "RenewalWindowClosed"]
 
 

@@ -260,4 +260,3 @@ def _process_exists(pid: int) -> bool:
 async def _reachable(address: str) -> bool:
     client = await connect_client(address, "default")
     return await client.service_client.check_health()
-

@@ -74,7 +74,7 @@ def test_a_label_never_renewed_is_reminded_three_times_expires_and_lapses_when_i
         async with time_skipping_office() as (env, office):
             cluster = office.cluster()
             office.expert()
-            awarded, label = await first_label(env, office, cluster)
+            _awarded, label = await first_label(env, office, cluster)
             issued: LabelView = await view_when(label, lambda v: True, view_type=LabelView)
             assert issued.state == "active"
             # Measured from the label's own start: the test server may already have skipped ahead

@@ -53,9 +53,7 @@ def test_a_suspended_label_not_restored_within_the_limit_is_withdrawn_automatica
         async with running_worker(client, office.app, office.task_queue):
             final = await award(office, cluster)
             label = label_handle(client, final.label_id)
-            suspended = await label.execute_update(
-                LabelWorkflow.suspend, step(SuspendLabel(reason="complaint"))
-            )
+            suspended = await label.execute_update(LabelWorkflow.suspend, step(SuspendLabel(reason="complaint")))
             assert suspended.state == "suspended" and suspended.suspended_until is not None
             withdrawn: LabelView = await result_of(label)
             assert withdrawn.state == "withdrawn"
@@ -82,9 +80,7 @@ def test_restoring_a_label_that_is_not_suspended_is_refused_in_the_domains_words
                 await label.execute_update(LabelWorkflow.restore, step(RestoreLabel()))
             assert refused.value.cause.message == f"cannot restore: label {view.label_code} is active, not suspended"
             assert event_count(office.app, final.label_id) == before
-            withdrawn = await label.execute_update(
-                LabelWorkflow.withdraw, step(WithdrawLabel(reason="fraud"))
-            )
+            withdrawn = await label.execute_update(LabelWorkflow.withdraw, step(WithdrawLabel(reason="fraud")))
             assert withdrawn.state == "withdrawn"
             assert (await result_of(label)).state == "withdrawn"
 

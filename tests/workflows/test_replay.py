@@ -90,7 +90,9 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
         decline = AnswerProposal(expert_id=first.proposed_expert_id, accept=False, reason="busy")
         await appealed.execute_update(CaseWorkflow.respond_to_proposal, step(decline, actor="expert"))
         await view_when(appealed, lambda v: v.proposed_expert_id not in (None, first.proposed_expert_id))
-        refused = step(RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Weak.", decided_by=BOARD), BOARD)
+        refused = step(
+            RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Weak.", decided_by=BOARD), BOARD
+        )
         await drive_to_award(appealed, screened=True, decision=refused)
         await appealed.execute_update(
             CaseWorkflow.lodge_appeal, step(LodgeAppeal(grounds="Evidence ignored."), f"cluster:{cluster}")
@@ -147,9 +149,12 @@ async def record_alarms_and_renewal(client: Client) -> dict[str, list[WorkflowHi
     """A case reminded and escalated while it waits for screening, whose first expert never answers,
     awarded; its label renewed by a second case that supersedes it."""
     policy = compressed_policy(
-        screening_deadline="PT3S", reminded_deadlines=["screening"], deadline_reminders=["PT2S"],
-        expert_response_timeout="PT4S", label_validity="PT1H",
-    )  # fmt: skip
+        screening_deadline="PT3S",
+        reminded_deadlines=["screening"],
+        deadline_reminders=["PT2S"],
+        expert_response_timeout="PT4S",
+        label_validity="PT1H",
+    )
     office = Secretariat(memory_app(policy), client, task_queue=f"replay-alarms-{uuid.uuid4().hex[:8]}")
     async with running_worker(client, office.app, office.task_queue):
         cluster = office.cluster(name="Alarmed Cluster")

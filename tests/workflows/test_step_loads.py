@@ -53,7 +53,9 @@ def test_a_step_over_http_loads_its_case_twice_and_answers_the_updated_view(tmp_
             async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as api:
                 cluster = (await api.post("/clusters", json=cluster_body())).json()["cluster_id"]
                 expert = (await api.post("/experts", json=expert_body())).json()
-                case_id = (await api.post("/applications", json={"cluster_id": cluster, "level": "bronze"})).json()["case_id"]
+                case_id = (await api.post("/applications", json={"cluster_id": cluster, "level": "bronze"})).json()[
+                    "case_id"
+                ]
                 await api.post(f"/cases/{case_id}/screening", json={"accepted": True, "reason": "complete"})
 
                 async def proposed() -> Any:

@@ -49,7 +49,16 @@ def test_the_worker_command_stops_cleanly_on_sigterm_as_a_container_is_stopped(t
     log = tmp_path / "worker.log"
     with EmbeddedTemporal(tmp_path / "temporal") as server, log.open("wb") as out:
         env = {**os.environ, "CLUSTERLABEL_LOG_FORMAT": "json"}
-        command = [sys.executable, "-m", "interfaces.cli", "worker", "--temporal", server.address, "--data-dir", str(tmp_path / "data")]
+        command = [
+            sys.executable,
+            "-m",
+            "interfaces.cli",
+            "worker",
+            "--temporal",
+            server.address,
+            "--data-dir",
+            str(tmp_path / "data"),
+        ]
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 60

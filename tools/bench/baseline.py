@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -66,6 +67,9 @@ class MirrorWorkflow:
         self._steps = 0
         self._settled = False
 
+    def _stepped_past(self, index: int) -> bool:
+        return self._steps > index
+
     @workflow.run
     async def run(self, plan: Plan) -> int:
         for index, segment in enumerate(plan.segments):
@@ -75,7 +79,7 @@ class MirrorWorkflow:
             timers = await self._perform(ops, plan)
             if index < plan.updates:
                 self._settled = True
-                await workflow.wait_condition(lambda seen=index: self._steps > seen)
+                await workflow.wait_condition(partial(self._stepped_past, index))
                 self._settled = False
             for timer in timers:
                 timer.cancel()
@@ -122,7 +126,7 @@ class ChildMirrorWorkflow:
             elif op == "timer":
                 timers += 1
         for _ in range(max(timers - 1, 0)):
-            asyncio.ensure_future(workflow.sleep(TIMER))
+            asyncio.ensure_future(workflow.sleep(TIMER))  # noqa: RUF006 - timers left running, as the case's reminders are
         if timers:
             await workflow.sleep(TIMER)
 

@@ -43,18 +43,30 @@ class Sizes:
 
 
 FULL = Sizes(
-    append_lifecycles=2_000, history_cases=10_000, history_requests=1_000,
-    lifecycles=200, concurrency=8, open_cases=10_000,
-)  # fmt: skip
+    append_lifecycles=2_000,
+    history_cases=10_000,
+    history_requests=1_000,
+    lifecycles=200,
+    concurrency=8,
+    open_cases=10_000,
+)
 QUICK = Sizes(
-    append_lifecycles=300, history_cases=1_000, history_requests=300,
-    lifecycles=20, concurrency=4, open_cases=1_000,
-)  # fmt: skip
+    append_lifecycles=300,
+    history_cases=1_000,
+    history_requests=300,
+    lifecycles=20,
+    concurrency=4,
+    open_cases=1_000,
+)
 # For the test: every part runs, in seconds.
 TINY = Sizes(
-    append_lifecycles=10, history_cases=20, history_requests=10,
-    lifecycles=3, concurrency=2, open_cases=10,
-)  # fmt: skip
+    append_lifecycles=10,
+    history_cases=20,
+    history_requests=10,
+    lifecycles=3,
+    concurrency=2,
+    open_cases=10,
+)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -62,12 +74,15 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smaller counts: a run under two minutes")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # the test's sizes
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"), help="where the JSON goes")
-    parser.add_argument("--work-dir", type=Path, help="keep the stores and server logs here (default: a temp dir, removed)")
+    parser.add_argument(
+        "--work-dir", type=Path, help="keep the stores and server logs here (default: a temp dir, removed)"
+    )
     parser.add_argument("--lifecycles", type=int, help="override: lifecycles through the workflows")
     parser.add_argument("--open-cases", type=int, help="override: cases held open at once")
     parser.add_argument("--history-cases", type=int, help="override: cases in the store for the history figure")
     parser.add_argument(
-        "--database-url", help="measure on this PostgreSQL database (a fresh schema per store, dropped after) instead of SQLite"
+        "--database-url",
+        help="measure on this PostgreSQL database (a fresh schema per store, dropped after) instead of SQLite",
     )
     return parser.parse_args(list(argv))
 
@@ -166,7 +181,8 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, An
             "events": projection.events,
             "processes": int(projection.extra["processes"]),
             "single_process_events_per_second": projection.extra["single_process_events_per_second"],
-            "single_process_ratio": projection.extra["single_process_events_per_second"] / projection.baseline_per_second,
+            "single_process_ratio": projection.extra["single_process_events_per_second"]
+            / projection.baseline_per_second,
             "lag_p99_ms": life.lag_p99_ms,
             "lag_p50_ms": life.lag_p50_ms,
             "lag_max_ms": max(life.lag_ms, default=0.0),

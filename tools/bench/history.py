@@ -17,11 +17,11 @@ from uuid import UUID
 import httpx
 
 from activities.application import CertificationApp
-from tools.bench.lag import percentile
 from interfaces.web.app import create_app
 from interfaces.web.services import Services
 from interfaces.web.tokens import SQLiteTokenStore
 from projections.factory import open_read_models
+from tools.bench.lag import percentile
 
 SOURCE = "GET /cases/{id}/history (interfaces.web.app.create_app in process, httpx ASGI transport)"
 
@@ -43,7 +43,9 @@ class HistoryFigures:
         return percentile(self.latencies_ms, 0.99)
 
 
-async def bench_history(env: Mapping[str, str], views_dir: Path, case_ids: list[UUID], requests: int, seed: int = 7) -> HistoryFigures:
+async def bench_history(
+    env: Mapping[str, str], views_dir: Path, case_ids: list[UUID], requests: int, seed: int = 7
+) -> HistoryFigures:
     app = CertificationApp(env=env)
     chosen = random.Random(seed).choices(case_ids, k=requests)
     with open_read_models(env, app, views_dir=views_dir) as models:
@@ -72,4 +74,4 @@ async def _get(http: httpx.AsyncClient, case_id: UUID) -> dict[str, list[object]
     answer = await http.get(f"/cases/{case_id}/history")
     if answer.status_code != 200 or not answer.json()["events"]:
         raise RuntimeError(f"GET /cases/{case_id}/history: {answer.status_code} {answer.text[:200]}")
-    return answer.json()  # type: ignore[no-any-return]
+    return answer.json()

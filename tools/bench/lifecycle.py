@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,8 +27,7 @@ from activities.application import CertificationApp
 from activities.handlers import handle
 from activities.models import CaseView
 from domain.base import Level
-from domain.catalogue import current_version_for, load_catalogue
-from domain.catalogue import IndicatorScore
+from domain.catalogue import IndicatorScore, current_version_for, load_catalogue
 from domain.certification_case import Outcome
 from domain.commands import (
     AnswerProposal,
@@ -41,11 +41,6 @@ from domain.commands import (
 )
 from domain.expert import ExpertProfile
 from domain.policy import Policy, default_policy, uniform_durations
-from tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
-from tools.bench.lag import LagSampler, percentile
-from tools.bench.procfs import group_cpu_seconds
-from tools.bench.shape import lifecycle_plan
-from tools.bench.store import BenchStores, cluster_profile
 from interfaces.temporal_server import EmbeddedTemporal, connect_client
 from interfaces.worker import (
     ACTIVITY_THREADS,
@@ -55,6 +50,11 @@ from interfaces.worker import (
     start_case_workflow,
 )
 from projections.factory import open_read_models
+from tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
+from tools.bench.lag import LagSampler, percentile
+from tools.bench.procfs import group_cpu_seconds
+from tools.bench.shape import lifecycle_plan
+from tools.bench.store import BenchStores, cluster_profile
 from workflows.case import CaseWorkflow, case_workflow_id
 
 SECRETARY = "secretariat:bench"
@@ -161,9 +161,10 @@ async def _real_run(
         for item in load_catalogue(current_version_for(Level.BRONZE)).indicators
     ]
     task_queue = f"bench-life-{uuid.uuid4().hex[:8]}"
-    with EmbeddedTemporal(directory / "temporal-lifecycle") as server, open_read_models(
-        env, app, views_dir=directory / "views-lifecycle"
-    ) as models:
+    with (
+        EmbeddedTemporal(directory / "temporal-lifecycle") as server,
+        open_read_models(env, app, views_dir=directory / "views-lifecycle") as models,
+    ):
         client = await connect_client(server.address, server.namespace)
         models.catch_up()
         models.start()
@@ -174,7 +175,7 @@ async def _real_run(
             sampler.start()
             with timed(server.pid) as run:
                 case_ids = await bounded(
-                    [lambda c=cluster: _lifecycle(client, app, task_queue, c, scores) for cluster in clusters[:-1]],
+                    [partial(_lifecycle, client, app, task_queue, cluster, scores) for cluster in clusters[:-1]],
                     concurrency,
                 )
             sampler.stop()
@@ -191,7 +192,7 @@ async def _baseline_run(directory: Path, plans: list[Plan], concurrency: int) ->
         async with mirror_worker(client, task_queue, ACTIVITY_THREADS):
             await _mirror(client, task_queue, plans[0])
             with timed(server.pid) as run:
-                await bounded([lambda p=plan: _mirror(client, task_queue, p) for plan in plans], concurrency)
+                await bounded([partial(_mirror, client, task_queue, plan) for plan in plans], concurrency)
             return run
 
 
@@ -229,18 +230,25 @@ async def _lifecycle(
     await execute_step(workflow, CaseWorkflow.screen, Screen(accepted=True), _by(SECRETARY))
     expert_id = await _proposed_expert(workflow)
     await execute_step(
-        workflow, CaseWorkflow.respond_to_proposal, AnswerProposal(expert_id=expert_id, accept=True), _by(f"expert:{expert_id}")
+        workflow,
+        CaseWorkflow.respond_to_proposal,
+        AnswerProposal(expert_id=expert_id, accept=True),
+        _by(f"expert:{expert_id}"),
     )
     await execute_step(workflow, CaseWorkflow.record_agreement, RecordAgreement(agreed=True), _by(SECRETARY))
     await execute_step(workflow, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=AUDIT_DATE), _by(SECRETARY))
     await execute_step(
-        workflow, CaseWorkflow.submit_assessment,
-        SubmitAssessment(expert_id=expert_id, indicators=scores, report="Bench interview."), _by(f"expert:{expert_id}"),
-    )  # fmt: skip
+        workflow,
+        CaseWorkflow.submit_assessment,
+        SubmitAssessment(expert_id=expert_id, indicators=scores, report="Bench interview."),
+        _by(f"expert:{expert_id}"),
+    )
     await execute_step(
-        workflow, CaseWorkflow.record_decision,
-        RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="All criteria met.", decided_by=BOARD), _by(BOARD),
-    )  # fmt: skip
+        workflow,
+        CaseWorkflow.record_decision,
+        RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="All criteria met.", decided_by=BOARD),
+        _by(BOARD),
+    )
     final: CaseView = await workflow.result()
     if final.label_id is None:
         raise RuntimeError(f"case {case_id} ended {final.state} without a label")

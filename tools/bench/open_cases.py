@@ -21,22 +21,23 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from temporalio.client import Client
 
-from activities.handlers import handle
 from activities.application import CertificationApp
+from activities.handlers import handle
 from domain.base import Level
 from domain.commands import Envelope, SubmitApplication
+from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.worker import start_case_workflow
 from tools.bench.lifecycle import bounded
 from tools.bench.procfs import group_rss_mb, rss_mb
 from tools.bench.store import BenchStores, cluster_profile
 from tools.bench.worker_process import STORE_ENV
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
-from interfaces.worker import start_case_workflow
 
 STARTS_IN_FLIGHT = 50
 READY_TIMEOUT_SECONDS = 60.0
@@ -68,7 +69,9 @@ async def bench_open_cases(stores: BenchStores, count: int) -> OpenCaseFigures:
         with WorkerProcess(server.address, server.namespace, task_queue, env, directory) as worker:
             client = await connect_client(server.address, server.namespace)
             started = time.perf_counter()
-            await bounded([lambda c=case: start_case_workflow(client, c, task_queue) for case in case_ids], STARTS_IN_FLIGHT)
+            await bounded(
+                [partial(start_case_workflow, client, case, task_queue) for case in case_ids], STARTS_IN_FLIGHT
+            )
             await _all_waiting(client, task_queue, count, timeout=30 + count * SETTLE_SECONDS_PER_CASE)
             open_seconds = time.perf_counter() - started
             worker_rss, worker_peak = rss_mb(worker.pid), rss_mb(worker.pid, "VmHWM")
@@ -79,9 +82,13 @@ async def bench_open_cases(stores: BenchStores, count: int) -> OpenCaseFigures:
 def _submit_cases(app: CertificationApp, count: int) -> list[uuid.UUID]:
     case_ids = []
     for n in range(count):
-        cluster_id = app.register_cluster(cluster_profile(n), actor="secretariat:bench", command_key=f"bench-open-cluster-{n}")
+        cluster_id = app.register_cluster(
+            cluster_profile(n), actor="secretariat:bench", command_key=f"bench-open-cluster-{n}"
+        )
         application = SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE)
-        case_ids.append(handle(app, cluster_id, application, Envelope(actor=f"cluster:{cluster_id}", key=f"bench-open-{n}")).id)
+        case_ids.append(
+            handle(app, cluster_id, application, Envelope(actor=f"cluster:{cluster_id}", key=f"bench-open-{n}")).id
+        )
     return case_ids
 
 
@@ -101,7 +108,9 @@ async def _all_waiting(client: Client, task_queue: str, count: int, timeout: flo
 class WorkerProcess:
     """`python -m tools.bench.worker_process` as a child in its own session; stopped on exit."""
 
-    def __init__(self, address: str, namespace: str, task_queue: str, store_env: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, address: str, namespace: str, task_queue: str, store_env: Mapping[str, str], log_dir: Path
+    ) -> None:
         self.command = [sys.executable, "-m", "tools.bench.worker_process", address, namespace, task_queue]
         self.store_env = dict(store_env)
         self.log_path = log_dir / "bench-worker.log"
@@ -120,9 +129,13 @@ class WorkerProcess:
         }
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                self.command, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, env=env,
+                self.command,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                env=env,
                 start_new_session=True,  # a Ctrl-C reaches the bench, which stops the worker in order
-            )  # fmt: skip
+            )
         atexit.register(self.stop)
         try:
             self._wait_ready()
@@ -131,7 +144,9 @@ class WorkerProcess:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def _wait_ready(self) -> None:

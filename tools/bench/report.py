@@ -30,9 +30,7 @@ TARGETS = [
     Target("history.p99_ms <= 20", lambda r: r["history"]["p99_ms"] <= 20),
     Target(
         "10,000 open cases, worker RSS < 1 GiB",
-        lambda r: None
-        if r["open_cases"]["count"] < OPEN_CASES_TARGET
-        else r["open_cases"]["worker_rss_mb"] < GIB_MB,
+        lambda r: None if r["open_cases"]["count"] < OPEN_CASES_TARGET else r["open_cases"]["worker_rss_mb"] < GIB_MB,
     ),
 ]
 
@@ -47,8 +45,20 @@ def table(results: Results) -> str:
     rows = [
         ("lifecycle", "Bronze lifecycles/s", life["per_second"], life["baseline_per_second"], life["ratio"]),
         ("append", "events/s", append["events_per_second"], append["baseline_events_per_second"], append["ratio"]),
-        ("projection", f"catch-up events/s ({projection['processes']} processes)", projection["events_per_second"], projection["baseline_events_per_second"], projection["ratio"]),
-        ("projection", "catch-up events/s in one process", projection["single_process_events_per_second"], projection["baseline_events_per_second"], projection["single_process_ratio"]),
+        (
+            "projection",
+            f"catch-up events/s ({projection['processes']} processes)",
+            projection["events_per_second"],
+            projection["baseline_events_per_second"],
+            projection["ratio"],
+        ),
+        (
+            "projection",
+            "catch-up events/s in one process",
+            projection["single_process_events_per_second"],
+            projection["baseline_events_per_second"],
+            projection["single_process_ratio"],
+        ),
         ("projection", "lag p99 under lifecycle load (ms)", projection["lag_p99_ms"], None, None),
         ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
         ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
@@ -65,7 +75,7 @@ def table(results: Results) -> str:
     lines += ["", "targets:"]
     for target in TARGETS:
         verdict = target.check(results)
-        mark = "–" if verdict is None else ("✓" if verdict else "✗")
+        mark = "-" if verdict is None else ("✓" if verdict else "✗")
         note = " (not measured at this size)" if verdict is None else ""
         lines.append(f"  {mark} {target.label}{note}")
     lines += ["", *results.get("notes", [])]

@@ -21,8 +21,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg.sql import SQL, Identifier
 
-from activities.handlers import handle
 from activities.application import CertificationApp
+from activities.handlers import handle
 from domain.base import Level
 from domain.catalogue import IndicatorScore, load_catalogue
 from domain.certification_case import Outcome
@@ -144,7 +144,9 @@ def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UU
     scores = [IndicatorScore(code=item.code, score=item.max_score) for item in catalogue.indicators]
     experts = [
         app.register_expert(
-            ExpertProfile(name=f"Expert {n}", country="DE", languages=["en"], certified_until=app.clock().replace(year=2100)),
+            ExpertProfile(
+                name=f"Expert {n}", country="DE", languages=["en"], certified_until=app.clock().replace(year=2100)
+            ),
             actor=actor,
             command_key=f"bench-expert-{n}",
         )
@@ -155,7 +157,7 @@ def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UU
         key = f"bench-{n}"
         cluster_id = app.register_cluster(cluster_profile(n), actor=actor, command_key=f"{key}-cluster")
 
-        def run(subject_id: UUID, command: Command, step: str) -> Any:
+        def run(subject_id: UUID, command: Command, step: str, key: str = key) -> Any:
             return handle(app, subject_id, command, Envelope(actor=actor, key=f"{key}-{step}"))
 
         case_id = run(cluster_id, SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE), "apply").id
@@ -165,7 +167,11 @@ def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UU
         run(case_id, AnswerProposal(expert_id=expert_id, accept=True), "accept")
         run(case_id, RecordAgreement(agreed=True), "agree")
         run(case_id, SubmitAssessment(expert_id=expert_id, indicators=scores, report="report"), "assess")
-        run(case_id, RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by="board"), "decide")
+        run(
+            case_id,
+            RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by="board"),
+            "decide",
+        )
         run(case_id, IssueLabel(), "label")
         run(case_id, CloseCase(), "close")
         case_ids.append(case_id)
@@ -192,7 +198,7 @@ def replay_saves(app: Application[UUID], saves: list[SaveShape]) -> None:
         changed = []
         for original_id, events in shape:
             if original_id in twins:
-                tally = app.repository.get(twins[original_id])
+                tally: Any = app.repository.get(twins[original_id])
                 remaining = events
             else:
                 tally = Tally()
