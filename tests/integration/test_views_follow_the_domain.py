@@ -27,10 +27,33 @@ from activities.application import CertificationApp
 from domain.base import DomainError, Level
 from domain.catalogue import load_catalogue
 from domain.certification_case import CertificationCase, Outcome
+from domain.commands import (
+    AnswerProposal,
+    CloseCase,
+    CloseRenewalWindow,
+    Command,
+    DecideAppeal,
+    Escalate,
+    ExpireLabel,
+    IssueLabel,
+    LodgeAppeal,
+    ProposeExpert,
+    RecordAgreement,
+    RecordDecision,
+    RestoreLabel,
+    Screen,
+    StartRenewal,
+    SubmitApplication,
+    SubmitAssessment,
+    SuspendLabel,
+    TimeOutProposal,
+    WithdrawCase,
+    WithdrawLabel,
+)
 from domain.policy import default_policy
 from projections.factory import open_read_models
 from projections.store import stamp
-from tests.builders import cluster_profile, expert_profile, full_scores, key
+from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import sqlite_env
 
@@ -60,11 +83,11 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
         self.app.close()
         self.directory.cleanup()
 
-    def attempt(self, command: Callable[..., Any], *args: Any, actor: str = SECRETARIAT, **kwargs: Any) -> Any:
+    def attempt(self, subject_id: UUID, command: Command, actor: str = SECRETARIAT) -> Any:
         """Run a command; one the domain refuses must leave the log as it was."""
         before = event_count(self.app)
         try:
-            return command(*args, actor=actor, command_key=key(), **kwargs)
+            return send(self.app, subject_id, command, actor=actor)
         except DomainError:
             assert event_count(self.app) == before, "a refused command recorded events"
             return None
@@ -81,9 +104,9 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
     @rule(level=st.sampled_from([Level.BRONZE, Level.BRONZE, Level.GOLD]))
     def a_new_cluster_applies(self, level: Level) -> None:
         cluster_id = self.app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=key())
-        case_id = self.attempt(self.app.submit_application, cluster_id, level)
-        if case_id:
-            self.case_ids.append(case_id)
+        case = self.attempt(cluster_id, SubmitApplication(cluster_id=cluster_id, level=level))
+        if case:
+            self.case_ids.append(case.id)
 
     @precondition(lambda self: len(self.case_ids) > len(self.closed))
     @rule(pick=PICK, choices=st.lists(CHOICE, min_size=4, max_size=12))
@@ -108,42 +131,44 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
             outcome = Outcome.REFUSE if choice == 0 else Outcome.AWARD
             level = case.recommended_level or Level.BRONZE
             decider = "board:second" if case.first_decided_by else DECIDER  # after an appeal, someone new
-            self.attempt(self.app.record_decision, case.id, outcome, level, "rationale", decided_by=decider)
+            self.attempt(
+                case.id, RecordDecision(outcome=outcome, level=level, rationale="rationale", decided_by=decider)
+            )
         elif case.state == "refused":
             self.appeal(case, choice)
         elif case.state == "awarded" and case.label_id is None:
-            if label_id := self.attempt(self.app.issue_label, case.id):
-                self.label_ids.append(label_id)
+            if issued := self.attempt(case.id, IssueLabel(), actor="system"):
+                self.label_ids.append(issued.label_id)
         else:
             self.close(case)
 
     def close(self, case: CertificationCase) -> None:
         before = event_count(self.app)
-        self.attempt(self.app.close_case, case.id, actor="system")
+        self.attempt(case.id, CloseCase(), actor="system")
         if event_count(self.app) > before:
             self.closed.add(case.id)
 
     def screen(self, case: CertificationCase, choice: int) -> None:
         if choice == 1:
-            self.attempt(self.app.withdraw_case, case.id, "changed plans")
+            self.attempt(case.id, WithdrawCase(reason="changed plans"))
         else:
-            self.attempt(self.app.screen, case.id, choice != 0, "incomplete")
+            self.attempt(case.id, Screen(accepted=choice != 0, reason="incomplete"))
 
     def assign(self, case: CertificationCase, choice: int) -> None:
         expert = case.proposed_expert_id
         if expert and choice == 0:
-            self.attempt(self.app.decline_assignment, case.id, expert, "busy", actor=f"expert:{expert}")
+            self.attempt(case.id, AnswerProposal(expert_id=expert, accept=False, reason="busy"), f"expert:{expert}")
         elif expert and choice == 1:
             self.clock.now = max(self.clock.now, case.deadlines["response"])
-            self.attempt(self.app.time_out_proposal, case.id, expert, actor="system")
+            self.attempt(case.id, TimeOutProposal(expert_id=expert), actor="system")
         elif expert:
-            self.attempt(self.app.accept_assignment, case.id, expert, actor=f"expert:{expert}")
+            self.attempt(case.id, AnswerProposal(expert_id=expert, accept=True), f"expert:{expert}")
         elif choice == 0:
-            self.attempt(self.app.escalate, case.id, "needs the secretariat", actor="system")
+            self.attempt(case.id, Escalate(reason="needs the secretariat"), actor="system")
         elif case.team_complete:
-            self.attempt(self.app.record_agreement, case.id, choice != 1)
+            self.attempt(case.id, RecordAgreement(agreed=choice != 1))
         elif candidates := self.app.eligible_experts(case.id):
-            self.attempt(self.app.propose_expert, case.id, candidates[0], actor="system")
+            self.attempt(case.id, ProposeExpert(expert_id=candidates[0]), actor="system")
         else:
             national = case.next_nationality() == "national"
             # Certified from now on: time jumps past the certification of experts registered earlier.
@@ -154,13 +179,14 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
     def assess(self, case: CertificationCase, choice: int) -> None:
         scores = full_scores(load_catalogue(case.catalogue_version), [0.5, 0.7, 0.9, 1.0, 1.0, 1.0][choice])
         expert = case.expert_ids[0]
-        self.attempt(self.app.submit_assessment, case.id, expert, scores, {}, "report", actor=f"expert:{expert}")
+        assessment = SubmitAssessment(expert_id=expert, indicators=indicators(scores), report="report")
+        self.attempt(case.id, assessment, f"expert:{expert}")
 
     def appeal(self, case: CertificationCase, choice: int) -> None:
         if case.appeal is None and choice != 0:
-            self.attempt(self.app.lodge_appeal, case.id, "grounds")
+            self.attempt(case.id, LodgeAppeal(grounds="grounds"))
         elif case.appeal is not None and case.appeal["upheld"] is None:
-            self.attempt(self.app.decide_appeal, case.id, choice > 1, "rationale", decided_by="board:appeals")
+            self.attempt(case.id, DecideAppeal(upheld=choice > 1, rationale="rationale", decided_by="board:appeals"))
         else:
             self.clock.now = max(self.clock.now, case.deadlines["appeal"])
             self.close(case)
@@ -171,19 +197,19 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
     def a_label_takes_a_step(self, pick: int, action: str) -> None:
         label = self.app.get_label(self.label_ids[pick % len(self.label_ids)])
         if action == "suspend":
-            self.attempt(self.app.suspend_label, label.id, "complaint")
+            self.attempt(label.id, SuspendLabel(reason="complaint"))
         elif action == "restore":
-            self.attempt(self.app.restore_label, label.id)
+            self.attempt(label.id, RestoreLabel())
         elif action == "withdraw":
-            self.attempt(self.app.withdraw_label, label.id, "misuse")
+            self.attempt(label.id, WithdrawLabel(reason="misuse"))
         elif action == "expire":
             self.clock.now = max(self.clock.now, label.valid_until)
-            self.attempt(self.app.expire_label, label.id, actor="system")
+            self.attempt(label.id, ExpireLabel(), actor="system")
         elif action == "close window":
             self.clock.now = max(self.clock.now, label.renewable_until)
-            self.attempt(self.app.close_renewal_window, label.id, actor="system")
-        elif case_id := self.attempt(self.app.start_renewal, label.id):
-            self.case_ids.append(case_id)
+            self.attempt(label.id, CloseRenewalWindow(), actor="system")
+        elif renewed := self.attempt(label.id, StartRenewal()):
+            self.case_ids.append(renewed.renewal_case_id)
 
     @rule(days=st.sampled_from([1, 15, 100, 400]))
     def time_passes(self, days: int) -> None:
