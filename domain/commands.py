@@ -64,6 +64,11 @@ class Envelope(BaseModel):
         return self.model_copy(update={"at": at})
 
 
+def _decider(default: str, description: str) -> Any:
+    """Who within the secretariat takes a decision (the impartiality rules compare it)."""
+    return Field(default=default, min_length=1, max_length=200, description=description)
+
+
 class Command(BaseModel):
     """A command: what the sender asks for. Subclasses name the aggregate they address and, for a
     human step, the domain's step (CASE_STEPS, LABEL_STEPS) whose state rules it must pass."""
@@ -74,7 +79,8 @@ class Command(BaseModel):
 
     @classmethod
     def name(cls) -> str:
-        return cls.__name__
+        """The command's name as it travels: an HTTP body that extends a command travels as it."""
+        return next(kind.__name__ for kind in cls.__mro__ if kind.__name__ in COMMANDS)
 
 
 class CaseCommand(Command):
@@ -182,11 +188,8 @@ class RecordDecision(CaseCommand):
     outcome: Outcome
     level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
     rationale: str = Field(min_length=1, max_length=LONG_TEXT)
-    decided_by: str = Field(
-        default="secretariat",
-        min_length=1,
-        max_length=200,
-        description="who within the secretariat decides (e.g. board:maria); never someone who took part in the audit",
+    decided_by: str = _decider(
+        "secretariat", "who decides (e.g. board:maria); never someone who took part in the audit"
     )
 
 
@@ -199,11 +202,8 @@ class DecideAppeal(CaseCommand):
     domain_step: ClassVar[str] = "decide_appeal"
     upheld: bool
     rationale: str = Field(min_length=1, max_length=LONG_TEXT)
-    decided_by: str = Field(
-        default="secretariat:appeals",
-        min_length=1,
-        max_length=200,
-        description="who decides the appeal; never the one who took the appealed decision",
+    decided_by: str = _decider(
+        "secretariat:appeals", "who decides the appeal; never the one who took the appealed decision"
     )
 
 
@@ -271,7 +271,7 @@ def check_label_command(command: Command, state: LabelState, label_code: str) ->
 
 
 COMMANDS: dict[str, type[Command]] = {
-    kind.name(): kind
+    kind.__name__: kind
     for kind in (
         SubmitApplication,
         Screen,

@@ -13,7 +13,6 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from pydantic import BaseModel
 
-from domain.certification_case import CaseState
 from projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
 from projections.benchmarking import Benchmark, BenchmarkingView
 from projections.case_status import CaseStatus, CaseStatusView
@@ -136,28 +135,9 @@ class ReadModels:
     def case(self, case_id: UUID, now: datetime) -> CaseStatus | None:
         return self.case_status.case(case_id, now)
 
-    def cases(
-        self,
-        now: datetime,
-        *,
-        state: CaseState | str | None = None,
-        cluster_id: UUID | None = None,
-        expert_id: UUID | None = None,
-        overdue: bool = False,
-        needs_attention: bool = False,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[CaseStatus]:
-        return self.case_status.cases(
-            now,
-            state=state,
-            cluster_id=cluster_id,
-            expert_id=expert_id,
-            overdue=overdue,
-            needs_attention=needs_attention,
-            limit=limit,
-            offset=offset,
-        )
+    def cases(self, now: datetime, **filters: Any) -> list[CaseStatus]:
+        """Cases filtered as CaseStatusView.cases takes them (state, cluster, expert, overdue, ...)."""
+        return self.case_status.cases(now, **filters)
 
     def dashboard(self, now: datetime) -> dict[str, Any]:
         """Counts per case state, plus how many are overdue and how many need attention."""

@@ -12,34 +12,17 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError, Workflow
 with workflow.unsafe.imports_passed_through():
     from activities.certification import CertificationActivities as Acts
     from activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput
+    from domain import commands
     from domain.base import DomainError
     from domain.certification_case import CaseState
-    from domain.commands import (
-        AnswerProposal,
-        CaseCommand,
-        CloseCase,
-        DecideAppeal,
-        Envelope,
-        Escalate,
-        IssueLabel,
-        LodgeAppeal,
-        ProposeExpert,
-        RecordAgreement,
-        RecordDecision,
-        RemindDeadline,
-        ScheduleAudit,
-        Screen,
-        SubmitAssessment,
-        TimeOutProposal,
-        WithdrawCase,
-        check_case_command,
-    )
+    from domain.commands import CaseCommand, Envelope, check_case_command
     from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
 
 from workflows.common import (
     DOMAIN_DECIDES_UNDER_LOCK,
     RETRY_PAUSE,
     automatic,
+    human_step,
     refusal,
     run_activity,
     run_command,
@@ -195,12 +178,12 @@ class CaseWorkflow:
         due = f"{alarm.at:%Y-%m-%dT%H:%M:%S}"
         if alarm.kind == "reminder":
             assert alarm.step and alarm.offset
-            reminder = RemindDeadline(step=alarm.step, offset=alarm.offset, due=view.deadlines[alarm.step])
+            reminder = commands.RemindDeadline(step=alarm.step, offset=alarm.offset, due=view.deadlines[alarm.step])
             return reminder, f"reminder:{alarm.step}:{alarm.offset}:{due}"
         if alarm.step == "response" and view.proposed_expert_id is not None:
-            return TimeOutProposal(expert_id=view.proposed_expert_id), f"timeout:{view.proposed_expert_id}"
+            return commands.TimeOutProposal(expert_id=view.proposed_expert_id), f"timeout:{view.proposed_expert_id}"
         reason = f"the {alarm.step} deadline of {alarm.at:%Y-%m-%d %H:%M:%S} UTC has passed"
-        return Escalate(reason=reason), f"overdue:{alarm.step}:{due}"
+        return commands.Escalate(reason=reason), f"overdue:{alarm.step}:{due}"
 
     # ---- expert proposals ---------------------------------------------------------------
 
@@ -211,7 +194,7 @@ class CaseWorkflow:
             return
         try:
             await self._command(
-                ProposeExpert(expert_id=choice.expert_id), self._automatic(f"propose:{choice.expert_id}")
+                commands.ProposeExpert(expert_id=choice.expert_id), self._automatic(f"propose:{choice.expert_id}")
             )
         except ApplicationError as error:
             workflow.logger.info("proposal refused", extra={"error": error.message})
@@ -225,7 +208,7 @@ class CaseWorkflow:
             "no eligible expert for the next seat of the team; register or re-certify an expert, "
             "then signal experts_changed"
         )
-        await self._command(Escalate(reason=reason), self._automatic(f"no-expert:v{self.current.version}"))
+        await self._command(commands.Escalate(reason=reason), self._automatic(f"no-expert:v{self.current.version}"))
         phase = self.current.phase()
         await workflow.wait_condition(lambda: self._experts_generation != generation or self.current.phase() != phase)
 
@@ -236,7 +219,7 @@ class CaseWorkflow:
     # ---- conclusion ---------------------------------------------------------------------
 
     async def _issue_label(self) -> None:
-        view = await self._command(IssueLabel(), self._automatic("issue-label"))
+        view = await self._command(commands.IssueLabel(), self._automatic("issue-label"))
         assert view.label_id is not None
         # A child workflow: its start is recorded exactly once in this history, and ABANDON lets the
         # label live on for years after the case closes.
@@ -255,7 +238,7 @@ class CaseWorkflow:
             )
 
     async def _close(self) -> CaseView:
-        view = await self._command(CloseCase(), self._automatic("close"))
+        view = await self._command(commands.CloseCase(), self._automatic("close"))
         if view.previous_label_id is not None and view.state != "awarded":
             await self._tell_previous_label(RenewalEnded(case_id=self.case_id, outcome="abandoned"))
         return view
@@ -294,77 +277,15 @@ class CaseWorkflow:
         except DomainError as error:
             raise refusal(error) from None
 
-    @workflow.update
-    async def screen(self, step: Step[Screen]) -> CaseView:
-        return await self._human_step(step)
-
-    @screen.validator
-    def _screen_fits(self, step: Step[Screen]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def respond_to_proposal(self, step: Step[AnswerProposal]) -> CaseView:
-        return await self._human_step(step)
-
-    @respond_to_proposal.validator
-    def _respond_fits(self, step: Step[AnswerProposal]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def record_agreement(self, step: Step[RecordAgreement]) -> CaseView:
-        return await self._human_step(step)
-
-    @record_agreement.validator
-    def _agreement_fits(self, step: Step[RecordAgreement]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def schedule_audit(self, step: Step[ScheduleAudit]) -> CaseView:
-        return await self._human_step(step)
-
-    @schedule_audit.validator
-    def _schedule_fits(self, step: Step[ScheduleAudit]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def submit_assessment(self, step: Step[SubmitAssessment]) -> CaseView:
-        return await self._human_step(step)
-
-    @submit_assessment.validator
-    def _assessment_fits(self, step: Step[SubmitAssessment]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def record_decision(self, step: Step[RecordDecision]) -> CaseView:
-        return await self._human_step(step)
-
-    @record_decision.validator
-    def _decision_fits(self, step: Step[RecordDecision]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def lodge_appeal(self, step: Step[LodgeAppeal]) -> CaseView:
-        return await self._human_step(step)
-
-    @lodge_appeal.validator
-    def _appeal_fits(self, step: Step[LodgeAppeal]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def decide_appeal(self, step: Step[DecideAppeal]) -> CaseView:
-        return await self._human_step(step)
-
-    @decide_appeal.validator
-    def _appeal_decision_fits(self, step: Step[DecideAppeal]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def withdraw(self, step: Step[WithdrawCase]) -> CaseView:
-        return await self._human_step(step)
-
-    @withdraw.validator
-    def _withdrawal_fits(self, step: Step[WithdrawCase]) -> None:
-        self._validate(step)
+    screen = human_step("screen", commands.Screen, CaseView)
+    respond_to_proposal = human_step("respond_to_proposal", commands.AnswerProposal, CaseView)
+    record_agreement = human_step("record_agreement", commands.RecordAgreement, CaseView)
+    schedule_audit = human_step("schedule_audit", commands.ScheduleAudit, CaseView)
+    submit_assessment = human_step("submit_assessment", commands.SubmitAssessment, CaseView)
+    record_decision = human_step("record_decision", commands.RecordDecision, CaseView)
+    lodge_appeal = human_step("lodge_appeal", commands.LodgeAppeal, CaseView)
+    decide_appeal = human_step("decide_appeal", commands.DecideAppeal, CaseView)
+    withdraw = human_step("withdraw", commands.WithdrawCase, CaseView)
 
     # ---- queries ---------------------------------------------------------------------------
 

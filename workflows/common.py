@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import CaseView, LabelView, command_run
     from domain.base import DomainError
     from domain.commands import Command, Envelope, command_key
+    from workflows.messages import Step
 
 V = TypeVar("V", CaseView, LabelView)
 
@@ -89,6 +90,26 @@ def refusal(error: DomainError) -> ApplicationError:
 def automatic(aggregate: str, aggregate_id: UUID, step: str) -> Envelope:
     """The envelope of a step the workflow takes itself; `step` names its occurrence (see command_key)."""
     return Envelope(actor=WORKFLOW_ACTOR, key=command_key(aggregate, aggregate_id, step))
+
+
+def human_step(name: str, command: type[Command], view: type[V]) -> Any:
+    """The named update `name` of a workflow, whose argument is a Step of `command`: its validator
+    refuses the step out of turn (the workflow's `_validate`) before anything is recorded, and its
+    handler takes it (the workflow's `_human_step`) and answers with the new `view`."""
+
+    async def handler(self: Any, step: Any) -> Any:
+        return await self._human_step(step)
+
+    def validator(self: Any, step: Any) -> None:
+        self._validate(step)
+
+    handler.__name__ = handler.__qualname__ = name  # what callers name the step by (see interfaces/web/steps.py)
+    # The update's argument and result types, as Temporal reads them to decode and encode payloads.
+    handler.__annotations__ = {"step": Step[command], "return": view}  # type: ignore[valid-type]
+    validator.__annotations__ = {"step": Step[command], "return": None}  # type: ignore[valid-type]
+    update = workflow.update(name=name)(handler)
+    update.validator(validator)
+    return update
 
 
 async def wait_until(condition: Callable[[], bool], until: datetime | None) -> bool:

@@ -33,6 +33,7 @@ from workflows.common import (
     DOMAIN_DECIDES_UNDER_LOCK,
     RETRY_PAUSE,
     automatic,
+    human_step,
     refusal,
     run_activity,
     run_command,
@@ -179,29 +180,9 @@ class LabelWorkflow:
         except DomainError as error:
             raise refusal(error) from None
 
-    @workflow.update
-    async def suspend(self, step: Step[SuspendLabel]) -> LabelView:
-        return await self._human_step(step)
-
-    @suspend.validator
-    def _suspension_fits(self, step: Step[SuspendLabel]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def restore(self, step: Step[RestoreLabel]) -> LabelView:
-        return await self._human_step(step)
-
-    @restore.validator
-    def _restoration_fits(self, step: Step[RestoreLabel]) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def withdraw(self, step: Step[WithdrawLabel]) -> LabelView:
-        return await self._human_step(step)
-
-    @withdraw.validator
-    def _withdrawal_fits(self, step: Step[WithdrawLabel]) -> None:
-        self._validate(step)
+    suspend = human_step("suspend", SuspendLabel, LabelView)
+    restore = human_step("restore", RestoreLabel, LabelView)
+    withdraw = human_step("withdraw", WithdrawLabel, LabelView)
 
     @workflow.update
     async def start_renewal(self, step: Step[StartRenewal]) -> LabelView:

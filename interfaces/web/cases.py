@@ -15,7 +15,7 @@ from activities.views import case_view
 from domain import commands
 from domain.base import Level
 from domain.catalogue import current_version_for, load_catalogue
-from domain.certification_case import CaseState, CertificationCase
+from domain.certification_case import CertificationCase
 from domain.commands import CaseCommand, Envelope
 from domain.instants import Instant
 from interfaces.web.auth import Caller, Expert, Principal, Secretariat
@@ -39,6 +39,7 @@ from interfaces.web.schemas import (
     AuditDateIn,
     BenchmarkOut,
     CaseCreated,
+    CaseFilters,
     CaseOut,
     CaseSummary,
     DecisionIn,
@@ -75,33 +76,13 @@ async def apply(body: ApplicationIn, svc: Svc, who: Secretariat, key: Idempotenc
 
 
 @router.get("/cases", response_model=list[CaseSummary], summary="Cases, filtered; an expert sees only their own")
-def list_cases(
-    svc: Svc,
-    who: Caller,
-    state: CaseState | None = None,
-    cluster_id: UUID | None = None,
-    expert_id: UUID | None = None,
-    overdue: bool = False,
-    needs_attention: bool = False,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[CaseSummary]:
+def list_cases(svc: Svc, who: Caller, filters: Annotated[CaseFilters, Query()]) -> list[CaseSummary]:
     if who.is_expert:
-        if expert_id is not None and expert_id != who.expert_id:
+        if filters.expert_id is not None and filters.expert_id != who.expert_id:
             raise ApiError(403, "an expert may list only their own cases")
-        expert_id = who.expert_id
+        filters = filters.model_copy(update={"expert_id": who.expert_id})
     svc.fresh()
-    statuses = svc.models.cases(
-        svc.now(),
-        state=state,
-        cluster_id=cluster_id,
-        expert_id=expert_id,
-        overdue=overdue,
-        needs_attention=needs_attention,
-        limit=limit,
-        offset=offset,
-    )
-    return [case_summary(status) for status in statuses]
+    return [case_summary(status) for status in svc.models.cases(svc.now(), **filters.model_dump())]
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="A case now, or as it stood at `as_of`")
@@ -169,7 +150,7 @@ def _closed_detail(case: CertificationCase) -> str:
 
 @router.post("/cases/{case_id}/screening", response_model=CaseOut, summary="Accept or reject the application")
 async def screen(case_id: UUID, body: ScreeningIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
-    return await _step(svc, who, case_id, CaseWorkflow.screen, commands.Screen(**body.model_dump()), key)
+    return await _step(svc, who, case_id, CaseWorkflow.screen, body, key)
 
 
 @router.post("/cases/{case_id}/assignment", response_model=CaseOut, summary="The proposed expert accepts or declines")
@@ -182,14 +163,12 @@ async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key:
     "/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts"
 )
 async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
-    return await _step(
-        svc, who, case_id, CaseWorkflow.record_agreement, commands.RecordAgreement(**body.model_dump()), key
-    )
+    return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key)
 
 
 @router.post("/cases/{case_id}/audit-date", response_model=CaseOut, summary="Schedule the audit (interview or visit)")
 async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
-    return await _step(svc, who, case_id, CaseWorkflow.schedule_audit, commands.ScheduleAudit(**body.model_dump()), key)
+    return await _step(svc, who, case_id, CaseWorkflow.schedule_audit, body, key)
 
 
 @router.post(
@@ -208,21 +187,19 @@ async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: 
 async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Caller, key: IdempotencyKey = None) -> CaseOut:
     if who.is_expert:
         raise ApiError(403, "only the secretariat decides, and never anyone who took part in the audit")
-    return await _step(
-        svc, who, case_id, CaseWorkflow.record_decision, commands.RecordDecision(**body.model_dump()), key
-    )
+    return await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
 
 
 @router.post("/cases/{case_id}/withdrawal", response_model=CaseOut, summary="Withdraw an open case")
 async def withdraw(
     case_id: UUID, body: WithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
 ) -> CaseOut:
-    return await _step(svc, who, case_id, CaseWorkflow.withdraw, commands.WithdrawCase(**body.model_dump()), key)
+    return await _step(svc, who, case_id, CaseWorkflow.withdraw, body, key)
 
 
 @router.post("/cases/{case_id}/appeal", response_model=CaseOut, summary="Lodge the cluster's appeal against a refusal")
 async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
-    return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, commands.LodgeAppeal(**body.model_dump()), key)
+    return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key)
 
 
 @router.post(
@@ -233,4 +210,4 @@ async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key:
 async def decide_appeal(
     case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
 ) -> CaseOut:
-    return await _step(svc, who, case_id, CaseWorkflow.decide_appeal, commands.DecideAppeal(**body.model_dump()), key)
+    return await _step(svc, who, case_id, CaseWorkflow.decide_appeal, body, key)

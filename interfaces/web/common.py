@@ -118,23 +118,7 @@ def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
 
 def case_out(view: CaseView) -> CaseOut:
     """The case as a view shows it (the one an update answered, or case_view of a loaded case)."""
-    return CaseOut(
-        case_id=view.case_id,
-        cluster_id=view.cluster_id,
-        kind=view.kind,
-        level=view.level,
-        state=view.state,
-        catalogue_version=view.catalogue_version,
-        expert_ids=view.team,
-        proposed_expert_id=view.proposed_expert_id,
-        recommended_level=view.recommended_level,
-        label_id=view.label_id,
-        deadlines=view.deadlines,
-        needs_attention=view.needs_attention,
-        attention=view.attention,
-        submitted_at=view.submitted_at,
-        version=view.version,
-    )
+    return CaseOut.model_validate({**view.model_dump(), "expert_ids": view.team})
 
 
 def case_summary(status: CaseStatus) -> CaseSummary:
@@ -150,27 +134,8 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
     """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
     state, since = label_status_at(LabelState(view.state), view.state_since or label.state_since, view.valid_until, now)
-    return LabelOut(
-        label_id=view.label_id,
-        label_code=view.label_code,
-        cluster_id=view.cluster_id,
-        cluster_name=view.cluster_name,
-        country=view.country,
-        level=view.level,
-        state=state.value,
-        since=since,
-        case_id=view.case_id,
-        catalogue_version=view.catalogue_version,
-        expert_ids=view.expert_ids,
-        decided_at=view.decided_at,
-        valid_from=view.valid_from,
-        valid_until=view.valid_until,
-        renewable_until=view.renewable_until,
-        supersedes=view.supersedes,
-        superseded_by=view.superseded_by,
-        renewal_case_id=view.renewal_case_id,
-        verification_code=label.verification_code if principal.is_admin else None,
-    )
+    code = label.verification_code if principal.is_admin else None
+    return LabelOut.model_validate({**view.model_dump(), "state": state, "since": since, "verification_code": code})
 
 
 def history_events(entries: list[AuditEntry], principal: Principal) -> list[HistoryEvent]:

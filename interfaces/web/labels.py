@@ -42,7 +42,6 @@ from interfaces.web.schemas import (
     ExpiringOut,
     History,
     LabelOut,
-    LabelStatus,
     LabelWithdrawalIn,
     RegistryEntryOut,
     RenewalIn,
@@ -111,8 +110,9 @@ def _closed_detail(label: Label) -> str:
 
 async def _label_step(
     svc: Services, who: Principal, label_ref: str, update: Any, command: LabelCommand, key: str | None, step: str = ""
-) -> tuple[LabelView, Label]:
-    """Authorise the caller on the label, then take the step as an update of the label's workflow."""
+) -> LabelOut:
+    """Authorise the caller on the label, take the step as an update of the label's workflow, and
+    answer with the label as the update left it."""
     client = svc.temporal()
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
@@ -127,7 +127,7 @@ async def _label_step(
         still_open=lambda: label.state not in FINAL,
         closed_detail=lambda: _closed_detail(svc.app.get_label(label_id)),
     )
-    return view, label
+    return label_out(view, label, svc.now(), who)
 
 
 @router.post(
@@ -136,36 +136,29 @@ async def _label_step(
 async def renew(
     label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None, body: RenewalIn | None = None
 ) -> CaseCreated:
-    command = commands.StartRenewal(**(body.model_dump() if body else {}))
-    view, _ = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, command, key, step="renewal")
-    assert view.renewal_case_id is not None
-    return CaseCreated(case_id=view.renewal_case_id)
+    command = body or commands.StartRenewal()
+    renewed = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, command, key, step="renewal")
+    assert renewed.renewal_case_id is not None
+    return CaseCreated(case_id=renewed.renewal_case_id)
 
 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
 async def suspend(
     label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
 ) -> LabelOut:
-    view, label = await _label_step(
-        svc, who, label_ref, LabelWorkflow.suspend, commands.SuspendLabel(**body.model_dump()), key
-    )
-    return label_out(view, label, svc.now(), who)
+    return await _label_step(svc, who, label_ref, LabelWorkflow.suspend, body, key)
 
 
 @router.post("/labels/{label_ref}/restoration", response_model=LabelOut, summary="Restore a suspended label")
 async def restore(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
-    view, label = await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
-    return label_out(view, label, svc.now(), who)
+    return await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
 
 
 @router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
 async def withdraw(
     label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
 ) -> LabelOut:
-    view, label = await _label_step(
-        svc, who, label_ref, LabelWorkflow.withdraw, commands.WithdrawLabel(**body.model_dump()), key
-    )
-    return label_out(view, label, svc.now(), who)
+    return await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, body, key)
 
 
 # ---- the secretariat's overviews -----------------------------------------------------------
@@ -210,7 +203,7 @@ def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
     svc.fresh()
     now = svc.now()
     counts = svc.models.dashboard(now)
-    labels = {status.value: 0 for status in LabelStatus}
+    labels = {status.value: 0 for status in LabelState}
     for entry in svc.models.public_registry(now, limit=1_000_000):
         labels[entry.status] = labels.get(entry.status, 0) + 1
     return DashboardOut(**counts, labels=labels, projection_lag=svc.models.lag())
@@ -228,7 +221,7 @@ def registry(
     _: PublicRead,
     country: Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")] = None,
     level: Level | None = None,
-    status: LabelStatus | None = None,
+    status: LabelState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[RegistryEntryOut]:

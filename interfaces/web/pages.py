@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from activities.views import case_view, label_view
 from domain.base import DomainError
 from domain.catalogue import load_catalogue
+from domain.certification_case import CaseState
 from domain.label import LabelState
 from interfaces.web import cases, labels
 from interfaces.web.auth import COOKIE, Principal, page_principal
@@ -48,7 +49,6 @@ from interfaces.web.schemas import (
     AssessmentIn,
     AssignmentIn,
     DecisionIn,
-    LabelStatus,
     ScreeningIn,
     WithdrawalIn,
 )
@@ -196,7 +196,7 @@ async def dashboard(request: Request) -> Response:
         svc.fresh()
         now = svc.now()
         calendar = svc.models.calendar(now, timedelta(days=90))
-        chosen = state if state in cases.CaseState.__members__.values() else None
+        chosen = state if state in CaseState.__members__.values() else None
         return {
             "counts": svc.models.dashboard(now),
             "overdue": calendar.overdue_cases,
@@ -276,7 +276,7 @@ async def registry_page(request: Request) -> Response:
         country=country,
         level=level,
         status=status,
-        statuses=[s.value for s in LabelStatus],
+        statuses=[s.value for s in LabelState],
     )
     labels.aged(response, svc)
     return response

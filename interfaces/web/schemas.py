@@ -11,7 +11,6 @@ still be readable rather than fail the response's own validation.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
@@ -20,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain import commands
 from domain.base import Level
 from domain.certification_case import CaseKind, CaseState
+from domain.label import LabelState
+from projections.expiry_calendar import CalendarEntry
+from projections.registry import RegistryEntry
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
@@ -172,6 +174,18 @@ class CaseOut(Out):
     version: int
 
 
+class CaseFilters(BaseModel):
+    """Which cases to list (query parameters); an expert sees only their own."""
+
+    state: CaseState | None = None
+    cluster_id: UUID | None = None
+    expert_id: UUID | None = None
+    overdue: bool = False
+    needs_attention: bool = False
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
 class CaseSummary(Out):
     case_id: UUID
     cluster_id: UUID
@@ -233,15 +247,6 @@ class BenchmarkOut(Out):
 # ---- labels -----------------------------------------------------------------------------
 
 
-class LabelStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    EXPIRED = "expired"
-    LAPSED = "lapsed"
-    SUPERSEDED = "superseded"
-    WITHDRAWN = "withdrawn"
-
-
 class LabelOut(Out):
     label_id: UUID
     label_code: str
@@ -249,7 +254,7 @@ class LabelOut(Out):
     cluster_name: str
     country: str
     level: Level
-    state: LabelStatus = Field(
+    state: LabelState = Field(
         description="as of now: a label past its validity is expired even before its expiry is recorded"
     )
     since: datetime
@@ -266,21 +271,8 @@ class LabelOut(Out):
     verification_code: str | None = Field(default=None, description="the secretariat only")
 
 
-class RegistryEntryOut(Out):
-    label_id: UUID
-    label_code: str
-    cluster_id: UUID
-    cluster_name: str
-    country: str
-    level: str
-    catalogue_version: str
-    valid_from: datetime
-    valid_until: datetime
-    renewable_until: datetime
-    status: str
-    since: datetime
-    supersedes: UUID | None
-    superseded_by: UUID | None
+class RegistryEntryOut(RegistryEntry):
+    """A label in the public registry, with its status as of now."""
 
 
 class VerificationOut(Out):
@@ -293,15 +285,8 @@ class VerificationOut(Out):
     superseded_by: str | None = None
 
 
-class CalendarEntryOut(Out):
-    label_id: UUID
-    label_code: str
-    cluster_id: UUID
-    cluster_name: str
-    level: str
-    state: str
-    due: datetime
-    renewal_case_id: UUID | None
+class CalendarEntryOut(CalendarEntry):
+    """A label whose validity or renewal window ends soon; `due` is when."""
 
 
 class ExpiringOut(Out):
