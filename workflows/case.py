@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -13,22 +12,18 @@ with workflow.unsafe.imports_passed_through():
     from activities.certification import CertificationActivities as Acts
     from activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput
     from domain import commands
-    from domain.base import DomainError
     from domain.certification_case import CaseState
-    from domain.commands import CaseCommand, Envelope, check_case_command
-    from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
+    from domain.commands import CaseCommand, Command, check_case_command
+    from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 
 from workflows.common import (
-    DOMAIN_DECIDES_UNDER_LOCK,
     RETRY_PAUSE,
-    automatic,
     human_step,
-    refusal,
     run_activity,
-    run_command,
     wait_until,
 )
 from workflows.label import LabelWorkflow, label_workflow_id
+from workflows.record import RecordWorkflow
 from workflows.search_attributes import CASE_STATE, CLUSTER_ID, LABEL_LEVEL
 
 
@@ -37,7 +32,7 @@ def case_workflow_id(case_id: UUID | str) -> str:
 
 
 @workflow.defn
-class CaseWorkflow:
+class CaseWorkflow(RecordWorkflow[CaseView]):
     """Runs one certification case: deadlines, reminders, expert proposals, label issue, closing.
 
     Updates (human steps, each a Step of its command; validated against the case's state before
@@ -51,10 +46,13 @@ class CaseWorkflow:
     it ended (signal renewal_ended).
     """
 
+    kind = "case"
+    view_type = CaseView
+    state_attribute = CASE_STATE
+    command_activity = Acts.run_case_command
+
     def __init__(self) -> None:
-        self._case_id: UUID | None = None
-        self._view: CaseView | None = None
-        self._lock = asyncio.Lock()  # one command at a time, so the view is always the latest
+        super().__init__()
         self._experts_generation = 0
         self._alarms_done: set[tuple[Any, ...]] = set()
         self._label_continue_after: int | None = None
@@ -63,7 +61,7 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseView:
-        self._case_id = input.case_id
+        self._record_id = input.case_id
         self._label_continue_after = input.label_continue_after
         view = await self._reload()
         workflow.upsert_search_attributes(
@@ -80,7 +78,7 @@ class CaseWorkflow:
                     await workflow.sleep(RETRY_PAUSE)
                     await self._reload()
                     continue
-                workflow.logger.info("case closed", extra={"case_id": str(self._case_id), "state": final.state})
+                workflow.logger.info("case closed", extra={"case_id": str(self.record_id), "state": final.state})
                 return final
             if view.awaiting_proposal:
                 await self._propose_next_expert()
@@ -92,44 +90,11 @@ class CaseWorkflow:
             await self._issue_label()
         return await self._close()
 
-    @property
-    def current(self) -> CaseView:
-        assert self._view is not None, "the case is loaded first thing in run()"
-        return self._view
+    def _load(self) -> tuple[Any, Any]:
+        return Acts.load_case, CaseRef(case_id=self.record_id, at=workflow.now())
 
-    @property
-    def case_id(self) -> UUID:
-        assert self._case_id is not None, "set first thing in run()"
-        return self._case_id
-
-    def _automatic(self, occurrence: str) -> Envelope:
-        return automatic("case", self.case_id, occurrence)
-
-    async def _reload(self) -> CaseView:
-        async with self._lock:
-            view: CaseView = await run_activity(Acts.load_case, CaseRef(case_id=self.case_id, at=workflow.now()))
-        self._remember(view)
-        return view
-
-    async def _command(self, command: CaseCommand, envelope: Envelope, check: bool = False) -> CaseView:
-        """Run a command under the lock and keep the view (and the CaseState attribute) current.
-
-        A human step (`check`) was checked by the update validator against an older view; under the
-        lock the domain decides on the stored case, and answers a step whose key it has already
-        applied with the case as it is (a retry after a crash, whose view may have moved on). Runs
-        recorded before that patch checked the view here instead.
-        """
-        async with self._lock:
-            if check and not workflow.patched(DOMAIN_DECIDES_UNDER_LOCK):
-                self._check(command)
-            view = await run_command(Acts.run_case_command, self.case_id, command, envelope, CaseView, self._view)
-        self._remember(view)
-        return view
-
-    def _remember(self, view: CaseView) -> None:
-        if self._view is None or self._view.state != view.state:
-            workflow.upsert_search_attributes([CASE_STATE.value_set(view.state)])
-        self._view = view
+    def _check(self, command: Command) -> None:
+        check_case_command(command, CaseState(self.current.state), self.current.proposed_expert_id)
 
     # ---- waiting on a step: reminders, then the deadline -------------------------------------
 
@@ -166,11 +131,10 @@ class CaseWorkflow:
 
     async def _alarm_action(self, alarm: Alarm) -> CaseView:
         if alarm.step == "appeal":  # the appeal window closed: the case is concluded now
-            view: CaseView = await run_activity(Acts.load_case, CaseRef(case_id=self.case_id, at=workflow.now()))
+            view: CaseView = await run_activity(*self._load())
             return view
         command, occurrence = self._alarm_command(alarm)
-        envelope = self._automatic(occurrence)
-        return await run_command(Acts.run_case_command, self.case_id, command, envelope, CaseView, self._view)
+        return await self._run(command, self._automatic(occurrence))
 
     def _alarm_command(self, alarm: Alarm) -> tuple[CaseCommand, str]:
         """What a due alarm asks for, and the occurrence that keys it."""
@@ -188,7 +152,7 @@ class CaseWorkflow:
     # ---- expert proposals ---------------------------------------------------------------
 
     async def _propose_next_expert(self) -> None:
-        choice = await run_activity(Acts.choose_expert, ChooseExpertInput(case_id=self.case_id, at=workflow.now()))
+        choice = await run_activity(Acts.choose_expert, ChooseExpertInput(case_id=self.record_id, at=workflow.now()))
         if choice.expert_id is None:
             await self._wait_for_experts()
             return
@@ -234,13 +198,13 @@ class CaseWorkflow:
             workflow.logger.warning("label workflow already running", extra={"error": str(error)})
         if view.previous_label_id is not None:
             await self._tell_previous_label(
-                RenewalEnded(case_id=self.case_id, outcome="superseded", new_label_id=view.label_id)
+                RenewalEnded(case_id=self.record_id, outcome="superseded", new_label_id=view.label_id)
             )
 
     async def _close(self) -> CaseView:
         view = await self._command(commands.CloseCase(), self._automatic("close"))
         if view.previous_label_id is not None and view.state != "awarded":
-            await self._tell_previous_label(RenewalEnded(case_id=self.case_id, outcome="abandoned"))
+            await self._tell_previous_label(RenewalEnded(case_id=self.record_id, outcome="abandoned"))
         return view
 
     async def _tell_previous_label(self, signal: RenewalEnded) -> None:
@@ -253,29 +217,6 @@ class CaseWorkflow:
             workflow.logger.warning("previous label workflow not reachable", extra={"error": str(error)})
 
     # ---- human steps (updates) ------------------------------------------------------------
-
-    async def _human_step(self, step: Step[Any]) -> CaseView:
-        await workflow.wait_condition(lambda: self._view is not None)
-        # Checked again under the lock: another command may have moved the case since the validator ran.
-        view = await self._command(step.command, step.envelope, check=True)
-        workflow.logger.info("human step done", extra={"step": step.command.name(), "actor": step.envelope.actor})
-        return view
-
-    def _validate(self, step: Step[Any]) -> None:
-        """The update validator: refuse a step out of turn before anything is recorded.
-
-        While a command is in flight the view is about to change, so the validator lets the
-        update in and the handler decides under the lock, on the view that command leaves.
-        """
-        if self._view is not None and not self._lock.locked():
-            self._check(step.command)
-
-    def _check(self, command: CaseCommand) -> None:
-        view = self.current
-        try:
-            check_case_command(command, CaseState(view.state), view.proposed_expert_id)
-        except DomainError as error:
-            raise refusal(error) from None
 
     screen = human_step("screen", commands.Screen, CaseView)
     respond_to_proposal = human_step("respond_to_proposal", commands.AnswerProposal, CaseView)

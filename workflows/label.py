@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -13,10 +12,9 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from activities.certification import CertificationActivities as Acts
     from activities.models import Alarm, LabelRef, LabelView
-    from domain.base import DomainError
     from domain.commands import (
         CloseRenewalWindow,
-        Envelope,
+        Command,
         ExpireLabel,
         LabelCommand,
         RemindExpiry,
@@ -30,15 +28,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
 from workflows.common import (
-    DOMAIN_DECIDES_UNDER_LOCK,
     RETRY_PAUSE,
-    automatic,
     human_step,
-    refusal,
-    run_activity,
-    run_command,
     wait_until,
 )
+from workflows.record import RecordWorkflow
 from workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
 
 AUTO_WITHDRAWAL_REASON = "suspended for longer than the policy's suspension limit without being restored"
@@ -49,7 +43,7 @@ def label_workflow_id(label_id: UUID | str) -> str:
 
 
 @workflow.defn
-class LabelWorkflow:
+class LabelWorkflow(RecordWorkflow[LabelView]):
     """Keeps one label's lifecycle on time, from its issue until it lapses, is superseded or withdrawn.
 
     Timers (instants computed by the domain): each expiry reminder (policy expiry_reminders before
@@ -63,17 +57,20 @@ class LabelWorkflow:
     Continues as new after `continue_after` handled events or when the server suggests it.
     """
 
+    kind = "label"
+    view_type = LabelView
+    state_attribute = LABEL_STATE
+    command_activity = Acts.run_label_command
+
     def __init__(self) -> None:
-        self._label_id: UUID | None = None
-        self._view: LabelView | None = None
-        self._lock = asyncio.Lock()
+        super().__init__()
         self._revision = 0  # bumped whenever the view changes, so the waiting loop looks again
         self._stale = False  # a signal said the label changed elsewhere: reload it
         self._handled = 0
 
     @workflow.run
     async def run(self, input: LabelWorkflowInput) -> LabelView:
-        self._label_id = input.label_id
+        self._record_id = input.label_id
         view = await self._reload()
         workflow.upsert_search_attributes(
             [CLUSTER_ID.value_set(str(view.cluster_id)), LABEL_LEVEL.value_set(view.level)]
@@ -103,35 +100,14 @@ class LabelWorkflow:
         """An update or signal changed the label since the loop looked at `revision`."""
         return self._revision != revision or self._stale
 
-    @property
-    def current(self) -> LabelView:
-        assert self._view is not None, "the label is loaded first thing in run()"
-        return self._view
+    def _load(self) -> tuple[Any, Any]:
+        return Acts.load_label, LabelRef(label_id=self.record_id, at=workflow.now())
 
-    @property
-    def label_id(self) -> UUID:
-        assert self._label_id is not None, "set first thing in run()"
-        return self._label_id
-
-    async def _reload(self) -> LabelView:
-        async with self._lock:
-            view: LabelView = await run_activity(Acts.load_label, LabelRef(label_id=self.label_id, at=workflow.now()))
-        self._remember(view)
-        return view
-
-    async def _command(self, command: LabelCommand, envelope: Envelope, check: bool = False) -> LabelView:
-        """Run a command under the lock (see CaseWorkflow._command for `check`)."""
-        async with self._lock:
-            if check and not workflow.patched(DOMAIN_DECIDES_UNDER_LOCK):
-                self._check(command)
-            view = await run_command(Acts.run_label_command, self.label_id, command, envelope, LabelView, self._view)
-        self._remember(view)
-        return view
+    def _check(self, command: Command) -> None:
+        check_label_command(command, LabelState(self.current.state), self.current.label_code)
 
     def _remember(self, view: LabelView) -> None:
-        if self._view is None or self._view.state != view.state:
-            workflow.upsert_search_attributes([LABEL_STATE.value_set(view.state)])
-        self._view = view
+        super()._remember(view)
         self._revision += 1
 
     async def _on_alarm(self, alarm: Alarm, revision: int) -> None:
@@ -141,10 +117,7 @@ class LabelWorkflow:
             async with self._lock:
                 if self._revision != revision or self._stale:
                     return  # e.g. restored just before the suspension limit: that alarm no longer applies
-                envelope = automatic("label", self.label_id, occurrence)
-                view = await run_command(
-                    Acts.run_label_command, self.label_id, command, envelope, LabelView, self._view
-                )
+                view = await self._run(command, self._automatic(occurrence))
         except ApplicationError as error:
             # The domain refused (a renewal opened, ...): reload and look again.
             workflow.logger.info("alarm not acted on", extra={"alarm": alarm.kind, "error": error.message})
@@ -163,22 +136,9 @@ class LabelWorkflow:
     # ---- updates --------------------------------------------------------------------------------
 
     async def _human_step(self, step: Step[Any]) -> LabelView:
-        await workflow.wait_condition(lambda: self._view is not None)
-        view = await self._command(step.command, step.envelope, check=True)
+        view = await super()._human_step(step)
         self._handled += 1
         return view
-
-    def _validate(self, step: Step[Any]) -> None:
-        """The update validator; while a command is in flight the handler decides (see CaseWorkflow)."""
-        if self._view is not None and not self._lock.locked():
-            self._check(step.command)
-
-    def _check(self, command: LabelCommand) -> None:
-        view = self.current
-        try:
-            check_label_command(command, LabelState(view.state), view.label_code)
-        except DomainError as error:
-            raise refusal(error) from None
 
     suspend = human_step("suspend", SuspendLabel, LabelView)
     restore = human_step("restore", RestoreLabel, LabelView)

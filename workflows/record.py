@@ -1,0 +1,111 @@
+"""What the case's and the label's workflows share: one record (a case or a label), its latest view, and
+its commands run one at a time under a lock. Workflow code: deterministic, no rules of its own."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar, Generic
+from uuid import UUID
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+
+with workflow.unsafe.imports_passed_through():
+    from domain.base import DomainError
+    from domain.commands import Command, Envelope
+    from workflows.messages import Step
+
+from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, V, automatic, refusal, run_activity, run_command
+
+
+class RecordWorkflow(Generic[V]):
+    """A subclass names its record (`kind`), its view, the search attribute that shows its state, and
+    how to load it (`_load`), run a command on it (`command_activity`) and check a human step (`_check`)."""
+
+    kind: ClassVar[str]  # "case" or "label": also the first part of its automatic steps' keys
+    view_type: ClassVar[type[Any]]
+    state_attribute: ClassVar[SearchAttributeKey[str]]
+    command_activity: ClassVar[Any]
+
+    def __init__(self) -> None:
+        self._record_id: UUID | None = None
+        self._view: V | None = None
+        self._lock = asyncio.Lock()  # one command at a time, so the view is always the latest
+
+    @property
+    def record_id(self) -> UUID:
+        assert self._record_id is not None, "set first thing in run()"
+        return self._record_id
+
+    @property
+    def current(self) -> V:
+        assert self._view is not None, "the record is loaded first thing in run()"
+        return self._view
+
+    def _automatic(self, occurrence: str) -> Envelope:
+        return automatic(self.kind, self.record_id, occurrence)
+
+    async def _reload(self) -> V:
+        async with self._lock:
+            view: V = await run_activity(*self._load())
+        self._remember(view)
+        return view
+
+    def _load(self) -> tuple[Any, Any]:
+        """The activity that loads the record, and its input."""
+        raise NotImplementedError
+
+    async def _command(self, command: Command, envelope: Envelope, check: bool = False) -> V:
+        """Run a command under the lock and keep the view (and the state's search attribute) current.
+
+        A human step (`check`) was checked by the update validator against an older view; under the
+        lock the domain decides on the stored record, and answers a step whose key it has already
+        applied with the record as it is (a retry after a crash, whose view may have moved on). Runs
+        recorded before that patch checked the view here instead.
+        """
+        async with self._lock:
+            if check and not workflow.patched(DOMAIN_DECIDES_UNDER_LOCK):
+                self._refuse_out_of_turn(command)
+            view = await self._run(command, envelope)
+        self._remember(view)
+        return view
+
+    async def _run(self, command: Command, envelope: Envelope) -> V:
+        """Run a command; the caller holds the lock."""
+        view: V = await run_command(
+            type(self).command_activity, self.record_id, command, envelope, self.view_type, self._view
+        )
+        return view
+
+    def _remember(self, view: V) -> None:
+        if self._view is None or self._view.state != view.state:
+            workflow.upsert_search_attributes([self.state_attribute.value_set(view.state)])
+        self._view = view
+
+    # ---- human steps: the updates (see workflows.common.human_step) -----------------------------
+
+    async def _human_step(self, step: Step[Any]) -> V:
+        await workflow.wait_condition(lambda: self._view is not None)
+        # Checked again under the lock: another command may have moved the record since the validator ran.
+        view = await self._command(step.command, step.envelope, check=True)
+        workflow.logger.info("human step done", extra={"step": step.command.name(), "actor": step.envelope.actor})
+        return view
+
+    def _validate(self, step: Step[Any]) -> None:
+        """The update validator: refuse a step out of turn before anything is recorded.
+
+        While a command is in flight the view is about to change, so the validator lets the
+        update in and the handler decides under the lock, on the view that command leaves.
+        """
+        if self._view is not None and not self._lock.locked():
+            self._refuse_out_of_turn(step.command)
+
+    def _refuse_out_of_turn(self, command: Command) -> None:
+        try:
+            self._check(command)
+        except DomainError as error:
+            raise refusal(error) from None
+
+    def _check(self, command: Command) -> None:
+        """Raise the domain's refusal of a human step out of turn, judged on the current view."""
+        raise NotImplementedError
