@@ -69,28 +69,7 @@ def label_view(policy: Policy, label: Label) -> LabelView:
         alarms.append(Alarm(kind="suspension_limit", at=label.suspended_until))
     if label.state is LabelState.EXPIRED and label.renewal_case_id is None:
         alarms.append(Alarm(kind="renewal_window_close", at=label.renewable_until))
-    return LabelView(
-        label_id=label.id,
-        label_code=label.label_code,
-        case_id=label.case_id,
-        cluster_id=label.cluster_id,
-        level=label.level.value,
-        state=label.state.value,
-        version=label.version,
-        valid_until=label.valid_until,
-        renewable_until=label.renewable_until,
-        reminders_sent=list(label.reminders_sent),
-        suspended_until=label.suspended_until,
-        renewal_case_id=label.renewal_case_id,
-        superseded_by=label.superseded_by,
-        alarms=sorted(alarms, key=lambda alarm: alarm.at),
-        final=label.state in FINAL,
-        state_since=label.state_since,
-        cluster_name=label.cluster_name,
-        country=label.country,
-        catalogue_version=label.catalogue_version,
-        expert_ids=label.expert_ids,
-        decided_at=label.decided_at,
-        valid_from=label.valid_from,
-        supersedes=label.supersedes,
-    )
+    # Every other field of the view is the label's attribute of the same name.
+    copied = {name: getattr(label, name) for name in LabelView.model_fields if hasattr(label, name)}
+    alarms = sorted(alarms, key=lambda alarm: alarm.at)
+    return LabelView.model_validate({**copied, "label_id": label.id, "alarms": alarms, "final": label.state in FINAL})

@@ -184,13 +184,13 @@ class SubmitAssessment(Assessment):
 
 
 class RecordDecision(CaseCommand):
+    """Award (the level applied for, unless `level` says less) or refuse, with the rationale."""
+
     domain_step: ClassVar[str] = "record_decision"
     outcome: Outcome
     level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
     rationale: str = Field(min_length=1, max_length=LONG_TEXT)
-    decided_by: str = _decider(
-        "secretariat", "who decides (e.g. board:maria); never someone who took part in the audit"
-    )
+    decided_by: str = _decider("secretariat", "who decides (e.g. board:maria); never one who took part in the audit")
 
 
 class LodgeAppeal(CaseCommand):
@@ -199,12 +199,12 @@ class LodgeAppeal(CaseCommand):
 
 
 class DecideAppeal(CaseCommand):
+    """Uphold the appeal (the case goes back to a new decision) or dismiss it, with the rationale."""
+
     domain_step: ClassVar[str] = "decide_appeal"
     upheld: bool
     rationale: str = Field(min_length=1, max_length=LONG_TEXT)
-    decided_by: str = _decider(
-        "secretariat:appeals", "who decides the appeal; never the one who took the appealed decision"
-    )
+    decided_by: str = _decider("secretariat:appeals", "who decides the appeal; never the appealed decision's maker")
 
 
 class WithdrawCase(CaseCommand):

@@ -57,13 +57,4 @@ class ExpiryCalendarView(LabelRowsView):
 
 
 def _entry(row: Row, due_column: str) -> CalendarEntry:
-    return CalendarEntry(
-        label_id=row["label_id"],
-        label_code=row["label_code"],
-        cluster_id=row["cluster_id"],
-        cluster_name=row["cluster_name"],
-        level=row["level"],
-        state=row["state"],
-        due=unstamp(row[due_column]),
-        renewal_case_id=row["renewal_case_id"],
-    )
+    return CalendarEntry.model_validate({**row, "due": unstamp(row[due_column])})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,6 +29,19 @@ class Calendar(BaseModel):
     expiring: list[CalendarEntry]
     renewal_windows_closing: list[CalendarEntry]
     overdue_cases: list[CaseStatus]
+
+
+VT = TypeVar("VT", bound=View)
+
+
+class ViewOf(Generic[VT]):
+    """A ReadModels attribute that is its view of this class (by the class's name), typed as it."""
+
+    def __init__(self, kind: type[VT]) -> None:
+        self.kind = kind
+
+    def __get__(self, models: ReadModels, owner: type[ReadModels]) -> VT:
+        return cast(VT, models.views[self.kind.name])
 
 
 # (where the views live, groups of view names, their positions, the log head, progress) → events read
@@ -53,36 +66,13 @@ class ReadModels:
         self.in_processes = in_processes  # how the factory catches groups of views up in processes
         self.log = EventLog(app.recorder, runner.stored)
 
-    def _view(self, name: str) -> Any:
-        return self.views[name]
-
-    @property
-    def case_status(self) -> CaseStatusView:
-        return cast(CaseStatusView, self._view("case_status"))
-
-    @property
-    def audit(self) -> AuditHistoryView:
-        return cast(AuditHistoryView, self._view("audit_history"))
-
-    @property
-    def chain(self) -> EventChainView:
-        return cast(EventChainView, self._view("event_chain"))
-
-    @property
-    def registry(self) -> RegistryView:
-        return cast(RegistryView, self._view("registry"))
-
-    @property
-    def calendar_view(self) -> ExpiryCalendarView:
-        return cast(ExpiryCalendarView, self._view("expiry_calendar"))
-
-    @property
-    def workload_view(self) -> WorkloadView:
-        return cast(WorkloadView, self._view("workload"))
-
-    @property
-    def benchmarking(self) -> BenchmarkingView:
-        return cast(BenchmarkingView, self._view("benchmarking"))
+    case_status = ViewOf(CaseStatusView)
+    audit = ViewOf(AuditHistoryView)
+    chain = ViewOf(EventChainView)
+    registry = ViewOf(RegistryView)
+    calendar_view = ViewOf(ExpiryCalendarView)
+    workload_view = ViewOf(WorkloadView)
+    benchmarking = ViewOf(BenchmarkingView)
 
     # ---- keeping current ---------------------------------------------------------------------
 

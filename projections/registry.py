@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from domain.label import VALIDITY_RUNNING, LabelState
 from projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
-from projections.store import Row, stamp, unstamp
+from projections.store import Row, stamp, unstamp, unstamped
 
 
 class VerificationStatus(StrEnum):
@@ -135,19 +135,5 @@ _STATUS_NOW = (
 
 def _entry(row: Row, now: datetime) -> RegistryEntry:
     status, since = status_at(row, now)
-    return RegistryEntry(
-        label_id=row["label_id"],
-        label_code=row["label_code"],
-        cluster_id=row["cluster_id"],
-        cluster_name=row["cluster_name"],
-        country=row["country"],
-        level=row["level"],
-        catalogue_version=row["catalogue_version"],
-        valid_from=unstamp(row["valid_from"]),
-        valid_until=unstamp(row["valid_until"]),
-        renewable_until=unstamp(row["renewable_until"]),
-        status=status.value,
-        since=since,
-        supersedes=row["supersedes"],
-        superseded_by=row["superseded_by"],
-    )
+    fields = unstamped(row, "valid_from", "valid_until", "renewable_until")
+    return RegistryEntry.model_validate({**fields, "status": status.value, "since": since})

@@ -46,6 +46,11 @@ def unstamp(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def unstamped(row: Row, *instants: str) -> dict[str, Any]:
+    """A row as a model takes it: the named instant columns read back from their stamps."""
+    return {**row, **{column: unstamp(row[column]) for column in instants}}
+
+
 def plain(value: Any) -> Any:
     """A value as plain JSON data: ids and instants as text, sets as sorted lists."""
     if isinstance(value, datetime):

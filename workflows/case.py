@@ -32,7 +32,9 @@ def case_workflow_id(case_id: UUID | str) -> str:
 
 
 @workflow.defn
-class CaseWorkflow(RecordWorkflow[CaseView]):
+class CaseWorkflow(
+    RecordWorkflow[CaseView], kind="case", view=CaseView, state=CASE_STATE, commands=Acts.run_case_command
+):
     """Runs one certification case: deadlines, reminders, expert proposals, label issue, closing.
 
     Updates (human steps, each a Step of its command; validated against the case's state before
@@ -45,11 +47,6 @@ class CaseWorkflow(RecordWorkflow[CaseView]):
     (label-<label_id>, a child abandoned on close); a renewal tells the renewed label's workflow how
     it ended (signal renewal_ended).
     """
-
-    kind = "case"
-    view_type = CaseView
-    state_attribute = CASE_STATE
-    command_activity = Acts.run_case_command
 
     def __init__(self) -> None:
         super().__init__()

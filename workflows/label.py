@@ -43,7 +43,9 @@ def label_workflow_id(label_id: UUID | str) -> str:
 
 
 @workflow.defn
-class LabelWorkflow(RecordWorkflow[LabelView]):
+class LabelWorkflow(
+    RecordWorkflow[LabelView], kind="label", view=LabelView, state=LABEL_STATE, commands=Acts.run_label_command
+):
     """Keeps one label's lifecycle on time, from its issue until it lapses, is superseded or withdrawn.
 
     Timers (instants computed by the domain): each expiry reminder (policy expiry_reminders before
@@ -56,11 +58,6 @@ class LabelWorkflow(RecordWorkflow[LabelView]):
     Queries: view (the latest LabelView).
     Continues as new after `continue_after` handled events or when the server suggests it.
     """
-
-    kind = "label"
-    view_type = LabelView
-    state_attribute = LABEL_STATE
-    command_activity = Acts.run_label_command
 
     def __init__(self) -> None:
         super().__init__()

@@ -19,13 +19,20 @@ from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, V, automatic, refusal, r
 
 
 class RecordWorkflow(Generic[V]):
-    """A subclass names its record (`kind`), its view, the search attribute that shows its state, and
-    how to load it (`_load`), run a command on it (`command_activity`) and check a human step (`_check`)."""
+    """A subclass names, as class arguments, its record (`kind`: "case" or "label", also the first
+    part of its automatic steps' keys), its view, the search attribute that shows its state and the
+    activity that runs its commands; and says how to load it (`_load`) and check a human step (`_check`)."""
 
-    kind: ClassVar[str]  # "case" or "label": also the first part of its automatic steps' keys
+    kind: ClassVar[str]
     view_type: ClassVar[type[Any]]
     state_attribute: ClassVar[SearchAttributeKey[str]]
     command_activity: ClassVar[Any]
+
+    def __init_subclass__(
+        cls, *, kind: str, view: type[Any], state: SearchAttributeKey[str], commands: Any, **rest: Any
+    ) -> None:
+        super().__init_subclass__(**rest)
+        cls.kind, cls.view_type, cls.state_attribute, cls.command_activity = kind, view, state, commands
 
     def __init__(self) -> None:
         self._record_id: UUID | None = None

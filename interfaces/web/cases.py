@@ -21,7 +21,7 @@ from domain.instants import Instant
 from interfaces.web.auth import Caller, Expert, Principal, Secretariat
 from interfaces.web.common import (
     ERRORS,
-    IdempotencyKey,
+    Key,
     case_out,
     case_summary,
     creation_key,
@@ -61,7 +61,7 @@ Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/applications", status_code=201, response_model=CaseCreated, summary="Apply for a label: opens a case")
-async def apply(body: ApplicationIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseCreated:
+async def apply(body: ApplicationIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseCreated:
     client = svc.temporal()
     command = commands.SubmitApplication.model_validate(body.model_dump())
     envelope = Envelope(actor=who.actor, key=creation_key("application", key))
@@ -149,12 +149,12 @@ def _closed_detail(case: CertificationCase) -> str:
 
 
 @router.post("/cases/{case_id}/screening", response_model=CaseOut, summary="Accept or reject the application")
-async def screen(case_id: UUID, body: ScreeningIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
+async def screen(case_id: UUID, body: ScreeningIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.screen, body, key)
 
 
 @router.post("/cases/{case_id}/assignment", response_model=CaseOut, summary="The proposed expert accepts or declines")
-async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key: IdempotencyKey = None) -> CaseOut:
+async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key: Key = None) -> CaseOut:
     command = commands.AnswerProposal(expert_id=who.expert_id, **body.model_dump())
     return await _step(svc, who, case_id, CaseWorkflow.respond_to_proposal, command, key)
 
@@ -162,19 +162,19 @@ async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key:
 @router.post(
     "/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts"
 )
-async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
+async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key)
 
 
 @router.post("/cases/{case_id}/audit-date", response_model=CaseOut, summary="Schedule the audit (interview or visit)")
-async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
+async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.schedule_audit, body, key)
 
 
 @router.post(
     "/cases/{case_id}/assessment", response_model=CaseOut, summary="An assigned expert submits scores and report"
 )
-async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: IdempotencyKey = None) -> CaseOut:
+async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: Key = None) -> CaseOut:
     command = commands.SubmitAssessment(expert_id=who.expert_id, **body.model_dump())
     return await _step(svc, who, case_id, CaseWorkflow.submit_assessment, command, key)
 
@@ -184,21 +184,19 @@ async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: 
     response_model=CaseOut,
     summary="Award or refuse (never by anyone who audited the case)",
 )
-async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Caller, key: IdempotencyKey = None) -> CaseOut:
+async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     if who.is_expert:
         raise ApiError(403, "only the secretariat decides, and never anyone who took part in the audit")
     return await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
 
 
 @router.post("/cases/{case_id}/withdrawal", response_model=CaseOut, summary="Withdraw an open case")
-async def withdraw(
-    case_id: UUID, body: WithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
-) -> CaseOut:
+async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.withdraw, body, key)
 
 
 @router.post("/cases/{case_id}/appeal", response_model=CaseOut, summary="Lodge the cluster's appeal against a refusal")
-async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> CaseOut:
+async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key)
 
 
@@ -207,7 +205,5 @@ async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key:
     response_model=CaseOut,
     summary="Decide the appeal (not by the first decision maker)",
 )
-async def decide_appeal(
-    case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
-) -> CaseOut:
+async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.decide_appeal, body, key)

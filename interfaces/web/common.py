@@ -53,7 +53,8 @@ PUBLIC_READ: dict[int | str, dict[str, Any]] = {
     },
 }
 
-IdempotencyKey = Annotated[
+# The Idempotency-Key header, as every command route takes it.
+Key = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
@@ -139,20 +140,10 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
 
 
 def history_events(entries: list[AuditEntry], principal: Principal) -> list[HistoryEvent]:
-    return [
-        HistoryEvent(
-            seq=entry.seq,
-            type=entry.event_type,
-            aggregate=entry.aggregate_type,
-            aggregate_id=entry.aggregate_id,
-            version=entry.version,
-            at=entry.effective_at,
-            recorded_at=entry.recorded_at,
-            actor=entry.actor,
-            data=entry.data if principal.is_admin else _redacted(entry.data),
-        )
-        for entry in entries
-    ]
+    events = [HistoryEvent.model_validate(entry, from_attributes=True) for entry in entries]
+    if principal.is_admin:
+        return events
+    return [event.model_copy(update={"data": _redacted(event.data)}) for event in events]
 
 
 def _redacted(data: dict[str, Any]) -> dict[str, Any]:

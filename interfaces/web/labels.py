@@ -26,7 +26,7 @@ from interfaces.web.common import (
     PUBLIC_ERRORS,
     PUBLIC_READ,
     VIEW_AGE_HEADER,
-    IdempotencyKey,
+    Key,
     case_summary,
     check_cluster_visible,
     history_events,
@@ -134,7 +134,7 @@ async def _label_step(
     "/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case"
 )
 async def renew(
-    label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None, body: RenewalIn | None = None
+    label_ref: str, svc: Svc, who: Secretariat, key: Key = None, body: RenewalIn | None = None
 ) -> CaseCreated:
     command = body or commands.StartRenewal()
     renewed = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, command, key, step="renewal")
@@ -143,21 +143,17 @@ async def renew(
 
 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
-async def suspend(
-    label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
-) -> LabelOut:
+async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.suspend, body, key)
 
 
 @router.post("/labels/{label_ref}/restoration", response_model=LabelOut, summary="Restore a suspended label")
-async def restore(label_ref: str, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> LabelOut:
+async def restore(label_ref: str, svc: Svc, who: Secretariat, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
 
 
 @router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
-async def withdraw(
-    label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: IdempotencyKey = None
-) -> LabelOut:
+async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, body, key)
 
 

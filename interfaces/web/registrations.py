@@ -12,7 +12,7 @@ from domain.base import NotFound
 from domain.cluster import ClusterProfile
 from domain.expert import ExpertProfile
 from interfaces.web.auth import Caller, Secretariat
-from interfaces.web.common import ERRORS, IdempotencyKey, check_cluster_visible, creation_key
+from interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
 from interfaces.web.errors import ApiError
 from interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
 from interfaces.web.services import Services, services
@@ -23,7 +23,7 @@ Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
-def register_cluster(body: ClusterProfile, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> ClusterCreated:
+def register_cluster(body: ClusterProfile, svc: Svc, who: Secretariat, key: Key = None) -> ClusterCreated:
     cluster_id = svc.app.register_cluster(body, actor=who.actor, command_key=creation_key("cluster", key))
     svc.wrote()
     return ClusterCreated(cluster_id=cluster_id)
@@ -42,7 +42,7 @@ def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
 
 
 @router.post("/experts", status_code=201, response_model=ExpertCreated, summary="Register a certified expert")
-async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: IdempotencyKey = None) -> ExpertCreated:
+async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: Key = None) -> ExpertCreated:
     unknown = await run_in_threadpool(_unknown_affiliations, svc, body)
     if unknown:
         raise ApiError(

@@ -205,12 +205,14 @@ class CaseSummary(Out):
 
 
 class HistoryEvent(Out):
+    """One event of a history, read from the audit view's entry (AuditEntry) by these names."""
+
     seq: int
-    type: str
-    aggregate: str
+    type: str = Field(validation_alias="event_type")
+    aggregate: str = Field(validation_alias="aggregate_type")
     aggregate_id: UUID
     version: int
-    at: datetime
+    at: datetime = Field(validation_alias="effective_at")
     recorded_at: datetime
     actor: str | None
     data: dict[str, Any]

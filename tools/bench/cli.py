@@ -51,22 +51,10 @@ FULL = Sizes(
     open_cases=10_000,
 )
 QUICK = Sizes(
-    append_lifecycles=300,
-    history_cases=1_000,
-    history_requests=300,
-    lifecycles=20,
-    concurrency=4,
-    open_cases=1_000,
+    append_lifecycles=300, history_cases=1_000, history_requests=300, lifecycles=20, concurrency=4, open_cases=1_000
 )
 # For the test: every part runs, in seconds.
-TINY = Sizes(
-    append_lifecycles=10,
-    history_cases=20,
-    history_requests=10,
-    lifecycles=3,
-    concurrency=2,
-    open_cases=10,
-)
+TINY = Sizes(append_lifecycles=10, history_cases=20, history_requests=10, lifecycles=3, concurrency=2, open_cases=10)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
