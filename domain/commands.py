@@ -183,13 +183,18 @@ class SubmitAssessment(Assessment):
         return data
 
 
-class RecordDecision(CaseCommand):
-    """Award (the level applied for, unless `level` says less) or refuse, with the rationale."""
+class Decision(CaseCommand):
+    """A decision of the secretariat, with its rationale; the impartiality rules compare who takes it."""
+
+    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class RecordDecision(Decision):
+    """Award (the level applied for, unless `level` says less) or refuse."""
 
     domain_step: ClassVar[str] = "record_decision"
     outcome: Outcome
     level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
-    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
     decided_by: str = _decider("secretariat", "who decides (e.g. board:maria); never one who took part in the audit")
 
 
@@ -198,12 +203,11 @@ class LodgeAppeal(CaseCommand):
     grounds: str = Field(min_length=1, max_length=LONG_TEXT)
 
 
-class DecideAppeal(CaseCommand):
-    """Uphold the appeal (the case goes back to a new decision) or dismiss it, with the rationale."""
+class DecideAppeal(Decision):
+    """Uphold the appeal (the case goes back to a new decision) or dismiss it."""
 
     domain_step: ClassVar[str] = "decide_appeal"
     upheld: bool
-    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
     decided_by: str = _decider("secretariat:appeals", "who decides the appeal; never the appealed decision's maker")
 
 

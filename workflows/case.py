@@ -114,17 +114,7 @@ class CaseWorkflow(
 
     async def _on_alarm(self, alarm: Alarm, phase: tuple[object, ...]) -> None:
         """Act on a reminder or a missed deadline, unless a human step moved the case meanwhile."""
-        try:
-            async with self._lock:
-                if self.current.phase() != phase:
-                    return  # a human step got the lock first: the alarm no longer applies
-                view = await self._alarm_action(alarm)
-        except ApplicationError as error:
-            workflow.logger.info("alarm not acted on", extra={"alarm": alarm.kind, "error": error.message})
-            await workflow.sleep(RETRY_PAUSE)
-            await self._reload()
-            return
-        self._remember(view)
+        await self._act_on_alarm(lambda: self.current.phase() == phase, lambda: self._alarm_action(alarm), alarm.kind)
 
     async def _alarm_action(self, alarm: Alarm) -> CaseView:
         if alarm.step == "appeal":  # the appeal window closed: the case is concluded now

@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
 from workflows.common import (
-    RETRY_PAUSE,
     human_step,
     wait_until,
 )
@@ -109,19 +108,10 @@ class LabelWorkflow(
 
     async def _on_alarm(self, alarm: Alarm, revision: int) -> None:
         """Act on a due alarm, unless an update or signal changed the label meanwhile."""
+        # E.g. restored just before the suspension limit: that alarm no longer applies.
         command, occurrence = _alarm_command(alarm)
-        try:
-            async with self._lock:
-                if self._revision != revision or self._stale:
-                    return  # e.g. restored just before the suspension limit: that alarm no longer applies
-                view = await self._run(command, self._automatic(occurrence))
-        except ApplicationError as error:
-            # The domain refused (a renewal opened, ...): reload and look again.
-            workflow.logger.info("alarm not acted on", extra={"alarm": alarm.kind, "error": error.message})
-            await workflow.sleep(RETRY_PAUSE)
-            await self._reload()
-            return
-        self._remember(view)
+        act = partial(self._run, command, self._automatic(occurrence))
+        await self._act_on_alarm(lambda: not self._moved_since(revision), act, alarm.kind)
 
     # ---- signals ------------------------------------------------------------------------------
 

@@ -4,18 +4,20 @@ its commands run one at a time under a lock. Workflow code: deterministic, no ru
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Generic
 from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.base import DomainError
     from domain.commands import Command, Envelope
     from workflows.messages import Step
 
-from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, V, automatic, refusal, run_activity, run_command
+from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, RETRY_PAUSE, V, automatic, refusal, run_activity, run_command
 
 
 class RecordWorkflow(Generic[V]):
@@ -88,6 +90,21 @@ class RecordWorkflow(Generic[V]):
         if self._view is None or self._view.state != view.state:
             workflow.upsert_search_attributes([self.state_attribute.value_set(view.state)])
         self._view = view
+
+    async def _act_on_alarm(self, applies: Callable[[], bool], act: Callable[[], Awaitable[V]], kind: str) -> None:
+        """Act on a due alarm under the lock, unless an update or signal moved the record meanwhile (the
+        alarm no longer applies then). A refusal (a race with a human step) is looked at again after a pause."""
+        try:
+            async with self._lock:
+                if not applies():
+                    return
+                view = await act()
+        except ApplicationError as error:
+            workflow.logger.info("alarm not acted on", extra={"alarm": kind, "error": error.message})
+            await workflow.sleep(RETRY_PAUSE)
+            await self._reload()
+            return
+        self._remember(view)
 
     # ---- human steps: the updates (see workflows.common.human_step) -----------------------------
 

@@ -21,26 +21,18 @@ from interfaces.web.app import create_app
 from interfaces.web.services import Services
 from interfaces.web.tokens import SQLiteTokenStore
 from projections.factory import open_read_models
-from tools.bench.lag import percentile
+from tools.bench.lag import Latencies
 
 SOURCE = "GET /cases/{id}/history (interfaces.web.app.create_app in process, httpx ASGI transport)"
 
 
 @dataclass
-class HistoryFigures:
+class HistoryFigures(Latencies):
     cases_in_store: int
     requests: int
     events_per_history: float
     latencies_ms: list[float]
     source: str = SOURCE
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.latencies_ms, 0.50)
-
-    @property
-    def p99_ms(self) -> float:
-        return percentile(self.latencies_ms, 0.99)
 
 
 async def bench_history(

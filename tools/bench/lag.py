@@ -57,3 +57,40 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = min(len(ordered), max(1, math.ceil(fraction * len(ordered))))
     return ordered[rank - 1]
+
+
+class AgainstBaseline:
+    """Figures of work measured against a bare baseline doing the same: `done` units in `seconds`."""
+
+    seconds: float
+    baseline_seconds: float
+
+    @property
+    def done(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def per_second(self) -> float:
+        return self.done / self.seconds
+
+    @property
+    def baseline_per_second(self) -> float:
+        return self.done / self.baseline_seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.per_second / self.baseline_per_second
+
+
+class Latencies:
+    """The percentiles of measured times in milliseconds (`latencies_ms`)."""
+
+    latencies_ms: list[float]
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies_ms, 0.50)
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies_ms, 0.99)

@@ -51,7 +51,7 @@ from interfaces.worker import (
 )
 from projections.factory import open_read_models
 from tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
-from tools.bench.lag import LagSampler, percentile
+from tools.bench.lag import AgainstBaseline, LagSampler, percentile
 from tools.bench.procfs import group_cpu_seconds
 from tools.bench.shape import lifecycle_plan
 from tools.bench.store import BenchStores, cluster_profile
@@ -73,7 +73,7 @@ def compressed_policy() -> Policy:
 
 
 @dataclass
-class LifecycleFigures:
+class LifecycleFigures(AgainstBaseline):
     lifecycles: int
     concurrency: int
     seconds: float
@@ -85,16 +85,8 @@ class LifecycleFigures:
     cpu: dict[str, float] = field(default_factory=dict)
 
     @property
-    def per_second(self) -> float:
-        return self.lifecycles / self.seconds
-
-    @property
-    def baseline_per_second(self) -> float:
-        return self.lifecycles / self.baseline_seconds
-
-    @property
-    def ratio(self) -> float:
-        return self.per_second / self.baseline_per_second
+    def done(self) -> float:
+        return self.lifecycles
 
     @property
     def lag_p99_ms(self) -> float:

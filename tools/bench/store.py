@@ -44,6 +44,7 @@ from domain.expert import ExpertProfile
 from interfaces.settings import postgres_connection_args
 from projections.factory import open_read_models
 from projections.parallel import default_processes
+from tools.bench.lag import AgainstBaseline
 
 SaveShape = list[tuple[UUID, int]]  # (aggregate id, events saved) for each aggregate of one save
 
@@ -75,23 +76,15 @@ class Tally(Aggregate):
 
 
 @dataclass
-class StoreFigures:
+class StoreFigures(AgainstBaseline):
     events: int
     seconds: float
     baseline_seconds: float
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
-    def per_second(self) -> float:
-        return self.events / self.seconds
-
-    @property
-    def baseline_per_second(self) -> float:
-        return self.events / self.baseline_seconds
-
-    @property
-    def ratio(self) -> float:
-        return self.per_second / self.baseline_per_second
+    def done(self) -> float:
+        return self.events
 
 
 def sqlite_env(directory: Path, name: str) -> dict[str, str]:
