@@ -18,8 +18,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
+from domain.case_lifecycle import CaseKind
 from domain.catalogue import current_version_for, load_catalogue
-from domain.certification_case import CaseKind, CertificationCase
+from domain.certification_case import CertificationCase
 from domain.cluster import Cluster, ClusterProfile
 from domain.commands import Envelope
 from domain.expert import ROSTER_ID, Expert, ExpertProfile, ExpertRoster

@@ -16,9 +16,11 @@ from uuid import UUID
 import structlog
 
 from activities.application import CertificationApp
+from domain import notices
 from domain.base import RecordedAggregate, StepNotAllowed
+from domain.case_lifecycle import CaseKind, CaseState, Outcome
 from domain.catalogue import load_catalogue
-from domain.certification_case import CaseKind, CaseState, CertificationCase, Outcome
+from domain.certification_case import CertificationCase
 from domain.commands import (
     AnswerProposal,
     CloseCase,
@@ -50,7 +52,6 @@ from domain.label import Label
 from domain.notification import Notification
 
 log = structlog.stdlib.get_logger(__name__)
-SECRETARIAT = "secretariat"
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
 
 
@@ -91,9 +92,7 @@ def propose_expert(app: CertificationApp, case_id: UUID, command: ProposeExpert,
     case = app.change(
         case_id, CertificationCase, env, lambda case: case.propose_expert(expert, _at(env), app.policy, *_who(env))
     )
-    due = case.deadlines.get("response", _at(env))
-    body = f"You are proposed as expert for case {case_id}; please answer by {due:%Y-%m-%d %H:%M:%S} UTC."
-    _notify(app, f"expert:{command.expert_id}", "offer", "Benchmarking assignment offered", body, env, case_id=case_id)
+    _tell(app, notices.offer(case, command.expert_id, case.deadlines.get("response", _at(env))), env)
     return case
 
 
@@ -118,20 +117,14 @@ def time_out_proposal(
 def escalate(app: CertificationApp, case_id: UUID, command: Escalate, env: Envelope) -> CertificationCase:
     """Flag the case for the secretariat's attention and tell them why."""
     case = app.change(case_id, CertificationCase, env, lambda case: case.escalate(command.reason, *_when(env)))
-    _notify(app, SECRETARIAT, "escalation", "A case needs attention", command.reason, env, case_id=case_id)
+    _tell(app, notices.escalation(case, command.reason), env)
     return case
 
 
 def remind_deadline(app: CertificationApp, case_id: UUID, command: RemindDeadline, env: Envelope) -> CertificationCase:
     """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
     case = app.get_case(case_id)
-    recipients = [SECRETARIAT] + (
-        [f"expert:{expert_id}" for expert_id in case.expert_ids] if command.step == "audit" else []
-    )
-    subject = f"The {command.step} of case {case_id} is due"
-    body = f"The {command.step} is due on {command.due:%Y-%m-%d %H:%M:%S} UTC ({command.offset} before)."
-    for recipient in recipients:
-        _notify(app, recipient, "deadline_reminder", subject, body, env, case_id=case_id)
+    _tell(app, notices.deadline_reminders(case, command.step, command.offset, command.due), env)
     return case
 
 
@@ -238,13 +231,7 @@ def close_case(app: CertificationApp, case_id: UUID, command: CloseCase, env: En
 def remind_expiry(app: CertificationApp, label_id: UUID, command: RemindExpiry, env: Envelope) -> Label:
     """Record the reminder on the label and queue it to the cluster and the secretariat."""
     label = app.change(label_id, Label, env, lambda label: label.send_expiry_reminder(command.offset, *_when(env)))
-    subject = f"Label {label.label_code} expires on {label.valid_until:%Y-%m-%d}"
-    body = (
-        f"The {label.level} label of {label.cluster_name} is valid until {label.valid_until:%Y-%m-%d %H:%M:%S} UTC "
-        f"and renewable until {label.renewable_until:%Y-%m-%d}. Reminder sent {command.offset} before expiry."
-    )
-    for recipient in (f"cluster:{label.cluster_id}", SECRETARIAT):
-        _notify(app, recipient, "expiry_reminder", subject, body, env, label_id=label_id)
+    _tell(app, notices.expiry_reminders(label, command.offset), env)
     return label
 
 
@@ -301,24 +288,13 @@ def _release(app: CertificationApp, label: Label, env: Envelope) -> list[Recorde
 # ---- the outbox ---------------------------------------------------------------------------------
 
 
-def _notify(
-    app: CertificationApp,
-    recipient: str,
-    kind: str,
-    subject: str,
-    body: str,
-    env: Envelope,
-    *,
-    case_id: UUID | None = None,
-    label_id: UUID | None = None,
-) -> None:
-    """Queue one message; its key derives from the command's, so a retry queues nothing twice."""
-    key = f"{env.key}/notify/{recipient}"
-    app.create(
-        Notification.create_id(key),
-        lambda: [Notification(recipient, kind, subject, body, case_id, label_id, env.actor, key)],
-    )
-    log.info("notification queued", recipient=recipient, kind=kind)
+def _tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> None:
+    """Queue each notice; its key derives from the command's, so a retry queues nothing twice."""
+    for notice in told:
+        key = f"{env.key}/notify/{notice.recipient}"
+        message = (notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id)
+        app.create(Notification.create_id(key), lambda: [Notification(*message, env.actor, key)])  # noqa: B023 - create() calls it at once
+        log.info("notification queued", recipient=notice.recipient, kind=notice.kind)
 
 
 def _who(env: Envelope) -> tuple[str, str]:

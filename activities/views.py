@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from activities.models import Alarm, CaseView, LabelView
-from domain.certification_case import CaseState, CertificationCase
+from domain.case_lifecycle import CaseState
+from domain.certification_case import CertificationCase
 from domain.label import FINAL, VALIDITY_RUNNING, Label, LabelState
 from domain.policy import Policy
 

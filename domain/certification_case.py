@@ -1,16 +1,14 @@
 """One benchmarking round of one cluster for one label level: the certification case.
 
-screening → assigning → auditing → deciding → awarded | refused, or rejected at
-screening, or withdrawn from any open state. A refusal may be appealed inside the
-appeal window; an upheld appeal sends the case back to a new decision.
+Its commands, events and guards; the lifecycle they follow (states, steps, deadlines) is in
+domain/case_lifecycle.py, shared with the workflows' validators and the views.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -24,118 +22,22 @@ from domain.base import (
     StepNotAllowed,
     derived_id,
 )
+from domain.case_lifecycle import (
+    IMPROVEMENT_AREAS_FOR_SILVER,
+    OPEN_STATES,
+    CaseKind,
+    CaseState,
+    EventFields,
+    Outcome,
+    case_state_after,
+    check_case_step,
+    check_proposed,
+    deadline_step,
+)
 from domain.catalogue import Catalogue, IndicatorScore
 from domain.cluster import Cluster
 from domain.expert import Assignment, Expert, Nationality
 from domain.policy import Policy
-
-
-class CaseState(StrEnum):
-    SCREENING = "screening"
-    ASSIGNING = "assigning"
-    AUDITING = "auditing"
-    DECIDING = "deciding"
-    AWARDED = "awarded"
-    REFUSED = "refused"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-OPEN_STATES = frozenset({CaseState.SCREENING, CaseState.ASSIGNING, CaseState.AUDITING, CaseState.DECIDING})
-
-
-# The states in which each step may be taken, and how a refusal names the step: one table for
-# the aggregate's guards and for the workflows' update validators, so both word it alike.
-CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
-    "screen": (frozenset({CaseState.SCREENING}), "screen the application"),
-    "propose_expert": (frozenset({CaseState.ASSIGNING}), "propose an expert"),
-    "accept_assignment": (frozenset({CaseState.ASSIGNING}), "accept the assignment"),
-    "decline_assignment": (frozenset({CaseState.ASSIGNING}), "decline the assignment"),
-    "time_out_proposal": (frozenset({CaseState.ASSIGNING}), "time out the proposal"),
-    "record_agreement": (frozenset({CaseState.ASSIGNING}), "record the cluster's agreement"),
-    "schedule_audit": (frozenset({CaseState.AUDITING}), "schedule the audit"),
-    "submit_assessment": (frozenset({CaseState.AUDITING}), "submit the assessment"),
-    "record_decision": (frozenset({CaseState.DECIDING}), "record a decision"),
-    "lodge_appeal": (frozenset({CaseState.REFUSED}), "appeal"),
-    "decide_appeal": (frozenset({CaseState.REFUSED}), "decide an appeal"),
-    "record_label": (frozenset({CaseState.AWARDED}), "record the label"),
-    "escalate": (OPEN_STATES, "escalate"),
-    "withdraw": (OPEN_STATES, "withdraw"),
-}
-
-
-def check_case_step(step: str, state: CaseState) -> None:
-    """Refuse a step that does not fit the case's state, in the secretariat's words."""
-    allowed, verb = CASE_STEPS[step]
-    if state in allowed:
-        return
-    if allowed == OPEN_STATES:
-        raise StepNotAllowed(f"cannot {verb}: the case is already {state.value}")
-    expected = " or ".join(option.value for option in CaseState if option in allowed)
-    raise StepNotAllowed(f"cannot {verb}: the case is {state.value}, not {expected}")
-
-
-def check_proposed(step: str, state: CaseState, proposed_expert_id: UUID | None, expert_id: UUID) -> None:
-    """Only the expert currently proposed may answer (or be timed out on) the proposal."""
-    check_case_step(step, state)
-    if proposed_expert_id != expert_id:
-        verb = CASE_STEPS[step][1]
-        raise StepNotAllowed(f"cannot {verb}: expert {expert_id} is not the proposed expert of this case")
-
-
-# Which deadline the case works against in each state; "response" only while a proposed
-# expert has yet to answer. A refused case waits on the cluster (its appeal window), not on
-# anyone who could be overdue, so it has none. The aggregate and the case status view use it;
-# keyed by CaseState, a str, so that a view's plain text finds its entry too.
-DEADLINE_STEP_BY_STATE: dict[str, str] = {
-    CaseState.SCREENING: "screening",
-    CaseState.ASSIGNING: "response",
-    CaseState.AUDITING: "audit",
-    CaseState.DECIDING: "decision",
-}
-
-
-def deadline_step(state: str, proposal_pending: bool) -> str | None:
-    """The deadline a case in `state` (a CaseState or its text) works against, if any."""
-    step = DEADLINE_STEP_BY_STATE.get(state)
-    return None if step == "response" and not proposal_pending else step
-
-
-class EventFields(Protocol):
-    """An event's fields by name: the event's own arguments, or a view's stored-event reader."""
-
-    def __getitem__(self, name: str, /) -> Any: ...
-
-
-# The state each event (by class name) leads to, from its own fields. The aggregate enters
-# these states and the case status view follows them, so the state machine is written once.
-_STATE_AFTER: dict[str, Callable[[EventFields], CaseState | None]] = {
-    "Screened": lambda e: CaseState.ASSIGNING if e["accepted"] else CaseState.REJECTED,
-    "ClusterAgreedToExperts": lambda e: CaseState.AUDITING,
-    "ReportSubmitted": lambda e: CaseState.DECIDING,
-    "DecisionRecorded": lambda e: CaseState.AWARDED if e["outcome"] == Outcome.AWARD else CaseState.REFUSED,
-    "AppealDecided": lambda e: CaseState.DECIDING if e["upheld"] else None,  # upheld: decide again
-    "Withdrawn": lambda e: CaseState.WITHDRAWN,
-}
-
-
-def case_state_after(event_type: str, fields: EventFields) -> CaseState | None:
-    """The state a case's event leads to; None if the event leaves the state as it was."""
-    rule = _STATE_AFTER.get(event_type)
-    return rule(fields) if rule else None
-
-
-class CaseKind(StrEnum):
-    INITIAL = "initial"
-    RENEWAL = "renewal"
-
-
-class Outcome(StrEnum):
-    AWARD = "award"
-    REFUSE = "refuse"
-
-
-IMPROVEMENT_AREAS_FOR_SILVER = 3
 
 
 class CertificationCase(RecordedAggregate):

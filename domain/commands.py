@@ -21,8 +21,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.base import Level
+from domain.case_lifecycle import CaseState, Outcome, check_case_step, check_proposed
 from domain.catalogue import IndicatorScore
-from domain.certification_case import CaseState, Outcome, check_case_step, check_proposed
 from domain.instants import Instant
 from domain.label import LabelState, check_label_step
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.certification_case import CaseState, case_state_after, deadline_step
+from domain.case_lifecycle import CaseState, case_state_after, deadline_step
 from projections.store import Row, stamp, unstamp
 from projections.view import Change, RowCache, View
 

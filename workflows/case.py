@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.certification import CertificationActivities as Acts
     from activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput
     from domain import commands
-    from domain.certification_case import CaseState
+    from domain.case_lifecycle import CaseState
     from domain.commands import CaseCommand, Command, check_case_command
     from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 

@@ -51,9 +51,11 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         summary="200 when Temporal, the worker and the projections are ready; else 503",
     )
     if pages:
+        from interfaces.web import forms
         from interfaces.web import pages as page_routes
 
         page_routes.install(api)
+        forms.install(api)
     return api
 
 

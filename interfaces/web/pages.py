@@ -7,10 +7,7 @@ so a step taken from a page is the same workflow update, with the same checks, a
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable
 from datetime import datetime, timedelta
-from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,19 +17,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from activities.views import case_view, label_view
-from domain.base import DomainError
+from domain.case_lifecycle import CaseState
 from domain.catalogue import load_catalogue
-from domain.certification_case import CaseState
 from domain.label import LabelState
-from interfaces.web import cases, labels
+from interfaces.web import badge, labels
 from interfaces.web.auth import COOKIE, Principal, page_principal
 from interfaces.web.common import (
     PUBLIC_READ,
-    VIEW_AGE_HEADER,
     case_out,
     history_events,
     label_id_from,
@@ -40,18 +34,8 @@ from interfaces.web.common import (
     visible_case,
     visible_label,
 )
-from interfaces.web.errors import ApiError, from_domain
+from interfaces.web.errors import ApiError
 from interfaces.web.ratelimit import client_of
-from interfaces.web.schemas import (
-    AgreementIn,
-    AppealDecisionIn,
-    AppealIn,
-    AssessmentIn,
-    AssignmentIn,
-    DecisionIn,
-    ScreeningIn,
-    WithdrawalIn,
-)
 from interfaces.web.services import Services
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -70,11 +54,10 @@ def install(api: FastAPI) -> None:
         ("/ui/cases/{case_id}", case_page, ["GET"]),
         ("/ui/assignments", assignments, ["GET"]),
         ("/ui/cases/{case_id}/assessment", assessment_form, ["GET"]),
-        ("/ui/cases/{case_id}/{step:path}", case_step, ["POST"]),
         ("/ui/registry", registry_page, ["GET"]),
         ("/ui/verify", verify_page, ["GET"]),
         ("/ui/labels/{label_ref}/certificate", certificate, ["GET"]),
-        ("/labels/{label_ref}/badge.svg", badge, ["GET"]),
+        ("/labels/{label_ref}/badge.svg", badge.badge, ["GET"]),
     ]:
         badge_route = path.endswith("badge.svg")
         api.add_api_route(
@@ -212,7 +195,7 @@ async def dashboard(request: Request) -> Response:
 async def case_page(request: Request) -> Response:
     who = await signed_in(request)
     svc = _svc(request)
-    case_id = _uuid(request.path_params["case_id"])
+    case_id = case_id_in(request.path_params["case_id"])
 
     def gather() -> dict[str, Any]:
         case = visible_case(svc, case_id, who)
@@ -242,7 +225,7 @@ async def assignments(request: Request) -> Response:
 async def assessment_form(request: Request) -> Response:
     who = await signed_in(request, expert=True)
     svc = _svc(request)
-    case = await run_in_threadpool(visible_case, svc, _uuid(request.path_params["case_id"]), who)
+    case = await run_in_threadpool(visible_case, svc, case_id_in(request.path_params["case_id"]), who)
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
     return render(
         request,
@@ -292,7 +275,7 @@ async def verify_page(request: Request) -> Response:
     if label and code:
         answer = await run_in_threadpool(labels.verification, svc, label, code)
     elif label:
-        entry = await run_in_threadpool(_registry_entry, svc, label)
+        entry = await run_in_threadpool(badge.registry_entry, svc, label)
     response = render(request, "verify.html", await caller(request), label=label, code=code, answer=answer, entry=entry)
     labels.aged(response, svc)
     return response
@@ -316,150 +299,9 @@ async def certificate(request: Request) -> Response:
     return render(request, "certificate.html", who, base=svc.public_url, **(await run_in_threadpool(gather)))
 
 
-# ---- form posts: the API's own route functions ------------------------------------------------
-
-_CASE_STEPS: dict[str, tuple[Any, Any]] = {
-    "screening": (cases.screen, ScreeningIn),
-    "assignment": (cases.respond, AssignmentIn),
-    "agreement": (cases.agree, AgreementIn),
-    "assessment": (cases.assess, None),
-    "decision": (cases.decide, DecisionIn),
-    "withdrawal": (cases.withdraw, WithdrawalIn),
-    "appeal": (cases.appeal, AppealIn),
-    "appeal/decision": (cases.decide_appeal, AppealDecisionIn),
-}
-
-
-@page
-async def case_step(request: Request) -> Response:
-    who = await signed_in(request)
-    svc = _svc(request)
-    case_id = _uuid(request.path_params["case_id"])
-    step = request.path_params["step"]
-    if step not in _CASE_STEPS:
-        raise ApiError(404, f"no step {step!r}")
-    route, model = _CASE_STEPS[step]
-    form = await request.form()
-    back = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
-    form_page = f"/ui/cases/{case_id}/assessment"
-    try:
-        body = (
-            _assessment(form)
-            if model is None
-            else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
-        )
-        if who.is_admin and step in ("assignment", "assessment"):
-            raise ApiError(403, "only the expert may do this, with their own token")
-        if who.is_expert and step not in ("assignment", "assessment"):
-            raise ApiError(403, "only the secretariat may do this")
-        await _refusals_as_api_errors(route(case_id, body, svc, who, None))
-    except ValidationError as error:
-        # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
-        return _back(form_page if step == "assessment" else back, error=_form_errors(error))
-    except ApiError as error:
-        text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
-        if step == "assessment" and error.status == 422:
-            return _back(form_page, error=text[:FLASH_CHARS])
-        return _back(back, error=text[:FLASH_CHARS])
-    return _back(back, done=f"{step.replace('/', ' ')} recorded")
-
-
-# What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
-# and few enough of them that int() never meets Python's 4,300-digit limit.
-_FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
-
-
-def _assessment(form: Any) -> AssessmentIn:
-    indicators = []
-    for name, value in form.items():
-        if name.startswith("score:"):
-            code = name.removeprefix("score:")
-            indicators.append(
-                {"code": code, "score": _form_integer(value), "evidence": form.get(f"evidence:{code}", "")}
-            )
-    return AssessmentIn.model_validate({"indicators": indicators, "report": form.get("report", "")})
-
-
-def _form_integer(value: Any) -> Any:
-    """The form value as an int when it is one; otherwise as sent, for the model to refuse by name."""
-    text = value.strip() if isinstance(value, str) else None
-    return int(text) if text is not None and _FORM_INTEGER.fullmatch(text) else value
-
-
-def _form_errors(error: ValidationError) -> str:
-    # Short: it travels back in the redirect's query string, and a message never echoes the input.
-    text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
-    return text[:FLASH_CHARS]
-
-
-async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:
-    """The route's domain refusals, as the API would answer them, for the form to show."""
-    try:
-        return await step
-    except DomainError as error:
-        raise from_domain(error) from None
-
-
-def _back(path: str, **message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?{urlencode(message)}", status_code=303)
-
-
-def _uuid(text: str) -> UUID:
+def case_id_in(text: str) -> UUID:
+    """A case id from a page's path; a malformed one is an unknown case."""
     try:
         return UUID(text)
     except ValueError:
         raise ApiError(404, f"no case {text!r}") from None
-
-
-def _registry_entry(svc: Services, label_ref: str) -> Any:
-    """The label's public entry as the registry view stands (public reads never wait for it)."""
-    try:
-        label_id = label_id_from(label_ref)
-    except ApiError:
-        return None
-    return svc.models.label(label_id, svc.now())
-
-
-# ---- the badge ---------------------------------------------------------------------------
-
-_BADGE_COLOURS = {"valid": "#1b7f3b", "suspended": "#b36b00", "expired": "#8a8f98"}
-_LEVEL_COLOURS = {"bronze": "#8c5a2b", "silver": "#6e7b85", "gold": "#a67c00"}
-
-
-async def badge(label_ref: str, request: Request) -> Response:
-    """An SVG badge with the label's level, valid-until and live status, linking to its verification page.
-
-    Never cached for long: a suspended, withdrawn or expired label must stop showing as valid at once.
-    """
-    svc = _svc(request)
-    svc.public_limit.check(client_of(request))
-    entry = await run_in_threadpool(_registry_entry, svc, label_ref)
-    if entry is None:
-        status, level, until, code = "unknown", "", "", label_ref.strip().upper()[:40]
-    else:
-        status = "valid" if entry.status == LabelState.ACTIVE.value else entry.status
-        level, until, code = entry.level, f"{entry.valid_until:%Y-%m-%d}", entry.label_code
-    verify_url = f"{svc.public_url}/ui/verify?{urlencode({'label': code})}"
-    svg = _badge_svg(level, status, until, verify_url)
-    headers = {"Cache-Control": "no-cache, max-age=60", VIEW_AGE_HEADER: f"{svc.view_age():.1f}"}
-    return Response(svg, media_type="image/svg+xml", headers=headers)
-
-
-def _badge_svg(level: str, status: str, until: str, link: str) -> str:
-    # html.escape quotes " and ' as well: every value below may end up inside an attribute.
-    left = f"ECEI {level.capitalize()}".strip() if level else "ECEI label"
-    right = f"valid until {until}" if status == "valid" else status
-    left_width, right_width = 14 + 7 * len(left), 14 + 7 * len(right)
-    width = left_width + right_width
-    left_colour = _LEVEL_COLOURS.get(level, "#555")
-    right_colour = _BADGE_COLOURS.get(status, "#b3261e")
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" height="22" '
-        f'role="img" aria-label="{escape(left)}: {escape(right)}">'
-        f"<title>{escape(left)}: {escape(right)}</title>"
-        f'<a xlink:href="{escape(link)}" href="{escape(link)}" target="_blank">'
-        f'<rect width="{left_width}" height="22" rx="3" fill="{left_colour}"/>'
-        f'<rect x="{left_width}" width="{right_width}" height="22" rx="3" fill="{right_colour}"/>'
-        f'<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
-        f'<text x="7" y="15">{escape(left)}</text><text x="{left_width + 7}" y="15">{escape(right)}</text></g></a></svg>'
-    )

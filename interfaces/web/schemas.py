@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain import commands
 from domain.base import Level
-from domain.certification_case import CaseKind, CaseState
+from domain.case_lifecycle import CaseKind, CaseState
 from domain.label import LabelState
 from projections.expiry_calendar import CalendarEntry
 from projections.registry import RegistryEntry

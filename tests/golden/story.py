@@ -12,8 +12,8 @@ from uuid import UUID
 
 from activities.application import CertificationApp
 from domain.base import Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import load_catalogue
-from domain.certification_case import Outcome
 from domain.commands import (
     AnswerProposal,
     CloseCase,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.base import Level
-from domain.certification_case import CaseKind, CaseState
+from domain.case_lifecycle import CaseKind, CaseState
 from domain.label import LabelState
 from tests.builders import T0
 from tests.golden.records import HISTORIES, golden_id, replay_all

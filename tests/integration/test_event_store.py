@@ -10,7 +10,7 @@ import pytest
 
 from activities.application import CertificationApp
 from domain.base import ConcurrencyConflict, DomainError, Level
-from domain.certification_case import CaseState
+from domain.case_lifecycle import CaseState
 from domain.commands import Screen, StartRenewal, SubmitApplication, WithdrawCase
 from domain.label import LabelState
 from tests.builders import cluster_profile, key, send

@@ -17,8 +17,8 @@ import pytest
 
 from activities.application import CertificationApp
 from domain.base import Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import current_version_for
-from domain.certification_case import Outcome
 from domain.commands import (
     AnswerProposal,
     CloseCase,

@@ -25,8 +25,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from activities.application import CertificationApp
 from domain.base import DomainError, Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import load_catalogue
-from domain.certification_case import CertificationCase, Outcome
+from domain.certification_case import CertificationCase
 from domain.commands import (
     AnswerProposal,
     CloseCase,

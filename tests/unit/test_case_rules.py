@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.certification_case import (
-    DEADLINE_STEP_BY_STATE,
-    OPEN_STATES,
-    CaseState,
-    CertificationCase,
-    case_state_after,
-    deadline_step,
-)
+from domain.case_lifecycle import DEADLINE_STEP_BY_STATE, OPEN_STATES, CaseState, case_state_after, deadline_step
+from domain.certification_case import CertificationCase
 
 
 @pytest.mark.parametrize(

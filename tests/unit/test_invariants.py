@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from domain.base import DomainError, Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import load_catalogue
-from domain.certification_case import Outcome
 from domain.commands import (
     AnswerProposal,
     CloseCase,

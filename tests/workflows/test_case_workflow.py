@@ -11,8 +11,8 @@ from temporalio.service import RPCError
 
 from activities.models import CaseView, LabelView
 from domain.base import Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import current_version_for
-from domain.certification_case import Outcome
 from domain.commands import AnswerProposal, LodgeAppeal, RecordAgreement, RecordDecision, Screen, SubmitAssessment
 from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import notify_experts_changed

@@ -22,8 +22,8 @@ from temporalio.service import RPCError
 
 from activities.models import CaseView, LabelView
 from domain.base import Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import current_version_for
-from domain.certification_case import Outcome
 from domain.commands import (
     AnswerProposal,
     Command,

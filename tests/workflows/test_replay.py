@@ -20,7 +20,7 @@ from temporalio.worker import Replayer
 
 from activities.models import CaseView, LabelView
 from domain.base import Level
-from domain.certification_case import Outcome
+from domain.case_lifecycle import Outcome
 from domain.commands import (
     AnswerProposal,
     DecideAppeal,

@@ -27,8 +27,8 @@ from activities.application import CertificationApp
 from activities.handlers import handle
 from activities.models import CaseView
 from domain.base import Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import IndicatorScore, current_version_for, load_catalogue
-from domain.certification_case import Outcome
 from domain.commands import (
     AnswerProposal,
     Envelope,

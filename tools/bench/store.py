@@ -24,8 +24,8 @@ from psycopg.sql import SQL, Identifier
 from activities.application import CertificationApp
 from activities.handlers import handle
 from domain.base import Level
+from domain.case_lifecycle import Outcome
 from domain.catalogue import IndicatorScore, load_catalogue
-from domain.certification_case import Outcome
 from domain.cluster import ClusterProfile
 from domain.commands import (
     AnswerProposal,

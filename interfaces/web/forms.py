@@ -1,0 +1,120 @@
+"""Form posts from the pages: each calls the very same route function as the JSON API, so a step taken
+from a page is the same workflow update, with the same checks, as one taken by a script."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from domain.base import DomainError
+from interfaces.web import cases
+from interfaces.web.errors import ApiError, from_domain
+from interfaces.web.pages import FLASH_CHARS, _svc, case_id_in, page, signed_in
+from interfaces.web.schemas import (
+    AgreementIn,
+    AppealDecisionIn,
+    AppealIn,
+    AssessmentIn,
+    AssignmentIn,
+    DecisionIn,
+    ScreeningIn,
+    WithdrawalIn,
+)
+
+
+def install(api: FastAPI) -> None:
+    api.add_api_route("/ui/cases/{case_id}/{step:path}", case_step, methods=["POST"], include_in_schema=False)
+
+
+# ---- form posts: the API's own route functions ------------------------------------------------
+
+_CASE_STEPS: dict[str, tuple[Any, Any]] = {
+    "screening": (cases.screen, ScreeningIn),
+    "assignment": (cases.respond, AssignmentIn),
+    "agreement": (cases.agree, AgreementIn),
+    "assessment": (cases.assess, None),
+    "decision": (cases.decide, DecisionIn),
+    "withdrawal": (cases.withdraw, WithdrawalIn),
+    "appeal": (cases.appeal, AppealIn),
+    "appeal/decision": (cases.decide_appeal, AppealDecisionIn),
+}
+
+
+@page
+async def case_step(request: Request) -> Response:
+    who = await signed_in(request)
+    svc = _svc(request)
+    case_id = case_id_in(request.path_params["case_id"])
+    step = request.path_params["step"]
+    if step not in _CASE_STEPS:
+        raise ApiError(404, f"no step {step!r}")
+    route, model = _CASE_STEPS[step]
+    form = await request.form()
+    back = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
+    form_page = f"/ui/cases/{case_id}/assessment"
+    try:
+        body = (
+            _assessment(form)
+            if model is None
+            else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
+        )
+        if who.is_admin and step in ("assignment", "assessment"):
+            raise ApiError(403, "only the expert may do this, with their own token")
+        if who.is_expert and step not in ("assignment", "assessment"):
+            raise ApiError(403, "only the secretariat may do this")
+        await _refusals_as_api_errors(route(case_id, body, svc, who, None))
+    except ValidationError as error:
+        # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
+        return _back(form_page if step == "assessment" else back, error=_form_errors(error))
+    except ApiError as error:
+        text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
+        if step == "assessment" and error.status == 422:
+            return _back(form_page, error=text[:FLASH_CHARS])
+        return _back(back, error=text[:FLASH_CHARS])
+    return _back(back, done=f"{step.replace('/', ' ')} recorded")
+
+
+# What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
+# and few enough of them that int() never meets Python's 4,300-digit limit.
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
+
+
+def _assessment(form: Any) -> AssessmentIn:
+    indicators = []
+    for name, value in form.items():
+        if name.startswith("score:"):
+            code = name.removeprefix("score:")
+            indicators.append(
+                {"code": code, "score": _form_integer(value), "evidence": form.get(f"evidence:{code}", "")}
+            )
+    return AssessmentIn.model_validate({"indicators": indicators, "report": form.get("report", "")})
+
+
+def _form_integer(value: Any) -> Any:
+    """The form value as an int when it is one; otherwise as sent, for the model to refuse by name."""
+    text = value.strip() if isinstance(value, str) else None
+    return int(text) if text is not None and _FORM_INTEGER.fullmatch(text) else value
+
+
+def _form_errors(error: ValidationError) -> str:
+    # Short: it travels back in the redirect's query string, and a message never echoes the input.
+    text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+    return text[:FLASH_CHARS]
+
+
+async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:
+    """The route's domain refusals, as the API would answer them, for the form to show."""
+    try:
+        return await step
+    except DomainError as error:
+        raise from_domain(error) from None
+
+
+def _back(path: str, **message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode(message)}", status_code=303)
