@@ -14,7 +14,8 @@ from temporalio.client import Client
 from activities.application import CertificationApp
 from domain.policy import Policy, default_policy
 from interfaces.settings import Settings
-from interfaces.temporal_server import EmbeddedTemporal, temporal_client_for
+from interfaces.temporal_client import temporal_client_for
+from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.web.tokens import TokenStore, open_token_store
 from projections.factory import open_read_models
 from projections.queries import ReadModels

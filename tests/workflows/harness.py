@@ -36,7 +36,8 @@ from domain.commands import (
     SubmitAssessment,
 )
 from domain.policy import Policy, default_policy, uniform_durations
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_client import connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import build_worker, start_case_workflow
 from tests.builders import cluster_profile, envelope, expert_profile, full_scores, indicators
 from workflows.case import CaseWorkflow

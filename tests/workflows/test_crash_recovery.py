@@ -34,7 +34,8 @@ from domain.commands import (
     Screen,
     SubmitAssessment,
 )
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_client import connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from tests.builders import full_scores, indicators
 from tests.workflows.harness import (
     BOARD,

@@ -18,15 +18,8 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
 from interfaces.settings import Settings
-from interfaces.temporal_server import (
-    SEARCH_ATTRIBUTES,
-    EmbeddedTemporal,
-    TemporalServerError,
-    connect_client,
-    ensure_search_attributes,
-    find_temporal_cli,
-    temporal_client_for,
-)
+from interfaces.temporal_client import connect_client, ensure_search_attributes, temporal_client_for
+from interfaces.temporal_server import SEARCH_ATTRIBUTES, EmbeddedTemporal, TemporalServerError, find_temporal_cli
 from workflows.search_attributes import CASE_STATE, CLUSTER_ID
 
 TASK_QUEUE = "embedded-temporal-test"

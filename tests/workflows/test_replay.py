@@ -32,7 +32,8 @@ from domain.commands import (
     SuspendLabel,
     WithdrawCase,
 )
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_client import connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import WORKFLOWS, notify_experts_changed
 from tests.workflows.harness import (
     BOARD,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from activities.application import CertificationApp
 from interfaces.settings import Settings
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_client import connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import run_worker
 from tests.workflows.harness import Secretariat, run, view_when
 from workflows.search_attributes import CASE_STATE, CLUSTER_ID

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from domain.policy import default_policy
 from interfaces.logs import configure_logging
-from interfaces.temporal_server import connect_client
+from interfaces.temporal_client import connect_client
 from interfaces.worker import build_worker
 from tests.workflows.harness import sqlite_app
 

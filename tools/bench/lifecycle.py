@@ -41,7 +41,8 @@ from domain.commands import (
 )
 from domain.expert import ExpertProfile
 from domain.policy import Policy, default_policy, uniform_durations
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_client import connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import (
     ACTIVITY_THREADS,
     build_worker,

@@ -32,7 +32,8 @@ from activities.application import CertificationApp
 from activities.handlers import handle
 from domain.base import Level
 from domain.commands import Envelope, SubmitApplication
-from interfaces.temporal_server import EmbeddedTemporal, connect_client
+from interfaces.temporal_client import connect_client
+from interfaces.temporal_server import EmbeddedTemporal
 from interfaces.worker import start_case_workflow
 from tools.bench.lifecycle import bounded
 from tools.bench.procfs import group_rss_mb, rss_mb

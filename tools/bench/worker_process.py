@@ -17,7 +17,7 @@ import sys
 
 from activities.application import CertificationApp
 from interfaces.logs import configure_logging
-from interfaces.temporal_server import connect_client
+from interfaces.temporal_client import connect_client
 from interfaces.worker import build_worker
 
 READY = "READY"
