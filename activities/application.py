@@ -1,9 +1,10 @@
 """The command side: the event-sourced application that every command's handler works on.
 
 It owns the event store and the idempotent load → command → save that every handler
-(activities/handlers.py) uses. Every command names its actor and carries an idempotency key. A repeated
-key returns the first result and records nothing; two different commands racing on the same record
-make the later one fail with ConcurrencyConflict, never overwrite.
+(activities/handlers.py) uses. Every command names its actor and carries an idempotency key.
+A repeated key records nothing and answers with the record as it now stands; two different
+commands racing on the same record make the later one fail with ConcurrencyConflict, never
+overwrite.
 """
 
 from __future__ import annotations

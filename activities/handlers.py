@@ -18,7 +18,7 @@ import structlog
 from activities.application import CertificationApp
 from domain import notices
 from domain.base import RecordedAggregate, StepNotAllowed
-from domain.case_lifecycle import CaseKind, CaseState, Outcome
+from domain.case_lifecycle import CaseKind, CaseState
 from domain.catalogue import load_catalogue
 from domain.certification_case import CertificationCase
 from domain.commands import (
@@ -157,7 +157,7 @@ def submit_assessment(
 
 def record_decision(app: CertificationApp, case_id: UUID, command: RecordDecision, env: Envelope) -> CertificationCase:
     def act(case: CertificationCase) -> None:
-        outcome, level = Outcome(command.outcome), command.level
+        outcome, level = command.outcome, command.level
         case.record_decision(outcome, level, command.rationale, command.decided_by, _at(env), app.policy, *_who(env))
 
     return app.change(case_id, CertificationCase, env, act)

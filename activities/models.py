@@ -14,8 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.commands import Command, Envelope
 
-WORKFLOW_ACTOR = "system:workflow"
-
 
 class Boundary(BaseModel):
     # Stored in workflow histories for years: unknown fields are ignored, so that a field added later

@@ -48,9 +48,10 @@ class Area(BaseModel, frozen=True, extra="forbid"):
 
 
 class IndicatorScore(BaseModel):
-    """One answered indicator of an assessment, as the expert submits it."""
+    """One answered indicator of an assessment, as the expert submits it. Part of a command, so it
+    ignores unknown fields (see domain/commands.py); the HTTP body refuses them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
     code: str = Field(min_length=1, max_length=40)
     score: int = Field(strict=True, ge=0, le=1000)

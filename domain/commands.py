@@ -80,7 +80,10 @@ class Command(BaseModel):
     @classmethod
     def name(cls) -> str:
         """The command's name as it travels: an HTTP body that extends a command travels as it."""
-        return next(kind.__name__ for kind in cls.__mro__ if kind.__name__ in COMMANDS)
+        for kind in cls.__mro__:
+            if kind.__name__ in COMMANDS:
+                return kind.__name__
+        raise TypeError(f"{cls.__name__} is not a command of COMMANDS (a body must extend one to travel as it)")
 
 
 class CaseCommand(Command):

@@ -1,8 +1,9 @@
 """The composition root: the one place that builds, from settings, what every entrypoint runs on —
 the application (write side), the read models, the token store and the Temporal client.
 
-`serve`, `worker`, `projections`, `verify` and the other CLI commands all call these; nothing else
-wires a store, a view or a client.
+`serve`, `worker`, `projections`, `verify` and the other CLI commands all call these; nothing else in
+the service wires a store, a view or a client (the tools in tools/ build their own, on purpose: the
+bench measures the parts one by one).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def build_app(settings: Settings) -> CertificationApp:
 
 def open_views(settings: Settings, app: CertificationApp | None = None, **options: Any) -> ReadModels:
     """The read models over the settings' event store. With the application, they follow its saves
-    in this process; without it, they open the log read-only."""
+    in this process; without it, they open the event store through a plain application of the same
+    name (projections.factory.StoredLog), never the write side."""
     return open_read_models(settings.eventsourcing_env(), app, **options)
 
 

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from activities.certification import CertificationActivities as Acts
     from activities.models import Alarm, LabelRef, LabelView
+    from domain.certification_case import CertificationCase
     from domain.commands import (
         CloseRenewalWindow,
         Command,
@@ -136,20 +137,23 @@ class LabelWorkflow(
         """Open the renewal case (the domain checks the window) and start its CaseWorkflow; the
         label's view names the case (renewal_case_id)."""
         await workflow.wait_condition(lambda: self._view is not None)
-        view = await self._command(step.command, step.envelope)
+        envelope = self.envelope_of(step)
+        view = await self._command(step.command, envelope)
         self._handled += 1
-        assert view.renewal_case_id is not None
+        # The case this step opened: its id derives from the step's key, so a repeat answers the same
+        # case even after that renewal has ended and the label no longer names it.
+        case_id = CertificationCase.create_id(envelope.key)
         try:
             # By name: the case workflow's module imports this one (a case starts its label's workflow).
             await workflow.start_child_workflow(
                 "CaseWorkflow",
-                CaseWorkflowInput(case_id=view.renewal_case_id),
-                id=f"case-{view.renewal_case_id}",
+                CaseWorkflowInput(case_id=case_id),
+                id=f"case-{case_id}",
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
         except WorkflowAlreadyStartedError:
             pass  # a retried update: the case workflow runs already
-        return view
+        return view.model_copy(update={"renewal_case_id": case_id})
 
     # ---- queries ---------------------------------------------------------------------------
 

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from domain.commands import Command, Envelope
 
 C = TypeVar("C", bound=Command)
+FLAT_KEY = "derived-by-the-workflow"  # replaced before use: see Step.flat
+# The step name an update's key was derived with before commands were data, where it differs.
+FLAT_STEP_NAMES = {"start_renewal": "renewal"}
 
 
 class Message(BaseModel):
@@ -26,16 +29,18 @@ class Step(Message, Generic[C]):
 
     command: C
     envelope: Envelope
+    # Sent in the format used before commands were data (recorded histories; an older API process
+    # during a rolling deploy): the workflow derives its key as it did then (RecordWorkflow.envelope_of).
+    flat: bool = False
+    flat_occurrence: str | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _from_flat_step(cls, data: Any) -> Any:
-        """Histories recorded before commands were data hold the command's fields beside `actor` and
-        an optional `idempotency_key`. Only replay reads them, and replay runs no activity, so the
-        key stands in for what the workflow derived then."""
+        """The older format holds the command's fields beside `actor` and an optional `idempotency_key`."""
         if isinstance(data, dict) and "command" not in data and "actor" in data:
-            envelope = {"actor": data["actor"], "key": data.get("idempotency_key") or "recorded-before-commands"}
-            return {"command": data, "envelope": envelope}
+            envelope = {"actor": data["actor"], "key": FLAT_KEY}
+            return {"command": data, "envelope": envelope, "flat": True, "flat_occurrence": data.get("idempotency_key")}
         return data
 
 

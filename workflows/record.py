@@ -14,8 +14,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.base import DomainError
-    from domain.commands import Command, Envelope
-    from workflows.messages import Step
+    from domain.commands import Command, Envelope, command_key
+    from workflows.messages import FLAT_STEP_NAMES, Step
 
 from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, RETRY_PAUSE, V, automatic, refusal, run_activity, run_command
 
@@ -108,10 +108,21 @@ class RecordWorkflow(Generic[V]):
 
     # ---- human steps: the updates (see workflows.common.human_step) -----------------------------
 
+    def envelope_of(self, step: Step[Any]) -> Envelope:
+        """The step's envelope; one sent in the older flat format gets the key the workflow derived
+        then: <kind>:<id>:<step>:<the caller's Idempotency-Key, or the update id>."""
+        if not step.flat:
+            return step.envelope
+        info = workflow.current_update_info()
+        name = info.name if info else "step"
+        occurrence = step.flat_occurrence or (info.id if info else "")
+        key = command_key(self.kind, self.record_id, FLAT_STEP_NAMES.get(name, name), occurrence)
+        return step.envelope.model_copy(update={"key": key})
+
     async def _human_step(self, step: Step[Any]) -> V:
         await workflow.wait_condition(lambda: self._view is not None)
         # Checked again under the lock: another command may have moved the record since the validator ran.
-        view = await self._command(step.command, step.envelope, check=True)
+        view = await self._command(step.command, self.envelope_of(step), check=True)
         workflow.logger.info("human step done", extra={"step": step.command.name(), "actor": step.envelope.actor})
         return view
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
+from temporalio.service import RPCError
 
 from activities.handlers import handle
 from activities.models import CaseView
@@ -28,7 +29,7 @@ from interfaces.web.common import (
     history_events,
     visible_case,
 )
-from interfaces.web.errors import ApiError
+from interfaces.web.errors import ApiError, from_temporal
 from interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
@@ -67,8 +68,11 @@ async def apply(body: ApplicationIn, svc: Svc, who: Secretariat, key: Key = None
     envelope = Envelope(actor=who.actor, key=creation_key("application", key))
     case = await run_in_threadpool(handle, svc.app, command.cluster_id, command, envelope)
     svc.wrote()
-    # Starting it again (a retried request) finds the running workflow.
-    await start_case_workflow(client, case.id, svc.task_queue)
+    try:
+        # Starting it again (a retried request) finds the running workflow.
+        await start_case_workflow(client, case.id, svc.task_queue)
+    except RPCError as error:  # the case is saved; a retry with the same key starts its workflow
+        raise from_temporal(error, "") from None
     return CaseCreated(case_id=case.id)
 
 
@@ -130,7 +134,7 @@ async def _step(
 ) -> CaseOut:
     """Authorise the caller on the case, then take the step as an update of the case's workflow."""
     client = svc.temporal()
-    case = await run_in_threadpool(visible_case, svc, case_id, who)
+    await run_in_threadpool(visible_case, svc, case_id, who)  # authorises the caller: one load
     envelope = step_envelope(who.actor, "case", case_id, update.__name__, key)
     view: CaseView = await take_step(
         svc,
@@ -138,7 +142,7 @@ async def _step(
         update,
         command,
         envelope,
-        still_open=lambda: case.is_open,
+        still_open=lambda: svc.app.get_case(case_id).is_open,
         closed_detail=lambda: _closed_detail(svc.app.get_case(case_id)),
     )
     return case_out(view)

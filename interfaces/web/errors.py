@@ -74,11 +74,20 @@ def refusal_of(error: WorkflowUpdateFailedError) -> DomainError | None:
     return None
 
 
+def closed(error: BaseException) -> bool:
+    """The workflow is not there, or has ended: it takes no more steps."""
+    return isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
+
+
 def from_temporal(error: BaseException, closed_detail: str) -> Exception:
     """A failed workflow update or call: the domain's refusal, a closed workflow (409), or the engine is away (503)."""
     if isinstance(error, WorkflowUpdateFailedError):
-        return refusal_of(error) or ApiError(409, str(error.cause))
-    if isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+        refused = refusal_of(error)
+        if refused is None:  # not the domain's refusal: the cause is for the log, not the caller
+            log.warning("workflow update failed", error=str(error.cause))
+            return ApiError(409, "the step could not be taken now; reload the record and try again")
+        return refused
+    if closed(error):
         return ApiError(409, closed_detail)
     if isinstance(error, (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError)):
         log.warning("workflow engine did not answer", error=str(error))

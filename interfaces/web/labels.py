@@ -124,7 +124,7 @@ async def _label_step(
         command,
         envelope,
         # Not started yet: its case starts it just after issuing the label.
-        still_open=lambda: label.state not in FINAL,
+        still_open=lambda: svc.app.get_label(label_id).state not in FINAL,
         closed_detail=lambda: _closed_detail(svc.app.get_label(label_id)),
     )
     return label_out(view, label, svc.now(), who)
@@ -138,7 +138,8 @@ async def renew(
 ) -> CaseCreated:
     command = body or commands.StartRenewal()
     renewed = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, command, key, step="renewal")
-    assert renewed.renewal_case_id is not None
+    if renewed.renewal_case_id is None:  # the workflow always names the case the step opened
+        raise ApiError(503, "the renewal was opened but its case is not known yet; try again with the same key")
     return CaseCreated(case_id=renewed.renewal_case_id)
 
 

@@ -19,16 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain import commands
 from domain.base import Level
 from domain.case_lifecycle import CaseKind, CaseState
+from domain.catalogue import IndicatorScore
 from domain.label import LabelState
 from projections.expiry_calendar import CalendarEntry
 from projections.registry import RegistryEntry
-
-SHORT_TEXT = 2_000
-LONG_TEXT = 50_000
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Out(BaseModel):
@@ -117,8 +111,13 @@ class AuditDateIn(commands.ScheduleAudit):
     model_config = STRICT
 
 
+class IndicatorScoreIn(IndicatorScore):
+    model_config = STRICT
+
+
 class AssessmentIn(commands.Assessment):
     model_config = STRICT
+    indicators: list[IndicatorScoreIn] = Field(min_length=1, max_length=200)  # type: ignore[assignment]
 
 
 class DecisionIn(commands.RecordDecision):

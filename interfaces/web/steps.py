@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.commands import Command, Envelope, command_key, fresh_occurrence
-from interfaces.web.errors import from_temporal
+from interfaces.web.errors import closed, from_temporal
 from interfaces.web.services import Services
 from workflows.messages import Step
 from workflows.starter import execute_step
@@ -47,7 +47,7 @@ async def take_step(
     closed_detail: Callable[[], str],
 ) -> R:
     """Order the step; wait a moment for a workflow that is about to start. `still_open` and
-    `closed_detail` are asked (in a worker thread: they read the store) only when the update fails."""
+    `closed_detail` read the record from the store (in a worker thread), only when the update fails."""
     deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
     while True:
         try:
@@ -59,5 +59,5 @@ async def take_step(
             if not_started and asyncio.get_running_loop().time() < deadline and await run_in_threadpool(still_open):
                 await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
                 continue
-            detail = await run_in_threadpool(closed_detail) if isinstance(error, RPCError) else ""
+            detail = await run_in_threadpool(closed_detail) if closed(error) else ""
             raise from_temporal(error, detail) from None

@@ -263,3 +263,34 @@ def test_a_refusal_not_appealed_within_the_window_closes_the_case(dev_server: Em
             assert "already completed" in str(closed.value)
 
     run(scenario())
+
+
+def test_steps_sent_in_the_format_before_commands_were_data_are_keyed_as_the_old_code_keyed_them(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    """An API process of the previous release (during a rolling deploy) sends flat steps: each is
+    taken once, under the key that release derived, and two without a key are two steps."""
+
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server)
+        cluster = office.cluster()
+        office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            flat_screen = {"actor": SECRETARY, "idempotency_key": None, "accepted": True, "reason": ""}
+            screened = await handle.execute_update("screen", flat_screen, id="old-api-1", result_type=CaseView)
+            assert screened.state == "assigning"
+            keyed = {"actor": SECRETARY, "idempotency_key": "client-key-7", "reason": "merger"}
+            withdrawn = await handle.execute_update("withdraw", keyed, id="old-api-2", result_type=CaseView)
+            assert withdrawn.state == "withdrawn"
+            case_id = screened.case_id
+            stored = [
+                (type(event).__name__, event.command_key)
+                for event in (
+                    office.app.mapper.to_domain_event(item) for item in office.app.recorder.select_events(case_id)
+                )
+            ]
+            assert ("Screened", f"case:{case_id}:screen:old-api-1") in stored
+            assert ("Withdrawn", f"case:{case_id}:withdraw:client-key-7") in stored
+
+    run(scenario())
