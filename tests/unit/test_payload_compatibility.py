@@ -1,0 +1,70 @@
+"""Payloads stored in workflow histories for years still decode when the models change compatibly: a
+field another release added is ignored, and a field with a default that a payload lacks takes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from pydantic import BaseModel
+
+from activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput, CommandRun, ExpertChoice, LabelView
+from domain.commands import Envelope, Screen
+from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
+
+NOW = datetime(2026, 3, 10, 9, tzinfo=UTC)
+ID = uuid4()
+
+TODAY: list[tuple[type[BaseModel] | Any, dict[str, Any]]] = [
+    (
+        CaseView,
+        {"case_id": ID, "cluster_id": ID, "level": "bronze", "kind": "initial", "state": "screening", "version": 1},
+    ),
+    (
+        LabelView,
+        {
+            "label_id": ID,
+            "label_code": "ECEI-B-AAAA-AAAA-AAAA",
+            "case_id": ID,
+            "cluster_id": ID,
+            "level": "bronze",
+            "state": "active",
+            "version": 1,
+            "valid_until": NOW,
+            "renewable_until": NOW,
+        },
+    ),
+    (Alarm, {"kind": "deadline", "at": NOW, "step": "audit"}),
+    (CaseRef, {"case_id": ID, "at": NOW}),
+    (ChooseExpertInput, {"case_id": ID, "at": NOW}),
+    (ExpertChoice, {"expert_id": ID, "candidates": 1}),
+    (
+        CommandRun,
+        {"subject_id": ID, "name": "Screen", "command": {"accepted": True}, "envelope": {"actor": "a", "key": "k"}},
+    ),
+    (Step[Screen], {"command": {"accepted": True}, "envelope": {"actor": "a", "key": "k"}}),
+    (CaseWorkflowInput, {"case_id": ID}),
+    (LabelWorkflowInput, {"label_id": ID}),
+    (RenewalEnded, {"case_id": ID, "outcome": "abandoned"}),
+    (ExpertsChanged, {"reason": "registered"}),
+    (Envelope, {"actor": "a", "key": "k", "at": NOW}),
+]
+
+
+@pytest.mark.parametrize(("model", "payload"), TODAY, ids=lambda item: getattr(item, "__name__", ""))
+def test_a_payload_with_a_field_a_later_release_added_still_decodes(model: Any, payload: dict[str, Any]) -> None:
+    decoded = model.model_validate_json(model.model_validate(payload).model_dump_json()[:-1] + ', "added_later": 1}')
+
+    assert decoded == model.model_validate(payload)
+
+
+@pytest.mark.parametrize(("model", "payload"), TODAY, ids=lambda item: getattr(item, "__name__", ""))
+def test_a_payload_without_a_field_that_has_a_default_still_decodes(model: Any, payload: dict[str, Any]) -> None:
+    full = model.model_validate(payload).model_dump(mode="json")
+    optional = [name for name, field in model.model_fields.items() if not field.is_required()]
+
+    for name in optional:
+        decoded = model.model_validate({key: value for key, value in full.items() if key != name})
+        assert getattr(decoded, name) == model.model_fields[name].get_default(call_default_factory=True)
