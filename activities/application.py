@@ -204,7 +204,12 @@ class CertificationApp(Application[UUID]):
     # ---- idempotent load → command → save ----------------------------------------------
 
     def create(self, aggregate_id: UUID, build: Callable[[], list[RecordedAggregate]]) -> UUID:
-        """Build and save new aggregates, unless the key already created them.
+        """Build and save new aggregates, unless the key already created them; the new one's id."""
+        self.created(aggregate_id, build)
+        return aggregate_id
+
+    def created(self, aggregate_id: UUID, build: Callable[[], list[RecordedAggregate]]) -> RecordedAggregate:
+        """Build and save new aggregates, unless the key already created them; the new one as stored.
 
         Optimistic, because a first attempt is the common case: a repeat cannot record anything,
         since the new aggregate's id derives from the key and its first event collides with the
@@ -215,7 +220,7 @@ class CertificationApp(Application[UUID]):
             changed = build()
         except Exception:
             if self._exists(aggregate_id):
-                return aggregate_id  # a repeat whose rules no longer pass: same result
+                return self.load(aggregate_id, RecordedAggregate)  # a repeat whose rules no longer pass: same result
             raise
         if changed[0].id != aggregate_id:  # the optimism rests on it: a repeat must collide
             raise RuntimeError(f"{type(changed[0]).__name__} {changed[0].id} is not the aggregate created for the key")
@@ -223,9 +228,9 @@ class CertificationApp(Application[UUID]):
             self.save(*changed)
         except IntegrityError:
             if self._exists(aggregate_id):
-                return aggregate_id  # a repeat, or the same command winning a race: same result
+                return self.load(aggregate_id, RecordedAggregate)  # a repeat, or the same command winning a race
             raise ConcurrencyConflict("another command changed the same records first; try again") from None
-        return aggregate_id
+        return changed[0]
 
     def change(self, aggregate_id: UUID, kind: type[A], envelope: Envelope, act: Callable[[A], Any]) -> A:
         """Run a command on one aggregate (and the others `act` returns) once per key; the aggregate after."""

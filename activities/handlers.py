@@ -13,8 +13,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import structlog
-
 from activities.application import CertificationApp
 from domain import notices
 from domain.base import RecordedAggregate, StepNotAllowed
@@ -51,7 +49,6 @@ from domain.commands import (
 from domain.label import Label
 from domain.notification import Notification
 
-log = structlog.stdlib.get_logger(__name__)
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
 
 
@@ -77,7 +74,9 @@ def submit_application(
         case = app.new_case(cluster, command.level, CaseKind.INITIAL, None, command.improvement_areas, env)
         return [case, cluster]
 
-    return app.get_case(app.create(CertificationCase.create_id(env.key), build))
+    case = app.created(CertificationCase.create_id(env.key), build)
+    assert isinstance(case, CertificationCase)
+    return case
 
 
 def screen(app: CertificationApp, case_id: UUID, command: Screen, env: Envelope) -> CertificationCase:
@@ -201,7 +200,6 @@ def issue_label(app: CertificationApp, case_id: UUID, command: IssueLabel, env: 
         previous.supersede(label.id, case.id, _at(env), *_who(env))
         changed.append(previous)
     app.save_once(env.key, case, *changed)
-    log.info("label issued", label_id=str(label.id))
     return case
 
 
@@ -221,7 +219,6 @@ def close_case(app: CertificationApp, case_id: UUID, command: CloseCase, env: En
             previous.abandon_renewal(case.id, _at(env), *_who(env))
             changed.append(previous)
     app.save_once(env.key, cluster, *changed)
-    log.info("case closed")
     return case
 
 
@@ -294,7 +291,6 @@ def _tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> N
         key = f"{env.key}/notify/{notice.recipient}"
         message = (notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id)
         app.create(Notification.create_id(key), lambda: [Notification(*message, env.actor, key)])  # noqa: B023 - create() calls it at once
-        log.info("notification queued", recipient=notice.recipient, kind=notice.kind)
 
 
 def _who(env: Envelope) -> tuple[str, str]:
