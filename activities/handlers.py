@@ -86,13 +86,14 @@ def screen(app: CertificationApp, case_id: UUID, command: Screen, env: Envelope)
 
 
 def propose_expert(app: CertificationApp, case_id: UUID, command: ProposeExpert, env: Envelope) -> CertificationCase:
-    """Propose the expert and queue the offer to them."""
+    """Propose the expert, and queue the offer to them in the same save."""
     expert = app.get_expert(command.expert_id)
-    case = app.change(
-        case_id, CertificationCase, env, lambda case: case.propose_expert(expert, _at(env), app.policy, *_who(env))
-    )
-    _tell(app, notices.offer(case, command.expert_id, case.deadlines.get("response", _at(env))), env)
-    return case
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        case.propose_expert(expert, _at(env), app.policy, *_who(env))
+        return _outbox(notices.offer(case, command.expert_id, case.deadlines["response"]), env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def answer_proposal(app: CertificationApp, case_id: UUID, command: AnswerProposal, env: Envelope) -> CertificationCase:
@@ -114,10 +115,13 @@ def time_out_proposal(
 
 
 def escalate(app: CertificationApp, case_id: UUID, command: Escalate, env: Envelope) -> CertificationCase:
-    """Flag the case for the secretariat's attention and tell them why."""
-    case = app.change(case_id, CertificationCase, env, lambda case: case.escalate(command.reason, *_when(env)))
-    _tell(app, notices.escalation(case, command.reason), env)
-    return case
+    """Flag the case for the secretariat's attention, and tell them why in the same save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        case.escalate(command.reason, *_when(env))
+        return _outbox(notices.escalation(case, command.reason), env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def remind_deadline(app: CertificationApp, case_id: UUID, command: RemindDeadline, env: Envelope) -> CertificationCase:
@@ -226,10 +230,13 @@ def close_case(app: CertificationApp, case_id: UUID, command: CloseCase, env: En
 
 
 def remind_expiry(app: CertificationApp, label_id: UUID, command: RemindExpiry, env: Envelope) -> Label:
-    """Record the reminder on the label and queue it to the cluster and the secretariat."""
-    label = app.change(label_id, Label, env, lambda label: label.send_expiry_reminder(command.offset, *_when(env)))
-    _tell(app, notices.expiry_reminders(label, command.offset), env)
-    return label
+    """Record the reminder on the label, and queue it to the cluster and the secretariat in the same save."""
+
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.send_expiry_reminder(command.offset, *_when(env))
+        return _outbox(notices.expiry_reminders(label, command.offset), env)
+
+    return app.change(label_id, Label, env, act)
 
 
 def expire_label(app: CertificationApp, label_id: UUID, command: ExpireLabel, env: Envelope) -> Label:
@@ -285,12 +292,24 @@ def _release(app: CertificationApp, label: Label, env: Envelope) -> list[Recorde
 # ---- the outbox ---------------------------------------------------------------------------------
 
 
+def _outbox(told: list[notices.Notice], env: Envelope) -> list[RecordedAggregate]:
+    """The notices as new messages of the outbox, saved with the change that calls for them (so a
+    message goes out exactly when its step is recorded); each one's id derives from the command's key."""
+    return [_message(notice, env) for notice in told]
+
+
 def _tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> None:
-    """Queue each notice; its key derives from the command's, so a retry queues nothing twice."""
+    """Queue each notice on its own, for a step that changes nothing else; a retry queues nothing twice."""
     for notice in told:
-        key = f"{env.key}/notify/{notice.recipient}"
-        message = (notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id)
-        app.create(Notification.create_id(key), lambda: [Notification(*message, env.actor, key)])  # noqa: B023 - create() calls it at once
+        message = _message(notice, env)
+        app.create(message.id, lambda message=message: [message])  # type: ignore[misc]
+
+
+def _message(notice: notices.Notice, env: Envelope) -> Notification:
+    key = f"{env.key}/notify/{notice.recipient}"
+    return Notification(
+        notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id, env.actor, key
+    )
 
 
 def _who(env: Envelope) -> tuple[str, str]:
