@@ -14,38 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from activities.application import CertificationApp
-from domain import notices
+from domain import commands, notices
 from domain.base import RecordedAggregate, StepNotAllowed
 from domain.case_lifecycle import CaseKind, CaseState
 from domain.catalogue import load_catalogue
 from domain.certification_case import CertificationCase
-from domain.commands import (
-    AnswerProposal,
-    CloseCase,
-    CloseRenewalWindow,
-    Command,
-    DecideAppeal,
-    Envelope,
-    Escalate,
-    ExpireLabel,
-    IssueLabel,
-    LodgeAppeal,
-    ProposeExpert,
-    RecordAgreement,
-    RecordDecision,
-    RemindDeadline,
-    RemindExpiry,
-    RestoreLabel,
-    ScheduleAudit,
-    Screen,
-    StartRenewal,
-    SubmitApplication,
-    SubmitAssessment,
-    SuspendLabel,
-    TimeOutProposal,
-    WithdrawCase,
-    WithdrawLabel,
-)
+from domain.commands import Command, Envelope
 from domain.label import Label
 from domain.notification import Notification
 
@@ -64,7 +38,7 @@ def handle(app: CertificationApp, subject_id: UUID, command: Command, envelope: 
 
 
 def submit_application(
-    app: CertificationApp, cluster_id: UUID, command: SubmitApplication, env: Envelope
+    app: CertificationApp, cluster_id: UUID, command: commands.SubmitApplication, env: Envelope
 ) -> CertificationCase:
     """A new initial case for a cluster; refused for an ineligible cluster with every unmet criterion."""
 
@@ -79,13 +53,15 @@ def submit_application(
     return case
 
 
-def screen(app: CertificationApp, case_id: UUID, command: Screen, env: Envelope) -> CertificationCase:
+def screen(app: CertificationApp, case_id: UUID, command: commands.Screen, env: Envelope) -> CertificationCase:
     return app.change(
         case_id, CertificationCase, env, lambda case: case.screen(command.accepted, command.reason, *_when(env))
     )
 
 
-def propose_expert(app: CertificationApp, case_id: UUID, command: ProposeExpert, env: Envelope) -> CertificationCase:
+def propose_expert(
+    app: CertificationApp, case_id: UUID, command: commands.ProposeExpert, env: Envelope
+) -> CertificationCase:
     """Propose the expert, and queue the offer to them in the same save."""
     expert = app.get_expert(command.expert_id)
 
@@ -96,7 +72,9 @@ def propose_expert(app: CertificationApp, case_id: UUID, command: ProposeExpert,
     return app.change(case_id, CertificationCase, env, act)
 
 
-def answer_proposal(app: CertificationApp, case_id: UUID, command: AnswerProposal, env: Envelope) -> CertificationCase:
+def answer_proposal(
+    app: CertificationApp, case_id: UUID, command: commands.AnswerProposal, env: Envelope
+) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         if command.accept:
             case.accept_assignment(command.expert_id, *_when(env))
@@ -107,14 +85,14 @@ def answer_proposal(app: CertificationApp, case_id: UUID, command: AnswerProposa
 
 
 def time_out_proposal(
-    app: CertificationApp, case_id: UUID, command: TimeOutProposal, env: Envelope
+    app: CertificationApp, case_id: UUID, command: commands.TimeOutProposal, env: Envelope
 ) -> CertificationCase:
     return app.change(
         case_id, CertificationCase, env, lambda case: case.time_out_proposal(command.expert_id, *_when(env))
     )
 
 
-def escalate(app: CertificationApp, case_id: UUID, command: Escalate, env: Envelope) -> CertificationCase:
+def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, env: Envelope) -> CertificationCase:
     """Flag the case for the secretariat's attention, and tell them why in the same save."""
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
@@ -124,7 +102,9 @@ def escalate(app: CertificationApp, case_id: UUID, command: Escalate, env: Envel
     return app.change(case_id, CertificationCase, env, act)
 
 
-def remind_deadline(app: CertificationApp, case_id: UUID, command: RemindDeadline, env: Envelope) -> CertificationCase:
+def remind_deadline(
+    app: CertificationApp, case_id: UUID, command: commands.RemindDeadline, env: Envelope
+) -> CertificationCase:
     """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
     case = app.get_case(case_id)
     _tell(app, notices.deadline_reminders(case, command.step, command.offset, command.due), env)
@@ -132,7 +112,7 @@ def remind_deadline(app: CertificationApp, case_id: UUID, command: RemindDeadlin
 
 
 def record_agreement(
-    app: CertificationApp, case_id: UUID, command: RecordAgreement, env: Envelope
+    app: CertificationApp, case_id: UUID, command: commands.RecordAgreement, env: Envelope
 ) -> CertificationCase:
     return app.change(
         case_id,
@@ -142,12 +122,14 @@ def record_agreement(
     )
 
 
-def schedule_audit(app: CertificationApp, case_id: UUID, command: ScheduleAudit, env: Envelope) -> CertificationCase:
+def schedule_audit(
+    app: CertificationApp, case_id: UUID, command: commands.ScheduleAudit, env: Envelope
+) -> CertificationCase:
     return app.change(case_id, CertificationCase, env, lambda case: case.schedule_audit(command.audit_date, *_who(env)))
 
 
 def submit_assessment(
-    app: CertificationApp, case_id: UUID, command: SubmitAssessment, env: Envelope
+    app: CertificationApp, case_id: UUID, command: commands.SubmitAssessment, env: Envelope
 ) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         catalogue = load_catalogue(case.catalogue_version)
@@ -158,7 +140,9 @@ def submit_assessment(
     return app.change(case_id, CertificationCase, env, act)
 
 
-def record_decision(app: CertificationApp, case_id: UUID, command: RecordDecision, env: Envelope) -> CertificationCase:
+def record_decision(
+    app: CertificationApp, case_id: UUID, command: commands.RecordDecision, env: Envelope
+) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         outcome, level = command.outcome, command.level
         case.record_decision(outcome, level, command.rationale, command.decided_by, _at(env), app.policy, *_who(env))
@@ -166,22 +150,28 @@ def record_decision(app: CertificationApp, case_id: UUID, command: RecordDecisio
     return app.change(case_id, CertificationCase, env, act)
 
 
-def lodge_appeal(app: CertificationApp, case_id: UUID, command: LodgeAppeal, env: Envelope) -> CertificationCase:
+def lodge_appeal(
+    app: CertificationApp, case_id: UUID, command: commands.LodgeAppeal, env: Envelope
+) -> CertificationCase:
     return app.change(case_id, CertificationCase, env, lambda case: case.lodge_appeal(command.grounds, *_when(env)))
 
 
-def decide_appeal(app: CertificationApp, case_id: UUID, command: DecideAppeal, env: Envelope) -> CertificationCase:
+def decide_appeal(
+    app: CertificationApp, case_id: UUID, command: commands.DecideAppeal, env: Envelope
+) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         case.decide_appeal(command.upheld, command.rationale, command.decided_by, _at(env), app.policy, *_who(env))
 
     return app.change(case_id, CertificationCase, env, act)
 
 
-def withdraw_case(app: CertificationApp, case_id: UUID, command: WithdrawCase, env: Envelope) -> CertificationCase:
+def withdraw_case(
+    app: CertificationApp, case_id: UUID, command: commands.WithdrawCase, env: Envelope
+) -> CertificationCase:
     return app.change(case_id, CertificationCase, env, lambda case: case.withdraw(command.reason, *_when(env)))
 
 
-def issue_label(app: CertificationApp, case_id: UUID, command: IssueLabel, env: Envelope) -> CertificationCase:
+def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
     """The awarded case's label; a renewal's label supersedes the one it renews."""
     case = app.get_case(case_id)
     if case.label_id is not None:
@@ -207,7 +197,7 @@ def issue_label(app: CertificationApp, case_id: UUID, command: IssueLabel, env: 
     return case
 
 
-def close_case(app: CertificationApp, case_id: UUID, command: CloseCase, env: Envelope) -> CertificationCase:
+def close_case(app: CertificationApp, case_id: UUID, command: commands.CloseCase, env: Envelope) -> CertificationCase:
     """The case has concluded: the cluster may open another at its level, a failed renewal ends."""
     case = app.get_case(case_id)
     cluster = app.get_cluster(case.cluster_id)
@@ -229,7 +219,7 @@ def close_case(app: CertificationApp, case_id: UUID, command: CloseCase, env: En
 # ---- labels ----------------------------------------------------------------------------------
 
 
-def remind_expiry(app: CertificationApp, label_id: UUID, command: RemindExpiry, env: Envelope) -> Label:
+def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.RemindExpiry, env: Envelope) -> Label:
     """Record the reminder on the label, and queue it to the cluster and the secretariat in the same save."""
 
     def act(label: Label) -> list[RecordedAggregate]:
@@ -239,11 +229,13 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: RemindExpiry, 
     return app.change(label_id, Label, env, act)
 
 
-def expire_label(app: CertificationApp, label_id: UUID, command: ExpireLabel, env: Envelope) -> Label:
+def expire_label(app: CertificationApp, label_id: UUID, command: commands.ExpireLabel, env: Envelope) -> Label:
     return app.change(label_id, Label, env, lambda label: label.expire(*_when(env)))
 
 
-def close_renewal_window(app: CertificationApp, label_id: UUID, command: CloseRenewalWindow, env: Envelope) -> Label:
+def close_renewal_window(
+    app: CertificationApp, label_id: UUID, command: commands.CloseRenewalWindow, env: Envelope
+) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
         label.close_renewal_window(*_when(env))
         return _release(app, label, env)
@@ -251,17 +243,17 @@ def close_renewal_window(app: CertificationApp, label_id: UUID, command: CloseRe
     return app.change(label_id, Label, env, act)
 
 
-def suspend_label(app: CertificationApp, label_id: UUID, command: SuspendLabel, env: Envelope) -> Label:
+def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
     return app.change(
         label_id, Label, env, lambda label: label.suspend(command.reason, _at(env), app.policy, *_who(env))
     )
 
 
-def restore_label(app: CertificationApp, label_id: UUID, command: RestoreLabel, env: Envelope) -> Label:
+def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
     return app.change(label_id, Label, env, lambda label: label.restore(*_when(env)))
 
 
-def withdraw_label(app: CertificationApp, label_id: UUID, command: WithdrawLabel, env: Envelope) -> Label:
+def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
         label.withdraw(command.reason, *_when(env))
         return _release(app, label, env)
@@ -269,7 +261,7 @@ def withdraw_label(app: CertificationApp, label_id: UUID, command: WithdrawLabel
     return app.change(label_id, Label, env, act)
 
 
-def start_renewal(app: CertificationApp, label_id: UUID, command: StartRenewal, env: Envelope) -> Label:
+def start_renewal(app: CertificationApp, label_id: UUID, command: commands.StartRenewal, env: Envelope) -> Label:
     """A renewal case for the label, allowed until its renewal window closes; the label names it."""
 
     def build() -> list[RecordedAggregate]:
@@ -326,27 +318,27 @@ def _at(env: Envelope) -> datetime:
 
 
 HANDLERS: dict[type[Command], Handler] = {
-    SubmitApplication: submit_application,
-    Screen: screen,
-    ProposeExpert: propose_expert,
-    AnswerProposal: answer_proposal,
-    TimeOutProposal: time_out_proposal,
-    Escalate: escalate,
-    RemindDeadline: remind_deadline,
-    RecordAgreement: record_agreement,
-    ScheduleAudit: schedule_audit,
-    SubmitAssessment: submit_assessment,
-    RecordDecision: record_decision,
-    LodgeAppeal: lodge_appeal,
-    DecideAppeal: decide_appeal,
-    WithdrawCase: withdraw_case,
-    IssueLabel: issue_label,
-    CloseCase: close_case,
-    RemindExpiry: remind_expiry,
-    ExpireLabel: expire_label,
-    CloseRenewalWindow: close_renewal_window,
-    SuspendLabel: suspend_label,
-    RestoreLabel: restore_label,
-    WithdrawLabel: withdraw_label,
-    StartRenewal: start_renewal,
+    commands.SubmitApplication: submit_application,
+    commands.Screen: screen,
+    commands.ProposeExpert: propose_expert,
+    commands.AnswerProposal: answer_proposal,
+    commands.TimeOutProposal: time_out_proposal,
+    commands.Escalate: escalate,
+    commands.RemindDeadline: remind_deadline,
+    commands.RecordAgreement: record_agreement,
+    commands.ScheduleAudit: schedule_audit,
+    commands.SubmitAssessment: submit_assessment,
+    commands.RecordDecision: record_decision,
+    commands.LodgeAppeal: lodge_appeal,
+    commands.DecideAppeal: decide_appeal,
+    commands.WithdrawCase: withdraw_case,
+    commands.IssueLabel: issue_label,
+    commands.CloseCase: close_case,
+    commands.RemindExpiry: remind_expiry,
+    commands.ExpireLabel: expire_label,
+    commands.CloseRenewalWindow: close_renewal_window,
+    commands.SuspendLabel: suspend_label,
+    commands.RestoreLabel: restore_label,
+    commands.WithdrawLabel: withdraw_label,
+    commands.StartRenewal: start_renewal,
 }
