@@ -144,8 +144,8 @@ def record_decision(
     app: CertificationApp, case_id: UUID, command: commands.RecordDecision, env: Envelope
 ) -> CertificationCase:
     def act(case: CertificationCase) -> None:
-        outcome, level = command.outcome, command.level
-        case.record_decision(outcome, level, command.rationale, command.decided_by, _at(env), app.policy, *_who(env))
+        decision = (command.outcome, command.level, command.rationale, command.decided_by)
+        case.record_decision(*decision, _at(env), app.policy, *_who(env))
 
     return app.change(case_id, CertificationCase, env, act)
 

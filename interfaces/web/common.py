@@ -126,11 +126,6 @@ def case_summary(status: CaseStatus) -> CaseSummary:
     return CaseSummary.model_validate(status.model_dump())
 
 
-def label_status(label: Label, now: datetime) -> tuple[LabelState, datetime]:
-    """The label's status now and since when, by the domain's rule (the registry view uses it too)."""
-    return label.status_at(now)
-
-
 def label_out(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:
     """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
