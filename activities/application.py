@@ -18,16 +18,16 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
-from domain.case_lifecycle import CaseKind
-from domain.catalogue import current_version_for, load_catalogue
-from domain.certification_case import CertificationCase
-from domain.cluster import Cluster, ClusterProfile
-from domain.commands import Envelope
-from domain.expert import ROSTER_ID, Expert, ExpertProfile, ExpertRoster
-from domain.label import Label, label_id_for
-from domain.notification import Notification
-from domain.policy import Policy, default_policy
+from clusterlabel.domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseKind
+from clusterlabel.domain.catalogue import current_version_for, load_catalogue
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.cluster import Cluster, ClusterProfile
+from clusterlabel.domain.commands import Envelope
+from clusterlabel.domain.expert import ROSTER_ID, Expert, ExpertProfile, ExpertRoster
+from clusterlabel.domain.label import Label, label_id_for
+from clusterlabel.domain.notification import Notification
+from clusterlabel.domain.policy import Policy, default_policy
 
 A = TypeVar("A", bound=RecordedAggregate)
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"

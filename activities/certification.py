@@ -19,15 +19,23 @@ from temporalio import activity
 from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
-from activities.application import CertificationApp
-from activities.handlers import handle
-from activities.legacy import legacy_run
-from activities.models import CaseRef, CaseView, ChooseExpertInput, CommandRun, ExpertChoice, LabelRef, LabelView
-from activities.views import case_view, label_view
-from domain.base import ConcurrencyConflict, DomainError
-from domain.certification_case import CertificationCase
-from domain.commands import decode_command
-from domain.label import Label
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.legacy import legacy_run
+from clusterlabel.activities.models import (
+    CaseRef,
+    CaseView,
+    ChooseExpertInput,
+    CommandRun,
+    ExpertChoice,
+    LabelRef,
+    LabelView,
+)
+from clusterlabel.activities.views import case_view, label_view
+from clusterlabel.domain.base import ConcurrencyConflict, DomainError
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.commands import decode_command
+from clusterlabel.domain.label import Label
 
 log = structlog.stdlib.get_logger(__name__)
 

@@ -13,15 +13,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from activities.application import CertificationApp
-from domain import commands, notices
-from domain.base import RecordedAggregate, StepNotAllowed
-from domain.case_lifecycle import CaseKind, CaseState
-from domain.catalogue import load_catalogue
-from domain.certification_case import CertificationCase
-from domain.commands import Command, Envelope
-from domain.label import Label
-from domain.notification import Notification
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain import commands, notices
+from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.label import Label
+from clusterlabel.domain.notification import Notification
 
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.models import CommandRun
+from clusterlabel.activities.models import CommandRun
 
 # Today's command → the activity that ran it before.
 LEGACY_ACTIVITY = {

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.commands import Command, Envelope
+from clusterlabel.domain.commands import Command, Envelope
 
 
 class Boundary(BaseModel):

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from activities.models import Alarm, CaseView, LabelView
-from domain.case_lifecycle import CaseState
-from domain.certification_case import CertificationCase
-from domain.label import FINAL, VALIDITY_RUNNING, Label, LabelState
-from domain.policy import Policy
+from clusterlabel.activities.models import Alarm, CaseView, LabelView
+from clusterlabel.domain.case_lifecycle import CaseState
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.label import FINAL, VALIDITY_RUNNING, Label, LabelState
+from clusterlabel.domain.policy import Policy
 
 
 def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView:

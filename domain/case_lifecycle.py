@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.base import StepNotAllowed
+from clusterlabel.domain.base import StepNotAllowed
 
 
 class CaseState(StrEnum):

@@ -19,7 +19,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.base import Problem
+from clusterlabel.domain.base import Problem
 
 CATALOGUE_LEVELS = ("bronze", "gold")
 
@@ -224,7 +224,7 @@ class UnknownCatalogue(KeyError):
 
 
 def _catalogue_folder() -> Traversable:
-    return files("domain") / "catalogues"
+    return files("clusterlabel.domain") / "catalogues"
 
 
 def available_versions() -> list[str]:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import (
+from clusterlabel.domain.base import (
     ImpartialityViolation,
     InvalidInput,
     Level,
@@ -22,7 +22,7 @@ from domain.base import (
     StepNotAllowed,
     derived_id,
 )
-from domain.case_lifecycle import (
+from clusterlabel.domain.case_lifecycle import (
     IMPROVEMENT_AREAS_FOR_SILVER,
     OPEN_STATES,
     CaseKind,
@@ -34,10 +34,10 @@ from domain.case_lifecycle import (
     check_proposed,
     deadline_step,
 )
-from domain.catalogue import Catalogue, IndicatorScore
-from domain.cluster import Cluster
-from domain.expert import Assignment, Expert, Nationality
-from domain.policy import Policy
+from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.expert import Assignment, Expert, Nationality
+from clusterlabel.domain.policy import Policy
 
 
 class CertificationCase(RecordedAggregate):

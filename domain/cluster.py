@@ -10,9 +10,9 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed, derived_id
-from domain.countries import CountryCode
-from domain.policy import Policy
+from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.countries import CountryCode
+from clusterlabel.domain.policy import Policy
 
 
 class MemberType(StrEnum):

@@ -20,11 +20,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.base import Level
-from domain.case_lifecycle import CaseState, Outcome, check_case_step, check_proposed
-from domain.catalogue import IndicatorScore
-from domain.instants import Instant
-from domain.label import LabelState, check_label_step
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import CaseState, Outcome, check_case_step, check_proposed
+from clusterlabel.domain.catalogue import IndicatorScore
+from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.label import LabelState, check_label_step
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000

@@ -11,9 +11,9 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.base import InvalidInput, RecordedAggregate, derived_id
-from domain.countries import CountryCode
-from domain.instants import Instant
+from clusterlabel.domain.base import InvalidInput, RecordedAggregate, derived_id
+from clusterlabel.domain.countries import CountryCode
+from clusterlabel.domain.instants import Instant
 
 
 class Nationality(StrEnum):

@@ -14,8 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
-from domain.policy import Policy
+from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.policy import Policy
 
 
 class LabelState(StrEnum):

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.certification_case import CertificationCase
-from domain.label import Label
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.label import Label
 
 SECRETARIAT = "secretariat"
 

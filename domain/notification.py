@@ -6,7 +6,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.base import RecordedAggregate, derived_id
+from clusterlabel.domain.base import RecordedAggregate, derived_id
 
 
 class Notification(RecordedAggregate):

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.durations import Duration, IsoDuration, start_of_month
+from clusterlabel.domain.durations import Duration, IsoDuration, start_of_month
 
 
 class Policy(BaseModel):
@@ -100,5 +100,5 @@ def uniform_durations(length: str, reminder: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def default_policy() -> Policy:
-    text = resources.files("domain").joinpath("policy.toml").read_text(encoding="utf-8")
+    text = resources.files("clusterlabel.domain").joinpath("policy.toml").read_text(encoding="utf-8")
     return Policy.model_validate(tomllib.loads(text))

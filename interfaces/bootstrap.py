@@ -12,14 +12,14 @@ from typing import Any
 
 from temporalio.client import Client
 
-from activities.application import CertificationApp
-from domain.policy import Policy, default_policy
-from interfaces.settings import Settings
-from interfaces.temporal_client import temporal_client_for
-from interfaces.temporal_server import EmbeddedTemporal
-from interfaces.web.tokens import TokenStore, open_token_store
-from projections.factory import open_read_models
-from projections.queries import ReadModels
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.policy import Policy, default_policy
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.temporal_client import temporal_client_for
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.queries import ReadModels
 
 
 class PolicyFileError(ValueError):

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from interfaces.settings import Settings
+from clusterlabel.interfaces.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -30,14 +30,14 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.engine import serve
+    from clusterlabel.interfaces.engine import serve
 
     return serve(settings, with_worker=not args.no_worker, with_projections=not args.no_projections)
 
 
 def _run_projections(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.projection_runner import run_projections
-    from projections.factory import view_classes_named
+    from clusterlabel.interfaces.projection_runner import run_projections
+    from clusterlabel.projections.factory import view_classes_named
 
     try:
         view_classes_named(args.views)
@@ -48,14 +48,14 @@ def _run_projections(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.worker import run_worker
+    from clusterlabel.interfaces.worker import run_worker
 
     asyncio.run(run_worker(settings))
     return 0
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.verify_cli import EXIT_OK, EXIT_TAMPERED, describe, run_verify
+    from clusterlabel.interfaces.verify_cli import EXIT_OK, EXIT_TAMPERED, describe, run_verify
 
     report = run_verify(settings)
     print("\n".join(describe(report)))
@@ -63,8 +63,8 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.bootstrap import build_app, open_views
-    from projections.parallel import default_processes
+    from clusterlabel.interfaces.bootstrap import build_app, open_views
+    from clusterlabel.projections.parallel import default_processes
 
     def progress(view: str, position: int, head: int) -> None:
         width = 40
@@ -87,7 +87,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
     """What a secretariat checks first: cases per state, labels per status, what is due, projection lag."""
     from datetime import UTC, datetime, timedelta
 
-    from interfaces.bootstrap import build_app, open_views
+    from clusterlabel.interfaces.bootstrap import build_app, open_views
 
     app = build_app(settings)
     now = datetime.now(UTC)
@@ -118,7 +118,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
 def _history(settings: Settings, case_id: str) -> int:
     from uuid import UUID
 
-    from interfaces.bootstrap import build_app, open_views
+    from clusterlabel.interfaces.bootstrap import build_app, open_views
 
     try:
         aggregate_id = UUID(case_id)
@@ -150,26 +150,26 @@ def _tool(module: str) -> Any:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        if error.name is not None and error.name.startswith("tools"):
+        if error.name is not None and error.name.startswith("clusterlabel.tools"):
             raise SystemExit(f"clusterlabel: {module} is a development tool; run it from a source checkout") from None
         raise
 
 
 def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
-    simulate = _tool("tools.simulate").simulate
+    simulate = _tool("clusterlabel.tools.simulate").simulate
 
     return simulate(settings, clusters, policy)
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
-    bench = _tool("tools.bench.cli").main
+    bench = _tool("clusterlabel.tools.bench.cli").main
 
     on_postgres = ["--database-url", settings.database_url] if settings.database_url else []
     return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)] + on_postgres)
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    from interfaces.bootstrap import open_tokens
+    from clusterlabel.interfaces.bootstrap import open_tokens
 
     with closing(open_tokens(settings)) as store:
         token = store.rotate_admin_token()

@@ -20,17 +20,17 @@ import uvicorn
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.application import CertificationApp
-from domain.policy import Policy
-from interfaces.bootstrap import PolicyFileError, build_app, connect_temporal, open_tokens, open_views
-from interfaces.logs import configure_logging, get_logger
-from interfaces.settings import Settings
-from interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
-from interfaces.web.app import create_app
-from interfaces.web.ratelimit import PublicRateLimit
-from interfaces.web.services import Services
-from interfaces.worker import build_worker
-from projections.queries import ReadModels
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.policy import Policy
+from clusterlabel.interfaces.bootstrap import PolicyFileError, build_app, connect_temporal, open_tokens, open_views
+from clusterlabel.interfaces.logs import configure_logging, get_logger
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
+from clusterlabel.interfaces.web.app import create_app
+from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
+from clusterlabel.interfaces.web.services import Services
+from clusterlabel.interfaces.worker import build_worker
+from clusterlabel.projections.queries import ReadModels
 
 log = get_logger(__name__)
 HEALTH_PROBE_SECONDS = 2.0

@@ -13,9 +13,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from interfaces.bootstrap import build_app, open_views
-from interfaces.logs import configure_logging, get_logger
-from interfaces.settings import Settings
+from clusterlabel.interfaces.bootstrap import build_app, open_views
+from clusterlabel.interfaces.logs import configure_logging, get_logger
+from clusterlabel.interfaces.settings import Settings
 
 LAG_REPORT_SECONDS = 10.0
 

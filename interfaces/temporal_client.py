@@ -14,10 +14,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from interfaces.temporal_server import SEARCH_ATTRIBUTES, EmbeddedTemporal, TemporalServerError
+from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES, EmbeddedTemporal, TemporalServerError
 
 if TYPE_CHECKING:
-    from interfaces.settings import Settings
+    from clusterlabel.interfaces.settings import Settings
 
 
 async def connect_client(address: str, namespace: str, tls: TLSConfig | bool = False) -> Client:

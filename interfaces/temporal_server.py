@@ -29,7 +29,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from workflows.search_attributes import ALL_KEYS
+from clusterlabel.workflows.search_attributes import ALL_KEYS
 
 if TYPE_CHECKING:
     pass

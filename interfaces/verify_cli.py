@@ -2,7 +2,7 @@
 
 The chain first catches up (it only adds events it has never seen), then every stored event
 is compared with what the chain recorded. Wire `main` into interfaces.cli as the `verify`
-subcommand; it is runnable alone as `python -m interfaces.verify_cli`.
+subcommand; it is runnable alone as `python -m clusterlabel.interfaces.verify_cli`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from interfaces.bootstrap import open_views
-from interfaces.settings import Settings
-from projections.tamper import VerifyReport
+from clusterlabel.interfaces.bootstrap import open_views
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.projections.tamper import VerifyReport
 
 EXIT_OK, EXIT_TAMPERED = 0, 1
 

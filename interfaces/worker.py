@@ -17,14 +17,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
-from activities.application import CertificationApp
-from activities.certification import CertificationActivities
-from interfaces.bootstrap import build_app, connect_temporal, open_views
-from interfaces.logs import configure_logging, get_logger
-from interfaces.settings import Settings
-from workflows.case import CaseWorkflow
-from workflows.label import LabelWorkflow
-from workflows.starter import (  # re-exported: the entry points other interfaces call
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.certification import CertificationActivities
+from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_views
+from clusterlabel.interfaces.logs import configure_logging, get_logger
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.starter import (  # re-exported: the entry points other interfaces call
     case_handle,
     execute_step,
     label_handle,

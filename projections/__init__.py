@@ -4,7 +4,7 @@ Entry points: `open_read_models(env, app)` builds the views and their runner fro
 application's env; the returned `ReadModels` answers queries, catches up, rebuilds, verifies.
 """
 
-from projections.factory import open_read_models
-from projections.queries import ReadModels
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.queries import ReadModels
 
 __all__ = ["ReadModels", "open_read_models"]

@@ -16,8 +16,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from projections.store import unstamp
-from projections.view import Change, RowCache, View
+from clusterlabel.projections.store import unstamp
+from clusterlabel.projections.view import Change, RowCache, View
 
 
 class IndicatorBenchmark(BaseModel):

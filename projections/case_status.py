@@ -16,9 +16,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.case_lifecycle import CaseState, case_state_after, deadline_step
-from projections.store import Row, stamp, unstamp
-from projections.view import Change, RowCache, View
+from clusterlabel.domain.case_lifecycle import CaseState, case_state_after, deadline_step
+from clusterlabel.projections.store import Row, stamp, unstamp
+from clusterlabel.projections.view import Change, RowCache, View
 
 
 class CaseStatus(BaseModel):

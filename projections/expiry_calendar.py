@@ -11,9 +11,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.label import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
-from projections.labels import LABEL_COLUMNS, LabelRowsView
-from projections.store import Row, stamp, unstamp
+from clusterlabel.domain.label import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
+from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView
+from clusterlabel.projections.store import Row, stamp, unstamp
 
 
 class CalendarEntry(BaseModel):

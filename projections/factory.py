@@ -22,18 +22,18 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 
-from projections.audit_history import AuditHistoryView
-from projections.benchmarking import BenchmarkingView
-from projections.case_status import CaseStatusView
-from projections.expiry_calendar import ExpiryCalendarView
-from projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
-from projections.queries import ReadModels
-from projections.registry import RegistryView
-from projections.runner import ViewRunner
-from projections.store import PostgresViewStore, SQLiteViewStore
-from projections.tamper import EventChainView
-from projections.view import View
-from projections.workload import WorkloadView
+from clusterlabel.projections.audit_history import AuditHistoryView
+from clusterlabel.projections.benchmarking import BenchmarkingView
+from clusterlabel.projections.case_status import CaseStatusView
+from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
+from clusterlabel.projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
+from clusterlabel.projections.queries import ReadModels
+from clusterlabel.projections.registry import RegistryView
+from clusterlabel.projections.runner import ViewRunner
+from clusterlabel.projections.store import PostgresViewStore, SQLiteViewStore
+from clusterlabel.projections.tamper import EventChainView
+from clusterlabel.projections.view import View
+from clusterlabel.projections.workload import WorkloadView
 
 VIEW_CLASSES: tuple[type[View], ...] = (
     CaseStatusView,

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from domain.label import LabelState, label_state_after, label_status_at
-from projections.store import Row
-from projections.view import Change, RowCache, View
+from clusterlabel.domain.label import LabelState, label_state_after, label_status_at
+from clusterlabel.projections.store import Row
+from clusterlabel.projections.view import Change, RowCache, View
 
 LABEL_COLUMNS = (
     "label_id TEXT PRIMARY KEY, label_code TEXT NOT NULL, verification_code TEXT, cluster_id TEXT, "

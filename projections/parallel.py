@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from projections.view import View
+from clusterlabel.projections.view import View
 
 Progress = Callable[[str, int, int], None]  # (view name, position, log head)
 PROGRESS_SECONDS = 0.2

@@ -13,16 +13,16 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from pydantic import BaseModel
 
-from projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
-from projections.benchmarking import Benchmark, BenchmarkingView
-from projections.case_status import CaseStatus, CaseStatusView
-from projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
-from projections.parallel import ViewSource, split
-from projections.registry import RegistryEntry, RegistryView, Verification
-from projections.runner import Progress, ViewRunner
-from projections.tamper import EventChainView, VerifyReport, verify
-from projections.view import View
-from projections.workload import WorkloadView
+from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
+from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
+from clusterlabel.projections.case_status import CaseStatus, CaseStatusView
+from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
+from clusterlabel.projections.parallel import ViewSource, split
+from clusterlabel.projections.registry import RegistryEntry, RegistryView, Verification
+from clusterlabel.projections.runner import Progress, ViewRunner
+from clusterlabel.projections.tamper import EventChainView, VerifyReport, verify
+from clusterlabel.projections.view import View
+from clusterlabel.projections.workload import WorkloadView
 
 
 class Calendar(BaseModel):

@@ -13,9 +13,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.label import VALIDITY_RUNNING, LabelState
-from projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
-from projections.store import Row, stamp, unstamp, unstamped
+from clusterlabel.domain.label import VALIDITY_RUNNING, LabelState
+from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
+from clusterlabel.projections.store import Row, stamp, unstamp, unstamped
 
 
 class VerificationStatus(StrEnum):

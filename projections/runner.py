@@ -20,8 +20,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from projections.stored import StoredFields
-from projections.view import Change, View
+from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections.view import Change, View
 
 log = structlog.get_logger(__name__)
 

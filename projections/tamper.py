@@ -21,8 +21,8 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from pydantic import BaseModel
 
-from projections.store import Row
-from projections.view import Change, RowCache, View
+from clusterlabel.projections.store import Row
+from clusterlabel.projections.view import Change, RowCache, View
 
 
 def event_hash(notification: Notification, aggregate_key: str | None = None) -> str:

@@ -16,8 +16,8 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from projections.store import Row, ViewStore
-from projections.stored import StoredFields, plain_field
+from clusterlabel.projections.store import Row, ViewStore
+from clusterlabel.projections.stored import StoredFields, plain_field
 
 _UNREAD: Any = object()  # not looked at yet
 log = structlog.get_logger(__name__)

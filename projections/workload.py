@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
-from projections.view import Change, View, rows_where_in
+from clusterlabel.projections.view import Change, View, rows_where_in
 
 
 class WorkloadView(View):

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from activities.handlers import handle
-from domain.base import RecordedAggregate
-from domain.catalogue import Catalogue, IndicatorScore, load_catalogue
-from domain.cluster import ClusterProfile
-from domain.commands import Command, Envelope
-from domain.expert import ExpertProfile
+from clusterlabel.activities.handlers import handle
+from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.catalogue import Catalogue, IndicatorScore, load_catalogue
+from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.expert import ExpertProfile
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 _keys = itertools.count(1)

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from activities.application import CertificationApp
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import load_catalogue
-from domain.commands import (
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     IssueLabel,
@@ -21,7 +21,7 @@ from domain.commands import (
     SubmitApplication,
     SubmitAssessment,
 )
-from domain.policy import Policy, default_policy
+from clusterlabel.domain.policy import Policy, default_policy
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, send
 
 SECRETARIAT = "secretariat:clara"

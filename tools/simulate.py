@@ -20,11 +20,11 @@ from typing import Any
 
 import httpx
 
-from domain.policy import Policy, default_policy
-from interfaces.engine import Engine
-from interfaces.logs import configure_logging
-from interfaces.settings import Settings
-from interfaces.web.app import create_app
+from clusterlabel.domain.policy import Policy, default_policy
+from clusterlabel.interfaces.engine import Engine
+from clusterlabel.interfaces.logs import configure_logging
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.app import create_app
 
 COMPRESSED = {
     "label_validity": "PT20S",

@@ -9,22 +9,22 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.certification import CertificationActivities as Acts
-    from activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput
-    from domain import commands
-    from domain.case_lifecycle import CaseState
-    from domain.commands import CaseCommand, Command, check_case_command
-    from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
+    from clusterlabel.activities.certification import CertificationActivities as Acts
+    from clusterlabel.activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput
+    from clusterlabel.domain import commands
+    from clusterlabel.domain.case_lifecycle import CaseState
+    from clusterlabel.domain.commands import CaseCommand, Command, check_case_command
+    from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 
-from workflows.common import (
+from clusterlabel.workflows.common import (
     RETRY_PAUSE,
     human_step,
     run_activity,
     wait_until,
 )
-from workflows.label import LabelWorkflow, label_workflow_id
-from workflows.record import RecordWorkflow
-from workflows.search_attributes import CASE_STATE, CLUSTER_ID, LABEL_LEVEL
+from clusterlabel.workflows.label import LabelWorkflow, label_workflow_id
+from clusterlabel.workflows.record import RecordWorkflow
+from clusterlabel.workflows.search_attributes import CASE_STATE, CLUSTER_ID, LABEL_LEVEL
 
 
 def case_workflow_id(case_id: UUID | str) -> str:

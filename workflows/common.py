@@ -12,11 +12,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.legacy import LEGACY_ACTIVITY, legacy_result
-    from activities.models import CaseView, LabelView, command_run
-    from domain.base import DomainError
-    from domain.commands import Command, Envelope, command_key
-    from workflows.messages import Step
+    from clusterlabel.activities.legacy import LEGACY_ACTIVITY, legacy_result
+    from clusterlabel.activities.models import CaseView, LabelView, command_run
+    from clusterlabel.domain.base import DomainError
+    from clusterlabel.domain.commands import Command, Envelope, command_key
+    from clusterlabel.workflows.messages import Step
 
 V = TypeVar("V", CaseView, LabelView)
 

@@ -10,10 +10,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.certification import CertificationActivities as Acts
-    from activities.models import Alarm, LabelRef, LabelView
-    from domain.certification_case import CertificationCase
-    from domain.commands import (
+    from clusterlabel.activities.certification import CertificationActivities as Acts
+    from clusterlabel.activities.models import Alarm, LabelRef, LabelView
+    from clusterlabel.domain.certification_case import CertificationCase
+    from clusterlabel.domain.commands import (
         CloseRenewalWindow,
         Command,
         ExpireLabel,
@@ -25,15 +25,15 @@ with workflow.unsafe.imports_passed_through():
         WithdrawLabel,
         check_label_command,
     )
-    from domain.label import LabelState
-    from workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
+    from clusterlabel.domain.label import LabelState
+    from clusterlabel.workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
-from workflows.common import (
+from clusterlabel.workflows.common import (
     human_step,
     wait_until,
 )
-from workflows.record import RecordWorkflow
-from workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
+from clusterlabel.workflows.record import RecordWorkflow
+from clusterlabel.workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
 
 AUTO_WITHDRAWAL_REASON = "suspended for longer than the policy's suspension limit without being restored"
 

@@ -13,11 +13,19 @@ from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.base import DomainError
-    from domain.commands import Command, Envelope, command_key
-    from workflows.messages import FLAT_STEP_NAMES, Step
+    from clusterlabel.domain.base import DomainError
+    from clusterlabel.domain.commands import Command, Envelope, command_key
+    from clusterlabel.workflows.messages import FLAT_STEP_NAMES, Step
 
-from workflows.common import DOMAIN_DECIDES_UNDER_LOCK, RETRY_PAUSE, V, automatic, refusal, run_activity, run_command
+from clusterlabel.workflows.common import (
+    DOMAIN_DECIDES_UNDER_LOCK,
+    RETRY_PAUSE,
+    V,
+    automatic,
+    refusal,
+    run_activity,
+    run_command,
+)
 
 
 class RecordWorkflow(Generic[V]):

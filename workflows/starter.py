@@ -13,11 +13,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.workflow import UpdateMethodMultiParam
 
-from activities.models import CaseView, LabelView
-from domain.commands import Command, Envelope
-from workflows.case import CaseWorkflow, case_workflow_id
-from workflows.label import LabelWorkflow, label_workflow_id
-from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, Step
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
+from clusterlabel.workflows.label import LabelWorkflow, label_workflow_id
+from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, Step
 
 R = TypeVar("R")
 C = TypeVar("C", bound=Command)

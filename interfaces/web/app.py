@@ -8,11 +8,11 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from interfaces.web import cases, labels, registrations
-from interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
-from interfaces.web.headers import SecurityHeaders
-from interfaces.web.schemas import ErrorMessage, Health
-from interfaces.web.services import Services, services
+from clusterlabel.interfaces.web import cases, labels, registrations
+from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
+from clusterlabel.interfaces.web.headers import SecurityHeaders
+from clusterlabel.interfaces.web.schemas import ErrorMessage, Health
+from clusterlabel.interfaces.web.services import Services, services
 
 DESCRIPTION = """The secretariat's API for the ECEI cluster management labels.
 
@@ -51,8 +51,8 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         summary="200 when Temporal, the worker and the projections are ready; else 503",
     )
     if pages:
-        from interfaces.web import forms
-        from interfaces.web import pages as page_routes
+        from clusterlabel.interfaces.web import forms
+        from clusterlabel.interfaces.web import pages as page_routes
 
         page_routes.install(api)
         forms.install(api)

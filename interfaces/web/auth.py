@@ -14,10 +14,10 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from domain.certification_case import CertificationCase
-from interfaces.web.errors import ApiError
-from interfaces.web.services import Services, services
-from interfaces.web.tokens import ADMIN, EXPERT
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.tokens import ADMIN, EXPERT
 
 COOKIE = "clusterlabel_token"
 SECRETARIAT_ACTOR = "secretariat"

@@ -10,11 +10,11 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from domain.label import LabelState
-from interfaces.web.common import VIEW_AGE_HEADER, label_id_from
-from interfaces.web.errors import ApiError
-from interfaces.web.ratelimit import client_of
-from interfaces.web.services import Services
+from clusterlabel.domain.label import LabelState
+from clusterlabel.interfaces.web.common import VIEW_AGE_HEADER, label_id_from
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.ratelimit import client_of
+from clusterlabel.interfaces.web.services import Services
 
 
 def registry_entry(svc: Services, label_ref: str) -> Any:

@@ -10,17 +10,17 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
-from activities.handlers import handle
-from activities.models import CaseView
-from activities.views import case_view
-from domain import commands
-from domain.base import Level
-from domain.catalogue import current_version_for, load_catalogue
-from domain.certification_case import CertificationCase
-from domain.commands import CaseCommand, Envelope
-from domain.instants import Instant
-from interfaces.web.auth import Caller, Expert, Principal, Secretariat
-from interfaces.web.common import (
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.models import CaseView
+from clusterlabel.activities.views import case_view
+from clusterlabel.domain import commands
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.catalogue import current_version_for, load_catalogue
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.commands import CaseCommand, Envelope
+from clusterlabel.domain.instants import Instant
+from clusterlabel.interfaces.web.auth import Caller, Expert, Principal, Secretariat
+from clusterlabel.interfaces.web.common import (
     ERRORS,
     Key,
     case_out,
@@ -29,8 +29,8 @@ from interfaces.web.common import (
     history_events,
     visible_case,
 )
-from interfaces.web.errors import ApiError, from_temporal
-from interfaces.web.schemas import (
+from clusterlabel.interfaces.web.errors import ApiError, from_temporal
+from clusterlabel.interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
     AppealIn,
@@ -49,10 +49,10 @@ from interfaces.web.schemas import (
     ScreeningIn,
     WithdrawalIn,
 )
-from interfaces.web.services import Services, services
-from interfaces.web.steps import step_envelope, take_step
-from workflows.case import CaseWorkflow
-from workflows.starter import case_handle, start_case_workflow
+from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.steps import step_envelope, take_step
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.starter import case_handle, start_case_workflow
 
 router = APIRouter(tags=["cases"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]

@@ -9,17 +9,24 @@ from uuid import UUID
 
 from fastapi import Header
 
-from activities.models import CaseView, LabelView
-from domain.base import NotFound
-from domain.certification_case import CertificationCase
-from domain.commands import command_key, fresh_occurrence
-from domain.label import Label, LabelState, label_id_for, label_status_at
-from interfaces.web.auth import Principal
-from interfaces.web.errors import ApiError
-from interfaces.web.schemas import CaseOut, CaseSummary, ErrorMessage, HistoryEvent, InvalidInputError, LabelOut
-from interfaces.web.services import Services
-from projections.audit_history import AuditEntry
-from projections.case_status import CaseStatus
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.commands import command_key, fresh_occurrence
+from clusterlabel.domain.label import Label, LabelState, label_id_for, label_status_at
+from clusterlabel.interfaces.web.auth import Principal
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.schemas import (
+    CaseOut,
+    CaseSummary,
+    ErrorMessage,
+    HistoryEvent,
+    InvalidInputError,
+    LabelOut,
+)
+from clusterlabel.interfaces.web.services import Services
+from clusterlabel.projections.audit_history import AuditEntry
+from clusterlabel.projections.case_status import CaseStatus
 
 LABEL_CODE = re.compile(r"^ECEI-[BSG]-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 SECRET_FIELDS = frozenset({"verification_code"})

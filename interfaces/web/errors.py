@@ -23,8 +23,15 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.base import ConcurrencyConflict, DomainError, ImpartialityViolation, InvalidInput, NotFound, StepNotAllowed
-from interfaces.web.headers import security_headers
+from clusterlabel.domain.base import (
+    ConcurrencyConflict,
+    DomainError,
+    ImpartialityViolation,
+    InvalidInput,
+    NotFound,
+    StepNotAllowed,
+)
+from clusterlabel.interfaces.web.headers import security_headers
 
 log = structlog.stdlib.get_logger(__name__)
 

@@ -12,11 +12,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from domain.base import DomainError
-from interfaces.web import cases
-from interfaces.web.errors import ApiError, from_domain
-from interfaces.web.pages import FLASH_CHARS, _svc, case_id_in, page, signed_in
-from interfaces.web.schemas import (
+from clusterlabel.domain.base import DomainError
+from clusterlabel.interfaces.web import cases
+from clusterlabel.interfaces.web.errors import ApiError, from_domain
+from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, case_id_in, page, signed_in
+from clusterlabel.interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
     AppealIn,

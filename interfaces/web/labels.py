@@ -12,16 +12,16 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from activities.models import LabelView
-from activities.views import label_view
-from domain import commands
-from domain.base import Level
-from domain.commands import LabelCommand
-from domain.durations import Duration, InvalidDuration
-from domain.instants import Instant
-from domain.label import FINAL, Label, LabelState
-from interfaces.web.auth import Caller, Principal, Secretariat
-from interfaces.web.common import (
+from clusterlabel.activities.models import LabelView
+from clusterlabel.activities.views import label_view
+from clusterlabel.domain import commands
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.commands import LabelCommand
+from clusterlabel.domain.durations import Duration, InvalidDuration
+from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.label import FINAL, Label, LabelState
+from clusterlabel.interfaces.web.auth import Caller, Principal, Secretariat
+from clusterlabel.interfaces.web.common import (
     ERRORS,
     PUBLIC_ERRORS,
     PUBLIC_READ,
@@ -34,9 +34,9 @@ from interfaces.web.common import (
     label_out,
     visible_label,
 )
-from interfaces.web.errors import ApiError, invalid
-from interfaces.web.ratelimit import public_read
-from interfaces.web.schemas import (
+from clusterlabel.interfaces.web.errors import ApiError, invalid
+from clusterlabel.interfaces.web.ratelimit import public_read
+from clusterlabel.interfaces.web.schemas import (
     CaseCreated,
     DashboardOut,
     ExpiringOut,
@@ -49,10 +49,10 @@ from interfaces.web.schemas import (
     VerificationOut,
     WorkloadOut,
 )
-from interfaces.web.services import Services, services
-from interfaces.web.steps import step_envelope, take_step
-from workflows.label import LabelWorkflow
-from workflows.starter import label_handle
+from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.steps import step_envelope, take_step
+from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.starter import label_handle
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)

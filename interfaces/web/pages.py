@@ -19,13 +19,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from activities.views import case_view, label_view
-from domain.case_lifecycle import CaseState
-from domain.catalogue import load_catalogue
-from domain.label import LabelState
-from interfaces.web import badge, labels
-from interfaces.web.auth import COOKIE, Principal, page_principal
-from interfaces.web.common import (
+from clusterlabel.activities.views import case_view, label_view
+from clusterlabel.domain.case_lifecycle import CaseState
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.label import LabelState
+from clusterlabel.interfaces.web import badge, labels
+from clusterlabel.interfaces.web.auth import COOKIE, Principal, page_principal
+from clusterlabel.interfaces.web.common import (
     PUBLIC_READ,
     case_out,
     history_events,
@@ -34,9 +34,9 @@ from interfaces.web.common import (
     visible_case,
     visible_label,
 )
-from interfaces.web.errors import ApiError
-from interfaces.web.ratelimit import client_of
-from interfaces.web.services import Services
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.ratelimit import client_of
+from clusterlabel.interfaces.web.services import Services
 
 PACKAGE = Path(__file__).resolve().parents[1]
 FLASH_CHARS = 1_000

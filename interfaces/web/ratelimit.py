@@ -16,8 +16,8 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from interfaces.settings import DEFAULT_PUBLIC_RATE_LIMIT
-from interfaces.web.errors import ApiError
+from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_RATE_LIMIT
+from clusterlabel.interfaces.web.errors import ApiError
 
 
 class PublicRateLimit:

@@ -8,15 +8,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
-from domain.base import NotFound
-from domain.cluster import ClusterProfile
-from domain.expert import ExpertProfile
-from interfaces.web.auth import Caller, Secretariat
-from interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
-from interfaces.web.errors import ApiError
-from interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
-from interfaces.web.services import Services, services
-from workflows.starter import notify_experts_changed
+from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.interfaces.web.auth import Caller, Secretariat
+from clusterlabel.interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
+from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.workflows.starter import notify_experts_changed
 
 router = APIRouter(tags=["registrations"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]

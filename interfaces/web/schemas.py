@@ -16,13 +16,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain import commands
-from domain.base import Level
-from domain.case_lifecycle import CaseKind, CaseState
-from domain.catalogue import IndicatorScore
-from domain.label import LabelState
-from projections.expiry_calendar import CalendarEntry
-from projections.registry import RegistryEntry
+from clusterlabel.domain import commands
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
+from clusterlabel.domain.catalogue import IndicatorScore
+from clusterlabel.domain.label import LabelState
+from clusterlabel.projections.expiry_calendar import CalendarEntry
+from clusterlabel.projections.registry import RegistryEntry
 
 
 class Out(BaseModel):

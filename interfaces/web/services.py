@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from activities.application import CertificationApp
-from interfaces.settings import DEFAULT_PUBLIC_URL
-from interfaces.web.errors import ApiError
-from interfaces.web.ratelimit import PublicRateLimit
-from interfaces.web.tokens import TokenStore
-from projections.queries import ReadModels
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
+from clusterlabel.interfaces.web.tokens import TokenStore
+from clusterlabel.projections.queries import ReadModels
 
 if TYPE_CHECKING:
     from temporalio.client import Client

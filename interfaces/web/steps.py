@@ -17,11 +17,11 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, Workflo
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from domain.commands import Command, Envelope, command_key, fresh_occurrence
-from interfaces.web.errors import closed, from_temporal
-from interfaces.web.services import Services
-from workflows.messages import Step
-from workflows.starter import execute_step
+from clusterlabel.domain.commands import Command, Envelope, command_key, fresh_occurrence
+from clusterlabel.interfaces.web.errors import closed, from_temporal
+from clusterlabel.interfaces.web.services import Services
+from clusterlabel.workflows.messages import Step
+from clusterlabel.workflows.starter import execute_step
 
 R = TypeVar("R")
 # A step is a few activities long; past this the engine is in trouble and the client should retry.

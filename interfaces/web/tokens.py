@@ -29,7 +29,7 @@ from uuid import UUID
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 
-from interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, Settings, postgres_connection_args
+from clusterlabel.interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, Settings, postgres_connection_args
 
 ADMIN = "admin"
 EXPERT = "expert"

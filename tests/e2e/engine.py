@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from domain.policy import uniform_durations
+from clusterlabel.domain.policy import uniform_durations
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -96,7 +96,7 @@ def running_engine(
         command = [
             sys.executable,
             "-m",
-            "interfaces.cli",
+            "clusterlabel.interfaces.cli",
             "serve",
             "--data-dir",
             str(data_dir),

@@ -12,7 +12,11 @@ from tests.e2e.engine import ROOT, RunningEngine, policy_toml
 
 def clusterlabel(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "interfaces.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "clusterlabel.interfaces.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

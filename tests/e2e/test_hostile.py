@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from interfaces.web.auth import COOKIE
+from clusterlabel.interfaces.web.auth import COOKIE
 from tests.e2e.driver import Secretariat, expert_body
 from tests.e2e.engine import RunningEngine, running_engine
 
@@ -171,7 +171,7 @@ def test_the_badge_and_the_certificate_link_to_the_public_url_whatever_the_host_
 
 
 def test_a_badge_quotes_every_attribute_value() -> None:
-    from interfaces.web.badge import _badge_svg
+    from clusterlabel.interfaces.web.badge import _badge_svg
 
     svg = _badge_svg("gold", "valid", "2030-01-01", "https://labels.example.eu/ui/verify?label=\"x' onload='alert(1)")
     assert "onload='" not in svg and '"x' not in svg

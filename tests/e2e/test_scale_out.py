@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from activities.application import CertificationApp
-from interfaces.settings import parse_postgres_url
-from interfaces.temporal_server import EmbeddedTemporal
-from projections.factory import open_read_models
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces.settings import parse_postgres_url
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.projections.factory import open_read_models
 from tests.e2e.driver import cluster_body, expert_body
 from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, TOKEN_LINE, eventually, free_port, policy_toml
 from tests.stores import POSTGRES, postgres_schema
@@ -44,7 +44,11 @@ class Process:
         self.log = directory / f"{name}.log"
         with self.log.open("wb") as out:
             self.popen = subprocess.Popen(
-                [sys.executable, "-m", "interfaces.cli", *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "clusterlabel.interfaces.cli", *args],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
 
     def tail(self) -> str:
@@ -255,7 +259,7 @@ def test_every_api_process_accepts_the_tokens_another_one_issued(tmp_path: Path,
 
 def _cli(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "interfaces.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "clusterlabel.interfaces.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()

@@ -71,7 +71,7 @@ def _started_without_waiting(tmp_path: Path, extra: list[str]) -> RunningEngine:
     command = [
         sys.executable,
         "-m",
-        "interfaces.cli",
+        "clusterlabel.interfaces.cli",
         "serve",
         "--data-dir",
         str(tmp_path / "data"),

@@ -22,9 +22,9 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from activities.application import CertificationApp
-from domain.notification import Notification as Message
-from domain.policy import default_policy
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.notification import Notification as Message
+from clusterlabel.domain.policy import default_policy
 from tests.golden.records import GOLDEN_DIR, history_json
 from tests.golden.story import Story
 from tests.lifecycle import Clock

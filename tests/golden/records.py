@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-import domain
+import clusterlabel.domain
 from tests.lifecycle import memory_app
 
 GOLDEN_DIR = Path(__file__).parent / "events"
@@ -104,7 +104,7 @@ def history_json(aggregate_topic: str, originator_id: UUID, records: Iterable[An
 def aggregate_classes() -> list[type[Aggregate]]:
     """Every aggregate class in domain/ that events are stored for (abstract bases left out)."""
     found: list[type[Aggregate]] = []
-    for module_info in pkgutil.iter_modules(domain.__path__, "domain."):
+    for module_info in pkgutil.iter_modules(clusterlabel.domain.__path__, "clusterlabel.domain."):
         module = importlib.import_module(module_info.name)
         found += [
             cls

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from activities.application import CertificationApp
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import load_catalogue
-from domain.commands import (
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     CloseRenewalWindow,
@@ -38,8 +38,8 @@ from domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
-from domain.expert import ROSTER_ID
-from domain.notification import Notification
+from clusterlabel.domain.expert import ROSTER_ID
+from clusterlabel.domain.notification import Notification
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 

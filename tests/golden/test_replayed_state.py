@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from domain.base import Level
-from domain.case_lifecycle import CaseKind, CaseState
-from domain.label import LabelState
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
+from clusterlabel.domain.label import LabelState
 from tests.builders import T0
 from tests.golden.records import HISTORIES, golden_id, replay_all
 from tests.golden.story import APPEAL_DECIDER, SECOND_DECIDER, SYSTEM, expert_actor

@@ -16,10 +16,10 @@ import eventsourcing.utils
 import pytest
 from eventsourcing.domain import event
 
-from domain.base import RecordedAggregate
-from projections import stored
-from projections.stored import StoredFields
-from projections.view import Change
+from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.projections import stored
+from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections.view import Change
 from tests.golden.records import HISTORIES, as_notification
 from tests.lifecycle import memory_app
 

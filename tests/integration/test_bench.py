@@ -1,4 +1,4 @@
-"""`python -m tools.bench` end to end, at the smallest sizes: every figure there and positive.
+"""`python -m clusterlabel.tools.bench` end to end, at the smallest sizes: every figure there and positive.
 
 Speed is never asserted here: the targets are the bench's to report, not a test's to enforce.
 """
@@ -35,7 +35,7 @@ def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         [
             sys.executable,
             "-m",
-            "tools.bench",
+            "clusterlabel.tools.bench",
             "--tiny",
             "--out",
             str(out),
@@ -85,7 +85,7 @@ def test_the_bench_leaves_no_worker_or_server_running(results: dict, tmp_path_fa
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if work in command and ("tools.bench.worker_process" in command or "start-dev" in command):
+            if work in command and ("clusterlabel.tools.bench.worker_process" in command or "start-dev" in command):
                 leftovers.append(command)
     assert leftovers == []
 

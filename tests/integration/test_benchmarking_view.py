@@ -11,11 +11,11 @@ from eventsourcing.persistence import Notification, Tracking
 from hypothesis import given
 from hypothesis import strategies as st
 
-from activities.application import CertificationApp
-from projections.benchmarking import BenchmarkingView, _median
-from projections.factory import build_views, view_classes_named
-from projections.stored import StoredFields
-from projections.view import Change
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.projections.benchmarking import BenchmarkingView, _median
+from clusterlabel.projections.factory import build_views, view_classes_named
+from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections.view import Change
 from tests.builders import T0
 
 TOPIC = "domain.certification_case:CertificationCase."

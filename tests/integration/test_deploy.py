@@ -9,11 +9,11 @@ and commands are derived from the code, so adding a setting or a subcommand need
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import shlex
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from interfaces.cli import _parser
-from interfaces.settings import Settings
-from interfaces.temporal_server import SEARCH_ATTRIBUTES, cli_type_name
+from clusterlabel.interfaces.cli import _parser
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES, cli_type_name
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -421,9 +421,17 @@ def test_the_image_builds_on_python_3_11_slim_and_runs_as_an_unprivileged_user()
 TOOLS = {"tools"}
 
 
+def installed_folders() -> set[str]:
+    """The top-level folders setup.py installs as clusterlabel.<folder>."""
+    module = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    (folders,) = [
+        node.value for node in module.body if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "FOLDERS"
+    ]
+    return set(ast.literal_eval(folders))
+
+
 def test_the_image_installs_every_package_of_the_service_and_leaves_the_tools_out() -> None:
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    packages = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    packages = installed_folders()
     copied = {argument.split()[0].rstrip("/") for argument in dockerfile_arguments("COPY") if "--from" not in argument}
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
 

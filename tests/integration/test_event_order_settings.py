@@ -22,8 +22,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 
-from activities.application import CertificationApp
-from interfaces.settings import APP_ENV_PREFIX, Settings
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces.settings import APP_ENV_PREFIX, Settings
 from tests.builders import cluster_profile
 from tests.stores import POSTGRES, postgres_schema
 

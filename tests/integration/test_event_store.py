@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from activities.application import CertificationApp
-from domain.base import ConcurrencyConflict, DomainError, Level
-from domain.case_lifecycle import CaseState
-from domain.commands import Screen, StartRenewal, SubmitApplication, WithdrawCase
-from domain.label import LabelState
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.base import ConcurrencyConflict, DomainError, Level
+from clusterlabel.domain.case_lifecycle import CaseState
+from clusterlabel.domain.commands import Screen, StartRenewal, SubmitApplication, WithdrawCase
+from clusterlabel.domain.label import LabelState
 from tests.builders import cluster_profile, key, send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import postgres_schema, sqlite_env

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from activities.application import CertificationApp
-from activities.certification import CertificationActivities
-from activities.models import ChooseExpertInput
-from domain.base import Level
-from domain.commands import ProposeExpert
-from projections.factory import open_read_models
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.certification import CertificationActivities
+from clusterlabel.activities.models import ChooseExpertInput
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.commands import ProposeExpert
+from clusterlabel.projections.factory import open_read_models
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import sqlite_env

@@ -15,11 +15,11 @@ from uuid import UUID
 
 import pytest
 
-from activities.application import CertificationApp
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import current_version_for
-from domain.commands import (
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     CloseRenewalWindow,
@@ -35,12 +35,12 @@ from domain.commands import (
     SuspendLabel,
     WithdrawLabel,
 )
-from domain.policy import default_policy
-from projections.factory import open_read_models
-from projections.queries import ReadModels
-from projections.stored import StoredFields
-from projections.tamper import Problem
-from projections.view import Change
+from clusterlabel.domain.policy import default_policy
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.queries import ReadModels
+from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections.tamper import Problem
+from clusterlabel.projections.view import Change
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, send
 from tests.stores import POSTGRES, postgres_schema
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from activities.application import CertificationApp
-from interfaces import verify_cli
-from interfaces.settings import Settings
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces import verify_cli
+from clusterlabel.interfaces.settings import Settings
 from tests.builders import cluster_profile, key
 
 

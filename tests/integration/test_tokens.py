@@ -13,8 +13,8 @@ from uuid import uuid4
 
 import pytest
 
-from interfaces.settings import Settings
-from interfaces.web.tokens import (
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.tokens import (
     EXPERT,
     SECRETARIAT,
     TOKENS_FILE,

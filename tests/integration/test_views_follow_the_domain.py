@@ -23,12 +23,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from activities.application import CertificationApp
-from domain.base import DomainError, Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import load_catalogue
-from domain.certification_case import CertificationCase
-from domain.commands import (
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.base import DomainError, Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     CloseRenewalWindow,
@@ -51,9 +51,9 @@ from domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
-from domain.policy import default_policy
-from projections.factory import open_read_models
-from projections.store import stamp
+from clusterlabel.domain.policy import default_policy
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.store import stamp
 from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import sqlite_env

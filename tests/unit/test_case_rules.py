@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from domain.case_lifecycle import DEADLINE_STEP_BY_STATE, OPEN_STATES, CaseState, case_state_after, deadline_step
-from domain.certification_case import CertificationCase
+from clusterlabel.domain.case_lifecycle import (
+    DEADLINE_STEP_BY_STATE,
+    OPEN_STATES,
+    CaseState,
+    case_state_after,
+    deadline_step,
+)
+from clusterlabel.domain.certification_case import CertificationCase
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.catalogue import (
+from clusterlabel.domain.catalogue import (
     Catalogue,
     InvalidScores,
     UnknownCatalogue,

@@ -7,10 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain.base import DomainError, ImpartialityViolation, InvalidInput, Level, NotFound, StepNotAllowed
-from domain.case_lifecycle import CaseState, Outcome
-from domain.catalogue import load_catalogue
-from domain.commands import (
+from clusterlabel.domain.base import DomainError, ImpartialityViolation, InvalidInput, Level, NotFound, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseState, Outcome
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.commands import (
     AnswerProposal,
     DecideAppeal,
     ExpireLabel,
@@ -342,7 +342,7 @@ def test_a_concluded_case_cannot_be_withdrawn(life: Lifecycle, state: CaseState)
 
 
 def test_a_refusal_names_the_step_the_state_and_what_it_needed() -> None:
-    from domain.case_lifecycle import check_case_step
+    from clusterlabel.domain.case_lifecycle import check_case_step
 
     with pytest.raises(StepNotAllowed, match=r"^cannot screen the application: the case is auditing, not screening$"):
         check_case_step("screen", CaseState.AUDITING)

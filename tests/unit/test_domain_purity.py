@@ -1,4 +1,7 @@
-"""domain/ stays pure: the standard library, pydantic and eventsourcing.domain only."""
+"""domain/ stays pure: the standard library, pydantic and eventsourcing.domain only.
+
+(And eventsourcing.utils, for the in-memory alias that keeps the topics of events stored under the
+old module name resolving: see domain/__init__.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import sys
 from pathlib import Path
 
 DOMAIN = Path(__file__).resolve().parents[2] / "domain"
-ALLOWED_THIRD_PARTY = {"pydantic", "eventsourcing.domain"}
+ALLOWED_THIRD_PARTY = {"pydantic", "eventsourcing.domain", "eventsourcing.utils"}
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -24,7 +27,7 @@ def _allowed(module: str) -> bool:
     top = module.split(".")[0]
     return (
         top in sys.stdlib_module_names
-        or top == "domain"
+        or module.startswith("clusterlabel.domain")
         or top == "__future__"
         or any(module == allowed or module.startswith(allowed + ".") for allowed in ALLOWED_THIRD_PARTY)
     )

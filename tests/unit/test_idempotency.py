@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.base import ConcurrencyConflict, Level
-from domain.commands import Screen, SubmitApplication, WithdrawCase
+from clusterlabel.domain.base import ConcurrencyConflict, Level
+from clusterlabel.domain.commands import Screen, SubmitApplication, WithdrawCase
 from tests.builders import cluster_profile, key, send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from domain.base import DomainError, Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import load_catalogue
-from domain.commands import (
+from clusterlabel.domain.base import DomainError, Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     CloseRenewalWindow,
@@ -40,7 +40,7 @@ from domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
-from domain.label import LabelState
+from clusterlabel.domain.label import LabelState
 from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, send
 from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
 

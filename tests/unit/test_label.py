@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from domain.base import InvalidInput, Level, StepNotAllowed
-from domain.commands import (
+from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
+from clusterlabel.domain.commands import (
     CloseCase,
     CloseRenewalWindow,
     ExpireLabel,
@@ -22,7 +22,7 @@ from domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
-from domain.label import LabelState, label_code_for
+from clusterlabel.domain.label import LabelState, label_code_for
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count, memory_app
 

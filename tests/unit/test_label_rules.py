@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.label import (
+from clusterlabel.domain.label import (
     FINAL,
     IN_FORCE,
     LABEL_STEPS,

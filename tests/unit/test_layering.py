@@ -2,8 +2,9 @@
 
 domain ← activities (the application and its handlers) ← workflows; projections read stored events and
 may use the domain's rules; interfaces sit on top of everything, and the tools (bench, simulator) beside
-them. Read from the source with `ast`, so a
-function-level import counts as much as one at the top of a module.
+them. Everything is installed under one import name, `clusterlabel`, and imported by it: a bare
+`import domain` would load a second copy of a module (or another distribution's). Read from the source
+with `ast`, so a function-level import counts as much as one at the top of a module.
 """
 
 from __future__ import annotations
@@ -29,10 +30,15 @@ def modules() -> dict[str, Path]:
     found = {}
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+            parts = ("clusterlabel", *path.relative_to(ROOT).with_suffix("").parts)
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             found[name] = path
     return found
+
+
+def layer(module: str) -> str:
+    """`clusterlabel.activities.handlers` → `activities`."""
+    return module.split(".")[1]
 
 
 def imported(path: Path, name: str, known: dict[str, Path]) -> Iterator[str]:
@@ -50,7 +56,7 @@ def imported(path: Path, name: str, known: dict[str, Path]) -> Iterator[str]:
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
         else:
             continue
-        yield from (target for target in targets if target.split(".")[0] in PACKAGES and target in known)
+        yield from (target for target in targets if target in known)
 
 
 def graph() -> dict[str, set[str]]:
@@ -63,7 +69,7 @@ def test_each_layer_imports_only_the_layers_beneath_it() -> None:
         f"{source} imports {target}"
         for source, targets in graph().items()
         for target in targets
-        if target.split(".")[0] not in ALLOWED[source.split(".")[0]]
+        if layer(target) not in ALLOWED[layer(source)]
     )
     assert not violations, "layering broken:\n" + "\n".join(violations)
 
@@ -72,6 +78,23 @@ def test_no_module_imports_itself_back_through_others() -> None:
     edges = graph()
     cycles = [component for component in strongly_connected(edges) if len(component) > 1]
     assert not cycles, "import circles: " + "; ".join(" ↔ ".join(sorted(cycle)) for cycle in cycles)
+
+
+def bare_project_imports(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        yield from (f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] in PACKAGES)
+
+
+def test_everything_imports_the_project_by_its_one_installed_name() -> None:
+    sources = [path for package in (*PACKAGES, "tests") for path in (ROOT / package).rglob("*.py")]
+
+    assert sorted(bare for path in sources for bare in bare_project_imports(path)) == []
 
 
 def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
@@ -117,7 +140,7 @@ def strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_the_read_side_opens_the_tables_the_write_side_writes() -> None:
-    from activities.application import CertificationApp
-    from projections.factory import StoredLog
+    from clusterlabel.activities.application import CertificationApp
+    from clusterlabel.projections.factory import StoredLog
 
     assert StoredLog.name == CertificationApp.name

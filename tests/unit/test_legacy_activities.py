@@ -9,9 +9,9 @@ from uuid import uuid4
 
 import pytest
 
-from activities.legacy import COMMAND_OF_ACTIVITY, LEGACY_ACTIVITY, legacy_result, legacy_run
-from activities.models import command_run
-from domain.commands import COMMANDS, Envelope, Screen, SubmitAssessment, decode_command
+from clusterlabel.activities.legacy import COMMAND_OF_ACTIVITY, LEGACY_ACTIVITY, legacy_result, legacy_run
+from clusterlabel.activities.models import command_run
+from clusterlabel.domain.commands import COMMANDS, Envelope, Screen, SubmitAssessment, decode_command
 
 SUBJECT = uuid4()
 EXPERT = uuid4()

@@ -10,9 +10,17 @@ from uuid import uuid4
 import pytest
 from pydantic import BaseModel
 
-from activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput, CommandRun, ExpertChoice, LabelView
-from domain.commands import Envelope, Screen
-from workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
+from clusterlabel.activities.models import (
+    Alarm,
+    CaseRef,
+    CaseView,
+    ChooseExpertInput,
+    CommandRun,
+    ExpertChoice,
+    LabelView,
+)
+from clusterlabel.domain.commands import Envelope, Screen
+from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
 
 NOW = datetime(2026, 3, 10, 9, tzinfo=UTC)
 ID = uuid4()

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from domain.durations import Duration, InvalidDuration
-from domain.policy import Policy, default_policy
+from clusterlabel.domain.durations import Duration, InvalidDuration
+from clusterlabel.domain.policy import Policy, default_policy
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from domain.cluster import ClusterProfile
+from clusterlabel.domain.cluster import ClusterProfile
 from tests.builders import cluster_profile, expert_profile
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,13 @@ from uuid import UUID
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from activities.application import CertificationApp
-from activities.handlers import handle
-from activities.models import CaseView, LabelView
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import current_version_for
-from domain.commands import (
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.commands import (
     AnswerProposal,
     Command,
     Envelope,
@@ -35,13 +35,13 @@ from domain.commands import (
     SubmitApplication,
     SubmitAssessment,
 )
-from domain.policy import Policy, default_policy, uniform_durations
-from interfaces.temporal_client import connect_client
-from interfaces.temporal_server import EmbeddedTemporal
-from interfaces.worker import build_worker, start_case_workflow
+from clusterlabel.domain.policy import Policy, default_policy, uniform_durations
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.worker import build_worker, start_case_workflow
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.messages import Step
 from tests.builders import cluster_profile, envelope, expert_profile, full_scores, indicators
-from workflows.case import CaseWorkflow
-from workflows.messages import Step
 
 T = TypeVar("T")
 SECRETARY = "secretariat:anna"

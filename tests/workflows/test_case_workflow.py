@@ -9,13 +9,22 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from activities.models import CaseView, LabelView
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import current_version_for
-from domain.commands import AnswerProposal, LodgeAppeal, RecordAgreement, RecordDecision, Screen, SubmitAssessment
-from interfaces.temporal_server import EmbeddedTemporal
-from interfaces.worker import notify_experts_changed
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.commands import (
+    AnswerProposal,
+    LodgeAppeal,
+    RecordAgreement,
+    RecordDecision,
+    Screen,
+    SubmitAssessment,
+)
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.worker import notify_experts_changed
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.label import label_workflow_id
 from tests.builders import full_scores, indicators
 from tests.workflows.harness import (
     BOARD,
@@ -32,8 +41,6 @@ from tests.workflows.harness import (
     step,
     view_when,
 )
-from workflows.case import CaseWorkflow
-from workflows.label import label_workflow_id
 
 
 async def secretariat(server: EmbeddedTemporal, **policy: Any) -> tuple[Secretariat, Client]:

@@ -20,11 +20,11 @@ from typing import Any, TypeVar
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from activities.models import CaseView, LabelView
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import current_version_for
-from domain.commands import (
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.commands import (
     AnswerProposal,
     Command,
     Envelope,
@@ -34,8 +34,10 @@ from domain.commands import (
     Screen,
     SubmitAssessment,
 )
-from interfaces.temporal_client import connect_client
-from interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.starter import execute_step, label_handle
 from tests.builders import full_scores, indicators
 from tests.workflows.harness import (
     BOARD,
@@ -46,8 +48,6 @@ from tests.workflows.harness import (
     run,
     sqlite_app,
 )
-from workflows.case import CaseWorkflow
-from workflows.starter import execute_step, label_handle
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]

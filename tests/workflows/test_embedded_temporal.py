@@ -17,10 +17,15 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
-from interfaces.settings import Settings
-from interfaces.temporal_client import connect_client, ensure_search_attributes, temporal_client_for
-from interfaces.temporal_server import SEARCH_ATTRIBUTES, EmbeddedTemporal, TemporalServerError, find_temporal_cli
-from workflows.search_attributes import CASE_STATE, CLUSTER_ID
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.temporal_client import connect_client, ensure_search_attributes, temporal_client_for
+from clusterlabel.interfaces.temporal_server import (
+    SEARCH_ATTRIBUTES,
+    EmbeddedTemporal,
+    TemporalServerError,
+    find_temporal_cli,
+)
+from clusterlabel.workflows.search_attributes import CASE_STATE, CLUSTER_ID
 
 TASK_QUEUE = "embedded-temporal-test"
 T = TypeVar("T")

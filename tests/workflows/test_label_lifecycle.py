@@ -19,11 +19,13 @@ from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.models import CaseView, LabelView
-from domain.base import Level
-from domain.commands import StartRenewal
-from domain.policy import default_policy
-from interfaces.temporal_server import SEARCH_ATTRIBUTES
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.commands import StartRenewal
+from clusterlabel.domain.policy import default_policy
+from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES
+from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.starter import case_handle, label_handle
 from tests.workflows.harness import (
     Secretariat,
     drive_to_award,
@@ -36,8 +38,6 @@ from tests.workflows.harness import (
     time_skipping_server_path,
     view_when,
 )
-from workflows.label import LabelWorkflow
-from workflows.starter import case_handle, label_handle
 
 
 @asynccontextmanager

@@ -8,9 +8,13 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from activities.models import CaseView, LabelView
-from domain.commands import RestoreLabel, StartRenewal, SuspendLabel, WithdrawCase, WithdrawLabel
-from interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.commands import RestoreLabel, StartRenewal, SuspendLabel, WithdrawCase, WithdrawLabel
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.label import AUTO_WITHDRAWAL_REASON, LabelWorkflow
+from clusterlabel.workflows.search_attributes import LABEL_STATE
+from clusterlabel.workflows.starter import case_handle, label_handle
 from tests.workflows.harness import (
     Secretariat,
     drive_to_award,
@@ -23,10 +27,6 @@ from tests.workflows.harness import (
     step,
     view_when,
 )
-from workflows.case import CaseWorkflow
-from workflows.label import AUTO_WITHDRAWAL_REASON, LabelWorkflow
-from workflows.search_attributes import LABEL_STATE
-from workflows.starter import case_handle, label_handle
 
 
 async def labelled(server: EmbeddedTemporal, **policy: Any) -> tuple[Secretariat, Client]:

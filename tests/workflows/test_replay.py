@@ -18,10 +18,10 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from activities.models import CaseView, LabelView
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.commands import (
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.commands import (
     AnswerProposal,
     DecideAppeal,
     LodgeAppeal,
@@ -32,9 +32,12 @@ from domain.commands import (
     SuspendLabel,
     WithdrawCase,
 )
-from interfaces.temporal_client import connect_client
-from interfaces.temporal_server import EmbeddedTemporal
-from interfaces.worker import WORKFLOWS, notify_experts_changed
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.starter import label_handle, start_case_workflow
 from tests.workflows.harness import (
     BOARD,
     SECRETARY,
@@ -48,9 +51,6 @@ from tests.workflows.harness import (
     step,
     view_when,
 )
-from workflows.case import CaseWorkflow
-from workflows.label import LabelWorkflow
-from workflows.starter import label_handle, start_case_workflow
 
 HISTORIES = Path(__file__).parent / "histories"
 # One folder per generation of the workflow code that recorded them: v1 ran commands as server-side

@@ -12,9 +12,9 @@ from uuid import UUID
 
 import httpx
 
-from interfaces.engine import Engine
-from interfaces.settings import Settings
-from interfaces.web.app import create_app
+from clusterlabel.interfaces.engine import Engine
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.app import create_app
 from tests.e2e.driver import cluster_body, expert_body
 from tests.workflows.harness import compressed_policy, run
 

@@ -6,13 +6,13 @@ import asyncio
 import uuid
 from pathlib import Path
 
-from activities.application import CertificationApp
-from interfaces.settings import Settings
-from interfaces.temporal_client import connect_client
-from interfaces.temporal_server import EmbeddedTemporal
-from interfaces.worker import run_worker
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.worker import run_worker
+from clusterlabel.workflows.search_attributes import CASE_STATE, CLUSTER_ID
 from tests.workflows.harness import Secretariat, run, view_when
-from workflows.search_attributes import CASE_STATE, CLUSTER_ID
 
 
 def test_the_worker_started_from_settings_runs_a_submitted_case_and_stops_when_cancelled(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_the_worker_command_stops_cleanly_on_sigterm_as_a_container_is_stopped(t
         command = [
             sys.executable,
             "-m",
-            "interfaces.cli",
+            "clusterlabel.interfaces.cli",
             "worker",
             "--temporal",
             server.address,

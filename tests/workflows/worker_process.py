@@ -12,10 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from domain.policy import default_policy
-from interfaces.logs import configure_logging
-from interfaces.temporal_client import connect_client
-from interfaces.worker import build_worker
+from clusterlabel.domain.policy import default_policy
+from clusterlabel.interfaces.logs import configure_logging
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.worker import build_worker
 from tests.workflows.harness import sqlite_app
 
 

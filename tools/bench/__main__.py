@@ -1,9 +1,9 @@
-"""python -m tools.bench [--quick] [--out bench-results.json]"""
+"""python -m clusterlabel.tools.bench [--quick] [--out bench-results.json]"""
 
 import os
 import sys
 
-from tools.bench.cli import main
+from clusterlabel.tools.bench.cli import main
 
 if __name__ == "__main__":
     code = main()

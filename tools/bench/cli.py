@@ -1,4 +1,4 @@
-"""`clusterlabel bench` / `python -m tools.bench`: one run, real servers, figures against baselines.
+"""`clusterlabel bench` / `python -m clusterlabel.tools.bench`: one run, real servers, figures against baselines.
 
 Parts, in order: append (whole lifecycles through CertificationApp against bare aggregates; that store
 is then topped up to the history size), projection (every view from zero against read-and-decode),
@@ -24,10 +24,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from interfaces.logs import configure_logging
+from clusterlabel.interfaces.logs import configure_logging
 
 if TYPE_CHECKING:
-    from tools.bench.store import BenchStores
+    from clusterlabel.tools.bench.store import BenchStores
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ def sizes_for(args: argparse.Namespace) -> tuple[str, Sizes]:
 
 
 def _postgres_env(url: str | None) -> dict[str, str] | None:
-    from interfaces.settings import parse_postgres_url
+    from clusterlabel.interfaces.settings import parse_postgres_url
 
     return None if url is None else {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(url)}
 
@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
         if args.work_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)
-    from tools.bench.report import table, write
+    from clusterlabel.tools.bench.report import table, write
 
     write(results, args.out)
     print(table(results))
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def run(directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str] | None = None) -> dict[str, Any]:
     """Every part, on SQLite files in `directory` or (given its env) on fresh PostgreSQL schemas."""
-    from tools.bench.store import BenchStores  # here: `--help` stays fast
+    from clusterlabel.tools.bench.store import BenchStores  # here: `--help` stays fast
 
     stores = BenchStores(directory, postgres)
     try:
@@ -127,10 +127,10 @@ async def run(directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str]
 
 
 async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, Any]:
-    from tools.bench.history import bench_history
-    from tools.bench.lifecycle import bench_lifecycle
-    from tools.bench.open_cases import bench_open_cases
-    from tools.bench.store import bench_append, bench_projection, fill_store
+    from clusterlabel.tools.bench.history import bench_history
+    from clusterlabel.tools.bench.lifecycle import bench_lifecycle
+    from clusterlabel.tools.bench.open_cases import bench_open_cases
+    from clusterlabel.tools.bench.store import bench_append, bench_projection, fill_store
 
     directory = stores.directory
     begun = time.perf_counter()

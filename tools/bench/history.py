@@ -16,12 +16,12 @@ from uuid import UUID
 
 import httpx
 
-from activities.application import CertificationApp
-from interfaces.web.app import create_app
-from interfaces.web.services import Services
-from interfaces.web.tokens import SQLiteTokenStore
-from projections.factory import open_read_models
-from tools.bench.lag import Latencies
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces.web.app import create_app
+from clusterlabel.interfaces.web.services import Services
+from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.tools.bench.lag import Latencies
 
 SOURCE = "GET /cases/{id}/history (interfaces.web.app.create_app in process, httpx ASGI transport)"
 

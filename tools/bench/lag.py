@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 
-from projections.runner import ViewRunner
+from clusterlabel.projections.runner import ViewRunner
 
 SAMPLE_SECONDS = 0.01
 

@@ -23,13 +23,13 @@ from uuid import UUID
 
 from temporalio.client import Client, WorkflowHandle
 
-from activities.application import CertificationApp
-from activities.handlers import handle
-from activities.models import CaseView
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import IndicatorScore, current_version_for, load_catalogue
-from domain.commands import (
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.models import CaseView
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import IndicatorScore, current_version_for, load_catalogue
+from clusterlabel.domain.commands import (
     AnswerProposal,
     Envelope,
     RecordAgreement,
@@ -39,24 +39,24 @@ from domain.commands import (
     SubmitApplication,
     SubmitAssessment,
 )
-from domain.expert import ExpertProfile
-from domain.policy import Policy, default_policy, uniform_durations
-from interfaces.temporal_client import connect_client
-from interfaces.temporal_server import EmbeddedTemporal
-from interfaces.worker import (
+from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.domain.policy import Policy, default_policy, uniform_durations
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.worker import (
     ACTIVITY_THREADS,
     build_worker,
     case_handle,
     execute_step,
     start_case_workflow,
 )
-from projections.factory import open_read_models
-from tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
-from tools.bench.lag import AgainstBaseline, LagSampler, percentile
-from tools.bench.procfs import group_cpu_seconds
-from tools.bench.shape import lifecycle_plan
-from tools.bench.store import BenchStores, cluster_profile
-from workflows.case import CaseWorkflow, case_workflow_id
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
+from clusterlabel.tools.bench.lag import AgainstBaseline, LagSampler, percentile
+from clusterlabel.tools.bench.procfs import group_cpu_seconds
+from clusterlabel.tools.bench.shape import lifecycle_plan
+from clusterlabel.tools.bench.store import BenchStores, cluster_profile
+from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
 
 SECRETARY = "secretariat:bench"
 BOARD = "secretariat:bench-board"

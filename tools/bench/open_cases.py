@@ -28,17 +28,17 @@ from typing import Self
 
 from temporalio.client import Client
 
-from activities.application import CertificationApp
-from activities.handlers import handle
-from domain.base import Level
-from domain.commands import Envelope, SubmitApplication
-from interfaces.temporal_client import connect_client
-from interfaces.temporal_server import EmbeddedTemporal
-from interfaces.worker import start_case_workflow
-from tools.bench.lifecycle import bounded
-from tools.bench.procfs import group_rss_mb, rss_mb
-from tools.bench.store import BenchStores, cluster_profile
-from tools.bench.worker_process import STORE_ENV
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.commands import Envelope, SubmitApplication
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.worker import start_case_workflow
+from clusterlabel.tools.bench.lifecycle import bounded
+from clusterlabel.tools.bench.procfs import group_rss_mb, rss_mb
+from clusterlabel.tools.bench.store import BenchStores, cluster_profile
+from clusterlabel.tools.bench.worker_process import STORE_ENV
 
 STARTS_IN_FLIGHT = 50
 READY_TIMEOUT_SECONDS = 60.0
@@ -107,12 +107,12 @@ async def _all_waiting(client: Client, task_queue: str, count: int, timeout: flo
 
 
 class WorkerProcess:
-    """`python -m tools.bench.worker_process` as a child in its own session; stopped on exit."""
+    """`python -m clusterlabel.tools.bench.worker_process` as a child in its own session; stopped on exit."""
 
     def __init__(
         self, address: str, namespace: str, task_queue: str, store_env: Mapping[str, str], log_dir: Path
     ) -> None:
-        self.command = [sys.executable, "-m", "tools.bench.worker_process", address, namespace, task_queue]
+        self.command = [sys.executable, "-m", "clusterlabel.tools.bench.worker_process", address, namespace, task_queue]
         self.store_env = dict(store_env)
         self.log_path = log_dir / "bench-worker.log"
         self._process: subprocess.Popen[bytes] | None = None

@@ -9,7 +9,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from tools.bench.baseline import Op, Plan
+from clusterlabel.tools.bench.baseline import Op, Plan
 
 _OPS: dict[int, Op] = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activity",

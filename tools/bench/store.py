@@ -21,13 +21,13 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg.sql import SQL, Identifier
 
-from activities.application import CertificationApp
-from activities.handlers import handle
-from domain.base import Level
-from domain.case_lifecycle import Outcome
-from domain.catalogue import IndicatorScore, load_catalogue
-from domain.cluster import ClusterProfile
-from domain.commands import (
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import IndicatorScore, load_catalogue
+from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     Command,
@@ -40,11 +40,11 @@ from domain.commands import (
     SubmitApplication,
     SubmitAssessment,
 )
-from domain.expert import ExpertProfile
-from interfaces.settings import postgres_connection_args
-from projections.factory import open_read_models
-from projections.parallel import default_processes
-from tools.bench.lag import AgainstBaseline
+from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.interfaces.settings import postgres_connection_args
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.parallel import default_processes
+from clusterlabel.tools.bench.lag import AgainstBaseline
 
 SaveShape = list[tuple[UUID, int]]  # (aggregate id, events saved) for each aggregate of one save
 

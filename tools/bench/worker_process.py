@@ -1,6 +1,6 @@
 """The certification worker in a process of its own, so that its memory can be read from /proc.
 
-    CLUSTERLABEL_BENCH_STORE_ENV='{...}' python -m tools.bench.worker_process ADDRESS NAMESPACE TASK_QUEUE
+    CLUSTERLABEL_BENCH_STORE_ENV='{...}' python -m clusterlabel.tools.bench.worker_process ADDRESS NAMESPACE TASK_QUEUE
 
 Built by interfaces.worker.build_worker exactly as `clusterlabel worker` builds it, on the event store
 the bench filled (its env as JSON in CLUSTERLABEL_BENCH_STORE_ENV), with the default policy. Prints
@@ -15,10 +15,10 @@ import os
 import signal
 import sys
 
-from activities.application import CertificationApp
-from interfaces.logs import configure_logging
-from interfaces.temporal_client import connect_client
-from interfaces.worker import build_worker
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces.logs import configure_logging
+from clusterlabel.interfaces.temporal_client import connect_client
+from clusterlabel.interfaces.worker import build_worker
 
 READY = "READY"
 STORE_ENV = "CLUSTERLABEL_BENCH_STORE_ENV"
