@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.activities.models import CaseView, LabelView
@@ -22,6 +23,12 @@ from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, L
 R = TypeVar("R")
 C = TypeVar("C", bound=Command)
 
+# One workflow per record, for ever: a start finds the running one (USE_EXISTING) and is refused for a
+# record whose workflow has ended (REJECT_DUPLICATE), so a retried start never revives a closed case.
+ONCE: dict[str, Any] = {
+    "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+    "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+}
 # Cases waiting for an expert are in state `assigning`; the signal is harmless to the others.
 WAITING_FOR_EXPERTS = 'WorkflowType="CaseWorkflow" AND ExecutionStatus="Running" AND CaseState="assigning"'
 
@@ -29,25 +36,33 @@ WAITING_FOR_EXPERTS = 'WorkflowType="CaseWorkflow" AND ExecutionStatus="Running"
 async def start_case_workflow(
     client: Client, case_id: UUID, task_queue: str, *, label_continue_after: int | None = None
 ) -> WorkflowHandle[Any, CaseView]:
-    """Start the workflow of a submitted case; starting it again returns the running one."""
-    return await client.start_workflow(
-        CaseWorkflow.run,
-        CaseWorkflowInput(case_id=case_id, label_continue_after=label_continue_after),
-        id=case_workflow_id(case_id),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+    """Start the workflow of a submitted case. Starting it again (a retried application) is success:
+    it finds the running workflow, and never opens a second run for a case whose workflow has ended."""
+    try:
+        return await client.start_workflow(
+            CaseWorkflow.run,
+            CaseWorkflowInput(case_id=case_id, label_continue_after=label_continue_after),
+            id=case_workflow_id(case_id),
+            task_queue=task_queue,
+            **ONCE,
+        )
+    except WorkflowAlreadyStartedError:
+        return case_handle(client, case_id)
 
 
 async def start_label_workflow(client: Client, label_id: UUID, task_queue: str) -> WorkflowHandle[Any, LabelView]:
-    """Start the workflow of a label issued outside a case workflow (normally the case starts it)."""
-    return await client.start_workflow(
-        LabelWorkflow.run,
-        LabelWorkflowInput(label_id=label_id),
-        id=label_workflow_id(label_id),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+    """Start the workflow of a label issued outside a case workflow (normally the case starts it);
+    like start_case_workflow, never a second time."""
+    try:
+        return await client.start_workflow(
+            LabelWorkflow.run,
+            LabelWorkflowInput(label_id=label_id),
+            id=label_workflow_id(label_id),
+            task_queue=task_queue,
+            **ONCE,
+        )
+    except WorkflowAlreadyStartedError:
+        return label_handle(client, label_id)
 
 
 def case_handle(client: Client, case_id: UUID) -> WorkflowHandle[Any, CaseView]:

@@ -134,8 +134,12 @@ async def _step(
 ) -> CaseOut:
     """Authorise the caller on the case, then take the step as an update of the case's workflow."""
     client = svc.temporal()
-    await run_in_threadpool(visible_case, svc, case_id, who)  # authorises the caller: one load
+    case = await run_in_threadpool(visible_case, svc, case_id, who)  # authorises the caller: one load
     envelope = step_envelope(who.actor, "case", case_id, update.__name__, key)
+    if case.has_applied(envelope.key):
+        # A retry: Temporal would answer it only within the run that took the step, and the case's
+        # workflow may have closed since. The case as it stands is the answer.
+        return case_out(case_view(svc.app.policy, case, svc.now()))
     view: CaseView = await take_step(
         svc,
         case_handle(client, case_id),

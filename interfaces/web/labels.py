@@ -16,7 +16,8 @@ from clusterlabel.activities.models import LabelView
 from clusterlabel.activities.views import label_view
 from clusterlabel.domain import commands
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.commands import LabelCommand
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.commands import Envelope, LabelCommand
 from clusterlabel.domain.durations import Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import FINAL, Label, LabelState
@@ -109,23 +110,32 @@ def _closed_detail(label: Label) -> str:
 
 
 async def _label_step(
-    svc: Services, who: Principal, label_ref: str, update: Any, command: LabelCommand, key: str | None, step: str = ""
+    svc: Services, who: Principal, label_ref: str, update: Any, command: LabelCommand, key: str | None
 ) -> LabelOut:
     """Authorise the caller on the label, take the step as an update of the label's workflow, and
     answer with the label as the update left it."""
-    client = svc.temporal()
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
-    envelope = step_envelope(who.actor, "label", label_id, step or update.__name__, key)
+    envelope = step_envelope(who.actor, "label", label_id, update.__name__, key)
+    return await _take_label_step(svc, who, label, update, command, envelope)
+
+
+async def _take_label_step(
+    svc: Services, who: Principal, label: Label, update: Any, command: LabelCommand, envelope: Envelope
+) -> LabelOut:
+    if label.has_applied(envelope.key):
+        # A retry: Temporal would answer it only within the run that took the step, and the label's
+        # workflow may have continued as new or ended since. The label as it stands is the answer.
+        return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
     view: LabelView = await take_step(
         svc,
-        label_handle(client, label_id),
+        label_handle(svc.temporal(), label.id),
         update,
         command,
         envelope,
         # Not started yet: its case starts it just after issuing the label.
-        still_open=lambda: svc.app.get_label(label_id).state not in FINAL,
-        closed_detail=lambda: _closed_detail(svc.app.get_label(label_id)),
+        still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
+        closed_detail=lambda: _closed_detail(svc.app.get_label(label.id)),
     )
     return label_out(view, label, svc.now(), who)
 
@@ -137,10 +147,12 @@ async def renew(
     label_ref: str, svc: Svc, who: Secretariat, key: Key = None, body: RenewalIn | None = None
 ) -> CaseCreated:
     command = body or commands.StartRenewal()
-    renewed = await _label_step(svc, who, label_ref, LabelWorkflow.start_renewal, command, key, step="renewal")
-    if renewed.renewal_case_id is None:  # the workflow always names the case the step opened
-        raise ApiError(503, "the renewal was opened but its case is not known yet; try again with the same key")
-    return CaseCreated(case_id=renewed.renewal_case_id)
+    label_id = label_id_from(label_ref)
+    label = await run_in_threadpool(visible_label, svc, label_id, who)
+    envelope = step_envelope(who.actor, "label", label_id, "renewal", key)
+    await _take_label_step(svc, who, label, LabelWorkflow.start_renewal, command, envelope)
+    # The step's key names the case it opens: the same case for a retry, whenever it comes.
+    return CaseCreated(case_id=CertificationCase.create_id(envelope.key))
 
 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")

@@ -7,7 +7,7 @@ import uuid
 import httpx
 
 from tests.e2e.driver import Secretariat, cluster_body, expert_body
-from tests.e2e.engine import RunningEngine
+from tests.e2e.engine import RunningEngine, eventually
 
 
 def fields(answer: httpx.Response) -> list[list[object]]:
@@ -158,3 +158,43 @@ def test_an_idempotency_key_makes_a_retried_write_happen_once(secretariat: Secre
         )
         assert answer.status_code == 200, answer.text
     assert [event["type"] for event in secretariat.history(case_id)].count("Screened") == 1
+
+
+def closed_for_steps(api: httpx.Client, path: str, body: dict[str, object]) -> bool:
+    """A fresh step is refused because the workflow has ended (not merely because it is out of turn)."""
+    answer = api.post(path, json=body)
+    return answer.status_code == 409 and "takes no more steps" in answer.json()["detail"]
+
+
+def test_a_retried_step_answers_as_the_first_did_after_the_case_workflow_has_ended(secretariat: Secretariat) -> None:
+    case_id = secretariat.apply(secretariat.cluster())
+    rejection = {"accepted": False, "reason": "Outside the programme's scope."}
+    key = {"Idempotency-Key": "reject-43"}
+    first = secretariat.expect(secretariat.api.post(f"/cases/{case_id}/screening", json=rejection, headers=key), 200)
+    withdrawal = {"reason": "to see whether the workflow still answers"}
+    eventually(lambda: closed_for_steps(secretariat.api, f"/cases/{case_id}/withdrawal", withdrawal), 30, "closed")
+
+    again = secretariat.api.post(f"/cases/{case_id}/screening", json=rejection, headers=key)
+
+    assert again.status_code == 200, again.text
+    assert again.json()["state"] == first["state"] == "rejected"
+    assert [event["type"] for event in secretariat.history(case_id)].count("Screened") == 1
+
+
+def test_a_retried_label_step_answers_as_the_first_did_after_the_label_workflow_has_ended(
+    secretariat: Secretariat,
+) -> None:
+    label_id = secretariat.award(secretariat.apply(secretariat.cluster()))
+    key = {"Idempotency-Key": "withdraw-label-43"}
+    withdrawal = {"reason": "The cluster ceased operating."}
+    first = secretariat.expect(
+        secretariat.api.post(f"/labels/{label_id}/withdrawal", json=withdrawal, headers=key), 200
+    )
+    eventually(
+        lambda: closed_for_steps(secretariat.api, f"/labels/{label_id}/suspension", {"reason": "x"}), 30, "ended"
+    )
+
+    again = secretariat.api.post(f"/labels/{label_id}/withdrawal", json=withdrawal, headers=key)
+
+    assert again.status_code == 200, again.text
+    assert again.json()["state"] == first["state"] == "withdrawn"

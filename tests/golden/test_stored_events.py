@@ -79,7 +79,13 @@ def test_the_current_mapper_writes_a_golden_event_back_to_the_same_bytes(
     if getattr(type(event), "class_version", 1) > 1:
         pytest.skip("an upcast event is written at its new version")
 
-    assert app.mapper.to_stored_event(event) == record
+    assert app.mapper.to_stored_event(event) == under_the_installed_name(record)
+
+
+def under_the_installed_name(record: StoredEvent) -> StoredEvent:
+    """The record as it is written today: the same bytes, under the event class's topic today (an
+    event created under the old module name keeps its `originator_topic` value: it is a field)."""
+    return dataclasses.replace(record, topic=get_topic(resolve_topic(record.topic)))
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=RECORD_IDS)
