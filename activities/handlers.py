@@ -172,12 +172,14 @@ def withdraw_case(
 
 
 def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
-    """The awarded case's label; a renewal's label supersedes the one it renews."""
+    """The awarded case's label; a renewal's label supersedes the one it renews (unless that one was
+    withdrawn meanwhile: see Label.may_be_superseded)."""
     case = app.get_case(case_id)
     if case.label_id is not None:
         return case
     cluster = app.get_cluster(case.cluster_id)
-    previous = app.get_label(case.previous_label_id) if case.previous_label_id else None
+    renewed = app.get_label(case.previous_label_id) if case.previous_label_id else None
+    previous = renewed if renewed is not None and renewed.may_be_superseded else None
     label = Label.issue(
         case=case,
         cluster=cluster,

@@ -46,7 +46,8 @@ CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
     "lodge_appeal": (frozenset({CaseState.REFUSED}), "appeal"),
     "decide_appeal": (frozenset({CaseState.REFUSED}), "decide an appeal"),
     "record_label": (frozenset({CaseState.AWARDED}), "record the label"),
-    "escalate": (OPEN_STATES, "escalate"),
+    # Awarded, a case still waits for its label: its workflow asks for help if the label cannot be issued.
+    "escalate": (OPEN_STATES | {CaseState.AWARDED}, "escalate"),
     "withdraw": (OPEN_STATES, "withdraw"),
 }
 

@@ -514,6 +514,7 @@ class CertificationCase(RecordedAggregate):
     @event("LabelIssued")
     def _label_issued(self, label_id: UUID, actor: str, command_key: str) -> None:
         self.label_id = label_id
+        self.attention = []  # what held the label up (see CASE_STEPS["escalate"]) is settled
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         check_case_step("withdraw", self.state)

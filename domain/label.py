@@ -214,6 +214,13 @@ class Label(RecordedAggregate):
     def check_step(self, step: str) -> None:
         check_label_step(step, self.state, self.label_code)
 
+    @property
+    def may_be_superseded(self) -> bool:
+        """A label still standing is superseded by its renewal's label. One withdrawn while its
+        renewal ran stays withdrawn: the renewal's label, if awarded, stands on its own (the
+        re-benchmarking and the four-eyes decision were made knowing of the withdrawal)."""
+        return self.state in LABEL_STEPS["supersede"][0]
+
     # ---- expiry ------------------------------------------------------------------
 
     def send_expiry_reminder(self, offset: str, at: datetime, actor: str, command_key: str) -> None:

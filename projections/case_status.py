@@ -245,7 +245,7 @@ _CASE_DATA = {
     "DecisionRecorded": _decided,
     "AppealLodged": _nothing,
     "AppealDecided": _appeal_decided,
-    "LabelIssued": lambda row, change: row.update(label_id=change["label_id"]),
+    "LabelIssued": lambda row, change: row.update(label_id=change["label_id"], attention=[]),
     "Withdrawn": _nothing,
 }
 

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 
 from clusterlabel.workflows.common import (
-    RETRY_PAUSE,
+    CHOOSE_UNDER_LOCK,
     human_step,
     run_activity,
     wait_until,
@@ -71,10 +71,10 @@ class CaseWorkflow(
                     final = await self._conclude()
                 except ApplicationError as error:
                     # The domain is not ready to close yet (a clock a hair behind a deadline): look again.
-                    workflow.logger.warning("case not closed yet", extra={"error": error.message})
-                    await workflow.sleep(RETRY_PAUSE)
-                    await self._reload()
+                    await self._after_refusal("closing the case", error)
                     continue
+                # A step accepted while the case closed gets the domain's answer, not an abandoned update.
+                await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.logger.info("case closed", extra={"case_id": str(self.record_id), "state": final.state})
                 return final
             if view.awaiting_proposal:
@@ -139,29 +139,53 @@ class CaseWorkflow(
     # ---- expert proposals ---------------------------------------------------------------
 
     async def _propose_next_expert(self) -> None:
-        choice = await run_activity(Acts.choose_expert, ChooseExpertInput(case_id=self.record_id, at=workflow.now()))
-        if choice.expert_id is None:
-            await self._wait_for_experts()
-            return
         try:
-            await self._command(
-                commands.ProposeExpert(expert_id=choice.expert_id), self._automatic(f"propose:{choice.expert_id}")
-            )
+            if workflow.patched(CHOOSE_UNDER_LOCK):
+                generation = self._experts_generation  # read first: experts changing during the choice count
+                async with self._lock:
+                    choice = await self._choose_expert()
+                    proposed = await self._propose(choice.expert_id)
+            else:
+                choice = await self._choose_expert()
+                generation = self._experts_generation
+                proposed = await self._propose(choice.expert_id, under_lock=False)
         except ApplicationError as error:
-            workflow.logger.info("proposal refused", extra={"error": error.message})
-            await workflow.sleep(RETRY_PAUSE)
-            await self._reload()
+            await self._after_refusal("proposing an expert", error)
+            return
+        if not proposed:
+            await self._wait_for_experts(generation)
 
-    async def _wait_for_experts(self) -> None:
+    async def _choose_expert(self) -> Any:
+        return await run_activity(Acts.choose_expert, ChooseExpertInput(case_id=self.record_id, at=workflow.now()))
+
+    async def _propose(self, expert_id: UUID | None, under_lock: bool = True) -> bool:
+        """Propose the chosen expert, if there is one; the caller holds the lock, or (in runs recorded
+        before CHOOSE_UNDER_LOCK) the command takes it."""
+        if expert_id is None:
+            return False
+        command, envelope = commands.ProposeExpert(expert_id=expert_id), self._automatic(f"propose:{expert_id}")
+        if under_lock:
+            self._remember(await self._run(command, envelope))
+        else:
+            await self._command(command, envelope)
+        return True
+
+    async def _wait_for_experts(self, generation: int) -> None:
         """No eligible expert: escalate (without failing) and wait to be told that experts changed."""
-        generation = self._experts_generation
         reason = (
             "no eligible expert for the next seat of the team; register or re-certify an expert, "
             "then signal experts_changed"
         )
-        await self._command(commands.Escalate(reason=reason), self._automatic(f"no-expert:v{self.current.version}"))
+        try:
+            await self._command(commands.Escalate(reason=reason), self._automatic(f"no-expert:v{self.current.version}"))
+        except ApplicationError as error:  # e.g. withdrawn meanwhile: the loop looks at the case again
+            await self._after_refusal("escalating the missing expert", error)
+            return
         phase = self.current.phase()
         await workflow.wait_condition(lambda: self._experts_generation != generation or self.current.phase() != phase)
+
+    def _help(self, reason: str) -> Command | None:
+        return commands.Escalate(reason=reason)
 
     @workflow.signal
     def experts_changed(self, signal: ExpertsChanged) -> None:

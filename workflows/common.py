@@ -40,6 +40,16 @@ DOMAIN_DECIDES_UNDER_LOCK = "domain-decides-under-lock"
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10))
 # A refused automatic step (a race with a human step) is looked at again after this pause.
 RETRY_PAUSE = timedelta(seconds=1)
+# Since this patch the pause doubles with each refusal in a row (up to MAX_RETRY_PAUSE), and after
+# REFUSALS_BEFORE_HELP of them the workflow asks the secretariat for help and waits for its `resume`
+# signal: a step the domain keeps refusing no longer appends to the history every second until the
+# history limit ends the run. Runs recorded before it retried every second, and replay so.
+BOUNDED_RETRIES = "bounded-retries"
+MAX_RETRY_PAUSE = timedelta(minutes=5)
+REFUSALS_BEFORE_HELP = 5
+# Since this patch a case chooses its next expert and proposes them under the command lock, so that a
+# human step (a withdrawal) cannot slip in between; runs recorded before it chose outside the lock.
+CHOOSE_UNDER_LOCK = "choose-under-lock"
 WORKFLOW_ACTOR = "system:workflow"
 
 

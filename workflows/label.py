@@ -88,6 +88,8 @@ class LabelWorkflow(
             if not moved and alarm is not None:
                 await self._on_alarm(alarm, revision)
             self._handled += 1
+        # A step accepted as the label ended gets the domain's answer, not an abandoned update.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.logger.info(
             "label workflow done", extra={"label_id": str(input.label_id), "state": self.current.state}
         )

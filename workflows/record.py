@@ -18,7 +18,10 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.workflows.messages import FLAT_STEP_NAMES, Step
 
 from clusterlabel.workflows.common import (
+    BOUNDED_RETRIES,
     DOMAIN_DECIDES_UNDER_LOCK,
+    MAX_RETRY_PAUSE,
+    REFUSALS_BEFORE_HELP,
     RETRY_PAUSE,
     V,
     automatic,
@@ -48,6 +51,9 @@ class RecordWorkflow(Generic[V]):
         self._record_id: UUID | None = None
         self._view: V | None = None
         self._lock = asyncio.Lock()  # one command at a time, so the view is always the latest
+        self._refusals = 0  # automatic steps refused in a row, while the record stays at one version
+        self._refused_at_version = -1
+        self._resumes = 0  # `resume` signals received
 
     @property
     def record_id(self) -> UUID:
@@ -108,11 +114,50 @@ class RecordWorkflow(Generic[V]):
                     return
                 view = await act()
         except ApplicationError as error:
-            workflow.logger.info("alarm not acted on", extra={"alarm": kind, "error": error.message})
-            await workflow.sleep(RETRY_PAUSE)
-            await self._reload()
+            await self._after_refusal(f"the {kind} alarm", error)
             return
         self._remember(view)
+
+    # ---- automatic steps the domain refuses -------------------------------------------------------
+
+    async def _after_refusal(self, what: str, error: ApplicationError) -> None:
+        """Look again, after a pause, at the record whose automatic step (`what`) the domain refused;
+        the pause doubles while the record makes no progress, and then the secretariat is asked."""
+        workflow.logger.info("automatic step refused", extra={"step": what, "error": error.message})
+        if not workflow.patched(BOUNDED_RETRIES):
+            await workflow.sleep(RETRY_PAUSE)
+        else:
+            if self.current.version != self._refused_at_version:  # progress since: count afresh
+                self._refusals, self._refused_at_version = 0, self.current.version
+            self._refusals += 1
+            if self._refusals < REFUSALS_BEFORE_HELP:
+                await workflow.sleep(min(RETRY_PAUSE * 2 ** (self._refusals - 1), MAX_RETRY_PAUSE))
+            else:
+                await self._ask_for_help(f"{what} was refused {self._refusals} times: {error.message}")
+                self._refusals = 0
+        await self._reload()
+
+    async def _ask_for_help(self, reason: str) -> None:
+        """Tell the secretariat (where the record has a way to: `_help`) and wait for `resume`."""
+        workflow.logger.warning("automatic step keeps being refused; waiting for resume", extra={"reason": reason})
+        resumes = self._resumes
+        command = self._help(reason)
+        if command is not None:
+            try:
+                await self._command(command, self._automatic(f"help:v{self.current.version}"))
+            except ApplicationError as error:  # not even that: the log and the wait remain
+                workflow.logger.warning("could not ask for help", extra={"error": error.message})
+        await workflow.wait_condition(lambda: self._resumes != resumes)
+
+    def _help(self, reason: str) -> Command | None:
+        """The command that asks the secretariat for help with this record, if it has one."""
+        return None
+
+    @workflow.signal
+    def resume(self) -> None:
+        """Look again at a record whose automatic step kept being refused, once the cause is fixed
+        (`temporal workflow signal --workflow-id case-<id> --name resume`)."""
+        self._resumes += 1
 
     # ---- human steps: the updates (see workflows.common.human_step) -----------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -113,5 +114,34 @@ def test_an_abandoned_renewal_lets_the_expired_label_lapse_when_its_window_close
             assert lapsed.state == "lapsed"
             assert lapsed.renewal_case_id is None
             assert [n.recipient for n in outbox(office.app, "expiry_reminder")] == [f"cluster:{cluster}", "secretariat"]
+
+    run(scenario())
+
+
+def test_a_renewal_of_a_label_withdrawn_meanwhile_is_awarded_its_own_label_and_the_case_closes(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await labelled(dev_server)
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            final = await award(office, cluster)
+            label = label_handle(client, final.label_id)
+            renewing: LabelView = await label.execute_update(
+                LabelWorkflow.start_renewal, step(StartRenewal(), actor=f"cluster:{cluster}")
+            )
+            assert renewing.renewal_case_id is not None
+            await label.execute_update(LabelWorkflow.withdraw, step(WithdrawLabel(reason="misleading claims")))
+            assert (await result_of(label)).state == "withdrawn"
+
+            renewal = case_handle(client, renewing.renewal_case_id)
+            await drive_to_award(renewal)
+            closed: CaseView = await asyncio.wait_for(result_of(renewal), timeout=60)
+
+            assert closed.state == "awarded" and closed.label_id is not None
+            new_label = office.app.get_label(closed.label_id)
+            assert new_label.state.value == "active" and new_label.supersedes is None
+            assert office.app.get_label(final.label_id).state.value == "withdrawn"
+            assert office.app.get_cluster(cluster).current_labels == {new_label.level: new_label.id}
 
     run(scenario())

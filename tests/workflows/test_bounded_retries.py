@@ -1,0 +1,58 @@
+"""An automatic step the domain keeps refusing backs off, asks the secretariat for help and waits for
+`resume`, instead of appending to its history every second until the history limit ends the run."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from clusterlabel.activities.models import CaseView
+from clusterlabel.domain.base import Level
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.workflows.case import CaseWorkflow
+from tests.workflows.harness import (
+    SECRETARY,
+    drive_to_award,
+    office_on,
+    outbox,
+    result_of,
+    run,
+    running_worker,
+    view_when,
+)
+
+
+def test_a_case_whose_label_cannot_be_issued_asks_for_help_and_closes_once_resumed(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "bounded")
+        office.expert()
+        cluster_id = office.cluster()
+        case = await office.open_case(cluster_id)
+        # A label the store says the cluster holds already (an operator's slip, a bug): every attempt
+        # to issue the case's label is refused until it is released.
+        stray_label = uuid.uuid4()
+        cluster = office.app.get_cluster(cluster_id)
+        cluster.grant_label(stray_label, Level.BRONZE, None, SECRETARY, "stray-grant")
+        office.app.save(cluster)
+        async with running_worker(client, office.app, office.task_queue):
+            await drive_to_award(case)
+
+            stuck: CaseView = await view_when(case, lambda v: v.needs_attention, timeout=60)
+            assert any("refused 5 times" in reason for reason in stuck.attention)
+            assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
+            history = await case.fetch_history()
+            assert len(history.events) < 150, "the refusals kept appending to the history"
+
+            cluster = office.app.get_cluster(cluster_id)
+            cluster.release_label(stray_label, SECRETARY, "stray-release")
+            office.app.save(cluster)
+            await case.signal(CaseWorkflow.resume)
+            closed: CaseView = await asyncio.wait_for(result_of(case), timeout=60)
+
+        assert closed.state == "awarded" and closed.label_id is not None
+        assert not closed.needs_attention, "issuing the label settles what held it up"
+        assert office.app.get_cluster(cluster_id).current_labels == {Level.BRONZE: closed.label_id}
+
+    run(scenario())
