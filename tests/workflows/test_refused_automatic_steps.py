@@ -1,5 +1,6 @@
-"""An automatic step the domain keeps refusing backs off, asks the secretariat for help and waits for
-`resume`, instead of appending to its history every second until the history limit ends the run."""
+"""Automatic steps the domain refuses: a workflow looks again, backs off, asks the secretariat for help
+and waits for `resume`; it never fails, and never appends to its history every second until the
+history limit ends the run."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import uuid
 
 from clusterlabel.activities.models import CaseView
 from clusterlabel.domain.base import Level
+from clusterlabel.domain.commands import Screen, WithdrawCase
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.starter import notify_experts_changed
+from tests.builders import send
 from tests.workflows.harness import (
     SECRETARY,
     drive_to_award,
@@ -18,6 +22,7 @@ from tests.workflows.harness import (
     result_of,
     run,
     running_worker,
+    step,
     view_when,
 )
 
@@ -54,5 +59,28 @@ def test_a_case_whose_label_cannot_be_issued_asks_for_help_and_closes_once_resum
         assert closed.state == "awarded" and closed.label_id is not None
         assert not closed.needs_attention, "issuing the label settles what held it up"
         assert office.app.get_cluster(cluster_id).current_labels == {Level.BRONZE: closed.label_id}
+
+    run(scenario())
+
+
+def test_a_case_withdrawn_while_its_workflow_looked_for_an_expert_closes_instead_of_failing(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "refused")
+        case = await office.open_case(office.cluster())
+        async with running_worker(client, office.app, office.task_queue):
+            await case.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
+            waiting: CaseView = await view_when(case, lambda v: v.needs_attention)
+            # Withdrawn behind the workflow's back (as a step racing the choice would be): its next
+            # look for an expert finds none, and escalating is refused.
+            send(office.app, waiting.case_id, WithdrawCase(reason="The cluster merged with another."))
+            for _ in range(50):  # visibility is eventually consistent
+                if await notify_experts_changed(client, "expert re-certified"):
+                    break
+
+            closed: CaseView = await asyncio.wait_for(result_of(case), timeout=60)
+
+        assert closed.state == "withdrawn"
 
     run(scenario())
