@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.policy import Policy
-from clusterlabel.domain.text import Text
+from clusterlabel.domain.text import RECORDED, Text
 
 
 class MemberType(StrEnum):
@@ -85,7 +85,7 @@ class Cluster(RecordedAggregate):
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
         self.command_keys = set()
-        self.profile = ClusterProfile.model_validate(profile)
+        self.profile = ClusterProfile.model_validate(profile, context=RECORDED)
         self.open_cases: dict[UUID, Level] = {}
         self.rounds: list[dict[str, Any]] = []
         self.current_labels: dict[Level, UUID] = {}
@@ -110,7 +110,7 @@ class Cluster(RecordedAggregate):
 
     @event("ProfileUpdated")
     def _profile_updated(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
-        self.profile = ClusterProfile.model_validate(profile)
+        self.profile = ClusterProfile.model_validate(profile, context=RECORDED)
 
     def open_case(self, case_id: UUID, level: Level, kind: str, actor: str, command_key: str) -> None:
         if level in self.open_cases.values():

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from clusterlabel.domain.base import InvalidInput, RecordedAggregate, derived_id
 from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.text import Text
+from clusterlabel.domain.text import RECORDED, Text
 
 
 class Nationality(StrEnum):
@@ -66,7 +66,7 @@ class Expert(RecordedAggregate):
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
         self.command_keys = set()
-        self.profile = ExpertProfile.model_validate(profile)
+        self.profile = ExpertProfile.model_validate(profile, context=RECORDED)
         self.certified_until = self.profile.certified_until
         self.affiliations = set(self.profile.affiliations)
         self.lapsed_at: datetime | None = None

@@ -17,6 +17,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, GetJsonSchemaHandler, ValidationInfo
 
+# What was recorded before this rule is read back as it was, never refused: pass RECORDED as the
+# validation context when a model is rebuilt from a stored event.
+RECORDED_KEY = "recorded"
+RECORDED = {RECORDED_KEY: True}
 # Category Cc is exactly these two ranges (C0 with DEL, and C1); a test checks it against unicodedata.
 _CONTROLS = r"\x00-\x1f\x7f-\x9f"
 _CONTROLS_BUT_LINE_BREAKS_AND_TABS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # keeps \t \n \r
@@ -33,7 +37,7 @@ class NoControlCharacters:
 
     def __call__(self, value: str, info: ValidationInfo) -> str:
         found = self.found.search(value)
-        if found is None:
+        if found is None or (info.context or {}).get(RECORDED_KEY):
             return value
         character = found.group()
         name = unicodedata.name(character, "") or _CONTROL_NAMES.get(character, "control character")

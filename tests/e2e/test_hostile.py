@@ -101,7 +101,9 @@ def test_an_expert_certified_until_a_naive_or_out_of_range_date_is_422(
 # ---- control characters in free text -------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["Baltic\x00Maritime", "Baltic\x1b[2JMaritime", "Baltic\nMaritime", "Baltic\x85Maritime"])
+@pytest.mark.parametrize(
+    "name", ["Baltic\x00Maritime", "Baltic\x1b[2JMaritime", "Baltic\nMaritime", "Baltic\x85Maritime"]
+)
 def test_a_cluster_name_with_a_control_character_is_422_naming_it_and_records_nothing(
     secretariat: Secretariat, name: str
 ) -> None:
