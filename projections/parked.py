@@ -7,22 +7,17 @@ the error are recorded in the view's own store, in `parked_views`. A parked view
 later pass, by every runner, until it is rebuilt (`clusterlabel projections rebuild --views NAME`),
 or its code changes shape; the other views keep catching up meanwhile.
 
-A failure of the store itself (the connection, a lock) is no fault of the event: it parks nothing,
-and the next pass tries the same batch again.
+A failure of the store itself (the connection, a lock, the tracking or the commit) is no fault of the
+event: it parks nothing, and the next pass tries the same batch again.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import BaseModel
-
-if TYPE_CHECKING:
-    from clusterlabel.projections.view import Change, View
 
 PARKED_DDL = (
     "CREATE TABLE IF NOT EXISTS {parked_views} (view TEXT PRIMARY KEY, application_name TEXT NOT NULL,"
@@ -35,7 +30,7 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ParkedView(BaseModel):
-    """A view stopped at an event it cannot apply; its position stays just before that event."""
+    """A view stopped at an event it cannot apply (the view's own position stays before that event)."""
 
     view: str
     position: int  # the failing event's notification id (its place in the log)
@@ -46,56 +41,17 @@ class ParkedView(BaseModel):
     parked_at: str
 
 
+WHILE_TRACKING = "raised while recording the view's tracking or committing its batch, not by an event"
+
+
 def is_store_failure(error: BaseException) -> bool:
-    """The store failed (down, locked, connection lost), not the view on this event: retry, do not park."""
-    return isinstance(error, (OperationalError, InterfaceError, sqlite3.OperationalError))
+    """The store failed (down, locked, connection lost, or at the tracking and commit rather than at an
+    event's rows), not the view on an event: retry, do not park."""
+    return isinstance(error, (OperationalError, InterfaceError, sqlite3.OperationalError)) or (
+        WHILE_TRACKING in getattr(error, "__notes__", ())
+    )
 
 
 def error_text(error: BaseException) -> str:
     text = f"{type(error).__name__}: {error}"
     return _CONTROLS.sub(lambda found: f"\\x{ord(found.group()):02x}", text)[:ERROR_CHARS]
-
-
-def find_failing_event(
-    view: View, changes: Sequence[Change], application_name: str
-) -> tuple[Change, BaseException] | None:
-    """Apply the view's part of `changes` one event at a time, each with its tracking; the first event that
-    fails twice in a row, and its error (None when all applied: the batch's failure did not recur)."""
-    for change in changes:
-        if not (view.every_event or change.kind in view.handlers):
-            continue
-        for attempt in (1, 2):
-            try:
-                view.apply([change], Tracking(application_name, change.id))
-                break
-            except Exception as error:
-                if is_store_failure(error):
-                    raise
-                if attempt == 2:
-                    return change, error
-    return None
-
-
-def park(view: View, cursor: Any, application_name: str, change: Change, error: BaseException, now: str) -> None:
-    view.upsert(
-        cursor,
-        "parked_views",
-        ["view"],
-        [
-            {
-                "view": view.name,
-                "application_name": application_name,
-                "position": change.id,
-                "originator_id": change.key,
-                "originator_version": change.version,
-                "event_type": change.kind,
-                "error": error_text(error),
-                "parked_at": now,
-            }
-        ],
-    )
-
-
-def parked_row(view: View) -> ParkedView | None:
-    rows = view.fetch("SELECT * FROM {parked_views} WHERE view = ?", (view.name,))
-    return ParkedView.model_validate(rows[0]) if rows else None

@@ -21,7 +21,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from clusterlabel.projections.parked import ParkedView, error_text, find_failing_event, is_store_failure
+from clusterlabel.projections.parked import ParkedView, error_text, is_store_failure
 from clusterlabel.projections.store import stamp
 from clusterlabel.projections.stored import StoredFields
 from clusterlabel.projections.view import Change, View
@@ -209,3 +209,23 @@ class ViewRunner:
             except Exception:  # the poll still runs; listen again after a pause
                 log.exception("views.listen_failed")
                 self._stopping.wait(self.poll_interval)
+
+
+def find_failing_event(
+    view: View, changes: Sequence[Change], application_name: str
+) -> tuple[Change, BaseException] | None:
+    """Apply the view's part of `changes` one event at a time, each with its tracking; the first event
+    that fails twice in a row, and its error (None when all applied: the batch's failure did not recur)."""
+    for change in changes:
+        if not (view.every_event or change.kind in view.handlers):
+            continue
+        for attempt in (1, 2):
+            try:
+                view.apply([change], Tracking(application_name, change.id))
+                break
+            except Exception as error:
+                if is_store_failure(error):
+                    raise
+                if attempt == 2:
+                    return change, error
+    return None

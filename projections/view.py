@@ -16,7 +16,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from clusterlabel.projections.parked import PARKED_DDL, ParkedView, park, parked_row
+from clusterlabel.projections.parked import PARKED_DDL, WHILE_TRACKING, ParkedView, error_text
 from clusterlabel.projections.store import Row, ViewStore
 from clusterlabel.projections.stored import StoredFields, plain_field
 
@@ -167,6 +167,10 @@ class View(ViewStore):
             if not tracking_recorded:
                 raise  # the view's own rows broke a constraint: the view fails on this batch
             return 0  # tracking conflict: the same position was recorded by someone else
+        except Exception as error:
+            if tracking_recorded:  # no event's doing: the batch is tried again, nothing is parked
+                error.add_note(WHILE_TRACKING)
+            raise
 
     def handle(self, cursor: Any, batch: Any, change: Change) -> None:
         getattr(self, self.handlers[change.kind])(cursor, batch, change)
@@ -190,11 +194,24 @@ class View(ViewStore):
     # ---- parked on an event it cannot apply (projections/parked.py) ---------------------------
 
     def parked(self) -> ParkedView | None:
-        return parked_row(self)
+        rows = self.fetch("SELECT * FROM {parked_views} WHERE view = ?", (self.name,))
+        return ParkedView.model_validate(rows[0]) if rows else None
 
     def park(self, application_name: str, change: Change, error: BaseException, now: str) -> None:
+        """Record that this view stops at `change`, which it cannot apply (its position stays before it)."""
+        parked = ParkedView(
+            view=self.name,
+            position=change.id,
+            originator_id=change.key,
+            originator_version=change.version,
+            event_type=change.kind,
+            error=error_text(error),
+            parked_at=now,
+        )
         with self.write() as cursor:
-            park(self, cursor, application_name, change, error, now)
+            self.upsert(
+                cursor, "parked_views", ["view"], [{**parked.model_dump(), "application_name": application_name}]
+            )
 
     def dump(self) -> dict[str, list[Row]]:
         """Every row of every table, in a stable order (for comparing two builds)."""
