@@ -113,20 +113,12 @@ class ViewRunner:
             if found is None:
                 log.warning("views.failure_did_not_recur", view=view.name, error=error_text(error))
                 return True
-            change, cause = found
-            view.park(self.application_name, change, cause, stamp(datetime.now(UTC)) or "")
+            parked = view.park(self.application_name, *found, stamp(datetime.now(UTC)) or "")
         except Exception as failure:
             log.warning("views.store_failed", view=view.name, error=error_text(failure))
             return False
         log.error(
-            "views.parked",
-            view=view.name,
-            position=change.id,
-            originator_id=change.key,
-            originator_version=change.version,
-            event_type=change.kind,
-            error=error_text(cause),
-            rebuild=f"clusterlabel projections rebuild --views {view.name}",
+            "views.parked", **parked.model_dump(), rebuild=f"clusterlabel projections rebuild --views {view.name}"
         )
         return True
 

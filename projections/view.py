@@ -197,7 +197,7 @@ class View(ViewStore):
         rows = self.fetch("SELECT * FROM {parked_views} WHERE view = ?", (self.name,))
         return ParkedView.model_validate(rows[0]) if rows else None
 
-    def park(self, application_name: str, change: Change, error: BaseException, now: str) -> None:
+    def park(self, application_name: str, change: Change, error: BaseException, now: str) -> ParkedView:
         """Record that this view stops at `change`, which it cannot apply (its position stays before it)."""
         parked = ParkedView(
             view=self.name,
@@ -212,6 +212,7 @@ class View(ViewStore):
             self.upsert(
                 cursor, "parked_views", ["view"], [{**parked.model_dump(), "application_name": application_name}]
             )
+        return parked
 
     def dump(self) -> dict[str, list[Row]]:
         """Every row of every table, in a stable order (for comparing two builds)."""
