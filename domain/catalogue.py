@@ -20,6 +20,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clusterlabel.domain.base import Problem
+from clusterlabel.domain.text import Prose, Text
 
 CATALOGUE_LEVELS = ("bronze", "gold")
 
@@ -53,9 +54,9 @@ class IndicatorScore(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
-    code: str = Field(min_length=1, max_length=40)
+    code: Text = Field(min_length=1, max_length=40)
     score: int = Field(strict=True, ge=0, le=1000)
-    evidence: str = Field(default="", max_length=2_000)
+    evidence: Prose = Field(default="", max_length=2_000)
 
 
 class InvalidScores(ValueError):

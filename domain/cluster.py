@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.policy import Policy
+from clusterlabel.domain.text import RECORDED, Text
 
 
 class MemberType(StrEnum):
@@ -29,10 +30,10 @@ class ClusterProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     country: CountryCode
-    sector: str = Field(min_length=1, max_length=200)
-    website: str = Field(max_length=500)
+    sector: Text = Field(min_length=1, max_length=200)
+    website: Text = Field(max_length=500)
     members: int = Field(ge=0, le=1_000_000, description="committed member organisations")
     member_types: list[MemberType] = Field(max_length=len(MemberType))
     staff_fte: float = Field(ge=0, le=10_000, description="cluster management staff, full-time equivalents")
@@ -84,7 +85,7 @@ class Cluster(RecordedAggregate):
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
         self.command_keys = set()
-        self.profile = ClusterProfile.model_validate(profile)
+        self.profile = ClusterProfile.model_validate(profile, context=RECORDED)
         self.open_cases: dict[UUID, Level] = {}
         self.rounds: list[dict[str, Any]] = []
         self.current_labels: dict[Level, UUID] = {}
@@ -109,7 +110,7 @@ class Cluster(RecordedAggregate):
 
     @event("ProfileUpdated")
     def _profile_updated(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
-        self.profile = ClusterProfile.model_validate(profile)
+        self.profile = ClusterProfile.model_validate(profile, context=RECORDED)
 
     def open_case(self, case_id: UUID, level: Level, kind: str, actor: str, command_key: str) -> None:
         if level in self.open_cases.values():

@@ -25,6 +25,7 @@ from clusterlabel.domain.case_lifecycle import CaseState, Outcome, check_case_st
 from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import LabelState, check_label_step
+from clusterlabel.domain.text import Prose, Text
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
@@ -103,7 +104,7 @@ class SubmitApplication(Command):
     subject: ClassVar[str] = "cluster"
     cluster_id: UUID
     level: Level
-    improvement_areas: list[str] = Field(
+    improvement_areas: list[Text] = Field(
         default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
     )
 
@@ -113,7 +114,7 @@ class Screen(CaseCommand):
 
     domain_step: ClassVar[str] = "screen"
     accepted: bool
-    reason: str = Field(default="", max_length=SHORT_TEXT)
+    reason: Prose = Field(default="", max_length=SHORT_TEXT)
 
 
 class ProposeExpert(CaseCommand):
@@ -124,7 +125,7 @@ class ProposalAnswer(CaseCommand):
     """What the proposed expert answers: accept, or decline with a reason."""
 
     accept: bool
-    reason: str = Field(default="", max_length=SHORT_TEXT)
+    reason: Prose = Field(default="", max_length=SHORT_TEXT)
 
 
 class AnswerProposal(ProposalAnswer):
@@ -138,14 +139,14 @@ class TimeOutProposal(CaseCommand):
 
 
 class Escalate(CaseCommand):
-    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
 
 
 class RemindDeadline(CaseCommand):
     """Tell the secretariat (and for the audit, the experts) that a step is due soon."""
 
-    step: str
-    offset: str
+    step: Text
+    offset: Text
     due: datetime
 
 
@@ -164,7 +165,7 @@ class Assessment(CaseCommand):
 
     domain_step: ClassVar[str] = "submit_assessment"
     indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
-    report: str = Field(min_length=1, max_length=LONG_TEXT)
+    report: Prose = Field(min_length=1, max_length=LONG_TEXT)
 
 
 class SubmitAssessment(Assessment):
@@ -189,7 +190,7 @@ class SubmitAssessment(Assessment):
 class Decision(CaseCommand):
     """A decision of the secretariat, with its rationale; the impartiality rules compare who takes it."""
 
-    rationale: str = Field(min_length=1, max_length=LONG_TEXT)
+    rationale: Prose = Field(min_length=1, max_length=LONG_TEXT)
 
 
 class RecordDecision(Decision):
@@ -198,12 +199,12 @@ class RecordDecision(Decision):
     domain_step: ClassVar[str] = "record_decision"
     outcome: Outcome
     level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
-    decided_by: str = _decider("secretariat", "who decides (e.g. board:maria); never one who took part in the audit")
+    decided_by: Text = _decider("secretariat", "who decides (e.g. board:maria); never one who took part in the audit")
 
 
 class LodgeAppeal(CaseCommand):
     domain_step: ClassVar[str] = "lodge_appeal"
-    grounds: str = Field(min_length=1, max_length=LONG_TEXT)
+    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)
 
 
 class DecideAppeal(Decision):
@@ -211,12 +212,12 @@ class DecideAppeal(Decision):
 
     domain_step: ClassVar[str] = "decide_appeal"
     upheld: bool
-    decided_by: str = _decider("secretariat:appeals", "who decides the appeal; never the appealed decision's maker")
+    decided_by: Text = _decider("secretariat:appeals", "who decides the appeal; never the appealed decision's maker")
 
 
 class WithdrawCase(CaseCommand):
     domain_step: ClassVar[str] = "withdraw"
-    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
 
 
 class IssueLabel(CaseCommand):
@@ -231,7 +232,7 @@ class CloseCase(CaseCommand):
 
 
 class RemindExpiry(LabelCommand):
-    offset: str
+    offset: Text
 
 
 class ExpireLabel(LabelCommand):
@@ -244,7 +245,7 @@ class CloseRenewalWindow(LabelCommand):
 
 class SuspendLabel(LabelCommand):
     domain_step: ClassVar[str] = "suspend"
-    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
 
 
 class RestoreLabel(LabelCommand):
@@ -253,12 +254,12 @@ class RestoreLabel(LabelCommand):
 
 class WithdrawLabel(LabelCommand):
     domain_step: ClassVar[str] = "withdraw"
-    reason: str = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
 
 
 class StartRenewal(LabelCommand):
     domain_step: ClassVar[str] = "start_renewal"
-    improvement_areas: list[str] = Field(
+    improvement_areas: list[Text] = Field(
         default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
     )
 

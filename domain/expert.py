@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from clusterlabel.domain.base import InvalidInput, RecordedAggregate, derived_id
 from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.text import RECORDED, Text
 
 
 class Nationality(StrEnum):
@@ -26,9 +27,9 @@ class Nationality(StrEnum):
 class ExpertProfile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     country: CountryCode
-    languages: list[str] = Field(min_length=1, max_length=50, description="ISO 639-1 codes, e.g. en, de")
+    languages: list[Text] = Field(min_length=1, max_length=50, description="ISO 639-1 codes, e.g. en, de")
     certified_until: Instant
     affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
 
@@ -65,7 +66,7 @@ class Expert(RecordedAggregate):
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
         self.command_keys = set()
-        self.profile = ExpertProfile.model_validate(profile)
+        self.profile = ExpertProfile.model_validate(profile, context=RECORDED)
         self.certified_until = self.profile.certified_until
         self.affiliations = set(self.profile.affiliations)
         self.lapsed_at: datetime | None = None

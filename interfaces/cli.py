@@ -35,14 +35,21 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return serve(settings, with_worker=not args.no_worker, with_projections=not args.no_projections)
 
 
-def _run_projections(settings: Settings, args: argparse.Namespace) -> int:
-    from clusterlabel.interfaces.projection_runner import run_projections
+def _unknown_views(names: Sequence[str] | None) -> bool:
     from clusterlabel.projections.factory import view_classes_named
 
     try:
-        view_classes_named(args.views)
+        view_classes_named(names)
     except ValueError as error:
         print(f"clusterlabel: {error}", file=sys.stderr)
+        return True
+    return False
+
+
+def _run_projections(settings: Settings, args: argparse.Namespace) -> int:
+    from clusterlabel.interfaces.projection_runner import run_projections
+
+    if _unknown_views(args.views):
         return 2
     return run_projections(settings, args.views)
 
@@ -72,15 +79,24 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
         bar = "#" * filled + "." * (width - filled)
         print(f"\r{view:>16} [{bar}] {position}/{head} events", end="", file=sys.stderr, flush=True)
 
+    if _unknown_views(args.views):
+        return 2
     processes = args.processes or default_processes()
     app = build_app(settings)
-    with open_views(settings, app) as models:
+    # Only the views named, when named: rebuilding a view also un-parks it (projections/parked.py).
+    with open_views(settings, app, only=args.views) as models:
         count = models.rebuild(progress=progress, processes=processes)
         head = models.runner.head()
-    print(
-        f"\nrebuilt every view from {head} events ({count} read by {processes} process{'es' if processes > 1 else ''})"
-    )
-    return 0
+        parked = models.parked()
+    which = "every view" if args.views is None else ", ".join(args.views)
+    print(f"\nrebuilt {which} from {head} events ({count} read by {processes} process{'es' if processes > 1 else ''})")
+    for view in parked:
+        print(
+            f"clusterlabel: {view.view} is parked again, on event {view.position} ({view.event_type} of"
+            f" {view.originator_id} v{view.originator_version}): {view.error}",
+            file=sys.stderr,
+        )
+    return 1 if parked else 0
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
@@ -255,6 +271,9 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = projection_commands.add_parser("rebuild", parents=[common], help="rebuild every view from the log")
     rebuild.add_argument(
         "--processes", type=_positive, help="split the views among this many processes (default: one per core)"
+    )
+    rebuild.add_argument(
+        "--views", type=_names, help="only these views, comma-separated (a parked view is un-parked by its rebuild)"
     )
     rebuild.set_defaults(run=_rebuild)
     follow = projection_commands.add_parser("run", parents=[common], help="keep every view current until stopped")

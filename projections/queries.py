@@ -18,6 +18,7 @@ from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
 from clusterlabel.projections.parallel import ViewSource, split
+from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry, RegistryView, Verification
 from clusterlabel.projections.runner import Progress, ViewRunner
 from clusterlabel.projections.tamper import EventChainView, VerifyReport, verify
@@ -93,6 +94,10 @@ class ReadModels:
     def lag(self) -> dict[str, int]:
         return self.runner.lag()
 
+    def parked(self) -> list[ParkedView]:
+        """Views stopped on an event they cannot apply (projections/parked.py); rebuilding one un-parks it."""
+        return self.runner.parked()
+
     def start(self) -> None:
         self.runner.start()
 
@@ -100,12 +105,12 @@ class ReadModels:
         self.runner.stop()
 
     def rebuild(self, progress: Progress | None = None, processes: int = 1) -> int:
-        """Drop every view and rebuild it from the whole log; the number of events read."""
+        """Drop every view (of these models) and rebuild it from the whole log, un-parking it; the events read."""
         self.rebuild_tables()
         return self.catch_up(progress, processes)
 
     def rebuild_tables(self) -> None:
-        """Empty every view and forget its position: the next catch-up starts from zero."""
+        """Empty every view and forget its position (and where it was parked): the next catch-up starts from zero."""
         for view in self.views.values():
             view.reset(self.runner.application_name)
 

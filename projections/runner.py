@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -20,6 +21,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from clusterlabel.projections.parked import ParkedView, error_text, is_store_failure
+from clusterlabel.projections.store import stamp
 from clusterlabel.projections.stored import StoredFields
 from clusterlabel.projections.view import Change, View
 
@@ -53,36 +56,76 @@ class ViewRunner:
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def positions(self) -> dict[str, int]:
-        return {view.name: view.position(self.application_name) for view in self.views}
+    def positions(self, parked: bool = True) -> dict[str, int]:
+        """Each view's position in the log; with parked=False, only the views that are not parked."""
+        views = self.views if parked else self.following()
+        return {view.name: view.position(self.application_name) for view in views}
 
-    def lag(self) -> dict[str, int]:
-        """Events each view is behind the log head."""
+    def lag(self, parked: bool = True) -> dict[str, int]:
+        """Events each view is behind the log head (with parked=False, only the views that are not parked)."""
         head = self.head()
-        return {name: max(0, head - position) for name, position in self.positions().items()}
+        return {name: max(0, head - position) for name, position in self.positions(parked).items()}
+
+    def following(self) -> list[View]:
+        """The views that follow the log: every view but those parked (read from their stores, so that a
+        view parked or rebuilt by another process is seen at once)."""
+        return [view for view in self.views if view.parked() is None]
+
+    def parked(self) -> list[ParkedView]:
+        return [parked for view in self.views if (parked := view.parked()) is not None]
 
     # ---- catching up ---------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """Apply one batch to every view that is behind; the number of notifications read."""
-        positions = {view.name: view.position(self.application_name) for view in self.views}
-        start = min(positions.values(), default=0)
+        """Apply one batch to every view that is behind and not parked; the number of notifications read.
+
+        A view that fails on an event is parked on it (projections/parked.py) and the others carry on;
+        a failure of a view's store parks nothing and is raised once every other view had its turn."""
+        following = self.following()
+        positions = {view.name: view.position(self.application_name) for view in following}
+        if not positions:
+            return 0
         notifications = self.app.recorder.select_notifications(
-            start=start, limit=self.batch_size, inclusive_of_start=False
+            start=min(positions.values()), limit=self.batch_size, inclusive_of_start=False
         )
         if not notifications:
             return 0
         changes = [Change(notification, self.stored) for notification in notifications]
         tracking = Tracking(self.application_name, notifications[-1].id)
-        for view in self.views:
+        failures = []
+        for view in following:
             if positions[view.name] < tracking.notification_id:
-                view.apply(changes, tracking)
+                try:
+                    view.apply(changes, tracking)
+                except Exception as error:
+                    if not self._isolate(view, changes, error):
+                        failures.append(error)
+        if failures:
+            raise failures[0]
         return len(notifications)
 
+    def _isolate(self, view: View, changes: list[Change], error: Exception) -> bool:
+        """Park `view` on the event it fails on; False when it is the store that failed (retry later)."""
+        try:
+            if is_store_failure(error):
+                raise error
+            found = find_failing_event(view, changes, self.application_name)
+            if found is None:
+                log.warning("views.failure_did_not_recur", view=view.name, error=error_text(error))
+                return True
+            parked = view.park(self.application_name, *found, stamp(datetime.now(UTC)) or "")
+        except Exception as failure:
+            log.warning("views.store_failed", view=view.name, error=error_text(failure))
+            return False
+        log.error(
+            "views.parked", **parked.model_dump(), rebuild=f"clusterlabel projections rebuild --views {view.name}"
+        )
+        return True
+
     def run_until_caught_up(self, progress: Progress | None = None) -> int:
-        """Catch up to the log head as it was when called; the number of notifications read."""
+        """Catch up to the log head as it was when called (every view not parked); the notifications read."""
         target, total = self.head(), 0
-        while min(self.positions().values(), default=target) < target:
+        while min(self.positions(parked=False).values(), default=target) < target:
             read = self.run_once()
             total += read
             if progress is not None:
@@ -158,3 +201,23 @@ class ViewRunner:
             except Exception:  # the poll still runs; listen again after a pause
                 log.exception("views.listen_failed")
                 self._stopping.wait(self.poll_interval)
+
+
+def find_failing_event(
+    view: View, changes: Sequence[Change], application_name: str
+) -> tuple[Change, BaseException] | None:
+    """Apply the view's part of `changes` one event at a time, each with its tracking; the first event
+    that fails twice in a row, and its error (None when all applied: the batch's failure did not recur)."""
+    for change in changes:
+        if not (view.every_event or change.kind in view.handlers):
+            continue
+        for attempt in (1, 2):
+            try:
+                view.apply([change], Tracking(application_name, change.id))
+                break
+            except Exception as error:
+                if is_store_failure(error):
+                    raise
+                if attempt == 2:
+                    return change, error
+    return None

@@ -96,7 +96,7 @@ class ViewStore:
         cache: dict[str, str] = self.__dict__.setdefault("_q_cache", {})
         ready = cache.get(sql)
         if ready is None:
-            names = {name: self.table(name) for name in (*self.view_tables, "tracking", "view_shapes")}
+            names = {name: self.table(name) for name in (*self.view_tables, "tracking", "view_shapes", "parked_views")}
             ready = cache[sql] = self.dialect(sql.format(**names).replace("?", self.placeholder))
         return ready
 

@@ -16,6 +16,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
+from clusterlabel.projections.parked import PARKED_DDL, WHILE_TRACKING, ParkedView, error_text
 from clusterlabel.projections.store import Row, ViewStore
 from clusterlabel.projections.stored import StoredFields, plain_field
 
@@ -126,6 +127,7 @@ class View(ViewStore):
             cursor.execute(
                 self.q("CREATE TABLE IF NOT EXISTS {view_shapes} (view TEXT PRIMARY KEY, shape TEXT NOT NULL)")
             )
+            cursor.execute(self.q(PARKED_DDL))
             cursor.execute(self.q("SELECT shape FROM {view_shapes} WHERE view = ?"), (self.name,))
             found, shape = cursor.fetchone(), self.shape()
             if found is None or found["shape"] != shape:
@@ -133,6 +135,7 @@ class View(ViewStore):
                     log.info("views.shape_changed", view=self.name, was=found["shape"], now=shape)
                 self._drop(cursor, (*self.view_tables, *self.former_tables))
                 cursor.execute(self.q("DELETE FROM {tracking}"))
+                cursor.execute(self.q("DELETE FROM {parked_views} WHERE view = ?"), (self.name,))  # new code: try again
                 self.upsert(cursor, "view_shapes", ["view"], [{"view": self.name, "shape": shape}])
             for statement in self.ddl:
                 cursor.execute(self.q(statement))
@@ -143,6 +146,7 @@ class View(ViewStore):
 
     def apply(self, changes: Sequence[Change], tracking: Tracking) -> int:
         """Apply the changes this view has not seen yet and record tracking; how many applied."""
+        tracking_recorded = False
         try:
             with self.write() as cursor:
                 done = self.tracked(cursor, tracking.application_name)
@@ -156,10 +160,17 @@ class View(ViewStore):
                 for change in todo:
                     self.handle(cursor, batch, change)
                 self.end_batch(cursor, batch)
+                tracking_recorded = True
                 self.track(cursor, tracking)
                 return len(todo)
         except IntegrityError:
+            if not tracking_recorded:
+                raise  # the view's own rows broke a constraint: the view fails on this batch
             return 0  # tracking conflict: the same position was recorded by someone else
+        except Exception as error:
+            if tracking_recorded:  # no event's doing: the batch is tried again, nothing is parked
+                error.add_note(WHILE_TRACKING)
+            raise
 
     def handle(self, cursor: Any, batch: Any, change: Change) -> None:
         getattr(self, self.handlers[change.kind])(cursor, batch, change)
@@ -178,6 +189,30 @@ class View(ViewStore):
             for statement in self.ddl:
                 cursor.execute(self.q(statement))
             cursor.execute(self.q("DELETE FROM {tracking} WHERE application_name = ?"), (application_name,))
+            cursor.execute(self.q("DELETE FROM {parked_views} WHERE view = ?"), (self.name,))
+
+    # ---- parked on an event it cannot apply (projections/parked.py) ---------------------------
+
+    def parked(self) -> ParkedView | None:
+        rows = self.fetch("SELECT * FROM {parked_views} WHERE view = ?", (self.name,))
+        return ParkedView.model_validate(rows[0]) if rows else None
+
+    def park(self, application_name: str, change: Change, error: BaseException, now: str) -> ParkedView:
+        """Record that this view stops at `change`, which it cannot apply (its position stays before it)."""
+        parked = ParkedView(
+            view=self.name,
+            position=change.id,
+            originator_id=change.key,
+            originator_version=change.version,
+            event_type=change.kind,
+            error=error_text(error),
+            parked_at=now,
+        )
+        with self.write() as cursor:
+            self.upsert(
+                cursor, "parked_views", ["view"], [{**parked.model_dump(), "application_name": application_name}]
+            )
+        return parked
 
     def dump(self) -> dict[str, list[Row]]:
         """Every row of every table, in a stable order (for comparing two builds)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import structlog
@@ -48,7 +49,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         response_model=Health,
         responses={503: {"model": ErrorMessage, "description": "not ready: says what is not"}},
         tags=["public"],
-        summary="200 when Temporal, the worker and the projections are ready; else 503",
+        summary="200 when Temporal, the worker and the projections are ready; else 503. Lists parked views",
     )
     if pages:
         from clusterlabel.interfaces.web import forms
@@ -60,12 +61,25 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
 
 
 async def health(svc: Annotated[Services, Depends(services)]) -> JSONResponse:
-    """Public, so it names what is not ready and no more: addresses and error texts go to the log."""
+    """Public, so it names what is not ready and no more: addresses and error texts go to the log.
+
+    A parked view is named, and no more (its event and error are on the secretariat's dashboard). It
+    does not make the service unready: every other view is current, and a restart would not mend it."""
     checks = await svc.readiness()
+    parked = await asyncio.to_thread(_parked_views, svc)
     not_ready = sorted(name for name, state in checks.items() if state != "ok")
     public = {name: "ok" if state == "ok" else "not ready" for name, state in checks.items()}
     if not_ready:
         log.info("health: not ready", checks=checks)
         detail = "not ready: " + ", ".join(not_ready) + " (the server's log says why)"
-        return JSONResponse({"detail": detail, "status": "starting", "checks": public}, status_code=503)
-    return JSONResponse({"status": "ok", "checks": public})
+        body = {"detail": detail, "status": "starting", "checks": public, "parked_views": parked}
+        return JSONResponse(body, status_code=503)
+    return JSONResponse({"status": "ok", "checks": public, "parked_views": parked})
+
+
+def _parked_views(svc: Services) -> list[str]:
+    try:
+        return [parked.view for parked in svc.models.parked()]
+    except Exception:  # the views' store is away: the projections check says so; health still answers
+        log.warning("health: cannot read the parked views", exc_info=True)
+        return []

@@ -215,7 +215,8 @@ def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
     labels = {status.value: 0 for status in LabelState}
     for entry in svc.models.public_registry(now, limit=1_000_000):
         labels[entry.status] = labels.get(entry.status, 0) + 1
-    return DashboardOut(**counts, labels=labels, projection_lag=svc.models.lag())
+    parked = [view.model_dump() for view in svc.models.parked()]
+    return DashboardOut(**counts, labels=labels, projection_lag=svc.models.lag(), parked_views=parked)
 
 
 # ---- public -----------------------------------------------------------------------------

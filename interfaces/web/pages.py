@@ -186,6 +186,7 @@ async def dashboard(request: Request) -> Response:
             "expiring": calendar.expiring,
             "cases": list(reversed(svc.models.cases(now, state=chosen, limit=1000))),
             "state": chosen,
+            "parked": svc.models.parked(),
         }
 
     return render(request, "dashboard.html", who, **(await run_in_threadpool(gather)))

@@ -22,6 +22,7 @@ from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.label import LabelState
 from clusterlabel.projections.expiry_calendar import CalendarEntry
+from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry
 
 
@@ -303,16 +304,27 @@ class WorkloadOut(Out):
     cases: list[CaseSummary]
 
 
+class ParkedViewOut(ParkedView):
+    """A view stopped on the event it cannot apply; `clusterlabel projections rebuild --views NAME`
+    un-parks it once the cause is mended."""
+
+
 class DashboardOut(Out):
     states: dict[str, int]
     overdue: int
     needs_attention: int
     labels: dict[str, int]
     projection_lag: dict[str, int]
+    parked_views: list[ParkedViewOut] = []
 
 
 class Health(Out):
     status: Literal["ok", "starting", "unavailable"]
     checks: dict[str, Literal["ok", "not ready"]] = Field(
         description="each part: ok or not ready (why is in the server's log)"
+    )
+    parked_views: list[str] = Field(
+        default_factory=list,
+        description="views stopped on an event they cannot apply (every other view keeps current); "
+        "the event and the error are on the secretariat's dashboard",
     )

@@ -71,7 +71,7 @@ class Services:
         return self._view_age.seconds()
 
     def fresh(self, timeout: float = FRESH_TIMEOUT_SECONDS) -> bool:
-        """Wait (blocking) until every view has read the log as far as it reaches now; False on timeout.
+        """Wait (blocking) until every view not parked has read the log as far as it reaches now; False on timeout.
 
         Only the runner writes the views; this waits for it instead of catching up from the request
         thread, so that SQLite never sees two writers.
@@ -79,7 +79,7 @@ class Services:
         runner = self.models.runner
         target = runner.head()
         deadline = time.monotonic() + timeout
-        while min(runner.positions().values(), default=target) < target:
+        while min(runner.positions(parked=False).values(), default=target) < target:  # a parked view waits for no one
             if time.monotonic() > deadline:
                 return False
             runner.wake()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from clusterlabel.interfaces.web.auth import COOKIE
-from tests.e2e.driver import Secretariat, expert_body
+from tests.e2e.driver import Secretariat, cluster_body, expert_body
 from tests.e2e.engine import RunningEngine, running_engine
 
 PUBLIC_URL = "https://labels.example.eu"
@@ -96,6 +96,53 @@ def test_an_expert_certified_until_a_naive_or_out_of_range_date_is_422(
         secretariat.api.post("/experts", json=expert_body(name=name, certified_until=certified_until)),
         "certified_until",
     )
+
+
+# ---- control characters in free text -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["Baltic\x00Maritime", "Baltic\x1b[2JMaritime", "Baltic\nMaritime", "Baltic\x85Maritime"]
+)
+def test_a_cluster_name_with_a_control_character_is_422_naming_it_and_records_nothing(
+    secretariat: Secretariat, name: str
+) -> None:
+    key = {"Idempotency-Key": f"control-{ord(name[6]):x}"}
+    message = refused(secretariat.api.post("/clusters", json=cluster_body(name=name), headers=key), "name")
+    assert "name must not contain control characters" in message
+    # Nothing was recorded under that key: the same key now registers a good profile afresh.
+    secretariat.expect(secretariat.api.post("/clusters", json=cluster_body(name="Baltic Maritime"), headers=key), 201)
+
+
+def test_a_nul_in_a_rationale_is_422_and_a_multi_line_rationale_is_not(
+    secretariat: Secretariat, auditing: dict[str, Any]
+) -> None:
+    case_id = auditing["case_id"]
+    before = secretariat.history(case_id)
+    body = {"outcome": "award", "rationale": "Strong.\x00"}
+    message = refused(secretariat.api.post(f"/cases/{case_id}/decision", json=body), "rationale")
+    assert "only line breaks and tabs are allowed" in message
+    assert secretariat.history(case_id) == before
+
+
+def test_a_control_character_typed_into_a_form_is_a_form_error_and_records_nothing(
+    secretariat: Secretariat, auditing: dict[str, Any]
+) -> None:
+    case_id = auditing["case_id"]
+    before = secretariat.history(case_id)
+    page = secretariat.api.post(
+        f"/ui/cases/{case_id}/withdrawal",
+        data={"reason": "moved\x00away"},
+        cookies={COOKIE: secretariat.api.headers["Authorization"][7:]},
+    )
+    assert page.status_code == 303 and "control+characters" in page.headers["location"], page.headers
+    assert secretariat.history(case_id) == before
+
+
+def test_the_contract_declares_the_free_text_pattern(engine: RunningEngine) -> None:
+    contract = httpx.get(f"{engine.url}/openapi.json").json()["components"]["schemas"]
+    assert contract["ClusterProfile"]["properties"]["name"]["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+    assert "pattern" in contract["DecisionIn"]["properties"]["rationale"]
 
 
 # ---- 17: the assessment form -----------------------------------------------------------------
