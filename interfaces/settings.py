@@ -16,7 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_POSTGRES_PORT = 5432
-SQLITE_LOCK_TIMEOUT_SECONDS = 10
+# Shorter than an activity's start-to-close timeout (workflows.common.ACTIVITY_TIMEOUT, 10 s): a write
+# that waits this long for SQLite's lock fails and its activity is retried, instead of the activity
+# timing out while the write may still go through.
+SQLITE_LOCK_TIMEOUT_SECONDS = 5
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"

@@ -11,6 +11,7 @@ import contextlib
 import signal
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from uuid import UUID
 
 from temporalio.client import Client
@@ -23,6 +24,7 @@ from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import (  # re-exported: the entry points other interfaces call
     case_handle,
@@ -46,8 +48,14 @@ __all__ = [
 ]
 
 WORKFLOWS = [CaseWorkflow, LabelWorkflow]
-# eventsourcing commands block on the database: a thread each, a few at a time per process.
+# eventsourcing commands block on the database: a thread each, a few at a time per process. The
+# commands run as local activities on the same threads, so the worker takes no more of them at once
+# than it has threads: one waiting in a queue would spend its start-to-close timeout there.
 ACTIVITY_THREADS = 8
+# On SIGTERM the worker stops polling and gives the activities it is running this long to finish, so
+# their results still reach Temporal; the platforms wait longer before they SIGKILL (deploy/: k8s
+# terminationGracePeriodSeconds, compose stop_grace_period).
+GRACEFUL_SHUTDOWN = ACTIVITY_TIMEOUT + timedelta(seconds=5)
 
 
 def build_worker(
@@ -70,6 +78,8 @@ def build_worker(
         activities=activities.all(),
         activity_executor=ThreadPoolExecutor(max_workers=activity_threads, thread_name_prefix="activity"),
         max_concurrent_activities=activity_threads,
+        max_concurrent_local_activities=activity_threads,
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         # A sandbox violation (datetime.now(), I/O in workflow code) fails the workflow at once instead
         # of retrying its task forever while it looks "running".
         workflow_failure_exception_types=[RestrictedWorkflowAccessError],
@@ -104,7 +114,7 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker running", temporal=server.address if server else settings.temporal_address)
         async with worker:
             await _until_terminated()
-            log.info("worker stopping")  # leaving the block shuts down, letting running activities finish
+            log.info("worker stopping")  # leaving the block shuts down: running activities get GRACEFUL_SHUTDOWN
     except asyncio.CancelledError:
         log.info("worker stopping")
     finally:

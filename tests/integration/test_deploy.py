@@ -22,8 +22,10 @@ import pytest
 import yaml
 
 from clusterlabel.interfaces.cli import _parser
-from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.settings import SQLITE_LOCK_TIMEOUT_SECONDS, Settings
 from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES, cli_type_name
+from clusterlabel.interfaces.worker import GRACEFUL_SHUTDOWN
+from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -586,3 +588,27 @@ def test_compose_runs_temporal_on_postgresql_with_the_namespace_clusterlabel_con
     assert environment["DB"].startswith("postgres")
     assert namespaces == {environment["DEFAULT_NAMESPACE"]}
     assert addresses == {"temporal:7233"}
+
+
+# ---- timings that must agree --------------------------------------------------------------------
+
+
+def seconds(duration: str) -> float:
+    """A compose duration such as `30s` or `1m30s`."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(float(number) * units[unit] for number, unit in re.findall(r"(\d+(?:\.\d+)?)([hms])", duration))
+
+
+def test_a_stopped_worker_is_given_longer_than_it_gives_its_running_activities() -> None:
+    grace = GRACEFUL_SHUTDOWN.total_seconds()
+    worker_pods = [owner for owner, container in clusterlabel_containers() if runs(container, "worker")]
+    workers = compose_services_running("worker")
+
+    assert grace >= ACTIVITY_TIMEOUT.total_seconds()
+    assert worker_pods and workers
+    assert all(pod_spec(pod)["terminationGracePeriodSeconds"] > grace for pod in worker_pods)
+    assert all(seconds(service.get("stop_grace_period", "10s")) > grace for service in workers)
+
+
+def test_a_write_waiting_for_the_sqlite_lock_gives_up_before_its_activity_times_out() -> None:
+    assert ACTIVITY_TIMEOUT.total_seconds() > SQLITE_LOCK_TIMEOUT_SECONDS
