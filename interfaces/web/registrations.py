@@ -1,4 +1,5 @@
-"""Registering clusters and experts: straight to the application (no workflow orchestrates them)."""
+"""Registering clusters and experts: each request is its command, run through `handle` directly (no
+workflow orchestrates a registration)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.commands import Envelope, RegisterCluster, RegisterExpert
 from clusterlabel.domain.expert import ExpertProfile
-from clusterlabel.interfaces.web.auth import Caller, Secretariat
+from clusterlabel.interfaces.web.auth import Caller, Principal, Secretariat
 from clusterlabel.interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
@@ -24,9 +28,11 @@ Svc = Annotated[Services, Depends(services)]
 
 @router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
 def register_cluster(body: ClusterProfile, svc: Svc, who: Secretariat, key: Key = None) -> ClusterCreated:
-    cluster_id = svc.app.register_cluster(body, actor=who.actor, command_key=creation_key("cluster", key))
+    envelope = _envelope(svc, who, "cluster", key)
+    command = RegisterCluster(profile=body)
+    cluster = handle(svc.app, new_id(command, envelope), command, envelope)
     svc.wrote()
-    return ClusterCreated(cluster_id=cluster_id)
+    return ClusterCreated(cluster_id=cluster.id)
 
 
 @router.get("/clusters/{cluster_id}", response_model=ClusterOut, summary="A registered cluster")
@@ -56,15 +62,19 @@ async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: 
                 for index in unknown
             ],
         )
-    expert_id = await run_in_threadpool(
-        svc.app.register_expert, body, actor=who.actor, command_key=creation_key("expert", key)
-    )
-    token = await run_in_threadpool(svc.tokens.issue_expert_token, expert_id)
+    envelope = _envelope(svc, who, "expert", key)
+    command = RegisterExpert(profile=body)
+    expert = await run_in_threadpool(handle, svc.app, new_id(command, envelope), command, envelope)
+    token = await run_in_threadpool(svc.tokens.issue_expert_token, expert.id)
     svc.wrote()
     if svc.client is not None:
         # Cases waiting for an eligible expert try again now.
-        await notify_experts_changed(svc.client, reason=f"expert {expert_id} registered")
-    return ExpertCreated(expert_id=expert_id, token=token)
+        await notify_experts_changed(svc.client, reason=f"expert {expert.id} registered")
+    return ExpertCreated(expert_id=expert.id, token=token)
+
+
+def _envelope(svc: Services, who: Principal, created: str, key: str | None) -> Envelope:
+    return Envelope(actor=who.actor, key=creation_key(created, key), at=svc.now())
 
 
 @router.get(
