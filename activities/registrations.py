@@ -16,7 +16,7 @@ from clusterlabel.domain import commands
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.commands import Envelope
-from clusterlabel.domain.expert import Expert
+from clusterlabel.domain.expert import Expert, check_not_registered
 from clusterlabel.domain.notification import Notification
 
 
@@ -38,10 +38,14 @@ def update_cluster_profile(
 
 
 def register_expert(app: CertificationApp, expert_id: UUID, command: commands.RegisterExpert, env: Envelope) -> Expert:
-    """A new expert, enlisted on the roster in the same save."""
+    """A new expert on the roster, unless the roster holds the same person already.
+
+    Every registration changes the roster, so two racing ones cannot both pass the check: the later
+    save fails on the roster's version (ConcurrencyConflict), and its retry is refused as a duplicate."""
 
     def build() -> list[RecordedAggregate]:
         roster = app.roster()
+        check_not_registered(command.profile, (app.get_expert(known) for known in roster.expert_ids))
         expert = Expert(command.profile.model_dump(mode="json"), *_who(env))
         roster.enlist(expert.id, *_who(env))
         return [expert, roster]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -11,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from clusterlabel.domain.base import InvalidInput, RecordedAggregate, derived_id
+from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.instants import Instant
 
@@ -40,6 +41,23 @@ class ExpertProfile(BaseModel):
         if bad:
             raise ValueError(f"not ISO 639-1 language codes: {', '.join(bad)}")
         return cleaned
+
+    def identity(self) -> tuple[str, str]:
+        """Who the profile describes, as far as the register can tell (it holds no e-mail or other id):
+        the name, whatever its case and spacing, and the country."""
+        return " ".join(self.name.casefold().split()), self.country
+
+
+def check_not_registered(profile: ExpertProfile, registered: Iterable[Expert]) -> None:
+    """Refuse a second registration of the same person (e.g. a request retried without its key): the
+    secretariat renews, revokes or updates the expert it has. The message names only the existing
+    expert's id, which the secretariat, the one caller that registers, may know."""
+    for expert in registered:
+        if expert.profile.identity() == profile.identity():
+            raise StepNotAllowed(
+                f"an expert of this name and country is already registered: expert {expert.id}; "
+                "renew or revoke that record instead of registering the expert again"
+            )
 
 
 @dataclass(frozen=True)

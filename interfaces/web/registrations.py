@@ -15,6 +15,7 @@ from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.commands import Envelope, RegisterCluster, RegisterExpert
 from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.auth import Caller, Principal, Secretariat
 from clusterlabel.interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
@@ -22,6 +23,7 @@ from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, Expe
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.workflows.starter import notify_experts_changed
 
+log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
 
@@ -67,10 +69,33 @@ async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: 
     expert = await run_in_threadpool(handle, svc.app, new_id(command, envelope), command, envelope)
     token = await run_in_threadpool(svc.tokens.issue_expert_token, expert.id)
     svc.wrote()
-    if svc.client is not None:
-        # Cases waiting for an eligible expert try again now.
-        await notify_experts_changed(svc.client, reason=f"expert {expert.id} registered")
+    await _tell_waiting_cases(svc, expert.id)
     return ExpertCreated(expert_id=expert.id, token=token)
+
+
+async def _tell_waiting_cases(svc: Services, expert_id: UUID) -> None:
+    """Nudge the cases waiting for an eligible expert to look again: only a nudge, after the expert is
+    recorded, so its failure leaves the answer as it is (a 500 here made clients retry a registration
+    that had succeeded).
+
+    Nothing else wakes those cases: CaseWorkflow._wait_for_experts waits for this signal with no timer
+    (each of them is escalated, so the secretariat sees them). Until a later experts_changed signal
+    reaches them (the next expert's registration), they go on waiting; the warning says so.
+    """
+    failure: str
+    if svc.client is None:
+        failure = "the workflow engine is still starting"
+    else:
+        try:
+            await notify_experts_changed(svc.client, reason=f"expert {expert_id} registered")
+            return
+        except Exception as error:  # whatever went wrong, the registration stands
+            failure = f"{type(error).__name__}: {error}"
+    log.warning(
+        "cases waiting for an expert were not told of the new one; they wait until the next experts_changed signal",
+        expert_id=str(expert_id),
+        error=failure,
+    )
 
 
 def _envelope(svc: Services, who: Principal, created: str, key: str | None) -> Envelope:

@@ -179,7 +179,7 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
             # Certified from now on: time jumps past the certification of experts registered earlier.
             until = self.clock.now + timedelta(days=3 * 365)
             country = case.cluster_country if national else "FR"
-            profile = expert_profile(country=country, certified_until=until)
+            profile = expert_profile(country=country, name=key("Expert"), certified_until=until)
             register(self.app, RegisterExpert(profile=profile), actor=SECRETARIAT, command_key=key())
 
     def assess(self, case: CertificationCase, choice: int) -> None:

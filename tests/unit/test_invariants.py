@@ -88,7 +88,7 @@ class CertificationMachine(RuleBasedStateMachine):
 
     @rule(target=experts, country=st.sampled_from(["LT", "DE", "FR"]))
     def register_expert(self, country: str) -> UUID:
-        expert = RegisterExpert(profile=expert_profile(country=country))
+        expert = RegisterExpert(profile=expert_profile(country=country, name=key("Expert")))
         return register(self.app, expert, actor="secretariat:clara", command_key=key())
 
     @rule(target=cases, cluster=clusters, level=LEVELS)
