@@ -1,10 +1,10 @@
 """The command side: the event-sourced application that every command's handler works on.
 
 It owns the event store and the idempotent load → command → save that every handler
-(activities/handlers.py) uses. Every command names its actor and carries an idempotency key.
-A repeated key records nothing and answers with the record as it now stands; two different
-commands racing on the same record make the later one fail with ConcurrencyConflict, never
-overwrite.
+(activities/handlers.py) uses; it records nothing of its own accord. Every command names its actor
+and carries an idempotency key. A repeated key records nothing and answers with the record as it
+now stands; two different commands racing on the same record make the later one fail with
+ConcurrencyConflict, never overwrite.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from clusterlabel.domain.base import ConcurrencyConflict, Level, NotFound, Recor
 from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.catalogue import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.cluster import Cluster, ClusterProfile
+from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.commands import Envelope
-from clusterlabel.domain.expert import ROSTER_ID, Expert, ExpertProfile, ExpertRoster
+from clusterlabel.domain.expert import ROSTER_ID, Expert, ExpertRoster
 from clusterlabel.domain.label import Label, label_id_for
-from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.policy import Policy, default_policy
 
 A = TypeVar("A", bound=RecordedAggregate)
@@ -95,49 +94,10 @@ class CertificationApp(Application[UUID]):
         return self.get_label(label_id_for(label_code))
 
     def expert_ids(self) -> list[UUID]:
-        return list(self._roster().expert_ids)
+        return list(self.roster().expert_ids)
 
-    # ---- registration ----------------------------------------------------------------
-
-    def register_cluster(self, profile: ClusterProfile, *, actor: str, command_key: str) -> UUID:
-        return self.create(
-            Cluster.create_id(command_key), lambda: [Cluster(profile.model_dump(mode="json"), actor, command_key)]
-        )
-
-    def update_cluster_profile(
-        self, cluster_id: UUID, profile: ClusterProfile, *, actor: str, command_key: str
-    ) -> None:
-        self._change(
-            cluster_id, Cluster, command_key, lambda cluster: cluster.update_profile(profile, actor, command_key)
-        )
-
-    def register_expert(self, profile: ExpertProfile, *, actor: str, command_key: str) -> UUID:
-        expert_id = Expert.create_id(command_key)
-
-        def build() -> list[RecordedAggregate]:
-            expert = Expert(profile.model_dump(mode="json"), actor, command_key)
-            roster = self._roster()
-            roster.enlist(expert.id, actor, command_key)
-            return [expert, roster]
-
-        return self.create(expert_id, build)
-
-    def renew_expert_certification(self, expert_id: UUID, until: datetime, *, actor: str, command_key: str) -> None:
-        self._change(
-            expert_id, Expert, command_key, lambda expert: expert.renew_certification(until, actor, command_key)
-        )
-
-    def revoke_expert_certification(
-        self, expert_id: UUID, reason: str, *, actor: str, command_key: str, at: datetime | None = None
-    ) -> None:
-        at = at or self.clock()
-        self._change(expert_id, Expert, command_key, lambda e: e.revoke_certification(at, reason, actor, command_key))
-
-    def declare_affiliation(self, expert_id: UUID, cluster_id: UUID, *, actor: str, command_key: str) -> None:
-        self.get_cluster(cluster_id)
-        self._change(expert_id, Expert, command_key, lambda e: e.declare_affiliation(cluster_id, actor, command_key))
-
-    def _roster(self) -> ExpertRoster:
+    def roster(self) -> ExpertRoster:
+        """Every registered expert (empty before the first registration opens it)."""
         try:
             return self.load(ROSTER_ID, ExpertRoster)
         except NotFound:
@@ -196,11 +156,6 @@ class CertificationApp(Application[UUID]):
         """What a certificate prints next to the label id, so that a copied id alone proves nothing."""
         return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
 
-    def mark_notification_delivered(self, notification_id: UUID, channel: str, *, actor: str, command_key: str) -> None:
-        self._change(
-            notification_id, Notification, command_key, lambda n: n.mark_delivered(channel, actor, command_key)
-        )
-
     # ---- idempotent load → command → save ----------------------------------------------
 
     def create(self, aggregate_id: UUID, build: Callable[[], list[RecordedAggregate]]) -> UUID:
@@ -234,14 +189,11 @@ class CertificationApp(Application[UUID]):
 
     def change(self, aggregate_id: UUID, kind: type[A], envelope: Envelope, act: Callable[[A], Any]) -> A:
         """Run a command on one aggregate (and the others `act` returns) once per key; the aggregate after."""
-        return self._change(aggregate_id, kind, envelope.key, act)
-
-    def _change(self, aggregate_id: UUID, kind: type[A], command_key: str, act: Callable[[A], Any]) -> A:
         aggregate = self.load(aggregate_id, kind)
-        if aggregate.has_applied(command_key):
+        if aggregate.has_applied(envelope.key):
             return aggregate
         others = act(aggregate) or []
-        self.save_once(command_key, aggregate, *others)
+        self.save_once(envelope.key, aggregate, *others)
         return aggregate
 
     def save_once(self, command_key: str, primary: RecordedAggregate, *others: RecordedAggregate) -> None:

@@ -1,4 +1,5 @@
-"""Who handles each command: one function per command type, in one table (HANDLERS).
+"""Who handles each command: one function per command type, in one table (HANDLERS). The steps on cases
+and labels are here; the registrations, which no workflow orchestrates, in activities/registrations.py.
 
 A handler loads the aggregate the command addresses, calls the domain, saves what changed and returns
 the aggregate as saved, so the caller builds its answer without loading it again. The envelope's key
@@ -13,7 +14,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from clusterlabel.activities import registrations
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.outbox import queue, tell
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
@@ -21,7 +24,6 @@ from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import Command, Envelope
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.notification import Notification
 
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
 
@@ -67,7 +69,7 @@ def propose_expert(
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         case.propose_expert(expert, _at(env), app.policy, *_who(env))
-        return _outbox(notices.offer(case, command.expert_id, case.deadlines["response"]), env)
+        return queue(notices.offer(case, command.expert_id, case.deadlines["response"]), env)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -97,7 +99,7 @@ def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, e
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         case.escalate(command.reason, *_when(env))
-        return _outbox(notices.escalation(case, command.reason), env)
+        return queue(notices.escalation(case, command.reason), env)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -107,7 +109,7 @@ def remind_deadline(
 ) -> CertificationCase:
     """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
     case = app.get_case(case_id)
-    _tell(app, notices.deadline_reminders(case, command.step, command.offset, command.due), env)
+    tell(app, notices.deadline_reminders(case, command.step, command.offset, command.due), env)
     return case
 
 
@@ -226,7 +228,7 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.Remin
 
     def act(label: Label) -> list[RecordedAggregate]:
         label.send_expiry_reminder(command.offset, *_when(env))
-        return _outbox(notices.expiry_reminders(label, command.offset), env)
+        return queue(notices.expiry_reminders(label, command.offset), env)
 
     return app.change(label_id, Label, env, act)
 
@@ -283,29 +285,6 @@ def _release(app: CertificationApp, label: Label, env: Envelope) -> list[Recorde
     return [cluster]
 
 
-# ---- the outbox ---------------------------------------------------------------------------------
-
-
-def _outbox(told: list[notices.Notice], env: Envelope) -> list[RecordedAggregate]:
-    """The notices as new messages of the outbox, saved with the change that calls for them (so a
-    message goes out exactly when its step is recorded); each one's id derives from the command's key."""
-    return [_message(notice, env) for notice in told]
-
-
-def _tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> None:
-    """Queue each notice on its own, for a step that changes nothing else; a retry queues nothing twice."""
-    for notice in told:
-        message = _message(notice, env)
-        app.create(message.id, lambda message=message: [message])  # type: ignore[misc]
-
-
-def _message(notice: notices.Notice, env: Envelope) -> Notification:
-    key = f"{env.key}/notify/{notice.recipient}"
-    return Notification(
-        notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id, env.actor, key
-    )
-
-
 def _who(env: Envelope) -> tuple[str, str]:
     return env.actor, env.key
 
@@ -343,4 +322,11 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RestoreLabel: restore_label,
     commands.WithdrawLabel: withdraw_label,
     commands.StartRenewal: start_renewal,
+    commands.RegisterCluster: registrations.register_cluster,
+    commands.UpdateClusterProfile: registrations.update_cluster_profile,
+    commands.RegisterExpert: registrations.register_expert,
+    commands.RenewExpertCertification: registrations.renew_expert_certification,
+    commands.RevokeExpertCertification: registrations.revoke_expert_certification,
+    commands.DeclareAffiliation: registrations.declare_affiliation,
+    commands.MarkNotificationDelivered: registrations.mark_notification_delivered,
 }

@@ -21,10 +21,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.case_lifecycle import CaseState, Outcome, check_case_step, check_proposed
+from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
+from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.label import LabelState, check_label_step
 from clusterlabel.domain.text import Prose, Text
 
 SHORT_TEXT = 2_000
@@ -95,13 +96,20 @@ class LabelCommand(Command):
     subject: ClassVar[str] = "label"
 
 
+class ClusterCommand(Command):
+    subject: ClassVar[str] = "cluster"
+
+
+class ExpertCommand(Command):
+    subject: ClassVar[str] = "expert"
+
+
 # ---- cases --------------------------------------------------------------------------------
 
 
-class SubmitApplication(Command):
+class SubmitApplication(ClusterCommand):
     """A cluster applies for a label: a new case (the cluster is the aggregate it addresses)."""
 
-    subject: ClassVar[str] = "cluster"
     cluster_id: UUID
     level: Level
     improvement_areas: list[Text] = Field(
@@ -264,18 +272,40 @@ class StartRenewal(LabelCommand):
     )
 
 
-def check_case_command(command: Command, state: CaseState, proposed_expert_id: UUID | None) -> None:
-    """Refuse, in the domain's words, a human step the case's state does not allow; the workflow asks
-    before anything is recorded (the aggregate asks again when it applies the command)."""
-    if isinstance(command, AnswerProposal):
-        step = "accept_assignment" if command.accept else "decline_assignment"
-        check_proposed(step, state, proposed_expert_id, command.expert_id)
-    else:
-        check_case_step(command.domain_step, state)
+# ---- registrations: no workflow, the callers run them through `handle` directly ---------------------
+# Their HTTP body is the profile alone. One that creates a record addresses the id its key derives
+# (Cluster.create_id, Expert.create_id), as a retry must find the record the first attempt created.
 
 
-def check_label_command(command: Command, state: LabelState, label_code: str) -> None:
-    check_label_step(command.domain_step, state, label_code)
+class RegisterCluster(ClusterCommand):
+    profile: ClusterProfile
+
+
+class UpdateClusterProfile(ClusterCommand):
+    profile: ClusterProfile
+
+
+class RegisterExpert(ExpertCommand):
+    profile: ExpertProfile  # refused for a person already registered (ExpertProfile.identity)
+
+
+class RenewExpertCertification(ExpertCommand):
+    until: Instant = Field(description="the new end of the certification; later than the current one")
+
+
+class RevokeExpertCertification(ExpertCommand):
+    """The certification lapses at the envelope's instant."""
+
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class DeclareAffiliation(ExpertCommand):
+    cluster_id: UUID
+
+
+class MarkNotificationDelivered(Command):
+    subject: ClassVar[str] = "notification"
+    channel: Text = Field(min_length=1, max_length=100, description="how it went out, e.g. email")
 
 
 COMMANDS: dict[str, type[Command]] = {
@@ -304,6 +334,13 @@ COMMANDS: dict[str, type[Command]] = {
         RestoreLabel,
         WithdrawLabel,
         StartRenewal,
+        RegisterCluster,
+        UpdateClusterProfile,
+        RegisterExpert,
+        RenewExpertCertification,
+        RevokeExpertCertification,
+        DeclareAffiliation,
+        MarkNotificationDelivered,
     )
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -11,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from clusterlabel.domain.base import InvalidInput, RecordedAggregate, derived_id
+from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import RECORDED, Text
@@ -41,6 +42,31 @@ class ExpertProfile(BaseModel):
         if bad:
             raise ValueError(f"not ISO 639-1 language codes: {', '.join(bad)}")
         return cleaned
+
+    def identity(self) -> tuple[object, ...]:
+        """What tells a repeated registration from another expert: the whole profile, the name whatever
+        its case and spacing. (It holds no e-mail or other id; two people who share a name and a country
+        still differ in their languages, certification or affiliations.)"""
+        name = " ".join(self.name.casefold().split())
+        return (
+            name,
+            self.country,
+            tuple(self.languages),
+            self.certified_until,
+            tuple(sorted(map(str, self.affiliations))),
+        )
+
+
+def check_not_registered(profile: ExpertProfile, registered: Iterable[Expert]) -> None:
+    """Refuse a second registration of the same profile (e.g. a request retried without its key): the
+    secretariat renews, revokes or updates the expert it has. The message names only the existing
+    expert's id, which the secretariat, the one caller that registers, may know."""
+    for expert in registered:
+        if expert.profile.identity() == profile.identity():
+            raise StepNotAllowed(
+                f"an expert with this profile is already registered: expert {expert.id}; "
+                "renew or revoke that record instead of registering the expert again"
+            )
 
 
 @dataclass(frozen=True)

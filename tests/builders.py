@@ -8,10 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore, load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.commands import Command, Envelope, RegisterCluster, RegisterExpert
 from clusterlabel.domain.expert import ExpertProfile
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -72,3 +73,10 @@ def envelope(actor: str = "secretariat", command_key: str | None = None, at: dat
 def send(app: Any, subject_id: UUID, command: Command, **envelope_fields: Any) -> RecordedAggregate:
     """Run one command on the application as a caller would: `send(app, case_id, Screen(accepted=True))`."""
     return handle(app, subject_id, command, envelope(**envelope_fields))
+
+
+def register(app: Any, command: RegisterCluster | RegisterExpert, **envelope_fields: Any) -> UUID:
+    """Register a cluster or an expert as the HTTP route does; the new record's id. The command addresses
+    the record it creates, whose id derives from the key."""
+    sent = envelope(**envelope_fields)
+    return handle(app, new_id(command, sent), command, sent).id

@@ -17,12 +17,14 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     Screen,
     SubmitApplication,
     SubmitAssessment,
 )
 from clusterlabel.domain.policy import Policy, default_policy
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, send
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, register, send
 
 SECRETARIAT = "secretariat:clara"
 DECIDER = "secretariat:dora"
@@ -57,17 +59,17 @@ class Lifecycle:
 
     def __init__(self, app: CertificationApp, country: str = "LT") -> None:
         self.app = app
-        self.cluster_id = app.register_cluster(
-            cluster_profile(country=country), actor=SECRETARIAT, command_key=key("cluster")
+        self.cluster_id = register(
+            app,
+            RegisterCluster(profile=cluster_profile(country=country)),
+            actor=SECRETARIAT,
+            command_key=key("cluster"),
         )
         self.experts: list[UUID] = []
 
     def expert(self, country: str = "DE", name: str | None = None, **changes: object) -> UUID:
-        expert_id = self.app.register_expert(
-            expert_profile(country=country, name=name or f"Expert {len(self.experts) + 1}", **changes),
-            actor=SECRETARIAT,
-            command_key=key("expert"),
-        )
+        profile = expert_profile(country=country, name=name or f"Expert {len(self.experts) + 1}", **changes)
+        expert_id = register(self.app, RegisterExpert(profile=profile), actor=SECRETARIAT, command_key=key("expert"))
         self.experts.append(expert_id)
         return expert_id
 

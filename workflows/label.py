@@ -23,9 +23,9 @@ with workflow.unsafe.imports_passed_through():
         StartRenewal,
         SuspendLabel,
         WithdrawLabel,
-        check_label_command,
     )
     from clusterlabel.domain.label import LabelState
+    from clusterlabel.domain.step_checks import check_label_command
     from clusterlabel.workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
 from clusterlabel.workflows.common import (

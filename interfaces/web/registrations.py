@@ -1,4 +1,5 @@
-"""Registering clusters and experts: straight to the application (no workflow orchestrates them)."""
+"""Registering clusters and experts: each request is its command, run through `handle` directly (no
+workflow orchestrates a registration)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,32 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.commands import Envelope, RegisterCluster, RegisterExpert
 from clusterlabel.domain.expert import ExpertProfile
-from clusterlabel.interfaces.web.auth import Caller, Secretariat
+from clusterlabel.interfaces.logs import get_logger
+from clusterlabel.interfaces.web.auth import Caller, Principal, Secretariat
 from clusterlabel.interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.workflows.starter import notify_experts_changed
 
+log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
 def register_cluster(body: ClusterProfile, svc: Svc, who: Secretariat, key: Key = None) -> ClusterCreated:
-    cluster_id = svc.app.register_cluster(body, actor=who.actor, command_key=creation_key("cluster", key))
+    envelope = _envelope(svc, who, "cluster", key)
+    command = RegisterCluster(profile=body)
+    cluster = handle(svc.app, new_id(command, envelope), command, envelope)
     svc.wrote()
-    return ClusterCreated(cluster_id=cluster_id)
+    return ClusterCreated(cluster_id=cluster.id)
 
 
 @router.get("/clusters/{cluster_id}", response_model=ClusterOut, summary="A registered cluster")
@@ -56,15 +64,42 @@ async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: 
                 for index in unknown
             ],
         )
-    expert_id = await run_in_threadpool(
-        svc.app.register_expert, body, actor=who.actor, command_key=creation_key("expert", key)
-    )
-    token = await run_in_threadpool(svc.tokens.issue_expert_token, expert_id)
+    envelope = _envelope(svc, who, "expert", key)
+    command = RegisterExpert(profile=body)
+    expert = await run_in_threadpool(handle, svc.app, new_id(command, envelope), command, envelope)
+    token = await run_in_threadpool(svc.tokens.issue_expert_token, expert.id)
     svc.wrote()
-    if svc.client is not None:
-        # Cases waiting for an eligible expert try again now.
-        await notify_experts_changed(svc.client, reason=f"expert {expert_id} registered")
-    return ExpertCreated(expert_id=expert_id, token=token)
+    await _tell_waiting_cases(svc, expert.id)
+    return ExpertCreated(expert_id=expert.id, token=token)
+
+
+async def _tell_waiting_cases(svc: Services, expert_id: UUID) -> None:
+    """Nudge the cases waiting for an eligible expert to look again: only a nudge, after the expert is
+    recorded, so its failure leaves the answer as it is (a 500 here made clients retry a registration
+    that had succeeded).
+
+    Nothing else wakes those cases: CaseWorkflow._wait_for_experts waits for this signal with no timer
+    (each of them is escalated, so the secretariat sees them). Until a later experts_changed signal
+    reaches them (the next expert's registration), they go on waiting; the warning says so.
+    """
+    failure: str
+    if svc.client is None:
+        failure = "the workflow engine is still starting"
+    else:
+        try:
+            await notify_experts_changed(svc.client, reason=f"expert {expert_id} registered")
+            return
+        except Exception as error:  # whatever went wrong, the registration stands
+            failure = f"{type(error).__name__}: {error}"
+    log.warning(
+        "cases waiting for an expert were not told of the new one; they wait until the next experts_changed signal",
+        expert_id=str(expert_id),
+        error=failure,
+    )
+
+
+def _envelope(svc: Services, who: Principal, created: str, key: str | None) -> Envelope:
+    return Envelope(actor=who.actor, key=creation_key(created, key), at=svc.now())
 
 
 @router.get(

@@ -19,15 +19,21 @@ from clusterlabel.domain.commands import (
     CloseCase,
     CloseRenewalWindow,
     DecideAppeal,
+    DeclareAffiliation,
     Escalate,
     ExpireLabel,
     IssueLabel,
     LodgeAppeal,
+    MarkNotificationDelivered,
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     RemindExpiry,
+    RenewExpertCertification,
     RestoreLabel,
+    RevokeExpertCertification,
     ScheduleAudit,
     Screen,
     StartRenewal,
@@ -35,12 +41,13 @@ from clusterlabel.domain.commands import (
     SubmitAssessment,
     SuspendLabel,
     TimeOutProposal,
+    UpdateClusterProfile,
     WithdrawCase,
     WithdrawLabel,
 )
 from clusterlabel.domain.expert import ROSTER_ID
 from clusterlabel.domain.notification import Notification
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, send
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
 SYSTEM = "system"
@@ -73,30 +80,30 @@ class Story:
 
     def register(self) -> None:
         app, names = self.app, self.names
-        names["cluster-baltic"] = app.register_cluster(
-            cluster_profile(), actor=SECRETARIAT, command_key="golden-cluster-baltic"
-        )
-        app.update_cluster_profile(
-            names["cluster-baltic"], cluster_profile(members=45), actor=SECRETARIAT, command_key="golden-profile-baltic"
-        )
-        names["cluster-nordic"] = app.register_cluster(
-            cluster_profile(name="Nordic Food Cluster", country="SE", sector="food", website="https://food.example.se"),
+        baltic = RegisterCluster(profile=cluster_profile())
+        names["cluster-baltic"] = register(app, baltic, actor=SECRETARIAT, command_key="golden-cluster-baltic")
+        send(
+            app,
+            names["cluster-baltic"],
+            UpdateClusterProfile(profile=cluster_profile(members=45)),
             actor=SECRETARIAT,
-            command_key="golden-cluster-nordic",
+            command_key="golden-profile-baltic",
+        )
+        nordic = cluster_profile(
+            name="Nordic Food Cluster", country="SE", sector="food", website="https://food.example.se"
+        )
+        names["cluster-nordic"] = register(
+            app, RegisterCluster(profile=nordic), actor=SECRETARIAT, command_key="golden-cluster-nordic"
         )
         for name in ("anna", "ben", "carla", "dan", "erik", "frida"):
-            names[f"expert-{name}"] = app.register_expert(
-                expert_profile(name=name.title()), actor=SECRETARIAT, command_key=f"golden-expert-{name}"
-            )
-        app.declare_affiliation(
-            names["expert-carla"], names["cluster-baltic"], actor=SECRETARIAT, command_key="golden-affiliation"
-        )
-        app.revoke_expert_certification(
-            names["expert-dan"], "missed training", actor=SECRETARIAT, command_key="golden-revoke"
-        )
-        app.renew_expert_certification(
-            names["expert-dan"], T0 + timedelta(days=4 * 365), actor=SECRETARIAT, command_key="golden-renew"
-        )
+            expert = RegisterExpert(profile=expert_profile(name=name.title()))
+            names[f"expert-{name}"] = register(app, expert, actor=SECRETARIAT, command_key=f"golden-expert-{name}")
+        affiliation = DeclareAffiliation(cluster_id=names["cluster-baltic"])
+        send(app, names["expert-carla"], affiliation, actor=SECRETARIAT, command_key="golden-affiliation")
+        revoked = RevokeExpertCertification(reason="missed training")
+        send(app, names["expert-dan"], revoked, actor=SECRETARIAT, command_key="golden-revoke")
+        renewed = RenewExpertCertification(until=T0 + timedelta(days=4 * 365))
+        send(app, names["expert-dan"], renewed, actor=SECRETARIAT, command_key="golden-renew")
 
     # ---- the first case: every assignment step, a refusal, an appeal, an award ---------------
 
@@ -205,7 +212,8 @@ class Story:
         names = self.names
         notification_id = Notification.create_id(f"golden-1-a-propose/notify/{expert_actor(names['expert-anna'])}")
         names["notification-delivered"] = notification_id
-        self.app.mark_notification_delivered(notification_id, "email", actor=SYSTEM, command_key="golden-notice-sent")
+        delivered = MarkNotificationDelivered(channel="email")
+        send(self.app, notification_id, delivered, actor=SYSTEM, command_key="golden-notice-sent")
 
     # ---- steps ---------------------------------------------------------------------
 

@@ -23,8 +23,9 @@ from eventsourcing.utils import get_topic
 from psycopg import Cursor
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.commands import RegisterCluster
 from clusterlabel.interfaces.settings import APP_ENV_PREFIX, Settings
-from tests.builders import cluster_profile
+from tests.builders import cluster_profile, register
 from tests.stores import POSTGRES, postgres_schema
 
 LOCK_WAIT_SECONDS = 10.0
@@ -123,7 +124,12 @@ def save_waits_for_the_table_lock(app: CertificationApp, schema: str) -> bool:
 
 
 def register_a_cluster(app: CertificationApp) -> None:
-    app.register_cluster(cluster_profile(), actor="secretariat:test", command_key=f"lock-{time.monotonic_ns()}")
+    register(
+        app,
+        RegisterCluster(profile=cluster_profile()),
+        actor="secretariat:test",
+        command_key=f"lock-{time.monotonic_ns()}",
+    )
 
 
 def _exclusive_lock_requested(table: str, saving: threading.Thread) -> bool:

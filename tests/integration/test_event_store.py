@@ -11,9 +11,9 @@ import pytest
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import ConcurrencyConflict, DomainError, Level
 from clusterlabel.domain.case_lifecycle import CaseState
-from clusterlabel.domain.commands import Screen, StartRenewal, SubmitApplication, WithdrawCase
+from clusterlabel.domain.commands import RegisterCluster, Screen, StartRenewal, SubmitApplication, WithdrawCase
 from clusterlabel.domain.label import LabelState
-from tests.builders import cluster_profile, key, send
+from tests.builders import cluster_profile, key, register, send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import postgres_schema, sqlite_env
 
@@ -70,13 +70,15 @@ class EventStoreContract:
         shared_key, ids, errors = key(), [], []
         apps = [self.open_app(env, clock) for _ in range(6)]
 
-        def register(app: CertificationApp) -> None:
+        def register_once(app: CertificationApp) -> None:
             try:
-                ids.append(app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=shared_key))
+                ids.append(
+                    register(app, RegisterCluster(profile=cluster_profile()), actor=SECRETARIAT, command_key=shared_key)
+                )
             except Exception as error:
                 errors.append(error)
 
-        threads = [threading.Thread(target=register, args=(app,)) for app in apps]
+        threads = [threading.Thread(target=register_once, args=(app,)) for app in apps]
         for thread in threads:
             thread.start()
         for thread in threads:

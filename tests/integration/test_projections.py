@@ -28,6 +28,8 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     Screen,
     StartRenewal,
     SubmitApplication,
@@ -41,7 +43,7 @@ from clusterlabel.projections.queries import ReadModels
 from clusterlabel.projections.stored import StoredFields
 from clusterlabel.projections.tamper import Problem
 from clusterlabel.projections.view import Change
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, send
+from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.stores import POSTGRES, postgres_schema
 
 DAY = timedelta(days=1)
@@ -70,13 +72,11 @@ class World:
     def build(self) -> World:
         app = self.app
         for name in "ABCDEFGH":
-            self.ids[name] = app.register_cluster(
-                cluster_profile(name=f"Cluster {name}"), actor="secretariat:sam", command_key=key()
-            )
+            cluster = RegisterCluster(profile=cluster_profile(name=f"Cluster {name}"))
+            self.ids[name] = register(app, cluster, actor="secretariat:sam", command_key=key())
         for name, country in (("X", "DE"), ("Y", "FR"), ("Z", "NL")):
-            self.ids[name] = app.register_expert(
-                expert_profile(country=country, name=f"Expert {name}"), actor="secretariat:sam", command_key=key()
-            )
+            expert = RegisterExpert(profile=expert_profile(country=country, name=f"Expert {name}"))
+            self.ids[name] = register(app, expert, actor="secretariat:sam", command_key=key())
         self.day(1)
         self.award("A", "X", 1.0)
         self.award("B", "Y", 0.5)

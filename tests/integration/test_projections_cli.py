@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.commands import RegisterCluster
 from clusterlabel.interfaces import verify_cli
 from clusterlabel.interfaces.settings import Settings
-from tests.builders import cluster_profile, key
+from tests.builders import cluster_profile, key, register
 
 
 def test_verify_exits_zero_on_an_intact_log_and_one_after_a_row_is_altered(
@@ -19,7 +20,7 @@ def test_verify_exits_zero_on_an_intact_log_and_one_after_a_row_is_altered(
     monkeypatch.setenv("CLUSTERLABEL_DATA_DIR", str(tmp_path))
     settings = Settings()
     app = CertificationApp(env=settings.eventsourcing_env())
-    cluster_id = app.register_cluster(cluster_profile(), actor="secretariat:sam", command_key=key())
+    cluster_id = register(app, RegisterCluster(profile=cluster_profile()), actor="secretariat:sam", command_key=key())
     app.close()
     assert verify_cli.main([]) == verify_cli.EXIT_OK
 

@@ -41,6 +41,8 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     RestoreLabel,
     Screen,
     StartRenewal,
@@ -54,7 +56,7 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.store import stamp
-from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, send
+from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import sqlite_env
 
@@ -104,7 +106,9 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
     @precondition(lambda self: len(self.case_ids) < MAX_CASES and len(self.case_ids) - len(self.closed) < MAX_GOING)
     @rule(level=st.sampled_from([Level.BRONZE, Level.BRONZE, Level.GOLD]))
     def a_new_cluster_applies(self, level: Level) -> None:
-        cluster_id = self.app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=key())
+        cluster_id = register(
+            self.app, RegisterCluster(profile=cluster_profile()), actor=SECRETARIAT, command_key=key()
+        )
         case = self.attempt(cluster_id, SubmitApplication(cluster_id=cluster_id, level=level))
         if case:
             self.case_ids.append(case.id)
@@ -174,8 +178,9 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
             national = case.next_nationality() == "national"
             # Certified from now on: time jumps past the certification of experts registered earlier.
             until = self.clock.now + timedelta(days=3 * 365)
-            profile = expert_profile(country=case.cluster_country if national else "FR", certified_until=until)
-            self.app.register_expert(profile, actor=SECRETARIAT, command_key=key())
+            country = case.cluster_country if national else "FR"
+            profile = expert_profile(country=country, name=key("Expert"), certified_until=until)
+            register(self.app, RegisterExpert(profile=profile), actor=SECRETARIAT, command_key=key())
 
     def assess(self, case: CertificationCase, choice: int) -> None:
         scores = full_scores(load_catalogue(case.catalogue_version), [0.5, 0.7, 0.9, 1.0, 1.0, 1.0][choice])

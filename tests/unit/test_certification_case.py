@@ -19,6 +19,7 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
     Screen,
     StartRenewal,
     SubmitApplication,
@@ -26,7 +27,7 @@ from clusterlabel.domain.commands import (
     TimeOutProposal,
     WithdrawCase,
 )
-from tests.builders import full_scores, indicators, key, send
+from tests.builders import full_scores, indicators, key, register, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count, memory_app
 
 
@@ -67,11 +68,10 @@ def test_screening_can_reject_with_a_reason_but_not_without(life: Lifecycle) -> 
 def test_an_ineligible_cluster_hears_every_unmet_criterion_at_once(life: Lifecycle) -> None:
     from tests.builders import cluster_profile
 
-    weak = life.app.register_cluster(
-        cluster_profile(members=3, staff_fte=0.2, member_types=["business"], eccp_listed=False, english_website=False),
-        actor=SECRETARIAT,
-        command_key=key(),
+    profile = cluster_profile(
+        members=3, staff_fte=0.2, member_types=["business"], eccp_listed=False, english_website=False
     )
+    weak = register(life.app, RegisterCluster(profile=profile), actor=SECRETARIAT, command_key=key())
     before = event_count(life.app)
     with pytest.raises(InvalidInput) as refused:
         send(life.app, weak, SubmitApplication(cluster_id=weak, level=Level.BRONZE), actor=SECRETARIAT)

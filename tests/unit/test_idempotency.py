@@ -5,17 +5,18 @@ from __future__ import annotations
 import pytest
 
 from clusterlabel.domain.base import ConcurrencyConflict, Level
-from clusterlabel.domain.commands import Screen, SubmitApplication, WithdrawCase
-from tests.builders import cluster_profile, key, send
+from clusterlabel.domain.commands import RegisterCluster, Screen, SubmitApplication, WithdrawCase
+from tests.builders import cluster_profile, key, register, send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 
 
 def test_registering_a_cluster_twice_with_one_key_gives_one_cluster() -> None:
     app = memory_app()
     command_key = key()
-    first = app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=command_key)
+    command = RegisterCluster(profile=cluster_profile())
+    first = register(app, command, actor=SECRETARIAT, command_key=command_key)
     before = event_count(app)
-    assert app.register_cluster(cluster_profile(), actor=SECRETARIAT, command_key=command_key) == first
+    assert register(app, command, actor=SECRETARIAT, command_key=command_key) == first
     assert event_count(app) == before
 
 

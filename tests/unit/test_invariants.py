@@ -31,6 +31,8 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     RestoreLabel,
     Screen,
     StartRenewal,
@@ -41,7 +43,7 @@ from clusterlabel.domain.commands import (
     WithdrawLabel,
 )
 from clusterlabel.domain.label import LabelState
-from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, send
+from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
 
 LEVELS = st.sampled_from([Level.BRONZE, Level.GOLD])
@@ -81,11 +83,13 @@ class CertificationMachine(RuleBasedStateMachine):
 
     @rule(target=clusters, country=st.sampled_from(["LT", "DE"]))
     def register_cluster(self, country: str) -> UUID:
-        return self.app.register_cluster(cluster_profile(country=country), actor="secretariat:clara", command_key=key())
+        cluster = RegisterCluster(profile=cluster_profile(country=country))
+        return register(self.app, cluster, actor="secretariat:clara", command_key=key())
 
     @rule(target=experts, country=st.sampled_from(["LT", "DE", "FR"]))
     def register_expert(self, country: str) -> UUID:
-        return self.app.register_expert(expert_profile(country=country), actor="secretariat:clara", command_key=key())
+        expert = RegisterExpert(profile=expert_profile(country=country, name=key("Expert")))
+        return register(self.app, expert, actor="secretariat:clara", command_key=key())
 
     @rule(target=cases, cluster=clusters, level=LEVELS)
     def apply(self, cluster: UUID, level: Level) -> UUID | None:

@@ -30,6 +30,8 @@ from clusterlabel.domain.commands import (
     Envelope,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     ScheduleAudit,
     Screen,
     SubmitApplication,
@@ -41,7 +43,7 @@ from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import build_worker, start_case_workflow
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.messages import Step
-from tests.builders import cluster_profile, envelope, expert_profile, full_scores, indicators
+from tests.builders import cluster_profile, envelope, expert_profile, full_scores, indicators, register
 
 T = TypeVar("T")
 SECRETARY = "secretariat:anna"
@@ -108,13 +110,12 @@ class Secretariat:
     keys: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
 
     def cluster(self, name: str = "Baltic Marine Cluster", country: str = "LT") -> UUID:
-        return self.app.register_cluster(
-            cluster_profile(name=name, country=country), actor=SECRETARY, command_key=f"cluster-{self.keys()}"
-        )
+        cluster = RegisterCluster(profile=cluster_profile(name=name, country=country))
+        return register(self.app, cluster, actor=SECRETARY, command_key=f"cluster-{self.keys()}")
 
     def expert(self, country: str = "DE", name: str = "Anna Expert") -> UUID:
         profile = expert_profile(country=country, name=name, certified_until=FAR_FUTURE)
-        return self.app.register_expert(profile, actor=SECRETARY, command_key=f"expert-{self.keys()}")
+        return register(self.app, RegisterExpert(profile=profile), actor=SECRETARY, command_key=f"expert-{self.keys()}")
 
     def submit(self, cluster_id: UUID, level: Level = Level.BRONZE, at: datetime | None = None) -> UUID:
         command = SubmitApplication(cluster_id=cluster_id, level=level)

@@ -24,6 +24,7 @@ from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.commands import (
     AnswerProposal,
     DecideAppeal,
+    DeclareAffiliation,
     LodgeAppeal,
     RecordDecision,
     RestoreLabel,
@@ -38,6 +39,7 @@ from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import label_handle, start_case_workflow
+from tests.builders import send
 from tests.workflows.harness import (
     BOARD,
     SECRETARY,
@@ -119,8 +121,8 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
 
         # 2. No expert left for the cluster: escalated, told, proposed, then withdrawn.
         lonely = office.cluster(name="Lonely Cluster")
-        office.app.declare_affiliation(office.app.expert_ids()[0], lonely, actor=SECRETARY, command_key="aff-1")
-        office.app.declare_affiliation(office.app.expert_ids()[1], lonely, actor=SECRETARY, command_key="aff-2")
+        for n, expert_id in enumerate(office.app.expert_ids()[:2], 1):
+            send(office.app, expert_id, DeclareAffiliation(cluster_id=lonely), actor=SECRETARY, command_key=f"aff-{n}")
         waiting = await office.open_case(lonely)
         await waiting.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
         await view_when(waiting, lambda v: v.needs_attention)

@@ -34,6 +34,8 @@ from clusterlabel.domain.commands import (
     Envelope,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     ScheduleAudit,
     Screen,
     SubmitApplication,
@@ -55,7 +57,7 @@ from clusterlabel.tools.bench.baseline import MirrorWorkflow, Plan, mirror_worke
 from clusterlabel.tools.bench.lag import AgainstBaseline, LagSampler, percentile
 from clusterlabel.tools.bench.procfs import group_cpu_seconds
 from clusterlabel.tools.bench.shape import lifecycle_plan
-from clusterlabel.tools.bench.store import BenchStores, cluster_profile
+from clusterlabel.tools.bench.store import BenchStores, cluster_profile, registered
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
 
 SECRETARY = "secretariat:bench"
@@ -146,7 +148,7 @@ async def _real_run(
     experts = [_register_expert(app, n) for n in range(EXPERTS)]
     assert experts
     clusters = [
-        app.register_cluster(cluster_profile(n), actor=SECRETARY, command_key=f"bench-life-cluster-{n}")
+        registered(app, RegisterCluster(profile=cluster_profile(n)), SECRETARY, f"bench-life-cluster-{n}")
         for n in range(lifecycles + 1)
     ]
     scores = [
@@ -203,7 +205,7 @@ def _register_expert(app: CertificationApp, n: int) -> UUID:
     profile = ExpertProfile(
         name=f"Bench Expert {n:02d}", country="DE", languages=["en"], certified_until=datetime(2100, 1, 1, tzinfo=UTC)
     )
-    return app.register_expert(profile, actor=SECRETARY, command_key=f"bench-life-expert-{n}")
+    return registered(app, RegisterExpert(profile=profile), SECRETARY, f"bench-life-expert-{n}")
 
 
 def _by(actor: str) -> Envelope:

@@ -31,13 +31,13 @@ from temporalio.client import Client
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.commands import Envelope, SubmitApplication
+from clusterlabel.domain.commands import Envelope, RegisterCluster, SubmitApplication
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import start_case_workflow
 from clusterlabel.tools.bench.lifecycle import bounded
 from clusterlabel.tools.bench.procfs import group_rss_mb, rss_mb
-from clusterlabel.tools.bench.store import BenchStores, cluster_profile
+from clusterlabel.tools.bench.store import BenchStores, cluster_profile, registered
 from clusterlabel.tools.bench.worker_process import STORE_ENV
 
 STARTS_IN_FLIGHT = 50
@@ -83,9 +83,8 @@ async def bench_open_cases(stores: BenchStores, count: int) -> OpenCaseFigures:
 def _submit_cases(app: CertificationApp, count: int) -> list[uuid.UUID]:
     case_ids = []
     for n in range(count):
-        cluster_id = app.register_cluster(
-            cluster_profile(n), actor="secretariat:bench", command_key=f"bench-open-cluster-{n}"
-        )
+        cluster = RegisterCluster(profile=cluster_profile(n))
+        cluster_id = registered(app, cluster, "secretariat:bench", f"bench-open-cluster-{n}")
         application = SubmitApplication(cluster_id=cluster_id, level=Level.BRONZE)
         case_ids.append(
             handle(app, cluster_id, application, Envelope(actor=f"cluster:{cluster_id}", key=f"bench-open-{n}")).id

@@ -23,6 +23,7 @@ from psycopg.sql import SQL, Identifier
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore, load_catalogue
@@ -36,6 +37,8 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RegisterCluster,
+    RegisterExpert,
     Screen,
     SubmitApplication,
     SubmitAssessment,
@@ -128,6 +131,12 @@ class BenchStores:
         return psycopg.connect(**postgres_connection_args(self.postgres))
 
 
+def registered(app: CertificationApp, command: RegisterCluster | RegisterExpert, actor: str, key: str) -> UUID:
+    """Register a cluster or an expert as the HTTP route does; the new record's id."""
+    envelope = Envelope(actor=actor, key=key)
+    return handle(app, new_id(command, envelope), command, envelope).id
+
+
 def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UUID]:
     """`count` Bronze cases from registration to label, through the application's commands; their ids.
 
@@ -135,20 +144,22 @@ def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UU
     actor = "bench"
     catalogue = load_catalogue("bronze-2020")
     scores = [IndicatorScore(code=item.code, score=item.max_score) for item in catalogue.indicators]
+    until = app.clock().replace(year=2100)
     experts = [
-        app.register_expert(
-            ExpertProfile(
-                name=f"Expert {n}", country="DE", languages=["en"], certified_until=app.clock().replace(year=2100)
+        registered(
+            app,
+            RegisterExpert(
+                profile=ExpertProfile(name=f"Expert {n}", country="DE", languages=["en"], certified_until=until)
             ),
-            actor=actor,
-            command_key=f"bench-expert-{n}",
+            actor,
+            f"bench-expert-{n}",
         )
         for n in range(10)
     ]
     case_ids = []
     for n in range(first, first + count):
         key = f"bench-{n}"
-        cluster_id = app.register_cluster(cluster_profile(n), actor=actor, command_key=f"{key}-cluster")
+        cluster_id = registered(app, RegisterCluster(profile=cluster_profile(n)), actor, f"{key}-cluster")
 
         def run(subject_id: UUID, command: Command, step: str, key: str = key) -> Any:
             return handle(app, subject_id, command, Envelope(actor=actor, key=f"{key}-{step}"))

@@ -1,0 +1,92 @@
+"""The registrations' handlers: clusters, experts, and the outbox's deliveries. No workflow orchestrates
+them; the HTTP routes and scripts call `handle` (activities/handlers.py, whose HANDLERS lists them).
+
+Like every handler each is idempotent by its envelope's key, and returns the aggregate it addressed as
+saved. A registration addresses the record it creates, whose id derives from the key
+(Cluster.create_id, Expert.create_id): a retry finds the record the first attempt created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+from clusterlabel.activities.application import A, CertificationApp
+from clusterlabel.domain import commands
+from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.commands import Envelope
+from clusterlabel.domain.expert import Expert, check_not_registered
+from clusterlabel.domain.notification import Notification
+
+
+def new_id(command: commands.RegisterCluster | commands.RegisterExpert, env: Envelope) -> UUID:
+    """The id of the record a registration creates, and so addresses: derived from the key."""
+    return (Cluster if isinstance(command, commands.RegisterCluster) else Expert).create_id(env.key)
+
+
+def register_cluster(
+    app: CertificationApp, cluster_id: UUID, command: commands.RegisterCluster, env: Envelope
+) -> Cluster:
+    return _created(app, cluster_id, Cluster, lambda: [Cluster(command.profile.model_dump(mode="json"), *_who(env))])
+
+
+def update_cluster_profile(
+    app: CertificationApp, cluster_id: UUID, command: commands.UpdateClusterProfile, env: Envelope
+) -> Cluster:
+    return app.change(cluster_id, Cluster, env, lambda cluster: cluster.update_profile(command.profile, *_who(env)))
+
+
+def register_expert(app: CertificationApp, expert_id: UUID, command: commands.RegisterExpert, env: Envelope) -> Expert:
+    """A new expert on the roster, unless the roster holds the same person already.
+
+    Every registration changes the roster, so two racing ones cannot both pass the check: the later
+    save fails on the roster's version (ConcurrencyConflict), and its retry is refused as a duplicate."""
+
+    def build() -> list[RecordedAggregate]:
+        roster = app.roster()
+        check_not_registered(command.profile, (app.get_expert(known) for known in roster.expert_ids))
+        expert = Expert(command.profile.model_dump(mode="json"), *_who(env))
+        roster.enlist(expert.id, *_who(env))
+        return [expert, roster]
+
+    return _created(app, expert_id, Expert, build)
+
+
+def renew_expert_certification(
+    app: CertificationApp, expert_id: UUID, command: commands.RenewExpertCertification, env: Envelope
+) -> Expert:
+    return app.change(expert_id, Expert, env, lambda expert: expert.renew_certification(command.until, *_who(env)))
+
+
+def revoke_expert_certification(
+    app: CertificationApp, expert_id: UUID, command: commands.RevokeExpertCertification, env: Envelope
+) -> Expert:
+    assert env.at is not None, "handle() stamps every envelope"
+    at = env.at
+    return app.change(
+        expert_id, Expert, env, lambda expert: expert.revoke_certification(at, command.reason, *_who(env))
+    )
+
+
+def declare_affiliation(
+    app: CertificationApp, expert_id: UUID, command: commands.DeclareAffiliation, env: Envelope
+) -> Expert:
+    app.get_cluster(command.cluster_id)  # NotFound for a cluster that was never registered
+    return app.change(expert_id, Expert, env, lambda expert: expert.declare_affiliation(command.cluster_id, *_who(env)))
+
+
+def mark_notification_delivered(
+    app: CertificationApp, notification_id: UUID, command: commands.MarkNotificationDelivered, env: Envelope
+) -> Notification:
+    return app.change(notification_id, Notification, env, lambda sent: sent.mark_delivered(command.channel, *_who(env)))
+
+
+def _created(app: CertificationApp, new_id: UUID, kind: type[A], build: Callable[[], list[RecordedAggregate]]) -> A:
+    created = app.created(new_id, build)
+    assert isinstance(created, kind)
+    return created
+
+
+def _who(env: Envelope) -> tuple[str, str]:
+    return env.actor, env.key
