@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.commands import RegisterCluster
 from clusterlabel.interfaces import cli
 from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.settings import Settings
@@ -22,7 +23,7 @@ from clusterlabel.interfaces.web.auth import COOKIE
 from clusterlabel.projections import factory
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.view import Change, View
-from tests.builders import cluster_profile, key
+from tests.builders import cluster_profile, register
 from tests.stores import POSTGRES, postgres_schema
 
 TOKEN = "parked-views-admin-token"
@@ -83,7 +84,7 @@ class ParkedViewsContract:
         asyncio.run(engine.stop())
 
     def register(self, engine: Engine, name: str) -> UUID:
-        return engine.app.register_cluster(cluster_profile(name=name), actor="secretariat:sam", command_key=key())
+        return register(engine.app, RegisterCluster(profile=cluster_profile(name=name)), actor="secretariat:sam")
 
     def test_a_view_failing_on_an_event_is_parked_there_while_every_other_view_keeps_current(
         self, engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
@@ -153,7 +154,7 @@ class TestParkedViewsOnPostgreSQL(ParkedViewsContract):
     ) -> None:
         models = engine.models
         body = {**cluster_profile().model_dump(), "name": "Nul\x00Cluster"}
-        bad = engine.app.register_cluster(ClusterProfile.model_construct(**body), actor="sam", command_key=key())
+        bad = register(engine.app, RegisterCluster(profile=ClusterProfile.model_construct(**body)), actor="sam")
         good = self.register(engine, "After the NUL")
         parked = _wait_for(models.parked)
         _wait_for(lambda: max(models.runner.lag(parked=False).values()) == 0)

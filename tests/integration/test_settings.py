@@ -44,7 +44,7 @@ def test_the_default_event_store_is_an_sqlite_file_in_the_data_dir(tmp_path: Pat
     assert env == {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(tmp_path / "state" / "events.sqlite"),
-        "SQLITE_LOCK_TIMEOUT": "10",
+        "SQLITE_LOCK_TIMEOUT": "5",
         **pinned_ordering_keys("eventsourcing.sqlite"),
     }
 
