@@ -1,29 +1,23 @@
 """One benchmarking round of one cluster for one label level: the certification case.
 
-Its commands, events and guards; the lifecycle they follow (states, steps, deadlines) is in
-domain/case_lifecycle.py, shared with the workflows' validators and the views.
+Its commands and events; the rules the commands apply are pure functions beside it, shared with the
+workflows' validators and the views where they need them: the lifecycle (states, steps, deadlines) in
+domain/case_lifecycle.py, the expert team in domain/case_team.py, the application and assessment in
+domain/case_assessment.py, decisions and appeals in domain/case_decision.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain.base import (
-    ImpartialityViolation,
-    InvalidInput,
-    Level,
-    Problem,
-    RecordedAggregate,
-    StepNotAllowed,
-    derived_id,
-)
+from clusterlabel.domain import case_assessment, case_decision, case_team
+from clusterlabel.domain.base import Level, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.case_lifecycle import (
-    IMPROVEMENT_AREAS_FOR_SILVER,
     OPEN_STATES,
     CaseKind,
     CaseState,
@@ -64,9 +58,10 @@ class CertificationCase(RecordedAggregate):
     ) -> CertificationCase:
         """A new case, after every rule about who may apply for what has passed."""
         cluster.check_eligible(policy)
-        areas = _check_improvement_areas(level, catalogue, improvement_areas or [])
-        if level is Level.SILVER and kind is CaseKind.INITIAL:
-            _check_silver_gap(cluster, policy, at)
+        areas = case_assessment.check_improvement_areas(level, catalogue, improvement_areas or [])
+        if level is Level.SILVER and kind is CaseKind.INITIAL:  # a Silver renewal follows its own round
+            bronze = cluster.last_round(Level.BRONZE)
+            case_assessment.check_silver_gap(cluster.name, bronze["assessed_at"] if bronze else None, policy, at)
         previous = cluster.last_round()
         return cls(
             cluster_id=cluster.id,
@@ -139,36 +134,28 @@ class CertificationCase(RecordedAggregate):
     def needs_attention(self) -> bool:
         return bool(self.attention)
 
-    def required_nationalities(self) -> list[Nationality | None]:
-        """The team a level needs: Gold one national and one foreign expert, else any one."""
-        if self.level is Level.GOLD:
-            return [Nationality.NATIONAL, Nationality.FOREIGN]
-        return [None]
-
     def next_nationality(self) -> Nationality | None:
         """Which seat of the team the next proposal fills."""
-        seats = list(self.required_nationalities())
-        for filled in self.team.values():
-            seats.remove(filled)
-        return seats[0] if seats else None
+        return case_team.next_nationality(self.level, self.team.values())
 
     @property
     def team_complete(self) -> bool:
-        return len(self.team) == len(self.required_nationalities())
+        return case_team.is_team_complete(self.level, self.team)
 
     def awaiting_proposal(self) -> bool:
         return self.state is CaseState.ASSIGNING and self.proposed_expert_id is None and not self.team_complete
 
     def assignment_for(self, at: datetime, policy: Policy) -> Assignment:
         """What an expert must satisfy to be proposed for the next seat now."""
-        return Assignment(
+        return case_team.next_assignment(
             cluster_id=self.cluster_id,
             cluster_country=self.cluster_country,
-            at=at,
+            level=self.level,
+            team=self.team,
+            excluded_expert_ids=self.excluded_expert_ids,
             previous_round_expert_ids=self.previous_expert_ids,
             rotate_experts=policy.rotate_experts,
-            nationality=self.next_nationality(),
-            excluded_expert_ids=frozenset(self.excluded_expert_ids | set(self.team)),
+            at=at,
         )
 
     def current_deadline(self) -> tuple[str, datetime] | None:
@@ -183,25 +170,15 @@ class CertificationCase(RecordedAggregate):
     def is_concluded(self, at: datetime) -> bool:
         """Nothing more can happen: awarded, rejected, withdrawn, or refused for good."""
         if self.state is CaseState.REFUSED:
-            return (self.appeal is not None and self.appeal.get("upheld") is False) or (
-                self.appeal is None and at >= self.deadlines["appeal"]
-            )
+            return case_decision.is_refusal_final(self.appeal, self.deadlines["appeal"], at)
         return not self.is_open
-
-    # ---- guards ------------------------------------------------------------------
-
-    def check_impartial(self, person: str, role: str) -> None:
-        if person in {str(expert_id) for expert_id in self.team} or person in {
-            f"expert:{expert_id}" for expert_id in self.team
-        }:
-            raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
 
     # ---- screening ---------------------------------------------------------------
 
     def screen(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
         check_case_step("screen", self.state)
-        if not accepted and not reason.strip():
-            raise InvalidInput("a rejection needs a reason")
+        if not accepted:
+            case_decision.require_reason(reason, "a rejection needs a reason")
         self._screened(accepted=accepted, reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("Screened")
@@ -212,14 +189,9 @@ class CertificationCase(RecordedAggregate):
 
     def propose_expert(self, expert: Expert, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
         check_case_step("propose_expert", self.state)
-        if self.proposed_expert_id is not None:
-            raise StepNotAllowed(f"expert {self.proposed_expert_id} has not answered the current proposal yet")
-        if self.team_complete:
-            raise StepNotAllowed("the expert team is already complete")
+        case_team.check_seat_to_fill(self.proposed_expert_id, self.team_complete)
         assignment = self.assignment_for(at, policy)
-        reasons = expert.ineligibility_reasons(assignment)
-        if reasons:
-            raise InvalidInput(f"{expert.name} cannot be proposed: " + "; ".join(reasons), reasons)
+        expert.check_eligible(assignment)
         self._expert_proposed(
             expert_id=expert.id,
             nationality=assignment.nationality.value if assignment.nationality else None,
@@ -264,8 +236,7 @@ class CertificationCase(RecordedAggregate):
 
     def time_out_proposal(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         check_proposed("time_out_proposal", self.state, self.proposed_expert_id, expert_id)
-        if at < self.deadlines["response"]:
-            raise StepNotAllowed(f"the expert may answer until {self.deadlines['response']:%Y-%m-%d %H:%M:%S} UTC")
+        case_team.check_response_overdue(self.deadlines["response"], at)
         self._expert_response_timed_out(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertResponseTimedOut")
@@ -330,17 +301,12 @@ class CertificationCase(RecordedAggregate):
     ) -> None:
         """The team's scores on every indicator of the case's catalogue, and its report."""
         check_case_step("submit_assessment", self.state)
-        if expert_id not in self.team:
-            raise ImpartialityViolation(f"expert {expert_id} is not assigned to this case")
-        if catalogue.version != self.catalogue_version:
-            raise InvalidInput(f"the case is assessed on catalogue {self.catalogue_version}, not {catalogue.version}")
-        problems = catalogue.assessment_problems(indicators)
-        if not report.strip():
-            problems.append(Problem("the report is empty", ("report",)))
-        if problems:
-            raise InvalidInput("the assessment is incomplete or invalid: " + "; ".join(map(str, problems)), problems)
+        case_team.check_on_team(expert_id, self.team)
+        case_assessment.check_assessment(catalogue, self.catalogue_version, indicators, report)
         scores = {item.code: item.score for item in indicators}
-        recommended = self._supported_level(scores, catalogue, policy)
+        recommended = case_assessment.supported_level(
+            self.level, self.improvement_areas, scores, catalogue, policy.gold_min_percentage
+        )
         self._assessment_submitted(
             expert_id=expert_id,
             catalogue_version=catalogue.version,
@@ -359,17 +325,6 @@ class CertificationCase(RecordedAggregate):
             actor=actor,
             command_key=command_key,
         )
-
-    def _supported_level(self, scores: Mapping[str, int], catalogue: Catalogue, policy: Policy) -> Level:
-        """The highest level the scores support: Gold needs the percentage and every threshold."""
-        if catalogue.level != Level.GOLD:
-            return Level.BRONZE
-        if catalogue.meets_gold(scores, policy.gold_min_percentage):
-            return Level.GOLD
-        failing = set(catalogue.below_threshold(scores))
-        if self.level is Level.SILVER and not failing.intersection(self.improvement_areas):
-            return Level.SILVER
-        return Level.BRONZE
 
     @event("AssessmentSubmitted")
     def _assessment_submitted(
@@ -408,14 +363,14 @@ class CertificationCase(RecordedAggregate):
         command_key: str,
     ) -> None:
         check_case_step("record_decision", self.state)
-        self.check_impartial(decided_by, "decide on this case")
-        if self.appeal is not None and decided_by == self.first_decided_by:
-            raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide again")
-        if not rationale.strip():
-            raise InvalidInput("a decision needs a rationale")
+        case_decision.check_not_auditor(decided_by, self.team, "decide on this case")
+        if self.appeal is not None:
+            case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide again")
+        case_decision.require_reason(rationale, "a decision needs a rationale")
         level = level or self.level  # unless the decision says otherwise, the level applied for
         if outcome is Outcome.AWARD:
-            self._check_awardable(level)
+            assert self.recommended_level is not None  # a case in `deciding` has been assessed
+            case_assessment.check_awardable(level, self.level, self.recommended_level)
         self._decision_recorded(
             outcome=outcome.value,
             level=level.value,
@@ -426,13 +381,6 @@ class CertificationCase(RecordedAggregate):
             actor=actor,
             command_key=command_key,
         )
-
-    def _check_awardable(self, level: Level) -> None:
-        assert self.recommended_level is not None  # a case in `deciding` has been assessed
-        if level.rank > self.level.rank:
-            raise InvalidInput(f"the case applied for {self.level}; it cannot award {level}")
-        if level.rank > self.recommended_level.rank:
-            raise InvalidInput(f"the assessment supports {self.recommended_level}, not {level}")
 
     @event("DecisionRecorded")
     def _decision_recorded(
@@ -454,12 +402,7 @@ class CertificationCase(RecordedAggregate):
 
     def lodge_appeal(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
         check_case_step("lodge_appeal", self.state)
-        if self.appeal is not None:
-            raise StepNotAllowed("an appeal against this refusal has already been lodged")
-        if at >= self.deadlines["appeal"]:
-            raise StepNotAllowed(f"the appeal window closed on {self.deadlines['appeal']:%Y-%m-%d %H:%M:%S} UTC")
-        if not grounds.strip():
-            raise InvalidInput("an appeal needs grounds")
+        case_decision.check_appeal_lodgeable(self.appeal, self.deadlines["appeal"], at, grounds)
         self._appeal_lodged(grounds=grounds, at=at, actor=actor, command_key=command_key)
 
     @event("AppealLodged")
@@ -470,13 +413,10 @@ class CertificationCase(RecordedAggregate):
         self, upheld: bool, rationale: str, decided_by: str, at: datetime, policy: Policy, actor: str, command_key: str
     ) -> None:
         check_case_step("decide_appeal", self.state)
-        if self.appeal is None or self.appeal["upheld"] is not None:
-            raise StepNotAllowed("there is no pending appeal on this case")
-        self.check_impartial(decided_by, "decide the appeal")
-        if decided_by == self.first_decided_by:
-            raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide the appeal")
-        if not rationale.strip():
-            raise InvalidInput("an appeal decision needs a rationale")
+        case_decision.check_appeal_pending(self.appeal)
+        case_decision.check_not_auditor(decided_by, self.team, "decide the appeal")
+        case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide the appeal")
+        case_decision.require_reason(rationale, "an appeal decision needs a rationale")
         self._appeal_decided(
             upheld=upheld,
             rationale=rationale,
@@ -518,8 +458,7 @@ class CertificationCase(RecordedAggregate):
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         check_case_step("withdraw", self.state)
-        if not reason.strip():
-            raise InvalidInput("a withdrawal needs a reason")
+        case_decision.require_reason(reason, "a withdrawal needs a reason")
         self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("Withdrawn")
@@ -532,40 +471,3 @@ class CertificationCase(RecordedAggregate):
         if state is not None and state is not self.state:
             self.state = state
             self.attention = []
-
-
-def _check_improvement_areas(level: Level, catalogue: Catalogue, areas: list[str]) -> list[str]:
-    """Silver validates three improvement areas, named by indicator codes of its catalogue."""
-    if level is not Level.SILVER:
-        if areas:
-            message = "improvement areas are named only for a Silver application"
-            raise InvalidInput(message, [Problem(message, ("improvement_areas",))])
-        return []
-    distinct = sorted(set(areas))
-    messages = [
-        f"{code} is not an indicator of catalogue {catalogue.version}"
-        for code in distinct
-        if code not in catalogue.codes()
-    ]
-    if len(distinct) != IMPROVEMENT_AREAS_FOR_SILVER:
-        messages.append(
-            f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}"
-        )
-    if messages:
-        problems = [Problem(message, ("improvement_areas",)) for message in messages]
-        raise InvalidInput("invalid improvement areas: " + "; ".join(messages), problems)
-    return distinct
-
-
-def _check_silver_gap(cluster: Cluster, policy: Policy, at: datetime) -> None:
-    """Silver follows a Bronze benchmarking by 18 to 24 months (policy)."""
-    bronze = cluster.last_round(Level.BRONZE)
-    if bronze is None:
-        raise InvalidInput(f"cluster {cluster.name!r} has no Bronze benchmarking to build a Silver application on")
-    earliest = policy.silver_min_gap.after(bronze["assessed_at"])
-    latest = policy.silver_max_gap.after(bronze["assessed_at"])
-    if not earliest <= at <= latest:
-        raise InvalidInput(
-            f"a Silver application must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
-            f"assessment of {bronze['assessed_at']:%Y-%m-%d}: between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}"
-        )
