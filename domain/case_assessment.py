@@ -10,12 +10,53 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import TypedDict
+from uuid import UUID
 
 from clusterlabel.domain.base import InvalidInput, Level, Problem
+from clusterlabel.domain.case_lifecycle import CaseKind, Outcome
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.policy import Policy
 
 IMPROVEMENT_AREAS_FOR_SILVER = 3
+
+
+class Application(TypedDict):
+    """What a case records of its application (the Submitted event's fields the rules work out)."""
+
+    cluster_id: UUID
+    cluster_country: str
+    level: str
+    kind: str
+    catalogue_version: str
+    previous_expert_ids: list[UUID]
+    improvement_areas: list[str]
+    submitted_at: datetime
+    screening_due: datetime
+
+
+def check_application(
+    cluster: Cluster, level: Level, kind: CaseKind, catalogue: Catalogue, policy: Policy, at: datetime, areas: list[str]
+) -> Application:
+    """Refuse an application that a rule about who may apply for what forbids; else what the case records of it."""
+    cluster.check_eligible(policy)
+    distinct_areas = check_improvement_areas(level, catalogue, areas)
+    if level is Level.SILVER and kind is CaseKind.INITIAL:  # a Silver renewal follows its own round
+        bronze = cluster.last_round(Level.BRONZE)
+        check_silver_gap(cluster.name, bronze["assessed_at"] if bronze else None, policy, at)
+    previous = cluster.last_round()
+    return Application(
+        cluster_id=cluster.id,
+        cluster_country=cluster.country,
+        level=level.value,
+        kind=kind.value,
+        catalogue_version=catalogue.version,
+        previous_expert_ids=list(previous["expert_ids"]) if previous else [],
+        improvement_areas=distinct_areas,
+        submitted_at=at,
+        screening_due=policy.screening_deadline.after(at),
+    )
 
 
 def check_improvement_areas(level: Level, catalogue: Catalogue, areas: Sequence[str]) -> list[str]:
@@ -69,6 +110,34 @@ def check_assessment(
         raise InvalidInput("the assessment is incomplete or invalid: " + "; ".join(map(str, problems)), problems)
 
 
+class Assessment(TypedDict):
+    """What a case records of its team's assessment (the AssessmentSubmitted event's fields the rules work out)."""
+
+    catalogue_version: str
+    scores: dict[str, int]
+    evidence: dict[str, str]
+    recommended_level: str
+
+
+def scored_assessment(
+    applied: Level,
+    improvement_areas: Collection[str],
+    indicators: Sequence[IndicatorScore],
+    catalogue: Catalogue,
+    policy: Policy,
+) -> Assessment:
+    """What the case records of an assessment that check_assessment let through: its scores, their
+    evidence, and the highest level they support."""
+    scores = {item.code: item.score for item in indicators}
+    supported = supported_level(applied, improvement_areas, scores, catalogue, policy.gold_min_percentage)
+    return Assessment(
+        catalogue_version=catalogue.version,
+        scores=scores,
+        evidence={item.code: item.evidence for item in indicators if item.evidence},
+        recommended_level=supported.value,
+    )
+
+
 def supported_level(
     applied: Level,
     improvement_areas: Collection[str],
@@ -94,3 +163,13 @@ def check_awardable(level: Level, applied: Level, supported: Level) -> None:
         raise InvalidInput(f"the case applied for {applied}; it cannot award {level}")
     if level.rank > supported.rank:
         raise InvalidInput(f"the assessment supports {supported}, not {level}")
+
+
+def decided_level(outcome: Outcome, named: Level | None, applied: Level, supported: Level | None) -> Level:
+    """The level a decision records: the one it names, else the one applied for; an award of it must be
+    one the application and the assessment allow (check_awardable)."""
+    level = named or applied
+    if outcome is Outcome.AWARD:
+        assert supported is not None  # a case in `deciding` has been assessed
+        check_awardable(level, applied, supported)
+    return level

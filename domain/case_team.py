@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
+from typing import TypedDict
 from uuid import UUID
 
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
-from clusterlabel.domain.expert import Assignment, Nationality
+from clusterlabel.domain.expert import Assignment, Expert, Nationality
 
 Seat = Nationality | None
 
@@ -68,6 +69,21 @@ def check_seat_to_fill(proposed_expert_id: UUID | None, complete: bool) -> None:
         raise StepNotAllowed(f"expert {proposed_expert_id} has not answered the current proposal yet")
     if complete:
         raise StepNotAllowed("the expert team is already complete")
+
+
+class Proposal(TypedDict):
+    """What a case records of a proposal (the ExpertProposed event's fields the rules work out)."""
+
+    expert_id: UUID
+    nationality: str | None
+    response_due: datetime
+
+
+def propose(expert: Expert, assignment: Assignment, response_due: datetime) -> Proposal:
+    """Refuse an expert who may not take the assignment's seat; else the proposal that asks them to."""
+    expert.check_eligible(assignment)
+    nationality = assignment.nationality.value if assignment.nationality else None
+    return Proposal(expert_id=expert.id, nationality=nationality, response_due=response_due)
 
 
 def check_response_overdue(response_due: datetime, at: datetime) -> None:
