@@ -121,6 +121,3 @@ class CaseKind(StrEnum):
 class Outcome(StrEnum):
     AWARD = "award"
     REFUSE = "refuse"
-
-
-IMPROVEMENT_AREAS_FOR_SILVER = 3

@@ -1,46 +1,31 @@
 """One benchmarking round of one cluster for one label level: the certification case.
 
-Its commands, events and guards; the lifecycle they follow (states, steps, deadlines) is in
-domain/case_lifecycle.py, shared with the workflows' validators and the views.
+Its commands and events. What it holds and answers without changing (is it open, overdue, may this
+step be taken now) it inherits from CaseQueries in domain/case_queries.py. The rules are pure functions
+beside it, shared with the workflows' validators and the views: the lifecycle (states, steps, deadlines)
+in domain/case_lifecycle.py, the expert team in domain/case_team.py, the application and assessment in
+domain/case_assessment.py, decisions and appeals in domain/case_decision.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain.base import (
-    ImpartialityViolation,
-    InvalidInput,
-    Level,
-    Problem,
-    RecordedAggregate,
-    StepNotAllowed,
-    derived_id,
-)
-from clusterlabel.domain.case_lifecycle import (
-    IMPROVEMENT_AREAS_FOR_SILVER,
-    OPEN_STATES,
-    CaseKind,
-    CaseState,
-    EventFields,
-    Outcome,
-    case_state_after,
-    check_case_step,
-    check_proposed,
-    deadline_step,
-)
+from clusterlabel.domain import case_assessment, case_team
+from clusterlabel.domain.base import Level, RecordedAggregate, derived_id
+from clusterlabel.domain.case_lifecycle import CaseKind, CaseState, EventFields, Outcome, case_state_after
+from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.expert import Assignment, Expert, Nationality
+from clusterlabel.domain.expert import Expert, Nationality
 from clusterlabel.domain.policy import Policy
 
 
-class CertificationCase(RecordedAggregate):
+class CertificationCase(CaseQueries, RecordedAggregate):
     """A case, from the application to the decision (and the label it leads to)."""
 
     @staticmethod
@@ -63,25 +48,8 @@ class CertificationCase(RecordedAggregate):
         improvement_areas: list[str] | None = None,
     ) -> CertificationCase:
         """A new case, after every rule about who may apply for what has passed."""
-        cluster.check_eligible(policy)
-        areas = _check_improvement_areas(level, catalogue, improvement_areas or [])
-        if level is Level.SILVER and kind is CaseKind.INITIAL:
-            _check_silver_gap(cluster, policy, at)
-        previous = cluster.last_round()
-        return cls(
-            cluster_id=cluster.id,
-            cluster_country=cluster.country,
-            level=level.value,
-            kind=kind.value,
-            catalogue_version=catalogue.version,
-            previous_label_id=previous_label_id,
-            previous_expert_ids=list(previous["expert_ids"]) if previous else [],
-            improvement_areas=areas,
-            submitted_at=at,
-            screening_due=policy.screening_deadline.after(at),
-            actor=actor,
-            command_key=command_key,
-        )
+        fields = case_assessment.check_application(cluster, level, kind, catalogue, policy, at, improvement_areas or [])
+        return cls(**fields, previous_label_id=previous_label_id, actor=actor, command_key=command_key)
 
     @event("Submitted")
     def __init__(
@@ -110,98 +78,25 @@ class CertificationCase(RecordedAggregate):
         self.improvement_areas = list(improvement_areas)
         self.submitted_at = submitted_at
         self.state = CaseState.SCREENING
-        self.deadlines: dict[str, datetime] = {"screening": screening_due}
-        self.proposed_expert_id: UUID | None = None
-        self.proposed_nationality: Nationality | None = None
-        self.team: dict[UUID, Nationality | None] = {}
-        self.excluded_expert_ids: set[UUID] = set()
-        self.audit_date: datetime | None = None
-        self.scores: dict[str, int] = {}
-        self.assessed_at: datetime | None = None
-        self.recommended_level: Level | None = None
-        self.decision: dict[str, Any] | None = None
-        self.first_decided_by: str | None = None
-        self.appeal: dict[str, Any] | None = None
-        self.label_id: UUID | None = None
-        self.attention: list[str] = []
-
-    # ---- views -------------------------------------------------------------------
-
-    @property
-    def expert_ids(self) -> list[UUID]:
-        return list(self.team)
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
-    @property
-    def needs_attention(self) -> bool:
-        return bool(self.attention)
-
-    def required_nationalities(self) -> list[Nationality | None]:
-        """The team a level needs: Gold one national and one foreign expert, else any one."""
-        if self.level is Level.GOLD:
-            return [Nationality.NATIONAL, Nationality.FOREIGN]
-        return [None]
-
-    def next_nationality(self) -> Nationality | None:
-        """Which seat of the team the next proposal fills."""
-        seats = list(self.required_nationalities())
-        for filled in self.team.values():
-            seats.remove(filled)
-        return seats[0] if seats else None
-
-    @property
-    def team_complete(self) -> bool:
-        return len(self.team) == len(self.required_nationalities())
-
-    def awaiting_proposal(self) -> bool:
-        return self.state is CaseState.ASSIGNING and self.proposed_expert_id is None and not self.team_complete
-
-    def assignment_for(self, at: datetime, policy: Policy) -> Assignment:
-        """What an expert must satisfy to be proposed for the next seat now."""
-        return Assignment(
-            cluster_id=self.cluster_id,
-            cluster_country=self.cluster_country,
-            at=at,
-            previous_round_expert_ids=self.previous_expert_ids,
-            rotate_experts=policy.rotate_experts,
-            nationality=self.next_nationality(),
-            excluded_expert_ids=frozenset(self.excluded_expert_ids | set(self.team)),
-        )
-
-    def current_deadline(self) -> tuple[str, datetime] | None:
-        """The deadline the case is working against in its state, if any."""
-        step = deadline_step(self.state, self.proposed_expert_id is not None)
-        return (step, self.deadlines[step]) if step else None
-
-    def is_overdue(self, at: datetime) -> bool:
-        deadline = self.current_deadline()
-        return deadline is not None and at >= deadline[1]
-
-    def is_concluded(self, at: datetime) -> bool:
-        """Nothing more can happen: awarded, rejected, withdrawn, or refused for good."""
-        if self.state is CaseState.REFUSED:
-            return (self.appeal is not None and self.appeal.get("upheld") is False) or (
-                self.appeal is None and at >= self.deadlines["appeal"]
-            )
-        return not self.is_open
-
-    # ---- guards ------------------------------------------------------------------
-
-    def check_impartial(self, person: str, role: str) -> None:
-        if person in {str(expert_id) for expert_id in self.team} or person in {
-            f"expert:{expert_id}" for expert_id in self.team
-        }:
-            raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
+        self.deadlines = {"screening": screening_due}
+        self.proposed_expert_id = None
+        self.proposed_nationality = None
+        self.team = {}
+        self.excluded_expert_ids = set()
+        self.audit_date = None
+        self.scores = {}
+        self.assessed_at = None
+        self.recommended_level = None
+        self.decision = None
+        self.first_decided_by = None
+        self.appeal = None
+        self.label_id = None
+        self.attention = []
 
     # ---- screening ---------------------------------------------------------------
 
     def screen(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        check_case_step("screen", self.state)
-        if not accepted and not reason.strip():
-            raise InvalidInput("a rejection needs a reason")
+        self.check_screening(accepted, reason)
         self._screened(accepted=accepted, reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("Screened")
@@ -211,23 +106,9 @@ class CertificationCase(RecordedAggregate):
     # ---- expert assignment ---------------------------------------------------------
 
     def propose_expert(self, expert: Expert, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        check_case_step("propose_expert", self.state)
-        if self.proposed_expert_id is not None:
-            raise StepNotAllowed(f"expert {self.proposed_expert_id} has not answered the current proposal yet")
-        if self.team_complete:
-            raise StepNotAllowed("the expert team is already complete")
-        assignment = self.assignment_for(at, policy)
-        reasons = expert.ineligibility_reasons(assignment)
-        if reasons:
-            raise InvalidInput(f"{expert.name} cannot be proposed: " + "; ".join(reasons), reasons)
-        self._expert_proposed(
-            expert_id=expert.id,
-            nationality=assignment.nationality.value if assignment.nationality else None,
-            response_due=policy.expert_response_timeout.after(at),
-            at=at,
-            actor=actor,
-            command_key=command_key,
-        )
+        self.check_seat_to_fill()
+        proposal = case_team.propose(expert, self.assignment_for(at, policy), policy.expert_response_timeout.after(at))
+        self._expert_proposed(**proposal, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertProposed")
     def _expert_proposed(
@@ -245,7 +126,7 @@ class CertificationCase(RecordedAggregate):
         self.attention = []
 
     def accept_assignment(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        check_proposed("accept_assignment", self.state, self.proposed_expert_id, expert_id)
+        self.check_answer("accept_assignment", expert_id)
         self._expert_accepted(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertAccepted")
@@ -254,7 +135,7 @@ class CertificationCase(RecordedAggregate):
         self._clear_proposal()
 
     def decline_assignment(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        check_proposed("decline_assignment", self.state, self.proposed_expert_id, expert_id)
+        self.check_answer("decline_assignment", expert_id)
         self._expert_declined(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertDeclined")
@@ -263,9 +144,7 @@ class CertificationCase(RecordedAggregate):
         self._clear_proposal()
 
     def time_out_proposal(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        check_proposed("time_out_proposal", self.state, self.proposed_expert_id, expert_id)
-        if at < self.deadlines["response"]:
-            raise StepNotAllowed(f"the expert may answer until {self.deadlines['response']:%Y-%m-%d %H:%M:%S} UTC")
+        self.check_response_overdue(expert_id, at)
         self._expert_response_timed_out(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertResponseTimedOut")
@@ -280,7 +159,7 @@ class CertificationCase(RecordedAggregate):
 
     def escalate(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         """The secretariat must step in (no eligible expert, a missed deadline, ...)."""
-        check_case_step("escalate", self.state)
+        self.check_step("escalate")
         self._escalated(reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("Escalated")
@@ -289,9 +168,7 @@ class CertificationCase(RecordedAggregate):
 
     def record_agreement(self, agreed: bool, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
         """The cluster's answer to the expert team, recorded by the secretariat."""
-        check_case_step("record_agreement", self.state)
-        if not self.team_complete:
-            raise StepNotAllowed("cannot record the cluster's agreement: the expert team is not complete")
+        self.check_team_to_agree_on()
         if agreed:
             self._cluster_agreed(audit_due=policy.audit_deadline.after(at), at=at, actor=actor, command_key=command_key)
         else:
@@ -310,7 +187,7 @@ class CertificationCase(RecordedAggregate):
     # ---- audit ---------------------------------------------------------------------
 
     def schedule_audit(self, audit_date: datetime, actor: str, command_key: str) -> None:
-        check_case_step("schedule_audit", self.state)
+        self.check_step("schedule_audit")
         self._audit_scheduled(audit_date=audit_date, actor=actor, command_key=command_key)
 
     @event("AuditScheduled")
@@ -329,28 +206,9 @@ class CertificationCase(RecordedAggregate):
         command_key: str,
     ) -> None:
         """The team's scores on every indicator of the case's catalogue, and its report."""
-        check_case_step("submit_assessment", self.state)
-        if expert_id not in self.team:
-            raise ImpartialityViolation(f"expert {expert_id} is not assigned to this case")
-        if catalogue.version != self.catalogue_version:
-            raise InvalidInput(f"the case is assessed on catalogue {self.catalogue_version}, not {catalogue.version}")
-        problems = catalogue.assessment_problems(indicators)
-        if not report.strip():
-            problems.append(Problem("the report is empty", ("report",)))
-        if problems:
-            raise InvalidInput("the assessment is incomplete or invalid: " + "; ".join(map(str, problems)), problems)
-        scores = {item.code: item.score for item in indicators}
-        recommended = self._supported_level(scores, catalogue, policy)
-        self._assessment_submitted(
-            expert_id=expert_id,
-            catalogue_version=catalogue.version,
-            scores=scores,
-            evidence={item.code: item.evidence for item in indicators if item.evidence},
-            recommended_level=recommended.value,
-            at=at,
-            actor=actor,
-            command_key=command_key,
-        )
+        self.check_assessment(expert_id, catalogue, indicators, report)
+        scored = case_assessment.scored_assessment(self.level, self.improvement_areas, indicators, catalogue, policy)
+        self._assessment_submitted(expert_id=expert_id, **scored, at=at, actor=actor, command_key=command_key)
         self._report_submitted(
             expert_id=expert_id,
             report=report,
@@ -359,17 +217,6 @@ class CertificationCase(RecordedAggregate):
             actor=actor,
             command_key=command_key,
         )
-
-    def _supported_level(self, scores: Mapping[str, int], catalogue: Catalogue, policy: Policy) -> Level:
-        """The highest level the scores support: Gold needs the percentage and every threshold."""
-        if catalogue.level != Level.GOLD:
-            return Level.BRONZE
-        if catalogue.meets_gold(scores, policy.gold_min_percentage):
-            return Level.GOLD
-        failing = set(catalogue.below_threshold(scores))
-        if self.level is Level.SILVER and not failing.intersection(self.improvement_areas):
-            return Level.SILVER
-        return Level.BRONZE
 
     @event("AssessmentSubmitted")
     def _assessment_submitted(
@@ -407,18 +254,11 @@ class CertificationCase(RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> None:
-        check_case_step("record_decision", self.state)
-        self.check_impartial(decided_by, "decide on this case")
-        if self.appeal is not None and decided_by == self.first_decided_by:
-            raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide again")
-        if not rationale.strip():
-            raise InvalidInput("a decision needs a rationale")
-        level = level or self.level  # unless the decision says otherwise, the level applied for
-        if outcome is Outcome.AWARD:
-            self._check_awardable(level)
+        self.check_decider(decided_by, rationale)
+        decided = case_assessment.decided_level(outcome, level, self.level, self.recommended_level)
         self._decision_recorded(
             outcome=outcome.value,
-            level=level.value,
+            level=decided.value,
             rationale=rationale,
             decided_by=decided_by,
             appeal_due=policy.appeal_window.after(at),
@@ -426,13 +266,6 @@ class CertificationCase(RecordedAggregate):
             actor=actor,
             command_key=command_key,
         )
-
-    def _check_awardable(self, level: Level) -> None:
-        assert self.recommended_level is not None  # a case in `deciding` has been assessed
-        if level.rank > self.level.rank:
-            raise InvalidInput(f"the case applied for {self.level}; it cannot award {level}")
-        if level.rank > self.recommended_level.rank:
-            raise InvalidInput(f"the assessment supports {self.recommended_level}, not {level}")
 
     @event("DecisionRecorded")
     def _decision_recorded(
@@ -453,13 +286,7 @@ class CertificationCase(RecordedAggregate):
             self.deadlines["appeal"] = appeal_due
 
     def lodge_appeal(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
-        check_case_step("lodge_appeal", self.state)
-        if self.appeal is not None:
-            raise StepNotAllowed("an appeal against this refusal has already been lodged")
-        if at >= self.deadlines["appeal"]:
-            raise StepNotAllowed(f"the appeal window closed on {self.deadlines['appeal']:%Y-%m-%d %H:%M:%S} UTC")
-        if not grounds.strip():
-            raise InvalidInput("an appeal needs grounds")
+        self.check_appeal_lodgeable(grounds, at)
         self._appeal_lodged(grounds=grounds, at=at, actor=actor, command_key=command_key)
 
     @event("AppealLodged")
@@ -469,14 +296,7 @@ class CertificationCase(RecordedAggregate):
     def decide_appeal(
         self, upheld: bool, rationale: str, decided_by: str, at: datetime, policy: Policy, actor: str, command_key: str
     ) -> None:
-        check_case_step("decide_appeal", self.state)
-        if self.appeal is None or self.appeal["upheld"] is not None:
-            raise StepNotAllowed("there is no pending appeal on this case")
-        self.check_impartial(decided_by, "decide the appeal")
-        if decided_by == self.first_decided_by:
-            raise ImpartialityViolation(f"{decided_by} took the appealed decision and cannot decide the appeal")
-        if not rationale.strip():
-            raise InvalidInput("an appeal decision needs a rationale")
+        self.check_appeal_decider(decided_by, rationale)
         self._appeal_decided(
             upheld=upheld,
             rationale=rationale,
@@ -506,9 +326,7 @@ class CertificationCase(RecordedAggregate):
     # ---- label, withdrawal -------------------------------------------------------
 
     def record_label(self, label_id: UUID, actor: str, command_key: str) -> None:
-        check_case_step("record_label", self.state)
-        if self.label_id is not None:
-            raise StepNotAllowed(f"label {self.label_id} was already issued for this case")
+        self.check_label_to_record()
         self._label_issued(label_id=label_id, actor=actor, command_key=command_key)
 
     @event("LabelIssued")
@@ -517,9 +335,7 @@ class CertificationCase(RecordedAggregate):
         self.attention = []  # what held the label up (see CASE_STEPS["escalate"]) is settled
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        check_case_step("withdraw", self.state)
-        if not reason.strip():
-            raise InvalidInput("a withdrawal needs a reason")
+        self.check_withdrawal(reason)
         self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("Withdrawn")
@@ -532,40 +348,3 @@ class CertificationCase(RecordedAggregate):
         if state is not None and state is not self.state:
             self.state = state
             self.attention = []
-
-
-def _check_improvement_areas(level: Level, catalogue: Catalogue, areas: list[str]) -> list[str]:
-    """Silver validates three improvement areas, named by indicator codes of its catalogue."""
-    if level is not Level.SILVER:
-        if areas:
-            message = "improvement areas are named only for a Silver application"
-            raise InvalidInput(message, [Problem(message, ("improvement_areas",))])
-        return []
-    distinct = sorted(set(areas))
-    messages = [
-        f"{code} is not an indicator of catalogue {catalogue.version}"
-        for code in distinct
-        if code not in catalogue.codes()
-    ]
-    if len(distinct) != IMPROVEMENT_AREAS_FOR_SILVER:
-        messages.append(
-            f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}"
-        )
-    if messages:
-        problems = [Problem(message, ("improvement_areas",)) for message in messages]
-        raise InvalidInput("invalid improvement areas: " + "; ".join(messages), problems)
-    return distinct
-
-
-def _check_silver_gap(cluster: Cluster, policy: Policy, at: datetime) -> None:
-    """Silver follows a Bronze benchmarking by 18 to 24 months (policy)."""
-    bronze = cluster.last_round(Level.BRONZE)
-    if bronze is None:
-        raise InvalidInput(f"cluster {cluster.name!r} has no Bronze benchmarking to build a Silver application on")
-    earliest = policy.silver_min_gap.after(bronze["assessed_at"])
-    latest = policy.silver_max_gap.after(bronze["assessed_at"])
-    if not earliest <= at <= latest:
-        raise InvalidInput(
-            f"a Silver application must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
-            f"assessment of {bronze['assessed_at']:%Y-%m-%d}: between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}"
-        )

@@ -132,6 +132,11 @@ class Expert(RecordedAggregate):
     def _affiliation_declared(self, cluster_id: UUID, actor: str, command_key: str) -> None:
         self.affiliations.add(cluster_id)
 
+    def check_eligible(self, assignment: Assignment) -> None:
+        reasons = self.ineligibility_reasons(assignment)
+        if reasons:
+            raise InvalidInput(f"{self.name} cannot be proposed: " + "; ".join(reasons), reasons)
+
     def ineligibility_reasons(self, assignment: Assignment) -> list[str]:
         """Every reason this expert may not be proposed; empty when they may."""
         reasons = []

@@ -1,0 +1,175 @@
+"""The rules of a case's assessment, from the application to the award: what a Silver application
+names and when it may come, what makes a submitted assessment complete, the level its scores
+support, and the level a decision may award.
+
+Silver has no catalogue of its own: it is assessed on the Gold catalogue, and it holds when none of
+the three improvement areas the cluster named falls below its Gold threshold (DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import TypedDict
+from uuid import UUID
+
+from clusterlabel.domain.base import InvalidInput, Level, Problem
+from clusterlabel.domain.case_lifecycle import CaseKind, Outcome
+from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.policy import Policy
+
+IMPROVEMENT_AREAS_FOR_SILVER = 3
+
+
+class Application(TypedDict):
+    """What a case records of its application (the Submitted event's fields the rules work out)."""
+
+    cluster_id: UUID
+    cluster_country: str
+    level: str
+    kind: str
+    catalogue_version: str
+    previous_expert_ids: list[UUID]
+    improvement_areas: list[str]
+    submitted_at: datetime
+    screening_due: datetime
+
+
+def check_application(
+    cluster: Cluster, level: Level, kind: CaseKind, catalogue: Catalogue, policy: Policy, at: datetime, areas: list[str]
+) -> Application:
+    """Refuse an application that a rule about who may apply for what forbids; else what the case records of it."""
+    cluster.check_eligible(policy)
+    distinct_areas = check_improvement_areas(level, catalogue, areas)
+    if level is Level.SILVER and kind is CaseKind.INITIAL:  # a Silver renewal follows its own round
+        bronze = cluster.last_round(Level.BRONZE)
+        check_silver_gap(cluster.name, bronze["assessed_at"] if bronze else None, policy, at)
+    previous = cluster.last_round()
+    return Application(
+        cluster_id=cluster.id,
+        cluster_country=cluster.country,
+        level=level.value,
+        kind=kind.value,
+        catalogue_version=catalogue.version,
+        previous_expert_ids=list(previous["expert_ids"]) if previous else [],
+        improvement_areas=distinct_areas,
+        submitted_at=at,
+        screening_due=policy.screening_deadline.after(at),
+    )
+
+
+def check_improvement_areas(level: Level, catalogue: Catalogue, areas: Sequence[str]) -> list[str]:
+    """The distinct areas, sorted: Silver names three, by indicator codes of its catalogue; no other level names any."""
+    if level is not Level.SILVER:
+        if areas:
+            message = "improvement areas are named only for a Silver application"
+            raise InvalidInput(message, [Problem(message, ("improvement_areas",))])
+        return []
+    distinct = sorted(set(areas))
+    messages = [
+        f"{code} is not an indicator of catalogue {catalogue.version}"
+        for code in distinct
+        if code not in catalogue.codes()
+    ]
+    if len(distinct) != IMPROVEMENT_AREAS_FOR_SILVER:
+        messages.append(
+            f"a Silver application names exactly {IMPROVEMENT_AREAS_FOR_SILVER} distinct improvement areas, not {len(distinct)}"
+        )
+    if messages:
+        problems = [Problem(message, ("improvement_areas",)) for message in messages]
+        raise InvalidInput("invalid improvement areas: " + "; ".join(messages), problems)
+    return distinct
+
+
+def check_silver_gap(cluster_name: str, bronze_assessed_at: datetime | None, policy: Policy, at: datetime) -> None:
+    """A first Silver application follows the cluster's last Bronze assessment by 18 to 24 months (policy)."""
+    if bronze_assessed_at is None:
+        raise InvalidInput(f"cluster {cluster_name!r} has no Bronze benchmarking to build a Silver application on")
+    earliest = policy.silver_min_gap.after(bronze_assessed_at)
+    latest = policy.silver_max_gap.after(bronze_assessed_at)
+    if not earliest <= at <= latest:
+        raise InvalidInput(
+            f"a Silver application must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
+            f"assessment of {bronze_assessed_at:%Y-%m-%d}: between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}"
+        )
+
+
+def check_assessment(
+    catalogue: Catalogue, case_catalogue: str, indicators: Sequence[IndicatorScore], report: str
+) -> None:
+    """Refuse an assessment on another catalogue than the case's, or one that misses it or has no report.
+
+    Every problem is named at once, each at its place in the submission, so that one correction fixes all."""
+    if catalogue.version != case_catalogue:
+        raise InvalidInput(f"the case is assessed on catalogue {case_catalogue}, not {catalogue.version}")
+    problems = catalogue.assessment_problems(indicators)
+    if not report.strip():
+        problems.append(Problem("the report is empty", ("report",)))
+    if problems:
+        raise InvalidInput("the assessment is incomplete or invalid: " + "; ".join(map(str, problems)), problems)
+
+
+class Assessment(TypedDict):
+    """What a case records of its team's assessment (the AssessmentSubmitted event's fields the rules work out)."""
+
+    catalogue_version: str
+    scores: dict[str, int]
+    evidence: dict[str, str]
+    recommended_level: str
+
+
+def scored_assessment(
+    applied: Level,
+    improvement_areas: Collection[str],
+    indicators: Sequence[IndicatorScore],
+    catalogue: Catalogue,
+    policy: Policy,
+) -> Assessment:
+    """What the case records of an assessment that check_assessment let through: its scores, their
+    evidence, and the highest level they support."""
+    scores = {item.code: item.score for item in indicators}
+    supported = supported_level(applied, improvement_areas, scores, catalogue, policy.gold_min_percentage)
+    return Assessment(
+        catalogue_version=catalogue.version,
+        scores=scores,
+        evidence={item.code: item.evidence for item in indicators if item.evidence},
+        recommended_level=supported.value,
+    )
+
+
+def supported_level(
+    applied: Level,
+    improvement_areas: Collection[str],
+    scores: Mapping[str, int],
+    catalogue: Catalogue,
+    gold_min_percentage: float,
+) -> Level:
+    """The highest level the scores support: Gold needs the percentage and every threshold; Silver
+    (when applied for) every threshold of its improvement areas; anything less is Bronze."""
+    if catalogue.level != Level.GOLD:
+        return Level.BRONZE
+    if catalogue.meets_gold(scores, gold_min_percentage):
+        return Level.GOLD
+    failing = set(catalogue.below_threshold(scores))
+    if applied is Level.SILVER and not failing.intersection(improvement_areas):
+        return Level.SILVER
+    return Level.BRONZE
+
+
+def check_awardable(level: Level, applied: Level, supported: Level) -> None:
+    """An award may grant less than the application asked for, never more, nor more than the assessment supports."""
+    if level.rank > applied.rank:
+        raise InvalidInput(f"the case applied for {applied}; it cannot award {level}")
+    if level.rank > supported.rank:
+        raise InvalidInput(f"the assessment supports {supported}, not {level}")
+
+
+def decided_level(outcome: Outcome, named: Level | None, applied: Level, supported: Level | None) -> Level:
+    """The level a decision records: the one it names, else the one applied for; an award of it must be
+    one the application and the assessment allow (check_awardable)."""
+    level = named or applied
+    if outcome is Outcome.AWARD:
+        assert supported is not None  # a case in `deciding` has been assessed
+        check_awardable(level, applied, supported)
+    return level

@@ -1,0 +1,56 @@
+"""Who may decide a certification case or its appeal, and what every decision must state.
+
+ISO/IEC 17021-1 and 17065: the certification decision is taken by someone not involved in the audit
+(four eyes), an appeal is handled by someone other than whoever took the appealed decision, and every
+decision is recorded with its reasons (DOMAIN.md, "Impartiality and decisions").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
+
+
+def require_reason(text: str, refusal: str) -> None:
+    """Refuse a blank reason, rationale or grounds: the record must say why the step was taken."""
+    if not text.strip():
+        raise InvalidInput(refusal)
+
+
+def check_not_auditor(person: str, team: Iterable[UUID], role: str) -> None:
+    """An expert of the audit team, named by id or as `expert:<id>`, cannot judge its outcome."""
+    auditors = {name for expert_id in team for name in (str(expert_id), f"expert:{expert_id}")}
+    if person in auditors:
+        raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
+
+
+def check_not_appealed_decider(person: str, first_decided_by: str | None, role: str) -> None:
+    """Whoever took the appealed decision decides neither the appeal nor the case again."""
+    if person == first_decided_by:
+        raise ImpartialityViolation(f"{person} took the appealed decision and cannot {role}")
+
+
+def check_appeal_lodgeable(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime, grounds: str) -> None:
+    """A refusal may be appealed once, inside its appeal window, on stated grounds."""
+    if appeal is not None:
+        raise StepNotAllowed("an appeal against this refusal has already been lodged")
+    if at >= appeal_due:
+        raise StepNotAllowed(f"the appeal window closed on {appeal_due:%Y-%m-%d %H:%M:%S} UTC")
+    require_reason(grounds, "an appeal needs grounds")
+
+
+def check_appeal_pending(appeal: Mapping[str, Any] | None) -> None:
+    """Only a lodged appeal not yet decided can be decided."""
+    if appeal is None or appeal["upheld"] is not None:
+        raise StepNotAllowed("there is no pending appeal on this case")
+
+
+def is_refusal_final(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime) -> bool:
+    """A refusal stands for good once its appeal is dismissed, or once the window closed without one."""
+    if appeal is None:
+        return at >= appeal_due
+    return appeal.get("upheld") is False

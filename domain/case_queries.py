@@ -1,0 +1,183 @@
+"""What a certification case holds and answers about itself without changing: the read-only side of
+CertificationCase (domain/certification_case.py), which inherits it. Its queries serve the workflows,
+the activities and the views; its guards answer whether a step may be taken now, and each command of
+the case calls its guard before it records anything.
+
+Only the case's events set these attributes (CertificationCase.__init__ and its `_…` event methods);
+they are declared here so that the queries and guards type-check against them. The answers come from
+the pure rules beside the case (case_lifecycle, case_team, case_assessment, case_decision), shared with
+the views and the workflows' validators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from clusterlabel.domain import case_assessment, case_decision, case_team
+from clusterlabel.domain.base import Level, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import (
+    OPEN_STATES,
+    CaseKind,
+    CaseState,
+    check_case_step,
+    check_proposed,
+    deadline_step,
+)
+from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.expert import Assignment, Nationality
+from clusterlabel.domain.policy import Policy
+
+
+class CaseQueries:
+    """A case's state, the questions asked of it, and whether each of its steps may be taken now."""
+
+    # The application, as submitted.
+    cluster_id: UUID
+    cluster_country: str
+    level: Level
+    kind: CaseKind
+    catalogue_version: str
+    previous_label_id: UUID | None
+    previous_expert_ids: frozenset[UUID]
+    improvement_areas: list[str]
+    submitted_at: datetime
+    # Where the case stands, the deadline of each step it has reached, and what needs the secretariat.
+    state: CaseState
+    deadlines: dict[str, datetime]
+    attention: list[str]
+    # The expert team: the open proposal, each member's seat, and who may not be asked again.
+    proposed_expert_id: UUID | None
+    proposed_nationality: Nationality | None
+    team: dict[UUID, Nationality | None]
+    excluded_expert_ids: set[UUID]
+    # The audit, the decision, an appeal against it, and the label an award led to.
+    audit_date: datetime | None
+    scores: dict[str, int]
+    assessed_at: datetime | None
+    recommended_level: Level | None
+    decision: dict[str, Any] | None
+    first_decided_by: str | None
+    appeal: dict[str, Any] | None
+    label_id: UUID | None
+
+    @property
+    def expert_ids(self) -> list[UUID]:
+        return list(self.team)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.attention)
+
+    def next_nationality(self) -> Nationality | None:
+        """Which seat of the team the next proposal fills."""
+        return case_team.next_nationality(self.level, self.team.values())
+
+    @property
+    def team_complete(self) -> bool:
+        return case_team.is_team_complete(self.level, self.team)
+
+    def awaiting_proposal(self) -> bool:
+        return self.state is CaseState.ASSIGNING and self.proposed_expert_id is None and not self.team_complete
+
+    def assignment_for(self, at: datetime, policy: Policy) -> Assignment:
+        """What an expert must satisfy to be proposed for the next seat now."""
+        return case_team.next_assignment(
+            cluster_id=self.cluster_id,
+            cluster_country=self.cluster_country,
+            level=self.level,
+            team=self.team,
+            excluded_expert_ids=self.excluded_expert_ids,
+            previous_round_expert_ids=self.previous_expert_ids,
+            rotate_experts=policy.rotate_experts,
+            at=at,
+        )
+
+    def current_deadline(self) -> tuple[str, datetime] | None:
+        """The deadline the case is working against in its state, if any."""
+        step = deadline_step(self.state, self.proposed_expert_id is not None)
+        return (step, self.deadlines[step]) if step else None
+
+    def is_overdue(self, at: datetime) -> bool:
+        deadline = self.current_deadline()
+        return deadline is not None and at >= deadline[1]
+
+    def is_concluded(self, at: datetime) -> bool:
+        """Nothing more can happen: awarded, rejected, withdrawn, or refused for good."""
+        if self.state is CaseState.REFUSED:
+            return case_decision.is_refusal_final(self.appeal, self.deadlines["appeal"], at)
+        return not self.is_open
+
+    # ---- guards: each refuses its step with the DomainError that says why ------------
+
+    def check_step(self, step: str) -> None:
+        """Refuse a step that the case's state does not allow (CASE_STEPS)."""
+        check_case_step(step, self.state)
+
+    def check_screening(self, accepted: bool, reason: str) -> None:
+        self.check_step("screen")
+        if not accepted:
+            case_decision.require_reason(reason, "a rejection needs a reason")
+
+    def check_seat_to_fill(self) -> None:
+        """An expert may be proposed only for a free seat, and while no other proposal is open."""
+        self.check_step("propose_expert")
+        case_team.check_seat_to_fill(self.proposed_expert_id, self.team_complete)
+
+    def check_answer(self, step: str, expert_id: UUID) -> None:
+        """Only the expert currently proposed answers the proposal (or is timed out on it)."""
+        check_proposed(step, self.state, self.proposed_expert_id, expert_id)
+
+    def check_response_overdue(self, expert_id: UUID, at: datetime) -> None:
+        self.check_answer("time_out_proposal", expert_id)
+        case_team.check_response_overdue(self.deadlines["response"], at)
+
+    def check_team_to_agree_on(self) -> None:
+        """The cluster answers to the whole expert team, not to part of it."""
+        self.check_step("record_agreement")
+        if not self.team_complete:
+            raise StepNotAllowed("cannot record the cluster's agreement: the expert team is not complete")
+
+    def check_assessment(
+        self, expert_id: UUID, catalogue: Catalogue, indicators: Sequence[IndicatorScore], report: str
+    ) -> None:
+        """The case's own team assesses it, on the case's catalogue, completely."""
+        self.check_step("submit_assessment")
+        case_team.check_on_team(expert_id, self.team)
+        case_assessment.check_assessment(catalogue, self.catalogue_version, indicators, report)
+
+    def check_decider(self, decided_by: str, rationale: str) -> None:
+        """Four eyes: nobody of the audit team decides; after an appeal, nor does whoever was appealed against."""
+        self.check_step("record_decision")
+        case_decision.check_not_auditor(decided_by, self.team, "decide on this case")
+        if self.appeal is not None:
+            case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide again")
+        case_decision.require_reason(rationale, "a decision needs a rationale")
+
+    def check_appeal_lodgeable(self, grounds: str, at: datetime) -> None:
+        self.check_step("lodge_appeal")
+        case_decision.check_appeal_lodgeable(self.appeal, self.deadlines["appeal"], at, grounds)
+
+    def check_appeal_decider(self, decided_by: str, rationale: str) -> None:
+        """A pending appeal is decided by neither the audit team nor whoever took the appealed decision."""
+        self.check_step("decide_appeal")
+        case_decision.check_appeal_pending(self.appeal)
+        case_decision.check_not_auditor(decided_by, self.team, "decide the appeal")
+        case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide the appeal")
+        case_decision.require_reason(rationale, "an appeal decision needs a rationale")
+
+    def check_label_to_record(self) -> None:
+        """An awarded case leads to one label."""
+        self.check_step("record_label")
+        if self.label_id is not None:
+            raise StepNotAllowed(f"label {self.label_id} was already issued for this case")
+
+    def check_withdrawal(self, reason: str) -> None:
+        self.check_step("withdraw")
+        case_decision.require_reason(reason, "a withdrawal needs a reason")
