@@ -1,5 +1,6 @@
 """The composition root: the one place that builds, from settings, what every entrypoint runs on —
-the application (write side), the read models, the token store and the Temporal client.
+the application (write side), the read models, the token store, the idempotency keys and the Temporal
+client.
 
 `serve`, `worker`, `projections`, `verify` and the other CLI commands all call these; nothing else in
 the service wires a store, a view or a client (the tools in tools/ build their own, on purpose: the
@@ -17,6 +18,7 @@ from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
 from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
@@ -50,6 +52,11 @@ def open_views(settings: Settings, app: CertificationApp | None = None, **option
 
 def open_tokens(settings: Settings) -> TokenStore:
     return open_token_store(settings)
+
+
+def open_keys(settings: Settings) -> IdempotencyKeys:
+    """Which request each Idempotency-Key stands for, beside the event store like the tokens."""
+    return open_idempotency_keys(settings)
 
 
 async def connect_temporal(settings: Settings) -> tuple[Client, EmbeddedTemporal | None]:

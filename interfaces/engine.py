@@ -22,7 +22,14 @@ from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.policy import Policy
-from clusterlabel.interfaces.bootstrap import PolicyFileError, build_app, connect_temporal, open_tokens, open_views
+from clusterlabel.interfaces.bootstrap import (
+    PolicyFileError,
+    build_app,
+    connect_temporal,
+    open_keys,
+    open_tokens,
+    open_views,
+)
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
@@ -58,11 +65,13 @@ class Engine:
             self.app.policy = policy
         self.models: ReadModels = open_views(settings, self.app, poll_interval=poll_interval)
         self.tokens = open_tokens(settings)
+        self.idempotency_keys = open_keys(settings)
         self.services = Services(
             self.app,
             self.models,
             self.tokens,
             settings.task_queue,
+            self.idempotency_keys,
             readiness=self.readiness,
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
@@ -123,6 +132,7 @@ class Engine:
         if self.server is not None:
             await asyncio.to_thread(self.server.stop)
         self.tokens.close()
+        self.idempotency_keys.close()
 
     # ---- readiness ------------------------------------------------------------------------
 

@@ -7,12 +7,15 @@ under CI (CI=true), where a missing server is a failure.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
+T = TypeVar("T")
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
 
 
@@ -51,7 +54,33 @@ def postgres_schema() -> Iterator[dict[str, str]]:
         connection.close()
 
 
+def schema_url(env: dict[str, str]) -> str:
+    """The test server as a database URL naming the schema of `env` (one from postgres_schema)."""
+    return f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}?schema={env['POSTGRES_SCHEMA']}"
+
+
 def postgres_url() -> str:
     """The test server as a database URL (after checking that it answers)."""
     _connect_or_skip().close()
     return f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}"
+
+
+def race(calls: list[Callable[[], T]]) -> list[T | None]:
+    """Run every call in a thread of its own, all released at once; their results in order."""
+    start, errors = threading.Barrier(len(calls)), []
+    results: list[T | None] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = calls[index]()
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from clusterlabel.interfaces.web import cases, labels, registrations
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
 from clusterlabel.interfaces.web.headers import SecurityHeaders
+from clusterlabel.interfaces.web.idempotency import OneRequestPerKey
 from clusterlabel.interfaces.web.schemas import ErrorMessage, Health
 from clusterlabel.interfaces.web.services import Services, services
 
@@ -19,9 +20,15 @@ DESCRIPTION = """The secretariat's API for the ECEI cluster management labels.
 
 Authenticate with `Authorization: Bearer <token>`: the secretariat's token, or the token an expert
 received at registration. The registry and label verification are public. Every error is
-`{"detail": ...}`; a 422 lists each problem with the field it concerns. Repeat a write with the same
-`Idempotency-Key` header and it is carried out once. Labels in URLs: their UUID or their code
-(ECEI-B-XXXX-XXXX-XXXX).
+`{"detail": ...}`; a 422 lists each problem with the field it concerns. Labels in URLs: their UUID or
+their code (ECEI-B-XXXX-XXXX-XXXX).
+
+Repeat a write with the same `Idempotency-Key` header and it is carried out once, answered as the
+first time. A key stands for one request: its caller (token), method, path and body, compared as parsed
+JSON, so whitespace and key order do not count. Sent with a different request, the key is refused with
+422 (`loc` `["header", "Idempotency-Key"]`) and nothing is recorded; use a new key for a new request.
+A key is taken once a request under it succeeds (or while it runs, or when its outcome is unknown);
+a request refused with a 4xx leaves the key free. Keys are kept for good, shared by every API process.
 
 The public reads (the registry, verification and the badge) answer at once from the read model as it
 stands, even while it catches up with the event log: their `X-View-Age` header says how many seconds
@@ -36,6 +43,8 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api = FastAPI(title="clusterlabel", version="0.1.0", description=DESCRIPTION)
     api.state.services = svc
     install_error_handlers(api)
+    # Inside the size limit: a keyed write's body is read whole only once it is known to fit.
+    api.add_middleware(OneRequestPerKey, keys=svc.idempotency_keys)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     api.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     api.include_router(registrations.router)

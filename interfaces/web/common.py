@@ -14,6 +14,7 @@ from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, LabelState, label_id_for, label_status_at
+from clusterlabel.interfaces.web import idempotency
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import (
@@ -60,15 +61,16 @@ PUBLIC_READ: dict[int | str, dict[str, Any]] = {
     },
 }
 
-# The Idempotency-Key header, as every command route takes it.
+# The Idempotency-Key header, as every command route takes it (interfaces.web.idempotency holds it to one request).
 Key = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
+        alias=idempotency.HEADER,
         min_length=1,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9._:\-]+$",
-        description="repeat a request with the same key and it is carried out once",
+        max_length=idempotency.KEY_MAX_LENGTH,
+        pattern=idempotency.KEY_PATTERN,
+        description="repeat a request with the same key and it is carried out once; "
+        "a different request (another body, path or caller) under a key already used is refused with 422",
     ),
 ]
 

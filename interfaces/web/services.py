@@ -1,4 +1,5 @@
-"""What the HTTP layer works with: the application, the read models, the tokens and the Temporal client.
+"""What the HTTP layer works with: the application, the read models, the tokens, the idempotency keys and
+the Temporal client.
 
 The engine builds one Services when it starts and hands it to create_app(); routes reach it through
 the `services` dependency. The Temporal client arrives once the server is reachable: until then steps
@@ -19,6 +20,7 @@ from fastapi import Request
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
 from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.tokens import TokenStore
 from clusterlabel.projections.queries import ReadModels
@@ -43,6 +45,8 @@ class Services:
     models: ReadModels
     tokens: TokenStore
     task_queue: str
+    # Which request each Idempotency-Key stands for (interfaces.web.idempotency).
+    idempotency_keys: IdempotencyKeys
     client: Client | None = None
     # Name -> "ok" or what is wrong, for /health; the engine supplies the real checks.
     readiness: Callable[[], Awaitable[dict[str, str]]] = field(default=_nothing_checked)

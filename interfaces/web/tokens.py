@@ -17,27 +17,21 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
-from psycopg.sql import SQL, Identifier
-from psycopg_pool import ConnectionPool
-
-from clusterlabel.interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, Settings, postgres_connection_args
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.side_tables import PostgresSideTable, SQLiteSideFile
 
 ADMIN = "admin"
 EXPERT = "expert"
 TOKEN_BYTES = 32
 TOKENS_FILE = "tokens.sqlite"
 TOKENS_TABLE = "clusterlabel_tokens"
-# Each request's lookup is one indexed SELECT: a few connections serve the API's whole thread pool.
-POSTGRES_POOL_SIZE = 4
 
 
 def new_token() -> str:
@@ -135,36 +129,30 @@ class SQLiteTokenStore(TokenStore):
 
     def __init__(self, path: Path, admin_token: str | None = None) -> None:
         super().__init__(admin_token)
-        self.location = str(path)
-        self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600, exist_ok=True)  # hashes only, yet nobody else needs to read them
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=wal")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS tokens (token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, "
-            "expert_id TEXT UNIQUE, issued_at TEXT NOT NULL)"
+        self._file = SQLiteSideFile(
+            path,
+            "tokens",
+            "token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, expert_id TEXT UNIQUE, issued_at TEXT NOT NULL",
         )
+        self.location = self._file.location
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._file.close()
 
     def _replace(self, holder: Holder, digest: str) -> None:
-        with self._transaction() as db:
+        with self._file.transaction() as db:
             db.execute("DELETE FROM tokens WHERE role = ? AND expert_id IS ?", _sqlite_key(holder))
             self._insert(db, holder, digest)
 
     def _add_if_absent(self, holder: Holder, digest: str) -> bool:
-        with self._transaction() as db:
+        with self._file.transaction() as db:
             if db.execute("SELECT 1 FROM tokens WHERE role = ? AND expert_id IS ?", _sqlite_key(holder)).fetchone():
                 return False
             self._insert(db, holder, digest)
             return True
 
     def _find(self, digest: str) -> Holder | None:
-        with self._lock:
-            row = self._db.execute("SELECT role, expert_id FROM tokens WHERE token_hash = ?", (digest,)).fetchone()
+        row = self._file.one("SELECT role, expert_id FROM tokens WHERE token_hash = ?", (digest,))
         if row is None:
             return None
         role, expert_id = row
@@ -176,18 +164,6 @@ class SQLiteTokenStore(TokenStore):
             "INSERT INTO tokens (token_hash, role, expert_id, issued_at) VALUES (?, ?, ?, ?)",
             (digest, *_sqlite_key(holder), datetime.now(UTC).isoformat(timespec="seconds")),
         )
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the file's write lock up front: another process cannot write between our statements.
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
 
 def _sqlite_key(holder: Holder) -> tuple[str, str | None]:
@@ -204,62 +180,32 @@ class PostgresTokenStore(TokenStore):
 
     def __init__(self, env: Mapping[str, str], admin_token: str | None = None) -> None:
         super().__init__(admin_token)
-        schema = env.get("POSTGRES_SCHEMA") or "public"  # where eventsourcing puts the events, too
-        self.location = f"the PostgreSQL table {schema}.{TOKENS_TABLE} (database {env['POSTGRES_DBNAME']})"
-        self._table = Identifier(schema, TOKENS_TABLE)
-        self._pool = ConnectionPool(
-            kwargs=postgres_connection_args(env),
-            min_size=1,
-            max_size=POSTGRES_POOL_SIZE,
-            timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
-            name="clusterlabel-tokens",
-            open=True,
+        self._table = PostgresSideTable(
+            env,
+            TOKENS_TABLE,
+            "holder TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, issued_at TIMESTAMPTZ NOT NULL DEFAULT now()",
         )
-        try:
-            self._create_table(f"{schema}.{TOKENS_TABLE}")
-        except BaseException:
-            self._pool.close()
-            raise
+        self.location = self._table.location
 
     def close(self) -> None:
-        self._pool.close()
-
-    def _create_table(self, name: str) -> None:
-        with self._pool.connection() as db, db.transaction():
-            # API processes starting together would race: CREATE TABLE IF NOT EXISTS is not atomic here.
-            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
-            db.execute(
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (holder TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, "
-                    "issued_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-                ).format(self._table)
-            )
+        self._table.close()
 
     def _replace(self, holder: Holder, digest: str) -> None:
-        with self._pool.connection() as db:
-            db.execute(
-                SQL(
-                    "INSERT INTO {} (holder, token_hash) VALUES (%s, %s) "
-                    "ON CONFLICT (holder) DO UPDATE SET token_hash = EXCLUDED.token_hash, issued_at = now()"
-                ).format(self._table),
-                (_postgres_key(holder), digest),
-            )
+        self._table.count(
+            "INSERT INTO {} (holder, token_hash) VALUES (%s, %s) "
+            "ON CONFLICT (holder) DO UPDATE SET token_hash = EXCLUDED.token_hash, issued_at = now()",
+            (_postgres_key(holder), digest),
+        )
 
     def _add_if_absent(self, holder: Holder, digest: str) -> bool:
-        with self._pool.connection() as db:
-            added = db.execute(
-                SQL("INSERT INTO {} (holder, token_hash) VALUES (%s, %s) ON CONFLICT (holder) DO NOTHING").format(
-                    self._table
-                ),
-                (_postgres_key(holder), digest),
-            )
-            return added.rowcount == 1
+        added = self._table.count(
+            "INSERT INTO {} (holder, token_hash) VALUES (%s, %s) ON CONFLICT (holder) DO NOTHING",
+            (_postgres_key(holder), digest),
+        )
+        return added == 1
 
     def _find(self, digest: str) -> Holder | None:
-        with self._pool.connection() as db:
-            row = db.execute(
-                SQL("SELECT holder FROM {} WHERE token_hash = %s").format(self._table), (digest,)
-            ).fetchone()
+        row = self._table.one("SELECT holder FROM {} WHERE token_hash = %s", (digest,))
         return None if row is None else _holder_of(row[0])
 
 

@@ -3,7 +3,7 @@
 200 cases go from application to label through the HTTP API while one worker is killed
 (SIGKILL) mid-flight; every case completes, no history holds a duplicated or missing event,
 and every view equals a rebuild from the log. And two API processes on one database accept
-each other's tokens.
+each other's tokens and refuse a key the other saw used for a different request.
 """
 
 from __future__ import annotations
@@ -210,7 +210,9 @@ def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_p
                 process.stop()
 
 
-def test_every_api_process_accepts_the_tokens_another_one_issued(tmp_path: Path, database_url: str) -> None:
+def test_every_api_process_accepts_the_tokens_and_holds_the_idempotency_keys_another_one_saw(
+    tmp_path: Path, database_url: str
+) -> None:
     env = {**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ""}  # none configured: the first API generates one
     common = ["--database-url", database_url]
     with EmbeddedTemporal(tmp_path / "temporal") as temporal:
@@ -248,6 +250,15 @@ def test_every_api_process_accepts_the_tokens_another_one_issued(tmp_path: Path,
             expert = first.call("POST", "/experts", token=admin, expect=201, json=expert_body())
             expert_path = f"/experts/{expert['expert_id']}"
             assert second.call("GET", expert_path, token=expert["token"])["expert_id"] == expert["expert_id"]
+
+            keyed = {"Authorization": f"Bearer {admin}", "Idempotency-Key": "one-key-two-processes"}
+            body = cluster_body()
+            created = httpx.post(first.url + "/clusters", json=body, headers=keyed, timeout=60)
+            assert created.status_code == 201, created.text
+            again = httpx.post(second.url + "/clusters", json=body, headers=keyed, timeout=60)
+            assert again.json() == created.json()
+            other = httpx.post(second.url + "/clusters", json=cluster_body(), headers=keyed, timeout=60)
+            assert other.status_code == 422 and other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
 
             rotated = _cli(["admin-token", *common, "--data-dir", str(tmp_path / "cli")], env)
             second.call("GET", expert_path, token=admin, expect=401)

@@ -5,7 +5,6 @@ Two stores opened on the same settings stand for two API processes.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -24,7 +23,7 @@ from clusterlabel.interfaces.web.tokens import (
     open_token_store,
     token_hash,
 )
-from tests.stores import POSTGRES, postgres_schema
+from tests.stores import POSTGRES, postgres_schema, race, schema_url
 
 CONFIGURED = "configured-secretariat-token-0123456789"
 OpenStore = Callable[..., TokenStore]
@@ -116,7 +115,7 @@ class TokenStoreContract:
     ) -> None:
         stores, experts = (open_store(), open_store()), [uuid4() for _ in range(3)]
         calls = [(stores[attempt % 2], expert_id) for attempt in range(8) for expert_id in experts]
-        issued = _race([partial(store.issue_expert_token, expert_id) for store, expert_id in calls])
+        issued = race([partial(store.issue_expert_token, expert_id) for store, expert_id in calls])
 
         for expert_id in experts:
             valid = {
@@ -132,35 +131,15 @@ class TokenStoreContract:
         self, settings: Settings, open_store: OpenStore
     ) -> None:
         stores = (open_store(), open_store())
-        rotated = _race([store.rotate_admin_token for store in stores * 4])
+        rotated = race([store.rotate_admin_token for store in stores * 4])
         assert sum(stores[1].holder(token) == SECRETARIAT for token in rotated) == 1
         assert len(self.kept_rows(settings)) == 1
 
     def test_of_processes_starting_together_only_one_announces_an_admin_token(self, open_store: OpenStore) -> None:
         stores = [open_store() for _ in range(4)]
-        announced = [token for token in _race([store.ensure_admin_token for store in stores]) if token is not None]
+        announced = [token for token in race([store.ensure_admin_token for store in stores]) if token is not None]
         assert len(announced) == 1
         assert all(store.holder(announced[0]) == SECRETARIAT for store in stores)
-
-
-def _race(calls: list[Callable[[], str | None]]) -> list[str | None]:
-    """Run every call in a thread of its own, all released at once; their results in order."""
-    start, results, errors = threading.Barrier(len(calls)), [None] * len(calls), []
-
-    def run(index: int) -> None:
-        start.wait()
-        try:
-            results[index] = calls[index]()
-        except Exception as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
 
 
 # ---- SQLite ------------------------------------------------------------------------------------
@@ -191,8 +170,7 @@ class TestTokensInThePostgreSQLTable(TokenStoreContract):
     @pytest.fixture
     def settings(self, tmp_path: Path) -> Iterator[Settings]:
         for env in postgres_schema():
-            url = f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}?schema={env['POSTGRES_SCHEMA']}"
-            yield Settings(data_dir=tmp_path / "data", database_url=url)
+            yield Settings(data_dir=tmp_path / "data", database_url=schema_url(env))
 
     def kept_rows(self, settings: Settings) -> list[str]:
         import psycopg

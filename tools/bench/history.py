@@ -18,6 +18,7 @@ import httpx
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.web.app import create_app
+from clusterlabel.interfaces.web.idempotency_keys import sqlite_idempotency_keys
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
 from clusterlabel.projections.factory import open_read_models
@@ -44,9 +45,10 @@ async def bench_history(
         models.catch_up()
         cases_in_store = sum(models.dashboard(app.clock())["states"].values())
         tokens = SQLiteTokenStore(views_dir.parent / "bench-tokens.sqlite")
+        keys = sqlite_idempotency_keys(views_dir.parent / "bench-keys.sqlite")  # reads only: never consulted
         try:
             token = tokens.rotate_admin_token()
-            services = Services(app, models, tokens, task_queue="bench")
+            services = Services(app, models, tokens, task_queue="bench", idempotency_keys=keys)
             transport = httpx.ASGITransport(app=create_app(services, pages=False))
             headers = {"Authorization": f"Bearer {token}"}
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as http:
@@ -59,6 +61,7 @@ async def bench_history(
                     events += len(body["events"])
         finally:
             tokens.close()
+            keys.close()
     return HistoryFigures(cases_in_store, len(chosen), events / len(chosen), latencies)
 
 

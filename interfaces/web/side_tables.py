@@ -1,0 +1,120 @@
+"""Small tables the HTTP layer keeps beside the event store (the API tokens, the idempotency keys).
+
+Beside it, not in it: what they hold is no business fact, and the event log is append-only. With the
+embedded SQLite store each table lives in a file of its own in the data directory; with PostgreSQL, in
+the event store's schema, so that every API process on that database shares it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from psycopg.sql import SQL, Composed, Identifier
+from psycopg_pool import ConnectionPool
+
+from clusterlabel.interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, postgres_connection_args
+
+# Each request costs a statement or two on an indexed key: a few connections serve the API's thread pool.
+POSTGRES_POOL_SIZE = 4
+
+
+class SQLiteSideFile:
+    """One SQLite file, its table created on opening; one connection, safe to share between threads.
+
+    Statements may name the table as `{}` and a parameter as `{p}`, as for PostgresSideTable.
+    """
+
+    placeholder = "?"
+
+    def __init__(self, path: Path, table: str, columns: str) -> None:
+        self.location = str(path)
+        self.table = table
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)  # nobody else needs to read it
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=wal")
+        self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def one(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The first row of one statement, which is a transaction of its own."""
+        with self._lock:
+            # Every row fetched: a statement stepped part of the way (INSERT … RETURNING) would hold its transaction open.
+            rows: list[tuple[Any, ...]] = self._db.execute(self._sql(statement), params).fetchall()
+        return rows[0] if rows else None
+
+    def _sql(self, statement: str) -> str:
+        return statement.format(self.table, p=self.placeholder)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the file's write lock up front: another process cannot write between our statements.
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+
+class PostgresSideTable:
+    """One table in the event store's schema, created on opening if absent, and a small connection pool.
+
+    Statements name the table as `{}` and may write a parameter as `{p}`; each runs in a transaction of
+    its own.
+    """
+
+    placeholder = "%s"
+
+    def __init__(self, env: Mapping[str, str], table: str, columns: str) -> None:
+        schema = env.get("POSTGRES_SCHEMA") or "public"  # where eventsourcing puts the events, too
+        self.location = f"the PostgreSQL table {schema}.{table} (database {env['POSTGRES_DBNAME']})"
+        self.table = Identifier(schema, table)
+        self._pool = ConnectionPool(
+            kwargs=postgres_connection_args(env),
+            min_size=1,
+            max_size=POSTGRES_POOL_SIZE,
+            timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            name=table,
+            open=True,
+        )
+        try:
+            self._create(f"{schema}.{table}", columns)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def one(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The first row the statement returns (None when it returns none)."""
+        with self._pool.connection() as db:
+            cursor = db.execute(self._sql(statement), params)
+            return cursor.fetchone() if cursor.description is not None else None
+
+    def count(self, statement: str, params: tuple[Any, ...]) -> int:
+        """How many rows the statement changed."""
+        with self._pool.connection() as db:
+            return db.execute(self._sql(statement), params).rowcount
+
+    def _sql(self, statement: str) -> Composed:
+        # Statements are the modules' own constants, never input.
+        return SQL(statement.replace("{p}", self.placeholder)).format(self.table)
+
+    def _create(self, name: str, columns: str) -> None:
+        with self._pool.connection() as db, db.transaction():
+            # API processes starting together would race: CREATE TABLE IF NOT EXISTS is not atomic here.
+            db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+            db.execute(self._sql("CREATE TABLE IF NOT EXISTS {} (" + columns + ")"))
