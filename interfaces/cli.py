@@ -69,6 +69,12 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_TAMPERED
 
 
+def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from clusterlabel.interfaces.reconcile_cli import run_reconcile
+
+    return run_reconcile(settings)
+
+
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from clusterlabel.interfaces.bootstrap import build_app, open_views
     from clusterlabel.projections.parallel import default_processes
@@ -258,6 +264,14 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser("verify", parents=[common], help="check the event log for tampering (exit 1 if any)")
     verify.set_defaults(run=_verify)
+
+    reconcile = commands.add_parser(
+        "reconcile",
+        parents=[common],
+        help="start the workflow of every open record that has none; list those that need an operator",
+    )
+    reconcile.add_argument("--temporal", help="address of the Temporal cluster instead of the embedded server")
+    reconcile.set_defaults(run=_reconcile, uses_temporal=True)
 
     bench = commands.add_parser(
         "bench", parents=[common], help="throughput and memory on real servers, against bare baselines"

@@ -36,7 +36,7 @@ from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalSe
 from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.services import Services
-from clusterlabel.interfaces.worker import build_worker
+from clusterlabel.interfaces.worker import build_worker, start_reconciling
 from clusterlabel.projections.queries import ReadModels
 
 log = get_logger(__name__)
@@ -117,6 +117,8 @@ class Engine:
             )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
+        if self.with_worker:
+            await start_reconciling(self.client, self.settings.task_queue, self.settings.reconcile_every)
         return self.client
 
     async def stop(self) -> None:

@@ -6,6 +6,7 @@ module reads os.environ.
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
     task_queue: str = "clusterlabel"
+    # How often the Temporal Schedule runs the reconciler (every open record has its workflow running);
+    # seconds or ISO 8601 ("PT10M"). Workers create the schedule at start-up and run it once then.
+    reconcile_every: timedelta = Field(default=timedelta(minutes=10), ge=timedelta(seconds=10))
     admin_token: str | None = Field(default=None, repr=False)
     policy_file: Path | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -85,6 +89,12 @@ class Settings(BaseSettings):
         if url is not None:
             parse_postgres_url(url)
         return url
+
+    @field_validator("reconcile_every", mode="before")
+    @classmethod
+    def _seconds_are_a_duration(cls, every: Any) -> Any:
+        # pydantic reads an ISO 8601 string or a number; an environment variable is always a string.
+        return float(every) if isinstance(every, str) and every.strip().replace(".", "", 1).isdigit() else every
 
     @field_validator("log_level")
     @classmethod

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import RestrictedWorkflowAccessError
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
@@ -26,6 +26,8 @@ from clusterlabel.interfaces.settings import Settings
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
 from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.reconcile import ReconcileWorkflow
+from clusterlabel.workflows.reconciler import Reconciler, ensure_reconcile_schedule, reconcile_now
 from clusterlabel.workflows.starter import (  # re-exported: the entry points other interfaces call
     case_handle,
     execute_step,
@@ -45,9 +47,10 @@ __all__ = [
     "run_worker",
     "start_case_workflow",
     "start_label_workflow",
+    "start_reconciling",
 ]
 
-WORKFLOWS = [CaseWorkflow, LabelWorkflow]
+WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
 # commands run as local activities on the same threads, so the worker takes no more of them at once
 # than it has threads: one waiting in a queue would spend its start-to-close timeout there.
@@ -65,25 +68,43 @@ def build_worker(
     *,
     activity_threads: int = ACTIVITY_THREADS,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
+    extra_workflows: Sequence[type[Any]] = (),
 ) -> Worker:
     """A worker for the certification workflows and activities on `task_queue`.
 
     `workload` (open assignments per expert, from the read models) balances expert proposals.
+    No exception fails a workflow from inside its code: a bug there (a sandbox violation such as
+    datetime.now(), a non-deterministic change) fails the workflow *task*, which Temporal retries
+    while the workflow stays Running with its timers and state intact, until a fixed worker is
+    deployed. Failing the workflow instead would end a label's expiry timers for good. The
+    reconciler reports such stuck workflows (workflows/reconciler.py).
     """
     activities = CertificationActivities(app, workload)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=activities.all(),
+        workflows=[*WORKFLOWS, *extra_workflows],
+        activities=[*activities.all(), Reconciler(client, app, task_queue).activity],
         activity_executor=ThreadPoolExecutor(max_workers=activity_threads, thread_name_prefix="activity"),
         max_concurrent_activities=activity_threads,
         max_concurrent_local_activities=activity_threads,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        # A sandbox violation (datetime.now(), I/O in workflow code) fails the workflow at once instead
-        # of retrying its task forever while it looks "running".
-        workflow_failure_exception_types=[RestrictedWorkflowAccessError],
     )
+
+
+async def start_reconciling(client: Client, task_queue: str, every: timedelta) -> None:
+    """Create (or update) the reconciliation schedule and run it once now, as a worker starts.
+
+    A failure is logged, not fatal: the worker still runs every workflow, and the next worker to
+    start (or `clusterlabel reconcile`) tries again."""
+    log = get_logger(__name__, task_queue=task_queue)
+    try:
+        await ensure_reconcile_schedule(client, task_queue, every)
+        await reconcile_now(client)
+    except Exception as error:
+        log.error("reconciliation not scheduled", error=str(error) or type(error).__name__)
+        return
+    log.info("reconciliation scheduled", every=str(every))
 
 
 async def _until_terminated() -> None:
@@ -113,6 +134,7 @@ async def run_worker(settings: Settings) -> None:
         worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload)
         log.info("worker running", temporal=server.address if server else settings.temporal_address)
         async with worker:
+            await start_reconciling(client, settings.task_queue, settings.reconcile_every)
             await _until_terminated()
             log.info("worker stopping")  # leaving the block shuts down: running activities get GRACEFUL_SHUTDOWN
     except asyncio.CancelledError:

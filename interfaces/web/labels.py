@@ -208,15 +208,21 @@ def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
 
 
 @router.get("/dashboard", response_model=DashboardOut, summary="Counts for the secretariat's dashboard")
-def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
+async def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
+    counts = await run_in_threadpool(_dashboard_counts, svc)
+    status = await svc.reconciliation()
+    reconciliation = None if status is None else status.model_dump()
+    return DashboardOut(**counts, reconciliation=reconciliation)
+
+
+def _dashboard_counts(svc: Services) -> dict[str, Any]:
     svc.fresh()
     now = svc.now()
-    counts = svc.models.dashboard(now)
     labels = {status.value: 0 for status in LabelState}
     for entry in svc.models.public_registry(now, limit=1_000_000):
         labels[entry.status] = labels.get(entry.status, 0) + 1
     parked = [view.model_dump() for view in svc.models.parked()]
-    return DashboardOut(**counts, labels=labels, projection_lag=svc.models.lag(), parked_views=parked)
+    return {**svc.models.dashboard(now), "labels": labels, "projection_lag": svc.models.lag(), "parked_views": parked}
 
 
 # ---- public -----------------------------------------------------------------------------

@@ -189,7 +189,8 @@ async def dashboard(request: Request) -> Response:
             "parked": svc.models.parked(),
         }
 
-    return render(request, "dashboard.html", who, **(await run_in_threadpool(gather)))
+    gathered = await run_in_threadpool(gather)
+    return render(request, "dashboard.html", who, **gathered, reconciliation=await svc.reconciliation())
 
 
 @page

@@ -24,6 +24,7 @@ from clusterlabel.domain.label import LabelState
 from clusterlabel.projections.expiry_calendar import CalendarEntry
 from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry
+from clusterlabel.workflows.reconciler import ReconcileStatus
 
 
 class Out(BaseModel):
@@ -309,6 +310,11 @@ class ParkedViewOut(ParkedView):
     un-parks it once the cause is mended."""
 
 
+class ReconcileStatusOut(ReconcileStatus):
+    """The last scheduled reconciliation: workflows it started for open records that had none, and
+    workflows that need an operator (README: "When a workflow needs an operator"); or why there is none."""
+
+
 class DashboardOut(Out):
     states: dict[str, int]
     overdue: int
@@ -316,6 +322,7 @@ class DashboardOut(Out):
     labels: dict[str, int]
     projection_lag: dict[str, int]
     parked_views: list[ParkedViewOut] = []
+    reconciliation: ReconcileStatusOut | None = None
 
 
 class Health(Out):

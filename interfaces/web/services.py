@@ -8,6 +8,7 @@ answer 503, while /health says what is still starting.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.tokens import TokenStore
 from clusterlabel.projections.queries import ReadModels
+from clusterlabel.workflows.reconciler import ReconcileStatus, last_reconciliation
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -33,6 +35,9 @@ FRESH_POLL_SECONDS = 0.02
 # Public reads ask the view's age often; the log head and a view's position are re-read at most this often.
 VIEW_AGE_RECHECK_SECONDS = 0.5
 PUBLIC_VIEW = "registry"
+# The last reconciliation changes every few minutes; dashboards ask Temporal at most this often.
+RECONCILIATION_RECHECK_SECONDS = 30.0
+RECONCILIATION_TIMEOUT_SECONDS = 2.0
 
 
 async def _nothing_checked() -> dict[str, str]:
@@ -54,6 +59,7 @@ class Services:
     public_url: str = DEFAULT_PUBLIC_URL
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
     _view_age: ViewAge = field(init=False)
+    _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._view_age = ViewAge(self.models)
@@ -65,6 +71,22 @@ class Services:
         if self.client is None:
             raise ApiError(503, "the workflow engine is still starting; try again shortly", {"Retry-After": "2"})
         return self.client
+
+    async def reconciliation(self) -> ReconcileStatus | None:
+        """The last scheduled reconciliation, as Temporal has it (None while it is unreachable at start)."""
+        if self.client is None:
+            return None
+        if (
+            self._reconciliation is not None
+            and time.monotonic() - self._reconciliation[0] < RECONCILIATION_RECHECK_SECONDS
+        ):
+            return self._reconciliation[1]
+        try:
+            status = await asyncio.wait_for(last_reconciliation(self.client), RECONCILIATION_TIMEOUT_SECONDS)
+        except Exception as error:  # Temporal away: the dashboard says so and still answers
+            status = ReconcileStatus(error=f"Temporal did not say: {error or type(error).__name__}")
+        self._reconciliation = (time.monotonic(), status)
+        return status
 
     def wrote(self) -> None:
         """Events were just stored: let the projection runner catch up now."""

@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,17 @@ def test_the_settings_repr_hides_the_admin_token_and_the_database_password() -> 
 
     assert "tok-123" not in repr(settings)
     assert "pw-456" not in repr(settings)
+
+
+@pytest.mark.parametrize("value", ["600", "PT10M"])
+def test_the_reconciliation_interval_reads_as_seconds_or_iso_8601_from_the_environment(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLUSTERLABEL_RECONCILE_EVERY", value)
+
+    assert Settings().reconcile_every == timedelta(minutes=10)
+
+
+def test_a_reconciliation_more_often_than_every_ten_seconds_is_refused() -> None:
+    with pytest.raises(ValidationError, match="reconcile_every"):
+        Settings(reconcile_every=timedelta(seconds=2))

@@ -1,0 +1,56 @@
+"""What the reconciler reads from the event store: every case its cluster has not closed and every label in
+force, on SQLite and PostgreSQL alike, including clusters stored under the old topic names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.open_records import OpenRecords, cluster_ids, open_records, still_open
+from clusterlabel.domain.commands import WithdrawCase, WithdrawLabel
+from tests.builders import send
+from tests.golden.records import RECORDS, golden_id
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app
+from tests.stores import postgres_schema, sqlite_env
+
+
+class OpenRecordsContract:
+    """Subclasses provide the `env` fixture."""
+
+    def test_open_cases_include_awarded_and_withdrawn_ones_not_yet_closed_and_labels_only_in_force(
+        self, env: dict[str, str]
+    ) -> None:
+        app = CertificationApp(env=env, clock=Clock())
+        _, label_in_force = Lifecycle(app).labelled()
+        awarded = Lifecycle(app).awarded()  # its workflow has yet to issue the label and close it
+        withdrawn = Lifecycle(app).apply()
+        send(app, withdrawn, WithdrawCase(reason="changed plans"), actor=SECRETARIAT)  # still to be closed
+        _, label_withdrawn = Lifecycle(app).labelled()
+        send(app, label_withdrawn, WithdrawLabel(reason="complaint upheld"), actor=SECRETARIAT)
+
+        assert open_records(app) == OpenRecords(case_ids=[awarded, withdrawn], label_ids=[label_in_force])
+        assert still_open(app, case_id=awarded) and still_open(app, label_id=label_in_force)
+        assert not still_open(app, label_id=label_withdrawn)
+
+
+class TestOpenRecordsOnSQLite(OpenRecordsContract):
+    @pytest.fixture
+    def env(self, tmp_path: Path) -> dict[str, str]:
+        return sqlite_env(tmp_path)
+
+
+@pytest.mark.postgres
+class TestOpenRecordsOnPostgres(OpenRecordsContract):
+    @pytest.fixture
+    def env(self) -> Iterator[dict[str, str]]:
+        yield from postgres_schema()
+
+
+def test_clusters_stored_under_the_old_topic_names_are_found() -> None:
+    app = memory_app()
+    app.recorder.insert_events(RECORDS)
+
+    assert set(cluster_ids(app)) == {golden_id("cluster-baltic"), golden_id("cluster-nordic")}

@@ -1,0 +1,115 @@
+"""The reconciler on a real dev server: a record saved without its workflow gets one that takes its
+steps; a workflow whose code is broken stays Running and is reported, as is one that was ended."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from clusterlabel.activities.models import LabelView
+from clusterlabel.domain.commands import Screen
+from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.worker import build_worker
+from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
+from clusterlabel.workflows.label import label_workflow_id
+from clusterlabel.workflows.reconciler import (
+    STUCK_AT_ATTEMPT,
+    Reconciler,
+    ReconcileStatus,
+    ensure_reconcile_schedule,
+    last_reconciliation,
+    reconcile_now,
+)
+from clusterlabel.workflows.starter import case_handle, label_handle
+from tests.lifecycle import Lifecycle
+from tests.workflows.harness import office_on, run, running_worker, step, view_when
+from tests.workflows.violator import SandboxViolator
+
+
+def test_the_scheduled_reconciliation_starts_the_workflow_of_an_application_saved_without_one(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "reconcile")
+        cluster_id = office.cluster()
+        office.expert()
+        case_id = office.submit(cluster_id)  # saved, and the process died before starting its workflow
+        async with running_worker(client, office.app, office.task_queue):
+            await ensure_reconcile_schedule(client, office.task_queue, timedelta(minutes=10))
+            await ensure_reconcile_schedule(client, office.task_queue, timedelta(minutes=10))  # a second worker
+            await reconcile_now(client)
+            status = await _finished_reconciliation(client)
+            assert status.report is not None and status.report.started == [case_workflow_id(case_id)]
+            assert status.report.problems == [] and status.report.open_cases == 1
+
+            handle = case_handle(client, case_id)
+            screened = await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
+            assert screened.state == "assigning"
+            await view_when(handle, lambda view: view.proposed_expert_id is not None)
+
+    run(scenario())
+
+
+def test_a_label_in_force_without_its_workflow_gets_one_and_an_ended_one_is_reported_not_restarted(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "reconcile-label")
+        _, label_id = Lifecycle(office.app).labelled()  # awarded and closed, its label's workflow never started
+        reconciler = Reconciler(client, office.app, office.task_queue)
+        async with running_worker(client, office.app, office.task_queue):
+            report = await reconciler.reconcile()
+            assert report.started == [label_workflow_id(label_id)] and report.labels_in_force == 1
+            view = await view_when(label_handle(client, label_id), lambda v: v.state == "active", view_type=LabelView)
+            assert view.label_id == label_id
+
+            await label_handle(client, label_id).terminate("an operator's mistake")
+            again = await reconciler.reconcile()
+        assert again.started == []
+        assert [(problem.workflow_id, problem.kind) for problem in again.problems] == [
+            (label_workflow_id(label_id), "terminated")
+        ]
+        assert "temporal workflow reset" in again.problems[0].detail
+
+    run(scenario())
+
+
+def test_a_sandbox_violation_keeps_the_workflow_running_and_the_reconciler_reports_it_stuck(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "reconcile-stuck")
+        case_id = office.submit(office.cluster())
+        queue = office.task_queue
+        async with build_worker(client, office.app, queue, activity_threads=2, extra_workflows=[SandboxViolator]):
+            # A case workflow whose code has the bug: the project's worker retries its task, never fails it.
+            handle = await client.start_workflow(SandboxViolator.run, id=case_workflow_id(case_id), task_queue=queue)
+            attempt = 0
+            for _ in range(300):
+                description = await handle.describe()
+                assert description.status == WorkflowExecutionStatus.RUNNING
+                attempt = description.raw_description.pending_workflow_task.attempt
+                if attempt >= STUCK_AT_ATTEMPT:
+                    break
+                await asyncio.sleep(0.1)
+            assert attempt >= STUCK_AT_ATTEMPT
+            report = await Reconciler(client, office.app, queue).reconcile()
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        assert report.started == []
+        assert [(problem.workflow_id, problem.kind) for problem in report.problems] == [
+            (case_workflow_id(case_id), "stuck")
+        ]
+
+    run(scenario())
+
+
+async def _finished_reconciliation(client: Client, timeout: float = 30.0) -> ReconcileStatus:
+    """What the secretariat is shown, once the scheduled run has finished."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = await last_reconciliation(client)
+        if status.report is not None or asyncio.get_running_loop().time() > deadline:
+            return status
+        await asyncio.sleep(0.2)

@@ -1,0 +1,218 @@
+"""The reconciler: every open record has its workflow running, or an operator hears why not.
+
+Not workflow code (it talks to the Temporal service, like starter.py): the activity that
+ReconcileWorkflow runs, the Schedule that runs that workflow, and what the secretariat is shown of the
+last run. The records come from the event store (activities/open_records.py); each one's workflow is
+described, one call per record:
+- none: started, as POST /applications would have (USE_EXISTING + REJECT_DUPLICATE, so a race with
+  the case's own start or a case workflow starting its label's is harmless);
+- running: fine, unless its workflow task keeps failing (stuck: a bug in workflow code, such as a
+  sandbox violation; it retries until a fixed worker is deployed, and then goes on by itself);
+- ended (failed, terminated, timed out, canceled, or completed while its record is still open):
+  reported, never restarted: a start would be refused for the id anyway, and the operator decides
+  (README: "When a workflow needs an operator").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleHandle,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.open_records import open_records, still_open
+from clusterlabel.workflows.reconcile import (
+    RECONCILE_ACTIVITY,
+    SCHEDULE_ID,
+    ProblemKind,
+    ReconcileInput,
+    ReconcileReport,
+    ReconcileWorkflow,
+    WorkflowProblem,
+)
+from clusterlabel.workflows.starter import case_handle, label_handle, start_case_workflow, start_label_workflow
+
+log = structlog.stdlib.get_logger(__name__)
+
+# A workflow task's first attempt is 1; two failures in a row (Temporal's own threshold for "task
+# issues") is no passing glitch such as a worker that died mid-task.
+STUCK_AT_ATTEMPT = 3
+DESCRIBES_AT_ONCE = 16
+MIN_CATCHUP = timedelta(minutes=1)
+
+ENDED: dict[WorkflowExecutionStatus, ProblemKind] = {
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+    WorkflowExecutionStatus.CANCELED: "canceled",
+    WorkflowExecutionStatus.COMPLETED: "completed",
+}
+WHAT_TO_DO: dict[str, str] = {
+    "stuck": "its workflow task keeps failing (the worker's log says why); deploy the fix and it goes on by itself",
+    "completed": "it ended while its record is still open; compare its history with the record's events",
+    "ended": "once the cause is fixed, `temporal workflow reset --type LastWorkflowTask` resumes it",
+}
+
+
+class Reconciler:
+    """Starts the missing workflows of one event store's open records and reports the broken ones."""
+
+    def __init__(self, client: Client, app: CertificationApp, task_queue: str) -> None:
+        self.client = client
+        self.app = app
+        self.task_queue = task_queue
+
+    @activity.defn(name=RECONCILE_ACTIVITY)
+    async def activity(self, input: ReconcileInput) -> ReconcileReport:
+        return await self.reconcile()
+
+    async def reconcile(self) -> ReconcileReport:
+        records = await asyncio.to_thread(open_records, self.app)
+        at_once = asyncio.Semaphore(DESCRIBES_AT_ONCE)
+
+        async def check(kind: str, record_id: UUID) -> str | WorkflowProblem | None:
+            async with at_once:
+                return await self._check(kind, record_id)
+
+        outcomes = await asyncio.gather(
+            *(check("case", case_id) for case_id in records.case_ids),
+            *(check("label", label_id) for label_id in records.label_ids),
+        )
+        report = ReconcileReport(
+            at=datetime.now(UTC),
+            open_cases=len(records.case_ids),
+            labels_in_force=len(records.label_ids),
+            started=[outcome for outcome in outcomes if isinstance(outcome, str)],
+            problems=[outcome for outcome in outcomes if isinstance(outcome, WorkflowProblem)],
+        )
+        log.info("reconciled", started=len(report.started), problems=len(report.problems), open_cases=report.open_cases)
+        return report
+
+    async def _check(self, kind: str, record_id: UUID) -> str | WorkflowProblem | None:
+        """The workflow id started, the problem found, or None when the record's workflow runs well."""
+        handle: WorkflowHandle[Any, Any] = (case_handle if kind == "case" else label_handle)(self.client, record_id)
+        try:
+            description = await handle.describe()
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            if kind == "case":
+                await start_case_workflow(self.client, record_id, self.task_queue)
+            else:
+                await start_label_workflow(self.client, record_id, self.task_queue)
+            log.warning("workflow was missing: started", workflow_id=handle.id, record=kind, record_id=str(record_id))
+            return handle.id
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            attempt = description.raw_description.pending_workflow_task.attempt
+            return (
+                _problem(handle.id, "stuck", f"workflow task attempt {attempt}")
+                if attempt >= STUCK_AT_ATTEMPT
+                else None
+            )
+        # Closed: unless the record closed meanwhile (its workflow ending just after we listed it), report it.
+        if description.status is None or not await asyncio.to_thread(still_open, self.app, **{f"{kind}_id": record_id}):
+            return None
+        return _problem(handle.id, ENDED[description.status], f"{kind} still open in the store")
+
+
+def _problem(workflow_id: str, kind: ProblemKind, seen: str) -> WorkflowProblem:
+    advice = WHAT_TO_DO.get(kind, WHAT_TO_DO["ended"])
+    log.error("workflow needs an operator", workflow_id=workflow_id, problem=kind, seen=seen, advice=advice)
+    return WorkflowProblem(workflow_id=workflow_id, kind=kind, detail=f"{seen}: {advice}")
+
+
+# ---- the schedule ----------------------------------------------------------------------------
+
+
+def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ReconcileWorkflow.run, ReconcileInput(), id=SCHEDULE_ID, task_queue=task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        # One run at a time; after an outage, one catch-up run rather than one per missed interval.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=max(every, MIN_CATCHUP)),
+    )
+
+
+async def ensure_reconcile_schedule(client: Client, task_queue: str, every: timedelta) -> ScheduleHandle:
+    """Create the schedule, or bring an existing one to this interval and task queue (keeping its state:
+    a schedule an operator paused stays paused). Safe from any number of workers at once."""
+    wanted = reconcile_schedule(task_queue, every)
+    try:
+        return await client.create_schedule(SCHEDULE_ID, wanted)
+    except ScheduleAlreadyRunningError:
+        pass
+    handle = client.get_schedule_handle(SCHEDULE_ID)
+
+    def update(input: ScheduleUpdateInput) -> ScheduleUpdate | None:
+        current = input.description.schedule
+        intervals = [interval.every for interval in current.spec.intervals]
+        queue = getattr(current.action, "task_queue", None)
+        if intervals == [every] and queue == task_queue:
+            return None
+        return ScheduleUpdate(dataclasses.replace(wanted, state=current.state))
+
+    await handle.update(update)
+    return handle
+
+
+async def reconcile_now(client: Client) -> None:
+    """Run the scheduled reconciliation once now (at start-up), unless one is running."""
+    await client.get_schedule_handle(SCHEDULE_ID).trigger(overlap=ScheduleOverlapPolicy.SKIP)
+
+
+# ---- what the secretariat sees ----------------------------------------------------------------
+
+
+class ReconcileStatus(BaseModel):
+    """The last finished scheduled reconciliation: its report, or why there is none."""
+
+    report: ReconcileReport | None = None
+    error: str | None = None
+
+
+async def last_reconciliation(client: Client) -> ReconcileStatus:
+    try:
+        description = await client.get_schedule_handle(SCHEDULE_ID).describe()
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return ReconcileStatus(error="no reconciliation is scheduled: no worker has started yet")
+    running = {action.workflow_id for action in description.info.running_actions}  # type: ignore[attr-defined]
+    for result in reversed(description.info.recent_actions):
+        action: Any = result.action
+        if action.workflow_id in running:
+            continue
+        run = client.get_workflow_handle(
+            action.workflow_id, run_id=action.first_execution_run_id, result_type=ReconcileReport
+        )
+        try:
+            return ReconcileStatus(report=await run.result(follow_runs=False))
+        except WorkflowFailureError as error:
+            when = f"{result.started_at:%Y-%m-%d %H:%M} UTC"
+            return ReconcileStatus(error=f"the reconciliation started {when} failed: {error.cause}")
+    return ReconcileStatus(error="no reconciliation has finished yet")
