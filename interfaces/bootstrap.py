@@ -20,6 +20,7 @@ from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
 from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
+from clusterlabel.projections.chain_key import ChainKey, key_file
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
 
@@ -47,7 +48,16 @@ def open_views(settings: Settings, app: CertificationApp | None = None, **option
     """The read models over the settings' event store. With the application, they follow its saves
     in this process; without it, they open the event store through a plain application of the same
     name (projections.factory.StoredLog), never the write side."""
-    return open_read_models(settings.eventsourcing_env(), app, **options)
+    return open_read_models(settings.eventsourcing_env(), app, chain_key=chain_key(settings), **options)
+
+
+def chain_key(settings: Settings) -> ChainKey:
+    """The key of the chain's links: CLUSTERLABEL_CHAIN_KEY, or in development one generated once into
+    the data directory (outside the database; processes sharing a PostgreSQL store must share a key)."""
+    if settings.chain_key:
+        return ChainKey(settings.chain_key)
+    settings.ensure_data_dir()
+    return key_file(settings.chain_key_file())
 
 
 def open_tokens(settings: Settings) -> TokenStore:

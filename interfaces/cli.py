@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.verify_options import add_verify_options
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -62,11 +63,9 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
-    from clusterlabel.interfaces.verify_cli import EXIT_OK, EXIT_TAMPERED, describe, run_verify
+    from clusterlabel.interfaces.verify_cli import verify_command
 
-    report = run_verify(settings)
-    print("\n".join(describe(report)))
-    return EXIT_OK if report.ok else EXIT_TAMPERED
+    return verify_command(settings, head=args.head, against=args.against)
 
 
 def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
@@ -77,6 +76,7 @@ def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from clusterlabel.interfaces.bootstrap import build_app, open_views
+    from clusterlabel.interfaces.verify_cli import refused_over_tampering
     from clusterlabel.projections.parallel import default_processes
 
     def progress(view: str, position: int, head: int) -> None:
@@ -91,7 +91,9 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings)
     # Only the views named, when named: rebuilding a view also un-parks it (projections/parked.py).
     with open_views(settings, app, only=args.views) as models:
-        count = models.rebuild(progress=progress, processes=processes)
+        if refused_over_tampering(models, settings, args.accept_tampering):
+            return 1
+        count = models.rebuild(progress=progress, processes=processes, accept_tampering=True)  # checked just now
         head = models.runner.head()
         parked = models.parked()
     which = "every view" if args.views is None else ", ".join(args.views)
@@ -263,6 +265,7 @@ def _parser() -> argparse.ArgumentParser:
     admin_token.set_defaults(run=_admin_token)
 
     verify = commands.add_parser("verify", parents=[common], help="check the event log for tampering (exit 1 if any)")
+    add_verify_options(verify)
     verify.set_defaults(run=_verify)
 
     reconcile = commands.add_parser(
@@ -288,6 +291,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     rebuild.add_argument(
         "--views", type=_names, help="only these views, comma-separated (a parked view is un-parked by its rebuild)"
+    )
+    rebuild.add_argument(
+        "--accept-tampering",
+        action="store_true",
+        help="rebuild the event chain even though it finds the log tampered with (logged as an error)",
     )
     rebuild.set_defaults(run=_rebuild)
     follow = projection_commands.add_parser("run", parents=[common], help="keep every view current until stopped")

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # seconds or ISO 8601 ("PT10M"). Workers create the schedule at start-up and run it once then.
     reconcile_every: timedelta = Field(default=timedelta(minutes=10), ge=timedelta(seconds=10))
     admin_token: str | None = Field(default=None, repr=False)
+    # The key of the tamper-evidence chain's links (HMAC-SHA256), kept outside the database it protects.
+    # Unset in development: generated once into <data_dir>/chain.key. Production requires it.
+    chain_key: str | None = Field(default=None, repr=False)
+    # The event table is append-only for this role (deploy/postgres/events-append-only.sql): its owner
+    # created it, so the application must not try to create or index it.
+    event_table_append_only: bool = False
     policy_file: Path | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
@@ -139,6 +145,11 @@ class Settings(BaseSettings):
                 "production must not use the embedded Temporal dev server: "
                 "set CLUSTERLABEL_TEMPORAL_ADDRESS to a Temporal cluster (host:port)"
             )
+        if not (self.chain_key and self.chain_key.strip()):
+            raise ValueError(
+                "production requires a key for the tamper-evidence chain, kept outside the database: "
+                "set CLUSTERLABEL_CHAIN_KEY (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
         return self
 
     def store(self) -> Literal["sqlite", "postgres"]:
@@ -154,6 +165,8 @@ class Settings(BaseSettings):
 
         The keys the log's order rests on are pinned: os.environ cannot override them."""
         store = self._store_env()
+        if self.event_table_append_only:
+            store["CREATE_TABLE"] = "n"  # eventsourcing's switch: the owner made the table, the role cannot
         return {**store, **pinned_ordering_keys(store["PERSISTENCE_MODULE"])}
 
     def _store_env(self) -> dict[str, str]:
@@ -169,6 +182,10 @@ class Settings(BaseSettings):
             "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
         }
+
+    def chain_key_file(self) -> Path:
+        """Where development keeps the chain's generated key when CLUSTERLABEL_CHAIN_KEY is unset."""
+        return (self.data_dir / "chain.key").resolve()
 
     def ensure_data_dir(self) -> Path:
         """Create data_dir (SQLite files, Temporal's db and log live there) and return it."""

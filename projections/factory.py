@@ -4,6 +4,10 @@ SQLite (the default): one file per view in `<dir of SQLITE_DBNAME>/views/` (or `
 since a SQLite file's tracking table holds one position per application. In-memory and POPO
 applications get in-memory views. PostgreSQL: every view's tables and its `<view>_tracking`
 table in POSTGRES_SCHEMA (VIEWS_POSTGRES_SCHEMA overrides), sharing one small pool.
+
+The chain view makes its links with a key kept outside the database: the one given, else the env's
+CHAIN_KEY, else (a SQLite file store) the key file beside the store, generated once; in-memory stores
+get a key of their own. A PostgreSQL store without a key is refused: its chain would need one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from eventsourcing.utils import Environment
 from clusterlabel.projections.audit_history import AuditHistoryView
 from clusterlabel.projections.benchmarking import BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatusView
+from clusterlabel.projections.chain_key import KEY_ENV, KEY_FILE, ChainKey, MissingChainKey, key_file
 from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
 from clusterlabel.projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
 from clusterlabel.projections.queries import ReadModels
@@ -55,15 +60,20 @@ def open_read_models(
     batch_size: int = 2000,
     poll_interval: float = 1.0,
     only: Sequence[str] | None = None,
+    chain_key: ChainKey | None = None,
 ) -> ReadModels:
     """The read models of the application configured by `env` (built from it when not given).
 
-    `only` names the views to open (all when None): a runner process can keep a few of them."""
+    `only` names the views to open (all when None): a runner process can keep a few of them.
+    `chain_key` is the key of the chain's links (see the module's docstring when None)."""
     settings = _flatten(os.environ if env is None else env)
     if app is None:
         app = StoredLog(env=env)
     view_classes = view_classes_named(only)
-    views = build_views(settings, views_dir, view_classes)
+    if EventChainView in view_classes:
+        chain_key = chain_key or chain_key_for(settings, views_dir)
+        settings[KEY_ENV] = chain_key.secret  # so that processes catching up (ViewSource) use it too
+    views = build_views(settings, views_dir, view_classes, chain_key)
     runner = ViewRunner(app, views, batch_size=batch_size, poll_interval=poll_interval)
     # Where the views live, so that other processes can open the same ones.
     source = ViewSource(settings, _views_dir(settings, views_dir), batch_size)
@@ -90,12 +100,34 @@ def view_classes_named(names: Sequence[str] | None) -> tuple[type[View], ...]:
 
 
 def build_views(
-    settings: Mapping[str, str], views_dir: Path | str | None = None, view_classes: Sequence[type[View]] = VIEW_CLASSES
+    settings: Mapping[str, str],
+    views_dir: Path | str | None = None,
+    view_classes: Sequence[type[View]] = VIEW_CLASSES,
+    chain_key: ChainKey | None = None,
 ) -> list[View]:
     module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
     if module.endswith("postgres"):
-        return _postgres_views(settings, view_classes)
-    return _sqlite_views(settings, views_dir, view_classes)
+        views = _postgres_views(settings, view_classes)
+    else:
+        views = _sqlite_views(settings, views_dir, view_classes)
+    for view in views:
+        if isinstance(view, EventChainView):
+            view.keyed(chain_key or chain_key_for(settings, views_dir))
+    return views
+
+
+def chain_key_for(settings: Mapping[str, str], views_dir: Path | str | None = None) -> ChainKey:
+    """The chain's key when none is given: the env's, the key file beside a SQLite file store, or a new
+    one for in-memory views (they go with the process). Never one kept in the database it protects."""
+    if settings.get(KEY_ENV):
+        return ChainKey(settings[KEY_ENV])
+    module = settings.get("PERSISTENCE_MODULE", "eventsourcing.popo")
+    if module.endswith("postgres"):
+        raise MissingChainKey(
+            "the chain view on PostgreSQL needs a key kept outside the database: set CLUSTERLABEL_CHAIN_KEY"
+        )
+    directory = _views_dir(settings, views_dir)
+    return ChainKey.random() if directory is None else key_file(directory.parent / KEY_FILE)
 
 
 def _sqlite_views(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from clusterlabel.projections.view import View
@@ -24,7 +24,8 @@ PROGRESS_SECONDS = 0.2
 class ViewSource:
     """Where one application's events and views live: enough for another process to open them."""
 
-    env: Mapping[str, str]  # as the application reads it: CLUSTERLABEL_X already in place of X
+    # As the application reads it (CLUSTERLABEL_X already in place of X), with the chain's key: never shown.
+    env: Mapping[str, str] = field(repr=False)
     views_dir: Path | None
     batch_size: int
 

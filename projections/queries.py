@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from pydantic import BaseModel
 
 from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
 from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView
+from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
 from clusterlabel.projections.parallel import ViewSource, split
 from clusterlabel.projections.parked import ParkedView
@@ -24,6 +26,16 @@ from clusterlabel.projections.runner import Progress, ViewRunner
 from clusterlabel.projections.tamper import EventChainView, VerifyReport, verify
 from clusterlabel.projections.view import View
 from clusterlabel.projections.workload import WorkloadView
+
+log = structlog.get_logger(__name__)
+
+
+class ChainTampered(Exception):
+    """A rebuild of the chain was refused: the stored chain does not check out against the events."""
+
+    def __init__(self, report: VerifyReport) -> None:
+        super().__init__(f"the chain finds {len(report.tampering())} problem(s) in the event log")
+        self.report = report
 
 
 class Calendar(BaseModel):
@@ -104,10 +116,31 @@ class ReadModels:
     def stop(self) -> None:
         self.runner.stop()
 
-    def rebuild(self, progress: Progress | None = None, processes: int = 1) -> int:
-        """Drop every view (of these models) and rebuild it from the whole log, un-parking it; the events read."""
+    def rebuild(self, progress: Progress | None = None, processes: int = 1, accept_tampering: bool = False) -> int:
+        """Drop every view (of these models) and rebuild it from the whole log, un-parking it; the events read.
+
+        The chain is the evidence of tampering, so it is verified first, and a rebuild that would make a new
+        chain over a tampered log raises ChainTampered, unless `accept_tampering` (logged as an error)."""
+        self.check_before_rebuild(accept_tampering)
         self.rebuild_tables()
         return self.catch_up(progress, processes)
+
+    def check_before_rebuild(self, accept_tampering: bool = False) -> VerifyReport | None:
+        """Verify the chain when it is among the views to rebuild; unkeyed links pass (the rebuild re-keys them)."""
+        if EventChainView.name not in self.views:
+            return None
+        report = self.verify()
+        found = report.tampering()
+        if found and not accept_tampering:
+            raise ChainTampered(report)
+        if found:
+            log.error(
+                "chain.rebuilt_over_tampering",
+                problems=len(found),
+                first=found[0].model_dump(mode="json"),
+                note="the new chain vouches for the log as it is now; the evidence of these problems is gone",
+            )
+        return report
 
     def rebuild_tables(self) -> None:
         """Empty every view and forget its position (and where it was parked): the next catch-up starts from zero."""
@@ -161,6 +194,14 @@ class ReadModels:
     def verify(self) -> VerifyReport:
         """Re-read the event table and report every event altered, removed or reordered."""
         return verify(self.app.recorder, self.chain, self.runner.application_name)
+
+    def chain_head(self, now: datetime) -> ChainHead | None:
+        """The chain's head, to anchor outside the database (`clusterlabel verify --head`)."""
+        return chain_head(self.chain, now)
+
+    def check_anchor(self, anchored: ChainHead) -> AnchorCheck:
+        """Whether the chain still extends a head anchored earlier (`clusterlabel verify --against`)."""
+        return check_anchor(self.chain, anchored)
 
     # ---- registry and calendar -----------------------------------------------------------------
 

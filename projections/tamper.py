@@ -1,18 +1,21 @@
-"""Tamper evidence: a hash chain over the stored events, and `verify` against the event table.
+"""Tamper evidence: a keyed hash chain over the stored events, and `verify` against the event table.
 
 The chain view keeps, per stored event, the hash of its stored form (aggregate id, version,
 topic, state bytes), the aggregate's chain hash (previous head + event hash) and the log's
 chain hash over every event in log order. It lives in the views store, apart from the
 event table, so that a change to a stored event no longer matches what the chain recorded.
+The chain hashes are HMAC-SHA256 under a key kept outside the database (projections/chain_key.py),
+so that whoever can rewrite both the events and the chain cannot make a chain that checks out.
 
 `verify` re-reads the event table and reports each event altered (same place, other bytes),
 removed, reordered (another event stands at its place) or inserted (an event the chain never
-saw, inside the chained range); it also re-checks the chain itself.
+saw, inside the chained range); it also re-checks the chain itself, link by link under the scheme
+each link records (links made before the chain had a key are reported as unkeyed, links made with
+another key as such).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Any
@@ -21,19 +24,17 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from pydantic import BaseModel
 
+from clusterlabel.projections.chain_key import UNKEYED, ChainKey, MissingChainKey, chained, event_hash
 from clusterlabel.projections.store import Row
 from clusterlabel.projections.view import Change, RowCache, View
 
-
-def event_hash(notification: Notification, aggregate_key: str | None = None) -> str:
-    """The hash of an event's stored form; `aggregate_key` is its aggregate id as text, when known."""
-    key = aggregate_key or str(UUID(str(notification.originator_id)))
-    head = f"{key}|{notification.originator_version}|{notification.topic}|"
-    return hashlib.sha256(head.encode() + bytes(notification.state)).hexdigest()
-
-
-def chained(previous: str, link: str) -> str:
-    return hashlib.sha256((previous + link).encode()).hexdigest()
+__all__ = ["ChainKey", "EventChainView", "Problem", "Tampering", "VerifyReport", "chained", "event_hash", "verify"]
+# The chain's tables before it had a key (no scheme column): migrated in place, never dropped.
+LEGACY_DDL = (
+    "CREATE TABLE IF NOT EXISTS {event_chain} (notification_id BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
+    "version BIGINT NOT NULL, event_hash TEXT NOT NULL, aggregate_hash TEXT NOT NULL, log_hash TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {chain_heads} (aggregate_id TEXT PRIMARY KEY, version BIGINT, head TEXT)",
+)
 
 
 class Problem(StrEnum):
@@ -42,6 +43,8 @@ class Problem(StrEnum):
     REORDERED = "reordered"
     INSERTED = "inserted"
     CHAIN_BROKEN = "chain_broken"
+    UNKEYED = "unkeyed"  # links made before the chain had a key: re-key them with `projections rebuild`
+    OTHER_KEY = "other_key"  # links made with a key other than the configured one
 
 
 class Tampering(BaseModel):
@@ -59,6 +62,10 @@ class VerifyReport(BaseModel):
     log_head: str | None
     problems: list[Tampering]
 
+    def tampering(self) -> list[Tampering]:
+        """The problems a rebuild must not paper over: all but unkeyed links, which a rebuild re-keys."""
+        return [problem for problem in self.problems if problem.problem is not Problem.UNKEYED]
+
 
 class EventChainView(View):
     name = "event_chain"
@@ -67,9 +74,33 @@ class EventChainView(View):
     every_event = True  # every stored event is chained; only its stored form counts, so nothing is decoded
     ddl = (
         "CREATE TABLE IF NOT EXISTS {event_chain} (notification_id BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
-        "version BIGINT NOT NULL, event_hash TEXT NOT NULL, aggregate_hash TEXT NOT NULL, log_hash TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS {chain_heads} (aggregate_id TEXT PRIMARY KEY, version BIGINT, head TEXT)",
+        "version BIGINT NOT NULL, event_hash TEXT NOT NULL, aggregate_hash TEXT NOT NULL, log_hash TEXT NOT NULL, "
+        "scheme TEXT NOT NULL)",
+        LEGACY_DDL[1],
     )
+    chain_key: ChainKey | None = None  # set by the factory (projections/factory.build_views)
+
+    def keyed(self, key: ChainKey) -> EventChainView:
+        self.chain_key = key
+        return self
+
+    def key(self) -> ChainKey:
+        if self.chain_key is None:
+            raise MissingChainKey("the chain view has no key to make its links with")
+        return self.chain_key
+
+    def upgrade(self, cursor: Any, found_shape: str) -> bool:
+        """A chain made before it had a key keeps its links, each marked unkeyed: dropping it would rebuild
+        the evidence from the current log unchecked. `projections rebuild` re-keys it after verifying it.
+        Any other earlier shape is refused, never dropped."""
+        if found_shape != self.shape_of(LEGACY_DDL, revision=1):
+            # Not a shape this code knows how to bring forward: refuse rather than drop the evidence.
+            raise RuntimeError(
+                f"the {self.name} view's tables have a shape ({found_shape}) this code cannot migrate in place; "
+                "a chain is never dropped to be rebuilt unchecked: migrate it in EventChainView.upgrade"
+            )
+        cursor.execute(self.q("ALTER TABLE {event_chain} ADD COLUMN scheme TEXT NOT NULL DEFAULT 'sha256'"))
+        return True
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
         cursor.execute(self.q("SELECT log_hash FROM {event_chain} ORDER BY notification_id DESC LIMIT 1"))
@@ -82,17 +113,18 @@ class EventChainView(View):
         aggregate_id = change.key
         digest = event_hash(change.notification, aggregate_id)
         previous = heads.get(cursor, aggregate_id)
-        head = chained(previous["head"] if previous else "", digest)
-        batch["log"] = chained(batch["log"], digest)
+        key = self.key()
+        head = key.link(previous["head"] if previous else "", digest)
+        batch["log"] = key.link(batch["log"], digest)
         heads.put({"aggregate_id": aggregate_id, "version": change.version, "head": head})
-        batch["rows"].append((change.id, aggregate_id, change.version, digest, head, batch["log"]))
+        batch["rows"].append((change.id, aggregate_id, change.version, digest, head, batch["log"], key.scheme))
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["heads"].flush(cursor)
         cursor.executemany(
             self.q(
-                "INSERT INTO {event_chain} (notification_id, aggregate_id, version, event_hash, aggregate_hash, log_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?)"
+                "INSERT INTO {event_chain} (notification_id, aggregate_id, version, event_hash, aggregate_hash, log_hash, "
+                "scheme) VALUES (?, ?, ?, ?, ?, ?, ?)"
             ),
             batch["rows"],
         )
@@ -103,8 +135,21 @@ class EventChainView(View):
         )
 
     def log_head(self) -> str | None:
-        rows = self.fetch("SELECT log_hash FROM {event_chain} ORDER BY notification_id DESC LIMIT 1")
-        return rows[0]["log_hash"] if rows else None
+        last = self.last_link()
+        return last["log_hash"] if last else None
+
+    def last_link(self) -> Row | None:
+        rows = self.fetch("SELECT * FROM {event_chain} ORDER BY notification_id DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def link_at(self, position: int) -> Row | None:
+        rows = self.fetch("SELECT * FROM {event_chain} WHERE notification_id = ?", (position,))
+        return rows[0] if rows else None
+
+    def links_through(self, position: int) -> int:
+        """How many links the chain has up to and including `position`."""
+        rows = self.fetch("SELECT COUNT(*) AS links FROM {event_chain} WHERE notification_id <= ?", (position,))
+        return int(rows[0]["links"])
 
 
 def verify(
@@ -158,18 +203,37 @@ def _compare(event: Notification, row: Row) -> Tampering | None:
 
 
 def _chain_breaks(chain: EventChainView, batch_size: int) -> list[Tampering]:
-    """Re-derive the chain hashes from the recorded event hashes (catches edits to the chain)."""
+    """Re-derive the chain hashes from the recorded event hashes, each link under its own scheme (catches
+    edits to the chain; without the key, a recomputed chain does not check out). A run of unkeyed links,
+    or of links made with another key, is reported once, at its first link."""
+    key = chain.key()
     heads: dict[str, str] = {}
     log = ""
-    broken = []
+    broken: list[Tampering] = []
+    run: tuple[Problem, str] | None = None
     for row in _chain_rows(chain, batch_size):
-        head = chained(heads.get(row["aggregate_id"], ""), row["event_hash"])
-        log = chained(log, row["event_hash"])
-        heads[row["aggregate_id"]] = head
-        if head != row["aggregate_hash"] or log != row["log_hash"]:
+        previous = heads.get(row["aggregate_id"], "")
+        head = key.relink(row["scheme"], previous, row["event_hash"])
+        linked = key.relink(row["scheme"], log, row["event_hash"])
+        heads[row["aggregate_id"]], log = row["aggregate_hash"], row["log_hash"]  # each break reported once
+        scheme_problem = _scheme_problem(row["scheme"], head is None)
+        if scheme_problem is not None and scheme_problem != run:
+            broken.append(_problem(row, scheme_problem[0], scheme_problem[1]))
+        run = scheme_problem
+        if head is not None and (head != row["aggregate_hash"] or linked != row["log_hash"]):
             broken.append(_problem(row, Problem.CHAIN_BROKEN, "the recorded chain does not follow from its hashes"))
-            log, heads[row["aggregate_id"]] = row["log_hash"], row["aggregate_hash"]  # report each break once
     return broken
+
+
+def _scheme_problem(scheme: str, foreign: bool) -> tuple[Problem, str] | None:
+    if foreign:
+        return Problem.OTHER_KEY, f"this link (and any right after it) was made with another key ({scheme})"
+    if scheme == UNKEYED:
+        return Problem.UNKEYED, (
+            "this link (and any right after it) was made before the chain had a key; "
+            "re-key them with `clusterlabel projections rebuild --views event_chain` (it verifies first)"
+        )
+    return None
 
 
 def _stored(recorder: ApplicationRecorder, batch_size: int) -> Iterator[Notification]:

@@ -113,8 +113,15 @@ class View(ViewStore):
 
     def shape(self) -> str:
         """A fingerprint of the view's tables (in this store's dialect) and handlers, kept beside its tracking."""
-        ddl = (self.dialect(statement) for statement in self.ddl)
-        return hashlib.sha256("\n".join((str(self.revision), *ddl)).encode()).hexdigest()[:16]
+        return self.shape_of(self.ddl, self.revision)
+
+    def shape_of(self, ddl: Sequence[str], revision: int) -> str:
+        statements = (self.dialect(statement) for statement in ddl)
+        return hashlib.sha256("\n".join((str(revision), *statements)).encode()).hexdigest()[:16]
+
+    def upgrade(self, cursor: Any, found_shape: str) -> bool:
+        """Bring tables of an earlier shape to this one in place; False (the default) to drop and rebuild them."""
+        return False
 
     def create_table(self) -> None:
         """Create the view's tables; a view built by another version of its code starts over from zero."""
@@ -133,8 +140,9 @@ class View(ViewStore):
             if found is None or found["shape"] != shape:
                 if found is not None:
                     log.info("views.shape_changed", view=self.name, was=found["shape"], now=shape)
-                self._drop(cursor, (*self.view_tables, *self.former_tables))
-                cursor.execute(self.q("DELETE FROM {tracking}"))
+                if found is None or not self.upgrade(cursor, found["shape"]):
+                    self._drop(cursor, (*self.view_tables, *self.former_tables))
+                    cursor.execute(self.q("DELETE FROM {tracking}"))
                 cursor.execute(self.q("DELETE FROM {parked_views} WHERE view = ?"), (self.name,))  # new code: try again
                 self.upsert(cursor, "view_shapes", ["view"], [{"view": self.name, "shape": shape}])
             for statement in self.ddl:

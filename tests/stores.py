@@ -7,6 +7,7 @@ under CI (CI=true), where a missing server is a failure.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,6 +49,8 @@ def postgres_schema() -> Iterator[dict[str, str]]:
             "POSTGRES_USER": POSTGRES["user"],
             "POSTGRES_PASSWORD": "",
             "POSTGRES_SCHEMA": schema,
+            # The chain view's key, kept outside the database as a deployment keeps CLUSTERLABEL_CHAIN_KEY.
+            "CHAIN_KEY": secrets.token_urlsafe(32),
         }
     finally:
         connection.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -30,6 +30,8 @@ from tests.e2e.driver import cluster_body, expert_body
 from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, TOKEN_LINE, eventually, free_port, policy_toml
 from tests.stores import POSTGRES, postgres_schema
 
+CHAIN_KEY = "scale-out-test-chain-key-0123456789abcdef"
+
 pytestmark = pytest.mark.postgres
 CASES = 200
 KILL_AFTER = 60  # labels issued before one worker dies
@@ -116,7 +118,12 @@ def database_url() -> Iterator[str]:
 def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_path: Path, database_url: str) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(policy_toml(HOUR_POLICY))
-    env = {**os.environ, "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN, "CLUSTERLABEL_LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN,
+        "CLUSTERLABEL_LOG_FORMAT": "json",
+        "CLUSTERLABEL_CHAIN_KEY": CHAIN_KEY,  # processes sharing an event store share the chain's key
+    }
     common = ["--database-url", database_url]
     with EmbeddedTemporal(tmp_path / "temporal") as temporal:
         port = free_port()
@@ -284,7 +291,7 @@ def _healthy(url: str) -> bool:
 
 
 def _eventsourcing_env(database_url: str) -> dict[str, str]:
-    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(database_url)}
+    return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(database_url), "CHAIN_KEY": CHAIN_KEY}
 
 
 def _assert_histories_whole(app: CertificationApp) -> None:

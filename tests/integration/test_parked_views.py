@@ -16,12 +16,12 @@ import pytest
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.commands import RegisterCluster
 from clusterlabel.interfaces import cli
+from clusterlabel.interfaces.bootstrap import open_views
 from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.interfaces.web.auth import COOKIE
 from clusterlabel.projections import factory
-from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.view import Change, View
 from tests.builders import cluster_profile, register
 from tests.stores import POSTGRES, postgres_schema
@@ -115,7 +115,7 @@ class ParkedViewsContract:
         assert [view["position"] for view in dashboard["parked_views"]] == [failing.id]
 
         # A restart keeps it parked: the record is in the view's own store.
-        with open_read_models(settings.eventsourcing_env()) as reopened:
+        with open_views(settings) as reopened:
             assert [view.view for view in reopened.parked()] == ["fussy"]
 
         # Rebuilt while the bug is still there: parked again, and the command says so.

@@ -186,10 +186,23 @@ def test_production_on_the_embedded_temporal_server_is_refused() -> None:
         Settings(environment="production", admin_token="s3cret")
 
 
-def test_production_with_a_token_and_a_temporal_cluster_is_accepted() -> None:
-    settings = Settings(environment="production", admin_token="s3cret", temporal_address="temporal.example:7233")
+def test_production_without_a_chain_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="production requires a key for the tamper-evidence chain"):
+        Settings(environment="production", admin_token="s3cret", temporal_address="temporal.example:7233")
+
+
+def test_production_with_a_token_a_chain_key_and_a_temporal_cluster_is_accepted() -> None:
+    settings = Settings(
+        environment="production", admin_token="s3cret", chain_key="k" * 43, temporal_address="temporal.example:7233"
+    )
 
     assert settings.environment == "production"
+    assert "k" * 43 not in repr(settings)
+
+
+def test_an_append_only_event_table_is_not_created_by_the_application() -> None:
+    assert Settings(event_table_append_only=True).eventsourcing_env()["CREATE_TABLE"] == "n"
+    assert "CREATE_TABLE" not in Settings().eventsourcing_env()
 
 
 def test_an_unknown_log_level_is_refused() -> None:

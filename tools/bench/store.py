@@ -45,6 +45,7 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.interfaces.settings import postgres_connection_args
+from clusterlabel.projections.chain_key import new_secret
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.parallel import default_processes
 from clusterlabel.tools.bench.lag import AgainstBaseline
@@ -116,7 +117,8 @@ class BenchStores:
         with self._connect() as connection:
             connection.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
         self.schemas.append(schema)
-        return {**self.postgres, "POSTGRES_SCHEMA": schema}
+        # The chain view needs a key on PostgreSQL (projections/chain_key.py); one per store is enough here.
+        return {**self.postgres, "POSTGRES_SCHEMA": schema, "CHAIN_KEY": new_secret()}
 
     def close(self) -> None:
         if self.postgres is None or not self.schemas:

@@ -1,0 +1,102 @@
+"""The hashes of the tamper-evidence chain (projections/tamper.py) and the key its links need.
+
+An event's hash is plain SHA-256 of its stored form: anyone may recompute it. A link of the chain
+(an aggregate's head, the log's head) is HMAC-SHA256 under a key kept outside the database: whoever
+can rewrite events and the chain's rows still cannot make links that check out without the key.
+
+Each link records its scheme: `hmac-sha256:<key id>` (the key id names the key without revealing
+it) or, for links made before the chain had a key, `sha256`. Verification reports the latter as
+unkeyed until `projections rebuild` re-keys them, after checking them against the events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+UNKEYED = "sha256"  # links made before the chain had a key: SHA-256 over (previous + event hash)
+KEYED = "hmac-sha256"
+KEY_FILE = "chain.key"  # the development key, generated once beside the SQLite store (never in it)
+KEY_ENV = "CHAIN_KEY"  # an env key open_read_models reads it from (CLUSTERLABEL_CHAIN_KEY too)
+
+
+class MissingChainKey(ValueError):
+    """The chain view was asked for without a key to make its links with."""
+
+
+def event_hash(notification: Notification, aggregate_key: str | None = None) -> str:
+    """The hash of an event's stored form; `aggregate_key` is its aggregate id as text, when known."""
+    key = aggregate_key or str(UUID(str(notification.originator_id)))
+    head = f"{key}|{notification.originator_version}|{notification.topic}|"
+    return hashlib.sha256(head.encode() + bytes(notification.state)).hexdigest()
+
+
+def chained(previous: str, link: str) -> str:
+    """An unkeyed link, as the chain made them before it had a key (kept to check those)."""
+    return hashlib.sha256((previous + link).encode()).hexdigest()
+
+
+class ChainKey:
+    """The secret the chain's links are made with; its repr never shows it."""
+
+    __slots__ = ("_secret", "key_id")
+
+    def __init__(self, secret: str) -> None:
+        if not secret.strip():
+            raise MissingChainKey("the chain key is empty")
+        self._secret = secret.strip().encode("utf-8")
+        # Names the key in each link (to tell "made with another key" from "altered") without revealing it.
+        self.key_id = hmac.new(self._secret, b"clusterlabel chain key id", hashlib.sha256).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return f"ChainKey(key_id={self.key_id!r})"
+
+    @classmethod
+    def random(cls) -> ChainKey:
+        return cls(new_secret())
+
+    @property
+    def secret(self) -> str:
+        return self._secret.decode("utf-8")
+
+    @property
+    def scheme(self) -> str:
+        return f"{KEYED}:{self.key_id}"
+
+    def link(self, previous: str, digest: str) -> str:
+        return hmac.new(self._secret, (previous + digest).encode(), hashlib.sha256).hexdigest()
+
+    def relink(self, scheme: str, previous: str, digest: str) -> str | None:
+        """The link a row of this scheme should hold; None when it was made with another key."""
+        if scheme == UNKEYED:
+            return chained(previous, digest)
+        if scheme == self.scheme:
+            return self.link(previous, digest)
+        return None
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def key_file(path: Path) -> ChainKey:
+    """The key kept in `path`, generated there on first use (mode 0600). Processes starting together
+    agree on one: the file appears whole, by a link that fails when another process made it first."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        draft.write_text(new_secret() + "\n", encoding="utf-8")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return ChainKey(path.read_text(encoding="utf-8"))
