@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -107,8 +107,10 @@ async def start_reconciling(client: Client, task_queue: str, every: timedelta) -
     log.info("reconciliation scheduled", every=str(every))
 
 
-async def _until_terminated() -> None:
-    """Wait for SIGTERM (how Kubernetes and compose stop a container); Ctrl-C cancels instead."""
+@contextlib.contextmanager
+def _sigterm() -> Iterator[asyncio.Event]:
+    """An event that SIGTERM sets (how Kubernetes and compose stop a container); Ctrl-C cancels instead.
+    Installed before the worker starts anything, so a SIGTERM during start-up is a clean stop too."""
     terminated = asyncio.Event()
     loop = asyncio.get_running_loop()
     try:
@@ -116,7 +118,7 @@ async def _until_terminated() -> None:
     except (NotImplementedError, RuntimeError):  # not the main thread: only cancellation stops us
         pass
     try:
-        await terminated.wait()
+        yield terminated
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGTERM)
@@ -132,11 +134,12 @@ async def run_worker(settings: Settings) -> None:
     models = open_views(settings, app)
     try:
         worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload)
-        log.info("worker running", temporal=server.address if server else settings.temporal_address)
-        async with worker:
-            await start_reconciling(client, settings.task_queue, settings.reconcile_every)
-            await _until_terminated()
-            log.info("worker stopping")  # leaving the block shuts down: running activities get GRACEFUL_SHUTDOWN
+        with _sigterm() as terminated:
+            async with worker:
+                log.info("worker running", temporal=server.address if server else settings.temporal_address)
+                await start_reconciling(client, settings.task_queue, settings.reconcile_every)
+                await terminated.wait()
+                log.info("worker stopping")  # leaving the block shuts down: running activities get GRACEFUL_SHUTDOWN
     except asyncio.CancelledError:
         log.info("worker stopping")
     finally:

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.commands import RegisterCluster
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.tokens import open_token_store
 from clusterlabel.projections.chain_key import ChainKey
 from clusterlabel.projections.factory import open_read_models
-from tests.builders import cluster_profile, key
+from tests.builders import cluster_profile, register
 from tests.stores import POSTGRES, postgres_url
 
 pytestmark = pytest.mark.postgres
@@ -67,7 +68,7 @@ def test_the_application_role_appends_events_and_keeps_its_views_and_tokens(sche
     app = CertificationApp(env=env)
     try:
         for number in range(3):
-            app.register_cluster(cluster_profile(name=f"Cluster {number}"), actor="secretariat:sam", command_key=key())
+            register(app, RegisterCluster(profile=cluster_profile(name=f"Cluster {number}")), actor="secretariat:sam")
         with open_read_models(env, app, chain_key=ChainKey.random()) as models:
             models.catch_up()
             assert models.verify().ok and models.verify().checked == 3
@@ -93,7 +94,7 @@ def test_the_application_role_cannot_change_or_remove_an_event(
 
     schema, role = schema_and_role
     app = CertificationApp(env=settings_for(schema, role).eventsourcing_env())
-    app.register_cluster(cluster_profile(), actor="secretariat:sam", command_key=key())
+    register(app, RegisterCluster(profile=cluster_profile()), actor="secretariat:sam")
     app.close()
 
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -13,12 +13,13 @@ import pytest
 from structlog.testing import capture_logs
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.commands import RegisterCluster
 from clusterlabel.projections.chain_head import ChainHead
 from clusterlabel.projections.chain_key import UNKEYED, ChainKey, chained, event_hash
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ChainTampered, ReadModels
 from clusterlabel.projections.tamper import LEGACY_DDL, Problem
-from tests.builders import T0, cluster_profile, key
+from tests.builders import T0, cluster_profile, register
 from tests.stores import POSTGRES, postgres_schema
 
 KEY = ChainKey("the-chain-key-kept-outside-the-database-0123")
@@ -53,7 +54,7 @@ class KeyedChainContract:
 
     @staticmethod
     def register(app: CertificationApp, name: str) -> UUID:
-        return app.register_cluster(cluster_profile(name=name), actor="secretariat:sam", command_key=key())
+        return register(app, RegisterCluster(profile=cluster_profile(name=name)), actor="secretariat:sam")
 
     def rechain(self, views: ReadModels, link: Any, scheme: str) -> None:
         """What an attacker with write access does after rewriting events: recompute every hash of the chain."""

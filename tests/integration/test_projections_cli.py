@@ -48,7 +48,7 @@ def _alter_every_event(settings: Settings, old: str, new: str) -> None:
 def _register(settings: Settings, *names: str) -> None:
     app = CertificationApp(env=settings.eventsourcing_env())
     for name in names:
-        app.register_cluster(cluster_profile(name=name), actor="secretariat:sam", command_key=key())
+        register(app, RegisterCluster(profile=cluster_profile(name=name)), actor="secretariat:sam")
     app.close()
 
 
