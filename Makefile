@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The top-level folders, installed as clusterlabel.<folder> (setup.py maps them).
 FOLDERS := domain activities workflows projections interfaces tools
 
-.PHONY: run test lint install browser bench bench-quick clean
+.PHONY: run test lint install browser bench bench-quick soak clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/clusterlabel bench --quick
+
+# The long forms of the fault tests that `make test` runs short: a two-minute database outage.
+soak: $(STAMP)
+	CLUSTERLABEL_OUTAGE_SECONDS=120 $(BIN)/python -m pytest tests/workflows/test_database_outage.py
 
 clean:
 	rm -rf $(VENV) .clusterlabel .pytest_cache .typecheck

@@ -61,7 +61,13 @@ def unit_of_work(**ids: Any) -> Iterator[None]:
 
 
 class CertificationActivities:
-    """Every activity of the certification workflows, bound to one application (one event store)."""
+    """Every activity of the certification workflows, bound to one application (one event store).
+
+    None takes Temporal's cancellation as an exception raised into its thread: one landing inside
+    eventsourcing's connection pool would keep its writer connection for good, and no command of this
+    worker could write again. A cancelled (timed-out) command ends when its database call returns;
+    the lock timeout keeps that under the activity's timeout, and its key makes a late commit harmless.
+    """
 
     def __init__(self, app: CertificationApp, workload: Callable[[], Mapping[UUID, int]] | None = None) -> None:
         self.app = app
@@ -78,31 +84,31 @@ class CertificationActivities:
             self.run_legacy_command,
         ]
 
-    @activity.defn
+    @activity.defn(no_thread_cancel_exception=True)
     def load_case(self, input: CaseRef) -> CaseView:
         with unit_of_work(case_id=input.case_id):
             return case_view(self.app.policy, self.app.get_case(input.case_id), input.at)
 
-    @activity.defn
+    @activity.defn(no_thread_cancel_exception=True)
     def load_label(self, input: LabelRef) -> LabelView:
         with unit_of_work(label_id=input.label_id):
             return label_view(self.app.policy, self.app.get_label(input.label_id))
 
-    @activity.defn
+    @activity.defn(no_thread_cancel_exception=True)
     def run_case_command(self, run: CommandRun) -> CaseView:
         with unit_of_work(case_id=run.subject_id, command=run.name):
             case = self._handle(run)
             assert isinstance(case, CertificationCase) and run.envelope.at is not None
             return case_view(self.app.policy, case, run.envelope.at)
 
-    @activity.defn
+    @activity.defn(no_thread_cancel_exception=True)
     def run_label_command(self, run: CommandRun) -> LabelView:
         with unit_of_work(label_id=run.subject_id, command=run.name):
             label = self._handle(run)
             assert isinstance(label, Label)
             return label_view(self.app.policy, label)
 
-    @activity.defn(dynamic=True)
+    @activity.defn(dynamic=True, no_thread_cancel_exception=True)
     def run_legacy_command(self, args: Sequence[RawValue]) -> CaseView | LabelView:
         """The activity names workflows used before commands were data (screen, expire_label, ...):
         runs started before that change still schedule them. Answers with the view of today's commands."""
@@ -120,7 +126,7 @@ class CertificationActivities:
         log.info("command handled", command=run.name)
         return result
 
-    @activity.defn
+    @activity.defn(no_thread_cancel_exception=True)
     def choose_expert(self, input: ChooseExpertInput) -> ExpertChoice:
         """The next eligible expert for the case's open seat, or none."""
         with unit_of_work(case_id=input.case_id):

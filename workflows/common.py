@@ -50,6 +50,16 @@ REFUSALS_BEFORE_HELP = 5
 # Since this patch a case chooses its next expert and proposes them under the command lock, so that a
 # human step (a withdrawal) cannot slip in between; runs recorded before it chose outside the lock.
 CHOOSE_UNDER_LOCK = "choose-under-lock"
+# Since this patch a local activity gets LOCAL_ATTEMPTS tries (they run inside the workflow task, and
+# a long run of them appends a task heartbeat every few seconds); past those (a database outage, a
+# bug) it runs as a server-side activity whose retries, up to OUTAGE_RETRY apart, cost the history
+# nothing until one succeeds. Runs recorded before it retried the local activity for ever. The tries
+# are counted, not timed: a timeout that fires mid-try would cancel a database write in its thread.
+BOUNDED_LOCAL_ACTIVITIES = "bounded-local-activities"
+LOCAL_ATTEMPTS = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=3
+)
+OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"
 
 
@@ -59,18 +69,39 @@ async def run_activity(activity: Callable[..., Any] | str, arg: Any, result_type
     if isinstance(activity, str):
         options["result_type"] = result_type
     try:
-        if workflow.patched(LOCAL_ACTIVITIES):
-            if isinstance(activity, str):
-                return await workflow.execute_local_activity(activity, arg, **options)
-            return await workflow.execute_local_activity_method(activity, arg, **options)
-        if isinstance(activity, str):
-            return await workflow.execute_activity(activity, arg, **options)
-        return await workflow.execute_activity_method(activity, arg, **options)
+        if not workflow.patched(LOCAL_ACTIVITIES):
+            return await _on_the_server(activity, arg, options)
+        if not workflow.patched(BOUNDED_LOCAL_ACTIVITIES):
+            return await _local(activity, arg, options)
+        try:
+            return await _local(activity, arg, {**options, "retry_policy": LOCAL_ATTEMPTS})
+        except ActivityError as error:
+            if _refused(error):
+                raise
+            workflow.logger.warning("local activity kept failing; retrying on the server", extra={"error": str(error)})
+            return await _on_the_server(activity, arg, {**options, "retry_policy": OUTAGE_RETRY})
     except ActivityError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError):
             raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
         raise
+
+
+def _refused(error: ActivityError) -> bool:
+    """The domain's refusal (final), not a failure that a later attempt may get past."""
+    return isinstance(error.cause, ApplicationError) and error.cause.non_retryable
+
+
+async def _local(activity: Callable[..., Any] | str, arg: Any, options: dict[str, Any]) -> Any:
+    if isinstance(activity, str):
+        return await workflow.execute_local_activity(activity, arg, **options)
+    return await workflow.execute_local_activity_method(activity, arg, **options)
+
+
+async def _on_the_server(activity: Callable[..., Any] | str, arg: Any, options: dict[str, Any]) -> Any:
+    if isinstance(activity, str):
+        return await workflow.execute_activity(activity, arg, **options)
+    return await workflow.execute_activity_method(activity, arg, **options)
 
 
 async def run_command(
