@@ -8,11 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed, derived_id
-from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.policy import Policy
+from clusterlabel.domain.profile import Profile
 from clusterlabel.domain.text import RECORDED, Text
 
 
@@ -25,13 +25,9 @@ class MemberType(StrEnum):
     CIVIL_SOCIETY = "civil_society"
 
 
-class ClusterProfile(BaseModel):
+class ClusterProfile(Profile):
     """What a cluster declares about itself at registration."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-    name: Text = Field(min_length=1, max_length=200)
-    country: CountryCode
     sector: Text = Field(min_length=1, max_length=200)
     website: Text = Field(max_length=500)
     members: int = Field(ge=0, le=1_000_000, description="committed member organisations")

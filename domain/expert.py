@@ -10,11 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed, derived_id
-from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.profile import Profile
 from clusterlabel.domain.text import RECORDED, Text
 
 
@@ -25,11 +25,9 @@ class Nationality(StrEnum):
     FOREIGN = "foreign"
 
 
-class ExpertProfile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+class ExpertProfile(Profile):
+    """What the secretariat records of a certified benchmarking expert."""
 
-    name: Text = Field(min_length=1, max_length=200)
-    country: CountryCode
     languages: list[Text] = Field(min_length=1, max_length=50, description="ISO 639-1 codes, e.g. en, de")
     certified_until: Instant
     affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
