@@ -52,8 +52,9 @@ __all__ = [
 
 WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
-# commands run as local activities on the same threads, so the worker takes no more of them at once
-# than it has threads: one waiting in a queue would spend its start-to-close timeout there.
+# commands run as local activities, and as server-side ones when the local tries are spent; the
+# worker takes this many of each at once and has a thread for every one, so that none waits in a
+# queue while its start-to-close timeout runs.
 ACTIVITY_THREADS = 8
 # On SIGTERM the worker stops polling and gives the activities it is running this long to finish, so
 # their results still reach Temporal; the platforms wait longer before they SIGKILL (deploy/: k8s
@@ -85,7 +86,8 @@ def build_worker(
         task_queue=task_queue,
         workflows=[*WORKFLOWS, *extra_workflows],
         activities=[*activities.all(), Reconciler(client, app, task_queue).activity],
-        activity_executor=ThreadPoolExecutor(max_workers=activity_threads, thread_name_prefix="activity"),
+        # A thread for each activity the worker may run at once, local or server-side.
+        activity_executor=ThreadPoolExecutor(max_workers=2 * activity_threads, thread_name_prefix="activity"),
         max_concurrent_activities=activity_threads,
         max_concurrent_local_activities=activity_threads,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

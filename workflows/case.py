@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 
 from clusterlabel.workflows.common import (
+    ANSWER_ACCEPTED_STEPS,
     CHOOSE_UNDER_LOCK,
     human_step,
     run_activity,
@@ -74,8 +75,8 @@ class CaseWorkflow(
                     # The domain is not ready to close yet (a clock a hair behind a deadline): look again.
                     await self._after_refusal("closing the case", error)
                     continue
-                # A step accepted while the case closed gets the domain's answer, not an abandoned update.
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                if workflow.patched(ANSWER_ACCEPTED_STEPS):
+                    await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.logger.info("case closed", extra={"case_id": str(self.record_id), "state": final.state})
                 return final
             if view.awaiting_proposal:

@@ -40,13 +40,17 @@ DOMAIN_DECIDES_UNDER_LOCK = "domain-decides-under-lock"
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10))
 # A refused automatic step (a race with a human step) is looked at again after this pause.
 RETRY_PAUSE = timedelta(seconds=1)
-# Since this patch the pause doubles with each refusal in a row (up to MAX_RETRY_PAUSE), and after
+# Since this patch the pause doubles with each refusal in a row (1, 2, 4, 8 s), and after
 # REFUSALS_BEFORE_HELP of them the workflow asks the secretariat for help and waits for its `resume`
-# signal: a step the domain keeps refusing no longer appends to the history every second until the
-# history limit ends the run. Runs recorded before it retried every second, and replay so.
+# signal (or a step that moves the record); a record with no way to ask (a label) looks again every
+# UNHEARD_RETRY_PAUSE. A step the domain keeps refusing no longer appends to the history every second
+# until the history limit ends the run. Runs recorded before it retried every second, and replay so.
 BOUNDED_RETRIES = "bounded-retries"
-MAX_RETRY_PAUSE = timedelta(minutes=5)
 REFUSALS_BEFORE_HELP = 5
+UNHEARD_RETRY_PAUSE = timedelta(hours=1)
+# Since this patch a workflow ends only once every step it accepted has its answer (the domain's
+# refusal, when it came too late); runs recorded before it could end with an update abandoned.
+ANSWER_ACCEPTED_STEPS = "answer-accepted-steps"
 # Since this patch a case chooses its next expert and proposes them under the command lock, so that a
 # human step (a withdrawal) cannot slip in between; runs recorded before it chose outside the lock.
 CHOOSE_UNDER_LOCK = "choose-under-lock"

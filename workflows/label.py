@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
 from clusterlabel.workflows.common import (
+    ANSWER_ACCEPTED_STEPS,
     human_step,
     wait_until,
 )
@@ -88,8 +89,8 @@ class LabelWorkflow(
             if not moved and alarm is not None:
                 await self._on_alarm(alarm, revision)
             self._handled += 1
-        # A step accepted as the label ended gets the domain's answer, not an abandoned update.
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        if workflow.patched(ANSWER_ACCEPTED_STEPS):
+            await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.logger.info(
             "label workflow done", extra={"label_id": str(input.label_id), "state": self.current.state}
         )

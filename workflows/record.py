@@ -20,9 +20,9 @@ with workflow.unsafe.imports_passed_through():
 from clusterlabel.workflows.common import (
     BOUNDED_RETRIES,
     DOMAIN_DECIDES_UNDER_LOCK,
-    MAX_RETRY_PAUSE,
     REFUSALS_BEFORE_HELP,
     RETRY_PAUSE,
+    UNHEARD_RETRY_PAUSE,
     V,
     automatic,
     refusal,
@@ -131,23 +131,29 @@ class RecordWorkflow(Generic[V]):
                 self._refusals, self._refused_at_version = 0, self.current.version
             self._refusals += 1
             if self._refusals < REFUSALS_BEFORE_HELP:
-                await workflow.sleep(min(RETRY_PAUSE * 2 ** (self._refusals - 1), MAX_RETRY_PAUSE))
+                await workflow.sleep(RETRY_PAUSE * 2 ** (self._refusals - 1))
             else:
                 await self._ask_for_help(f"{what} was refused {self._refusals} times: {error.message}")
                 self._refusals = 0
         await self._reload()
 
     async def _ask_for_help(self, reason: str) -> None:
-        """Tell the secretariat (where the record has a way to: `_help`) and wait for `resume`."""
+        """Tell the secretariat (where the record has a way to: `_help`) and wait for `resume` or for a
+        step that moves the record. A record with no way to tell anyone (a label: its timers must not
+        stop) looks again every UNHEARD_RETRY_PAUSE instead."""
         workflow.logger.warning("automatic step keeps being refused; waiting for resume", extra={"reason": reason})
         resumes = self._resumes
         command = self._help(reason)
+        told = False
         if command is not None:
             try:
                 await self._command(command, self._automatic(f"help:v{self.current.version}"))
+                told = True
             except ApplicationError as error:  # not even that: the log and the wait remain
                 workflow.logger.warning("could not ask for help", extra={"error": error.message})
-        await workflow.wait_condition(lambda: self._resumes != resumes)
+        version = self.current.version
+        moved = lambda: self._resumes != resumes or self.current.version != version  # noqa: E731
+        await workflow.wait_condition(moved, timeout=None if told else UNHEARD_RETRY_PAUSE)
 
     def _help(self, reason: str) -> Command | None:
         """The command that asks the secretariat for help with this record, if it has one."""
@@ -156,7 +162,7 @@ class RecordWorkflow(Generic[V]):
     @workflow.signal
     def resume(self) -> None:
         """Look again at a record whose automatic step kept being refused, once the cause is fixed
-        (`temporal workflow signal --workflow-id case-<id> --name resume`)."""
+        (`POST /cases/{id}/resume` or `/labels/{ref}/resume`, or `temporal workflow signal --name resume`)."""
         self._resumes += 1
 
     # ---- human steps: the updates (see workflows.common.human_step) -----------------------------

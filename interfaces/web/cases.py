@@ -215,3 +215,18 @@ async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key:
 )
 async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.decide_appeal, body, key)
+
+
+@router.post(
+    "/cases/{case_id}/resume",
+    response_model=CaseOut,
+    summary="Have the case's workflow try again an automatic step it asked for help with",
+)
+async def resume(case_id: UUID, svc: Svc, who: Secretariat) -> CaseOut:
+    """For a case flagged "… was refused 5 times": once the cause is fixed, its workflow looks again."""
+    case = await run_in_threadpool(visible_case, svc, case_id, who)
+    try:
+        await case_handle(svc.temporal(), case_id).signal(CaseWorkflow.resume)
+    except RPCError as error:
+        raise from_temporal(error, _closed_detail(case)) from None
+    return case_out(case_view(svc.app.policy, case, svc.now()))

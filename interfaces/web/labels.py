@@ -11,6 +11,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
+from temporalio.service import RPCError
 
 from clusterlabel.activities.models import LabelView
 from clusterlabel.activities.views import label_view
@@ -35,7 +36,7 @@ from clusterlabel.interfaces.web.common import (
     label_out,
     visible_label,
 )
-from clusterlabel.interfaces.web.errors import ApiError, invalid
+from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import (
     CaseCreated,
@@ -153,6 +154,21 @@ async def renew(
     await _take_label_step(svc, who, label, LabelWorkflow.start_renewal, command, envelope)
     # The step's key names the case it opens: the same case for a retry, whenever it comes.
     return CaseCreated(case_id=CertificationCase.create_id(envelope.key))
+
+
+@router.post(
+    "/labels/{label_ref}/resume",
+    response_model=LabelOut,
+    summary="Have the label's workflow try again an automatic step the domain kept refusing",
+)
+async def resume(label_ref: str, svc: Svc, who: Secretariat) -> LabelOut:
+    label_id = label_id_from(label_ref)
+    label = await run_in_threadpool(visible_label, svc, label_id, who)
+    try:
+        await label_handle(svc.temporal(), label_id).signal(LabelWorkflow.resume)
+    except RPCError as error:
+        raise from_temporal(error, _closed_detail(label)) from None
+    return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
 
 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
+
+import httpx
 
 from clusterlabel.activities.models import CaseView
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.commands import Screen, WithdrawCase
+from clusterlabel.interfaces.engine import Engine
+from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import notify_experts_changed
 from tests.builders import send
 from tests.workflows.harness import (
     SECRETARY,
+    Secretariat,
+    compressed_policy,
     drive_to_award,
     office_on,
     outbox,
@@ -26,22 +34,28 @@ from tests.workflows.harness import (
     view_when,
 )
 
+TOKEN = "refusals-admin-token"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
-def test_a_case_whose_label_cannot_be_issued_asks_for_help_and_closes_once_resumed(
-    dev_server: EmbeddedTemporal,
-) -> None:
+
+def test_a_case_whose_label_cannot_be_issued_asks_for_help_and_closes_once_resumed(tmp_path: Path) -> None:
     async def scenario() -> None:
-        office, client = await office_on(dev_server, "bounded")
-        office.expert()
-        cluster_id = office.cluster()
-        case = await office.open_case(cluster_id)
-        # A label the store says the cluster holds already (an operator's slip, a bug): every attempt
-        # to issue the case's label is refused until it is released.
-        stray_label = uuid.uuid4()
-        cluster = office.app.get_cluster(cluster_id)
-        cluster.grant_label(stray_label, Level.BRONZE, None, SECRETARY, "stray-grant")
-        office.app.save(cluster)
-        async with running_worker(client, office.app, office.task_queue):
+        settings = Settings(data_dir=tmp_path, admin_token=TOKEN, task_queue=f"bounded-{uuid.uuid4().hex[:8]}")
+        engine = Engine(settings, policy=compressed_policy(), with_projections=False)
+        await engine.start_temporal()
+        office = Secretariat(engine.app, engine.services.temporal(), settings.task_queue)
+        transport = httpx.ASGITransport(app=create_app(engine.services, pages=False))
+        secretariat = httpx.AsyncClient(transport=transport, base_url="http://test", headers=BEARER)
+        try:
+            office.expert()
+            cluster_id = office.cluster()
+            case = await office.open_case(cluster_id)
+            # A label the store says the cluster holds already (an operator's slip, a bug): every
+            # attempt to issue the case's label is refused until it is released.
+            stray_label = uuid.uuid4()
+            cluster = office.app.get_cluster(cluster_id)
+            cluster.grant_label(stray_label, Level.BRONZE, None, SECRETARY, "stray-grant")
+            office.app.save(cluster)
             await drive_to_award(case)
 
             stuck: CaseView = await view_when(case, lambda v: v.needs_attention, timeout=60)
@@ -53,8 +67,12 @@ def test_a_case_whose_label_cannot_be_issued_asks_for_help_and_closes_once_resum
             cluster = office.app.get_cluster(cluster_id)
             cluster.release_label(stray_label, SECRETARY, "stray-release")
             office.app.save(cluster)
-            await case.signal(CaseWorkflow.resume)
+            resumed = await secretariat.post(f"/cases/{stuck.case_id}/resume")
+            assert resumed.status_code == 200, resumed.text
             closed: CaseView = await asyncio.wait_for(result_of(case), timeout=60)
+        finally:
+            await secretariat.aclose()
+            await engine.stop()
 
         assert closed.state == "awarded" and closed.label_id is not None
         assert not closed.needs_attention, "issuing the label settles what held it up"
