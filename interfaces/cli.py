@@ -179,10 +179,10 @@ def _tool(module: str) -> Any:
         raise
 
 
-def _simulate(settings: Settings, clusters: int, policy: Path | None) -> int:
-    simulate = _tool("clusterlabel.tools.simulate").simulate
-
-    return simulate(settings, clusters, policy)
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    tool = _tool("clusterlabel.tools.simulate")
+    finish_within = tool.FINISH_WITHIN if args.finish_within is None else args.finish_within
+    return int(tool.simulate(settings, args.clusters, args.policy, finish_within))
 
 
 def _bench(settings: Settings, args: argparse.Namespace) -> int:
@@ -208,6 +208,13 @@ def _positive(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
     return number
+
+
+def _seconds(text: str) -> float:
+    seconds = float(text)
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {text}")
+    return seconds
 
 
 def _names(text: str) -> list[str]:
@@ -253,8 +260,16 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--clusters", type=int, default=12, help="how many clusters go through a lifecycle")
     simulate.add_argument("--policy", type=Path, help="TOML overriding the compressed policy")
     simulate.add_argument("--temporal", help="an existing Temporal cluster instead of the embedded server")
+    simulate.add_argument(
+        "--finish-within",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long to wait, once the storylines are done, for their lifecycles to end (default 120;"
+        " 0 leaves them open at once); what is left open is listed, and `serve --data-dir` on the"
+        " simulation's folder carries it on",
+    )
     simulate.set_defaults(
-        run=lambda settings, args: _simulate(settings, args.clusters, args.policy),
+        run=_simulate,
         takes_policy=False,
         uses_temporal=True,
     )

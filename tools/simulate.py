@@ -4,7 +4,10 @@ The embedded Temporal server, the worker and the projections run exactly as unde
 secretariat and its experts drive the HTTP API in process (no port opened). Each cluster gets one
 storyline by its number: awarded then renewed, awarded then left to lapse, awarded then suspended and
 restored, refused, rejected at screening, or staffed after an expert declined. State goes to a fresh
-directory under the data dir, so a simulation never mixes with real records.
+directory under the data dir, so a simulation never mixes with real records. When the storylines are
+done it waits (within a bound) for the lifecycles they started to end, and names those it leaves open:
+its workflows run on the task queue `serve` uses, so `serve --data-dir` on that directory carries them
+on (tools/open_lifecycles.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.logs import configure_logging
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.app import create_app
+from clusterlabel.tools.open_lifecycles import FINISH_WITHIN, closing_lines, wait_for_ends
 
 COMPRESSED = {
     "label_validity": "PT20S",
@@ -199,7 +203,16 @@ async def lifecycle(actors: Actors, number: int, indicators: list[dict[str, Any]
     return story
 
 
-async def run_simulation(settings: Settings, clusters: int, policy: Policy) -> int:
+async def run_simulation(
+    settings: Settings,
+    clusters: int,
+    policy: Policy,
+    *,
+    finish_within: float = FINISH_WITHIN,
+    original: Settings | None = None,
+) -> int:
+    """Run the storylines, wait up to `finish_within` seconds for their lifecycles to end, and print the
+    summary with what is left open (`original`: the settings the user gave, before the simulation's own)."""
     configure_logging(settings.log_format, "WARNING")
     engine = Engine(settings, policy=policy, poll_interval=0.2)
     admin_token = settings.admin_token or engine.tokens.rotate_admin_token()
@@ -240,11 +253,15 @@ async def run_simulation(settings: Settings, clusters: int, policy: Policy) -> i
                     tally.show()
 
             await asyncio.gather(*(one(number) for number in range(clusters)))
-            print(file=sys.stderr)
             elapsed = time.monotonic() - tally.started
+            still_open = await wait_for_ends(
+                engine.app, finish_within, lambda n: tally.show(f"{n} lifecycles still open")
+            )
+            print(file=sys.stderr)
             await asyncio.to_thread(engine.services.fresh, 30.0)
             dashboard = await actors.call("GET", "/dashboard")
             _summary(dashboard, stories, engine.models.runner.head(), elapsed, tally)
+            print("\n".join(closing_lines(engine.app, still_open, original or settings, settings)))
     finally:
         await engine.stop()
     return 1 if tally.failed else 0
@@ -268,13 +285,18 @@ def _summary(dashboard: dict[str, Any], stories: Counter[str], events: int, elap
         print(f"FAILED {failure}", file=sys.stderr)
 
 
-def simulate(settings: Settings, clusters: int, policy_file: Path | None = None) -> int:
+def simulate(
+    settings: Settings, clusters: int, policy_file: Path | None = None, finish_within: float = FINISH_WITHIN
+) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     sim_dir = settings.data_dir / "simulations" / stamp
-    sim_settings = settings.model_copy(
-        update={"data_dir": sim_dir, "database_url": None, "task_queue": f"simulation-{stamp}"}
-    )
+    # The task queue `serve` uses, so that `serve --data-dir` on the folder (its embedded Temporal server
+    # restarts from the state there) runs what the simulation leaves open. A shared external cluster
+    # gets a queue of its own: the real workers polling there must not run the simulation's workflows
+    # against their own store.
+    queue = settings.task_queue if settings.temporal_address is None else f"simulation-{stamp}"
+    sim_settings = settings.model_copy(update={"data_dir": sim_dir, "database_url": None, "task_queue": queue})
     policy = default_policy().with_overrides(COMPRESSED)
     if policy_file is not None:
         policy = Policy.from_toml(policy_file.read_text(encoding="utf-8"), base=policy)
-    return asyncio.run(run_simulation(sim_settings, clusters, policy))
+    return asyncio.run(run_simulation(sim_settings, clusters, policy, finish_within=finish_within, original=settings))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import ROOT, RunningEngine, policy_toml
+from tests.e2e.engine import ROOT, RunningEngine, policy_toml, running_engine
+
+QUICK_POLICY = {"label_validity": "PT5S", "renewal_window": "PT3S", "expiry_reminders": ["PT2S"]}
+# What a label ends as by itself (lapsed), or by the secretariat's hand in a storyline.
+LABEL_ENDS = {"lapsed", "superseded", "withdrawn"}
 
 
 def clusterlabel(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -37,22 +43,75 @@ def test_status_history_and_verify_read_what_the_api_wrote(engine: RunningEngine
     assert "OK" in verify.stdout
 
 
-def test_simulate_runs_whole_lifecycles_and_exits_0(tmp_path: Path) -> None:
+def simulated(tmp_path: Path, *options: str, clusters: int = 6) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`simulate` with the quick policy into tmp_path/data: its run, and the folder it made there."""
     quick = tmp_path / "quick.toml"
-    quick.write_text(policy_toml({"label_validity": "PT5S", "renewal_window": "PT3S", "expiry_reminders": ["PT2S"]}))
+    quick.write_text(policy_toml(QUICK_POLICY))
+    data = tmp_path / "data"
     run = clusterlabel(
-        "simulate", "--clusters", "6", "--data-dir", str(tmp_path / "data"), "--policy", str(quick), timeout=240
+        "simulate", "--clusters", str(clusters), "--data-dir", str(data), "--policy", str(quick), *options, timeout=240
     )
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    (folder,) = (data / "simulations").iterdir()
+    return run, folder
+
+
+def test_simulate_runs_whole_lifecycles_and_exits_0(tmp_path: Path) -> None:
+    run, folder = simulated(tmp_path)
     for line in ("cases      awarded", "labels     lapsed", "labels     superseded", "events stored", "projection lag"):
         assert line in run.stdout
 
-    rebuilt = clusterlabel("projections", "rebuild", "--processes", "2", "--data-dir", str(tmp_path / "data"))
+    rebuilt = clusterlabel("projections", "rebuild", "--processes", "2", "--data-dir", str(folder))
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr[-3000:]
     assert "by 2 processes" in rebuilt.stdout
-    status = clusterlabel("status", "--data-dir", str(tmp_path / "data"))
+    status = clusterlabel("status", "--data-dir", str(folder))
     assert status.returncode == 0 and "awarded" in status.stdout
     assert set(status.stdout.split("projection lag:")[1].split()[1::2]) == {"0"}  # every view caught up
+
+
+def labels_end_under_serve(folder: Path, within: float = 30.0) -> list[dict[str, str]]:
+    """Serve the simulation's folder until every label has ended (lapsed once its renewal window closed)."""
+    unlimited = {"CLUSTERLABEL_PUBLIC_RATE_LIMIT": "1000/second"}  # the test polls the public registry
+    with running_engine(folder, QUICK_POLICY, env=unlimited) as engine, engine.client() as api:
+        deadline = time.monotonic() + within
+        while True:
+            answer = api.get("/registry")
+            assert answer.status_code == 200, answer.text
+            labels = answer.json()
+            going_on = [
+                f"{label['label_code']} {label['status']}, renewable until {label['renewable_until']}"
+                for label in labels
+                if label["status"] not in LABEL_ENDS
+            ]
+            if not going_on:
+                return labels
+            assert time.monotonic() < deadline, f"labels still going on under serve: {going_on}\n{engine.log_tail(20)}"
+            time.sleep(0.2)
+
+
+def test_every_label_a_simulation_leaves_ends_under_serve_on_its_folder(tmp_path: Path) -> None:
+    run, folder = simulated(tmp_path)
+
+    labels = labels_end_under_serve(folder)
+
+    assert len(labels) >= 4  # renewed (two), lapsing, suspended, declined-first
+    said = run.stdout.split("projection lag")[1]
+    assert "every lifecycle the simulation started has ended" in said or "left open:" in said
+
+
+def test_a_simulation_told_not_to_wait_names_what_it_leaves_open_and_serve_carries_it_on(tmp_path: Path) -> None:
+    run, folder = simulated(tmp_path, "--finish-within", "0", clusters=1)  # cluster 0: awarded, then renewed
+    left = re.findall(r"^  label (\S+) (\w+), renewal window closes", run.stdout, re.MULTILINE)
+    assert re.search(r"^left open: 1 labels, \d cases; `clusterlabel serve --data-dir \S+` carries", run.stdout, re.M)
+    assert [state for _, state in left] == ["active"]  # the renewal's label, just issued
+
+    labels = labels_end_under_serve(folder)
+
+    assert {label["label_code"]: label["status"] for label in labels} == {left[0][0]: "lapsed", **superseded(labels)}
+
+
+def superseded(labels: list[dict[str, str]]) -> dict[str, str]:
+    return {label["label_code"]: "superseded" for label in labels if label["superseded_by"]}
 
 
 def test_a_runner_asked_for_a_view_that_does_not_exist_names_the_views_and_exits_2(tmp_path: Path) -> None:
