@@ -91,7 +91,7 @@ def _rebuild(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings)
     # Only the views named, when named: rebuilding a view also un-parks it (projections/parked.py).
     with open_views(settings, app, only=args.views) as models:
-        if refused_over_tampering(models, settings, args.accept_tampering):
+        if refused_over_tampering(models, settings, args.accept_tampering, args.rekey):
             return 1
         count = models.rebuild(progress=progress, processes=processes, accept_tampering=True)  # checked just now
         head = models.runner.head()
@@ -311,6 +311,9 @@ def _parser() -> argparse.ArgumentParser:
         "--accept-tampering",
         action="store_true",
         help="rebuild the event chain even though it finds the log tampered with (logged as an error)",
+    )
+    rebuild.add_argument(
+        "--rekey", action="store_true", help="put the key on chain links made before it (once, after upgrading)"
     )
     rebuild.set_defaults(run=_rebuild)
     follow = projection_commands.add_parser("run", parents=[common], help="keep every view current until stopped")

@@ -80,11 +80,11 @@ def describe_anchor(anchor: AnchorCheck) -> str:
     return f"anchored head {'OK' if anchor.ok else 'NOT EXTENDED'}: {anchor.detail}"
 
 
-def refused_over_tampering(models: ReadModels, settings: Settings, accept_tampering: bool) -> bool:
+def refused_over_tampering(models: ReadModels, settings: Settings, accept_tampering: bool, rekey: bool = False) -> bool:
     """Verify the chain before a rebuild replaces it; True (refused, said why) when it finds tampering."""
     configure_logging(settings.log_format, settings.log_level)  # the error logged when rebuilt over tampering
     try:
-        report = models.check_before_rebuild(accept_tampering)
+        report = models.check_before_rebuild(accept_tampering, rekey)
     except ChainTampered as refused:
         print("\n".join(describe(refused.report)), file=sys.stderr)
         print(
@@ -93,10 +93,10 @@ def refused_over_tampering(models: ReadModels, settings: Settings, accept_tamper
             file=sys.stderr,
         )
         return True
-    if report is not None and report.tampering():
+    if report is not None and report.tampering(rekey):
         print("\n".join(describe(report)), file=sys.stderr)
         print(
-            f"clusterlabel: WARNING: rebuilding the event chain over {len(report.tampering())} problem(s)"
+            f"clusterlabel: WARNING: rebuilding the event chain over {len(report.tampering(rekey))} problem(s)"
             " (--accept-tampering): the new chain vouches for the log as it is now.",
             file=sys.stderr,
         )

@@ -116,21 +116,23 @@ class ReadModels:
     def stop(self) -> None:
         self.runner.stop()
 
-    def rebuild(self, progress: Progress | None = None, processes: int = 1, accept_tampering: bool = False) -> int:
+    def rebuild(
+        self, progress: Progress | None = None, processes: int = 1, accept_tampering: bool = False, rekey: bool = False
+    ) -> int:
         """Drop every view (of these models) and rebuild it from the whole log, un-parking it; the events read.
 
         The chain is the evidence of tampering, so it is verified first, and a rebuild that would make a new
         chain over a tampered log raises ChainTampered, unless `accept_tampering` (logged as an error)."""
-        self.check_before_rebuild(accept_tampering)
+        self.check_before_rebuild(accept_tampering, rekey)
         self.rebuild_tables()
         return self.catch_up(progress, processes)
 
-    def check_before_rebuild(self, accept_tampering: bool = False) -> VerifyReport | None:
-        """Verify the chain when it is among the views to rebuild; unkeyed links pass (the rebuild re-keys them)."""
+    def check_before_rebuild(self, accept_tampering: bool = False, rekey: bool = False) -> VerifyReport | None:
+        """Verify the chain when it is among the views to rebuild; unkeyed links pass only when `rekey`."""
         if EventChainView.name not in self.views:
             return None
         report = self.verify()
-        found = report.tampering()
+        found = report.tampering(rekey)
         if found and not accept_tampering:
             raise ChainTampered(report)
         if found:

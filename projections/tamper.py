@@ -62,9 +62,11 @@ class VerifyReport(BaseModel):
     log_head: str | None
     problems: list[Tampering]
 
-    def tampering(self) -> list[Tampering]:
-        """The problems a rebuild must not paper over: all but unkeyed links, which a rebuild re-keys."""
-        return [problem for problem in self.problems if problem.problem is not Problem.UNKEYED]
+    def tampering(self, rekey: bool = False) -> list[Tampering]:
+        """The problems a rebuild must not paper over: every one, but for unkeyed links when the operator
+        re-keys the chain made before the key (`rekey`, once after upgrading). At any other time unkeyed
+        links mean the chain was recomputed by someone without the key."""
+        return [problem for problem in self.problems if not (rekey and problem.problem is Problem.UNKEYED)]
 
 
 class EventChainView(View):
@@ -211,11 +213,18 @@ def _chain_breaks(chain: EventChainView, batch_size: int) -> list[Tampering]:
     log = ""
     broken: list[Tampering] = []
     run: tuple[Problem, str] | None = None
+    keyed = False  # a keyed link seen: the chain has had its key since, and every later link must use one
     for row in _chain_rows(chain, batch_size):
         previous = heads.get(row["aggregate_id"], "")
         head = key.relink(row["scheme"], previous, row["event_hash"])
         linked = key.relink(row["scheme"], log, row["event_hash"])
         heads[row["aggregate_id"]], log = row["aggregate_hash"], row["log_hash"]  # each break reported once
+        if keyed and row["scheme"] == UNKEYED:
+            broken.append(
+                _problem(row, Problem.CHAIN_BROKEN, "an unkeyed link after keyed ones: rewritten without the key")
+            )
+            continue
+        keyed = keyed or row["scheme"] != UNKEYED
         scheme_problem = _scheme_problem(row["scheme"], head is None)
         if scheme_problem is not None and scheme_problem != run:
             broken.append(_problem(row, scheme_problem[0], scheme_problem[1]))
@@ -231,7 +240,8 @@ def _scheme_problem(scheme: str, foreign: bool) -> tuple[Problem, str] | None:
     if scheme == UNKEYED:
         return Problem.UNKEYED, (
             "this link (and any right after it) was made before the chain had a key; "
-            "re-key them with `clusterlabel projections rebuild --views event_chain` (it verifies first)"
+            "if they predate the key, re-key them with `clusterlabel projections rebuild --views event_chain --rekey` "
+            "(it verifies first); if not, the chain was recomputed without the key"
         )
     return None
 

@@ -56,16 +56,18 @@ class KeyedChainContract:
     def register(app: CertificationApp, name: str) -> UUID:
         return register(app, RegisterCluster(profile=cluster_profile(name=name)), actor="secretariat:sam")
 
-    def rechain(self, views: ReadModels, link: Any, scheme: str) -> None:
-        """What an attacker with write access does after rewriting events: recompute every hash of the chain."""
+    def rechain(self, views: ReadModels, link: Any, scheme: str, keyed_until: int = 0) -> None:
+        """What an attacker with write access does after rewriting events: recompute every hash of the chain
+        (keeping the links up to `keyed_until` as the key made them)."""
         heads: dict[str, str] = {}
         log = ""
         rows = []
         for event in views.app.recorder.select_notifications(start=1, limit=10_000):
             aggregate = str(UUID(str(event.originator_id)))
             digest = event_hash(event)
-            heads[aggregate], log = link(heads.get(aggregate, ""), digest), link(log, digest)
-            rows.append((digest, heads[aggregate], log, scheme, event.id))
+            linker, named = (KEY.link, KEY.scheme) if event.id <= keyed_until else (link, scheme)
+            heads[aggregate], log = linker(heads.get(aggregate, ""), digest), linker(log, digest)
+            rows.append((digest, heads[aggregate], log, named, event.id))
         with views.chain.write() as cursor:
             cursor.executemany(
                 views.chain.q(
@@ -104,6 +106,23 @@ class KeyedChainContract:
 
         assert not report.ok
         assert [p.problem for p in report.problems] == [Problem.UNKEYED]
+        with pytest.raises(ChainTampered):  # only the operator's --rekey, once after upgrading, re-keys
+            views.rebuild()
+
+    def test_unkeyed_links_after_keyed_ones_break_the_chain_and_no_rebuild_re_keys_them(
+        self, env: dict[str, str], views: ReadModels, clusters: list[UUID]
+    ) -> None:
+        self.rewrite_event(env, clusters[4], "Cluster 4", "Cluster X")
+        first_of_cluster_4 = next(
+            e.id for e in views.app.recorder.select_notifications(1, 100) if e.originator_id == clusters[4]
+        )
+        self.rechain(views, chained, UNKEYED, keyed_until=first_of_cluster_4 - 1)
+
+        report = views.verify()
+
+        assert Problem.CHAIN_BROKEN in {p.problem for p in report.problems}
+        with pytest.raises(ChainTampered):
+            views.rebuild(rekey=True)
 
     def test_a_chain_made_with_another_key_is_reported_as_such(
         self, env: dict[str, str], views: ReadModels, clusters: list[UUID]
@@ -160,7 +179,9 @@ class KeyedChainContract:
             self.register(app, "Cluster after the upgrade")
             upgraded.catch_up()
             continued = upgraded.verify()
-            upgraded.rebuild()
+            with pytest.raises(ChainTampered):  # re-keying is the operator's explicit choice
+                upgraded.rebuild()
+            upgraded.rebuild(rekey=True)
             after = upgraded.verify()
 
         assert before.checked == 6 and [p.problem for p in before.problems] == [Problem.UNKEYED]
@@ -174,7 +195,7 @@ class KeyedChainContract:
         self.rewrite_event(env, clusters[1], "Cluster 1", "Cluster X")
 
         with open_read_models(env, app, chain_key=KEY, only=["event_chain"]) as upgraded, pytest.raises(ChainTampered):
-            upgraded.rebuild()
+            upgraded.rebuild(rekey=True)
 
     def test_a_chain_of_a_shape_the_code_cannot_migrate_is_refused_never_dropped(self, views: ReadModels) -> None:
         chain = views.chain
