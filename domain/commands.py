@@ -26,7 +26,7 @@ from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.text import Prose, Text
+from clusterlabel.domain.text import RECORDED, Prose, Text
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
@@ -346,5 +346,5 @@ COMMANDS: dict[str, type[Command]] = {
 
 
 def decode_command(name: str, data: dict[str, Any]) -> Command:
-    """A command from its name and fields, as it crosses a process boundary."""
-    return COMMANDS[name].model_validate(data)
+    """A command from its name and fields, as it crosses a process boundary (read as recorded: RECORDED)."""
+    return COMMANDS[name].model_validate(data, context=RECORDED)

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES, EmbeddedTemporal, TemporalServerError
+from clusterlabel.workflows.payloads import DATA_CONVERTER
 
 if TYPE_CHECKING:
     from clusterlabel.interfaces.settings import Settings
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 async def connect_client(address: str, namespace: str, tls: TLSConfig | bool = False) -> Client:
     """A client using the pydantic data converter, as every client in this project must."""
-    return await Client.connect(address, namespace=namespace, tls=tls, data_converter=pydantic_data_converter)
+    return await Client.connect(address, namespace=namespace, tls=tls, data_converter=DATA_CONVERTER)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:

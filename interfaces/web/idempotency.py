@@ -41,10 +41,7 @@ HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 100
 KEY_PATTERN = r"^[A-Za-z0-9._:\-]+$"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-REUSED = (
-    "this Idempotency-Key was first used for a different request (another body, path or caller); "
-    "send a new key with a new request"
-)
+REUSED = "this Idempotency-Key is taken by a different request; send a new key with a new request"
 _KEY = re.compile(KEY_PATTERN)
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from temporalio.api.common.v1 import Payload
 
 from clusterlabel.activities.models import (
     Alarm,
@@ -19,8 +20,9 @@ from clusterlabel.activities.models import (
     ExpertChoice,
     LabelView,
 )
-from clusterlabel.domain.commands import Envelope, Screen
+from clusterlabel.domain.commands import Envelope, RecordDecision, Screen, decode_command
 from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
+from clusterlabel.workflows.payloads import DATA_CONVERTER
 
 NOW = datetime(2026, 3, 10, 9, tzinfo=UTC)
 ID = uuid4()
@@ -76,3 +78,27 @@ def test_a_payload_without_a_field_that_has_a_default_still_decodes(model: Any, 
     for name in optional:
         decoded = model.model_validate({key: value for key, value in full.items() if key != name})
         assert getattr(decoded, name) == model.model_fields[name].get_default(call_default_factory=True)
+
+
+# A rationale pasted from a PDF before free text refused control characters (a form feed), as a
+# workflow history keeps it in the step's update argument.
+RECORDED_DECISION = (
+    b'{"command": {"outcome": "refuse", "level": null, "rationale": "Weak.\\fSee annex.", "decided_by": "board"},'
+    b' "envelope": {"actor": "secretariat", "key": "case:1:record_decision:k"}}'
+)
+
+
+def test_a_step_recorded_before_a_boundary_rule_still_decodes_from_its_history() -> None:
+    payload = Payload(metadata={"encoding": b"json/plain"}, data=RECORDED_DECISION)
+
+    step = DATA_CONVERTER.payload_converter.from_payloads([payload], [Step[RecordDecision]])[0]
+
+    assert step.command.rationale == "Weak.\fSee annex."
+    with pytest.raises(ValidationError, match="control characters"):  # new input still meets the rule
+        RecordDecision.model_validate({"outcome": "refuse", "rationale": "Weak.\fSee annex.", "decided_by": "b"})
+
+
+def test_an_activity_retried_with_a_command_recorded_before_a_boundary_rule_still_decodes_it() -> None:
+    command = decode_command("RecordDecision", {"outcome": "refuse", "rationale": "Weak.\fAnnex.", "decided_by": "b"})
+
+    assert command.rationale == "Weak.\fAnnex."

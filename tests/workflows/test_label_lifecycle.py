@@ -16,7 +16,6 @@ from typing import Any
 
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from clusterlabel.activities.models import CaseView, LabelView
@@ -25,6 +24,7 @@ from clusterlabel.domain.commands import StartRenewal
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES
 from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.payloads import DATA_CONVERTER
 from clusterlabel.workflows.starter import case_handle, label_handle
 from tests.workflows.harness import (
     Secretariat,
@@ -44,7 +44,7 @@ from tests.workflows.harness import (
 async def time_skipping_office() -> AsyncIterator[tuple[WorkflowEnvironment, Secretariat]]:
     """A time-skipping server, a worker on the real policy, and a secretariat with a cluster and two experts."""
     async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server_path(), data_converter=pydantic_data_converter
+        test_server_existing_path=time_skipping_server_path(), data_converter=DATA_CONVERTER
     ) as env:
         # The test server lists no search attributes; registering them is all it offers.
         await env.client.operator_service.add_search_attributes(

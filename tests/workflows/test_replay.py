@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from clusterlabel.activities.models import CaseView, LabelView
@@ -38,6 +37,7 @@ from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.payloads import DATA_CONVERTER
 from clusterlabel.workflows.starter import label_handle, start_case_workflow
 from tests.builders import send
 from tests.workflows.harness import (
@@ -197,7 +197,7 @@ def stored_histories() -> list[WorkflowHistory]:
 
 
 async def replay(histories: list[WorkflowHistory]) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
 
     async def each() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
