@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -141,6 +141,13 @@ class RecordedAggregate(Aggregate):
     """
 
     command_keys: set[str]
+    # Its id derives from the key of the command that creates it (`id_kind:key`), so that a retried
+    # creation finds the record it made; a record with another identity overrides create_id.
+    id_kind: ClassVar[str] = ""
+
+    @classmethod
+    def create_id(cls, command_key: str) -> UUID:
+        return derived_id(cls.id_kind, command_key)
 
     class Event(Aggregate.Event):
         def apply(self, aggregate: Any) -> None:

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from clusterlabel.domain import case_assessment, case_team
-from clusterlabel.domain.base import Level, RecordedAggregate, derived_id
+from clusterlabel.domain.base import Level, RecordedAggregate
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState, EventFields, Outcome, case_state_after
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
@@ -28,9 +28,7 @@ from clusterlabel.domain.policy import Policy
 class CertificationCase(CaseQueries, RecordedAggregate):
     """A case, from the application to the decision (and the label it leads to)."""
 
-    @staticmethod
-    def create_id(command_key: str) -> UUID:
-        return derived_id("case", command_key)
+    id_kind = "case"
 
     @classmethod
     def submit(

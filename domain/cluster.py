@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import Field, field_validator
 
-from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.profile import Profile
 from clusterlabel.domain.text import RECORDED, Text
@@ -74,9 +74,7 @@ class ClusterProfile(Profile):
 class Cluster(RecordedAggregate):
     """A registered cluster, its benchmarking rounds and the labels it holds."""
 
-    @staticmethod
-    def create_id(command_key: str) -> UUID:
-        return derived_id("cluster", command_key)
+    id_kind = "cluster"
 
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:

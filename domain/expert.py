@@ -83,9 +83,7 @@ class Assignment:
 class Expert(RecordedAggregate):
     """A benchmarking expert certified by the secretariat."""
 
-    @staticmethod
-    def create_id(command_key: str) -> UUID:
-        return derived_id("expert", command_key)
+    id_kind = "expert"
 
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
@@ -161,8 +159,9 @@ ROSTER_ID = derived_id("expert-roster")
 class ExpertRoster(RecordedAggregate):
     """Every registered expert, so that proposals can go through them all."""
 
-    @staticmethod
-    def create_id() -> UUID:
+    @classmethod
+    def create_id(cls, command_key: str = "") -> UUID:
+        """One roster, whichever command opens it."""
         return ROSTER_ID
 
     @event("Opened")

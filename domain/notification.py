@@ -6,15 +6,13 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain.base import RecordedAggregate, derived_id
+from clusterlabel.domain.base import RecordedAggregate
 
 
 class Notification(RecordedAggregate):
     """One message to one recipient; its id comes from its key, so a retry sends nothing twice."""
 
-    @staticmethod
-    def create_id(command_key: str) -> UUID:
-        return derived_id("notification", command_key)
+    id_kind = "notification"
 
     @event("Queued")
     def __init__(
