@@ -3,6 +3,7 @@ new run (Temporal remembers an update id within one run only)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from uuid import UUID
 
@@ -44,8 +45,10 @@ def test_a_retried_label_step_answers_as_the_first_did_after_the_label_continued
                 key = {"Idempotency-Key": "restore-1"}
                 first = await api.post(f"/labels/{label_id}/restoration", headers=key)
                 assert first.status_code == 200, first.text
-                while (await label_handle(client, label_id).describe()).run_id == first_run:
-                    pass  # the run that took the steps hands over to a new one
+                for _ in range(300):  # the run that took the steps hands over to a new one
+                    if (await label_handle(client, label_id).describe()).run_id != first_run:
+                        break
+                    await asyncio.sleep(0.1)
                 await view_when(label_handle(client, label_id), lambda view: True, view_type=LabelView)
 
                 again = await api.post(f"/labels/{label_id}/restoration", headers=key)
@@ -55,7 +58,7 @@ def test_a_retried_label_step_answers_as_the_first_did_after_the_label_continued
         finally:
             await engine.stop()
 
-    run(scenario())
+    run(asyncio.wait_for(scenario(), timeout=180))  # a failure, never a hang
 
 
 def test_a_retried_application_never_starts_a_second_run_for_a_case_whose_workflow_ended(tmp_path: Path) -> None:
@@ -87,4 +90,4 @@ def test_a_retried_application_never_starts_a_second_run_for_a_case_whose_workfl
         finally:
             await engine.stop()
 
-    run(scenario())
+    run(asyncio.wait_for(scenario(), timeout=180))  # a failure, never a hang
