@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from uuid import UUID
 
+import structlog
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.label import FINAL
 
@@ -24,6 +26,9 @@ PAGE = 1000
 # Events stored before the project installed under one import name carry the bare `domain.` prefix
 # (domain/__init__.py registers it as an alias): the topic filter names both spellings.
 INSTALLED_PREFIX = "clusterlabel."
+
+
+log = structlog.stdlib.get_logger(__name__)
 
 
 class OpenRecords(BaseModel):
@@ -57,10 +62,16 @@ def open_records(app: CertificationApp) -> OpenRecords:
     for cluster_id in cluster_ids(app):
         cluster = app.get_cluster(cluster_id)
         records.case_ids.extend(cluster.open_cases)
-        records.label_ids.extend(
-            label_id for label_id in cluster.current_labels.values() if app.get_label(label_id).state not in FINAL
-        )
+        records.label_ids.extend(label_id for label_id in cluster.current_labels.values() if _in_force(app, label_id))
     return records
+
+
+def _in_force(app: CertificationApp, label_id: UUID) -> bool:
+    try:
+        return app.get_label(label_id).state not in FINAL
+    except NotFound:  # one inconsistent record must not stop the reconciliation of every other
+        log.warning("a cluster names a label the store does not hold", label_id=str(label_id))
+        return False
 
 
 def still_open(app: CertificationApp, case_id: UUID | None = None, label_id: UUID | None = None) -> bool:

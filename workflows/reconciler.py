@@ -39,6 +39,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -53,6 +54,7 @@ from clusterlabel.workflows.reconcile import (
     ReconcileWorkflow,
     WorkflowProblem,
 )
+from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.starter import case_handle, label_handle, start_case_workflow, start_label_workflow
 
 log = structlog.stdlib.get_logger(__name__)
@@ -62,6 +64,7 @@ log = structlog.stdlib.get_logger(__name__)
 STUCK_AT_ATTEMPT = 3
 DESCRIBES_AT_ONCE = 16
 MIN_CATCHUP = timedelta(minutes=1)
+HELP_QUERY_TIMEOUT = timedelta(seconds=5)
 
 ENDED: dict[WorkflowExecutionStatus, ProblemKind] = {
     WorkflowExecutionStatus.FAILED: "failed",
@@ -73,6 +76,7 @@ ENDED: dict[WorkflowExecutionStatus, ProblemKind] = {
 WHAT_TO_DO: dict[str, str] = {
     "stuck": "its workflow task keeps failing (the worker's log says why); deploy the fix and it goes on by itself",
     "completed": "it ended while its record is still open; compare its history with the record's events",
+    "waiting": "an automatic step kept being refused; fix the cause, then POST /cases/{id}/resume or /labels/{ref}/resume",
     "ended": "once the cause is fixed, `temporal workflow reset --type LastWorkflowTask` resumes it",
 }
 
@@ -127,15 +131,24 @@ class Reconciler:
             return handle.id
         if description.status == WorkflowExecutionStatus.RUNNING:
             attempt = description.raw_description.pending_workflow_task.attempt
-            return (
-                _problem(handle.id, "stuck", f"workflow task attempt {attempt}")
-                if attempt >= STUCK_AT_ATTEMPT
-                else None
-            )
+            if attempt >= STUCK_AT_ATTEMPT:
+                return _problem(handle.id, "stuck", f"workflow task attempt {attempt}")
+            wanted = await _help_wanted(handle)
+            return _problem(handle.id, "waiting", wanted) if wanted else None
         # Closed: unless the record closed meanwhile (its workflow ending just after we listed it), report it.
         if description.status is None or not await asyncio.to_thread(still_open, self.app, **{f"{kind}_id": record_id}):
             return None
         return _problem(handle.id, ENDED[description.status], f"{kind} still open in the store")
+
+
+async def _help_wanted(handle: WorkflowHandle[Any, Any]) -> str | None:
+    """Why the workflow waits for `resume`, if it does; unknown (None) when no worker answers now."""
+    try:
+        wanted: str | None = await handle.query(RecordWorkflow.help_wanted, rpc_timeout=HELP_QUERY_TIMEOUT)
+    except (RPCError, WorkflowQueryFailedError) as error:
+        log.info("could not ask a workflow whether it waits for help", workflow_id=handle.id, error=str(error))
+        return None
+    return wanted
 
 
 def _problem(workflow_id: str, kind: ProblemKind, seen: str) -> WorkflowProblem:

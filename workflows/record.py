@@ -54,6 +54,7 @@ class RecordWorkflow(Generic[V]):
         self._refusals = 0  # automatic steps refused in a row, while the record stays at one version
         self._refused_at_version = -1
         self._resumes = 0  # `resume` signals received
+        self._help_wanted: str | None = None  # why it waits for `resume`, while it does
 
     @property
     def record_id(self) -> UUID:
@@ -153,11 +154,22 @@ class RecordWorkflow(Generic[V]):
                 workflow.logger.warning("could not ask for help", extra={"error": error.message})
         version = self.current.version
         moved = lambda: self._resumes != resumes or self.current.version != version  # noqa: E731
-        await workflow.wait_condition(moved, timeout=None if told else UNHEARD_RETRY_PAUSE)
+        self._help_wanted = reason
+        try:
+            await workflow.wait_condition(moved, timeout=None if told else UNHEARD_RETRY_PAUSE)
+        except TimeoutError:  # nobody told (a label): look again anyway
+            pass
+        finally:
+            self._help_wanted = None
 
     def _help(self, reason: str) -> Command | None:
         """The command that asks the secretariat for help with this record, if it has one."""
         return None
+
+    @workflow.query
+    def help_wanted(self) -> str | None:
+        """Why the workflow waits for `resume` (an automatic step kept being refused), or None."""
+        return self._help_wanted
 
     @workflow.signal
     def resume(self) -> None:

@@ -18,6 +18,7 @@ from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.reconciler import Reconciler
 from clusterlabel.workflows.starter import notify_experts_changed
 from tests.builders import send
 from tests.workflows.harness import (
@@ -63,6 +64,9 @@ def test_a_case_whose_label_cannot_be_issued_asks_for_help_and_closes_once_resum
             assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
             history = await case.fetch_history()
             assert len(history.events) < 150, "the refusals kept appending to the history"
+            report = await Reconciler(engine.services.temporal(), engine.app, settings.task_queue).reconcile()
+            (waiting,) = [problem for problem in report.problems if problem.workflow_id == case.id]
+            assert waiting.kind == "waiting" and "refused 5 times" in waiting.detail
 
             cluster = office.app.get_cluster(cluster_id)
             cluster.release_label(stray_label, SECRETARY, "stray-release")
