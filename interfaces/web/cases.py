@@ -50,6 +50,7 @@ from clusterlabel.interfaces.web.schemas import (
     WithdrawalIn,
 )
 from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import case_handle, start_case_workflow
@@ -225,8 +226,5 @@ async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Se
 async def resume(case_id: UUID, svc: Svc, who: Secretariat) -> CaseOut:
     """For a case flagged "… was refused 5 times": once the cause is fixed, its workflow looks again."""
     case = await run_in_threadpool(visible_case, svc, case_id, who)
-    try:
-        await case_handle(svc.temporal(), case_id).signal(CaseWorkflow.resume)
-    except RPCError as error:
-        raise from_temporal(error, _closed_detail(case)) from None
+    await resume_workflow(case_handle(svc.temporal(), case_id), _closed_detail(case))
     return case_out(case_view(svc.app.policy, case, svc.now()))

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
-from temporalio.service import RPCError
 
 from clusterlabel.activities.models import LabelView
 from clusterlabel.activities.views import label_view
@@ -36,7 +35,7 @@ from clusterlabel.interfaces.web.common import (
     label_out,
     visible_label,
 )
-from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
+from clusterlabel.interfaces.web.errors import ApiError, invalid
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import (
     CaseCreated,
@@ -52,6 +51,7 @@ from clusterlabel.interfaces.web.schemas import (
     WorkloadOut,
 )
 from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import label_handle
@@ -164,10 +164,7 @@ async def renew(
 async def resume(label_ref: str, svc: Svc, who: Secretariat) -> LabelOut:
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
-    try:
-        await label_handle(svc.temporal(), label_id).signal(LabelWorkflow.resume)
-    except RPCError as error:
-        raise from_temporal(error, _closed_detail(label)) from None
+    await resume_workflow(label_handle(svc.temporal(), label_id), _closed_detail(label))
     return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
 
 

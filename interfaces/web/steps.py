@@ -21,6 +21,7 @@ from clusterlabel.domain.commands import Command, Envelope, command_key, fresh_o
 from clusterlabel.interfaces.web.errors import closed, from_temporal
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.workflows.messages import Step
+from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.starter import execute_step
 
 R = TypeVar("R")
@@ -61,3 +62,11 @@ async def take_step(
                 continue
             detail = await run_in_threadpool(closed_detail) if closed(error) else ""
             raise from_temporal(error, detail) from None
+
+
+async def resume(handle: WorkflowHandle[Any, Any], closed_detail: str) -> None:
+    """Send a record's workflow its `resume` signal (RecordWorkflow.resume); an ended one answers 409."""
+    try:
+        await handle.signal(RecordWorkflow.resume)
+    except RPCError as error:
+        raise from_temporal(error, closed_detail) from None
