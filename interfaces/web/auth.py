@@ -28,9 +28,11 @@ _bearer = HTTPBearer(auto_error=False, description="the secretariat's token or a
 class Principal:
     role: str
     expert_id: UUID | None = None
+    cluster_id: UUID | None = None  # a cluster contact's own cluster
 
     @property
-    def is_admin(self) -> bool:
+    def sees_everything(self) -> bool:
+        """The secretariat (officers, deciders, the appeals panel, administrators) reads every record."""
         return self.role == ADMIN
 
     @property
@@ -43,10 +45,10 @@ class Principal:
         return f"expert:{self.expert_id}" if self.is_expert else SECRETARIAT_ACTOR
 
     def on_case(self, case: CertificationCase) -> bool:
-        """An expert is on a case while proposed for it or on its team."""
-        return self.is_admin or (
-            self.expert_id is not None and (self.expert_id in case.team or case.proposed_expert_id == self.expert_id)
-        )
+        """An expert is on a case while proposed for it or on its team; a cluster contact on their cluster's cases."""
+        if self.sees_everything or (self.cluster_id is not None and case.cluster_id == self.cluster_id):
+            return True
+        return self.expert_id is not None and (self.expert_id in case.team or case.proposed_expert_id == self.expert_id)
 
 
 def _unauthorized(detail: str) -> ApiError:
@@ -73,7 +75,7 @@ def authenticated(
 
 
 def secretariat(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
-    if not principal.is_admin:
+    if not principal.sees_everything:
         raise ApiError(403, "only the secretariat may do this")
     return principal
 

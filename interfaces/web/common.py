@@ -108,7 +108,7 @@ def expert_cluster_ids(svc: Services, expert_id: UUID) -> set[UUID]:
 
 
 def check_cluster_visible(svc: Services, cluster_id: UUID, principal: Principal) -> None:
-    if principal.is_admin:
+    if principal.sees_everything:
         return
     if principal.expert_id is None or cluster_id not in expert_cluster_ids(svc, principal.expert_id):
         raise ApiError(403, "you may read only the clusters of the cases you are proposed for or assigned to")
@@ -139,13 +139,13 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
     """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
     state, since = label_status_at(LabelState(view.state), view.state_since or label.state_since, view.valid_until, now)
-    code = label.verification_code if principal.is_admin else None
+    code = label.verification_code if principal.sees_everything else None
     return LabelOut.model_validate({**view.model_dump(), "state": state, "since": since, "verification_code": code})
 
 
 def history_events(entries: list[AuditEntry], principal: Principal) -> list[HistoryEvent]:
     events = [HistoryEvent.model_validate(entry, from_attributes=True) for entry in entries]
-    if principal.is_admin:
+    if principal.sees_everything:
         return events
     return [event.model_copy(update={"data": _redacted(event.data)}) for event in events]
 

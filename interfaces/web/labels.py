@@ -208,7 +208,7 @@ def expiring(
 
 @router.get("/experts/{expert_id}/workload", response_model=WorkloadOut, summary="An expert's open assignments")
 def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
-    if not who.is_admin and who.expert_id != expert_id:
+    if not who.sees_everything and who.expert_id != expert_id:
         raise ApiError(403, "an expert may read only their own workload")
     svc.app.get_expert(expert_id)
     svc.fresh()

@@ -123,7 +123,7 @@ async def signed_in(request: Request, *, admin: bool = False, expert: bool = Fal
         raise _SignIn(response)
     if who is None:
         raise _SignIn(render(request, "login.html", None, 401, next=request.url.path))
-    if (admin and not who.is_admin) or (expert and not who.is_expert):
+    if (admin and not who.sees_everything) or (expert and not who.is_expert):
         raise _SignIn(render(request, "home.html", who, 403))
     return who
 

@@ -106,7 +106,7 @@ def _envelope(svc: Services, who: Principal, created: str, key: str | None) -> E
     "/experts/{expert_id}", response_model=ExpertOut, summary="A registered expert (the secretariat, or the expert)"
 )
 def get_expert(expert_id: UUID, svc: Svc, who: Caller) -> ExpertOut:
-    if not who.is_admin and who.expert_id != expert_id:
+    if not who.sees_everything and who.expert_id != expert_id:
         raise ApiError(403, "an expert may read only their own record")
     expert = svc.app.get_expert(expert_id)
     return ExpertOut(
