@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import registrations
+from clusterlabel.activities import accounts, registrations
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.outbox import queue, tell
 from clusterlabel.domain import commands, notices
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import load_catalogue
@@ -33,7 +34,15 @@ def handle(app: CertificationApp, subject_id: UUID, command: Command, envelope: 
     An envelope without an instant is stamped with the application's clock."""
     if envelope.at is None:
         envelope = envelope.stamped(app.clock())
-    return HANDLERS[type(command)](app, subject_id, command, envelope)
+    return handler_of(command)(app, subject_id, command, envelope)
+
+
+def handler_of(command: Command) -> Handler:
+    """The handler of the command's type; an HTTP body that extends a command is handled as that command."""
+    for kind in type(command).__mro__:
+        if kind in HANDLERS:
+            return HANDLERS[kind]
+    raise TypeError(f"no handler for {type(command).__name__}")
 
 
 # ---- cases ---------------------------------------------------------------------------------
@@ -145,9 +154,11 @@ def submit_assessment(
 def record_decision(
     app: CertificationApp, case_id: UUID, command: commands.RecordDecision, env: Envelope
 ) -> CertificationCase:
+    expert_id = accounts.decider(app, env.actor, Role.DECIDER, "decide on a case")
+
     def act(case: CertificationCase) -> None:
-        decision = (command.outcome, command.level, command.rationale, command.decided_by)
-        case.record_decision(*decision, _at(env), app.policy, *_who(env))
+        decision = (command.outcome, command.level, command.rationale, env.actor)
+        case.record_decision(*decision, _at(env), app.policy, *_who(env), decider_expert_id=expert_id)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -161,8 +172,11 @@ def lodge_appeal(
 def decide_appeal(
     app: CertificationApp, case_id: UUID, command: commands.DecideAppeal, env: Envelope
 ) -> CertificationCase:
+    expert_id = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
+
     def act(case: CertificationCase) -> None:
-        case.decide_appeal(command.upheld, command.rationale, command.decided_by, _at(env), app.policy, *_who(env))
+        appeal = (command.upheld, command.rationale, env.actor)
+        case.decide_appeal(*appeal, _at(env), app.policy, *_who(env), decider_expert_id=expert_id)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -328,5 +342,9 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RenewExpertCertification: registrations.renew_expert_certification,
     commands.RevokeExpertCertification: registrations.revoke_expert_certification,
     commands.DeclareAffiliation: registrations.declare_affiliation,
+    commands.OpenAccount: accounts.open_account,
+    commands.GrantRole: accounts.grant_role,
+    commands.RevokeRole: accounts.revoke_role,
+    commands.DeactivateAccount: accounts.deactivate_account,
     commands.MarkNotificationDelivered: registrations.mark_notification_delivered,
 }

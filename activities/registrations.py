@@ -13,16 +13,24 @@ from uuid import UUID
 
 from clusterlabel.activities.application import A, CertificationApp
 from clusterlabel.domain import commands
+from clusterlabel.domain.account import Account
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.commands import Envelope
 from clusterlabel.domain.expert import Expert, check_not_registered
 from clusterlabel.domain.notification import Notification
 
+# What each creating command creates.
+CREATES: dict[type[commands.Command], type[RecordedAggregate]] = {
+    commands.RegisterCluster: Cluster,
+    commands.RegisterExpert: Expert,
+    commands.OpenAccount: Account,
+}
 
-def new_id(command: commands.RegisterCluster | commands.RegisterExpert, env: Envelope) -> UUID:
-    """The id of the record a registration creates, and so addresses: derived from the key."""
-    return (Cluster if isinstance(command, commands.RegisterCluster) else Expert).create_id(env.key)
+
+def new_id(command: commands.Command, env: Envelope) -> UUID:
+    """The id of the record a creating command creates, and so addresses: derived from the key."""
+    return CREATES[type(command)].create_id(env.key)
 
 
 def register_cluster(

@@ -21,10 +21,12 @@ def require_reason(text: str, refusal: str) -> None:
         raise InvalidInput(refusal)
 
 
-def check_not_auditor(person: str, team: Iterable[UUID], role: str) -> None:
-    """An expert of the audit team, named by id or as `expert:<id>`, cannot judge its outcome."""
-    auditors = {name for expert_id in team for name in (str(expert_id), f"expert:{expert_id}")}
-    if person in auditors:
+def check_not_auditor(person: str, person_expert_id: UUID | None, team: Iterable[UUID], role: str) -> None:
+    """An expert of the audit team cannot judge its outcome: whether the person is named by the expert's
+    id, as `expert:<id>`, or by an account that speaks for that expert (`person_expert_id`)."""
+    members = set(team)
+    auditors = {name for expert_id in members for name in (str(expert_id), f"expert:{expert_id}")}
+    if person in auditors or (person_expert_id is not None and person_expert_id in members):
         raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
 
 

@@ -251,8 +251,11 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         policy: Policy,
         actor: str,
         command_key: str,
+        *,
+        decider_expert_id: UUID | None = None,
     ) -> None:
-        self.check_decider(decided_by, rationale)
+        """`decided_by` is the account deciding; `decider_expert_id` the expert record it speaks for, if any."""
+        self.check_decider(decided_by, rationale, decider_expert_id)
         decided = case_assessment.decided_level(outcome, level, self.level, self.recommended_level)
         self._decision_recorded(
             outcome=outcome.value,
@@ -292,9 +295,18 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         self.appeal = {"grounds": grounds, "lodged_at": at, "upheld": None}
 
     def decide_appeal(
-        self, upheld: bool, rationale: str, decided_by: str, at: datetime, policy: Policy, actor: str, command_key: str
+        self,
+        upheld: bool,
+        rationale: str,
+        decided_by: str,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+        *,
+        decider_expert_id: UUID | None = None,
     ) -> None:
-        self.check_appeal_decider(decided_by, rationale)
+        self.check_appeal_decider(decided_by, rationale, decider_expert_id)
         self._appeal_decided(
             upheld=upheld,
             rationale=rationale,

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
@@ -66,11 +67,6 @@ class Envelope(BaseModel):
         return self.model_copy(update={"at": at})
 
 
-def _decider(default: str, description: str) -> Any:
-    """Who within the secretariat takes a decision (the impartiality rules compare it)."""
-    return Field(default=default, min_length=1, max_length=200, description=description)
-
-
 class Command(BaseModel):
     """A command: what the sender asks for. Subclasses name the aggregate they address and, for a
     human step, the domain's step (CASE_STEPS, LABEL_STEPS) whose state rules it must pass."""
@@ -102,6 +98,10 @@ class ClusterCommand(Command):
 
 class ExpertCommand(Command):
     subject: ClassVar[str] = "expert"
+
+
+class AccountCommand(Command):
+    subject: ClassVar[str] = "account"
 
 
 # ---- cases --------------------------------------------------------------------------------
@@ -196,7 +196,9 @@ class SubmitAssessment(Assessment):
 
 
 class Decision(CaseCommand):
-    """A decision of the secretariat, with its rationale; the impartiality rules compare who takes it."""
+    """A decision of the secretariat, with its rationale. Who decides is the envelope's actor (the
+    decider's account), which the impartiality rules compare; histories recorded before accounts carried
+    a `decided_by` field here, which is now ignored."""
 
     rationale: Prose = Field(min_length=1, max_length=LONG_TEXT)
 
@@ -207,7 +209,6 @@ class RecordDecision(Decision):
     domain_step: ClassVar[str] = "record_decision"
     outcome: Outcome
     level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
-    decided_by: Text = _decider("secretariat", "who decides (e.g. board:maria); never one who took part in the audit")
 
 
 class LodgeAppeal(CaseCommand):
@@ -220,7 +221,6 @@ class DecideAppeal(Decision):
 
     domain_step: ClassVar[str] = "decide_appeal"
     upheld: bool
-    decided_by: Text = _decider("secretariat:appeals", "who decides the appeal; never the appealed decision's maker")
 
 
 class WithdrawCase(CaseCommand):
@@ -303,6 +303,28 @@ class DeclareAffiliation(ExpertCommand):
     cluster_id: UUID
 
 
+class OpenAccount(AccountCommand):
+    """An account with its roles; the holder's name and e-mail address are kept beside the log, not in it."""
+
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    expert_id: UUID | None = Field(default=None, description="with the role expert: the expert it speaks for")
+    cluster_id: UUID | None = Field(default=None, description="with the role cluster: the cluster it speaks for")
+
+
+class GrantRole(AccountCommand):
+    role: Role
+
+
+class RevokeRole(AccountCommand):
+    role: Role
+
+
+class DeactivateAccount(AccountCommand):
+    """The account's sessions and tokens stop working at once; its past acts stay in the log."""
+
+    reason: Prose = Field(default="deactivated by an administrator", min_length=1, max_length=SHORT_TEXT)
+
+
 class MarkNotificationDelivered(Command):
     subject: ClassVar[str] = "notification"
     channel: Text = Field(min_length=1, max_length=100, description="how it went out, e.g. email")
@@ -340,6 +362,10 @@ COMMANDS: dict[str, type[Command]] = {
         RenewExpertCertification,
         RevokeExpertCertification,
         DeclareAffiliation,
+        OpenAccount,
+        GrantRole,
+        RevokeRole,
+        DeactivateAccount,
         MarkNotificationDelivered,
     )
 }

@@ -18,7 +18,10 @@ from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.web import account_tokens, people
+from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
+from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
 from clusterlabel.projections.chain_key import ChainKey, key_file
 from clusterlabel.projections.factory import open_read_models
@@ -62,6 +65,15 @@ def chain_key(settings: Settings) -> ChainKey:
 
 def open_tokens(settings: Settings) -> TokenStore:
     return open_token_store(settings)
+
+
+def open_people(settings: Settings) -> People:
+    """The accounts' names and e-mail addresses, beside the event store (erasable; never in the log)."""
+    return people.open_people(settings)
+
+
+def open_account_tokens(settings: Settings) -> AccountTokens:
+    return account_tokens.open_account_tokens(settings)
 
 
 def open_keys(settings: Settings) -> IdempotencyKeys:

@@ -26,7 +26,9 @@ from clusterlabel.interfaces.bootstrap import (
     PolicyFileError,
     build_app,
     connect_temporal,
+    open_account_tokens,
     open_keys,
+    open_people,
     open_tokens,
     open_views,
 )
@@ -66,12 +68,16 @@ class Engine:
         self.models: ReadModels = open_views(settings, self.app, poll_interval=poll_interval)
         self.tokens = open_tokens(settings)
         self.idempotency_keys = open_keys(settings)
+        self.people = open_people(settings)
+        self.account_tokens = open_account_tokens(settings)
         self.services = Services(
             self.app,
             self.models,
             self.tokens,
             settings.task_queue,
             self.idempotency_keys,
+            self.people,
+            self.account_tokens,
             readiness=self.readiness,
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
@@ -135,6 +141,8 @@ class Engine:
             await asyncio.to_thread(self.server.stop)
         self.tokens.close()
         self.idempotency_keys.close()
+        self.people.close()
+        self.account_tokens.close()
 
     # ---- readiness ------------------------------------------------------------------------
 

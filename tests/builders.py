@@ -12,7 +12,7 @@ from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore, load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.commands import Command, Envelope, RegisterCluster, RegisterExpert
+from clusterlabel.domain.commands import Command, Envelope
 from clusterlabel.domain.expert import ExpertProfile
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -75,8 +75,8 @@ def send(app: Any, subject_id: UUID, command: Command, **envelope_fields: Any) -
     return handle(app, subject_id, command, envelope(**envelope_fields))
 
 
-def register(app: Any, command: RegisterCluster | RegisterExpert, **envelope_fields: Any) -> UUID:
-    """Register a cluster or an expert as the HTTP route does; the new record's id. The command addresses
+def register(app: Any, command: Command, **envelope_fields: Any) -> UUID:
+    """Register a cluster or an expert, or open an account, as the HTTP route does; the new record's id. The command addresses
     the record it creates, whose id derives from the key."""
     sent = envelope(**envelope_fields)
     return handle(app, new_id(command, sent), command, sent).id

@@ -115,8 +115,8 @@ class Lifecycle:
         return case_id
 
     def decide(self, case_id: UUID, outcome: Outcome = Outcome.AWARD, level: Level | None = None) -> None:
-        command = RecordDecision(outcome=outcome, level=level, rationale="as assessed", decided_by=DECIDER)
-        send(self.app, case_id, command, actor=SECRETARIAT)
+        command = RecordDecision(outcome=outcome, level=level, rationale="as assessed")
+        send(self.app, case_id, command, actor=DECIDER)
 
     def awarded(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
         case_id = self.deciding(level, **kwargs)

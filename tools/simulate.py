@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,9 +75,28 @@ class Actors:
         self.http = http
         self.admin = {"Authorization": f"Bearer {admin_token}"}
         self.experts: dict[str, dict[str, str]] = {}
+        self.decider: dict[str, str] = {}  # a board member's account, opened by `open_decider`
 
-    async def call(self, method: str, path: str, *, expert: str | None = None, expect: int = 200, **kwargs: Any) -> Any:
-        headers = self.experts[expert] if expert else self.admin
+    async def open_decider(self) -> None:
+        body = {
+            "name": "Simulated Board",
+            "email": f"board-{uuid.uuid4().hex[:12]}@simulation.example.org",
+            "roles": ["decider"],
+        }
+        answer = await self.call("POST", "/accounts", expect=201, json=body)
+        self.decider = {"Authorization": f"Bearer {answer['token']}"}
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        expert: str | None = None,
+        decider: bool = False,
+        expect: int = 200,
+        **kwargs: Any,
+    ) -> Any:
+        headers = self.experts[expert] if expert else self.decider if decider else self.admin
         answer = await self.http.request(method, path, headers=headers, **kwargs)
         if answer.status_code != expect:
             raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
@@ -150,7 +170,8 @@ async def _through_decision(
     await actors.call(
         "POST",
         f"/cases/{case_id}/decision",
-        json={"outcome": outcome, "rationale": f"simulated {outcome}", "decided_by": "board:sim"},
+        decider=True,
+        json={"outcome": outcome, "rationale": f"simulated {outcome}"},
     )
     if not award:
         return None
@@ -236,9 +257,11 @@ async def run_simulation(
                     "languages": ["en"],
                     "certified_until": "2099-01-01T00:00:00Z",
                     "affiliations": [],
+                    "email": f"expert-{index:03d}-{uuid.uuid4().hex[:12]}@simulation.example.org",
                 }
                 answer = await actors.call("POST", "/experts", expect=201, json=body)
                 actors.experts[answer["expert_id"]] = {"Authorization": f"Bearer {answer['token']}"}
+            await actors.open_decider()
             indicators = await actors.call("GET", "/indicators", params={"level": "bronze"})
             stories: Counter[str] = Counter()
             gate = asyncio.Semaphore(CONCURRENCY)

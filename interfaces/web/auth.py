@@ -1,12 +1,14 @@
-"""Who is calling: the secretariat, one expert, or the public; and what each may see and do.
+"""Who is calling, and which roles they act in.
 
-API calls carry `Authorization: Bearer <token>`. Pages take `?token=` once and keep it in an HttpOnly,
-SameSite=Strict cookie; the JSON API does not read the cookie, so a cross-site form can never act
-through it. 401 means no valid token, 403 a valid token that may not do this.
+API calls carry `Authorization: Bearer <token>`: a personal API token of an account, the machine
+administrator's token (CLUSTERLABEL_ADMIN_TOKEN, or the one generated on first start), or an expert's
+token issued before accounts existed. 401 means no valid token (or a deactivated account), 403 a
+caller who may see the record but not take this step.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -14,35 +16,45 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from clusterlabel.domain.account import STAFF_ROLES, Account, Role, actor_of
+from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.services import Services, services
-from clusterlabel.interfaces.web.tokens import ADMIN, EXPERT
+from clusterlabel.interfaces.web.tokens import ADMIN, EXPERT, Holder
 
 COOKIE = "clusterlabel_token"
-SECRETARIAT_ACTOR = "secretariat"
-_bearer = HTTPBearer(auto_error=False, description="the secretariat's token or an expert's token")
+# The machine administrator's acts: accounts and officer steps, never decisions.
+MACHINE_ADMIN_ACTOR = "secretariat"
+MACHINE_ADMIN_ROLES = frozenset({Role.ADMIN, Role.OFFICER})
+_bearer = HTTPBearer(auto_error=False, description="a personal API token, or the machine administrator's token")
 
 
 @dataclass(frozen=True)
 class Principal:
-    role: str
-    expert_id: UUID | None = None
+    roles: frozenset[Role]
+    account_id: UUID | None = None  # None: the machine administrator, or an expert's token from before accounts
+    expert_id: UUID | None = None  # the expert record an expert account speaks for
     cluster_id: UUID | None = None  # a cluster contact's own cluster
 
     @property
     def sees_everything(self) -> bool:
         """The secretariat (officers, deciders, the appeals panel, administrators) reads every record."""
-        return self.role == ADMIN
+        return bool(self.roles & STAFF_ROLES)
 
     @property
     def is_expert(self) -> bool:
-        return self.role == EXPERT
+        return Role.EXPERT in self.roles and self.expert_id is not None
+
+    def holds(self, role: Role) -> bool:
+        return role in self.roles
 
     @property
     def actor(self) -> str:
         """How the event log names this caller."""
-        return f"expert:{self.expert_id}" if self.is_expert else SECRETARIAT_ACTOR
+        if self.account_id is not None:
+            return actor_of(self.account_id)
+        return f"expert:{self.expert_id}" if self.is_expert else MACHINE_ADMIN_ACTOR
 
     def on_case(self, case: CertificationCase) -> bool:
         """An expert is on a case while proposed for it or on its team; a cluster contact on their cluster's cases."""
@@ -51,15 +63,41 @@ class Principal:
         return self.expert_id is not None and (self.expert_id in case.team or case.proposed_expert_id == self.expert_id)
 
 
+MACHINE_ADMIN = Principal(MACHINE_ADMIN_ROLES)
+
+
 def _unauthorized(detail: str) -> ApiError:
     return ApiError(401, detail, {"WWW-Authenticate": "Bearer"})
 
 
 def principal_for(svc: Services, token: str | None) -> Principal | None:
+    """The caller a token stands for; None for an unknown, revoked or expired token or a deactivated account."""
     if not token:
         return None
     holder = svc.tokens.holder(token)
-    return None if holder is None else Principal(holder.role, holder.expert_id)
+    if holder is not None:
+        return _machine_principal(holder)
+    account_id = svc.account_tokens.account_for(token)
+    return None if account_id is None else principal_of_account(svc, account_id)
+
+
+def _machine_principal(holder: Holder) -> Principal | None:
+    if holder.role == ADMIN:
+        return MACHINE_ADMIN
+    if holder.role == EXPERT and holder.expert_id is not None:
+        return Principal(frozenset({Role.EXPERT}), expert_id=holder.expert_id)
+    return None
+
+
+def principal_of_account(svc: Services, account_id: UUID) -> Principal | None:
+    """The account's roles as the log has them now; None once it is deactivated."""
+    try:
+        account = svc.app.load(account_id, Account)
+    except NotFound:
+        return None
+    if not account.active:
+        return None
+    return Principal(frozenset(account.roles), account.id, account.expert_id, account.cluster_id)
 
 
 def authenticated(
@@ -74,10 +112,15 @@ def authenticated(
     return principal
 
 
-def secretariat(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
-    if not principal.sees_everything:
-        raise ApiError(403, "only the secretariat may do this")
-    return principal
+def requires(role: Role, refusal: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets through only a caller holding `role`."""
+
+    def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if not principal.holds(role):
+            raise ApiError(403, refusal)
+        return principal
+
+    return check
 
 
 def expert(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
@@ -92,5 +135,8 @@ def page_principal(request: Request, svc: Services) -> Principal | None:
 
 
 Caller = Annotated[Principal, Depends(authenticated)]
-Secretariat = Annotated[Principal, Depends(secretariat)]
+Officer = Annotated[Principal, Depends(requires(Role.OFFICER, "only an officer of the secretariat may do this"))]
+Admin = Annotated[Principal, Depends(requires(Role.ADMIN, "only an administrator may manage accounts"))]
+Decider = Annotated[Principal, Depends(requires(Role.DECIDER, "only a decider may record a certification decision"))]
+AppealsPanel = Annotated[Principal, Depends(requires(Role.APPEALS, "only the appeals panel may decide an appeal"))]
 Expert = Annotated[Principal, Depends(expert)]

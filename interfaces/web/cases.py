@@ -14,12 +14,13 @@ from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import CaseView
 from clusterlabel.activities.views import case_view
 from clusterlabel.domain import commands
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.catalogue import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
-from clusterlabel.interfaces.web.auth import Caller, Expert, Principal, Secretariat
+from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Decider, Expert, Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     Key,
@@ -63,7 +64,13 @@ Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/applications", status_code=201, response_model=CaseCreated, summary="Apply for a label: opens a case")
-async def apply(body: ApplicationIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseCreated:
+async def apply(body: ApplicationIn, svc: Svc, who: Caller, key: Key = None) -> CaseCreated:
+    """An officer applies for any cluster, a contact for their own (another cluster answers as unknown)."""
+    if not who.holds(Role.OFFICER):
+        if not who.holds(Role.CLUSTER):
+            raise ApiError(403, "only an officer or the cluster's contact may apply for a label")
+        if who.cluster_id != body.cluster_id:
+            raise ApiError(404, f"no cluster with id {body.cluster_id}")
     client = svc.temporal()
     command = commands.SubmitApplication.model_validate(body.model_dump())
     envelope = Envelope(actor=who.actor, key=creation_key("application", key))
@@ -158,7 +165,7 @@ def _closed_detail(case: CertificationCase) -> str:
 
 
 @router.post("/cases/{case_id}/screening", response_model=CaseOut, summary="Accept or reject the application")
-async def screen(case_id: UUID, body: ScreeningIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
+async def screen(case_id: UUID, body: ScreeningIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.screen, body, key)
 
 
@@ -171,12 +178,12 @@ async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key:
 @router.post(
     "/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts"
 )
-async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
+async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key)
 
 
 @router.post("/cases/{case_id}/audit-date", response_model=CaseOut, summary="Schedule the audit (interview or visit)")
-async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
+async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.schedule_audit, body, key)
 
 
@@ -193,19 +200,21 @@ async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: 
     response_model=CaseOut,
     summary="Award or refuse (never by anyone who audited the case)",
 )
-async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
-    if who.is_expert:
-        raise ApiError(403, "only the secretariat decides, and never anyone who took part in the audit")
+async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, key: Key = None) -> CaseOut:
+    """The decider is the caller's account; the case refuses one who took part in its evaluation (403)."""
     return await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
 
 
 @router.post("/cases/{case_id}/withdrawal", response_model=CaseOut, summary="Withdraw an open case")
-async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
+async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.withdraw, body, key)
 
 
 @router.post("/cases/{case_id}/appeal", response_model=CaseOut, summary="Lodge the cluster's appeal against a refusal")
-async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
+async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
+    """Lodged by the cluster's contact, or by an officer on the cluster's behalf."""
+    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
+        raise ApiError(403, "only the cluster's contact or an officer may lodge an appeal")
     return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key)
 
 
@@ -214,7 +223,7 @@ async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Secretariat, key:
     response_model=CaseOut,
     summary="Decide the appeal (not by the first decision maker)",
 )
-async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Secretariat, key: Key = None) -> CaseOut:
+async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: AppealsPanel, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.decide_appeal, body, key)
 
 
@@ -223,7 +232,7 @@ async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Se
     response_model=CaseOut,
     summary="Have the case's workflow try again an automatic step it asked for help with",
 )
-async def resume(case_id: UUID, svc: Svc, who: Secretariat) -> CaseOut:
+async def resume(case_id: UUID, svc: Svc, who: Officer) -> CaseOut:
     """For a case flagged "… was refused 5 times": once the cause is fixed, its workflow looks again."""
     case = await run_in_threadpool(visible_case, svc, case_id, who)
     await resume_workflow(case_handle(svc.temporal(), case_id), _closed_detail(case))

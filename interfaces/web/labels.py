@@ -21,7 +21,7 @@ from clusterlabel.domain.commands import Envelope, LabelCommand
 from clusterlabel.domain.durations import Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import FINAL, Label, LabelState
-from clusterlabel.interfaces.web.auth import Caller, Principal, Secretariat
+from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     PUBLIC_ERRORS,
@@ -144,9 +144,7 @@ async def _take_label_step(
 @router.post(
     "/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case"
 )
-async def renew(
-    label_ref: str, svc: Svc, who: Secretariat, key: Key = None, body: RenewalIn | None = None
-) -> CaseCreated:
+async def renew(label_ref: str, svc: Svc, who: Officer, key: Key = None, body: RenewalIn | None = None) -> CaseCreated:
     command = body or commands.StartRenewal()
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
@@ -161,7 +159,7 @@ async def renew(
     response_model=LabelOut,
     summary="Have the label's workflow try again an automatic step the domain kept refusing",
 )
-async def resume(label_ref: str, svc: Svc, who: Secretariat) -> LabelOut:
+async def resume(label_ref: str, svc: Svc, who: Officer) -> LabelOut:
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
     await resume_workflow(label_handle(svc.temporal(), label_id), _closed_detail(label))
@@ -169,17 +167,17 @@ async def resume(label_ref: str, svc: Svc, who: Secretariat) -> LabelOut:
 
 
 @router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
-async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Secretariat, key: Key = None) -> LabelOut:
+async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.suspend, body, key)
 
 
 @router.post("/labels/{label_ref}/restoration", response_model=LabelOut, summary="Restore a suspended label")
-async def restore(label_ref: str, svc: Svc, who: Secretariat, key: Key = None) -> LabelOut:
+async def restore(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
 
 
 @router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
-async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secretariat, key: Key = None) -> LabelOut:
+async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, body, key)
 
 
@@ -188,7 +186,7 @@ async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Secre
 
 @router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")
 def expiring(
-    svc: Svc, who: Secretariat, within: Annotated[str, Query(max_length=40, examples=["P90D"])] = "P90D"
+    svc: Svc, who: Officer, within: Annotated[str, Query(max_length=40, examples=["P90D"])] = "P90D"
 ) -> ExpiringOut:
     try:
         span = Duration.parse(within)
@@ -221,7 +219,7 @@ def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
 
 
 @router.get("/dashboard", response_model=DashboardOut, summary="Counts for the secretariat's dashboard")
-async def dashboard(svc: Svc, who: Secretariat) -> DashboardOut:
+async def dashboard(svc: Svc, who: Officer) -> DashboardOut:
     counts = await run_in_threadpool(_dashboard_counts, svc)
     status = await svc.reconciliation()
     reconciliation = None if status is None else status.model_dump()

@@ -11,12 +11,15 @@ from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.commands import Envelope, RegisterCluster, RegisterExpert
+from clusterlabel.domain.commands import Envelope, OpenAccount, RegisterCluster, RegisterExpert
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.interfaces.logs import get_logger
-from clusterlabel.interfaces.web.auth import Caller, Principal, Secretariat
+from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
+from clusterlabel.interfaces.web.accounts import check_email_free, opened
+from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
@@ -29,7 +32,7 @@ Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
-def register_cluster(body: ClusterProfile, svc: Svc, who: Secretariat, key: Key = None) -> ClusterCreated:
+def register_cluster(body: ClusterProfile, svc: Svc, who: Officer, key: Key = None) -> ClusterCreated:
     envelope = _envelope(svc, who, "cluster", key)
     command = RegisterCluster(profile=body)
     cluster = handle(svc.app, new_id(command, envelope), command, envelope)
@@ -50,7 +53,8 @@ def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
 
 
 @router.post("/experts", status_code=201, response_model=ExpertCreated, summary="Register a certified expert")
-async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: Key = None) -> ExpertCreated:
+async def register_expert(body: ExpertIn, svc: Svc, who: Officer, key: Key = None) -> ExpertCreated:
+    """The expert on the roster, and their account (role expert), whose first token the answer carries."""
     unknown = await run_in_threadpool(_unknown_affiliations, svc, body)
     if unknown:
         raise ApiError(
@@ -65,12 +69,15 @@ async def register_expert(body: ExpertProfile, svc: Svc, who: Secretariat, key: 
             ],
         )
     envelope = _envelope(svc, who, "expert", key)
-    command = RegisterExpert(profile=body)
-    expert = await run_in_threadpool(handle, svc.app, new_id(command, envelope), command, envelope)
-    token = await run_in_threadpool(svc.tokens.issue_expert_token, expert.id)
-    svc.wrote()
+    command = RegisterExpert(profile=ExpertProfile.model_validate(body.model_dump(exclude={"email"})))
+    expert_id = new_id(command, envelope)
+    account = OpenAccount(roles=[Role.EXPERT], expert_id=expert_id)
+    person = PersonIn(name=body.name, email=body.email)
+    await run_in_threadpool(check_email_free, svc, body.email, new_id(account, envelope))  # before anything is recorded
+    expert = await run_in_threadpool(handle, svc.app, expert_id, command, envelope)
+    created = await run_in_threadpool(opened, svc, who, person, account, envelope.key)  # keyed as the expert
     await _tell_waiting_cases(svc, expert.id)
-    return ExpertCreated(expert_id=expert.id, token=token)
+    return ExpertCreated(expert_id=expert.id, token=created.token, account_id=created.account_id)
 
 
 async def _tell_waiting_cases(svc: Services, expert_id: UUID) -> None:

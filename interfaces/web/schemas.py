@@ -61,7 +61,8 @@ class ClusterCreated(Out):
 
 class ExpertCreated(Out):
     expert_id: UUID
-    token: str = Field(description="the expert's bearer token; shown once, only its hash is kept")
+    token: str = Field(description="a personal API token of the expert's account; shown once, only its hash is kept")
+    account_id: UUID = Field(description="the expert's account")
 
 
 class ClusterOut(Out):

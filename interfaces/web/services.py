@@ -20,8 +20,10 @@ from fastapi import Request
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
+from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
+from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.tokens import TokenStore
 from clusterlabel.projections.queries import ReadModels
@@ -52,6 +54,9 @@ class Services:
     task_queue: str
     # Which request each Idempotency-Key stands for (interfaces.web.idempotency).
     idempotency_keys: IdempotencyKeys
+    # The accounts' people (names, e-mail addresses) and personal API tokens, beside the event store.
+    people: People
+    account_tokens: AccountTokens
     client: Client | None = None
     # Name -> "ok" or what is wrong, for /health; the engine supplies the real checks.
     readiness: Callable[[], Awaitable[dict[str, str]]] = field(default=_nothing_checked)

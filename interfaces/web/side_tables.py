@@ -12,12 +12,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import ConnectionPool
 
-from clusterlabel.interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, postgres_connection_args
+from clusterlabel.interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, Settings, postgres_connection_args
 
 # Each request costs a statement or two on an indexed key: a few connections serve the API's thread pool.
 POSTGRES_POOL_SIZE = 4
@@ -51,6 +51,15 @@ class SQLiteSideFile:
             # Every row fetched: a statement stepped part of the way (INSERT … RETURNING) would hold its transaction open.
             rows: list[tuple[Any, ...]] = self._db.execute(self._sql(statement), params).fetchall()
         return rows[0] if rows else None
+
+    def rows(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(self._sql(statement), params).fetchall()
+
+    def count(self, statement: str, params: tuple[Any, ...]) -> int:
+        """How many rows the statement changed."""
+        with self._lock:
+            return self._db.execute(self._sql(statement), params).rowcount
 
     def _sql(self, statement: str) -> str:
         return statement.format(self.table, p=self.placeholder)
@@ -104,6 +113,10 @@ class PostgresSideTable:
             cursor = db.execute(self._sql(statement), params)
             return cursor.fetchone() if cursor.description is not None else None
 
+    def rows(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as db:
+            return db.execute(self._sql(statement), params).fetchall()
+
     def count(self, statement: str, params: tuple[Any, ...]) -> int:
         """How many rows the statement changed."""
         with self._pool.connection() as db:
@@ -118,3 +131,23 @@ class PostgresSideTable:
             # API processes starting together would race: CREATE TABLE IF NOT EXISTS is not atomic here.
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
             db.execute(self._sql("CREATE TABLE IF NOT EXISTS {} (" + columns + ")"))
+
+
+class SideTable(Protocol):
+    """What both kinds offer: statements name the table `{}` and each parameter `{p}`."""
+
+    location: str
+
+    def one(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None: ...
+    def rows(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]: ...
+    def count(self, statement: str, params: tuple[Any, ...]) -> int: ...
+    def close(self) -> None: ...
+
+
+def open_side_table(settings: Settings, name: str, columns: str) -> SideTable:
+    """The table `name` beside the settings' event store: <data_dir>/<name>.sqlite with the embedded
+    store, the table clusterlabel_<name> in the event store's schema with PostgreSQL. Columns must be
+    portable between the two (TEXT for instants, in ISO 8601 UTC, which sorts as time does)."""
+    if settings.store() == "postgres":
+        return PostgresSideTable(settings.eventsourcing_env(), f"clusterlabel_{name}", columns)
+    return SQLiteSideFile(settings.ensure_data_dir() / f"{name}.sqlite", name, columns)

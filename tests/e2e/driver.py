@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+import uuid
 from typing import Any
 
 import httpx
@@ -28,8 +30,10 @@ def cluster_body(**changes: Any) -> dict[str, Any]:
 
 
 def expert_body(**changes: Any) -> dict[str, Any]:
+    number = next(_names)
     body: dict[str, Any] = {
-        "name": f"Expert {next(_names):03d}",
+        "name": f"Expert {number:03d}",
+        "email": f"expert-{number:03d}-{uuid.uuid4().hex[:8]}@experts.example.org",
         "country": "DE",
         "languages": ["en", "de"],
         "certified_until": "2040-01-01T00:00:00Z",
@@ -59,6 +63,16 @@ class Secretariat:
         answer = self.expect(self.api.post("/experts", json=expert_body(**changes)), 201)
         self.engine.experts[answer["expert_id"]] = answer["token"]
         return answer["expert_id"], self.engine.client(answer["token"])
+
+    def member(self, name: str, *roles: str) -> httpx.Client:
+        """A secretariat member signed in as themselves: their account is opened (by the machine
+        administrator) on first use, once per name and engine."""
+        if name not in self.engine.accounts:
+            slug = re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".")
+            body = {"name": name, "email": f"{slug}@secretariat.example.org", "roles": list(roles)}
+            answer = self.expect(self.api.post("/accounts", json=body), 201)
+            self.engine.accounts[name] = (answer["account_id"], answer["token"])
+        return self.engine.client(self.engine.accounts[name][1])
 
     def as_expert(self, expert_id: str) -> httpx.Client:
         return self.engine.client(self.engine.experts[expert_id])
@@ -116,13 +130,16 @@ class Secretariat:
         self.assess(case_id, team[0][1], level)
         return team
 
-    def decide(self, case_id: str, outcome: str = "award", **extra: Any) -> dict[str, Any]:
+    def decide(
+        self, case_id: str, outcome: str = "award", decided_by: str = "Board Member", **extra: Any
+    ) -> dict[str, Any]:
         body = {
             "outcome": outcome,
             "rationale": "All criteria met." if outcome == "award" else "Criteria not met.",
             **extra,
         }
-        return self.expect(self.api.post(f"/cases/{case_id}/decision", json=body), 200)
+        decider = self.member(decided_by, "decider")
+        return self.expect(decider.post(f"/cases/{case_id}/decision", json=body), 200)
 
     def award(self, case_id: str, level: str = "bronze") -> str:
         """Drive a new case to its label; the label's id."""

@@ -61,6 +61,7 @@ class RunningEngine:
     process: subprocess.Popen[bytes]
     log_path: Path
     experts: dict[str, str] = field(default_factory=dict)  # expert id -> token
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)  # staff member's name -> account id, token
 
     def client(self, token: str | None = ADMIN_TOKEN) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

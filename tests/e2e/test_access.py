@@ -58,15 +58,24 @@ def test_an_expert_cannot_register_apply_screen_or_decide(secretariat: Secretari
 
 def test_nobody_who_took_part_in_the_audit_decides(secretariat: Secretariat) -> None:
     case_id = secretariat.apply(secretariat.cluster())
-    ((expert_id, expert),) = secretariat.to_decision(case_id)
-    by_expert = expert.post(f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "I liked it"})
-    assert by_expert.status_code == 403, by_expert.text
-    on_behalf = secretariat.api.post(
-        f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "ok", "decided_by": f"expert:{expert_id}"}
-    )
-    assert on_behalf.status_code == 403, on_behalf.text
-    assert "took part in the audit" in on_behalf.json()["detail"]
+    ((_, expert),) = secretariat.to_decision(case_id)
+    decision = {"outcome": "award", "rationale": "I liked it"}
+    by_expert = expert.post(f"/cases/{case_id}/decision", json=decision)
+    assert by_expert.status_code == 403 and "only a decider" in by_expert.json()["detail"]
+    by_machine_admin = secretariat.api.post(f"/cases/{case_id}/decision", json=decision)
+    assert by_machine_admin.status_code == 403, by_machine_admin.text
+
+    account_id = secretariat.expect(expert.get("/me"), 200)["account_id"]
+    granted = secretariat.api.post(f"/accounts/{account_id}/roles", json={"role": "decider"})
+    assert "decider" in secretariat.expect(granted, 200)["roles"]
+    as_decider = expert.post(f"/cases/{case_id}/decision", json=decision)
+    assert as_decider.status_code == 403, as_decider.text
+    assert "took part in the audit" in as_decider.json()["detail"]
     assert secretariat.case(case_id)["state"] == "deciding"
+    revoked = secretariat.api.delete(
+        f"/accounts/{account_id}/roles/decider"
+    )  # the engine's other tests share the expert
+    assert secretariat.expect(revoked, 200)["roles"] == ["expert"]
 
 
 def test_an_expert_sees_only_their_own_cases_and_those_clusters(

@@ -123,13 +123,14 @@ def test_unknown_ids_are_404(engine: RunningEngine, secretariat: Secretariat) ->
 def test_a_step_out_of_turn_is_409_and_records_nothing(secretariat: Secretariat) -> None:
     case_id = secretariat.apply(secretariat.cluster())
     before = secretariat.history(case_id)
-    for path, body in [
-        ("agreement", {"agreed": True}),
-        ("decision", {"outcome": "award", "rationale": "early"}),
-        ("appeal", {"grounds": "not refused yet"}),
-        ("appeal/decision", {"upheld": True, "rationale": "no appeal"}),
+    decider, panel = secretariat.member("Board Member", "decider"), secretariat.member("Appeals Panel", "appeals")
+    for path, body, who in [
+        ("agreement", {"agreed": True}, secretariat.api),
+        ("decision", {"outcome": "award", "rationale": "early"}, decider),
+        ("appeal", {"grounds": "not refused yet"}, secretariat.api),
+        ("appeal/decision", {"upheld": True, "rationale": "no appeal"}, panel),
     ]:
-        answer = secretariat.api.post(f"/cases/{case_id}/{path}", json=body)
+        answer = who.post(f"/cases/{case_id}/{path}", json=body)
         assert answer.status_code == 409, (path, answer.text)
         assert "screening" in answer.json()["detail"]
     assert secretariat.history(case_id) == before

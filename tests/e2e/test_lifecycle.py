@@ -31,7 +31,7 @@ def test_a_bronze_application_becomes_a_label_that_the_public_can_verify(
     )
     assessed = secretariat.assess(case_id, expert)
     assert (assessed["state"], assessed["recommended_level"]) == ("deciding", "bronze")
-    assert secretariat.decide(case_id, decided_by="board:maria")["state"] == "awarded"
+    assert secretariat.decide(case_id, decided_by="Maria Board")["state"] == "awarded"
     label_id = secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"]
 
     label = secretariat.label(label_id)
@@ -90,22 +90,26 @@ def test_a_gold_case_needs_a_national_and_a_foreign_expert(secretariat: Secretar
 def test_a_refusal_can_be_appealed_and_decided_again_by_someone_else(secretariat: Secretariat) -> None:
     case_id = secretariat.apply(secretariat.cluster())
     secretariat.to_decision(case_id)
-    refused = secretariat.decide(case_id, "refuse", decided_by="board:maria")
+    maria = secretariat.member("Maria Board", "decider", "appeals")
+    refused = secretariat.decide(case_id, "refuse", decided_by="Maria Board")
     assert refused["state"] == "refused" and "appeal" in refused["deadlines"]
 
     lodged = secretariat.api.post(f"/cases/{case_id}/appeal", json={"grounds": "The interview skipped our services."})
     assert secretariat.expect(lodged, 200)["state"] == "refused"
-    same_person = secretariat.api.post(
+    same_person = maria.post(
         f"/cases/{case_id}/appeal/decision",
-        json={"upheld": True, "rationale": "Fair point.", "decided_by": "board:maria"},
+        json={"upheld": True, "rationale": "Fair point."},
     )
     assert same_person.status_code == 403, same_person.text
-    upheld = secretariat.api.post(
+    assert "took the appealed decision" in same_person.json()["detail"]
+    upheld = secretariat.member("Appeals Panel", "appeals").post(
         f"/cases/{case_id}/appeal/decision",
-        json={"upheld": True, "rationale": "Services were overlooked.", "decided_by": "board:jonas"},
+        json={"upheld": True, "rationale": "Services were overlooked."},
     )
     assert secretariat.expect(upheld, 200)["state"] == "deciding"
-    assert secretariat.decide(case_id, decided_by="board:jonas")["state"] == "awarded"
+    again = maria.post(f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "Still fine."})
+    assert again.status_code == 403 and "took the appealed decision" in again.json()["detail"]
+    assert secretariat.decide(case_id, decided_by="Jonas Board")["state"] == "awarded"
     secretariat.wait_for(case_id, "the label after the appeal", lambda c: c["label_id"])
 
 

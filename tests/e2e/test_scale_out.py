@@ -105,7 +105,8 @@ class Driver:
             token=self.tokens[expert_id],
             json={"indicators": scores, "report": "ok"},
         )
-        self.call("POST", f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "All criteria met."})
+        decision = {"outcome": "award", "rationale": "All criteria met."}
+        self.call("POST", f"/cases/{case_id}/decision", token=self.tokens["decider"], json=decision)
         return eventually(lambda: self.case(case_id)["label_id"], 120, "the label")
 
 
@@ -182,6 +183,8 @@ def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_p
             for number in range(5):
                 answer = driver.call("POST", "/experts", expect=201, json=expert_body(name=f"Expert {number}"))
                 driver.tokens[answer["expert_id"]] = answer["token"]
+            board = {"name": "Board Member", "email": "board@secretariat.example.org", "roles": ["decider"]}
+            driver.tokens["decider"] = driver.call("POST", "/accounts", expect=201, json=board)["token"]
             scores = [
                 {"code": i["code"], "score": i["max_score"], "evidence": "documented"}
                 for i in driver.call("GET", "/indicators?level=bronze")

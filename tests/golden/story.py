@@ -11,6 +11,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import load_catalogue
@@ -18,13 +19,16 @@ from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     CloseRenewalWindow,
+    DeactivateAccount,
     DecideAppeal,
     DeclareAffiliation,
     Escalate,
     ExpireLabel,
+    GrantRole,
     IssueLabel,
     LodgeAppeal,
     MarkNotificationDelivered,
+    OpenAccount,
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
@@ -34,6 +38,7 @@ from clusterlabel.domain.commands import (
     RenewExpertCertification,
     RestoreLabel,
     RevokeExpertCertification,
+    RevokeRole,
     ScheduleAudit,
     Screen,
     StartRenewal,
@@ -74,6 +79,7 @@ class Story:
         self.renewals()
         self.expiry()
         self.notification()
+        self.accounts()
         return self.names
 
     # ---- registration ------------------------------------------------------------
@@ -142,10 +148,8 @@ class Story:
             command_key="golden-1-schedule",
         )
         self.assess(case_id, "erik", "1")
-        refusal = RecordDecision(
-            outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="the evidence is thin", decided_by=DECIDER
-        )
-        send(app, case_id, refusal, actor=SECRETARIAT, command_key="golden-1-refusal")
+        refusal = RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="the evidence is thin")
+        send(app, case_id, refusal, actor=DECIDER, command_key="golden-1-refusal")
         send(
             app,
             case_id,
@@ -153,12 +157,10 @@ class Story:
             actor=SECRETARIAT,
             command_key="golden-1-appeal",
         )
-        appeal = DecideAppeal(upheld=True, rationale="the notes support the scores", decided_by=APPEAL_DECIDER)
-        send(app, case_id, appeal, actor=SECRETARIAT, command_key="golden-1-appeal-decision")
-        award = RecordDecision(
-            outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=SECOND_DECIDER
-        )
-        send(app, case_id, award, actor=SECRETARIAT, command_key="golden-1-award")
+        appeal = DecideAppeal(upheld=True, rationale="the notes support the scores")
+        send(app, case_id, appeal, actor=APPEAL_DECIDER, command_key="golden-1-appeal-decision")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met")
+        send(app, case_id, award, actor=SECOND_DECIDER, command_key="golden-1-award")
         names["label-renewed-superseded"] = self.issue_label(case_id, "1")
         send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-1-close")
 
@@ -214,6 +216,20 @@ class Story:
         names["notification-delivered"] = notification_id
         delivered = MarkNotificationDelivered(channel="email")
         send(self.app, notification_id, delivered, actor=SYSTEM, command_key="golden-notice-sent")
+
+    def accounts(self) -> None:
+        """A secretariat member's account through every change, and an expert's account."""
+        app, names = self.app, self.names
+        staff = OpenAccount(roles=[Role.OFFICER, Role.DECIDER])
+        names["account-staff"] = register(app, staff, actor=SECRETARIAT, command_key="golden-account-staff")
+        for command, key in (
+            (GrantRole(role=Role.APPEALS), "golden-grant"),
+            (RevokeRole(role=Role.DECIDER), "golden-revoke-role"),
+            (DeactivateAccount(reason="left the secretariat"), "golden-deactivate"),
+        ):
+            send(app, names["account-staff"], command, actor=SECRETARIAT, command_key=key)
+        expert = OpenAccount(roles=[Role.EXPERT], expert_id=names["expert-erik"])
+        names["account-expert"] = register(app, expert, actor=SECRETARIAT, command_key="golden-account-erik")
 
     # ---- steps ---------------------------------------------------------------------
 
@@ -278,8 +294,6 @@ class Story:
         self.staff(case_id, expert, step)
         send(self.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key=f"golden-{step}-agreement")
         self.assess(case_id, expert, step)
-        award = RecordDecision(
-            outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met", decided_by=DECIDER
-        )
-        send(self.app, case_id, award, actor=SECRETARIAT, command_key=f"golden-{step}-award")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met")
+        send(self.app, case_id, award, actor=DECIDER, command_key=f"golden-{step}-award")
         return self.issue_label(case_id, step)

@@ -128,9 +128,7 @@ class World:
         assessment = SubmitAssessment(expert_id=expert_id, indicators=indicators(self.scores[name]), report="report")
         send(app, case, assessment, actor=f"expert:{expert_id}")
         self.step()
-        decision = RecordDecision(
-            outcome=outcome, level=Level.BRONZE, rationale="as assessed", decided_by="decider:dora"
-        )
+        decision = RecordDecision(outcome=outcome, level=Level.BRONZE, rationale="as assessed")
         send(app, case, decision, actor="decider:dora")
         if outcome is Outcome.AWARD:
             self.step()

@@ -136,9 +136,7 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
             outcome = Outcome.REFUSE if choice == 0 else Outcome.AWARD
             level = case.recommended_level or Level.BRONZE
             decider = "board:second" if case.first_decided_by else DECIDER  # after an appeal, someone new
-            self.attempt(
-                case.id, RecordDecision(outcome=outcome, level=level, rationale="rationale", decided_by=decider)
-            )
+            self.attempt(case.id, RecordDecision(outcome=outcome, level=level, rationale="rationale"), actor=decider)
         elif case.state == "refused":
             self.appeal(case, choice)
         elif case.state == "awarded" and case.label_id is None:
@@ -192,7 +190,7 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
         if case.appeal is None and choice != 0:
             self.attempt(case.id, LodgeAppeal(grounds="grounds"))
         elif case.appeal is not None and case.appeal["upheld"] is None:
-            self.attempt(case.id, DecideAppeal(upheld=choice > 1, rationale="rationale", decided_by="board:appeals"))
+            self.attempt(case.id, DecideAppeal(upheld=choice > 1, rationale="rationale"), actor="board:appeals")
         else:
             self.clock.now = max(self.clock.now, case.deadlines["appeal"])
             self.close(case)

@@ -185,9 +185,7 @@ def test_an_auditor_cannot_decide_on_the_case_they_audited(life: Lifecycle) -> N
     auditor = life.app.get_case(case_id).expert_ids[0]
     before = event_count(life.app)
     with pytest.raises(ImpartialityViolation, match="took part in the audit"):
-        command = RecordDecision(
-            outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by=f"expert:{auditor}"
-        )
+        command = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok")
         send(life.app, case_id, command, actor=f"expert:{auditor}")
     assert event_count(life.app) == before
 
@@ -197,15 +195,13 @@ def test_a_refusal_can_be_appealed_inside_the_window_and_decided_by_someone_else
     life.decide(case_id, Outcome.REFUSE)
     send(life.app, case_id, LodgeAppeal(grounds="the evidence was misread"), actor=SECRETARIAT)
     with pytest.raises(ImpartialityViolation, match="took the appealed decision"):
-        send(life.app, case_id, DecideAppeal(upheld=True, rationale="agreed", decided_by=DECIDER), actor=SECRETARIAT)
-    send(
-        life.app, case_id, DecideAppeal(upheld=True, rationale="agreed", decided_by="board:appeals"), actor=SECRETARIAT
-    )
+        send(life.app, case_id, DecideAppeal(upheld=True, rationale="agreed"), actor=DECIDER)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="agreed"), actor="board:appeals")
     assert life.app.get_case(case_id).state is CaseState.DECIDING
     with pytest.raises(ImpartialityViolation):
         life.decide(case_id, Outcome.AWARD)  # the first decider may not decide again
-    command = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="on appeal", decided_by="board:panel")
-    send(life.app, case_id, command, actor=SECRETARIAT)
+    command = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="on appeal")
+    send(life.app, case_id, command, actor="board:panel")
     assert life.app.get_case(case_id).state is CaseState.AWARDED
 
 
@@ -224,8 +220,8 @@ def test_a_dismissed_appeal_leaves_the_case_refused_and_concluded(life: Lifecycl
     send(
         life.app,
         case_id,
-        DecideAppeal(upheld=False, rationale="no merit", decided_by="board:appeals"),
-        actor=SECRETARIAT,
+        DecideAppeal(upheld=False, rationale="no merit"),
+        actor="board:appeals",
     )
     case = life.app.get_case(case_id)
     assert case.state is CaseState.REFUSED and case.is_concluded(life.app.clock())
@@ -309,7 +305,7 @@ STEPS = {
     "decide": (
         CaseState.DECIDING,
         lambda app, c, e: send(
-            app, c, RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by="x"), actor="x"
+            app, c, RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok"), actor="x"
         ),
     ),
     "appeal": (CaseState.REFUSED, lambda app, c, e: send(app, c, LodgeAppeal(grounds="grounds"), actor="x")),

@@ -72,11 +72,11 @@ class CertificationMachine(RuleBasedStateMachine):
         self.label_ids.add(label_id)
         return label_id
 
-    def attempt(self, subject_id: UUID, command: Command):
+    def attempt(self, subject_id: UUID, command: Command, actor: str = "secretariat:clara"):
         """Run a command; a refused one must leave the log as it was. The aggregate as saved, or None."""
         before = event_count(self.app)
         try:
-            return send(self.app, subject_id, command, actor="secretariat:clara", command_key=key())
+            return send(self.app, subject_id, command, actor=actor, command_key=key())
         except DomainError:
             assert event_count(self.app) == before, "a refused command recorded events"
             return None
@@ -123,7 +123,7 @@ class CertificationMachine(RuleBasedStateMachine):
         elif state == "refused" and current.appeal is None and choice == 0:
             self.attempt(case, LodgeAppeal(grounds="grounds"))
         elif state == "refused" and current.appeal and current.appeal["upheld"] is None:
-            self.attempt(case, DecideAppeal(upheld=choice != 0, rationale="rationale", decided_by="board:appeals"))
+            self.attempt(case, DecideAppeal(upheld=choice != 0, rationale="rationale"), actor="board:appeals")
         else:
             self.attempt(case, CloseCase())
         self.label_ids.discard(None)
@@ -185,7 +185,7 @@ class CertificationMachine(RuleBasedStateMachine):
         if decider == "auditor":
             decider = f"expert:{team[0]}" if team else "secretariat:dora"
         outcome = Outcome.AWARD if award else Outcome.REFUSE
-        self.attempt(case, RecordDecision(outcome=outcome, level=level, rationale="rationale", decided_by=decider))
+        self.attempt(case, RecordDecision(outcome=outcome, level=level, rationale="rationale"), actor=decider)
 
     @rule(target=labels, case=cases)
     def issue(self, case: UUID | None) -> UUID | None:

@@ -184,7 +184,7 @@ async def drive_to_award(
         ),
     )
     decision = decision or step(
-        RecordDecision(outcome=Outcome.AWARD, level=level, rationale="All criteria met.", decided_by=BOARD), actor=BOARD
+        RecordDecision(outcome=Outcome.AWARD, level=level, rationale="All criteria met."), actor=BOARD
     )
     return await handle.execute_update(CaseWorkflow.record_decision, decision)
 

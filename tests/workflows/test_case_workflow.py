@@ -148,7 +148,7 @@ def test_a_step_that_does_not_fit_the_case_is_refused_in_the_domains_words_and_r
             with pytest.raises(WorkflowUpdateFailedError) as refused:
                 await handle.execute_update(
                     CaseWorkflow.record_decision,
-                    step(RecordDecision(outcome="award", level="bronze", rationale="?", decided_by=SECRETARY)),
+                    step(RecordDecision(outcome="award", level="bronze", rationale="?")),
                 )
             assert refused.value.cause.message == "cannot record a decision: the case is screening, not deciding"
             assert refused.value.cause.type == "StepNotAllowed"
@@ -252,9 +252,7 @@ def test_a_refusal_not_appealed_within_the_window_closes_the_case(dev_server: Em
         async with running_worker(client, office.app, office.task_queue):
             handle = await office.open_case(cluster)
             refusal = step(
-                RecordDecision(
-                    outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Below the bar.", decided_by=BOARD
-                ),
+                RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Below the bar."),
                 actor=BOARD,
             )
             refused = await drive_to_award(handle, decision=refusal)

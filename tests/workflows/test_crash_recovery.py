@@ -162,7 +162,7 @@ class Driver:
             report="Sound.",
         )
         await self.step(handle, "assess", CaseWorkflow.submit_assessment, assessment, actor=f"expert:{expert}")
-        decision = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="Met.", decided_by=BOARD)
+        decision = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="Met.")
         await self.step(handle, "decide", CaseWorkflow.record_decision, decision, actor=BOARD)
         return await persist(handle.result)
 

@@ -93,9 +93,7 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
         decline = AnswerProposal(expert_id=first.proposed_expert_id, accept=False, reason="busy")
         await appealed.execute_update(CaseWorkflow.respond_to_proposal, step(decline, actor="expert"))
         await view_when(appealed, lambda v: v.proposed_expert_id not in (None, first.proposed_expert_id))
-        refused = step(
-            RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Weak.", decided_by=BOARD), BOARD
-        )
+        refused = step(RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="Weak."), BOARD)
         await drive_to_award(appealed, screened=True, decision=refused)
         await appealed.execute_update(
             CaseWorkflow.lodge_appeal, step(LodgeAppeal(grounds="Evidence ignored."), f"cluster:{cluster}")
@@ -103,11 +101,11 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
         appeals = "secretariat:appeals"
         upheld = await appealed.execute_update(
             CaseWorkflow.decide_appeal,
-            step(DecideAppeal(upheld=True, rationale="Evidence valid.", decided_by=appeals), appeals),
+            step(DecideAppeal(upheld=True, rationale="Evidence valid."), appeals),
         )
         assert upheld.state == "deciding"
         board_2 = "secretariat:board-2"
-        award = RecordDecision(outcome=Outcome.AWARD, rationale="On appeal.", decided_by=board_2)
+        award = RecordDecision(outcome=Outcome.AWARD, rationale="On appeal.")
         awarded = await appealed.execute_update(CaseWorkflow.record_decision, step(award, board_2))
         assert awarded.state == "awarded"
         final: CaseView = await result_of(appealed)

@@ -17,9 +17,14 @@ from uuid import UUID
 import httpx
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
+from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.interfaces.web.idempotency_keys import sqlite_idempotency_keys
+from clusterlabel.interfaces.web.people import COLUMNS as PEOPLE_COLUMNS
+from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.services import Services
+from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
 from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.tools.bench.lag import Latencies
@@ -46,9 +51,13 @@ async def bench_history(
         cases_in_store = sum(models.dashboard(app.clock())["states"].values())
         tokens = SQLiteTokenStore(views_dir.parent / "bench-tokens.sqlite")
         keys = sqlite_idempotency_keys(views_dir.parent / "bench-keys.sqlite")  # reads only: never consulted
+        people = People(SQLiteSideFile(views_dir.parent / "bench-people.sqlite", "people", PEOPLE_COLUMNS))
+        account_tokens = AccountTokens(
+            SQLiteSideFile(views_dir.parent / "bench-account-tokens.sqlite", "account_tokens", TOKEN_COLUMNS)
+        )
         try:
             token = tokens.rotate_admin_token()
-            services = Services(app, models, tokens, task_queue="bench", idempotency_keys=keys)
+            services = Services(app, models, tokens, "bench", keys, people, account_tokens)
             transport = httpx.ASGITransport(app=create_app(services, pages=False))
             headers = {"Authorization": f"Bearer {token}"}
             async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as http:
@@ -60,8 +69,8 @@ async def bench_history(
                     latencies.append((time.perf_counter() - started) * 1000)
                     events += len(body["events"])
         finally:
-            tokens.close()
-            keys.close()
+            for store in (tokens, keys, people, account_tokens):
+                store.close()
     return HistoryFigures(cases_in_store, len(chosen), events / len(chosen), latencies)
 
 

@@ -241,7 +241,11 @@ async def _lifecycle(
     await execute_step(
         workflow,
         CaseWorkflow.record_decision,
-        RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="All criteria met.", decided_by=BOARD),
+        RecordDecision(
+            outcome=Outcome.AWARD,
+            level=Level.BRONZE,
+            rationale="All criteria met.",
+        ),
         _by(BOARD),
     )
     final: CaseView = await workflow.result()

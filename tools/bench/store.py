@@ -175,7 +175,7 @@ def run_lifecycles(app: CertificationApp, count: int, first: int = 0) -> list[UU
         run(case_id, SubmitAssessment(expert_id=expert_id, indicators=scores, report="report"), "assess")
         run(
             case_id,
-            RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok", decided_by="board"),
+            RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok"),
             "decide",
         )
         run(case_id, IssueLabel(), "label")

@@ -1,0 +1,60 @@
+"""The accounts' handlers, and who an actor is when a rule compares people.
+
+No workflow orchestrates an account: the HTTP routes and the CLI call `handle` (activities/handlers.py).
+Like every handler each is idempotent by its envelope's key; opening an account addresses the id its
+key derives (Account.create_id), so a retry finds the account the first attempt opened.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain import commands
+from clusterlabel.domain.account import Account, Role, account_id_of
+from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.commands import Envelope
+
+
+def open_account(app: CertificationApp, account_id: UUID, command: commands.OpenAccount, env: Envelope) -> Account:
+    def build() -> list[RecordedAggregate]:
+        _check_linked_records_exist(app, command)
+        return [Account.open(command.roles, command.expert_id, command.cluster_id, env.actor, env.key)]
+
+    opened = app.created(account_id, build)
+    assert isinstance(opened, Account)
+    return opened
+
+
+def _check_linked_records_exist(app: CertificationApp, command: commands.OpenAccount) -> None:
+    """NotFound for an expert or a cluster that was never registered."""
+    if command.expert_id is not None:
+        app.get_expert(command.expert_id)
+    if command.cluster_id is not None:
+        app.get_cluster(command.cluster_id)
+
+
+def grant_role(app: CertificationApp, account_id: UUID, command: commands.GrantRole, env: Envelope) -> Account:
+    return app.change(account_id, Account, env, lambda account: account.grant(command.role, env.actor, env.key))
+
+
+def revoke_role(app: CertificationApp, account_id: UUID, command: commands.RevokeRole, env: Envelope) -> Account:
+    return app.change(account_id, Account, env, lambda account: account.revoke(command.role, env.actor, env.key))
+
+
+def deactivate_account(
+    app: CertificationApp, account_id: UUID, command: commands.DeactivateAccount, env: Envelope
+) -> Account:
+    return app.change(account_id, Account, env, lambda account: account.deactivate(command.reason, env.actor, env.key))
+
+
+def decider(app: CertificationApp, actor: str, role: Role, step: str) -> UUID | None:
+    """The expert record a deciding actor speaks for (the impartiality rules compare it with the audit
+    team), after checking that an account acting holds `role` now. Actors that are not accounts (an
+    automatic step, histories from before accounts) speak for no expert record but the one they name."""
+    account_id = account_id_of(actor)
+    if account_id is None:
+        return None
+    account = app.load(account_id, Account)
+    account.check_may(role, step)
+    return account.expert_id

@@ -1,0 +1,138 @@
+"""A person's account: which roles they hold, since when, and on whose grant.
+
+Every change is an event, so the log answers "who could decide on this date". The account holds no
+personal data: its holder's name and e-mail address live beside the event store (interfaces/web/people.py),
+where an erasure request can remove them without rewriting a single event; histories name the account
+(`account:<id>`), never the person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, RecordedAggregate, StepNotAllowed
+
+ACTOR_PREFIX = "account:"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # manages accounts and roles
+    OFFICER = "officer"  # intake, screening, agreement, scheduling, suspension, restoration, withdrawal
+    DECIDER = "decider"  # certification decisions, never on a case they helped evaluate
+    APPEALS = "appeals"  # appeal decisions, never the first decider's nor an auditor's
+    EXPERT = "expert"  # one expert record's own work
+    CLUSTER = "cluster"  # a contact person of one cluster
+
+
+# The secretariat: whoever holds one of these reads every record.
+STAFF_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.DECIDER, Role.APPEALS})
+
+
+def actor_of(account_id: UUID) -> str:
+    """How the event log names an account's acts."""
+    return f"{ACTOR_PREFIX}{account_id}"
+
+
+def account_id_of(actor: str) -> UUID | None:
+    """The account an actor names, or None for another kind of actor (the machine administrator,
+    an automatic step, an expert's token from before accounts)."""
+    if not actor.startswith(ACTOR_PREFIX):
+        return None
+    try:
+        return UUID(actor.removeprefix(ACTOR_PREFIX))
+    except ValueError:
+        return None
+
+
+def check_links(roles: Iterable[Role], expert_id: UUID | None, cluster_id: UUID | None) -> None:
+    """An expert account speaks for one expert record and a contact for one cluster: the link comes
+    with the role, never without it."""
+    held = set(roles)
+    problems = []
+    if (Role.EXPERT in held) != (expert_id is not None):
+        problems.append("the role expert and an expert_id go together: an expert account speaks for one expert")
+    if (Role.CLUSTER in held) != (cluster_id is not None):
+        problems.append("the role cluster and a cluster_id go together: a contact speaks for one cluster")
+    if not held:
+        problems.append("an account needs at least one role")
+    if problems:
+        raise InvalidInput("; ".join(problems), problems)
+
+
+class Account(RecordedAggregate):
+    """One person's way in, and the roles it carries."""
+
+    id_kind = "account"
+
+    @event("Opened")
+    def __init__(
+        self, roles: list[str], expert_id: UUID | None, cluster_id: UUID | None, actor: str, command_key: str
+    ) -> None:
+        self.command_keys = set()
+        self.roles = {Role(role) for role in roles}
+        self.expert_id = expert_id
+        self.cluster_id = cluster_id
+        self.active = True
+
+    @classmethod
+    def open(
+        cls, roles: Iterable[Role], expert_id: UUID | None, cluster_id: UUID | None, actor: str, command_key: str
+    ) -> Account:
+        check_links(roles, expert_id, cluster_id)
+        return cls(sorted(role.value for role in set(roles)), expert_id, cluster_id, actor, command_key)
+
+    @property
+    def actor(self) -> str:
+        return actor_of(self.id)
+
+    def holds(self, role: Role) -> bool:
+        return self.active and role in self.roles
+
+    def grant(self, role: Role, actor: str, command_key: str) -> None:
+        self._check_active("be granted a role")
+        check_links(self.roles | {role}, self.expert_id, self.cluster_id)
+        if role not in self.roles:
+            self._role_granted(role=role.value, actor=actor, command_key=command_key)
+
+    @event("RoleGranted")
+    def _role_granted(self, role: str, actor: str, command_key: str) -> None:
+        self.roles.add(Role(role))
+
+    def revoke(self, role: Role, actor: str, command_key: str) -> None:
+        self._check_active("lose a role")
+        if role in self.roles:
+            check_links(self.roles - {role}, *self._links_without(role))
+            self._role_revoked(role=role.value, actor=actor, command_key=command_key)
+
+    def _links_without(self, role: Role) -> tuple[UUID | None, UUID | None]:
+        # Revoking the role ends the link it carries (the link stays in the log, not on the account).
+        return (None if role is Role.EXPERT else self.expert_id, None if role is Role.CLUSTER else self.cluster_id)
+
+    @event("RoleRevoked")
+    def _role_revoked(self, role: str, actor: str, command_key: str) -> None:
+        self.roles.discard(Role(role))
+        if Role(role) is Role.EXPERT:
+            self.expert_id = None
+        if Role(role) is Role.CLUSTER:
+            self.cluster_id = None
+
+    def deactivate(self, reason: str, actor: str, command_key: str) -> None:
+        if self.active:
+            self._deactivated(reason=reason, actor=actor, command_key=command_key)
+
+    @event("Deactivated")
+    def _deactivated(self, reason: str, actor: str, command_key: str) -> None:
+        self.active = False
+
+    def check_may(self, role: Role, step: str) -> None:
+        """Refuse a step the account may not take: it does not hold the role (now, when it acts)."""
+        if not self.holds(role):
+            raise ImpartialityViolation(f"{self.actor} does not hold the role {role.value} and cannot {step}")
+
+    def _check_active(self, what: str) -> None:
+        if not self.active:
+            raise StepNotAllowed(f"account {self.id} is deactivated and cannot {what}")

@@ -1,0 +1,88 @@
+"""The bodies and answers of the account routes (interfaces/web/accounts.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from clusterlabel.domain import commands
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.domain.text import Text
+from clusterlabel.interfaces.web.schemas import Out
+
+STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PersonIn(BaseModel):
+    """Who holds the account: personal data, kept beside the event log, never in it."""
+
+    model_config = STRICT
+    name: Text = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(description="how the person signs in and is written to; one account per address")
+
+
+class AccountIn(PersonIn):
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    expert_id: UUID | None = Field(default=None, description="with the role expert: the expert it speaks for")
+    cluster_id: UUID | None = Field(default=None, description="with the role cluster: the cluster it speaks for")
+
+    def command(self) -> commands.OpenAccount:
+        return commands.OpenAccount(roles=self.roles, expert_id=self.expert_id, cluster_id=self.cluster_id)
+
+
+class ContactIn(PersonIn):
+    """A contact person of the cluster the route names."""
+
+
+class ExpertIn(ExpertProfile):
+    """An expert's registration: the profile, and the address their account signs in with."""
+
+    model_config = STRICT
+    email: EmailStr = Field(description="the expert's account signs in and is written to at this address")
+
+
+class RoleIn(commands.GrantRole):
+    model_config = STRICT
+
+
+class DeactivationIn(commands.DeactivateAccount):
+    model_config = STRICT
+
+
+class AccountCreated(Out):
+    account_id: UUID
+    token: str = Field(description="a personal API token of the new account; shown once, only its hash is kept")
+
+
+class AccountOut(Out):
+    account_id: UUID | None = Field(description="None for the machine administrator's token")
+    name: str
+    email: str | None = Field(description="None for the machine administrator and an erased person")
+    roles: list[Role]
+    expert_id: UUID | None = None
+    cluster_id: UUID | None = None
+    active: bool = True
+
+
+class TokenIn(BaseModel):
+    model_config = STRICT
+    name: Text = Field(min_length=1, max_length=100, description="what the token is for, e.g. nightly export")
+    valid_days: int = Field(default=365, ge=1, le=730, description="the token stops working after this many days")
+
+
+class TokenCreated(Out):
+    token_id: UUID
+    token: str = Field(description="the token; shown once, only its hash is kept")
+    expires_at: datetime
+
+
+class TokenOut(Out):
+    token_id: UUID
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None

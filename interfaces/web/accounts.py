@@ -1,0 +1,229 @@
+"""Accounts: opening one per person, their roles, deactivation, the caller's own account, and the
+personal API tokens of each.
+
+An account's facts (roles, links, deactivation) are events, through `handle`; its person's name and
+e-mail address go beside the log (interfaces/web/people.py) and its tokens' hashes likewise
+(interfaces/web/account_tokens.py).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.registrations import new_id
+from clusterlabel.domain.account import Account, Role
+from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.commands import Command, Envelope, OpenAccount, RevokeRole
+from clusterlabel.interfaces.web.account_schemas import (
+    AccountCreated,
+    AccountIn,
+    AccountOut,
+    ContactIn,
+    DeactivationIn,
+    PersonIn,
+    RoleIn,
+    TokenCreated,
+    TokenIn,
+    TokenOut,
+)
+from clusterlabel.interfaces.web.auth import Admin, Caller, Officer, Principal
+from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.people import EmailTaken
+from clusterlabel.interfaces.web.services import Services, services
+
+router = APIRouter(tags=["accounts"], responses=ERRORS)
+Svc = Annotated[Services, Depends(services)]
+FIRST_TOKEN = "issued with the account"
+MACHINE_ADMIN_NAME = "machine administrator"
+
+
+# ---- opening accounts -------------------------------------------------------------------------
+
+
+@router.post("/accounts", status_code=201, response_model=AccountCreated, summary="Open an account for a person")
+def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -> AccountCreated:
+    return opened(svc, who, body, body.command(), creation_key("account", key))
+
+
+@router.post(
+    "/clusters/{cluster_id}/contacts",
+    status_code=201,
+    response_model=AccountCreated,
+    summary="Open an account for a contact person of the cluster",
+)
+def add_contact(cluster_id: UUID, body: ContactIn, svc: Svc, who: Officer, key: Key = None) -> AccountCreated:
+    svc.app.get_cluster(cluster_id)
+    command = OpenAccount(roles=[Role.CLUSTER], cluster_id=cluster_id)
+    return opened(svc, who, body, command, creation_key(f"contact:{cluster_id}", key))
+
+
+def opened(svc: Services, who: Principal, person: PersonIn, command: OpenAccount, key: str) -> AccountCreated:
+    """Open the account (a retry under the same key finds it), record its person, and issue its first token.
+
+    The address is checked before anything is recorded, so a taken one changes nothing."""
+    envelope = Envelope(actor=who.actor, key=key, at=svc.now())
+    account_id = new_id(command, envelope)
+    check_email_free(svc, person.email, account_id)
+    handle(svc.app, account_id, command, envelope)
+    try:
+        svc.people.add(account_id, person.name, person.email)
+    except EmailTaken as taken:  # lost a race for the address: the account stays, unnamed and without a token
+        raise ApiError(409, str(taken)) from None
+    svc.wrote()
+    return AccountCreated(account_id=account_id, token=first_token(svc, account_id))
+
+
+def check_email_free(svc: Services, email: str, account_id: UUID) -> None:
+    try:
+        svc.people.check_email_free(email, account_id)
+    except EmailTaken as taken:
+        raise ApiError(409, str(taken)) from None
+
+
+def first_token(svc: Services, account_id: UUID) -> str:
+    """The token a new account is opened with; a retried opening replaces the one the first attempt issued."""
+    for info in svc.account_tokens.tokens_of(account_id):
+        if info.name == FIRST_TOKEN and info.revoked_at is None:
+            svc.account_tokens.revoke(account_id, info.token_id)
+    return svc.account_tokens.issue(account_id, FIRST_TOKEN)[1]
+
+
+# ---- reading and changing accounts --------------------------------------------------------------
+
+
+@router.get("/me", response_model=AccountOut, summary="The caller's own account")
+def me(svc: Svc, who: Caller) -> AccountOut:
+    if who.account_id is None:
+        name = MACHINE_ADMIN_NAME if who.sees_everything else f"expert {who.expert_id}"
+        return AccountOut(account_id=None, name=name, email=None, roles=sorted(who.roles), expert_id=who.expert_id)
+    return account_out(svc, load_account(svc, who.account_id))
+
+
+@router.get("/accounts", response_model=list[AccountOut], summary="Every account, by name")
+def list_accounts(
+    svc: Svc,
+    who: Admin,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[AccountOut]:
+    return [account_out(svc, load_account(svc, account_id)) for account_id in svc.people.account_ids(limit, offset)]
+
+
+@router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
+def get_account(account_id: UUID, svc: Svc, who: Caller) -> AccountOut:
+    return account_out(svc, load_account(svc, _own_or_admin(who, account_id)))
+
+
+@router.post("/accounts/{account_id}/roles", response_model=AccountOut, summary="Grant a role")
+def grant_role(account_id: UUID, body: RoleIn, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
+    return _changed(svc, who, account_id, body, "grant", key)
+
+
+@router.delete("/accounts/{account_id}/roles/{role}", response_model=AccountOut, summary="Revoke a role")
+def revoke_role(account_id: UUID, role: Role, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
+    return _changed(svc, who, account_id, RevokeRole(role=role), f"revoke:{role.value}", key)
+
+
+@router.post(
+    "/accounts/{account_id}/deactivation",
+    response_model=AccountOut,
+    summary="Deactivate an account: its tokens and sessions stop working at once",
+)
+def deactivate(
+    account_id: UUID, svc: Svc, who: Admin, key: Key = None, body: DeactivationIn | None = None
+) -> AccountOut:
+    out = _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
+    svc.account_tokens.revoke_all(account_id)
+    return out
+
+
+def _changed(
+    svc: Services, who: Principal, account_id: UUID, command: Command, step: str, key: str | None
+) -> AccountOut:
+    load_account(svc, account_id)
+    envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:{step}", key), at=svc.now())
+    account = handle(svc.app, account_id, command, envelope)
+    assert isinstance(account, Account)
+    svc.wrote()
+    return account_out(svc, account)
+
+
+def load_account(svc: Services, account_id: UUID) -> Account:
+    try:
+        return svc.app.load(account_id, Account)
+    except NotFound:
+        raise ApiError(404, f"no account with id {account_id}") from None
+
+
+def account_out(svc: Services, account: Account) -> AccountOut:
+    person = svc.people.get(account.id)
+    return AccountOut(
+        account_id=account.id,
+        name=person.name if person else f"account {account.id}",
+        email=person.email if person else None,
+        roles=sorted(account.roles),
+        expert_id=account.expert_id,
+        cluster_id=account.cluster_id,
+        active=account.active,
+    )
+
+
+def _own_or_admin(who: Principal, account_id: UUID) -> UUID:
+    """An account is read and its tokens managed by its owner or an administrator; to anyone else it
+    answers as an unknown one does."""
+    if who.account_id != account_id and not who.holds(Role.ADMIN):
+        raise ApiError(404, f"no account with id {account_id}")
+    return account_id
+
+
+# ---- personal API tokens -------------------------------------------------------------------------
+
+
+@router.get("/accounts/{account_id}/tokens", response_model=list[TokenOut], summary="The account's API tokens")
+def list_tokens(account_id: UUID, svc: Svc, who: Caller) -> list[TokenOut]:
+    load_account(svc, _own_or_admin(who, account_id))
+    return [TokenOut(**vars(info)) for info in svc.account_tokens.tokens_of(account_id)]
+
+
+@router.post(
+    "/accounts/{account_id}/tokens", status_code=201, response_model=TokenCreated, summary="Issue a personal API token"
+)
+def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller) -> TokenCreated:
+    account = load_account(svc, _own_or_admin(who, account_id))
+    if not account.active:
+        raise ApiError(409, f"account {account_id} is deactivated; it gets no new tokens")
+    token_id, token = svc.account_tokens.issue(account_id, body.name, timedelta(days=body.valid_days))
+    info = svc.account_tokens.get(account_id, token_id)
+    assert info is not None
+    return TokenCreated(token_id=token_id, token=token, expires_at=info.expires_at)
+
+
+@router.delete("/accounts/{account_id}/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")
+def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller) -> None:
+    _own_or_admin(who, account_id)
+    if not svc.account_tokens.revoke(account_id, token_id):
+        raise ApiError(404, f"no live token with id {token_id} on account {account_id}")
+
+
+@router.post(
+    "/accounts/{account_id}/tokens/{token_id}/rotation",
+    status_code=201,
+    response_model=TokenCreated,
+    summary="Replace a token by a new one of the same name and lifetime",
+)
+def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller) -> TokenCreated:
+    _own_or_admin(who, account_id)
+    old = svc.account_tokens.get(account_id, token_id)
+    if old is None or old.revoked_at is not None:
+        raise ApiError(404, f"no live token with id {token_id} on account {account_id}")
+    new_id_, token = svc.account_tokens.issue(account_id, old.name, old.expires_at - old.created_at)
+    svc.account_tokens.revoke(account_id, token_id)
+    info = svc.account_tokens.get(account_id, new_id_)
+    assert info is not None
+    return TokenCreated(token_id=new_id_, token=token, expires_at=info.expires_at)

@@ -1,0 +1,89 @@
+"""Accounts: roles come with their links, every change is an event, and the impartiality rules compare
+the deciding account (and the expert record it speaks for) with the audit team."""
+
+from __future__ import annotations
+
+import pytest
+
+from clusterlabel.domain.account import Account, Role, actor_of
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseState, Outcome
+from clusterlabel.domain.commands import DeactivateAccount, GrantRole, OpenAccount, RecordDecision, RevokeRole
+from tests.builders import register, send
+from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
+
+
+@pytest.fixture
+def life() -> Lifecycle:
+    return Lifecycle(memory_app())
+
+
+def open_account(life: Lifecycle, *roles: Role, **links: object) -> Account:
+    account_id = register(life.app, OpenAccount(roles=list(roles), **links), actor=SECRETARIAT)
+    return life.app.load(account_id, Account)
+
+
+def decide_as(life: Lifecycle, account: Account) -> None:
+    case_id = life.deciding()
+    send(life.app, case_id, RecordDecision(outcome=Outcome.AWARD, rationale="met"), actor=account.actor)
+
+
+def test_an_expert_or_contact_role_needs_the_record_it_speaks_for_and_nothing_is_recorded_without_it() -> None:
+    app = memory_app()
+    before = event_count(app)
+    with pytest.raises(InvalidInput) as refused:
+        register(app, OpenAccount(roles=[Role.EXPERT, Role.CLUSTER]), actor=SECRETARIAT)
+    assert len(refused.value.problems) == 2
+    assert event_count(app) == before
+
+
+def test_grants_and_revocations_are_events_naming_who_made_them(life: Lifecycle) -> None:
+    account = open_account(life, Role.OFFICER)
+    send(life.app, account.id, GrantRole(role=Role.DECIDER), actor="account:admin-1")
+    send(life.app, account.id, RevokeRole(role=Role.OFFICER), actor="account:admin-2")
+
+    changes = [(type(e).__name__, e.actor) for e in life.app.repository.event_store.get(account.id)]
+    assert changes == [("Opened", SECRETARIAT), ("RoleGranted", "account:admin-1"), ("RoleRevoked", "account:admin-2")]
+    assert life.app.load(account.id, Account).roles == {Role.DECIDER}
+
+
+def test_the_last_role_is_not_revoked_and_a_deactivated_account_takes_no_new_one(life: Lifecycle) -> None:
+    account = open_account(life, Role.OFFICER)
+    with pytest.raises(InvalidInput, match="at least one role"):
+        send(life.app, account.id, RevokeRole(role=Role.OFFICER), actor=SECRETARIAT)
+    send(life.app, account.id, DeactivateAccount(reason="left"), actor=SECRETARIAT)
+    with pytest.raises(StepNotAllowed, match="deactivated"):
+        send(life.app, account.id, GrantRole(role=Role.ADMIN), actor=SECRETARIAT)
+    assert not life.app.load(account.id, Account).holds(Role.OFFICER)
+
+
+def test_a_decision_is_recorded_under_the_deciders_account(life: Lifecycle) -> None:
+    decider = open_account(life, Role.DECIDER)
+    case_id = life.deciding()
+    send(life.app, case_id, RecordDecision(outcome=Outcome.AWARD, rationale="met"), actor=decider.actor)
+    case = life.app.get_case(case_id)
+    assert case.state is CaseState.AWARDED
+    assert case.decision["decided_by"] == actor_of(decider.id)
+
+
+def test_an_account_without_the_decider_role_cannot_decide(life: Lifecycle) -> None:
+    officer = open_account(life, Role.OFFICER)
+    with pytest.raises(ImpartialityViolation, match="does not hold the role decider"):
+        decide_as(life, officer)
+
+
+def test_a_deactivated_decider_cannot_decide(life: Lifecycle) -> None:
+    decider = open_account(life, Role.DECIDER)
+    send(life.app, decider.id, DeactivateAccount(), actor=SECRETARIAT)
+    with pytest.raises(ImpartialityViolation, match="does not hold the role decider"):
+        decide_as(life, decider)
+
+
+def test_a_decider_whose_account_speaks_for_an_auditor_of_the_case_cannot_decide_it(life: Lifecycle) -> None:
+    case_id = life.deciding()
+    auditor = life.app.get_case(case_id).expert_ids[0]
+    account = open_account(life, Role.EXPERT, Role.DECIDER, expert_id=auditor)
+    before = event_count(life.app)
+    with pytest.raises(ImpartialityViolation, match="took part in the audit"):
+        send(life.app, case_id, RecordDecision(outcome=Outcome.AWARD, rationale="mine"), actor=account.actor)
+    assert event_count(life.app) == before
