@@ -17,7 +17,7 @@ second copy of the log, and the history shows the stored events themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -100,13 +100,19 @@ class AuditHistoryView(View):
         )
         return _entries(rows, log)
 
-    def cluster_history(self, cluster_id: UUID, log: EventLog) -> list[AuditEntry]:
-        """The cluster's own events and those of all its cases and labels, in log order."""
+    def cluster_history(
+        self, cluster_id: UUID, log: EventLog, only: Collection[UUID] | None = None
+    ) -> list[AuditEntry]:
+        """The cluster's own events and those of all its cases and labels, in log order; given `only`,
+        the events of those records alone (the cases and labels a caller may see)."""
         rows = self.fetch(
             "SELECT e.* FROM {audit_events} e JOIN {audit_subjects} s ON s.aggregate_id = e.aggregate_id "
             "WHERE s.cluster_id = ? ORDER BY e.notification_id",
             (str(cluster_id),),
         )
+        if only is not None:  # filtered before the log is read: the other records' events are never loaded
+            wanted = {str(record_id) for record_id in only}
+            rows = [row for row in rows if row["aggregate_id"] in wanted]
         return _entries(rows, log)
 
     def version_at(self, aggregate_id: UUID, instant: datetime) -> int | None:

@@ -5,7 +5,7 @@ No SQL leaves projections/: callers get pydantic models, plain dicts and mapping
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, cast
 from uuid import UUID
@@ -183,8 +183,9 @@ class ReadModels:
         """Every event of one case, label, expert or notification, in order."""
         return self.audit.history(aggregate_id, self.log)
 
-    def cluster_history(self, cluster_id: UUID) -> list[AuditEntry]:
-        return self.audit.cluster_history(cluster_id, self.log)
+    def cluster_history(self, cluster_id: UUID, only: Collection[UUID] | None = None) -> list[AuditEntry]:
+        """The cluster's events and those of its cases and labels; given `only`, those records' events alone."""
+        return self.audit.cluster_history(cluster_id, self.log, only)
 
     def as_of(self, aggregate_id: UUID, instant: datetime) -> dict[str, Any] | None:
         """A case or label (any aggregate) as it stood at `instant`; None before it existed."""

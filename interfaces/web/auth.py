@@ -134,9 +134,20 @@ def page_principal(request: Request, svc: Services) -> Principal | None:
     return principal_for(svc, request.query_params.get("token") or request.cookies.get(COOKIE))
 
 
-Caller = Annotated[Principal, Depends(authenticated)]
-Officer = Annotated[Principal, Depends(requires(Role.OFFICER, "only an officer of the secretariat may do this"))]
-Admin = Annotated[Principal, Depends(requires(Role.ADMIN, "only an administrator may manage accounts"))]
-Decider = Annotated[Principal, Depends(requires(Role.DECIDER, "only a decider may record a certification decision"))]
-AppealsPanel = Annotated[Principal, Depends(requires(Role.APPEALS, "only the appeals panel may decide an appeal"))]
+def anyone(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    """Any signed-in caller; the route itself decides (e.g. a cluster contact on their own cluster only)."""
+    return principal
+
+
+# Who may take which kind of step: the API's routes declare them, and the pages' forms run the same.
+only_officers = requires(Role.OFFICER, "only an officer of the secretariat may do this")
+only_admins = requires(Role.ADMIN, "only an administrator may manage accounts")
+only_deciders = requires(Role.DECIDER, "only a decider may record a certification decision")
+only_appeals_panel = requires(Role.APPEALS, "only the appeals panel may decide an appeal")
+
+Caller = Annotated[Principal, Depends(anyone)]
+Officer = Annotated[Principal, Depends(only_officers)]
+Admin = Annotated[Principal, Depends(only_admins)]
+Decider = Annotated[Principal, Depends(only_deciders)]
+AppealsPanel = Annotated[Principal, Depends(only_appeals_panel)]
 Expert = Annotated[Principal, Depends(expert)]

@@ -20,6 +20,7 @@ from clusterlabel.domain.catalogue import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
+from clusterlabel.interfaces.web.access import own_cases, visible_case
 from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Decider, Expert, Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
@@ -28,7 +29,6 @@ from clusterlabel.interfaces.web.common import (
     case_summary,
     creation_key,
     history_events,
-    visible_case,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.schemas import (
@@ -87,12 +87,13 @@ async def apply(body: ApplicationIn, svc: Svc, who: Caller, key: Key = None) -> 
 # ---- reading ----------------------------------------------------------------------------
 
 
-@router.get("/cases", response_model=list[CaseSummary], summary="Cases, filtered; an expert sees only their own")
+@router.get(
+    "/cases",
+    response_model=list[CaseSummary],
+    summary="Cases, filtered; an expert or a cluster contact sees only theirs",
+)
 def list_cases(svc: Svc, who: Caller, filters: Annotated[CaseFilters, Query()]) -> list[CaseSummary]:
-    if who.is_expert:
-        if filters.expert_id is not None and filters.expert_id != who.expert_id:
-            raise ApiError(403, "an expert may list only their own cases")
-        filters = filters.model_copy(update={"expert_id": who.expert_id})
+    filters = own_cases(filters, who)
     svc.fresh()
     return [case_summary(status) for status in svc.models.cases(svc.now(), **filters.model_dump())]
 

@@ -1,4 +1,4 @@
-"""Helpers the routers share: ids in URLs, idempotency keys, access checks and the output shapes."""
+"""Helpers the routers share: ids in URLs, idempotency keys and the output shapes (who may see what: access.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from uuid import UUID
 from fastapi import Header
 
 from clusterlabel.activities.models import CaseView, LabelView
-from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, LabelState, label_id_for, label_status_at
 from clusterlabel.interfaces.web import idempotency
@@ -25,7 +23,6 @@ from clusterlabel.interfaces.web.schemas import (
     InvalidInputError,
     LabelOut,
 )
-from clusterlabel.interfaces.web.services import Services
 from clusterlabel.projections.audit_history import AuditEntry
 from clusterlabel.projections.case_status import CaseStatus
 
@@ -36,7 +33,7 @@ SECRET_FIELDS = frozenset({"verification_code"})
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorMessage, "description": "no valid bearer token"},
     403: {"model": ErrorMessage, "description": "the token may not do this"},
-    404: {"model": ErrorMessage, "description": "unknown id"},
+    404: {"model": ErrorMessage, "description": "unknown id, or a record the token may not see (the same answer)"},
     409: {"model": ErrorMessage, "description": "a conflict, or a step the current state does not allow"},
     413: {"model": ErrorMessage, "description": "the body is too large"},
     422: {"model": InvalidInputError, "description": "invalid input: one entry per problem"},
@@ -90,37 +87,6 @@ def label_id_from(ref: str) -> UUID:
     if LABEL_CODE.match(text.upper()):
         return label_id_for(text)
     raise ApiError(404, f"no label {ref!r}: give its id (UUID) or its code (ECEI-B-XXXX-XXXX-XXXX)")
-
-
-# ---- access ------------------------------------------------------------------------------
-
-
-def visible_case(svc: Services, case_id: UUID, principal: Principal) -> CertificationCase:
-    case = svc.app.get_case(case_id)
-    if not principal.on_case(case):
-        raise ApiError(403, "you are not proposed for or assigned to this case")
-    return case
-
-
-def expert_cluster_ids(svc: Services, expert_id: UUID) -> set[UUID]:
-    svc.fresh()
-    return {status.cluster_id for status in svc.models.cases(svc.now(), expert_id=expert_id, limit=1_000_000)}
-
-
-def check_cluster_visible(svc: Services, cluster_id: UUID, principal: Principal) -> None:
-    if principal.sees_everything:
-        return
-    if principal.expert_id is None or cluster_id not in expert_cluster_ids(svc, principal.expert_id):
-        raise ApiError(403, "you may read only the clusters of the cases you are proposed for or assigned to")
-
-
-def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
-    try:
-        label = svc.app.get_label(label_id)
-    except NotFound:
-        raise ApiError(404, f"no label with id {label_id}") from None
-    check_cluster_visible(svc, label.cluster_id, principal)
-    return label
 
 
 # ---- output shapes ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from a page is the same workflow update, with the same checks, as one taken by a
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +14,14 @@ from pydantic import ValidationError
 
 from clusterlabel.domain.base import DomainError
 from clusterlabel.interfaces.web import cases
+from clusterlabel.interfaces.web.auth import (
+    Principal,
+    anyone,
+    expert,
+    only_appeals_panel,
+    only_deciders,
+    only_officers,
+)
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, case_id_in, page, signed_in
 from clusterlabel.interfaces.web.schemas import (
@@ -34,15 +42,16 @@ def install(api: FastAPI) -> None:
 
 # ---- form posts: the API's own route functions ------------------------------------------------
 
-_CASE_STEPS: dict[str, tuple[Any, Any]] = {
-    "screening": (cases.screen, ScreeningIn),
-    "assignment": (cases.respond, AssignmentIn),
-    "agreement": (cases.agree, AgreementIn),
-    "assessment": (cases.assess, None),
-    "decision": (cases.decide, DecisionIn),
-    "withdrawal": (cases.withdraw, WithdrawalIn),
-    "appeal": (cases.appeal, AppealIn),
-    "appeal/decision": (cases.decide_appeal, AppealDecisionIn),
+# Each step's route, body and the guard its route declares (auth.py): a form is let through by the same.
+_CASE_STEPS: dict[str, tuple[Any, Any, Callable[[Principal], Principal]]] = {
+    "screening": (cases.screen, ScreeningIn, only_officers),
+    "assignment": (cases.respond, AssignmentIn, expert),
+    "agreement": (cases.agree, AgreementIn, only_officers),
+    "assessment": (cases.assess, None, expert),
+    "decision": (cases.decide, DecisionIn, only_deciders),
+    "withdrawal": (cases.withdraw, WithdrawalIn, only_officers),
+    "appeal": (cases.appeal, AppealIn, anyone),
+    "appeal/decision": (cases.decide_appeal, AppealDecisionIn, only_appeals_panel),
 }
 
 
@@ -54,7 +63,7 @@ async def case_step(request: Request) -> Response:
     step = request.path_params["step"]
     if step not in _CASE_STEPS:
         raise ApiError(404, f"no step {step!r}")
-    route, model = _CASE_STEPS[step]
+    route, model, guard = _CASE_STEPS[step]
     form = await request.form()
     back = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
     form_page = f"/ui/cases/{case_id}/assessment"
@@ -64,10 +73,7 @@ async def case_step(request: Request) -> Response:
             if model is None
             else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
         )
-        if who.sees_everything and step in ("assignment", "assessment"):
-            raise ApiError(403, "only the expert may do this, with their own token")
-        if who.is_expert and step not in ("assignment", "assessment"):
-            raise ApiError(403, "only the secretariat may do this")
+        guard(who)
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))
     except ValidationError as error:
         # An expert's invalid assessment goes back to the form it came from, like the API's own 422.

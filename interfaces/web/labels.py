@@ -21,6 +21,7 @@ from clusterlabel.domain.commands import Envelope, LabelCommand
 from clusterlabel.domain.durations import Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import FINAL, Label, LabelState
+from clusterlabel.interfaces.web.access import visible_cluster, visible_label
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
@@ -29,11 +30,9 @@ from clusterlabel.interfaces.web.common import (
     VIEW_AGE_HEADER,
     Key,
     case_summary,
-    check_cluster_visible,
     history_events,
     label_id_from,
     label_out,
-    visible_label,
 )
 from clusterlabel.interfaces.web.errors import ApiError, invalid
 from clusterlabel.interfaces.web.ratelimit import public_read
@@ -87,13 +86,12 @@ def label_history(label_ref: str, svc: Svc, who: Caller) -> History:
 @router.get(
     "/clusters/{cluster_id}/history",
     response_model=History,
-    summary="The cluster's events and those of its cases and labels",
+    summary="The cluster's events and those of its cases and labels (an expert: of their cases and labels alone)",
 )
 def cluster_history(cluster_id: UUID, svc: Svc, who: Caller) -> History:
-    svc.app.get_cluster(cluster_id)
-    check_cluster_visible(svc, cluster_id, who)
+    seen = visible_cluster(svc, cluster_id, who)
     svc.fresh()
-    return History(events=history_events(svc.models.cluster_history(cluster_id), who))
+    return History(events=history_events(svc.models.cluster_history(cluster_id, seen.records), who))
 
 
 # ---- the secretariat's steps -------------------------------------------------------------

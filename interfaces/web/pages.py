@@ -24,6 +24,7 @@ from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.label import LabelState
 from clusterlabel.interfaces.web import badge, labels
+from clusterlabel.interfaces.web.access import visible_case, visible_label
 from clusterlabel.interfaces.web.auth import COOKIE, Principal, page_principal
 from clusterlabel.interfaces.web.common import (
     PUBLIC_READ,
@@ -31,8 +32,6 @@ from clusterlabel.interfaces.web.common import (
     history_events,
     label_id_from,
     label_out,
-    visible_case,
-    visible_label,
 )
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.ratelimit import client_of

@@ -17,10 +17,11 @@ from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.commands import Envelope, OpenAccount, RegisterCluster, RegisterExpert
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.interfaces.logs import get_logger
+from clusterlabel.interfaces.web.access import visible_cluster
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
 from clusterlabel.interfaces.web.accounts import check_email_free, opened
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
-from clusterlabel.interfaces.web.common import ERRORS, Key, check_cluster_visible, creation_key
+from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
 from clusterlabel.interfaces.web.services import Services, services
@@ -40,15 +41,19 @@ def register_cluster(body: ClusterProfile, svc: Svc, who: Officer, key: Key = No
     return ClusterCreated(cluster_id=cluster.id)
 
 
-@router.get("/clusters/{cluster_id}", response_model=ClusterOut, summary="A registered cluster")
+@router.get(
+    "/clusters/{cluster_id}",
+    response_model=ClusterOut,
+    summary="A registered cluster (to an expert: with only the cases and labels they see)",
+)
 def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
-    cluster = svc.app.get_cluster(cluster_id)
-    check_cluster_visible(svc, cluster_id, who)
+    seen = visible_cluster(svc, cluster_id, who)
+    cluster = seen.cluster
     return ClusterOut(
         cluster_id=cluster.id,
         **cluster.profile.model_dump(mode="json", exclude={"english_website"}),
-        open_cases=list(cluster.open_cases),
-        labels={level.value: label_id for level, label_id in cluster.current_labels.items()},
+        open_cases=[case_id for case_id in cluster.open_cases if seen.shows(case_id)],
+        labels={level.value: label_id for level, label_id in cluster.current_labels.items() if seen.shows(label_id)},
     )
 
 

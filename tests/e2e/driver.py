@@ -12,6 +12,7 @@ import httpx
 from tests.e2e.engine import RunningEngine, eventually
 
 _names = itertools.count(1)
+REPORT = "Strong management, documented services."  # every assessment's report, to look for in what is shown
 
 
 def cluster_body(**changes: Any) -> dict[str, Any]:
@@ -118,7 +119,7 @@ class Secretariat:
         return [{"code": item["code"], "score": item["max_score"], "evidence": "documented"} for item in indicators]
 
     def assess(self, case_id: str, expert: httpx.Client, level: str = "bronze") -> dict[str, Any]:
-        body = {"indicators": self.full_scores(level), "report": "Strong management, documented services."}
+        body = {"indicators": self.full_scores(level), "report": REPORT}
         return self.expect(expert.post(f"/cases/{case_id}/assessment", json=body), 200)
 
     def to_decision(

@@ -1,13 +1,16 @@
 """Who may do what: the secretariat everything, an expert only their own cases, the public only the
-registry and verification. 401 without a valid token, 403 for a forbidden action, both {"detail": ...}."""
+registry and verification. 401 without a valid token, 403 for a forbidden action, both {"detail": ...};
+a record the caller may not see answers 404, exactly as an unknown id does."""
 
 from __future__ import annotations
+
+import uuid
 
 import httpx
 import pytest
 
-from tests.e2e.driver import Secretariat, cluster_body, expert_body
-from tests.e2e.engine import RunningEngine
+from tests.e2e.driver import REPORT, Secretariat, cluster_body, expert_body
+from tests.e2e.engine import RunningEngine, eventually
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +85,10 @@ def test_an_expert_sees_only_their_own_cases_and_those_clusters(
     secretariat: Secretariat, awarded: dict[str, str]
 ) -> None:
     outsider_id, outsider = secretariat.expert(name="Zed Outsider", country="FR")
-    assert outsider.get(f"/cases/{awarded['case_id']}").status_code == 403
-    assert outsider.get(f"/cases/{awarded['case_id']}/history").status_code == 403
-    assert outsider.get(f"/clusters/{awarded['cluster_id']}/history").status_code == 403
-    assert outsider.get(f"/labels/{awarded['label_id']}").status_code == 403
+    assert outsider.get(f"/cases/{awarded['case_id']}").status_code == 404
+    assert outsider.get(f"/cases/{awarded['case_id']}/history").status_code == 404
+    assert outsider.get(f"/clusters/{awarded['cluster_id']}/history").status_code == 404
+    assert outsider.get(f"/labels/{awarded['label_id']}").status_code == 404
     assert outsider.get("/cases").json() == []
     assert outsider.get("/cases", params={"expert_id": awarded["expert_id"]}).status_code == 403
     assert outsider.get(f"/experts/{awarded['expert_id']}/workload").status_code == 403
@@ -109,11 +112,88 @@ def test_only_the_proposed_expert_answers_a_proposal(secretariat: Secretariat) -
     proposed_id, proposed = secretariat.proposed_expert(case_id)
     other_id = next(expert_id for expert_id in secretariat.engine.experts if expert_id != proposed_id)
     other = secretariat.as_expert(other_id)
-    assert other.post(f"/cases/{case_id}/assignment", json={"accept": True}).status_code == 403
+    assert other.post(f"/cases/{case_id}/assignment", json={"accept": True}).status_code == 404  # not theirs to see
     assert secretariat.api.post(f"/cases/{case_id}/assignment", json={"accept": True}).status_code == 403
     declined = proposed.post(f"/cases/{case_id}/assignment", json={"accept": False, "reason": "on leave"})
     assert declined.status_code == 200, declined.text
-    assert proposed.post(f"/cases/{case_id}/assignment", json={"accept": True}).status_code == 403
+    # Having declined, the expert is no longer on the case: it is as unknown to them as to any outsider.
+    assert proposed.post(f"/cases/{case_id}/assignment", json={"accept": True}).status_code == 404
     assert secretariat.wait_for(
         case_id, "another proposal", lambda c: c["proposed_expert_id"] not in (None, proposed_id)
     )
+
+
+# ---- what an expert may not see answers as an unknown id ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_cases(secretariat: Secretariat) -> dict[str, str]:
+    """One cluster, two cases: B awarded (its report, scores and label), and A, the renewal of B's label,
+    proposed to an expert who never worked on B (rotation keeps B's auditor off the next round)."""
+    cluster_id = secretariat.cluster()
+    case_b = secretariat.apply(cluster_id)
+    ((auditor_b, _),) = secretariat.to_decision(case_b)
+    secretariat.decide(case_b)
+    label_b = secretariat.wait_for(case_b, "the label", lambda c: c["label_id"])["label_id"]
+    eventually(lambda: secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}"), 200)["open_cases"] == [])
+    case_a = secretariat.expect(secretariat.api.post(f"/labels/{label_b}/renewal"), 201)["case_id"]
+    secretariat.screen(case_a)
+    expert_id, _ = secretariat.proposed_expert(case_a)
+    assert expert_id != auditor_b
+    return {"cluster_id": cluster_id, "case_a": case_a, "case_b": case_b, "label_b": label_b, "expert_id": expert_id}
+
+
+def test_an_expert_reads_of_a_cluster_only_their_own_cases_events(
+    secretariat: Secretariat, two_cases: dict[str, str]
+) -> None:
+    cluster_id, case_a = two_cases["cluster_id"], two_cases["case_a"]
+    everything = secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}/history"), 200)["events"]
+    assert {cluster_id, two_cases["case_b"], two_cases["label_b"]} < {event["aggregate_id"] for event in everything}
+    assert REPORT in str(everything)
+
+    expert = secretariat.as_expert(two_cases["expert_id"])
+    events = secretariat.expect(expert.get(f"/clusters/{cluster_id}/history"), 200)["events"]
+    assert events and {event["aggregate_id"] for event in events} == {case_a}
+    assert REPORT not in str(events)
+    assert not {"AssessmentSubmitted", "ReportSubmitted"} & {event["type"] for event in events}
+    cluster = secretariat.expect(expert.get(f"/clusters/{cluster_id}"), 200)
+    assert cluster["open_cases"] == [case_a] and cluster["labels"] == {}
+
+
+def test_a_record_an_expert_may_not_see_answers_exactly_as_an_unknown_id(
+    engine: RunningEngine, secretariat: Secretariat, two_cases: dict[str, str]
+) -> None:
+    expert = secretariat.as_expert(two_cases["expert_id"])
+    pages = httpx.Client(base_url=engine.url, cookies={"clusterlabel_token": engine.experts[two_cases["expert_id"]]})
+    case_b, label_b, stranger = two_cases["case_b"], two_cases["label_b"], secretariat.cluster()
+    nobody = str(uuid.uuid4())
+    for client, hidden, path in [
+        (expert, case_b, "/cases/{}"),
+        (expert, case_b, "/cases/{}/history"),
+        (expert, case_b, "/cases/{}/benchmark"),
+        (expert, label_b, "/labels/{}"),
+        (expert, label_b, "/labels/{}/history"),
+        (expert, stranger, "/clusters/{}"),
+        (expert, stranger, "/clusters/{}/history"),
+        (pages, case_b, "/ui/cases/{}"),
+        (pages, case_b, "/ui/cases/{}/assessment"),
+    ]:
+        seen, unknown = client.get(path.format(hidden)), client.get(path.format(nobody))
+        assert seen.status_code == unknown.status_code == 404, (path, seen.text, unknown.text)
+        assert seen.text.replace(hidden, "ID") == unknown.text.replace(nobody, "ID"), path
+    assert secretariat.api.get(f"/cases/{nobody}").json() == {"detail": f"no case with id {nobody}"}
+
+
+def test_a_step_on_a_case_an_expert_may_not_see_answers_exactly_as_an_unknown_id(
+    secretariat: Secretariat, two_cases: dict[str, str]
+) -> None:
+    expert = secretariat.as_expert(two_cases["expert_id"])
+    case_b, nobody = two_cases["case_b"], str(uuid.uuid4())
+    assessment = {"indicators": secretariat.full_scores("bronze"), "report": "Seen from outside."}
+    for step, body in [("assignment", {"accept": True}), ("assessment", assessment)]:
+        seen = expert.post(f"/cases/{case_b}/{step}", json=body)
+        unknown = expert.post(f"/cases/{nobody}/{step}", json=body)
+        assert seen.status_code == unknown.status_code == 404, (step, seen.text)
+        assert seen.text.replace(case_b, "ID") == unknown.text.replace(nobody, "ID"), step
+    # A step of another role on a case the expert does see stays a 403.
+    assert expert.post(f"/cases/{two_cases['case_a']}/screening", json={"accepted": True}).status_code == 403

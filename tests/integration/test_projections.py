@@ -257,6 +257,18 @@ class ProjectionsContract:
             "Superseded",
         ]
 
+    def test_a_cluster_history_asked_for_some_of_its_records_holds_their_events_alone(
+        self, world: World, views: ReadModels
+    ) -> None:
+        ids = world.ids
+        history = views.cluster_history(ids["A"], only={ids["case A2"], ids["label A2"]})
+        assert {entry.aggregate_id for entry in history} == {ids["case A2"], ids["label A2"]}
+        everything = views.cluster_history(ids["A"])
+        assert [entry.seq for entry in history] == [
+            entry.seq for entry in everything if entry.aggregate_id in (ids["case A2"], ids["label A2"])
+        ]
+        assert views.cluster_history(ids["A"], only=set()) == []
+
     def test_history_shows_that_a_label_was_issued_but_never_its_verification_code(
         self, world: World, views: ReadModels
     ) -> None:

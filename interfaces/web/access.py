@@ -1,0 +1,110 @@
+"""Who may see which record: every read and every step of a case, a label or a cluster asks here.
+
+The secretariat sees every record. An expert sees the cases they are proposed for or on the team of
+(Principal.on_case), the labels those cases issued, and of a cluster only those cases and labels. A
+cluster contact sees everything of their own cluster.
+
+A record the caller may not see answers exactly as an unknown id does (404, `no case with id X`): a 403
+would tell whoever holds a token which ids exist. A step only another role takes still answers 403
+before the record is looked at, for every id alike, so it tells nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
+
+from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.label import Label
+from clusterlabel.interfaces.web.auth import Principal
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.schemas import CaseFilters
+from clusterlabel.interfaces.web.services import Services
+
+R = TypeVar("R")
+EVERY_CASE = 1_000_000  # the case status view's list limit, for "all of them"
+
+
+def not_found(kind: str, record_id: UUID) -> ApiError:
+    """The one answer for an id the caller may not see, whether or not a record has it."""
+    return ApiError(404, f"no {kind} with id {record_id}")
+
+
+def visible_case(svc: Services, case_id: UUID, principal: Principal) -> CertificationCase:
+    case = _load(svc.app.get_case, "case", case_id)
+    if not principal.on_case(case):
+        raise not_found("case", case_id)
+    return case
+
+
+def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
+    """A label is seen by whoever sees the case that issued it."""
+    label = _load(svc.app.get_label, "label", label_id)
+    if not principal.sees_everything and not principal.on_case(svc.app.get_case(label.case_id)):
+        raise not_found("label", label_id)
+    return label
+
+
+@dataclass(frozen=True)
+class SeenCluster:
+    """A cluster and which of its records the caller sees: `records` are the cases and labels whose
+    events they read, None for every record of the cluster and the cluster's own."""
+
+    cluster: Cluster
+    records: frozenset[UUID] | None
+
+    def shows(self, record_id: UUID) -> bool:
+        return self.records is None or record_id in self.records
+
+
+def visible_cluster(svc: Services, cluster_id: UUID, principal: Principal) -> SeenCluster:
+    """The cluster, if the caller sees it whole (the secretariat, its contact) or sees one of its cases."""
+    cluster = _load(svc.app.get_cluster, "cluster", cluster_id)
+    if principal.sees_everything or principal.cluster_id == cluster_id:
+        return SeenCluster(cluster, None)
+    records = _experts_records(svc, principal, cluster_id)
+    if not records:
+        raise not_found("cluster", cluster_id)
+    return SeenCluster(cluster, records)
+
+
+def _experts_records(svc: Services, principal: Principal, cluster_id: UUID) -> frozenset[UUID]:
+    """The cluster's cases the expert is on (as the case status view has them, by Principal.on_case's
+    rule) and the labels those cases issued.
+
+    Never the cluster's own records: its CaseOpened and CaseClosed events name every case of the
+    cluster, and who audited each. Its registration and profile are harmless, but they stay out too,
+    to be safe: an expert reads the profile from GET /clusters/{id}."""
+    if principal.expert_id is None:
+        return frozenset()
+    svc.fresh()
+    cases = svc.models.cases(svc.now(), cluster_id=cluster_id, expert_id=principal.expert_id, limit=EVERY_CASE)
+    return frozenset([case.case_id for case in cases] + [case.label_id for case in cases if case.label_id])
+
+
+def own_cases(filters: CaseFilters, principal: Principal) -> CaseFilters:
+    """A list's filters narrowed to the cases the caller may see. Asking for another expert's or
+    cluster's is 403, whatever the id names, so it tells nothing."""
+    if principal.sees_everything:
+        return filters
+    if principal.expert_id is not None:
+        if filters.expert_id not in (None, principal.expert_id):
+            raise ApiError(403, "an expert may list only their own cases")
+        return filters.model_copy(update={"expert_id": principal.expert_id})
+    if principal.cluster_id is not None:
+        if filters.cluster_id not in (None, principal.cluster_id):
+            raise ApiError(403, "a cluster contact may list only their own cluster's cases")
+        return filters.model_copy(update={"cluster_id": principal.cluster_id})
+    raise ApiError(403, "this token may not list cases")
+
+
+def _load(get: Callable[[UUID], R], kind: str, record_id: UUID) -> R:
+    """The record, or the same 404 a hidden one answers (the store's own message names the class)."""
+    try:
+        return get(record_id)
+    except NotFound:
+        raise not_found(kind, record_id) from None
