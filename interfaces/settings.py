@@ -140,6 +140,7 @@ class Settings(BaseSettings):
             return self
         if not (self.admin_token and self.admin_token.strip()):
             raise ValueError("production requires an admin token: set CLUSTERLABEL_ADMIN_TOKEN")
+        _check_admin_token_is_strong(self.admin_token)
         if self.temporal_address is None:
             raise ValueError(
                 "production must not use the embedded Temporal dev server: "
@@ -257,3 +258,21 @@ def postgres_connection_args(env: Mapping[str, str]) -> dict[str, Any]:
         "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
         "autocommit": True,  # each statement is its own transaction unless a block opens one
     }
+
+
+# The machine administrator's token opens every account: in production it must be long and not one of
+# the examples this project or its deployment files show.
+MIN_ADMIN_TOKEN_CHARS = 32
+KNOWN_PLACEHOLDERS = frozenset(
+    {"replace-with-a-long-random-token", "changeme", "change-me", "secret", "admin", "token", "dev-admin-token"}
+)
+
+
+def _check_admin_token_is_strong(token: str) -> None:
+    if token.strip().lower() in KNOWN_PLACEHOLDERS:
+        raise ValueError("CLUSTERLABEL_ADMIN_TOKEN is an example placeholder; set a long random token")
+    if len(token.strip()) < MIN_ADMIN_TOKEN_CHARS:
+        raise ValueError(
+            f"CLUSTERLABEL_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_CHARS} characters in production "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )

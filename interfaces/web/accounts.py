@@ -80,10 +80,22 @@ def opened(svc: Services, who: Principal, person: PersonIn, command: OpenAccount
 
 
 def check_email_free(svc: Services, email: str, account_id: UUID) -> None:
+    """409 when another account signs in with this address; naming the expert it speaks for, if any,
+    since a registration repeated without its key is the usual cause (only staff open accounts)."""
     try:
         svc.people.check_email_free(email, account_id)
     except EmailTaken as taken:
-        raise ApiError(409, str(taken)) from None
+        holder = svc.people.account_with_email(email)
+        expert_id = None if holder is None else _expert_of(svc, holder)
+        whose = f": the account of expert {expert_id}" if expert_id else ""
+        raise ApiError(409, f"{taken}{whose}") from None
+
+
+def _expert_of(svc: Services, account_id: UUID) -> UUID | None:
+    try:
+        return svc.app.load(account_id, Account).expert_id
+    except NotFound:
+        return None
 
 
 def first_token(svc: Services, account_id: UUID) -> str:

@@ -16,10 +16,12 @@ import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from clusterlabel.interfaces.cli import _parser
 from clusterlabel.interfaces.settings import SQLITE_LOCK_TIMEOUT_SECONDS, Settings
@@ -281,10 +283,18 @@ def test_a_variable_that_is_not_a_setting_would_be_reported() -> None:
     assert not unknown_setting_variables({"CLUSTERLABEL_TEMPORAL_ADDRESS": "temporal:7233"})
 
 
+def real_admin_token() -> dict[str, str]:
+    """What an operator puts in place of the example secret's placeholder token."""
+    return {env_prefix() + "ADMIN_TOKEN": token_urlsafe(32)}
+
+
 def test_the_kubernetes_settings_pass_validation_as_a_production_pod_reads_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = settings_from(monkeypatch, {**config_map_data(), **secret_example_data()})
+    example = secret_example_data()
+    with pytest.raises(ValidationError, match="example placeholder"):  # the example as shipped cannot go live
+        settings_from(monkeypatch, {**config_map_data(), **example})
+    settings = settings_from(monkeypatch, {**config_map_data(), **example, **real_admin_token()})
 
     assert settings.environment == "production"
     assert settings.store() == "postgres"
@@ -316,7 +326,7 @@ def test_each_compose_service_of_the_image_has_valid_production_settings(
 ) -> None:
     service = clusterlabel_services()[service_name]
     secrets = [secret for secret in service.get("secrets", []) if isinstance(secret, dict)]
-    from_secrets = {str(secret["target"]).upper(): "placeholder" for secret in secrets}
+    from_secrets = {str(secret["target"]).upper(): token_urlsafe(32) for secret in secrets}
     # The database URL is validated as a PostgreSQL URL, so a bare placeholder would not do.
     from_secrets[env_prefix() + "DATABASE_URL"] = secret_example_data()[env_prefix() + "DATABASE_URL"]
 
@@ -532,7 +542,7 @@ def test_the_api_runs_several_replicas_sharing_their_tokens_through_postgresql(m
         for document in of_kind("Deployment")
         if any(runs(container, "serve") for container in pod_spec(document)["containers"])
     ]
-    settings = settings_from(monkeypatch, {**config_map_data(), **secret_example_data()})
+    settings = settings_from(monkeypatch, {**config_map_data(), **secret_example_data(), **real_admin_token()})
 
     assert len(api_deployments) == 1
     assert api_deployments[0]["spec"]["replicas"] >= 2

@@ -181,19 +181,34 @@ def test_production_without_an_admin_token_is_refused() -> None:
         Settings(environment="production", temporal_address="temporal.example:7233")
 
 
+STRONG_TOKEN = "Vq3x9LwZr8TnE2pYc6KjH4sDf7GbMa1u"
+
+
+@pytest.mark.parametrize(
+    ("token", "refusal"),
+    [
+        ("s3cret", "at least 32 characters"),
+        ("replace-with-a-long-random-token", "example placeholder"),
+    ],
+)
+def test_production_refuses_a_short_or_placeholder_admin_token(token: str, refusal: str) -> None:
+    with pytest.raises(ValidationError, match=refusal):
+        Settings(environment="production", admin_token=token, chain_key="k" * 43, temporal_address="t.example:7233")
+
+
 def test_production_on_the_embedded_temporal_server_is_refused() -> None:
     with pytest.raises(ValidationError, match="production must not use the embedded Temporal dev server"):
-        Settings(environment="production", admin_token="s3cret")
+        Settings(environment="production", admin_token=STRONG_TOKEN)
 
 
 def test_production_without_a_chain_key_is_refused() -> None:
     with pytest.raises(ValidationError, match="production requires a key for the tamper-evidence chain"):
-        Settings(environment="production", admin_token="s3cret", temporal_address="temporal.example:7233")
+        Settings(environment="production", admin_token=STRONG_TOKEN, temporal_address="temporal.example:7233")
 
 
 def test_production_with_a_token_a_chain_key_and_a_temporal_cluster_is_accepted() -> None:
     settings = Settings(
-        environment="production", admin_token="s3cret", chain_key="k" * 43, temporal_address="temporal.example:7233"
+        environment="production", admin_token=STRONG_TOKEN, chain_key="k" * 43, temporal_address="temporal.example:7233"
     )
 
     assert settings.environment == "production"
