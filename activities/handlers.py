@@ -19,7 +19,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.outbox import queue, tell
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
@@ -88,6 +88,7 @@ def answer_proposal(
 ) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         if command.accept:
+            _check_certified(app, command.expert_id, env, "accept an assignment")
             case.accept_assignment(command.expert_id, *_when(env))
         else:
             case.decline_assignment(command.expert_id, command.reason, *_when(env))
@@ -143,6 +144,7 @@ def submit_assessment(
     app: CertificationApp, case_id: UUID, command: commands.SubmitAssessment, env: Envelope
 ) -> CertificationCase:
     def act(case: CertificationCase) -> None:
+        _check_certified(app, command.expert_id, env, "submit an assessment")
         catalogue = load_catalogue(case.catalogue_version)
         case.submit_assessment(
             command.expert_id, command.indicators, command.report, catalogue, app.policy, *_when(env)
@@ -297,6 +299,16 @@ def _release(app: CertificationApp, label: Label, env: Envelope) -> list[Recorde
     cluster = app.get_cluster(label.cluster_id)
     cluster.release_label(label.id, *_who(env))
     return [cluster]
+
+
+def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step: str) -> None:
+    """A revoked or lapsed expert takes no more steps; an id that names no expert is left to the case's
+    own rule (only the proposed expert answers, only the team assesses), which says so."""
+    try:
+        expert = app.get_expert(expert_id)
+    except NotFound:
+        return
+    expert.check_certified(_at(env), step)
 
 
 def _who(env: Envelope) -> tuple[str, str]:

@@ -104,6 +104,18 @@ class Expert(RecordedAggregate):
     def is_certified_at(self, at: datetime) -> bool:
         return self.lapsed_at is None and at < self.certified_until
 
+    def check_certified(self, at: datetime, step: str) -> None:
+        """Only a certified expert works on a case; what they did before stays on record and readable."""
+        if self.lapsed_at is not None and self.lapsed_at <= at:
+            raise StepNotAllowed(
+                f"{self.name}'s expert certification was revoked on {self.lapsed_at:%Y-%m-%d}: they can no longer {step}"
+            )
+        if at >= self.certified_until:
+            raise StepNotAllowed(
+                f"{self.name}'s expert certification ended on {self.certified_until:%Y-%m-%d}: "
+                f"they can no longer {step} until it is renewed"
+            )
+
     def renew_certification(self, until: datetime, actor: str, command_key: str) -> None:
         if until <= self.certified_until and self.lapsed_at is None:
             raise InvalidInput(f"the new certification end {until:%Y-%m-%d} is not later than the current one")

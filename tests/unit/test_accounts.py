@@ -3,13 +3,24 @@ the deciding account (and the expert record it speaks for) with the audit team."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from clusterlabel.domain.account import Account, Role, actor_of
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
-from clusterlabel.domain.commands import DeactivateAccount, GrantRole, OpenAccount, RecordDecision, RevokeRole
-from tests.builders import register, send
+from clusterlabel.domain.commands import (
+    AnswerProposal,
+    DeactivateAccount,
+    GrantRole,
+    OpenAccount,
+    ProposeExpert,
+    RecordDecision,
+    RevokeExpertCertification,
+    RevokeRole,
+)
+from tests.builders import T0, register, send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 
 
@@ -87,3 +98,22 @@ def test_a_decider_whose_account_speaks_for_an_auditor_of_the_case_cannot_decide
     with pytest.raises(ImpartialityViolation, match="took part in the audit"):
         send(life.app, case_id, RecordDecision(outcome=Outcome.AWARD, rationale="mine"), actor=account.actor)
     assert event_count(life.app) == before
+
+
+def test_an_expert_whose_certification_is_revoked_can_no_longer_assess_and_is_told_why(life: Lifecycle) -> None:
+    case_id = life.auditing()
+    expert_id = life.app.get_case(case_id).expert_ids[0]
+    send(life.app, expert_id, RevokeExpertCertification(reason="missed training"), actor=SECRETARIAT)
+    before = event_count(life.app)
+    with pytest.raises(StepNotAllowed, match=r"certification was revoked on .*can no longer submit an assessment"):
+        life.assess(case_id)
+    assert event_count(life.app) == before
+
+
+def test_an_expert_whose_certification_ended_cannot_accept_a_proposal(life: Lifecycle) -> None:
+    case_id = life.screened()
+    expert_id = life.expert(certified_until=T0 + timedelta(days=1))
+    send(life.app, case_id, ProposeExpert(expert_id=expert_id), actor="system")
+    with pytest.raises(StepNotAllowed, match=r"certification ended on .*can no longer accept an assignment"):
+        answer = AnswerProposal(expert_id=expert_id, accept=True)
+        send(life.app, case_id, answer, actor=f"expert:{expert_id}", at=T0 + timedelta(days=3))
