@@ -32,9 +32,10 @@ from clusterlabel.interfaces.web.account_schemas import (
     TokenOut,
 )
 from clusterlabel.interfaces.web.auth import Admin, Caller, Officer, Principal
-from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
+from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key, history_events
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.people import EmailTaken
+from clusterlabel.interfaces.web.schemas import History
 from clusterlabel.interfaces.web.services import Services, services
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
@@ -130,6 +131,18 @@ def list_accounts(
 @router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
 def get_account(account_id: UUID, svc: Svc, who: Caller) -> AccountOut:
     return account_out(svc, load_account(svc, _own_or_admin(who, account_id)))
+
+
+@router.get(
+    "/accounts/{account_id}/history",
+    response_model=History,
+    summary="Every event of the account: opened, each role granted or revoked and by whom, deactivated",
+)
+def account_history(account_id: UUID, svc: Svc, who: Caller) -> History:
+    """Answers "who could decide on this date": each grant and revocation names its administrator and instant."""
+    load_account(svc, _own_or_admin(who, account_id))
+    svc.fresh()
+    return History(events=history_events(svc.models.history(account_id), who))
 
 
 @router.post("/accounts/{account_id}/roles", response_model=AccountOut, summary="Grant a role")

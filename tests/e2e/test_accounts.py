@@ -142,3 +142,20 @@ def test_another_persons_tokens_answer_as_an_unknown_account(secretariat: Secret
     mia = engine.client(mine["token"])
     hidden = mia.get(f"/accounts/{other['account_id']}/tokens")
     assert hidden.status_code == 404 and hidden.json() == {"detail": f"no account with id {other['account_id']}"}
+
+
+def test_an_accounts_history_says_who_granted_which_role_and_when(secretariat: Secretariat) -> None:
+    opened = open_account(secretariat, name="Hanna History", email=email("hanna"), roles=["officer"])
+    admin = secretariat.member("Ada Admin", "admin")
+    account = f"/accounts/{opened['account_id']}"
+    secretariat.expect(admin.post(f"{account}/roles", json={"role": "decider"}), 200)
+    secretariat.expect(admin.delete(f"{account}/roles/officer"), 200)
+    ada = secretariat.engine.accounts["Ada Admin"][0]
+
+    events = secretariat.expect(admin.get(f"{account}/history"), 200)["events"]
+    assert [(e["type"], e["actor"], e["data"].get("role")) for e in events] == [
+        ("Opened", "secretariat", None),
+        ("RoleGranted", f"account:{ada}", "decider"),
+        ("RoleRevoked", f"account:{ada}", "officer"),
+    ]
+    assert all(e["at"] for e in events)
