@@ -77,12 +77,3 @@ class TokenCreated(Out):
     token_id: UUID
     token: str = Field(description="the token; shown once, only its hash is kept")
     expires_at: datetime
-
-
-class TokenOut(Out):
-    token_id: UUID
-    name: str
-    created_at: datetime
-    expires_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None

@@ -9,9 +9,10 @@ token's life is a security matter, not business time.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
+
+from pydantic import BaseModel
 
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.side_tables import SideTable, open_side_table
@@ -35,9 +36,8 @@ def _text(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    """What an owner sees of a token: never the token itself."""
+class TokenInfo(BaseModel):
+    """What an owner sees of a token (GET /accounts/{id}/tokens answers these): never the token itself."""
 
     token_id: UUID
     name: str

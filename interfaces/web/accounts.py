@@ -29,8 +29,8 @@ from clusterlabel.interfaces.web.account_schemas import (
     RoleIn,
     TokenCreated,
     TokenIn,
-    TokenOut,
 )
+from clusterlabel.interfaces.web.account_tokens import TokenInfo
 from clusterlabel.interfaces.web.auth import Admin, Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key, history_events
 from clusterlabel.interfaces.web.errors import ApiError
@@ -210,10 +210,10 @@ def _own_or_admin(who: Principal, account_id: UUID) -> UUID:
 # ---- personal API tokens -------------------------------------------------------------------------
 
 
-@router.get("/accounts/{account_id}/tokens", response_model=list[TokenOut], summary="The account's API tokens")
-def list_tokens(account_id: UUID, svc: Svc, who: Caller) -> list[TokenOut]:
+@router.get("/accounts/{account_id}/tokens", response_model=list[TokenInfo], summary="The account's API tokens")
+def list_tokens(account_id: UUID, svc: Svc, who: Caller) -> list[TokenInfo]:
     load_account(svc, _own_or_admin(who, account_id))
-    return [TokenOut(**vars(info)) for info in svc.account_tokens.tokens_of(account_id)]
+    return svc.account_tokens.tokens_of(account_id)
 
 
 @router.post(
