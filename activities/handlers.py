@@ -183,6 +183,17 @@ def decide_appeal(
     return app.change(case_id, CertificationCase, env, act)
 
 
+def release_expert(
+    app: CertificationApp, case_id: UUID, command: commands.ReleaseExpert, env: Envelope
+) -> CertificationCase:
+    return app.change(
+        case_id,
+        CertificationCase,
+        env,
+        lambda case: case.release_expert(command.expert_id, command.reason, *_when(env)),
+    )
+
+
 def withdraw_case(
     app: CertificationApp, case_id: UUID, command: commands.WithdrawCase, env: Envelope
 ) -> CertificationCase:
@@ -339,6 +350,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.LodgeAppeal: lodge_appeal,
     commands.DecideAppeal: decide_appeal,
     commands.WithdrawCase: withdraw_case,
+    commands.ReleaseExpert: release_expert,
     commands.IssueLabel: issue_label,
     commands.CloseCase: close_case,
     commands.RemindExpiry: remind_expiry,

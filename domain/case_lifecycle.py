@@ -39,6 +39,8 @@ CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
     "accept_assignment": (frozenset({CaseState.ASSIGNING}), "accept the assignment"),
     "decline_assignment": (frozenset({CaseState.ASSIGNING}), "decline the assignment"),
     "time_out_proposal": (frozenset({CaseState.ASSIGNING}), "time out the proposal"),
+    # Once the assessment is in, it stands: the expert was certified when they submitted it.
+    "release_expert": (frozenset({CaseState.ASSIGNING, CaseState.AUDITING}), "release an expert"),
     "record_agreement": (frozenset({CaseState.ASSIGNING}), "record the cluster's agreement"),
     "schedule_audit": (frozenset({CaseState.AUDITING}), "schedule the audit"),
     "submit_assessment": (frozenset({CaseState.AUDITING}), "submit the assessment"),
@@ -100,6 +102,7 @@ class EventFields(Protocol):
 _STATE_AFTER: dict[str, Callable[[EventFields], CaseState | None]] = {
     "Screened": lambda e: CaseState.ASSIGNING if e["accepted"] else CaseState.REJECTED,
     "ClusterAgreedToExperts": lambda e: CaseState.AUDITING,
+    "ExpertReleased": lambda e: CaseState.ASSIGNING,  # a seat to fill again, and the cluster to agree again
     "ReportSubmitted": lambda e: CaseState.DECIDING,
     "DecisionRecorded": lambda e: CaseState.AWARDED if e["outcome"] == Outcome.AWARD else CaseState.REFUSED,
     "AppealDecided": lambda e: CaseState.DECIDING if e["upheld"] else None,  # upheld: decide again

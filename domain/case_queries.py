@@ -138,6 +138,12 @@ class CaseQueries:
         self.check_answer("time_out_proposal", expert_id)
         case_team.check_response_overdue(self.deadlines["response"], at)
 
+    def check_releasable(self, expert_id: UUID) -> None:
+        """Only an expert on the team or proposed can be released, before the assessment is in."""
+        self.check_step("release_expert")
+        if expert_id not in self.team and expert_id != self.proposed_expert_id:
+            raise StepNotAllowed(f"cannot release expert {expert_id}: they are neither on the team nor proposed")
+
     def check_team_to_agree_on(self) -> None:
         """The cluster answers to the whole expert team, not to part of it."""
         self.check_step("record_agreement")

@@ -150,6 +150,22 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         self.excluded_expert_ids.add(expert_id)
         self._clear_proposal()
 
+    def release_expert(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        """An expert who may no longer work on the case (their certification was revoked) leaves it; the
+        case goes back to assigning, so that another expert is proposed and the cluster agrees again
+        (ISO/IEC 17065 §6.1: the evaluation is done by competent, certified personnel)."""
+        self.check_releasable(expert_id)
+        self._expert_released(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("ExpertReleased")
+    def _expert_released(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.team.pop(expert_id, None)
+        self.excluded_expert_ids.add(expert_id)
+        if self.proposed_expert_id == expert_id:
+            self._clear_proposal()
+        self.deadlines.pop("audit", None)
+        self._follow("ExpertReleased", {})
+
     def _clear_proposal(self) -> None:
         self.proposed_expert_id = None
         self.proposed_nationality = None

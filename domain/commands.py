@@ -223,6 +223,14 @@ class DecideAppeal(Decision):
     upheld: bool
 
 
+class ReleaseExpert(CaseCommand):
+    """Take an expert off the case: their certification was revoked while they were on it."""
+
+    domain_step: ClassVar[str] = "release_expert"
+    expert_id: UUID
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
 class WithdrawCase(CaseCommand):
     domain_step: ClassVar[str] = "withdraw"
     reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
@@ -347,6 +355,7 @@ COMMANDS: dict[str, type[Command]] = {
         LodgeAppeal,
         DecideAppeal,
         WithdrawCase,
+        ReleaseExpert,
         IssueLabel,
         CloseCase,
         RemindExpiry,

@@ -68,6 +68,7 @@ class CaseStatusView(View):
                 "ExpertAccepted",
                 "ExpertDeclined",
                 "ExpertResponseTimedOut",
+                "ExpertReleased",
                 "Escalated",
                 "ClusterAgreedToExperts",
                 "ClusterObjectedToExperts",
@@ -215,6 +216,13 @@ def _accepted(row: Row, change: Change) -> None:
     _clear_proposal(row, change)
 
 
+def _released(row: Row, change: Change) -> None:
+    row["experts"] = [expert for expert in row["experts"] if expert != change["expert_id"]]
+    if row["proposed_expert_id"] == change["expert_id"]:
+        _clear_proposal(row, change)
+    row["deadlines"].pop("audit", None)
+
+
 def _decided(row: Row, change: Change) -> None:
     if row["state"] == CaseState.REFUSED:  # the state the decision led to
         row["deadlines"]["appeal"] = change["appeal_due"]
@@ -236,6 +244,7 @@ _CASE_DATA = {
     "ExpertAccepted": _accepted,
     "ExpertDeclined": _clear_proposal,
     "ExpertResponseTimedOut": _clear_proposal,
+    "ExpertReleased": _released,
     "Escalated": lambda row, change: row.update(attention=[*row["attention"], change["reason"]]),
     "ClusterAgreedToExperts": lambda row, change: row["deadlines"].update(audit=change["audit_due"]),
     "ClusterObjectedToExperts": lambda row, change: row.update(experts=[]),

@@ -32,6 +32,7 @@ class WorkloadView(View):
             "ExpertAccepted",
             "ExpertDeclined",
             "ExpertResponseTimedOut",
+            "ExpertReleased",
             "ClusterObjectedToExperts",
             "DecisionRecorded",
             "AppealDecided",
@@ -90,6 +91,7 @@ class WorkloadView(View):
         batch["seats"][change.key].pop(change["expert_id"], None)
 
     _ExpertResponseTimedOut = _ExpertDeclined
+    _ExpertReleased = _ExpertDeclined
 
     def _ClusterObjectedToExperts(self, cursor: Any, batch: Any, change: Change) -> None:
         seats = batch["seats"][change.key]

@@ -42,7 +42,7 @@ class CaseWorkflow(
     Updates (human steps, each a Step of its command; validated against the case's state before
     anything is recorded, and failing with the domain's refusal): screen, respond_to_proposal,
     record_agreement, schedule_audit, submit_assessment, record_decision, lodge_appeal, decide_appeal,
-    withdraw. Each returns the case's new CaseView.
+    withdraw, release_expert. Each returns the case's new CaseView.
     Signals: experts_changed (experts were registered or re-certified; a case waiting for one retries).
     Queries: view (the latest CaseView, None before the first load).
     Result: the final CaseView. On award it issues the label and starts its LabelWorkflow
@@ -240,6 +240,7 @@ class CaseWorkflow(
     lodge_appeal = human_step("lodge_appeal", commands.LodgeAppeal, CaseView)
     decide_appeal = human_step("decide_appeal", commands.DecideAppeal, CaseView)
     withdraw = human_step("withdraw", commands.WithdrawCase, CaseView)
+    release_expert = human_step("release_expert", commands.ReleaseExpert, CaseView)
 
     # ---- queries ---------------------------------------------------------------------------
 

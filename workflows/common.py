@@ -12,7 +12,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from clusterlabel.activities.legacy import LEGACY_ACTIVITY, legacy_result
+    from clusterlabel.activities.legacy import ADDED_SINCE_COMMANDS_AS_DATA, LEGACY_ACTIVITY, legacy_result
     from clusterlabel.activities.models import CaseView, LabelView, command_run
     from clusterlabel.domain.base import DomainError
     from clusterlabel.domain.commands import Command, Envelope, command_key
@@ -118,7 +118,7 @@ async def run_command(
 ) -> V:
     """Run one command on its aggregate (stamped with the workflow's clock) and return its new view."""
     run = command_run(subject_id, command, envelope.stamped(workflow.now()))
-    if workflow.patched(COMMANDS_AS_DATA):
+    if command.name() in ADDED_SINCE_COMMANDS_AS_DATA or workflow.patched(COMMANDS_AS_DATA):
         view: V = await run_activity(activity, run)
         return view
     raw = legacy_result(await run_activity(LEGACY_ACTIVITY[command.name()], run, dict))

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from clusterlabel.domain.account import STAFF_ROLES, Account, Role, actor_of
-from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.base import NotFound, StepNotAllowed
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.services import Services, services
@@ -134,6 +134,19 @@ def page_principal(request: Request, svc: Services) -> Principal | None:
     return principal_for(svc, request.query_params.get("token") or request.cookies.get(COOKIE))
 
 
+def certified_expert(
+    principal: Annotated[Principal, Depends(expert)], svc: Annotated[Services, Depends(services)]
+) -> Principal:
+    """An expert whose certification was revoked or has ended takes no step on any case; the 403 says why
+    (about the caller alone, so it tells nothing of the case). Their past work stays readable."""
+    assert principal.expert_id is not None
+    try:
+        svc.app.get_expert(principal.expert_id).check_certified(svc.now(), "work on a case")
+    except (StepNotAllowed, NotFound) as refusal:
+        raise ApiError(403, str(refusal)) from None
+    return principal
+
+
 def anyone(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
     """Any signed-in caller; the route itself decides (e.g. a cluster contact on their own cluster only)."""
     return principal
@@ -150,4 +163,4 @@ Officer = Annotated[Principal, Depends(only_officers)]
 Admin = Annotated[Principal, Depends(only_admins)]
 Decider = Annotated[Principal, Depends(only_deciders)]
 AppealsPanel = Annotated[Principal, Depends(only_appeals_panel)]
-Expert = Annotated[Principal, Depends(expert)]
+Expert = Annotated[Principal, Depends(certified_expert)]

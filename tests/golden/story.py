@@ -34,6 +34,7 @@ from clusterlabel.domain.commands import (
     RecordDecision,
     RegisterCluster,
     RegisterExpert,
+    ReleaseExpert,
     RemindExpiry,
     RenewExpertCertification,
     RestoreLabel,
@@ -76,6 +77,7 @@ class Story:
         self.register()
         self.refused_appealed_and_awarded()
         self.withdrawn_label()
+        self.released_expert()
         self.renewals()
         self.expiry()
         self.notification()
@@ -179,6 +181,16 @@ class Story:
             actor=SECRETARIAT,
             command_key="golden-nordic-withdraw",
         )
+
+    def released_expert(self) -> None:
+        """A second round of the Nordic cluster whose expert leaves the team (certification revoked)."""
+        app, names = self.app, self.names
+        case_id = names["case-expert-released"] = self.apply(names["cluster-nordic"], "golden-case-released")
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-rel-screen")
+        self.staff(case_id, "ben", "rel")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-rel-agreement")
+        released = ReleaseExpert(expert_id=names["expert-ben"], reason="certification revoked")
+        send(app, case_id, released, actor=SECRETARIAT, command_key="golden-rel-release")
 
     # ---- renewals: one withdrawn, one awarded (the first label superseded) -------------------
 

@@ -43,6 +43,7 @@ from clusterlabel.domain.commands import (
     RecordDecision,
     RegisterCluster,
     RegisterExpert,
+    ReleaseExpert,
     RestoreLabel,
     Screen,
     StartRenewal,
@@ -65,7 +66,7 @@ TICK = timedelta(microseconds=1)
 PICK = st.integers(min_value=0, max_value=1_000)  # which case or label, modulo how many there are
 # Which outcome a case's next step has: 0 and 1 the unhappy ones (rejected, declined, refused...),
 # so that most cases still get far enough for the later steps to be exercised.
-CHOICE = st.integers(min_value=0, max_value=5)
+CHOICE = st.integers(min_value=0, max_value=6)
 MAX_CASES, MAX_GOING = 8, 2  # few enough that the steps of a sequence carry each case far
 
 
@@ -181,6 +182,10 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
             register(self.app, RegisterExpert(profile=profile), actor=SECRETARIAT, command_key=key())
 
     def assess(self, case: CertificationCase, choice: int) -> None:
+        if choice == 6:  # the expert's certification was revoked: their seat is free again
+            released = ReleaseExpert(expert_id=case.expert_ids[-1], reason="certification revoked")
+            self.attempt(case.id, released)
+            return
         scores = full_scores(load_catalogue(case.catalogue_version), [0.5, 0.7, 0.9, 1.0, 1.0, 1.0][choice])
         expert = case.expert_ids[0]
         assessment = SubmitAssessment(expert_id=expert, indicators=indicators(scores), report="report")
@@ -290,6 +295,15 @@ def _walk(
 def test_an_upheld_appeal_sends_the_case_back_to_a_new_decision_in_the_view_too() -> None:
     # screen, propose, accept, agree, assess, refuse, appeal, uphold, award, issue the label
     _walk([2, 2, 2, 2, 5, 0, 2, 2, 2, 2])
+
+
+def test_an_expert_released_during_the_audit_frees_their_seat_in_the_view_too() -> None:
+    def back_to_assigning_with_a_new_team(machine: ViewsFollowTheDomain) -> None:
+        case = machine.app.get_case(machine.case_ids[0])
+        assert case.state == "auditing" and len(case.excluded_expert_ids) == 1
+
+    # screen, propose, accept, agree, release; register an expert, propose, accept, agree
+    _walk([2, 2, 2, 2, 6, 2, 2, 2, 2], back_to_assigning_with_a_new_team)
 
 
 def test_declined_and_timed_out_proposals_and_an_objection_reach_the_view() -> None:

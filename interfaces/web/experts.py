@@ -1,0 +1,86 @@
+"""Managing a registered expert: revoking their certification, which also takes them off the open cases
+they were working on, so that each of those cases proposes another expert."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from pydantic import ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from clusterlabel.activities.handlers import handle
+from clusterlabel.domain.base import DomainError
+from clusterlabel.domain.case_lifecycle import CASE_STEPS
+from clusterlabel.domain.commands import Envelope, ReleaseExpert, RevokeExpertCertification, command_key
+from clusterlabel.domain.expert import Expert
+from clusterlabel.interfaces.logs import get_logger
+from clusterlabel.interfaces.web.auth import Officer, Principal
+from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.registrations import expert_out
+from clusterlabel.interfaces.web.schemas import ExpertOut
+from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.steps import take_step
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.starter import case_handle
+
+log = get_logger(__name__)
+router = APIRouter(tags=["registrations"], responses=ERRORS)
+Svc = Annotated[Services, Depends(services)]
+RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
+EVERY_CASE = 1_000_000
+
+
+class RevocationIn(RevokeExpertCertification):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RevocationOut(ExpertOut):
+    released_from: list[UUID]
+
+
+@router.post(
+    "/experts/{expert_id}/revocation",
+    response_model=RevocationOut,
+    summary="Revoke an expert's certification; the open cases they were working on propose another expert",
+)
+async def revoke(expert_id: UUID, body: RevocationIn, svc: Svc, who: Officer, key: Key = None) -> RevocationOut:
+    envelope = Envelope(actor=who.actor, key=creation_key(f"expert:{expert_id}:revocation", key), at=svc.now())
+    command = RevokeExpertCertification(reason=body.reason)
+    expert = await run_in_threadpool(handle, svc.app, expert_id, command, envelope)
+    assert isinstance(expert, Expert)
+    svc.wrote()
+    released = await _release_from_open_cases(svc, who, expert_id, body.reason, envelope.key)
+    return RevocationOut(**expert_out(expert).model_dump(), released_from=released)
+
+
+async def _release_from_open_cases(
+    svc: Services, who: Principal, expert_id: UUID, reason: str, revocation_key: str
+) -> list[UUID]:
+    """Take the expert off every case still before its assessment; a retried revocation (same key)
+    releases none twice. A case that moved on meanwhile keeps the expert's submitted work."""
+    await run_in_threadpool(svc.fresh)
+    statuses = await run_in_threadpool(svc.models.cases, svc.now(), expert_id=expert_id, limit=EVERY_CASE)
+    released = []
+    for status in statuses:
+        if status.state not in RELEASABLE:
+            continue
+        command = ReleaseExpert(expert_id=expert_id, reason=f"their expert certification was revoked: {reason}")
+        envelope = Envelope(actor=who.actor, key=command_key("case", status.case_id, "release_expert", revocation_key))
+        try:
+            await take_step(
+                svc,
+                case_handle(svc.temporal(), status.case_id),
+                CaseWorkflow.release_expert,
+                command,
+                envelope,
+                still_open=lambda: True,
+                closed_detail=lambda: "",
+            )
+        except (ApiError, DomainError) as refusal:
+            log.warning("expert not released from a case", case_id=str(status.case_id), reason=str(refusal))
+            continue
+        released.append(status.case_id)
+    return released

@@ -1,0 +1,43 @@
+"""Revoking an expert's certification: the open cases they were working on go back to assigning and
+propose someone else, the expert's own steps are refused saying why, and submitted work stands."""
+
+from __future__ import annotations
+
+from tests.e2e.driver import Secretariat
+
+
+def test_a_revoked_expert_leaves_their_auditing_case_which_proposes_another_expert(secretariat: Secretariat) -> None:
+    case_id = secretariat.apply(secretariat.cluster())
+    secretariat.screen(case_id)
+    ((expert_id, expert),) = secretariat.staff(case_id)
+    assert secretariat.case(case_id)["state"] == "auditing"
+
+    answer = secretariat.api.post(f"/experts/{expert_id}/revocation", json={"reason": "missed the recertification"})
+    revoked = secretariat.expect(answer, 200)
+    assert revoked["released_from"] == [case_id] and revoked["revoked_at"]
+
+    case = secretariat.wait_for(case_id, "another expert", lambda c: c["proposed_expert_id"] not in (None, expert_id))
+    assert case["state"] == "assigning" and expert_id not in case["expert_ids"]
+    released = next(e for e in secretariat.history(case_id) if e["type"] == "ExpertReleased")
+    assert "missed the recertification" in released["data"]["reason"]
+
+    refused = expert.post(f"/cases/{case_id}/assessment", json={"indicators": [], "report": "late"})
+    assert refused.status_code == 403 and "certification was revoked" in refused.json()["detail"]
+
+
+def test_a_case_whose_assessment_is_in_keeps_the_revoked_experts_work(secretariat: Secretariat) -> None:
+    case_id = secretariat.apply(secretariat.cluster())
+    ((expert_id, _),) = secretariat.to_decision(case_id)
+
+    revoked = secretariat.expect(secretariat.api.post(f"/experts/{expert_id}/revocation", json={"reason": "x"}), 200)
+    assert case_id not in revoked["released_from"]  # (they may be proposed elsewhere, and released there)
+    case = secretariat.case(case_id)
+    assert case["state"] == "deciding" and case["expert_ids"] == [expert_id]
+
+
+def test_revoking_an_unknown_expert_is_404_and_only_officers_revoke(secretariat: Secretariat) -> None:
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert secretariat.api.post(f"/experts/{unknown}/revocation", json={"reason": "x"}).status_code == 404
+    decider = secretariat.member("Board Member", "decider")
+    expert_id, _ = secretariat.expert()
+    assert decider.post(f"/experts/{expert_id}/revocation", json={"reason": "x"}).status_code == 403

@@ -1,0 +1,59 @@
+"""An expert taken off a case (their certification was revoked) frees their seat: the case goes back to
+assigning and never proposes them again; once the assessment is in, it stands."""
+
+from __future__ import annotations
+
+import pytest
+
+from clusterlabel.domain.base import StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseState
+from clusterlabel.domain.commands import ProposeExpert, ReleaseExpert
+from tests.builders import send
+from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
+
+
+@pytest.fixture
+def life() -> Lifecycle:
+    return Lifecycle(memory_app())
+
+
+def release(life: Lifecycle, case_id: object, expert_id: object) -> None:
+    send(life.app, case_id, ReleaseExpert(expert_id=expert_id, reason="revoked"), actor=SECRETARIAT)
+
+
+def test_a_released_team_expert_sends_the_auditing_case_back_to_assigning(life: Lifecycle) -> None:
+    case_id = life.auditing()
+    expert_id = life.app.get_case(case_id).expert_ids[0]
+    release(life, case_id, expert_id)
+
+    case = life.app.get_case(case_id)
+    assert case.state is CaseState.ASSIGNING and case.awaiting_proposal
+    assert expert_id not in case.team and expert_id in case.excluded_expert_ids
+    assert "audit" not in case.deadlines
+    assert expert_id not in life.app.eligible_experts(case_id)
+
+
+def test_a_released_proposed_expert_leaves_the_proposal_open_for_another(life: Lifecycle) -> None:
+    case_id = life.screened()
+    life.expert()
+    expert_id = life.app.eligible_experts(case_id)[0]
+    send(life.app, case_id, ProposeExpert(expert_id=expert_id), actor="system")
+    release(life, case_id, expert_id)
+    case = life.app.get_case(case_id)
+    assert case.proposed_expert_id is None and "response" not in case.deadlines
+
+
+def test_once_the_assessment_is_in_the_expert_is_not_released_and_nothing_is_recorded(life: Lifecycle) -> None:
+    case_id = life.deciding()
+    expert_id = life.app.get_case(case_id).expert_ids[0]
+    before = event_count(life.app)
+    with pytest.raises(StepNotAllowed, match="cannot release an expert: the case is deciding"):
+        release(life, case_id, expert_id)
+    assert event_count(life.app) == before
+
+
+def test_an_expert_not_on_the_case_is_not_released(life: Lifecycle) -> None:
+    case_id = life.auditing()
+    stranger = life.expert(name="Stranger")
+    with pytest.raises(StepNotAllowed, match="neither on the team nor proposed"):
+        release(life, case_id, stranger)
