@@ -90,8 +90,8 @@ def test_a_gold_case_needs_a_national_and_a_foreign_expert(secretariat: Secretar
 def test_a_refusal_can_be_appealed_and_decided_again_by_someone_else(secretariat: Secretariat) -> None:
     case_id = secretariat.apply(secretariat.cluster())
     secretariat.to_decision(case_id)
-    maria = secretariat.member("Maria Board", "decider", "appeals")
-    refused = secretariat.decide(case_id, "refuse", decided_by="Maria Board")
+    maria = secretariat.member("Marta Board", "decider", "appeals")
+    refused = secretariat.decide(case_id, "refuse", decided_by="Marta Board")
     assert refused["state"] == "refused" and "appeal" in refused["deadlines"]
 
     lodged = secretariat.api.post(f"/cases/{case_id}/appeal", json={"grounds": "The interview skipped our services."})
