@@ -1,9 +1,9 @@
 """Accounts: opening one per person, their roles, deactivation, the caller's own account, and the
 personal API tokens of each.
 
-An account's facts (roles, links, deactivation) are events, through `handle`; its person's name and
-e-mail address go beside the log (interfaces/web/people.py) and its tokens' hashes likewise
-(interfaces/web/account_tokens.py).
+An account's facts (roles, links, deactivation) are events; its person's name and e-mail address go
+beside the log (interfaces/web/people.py) and its tokens' hashes likewise (interfaces/web/account_tokens.py).
+Each change goes through AccountBook (account_book.py), as the command line's do.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from clusterlabel.activities.handlers import handle
-from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.commands import Command, Envelope, OpenAccount, RevokeRole
+from clusterlabel.domain.commands import AccountCommand, Envelope, OpenAccount, RevokeRole
 from clusterlabel.interfaces.web.account_schemas import (
     AccountCreated,
     AccountIn,
@@ -39,7 +37,6 @@ from clusterlabel.interfaces.web.services import Services, services
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
-FIRST_TOKEN = "issued with the account"
 MACHINE_ADMIN_NAME = "machine administrator"
 
 
@@ -64,34 +61,22 @@ def add_contact(cluster_id: UUID, body: ContactIn, svc: Svc, who: Officer, key: 
 
 
 def opened(svc: Services, who: Principal, person: PersonIn, command: OpenAccount, key: str) -> AccountCreated:
-    """Open the account (a retry under the same key finds it), record its person, and issue its first token.
-
-    The address is checked before anything is recorded, so a taken one changes nothing."""
+    """Open the account with its person and first token (AccountBook.open); a taken address is 409."""
     envelope = Envelope(actor=who.actor, key=key, at=svc.now())
-    account_id = new_id(command, envelope)
-    check_email_free(svc, person.email, account_id)
-    handle(svc.app, account_id, command, envelope)
     try:
-        svc.people.add(account_id, person.name, person.email)
-    except EmailTaken as taken:  # lost a race for the address: the account stays, unnamed and without a token
+        created = svc.accounts.open(person.name, person.email, command, envelope)
+    except EmailTaken as taken:
         raise ApiError(409, str(taken)) from None
     svc.wrote()
-    return AccountCreated(account_id=account_id, token=first_token(svc, account_id))
+    return AccountCreated(account_id=created.account_id, token=created.token)
 
 
 def check_email_free(svc: Services, email: str, account_id: UUID) -> None:
+    """409 for an address another account uses (for a registration that records more than the account)."""
     try:
         svc.people.check_email_free(email, account_id)
     except EmailTaken as taken:
         raise ApiError(409, str(taken)) from None
-
-
-def first_token(svc: Services, account_id: UUID) -> str:
-    """The token a new account is opened with; a retried opening replaces the one the first attempt issued."""
-    for info in svc.account_tokens.tokens_of(account_id):
-        if info.name == FIRST_TOKEN and info.revoked_at is None:
-            svc.account_tokens.revoke(account_id, info.token_id)
-    return svc.account_tokens.issue(account_id, FIRST_TOKEN)[1]
 
 
 # ---- reading and changing accounts --------------------------------------------------------------
@@ -138,18 +123,15 @@ def revoke_role(account_id: UUID, role: Role, svc: Svc, who: Admin, key: Key = N
 def deactivate(
     account_id: UUID, svc: Svc, who: Admin, key: Key = None, body: DeactivationIn | None = None
 ) -> AccountOut:
-    out = _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
-    svc.account_tokens.revoke_all(account_id)
-    return out
+    return _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
 
 
 def _changed(
-    svc: Services, who: Principal, account_id: UUID, command: Command, step: str, key: str | None
+    svc: Services, who: Principal, account_id: UUID, command: AccountCommand, step: str, key: str | None
 ) -> AccountOut:
     load_account(svc, account_id)
     envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:{step}", key), at=svc.now())
-    account = handle(svc.app, account_id, command, envelope)
-    assert isinstance(account, Account)
+    account = svc.accounts.change(account_id, command, envelope)
     svc.wrote()
     return account_out(svc, account)
 
