@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.driver import cluster_body
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, running_engine
 from tests.e2e.test_cli import clusterlabel
 
@@ -56,7 +57,7 @@ def test_the_first_administrator_is_made_before_the_engine_runs_and_manages_acco
     assert (me["account_id"], me["name"], me["roles"]) == (account_id, "Ada Admin", ["admin"])
     opened = admin.post("/accounts", json={"name": "Olga Officer", "email": "olga@example.org", "roles": ["officer"]})
     assert opened.status_code == 201, opened.text
-    assert admin.get("/dashboard").status_code == 403  # an administrator, not an officer
+    assert admin.post("/clusters", json=cluster_body()).status_code == 403  # an administrator, not an officer
 
 
 def test_an_account_opened_beside_a_running_engine_works_at_once_and_changes_with_each_command(
@@ -64,14 +65,14 @@ def test_an_account_opened_beside_a_running_engine_works_at_once_and_changes_wit
 ) -> None:
     account_id, token = create(engine, "Otto Officer", "officer", "decider")
     otto = engine.client(token)
-    assert otto.get("/dashboard").status_code == 200
+    assert otto.post("/clusters", json=cluster_body()).status_code == 201
 
     code, out, err = accounts(engine, "revoke", account_id, "officer")
     assert code == 0, err
     assert out.split("\t")[3] == "decider"
-    assert otto.get("/dashboard").status_code == 403
+    assert otto.post("/clusters", json=cluster_body()).status_code == 403
     assert accounts(engine, "grant", account_id, "officer")[0] == 0
-    assert otto.get("/dashboard").status_code == 200
+    assert otto.post("/clusters", json=cluster_body()).status_code == 201
 
     code, _, err = accounts(engine, "deactivate", account_id, "--reason", "left the secretariat")
     assert code == 0, err
