@@ -1,4 +1,4 @@
-"""`clusterlabel accounts`: open, list, change and deactivate accounts from the command line.
+"""`clusterlabel accounts`: open, list, change, deactivate and erase accounts from the command line.
 
 The command acts as the machine administrator (actor "secretariat", auth.MACHINE_ADMIN_ACTOR) with
 no token at all: whoever may run it on the server's data may already read every record, and a fresh
@@ -93,8 +93,7 @@ def _list(book: AccountBook, args: argparse.Namespace) -> int:
 
 
 def _line(book: AccountBook, account: Account) -> str:
-    person = book.people.get(account.id)
-    name, email = (person.name, person.email) if person else (f"account {account.id}", None)
+    name, email = book.shown_as(account.id)
     roles = ",".join(sorted(account.roles)) or "-"
     return "\t".join((str(account.id), name, email or "-", roles, "yes" if account.active else "no"))
 
@@ -116,10 +115,16 @@ def _deactivate(book: AccountBook, args: argparse.Namespace) -> int:
     return _changed(book, args.account_id, DeactivateAccount(reason=args.reason), "deactivate")
 
 
+def _erase(book: AccountBook, args: argparse.Namespace) -> int:
+    print(_line(book, book.erase(args.account_id, _envelope("erase"))))
+    return EXIT_OK
+
+
 STEPS: dict[str, Run] = {
     "create": _create,
     "list": _list,
     "grant": _grant,
     "revoke": _revoke,
     "deactivate": _deactivate,
+    "erase": _erase,
 }

@@ -13,7 +13,7 @@ ROLES = [role.value for role in Role]
 
 
 def add_accounts_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    """`accounts create|list|grant|revoke|deactivate`, each with the common options (`commands` is the
+    """`accounts create|list|grant|revoke|deactivate|erase`, each with the common options (`commands` is the
     CLI's subparsers)."""
     accounts = commands.add_parser("accounts", help="open, list and change accounts, as the machine administrator")
     steps = accounts.add_subparsers(dest="accounts_step", required=True)
@@ -37,6 +37,13 @@ def add_accounts_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     deactivate.add_argument("account_id", type=UUID)
     deactivate.add_argument("--reason", default="deactivated by the machine administrator")
+
+    erase = steps.add_parser(
+        "erase",
+        parents=[common],
+        help="erase the person's name and e-mail address (deactivating the account); its acts stay in the log",
+    )
+    erase.add_argument("account_id", type=UUID)
     accounts.set_defaults(run=_run)
 
 

@@ -1,5 +1,5 @@
-"""Accounts: opening one per person, their roles, deactivation, the caller's own account, and the
-personal API tokens of each.
+"""Accounts: opening one per person, their roles, deactivation and erasure, the caller's own account,
+and the personal API tokens of each.
 
 An account's facts (roles, links, deactivation) are events; its person's name and e-mail address go
 beside the log (interfaces/web/people.py) and its tokens' hashes likewise (interfaces/web/account_tokens.py).
@@ -126,6 +126,19 @@ def deactivate(
     return _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
 
 
+@router.post(
+    "/accounts/{account_id}/erasure",
+    response_model=AccountOut,
+    summary="Erase the person's name and e-mail address; the account is deactivated, its acts stay in the log",
+)
+def erase(account_id: UUID, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
+    load_account(svc, account_id)
+    envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:erase", key), at=svc.now())
+    account = svc.accounts.erase(account_id, envelope)
+    svc.wrote()
+    return account_out(svc, account)
+
+
 def _changed(
     svc: Services, who: Principal, account_id: UUID, command: AccountCommand, step: str, key: str | None
 ) -> AccountOut:
@@ -144,15 +157,16 @@ def load_account(svc: Services, account_id: UUID) -> Account:
 
 
 def account_out(svc: Services, account: Account) -> AccountOut:
-    person = svc.people.get(account.id)
+    name, email = svc.accounts.shown_as(account.id)
     return AccountOut(
         account_id=account.id,
-        name=person.name if person else f"account {account.id}",
-        email=person.email if person else None,
+        name=name,
+        email=email,
         roles=sorted(account.roles),
         expert_id=account.expert_id,
         cluster_id=account.cluster_id,
         active=account.active,
+        erased=account.erased,
     )
 
 

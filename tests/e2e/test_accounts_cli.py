@@ -93,6 +93,7 @@ def test_an_account_opened_beside_a_running_engine_works_at_once_and_changes_wit
         (["create", "--name", "X", "--email", "x@example.org", "--role", "expert"], "expert_id go together"),
         (["grant", str(uuid.UUID(int=7)), "officer"], f"no account with id {uuid.UUID(int=7)}"),
         (["deactivate", "not-an-id"], "invalid UUID value"),
+        (["erase", str(uuid.UUID(int=8))], f"no account with id {uuid.UUID(int=8)}"),
     ],
 )
 def test_bad_input_is_refused_with_exit_2_and_changes_nothing(

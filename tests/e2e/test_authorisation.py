@@ -72,6 +72,7 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /accounts/{account_id}/roles": ADMINS,
     "DELETE /accounts/{account_id}/roles/{role}": ADMINS,
     "POST /accounts/{account_id}/deactivation": ADMINS,
+    "POST /accounts/{account_id}/erasure": ADMINS,
     "GET /accounts/{account_id}/tokens": ACCOUNT,
     "POST /accounts/{account_id}/tokens": ACCOUNT,
     "DELETE /accounts/{account_id}/tokens/{token_id}": ACCOUNT,
