@@ -48,6 +48,10 @@ def deactivate_account(
     return app.change(account_id, Account, env, lambda account: account.deactivate(command.reason, env.actor, env.key))
 
 
+def erase_account(app: CertificationApp, account_id: UUID, command: commands.EraseAccount, env: Envelope) -> Account:
+    return app.change(account_id, Account, env, lambda account: account.erase(env.actor, env.key))
+
+
 def decider(app: CertificationApp, actor: str, role: Role, step: str) -> UUID | None:
     """The expert record a deciding actor speaks for (the impartiality rules compare it with the audit
     team), after checking that an account acting holds `role` now. Actors that are not accounts (an

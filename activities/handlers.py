@@ -370,5 +370,6 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.GrantRole: accounts.grant_role,
     commands.RevokeRole: accounts.revoke_role,
     commands.DeactivateAccount: accounts.deactivate_account,
+    commands.EraseAccount: accounts.erase_account,
     commands.MarkNotificationDelivered: registrations.mark_notification_delivered,
 }

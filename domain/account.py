@@ -28,6 +28,8 @@ class Role(StrEnum):
     CLUSTER = "cluster"  # a contact person of one cluster
 
 
+# Why an erased account was deactivated; no more is said (the request itself may name the person).
+ERASURE_REASON = "its person's data was erased"
 # The secretariat: whoever holds one of these reads every record.
 STAFF_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.DECIDER, Role.APPEALS})
 
@@ -77,6 +79,7 @@ class Account(RecordedAggregate):
         self.expert_id = expert_id
         self.cluster_id = cluster_id
         self.active = True
+        self.erased = False
 
     @classmethod
     def open(
@@ -127,6 +130,17 @@ class Account(RecordedAggregate):
     @event("Deactivated")
     def _deactivated(self, reason: str, actor: str, command_key: str) -> None:
         self.active = False
+
+    def erase(self, actor: str, command_key: str) -> None:
+        """Record that the person's data was erased (it lives beside the log, which only says so): the
+        account is deactivated first, and every act it took stays in the log under its id."""
+        self.deactivate(ERASURE_REASON, actor, command_key)
+        if not self.erased:
+            self._erased(actor=actor, command_key=command_key)
+
+    @event("Erased")
+    def _erased(self, actor: str, command_key: str) -> None:
+        self.erased = True
 
     def check_may(self, role: Role, step: str) -> None:
         """Refuse a step the account may not take: it does not hold the role (now, when it acts)."""

@@ -333,6 +333,10 @@ class DeactivateAccount(AccountCommand):
     reason: Prose = Field(default="deactivated by an administrator", min_length=1, max_length=SHORT_TEXT)
 
 
+class EraseAccount(AccountCommand):
+    """The person's name and address are erased beside the log; the log records only that it happened."""
+
+
 class MarkNotificationDelivered(Command):
     subject: ClassVar[str] = "notification"
     channel: Text = Field(min_length=1, max_length=100, description="how it went out, e.g. email")
@@ -375,6 +379,7 @@ COMMANDS: dict[str, type[Command]] = {
         GrantRole,
         RevokeRole,
         DeactivateAccount,
+        EraseAccount,
         MarkNotificationDelivered,
     )
 }

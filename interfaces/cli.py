@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from clusterlabel.interfaces.accounts_options import add_accounts_parser
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.verify_options import add_verify_options
 
@@ -278,6 +279,7 @@ def _parser() -> argparse.ArgumentParser:
         "admin-token", parents=[common], help="issue a new secretariat token (the old one stops working)"
     )
     admin_token.set_defaults(run=_admin_token)
+    add_accounts_parser(commands, common)
 
     verify = commands.add_parser("verify", parents=[common], help="check the event log for tampering (exit 1 if any)")
     add_verify_options(verify)

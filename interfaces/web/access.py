@@ -1,8 +1,8 @@
 """Who may see which record: every read and every step of a case, a label or a cluster asks here.
 
-The secretariat sees every record. An expert sees the cases they are proposed for or on the team of
-(Principal.on_case), the labels those cases issued, and of a cluster only those cases and labels. A
-cluster contact sees everything of their own cluster.
+The secretariat sees every record. An expert sees their own record, the cases they are proposed for or
+on the team of (Principal.on_case), the labels those cases issued, and of a cluster only those cases and
+labels. A cluster contact sees everything of their own cluster.
 
 A record the caller may not see answers exactly as an unknown id does (404, `no case with id X`): a 403
 would tell whoever holds a token which ids exist. A step only another role takes still answers 403
@@ -19,6 +19,7 @@ from uuid import UUID
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.label import Label
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
@@ -47,6 +48,13 @@ def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
     if not principal.sees_everything and not principal.on_case(svc.app.get_case(label.case_id)):
         raise not_found("label", label_id)
     return label
+
+
+def visible_expert(svc: Services, expert_id: UUID, principal: Principal) -> Expert:
+    """An expert's record (and workload) is the secretariat's and the expert's own."""
+    if not principal.sees_everything and principal.expert_id != expert_id:
+        raise not_found("expert", expert_id)
+    return _load(svc.app.get_expert, "expert", expert_id)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class AccountOut(Out):
     expert_id: UUID | None = None
     cluster_id: UUID | None = None
     active: bool = True
+    erased: bool = Field(default=False, description="the person's name and address were erased")
 
 
 class TokenIn(BaseModel):

@@ -1,9 +1,9 @@
-"""Accounts: opening one per person, their roles, deactivation, the caller's own account, and the
-personal API tokens of each.
+"""Accounts: opening one per person, their roles, deactivation and erasure, the caller's own account,
+and the personal API tokens of each.
 
-An account's facts (roles, links, deactivation) are events, through `handle`; its person's name and
-e-mail address go beside the log (interfaces/web/people.py) and its tokens' hashes likewise
-(interfaces/web/account_tokens.py).
+An account's facts (roles, links, deactivation) are events; its person's name and e-mail address go
+beside the log (interfaces/web/people.py) and its tokens' hashes likewise (interfaces/web/account_tokens.py).
+Each change goes through AccountBook (account_book.py), as the command line's do.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
-from clusterlabel.activities.handlers import handle
-from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.commands import Command, Envelope, OpenAccount, RevokeRole
+from clusterlabel.domain.commands import AccountCommand, Envelope, OpenAccount, RevokeRole
 from clusterlabel.interfaces.web.account_schemas import (
     AccountCreated,
     AccountIn,
@@ -40,7 +38,6 @@ from clusterlabel.interfaces.web.services import Services, services
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
-FIRST_TOKEN = "issued with the account"
 MACHINE_ADMIN_NAME = "machine administrator"
 
 
@@ -65,19 +62,14 @@ def add_contact(cluster_id: UUID, body: ContactIn, svc: Svc, who: Officer, key: 
 
 
 def opened(svc: Services, who: Principal, person: PersonIn, command: OpenAccount, key: str) -> AccountCreated:
-    """Open the account (a retry under the same key finds it), record its person, and issue its first token.
-
-    The address is checked before anything is recorded, so a taken one changes nothing."""
+    """Open the account with its person and first token (AccountBook.open); a taken address is 409."""
     envelope = Envelope(actor=who.actor, key=key, at=svc.now())
-    account_id = new_id(command, envelope)
-    check_email_free(svc, person.email, account_id)
-    handle(svc.app, account_id, command, envelope)
     try:
-        svc.people.add(account_id, person.name, person.email)
-    except EmailTaken as taken:  # lost a race for the address: the account stays, unnamed and without a token
+        created = svc.accounts.open(person.name, person.email, command, envelope)
+    except EmailTaken as taken:
         raise ApiError(409, str(taken)) from None
     svc.wrote()
-    return AccountCreated(account_id=account_id, token=first_token(svc, account_id))
+    return AccountCreated(account_id=created.account_id, token=created.token)
 
 
 def check_email_free(svc: Services, email: str, account_id: UUID) -> None:
@@ -97,14 +89,6 @@ def _expert_of(svc: Services, account_id: UUID) -> UUID | None:
         return svc.app.load(account_id, Account).expert_id
     except NotFound:
         return None
-
-
-def first_token(svc: Services, account_id: UUID) -> str:
-    """The token a new account is opened with; a retried opening replaces the one the first attempt issued."""
-    for info in svc.account_tokens.tokens_of(account_id):
-        if info.name == FIRST_TOKEN and info.revoked_at is None:
-            svc.account_tokens.revoke(account_id, info.token_id)
-    return svc.account_tokens.issue(account_id, FIRST_TOKEN)[1]
 
 
 # ---- reading and changing accounts --------------------------------------------------------------
@@ -163,18 +147,28 @@ def revoke_role(account_id: UUID, role: Role, svc: Svc, who: Admin, key: Key = N
 def deactivate(
     account_id: UUID, svc: Svc, who: Admin, key: Key = None, body: DeactivationIn | None = None
 ) -> AccountOut:
-    out = _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
-    svc.account_tokens.revoke_all(account_id)
-    return out
+    return _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
+
+
+@router.post(
+    "/accounts/{account_id}/erasure",
+    response_model=AccountOut,
+    summary="Erase the person's name and e-mail address; the account is deactivated, its acts stay in the log",
+)
+def erase(account_id: UUID, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
+    load_account(svc, account_id)
+    envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:erase", key), at=svc.now())
+    account = svc.accounts.erase(account_id, envelope)
+    svc.wrote()
+    return account_out(svc, account)
 
 
 def _changed(
-    svc: Services, who: Principal, account_id: UUID, command: Command, step: str, key: str | None
+    svc: Services, who: Principal, account_id: UUID, command: AccountCommand, step: str, key: str | None
 ) -> AccountOut:
     load_account(svc, account_id)
     envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:{step}", key), at=svc.now())
-    account = handle(svc.app, account_id, command, envelope)
-    assert isinstance(account, Account)
+    account = svc.accounts.change(account_id, command, envelope)
     svc.wrote()
     return account_out(svc, account)
 
@@ -187,15 +181,16 @@ def load_account(svc: Services, account_id: UUID) -> Account:
 
 
 def account_out(svc: Services, account: Account) -> AccountOut:
-    person = svc.people.get(account.id)
+    name, email = svc.accounts.shown_as(account.id)
     return AccountOut(
         account_id=account.id,
-        name=person.name if person else f"account {account.id}",
-        email=person.email if person else None,
+        name=name,
+        email=email,
         roles=sorted(account.roles),
         expert_id=account.expert_id,
         cluster_id=account.cluster_id,
         active=account.active,
+        erased=account.erased,
     )
 
 

@@ -129,6 +129,13 @@ def expert(principal: Annotated[Principal, Depends(authenticated)]) -> Principal
     return principal
 
 
+def secretariat(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    """The secretariat's overviews: whoever sees every record reads them (as the dashboard page does)."""
+    if not principal.sees_everything:
+        raise ApiError(403, "only the secretariat may read this")
+    return principal
+
+
 def page_principal(request: Request, svc: Services) -> Principal | None:
     """The caller of a page: ?token= first (then kept in the cookie), else the cookie."""
     return principal_for(svc, request.query_params.get("token") or request.cookies.get(COOKIE))
@@ -164,3 +171,4 @@ Admin = Annotated[Principal, Depends(only_admins)]
 Decider = Annotated[Principal, Depends(only_deciders)]
 AppealsPanel = Annotated[Principal, Depends(only_appeals_panel)]
 Expert = Annotated[Principal, Depends(certified_expert)]
+Staff = Annotated[Principal, Depends(secretariat)]

@@ -21,8 +21,8 @@ from clusterlabel.domain.commands import Envelope, LabelCommand
 from clusterlabel.domain.durations import Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import FINAL, Label, LabelState
-from clusterlabel.interfaces.web.access import visible_cluster, visible_label
-from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
+from clusterlabel.interfaces.web.access import visible_cluster, visible_expert, visible_label
+from clusterlabel.interfaces.web.auth import Caller, Officer, Principal, Staff
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     PUBLIC_ERRORS,
@@ -184,7 +184,7 @@ async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Offic
 
 @router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")
 def expiring(
-    svc: Svc, who: Officer, within: Annotated[str, Query(max_length=40, examples=["P90D"])] = "P90D"
+    svc: Svc, who: Staff, within: Annotated[str, Query(max_length=40, examples=["P90D"])] = "P90D"
 ) -> ExpiringOut:
     try:
         span = Duration.parse(within)
@@ -204,9 +204,7 @@ def expiring(
 
 @router.get("/experts/{expert_id}/workload", response_model=WorkloadOut, summary="An expert's open assignments")
 def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
-    if not who.sees_everything and who.expert_id != expert_id:
-        raise ApiError(403, "an expert may read only their own workload")
-    svc.app.get_expert(expert_id)
+    visible_expert(svc, expert_id, who)
     svc.fresh()
     cases = svc.models.cases(svc.now(), expert_id=expert_id, limit=1_000_000)
     return WorkloadOut(
@@ -217,7 +215,7 @@ def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
 
 
 @router.get("/dashboard", response_model=DashboardOut, summary="Counts for the secretariat's dashboard")
-async def dashboard(svc: Svc, who: Officer) -> DashboardOut:
+async def dashboard(svc: Svc, who: Staff) -> DashboardOut:
     counts = await run_in_threadpool(_dashboard_counts, svc)
     status = await svc.reconciliation()
     reconciliation = None if status is None else status.model_dump()

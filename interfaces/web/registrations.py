@@ -17,7 +17,7 @@ from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.commands import Envelope, OpenAccount, RegisterCluster, RegisterExpert
 from clusterlabel.domain.expert import Expert, ExpertProfile
 from clusterlabel.interfaces.logs import get_logger
-from clusterlabel.interfaces.web.access import visible_cluster
+from clusterlabel.interfaces.web.access import visible_cluster, visible_expert
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
 from clusterlabel.interfaces.web.accounts import check_email_free, opened
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
@@ -118,9 +118,7 @@ def _envelope(svc: Services, who: Principal, created: str, key: str | None) -> E
     "/experts/{expert_id}", response_model=ExpertOut, summary="A registered expert (the secretariat, or the expert)"
 )
 def get_expert(expert_id: UUID, svc: Svc, who: Caller) -> ExpertOut:
-    if not who.sees_everything and who.expert_id != expert_id:
-        raise ApiError(403, "an expert may read only their own record")
-    return expert_out(svc.app.get_expert(expert_id))
+    return expert_out(visible_expert(svc, expert_id, who))
 
 
 def expert_out(expert: Expert) -> ExpertOut:

@@ -20,6 +20,7 @@ from fastapi import Request
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
+from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
@@ -71,6 +72,11 @@ class Services:
 
     def now(self) -> datetime:
         return self.app.clock()
+
+    @property
+    def accounts(self) -> AccountBook:
+        """Opening and changing accounts, as the command line does it too."""
+        return AccountBook(self.app, self.people, self.account_tokens)
 
     def temporal(self) -> Client:
         if self.client is None:

@@ -22,6 +22,7 @@ from clusterlabel.domain.commands import (
     DeactivateAccount,
     DecideAppeal,
     DeclareAffiliation,
+    EraseAccount,
     Escalate,
     ExpireLabel,
     GrantRole,
@@ -230,7 +231,8 @@ class Story:
         send(self.app, notification_id, delivered, actor=SYSTEM, command_key="golden-notice-sent")
 
     def accounts(self) -> None:
-        """A secretariat member's account through every change, and an expert's account."""
+        """A secretariat member's account through every change, an expert's account, and an account whose
+        person's data was erased."""
         app, names = self.app, self.names
         staff = OpenAccount(roles=[Role.OFFICER, Role.DECIDER])
         names["account-staff"] = register(app, staff, actor=SECRETARIAT, command_key="golden-account-staff")
@@ -242,6 +244,9 @@ class Story:
             send(app, names["account-staff"], command, actor=SECRETARIAT, command_key=key)
         expert = OpenAccount(roles=[Role.EXPERT], expert_id=names["expert-erik"])
         names["account-expert"] = register(app, expert, actor=SECRETARIAT, command_key="golden-account-erik")
+        erased = OpenAccount(roles=[Role.APPEALS])
+        names["account-erased"] = register(app, erased, actor=SECRETARIAT, command_key="golden-account-erased")
+        send(app, names["account-erased"], EraseAccount(), actor=SECRETARIAT, command_key="golden-erase")
 
     # ---- steps ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.label import LabelState
@@ -82,6 +83,13 @@ def test_the_experts_and_the_roster_replay_their_certification_and_affiliations(
     assert dan.lapsed_at is None and dan.certified_until == T0 + timedelta(days=4 * 365)  # lapsed, then renewed
     assert carla.affiliations == {golden_id("cluster-baltic")}
     assert replayed["expert-roster"].expert_ids == experts
+
+
+def test_the_accounts_replay_their_roles_and_the_erased_one_deactivated_and_erased(replayed: dict[str, Any]) -> None:
+    staff, erased = replayed["account-staff"], replayed["account-erased"]
+
+    assert (staff.roles, staff.active, staff.erased) == ({Role.OFFICER, Role.APPEALS}, False, False)
+    assert (erased.active, erased.erased) == (False, True)
 
 
 def test_the_notification_replays_delivered(replayed: dict[str, Any]) -> None:

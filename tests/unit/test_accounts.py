@@ -13,6 +13,7 @@ from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.commands import (
     AnswerProposal,
     DeactivateAccount,
+    EraseAccount,
     GrantRole,
     OpenAccount,
     ProposeExpert,
@@ -66,6 +67,18 @@ def test_the_last_role_is_not_revoked_and_a_deactivated_account_takes_no_new_one
     with pytest.raises(StepNotAllowed, match="deactivated"):
         send(life.app, account.id, GrantRole(role=Role.ADMIN), actor=SECRETARIAT)
     assert not life.app.load(account.id, Account).holds(Role.OFFICER)
+
+
+def test_an_erasure_deactivates_the_account_and_records_that_it_happened_and_nothing_more(life: Lifecycle) -> None:
+    account = open_account(life, Role.DECIDER)
+    send(life.app, account.id, EraseAccount(), actor=SECRETARIAT, command_key="erase-1")
+    send(life.app, account.id, EraseAccount(), actor=SECRETARIAT, command_key="erase-2")  # erased once only
+
+    events = list(life.app.repository.event_store.get(account.id))
+    assert [type(e).__name__ for e in events] == ["Opened", "Deactivated", "Erased"]
+    assert set(vars(events[-1])) == {"originator_id", "originator_version", "timestamp", "actor", "command_key"}
+    erased = life.app.load(account.id, Account)
+    assert erased.erased and not erased.holds(Role.DECIDER)
 
 
 def test_a_decision_is_recorded_under_the_deciders_account(life: Lifecycle) -> None:

@@ -1,0 +1,130 @@
+"""`clusterlabel accounts`: open, list, change, deactivate and erase accounts from the command line.
+
+The command acts as the machine administrator (actor "secretariat", auth.MACHINE_ADMIN_ACTOR) with
+no token at all: whoever may run it on the server's data may already read every record, and a fresh
+install makes its first administrator this way. Every change goes through AccountBook, the code path
+the HTTP routes take. Bad input (an unknown role, a taken address, an unknown id) is refused with
+exit 2, and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from clusterlabel.domain.account import Account
+from clusterlabel.domain.base import DomainError
+from clusterlabel.domain.commands import AccountCommand, DeactivateAccount, Envelope, GrantRole, RevokeRole, command_key
+from clusterlabel.interfaces.bootstrap import build_app, open_account_tokens, open_people
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.account_book import AccountBook
+from clusterlabel.interfaces.web.account_schemas import AccountIn
+from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
+from clusterlabel.interfaces.web.people import EmailTaken
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+PAGE = 500  # People.account_ids reads the list a page at a time
+Run = Callable[[AccountBook, argparse.Namespace], int]
+
+
+def accounts_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Run `accounts <step>` over the settings' accounts; a refusal is one line on stderr and exit 2."""
+    try:
+        with _book(settings) as book:
+            return STEPS[args.accounts_step](book, args)
+    except (DomainError, EmailTaken) as error:
+        return _refused(str(error))
+    except ValidationError as error:
+        return _refused("; ".join(_problem(item) for item in error.errors()))
+
+
+def _refused(reason: str) -> int:
+    print(f"clusterlabel: {reason}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+@contextmanager
+def _book(settings: Settings) -> Iterator[AccountBook]:
+    app, people, tokens = build_app(settings), open_people(settings), open_account_tokens(settings)
+    try:
+        yield AccountBook(app, people, tokens)
+    finally:
+        people.close()
+        tokens.close()
+        app.close()
+
+
+def _problem(item: Any) -> str:
+    where = ".".join(str(part) for part in item["loc"])
+    return f"{where}: {item['msg']}" if where else str(item["msg"])
+
+
+def _envelope(step: str) -> Envelope:
+    """A new command each time the command line runs: a fresh key, under the machine administrator."""
+    return Envelope(actor=MACHINE_ADMIN_ACTOR, key=command_key("cli", "account", step, uuid.uuid4().hex))
+
+
+def _create(book: AccountBook, args: argparse.Namespace) -> int:
+    body = AccountIn(
+        name=args.name, email=args.email, roles=args.role, expert_id=args.expert_id, cluster_id=args.cluster_id
+    )
+    opened = book.open(body.name, body.email, body.command(), _envelope("open"))
+    print(f"account_id  {opened.account_id}")
+    print(f"token       {opened.token}")
+    print("the token is shown this once: only its hash is kept", file=sys.stderr)
+    return EXIT_OK
+
+
+def _list(book: AccountBook, args: argparse.Namespace) -> int:
+    print("\t".join(("account_id", "name", "email", "roles", "active")))
+    offset = 0
+    while page := book.people.account_ids(PAGE, offset):
+        for account_id in page:
+            print(_line(book, book.load(account_id)))
+        offset += PAGE
+    return EXIT_OK
+
+
+def _line(book: AccountBook, account: Account) -> str:
+    name, email = book.shown_as(account.id)
+    roles = ",".join(sorted(account.roles)) or "-"
+    return "\t".join((str(account.id), name, email or "-", roles, "yes" if account.active else "no"))
+
+
+def _changed(book: AccountBook, account_id: UUID, command: AccountCommand, step: str) -> int:
+    print(_line(book, book.change(account_id, command, _envelope(step))))
+    return EXIT_OK
+
+
+def _grant(book: AccountBook, args: argparse.Namespace) -> int:
+    return _changed(book, args.account_id, GrantRole(role=args.role), "grant")
+
+
+def _revoke(book: AccountBook, args: argparse.Namespace) -> int:
+    return _changed(book, args.account_id, RevokeRole(role=args.role), "revoke")
+
+
+def _deactivate(book: AccountBook, args: argparse.Namespace) -> int:
+    return _changed(book, args.account_id, DeactivateAccount(reason=args.reason), "deactivate")
+
+
+def _erase(book: AccountBook, args: argparse.Namespace) -> int:
+    print(_line(book, book.erase(args.account_id, _envelope("erase"))))
+    return EXIT_OK
+
+
+STEPS: dict[str, Run] = {
+    "create": _create,
+    "list": _list,
+    "grant": _grant,
+    "revoke": _revoke,
+    "deactivate": _deactivate,
+    "erase": _erase,
+}

@@ -1,0 +1,85 @@
+"""What changes an account, kept together: its events (through `handle`), its person (people.py) and its
+personal API tokens (account_tokens.py).
+
+The HTTP routes (accounts.py, registrations.py) and the `clusterlabel accounts` command
+(interfaces/accounts_cli.py) both open, change, deactivate and erase accounts here, so that a step taken
+by a script and one taken by the command line are one code path: the address checked before anything
+is recorded, the tokens ended with the account, the person erased with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.registrations import new_id
+from clusterlabel.domain.account import Account
+from clusterlabel.domain.commands import AccountCommand, DeactivateAccount, Envelope, EraseAccount, OpenAccount
+from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.people import People
+
+FIRST_TOKEN = "issued with the account"
+
+
+@dataclass(frozen=True)
+class Opened:
+    account_id: UUID
+    token: str  # the account's first personal API token, shown once
+
+
+@dataclass(frozen=True)
+class AccountBook:
+    app: CertificationApp
+    people: People
+    tokens: AccountTokens
+
+    def open(self, name: str, email: str, command: OpenAccount, envelope: Envelope) -> Opened:
+        """Open the account (a retry under the same key finds it), record its person, and issue its first
+        token. A taken address raises EmailTaken before anything is recorded; losing a race for it
+        raises it after, leaving the account unnamed and without a token."""
+        account_id = new_id(command, envelope)
+        self.people.check_email_free(email, account_id)
+        handle(self.app, account_id, command, envelope)
+        self.people.add(account_id, name, email)
+        return Opened(account_id, self._first_token(account_id))
+
+    def _first_token(self, account_id: UUID) -> str:
+        """A retried opening replaces the token its first attempt issued, which its caller never saw."""
+        for info in self.tokens.tokens_of(account_id):
+            if info.name == FIRST_TOKEN and info.revoked_at is None:
+                self.tokens.revoke(account_id, info.token_id)
+        return self.tokens.issue(account_id, FIRST_TOKEN)[1]
+
+    def shown_as(self, account_id: UUID) -> tuple[str, str | None]:
+        """The name and address shown for an account: people.ERASED and None once its person is erased,
+        the account itself when it has no person (an opening that lost the race for its address)."""
+        person = self.people.get(account_id)
+        return (person.name, person.email) if person else (f"account {account_id}", None)
+
+    def load(self, account_id: UUID) -> Account:
+        """The account (NotFound for an unknown id)."""
+        return self.app.load(account_id, Account)
+
+    def change(self, account_id: UUID, command: AccountCommand, envelope: Envelope) -> Account:
+        """Grant, revoke or deactivate (NotFound for an unknown id); a deactivated account's tokens stop
+        working at once."""
+        account = handle(self.app, account_id, command, envelope)
+        assert isinstance(account, Account)
+        if isinstance(command, DeactivateAccount):
+            self.tokens.revoke_all(account_id)
+        return account
+
+    def erase(self, account_id: UUID, envelope: Envelope) -> Account:
+        """Erase the person behind the account (GDPR Art. 17): the account is deactivated and its tokens
+        end, its name and address are cleared beside the log (pages show people.ERASED instead), and the
+        log records only that an erasure happened. Every event, case and label stays as it was.
+
+        The event comes first: a retry after a failure further on records nothing twice and clears
+        what is left."""
+        account = handle(self.app, account_id, EraseAccount(), envelope)
+        assert isinstance(account, Account)
+        self.tokens.revoke_all(account_id)
+        self.people.erase(account_id)
+        return account

@@ -1,0 +1,282 @@
+"""Who may call which route: every route of the OpenAPI document, for every kind of caller, on their own
+record and on another's, against one table.
+
+Each route's row says, per caller, what the answer must be: OK (past authorisation: any answer but
+401, 403 or 404; a 409 or 422 for a step out of turn counts), 401 (no token), 403 (the caller's role
+may not take this step) or 404 (the record is not the caller's to see, answered as an unknown id is).
+OWN is "OK on their own record, 404 on another's". A route missing from the table fails the test.
+
+The records: two clusters, "own" being the one the contact speaks for; a case of each, awarded, each
+audited by its own expert (the "own" case by the expert caller, who is affiliated with the other
+cluster and so never proposed there); their labels. On an account's route, "own" is the caller's own
+account: a caller opened for that one call, so whatever the call changes ends with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.driver import Secretariat, cluster_body, expert_body
+from tests.e2e.engine import HOUR_POLICY, RunningEngine, running_engine
+
+MACHINE, ADMIN, OFFICER, DECIDER, APPEALS, EXPERT, CONTACT, NOBODY = (
+    "machine admin",
+    "admin",
+    "officer",
+    "decider",
+    "appeals",
+    "expert",
+    "cluster contact",
+    "no token",
+)
+CALLERS = (MACHINE, ADMIN, OFFICER, DECIDER, APPEALS, EXPERT, CONTACT, NOBODY)
+OK, UNAUTHENTICATED, REFUSED, HIDDEN = "ok", "401", "403", "404"
+OWN = "ok/404"  # their own record: allowed; another's: answers as an unknown id
+
+
+def only(*allowed: str) -> dict[str, str]:
+    """A step only these callers take: everyone else signed in is refused, before any record is looked at."""
+    return {caller: OK if caller in allowed else REFUSED for caller in CALLERS} | {NOBODY: UNAUTHENTICATED}
+
+
+PUBLIC = dict.fromkeys(CALLERS, OK)
+SIGNED_IN = only(*CALLERS)
+OFFICERS = only(MACHINE, OFFICER)
+ADMINS = only(MACHINE, ADMIN)
+STAFF = only(MACHINE, ADMIN, OFFICER, DECIDER, APPEALS)
+RECORD = {
+    **STAFF,
+    EXPERT: OWN,
+    CONTACT: OWN,
+}  # a case, label or cluster: the secretariat's, an expert's or contact's own
+EXPERTS_OWN = {**STAFF, EXPERT: OWN, CONTACT: HIDDEN}  # an expert's record and workload
+ACCOUNT = {**dict.fromkeys(CALLERS, OWN), MACHINE: OK, ADMIN: OK, NOBODY: UNAUTHENTICATED}  # the owner, or an admin
+
+TABLE: dict[str, dict[str, str]] = {
+    # registrations and accounts
+    "POST /clusters": OFFICERS,
+    "GET /clusters/{cluster_id}": RECORD,
+    "POST /experts": OFFICERS,
+    "GET /experts/{expert_id}": EXPERTS_OWN,
+    "POST /experts/{expert_id}/revocation": OFFICERS,
+    "POST /accounts": ADMINS,
+    "GET /accounts": ADMINS,
+    "POST /clusters/{cluster_id}/contacts": OFFICERS,
+    "GET /me": SIGNED_IN,
+    "GET /accounts/{account_id}": ACCOUNT,
+    "POST /accounts/{account_id}/roles": ADMINS,
+    "DELETE /accounts/{account_id}/roles/{role}": ADMINS,
+    "POST /accounts/{account_id}/deactivation": ADMINS,
+    "POST /accounts/{account_id}/erasure": ADMINS,
+    "GET /accounts/{account_id}/history": ACCOUNT,
+    "GET /accounts/{account_id}/tokens": ACCOUNT,
+    "POST /accounts/{account_id}/tokens": ACCOUNT,
+    "DELETE /accounts/{account_id}/tokens/{token_id}": ACCOUNT,
+    "POST /accounts/{account_id}/tokens/{token_id}/rotation": ACCOUNT,
+    # cases
+    "POST /applications": {**OFFICERS, CONTACT: OWN},
+    "GET /cases": SIGNED_IN,
+    "GET /cases/{case_id}": RECORD,
+    "GET /cases/{case_id}/history": RECORD,
+    "GET /cases/{case_id}/benchmark": RECORD,
+    "GET /indicators": SIGNED_IN,
+    "POST /cases/{case_id}/screening": OFFICERS,
+    "POST /cases/{case_id}/assignment": {**only(), EXPERT: OWN},
+    "POST /cases/{case_id}/agreement": OFFICERS,
+    "POST /cases/{case_id}/audit-date": OFFICERS,
+    "POST /cases/{case_id}/assessment": {**only(), EXPERT: OWN},
+    "POST /cases/{case_id}/decision": only(DECIDER),
+    "POST /cases/{case_id}/withdrawal": OFFICERS,
+    "POST /cases/{case_id}/appeal": {**OFFICERS, CONTACT: OWN},
+    "POST /cases/{case_id}/appeal/decision": only(APPEALS),
+    "POST /cases/{case_id}/resume": OFFICERS,
+    # labels and overviews
+    "GET /labels/{label_ref}": RECORD,
+    "GET /labels/{label_ref}/history": RECORD,
+    "GET /clusters/{cluster_id}/history": RECORD,
+    "POST /labels/{label_ref}/renewal": OFFICERS,
+    "POST /labels/{label_ref}/resume": OFFICERS,
+    "POST /labels/{label_ref}/suspension": OFFICERS,
+    "POST /labels/{label_ref}/restoration": OFFICERS,
+    "POST /labels/{label_ref}/withdrawal": OFFICERS,
+    "GET /expiring": STAFF,
+    "GET /experts/{expert_id}/workload": EXPERTS_OWN,
+    "GET /dashboard": STAFF,
+    # public
+    "GET /registry": PUBLIC,
+    "GET /labels/{label_ref}/verify": PUBLIC,
+    "GET /health": PUBLIC,
+    "GET /labels/{label_ref}/badge.svg": PUBLIC,
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """The records one call names, by the route's placeholders."""
+
+    cluster_id: str
+    case_id: str
+    label_ref: str
+    expert_id: str
+    account_id: str = ""
+    token_id: str = ""
+    role: str = "appeals"
+
+
+Body = Callable[[Target], Any]
+BODIES: dict[str, Body] = {
+    "POST /clusters": lambda _: cluster_body(),
+    "POST /experts": lambda _: expert_body(),
+    "POST /accounts": lambda _: person() | {"roles": ["officer"]},
+    "POST /clusters/{cluster_id}/contacts": lambda _: person(),
+    "POST /accounts/{account_id}/roles": lambda _: {"role": "appeals"},
+    "POST /experts/{expert_id}/revocation": lambda _: {"reason": "the table's"},
+    "POST /accounts/{account_id}/tokens": lambda _: {"name": "for the table"},
+    "POST /applications": lambda target: {"cluster_id": target.cluster_id, "level": "bronze"},
+    "POST /cases/{case_id}/screening": lambda _: {"accepted": True},
+    "POST /cases/{case_id}/assignment": lambda _: {"accept": True},
+    "POST /cases/{case_id}/agreement": lambda _: {"agreed": True},
+    "POST /cases/{case_id}/audit-date": lambda _: {"audit_date": "2040-01-01T10:00:00Z"},
+    "POST /cases/{case_id}/assessment": lambda _: {"indicators": [{"code": "X", "score": 1}], "report": "tabled"},
+    "POST /cases/{case_id}/decision": lambda _: {"outcome": "award", "rationale": "All criteria met."},
+    "POST /cases/{case_id}/withdrawal": lambda _: {"reason": "the table's"},
+    "POST /cases/{case_id}/appeal": lambda _: {"grounds": "the table's"},
+    "POST /cases/{case_id}/appeal/decision": lambda _: {"upheld": False, "rationale": "the table's"},
+    "POST /labels/{label_ref}/suspension": lambda _: {"reason": "the table's"},
+    "POST /labels/{label_ref}/withdrawal": lambda _: {"reason": "the table's"},
+}
+QUERIES = {"GET /labels/{label_ref}/verify": {"code": "ABC"}}
+
+
+def person() -> dict[str, str]:
+    return {"name": "Tabled Person", "email": f"table-{uuid.uuid4().hex[:10]}@example.org"}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
+    unlimited = {"CLUSTERLABEL_PUBLIC_RATE_LIMIT": "1000/second"}  # the table reads the public routes often
+    with running_engine(tmp_path_factory.mktemp("engine") / "data", HOUR_POLICY, env=unlimited) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def secretariat(engine: RunningEngine) -> Secretariat:
+    """No experts but the table's own two, so that each case goes to the expert meant for it."""
+    return Secretariat(engine)
+
+
+class Callers:
+    """A client for each kind of caller, and fresh ones for calls on the caller's own account."""
+
+    def __init__(self, secretariat: Secretariat, records: dict[str, Target]) -> None:
+        self.secretariat, self.records = secretariat, records
+        self.standing = {caller: self.opened(caller) for caller in CALLERS}
+
+    def opened(self, caller: str) -> tuple[httpx.Client, str]:
+        """A new account of the kind (its client and id); the machine administrator's and no token have none."""
+        engine, admin = self.secretariat.engine, self.secretariat.api
+        if caller in (MACHINE, NOBODY):
+            return engine.client() if caller == MACHINE else engine.client(None), ""
+        if caller == CONTACT:
+            answer = admin.post(f"/clusters/{self.records['own'].cluster_id}/contacts", json=person())
+        else:
+            links = {"expert_id": self.records["own"].expert_id} if caller == EXPERT else {}
+            answer = admin.post("/accounts", json=person() | {"roles": [caller], **links})
+        created = self.secretariat.expect(answer, 201)
+        return engine.client(created["token"]), created["account_id"]
+
+    def spare_account(self) -> str:
+        answer = self.secretariat.api.post("/accounts", json=person() | {"roles": ["officer"]})
+        return str(self.secretariat.expect(answer, 201)["account_id"])
+
+    def spare_expert(self) -> str:
+        """An expert on no case: revoking the table's own experts would change what later rows see."""
+        return self.secretariat.expert()[0]
+
+    def spare_token(self, account_id: str) -> str:
+        answer = self.secretariat.api.post(f"/accounts/{account_id}/tokens", json={"name": "spare"})
+        return str(self.secretariat.expect(answer, 201)["token_id"])
+
+
+@pytest.fixture(scope="module")
+def callers(secretariat: Secretariat) -> Callers:
+    own_cluster, other_cluster = secretariat.cluster(), secretariat.cluster()
+    # Each expert is barred from the other's cluster, so each case goes to its own expert.
+    own_expert, _ = secretariat.expert(name="Eve Expert", affiliations=[other_cluster])
+    other_expert, _ = secretariat.expert(name="Olaf Outsider", affiliations=[own_cluster])
+    records = {}
+    for which, cluster_id, expert_id in (("own", own_cluster, own_expert), ("other", other_cluster, other_expert)):
+        case_id = secretariat.apply(cluster_id)
+        label_id = secretariat.award(case_id)
+        assert secretariat.case(case_id)["expert_ids"] == [expert_id]
+        records[which] = Target(cluster_id, case_id, label_id, expert_id)
+    return Callers(secretariat, records)
+
+
+def outcome(status: int) -> str:
+    return str(status) if status in (401, 403, 404) else OK
+
+
+def call(callers: Callers, route: str, caller: str, which: str) -> int:
+    """Make the route's call as the caller on their own record or another's; the status it answers."""
+    method, template = route.split(" ", 1)
+    client, target = callers.standing[caller][0], callers.records[which]
+    if "{account_id}" in template:
+        if which == "own":
+            client, account_id = callers.opened(caller)
+        else:
+            account_id = callers.spare_account()
+        token_id = callers.spare_token(account_id) if "{token_id}" in template else ""
+        target = replace(target, account_id=account_id, token_id=token_id)
+    if route == "POST /experts/{expert_id}/revocation":
+        target = replace(target, expert_id=callers.spare_expert())
+    body = BODIES[route](target) if route in BODIES else None
+    answer = client.request(method, template.format(**vars(target)), json=body, params=QUERIES.get(route))
+    assert answer.status_code < 500 or answer.status_code == 503, f"{route} as {caller}: {answer.text}"
+    return answer.status_code
+
+
+def names_a_record(route: str) -> bool:
+    return "{" in route or route == "POST /applications"  # an application names its cluster in the body
+
+
+def has_own(route: str, caller: str) -> bool:
+    """Whether the caller has an own record of the route's kind (no account for the machine nor for no token)."""
+    return not ("{account_id}" in route and caller in (MACHINE, NOBODY))
+
+
+def test_the_table_has_a_row_for_every_route_of_the_openapi_document(engine: RunningEngine) -> None:
+    document = httpx.get(f"{engine.url}/openapi.json").json()
+    routes = {f"{method.upper()} {path}" for path, methods in document["paths"].items() for method in methods}
+
+    assert sorted(routes - TABLE.keys()) == [], "routes missing from the table"
+    assert sorted(TABLE.keys() - routes) == [], "rows for routes that no longer exist"
+    assert [route for route, row in TABLE.items() if set(row) != set(CALLERS)] == []
+    # A body the route cannot parse is a 422 before the route looks at the record: it would pass for allowed.
+    needing = {route for route in routes if requires_body(document, route)}
+    assert sorted(needing - BODIES.keys()) == [], "routes whose calls would send no body"
+
+
+def requires_body(document: dict[str, Any], route: str) -> bool:
+    method, path = route.split(" ", 1)
+    return bool(document["paths"][path][method.lower()].get("requestBody", {}).get("required"))
+
+
+@pytest.mark.parametrize("route", TABLE)
+def test_each_caller_gets_what_the_table_says(callers: Callers, route: str) -> None:
+    wrong = []
+    for caller, expected in TABLE[route].items():
+        own, other = expected.split("/") if "/" in expected else (expected, expected)
+        for which, wanted in (("own", own), ("other", other)):
+            if (which == "own" and not has_own(route, caller)) or (which == "other" and not names_a_record(route)):
+                continue
+            got = outcome(call(callers, route, caller, which))
+            if got != wanted:
+                wrong.append(f"{caller} on {which if names_a_record(route) else 'it'}: {got}, not {wanted}")
+    assert wrong == [], f"{route}: " + "; ".join(wrong)
