@@ -140,6 +140,10 @@ def deactivate(
 ) -> AccountOut:
     out = _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
     svc.account_tokens.revoke_all(account_id)
+    # Its sessions already resolve to no one (principal_of_account); their rows go too. A process
+    # serving no pages has no sessions to end.
+    if svc.credentials is not None:
+        svc.credentials.sessions.end_account(account_id)
     return out
 
 
