@@ -87,17 +87,30 @@ def render(
         flash = {"kind": "error", "text": request.query_params["error"]}
     elif request.query_params.get("done"):
         flash = {"kind": "ok", "text": request.query_params["done"]}
-    secret = sessions.csrf_secret(request.cookies)
-    presession = None if secret else sessions.new_presession()
+    token = FormToken(sessions.csrf_secret(request.cookies))
     response = templates.TemplateResponse(
-        request,
-        template,
-        {"who": who, "flash": flash, "csrf_token": sessions.csrf_token_for(secret or str(presession)), **context},
-        status_code=http_status,
+        request, template, {"who": who, "flash": flash, "csrf_token": token, **context}, status_code=http_status
     )
-    if presession is not None:
-        sessions.set_presession_cookie(response, presession, secure_cookies(request))
+    if token.presession is not None and token.shown:
+        sessions.set_presession_cookie(response, token.presession, secure_cookies(request))
     return response
+
+
+class FormToken:
+    """The CSRF token as a template shows it. Without a session, the pre-session cookie it comes from is
+    set only when a form of the page shows it: the public pages (registry, verification) set no cookie."""
+
+    def __init__(self, secret: str | None) -> None:
+        self.presession = None if secret else sessions.new_presession()
+        self.value = sessions.csrf_token_for(secret or str(self.presession))
+        self.shown = False
+
+    def __str__(self) -> str:
+        self.shown = True
+        return self.value
+
+    def __html__(self) -> str:  # what Jinja's autoescape asks for: hex digits need no escaping
+        return str(self)
 
 
 def secure_cookies(request: Request) -> bool:

@@ -113,6 +113,15 @@ def test_a_token_in_the_url_signs_no_one_in_and_the_machine_administrator_posts_
     assert "Secretariat dashboard" in admin.read("/ui/dashboard").text
 
 
+def test_public_pages_set_no_cookie_and_the_sign_in_form_only_its_pre_session_one(engine: RunningEngine) -> None:
+    for path in ("/", "/ui/registry", "/ui/verify"):
+        assert "set-cookie" not in httpx.get(f"{engine.url}{path}").headers, path
+    (cookie,) = httpx.get(f"{engine.url}/ui/login").headers.get_list("set-cookie")
+    assert cookie.startswith("clusterlabel_presession=") and {"httponly", "samesite=strict"} <= {
+        part.strip().lower() for part in cookie.split(";")
+    }
+
+
 def test_the_api_never_reads_the_pages_session_cookie(engine: RunningEngine) -> None:
     admin = with_token(engine, ADMIN_TOKEN)
     answer = httpx.get(f"{engine.url}/cases", cookies={"clusterlabel_session": str(admin.session)})
