@@ -27,6 +27,7 @@ from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_schemas import AccountIn
 from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
+from clusterlabel.interfaces.web.password_links import issue_password_link, open_password_links
 from clusterlabel.interfaces.web.people import EmailTaken
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -38,6 +39,8 @@ def accounts_command(settings: Settings, args: argparse.Namespace) -> int:
     """Run `accounts <step>` over the settings' accounts; a refusal is one line on stderr and exit 2."""
     try:
         with _book(settings) as book:
+            if args.accounts_step == "reset-link":
+                return _reset_link(settings, book, args.account_id)
             return STEPS[args.accounts_step](book, args)
     except (DomainError, EmailTaken) as error:
         return _refused(str(error))
@@ -117,6 +120,20 @@ def _deactivate(book: AccountBook, args: argparse.Namespace) -> int:
 
 def _erase(book: AccountBook, args: argparse.Namespace) -> int:
     print(_line(book, book.erase(args.account_id, _envelope("erase"))))
+    return EXIT_OK
+
+
+def _reset_link(settings: Settings, book: AccountBook, account_id: UUID) -> int:
+    """Until messages go out by e-mail, the administrator hands the person this link themselves."""
+    account = book.load(account_id)  # NotFound for an unknown id
+    if not account.active:
+        return _refused(f"account {account_id} is deactivated: it signs in no more")
+    links = open_password_links(settings)
+    try:
+        print(issue_password_link(links, account_id, settings.public_url))
+    finally:
+        links.close()
+    print("the link works once, for 24 hours; it sets the account's password", file=sys.stderr)
     return EXIT_OK
 
 

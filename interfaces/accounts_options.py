@@ -13,7 +13,7 @@ ROLES = [role.value for role in Role]
 
 
 def add_accounts_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    """`accounts create|list|grant|revoke|deactivate|erase`, each with the common options (`commands` is the
+    """`accounts create|list|grant|revoke|deactivate|erase|reset-link`, each with the common options (`commands` is the
     CLI's subparsers)."""
     accounts = commands.add_parser("accounts", help="open, list and change accounts, as the machine administrator")
     steps = accounts.add_subparsers(dest="accounts_step", required=True)
@@ -44,6 +44,13 @@ def add_accounts_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         help="erase the person's name and e-mail address (deactivating the account); its acts stay in the log",
     )
     erase.add_argument("account_id", type=UUID)
+
+    link = steps.add_parser(
+        "reset-link",
+        parents=[common],
+        help="print a one-time link (24 h) for the person to set their password: first sign-in or reset",
+    )
+    link.add_argument("account_id", type=UUID)
     accounts.set_defaults(run=_run)
 
 

@@ -18,8 +18,9 @@ from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.web import account_tokens, people
+from clusterlabel.interfaces.web import account_tokens, credentials, people
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
@@ -74,6 +75,12 @@ def open_people(settings: Settings) -> People:
 
 def open_account_tokens(settings: Settings) -> AccountTokens:
     return account_tokens.open_account_tokens(settings)
+
+
+def open_credentials(settings: Settings) -> Credentials:
+    """The pages' sign-in: password, session and one-time link hashes and second-factor secrets, beside
+    the event store (never in the log)."""
+    return credentials.open_credentials(settings)
 
 
 def open_keys(settings: Settings) -> IdempotencyKeys:

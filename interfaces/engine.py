@@ -27,6 +27,7 @@ from clusterlabel.interfaces.bootstrap import (
     build_app,
     connect_temporal,
     open_account_tokens,
+    open_credentials,
     open_keys,
     open_people,
     open_tokens,
@@ -70,6 +71,7 @@ class Engine:
         self.idempotency_keys = open_keys(settings)
         self.people = open_people(settings)
         self.account_tokens = open_account_tokens(settings)
+        self.credentials = open_credentials(settings)
         self.services = Services(
             self.app,
             self.models,
@@ -81,6 +83,7 @@ class Engine:
             readiness=self.readiness,
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
+            credentials=self.credentials,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -143,6 +146,7 @@ class Engine:
         self.idempotency_keys.close()
         self.people.close()
         self.account_tokens.close()
+        self.credentials.close()
 
     # ---- readiness ------------------------------------------------------------------------
 
@@ -210,7 +214,7 @@ def announce_admin_token(token: str | None, kept_in: str, out: Callable[[str], A
         return
     out(
         f"\n  The secretariat's token (shown this once; only its hash is kept in {kept_in}):\n\n    {token}\n\n"
-        "  Use it as `Authorization: Bearer <token>`, or open the dashboard with ?token=<token>.\n"
+        '  Use it as `Authorization: Bearer <token>`, or sign in to the pages at /ui/login with it ("or an API token").\n'
     )
 
 

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # Reads of the public registry, verification and badge per client address, in the `limits`
     # package's notation ("120/minute", "10/second").
     public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT
+    # Staff (admin, officer, decider, appeals) signing in to the pages with a password must also give a
+    # one-time code (TOTP). Unset: required in production, not in development.
+    require_totp_for_staff: bool | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -152,6 +155,12 @@ class Settings(BaseSettings):
                 "set CLUSTERLABEL_CHAIN_KEY (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return self
+
+    def totp_required_for_staff(self) -> bool:
+        """Whether staff need a second factor on the pages: as set, else on in production only."""
+        if self.require_totp_for_staff is None:
+            return self.environment == "production"
+        return self.require_totp_for_staff
 
     def store(self) -> Literal["sqlite", "postgres"]:
         """Which event store backend the settings select."""

@@ -147,7 +147,9 @@ def revoke_role(account_id: UUID, role: Role, svc: Svc, who: Admin, key: Key = N
 def deactivate(
     account_id: UUID, svc: Svc, who: Admin, key: Key = None, body: DeactivationIn | None = None
 ) -> AccountOut:
-    return _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
+    out = _changed(svc, who, account_id, body or DeactivationIn(), "deactivate", key)
+    _end_sessions(svc, account_id)
+    return out
 
 
 @router.post(
@@ -159,8 +161,16 @@ def erase(account_id: UUID, svc: Svc, who: Admin, key: Key = None) -> AccountOut
     load_account(svc, account_id)
     envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:erase", key), at=svc.now())
     account = svc.accounts.erase(account_id, envelope)
+    _end_sessions(svc, account_id)
     svc.wrote()
     return account_out(svc, account)
+
+
+def _end_sessions(svc: Services, account_id: UUID) -> None:
+    """Its sessions already resolve to no one (principal_of_account); their rows go too. A process
+    serving no pages has no sessions to end."""
+    if svc.credentials is not None:
+        svc.credentials.sessions.end_account(account_id)
 
 
 def _changed(

@@ -45,6 +45,11 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     install_error_handlers(api)
     # Inside the size limit: a keyed write's body is read whole only once it is known to fit.
     api.add_middleware(OneRequestPerKey, keys=svc.idempotency_keys)
+    if pages:
+        from clusterlabel.interfaces.web.form_guard import PageFormGuard
+
+        # Inside the size limit too: it reads a form's body to find its CSRF token.
+        api.add_middleware(PageFormGuard, public_url=svc.public_url)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     api.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     api.include_router(registrations.router)
@@ -63,10 +68,12 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         summary="200 when Temporal, the worker and the projections are ready; else 503. Lists parked views",
     )
     if pages:
-        from clusterlabel.interfaces.web import forms
+        from clusterlabel.interfaces.web import forms, signin, signin_code
         from clusterlabel.interfaces.web import pages as page_routes
 
         page_routes.install(api)
+        signin.install(api)
+        signin_code.install(api)
         forms.install(api)
     return api
 

@@ -3,7 +3,10 @@
 API calls carry `Authorization: Bearer <token>`: a personal API token of an account, the machine
 administrator's token (CLUSTERLABEL_ADMIN_TOKEN, or the one generated on first start), or an expert's
 token issued before accounts existed. 401 means no valid token (or a deactivated account), 403 a
-caller who may see the record but not take this step.
+caller who may see the record but not take this step. The API never reads the pages' session cookie.
+
+Pages are signed in by a server-side session (sessions.py), which names an account (resolved afresh on
+every request, so deactivation ends it at once) or the machine administrator.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from clusterlabel.domain.account import STAFF_ROLES, Account, Role, actor_of
 from clusterlabel.domain.base import NotFound, StepNotAllowed
 from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.interfaces.web import sessions
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.tokens import ADMIN, EXPERT, Holder
 
-COOKIE = "clusterlabel_token"
 # The machine administrator's acts: accounts and officer steps, never decisions.
 MACHINE_ADMIN_ACTOR = "secretariat"
 MACHINE_ADMIN_ROLES = frozenset({Role.ADMIN, Role.OFFICER})
@@ -137,8 +140,33 @@ def secretariat(principal: Annotated[Principal, Depends(authenticated)]) -> Prin
 
 
 def page_principal(request: Request, svc: Services) -> Principal | None:
-    """The caller of a page: ?token= first (then kept in the cookie), else the cookie."""
-    return principal_for(svc, request.query_params.get("token") or request.cookies.get(COOKIE))
+    """The caller of a page: the live session its cookie names, once any second factor is given.
+
+    Never a token in the URL (it would stay in histories, logs and Referer headers)."""
+    session = svc.sign_in().sessions.resolve(request.cookies.get(sessions.COOKIE))
+    if session is None or session.pending_factor:
+        return None
+    return principal_of_subject(svc, session.subject)
+
+
+def principal_of_subject(svc: Services, subject: str) -> Principal | None:
+    """Who a session names, as of now."""
+    if subject == sessions.MACHINE_ADMIN:
+        return MACHINE_ADMIN
+    if subject.startswith(sessions.EXPERT):
+        return Principal(frozenset({Role.EXPERT}), expert_id=UUID(subject.removeprefix(sessions.EXPERT)))
+    if subject.startswith(sessions.ACCOUNT):
+        return principal_of_account(svc, UUID(subject.removeprefix(sessions.ACCOUNT)))
+    return None
+
+
+def subject_of(principal: Principal) -> str:
+    """How a session names a caller signed in with a token."""
+    if principal.account_id is not None:
+        return sessions.subject_of_account(principal.account_id)
+    if principal.is_expert:
+        return f"{sessions.EXPERT}{principal.expert_id}"
+    return sessions.MACHINE_ADMIN
 
 
 def certified_expert(

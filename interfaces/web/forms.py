@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from clusterlabel.domain.base import DomainError
-from clusterlabel.interfaces.web import cases
+from clusterlabel.interfaces.web import cases, sessions
 from clusterlabel.interfaces.web.auth import (
     Principal,
     anyone,
@@ -71,7 +71,10 @@ async def case_step(request: Request) -> Response:
         body = (
             _assessment(form)
             if model is None
-            else model.model_validate({k: v for k, v in form.items() if v != "" or k == "reason"})
+            else model.model_validate(
+                # The CSRF token was checked before the handler ran (form_guard.py); it is no field of the step.
+                {k: v for k, v in form.items() if (v != "" or k == "reason") and k != sessions.CSRF_FIELD}
+            )
         )
         guard(who)
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))

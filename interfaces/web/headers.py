@@ -3,7 +3,7 @@
 The pages render text that callers wrote (cluster names, reasons, rationales); Jinja escapes it, and
 the Content-Security-Policy is the second wall: no inline script, nothing from elsewhere, no framing
 (clickjacking the secretariat's buttons), no MIME sniffing of a JSON answer into HTML, and no
-Referer that would carry a verification code or a ?token= to another site.
+Referer that would carry a verification code or a one-time password link to another site.
 """
 
 from __future__ import annotations

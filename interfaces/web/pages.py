@@ -1,20 +1,22 @@
 """Server-rendered pages (Jinja2, no build step) and the embeddable badge.
 
-Pages authenticate with the same tokens as the API: `?token=` once, then an HttpOnly, SameSite=Strict
-cookie. Their forms post to /ui/... handlers that call the very same route functions as the JSON API,
-so a step taken from a page is the same workflow update, with the same checks, as one taken by a script.
+Pages are signed in by a server-side session (signin.py: e-mail and password, or an API token posted
+once); never by a token in the URL. Every form carries the session's CSRF token (render() puts
+`csrf_token` in every template), checked with the Origin of every post (form_guard.py). Forms post to
+/ui/... handlers that call the very same route functions as the JSON API, so a step taken from a page is
+the same workflow update, with the same checks, as one taken by a script.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
@@ -23,9 +25,9 @@ from clusterlabel.activities.views import case_view, label_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.label import LabelState
-from clusterlabel.interfaces.web import badge, labels
+from clusterlabel.interfaces.web import badge, labels, sessions
 from clusterlabel.interfaces.web.access import visible_case, visible_label
-from clusterlabel.interfaces.web.auth import COOKIE, Principal, page_principal
+from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.common import (
     PUBLIC_READ,
     case_out,
@@ -39,6 +41,7 @@ from clusterlabel.interfaces.web.services import Services
 
 PACKAGE = Path(__file__).resolve().parents[1]
 FLASH_CHARS = 1_000
+SESSION_ENDED = "Your session has ended; please sign in again."
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 templates.env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(at, datetime) else (at or "")
 
@@ -47,8 +50,6 @@ def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
     for path, endpoint, methods in [
         ("/", home, ["GET"]),
-        ("/ui/login", login, ["GET"]),
-        ("/ui/logout", logout, ["GET"]),
         ("/ui/dashboard", dashboard, ["GET"]),
         ("/ui/cases/{case_id}", case_page, ["GET"]),
         ("/ui/assignments", assignments, ["GET"]),
@@ -80,14 +81,52 @@ def _svc(request: Request) -> Services:
 def render(
     request: Request, template: str, who: Principal | None, http_status: int = 200, **context: Any
 ) -> HTMLResponse:
+    """The template with the caller, a flash message, and the CSRF token every form carries."""
     flash = None
     if request.query_params.get("error"):
         flash = {"kind": "error", "text": request.query_params["error"]}
     elif request.query_params.get("done"):
         flash = {"kind": "ok", "text": request.query_params["done"]}
-    return templates.TemplateResponse(
-        request, template, {"who": who, "flash": flash, **context}, status_code=http_status
+    token = FormToken(sessions.csrf_secret(request.cookies))
+    response = templates.TemplateResponse(
+        request, template, {"who": who, "flash": flash, "csrf_token": token, **context}, status_code=http_status
     )
+    if token.presession is not None and token.shown:
+        sessions.set_presession_cookie(response, token.presession, secure_cookies(request))
+    return response
+
+
+class FormToken:
+    """The CSRF token as a template shows it. Without a session, the pre-session cookie it comes from is
+    set only when a form of the page shows it: the public pages (registry, verification) set no cookie."""
+
+    def __init__(self, secret: str | None) -> None:
+        self.presession = None if secret else sessions.new_presession()
+        self.value = sessions.csrf_token_for(secret or str(self.presession))
+        self.shown = False
+
+    def __str__(self) -> str:
+        self.shown = True
+        return self.value
+
+    def __html__(self) -> str:  # what Jinja's autoescape asks for: hex digits need no escaping
+        return str(self)
+
+
+def secure_cookies(request: Request) -> bool:
+    return sessions.secure_cookies(request, _svc(request).public_url)
+
+
+# A place to go back to after signing in: one of our pages, by a path that no browser could read as
+# another site's (no "//", backslash, scheme, control character or "..").
+_SAFE_NEXT = re.compile(r"/ui/[A-Za-z0-9/_.~%=&?+-]{0,500}")
+
+
+def safe_next(value: str | None) -> str | None:
+    """`value` when it is a safe place to go back to after signing in, else None."""
+    if value and _SAFE_NEXT.fullmatch(value) and "//" not in value and ".." not in value:
+        return value
+    return None
 
 
 class _SignIn(Exception):
@@ -101,27 +140,13 @@ async def caller(request: Request) -> Principal | None:
 
 
 async def signed_in(request: Request, *, admin: bool = False, expert: bool = False) -> Principal:
-    """The page's caller; a ?token= becomes the cookie (and leaves the address bar) first."""
-    token = request.query_params.get("token")
+    """The page's caller; without a live session, the sign-in form (which brings them back here)."""
     who = await caller(request)
-    if token:
-        if who is None:
-            raise _SignIn(
-                render(
-                    request,
-                    "login.html",
-                    None,
-                    401,
-                    next=request.url.path,
-                    flash={"kind": "error", "text": "That token is not valid."},
-                )
-            )
-        query = {k: v for k, v in request.query_params.items() if k != "token"}
-        response = RedirectResponse(request.url.path + (f"?{urlencode(query)}" if query else ""), status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
-        raise _SignIn(response)
     if who is None:
-        raise _SignIn(render(request, "login.html", None, 401, next=request.url.path))
+        context: dict[str, Any] = {"next": safe_next(request.url.path) if request.method == "GET" else None}
+        if request.cookies.get(sessions.COOKIE):  # a session it had has ended (expired, or signed out elsewhere)
+            context["flash"] = {"kind": "error", "text": SESSION_ENDED}
+        raise _SignIn(render(request, "login.html", None, 401, **context))
     if (admin and not who.sees_everything) or (expert and not who.is_expert):
         raise _SignIn(render(request, "home.html", who, 403))
     return who
@@ -154,18 +179,6 @@ def page(handler: Any) -> Any:
 @page
 async def home(request: Request) -> Response:
     return render(request, "home.html", await caller(request))
-
-
-@page
-async def login(request: Request) -> Response:
-    return render(request, "login.html", None, next=request.query_params.get("next", "/ui/dashboard"))
-
-
-@page
-async def logout(request: Request) -> Response:
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(COOKIE)
-    return response
 
 
 @page

@@ -22,6 +22,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
 from clusterlabel.interfaces.web.people import People
@@ -64,6 +65,8 @@ class Services:
     # Settings.public_url: links the public follows (badge, certificate) start with it.
     public_url: str = DEFAULT_PUBLIC_URL
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
+    # The pages' sign-in (passwords, sessions, one-time links, second factors); None where no page is served.
+    credentials: Credentials | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -77,6 +80,11 @@ class Services:
     def accounts(self) -> AccountBook:
         """Opening and changing accounts, as the command line does it too."""
         return AccountBook(self.app, self.people, self.account_tokens)
+
+    def sign_in(self) -> Credentials:
+        if self.credentials is None:
+            raise ApiError(503, "this process does not serve the pages' sign-in")
+        return self.credentials
 
     def temporal(self) -> Client:
         if self.client is None:

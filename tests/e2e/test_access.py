@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.driver import REPORT, Secretariat, cluster_body, expert_body
 from tests.e2e.engine import RunningEngine, eventually
+from tests.e2e.pages_client import with_token
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_a_record_an_expert_may_not_see_answers_exactly_as_an_unknown_id(
     engine: RunningEngine, secretariat: Secretariat, two_cases: dict[str, str]
 ) -> None:
     expert = secretariat.as_expert(two_cases["expert_id"])
-    pages = httpx.Client(base_url=engine.url, cookies={"clusterlabel_token": engine.experts[two_cases["expert_id"]]})
+    pages = with_token(engine, engine.experts[two_cases["expert_id"]])
     case_b, label_b, stranger = two_cases["case_b"], two_cases["label_b"], secretariat.cluster()
     nobody = str(uuid.uuid4())
     for client, hidden, path in [

@@ -7,11 +7,13 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.driver import cluster_body
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, running_engine
+from tests.e2e.pages_client import PASSWORD, Pages
 from tests.e2e.test_cli import clusterlabel
 
 OPENED = re.compile(r"^account_id\s+(\S+)\ntoken\s+(\S+)\n$")
@@ -120,3 +122,27 @@ def test_an_address_already_taken_is_refused_with_exit_2_and_opens_nothing(engin
     assert (code, out) == (2, "")
     assert f"already uses the e-mail address {email}" in err
     assert accounts(engine, "list")[1] == before
+
+
+def test_a_reset_link_from_the_command_line_sets_the_password_the_person_signs_in_with(engine: RunningEngine) -> None:
+    account_id, _ = create(engine, "Rita Reset", "officer")
+    code, out, err = accounts(engine, "reset-link", account_id)
+    assert code == 0, err
+    link = urlsplit(out.strip())
+    assert link.path == "/ui/password" and link.query.startswith("link=")
+
+    pages = Pages(engine)
+    pages.read(f"{link.path}?{link.query}")
+    token = link.query.removeprefix("link=")
+    assert pages.post("/ui/password", {"link": token, "password": PASSWORD, "confirm": PASSWORD}).status_code == 303
+    email = engine.client().get(f"/accounts/{account_id}").json()["email"]
+    assert Pages(engine).sign_in(email).status_code == 303
+
+
+def test_no_reset_link_for_an_unknown_or_deactivated_account(engine: RunningEngine) -> None:
+    unknown = str(uuid.UUID(int=9))
+    assert accounts(engine, "reset-link", unknown)[:2] == (2, "")
+    account_id, _ = create(engine, "Dana Gone", "officer")
+    assert accounts(engine, "deactivate", account_id)[0] == 0
+    code, out, err = accounts(engine, "reset-link", account_id)
+    assert (code, out) == (2, "") and "deactivated" in err

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from clusterlabel.interfaces.web.auth import COOKIE
 from tests.e2e.driver import Secretariat, cluster_body, expert_body
-from tests.e2e.engine import RunningEngine, running_engine
+from tests.e2e.engine import ADMIN_TOKEN, RunningEngine, running_engine
+from tests.e2e.pages_client import Pages, with_token
 
 PUBLIC_URL = "https://labels.example.eu"
 OUT_OF_RANGE = [
@@ -83,8 +83,7 @@ def test_an_aware_audit_date_in_range_is_kept_in_utc_and_every_history_still_rea
     assert scheduled[-1]["data"]["audit_date"].startswith("2031-05-04T14:00:00")
     cluster_id = secretariat.case(case_id)["cluster_id"]
     secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}/history"), 200)
-    page = secretariat.api.get(f"/ui/cases/{case_id}", cookies={COOKIE: secretariat.api.headers["Authorization"][7:]})
-    assert page.status_code == 200, page.text
+    with_token(engine, ADMIN_TOKEN).read(f"/ui/cases/{case_id}")
 
 
 @pytest.mark.parametrize("certified_until", OUT_OF_RANGE + NOT_AN_INSTANT)
@@ -127,17 +126,32 @@ def test_a_nul_in_a_rationale_is_422_and_a_multi_line_rationale_is_not(
 
 
 def test_a_control_character_typed_into_a_form_is_a_form_error_and_records_nothing(
-    secretariat: Secretariat, auditing: dict[str, Any]
+    engine: RunningEngine, secretariat: Secretariat, auditing: dict[str, Any]
 ) -> None:
     case_id = auditing["case_id"]
     before = secretariat.history(case_id)
-    page = secretariat.api.post(
-        f"/ui/cases/{case_id}/withdrawal",
-        data={"reason": "moved\x00away"},
-        cookies={COOKIE: secretariat.api.headers["Authorization"][7:]},
-    )
+    pages = with_token(engine, ADMIN_TOKEN)
+    pages.read(f"/ui/cases/{case_id}")
+    page = pages.post(f"/ui/cases/{case_id}/withdrawal", {"reason": "moved\x00away"})
     assert page.status_code == 303 and "control+characters" in page.headers["location"], page.headers
     assert secretariat.history(case_id) == before
+
+
+def test_behind_an_https_public_url_the_cookies_are_secure_and_a_post_from_that_origin_passes(
+    engine: RunningEngine, secretariat: Secretariat, auditing: dict[str, Any]
+) -> None:
+    case_id = auditing["case_id"]
+    pages = Pages(engine)
+    pages.get("/ui/login")
+    assert "; secure" in pages.set_cookies["clusterlabel_presession"].lower()
+    pages.post("/ui/login", {"token": ADMIN_TOKEN})
+    for cookie in ("clusterlabel_presession", "clusterlabel_session"):  # the first one set, the second cleared
+        assert "; secure" in pages.set_cookies[cookie].lower(), pages.set_cookies[cookie]
+    pages.read(f"/ui/cases/{case_id}")
+    pages.origin = PUBLIC_URL  # the proxy's origin, not the one the engine sees
+    answer = pages.post(f"/ui/cases/{case_id}/withdrawal", {"reason": ""})
+    assert answer.status_code == 303 and "reason" in answer.headers["location"], answer.text  # the form's own refusal
+    assert secretariat.case(case_id)["state"] == "auditing"
 
 
 def test_the_contract_declares_the_free_text_pattern(engine: RunningEngine) -> None:
@@ -154,11 +168,11 @@ def test_a_hostile_score_in_the_assessment_form_is_a_form_error_and_records_noth
     engine: RunningEngine, secretariat: Secretariat, auditing: dict[str, Any], score: str
 ) -> None:
     case_id, expert_id = auditing["case_id"], auditing["expert_id"]
-    page = engine.client(None)
-    page.cookies.set(COOKIE, engine.experts[expert_id])
+    page = with_token(engine, engine.experts[expert_id])
+    page.read(f"/ui/cases/{case_id}/assessment")
     form = {f"score:{item['code']}": str(item["score"]) for item in secretariat.full_scores("bronze")}
     form["score:B-STR-01"] = score
-    answer = page.post(f"/ui/cases/{case_id}/assessment", data={**form, "report": "Hostile."})
+    answer = page.post(f"/ui/cases/{case_id}/assessment", {**form, "report": "Hostile."})
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"].startswith(f"/ui/cases/{case_id}/assessment?error="), answer.headers["location"]
     assert secretariat.case(case_id)["state"] == "auditing"
@@ -187,9 +201,8 @@ def test_every_page_and_api_answer_carries_the_security_headers(
         "404": public.get("/no/such/thing"),
         "422": secretariat.api.post("/clusters", json={}),
         "413": secretariat.api.post("/clusters", content=b"x" * 300_000, headers={"content-type": "application/json"}),
-        "secretariat page": secretariat.api.get(
-            "/ui/dashboard", cookies={COOKIE: secretariat.api.headers["Authorization"][7:]}
-        ),
+        "secretariat page": with_token(engine, ADMIN_TOKEN).get("/ui/dashboard"),
+        "sign-in form": public.get("/ui/login"),
     }
     for what, answer in answers.items():
         assert set(answer.headers) >= SECURITY_HEADERS, (what, answer.status_code, dict(answer.headers))
@@ -209,9 +222,8 @@ def test_the_badge_and_the_certificate_link_to_the_public_url_whatever_the_host_
     assert f'href="{PUBLIC_URL}/ui/verify?label=ECEI-B-0000-0000-0000"' in badge.text
     assert "evil" not in badge.text and "onload" not in badge.text
     label_id = secretariat.award(secretariat.apply(secretariat.cluster(name="Hostile Host Cluster")))
-    token = secretariat.api.headers["Authorization"][7:]
-    certificate = httpx.get(
-        f"{engine.url}/ui/labels/{label_id}/certificate", headers={"Host": hostile_host}, cookies={COOKIE: token}
+    certificate = with_token(engine, ADMIN_TOKEN).get(
+        f"/ui/labels/{label_id}/certificate", headers={"Host": hostile_host}
     )
     assert certificate.status_code == 200, certificate.text
     assert f"{PUBLIC_URL}/ui/verify?label=" in certificate.text

@@ -1,5 +1,6 @@
-"""The pages in a real browser (headless Chromium): the secretariat's dashboard and a form on it, an
-expert's assessment form, the public verification page; screenshots go to tests/artifacts/."""
+"""The pages in a real browser (headless Chromium): signing in with e-mail and password, the
+secretariat's dashboard and a form on it, an expert's assessment form (signed in with a token), the
+public verification page; screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from tests.e2e import browser as chromium
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import ADMIN_TOKEN, ARTIFACTS, ROOT, RunningEngine
+from tests.e2e.engine import ADMIN_TOKEN, ARTIFACTS, ROOT, RunningEngine, eventually
+from tests.e2e.pages_client import PASSWORD, person
 
 # Off CI a machine without Debian's chromium skips these; under CI a missing browser is a failure.
 pytestmark = pytest.mark.skipif(
@@ -26,6 +28,20 @@ README_SCREENSHOT = ROOT / "docs" / "screenshots" / "dashboard.png"
 def browser() -> Iterator[chromium.Browser]:
     with chromium.headless_chromium() as running:
         yield running
+
+
+def sign_in_with_token(browser: chromium.Browser, token: str) -> None:
+    """The sign-in form's second way, for the machine administrator and scripts' owners: a token, posted."""
+    browser.click("details summary")
+    browser.type("#token", token)
+    submit(browser, "#token-signin")
+
+
+def submit(browser: chromium.Browser, form: str) -> None:
+    """Submit the form and wait for the page it leads to (the address may stay as it was: a sign-in form
+    shown in place of a page leads back to that page)."""
+    browser.click(f"{form} button[type=submit]")
+    eventually(lambda: browser.run(f"return document.querySelector({form!r}) === null"), 10, f"{form} to be gone")
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +60,14 @@ def scene(secretariat: Secretariat) -> dict[str, str]:
 def test_the_secretariat_screens_an_application_from_the_dashboard(
     engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
 ) -> None:
-    browser.go(f"{engine.url}/ui/dashboard?token={ADMIN_TOKEN}")
-    assert "token=" not in browser.url  # the token moved into a cookie
+    _, email = person(secretariat, "Selma Screener", "officer")
+    browser.go(f"{engine.url}/ui/dashboard")
+    assert "Sign in" in browser.text("h1")  # the sign-in form, in place of the dashboard
+    browser.type("#email", email)
+    browser.type("#password", PASSWORD)
+    browser.screenshot(ARTIFACTS / "login.png")
+    submit(browser, "#signin")
+    assert browser.url == f"{engine.url}/ui/dashboard"
     page = browser.text()
     assert "Secretariat dashboard" in page and "Iberian Agrifood Cluster" in page
     browser.screenshot(
@@ -63,8 +85,10 @@ def test_the_secretariat_screens_an_application_from_the_dashboard(
 def test_an_expert_fills_in_the_assessment_form(
     engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
 ) -> None:
-    token = engine.experts[scene["expert_id"]]
-    browser.go(f"{engine.url}/ui/assignments?token={token}")
+    browser.click("#sign-out")
+    browser.go(f"{engine.url}/ui/assignments")
+    sign_in_with_token(browser, engine.experts[scene["expert_id"]])
+    assert browser.url == f"{engine.url}/ui/assignments"
     assert "Rhine Chemistry Network" in browser.text()
     browser.click(f"a[href='/ui/cases/{scene['auditing']}/assessment']")
     assert "Assessment" in browser.text("h1")
@@ -85,7 +109,8 @@ def test_the_public_verifies_a_certificate_and_sees_the_badge(
     engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
 ) -> None:
     label = secretariat.label(scene["label_id"])
-    browser.go(f"{engine.url}/ui/logout")
+    browser.click("#sign-out")
+    assert "Signed out" in browser.text(".flash")
     browser.go(f"{engine.url}/ui/verify")
     browser.type("#label", label["label_code"])
     browser.type("#code", label["verification_code"])
@@ -100,6 +125,7 @@ def test_the_public_verifies_a_certificate_and_sees_the_badge(
     badge = httpx.get(f"{engine.url}/labels/{label['label_code']}/badge.svg")
     assert badge.headers["content-type"].startswith("image/svg+xml")
     assert "valid until" in badge.text and "/ui/verify?label=" in badge.text
-    browser.go(f"{engine.url}/ui/labels/{label['label_code']}/certificate?token={ADMIN_TOKEN}")
+    browser.go(f"{engine.url}/ui/labels/{label['label_code']}/certificate")
+    sign_in_with_token(browser, ADMIN_TOKEN)
     assert label["verification_code"] in browser.text(".certificate")
     browser.screenshot(ARTIFACTS / "certificate.png")

@@ -19,8 +19,8 @@ from clusterlabel.interfaces import cli
 from clusterlabel.interfaces.bootstrap import open_views
 from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web import sessions
 from clusterlabel.interfaces.web.app import create_app
-from clusterlabel.interfaces.web.auth import COOKIE
 from clusterlabel.projections import factory
 from clusterlabel.projections.view import Change, View
 from tests.builders import cluster_profile, register
@@ -108,7 +108,8 @@ class ParkedViewsContract:
         health = _get(engine, "/health").json()
         assert health["parked_views"] == ["fussy"]
         assert "cannot file" not in str(health) and "ValueError" not in str(health)
-        page = _get(engine, "/ui/dashboard", cookies={COOKIE: TOKEN})
+        signed_in = {sessions.COOKIE: engine.credentials.sessions.start(sessions.MACHINE_ADMIN)}
+        page = _get(engine, "/ui/dashboard", cookies=signed_in)
         assert page.status_code == 200 and "fussy" in page.text and str(refused) in page.text
         assert "cannot file &#39;Refused Cluster&#39;" in page.text and "--views NAME" in page.text
         dashboard = _get(engine, "/dashboard", headers={"Authorization": f"Bearer {TOKEN}"}).json()

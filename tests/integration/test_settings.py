@@ -206,6 +206,19 @@ def test_production_without_a_chain_key_is_refused() -> None:
         Settings(environment="production", admin_token=STRONG_TOKEN, temporal_address="temporal.example:7233")
 
 
+def test_staff_need_a_second_factor_in_production_unless_told_otherwise_and_in_development_only_when_told() -> None:
+    production = {
+        "environment": "production",
+        "admin_token": STRONG_TOKEN,
+        "chain_key": "k" * 43,
+        "temporal_address": "temporal.example:7233",
+    }
+    assert Settings(**production).totp_required_for_staff()
+    assert not Settings(**production, require_totp_for_staff=False).totp_required_for_staff()
+    assert not Settings(environment="development").totp_required_for_staff()
+    assert Settings(environment="development", require_totp_for_staff=True).totp_required_for_staff()
+
+
 def test_production_with_a_token_a_chain_key_and_a_temporal_cluster_is_accepted() -> None:
     settings = Settings(
         environment="production", admin_token=STRONG_TOKEN, chain_key="k" * 43, temporal_address="temporal.example:7233"

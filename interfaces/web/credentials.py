@@ -1,0 +1,36 @@
+"""What the pages' sign-in keeps beside the event store: password hashes, session hashes, one-time
+link hashes and the staff's second-factor secrets; never any of it in the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.password_links import PasswordLinks, open_password_links
+from clusterlabel.interfaces.web.passwords import Passwords, open_passwords
+from clusterlabel.interfaces.web.second_factors import SecondFactors, open_second_factors
+from clusterlabel.interfaces.web.sessions import Sessions, open_sessions
+
+
+@dataclass(frozen=True)
+class Credentials:
+    passwords: Passwords
+    sessions: Sessions
+    links: PasswordLinks
+    second_factors: SecondFactors
+    # Staff signing in with a password must also give a one-time code (Settings.totp_required_for_staff).
+    totp_for_staff: bool = False
+
+    def close(self) -> None:
+        for store in (self.passwords, self.sessions, self.links, self.second_factors):
+            store.close()
+
+
+def open_credentials(settings: Settings) -> Credentials:
+    return Credentials(
+        open_passwords(settings),
+        open_sessions(settings),
+        open_password_links(settings),
+        open_second_factors(settings),
+        totp_for_staff=settings.totp_required_for_staff(),
+    )
