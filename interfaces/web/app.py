@@ -9,7 +9,7 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from clusterlabel.interfaces.web import accounts, cases, labels, registrations
+from clusterlabel.interfaces.web import accounts, cases, experts, labels, registrations
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
 from clusterlabel.interfaces.web.headers import SecurityHeaders
 from clusterlabel.interfaces.web.idempotency import OneRequestPerKey
@@ -48,6 +48,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     api.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     api.include_router(registrations.router)
+    api.include_router(experts.router)
     api.include_router(accounts.router)
     api.include_router(cases.router)
     api.include_router(labels.router)

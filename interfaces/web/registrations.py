@@ -15,7 +15,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.commands import Envelope, OpenAccount, RegisterCluster, RegisterExpert
-from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.domain.expert import Expert, ExpertProfile
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import visible_cluster
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
@@ -120,13 +120,17 @@ def _envelope(svc: Services, who: Principal, created: str, key: str | None) -> E
 def get_expert(expert_id: UUID, svc: Svc, who: Caller) -> ExpertOut:
     if not who.sees_everything and who.expert_id != expert_id:
         raise ApiError(403, "an expert may read only their own record")
-    expert = svc.app.get_expert(expert_id)
+    return expert_out(svc.app.get_expert(expert_id))
+
+
+def expert_out(expert: Expert) -> ExpertOut:
     return ExpertOut(
         expert_id=expert.id,
         name=expert.name,
         country=expert.country,
         languages=expert.profile.languages,
         certified_until=expert.certified_until,
+        lapsed_at=expert.lapsed_at,
         affiliations=sorted(expert.affiliations, key=str),
     )
 

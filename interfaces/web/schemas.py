@@ -85,6 +85,7 @@ class ExpertOut(Out):
     country: str
     languages: list[str]
     certified_until: datetime
+    lapsed_at: datetime | None = Field(default=None, description="when the certification was revoked, if it was")
     affiliations: list[UUID]
 
 
