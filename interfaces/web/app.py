@@ -63,11 +63,29 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         summary="200 when Temporal, the worker and the projections are ready; else 503. Lists parked views",
     )
     if pages:
-        from clusterlabel.interfaces.web import forms
+        from clusterlabel.interfaces.web import (
+            account_pages,
+            forms,
+            label_pages,
+            office_forms,
+            office_lists,
+            office_pages,
+            portal,
+        )
         from clusterlabel.interfaces.web import pages as page_routes
 
-        page_routes.install(api)
-        forms.install(api)
+        # The page modules build on pages.py (its rendering and sign-in), so they are installed here, after it.
+        for module in (
+            page_routes,
+            forms,
+            office_pages,
+            office_lists,
+            label_pages,
+            account_pages,
+            portal,
+            office_forms,
+        ):
+            module.install(api)
     return api
 
 
