@@ -140,6 +140,24 @@ def test_a_back_address_off_the_pages_is_ignored(secretariat: Secretariat, offic
     assert answer.headers["location"].startswith(f"/ui/clusters/{cluster_id}?error=")
 
 
+def test_a_contact_lodges_an_appeal_against_a_refusal_from_the_case_page(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    cluster_id = secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.to_decision(case_id)
+    page = pages_as(engine, token_of(secretariat.contact(cluster_id, "Rudi Refused")))
+    assert "Lodge appeal" not in page.get(f"/ui/cases/{case_id}").text  # nothing to appeal yet
+    secretariat.decide(case_id, outcome="refuse")
+    assert "Lodge appeal" in page.get(f"/ui/cases/{case_id}").text
+
+    assert "grounds" in refusal(page, posted(page, f"/ui/cases/{case_id}/appeal", grounds=""))
+    assert all(event["type"] != "AppealLodged" for event in secretariat.history(case_id))
+    lodged = posted(page, f"/ui/cases/{case_id}/appeal", grounds="The scores overlook our new services.")
+    assert shown(page, lodged) == "appeal recorded"
+    assert "The scores overlook our new services." in page.get(f"/ui/cases/{case_id}").text
+
+
 # ---- experts --------------------------------------------------------------------------------------
 
 
