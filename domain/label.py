@@ -214,6 +214,10 @@ class Label(RecordedAggregate):
     def check_step(self, step: str) -> None:
         check_label_step(step, self.state, self.label_code)
 
+    def allows(self, step: str) -> bool:
+        """Whether the label's state allows the step (LABEL_STEPS), as check_step would find."""
+        return self.state in LABEL_STEPS[step][0]
+
     @property
     def may_be_superseded(self) -> bool:
         """A label still standing is superseded by its renewal's label. One withdrawn while its
@@ -261,6 +265,10 @@ class Label(RecordedAggregate):
     # ---- renewal -------------------------------------------------------------------
 
     def start_renewal(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+        self.check_renewable(at)
+        self._renewal_started(case_id=case_id, at=at, actor=actor, command_key=command_key)
+
+    def check_renewable(self, at: datetime) -> None:
         if (self.state in IN_FORCE and at >= self.renewable_until) or self.state is LabelState.LAPSED:
             raise StepNotAllowed(
                 f"the renewal window of label {self.label_code} closed on {self.renewable_until:%Y-%m-%d}; "
@@ -269,7 +277,14 @@ class Label(RecordedAggregate):
         self.check_step("start_renewal")
         if self.renewal_case_id is not None:
             raise StepNotAllowed(f"renewal case {self.renewal_case_id} of label {self.label_code} is already open")
-        self._renewal_started(case_id=case_id, at=at, actor=actor, command_key=command_key)
+
+    def may_start_renewal(self, at: datetime) -> bool:
+        """Whether a renewal would be started at `at` (the pages offer it only then)."""
+        try:
+            self.check_renewable(at)
+        except StepNotAllowed:
+            return False
+        return True
 
     @event("RenewalStarted")
     def _renewal_started(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:

@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.case_lifecycle import CaseState, case_state_after, deadline_step
-from clusterlabel.projections.store import Row, stamp, unstamp
+from clusterlabel.projections.store import LIKE_ESCAPE, Row, containing, stamp, starting, unstamp
 from clusterlabel.projections.view import Change, RowCache, View
 
 
@@ -41,6 +41,12 @@ class CaseStatus(BaseModel):
     submitted_at: datetime
     updated_at: datetime
     version: int
+
+
+class ClusterName(BaseModel):
+    cluster_id: UUID
+    name: str
+    country: str
 
 
 class CaseStatusView(View):
@@ -149,18 +155,27 @@ class CaseStatusView(View):
         now: datetime,
         *,
         state: CaseState | str | None = None,
+        level: str | None = None,
         cluster_id: UUID | None = None,
         expert_id: UUID | None = None,
         overdue: bool = False,
         needs_attention: bool = False,
+        text: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[CaseStatus]:
+        """`text` finds a case by the start of its id or by a part of its cluster's name, in any case."""
         where: list[str] = ["1 = 1"]
         params: list[str | None] = []
         if state is not None:
             where.append("s.state = ?")
             params.append(str(CaseState(state).value))
+        if level is not None:
+            where.append("s.level = ?")
+            params.append(level)
+        if text:
+            where.append(f"(s.case_id LIKE ? {LIKE_ESCAPE} OR LOWER(c.name) LIKE ? {LIKE_ESCAPE})")
+            params += [starting(text), containing(text)]
         if cluster_id is not None:
             where.append("s.cluster_id = ?")
             params.append(str(cluster_id))
@@ -175,6 +190,22 @@ class CaseStatusView(View):
             where.append("s.needs_attention = 1")
         sql = self._SELECT + "WHERE " + " AND ".join(where) + " ORDER BY s.submitted_at, s.case_id LIMIT ? OFFSET ?"
         return [_status(row, now) for row in self.fetch(sql, (*params, limit, offset))]
+
+    def clusters(
+        self, *, text: str | None = None, country: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ClusterName]:
+        """Registered clusters by name; `text` a part of the name, in any case."""
+        where: list[str] = ["1 = 1"]
+        params: list[str] = []
+        if text:
+            where.append(f"LOWER(name) LIKE ? {LIKE_ESCAPE}")
+            params.append(containing(text))
+        if country:
+            where.append("country = ?")
+            params.append(country.upper())
+        sql = "SELECT * FROM {case_status_clusters} WHERE " + " AND ".join(where) + " ORDER BY name, cluster_id"
+        rows = self.fetch(sql + " LIMIT ? OFFSET ?", (*params, limit, offset))
+        return [ClusterName.model_validate(row) for row in rows]
 
     def state_counts(self) -> dict[str, int]:
         counts = {state.value: 0 for state in CaseState}

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
 from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
-from clusterlabel.projections.case_status import CaseStatus, CaseStatusView
+from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, ClusterName
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
 from clusterlabel.projections.parallel import ViewSource, split
@@ -168,6 +168,10 @@ class ReadModels:
     def cases(self, now: datetime, **filters: Any) -> list[CaseStatus]:
         """Cases filtered as CaseStatusView.cases takes them (state, cluster, expert, overdue, ...)."""
         return self.case_status.cases(now, **filters)
+
+    def clusters(self, **filters: Any) -> list[ClusterName]:
+        """Registered clusters by name, filtered as CaseStatusView.clusters takes them (text, country, ...)."""
+        return self.case_status.clusters(**filters)
 
     def dashboard(self, now: datetime) -> dict[str, Any]:
         """Counts per case state, plus how many are overdue and how many need attention."""

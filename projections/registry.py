@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.label import VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
-from clusterlabel.projections.store import Row, stamp, unstamp, unstamped
+from clusterlabel.projections.store import LIKE_ESCAPE, Row, containing, stamp, starting, unstamp, unstamped
 
 
 class VerificationStatus(StrEnum):
@@ -74,11 +74,16 @@ class RegistryView(LabelRowsView):
         level: str | None = None,
         status: str | None = None,
         cluster_id: UUID | None = None,
+        text: str | None = None,
         limit: int = 1000,
         offset: int = 0,
     ) -> list[RegistryEntry]:
+        """`text` finds a label by the start of its code or by a part of its cluster's name, in any case."""
         where: list[str] = ["1 = 1"]
         params: list[str | None] = []
+        if text:
+            where.append(f"(LOWER(label_code) LIKE ? {LIKE_ESCAPE} OR LOWER(cluster_name) LIKE ? {LIKE_ESCAPE})")
+            params += [starting(text), containing(text)]
         for column, value in (("country", country), ("level", level), ("cluster_id", cluster_id)):
             if value is not None:
                 where.append(f"{column} = ?")

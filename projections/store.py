@@ -42,6 +42,23 @@ def stamp(instant: datetime | None) -> str | None:
     return instant.replace(tzinfo=UTC).isoformat(timespec="microseconds")
 
 
+# What a reader typed, as a LIKE pattern for `LOWER(column) LIKE ? ESCAPE '!'`: its wildcards taken
+# literally, and lower-cased, since PostgreSQL's LIKE minds case and SQLite's does not.
+LIKE_ESCAPE = "ESCAPE '!'"
+
+
+def _literally(text: str) -> str:
+    return text.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def containing(text: str) -> str:
+    return f"%{_literally(text)}%"
+
+
+def starting(text: str) -> str:
+    return f"{_literally(text)}%"
+
+
 def unstamp(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 

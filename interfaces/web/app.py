@@ -53,6 +53,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     api.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     api.include_router(registrations.router)
+    api.include_router(experts.router)
     api.include_router(accounts.router)
     api.include_router(experts.router)
     api.include_router(cases.router)
@@ -68,13 +69,33 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         summary="200 when Temporal, the worker and the projections are ready; else 503. Lists parked views",
     )
     if pages:
-        from clusterlabel.interfaces.web import forms, signin, signin_code
+        from clusterlabel.interfaces.web import (
+            account_pages,
+            forms,
+            label_pages,
+            office_forms,
+            office_lists,
+            office_pages,
+            portal,
+            signin,
+            signin_code,
+        )
         from clusterlabel.interfaces.web import pages as page_routes
 
-        page_routes.install(api)
-        signin.install(api)
-        signin_code.install(api)
-        forms.install(api)
+        # The page modules build on pages.py (its rendering and sign-in), so they are installed here, after it.
+        for module in (
+            page_routes,
+            signin,
+            signin_code,
+            forms,
+            office_pages,
+            office_lists,
+            label_pages,
+            account_pages,
+            portal,
+            office_forms,
+        ):
+            module.install(api)
     return api
 
 

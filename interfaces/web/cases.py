@@ -179,7 +179,9 @@ async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key:
 @router.post(
     "/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts"
 )
-async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
+async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
+    """Recorded by the cluster's contact on their own cluster's case, or by an officer on the cluster's behalf."""
+    _check_for_the_cluster(who, "record the cluster's agreement")
     return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key)
 
 
@@ -214,9 +216,15 @@ async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Officer, ke
 @router.post("/cases/{case_id}/appeal", response_model=CaseOut, summary="Lodge the cluster's appeal against a refusal")
 async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Lodged by the cluster's contact, or by an officer on the cluster's behalf."""
-    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
-        raise ApiError(403, "only the cluster's contact or an officer may lodge an appeal")
+    _check_for_the_cluster(who, "lodge an appeal")
     return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key)
+
+
+def _check_for_the_cluster(who: Principal, step: str) -> None:
+    """A step the cluster takes: its contact (on their own cluster's cases alone: visible_case sees to
+    that), or an officer on its behalf."""
+    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
+        raise ApiError(403, f"only the cluster's contact or an officer may {step}")
 
 
 @router.post(

@@ -1,5 +1,9 @@
-"""Managing a registered expert: revoking their certification, which also takes them off the open cases
-they were working on, so that each of those cases proposes another expert."""
+"""An expert's record after registration: the secretariat renews or revokes their certification and
+records the clusters they declare an affiliation with (which keeps them off those clusters' cases).
+
+Each request is its command, run through `handle` directly. A revocation also takes the expert off the
+open cases they were working on (a step of each case's workflow), so that each proposes another expert.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from pydantic import ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
-from clusterlabel.domain.base import DomainError
+from clusterlabel.domain import commands
+from clusterlabel.domain.base import DomainError, NotFound
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
-from clusterlabel.domain.commands import Envelope, ReleaseExpert, RevokeExpertCertification, command_key
+from clusterlabel.domain.commands import Command, Envelope, ReleaseExpert, RevokeExpertCertification, command_key
 from clusterlabel.domain.expert import Expert
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.auth import Officer, Principal
@@ -31,14 +36,34 @@ router = APIRouter(tags=["registrations"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
 RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
 EVERY_CASE = 1_000_000
+STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CertificationRenewalIn(commands.RenewExpertCertification):
+    model_config = STRICT
+
+
+class AffiliationIn(commands.DeclareAffiliation):
+    model_config = STRICT
 
 
 class RevocationIn(RevokeExpertCertification):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT
 
 
 class RevocationOut(ExpertOut):
     released_from: list[UUID]
+
+
+@router.post(
+    "/experts/{expert_id}/certification/renewal",
+    response_model=ExpertOut,
+    summary="Renew an expert's certification until a later date (also after a revocation)",
+)
+def renew_certification(
+    expert_id: UUID, body: CertificationRenewalIn, svc: Svc, who: Officer, key: Key = None
+) -> ExpertOut:
+    return _changed(svc, who, expert_id, body, "renewal", key)
 
 
 @router.post(
@@ -84,3 +109,34 @@ async def _release_from_open_cases(
             continue
         released.append(status.case_id)
     return released
+
+
+@router.post(
+    "/experts/{expert_id}/affiliations",
+    response_model=ExpertOut,
+    summary="Record the expert's affiliation with a cluster (a conflict of interest on its cases)",
+)
+def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
+    _load(svc, expert_id)  # an unknown expert is 404 before the cluster is looked at
+    try:
+        svc.app.get_cluster(body.cluster_id)
+    except NotFound:
+        problem = {"loc": ["body", "cluster_id"], "msg": f"no cluster with id {body.cluster_id}", "type": "not_found"}
+        raise ApiError(422, [problem]) from None
+    return _changed(svc, who, expert_id, body, f"affiliation:{body.cluster_id}", key)
+
+
+def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None) -> ExpertOut:
+    _load(svc, expert_id)
+    envelope = Envelope(actor=who.actor, key=creation_key(f"expert:{expert_id}:{step}", key), at=svc.now())
+    expert = handle(svc.app, expert_id, command, envelope)
+    assert isinstance(expert, Expert)
+    svc.wrote()
+    return expert_out(expert)
+
+
+def _load(svc: Services, expert_id: UUID) -> Expert:
+    try:
+        return svc.app.get_expert(expert_id)
+    except NotFound:
+        raise ApiError(404, f"no expert with id {expert_id}") from None

@@ -46,7 +46,7 @@ def install(api: FastAPI) -> None:
 _CASE_STEPS: dict[str, tuple[Any, Any, Callable[[Principal], Principal]]] = {
     "screening": (cases.screen, ScreeningIn, only_officers),
     "assignment": (cases.respond, AssignmentIn, expert),
-    "agreement": (cases.agree, AgreementIn, only_officers),
+    "agreement": (cases.agree, AgreementIn, anyone),
     "assessment": (cases.assess, None, expert),
     "decision": (cases.decide, DecisionIn, only_deciders),
     "withdrawal": (cases.withdraw, WithdrawalIn, only_officers),

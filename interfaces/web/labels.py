@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.activities.models import LabelView
 from clusterlabel.activities.views import label_view
 from clusterlabel.domain import commands
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import Envelope, LabelCommand
@@ -142,7 +143,10 @@ async def _take_label_step(
 @router.post(
     "/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case"
 )
-async def renew(label_ref: str, svc: Svc, who: Officer, key: Key = None, body: RenewalIn | None = None) -> CaseCreated:
+async def renew(label_ref: str, svc: Svc, who: Caller, key: Key = None, body: RenewalIn | None = None) -> CaseCreated:
+    """Requested by the cluster's contact for their own cluster's label, or by an officer on its behalf."""
+    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
+        raise ApiError(403, "only the cluster's contact or an officer may start a renewal")
     command = body or commands.StartRenewal()
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)

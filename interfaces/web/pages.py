@@ -10,7 +10,7 @@ the same workflow update, with the same checks, as one taken by a script.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,9 +25,10 @@ from clusterlabel.activities.views import case_view, label_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.label import LabelState
-from clusterlabel.interfaces.web import badge, labels, sessions
+from clusterlabel.interfaces.web import badge, labels, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case, visible_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal
+from clusterlabel.interfaces.web.case_details import case_details
 from clusterlabel.interfaces.web.common import (
     PUBLIC_READ,
     case_out,
@@ -43,7 +44,9 @@ PACKAGE = Path(__file__).resolve().parents[1]
 FLASH_CHARS = 1_000
 SESSION_ENDED = "Your session has ended; please sign in again."
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
-templates.env.filters["when"] = lambda at: at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(at, datetime) else (at or "")
+templates.env.filters["when"] = naming.readable
+templates.env.filters["day"] = naming.readable_day
+templates.env.filters["words"] = naming.words
 
 
 def install(api: FastAPI) -> None:
@@ -214,10 +217,12 @@ async def case_page(request: Request) -> Response:
     def gather() -> dict[str, Any]:
         case = visible_case(svc, case_id, who)
         svc.fresh()
+        events = history_events(svc.models.history(case_id), who)
         return {
             "case": case_out(case_view(svc.app.policy, case, svc.now())),
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,
-            "events": history_events(svc.models.history(case_id), who),
+            "events": events,
+            **case_details(svc, case, events),
         }
 
     return render(request, "case.html", who, **(await run_in_threadpool(gather)))
@@ -297,7 +302,7 @@ async def verify_page(request: Request) -> Response:
 
 @page
 async def certificate(request: Request) -> Response:
-    who = await signed_in(request, admin=True)
+    who = await signed_in(request)  # whoever sees the label: visible_label decides
     svc = _svc(request)
 
     def gather() -> dict[str, Any]:

@@ -273,7 +273,9 @@ class LabelOut(Out):
     supersedes: UUID | None
     superseded_by: UUID | None
     renewal_case_id: UUID | None
-    verification_code: str | None = Field(default=None, description="the secretariat only")
+    verification_code: str | None = Field(
+        default=None, description="to the secretariat and the label's own cluster only"
+    )
 
 
 class RegistryEntryOut(RegistryEntry):

@@ -65,6 +65,21 @@ class Browser:
     def text(self, selector: str = "body") -> str:
         return str(self._call("GET", f"/element/{self.find(selector)}/text"))
 
+    def text_with(self, selector: str, expected: str, timeout: float = 15.0) -> str:
+        """The element's text once it holds `expected`: a form's answer arrives after the click returns,
+        and until then the page before it is still there to read."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                found = self.text(selector)
+            except AssertionError:  # not there yet, or gone with the page it was on
+                found = ""
+            if expected in found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{selector} never showed {expected!r}; it shows {found!r}")
+            time.sleep(0.1)
+
     def find(self, selector: str, timeout: float = 10.0) -> str:
         deadline = time.monotonic() + timeout
         while True:

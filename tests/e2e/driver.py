@@ -75,6 +75,13 @@ class Secretariat:
             self.engine.accounts[name] = (answer["account_id"], answer["token"])
         return self.engine.client(self.engine.accounts[name][1])
 
+    def contact(self, cluster_id: str, name: str) -> httpx.Client:
+        """A contact person of the cluster, signed in with their account's first token."""
+        slug = re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".")
+        body = {"name": name, "email": f"{slug}.{uuid.uuid4().hex[:6]}@cluster.example.org"}
+        answer = self.expect(self.api.post(f"/clusters/{cluster_id}/contacts", json=body), 201)
+        return self.engine.client(answer["token"])
+
     def as_expert(self, expert_id: str) -> httpx.Client:
         return self.engine.client(self.engine.experts[expert_id])
 

@@ -65,6 +65,8 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /experts": OFFICERS,
     "GET /experts/{expert_id}": EXPERTS_OWN,
     "POST /experts/{expert_id}/revocation": OFFICERS,
+    "POST /experts/{expert_id}/certification/renewal": OFFICERS,
+    "POST /experts/{expert_id}/affiliations": OFFICERS,
     "POST /accounts": ADMINS,
     "GET /accounts": ADMINS,
     "POST /clusters/{cluster_id}/contacts": OFFICERS,
@@ -88,7 +90,7 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /indicators": SIGNED_IN,
     "POST /cases/{case_id}/screening": OFFICERS,
     "POST /cases/{case_id}/assignment": {**only(), EXPERT: OWN},
-    "POST /cases/{case_id}/agreement": OFFICERS,
+    "POST /cases/{case_id}/agreement": {**OFFICERS, CONTACT: OWN},
     "POST /cases/{case_id}/audit-date": OFFICERS,
     "POST /cases/{case_id}/assessment": {**only(), EXPERT: OWN},
     "POST /cases/{case_id}/decision": only(DECIDER),
@@ -100,7 +102,7 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /labels/{label_ref}": RECORD,
     "GET /labels/{label_ref}/history": RECORD,
     "GET /clusters/{cluster_id}/history": RECORD,
-    "POST /labels/{label_ref}/renewal": OFFICERS,
+    "POST /labels/{label_ref}/renewal": {**OFFICERS, CONTACT: OWN},
     "POST /labels/{label_ref}/resume": OFFICERS,
     "POST /labels/{label_ref}/suspension": OFFICERS,
     "POST /labels/{label_ref}/restoration": OFFICERS,
@@ -137,6 +139,8 @@ BODIES: dict[str, Body] = {
     "POST /clusters/{cluster_id}/contacts": lambda _: person(),
     "POST /accounts/{account_id}/roles": lambda _: {"role": "appeals"},
     "POST /experts/{expert_id}/revocation": lambda _: {"reason": "the table's"},
+    "POST /experts/{expert_id}/certification/renewal": lambda _: {"until": "2045-01-01T00:00:00Z"},
+    "POST /experts/{expert_id}/affiliations": lambda target: {"cluster_id": target.cluster_id},
     "POST /accounts/{account_id}/tokens": lambda _: {"name": "for the table"},
     "POST /applications": lambda target: {"cluster_id": target.cluster_id, "level": "bronze"},
     "POST /cases/{case_id}/screening": lambda _: {"accepted": True},
@@ -234,7 +238,7 @@ def call(callers: Callers, route: str, caller: str, which: str) -> int:
             account_id = callers.spare_account()
         token_id = callers.spare_token(account_id) if "{token_id}" in template else ""
         target = replace(target, account_id=account_id, token_id=token_id)
-    if route == "POST /experts/{expert_id}/revocation":
+    if route.startswith("POST /experts/{expert_id}/"):  # changes the expert: the table's own must stay as they are
         target = replace(target, expert_id=callers.spare_expert())
     body = BODIES[route](target) if route in BODIES else None
     answer = client.request(method, template.format(**vars(target)), json=body, params=QUERIES.get(route))

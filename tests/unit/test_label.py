@@ -105,6 +105,15 @@ def test_after_the_renewal_window_the_cluster_must_apply_anew(life: Lifecycle, c
     life.apply(Level.BRONZE)  # a lapsed label no longer blocks a new application
 
 
+def test_a_renewal_is_offered_while_the_window_runs_and_no_renewal_is_open(life: Lifecycle, clock: Clock) -> None:
+    _, label_id = life.labelled()
+    label = life.app.get_label(label_id)
+    assert label.may_start_renewal(clock.now) and not label.allows("restore") and label.allows("suspend")
+    assert not label.may_start_renewal(label.renewable_until)
+    send(life.app, label_id, StartRenewal(), actor=SECRETARIAT)
+    assert not life.app.get_label(label_id).may_start_renewal(clock.now)  # one renewal at a time
+
+
 def test_the_window_does_not_close_on_an_open_renewal(life: Lifecycle, clock: Clock) -> None:
     life.expert()
     _, label_id = life.labelled()

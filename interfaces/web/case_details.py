@@ -1,0 +1,81 @@
+"""What the case page shows beside the case itself: the names of the people on it and in its timeline,
+and, once the case is decided, the team's assessment, its report and the decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.interfaces.web.naming import event_names
+from clusterlabel.interfaces.web.schemas import HistoryEvent
+from clusterlabel.interfaces.web.services import Services
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    code: str
+    title: str
+    score: int
+    max_score: int
+    peer_median: float | None
+    percentile: float | None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The decision and what it rested on, as the cluster reads them once the case is decided."""
+
+    outcome: str
+    level: str
+    rationale: str
+    report: str
+    scores: list[ScoreRow]
+
+
+def case_details(svc: Services, case: CertificationCase, events: list[HistoryEvent]) -> dict[str, Any]:
+    """Blocking (the names and the benchmark are read from the stores): call it in a worker thread."""
+    return {
+        "named": event_names(svc, events, [*case.team, case.proposed_expert_id]),
+        "assessment": assessment(svc, case, events) if case.decision else None,
+    }
+
+
+def assessment(svc: Services, case: CertificationCase, events: list[HistoryEvent]) -> Assessment:
+    """The latest decision and report in the timeline (an upheld appeal leads to a second decision)."""
+    decision = _latest(events, "DecisionRecorded")
+    return Assessment(
+        outcome=decision.get("outcome", ""),
+        level=decision.get("level", ""),
+        rationale=decision.get("rationale", ""),
+        report=_latest(events, "ReportSubmitted").get("report", ""),
+        scores=_scores(svc, case),
+    )
+
+
+def _latest(events: list[HistoryEvent], kind: str) -> dict[str, Any]:
+    found = [event.data for event in events if event.type == kind]
+    return found[-1] if found else {}
+
+
+def _scores(svc: Services, case: CertificationCase) -> list[ScoreRow]:
+    """Each indicator's score against the peers (the benchmark view), titled from the case's catalogue."""
+    benchmark = svc.models.benchmark(case.id)
+    if benchmark is None:
+        return []
+    indicators = {item.code: item for item in load_catalogue(case.catalogue_version).indicators}
+    rows = []
+    for entry in benchmark.indicators:
+        item = indicators.get(entry.indicator)
+        rows.append(
+            ScoreRow(
+                code=entry.indicator,
+                title=item.title if item else entry.indicator,
+                score=entry.score,
+                max_score=item.max_score if item else entry.score,
+                peer_median=entry.peer_median,
+                percentile=entry.percentile,
+            )
+        )
+    return rows

@@ -1,0 +1,61 @@
+"""A label's page: its validity and status, its timeline by name, and the steps the reader may take on
+it now (an officer suspends, restores, withdraws or renews it; the cluster's contact requests its
+renewal inside the window). Whoever sees the label reads it (access.visible_label)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from clusterlabel.activities.views import label_view
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.label import Label
+from clusterlabel.interfaces.web.access import visible_label
+from clusterlabel.interfaces.web.auth import Principal
+from clusterlabel.interfaces.web.common import history_events, label_id_from, label_out
+from clusterlabel.interfaces.web.naming import event_names
+from clusterlabel.interfaces.web.office_pages import form_key
+from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
+from clusterlabel.interfaces.web.services import Services
+
+
+def install(api: FastAPI) -> None:
+    api.add_api_route(
+        "/ui/labels/{label_ref}", label_page, methods=["GET"], include_in_schema=False, response_class=HTMLResponse
+    )
+
+
+@page
+async def label_page(request: Request) -> Response:
+    who = await signed_in(request)
+    svc = _svc(request)
+    label_id = label_id_from(request.path_params["label_ref"])
+
+    def gather() -> dict[str, Any]:
+        label = visible_label(svc, label_id, who)
+        svc.fresh()
+        events = history_events(svc.models.history(label_id), who)
+        return {
+            "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
+            "renewal_case_id": label.renewal_case_id,
+            "events": events,
+            "named": event_names(svc, events, label.expert_ids),
+            "may": steps_for(svc, label, who),
+        }
+
+    return render(request, "label.html", who, **(await run_in_threadpool(gather)), form_key=form_key())
+
+
+def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
+    """The steps the label takes now (its own rules) that the reader's roles may take."""
+    officer = who.holds(Role.OFFICER)
+    contact = who.holds(Role.CLUSTER) and who.cluster_id == label.cluster_id
+    return {
+        "suspend": officer and label.allows("suspend"),
+        "restore": officer and label.allows("restore"),
+        "withdraw": officer and label.allows("withdraw"),
+        "renew": (officer or contact) and label.may_start_renewal(svc.now()),
+    }

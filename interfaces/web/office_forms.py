@@ -1,0 +1,269 @@
+"""Form posts of the secretariat's pages, the accounts pages and the cluster's portal: each calls the API's
+own route function after the same guard as the route, from one table (FORMS), so that a step taken from
+a page is the very request a script would send, with the same checks. (The case steps: forms.py.)
+
+A form's fields become the route's body; the form's path names the record (and a field of the body the
+route does not take as a parameter, such as an application's cluster). A refusal goes back to the page
+the form is on, with its reason; nothing is recorded then. A form that opens an account shows the new
+account's first token once, on the answer itself, never in an address.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, get_origin, get_type_hints
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import AwareDatetime, BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.base import DomainError
+from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.interfaces.web import accounts, cases, experts, labels, registrations
+from clusterlabel.interfaces.web.account_schemas import AccountIn, ContactIn, DeactivationIn, ExpertIn, RoleIn
+from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
+from clusterlabel.interfaces.web.errors import ApiError, from_domain
+from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
+from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, page, render, signed_in
+from clusterlabel.interfaces.web.schemas import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
+
+# Where a page may send a refusal back to (its hidden `back` field): a page of ours, nothing else.
+LOCAL_PAGE = re.compile(r"/ui/[A-Za-z0-9/_.\-]*")
+FORM_KEY = re.compile(KEY_PATTERN)
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class FormStep:
+    route: Callable[..., Any]  # the API's route function, called by its parameters' names
+    body: type[BaseModel] | None  # the route's body, read from the form's fields
+    guard: Callable[[Principal], Principal]  # the guard the route declares (auth.py)
+    page: str  # the page the form is on, from the path's fields: a refusal goes back there
+    then: str  # where a success goes, from the path's fields and the route's answer
+    done: str  # what the page then says
+    issues_token: bool = False  # the answer carries a new account's first token, shown once
+
+
+FORMS: dict[str, FormStep] = {
+    "/ui/clusters": FormStep(
+        registrations.register_cluster,
+        ClusterProfile,
+        only_officers,
+        "/ui/clusters",
+        "/ui/clusters/{cluster_id}",
+        "cluster registered",
+    ),
+    "/ui/clusters/{cluster_id}/contacts": FormStep(
+        accounts.add_contact,
+        ContactIn,
+        only_officers,
+        "/ui/clusters/{cluster_id}",
+        "/ui/clusters/{cluster_id}",
+        "contact account opened",
+        issues_token=True,
+    ),
+    # The route itself lets an officer apply for any cluster and a contact for their own.
+    "/ui/clusters/{cluster_id}/applications": FormStep(
+        cases.apply, ApplicationIn, anyone, "/ui/clusters/{cluster_id}", "/ui/cases/{case_id}", "application opened"
+    ),
+    "/ui/experts": FormStep(
+        registrations.register_expert,
+        ExpertIn,
+        only_officers,
+        "/ui/experts",
+        "/ui/experts/{expert_id}",
+        "expert registered",
+        issues_token=True,
+    ),
+    "/ui/experts/{expert_id}/renewal": FormStep(
+        experts.renew_certification,
+        experts.CertificationRenewalIn,
+        only_officers,
+        "/ui/experts/{expert_id}",
+        "/ui/experts/{expert_id}",
+        "certification renewed",
+    ),
+    "/ui/experts/{expert_id}/revocation": FormStep(
+        experts.revoke,
+        experts.RevocationIn,
+        only_officers,
+        "/ui/experts/{expert_id}",
+        "/ui/experts/{expert_id}",
+        "certification revoked",
+    ),
+    "/ui/experts/{expert_id}/affiliations": FormStep(
+        experts.declare_affiliation,
+        experts.AffiliationIn,
+        only_officers,
+        "/ui/experts/{expert_id}",
+        "/ui/experts/{expert_id}",
+        "affiliation recorded",
+    ),
+    "/ui/labels/{label_ref}/suspension": FormStep(
+        labels.suspend,
+        SuspensionIn,
+        only_officers,
+        "/ui/labels/{label_ref}",
+        "/ui/labels/{label_ref}",
+        "label suspended",
+    ),
+    "/ui/labels/{label_ref}/restoration": FormStep(
+        labels.restore, None, only_officers, "/ui/labels/{label_ref}", "/ui/labels/{label_ref}", "label restored"
+    ),
+    "/ui/labels/{label_ref}/withdrawal": FormStep(
+        labels.withdraw,
+        LabelWithdrawalIn,
+        only_officers,
+        "/ui/labels/{label_ref}",
+        "/ui/labels/{label_ref}",
+        "label withdrawn",
+    ),
+    # The route itself lets an officer renew any label and a contact their own cluster's.
+    "/ui/labels/{label_ref}/renewal": FormStep(
+        labels.renew, RenewalIn, anyone, "/ui/labels/{label_ref}", "/ui/cases/{case_id}", "renewal opened"
+    ),
+    "/ui/accounts": FormStep(
+        accounts.open_account,
+        AccountIn,
+        only_admins,
+        "/ui/accounts",
+        "/ui/accounts/{account_id}",
+        "account opened",
+        issues_token=True,
+    ),
+    "/ui/accounts/{account_id}/roles": FormStep(
+        accounts.grant_role,
+        RoleIn,
+        only_admins,
+        "/ui/accounts/{account_id}",
+        "/ui/accounts/{account_id}",
+        "role granted",
+    ),
+    "/ui/accounts/{account_id}/roles/{role}/revocation": FormStep(
+        accounts.revoke_role,
+        None,
+        only_admins,
+        "/ui/accounts/{account_id}",
+        "/ui/accounts/{account_id}",
+        "role revoked",
+    ),
+    "/ui/accounts/{account_id}/deactivation": FormStep(
+        accounts.deactivate,
+        DeactivationIn,
+        only_admins,
+        "/ui/accounts/{account_id}",
+        "/ui/accounts/{account_id}",
+        "account deactivated",
+    ),
+}
+
+
+def install(api: FastAPI) -> None:
+    for path, step in FORMS.items():
+        api.add_api_route(path, _handler(step), methods=["POST"], include_in_schema=False)
+
+
+def _handler(step: FormStep) -> Callable[[Request], Any]:
+    async def posted(request: Request) -> Response:
+        return await _post(request, step)
+
+    posted.__name__ = f"form_{step.route.__name__}"
+    return page(posted)
+
+
+async def _post(request: Request, step: FormStep) -> Response:
+    who = await signed_in(request)
+    form = await request.form()
+    fields = dict(request.path_params)
+    refused_at = _local(form.get("back")) or step.page.format(**fields)
+    try:
+        step.guard(who)
+        arguments = _arguments(step, fields, form)
+        answer = await _called(step.route, arguments, who, request, _form_key(form.get("form_key")))
+    except ValidationError as error:
+        return _back(refused_at, error=_form_errors(error))
+    except ApiError as error:
+        # One line per problem (a refused application names every criterion it misses), shown as lines.
+        text = error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
+        return _back(refused_at, error=text[:FLASH_CHARS])
+    then = step.then.format(**{**(answer.model_dump() if isinstance(answer, BaseModel) else {}), **fields})
+    if step.issues_token:
+        return render(request, "issued.html", who, done=step.done, then=then, token=answer.token)
+    return _back(then, done=step.done)
+
+
+def _arguments(step: FormStep, fields: dict[str, str], form: Any) -> dict[str, Any]:
+    """The route's parameters from the path, and its body from the form and the path's other fields."""
+    hints = get_type_hints(step.route)
+    arguments = {name: _path_value(hints[name], name, text) for name, text in fields.items() if name in hints}
+    if step.body is not None:
+        given = {name: text for name, text in fields.items() if name not in hints}
+        arguments["body"] = step.body.model_validate({**_form_fields(step.body, form), **given})
+    return arguments
+
+
+async def _called(
+    route: Callable[..., Any], arguments: dict[str, Any], who: Principal, request: Request, key: str | None
+) -> Any:
+    """The route's answer; a blocking route runs in a worker thread, and its domain refusals answer as the
+    API's error handler would answer them."""
+    call = {**arguments, "svc": _svc(request), "who": who, "key": key}
+    try:
+        if inspect.iscoroutinefunction(route):
+            return await route(**call)
+        return await run_in_threadpool(lambda: route(**call))
+    except DomainError as error:
+        raise from_domain(error) from None
+
+
+def _path_value(kind: Any, name: str, text: str) -> Any:
+    """A path field as the route's parameter takes it; a malformed one is an unknown record."""
+    try:
+        return kind(text) if kind in (UUID, Role) else text
+    except ValueError:
+        raise ApiError(404, f"no {name.removesuffix('_id').replace('_', ' ')} {text!r}") from None
+
+
+def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
+    """The model's fields as the form sends them: a list from repeated fields or one comma-separated
+    text, a date as its midnight UTC, a checkbox's last value (after a hidden "false"); an empty field
+    is left out, so that the model's default or its "field required" applies."""
+    data: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        values = [value.strip() for value in form.getlist(name) if isinstance(value, str)]
+        if get_origin(field.annotation) is list:
+            if name in form:
+                data[name] = [part.strip() for value in values for part in value.split(",") if part.strip()]
+        elif values and values[-1]:
+            instant = field.annotation in (datetime, AwareDatetime) and DATE_ONLY.fullmatch(values[-1])
+            data[name] = f"{values[-1]}T00:00:00Z" if instant else values[-1]
+    return data
+
+
+def _form_key(value: Any) -> str | None:
+    """The key the page rendered into its form: sent twice (a double click, a reload), the form is
+    carried out once, as a request repeated with its Idempotency-Key is."""
+    ok = isinstance(value, str) and len(value) <= KEY_MAX_LENGTH and FORM_KEY.fullmatch(value)
+    return value if ok else None
+
+
+def _local(value: Any) -> str | None:
+    return value if isinstance(value, str) and LOCAL_PAGE.fullmatch(value) and "//" not in value else None
+
+
+def _form_errors(error: ValidationError) -> str:
+    # Short: it travels back in the redirect's query string, and a message never echoes the input.
+    text = "\n".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+    return text[:FLASH_CHARS]
+
+
+def _back(path: str, **message: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode(message)}", status_code=303)

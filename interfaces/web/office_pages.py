@@ -1,0 +1,186 @@
+"""The secretariat's registers in the browser: the clusters and the experts, a page for each, and the
+forms an officer fills in on them (registering, applying for a cluster, adding its contact; renewing or
+revoking an expert's certification, recording an affiliation). Everyone of the secretariat reads them;
+each form is shown only to a role that may send it (office_forms.py carries it out).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.cluster import MemberType
+from clusterlabel.domain.expert import Expert
+from clusterlabel.interfaces.web.access import visible_cluster
+from clusterlabel.interfaces.web.auth import Principal
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
+from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, listing, paging, text
+from clusterlabel.interfaces.web.services import Services
+
+EXPERT_STATUSES = ["certified", "lapsed"]
+CHOICES = 1000  # the clusters an affiliation is chosen from (a datalist; past it, paste the cluster's id)
+
+
+def install(api: FastAPI) -> None:
+    for path, endpoint in [
+        ("/ui/clusters", clusters_page),
+        ("/ui/clusters/{cluster_id}", cluster_page),
+        ("/ui/experts", experts_page),
+        ("/ui/experts/{expert_id}", expert_page),
+    ]:
+        api.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
+
+
+def form_key() -> str:
+    """A new key for each form a page renders: the form is carried out once however often it is sent."""
+    return uuid4().hex
+
+
+def actions(who: Principal) -> dict[str, bool]:
+    """Which kinds of form the caller may send, so that a page shows those alone."""
+    return {"officer": who.holds(Role.OFFICER), "admin": who.holds(Role.ADMIN)}
+
+
+def record_id(text: str, kind: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise ApiError(404, f"no {kind} {text!r}") from None
+
+
+# ---- clusters -------------------------------------------------------------------------------------
+
+
+@page
+async def clusters_page(request: Request) -> Response:
+    who = await signed_in(request, admin=True)
+    svc, asked, query = _svc(request), paging(request), text(request)
+    country = (text(request, "country") or "").upper()[:2] or None
+
+    def gather() -> list[Any]:
+        svc.fresh()  # a cluster just registered is listed at once
+        return svc.models.clusters(text=query, country=country, limit=asked.ask, offset=asked.offset)
+
+    rows = await run_in_threadpool(gather)
+    return render(
+        request,
+        "clusters.html",
+        who,
+        clusters=listing(request, asked, rows),
+        q=query,
+        country=country,
+        member_types=[kind.value for kind in MemberType],
+        form_key=form_key(),
+        **actions(who),
+    )
+
+
+@page
+async def cluster_page(request: Request) -> Response:
+    who = await signed_in(request, admin=True)
+    svc, asked = _svc(request), paging(request)
+    cluster_id = record_id(request.path_params["cluster_id"], "cluster")
+    state, level = choice(request, "state", STATES), choice(request, "level", LEVELS)
+
+    def gather() -> dict[str, Any]:
+        cluster = visible_cluster(svc, cluster_id, who).cluster
+        svc.fresh()
+        now = svc.now()
+        cases = svc.models.cases(
+            now, cluster_id=cluster_id, state=state, level=level, limit=asked.ask, offset=asked.offset
+        )
+        return {
+            "cluster": cluster,
+            "unmet": cluster.profile.unmet_criteria(svc.app.policy),
+            "cases": listing(request, asked, cases),
+            "labels": svc.models.public_registry(now, cluster_id=cluster_id, limit=100),
+        }
+
+    gathered = await run_in_threadpool(gather)
+    return render(
+        request,
+        "cluster.html",
+        who,
+        **gathered,
+        state=state,
+        level=level,
+        states=STATES,
+        levels=LEVELS,
+        form_key=form_key(),
+        **actions(who),
+    )
+
+
+# ---- experts --------------------------------------------------------------------------------------
+
+
+@page
+async def experts_page(request: Request) -> Response:
+    who = await signed_in(request, admin=True)
+    svc, asked, query = _svc(request), paging(request), text(request)
+    status = choice(request, "status", EXPERT_STATUSES)
+
+    def gather() -> list[Expert]:
+        # The roster, read whole: a few hundred experts at most, so no view of its own yet.
+        found = [svc.app.get_expert(expert_id) for expert_id in svc.app.expert_ids()]
+        found = [expert for expert in found if _matches(expert, query) and _has_status(expert, status, svc)]
+        found.sort(key=lambda expert: (expert.name.casefold(), str(expert.id)))
+        return found[asked.offset : asked.offset + asked.ask]
+
+    rows = await run_in_threadpool(gather)
+    return render(
+        request,
+        "experts.html",
+        who,
+        experts=listing(request, asked, rows),
+        now=svc.now(),
+        q=query,
+        status=status,
+        statuses=EXPERT_STATUSES,
+        form_key=form_key(),
+        **actions(who),
+    )
+
+
+@page
+async def expert_page(request: Request) -> Response:
+    who = await signed_in(request, admin=True)
+    svc = _svc(request)
+    expert_id = record_id(request.path_params["expert_id"], "expert")
+
+    def gather() -> dict[str, Any]:
+        expert = _expert(svc, expert_id)
+        svc.fresh()
+        cluster_names = {str(c.cluster_id): c.name for c in svc.models.clusters(limit=CHOICES)}
+        affiliated = {str(cluster_id): svc.app.get_cluster(cluster_id).name for cluster_id in expert.affiliations}
+        return {
+            "expert": expert,
+            "certified": expert.is_certified_at(svc.now()),
+            "affiliated": affiliated,
+            "clusters": cluster_names,
+            "cases": svc.models.cases(svc.now(), expert_id=expert_id, limit=100),
+        }
+
+    return render(request, "expert.html", who, **(await run_in_threadpool(gather)), form_key=form_key(), **actions(who))
+
+
+def _expert(svc: Services, expert_id: UUID) -> Expert:
+    if expert_id not in set(svc.app.expert_ids()):
+        raise ApiError(404, f"no expert with id {expert_id}")
+    return svc.app.get_expert(expert_id)
+
+
+def _matches(expert: Expert, query: str | None) -> bool:
+    return query is None or query.casefold() in expert.name.casefold()
+
+
+def _has_status(expert: Expert, status: str | None, svc: Services) -> bool:
+    if status is None:
+        return True
+    return expert.is_certified_at(svc.now()) == (status == "certified")

@@ -1,0 +1,69 @@
+"""A cluster's contact acts for their own cluster: applies, agrees to the proposed experts, requests a
+renewal of its label and reads its certificate's code; another cluster's records answer as unknown."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.driver import Secretariat
+from tests.e2e.engine import eventually
+
+
+@pytest.fixture(scope="module")
+def labelled(secretariat: Secretariat) -> dict[str, str]:
+    """A cluster holding a bronze label, with no case open any more."""
+    cluster_id = secretariat.cluster(name="Vistula Logistics Cluster", country="PL")
+    label_id = secretariat.award(secretariat.apply(cluster_id))
+    eventually(lambda: secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}"), 200)["open_cases"] == [])
+    return {"cluster_id": cluster_id, "label_id": label_id}
+
+
+def test_a_contact_records_their_clusters_agreement_to_the_experts(secretariat: Secretariat) -> None:
+    cluster_id = secretariat.cluster()
+    contact = secretariat.contact(cluster_id, "Ola Contact")
+    case_id = secretariat.expect(
+        contact.post("/applications", json={"cluster_id": cluster_id, "level": "bronze"}), 201
+    )["case_id"]
+    secretariat.screen(case_id)
+    _, expert = secretariat.proposed_expert(case_id)
+    secretariat.expect(expert.post(f"/cases/{case_id}/assignment", json={"accept": True}), 200)
+
+    agreed = secretariat.expect(contact.post(f"/cases/{case_id}/agreement", json={"agreed": True}), 200)
+
+    assert agreed["state"] == "auditing"
+    account_id = secretariat.expect(contact.get("/me"), 200)["account_id"]
+    agreement = next(event for event in secretariat.history(case_id) if event["type"] == "ClusterAgreedToExperts")
+    assert agreement["actor"] == f"account:{account_id}"
+
+
+def test_another_clusters_contact_cannot_agree_and_an_expert_still_may_not(secretariat: Secretariat) -> None:
+    case_id = secretariat.apply(secretariat.cluster())
+    secretariat.screen(case_id)
+    _, expert = secretariat.proposed_expert(case_id)
+    stranger = secretariat.contact(secretariat.cluster(), "Sven Stranger")
+
+    assert stranger.post(f"/cases/{case_id}/agreement", json={"agreed": True}).status_code == 404
+    refused = expert.post(f"/cases/{case_id}/agreement", json={"agreed": True})
+    assert refused.status_code == 403 and "contact or an officer" in refused.json()["detail"]
+    assert all(event["type"] != "ClusterAgreedToExperts" for event in secretariat.history(case_id))
+
+
+def test_a_contact_requests_the_renewal_of_their_label(secretariat: Secretariat, labelled: dict[str, str]) -> None:
+    contact = secretariat.contact(labelled["cluster_id"], "Rita Renewer")
+    stranger = secretariat.contact(secretariat.cluster(), "Sam Stranger")
+    assert stranger.post(f"/labels/{labelled['label_id']}/renewal").status_code == 404
+
+    case_id = secretariat.expect(contact.post(f"/labels/{labelled['label_id']}/renewal"), 201)["case_id"]
+
+    renewal = secretariat.case(case_id)
+    assert renewal["kind"] == "renewal" and renewal["cluster_id"] == labelled["cluster_id"]
+
+
+def test_the_labels_own_contact_reads_its_verification_code_and_another_does_not(
+    secretariat: Secretariat, labelled: dict[str, str]
+) -> None:
+    contact = secretariat.contact(labelled["cluster_id"], "Vera Verifier")
+    code = secretariat.label(labelled["label_id"])["verification_code"]
+    assert code and secretariat.expect(contact.get(f"/labels/{labelled['label_id']}"), 200)["verification_code"] == code
+    stranger = secretariat.contact(secretariat.cluster(), "Olaf Outsider")
+    assert stranger.get(f"/labels/{labelled['label_id']}").status_code == 404

@@ -1,0 +1,53 @@
+"""The secretariat keeps an expert's record: renews or revokes the certification and records the
+clusters the expert is affiliated with; only an officer may, and a refusal records nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.e2e.driver import Secretariat
+
+
+def test_an_officer_revokes_then_renews_an_experts_certification(secretariat: Secretariat) -> None:
+    expert_id, expert = secretariat.expert(name="Rolf Renewed", certified_until="2030-01-01T00:00:00Z")
+    base = f"/experts/{expert_id}"
+
+    revoked = secretariat.expect(secretariat.api.post(f"{base}/revocation", json={"reason": "missed training"}), 200)
+    assert revoked["revoked_at"] is not None
+    renewal = {"until": "2033-01-01T00:00:00Z"}
+    renewed = secretariat.expect(secretariat.api.post(f"{base}/certification/renewal", json=renewal), 200)
+
+    assert renewed["revoked_at"] is None and renewed["certified_until"].startswith("2033-01-01")
+    assert secretariat.expect(expert.get(f"/experts/{expert_id}"), 200)["certified_until"].startswith("2033-01-01")
+
+
+def test_a_renewal_that_ends_no_later_is_422_and_records_nothing(secretariat: Secretariat) -> None:
+    expert_id, _ = secretariat.expert(name="Nina Notlater", certified_until="2035-01-01T00:00:00Z")
+    answer = secretariat.api.post(f"/experts/{expert_id}/certification/renewal", json={"until": "2034-01-01T00:00:00Z"})
+    assert answer.status_code == 422, answer.text
+    assert "not later than the current one" in str(answer.json()["detail"])
+    assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["certified_until"].startswith("2035")
+
+
+def test_an_officer_records_an_affiliation_and_an_unknown_cluster_is_422(secretariat: Secretariat) -> None:
+    expert_id, _ = secretariat.expert(name="Alma Affiliated")
+    cluster_id = secretariat.cluster()
+    declared = secretariat.expect(
+        secretariat.api.post(f"/experts/{expert_id}/affiliations", json={"cluster_id": cluster_id}), 200
+    )
+    assert declared["affiliations"] == [cluster_id]
+
+    nowhere = str(uuid.uuid4())
+    answer = secretariat.api.post(f"/experts/{expert_id}/affiliations", json={"cluster_id": nowhere})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "cluster_id"]
+    unknown = secretariat.api.post(f"/experts/{uuid.uuid4()}/affiliations", json={"cluster_id": cluster_id})
+    assert unknown.status_code == 404
+
+
+def test_only_an_officer_keeps_an_experts_record(secretariat: Secretariat) -> None:
+    expert_id, expert = secretariat.expert(name="Otto Ownrecord")
+    decider = secretariat.member("Dana Decider", "decider")
+    for caller in (expert, decider):
+        answer = caller.post(f"/experts/{expert_id}/revocation", json={"reason": "self-serve"})
+        assert answer.status_code == 403, answer.text
+    assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["revoked_at"] is None

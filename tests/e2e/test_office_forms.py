@@ -1,0 +1,310 @@
+"""The forms of the secretariat's pages, the accounts pages and the cluster's portal, posted as a browser
+posts them: each is carried out by the API's own route after the route's guard, and a refused one goes
+back to its page with the reason, having recorded nothing."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.driver import Secretariat, cluster_body
+from tests.e2e.engine import RunningEngine
+from tests.e2e.page_session import pages_as, token_of
+from tests.e2e.pages_client import Pages
+
+FLASH = re.compile(r'<div class="flash (ok|error)" role="status">(.*?)</div>', re.S)
+
+
+def cluster_form(**changes: Any) -> dict[str, Any]:
+    """A cluster's registration as its form sends it: checkboxes after their hidden "false"."""
+    body = cluster_body(**changes)
+    form = {key: str(value) for key, value in body.items() if key not in ("member_types", "eccp_listed")}
+    return {**form, "member_types": body["member_types"], "eccp_listed": ["false", *(["true"] * body["eccp_listed"])]}
+
+
+def posted(page: Pages, path: str, **fields: Any) -> httpx.Response:
+    return page.post(path, data={"csrf_token": "", **fields})
+
+
+def shown(page: Pages, answer: httpx.Response, kind: str = "ok") -> str:
+    """What the page the answer leads to says in its flash (the reason of a refusal), as a reader sees it."""
+    assert answer.status_code == 303, answer.text
+    assert f"{'error' if kind == 'error' else 'done'}=" in answer.headers["location"], answer.headers["location"]
+    flash = FLASH.search(page.get(answer.headers["location"]).text)
+    assert flash and flash.group(1) == kind, answer.headers["location"]
+    return html.unescape(flash.group(2))
+
+
+def refusal(page: Pages, answer: httpx.Response) -> str:
+    return shown(page, answer, "error")
+
+
+def issued_token(answer: httpx.Response) -> str:
+    assert answer.status_code == 200, answer.text
+    found = re.search(r'<p class="token" id="token"><code>([^<]+)</code>', answer.text)
+    assert found, answer.text
+    return found.group(1)
+
+
+@pytest.fixture(scope="module")
+def officer(engine: RunningEngine, secretariat: Secretariat) -> Pages:
+    return pages_as(engine, token_of(secretariat.member("Olga Officer", "officer")))
+
+
+@pytest.fixture(scope="module")
+def decider(engine: RunningEngine, secretariat: Secretariat) -> Pages:
+    return pages_as(engine, token_of(secretariat.member("Dora Decider", "decider")))
+
+
+@pytest.fixture(scope="module")
+def admin(engine: RunningEngine, secretariat: Secretariat) -> Pages:
+    return pages_as(engine, token_of(secretariat.member("Ada Admin", "admin")))
+
+
+# ---- clusters, their contacts and applications ---------------------------------------------------
+
+
+def test_an_officer_registers_a_cluster_and_lands_on_its_page(officer: Pages) -> None:
+    answer = posted(officer, "/ui/clusters", **cluster_form(name="Oder Energy Cluster"))
+    assert shown(officer, answer) == "cluster registered"
+    assert answer.headers["location"].startswith("/ui/clusters/")
+    assert "Oder Energy Cluster" in officer.get(answer.headers["location"]).text
+
+
+def test_a_cluster_with_a_bad_website_is_refused_with_the_reason_and_not_registered(officer: Pages) -> None:
+    answer = posted(officer, "/ui/clusters", **cluster_form(name="Nowhere Web Cluster", website="cluster.example"))
+    assert "is not a web address" in refusal(officer, answer)
+    assert "No cluster matches" in officer.get("/ui/clusters", params={"q": "Nowhere Web"}).text
+
+
+def test_a_decider_may_not_register_a_cluster(decider: Pages) -> None:
+    answer = posted(decider, "/ui/clusters", **cluster_form(name="Decided Cluster"))
+    assert "only an officer" in refusal(decider, answer)
+    assert "No cluster matches" in decider.get("/ui/clusters", params={"q": "Decided Cluster"}).text
+
+
+def test_an_officer_adds_a_contact_who_is_shown_their_first_token_once(
+    engine: RunningEngine, secretariat: Secretariat, officer: Pages
+) -> None:
+    cluster_id = secretariat.cluster()
+    form = {"name": "Carla Contact", "email": f"carla.{uuid.uuid4().hex[:6]}@cluster.example.org"}
+    token = issued_token(posted(officer, f"/ui/clusters/{cluster_id}/contacts", **form))
+    me = secretariat.expect(engine.client(token).get("/me"), 200)
+    assert me["name"] == "Carla Contact" and me["cluster_id"] == cluster_id
+
+    again = posted(officer, f"/ui/clusters/{secretariat.cluster()}/contacts", **form)
+    assert "already uses the e-mail address" in refusal(officer, again)
+
+
+def test_an_officer_opens_an_application_from_the_clusters_page(secretariat: Secretariat, officer: Pages) -> None:
+    cluster_id = secretariat.cluster()
+    answer = posted(officer, f"/ui/clusters/{cluster_id}/applications", level="bronze")
+    assert shown(officer, answer) == "application opened"
+    case_id = answer.headers["location"].split("/")[3].split("?")[0]
+    assert secretariat.case(case_id)["cluster_id"] == cluster_id
+
+
+def test_an_ineligible_clusters_application_lists_every_unmet_criterion_and_opens_no_case(
+    secretariat: Secretariat, officer: Pages
+) -> None:
+    cluster_id = secretariat.cluster(eccp_listed=False, members=3, staff_fte=0.2)
+    reason = refusal(officer, posted(officer, f"/ui/clusters/{cluster_id}/applications", level="bronze"))
+    assert "European Cluster Collaboration Platform" in reason
+    assert "committed members" in reason and "FTE" in reason
+    assert secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}"), 200)["open_cases"] == []
+
+
+def test_a_contact_applies_from_the_portal_and_not_for_another_cluster(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    cluster_id, other = secretariat.cluster(), secretariat.cluster()
+    portal = pages_as(engine, token_of(secretariat.contact(cluster_id, "Paula Portal")))
+    applied = posted(portal, f"/ui/clusters/{cluster_id}/applications", level="bronze", back="/ui/portal")
+    assert shown(portal, applied) == "application opened"
+
+    refused = posted(portal, f"/ui/clusters/{other}/applications", level="bronze", back="/ui/portal")
+    assert refused.headers["location"].startswith("/ui/portal?")
+    assert f"no cluster with id {other}" in refusal(portal, refused)
+    assert secretariat.expect(secretariat.api.get(f"/clusters/{other}"), 200)["open_cases"] == []
+
+
+def test_a_back_address_off_the_pages_is_ignored(secretariat: Secretariat, officer: Pages) -> None:
+    cluster_id = secretariat.cluster(eccp_listed=False)
+    answer = posted(officer, f"/ui/clusters/{cluster_id}/applications", level="bronze", back="//evil.example/ui/x")
+    assert answer.headers["location"].startswith(f"/ui/clusters/{cluster_id}?error=")
+
+
+def test_a_contact_lodges_an_appeal_against_a_refusal_from_the_case_page(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    cluster_id = secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.to_decision(case_id)
+    page = pages_as(engine, token_of(secretariat.contact(cluster_id, "Rudi Refused")))
+    assert "Lodge appeal" not in page.get(f"/ui/cases/{case_id}").text  # nothing to appeal yet
+    secretariat.decide(case_id, outcome="refuse")
+    assert "Lodge appeal" in page.get(f"/ui/cases/{case_id}").text
+
+    assert "grounds" in refusal(page, posted(page, f"/ui/cases/{case_id}/appeal", grounds=""))
+    assert all(event["type"] != "AppealLodged" for event in secretariat.history(case_id))
+    lodged = posted(page, f"/ui/cases/{case_id}/appeal", grounds="The scores overlook our new services.")
+    assert shown(page, lodged) == "appeal recorded"
+    assert "The scores overlook our new services." in page.get(f"/ui/cases/{case_id}").text
+
+
+# ---- experts --------------------------------------------------------------------------------------
+
+
+def test_an_officer_registers_an_expert_who_is_shown_their_first_token(
+    engine: RunningEngine, secretariat: Secretariat, officer: Pages
+) -> None:
+    form = {
+        "name": "Erik Examiner",
+        "email": f"erik.{uuid.uuid4().hex[:6]}@experts.example.org",
+        "country": "SE",
+        "languages": "en, sv",
+        "certified_until": "2041-05-01",
+    }
+    token = issued_token(posted(officer, "/ui/experts", **form))
+    expert_id = secretariat.expect(engine.client(token).get("/me"), 200)["expert_id"]
+    expert = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
+    assert expert["languages"] == ["en", "sv"] and expert["certified_until"].startswith("2041-05-01")
+
+    taken = posted(officer, "/ui/experts", **{**form, "name": "Erik Twice", "country": "NO"})
+    assert "already uses the e-mail address" in refusal(officer, taken)
+    assert "No expert matches" in officer.get("/ui/experts", params={"q": "Erik Twice"}).text
+
+
+def test_an_officer_renews_and_revokes_a_certification_and_a_date_no_later_is_refused(
+    secretariat: Secretariat, officer: Pages
+) -> None:
+    expert_id, _ = secretariat.expert(name="Frida Formrenewed", certified_until="2035-01-01T00:00:00Z")
+    page = f"/ui/experts/{expert_id}"
+    assert "not later than the current one" in refusal(officer, posted(officer, f"{page}/renewal", until="2034-12-31"))
+    assert shown(officer, posted(officer, f"{page}/renewal", until="2036-02-01")) == "certification renewed"
+    assert "reason: Field required" in refusal(officer, posted(officer, f"{page}/revocation"))
+    assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["revoked_at"] is None
+    assert shown(officer, posted(officer, f"{page}/revocation", reason="left the pool")) == "certification revoked"
+    expert = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
+    assert expert["certified_until"].startswith("2036-02-01") and expert["revoked_at"]
+
+
+def test_an_officer_records_an_affiliation_and_a_decider_may_not(
+    secretariat: Secretariat, officer: Pages, decider: Pages
+) -> None:
+    expert_id, _ = secretariat.expert(name="Gustav Grouped")
+    cluster_id = secretariat.cluster(name="Saale Optics Cluster")
+    path = f"/ui/experts/{expert_id}/affiliations"
+    assert "only an officer" in refusal(decider, posted(decider, path, cluster_id=cluster_id))
+    assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["affiliations"] == []
+    assert shown(officer, posted(officer, path, cluster_id=cluster_id)) == "affiliation recorded"
+    assert "Saale Optics Cluster" in officer.get(f"/ui/experts/{expert_id}").text
+
+
+# ---- labels ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def label_code(secretariat: Secretariat) -> str:
+    label_id = secretariat.award(secretariat.apply(secretariat.cluster(name="Mosel Wine Cluster", country="DE")))
+    return str(secretariat.label(label_id)["label_code"])
+
+
+def test_an_officer_suspends_and_restores_a_label_and_a_label_in_force_is_not_restored(
+    secretariat: Secretariat, officer: Pages, label_code: str
+) -> None:
+    page = f"/ui/labels/{label_code}"
+    assert f"cannot restore: label {label_code} is active" in refusal(officer, posted(officer, f"{page}/restoration"))
+    assert "reason: Field required" in refusal(officer, posted(officer, f"{page}/withdrawal"))
+    assert secretariat.label(label_code)["state"] == "active"
+    assert shown(officer, posted(officer, f"{page}/suspension", reason="complaint")) == "label suspended"
+    assert secretariat.label(label_code)["state"] == "suspended"
+    assert shown(officer, posted(officer, f"{page}/restoration")) == "label restored"
+    assert secretariat.label(label_code)["state"] == "active"
+
+
+def test_a_contact_requests_their_labels_renewal_from_the_portal(
+    engine: RunningEngine, secretariat: Secretariat, decider: Pages
+) -> None:
+    cluster_id = secretariat.cluster(name="Havel Timber Cluster")
+    label_id = secretariat.award(secretariat.apply(cluster_id))
+    code = secretariat.label(label_id)["label_code"]
+    assert "only the cluster's contact or an officer" in refusal(decider, posted(decider, f"/ui/labels/{code}/renewal"))
+
+    portal = pages_as(engine, token_of(secretariat.contact(cluster_id, "Hanna Havel")))
+    answer = posted(portal, f"/ui/labels/{code}/renewal", back="/ui/portal")
+    assert shown(portal, answer) == "renewal opened"
+    assert secretariat.label(label_id)["renewal_case_id"] in answer.headers["location"]
+
+
+# ---- accounts ---------------------------------------------------------------------------------
+
+
+def test_an_administrator_opens_an_account_with_roles_and_an_officer_may_not(
+    engine: RunningEngine, secretariat: Secretariat, admin: Pages, officer: Pages
+) -> None:
+    form = {"name": "Ines Intake", "email": f"ines.{uuid.uuid4().hex[:6]}@secretariat.example.org"}
+    refused = posted(officer, "/ui/accounts", **form, roles=["officer"])
+    assert "only an administrator" in refusal(officer, refused)
+    assert secretariat.api.get("/accounts", params={"limit": 500}).text.count("Ines Intake") == 0
+
+    token = issued_token(posted(admin, "/ui/accounts", **form, roles=["officer", "decider"]))
+    assert secretariat.expect(engine.client(token).get("/me"), 200)["roles"] == ["decider", "officer"]
+
+
+def test_an_administrator_grants_and_revokes_roles_and_deactivates_an_account(
+    engine: RunningEngine, secretariat: Secretariat, admin: Pages
+) -> None:
+    secretariat.member("Jonas Joiner", "officer")
+    account_id, token = engine.accounts["Jonas Joiner"]
+    page = f"/ui/accounts/{account_id}"
+    assert "an expert account speaks for one expert" in refusal(admin, posted(admin, f"{page}/roles", role="expert"))
+    assert shown(admin, posted(admin, f"{page}/roles", role="appeals")) == "role granted"
+    assert shown(admin, posted(admin, f"{page}/roles/officer/revocation")) == "role revoked"
+    assert secretariat.expect(engine.client(token).get("/me"), 200)["roles"] == ["appeals"]
+
+    assert shown(admin, posted(admin, f"{page}/deactivation", reason="left")) == "account deactivated"
+    assert engine.client(token).get("/me").status_code == 401
+    assert "deactivated" in refusal(admin, posted(admin, f"{page}/roles", role="decider"))
+
+
+# ---- what each role is shown --------------------------------------------------------------------
+
+
+def test_each_role_is_shown_only_the_forms_it_may_send(
+    engine: RunningEngine,
+    secretariat: Secretariat,
+    officer: Pages,
+    decider: Pages,
+    admin: Pages,
+    label_code: str,
+) -> None:
+    assert 'id="register-cluster"' in officer.get("/ui/clusters").text
+    assert 'id="register-cluster"' not in decider.get("/ui/clusters").text
+    assert 'id="suspend"' in officer.get(f"/ui/labels/{label_code}").text
+    for_decider = decider.get(f"/ui/labels/{label_code}").text
+    assert "Timeline" in for_decider and "<form" not in for_decider.split("</header>")[1]
+    assert officer.get("/ui/accounts").status_code == 403 and admin.get("/ui/accounts").status_code == 200
+
+    cluster_id = secretariat.label(label_code)["cluster_id"]
+    contact = pages_as(engine, token_of(secretariat.contact(cluster_id, "Moritz Mosel")))
+    for_contact = contact.get(f"/ui/labels/{label_code}").text
+    assert 'id="renew"' in for_contact and 'id="suspend"' not in for_contact
+    assert contact.get("/ui/clusters").status_code == 403 and officer.get("/ui/portal").status_code == 403
+
+
+def test_a_list_pages_and_keeps_its_filters(secretariat: Secretariat, officer: Pages) -> None:
+    for name in ("Paged Alpha Cluster", "Paged Beta Cluster", "Paged Gamma Cluster"):
+        secretariat.cluster(name=name)
+    first = officer.get("/ui/clusters", params={"q": "paged", "limit": 2}).text
+    assert "Paged Alpha" in first and "Paged Beta" in first and "Paged Gamma" not in first
+    following = re.search(r'<a href="([^"]+)" rel="next">', first)
+    assert following and "q=paged" in following.group(1)
+    second = officer.get(html.unescape(following.group(1))).text
+    assert "Paged Gamma" in second and "Paged Alpha" not in second and 'rel="prev"' in second
+    assert 'rel="next"' not in second
