@@ -9,8 +9,10 @@ bench measures the parts one by one).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from eventsourcing.persistence import InternalError
 from temporalio.client import Client
 
 from clusterlabel.activities.application import CertificationApp
@@ -43,9 +45,24 @@ def load_policy(settings: Settings) -> Policy:
         raise PolicyFileError(f"policy file {settings.policy_file}: {error}") from error
 
 
+# Processes starting together on one PostgreSQL database each create the event store's tables "if not
+# exists"; PostgreSQL may refuse all but one of those racing statements ("tuple concurrently updated").
+# The loser tries again, and then finds the tables there.
+CREATE_TABLE_ATTEMPTS = 5
+CREATE_TABLE_PAUSE_SECONDS = 0.5
+
+
 def build_app(settings: Settings) -> CertificationApp:
     settings.ensure_data_dir()
-    return CertificationApp(env=settings.eventsourcing_env(), policy=load_policy(settings))
+    policy = load_policy(settings)
+    for attempt in range(1, CREATE_TABLE_ATTEMPTS + 1):
+        try:
+            return CertificationApp(env=settings.eventsourcing_env(), policy=policy)
+        except InternalError as error:
+            if "concurrently" not in str(error) or attempt == CREATE_TABLE_ATTEMPTS:
+                raise
+            time.sleep(CREATE_TABLE_PAUSE_SECONDS * attempt)
+    raise AssertionError("unreachable")
 
 
 def open_views(settings: Settings, app: CertificationApp | None = None, **options: Any) -> ReadModels:
