@@ -7,12 +7,13 @@ module reads os.environ.
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from limits import parse
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -24,6 +25,9 @@ SQLITE_LOCK_TIMEOUT_SECONDS = 5
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
+DEFAULT_MAIL_FROM = "clusterlabel@localhost"
+DEFAULT_MAIL_RATE_LIMIT = "5/second"
+SMTP_SCHEMES = {"smtp": 25, "smtps": 465}
 
 # The views follow the log by notification id and never look back below the last id they
 # applied, so they rely on ids being committed in order. eventsourcing keeps that order on
@@ -87,6 +91,15 @@ class Settings(BaseSettings):
     # Reads of the public registry, verification and badge per client address, in the `limits`
     # package's notation ("120/minute", "10/second").
     public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT
+    # Where messages go out: smtp://[user:pass@]host:port, with ?starttls=true for STARTTLS (smtps:// for
+    # TLS from the first byte). Unset: each message is written to a Maildir, <data_dir>/maildir/. It may
+    # hold a password: kept out of repr, logs and error messages.
+    smtp_url: str | None = Field(default=None, repr=False)
+    # The From of every message, and the secretariat's team address (unset: the active officers' addresses).
+    mail_from: str = DEFAULT_MAIL_FROM
+    secretariat_email: str | None = None
+    # Messages each worker process sends at most, in the `limits` notation of public_rate_limit.
+    mail_rate_limit: str = DEFAULT_MAIL_RATE_LIMIT
 
     @field_validator("database_url")
     @classmethod
@@ -115,14 +128,28 @@ class Settings(BaseSettings):
     def _public_url_is_a_base_url(cls, url: str) -> str:
         return public_base_url(url)
 
-    @field_validator("public_rate_limit")
+    @field_validator("public_rate_limit", "mail_rate_limit")
     @classmethod
-    def _rate_limit_is_parsable(cls, limit: str) -> str:
+    def _rate_limit_is_parsable(cls, limit: str, info: ValidationInfo) -> str:
         try:
             parse(limit)
         except ValueError:
-            raise ValueError(f"public_rate_limit must read like 120/minute or 10/second, got {limit!r}") from None
+            raise ValueError(f"{info.field_name} must read like 120/minute or 10/second, got {limit!r}") from None
         return limit
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_parsable(cls, url: str | None) -> str | None:
+        if url is not None:
+            parse_smtp_url(url)
+        return url
+
+    @field_validator("mail_from", "secretariat_email")
+    @classmethod
+    def _is_an_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            mail_address(value, info.field_name or "address")
+        return value
 
     @model_validator(mode="after")
     def _tls_pair_is_complete(self) -> "Settings":
@@ -184,6 +211,10 @@ class Settings(BaseSettings):
             "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
         }
 
+    def maildir(self) -> Path:
+        """Where messages are written when no SMTP server is configured."""
+        return (self.data_dir / "maildir").resolve()
+
     def chain_key_file(self) -> Path:
         """Where development keeps the chain's generated key when CLUSTERLABEL_CHAIN_KEY is unset."""
         return (self.data_dir / "chain.key").resolve()
@@ -241,6 +272,43 @@ def parse_postgres_url(url: str) -> dict[str, str]:
     if schema:
         env["POSTGRES_SCHEMA"] = schema
     return env
+
+
+def parse_smtp_url(url: str) -> dict[str, Any]:
+    """smtp://[user:pass@]host[:port][?starttls=true] (or smtps://) as the SMTP server's parts.
+    Its messages never echo the URL: it may hold a password."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        raise ValueError("smtp_url must read smtp://[user:pass@]host:port[?starttls=true] (or smtps://...)")
+    try:
+        port = parts.port or SMTP_SCHEMES[parts.scheme]
+    except ValueError:
+        raise ValueError("smtp_url has an invalid port") from None
+    query = parse_qs(parts.query)
+    if set(query) - {"starttls"}:
+        raise ValueError(
+            f"smtp_url takes only ?starttls=true|false, not {', '.join(sorted(set(query) - {'starttls'}))}"
+        )
+    starttls = query.get("starttls", ["false"])[0].lower()
+    if starttls not in ("true", "false"):
+        raise ValueError("smtp_url's starttls must be true or false")
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "starttls": starttls == "true",
+        "implicit_tls": parts.scheme == "smtps",
+        "user": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password is not None else None,
+    }
+
+
+def mail_address(value: str, name: str = "address") -> str:
+    """The address of `Name <address>` or a bare address; refused unless it is one line with an @ in it
+    (a line break in a header would let the value add headers of its own)."""
+    _name, address = parseaddr(value)
+    if any(character in value for character in "\r\n") or "@" not in address or " " in address:
+        raise ValueError(f"{name} must be an e-mail address such as secretariat@example.org, got {value!r}")
+    return address
 
 
 _URL_SHAPE = "postgresql://user:pass@host:port/dbname[?schema=name]"
