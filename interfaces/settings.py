@@ -178,6 +178,11 @@ class Settings(BaseSettings):
                 "production requires a key for the tamper-evidence chain, kept outside the database: "
                 "set CLUSTERLABEL_CHAIN_KEY (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
+        if self.smtp_url is None:
+            raise ValueError(
+                "production requires a mail server, since a Maildir in a container goes with it: "
+                "set CLUSTERLABEL_SMTP_URL (smtp://user:pass@host:587?starttls=true)"
+            )
         return self
 
     def store(self) -> Literal["sqlite", "postgres"]:

@@ -77,3 +77,13 @@ def test_the_sender_may_carry_a_name_and_the_pace_reads_like_the_public_rate_lim
     assert settings.mail_from.endswith("<noreply@esca.example>")
     with pytest.raises(ValidationError, match="mail_rate_limit must read like"):
         Settings(mail_rate_limit="often")
+
+
+def test_production_without_a_mail_server_is_refused() -> None:
+    with pytest.raises(ValidationError, match="production requires a mail server"):
+        Settings(
+            environment="production",
+            admin_token="a-long-random-token-of-forty-three-characters",
+            chain_key="k" * 43,
+            temporal_address="temporal.example:7233",
+        )

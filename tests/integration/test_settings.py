@@ -206,9 +206,13 @@ def test_production_without_a_chain_key_is_refused() -> None:
         Settings(environment="production", admin_token=STRONG_TOKEN, temporal_address="temporal.example:7233")
 
 
-def test_production_with_a_token_a_chain_key_and_a_temporal_cluster_is_accepted() -> None:
+def test_production_with_a_token_a_chain_key_a_temporal_cluster_and_a_mail_server_is_accepted() -> None:
     settings = Settings(
-        environment="production", admin_token=STRONG_TOKEN, chain_key="k" * 43, temporal_address="temporal.example:7233"
+        environment="production",
+        admin_token=STRONG_TOKEN,
+        chain_key="k" * 43,
+        temporal_address="temporal.example:7233",
+        smtp_url="smtp://mailer:pw@smtp.example:587?starttls=true",
     )
 
     assert settings.environment == "production"
