@@ -3,8 +3,8 @@
 `send_message` looks up the recipient's addresses when it runs (so a changed address is used from then
 on), waits for this process's pace, and hands the mail to the transport; Temporal retries it with the
 policy's backoff. It records nothing: `record_delivery` does, as a separate step, so that a store that
-is briefly away never makes a message go out twice. A failure names the try it was (`attempt`), so the
-workflow records how many tries a failed message had.
+is briefly away never makes a message go out twice. A failure names the try it was and the message's
+round, so the workflow records how many tries a failed message had, under the key of that round.
 """
 
 from __future__ import annotations
@@ -70,13 +70,14 @@ class DeliveryActivities:
             if not message.waiting:
                 return _skipped(message)
             attempt = activity.info().attempt if activity.in_activity() else 1
-            to = self._addresses(message, attempt)
+            tried = {"attempt": attempt, "round": message.round}
+            to = self._addresses(message, tried)
             waited = self.mailroom.pace.take()
             mail = compose(message, to, self.mailroom.sender, self.app.clock())
             try:
                 accepted = self.mailroom.transport.send(mail, self.mailroom.sender, [address.email for address in to])
             except MailError as error:
-                raise _failed_try(plain_reply(str(error), to), attempt) from error
+                raise _failed_try(plain_reply(str(error), to), tried) from error
             log.info("message sent", channel=self.mailroom.transport.channel, attempt=attempt, waited=round(waited, 3))
             return self._sent(message, to, accepted, attempt)
 
@@ -88,6 +89,7 @@ class DeliveryActivities:
         return DeliveryOutcome(
             notification_id=message.id,
             status="sent",
+            round=message.round,
             attempts=attempt,
             channel=self.mailroom.transport.channel,
             recipients=[address.who for address in reached],
@@ -95,19 +97,19 @@ class DeliveryActivities:
             reply=plain_reply("\n".join([accepted.reply, *refusals]), to),
         )
 
-    def _addresses(self, message: Notification, attempt: int) -> list[Address]:
+    def _addresses(self, message: Notification, tried: dict[str, int]) -> list[Address]:
         try:
             return self.mailroom.addresses.of(message.recipient)
         except NoAddress as error:
             # Retried like any failed try: an account or a contact may be opened meanwhile.
-            raise _failed_try(str(error), attempt) from error
+            raise _failed_try(str(error), tried) from error
 
     @activity.defn(no_thread_cancel_exception=True)
     def record_delivery(self, outcome: DeliveryOutcome) -> DeliveryOutcome:
         """Record the message sent or failed (once per round: a retry records nothing twice)."""
         with unit_of_work(notification_id=outcome.notification_id):
             message = self.app.load(outcome.notification_id, Notification)
-            envelope = Envelope(actor=DELIVERY_ACTOR, key=delivery_key(message, outcome.status))
+            envelope = Envelope(actor=DELIVERY_ACTOR, key=delivery_key(message, outcome.status, outcome.round))
             if outcome.status == "skipped" or not (message.waiting or message.has_applied(envelope.key)):
                 return _skipped(message)  # sent or failed before: nothing to record
             command: Command
@@ -120,16 +122,16 @@ class DeliveryActivities:
             return outcome
 
 
-def _failed_try(reason: str, attempt: int) -> ApplicationError:
-    return ApplicationError(reason, {"attempt": attempt}, type=FAILURE_TYPE)
+def _failed_try(reason: str, tried: dict[str, int]) -> ApplicationError:
+    return ApplicationError(reason, tried, type=FAILURE_TYPE)
 
 
 def _skipped(message: Notification) -> DeliveryOutcome:
     return DeliveryOutcome(notification_id=message.id, status="skipped", attempts=message.attempts)
 
 
-def failure_attempt(details: Any, otherwise: int) -> int:
-    """The try a failure's details name (see _failed_try), or `otherwise`."""
-    if isinstance(details, dict) and isinstance(details.get("attempt"), int):
-        return int(details["attempt"])
-    return otherwise
+def failed_try(details: Any, attempts: int) -> tuple[int, int]:
+    """The (attempt, round) a failure's details name (see _failed_try); else `attempts` and the current round."""
+    known = details if isinstance(details, dict) else {}
+    attempt, message_round = known.get("attempt"), known.get("round")
+    return (attempt if isinstance(attempt, int) else attempts), (message_round if isinstance(message_round, int) else 0)

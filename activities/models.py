@@ -153,6 +153,7 @@ class DeliveryOutcome(Boundary):
 
     notification_id: UUID
     status: Literal["sent", "failed", "skipped"]
+    round: int = Field(default=0, description="the message's round the delivery was for (0: the current one)")
     attempts: int = 0
     channel: str = ""
     recipients: list[str] = []

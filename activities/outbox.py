@@ -37,9 +37,10 @@ def _message(notice: notices.Notice, env: Envelope) -> Notification:
     )
 
 
-def delivery_key(message: Notification, outcome: str) -> str:
-    """The key a delivery records its outcome under: one per round of the message."""
-    return command_key("notification", message.id, message.round, outcome)
+def delivery_key(message: Notification, outcome: str, of_round: int = 0) -> str:
+    """The key a delivery records its outcome under: one per round of the message (the current one
+    unless `of_round` names the round the delivery was for)."""
+    return command_key("notification", message.id, of_round or message.round, outcome)
 
 
 # ---- what became of a message -------------------------------------------------------------------

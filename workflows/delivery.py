@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.delivery import DeliveryActivities as Acts
-    from clusterlabel.activities.delivery import failure_attempt
+    from clusterlabel.activities.delivery import failed_try
     from clusterlabel.activities.models import DeliveryOutcome, SendMessage
     from clusterlabel.workflows.messages import DeliveryWorkflowInput
 
@@ -57,14 +57,16 @@ class DeliveryWorkflow:
 
 
 def _failed(input: DeliveryWorkflowInput, error: ActivityError) -> DeliveryOutcome:
-    """The last try's failure as the outcome to record: its reason, and the tries it took."""
+    """The last try's failure as the outcome to record: its reason, the tries it took, the message's round."""
     cause = error.cause
+    reason, attempts, message_round = str(cause or error), input.attempts, 0  # a try that timed out says no more
     if isinstance(cause, ApplicationError):
-        reason, attempts = cause.message, failure_attempt(cause.details[0] if cause.details else None, input.attempts)
-    else:  # a try that timed out: no reason of its own
-        reason, attempts = str(cause or error), input.attempts
+        reason = cause.message
+        attempts, message_round = failed_try(cause.details[0] if cause.details else None, input.attempts)
     workflow.logger.warning("message not delivered", extra={"notification_id": str(input.notification_id)})
-    return DeliveryOutcome(notification_id=input.notification_id, status="failed", attempts=attempts, reply=reason)
+    return DeliveryOutcome(
+        notification_id=input.notification_id, status="failed", round=message_round, attempts=attempts, reply=reason
+    )
 
 
 async def _record(outcome: DeliveryOutcome) -> DeliveryOutcome:

@@ -4,11 +4,15 @@ again only after failing; and the notices that name whom a message is for."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
+from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
+from clusterlabel.activities.models import DeliveryOutcome
 from clusterlabel.activities.outbox import delivery_key
 from clusterlabel.domain import notices
 from clusterlabel.domain.base import StepNotAllowed
@@ -95,6 +99,28 @@ def test_only_a_failed_message_is_queued_again_and_its_next_round_records_under_
 
     resent = offer.record(sent(attempts=1))
     assert (resent.status, resent.attempts) == (DeliveryStatus.SENT, 11)
+
+
+def test_a_late_record_of_an_earlier_rounds_failure_records_nothing_once_the_message_is_queued_again(
+    offer: Offer,
+) -> None:
+    activities = DeliveryActivities(
+        offer.app, Mailroom(AddressBook(), MaildirTransport(Path("unused")), "", TokenBucket(1, 1))
+    )
+    failure = DeliveryOutcome(notification_id=offer.message_id, status="failed", round=1, attempts=3, reply="421")
+    activities.record_delivery(failure)
+    send(offer.app, offer.message_id, RetryDelivery(), actor=SECRETARIAT)
+    before = event_count(offer.app)
+
+    again = activities.record_delivery(failure)  # the first record's answer was lost; Temporal retried it
+
+    assert again == failure and event_count(offer.app) == before  # answered as the first time
+    assert (offer.message().status, offer.message().round) == (DeliveryStatus.QUEUED, 2)
+
+
+class AddressBook:
+    def of(self, recipient: str) -> list[Address]:
+        return []
 
 
 def test_an_issued_label_tells_the_clusters_contacts_its_code() -> None:
