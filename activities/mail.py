@@ -22,12 +22,14 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 from clusterlabel.domain.notification import Notification
 
 MESSAGE_ID_DOMAIN = "clusterlabel"
 SMTP_TIMEOUT_SECONDS = 30.0
+SMTP_SCHEMES = {"smtp": 25, "smtps": 465}  # and each one's port when the URL names none
 _CONTROLS_BUT_LINE_BREAKS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
@@ -106,6 +108,36 @@ class SmtpServer:
     implicit_tls: bool = False  # smtps://: TLS from the first byte
     user: str | None = None
     password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpServer:
+        """smtp://[user:pass@]host[:port][?starttls=true], or smtps://; ValueError naming what is wrong,
+        never echoing the URL (it may hold a password)."""
+        parts = urlsplit(url.strip())
+        if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+            raise ValueError("smtp_url must read smtp://[user:pass@]host:port[?starttls=true] (or smtps://...)")
+        try:
+            port = parts.port or SMTP_SCHEMES[parts.scheme]
+        except ValueError:
+            raise ValueError("smtp_url has an invalid port") from None
+        return cls(
+            host=parts.hostname,
+            port=port,
+            starttls=_starttls(parse_qs(parts.query)),
+            implicit_tls=parts.scheme == "smtps",
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password is not None else None,
+        )
+
+
+def _starttls(query: dict[str, list[str]]) -> bool:
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown:
+        raise ValueError(f"smtp_url takes only ?starttls=true|false, not {', '.join(unknown)}")
+    starttls = query.get("starttls", ["false"])[0].lower()
+    if starttls not in ("true", "false"):
+        raise ValueError("smtp_url's starttls must be true or false")
+    return starttls == "true"
 
 
 class SmtpTransport:
@@ -200,6 +232,15 @@ class MaildirTransport:
 def bare(address: str) -> str:
     """The address alone, as the SMTP envelope takes it, of `Name <address>` or a bare address."""
     return parseaddr(address)[1] or address
+
+
+def bare_address(value: str, name: str = "address") -> str:
+    """The address of `Name <address>` or a bare address; refused unless it is one line with an @ in it
+    (a line break in a header would let the value add headers of its own)."""
+    address = parseaddr(value)[1]
+    if any(character in value for character in "\r\n") or "@" not in address or " " in address:
+        raise ValueError(f"{name} must be an e-mail address such as secretariat@example.org, got {value!r}")
+    return address
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

@@ -24,7 +24,7 @@ from clusterlabel.activities.mail import (
 )
 from clusterlabel.domain.account import Role, actor_of
 from clusterlabel.domain.notices import CLUSTER, EXPERT, SECRETARIAT, addressee
-from clusterlabel.interfaces.settings import Settings, parse_smtp_url
+from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.projections.queries import ReadModels
 
@@ -73,7 +73,7 @@ def transport(settings: Settings) -> Transport:
     """The SMTP server of CLUSTERLABEL_SMTP_URL, or else the Maildir under the data directory."""
     if settings.smtp_url is None:
         return MaildirTransport(settings.maildir())
-    return SmtpTransport(SmtpServer(**parse_smtp_url(settings.smtp_url)))
+    return SmtpTransport(SmtpServer.from_url(settings.smtp_url))
 
 
 def open_mailroom(settings: Settings, models: ReadModels, people: People) -> Mailroom:

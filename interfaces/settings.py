@@ -7,7 +7,6 @@ module reads os.environ.
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -15,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from limits import parse
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from clusterlabel.activities.mail import SmtpServer, bare_address
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_POSTGRES_PORT = 5432
@@ -27,7 +28,6 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
-SMTP_SCHEMES = {"smtp": 25, "smtps": 465}
 
 # The views follow the log by notification id and never look back below the last id they
 # applied, so they rely on ids being committed in order. eventsourcing keeps that order on
@@ -141,14 +141,14 @@ class Settings(BaseSettings):
     @classmethod
     def _smtp_url_is_parsable(cls, url: str | None) -> str | None:
         if url is not None:
-            parse_smtp_url(url)
+            SmtpServer.from_url(url)
         return url
 
     @field_validator("mail_from", "secretariat_email")
     @classmethod
     def _is_an_address(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
-            mail_address(value, info.field_name or "address")
+            bare_address(value, info.field_name or "address")
         return value
 
     @model_validator(mode="after")
@@ -277,43 +277,6 @@ def parse_postgres_url(url: str) -> dict[str, str]:
     if schema:
         env["POSTGRES_SCHEMA"] = schema
     return env
-
-
-def parse_smtp_url(url: str) -> dict[str, Any]:
-    """smtp://[user:pass@]host[:port][?starttls=true] (or smtps://) as the SMTP server's parts.
-    Its messages never echo the URL: it may hold a password."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
-        raise ValueError("smtp_url must read smtp://[user:pass@]host:port[?starttls=true] (or smtps://...)")
-    try:
-        port = parts.port or SMTP_SCHEMES[parts.scheme]
-    except ValueError:
-        raise ValueError("smtp_url has an invalid port") from None
-    query = parse_qs(parts.query)
-    if set(query) - {"starttls"}:
-        raise ValueError(
-            f"smtp_url takes only ?starttls=true|false, not {', '.join(sorted(set(query) - {'starttls'}))}"
-        )
-    starttls = query.get("starttls", ["false"])[0].lower()
-    if starttls not in ("true", "false"):
-        raise ValueError("smtp_url's starttls must be true or false")
-    return {
-        "host": parts.hostname,
-        "port": port,
-        "starttls": starttls == "true",
-        "implicit_tls": parts.scheme == "smtps",
-        "user": unquote(parts.username) if parts.username else None,
-        "password": unquote(parts.password) if parts.password is not None else None,
-    }
-
-
-def mail_address(value: str, name: str = "address") -> str:
-    """The address of `Name <address>` or a bare address; refused unless it is one line with an @ in it
-    (a line break in a header would let the value add headers of its own)."""
-    _name, address = parseaddr(value)
-    if any(character in value for character in "\r\n") or "@" not in address or " " in address:
-        raise ValueError(f"{name} must be an e-mail address such as secretariat@example.org, got {value!r}")
-    return address
 
 
 _URL_SHAPE = "postgresql://user:pass@host:port/dbname[?schema=name]"

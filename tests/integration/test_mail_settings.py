@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from clusterlabel.activities.mail import MaildirTransport, SmtpTransport
+from clusterlabel.activities.mail import MaildirTransport, SmtpServer, SmtpTransport
 from clusterlabel.interfaces.mail import transport
-from clusterlabel.interfaces.settings import Settings, parse_smtp_url
+from clusterlabel.interfaces.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -40,9 +40,9 @@ def test_an_smtp_url_from_the_environment_names_the_server_its_login_and_starttl
     ("url", "port", "implicit_tls"), [("smtp://127.0.0.1", 25, False), ("smtps://mail.example", 465, True)]
 )
 def test_an_smtp_url_without_a_port_takes_its_schemes_port(url: str, port: int, implicit_tls: bool) -> None:
-    parts = parse_smtp_url(url)
+    server = SmtpServer.from_url(url)
 
-    assert (parts["port"], parts["implicit_tls"], parts["starttls"], parts["user"]) == (port, implicit_tls, False, None)
+    assert (server.port, server.implicit_tls, server.starttls, server.user) == (port, implicit_tls, False, None)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,6 @@ from clusterlabel.activities.mail import (
     plain_reply,
 )
 from clusterlabel.domain.notification import Notification
-from clusterlabel.interfaces.settings import parse_smtp_url
 from tests.mailserver import MailServer, free_port
 
 # A password over plain text is what the test of AUTH without TLS means to send, on the loopback interface.
@@ -48,7 +47,7 @@ def deliver(way: SmtpTransport | MaildirTransport, notification: Notification, *
 
 
 def transport(url: str, **options: object) -> SmtpTransport:
-    return SmtpTransport(SmtpServer(**parse_smtp_url(url)), **options)  # type: ignore[arg-type]
+    return SmtpTransport(SmtpServer.from_url(url), **options)  # type: ignore[arg-type]
 
 
 def test_a_message_goes_to_every_address_in_one_transaction_under_its_message_id() -> None:
@@ -82,7 +81,7 @@ def test_a_server_that_asks_for_a_password_gets_the_one_in_the_url_and_a_wrong_o
         with pytest.raises(MailError, match="535"):
             deliver(transport(f"smtp://mailer:wrong@127.0.0.1:{server.port}"), message(), ANNA)
         assert len(server.received) == 1
-    assert "s3cret" not in repr(SmtpServer(**parse_smtp_url(good)))
+    assert "s3cret" not in repr(SmtpServer.from_url(good))
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
