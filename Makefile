@@ -43,9 +43,10 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/clusterlabel bench --quick
 
-# The long forms of the fault tests that `make test` runs short: a two-minute database outage.
+# The long forms of the fault tests that `make test` runs short: a two-minute database outage, and a
+# two-minute mail server outage.
 soak: $(STAMP)
-	CLUSTERLABEL_OUTAGE_SECONDS=120 $(BIN)/python -m pytest tests/workflows/test_database_outage.py
+	CLUSTERLABEL_OUTAGE_SECONDS=120 $(BIN)/python -m pytest tests/workflows/test_database_outage.py tests/e2e/test_mail.py
 
 clean:
 	rm -rf $(VENV) .clusterlabel .pytest_cache .typecheck

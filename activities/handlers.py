@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import accounts, registrations
+from clusterlabel.activities import accounts, outbox, registrations
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.outbox import queue, tell
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
@@ -78,7 +77,7 @@ def propose_expert(
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         case.propose_expert(expert, _at(env), app.policy, *_who(env))
-        return queue(notices.offer(case, command.expert_id, case.deadlines["response"]), env)
+        return outbox.queue(notices.offer(case, command.expert_id, case.deadlines["response"]), env)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -109,7 +108,7 @@ def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, e
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         case.escalate(command.reason, *_when(env))
-        return queue(notices.escalation(case, command.reason), env)
+        return outbox.queue(notices.escalation(case, command.reason), env)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -119,7 +118,7 @@ def remind_deadline(
 ) -> CertificationCase:
     """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
     case = app.get_case(case_id)
-    tell(app, notices.deadline_reminders(case, command.step, command.offset, command.due), env)
+    outbox.tell(app, notices.deadline_reminders(case, command.step, command.offset, command.due), env)
     return case
 
 
@@ -201,8 +200,8 @@ def withdraw_case(
 
 
 def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
-    """The awarded case's label; a renewal's label supersedes the one it renews (unless that one was
-    withdrawn meanwhile: see Label.may_be_superseded)."""
+    """The awarded case's label, and the message that tells the cluster, in one save; a renewal's label
+    supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded)."""
     case = app.get_case(case_id)
     if case.label_id is not None:
         return case
@@ -220,7 +219,7 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     )
     case.record_label(label.id, *_who(env))
     cluster.grant_label(label.id, label.level, previous.id if previous else None, *_who(env))
-    changed: list[RecordedAggregate] = [label, cluster]
+    changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
     if previous is not None:
         previous.supersede(label.id, case.id, _at(env), *_who(env))
         changed.append(previous)
@@ -255,7 +254,7 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.Remin
 
     def act(label: Label) -> list[RecordedAggregate]:
         label.send_expiry_reminder(command.offset, *_when(env))
-        return queue(notices.expiry_reminders(label, command.offset), env)
+        return outbox.queue(notices.expiry_reminders(label, command.offset), env)
 
     return app.change(label_id, Label, env, act)
 
@@ -371,5 +370,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RevokeRole: accounts.revoke_role,
     commands.DeactivateAccount: accounts.deactivate_account,
     commands.EraseAccount: accounts.erase_account,
-    commands.MarkNotificationDelivered: registrations.mark_notification_delivered,
+    commands.RecordSent: outbox.record_sent,
+    commands.RecordDeliveryFailure: outbox.record_delivery_failure,
+    commands.RetryDelivery: outbox.retry_delivery,
 }

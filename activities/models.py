@@ -7,7 +7,7 @@ carries the business instant `at` (the workflow's clock, which the time-skipping
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -138,3 +138,24 @@ def command_run(subject_id: UUID, command: Command, envelope: Envelope) -> Comma
     return CommandRun(
         subject_id=subject_id, name=command.name(), command=command.model_dump(mode="json"), envelope=envelope
     )
+
+
+# ---- delivery (activities/delivery.py) ---------------------------------------------------------
+
+
+class SendMessage(Boundary):
+    notification_id: UUID
+
+
+class DeliveryOutcome(Boundary):
+    """What one delivery came to: sent (how, to whom, the server's reply), failed (why), or skipped (the
+    message was no longer queued: sent or failed before this run)."""
+
+    notification_id: UUID
+    status: Literal["sent", "failed", "skipped"]
+    round: int = Field(default=0, description="the message's round the delivery was for (0: the current one)")
+    attempts: int = 0
+    channel: str = ""
+    recipients: list[str] = []
+    message_id: str = ""
+    reply: str = Field(default="", description="the server's reply when sent; why not, when failed")

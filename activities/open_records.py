@@ -3,14 +3,16 @@
 A case is open until its cluster records `CaseClosed` (its workflow closes it, after the label is issued
 or the appeal window has passed), so every case a cluster lists in `open_cases` needs its workflow; so
 does every label a cluster holds in force (`current_labels`, released when the label lapses or is
-withdrawn, replaced when it is superseded) whose state is not final. The clusters are found by their
-`Registered` event, read straight from the log by topic: a read model could lag, or be parked, and a
-missed record would stay unreachable.
+withdrawn, replaced when it is superseded) whose state is not final, and every message of the outbox
+still queued (its delivery workflow sends it). The clusters are found by their `Registered` event and
+the messages by their events, read straight from the log by topic: a read model could lag, or be
+parked, and a missed record would stay unreachable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -21,6 +23,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.label import FINAL
+from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus, Notification
 
 PAGE = 1000
 # Events stored before the project installed under one import name carry the bare `domain.` prefix
@@ -36,6 +39,7 @@ class OpenRecords(BaseModel):
 
     case_ids: list[UUID] = []
     label_ids: list[UUID] = []
+    message_ids: list[UUID] = []
 
 
 def stored_topics(aggregate: type, event: str) -> list[str]:
@@ -46,11 +50,39 @@ def stored_topics(aggregate: type, event: str) -> list[str]:
 
 def cluster_ids(app: CertificationApp) -> Iterator[UUID]:
     """Every registered cluster, oldest first, page by page from the log."""
-    topics = stored_topics(Cluster, "Registered")
+    for notification in _stored(app, stored_topics(Cluster, "Registered")):
+        yield UUID(str(notification.originator_id))
+
+
+def waiting_messages(app: CertificationApp) -> list[UUID]:
+    """Every message of the outbox still queued (never sent, or queued again after failing), oldest first."""
+    topics = [topic for name in STATUS_AFTER for topic in stored_topics(Notification, name)]
+    status: dict[UUID, DeliveryStatus] = {}
+    for notification in _stored(app, topics):
+        status[UUID(str(notification.originator_id))] = STATUS_AFTER[notification.topic.rpartition(".")[2]]
+    return [message_id for message_id, now in status.items() if now is DeliveryStatus.QUEUED]
+
+
+QUEUEING_TOPICS = [*stored_topics(Notification, "Queued"), *stored_topics(Notification, "Requeued")]
+
+
+def queued_after(app: CertificationApp, position: int) -> tuple[list[UUID], int]:
+    """The messages queued (or queued again) after `position` in the log, oldest first, and the position
+    read up to: the log's head when the page was not full, so that a later look starts there."""
+    head = app.recorder.max_notification_id() or 0
+    page = app.recorder.select_notifications(
+        start=position, limit=PAGE, stop=max(head, position), topics=QUEUEING_TOPICS, inclusive_of_start=False
+    )
+    found = [UUID(str(notification.originator_id)) for notification in page]
+    return found, (page[-1].id if len(page) == PAGE else max(head, position))
+
+
+def _stored(app: CertificationApp, topics: list[str]) -> Iterator[Any]:
+    """The stored events of these topics, oldest first, page by page from the log."""
     start = 1
     while True:
         page = app.recorder.select_notifications(start=start, limit=PAGE, topics=topics)
-        yield from (UUID(str(notification.originator_id)) for notification in page)
+        yield from page
         if len(page) < PAGE:
             return
         start = page[-1].id + 1
@@ -63,6 +95,7 @@ def open_records(app: CertificationApp) -> OpenRecords:
         cluster = app.get_cluster(cluster_id)
         records.case_ids.extend(cluster.open_cases)
         records.label_ids.extend(label_id for label_id in cluster.current_labels.values() if _in_force(app, label_id))
+    records.message_ids.extend(waiting_messages(app))
     return records
 
 
@@ -74,9 +107,14 @@ def _in_force(app: CertificationApp, label_id: UUID) -> bool:
         return False
 
 
-def still_open(app: CertificationApp, case_id: UUID | None = None, label_id: UUID | None = None) -> bool:
-    """Whether a case is still open, or a label still in force, now (a second look before reporting it)."""
+def still_open(
+    app: CertificationApp, case_id: UUID | None = None, label_id: UUID | None = None, message_id: UUID | None = None
+) -> bool:
+    """Whether a case is still open, a label still in force, or a message still queued, now (a second look
+    before reporting it)."""
     if case_id is not None:
         return case_id in app.get_cluster(app.get_case(case_id).cluster_id).open_cases
+    if message_id is not None:
+        return app.load(message_id, Notification).waiting
     assert label_id is not None
     return app.get_label(label_id).state not in FINAL

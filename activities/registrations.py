@@ -1,5 +1,5 @@
-"""The registrations' handlers: clusters, experts, and the outbox's deliveries. No workflow orchestrates
-them; the HTTP routes and scripts call `handle` (activities/handlers.py, whose HANDLERS lists them).
+"""The registrations' handlers: clusters and experts. No workflow orchestrates them; the HTTP routes and
+scripts call `handle` (activities/handlers.py, whose HANDLERS lists them).
 
 Like every handler each is idempotent by its envelope's key, and returns the aggregate it addressed as
 saved. A registration addresses the record it creates, whose id derives from the key
@@ -18,7 +18,6 @@ from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.commands import Envelope
 from clusterlabel.domain.expert import Expert, check_not_registered
-from clusterlabel.domain.notification import Notification
 
 # What each creating command creates.
 CREATES: dict[type[commands.Command], type[RecordedAggregate]] = {
@@ -82,12 +81,6 @@ def declare_affiliation(
 ) -> Expert:
     app.get_cluster(command.cluster_id)  # NotFound for a cluster that was never registered
     return app.change(expert_id, Expert, env, lambda expert: expert.declare_affiliation(command.cluster_id, *_who(env)))
-
-
-def mark_notification_delivered(
-    app: CertificationApp, notification_id: UUID, command: commands.MarkNotificationDelivered, env: Envelope
-) -> Notification:
-    return app.change(notification_id, Notification, env, lambda sent: sent.mark_delivered(command.channel, *_who(env)))
 
 
 def _created(app: CertificationApp, new_id: UUID, kind: type[A], build: Callable[[], list[RecordedAggregate]]) -> A:

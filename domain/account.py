@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -17,6 +18,7 @@ from eventsourcing.domain import event
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, RecordedAggregate, StepNotAllowed
 
 ACTOR_PREFIX = "account:"
+L = TypeVar("L")  # a link to an expert or a cluster: its id (the account), or the id's text (a view)
 
 
 class Role(StrEnum):
@@ -65,6 +67,12 @@ def check_links(roles: Iterable[Role], expert_id: UUID | None, cluster_id: UUID 
         raise InvalidInput("; ".join(problems), problems)
 
 
+def links_without(role: Role, expert_id: L | None, cluster_id: L | None) -> tuple[L | None, L | None]:
+    """The (expert_id, cluster_id) an account keeps once `role` is revoked: the role's link ends with it
+    (it stays in the log, not on the account). The account and the views that follow it both apply it."""
+    return (None if role is Role.EXPERT else expert_id, None if role is Role.CLUSTER else cluster_id)
+
+
 class Account(RecordedAggregate):
     """One person's way in, and the roles it carries."""
 
@@ -108,20 +116,13 @@ class Account(RecordedAggregate):
     def revoke(self, role: Role, actor: str, command_key: str) -> None:
         self._check_active("lose a role")
         if role in self.roles:
-            check_links(self.roles - {role}, *self._links_without(role))
+            check_links(self.roles - {role}, *links_without(role, self.expert_id, self.cluster_id))
             self._role_revoked(role=role.value, actor=actor, command_key=command_key)
-
-    def _links_without(self, role: Role) -> tuple[UUID | None, UUID | None]:
-        # Revoking the role ends the link it carries (the link stays in the log, not on the account).
-        return (None if role is Role.EXPERT else self.expert_id, None if role is Role.CLUSTER else self.cluster_id)
 
     @event("RoleRevoked")
     def _role_revoked(self, role: str, actor: str, command_key: str) -> None:
         self.roles.discard(Role(role))
-        if Role(role) is Role.EXPERT:
-            self.expert_id = None
-        if Role(role) is Role.CLUSTER:
-            self.cluster_id = None
+        self.expert_id, self.cluster_id = links_without(Role(role), self.expert_id, self.cluster_id)
 
     def deactivate(self, reason: str, actor: str, command_key: str) -> None:
         if self.active:

@@ -337,9 +337,32 @@ class EraseAccount(AccountCommand):
     """The person's name and address are erased beside the log; the log records only that it happened."""
 
 
-class MarkNotificationDelivered(Command):
+# ---- the outbox: a message's delivery (activities/delivery.py) and an officer's retry ------------------
+
+
+class NotificationCommand(Command):
     subject: ClassVar[str] = "notification"
-    channel: Text = Field(min_length=1, max_length=100, description="how it went out, e.g. email")
+
+
+class RecordSent(NotificationCommand):
+    """The message went out: how, to whom (accounts or the secretariat, never an address), as what."""
+
+    channel: Text = Field(min_length=1, max_length=100, description="how it went out: email or maildir")
+    recipients: list[Text] = Field(min_length=1, max_length=100, description="account:<id>, or secretariat")
+    message_id: Text = Field(min_length=1, max_length=300, description="its Message-ID header")
+    reply: Prose = Field(default="", max_length=SHORT_TEXT, description="what the mail server answered")
+    attempts: int = Field(ge=1, description="the tries it took")
+
+
+class RecordDeliveryFailure(NotificationCommand):
+    """Every try failed: why the last one did."""
+
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    attempts: int = Field(ge=1)
+
+
+class RetryDelivery(NotificationCommand):
+    """Queue a failed message again (an officer's step): its delivery starts over."""
 
 
 COMMANDS: dict[str, type[Command]] = {
@@ -380,7 +403,9 @@ COMMANDS: dict[str, type[Command]] = {
         RevokeRole,
         DeactivateAccount,
         EraseAccount,
-        MarkNotificationDelivered,
+        RecordSent,
+        RecordDeliveryFailure,
+        RetryDelivery,
     )
 }
 

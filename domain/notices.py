@@ -14,6 +14,23 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.label import Label
 
 SECRETARIAT = "secretariat"
+EXPERT = "expert"
+CLUSTER = "cluster"
+
+
+def recipient(kind: str, record_id: UUID) -> str:
+    """An expert or a cluster as a message's recipient: `expert:<id>`, `cluster:<id>`."""
+    return f"{kind}:{record_id}"
+
+
+def addressee(name: str) -> tuple[str, UUID | None]:
+    """Whom a recipient names: (SECRETARIAT, None), (EXPERT, id) or (CLUSTER, id); ValueError for another."""
+    if name == SECRETARIAT:
+        return SECRETARIAT, None
+    kind, _, record_id = name.partition(":")
+    if kind not in (EXPERT, CLUSTER):
+        raise ValueError(f"{name!r} names no expert, cluster or the secretariat")
+    return kind, UUID(record_id)
 
 
 @dataclass(frozen=True)
@@ -29,7 +46,7 @@ class Notice:
 def offer(case: CertificationCase, expert_id: UUID, answer_by: datetime) -> list[Notice]:
     """The proposed expert is asked to take the assignment."""
     body = f"You are proposed as expert for case {case.id}; please answer by {answer_by:%Y-%m-%d %H:%M:%S} UTC."
-    return [Notice(f"expert:{expert_id}", "offer", "Benchmarking assignment offered", body, case_id=case.id)]
+    return [Notice(recipient(EXPERT, expert_id), "offer", "Benchmarking assignment offered", body, case_id=case.id)]
 
 
 def escalation(case: CertificationCase, reason: str) -> list[Notice]:
@@ -39,18 +56,40 @@ def escalation(case: CertificationCase, reason: str) -> list[Notice]:
 
 def deadline_reminders(case: CertificationCase, step: str, offset: str, due: datetime) -> list[Notice]:
     """A step of the case is due soon: the secretariat is told, and for the audit the experts too."""
-    recipients = [SECRETARIAT] + ([f"expert:{expert_id}" for expert_id in case.expert_ids] if step == "audit" else [])
+    recipients = [SECRETARIAT] + (
+        [recipient(EXPERT, expert_id) for expert_id in case.expert_ids] if step == "audit" else []
+    )
     subject = f"The {step} of case {case.id} is due"
     body = f"The {step} is due on {due:%Y-%m-%d %H:%M:%S} UTC ({offset} before)."
-    return [Notice(recipient, "deadline_reminder", subject, body, case_id=case.id) for recipient in recipients]
+    return [Notice(to, "deadline_reminder", subject, body, case_id=case.id) for to in recipients]
+
+
+def label_issued(label: Label) -> list[Notice]:
+    """The cluster's contacts learn their label's code, its verification code and how long it is valid."""
+    subject = f"Your {label.level} label {label.label_code}"
+    body = (
+        f"{label.cluster_name} holds the {label.level} label {label.label_code} (verification code "
+        f"{label.verification_code}), valid until {label.valid_until:%Y-%m-%d %H:%M:%S} UTC."
+    )
+    return [
+        Notice(
+            recipient(CLUSTER, label.cluster_id),
+            "label_issued",
+            subject,
+            body,
+            case_id=label.case_id,
+            label_id=label.id,
+        )
+    ]
 
 
 def expiry_reminders(label: Label, offset: str) -> list[Notice]:
     """The label expires soon: the cluster and the secretariat are told, with the renewal window."""
     subject = f"Label {label.label_code} expires on {label.valid_until:%Y-%m-%d}"
     body = (
-        f"The {label.level} label of {label.cluster_name} is valid until {label.valid_until:%Y-%m-%d %H:%M:%S} UTC "
-        f"and renewable until {label.renewable_until:%Y-%m-%d}. Reminder sent {offset} before expiry."
+        f"The {label.level} label {label.label_code} of {label.cluster_name} is valid until "
+        f"{label.valid_until:%Y-%m-%d %H:%M:%S} UTC and renewable until {label.renewable_until:%Y-%m-%d}. "
+        f"Reminder sent {offset} before expiry."
     )
-    recipients = (f"cluster:{label.cluster_id}", SECRETARIAT)
-    return [Notice(recipient, "expiry_reminder", subject, body, label_id=label.id) for recipient in recipients]
+    recipients = (recipient(CLUSTER, label.cluster_id), SECRETARIAT)
+    return [Notice(to, "expiry_reminder", subject, body, label_id=label.id) for to in recipients]

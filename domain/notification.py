@@ -1,16 +1,42 @@
-"""The outbox: every message the engine sends (reminders, escalations, offers) as a fact."""
+"""The outbox: every message the engine sends (offers, reminders, escalations, a label's issue) as a fact,
+and what became of it.
+
+queued → sent (to whom, the server's reply, its Message-ID) or failed (why, after how many tries);
+an officer may queue a failed message again, and its delivery starts over. A message's recipient names
+an account or a role (`expert:<id>`, `cluster:<id>`, `secretariat`), never an address: the address is
+looked up when the message is sent, so a changed address is used from then on, and the events name
+who was reached (`account:<id>`), never the person's address (see interfaces/web/people.py).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its delivery (a workflow sends it)
+    SENT = "sent"
+    FAILED = "failed"  # every try failed; an officer may queue it again
+
+
+# The status each event (by class name) leaves a message in; the aggregate and the views follow it.
+STATUS_AFTER: dict[str, DeliveryStatus] = {
+    "Queued": DeliveryStatus.QUEUED,
+    "Delivered": DeliveryStatus.SENT,  # how a sent message was recorded before delivery had its workflow
+    "Sent": DeliveryStatus.SENT,
+    "Failed": DeliveryStatus.FAILED,
+    "Requeued": DeliveryStatus.QUEUED,
+}
 
 
 class Notification(RecordedAggregate):
-    """One message to one recipient; its id comes from its key, so a retry sends nothing twice."""
+    """One message to one recipient; its id comes from its key, so a retry queues nothing twice."""
 
     id_kind = "notification"
 
@@ -33,12 +59,77 @@ class Notification(RecordedAggregate):
         self.body = body
         self.case_id = case_id
         self.label_id = label_id
-        self.delivered = False
+        self.status = DeliveryStatus.QUEUED
+        self.round = 1  # how many times it was queued: each round's delivery records under its own key
+        self.attempts = 0  # tries over every round
 
-    def mark_delivered(self, channel: str, actor: str, command_key: str) -> None:
-        if not self.delivered:
-            self._delivered(channel=channel, actor=actor, command_key=command_key)
+    @property
+    def waiting(self) -> bool:
+        return self.status is DeliveryStatus.QUEUED
 
+    def record_sent(
+        self,
+        at: datetime,
+        channel: str,
+        recipients: list[str],
+        message_id: str,
+        reply: str,
+        attempts: int,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self._check_waiting("be sent")
+        self._sent(
+            at=at,
+            channel=channel,
+            recipients=recipients,
+            message_id=message_id,
+            reply=reply,
+            attempts=attempts,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("Sent")
+    def _sent(
+        self,
+        at: datetime,
+        channel: str,
+        recipients: list[str],
+        message_id: str,
+        reply: str,
+        attempts: int,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.status = STATUS_AFTER["Sent"]
+        self.attempts += attempts
+
+    def record_failure(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
+        self._check_waiting("fail")
+        self._failed(at=at, reason=reason, attempts=attempts, actor=actor, command_key=command_key)
+
+    @event("Failed")
+    def _failed(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
+        self.status = STATUS_AFTER["Failed"]
+        self.attempts += attempts
+
+    def requeue(self, at: datetime, actor: str, command_key: str) -> None:
+        """Send a failed message again (an officer's step): its delivery starts over."""
+        if self.status is not DeliveryStatus.FAILED:
+            raise StepNotAllowed(f"message {self.id} is {self.status.value}; only a failed message is sent again")
+        self._requeued(at=at, actor=actor, command_key=command_key)
+
+    @event("Requeued")
+    def _requeued(self, at: datetime, actor: str, command_key: str) -> None:
+        self.status = STATUS_AFTER["Requeued"]
+        self.round += 1
+
+    # Messages marked delivered before delivery had its workflow still replay (nothing records it now).
     @event("Delivered")
     def _delivered(self, channel: str, actor: str, command_key: str) -> None:
-        self.delivered = True
+        self.status = STATUS_AFTER["Delivered"]
+
+    def _check_waiting(self, what: str) -> None:
+        if not self.waiting:
+            raise StepNotAllowed(f"message {self.id} is {self.status.value} and cannot {what}")

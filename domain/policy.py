@@ -38,12 +38,24 @@ class Policy(BaseModel):
     min_members: int = Field(default=15, ge=0)
     min_member_types: int = Field(default=2, ge=0)
     min_staff_fte: float = Field(default=0.5, ge=0)
+    # A message's delivery: this many tries, the first retry after `delivery_backoff`, each pause twice
+    # the one before (at most a hundred times the first); then it is marked failed for an officer to see.
+    delivery_attempts: int = Field(default=10, ge=1, le=100)
+    delivery_backoff: IsoDuration = Field(default=Duration(seconds=60))
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
     def _earliest_first(cls, offsets: tuple[Duration, ...]) -> tuple[Duration, ...]:
         # Reminders fire in order: the longest offset before the deadline comes first.
         return tuple(sorted(set(offsets), key=Duration.approximate_seconds, reverse=True))
+
+    @field_validator("delivery_backoff")
+    @classmethod
+    def _backoff_is_a_fixed_span(cls, backoff: Duration) -> Duration:
+        # Temporal's retry intervals are fixed lengths of time; a month has none.
+        if backoff.years or backoff.months or backoff.approximate_seconds() < 1:
+            raise ValueError("delivery_backoff must be at least a second, in days or less (e.g. PT1M)")
+        return backoff
 
     @model_validator(mode="after")
     def _silver_gap_is_a_range(self) -> Policy:

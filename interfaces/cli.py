@@ -126,6 +126,7 @@ def _status(settings: Settings, args: argparse.Namespace) -> int:
         print(f"store: {settings.store()}  data dir: {settings.data_dir}  events: {models.runner.head()}")
         print("cases:  " + "  ".join(f"{state} {n}" for state, n in counts["states"].items()))
         print(f"        overdue {counts['overdue']}  needing attention {counts['needs_attention']}")
+        print(f"messages not delivered: {counts['failed_deliveries']}")
         print("labels: " + ("  ".join(f"{status} {n}" for status, n in sorted(labels.items())) or "none"))
         print(
             f"due within 90 days: {len(calendar.expiring)} expiring, {len(calendar.renewal_windows_closing)} renewal windows closing"

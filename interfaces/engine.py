@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.mail import Transport
 from clusterlabel.domain.policy import Policy
 from clusterlabel.interfaces.bootstrap import (
     PolicyFileError,
@@ -34,12 +35,13 @@ from clusterlabel.interfaces.bootstrap import (
     open_views,
 )
 from clusterlabel.interfaces.logs import configure_logging, get_logger
+from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
 from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.services import Services
-from clusterlabel.interfaces.worker import build_worker, start_reconciling
+from clusterlabel.interfaces.worker import build_worker, start_delivering, start_reconciling, stop_delivering
 from clusterlabel.projections.queries import ReadModels
 
 log = get_logger(__name__)
@@ -87,8 +89,10 @@ class Engine:
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
+        self.mailroom = open_mailroom(settings, self.models, self.people)
         self.worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self._relay: asyncio.Task[None] | None = None
         self._caught_up_once = False
         self._temporal_problem = "starting"
 
@@ -122,15 +126,21 @@ class Engine:
                 pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
         if self.with_worker:
             self.worker = build_worker(
-                self.client, self.app, self.settings.task_queue, workload=self.models.expert_workload
+                self.client,
+                self.app,
+                self.settings.task_queue,
+                workload=self.models.expert_workload,
+                mailroom=self.mailroom,
             )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
         if self.with_worker:
+            self._relay = start_delivering(self.client, self.app, self.settings.task_queue)
             await start_reconciling(self.client, self.settings.task_queue, self.settings.reconcile_every)
         return self.client
 
     async def stop(self) -> None:
+        await stop_delivering(self._relay)
         if self.worker is not None and self._worker_task is not None and not self._worker_task.done():
             await self.worker.shutdown()
         if self._worker_task is not None:
@@ -218,6 +228,15 @@ def announce_admin_token(token: str | None, kept_in: str, out: Callable[[str], A
     )
 
 
+def announce_mail(transport: Transport, out: Callable[[str], Any] = print) -> None:
+    """Where messages go: said once at start, since without a mail server they land in a folder."""
+    if transport.channel == "maildir":
+        out(f"  Messages are written to the Maildir {transport.where()} (set CLUSTERLABEL_SMTP_URL to send them).\n")
+    else:
+        out(f"  Messages are sent through {transport.where()}.\n")
+    log.info("messages go out", to=transport.where(), channel=transport.channel)
+
+
 async def run_engine(
     settings: Settings,
     *,
@@ -238,6 +257,8 @@ async def run_engine(
     sock = bind(settings.http_host, settings.http_port)
     engine = Engine(settings, policy=policy, with_worker=with_worker, with_projections=with_projections)
     announce_admin_token(engine.tokens.ensure_admin_token(), engine.tokens.location)
+    if with_worker:
+        announce_mail(engine.mailroom.transport)
     engine.start_projections()
     config = uvicorn.Config(
         create_app(engine.services), log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=5

@@ -34,7 +34,8 @@ def describe(report: ReconcileReport) -> list[str]:
     lines = [f"started  {workflow_id}" for workflow_id in report.started]
     lines += [f"{problem.kind:>10}  {problem.workflow_id}: {problem.detail}" for problem in report.problems]
     lines.append(
-        f"{report.open_cases} open cases and {report.labels_in_force} labels in force checked: "
+        f"{report.open_cases} open cases, {report.labels_in_force} labels in force and "
+        f"{report.messages_queued} queued messages checked: "
         f"{len(report.started)} workflows started, {len(report.problems)} need an operator"
     )
     return lines

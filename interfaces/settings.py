@@ -12,8 +12,10 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from limits import parse
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from clusterlabel.activities.mail import SmtpServer, bare_address
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_POSTGRES_PORT = 5432
@@ -24,6 +26,8 @@ SQLITE_LOCK_TIMEOUT_SECONDS = 5
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
+DEFAULT_MAIL_FROM = "clusterlabel@localhost"
+DEFAULT_MAIL_RATE_LIMIT = "5/second"
 
 # The views follow the log by notification id and never look back below the last id they
 # applied, so they rely on ids being committed in order. eventsourcing keeps that order on
@@ -90,6 +94,15 @@ class Settings(BaseSettings):
     # Staff (admin, officer, decider, appeals) signing in to the pages with a password must also give a
     # one-time code (TOTP). Unset: required in production, not in development.
     require_totp_for_staff: bool | None = None
+    # Where messages go out: smtp://[user:pass@]host:port, with ?starttls=true for STARTTLS (smtps:// for
+    # TLS from the first byte). Unset: each message is written to a Maildir, <data_dir>/maildir/. It may
+    # hold a password: kept out of repr, logs and error messages.
+    smtp_url: str | None = Field(default=None, repr=False)
+    # The From of every message, and the secretariat's team address (unset: the active officers' addresses).
+    mail_from: str = DEFAULT_MAIL_FROM
+    secretariat_email: str | None = None
+    # Messages each worker process sends at most, in the `limits` notation of public_rate_limit.
+    mail_rate_limit: str = DEFAULT_MAIL_RATE_LIMIT
 
     @field_validator("database_url")
     @classmethod
@@ -118,14 +131,28 @@ class Settings(BaseSettings):
     def _public_url_is_a_base_url(cls, url: str) -> str:
         return public_base_url(url)
 
-    @field_validator("public_rate_limit")
+    @field_validator("public_rate_limit", "mail_rate_limit")
     @classmethod
-    def _rate_limit_is_parsable(cls, limit: str) -> str:
+    def _rate_limit_is_parsable(cls, limit: str, info: ValidationInfo) -> str:
         try:
             parse(limit)
         except ValueError:
-            raise ValueError(f"public_rate_limit must read like 120/minute or 10/second, got {limit!r}") from None
+            raise ValueError(f"{info.field_name} must read like 120/minute or 10/second, got {limit!r}") from None
         return limit
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_parsable(cls, url: str | None) -> str | None:
+        if url is not None:
+            SmtpServer.from_url(url)
+        return url
+
+    @field_validator("mail_from", "secretariat_email")
+    @classmethod
+    def _is_an_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            bare_address(value, info.field_name or "address")
+        return value
 
     @model_validator(mode="after")
     def _tls_pair_is_complete(self) -> "Settings":
@@ -153,6 +180,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "production requires a key for the tamper-evidence chain, kept outside the database: "
                 "set CLUSTERLABEL_CHAIN_KEY (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if self.smtp_url is None:
+            raise ValueError(
+                "production requires a mail server, since a Maildir in a container goes with it: "
+                "set CLUSTERLABEL_SMTP_URL (smtp://user:pass@host:587?starttls=true)"
             )
         return self
 
@@ -192,6 +224,10 @@ class Settings(BaseSettings):
             "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
         }
+
+    def maildir(self) -> Path:
+        """Where messages are written when no SMTP server is configured."""
+        return (self.data_dir / "maildir").resolve()
 
     def chain_key_file(self) -> Path:
         """Where development keeps the chain's generated key when CLUSTERLABEL_CHAIN_KEY is unset."""

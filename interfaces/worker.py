@@ -20,12 +20,16 @@ from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
-from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_views
+from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
+from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_people, open_views
 from clusterlabel.interfaces.logs import configure_logging, get_logger
+from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
+from clusterlabel.workflows.delivery import DeliveryWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.outbox_relay import OutboxRelay
 from clusterlabel.workflows.reconcile import ReconcileWorkflow
 from clusterlabel.workflows.reconciler import Reconciler, ensure_reconcile_schedule, reconcile_now
 from clusterlabel.workflows.starter import (  # re-exported: the entry points other interfaces call
@@ -46,11 +50,12 @@ __all__ = [
     "notify_experts_changed",
     "run_worker",
     "start_case_workflow",
+    "start_delivering",
     "start_label_workflow",
     "start_reconciling",
 ]
 
-WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow]
+WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
 # commands run as local activities, and as server-side ones when the local tries are spent; the
 # worker takes this many of each at once and has a thread for every one, so that none waits in a
@@ -69,23 +74,28 @@ def build_worker(
     *,
     activity_threads: int = ACTIVITY_THREADS,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
+    mailroom: Mailroom | None = None,
     extra_workflows: Sequence[type[Any]] = (),
 ) -> Worker:
     """A worker for the certification workflows and activities on `task_queue`.
 
     `workload` (open assignments per expert, from the read models) balances expert proposals.
+    `mailroom` (addresses, the way out) lets it send the outbox's messages; without one it takes no
+    delivery's activities, which wait for a worker that has one.
     No exception fails a workflow from inside its code: a bug there (a sandbox violation such as
     datetime.now(), a non-deterministic change) fails the workflow *task*, which Temporal retries
     while the workflow stays Running with its timers and state intact, until a fixed worker is
     deployed. Failing the workflow instead would end a label's expiry timers for good. The
     reconciler reports such stuck workflows (workflows/reconciler.py).
     """
-    activities = CertificationActivities(app, workload)
+    activities = [*CertificationActivities(app, workload).all(), Reconciler(client, app, task_queue).activity]
+    if mailroom is not None:
+        activities += DeliveryActivities(app, mailroom).all()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[*WORKFLOWS, *extra_workflows],
-        activities=[*activities.all(), Reconciler(client, app, task_queue).activity],
+        activities=activities,
         # A thread for each activity the worker may run at once, local or server-side.
         activity_executor=ThreadPoolExecutor(max_workers=2 * activity_threads, thread_name_prefix="activity"),
         max_concurrent_activities=activity_threads,
@@ -107,6 +117,20 @@ async def start_reconciling(client: Client, task_queue: str, every: timedelta) -
         log.error("reconciliation not scheduled", error=str(error) or type(error).__name__)
         return
     log.info("reconciliation scheduled", every=str(every))
+
+
+def start_delivering(client: Client, app: CertificationApp, task_queue: str) -> asyncio.Task[None]:
+    """Relay every message queued from now on to its delivery workflow, in the background (cancel the
+    task to stop). Called before start_reconciling: the reconciler starts what was queued before."""
+    relay = OutboxRelay(client, app, task_queue)
+    return asyncio.create_task(relay.run(), name="clusterlabel-outbox-relay")
+
+
+async def stop_delivering(relay: asyncio.Task[None] | None) -> None:
+    if relay is not None:
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
 
 
 @contextlib.contextmanager
@@ -132,19 +156,27 @@ async def run_worker(settings: Settings) -> None:
     log = get_logger(__name__, task_queue=settings.task_queue)
     app = build_app(settings)
     client, server = await connect_temporal(settings)
-    # Read only, to balance proposals: whichever process runs the projections keeps them current.
+    # Read only, to balance proposals and address messages: whichever process runs the projections keeps
+    # them current.
     models = open_views(settings, app)
+    people = open_people(settings)
+    relay = None
     try:
-        worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload)
+        mailroom = open_mailroom(settings, models, people)
+        worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload, mailroom=mailroom)
         with _sigterm() as terminated:
             async with worker:
                 log.info("worker running", temporal=server.address if server else settings.temporal_address)
+                log.info("messages go out", to=mailroom.transport.where(), channel=mailroom.transport.channel)
+                relay = start_delivering(client, app, settings.task_queue)
                 await start_reconciling(client, settings.task_queue, settings.reconcile_every)
                 await terminated.wait()
                 log.info("worker stopping")  # leaving the block shuts down: running activities get GRACEFUL_SHUTDOWN
     except asyncio.CancelledError:
         log.info("worker stopping")
     finally:
+        await stop_delivering(relay)
         models.close()
+        people.close()
         if server is not None:
             server.stop()

@@ -26,11 +26,13 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 
+from clusterlabel.projections.accounts import AccountsView
 from clusterlabel.projections.audit_history import AuditHistoryView
 from clusterlabel.projections.benchmarking import BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatusView
 from clusterlabel.projections.chain_key import KEY_ENV, KEY_FILE, ChainKey, MissingChainKey, key_file
 from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
+from clusterlabel.projections.notifications import NotificationsView
 from clusterlabel.projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.projections.registry import RegistryView
@@ -48,6 +50,8 @@ VIEW_CLASSES: tuple[type[View], ...] = (
     ExpiryCalendarView,
     WorkloadView,
     BenchmarkingView,
+    AccountsView,
+    NotificationsView,
 )
 APP_PREFIX = "CLUSTERLABEL_"
 

@@ -14,11 +14,15 @@ import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from pydantic import BaseModel
 
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.notification import DeliveryStatus
+from clusterlabel.projections.accounts import AccountsView
 from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
 from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, ClusterName
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
+from clusterlabel.projections.notifications import MessageEntry, NotificationsView
 from clusterlabel.projections.parallel import ViewSource, split
 from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry, RegistryView, Verification
@@ -86,6 +90,8 @@ class ReadModels:
     calendar_view = ViewOf(ExpiryCalendarView)
     workload_view = ViewOf(WorkloadView)
     benchmarking = ViewOf(BenchmarkingView)
+    accounts = ViewOf(AccountsView)
+    notifications = ViewOf(NotificationsView)
 
     # ---- keeping current ---------------------------------------------------------------------
 
@@ -174,11 +180,13 @@ class ReadModels:
         return self.case_status.clusters(**filters)
 
     def dashboard(self, now: datetime) -> dict[str, Any]:
-        """Counts per case state, plus how many are overdue and how many need attention."""
+        """Counts per case state, plus how many are overdue, how many need attention, and how many messages
+        could not be delivered."""
         return {
             "states": self.case_status.state_counts(),
             "overdue": self.case_status.overdue_count(now),
             "needs_attention": len(self.case_status.cases(now, needs_attention=True, limit=1_000_000)),
+            "failed_deliveries": self.failed_messages(),
         }
 
     # ---- audit ---------------------------------------------------------------------------------
@@ -236,6 +244,24 @@ class ReadModels:
 
     def benchmark(self, case_id: UUID) -> Benchmark | None:
         return self.benchmarking.benchmark(case_id)
+
+    # ---- accounts and the outbox ----------------------------------------------------------------
+
+    def accounts_of_expert(self, expert_id: UUID) -> list[UUID]:
+        return self.accounts.of_expert(expert_id)
+
+    def cluster_contacts(self, cluster_id: UUID) -> list[UUID]:
+        return self.accounts.contacts(cluster_id)
+
+    def accounts_holding(self, role: Role) -> list[UUID]:
+        return self.accounts.holding(role)
+
+    def messages(self, **filters: Any) -> list[MessageEntry]:
+        """Messages of the outbox, filtered as NotificationsView.messages takes them (status, case_id, paging)."""
+        return self.notifications.messages(**filters)
+
+    def failed_messages(self) -> int:
+        return self.notifications.count(DeliveryStatus.FAILED)
 
     def dump(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Every row of every view (to compare an incremental build with a rebuild)."""

@@ -7,6 +7,7 @@ since these payloads stay in histories for years.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
@@ -58,6 +59,14 @@ class LabelWorkflowInput(Message):
     # Continue as new after this many handled alarms and messages, so history stays bounded over
     # the years a label lives (the server's own suggestion also triggers it).
     continue_after: int = Field(default=500, ge=1)
+
+
+class DeliveryWorkflowInput(Message):
+    """One message of the outbox to send, and how hard to try (the policy's, when the run started)."""
+
+    notification_id: UUID
+    attempts: int = Field(default=10, ge=1)
+    backoff: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
 
 
 # ---- signals -------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class ReconcileReport(Message):
     at: datetime
     open_cases: int = 0
     labels_in_force: int = 0
+    messages_queued: int = 0
     started: list[str] = Field(default_factory=list)
     problems: list[WorkflowProblem] = Field(default_factory=list)
 

@@ -10,13 +10,15 @@ described, one call per record:
   sandbox violation; it retries until a fixed worker is deployed, and then goes on by itself);
 - ended (failed, terminated, timed out, canceled, or completed while its record is still open):
   reported, never restarted: a start would be refused for the id anyway, and the operator decides
-  (README: "When a workflow needs an operator").
+  (README: "When a workflow needs an operator"). Except a message's delivery that completed while the
+  message is queued: an officer queued it again and its new run was never started, so it is started.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -55,7 +57,14 @@ from clusterlabel.workflows.reconcile import (
     WorkflowProblem,
 )
 from clusterlabel.workflows.record import RecordWorkflow
-from clusterlabel.workflows.starter import case_handle, label_handle, start_case_workflow, start_label_workflow
+from clusterlabel.workflows.starter import (
+    case_handle,
+    delivery_handle,
+    label_handle,
+    start_case_workflow,
+    start_delivery_workflow,
+    start_label_workflow,
+)
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -104,11 +113,13 @@ class Reconciler:
         outcomes = await asyncio.gather(
             *(check("case", case_id) for case_id in records.case_ids),
             *(check("label", label_id) for label_id in records.label_ids),
+            *(check("message", message_id) for message_id in records.message_ids),
         )
         report = ReconcileReport(
             at=datetime.now(UTC),
             open_cases=len(records.case_ids),
             labels_in_force=len(records.label_ids),
+            messages_queued=len(records.message_ids),
             started=[outcome for outcome in outcomes if isinstance(outcome, str)],
             problems=[outcome for outcome in outcomes if isinstance(outcome, WorkflowProblem)],
         )
@@ -117,28 +128,42 @@ class Reconciler:
 
     async def _check(self, kind: str, record_id: UUID) -> str | WorkflowProblem | None:
         """The workflow id started, the problem found, or None when the record's workflow runs well."""
-        handle: WorkflowHandle[Any, Any] = (case_handle if kind == "case" else label_handle)(self.client, record_id)
+        handle: WorkflowHandle[Any, Any] = HANDLES[kind](self.client, record_id)
         try:
             description = await handle.describe()
         except RPCError as error:
             if error.status != RPCStatusCode.NOT_FOUND:
                 raise
-            if kind == "case":
-                await start_case_workflow(self.client, record_id, self.task_queue)
-            else:
-                await start_label_workflow(self.client, record_id, self.task_queue)
-            log.warning("workflow was missing: started", workflow_id=handle.id, record=kind, record_id=str(record_id))
-            return handle.id
+            return await self._start(kind, record_id, handle.id)
         if description.status == WorkflowExecutionStatus.RUNNING:
             attempt = description.raw_description.pending_workflow_task.attempt
             if attempt >= STUCK_AT_ATTEMPT:
                 return _problem(handle.id, "stuck", f"workflow task attempt {attempt}")
-            wanted = await _help_wanted(handle)
+            wanted = await _help_wanted(handle) if kind != "message" else None  # a delivery never waits for help
             return _problem(handle.id, "waiting", wanted) if wanted else None
         # Closed: unless the record closed meanwhile (its workflow ending just after we listed it), report it.
         if description.status is None or not await asyncio.to_thread(still_open, self.app, **{f"{kind}_id": record_id}):
             return None
+        if kind == "message" and description.status == WorkflowExecutionStatus.COMPLETED:
+            return await self._start(kind, record_id, handle.id)  # queued again, and its new run never started
         return _problem(handle.id, ENDED[description.status], f"{kind} still open in the store")
+
+    async def _start(self, kind: str, record_id: UUID, workflow_id: str) -> str:
+        if kind == "case":
+            await start_case_workflow(self.client, record_id, self.task_queue)
+        elif kind == "label":
+            await start_label_workflow(self.client, record_id, self.task_queue)
+        else:
+            await start_delivery_workflow(self.client, record_id, self.task_queue, self.app.policy)
+        log.warning("workflow was missing: started", workflow_id=workflow_id, record=kind, record_id=str(record_id))
+        return workflow_id
+
+
+HANDLES: dict[str, Callable[[Client, UUID], WorkflowHandle[Any, Any]]] = {
+    "case": case_handle,
+    "label": label_handle,
+    "message": delivery_handle,
+}
 
 
 async def _help_wanted(handle: WorkflowHandle[Any, Any]) -> str | None:

@@ -6,6 +6,7 @@ ids, messages and handlers.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -14,11 +15,19 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import UpdateMethodMultiParam
 
-from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.activities.models import CaseView, DeliveryOutcome, LabelView
 from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.policy import Policy
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
+from clusterlabel.workflows.delivery import DeliveryWorkflow, delivery_workflow_id
 from clusterlabel.workflows.label import LabelWorkflow, label_workflow_id
-from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, Step
+from clusterlabel.workflows.messages import (
+    CaseWorkflowInput,
+    DeliveryWorkflowInput,
+    ExpertsChanged,
+    LabelWorkflowInput,
+    Step,
+)
 
 R = TypeVar("R")
 C = TypeVar("C", bound=Command)
@@ -28,6 +37,12 @@ C = TypeVar("C", bound=Command)
 ONCE: dict[str, Any] = {
     "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
     "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+}
+# A message's delivery may run again under its id (a message queued again after failing); the message
+# itself says whether there is anything to send, so a second run for a sent message records nothing.
+AGAIN_WHEN_ENDED: dict[str, Any] = {
+    "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+    "id_reuse_policy": WorkflowIDReusePolicy.ALLOW_DUPLICATE,
 }
 # Cases waiting for an expert are in state `assigning`; the signal is harmless to the others.
 WAITING_FOR_EXPERTS = 'WorkflowType="CaseWorkflow" AND ExecutionStatus="Running" AND CaseState="assigning"'
@@ -63,6 +78,24 @@ async def start_label_workflow(client: Client, label_id: UUID, task_queue: str) 
         )
     except WorkflowAlreadyStartedError:
         return label_handle(client, label_id)
+
+
+async def start_delivery_workflow(
+    client: Client, notification_id: UUID, task_queue: str, policy: Policy
+) -> WorkflowHandle[Any, DeliveryOutcome]:
+    """Start sending a queued message, trying as the policy says; finds the run already sending it."""
+    attempts, backoff = policy.delivery_attempts, timedelta(seconds=policy.delivery_backoff.approximate_seconds())
+    return await client.start_workflow(
+        DeliveryWorkflow.run,
+        DeliveryWorkflowInput(notification_id=notification_id, attempts=attempts, backoff=backoff),
+        id=delivery_workflow_id(notification_id),
+        task_queue=task_queue,
+        **AGAIN_WHEN_ENDED,
+    )
+
+
+def delivery_handle(client: Client, notification_id: UUID) -> WorkflowHandle[Any, DeliveryOutcome]:
+    return client.get_workflow_handle_for(DeliveryWorkflow.run, delivery_workflow_id(notification_id))
 
 
 def case_handle(client: Client, case_id: UUID) -> WorkflowHandle[Any, CaseView]:

@@ -9,7 +9,7 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from clusterlabel.interfaces.web import accounts, cases, experts, labels, registrations
+from clusterlabel.interfaces.web import accounts, cases, experts, labels, notifications, registrations
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
 from clusterlabel.interfaces.web.headers import SecurityHeaders
 from clusterlabel.interfaces.web.idempotency import OneRequestPerKey
@@ -55,10 +55,10 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(registrations.router)
     api.include_router(experts.router)
     api.include_router(accounts.router)
-    api.include_router(experts.router)
     api.include_router(cases.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
+    api.include_router(notifications.router)
     api.add_api_route(
         "/health",
         health,
@@ -66,7 +66,8 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         response_model=Health,
         responses={503: {"model": ErrorMessage, "description": "not ready: says what is not"}},
         tags=["public"],
-        summary="200 when Temporal, the worker and the projections are ready; else 503. Lists parked views",
+        summary="200 when Temporal, the worker and the projections are ready; else 503. Lists parked views "
+        "and counts the messages that could not be delivered",
     )
     if pages:
         from clusterlabel.interfaces.web import (
@@ -106,14 +107,23 @@ async def health(svc: Annotated[Services, Depends(services)]) -> JSONResponse:
     does not make the service unready: every other view is current, and a restart would not mend it."""
     checks = await svc.readiness()
     parked = await asyncio.to_thread(_parked_views, svc)
+    failed = await asyncio.to_thread(_failed_deliveries, svc)
     not_ready = sorted(name for name, state in checks.items() if state != "ok")
     public = {name: "ok" if state == "ok" else "not ready" for name, state in checks.items()}
     if not_ready:
         log.info("health: not ready", checks=checks)
         detail = "not ready: " + ", ".join(not_ready) + " (the server's log says why)"
         body = {"detail": detail, "status": "starting", "checks": public, "parked_views": parked}
-        return JSONResponse(body, status_code=503)
-    return JSONResponse({"status": "ok", "checks": public, "parked_views": parked})
+        return JSONResponse({**body, "failed_deliveries": failed}, status_code=503)
+    return JSONResponse({"status": "ok", "checks": public, "parked_views": parked, "failed_deliveries": failed})
+
+
+def _failed_deliveries(svc: Services) -> int:
+    try:
+        return svc.models.failed_messages()
+    except Exception:  # as for the parked views: health still answers
+        log.warning("health: cannot count the failed deliveries", exc_info=True)
+        return 0
 
 
 def _parked_views(svc: Services) -> list[str]:

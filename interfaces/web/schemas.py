@@ -326,6 +326,9 @@ class DashboardOut(Out):
     labels: dict[str, int]
     projection_lag: dict[str, int]
     parked_views: list[ParkedViewOut] = []
+    failed_deliveries: int = Field(
+        default=0, description="messages every try failed for (GET /notifications?status=failed)"
+    )
     reconciliation: ReconcileStatusOut | None = None
 
 
@@ -339,3 +342,4 @@ class Health(Out):
         description="views stopped on an event they cannot apply (every other view keeps current); "
         "the event and the error are on the secretariat's dashboard",
     )
+    failed_deliveries: int = Field(default=0, description="messages every try failed for; an officer may retry them")

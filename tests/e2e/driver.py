@@ -65,6 +65,13 @@ class Secretariat:
         self.engine.experts[answer["expert_id"]] = answer["token"]
         return answer["expert_id"], self.engine.client(answer["token"])
 
+    def contact_email(self, cluster_id: str, name: str) -> str:
+        """A contact person of the cluster, with an account; their e-mail address."""
+        email = f"{re.sub(r'[^a-z0-9]+', '.', name.lower()).strip('.')}-{uuid.uuid4().hex[:6]}@cluster.example.org"
+        body = {"name": name, "email": email}
+        self.expect(self.api.post(f"/clusters/{cluster_id}/contacts", json=body), 201)
+        return email
+
     def member(self, name: str, *roles: str) -> httpx.Client:
         """A secretariat member signed in as themselves: their account is opened (by the machine
         administrator) on first use, once per name and engine."""

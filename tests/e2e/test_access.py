@@ -198,3 +198,17 @@ def test_a_step_on_a_case_an_expert_may_not_see_answers_exactly_as_an_unknown_id
         assert seen.text.replace(case_b, "ID") == unknown.text.replace(nobody, "ID"), step
     # A step of another role on a case the expert does see stays a 403.
     assert expert.post(f"/cases/{two_cases['case_a']}/screening", json={"accepted": True}).status_code == 403
+
+
+def test_only_an_administrator_or_an_officer_reads_the_outbox_and_only_an_officer_retries_a_message(
+    secretariat: Secretariat, engine: RunningEngine, awarded: dict[str, str]
+) -> None:
+    outbox = secretariat.expect(secretariat.api.get("/notifications", params={"case_id": awarded["case_id"]}), 200)
+    offer = next(message for message in outbox if message["kind"] == "offer")
+    officer, decider = secretariat.member("Olga Outbox", "officer"), secretariat.member("Dieter Outbox", "decider")
+    expert = secretariat.as_expert(awarded["expert_id"])
+
+    assert officer.get("/notifications").status_code == 200
+    assert [client.get("/notifications").status_code for client in (decider, expert)] == [403, 403]
+    assert httpx.Client(base_url=engine.url).get("/notifications").status_code == 401
+    assert [client.post(f"/notifications/{offer['id']}/retry").status_code for client in (decider, expert)] == [403] * 2

@@ -110,6 +110,8 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /expiring": STAFF,
     "GET /experts/{expert_id}/workload": EXPERTS_OWN,
     "GET /dashboard": STAFF,
+    "GET /notifications": only(MACHINE, ADMIN, OFFICER),
+    "POST /notifications/{notification_id}/retry": OFFICERS,
     # public
     "GET /registry": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,
@@ -128,6 +130,7 @@ class Target:
     expert_id: str
     account_id: str = ""
     token_id: str = ""
+    notification_id: str = ""
     role: str = "appeals"
 
 
@@ -220,6 +223,9 @@ def callers(secretariat: Secretariat) -> Callers:
         label_id = secretariat.award(case_id)
         assert secretariat.case(case_id)["expert_ids"] == [expert_id]
         records[which] = Target(cluster_id, case_id, label_id, expert_id)
+    # Any message will do (the secretariat's list is not per cluster): retrying a sent one is a 409.
+    message = secretariat.expect(secretariat.api.get("/notifications"), 200)[0]["id"]
+    records = {which: replace(target, notification_id=message) for which, target in records.items()}
     return Callers(secretariat, records)
 
 

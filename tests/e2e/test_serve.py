@@ -1,7 +1,9 @@
-"""`clusterlabel serve` as an operator meets it: health, the generated token, restart with all state kept."""
+"""`clusterlabel serve` as an operator meets it: health, the generated token, where messages go without a
+mail server, restart with all state kept."""
 
 from __future__ import annotations
 
+import mailbox
 import os
 import subprocess
 import sys
@@ -11,7 +13,17 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, TOKEN_LINE, RunningEngine, free_port, running_engine, stop
+from tests.e2e.engine import (
+    ADMIN_TOKEN,
+    HOUR_POLICY,
+    ROOT,
+    TOKEN_LINE,
+    RunningEngine,
+    eventually,
+    free_port,
+    running_engine,
+    stop,
+)
 
 
 def test_health_is_503_saying_what_is_not_ready_while_temporal_is_unreachable(tmp_path: Path) -> None:
@@ -45,6 +57,11 @@ def test_state_and_the_generated_token_survive_a_restart(tmp_path: Path) -> None
         case_id = secretariat.apply(secretariat.cluster(name="Persistent Cluster"))
         secretariat.screen(case_id)
         expert_id, _ = secretariat.proposed_expert(case_id)
+        # No mail server configured: the offer to the expert is a file in the data directory, which serve said.
+        maildir = (data_dir / "maildir").resolve()
+        assert f"Messages are written to the Maildir {maildir}" in first.log_path.read_text()
+        offers = eventually(lambda: [m for m in mailbox.Maildir(maildir).values() if case_id in str(m.get_payload())])
+        assert len(offers) == 1
     assert first.process.returncode == 0, first.log_tail()
 
     with running_engine(data_dir, HOUR_POLICY, env=no_token) as second:

@@ -1,6 +1,6 @@
 """The lifecycles whose stored events make up the golden set: every event type, through real commands.
 
-Two clusters, six experts, four cases, three labels and a notification. Each aggregate the story
+Two clusters, six experts, four cases, three labels and two messages of the outbox. Each aggregate the story
 touches is named, and its history is stored under that name (tests/golden/events/<name>.json);
 the other messages the commands queue (offers, the escalation, the expiry reminders) are left out.
 """
@@ -28,17 +28,19 @@ from clusterlabel.domain.commands import (
     GrantRole,
     IssueLabel,
     LodgeAppeal,
-    MarkNotificationDelivered,
     OpenAccount,
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RecordDeliveryFailure,
+    RecordSent,
     RegisterCluster,
     RegisterExpert,
     ReleaseExpert,
     RemindExpiry,
     RenewExpertCertification,
     RestoreLabel,
+    RetryDelivery,
     RevokeExpertCertification,
     RevokeRole,
     ScheduleAudit,
@@ -58,6 +60,8 @@ from tests.builders import T0, cluster_profile, expert_profile, full_scores, ind
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
 SYSTEM = "system"
+DELIVERY = "system:delivery"
+BEN_ACCOUNT = "account:5f0c7a2e-3c1b-4d7e-9a55-0b6e2f1d8c41"  # Ben's account, as a sent message names him
 APPEAL_DECIDER = "secretariat:emil"
 SECOND_DECIDER = "secretariat:fiona"
 
@@ -223,12 +227,30 @@ class Story:
         send(app, label_id, CloseRenewalWindow(), actor=SYSTEM, command_key="golden-window")
 
     def notification(self) -> None:
-        """The offer that proposing Anna for the first case queued (activities/handlers.py, _notify), delivered."""
-        names = self.names
-        notification_id = Notification.create_id(f"golden-1-a-propose/notify/{expert_actor(names['expert-anna'])}")
-        names["notification-delivered"] = notification_id
-        delivered = MarkNotificationDelivered(channel="email")
-        send(self.app, notification_id, delivered, actor=SYSTEM, command_key="golden-notice-sent")
+        """Messages the first case's steps queued (activities/outbox.py): the offer to Ben sent; the escalation
+        failed, queued again by an officer, and then sent. (Anna's offer was marked delivered before
+        delivery had its workflow: notification-delivered.json, which the story no longer writes.)"""
+        app, names = self.app, self.names
+        offer = Notification.create_id(f"golden-1-b-propose/notify/{expert_actor(names['expert-ben'])}")
+        names["notification-sent"] = offer
+        send(app, offer, self.sent(offer, BEN_ACCOUNT, 2), actor=DELIVERY, command_key="golden-notice-sent")
+        escalation = Notification.create_id("golden-1-escalate/notify/secretariat")
+        names["notification-failed-retried"] = escalation
+        failure = RecordDeliveryFailure(reason="421 4.3.2 Service not available, closing channel", attempts=10)
+        send(app, escalation, failure, actor=DELIVERY, command_key="golden-notice-failed")
+        send(app, escalation, RetryDelivery(), actor=SECRETARIAT, command_key="golden-notice-retry")
+        resent = self.sent(escalation, "secretariat", 1)
+        send(app, escalation, resent, actor=DELIVERY, command_key="golden-notice-resent")
+
+    @staticmethod
+    def sent(message_id: UUID, recipient: str, attempts: int) -> RecordSent:
+        return RecordSent(
+            channel="email",
+            recipients=[recipient],
+            message_id=f"<{message_id}@clusterlabel>",
+            reply="250 2.0.0 Ok: queued as 4F2B1C",
+            attempts=attempts,
+        )
 
     def accounts(self) -> None:
         """A secretariat member's account through every change, an expert's account, and an account whose

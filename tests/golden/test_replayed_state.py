@@ -11,6 +11,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.notification import DeliveryStatus
 from tests.builders import T0
 from tests.golden.records import HISTORIES, golden_id, replay_all
 from tests.golden.story import APPEAL_DECIDER, SECOND_DECIDER, SYSTEM, expert_actor
@@ -92,12 +93,28 @@ def test_the_accounts_replay_their_roles_and_the_erased_one_deactivated_and_eras
     assert (erased.active, erased.erased) == (False, True)
 
 
-def test_the_notification_replays_delivered(replayed: dict[str, Any]) -> None:
+def test_a_message_marked_delivered_before_delivery_had_its_workflow_replays_sent(replayed: dict[str, Any]) -> None:
     notification = replayed["notification-delivered"]
 
-    assert notification.delivered is True
+    assert notification.status is DeliveryStatus.SENT
     assert notification.recipient == expert_actor(golden_id("expert-anna"))
     assert notification.case_id == golden_id("case-refused-appealed-awarded") and notification.label_id is None
+
+
+def test_a_message_sent_replays_sent_with_its_tries(replayed: dict[str, Any]) -> None:
+    notification = replayed["notification-sent"]
+
+    assert (notification.status, notification.attempts, notification.round) == (DeliveryStatus.SENT, 2, 1)
+    assert notification.recipient == expert_actor(golden_id("expert-ben"))
+
+
+def test_a_message_that_failed_and_was_queued_again_replays_sent_in_its_second_round(
+    replayed: dict[str, Any],
+) -> None:
+    notification = replayed["notification-failed-retried"]
+
+    assert (notification.status, notification.attempts, notification.round) == (DeliveryStatus.SENT, 11, 2)
+    assert notification.recipient == "secretariat" and notification.kind == "escalation"
 
 
 def test_the_golden_events_keep_the_actor_of_each_step() -> None:

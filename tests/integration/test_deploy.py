@@ -327,8 +327,9 @@ def test_each_compose_service_of_the_image_has_valid_production_settings(
     service = clusterlabel_services()[service_name]
     secrets = [secret for secret in service.get("secrets", []) if isinstance(secret, dict)]
     from_secrets = {str(secret["target"]).upper(): token_urlsafe(32) for secret in secrets}
-    # The database URL is validated as a PostgreSQL URL, so a bare placeholder would not do.
-    from_secrets[env_prefix() + "DATABASE_URL"] = secret_example_data()[env_prefix() + "DATABASE_URL"]
+    # The database and mail server URLs are validated as URLs, so a bare placeholder would not do.
+    for url in ("DATABASE_URL", "SMTP_URL"):
+        from_secrets[env_prefix() + url] = secret_example_data()[env_prefix() + url]
 
     settings = settings_from(monkeypatch, {**compose_environment(service), **from_secrets})
 

@@ -1,5 +1,6 @@
-"""What the reconciler reads from the event store: every case its cluster has not closed and every label in
-force, on SQLite and PostgreSQL alike, including clusters stored under the old topic names."""
+"""What the reconciler reads from the event store: every case its cluster has not closed, every label in
+force and every message still queued, on SQLite and PostgreSQL alike, including records stored under the
+old topic names."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.open_records import OpenRecords, cluster_ids, open_records, still_open
-from clusterlabel.domain.commands import WithdrawCase, WithdrawLabel
+from clusterlabel.activities.open_records import cluster_ids, open_records, queued_after, still_open, waiting_messages
+from clusterlabel.domain.commands import RecordDeliveryFailure, RecordSent, RetryDelivery, WithdrawCase, WithdrawLabel
 from tests.builders import send
 from tests.golden.records import RECORDS, golden_id
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app
@@ -31,9 +32,31 @@ class OpenRecordsContract:
         _, label_withdrawn = Lifecycle(app).labelled()
         send(app, label_withdrawn, WithdrawLabel(reason="complaint upheld"), actor=SECRETARIAT)
 
-        assert open_records(app) == OpenRecords(case_ids=[awarded, withdrawn], label_ids=[label_in_force])
+        records = open_records(app)
+        assert (records.case_ids, records.label_ids) == ([awarded, withdrawn], [label_in_force])
         assert still_open(app, case_id=awarded) and still_open(app, label_id=label_in_force)
         assert not still_open(app, label_id=label_withdrawn)
+
+    def test_messages_are_open_while_queued_and_again_once_queued_again_after_failing(
+        self, env: dict[str, str]
+    ) -> None:
+        app = CertificationApp(env=env, clock=Clock())
+        Lifecycle(app).labelled()  # an offer to the expert, and the label's message to the cluster
+        offer, issued = waiting_messages(app)
+        position = app.recorder.max_notification_id() or 0
+        send(app, offer, sent(), actor="system:delivery")
+        send(app, issued, RecordDeliveryFailure(reason="no address", attempts=3), actor="system:delivery")
+        assert open_records(app).message_ids == [] and not still_open(app, message_id=offer)
+
+        send(app, issued, RetryDelivery(), actor=SECRETARIAT)
+
+        assert open_records(app).message_ids == [issued] and still_open(app, message_id=issued)
+        assert queued_after(app, 0)[0] == [offer, issued, issued]  # queued, then queued again
+        assert queued_after(app, position) == ([issued], app.recorder.max_notification_id())
+
+
+def sent() -> RecordSent:
+    return RecordSent(channel="email", recipients=["secretariat"], message_id="<m@clusterlabel>", attempts=1)
 
 
 class TestOpenRecordsOnSQLite(OpenRecordsContract):
@@ -54,3 +77,10 @@ def test_clusters_stored_under_the_old_topic_names_are_found() -> None:
     app.recorder.insert_events(RECORDS)
 
     assert set(cluster_ids(app)) == {golden_id("cluster-baltic"), golden_id("cluster-nordic")}
+
+
+def test_messages_delivered_under_the_old_topic_names_are_not_waiting() -> None:
+    app = memory_app()
+    app.recorder.insert_events(RECORDS)
+
+    assert waiting_messages(app) == []

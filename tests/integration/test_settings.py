@@ -212,6 +212,7 @@ def test_staff_need_a_second_factor_in_production_unless_told_otherwise_and_in_d
         "admin_token": STRONG_TOKEN,
         "chain_key": "k" * 43,
         "temporal_address": "temporal.example:7233",
+        "smtp_url": "smtp://smtp.example:25",
     }
     assert Settings(**production).totp_required_for_staff()
     assert not Settings(**production, require_totp_for_staff=False).totp_required_for_staff()
@@ -219,9 +220,13 @@ def test_staff_need_a_second_factor_in_production_unless_told_otherwise_and_in_d
     assert Settings(environment="development", require_totp_for_staff=True).totp_required_for_staff()
 
 
-def test_production_with_a_token_a_chain_key_and_a_temporal_cluster_is_accepted() -> None:
+def test_production_with_a_token_a_chain_key_a_temporal_cluster_and_a_mail_server_is_accepted() -> None:
     settings = Settings(
-        environment="production", admin_token=STRONG_TOKEN, chain_key="k" * 43, temporal_address="temporal.example:7233"
+        environment="production",
+        admin_token=STRONG_TOKEN,
+        chain_key="k" * 43,
+        temporal_address="temporal.example:7233",
+        smtp_url="smtp://mailer:pw@smtp.example:587?starttls=true",
     )
 
     assert settings.environment == "production"

@@ -1,0 +1,86 @@
+"""Where a worker's messages go, assembled from the settings: the addresses of each recipient, the way
+out (an SMTP server, or a Maildir under the data directory), the sender and the pace.
+
+An address is looked up when a message is sent: the accounts (a read model) say which accounts a
+recipient has, the people table beside the event store holds each account's address now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from limits import parse
+
+from clusterlabel.activities.delivery import Mailroom
+from clusterlabel.activities.mail import (
+    Address,
+    MaildirTransport,
+    NoAddress,
+    SmtpServer,
+    SmtpTransport,
+    TokenBucket,
+    Transport,
+)
+from clusterlabel.domain.account import Role, actor_of
+from clusterlabel.domain.notices import CLUSTER, EXPERT, SECRETARIAT, addressee
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.people import People
+from clusterlabel.projections.queries import ReadModels
+
+
+class Directory:
+    """Every address of a recipient, now: an expert's accounts, a cluster's contacts, the secretariat's
+    team address (or, without one, its officers)."""
+
+    def __init__(self, models: ReadModels, people: People, secretariat_email: str | None) -> None:
+        self.models = models
+        self.people = people
+        self.secretariat_email = secretariat_email
+
+    def of(self, recipient: str) -> list[Address]:
+        try:
+            kind, record_id = addressee(recipient)
+        except ValueError as error:
+            raise NoAddress(f"no address: {error}") from None
+        if kind == SECRETARIAT and self.secretariat_email:
+            return [Address(self.secretariat_email, SECRETARIAT)]
+        found = self._emails(self._accounts(kind, record_id))
+        if not found:
+            raise NoAddress(f"no address: {_nobody[kind].format(id=record_id)}")
+        return found
+
+    def _accounts(self, kind: str, record_id: UUID | None) -> list[UUID]:
+        if kind == EXPERT and record_id is not None:
+            return self.models.accounts_of_expert(record_id)
+        if kind == CLUSTER and record_id is not None:
+            return self.models.cluster_contacts(record_id)
+        return self.models.accounts_holding(Role.OFFICER)
+
+    def _emails(self, account_ids: Iterable[UUID]) -> list[Address]:
+        people = (self.people.get(account_id) for account_id in account_ids)
+        return [Address(person.email, actor_of(person.account_id)) for person in people if person and person.email]
+
+
+_nobody = {
+    EXPERT: "expert {id} has no active account with an e-mail address",
+    CLUSTER: "cluster {id} has no active contact with an e-mail address",
+    SECRETARIAT: "set CLUSTERLABEL_SECRETARIAT_EMAIL, or open an officer's account with an e-mail address",
+}
+
+
+def transport(settings: Settings) -> Transport:
+    """The SMTP server of CLUSTERLABEL_SMTP_URL, or else the Maildir under the data directory."""
+    if settings.smtp_url is None:
+        return MaildirTransport(settings.maildir())
+    return SmtpTransport(SmtpServer.from_url(settings.smtp_url))
+
+
+def open_mailroom(settings: Settings, models: ReadModels, people: People) -> Mailroom:
+    limit = parse(settings.mail_rate_limit)
+    return Mailroom(
+        addresses=Directory(models, people, settings.secretariat_email),
+        transport=transport(settings),
+        sender=settings.mail_from,
+        pace=TokenBucket(limit.amount, limit.get_expiry()),
+    )

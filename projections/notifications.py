@@ -1,0 +1,118 @@
+"""The outbox as the secretariat reads it: every message, its status, how many tries, when it went out.
+
+The status follows the domain's rule for each event (domain/notification.py, STATUS_AFTER). A message
+queued again keeps the tries of its earlier rounds in `attempts`, and the reason it last failed until
+it is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus
+from clusterlabel.projections.store import Row, unstamped
+from clusterlabel.projections.view import Change, RowCache, View
+
+
+class MessageEntry(BaseModel):
+    id: UUID
+    recipient: str
+    kind: str
+    status: DeliveryStatus
+    attempts: int
+    queued_at: datetime
+    sent_at: datetime | None
+    channel: str | None
+    reason: str | None  # why its last round failed
+    case_id: UUID | None
+    label_id: UUID | None
+
+
+class NotificationsView(View):
+    name = "notifications"
+    cost = 0.5
+    view_tables = ("notifications",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {notifications} (id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+        "recipient TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
+        "queued_at TEXT NOT NULL, sent_at TEXT, channel TEXT, reason TEXT, case_id TEXT, label_id TEXT)",
+        "CREATE INDEX IF NOT EXISTS notifications_by_status ON {notifications} (status, position)",
+        "CREATE INDEX IF NOT EXISTS notifications_by_case ON {notifications} (case_id, position)",
+    )
+    handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "_message" for name in STATUS_AFTER}
+
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
+        changed = [change.key for change in changes if change.event_type != "Queued"]
+        return RowCache(self, "notifications", "id").prefetch(cursor, changed)
+
+    def end_batch(self, cursor: Any, batch: RowCache) -> None:
+        batch.flush(cursor)
+
+    def _message(self, cursor: Any, batch: RowCache, change: Change) -> None:
+        if change.event_type == "Queued":
+            batch.put(_queued(change))
+            return
+        row = batch.get(cursor, change.key)
+        if row is None:
+            return
+        _DELIVERY[change.event_type](row, change)
+        row["status"] = STATUS_AFTER[change.event_type].value
+        batch.put(row)
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def messages(
+        self, status: DeliveryStatus | None = None, case_id: UUID | None = None, limit: int = 50, offset: int = 0
+    ) -> list[MessageEntry]:
+        """Messages, the latest queued first, of one status and one case when asked."""
+        where, params = _filters(status, case_id)
+        rows = self.fetch(
+            f"SELECT * FROM {{notifications}}{where} ORDER BY position DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
+        return [MessageEntry.model_validate(unstamped(row, "queued_at", "sent_at")) for row in rows]
+
+    def count(self, status: DeliveryStatus) -> int:
+        rows = self.fetch("SELECT COUNT(*) AS n FROM {notifications} WHERE status = ?", (status.value,))
+        return int(rows[0]["n"])
+
+
+def _queued(change: Change) -> Row:
+    return {
+        "id": change.key,
+        "position": change.id,
+        "recipient": change["recipient"],
+        "kind": change["kind"],
+        "status": DeliveryStatus.QUEUED.value,
+        "attempts": 0,
+        "queued_at": change.recorded_at,
+        "sent_at": None,
+        "channel": None,
+        "reason": None,
+        "case_id": change["case_id"],
+        "label_id": change["label_id"],
+    }
+
+
+def _sent(row: Row, change: Change) -> None:
+    row.update(attempts=row["attempts"] + change["attempts"], sent_at=change["at"], channel=change["channel"])
+    row["reason"] = None
+
+
+def _filters(status: DeliveryStatus | None, case_id: UUID | None) -> tuple[str, tuple[str, ...]]:
+    clauses = {"status = ?": status.value if status else None, "case_id = ?": str(case_id) if case_id else None}
+    chosen = {clause: value for clause, value in clauses.items() if value is not None}
+    return (" WHERE " + " AND ".join(chosen) if chosen else ""), tuple(chosen.values())
+
+
+# What each event after Queued changes in the row besides its status.
+_DELIVERY = {
+    "Sent": _sent,
+    "Delivered": lambda row, change: row.update(sent_at=change.recorded_at, channel=change["channel"]),
+    "Failed": lambda row, change: row.update(attempts=row["attempts"] + change["attempts"], reason=change["reason"]),
+    "Requeued": lambda row, change: None,
+}

@@ -1,0 +1,136 @@
+"""The ways out, against a real SMTP server (aiosmtpd): one transaction to every address under the
+message's Message-ID, a refused recipient named while the others receive it, AUTH and STARTTLS when the
+URL asks, an unreachable server said plainly; without a server, a Maildir; and the pace of one process."""
+
+from __future__ import annotations
+
+import mailbox
+import shutil
+import ssl
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from clusterlabel.activities.mail import (
+    Accepted,
+    Address,
+    MaildirTransport,
+    MailError,
+    SmtpServer,
+    SmtpTransport,
+    TokenBucket,
+    compose,
+    message_id,
+    plain_reply,
+)
+from clusterlabel.domain.notification import Notification
+from tests.mailserver import MailServer, free_port
+
+# A password over plain text is what the test of AUTH without TLS means to send, on the loopback interface.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+SENDER = "ECEI Secretariat <secretariat@esca.example>"
+ANNA = Address("anna@cluster.example", "account:anna")
+BERT = Address("bert@cluster.example", "account:bert")
+
+
+def message(body: str = "Your label is ECEI-B-AAAA-BBBB-CCCC.") -> Notification:
+    return Notification("cluster:c", "label_issued", "Your label", body, None, None, "system", f"key-{uuid4()}")
+
+
+def deliver(way: SmtpTransport | MaildirTransport, notification: Notification, *to: Address) -> Accepted:
+    mail = compose(notification, to, SENDER, datetime(2026, 12, 1, tzinfo=UTC))
+    return way.send(mail, SENDER, [address.email for address in to])
+
+
+def transport(url: str, **options: object) -> SmtpTransport:
+    return SmtpTransport(SmtpServer.from_url(url), **options)  # type: ignore[arg-type]
+
+
+def test_a_message_goes_to_every_address_in_one_transaction_under_its_message_id() -> None:
+    notification = message()
+    with MailServer() as server:
+        accepted = deliver(transport(server.url()), notification, ANNA, BERT)
+        (received,) = server.received
+
+    assert accepted.reply.startswith("250") and accepted.refused == {}
+    assert received.to == [ANNA.email, BERT.email] and received.sender == "secretariat@esca.example"
+    assert received.message_id == message_id(notification.id) == f"<{notification.id}@clusterlabel>"
+    assert "ECEI-B-AAAA-BBBB-CCCC" in received.body and received.mail["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_recipient_the_server_refuses_is_named_while_the_others_receive_it_and_all_refused_is_a_failure() -> None:
+    with MailServer() as server:
+        server.handler.refused.add(BERT.email)
+        accepted = deliver(transport(server.url()), message(), ANNA, BERT)
+        with pytest.raises(MailError, match="every recipient was refused"):
+            deliver(transport(server.url()), message(), BERT)
+        received = server.received
+
+    assert list(accepted.refused) == [BERT.email] and accepted.refused[BERT.email].startswith("550")
+    assert [message.to for message in received] == [[ANNA.email]]
+
+
+def test_a_server_that_asks_for_a_password_gets_the_one_in_the_url_and_a_wrong_one_is_refused() -> None:
+    with MailServer(login=("mailer", "s3cret/pass")) as server:
+        good = f"smtp://mailer:s3cret%2Fpass@127.0.0.1:{server.port}"
+        deliver(transport(good), message(), ANNA)
+        with pytest.raises(MailError, match="535"):
+            deliver(transport(f"smtp://mailer:wrong@127.0.0.1:{server.port}"), message(), ANNA)
+        assert len(server.received) == 1
+    assert "s3cret" not in repr(SmtpServer.from_url(good))
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_starttls_when_the_url_asks_for_it_and_a_server_that_requires_it_refuses_plain_text(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    self_signed = "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+    subprocess.run(
+        ["openssl", *self_signed.split(), "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True
+    )
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    trusting = lambda: ssl.create_default_context(cafile=str(cert))  # noqa: E731
+    with MailServer(tls=served, login=("mailer", "pw")) as server:
+        secure = f"smtp://mailer:pw@127.0.0.1:{server.port}?starttls=true"
+        deliver(transport(secure, tls=trusting), message(), ANNA)
+        with pytest.raises(MailError):
+            deliver(transport(f"smtp://mailer:pw@127.0.0.1:{server.port}"), message(), ANNA)
+        assert len(server.received) == 1
+
+
+def test_an_unreachable_server_is_a_mail_error_that_says_why() -> None:
+    with pytest.raises(MailError, match="ConnectionRefusedError"):
+        deliver(transport(f"smtp://127.0.0.1:{free_port()}"), message(), ANNA)
+
+
+def test_without_a_server_each_message_is_a_file_in_the_maildir(tmp_path: Path) -> None:
+    notification = message()
+    maildir = MaildirTransport(tmp_path / "maildir")
+
+    accepted = deliver(maildir, notification, ANNA)
+
+    (stored,) = mailbox.Maildir(tmp_path / "maildir").values()
+    assert stored["Message-ID"] == message_id(notification.id)
+    assert accepted.reply.startswith(f"written to {tmp_path / 'maildir' / 'new'}")
+
+
+def test_the_pace_lets_a_burst_through_then_holds_each_send_to_the_rate() -> None:
+    bucket = TokenBucket(5, 1.0)
+    started = time.monotonic()
+    burst = [bucket.take() for _ in range(5)]
+    assert max(burst) == 0.0
+
+    for _ in range(3):
+        bucket.take()
+
+    assert time.monotonic() - started >= 0.5  # three more at five a second: about 0.6 s
+
+
+def test_a_reply_kept_in_the_log_names_accounts_never_addresses_and_holds_no_control_characters() -> None:
+    reply = "550 5.1.1 <Anna@Cluster.example>: mailbox unavailable\r\n\x1b[31mbye"
+
+    assert plain_reply(reply, [ANNA]) == "550 5.1.1 <account:anna>: mailbox unavailable \n [31mbye"

@@ -1,0 +1,105 @@
+"""The read side of delivery, on SQLite and PostgreSQL alike: whose accounts a message reaches (the accounts
+view follows openings, grants, revocations and deactivations), and the outbox as the secretariat lists it
+(status, tries, when sent; filtered by status and case, paged)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.open_records import waiting_messages
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.commands import (
+    DeactivateAccount,
+    GrantRole,
+    OpenAccount,
+    RecordDeliveryFailure,
+    RecordSent,
+    RetryDelivery,
+    RevokeRole,
+)
+from clusterlabel.domain.notification import DeliveryStatus
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.queries import ReadModels
+from tests.builders import register, send
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
+from tests.stores import postgres_schema, sqlite_env
+
+VIEWS = ["accounts", "notifications"]
+DELIVERY = "system:delivery"
+
+
+def views(env: dict[str, str], app: CertificationApp) -> ReadModels:
+    models = open_read_models(env, app, only=VIEWS)
+    models.catch_up()
+    return models
+
+
+def account(app: CertificationApp, *roles: Role, **links: UUID) -> UUID:
+    return register(app, OpenAccount(roles=list(roles), **links), actor=SECRETARIAT)
+
+
+class OutboxViewsContract:
+    """Subclasses provide the `env` fixture."""
+
+    def test_the_accounts_view_names_an_experts_accounts_a_clusters_contacts_and_the_officers_that_are_active(
+        self, env: dict[str, str]
+    ) -> None:
+        app = CertificationApp(env=env, clock=Clock())
+        life = Lifecycle(app)
+        expert_id = life.expert()
+        expert_account = account(app, Role.EXPERT, expert_id=expert_id)
+        contact, former_contact = (account(app, Role.CLUSTER, cluster_id=life.cluster_id) for _ in range(2))
+        officer, left = account(app, Role.OFFICER), account(app, Role.OFFICER, Role.DECIDER)
+        send(app, contact, GrantRole(role=Role.OFFICER), actor=SECRETARIAT)
+        send(app, former_contact, GrantRole(role=Role.DECIDER), actor=SECRETARIAT)
+        send(app, former_contact, RevokeRole(role=Role.CLUSTER), actor=SECRETARIAT)
+        send(app, left, DeactivateAccount(), actor=SECRETARIAT)
+
+        with views(env, app) as models:
+            assert models.accounts_of_expert(expert_id) == [expert_account]
+            assert models.cluster_contacts(life.cluster_id) == [contact]
+            assert sorted(models.accounts_holding(Role.OFFICER)) == sorted([officer, contact])
+            assert models.accounts_holding(Role.DECIDER) == [former_contact]
+
+    def test_the_outbox_lists_each_message_with_its_status_tries_and_when_it_went_out(
+        self, env: dict[str, str]
+    ) -> None:
+        app = CertificationApp(env=env, clock=Clock())
+        case_id, _ = Lifecycle(app).labelled()
+        Lifecycle(app).labelled()
+        offer, issued, other_offer, _ = waiting_messages(app)
+        sent = RecordSent(channel="email", recipients=["secretariat"], message_id="<m@clusterlabel>", attempts=2)
+        send(app, offer, sent, actor=DELIVERY)
+        send(app, issued, RecordDeliveryFailure(reason="no address: nobody", attempts=4), actor=DELIVERY)
+        send(app, other_offer, RecordDeliveryFailure(reason="421 try later", attempts=4), actor=DELIVERY)
+        send(app, other_offer, RetryDelivery(), actor=SECRETARIAT)
+
+        with views(env, app) as models:
+            everything = models.messages(limit=10)
+            assert [entry.status for entry in everything] == ["queued", "queued", "failed", "sent"]  # latest first
+            by_id = {entry.id: entry for entry in everything}
+            assert (by_id[offer].attempts, by_id[offer].channel) == (2, "email") and by_id[offer].sent_at is not None
+            assert (by_id[issued].reason, by_id[issued].sent_at) == ("no address: nobody", None)
+            assert (by_id[other_offer].attempts, by_id[other_offer].reason) == (4, "421 try later")
+            assert [entry.id for entry in models.messages(status=DeliveryStatus.FAILED)] == [issued]
+            assert {entry.id for entry in models.messages(case_id=case_id)} == {offer, issued}
+            assert [entry.id for entry in models.messages(limit=2, offset=2)] == [issued, offer]
+            assert models.failed_messages() == 1
+
+
+class TestOutboxViewsOnSQLite(OutboxViewsContract):
+    @pytest.fixture
+    def env(self, tmp_path: Path) -> dict[str, str]:
+        return sqlite_env(tmp_path)
+
+
+@pytest.mark.postgres
+class TestOutboxViewsOnPostgreSQL(OutboxViewsContract):
+    @pytest.fixture
+    def env(self) -> Iterator[dict[str, str]]:
+        yield from postgres_schema()

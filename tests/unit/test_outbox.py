@@ -1,0 +1,168 @@
+"""The outbox: a message queued with the step that calls for it, sent or failed once per round, queued
+again only after failing; and the notices that name whom a message is for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
+from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
+from clusterlabel.activities.models import DeliveryOutcome
+from clusterlabel.activities.outbox import delivery_key
+from clusterlabel.domain import notices
+from clusterlabel.domain.base import StepNotAllowed
+from clusterlabel.domain.commands import IssueLabel, ProposeExpert, RecordDeliveryFailure, RecordSent, RetryDelivery
+from clusterlabel.domain.notification import DeliveryStatus, Notification
+from tests.builders import send
+from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
+
+DELIVERY = "system:delivery"
+
+
+def sent(attempts: int = 1) -> RecordSent:
+    return RecordSent(channel="email", recipients=["secretariat"], message_id="<m@clusterlabel>", attempts=attempts)
+
+
+def failed(attempts: int = 10) -> RecordDeliveryFailure:
+    return RecordDeliveryFailure(reason="421 Service not available", attempts=attempts)
+
+
+@dataclass
+class Offer:
+    """The offer queued when an expert is proposed, and the application it lives in."""
+
+    app: CertificationApp
+    message_id: UUID
+
+    def message(self) -> Notification:
+        return self.app.load(self.message_id, Notification)
+
+    def record(self, command: RecordSent | RecordDeliveryFailure, key: str | None = None) -> Notification:
+        outcome = "sent" if isinstance(command, RecordSent) else "failed"
+        chosen = key or delivery_key(self.message(), outcome)
+        stored = send(self.app, self.message_id, command, actor=DELIVERY, command_key=chosen)
+        assert isinstance(stored, Notification)
+        return stored
+
+
+@pytest.fixture
+def offer() -> Offer:
+    life = Lifecycle(memory_app())
+    expert_id = life.expert()
+    case_id = life.screened()
+    send(life.app, case_id, ProposeExpert(expert_id=expert_id), actor="system", command_key="propose-1")
+    return Offer(life.app, Notification.create_id(f"propose-1/notify/{notices.recipient(notices.EXPERT, expert_id)}"))
+
+
+def test_a_proposal_queues_the_offer_to_the_expert_in_the_same_save(offer: Offer) -> None:
+    message = offer.message()
+
+    assert (message.status, message.kind, message.round, message.attempts) == (DeliveryStatus.QUEUED, "offer", 1, 0)
+    assert notices.addressee(message.recipient)[0] == notices.EXPERT
+
+
+def test_a_message_sent_is_sent_for_good_and_cannot_fail_afterwards(offer: Offer) -> None:
+    message = offer.record(sent(attempts=3))
+    assert (message.status, message.attempts) == (DeliveryStatus.SENT, 3)
+
+    before = event_count(offer.app)
+    with pytest.raises(StepNotAllowed, match="is sent"):
+        offer.record(failed(), key="another-key")
+    assert event_count(offer.app) == before
+
+
+def test_a_delivery_retried_with_its_round_key_records_nothing_twice(offer: Offer) -> None:
+    key = delivery_key(offer.message(), "sent")
+    offer.record(sent(), key=key)
+    before = event_count(offer.app)
+
+    again = offer.record(sent(), key=key)
+
+    assert event_count(offer.app) == before and again.attempts == 1
+
+
+def test_only_a_failed_message_is_queued_again_and_its_next_round_records_under_a_new_key(offer: Offer) -> None:
+    with pytest.raises(StepNotAllowed, match="only a failed message"):
+        send(offer.app, offer.message_id, RetryDelivery(), actor=SECRETARIAT)
+    first_round = delivery_key(offer.message(), "sent")
+
+    offer.record(failed(attempts=10))
+    send(offer.app, offer.message_id, RetryDelivery(), actor=SECRETARIAT)
+    requeued = offer.message()
+    assert (requeued.status, requeued.round) == (DeliveryStatus.QUEUED, 2)
+    assert delivery_key(requeued, "sent") != first_round
+
+    resent = offer.record(sent(attempts=1))
+    assert (resent.status, resent.attempts) == (DeliveryStatus.SENT, 11)
+
+
+def test_a_late_record_of_an_earlier_rounds_failure_records_nothing_once_the_message_is_queued_again(
+    offer: Offer,
+) -> None:
+    activities = DeliveryActivities(
+        offer.app, Mailroom(AddressBook(), MaildirTransport(Path("unused")), "", TokenBucket(1, 1))
+    )
+    failure = DeliveryOutcome(notification_id=offer.message_id, status="failed", round=1, attempts=3, reply="421")
+    activities.record_delivery(failure)
+    send(offer.app, offer.message_id, RetryDelivery(), actor=SECRETARIAT)
+    before = event_count(offer.app)
+
+    again = activities.record_delivery(failure)  # the first record's answer was lost; Temporal retried it
+
+    assert again == failure and event_count(offer.app) == before  # answered as the first time
+    assert (offer.message().status, offer.message().round) == (DeliveryStatus.QUEUED, 2)
+
+
+class AddressBook:
+    def of(self, recipient: str) -> list[Address]:
+        return []
+
+
+def test_an_issued_label_tells_the_clusters_contacts_its_code() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.awarded()
+    label_id = send(life.app, case_id, IssueLabel(), actor="system", command_key="issue-1").label_id
+    assert label_id is not None
+    label = life.app.get_label(label_id)
+
+    message = life.app.load(Notification.create_id(f"issue-1/notify/cluster:{life.cluster_id}"), Notification)
+
+    assert (message.kind, message.label_id, message.case_id) == ("label_issued", label_id, case_id)
+    assert label.label_code in message.body
+
+
+def test_an_expiry_reminder_names_the_label_code_in_its_text() -> None:
+    life = Lifecycle(memory_app())
+    _, label_id = life.labelled()
+    label = life.app.get_label(label_id)
+
+    told = notices.expiry_reminders(label, "P30D")
+
+    assert [notice.recipient for notice in told] == [f"cluster:{life.cluster_id}", "secretariat"]
+    assert all(label.label_code in notice.body for notice in told)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("secretariat", ("secretariat", None)),
+        ("expert:{id}", ("expert", "{id}")),
+        ("cluster:{id}", ("cluster", "{id}")),
+    ],
+)
+def test_a_recipient_names_the_secretariat_an_expert_or_a_cluster(name: str, expected: tuple[str, str | None]) -> None:
+    record_id = uuid4()
+    kind, found = notices.addressee(name.format(id=record_id))
+
+    assert (kind, str(found) if found else None) == (expected[0], expected[1] and expected[1].format(id=record_id))
+
+
+@pytest.mark.parametrize("name", ["account:" + str(uuid4()), "expert:not-an-id", "everyone"])
+def test_a_recipient_that_names_nobody_known_is_refused(name: str) -> None:
+    with pytest.raises(ValueError):
+        notices.addressee(name)
