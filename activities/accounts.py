@@ -52,13 +52,13 @@ def erase_account(app: CertificationApp, account_id: UUID, command: commands.Era
     return app.change(account_id, Account, env, lambda account: account.erase(env.actor, env.key))
 
 
-def decider(app: CertificationApp, actor: str, role: Role, step: str) -> UUID | None:
-    """The expert record a deciding actor speaks for (the impartiality rules compare it with the audit
-    team), after checking that an account acting holds `role` now. Actors that are not accounts (an
-    automatic step, histories from before accounts) speak for no expert record but the one they name."""
+def decider(app: CertificationApp, actor: str, role: Role, step: str) -> frozenset[UUID]:
+    """The expert records a deciding actor speaks or ever spoke for (the impartiality rules compare them
+    with the audit team), after checking that an account acting holds `role` now. Actors that are not
+    accounts (an automatic step, histories from before accounts) speak for none but the one they name."""
     account_id = account_id_of(actor)
     if account_id is None:
-        return None
+        return frozenset()
     account = app.load(account_id, Account)
     account.check_may(role, step)
-    return account.expert_id
+    return account.spoke_for

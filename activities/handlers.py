@@ -155,11 +155,11 @@ def submit_assessment(
 def record_decision(
     app: CertificationApp, case_id: UUID, command: commands.RecordDecision, env: Envelope
 ) -> CertificationCase:
-    expert_id = accounts.decider(app, env.actor, Role.DECIDER, "decide on a case")
+    expert_ids = accounts.decider(app, env.actor, Role.DECIDER, "decide on a case")
 
     def act(case: CertificationCase) -> None:
         decision = (command.outcome, command.level, command.rationale, env.actor)
-        case.record_decision(*decision, _at(env), app.policy, *_who(env), decider_expert_id=expert_id)
+        case.record_decision(*decision, _at(env), app.policy, *_who(env), decider_expert_ids=expert_ids)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -173,11 +173,11 @@ def lodge_appeal(
 def decide_appeal(
     app: CertificationApp, case_id: UUID, command: commands.DecideAppeal, env: Envelope
 ) -> CertificationCase:
-    expert_id = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
+    expert_ids = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
 
     def act(case: CertificationCase) -> None:
         appeal = (command.upheld, command.rationale, env.actor)
-        case.decide_appeal(*appeal, _at(env), app.policy, *_who(env), decider_expert_id=expert_id)
+        case.decide_appeal(*appeal, _at(env), app.policy, *_who(env), decider_expert_ids=expert_ids)
 
     return app.change(case_id, CertificationCase, env, act)
 

@@ -85,6 +85,9 @@ class Account(RecordedAggregate):
         self.command_keys = set()
         self.roles = {Role(role) for role in roles}
         self.expert_id = expert_id
+        # Every expert record the account ever spoke for: revoking the role ends the link, never the
+        # impartiality rules' memory of whose audits it took part in.
+        self.spoke_for: frozenset[UUID] = frozenset({expert_id}) if expert_id else frozenset()
         self.cluster_id = cluster_id
         self.active = True
         self.erased = False

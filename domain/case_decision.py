@@ -21,12 +21,12 @@ def require_reason(text: str, refusal: str) -> None:
         raise InvalidInput(refusal)
 
 
-def check_not_auditor(person: str, person_expert_id: UUID | None, team: Iterable[UUID], role: str) -> None:
+def check_not_auditor(person: str, person_expert_ids: Iterable[UUID], team: Iterable[UUID], role: str) -> None:
     """An expert of the audit team cannot judge its outcome: whether the person is named by the expert's
-    id, as `expert:<id>`, or by an account that speaks for that expert (`person_expert_id`)."""
+    id, as `expert:<id>`, or by an account that speaks or ever spoke for that expert (`person_expert_ids`)."""
     members = set(team)
     auditors = {name for expert_id in members for name in (str(expert_id), f"expert:{expert_id}")}
-    if person in auditors or (person_expert_id is not None and person_expert_id in members):
+    if person in auditors or members & set(person_expert_ids):
         raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
 
 

@@ -158,10 +158,10 @@ class CaseQueries:
         case_team.check_on_team(expert_id, self.team)
         case_assessment.check_assessment(catalogue, self.catalogue_version, indicators, report)
 
-    def check_decider(self, decided_by: str, rationale: str, decider_expert_id: UUID | None = None) -> None:
+    def check_decider(self, decided_by: str, rationale: str, decider_expert_ids: frozenset[UUID] = frozenset()) -> None:
         """Four eyes: nobody of the audit team decides; after an appeal, nor does whoever was appealed against."""
         self.check_step("record_decision")
-        case_decision.check_not_auditor(decided_by, decider_expert_id, self.team, "decide on this case")
+        case_decision.check_not_auditor(decided_by, decider_expert_ids, self.team, "decide on this case")
         if self.appeal is not None:
             case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide again")
         case_decision.require_reason(rationale, "a decision needs a rationale")
@@ -170,11 +170,13 @@ class CaseQueries:
         self.check_step("lodge_appeal")
         case_decision.check_appeal_lodgeable(self.appeal, self.deadlines["appeal"], at, grounds)
 
-    def check_appeal_decider(self, decided_by: str, rationale: str, decider_expert_id: UUID | None = None) -> None:
+    def check_appeal_decider(
+        self, decided_by: str, rationale: str, decider_expert_ids: frozenset[UUID] = frozenset()
+    ) -> None:
         """A pending appeal is decided by neither the audit team nor whoever took the appealed decision."""
         self.check_step("decide_appeal")
         case_decision.check_appeal_pending(self.appeal)
-        case_decision.check_not_auditor(decided_by, decider_expert_id, self.team, "decide the appeal")
+        case_decision.check_not_auditor(decided_by, decider_expert_ids, self.team, "decide the appeal")
         case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide the appeal")
         case_decision.require_reason(rationale, "an appeal decision needs a rationale")
 

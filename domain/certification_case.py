@@ -164,6 +164,7 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         if self.proposed_expert_id == expert_id:
             self._clear_proposal()
         self.deadlines.pop("audit", None)
+        self.audit_date = None  # the new team schedules its own
         self._follow("ExpertReleased", {})
 
     def _clear_proposal(self) -> None:
@@ -268,10 +269,10 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         actor: str,
         command_key: str,
         *,
-        decider_expert_id: UUID | None = None,
+        decider_expert_ids: frozenset[UUID] = frozenset(),
     ) -> None:
-        """`decided_by` is the account deciding; `decider_expert_id` the expert record it speaks for, if any."""
-        self.check_decider(decided_by, rationale, decider_expert_id)
+        """`decided_by` is the account deciding; `decider_expert_ids` the expert records it speaks or spoke for."""
+        self.check_decider(decided_by, rationale, decider_expert_ids)
         decided = case_assessment.decided_level(outcome, level, self.level, self.recommended_level)
         self._decision_recorded(
             outcome=outcome.value,
@@ -320,9 +321,9 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         actor: str,
         command_key: str,
         *,
-        decider_expert_id: UUID | None = None,
+        decider_expert_ids: frozenset[UUID] = frozenset(),
     ) -> None:
-        self.check_appeal_decider(decided_by, rationale, decider_expert_id)
+        self.check_appeal_decider(decided_by, rationale, decider_expert_ids)
         self._appeal_decided(
             upheld=upheld,
             rationale=rationale,

@@ -127,6 +127,9 @@ class Expert(RecordedAggregate):
         self.lapsed_at = None
 
     def revoke_certification(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
+        """Revoked once: revoking a revoked certification records nothing (its first instant stands)."""
+        if self.lapsed_at is not None:
+            return
         self._certification_lapsed(at=at, reason=reason, actor=actor, command_key=command_key)
 
     @event("CertificationLapsed")

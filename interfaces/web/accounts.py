@@ -131,6 +131,8 @@ def account_history(account_id: UUID, svc: Svc, who: Caller) -> History:
 
 @router.post("/accounts/{account_id}/roles", response_model=AccountOut, summary="Grant a role")
 def grant_role(account_id: UUID, body: RoleIn, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
+    if who.account_id == account_id:  # four eyes on roles too: an administrator cannot make themselves a decider
+        raise ApiError(403, "an administrator may not grant a role to their own account; another administrator may")
     return _changed(svc, who, account_id, body, "grant", key)
 
 

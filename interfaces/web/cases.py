@@ -119,7 +119,9 @@ def case_history(case_id: UUID, svc: Svc, who: Caller) -> History:
 
 @router.get("/cases/{case_id}/benchmark", response_model=BenchmarkOut, summary="The case's scores against its peers")
 def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
-    visible_case(svc, case_id, who)
+    case = visible_case(svc, case_id, who)
+    if who.cluster_id is not None and not who.sees_everything and case.decision is None:
+        raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its benchmarking once it is")
     svc.fresh()
     found = svc.models.benchmark(case_id)
     if found is None:

@@ -111,11 +111,29 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
     return LabelOut.model_validate({**view.model_dump(), "state": state, "since": since, "verification_code": code})
 
 
+# What a cluster's contact reads of an audit: its assessment and report once the case is decided (and
+# not while the decision is pending), and never why an expert declined or was taken off the case.
+UNTIL_DECIDED = frozenset({"AssessmentSubmitted", "ReportSubmitted"})
+NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
+
+
 def history_events(entries: list[AuditEntry], principal: Principal) -> list[HistoryEvent]:
     events = [HistoryEvent.model_validate(entry, from_attributes=True) for entry in entries]
     if principal.sees_everything:
         return events
+    if principal.cluster_id is not None and principal.expert_id is None:
+        events = _as_the_cluster_reads_them(events)
     return [event.model_copy(update={"data": _redacted(event.data)}) for event in events]
+
+
+def _as_the_cluster_reads_them(events: list[HistoryEvent]) -> list[HistoryEvent]:
+    decided = {event.aggregate_id for event in events if event.type == "DecisionRecorded"}
+    return [
+        event.model_copy(update={"data": {}})
+        if event.type in NOT_FOR_THE_CLUSTER or (event.type in UNTIL_DECIDED and event.aggregate_id not in decided)
+        else event
+        for event in events
+    ]
 
 
 def _redacted(data: dict[str, Any]) -> dict[str, Any]:

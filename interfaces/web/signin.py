@@ -77,12 +77,18 @@ async def login(request: Request) -> Response:
         who = await run_in_threadpool(principal_for, svc, token)
         if who is None:
             return render(request, "login.html", None, 401, next=next_page, flash=_error(TOKEN_REFUSED))
-        return await run_in_threadpool(start_session, request, svc, subject_of(who), next_page or landing(who))
+        return await _started(request, svc, who, subject_of(who), next_page)
     who = await run_in_threadpool(_password_holder, svc, field(form, "email"), field(form, "password"))
     if who is None or who.account_id is None:
         return render(request, "login.html", None, 401, next=next_page, flash=_error(REFUSED))
-    subject = sessions.subject_of_account(who.account_id)
-    if svc.sign_in().totp_for_staff and who.sees_everything:
+    return await _started(request, svc, who, sessions.subject_of_account(who.account_id), next_page)
+
+
+async def _started(request: Request, svc: Services, who: Principal, subject: str, next_page: str | None) -> Response:
+    """A session for the signed-in person; a staff account's waits for its second factor where the policy
+    asks for one, whether it signed in with a password or with one of its API tokens. (The machine
+    administrator has no account to enrol a factor on: its token is the deployment's own secret.)"""
+    if svc.sign_in().totp_for_staff and who.sees_everything and who.account_id is not None:
         code_page = SECOND_FACTOR_PATH + (f"?{urlencode({'next': next_page})}" if next_page else "")
         return await run_in_threadpool(start_session, request, svc, subject, code_page, pending_factor=True)
     return await run_in_threadpool(start_session, request, svc, subject, next_page or landing(who))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.driver import Secretariat
+from tests.e2e.driver import REPORT, Secretariat
 from tests.e2e.engine import eventually
 
 
@@ -67,3 +67,27 @@ def test_the_labels_own_contact_reads_its_verification_code_and_another_does_not
     assert code and secretariat.expect(contact.get(f"/labels/{labelled['label_id']}"), 200)["verification_code"] == code
     stranger = secretariat.contact(secretariat.cluster(), "Olaf Outsider")
     assert stranger.get(f"/labels/{labelled['label_id']}").status_code == 404
+
+
+def test_a_contact_reads_the_assessment_and_report_only_once_the_case_is_decided(secretariat: Secretariat) -> None:
+    cluster_id = secretariat.cluster()
+    contact = secretariat.contact(cluster_id, "Petra Patient")
+    case_id = secretariat.apply(cluster_id)
+    secretariat.to_decision(case_id)
+
+    pending = contact.get(f"/cases/{case_id}/history").text
+    assert REPORT not in pending and "B-STR-01" not in pending
+    assert contact.get(f"/cases/{case_id}/benchmark").status_code == 409
+    assert REPORT not in contact.get(f"/clusters/{cluster_id}/history").text
+
+    secretariat.decide(case_id)
+    assert REPORT in contact.get(f"/cases/{case_id}/history").text
+    assert contact.get(f"/cases/{case_id}/benchmark").status_code == 200
+
+
+def test_an_administrator_grants_no_role_to_their_own_account(secretariat: Secretariat) -> None:
+    admin = secretariat.member("Ada Self", "admin")
+    account_id = secretariat.engine.accounts["Ada Self"][0]
+    refused = admin.post(f"/accounts/{account_id}/roles", json={"role": "decider"})
+    assert refused.status_code == 403 and "their own account" in refused.json()["detail"]
+    assert secretariat.expect(admin.get("/me"), 200)["roles"] == ["admin"]

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from clusterlabel.interfaces.web.second_factors import STEP_SECONDS, code_at
-from clusterlabel.interfaces.web.signin import REFUSED
+from clusterlabel.interfaces.web.signin import REFUSED, SECOND_FACTOR_PATH
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, RunningEngine, running_engine
+from tests.e2e.page_session import token_of
 from tests.e2e.pages_client import Pages, person, set_password, with_token
 
 SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7]+)</code>')
@@ -89,3 +90,12 @@ def test_an_expert_and_the_machine_administrators_token_need_no_code(
     answer = Pages(engine).sign_in(me["email"])
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/assignments"
     assert "Secretariat dashboard" in with_token(engine, ADMIN_TOKEN).read("/ui/dashboard").text
+
+
+def test_a_staff_members_api_token_posted_to_the_sign_in_still_asks_for_the_code(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    pages = Pages(engine)
+    answer = pages.sign_in_with_token(token_of(secretariat.member("Tara Token", "decider")))
+    assert answer.status_code == 303 and answer.headers["location"].startswith(SECOND_FACTOR_PATH)
+    assert pages.get("/ui/dashboard").status_code != 200

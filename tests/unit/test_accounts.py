@@ -130,3 +130,16 @@ def test_an_expert_whose_certification_ended_cannot_accept_a_proposal(life: Life
     with pytest.raises(StepNotAllowed, match=r"certification ended on .*can no longer accept an assignment"):
         answer = AnswerProposal(expert_id=expert_id, accept=True)
         send(life.app, case_id, answer, actor=f"expert:{expert_id}", at=T0 + timedelta(days=3))
+
+
+def test_an_account_that_spoke_for_an_auditor_still_cannot_decide_once_its_expert_role_is_revoked(
+    life: Lifecycle,
+) -> None:
+    case_id = life.deciding()
+    auditor = life.app.get_case(case_id).expert_ids[0]
+    account = open_account(life, Role.EXPERT, Role.DECIDER, expert_id=auditor)
+    send(life.app, account.id, RevokeRole(role=Role.EXPERT), actor=SECRETARIAT)
+    assert life.app.load(account.id, Account).expert_id is None
+
+    with pytest.raises(ImpartialityViolation, match="took part in the audit"):
+        send(life.app, case_id, RecordDecision(outcome=Outcome.AWARD, rationale="mine"), actor=account.actor)
