@@ -9,13 +9,14 @@ token's life is a security matter, not business time.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideTable, open_side_table
+from clusterlabel.interfaces.web import side_tables
+from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
 from clusterlabel.interfaces.web.tokens import new_token, token_hash
 
 COLUMNS = (
@@ -26,14 +27,6 @@ DEFAULT_LIFETIME = timedelta(days=365)
 MAX_LIFETIME = timedelta(days=2 * 365)
 # Writing the last-used time on every request would turn each read into a write; a minute is precise enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _text(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class TokenInfo(BaseModel):
@@ -51,21 +44,14 @@ def open_account_tokens(settings: Settings) -> AccountTokens:
     return AccountTokens(open_side_table(settings, "account_tokens", COLUMNS))
 
 
-class AccountTokens:
-    def __init__(self, table: SideTable) -> None:
-        self._table = table
-        self.location = table.location
-
-    def close(self) -> None:
-        self._table.close()
-
+class AccountTokens(SideStore):
     def issue(self, account_id: UUID, name: str, lifetime: timedelta = DEFAULT_LIFETIME) -> tuple[UUID, str]:
         """A new token (shown once) and its id (to list, rotate or revoke it by)."""
-        token, token_id, now = new_token(), uuid.uuid4(), _now()
+        token, token_id, now = new_token(), uuid.uuid4(), side_tables.wall_clock()
         self._table.count(
             "INSERT INTO {} (token_id, token_hash, account_id, name, created_at, expires_at) "
             "VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
-            (str(token_id), token_hash(token), str(account_id), name, _text(now), _text(now + lifetime)),
+            (str(token_id), token_hash(token), str(account_id), name, instant_text(now), instant_text(now + lifetime)),
         )
         return token_id, token
 
@@ -78,11 +64,11 @@ class AccountTokens:
         if row is None:
             return None
         token_id, account_id, expires_at, last_used_at = row
-        now = _now()
+        now = side_tables.wall_clock()
         if datetime.fromisoformat(expires_at) <= now:
             return None
         if last_used_at is None or datetime.fromisoformat(last_used_at) + LAST_USED_PRECISION <= now:
-            self._table.count("UPDATE {} SET last_used_at = {p} WHERE token_id = {p}", (_text(now), token_id))
+            self._table.count("UPDATE {} SET last_used_at = {p} WHERE token_id = {p}", (instant_text(now), token_id))
         return UUID(account_id)
 
     def tokens_of(self, account_id: UUID) -> list[TokenInfo]:
@@ -100,14 +86,14 @@ class AccountTokens:
         """End one of the account's tokens; False when it has no such live token."""
         changed = self._table.count(
             "UPDATE {} SET revoked_at = {p} WHERE account_id = {p} AND token_id = {p} AND revoked_at IS NULL",
-            (_text(_now()), str(account_id), str(token_id)),
+            (instant_text(side_tables.wall_clock()), str(account_id), str(token_id)),
         )
         return changed == 1
 
     def revoke_all(self, account_id: UUID) -> int:
         return self._table.count(
             "UPDATE {} SET revoked_at = {p} WHERE account_id = {p} AND revoked_at IS NULL",
-            (_text(_now()), str(account_id)),
+            (instant_text(side_tables.wall_clock()), str(account_id)),
         )
 
 

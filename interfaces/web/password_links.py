@@ -9,12 +9,13 @@ older ones.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideTable, open_side_table
+from clusterlabel.interfaces.web import side_tables
+from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
 from clusterlabel.interfaces.web.tokens import token_hash
 
 COLUMNS = (
@@ -26,35 +27,21 @@ LINK_LIFETIME = timedelta(hours=24)
 PASSWORD_PATH = "/ui/password"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _text(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def open_password_links(settings: Settings) -> PasswordLinks:
     return PasswordLinks(open_side_table(settings, "password_links", COLUMNS))
 
 
-class PasswordLinks:
-    def __init__(self, table: SideTable) -> None:
-        self._table = table
-        self.location = table.location
-
-    def close(self) -> None:
-        self._table.close()
-
+class PasswordLinks(SideStore):
     def issue(self, account_id: UUID, lifetime: timedelta = LINK_LIFETIME) -> str:
         """A new link token for the account (shown once); its older unused links stop working."""
-        token, now = secrets.token_urlsafe(32), _now()
+        token, now = secrets.token_urlsafe(32), side_tables.wall_clock()
         self._table.count(
-            "UPDATE {} SET used_at = {p} WHERE account_id = {p} AND used_at IS NULL", (_text(now), str(account_id))
+            "UPDATE {} SET used_at = {p} WHERE account_id = {p} AND used_at IS NULL",
+            (instant_text(now), str(account_id)),
         )
         self._table.count(
             "INSERT INTO {} (link_hash, account_id, created_at, expires_at) VALUES ({p}, {p}, {p}, {p})",
-            (token_hash(token), str(account_id), _text(now), _text(now + lifetime)),
+            (token_hash(token), str(account_id), instant_text(now), instant_text(now + lifetime)),
         )
         return token
 
@@ -62,7 +49,7 @@ class PasswordLinks:
         """The account an unused, unexpired link is for; the link stays usable."""
         row = self._table.one(
             "SELECT account_id FROM {} WHERE link_hash = {p} AND used_at IS NULL AND expires_at > {p}",
-            (token_hash(token), _text(_now())),
+            (token_hash(token), instant_text(side_tables.wall_clock())),
         )
         return None if row is None else UUID(row[0])
 
@@ -71,7 +58,7 @@ class PasswordLinks:
         row = self._table.one(
             "UPDATE {} SET used_at = {p} WHERE link_hash = {p} AND used_at IS NULL AND expires_at > {p} "
             "RETURNING account_id",
-            (_text(_now()), token_hash(token), _text(_now())),
+            (instant_text(side_tables.wall_clock()), token_hash(token), instant_text(side_tables.wall_clock())),
         )
         return None if row is None else UUID(row[0])
 

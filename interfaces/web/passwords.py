@@ -11,7 +11,7 @@ time tells whether an address has an account.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from uuid import UUID
 
@@ -19,7 +19,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideTable, open_side_table
+from clusterlabel.interfaces.web import side_tables
+from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
 
 COLUMNS = (
     "account_id TEXT PRIMARY KEY, password_hash TEXT, failures INTEGER NOT NULL DEFAULT 0, "
@@ -42,14 +43,6 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _text(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def password_problem(password: str, email: str | None) -> str | None:
     """Why a new password is refused, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
@@ -65,14 +58,7 @@ def open_passwords(settings: Settings) -> Passwords:
     return Passwords(open_side_table(settings, "passwords", COLUMNS))
 
 
-class Passwords:
-    def __init__(self, table: SideTable) -> None:
-        self._table = table
-        self.location = table.location
-
-    def close(self) -> None:
-        self._table.close()
-
+class Passwords(SideStore):
     def set(self, account_id: UUID, password: str) -> None:
         """Store a new password's hash; it also lifts a lockout (the person proved themselves by a link)."""
         digest = _hasher.hash(password)
@@ -80,7 +66,7 @@ class Passwords:
             "INSERT INTO {} (account_id, password_hash, failures, locked_until, changed_at) "
             "VALUES ({p}, {p}, 0, NULL, {p}) ON CONFLICT (account_id) DO UPDATE SET "
             "password_hash = excluded.password_hash, failures = 0, locked_until = NULL, changed_at = excluded.changed_at",
-            (str(account_id), digest, _text(_now())),
+            (str(account_id), digest, instant_text(side_tables.wall_clock())),
         )
 
     def check(self, account_id: UUID | None, password: str) -> bool:
@@ -100,7 +86,7 @@ class Passwords:
 
     def locked(self, account_id: UUID) -> bool:
         row = self._row(account_id)
-        return row is not None and row[2] is not None and datetime.fromisoformat(row[2]) > _now()
+        return row is not None and row[2] is not None and datetime.fromisoformat(row[2]) > side_tables.wall_clock()
 
     def failed(self, account_id: UUID) -> None:
         """Count a failed try (a password or a second-factor code); the fifth in a row locks the account."""
@@ -110,7 +96,7 @@ class Passwords:
         if row is not None and int(row[0]) >= MAX_FAILURES:
             self._table.count(
                 "UPDATE {} SET failures = 0, locked_until = {p} WHERE account_id = {p}",
-                (_text(_now() + LOCKOUT), str(account_id)),
+                (instant_text(side_tables.wall_clock() + LOCKOUT), str(account_id)),
             )
 
     def has_password(self, account_id: UUID) -> bool:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideTable, open_side_table
+from clusterlabel.interfaces.web.side_tables import SideStore, open_side_table
 
 ERASED = "erased person"
 COLUMNS = "account_id TEXT PRIMARY KEY, name TEXT, email TEXT UNIQUE, erased_at TEXT"
@@ -44,14 +44,7 @@ def open_people(settings: Settings) -> People:
     return People(open_side_table(settings, "people", COLUMNS))
 
 
-class People:
-    def __init__(self, table: SideTable) -> None:
-        self._table = table
-        self.location = table.location
-
-    def close(self) -> None:
-        self._table.close()
-
+class People(SideStore):
     def check_email_free(self, email: str, account_id: UUID | None = None) -> None:
         holder = self.account_with_email(email)
         if holder is not None and holder != account_id:

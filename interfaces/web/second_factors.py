@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideTable, open_side_table
+from clusterlabel.interfaces.web.side_tables import SideStore, open_side_table
 
 COLUMNS = "account_id TEXT PRIMARY KEY, secret TEXT NOT NULL, confirmed INTEGER NOT NULL, last_step INTEGER"
 STEP_SECONDS = 30
@@ -66,14 +66,7 @@ def open_second_factors(settings: Settings) -> SecondFactors:
     return SecondFactors(open_side_table(settings, "second_factors", COLUMNS))
 
 
-class SecondFactors:
-    def __init__(self, table: SideTable) -> None:
-        self._table = table
-        self.location = table.location
-
-    def close(self) -> None:
-        self._table.close()
-
+class SecondFactors(SideStore):
     def enrolled(self, account_id: UUID) -> bool:
         row = self._table.one("SELECT confirmed FROM {} WHERE account_id = {p}", (str(account_id),))
         return row is not None and bool(row[0])

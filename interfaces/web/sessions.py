@@ -13,14 +13,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideTable, open_side_table
+from clusterlabel.interfaces.web import side_tables
+from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
 from clusterlabel.interfaces.web.tokens import token_hash
 
 COLUMNS = (
@@ -42,14 +43,6 @@ ACCOUNT = "account:"
 EXPERT = "expert:"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _text(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="seconds")
-
-
 @dataclass(frozen=True)
 class Session:
     subject: str  # "account:<id>", "machine-admin", or "expert:<id>" (an expert's token from before accounts)
@@ -64,17 +57,10 @@ def open_sessions(settings: Settings) -> Sessions:
     return Sessions(open_side_table(settings, "sessions", COLUMNS))
 
 
-class Sessions:
-    def __init__(self, table: SideTable) -> None:
-        self._table = table
-        self.location = table.location
-
-    def close(self) -> None:
-        self._table.close()
-
+class Sessions(SideStore):
     def start(self, subject: str, *, pending_factor: bool = False) -> str:
         """A new session's id, for the cookie (the server keeps only its hash)."""
-        session_id, now = secrets.token_urlsafe(ID_BYTES), _text(_now())
+        session_id, now = secrets.token_urlsafe(ID_BYTES), instant_text(side_tables.wall_clock())
         account_id = subject.removeprefix(ACCOUNT) if subject.startswith(ACCOUNT) else None
         self._table.count(
             "INSERT INTO {} (session_hash, subject, account_id, pending_factor, created_at, last_seen_at) "
@@ -94,13 +80,13 @@ class Sessions:
         if row is None:
             return None
         subject, pending, created_at, last_seen_at = row
-        now = _now()
+        now = side_tables.wall_clock()
         last_seen = datetime.fromisoformat(last_seen_at)
         if now - last_seen >= IDLE_TIMEOUT or now - datetime.fromisoformat(created_at) >= ABSOLUTE_LIFETIME:
             self._table.count("DELETE FROM {} WHERE session_hash = {p}", (digest,))
             return None
         if now - last_seen >= LAST_SEEN_PRECISION:
-            self._table.count("UPDATE {} SET last_seen_at = {p} WHERE session_hash = {p}", (_text(now), digest))
+            self._table.count("UPDATE {} SET last_seen_at = {p} WHERE session_hash = {p}", (instant_text(now), digest))
         return Session(str(subject), bool(pending))
 
     def end(self, session_id: str | None) -> None:
@@ -116,10 +102,10 @@ class Sessions:
 
     def forget_expired(self) -> int:
         """Remove the rows of sessions nobody can use any more (a sign-in does it, so the table stays small)."""
-        now = _now()
+        now = side_tables.wall_clock()
         return self._table.count(
             "DELETE FROM {} WHERE last_seen_at <= {p} OR created_at <= {p}",
-            (_text(now - IDLE_TIMEOUT), _text(now - ABSOLUTE_LIFETIME)),
+            (instant_text(now - IDLE_TIMEOUT), instant_text(now - ABSOLUTE_LIFETIME)),
         )
 
 

@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -151,3 +152,25 @@ def open_side_table(settings: Settings, name: str, columns: str) -> SideTable:
     if settings.store() == "postgres":
         return PostgresSideTable(settings.eventsourcing_env(), f"clusterlabel_{name}", columns)
     return SQLiteSideFile(settings.ensure_data_dir() / f"{name}.sqlite", name, columns)
+
+
+def wall_clock() -> datetime:
+    """Now, on the wall clock: the credentials' lifetimes are a security matter, not business time.
+    (Tests move it by replacing this function on the module.)"""
+    return datetime.now(UTC)
+
+
+def instant_text(at: datetime) -> str:
+    """An instant as the side tables keep it: ISO 8601 in UTC, to the second, which sorts as time does."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class SideStore:
+    """A store kept in one side table: where it is (for an operator) and closing it."""
+
+    def __init__(self, table: SideTable) -> None:
+        self._table = table
+        self.location = table.location
+
+    def close(self) -> None:
+        self._table.close()

@@ -14,7 +14,7 @@ from uuid import uuid4
 import pytest
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web import password_links, passwords, sessions
+from clusterlabel.interfaces.web import password_links, passwords, sessions, side_tables
 from clusterlabel.interfaces.web.credentials import Credentials, open_credentials
 from clusterlabel.interfaces.web.second_factors import STEP_SECONDS, code_at, matching_step
 from clusterlabel.interfaces.web.side_tables import open_side_table
@@ -42,8 +42,7 @@ class CredentialsContract:
     @pytest.fixture
     def clock(self, monkeypatch: pytest.MonkeyPatch) -> Clock:
         clock = Clock()
-        for module in (passwords, sessions, password_links):
-            monkeypatch.setattr(module, "_now", clock)
+        monkeypatch.setattr(side_tables, "wall_clock", clock)
         return clock
 
     @pytest.fixture
