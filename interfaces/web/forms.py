@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from clusterlabel.domain.base import DomainError
-from clusterlabel.interfaces.web import cases, sessions
+from clusterlabel.interfaces.web import cases, flash, sessions
 from clusterlabel.interfaces.web.auth import (
     Principal,
     anyone,
@@ -23,7 +22,7 @@ from clusterlabel.interfaces.web.auth import (
     only_officers,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
-from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, case_id_in, page, signed_in
+from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, case_id_in, page, secure_cookies, signed_in
 from clusterlabel.interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
@@ -80,13 +79,13 @@ async def case_step(request: Request) -> Response:
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))
     except ValidationError as error:
         # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
-        return _back(form_page if step == "assessment" else back, error=_form_errors(error))
+        return _back(request, form_page if step == "assessment" else back, error=_form_errors(error))
     except ApiError as error:
         text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
         if step == "assessment" and error.status == 422:
-            return _back(form_page, error=text[:FLASH_CHARS])
-        return _back(back, error=text[:FLASH_CHARS])
-    return _back(back, done=f"{step.replace('/', ' ')} recorded")
+            return _back(request, form_page, error=text[:FLASH_CHARS])
+        return _back(request, back, error=text[:FLASH_CHARS])
+    return _back(request, back, done=f"{step.replace('/', ' ')} recorded")
 
 
 # What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
@@ -125,5 +124,7 @@ async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:
         raise from_domain(error) from None
 
 
-def _back(path: str, **message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?{urlencode(message)}", status_code=303)
+def _back(request: Request, path: str, **message: str) -> RedirectResponse:
+    """Back to the page, which shows the message once (flash.py: in a cookie, never in the address)."""
+    ((kind, text),) = message.items()
+    return flash.redirect(path, "error" if kind == "error" else "ok", text, secure=secure_cookies(request))

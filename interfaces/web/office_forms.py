@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_origin, get_type_hints
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import FastAPI, Request
@@ -27,12 +26,12 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.interfaces.web import accounts, cases, experts, labels, registrations
+from clusterlabel.interfaces.web import accounts, cases, experts, flash, labels, registrations
 from clusterlabel.interfaces.web.account_schemas import AccountIn, ContactIn, DeactivationIn, ExpertIn, RoleIn
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
-from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, page, render, signed_in
+from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, page, render, secure_cookies, signed_in
 from clusterlabel.interfaces.web.schemas import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
 
 # Where a page may send a refusal back to (its hidden `back` field): a page of ours, nothing else.
@@ -189,15 +188,15 @@ async def _post(request: Request, step: FormStep) -> Response:
         arguments = _arguments(step, fields, form)
         answer = await _called(step.route, arguments, who, request, _form_key(form.get("form_key")))
     except ValidationError as error:
-        return _back(refused_at, error=_form_errors(error))
+        return _back(request, refused_at, error=_form_errors(error))
     except ApiError as error:
         # One line per problem (a refused application names every criterion it misses), shown as lines.
         text = error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
-        return _back(refused_at, error=text[:FLASH_CHARS])
+        return _back(request, refused_at, error=text[:FLASH_CHARS])
     then = step.then.format(**{**(answer.model_dump() if isinstance(answer, BaseModel) else {}), **fields})
     if step.issues_token:
         return render(request, "issued.html", who, done=step.done, then=then, token=answer.token)
-    return _back(then, done=step.done)
+    return _back(request, then, done=step.done)
 
 
 def _arguments(step: FormStep, fields: dict[str, str], form: Any) -> dict[str, Any]:
@@ -265,5 +264,7 @@ def _form_errors(error: ValidationError) -> str:
     return text[:FLASH_CHARS]
 
 
-def _back(path: str, **message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?{urlencode(message)}", status_code=303)
+def _back(request: Request, path: str, **message: str) -> RedirectResponse:
+    """Back to the page, which shows the message once (flash.py: in a cookie, never in the address)."""
+    ((kind, text),) = message.items()
+    return flash.redirect(path, "error" if kind == "error" else "ok", text, secure=secure_cookies(request))

@@ -25,7 +25,7 @@ from clusterlabel.activities.views import case_view, label_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.label import LabelState
-from clusterlabel.interfaces.web import badge, labels, naming, sessions
+from clusterlabel.interfaces.web import badge, flash, labels, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case, visible_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.case_details import case_details
@@ -85,15 +85,10 @@ def render(
     request: Request, template: str, who: Principal | None, http_status: int = 200, **context: Any
 ) -> HTMLResponse:
     """The template with the caller, a flash message, and the CSRF token every form carries."""
-    flash = None
-    if request.query_params.get("error"):
-        flash = {"kind": "error", "text": request.query_params["error"]}
-    elif request.query_params.get("done"):
-        flash = {"kind": "ok", "text": request.query_params["done"]}
     token = FormToken(sessions.csrf_secret(request.cookies))
-    response = templates.TemplateResponse(
-        request, template, {"who": who, "flash": flash, "csrf_token": token, **context}, status_code=http_status
-    )
+    values = {"who": who, "flash": flash.taken(request), "csrf_token": token, **context}
+    response = templates.TemplateResponse(request, template, values, status_code=http_status)
+    flash.spent(request, response)
     if token.presession is not None and token.shown:
         sessions.set_presession_cookie(response, token.presession, secure_cookies(request))
     return response

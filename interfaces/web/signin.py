@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from clusterlabel.interfaces.web import sessions
+from clusterlabel.interfaces.web import flash, sessions
 from clusterlabel.interfaces.web.auth import Principal, principal_for, principal_of_account, subject_of
 from clusterlabel.interfaces.web.pages import _svc, page, render, safe_next, secure_cookies
 from clusterlabel.interfaces.web.passwords import password_problem
@@ -122,7 +122,7 @@ async def logout(request: Request) -> Response:
     """End the session on the server, not only in this browser: a copy of the cookie is worth nothing after."""
     svc = _svc(request)
     await run_in_threadpool(svc.sign_in().sessions.end, request.cookies.get(sessions.COOKIE))
-    response = RedirectResponse("/ui/login?done=Signed+out.", status_code=303)
+    response = flash.redirect("/ui/login", "ok", "Signed out.", secure=secure_cookies(request))
     sessions.clear_session_cookie(response, secure_cookies(request))
     return response
 
@@ -164,7 +164,7 @@ async def set_password(request: Request) -> Response:
         return render(request, "password.html", None, 422, link=link, flash=_error(problem.capitalize() + "."))
     if not await run_in_threadpool(_spend_link, svc, link, password):
         return render(request, "password.html", None, 404, link=None, flash=_error(LINK_GONE))
-    return RedirectResponse("/ui/login?done=Your+password+is+set%3B+sign+in+with+it.", status_code=303)
+    return flash.redirect("/ui/login", "ok", "Your password is set; sign in with it.", secure=secure_cookies(request))
 
 
 def _link_holder(svc: Services, link: str) -> tuple[UUID, str] | None:

@@ -7,6 +7,7 @@ would never be sent back over the tests' plain http, where a browser on the real
 
 from __future__ import annotations
 
+import html
 import re
 from http.cookies import SimpleCookie
 from typing import Any
@@ -21,6 +22,7 @@ from clusterlabel.interfaces.web.sessions import COOKIE
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import RunningEngine
 
+FLASH = re.compile(r'<div class="flash (ok|error)" role="status">(.*?)</div>', re.S)
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]*)"')
 LINK_INPUT = re.compile(r'name="link" value="([^"]*)"')
 PASSWORD = "correct horse battery staple"
@@ -58,6 +60,16 @@ class Pages:
     def sign_in_with_token(self, token: str) -> httpx.Response:
         self.get("/ui/login")
         return self.post("/ui/login", {"token": token})
+
+    def flash_after(self, answer: httpx.Response) -> tuple[str, str]:
+        """The message (its kind, ok or error, and its text) the page a form's redirect leads to shows once;
+        it travels in a cookie, never in the address (interfaces/web/flash.py)."""
+        assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+        location = answer.headers["location"]
+        assert "error=" not in location and "done=" not in location, location
+        found = FLASH.search(self.get(location).text)
+        assert found, f"no message on {location}"
+        return found.group(1), html.unescape(found.group(2))
 
     def read(self, path: str) -> httpx.Response:
         """GET a page, which must answer 200 (and so gives this client the page's CSRF token)."""
