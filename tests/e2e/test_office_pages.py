@@ -163,3 +163,28 @@ def test_an_administrator_opens_an_account_from_the_accounts_page(
     browser.go(f"{engine.url}/ui/accounts")
     assert "Mira Minutes" in browser.text("#accounts")
     browser.screenshot(ARTIFACTS / "accounts.png")
+
+
+def test_a_decider_refuses_and_the_appeals_panel_upholds_the_appeal_from_the_case_page(
+    engine: RunningEngine, secretariat: Secretariat, browser: chromium.Browser
+) -> None:
+    case_id = secretariat.apply(secretariat.cluster(name="Warta Water Cluster", country="PL"))
+    secretariat.to_decision(case_id)
+    decision = "form[action$='/decision']:not([action$='/appeal/decision'])"
+
+    sign_in(browser, engine, token_of(secretariat.member("Dora Decider", "decider")), f"/ui/cases/{case_id}")
+    browser.run("document.querySelector(arguments[0] + ' select[name=outcome]').value = 'refuse'", decision)
+    browser.type(f"{decision} textarea[name=rationale]", "The services are not yet documented.")
+    browser.click(f"{decision} button")
+    browser.text_with(".flash.ok", "decision recorded")
+    assert secretariat.case(case_id)["state"] == "refused"
+    assert "Dora Decider" in browser.text(".timeline")
+    secretariat.expect(secretariat.api.post(f"/cases/{case_id}/appeal", json={"grounds": "They are."}), 200)
+
+    sign_in(browser, engine, token_of(secretariat.member("Paul Panel", "appeals")), f"/ui/cases/{case_id}")
+    appeal = "form[action$='/appeal/decision']"
+    browser.type(f"{appeal} textarea[name=rationale]", "The annex documents them.")
+    browser.click(f"{appeal} button[name=upheld][value=true]")
+    browser.text_with(".flash.ok", "appeal decision recorded")
+    assert secretariat.case(case_id)["state"] == "deciding"
+    browser.screenshot(ARTIFACTS / "appeal-upheld.png")
