@@ -6,6 +6,7 @@ ids, messages and handlers.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
@@ -92,6 +93,18 @@ async def start_delivery_workflow(
         task_queue=task_queue,
         **AGAIN_WHEN_ENDED,
     )
+
+
+async def restart_delivery_workflow(
+    client: Client, notification_id: UUID, task_queue: str, policy: Policy, closing_seconds: float = 30.0
+) -> WorkflowHandle[Any, DeliveryOutcome]:
+    """Start a new run for a message queued again. Its last run recorded the failure and may still be
+    closing: a start now would find that run and start nothing, so wait for it to end first."""
+    try:
+        await asyncio.wait_for(delivery_handle(client, notification_id).result(), closing_seconds)
+    except Exception:  # no earlier run, one that failed, or one slow to close: the start below says
+        pass
+    return await start_delivery_workflow(client, notification_id, task_queue, policy)
 
 
 def delivery_handle(client: Client, notification_id: UUID) -> WorkflowHandle[Any, DeliveryOutcome]:

@@ -21,7 +21,7 @@ from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import Out
 from clusterlabel.interfaces.web.services import Services, services
-from clusterlabel.workflows.starter import start_delivery_workflow
+from clusterlabel.workflows.starter import restart_delivery_workflow
 
 log = get_logger(__name__)
 router = APIRouter(tags=["notifications"], responses=ERRORS)
@@ -75,7 +75,7 @@ async def retry(notification_id: UUID, svc: Svc, who: Officer, key: Key = None) 
     assert isinstance(message, Notification)
     svc.wrote()
     try:
-        await start_delivery_workflow(client, notification_id, svc.task_queue, svc.app.policy)
+        await restart_delivery_workflow(client, notification_id, svc.task_queue, svc.app.policy)
     except Exception as error:  # queued all the same: the worker's relay (or the reconciler) starts it
         log.warning("delivery not started; the relay will", notification_id=str(notification_id), error=str(error))
     return _out(message)

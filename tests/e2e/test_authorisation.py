@@ -72,7 +72,7 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /clusters/{cluster_id}/contacts": OFFICERS,
     "GET /me": SIGNED_IN,
     "GET /accounts/{account_id}": ACCOUNT,
-    "POST /accounts/{account_id}/roles": ADMINS,
+    "POST /accounts/{account_id}/roles": {**ADMINS, ADMIN: "403/ok"},  # never to their own account
     "DELETE /accounts/{account_id}/roles/{role}": ADMINS,
     "POST /accounts/{account_id}/deactivation": ADMINS,
     "POST /accounts/{account_id}/erasure": ADMINS,

@@ -24,7 +24,7 @@ from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import build_worker, start_delivering, stop_delivering
 from clusterlabel.workflows.delivery import delivery_workflow_id
 from clusterlabel.workflows.reconciler import Reconciler
-from clusterlabel.workflows.starter import start_delivery_workflow
+from clusterlabel.workflows.starter import restart_delivery_workflow
 from tests.lifecycle import SECRETARIAT, Lifecycle
 from tests.workflows.harness import Secretariat, office_on, run
 from tests.workflows.test_replay import HISTORIES, RECORD, every_run, replay
@@ -95,7 +95,7 @@ async def delivering(
 
 
 async def status_of(
-    office: Secretariat, message_id: UUID, wanted: DeliveryStatus, timeout: float = 30.0
+    office: Secretariat, message_id: UUID, wanted: DeliveryStatus, timeout: float = 90.0
 ) -> Notification:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -165,7 +165,7 @@ def test_a_message_that_cannot_go_out_fails_with_the_last_reason_and_an_officers
             postbox.failing = None
             retry = Envelope(actor=SECRETARIAT, key=f"retry-{offer}")
             await asyncio.to_thread(handle, office.app, offer, RetryDelivery(), retry)
-            await start_delivery_workflow(client, offer, office.task_queue, office.app.policy)
+            await restart_delivery_workflow(client, offer, office.task_queue, office.app.policy)
             resent = await status_of(office, offer, DeliveryStatus.SENT)
             await keep_and_replay(client, {"failed-then-retried": delivery_workflow_id(offer)})
 
