@@ -10,13 +10,15 @@ from __future__ import annotations
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands
+from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Account, Role, account_id_of
 from clusterlabel.domain.base import RecordedAggregate
-from clusterlabel.domain.commands import Envelope
+from clusterlabel.domain.command import Envelope
 
 
-def open_account(app: CertificationApp, account_id: UUID, command: commands.OpenAccount, env: Envelope) -> Account:
+def open_account(
+    app: CertificationApp, account_id: UUID, command: record_commands.OpenAccount, env: Envelope
+) -> Account:
     def build() -> list[RecordedAggregate]:
         _check_linked_records_exist(app, command)
         return [Account.open(command.roles, command.expert_id, command.cluster_id, env.actor, env.key)]
@@ -26,7 +28,7 @@ def open_account(app: CertificationApp, account_id: UUID, command: commands.Open
     return opened
 
 
-def _check_linked_records_exist(app: CertificationApp, command: commands.OpenAccount) -> None:
+def _check_linked_records_exist(app: CertificationApp, command: record_commands.OpenAccount) -> None:
     """NotFound for an expert or a cluster that was never registered."""
     if command.expert_id is not None:
         app.get_expert(command.expert_id)
@@ -34,21 +36,23 @@ def _check_linked_records_exist(app: CertificationApp, command: commands.OpenAcc
         app.get_cluster(command.cluster_id)
 
 
-def grant_role(app: CertificationApp, account_id: UUID, command: commands.GrantRole, env: Envelope) -> Account:
+def grant_role(app: CertificationApp, account_id: UUID, command: record_commands.GrantRole, env: Envelope) -> Account:
     return app.change(account_id, Account, env, lambda account: account.grant(command.role, env.actor, env.key))
 
 
-def revoke_role(app: CertificationApp, account_id: UUID, command: commands.RevokeRole, env: Envelope) -> Account:
+def revoke_role(app: CertificationApp, account_id: UUID, command: record_commands.RevokeRole, env: Envelope) -> Account:
     return app.change(account_id, Account, env, lambda account: account.revoke(command.role, env.actor, env.key))
 
 
 def deactivate_account(
-    app: CertificationApp, account_id: UUID, command: commands.DeactivateAccount, env: Envelope
+    app: CertificationApp, account_id: UUID, command: record_commands.DeactivateAccount, env: Envelope
 ) -> Account:
     return app.change(account_id, Account, env, lambda account: account.deactivate(command.reason, env.actor, env.key))
 
 
-def erase_account(app: CertificationApp, account_id: UUID, command: commands.EraseAccount, env: Envelope) -> Account:
+def erase_account(
+    app: CertificationApp, account_id: UUID, command: record_commands.EraseAccount, env: Envelope
+) -> Account:
     return app.change(account_id, Account, env, lambda account: account.erase(env.actor, env.key))
 
 

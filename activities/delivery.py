@@ -34,8 +34,9 @@ from clusterlabel.activities.mail import (
 )
 from clusterlabel.activities.models import DeliveryOutcome, SendMessage
 from clusterlabel.activities.outbox import delivery_key
-from clusterlabel.domain.commands import Command, Envelope, RecordDeliveryFailure, RecordSent
+from clusterlabel.domain.command import Command, Envelope
 from clusterlabel.domain.notification import Notification
+from clusterlabel.domain.record_commands import RecordDeliveryFailure, RecordSent
 
 DELIVERY_ACTOR = "system:delivery"
 SENT_FIELDS = {"channel", "recipients", "message_id", "reply", "attempts"}

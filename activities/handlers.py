@@ -16,13 +16,13 @@ from uuid import UUID
 
 from clusterlabel.activities import accounts, outbox, registrations
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices
+from clusterlabel.domain import commands, notices, record_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.command import Command, Envelope
 from clusterlabel.domain.label import Label
 
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
@@ -359,18 +359,18 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RestoreLabel: restore_label,
     commands.WithdrawLabel: withdraw_label,
     commands.StartRenewal: start_renewal,
-    commands.RegisterCluster: registrations.register_cluster,
-    commands.UpdateClusterProfile: registrations.update_cluster_profile,
-    commands.RegisterExpert: registrations.register_expert,
-    commands.RenewExpertCertification: registrations.renew_expert_certification,
-    commands.RevokeExpertCertification: registrations.revoke_expert_certification,
-    commands.DeclareAffiliation: registrations.declare_affiliation,
-    commands.OpenAccount: accounts.open_account,
-    commands.GrantRole: accounts.grant_role,
-    commands.RevokeRole: accounts.revoke_role,
-    commands.DeactivateAccount: accounts.deactivate_account,
-    commands.EraseAccount: accounts.erase_account,
-    commands.RecordSent: outbox.record_sent,
-    commands.RecordDeliveryFailure: outbox.record_delivery_failure,
-    commands.RetryDelivery: outbox.retry_delivery,
+    record_commands.RegisterCluster: registrations.register_cluster,
+    record_commands.UpdateClusterProfile: registrations.update_cluster_profile,
+    record_commands.RegisterExpert: registrations.register_expert,
+    record_commands.RenewExpertCertification: registrations.renew_expert_certification,
+    record_commands.RevokeExpertCertification: registrations.revoke_expert_certification,
+    record_commands.DeclareAffiliation: registrations.declare_affiliation,
+    record_commands.OpenAccount: accounts.open_account,
+    record_commands.GrantRole: accounts.grant_role,
+    record_commands.RevokeRole: accounts.revoke_role,
+    record_commands.DeactivateAccount: accounts.deactivate_account,
+    record_commands.EraseAccount: accounts.erase_account,
+    record_commands.RecordSent: outbox.record_sent,
+    record_commands.RecordDeliveryFailure: outbox.record_delivery_failure,
+    record_commands.RetryDelivery: outbox.retry_delivery,
 }

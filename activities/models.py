@@ -12,7 +12,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.commands import command_name
 
 
 class Boundary(BaseModel):
@@ -136,7 +137,7 @@ class CommandRun(Boundary):
 
 def command_run(subject_id: UUID, command: Command, envelope: Envelope) -> CommandRun:
     return CommandRun(
-        subject_id=subject_id, name=command.name(), command=command.model_dump(mode="json"), envelope=envelope
+        subject_id=subject_id, name=command_name(command), command=command.model_dump(mode="json"), envelope=envelope
     )
 
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices
+from clusterlabel.domain import notices, record_commands
 from clusterlabel.domain.base import RecordedAggregate
-from clusterlabel.domain.commands import Envelope, command_key
+from clusterlabel.domain.command import Envelope, command_key
 from clusterlabel.domain.notification import Notification
 
 
@@ -47,7 +47,7 @@ def delivery_key(message: Notification, outcome: str, of_round: int = 0) -> str:
 
 
 def record_sent(
-    app: CertificationApp, notification_id: UUID, command: commands.RecordSent, env: Envelope
+    app: CertificationApp, notification_id: UUID, command: record_commands.RecordSent, env: Envelope
 ) -> Notification:
     def act(message: Notification) -> None:
         sent = (command.channel, command.recipients, command.message_id, command.reply, command.attempts)
@@ -57,7 +57,7 @@ def record_sent(
 
 
 def record_delivery_failure(
-    app: CertificationApp, notification_id: UUID, command: commands.RecordDeliveryFailure, env: Envelope
+    app: CertificationApp, notification_id: UUID, command: record_commands.RecordDeliveryFailure, env: Envelope
 ) -> Notification:
     def act(message: Notification) -> None:
         message.record_failure(_at(env), command.reason, command.attempts, env.actor, env.key)
@@ -66,7 +66,7 @@ def record_delivery_failure(
 
 
 def retry_delivery(
-    app: CertificationApp, notification_id: UUID, command: commands.RetryDelivery, env: Envelope
+    app: CertificationApp, notification_id: UUID, command: record_commands.RetryDelivery, env: Envelope
 ) -> Notification:
     return app.change(notification_id, Notification, env, lambda message: message.requeue(_at(env), env.actor, env.key))
 

@@ -12,39 +12,41 @@ from collections.abc import Callable
 from uuid import UUID
 
 from clusterlabel.activities.application import A, CertificationApp
-from clusterlabel.domain import commands
+from clusterlabel.domain import command, record_commands
 from clusterlabel.domain.account import Account
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.commands import Envelope
+from clusterlabel.domain.command import Envelope
 from clusterlabel.domain.expert import Expert, check_not_registered
 
 # What each creating command creates.
-CREATES: dict[type[commands.Command], type[RecordedAggregate]] = {
-    commands.RegisterCluster: Cluster,
-    commands.RegisterExpert: Expert,
-    commands.OpenAccount: Account,
+CREATES: dict[type[command.Command], type[RecordedAggregate]] = {
+    record_commands.RegisterCluster: Cluster,
+    record_commands.RegisterExpert: Expert,
+    record_commands.OpenAccount: Account,
 }
 
 
-def new_id(command: commands.Command, env: Envelope) -> UUID:
+def new_id(command: command.Command, env: Envelope) -> UUID:
     """The id of the record a creating command creates, and so addresses: derived from the key."""
     return CREATES[type(command)].create_id(env.key)
 
 
 def register_cluster(
-    app: CertificationApp, cluster_id: UUID, command: commands.RegisterCluster, env: Envelope
+    app: CertificationApp, cluster_id: UUID, command: record_commands.RegisterCluster, env: Envelope
 ) -> Cluster:
     return _created(app, cluster_id, Cluster, lambda: [Cluster(command.profile.model_dump(mode="json"), *_who(env))])
 
 
 def update_cluster_profile(
-    app: CertificationApp, cluster_id: UUID, command: commands.UpdateClusterProfile, env: Envelope
+    app: CertificationApp, cluster_id: UUID, command: record_commands.UpdateClusterProfile, env: Envelope
 ) -> Cluster:
     return app.change(cluster_id, Cluster, env, lambda cluster: cluster.update_profile(command.profile, *_who(env)))
 
 
-def register_expert(app: CertificationApp, expert_id: UUID, command: commands.RegisterExpert, env: Envelope) -> Expert:
+def register_expert(
+    app: CertificationApp, expert_id: UUID, command: record_commands.RegisterExpert, env: Envelope
+) -> Expert:
     """A new expert on the roster, unless the roster holds the same person already.
 
     Every registration changes the roster, so two racing ones cannot both pass the check: the later
@@ -61,13 +63,13 @@ def register_expert(app: CertificationApp, expert_id: UUID, command: commands.Re
 
 
 def renew_expert_certification(
-    app: CertificationApp, expert_id: UUID, command: commands.RenewExpertCertification, env: Envelope
+    app: CertificationApp, expert_id: UUID, command: record_commands.RenewExpertCertification, env: Envelope
 ) -> Expert:
     return app.change(expert_id, Expert, env, lambda expert: expert.renew_certification(command.until, *_who(env)))
 
 
 def revoke_expert_certification(
-    app: CertificationApp, expert_id: UUID, command: commands.RevokeExpertCertification, env: Envelope
+    app: CertificationApp, expert_id: UUID, command: record_commands.RevokeExpertCertification, env: Envelope
 ) -> Expert:
     assert env.at is not None, "handle() stamps every envelope"
     at = env.at
@@ -77,7 +79,7 @@ def revoke_expert_certification(
 
 
 def declare_affiliation(
-    app: CertificationApp, expert_id: UUID, command: commands.DeclareAffiliation, env: Envelope
+    app: CertificationApp, expert_id: UUID, command: record_commands.DeclareAffiliation, env: Envelope
 ) -> Expert:
     app.get_cluster(command.cluster_id)  # NotFound for a cluster that was never registered
     return app.change(expert_id, Expert, env, lambda expert: expert.declare_affiliation(command.cluster_id, *_who(env)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from clusterlabel.domain.case_lifecycle import CaseState, check_case_step, check_proposed
-from clusterlabel.domain.commands import AnswerProposal, Command
+from clusterlabel.domain.command import Command
+from clusterlabel.domain.commands import AnswerProposal
 from clusterlabel.domain.label import LabelState, check_label_step
 
 

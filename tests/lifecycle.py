@@ -17,13 +17,12 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
-    RegisterExpert,
     Screen,
     SubmitApplication,
     SubmitAssessment,
 )
 from clusterlabel.domain.policy import Policy, default_policy
+from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, register, send
 
 SECRETARIAT = "secretariat:clara"

@@ -15,7 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.legacy import ADDED_SINCE_COMMANDS_AS_DATA, LEGACY_ACTIVITY, legacy_result
     from clusterlabel.activities.models import CaseView, LabelView, command_run
     from clusterlabel.domain.base import DomainError
-    from clusterlabel.domain.commands import Command, Envelope, command_key
+    from clusterlabel.domain.command import Command, Envelope, command_key
+    from clusterlabel.domain.commands import command_name
     from clusterlabel.workflows.messages import Step
 
 V = TypeVar("V", CaseView, LabelView)
@@ -118,10 +119,10 @@ async def run_command(
 ) -> V:
     """Run one command on its aggregate (stamped with the workflow's clock) and return its new view."""
     run = command_run(subject_id, command, envelope.stamped(workflow.now()))
-    if command.name() in ADDED_SINCE_COMMANDS_AS_DATA or workflow.patched(COMMANDS_AS_DATA):
+    if command_name(command) in ADDED_SINCE_COMMANDS_AS_DATA or workflow.patched(COMMANDS_AS_DATA):
         view: V = await run_activity(activity, run)
         return view
-    raw = legacy_result(await run_activity(LEGACY_ACTIVITY[command.name()], run, dict))
+    raw = legacy_result(await run_activity(LEGACY_ACTIVITY[command_name(command)], run, dict))
     if raw is None:  # the old reminder answered nothing: the view is as it was
         assert current is not None
         return current

@@ -14,7 +14,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.domain.base import DomainError
-    from clusterlabel.domain.commands import Command, Envelope, command_key
+    from clusterlabel.domain.command import Command, Envelope, command_key
+    from clusterlabel.domain.commands import command_name
     from clusterlabel.workflows.messages import FLAT_STEP_NAMES, Step
 
 from clusterlabel.workflows.common import (
@@ -194,7 +195,9 @@ class RecordWorkflow(Generic[V]):
         await workflow.wait_condition(lambda: self._view is not None)
         # Checked again under the lock: another command may have moved the record since the validator ran.
         view = await self._command(step.command, self.envelope_of(step), check=True)
-        workflow.logger.info("human step done", extra={"step": step.command.name(), "actor": step.envelope.actor})
+        workflow.logger.info(
+            "human step done", extra={"step": command_name(step.command), "actor": step.envelope.actor}
+        )
         return view
 
     def _validate(self, step: Step[Any]) -> None:

@@ -17,7 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.activities.models import CaseView, DeliveryOutcome, LabelView
-from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.command import Command, Envelope
 from clusterlabel.domain.policy import Policy
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
 from clusterlabel.workflows.delivery import DeliveryWorkflow, delivery_workflow_id

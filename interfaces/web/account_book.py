@@ -16,7 +16,8 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import Account
-from clusterlabel.domain.commands import AccountCommand, DeactivateAccount, Envelope, EraseAccount, OpenAccount
+from clusterlabel.domain.command import AccountCommand, Envelope
+from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, OpenAccount
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.people import People
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from clusterlabel.domain import commands
+from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.text import Text
@@ -29,8 +29,8 @@ class AccountIn(PersonIn):
     expert_id: UUID | None = Field(default=None, description="with the role expert: the expert it speaks for")
     cluster_id: UUID | None = Field(default=None, description="with the role cluster: the cluster it speaks for")
 
-    def command(self) -> commands.OpenAccount:
-        return commands.OpenAccount(roles=self.roles, expert_id=self.expert_id, cluster_id=self.cluster_id)
+    def command(self) -> record_commands.OpenAccount:
+        return record_commands.OpenAccount(roles=self.roles, expert_id=self.expert_id, cluster_id=self.cluster_id)
 
 
 class ContactIn(PersonIn):
@@ -44,11 +44,11 @@ class ExpertIn(ExpertProfile):
     email: EmailStr = Field(description="the expert's account signs in and is written to at this address")
 
 
-class RoleIn(commands.GrantRole):
+class RoleIn(record_commands.GrantRole):
     model_config = STRICT
 
 
-class DeactivationIn(commands.DeactivateAccount):
+class DeactivationIn(record_commands.DeactivateAccount):
     model_config = STRICT
 
 

@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Query
 
 from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.commands import AccountCommand, Envelope, OpenAccount, RevokeRole
+from clusterlabel.domain.command import AccountCommand, Envelope
+from clusterlabel.domain.record_commands import OpenAccount, RevokeRole
 from clusterlabel.interfaces.web.account_schemas import (
     AccountCreated,
     AccountIn,

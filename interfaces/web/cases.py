@@ -18,7 +18,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.catalogue import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.commands import CaseCommand, Envelope
+from clusterlabel.domain.command import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
 from clusterlabel.interfaces.web.access import own_cases, visible_case
 from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Decider, Expert, Officer, Principal

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import Header
 
 from clusterlabel.activities.models import CaseView, LabelView
-from clusterlabel.domain.commands import command_key, fresh_occurrence
+from clusterlabel.domain.command import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, LabelState, label_id_for, label_status_at
 from clusterlabel.interfaces.web import idempotency
 from clusterlabel.interfaces.web.auth import Principal

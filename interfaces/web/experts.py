@@ -15,11 +15,13 @@ from pydantic import ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
-from clusterlabel.domain import commands
+from clusterlabel.domain import record_commands
 from clusterlabel.domain.base import DomainError, NotFound
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
-from clusterlabel.domain.commands import Command, Envelope, ReleaseExpert, RevokeExpertCertification, command_key
+from clusterlabel.domain.command import Command, Envelope, command_key
+from clusterlabel.domain.commands import ReleaseExpert
 from clusterlabel.domain.expert import Expert
+from clusterlabel.domain.record_commands import RevokeExpertCertification
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
@@ -39,11 +41,11 @@ EVERY_CASE = 1_000_000
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class CertificationRenewalIn(commands.RenewExpertCertification):
+class CertificationRenewalIn(record_commands.RenewExpertCertification):
     model_config = STRICT
 
 
-class AffiliationIn(commands.DeclareAffiliation):
+class AffiliationIn(record_commands.DeclareAffiliation):
     model_config = STRICT
 
 

@@ -18,7 +18,7 @@ from clusterlabel.domain import commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.commands import Envelope, LabelCommand
+from clusterlabel.domain.command import Envelope, LabelCommand
 from clusterlabel.domain.durations import Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import FINAL, Label, LabelState

@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.commands import Envelope, RetryDelivery, command_key, fresh_occurrence
+from clusterlabel.domain.command import Envelope, command_key, fresh_occurrence
 from clusterlabel.domain.notification import DeliveryStatus, Notification
+from clusterlabel.domain.record_commands import RetryDelivery
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.auth import Officer, Principal, authenticated
 from clusterlabel.interfaces.web.common import ERRORS, Key

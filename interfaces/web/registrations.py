@@ -14,8 +14,9 @@ from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.commands import Envelope, OpenAccount, RegisterCluster, RegisterExpert
+from clusterlabel.domain.command import Envelope
 from clusterlabel.domain.expert import Expert, ExpertProfile
+from clusterlabel.domain.record_commands import OpenAccount, RegisterCluster, RegisterExpert
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import visible_cluster, visible_expert
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain.commands import RegisterCluster
+from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.tokens import open_token_store
 from clusterlabel.projections.chain_key import ChainKey

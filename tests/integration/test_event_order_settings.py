@@ -23,7 +23,7 @@ from eventsourcing.utils import get_topic
 from psycopg import Cursor
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain.commands import RegisterCluster
+from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.interfaces.settings import APP_ENV_PREFIX, Settings
 from tests.builders import cluster_profile, register
 from tests.stores import POSTGRES, postgres_schema

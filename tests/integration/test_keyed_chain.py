@@ -13,7 +13,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain.commands import RegisterCluster
+from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.projections.chain_head import ChainHead
 from clusterlabel.projections.chain_key import UNKEYED, ChainKey, chained, event_hash
 from clusterlabel.projections.factory import open_read_models

@@ -11,7 +11,8 @@ import pytest
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import cluster_ids, open_records, queued_after, still_open, waiting_messages
-from clusterlabel.domain.commands import RecordDeliveryFailure, RecordSent, RetryDelivery, WithdrawCase, WithdrawLabel
+from clusterlabel.domain.commands import WithdrawCase, WithdrawLabel
+from clusterlabel.domain.record_commands import RecordDeliveryFailure, RecordSent, RetryDelivery
 from tests.builders import send
 from tests.golden.records import RECORDS, golden_id
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app

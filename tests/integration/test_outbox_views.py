@@ -13,7 +13,8 @@ import pytest
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_messages
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.commands import (
+from clusterlabel.domain.notification import DeliveryStatus
+from clusterlabel.domain.record_commands import (
     DeactivateAccount,
     GrantRole,
     OpenAccount,
@@ -22,7 +23,6 @@ from clusterlabel.domain.commands import (
     RetryDelivery,
     RevokeRole,
 )
-from clusterlabel.domain.notification import DeliveryStatus
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
 from tests.builders import register, send

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.commands import RegisterCluster
+from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.interfaces import cli
 from clusterlabel.interfaces.bootstrap import open_views
 from clusterlabel.interfaces.engine import Engine

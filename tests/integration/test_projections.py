@@ -28,8 +28,6 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
-    RegisterExpert,
     Screen,
     StartRenewal,
     SubmitApplication,
@@ -38,6 +36,7 @@ from clusterlabel.domain.commands import (
     WithdrawLabel,
 )
 from clusterlabel.domain.policy import default_policy
+from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.projections.stored import StoredFields

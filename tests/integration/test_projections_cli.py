@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain.commands import RegisterCluster
+from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.interfaces import cli, verify_cli
 from clusterlabel.interfaces.settings import Settings
 from tests.builders import cluster_profile, key, register

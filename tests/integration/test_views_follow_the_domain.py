@@ -28,11 +28,11 @@ from clusterlabel.domain.base import DomainError, Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.command import Command
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     CloseRenewalWindow,
-    Command,
     DecideAppeal,
     Escalate,
     ExpireLabel,
@@ -41,8 +41,6 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
-    RegisterExpert,
     ReleaseExpert,
     RestoreLabel,
     Screen,
@@ -55,6 +53,7 @@ from clusterlabel.domain.commands import (
     WithdrawLabel,
 )
 from clusterlabel.domain.policy import default_policy
+from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.store import stamp
 from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, register, send

@@ -10,14 +10,12 @@ import pytest
 from clusterlabel.domain.account import Account, Role, actor_of
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
-from clusterlabel.domain.commands import (
-    AnswerProposal,
+from clusterlabel.domain.commands import AnswerProposal, ProposeExpert, RecordDecision
+from clusterlabel.domain.record_commands import (
     DeactivateAccount,
     EraseAccount,
     GrantRole,
     OpenAccount,
-    ProposeExpert,
-    RecordDecision,
     RevokeExpertCertification,
     RevokeRole,
 )

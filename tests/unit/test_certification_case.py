@@ -19,7 +19,6 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
     Screen,
     StartRenewal,
     SubmitApplication,
@@ -27,6 +26,7 @@ from clusterlabel.domain.commands import (
     TimeOutProposal,
     WithdrawCase,
 )
+from clusterlabel.domain.record_commands import RegisterCluster
 from tests.builders import full_scores, indicators, key, register, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count, memory_app
 

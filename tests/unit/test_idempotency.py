@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clusterlabel.domain.base import ConcurrencyConflict, Level
-from clusterlabel.domain.commands import RegisterCluster, Screen, SubmitApplication, WithdrawCase
+from clusterlabel.domain.commands import Screen, SubmitApplication, WithdrawCase
+from clusterlabel.domain.record_commands import RegisterCluster
 from tests.builders import cluster_profile, key, register, send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 

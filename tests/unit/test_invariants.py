@@ -19,11 +19,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from clusterlabel.domain.base import DomainError, Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.command import Command
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
     CloseRenewalWindow,
-    Command,
     DecideAppeal,
     ExpireLabel,
     IssueLabel,
@@ -31,8 +31,6 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
-    RegisterExpert,
     RestoreLabel,
     Screen,
     StartRenewal,
@@ -43,6 +41,7 @@ from clusterlabel.domain.commands import (
     WithdrawLabel,
 )
 from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
 

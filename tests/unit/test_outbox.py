@@ -16,8 +16,9 @@ from clusterlabel.activities.models import DeliveryOutcome
 from clusterlabel.activities.outbox import delivery_key
 from clusterlabel.domain import notices
 from clusterlabel.domain.base import StepNotAllowed
-from clusterlabel.domain.commands import IssueLabel, ProposeExpert, RecordDeliveryFailure, RecordSent, RetryDelivery
+from clusterlabel.domain.commands import IssueLabel, ProposeExpert
 from clusterlabel.domain.notification import DeliveryStatus, Notification
+from clusterlabel.domain.record_commands import RecordDeliveryFailure, RecordSent, RetryDelivery
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 

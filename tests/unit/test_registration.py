@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from clusterlabel.domain.base import StepNotAllowed
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.commands import RegisterExpert
+from clusterlabel.domain.record_commands import RegisterExpert
 from tests.builders import cluster_profile, expert_profile, register
 from tests.lifecycle import SECRETARIAT, event_count, memory_app
 

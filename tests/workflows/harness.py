@@ -24,20 +24,18 @@ from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.command import Command, Envelope
 from clusterlabel.domain.commands import (
     AnswerProposal,
-    Command,
-    Envelope,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
-    RegisterExpert,
     ScheduleAudit,
     Screen,
     SubmitApplication,
     SubmitAssessment,
 )
 from clusterlabel.domain.policy import Policy, default_policy, uniform_durations
+from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import build_worker, start_case_workflow

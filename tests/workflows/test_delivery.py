@@ -18,8 +18,9 @@ from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.mail import Accepted, Address, MailError, NoAddress, TokenBucket
 from clusterlabel.activities.open_records import waiting_messages
-from clusterlabel.domain.commands import Envelope, RetryDelivery
+from clusterlabel.domain.command import Envelope
 from clusterlabel.domain.notification import DeliveryStatus, Notification
+from clusterlabel.domain.record_commands import RetryDelivery
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import build_worker, start_delivering, stop_delivering
 from clusterlabel.workflows.delivery import delivery_workflow_id

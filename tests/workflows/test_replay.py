@@ -23,7 +23,6 @@ from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.commands import (
     AnswerProposal,
     DecideAppeal,
-    DeclareAffiliation,
     LodgeAppeal,
     RecordDecision,
     RestoreLabel,
@@ -32,6 +31,7 @@ from clusterlabel.domain.commands import (
     SuspendLabel,
     WithdrawCase,
 )
+from clusterlabel.domain.record_commands import DeclareAffiliation
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed

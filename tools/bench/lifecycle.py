@@ -29,13 +29,11 @@ from clusterlabel.activities.models import CaseView
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore, current_version_for, load_catalogue
+from clusterlabel.domain.command import Envelope
 from clusterlabel.domain.commands import (
     AnswerProposal,
-    Envelope,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
-    RegisterExpert,
     ScheduleAudit,
     Screen,
     SubmitApplication,
@@ -43,6 +41,7 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.policy import Policy, default_policy, uniform_durations
+from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import (

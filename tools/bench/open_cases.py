@@ -31,7 +31,9 @@ from temporalio.client import Client
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.commands import Envelope, RegisterCluster, SubmitApplication
+from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.commands import SubmitApplication
+from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import start_case_workflow

@@ -28,22 +28,20 @@ from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore, load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.command import Command, Envelope
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
-    Command,
-    Envelope,
     IssueLabel,
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
-    RegisterCluster,
-    RegisterExpert,
     Screen,
     SubmitApplication,
     SubmitAssessment,
 )
 from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.interfaces.settings import postgres_connection_args
 from clusterlabel.projections.chain_key import new_secret
 from clusterlabel.projections.factory import open_read_models

@@ -1,0 +1,102 @@
+"""The commands on the registers beside cases and labels: clusters, experts, accounts, and the outbox's
+messages. None of them is a step of a case or label workflow (see domain/commands.py for those and for
+the table of every command).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.command import SHORT_TEXT, AccountCommand, ClusterCommand, Command, ExpertCommand
+from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.text import Prose, Text
+
+# ---- registrations: no workflow, the callers run them through `handle` directly ---------------------
+# Their HTTP body is the profile alone. One that creates a record addresses the id its key derives
+# (Cluster.create_id, Expert.create_id), as a retry must find the record the first attempt created.
+
+
+class RegisterCluster(ClusterCommand):
+    profile: ClusterProfile
+
+
+class UpdateClusterProfile(ClusterCommand):
+    profile: ClusterProfile
+
+
+class RegisterExpert(ExpertCommand):
+    profile: ExpertProfile  # refused for a person already registered (ExpertProfile.identity)
+
+
+class RenewExpertCertification(ExpertCommand):
+    until: Instant = Field(description="the new end of the certification; later than the current one")
+
+
+class RevokeExpertCertification(ExpertCommand):
+    """The certification lapses at the envelope's instant."""
+
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class DeclareAffiliation(ExpertCommand):
+    cluster_id: UUID
+
+
+class OpenAccount(AccountCommand):
+    """An account with its roles; the holder's name and e-mail address are kept beside the log, not in it."""
+
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    expert_id: UUID | None = Field(default=None, description="with the role expert: the expert it speaks for")
+    cluster_id: UUID | None = Field(default=None, description="with the role cluster: the cluster it speaks for")
+
+
+class GrantRole(AccountCommand):
+    role: Role
+
+
+class RevokeRole(AccountCommand):
+    role: Role
+
+
+class DeactivateAccount(AccountCommand):
+    """The account's sessions and tokens stop working at once; its past acts stay in the log."""
+
+    reason: Prose = Field(default="deactivated by an administrator", min_length=1, max_length=SHORT_TEXT)
+
+
+class EraseAccount(AccountCommand):
+    """The person's name and address are erased beside the log; the log records only that it happened."""
+
+
+# ---- the outbox: a message's delivery (activities/delivery.py) and an officer's retry ------------------
+
+
+class NotificationCommand(Command):
+    subject: ClassVar[str] = "notification"
+
+
+class RecordSent(NotificationCommand):
+    """The message went out: how, to whom (accounts or the secretariat, never an address), as what."""
+
+    channel: Text = Field(min_length=1, max_length=100, description="how it went out: email or maildir")
+    recipients: list[Text] = Field(min_length=1, max_length=100, description="account:<id>, or secretariat")
+    message_id: Text = Field(min_length=1, max_length=300, description="its Message-ID header")
+    reply: Prose = Field(default="", max_length=SHORT_TEXT, description="what the mail server answered")
+    attempts: int = Field(ge=1, description="the tries it took")
+
+
+class RecordDeliveryFailure(NotificationCommand):
+    """Every try failed: why the last one did."""
+
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    attempts: int = Field(ge=1)
+
+
+class RetryDelivery(NotificationCommand):
+    """Queue a failed message again (an officer's step): its delivery starts over."""
