@@ -1,5 +1,7 @@
 """Who handles each command: one function per command type, in one table (HANDLERS). The steps on cases
-and labels are here; the registrations, which no workflow orchestrates, in activities/registrations.py.
+are here, those on labels in activities/label_handlers.py, the registrations, which no workflow
+orchestrates, in activities/registrations.py, accounts in activities/accounts.py, the outbox's in
+activities/outbox.py.
 
 A handler loads the aggregate the command addresses, calls the domain, saves what changed and returns
 the aggregate as saved, so the caller builds its answer without loading it again. The envelope's key
@@ -10,11 +12,10 @@ clients retry requests.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import accounts, outbox, registrations
+from clusterlabel.activities import accounts, label_handlers, outbox, registrations
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import commands, notices, record_commands
 from clusterlabel.domain.account import Role
@@ -65,7 +66,7 @@ def submit_application(
 
 def screen(app: CertificationApp, case_id: UUID, command: commands.Screen, env: Envelope) -> CertificationCase:
     return app.change(
-        case_id, CertificationCase, env, lambda case: case.screen(command.accepted, command.reason, *_when(env))
+        case_id, CertificationCase, env, lambda case: case.screen(command.accepted, command.reason, *env.when())
     )
 
 
@@ -76,7 +77,7 @@ def propose_expert(
     expert = app.get_expert(command.expert_id)
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        case.propose_expert(expert, _at(env), app.policy, *_who(env))
+        case.propose_expert(expert, env.instant(), app.policy, *env.who())
         return outbox.queue(notices.offer(case, command.expert_id, case.deadlines["response"]), env)
 
     return app.change(case_id, CertificationCase, env, act)
@@ -88,9 +89,9 @@ def answer_proposal(
     def act(case: CertificationCase) -> None:
         if command.accept:
             _check_certified(app, command.expert_id, env, "accept an assignment")
-            case.accept_assignment(command.expert_id, *_when(env))
+            case.accept_assignment(command.expert_id, *env.when())
         else:
-            case.decline_assignment(command.expert_id, command.reason, *_when(env))
+            case.decline_assignment(command.expert_id, command.reason, *env.when())
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -99,7 +100,7 @@ def time_out_proposal(
     app: CertificationApp, case_id: UUID, command: commands.TimeOutProposal, env: Envelope
 ) -> CertificationCase:
     return app.change(
-        case_id, CertificationCase, env, lambda case: case.time_out_proposal(command.expert_id, *_when(env))
+        case_id, CertificationCase, env, lambda case: case.time_out_proposal(command.expert_id, *env.when())
     )
 
 
@@ -107,7 +108,7 @@ def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, e
     """Flag the case for the secretariat's attention, and tell them why in the same save."""
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        case.escalate(command.reason, *_when(env))
+        case.escalate(command.reason, *env.when())
         return outbox.queue(notices.escalation(case, command.reason), env)
 
     return app.change(case_id, CertificationCase, env, act)
@@ -129,14 +130,14 @@ def record_agreement(
         case_id,
         CertificationCase,
         env,
-        lambda case: case.record_agreement(command.agreed, _at(env), app.policy, *_who(env)),
+        lambda case: case.record_agreement(command.agreed, env.instant(), app.policy, *env.who()),
     )
 
 
 def schedule_audit(
     app: CertificationApp, case_id: UUID, command: commands.ScheduleAudit, env: Envelope
 ) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.schedule_audit(command.audit_date, *_who(env)))
+    return app.change(case_id, CertificationCase, env, lambda case: case.schedule_audit(command.audit_date, *env.who()))
 
 
 def submit_assessment(
@@ -146,7 +147,7 @@ def submit_assessment(
         _check_certified(app, command.expert_id, env, "submit an assessment")
         catalogue = load_catalogue(case.catalogue_version)
         case.submit_assessment(
-            command.expert_id, command.indicators, command.report, catalogue, app.policy, *_when(env)
+            command.expert_id, command.indicators, command.report, catalogue, app.policy, *env.when()
         )
 
     return app.change(case_id, CertificationCase, env, act)
@@ -159,7 +160,7 @@ def record_decision(
 
     def act(case: CertificationCase) -> None:
         decision = (command.outcome, command.level, command.rationale, env.actor)
-        case.record_decision(*decision, _at(env), app.policy, *_who(env), decider_expert_ids=expert_ids)
+        case.record_decision(*decision, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -167,7 +168,7 @@ def record_decision(
 def lodge_appeal(
     app: CertificationApp, case_id: UUID, command: commands.LodgeAppeal, env: Envelope
 ) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.lodge_appeal(command.grounds, *_when(env)))
+    return app.change(case_id, CertificationCase, env, lambda case: case.lodge_appeal(command.grounds, *env.when()))
 
 
 def decide_appeal(
@@ -177,7 +178,7 @@ def decide_appeal(
 
     def act(case: CertificationCase) -> None:
         appeal = (command.upheld, command.rationale, env.actor)
-        case.decide_appeal(*appeal, _at(env), app.policy, *_who(env), decider_expert_ids=expert_ids)
+        case.decide_appeal(*appeal, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -189,14 +190,14 @@ def release_expert(
         case_id,
         CertificationCase,
         env,
-        lambda case: case.release_expert(command.expert_id, command.reason, *_when(env)),
+        lambda case: case.release_expert(command.expert_id, command.reason, *env.when()),
     )
 
 
 def withdraw_case(
     app: CertificationApp, case_id: UUID, command: commands.WithdrawCase, env: Envelope
 ) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.withdraw(command.reason, *_when(env)))
+    return app.change(case_id, CertificationCase, env, lambda case: case.withdraw(command.reason, *env.when()))
 
 
 def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
@@ -217,11 +218,11 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
         actor=env.actor,
         command_key=env.key,
     )
-    case.record_label(label.id, *_who(env))
-    cluster.grant_label(label.id, label.level, previous.id if previous else None, *_who(env))
+    case.record_label(label.id, *env.who())
+    cluster.grant_label(label.id, label.level, previous.id if previous else None, *env.who())
     changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
     if previous is not None:
-        previous.supersede(label.id, case.id, _at(env), *_who(env))
+        previous.supersede(label.id, case.id, env.instant(), *env.who())
         changed.append(previous)
     app.save_once(env.key, case, *changed)
     return case
@@ -233,82 +234,17 @@ def close_case(app: CertificationApp, case_id: UUID, command: commands.CloseCase
     cluster = app.get_cluster(case.cluster_id)
     if cluster.has_applied(env.key):
         return case
-    if not case.is_concluded(_at(env)):
+    if not case.is_concluded(env.instant()):
         raise StepNotAllowed(f"case {case_id} is still {case.state.value} and cannot be closed")
     changed: list[RecordedAggregate] = []
-    cluster.close_case(case.id, case.state.value, case.assessed_at, case.expert_ids, *_who(env))
+    cluster.close_case(case.id, case.state.value, case.assessed_at, case.expert_ids, *env.who())
     if case.previous_label_id is not None and case.state is not CaseState.AWARDED:
         previous = app.get_label(case.previous_label_id)
         if previous.renewal_case_id == case.id:
-            previous.abandon_renewal(case.id, _at(env), *_who(env))
+            previous.abandon_renewal(case.id, env.instant(), *env.who())
             changed.append(previous)
     app.save_once(env.key, cluster, *changed)
     return case
-
-
-# ---- labels ----------------------------------------------------------------------------------
-
-
-def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.RemindExpiry, env: Envelope) -> Label:
-    """Record the reminder on the label, and queue it to the cluster and the secretariat in the same save."""
-
-    def act(label: Label) -> list[RecordedAggregate]:
-        label.send_expiry_reminder(command.offset, *_when(env))
-        return outbox.queue(notices.expiry_reminders(label, command.offset), env)
-
-    return app.change(label_id, Label, env, act)
-
-
-def expire_label(app: CertificationApp, label_id: UUID, command: commands.ExpireLabel, env: Envelope) -> Label:
-    return app.change(label_id, Label, env, lambda label: label.expire(*_when(env)))
-
-
-def close_renewal_window(
-    app: CertificationApp, label_id: UUID, command: commands.CloseRenewalWindow, env: Envelope
-) -> Label:
-    def act(label: Label) -> list[RecordedAggregate]:
-        label.close_renewal_window(*_when(env))
-        return _release(app, label, env)
-
-    return app.change(label_id, Label, env, act)
-
-
-def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
-    return app.change(
-        label_id, Label, env, lambda label: label.suspend(command.reason, _at(env), app.policy, *_who(env))
-    )
-
-
-def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
-    return app.change(label_id, Label, env, lambda label: label.restore(*_when(env)))
-
-
-def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
-    def act(label: Label) -> list[RecordedAggregate]:
-        label.withdraw(command.reason, *_when(env))
-        return _release(app, label, env)
-
-    return app.change(label_id, Label, env, act)
-
-
-def start_renewal(app: CertificationApp, label_id: UUID, command: commands.StartRenewal, env: Envelope) -> Label:
-    """A renewal case for the label, allowed until its renewal window closes; the label names it."""
-
-    def build() -> list[RecordedAggregate]:
-        label = app.get_label(label_id)
-        cluster = app.get_cluster(label.cluster_id)
-        case = app.new_case(cluster, label.level, CaseKind.RENEWAL, label, command.improvement_areas, env)
-        label.start_renewal(case.id, *_when(env))
-        return [case, cluster, label]
-
-    app.create(CertificationCase.create_id(env.key), build)
-    return app.get_label(label_id)
-
-
-def _release(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:
-    cluster = app.get_cluster(label.cluster_id)
-    cluster.release_label(label.id, *_who(env))
-    return [cluster]
 
 
 def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step: str) -> None:
@@ -318,20 +254,7 @@ def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step
         expert = app.get_expert(expert_id)
     except NotFound:
         return
-    expert.check_certified(_at(env), step)
-
-
-def _who(env: Envelope) -> tuple[str, str]:
-    return env.actor, env.key
-
-
-def _when(env: Envelope) -> tuple[datetime, str, str]:
-    return _at(env), env.actor, env.key
-
-
-def _at(env: Envelope) -> datetime:
-    assert env.at is not None, "handle() stamps every envelope"
-    return env.at
+    expert.check_certified(env.instant(), step)
 
 
 HANDLERS: dict[type[Command], Handler] = {
@@ -352,13 +275,13 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.ReleaseExpert: release_expert,
     commands.IssueLabel: issue_label,
     commands.CloseCase: close_case,
-    commands.RemindExpiry: remind_expiry,
-    commands.ExpireLabel: expire_label,
-    commands.CloseRenewalWindow: close_renewal_window,
-    commands.SuspendLabel: suspend_label,
-    commands.RestoreLabel: restore_label,
-    commands.WithdrawLabel: withdraw_label,
-    commands.StartRenewal: start_renewal,
+    commands.RemindExpiry: label_handlers.remind_expiry,
+    commands.ExpireLabel: label_handlers.expire_label,
+    commands.CloseRenewalWindow: label_handlers.close_renewal_window,
+    commands.SuspendLabel: label_handlers.suspend_label,
+    commands.RestoreLabel: label_handlers.restore_label,
+    commands.WithdrawLabel: label_handlers.withdraw_label,
+    commands.StartRenewal: label_handlers.start_renewal,
     record_commands.RegisterCluster: registrations.register_cluster,
     record_commands.UpdateClusterProfile: registrations.update_cluster_profile,
     record_commands.RegisterExpert: registrations.register_expert,

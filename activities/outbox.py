@@ -7,7 +7,6 @@ records nothing twice and a message queued again is recorded afresh.
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
@@ -51,7 +50,7 @@ def record_sent(
 ) -> Notification:
     def act(message: Notification) -> None:
         sent = (command.channel, command.recipients, command.message_id, command.reply, command.attempts)
-        message.record_sent(_at(env), *sent, env.actor, env.key)
+        message.record_sent(env.instant(), *sent, env.actor, env.key)
 
     return app.change(notification_id, Notification, env, act)
 
@@ -60,7 +59,7 @@ def record_delivery_failure(
     app: CertificationApp, notification_id: UUID, command: record_commands.RecordDeliveryFailure, env: Envelope
 ) -> Notification:
     def act(message: Notification) -> None:
-        message.record_failure(_at(env), command.reason, command.attempts, env.actor, env.key)
+        message.record_failure(env.instant(), command.reason, command.attempts, env.actor, env.key)
 
     return app.change(notification_id, Notification, env, act)
 
@@ -68,9 +67,6 @@ def record_delivery_failure(
 def retry_delivery(
     app: CertificationApp, notification_id: UUID, command: record_commands.RetryDelivery, env: Envelope
 ) -> Notification:
-    return app.change(notification_id, Notification, env, lambda message: message.requeue(_at(env), env.actor, env.key))
-
-
-def _at(env: Envelope) -> datetime:
-    assert env.at is not None, "handle() stamps every envelope"
-    return env.at
+    return app.change(
+        notification_id, Notification, env, lambda message: message.requeue(env.instant(), env.actor, env.key)
+    )

@@ -35,13 +35,13 @@ def new_id(command: command.Command, env: Envelope) -> UUID:
 def register_cluster(
     app: CertificationApp, cluster_id: UUID, command: record_commands.RegisterCluster, env: Envelope
 ) -> Cluster:
-    return _created(app, cluster_id, Cluster, lambda: [Cluster(command.profile.model_dump(mode="json"), *_who(env))])
+    return _created(app, cluster_id, Cluster, lambda: [Cluster(command.profile.model_dump(mode="json"), *env.who())])
 
 
 def update_cluster_profile(
     app: CertificationApp, cluster_id: UUID, command: record_commands.UpdateClusterProfile, env: Envelope
 ) -> Cluster:
-    return app.change(cluster_id, Cluster, env, lambda cluster: cluster.update_profile(command.profile, *_who(env)))
+    return app.change(cluster_id, Cluster, env, lambda cluster: cluster.update_profile(command.profile, *env.who()))
 
 
 def register_expert(
@@ -55,8 +55,8 @@ def register_expert(
     def build() -> list[RecordedAggregate]:
         roster = app.roster()
         check_not_registered(command.profile, (app.get_expert(known) for known in roster.expert_ids))
-        expert = Expert(command.profile.model_dump(mode="json"), *_who(env))
-        roster.enlist(expert.id, *_who(env))
+        expert = Expert(command.profile.model_dump(mode="json"), *env.who())
+        roster.enlist(expert.id, *env.who())
         return [expert, roster]
 
     return _created(app, expert_id, Expert, build)
@@ -65,7 +65,7 @@ def register_expert(
 def renew_expert_certification(
     app: CertificationApp, expert_id: UUID, command: record_commands.RenewExpertCertification, env: Envelope
 ) -> Expert:
-    return app.change(expert_id, Expert, env, lambda expert: expert.renew_certification(command.until, *_who(env)))
+    return app.change(expert_id, Expert, env, lambda expert: expert.renew_certification(command.until, *env.who()))
 
 
 def revoke_expert_certification(
@@ -74,7 +74,7 @@ def revoke_expert_certification(
     assert env.at is not None, "handle() stamps every envelope"
     at = env.at
     return app.change(
-        expert_id, Expert, env, lambda expert: expert.revoke_certification(at, command.reason, *_who(env))
+        expert_id, Expert, env, lambda expert: expert.revoke_certification(at, command.reason, *env.who())
     )
 
 
@@ -82,14 +82,10 @@ def declare_affiliation(
     app: CertificationApp, expert_id: UUID, command: record_commands.DeclareAffiliation, env: Envelope
 ) -> Expert:
     app.get_cluster(command.cluster_id)  # NotFound for a cluster that was never registered
-    return app.change(expert_id, Expert, env, lambda expert: expert.declare_affiliation(command.cluster_id, *_who(env)))
+    return app.change(expert_id, Expert, env, lambda expert: expert.declare_affiliation(command.cluster_id, *env.who()))
 
 
 def _created(app: CertificationApp, new_id: UUID, kind: type[A], build: Callable[[], list[RecordedAggregate]]) -> A:
     created = app.created(new_id, build)
     assert isinstance(created, kind)
     return created
-
-
-def _who(env: Envelope) -> tuple[str, str]:
-    return env.actor, env.key

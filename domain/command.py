@@ -55,6 +55,20 @@ class Envelope(BaseModel):
     def stamped(self, at: datetime) -> Envelope:
         return self.model_copy(update={"at": at})
 
+    def instant(self) -> datetime:
+        """When the command is taken; the handlers see only stamped envelopes (activities/handlers.handle)."""
+        if self.at is None:
+            raise ValueError("the envelope has no instant yet: handle() stamps it")
+        return self.at
+
+    def who(self) -> tuple[str, str]:
+        """The actor and the key, as every aggregate method records them."""
+        return self.actor, self.key
+
+    def when(self) -> tuple[datetime, str, str]:
+        """The instant, the actor and the key, as every aggregate method that records a time takes them."""
+        return self.instant(), self.actor, self.key
+
 
 class Command(BaseModel):
     """A command: what the sender asks for. Subclasses name the aggregate they address and, for a

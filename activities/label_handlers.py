@@ -1,0 +1,78 @@
+"""The handlers of the steps on labels (activities/handlers.py holds the table that maps each command to
+its handler, and the steps on cases). Each loads the label, calls the domain, saves what changed in one
+go (with the messages it queues) and returns the label as saved."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from clusterlabel.activities import outbox
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain import commands, notices
+from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.case_lifecycle import CaseKind
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.label import Label
+
+
+def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.RemindExpiry, env: Envelope) -> Label:
+    """Record the reminder on the label, and queue it to the cluster and the secretariat in the same save."""
+
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.send_expiry_reminder(command.offset, *env.when())
+        return outbox.queue(notices.expiry_reminders(label, command.offset), env)
+
+    return app.change(label_id, Label, env, act)
+
+
+def expire_label(app: CertificationApp, label_id: UUID, command: commands.ExpireLabel, env: Envelope) -> Label:
+    return app.change(label_id, Label, env, lambda label: label.expire(*env.when()))
+
+
+def close_renewal_window(
+    app: CertificationApp, label_id: UUID, command: commands.CloseRenewalWindow, env: Envelope
+) -> Label:
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.close_renewal_window(*env.when())
+        return _release(app, label, env)
+
+    return app.change(label_id, Label, env, act)
+
+
+def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
+    return app.change(
+        label_id, Label, env, lambda label: label.suspend(command.reason, env.instant(), app.policy, *env.who())
+    )
+
+
+def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
+    return app.change(label_id, Label, env, lambda label: label.restore(*env.when()))
+
+
+def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.withdraw(command.reason, *env.when())
+        return _release(app, label, env)
+
+    return app.change(label_id, Label, env, act)
+
+
+def start_renewal(app: CertificationApp, label_id: UUID, command: commands.StartRenewal, env: Envelope) -> Label:
+    """A renewal case for the label, allowed until its renewal window closes; the label names it."""
+
+    def build() -> list[RecordedAggregate]:
+        label = app.get_label(label_id)
+        cluster = app.get_cluster(label.cluster_id)
+        case = app.new_case(cluster, label.level, CaseKind.RENEWAL, label, command.improvement_areas, env)
+        label.start_renewal(case.id, *env.when())
+        return [case, cluster, label]
+
+    app.create(CertificationCase.create_id(env.key), build)
+    return app.get_label(label_id)
+
+
+def _release(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:
+    cluster = app.get_cluster(label.cluster_id)
+    cluster.release_label(label.id, *env.who())
+    return [cluster]
