@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.label import FINAL
+from clusterlabel.domain.label_lifecycle import FINAL
 from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus, Notification
 
 PAGE = 1000

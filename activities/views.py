@@ -10,7 +10,8 @@ from datetime import datetime
 from clusterlabel.activities.models import Alarm, CaseView, LabelView
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.label import FINAL, VALIDITY_RUNNING, Label, LabelState
+from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_lifecycle import FINAL, VALIDITY_RUNNING, LabelState
 from clusterlabel.domain.policy import Policy
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from clusterlabel.domain.case_lifecycle import CaseState, check_case_step, check_proposed
 from clusterlabel.domain.command import Command
 from clusterlabel.domain.commands import AnswerProposal
-from clusterlabel.domain.label import LabelState, check_label_step
+from clusterlabel.domain.label_lifecycle import LabelState, check_label_step
 
 
 def check_case_command(command: Command, state: CaseState, proposed_expert_id: UUID | None) -> None:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.domain.label import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
+from clusterlabel.domain.label_lifecycle import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView
 from clusterlabel.projections.store import Row, stamp, unstamp
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from clusterlabel.domain.label import LabelState, label_state_after, label_status_at
+from clusterlabel.domain.label_lifecycle import LabelState, label_state_after, label_status_at
 from clusterlabel.projections.store import Row
 from clusterlabel.projections.view import Change, RowCache, View
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.domain.label import VALIDITY_RUNNING, LabelState
+from clusterlabel.domain.label_lifecycle import VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
 from clusterlabel.projections.store import LIKE_ESCAPE, Row, containing, stamp, starting, unstamp, unstamped
 

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         SuspendLabel,
         WithdrawLabel,
     )
-    from clusterlabel.domain.label import LabelState
+    from clusterlabel.domain.label_lifecycle import LabelState
     from clusterlabel.domain.step_checks import check_label_command
     from clusterlabel.workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web.common import VIEW_AGE_HEADER, label_id_from
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.ratelimit import client_of

@@ -11,7 +11,8 @@ from fastapi import Header
 
 from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.command import command_key, fresh_occurrence
-from clusterlabel.domain.label import Label, LabelState, label_id_for, label_status_at
+from clusterlabel.domain.label import Label, label_id_for
+from clusterlabel.domain.label_lifecycle import LabelState, label_status_at
 from clusterlabel.interfaces.web import idempotency
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError

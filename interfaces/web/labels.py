@@ -21,7 +21,8 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command import Envelope, LabelCommand
 from clusterlabel.domain.durations import Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.label import FINAL, Label, LabelState
+from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_lifecycle import FINAL, LabelState
 from clusterlabel.interfaces.web.access import visible_cluster, visible_expert, visible_label
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal, Staff
 from clusterlabel.interfaces.web.common import (

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
 from clusterlabel.interfaces.web.paging import LEVELS, STATES, Paging, choice, listing, paging, text
 

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.activities.views import case_view, label_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
-from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web import badge, flash, labels, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case, visible_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal

@@ -20,7 +20,7 @@ from clusterlabel.domain import commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import IndicatorScore
-from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.projections.expiry_calendar import CalendarEntry
 from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry

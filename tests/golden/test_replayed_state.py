@@ -10,7 +10,7 @@ import pytest
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
-from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.notification import DeliveryStatus
 from tests.builders import T0
 from tests.golden.records import HISTORIES, golden_id, replay_all

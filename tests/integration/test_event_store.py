@@ -12,7 +12,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import ConcurrencyConflict, DomainError, Level
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.commands import Screen, StartRenewal, SubmitApplication, WithdrawCase
-from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.record_commands import RegisterCluster
 from tests.builders import cluster_profile, key, register, send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count

@@ -40,7 +40,7 @@ from clusterlabel.domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
-from clusterlabel.domain.label import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.lifecycle import Clock, Lifecycle, event_count, memory_app

@@ -22,7 +22,8 @@ from clusterlabel.domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
-from clusterlabel.domain.label import LabelState, label_code_for
+from clusterlabel.domain.label import label_code_for
+from clusterlabel.domain.label_lifecycle import LabelState
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count, memory_app
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clusterlabel.domain.label import (
+from clusterlabel.domain.label_lifecycle import (
     FINAL,
     IN_FORCE,
     LABEL_STEPS,

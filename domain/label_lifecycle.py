@@ -1,0 +1,92 @@
+"""A label's states and the steps each allows: the rules every reader of a label (the aggregate, the
+views, the HTTP routes) takes from here rather than restating them.
+
+active → expired (renewal window open) → lapsed (window closed), or → superseded by its renewal;
+suspended ⇄ active; withdrawn from any state still in force.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from clusterlabel.domain.base import StepNotAllowed
+
+
+class LabelState(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    LAPSED = "lapsed"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+# The named groups of states: every reader (views, HTTP routes, activities) imports these
+# rather than listing states of its own, so that a new state is placed once.
+
+# Its validity period still runs (active or suspended): reminders and the expiry apply, and
+# past `valid_until` such a label reads as expired even before the expiry is recorded.
+VALIDITY_RUNNING = frozenset({LabelState.ACTIVE, LabelState.SUSPENDED})
+# Expired, with its renewal window still open: the window's close applies.
+RENEWAL_WINDOW_RUNNING = frozenset({LabelState.EXPIRED})
+# Still standing: it may be renewed, superseded or withdrawn, and the cluster cannot hold a
+# second one of the same level.
+IN_FORCE = VALIDITY_RUNNING | RENEWAL_WINDOW_RUNNING
+# Nothing more can happen to it (lapsed, superseded, withdrawn): its workflow has ended.
+FINAL = frozenset(LabelState) - IN_FORCE
+
+# The states in which each step may be taken, and how a refusal names it (see CASE_STEPS).
+LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
+    "send_expiry_reminder": (VALIDITY_RUNNING, "send an expiry reminder"),
+    "expire": (VALIDITY_RUNNING, "expire"),
+    "close_renewal_window": (RENEWAL_WINDOW_RUNNING, "close the renewal window"),
+    "start_renewal": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED}), "start a renewal"),
+    "supersede": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED, LabelState.SUSPENDED}), "be superseded"),
+    "suspend": (frozenset({LabelState.ACTIVE}), "suspend"),
+    "restore": (frozenset({LabelState.SUSPENDED}), "restore"),
+    "withdraw": (IN_FORCE, "withdraw"),
+}
+
+
+def check_label_step(step: str, state: LabelState, label_code: str) -> None:
+    """Refuse a step that does not fit the label's state, in the secretariat's words."""
+    allowed, verb = LABEL_STEPS[step]
+    if state not in allowed:
+        expected = " or ".join(option.value for option in LabelState if option in allowed)
+        raise StepNotAllowed(f"cannot {verb}: label {label_code} is {state.value}, not {expected}")
+
+
+# The state each event puts a label in, from `state_since` on; events not named here (and
+# "Restored", see label_state_after) leave it as it was.
+_STATE_AFTER: dict[str, LabelState] = {
+    "Expired": LabelState.EXPIRED,
+    "RenewalWindowClosed": LabelState.LAPSED,
+    "Superseded": LabelState.SUPERSEDED,
+    "Suspended": LabelState.SUSPENDED,
+    "Withdrawn": LabelState.WITHDRAWN,
+}
+
+
+def label_state_after(event_type: str, at: datetime, valid_until: datetime) -> LabelState | None:
+    """The state a label's event (by class name) puts it in at `at`; None if the event leaves it.
+
+    The aggregate enters this state and the label views follow it, so neither restates it."""
+    if event_type == "Restored":
+        # A suspension outlasting the validity ends in an expired label, not an active one.
+        return LabelState.ACTIVE if at < valid_until else LabelState.EXPIRED
+    return _STATE_AFTER.get(event_type)
+
+
+def label_status_at(
+    state: str, state_since: datetime, valid_until: datetime, at: datetime
+) -> tuple[LabelState, datetime]:
+    """A label's status at `at`, and since when, from its recorded state.
+
+    Past its validity a label whose validity was still running reads as expired from
+    `valid_until`: the expiry is recorded by a timer, which may not have fired yet, and the
+    public must never see a label as valid after its date. Plain values in, so that the
+    aggregate and the view rows (which keep no aggregate) answer alike."""
+    if state in VALIDITY_RUNNING and at >= valid_until:
+        return LabelState.EXPIRED, valid_until
+    return LabelState(state), state_since
