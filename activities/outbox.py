@@ -13,7 +13,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import notices, record_commands
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command import Envelope, command_key
-from clusterlabel.domain.notification import Notification
+from clusterlabel.domain.notification import Delivery, Notification
 
 
 def queue(told: list[notices.Notice], env: Envelope) -> list[RecordedAggregate]:
@@ -49,8 +49,8 @@ def record_sent(
     app: CertificationApp, notification_id: UUID, command: record_commands.RecordSent, env: Envelope
 ) -> Notification:
     def act(message: Notification) -> None:
-        sent = (command.channel, command.recipients, command.message_id, command.reply, command.attempts)
-        message.record_sent(env.instant(), *sent, env.actor, env.key)
+        delivery = Delivery(command.channel, command.recipients, command.message_id, command.reply, command.attempts)
+        message.record_sent(env.instant(), delivery, env.actor, env.key)
 
     return app.change(notification_id, Notification, env, act)
 

@@ -10,6 +10,7 @@ who was reached (`account:<id>`), never the person's address (see interfaces/web
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -33,6 +34,17 @@ STATUS_AFTER: dict[str, DeliveryStatus] = {
     "Failed": DeliveryStatus.FAILED,
     "Requeued": DeliveryStatus.QUEUED,
 }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a message went out: the fields of its Sent event."""
+
+    channel: str  # email or maildir
+    recipients: list[str]  # whom it reached: account:<id>, or secretariat (never an address)
+    message_id: str  # its Message-ID header
+    reply: str  # what the mail server answered
+    attempts: int  # the tries it took
 
 
 class Notification(RecordedAggregate):
@@ -67,28 +79,9 @@ class Notification(RecordedAggregate):
     def waiting(self) -> bool:
         return self.status is DeliveryStatus.QUEUED
 
-    def record_sent(
-        self,
-        at: datetime,
-        channel: str,
-        recipients: list[str],
-        message_id: str,
-        reply: str,
-        attempts: int,
-        actor: str,
-        command_key: str,
-    ) -> None:
+    def record_sent(self, at: datetime, delivery: Delivery, actor: str, command_key: str) -> None:
         self._check_waiting("be sent")
-        self._sent(
-            at=at,
-            channel=channel,
-            recipients=recipients,
-            message_id=message_id,
-            reply=reply,
-            attempts=attempts,
-            actor=actor,
-            command_key=command_key,
-        )
+        self._sent(at=at, actor=actor, command_key=command_key, **asdict(delivery))
 
     @event("Sent")
     def _sent(

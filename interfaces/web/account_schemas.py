@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field
 
 from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.text import Text
-from clusterlabel.interfaces.web.schemas import Out
-
-STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from clusterlabel.interfaces.web.schemas import STRICT, Out
 
 
 class PersonIn(BaseModel):

@@ -93,7 +93,10 @@ def _machine_principal(holder: Holder) -> Principal | None:
 
 
 def principal_of_account(svc: Services, account_id: UUID) -> Principal | None:
-    """The account's roles as the log has them now; None once it is deactivated."""
+    """The account's roles as the log has them now; None once it is deactivated.
+
+    Read from the log rather than the accounts view, which may lag: a deactivation or a revoked role
+    holds from the very next request. An account has a handful of events, so this costs little."""
     try:
         account = svc.app.load(account_id, Account)
     except NotFound:

@@ -11,7 +11,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends
-from pydantic import ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
@@ -23,11 +22,12 @@ from clusterlabel.domain.commands import ReleaseExpert
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.record_commands import RevokeExpertCertification
 from clusterlabel.interfaces.logs import get_logger
+from clusterlabel.interfaces.web.access import EVERY_CASE, visible_expert
 from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.registrations import expert_out
-from clusterlabel.interfaces.web.schemas import ExpertOut
+from clusterlabel.interfaces.web.schemas import STRICT, ExpertOut
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import take_step
 from clusterlabel.workflows.case import CaseWorkflow
@@ -37,8 +37,6 @@ log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
 RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
-EVERY_CASE = 1_000_000
-STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CertificationRenewalIn(record_commands.RenewExpertCertification):
@@ -119,7 +117,7 @@ async def _release_from_open_cases(
     summary="Record the expert's affiliation with a cluster (a conflict of interest on its cases)",
 )
 def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
-    _load(svc, expert_id)  # an unknown expert is 404 before the cluster is looked at
+    visible_expert(svc, expert_id, who)  # an unknown expert is 404 before the cluster is looked at
     try:
         svc.app.get_cluster(body.cluster_id)
     except NotFound:
@@ -129,16 +127,9 @@ def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Off
 
 
 def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None) -> ExpertOut:
-    _load(svc, expert_id)
+    visible_expert(svc, expert_id, who)
     envelope = Envelope(actor=who.actor, key=creation_key(f"expert:{expert_id}:{step}", key), at=svc.now())
     expert = handle(svc.app, expert_id, command, envelope)
     assert isinstance(expert, Expert)
     svc.wrote()
     return expert_out(expert)
-
-
-def _load(svc: Services, expert_id: UUID) -> Expert:
-    try:
-        return svc.app.get_expert(expert_id)
-    except NotFound:
-        raise ApiError(404, f"no expert with id {expert_id}") from None

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 COOKIE = "clusterlabel_flash"
 MAX_CHARS = 1_000  # a cookie holds 4 KB at most; a flash is a line or a few
@@ -54,3 +55,8 @@ def spent(request: Request, response: Response) -> None:
     """Shown once: the page that read the flash clears it."""
     if COOKIE in request.cookies:
         response.delete_cookie(COOKIE, path=PATH)
+
+
+def form_errors(error: ValidationError) -> str:
+    """A form's refused fields, one per line (the flash keeps line breaks); never echoing the input."""
+    return "\n".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))

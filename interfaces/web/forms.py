@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from clusterlabel.domain.base import DomainError
@@ -22,7 +22,7 @@ from clusterlabel.interfaces.web.auth import (
     only_officers,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
-from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, case_id_in, page, secure_cookies, signed_in
+from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, page, signed_in
 from clusterlabel.interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
@@ -64,7 +64,7 @@ async def case_step(request: Request) -> Response:
         raise ApiError(404, f"no step {step!r}")
     route, model, guard = _CASE_STEPS[step]
     form = await request.form()
-    back = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
+    done_page = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
     form_page = f"/ui/cases/{case_id}/assessment"
     try:
         body = (
@@ -79,13 +79,13 @@ async def case_step(request: Request) -> Response:
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))
     except ValidationError as error:
         # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
-        return _back(request, form_page if step == "assessment" else back, error=_form_errors(error))
+        return back(request, form_page if step == "assessment" else done_page, error=flash.form_errors(error))
     except ApiError as error:
-        text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
+        text = error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
         if step == "assessment" and error.status == 422:
-            return _back(request, form_page, error=text[:FLASH_CHARS])
-        return _back(request, back, error=text[:FLASH_CHARS])
-    return _back(request, back, done=f"{step.replace('/', ' ')} recorded")
+            return back(request, form_page, error=text)
+        return back(request, done_page, error=text)
+    return back(request, done_page, done=f"{step.replace('/', ' ')} recorded")
 
 
 # What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
@@ -110,21 +110,9 @@ def _form_integer(value: Any) -> Any:
     return int(text) if text is not None and _FORM_INTEGER.fullmatch(text) else value
 
 
-def _form_errors(error: ValidationError) -> str:
-    # Short: it travels back in the redirect's query string, and a message never echoes the input.
-    text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
-    return text[:FLASH_CHARS]
-
-
 async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:
     """The route's domain refusals, as the API would answer them, for the form to show."""
     try:
         return await step
     except DomainError as error:
         raise from_domain(error) from None
-
-
-def _back(request: Request, path: str, **message: str) -> RedirectResponse:
-    """Back to the page, which shows the message once (flash.py: in a cookie, never in the address)."""
-    ((kind, text),) = message.items()
-    return flash.redirect(path, "error" if kind == "error" else "ok", text, secure=secure_cookies(request))

@@ -19,7 +19,7 @@ from typing import Any, get_origin, get_type_hints
 from uuid import UUID
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -31,7 +31,7 @@ from clusterlabel.interfaces.web.account_schemas import AccountIn, ContactIn, De
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
-from clusterlabel.interfaces.web.pages import FLASH_CHARS, _svc, page, render, secure_cookies, signed_in
+from clusterlabel.interfaces.web.pages import _svc, back, page, render, signed_in
 from clusterlabel.interfaces.web.schemas import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
 
 # Where a page may send a refusal back to (its hidden `back` field): a page of ours, nothing else.
@@ -188,15 +188,15 @@ async def _post(request: Request, step: FormStep) -> Response:
         arguments = _arguments(step, fields, form)
         answer = await _called(step.route, arguments, who, request, _form_key(form.get("form_key")))
     except ValidationError as error:
-        return _back(request, refused_at, error=_form_errors(error))
+        return back(request, refused_at, error=flash.form_errors(error))
     except ApiError as error:
         # One line per problem (a refused application names every criterion it misses), shown as lines.
         text = error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
-        return _back(request, refused_at, error=text[:FLASH_CHARS])
+        return back(request, refused_at, error=text)
     then = step.then.format(**{**(answer.model_dump() if isinstance(answer, BaseModel) else {}), **fields})
     if step.issues_token:
         return render(request, "issued.html", who, done=step.done, then=then, token=answer.token)
-    return _back(request, then, done=step.done)
+    return back(request, then, done=step.done)
 
 
 def _arguments(step: FormStep, fields: dict[str, str], form: Any) -> dict[str, Any]:
@@ -256,15 +256,3 @@ def _form_key(value: Any) -> str | None:
 
 def _local(value: Any) -> str | None:
     return value if isinstance(value, str) and LOCAL_PAGE.fullmatch(value) and "//" not in value else None
-
-
-def _form_errors(error: ValidationError) -> str:
-    # Short: it travels back in the redirect's query string, and a message never echoes the input.
-    text = "\n".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
-    return text[:FLASH_CHARS]
-
-
-def _back(request: Request, path: str, **message: str) -> RedirectResponse:
-    """Back to the page, which shows the message once (flash.py: in a cookie, never in the address)."""
-    ((kind, text),) = message.items()
-    return flash.redirect(path, "error" if kind == "error" else "ok", text, secure=secure_cookies(request))

@@ -84,8 +84,18 @@ async def clusters_page(request: Request) -> Response:
 @page
 async def cluster_page(request: Request) -> Response:
     who = await signed_in(request, admin=True)
-    svc, asked = _svc(request), paging(request)
     cluster_id = record_id(request.path_params["cluster_id"], "cluster")
+    overview = await cluster_overview(request, who, cluster_id)
+    return render(request, "cluster.html", who, **overview, form_key=form_key(), **actions(who))
+
+
+async def cluster_overview(
+    request: Request, who: Principal, cluster_id: UUID, *, renewals: bool = False
+) -> dict[str, Any]:
+    """What a cluster's page shows, to the secretariat and in the portal to its contacts alike: its
+    profile, the criteria it misses, its cases (filtered and paged) and its labels; with `renewals`,
+    which of those labels may be renewed now."""
+    svc, asked = _svc(request), paging(request)
     state, level = choice(request, "state", STATES), choice(request, "level", LEVELS)
 
     def gather() -> dict[str, Any]:
@@ -95,26 +105,22 @@ async def cluster_page(request: Request) -> Response:
         cases = svc.models.cases(
             now, cluster_id=cluster_id, state=state, level=level, limit=asked.ask, offset=asked.offset
         )
+        labels = svc.models.public_registry(now, cluster_id=cluster_id, limit=100)
+        renewable = (
+            {entry.label_id for entry in labels if svc.app.get_label(entry.label_id).may_start_renewal(now)}
+            if renewals
+            else set()
+        )
         return {
             "cluster": cluster,
             "unmet": cluster.profile.unmet_criteria(svc.app.policy),
             "cases": listing(request, asked, cases),
-            "labels": svc.models.public_registry(now, cluster_id=cluster_id, limit=100),
+            "labels": labels,
+            "renewable": renewable,
         }
 
     gathered = await run_in_threadpool(gather)
-    return render(
-        request,
-        "cluster.html",
-        who,
-        **gathered,
-        state=state,
-        level=level,
-        states=STATES,
-        levels=LEVELS,
-        form_key=form_key(),
-        **actions(who),
-    )
+    return {**gathered, "state": state, "level": level, "states": STATES, "levels": LEVELS}
 
 
 # ---- experts --------------------------------------------------------------------------------------

@@ -41,7 +41,6 @@ from clusterlabel.interfaces.web.ratelimit import client_of
 from clusterlabel.interfaces.web.services import Services
 
 PACKAGE = Path(__file__).resolve().parents[1]
-FLASH_CHARS = 1_000
 SESSION_ENDED = "Your session has ended; please sign in again."
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 templates.env.filters["when"] = naming.readable
@@ -113,6 +112,13 @@ class FormToken:
 
 def secure_cookies(request: Request) -> bool:
     return sessions.secure_cookies(request, _svc(request).public_url)
+
+
+def back(request: Request, path: str, **message: str) -> Response:
+    """Back to the page, which shows the message (`error=` or `ok=`) once: flash.py keeps it in a cookie,
+    never in the address."""
+    ((kind, text),) = message.items()
+    return flash.redirect(path, "error" if kind == "error" else "ok", text, secure=secure_cookies(request))
 
 
 # A place to go back to after signing in: one of our pages, by a path that no browser could read as

@@ -51,8 +51,9 @@ class People(SideStore):
             raise EmailTaken(f"another account already uses the e-mail address {normal_email(email)}")
 
     def add(self, account_id: UUID, name: str, email: str) -> None:
-        """Record the account's person; a retry with the same data is a no-op."""
-        self.check_email_free(email, account_id)
+        """Record the account's person; a retry with the same data is a no-op. The caller checked the
+        address is free before recording the account (AccountBook.open); the UNIQUE constraint settles
+        a race between two openings with one address."""
         try:
             self._table.count(
                 "INSERT INTO {} (account_id, name, email) VALUES ({p}, {p}, {p}) ON CONFLICT (account_id) DO NOTHING",

@@ -7,18 +7,13 @@ experts, reads the assessment and report once decided and lodges an appeal again
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.account import Role
-from clusterlabel.interfaces.web.access import visible_cluster
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.office_pages import form_key
-from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
-from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, listing, paging
+from clusterlabel.interfaces.web.office_pages import cluster_overview, form_key
+from clusterlabel.interfaces.web.pages import page, render, signed_in
 
 
 def install(api: FastAPI) -> None:
@@ -31,36 +26,5 @@ async def portal(request: Request) -> Response:
     if not who.holds(Role.CLUSTER) or who.cluster_id is None:
         raise ApiError(403, "the portal is a cluster contact's; sign in with your contact account")
     cluster_id = who.cluster_id
-    svc, asked = _svc(request), paging(request)
-    state, level = choice(request, "state", STATES), choice(request, "level", LEVELS)
-
-    def gather() -> dict[str, Any]:
-        cluster = visible_cluster(svc, cluster_id, who).cluster
-        svc.fresh()
-        now = svc.now()
-        cases = svc.models.cases(
-            now, cluster_id=cluster_id, state=state, level=level, limit=asked.ask, offset=asked.offset
-        )
-        entries = svc.models.public_registry(now, cluster_id=cluster_id, limit=100)
-        return {
-            "cluster": cluster,
-            "unmet": cluster.profile.unmet_criteria(svc.app.policy),
-            "cases": listing(request, asked, cases),
-            "labels": entries,
-            "renewable": {
-                entry.label_id for entry in entries if svc.app.get_label(entry.label_id).may_start_renewal(now)
-            },
-        }
-
-    gathered = await run_in_threadpool(gather)
-    return render(
-        request,
-        "portal.html",
-        who,
-        **gathered,
-        state=state,
-        level=level,
-        states=STATES,
-        levels=LEVELS,
-        form_key=form_key(),
-    )
+    overview = await cluster_overview(request, who, cluster_id, renewals=True)
+    return render(request, "portal.html", who, **overview, form_key=form_key())

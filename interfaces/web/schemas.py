@@ -92,7 +92,8 @@ class ExpertOut(Out):
 # ---- the commands' bodies: each command's own fields (domain/commands.py) ----------------------
 
 # Each body is its command with unknown fields refused: a client's typo is a 422, not an ignored answer.
-STRICT = ConfigDict(extra="forbid")
+# Every body of the API (interfaces/web/*_schemas.py, experts.py) takes this one configuration.
+STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ApplicationIn(commands.SubmitApplication):

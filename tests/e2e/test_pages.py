@@ -77,7 +77,7 @@ def test_the_secretariat_screens_an_application_from_the_dashboard(
     browser.go(f"{engine.url}/ui/cases/{scene['waiting']}")
     assert "screening" in browser.text("h1")
     browser.click("button[name=accepted][value=true]")
-    assert "screening recorded" in browser.text(".flash")
+    assert "screening recorded" in browser.text_with(".flash", "screening recorded")
     browser.screenshot(ARTIFACTS / "case.png")
     assert secretariat.case(scene["waiting"])["state"] == "assigning"
 
@@ -101,7 +101,7 @@ def test_an_expert_fills_in_the_assessment_form(
     browser.type("#report", "Governance and services are well documented.")
     browser.screenshot(ARTIFACTS / "assessment.png")
     browser.click("#assessment button[type=submit]")
-    assert "assessment recorded" in browser.text(".flash")
+    assert "assessment recorded" in browser.text_with(".flash", "assessment recorded")
     assert secretariat.case(scene["auditing"])["state"] == "deciding"
 
 
@@ -110,7 +110,7 @@ def test_the_public_verifies_a_certificate_and_sees_the_badge(
 ) -> None:
     label = secretariat.label(scene["label_id"])
     browser.click("#sign-out")
-    assert "Signed out" in browser.text(".flash")
+    assert "Signed out" in browser.text_with(".flash", "Signed out")
     browser.go(f"{engine.url}/ui/verify")
     browser.type("#label", label["label_code"])
     browser.type("#code", label["verification_code"])
