@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.profile import Profile
-from clusterlabel.domain.text import RECORDED, Text
+from clusterlabel.domain.text import RECORDED, Flag, Text, WholeNumber
 
 
 class MemberType(StrEnum):
@@ -29,12 +29,17 @@ class ClusterProfile(Profile):
     """What a cluster declares about itself at registration."""
 
     sector: Text = Field(min_length=1, max_length=200)
-    website: Text = Field(max_length=500)
-    members: int = Field(ge=0, le=1_000_000, description="committed member organisations")
+    website: Text = Field(
+        max_length=500,
+        json_schema_extra={"pattern": "^https?://[^\\x00-\\x1f\\x7f-\\x9f]*[.][^\\x00-\\x1f\\x7f-\\x9f]*$"},
+    )
+    members: WholeNumber = Field(ge=0, le=1_000_000, description="committed member organisations")
     member_types: list[MemberType] = Field(max_length=len(MemberType))
-    staff_fte: float = Field(ge=0, le=10_000, description="cluster management staff, full-time equivalents")
-    eccp_listed: bool = Field(description="listed on the European Cluster Collaboration Platform")
-    english_website: bool = True
+    staff_fte: float = Field(
+        ge=0, le=10_000, strict=True, description="cluster management staff, full-time equivalents"
+    )
+    eccp_listed: Flag = Field(description="listed on the European Cluster Collaboration Platform")
+    english_website: Flag = True
 
     @field_validator("website")
     @classmethod

@@ -20,7 +20,7 @@ from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.command import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.text import RECORDED, Prose, Text
+from clusterlabel.domain.text import RECORDED, Flag, Prose, Text
 
 __all__ = ["IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
 
@@ -41,7 +41,7 @@ class Screen(CaseCommand):
     """Accept the application into assignment, or reject it (with a reason)."""
 
     domain_step: ClassVar[str] = "screen"
-    accepted: bool
+    accepted: Flag
     reason: Prose = Field(default="", max_length=SHORT_TEXT)
 
 
@@ -52,7 +52,7 @@ class ProposeExpert(CaseCommand):
 class ProposalAnswer(CaseCommand):
     """What the proposed expert answers: accept, or decline with a reason."""
 
-    accept: bool
+    accept: Flag
     reason: Prose = Field(default="", max_length=SHORT_TEXT)
 
 
@@ -80,7 +80,7 @@ class RemindDeadline(CaseCommand):
 
 class RecordAgreement(CaseCommand):
     domain_step: ClassVar[str] = "record_agreement"
-    agreed: bool
+    agreed: Flag
 
 
 class ScheduleAudit(CaseCommand):
@@ -140,7 +140,7 @@ class DecideAppeal(Decision):
     """Uphold the appeal (the case goes back to a new decision) or dismiss it."""
 
     domain_step: ClassVar[str] = "decide_appeal"
-    upheld: bool
+    upheld: Flag
 
 
 class ReleaseExpert(CaseCommand):

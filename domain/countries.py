@@ -271,4 +271,8 @@ def _known_country(code: str) -> str:
 
 
 # A country field: "de" is read as "DE"; an unassigned code is refused.
-CountryCode = Annotated[str, AfterValidator(_known_country), Field(description="ISO 3166-1 alpha-2 code, e.g. DE")]
+CountryCode = Annotated[
+    str,
+    AfterValidator(_known_country),
+    Field(description="ISO 3166-1 alpha-2 code, e.g. DE", json_schema_extra={"enum": sorted(COUNTRY_CODES)}),
+]

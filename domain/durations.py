@@ -21,6 +21,14 @@ _PATTERN = re.compile(
 )
 
 
+# The durations an API parameter takes, as its OpenAPI schema declares them (ECMA-262, as JSON Schema
+# reads patterns): upper case, and few enough digits that any of them, added to today, stays a date.
+BOUNDED_DURATION = (
+    r"^P(?!$)(\d{1,3}Y)?(\d{1,4}M)?(\d{1,4}W)?(\d{1,5}D)?"
+    r"(T(?=\d)(\d{1,6}H)?(\d{1,7}M)?(\d{1,9}(\.\d{1,6})?S)?)?$"
+)
+
+
 class InvalidDuration(ValueError):
     """A text that is not an ISO 8601 duration such as P2Y, P90D or PT30S."""
 

@@ -28,7 +28,12 @@ class Nationality(StrEnum):
 class ExpertProfile(Profile):
     """What the secretariat records of a certified benchmarking expert."""
 
-    languages: list[Text] = Field(min_length=1, max_length=50, description="ISO 639-1 codes, e.g. en, de")
+    languages: list[Text] = Field(
+        min_length=1,
+        max_length=50,
+        description="ISO 639-1 codes, e.g. en, de",
+        json_schema_extra={"items": {"type": "string", "pattern": "^[A-Za-z]{2}$"}},
+    )
     certified_until: Instant
     affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, Field
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 # Labels run for years and are renewable for years more: 2200 leaves room for any sum of policy
@@ -27,5 +27,12 @@ def in_range_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# What the API's schema declares: RFC 3339 with its offset, in years that are inside the range whatever
+# the offset (1971 to 2199), and seconds up to 59 (a leap second's 60 is not a time Python keeps).
+DECLARED = (
+    r"^(197[1-9]|19[89][0-9]|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
 # Aware (AwareDatetime refuses a naive one), in range, and normalised to UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(in_range_utc)]
+Instant = Annotated[AwareDatetime, AfterValidator(in_range_utc), Field(json_schema_extra={"pattern": DECLARED})]

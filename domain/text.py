@@ -15,7 +15,7 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, GetJsonSchemaHandler, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, Strict, ValidationInfo
 
 # What was recorded before this rule is read back as it was, never refused: pass RECORDED as the
 # validation context when a model is rebuilt from a stored event.
@@ -34,6 +34,7 @@ class NoControlCharacters:
         self.kept = kept
         self.found = re.compile(f"[{refused}]")
         self.pattern = f"^[^{refused}]*$"
+        self.pattern_with_text = f"^[^{refused}]*[^\\s{refused}][^{refused}]*$"
 
     def __call__(self, value: str, info: ValidationInfo) -> str:
         found = self.found.search(value)
@@ -49,7 +50,9 @@ class NoControlCharacters:
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
         schema = handler(core_schema)
-        schema["pattern"] = self.pattern
+        # A required text is stripped before its length is checked (commands strip whitespace), so one
+        # of only spaces or line breaks is refused: the pattern asks for a character that is not one.
+        schema["pattern"] = self.pattern if schema.get("minLength", 0) < 1 else self.pattern_with_text
         return dict(schema)
 
 
@@ -70,3 +73,20 @@ _PROSE = NoControlCharacters(_CONTROLS_BUT_LINE_BREAKS_AND_TABS, kept="line brea
 Text = Annotated[str, AfterValidator(_ONE_LINE), _ONE_LINE]
 # Several lines of text: line breaks and tabs, but no other control character.
 Prose = Annotated[str, AfterValidator(_PROSE), _PROSE]
+
+# A yes or no that a caller sends: true or false, never 0, 1 or "yes" (pydantic would take those, and
+# the API's schema promises a boolean). Page forms send the words "true" and "false" and turn them into
+# booleans first (interfaces/web/pages.form_value).
+Flag = Annotated[bool, Strict()]
+
+
+def _whole_number(value: Any) -> Any:
+    """A JSON number with no fraction (JSON Schema's integer counts 3.0 as 3); never a string or a boolean,
+    which pydantic would otherwise take for a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# A count a caller sends: 12 or 12.0, never "12" or true.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]

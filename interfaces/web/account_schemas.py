@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic.json_schema import JsonDict
 
 from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.expert import ExpertProfile
-from clusterlabel.domain.text import Text
+from clusterlabel.domain.text import Text, WholeNumber
 from clusterlabel.interfaces.web.schemas import STRICT, Out
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{letter.lower()}{letter.upper()}]" for letter in word)
+
+
+# What the schema declares of an address beyond `format: email`: a domain with a dot, and none of the
+# special-use domains (RFC 6761) that the address check refuses, as no mail is ever delivered there.
+_RESERVED = "|".join(_any_case(name) for name in ("arpa", "invalid", "local", "localhost", "onion", "test"))
+EMAIL_SCHEMA: JsonDict = {"pattern": f"^[^@]+@(?!([^@]*[.])?({_RESERVED})[.]?$)[^@]+[.][^@]*[A-Za-z]$"}
 
 
 class PersonIn(BaseModel):
@@ -19,10 +30,26 @@ class PersonIn(BaseModel):
 
     model_config = STRICT
     name: Text = Field(min_length=1, max_length=200)
-    email: EmailStr = Field(description="how the person signs in and is written to; one account per address")
+    email: EmailStr = Field(
+        description="how the person signs in and is written to; one account per address", json_schema_extra=EMAIL_SCHEMA
+    )
+
+
+def _goes_with(role: Role, field: str) -> JsonDict:
+    """JSON Schema for "the role and the id go together" (domain/account.py checks it)."""
+    with_role: JsonDict = {"properties": {"roles": {"contains": {"const": role.value}}}, "required": ["roles"]}
+    return {
+        "if": with_role,
+        "then": {"required": [field], "properties": {field: {"type": "string", "format": "uuid"}}},
+        "else": {"not": {"required": [field]}},
+    }
 
 
 class AccountIn(PersonIn):
+    model_config = ConfigDict(
+        **STRICT,
+        json_schema_extra={"allOf": [_goes_with(Role.EXPERT, "expert_id"), _goes_with(Role.CLUSTER, "cluster_id")]},
+    )
     roles: list[Role] = Field(min_length=1, max_length=len(Role))
     expert_id: UUID | None = Field(default=None, description="with the role expert: the expert it speaks for")
     cluster_id: UUID | None = Field(default=None, description="with the role cluster: the cluster it speaks for")
@@ -39,7 +66,9 @@ class ExpertIn(ExpertProfile):
     """An expert's registration: the profile, and the address their account signs in with."""
 
     model_config = STRICT
-    email: EmailStr = Field(description="the expert's account signs in and is written to at this address")
+    email: EmailStr = Field(
+        description="the expert's account signs in and is written to at this address", json_schema_extra=EMAIL_SCHEMA
+    )
 
 
 class RoleIn(record_commands.GrantRole):
@@ -56,9 +85,9 @@ class AccountCreated(Out):
 
 
 class AccountOut(Out):
-    account_id: UUID | None = Field(description="None for the machine administrator's token")
+    account_id: UUID | None = Field(default=None, description="absent for the machine administrator's token")
     name: str
-    email: str | None = Field(description="None for the machine administrator and an erased person")
+    email: str | None = Field(default=None, description="absent for the machine administrator and an erased person")
     roles: list[Role]
     expert_id: UUID | None = None
     cluster_id: UUID | None = None
@@ -69,7 +98,9 @@ class AccountOut(Out):
 class TokenIn(BaseModel):
     model_config = STRICT
     name: Text = Field(min_length=1, max_length=100, description="what the token is for, e.g. nightly export")
-    valid_days: int = Field(default=365, ge=1, le=730, description="the token stops working after this many days")
+    valid_days: WholeNumber = Field(
+        default=365, ge=1, le=730, description="the token stops working after this many days"
+    )
 
 
 class TokenCreated(Out):

@@ -95,7 +95,9 @@ def _expert_of(svc: Services, account_id: UUID) -> UUID | None:
 # ---- reading and changing accounts --------------------------------------------------------------
 
 
-@router.get("/me", response_model=AccountOut, summary="The caller's own account")
+# Without the ids a caller does not have (the machine token has no account, staff no expert or
+# cluster), rather than nulls a client could mistake for ids.
+@router.get("/me", response_model=AccountOut, response_model_exclude_none=True, summary="The caller's own account")
 def me(svc: Svc, who: Caller) -> AccountOut:
     if who.account_id is None:
         name = MACHINE_ADMIN_NAME if who.sees_everything else f"expert {who.expert_id}"
@@ -240,8 +242,9 @@ def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller) -> Token
 @router.delete("/accounts/{account_id}/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")
 def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller) -> None:
     _own_or_admin(who, account_id)
-    if not svc.account_tokens.revoke(account_id, token_id):
-        raise ApiError(404, f"no live token with id {token_id} on account {account_id}")
+    # Revoking is idempotent: a token already revoked (or replaced by its rotation) answers 204 again.
+    if not svc.account_tokens.revoke(account_id, token_id) and svc.account_tokens.get(account_id, token_id) is None:
+        raise ApiError(404, f"no token with id {token_id} on account {account_id}")
 
 
 @router.post(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Header
+from fastapi import Depends, Header, Request
 
 from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.command import command_key, fresh_occurrence
@@ -15,7 +15,7 @@ from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_lifecycle import LabelState, label_status_at
 from clusterlabel.interfaces.web import idempotency
 from clusterlabel.interfaces.web.auth import Principal
-from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.errors import ApiError, problems
 from clusterlabel.interfaces.web.schemas import (
     CaseOut,
     CaseSummary,
@@ -59,18 +59,31 @@ PUBLIC_READ: dict[int | str, dict[str, Any]] = {
     },
 }
 
-# The Idempotency-Key header, as every command route takes it (interfaces.web.idempotency holds it to one request).
-Key = Annotated[
-    str | None,
-    Header(
-        alias=idempotency.HEADER,
-        min_length=1,
-        max_length=idempotency.KEY_MAX_LENGTH,
-        pattern=idempotency.KEY_PATTERN,
-        description="repeat a request with the same key and it is carried out once; "
-        "a different request (another body, path or caller) under a key already used is refused with 422",
-    ),
-]
+
+def idempotency_key(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias=idempotency.HEADER,
+            min_length=1,
+            max_length=idempotency.KEY_MAX_LENGTH,
+            pattern=idempotency.KEY_PATTERN,
+            description="repeat a request with the same key and it is carried out once; "
+            "a different request (another body, path or caller) under a key already used is refused with 422",
+        ),
+    ] = None,
+) -> str | None:
+    """The request's Idempotency-Key; 422 when it stands for another request (interfaces.web.idempotency).
+    Every command route names its caller before its key, so an unauthorised caller hears 401 or 403
+    before anything about the key."""
+    if request.scope.get("state", {}).get(idempotency.REUSED_MARK):
+        raise ApiError(422, problems([idempotency.REUSED], ("header", idempotency.HEADER), "idempotency_key_reused"))
+    return key
+
+
+# The Idempotency-Key, as every command route takes it, after its caller.
+Key = Annotated[str | None, Depends(idempotency_key)]
 
 
 def creation_key(created: str, key: str | None) -> str:

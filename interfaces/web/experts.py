@@ -121,8 +121,7 @@ def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Off
     try:
         svc.app.get_cluster(body.cluster_id)
     except NotFound:
-        problem = {"loc": ["body", "cluster_id"], "msg": f"no cluster with id {body.cluster_id}", "type": "not_found"}
-        raise ApiError(422, [problem]) from None
+        raise ApiError(404, f"no cluster with id {body.cluster_id}") from None
     return _changed(svc, who, expert_id, body, f"affiliation:{body.cluster_id}", key)
 
 

@@ -3,7 +3,6 @@ from a page is the same workflow update, with the same checks, as one taken by a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,7 +21,7 @@ from clusterlabel.interfaces.web.auth import (
     only_officers,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
-from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, page, signed_in
+from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, signed_in
 from clusterlabel.interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
@@ -72,7 +71,11 @@ async def case_step(request: Request) -> Response:
             if model is None
             else model.model_validate(
                 # The CSRF token was checked before the handler ran (form_guard.py); it is no field of the step.
-                {k: v for k, v in form.items() if (v != "" or k == "reason") and k != sessions.CSRF_FIELD}
+                {
+                    k: form_value(v) if isinstance(v, str) else v
+                    for k, v in form.items()
+                    if (v != "" or k == "reason") and k != sessions.CSRF_FIELD
+                }
             )
         )
         guard(who)
@@ -88,26 +91,19 @@ async def case_step(request: Request) -> Response:
     return back(request, done_page, done=f"{step.replace('/', ' ')} recorded")
 
 
-# What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
-# and few enough of them that int() never meets Python's 4,300-digit limit.
-_FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
-
-
 def _assessment(form: Any) -> AssessmentIn:
     indicators = []
     for name, value in form.items():
         if name.startswith("score:"):
             code = name.removeprefix("score:")
             indicators.append(
-                {"code": code, "score": _form_integer(value), "evidence": form.get(f"evidence:{code}", "")}
+                {
+                    "code": code,
+                    "score": form_value(value.strip(), int) if isinstance(value, str) else value,
+                    "evidence": form.get(f"evidence:{code}", ""),
+                }
             )
     return AssessmentIn.model_validate({"indicators": indicators, "report": form.get("report", "")})
-
-
-def _form_integer(value: Any) -> Any:
-    """The form value as an int when it is one; otherwise as sent, for the model to refuse by name."""
-    text = value.strip() if isinstance(value, str) else None
-    return int(text) if text is not None and _FORM_INTEGER.fullmatch(text) else value
 
 
 async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:

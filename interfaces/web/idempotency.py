@@ -7,7 +7,8 @@ body in a canonical form (JSON re-serialised with sorted keys, form posts by the
 name), so that whitespace and key order do not make a retry look like another request.
 
 Claim, run, then settle. A request first claims its key for its fingerprint; a key that stands for
-another fingerprint answers 422 at once and nothing runs. A 2xx answer keeps the key for that request
+another fingerprint is marked, and the route answers 422 once it has checked the caller (401 and 403
+come first), before any command runs. A 2xx answer keeps the key for that request
 for good; a 4xx answer is a refusal that recorded nothing and releases the claim, so a refused request
 does not burn its key; a 5xx or no answer at all leaves the claim in place, since the write may yet
 have happened (a workflow update outlives a timeout): the same request may be retried, another may not.
@@ -27,12 +28,10 @@ from collections import deque
 from urllib.parse import parse_qsl
 
 import structlog
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clusterlabel.interfaces.web.errors import problems
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
 
 log = structlog.stdlib.get_logger(__name__)
@@ -42,6 +41,7 @@ KEY_MAX_LENGTH = 100
 KEY_PATTERN = r"^[A-Za-z0-9._:\-]+$"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REUSED = "this Idempotency-Key is taken by a different request; send a new key with a new request"
+REUSED_MARK = "idempotency_key_reused"  # set in the request's state when its key stands for another request
 _KEY = re.compile(KEY_PATTERN)
 
 
@@ -105,9 +105,12 @@ class OneRequestPerKey:
             return
         request = fingerprint(scope, body)
         if not await run_in_threadpool(self.keys.claim, key, request):
+            # The route refuses it (common.idempotency_key), after the caller's credentials and the
+            # route itself were checked: a stranger learns nothing of which keys were used, and a
+            # route that does not exist answers 404 or 405 as it would. The key stays its owner's.
             log.info("idempotency key reused for a different request", path=scope["path"])
-            answer = JSONResponse({"detail": problems([REUSED], ("header", HEADER), "idempotency_key_reused")}, 422)
-            await answer(scope, replay, send)
+            scope.setdefault("state", {})[REUSED_MARK] = True
+            await self.app(scope, replay, send)
             return
 
         async def settled(message: Message) -> None:

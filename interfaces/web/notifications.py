@@ -55,7 +55,7 @@ def notifications(
     status: Literal["queued", "sent", "failed"] | None = None,
     case_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[NotificationOut]:
     svc.fresh()
     chosen = DeliveryStatus(status) if status else None

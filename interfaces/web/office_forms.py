@@ -31,7 +31,7 @@ from clusterlabel.interfaces.web.account_schemas import AccountIn, ContactIn, De
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
-from clusterlabel.interfaces.web.pages import _svc, back, page, render, signed_in
+from clusterlabel.interfaces.web.pages import _svc, back, form_value, page, render, signed_in
 from clusterlabel.interfaces.web.schemas import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
 
 # Where a page may send a refusal back to (its hidden `back` field): a page of ours, nothing else.
@@ -243,7 +243,7 @@ def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
                 data[name] = [part.strip() for value in values for part in value.split(",") if part.strip()]
         elif values and values[-1]:
             instant = field.annotation in (datetime, AwareDatetime) and DATE_ONLY.fullmatch(values[-1])
-            data[name] = f"{values[-1]}T00:00:00Z" if instant else values[-1]
+            data[name] = f"{values[-1]}T00:00:00Z" if instant else form_value(values[-1], field.annotation)
     return data
 
 

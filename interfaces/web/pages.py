@@ -114,6 +114,25 @@ def secure_cookies(request: Request) -> bool:
     return sessions.secure_cookies(request, _svc(request).public_url)
 
 
+# What a number input sends: ASCII digits only (str.isdigit() also takes "²" and "٣", which int() refuses),
+# and few enough of them that int() never meets Python's 4,300-digit limit.
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
+_FORM_DECIMAL = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,9})?")
+
+
+def form_value(text: str, kind: Any = None) -> Any:
+    """A form field as the API body takes it (JSON's types, which the body holds to): the words a yes/no
+    button sends become booleans, a number field's digits a number. Anything else stays text, for the
+    model to refuse by name."""
+    if text in ("true", "false"):
+        return text == "true"
+    if kind is int and _FORM_INTEGER.fullmatch(text):
+        return int(text)
+    if kind is float and _FORM_DECIMAL.fullmatch(text):
+        return float(text)
+    return text
+
+
 def back(request: Request, path: str, **message: str) -> Response:
     """Back to the page, which shows the message (`error=` or `ok=`) once: flash.py keeps it in a cookie,
     never in the address."""

@@ -63,17 +63,8 @@ async def register_expert(body: ExpertIn, svc: Svc, who: Officer, key: Key = Non
     """The expert on the roster, and their account (role expert), whose first token the answer carries."""
     unknown = await run_in_threadpool(_unknown_affiliations, svc, body)
     if unknown:
-        raise ApiError(
-            422,
-            [
-                {
-                    "loc": ["body", "affiliations", index],
-                    "msg": f"no cluster with id {body.affiliations[index]}",
-                    "type": "not_found",
-                }
-                for index in unknown
-            ],
-        )
+        # A record named in the body that does not exist is 404, as anywhere (POST /applications too).
+        raise ApiError(404, f"no cluster with id {body.affiliations[unknown[0]]}")
     envelope = _envelope(svc, who, "expert", key)
     command = RegisterExpert(profile=ExpertProfile.model_validate(body.model_dump(exclude={"email"})))
     expert_id = new_id(command, envelope)
