@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import accounts, outbox, registrations
+from clusterlabel.activities import accounts, outbox, registrations, webhooks
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices
+from clusterlabel.domain import commands, notices, webhook_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
@@ -220,9 +220,10 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     case.record_label(label.id, *_who(env))
     cluster.grant_label(label.id, label.level, previous.id if previous else None, *_who(env))
     changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
+    changed += webhooks.announce(app, label, env)
     if previous is not None:
         previous.supersede(label.id, case.id, _at(env), *_who(env))
-        changed.append(previous)
+        changed += [previous, *webhooks.announce(app, previous, env)]
     app.save_once(env.key, case, *changed)
     return case
 
@@ -260,7 +261,11 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.Remin
 
 
 def expire_label(app: CertificationApp, label_id: UUID, command: commands.ExpireLabel, env: Envelope) -> Label:
-    return app.change(label_id, Label, env, lambda label: label.expire(*_when(env)))
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.expire(*_when(env))
+        return webhooks.announce(app, label, env)
+
+    return app.change(label_id, Label, env, act)
 
 
 def close_renewal_window(
@@ -268,25 +273,31 @@ def close_renewal_window(
 ) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
         label.close_renewal_window(*_when(env))
-        return _release(app, label, env)
+        return [*_release(app, label, env), *webhooks.announce(app, label, env)]
 
     return app.change(label_id, Label, env, act)
 
 
 def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
-    return app.change(
-        label_id, Label, env, lambda label: label.suspend(command.reason, _at(env), app.policy, *_who(env))
-    )
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.suspend(command.reason, _at(env), app.policy, *_who(env))
+        return webhooks.announce(app, label, env)
+
+    return app.change(label_id, Label, env, act)
 
 
 def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
-    return app.change(label_id, Label, env, lambda label: label.restore(*_when(env)))
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.restore(*_when(env))
+        return webhooks.announce(app, label, env)
+
+    return app.change(label_id, Label, env, act)
 
 
 def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
         label.withdraw(command.reason, *_when(env))
-        return _release(app, label, env)
+        return [*_release(app, label, env), *webhooks.announce(app, label, env)]
 
     return app.change(label_id, Label, env, act)
 
@@ -373,4 +384,10 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RecordSent: outbox.record_sent,
     commands.RecordDeliveryFailure: outbox.record_delivery_failure,
     commands.RetryDelivery: outbox.retry_delivery,
+    webhook_commands.RegisterWebhook: webhooks.register_webhook,
+    webhook_commands.EnableWebhook: webhooks.enable_webhook,
+    webhook_commands.DeleteWebhook: webhooks.delete_webhook,
+    webhook_commands.RecordWebhookDelivered: webhooks.record_webhook_delivered,
+    webhook_commands.RecordWebhookFailure: webhooks.record_webhook_failure,
+    webhook_commands.DropWebhookDelivery: webhooks.drop_webhook_delivery,
 }

@@ -13,75 +13,41 @@ that a client's typo is a 422 rather than a silently ignored answer.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.command_base import (
+    COMMANDS,
+    LONG_TEXT,
+    SHORT_TEXT,
+    Command,
+    Envelope,
+    command_key,
+    fresh_occurrence,
+)
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import RECORDED, Prose, Text
+from clusterlabel.domain.webhook_commands import WEBHOOK_COMMANDS
 
-SHORT_TEXT = 2_000
-LONG_TEXT = 50_000
-__all__ = ["IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
-
-
-def command_key(*parts: object) -> str:
-    """The one idempotency-key scheme: the parts that name one occurrence of a command, joined by ':'.
-
-    - a step on a case or label: ("case" | "label", its id, the step, the occurrence); the occurrence
-      is the caller's Idempotency-Key, a fresh uuid when they gave none, or for an automatic step the
-      domain data that makes it unique (an expert id, a due instant) — never a Temporal activity id,
-      which restarts after continue-as-new;
-    - a command that creates a record over HTTP: ("http", what it creates, the Idempotency-Key or a
-      fresh uuid).
-    The same key is the Temporal update id of a human step, so a retried request is answered once by
-    the workflow, and the `command_key` of the events it records, so a retry records nothing twice.
-    """
-    return ":".join(str(part) for part in parts)
-
-
-def fresh_occurrence(given: str | None) -> str:
-    """The caller's Idempotency-Key, or a new one: a request without a key is a new command."""
-    return given or uuid.uuid4().hex
-
-
-class Envelope(BaseModel):
-    """Who sends a command, under which idempotency key, and when (business time; the workflow's clock)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    actor: str = Field(min_length=1, description="who takes the step, e.g. secretariat or expert:<id>")
-    key: str = Field(min_length=1, description="the idempotency key (see command_key)")
-    at: datetime | None = Field(default=None, description="when; None means the application's clock")
-
-    def stamped(self, at: datetime) -> Envelope:
-        return self.model_copy(update={"at": at})
-
-
-class Command(BaseModel):
-    """A command: what the sender asks for. Subclasses name the aggregate they address and, for a
-    human step, the domain's step (CASE_STEPS, LABEL_STEPS) whose state rules it must pass."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
-    subject: ClassVar[str] = ""
-    domain_step: ClassVar[str] = ""
-
-    @classmethod
-    def name(cls) -> str:
-        """The command's name as it travels: an HTTP body that extends a command travels as it."""
-        for kind in cls.__mro__:
-            if kind.__name__ in COMMANDS:
-                return kind.__name__
-        raise TypeError(f"{cls.__name__} is not a command of COMMANDS (a body must extend one to travel as it)")
+__all__ = [  # defined in command_base, and used from here by every caller
+    "COMMANDS",
+    "LONG_TEXT",
+    "SHORT_TEXT",
+    "Command",
+    "Envelope",
+    "IndicatorScore",  # part of SubmitAssessment, defined beside the catalogue that checks it
+    "command_key",
+    "fresh_occurrence",
+]
 
 
 class CaseCommand(Command):
@@ -365,49 +331,48 @@ class RetryDelivery(NotificationCommand):
     """Queue a failed message again (an officer's step): its delivery starts over."""
 
 
-COMMANDS: dict[str, type[Command]] = {
-    kind.__name__: kind
-    for kind in (
-        SubmitApplication,
-        Screen,
-        ProposeExpert,
-        AnswerProposal,
-        TimeOutProposal,
-        Escalate,
-        RemindDeadline,
-        RecordAgreement,
-        ScheduleAudit,
-        SubmitAssessment,
-        RecordDecision,
-        LodgeAppeal,
-        DecideAppeal,
-        WithdrawCase,
-        ReleaseExpert,
-        IssueLabel,
-        CloseCase,
-        RemindExpiry,
-        ExpireLabel,
-        CloseRenewalWindow,
-        SuspendLabel,
-        RestoreLabel,
-        WithdrawLabel,
-        StartRenewal,
-        RegisterCluster,
-        UpdateClusterProfile,
-        RegisterExpert,
-        RenewExpertCertification,
-        RevokeExpertCertification,
-        DeclareAffiliation,
-        OpenAccount,
-        GrantRole,
-        RevokeRole,
-        DeactivateAccount,
-        EraseAccount,
-        RecordSent,
-        RecordDeliveryFailure,
-        RetryDelivery,
-    )
-}
+_KINDS: tuple[type[Command], ...] = (
+    SubmitApplication,
+    Screen,
+    ProposeExpert,
+    AnswerProposal,
+    TimeOutProposal,
+    Escalate,
+    RemindDeadline,
+    RecordAgreement,
+    ScheduleAudit,
+    SubmitAssessment,
+    RecordDecision,
+    LodgeAppeal,
+    DecideAppeal,
+    WithdrawCase,
+    ReleaseExpert,
+    IssueLabel,
+    CloseCase,
+    RemindExpiry,
+    ExpireLabel,
+    CloseRenewalWindow,
+    SuspendLabel,
+    RestoreLabel,
+    WithdrawLabel,
+    StartRenewal,
+    RegisterCluster,
+    UpdateClusterProfile,
+    RegisterExpert,
+    RenewExpertCertification,
+    RevokeExpertCertification,
+    DeclareAffiliation,
+    OpenAccount,
+    GrantRole,
+    RevokeRole,
+    DeactivateAccount,
+    EraseAccount,
+    RecordSent,
+    RecordDeliveryFailure,
+    RetryDelivery,
+    *WEBHOOK_COMMANDS,
+)
+COMMANDS.update({kind.__name__: kind for kind in _KINDS})
 
 
 def decode_command(name: str, data: dict[str, Any]) -> Command:
