@@ -21,6 +21,7 @@ from pydantic import AfterValidator, Field
 
 from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.notices import SECRETARIAT, Notice
+from clusterlabel.domain.text import Text
 
 EventKind = Literal[
     "label.issued",
@@ -81,7 +82,8 @@ def _checked_endpoint(url: str) -> str:
     return url
 
 
-EndpointUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL), AfterValidator(_checked_endpoint)]
+# One line of text (control characters refused and declared as the usual pattern), then the endpoint's rules.
+EndpointUrl = Annotated[Text, Field(min_length=1, max_length=MAX_URL), AfterValidator(_checked_endpoint)]
 
 
 class Webhook(RecordedAggregate):
