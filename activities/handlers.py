@@ -261,11 +261,7 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.Remin
 
 
 def expire_label(app: CertificationApp, label_id: UUID, command: commands.ExpireLabel, env: Envelope) -> Label:
-    def act(label: Label) -> list[RecordedAggregate]:
-        label.expire(*_when(env))
-        return webhooks.announce(app, label, env)
-
-    return app.change(label_id, Label, env, act)
+    return _change_label(app, label_id, env, lambda label: label.expire(*_when(env)))
 
 
 def close_renewal_window(
@@ -273,33 +269,36 @@ def close_renewal_window(
 ) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
         label.close_renewal_window(*_when(env))
-        return [*_release(app, label, env), *webhooks.announce(app, label, env)]
+        return _release(app, label, env)
 
-    return app.change(label_id, Label, env, act)
+    return _change_label(app, label_id, env, act)
 
 
 def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
-    def act(label: Label) -> list[RecordedAggregate]:
-        label.suspend(command.reason, _at(env), app.policy, *_who(env))
-        return webhooks.announce(app, label, env)
-
-    return app.change(label_id, Label, env, act)
+    return _change_label(
+        app, label_id, env, lambda label: label.suspend(command.reason, _at(env), app.policy, *_who(env))
+    )
 
 
 def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
-    def act(label: Label) -> list[RecordedAggregate]:
-        label.restore(*_when(env))
-        return webhooks.announce(app, label, env)
-
-    return app.change(label_id, Label, env, act)
+    return _change_label(app, label_id, env, lambda label: label.restore(*_when(env)))
 
 
 def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
         label.withdraw(command.reason, *_when(env))
-        return [*_release(app, label, env), *webhooks.announce(app, label, env)]
+        return _release(app, label, env)
 
-    return app.change(label_id, Label, env, act)
+    return _change_label(app, label_id, env, act)
+
+
+def _change_label(app: CertificationApp, label_id: UUID, env: Envelope, act: Callable[[Label], Any]) -> Label:
+    """A change of the label's state and the deliveries to partners' webhooks it calls for, in one save."""
+
+    def told(label: Label) -> list[RecordedAggregate]:
+        return [*(act(label) or []), *webhooks.announce(app, label, env)]
+
+    return app.change(label_id, Label, env, told)
 
 
 def start_renewal(app: CertificationApp, label_id: UUID, command: commands.StartRenewal, env: Envelope) -> Label:
