@@ -16,7 +16,17 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_messages, waiting_webhook_deliveries
 from clusterlabel.activities.webhook_delivery import PostWebhook, WebhookActivities, WebhookOutcome, WebhookPost
 from clusterlabel.domain.base import StepNotAllowed
-from clusterlabel.domain.commands import IssueLabel, RestoreLabel, SuspendLabel, WithdrawLabel
+from clusterlabel.domain.commands import (
+    CloseRenewalWindow,
+    ExpireLabel,
+    IssueLabel,
+    RecordAgreement,
+    RestoreLabel,
+    Screen,
+    StartRenewal,
+    SuspendLabel,
+    WithdrawLabel,
+)
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.webhook import Webhook
@@ -29,7 +39,7 @@ from clusterlabel.domain.webhook_commands import (
 )
 from clusterlabel.domain.webhook_delivery import WebhookDelivery, message_id
 from tests.builders import register, send
-from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app
 
 ADMIN = "account:admin"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -127,6 +137,39 @@ def test_suspension_restoration_and_withdrawal_each_queue_their_kind_with_the_st
         ("label.suspended", "suspended"),
         ("label.restored", "active"),
         ("label.withdrawn", "withdrawn"),
+    ]
+
+
+def test_expiry_lapse_and_a_renewal_superseding_a_label_are_each_told_to_a_webhook_that_wants_them() -> None:
+    clock = Clock()
+    app = memory_app(clock=clock)
+    webhook(app, ["label.expired", "label.lapsed", "label.superseded", "label.issued"])
+    life = Lifecycle(app)
+    life.expert()  # rotation: the renewal needs a different expert
+    _, renewed = life.labelled()
+    _, lapsing = Lifecycle(app, country="SE").labelled()
+    for label_id in (renewed, lapsing):
+        clock.now = app.get_label(label_id).valid_until
+        send(app, label_id, ExpireLabel(), actor="system")
+    renewal = send(app, renewed, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    assert renewal is not None
+    send(app, renewal, Screen(accepted=True, reason="ok"), actor=SECRETARIAT)
+    life.staff(renewal)
+    send(app, renewal, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    life.assess(renewal)
+    life.decide(renewal)
+    new_label = send(app, renewal, IssueLabel(), actor="system").label_id
+    clock.now = app.get_label(lapsing).renewable_until
+    send(app, lapsing, CloseRenewalWindow(), actor="system")
+
+    told = [(d.kind, d.label_id, d.label_status) for d in deliveries(app)]
+
+    assert told[2:] == [
+        ("label.expired", renewed, "expired"),
+        ("label.expired", lapsing, "expired"),
+        ("label.issued", new_label, "active"),
+        ("label.superseded", renewed, "superseded"),
+        ("label.lapsed", lapsing, "lapsed"),
     ]
 
 
