@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import accounts, label_handlers, outbox, registrations
+from clusterlabel.activities import accounts, label_handlers, outbox, registrations, webhooks
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices, record_commands
+from clusterlabel.domain import commands, notices, record_commands, webhook_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
@@ -221,9 +221,10 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     case.record_label(label.id, *env.who())
     cluster.grant_label(label.id, label.level, previous.id if previous else None, *env.who())
     changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
+    changed += webhooks.announce(app, label, env)
     if previous is not None:
         previous.supersede(label.id, case.id, env.instant(), *env.who())
-        changed.append(previous)
+        changed += [previous, *webhooks.announce(app, previous, env)]
     app.save_once(env.key, case, *changed)
     return case
 
@@ -296,4 +297,10 @@ HANDLERS: dict[type[Command], Handler] = {
     record_commands.RecordSent: outbox.record_sent,
     record_commands.RecordDeliveryFailure: outbox.record_delivery_failure,
     record_commands.RetryDelivery: outbox.retry_delivery,
+    webhook_commands.RegisterWebhook: webhooks.register_webhook,
+    webhook_commands.EnableWebhook: webhooks.enable_webhook,
+    webhook_commands.DeleteWebhook: webhooks.delete_webhook,
+    webhook_commands.RecordWebhookDelivered: webhooks.record_webhook_delivered,
+    webhook_commands.RecordWebhookFailure: webhooks.record_webhook_failure,
+    webhook_commands.DropWebhookDelivery: webhooks.drop_webhook_delivery,
 }

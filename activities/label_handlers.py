@@ -4,9 +4,11 @@ go (with the messages it queues) and returns the label as saved."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import outbox
+from clusterlabel.activities import outbox, webhooks
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.base import RecordedAggregate
@@ -27,7 +29,7 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.Remin
 
 
 def expire_label(app: CertificationApp, label_id: UUID, command: commands.ExpireLabel, env: Envelope) -> Label:
-    return app.change(label_id, Label, env, lambda label: label.expire(*env.when()))
+    return _change_label(app, label_id, env, lambda label: label.expire(*env.when()))
 
 
 def close_renewal_window(
@@ -37,17 +39,17 @@ def close_renewal_window(
         label.close_renewal_window(*env.when())
         return _release(app, label, env)
 
-    return app.change(label_id, Label, env, act)
+    return _change_label(app, label_id, env, act)
 
 
 def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
-    return app.change(
-        label_id, Label, env, lambda label: label.suspend(command.reason, env.instant(), app.policy, *env.who())
+    return _change_label(
+        app, label_id, env, lambda label: label.suspend(command.reason, env.instant(), app.policy, *env.who())
     )
 
 
 def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
-    return app.change(label_id, Label, env, lambda label: label.restore(*env.when()))
+    return _change_label(app, label_id, env, lambda label: label.restore(*env.when()))
 
 
 def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
@@ -55,7 +57,16 @@ def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.With
         label.withdraw(command.reason, *env.when())
         return _release(app, label, env)
 
-    return app.change(label_id, Label, env, act)
+    return _change_label(app, label_id, env, act)
+
+
+def _change_label(app: CertificationApp, label_id: UUID, env: Envelope, act: Callable[[Label], Any]) -> Label:
+    """A change of the label's state and the deliveries to partners' webhooks it calls for, in one save."""
+
+    def told(label: Label) -> list[RecordedAggregate]:
+        return [*(act(label) or []), *webhooks.announce(app, label, env)]
+
+    return app.change(label_id, Label, env, told)
 
 
 def start_renewal(app: CertificationApp, label_id: UUID, command: commands.StartRenewal, env: Envelope) -> Label:

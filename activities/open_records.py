@@ -24,6 +24,7 @@ from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.label_lifecycle import FINAL
 from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus, Notification
+from clusterlabel.domain.webhook_delivery import DELIVERY_STATUS_AFTER, WebhookDelivery, WebhookDeliveryStatus
 
 PAGE = 1000
 # Events stored before the project installed under one import name carry the bare `domain.` prefix
@@ -40,6 +41,7 @@ class OpenRecords(BaseModel):
     case_ids: list[UUID] = []
     label_ids: list[UUID] = []
     message_ids: list[UUID] = []
+    webhook_delivery_ids: list[UUID] = []
 
 
 def stored_topics(aggregate: type, event: str) -> list[str]:
@@ -63,15 +65,26 @@ def waiting_messages(app: CertificationApp) -> list[UUID]:
     return [message_id for message_id, now in status.items() if now is DeliveryStatus.QUEUED]
 
 
+def waiting_webhook_deliveries(app: CertificationApp) -> list[UUID]:
+    """Every delivery to a webhook still queued, oldest first."""
+    topics = [topic for name in DELIVERY_STATUS_AFTER for topic in stored_topics(WebhookDelivery, name)]
+    status: dict[UUID, WebhookDeliveryStatus] = {}
+    for notification in _stored(app, topics):
+        status[UUID(str(notification.originator_id))] = DELIVERY_STATUS_AFTER[notification.topic.rpartition(".")[2]]
+    return [delivery_id for delivery_id, now in status.items() if now is WebhookDeliveryStatus.QUEUED]
+
+
 QUEUEING_TOPICS = [*stored_topics(Notification, "Queued"), *stored_topics(Notification, "Requeued")]
+WEBHOOK_QUEUEING_TOPICS = stored_topics(WebhookDelivery, "Queued")
 
 
-def queued_after(app: CertificationApp, position: int) -> tuple[list[UUID], int]:
+def queued_after(app: CertificationApp, position: int, topics: list[str] = QUEUEING_TOPICS) -> tuple[list[UUID], int]:
     """The messages queued (or queued again) after `position` in the log, oldest first, and the position
-    read up to: the log's head when the page was not full, so that a later look starts there."""
+    read up to: the log's head when the page was not full, so that a later look starts there. With
+    WEBHOOK_QUEUEING_TOPICS, the deliveries to webhooks queued."""
     head = app.recorder.max_notification_id() or 0
     page = app.recorder.select_notifications(
-        start=position, limit=PAGE, stop=max(head, position), topics=QUEUEING_TOPICS, inclusive_of_start=False
+        start=position, limit=PAGE, stop=max(head, position), topics=topics, inclusive_of_start=False
     )
     found = [UUID(str(notification.originator_id)) for notification in page]
     return found, (page[-1].id if len(page) == PAGE else max(head, position))
@@ -96,6 +109,7 @@ def open_records(app: CertificationApp) -> OpenRecords:
         records.case_ids.extend(cluster.open_cases)
         records.label_ids.extend(label_id for label_id in cluster.current_labels.values() if _in_force(app, label_id))
     records.message_ids.extend(waiting_messages(app))
+    records.webhook_delivery_ids.extend(waiting_webhook_deliveries(app))
     return records
 
 
@@ -108,13 +122,19 @@ def _in_force(app: CertificationApp, label_id: UUID) -> bool:
 
 
 def still_open(
-    app: CertificationApp, case_id: UUID | None = None, label_id: UUID | None = None, message_id: UUID | None = None
+    app: CertificationApp,
+    case_id: UUID | None = None,
+    label_id: UUID | None = None,
+    message_id: UUID | None = None,
+    webhook_delivery_id: UUID | None = None,
 ) -> bool:
-    """Whether a case is still open, a label still in force, or a message still queued, now (a second look
-    before reporting it)."""
+    """Whether a case is still open, a label still in force, or a message or a webhook's delivery still
+    queued, now (a second look before reporting it)."""
     if case_id is not None:
         return case_id in app.get_cluster(app.get_case(case_id).cluster_id).open_cases
     if message_id is not None:
         return app.load(message_id, Notification).waiting
+    if webhook_delivery_id is not None:
+        return app.load(webhook_delivery_id, WebhookDelivery).waiting
     assert label_id is not None
     return app.get_label(label_id).state not in FINAL

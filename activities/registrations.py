@@ -18,12 +18,15 @@ from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.command import Envelope
 from clusterlabel.domain.expert import Expert, check_not_registered
+from clusterlabel.domain.webhook import Webhook
+from clusterlabel.domain.webhook_commands import RegisterWebhook
 
 # What each creating command creates.
 CREATES: dict[type[command.Command], type[RecordedAggregate]] = {
     record_commands.RegisterCluster: Cluster,
     record_commands.RegisterExpert: Expert,
     record_commands.OpenAccount: Account,
+    RegisterWebhook: Webhook,
 }
 
 

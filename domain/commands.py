@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from clusterlabel.domain import record_commands
+from clusterlabel.domain import record_commands, webhook_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
@@ -241,6 +241,12 @@ COMMANDS: dict[str, type[Command]] = {
         record_commands.RecordSent,
         record_commands.RecordDeliveryFailure,
         record_commands.RetryDelivery,
+        webhook_commands.RegisterWebhook,
+        webhook_commands.EnableWebhook,
+        webhook_commands.DeleteWebhook,
+        webhook_commands.RecordWebhookDelivered,
+        webhook_commands.RecordWebhookFailure,
+        webhook_commands.DropWebhookDelivery,
     )
 }
 

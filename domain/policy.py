@@ -42,6 +42,11 @@ class Policy(BaseModel):
     # the one before (at most a hundred times the first); then it is marked failed for an officer to see.
     delivery_attempts: int = Field(default=10, ge=1, le=100)
     delivery_backoff: IsoDuration = Field(default=Duration(seconds=60))
+    # A webhook's delivery: as a message's, with its own numbers (a partner's endpoint is not a mail
+    # server); after `webhook_disable_after` failed deliveries in a row the webhook is disabled.
+    webhook_attempts: int = Field(default=8, ge=1, le=100)
+    webhook_backoff: IsoDuration = Field(default=Duration(seconds=30))
+    webhook_disable_after: int = Field(default=5, ge=1, le=1000)
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
@@ -49,12 +54,12 @@ class Policy(BaseModel):
         # Reminders fire in order: the longest offset before the deadline comes first.
         return tuple(sorted(set(offsets), key=Duration.approximate_seconds, reverse=True))
 
-    @field_validator("delivery_backoff")
+    @field_validator("delivery_backoff", "webhook_backoff")
     @classmethod
     def _backoff_is_a_fixed_span(cls, backoff: Duration) -> Duration:
         # Temporal's retry intervals are fixed lengths of time; a month has none.
         if backoff.years or backoff.months or backoff.approximate_seconds() < 1:
-            raise ValueError("delivery_backoff must be at least a second, in days or less (e.g. PT1M)")
+            raise ValueError("a backoff must be at least a second, in days or less (e.g. PT1M)")
         return backoff
 
     @model_validator(mode="after")

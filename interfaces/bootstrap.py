@@ -26,6 +26,7 @@ from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
+from clusterlabel.interfaces.web.webhook_secrets import WebhookSecretStore, open_webhook_secrets
 from clusterlabel.projections.chain_key import ChainKey, key_file
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
@@ -103,6 +104,11 @@ def open_credentials(settings: Settings) -> Credentials:
 def open_keys(settings: Settings) -> IdempotencyKeys:
     """Which request each Idempotency-Key stands for, beside the event store like the tokens."""
     return open_idempotency_keys(settings)
+
+
+def open_secrets_of_webhooks(settings: Settings) -> WebhookSecretStore:
+    """The secrets that sign the partners' webhooks, beside the event store (never in the log)."""
+    return open_webhook_secrets(settings)
 
 
 async def connect_temporal(settings: Settings) -> tuple[Client, EmbeddedTemporal | None]:

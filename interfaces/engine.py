@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.mail import Transport
+from clusterlabel.activities.webhook_delivery import WebhookPost
 from clusterlabel.domain.policy import Policy
 from clusterlabel.interfaces.bootstrap import (
     PolicyFileError,
@@ -31,6 +32,7 @@ from clusterlabel.interfaces.bootstrap import (
     open_credentials,
     open_keys,
     open_people,
+    open_secrets_of_webhooks,
     open_tokens,
     open_views,
 )
@@ -74,6 +76,7 @@ class Engine:
         self.people = open_people(settings)
         self.account_tokens = open_account_tokens(settings)
         self.credentials = open_credentials(settings)
+        self.webhook_secrets = open_secrets_of_webhooks(settings)
         self.services = Services(
             self.app,
             self.models,
@@ -86,6 +89,7 @@ class Engine:
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
             credentials=self.credentials,
+            webhook_secrets=self.webhook_secrets,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -131,6 +135,7 @@ class Engine:
                 self.settings.task_queue,
                 workload=self.models.expert_workload,
                 mailroom=self.mailroom,
+                webhooks=WebhookPost(self.webhook_secrets),
             )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
@@ -157,6 +162,7 @@ class Engine:
         self.people.close()
         self.account_tokens.close()
         self.credentials.close()
+        self.webhook_secrets.close()
 
     # ---- readiness ------------------------------------------------------------------------
 

@@ -21,7 +21,14 @@ from temporalio.worker import Worker
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
 from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
-from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_people, open_views
+from clusterlabel.activities.webhook_delivery import WebhookActivities, WebhookPost
+from clusterlabel.interfaces.bootstrap import (
+    build_app,
+    connect_temporal,
+    open_people,
+    open_secrets_of_webhooks,
+    open_views,
+)
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
@@ -40,6 +47,7 @@ from clusterlabel.workflows.starter import (  # re-exported: the entry points ot
     start_case_workflow,
     start_label_workflow,
 )
+from clusterlabel.workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 __all__ = [
     "WORKFLOWS",
@@ -55,7 +63,7 @@ __all__ = [
     "start_reconciling",
 ]
 
-WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow]
+WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow, WebhookDeliveryWorkflow]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
 # commands run as local activities, and as server-side ones when the local tries are spent; the
 # worker takes this many of each at once and has a thread for every one, so that none waits in a
@@ -75,13 +83,15 @@ def build_worker(
     activity_threads: int = ACTIVITY_THREADS,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
     mailroom: Mailroom | None = None,
+    webhooks: WebhookPost | None = None,
     extra_workflows: Sequence[type[Any]] = (),
 ) -> Worker:
     """A worker for the certification workflows and activities on `task_queue`.
 
     `workload` (open assignments per expert, from the read models) balances expert proposals.
     `mailroom` (addresses, the way out) lets it send the outbox's messages; without one it takes no
-    delivery's activities, which wait for a worker that has one.
+    delivery's activities, which wait for a worker that has one; `webhooks` (the secrets that sign) the
+    same for the deliveries to partners' webhooks.
     No exception fails a workflow from inside its code: a bug there (a sandbox violation such as
     datetime.now(), a non-deterministic change) fails the workflow *task*, which Temporal retries
     while the workflow stays Running with its timers and state intact, until a fixed worker is
@@ -91,6 +101,8 @@ def build_worker(
     activities = [*CertificationActivities(app, workload).all(), Reconciler(client, app, task_queue).activity]
     if mailroom is not None:
         activities += DeliveryActivities(app, mailroom).all()
+    if webhooks is not None:
+        activities += WebhookActivities(app, webhooks).all()
     return Worker(
         client,
         task_queue=task_queue,
@@ -160,10 +172,18 @@ async def run_worker(settings: Settings) -> None:
     # them current.
     models = open_views(settings, app)
     people = open_people(settings)
+    webhook_secrets = open_secrets_of_webhooks(settings)
     relay = None
     try:
         mailroom = open_mailroom(settings, models, people)
-        worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload, mailroom=mailroom)
+        worker = build_worker(
+            client,
+            app,
+            settings.task_queue,
+            workload=models.expert_workload,
+            mailroom=mailroom,
+            webhooks=WebhookPost(webhook_secrets),
+        )
         with _sigterm() as terminated:
             async with worker:
                 log.info("worker running", temporal=server.address if server else settings.temporal_address)
@@ -178,5 +198,6 @@ async def run_worker(settings: Settings) -> None:
         await stop_delivering(relay)
         models.close()
         people.close()
+        webhook_secrets.close()
         if server is not None:
             server.stop()

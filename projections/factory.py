@@ -40,6 +40,7 @@ from clusterlabel.projections.runner import ViewRunner
 from clusterlabel.projections.store import PostgresViewStore, SQLiteViewStore
 from clusterlabel.projections.tamper import EventChainView
 from clusterlabel.projections.view import View
+from clusterlabel.projections.webhooks import WebhooksView
 from clusterlabel.projections.workload import WorkloadView
 
 VIEW_CLASSES: tuple[type[View], ...] = (
@@ -52,6 +53,7 @@ VIEW_CLASSES: tuple[type[View], ...] = (
     BenchmarkingView,
     AccountsView,
     NotificationsView,
+    WebhooksView,
 )
 APP_PREFIX = "CLUSTERLABEL_"
 

@@ -29,6 +29,7 @@ from clusterlabel.projections.registry import RegistryEntry, RegistryView, Verif
 from clusterlabel.projections.runner import Progress, ViewRunner
 from clusterlabel.projections.tamper import EventChainView, VerifyReport, verify
 from clusterlabel.projections.view import View
+from clusterlabel.projections.webhooks import WebhooksView
 from clusterlabel.projections.workload import WorkloadView
 
 log = structlog.get_logger(__name__)
@@ -92,6 +93,7 @@ class ReadModels:
     benchmarking = ViewOf(BenchmarkingView)
     accounts = ViewOf(AccountsView)
     notifications = ViewOf(NotificationsView)
+    webhooks = ViewOf(WebhooksView)
 
     # ---- keeping current ---------------------------------------------------------------------
 

@@ -69,6 +69,14 @@ class DeliveryWorkflowInput(Message):
     backoff: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
 
 
+class WebhookDeliveryInput(Message):
+    """One label change to post to one webhook, and how hard to try (the policy's, when the run started)."""
+
+    delivery_id: UUID
+    attempts: int = Field(default=8, ge=1)
+    backoff: timedelta = Field(default=timedelta(seconds=30), gt=timedelta(0))
+
+
 # ---- signals -------------------------------------------------------------------------------
 
 

@@ -16,8 +16,8 @@ import structlog
 from temporalio.client import Client
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.open_records import PAGE, queued_after
-from clusterlabel.workflows.starter import start_delivery_workflow
+from clusterlabel.activities.open_records import PAGE, WEBHOOK_QUEUEING_TOPICS, queued_after
+from clusterlabel.workflows.starter import start_delivery_workflow, start_webhook_delivery_workflow
 
 POLL_SECONDS = 1.0
 PAUSE_AFTER_ERROR_SECONDS = 5.0
@@ -31,6 +31,7 @@ class OutboxRelay:
         self.task_queue = task_queue
         # Where the log stands now: what lies before is the reconciler's, which runs once a worker starts.
         self.position = app.recorder.max_notification_id() or 0
+        self.webhook_position = self.position  # the deliveries to partners' webhooks, followed alike
         self._saved = asyncio.Event()
 
     async def run(self) -> None:
@@ -53,7 +54,24 @@ class OutboxRelay:
             self.app.saved_listeners.remove(wake)
 
     async def relay(self) -> list[UUID]:
-        """Start the delivery of every message queued since the last look; the messages started."""
+        """Start the delivery of every message and every webhook's delivery queued since the last look;
+        the messages and deliveries started."""
+        return [*await self._relay_messages(), *await self._relay_webhook_deliveries()]
+
+    async def _relay_webhook_deliveries(self) -> list[UUID]:
+        started: list[UUID] = []
+        while True:
+            found, position = await asyncio.to_thread(
+                queued_after, self.app, self.webhook_position, WEBHOOK_QUEUEING_TOPICS
+            )
+            for delivery_id in found:
+                await start_webhook_delivery_workflow(self.client, delivery_id, self.task_queue, self.app.policy)
+            self.webhook_position = position
+            started.extend(found)
+            if len(found) < PAGE:
+                return started
+
+    async def _relay_messages(self) -> list[UUID]:
         started: list[UUID] = []
         while True:
             message_ids, position = await asyncio.to_thread(queued_after, self.app, self.position)

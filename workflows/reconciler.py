@@ -64,6 +64,8 @@ from clusterlabel.workflows.starter import (
     start_case_workflow,
     start_delivery_workflow,
     start_label_workflow,
+    start_webhook_delivery_workflow,
+    webhook_delivery_handle,
 )
 
 log = structlog.stdlib.get_logger(__name__)
@@ -114,6 +116,7 @@ class Reconciler:
             *(check("case", case_id) for case_id in records.case_ids),
             *(check("label", label_id) for label_id in records.label_ids),
             *(check("message", message_id) for message_id in records.message_ids),
+            *(check("webhook_delivery", delivery_id) for delivery_id in records.webhook_delivery_ids),
         )
         report = ReconcileReport(
             at=datetime.now(UTC),
@@ -139,7 +142,8 @@ class Reconciler:
             attempt = description.raw_description.pending_workflow_task.attempt
             if attempt >= STUCK_AT_ATTEMPT:
                 return _problem(handle.id, "stuck", f"workflow task attempt {attempt}")
-            wanted = await _help_wanted(handle) if kind != "message" else None  # a delivery never waits for help
+            # A delivery never waits for help.
+            wanted = await _help_wanted(handle) if kind not in ("message", "webhook_delivery") else None
             return _problem(handle.id, "waiting", wanted) if wanted else None
         # Closed: unless the record closed meanwhile (its workflow ending just after we listed it), report it.
         if description.status is None or not await asyncio.to_thread(still_open, self.app, **{f"{kind}_id": record_id}):
@@ -153,6 +157,8 @@ class Reconciler:
             await start_case_workflow(self.client, record_id, self.task_queue)
         elif kind == "label":
             await start_label_workflow(self.client, record_id, self.task_queue)
+        elif kind == "webhook_delivery":
+            await start_webhook_delivery_workflow(self.client, record_id, self.task_queue, self.app.policy)
         else:
             await start_delivery_workflow(self.client, record_id, self.task_queue, self.app.policy)
         log.warning("workflow was missing: started", workflow_id=workflow_id, record=kind, record_id=str(record_id))
@@ -163,6 +169,7 @@ HANDLES: dict[str, Callable[[Client, UUID], WorkflowHandle[Any, Any]]] = {
     "case": case_handle,
     "label": label_handle,
     "message": delivery_handle,
+    "webhook_delivery": webhook_delivery_handle,
 }
 
 

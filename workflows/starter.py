@@ -17,6 +17,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.activities.models import CaseView, DeliveryOutcome, LabelView
+from clusterlabel.activities.webhook_delivery import WebhookOutcome
 from clusterlabel.domain.command import Command, Envelope
 from clusterlabel.domain.policy import Policy
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
@@ -28,7 +29,9 @@ from clusterlabel.workflows.messages import (
     ExpertsChanged,
     LabelWorkflowInput,
     Step,
+    WebhookDeliveryInput,
 )
+from clusterlabel.workflows.webhook_delivery import WebhookDeliveryWorkflow, webhook_delivery_workflow_id
 
 R = TypeVar("R")
 C = TypeVar("C", bound=Command)
@@ -105,6 +108,28 @@ async def restart_delivery_workflow(
     except Exception:  # no earlier run, one that failed, or one slow to close: the start below says
         pass
     return await start_delivery_workflow(client, notification_id, task_queue, policy)
+
+
+async def start_webhook_delivery_workflow(
+    client: Client, delivery_id: UUID, task_queue: str, policy: Policy
+) -> WorkflowHandle[Any, WebhookOutcome]:
+    """Start posting a queued change to its webhook, trying as the policy says; a delivery is never
+    queued again, so a start finds the run posting it, or is refused for one that ended (harmless)."""
+    backoff = timedelta(seconds=policy.webhook_backoff.approximate_seconds())
+    try:
+        return await client.start_workflow(
+            WebhookDeliveryWorkflow.run,
+            WebhookDeliveryInput(delivery_id=delivery_id, attempts=policy.webhook_attempts, backoff=backoff),
+            id=webhook_delivery_workflow_id(delivery_id),
+            task_queue=task_queue,
+            **ONCE,
+        )
+    except WorkflowAlreadyStartedError:
+        return webhook_delivery_handle(client, delivery_id)
+
+
+def webhook_delivery_handle(client: Client, delivery_id: UUID) -> WorkflowHandle[Any, WebhookOutcome]:
+    return client.get_workflow_handle_for(WebhookDeliveryWorkflow.run, webhook_delivery_workflow_id(delivery_id))
 
 
 def delivery_handle(client: Client, notification_id: UUID) -> WorkflowHandle[Any, DeliveryOutcome]:

@@ -9,7 +9,16 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from clusterlabel.interfaces.web import accounts, cases, experts, labels, notifications, openapi_links, registrations
+from clusterlabel.interfaces.web import (
+    accounts,
+    cases,
+    experts,
+    labels,
+    notifications,
+    openapi_links,
+    registrations,
+    webhooks,
+)
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
 from clusterlabel.interfaces.web.headers import SecurityHeaders
 from clusterlabel.interfaces.web.idempotency import OneRequestPerKey
@@ -60,6 +69,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(labels.public)
     api.include_router(notifications.router)
     openapi_links.install(api)
+    api.include_router(webhooks.router)
     api.add_api_route(
         "/health",
         health,

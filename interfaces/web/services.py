@@ -28,6 +28,7 @@ from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.tokens import TokenStore
+from clusterlabel.interfaces.web.webhook_secrets import WebhookSecretStore
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.workflows.reconciler import ReconcileStatus, last_reconciliation
 
@@ -67,6 +68,8 @@ class Services:
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
     # The pages' sign-in (passwords, sessions, one-time links, second factors); None where no page is served.
     credentials: Credentials | None = None
+    # The secrets that sign the partners' webhooks; None where this process registers none.
+    webhook_secrets: WebhookSecretStore | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -85,6 +88,11 @@ class Services:
         if self.credentials is None:
             raise ApiError(503, "this process does not serve the pages' sign-in")
         return self.credentials
+
+    def secrets_of_webhooks(self) -> WebhookSecretStore:
+        if self.webhook_secrets is None:
+            raise ApiError(503, "this process keeps no webhook secrets")
+        return self.webhook_secrets
 
     def temporal(self) -> Client:
         if self.client is None:

@@ -162,5 +162,10 @@ class Secretariat:
         self.decide(case_id)
         return self.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"]
 
+    def spare_webhook(self) -> str:
+        """A partner's webhook to a closed port on this machine (nothing it is told leaves it); its id."""
+        body = {"url": "https://127.0.0.1:9/hooks", "events": ["label.expired"]}
+        return str(self.expect(self.api.post("/webhooks", json=body), 201)["webhook_id"])
+
     def label(self, label_id: str) -> dict[str, Any]:
         return self.expect(self.api.get(f"/labels/{label_id}"), 200)

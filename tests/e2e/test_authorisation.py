@@ -112,6 +112,12 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /dashboard": STAFF,
     "GET /notifications": only(MACHINE, ADMIN, OFFICER),
     "POST /notifications/{notification_id}/retry": OFFICERS,
+    # partners' webhooks
+    "POST /webhooks": ADMINS,
+    "GET /webhooks": ADMINS,
+    "GET /webhooks/{webhook_id}/deliveries": ADMINS,
+    "POST /webhooks/{webhook_id}/enable": ADMINS,  # an enabled one: 409, past authorisation
+    "DELETE /webhooks/{webhook_id}": ADMINS,
     # public
     "GET /registry": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,
@@ -131,6 +137,7 @@ class Target:
     account_id: str = ""
     token_id: str = ""
     notification_id: str = ""
+    webhook_id: str = ""
     role: str = "appeals"
 
 
@@ -157,8 +164,14 @@ BODIES: dict[str, Body] = {
     "POST /cases/{case_id}/appeal/decision": lambda _: {"upheld": False, "rationale": "the table's"},
     "POST /labels/{label_ref}/suspension": lambda _: {"reason": "the table's"},
     "POST /labels/{label_ref}/withdrawal": lambda _: {"reason": "the table's"},
+    "POST /webhooks": lambda _: webhook_body(),
 }
 QUERIES = {"GET /labels/{label_ref}/verify": {"code": "ABC"}}
+
+
+def webhook_body() -> dict[str, Any]:
+    # A closed port on this machine: the table's label steps send nothing off it.
+    return {"url": "https://127.0.0.1:9/hooks", "events": ["label.expired"]}
 
 
 def person() -> dict[str, str]:
@@ -225,7 +238,8 @@ def callers(secretariat: Secretariat) -> Callers:
         records[which] = Target(cluster_id, case_id, label_id, expert_id)
     # Any message will do (the secretariat's list is not per cluster): retrying a sent one is a 409.
     message = secretariat.expect(secretariat.api.get("/notifications"), 200)[0]["id"]
-    records = {which: replace(target, notification_id=message) for which, target in records.items()}
+    hook = secretariat.spare_webhook()
+    records = {which: replace(target, notification_id=message, webhook_id=hook) for which, target in records.items()}
     return Callers(secretariat, records)
 
 
@@ -244,6 +258,8 @@ def call(callers: Callers, route: str, caller: str, which: str) -> int:
             account_id = callers.spare_account()
         token_id = callers.spare_token(account_id) if "{token_id}" in template else ""
         target = replace(target, account_id=account_id, token_id=token_id)
+    if route.startswith("DELETE /webhooks/"):  # deleted once: each call deletes one of its own
+        target = replace(target, webhook_id=callers.secretariat.spare_webhook())
     if route.startswith("POST /experts/{expert_id}/"):  # changes the expert: the table's own must stay as they are
         target = replace(target, expert_id=callers.spare_expert())
     body = BODIES[route](target) if route in BODIES else None

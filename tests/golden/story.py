@@ -11,6 +11,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.open_records import waiting_webhook_deliveries
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
@@ -58,11 +59,22 @@ from clusterlabel.domain.record_commands import (
     RevokeRole,
     UpdateClusterProfile,
 )
+from clusterlabel.domain.webhook import WEBHOOK_DIRECTORY_ID
+from clusterlabel.domain.webhook_commands import (
+    DeleteWebhook,
+    DropWebhookDelivery,
+    EnableWebhook,
+    RecordWebhookDelivered,
+    RecordWebhookFailure,
+    RegisterWebhook,
+)
+from clusterlabel.domain.webhook_delivery import WebhookDelivery
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
 SYSTEM = "system"
 DELIVERY = "system:delivery"
+WEBHOOKS = "system:webhooks"
 BEN_ACCOUNT = "account:5f0c7a2e-3c1b-4d7e-9a55-0b6e2f1d8c41"  # Ben's account, as a sent message names him
 APPEAL_DECIDER = "secretariat:emil"
 SECOND_DECIDER = "secretariat:fiona"
@@ -85,8 +97,10 @@ class Story:
         self.refused_appealed_and_awarded()
         self.withdrawn_label()
         self.released_expert()
+        self.webhooks()
         self.renewals()
         self.expiry()
+        self.webhook_outcomes()
         self.notification()
         self.accounts()
         return self.names
@@ -227,6 +241,52 @@ class Story:
         send(app, label_id, ExpireLabel(), actor=SYSTEM, command_key="golden-expire")
         self.clock.now = label.renewable_until + timedelta(days=1)
         send(app, label_id, CloseRenewalWindow(), actor=SYSTEM, command_key="golden-window")
+
+    def webhooks(self) -> None:
+        """Two partners' webhooks, before the renewals change the first label and the expiry the second:
+        one told of suspensions, restorations, expiries and lapses, one of expiries (deleted before its turn)."""
+        app, names = self.app, self.names
+        kinds = ["label.suspended", "label.restored", "label.expired", "label.lapsed"]
+        told = RegisterWebhook(url="https://partner.example.org/hooks", events=kinds)
+        names["webhook-failed-disabled-enabled"] = register(app, told, actor=SECRETARIAT, command_key="golden-webhook")
+        deleted = RegisterWebhook(url="https://other.example.org/hooks", events=["label.expired"])
+        names["webhook-deleted"] = register(app, deleted, actor=SECRETARIAT, command_key="golden-webhook-deleted")
+        names["webhook-directory"] = WEBHOOK_DIRECTORY_ID
+
+    def webhook_outcomes(self) -> None:
+        """The first webhook's suspension fails, its restoration goes through, its expiry and lapse fail:
+        two in a row disable it (the policy of the story says so), and it is enabled again. The second is
+        deleted and its delivery dropped."""
+        app, names = self.app, self.names
+        app.policy = app.policy.with_overrides({"webhook_disable_after": 2})
+        hook, other = names["webhook-failed-disabled-enabled"], names["webhook-deleted"]
+        failure = RecordWebhookFailure(reason="HTTP 500: Internal Server Error", attempts=8)
+        for kind, outcome in (
+            ("label.suspended", failure),
+            ("label.restored", RecordWebhookDelivered(status_code=204, attempts=2)),
+            ("label.expired", failure),
+            ("label.lapsed", failure),
+        ):
+            delivery = self.queued_delivery(hook, kind)
+            names[f"webhook-delivery-{kind.removeprefix('label.')}"] = delivery
+            send(app, delivery, outcome, actor=WEBHOOKS, command_key=f"golden-{kind}-outcome")
+        send(app, hook, EnableWebhook(), actor=SECRETARIAT, command_key="golden-webhook-enable")
+        send(app, other, DeleteWebhook(), actor=SECRETARIAT, command_key="golden-webhook-delete")
+        dropped = names["webhook-delivery-dropped"] = self.queued_delivery(other, "label.expired")
+        send(
+            app,
+            dropped,
+            DropWebhookDelivery(reason="the webhook was deleted"),
+            actor=WEBHOOKS,
+            command_key="golden-drop",
+        )
+
+    def queued_delivery(self, webhook_id: UUID, kind: str) -> UUID:
+        for delivery_id in waiting_webhook_deliveries(self.app):
+            delivery = self.app.load(delivery_id, WebhookDelivery)
+            if (delivery.webhook_id, delivery.kind) == (webhook_id, kind):
+                return delivery_id
+        raise AssertionError(f"no {kind} delivery queued for webhook {webhook_id}")
 
     def notification(self) -> None:
         """Messages the first case's steps queued (activities/outbox.py): the offer to Ben sent; the escalation

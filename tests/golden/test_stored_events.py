@@ -109,8 +109,9 @@ def test_every_event_a_view_handles_is_an_event_type_the_domain_defines() -> Non
     assert sorted(handled - kinds) == []
 
 
-# The roster opens itself on the first expert's registration; that expert's event names the actor.
-WITHOUT_ACTOR = {"domain.expert:ExpertRoster.Opened"}
+# The roster opens itself on the first expert's registration, the webhooks' directory on the first
+# webhook's; that registration's event names the actor.
+WITHOUT_ACTOR = {"domain.expert:ExpertRoster.Opened", "clusterlabel.domain.webhook:WebhookDirectory.Opened"}
 
 
 def test_every_golden_event_names_its_actor_and_command_key(app: CertificationApp) -> None:

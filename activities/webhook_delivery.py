@@ -1,0 +1,172 @@
+"""The activities of a webhook's delivery: post one label change to the partner's endpoint, signed as the
+Standard Webhooks specification says, and record what became of it.
+
+`post_webhook` records nothing (like `send_message`): Temporal retries it with the policy's backoff, and
+`record_webhook_delivery` records the outcome as a separate step, so a store that is briefly away never
+makes a change go out twice. Every try carries the same `webhook-id` (from the delivery's id, which
+derives from the label's event and the webhook) and a fresh `webhook-timestamp`, which receivers
+check against their clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+import httpx
+import structlog
+from pydantic import BaseModel, ConfigDict
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.certification import unit_of_work
+from clusterlabel.activities.handlers import handle
+from clusterlabel.domain.command import Command, Envelope, command_key
+from clusterlabel.domain.webhook import Webhook
+from clusterlabel.domain.webhook_commands import DropWebhookDelivery, RecordWebhookDelivered, RecordWebhookFailure
+from clusterlabel.domain.webhook_delivery import WebhookDelivery, message_id
+
+WEBHOOK_ACTOR = "system:webhooks"
+FAILURE_TYPE = "WebhookDeliveryFailed"  # the ApplicationError type of a failed try (Temporal retries it)
+SECRET_PREFIX = "whsec_"
+POST_TIMEOUT_SECONDS = 15.0
+REPLY_SHOWN = 200  # characters of an endpoint's answer kept as the reason a try failed
+log = structlog.stdlib.get_logger(__name__)
+
+
+class WebhookSecrets(Protocol):
+    """Where the webhooks' signing secrets are kept (beside the event store, never in it)."""
+
+    def secret_of(self, webhook_id: UUID) -> str | None: ...
+
+
+class PostWebhook(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    delivery_id: UUID
+
+
+class WebhookOutcome(BaseModel):
+    """What one delivery came to; `skipped` when it was no longer queued (recorded before this run)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    delivery_id: UUID
+    status: Literal["delivered", "failed", "dropped", "skipped"]
+    attempts: int = 0
+    status_code: int | None = None
+    reason: str = ""
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: str) -> str:
+    """The `webhook-signature` header: HMAC-SHA256 over `id.timestamp.body` under the secret's bytes."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return f"v1,{base64.b64encode(digest).decode()}"
+
+
+def http_post(url: str, body: str, headers: dict[str, str]) -> int:
+    """POST and answer the status; redirects are not followed (the endpoint registered is the one told)."""
+    with httpx.Client(timeout=POST_TIMEOUT_SECONDS, follow_redirects=False) as client:
+        answer = client.post(url, content=body.encode(), headers=headers)
+    if not answer.is_success:
+        raise DeliveryRefused(f"HTTP {answer.status_code}: {plain(answer.text[:REPLY_SHOWN])}")
+    return answer.status_code
+
+
+def plain(text: str) -> str:
+    """An endpoint's answer as a reason the log may hold: control characters become spaces."""
+    return "".join(" " if unicodedata.category(character) == "Cc" else character for character in text).strip()
+
+
+class DeliveryRefused(Exception):
+    """The endpoint answered, but not with 2xx."""
+
+
+@dataclass(frozen=True)
+class WebhookPost:
+    """What a webhook's delivery needs beyond the event store: the secrets and the way out."""
+
+    secrets: WebhookSecrets
+    post: Callable[[str, str, dict[str, str]], int] = http_post
+    clock: Callable[[], float] = time.time
+
+
+class WebhookActivities:
+    def __init__(self, app: CertificationApp, way_out: WebhookPost) -> None:
+        self.app = app
+        self.way_out = way_out
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.post_webhook, self.record_webhook_delivery]
+
+    @activity.defn(no_thread_cancel_exception=True)
+    def post_webhook(self, input: PostWebhook) -> WebhookOutcome:
+        """Post the change unless it is no longer queued or its webhook stopped listening; a failed try
+        raises, naming its attempt."""
+        with unit_of_work(webhook_delivery_id=input.delivery_id):
+            delivery = self.app.load(input.delivery_id, WebhookDelivery)
+            if not delivery.waiting:
+                return WebhookOutcome(delivery_id=delivery.id, status="skipped")
+            webhook = self.app.load(delivery.webhook_id, Webhook)
+            if not webhook.wants(delivery.kind):
+                why = "the webhook was deleted" if webhook.deleted else "the webhook is disabled"
+                return WebhookOutcome(delivery_id=delivery.id, status="dropped", reason=why)
+            attempt = activity.info().attempt if activity.in_activity() else 1
+            try:
+                status_code = self._post(delivery, webhook)
+            except (DeliveryRefused, httpx.HTTPError, NoSecret) as error:
+                raise ApplicationError(str(error) or type(error).__name__, attempt, type=FAILURE_TYPE) from error
+            log.info("webhook delivered", webhook_id=str(webhook.id), status_code=status_code, attempt=attempt)
+            return WebhookOutcome(
+                delivery_id=delivery.id, status="delivered", attempts=attempt, status_code=status_code
+            )
+
+    def _post(self, delivery: WebhookDelivery, webhook: Webhook) -> int:
+        secret = self.way_out.secrets.secret_of(webhook.id)
+        if secret is None:
+            raise NoSecret(f"no secret is kept for webhook {webhook.id}")
+        body = json.dumps(delivery.payload(), separators=(",", ":"))
+        msg_id, timestamp = message_id(delivery.id), int(self.way_out.clock())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(secret, msg_id, timestamp, body),
+        }
+        return self.way_out.post(webhook.url, body, headers)
+
+    @activity.defn(no_thread_cancel_exception=True)
+    def record_webhook_delivery(self, outcome: WebhookOutcome) -> WebhookOutcome:
+        """Record the delivery delivered, failed or dropped (once: a retry records nothing twice)."""
+        with unit_of_work(webhook_delivery_id=outcome.delivery_id):
+            if outcome.status == "skipped":
+                return outcome
+            envelope = Envelope(
+                actor=WEBHOOK_ACTOR, key=command_key("webhook_delivery", outcome.delivery_id, outcome.status)
+            )
+            delivery = self.app.load(outcome.delivery_id, WebhookDelivery)
+            if not (delivery.waiting or delivery.has_applied(envelope.key)):
+                return WebhookOutcome(delivery_id=delivery.id, status="skipped")
+            handle(self.app, delivery.id, _command(outcome), envelope)
+            return outcome
+
+
+class NoSecret(Exception):
+    """The webhook's secret is not (or no longer) kept: nothing can be signed."""
+
+
+def _command(outcome: WebhookOutcome) -> Command:
+    if outcome.status == "delivered":
+        return RecordWebhookDelivered(status_code=outcome.status_code or 200, attempts=max(outcome.attempts, 1))
+    if outcome.status == "dropped":
+        return DropWebhookDelivery(reason=outcome.reason or "the webhook stopped listening")
+    log.warning("webhook not delivered", attempts=outcome.attempts, reason=outcome.reason)
+    return RecordWebhookFailure(reason=outcome.reason or "no reason given", attempts=max(outcome.attempts, 1))

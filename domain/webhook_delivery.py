@@ -1,0 +1,155 @@
+"""One label change told to one webhook: queued in the same save as the change, then delivered, failed
+(every try of its round failed) or dropped (the webhook was disabled or deleted before its turn).
+
+Its id derives from the label's event (the label and the event's version) and the webhook, so a retried
+command queues nothing twice and every try of it carries the same `webhook-id`: receivers dedupe on it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.webhook import KIND_OF_LABEL_EVENT, Webhook
+
+
+class WebhookDeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DROPPED = "dropped"
+
+
+# The status each event (by class name) leaves a delivery in; the aggregate and the view follow it.
+DELIVERY_STATUS_AFTER: dict[str, WebhookDeliveryStatus] = {
+    "Queued": WebhookDeliveryStatus.QUEUED,
+    "Delivered": WebhookDeliveryStatus.DELIVERED,
+    "Failed": WebhookDeliveryStatus.FAILED,
+    "Dropped": WebhookDeliveryStatus.DROPPED,
+}
+
+
+def webhook_delivery_id(label_id: UUID, label_version: int, webhook_id: UUID) -> UUID:
+    return derived_id("webhook-delivery", label_id, label_version, webhook_id)
+
+
+def message_id(delivery_id: UUID) -> str:
+    """The `webhook-id` header: the same on every try of the delivery."""
+    return f"msg_{delivery_id.hex}"
+
+
+class WebhookDelivery(RecordedAggregate):
+    """What one webhook is told of one label change, and what became of it."""
+
+    # eventsourcing derives a new aggregate's id from the __init__ fields create_id names: here the
+    # label's event and the webhook, not a command's key (hence the other signature).
+    @staticmethod
+    def create_id(label_id: UUID, label_version: int, webhook_id: UUID) -> UUID:  # type: ignore[override]
+        return webhook_delivery_id(label_id, label_version, webhook_id)
+
+    @event("Queued")
+    def __init__(
+        self,
+        webhook_id: UUID,
+        kind: str,
+        label_id: UUID,
+        label_version: int,
+        label_code: str,
+        cluster_id: UUID,
+        label_status: str,
+        occurred_at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.command_keys = set()
+        self.webhook_id = webhook_id
+        self.kind = kind
+        self.label_id = label_id
+        self.label_version = label_version
+        self.label_code = label_code
+        self.cluster_id = cluster_id
+        self.label_status = label_status
+        self.occurred_at = occurred_at
+        self.status = WebhookDeliveryStatus.QUEUED
+        self.attempts = 0
+
+    @property
+    def waiting(self) -> bool:
+        return self.status is WebhookDeliveryStatus.QUEUED
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body partners receive (the contract's `{type, timestamp, data}`)."""
+        return {
+            "type": self.kind,
+            "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
+            "data": {
+                "label_id": str(self.label_id),
+                "label_code": self.label_code,
+                "cluster_id": str(self.cluster_id),
+                "status": self.label_status,
+            },
+        }
+
+    def record_delivered(self, at: datetime, status_code: int, attempts: int, actor: str, command_key: str) -> None:
+        self._check_waiting("be delivered")
+        self._delivered(at=at, status_code=status_code, attempts=attempts, actor=actor, command_key=command_key)
+
+    @event("Delivered")
+    def _delivered(self, at: datetime, status_code: int, attempts: int, actor: str, command_key: str) -> None:
+        self.status = DELIVERY_STATUS_AFTER["Delivered"]
+        self.attempts += attempts
+
+    def record_failure(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
+        self._check_waiting("fail")
+        self._failed(at=at, reason=reason, attempts=attempts, actor=actor, command_key=command_key)
+
+    @event("Failed")
+    def _failed(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
+        self.status = DELIVERY_STATUS_AFTER["Failed"]
+        self.attempts += attempts
+
+    def drop(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
+        self._check_waiting("be dropped")
+        self._dropped(at=at, reason=reason, actor=actor, command_key=command_key)
+
+    @event("Dropped")
+    def _dropped(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
+        self.status = DELIVERY_STATUS_AFTER["Dropped"]
+
+    def _check_waiting(self, what: str) -> None:
+        if not self.waiting:
+            raise StepNotAllowed(f"webhook delivery {self.id} is {self.status.value} and cannot {what}")
+
+
+def deliveries_for(
+    label: Any, webhooks: list[Webhook], at: datetime, actor: str, command_key: str
+) -> list[WebhookDelivery]:
+    """A delivery to every webhook that wants one of the label's changes not saved yet (its pending
+    events), one per change and webhook. The label's status is the one it is saved in."""
+    deliveries = []
+    for change in label.pending_events:
+        kind = KIND_OF_LABEL_EVENT.get(type(change).__name__)
+        if kind is None:
+            continue
+        for webhook in webhooks:
+            if webhook.wants(kind):
+                deliveries.append(
+                    WebhookDelivery(
+                        webhook_id=webhook.id,
+                        kind=kind,
+                        label_id=label.id,
+                        label_version=change.originator_version,
+                        label_code=label.label_code,
+                        cluster_id=label.cluster_id,
+                        label_status=label.state.value,
+                        occurred_at=at,
+                        actor=actor,
+                        command_key=f"{command_key}/webhook/{webhook.id}",
+                    )
+                )
+    return deliveries
