@@ -23,6 +23,7 @@ from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import Command, Envelope
+from clusterlabel.domain.digest import SendDigest
 from clusterlabel.domain.label import Label
 
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
@@ -371,6 +372,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.DeactivateAccount: accounts.deactivate_account,
     commands.EraseAccount: accounts.erase_account,
     commands.RecordSent: outbox.record_sent,
+    SendDigest: outbox.send_digest,
     commands.RecordDeliveryFailure: outbox.record_delivery_failure,
     commands.RetryDelivery: outbox.retry_delivery,
 }

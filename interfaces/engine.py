@@ -29,11 +29,13 @@ from clusterlabel.interfaces.bootstrap import (
     connect_temporal,
     open_account_tokens,
     open_credentials,
+    open_inbox_reads,
     open_keys,
     open_people,
     open_tokens,
     open_views,
 )
+from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
@@ -74,6 +76,7 @@ class Engine:
         self.people = open_people(settings)
         self.account_tokens = open_account_tokens(settings)
         self.credentials = open_credentials(settings)
+        self.inbox_reads = open_inbox_reads(settings)
         self.services = Services(
             self.app,
             self.models,
@@ -86,6 +89,7 @@ class Engine:
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
             credentials=self.credentials,
+            inbox_reads=self.inbox_reads,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -131,12 +135,14 @@ class Engine:
                 self.settings.task_queue,
                 workload=self.models.expert_workload,
                 mailroom=self.mailroom,
+                digest=digest_source(self.models),
             )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
         if self.with_worker:
             self._relay = start_delivering(self.client, self.app, self.settings.task_queue)
             await start_reconciling(self.client, self.settings.task_queue, self.settings.reconcile_every)
+            await start_digest(self.client, self.settings)
         return self.client
 
     async def stop(self) -> None:
@@ -157,6 +163,7 @@ class Engine:
         self.people.close()
         self.account_tokens.close()
         self.credentials.close()
+        self.inbox_reads.close()
 
     # ---- readiness ------------------------------------------------------------------------
 

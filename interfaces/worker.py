@@ -21,13 +21,16 @@ from temporalio.worker import Worker
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
 from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
+from clusterlabel.activities.digest import DigestActivities, DigestSource
 from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_people, open_views
+from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
 from clusterlabel.workflows.delivery import DeliveryWorkflow
+from clusterlabel.workflows.digest import DigestWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.outbox_relay import OutboxRelay
 from clusterlabel.workflows.reconcile import ReconcileWorkflow
@@ -55,7 +58,7 @@ __all__ = [
     "start_reconciling",
 ]
 
-WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow]
+WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow, DigestWorkflow]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
 # commands run as local activities, and as server-side ones when the local tries are spent; the
 # worker takes this many of each at once and has a thread for every one, so that none waits in a
@@ -75,13 +78,15 @@ def build_worker(
     activity_threads: int = ACTIVITY_THREADS,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
     mailroom: Mailroom | None = None,
+    digest: DigestSource | None = None,
     extra_workflows: Sequence[type[Any]] = (),
 ) -> Worker:
     """A worker for the certification workflows and activities on `task_queue`.
 
     `workload` (open assignments per expert, from the read models) balances expert proposals.
     `mailroom` (addresses, the way out) lets it send the outbox's messages; without one it takes no
-    delivery's activities, which wait for a worker that has one.
+    delivery's activities, which wait for a worker that has one. `digest` (what the secretariat's digest
+    reports, from the read models) lets it run the digest's activity, likewise.
     No exception fails a workflow from inside its code: a bug there (a sandbox violation such as
     datetime.now(), a non-deterministic change) fails the workflow *task*, which Temporal retries
     while the workflow stays Running with its timers and state intact, until a fixed worker is
@@ -91,6 +96,8 @@ def build_worker(
     activities = [*CertificationActivities(app, workload).all(), Reconciler(client, app, task_queue).activity]
     if mailroom is not None:
         activities += DeliveryActivities(app, mailroom).all()
+    if digest is not None:
+        activities += DigestActivities(app, digest).all()
     return Worker(
         client,
         task_queue=task_queue,
@@ -163,13 +170,21 @@ async def run_worker(settings: Settings) -> None:
     relay = None
     try:
         mailroom = open_mailroom(settings, models, people)
-        worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload, mailroom=mailroom)
+        worker = build_worker(
+            client,
+            app,
+            settings.task_queue,
+            workload=models.expert_workload,
+            mailroom=mailroom,
+            digest=digest_source(models),
+        )
         with _sigterm() as terminated:
             async with worker:
                 log.info("worker running", temporal=server.address if server else settings.temporal_address)
                 log.info("messages go out", to=mailroom.transport.where(), channel=mailroom.transport.channel)
                 relay = start_delivering(client, app, settings.task_queue)
                 await start_reconciling(client, settings.task_queue, settings.reconcile_every)
+                await start_digest(client, settings)
                 await terminated.wait()
                 log.info("worker stopping")  # leaving the block shuts down: running activities get GRACEFUL_SHUTDOWN
     except asyncio.CancelledError:

@@ -7,7 +7,7 @@ it is sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -43,6 +43,7 @@ class NotificationsView(View):
         "queued_at TEXT NOT NULL, sent_at TEXT, channel TEXT, reason TEXT, case_id TEXT, label_id TEXT)",
         "CREATE INDEX IF NOT EXISTS notifications_by_status ON {notifications} (status, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_case ON {notifications} (case_id, position)",
+        "CREATE INDEX IF NOT EXISTS notifications_by_recipient ON {notifications} (recipient, position)",
     )
     handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "_message" for name in STATUS_AFTER}
 
@@ -75,6 +76,34 @@ class NotificationsView(View):
             f"SELECT * FROM {{notifications}}{where} ORDER BY position DESC LIMIT ? OFFSET ?", (*params, limit, offset)
         )
         return [MessageEntry.model_validate(unstamped(row, "queued_at", "sent_at")) for row in rows]
+
+    def addressed_to(self, recipients: Collection[str]) -> list[str]:
+        """The ids of every message to any of `recipients` (an inbox), the latest queued first."""
+        if not recipients:
+            return []
+        marks = ", ".join("?" for _ in recipients)
+        rows = self.fetch(
+            f"SELECT id FROM {{notifications}} WHERE recipient IN ({marks}) ORDER BY position DESC", tuple(recipients)
+        )
+        return [row["id"] for row in rows]
+
+    def count_to(self, recipients: Collection[str]) -> int:
+        """How many messages went to any of `recipients`."""
+        if not recipients:
+            return 0
+        marks = ", ".join("?" for _ in recipients)
+        rows = self.fetch(
+            f"SELECT COUNT(*) AS n FROM {{notifications}} WHERE recipient IN ({marks})", tuple(recipients)
+        )
+        return int(rows[0]["n"])
+
+    def entries(self, ids: Sequence[str]) -> dict[str, MessageEntry]:
+        """The messages of these ids, by id (those the view does not hold yet are left out)."""
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self.fetch(f"SELECT * FROM {{notifications}} WHERE id IN ({marks})", tuple(ids))
+        return {row["id"]: MessageEntry.model_validate(unstamped(row, "queued_at", "sent_at")) for row in rows}
 
     def count(self, status: DeliveryStatus) -> int:
         rows = self.fetch("SELECT COUNT(*) AS n FROM {notifications} WHERE status = ?", (status.value,))

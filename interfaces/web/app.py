@@ -9,7 +9,7 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from clusterlabel.interfaces.web import accounts, cases, experts, labels, notifications, registrations
+from clusterlabel.interfaces.web import accounts, cases, experts, inbox, labels, notifications, registrations
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
 from clusterlabel.interfaces.web.headers import SecurityHeaders
 from clusterlabel.interfaces.web.idempotency import OneRequestPerKey
@@ -59,6 +59,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(labels.router)
     api.include_router(labels.public)
     api.include_router(notifications.router)
+    api.include_router(inbox.router)
     api.add_api_route(
         "/health",
         health,
@@ -73,6 +74,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         from clusterlabel.interfaces.web import (
             account_pages,
             forms,
+            inbox_pages,
             label_pages,
             office_forms,
             office_lists,
@@ -95,6 +97,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             account_pages,
             portal,
             office_forms,
+            inbox_pages,
         ):
             module.install(api)
     return api

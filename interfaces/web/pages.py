@@ -25,21 +25,23 @@ from clusterlabel.activities.views import case_view, label_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.label import LabelState
-from clusterlabel.interfaces.web import badge, flash, labels, naming, sessions
+from clusterlabel.interfaces.logs import get_logger
+from clusterlabel.interfaces.web import badge, flash, inbox, labels, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case, visible_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.case_details import case_details
 from clusterlabel.interfaces.web.common import (
     PUBLIC_READ,
     case_out,
-    history_events,
     label_id_from,
     label_out,
 )
 from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.ratelimit import client_of
 from clusterlabel.interfaces.web.services import Services
 
+log = get_logger(__name__)
 PACKAGE = Path(__file__).resolve().parents[1]
 FLASH_CHARS = 1_000
 SESSION_ENDED = "Your session has ended; please sign in again."
@@ -86,12 +88,30 @@ def render(
 ) -> HTMLResponse:
     """The template with the caller, a flash message, and the CSRF token every form carries."""
     token = FormToken(sessions.csrf_secret(request.cookies))
-    values = {"who": who, "flash": flash.taken(request), "csrf_token": token, **context}
+    values = {
+        "who": who,
+        "flash": flash.taken(request),
+        "csrf_token": token,
+        "unread": _unread(request, who),
+        **context,
+    }
     response = templates.TemplateResponse(request, template, values, status_code=http_status)
     flash.spent(request, response)
     if token.presession is not None and token.shown:
         sessions.set_presession_cookie(response, token.presession, secure_cookies(request))
     return response
+
+
+def _unread(request: Request, who: Principal | None) -> int:
+    """The header's count of the caller's unopened messages; 0 (and a line in the log) when it cannot be read,
+    so that no page fails for its header."""
+    if who is None:
+        return 0
+    try:
+        return inbox.unread_count(_svc(request), who)
+    except Exception:
+        log.warning("cannot count the unread messages", exc_info=True)
+        return 0
 
 
 class FormToken:
@@ -212,7 +232,7 @@ async def case_page(request: Request) -> Response:
     def gather() -> dict[str, Any]:
         case = visible_case(svc, case_id, who)
         svc.fresh()
-        events = history_events(svc.models.history(case_id), who)
+        events = case_events(svc, case_id, who)
         return {
             "case": case_out(case_view(svc.app.policy, case, svc.now())),
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,

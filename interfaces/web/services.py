@@ -25,6 +25,7 @@ from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
+from clusterlabel.interfaces.web.inbox_reads import InboxReads
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.tokens import TokenStore
@@ -67,6 +68,8 @@ class Services:
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
     # The pages' sign-in (passwords, sessions, one-time links, second factors); None where no page is served.
     credentials: Credentials | None = None
+    # Which messages each person has opened in their inbox; None where no inbox is served.
+    inbox_reads: InboxReads | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -85,6 +88,11 @@ class Services:
         if self.credentials is None:
             raise ApiError(503, "this process does not serve the pages' sign-in")
         return self.credentials
+
+    def inbox(self) -> InboxReads:
+        if self.inbox_reads is None:
+            raise ApiError(503, "this process does not serve the inbox")
+        return self.inbox_reads
 
     def temporal(self) -> Client:
         if self.client is None:

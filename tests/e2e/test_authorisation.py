@@ -112,6 +112,14 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /dashboard": STAFF,
     "GET /notifications": only(MACHINE, ADMIN, OFFICER),
     "POST /notifications/{notification_id}/retry": OFFICERS,
+    # each person's inbox: a message addressed to them, or (another's) one to the other cluster. The
+    # secretariat's inbox holds the messages to the secretariat only: a cluster's is no more theirs to open.
+    "GET /inbox": SIGNED_IN,
+    "POST /inbox/{notification_id}/read": {
+        **dict.fromkeys(CALLERS, OWN),
+        **dict.fromkeys((MACHINE, ADMIN, OFFICER, DECIDER, APPEALS), HIDDEN),
+        NOBODY: UNAUTHENTICATED,
+    },
     # public
     "GET /registry": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,
@@ -159,6 +167,7 @@ BODIES: dict[str, Body] = {
     "POST /labels/{label_ref}/withdrawal": lambda _: {"reason": "the table's"},
 }
 QUERIES = {"GET /labels/{label_ref}/verify": {"code": "ABC"}}
+INBOX_READ = "POST /inbox/{notification_id}/read"
 
 
 def person() -> dict[str, str]:
@@ -197,6 +206,15 @@ class Callers:
             answer = admin.post("/accounts", json=person() | {"roles": [caller], **links})
         created = self.secretariat.expect(answer, 201)
         return engine.client(created["token"]), created["account_id"]
+
+    def message_for(self, caller: str, which: str) -> str:
+        """A message in the caller's inbox (own: the expert's offer, the contact's label; the secretariat's
+        try the own cluster's label), or one in the other cluster's (another's)."""
+        recipient = f"cluster:{self.records[which].cluster_id}"
+        if caller == EXPERT and which == "own":
+            recipient = f"expert:{self.records['own'].expert_id}"
+        listed = self.secretariat.expect(self.secretariat.api.get("/notifications", params={"limit": 500}), 200)
+        return next(str(message["id"]) for message in listed if message["recipient"] == recipient)
 
     def spare_account(self) -> str:
         answer = self.secretariat.api.post("/accounts", json=person() | {"roles": ["officer"]})
@@ -244,6 +262,8 @@ def call(callers: Callers, route: str, caller: str, which: str) -> int:
             account_id = callers.spare_account()
         token_id = callers.spare_token(account_id) if "{token_id}" in template else ""
         target = replace(target, account_id=account_id, token_id=token_id)
+    if route == INBOX_READ:
+        target = replace(target, notification_id=callers.message_for(caller, which))
     if route.startswith("POST /experts/{expert_id}/"):  # changes the expert: the table's own must stay as they are
         target = replace(target, expert_id=callers.spare_expert())
     body = BODIES[route](target) if route in BODIES else None
