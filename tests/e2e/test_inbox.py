@@ -22,6 +22,9 @@ from tests.e2e.engine import ARTIFACTS, HOUR_POLICY, RunningEngine, eventually, 
 from tests.e2e.page_session import sign_in, token_of
 
 MESSAGE_EVENTS = {"MessageQueued", "MessageSent", "MessageFailed", "MessageRequeued"}
+# The story screens each case at once; the last test leaves one unscreened past this deadline.
+POLICY = {**HOUR_POLICY, "screening_deadline": "PT15S"}
+DIGEST_EVERY_3_SECONDS = {"CLUSTERLABEL_DIGEST_EVERY": "PT3S", "CLUSTERLABEL_DIGEST_AT": "0"}
 
 
 @dataclass
@@ -56,7 +59,7 @@ def messages_of(client: httpx.Client, count: int) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
-    with running_engine(tmp_path_factory.mktemp("inbox") / "data", HOUR_POLICY) as running:
+    with running_engine(tmp_path_factory.mktemp("inbox") / "data", POLICY, env=DIGEST_EVERY_3_SECONDS) as running:
         yield running
 
 
@@ -216,3 +219,27 @@ def test_a_person_reads_their_inbox_in_the_browser_and_the_header_counts_what_is
         browser.text_with("#inbox-summary", "1 unread of 2")
         assert "new" in browser.text("#inbox tr.unread")
         assert browser.text("#inbox tr.read") != ""
+
+
+def test_the_secretariat_s_digest_reaches_each_officer_s_inbox_listing_a_case_past_its_deadline(story: Story) -> None:
+    late = story.secretariat.apply(story.secretariat.cluster(name="Late Filers Cluster"))  # never screened
+    officer = story.secretariat.member("Dora Digest", "officer")
+
+    def digest() -> dict[str, Any] | None:
+        listed = inbox(officer)["messages"]
+        return next((m for m in listed if m["kind"] == "digest" and f"case {late}" in m["body"]), None)
+
+    found = eventually(digest, 60, "a digest naming the late case")
+
+    assert "Cases past a deadline" in found["body"] and "screening was due" in found["body"]
+    assert found["subject"].startswith("Digest for ") and found["link"] is None
+    sent = {"status": "sent", "limit": 500}
+    assert eventually(
+        lambda: found["id"] in {m["id"] for m in expect_list(story.secretariat, "/notifications", sent)},
+        30,
+        "the digest sent by mail too",
+    )
+
+
+def expect_list(secretariat: Secretariat, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(secretariat.expect(secretariat.api.get(path, params=params), 200))

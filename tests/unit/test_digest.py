@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
+from pydantic import ValidationError
+
 from clusterlabel.domain.digest import (
     MOST_LISTED,
     DigestFacts,
@@ -16,6 +19,7 @@ from clusterlabel.domain.digest import (
     reminder_horizon,
 )
 from clusterlabel.domain.policy import default_policy
+from clusterlabel.interfaces.settings import Settings
 
 DAY, SEVEN = timedelta(days=1), timedelta(hours=7)
 
@@ -59,3 +63,11 @@ def test_the_digest_to_the_secretariat_counts_each_list_and_cuts_a_long_one() ->
     assert f"case {overdue[0].case_id} (Baltic): audit was due 2026-11-29 10:00 UTC" in notice.body
     assert "Labels expiring soon (52):" in notice.body and "- and 2 more" in notice.body
     assert "Messages not delivered" not in notice.body
+
+
+def test_the_digest_s_hour_is_a_setting_that_must_fall_inside_its_period() -> None:
+    settings = Settings(digest_every="PT12H", digest_at="3600")
+
+    assert (settings.digest_every, settings.digest_at) == (timedelta(hours=12), timedelta(hours=1))
+    with pytest.raises(ValidationError, match="digest_at"):
+        Settings(digest_every="P1D", digest_at="P1D")
