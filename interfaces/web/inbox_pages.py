@@ -15,8 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.inbox import inbox_of, open_message
-from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
+from clusterlabel.interfaces.web.inbox import InboxMessage, inbox_of, open_message
+from clusterlabel.interfaces.web.pages import _svc, count_unread, page, render, signed_in
 from clusterlabel.interfaces.web.paging import listing, paging
 
 
@@ -40,5 +40,11 @@ async def message_page(request: Request) -> Response:
         notification_id = UUID(request.path_params["notification_id"])
     except ValueError:
         raise ApiError(404, "no such message") from None
-    message = await run_in_threadpool(open_message, _svc(request), who, notification_id)
+
+    def opened() -> InboxMessage:
+        message = open_message(_svc(request), who, notification_id)
+        count_unread(request, who)  # the header counts it read already
+        return message
+
+    message = await run_in_threadpool(opened)
     return render(request, "inbox_message.html", who, message=message)

@@ -92,7 +92,7 @@ def render(
         "who": who,
         "flash": flash.taken(request),
         "csrf_token": token,
-        "unread": _unread(request, who),
+        "unread": _unread_of(request, who),
         **context,
     }
     response = templates.TemplateResponse(request, template, values, status_code=http_status)
@@ -102,16 +102,25 @@ def render(
     return response
 
 
-def _unread(request: Request, who: Principal | None) -> int:
-    """The header's count of the caller's unopened messages; 0 (and a line in the log) when it cannot be read,
-    so that no page fails for its header."""
+def count_unread(request: Request, who: Principal | None) -> int:
+    """Blocking: the header's count of the caller's unopened messages, kept for render(); 0 (and a line in
+    the log) when it cannot be read, so that no page fails for its header. Counted off the event loop when
+    the caller is looked up (caller()), and again by a page that changes it (opening a message)."""
+    unread = 0
+    if who is not None:
+        try:
+            unread = inbox.unread_count(_svc(request), who)
+        except Exception:
+            log.warning("cannot count the unread messages", exc_info=True)
+    request.state.unread = unread
+    return unread
+
+
+def _unread_of(request: Request, who: Principal | None) -> int:
     if who is None:
         return 0
-    try:
-        return inbox.unread_count(_svc(request), who)
-    except Exception:
-        log.warning("cannot count the unread messages", exc_info=True)
-        return 0
+    counted = getattr(request.state, "unread", None)
+    return counted if isinstance(counted, int) else count_unread(request, who)
 
 
 class FormToken:
@@ -153,8 +162,15 @@ class _SignIn(Exception):
 
 
 async def caller(request: Request) -> Principal | None:
-    """The page's caller, if signed in; the token store is looked up off the event loop (it may be PostgreSQL)."""
-    return await run_in_threadpool(page_principal, request, _svc(request))
+    """The page's caller, if signed in, and their unread count; the token store and the inbox are read off
+    the event loop (they may be PostgreSQL)."""
+
+    def look_up() -> Principal | None:
+        who = page_principal(request, _svc(request))
+        count_unread(request, who)
+        return who
+
+    return await run_in_threadpool(look_up)
 
 
 async def signed_in(request: Request, *, admin: bool = False, expert: bool = False) -> Principal:

@@ -221,6 +221,26 @@ def test_a_person_reads_their_inbox_in_the_browser_and_the_header_counts_what_is
         assert browser.text("#inbox tr.read") != ""
 
 
+def test_a_cluster_s_contact_reads_its_label_s_message_linked_to_the_label_and_sees_it_sent_in_the_case_s_history(
+    story: Story,
+) -> None:
+    cluster_id = story.secretariat.cluster(name="Alpine Wood Cluster", country="AT")
+    contact = story.secretariat.contact(cluster_id, "Alma Contact")
+    case_id = story.secretariat.apply(cluster_id)
+    label_id = story.secretariat.award(case_id)
+    code = story.secretariat.label(label_id)["label_code"]
+
+    [issued] = messages_of(contact, 1)
+    events = message_events(contact, case_id, 2)
+
+    assert issued["kind"] == "label_issued" and code in issued["body"]
+    assert issued["link"] == f"/ui/labels/{label_id}" and issued["case_id"] == case_id
+    assert [event["type"] for event in events] == ["MessageQueued", "MessageSent"]
+    assert {event["data"]["to"] for event in events} == {"cluster"}
+    assert {event["data"]["message_kind"] for event in events} == {"label_issued"}
+    assert all(code not in str(event["data"]) for event in events)  # the text stays in the inbox
+
+
 def test_the_secretariat_s_digest_reaches_each_officer_s_inbox_listing_a_case_past_its_deadline(story: Story) -> None:
     late = story.secretariat.apply(story.secretariat.cluster(name="Late Filers Cluster"))  # never screened
     officer = story.secretariat.member("Dora Digest", "officer")
