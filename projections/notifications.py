@@ -43,6 +43,7 @@ class NotificationsView(View):
         "queued_at TEXT NOT NULL, sent_at TEXT, channel TEXT, reason TEXT, case_id TEXT, label_id TEXT)",
         "CREATE INDEX IF NOT EXISTS notifications_by_status ON {notifications} (status, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_case ON {notifications} (case_id, position)",
+        "CREATE INDEX IF NOT EXISTS notifications_by_label ON {notifications} (label_id, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_recipient ON {notifications} (recipient, position)",
     )
     handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "_message" for name in STATUS_AFTER}
@@ -68,10 +69,15 @@ class NotificationsView(View):
     # ---- queries -------------------------------------------------------------------------
 
     def messages(
-        self, status: DeliveryStatus | None = None, case_id: UUID | None = None, limit: int = 50, offset: int = 0
+        self,
+        status: DeliveryStatus | None = None,
+        case_id: UUID | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        label_id: UUID | None = None,
     ) -> list[MessageEntry]:
-        """Messages, the latest queued first, of one status and one case when asked."""
-        where, params = _filters(status, case_id)
+        """Messages, the latest queued first, of one status, one case and one label when asked."""
+        where, params = _filters(status, case_id, label_id)
         rows = self.fetch(
             f"SELECT * FROM {{notifications}}{where} ORDER BY position DESC LIMIT ? OFFSET ?", (*params, limit, offset)
         )
@@ -132,8 +138,12 @@ def _sent(row: Row, change: Change) -> None:
     row["reason"] = None
 
 
-def _filters(status: DeliveryStatus | None, case_id: UUID | None) -> tuple[str, tuple[str, ...]]:
-    clauses = {"status = ?": status.value if status else None, "case_id = ?": str(case_id) if case_id else None}
+def _filters(status: DeliveryStatus | None, case_id: UUID | None, label_id: UUID | None) -> tuple[str, tuple[str, ...]]:
+    clauses = {
+        "status = ?": status.value if status else None,
+        "case_id = ?": str(case_id) if case_id else None,
+        "label_id = ?": str(label_id) if label_id else None,
+    }
     chosen = {clause: value for clause, value in clauses.items() if value is not None}
     return (" WHERE " + " AND ".join(chosen) if chosen else ""), tuple(chosen.values())
 

@@ -147,9 +147,11 @@ def test_each_officer_keeps_their_own_read_state_of_the_secretariat_s_messages(s
     assert [message["read"] for message in inbox(olga)["messages"]] == [False, True]
 
 
-def message_events(client: httpx.Client, case_id: str, count: int = 0) -> list[dict[str, Any]]:
+def message_events(client: httpx.Client, case_id: str, count: int = 0, of: str = "cases") -> list[dict[str, Any]]:
+    """The message events in the history of a case (or, `of="labels"`, of a label) once there are `count`."""
+
     def found() -> tuple[list[dict[str, Any]]] | None:
-        events = expect(client, "GET", f"/cases/{case_id}/history")["events"]
+        events = expect(client, "GET", f"/{of}/{case_id}/history")["events"]
         shown = [event for event in events if event["type"] in MESSAGE_EVENTS]
         return (shown,) if len(shown) >= count else None
 
@@ -221,7 +223,7 @@ def test_a_person_reads_their_inbox_in_the_browser_and_the_header_counts_what_is
         assert browser.text("#inbox tr.read") != ""
 
 
-def test_a_cluster_s_contact_reads_its_label_s_message_linked_to_the_label_and_sees_it_sent_in_the_case_s_history(
+def test_a_cluster_s_contact_reads_its_label_s_message_linked_to_the_label_and_sees_it_sent_in_the_histories(
     story: Story,
 ) -> None:
     cluster_id = story.secretariat.cluster(name="Alpine Wood Cluster", country="AT")
@@ -239,6 +241,7 @@ def test_a_cluster_s_contact_reads_its_label_s_message_linked_to_the_label_and_s
     assert {event["data"]["to"] for event in events} == {"cluster"}
     assert {event["data"]["message_kind"] for event in events} == {"label_issued"}
     assert all(code not in str(event["data"]) for event in events)  # the text stays in the inbox
+    assert message_events(contact, label_id, 2, of="labels") == events  # the label's history shows it too
 
 
 def test_the_secretariat_s_digest_reaches_each_officer_s_inbox_listing_a_case_past_its_deadline(story: Story) -> None:
