@@ -19,7 +19,7 @@ import pytest
 from tests.e2e import browser as chromium
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import ARTIFACTS, HOUR_POLICY, RunningEngine, eventually, running_engine
-from tests.e2e.page_session import sign_in, token_of
+from tests.e2e.page_session import pages_as, sign_in, token_of
 
 MESSAGE_EVENTS = {"MessageQueued", "MessageSent", "MessageFailed", "MessageRequeued"}
 # The story screens each case at once; the last test leaves one unscreened past this deadline.
@@ -131,6 +131,15 @@ def test_nobody_opens_or_sees_a_message_addressed_to_someone_else(story: Story) 
     assert all(message["kind"] != "offer" for message in inbox(officer)["messages"])
     expect(story.expert, "POST", "/inbox/00000000-0000-4000-8000-000000000000/read", 404)
     expect(story.expert, "POST", "/inbox/not-an-id/read", 422)
+
+
+def test_the_page_of_someone_else_s_message_answers_404_and_marks_nothing(story: Story) -> None:
+    offer = messages_of(story.expert, 2)[0]
+    contact_pages = pages_as(story.engine, token_of(story.contact))
+
+    assert contact_pages.get(f"/ui/inbox/{offer['id']}").status_code == 404
+    assert contact_pages.get("/ui/inbox/not-an-id").status_code == 404
+    assert next(m for m in inbox(story.expert)["messages"] if m["id"] == offer["id"])["read"] == offer["read"]
 
 
 def test_each_officer_keeps_their_own_read_state_of_the_secretariat_s_messages(story: Story) -> None:
