@@ -24,6 +24,7 @@ from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.digest import SendDigest
 from clusterlabel.domain.label import Label
 
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
@@ -297,6 +298,7 @@ HANDLERS: dict[type[Command], Handler] = {
     record_commands.RecordSent: outbox.record_sent,
     record_commands.RecordDeliveryFailure: outbox.record_delivery_failure,
     record_commands.RetryDelivery: outbox.retry_delivery,
+    SendDigest: outbox.send_digest,
     webhook_commands.RegisterWebhook: webhooks.register_webhook,
     webhook_commands.EnableWebhook: webhooks.enable_webhook,
     webhook_commands.DeleteWebhook: webhooks.delete_webhook,

@@ -11,8 +11,9 @@ from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import notices, record_commands
-from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.command import Envelope, command_key
+from clusterlabel.domain.digest import SendDigest, digest_notices
 from clusterlabel.domain.notification import Delivery, Notification
 
 
@@ -29,8 +30,17 @@ def tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> No
         app.create(message.id, lambda message=message: [message])  # type: ignore[misc]
 
 
+def message_id(env: Envelope, recipient: str) -> UUID:
+    """The id of the message that a command of this envelope queues for `recipient`."""
+    return Notification.create_id(_key(env, recipient))
+
+
+def _key(env: Envelope, recipient: str) -> str:
+    return f"{env.key}/notify/{recipient}"
+
+
 def _message(notice: notices.Notice, env: Envelope) -> Notification:
-    key = f"{env.key}/notify/{notice.recipient}"
+    key = _key(env, notice.recipient)
     return Notification(
         notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id, env.actor, key
     )
@@ -40,6 +50,18 @@ def delivery_key(message: Notification, outcome: str, of_round: int = 0) -> str:
     """The key a delivery records its outcome under: one per round of the message (the current one
     unless `of_round` names the round the delivery was for)."""
     return command_key("notification", message.id, of_round or message.round, outcome)
+
+
+def send_digest(app: CertificationApp, notification_id: UUID, command: SendDigest, env: Envelope) -> Notification:
+    """Queue the secretariat's digest of a period (the key names the period: a repeat queues nothing).
+    StepNotAllowed when there is nothing to report: the caller asks only when there is."""
+    told = digest_notices(command)
+    if not told:
+        raise StepNotAllowed("the digest has nothing to report")
+    message = _message(told[0], env)
+    saved = app.created(message.id, lambda: [message])
+    assert isinstance(saved, Notification) and saved.id == notification_id, "the digest's id derives from its key"
+    return saved
 
 
 # ---- what became of a message -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from clusterlabel.domain import record_commands, webhook_commands
+from clusterlabel.domain import digest, record_commands, webhook_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
@@ -247,6 +247,7 @@ COMMANDS: dict[str, type[Command]] = {
         webhook_commands.RecordWebhookDelivered,
         webhook_commands.RecordWebhookFailure,
         webhook_commands.DropWebhookDelivery,
+        digest.SendDigest,
     )
 }
 

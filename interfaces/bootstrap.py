@@ -20,10 +20,11 @@ from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.web import account_tokens, credentials, people
+from clusterlabel.interfaces.web import account_tokens, credentials, inbox_reads, people
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
+from clusterlabel.interfaces.web.inbox_reads import InboxReads
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
 from clusterlabel.interfaces.web.webhook_secrets import WebhookSecretStore, open_webhook_secrets
@@ -99,6 +100,11 @@ def open_credentials(settings: Settings) -> Credentials:
     """The pages' sign-in: password, session and one-time link hashes and second-factor secrets, beside
     the event store (never in the log)."""
     return credentials.open_credentials(settings)
+
+
+def open_inbox_reads(settings: Settings) -> InboxReads:
+    """Which messages each person has opened in their inbox, beside the event store (no fact of the log)."""
+    return inbox_reads.open_inbox_reads(settings)
 
 
 def open_keys(settings: Settings) -> IdempotencyKeys:

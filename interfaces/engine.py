@@ -30,12 +30,14 @@ from clusterlabel.interfaces.bootstrap import (
     connect_temporal,
     open_account_tokens,
     open_credentials,
+    open_inbox_reads,
     open_keys,
     open_people,
     open_secrets_of_webhooks,
     open_tokens,
     open_views,
 )
+from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
@@ -77,6 +79,7 @@ class Engine:
         self.account_tokens = open_account_tokens(settings)
         self.credentials = open_credentials(settings)
         self.webhook_secrets = open_secrets_of_webhooks(settings)
+        self.inbox_reads = open_inbox_reads(settings)
         self.services = Services(
             self.app,
             self.models,
@@ -90,6 +93,7 @@ class Engine:
             public_limit=PublicRateLimit(settings.public_rate_limit),
             credentials=self.credentials,
             webhook_secrets=self.webhook_secrets,
+            inbox_reads=self.inbox_reads,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -136,12 +140,14 @@ class Engine:
                 workload=self.models.expert_workload,
                 mailroom=self.mailroom,
                 webhooks=WebhookPost(self.webhook_secrets),
+                digest=digest_source(self.models),
             )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
         if self.with_worker:
             self._relay = start_delivering(self.client, self.app, self.settings.task_queue)
             await start_reconciling(self.client, self.settings.task_queue, self.settings.reconcile_every)
+            await start_digest(self.client, self.settings)
         return self.client
 
     async def stop(self) -> None:
@@ -163,6 +169,7 @@ class Engine:
         self.account_tokens.close()
         self.credentials.close()
         self.webhook_secrets.close()
+        self.inbox_reads.close()
 
     # ---- readiness ------------------------------------------------------------------------
 

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # How often the Temporal Schedule runs the reconciler (every open record has its workflow running);
     # seconds or ISO 8601 ("PT10M"). Workers create the schedule at start-up and run it once then.
     reconcile_every: timedelta = Field(default=timedelta(minutes=10), ge=timedelta(seconds=10))
+    # The secretariat's digest (overdue cases, labels expiring, messages not delivered): a Temporal Schedule
+    # sends it every `digest_every` (a day), `digest_at` after midnight UTC (07:00); seconds or ISO 8601.
+    digest_every: timedelta = Field(default=timedelta(days=1), ge=timedelta(seconds=1))
+    digest_at: timedelta = Field(default=timedelta(hours=7), ge=timedelta(0))
     admin_token: str | None = Field(default=None, repr=False)
     # The key of the tamper-evidence chain's links (HMAC-SHA256), kept outside the database it protects.
     # Unset in development: generated once into <data_dir>/chain.key. Production requires it.
@@ -112,7 +116,7 @@ class Settings(BaseSettings):
             parse_postgres_url(url)
         return url
 
-    @field_validator("reconcile_every", mode="before")
+    @field_validator("reconcile_every", "digest_every", "digest_at", mode="before")
     @classmethod
     def _seconds_are_a_duration(cls, every: Any) -> Any:
         # pydantic reads an ISO 8601 string or a number; an environment variable is always a string.
@@ -161,6 +165,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "temporal_tls_cert and temporal_tls_key must be given together "
                 "(CLUSTERLABEL_TEMPORAL_TLS_CERT and CLUSTERLABEL_TEMPORAL_TLS_KEY)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _digest_hour_is_inside_its_period(self) -> "Settings":
+        # Temporal refuses an interval's offset as long as the interval; say so at start-up instead.
+        if self.digest_at >= self.digest_every:
+            raise ValueError(
+                f"digest_at ({self.digest_at}) must be shorter than digest_every ({self.digest_every}): "
+                "the time of day the digest goes out, within its period"
             )
         return self
 

@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
 from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
+from clusterlabel.activities.digest import DigestActivities, DigestSource
 from clusterlabel.activities.webhook_delivery import WebhookActivities, WebhookPost
 from clusterlabel.interfaces.bootstrap import (
     build_app,
@@ -29,12 +30,14 @@ from clusterlabel.interfaces.bootstrap import (
     open_secrets_of_webhooks,
     open_views,
 )
+from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
 from clusterlabel.workflows.delivery import DeliveryWorkflow
+from clusterlabel.workflows.digest import DigestWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.outbox_relay import OutboxRelay
 from clusterlabel.workflows.reconcile import ReconcileWorkflow
@@ -63,7 +66,14 @@ __all__ = [
     "start_reconciling",
 ]
 
-WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow, WebhookDeliveryWorkflow]
+WORKFLOWS: list[type[Any]] = [
+    CaseWorkflow,
+    LabelWorkflow,
+    ReconcileWorkflow,
+    DeliveryWorkflow,
+    WebhookDeliveryWorkflow,
+    DigestWorkflow,
+]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
 # commands run as local activities, and as server-side ones when the local tries are spent; the
 # worker takes this many of each at once and has a thread for every one, so that none waits in a
@@ -84,6 +94,7 @@ def build_worker(
     workload: Callable[[], Mapping[UUID, int]] | None = None,
     mailroom: Mailroom | None = None,
     webhooks: WebhookPost | None = None,
+    digest: DigestSource | None = None,
     extra_workflows: Sequence[type[Any]] = (),
 ) -> Worker:
     """A worker for the certification workflows and activities on `task_queue`.
@@ -92,6 +103,8 @@ def build_worker(
     `mailroom` (addresses, the way out) lets it send the outbox's messages; without one it takes no
     delivery's activities, which wait for a worker that has one; `webhooks` (the secrets that sign) the
     same for the deliveries to partners' webhooks.
+    delivery's activities, which wait for a worker that has one. `digest` (what the secretariat's digest
+    reports, from the read models) lets it run the digest's activity, likewise.
     No exception fails a workflow from inside its code: a bug there (a sandbox violation such as
     datetime.now(), a non-deterministic change) fails the workflow *task*, which Temporal retries
     while the workflow stays Running with its timers and state intact, until a fixed worker is
@@ -103,6 +116,8 @@ def build_worker(
         activities += DeliveryActivities(app, mailroom).all()
     if webhooks is not None:
         activities += WebhookActivities(app, webhooks).all()
+    if digest is not None:
+        activities += DigestActivities(app, digest).all()
     return Worker(
         client,
         task_queue=task_queue,
@@ -183,6 +198,7 @@ async def run_worker(settings: Settings) -> None:
             workload=models.expert_workload,
             mailroom=mailroom,
             webhooks=WebhookPost(webhook_secrets),
+            digest=digest_source(models),
         )
         with _sigterm() as terminated:
             async with worker:
@@ -190,6 +206,7 @@ async def run_worker(settings: Settings) -> None:
                 log.info("messages go out", to=mailroom.transport.where(), channel=mailroom.transport.channel)
                 relay = start_delivering(client, app, settings.task_queue)
                 await start_reconciling(client, settings.task_queue, settings.reconcile_every)
+                await start_digest(client, settings)
                 await terminated.wait()
                 log.info("worker stopping")  # leaving the block shuts down: running activities get GRACEFUL_SHUTDOWN
     except asyncio.CancelledError:

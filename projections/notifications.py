@@ -7,7 +7,7 @@ it is sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -43,6 +43,8 @@ class NotificationsView(View):
         "queued_at TEXT NOT NULL, sent_at TEXT, channel TEXT, reason TEXT, case_id TEXT, label_id TEXT)",
         "CREATE INDEX IF NOT EXISTS notifications_by_status ON {notifications} (status, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_case ON {notifications} (case_id, position)",
+        "CREATE INDEX IF NOT EXISTS notifications_by_label ON {notifications} (label_id, position)",
+        "CREATE INDEX IF NOT EXISTS notifications_by_recipient ON {notifications} (recipient, position)",
     )
     handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "_message" for name in STATUS_AFTER}
 
@@ -67,14 +69,47 @@ class NotificationsView(View):
     # ---- queries -------------------------------------------------------------------------
 
     def messages(
-        self, status: DeliveryStatus | None = None, case_id: UUID | None = None, limit: int = 50, offset: int = 0
+        self,
+        status: DeliveryStatus | None = None,
+        case_id: UUID | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        label_id: UUID | None = None,
     ) -> list[MessageEntry]:
-        """Messages, the latest queued first, of one status and one case when asked."""
-        where, params = _filters(status, case_id)
+        """Messages, the latest queued first, of one status, one case and one label when asked."""
+        where, params = _filters(status, case_id, label_id)
         rows = self.fetch(
             f"SELECT * FROM {{notifications}}{where} ORDER BY position DESC LIMIT ? OFFSET ?", (*params, limit, offset)
         )
         return [MessageEntry.model_validate(unstamped(row, "queued_at", "sent_at")) for row in rows]
+
+    def addressed_to(self, recipients: Collection[str]) -> list[str]:
+        """The ids of every message to any of `recipients` (an inbox), the latest queued first."""
+        if not recipients:
+            return []
+        marks = ", ".join("?" for _ in recipients)
+        rows = self.fetch(
+            f"SELECT id FROM {{notifications}} WHERE recipient IN ({marks}) ORDER BY position DESC", tuple(recipients)
+        )
+        return [row["id"] for row in rows]
+
+    def count_to(self, recipients: Collection[str]) -> int:
+        """How many messages went to any of `recipients`."""
+        if not recipients:
+            return 0
+        marks = ", ".join("?" for _ in recipients)
+        rows = self.fetch(
+            f"SELECT COUNT(*) AS n FROM {{notifications}} WHERE recipient IN ({marks})", tuple(recipients)
+        )
+        return int(rows[0]["n"])
+
+    def entries(self, ids: Sequence[str]) -> dict[str, MessageEntry]:
+        """The messages of these ids, by id (those the view does not hold yet are left out)."""
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self.fetch(f"SELECT * FROM {{notifications}} WHERE id IN ({marks})", tuple(ids))
+        return {row["id"]: MessageEntry.model_validate(unstamped(row, "queued_at", "sent_at")) for row in rows}
 
     def count(self, status: DeliveryStatus) -> int:
         rows = self.fetch("SELECT COUNT(*) AS n FROM {notifications} WHERE status = ?", (status.value,))
@@ -103,8 +138,12 @@ def _sent(row: Row, change: Change) -> None:
     row["reason"] = None
 
 
-def _filters(status: DeliveryStatus | None, case_id: UUID | None) -> tuple[str, tuple[str, ...]]:
-    clauses = {"status = ?": status.value if status else None, "case_id = ?": str(case_id) if case_id else None}
+def _filters(status: DeliveryStatus | None, case_id: UUID | None, label_id: UUID | None) -> tuple[str, tuple[str, ...]]:
+    clauses = {
+        "status = ?": status.value if status else None,
+        "case_id = ?": str(case_id) if case_id else None,
+        "label_id = ?": str(label_id) if label_id else None,
+    }
     chosen = {clause: value for clause, value in clauses.items() if value is not None}
     return (" WHERE " + " AND ".join(chosen) if chosen else ""), tuple(chosen.values())
 

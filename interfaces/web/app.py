@@ -13,6 +13,7 @@ from clusterlabel.interfaces.web import (
     accounts,
     cases,
     experts,
+    inbox,
     labels,
     notifications,
     openapi_links,
@@ -70,6 +71,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(notifications.router)
     openapi_links.install(api)
     api.include_router(webhooks.router)
+    api.include_router(inbox.router)
     api.add_api_route(
         "/health",
         health,
@@ -84,6 +86,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         from clusterlabel.interfaces.web import (
             account_pages,
             forms,
+            inbox_pages,
             label_pages,
             office_forms,
             office_lists,
@@ -106,6 +109,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             account_pages,
             portal,
             office_forms,
+            inbox_pages,
         ):
             module.install(api)
     return api

@@ -28,9 +28,9 @@ from clusterlabel.interfaces.web.common import (
     case_out,
     case_summary,
     creation_key,
-    history_events,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
+from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.schemas import (
     AgreementIn,
     AppealDecisionIn,
@@ -114,7 +114,7 @@ def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None)
 def case_history(case_id: UUID, svc: Svc, who: Caller) -> History:
     visible_case(svc, case_id, who)
     svc.fresh()
-    return History(events=history_events(svc.models.history(case_id), who))
+    return History(events=case_events(svc, case_id, who))
 
 
 @router.get("/cases/{case_id}/benchmark", response_model=BenchmarkOut, summary="The case's scores against its peers")

@@ -15,7 +15,8 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.label import Label
 from clusterlabel.interfaces.web.access import visible_label
 from clusterlabel.interfaces.web.auth import Principal
-from clusterlabel.interfaces.web.common import history_events, label_id_from, label_out
+from clusterlabel.interfaces.web.common import label_id_from, label_out
+from clusterlabel.interfaces.web.message_history import label_events
 from clusterlabel.interfaces.web.naming import event_names
 from clusterlabel.interfaces.web.office_pages import form_key
 from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
@@ -37,7 +38,7 @@ async def label_page(request: Request) -> Response:
     def gather() -> dict[str, Any]:
         label = visible_label(svc, label_id, who)
         svc.fresh()
-        events = history_events(svc.models.history(label_id), who)
+        events = label_events(svc, label_id, who)
         return {
             "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
             "renewal_case_id": label.renewal_case_id,

@@ -37,6 +37,7 @@ from clusterlabel.interfaces.web.common import (
     label_out,
 )
 from clusterlabel.interfaces.web.errors import ApiError, invalid
+from clusterlabel.interfaces.web.message_history import label_events
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import (
     CaseCreated,
@@ -82,7 +83,7 @@ def label_history(label_ref: str, svc: Svc, who: Caller) -> History:
     label_id = label_id_from(label_ref)
     visible_label(svc, label_id, who)
     svc.fresh()
-    return History(events=history_events(svc.models.history(label_id), who))
+    return History(events=label_events(svc, label_id, who))
 
 
 @router.get(

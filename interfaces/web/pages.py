@@ -25,21 +25,23 @@ from clusterlabel.activities.views import case_view, label_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.label_lifecycle import LabelState
-from clusterlabel.interfaces.web import badge, flash, labels, naming, sessions
+from clusterlabel.interfaces.logs import get_logger
+from clusterlabel.interfaces.web import badge, flash, inbox, labels, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case, visible_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.case_details import case_details
 from clusterlabel.interfaces.web.common import (
     PUBLIC_READ,
     case_out,
-    history_events,
     label_id_from,
     label_out,
 )
 from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.ratelimit import client_of
 from clusterlabel.interfaces.web.services import Services
 
+log = get_logger(__name__)
 PACKAGE = Path(__file__).resolve().parents[1]
 SESSION_ENDED = "Your session has ended; please sign in again."
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
@@ -85,12 +87,39 @@ def render(
 ) -> HTMLResponse:
     """The template with the caller, a flash message, and the CSRF token every form carries."""
     token = FormToken(sessions.csrf_secret(request.cookies))
-    values = {"who": who, "flash": flash.taken(request), "csrf_token": token, **context}
+    values = {
+        "who": who,
+        "flash": flash.taken(request),
+        "csrf_token": token,
+        "unread": _unread_of(request, who),
+        **context,
+    }
     response = templates.TemplateResponse(request, template, values, status_code=http_status)
     flash.spent(request, response)
     if token.presession is not None and token.shown:
         sessions.set_presession_cookie(response, token.presession, secure_cookies(request))
     return response
+
+
+def count_unread(request: Request, who: Principal | None) -> int:
+    """Blocking: the header's count of the caller's unopened messages, kept for render(); 0 (and a line in
+    the log) when it cannot be read, so that no page fails for its header. Counted off the event loop when
+    the caller is looked up (caller()), and again by a page that changes it (opening a message)."""
+    unread = 0
+    if who is not None:
+        try:
+            unread = inbox.unread_count(_svc(request), who)
+        except Exception:
+            log.warning("cannot count the unread messages", exc_info=True)
+    request.state.unread = unread
+    return unread
+
+
+def _unread_of(request: Request, who: Principal | None) -> int:
+    if who is None:
+        return 0
+    counted = getattr(request.state, "unread", None)
+    return counted if isinstance(counted, int) else count_unread(request, who)
 
 
 class FormToken:
@@ -158,8 +187,15 @@ class _SignIn(Exception):
 
 
 async def caller(request: Request) -> Principal | None:
-    """The page's caller, if signed in; the token store is looked up off the event loop (it may be PostgreSQL)."""
-    return await run_in_threadpool(page_principal, request, _svc(request))
+    """The page's caller, if signed in, and their unread count; the token store and the inbox are read off
+    the event loop (they may be PostgreSQL)."""
+
+    def look_up() -> Principal | None:
+        who = page_principal(request, _svc(request))
+        count_unread(request, who)
+        return who
+
+    return await run_in_threadpool(look_up)
 
 
 async def signed_in(request: Request, *, admin: bool = False, expert: bool = False) -> Principal:
@@ -237,7 +273,7 @@ async def case_page(request: Request) -> Response:
     def gather() -> dict[str, Any]:
         case = visible_case(svc, case_id, who)
         svc.fresh()
-        events = history_events(svc.models.history(case_id), who)
+        events = case_events(svc, case_id, who)
         return {
             "case": case_out(case_view(svc.app.policy, case, svc.now())),
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,

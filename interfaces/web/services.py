@@ -25,6 +25,7 @@ from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
+from clusterlabel.interfaces.web.inbox_reads import InboxReads
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.tokens import TokenStore
@@ -70,6 +71,8 @@ class Services:
     credentials: Credentials | None = None
     # The secrets that sign the partners' webhooks; None where this process registers none.
     webhook_secrets: WebhookSecretStore | None = None
+    # Which messages each person has opened in their inbox; None where no inbox is served.
+    inbox_reads: InboxReads | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -93,6 +96,11 @@ class Services:
         if self.webhook_secrets is None:
             raise ApiError(503, "this process keeps no webhook secrets")
         return self.webhook_secrets
+
+    def inbox(self) -> InboxReads:
+        if self.inbox_reads is None:
+            raise ApiError(503, "this process does not serve the inbox")
+        return self.inbox_reads
 
     def temporal(self) -> Client:
         if self.client is None:

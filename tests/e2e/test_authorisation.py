@@ -118,6 +118,14 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /webhooks/{webhook_id}/deliveries": ADMINS,
     "POST /webhooks/{webhook_id}/enable": ADMINS,  # an enabled one: 409, past authorisation
     "DELETE /webhooks/{webhook_id}": ADMINS,
+    # each person's inbox: a message addressed to them, or (another's) one to the other cluster. The
+    # secretariat's inbox holds the messages to the secretariat only: a cluster's is no more theirs to open.
+    "GET /inbox": SIGNED_IN,
+    "POST /inbox/{notification_id}/read": {
+        **dict.fromkeys(CALLERS, OWN),
+        **dict.fromkeys((MACHINE, ADMIN, OFFICER, DECIDER, APPEALS), HIDDEN),
+        NOBODY: UNAUTHENTICATED,
+    },
     # public
     "GET /registry": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,
@@ -167,6 +175,7 @@ BODIES: dict[str, Body] = {
     "POST /webhooks": lambda _: webhook_body(),
 }
 QUERIES = {"GET /labels/{label_ref}/verify": {"code": "ABC"}}
+INBOX_READ = "POST /inbox/{notification_id}/read"
 
 
 def webhook_body() -> dict[str, Any]:
@@ -210,6 +219,15 @@ class Callers:
             answer = admin.post("/accounts", json=person() | {"roles": [caller], **links})
         created = self.secretariat.expect(answer, 201)
         return engine.client(created["token"]), created["account_id"]
+
+    def message_for(self, caller: str, which: str) -> str:
+        """A message in the caller's inbox (own: the expert's offer, the contact's label; the secretariat's
+        try the own cluster's label), or one in the other cluster's (another's)."""
+        recipient = f"cluster:{self.records[which].cluster_id}"
+        if caller == EXPERT and which == "own":
+            recipient = f"expert:{self.records['own'].expert_id}"
+        listed = self.secretariat.expect(self.secretariat.api.get("/notifications", params={"limit": 500}), 200)
+        return next(str(message["id"]) for message in listed if message["recipient"] == recipient)
 
     def spare_account(self) -> str:
         answer = self.secretariat.api.post("/accounts", json=person() | {"roles": ["officer"]})
@@ -260,6 +278,8 @@ def call(callers: Callers, route: str, caller: str, which: str) -> int:
         target = replace(target, account_id=account_id, token_id=token_id)
     if route.startswith("DELETE /webhooks/"):  # deleted once: each call deletes one of its own
         target = replace(target, webhook_id=callers.secretariat.spare_webhook())
+    if route == INBOX_READ:
+        target = replace(target, notification_id=callers.message_for(caller, which))
     if route.startswith("POST /experts/{expert_id}/"):  # changes the expert: the table's own must stay as they are
         target = replace(target, expert_id=callers.spare_expert())
     body = BODIES[route](target) if route in BODIES else None

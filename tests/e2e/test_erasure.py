@@ -18,11 +18,15 @@ ERASED = "erased person"
 def award_by(secretariat: Secretariat, decider: str) -> dict[str, str]:
     """A new case awarded by the named decider: its ids, and the decider's account id."""
     cluster_id = secretariat.cluster()
+    secretariat.contact_email(cluster_id, "Erin Contact")  # the label's message reaches someone, and is sent
     case_id = secretariat.apply(cluster_id)
     secretariat.to_decision(case_id)
     secretariat.decide(case_id, decided_by=decider)
     label_id = secretariat.wait_for(case_id, "the label", lambda case: case["label_id"])["label_id"]
     eventually(lambda: secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}"), 200)["open_cases"] == [])
+    # The case's history shows its messages going out: wait until they have, so that it holds still.
+    queued = {"case_id": case_id, "status": "queued"}
+    eventually(lambda: secretariat.expect(secretariat.api.get("/notifications", params=queued), 200) == [])
     account_id = secretariat.engine.accounts[decider][0]
     return {"cluster_id": cluster_id, "case_id": case_id, "label_id": label_id, "account_id": account_id}
 
