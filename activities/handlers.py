@@ -136,7 +136,14 @@ def record_agreement(
 def schedule_audit(
     app: CertificationApp, case_id: UUID, command: commands.ScheduleAudit, env: Envelope
 ) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.schedule_audit(command.audit_date, *_who(env)))
+    """Set (or move) the audit's date, and invite the team and the cluster in the same save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        case.schedule_audit(command.audit_date, *_who(env))
+        cluster_name = app.get_cluster(case.cluster_id).name
+        return outbox.queue(notices.audit_invitations(case, cluster_name), env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def submit_assessment(
@@ -196,7 +203,16 @@ def release_expert(
 def withdraw_case(
     app: CertificationApp, case_id: UUID, command: commands.WithdrawCase, env: Envelope
 ) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.withdraw(command.reason, *_when(env)))
+    """Withdraw the case; an audit still ahead is cancelled in its attendees' calendars in the same save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        case.withdraw(command.reason, *_when(env))
+        if not case.audit_ahead:
+            return []
+        cluster_name = app.get_cluster(case.cluster_id).name
+        return outbox.queue(notices.audit_cancellations(case, cluster_name), env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:

@@ -32,9 +32,8 @@ def tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> No
 
 def _message(notice: notices.Notice, env: Envelope) -> Notification:
     key = f"{env.key}/notify/{notice.recipient}"
-    return Notification(
-        notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id, env.actor, key
-    )
+    fields = (notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id)
+    return Notification(*fields, env.actor, key, data=notice.data)
 
 
 def delivery_key(message: Notification, outcome: str, of_round: int = 0) -> str:
