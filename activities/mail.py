@@ -100,7 +100,6 @@ def compose(letter: Letter, to: Sequence[Address], sender: str, at: datetime) ->
     mail["Subject"] = letter.worded.subject
     mail["Date"] = format_datetime(at)
     mail["Message-ID"] = letter.message_id
-    mail["Content-Language"] = letter.worded.language
     # RFC 3834: sent by a machine, so that auto-responders (out of office) do not answer it.
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(letter.worded.text)
@@ -114,6 +113,7 @@ def compose(letter: Letter, to: Sequence[Address], sender: str, at: datetime) ->
             filename="audit.ics",
             params={"method": letter.calendar_method or "PUBLISH", "charset": "utf-8"},
         )
+    mail["Content-Language"] = letter.worded.language  # after the content, which clears every Content-* header
     return mail
 
 

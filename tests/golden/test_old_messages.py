@@ -4,14 +4,18 @@ to what they are about."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import icalendar
 import pytest
 
+from clusterlabel.activities.content.calendar import invitation
 from clusterlabel.activities.content.wording import MessageContent, render
 from tests.golden.records import HISTORIES, replay_all
 
-MESSAGES = sorted(name for name in HISTORIES if name.startswith("notification-"))
+TEMPLATED = "notification-invitation"  # queued at version 2, with its template's data
+MESSAGES = sorted(name for name in HISTORIES if name.startswith("notification-") and name != TEMPLATED)
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +43,13 @@ def test_an_old_offer_links_to_the_experts_assignments(replayed: dict[str, Any])
     worded = render(MessageContent.of(replayed["notification-sent"]), "en", "https://labels.example/")
 
     assert worded.link == "https://labels.example/ui/assignments"
+
+
+def test_a_stored_invitation_reads_from_its_template_with_its_calendar_event(replayed: dict[str, Any]) -> None:
+    content = MessageContent.of(replayed[TEMPLATED])
+
+    worded = render(content, "de", "https://labels.example")
+    ics = invitation(content, "secretariat@esca.example", ["c@cluster.example"], datetime.now(UTC), "https://x")
+
+    assert worded.subject.startswith("Einladung: Audit von Baltic Marine Cluster")
+    assert ics is not None and str(icalendar.Calendar.from_ical(ics)["METHOD"]) == "REQUEST"
