@@ -192,12 +192,18 @@ def decide_appeal(
 def release_expert(
     app: CertificationApp, case_id: UUID, command: commands.ReleaseExpert, env: Envelope
 ) -> CertificationCase:
-    return app.change(
-        case_id,
-        CertificationCase,
-        env,
-        lambda case: case.release_expert(command.expert_id, command.reason, *_when(env)),
-    )
+    """Take the expert off the case; an audit it had scheduled is cancelled for everyone it invited, in the
+    same save (the next team sets a new date, an update of the same calendar event)."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        cancelled = []
+        if case.audit_ahead:  # worded before the release, which clears the date and changes the team
+            cluster_name = app.get_cluster(case.cluster_id).name
+            cancelled = notices.audit_cancellations(case, cluster_name, because=notices.TEAM_CHANGED)
+        case.release_expert(command.expert_id, command.reason, *_when(env))
+        return outbox.queue(cancelled, env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def withdraw_case(

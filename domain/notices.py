@@ -8,7 +8,7 @@ English text kept with it as it was queued; the handler that takes the step queu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -131,12 +131,18 @@ def audit_invitations(case: CertificationCase, cluster_name: str) -> list[Notice
     return _audit_notices(case, cluster_name, "audit_invitation", subject, body, sequence)
 
 
-def audit_cancellations(case: CertificationCase, cluster_name: str) -> list[Notice]:
-    """The case was called off before its audit: the invitation is cancelled in the same calendars."""
+WITHDRAWN = "withdrawn"  # why an audit is cancelled: the case was withdrawn,
+TEAM_CHANGED = "team_changed"  # or an expert left the team, and the next team sets its own date
+
+
+def audit_cancellations(case: CertificationCase, cluster_name: str, because: str = WITHDRAWN) -> list[Notice]:
+    """The audit will not take place on its date: the invitation is cancelled in the calendars it reached
+    (the team and the cluster as they were invited: call this before the team changes)."""
     assert case.audit_date is not None, "only a scheduled audit is cancelled"
     subject = f"Cancelled: audit of case {case.id}"
     body = f"The audit of {cluster_name} on {case.audit_date:%Y-%m-%d %H:%M} UTC (case {case.id}) is cancelled."
-    return _audit_notices(case, cluster_name, "audit_cancelled", subject, body, case.audit_schedulings)
+    notices = _audit_notices(case, cluster_name, "audit_cancelled", subject, body, case.audit_schedulings)
+    return [replace(notice, data=notice.data | {"because": because}) for notice in notices]
 
 
 def _audit_notices(

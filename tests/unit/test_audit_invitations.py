@@ -12,7 +12,7 @@ import icalendar
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.content.calendar import audit_uid, invitation
 from clusterlabel.activities.content.wording import MessageContent
-from clusterlabel.domain.commands import ScheduleAudit, WithdrawCase
+from clusterlabel.domain.commands import ReleaseExpert, ScheduleAudit, WithdrawCase
 from clusterlabel.domain.notification import Notification
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
@@ -135,3 +135,19 @@ def test_a_message_about_anything_else_carries_no_invitation() -> None:
     content = MessageContent(kind="offer", subject="s", body="b", data={"case_id": "c"})
 
     assert invitation(content, ORGANIZER, ["x@example.org"], STAMP, "https://labels.example") is None
+
+
+def test_an_expert_leaving_the_team_before_the_audit_cancels_it_for_everyone_it_invited() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.auditing()
+    (expert_id,) = life.app.get_case(case_id).expert_ids
+    scheduled(life, case_id, 3, "schedule-1")
+
+    release = ReleaseExpert(expert_id=expert_id, reason="certification revoked")
+    send(life.app, case_id, release, actor=SECRETARIAT, command_key="release-1")
+
+    for recipient in (f"expert:{expert_id}", f"cluster:{life.cluster_id}"):
+        message = queued(life.app, "release-1", recipient)
+        (event,) = calendar_of(message).walk("VEVENT")
+        assert (message.kind, message.data["because"], int(event["SEQUENCE"])) == ("audit_cancelled", "team_changed", 1)
+    assert life.app.get_case(case_id).audit_date is None

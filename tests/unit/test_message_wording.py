@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 
 from clusterlabel.activities.content.wording import LOCALES, MessageContent, languages, render
 from clusterlabel.domain import notices
+from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.notices import Notice
 from tests.lifecycle import Lifecycle, memory_app
 
@@ -21,11 +22,20 @@ BASE = "https://labels.example"
 GERMAN = LOCALES / "de" / "LC_MESSAGES"
 
 
+def auditing_case() -> CertificationCase:
+    """A case whose audit is scheduled."""
+    life = Lifecycle(memory_app())
+    case = life.app.get_case(life.auditing())
+    case.schedule_audit(datetime(2027, 2, 3, 9, tzinfo=UTC), "secretariat", "schedule")
+    return case
+
+
+AUDITING = auditing_case()
+
+
 def every_kind() -> dict[str, Notice]:
     """One notice of each kind the engine queues, made by the domain from real records."""
-    life, labelled = Lifecycle(memory_app()), Lifecycle(memory_app())
-    auditing = life.app.get_case(life.auditing())
-    auditing.schedule_audit(datetime(2027, 2, 3, 9, tzinfo=UTC), "secretariat", "schedule")
+    auditing, labelled = AUDITING, Lifecycle(memory_app())
     _, label_id = labelled.labelled()
     label = labelled.app.get_label(label_id)
     expert_id = auditing.expert_ids[0]
@@ -83,6 +93,14 @@ def test_a_german_reader_reads_german_sentences_and_dates() -> None:
     assert german.subject == "Ihnen wird ein Benchmarking-Auftrag angeboten"
     assert "Bitte nehmen Sie den Auftrag bis zum 5. Januar 2027" in " ".join(german.text.split())
     assert "Auf das Angebot antworten" in german.html
+
+
+def test_a_cancellation_says_why_the_audit_does_not_take_place() -> None:
+    withdrawn = KINDS["audit_cancelled"]
+    team_changed = notices.audit_cancellations(AUDITING, "Baltic Marine Cluster", because=notices.TEAM_CHANGED)[0]
+
+    assert "was withdrawn" in render(content(withdrawn), "en", BASE).text
+    assert "Expertenteam" in render(content(team_changed), "de", BASE).text
 
 
 def test_a_language_without_a_translation_reads_english() -> None:
