@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import unit_of_work
 from clusterlabel.activities.content.calendar import invitation, method_of
-from clusterlabel.activities.content.wording import MessageContent, render
+from clusterlabel.activities.content.wording import MessageContent, render, worded_in
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.mail import (
     Accepted,
@@ -63,7 +63,7 @@ class Mailroom:
     def letters(self, message: Notification, to: list[Address], at: datetime) -> list[tuple[Letter, list[Address]]]:
         """The message worded for each language its readers read, with the readers of each."""
         content = MessageContent.of(message)
-        by_language = groupby(sorted(to, key=lambda address: address.language), lambda address: address.language)
+        by_language = groupby(sorted(to, key=_reads_in), _reads_in)
         return [self._letter(message, content, language, list(readers), at) for language, readers in by_language]
 
     def _letter(
@@ -155,6 +155,11 @@ class DeliveryActivities:
                 log.warning("message not delivered", attempts=outcome.attempts, reason=outcome.reply)
             handle(self.app, message.id, command, envelope)
             return outcome
+
+
+def _reads_in(address: Address) -> str:
+    """The language the reader reads messages in (readers of two languages that read alike get one e-mail)."""
+    return worded_in(address.language)
 
 
 def _failed_try(reason: str, tried: dict[str, int]) -> ApplicationError:

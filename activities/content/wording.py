@@ -56,6 +56,11 @@ def languages() -> list[str]:
     return [DEFAULT_LANGUAGE, *(language for language in found if language != DEFAULT_LANGUAGE)]
 
 
+def worded_in(language: str) -> str:
+    """The language a reader of `language` reads a message in: theirs where the catalogue has it, else English."""
+    return language if language in languages() else DEFAULT_LANGUAGE
+
+
 class MessageContent(BaseModel):
     """What a message says, as it was queued: its kind, the data its template words, and the English text
     stored with it (all a message queued before templates has)."""
@@ -98,7 +103,7 @@ class Worded(BaseModel):
 def render(content: MessageContent, language: str, public_url: str) -> Worded:
     """The message in `language` (English when the catalogue has no translation into it), its links built
     on `public_url` (CLUSTERLABEL_PUBLIC_URL: never a request's Host)."""
-    language = language if language in languages() else DEFAULT_LANGUAGE
+    language = worded_in(language)
     link = page_of(content, public_url)
     name = f"{content.kind}.jinja" if content.templated else "stored.jinja"
     stored = {"stored_subject": content.subject, "stored_body": content.body}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -13,9 +14,12 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 from clusterlabel.activities.content.wording import LOCALES, MessageContent, languages, render
+from clusterlabel.activities.delivery import Mailroom
+from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.domain import notices
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.notices import Notice
+from clusterlabel.domain.notification import Notification
 from tests.lifecycle import Lifecycle, memory_app
 
 BASE = "https://labels.example"
@@ -63,9 +67,18 @@ PAGES = {
 }
 
 
+class Nobody:
+    """No addresses: the test hands the readers to the mailroom itself."""
+
+    def of(self, recipient: str) -> list[Address]:
+        return []
+
+
+NOTICE_FIELDS = ("recipient", "kind", "subject", "body", "case_id", "label_id", "data")
+
+
 def content(notice: Notice) -> MessageContent:
-    fields = ("kind", "subject", "body", "data", "case_id", "label_id")
-    return MessageContent(**{name: getattr(notice, name) for name in fields})
+    return MessageContent(**{name: getattr(notice, name) for name in NOTICE_FIELDS if name != "recipient"})
 
 
 def test_every_kind_the_engine_queues_has_its_template() -> None:
@@ -155,3 +168,26 @@ def test_the_committed_compiled_catalogue_is_the_one_its_po_file_gives() -> None
     assert {m.id: m.string for m in committed if m.id} == {m.id: m.string for m in expected if m.id}, (
         "run `make messages` and commit messages.mo"
     )
+
+
+def test_a_message_goes_out_once_per_language_its_readers_read_each_under_its_own_message_id() -> None:
+    message = Notification(
+        **{name: getattr(KINDS["label_issued"], name) for name in NOTICE_FIELDS}, actor="system", command_key="k"
+    )
+    readers = [
+        Address("clara@c.example", "account:c"),
+        Address("dieter@c.example", "account:d", "de"),
+        Address("f@c.example", "account:f", "fr"),
+    ]
+    mailroom = Mailroom(Nobody(), MaildirTransport(Path("unused")), "s@esca.example", TokenBucket(1, 1), BASE)
+
+    letters = mailroom.letters(message, readers, datetime(2027, 1, 1, tzinfo=UTC))
+
+    assert [(letter.worded.language, [r.who for r in to]) for letter, to in letters] == [
+        ("de", ["account:d"]),
+        ("en", ["account:c", "account:f"]),
+    ]
+    assert [letter.message_id for letter, _ in letters] == [
+        f"<{message.id}.de@clusterlabel>",
+        f"<{message.id}@clusterlabel>",
+    ]
