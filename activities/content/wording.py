@@ -48,8 +48,11 @@ STEP_NAMES = {
     "appeal": N_("appeal"),
 }
 WRAP_AT = 76  # the plain text's lines, as mail readers expect them; a link is never broken
+STORED = "stored"  # the template of a message queued before templates: its stored text
+KINDS = frozenset(path.stem for path in TEMPLATES.glob("*.jinja")) - {STORED}  # the kinds with a template
 
 
+@cache
 def languages() -> list[str]:
     """The languages a message can be read in: English, and each one the catalogue has a translation for."""
     found = sorted(path.parent.parent.name for path in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
@@ -87,7 +90,7 @@ class MessageContent(BaseModel):
 
     @property
     def templated(self) -> bool:
-        return bool(self.data) and (TEMPLATES / f"{self.kind}.jinja").is_file()
+        return bool(self.data) and self.kind in KINDS
 
 
 class Worded(BaseModel):
@@ -105,7 +108,7 @@ def render(content: MessageContent, language: str, public_url: str) -> Worded:
     on `public_url` (CLUSTERLABEL_PUBLIC_URL: never a request's Host)."""
     language = worded_in(language)
     link = page_of(content, public_url)
-    name = f"{content.kind}.jinja" if content.templated else "stored.jinja"
+    name = f"{content.kind if content.templated else STORED}.jinja"
     stored = {"stored_subject": content.subject, "stored_body": content.body}
     values = {**content.data, **stored, "link": link, "language": language}
     text_template = _environment(language, html=False).get_template(name)
