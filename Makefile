@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The top-level folders, installed as clusterlabel.<folder> (setup.py maps them).
 FOLDERS := domain activities workflows projections interfaces tools
 
-.PHONY: run test lint install browser bench bench-quick soak clean
+.PHONY: run test lint install browser bench bench-quick soak clean messages
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,12 @@ soak: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .clusterlabel .pytest_cache .typecheck
+
+# The messages' catalogue (activities/content/locale): extract the strings of the templates and the code,
+# bring every translation up to date, compile them. Translate what `pybabel update` left empty or fuzzy in
+# the .po files, run this again, and commit the .po and .mo files alike.
+CONTENT := activities/content
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F $(CONTENT)/babel.cfg -k N_ --no-location --omit-header -o $(CONTENT)/locale/messages.pot $(CONTENT)
+	$(BIN)/pybabel update -i $(CONTENT)/locale/messages.pot -d $(CONTENT)/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(CONTENT)/locale -D messages --statistics

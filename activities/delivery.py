@@ -1,8 +1,9 @@
 """The delivery activities: send one message of the outbox, and record what became of it.
 
-`send_message` looks up the recipient's addresses when it runs (so a changed address is used from then
-on), waits for this process's pace, and hands the mail to the transport; Temporal retries it with the
-policy's backoff. It records nothing: `record_delivery` does, as a separate step, so that a store that
+`send_message` looks up the recipient's addresses when it runs (so a changed address, or a changed
+language, is used from then on), words the message for each language its readers read (one e-mail per
+language), waits for this process's pace, and hands the mail to the transport; Temporal retries it with
+the policy's backoff. It records nothing: `record_delivery` does, as a separate step, so that a store that
 is briefly away never makes a message go out twice. A failure names the try it was and the message's
 round, so the workflow records how many tries a failed message had, under the key of that round.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 import structlog
@@ -19,11 +22,14 @@ from temporalio.exceptions import ApplicationError
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import unit_of_work
+from clusterlabel.activities.content.calendar import invitation, method_of
+from clusterlabel.activities.content.wording import MessageContent, render, worded_in
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.mail import (
     Accepted,
     Address,
     Addresses,
+    Letter,
     MailError,
     NoAddress,
     TokenBucket,
@@ -53,6 +59,22 @@ class Mailroom:
     transport: Transport
     sender: str
     pace: TokenBucket
+    public_url: str  # the base of every link in a message (CLUSTERLABEL_PUBLIC_URL)
+
+    def letters(self, message: Notification, to: list[Address], at: datetime) -> list[tuple[Letter, list[Address]]]:
+        """The message worded for each language its readers read, with the readers of each."""
+        content = MessageContent.of(message)
+        by_language = groupby(sorted(to, key=_reads_in), _reads_in)
+        return [self._letter(message, content, language, list(readers), at) for language, readers in by_language]
+
+    def _letter(
+        self, message: Notification, content: MessageContent, language: str, readers: list[Address], at: datetime
+    ) -> tuple[Letter, list[Address]]:
+        worded = render(content, language, self.public_url)
+        emails = [address.email for address in readers]
+        calendar = invitation(content, self.sender, emails, at, self.public_url, worded.language)
+        letter = Letter(message_id(message.id, worded.language), worded, calendar, method_of(content))
+        return letter, readers
 
 
 class DeliveryActivities:
@@ -73,20 +95,33 @@ class DeliveryActivities:
             attempt = activity.info().attempt if activity.in_activity() else 1
             tried = {"attempt": attempt, "round": message.round}
             to = self._addresses(message, tried)
-            waited = self.mailroom.pace.take()
-            mail = compose(message, to, self.mailroom.sender, self.app.clock())
-            try:
-                accepted = self.mailroom.transport.send(mail, self.mailroom.sender, [address.email for address in to])
-            except MailError as error:
-                raise _failed_try(plain_reply(str(error), to), tried) from error
-            log.info("message sent", channel=self.mailroom.transport.channel, attempt=attempt, waited=round(waited, 3))
-            return self._sent(message, to, accepted, attempt)
+            at = self.app.clock()
+            sent = [
+                self._send(letter, readers, at, tried) for letter, readers in self.mailroom.letters(message, to, at)
+            ]
+            return self._sent(message, to, sent, attempt)
 
-    def _sent(self, message: Notification, to: list[Address], accepted: Accepted, attempt: int) -> DeliveryOutcome:
-        reached = [address for address in to if address.email not in accepted.refused]
-        refusals = [
-            f"refused {address.who}: {accepted.refused[address.email]}" for address in to if address not in reached
-        ]
+    def _send(
+        self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int]
+    ) -> tuple[str, Accepted]:
+        """One e-mail of the message, to the readers of one language; a failed try raises (and the retry
+        sends every e-mail of the message again, each under its own Message-ID)."""
+        waited = self.mailroom.pace.take()
+        mail = compose(letter, readers, self.mailroom.sender, at)
+        try:
+            accepted = self.mailroom.transport.send(mail, self.mailroom.sender, [address.email for address in readers])
+        except MailError as error:
+            raise _failed_try(plain_reply(str(error), readers), tried) from error
+        channel = self.mailroom.transport.channel
+        log.info("message sent", channel=channel, attempt=tried["attempt"], waited=round(waited, 3))
+        return letter.message_id, accepted
+
+    def _sent(
+        self, message: Notification, to: list[Address], sent: list[tuple[str, Accepted]], attempt: int
+    ) -> DeliveryOutcome:
+        refused = {email: reply for _, accepted in sent for email, reply in accepted.refused.items()}
+        reached = [address for address in to if address.email not in refused]
+        refusals = [f"refused {address.who}: {refused[address.email]}" for address in to if address not in reached]
         return DeliveryOutcome(
             notification_id=message.id,
             status="sent",
@@ -94,8 +129,8 @@ class DeliveryActivities:
             attempts=attempt,
             channel=self.mailroom.transport.channel,
             recipients=[address.who for address in reached],
-            message_id=message_id(message.id),
-            reply=plain_reply("\n".join([accepted.reply, *refusals]), to),
+            message_id=" ".join(message_id for message_id, _ in sent),  # one per language, the first alone
+            reply=plain_reply("\n".join([*(accepted.reply for _, accepted in sent), *refusals]), to),
         )
 
     def _addresses(self, message: Notification, tried: dict[str, int]) -> list[Address]:
@@ -121,6 +156,11 @@ class DeliveryActivities:
                 log.warning("message not delivered", attempts=outcome.attempts, reason=outcome.reply)
             handle(self.app, message.id, command, envelope)
             return outcome
+
+
+def _reads_in(address: Address) -> str:
+    """The language the reader reads messages in (readers of two languages that read alike get one e-mail)."""
+    return worded_in(address.language)
 
 
 def _failed_try(reason: str, tried: dict[str, int]) -> ApplicationError:

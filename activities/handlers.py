@@ -138,7 +138,14 @@ def record_agreement(
 def schedule_audit(
     app: CertificationApp, case_id: UUID, command: commands.ScheduleAudit, env: Envelope
 ) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.schedule_audit(command.audit_date, *env.who()))
+    """Set (or move) the audit's date, and invite the team and the cluster in the same save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        case.schedule_audit(command.audit_date, *env.who())
+        cluster_name = app.get_cluster(case.cluster_id).name
+        return outbox.queue(notices.audit_invitations(case, cluster_name), env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def submit_assessment(
@@ -187,18 +194,33 @@ def decide_appeal(
 def release_expert(
     app: CertificationApp, case_id: UUID, command: commands.ReleaseExpert, env: Envelope
 ) -> CertificationCase:
-    return app.change(
-        case_id,
-        CertificationCase,
-        env,
-        lambda case: case.release_expert(command.expert_id, command.reason, *env.when()),
-    )
+    """Take the expert off the case; an audit it had scheduled is cancelled for everyone it invited, in the
+    same save (the next team sets a new date, an update of the same calendar event)."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        cancelled = []
+        if case.audit_ahead:  # worded before the release, which clears the date and changes the team
+            cluster_name = app.get_cluster(case.cluster_id).name
+            cancelled = notices.audit_cancellations(case, cluster_name, because=notices.TEAM_CHANGED)
+        case.release_expert(command.expert_id, command.reason, *env.when())
+        return outbox.queue(cancelled, env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def withdraw_case(
     app: CertificationApp, case_id: UUID, command: commands.WithdrawCase, env: Envelope
 ) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.withdraw(command.reason, *env.when()))
+    """Withdraw the case; an audit still ahead is cancelled in its attendees' calendars in the same save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        case.withdraw(command.reason, *env.when())
+        if not case.audit_ahead:
+            return []
+        cluster_name = app.get_cluster(case.cluster_id).name
+        return outbox.queue(notices.audit_cancellations(case, cluster_name), env)
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:

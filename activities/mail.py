@@ -2,8 +2,11 @@
 SMTP server (STARTTLS or implicit TLS, and authentication, when its URL asks), or, with no server
 configured, a Maildir on disk.
 
-A message goes out once, to every address of its recipient in one transaction, under a Message-ID
-derived from its id: a resend after a crash (sent, but not yet recorded) is recognisably the same message.
+A message goes out once, to every address of its recipient that reads one language in one transaction,
+under a Message-ID derived from its id (and that language, when not English): a resend after a crash
+(sent, but not yet recorded) is recognisably the same message. Each e-mail carries the message as plain
+text and as HTML (multipart/alternative), and an audit's date as a calendar invitation (an .ics
+attachment).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
-from clusterlabel.domain.notification import Notification
+from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, Worded
 
 MESSAGE_ID_DOMAIN = "clusterlabel"
 SMTP_TIMEOUT_SECONDS = 30.0
@@ -33,17 +36,31 @@ SMTP_SCHEMES = {"smtp": 25, "smtps": 465}  # and each one's port when the URL na
 _CONTROLS_BUT_LINE_BREAKS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
-def message_id(notification_id: UUID) -> str:
-    """The Message-ID of a message of the outbox: the same for every try, every round and every worker."""
-    return f"<{notification_id}@{MESSAGE_ID_DOMAIN}>"
+def message_id(notification_id: UUID, language: str = DEFAULT_LANGUAGE) -> str:
+    """The Message-ID of a message of the outbox in one language: the same for every try, every round
+    and every worker (English, the first language, keeps the id alone, as before translations)."""
+    suffix = "" if language == DEFAULT_LANGUAGE else f".{language}"
+    return f"<{notification_id}{suffix}@{MESSAGE_ID_DOMAIN}>"
 
 
 @dataclass(frozen=True)
 class Address:
-    """Where a recipient is reached, and who that is as the log names them (`account:<id>`, `secretariat`)."""
+    """Where a recipient is reached, who that is as the log names them (`account:<id>`, `secretariat`),
+    and the language they read their messages in."""
 
     email: str = field(repr=False)  # personal data: never logged, never recorded in an event
     who: str
+    language: str = DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One e-mail of a message: as its readers in one language read it, with its calendar invitation."""
+
+    message_id: str
+    worded: Worded
+    calendar: bytes | None = None  # the .ics of an audit's date
+    calendar_method: str | None = None  # REQUEST or CANCEL
 
 
 class NoAddress(Exception):
@@ -76,16 +93,27 @@ class Transport(Protocol):
         ...
 
 
-def compose(message: Notification, to: Sequence[Address], sender: str, at: datetime) -> EmailMessage:
+def compose(letter: Letter, to: Sequence[Address], sender: str, at: datetime) -> EmailMessage:
     mail = EmailMessage(policy=SMTP_POLICY)
     mail["From"] = sender
     mail["To"] = ", ".join(address.email for address in to)
-    mail["Subject"] = message.subject
+    mail["Subject"] = letter.worded.subject
     mail["Date"] = format_datetime(at)
-    mail["Message-ID"] = message_id(message.id)
+    mail["Message-ID"] = letter.message_id
     # RFC 3834: sent by a machine, so that auto-responders (out of office) do not answer it.
     mail["Auto-Submitted"] = "auto-generated"
-    mail.set_content(message.body)
+    mail.set_content(letter.worded.text)
+    mail.add_alternative(letter.worded.html, subtype="html")
+    if letter.calendar is not None:
+        # RFC 6047: text/calendar with the iTIP method, which mail clients offer to add to the calendar.
+        mail.add_attachment(
+            letter.calendar,
+            maintype="text",
+            subtype="calendar",
+            filename="audit.ics",
+            params={"method": letter.calendar_method or "PUBLISH", "charset": "utf-8"},
+        )
+    mail["Content-Language"] = letter.worded.language  # after the content, which clears every Content-* header
     return mail
 
 

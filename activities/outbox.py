@@ -41,9 +41,8 @@ def _key(env: Envelope, recipient: str) -> str:
 
 def _message(notice: notices.Notice, env: Envelope) -> Notification:
     key = _key(env, notice.recipient)
-    return Notification(
-        notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id, env.actor, key
-    )
+    fields = (notice.recipient, notice.kind, notice.subject, notice.body, notice.case_id, notice.label_id)
+    return Notification(*fields, env.actor, key, data=notice.data)
 
 
 def delivery_key(message: Notification, outcome: str, of_round: int = 0) -> str:

@@ -55,6 +55,7 @@ class CaseQueries:
     excluded_expert_ids: set[UUID]
     # The audit, the decision, an appeal against it, and the label an award led to.
     audit_date: datetime | None
+    audit_schedulings: int
     scores: dict[str, int]
     assessed_at: datetime | None
     recommended_level: Level | None
@@ -74,6 +75,12 @@ class CaseQueries:
     @property
     def needs_attention(self) -> bool:
         return bool(self.attention)
+
+    @property
+    def audit_ahead(self) -> bool:
+        """A date is set for an audit that has not taken place (no assessment yet): calling the case off
+        cancels it in the team's and the cluster's calendars."""
+        return self.audit_date is not None and self.assessed_at is None
 
     def next_nationality(self) -> Nationality | None:
         """Which seat of the team the next proposal fills."""

@@ -82,6 +82,7 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         self.team = {}
         self.excluded_expert_ids = set()
         self.audit_date = None
+        self.audit_schedulings = 0  # how often a date was set: the calendar invitation's SEQUENCE follows it
         self.scores = {}
         self.assessed_at = None
         self.recommended_level = None
@@ -208,6 +209,7 @@ class CertificationCase(CaseQueries, RecordedAggregate):
     @event("AuditScheduled")
     def _audit_scheduled(self, audit_date: datetime, actor: str, command_key: str) -> None:
         self.audit_date = audit_date
+        self.audit_schedulings += 1
 
     def submit_assessment(
         self,

@@ -1,12 +1,14 @@
 """Who is told what, when a step of a case or a label calls for it: the outbox's messages, as data.
 
-Each notice names its recipient (`secretariat`, `expert:<id>`, `cluster:<id>`), its kind and its text;
-the handler that takes the step queues it (activities/handlers.py), once per step and recipient.
+Each notice names its recipient (`secretariat`, `expert:<id>`, `cluster:<id>`), its kind, the data its
+kind's template words it with (activities/content/: in the recipient's language, when it is sent) and an
+English text kept with it as it was queued; the handler that takes the step queues it
+(activities/handlers.py), once per step and recipient.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -41,17 +43,26 @@ class Notice:
     body: str
     case_id: UUID | None = None
     label_id: UUID | None = None
+    data: dict[str, str] = field(default_factory=dict)  # what the kind's template needs, as text
+
+
+def instant(at: datetime) -> str:
+    """An instant as a notice's data holds it: ISO 8601 with its offset (the template formats it)."""
+    return at.isoformat()
 
 
 def offer(case: CertificationCase, expert_id: UUID, answer_by: datetime) -> list[Notice]:
     """The proposed expert is asked to take the assignment."""
     body = f"You are proposed as expert for case {case.id}; please answer by {answer_by:%Y-%m-%d %H:%M:%S} UTC."
-    return [Notice(recipient(EXPERT, expert_id), "offer", "Benchmarking assignment offered", body, case_id=case.id)]
+    data = {"case_id": str(case.id), "level": case.level.value, "answer_by": instant(answer_by)}
+    to = recipient(EXPERT, expert_id)
+    return [Notice(to, "offer", "Benchmarking assignment offered", body, case_id=case.id, data=data)]
 
 
 def escalation(case: CertificationCase, reason: str) -> list[Notice]:
     """The secretariat must step in, and why."""
-    return [Notice(SECRETARIAT, "escalation", "A case needs attention", reason, case_id=case.id)]
+    data = {"case_id": str(case.id), "reason": reason}
+    return [Notice(SECRETARIAT, "escalation", "A case needs attention", reason, case_id=case.id, data=data)]
 
 
 def deadline_reminders(case: CertificationCase, step: str, offset: str, due: datetime) -> list[Notice]:
@@ -61,7 +72,8 @@ def deadline_reminders(case: CertificationCase, step: str, offset: str, due: dat
     )
     subject = f"The {step} of case {case.id} is due"
     body = f"The {step} is due on {due:%Y-%m-%d %H:%M:%S} UTC ({offset} before)."
-    return [Notice(to, "deadline_reminder", subject, body, case_id=case.id) for to in recipients]
+    data = {"case_id": str(case.id), "step": step, "due": instant(due)}
+    return [Notice(to, "deadline_reminder", subject, body, case_id=case.id, data=data) for to in recipients]
 
 
 def label_issued(label: Label) -> list[Notice]:
@@ -79,6 +91,7 @@ def label_issued(label: Label) -> list[Notice]:
             body,
             case_id=label.case_id,
             label_id=label.id,
+            data=_label_data(label) | {"verification_code": label.verification_code},
         )
     ]
 
@@ -92,4 +105,56 @@ def expiry_reminders(label: Label, offset: str) -> list[Notice]:
         f"Reminder sent {offset} before expiry."
     )
     recipients = (recipient(CLUSTER, label.cluster_id), SECRETARIAT)
-    return [Notice(to, "expiry_reminder", subject, body, label_id=label.id) for to in recipients]
+    data = _label_data(label) | {"renewable_until": instant(label.renewable_until)}
+    return [Notice(to, "expiry_reminder", subject, body, label_id=label.id, data=data) for to in recipients]
+
+
+def _label_data(label: Label) -> dict[str, str]:
+    return {
+        "label_code": label.label_code,
+        "level": str(label.level),
+        "cluster_name": label.cluster_name,
+        "valid_until": instant(label.valid_until),
+    }
+
+
+# ---- the audit in the calendars of those who attend it -----------------------------------------------
+
+
+def audit_invitations(case: CertificationCase, cluster_name: str) -> list[Notice]:
+    """The audit's date, to the team and the cluster, as a calendar invitation: the first one, or an
+    update (a higher sequence) when the date moves. Their calendars know it by the case."""
+    assert case.audit_date is not None, "sent once the audit is scheduled"
+    sequence = case.audit_schedulings - 1
+    subject = f"Audit of case {case.id} on {case.audit_date:%Y-%m-%d %H:%M} UTC" + (" (moved)" if sequence else "")
+    body = f"The audit of {cluster_name} for the {case.level} label (case {case.id}) takes place on {case.audit_date:%Y-%m-%d %H:%M} UTC."
+    return _audit_notices(case, cluster_name, "audit_invitation", subject, body, sequence)
+
+
+WITHDRAWN = "withdrawn"  # why an audit is cancelled: the case was withdrawn,
+TEAM_CHANGED = "team_changed"  # or an expert left the team, and the next team sets its own date
+
+
+def audit_cancellations(case: CertificationCase, cluster_name: str, because: str = WITHDRAWN) -> list[Notice]:
+    """The audit will not take place on its date: the invitation is cancelled in the calendars it reached
+    (the team and the cluster as they were invited: call this before the team changes)."""
+    assert case.audit_date is not None, "only a scheduled audit is cancelled"
+    subject = f"Cancelled: audit of case {case.id}"
+    body = f"The audit of {cluster_name} on {case.audit_date:%Y-%m-%d %H:%M} UTC (case {case.id}) is cancelled."
+    notices = _audit_notices(case, cluster_name, "audit_cancelled", subject, body, case.audit_schedulings)
+    return [replace(notice, data=notice.data | {"because": because}) for notice in notices]
+
+
+def _audit_notices(
+    case: CertificationCase, cluster_name: str, kind: str, subject: str, body: str, sequence: int
+) -> list[Notice]:
+    assert case.audit_date is not None
+    data = {
+        "case_id": str(case.id),
+        "level": case.level.value,
+        "cluster_name": cluster_name,
+        "audit_date": instant(case.audit_date),
+        "sequence": str(sequence),
+    }
+    attendees = [recipient(EXPERT, expert_id) for expert_id in case.expert_ids] + [recipient(CLUSTER, case.cluster_id)]
+    return [Notice(to, kind, subject, body, case_id=case.id, data=data) for to in attendees]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -52,7 +53,27 @@ class Notification(RecordedAggregate):
 
     id_kind = "notification"
 
-    @event("Queued")
+    class Queued(RecordedAggregate.Created):
+        """Version 2 adds `data`: what the kind's template says the message with (a case id, a label
+        code, a date), so that it is worded when it is sent, in the recipient's language. `subject` and
+        `body` stay the English text as queued: what a message queued before templates says."""
+
+        class_version = 2
+        recipient: str
+        kind: str
+        subject: str
+        body: str
+        case_id: UUID | None
+        label_id: UUID | None
+        actor: str
+        command_key: str
+        data: dict[str, str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["data"] = {}  # queued before templates: its stored text is all it says
+
+    @event(Queued)
     def __init__(
         self,
         recipient: str,
@@ -63,12 +84,14 @@ class Notification(RecordedAggregate):
         label_id: UUID | None,
         actor: str,
         command_key: str,
+        data: dict[str, str] | None = None,
     ) -> None:
         self.command_keys = set()
         self.recipient = recipient
         self.kind = kind
         self.subject = subject
         self.body = body
+        self.data = dict(data or {})
         self.case_id = case_id
         self.label_id = label_id
         self.status = DeliveryStatus.QUEUED

@@ -59,7 +59,11 @@ class Directory:
 
     def _emails(self, account_ids: Iterable[UUID]) -> list[Address]:
         people = (self.people.get(account_id) for account_id in account_ids)
-        return [Address(person.email, actor_of(person.account_id)) for person in people if person and person.email]
+        return [
+            Address(person.email, actor_of(person.account_id), person.language)
+            for person in people
+            if person and person.email
+        ]
 
 
 _nobody = {
@@ -83,4 +87,5 @@ def open_mailroom(settings: Settings, models: ReadModels, people: People) -> Mai
         transport=transport(settings),
         sender=settings.mail_from,
         pace=TokenBucket(limit.amount, limit.get_expiry()),
+        public_url=settings.public_url,
     )

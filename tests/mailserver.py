@@ -31,7 +31,24 @@ class Received:
 
     @property
     def body(self) -> str:
-        return str(self.mail.get_content())
+        """The plain text (of a multipart/alternative message, its text/plain part)."""
+        part = self.mail.get_body(("plain",))
+        assert isinstance(part, EmailMessage), "a message without a plain text"
+        return str(part.get_content())
+
+    @property
+    def html(self) -> str | None:
+        part = self.mail.get_body(("html",))
+        return None if part is None else str(part.get_content())
+
+    @property
+    def calendar(self) -> bytes | None:
+        """The attached calendar invitation (text/calendar), as sent."""
+        for part in self.mail.iter_attachments():
+            if part.get_content_type() == "text/calendar":
+                payload = part.get_payload(decode=True)
+                return payload if isinstance(payload, bytes) else None
+        return None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from clusterlabel.activities.content.wording import languages
 from clusterlabel.domain.account import Role
 from clusterlabel.interfaces.web import accounts
 from clusterlabel.interfaces.web.auth import only_admins
@@ -53,6 +54,7 @@ async def account_page(request: Request) -> Response:
             "cluster_name": cluster,
             "named": names(svc, expert_ids=[account.expert_id]),
             "grantable": [role for role in ROLES if role not in account.roles and role not in ("expert", "cluster")],
+            "languages": languages(),
         }
 
     return render(request, "account.html", who, **(await run_in_threadpool(gather)), form_key=form_key())

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from pydantic.json_schema import JsonDict
 
+from clusterlabel.activities.content.wording import languages
 from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.expert import ExpertProfile
@@ -93,6 +94,22 @@ class AccountOut(Out):
     cluster_id: UUID | None = None
     active: bool = True
     erased: bool = Field(default=False, description="the person's name and address were erased")
+    language: str = Field(default="en", description="the language the person reads their messages in")
+
+
+class LanguageIn(BaseModel):
+    """The language a person reads their messages in: one the messages are translated into."""
+
+    model_config = STRICT
+    language: str = Field(description="a language code the messages are translated into: en, de", max_length=10)
+
+    @field_validator("language")
+    @classmethod
+    def _translated(cls, language: str) -> str:
+        known = languages()
+        if language not in known:
+            raise ValueError(f"messages are written in {', '.join(known)}; not in {language!r}")
+        return language
 
 
 class TokenIn(BaseModel):

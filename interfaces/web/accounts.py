@@ -24,6 +24,7 @@ from clusterlabel.interfaces.web.account_schemas import (
     AccountOut,
     ContactIn,
     DeactivationIn,
+    LanguageIn,
     PersonIn,
     RoleIn,
     TokenCreated,
@@ -33,7 +34,7 @@ from clusterlabel.interfaces.web.account_tokens import TokenInfo
 from clusterlabel.interfaces.web.auth import Admin, Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key, history_events
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.people import EmailTaken
+from clusterlabel.interfaces.web.people import ENGLISH, EmailTaken
 from clusterlabel.interfaces.web.schemas import History
 from clusterlabel.interfaces.web.services import Services, services
 
@@ -197,6 +198,7 @@ def load_account(svc: Services, account_id: UUID) -> Account:
 
 def account_out(svc: Services, account: Account) -> AccountOut:
     name, email = svc.accounts.shown_as(account.id)
+    person = svc.people.get(account.id)
     return AccountOut(
         account_id=account.id,
         name=name,
@@ -206,7 +208,18 @@ def account_out(svc: Services, account: Account) -> AccountOut:
         cluster_id=account.cluster_id,
         active=account.active,
         erased=account.erased,
+        language=person.language if person else ENGLISH,
     )
+
+
+@router.post("/accounts/{account_id}/language", response_model=AccountOut, summary="Choose the messages' language")
+def choose_language(account_id: UUID, body: LanguageIn, svc: Svc, who: Caller, key: Key = None) -> AccountOut:
+    """The person's messages are worded in this language from the next one sent (the owner of the
+    account or an administrator chooses it)."""
+    account = load_account(svc, _own_or_admin(who, account_id))
+    if not svc.people.choose_language(account_id, body.language):
+        raise ApiError(409, f"account {account_id} has no person to write to (erased, or never recorded)")
+    return account_out(svc, account)
 
 
 def _own_or_admin(who: Principal, account_id: UUID) -> UUID:

@@ -27,7 +27,14 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.interfaces.web import accounts, cases, experts, flash, labels, registrations
-from clusterlabel.interfaces.web.account_schemas import AccountIn, ContactIn, DeactivationIn, ExpertIn, RoleIn
+from clusterlabel.interfaces.web.account_schemas import (
+    AccountIn,
+    ContactIn,
+    DeactivationIn,
+    ExpertIn,
+    LanguageIn,
+    RoleIn,
+)
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
@@ -161,6 +168,14 @@ FORMS: dict[str, FormStep] = {
         "/ui/accounts/{account_id}",
         "/ui/accounts/{account_id}",
         "account deactivated",
+    ),
+    "/ui/accounts/{account_id}/language": FormStep(
+        accounts.choose_language,
+        LanguageIn,
+        anyone,  # the route answers 404 to anyone but the account's owner and an administrator
+        "/ui/accounts/{account_id}",
+        "/ui/accounts/{account_id}",
+        "messages' language chosen",
     ),
 }
 

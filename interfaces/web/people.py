@@ -1,4 +1,4 @@
-"""The people behind the accounts: their names and e-mail addresses.
+"""The people behind the accounts: their names, e-mail addresses and the language they read messages in.
 
 Kept beside the event store, never in it: the log is append-only and shown in histories, so personal
 data written there could not be erased (GDPR Art. 17) without rewriting events. Events name the account
@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideStore, open_side_table
+from clusterlabel.interfaces.web.side_tables import SideStore, SideTable, open_side_table
 
 ERASED = "erased person"
-COLUMNS = "account_id TEXT PRIMARY KEY, name TEXT, email TEXT UNIQUE, erased_at TEXT"
+COLUMNS = "account_id TEXT PRIMARY KEY, name TEXT, email TEXT UNIQUE, erased_at TEXT, language TEXT"
+ENGLISH = "en"  # whoever chose no language reads English, the messages' first language
 
 
 class EmailTaken(Exception):
@@ -29,6 +30,7 @@ class Person:
     account_id: UUID
     name: str
     email: str | None  # None once erased
+    language: str = ENGLISH
 
     @property
     def erased(self) -> bool:
@@ -45,6 +47,28 @@ def open_people(settings: Settings) -> People:
 
 
 class People(SideStore):
+    def __init__(self, table: SideTable) -> None:
+        super().__init__(table)
+        self._add_language_column()
+
+    def _add_language_column(self) -> None:
+        """A table made before people chose a language lacks its column (CREATE TABLE IF NOT EXISTS
+        leaves an existing table as it is): add it, once, whichever process gets there first."""
+        if self._has_language_column():
+            return
+        try:
+            self._table.count("ALTER TABLE {} ADD COLUMN language TEXT", ())
+        except Exception:
+            if not self._has_language_column():  # not another process's ALTER racing ours
+                raise
+
+    def _has_language_column(self) -> bool:
+        try:
+            self._table.rows("SELECT language FROM {} LIMIT 1", ())
+        except Exception:
+            return False
+        return True
+
     def check_email_free(self, email: str, account_id: UUID | None = None) -> None:
         holder = self.account_with_email(email)
         if holder is not None and holder != account_id:
@@ -65,8 +89,16 @@ class People(SideStore):
             raise
 
     def get(self, account_id: UUID) -> Person | None:
-        row = self._table.one("SELECT name, email FROM {} WHERE account_id = {p}", (str(account_id),))
+        row = self._table.one("SELECT name, email, language FROM {} WHERE account_id = {p}", (str(account_id),))
         return None if row is None else _person(account_id, row)
+
+    def choose_language(self, account_id: UUID, language: str) -> bool:
+        """The language the person reads their messages in from now on; False if the account has no
+        person here (or an erased one)."""
+        changed = self._table.count(
+            "UPDATE {} SET language = {p} WHERE account_id = {p} AND email IS NOT NULL", (language, str(account_id))
+        )
+        return changed == 1
 
     def account_with_email(self, email: str) -> UUID | None:
         row = self._table.one("SELECT account_id FROM {} WHERE email = {p}", (normal_email(email),))
@@ -91,14 +123,14 @@ class People(SideStore):
     def erase(self, account_id: UUID) -> bool:
         """Forget the person's name and address for good; False if the account has no person here."""
         changed = self._table.count(
-            "UPDATE {} SET name = NULL, email = NULL, erased_at = {p} WHERE account_id = {p}",
+            "UPDATE {} SET name = NULL, email = NULL, language = NULL, erased_at = {p} WHERE account_id = {p}",
             (datetime.now(UTC).isoformat(timespec="seconds"), str(account_id)),
         )
         return changed == 1
 
 
 def _person(account_id: UUID, row: tuple[object, ...]) -> Person:
-    name, email = row
+    name, email, language = row
     if email is None:
         return Person(account_id, ERASED, None)
-    return Person(account_id, str(name), str(email))
+    return Person(account_id, str(name), str(email), str(language or ENGLISH))

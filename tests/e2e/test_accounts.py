@@ -45,6 +45,7 @@ def test_an_account_is_opened_with_its_roles_and_reads_itself_at_me(
         "cluster_id": None,
         "active": True,
         "erased": False,
+        "language": "en",
     }
 
 

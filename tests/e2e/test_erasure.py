@@ -72,6 +72,8 @@ def test_an_administrator_erases_over_the_api_and_every_answer_shows_an_erased_p
     before = records(secretariat, ids)
     admin = secretariat.member("Ines Admin", "admin")
     path = f"/accounts/{ids['account_id']}/erasure"
+    language = f"/accounts/{ids['account_id']}/language"
+    assert secretariat.expect(admin.post(language, json={"language": "de"}), 200)["language"] == "de"
 
     erased = secretariat.expect(admin.post(path, headers={"Idempotency-Key": "erase-egon"}), 200)
     again = secretariat.expect(admin.post(path, headers={"Idempotency-Key": "erase-egon"}), 200)
@@ -79,6 +81,8 @@ def test_an_administrator_erases_over_the_api_and_every_answer_shows_an_erased_p
     assert erased == again
     shown = secretariat.expect(admin.get(f"/accounts/{ids['account_id']}"), 200)
     assert (shown["name"], shown["email"], shown["active"], shown["erased"]) == (ERASED, None, False, True)
+    assert shown["language"] == "en", "the language chosen is forgotten with the person"
+    assert admin.post(language, json={"language": "de"}).status_code == 409  # nobody is left to write to
     everyone = secretariat.expect(admin.get("/accounts", params={"limit": 500}), 200)
     assert ERASED in [account["name"] for account in everyone]
     assert "Egon Erasable" not in str(everyone) and "egon.erasable@" not in str(everyone)

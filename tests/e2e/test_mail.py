@@ -84,7 +84,7 @@ def tell_the_story(engine: RunningEngine, server: MailServer) -> Story:
     secretariat.decide(case_id)
     label_id = secretariat.wait_for(case_id, "the label", lambda case: case["label_id"])["label_id"]
     label = secretariat.label(label_id)
-    reminded = arrived(server, contacts[0], "Reminder sent", timeout=150)
+    reminded = arrived(server, contacts[0], "can be renewed until", timeout=150)  # the expiry reminder
 
     during_outage = outage(secretariat, server)
     eventually(lambda: not messages(secretariat, status="queued"), 300 + OUTAGE_SECONDS, "every message sent")

@@ -271,6 +271,19 @@ def test_an_administrator_grants_and_revokes_roles_and_deactivates_an_account(
     assert "deactivated" in refusal(admin, posted(admin, f"{page}/roles", role="decider"))
 
 
+def test_an_administrator_chooses_the_language_of_a_persons_messages_from_the_account_page(
+    engine: RunningEngine, secretariat: Secretariat, admin: Pages
+) -> None:
+    secretariat.member("Greta Germanic", "officer")
+    account_id, token = engine.accounts["Greta Germanic"]
+    page = f"/ui/accounts/{account_id}"
+
+    assert shown(admin, posted(admin, f"{page}/language", language="de")) == "messages' language chosen"
+    assert "<option selected>de</option>" in admin.get(page).text
+    assert secretariat.expect(engine.client(token).get("/me"), 200)["language"] == "de"
+    assert "messages are written in en, de" in refusal(admin, posted(admin, f"{page}/language", language="xx"))
+
+
 # ---- what each role is shown --------------------------------------------------------------------
 
 

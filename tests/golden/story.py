@@ -290,7 +290,7 @@ class Story:
 
     def notification(self) -> None:
         """Messages the first case's steps queued (activities/outbox.py): the offer to Ben sent; the escalation
-        failed, queued again by an officer, and then sent. (Anna's offer was marked delivered before
+        failed, queued again by an officer, and then sent; the audit's invitation to the cluster queued. (Anna's offer was marked delivered before
         delivery had its workflow: notification-delivered.json, which the story no longer writes.)"""
         app, names = self.app, self.names
         offer = Notification.create_id(f"golden-1-b-propose/notify/{expert_actor(names['expert-ben'])}")
@@ -303,6 +303,10 @@ class Story:
         send(app, escalation, RetryDelivery(), actor=SECRETARIAT, command_key="golden-notice-retry")
         resent = self.sent(escalation, "secretariat", 1)
         send(app, escalation, resent, actor=DELIVERY, command_key="golden-notice-resent")
+        # Queued at version 2, with the data its template words it with: the audit's invitation to the cluster.
+        names["notification-invitation"] = Notification.create_id(
+            f"golden-1-schedule/notify/cluster:{names['cluster-baltic']}"
+        )
 
     @staticmethod
     def sent(message_id: UUID, recipient: str, attempts: int) -> RecordSent:

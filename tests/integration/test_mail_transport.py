@@ -15,9 +15,11 @@ from uuid import uuid4
 
 import pytest
 
+from clusterlabel.activities.content.wording import MessageContent, render
 from clusterlabel.activities.mail import (
     Accepted,
     Address,
+    Letter,
     MaildirTransport,
     MailError,
     SmtpServer,
@@ -42,7 +44,10 @@ def message(body: str = "Your label is ECEI-B-AAAA-BBBB-CCCC.") -> Notification:
 
 
 def deliver(way: SmtpTransport | MaildirTransport, notification: Notification, *to: Address) -> Accepted:
-    mail = compose(notification, to, SENDER, datetime(2026, 12, 1, tzinfo=UTC))
+    letter = Letter(
+        message_id(notification.id), render(MessageContent.of(notification), "en", "http://clusterlabel.test")
+    )
+    mail = compose(letter, to, SENDER, datetime(2026, 12, 1, tzinfo=UTC))
     return way.send(mail, SENDER, [address.email for address in to])
 
 

@@ -106,7 +106,8 @@ def test_a_late_record_of_an_earlier_rounds_failure_records_nothing_once_the_mes
     offer: Offer,
 ) -> None:
     activities = DeliveryActivities(
-        offer.app, Mailroom(AddressBook(), MaildirTransport(Path("unused")), "", TokenBucket(1, 1))
+        offer.app,
+        Mailroom(AddressBook(), MaildirTransport(Path("unused")), "", TokenBucket(1, 1), "http://clusterlabel.test"),
     )
     failure = DeliveryOutcome(notification_id=offer.message_id, status="failed", round=1, attempts=3, reply="421")
     activities.record_delivery(failure)

@@ -86,7 +86,13 @@ async def delivering(
     office: Secretariat, postbox: Postbox, book: AddressBook, relay: bool = True
 ) -> AsyncIterator[None]:
     """A worker that sends through the postbox, and (unless not) the relay beside it."""
-    mailroom = Mailroom(addresses=book, transport=postbox, sender="secretariat@esca.example", pace=TokenBucket(50, 1))
+    mailroom = Mailroom(
+        addresses=book,
+        transport=postbox,
+        sender="secretariat@esca.example",
+        pace=TokenBucket(50, 1),
+        public_url="http://clusterlabel.test",
+    )
     async with build_worker(office.client, office.app, office.task_queue, activity_threads=4, mailroom=mailroom):
         started = start_delivering(office.client, office.app, office.task_queue) if relay else None
         try:
@@ -137,9 +143,9 @@ def test_each_message_queued_is_sent_once_under_its_message_id_and_recorded_sent
         label_code = office.app.get_label(label_id).label_code
         assert (
             label_code
-            in next(
-                mail for mail, _ in postbox.delivered if mail["Message-ID"] == f"<{issued}@clusterlabel>"
-            ).get_content()
+            in next(mail for mail, _ in postbox.delivered if mail["Message-ID"] == f"<{issued}@clusterlabel>")
+            .get_body(("plain",))
+            .get_content()
         )
 
     run(scenario())

@@ -1,0 +1,193 @@
+"""What each kind of message says: in English and in German, as plain text and HTML, with a link to the
+page where its reader acts; names escaped in the HTML; every string of the catalogue translated, and
+the compiled catalogue the one its .po file gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+
+from clusterlabel.activities.content.wording import LOCALES, MessageContent, languages, render
+from clusterlabel.activities.delivery import Mailroom
+from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
+from clusterlabel.domain import notices
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.notices import Notice
+from clusterlabel.domain.notification import Notification
+from tests.lifecycle import Lifecycle, memory_app
+
+BASE = "https://labels.example"
+GERMAN = LOCALES / "de" / "LC_MESSAGES"
+
+
+def auditing_case() -> CertificationCase:
+    """A case whose audit is scheduled."""
+    life = Lifecycle(memory_app())
+    case = life.app.get_case(life.auditing())
+    case.schedule_audit(datetime(2027, 2, 3, 9, tzinfo=UTC), "secretariat", "schedule")
+    return case
+
+
+AUDITING = auditing_case()
+
+
+def every_kind() -> dict[str, Notice]:
+    """One notice of each kind the engine queues, made by the domain from real records."""
+    auditing, labelled = AUDITING, Lifecycle(memory_app())
+    _, label_id = labelled.labelled()
+    label = labelled.app.get_label(label_id)
+    expert_id = auditing.expert_ids[0]
+    made = [
+        *notices.offer(auditing, expert_id, datetime(2027, 1, 5, 12, tzinfo=UTC)),
+        *notices.escalation(auditing, "no eligible expert is left"),
+        *notices.deadline_reminders(auditing, "audit", "P7D", datetime(2027, 2, 1, tzinfo=UTC)),
+        *notices.label_issued(label),
+        *notices.expiry_reminders(label, "P30D"),
+        *notices.audit_invitations(auditing, "Baltic Marine Cluster"),
+        *notices.audit_cancellations(auditing, "Baltic Marine Cluster"),
+    ]
+    return {notice.kind: notice for notice in made}
+
+
+KINDS = every_kind()
+PAGES = {
+    "offer": "/ui/assignments",
+    "escalation": "/ui/cases/",
+    "deadline_reminder": "/ui/cases/",
+    "label_issued": "/ui/labels/ECEI-",
+    "expiry_reminder": "/ui/labels/ECEI-",
+    "audit_invitation": "/ui/cases/",
+    "audit_cancelled": "/ui/cases/",
+}
+
+
+class Nobody:
+    """No addresses: the test hands the readers to the mailroom itself."""
+
+    def of(self, recipient: str) -> list[Address]:
+        return []
+
+
+NOTICE_FIELDS = ("recipient", "kind", "subject", "body", "case_id", "label_id", "data")
+
+
+def content(notice: Notice) -> MessageContent:
+    return MessageContent(**{name: getattr(notice, name) for name in NOTICE_FIELDS if name != "recipient"})
+
+
+def test_every_kind_the_engine_queues_has_its_template() -> None:
+    assert set(KINDS) == set(PAGES)
+    assert all(content(notice).templated for notice in KINDS.values())
+
+
+@pytest.mark.parametrize("kind", sorted(PAGES))
+def test_each_kind_reads_in_english_and_german_with_a_link_to_where_the_reader_acts(kind: str) -> None:
+    english, german = (render(content(KINDS[kind]), language, BASE) for language in ("en", "de"))
+
+    assert english.link is not None and english.link.startswith(BASE + PAGES[kind])
+    for worded in (english, german):
+        assert worded.link == english.link
+        assert worded.subject and "\n" not in worded.subject
+        assert worded.link in worded.text and f'href="{worded.link}"' in worded.html
+        assert f'<html lang="{worded.language}">' in worded.html
+    assert (german.subject, german.text) != (english.subject, english.text)
+    assert german.language == "de" and "ECEI-Cluster-Labels" in german.text
+
+
+def test_a_german_reader_reads_german_sentences_and_dates() -> None:
+    german = render(content(KINDS["offer"]), "de", BASE)
+
+    assert german.subject == "Ihnen wird ein Benchmarking-Auftrag angeboten"
+    assert "Bitte nehmen Sie den Auftrag bis zum 5. Januar 2027" in " ".join(german.text.split())
+    assert "Auf das Angebot antworten" in german.html
+
+
+def test_a_cancellation_says_why_the_audit_does_not_take_place() -> None:
+    withdrawn = KINDS["audit_cancelled"]
+    team_changed = notices.audit_cancellations(AUDITING, "Baltic Marine Cluster", because=notices.TEAM_CHANGED)[0]
+
+    assert "was withdrawn" in render(content(withdrawn), "en", BASE).text
+    assert "Expertenteam" in render(content(team_changed), "de", BASE).text
+
+
+def test_a_language_without_a_translation_reads_english() -> None:
+    assert "fr" not in languages()
+
+    assert render(content(KINDS["label_issued"]), "fr", BASE) == render(content(KINDS["label_issued"]), "en", BASE)
+
+
+def test_names_are_escaped_in_the_html_and_left_as_they_are_in_the_plain_text() -> None:
+    auditing = Lifecycle(memory_app())
+    case = auditing.app.get_case(auditing.auditing())
+    case.schedule_audit(datetime(2027, 2, 3, 9, tzinfo=UTC), "secretariat", "schedule")
+    (_, to_cluster) = notices.audit_invitations(case, 'Bits & <Bytes> "Cluster"')
+
+    worded = render(content(to_cluster), "en", BASE)
+
+    assert 'Bits & <Bytes> "Cluster"' in worded.subject and 'Bits & <Bytes> "Cluster"' in worded.text
+    assert "Bits &amp; &lt;Bytes&gt; &#34;Cluster&#34;" in worded.html and "<Bytes>" not in worded.html
+
+
+def test_the_plain_text_keeps_its_lines_short_and_never_breaks_a_link() -> None:
+    worded = render(content(KINDS["expiry_reminder"]), "de", BASE)
+
+    assert all(len(line) <= 76 or line == worded.link for line in worded.text.splitlines())
+    assert worded.link in worded.text.splitlines()
+
+
+def test_every_string_of_the_messages_has_a_german_translation() -> None:
+    method_map = [("**.py", "python"), ("templates/**", "jinja2")]
+    extracted = {
+        message[2] if isinstance(message[2], str) else message[2][0]
+        for message in extract_from_dir(
+            str(LOCALES.parent), method_map, keywords={"_": None, "gettext": None, "N_": None}
+        )
+    }
+    with (GERMAN / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    translated = {message.id for message in catalogue if message.id and message.string and not message.fuzzy}
+
+    assert extracted and extracted <= translated, f"untranslated: {sorted(extracted - translated)}"
+
+
+def test_the_committed_compiled_catalogue_is_the_one_its_po_file_gives() -> None:
+    with (GERMAN / "messages.po").open("rb") as po:
+        compiled = BytesIO()
+        write_mo(compiled, read_po(po))
+    compiled.seek(0)
+    with (GERMAN / "messages.mo").open("rb") as mo:
+        committed = read_mo(mo)
+
+    expected = read_mo(compiled)
+    assert {m.id: m.string for m in committed if m.id} == {m.id: m.string for m in expected if m.id}, (
+        "run `make messages` and commit messages.mo"
+    )
+
+
+def test_a_message_goes_out_once_per_language_its_readers_read_each_under_its_own_message_id() -> None:
+    message = Notification(
+        **{name: getattr(KINDS["label_issued"], name) for name in NOTICE_FIELDS}, actor="system", command_key="k"
+    )
+    readers = [
+        Address("clara@c.example", "account:c"),
+        Address("dieter@c.example", "account:d", "de"),
+        Address("f@c.example", "account:f", "fr"),
+    ]
+    mailroom = Mailroom(Nobody(), MaildirTransport(Path("unused")), "s@esca.example", TokenBucket(1, 1), BASE)
+
+    letters = mailroom.letters(message, readers, datetime(2027, 1, 1, tzinfo=UTC))
+
+    assert [(letter.worded.language, [r.who for r in to]) for letter, to in letters] == [
+        ("de", ["account:d"]),
+        ("en", ["account:c", "account:f"]),
+    ]
+    assert [letter.message_id for letter, _ in letters] == [
+        f"<{message.id}.de@clusterlabel>",
+        f"<{message.id}@clusterlabel>",
+    ]
