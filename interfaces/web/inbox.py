@@ -17,6 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
+from clusterlabel.activities.content.wording import MessageContent, render
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.notices import CLUSTER, EXPERT, SECRETARIAT, recipient
@@ -25,6 +26,7 @@ from clusterlabel.interfaces.web.access import not_found
 from clusterlabel.interfaces.web.auth import Caller, Principal
 from clusterlabel.interfaces.web.common import ERRORS
 from clusterlabel.interfaces.web.inbox_reads import InboxReads
+from clusterlabel.interfaces.web.people import ENGLISH
 from clusterlabel.interfaces.web.schemas import Out
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.projections.notifications import MessageEntry
@@ -67,11 +69,13 @@ def recipients_of(who: Principal) -> list[str]:
     return names
 
 
-def message_text(svc: Services, message_id: UUID) -> MessageText:
-    """The subject and body as the reader sees them. The one place the inbox reads a message's text (why:
-    how a message is rendered is about to change; this is what changes with it)."""
+def message_text(svc: Services, message_id: UUID, who: Principal) -> MessageText:
+    """The subject and body as the reader sees them: worded as the mail was (activities/content), in the
+    reader's language."""
     message = svc.app.load(message_id, Notification)
-    return MessageText(subject=message.subject, body=message.body)
+    person = svc.people.get(who.account_id) if who.account_id is not None else None
+    worded = render(MessageContent.of(message), person.language if person else ENGLISH, svc.public_url)
+    return MessageText(subject=worded.subject, body=worded.text)
 
 
 def link_of(entry: MessageEntry) -> str | None:
@@ -89,7 +93,7 @@ def inbox_of(svc: Services, who: Principal, limit: int = 50, offset: int = 0) ->
     ordered = [i for i in ids if i not in opened] + [i for i in ids if i in opened]
     page = ordered[offset : offset + limit]
     entries = svc.models.notifications.entries(page)
-    messages = [_message(svc, entries[i], i in opened) for i in page if i in entries]
+    messages = [_message(svc, who, entries[i], i in opened) for i in page if i in entries]
     return Inbox(unread=len(ids) - len(opened), total=len(ids), messages=messages)
 
 
@@ -107,12 +111,12 @@ def open_message(svc: Services, who: Principal, notification_id: UUID) -> InboxM
     if entry is None or entry.recipient not in recipients_of(who):
         raise not_found("message", notification_id)
     svc.inbox().mark_read(who.actor, str(notification_id), entry.recipient)
-    return _message(svc, entry, read=True)
+    return _message(svc, who, entry, read=True)
 
 
-def _message(svc: Services, entry: MessageEntry, read: bool) -> InboxMessage:
+def _message(svc: Services, who: Principal, entry: MessageEntry, read: bool) -> InboxMessage:
     try:
-        text = message_text(svc, entry.id)
+        text = message_text(svc, entry.id, who)
     except NotFound:  # the view holds it and the log does not: `clusterlabel verify` says more
         text = MessageText(subject="(this message is no longer in the event log)", body="")
     return InboxMessage(
