@@ -40,9 +40,7 @@ def test_an_account_is_opened_with_its_roles_and_reads_itself_at_me(
         "account_id": opened["account_id"],
         "name": "Olga Officer",
         "email": address,
-        "roles": ["decider", "officer"],
-        "expert_id": None,
-        "cluster_id": None,
+        "roles": ["decider", "officer"],  # and no expert_id or cluster_id: a staff account speaks for neither
         "active": True,
         "erased": False,
         "language": "en",

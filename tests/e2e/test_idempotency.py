@@ -77,8 +77,19 @@ def test_another_caller_reusing_a_key_is_refused_rather_than_answered_with_the_f
 ) -> None:
     body, key = cluster_body(), keyed(uuid.uuid4().hex)
     secretariat.expect(secretariat.api.post("/clusters", json=body, headers=key), 201)
+    other_officer = secretariat.member("Otis Otherofficer", "officer")
+    assert refused_for_its_key(other_officer.post("/clusters", json=body, headers=key))
+
+
+def test_a_caller_who_may_not_take_the_step_hears_so_before_anything_about_the_key(
+    secretariat: Secretariat,
+) -> None:
+    body, key = cluster_body(), keyed(uuid.uuid4().hex)
+    secretariat.expect(secretariat.api.post("/clusters", json=body, headers=key), 201)
     _, expert = secretariat.expert()
-    assert refused_for_its_key(expert.post("/clusters", json=body, headers=key))
+    assert expert.post("/clusters", json=body, headers=key).status_code == 403
+    anonymous = httpx.post(f"{secretariat.engine.url}/clusters", json=body, headers=key)
+    assert anonymous.status_code == 401
 
 
 def test_a_refused_first_request_does_not_burn_its_key(secretariat: Secretariat) -> None:
