@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import accounts, outbox, registrations
+from clusterlabel.activities import accounts, complaint_handlers, outbox, registrations
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.account import Role
@@ -373,4 +373,5 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RecordSent: outbox.record_sent,
     commands.RecordDeliveryFailure: outbox.record_delivery_failure,
     commands.RetryDelivery: outbox.retry_delivery,
+    **complaint_handlers.HANDLERS,
 }

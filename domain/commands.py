@@ -410,6 +410,12 @@ COMMANDS: dict[str, type[Command]] = {
 }
 
 
+def register_commands(*kinds: type[Command]) -> None:
+    """Add to COMMANDS the commands a module of their own keeps (domain/<noun>_commands.py, which builds on
+    Command and so cannot be imported here without a circle); it calls this as it is imported."""
+    COMMANDS.update({kind.__name__: kind for kind in kinds})
+
+
 def decode_command(name: str, data: dict[str, Any]) -> Command:
     """A command from its name and fields, as it crosses a process boundary (read as recorded: RECORDED)."""
     return COMMANDS[name].model_validate(data, context=RECORDED)

@@ -42,6 +42,10 @@ class Policy(BaseModel):
     # the one before (at most a hundred times the first); then it is marked failed for an officer to see.
     delivery_attempts: int = Field(default=10, ge=1, le=100)
     delivery_backoff: IsoDuration = Field(default=Duration(seconds=60))
+    # A complaint (ISO/IEC 17065 §7.13): acknowledged within the first, its outcome within the second
+    # counted from the acknowledgement; both reminded (deadline_reminders) and escalated when missed.
+    complaint_acknowledgement_deadline: IsoDuration = Field(default=Duration(days=7))
+    complaint_investigation_deadline: IsoDuration = Field(default=Duration(days=60))
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
@@ -102,6 +106,8 @@ def uniform_durations(length: str, reminder: str) -> dict[str, Any]:
         "decision_deadline",
         "suspension_limit",
         "appeal_window",
+        "complaint_acknowledgement_deadline",
+        "complaint_investigation_deadline",
     )
     return {
         **{name: length for name in periods},

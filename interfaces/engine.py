@@ -28,6 +28,7 @@ from clusterlabel.interfaces.bootstrap import (
     build_app,
     connect_temporal,
     open_account_tokens,
+    open_complainants,
     open_credentials,
     open_keys,
     open_people,
@@ -72,6 +73,7 @@ class Engine:
         self.tokens = open_tokens(settings)
         self.idempotency_keys = open_keys(settings)
         self.people = open_people(settings)
+        self.complainants = open_complainants(settings)
         self.account_tokens = open_account_tokens(settings)
         self.credentials = open_credentials(settings)
         self.services = Services(
@@ -86,10 +88,11 @@ class Engine:
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
             credentials=self.credentials,
+            complainants=self.complainants,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
-        self.mailroom = open_mailroom(settings, self.models, self.people)
+        self.mailroom = open_mailroom(settings, self.models, self.people, self.complainants)
         self.worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._relay: asyncio.Task[None] | None = None
@@ -155,6 +158,7 @@ class Engine:
         self.tokens.close()
         self.idempotency_keys.close()
         self.people.close()
+        self.complainants.close()
         self.account_tokens.close()
         self.credentials.close()
 

@@ -20,13 +20,15 @@ from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
+from clusterlabel.activities.complaints import ComplaintActivities
 from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
-from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_people, open_views
+from clusterlabel.interfaces.bootstrap import build_app, connect_temporal, open_complainants, open_people, open_views
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
+from clusterlabel.workflows.complaint import ComplaintWorkflow
 from clusterlabel.workflows.delivery import DeliveryWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.outbox_relay import OutboxRelay
@@ -55,7 +57,7 @@ __all__ = [
     "start_reconciling",
 ]
 
-WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow]
+WORKFLOWS: list[type[Any]] = [CaseWorkflow, LabelWorkflow, ReconcileWorkflow, DeliveryWorkflow, ComplaintWorkflow]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
 # commands run as local activities, and as server-side ones when the local tries are spent; the
 # worker takes this many of each at once and has a thread for every one, so that none waits in a
@@ -88,7 +90,11 @@ def build_worker(
     deployed. Failing the workflow instead would end a label's expiry timers for good. The
     reconciler reports such stuck workflows (workflows/reconciler.py).
     """
-    activities = [*CertificationActivities(app, workload).all(), Reconciler(client, app, task_queue).activity]
+    activities = [
+        *CertificationActivities(app, workload).all(),
+        *ComplaintActivities(app).all(),
+        Reconciler(client, app, task_queue).activity,
+    ]
     if mailroom is not None:
         activities += DeliveryActivities(app, mailroom).all()
     return Worker(
@@ -160,9 +166,10 @@ async def run_worker(settings: Settings) -> None:
     # them current.
     models = open_views(settings, app)
     people = open_people(settings)
+    complainants = open_complainants(settings)
     relay = None
     try:
-        mailroom = open_mailroom(settings, models, people)
+        mailroom = open_mailroom(settings, models, people, complainants)
         worker = build_worker(client, app, settings.task_queue, workload=models.expert_workload, mailroom=mailroom)
         with _sigterm() as terminated:
             async with worker:
@@ -178,5 +185,6 @@ async def run_worker(settings: Settings) -> None:
         await stop_delivering(relay)
         models.close()
         people.close()
+        complainants.close()
         if server is not None:
             server.stop()

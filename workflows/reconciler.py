@@ -59,9 +59,11 @@ from clusterlabel.workflows.reconcile import (
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.starter import (
     case_handle,
+    complaint_handle,
     delivery_handle,
     label_handle,
     start_case_workflow,
+    start_complaint_workflow,
     start_delivery_workflow,
     start_label_workflow,
 )
@@ -114,12 +116,14 @@ class Reconciler:
             *(check("case", case_id) for case_id in records.case_ids),
             *(check("label", label_id) for label_id in records.label_ids),
             *(check("message", message_id) for message_id in records.message_ids),
+            *(check("complaint", complaint_id) for complaint_id in records.complaint_ids),
         )
         report = ReconcileReport(
             at=datetime.now(UTC),
             open_cases=len(records.case_ids),
             labels_in_force=len(records.label_ids),
             messages_queued=len(records.message_ids),
+            open_complaints=len(records.complaint_ids),
             started=[outcome for outcome in outcomes if isinstance(outcome, str)],
             problems=[outcome for outcome in outcomes if isinstance(outcome, WorkflowProblem)],
         )
@@ -153,6 +157,8 @@ class Reconciler:
             await start_case_workflow(self.client, record_id, self.task_queue)
         elif kind == "label":
             await start_label_workflow(self.client, record_id, self.task_queue)
+        elif kind == "complaint":
+            await start_complaint_workflow(self.client, record_id, self.task_queue)
         else:
             await start_delivery_workflow(self.client, record_id, self.task_queue, self.app.policy)
         log.warning("workflow was missing: started", workflow_id=workflow_id, record=kind, record_id=str(record_id))
@@ -163,6 +169,7 @@ HANDLES: dict[str, Callable[[Client, UUID], WorkflowHandle[Any, Any]]] = {
     "case": case_handle,
     "label": label_handle,
     "message": delivery_handle,
+    "complaint": complaint_handle,
 }
 
 

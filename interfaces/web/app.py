@@ -9,7 +9,7 @@ import structlog
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
-from clusterlabel.interfaces.web import accounts, cases, experts, labels, notifications, registrations
+from clusterlabel.interfaces.web import accounts, cases, complaints, experts, labels, notifications, registrations
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
 from clusterlabel.interfaces.web.headers import SecurityHeaders
 from clusterlabel.interfaces.web.idempotency import OneRequestPerKey
@@ -59,6 +59,8 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(labels.router)
     api.include_router(labels.public)
     api.include_router(notifications.router)
+    api.include_router(complaints.router)
+    api.include_router(complaints.public)
     api.add_api_route(
         "/health",
         health,

@@ -22,6 +22,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
@@ -67,6 +68,8 @@ class Services:
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
     # The pages' sign-in (passwords, sessions, one-time links, second factors); None where no page is served.
     credentials: Credentials | None = None
+    # The complainants' e-mail addresses, beside the event store; None where no complaint is taken.
+    complainants: Complainants | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -85,6 +88,11 @@ class Services:
         if self.credentials is None:
             raise ApiError(503, "this process does not serve the pages' sign-in")
         return self.credentials
+
+    def complaint_addresses(self) -> Complainants:
+        if self.complainants is None:
+            raise ApiError(503, "this process does not take complaints")
+        return self.complainants
 
     def temporal(self) -> Client:
         if self.client is None:
