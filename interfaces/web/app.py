@@ -74,6 +74,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     if pages:
         from clusterlabel.interfaces.web import (
             account_pages,
+            complaint_pages,
             forms,
             label_pages,
             office_forms,
@@ -93,6 +94,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             forms,
             office_pages,
             office_lists,
+            complaint_pages,
             label_pages,
             account_pages,
             portal,

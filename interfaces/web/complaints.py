@@ -117,10 +117,20 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ComplaintOut]:
-    # Read from the log itself: complaints are few, and a new one shows at once.
-    found = [svc.app.load(complaint_id, Complaint) for complaint_id in reversed(complaint_ids(svc.app))]
-    chosen = [complaint for complaint in found if state is None or complaint.state is state]
+    chosen = [complaint for complaint in latest_first(svc) if state is None or complaint.state is state]
     return [complaint_out(svc, complaint) for complaint in chosen[offset : offset + limit]]
+
+
+def latest_first(svc: Services) -> list[Complaint]:
+    """Every complaint, read from the log itself: complaints are few, and a new one shows at once."""
+    return [svc.app.load(complaint_id, Complaint) for complaint_id in reversed(complaint_ids(svc.app))]
+
+
+def complaint_counts(svc: Services) -> dict[str, Any]:
+    """Complaints per state, and how many are past the deadline of their current step (the dashboard's)."""
+    rows = [complaint_out(svc, complaint) for complaint in latest_first(svc)]
+    states = {state.value: sum(1 for row in rows if row.state is state) for state in ComplaintState}
+    return {"complaints": states, "overdue_complaints": sum(1 for row in rows if row.overdue)}
 
 
 @router.get(

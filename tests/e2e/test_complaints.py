@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
+from tests.e2e.page_session import pages_as, token_of
 from tests.mailserver import MailServer, Received
 
 FINDING = "Founded: the cluster advertised a service it no longer runs. The label is to be suspended."
@@ -163,4 +164,40 @@ def test_only_officers_read_and_handle_complaints(office: Office) -> None:
     assert office.public.get("/complaints").status_code == 401
     assert office.public.post(f"/complaints/{complaint_id}/acknowledgement").status_code == 401
     assert office.officer.get(f"/complaints/{uuid.uuid4()}").status_code == 404
+    assert office.state_of(complaint_id) == "received"
+
+
+# ---- the pages -----------------------------------------------------------------------------------------
+
+
+def test_an_officer_sees_complaints_on_the_dashboard_and_closes_one_from_its_page(office: Office) -> None:
+    email = complainant()
+    complaint_id = office.secretariat.expect(office.lodge(office.label_code, email), 201)["complaint_id"]
+    counts = office.secretariat.expect(office.officer.get("/dashboard"), 200)
+    assert counts["complaints"]["received"] >= 1 and counts["overdue_complaints"] == 0
+    pages = pages_as(office.engine, token_of(office.officer))
+    assert "complaints received" in pages.get("/ui/dashboard").text
+    assert complaint_id in pages.get("/ui/complaints", params={"state": "received"}).text
+
+    for form in ("acknowledgement", "investigation"):
+        pages.read(f"/ui/complaints/{complaint_id}")
+        answer = pages.post(f"/ui/complaints/{complaint_id}/{form}", data={"form_key": uuid.uuid4().hex})
+        assert pages.flash_after(answer)[0] == "ok"
+    pages.read(f"/ui/complaints/{complaint_id}")
+    closing = {"outcome": "dismissed", "finding": "Unfounded: the label was valid on that day."}
+    answer = pages.post(f"/ui/complaints/{complaint_id}/closure", data=closing)
+    assert pages.flash_after(answer) == ("ok", "complaint closed")
+    assert office.state_of(complaint_id) == "closed"
+    assert "has been dismissed" in mail_to(office.server, email, "Unfounded").body
+
+
+def test_the_complaint_pages_are_the_officers_alone(office: Office) -> None:
+    complaint_id = office.secretariat.expect(office.lodge(office.label_code, complainant()), 201)["complaint_id"]
+    decider = pages_as(office.engine, token_of(office.secretariat.member("Complaints Decider", "decider")))
+
+    assert decider.get("/ui/complaints").status_code == 403
+    assert decider.get(f"/ui/complaints/{complaint_id}").status_code == 403
+    decider.read("/ui/dashboard")
+    refused = decider.post(f"/ui/complaints/{complaint_id}/acknowledgement", data={})
+    assert decider.flash_after(refused)[0] == "error"
     assert office.state_of(complaint_id) == "received"
