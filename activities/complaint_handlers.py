@@ -12,13 +12,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import outbox
+from clusterlabel.activities import accounts, outbox
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain import notices
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.commands import Envelope
-from clusterlabel.domain.complaint import Complaint
+from clusterlabel.domain.complaint import NOT_INVOLVED, Complaint, Involvement
 
 
 def lodge_complaint(
@@ -49,18 +50,23 @@ def acknowledge_complaint(
 def start_investigation(
     app: CertificationApp, complaint_id: UUID, command: commands.StartInvestigation, env: Envelope
 ) -> Complaint:
-    return app.change(
-        complaint_id, Complaint, env, lambda complaint: complaint.start_investigation(_at(env), env.actor, env.key)
-    )
+    handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "investigate a complaint")
+
+    def act(complaint: Complaint) -> None:
+        complaint.start_investigation(_at(env), env.actor, env.key, _involvement(app, complaint), handler_ids)
+
+    return app.change(complaint_id, Complaint, env, act)
 
 
 def close_complaint(
     app: CertificationApp, complaint_id: UUID, command: commands.CloseComplaint, env: Envelope
 ) -> Complaint:
     """Record the outcome, and tell the complainant in the same save."""
+    handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "decide on a complaint")
 
     def act(complaint: Complaint) -> list[RecordedAggregate]:
-        complaint.close(command.outcome, command.finding, _at(env), env.actor, env.key)
+        outcome = (command.outcome, command.finding, _at(env), env.actor, env.key)
+        complaint.close(*outcome, _involvement(app, complaint), handler_ids)
         return outbox.queue(notices.complaint_outcome(complaint), env)
 
     return app.change(complaint_id, Complaint, env, act)
@@ -82,6 +88,15 @@ def escalate_complaint(
         return outbox.queue(notices.complaint_escalation(complaint, command.reason), env)
 
     return app.change(complaint_id, Complaint, env, act)
+
+
+def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
+    """Who took part in the certification of the label complained about: its case's team and deciders."""
+    if complaint.label_id is None:
+        return NOT_INVOLVED
+    case = app.get_case(app.get_label(complaint.label_id).case_id)
+    deciders = {case.first_decided_by, case.decision["decided_by"] if case.decision else None}
+    return Involvement(frozenset(case.expert_ids), frozenset(name for name in deciders if name))
 
 
 def _at(env: Envelope) -> datetime:

@@ -18,7 +18,8 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.case_decision import check_not_auditor
 from clusterlabel.domain.policy import Policy
 
 
@@ -62,6 +63,23 @@ def check_complaint_step(step: str, state: ComplaintState) -> None:
         return
     expected = " or ".join(option.value for option in ComplaintState if option in allowed)
     raise StepNotAllowed(f"cannot {verb}: the complaint is {state.value}, not {expected}")
+
+
+@dataclass(frozen=True)
+class Involvement:
+    """Who took part in the certification a complaint is about: the experts who audited the label's case
+    and whoever decided it. DOMAIN.md (ISO/IEC 17065 §7.13): complaints are handled by people not involved."""
+
+    auditors: frozenset[UUID] = frozenset()
+    deciders: frozenset[str] = frozenset()
+
+    def check_not_involved(self, person: str, person_expert_ids: frozenset[UUID], step: str) -> None:
+        check_not_auditor(person, person_expert_ids, self.auditors, step)
+        if person in self.deciders:
+            raise ImpartialityViolation(f"{person} decided on the label this complaint is about and cannot {step}")
+
+
+NOT_INVOLVED = Involvement()
 
 
 @dataclass(frozen=True)
@@ -149,16 +167,36 @@ class Complaint(RecordedAggregate):
         self.state = ComplaintState.ACKNOWLEDGED
         self.deadlines["investigation"] = investigate_by
 
-    def start_investigation(self, at: datetime, actor: str, command_key: str) -> None:
+    def start_investigation(
+        self,
+        at: datetime,
+        actor: str,
+        command_key: str,
+        involvement: Involvement = NOT_INVOLVED,
+        actor_expert_ids: frozenset[UUID] = frozenset(),
+    ) -> None:
+        """`involvement`: who took part in the certification complained about (none of them investigates);
+        `actor_expert_ids`: the expert records the acting account speaks or spoke for."""
         check_complaint_step("start_investigation", self.state)
+        involvement.check_not_involved(actor, actor_expert_ids, "investigate the complaint")
         self._investigation_started(at=at, actor=actor, command_key=command_key)
 
     @event("InvestigationStarted")
     def _investigation_started(self, at: datetime, actor: str, command_key: str) -> None:
         self.state = ComplaintState.INVESTIGATING
 
-    def close(self, outcome: ComplaintOutcome, finding: str, at: datetime, actor: str, command_key: str) -> None:
+    def close(
+        self,
+        outcome: ComplaintOutcome,
+        finding: str,
+        at: datetime,
+        actor: str,
+        command_key: str,
+        involvement: Involvement = NOT_INVOLVED,
+        actor_expert_ids: frozenset[UUID] = frozenset(),
+    ) -> None:
         check_complaint_step("close", self.state)
+        involvement.check_not_involved(actor, actor_expert_ids, "decide on the complaint")
         if outcome is ComplaintOutcome.SUSPEND and self.label_id is None:
             raise InvalidInput(
                 "the outcome suspend needs a label: this complaint names a cluster, not one of its labels",

@@ -12,7 +12,7 @@ import pytest
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
-from clusterlabel.domain.base import InvalidInput, StepNotAllowed
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.commands import COMMANDS, Envelope
 from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState
 from clusterlabel.domain.complaint_commands import (
@@ -23,6 +23,8 @@ from clusterlabel.domain.complaint_commands import (
     StartInvestigation,
 )
 from clusterlabel.domain.policy import default_policy
+from tests.lifecycle import DECIDER, SECRETARIAT, Lifecycle
+from tests.lifecycle import memory_app as lifecycle_app
 
 LODGED = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 POLICY = default_policy()
@@ -182,3 +184,26 @@ def test_an_escalation_is_recorded_on_the_complaint_and_told_to_the_secretariat(
 
 def test_the_complaint_commands_are_in_the_one_table_of_commands() -> None:
     assert {"LodgeComplaint", "AcknowledgeComplaint", "StartInvestigation", "CloseComplaint"} <= COMMANDS.keys()
+
+
+# ---- impartiality: handled by people not involved in the certification complained about ---------------
+
+
+def test_nobody_who_audited_or_decided_the_label_complained_about_investigates_or_decides_it() -> None:
+    life = Lifecycle(lifecycle_app())
+    case_id, label_id = life.labelled()
+    case, label = life.app.get_case(case_id), life.app.get_label(label_id)
+    complaint_id = Complaint.create_id("http:complaint:k3")
+    lodge = LodgeComplaint(about=label.label_code, text="Unfair.", cluster_id=label.cluster_id, label_id=label_id)
+    handle(life.app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k3"))
+    handle(life.app, complaint_id, AcknowledgeComplaint(), Envelope(actor=SECRETARIAT, key="ack"))
+    auditor = f"expert:{case.expert_ids[0]}"
+
+    for involved, refusal in ((DECIDER, "decided on the label"), (auditor, "took part in the audit")):
+        with pytest.raises(ImpartialityViolation, match=refusal):
+            handle(life.app, complaint_id, StartInvestigation(), Envelope(actor=involved, key=f"inv-{involved}"))
+    handle(life.app, complaint_id, StartInvestigation(), Envelope(actor=SECRETARIAT, key="inv"))
+    closing = CloseComplaint(outcome=ComplaintOutcome.SUSPEND, finding="Founded.")
+    with pytest.raises(ImpartialityViolation, match="cannot decide on the complaint"):
+        handle(life.app, complaint_id, closing, Envelope(actor=DECIDER, key="close-by-decider"))
+    assert life.app.load(complaint_id, Complaint).state is ComplaintState.INVESTIGATING
