@@ -5,6 +5,7 @@ e-mail; everybody else is refused, and input that names nothing in the registry 
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pytest
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
 from tests.e2e.page_session import pages_as, token_of
+from tests.e2e.pages_client import Pages
 from tests.mailserver import MailServer, Received
 
 FINDING = "Founded: the cluster advertised a service it no longer runs. The label is to be suspended."
@@ -201,3 +203,19 @@ def test_the_complaint_pages_are_the_officers_alone(office: Office) -> None:
     refused = decider.post(f"/ui/complaints/{complaint_id}/acknowledgement", data={})
     assert decider.flash_after(refused)[0] == "error"
     assert office.state_of(complaint_id) == "received"
+
+
+def test_the_public_lodges_a_complaint_with_the_form_and_a_refused_one_comes_back_filled_in(office: Office) -> None:
+    visitor = Pages(office.engine)
+    visitor.read("/ui/complaint")
+    refused = visitor.post(
+        "/ui/complaint", data={"about": "ECEI-B-ZZZZ-ZZZZ-ZZZZ", "text": "Fake.", "contact_email": "v@example.net"}
+    )
+    assert refused.status_code == 422 and "names no label or cluster of the public registry" in refused.text
+    assert "v@example.net" in refused.text  # the form as they filled it in, to correct
+
+    email = complainant()
+    answer = visitor.post("/ui/complaint", data={"about": office.label_code, "text": "Fake.", "contact_email": email})
+    assert answer.status_code == 200, answer.text
+    reference = re.search(r'<code id="reference">([^<]+)</code>', answer.text)
+    assert reference is not None and office.state_of(reference.group(1)) == "received"
