@@ -11,3 +11,7 @@ import sys
 from eventsourcing.utils import register_topic
 
 register_topic("domain", sys.modules[__name__])
+
+# The commands a module of their own keeps register in commands.COMMANDS as they are imported: imported
+# with the package, so that the table is whole wherever any part of the domain is used.
+from clusterlabel.domain import complaint_commands  # noqa: E402, F401

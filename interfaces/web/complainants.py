@@ -2,8 +2,8 @@
 
 The complainant has no account; the log names the complaint, and the outbox's messages to them name
 `complainant:<complaint id>` (domain/notices.py), looked up here when a message is sent
-(interfaces/mail.py). Like the accounts' people (people.py), an address here can be erased without
-rewriting a single event.
+(interfaces/mail.py). Like the accounts' people (people.py), an address here could be erased without
+rewriting a single event (no route does it yet).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.people import normal_email
-from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table, wall_clock
+from clusterlabel.interfaces.web.side_tables import SideStore, open_side_table
 
 COLUMNS = "complaint_id TEXT PRIMARY KEY, email TEXT, erased_at TEXT"
 
@@ -32,11 +32,3 @@ class Complainants(SideStore):
     def email_of(self, complaint_id: UUID) -> str | None:
         row = self._table.one("SELECT email FROM {} WHERE complaint_id = {p}", (str(complaint_id),))
         return None if row is None or row[0] is None else str(row[0])
-
-    def erase(self, complaint_id: UUID) -> bool:
-        """Forget the complainant's address for good; False if there was none."""
-        changed = self._table.count(
-            "UPDATE {} SET email = NULL, erased_at = {p} WHERE complaint_id = {p} AND email IS NOT NULL",
-            (instant_text(wall_clock()), str(complaint_id)),
-        )
-        return changed == 1
