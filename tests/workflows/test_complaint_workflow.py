@@ -41,6 +41,9 @@ from tests.workflows.harness import (
     step,
     time_skipping_server_path,
 )
+from tests.workflows.test_replay import HISTORIES, RECORD, replay
+
+COMPLAINT_HISTORIES = HISTORIES / "complaint-v1"
 
 
 @asynccontextmanager
@@ -65,6 +68,16 @@ async def lodged(env: WorkflowEnvironment, app: CertificationApp, queue: str) ->
     return await start_complaint_workflow(env.client, Complaint.create_id(key), queue)
 
 
+async def keep_and_replay(complaint: WorkflowHandle[Any, ComplaintView], name: str) -> None:
+    """Replay the run against the current code, and keep it (in the stored set test_replay.py replays) when
+    none is stored yet, or when asked to re-record."""
+    history = await complaint.fetch_history()
+    COMPLAINT_HISTORIES.mkdir(parents=True, exist_ok=True)
+    if RECORD or not any(COMPLAINT_HISTORIES.glob(f"{name}-*.json")):
+        (COMPLAINT_HISTORIES / f"{name}-0.json").write_text(history.to_json())
+    await replay([history])
+
+
 def told(app: CertificationApp, complaint_id: UUID) -> list[tuple[str, str]]:
     """Who was told what about the complaint, in order (its id is in every message's body)."""
     return [(message.recipient, message.kind) for message in outbox(app) if str(complaint_id) in message.body]
@@ -87,9 +100,14 @@ def test_an_unacknowledged_complaint_is_reminded_and_then_escalated_to_the_secre
             ]
             escalated = app.load(complaint_id, Complaint)
             assert len(escalated.escalations) == 1 and "acknowledgement deadline" in escalated.escalations[0]
-            # Late, but still taken: the acknowledgement moves it on.
+            # Late, but still taken: the acknowledgement moves it on, and the complaint to its outcome.
             view = await complaint.execute_update(ComplaintWorkflow.acknowledge, step(AcknowledgeComplaint()))
             assert view.state == "acknowledged"
+            await complaint.execute_update(ComplaintWorkflow.start_investigation, step(StartInvestigation()))
+            upheld = CloseComplaint(outcome=ComplaintOutcome.UPHELD, finding="Founded.")
+            await complaint.execute_update(ComplaintWorkflow.close, step(upheld))
+            assert (await result_of(complaint)).state == "closed"
+            await keep_and_replay(complaint, "escalated-then-closed")
 
     run(story())
 
