@@ -348,9 +348,7 @@ class RecordSent(NotificationCommand):
     """The message went out: how, to whom (accounts or the secretariat, never an address), as what."""
 
     channel: Text = Field(min_length=1, max_length=100, description="how it went out: email or maildir")
-    recipients: list[Text] = Field(
-        min_length=1, max_length=100, description="account:<id>, secretariat, or complainant:<complaint id>"
-    )
+    recipients: list[Text] = Field(min_length=1, max_length=100, description="account:<id>, or secretariat")
     message_id: Text = Field(min_length=1, max_length=300, description="its Message-ID header")
     reply: Prose = Field(default="", max_length=SHORT_TEXT, description="what the mail server answered")
     attempts: int = Field(ge=1, description="the tries it took")
