@@ -56,6 +56,21 @@ DEADLINE_BY_STATE: dict[ComplaintState, str] = {
 }
 
 
+# The state each event (by class name) puts a complaint in; events not named (Escalated) leave it. The
+# aggregate and the complaints view (projections/complaints.py) both follow it.
+STATE_AFTER: dict[str, ComplaintState] = {
+    "Lodged": ComplaintState.RECEIVED,
+    "Acknowledged": ComplaintState.ACKNOWLEDGED,
+    "InvestigationStarted": ComplaintState.INVESTIGATING,
+    "Closed": ComplaintState.CLOSED,
+}
+# Which deadline each event sets (its field, the deadline's step): the view keeps them as the aggregate does.
+DEADLINE_SET_BY: dict[str, tuple[str, str]] = {
+    "Lodged": ("acknowledge_by", "acknowledgement"),
+    "Acknowledged": ("investigate_by", "investigation"),
+}
+
+
 def check_complaint_step(step: str, state: ComplaintState) -> None:
     """Refuse a step that does not fit the complaint's state, in the secretariat's words."""
     allowed, verb = COMPLAINT_STEPS[step]
@@ -115,7 +130,7 @@ class Complaint(RecordedAggregate):
         self.label_id = label_id
         self.text = text
         self.lodged_at = at
-        self.state = ComplaintState.RECEIVED
+        self.state = STATE_AFTER["Lodged"]
         self.deadlines: dict[str, datetime] = {"acknowledgement": acknowledge_by}
         self.outcome: ComplaintOutcome | None = None
         self.finding = ""
@@ -164,7 +179,7 @@ class Complaint(RecordedAggregate):
 
     @event("Acknowledged")
     def _acknowledged(self, at: datetime, investigate_by: datetime, actor: str, command_key: str) -> None:
-        self.state = ComplaintState.ACKNOWLEDGED
+        self.state = STATE_AFTER["Acknowledged"]
         self.deadlines["investigation"] = investigate_by
 
     def start_investigation(
@@ -183,7 +198,7 @@ class Complaint(RecordedAggregate):
 
     @event("InvestigationStarted")
     def _investigation_started(self, at: datetime, actor: str, command_key: str) -> None:
-        self.state = ComplaintState.INVESTIGATING
+        self.state = STATE_AFTER["InvestigationStarted"]
 
     def close(
         self,
@@ -206,7 +221,7 @@ class Complaint(RecordedAggregate):
 
     @event("Closed")
     def _closed(self, outcome: str, finding: str, at: datetime, actor: str, command_key: str) -> None:
-        self.state = ComplaintState.CLOSED
+        self.state = STATE_AFTER["Closed"]
         self.outcome = ComplaintOutcome(outcome)
         self.finding = finding
 

@@ -16,7 +16,7 @@ from clusterlabel.domain.complaint import COMPLAINT_STEPS, ComplaintOutcome, Com
 from clusterlabel.interfaces.web.auth import only_officers
 from clusterlabel.interfaces.web.common import history_events
 from clusterlabel.interfaces.web.complaint_schemas import ComplaintIn
-from clusterlabel.interfaces.web.complaints import complaint_out, known_complaint, latest_first, lodge
+from clusterlabel.interfaces.web.complaints import complaint_detail, complaint_out, known_complaint, lodge
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.office_forms import _form_errors, _form_key
 from clusterlabel.interfaces.web.office_pages import form_key, record_id
@@ -77,9 +77,10 @@ async def complaints_page(request: Request) -> Response:
     state = choice(request, "state", COMPLAINT_STATES)
 
     def gather() -> list[Any]:
-        rows = [complaint_out(svc, complaint) for complaint in latest_first(svc)]
-        chosen = [row for row in rows if state is None or row.state.value == state]
-        return chosen[asked.offset : asked.offset + asked.ask]
+        svc.fresh()
+        chosen = ComplaintState(state) if state else None
+        entries = svc.models.complaints(state=chosen, limit=asked.ask, offset=asked.offset)
+        return [complaint_out(svc, entry) for entry in entries]
 
     rows = await run_in_threadpool(gather)
     return render(
@@ -97,9 +98,7 @@ async def complaint_page(request: Request) -> Response:
         complaint = known_complaint(svc, complaint_id)
         svc.fresh()
         return {
-            "complaint": complaint_out(svc, complaint),
-            "text": complaint.text,
-            "events": history_events(svc.models.history(complaint_id), who),
+            "complaint": complaint_detail(svc, complaint, history_events(svc.models.history(complaint_id), who)),
             # The one step its state allows next (the domain's table), so the page offers only that form.
             "next_step": next(
                 (step for step, (states, _) in COMPLAINT_STEPS.items() if complaint.state in states), None

@@ -36,14 +36,14 @@ class ComplaintOut(Out):
     label_id: UUID | None
     state: ComplaintState
     lodged_at: datetime
-    deadlines: dict[str, datetime]
     due: datetime | None = Field(description="the deadline of the current step; None once closed")
     overdue: bool
     outcome: ComplaintOutcome | None
-    finding: str
-    escalations: int
+    escalations: int = Field(description="how often a deadline passed and the secretariat was told")
 
 
 class ComplaintDetailOut(ComplaintOut):
     text: str
+    deadlines: dict[str, datetime]
+    finding: str
     events: list[HistoryEvent]

@@ -19,7 +19,6 @@ from temporalio.service import RPCError
 from clusterlabel.activities.complaints import complaint_view
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import ComplaintView
-from clusterlabel.activities.open_records import complaint_ids
 from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.commands import Envelope
@@ -44,8 +43,10 @@ from clusterlabel.interfaces.web.complaint_schemas import (
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
 from clusterlabel.interfaces.web.ratelimit import public_read
+from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
+from clusterlabel.projections.complaints import ComplaintEntry
 from clusterlabel.workflows.complaint import ComplaintWorkflow
 from clusterlabel.workflows.starter import complaint_handle, start_complaint_workflow
 
@@ -117,20 +118,13 @@ def list_complaints(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ComplaintOut]:
-    chosen = [complaint for complaint in latest_first(svc) if state is None or complaint.state is state]
-    return [complaint_out(svc, complaint) for complaint in chosen[offset : offset + limit]]
-
-
-def latest_first(svc: Services) -> list[Complaint]:
-    """Every complaint, read from the log itself: complaints are few, and a new one shows at once."""
-    return [svc.app.load(complaint_id, Complaint) for complaint_id in reversed(complaint_ids(svc.app))]
+    svc.fresh()  # a complaint just lodged is listed at once
+    return [complaint_out(svc, entry) for entry in svc.models.complaints(state=state, limit=limit, offset=offset)]
 
 
 def complaint_counts(svc: Services) -> dict[str, Any]:
     """Complaints per state, and how many are past the deadline of their current step (the dashboard's)."""
-    rows = [complaint_out(svc, complaint) for complaint in latest_first(svc)]
-    states = {state.value: sum(1 for row in rows if row.state is state) for state in ComplaintState}
-    return {"complaints": states, "overdue_complaints": sum(1 for row in rows if row.overdue)}
+    return svc.models.complaint_counts(svc.now())
 
 
 @router.get(
@@ -139,8 +133,7 @@ def complaint_counts(svc: Services) -> dict[str, Any]:
 def get_complaint(complaint_id: UUID, svc: Svc, who: Officer) -> ComplaintDetailOut:
     complaint = known_complaint(svc, complaint_id)
     svc.fresh()
-    events = history_events(svc.models.history(complaint_id), who)
-    return ComplaintDetailOut(**complaint_out(svc, complaint).model_dump(), text=complaint.text, events=events)
+    return complaint_detail(svc, complaint, history_events(svc.models.history(complaint_id), who))
 
 
 def known_complaint(svc: Services, complaint_id: UUID) -> Complaint:
@@ -150,17 +143,27 @@ def known_complaint(svc: Services, complaint_id: UUID) -> Complaint:
         raise ApiError(404, f"no complaint with id {complaint_id}") from None
 
 
-def complaint_out(svc: Services, complaint: Complaint | ComplaintView) -> ComplaintOut:
-    view = complaint if isinstance(complaint, ComplaintView) else complaint_view(svc.app.policy, complaint)
-    due = next((alarm.at for alarm in view.alarms if alarm.kind == "deadline"), None)
+def complaint_out(svc: Services, complaint: ComplaintEntry | ComplaintView) -> ComplaintOut:
+    """A complaint as listed: from the complaints view, or from the view a step answered with."""
+    if isinstance(complaint, ComplaintView):
+        due = next((alarm.at for alarm in complaint.alarms if alarm.kind == "deadline"), None)
+        escalations = len(complaint.escalations)
+    else:
+        due, escalations = complaint.due, complaint.escalations
+    listed = {"complaint_id", "about", "cluster_id", "label_id", "state", "lodged_at", "outcome"}
     return ComplaintOut(
-        **view.model_dump(include={"complaint_id", "about", "cluster_id", "label_id", "state", "lodged_at"}),
-        deadlines=view.deadlines,
+        **complaint.model_dump(include=listed),
         due=due,
         overdue=due is not None and svc.now() >= due,
-        outcome=view.outcome,
-        finding=view.finding,
-        escalations=len(view.escalations),
+        escalations=escalations,
+    )
+
+
+def complaint_detail(svc: Services, complaint: Complaint, events: list[HistoryEvent]) -> ComplaintDetailOut:
+    view = complaint_view(svc.app.policy, complaint)
+    listed = complaint_out(svc, view).model_dump()
+    return ComplaintDetailOut(
+        **listed, text=complaint.text, deadlines=view.deadlines, finding=view.finding, events=events
     )
 
 
@@ -173,7 +176,7 @@ async def _complaint_step(
     complaint = await run_in_threadpool(known_complaint, svc, complaint_id)
     envelope = step_envelope(who.actor, "complaint", complaint_id, update.__name__, key)
     if complaint.has_applied(envelope.key):  # a retry: the complaint as it stands is the answer
-        return complaint_out(svc, complaint)
+        return complaint_out(svc, complaint_view(svc.app.policy, complaint))
     view: ComplaintView = await take_step(
         svc,
         complaint_handle(svc.temporal(), complaint_id),
