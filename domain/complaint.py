@@ -33,7 +33,7 @@ class ComplaintState(StrEnum):
 class ComplaintOutcome(StrEnum):
     DISMISSED = "dismissed"  # unfounded: nothing changes
     UPHELD = "upheld"  # founded: the secretariat acts on it (the finding says how)
-    SUSPEND = "suspend"  # founded, and the label it names is to be suspended (an officer's label step)
+    SUSPEND = "suspend"  # founded, and the label it names is to be suspended (the label's own step follows)
 
 
 OPEN_COMPLAINT_STATES = frozenset({ComplaintState.RECEIVED, ComplaintState.ACKNOWLEDGED, ComplaintState.INVESTIGATING})

@@ -21,9 +21,9 @@ from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import ComplaintView
 from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.commands import Envelope
-from clusterlabel.domain.complaint import Complaint, ComplaintState
-from clusterlabel.domain.label import label_id_for
+from clusterlabel.domain.commands import SHORT_TEXT, Envelope, SuspendLabel, command_key
+from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState
+from clusterlabel.domain.label import FINAL, Label, check_label_step, label_id_for
 from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
@@ -48,7 +48,8 @@ from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.projections.complaints import ComplaintEntry
 from clusterlabel.workflows.complaint import ComplaintWorkflow
-from clusterlabel.workflows.starter import complaint_handle, start_complaint_workflow
+from clusterlabel.workflows.label import LabelWorkflow
+from clusterlabel.workflows.starter import complaint_handle, label_handle, start_complaint_workflow
 
 router = APIRouter(tags=["complaints"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
@@ -120,11 +121,6 @@ def list_complaints(
 ) -> list[ComplaintOut]:
     svc.fresh()  # a complaint just lodged is listed at once
     return [complaint_out(svc, entry) for entry in svc.models.complaints(state=state, limit=limit, offset=offset)]
-
-
-def complaint_counts(svc: Services) -> dict[str, Any]:
-    """Complaints per state, and how many are past the deadline of their current step (the dashboard's)."""
-    return svc.models.complaint_counts(svc.now())
 
 
 @router.get(
@@ -208,6 +204,37 @@ async def investigate(complaint_id: UUID, svc: Svc, who: Officer, key: Key = Non
     summary="Close it with an outcome; the complainant is told the outcome and the finding",
 )
 async def close(complaint_id: UUID, body: ComplaintClosureIn, svc: Svc, who: Officer, key: Key = None) -> ComplaintOut:
-    """The outcome `suspend` records that the label it names is to be suspended; the officer then takes
-    that step on the label (POST /labels/{label_ref}/suspension), which keeps its own rules and reason."""
-    return await _complaint_step(svc, who, complaint_id, ComplaintWorkflow.close, body, key)
+    """The outcome `suspend` then suspends the label the complaint names, as POST /labels/{ref}/suspension
+    does, by the same officer, with the finding as its reason. The label's own rules apply: one that is not
+    active answers 409 before the complaint is closed (close it `upheld`, then act on the label)."""
+    suspension = None
+    if body.outcome is ComplaintOutcome.SUSPEND:
+        suspension = await run_in_threadpool(_suspension, svc, who, complaint_id)
+    answer = await _complaint_step(svc, who, complaint_id, ComplaintWorkflow.close, body, key)
+    if suspension is not None:
+        label, envelope = suspension
+        await take_step(
+            svc,
+            label_handle(svc.temporal(), label.id),
+            LabelWorkflow.suspend,
+            SuspendLabel(reason=f"upheld complaint {complaint_id}: {body.finding}"[:SHORT_TEXT]),
+            envelope,
+            still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
+            closed_detail=lambda: f"label {label.label_code} is no longer in force",
+        )
+    return answer
+
+
+def _suspension(svc: Services, who: Principal, complaint_id: UUID) -> tuple[Label, Envelope] | None:
+    """The label a `suspend` outcome suspends and the step's envelope, keyed by the complaint so that a
+    retried closing suspends once; refused (409) while the label may not be suspended. None when there is
+    nothing to suspend: no label (the domain refuses that outcome), or suspended for it already."""
+    complaint = known_complaint(svc, complaint_id)
+    if complaint.label_id is None:
+        return None
+    label = svc.app.get_label(complaint.label_id)
+    envelope = Envelope(actor=who.actor, key=command_key("label", label.id, "suspend", f"complaint-{complaint.id}"))
+    if label.has_applied(envelope.key):  # a retried closing: the label was suspended for this complaint
+        return None
+    check_label_step("suspend", label.state, label.label_code)
+    return label, envelope

@@ -35,7 +35,6 @@ from clusterlabel.interfaces.web.common import (
     label_id_from,
     label_out,
 )
-from clusterlabel.interfaces.web.complaints import complaint_counts
 from clusterlabel.interfaces.web.errors import ApiError, invalid
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import (
@@ -234,7 +233,7 @@ def _dashboard_counts(svc: Services) -> dict[str, Any]:
     for entry in svc.models.public_registry(now, limit=1_000_000):
         labels[entry.status] = labels.get(entry.status, 0) + 1
     parked = [view.model_dump() for view in svc.models.parked()]
-    counts = {**svc.models.dashboard(now), **complaint_counts(svc)}
+    counts = {**svc.models.dashboard(now), **svc.models.complaint_counts(now)}
     return {**counts, "labels": labels, "projection_lag": svc.models.lag(), "parked_views": parked}
 
 

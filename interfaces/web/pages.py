@@ -36,7 +36,6 @@ from clusterlabel.interfaces.web.common import (
     label_id_from,
     label_out,
 )
-from clusterlabel.interfaces.web.complaints import complaint_counts
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.ratelimit import client_of
 from clusterlabel.interfaces.web.services import Services
@@ -192,7 +191,7 @@ async def dashboard(request: Request) -> Response:
         calendar = svc.models.calendar(now, timedelta(days=90))
         chosen = state if state in CaseState.__members__.values() else None
         return {
-            "counts": {**svc.models.dashboard(now), **complaint_counts(svc)},
+            "counts": {**svc.models.dashboard(now), **svc.models.complaint_counts(now)},
             "overdue": calendar.overdue_cases,
             "expiring": calendar.expiring,
             "cases": list(reversed(svc.models.cases(now, state=chosen, limit=1000))),

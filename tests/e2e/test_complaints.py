@@ -115,6 +115,23 @@ def test_a_complaint_goes_through_its_steps_and_the_complainant_is_mailed_its_re
         "Closed",
     ]
     assert email not in str(detail["events"])  # the address stays beside the log
+    label = office.secretariat.label(office.label_id)
+    assert label["state"] == "suspended"  # the outcome suspend suspended the label it names
+
+
+def test_the_outcome_suspend_on_a_label_that_is_not_active_is_409_and_leaves_the_complaint_open(
+    office: Office,
+) -> None:
+    if office.secretariat.label(office.label_id)["state"] == "active":
+        reason = {"reason": "under review"}
+        office.secretariat.expect(office.officer.post(f"/labels/{office.label_id}/suspension", json=reason), 200)
+    complaint_id = office.secretariat.expect(office.lodge(office.label_code, complainant()), 201)["complaint_id"]
+    office.step(complaint_id, "acknowledgement")
+    office.step(complaint_id, "investigation")
+
+    answer = office.officer.post(f"/complaints/{complaint_id}/closure", json={"outcome": "suspend", "finding": "x"})
+    assert answer.status_code == 409 and "cannot suspend" in answer.text and "suspended" in answer.text
+    assert office.state_of(complaint_id) == "investigating"
 
 
 def test_a_complaint_may_name_a_cluster_of_the_registry_by_its_id(office: Office) -> None:
