@@ -198,6 +198,8 @@ def test_an_officer_sees_complaints_on_the_dashboard_and_closes_one_from_its_pag
     assert "complaints received" in pages.get("/ui/dashboard").text
     assert complaint_id in pages.get("/ui/complaints", params={"state": "received"}).text
 
+    page = pages.get(f"/ui/complaints/{complaint_id}").text
+    assert "The label is shown on a cluster it was not awarded to." in page and 'id="acknowledge"' in page
     for form in ("acknowledgement", "investigation"):
         pages.read(f"/ui/complaints/{complaint_id}")
         answer = pages.post(f"/ui/complaints/{complaint_id}/{form}", data={"form_key": uuid.uuid4().hex})
@@ -207,6 +209,8 @@ def test_an_officer_sees_complaints_on_the_dashboard_and_closes_one_from_its_pag
     answer = pages.post(f"/ui/complaints/{complaint_id}/closure", data=closing)
     assert pages.flash_after(answer) == ("ok", "complaint closed")
     assert office.state_of(complaint_id) == "closed"
+    closed = pages.get(f"/ui/complaints/{complaint_id}").text
+    assert "dismissed: Unfounded" in closed and "Investigation started" in closed and 'id="close"' not in closed
     assert "has been dismissed" in mail_to(office.server, email, "Unfounded").body
 
 
