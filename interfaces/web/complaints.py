@@ -75,11 +75,11 @@ UNKNOWN_SUBJECT = (
     summary="Lodge a complaint about a label or a cluster of the public registry (no sign-in needed)",
 )
 async def lodge(body: ComplaintIn, svc: Svc, _: PublicWrite, key: Key = None) -> ComplaintCreated:
-    cluster_id, label_id = await run_in_threadpool(registry_subject, svc, body.about)
+    about, cluster_id, label_id = await run_in_threadpool(registry_subject, svc, body.about)
     client = svc.temporal()
     envelope = Envelope(actor=PUBLIC_ACTOR, key=creation_key("complaint", key))
     complaint_id = Complaint.create_id(envelope.key)
-    command = commands.LodgeComplaint(about=body.about, text=body.text, cluster_id=cluster_id, label_id=label_id)
+    command = commands.LodgeComplaint(about=about, text=body.text, cluster_id=cluster_id, label_id=label_id)
     # The address first: the message the lodging queues may be sent before this request ends.
     await run_in_threadpool(svc.complaint_addresses().add, complaint_id, body.contact_email)
     await run_in_threadpool(handle, svc.app, complaint_id, command, envelope)
@@ -91,13 +91,14 @@ async def lodge(body: ComplaintIn, svc: Svc, _: PublicWrite, key: Key = None) ->
     return ComplaintCreated(complaint_id=complaint_id)
 
 
-def registry_subject(svc: Services, about: str) -> tuple[UUID, UUID | None]:
-    """The (cluster, label) that `about` names in the public registry; 422 for anything it does not show."""
+def registry_subject(svc: Services, about: str) -> tuple[str, UUID, UUID | None]:
+    """What `about` names in the public registry, as the registry spells it, with its cluster and label;
+    422 for anything the registry does not show."""
     wanted = about.strip()
     if LABEL_CODE.match(wanted.upper()):
         entry = svc.models.label(label_id_for(wanted), svc.now())
         if entry is not None:
-            return entry.cluster_id, entry.label_id
+            return entry.label_code, entry.cluster_id, entry.label_id
         raise invalid(UNKNOWN_SUBJECT, ("body", "about"))
     try:
         cluster_id = UUID(wanted)
@@ -105,7 +106,7 @@ def registry_subject(svc: Services, about: str) -> tuple[UUID, UUID | None]:
         raise invalid(UNKNOWN_SUBJECT, ("body", "about")) from None
     if not svc.models.public_registry(svc.now(), cluster_id=cluster_id, limit=1):
         raise invalid(UNKNOWN_SUBJECT, ("body", "about"))
-    return cluster_id, None
+    return str(cluster_id), cluster_id, None
 
 
 # ---- the secretariat: reading ------------------------------------------------------------------------
