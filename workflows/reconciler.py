@@ -87,7 +87,8 @@ ENDED: dict[WorkflowExecutionStatus, ProblemKind] = {
 WHAT_TO_DO: dict[str, str] = {
     "stuck": "its workflow task keeps failing (the worker's log says why); deploy the fix and it goes on by itself",
     "completed": "it ended while its record is still open; compare its history with the record's events",
-    "waiting": "an automatic step kept being refused; fix the cause, then POST /cases/{id}/resume or /labels/{ref}/resume",
+    "waiting": "an automatic step kept being refused; fix the cause, then POST /cases/{id}/resume, "
+    "/labels/{ref}/resume or /complaints/{id}/resume",
     "ended": "once the cause is fixed, `temporal workflow reset --type LastWorkflowTask` resumes it",
 }
 

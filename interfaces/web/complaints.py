@@ -45,6 +45,7 @@ from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.projections.complaints import ComplaintEntry
 from clusterlabel.workflows.complaint import ComplaintWorkflow
@@ -184,6 +185,18 @@ async def _complaint_step(
         closed_detail=lambda: f"complaint {complaint_id} is closed; it takes no more steps",
     )
     return complaint_out(svc, view)
+
+
+@router.post(
+    "/complaints/{complaint_id}/resume",
+    response_model=ComplaintOut,
+    summary="Have the complaint's workflow try again an automatic step the domain kept refusing",
+)
+async def resume(complaint_id: UUID, svc: Svc, who: Officer) -> ComplaintOut:
+    complaint = await run_in_threadpool(known_complaint, svc, complaint_id)
+    closed = f"complaint {complaint_id} is closed; its workflow has ended"
+    await resume_workflow(complaint_handle(svc.temporal(), complaint_id), closed)
+    return complaint_out(svc, complaint_view(svc.app.policy, complaint))
 
 
 @router.post("/complaints/{complaint_id}/acknowledgement", response_model=ComplaintOut, summary="Acknowledge it")

@@ -119,6 +119,7 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /complaints/{complaint_id}/acknowledgement": OFFICERS,
     "POST /complaints/{complaint_id}/investigation": OFFICERS,
     "POST /complaints/{complaint_id}/closure": OFFICERS,
+    "POST /complaints/{complaint_id}/resume": OFFICERS,
     # public
     "GET /registry": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,

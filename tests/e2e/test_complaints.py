@@ -240,3 +240,20 @@ def test_the_public_lodges_a_complaint_with_the_form_and_a_refused_one_comes_bac
     assert answer.status_code == 200, answer.text
     reference = re.search(r'<code id="reference">([^<]+)</code>', answer.text)
     assert reference is not None and office.state_of(reference.group(1)) == "received"
+
+
+def test_an_officer_may_nudge_a_complaints_workflow_and_a_closed_ones_answers_409(office: Office) -> None:
+    complaint_id = office.secretariat.expect(office.lodge(office.label_code, complainant()), 201)["complaint_id"]
+    assert office.step(complaint_id, "resume")["state"] == "received"
+
+    for step, body in (("acknowledgement", None), ("investigation", None)):
+        office.step(complaint_id, step, body)
+    office.step(complaint_id, "closure", {"outcome": "dismissed", "finding": "Unfounded."})
+    ended = eventually(
+        lambda: (lambda a: a if a.status_code == 409 else None)(
+            office.officer.post(f"/complaints/{complaint_id}/resume")
+        ),
+        30,
+        "the closed complaint's workflow to end",
+    )
+    assert "is closed" in ended.text
