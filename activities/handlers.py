@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import accounts, label_handlers, outbox, registrations, webhooks
+from clusterlabel.activities import accounts, complaint_handlers, label_handlers, outbox, registrations, webhooks
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices, record_commands, webhook_commands
+from clusterlabel.domain import commands, complaint_commands, notices, record_commands, webhook_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
@@ -327,4 +327,10 @@ HANDLERS: dict[type[Command], Handler] = {
     webhook_commands.RecordWebhookDelivered: webhooks.record_webhook_delivered,
     webhook_commands.RecordWebhookFailure: webhooks.record_webhook_failure,
     webhook_commands.DropWebhookDelivery: webhooks.drop_webhook_delivery,
+    complaint_commands.LodgeComplaint: complaint_handlers.lodge_complaint,
+    complaint_commands.AcknowledgeComplaint: complaint_handlers.acknowledge_complaint,
+    complaint_commands.StartInvestigation: complaint_handlers.start_investigation,
+    complaint_commands.CloseComplaint: complaint_handlers.close_complaint,
+    complaint_commands.RemindComplaint: complaint_handlers.remind_complaint,
+    complaint_commands.EscalateComplaint: complaint_handlers.escalate_complaint,
 }

@@ -102,6 +102,24 @@ class LabelView(Boundary):
     supersedes: UUID | None = None
 
 
+class ComplaintView(Boundary):
+    """Where a complaint stands (activities/complaints.py builds it), and the alarms of its current step."""
+
+    complaint_id: UUID
+    about: str
+    cluster_id: UUID
+    label_id: UUID | None = None
+    state: str
+    version: int
+    lodged_at: datetime
+    deadlines: dict[str, datetime] = {}
+    alarms: list[Alarm] = Field(default=[], description="reminders, then the deadline, of the current step")
+    outcome: str | None = None
+    finding: str = ""
+    escalations: list[str] = []
+    open: bool = True
+
+
 class ExpertChoice(Boundary):
     expert_id: UUID | None = None
     candidates: int = 0
@@ -117,6 +135,11 @@ class CaseRef(Boundary):
 
 class LabelRef(Boundary):
     label_id: UUID
+    at: datetime
+
+
+class ComplaintRef(Boundary):
+    complaint_id: UUID
     at: datetime
 
 

@@ -4,7 +4,8 @@ A case is open until its cluster records `CaseClosed` (its workflow closes it, a
 or the appeal window has passed), so every case a cluster lists in `open_cases` needs its workflow; so
 does every label a cluster holds in force (`current_labels`, released when the label lapses or is
 withdrawn, replaced when it is superseded) whose state is not final, and every message of the outbox
-still queued (its delivery workflow sends it). The clusters are found by their `Registered` event and
+still queued (its delivery workflow sends it), and every complaint lodged and not yet closed (its workflow
+keeps its deadlines). The clusters are found by their `Registered` event and
 the messages by their events, read straight from the log by topic: a read model could lag, or be
 parked, and a missed record would stay unreachable.
 """
@@ -22,6 +23,7 @@ from pydantic import BaseModel
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label_lifecycle import FINAL
 from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus, Notification
 from clusterlabel.domain.webhook_delivery import DELIVERY_STATUS_AFTER, WebhookDelivery, WebhookDeliveryStatus
@@ -42,6 +44,7 @@ class OpenRecords(BaseModel):
     label_ids: list[UUID] = []
     message_ids: list[UUID] = []
     webhook_delivery_ids: list[UUID] = []
+    complaint_ids: list[UUID] = []
 
 
 def stored_topics(aggregate: type, event: str) -> list[str]:
@@ -72,6 +75,17 @@ def waiting_webhook_deliveries(app: CertificationApp) -> list[UUID]:
     for notification in _stored(app, topics):
         status[UUID(str(notification.originator_id))] = DELIVERY_STATUS_AFTER[notification.topic.rpartition(".")[2]]
     return [delivery_id for delivery_id, now in status.items() if now is WebhookDeliveryStatus.QUEUED]
+
+
+def complaint_ids(app: CertificationApp) -> list[UUID]:
+    """Every complaint lodged, oldest first."""
+    return [UUID(str(stored.originator_id)) for stored in _stored(app, stored_topics(Complaint, "Lodged"))]
+
+
+def open_complaints(app: CertificationApp) -> list[UUID]:
+    """Every complaint lodged and not closed, oldest first (read by topic, as the messages are)."""
+    closed = {UUID(str(stored.originator_id)) for stored in _stored(app, stored_topics(Complaint, "Closed"))}
+    return [complaint_id for complaint_id in complaint_ids(app) if complaint_id not in closed]
 
 
 QUEUEING_TOPICS = [*stored_topics(Notification, "Queued"), *stored_topics(Notification, "Requeued")]
@@ -110,6 +124,7 @@ def open_records(app: CertificationApp) -> OpenRecords:
         records.label_ids.extend(label_id for label_id in cluster.current_labels.values() if _in_force(app, label_id))
     records.message_ids.extend(waiting_messages(app))
     records.webhook_delivery_ids.extend(waiting_webhook_deliveries(app))
+    records.complaint_ids.extend(open_complaints(app))
     return records
 
 
@@ -127,9 +142,12 @@ def still_open(
     label_id: UUID | None = None,
     message_id: UUID | None = None,
     webhook_delivery_id: UUID | None = None,
+    complaint_id: UUID | None = None,
 ) -> bool:
-    """Whether a case is still open, a label still in force, or a message or a webhook's delivery still
-    queued, now (a second look before reporting it)."""
+    """Whether a case is still open, a label still in force, a message or a webhook's delivery still
+    queued, or a complaint not yet closed, now (a second look before reporting it)."""
+    if complaint_id is not None:
+        return app.load(complaint_id, Complaint).is_open
     if case_id is not None:
         return case_id in app.get_cluster(app.get_case(case_id).cluster_id).open_cases
     if message_id is not None:

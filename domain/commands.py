@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from clusterlabel.domain import digest, record_commands, webhook_commands
+from clusterlabel.domain import complaint_commands, digest, record_commands, webhook_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
@@ -248,6 +248,12 @@ COMMANDS: dict[str, type[Command]] = {
         webhook_commands.RecordWebhookFailure,
         webhook_commands.DropWebhookDelivery,
         digest.SendDigest,
+        complaint_commands.LodgeComplaint,
+        complaint_commands.AcknowledgeComplaint,
+        complaint_commands.StartInvestigation,
+        complaint_commands.CloseComplaint,
+        complaint_commands.RemindComplaint,
+        complaint_commands.EscalateComplaint,
     )
 }
 

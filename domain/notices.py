@@ -1,6 +1,7 @@
 """Who is told what, when a step of a case or a label calls for it: the outbox's messages, as data.
 
-Each notice names its recipient (`secretariat`, `expert:<id>`, `cluster:<id>`), its kind, the data its
+Each notice names its recipient (`secretariat`, `expert:<id>`, `cluster:<id>`, `complainant:<complaint
+id>`), its kind, the data its
 kind's template words it with (activities/content/: in the recipient's language, when it is sent) and an
 English text kept with it as it was queued; the handler that takes the step queues it
 (activities/handlers.py), once per step and recipient.
@@ -13,11 +14,14 @@ from datetime import datetime
 from uuid import UUID
 
 from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label import Label
 
 SECRETARIAT = "secretariat"
 EXPERT = "expert"
 CLUSTER = "cluster"
+# Whoever lodged a complaint: no account, an address beside the log (interfaces/web/complainants.py).
+COMPLAINANT = "complainant"
 
 
 def recipient(kind: str, record_id: UUID) -> str:
@@ -26,12 +30,13 @@ def recipient(kind: str, record_id: UUID) -> str:
 
 
 def addressee(name: str) -> tuple[str, UUID | None]:
-    """Whom a recipient names: (SECRETARIAT, None), (EXPERT, id) or (CLUSTER, id); ValueError for another."""
+    """Whom a recipient names: (SECRETARIAT, None), (EXPERT, id), (CLUSTER, id) or (COMPLAINANT, the
+    complaint's id); ValueError for another."""
     if name == SECRETARIAT:
         return SECRETARIAT, None
     kind, _, record_id = name.partition(":")
-    if kind not in (EXPERT, CLUSTER):
-        raise ValueError(f"{name!r} names no expert, cluster or the secretariat")
+    if kind not in (EXPERT, CLUSTER, COMPLAINANT):
+        raise ValueError(f"{name!r} names no expert, cluster, complainant or the secretariat")
     return kind, UUID(record_id)
 
 
@@ -158,3 +163,53 @@ def _audit_notices(
     }
     attendees = [recipient(EXPERT, expert_id) for expert_id in case.expert_ids] + [recipient(CLUSTER, case.cluster_id)]
     return [Notice(to, kind, subject, body, case_id=case.id, data=data) for to in attendees]
+
+
+# ---- complaints (ISO/IEC 17065 §7.13: acknowledged, investigated, the complainant told the outcome) ----
+
+
+def _about(complaint: Complaint) -> str:
+    return f"complaint {complaint.id} about {complaint.about}"
+
+
+def complaint_lodged(complaint: Complaint) -> list[Notice]:
+    """The secretariat learns of a new complaint, and by when to acknowledge it."""
+    due = complaint.deadlines["acknowledgement"]
+    body = f"A {_about(complaint)} was lodged; acknowledge it by {due:%Y-%m-%d %H:%M:%S} UTC."
+    return [Notice(SECRETARIAT, "complaint_lodged", "A complaint was lodged", body, label_id=complaint.label_id)]
+
+
+def complaint_acknowledged(complaint: Complaint) -> list[Notice]:
+    """The complainant learns that the complaint was received and will be investigated."""
+    due = complaint.deadlines["investigation"]
+    body = (
+        f"Your complaint about {complaint.about} (reference {complaint.id}) has been received. The secretariat "
+        f"will investigate it and tell you its outcome by {due:%Y-%m-%d} at the latest."
+    )
+    return [_to_complainant(complaint, "complaint_acknowledged", "Your complaint has been received", body)]
+
+
+def complaint_outcome(complaint: Complaint) -> list[Notice]:
+    """The complainant is told the outcome and the finding."""
+    assert complaint.outcome is not None
+    words = {"dismissed": "dismissed", "upheld": "upheld", "suspend": "upheld; the label is to be suspended"}
+    body = (
+        f"Your complaint about {complaint.about} (reference {complaint.id}) has been {words[complaint.outcome]}.\n\n"
+        f"{complaint.finding}"
+    )
+    return [_to_complainant(complaint, "complaint_outcome", "The outcome of your complaint", body)]
+
+
+def complaint_reminder(complaint: Complaint, step: str, offset: str, due: datetime) -> list[Notice]:
+    subject = f"The {step} of a complaint is due"
+    body = f"The {step} of {_about(complaint)} is due on {due:%Y-%m-%d %H:%M:%S} UTC ({offset} before)."
+    return [Notice(SECRETARIAT, "deadline_reminder", subject, body, label_id=complaint.label_id)]
+
+
+def complaint_escalation(complaint: Complaint, reason: str) -> list[Notice]:
+    body = f"{_about(complaint)}: {reason}"
+    return [Notice(SECRETARIAT, "escalation", "A complaint needs attention", body, label_id=complaint.label_id)]
+
+
+def _to_complainant(complaint: Complaint, kind: str, subject: str, body: str) -> Notice:
+    return Notice(recipient(COMPLAINANT, complaint.id), kind, subject, body, label_id=complaint.label_id)

@@ -47,6 +47,10 @@ class Policy(BaseModel):
     webhook_attempts: int = Field(default=8, ge=1, le=100)
     webhook_backoff: IsoDuration = Field(default=Duration(seconds=30))
     webhook_disable_after: int = Field(default=5, ge=1, le=1000)
+    # A complaint (ISO/IEC 17065 §7.13): acknowledged within the first, its outcome within the second
+    # counted from the acknowledgement; both reminded (deadline_reminders) and escalated when missed.
+    complaint_acknowledgement_deadline: IsoDuration = Field(default=Duration(days=7))
+    complaint_investigation_deadline: IsoDuration = Field(default=Duration(days=60))
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
@@ -107,6 +111,8 @@ def uniform_durations(length: str, reminder: str) -> dict[str, Any]:
         "decision_deadline",
         "suspension_limit",
         "appeal_window",
+        "complaint_acknowledgement_deadline",
+        "complaint_investigation_deadline",
     )
     return {
         **{name: length for name in periods},

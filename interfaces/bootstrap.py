@@ -20,8 +20,9 @@ from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.web import account_tokens, credentials, inbox_reads, people
+from clusterlabel.interfaces.web import account_tokens, complainants, credentials, inbox_reads, people
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
 from clusterlabel.interfaces.web.inbox_reads import InboxReads
@@ -90,6 +91,11 @@ def open_tokens(settings: Settings) -> TokenStore:
 def open_people(settings: Settings) -> People:
     """The accounts' names and e-mail addresses, beside the event store (erasable; never in the log)."""
     return people.open_people(settings)
+
+
+def open_complainants(settings: Settings) -> Complainants:
+    """The complainants' e-mail addresses, beside the event store (erasable; never in the log)."""
+    return complainants.open_complainants(settings)
 
 
 def open_account_tokens(settings: Settings) -> AccountTokens:

@@ -29,6 +29,7 @@ from clusterlabel.interfaces.bootstrap import (
     build_app,
     connect_temporal,
     open_account_tokens,
+    open_complainants,
     open_credentials,
     open_inbox_reads,
     open_keys,
@@ -76,6 +77,7 @@ class Engine:
         self.tokens = open_tokens(settings)
         self.idempotency_keys = open_keys(settings)
         self.people = open_people(settings)
+        self.complainants = open_complainants(settings)
         self.account_tokens = open_account_tokens(settings)
         self.credentials = open_credentials(settings)
         self.webhook_secrets = open_secrets_of_webhooks(settings)
@@ -94,10 +96,11 @@ class Engine:
             credentials=self.credentials,
             webhook_secrets=self.webhook_secrets,
             inbox_reads=self.inbox_reads,
+            complainants=self.complainants,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
-        self.mailroom = open_mailroom(settings, self.models, self.people)
+        self.mailroom = open_mailroom(settings, self.models, self.people, self.complainants)
         self.worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._relay: asyncio.Task[None] | None = None
@@ -166,6 +169,7 @@ class Engine:
         self.tokens.close()
         self.idempotency_keys.close()
         self.people.close()
+        self.complainants.close()
         self.account_tokens.close()
         self.credentials.close()
         self.webhook_secrets.close()

@@ -23,20 +23,28 @@ from clusterlabel.activities.mail import (
     Transport,
 )
 from clusterlabel.domain.account import Role, actor_of
-from clusterlabel.domain.notices import CLUSTER, EXPERT, SECRETARIAT, addressee
+from clusterlabel.domain.notices import CLUSTER, COMPLAINANT, EXPERT, SECRETARIAT, addressee
 from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.people import People
 from clusterlabel.projections.queries import ReadModels
 
 
 class Directory:
     """Every address of a recipient, now: an expert's accounts, a cluster's contacts, the secretariat's
-    team address (or, without one, its officers)."""
+    team address (or, without one, its officers), a complainant's address (kept with the complaint)."""
 
-    def __init__(self, models: ReadModels, people: People, secretariat_email: str | None) -> None:
+    def __init__(
+        self,
+        models: ReadModels,
+        people: People,
+        secretariat_email: str | None,
+        complainants: Complainants | None = None,
+    ) -> None:
         self.models = models
         self.people = people
         self.secretariat_email = secretariat_email
+        self.complainants = complainants
 
     def of(self, recipient: str) -> list[Address]:
         try:
@@ -45,6 +53,8 @@ class Directory:
             raise NoAddress(f"no address: {error}") from None
         if kind == SECRETARIAT and self.secretariat_email:
             return [Address(self.secretariat_email, SECRETARIAT)]
+        if kind == COMPLAINANT and record_id is not None:
+            return self._complainant(record_id)
         found = self._emails(self._accounts(kind, record_id))
         if not found:
             raise NoAddress(f"no address: {_nobody[kind].format(id=record_id)}")
@@ -56,6 +66,13 @@ class Directory:
         if kind == CLUSTER and record_id is not None:
             return self.models.cluster_contacts(record_id)
         return self.models.accounts_holding(Role.OFFICER)
+
+    def _complainant(self, complaint_id: UUID) -> list[Address]:
+        # Reached as the complaint's complainant: the events never hold the address itself.
+        email = self.complainants.email_of(complaint_id) if self.complainants is not None else None
+        if email is None:
+            raise NoAddress(f"no address: {_nobody[COMPLAINANT].format(id=complaint_id)}")
+        return [Address(email, f"{COMPLAINANT}:{complaint_id}")]
 
     def _emails(self, account_ids: Iterable[UUID]) -> list[Address]:
         people = (self.people.get(account_id) for account_id in account_ids)
@@ -69,6 +86,7 @@ class Directory:
 _nobody = {
     EXPERT: "expert {id} has no active account with an e-mail address",
     CLUSTER: "cluster {id} has no active contact with an e-mail address",
+    COMPLAINANT: "the complainant of complaint {id} left no e-mail address, or it was erased",
     SECRETARIAT: "set CLUSTERLABEL_SECRETARIAT_EMAIL, or open an officer's account with an e-mail address",
 }
 
@@ -80,10 +98,12 @@ def transport(settings: Settings) -> Transport:
     return SmtpTransport(SmtpServer.from_url(settings.smtp_url))
 
 
-def open_mailroom(settings: Settings, models: ReadModels, people: People) -> Mailroom:
+def open_mailroom(
+    settings: Settings, models: ReadModels, people: People, complainants: Complainants | None = None
+) -> Mailroom:
     limit = parse(settings.mail_rate_limit)
     return Mailroom(
-        addresses=Directory(models, people, settings.secretariat_email),
+        addresses=Directory(models, people, settings.secretariat_email, complainants),
         transport=transport(settings),
         sender=settings.mail_from,
         pace=TokenBucket(limit.amount, limit.get_expiry()),

@@ -20,12 +20,14 @@ from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
+from clusterlabel.activities.complaints import ComplaintActivities
 from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
 from clusterlabel.activities.digest import DigestActivities, DigestSource
 from clusterlabel.activities.webhook_delivery import WebhookActivities, WebhookPost
 from clusterlabel.interfaces.bootstrap import (
     build_app,
     connect_temporal,
+    open_complainants,
     open_people,
     open_secrets_of_webhooks,
     open_views,
@@ -36,6 +38,7 @@ from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
+from clusterlabel.workflows.complaint import ComplaintWorkflow
 from clusterlabel.workflows.delivery import DeliveryWorkflow
 from clusterlabel.workflows.digest import DigestWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
@@ -73,6 +76,7 @@ WORKFLOWS: list[type[Any]] = [
     DeliveryWorkflow,
     WebhookDeliveryWorkflow,
     DigestWorkflow,
+    ComplaintWorkflow,
 ]
 # eventsourcing commands block on the database: a thread each, a few at a time per process. The
 # commands run as local activities, and as server-side ones when the local tries are spent; the
@@ -111,7 +115,11 @@ def build_worker(
     deployed. Failing the workflow instead would end a label's expiry timers for good. The
     reconciler reports such stuck workflows (workflows/reconciler.py).
     """
-    activities = [*CertificationActivities(app, workload).all(), Reconciler(client, app, task_queue).activity]
+    activities = [
+        *CertificationActivities(app, workload).all(),
+        *ComplaintActivities(app).all(),
+        Reconciler(client, app, task_queue).activity,
+    ]
     if mailroom is not None:
         activities += DeliveryActivities(app, mailroom).all()
     if webhooks is not None:
@@ -188,9 +196,10 @@ async def run_worker(settings: Settings) -> None:
     models = open_views(settings, app)
     people = open_people(settings)
     webhook_secrets = open_secrets_of_webhooks(settings)
+    complainants = open_complainants(settings)
     relay = None
     try:
-        mailroom = open_mailroom(settings, models, people)
+        mailroom = open_mailroom(settings, models, people, complainants)
         worker = build_worker(
             client,
             app,
@@ -216,5 +225,6 @@ async def run_worker(settings: Settings) -> None:
         models.close()
         people.close()
         webhook_secrets.close()
+        complainants.close()
         if server is not None:
             server.stop()

@@ -31,6 +31,7 @@ from clusterlabel.projections.audit_history import AuditHistoryView
 from clusterlabel.projections.benchmarking import BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatusView
 from clusterlabel.projections.chain_key import KEY_ENV, KEY_FILE, ChainKey, MissingChainKey, key_file
+from clusterlabel.projections.complaints import ComplaintsView
 from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
 from clusterlabel.projections.notifications import NotificationsView
 from clusterlabel.projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
@@ -54,6 +55,7 @@ VIEW_CLASSES: tuple[type[View], ...] = (
     AccountsView,
     NotificationsView,
     WebhooksView,
+    ComplaintsView,
 )
 APP_PREFIX = "CLUSTERLABEL_"
 

@@ -21,6 +21,7 @@ from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView,
 from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, ClusterName
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
+from clusterlabel.projections.complaints import ComplaintEntry, ComplaintsView
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
 from clusterlabel.projections.notifications import MessageEntry, NotificationsView
 from clusterlabel.projections.parallel import ViewSource, split
@@ -94,6 +95,7 @@ class ReadModels:
     accounts = ViewOf(AccountsView)
     notifications = ViewOf(NotificationsView)
     webhooks = ViewOf(WebhooksView)
+    complaints_view = ViewOf(ComplaintsView)
 
     # ---- keeping current ---------------------------------------------------------------------
 
@@ -261,6 +263,13 @@ class ReadModels:
     def messages(self, **filters: Any) -> list[MessageEntry]:
         """Messages of the outbox, filtered as NotificationsView.messages takes them (status, case_id, paging)."""
         return self.notifications.messages(**filters)
+
+    def complaints(self, **filters: Any) -> list[ComplaintEntry]:
+        """Complaints, filtered as ComplaintsView.complaints takes them (state, paging)."""
+        return self.complaints_view.complaints(**filters)
+
+    def complaint_counts(self, now: datetime) -> dict[str, Any]:
+        return self.complaints_view.counts(now)
 
     def failed_messages(self) -> int:
         return self.notifications.count(DeliveryStatus.FAILED)

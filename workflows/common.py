@@ -13,13 +13,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.legacy import ADDED_SINCE_COMMANDS_AS_DATA, LEGACY_ACTIVITY, legacy_result
-    from clusterlabel.activities.models import CaseView, LabelView, command_run
+    from clusterlabel.activities.models import CaseView, ComplaintView, LabelView, command_run
     from clusterlabel.domain.base import DomainError
     from clusterlabel.domain.command import Command, Envelope, command_key
     from clusterlabel.domain.commands import command_name
     from clusterlabel.workflows.messages import Step
 
-V = TypeVar("V", CaseView, LabelView)
+V = TypeVar("V", CaseView, LabelView, ComplaintView)
 
 # Activities are short database commands: a lost worker is noticed after the start-to-close timeout
 # and the activity retried elsewhere; its idempotency key makes the retry harmless.

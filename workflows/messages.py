@@ -61,6 +61,10 @@ class LabelWorkflowInput(Message):
     continue_after: int = Field(default=500, ge=1)
 
 
+class ComplaintWorkflowInput(Message):
+    complaint_id: UUID
+
+
 class DeliveryWorkflowInput(Message):
     """One message of the outbox to send, and how hard to try (the policy's, when the run started)."""
 

@@ -49,6 +49,7 @@ class ReconcileReport(Message):
     open_cases: int = 0
     labels_in_force: int = 0
     messages_queued: int = 0
+    open_complaints: int = 0
     started: list[str] = Field(default_factory=list)
     problems: list[WorkflowProblem] = Field(default_factory=list)
 

@@ -59,9 +59,11 @@ from clusterlabel.workflows.reconcile import (
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.starter import (
     case_handle,
+    complaint_handle,
     delivery_handle,
     label_handle,
     start_case_workflow,
+    start_complaint_workflow,
     start_delivery_workflow,
     start_label_workflow,
     start_webhook_delivery_workflow,
@@ -87,7 +89,8 @@ ENDED: dict[WorkflowExecutionStatus, ProblemKind] = {
 WHAT_TO_DO: dict[str, str] = {
     "stuck": "its workflow task keeps failing (the worker's log says why); deploy the fix and it goes on by itself",
     "completed": "it ended while its record is still open; compare its history with the record's events",
-    "waiting": "an automatic step kept being refused; fix the cause, then POST /cases/{id}/resume or /labels/{ref}/resume",
+    "waiting": "an automatic step kept being refused; fix the cause, then POST /cases/{id}/resume, "
+    "/labels/{ref}/resume or /complaints/{id}/resume",
     "ended": "once the cause is fixed, `temporal workflow reset --type LastWorkflowTask` resumes it",
 }
 
@@ -117,12 +120,14 @@ class Reconciler:
             *(check("label", label_id) for label_id in records.label_ids),
             *(check("message", message_id) for message_id in records.message_ids),
             *(check("webhook_delivery", delivery_id) for delivery_id in records.webhook_delivery_ids),
+            *(check("complaint", complaint_id) for complaint_id in records.complaint_ids),
         )
         report = ReconcileReport(
             at=datetime.now(UTC),
             open_cases=len(records.case_ids),
             labels_in_force=len(records.label_ids),
             messages_queued=len(records.message_ids),
+            open_complaints=len(records.complaint_ids),
             started=[outcome for outcome in outcomes if isinstance(outcome, str)],
             problems=[outcome for outcome in outcomes if isinstance(outcome, WorkflowProblem)],
         )
@@ -159,6 +164,8 @@ class Reconciler:
             await start_label_workflow(self.client, record_id, self.task_queue)
         elif kind == "webhook_delivery":
             await start_webhook_delivery_workflow(self.client, record_id, self.task_queue, self.app.policy)
+        elif kind == "complaint":
+            await start_complaint_workflow(self.client, record_id, self.task_queue)
         else:
             await start_delivery_workflow(self.client, record_id, self.task_queue, self.app.policy)
         log.warning("workflow was missing: started", workflow_id=workflow_id, record=kind, record_id=str(record_id))
@@ -170,6 +177,7 @@ HANDLES: dict[str, Callable[[Client, UUID], WorkflowHandle[Any, Any]]] = {
     "label": label_handle,
     "message": delivery_handle,
     "webhook_delivery": webhook_delivery_handle,
+    "complaint": complaint_handle,
 }
 
 

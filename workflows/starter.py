@@ -16,15 +16,17 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import UpdateMethodMultiParam
 
-from clusterlabel.activities.models import CaseView, DeliveryOutcome, LabelView
+from clusterlabel.activities.models import CaseView, ComplaintView, DeliveryOutcome, LabelView
 from clusterlabel.activities.webhook_delivery import WebhookOutcome
 from clusterlabel.domain.command import Command, Envelope
 from clusterlabel.domain.policy import Policy
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
+from clusterlabel.workflows.complaint import ComplaintWorkflow, complaint_workflow_id
 from clusterlabel.workflows.delivery import DeliveryWorkflow, delivery_workflow_id
 from clusterlabel.workflows.label import LabelWorkflow, label_workflow_id
 from clusterlabel.workflows.messages import (
     CaseWorkflowInput,
+    ComplaintWorkflowInput,
     DeliveryWorkflowInput,
     ExpertsChanged,
     LabelWorkflowInput,
@@ -82,6 +84,22 @@ async def start_label_workflow(client: Client, label_id: UUID, task_queue: str) 
         )
     except WorkflowAlreadyStartedError:
         return label_handle(client, label_id)
+
+
+async def start_complaint_workflow(
+    client: Client, complaint_id: UUID, task_queue: str
+) -> WorkflowHandle[Any, ComplaintView]:
+    """Start the workflow of a lodged complaint; like start_case_workflow, never a second time."""
+    try:
+        return await client.start_workflow(
+            ComplaintWorkflow.run,
+            ComplaintWorkflowInput(complaint_id=complaint_id),
+            id=complaint_workflow_id(complaint_id),
+            task_queue=task_queue,
+            **ONCE,
+        )
+    except WorkflowAlreadyStartedError:
+        return complaint_handle(client, complaint_id)
 
 
 async def start_delivery_workflow(
@@ -142,6 +160,10 @@ def case_handle(client: Client, case_id: UUID) -> WorkflowHandle[Any, CaseView]:
 
 def label_handle(client: Client, label_id: UUID) -> WorkflowHandle[Any, LabelView]:
     return client.get_workflow_handle_for(LabelWorkflow.run, label_workflow_id(label_id))
+
+
+def complaint_handle(client: Client, complaint_id: UUID) -> WorkflowHandle[Any, ComplaintView]:
+    return client.get_workflow_handle_for(ComplaintWorkflow.run, complaint_workflow_id(complaint_id))
 
 
 async def execute_step(

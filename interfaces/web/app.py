@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from clusterlabel.interfaces.web import (
     accounts,
     cases,
+    complaints,
     experts,
     inbox,
     labels,
@@ -72,6 +73,8 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     openapi_links.install(api)
     api.include_router(webhooks.router)
     api.include_router(inbox.router)
+    api.include_router(complaints.router)
+    api.include_router(complaints.public)
     api.add_api_route(
         "/health",
         health,
@@ -85,6 +88,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     if pages:
         from clusterlabel.interfaces.web import (
             account_pages,
+            complaint_pages,
             forms,
             inbox_pages,
             label_pages,
@@ -105,6 +109,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             forms,
             office_pages,
             office_lists,
+            complaint_pages,
             label_pages,
             account_pages,
             portal,

@@ -240,7 +240,8 @@ def _dashboard_counts(svc: Services) -> dict[str, Any]:
     for entry in svc.models.public_registry(now, limit=1_000_000):
         labels[entry.status] = labels.get(entry.status, 0) + 1
     parked = [view.model_dump() for view in svc.models.parked()]
-    return {**svc.models.dashboard(now), "labels": labels, "projection_lag": svc.models.lag(), "parked_views": parked}
+    counts = {**svc.models.dashboard(now), **svc.models.complaint_counts(now)}
+    return {**counts, "labels": labels, "projection_lag": svc.models.lag(), "parked_views": parked}
 
 
 # ---- public -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.interfaces.web import accounts, cases, experts, flash, labels, registrations
+from clusterlabel.interfaces.web import accounts, cases, complaints, experts, flash, labels, registrations
 from clusterlabel.interfaces.web.account_schemas import (
     AccountIn,
     ContactIn,
@@ -36,6 +36,7 @@ from clusterlabel.interfaces.web.account_schemas import (
     RoleIn,
 )
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
+from clusterlabel.interfaces.web.complaint_schemas import ComplaintClosureIn
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from clusterlabel.interfaces.web.pages import _svc, back, form_value, page, render, signed_in
@@ -58,6 +59,7 @@ class FormStep:
     issues_token: bool = False  # the answer carries a new account's first token, shown once
 
 
+COMPLAINT_PAGE = "/ui/complaints/{complaint_id}"
 FORMS: dict[str, FormStep] = {
     "/ui/clusters": FormStep(
         registrations.register_cluster,
@@ -135,6 +137,15 @@ FORMS: dict[str, FormStep] = {
     # The route itself lets an officer renew any label and a contact their own cluster's.
     "/ui/labels/{label_ref}/renewal": FormStep(
         labels.renew, RenewalIn, anyone, "/ui/labels/{label_ref}", "/ui/cases/{case_id}", "renewal opened"
+    ),
+    "/ui/complaints/{complaint_id}/acknowledgement": FormStep(
+        complaints.acknowledge, None, only_officers, COMPLAINT_PAGE, COMPLAINT_PAGE, "complaint acknowledged"
+    ),
+    "/ui/complaints/{complaint_id}/investigation": FormStep(
+        complaints.investigate, None, only_officers, COMPLAINT_PAGE, COMPLAINT_PAGE, "investigation started"
+    ),
+    "/ui/complaints/{complaint_id}/closure": FormStep(
+        complaints.close, ComplaintClosureIn, only_officers, COMPLAINT_PAGE, COMPLAINT_PAGE, "complaint closed"
     ),
     "/ui/accounts": FormStep(
         accounts.open_account,

@@ -252,7 +252,7 @@ async def dashboard(request: Request) -> Response:
         calendar = svc.models.calendar(now, timedelta(days=90))
         chosen = state if state in CaseState.__members__.values() else None
         return {
-            "counts": svc.models.dashboard(now),
+            "counts": {**svc.models.dashboard(now), **svc.models.complaint_counts(now)},
             "overdue": calendar.overdue_cases,
             "expiring": calendar.expiring,
             "cases": list(reversed(svc.models.cases(now, state=chosen, limit=1000))),

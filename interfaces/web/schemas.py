@@ -331,6 +331,8 @@ class DashboardOut(Out):
         default=0, description="messages every try failed for (GET /notifications?status=failed)"
     )
     reconciliation: ReconcileStatusOut | None = None
+    complaints: dict[str, int] = Field(default={}, description="complaints per state (GET /complaints)")
+    overdue_complaints: int = Field(default=0, description="complaints past the deadline of their current step")
 
 
 class Health(Out):

@@ -22,6 +22,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
@@ -73,6 +74,8 @@ class Services:
     webhook_secrets: WebhookSecretStore | None = None
     # Which messages each person has opened in their inbox; None where no inbox is served.
     inbox_reads: InboxReads | None = None
+    # The complainants' e-mail addresses, beside the event store; None where no complaint is taken.
+    complainants: Complainants | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -101,6 +104,11 @@ class Services:
         if self.inbox_reads is None:
             raise ApiError(503, "this process does not serve the inbox")
         return self.inbox_reads
+
+    def complaint_addresses(self) -> Complainants:
+        if self.complainants is None:
+            raise ApiError(503, "this process does not take complaints")
+        return self.complainants
 
     def temporal(self) -> Client:
         if self.client is None:

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.e2e.driver import Secretariat, cluster_body, expert_body
-from tests.e2e.engine import HOUR_POLICY, RunningEngine, running_engine
+from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
 
 MACHINE, ADMIN, OFFICER, DECIDER, APPEALS, EXPERT, CONTACT, NOBODY = (
     "machine admin",
@@ -127,6 +127,14 @@ TABLE: dict[str, dict[str, str]] = {
         **dict.fromkeys((MACHINE, ADMIN, OFFICER, DECIDER, APPEALS), HIDDEN),
         NOBODY: UNAUTHENTICATED,
     },
+    # complaints: lodged by anyone, read and handled by the officers alone
+    "POST /complaints": PUBLIC,
+    "GET /complaints": OFFICERS,
+    "GET /complaints/{complaint_id}": OFFICERS,
+    "POST /complaints/{complaint_id}/acknowledgement": OFFICERS,
+    "POST /complaints/{complaint_id}/investigation": OFFICERS,
+    "POST /complaints/{complaint_id}/closure": OFFICERS,
+    "POST /complaints/{complaint_id}/resume": OFFICERS,
     # public
     "GET /registry": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,
@@ -147,6 +155,7 @@ class Target:
     token_id: str = ""
     notification_id: str = ""
     webhook_id: str = ""
+    complaint_id: str = ""
     role: str = "appeals"
 
 
@@ -175,6 +184,8 @@ BODIES: dict[str, Body] = {
     "POST /labels/{label_ref}/suspension": lambda _: {"reason": "the table's"},
     "POST /labels/{label_ref}/withdrawal": lambda _: {"reason": "the table's"},
     "POST /webhooks": lambda _: webhook_body(),
+    "POST /complaints": lambda target: complaint_body(target.cluster_id),
+    "POST /complaints/{complaint_id}/closure": lambda _: {"outcome": "dismissed", "finding": "the table's"},
 }
 QUERIES = {"GET /labels/{label_ref}/verify": {"code": "ABC"}}
 INBOX_READ = "POST /inbox/{notification_id}/read"
@@ -183,6 +194,10 @@ INBOX_READ = "POST /inbox/{notification_id}/read"
 def webhook_body() -> dict[str, Any]:
     # A closed port on this machine: the table's label steps send nothing off it.
     return {"url": "https://127.0.0.1:9/hooks", "events": ["label.expired"]}
+
+
+def complaint_body(about: str) -> dict[str, str]:
+    return {"about": about, "text": "the table's", "contact_email": f"table-{uuid.uuid4().hex[:10]}@example.net"}
 
 
 def person() -> dict[str, str]:
@@ -259,7 +274,19 @@ def callers(secretariat: Secretariat) -> Callers:
     # Any message will do (the secretariat's list is not per cluster): retrying a sent one is a 409.
     message = secretariat.expect(secretariat.api.get("/notifications"), 200)[0]["id"]
     hook = secretariat.spare_webhook()
-    records = {which: replace(target, notification_id=message, webhook_id=hook) for which, target in records.items()}
+    # One complaint for every call (complaints belong to no cluster's contact): about a cluster the registry lists.
+    lodged = eventually(
+        lambda: (lambda answer: answer if answer.status_code == 201 else None)(
+            secretariat.engine.client(None).post("/complaints", json=complaint_body(records["own"].cluster_id))
+        ),
+        30,
+        "the registry to list the cluster",
+    )
+    complaint = lodged.json()["complaint_id"]
+    records = {
+        which: replace(target, notification_id=message, webhook_id=hook, complaint_id=complaint)
+        for which, target in records.items()
+    }
     return Callers(secretariat, records)
 
 

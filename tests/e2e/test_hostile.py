@@ -322,6 +322,9 @@ def test_a_client_over_the_public_rate_limit_gets_429_with_retry_after_and_other
         limited = greedy.get(path)
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1, (path, limited.text)
         assert set(limited.headers) >= SECURITY_HEADERS, path
+    complaint = {"about": "ECEI-B-0000-0000-0000", "text": "Greedy.", "contact_email": "greedy@example.net"}
+    lodged = greedy.post("/complaints", json=complaint)  # a public write counts against the same limit
+    assert lodged.status_code == 429 and int(lodged.headers["retry-after"]) >= 1, lodged.text
     assert from_address(lagging, "127.0.0.3").get("/registry").status_code == 200
     assert lagging.client().get("/cases").status_code == 200  # the secretariat's own reads are not limited
 

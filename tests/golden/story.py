@@ -1,6 +1,6 @@
 """The lifecycles whose stored events make up the golden set: every event type, through real commands.
 
-Two clusters, six experts, four cases, three labels and two messages of the outbox. Each aggregate the story
+Two clusters, six experts, four cases, three labels, two messages of the outbox and a complaint. Each aggregate the story
 touches is named, and its history is stored under that name (tests/golden/events/<name>.json);
 the other messages the commands queue (offers, the escalation, the expiry reminders) are left out.
 """
@@ -70,6 +70,7 @@ from clusterlabel.domain.webhook_commands import (
 )
 from clusterlabel.domain.webhook_delivery import WebhookDelivery
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
+from tests.golden.complaint_story import complaint_closed
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
 SYSTEM = "system"
@@ -103,6 +104,8 @@ class Story:
         self.webhook_outcomes()
         self.notification()
         self.accounts()
+        label = self.app.get_label(self.names["label-renewed-superseded"])
+        self.names["complaint-closed"] = complaint_closed(self.app, label.cluster_id, label.id, label.label_code)
         return self.names
 
     # ---- registration ------------------------------------------------------------

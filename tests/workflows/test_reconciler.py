@@ -8,11 +8,16 @@ from datetime import timedelta
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import LabelView
+from clusterlabel.domain.command import Envelope
 from clusterlabel.domain.commands import Screen
+from clusterlabel.domain.complaint import Complaint
+from clusterlabel.domain.complaint_commands import AcknowledgeComplaint, LodgeComplaint
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import build_worker
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
+from clusterlabel.workflows.complaint import ComplaintWorkflow, complaint_workflow_id
 from clusterlabel.workflows.label import label_workflow_id
 from clusterlabel.workflows.reconciler import (
     STUCK_AT_ATTEMPT,
@@ -22,7 +27,7 @@ from clusterlabel.workflows.reconciler import (
     last_reconciliation,
     reconcile_now,
 )
-from clusterlabel.workflows.starter import case_handle, label_handle
+from clusterlabel.workflows.starter import case_handle, complaint_handle, label_handle
 from tests.lifecycle import Lifecycle
 from tests.workflows.harness import office_on, run, running_worker, step, view_when
 from tests.workflows.violator import SandboxViolator
@@ -72,6 +77,25 @@ def test_a_label_in_force_without_its_workflow_gets_one_and_an_ended_one_is_repo
             (label_workflow_id(label_id), "terminated")
         ]
         assert "temporal workflow reset" in again.problems[0].detail
+
+    run(scenario())
+
+
+def test_a_complaint_lodged_without_its_workflow_gets_one_that_takes_its_steps(dev_server: EmbeddedTemporal) -> None:
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "reconcile-complaint")
+        key = "http:complaint:lost-start"
+        lodge = LodgeComplaint(about="a cluster", text="Misleading claims.", cluster_id=office.cluster())
+        complaint_id = handle(office.app, Complaint.create_id(key), lodge, Envelope(actor="public", key=key)).id
+        async with running_worker(client, office.app, office.task_queue):
+            report = await Reconciler(client, office.app, office.task_queue).reconcile()
+            assert complaint_workflow_id(complaint_id) in report.started and report.open_complaints == 1
+            acknowledged = await complaint_handle(client, complaint_id).execute_update(
+                ComplaintWorkflow.acknowledge, step(AcknowledgeComplaint())
+            )
+            assert acknowledged.state == "acknowledged"
+            again = await Reconciler(client, office.app, office.task_queue).reconcile()
+        assert complaint_workflow_id(complaint_id) not in again.started and again.problems == []
 
     run(scenario())
 

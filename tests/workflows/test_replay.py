@@ -58,7 +58,7 @@ HISTORIES = Path(__file__).parent / "histories"
 # One folder per generation of the workflow code that recorded them: v1 ran commands as server-side
 # activities, v2 as local activities named per command, v3 as commands-as-data. A fresh recording
 # replaces only the newest generation. delivery-v1 holds DeliveryWorkflow's runs (recorded by
-# tests/workflows/test_delivery.py).
+# tests/workflows/test_delivery.py), complaint-v1 ComplaintWorkflow's (tests/workflows/test_complaint_workflow.py).
 CURRENT_GENERATION = HISTORIES / "v3-commands-as-data"
 RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
 

@@ -1,0 +1,102 @@
+"""The complaints' handlers (HANDLERS in activities/handlers.py takes in this module's table).
+
+Each step that calls for a message queues it in the same save (activities/outbox.py): the secretariat
+hears of a new complaint, of a reminder and of an escalation; the complainant of the acknowledgement and
+of the outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from clusterlabel.activities import accounts, outbox
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain import complaint_commands as commands
+from clusterlabel.domain import notices
+from clusterlabel.domain.account import Role
+from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.complaint import NOT_INVOLVED, Complaint, Involvement
+
+
+def lodge_complaint(
+    app: CertificationApp, complaint_id: UUID, command: commands.LodgeComplaint, env: Envelope
+) -> Complaint:
+    """A new complaint, and the secretariat told of it, in one save; its id derives from the key."""
+
+    def build() -> list[RecordedAggregate]:
+        said = (command.about, command.cluster_id, command.label_id, command.text)
+        complaint = Complaint.lodge(*said, _at(env), app.policy, env.actor, env.key)
+        return [complaint, *outbox.queue(notices.complaint_lodged(complaint), env)]
+
+    created = app.created(complaint_id, build)
+    assert isinstance(created, Complaint)
+    return created
+
+
+def acknowledge_complaint(
+    app: CertificationApp, complaint_id: UUID, command: commands.AcknowledgeComplaint, env: Envelope
+) -> Complaint:
+    def act(complaint: Complaint) -> list[RecordedAggregate]:
+        complaint.acknowledge(_at(env), app.policy, env.actor, env.key)
+        return outbox.queue(notices.complaint_acknowledged(complaint), env)
+
+    return app.change(complaint_id, Complaint, env, act)
+
+
+def start_investigation(
+    app: CertificationApp, complaint_id: UUID, command: commands.StartInvestigation, env: Envelope
+) -> Complaint:
+    handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "investigate a complaint")
+
+    def act(complaint: Complaint) -> None:
+        complaint.start_investigation(_at(env), env.actor, env.key, _involvement(app, complaint), handler_ids)
+
+    return app.change(complaint_id, Complaint, env, act)
+
+
+def close_complaint(
+    app: CertificationApp, complaint_id: UUID, command: commands.CloseComplaint, env: Envelope
+) -> Complaint:
+    """Record the outcome, and tell the complainant in the same save."""
+    handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "decide on a complaint")
+
+    def act(complaint: Complaint) -> list[RecordedAggregate]:
+        outcome = (command.outcome, command.finding, _at(env), env.actor, env.key)
+        complaint.close(*outcome, _involvement(app, complaint), handler_ids)
+        return outbox.queue(notices.complaint_outcome(complaint), env)
+
+    return app.change(complaint_id, Complaint, env, act)
+
+
+def remind_complaint(
+    app: CertificationApp, complaint_id: UUID, command: commands.RemindComplaint, env: Envelope
+) -> Complaint:
+    complaint = app.load(complaint_id, Complaint)
+    outbox.tell(app, notices.complaint_reminder(complaint, command.step, command.offset, command.due), env)
+    return complaint
+
+
+def escalate_complaint(
+    app: CertificationApp, complaint_id: UUID, command: commands.EscalateComplaint, env: Envelope
+) -> Complaint:
+    def act(complaint: Complaint) -> list[RecordedAggregate]:
+        complaint.escalate(command.reason, _at(env), env.actor, env.key)
+        return outbox.queue(notices.complaint_escalation(complaint, command.reason), env)
+
+    return app.change(complaint_id, Complaint, env, act)
+
+
+def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
+    """Who took part in the certification of the label complained about: its case's team and deciders."""
+    if complaint.label_id is None:
+        return NOT_INVOLVED
+    case = app.get_case(app.get_label(complaint.label_id).case_id)
+    deciders = {case.first_decided_by, case.decision["decided_by"] if case.decision else None}
+    return Involvement(frozenset(case.expert_ids), frozenset(name for name in deciders if name))
+
+
+def _at(env: Envelope) -> datetime:
+    assert env.at is not None, "handle() stamps every envelope"
+    return env.at

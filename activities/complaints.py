@@ -1,0 +1,70 @@
+"""Complaints: the view their workflow and the HTTP routes see, and the two activities of the complaint
+workflow (load, run a command through the handlers' table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from temporalio import activity
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.certification import unit_of_work
+from clusterlabel.activities.handlers import handle
+from clusterlabel.activities.models import Alarm, CommandRun, ComplaintRef, ComplaintView
+from clusterlabel.domain.commands import decode_command
+from clusterlabel.domain.complaint import Complaint
+from clusterlabel.domain.policy import Policy
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+# ---- what the workflow and the routes see ----------------------------------------------------------
+
+
+def complaint_view(policy: Policy, complaint: Complaint) -> ComplaintView:
+    alarms = [
+        Alarm(kind=alarm.kind, step=alarm.step, offset=alarm.offset, at=alarm.at) for alarm in complaint.alarms(policy)
+    ]
+    return ComplaintView(
+        complaint_id=complaint.id,
+        about=complaint.about,
+        cluster_id=complaint.cluster_id,
+        label_id=complaint.label_id,
+        state=complaint.state.value,
+        version=complaint.version,
+        lodged_at=complaint.lodged_at,
+        deadlines=dict(complaint.deadlines),
+        alarms=alarms,
+        outcome=complaint.outcome.value if complaint.outcome else None,
+        finding=complaint.finding,
+        escalations=list(complaint.escalations),
+        open=complaint.is_open,
+    )
+
+
+# ---- the activities ------------------------------------------------------------------------------
+
+
+class ComplaintActivities:
+    """The complaint workflow's activities, bound to one application (see CertificationActivities)."""
+
+    def __init__(self, app: CertificationApp) -> None:
+        self.app = app
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.load_complaint, self.run_complaint_command]
+
+    @activity.defn(no_thread_cancel_exception=True)
+    def load_complaint(self, input: ComplaintRef) -> ComplaintView:
+        with unit_of_work(complaint_id=input.complaint_id):
+            return complaint_view(self.app.policy, self.app.load(input.complaint_id, Complaint))
+
+    @activity.defn(no_thread_cancel_exception=True)
+    def run_complaint_command(self, run: CommandRun) -> ComplaintView:
+        with unit_of_work(complaint_id=run.subject_id, command=run.name):
+            complaint = handle(self.app, run.subject_id, decode_command(run.name, run.command), run.envelope)
+            log.info("command handled", command=run.name)
+            assert isinstance(complaint, Complaint)
+            return complaint_view(self.app.policy, complaint)

@@ -1,0 +1,60 @@
+"""The commands of a complaint (domain/complaint.py), as data: the public's lodging, the secretariat's
+steps, and the complaint workflow's reminders and escalation. Registered in commands.COMMANDS on import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from clusterlabel.domain.command import LONG_TEXT, SHORT_TEXT, Command
+from clusterlabel.domain.complaint import ComplaintOutcome
+from clusterlabel.domain.text import Prose, Text
+
+
+class ComplaintCommand(Command):
+    subject: ClassVar[str] = "complaint"
+
+
+class ComplaintStatement(ComplaintCommand):
+    """What the complainant says: about which label (its code) or cluster (its id), and what."""
+
+    about: Text = Field(min_length=1, max_length=100, description="a label code (ECEI-B-…) or a cluster id")
+    text: Prose = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class LodgeComplaint(ComplaintStatement):
+    """A new complaint; the server fills in the cluster and label that `about` names in the public registry."""
+
+    cluster_id: UUID
+    label_id: UUID | None = None
+
+
+class AcknowledgeComplaint(ComplaintCommand):
+    domain_step: ClassVar[str] = "acknowledge"
+
+
+class StartInvestigation(ComplaintCommand):
+    domain_step: ClassVar[str] = "start_investigation"
+
+
+class CloseComplaint(ComplaintCommand):
+    """The outcome, and the finding the complainant is told."""
+
+    domain_step: ClassVar[str] = "close"
+    outcome: ComplaintOutcome
+    finding: Prose = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class RemindComplaint(ComplaintCommand):
+    """Tell the secretariat that a complaint's acknowledgement or investigation is due soon."""
+
+    step: Text
+    offset: Text
+    due: datetime
+
+
+class EscalateComplaint(ComplaintCommand):
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)

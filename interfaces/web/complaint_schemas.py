@@ -1,0 +1,49 @@
+"""The complaints' HTTP bodies: the public's complaint in, and what the secretariat reads out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import EmailStr, Field
+
+from clusterlabel.domain import complaint_commands as commands
+from clusterlabel.domain.complaint import ComplaintOutcome, ComplaintState
+from clusterlabel.interfaces.web.schemas import STRICT, HistoryEvent, Out
+
+
+class ComplaintIn(commands.ComplaintStatement):
+    """Anyone's complaint about a label (its code, ECEI-B-…) or a cluster (its id, as the registry shows)."""
+
+    model_config = STRICT
+    contact_email: EmailStr = Field(
+        max_length=320, description="where the outcome is sent; kept beside the log, never shown in it"
+    )
+
+
+class ComplaintClosureIn(commands.CloseComplaint):
+    model_config = STRICT
+
+
+class ComplaintCreated(Out):
+    complaint_id: UUID
+
+
+class ComplaintOut(Out):
+    complaint_id: UUID
+    about: str
+    cluster_id: UUID
+    label_id: UUID | None
+    state: ComplaintState
+    lodged_at: datetime
+    due: datetime | None = Field(description="the deadline of the current step; None once closed")
+    overdue: bool
+    outcome: ComplaintOutcome | None
+    escalations: int = Field(description="how often a deadline passed and the secretariat was told")
+
+
+class ComplaintDetailOut(ComplaintOut):
+    text: str
+    deadlines: dict[str, datetime]
+    finding: str
+    events: list[HistoryEvent]

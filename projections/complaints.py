@@ -1,0 +1,105 @@
+"""The complaints as the secretariat lists them: each one's state, its current deadline and outcome.
+
+The state follows the domain's rule for each event (domain/complaint.py, STATE_AFTER), and the deadline
+of the current step its table of deadlines (DEADLINE_SET_BY, DEADLINE_BY_STATE): the view restates
+neither. Whether a complaint is overdue depends on the hour it is asked at, so the queries decide it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from clusterlabel.domain.complaint import DEADLINE_BY_STATE, DEADLINE_SET_BY, STATE_AFTER, ComplaintState
+from clusterlabel.projections.store import Row, stamp, unstamped
+from clusterlabel.projections.view import Change, RowCache, View
+
+EVENTS = (*STATE_AFTER, "Escalated")
+
+
+class ComplaintEntry(BaseModel):
+    complaint_id: UUID
+    about: str
+    cluster_id: UUID
+    label_id: UUID | None
+    state: ComplaintState
+    lodged_at: datetime
+    due: datetime | None  # the deadline of its current step; None once closed
+    outcome: str | None
+    escalations: int
+
+
+class ComplaintsView(View):
+    name = "complaints"
+    cost = 0.2
+    view_tables = ("complaints",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {complaints} (complaint_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+        "about TEXT NOT NULL, cluster_id TEXT NOT NULL, label_id TEXT, state TEXT NOT NULL, lodged_at TEXT NOT NULL, "
+        "acknowledgement TEXT, investigation TEXT, due TEXT, outcome TEXT, escalations INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS complaints_by_state ON {complaints} (state, position)",
+    )
+    handlers: ClassVar[dict[str, str]] = {f"Complaint.{name}": "_complaint" for name in EVENTS}
+
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
+        changed = [change.key for change in changes if change.event_type != "Lodged"]
+        return RowCache(self, "complaints", "complaint_id").prefetch(cursor, changed)
+
+    def end_batch(self, cursor: Any, batch: RowCache) -> None:
+        batch.flush(cursor)
+
+    def _complaint(self, cursor: Any, batch: RowCache, change: Change) -> None:
+        row = _lodged(change) if change.event_type == "Lodged" else batch.get(cursor, change.key)
+        if row is None:
+            return
+        if change.event_type in DEADLINE_SET_BY:
+            field, step = DEADLINE_SET_BY[change.event_type]
+            row[step] = change[field]
+        if change.event_type in STATE_AFTER:
+            row["state"] = STATE_AFTER[change.event_type].value
+        step_due = DEADLINE_BY_STATE.get(ComplaintState(row["state"]))
+        row["due"] = row[step_due] if step_due else None
+        row["outcome"] = change.get("outcome") if change.event_type == "Closed" else row["outcome"]
+        row["escalations"] += 1 if change.event_type == "Escalated" else 0
+        batch.put(row)
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def complaints(
+        self, state: ComplaintState | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ComplaintEntry]:
+        """Complaints, the latest lodged first, of one state when asked."""
+        where, params = (" WHERE state = ?", (state.value,)) if state else ("", ())
+        rows = self.fetch(
+            f"SELECT * FROM {{complaints}}{where} ORDER BY position DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
+        return [ComplaintEntry.model_validate(unstamped(row, "lodged_at", "due")) for row in rows]
+
+    def counts(self, now: datetime) -> dict[str, Any]:
+        """Complaints per state, and how many are past the deadline of their current step at `now`."""
+        states = {state.value: 0 for state in ComplaintState}
+        for row in self.fetch("SELECT state, COUNT(*) AS n FROM {complaints} GROUP BY state", ()):
+            states[row["state"]] = int(row["n"])
+        overdue = self.fetch("SELECT COUNT(*) AS n FROM {complaints} WHERE due IS NOT NULL AND due <= ?", (stamp(now),))
+        return {"complaints": states, "overdue_complaints": int(overdue[0]["n"])}
+
+
+def _lodged(change: Change) -> Row:
+    return {
+        "complaint_id": change.key,
+        "position": change.id,
+        "about": change["about"],
+        "cluster_id": change["cluster_id"],
+        "label_id": change["label_id"],
+        "state": ComplaintState.RECEIVED.value,
+        "lodged_at": change["at"],
+        "acknowledgement": None,
+        "investigation": None,
+        "due": None,
+        "outcome": None,
+        "escalations": 0,
+    }

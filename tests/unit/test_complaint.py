@@ -1,0 +1,210 @@
+"""A complaint: received → acknowledged → investigating → closed with an outcome; every step out of turn
+refused with nothing recorded; its deadlines reminded and escalated; the complainant told (ISO/IEC 17065
+§7.13)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
+from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.commands import COMMANDS
+from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState
+from clusterlabel.domain.complaint_commands import (
+    AcknowledgeComplaint,
+    CloseComplaint,
+    EscalateComplaint,
+    LodgeComplaint,
+    StartInvestigation,
+)
+from clusterlabel.domain.policy import default_policy
+from tests.lifecycle import DECIDER, SECRETARIAT, Lifecycle
+from tests.lifecycle import memory_app as lifecycle_app
+
+LODGED = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+POLICY = default_policy()
+Step = Callable[[Complaint], None]
+
+
+def lodged(label: bool = True) -> Complaint:
+    complaint = Complaint.lodge(
+        "ECEI-B-AAAA-BBBB-CCCC",
+        uuid4(),
+        uuid4() if label else None,
+        "The cluster shows a label it does not hold.",
+        LODGED,
+        POLICY,
+        "public",
+        "lodge-1",
+    )
+    complaint.collect_events()
+    return complaint
+
+
+def acknowledge(complaint: Complaint) -> None:
+    complaint.acknowledge(LODGED + timedelta(days=1), POLICY, "account:officer", f"ack-{uuid4()}")
+
+
+def investigate(complaint: Complaint) -> None:
+    complaint.start_investigation(LODGED + timedelta(days=2), "account:officer", f"inv-{uuid4()}")
+
+
+def close(complaint: Complaint, outcome: ComplaintOutcome = ComplaintOutcome.UPHELD) -> None:
+    complaint.close(outcome, "The label was shown after it expired.", LODGED + timedelta(days=9), "o", f"c-{uuid4()}")
+
+
+def given(*steps: Step, label: bool = True) -> Complaint:
+    complaint = lodged(label)
+    for step in steps:
+        step(complaint)
+    complaint.collect_events()
+    return complaint
+
+
+def recorded(complaint: Complaint, step: Step) -> list[str]:
+    step(complaint)
+    return [type(event).__name__ for event in complaint.collect_events()]
+
+
+def test_a_lodged_complaint_is_received_and_due_for_acknowledgement_within_the_policy_deadline() -> None:
+    complaint = lodged()
+    assert complaint.state is ComplaintState.RECEIVED
+    assert complaint.deadlines["acknowledgement"] == LODGED + timedelta(days=7)
+
+
+def test_a_complaint_goes_from_received_to_closed_one_step_at_a_time() -> None:
+    complaint = given()
+    assert recorded(complaint, acknowledge) == ["Acknowledged"]
+    assert complaint.state is ComplaintState.ACKNOWLEDGED
+    assert complaint.deadlines["investigation"] == LODGED + timedelta(days=1 + 60)
+    assert recorded(complaint, investigate) == ["InvestigationStarted"]
+    assert recorded(complaint, close) == ["Closed"]
+    assert (complaint.state, complaint.outcome) == (ComplaintState.CLOSED, ComplaintOutcome.UPHELD)
+    assert not complaint.is_open
+
+
+@pytest.mark.parametrize(
+    ("before", "step", "refusal"),
+    [
+        ((), investigate, "cannot start the investigation: the complaint is received, not acknowledged"),
+        ((), close, "cannot close the complaint: the complaint is received, not investigating"),
+        ((acknowledge,), acknowledge, "cannot acknowledge the complaint: the complaint is acknowledged"),
+        ((acknowledge,), close, "the complaint is acknowledged, not investigating"),
+        ((acknowledge, investigate), investigate, "the complaint is investigating, not acknowledged"),
+        ((acknowledge, investigate, close), close, "the complaint is closed, not investigating"),
+        ((acknowledge, investigate, close), acknowledge, "the complaint is closed, not received"),
+    ],
+)
+def test_every_step_out_of_turn_is_refused_and_records_nothing(
+    before: tuple[Step, ...], step: Step, refusal: str
+) -> None:
+    complaint = given(*before)
+    version = complaint.version
+    with pytest.raises(StepNotAllowed, match=refusal):
+        step(complaint)
+    assert complaint.collect_events() == [] and complaint.version == version
+
+
+def test_a_closed_complaint_is_escalated_no_more() -> None:
+    complaint = given(acknowledge, investigate, close)
+    with pytest.raises(StepNotAllowed, match="cannot escalate the complaint: the complaint is closed"):
+        complaint.escalate("late", LODGED, "system:workflow", "late")
+    assert complaint.collect_events() == []
+
+
+def test_the_outcome_suspend_needs_a_complaint_about_a_label() -> None:
+    complaint = given(acknowledge, investigate, label=False)
+    with pytest.raises(InvalidInput, match="the outcome suspend needs a label"):
+        close(complaint, ComplaintOutcome.SUSPEND)
+    assert complaint.collect_events() == [] and complaint.state is ComplaintState.INVESTIGATING
+
+
+def test_reminders_come_before_the_current_deadline_and_move_on_with_the_step() -> None:
+    policy = POLICY.with_overrides({"deadline_reminders": ["P2D"]})
+    complaint = given()
+    due = complaint.deadlines["acknowledgement"]
+    assert [(a.kind, a.step, a.at) for a in complaint.alarms(policy)] == [
+        ("reminder", "acknowledgement", due - timedelta(days=2)),
+        ("deadline", "acknowledgement", due),
+    ]
+    acknowledge(complaint)
+    assert {alarm.step for alarm in complaint.alarms(policy)} == {"investigation"}
+    investigate(complaint)
+    close(complaint)
+    assert complaint.alarms(policy) == []
+
+
+# ---- through the handlers: one save with its messages, once per key ---------------------------------
+
+
+def memory_app() -> CertificationApp:
+    return CertificationApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: LODGED)
+
+
+def queued(app: CertificationApp) -> list[tuple[str, str]]:
+    events = [app.mapper.to_domain_event(stored) for stored in app.recorder.select_notifications(start=1, limit=1000)]
+    return [(event.recipient, event.kind) for event in events if type(event).__name__ == "Queued"]
+
+
+def test_the_secretariat_hears_of_a_complaint_and_the_complainant_of_its_receipt_and_outcome() -> None:
+    app = memory_app()
+    complaint_id = Complaint.create_id("http:complaint:k1")
+    lodge = LodgeComplaint(about="ECEI-B-AAAA-BBBB-CCCC", text="Fake label shown.", cluster_id=uuid4())
+    handle(app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k1"))
+    handle(app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k1"))  # a retry records nothing
+    for number, command in enumerate((AcknowledgeComplaint(), StartInvestigation())):
+        handle(app, complaint_id, command, Envelope(actor="account:o", key=f"step-{number}"))
+    closing = CloseComplaint(outcome=ComplaintOutcome.DISMISSED, finding="The label is genuine and valid.")
+    handle(app, complaint_id, closing, Envelope(actor="account:o", key="close"))
+
+    complainant = f"complainant:{complaint_id}"
+    assert queued(app) == [
+        ("secretariat", "complaint_lodged"),
+        (complainant, "complaint_acknowledged"),
+        (complainant, "complaint_outcome"),
+    ]
+    assert app.load(complaint_id, Complaint).version == 4
+
+
+def test_an_escalation_is_recorded_on_the_complaint_and_told_to_the_secretariat() -> None:
+    app = memory_app()
+    complaint_id = Complaint.create_id("http:complaint:k2")
+    lodge = LodgeComplaint(about="some cluster", text="Misleading claims.", cluster_id=uuid4())
+    handle(app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k2"))
+    handle(app, complaint_id, EscalateComplaint(reason="overdue"), Envelope(actor="system:workflow", key="late"))
+
+    assert app.load(complaint_id, Complaint).escalations == ["overdue"]
+    assert queued(app)[-1] == ("secretariat", "escalation")
+
+
+def test_the_complaint_commands_are_in_the_one_table_of_commands() -> None:
+    assert {"LodgeComplaint", "AcknowledgeComplaint", "StartInvestigation", "CloseComplaint"} <= COMMANDS.keys()
+
+
+# ---- impartiality: handled by people not involved in the certification complained about ---------------
+
+
+def test_nobody_who_audited_or_decided_the_label_complained_about_investigates_or_decides_it() -> None:
+    life = Lifecycle(lifecycle_app())
+    case_id, label_id = life.labelled()
+    case, label = life.app.get_case(case_id), life.app.get_label(label_id)
+    complaint_id = Complaint.create_id("http:complaint:k3")
+    lodge = LodgeComplaint(about=label.label_code, text="Unfair.", cluster_id=label.cluster_id, label_id=label_id)
+    handle(life.app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k3"))
+    handle(life.app, complaint_id, AcknowledgeComplaint(), Envelope(actor=SECRETARIAT, key="ack"))
+    auditor = f"expert:{case.expert_ids[0]}"
+
+    for involved, refusal in ((DECIDER, "decided on the label"), (auditor, "took part in the audit")):
+        with pytest.raises(ImpartialityViolation, match=refusal):
+            handle(life.app, complaint_id, StartInvestigation(), Envelope(actor=involved, key=f"inv-{involved}"))
+    handle(life.app, complaint_id, StartInvestigation(), Envelope(actor=SECRETARIAT, key="inv"))
+    closing = CloseComplaint(outcome=ComplaintOutcome.SUSPEND, finding="Founded.")
+    with pytest.raises(ImpartialityViolation, match="cannot decide on the complaint"):
+        handle(life.app, complaint_id, closing, Envelope(actor=DECIDER, key="close-by-decider"))
+    assert life.app.load(complaint_id, Complaint).state is ComplaintState.INVESTIGATING

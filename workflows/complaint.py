@@ -1,0 +1,110 @@
+"""ComplaintWorkflow: one complaint, from its lodging to its outcome, with its deadlines kept."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from clusterlabel.activities.complaints import ComplaintActivities as Acts
+    from clusterlabel.activities.models import Alarm, ComplaintRef, ComplaintView
+    from clusterlabel.domain import complaint_commands as commands
+    from clusterlabel.domain.command import Command
+    from clusterlabel.domain.complaint import ComplaintState, check_complaint_step
+    from clusterlabel.workflows.messages import ComplaintWorkflowInput
+
+from clusterlabel.workflows.common import human_step, wait_until
+from clusterlabel.workflows.record import RecordWorkflow
+from clusterlabel.workflows.search_attributes import COMPLAINT_STATE
+
+
+def complaint_workflow_id(complaint_id: UUID | str) -> str:
+    return f"complaint-{complaint_id}"
+
+
+@workflow.defn
+class ComplaintWorkflow(
+    RecordWorkflow[ComplaintView],
+    kind="complaint",
+    view=ComplaintView,
+    state=COMPLAINT_STATE,
+    commands=Acts.run_complaint_command,
+):
+    """Keeps one complaint on time until it is closed.
+
+    Timers (instants computed by the domain): the reminders (policy deadline_reminders) before the
+    acknowledgement deadline, then that deadline (missed: the complaint is escalated to the
+    secretariat); once acknowledged, the same for the investigation's deadline.
+    Updates (each a Step of its command, validated against the complaint's state before anything is
+    recorded, failing with the domain's refusal): acknowledge, start_investigation, close. Each returns
+    the new ComplaintView.
+    Signals: resume (RecordWorkflow). Queries: view (the latest ComplaintView), help_wanted.
+    Result: the closed complaint's ComplaintView.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._alarms_done: set[tuple[Any, ...]] = set()
+
+    @workflow.run
+    async def run(self, input: ComplaintWorkflowInput) -> ComplaintView:
+        self._record_id = input.complaint_id
+        await self._reload()
+        while self.current.open:
+            await self._await_step()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.logger.info("complaint closed", extra={"complaint_id": str(input.complaint_id)})
+        return self.current
+
+    def _load(self) -> tuple[Any, Any]:
+        return Acts.load_complaint, ComplaintRef(complaint_id=self.record_id, at=workflow.now())
+
+    def _check(self, command: Command) -> None:
+        check_complaint_step(command.domain_step, ComplaintState(self.current.state))
+
+    def _help(self, reason: str) -> Command | None:
+        return commands.EscalateComplaint(reason=reason)
+
+    async def _await_step(self) -> None:
+        """Wait until a step moves the complaint on, reminding and escalating on time meanwhile."""
+        state = self.current.state
+        moved = lambda: self.current.state != state  # noqa: E731
+        for alarm in self.current.alarms:
+            done_key = (alarm.kind, alarm.step, alarm.offset, alarm.at)
+            if done_key in self._alarms_done:
+                continue
+            if await wait_until(moved, alarm.at):
+                return
+            await self._act_on_alarm(lambda: self.current.state == state, partial(self._on_alarm, alarm), alarm.kind)
+            self._alarms_done.add(done_key)
+            if moved():
+                return
+        await workflow.wait_condition(moved)
+
+    async def _on_alarm(self, alarm: Alarm) -> ComplaintView:
+        due = f"{alarm.at:%Y-%m-%dT%H:%M:%S}"
+        assert alarm.step is not None
+        if alarm.kind == "reminder":
+            assert alarm.offset is not None
+            deadline = self.current.deadlines[alarm.step]
+            reminder = commands.RemindComplaint(step=alarm.step, offset=alarm.offset, due=deadline)
+            return await self._run(reminder, self._automatic(f"reminder:{alarm.step}:{alarm.offset}:{due}"))
+        reason = f"the {alarm.step} deadline of {alarm.at:%Y-%m-%d %H:%M:%S} UTC has passed"
+        return await self._run(
+            commands.EscalateComplaint(reason=reason), self._automatic(f"overdue:{alarm.step}:{due}")
+        )
+
+    # ---- human steps (updates) ------------------------------------------------------------
+
+    acknowledge = human_step("acknowledge", commands.AcknowledgeComplaint, ComplaintView)
+    start_investigation = human_step("start_investigation", commands.StartInvestigation, ComplaintView)
+    close = human_step("close", commands.CloseComplaint, ComplaintView)
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    @workflow.query
+    def view(self) -> ComplaintView | None:
+        return self._view
