@@ -115,6 +115,9 @@ class SubmitApplication(ClusterCommand):
     improvement_areas: list[Text] = Field(
         default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
     )
+    benchmarking_only: bool = Field(
+        default=False, description="the report without a label: open to a cluster missing an eligibility criterion"
+    )
 
 
 class Screen(CaseCommand):
@@ -193,6 +196,19 @@ class SubmitAssessment(Assessment):
             ]
             return {**data, "indicators": items}
         return data
+
+
+class Signature(CaseCommand):
+    """A team expert signs the current version of the team's assessment (Gold: both experts sign)."""
+
+    domain_step: ClassVar[str] = "sign_assessment"
+    version: int | None = Field(default=None, ge=1, description="the version signed; refused if it is not the current")
+
+
+class SignAssessment(Signature):
+    """A team expert's signature; the expert is the caller."""
+
+    expert_id: UUID
 
 
 class Decision(CaseCommand):
@@ -378,6 +394,7 @@ COMMANDS: dict[str, type[Command]] = {
         RecordAgreement,
         ScheduleAudit,
         SubmitAssessment,
+        SignAssessment,
         RecordDecision,
         LodgeAppeal,
         DecideAppeal,

@@ -124,6 +124,10 @@ class AssessmentIn(commands.Assessment):
     indicators: list[IndicatorScoreIn] = Field(min_length=1, max_length=200)  # type: ignore[assignment]
 
 
+class SignatureIn(commands.Signature):
+    model_config = STRICT
+
+
 class DecisionIn(commands.RecordDecision):
     model_config = STRICT
 
@@ -175,6 +179,8 @@ class CaseOut(Out):
     attention: list[str]
     submitted_at: datetime
     version: int
+    assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
+    signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current assessment")
 
 
 class CaseFilters(BaseModel):
@@ -199,6 +205,7 @@ class CaseSummary(Out):
     expert_ids: list[UUID]
     proposed_expert_id: UUID | None
     label_id: UUID | None
+    signed_by: list[UUID] = []
     deadlines: dict[str, datetime]
     current_deadline: str | None
     due_at: datetime | None
