@@ -93,6 +93,8 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /cases/{case_id}/agreement": {**OFFICERS, CONTACT: OWN},
     "POST /cases/{case_id}/audit-date": OFFICERS,
     "POST /cases/{case_id}/assessment": {**only(), EXPERT: OWN},
+    # Any expert off the team is refused alike, on a case they cannot see as on an unknown id: nothing leaks.
+    "POST /cases/{case_id}/assessment/signature": {**only(), EXPERT: "ok/403"},
     "POST /cases/{case_id}/decision": only(DECIDER),
     "POST /cases/{case_id}/withdrawal": OFFICERS,
     "POST /cases/{case_id}/appeal": {**OFFICERS, CONTACT: OWN},
@@ -151,6 +153,7 @@ BODIES: dict[str, Body] = {
     "POST /cases/{case_id}/agreement": lambda _: {"agreed": True},
     "POST /cases/{case_id}/audit-date": lambda _: {"audit_date": "2040-01-01T10:00:00Z"},
     "POST /cases/{case_id}/assessment": lambda _: {"indicators": [{"code": "X", "score": 1}], "report": "tabled"},
+    "POST /cases/{case_id}/assessment/signature": lambda _: {},
     "POST /cases/{case_id}/decision": lambda _: {"outcome": "award", "rationale": "All criteria met."},
     "POST /cases/{case_id}/withdrawal": lambda _: {"reason": "the table's"},
     "POST /cases/{case_id}/appeal": lambda _: {"grounds": "the table's"},
