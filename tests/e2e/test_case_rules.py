@@ -4,6 +4,8 @@ that is not eligible for a label, and an appeal against a rejection at screening
 from __future__ import annotations
 
 from tests.e2e.driver import Secretariat
+from tests.e2e.engine import RunningEngine
+from tests.e2e.page_session import pages_as, token_of
 
 
 def test_a_gold_assessment_moves_to_decision_only_once_the_other_team_expert_signs(
@@ -91,3 +93,22 @@ def test_a_rejection_at_screening_can_be_appealed_and_screened_again_by_another_
     assert secretariat.expect(other.post(f"/cases/{case_id}/screening", json={"accepted": True}), 200)["state"] == (
         "assigning"
     )
+
+
+def test_the_case_page_shows_who_signed_and_offers_the_other_gold_expert_the_signature(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    secretariat.expert(name="Aiste Auditor 3", country="LT")
+    case_id = secretariat.apply(secretariat.cluster(country="LT"), "gold")
+    secretariat.screen(case_id)
+    (_, first), (_, second) = secretariat.staff(case_id, 2)
+    secretariat.assess(case_id, first, "gold")
+
+    signed_first = pages_as(engine, token_of(first)).read(f"/ui/cases/{case_id}").text
+    assert 'id="signed-by"' in signed_first and 'id="signature"' not in signed_first
+    other = pages_as(engine, token_of(second))
+    page = other.read(f"/ui/cases/{case_id}").text
+    assert 'id="signature"' in page and "Sign the assessment" in page and "(version 1)" in page
+    answer = other.post(f"/ui/cases/{case_id}/assessment/signature", {"version": "1"})
+    assert other.flash_after(answer) == ("ok", "assessment signature recorded")
+    assert secretariat.case(case_id)["state"] == "deciding"
