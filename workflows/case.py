@@ -45,6 +45,8 @@ class CaseWorkflow(
     decide_appeal, withdraw, release_expert. Each returns the case's new CaseView.
     Signals: experts_changed (experts were registered or re-certified; a case waiting for one retries).
     Queries: view (the latest CaseView, None before the first load).
+    A refused or rejected case waits out its appeal window (or its lodged appeal) before it closes; an
+    upheld appeal takes it back to deciding, or to screening, and the loop carries on from there.
     Result: the final CaseView. On award it issues the label and starts its LabelWorkflow
     (label-<label_id>, a child abandoned on close); a renewal tells the renewed label's workflow how
     it ended (signal renewal_ended).
