@@ -172,7 +172,7 @@ def record_decision(
     expert_ids = accounts.decider(app, env.actor, Role.DECIDER, "decide on a case")
 
     def act(case: CertificationCase) -> None:
-        unmet = app.get_cluster(case.cluster_id).profile.unmet_criteria(app.policy)
+        unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
         decision = (command.outcome, command.level, command.rationale, env.actor)
         case.record_decision(
             *decision, _at(env), app.policy, *_who(env), decider_expert_ids=expert_ids, unmet_criteria=unmet
@@ -379,6 +379,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.StartRenewal: start_renewal,
     commands.RegisterCluster: registrations.register_cluster,
     commands.UpdateClusterProfile: registrations.update_cluster_profile,
+    commands.WaiveEligibilityCriterion: registrations.waive_eligibility_criterion,
     commands.RegisterExpert: registrations.register_expert,
     commands.RenewExpertCertification: registrations.renew_expert_certification,
     commands.RevokeExpertCertification: registrations.revoke_expert_certification,

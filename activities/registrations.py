@@ -44,6 +44,16 @@ def update_cluster_profile(
     return app.change(cluster_id, Cluster, env, lambda cluster: cluster.update_profile(command.profile, *_who(env)))
 
 
+def waive_eligibility_criterion(
+    app: CertificationApp, cluster_id: UUID, command: commands.WaiveEligibilityCriterion, env: Envelope
+) -> Cluster:
+    assert env.at is not None, "handle() stamps every envelope"
+    at = env.at
+    return app.change(
+        cluster_id, Cluster, env, lambda cluster: cluster.waive(command.criterion, command.reason, at, *_who(env))
+    )
+
+
 def register_expert(app: CertificationApp, expert_id: UUID, command: commands.RegisterExpert, env: Envelope) -> Expert:
     """A new expert on the roster, unless the roster holds the same person already.
 

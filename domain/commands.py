@@ -24,7 +24,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
-from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.cluster import ClusterProfile, EligibilityCriterion
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import RECORDED, Prose, Text
@@ -309,6 +309,13 @@ class UpdateClusterProfile(ClusterCommand):
     profile: ClusterProfile
 
 
+class WaiveEligibilityCriterion(ClusterCommand):
+    """An officer waives one eligibility criterion for the cluster (a national programme, say), saying why."""
+
+    criterion: EligibilityCriterion
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
 class RegisterExpert(ExpertCommand):
     profile: ExpertProfile  # refused for a person already registered (ExpertProfile.identity)
 
@@ -411,6 +418,7 @@ COMMANDS: dict[str, type[Command]] = {
         StartRenewal,
         RegisterCluster,
         UpdateClusterProfile,
+        WaiveEligibilityCriterion,
         RegisterExpert,
         RenewExpertCertification,
         RevokeExpertCertification,

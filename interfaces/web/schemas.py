@@ -65,6 +65,13 @@ class ExpertCreated(Out):
     account_id: UUID = Field(description="the expert's account")
 
 
+class WaiverOut(Out):
+    criterion: str
+    reason: str
+    granted_by: str = Field(description="the officer who granted it")
+    at: datetime
+
+
 class ClusterOut(Out):
     cluster_id: UUID
     name: str
@@ -77,6 +84,7 @@ class ClusterOut(Out):
     eccp_listed: bool
     open_cases: list[UUID]
     labels: dict[str, UUID]
+    waivers: list[WaiverOut] = Field(default=[], description="eligibility criteria waived, each standing in for one")
 
 
 class ExpertOut(Out):
@@ -96,6 +104,10 @@ STRICT = ConfigDict(extra="forbid")
 
 
 class ApplicationIn(commands.SubmitApplication):
+    model_config = STRICT
+
+
+class WaiverIn(commands.WaiveEligibilityCriterion):
     model_config = STRICT
 
 

@@ -62,6 +62,7 @@ TABLE: dict[str, dict[str, str]] = {
     # registrations and accounts
     "POST /clusters": OFFICERS,
     "GET /clusters/{cluster_id}": RECORD,
+    "POST /clusters/{cluster_id}/waivers": OFFICERS,
     "POST /experts": OFFICERS,
     "GET /experts/{expert_id}": EXPERTS_OWN,
     "POST /experts/{expert_id}/revocation": OFFICERS,
@@ -148,6 +149,7 @@ BODIES: dict[str, Body] = {
     "POST /experts/{expert_id}/affiliations": lambda target: {"cluster_id": target.cluster_id},
     "POST /accounts/{account_id}/tokens": lambda _: {"name": "for the table"},
     "POST /applications": lambda target: {"cluster_id": target.cluster_id, "level": "bronze"},
+    "POST /clusters/{cluster_id}/waivers": lambda _: {"criterion": "english_website", "reason": "the table's"},
     "POST /cases/{case_id}/screening": lambda _: {"accepted": True},
     "POST /cases/{case_id}/assignment": lambda _: {"accept": True},
     "POST /cases/{case_id}/agreement": lambda _: {"agreed": True},

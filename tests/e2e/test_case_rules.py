@@ -112,3 +112,18 @@ def test_the_case_page_shows_who_signed_and_offers_the_other_gold_expert_the_sig
     answer = other.post(f"/ui/cases/{case_id}/assessment/signature", {"version": "1"})
     assert other.flash_after(answer) == ("ok", "assessment signature recorded")
     assert secretariat.case(case_id)["state"] == "deciding"
+
+
+def test_an_officers_waiver_lets_a_cluster_in_a_national_programme_apply_for_a_label(
+    secretariat: Secretariat,
+) -> None:
+    cluster_id = secretariat.cluster(members=6)
+    assert secretariat.api.post("/applications", json={"cluster_id": cluster_id, "level": "bronze"}).status_code == 422
+    officer = secretariat.member("Wanda Officer", "officer")
+    blank = officer.post(f"/clusters/{cluster_id}/waivers", json={"criterion": "members", "reason": " "})
+    assert blank.status_code == 422, blank.text
+    body = {"criterion": "members", "reason": "Member of the national cluster programme."}
+    waived = secretariat.expect(officer.post(f"/clusters/{cluster_id}/waivers", json=body), 200)
+    (waiver,) = waived["waivers"]
+    assert waiver["criterion"] == "members" and waiver["granted_by"].startswith("account:")
+    assert secretariat.apply(cluster_id)

@@ -15,6 +15,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.cluster import EligibilityCriterion
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
@@ -52,6 +53,7 @@ from clusterlabel.domain.commands import (
     SuspendLabel,
     TimeOutProposal,
     UpdateClusterProfile,
+    WaiveEligibilityCriterion,
     WithdrawCase,
     WithdrawLabel,
 )
@@ -339,6 +341,8 @@ class Story:
         send(app, case_id, upheld, actor=APPEAL_DECIDER, command_key="golden-r-appeal-decision")
         again = Screen(accepted=True, reason="complete")
         send(app, case_id, again, actor=SECOND_OFFICER, command_key="golden-r-screen-again")
+        waiver = WaiveEligibilityCriterion(criterion=EligibilityCriterion.STAFF_FTE, reason="a national programme")
+        send(app, alpine, waiver, actor=SECOND_OFFICER, command_key="golden-alpine-waiver")
 
     # ---- steps ---------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import pytest
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
+from clusterlabel.domain.cluster import EligibilityCriterion
 from clusterlabel.domain.label import LabelState
 from clusterlabel.domain.notification import DeliveryStatus
 from tests.builders import T0
@@ -152,3 +153,10 @@ def test_the_rejected_case_replays_screened_again_after_its_upheld_appeal(replay
     assert (case.state, case.kind) == (CaseState.ASSIGNING, CaseKind.BENCHMARKING)
     assert case.rejected_by == SECRETARIAT and case.appeal is None
     assert case.past_appeals[0]["upheld"] is True and case.past_appeals[0]["against"] == "rejected"
+
+
+def test_the_alpine_cluster_replays_with_its_staff_criterion_waived(replayed: dict[str, Any]) -> None:
+    cluster = replayed["cluster-alpine"]
+
+    assert list(cluster.waivers) == [EligibilityCriterion.STAFF_FTE]
+    assert cluster.waivers[EligibilityCriterion.STAFF_FTE]["reason"] == "a national programme"

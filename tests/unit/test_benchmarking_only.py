@@ -6,7 +6,8 @@ import pytest
 
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
-from clusterlabel.domain.commands import CloseCase, IssueLabel, UpdateClusterProfile
+from clusterlabel.domain.cluster import EligibilityCriterion
+from clusterlabel.domain.commands import CloseCase, IssueLabel, UpdateClusterProfile, WaiveEligibilityCriterion
 from tests.builders import cluster_profile, send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 
@@ -68,3 +69,39 @@ def test_an_eligible_clusters_award_is_unchanged(life: Lifecycle) -> None:
     case_id = life.awarded(Level.BRONZE)
     case = life.app.get_case(case_id)
     assert case.state is CaseState.AWARDED and case.lapsed_criteria == []
+
+
+def test_a_waiver_granted_by_an_officer_with_its_reason_stands_in_for_a_criterion(life: Lifecycle) -> None:
+    _make_ineligible(life)
+    for criterion in (EligibilityCriterion.MEMBERS, EligibilityCriterion.ECCP_LISTING):
+        waiver = WaiveEligibilityCriterion(criterion=criterion, reason="a national cluster programme")
+        send(life.app, life.cluster_id, waiver, actor="account:officer-olga")
+    cluster = life.app.get_cluster(life.cluster_id)
+    assert cluster.waivers[EligibilityCriterion.MEMBERS]["granted_by"] == "account:officer-olga"
+    case_id = life.deciding()
+    life.decide(case_id)
+    assert life.app.get_case(case_id).state is CaseState.AWARDED
+
+
+def test_a_waiver_without_a_reason_or_twice_is_refused_and_records_nothing(life: Lifecycle) -> None:
+    members = EligibilityCriterion.MEMBERS
+    before = event_count(life.app)
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        life.app.get_cluster(life.cluster_id).waive(members, "  ", life.app.clock(), SECRETARIAT, "k")
+    assert event_count(life.app) == before
+    send(life.app, life.cluster_id, WaiveEligibilityCriterion(criterion=members, reason="programme"), actor=SECRETARIAT)
+    before = event_count(life.app)
+    with pytest.raises(StepNotAllowed, match="already waived"):
+        send(life.app, life.cluster_id, WaiveEligibilityCriterion(criterion=members, reason="again"), actor=SECRETARIAT)
+    assert event_count(life.app) == before
+
+
+def test_a_waiver_stands_in_for_its_criterion_only(life: Lifecycle) -> None:
+    _make_ineligible(life)
+    waiver = WaiveEligibilityCriterion(criterion=EligibilityCriterion.MEMBERS, reason="a national programme")
+    send(life.app, life.cluster_id, waiver, actor=SECRETARIAT)
+    with pytest.raises(InvalidInput) as refused:
+        life.apply()
+    assert [problem.msg for problem in refused.value.problems] == [
+        "the cluster is not listed on the European Cluster Collaboration Platform"
+    ]
