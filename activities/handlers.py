@@ -52,12 +52,14 @@ def handler_of(command: Command) -> Handler:
 def submit_application(
     app: CertificationApp, cluster_id: UUID, command: commands.SubmitApplication, env: Envelope
 ) -> CertificationCase:
-    """A new initial case for a cluster; refused for an ineligible cluster with every unmet criterion."""
+    """A new initial case for a cluster; refused for an ineligible cluster with every unmet criterion,
+    unless it asks for benchmarking only (the report, no label)."""
+    kind = CaseKind.BENCHMARKING if command.benchmarking_only else CaseKind.INITIAL
 
     def build() -> list[RecordedAggregate]:
         cluster = app.get_cluster(cluster_id)
         app.check_no_label_in_force(cluster, command.level)
-        case = app.new_case(cluster, command.level, CaseKind.INITIAL, None, command.improvement_areas, env)
+        case = app.new_case(cluster, command.level, kind, None, command.improvement_areas, env)
         return [case, cluster]
 
     case = app.created(CertificationCase.create_id(env.key), build)
@@ -66,9 +68,10 @@ def submit_application(
 
 
 def screen(app: CertificationApp, case_id: UUID, command: commands.Screen, env: Envelope) -> CertificationCase:
-    return app.change(
-        case_id, CertificationCase, env, lambda case: case.screen(command.accepted, command.reason, *env.when())
-    )
+    def act(case: CertificationCase) -> None:
+        case.screen(command.accepted, command.reason, env.instant(), app.policy, *env.who())
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def propose_expert(
@@ -161,14 +164,28 @@ def submit_assessment(
     return app.change(case_id, CertificationCase, env, act)
 
 
+def sign_assessment(
+    app: CertificationApp, case_id: UUID, command: commands.SignAssessment, env: Envelope
+) -> CertificationCase:
+    def act(case: CertificationCase) -> None:
+        _check_certified(app, command.expert_id, env, "sign an assessment")
+        case.sign_assessment(command.expert_id, command.version, app.policy, *env.when())
+
+    return app.change(case_id, CertificationCase, env, act)
+
+
 def record_decision(
     app: CertificationApp, case_id: UUID, command: commands.RecordDecision, env: Envelope
 ) -> CertificationCase:
+    """The eligibility criteria are checked again here, on the cluster's profile as it stands now."""
     expert_ids = accounts.decider(app, env.actor, Role.DECIDER, "decide on a case")
 
     def act(case: CertificationCase) -> None:
+        unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
         decision = (command.outcome, command.level, command.rationale, env.actor)
-        case.record_decision(*decision, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids)
+        case.record_decision(
+            *decision, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids, unmet_criteria=unmet
+        )
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -292,6 +309,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RecordAgreement: record_agreement,
     commands.ScheduleAudit: schedule_audit,
     commands.SubmitAssessment: submit_assessment,
+    commands.SignAssessment: sign_assessment,
     commands.RecordDecision: record_decision,
     commands.LodgeAppeal: lodge_appeal,
     commands.DecideAppeal: decide_appeal,
@@ -308,6 +326,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.StartRenewal: label_handlers.start_renewal,
     record_commands.RegisterCluster: registrations.register_cluster,
     record_commands.UpdateClusterProfile: registrations.update_cluster_profile,
+    record_commands.WaiveEligibilityCriterion: registrations.waive_eligibility_criterion,
     record_commands.RegisterExpert: registrations.register_expert,
     record_commands.RenewExpertCertification: registrations.renew_expert_certification,
     record_commands.RevokeExpertCertification: registrations.revoke_expert_certification,

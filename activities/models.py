@@ -60,6 +60,8 @@ class CaseView(Boundary):
     catalogue_version: str = ""
     recommended_level: str | None = None
     submitted_at: datetime | None = None
+    assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
+    signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current version")
 
     def phase(self) -> tuple[object, ...]:
         """What a waiting workflow reacts to; escalations and reminders do not change it."""

@@ -47,6 +47,14 @@ def update_cluster_profile(
     return app.change(cluster_id, Cluster, env, lambda cluster: cluster.update_profile(command.profile, *env.who()))
 
 
+def waive_eligibility_criterion(
+    app: CertificationApp, cluster_id: UUID, command: record_commands.WaiveEligibilityCriterion, env: Envelope
+) -> Cluster:
+    return app.change(
+        cluster_id, Cluster, env, lambda cluster: cluster.waive(command.criterion, command.reason, *env.when())
+    )
+
+
 def register_expert(
     app: CertificationApp, expert_id: UUID, command: record_commands.RegisterExpert, env: Envelope
 ) -> Expert:

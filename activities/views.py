@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from clusterlabel.activities.models import Alarm, CaseView, LabelView
-from clusterlabel.domain.case_lifecycle import CaseState
+from clusterlabel.domain.case_lifecycle import APPEALABLE_STATES
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import FINAL, VALIDITY_RUNNING, LabelState
@@ -27,7 +27,7 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
                 remind_at = offset.before(due)
                 alarms.append(Alarm(kind="reminder", step=step, offset=str(offset), at=remind_at))
         alarms.append(Alarm(kind="deadline", step=step, at=due))
-    elif case.state is CaseState.REFUSED and case.appeal is None:
+    elif case.state in APPEALABLE_STATES and case.appeal is None and "appeal" in case.deadlines:
         step = "appeal"
         alarms.append(Alarm(kind="deadline", step=step, at=case.deadlines["appeal"]))
     appeal = case.appeal or {}
@@ -54,6 +54,8 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         previous_label_id=case.previous_label_id,
         catalogue_version=case.catalogue_version,
         recommended_level=case.recommended_level.value if case.recommended_level else None,
+        assessment_version=case.assessment_version,
+        signed_by=list(case.signed_by),
         submitted_at=case.submitted_at,
     )
 

@@ -14,7 +14,7 @@ from typing import TypedDict
 from uuid import UUID
 
 from clusterlabel.domain.base import InvalidInput, Level, Problem
-from clusterlabel.domain.case_lifecycle import CaseKind, Outcome
+from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, Outcome
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.policy import Policy
@@ -39,10 +39,12 @@ class Application(TypedDict):
 def check_application(
     cluster: Cluster, level: Level, kind: CaseKind, catalogue: Catalogue, policy: Policy, at: datetime, areas: list[str]
 ) -> Application:
-    """Refuse an application that a rule about who may apply for what forbids; else what the case records of it."""
-    cluster.check_eligible(policy)
+    """Refuse an application that a rule about who may apply for what forbids; else what the case records of it.
+    Benchmarking is open to any cluster: only a label asks for the eligibility criteria (ECCP profile rules)."""
+    if kind is not CaseKind.BENCHMARKING:
+        cluster.check_eligible(policy)
     distinct_areas = check_improvement_areas(level, catalogue, areas)
-    if level is Level.SILVER and kind is CaseKind.INITIAL:  # a Silver renewal follows its own round
+    if level is Level.SILVER and kind is not CaseKind.RENEWAL:  # a Silver renewal follows its own round
         bronze = cluster.last_round(Level.BRONZE)
         check_silver_gap(cluster.name, bronze["assessed_at"] if bronze else None, policy, at)
     previous = cluster.last_round()
@@ -165,11 +167,22 @@ def check_awardable(level: Level, applied: Level, supported: Level) -> None:
         raise InvalidInput(f"the assessment supports {supported}, not {level}")
 
 
-def decided_level(outcome: Outcome, named: Level | None, applied: Level, supported: Level | None) -> Level:
+def recorded_outcome(outcome: Outcome, kind: CaseKind, unmet_criteria: Sequence[str]) -> str:
+    """What a decision records: an award on a benchmarking-only case, or for a cluster that no longer
+    meets every eligibility criterion (checked again at the decision), gives the report and no label."""
+    if outcome is Outcome.AWARD and (kind is CaseKind.BENCHMARKING or unmet_criteria):
+        return BENCHMARK_OUTCOME
+    return outcome.value
+
+
+def decided_level(
+    outcome: Outcome, named: Level | None, applied: Level, supported: Level | None, recorded: str = ""
+) -> Level:
     """The level a decision records: the one it names, else the one applied for; an award of it must be
-    one the application and the assessment allow (check_awardable)."""
+    one the application and the assessment allow (check_awardable). A benchmarking grants no level, so
+    records the one it names or the assessment supports, unchecked."""
     level = named or applied
-    if outcome is Outcome.AWARD:
+    if outcome is Outcome.AWARD and recorded != BENCHMARK_OUTCOME:
         assert supported is not None  # a case in `deciding` has been assessed
         check_awardable(level, applied, supported)
     return level

@@ -37,9 +37,9 @@ def check_not_appealed_decider(person: str, first_decided_by: str | None, role: 
 
 
 def check_appeal_lodgeable(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime, grounds: str) -> None:
-    """A refusal may be appealed once, inside its appeal window, on stated grounds."""
+    """A refusal or a rejection may be appealed once, inside its appeal window, on stated grounds."""
     if appeal is not None:
-        raise StepNotAllowed("an appeal against this refusal has already been lodged")
+        raise StepNotAllowed("an appeal against this decision has already been lodged")
     if at >= appeal_due:
         raise StepNotAllowed(f"the appeal window closed on {appeal_due:%Y-%m-%d %H:%M:%S} UTC")
     require_reason(grounds, "an appeal needs grounds")
@@ -52,7 +52,8 @@ def check_appeal_pending(appeal: Mapping[str, Any] | None) -> None:
 
 
 def is_refusal_final(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime) -> bool:
-    """A refusal stands for good once its appeal is dismissed, or once the window closed without one."""
+    """A refusal (or a rejection) stands for good once its appeal is dismissed, or once the window closed
+    without one."""
     if appeal is None:
         return at >= appeal_due
     return appeal.get("upheld") is False

@@ -2,9 +2,11 @@
 views share: its states, which step each state allows, the deadline each state works against, and the
 state each event leads to.
 
-screening → assigning → auditing → deciding → awarded | refused, or rejected at screening, or withdrawn
-from any open state. A refusal may be appealed inside the appeal window; an upheld appeal sends the case
-back to a new decision.
+screening → assigning → auditing → deciding → awarded | refused | benchmarked, or rejected at screening, or
+withdrawn from any open state. A refusal or a rejection at screening may be appealed inside the appeal window;
+an upheld appeal sends the case back to a new decision (a new screening, for a rejection). A case that asked
+for benchmarking only, or whose cluster no longer meets an eligibility criterion when it is decided, ends
+benchmarked: the cluster receives the report, not a label.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ class CaseState(StrEnum):
     REFUSED = "refused"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    BENCHMARKED = "benchmarked"  # decided, the report delivered, no label (benchmarking only, or ineligible)
 
 
 OPEN_STATES = frozenset({CaseState.SCREENING, CaseState.ASSIGNING, CaseState.AUDITING, CaseState.DECIDING})
+# The adverse decisions a cluster may appeal, inside the appeal window (ISO/IEC 17065 §7.13).
+APPEALABLE_STATES = frozenset({CaseState.REFUSED, CaseState.REJECTED})
 
 
 # The states in which each step may be taken, and how a refusal names the step: one table for
@@ -44,9 +49,10 @@ CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
     "record_agreement": (frozenset({CaseState.ASSIGNING}), "record the cluster's agreement"),
     "schedule_audit": (frozenset({CaseState.AUDITING}), "schedule the audit"),
     "submit_assessment": (frozenset({CaseState.AUDITING}), "submit the assessment"),
+    "sign_assessment": (frozenset({CaseState.AUDITING}), "sign the assessment"),
     "record_decision": (frozenset({CaseState.DECIDING}), "record a decision"),
-    "lodge_appeal": (frozenset({CaseState.REFUSED}), "appeal"),
-    "decide_appeal": (frozenset({CaseState.REFUSED}), "decide an appeal"),
+    "lodge_appeal": (APPEALABLE_STATES, "appeal"),
+    "decide_appeal": (APPEALABLE_STATES, "decide an appeal"),
     "record_label": (frozenset({CaseState.AWARDED}), "record the label"),
     # Awarded, a case still waits for its label: its workflow asks for help if the label cannot be issued.
     "escalate": (OPEN_STATES | {CaseState.AWARDED}, "escalate"),
@@ -104,8 +110,9 @@ _STATE_AFTER: dict[str, Callable[[EventFields], CaseState | None]] = {
     "ClusterAgreedToExperts": lambda e: CaseState.AUDITING,
     "ExpertReleased": lambda e: CaseState.ASSIGNING,  # a seat to fill again, and the cluster to agree again
     "ReportSubmitted": lambda e: CaseState.DECIDING,
-    "DecisionRecorded": lambda e: CaseState.AWARDED if e["outcome"] == Outcome.AWARD else CaseState.REFUSED,
+    "DecisionRecorded": lambda e: _DECIDED.get(e["outcome"], CaseState.REFUSED),
     "AppealDecided": lambda e: CaseState.DECIDING if e["upheld"] else None,  # upheld: decide again
+    "RejectionAppealDecided": lambda e: CaseState.SCREENING if e["upheld"] else None,  # upheld: screen again
     "Withdrawn": lambda e: CaseState.WITHDRAWN,
 }
 
@@ -119,8 +126,17 @@ def case_state_after(event_type: str, fields: EventFields) -> CaseState | None:
 class CaseKind(StrEnum):
     INITIAL = "initial"
     RENEWAL = "renewal"
+    BENCHMARKING = "benchmarking"  # benchmarking only: the report, never a label; open to any cluster
 
 
 class Outcome(StrEnum):
+    """What a decider may decide."""
+
     AWARD = "award"
     REFUSE = "refuse"
+
+
+# The outcome a decision records when an award cannot give a label: the case asked for benchmarking
+# only, or its cluster stopped meeting an eligibility criterion (EligibilityLapsed says which).
+BENCHMARK_OUTCOME = "benchmark"
+_DECIDED: dict[str, CaseState] = {Outcome.AWARD.value: CaseState.AWARDED, BENCHMARK_OUTCOME: CaseState.BENCHMARKED}

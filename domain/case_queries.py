@@ -19,6 +19,7 @@ from uuid import UUID
 from clusterlabel.domain import case_assessment, case_decision, case_team
 from clusterlabel.domain.base import Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import (
+    APPEALABLE_STATES,
     OPEN_STATES,
     CaseKind,
     CaseState,
@@ -53,15 +54,23 @@ class CaseQueries:
     proposed_nationality: Nationality | None
     team: dict[UUID, Nationality | None]
     excluded_expert_ids: set[UUID]
-    # The audit, the decision, an appeal against it, and the label an award led to.
+    # The audit; a team's assessment in versions, the current one's report and who has signed it.
     audit_date: datetime | None
     audit_schedulings: int
+    assessment_version: int
+    draft_report: str | None
+    signed_by: list[UUID]
     scores: dict[str, int]
     assessed_at: datetime | None
     recommended_level: Level | None
     decision: dict[str, Any] | None
+    # The decision, who rejected at screening, the pending or last appeal (and those settled before a
+    # new screening), the criteria a cluster missed at the decision, and the label an award led to.
     first_decided_by: str | None
+    rejected_by: str | None
     appeal: dict[str, Any] | None
+    past_appeals: list[dict[str, Any]]
+    lapsed_criteria: list[str]
     label_id: UUID | None
 
     @property
@@ -116,8 +125,9 @@ class CaseQueries:
         return deadline is not None and at >= deadline[1]
 
     def is_concluded(self, at: datetime) -> bool:
-        """Nothing more can happen: awarded, rejected, withdrawn, or refused for good."""
-        if self.state is CaseState.REFUSED:
+        """Nothing more can happen: awarded, benchmarked, withdrawn, or refused or rejected for good. A
+        rejection recorded before rejections could be appealed has no appeal window: it was final at once."""
+        if self.state in APPEALABLE_STATES and "appeal" in self.deadlines:
             return case_decision.is_refusal_final(self.appeal, self.deadlines["appeal"], at)
         return not self.is_open
 
@@ -127,8 +137,10 @@ class CaseQueries:
         """Refuse a step that the case's state does not allow (CASE_STEPS)."""
         check_case_step(step, self.state)
 
-    def check_screening(self, accepted: bool, reason: str) -> None:
+    def check_screening(self, accepted: bool, reason: str, actor: str) -> None:
+        """After an upheld appeal against a rejection, someone other than who rejected screens again."""
         self.check_step("screen")
+        case_decision.check_not_appealed_decider(actor, self.rejected_by, "screen the application again")
         if not accepted:
             case_decision.require_reason(reason, "a rejection needs a reason")
 
@@ -175,7 +187,13 @@ class CaseQueries:
 
     def check_appeal_lodgeable(self, grounds: str, at: datetime) -> None:
         self.check_step("lodge_appeal")
+        if "appeal" not in self.deadlines:
+            raise StepNotAllowed("this rejection was recorded before rejections could be appealed")
         case_decision.check_appeal_lodgeable(self.appeal, self.deadlines["appeal"], at, grounds)
+
+    def appealed_decider(self) -> str | None:
+        """Who took the decision under appeal: the screener for a rejection, else the first decider."""
+        return self.rejected_by if self.state is CaseState.REJECTED else self.first_decided_by
 
     def check_appeal_decider(
         self, decided_by: str, rationale: str, decider_expert_ids: frozenset[UUID] = frozenset()
@@ -184,7 +202,7 @@ class CaseQueries:
         self.check_step("decide_appeal")
         case_decision.check_appeal_pending(self.appeal)
         case_decision.check_not_auditor(decided_by, decider_expert_ids, self.team, "decide the appeal")
-        case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide the appeal")
+        case_decision.check_not_appealed_decider(decided_by, self.appealed_decider(), "decide the appeal")
         case_decision.require_reason(rationale, "an appeal decision needs a rationale")
 
     def check_label_to_record(self) -> None:

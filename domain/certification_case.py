@@ -4,12 +4,12 @@ Its commands and events. What it holds and answers without changing (is it open,
 step be taken now) it inherits from CaseQueries in domain/case_queries.py. The rules are pure functions
 beside it, shared with the workflows' validators and the views: the lifecycle (states, steps, deadlines)
 in domain/case_lifecycle.py, the expert team in domain/case_team.py, the application and assessment in
-domain/case_assessment.py, decisions and appeals in domain/case_decision.py.
+domain/case_assessment.py, a team's signatures in domain/case_signatures.py, decisions and appeals in
+domain/case_decision.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -17,15 +17,20 @@ from eventsourcing.domain import event
 
 from clusterlabel.domain import case_assessment, case_team
 from clusterlabel.domain.base import Level, RecordedAggregate
-from clusterlabel.domain.case_lifecycle import CaseKind, CaseState, EventFields, Outcome, case_state_after
-from clusterlabel.domain.case_queries import CaseQueries
-from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.case_lifecycle import (
+    CaseKind,
+    CaseState,
+    EventFields,
+    case_state_after,
+)
+from clusterlabel.domain.case_steps import AuditAndDecisionSteps
+from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.expert import Expert, Nationality
 from clusterlabel.domain.policy import Policy
 
 
-class CertificationCase(CaseQueries, RecordedAggregate):
+class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
     """A case, from the application to the decision (and the label it leads to)."""
 
     id_kind = "case"
@@ -83,24 +88,42 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         self.excluded_expert_ids = set()
         self.audit_date = None
         self.audit_schedulings = 0  # how often a date was set: the calendar invitation's SEQUENCE follows it
+        self.assessment_version = 0
+        self.draft_report = None
+        self.signed_by = []
         self.scores = {}
         self.assessed_at = None
         self.recommended_level = None
         self.decision = None
         self.first_decided_by = None
+        self.rejected_by = None
         self.appeal = None
+        self.past_appeals = []
+        self.lapsed_criteria = []
         self.label_id = None
         self.attention = []
 
     # ---- screening ---------------------------------------------------------------
 
-    def screen(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_screening(accepted, reason)
+    def screen(self, accepted: bool, reason: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+        """Accept or reject; a rejection opens the appeal window (ISO/IEC 17065 §7.13)."""
+        self.check_screening(accepted, reason, actor)
         self._screened(accepted=accepted, reason=reason, at=at, actor=actor, command_key=command_key)
+        if not accepted:
+            self._appeal_window_opened(appeal_due=policy.appeal_window.after(at), actor=actor, command_key=command_key)
 
     @event("Screened")
     def _screened(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        if self.appeal is not None:  # a screening again, after an upheld appeal: that appeal is settled
+            self.past_appeals.append(self.appeal)
+            self.appeal = None
+        if not accepted:
+            self.rejected_by = actor
         self._follow("Screened", {"accepted": accepted})
+
+    @event("AppealWindowOpened")
+    def _appeal_window_opened(self, appeal_due: datetime, actor: str, command_key: str) -> None:
+        self.deadlines["appeal"] = appeal_due
 
     # ---- expert assignment ---------------------------------------------------------
 
@@ -166,6 +189,7 @@ class CertificationCase(CaseQueries, RecordedAggregate):
             self._clear_proposal()
         self.deadlines.pop("audit", None)
         self.audit_date = None  # the new team schedules its own
+        self.signed_by, self.draft_report = [], None  # and signs its own assessment
         self._follow("ExpertReleased", {})
 
     def _clear_proposal(self) -> None:
@@ -211,30 +235,6 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         self.audit_date = audit_date
         self.audit_schedulings += 1
 
-    def submit_assessment(
-        self,
-        expert_id: UUID,
-        indicators: Sequence[IndicatorScore],
-        report: str,
-        catalogue: Catalogue,
-        policy: Policy,
-        at: datetime,
-        actor: str,
-        command_key: str,
-    ) -> None:
-        """The team's scores on every indicator of the case's catalogue, and its report."""
-        self.check_assessment(expert_id, catalogue, indicators, report)
-        scored = case_assessment.scored_assessment(self.level, self.improvement_areas, indicators, catalogue, policy)
-        self._assessment_submitted(expert_id=expert_id, **scored, at=at, actor=actor, command_key=command_key)
-        self._report_submitted(
-            expert_id=expert_id,
-            report=report,
-            decision_due=policy.decision_deadline.after(at),
-            at=at,
-            actor=actor,
-            command_key=command_key,
-        )
-
     @event("AssessmentSubmitted")
     def _assessment_submitted(
         self,
@@ -251,41 +251,27 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         self.assessed_at = at
         self.recommended_level = Level(recommended_level)
 
+    @event("ReportDrafted")
+    def _report_drafted(self, expert_id: UUID, report: str, at: datetime, actor: str, command_key: str) -> None:
+        """A new version of the team's assessment, signed by the expert who submitted it alone."""
+        self.assessment_version += 1
+        self.draft_report = report
+        self.signed_by = [expert_id]
+
+    @event("AssessmentSigned")
+    def _assessment_signed(self, expert_id: UUID, version: int, at: datetime, actor: str, command_key: str) -> None:
+        self.signed_by.append(expert_id)
+
     @event("ReportSubmitted")
     def _report_submitted(
         self, expert_id: UUID, report: str, decision_due: datetime, at: datetime, actor: str, command_key: str
     ) -> None:
+        if expert_id not in self.signed_by:  # a team of one signs by submitting
+            self.signed_by.append(expert_id)
         self.deadlines["decision"] = decision_due
         self._follow("ReportSubmitted", {})
 
     # ---- decision and appeal -----------------------------------------------------------
-
-    def record_decision(
-        self,
-        outcome: Outcome,
-        level: Level | None,
-        rationale: str,
-        decided_by: str,
-        at: datetime,
-        policy: Policy,
-        actor: str,
-        command_key: str,
-        *,
-        decider_expert_ids: frozenset[UUID] = frozenset(),
-    ) -> None:
-        """`decided_by` is the account deciding; `decider_expert_ids` the expert records it speaks or spoke for."""
-        self.check_decider(decided_by, rationale, decider_expert_ids)
-        decided = case_assessment.decided_level(outcome, level, self.level, self.recommended_level)
-        self._decision_recorded(
-            outcome=outcome.value,
-            level=decided.value,
-            rationale=rationale,
-            decided_by=decided_by,
-            appeal_due=policy.appeal_window.after(at),
-            at=at,
-            actor=actor,
-            command_key=command_key,
-        )
 
     @event("DecisionRecorded")
     def _decision_recorded(
@@ -305,36 +291,13 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         if self.state is CaseState.REFUSED:
             self.deadlines["appeal"] = appeal_due
 
-    def lodge_appeal(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_appeal_lodgeable(grounds, at)
-        self._appeal_lodged(grounds=grounds, at=at, actor=actor, command_key=command_key)
+    @event("EligibilityLapsed")
+    def _eligibility_lapsed(self, criteria: list[str], at: datetime, actor: str, command_key: str) -> None:
+        self.lapsed_criteria = list(criteria)
 
     @event("AppealLodged")
     def _appeal_lodged(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
-        self.appeal = {"grounds": grounds, "lodged_at": at, "upheld": None}
-
-    def decide_appeal(
-        self,
-        upheld: bool,
-        rationale: str,
-        decided_by: str,
-        at: datetime,
-        policy: Policy,
-        actor: str,
-        command_key: str,
-        *,
-        decider_expert_ids: frozenset[UUID] = frozenset(),
-    ) -> None:
-        self.check_appeal_decider(decided_by, rationale, decider_expert_ids)
-        self._appeal_decided(
-            upheld=upheld,
-            rationale=rationale,
-            decided_by=decided_by,
-            decision_due=policy.decision_deadline.after(at),
-            at=at,
-            actor=actor,
-            command_key=command_key,
-        )
+        self.appeal = {"grounds": grounds, "lodged_at": at, "upheld": None, "against": self.state.value}
 
     @event("AppealDecided")
     def _appeal_decided(
@@ -351,6 +314,22 @@ class CertificationCase(CaseQueries, RecordedAggregate):
         self._follow("AppealDecided", {"upheld": upheld})
         if upheld:
             self.deadlines["decision"] = decision_due
+
+    @event("RejectionAppealDecided")
+    def _rejection_appeal_decided(
+        self,
+        upheld: bool,
+        rationale: str,
+        decided_by: str,
+        screening_due: datetime,
+        at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
+        self._follow("RejectionAppealDecided", {"upheld": upheld})
+        if upheld:
+            self.deadlines["screening"] = screening_due
 
     # ---- label, withdrawal -------------------------------------------------------
 

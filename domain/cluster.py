@@ -25,6 +25,16 @@ class MemberType(StrEnum):
     CIVIL_SOCIETY = "civil_society"
 
 
+class EligibilityCriterion(StrEnum):
+    """The eligibility criteria a label asks for (ECCP profile rules, 2019), each of which a waiver may stand in for."""
+
+    ECCP_LISTING = "eccp_listing"
+    STAFF_FTE = "staff_fte"
+    MEMBERS = "members"
+    MEMBER_TYPES = "member_types"
+    ENGLISH_WEBSITE = "english_website"
+
+
 class ClusterProfile(Profile):
     """What a cluster declares about itself at registration."""
 
@@ -55,24 +65,30 @@ class ClusterProfile(Profile):
 
     def unmet_criteria(self, policy: Policy) -> list[str]:
         """Every eligibility criterion this profile misses, not just the first."""
-        unmet = []
+        return list(self.unmet_by_criterion(policy).values())
+
+    def unmet_by_criterion(self, policy: Policy) -> dict[EligibilityCriterion, str]:
+        """Each criterion this profile misses, with the sentence that says how."""
+        unmet: dict[EligibilityCriterion, str] = {}
         if not self.eccp_listed:
-            unmet.append("the cluster is not listed on the European Cluster Collaboration Platform")
+            unmet[EligibilityCriterion.ECCP_LISTING] = (
+                "the cluster is not listed on the European Cluster Collaboration Platform"
+            )
         if self.staff_fte < policy.min_staff_fte:
-            unmet.append(
+            unmet[EligibilityCriterion.STAFF_FTE] = (
                 f"cluster management staff is {self.staff_fte:g} FTE; at least {policy.min_staff_fte:g} FTE is required"
             )
         if self.members < policy.min_members:
-            unmet.append(
+            unmet[EligibilityCriterion.MEMBERS] = (
                 f"the cluster has {self.members} committed members; at least {policy.min_members} are required"
             )
         if len(self.member_types) < policy.min_member_types:
-            unmet.append(
+            unmet[EligibilityCriterion.MEMBER_TYPES] = (
                 f"members are of {len(self.member_types)} type(s); at least {policy.min_member_types} "
                 "(triple helix: business, research, public) are required"
             )
         if not self.english_website:
-            unmet.append("the cluster has no website in English")
+            unmet[EligibilityCriterion.ENGLISH_WEBSITE] = "the cluster has no website in English"
         return unmet
 
 
@@ -88,6 +104,7 @@ class Cluster(RecordedAggregate):
         self.open_cases: dict[UUID, Level] = {}
         self.rounds: list[dict[str, Any]] = []
         self.current_labels: dict[Level, UUID] = {}
+        self.waivers: dict[EligibilityCriterion, dict[str, Any]] = {}
 
     @property
     def name(self) -> str:
@@ -97,12 +114,30 @@ class Cluster(RecordedAggregate):
     def country(self) -> str:
         return self.profile.country
 
+    def unmet_criteria(self, policy: Policy) -> list[str]:
+        """The criteria the cluster misses that no waiver stands in for."""
+        unmet = self.profile.unmet_by_criterion(policy)
+        return [sentence for criterion, sentence in unmet.items() if criterion not in self.waivers]
+
     def check_eligible(self, policy: Policy) -> None:
-        unmet = self.profile.unmet_criteria(policy)
+        unmet = self.unmet_criteria(policy)
         if unmet:
             # Every command that checks eligibility names the cluster by its `cluster_id`.
             problems = [Problem(criterion, ("cluster_id",), "ineligible") for criterion in unmet]
             raise InvalidInput(f"cluster {self.name!r} is not eligible: " + "; ".join(unmet), problems)
+
+    def waive(self, criterion: EligibilityCriterion, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        """Record that a criterion is waived for this cluster (a cluster in a national programme, say): the
+        officer granting it (`actor`) and why stand in the record; the waiver stands in for the criterion."""
+        if not reason.strip():
+            raise InvalidInput("a waiver needs a reason", [Problem("a waiver needs a reason", ("reason",))])
+        if criterion in self.waivers:
+            raise StepNotAllowed(f"the criterion {criterion.value} is already waived for cluster {self.name!r}")
+        self._eligibility_waived(criterion=criterion.value, reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("EligibilityWaived")
+    def _eligibility_waived(self, criterion: str, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.waivers[EligibilityCriterion(criterion)] = {"reason": reason, "granted_by": actor, "at": at}
 
     def update_profile(self, profile: ClusterProfile, actor: str, command_key: str) -> None:
         self._profile_updated(profile=profile.model_dump(mode="json"), actor=actor, command_key=command_key)

@@ -20,7 +20,7 @@ from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.command import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.text import RECORDED, Flag, Prose, Text
+from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
 __all__ = ["IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
 
@@ -34,6 +34,9 @@ class SubmitApplication(ClusterCommand):
     level: Level
     improvement_areas: list[Text] = Field(
         default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
+    )
+    benchmarking_only: Flag = Field(
+        default=False, description="the report without a label: open to a cluster missing an eligibility criterion"
     )
 
 
@@ -113,6 +116,21 @@ class SubmitAssessment(Assessment):
             ]
             return {**data, "indicators": items}
         return data
+
+
+class Signature(CaseCommand):
+    """A team expert signs the current version of the team's assessment (Gold: both experts sign)."""
+
+    domain_step: ClassVar[str] = "sign_assessment"
+    version: WholeNumber | None = Field(
+        default=None, ge=1, description="the version signed; refused if it is not the current"
+    )
+
+
+class SignAssessment(Signature):
+    """A team expert's signature; the expert is the caller."""
+
+    expert_id: UUID
 
 
 class Decision(CaseCommand):
@@ -213,6 +231,7 @@ COMMANDS: dict[str, type[Command]] = {
         RecordAgreement,
         ScheduleAudit,
         SubmitAssessment,
+        SignAssessment,
         RecordDecision,
         LodgeAppeal,
         DecideAppeal,
@@ -229,6 +248,7 @@ COMMANDS: dict[str, type[Command]] = {
         StartRenewal,
         record_commands.RegisterCluster,
         record_commands.UpdateClusterProfile,
+        record_commands.WaiveEligibilityCriterion,
         record_commands.RegisterExpert,
         record_commands.RenewExpertCertification,
         record_commands.RevokeExpertCertification,

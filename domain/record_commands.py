@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.cluster import ClusterProfile, EligibilityCriterion
 from clusterlabel.domain.command import SHORT_TEXT, AccountCommand, ClusterCommand, Command, ExpertCommand
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.instants import Instant
@@ -28,6 +28,13 @@ class RegisterCluster(ClusterCommand):
 
 class UpdateClusterProfile(ClusterCommand):
     profile: ClusterProfile
+
+
+class WaiveEligibilityCriterion(ClusterCommand):
+    """An officer waives one eligibility criterion for the cluster (a national programme, say), saying why."""
+
+    criterion: EligibilityCriterion
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
 
 
 class RegisterExpert(ExpertCommand):

@@ -36,6 +36,7 @@ class CaseStatus(BaseModel):
     due_at: datetime | None
     overdue: bool
     label_id: UUID | None
+    signed_by: list[UUID] = []
     needs_attention: bool
     attention: list[str]
     submitted_at: datetime
@@ -56,7 +57,7 @@ class CaseStatusView(View):
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
         "level TEXT, kind TEXT, state TEXT NOT NULL, catalogue_version TEXT, experts TEXT, proposed_expert_id TEXT, "
-        "deadlines TEXT, deadline_step TEXT, deadline_at TEXT, label_id TEXT, attention TEXT, "
+        "deadlines TEXT, deadline_step TEXT, deadline_at TEXT, label_id TEXT, signed_by TEXT, attention TEXT, "
         "needs_attention INTEGER, submitted_at TEXT, updated_at TEXT, version BIGINT)",
         "CREATE INDEX IF NOT EXISTS case_status_by_state ON {case_status} (state, deadline_at)",
         "CREATE INDEX IF NOT EXISTS case_status_by_cluster ON {case_status} (cluster_id)",
@@ -79,10 +80,15 @@ class CaseStatusView(View):
                 "ClusterAgreedToExperts",
                 "ClusterObjectedToExperts",
                 "AssessmentSubmitted",
+                "ReportDrafted",
+                "AssessmentSigned",
                 "ReportSubmitted",
+                "EligibilityLapsed",
                 "DecisionRecorded",
+                "AppealWindowOpened",
                 "AppealLodged",
                 "AppealDecided",
+                "RejectionAppealDecided",
                 "LabelIssued",
                 "Withdrawn",
                 "AuditScheduled",
@@ -91,7 +97,7 @@ class CaseStatusView(View):
     }
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, RowCache]:
-        cases = RowCache(self, "case_status", "case_id", ("experts", "deadlines", "attention"))
+        cases = RowCache(self, "case_status", "case_id", ("experts", "deadlines", "attention", "signed_by"))
         changed = [
             change.key
             for change in changes
@@ -122,6 +128,7 @@ class CaseStatusView(View):
             "proposed_expert_id": None,
             "deadlines": {"screening": change["screening_due"]},
             "label_id": None,
+            "signed_by": [],
             "attention": [],
             "submitted_at": change["submitted_at"],
             "updated_at": change["submitted_at"],
@@ -252,6 +259,7 @@ def _released(row: Row, change: Change) -> None:
     if row["proposed_expert_id"] == change["expert_id"]:
         _clear_proposal(row, change)
     row["deadlines"].pop("audit", None)
+    row["signed_by"] = []  # the new team signs its own assessment
 
 
 def _decided(row: Row, change: Change) -> None:
@@ -262,6 +270,17 @@ def _decided(row: Row, change: Change) -> None:
 def _appeal_decided(row: Row, change: Change) -> None:
     if change["upheld"]:
         row["deadlines"]["decision"] = change["decision_due"]
+
+
+def _rejection_appeal_decided(row: Row, change: Change) -> None:
+    if change["upheld"]:
+        row["deadlines"]["screening"] = change["screening_due"]
+
+
+def _report_submitted(row: Row, change: Change) -> None:
+    row["deadlines"]["decision"] = change["decision_due"]
+    if change["expert_id"] not in row["signed_by"]:  # a team of one signs by submitting
+        row["signed_by"] = [*row["signed_by"], change["expert_id"]]
 
 
 def _nothing(row: Row, change: Change) -> None:
@@ -281,10 +300,15 @@ _CASE_DATA = {
     "ClusterObjectedToExperts": lambda row, change: row.update(experts=[]),
     "AuditScheduled": _nothing,
     "AssessmentSubmitted": _nothing,
-    "ReportSubmitted": lambda row, change: row["deadlines"].update(decision=change["decision_due"]),
+    "ReportDrafted": lambda row, change: row.update(signed_by=[change["expert_id"]]),
+    "AssessmentSigned": lambda row, change: row.update(signed_by=[*row["signed_by"], change["expert_id"]]),
+    "ReportSubmitted": _report_submitted,
+    "EligibilityLapsed": _nothing,
     "DecisionRecorded": _decided,
+    "AppealWindowOpened": lambda row, change: row["deadlines"].update(appeal=change["appeal_due"]),
     "AppealLodged": _nothing,
     "AppealDecided": _appeal_decided,
+    "RejectionAppealDecided": _rejection_appeal_decided,
     "LabelIssued": lambda row, change: row.update(label_id=change["label_id"], attention=[]),
     "Withdrawn": _nothing,
 }
@@ -317,6 +341,7 @@ def _status(row: Row, now: datetime) -> CaseStatus:
         due_at=due,
         overdue=due is not None and now >= due,
         label_id=row["label_id"],
+        signed_by=json.loads(row["signed_by"] or "[]"),
         needs_attention=bool(row["needs_attention"]),
         attention=json.loads(row["attention"]),
         submitted_at=unstamp(row["submitted_at"]),

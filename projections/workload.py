@@ -36,6 +36,7 @@ class WorkloadView(View):
             "ClusterObjectedToExperts",
             "DecisionRecorded",
             "AppealDecided",
+            "RejectionAppealDecided",
             "Withdrawn",
         ]
     }
@@ -77,6 +78,9 @@ class WorkloadView(View):
     def _AppealDecided(self, cursor: Any, batch: Any, change: Change) -> None:
         if change["upheld"]:
             batch["open"][change.key] = True
+
+    def _RejectionAppealDecided(self, cursor: Any, batch: Any, change: Change) -> None:
+        self._AppealDecided(cursor, batch, change)
 
     def _Withdrawn(self, cursor: Any, batch: Any, change: Change) -> None:
         batch["open"][change.key] = False

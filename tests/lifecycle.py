@@ -18,6 +18,7 @@ from clusterlabel.domain.commands import (
     RecordAgreement,
     RecordDecision,
     Screen,
+    SignAssessment,
     SubmitApplication,
     SubmitAssessment,
 )
@@ -73,9 +74,18 @@ class Lifecycle:
         return expert_id
 
     def apply(
-        self, level: Level = Level.BRONZE, improvement_areas: list[str] | None = None, at: datetime | None = None
+        self,
+        level: Level = Level.BRONZE,
+        improvement_areas: list[str] | None = None,
+        at: datetime | None = None,
+        benchmarking_only: bool = False,
     ) -> UUID:
-        command = SubmitApplication(cluster_id=self.cluster_id, level=level, improvement_areas=improvement_areas or [])
+        command = SubmitApplication(
+            cluster_id=self.cluster_id,
+            level=level,
+            improvement_areas=improvement_areas or [],
+            benchmarking_only=benchmarking_only,
+        )
         return send(self.app, self.cluster_id, command, actor=SECRETARIAT, command_key=key("apply"), at=at).id
 
     def screened(self, level: Level = Level.BRONZE, **kwargs: object) -> UUID:
@@ -107,6 +117,13 @@ class Lifecycle:
         expert_id = case.expert_ids[0]
         command = SubmitAssessment(expert_id=expert_id, indicators=indicators(scores), report="report")
         send(self.app, case_id, command, actor=f"expert:{expert_id}")
+        self.sign(case_id)
+
+    def sign(self, case_id: UUID) -> None:
+        """Every team expert who has yet to sign the assessment signs it (a Gold team's second expert)."""
+        case = self.app.get_case(case_id)
+        for expert_id in [e for e in case.expert_ids if e not in case.signed_by]:
+            send(self.app, case_id, SignAssessment(expert_id=expert_id), actor=f"expert:{expert_id}")
 
     def deciding(self, level: Level = Level.BRONZE, fraction: float = 0.9, **kwargs: object) -> UUID:
         case_id = self.auditing(level, **kwargs)

@@ -41,10 +41,12 @@ class CaseWorkflow(
 
     Updates (human steps, each a Step of its command; validated against the case's state before
     anything is recorded, and failing with the domain's refusal): screen, respond_to_proposal,
-    record_agreement, schedule_audit, submit_assessment, record_decision, lodge_appeal, decide_appeal,
-    withdraw, release_expert. Each returns the case's new CaseView.
+    record_agreement, schedule_audit, submit_assessment, sign_assessment, record_decision, lodge_appeal,
+    decide_appeal, withdraw, release_expert. Each returns the case's new CaseView.
     Signals: experts_changed (experts were registered or re-certified; a case waiting for one retries).
     Queries: view (the latest CaseView, None before the first load).
+    A refused or rejected case waits out its appeal window (or its lodged appeal) before it closes; an
+    upheld appeal takes it back to deciding, or to screening, and the loop carries on from there.
     Result: the final CaseView. On award it issues the label and starts its LabelWorkflow
     (label-<label_id>, a child abandoned on close); a renewal tells the renewed label's workflow how
     it ended (signal renewal_ended).
@@ -236,6 +238,7 @@ class CaseWorkflow(
     record_agreement = human_step("record_agreement", commands.RecordAgreement, CaseView)
     schedule_audit = human_step("schedule_audit", commands.ScheduleAudit, CaseView)
     submit_assessment = human_step("submit_assessment", commands.SubmitAssessment, CaseView)
+    sign_assessment = human_step("sign_assessment", commands.SignAssessment, CaseView)
     record_decision = human_step("record_decision", commands.RecordDecision, CaseView)
     lodge_appeal = human_step("lodge_appeal", commands.LodgeAppeal, CaseView)
     decide_appeal = human_step("decide_appeal", commands.DecideAppeal, CaseView)

@@ -15,7 +15,7 @@ from clusterlabel.activities.models import CaseView
 from clusterlabel.activities.views import case_view
 from clusterlabel.domain import commands
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.base import Level
+from clusterlabel.domain.base import Level, NotFound
 from clusterlabel.domain.catalogue import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command import CaseCommand, Envelope
@@ -48,6 +48,7 @@ from clusterlabel.interfaces.web.schemas import (
     History,
     IndicatorOut,
     ScreeningIn,
+    SignatureIn,
     WithdrawalIn,
 )
 from clusterlabel.interfaces.web.services import Services, services
@@ -201,6 +202,29 @@ async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: 
 
 
 @router.post(
+    "/cases/{case_id}/assessment/signature",
+    response_model=CaseOut,
+    summary="A team expert signs the team's assessment (Gold: the second signature moves it to decision)",
+)
+async def sign(case_id: UUID, body: SignatureIn, svc: Svc, who: Expert, key: Key = None) -> CaseOut:
+    """Only an expert of the case's team signs: any other expert is refused with 403, on an unknown case id
+    as on another's case, so the answer tells them nothing about which cases exist."""
+    assert who.expert_id is not None  # the Expert guard
+    case = await run_in_threadpool(_case_or_none, svc, case_id)
+    if case is None or who.expert_id not in case.team:
+        raise ApiError(403, f"expert {who.expert_id} is not on this case's team and cannot sign its assessment")
+    command = commands.SignAssessment(expert_id=who.expert_id, **body.model_dump())
+    return await _step(svc, who, case_id, CaseWorkflow.sign_assessment, command, key)
+
+
+def _case_or_none(svc: Services, case_id: UUID) -> CertificationCase | None:
+    try:
+        return svc.app.get_case(case_id)
+    except NotFound:
+        return None
+
+
+@router.post(
     "/cases/{case_id}/decision",
     response_model=CaseOut,
     summary="Award or refuse (never by anyone who audited the case)",
@@ -215,7 +239,11 @@ async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Officer, ke
     return await _step(svc, who, case_id, CaseWorkflow.withdraw, body, key)
 
 
-@router.post("/cases/{case_id}/appeal", response_model=CaseOut, summary="Lodge the cluster's appeal against a refusal")
+@router.post(
+    "/cases/{case_id}/appeal",
+    response_model=CaseOut,
+    summary="Lodge the cluster's appeal against a refusal or a rejection at screening",
+)
 async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Lodged by the cluster's contact, or by an officer on the cluster's behalf."""
     _check_for_the_cluster(who, "lodge an appeal")

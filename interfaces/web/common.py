@@ -127,7 +127,7 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
 
 # What a cluster's contact reads of an audit: its assessment and report once the case is decided (and
 # not while the decision is pending), and never why an expert declined or was taken off the case.
-UNTIL_DECIDED = frozenset({"AssessmentSubmitted", "ReportSubmitted"})
+UNTIL_DECIDED = frozenset({"AssessmentSubmitted", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"})
 NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
 
 

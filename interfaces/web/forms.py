@@ -30,6 +30,7 @@ from clusterlabel.interfaces.web.schemas import (
     AssignmentIn,
     DecisionIn,
     ScreeningIn,
+    SignatureIn,
     WithdrawalIn,
 )
 
@@ -46,6 +47,7 @@ _CASE_STEPS: dict[str, tuple[Any, Any, Callable[[Principal], Principal]]] = {
     "assignment": (cases.respond, AssignmentIn, expert),
     "agreement": (cases.agree, AgreementIn, anyone),
     "assessment": (cases.assess, None, expert),
+    "assessment/signature": (cases.sign, SignatureIn, expert),
     "decision": (cases.decide, DecisionIn, only_deciders),
     "withdrawal": (cases.withdraw, WithdrawalIn, only_officers),
     "appeal": (cases.appeal, AppealIn, anyone),

@@ -16,7 +16,7 @@ from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.command import Envelope
 from clusterlabel.domain.expert import Expert, ExpertProfile
-from clusterlabel.domain.record_commands import OpenAccount, RegisterCluster, RegisterExpert
+from clusterlabel.domain.record_commands import OpenAccount, RegisterCluster, RegisterExpert, WaiveEligibilityCriterion
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import visible_cluster, visible_expert
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
@@ -24,7 +24,14 @@ from clusterlabel.interfaces.web.accounts import check_email_free, opened
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut
+from clusterlabel.interfaces.web.schemas import (
+    ClusterCreated,
+    ClusterOut,
+    ExpertCreated,
+    ExpertOut,
+    WaiverIn,
+    WaiverOut,
+)
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.workflows.starter import notify_experts_changed
 
@@ -55,7 +62,23 @@ def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
         **cluster.profile.model_dump(mode="json", exclude={"english_website"}),
         open_cases=[case_id for case_id in cluster.open_cases if seen.shows(case_id)],
         labels={level.value: label_id for level, label_id in cluster.current_labels.items() if seen.shows(label_id)},
+        waivers=[WaiverOut(criterion=criterion.value, **waiver) for criterion, waiver in cluster.waivers.items()],
     )
+
+
+@router.post(
+    "/clusters/{cluster_id}/waivers",
+    response_model=ClusterOut,
+    summary="Waive an eligibility criterion for the cluster (a national programme, say), with the reason",
+)
+def waive(cluster_id: UUID, body: WaiverIn, svc: Svc, who: Officer, key: Key = None) -> ClusterOut:
+    """The officer granting it is recorded with the reason; the waiver stands in for the criterion at the
+    application and again at the decision."""
+    visible_cluster(svc, cluster_id, who)  # an unknown cluster is a 404 before anything is recorded
+    envelope = Envelope(actor=who.actor, key=creation_key(f"cluster:{cluster_id}:waiver", key), at=svc.now())
+    handle(svc.app, cluster_id, WaiveEligibilityCriterion.model_validate(body.model_dump()), envelope)
+    svc.wrote()
+    return get_cluster(cluster_id, svc, who)
 
 
 @router.post("/experts", status_code=201, response_model=ExpertCreated, summary="Register a certified expert")

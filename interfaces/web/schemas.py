@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlabel.domain import commands
+from clusterlabel.domain import commands, record_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import IndicatorScore
@@ -65,6 +65,13 @@ class ExpertCreated(Out):
     account_id: UUID = Field(description="the expert's account")
 
 
+class WaiverOut(Out):
+    criterion: str
+    reason: str
+    granted_by: str = Field(description="the officer who granted it")
+    at: datetime
+
+
 class ClusterOut(Out):
     cluster_id: UUID
     name: str
@@ -77,6 +84,7 @@ class ClusterOut(Out):
     eccp_listed: bool
     open_cases: list[UUID]
     labels: dict[str, UUID]
+    waivers: list[WaiverOut] = Field(default=[], description="eligibility criteria waived, each standing in for one")
 
 
 class ExpertOut(Out):
@@ -97,6 +105,10 @@ STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ApplicationIn(commands.SubmitApplication):
+    model_config = STRICT
+
+
+class WaiverIn(record_commands.WaiveEligibilityCriterion):
     model_config = STRICT
 
 
@@ -123,6 +135,10 @@ class IndicatorScoreIn(IndicatorScore):
 class AssessmentIn(commands.Assessment):
     model_config = STRICT
     indicators: list[IndicatorScoreIn] = Field(min_length=1, max_length=200)  # type: ignore[assignment]
+
+
+class SignatureIn(commands.Signature):
+    model_config = STRICT
 
 
 class DecisionIn(commands.RecordDecision):
@@ -176,6 +192,8 @@ class CaseOut(Out):
     attention: list[str]
     submitted_at: datetime
     version: int
+    assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
+    signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current assessment")
 
 
 class CaseFilters(BaseModel):
@@ -200,6 +218,7 @@ class CaseSummary(Out):
     expert_ids: list[UUID]
     proposed_expert_id: UUID | None
     label_id: UUID | None
+    signed_by: list[UUID] = []
     deadlines: dict[str, datetime]
     current_deadline: str | None
     due_at: datetime | None

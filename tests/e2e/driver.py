@@ -143,7 +143,12 @@ class Secretariat:
             self.screen(case_id)
         team = self.staff(case_id, 2 if level == "gold" else 1)
         self.assess(case_id, team[0][1], level)
+        for _, other in team[1:]:  # a Gold team: the other expert signs the assessment
+            self.sign(case_id, other)
         return team
+
+    def sign(self, case_id: str, expert: httpx.Client) -> dict[str, Any]:
+        return self.expect(expert.post(f"/cases/{case_id}/assessment/signature", json={}), 200)
 
     def decide(
         self, case_id: str, outcome: str = "award", decided_by: str = "Board Member", **extra: Any

@@ -168,18 +168,19 @@ def closed_for_steps(api: httpx.Client, path: str, body: dict[str, object]) -> b
 
 
 def test_a_retried_step_answers_as_the_first_did_after_the_case_workflow_has_ended(secretariat: Secretariat) -> None:
+    # A withdrawal closes the case at once (a rejection waits out its appeal window first).
     case_id = secretariat.apply(secretariat.cluster())
-    rejection = {"accepted": False, "reason": "Outside the programme's scope."}
-    key = {"Idempotency-Key": "reject-43"}
-    first = secretariat.expect(secretariat.api.post(f"/cases/{case_id}/screening", json=rejection, headers=key), 200)
-    withdrawal = {"reason": "to see whether the workflow still answers"}
-    eventually(lambda: closed_for_steps(secretariat.api, f"/cases/{case_id}/withdrawal", withdrawal), 30, "closed")
+    withdrawal = {"reason": "Outside the programme's scope."}
+    key = {"Idempotency-Key": "withdraw-43"}
+    first = secretariat.expect(secretariat.api.post(f"/cases/{case_id}/withdrawal", json=withdrawal, headers=key), 200)
+    screening = {"accepted": True}
+    eventually(lambda: closed_for_steps(secretariat.api, f"/cases/{case_id}/screening", screening), 30, "closed")
 
-    again = secretariat.api.post(f"/cases/{case_id}/screening", json=rejection, headers=key)
+    again = secretariat.api.post(f"/cases/{case_id}/withdrawal", json=withdrawal, headers=key)
 
     assert again.status_code == 200, again.text
-    assert again.json()["state"] == first["state"] == "rejected"
-    assert [event["type"] for event in secretariat.history(case_id)].count("Screened") == 1
+    assert again.json()["state"] == first["state"] == "withdrawn"
+    assert [event["type"] for event in secretariat.history(case_id)].count("Withdrawn") == 1
 
 
 def test_a_retried_label_step_answers_as_the_first_did_after_the_label_workflow_has_ended(

@@ -16,6 +16,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.cluster import EligibilityCriterion
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
@@ -33,6 +34,7 @@ from clusterlabel.domain.commands import (
     RestoreLabel,
     ScheduleAudit,
     Screen,
+    SignAssessment,
     StartRenewal,
     SubmitApplication,
     SubmitAssessment,
@@ -58,6 +60,7 @@ from clusterlabel.domain.record_commands import (
     RevokeExpertCertification,
     RevokeRole,
     UpdateClusterProfile,
+    WaiveEligibilityCriterion,
 )
 from clusterlabel.domain.webhook import WEBHOOK_DIRECTORY_ID
 from clusterlabel.domain.webhook_commands import (
@@ -79,6 +82,7 @@ WEBHOOKS = "system:webhooks"
 BEN_ACCOUNT = "account:5f0c7a2e-3c1b-4d7e-9a55-0b6e2f1d8c41"  # Ben's account, as a sent message names him
 APPEAL_DECIDER = "secretariat:emil"
 SECOND_DECIDER = "secretariat:fiona"
+SECOND_OFFICER = "secretariat:olga"
 
 
 def expert_actor(expert_id: UUID) -> str:
@@ -106,6 +110,7 @@ class Story:
         self.accounts()
         label = self.app.get_label(self.names["label-renewed-superseded"])
         self.names["complaint-closed"] = complaint_closed(self.app, label.cluster_id, label.id, label.label_code)
+        self.team_signatures_benchmarking_and_screening_appeal()
         return self.names
 
     # ---- registration ------------------------------------------------------------
@@ -338,6 +343,75 @@ class Story:
         erased = OpenAccount(roles=[Role.APPEALS])
         names["account-erased"] = register(app, erased, actor=SECRETARIAT, command_key="golden-account-erased")
         send(app, names["account-erased"], EraseAccount(), actor=SECRETARIAT, command_key="golden-erase")
+
+    # ---- a Gold team's two signatures, a benchmarking for want of eligibility, a screening appeal -------
+
+    def team_signatures_benchmarking_and_screening_appeal(self) -> None:
+        app, names = self.app, self.names
+        for name, country in (("gintare", "LT"), ("hans", "DE")):
+            profile = expert_profile(name=name.title(), country=country, certified_until=T0 + timedelta(days=20 * 365))
+            names[f"expert-{name}"] = register(
+                app, RegisterExpert(profile=profile), actor=SECRETARIAT, command_key=f"golden-expert-{name}"
+            )
+        self.gold_signed_twice()
+        alpine = cluster_profile(name="Alpine Wood Cluster", country="AT", website="https://wood.example.at")
+        names["cluster-alpine"] = register(
+            app, RegisterCluster(profile=alpine), actor=SECRETARIAT, command_key="golden-cluster-alpine"
+        )
+        self.benchmarked_for_want_of_eligibility()
+        self.rejected_and_appealed()
+
+    def gold_signed_twice(self) -> None:
+        """Gintare submits, Hans disagrees with a version of his own, Gintare signs it: to decision."""
+        app, names = self.app, self.names
+        gold = SubmitApplication(cluster_id=names["cluster-baltic"], level=Level.GOLD)
+        case_id = send(app, names["cluster-baltic"], gold, actor=SECRETARIAT, command_key="golden-case-gold").id
+        names["case-gold-signed-twice"] = case_id
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-g-screen")
+        self.staff(case_id, "gintare", "g-national")
+        self.staff(case_id, "hans", "g-foreign")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-g-agreement")
+        self.assess(case_id, "gintare", "g-1")
+        self.assess(case_id, "hans", "g-2")
+        gintare = names["expert-gintare"]
+        signature = SignAssessment(expert_id=gintare, version=2)
+        send(app, case_id, signature, actor=expert_actor(gintare), command_key="golden-g-signature")
+
+    def benchmarked_for_want_of_eligibility(self) -> None:
+        """The Alpine cluster's staff fell below the minimum before the decision: the report, no label."""
+        app, names = self.app, self.names
+        case_id = names["case-benchmarked-ineligible"] = self.apply(names["cluster-alpine"], "golden-case-alpine")
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-a-screen")
+        self.staff(case_id, "hans", "a")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-a-agreement")
+        self.assess(case_id, "hans", "a")
+        shrunk = UpdateClusterProfile(
+            profile=cluster_profile(
+                name="Alpine Wood Cluster", country="AT", website="https://wood.example.at", staff_fte=0.2
+            )
+        )
+        send(app, names["cluster-alpine"], shrunk, actor=SECRETARIAT, command_key="golden-profile-alpine")
+        award = RecordDecision(outcome=Outcome.AWARD, rationale="all criteria met")
+        send(app, case_id, award, actor=DECIDER, command_key="golden-a-award")
+        send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-a-close")
+
+    def rejected_and_appealed(self) -> None:
+        """A benchmarking-only application rejected at screening, appealed, upheld, and screened again."""
+        app, names = self.app, self.names
+        alpine = names["cluster-alpine"]
+        command = SubmitApplication(cluster_id=alpine, level=Level.BRONZE, benchmarking_only=True)
+        case_id = send(app, alpine, command, actor=SECRETARIAT, command_key="golden-case-rejected").id
+        names["case-rejected-appealed"] = case_id
+        rejection = Screen(accepted=False, reason="the questionnaire is missing")
+        send(app, case_id, rejection, actor=SECRETARIAT, command_key="golden-r-screen")
+        appeal = LodgeAppeal(grounds="the questionnaire was sent by post")
+        send(app, case_id, appeal, actor=SECRETARIAT, command_key="golden-r-appeal")
+        upheld = DecideAppeal(upheld=True, rationale="the questionnaire arrived in time")
+        send(app, case_id, upheld, actor=APPEAL_DECIDER, command_key="golden-r-appeal-decision")
+        again = Screen(accepted=True, reason="complete")
+        send(app, case_id, again, actor=SECOND_OFFICER, command_key="golden-r-screen-again")
+        waiver = WaiveEligibilityCriterion(criterion=EligibilityCriterion.STAFF_FTE, reason="a national programme")
+        send(app, alpine, waiver, actor=SECOND_OFFICER, command_key="golden-alpine-waiver")
 
     # ---- steps ---------------------------------------------------------------------
 

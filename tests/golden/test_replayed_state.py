@@ -10,6 +10,7 @@ import pytest
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
+from clusterlabel.domain.cluster import EligibilityCriterion
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.notification import DeliveryStatus
 from tests.builders import T0
@@ -128,3 +129,34 @@ def test_the_golden_events_keep_the_actor_of_each_step() -> None:
     assert actors["ExpertDeclined"] == expert_actor(golden_id("expert-anna"))
     assert actors["AssessmentSubmitted"] == actors["ReportSubmitted"] == expert_actor(golden_id("expert-erik"))
     assert actors["ExpertResponseTimedOut"] == actors["LabelIssued"] == SYSTEM
+
+
+def test_the_gold_case_replays_in_decision_once_both_experts_signed_the_second_version(
+    replayed: dict[str, Any],
+) -> None:
+    case = replayed["case-gold-signed-twice"]
+
+    assert (case.state, case.level, case.assessment_version) == (CaseState.DECIDING, Level.GOLD, 2)
+    assert case.signed_by == [golden_id("expert-hans"), golden_id("expert-gintare")]
+
+
+def test_the_case_of_a_cluster_ineligible_at_its_decision_replays_benchmarked(replayed: dict[str, Any]) -> None:
+    case = replayed["case-benchmarked-ineligible"]
+
+    assert case.state is CaseState.BENCHMARKED and case.label_id is None
+    assert case.decision["outcome"] == "benchmark" and "0.2 FTE" in case.lapsed_criteria[0]
+
+
+def test_the_rejected_case_replays_screened_again_after_its_upheld_appeal(replayed: dict[str, Any]) -> None:
+    case = replayed["case-rejected-appealed"]
+
+    assert (case.state, case.kind) == (CaseState.ASSIGNING, CaseKind.BENCHMARKING)
+    assert case.rejected_by == SECRETARIAT and case.appeal is None
+    assert case.past_appeals[0]["upheld"] is True and case.past_appeals[0]["against"] == "rejected"
+
+
+def test_the_alpine_cluster_replays_with_its_staff_criterion_waived(replayed: dict[str, Any]) -> None:
+    cluster = replayed["cluster-alpine"]
+
+    assert list(cluster.waivers) == [EligibilityCriterion.STAFF_FTE]
+    assert cluster.waivers[EligibilityCriterion.STAFF_FTE]["reason"] == "a national programme"

@@ -13,6 +13,7 @@ from clusterlabel.domain.base import ConcurrencyConflict, DomainError, Level
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.commands import Screen, StartRenewal, SubmitApplication, WithdrawCase
 from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster
 from tests.builders import cluster_profile, key, register, send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
@@ -108,7 +109,7 @@ class EventStoreContract:
         stale = other.get_case(case_id)
         send(life.app, case_id, WithdrawCase(reason="changed plans"), actor=SECRETARIAT)
         stale_key = key()
-        stale.screen(True, "ok", clock(), SECRETARIAT, stale_key)
+        stale.screen(True, "ok", clock(), default_policy(), SECRETARIAT, stale_key)
         with pytest.raises(ConcurrencyConflict):
             other.save_once(stale_key, stale)
         assert event_count(life.app) == before + 1

@@ -205,6 +205,7 @@ class ProjectionsContract:
             "refused": 1,
             "rejected": 0,
             "withdrawn": 0,
+            "benchmarked": 0,
         }
         assert {c.case_id for c in views.cases(now, state="refused")} == {ids["case E"]}
         assert {c.case_id for c in views.cases(now, cluster_id=ids["A"])} == {ids["case A"], ids["case A2"]}

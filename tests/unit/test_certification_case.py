@@ -20,6 +20,7 @@ from clusterlabel.domain.commands import (
     RecordAgreement,
     RecordDecision,
     Screen,
+    SignAssessment,
     StartRenewal,
     SubmitApplication,
     SubmitAssessment,
@@ -141,6 +142,7 @@ def test_gold_is_supported_only_at_eighty_percent_with_every_threshold_met(life:
         SubmitAssessment(expert_id=expert_id, indicators=indicators(at_thresholds), report="report"),
         actor="x",
     )
+    life.sign(case_id)
     assert life.app.get_case(case_id).recommended_level is Level.BRONZE
     with pytest.raises(InvalidInput, match="supports bronze, not gold"):
         life.decide(case_id, Outcome.AWARD, Level.GOLD)
@@ -281,6 +283,10 @@ def _reach(life: Lifecycle, state: CaseState):
         return life.auditing()
     if state is CaseState.DECIDING:
         return life.deciding()
+    if state is CaseState.BENCHMARKED:
+        case_id = life.deciding(benchmarking_only=True)
+        life.decide(case_id)
+        return case_id
     case_id = life.deciding()
     life.decide(case_id, Outcome.AWARD if state is CaseState.AWARDED else Outcome.REFUSE)
     return case_id
@@ -308,13 +314,20 @@ STEPS = {
             app, c, RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="ok"), actor="x"
         ),
     ),
-    "appeal": (CaseState.REFUSED, lambda app, c, e: send(app, c, LodgeAppeal(grounds="grounds"), actor="x")),
+    "sign": (CaseState.AUDITING, lambda app, c, e: send(app, c, SignAssessment(expert_id=e), actor="x")),
+    "appeal": (
+        {CaseState.REFUSED, CaseState.REJECTED},
+        lambda app, c, e: send(app, c, LodgeAppeal(grounds="grounds"), actor="x"),
+    ),
     "label": (CaseState.AWARDED, lambda app, c, e: send(app, c, IssueLabel(), actor="system")),
 }
 
 
 OUT_OF_TURN = [
-    (state, step) for step, (allowed_in, _) in STEPS.items() for state in CaseState if state is not allowed_in
+    (state, step)
+    for step, (allowed_in, _) in STEPS.items()
+    for state in CaseState
+    if state not in (allowed_in if isinstance(allowed_in, set) else {allowed_in})
 ]
 
 

@@ -47,7 +47,7 @@ def test_a_stale_copy_cannot_overwrite_a_newer_change() -> None:
     stale = life.app.get_case(case_id)
     send(life.app, case_id, WithdrawCase(reason="changed plans"), actor=SECRETARIAT)
     stale_key = key()
-    stale.screen(True, "ok", life.app.clock(), SECRETARIAT, stale_key)
+    stale.screen(True, "ok", life.app.clock(), life.app.policy, SECRETARIAT, stale_key)
     with pytest.raises(ConcurrencyConflict, match="changed by another command"):
         life.app.save_once(stale_key, stale)
     assert life.app.get_case(case_id).state == "withdrawn"

@@ -31,6 +31,7 @@ from clusterlabel.domain.commands import (
     RecordDecision,
     ScheduleAudit,
     Screen,
+    SignAssessment,
     SubmitApplication,
     SubmitAssessment,
 )
@@ -181,6 +182,10 @@ async def drive_to_award(
             actor=f"expert:{experts[0]}",
         ),
     )
+    for other in experts[1:]:  # a Gold team: the other expert signs the assessment
+        await handle.execute_update(
+            CaseWorkflow.sign_assessment, step(SignAssessment(expert_id=other), actor=f"expert:{other}")
+        )
     decision = decision or step(
         RecordDecision(outcome=Outcome.AWARD, level=level, rationale="All criteria met."), actor=BOARD
     )

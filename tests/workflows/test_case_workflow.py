@@ -19,6 +19,7 @@ from clusterlabel.domain.commands import (
     RecordAgreement,
     RecordDecision,
     Screen,
+    SignAssessment,
     SubmitAssessment,
 )
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
@@ -297,5 +298,41 @@ def test_steps_sent_in_the_format_before_commands_were_data_are_keyed_as_the_old
             ]
             assert ("Screened", f"case:{case_id}:screen:old-api-1") in stored
             assert ("Withdrawn", f"case:{case_id}:withdraw:client-key-7") in stored
+
+    run(scenario())
+
+
+def test_a_gold_case_waits_in_auditing_for_the_second_signature_and_refuses_one_from_off_the_team(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server)
+        cluster = office.cluster(country="LT")
+        office.expert(country="LT", name="Rasa National")
+        office.expert(country="DE", name="Dieter Foreign")
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster, Level.GOLD)
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
+            first, second = [await accept_proposal(handle) for _ in range(2)]
+            await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
+            scores = indicators(full_scores(current_version_for(Level.GOLD)))
+            assessment = SubmitAssessment(expert_id=first, indicators=scores, report="Visited for two days.")
+            drafted: CaseView = await handle.execute_update(
+                CaseWorkflow.submit_assessment, step(assessment, actor=f"expert:{first}")
+            )
+            assert drafted.state == "auditing" and drafted.signed_by == [first]
+            outsider = office.expert(country="FR", name="Odile Outsider")
+            before = event_count(office.app, drafted.case_id)
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await handle.execute_update(
+                    CaseWorkflow.sign_assessment, step(SignAssessment(expert_id=outsider), actor=f"expert:{outsider}")
+                )
+            assert refused.value.cause.type == "ImpartialityViolation"
+            assert event_count(office.app, drafted.case_id) == before
+            signed: CaseView = await handle.execute_update(
+                CaseWorkflow.sign_assessment, step(SignAssessment(expert_id=second), actor=f"expert:{second}")
+            )
+            assert signed.state == "deciding" and signed.signed_by == [first, second]
+            await handle.terminate("test over")
 
     run(scenario())

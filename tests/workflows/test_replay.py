@@ -78,7 +78,10 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
     lapses; a case waiting for an expert that is withdrawn; a case rejected at screening; then the
     case alarms and a renewal (record_alarms_and_renewal)."""
     client = await connect_client(server.address, server.namespace)
-    policy = compressed_policy(label_validity="PT8S", expiry_reminders=["PT4S"], renewal_window="PT2S")
+    # A rejected case waits out its appeal window before it closes: five seconds here.
+    policy = compressed_policy(
+        label_validity="PT8S", expiry_reminders=["PT4S"], renewal_window="PT2S", appeal_window="PT5S"
+    )
     office = Secretariat(memory_app(policy), client, task_queue=f"replay-{uuid.uuid4().hex[:8]}")
     recorded: dict[str, list[WorkflowHistory]] = {}
     async with running_worker(client, office.app, office.task_queue):

@@ -64,7 +64,9 @@ def test_a_retried_label_step_answers_as_the_first_did_after_the_label_continued
 def test_a_retried_application_never_starts_a_second_run_for_a_case_whose_workflow_ended(tmp_path: Path) -> None:
     async def scenario() -> None:
         settings = Settings(data_dir=tmp_path, admin_token=TOKEN, task_queue="retries")
-        engine = Engine(settings, policy=compressed_policy(), with_projections=False)
+        engine = Engine(
+            settings, policy=compressed_policy(appeal_window="PT2S"), with_projections=False
+        )  # the rejection waits out its appeal window
         await engine.start_temporal()
         client = engine.services.temporal()
         transport = httpx.ASGITransport(app=create_app(engine.services, pages=False))

@@ -1,0 +1,134 @@
+"""The steps of a case's audit and decision: submitting and signing the assessment, deciding, appealing.
+
+Each checks the step (the guards of CaseQueries, the rules of case_assessment, case_signatures and
+case_decision), works out what to record and records it through the event methods of
+CertificationCase (domain/certification_case.py), which inherits these: the events are the aggregate's
+own, so that their topics name it; the commands live here to keep each module readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from clusterlabel.domain import case_assessment, case_signatures
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
+from clusterlabel.domain.case_queries import CaseQueries
+from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.policy import Policy
+
+
+class AuditAndDecisionSteps(CaseQueries):
+    """The commands of a case from its assessment to its appeal; CertificationCase records their events."""
+
+    # The event methods of CertificationCase that these commands record.
+    _assessment_submitted: Callable[..., None]
+    _report_drafted: Callable[..., None]
+    _assessment_signed: Callable[..., None]
+    _report_submitted: Callable[..., None]
+    _eligibility_lapsed: Callable[..., None]
+    _decision_recorded: Callable[..., None]
+    _appeal_lodged: Callable[..., None]
+    _appeal_decided: Callable[..., None]
+    _rejection_appeal_decided: Callable[..., None]
+
+    def submit_assessment(
+        self,
+        expert_id: UUID,
+        indicators: Sequence[IndicatorScore],
+        report: str,
+        catalogue: Catalogue,
+        policy: Policy,
+        at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        """The team's scores on every indicator of the case's catalogue, and its report. A team of several
+        submits a version that its other experts sign (or replace with their own): case_signatures."""
+        self.check_assessment(expert_id, catalogue, indicators, report)
+        scored = case_assessment.scored_assessment(self.level, self.improvement_areas, indicators, catalogue, policy)
+        self._assessment_submitted(expert_id=expert_id, **scored, at=at, actor=actor, command_key=command_key)
+        if case_signatures.signs_as_a_team(self.level):
+            self._report_drafted(expert_id=expert_id, report=report, at=at, actor=actor, command_key=command_key)
+        else:
+            self._submit_report(expert_id, report, policy, at, actor, command_key)
+
+    def _submit_report(
+        self, expert_id: UUID, report: str, policy: Policy, at: datetime, actor: str, command_key: str
+    ) -> None:
+        decision_due = policy.decision_deadline.after(at)
+        self._report_submitted(
+            expert_id=expert_id, report=report, decision_due=decision_due, at=at, actor=actor, command_key=command_key
+        )
+
+    def sign_assessment(
+        self, expert_id: UUID, version: int | None, policy: Policy, at: datetime, actor: str, command_key: str
+    ) -> None:
+        """A team expert signs the current version; the last signature submits it for decision."""
+        self.check_step("sign_assessment")
+        case_signatures.check_signature(expert_id, self.team, self.signed_by, self.assessment_version, version)
+        signed = self.assessment_version
+        self._assessment_signed(expert_id=expert_id, version=signed, at=at, actor=actor, command_key=command_key)
+        if not case_signatures.unsigned(self.team, self.signed_by):
+            assert self.draft_report is not None  # a version awaits signatures (check_signature)
+            self._submit_report(expert_id, self.draft_report, policy, at, actor, command_key)
+
+    def record_decision(
+        self,
+        outcome: Outcome,
+        level: Level | None,
+        rationale: str,
+        decided_by: str,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+        *,
+        decider_expert_ids: frozenset[UUID] = frozenset(),
+        unmet_criteria: Sequence[str] = (),
+    ) -> None:
+        """`decided_by` is the account deciding; `decider_expert_ids` the expert records it speaks or spoke for;
+        `unmet_criteria` the eligibility criteria the cluster misses now (checked again at the decision)."""
+        self.check_decider(decided_by, rationale, decider_expert_ids)
+        recorded = case_assessment.recorded_outcome(outcome, self.kind, unmet_criteria)
+        if recorded == BENCHMARK_OUTCOME and unmet_criteria and self.kind is not CaseKind.BENCHMARKING:
+            self._eligibility_lapsed(criteria=list(unmet_criteria), at=at, actor=actor, command_key=command_key)
+        named = level if recorded != BENCHMARK_OUTCOME else level or self.recommended_level
+        decided = case_assessment.decided_level(Outcome(outcome), named, self.level, self.recommended_level, recorded)
+        self._decision_recorded(
+            outcome=recorded,
+            level=decided.value,
+            rationale=rationale,
+            decided_by=decided_by,
+            appeal_due=policy.appeal_window.after(at),
+            at=at,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    def lodge_appeal(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_appeal_lodgeable(grounds, at)
+        self._appeal_lodged(grounds=grounds, at=at, actor=actor, command_key=command_key)
+
+    def decide_appeal(
+        self,
+        upheld: bool,
+        rationale: str,
+        decided_by: str,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+        *,
+        decider_expert_ids: frozenset[UUID] = frozenset(),
+    ) -> None:
+        self.check_appeal_decider(decided_by, rationale, decider_expert_ids)
+        appeal = {"upheld": upheld, "rationale": rationale, "decided_by": decided_by, "at": at}
+        if self.state is CaseState.REJECTED:  # upheld: a new screening, by someone else (check_screening)
+            screening_due = policy.screening_deadline.after(at)
+            self._rejection_appeal_decided(**appeal, screening_due=screening_due, actor=actor, command_key=command_key)
+            return
+        decision_due = policy.decision_deadline.after(at)
+        self._appeal_decided(**appeal, decision_due=decision_due, actor=actor, command_key=command_key)

@@ -1,0 +1,91 @@
+"""A case rejected at screening keeps its workflow through the appeal window (30 days by the real
+policy), on the time-skipping server: it closes once the window has passed unappealed, and an upheld
+appeal sends it back to a new screening."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from clusterlabel.activities.models import CaseView
+from clusterlabel.domain.commands import DecideAppeal, LodgeAppeal, Screen
+from clusterlabel.domain.policy import default_policy
+from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.payloads import DATA_CONVERTER
+from tests.workflows.harness import (
+    Secretariat,
+    memory_app,
+    result_of,
+    run,
+    running_worker,
+    step,
+    time_skipping_server_path,
+)
+
+APPEALS_PANEL = "secretariat:appeals-panel"
+SECOND_OFFICER = "secretariat:second-officer"
+
+
+@asynccontextmanager
+async def time_skipping_office() -> AsyncIterator[tuple[WorkflowEnvironment, Secretariat]]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=time_skipping_server_path(), data_converter=DATA_CONVERTER
+    ) as env:
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=env.client.namespace, search_attributes=SEARCH_ATTRIBUTES)
+        )
+        office = Secretariat(memory_app(default_policy()), env.client, task_queue=f"appeals-{uuid.uuid4().hex[:8]}")
+        async with running_worker(env.client, office.app, office.task_queue):
+            yield env, office
+
+
+def test_a_rejected_case_stays_open_through_its_appeal_window_and_then_closes() -> None:
+    async def scenario() -> None:
+        async with time_skipping_office() as (_, office):
+            cluster = office.cluster()
+            handle = await office.open_case(cluster)
+            rejected: CaseView = await handle.execute_update(
+                CaseWorkflow.screen, step(Screen(accepted=False, reason="The questionnaire is missing."))
+            )
+            assert rejected.state == "rejected" and not rejected.concluded
+            assert rejected.current_step == "appeal"
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+            final: CaseView = await result_of(handle)
+            assert final.state == "rejected" and final.concluded
+            assert final.deadlines["appeal"] - rejected.deadlines["appeal"] == timedelta(0)
+            assert office.app.get_cluster(cluster).open_cases == {}  # closed: the cluster may apply again
+
+    run(scenario())
+
+
+def test_an_appeal_upheld_inside_the_window_sends_the_rejected_case_back_to_screening() -> None:
+    async def scenario() -> None:
+        async with time_skipping_office() as (env, office):
+            cluster = office.cluster()
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=False, reason="Incomplete.")))
+            await env.sleep(timedelta(days=29))  # one day of the window left
+            appeal = LodgeAppeal(grounds="The questionnaire was sent by post.")
+            lodged: CaseView = await handle.execute_update(
+                CaseWorkflow.lodge_appeal, step(appeal, actor=f"cluster:{cluster}")
+            )
+            assert lodged.appeal_lodged and lodged.state == "rejected"
+            await env.sleep(timedelta(days=5))  # past the window: a lodged appeal keeps the case open
+            assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+            upheld = DecideAppeal(upheld=True, rationale="It arrived in time.")
+            back: CaseView = await handle.execute_update(CaseWorkflow.decide_appeal, step(upheld, actor=APPEALS_PANEL))
+            assert back.state == "screening" and back.current_step == "screening"
+            screened: CaseView = await handle.execute_update(
+                CaseWorkflow.screen, step(Screen(accepted=True), actor=SECOND_OFFICER)
+            )
+            assert screened.state == "assigning"
+            await handle.terminate("test over")
+
+    run(scenario())
