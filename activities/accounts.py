@@ -13,7 +13,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Account, Role, account_id_of
 from clusterlabel.domain.base import RecordedAggregate
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 
 
 def open_account(

@@ -23,7 +23,7 @@ from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.catalogue import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import ROSTER_ID, Expert, ExpertRoster
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.policy import Policy, default_policy

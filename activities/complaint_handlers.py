@@ -7,7 +7,6 @@ of the outcome.
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from clusterlabel.activities import accounts, outbox
@@ -16,7 +15,7 @@ from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain import notices
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.complaint import NOT_INVOLVED, Complaint, Involvement
 
 
@@ -27,7 +26,7 @@ def lodge_complaint(
 
     def build() -> list[RecordedAggregate]:
         said = (command.about, command.cluster_id, command.label_id, command.text)
-        complaint = Complaint.lodge(*said, _at(env), app.policy, env.actor, env.key)
+        complaint = Complaint.lodge(*said, env.instant(), app.policy, env.actor, env.key)
         return [complaint, *outbox.queue(notices.complaint_lodged(complaint), env)]
 
     created = app.created(complaint_id, build)
@@ -39,7 +38,7 @@ def acknowledge_complaint(
     app: CertificationApp, complaint_id: UUID, command: commands.AcknowledgeComplaint, env: Envelope
 ) -> Complaint:
     def act(complaint: Complaint) -> list[RecordedAggregate]:
-        complaint.acknowledge(_at(env), app.policy, env.actor, env.key)
+        complaint.acknowledge(env.instant(), app.policy, env.actor, env.key)
         return outbox.queue(notices.complaint_acknowledged(complaint), env)
 
     return app.change(complaint_id, Complaint, env, act)
@@ -51,7 +50,7 @@ def start_investigation(
     handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "investigate a complaint")
 
     def act(complaint: Complaint) -> None:
-        complaint.start_investigation(_at(env), env.actor, env.key, _involvement(app, complaint), handler_ids)
+        complaint.start_investigation(*env.when(), _involvement(app, complaint), handler_ids)
 
     return app.change(complaint_id, Complaint, env, act)
 
@@ -63,7 +62,7 @@ def close_complaint(
     handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "decide on a complaint")
 
     def act(complaint: Complaint) -> list[RecordedAggregate]:
-        outcome = (command.outcome, command.finding, _at(env), env.actor, env.key)
+        outcome = (command.outcome, command.finding, *env.when())
         complaint.close(*outcome, _involvement(app, complaint), handler_ids)
         return outbox.queue(notices.complaint_outcome(complaint), env)
 
@@ -82,7 +81,7 @@ def escalate_complaint(
     app: CertificationApp, complaint_id: UUID, command: commands.EscalateComplaint, env: Envelope
 ) -> Complaint:
     def act(complaint: Complaint) -> list[RecordedAggregate]:
-        complaint.escalate(command.reason, _at(env), env.actor, env.key)
+        complaint.escalate(command.reason, *env.when())
         return outbox.queue(notices.complaint_escalation(complaint, command.reason), env)
 
     return app.change(complaint_id, Complaint, env, act)
@@ -95,8 +94,3 @@ def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
     case = app.get_case(app.get_label(complaint.label_id).case_id)
     deciders = {case.first_decided_by, case.decision["decided_by"] if case.decision else None}
     return Involvement(frozenset(case.expert_ids), frozenset(name for name in deciders if name))
-
-
-def _at(env: Envelope) -> datetime:
-    assert env.at is not None, "handle() stamps every envelope"
-    return env.at

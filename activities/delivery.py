@@ -40,7 +40,7 @@ from clusterlabel.activities.mail import (
 )
 from clusterlabel.activities.models import DeliveryOutcome, SendMessage
 from clusterlabel.activities.outbox import delivery_key
-from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import RecordDeliveryFailure, RecordSent
 

@@ -15,7 +15,7 @@ from temporalio import activity
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.outbox import message_id
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.digest import DigestFacts, SendDigest, digest_key, reminder_horizon
 from clusterlabel.domain.notices import SECRETARIAT
 

@@ -28,7 +28,7 @@ from clusterlabel.activities import (
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import commands, complaint_commands, record_commands, webhook_commands
 from clusterlabel.domain.base import RecordedAggregate
-from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.digest import SendDigest
 
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]

@@ -14,7 +14,7 @@ from clusterlabel.domain import commands, notices
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.commands import command_name
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import notices, record_commands
 from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
-from clusterlabel.domain.command import Envelope, command_key
+from clusterlabel.domain.command_base import Envelope, command_key
 from clusterlabel.domain.digest import SendDigest, digest_notices
 from clusterlabel.domain.notification import Delivery, Notification
 

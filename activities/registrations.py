@@ -12,17 +12,17 @@ from collections.abc import Callable
 from uuid import UUID
 
 from clusterlabel.activities.application import A, CertificationApp
-from clusterlabel.domain import command, record_commands
+from clusterlabel.domain import command_base, record_commands
 from clusterlabel.domain.account import Account
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import Expert, check_not_registered
 from clusterlabel.domain.webhook import Webhook
 from clusterlabel.domain.webhook_commands import RegisterWebhook
 
 # What each creating command creates.
-CREATES: dict[type[command.Command], type[RecordedAggregate]] = {
+CREATES: dict[type[command_base.Command], type[RecordedAggregate]] = {
     record_commands.RegisterCluster: Cluster,
     record_commands.RegisterExpert: Expert,
     record_commands.OpenAccount: Account,
@@ -30,7 +30,7 @@ CREATES: dict[type[command.Command], type[RecordedAggregate]] = {
 }
 
 
-def new_id(command: command.Command, env: Envelope) -> UUID:
+def new_id(command: command_base.Command, env: Envelope) -> UUID:
     """The id of the record a creating command creates, and so addresses: derived from the key."""
     return CREATES[type(command)].create_id(env.key)
 

@@ -30,7 +30,7 @@ from temporalio.exceptions import ApplicationError
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import unit_of_work
 from clusterlabel.activities.handlers import handle
-from clusterlabel.domain.command import Command, Envelope, command_key
+from clusterlabel.domain.command_base import Command, Envelope, command_key
 from clusterlabel.domain.webhook import Webhook
 from clusterlabel.domain.webhook_commands import DropWebhookDelivery, RecordWebhookDelivered, RecordWebhookFailure
 from clusterlabel.domain.webhook_delivery import WebhookDelivery, message_id

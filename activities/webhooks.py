@@ -10,13 +10,12 @@ derives from the label's event and the webhook).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from uuid import UUID
 
 from clusterlabel.activities import outbox
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import ConcurrencyConflict, NotFound, RecordedAggregate
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.webhook import WEBHOOK_DIRECTORY_ID, Webhook, WebhookDirectory, webhook_disabled
 from clusterlabel.domain.webhook_commands import (
@@ -51,7 +50,7 @@ def announce(app: CertificationApp, label: Label, env: Envelope) -> list[Recorde
     subscribed = webhooks(app)
     if not subscribed:
         return []
-    return list(deliveries_for(label, subscribed, _at(env), env.actor, env.key))
+    return list(deliveries_for(label, subscribed, *env.when()))
 
 
 # ---- an administrator's steps ---------------------------------------------------------------------
@@ -74,12 +73,12 @@ def register_webhook(app: CertificationApp, webhook_id: UUID, command: RegisterW
 
 
 def enable_webhook(app: CertificationApp, webhook_id: UUID, command: EnableWebhook, env: Envelope) -> Webhook:
-    return app.change(webhook_id, Webhook, env, lambda webhook: webhook.enable(_at(env), env.actor, env.key))
+    return app.change(webhook_id, Webhook, env, lambda webhook: webhook.enable(*env.when()))
 
 
 def delete_webhook(app: CertificationApp, webhook_id: UUID, command: DeleteWebhook, env: Envelope) -> Webhook:
     def act(webhook: Webhook) -> list[RecordedAggregate]:
-        webhook.delete(_at(env), env.actor, env.key)
+        webhook.delete(*env.when())
         listed = directory(app)
         listed.remove(webhook.id, env.actor, env.key)
         return [listed]
@@ -94,8 +93,8 @@ def record_webhook_delivered(
     app: CertificationApp, delivery_id: UUID, command: RecordWebhookDelivered, env: Envelope
 ) -> WebhookDelivery:
     def act(delivery: WebhookDelivery, webhook: Webhook) -> list[RecordedAggregate]:
-        delivery.record_delivered(_at(env), command.status_code, command.attempts, env.actor, env.key)
-        webhook.delivery_succeeded(delivery.id, _at(env), env.actor, env.key)
+        delivery.record_delivered(env.instant(), command.status_code, command.attempts, env.actor, env.key)
+        webhook.delivery_succeeded(delivery.id, *env.when())
         return [webhook]
 
     return _record(app, delivery_id, env, act)
@@ -108,9 +107,9 @@ def record_webhook_failure(
     secretariat told, in the same save."""
 
     def act(delivery: WebhookDelivery, webhook: Webhook) -> list[RecordedAggregate]:
-        delivery.record_failure(_at(env), command.reason, command.attempts, env.actor, env.key)
+        delivery.record_failure(env.instant(), command.reason, command.attempts, env.actor, env.key)
         limit = app.policy.webhook_disable_after
-        disabled = webhook.delivery_failed(delivery.id, command.reason, limit, _at(env), env.actor, env.key)
+        disabled = webhook.delivery_failed(delivery.id, command.reason, limit, *env.when())
         told = outbox.queue(webhook_disabled(webhook), env) if disabled else []
         return [webhook, *told]
 
@@ -121,7 +120,10 @@ def drop_webhook_delivery(
     app: CertificationApp, delivery_id: UUID, command: DropWebhookDelivery, env: Envelope
 ) -> WebhookDelivery:
     return app.change(
-        delivery_id, WebhookDelivery, env, lambda delivery: delivery.drop(_at(env), command.reason, env.actor, env.key)
+        delivery_id,
+        WebhookDelivery,
+        env,
+        lambda delivery: delivery.drop(env.instant(), command.reason, env.actor, env.key),
     )
 
 
@@ -141,8 +143,3 @@ def _record(app: CertificationApp, delivery_id: UUID, env: Envelope, act: Outcom
             if attempt == RECORD_TRIES:
                 raise
     raise AssertionError("unreachable")
-
-
-def _at(env: Envelope) -> datetime:
-    assert env.at is not None, "handle() stamps every envelope"
-    return env.at

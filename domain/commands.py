@@ -2,7 +2,7 @@
 
 The steps of cases and labels are defined here, the commands on the other registers in
 domain/record_commands.py; COMMANDS lists them all. What a command is, and the envelope beside it, is in
-domain/command.py. Where the server fills in a field from the caller (the expert who answers or
+domain/command_base.py. Where the server fills in a field from the caller (the expert who answers or
 assesses), the HTTP body is the command's base class (ProposalAnswer, Assessment).
 """
 
@@ -18,7 +18,7 @@ from clusterlabel.domain import complaint_commands, digest, record_commands, web
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
-from clusterlabel.domain.command import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
+from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 

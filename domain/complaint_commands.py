@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from clusterlabel.domain.command import LONG_TEXT, SHORT_TEXT, Command
+from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, Command
 from clusterlabel.domain.complaint import ComplaintOutcome
 from clusterlabel.domain.text import Prose, Text
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from clusterlabel.domain.command import Command, command_key
+from clusterlabel.domain.command_base import Command, command_key
 from clusterlabel.domain.notices import SECRETARIAT, Notice
 from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.text import Text

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.cluster import ClusterProfile, EligibilityCriterion
-from clusterlabel.domain.command import SHORT_TEXT, AccountCommand, ClusterCommand, Command, ExpertCommand
+from clusterlabel.domain.command_base import SHORT_TEXT, AccountCommand, ClusterCommand, Command, ExpertCommand
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import Prose, Text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from clusterlabel.domain.case_lifecycle import CaseState, check_case_step, check_proposed
-from clusterlabel.domain.command import Command
+from clusterlabel.domain.command_base import Command
 from clusterlabel.domain.commands import AnswerProposal
 from clusterlabel.domain.label_lifecycle import LabelState, check_label_step
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from clusterlabel.domain.command import SHORT_TEXT, Command
+from clusterlabel.domain.command_base import SHORT_TEXT, Command
 from clusterlabel.domain.text import Prose
 from clusterlabel.domain.webhook import EVENT_KINDS, EndpointUrl, EventKind
 

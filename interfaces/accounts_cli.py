@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from clusterlabel.domain.account import Account
 from clusterlabel.domain.base import DomainError
-from clusterlabel.domain.command import AccountCommand, Envelope, command_key
+from clusterlabel.domain.command_base import AccountCommand, Envelope, command_key
 from clusterlabel.domain.record_commands import DeactivateAccount, GrantRole, RevokeRole
 from clusterlabel.interfaces.bootstrap import build_app, open_account_tokens, open_people
 from clusterlabel.interfaces.settings import Settings

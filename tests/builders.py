@@ -12,7 +12,7 @@ from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore, load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import ExpertProfile
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)

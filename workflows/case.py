@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput
     from clusterlabel.domain import commands
     from clusterlabel.domain.case_lifecycle import CaseState
-    from clusterlabel.domain.command import CaseCommand, Command
+    from clusterlabel.domain.command_base import CaseCommand, Command
     from clusterlabel.domain.step_checks import check_case_command
     from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.legacy import ADDED_SINCE_COMMANDS_AS_DATA, LEGACY_ACTIVITY, legacy_result
     from clusterlabel.activities.models import CaseView, ComplaintView, LabelView, command_run
     from clusterlabel.domain.base import DomainError
-    from clusterlabel.domain.command import Command, Envelope, command_key
+    from clusterlabel.domain.command_base import Command, Envelope, command_key
     from clusterlabel.domain.commands import command_name
     from clusterlabel.workflows.messages import Step
 

@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.complaints import ComplaintActivities as Acts
     from clusterlabel.activities.models import Alarm, ComplaintRef, ComplaintView
     from clusterlabel.domain import complaint_commands as commands
-    from clusterlabel.domain.command import Command
+    from clusterlabel.domain.command_base import Command
     from clusterlabel.domain.complaint import ComplaintState, check_complaint_step
     from clusterlabel.workflows.messages import ComplaintWorkflowInput
 

@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.certification import CertificationActivities as Acts
     from clusterlabel.activities.models import Alarm, LabelRef, LabelView
     from clusterlabel.domain.certification_case import CertificationCase
-    from clusterlabel.domain.command import Command, LabelCommand
+    from clusterlabel.domain.command_base import Command, LabelCommand
     from clusterlabel.domain.commands import (
         CloseRenewalWindow,
         ExpireLabel,

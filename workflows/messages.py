@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 
 C = TypeVar("C", bound=Command)
 FLAT_KEY = "derived-by-the-workflow"  # replaced before use: see Step.flat

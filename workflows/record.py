@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.domain.base import DomainError
-    from clusterlabel.domain.command import Command, Envelope, command_key
+    from clusterlabel.domain.command_base import Command, Envelope, command_key
     from clusterlabel.domain.commands import command_name
     from clusterlabel.workflows.messages import FLAT_STEP_NAMES, Step
 

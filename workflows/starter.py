@@ -18,7 +18,7 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.activities.models import CaseView, ComplaintView, DeliveryOutcome, LabelView
 from clusterlabel.activities.webhook_delivery import WebhookOutcome
-from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.policy import Policy
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
 from clusterlabel.workflows.complaint import ComplaintWorkflow, complaint_workflow_id

@@ -16,7 +16,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import Account
-from clusterlabel.domain.command import AccountCommand, Envelope
+from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, OpenAccount
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.people import People

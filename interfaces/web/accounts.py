@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 
 from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.command import AccountCommand, Envelope
+from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import OpenAccount, RevokeRole
 from clusterlabel.interfaces.web.account_schemas import (
     AccountCreated,
@@ -242,7 +242,7 @@ def list_tokens(account_id: UUID, svc: Svc, who: Caller) -> list[TokenInfo]:
 @router.post(
     "/accounts/{account_id}/tokens", status_code=201, response_model=TokenCreated, summary="Issue a personal API token"
 )
-def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller) -> TokenCreated:
+def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:
     account = load_account(svc, _own_or_admin(who, account_id))
     if not account.active:
         raise ApiError(409, f"account {account_id} is deactivated; it gets no new tokens")
@@ -253,7 +253,7 @@ def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller) -> Token
 
 
 @router.delete("/accounts/{account_id}/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")
-def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller) -> None:
+def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: Key = None) -> None:
     _own_or_admin(who, account_id)
     # Revoking is idempotent: a token already revoked (or replaced by its rotation) answers 204 again.
     if not svc.account_tokens.revoke(account_id, token_id) and svc.account_tokens.get(account_id, token_id) is None:
@@ -266,7 +266,7 @@ def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller) -> Non
     response_model=TokenCreated,
     summary="Replace a token by a new one of the same name and lifetime",
 )
-def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller) -> TokenCreated:
+def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:
     _own_or_admin(who, account_id)
     old = svc.account_tokens.get(account_id, token_id)
     if old is None or old.revoked_at is not None:

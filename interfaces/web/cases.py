@@ -18,7 +18,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level, NotFound
 from clusterlabel.domain.catalogue import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.command import CaseCommand, Envelope
+from clusterlabel.domain.command_base import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
 from clusterlabel.interfaces.web.access import own_cases, visible_case
 from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Decider, Expert, Officer, Principal
@@ -271,7 +271,7 @@ async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: Ap
     response_model=CaseOut,
     summary="Have the case's workflow try again an automatic step it asked for help with",
 )
-async def resume(case_id: UUID, svc: Svc, who: Officer) -> CaseOut:
+async def resume(case_id: UUID, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     """For a case flagged "… was refused 5 times": once the cause is fixed, its workflow looks again."""
     case = await run_in_threadpool(visible_case, svc, case_id, who)
     await resume_workflow(case_handle(svc.temporal(), case_id), _closed_detail(case))

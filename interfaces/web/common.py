@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 
 from clusterlabel.activities.models import CaseView, LabelView
-from clusterlabel.domain.command import command_key, fresh_occurrence
+from clusterlabel.domain.command_base import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_lifecycle import LabelState, label_status_at
 from clusterlabel.interfaces.web import idempotency

@@ -21,7 +21,7 @@ from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import ComplaintView
 from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.command import SHORT_TEXT, Envelope, command_key
+from clusterlabel.domain.command_base import SHORT_TEXT, Envelope, command_key
 from clusterlabel.domain.commands import SuspendLabel
 from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState
 from clusterlabel.domain.label import Label, label_id_for
@@ -194,7 +194,7 @@ async def _complaint_step(
     response_model=ComplaintOut,
     summary="Have the complaint's workflow try again an automatic step the domain kept refusing",
 )
-async def resume(complaint_id: UUID, svc: Svc, who: Officer) -> ComplaintOut:
+async def resume(complaint_id: UUID, svc: Svc, who: Officer, key: Key = None) -> ComplaintOut:
     complaint = await run_in_threadpool(known_complaint, svc, complaint_id)
     closed = f"complaint {complaint_id} is closed; its workflow has ended"
     await resume_workflow(complaint_handle(svc.temporal(), complaint_id), closed)

@@ -10,7 +10,7 @@ describes every 422; a problem's place in the command becomes its place in the b
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import structlog
@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
@@ -118,11 +118,18 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at the request's path. Starlette's own 405 names only the first
     route whose path matched (GET /accounts and POST /accounts are two routes)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in every_route(request.app.router.routes):
         match, _ = route.matches(request.scope)
         if match is not Match.NONE:
             methods |= getattr(route, "methods", None) or set()
     return sorted(methods)
+
+
+def every_route(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes, those of included routers among them (FastAPI keeps an included router whole)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from every_route(included.routes) if included is not None else (route,)
 
 
 def install_error_handlers(api: FastAPI) -> None:

@@ -17,7 +17,7 @@ from clusterlabel.activities.handlers import handle
 from clusterlabel.domain import record_commands
 from clusterlabel.domain.base import DomainError, NotFound
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
-from clusterlabel.domain.command import Command, Envelope, command_key
+from clusterlabel.domain.command_base import Command, Envelope, command_key
 from clusterlabel.domain.commands import ReleaseExpert
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.record_commands import RevokeExpertCertification

@@ -24,7 +24,7 @@ from clusterlabel.domain.notices import CLUSTER, EXPERT, SECRETARIAT, recipient
 from clusterlabel.domain.notification import Notification
 from clusterlabel.interfaces.web.access import not_found
 from clusterlabel.interfaces.web.auth import Caller, Principal
-from clusterlabel.interfaces.web.common import ERRORS
+from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.inbox_reads import InboxReads
 from clusterlabel.interfaces.web.people import ENGLISH
 from clusterlabel.interfaces.web.schemas import Out
@@ -147,5 +147,5 @@ def inbox(
     response_model=InboxMessage,
     summary="Open one of the caller's messages: marked read for the caller (404 unless it is theirs)",
 )
-def read(notification_id: UUID, svc: Svc, who: Caller) -> InboxMessage:
+def read(notification_id: UUID, svc: Svc, who: Caller, key: Key = None) -> InboxMessage:
     return open_message(svc, who, notification_id)

@@ -18,7 +18,7 @@ from clusterlabel.domain import commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.command import Envelope, LabelCommand
+from clusterlabel.domain.command_base import Envelope, LabelCommand
 from clusterlabel.domain.durations import BOUNDED_DURATION, Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import Label
@@ -163,7 +163,7 @@ async def renew(label_ref: str, svc: Svc, who: Caller, key: Key = None, body: Re
     response_model=LabelOut,
     summary="Have the label's workflow try again an automatic step the domain kept refusing",
 )
-async def resume(label_ref: str, svc: Svc, who: Officer) -> LabelOut:
+async def resume(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
     await resume_workflow(label_handle(svc.temporal(), label_id), _closed_detail(label))

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.command import Envelope, command_key, fresh_occurrence
+from clusterlabel.domain.command_base import Envelope, command_key, fresh_occurrence
 from clusterlabel.domain.notification import DeliveryStatus, Notification
 from clusterlabel.domain.record_commands import RetryDelivery
 from clusterlabel.interfaces.logs import get_logger

@@ -14,7 +14,7 @@ from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import Expert, ExpertProfile
 from clusterlabel.domain.record_commands import OpenAccount, RegisterCluster, RegisterExpert, WaiveEligibilityCriterion
 from clusterlabel.interfaces.logs import get_logger

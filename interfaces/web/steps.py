@@ -17,7 +17,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, Workflo
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from clusterlabel.domain.command import Command, Envelope, command_key, fresh_occurrence
+from clusterlabel.domain.command_base import Command, Envelope, command_key, fresh_occurrence
 from clusterlabel.interfaces.web.errors import closed, from_temporal
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.workflows.messages import Step

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.command import Envelope, command_key, fresh_occurrence
+from clusterlabel.domain.command_base import Envelope, command_key, fresh_occurrence
 from clusterlabel.domain.webhook import Webhook
 from clusterlabel.domain.webhook_commands import DeleteWebhook, EnableWebhook, RegisterWebhook
 from clusterlabel.interfaces.web.auth import Principal, requires

@@ -28,7 +28,7 @@ from clusterlabel.domain.base import DomainError, Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.command import Command
+from clusterlabel.domain.command_base import Command
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,

@@ -13,7 +13,7 @@ import pytest
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import COMMANDS
 from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState
 from clusterlabel.domain.complaint_commands import (

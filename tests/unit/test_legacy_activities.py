@@ -17,7 +17,7 @@ from clusterlabel.activities.legacy import (
     legacy_run,
 )
 from clusterlabel.activities.models import command_run
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import COMMANDS, Screen, SubmitAssessment, decode_command
 
 SUBJECT = uuid4()

@@ -20,7 +20,7 @@ from clusterlabel.activities.models import (
     ExpertChoice,
     LabelView,
 )
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import RecordDecision, Screen, decode_command
 from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded, Step
 from clusterlabel.workflows.payloads import DATA_CONVERTER

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import ComplaintView
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.complaint import Complaint, ComplaintOutcome
 from clusterlabel.domain.complaint_commands import (
     AcknowledgeComplaint,

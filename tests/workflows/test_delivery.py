@@ -18,7 +18,7 @@ from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.mail import Accepted, Address, MailError, NoAddress, TokenBucket
 from clusterlabel.activities.open_records import waiting_messages
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.notification import DeliveryStatus, Notification
 from clusterlabel.domain.record_commands import RetryDelivery
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal

@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import LabelView
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import Screen
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.complaint_commands import AcknowledgeComplaint, LodgeComplaint

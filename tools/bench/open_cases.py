@@ -31,7 +31,7 @@ from temporalio.client import Client
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.command import Envelope
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import SubmitApplication
 from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.interfaces.temporal_client import connect_client

@@ -28,7 +28,7 @@ from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore, load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.command import Command, Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
