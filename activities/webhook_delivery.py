@@ -13,12 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
@@ -31,7 +33,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import unit_of_work
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.command_base import Command, Envelope, command_key
-from clusterlabel.domain.webhook import Webhook
+from clusterlabel.domain.webhook import Webhook, is_loopback
 from clusterlabel.domain.webhook_commands import DropWebhookDelivery, RecordWebhookDelivered, RecordWebhookFailure
 from clusterlabel.domain.webhook_delivery import WebhookDelivery, message_id
 
@@ -39,7 +41,6 @@ WEBHOOK_ACTOR = "system:webhooks"
 FAILURE_TYPE = "WebhookDeliveryFailed"  # the ApplicationError type of a failed try (Temporal retries it)
 SECRET_PREFIX = "whsec_"
 POST_TIMEOUT_SECONDS = 15.0
-REPLY_SHOWN = 200  # characters of an endpoint's answer kept as the reason a try failed
 log = structlog.stdlib.get_logger(__name__)
 
 
@@ -73,17 +74,32 @@ def sign(secret: str, msg_id: str, timestamp: int, body: str) -> str:
 
 
 def http_post(url: str, body: str, headers: dict[str, str]) -> int:
-    """POST and answer the status; redirects are not followed (the endpoint registered is the one told)."""
+    """POST and answer the status; redirects are not followed (the endpoint registered is the one told).
+    Only the status is kept of a refusal, never the answer's text: a delivery must not become a way to
+    read what some other server says."""
+    check_reachable(url)
     with httpx.Client(timeout=POST_TIMEOUT_SECONDS, follow_redirects=False) as client:
         answer = client.post(url, content=body.encode(), headers=headers)
     if not answer.is_success:
-        raise DeliveryRefused(f"HTTP {answer.status_code}: {plain(answer.text[:REPLY_SHOWN])}")
+        raise DeliveryRefused(f"HTTP {answer.status_code}")
     return answer.status_code
 
 
-def plain(text: str) -> str:
-    """An endpoint's answer as a reason the log may hold: control characters become spaces."""
-    return "".join(" " if unicodedata.category(character) == "Cc" else character for character in text).strip()
+def check_reachable(url: str) -> None:
+    """Refuse an endpoint whose name leads into a private network (10.x, 169.254.x, a name that resolves
+    to this machine…): a partner's endpoint is on the internet. One registered as a loopback address
+    (domain/webhook.py allows that for local use and tests) is what it says."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if is_loopback(host):
+        return
+    try:
+        found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as error:
+        raise DeliveryRefused(f"the endpoint's name does not resolve: {error.strerror or error}") from None
+    private = [address for *_, (address, *_) in found if not ipaddress.ip_address(address).is_global]
+    if private:
+        raise DeliveryRefused(f"the endpoint {host} resolves to an address that is not public ({private[0]})")
 
 
 class DeliveryRefused(Exception):

@@ -130,7 +130,10 @@ def audit_invitations(case: CertificationCase, cluster_name: str) -> list[Notice
     """The audit's date, to the team and the cluster, as a calendar invitation: the first one, or an
     update (a higher sequence) when the date moves. Their calendars know it by the case."""
     assert case.audit_date is not None, "sent once the audit is scheduled"
-    sequence = case.audit_schedulings - 1
+    # Invitations take the even sequence numbers and cancellations the odd ones between them, so that
+    # every message about the audit outranks all before it (RFC 5545 SEQUENCE), a date set again after
+    # a cancellation included: the n-th date is 2(n-1), its cancellation 2n-1.
+    sequence = 2 * (case.audit_schedulings - 1)
     subject = f"Audit of case {case.id} on {case.audit_date:%Y-%m-%d %H:%M} UTC" + (" (moved)" if sequence else "")
     body = f"The audit of {cluster_name} for the {case.level} label (case {case.id}) takes place on {case.audit_date:%Y-%m-%d %H:%M} UTC."
     return _audit_notices(case, cluster_name, "audit_invitation", subject, body, sequence)
@@ -146,7 +149,7 @@ def audit_cancellations(case: CertificationCase, cluster_name: str, because: str
     assert case.audit_date is not None, "only a scheduled audit is cancelled"
     subject = f"Cancelled: audit of case {case.id}"
     body = f"The audit of {cluster_name} on {case.audit_date:%Y-%m-%d %H:%M} UTC (case {case.id}) is cancelled."
-    notices = _audit_notices(case, cluster_name, "audit_cancelled", subject, body, case.audit_schedulings)
+    notices = _audit_notices(case, cluster_name, "audit_cancelled", subject, body, 2 * case.audit_schedulings - 1)
     return [replace(notice, data=notice.data | {"because": because}) for notice in notices]
 
 

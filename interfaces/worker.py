@@ -104,11 +104,10 @@ def build_worker(
     """A worker for the certification workflows and activities on `task_queue`.
 
     `workload` (open assignments per expert, from the read models) balances expert proposals.
-    `mailroom` (addresses, the way out) lets it send the outbox's messages; without one it takes no
-    delivery's activities, which wait for a worker that has one; `webhooks` (the secrets that sign) the
-    same for the deliveries to partners' webhooks.
-    delivery's activities, which wait for a worker that has one. `digest` (what the secretariat's digest
-    reports, from the read models) lets it run the digest's activity, likewise.
+    `mailroom` (addresses, the way out) lets it send the outbox's messages. `webhooks` (the secrets
+    that sign) lets it deliver to partners' webhooks. `digest` (what the secretariat's digest reports,
+    from the read models) lets it run the digest's activity. A worker given none of one takes none of
+    those activities, which wait for a worker that has it.
     No exception fails a workflow from inside its code: a bug there (a sandbox violation such as
     datetime.now(), a non-deterministic change) fails the workflow *task*, which Temporal retries
     while the workflow stays Running with its timers and state intact, until a fixed worker is

@@ -19,7 +19,7 @@ from clusterlabel.interfaces.web.complaint_schemas import ComplaintIn
 from clusterlabel.interfaces.web.complaints import complaint_detail, complaint_out, known_complaint, lodge
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.flash import form_errors
-from clusterlabel.interfaces.web.office_forms import _form_key
+from clusterlabel.interfaces.web.office_forms import key_of_form
 from clusterlabel.interfaces.web.office_pages import form_key, record_id
 from clusterlabel.interfaces.web.pages import _svc, caller, page, render, signed_in
 from clusterlabel.interfaces.web.paging import choice, listing, paging
@@ -55,7 +55,7 @@ async def lodge_from_form(request: Request) -> Response:
     form = await request.form()
     given = {name: str(form.get(name) or "").strip() for name in COMPLAINT_FIELDS}
     try:
-        created = await lodge(ComplaintIn.model_validate(given), _svc(request), None, _form_key(form.get("form_key")))
+        created = await lodge(ComplaintIn.model_validate(given), _svc(request), None, key_of_form(form.get("form_key")))
     except (ValidationError, ApiError) as error:
         text = form_errors(error) if isinstance(error, ValidationError) else _api_error_text(error)
         flash = {"kind": "error", "text": text}

@@ -9,6 +9,7 @@ from pydantic import EmailStr, Field
 
 from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain.complaint import ComplaintOutcome, ComplaintState
+from clusterlabel.interfaces.web.account_schemas import EMAIL_SCHEMA
 from clusterlabel.interfaces.web.schemas import STRICT, HistoryEvent, Out
 
 
@@ -17,7 +18,9 @@ class ComplaintIn(commands.ComplaintStatement):
 
     model_config = STRICT
     contact_email: EmailStr = Field(
-        max_length=320, description="where the outcome is sent; kept beside the log, never shown in it"
+        max_length=320,
+        description="where the outcome is sent; kept beside the log, never shown in it",
+        json_schema_extra=EMAIL_SCHEMA,
     )
 
 

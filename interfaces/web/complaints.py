@@ -23,7 +23,7 @@ from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.command_base import SHORT_TEXT, Envelope, command_key
 from clusterlabel.domain.commands import SuspendLabel
-from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState
+from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState, check_complaint_step
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_lifecycle import FINAL, check_label_step
 from clusterlabel.interfaces.web.auth import Officer, Principal
@@ -220,34 +220,37 @@ async def investigate(complaint_id: UUID, svc: Svc, who: Officer, key: Key = Non
     summary="Close it with an outcome; the complainant is told the outcome and the finding",
 )
 async def close(complaint_id: UUID, body: ComplaintClosureIn, svc: Svc, who: Officer, key: Key = None) -> ComplaintOut:
-    """The outcome `suspend` then suspends the label the complaint names, as POST /labels/{ref}/suspension
-    does, by the same officer, with the finding as its reason. The label's own rules apply: one that is not
-    active answers 409 before the complaint is closed (close it `upheld`, then act on the label)."""
-    suspension = None
+    """The outcome `suspend` suspends the label the complaint names, as POST /labels/{ref}/suspension does,
+    by the same officer, with the finding as its reason — first, and only then closes the complaint: a
+    closing that fails after the suspension is retried and finds the suspension done (it is keyed by the
+    complaint), while the other order could leave a closed complaint whose label was never suspended. The
+    label's own rules apply: one that is not active answers 409 and nothing is recorded (close the
+    complaint `upheld`, then act on the label)."""
     if body.outcome is ComplaintOutcome.SUSPEND:
         suspension = await run_in_threadpool(_suspension, svc, who, complaint_id)
-    answer = await _complaint_step(svc, who, complaint_id, ComplaintWorkflow.close, body, key)
-    if suspension is not None:
-        label, envelope = suspension
-        await take_step(
-            svc,
-            label_handle(svc.temporal(), label.id),
-            LabelWorkflow.suspend,
-            SuspendLabel(reason=f"upheld complaint {complaint_id}: {body.finding}"[:SHORT_TEXT]),
-            envelope,
-            still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
-            closed_detail=lambda: f"label {label.label_code} is no longer in force",
-        )
-    return answer
+        if suspension is not None:
+            label, envelope = suspension
+            await take_step(
+                svc,
+                label_handle(svc.temporal(), label.id),
+                LabelWorkflow.suspend,
+                SuspendLabel(reason=f"upheld complaint {complaint_id}: {body.finding}"[:SHORT_TEXT]),
+                envelope,
+                still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
+                closed_detail=lambda: f"label {label.label_code} is no longer in force",
+            )
+    return await _complaint_step(svc, who, complaint_id, ComplaintWorkflow.close, body, key)
 
 
 def _suspension(svc: Services, who: Principal, complaint_id: UUID) -> tuple[Label, Envelope] | None:
     """The label a `suspend` outcome suspends and the step's envelope, keyed by the complaint so that a
-    retried closing suspends once; refused (409) while the label may not be suspended. None when there is
-    nothing to suspend: no label (the domain refuses that outcome), or suspended for it already."""
+    retried closing suspends once; refused (409) while the label may not be suspended or the complaint not
+    yet closed. None when there is nothing to suspend: no label (the domain refuses that outcome), or
+    suspended for it already."""
     complaint = known_complaint(svc, complaint_id)
     if complaint.label_id is None:
         return None
+    check_complaint_step("close", complaint.state)
     label = svc.app.get_label(complaint.label_id)
     envelope = Envelope(actor=who.actor, key=command_key("label", label.id, "suspend", f"complaint-{complaint.id}"))
     if label.has_applied(envelope.key):  # a retried closing: the label was suspended for this complaint

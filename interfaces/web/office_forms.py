@@ -212,7 +212,7 @@ async def _post(request: Request, step: FormStep) -> Response:
     try:
         step.guard(who)
         arguments = _arguments(step, fields, form)
-        answer = await _called(step.route, arguments, who, request, _form_key(form.get("form_key")))
+        answer = await _called(step.route, arguments, who, request, key_of_form(form.get("form_key")))
     except ValidationError as error:
         return back(request, refused_at, error=flash.form_errors(error))
     except ApiError as error:
@@ -273,7 +273,7 @@ def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
     return data
 
 
-def _form_key(value: Any) -> str | None:
+def key_of_form(value: Any) -> str | None:
     """The key the page rendered into its form: sent twice (a double click, a reload), the form is
     carried out once, as a request repeated with its Idempotency-Key is."""
     ok = isinstance(value, str) and len(value) <= KEY_MAX_LENGTH and FORM_KEY.fullmatch(value)

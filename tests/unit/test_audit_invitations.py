@@ -12,7 +12,7 @@ import icalendar
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.content.calendar import audit_uid, invitation
 from clusterlabel.activities.content.wording import MessageContent
-from clusterlabel.domain.commands import ReleaseExpert, ScheduleAudit, WithdrawCase
+from clusterlabel.domain.commands import RecordAgreement, ReleaseExpert, ScheduleAudit, WithdrawCase
 from clusterlabel.domain.notification import Notification
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
@@ -97,7 +97,7 @@ def test_moving_the_date_updates_the_same_event_with_the_next_sequence() -> None
     )
 
     assert str(first["UID"]) == str(moved["UID"]) == audit_uid(case_id)
-    assert (int(first["SEQUENCE"]), int(moved["SEQUENCE"])) == (0, 1)
+    assert int(first["SEQUENCE"]) < int(moved["SEQUENCE"])
     assert moved.decoded("DTSTART") == datetime(2027, 2, 10, 9, tzinfo=UTC)
 
 
@@ -119,7 +119,7 @@ def test_withdrawing_a_case_before_its_audit_cancels_the_event_for_everyone_invi
             "CANCEL",
             "CANCELLED",
         )
-        assert (str(event["UID"]), int(event["SEQUENCE"])) == (audit_uid(case_id), 2)
+        assert (str(event["UID"]), int(event["SEQUENCE"])) == (audit_uid(case_id), 3)  # after 0 and 2
 
 
 def test_withdrawing_a_case_whose_audit_was_never_scheduled_sends_no_cancellation() -> None:
@@ -151,3 +151,20 @@ def test_an_expert_leaving_the_team_before_the_audit_cancels_it_for_everyone_it_
         (event,) = calendar_of(message).walk("VEVENT")
         assert (message.kind, message.data["because"], int(event["SEQUENCE"])) == ("audit_cancelled", "team_changed", 1)
     assert life.app.get_case(case_id).audit_date is None
+
+
+def test_a_date_set_again_after_a_cancellation_outranks_the_cancellation_in_every_calendar() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.auditing()
+    (expert_id,) = life.app.get_case(case_id).expert_ids
+    scheduled(life, case_id, 3, "schedule-1")
+    send(life.app, case_id, ReleaseExpert(expert_id=expert_id, reason="revoked"), actor=SECRETARIAT, command_key="rel")
+    recipient = f"cluster:{life.cluster_id}"
+    cancelled = calendar_of(queued(life.app, "rel", recipient)).walk("VEVENT")[0]
+    life.staff(case_id)  # the next team is assigned, agreed to, and sets a new date
+    send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    scheduled(life, case_id, 12, "schedule-2")
+
+    again = calendar_of(queued(life.app, "schedule-2", recipient)).walk("VEVENT")[0]
+
+    assert str(again["UID"]) == str(cancelled["UID"]) and int(again["SEQUENCE"]) > int(cancelled["SEQUENCE"])
