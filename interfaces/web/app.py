@@ -96,6 +96,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             office_lists,
             office_pages,
             portal,
+            public_pages,
             signin,
             signin_code,
         )
@@ -111,6 +112,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             office_lists,
             complaint_pages,
             label_pages,
+            public_pages,
             account_pages,
             portal,
             office_forms,

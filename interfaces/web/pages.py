@@ -21,24 +21,19 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from clusterlabel.activities.views import case_view, label_view
+from clusterlabel.activities.views import case_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
-from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.logs import get_logger
-from clusterlabel.interfaces.web import badge, flash, inbox, labels, naming, sessions
-from clusterlabel.interfaces.web.access import visible_case, visible_label
+from clusterlabel.interfaces.web import flash, inbox, naming, sessions
+from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.case_details import case_details
 from clusterlabel.interfaces.web.common import (
-    PUBLIC_READ,
     case_out,
-    label_id_from,
-    label_out,
 )
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.message_history import case_events
-from clusterlabel.interfaces.web.ratelimit import client_of
 from clusterlabel.interfaces.web.services import Services
 
 log = get_logger(__name__)
@@ -58,21 +53,8 @@ def install(api: FastAPI) -> None:
         ("/ui/cases/{case_id}", case_page, ["GET"]),
         ("/ui/assignments", assignments, ["GET"]),
         ("/ui/cases/{case_id}/assessment", assessment_form, ["GET"]),
-        ("/ui/registry", registry_page, ["GET"]),
-        ("/ui/verify", verify_page, ["GET"]),
-        ("/ui/labels/{label_ref}/certificate", certificate, ["GET"]),
-        ("/labels/{label_ref}/badge.svg", badge.badge, ["GET"]),
     ]:
-        badge_route = path.endswith("badge.svg")
-        api.add_api_route(
-            path,
-            endpoint,
-            methods=methods,
-            include_in_schema=badge_route,
-            tags=["public"],
-            response_class=Response if badge_route else HTMLResponse,
-            responses=PUBLIC_READ if badge_route else None,
-        )
+        api.add_api_route(path, endpoint, methods=methods, include_in_schema=False, response_class=HTMLResponse)
 
 
 # ---- rendering and sign-in ----------------------------------------------------------------
@@ -311,67 +293,6 @@ async def assessment_form(request: Request) -> Response:
         catalogue=load_catalogue(case.catalogue_version),
         values={},
     )
-
-
-@page
-async def registry_page(request: Request) -> Response:
-    svc = _svc(request)
-    svc.public_limit.check(client_of(request))
-    query = request.query_params
-    country = (query.get("country") or "").strip().upper() or None
-    level = query.get("level") or None
-    status = query.get("status") or None
-
-    def gather() -> list[Any]:
-        return svc.models.public_registry(svc.now(), country=country, level=level, status=status)
-
-    entries = await run_in_threadpool(gather)
-    response = render(
-        request,
-        "registry.html",
-        await caller(request),
-        entries=entries,
-        country=country,
-        level=level,
-        status=status,
-        statuses=[s.value for s in LabelState],
-    )
-    labels.aged(response, svc)
-    return response
-
-
-@page
-async def verify_page(request: Request) -> Response:
-    svc = _svc(request)
-    svc.public_limit.check(client_of(request))
-    label = (request.query_params.get("label") or "").strip()[:60]
-    code = (request.query_params.get("code") or "").strip()[:40]
-    answer = entry = None
-    if label and code:
-        answer = await run_in_threadpool(labels.verification, svc, label, code)
-    elif label:
-        entry = await run_in_threadpool(badge.registry_entry, svc, label)
-    response = render(request, "verify.html", await caller(request), label=label, code=code, answer=answer, entry=entry)
-    labels.aged(response, svc)
-    return response
-
-
-@page
-async def certificate(request: Request) -> Response:
-    who = await signed_in(request)  # whoever sees the label: visible_label decides
-    svc = _svc(request)
-
-    def gather() -> dict[str, Any]:
-        label = visible_label(svc, label_id_from(request.path_params["label_ref"]), who)
-        experts = [svc.app.get_expert(expert_id).name for expert_id in label.expert_ids]
-        supersedes = svc.app.get_label(label.supersedes).label_code if label.supersedes else None
-        return {
-            "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
-            "experts": experts,
-            "supersedes_code": supersedes,
-        }
-
-    return render(request, "certificate.html", who, base=svc.public_url, **(await run_in_threadpool(gather)))
 
 
 def case_id_in(text: str) -> UUID:
