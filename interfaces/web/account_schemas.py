@@ -13,7 +13,8 @@ from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.text import Text, WholeNumber
-from clusterlabel.interfaces.web.schemas import STRICT, Out
+from clusterlabel.interfaces.web.bodies import STRICT
+from clusterlabel.interfaces.web.schemas import Out
 
 
 def _any_case(word: str) -> str:

@@ -22,6 +22,19 @@ from clusterlabel.domain.command_base import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
 from clusterlabel.interfaces.web.access import own_cases, visible_case
 from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Decider, Expert, Officer, Principal
+from clusterlabel.interfaces.web.bodies import (
+    AgreementIn,
+    AppealDecisionIn,
+    AppealIn,
+    ApplicationIn,
+    AssessmentIn,
+    AssignmentIn,
+    AuditDateIn,
+    DecisionIn,
+    ScreeningIn,
+    SignatureIn,
+    WithdrawalIn,
+)
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     Key,
@@ -32,24 +45,13 @@ from clusterlabel.interfaces.web.common import (
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.schemas import (
-    AgreementIn,
-    AppealDecisionIn,
-    AppealIn,
-    ApplicationIn,
-    AssessmentIn,
-    AssignmentIn,
-    AuditDateIn,
     BenchmarkOut,
     CaseCreated,
     CaseFilters,
     CaseOut,
     CaseSummary,
-    DecisionIn,
     History,
     IndicatorOut,
-    ScreeningIn,
-    SignatureIn,
-    WithdrawalIn,
 )
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import resume as resume_workflow

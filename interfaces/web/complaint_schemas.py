@@ -10,7 +10,8 @@ from pydantic import EmailStr, Field
 from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain.complaint import ComplaintOutcome, ComplaintState
 from clusterlabel.interfaces.web.account_schemas import EMAIL_SCHEMA
-from clusterlabel.interfaces.web.schemas import STRICT, HistoryEvent, Out
+from clusterlabel.interfaces.web.bodies import STRICT
+from clusterlabel.interfaces.web.schemas import HistoryEvent, Out
 
 
 class ComplaintIn(commands.ComplaintStatement):

@@ -24,10 +24,11 @@ from clusterlabel.domain.record_commands import RevokeExpertCertification
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import EVERY_CASE, visible_expert
 from clusterlabel.interfaces.web.auth import Officer, Principal
+from clusterlabel.interfaces.web.bodies import STRICT
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.registrations import expert_out
-from clusterlabel.interfaces.web.schemas import STRICT, ExpertOut
+from clusterlabel.interfaces.web.schemas import ExpertOut
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import take_step
 from clusterlabel.workflows.case import CaseWorkflow

@@ -20,9 +20,7 @@ from clusterlabel.interfaces.web.auth import (
     only_deciders,
     only_officers,
 )
-from clusterlabel.interfaces.web.errors import ApiError, from_domain
-from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, signed_in
-from clusterlabel.interfaces.web.schemas import (
+from clusterlabel.interfaces.web.bodies import (
     AgreementIn,
     AppealDecisionIn,
     AppealIn,
@@ -33,6 +31,8 @@ from clusterlabel.interfaces.web.schemas import (
     SignatureIn,
     WithdrawalIn,
 )
+from clusterlabel.interfaces.web.errors import ApiError, from_domain
+from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, signed_in
 
 
 def install(api: FastAPI) -> None:

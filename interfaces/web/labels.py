@@ -25,6 +25,7 @@ from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import FINAL, LabelState
 from clusterlabel.interfaces.web.access import visible_cluster, visible_expert, visible_label
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal, Staff
+from clusterlabel.interfaces.web.bodies import LabelWithdrawalIn, RenewalIn, SuspensionIn
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     PUBLIC_ERRORS,
@@ -45,10 +46,7 @@ from clusterlabel.interfaces.web.schemas import (
     ExpiringOut,
     History,
     LabelOut,
-    LabelWithdrawalIn,
     RegistryEntryOut,
-    RenewalIn,
-    SuspensionIn,
     VerificationOut,
     WorkloadOut,
 )

@@ -36,11 +36,11 @@ from clusterlabel.interfaces.web.account_schemas import (
     RoleIn,
 )
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
+from clusterlabel.interfaces.web.bodies import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
 from clusterlabel.interfaces.web.complaint_schemas import ComplaintClosureIn
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from clusterlabel.interfaces.web.pages import _svc, back, form_value, page, render, signed_in
-from clusterlabel.interfaces.web.schemas import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
 
 # Where a page may send a refusal back to (its hidden `back` field): a page of ours, nothing else.
 LOCAL_PAGE = re.compile(r"/ui/[A-Za-z0-9/_.\-]*")

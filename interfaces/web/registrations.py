@@ -22,16 +22,10 @@ from clusterlabel.interfaces.web.access import visible_cluster, visible_expert
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
 from clusterlabel.interfaces.web.accounts import check_email_free, opened
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
+from clusterlabel.interfaces.web.bodies import WaiverIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.schemas import (
-    ClusterCreated,
-    ClusterOut,
-    ExpertCreated,
-    ExpertOut,
-    WaiverIn,
-    WaiverOut,
-)
+from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut, WaiverOut
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.workflows.starter import notify_experts_changed
 

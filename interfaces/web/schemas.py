@@ -16,10 +16,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlabel.domain import commands, record_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
-from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.projections.expiry_calendar import CalendarEntry
 from clusterlabel.projections.parked import ParkedView
@@ -95,78 +93,6 @@ class ExpertOut(Out):
     certified_until: datetime
     revoked_at: datetime | None = Field(default=None, description="when the certification was revoked, if it was")
     affiliations: list[UUID]
-
-
-# ---- the commands' bodies: each command's own fields (domain/commands.py) ----------------------
-
-# Each body is its command with unknown fields refused: a client's typo is a 422, not an ignored answer.
-# Every body of the API (interfaces/web/*_schemas.py, experts.py) takes this one configuration.
-STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ApplicationIn(commands.SubmitApplication):
-    model_config = STRICT
-
-
-class WaiverIn(record_commands.WaiveEligibilityCriterion):
-    model_config = STRICT
-
-
-class ScreeningIn(commands.Screen):
-    model_config = STRICT
-
-
-class AssignmentIn(commands.ProposalAnswer):
-    model_config = STRICT
-
-
-class AgreementIn(commands.RecordAgreement):
-    model_config = STRICT
-
-
-class AuditDateIn(commands.ScheduleAudit):
-    model_config = STRICT
-
-
-class IndicatorScoreIn(IndicatorScore):
-    model_config = STRICT
-
-
-class AssessmentIn(commands.Assessment):
-    model_config = STRICT
-    indicators: list[IndicatorScoreIn] = Field(min_length=1, max_length=200)  # type: ignore[assignment]
-
-
-class SignatureIn(commands.Signature):
-    model_config = STRICT
-
-
-class DecisionIn(commands.RecordDecision):
-    model_config = STRICT
-
-
-class WithdrawalIn(commands.WithdrawCase):
-    model_config = STRICT
-
-
-class AppealIn(commands.LodgeAppeal):
-    model_config = STRICT
-
-
-class AppealDecisionIn(commands.DecideAppeal):
-    model_config = STRICT
-
-
-class RenewalIn(commands.StartRenewal):
-    model_config = STRICT
-
-
-class SuspensionIn(commands.SuspendLabel):
-    model_config = STRICT
-
-
-class LabelWithdrawalIn(commands.WithdrawLabel):
-    model_config = STRICT
 
 
 # ---- cases ---------------------------------------------------------------------------
