@@ -37,6 +37,11 @@ class Received:
         return str(part.get_content())
 
     @property
+    def words(self) -> str:
+        """The plain text word by word, one space between: what a reader reads, however the lines wrap."""
+        return " ".join(self.body.split())
+
+    @property
     def html(self) -> str | None:
         part = self.mail.get_body(("html",))
         return None if part is None else str(part.get_content())

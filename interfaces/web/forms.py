@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from clusterlabel.domain.base import DomainError
 from clusterlabel.interfaces.web import cases, flash, sessions
@@ -74,7 +74,7 @@ async def case_step(request: Request) -> Response:
             else model.model_validate(
                 # The CSRF token was checked before the handler ran (form_guard.py); it is no field of the step.
                 {
-                    k: form_value(v) if isinstance(v, str) else v
+                    k: form_value(v, _field_kind(model, k)) if isinstance(v, str) else v
                     for k, v in form.items()
                     if (v != "" or k == "reason") and k != sessions.CSRF_FIELD
                 }
@@ -114,3 +114,9 @@ async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:
         return await step
     except DomainError as error:
         raise from_domain(error) from None
+
+
+def _field_kind(model: type[BaseModel], name: str) -> Any:
+    """The type the body's field holds, for the form's text to be read as (a number field's digits)."""
+    field = model.model_fields.get(name)
+    return None if field is None else field.annotation

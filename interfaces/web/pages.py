@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 from uuid import UUID
 
 from fastapi import FastAPI, Request
@@ -135,11 +135,12 @@ def form_value(text: str, kind: Any = None) -> Any:
     """A form field as the API body takes it (JSON's types, which the body holds to): the words a yes/no
     button sends become booleans, a number field's digits a number. Anything else stays text, for the
     model to refuse by name."""
+    kinds = {get_args(one)[0] if get_origin(one) is Annotated else one for one in (get_args(kind) or (kind,))}
     if text in ("true", "false"):
         return text == "true"
-    if kind is int and _FORM_INTEGER.fullmatch(text):
+    if int in kinds and _FORM_INTEGER.fullmatch(text):
         return int(text)
-    if kind is float and _FORM_DECIMAL.fullmatch(text):
+    if float in kinds and _FORM_DECIMAL.fullmatch(text):
         return float(text)
     return text
 
