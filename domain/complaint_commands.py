@@ -18,10 +18,23 @@ class ComplaintCommand(Command):
     subject: ClassVar[str] = "complaint"
 
 
+_HEX = "[0-9A-Fa-f]"
+# What `about` looks like (the registry is asked what it names): a label code in any case, or a cluster id.
+ABOUT_PATTERN = (
+    "^ *([Ee][Cc][Ee][Ii]-[BSGbsg](-[0-9A-Za-z]{4}){3}"
+    f"|{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}) *$"
+)
+
+
 class ComplaintStatement(ComplaintCommand):
     """What the complainant says: about which label (its code) or cluster (its id), and what."""
 
-    about: Text = Field(min_length=1, max_length=100, description="a label code (ECEI-B-…) or a cluster id")
+    about: Text = Field(
+        min_length=1,
+        max_length=100,
+        description="a label code (ECEI-B-…) or a cluster id",
+        json_schema_extra={"pattern": ABOUT_PATTERN},
+    )
     text: Prose = Field(min_length=1, max_length=LONG_TEXT)
 
 

@@ -83,7 +83,17 @@ def _checked_endpoint(url: str) -> str:
 
 
 # One line of text (control characters refused and declared as the usual pattern), then the endpoint's rules.
-EndpointUrl = Annotated[Text, Field(min_length=1, max_length=MAX_URL), AfterValidator(_checked_endpoint)]
+# What the schema declares of an endpoint: https:// to a host name or address, or plain http:// to this
+# machine; a port, a path. (What the check below refuses beyond it — a port out of range — answers 422.)
+ENDPOINT_PATTERN = (
+    r"^(https://[A-Za-z0-9.-]+|http://(localhost|127(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}|\[::1\]))"
+    r"(:[1-9][0-9]{0,3})?(/[^\x00-\x20\x7f-\x9f]*)?$"
+)
+EndpointUrl = Annotated[
+    Text,
+    Field(min_length=1, max_length=MAX_URL, json_schema_extra={"pattern": ENDPOINT_PATTERN}),
+    AfterValidator(_checked_endpoint),
+]
 
 
 class Webhook(RecordedAggregate):

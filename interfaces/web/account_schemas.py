@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
-from pydantic.json_schema import JsonDict
+from pydantic.json_schema import JsonDict, JsonValue
 
 from clusterlabel.activities.content.wording import languages
 from clusterlabel.domain import record_commands
@@ -102,7 +102,11 @@ class LanguageIn(BaseModel):
     """The language a person reads their messages in: one the messages are translated into."""
 
     model_config = STRICT
-    language: str = Field(description="a language code the messages are translated into: en, de", max_length=10)
+    language: str = Field(
+        description="a language code the messages are translated into: en, de",
+        max_length=10,
+        json_schema_extra={"enum": list[JsonValue](sorted(languages()))},
+    )
 
     @field_validator("language")
     @classmethod

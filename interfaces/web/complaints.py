@@ -95,20 +95,21 @@ async def lodge(body: ComplaintIn, svc: Svc, _: PublicWrite, key: Key = None) ->
 
 
 def registry_subject(svc: Services, about: str) -> tuple[str, UUID, UUID | None]:
-    """What `about` names in the public registry, as the registry spells it, with its cluster and label;
-    422 for anything the registry does not show."""
+    """What `about` names in the public registry, as the registry spells it, with its cluster and label:
+    422 for a text that is neither a label code nor a cluster id (the schema's pattern says so), 404 for
+    one the registry does not show (as for any record a body names that does not exist)."""
     wanted = about.strip()
     if LABEL_CODE.match(wanted.upper()):
         entry = svc.models.label(label_id_for(wanted), svc.now())
         if entry is not None:
             return entry.label_code, entry.cluster_id, entry.label_id
-        raise invalid(UNKNOWN_SUBJECT, ("body", "about"))
+        raise ApiError(404, UNKNOWN_SUBJECT)
     try:
         cluster_id = UUID(wanted)
     except ValueError:
         raise invalid(UNKNOWN_SUBJECT, ("body", "about")) from None
     if not svc.models.public_registry(svc.now(), cluster_id=cluster_id, limit=1):
-        raise invalid(UNKNOWN_SUBJECT, ("body", "about"))
+        raise ApiError(404, UNKNOWN_SUBJECT)
     return str(cluster_id), cluster_id, None
 
 

@@ -77,8 +77,11 @@ def _link(document: Schema, target_path: str, target: Schema, source_path: str, 
 
 
 def _body_fields(document: Schema, operation: Schema) -> list[str]:
+    """The body's fields an answer may fill in: none of a body whose fields go together by rule (an
+    account's role and the id it speaks for), where one field alone would make the body invalid."""
     schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-    return list(_resolved(document, schema).get("properties", {})) if schema else []
+    body = _resolved(document, schema) if schema else {}
+    return [] if "allOf" in body else list(body.get("properties", {}))
 
 
 def _ids_in(document: Schema, path: str, response: Schema) -> Iterator[tuple[str, str]]:

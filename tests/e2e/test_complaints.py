@@ -146,15 +146,13 @@ def test_a_complaint_may_name_a_cluster_of_the_registry_by_its_id(office: Office
 @pytest.mark.parametrize(
     ("about", "text", "email", "field"),
     [
-        ("ECEI-B-ZZZZ-ZZZZ-ZZZZ", "A fake label.", "a@example.net", "about"),
-        (str(uuid.uuid4()), "No such cluster.", "a@example.net", "about"),
         ("the cluster down the road", "Vague.", "a@example.net", "about"),
         ("LABEL", "A NUL \x00 in the text.", "a@example.net", "text"),
         ("LABEL", "No address.", "not an address", "contact_email"),
         ("LABEL", "", "a@example.net", "text"),
     ],
 )
-def test_a_complaint_that_names_nothing_in_the_registry_or_is_malformed_is_422_and_records_nothing(
+def test_a_malformed_complaint_is_422_and_records_nothing(
     office: Office, about: str, text: str, email: str, field: str
 ) -> None:
     before = len(office.complaints())
@@ -162,6 +160,17 @@ def test_a_complaint_that_names_nothing_in_the_registry_or_is_malformed_is_422_a
 
     assert answer.status_code == 422, answer.text
     assert field in [problem["loc"][-1] for problem in answer.json()["detail"]]
+    assert len(office.complaints()) == before
+
+
+@pytest.mark.parametrize("about", ["ECEI-B-ZZZZ-ZZZZ-ZZZZ", str(uuid.uuid4())], ids=["label", "cluster"])
+def test_a_complaint_about_a_label_or_cluster_the_registry_does_not_show_is_404_and_records_nothing(
+    office: Office, about: str
+) -> None:
+    before = len(office.complaints())
+    answer = office.lodge(about, complainant(), "No such thing.")
+
+    assert answer.status_code == 404 and "names no label or cluster of the public registry" in answer.text
     assert len(office.complaints()) == before
 
 

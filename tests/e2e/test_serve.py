@@ -60,7 +60,7 @@ def test_state_and_the_generated_token_survive_a_restart(tmp_path: Path) -> None
         # No mail server configured: the offer to the expert is a file in the data directory, which serve said.
         maildir = (data_dir / "maildir").resolve()
         assert f"Messages are written to the Maildir {maildir}" in first.log_path.read_text()
-        offers = eventually(lambda: [m for m in mailbox.Maildir(maildir).values() if case_id in str(m.get_payload())])
+        offers = eventually(lambda: [m for m in mailbox.Maildir(maildir).values() if case_id in plain_text(m)])
         assert len(offers) == 1
     assert first.process.returncode == 0, first.log_tail()
 
@@ -118,3 +118,12 @@ def _eventually_answering(engine: RunningEngine) -> httpx.Response:
             pass
         time.sleep(0.2)
     raise AssertionError(engine.log_tail())
+
+
+def plain_text(message: mailbox.MaildirMessage) -> str:
+    """A message's plain text part, decoded (it is multipart, its parts quoted-printable)."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            return payload.decode(part.get_content_charset() or "utf-8") if isinstance(payload, bytes) else ""
+    return ""

@@ -496,11 +496,15 @@ class ProjectionsContract:
         through_mapper.direct = False
         notifications = world.app.recorder.select_notifications(start=1, limit=100_000)
         assert direct.direct and notifications
+        through_the_mapper_anyway = set()
         for notification in notifications:
             fast, slow = Change(notification, direct), Change(notification, through_mapper)
-            assert fast.json is not None and slow.json is None
+            assert slow.json is None
+            if fast.json is None:  # an event with an upcasting rule is read through the mapper, which applies it
+                through_the_mapper_anyway.add(fast.kind)
             assert {name: fast[name] for name in fast.fields} == {name: slow[name] for name in fast.fields}
             assert direct.plain(notification) == through_mapper.plain(notification)
+        assert through_the_mapper_anyway <= {"Notification.Queued"}
 
     def test_the_background_runner_follows_new_events_and_reports_its_lag(
         self, env: dict[str, str], world: World

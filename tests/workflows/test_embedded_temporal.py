@@ -17,15 +17,18 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.worker import Worker
 
-from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.temporal_client import connect_client, ensure_search_attributes, temporal_client_for
-from clusterlabel.interfaces.temporal_server import (
-    SEARCH_ATTRIBUTES,
-    EmbeddedTemporal,
-    TemporalServerError,
-    find_temporal_cli,
-)
-from clusterlabel.workflows.search_attributes import CASE_STATE, CLUSTER_ID
+# This module defines a workflow (Greet), so the sandbox imports it again: what it imports besides is
+# passed through, as the engine's own workflow modules do (settings read the mail's wording, Babel).
+with workflow.unsafe.imports_passed_through():
+    from clusterlabel.interfaces.settings import Settings
+    from clusterlabel.interfaces.temporal_client import connect_client, ensure_search_attributes, temporal_client_for
+    from clusterlabel.interfaces.temporal_server import (
+        SEARCH_ATTRIBUTES,
+        EmbeddedTemporal,
+        TemporalServerError,
+        find_temporal_cli,
+    )
+    from clusterlabel.workflows.search_attributes import CASE_STATE, CLUSTER_ID
 
 TASK_QUEUE = "embedded-temporal-test"
 T = TypeVar("T")
