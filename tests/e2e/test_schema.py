@@ -45,7 +45,9 @@ def test_the_api_keeps_to_its_openapi_schema(engine: RunningEngine, token: str |
         "--request-timeout",
         "40",
         "--phases",
-        "examples,coverage,fuzzing,stateful",
+        # The public reaches little beyond 401: the stateful phase, which follows created ids, is the
+        # secretariat's run's.
+        "examples,coverage,fuzzing,stateful" if token else "examples,coverage,fuzzing",
         "--seed",
         "20261126",
     ]
