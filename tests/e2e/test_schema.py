@@ -39,7 +39,7 @@ def test_the_api_keeps_to_its_openapi_schema(engine: RunningEngine, token: str |
         "run",
         f"{engine.url}/openapi.json",
         "--max-examples",
-        "6",
+        "6" if token else "3",  # the public reaches 401 at once, and little more
         "--workers",
         "2",
         "--request-timeout",
