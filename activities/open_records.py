@@ -12,7 +12,7 @@ parked, and a missed record would stay unreachable.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -61,20 +61,21 @@ def cluster_ids(app: CertificationApp) -> Iterator[UUID]:
 
 def waiting_messages(app: CertificationApp) -> list[UUID]:
     """Every message of the outbox still queued (never sent, or queued again after failing), oldest first."""
-    topics = [topic for name in STATUS_AFTER for topic in stored_topics(Notification, name)]
-    status: dict[UUID, DeliveryStatus] = {}
-    for notification in _stored(app, topics):
-        status[UUID(str(notification.originator_id))] = STATUS_AFTER[notification.topic.rpartition(".")[2]]
-    return [message_id for message_id, now in status.items() if now is DeliveryStatus.QUEUED]
+    return _still_queued(app, Notification, STATUS_AFTER, DeliveryStatus.QUEUED)
 
 
 def waiting_webhook_deliveries(app: CertificationApp) -> list[UUID]:
     """Every delivery to a webhook still queued, oldest first."""
-    topics = [topic for name in DELIVERY_STATUS_AFTER for topic in stored_topics(WebhookDelivery, name)]
-    status: dict[UUID, WebhookDeliveryStatus] = {}
+    return _still_queued(app, WebhookDelivery, DELIVERY_STATUS_AFTER, WebhookDeliveryStatus.QUEUED)
+
+
+def _still_queued(app: CertificationApp, aggregate: type, status_after: Mapping[str, Any], queued: Any) -> list[UUID]:
+    """The records whose last status event (by class name, as `status_after` maps it) left them queued."""
+    topics = [topic for name in status_after for topic in stored_topics(aggregate, name)]
+    status: dict[UUID, Any] = {}
     for notification in _stored(app, topics):
-        status[UUID(str(notification.originator_id))] = DELIVERY_STATUS_AFTER[notification.topic.rpartition(".")[2]]
-    return [delivery_id for delivery_id, now in status.items() if now is WebhookDeliveryStatus.QUEUED]
+        status[UUID(str(notification.originator_id))] = status_after[notification.topic.rpartition(".")[2]]
+    return [record_id for record_id, now in status.items() if now is queued]
 
 
 def complaint_ids(app: CertificationApp) -> list[UUID]:
