@@ -1,0 +1,40 @@
+"""Documents render to PDF with the text their reader needs, in any European script, fetching nothing."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+
+from PIL import Image
+
+from clusterlabel.activities.documents.pdf import render_pdf
+from tests.pdf_reading import pdf_page_png, pdf_text
+
+
+def test_a_document_keeps_its_text_in_every_european_script(tmp_path: Path) -> None:
+    pdf = render_pdf("<h1>Łódź Automotive Cluster</h1><p>Grüße aus Zürich, Ελλάδα, Škoda</p>")
+    text = pdf_text(pdf)
+    assert "Łódź Automotive Cluster" in text
+    assert "Grüße aus Zürich, Ελλάδα, Škoda" in text
+    page = Image.open(pdf_page_png(pdf, tmp_path / "page.png")).convert("L")
+    assert page.getextrema()[0] < 100  # some ink on the page, not a blank sheet
+
+
+def test_an_outside_address_in_a_document_is_not_fetched() -> None:
+    asked: list[str] = []
+
+    class Counting(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_error(404)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = f"http://127.0.0.1:{server.server_address[1]}"
+        pdf = render_pdf(f'<link rel="stylesheet" href="{address}/style.css"><p>Logo</p><img src="{address}/logo.png">')
+    finally:
+        server.shutdown()
+    assert "Logo" in pdf_text(pdf)
+    assert asked == []
