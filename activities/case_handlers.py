@@ -38,8 +38,11 @@ def submit_application(
 
 
 def screen(app: CertificationApp, case_id: UUID, command: commands.Screen, env: Envelope) -> CertificationCase:
-    def act(case: CertificationCase) -> None:
+    """A rejection is told to the cluster, with its reason and the appeal window, in the same save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
         case.screen(command.accepted, command.reason, env.instant(), app.policy, *env.who())
+        return [] if command.accepted else outbox.queue(notices.case_refused(case, command.reason), env)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -147,15 +150,20 @@ def sign_assessment(
 def record_decision(
     app: CertificationApp, case_id: UUID, command: commands.RecordDecision, env: Envelope
 ) -> CertificationCase:
-    """The eligibility criteria are checked again here, on the cluster's profile as it stands now."""
+    """The eligibility criteria are checked again here, on the cluster's profile as it stands now. A refusal
+    is told to the cluster, with the rationale and the appeal window, in the same save (an award is told by
+    the label's own message)."""
     expert_ids = accounts.decider(app, env.actor, Role.DECIDER, "decide on a case")
 
-    def act(case: CertificationCase) -> None:
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
         unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
         decision = (command.outcome, command.level, command.rationale, env.actor)
         case.record_decision(
             *decision, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids, unmet_criteria=unmet
         )
+        if case.state is not CaseState.REFUSED:
+            return []
+        return outbox.queue(notices.case_refused(case, command.rationale), env)
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -171,9 +179,10 @@ def decide_appeal(
 ) -> CertificationCase:
     expert_ids = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
 
-    def act(case: CertificationCase) -> None:
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
         appeal = (command.upheld, command.rationale, env.actor)
         case.decide_appeal(*appeal, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids)
+        return outbox.queue(notices.appeal_decided(case, command.upheld, command.rationale), env)
 
     return app.change(case_id, CertificationCase, env, act)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
+from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label import Label
@@ -112,6 +113,31 @@ def expiry_reminders(label: Label, offset: str) -> list[Notice]:
     recipients = (recipient(CLUSTER, label.cluster_id), SECRETARIAT)
     data = _label_data(label) | {"renewable_until": instant(label.renewable_until)}
     return [Notice(to, "expiry_reminder", subject, body, label_id=label.id, data=data) for to in recipients]
+
+
+def case_refused(case: CertificationCase, reason: str) -> list[Notice]:
+    """The cluster learns that its application was rejected at screening or its case refused at the
+    decision, why, and until when it may appeal (ISO/IEC 17065 §7.13): call it once the refusal is applied."""
+    stage = "screening" if case.state is CaseState.REJECTED else "decision"
+    appeal_due = case.deadlines["appeal"]
+    subject = f"Case {case.id}: {'application rejected' if stage == 'screening' else 'label refused'}"
+    body = f"Why: {reason}. You may appeal until {appeal_due:%Y-%m-%d %H:%M:%S} UTC."
+    data = {
+        "case_id": str(case.id),
+        "level": case.level.value,
+        "stage": stage,
+        "reason": reason,
+        "appeal_due": instant(appeal_due),
+    }
+    return [Notice(recipient(CLUSTER, case.cluster_id), "case_refused", subject, body, case_id=case.id, data=data)]
+
+
+def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> list[Notice]:
+    """The cluster learns the appeals panel's decision and what happens next."""
+    subject = f"Case {case.id}: appeal {'upheld' if upheld else 'dismissed'}"
+    body = f"The appeal is {'upheld' if upheld else 'dismissed'}: {rationale}."
+    data = {"case_id": str(case.id), "upheld": "yes" if upheld else "no", "rationale": rationale}
+    return [Notice(recipient(CLUSTER, case.cluster_id), "appeal_decided", subject, body, case_id=case.id, data=data)]
 
 
 def _label_data(label: Label) -> dict[str, str]:

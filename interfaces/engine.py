@@ -44,7 +44,7 @@ from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
 from clusterlabel.interfaces.web.app import create_app
-from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
+from clusterlabel.interfaces.web.ratelimit import PublicRateLimit, SignInFailures
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.interfaces.worker import build_worker, start_delivering, start_reconciling, stop_delivering
 from clusterlabel.projections.queries import ReadModels
@@ -93,6 +93,7 @@ class Engine:
             readiness=self.readiness,
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
+            signin_failures=SignInFailures(settings.signin_failure_limit),
             credentials=self.credentials,
             webhook_secrets=self.webhook_secrets,
             inbox_reads=self.inbox_reads,

@@ -26,6 +26,8 @@ SQLITE_LOCK_TIMEOUT_SECONDS = 5
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
+# Enough for a whole office behind one address to mistype now and then; far too few to spray a password.
+DEFAULT_SIGNIN_FAILURE_LIMIT = "30/15minutes"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
 
@@ -95,6 +97,9 @@ class Settings(BaseSettings):
     # Reads of the public registry, verification and badge per client address, in the `limits`
     # package's notation ("120/minute", "10/second").
     public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT
+    # Failed sign-ins to the pages per client address (any accounts), in the same notation; over it the
+    # address waits, while each account's own lockout still counts its failures.
+    signin_failure_limit: str = DEFAULT_SIGNIN_FAILURE_LIMIT
     # Staff (admin, officer, decider, appeals) signing in to the pages with a password must also give a
     # one-time code (TOTP). Unset: required in production, not in development.
     require_totp_for_staff: bool | None = None
@@ -135,7 +140,7 @@ class Settings(BaseSettings):
     def _public_url_is_a_base_url(cls, url: str) -> str:
         return public_base_url(url)
 
-    @field_validator("public_rate_limit", "mail_rate_limit")
+    @field_validator("public_rate_limit", "mail_rate_limit", "signin_failure_limit")
     @classmethod
     def _rate_limit_is_parsable(cls, limit: str, info: ValidationInfo) -> str:
         try:

@@ -173,8 +173,10 @@ def erase(account_id: UUID, svc: Svc, who: Admin, key: Key = None) -> AccountOut
 
 
 def _end_sessions(svc: Services, account_id: UUID) -> None:
-    """Its sessions already resolve to no one (principal_of_account); their rows go too. A process
-    serving no pages has no sessions to end."""
+    """End every session of the pages the account has. At its deactivation they already resolve to no one
+    (principal_of_account) and only their rows go; when one of its tokens is revoked or rotated, a session
+    that token started must end, and a session does not remember which credential started it, so all do
+    (the owner signs in again). A process serving no pages has no sessions to end."""
     if svc.credentials is not None:
         svc.credentials.sessions.end_account(account_id)
 
@@ -256,7 +258,9 @@ def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller, key: Key
 def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: Key = None) -> None:
     _own_or_admin(who, account_id)
     # Revoking is idempotent: a token already revoked (or replaced by its rotation) answers 204 again.
-    if not svc.account_tokens.revoke(account_id, token_id) and svc.account_tokens.get(account_id, token_id) is None:
+    if svc.account_tokens.revoke(account_id, token_id):
+        _end_sessions(svc, account_id)
+    elif svc.account_tokens.get(account_id, token_id) is None:
         raise ApiError(404, f"no token with id {token_id} on account {account_id}")
 
 
@@ -272,7 +276,8 @@ def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: K
     if old is None or old.revoked_at is not None:
         raise ApiError(404, f"no live token with id {token_id} on account {account_id}")
     new_id_, token = svc.account_tokens.issue(account_id, old.name, old.expires_at - old.created_at)
-    svc.account_tokens.revoke(account_id, token_id)
+    if svc.account_tokens.revoke(account_id, token_id):
+        _end_sessions(svc, account_id)
     info = svc.account_tokens.get(account_id, new_id_)
     assert info is not None
     return TokenCreated(token_id=new_id_, token=token, expires_at=info.expires_at)

@@ -28,7 +28,7 @@ from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys
 from clusterlabel.interfaces.web.inbox_reads import InboxReads
 from clusterlabel.interfaces.web.people import People
-from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
+from clusterlabel.interfaces.web.ratelimit import PublicRateLimit, SignInFailures
 from clusterlabel.interfaces.web.tokens import TokenStore
 from clusterlabel.interfaces.web.webhook_secrets import WebhookSecretStore
 from clusterlabel.projections.queries import ReadModels
@@ -68,6 +68,7 @@ class Services:
     # Settings.public_url: links the public follows (badge, certificate) start with it.
     public_url: str = DEFAULT_PUBLIC_URL
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
+    signin_failures: SignInFailures = field(default_factory=SignInFailures)
     # The pages' sign-in (passwords, sessions, one-time links, second factors); None where no page is served.
     credentials: Credentials | None = None
     # The secrets that sign the partners' webhooks; None where this process registers none.

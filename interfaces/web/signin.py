@@ -20,6 +20,7 @@ from clusterlabel.interfaces.web import flash, sessions
 from clusterlabel.interfaces.web.auth import Principal, principal_for, principal_of_account, subject_of
 from clusterlabel.interfaces.web.pages import _svc, page, render, safe_next, secure_cookies
 from clusterlabel.interfaces.web.passwords import password_problem
+from clusterlabel.interfaces.web.ratelimit import client_of
 from clusterlabel.interfaces.web.services import Services
 
 # One answer for every refusal of a password sign-in: an unknown address, no password yet, a wrong
@@ -29,6 +30,8 @@ REFUSED = (
     "15 minutes; the secretariat can send you a link to set a new password."
 )
 TOKEN_REFUSED = "That token is not valid."
+# The address, not an account, is paused: said so, so a person who mistyped once knows it is not them.
+TOO_MANY = "Too many failed sign-ins from your network address; try again in {wait} seconds."
 LINK_GONE = (
     "This link does not work any more: it was used, it expired, or a newer one replaced it. "
     "Ask the secretariat for a new one."
@@ -72,14 +75,22 @@ async def login(request: Request) -> Response:
     svc = _svc(request)
     form = await request.form()
     next_page = safe_next(field(form, "next"))
+    client = client_of(request)
+    wait = svc.signin_failures.wait_for(client)
+    if wait is not None:
+        response = render(request, "login.html", None, 429, next=next_page, flash=_error(TOO_MANY.format(wait=wait)))
+        response.headers["Retry-After"] = str(wait)
+        return response
     token = field(form, "token").strip()
     if token:
         who = await run_in_threadpool(principal_for, svc, token)
         if who is None:
+            svc.signin_failures.failed(client)
             return render(request, "login.html", None, 401, next=next_page, flash=_error(TOKEN_REFUSED))
         return await _started(request, svc, who, subject_of(who), next_page)
     who = await run_in_threadpool(_password_holder, svc, field(form, "email"), field(form, "password"))
     if who is None or who.account_id is None:
+        svc.signin_failures.failed(client)
         return render(request, "login.html", None, 401, next=next_page, flash=_error(REFUSED))
     return await _started(request, svc, who, sessions.subject_of_account(who.account_id), next_page)
 

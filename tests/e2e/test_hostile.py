@@ -257,14 +257,19 @@ def test_health_tells_the_public_what_is_not_ready_but_not_where_or_why(tmp_path
 # ---- 14: public reads under load -------------------------------------------------------------
 
 PUBLIC_LIMIT = 20
+SIGNIN_FAILURES = 3
 
 
 @pytest.fixture(scope="module")
 def lagging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
-    """An engine whose views never catch up (no projection runner), limiting public reads to 20 a minute."""
+    """An engine whose views never catch up (no projection runner), limiting public reads to 20 a minute
+    and failed sign-ins to 3 a minute."""
     from tests.e2e.engine import HOUR_POLICY
 
-    env = {"CLUSTERLABEL_PUBLIC_RATE_LIMIT": f"{PUBLIC_LIMIT}/minute"}
+    env = {
+        "CLUSTERLABEL_PUBLIC_RATE_LIMIT": f"{PUBLIC_LIMIT}/minute",
+        "CLUSTERLABEL_SIGNIN_FAILURE_LIMIT": f"{SIGNIN_FAILURES}/minute",
+    }
     with running_engine(
         tmp_path_factory.mktemp("lagging") / "data", HOUR_POLICY, env=env, args=["--no-projections"]
     ) as running:
@@ -332,3 +337,22 @@ def test_a_client_over_the_public_rate_limit_gets_429_with_retry_after_and_other
 def test_a_message_put_in_a_pages_address_is_never_shown(engine: RunningEngine) -> None:
     for path in ("/ui/login?error=Call+0800+to+verify+your+account", "/ui/login?done=Call+0800+to+verify"):
         assert "Call 0800" not in Pages(engine).get(path).text
+
+
+def pages_from(engine: RunningEngine, address: str) -> Pages:
+    pages = Pages(engine)
+    pages.http = from_address(engine, address)
+    return pages
+
+
+def test_an_address_that_fails_to_sign_in_too_often_waits_whichever_account_it_names(lagging: RunningEngine) -> None:
+    sprayer = pages_from(lagging, "127.0.0.6")
+    for attempt in range(SIGNIN_FAILURES):  # one common password against several addresses
+        assert sprayer.sign_in(f"contact{attempt}@cluster.example", "Summer2026!").status_code == 401
+
+    paused = sprayer.sign_in_with_token(ADMIN_TOKEN)  # even the right secret waits
+
+    assert paused.status_code == 429 and 1 <= int(paused.headers["retry-after"]) <= 60
+    assert "Too many failed sign-ins from your network address" in paused.text
+    assert sprayer.session is None
+    assert pages_from(lagging, "127.0.0.7").sign_in_with_token(ADMIN_TOKEN).status_code == 303

@@ -228,6 +228,23 @@ def test_deactivating_an_account_ends_its_sessions_at_once(engine: RunningEngine
     assert first.sign_in(email).status_code == 401  # the password no longer signs in either
 
 
+def test_revoking_a_token_ends_the_page_sessions_it_may_have_started(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    secretariat.member("Tom Tokened", "officer")
+    account_id, token = engine.accounts["Tom Tokened"]
+    by_token = Pages(engine)
+    assert by_token.sign_in_with_token(token).status_code == 303
+    assert by_token.read("/ui/dashboard").status_code == 200
+    own = engine.client(token)
+    token_id = next(t["token_id"] for t in own.get(f"/accounts/{account_id}/tokens").json() if t["revoked_at"] is None)
+
+    assert own.delete(f"/accounts/{account_id}/tokens/{token_id}").status_code == 204
+
+    assert by_token.get("/ui/dashboard").status_code == 401
+    assert not session_rows(engine, "SELECT * FROM {} WHERE account_id = ?", account_id)
+
+
 # ---- one-time links ------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from clusterlabel.activities.content.wording import LOCALES, MessageContent, lan
 from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.domain import notices
+from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
@@ -37,6 +38,13 @@ def auditing_case() -> CertificationCase:
 AUDITING = auditing_case()
 
 
+def refused_case() -> CertificationCase:
+    life = Lifecycle(memory_app())
+    case_id = life.deciding()
+    life.decide(case_id, Outcome.REFUSE)
+    return life.app.get_case(case_id)
+
+
 def every_kind() -> dict[str, Notice]:
     """One notice of each kind the engine queues, made by the domain from real records."""
     auditing, labelled = AUDITING, Lifecycle(memory_app())
@@ -51,6 +59,8 @@ def every_kind() -> dict[str, Notice]:
         *notices.expiry_reminders(label, "P30D"),
         *notices.audit_invitations(auditing, "Baltic Marine Cluster"),
         *notices.audit_cancellations(auditing, "Baltic Marine Cluster"),
+        *notices.case_refused(refused_case(), "the strategy is not implemented"),
+        *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
     ]
     return {notice.kind: notice for notice in made}
 
@@ -64,6 +74,8 @@ PAGES = {
     "expiry_reminder": "/ui/labels/ECEI-",
     "audit_invitation": "/ui/cases/",
     "audit_cancelled": "/ui/cases/",
+    "case_refused": "/ui/cases/",
+    "appeal_decided": "/ui/cases/",
 }
 
 

@@ -15,12 +15,13 @@ from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.activities.models import DeliveryOutcome
 from clusterlabel.activities.outbox import delivery_key
 from clusterlabel.domain import notices
-from clusterlabel.domain.base import StepNotAllowed
-from clusterlabel.domain.commands import IssueLabel, ProposeExpert
+from clusterlabel.domain.base import NotFound, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.commands import DecideAppeal, IssueLabel, LodgeAppeal, ProposeExpert, RecordDecision, Screen
 from clusterlabel.domain.notification import DeliveryStatus, Notification
 from clusterlabel.domain.record_commands import RecordDeliveryFailure, RecordSent, RetryDelivery
 from tests.builders import send
-from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
+from tests.lifecycle import DECIDER, SECRETARIAT, Lifecycle, event_count, memory_app
 
 DELIVERY = "system:delivery"
 
@@ -136,6 +137,55 @@ def test_an_issued_label_tells_the_clusters_contacts_its_code() -> None:
 
     assert (message.kind, message.label_id, message.case_id) == ("label_issued", label_id, case_id)
     assert label.label_code in message.body
+
+
+def told_the_cluster(life: Lifecycle, command_key: str) -> Notification:
+    return life.app.load(Notification.create_id(f"{command_key}/notify/cluster:{life.cluster_id}"), Notification)
+
+
+def test_a_refusal_tells_the_cluster_why_and_until_when_it_may_appeal() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.deciding()
+    refusal = RecordDecision(outcome=Outcome.REFUSE, rationale="the strategy is not implemented")
+    send(life.app, case_id, refusal, actor=DECIDER, command_key="refuse-1")
+    appeal_due = life.app.get_case(case_id).deadlines["appeal"]
+
+    message = told_the_cluster(life, "refuse-1")
+
+    assert (message.kind, message.case_id, message.data["stage"]) == ("case_refused", case_id, "decision")
+    assert "the strategy is not implemented" in message.body
+    assert f"{appeal_due:%Y-%m-%d %H:%M:%S}" in message.body
+
+
+def test_a_rejection_at_screening_tells_the_cluster_and_an_acceptance_tells_no_one() -> None:
+    rejecting, accepting = Lifecycle(memory_app()), Lifecycle(memory_app())
+    rejection, acceptance = Screen(accepted=False, reason="no annual report"), Screen(accepted=True, reason="complete")
+    send(rejecting.app, rejecting.apply(), rejection, actor=SECRETARIAT, command_key="s-1")
+    send(accepting.app, accepting.apply(), acceptance, actor=SECRETARIAT, command_key="s-1")
+
+    assert told_the_cluster(rejecting, "s-1").data["stage"] == "screening"
+    assert "no annual report" in told_the_cluster(rejecting, "s-1").body
+    with pytest.raises(NotFound):
+        told_the_cluster(accepting, "s-1")
+
+
+def test_the_appeals_decision_reaches_the_cluster() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.deciding()
+    send(life.app, case_id, RecordDecision(outcome=Outcome.REFUSE, rationale="gaps"), actor=DECIDER)
+    send(life.app, case_id, LodgeAppeal(grounds="the evidence was misread"), actor=SECRETARIAT)
+    send(
+        life.app,
+        case_id,
+        DecideAppeal(upheld=False, rationale="read correctly"),
+        actor="board:appeals",
+        command_key="a-1",
+    )
+
+    message = told_the_cluster(life, "a-1")
+
+    assert (message.kind, message.data["upheld"]) == ("appeal_decided", "no")
+    assert "read correctly" in message.body
 
 
 def test_an_expiry_reminder_names_the_label_code_in_its_text() -> None:
