@@ -46,7 +46,8 @@ bench-quick: $(STAMP)
 # The long forms of the fault tests that `make test` runs short: a two-minute database outage, and a
 # two-minute mail server outage.
 soak: $(STAMP)
-	CLUSTERLABEL_OUTAGE_SECONDS=120 $(BIN)/python -m pytest tests/workflows/test_database_outage.py tests/e2e/test_mail.py
+	CLUSTERLABEL_OUTAGE_SECONDS=120 CLUSTERLABEL_INTERLEAVINGS=20 $(BIN)/python -m pytest \
+		tests/workflows/test_database_outage.py tests/e2e/test_mail.py tests/workflows/test_interleavings.py
 
 clean:
 	rm -rf $(VENV) .clusterlabel .pytest_cache .typecheck
