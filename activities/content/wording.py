@@ -40,6 +40,20 @@ def N_(message: str) -> str:
 
 # What the domain names in English, as a reader reads it (translated when worded).
 LEVEL_NAMES = {"bronze": N_("Bronze"), "silver": N_("Silver"), "gold": N_("Gold")}
+# A level's full name, and a label's status, as a certificate prints them.
+LEVEL_TITLES = {
+    "bronze": N_("Striving for Cluster Excellence"),
+    "silver": N_("Cluster Management Excellence — Silver"),
+    "gold": N_("Cluster Management Excellence — Gold"),
+}
+STATUS_NAMES = {
+    "active": N_("valid"),
+    "suspended": N_("suspended"),
+    "expired": N_("expired"),
+    "lapsed": N_("expired"),
+    "superseded": N_("superseded"),
+    "withdrawn": N_("withdrawn"),
+}
 STEP_NAMES = {
     "screening": N_("screening"),
     "response": N_("expert's answer"),
@@ -137,6 +151,12 @@ def page_of(content: MessageContent, public_url: str) -> str | None:
     if content.case_id is not None:
         return f"{base}/ui/cases/{content.case_id}"
     return None
+
+
+def document_environment(language: str) -> Environment:
+    """Where a document's template (templates/documents/) is rendered: HTML, every value escaped, its
+    strings from the catalogue in `language` (English where the catalogue lacks it)."""
+    return _environment(worded_in(language), html=True)
 
 
 def _block(template: Template, name: str, values: dict[str, Any]) -> str:
