@@ -203,9 +203,14 @@ def _when(language: str) -> Callable[[str], str]:
 
 def _day(language: str) -> Callable[[str], str]:
     def day(value: str) -> str:
-        return format_date(datetime.fromisoformat(value).astimezone(UTC).date(), "long", locale=language)
+        return written_day(datetime.fromisoformat(value), language)
 
     return day
+
+
+def written_day(moment: datetime, language: str) -> str:
+    """A date as the language writes it in full ("1 March 2027", "1. März 2027"), in UTC."""
+    return format_date(moment.astimezone(UTC).date(), "long", locale=language)
 
 
 def _named(names: dict[str, str], gettext: Callable[[str], str]) -> Callable[[str], str]:

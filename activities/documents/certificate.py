@@ -9,13 +9,12 @@ a printed certificate outlives the label, and the verification page is where its
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import segno
 from babel import Locale
-from babel.dates import format_date
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
@@ -26,6 +25,7 @@ from clusterlabel.activities.content.wording import (
     document_environment,
     translations,
     worded_in,
+    written_day,
 )
 from clusterlabel.activities.documents.pdf import render_pdf
 from clusterlabel.domain.base import Level
@@ -145,17 +145,12 @@ def _printed(certificate: Certificate, language: str) -> dict[str, Any]:
         "title": gettext(LEVEL_TITLES[certificate.level.value]),
         "holder_country": territories.get(certificate.holder.country or "", certificate.holder.country),
         "issuer_country": territories.get(certificate.issuer.country or "", certificate.issuer.country),
-        "decided": _day(certificate.decided_at, language),
-        "valid_from": _day(certificate.valid_from, language),
-        "valid_until": _day(certificate.valid_until, language),
-        "since": _day(certificate.status_since, language),
-        "checked": _day(certificate.checked_at, language),
+        "decided": written_day(certificate.decided_at, language),
+        "valid_from": written_day(certificate.valid_from, language),
+        "valid_until": written_day(certificate.valid_until, language),
+        "since": written_day(certificate.status_since, language),
+        "checked": written_day(certificate.checked_at, language),
         "status": status,
         "banner": None if certificate.in_force else status,
         "qr": qr_code(certificate.verification_url),
     }
-
-
-def _day(moment: datetime, language: str) -> str:
-    """A date as the language writes it in full ("1 March 2027", "1. März 2027"), in UTC."""
-    return format_date(moment.astimezone(UTC).date(), "long", locale=language)

@@ -138,9 +138,10 @@ def test_a_suspended_or_expired_labels_certificate_says_so(app: CertificationApp
     send(app, label_id, SuspendLabel(reason="complaint under investigation"), actor=SECRETARIAT)
     assert "SUSPENDED" in pdf_text(certificate_pdf(certificate(app, label_id), "en"))
 
-    clock.now = app.get_label(label_id).valid_until  # the expiry's timer has not fired: the date decides
+    valid_until = app.get_label(label_id).valid_until
+    clock.now = valid_until  # the expiry's timer has not fired: the date decides
     text = pdf_text(certificate_pdf(certificate(app, label_id), "en"))
-    assert "EXPIRED" in text and "This certificate is no longer valid." in text
+    assert "EXPIRED" in text and f"This label expired on {day(valid_until, 'en')}." in text
 
 
 def test_the_verification_code_is_printed_only_when_the_reader_may_have_it(
