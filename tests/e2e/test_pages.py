@@ -163,6 +163,7 @@ def test_anyone_gets_a_certificate_pdf_and_a_clear_answer_for_a_language_or_labe
     assert english.status_code == 200 and english.headers["content-type"] == "application/pdf"
     assert code in pdf_text(english.content) and "Baltic Marine Cluster" in pdf_text(english.content)
     assert "Valid until" in pdf_text(english.content)
+    assert "European Secretariat for Cluster Analysis (ESCA)" in pdf_text(english.content)  # the issuer setting
     assert "Gültig bis" in pdf_text(httpx.get(f"{engine.url}/labels/{code}/certificate.pdf?lang=de").content)
 
     klingon = httpx.get(f"{engine.url}/labels/{code}/certificate.pdf?lang=tlh")
