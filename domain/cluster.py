@@ -50,6 +50,17 @@ class ClusterProfile(Profile):
     )
     eccp_listed: Flag = Field(description="listed on the European Cluster Collaboration Platform")
     english_website: Flag = True
+    # Printed on the certificate under the cluster's name (ISO/IEC 17065 §7.7: the holder's address).
+    # Optional with a default, so that the profiles registered before it read back as they were.
+    address: Text | None = Field(
+        default=None, max_length=300, description="postal address, one line (street, postcode and town)"
+    )
+
+    @field_validator("address")
+    @classmethod
+    def _blank_address_is_none(cls, address: str | None) -> str | None:
+        # A form's empty field sends "": no address, not an empty one.
+        return address or None
 
     @field_validator("website")
     @classmethod

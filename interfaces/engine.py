@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.documents.certificate import Party
 from clusterlabel.activities.mail import Transport
 from clusterlabel.activities.webhook_delivery import WebhookPost
 from clusterlabel.domain.policy import Policy
@@ -94,6 +95,7 @@ class Engine:
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
             signin_failures=SignInFailures(settings.signin_failure_limit),
+            issuer=Party(name=settings.issuer_name, address=settings.issuer_address, country=settings.issuer_country),
             credentials=self.credentials,
             webhook_secrets=self.webhook_secrets,
             inbox_reads=self.inbox_reads,

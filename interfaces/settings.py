@@ -28,6 +28,9 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
 # Enough for a whole office behind one address to mistype now and then; far too few to spray a password.
 DEFAULT_SIGNIN_FAILURE_LIMIT = "30/15minutes"
+DEFAULT_ISSUER_NAME = "European Secretariat for Cluster Analysis (ESCA)"
+DEFAULT_ISSUER_ADDRESS = "Berlin"
+DEFAULT_ISSUER_COUNTRY = "DE"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
 
@@ -94,6 +97,10 @@ class Settings(BaseSettings):
     # Where the public reaches this server: the badge's link and the certificate's URLs are built from
     # it, never from the request's Host header, which any caller can set.
     public_url: str = DEFAULT_PUBLIC_URL
+    # The certification body that issues the labels, as every certificate names it (ISO/IEC 17065 §7.7).
+    issuer_name: str = Field(default=DEFAULT_ISSUER_NAME, min_length=1, max_length=200)
+    issuer_address: str = Field(default=DEFAULT_ISSUER_ADDRESS, min_length=1, max_length=300)
+    issuer_country: str = Field(default=DEFAULT_ISSUER_COUNTRY, pattern="^[A-Z]{2}$")
     # Reads of the public registry, verification and badge per client address, in the `limits`
     # package's notation ("120/minute", "10/second").
     public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT

@@ -40,6 +40,20 @@ def N_(message: str) -> str:
 
 # What the domain names in English, as a reader reads it (translated when worded).
 LEVEL_NAMES = {"bronze": N_("Bronze"), "silver": N_("Silver"), "gold": N_("Gold")}
+# A level's full name, and a label's status, as a certificate prints them.
+LEVEL_TITLES = {
+    "bronze": N_("Striving for Cluster Excellence"),
+    "silver": N_("Cluster Management Excellence — Silver"),
+    "gold": N_("Cluster Management Excellence — Gold"),
+}
+STATUS_NAMES = {
+    "active": N_("valid"),
+    "suspended": N_("suspended"),
+    "expired": N_("expired"),
+    "lapsed": N_("expired"),
+    "superseded": N_("superseded"),
+    "withdrawn": N_("withdrawn"),
+}
 STEP_NAMES = {
     "screening": N_("screening"),
     "response": N_("expert's answer"),
@@ -139,6 +153,12 @@ def page_of(content: MessageContent, public_url: str) -> str | None:
     return None
 
 
+def document_environment(language: str) -> Environment:
+    """Where a document's template (templates/documents/) is rendered: HTML, every value escaped, its
+    strings from the catalogue in `language` (English where the catalogue lacks it)."""
+    return _environment(worded_in(language), html=True)
+
+
 def _block(template: Template, name: str, values: dict[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(values)))
 
@@ -183,9 +203,14 @@ def _when(language: str) -> Callable[[str], str]:
 
 def _day(language: str) -> Callable[[str], str]:
     def day(value: str) -> str:
-        return format_date(datetime.fromisoformat(value).astimezone(UTC).date(), "long", locale=language)
+        return written_day(datetime.fromisoformat(value), language)
 
     return day
+
+
+def written_day(moment: datetime, language: str) -> str:
+    """A date as the language writes it in full ("1 March 2027", "1. März 2027"), in UTC."""
+    return format_date(moment.astimezone(UTC).date(), "long", locale=language)
 
 
 def _named(names: dict[str, str], gettext: Callable[[str], str]) -> Callable[[str], str]:

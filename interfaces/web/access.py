@@ -50,6 +50,11 @@ def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
     return label
 
 
+def public_label(svc: Services, label_id: UUID) -> Label:
+    """A label as its certificate shows it to anyone: the certificate is made to be shown."""
+    return _load(svc.app.get_label, "label", label_id)
+
+
 def visible_expert(svc: Services, expert_id: UUID, principal: Principal) -> Expert:
     """An expert's record (and workload) is the secretariat's and the expert's own."""
     if not principal.sees_everything and principal.expert_id != expert_id:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from clusterlabel.interfaces.web import (
     accounts,
     cases,
+    certificates,
     complaints,
     experts,
     inbox,
@@ -69,6 +70,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(cases.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
+    api.include_router(certificates.public)
     api.include_router(notifications.router)
     openapi_links.install(api)
     api.include_router(webhooks.router)

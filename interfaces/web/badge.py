@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from clusterlabel.activities.documents.certificate import verification_url
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web.common import VIEW_AGE_HEADER, label_id_from
 from clusterlabel.interfaces.web.errors import ApiError
@@ -45,7 +45,7 @@ async def badge(label_ref: str, request: Request) -> Response:
     else:
         status = "valid" if entry.status == LabelState.ACTIVE.value else entry.status
         level, until, code = entry.level, f"{entry.valid_until:%Y-%m-%d}", entry.label_code
-    verify_url = f"{svc.public_url}/ui/verify?{urlencode({'label': code})}"
+    verify_url = verification_url(svc.public_url, code)
     svg = _badge_svg(level, status, until, verify_url)
     headers = {"Cache-Control": "no-cache, max-age=60", VIEW_AGE_HEADER: f"{svc.view_age():.1f}"}
     return Response(svg, media_type="image/svg+xml", headers=headers)

@@ -119,10 +119,17 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
     """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
     state, since = label_status_at(LabelState(view.state), view.state_since or label.state_since, view.valid_until, now)
-    # The secretariat and the label's own cluster print certificates; an expert never needs the code.
-    own = principal.cluster_id is not None and principal.cluster_id == label.cluster_id
-    code = label.verification_code if principal.sees_everything or own else None
+    code = label.verification_code if reads_verification_code(principal, label) else None
     return LabelOut.model_validate({**view.model_dump(), "state": state, "since": since, "verification_code": code})
+
+
+def reads_verification_code(principal: Principal | None, label: Label) -> bool:
+    """The secretariat and the label's own cluster print certificates with the code that proves them
+    genuine; an expert never needs it, and the public must not have it (it would prove any copy)."""
+    if principal is None:
+        return False
+    own = principal.cluster_id is not None and principal.cluster_id == label.cluster_id
+    return principal.sees_everything or own
 
 
 # What a cluster's contact reads of an audit: its assessment and report once the case is decided (and

@@ -1,5 +1,5 @@
-"""The pages anyone may read: the public registry, a label's verification, its badge; and a label's
-certificate for whoever sees the label. Public reads count against the client's rate limit."""
+"""The pages anyone may read: the public registry, a label's verification, its badge and its
+certificate. Public reads count against the client's rate limit."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from clusterlabel.activities.views import label_view
+from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, languages
+from clusterlabel.activities.documents.certificate import certificate_sheet
 from clusterlabel.domain.label_lifecycle import LabelState
-from clusterlabel.interfaces.web import badge, labels
-from clusterlabel.interfaces.web.access import visible_label
-from clusterlabel.interfaces.web.common import PUBLIC_READ, label_id_from, label_out
-from clusterlabel.interfaces.web.pages import _svc, caller, page, render, signed_in
+from clusterlabel.interfaces.web import badge, certificates, labels
+from clusterlabel.interfaces.web.common import PUBLIC_READ
+from clusterlabel.interfaces.web.pages import _svc, caller, page, render
 from clusterlabel.interfaces.web.ratelimit import client_of
 
 
@@ -80,17 +80,20 @@ async def verify_page(request: Request) -> Response:
 
 @page
 async def certificate(request: Request) -> Response:
-    who = await signed_in(request)  # whoever sees the label: visible_label decides
+    """The certificate as a page, in the language `lang` asks for, with its PDF a click away."""
     svc = _svc(request)
-
-    def gather() -> dict[str, Any]:
-        label = visible_label(svc, label_id_from(request.path_params["label_ref"]), who)
-        experts = [svc.app.get_expert(expert_id).name for expert_id in label.expert_ids]
-        supersedes = svc.app.get_label(label.supersedes).label_code if label.supersedes else None
-        return {
-            "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
-            "experts": experts,
-            "supersedes_code": supersedes,
-        }
-
-    return render(request, "certificate.html", who, base=svc.public_url, **(await run_in_threadpool(gather)))
+    svc.public_limit.check(client_of(request))
+    language = certificates.certificate_language(request.query_params.get("lang") or DEFAULT_LANGUAGE)
+    who = await caller(request)
+    label_ref = request.path_params["label_ref"]
+    shown = await run_in_threadpool(certificates.certificate_for, svc, label_ref, who)
+    return render(
+        request,
+        "certificate.html",
+        who,
+        certificate=shown,
+        sheet=certificate_sheet(shown, language),
+        language=language,
+        languages=languages(),
+        base=svc.public_url,
+    )

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
+from clusterlabel.activities.documents.certificate import Party
+from clusterlabel.interfaces.settings import (
+    DEFAULT_ISSUER_ADDRESS,
+    DEFAULT_ISSUER_COUNTRY,
+    DEFAULT_ISSUER_NAME,
+    DEFAULT_PUBLIC_URL,
+)
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.complainants import Complainants
@@ -37,6 +43,7 @@ from clusterlabel.workflows.reconciler import ReconcileStatus, last_reconciliati
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+DEFAULT_ISSUER = Party(name=DEFAULT_ISSUER_NAME, address=DEFAULT_ISSUER_ADDRESS, country=DEFAULT_ISSUER_COUNTRY)
 FRESH_TIMEOUT_SECONDS = 5.0
 FRESH_POLL_SECONDS = 0.02
 # Public reads ask the view's age often; the log head and a view's position are re-read at most this often.
@@ -69,6 +76,8 @@ class Services:
     public_url: str = DEFAULT_PUBLIC_URL
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
     signin_failures: SignInFailures = field(default_factory=SignInFailures)
+    # Settings.issuer_*: the certification body every certificate names as its issuer.
+    issuer: Party = DEFAULT_ISSUER
     # The pages' sign-in (passwords, sessions, one-time links, second factors); None where no page is served.
     credentials: Credentials | None = None
     # The secrets that sign the partners' webhooks; None where this process registers none.

@@ -100,6 +100,22 @@ class Browser:
     def run(self, script: str, *args: Any) -> Any:
         return self._call("POST", "/execute/sync", {"script": script, "args": list(args)})
 
+    def download(self, selector: str, directory: Path, timeout: float = 20.0) -> Path:
+        """Click the link and wait for the file the browser saves into `directory` (Chromium's own download,
+        allowed there through the DevTools protocol: headless Chromium saves nothing by default)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        allow = {"behavior": "allow", "downloadPath": str(directory)}
+        self._call("POST", "/goog/cdp/execute", {"cmd": "Browser.setDownloadBehavior", "params": allow})
+        before = set(directory.iterdir())
+        self.click(selector)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            saved = [path for path in set(directory.iterdir()) - before if path.suffix != ".crdownload"]
+            if saved and saved[0].stat().st_size > 0:
+                return saved[0]
+            time.sleep(0.1)
+        raise AssertionError(f"clicking {selector} saved no file in {directory}")
+
     def screenshot(self, *paths: Path) -> None:
         png = base64.b64decode(self._call("GET", "/screenshot"))
         for path in paths:

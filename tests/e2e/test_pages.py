@@ -1,11 +1,12 @@
 """The pages in a real browser (headless Chromium): signing in with e-mail and password, the
 secretariat's dashboard and a form on it, an expert's assessment form (signed in with a token), the
-public verification page; screenshots go to tests/artifacts/."""
+public verification page, a label's certificate and its PDF; screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from tests.e2e import browser as chromium
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import ADMIN_TOKEN, ARTIFACTS, ROOT, RunningEngine, eventually
 from tests.e2e.pages_client import PASSWORD, person
+from tests.pdf_reading import pdf_text
 
 # Off CI a machine without Debian's chromium skips these; under CI a missing browser is a failure.
 pytestmark = pytest.mark.skipif(
@@ -126,6 +128,46 @@ def test_the_public_verifies_a_certificate_and_sees_the_badge(
     assert badge.headers["content-type"].startswith("image/svg+xml")
     assert "valid until" in badge.text and "/ui/verify?label=" in badge.text
     browser.go(f"{engine.url}/ui/labels/{label['label_code']}/certificate")
+    assert "Baltic Marine Cluster" in browser.text(".certificate")
+    assert label["verification_code"] not in browser.text(".certificate")  # the public never reads the code
+    browser.go(f"{engine.url}/ui/dashboard")
     sign_in_with_token(browser, ADMIN_TOKEN)
+    browser.go(f"{engine.url}/ui/labels/{label['label_code']}/certificate")
     assert label["verification_code"] in browser.text(".certificate")
     browser.screenshot(ARTIFACTS / "certificate.png")
+
+
+def test_the_certificate_page_downloads_its_pdf_in_the_language_it_shows(
+    engine: RunningEngine,
+    secretariat: Secretariat,
+    scene: dict[str, str],
+    browser: chromium.Browser,
+    tmp_path: Path,
+) -> None:
+    label = secretariat.label(scene["label_id"])
+    browser.go(f"{engine.url}/ui/labels/{label['label_code']}/certificate")  # signed in as the secretariat
+    browser.click("a[hreflang=de]")
+    browser.text_with(".certificate", "Gültig bis")
+    browser.screenshot(ARTIFACTS / "certificate-de.png")
+
+    text = pdf_text(browser.download("#certificate-pdf", tmp_path).read_bytes())
+    assert label["label_code"] in text and "Baltic Marine Cluster" in text and "Gültig bis" in text
+    assert label["verification_code"] in text  # the secretariat's copy carries it; the public's does not
+
+
+def test_anyone_gets_a_certificate_pdf_and_a_clear_answer_for_a_language_or_label_there_is_none_for(
+    engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str]
+) -> None:
+    code = secretariat.label(scene["label_id"])["label_code"]
+    english = httpx.get(f"{engine.url}/labels/{code}/certificate.pdf")
+    assert english.status_code == 200 and english.headers["content-type"] == "application/pdf"
+    assert code in pdf_text(english.content) and "Baltic Marine Cluster" in pdf_text(english.content)
+    assert "Valid until" in pdf_text(english.content)
+    assert "European Secretariat for Cluster Analysis (ESCA)" in pdf_text(english.content)  # the issuer setting
+    assert "Gültig bis" in pdf_text(httpx.get(f"{engine.url}/labels/{code}/certificate.pdf?lang=de").content)
+
+    klingon = httpx.get(f"{engine.url}/labels/{code}/certificate.pdf?lang=tlh")
+    assert klingon.status_code == 422
+    assert "choose one of: en, de" in klingon.json()["detail"][0]["msg"]
+    unknown = httpx.get(f"{engine.url}/labels/ECEI-B-0000-0000-0000/certificate.pdf")
+    assert unknown.status_code == 404

@@ -35,6 +35,14 @@ def test_country_codes_are_normalised_to_upper_case() -> None:
     assert cluster_profile(country="de").country == "DE"
 
 
+def test_a_clusters_postal_address_is_optional_and_a_blank_one_is_none() -> None:
+    assert cluster_profile().address is None  # as every profile registered before addresses reads back
+    assert cluster_profile(address="   ").address is None  # a form's empty field
+    assert cluster_profile(address=" Naujoji Uosto g. 8, Klaipėda ").address == "Naujoji Uosto g. 8, Klaipėda"
+    with pytest.raises(ValidationError, match="address"):
+        cluster_profile(address="Line one\nLine two")  # printed on one line of the certificate
+
+
 def test_an_expert_needs_an_aware_certification_date_and_real_language_codes() -> None:
     with pytest.raises(ValidationError, match="certified_until"):
         expert_profile(certified_until="2030-01-01T00:00:00")

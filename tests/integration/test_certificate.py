@@ -1,0 +1,162 @@
+"""A label's certificate as its reader gets it: the PDF's text in English and German, its page as an
+image with a QR code that a camera reads back as the verification page, and a label no longer in force
+saying so on its face. Real aggregates (an in-memory store), the real renderer; no engine."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+import zxingcpp
+from babel.dates import format_date
+from PIL import Image, ImageStat
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.documents.certificate import (
+    Certificate,
+    Party,
+    certificate_of,
+    certificate_pdf,
+    certificate_sheet,
+)
+from clusterlabel.domain.commands import SuspendLabel, WithdrawLabel
+from clusterlabel.domain.record_commands import UpdateClusterProfile
+from tests.builders import cluster_profile, send
+from tests.e2e.engine import ARTIFACTS, ROOT
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app
+from tests.pdf_reading import pdf_page_png, pdf_text
+
+PUBLIC_URL = "https://labels.example.org"
+ISSUER = Party(name="European Secretariat for Cluster Analysis (ESCA)", address="Berlin", country="DE")
+ADDRESS = "Naujoji Uosto g. 8, 92119 Klaipėda"
+# The README shows this page; it is rewritten only on request, so a test run leaves the checkout as it was.
+README_SCREENSHOT = ROOT / "docs" / "screenshots" / "certificate.png"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(clock: Clock) -> CertificationApp:
+    return memory_app(clock=clock)
+
+
+@pytest.fixture
+def label_id(app: CertificationApp) -> UUID:
+    """A Bronze label of a cluster that gave its postal address after registering."""
+    life = Lifecycle(app)
+    profile = cluster_profile(address=ADDRESS)
+    send(app, life.cluster_id, UpdateClusterProfile(profile=profile), actor=SECRETARIAT)
+    _, label_id = life.labelled()
+    return label_id
+
+
+def certificate(app: CertificationApp, label_id: UUID, **options: bool) -> Certificate:
+    label = app.get_label(label_id)
+    cluster = app.get_cluster(label.cluster_id)
+    return certificate_of(label, cluster, ISSUER, PUBLIC_URL, app.clock(), **options)
+
+
+def sheet_text(shown: Certificate, language: str) -> str:
+    """The certificate as the web page shows it (the PDF lays out the same sheet: cheaper to read here)."""
+    return str(certificate_sheet(shown, language))
+
+
+def day(moment: datetime, language: str) -> str:
+    return format_date(moment.astimezone(UTC).date(), "long", locale=language)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["CERTIFICATE", "Striving for Cluster Excellence", "Valid until", "Lithuania", "Germany", "VALID"]),
+        ("de", ["ZERTIFIKAT", "Auf dem Weg zur Cluster-Exzellenz", "Gültig bis", "Litauen", "Deutschland", "GÜLTIG"]),
+    ],
+)
+def test_the_certificate_names_the_label_its_holder_its_validity_and_its_issuer_in_the_readers_language(
+    app: CertificationApp, label_id: UUID, language: str, words: list[str]
+) -> None:
+    shown = certificate(app, label_id)
+    text = pdf_text(certificate_pdf(shown, language))
+
+    label = app.get_label(label_id)
+    for expected in [
+        label.label_code,
+        "Baltic Marine Cluster",
+        ADDRESS,
+        "European Secretariat for Cluster Analysis (ESCA)",
+        "Berlin",
+        label.catalogue_version,
+        day(label.valid_from, language),
+        day(label.valid_until, language),
+        f"{PUBLIC_URL}/ui/verify?label={label.label_code}",
+        *words,
+    ]:
+        assert expected in text, f"{expected!r} is not on the {language} certificate:\n{text}"
+
+
+def test_the_web_page_shows_what_the_pdf_shows(app: CertificationApp, label_id: UUID) -> None:
+    sheet = sheet_text(certificate(app, label_id), "de")
+    label = app.get_label(label_id)
+    for expected in [label.label_code, "Baltic Marine Cluster", "Auf dem Weg zur Cluster-Exzellenz"]:
+        assert expected in sheet
+    assert day(label.valid_until, "de") in sheet
+
+
+def test_the_rendered_page_carries_a_qr_code_that_opens_the_labels_verification_page(
+    app: CertificationApp, label_id: UUID
+) -> None:
+    shown = certificate(app, label_id)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    png = pdf_page_png(certificate_pdf(shown, "en"), ARTIFACTS / "certificate-pdf.png")
+    if os.environ.get("CLUSTERLABEL_UPDATE_DOCS"):
+        pdf_page_png(certificate_pdf(shown, "en"), README_SCREENSHOT)
+    image = Image.open(png).convert("L")
+    assert image.width > image.height, "an A4 landscape page"
+    assert ImageStat.Stat(image).stddev[0] > 20, "the page is blank"
+    decoded = [found.text for found in zxingcpp.read_barcodes(image)]
+    assert decoded == [f"{PUBLIC_URL}/ui/verify?label={shown.label_code}"]
+
+
+def test_a_withdrawn_labels_certificate_says_it_is_withdrawn_and_not_valid(
+    app: CertificationApp, clock: Clock, label_id: UUID
+) -> None:
+    clock.advance(days=40)
+    send(app, label_id, WithdrawLabel(reason="the cluster was dissolved"), actor=SECRETARIAT)
+    withdrawn_on = app.clock()
+
+    text = pdf_text(certificate_pdf(certificate(app, label_id), "en"))
+    assert f"This label was withdrawn on {day(withdrawn_on, 'en')}. This certificate is not valid." in text
+    assert "VALID" not in text.replace("NOT VALID", "")
+    # The web page and the German certificate come from the same sheet, and say it as plainly.
+    german = sheet_text(certificate(app, label_id), "de")
+    assert "entzogen" in german and "Dieses Zertifikat ist nicht gültig." in german
+    assert 'class="status-banner"' in german
+
+
+def test_a_suspended_or_expired_labels_certificate_says_so(app: CertificationApp, clock: Clock, label_id: UUID) -> None:
+    send(app, label_id, SuspendLabel(reason="complaint under investigation"), actor=SECRETARIAT)
+    assert "is not valid while it is suspended" in sheet_text(certificate(app, label_id), "en")
+
+    valid_until = app.get_label(label_id).valid_until
+    clock.now = valid_until  # the expiry's timer has not fired: the date decides
+    text = sheet_text(certificate(app, label_id), "en")
+    assert f"This label expired on {day(valid_until, 'en')}. This certificate is no longer valid." in text
+
+
+def test_the_verification_code_is_printed_only_when_the_reader_may_have_it(
+    app: CertificationApp, label_id: UUID
+) -> None:
+    code = app.get_label(label_id).verification_code
+    assert code not in sheet_text(certificate(app, label_id), "en")
+    assert code in sheet_text(certificate(app, label_id, with_verification_code=True), "en")
+
+
+def test_a_cluster_without_a_postal_address_is_printed_with_its_country(app: CertificationApp) -> None:
+    _, label_id = Lifecycle(app).labelled()
+    text = sheet_text(certificate(app, label_id), "en")
+    assert "Baltic Marine Cluster" in text and "Lithuania" in text and "None" not in text
