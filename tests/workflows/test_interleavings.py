@@ -12,7 +12,8 @@ expert registered and the waiting case told, or time passing. After each move:
 - each running workflow's view and its aggregate in the store come to agree (timers may be mid-step);
 - no aggregate records one command twice (a command key never reappears after another's events);
 - a refused step recorded nothing under its key, and a repeated step answered as the first did;
-- a case whose workflow completed is concluded in the store, and a label whose workflow ended is final.
+- a case whose workflow completed is concluded in the store, and a label whose workflow ended is final;
+- the views, caught up after every move while the workflows write, equal at the end a rebuild from zero.
 
 `make test` plays a few short scenarios; `CLUSTERLABEL_INTERLEAVINGS=<seeds>` plays that many longer
 ones (README, "What the engine guarantees under faults").
@@ -25,6 +26,7 @@ import os
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -54,13 +56,25 @@ from clusterlabel.domain.commands import (
     WithdrawLabel,
 )
 from clusterlabel.domain.label_lifecycle import FINAL
+from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.queries import ReadModels
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.messages import ExpertsChanged, Step
 from clusterlabel.workflows.starter import case_handle, execute_step, label_handle
 from tests.builders import full_scores, indicators
-from tests.workflows.harness import BOARD, SECRETARY, Secretariat, office_on, running_worker, step
+from tests.stores import sqlite_env
+from tests.workflows.harness import (
+    BOARD,
+    SECRETARY,
+    Secretariat,
+    compressed_policy,
+    running_worker,
+    sqlite_app,
+    step,
+)
 
 SEEDS = int(os.environ.get("CLUSTERLABEL_INTERLEAVINGS", "0"))
 SHORT_SEEDS, SHORT_MOVES, LONG_MOVES = (11, 12), 24, 60
@@ -113,6 +127,7 @@ class Scenario:
     office: Secretariat
     client: Client
     cluster_id: UUID
+    views: ReadModels
     cases: list[UUID] = field(default_factory=list)
     labels: list[UUID] = field(default_factory=list)
     refused_keys: dict[UUID, set[str]] = field(default_factory=dict)
@@ -135,6 +150,7 @@ class Scenario:
             self.moves.append(move.__name__)
             await move()
             await self.check()
+            self.views.catch_up()
 
     async def apply(self) -> None:
         """The cluster applies (again) at Bronze when it has no open case; refusals are the domain's."""
@@ -336,26 +352,40 @@ class Scenario:
         return answer.case_id if isinstance(answer, CaseView) else answer.label_id
 
 
-async def play(server: EmbeddedTemporal, seed: int, moves: int) -> Scenario:
-    office, client = await office_on(server, f"interleave-{seed}", **POLICY)
+async def play(server: EmbeddedTemporal, seed: int, moves: int, directory: Path) -> Scenario:
+    """One scenario on an SQLite store whose views follow it as a projection runner would (caught up after
+    every move, while the workflows write); at the end they equal the same views rebuilt from zero."""
+    client = await connect_client(server.address, server.namespace)
+    app = sqlite_app(directory / "events.sqlite", compressed_policy(**POLICY))
+    office = Secretariat(app, client, task_queue=f"interleave-{seed}-{directory.name}")
+    views = open_read_models(sqlite_env(directory), app)
     for n in range(3):
         office.expert(name=f"Expert {n}")
-    scenario = Scenario(random.Random(seed), office, client, office.cluster(name=f"Cluster {seed}"))
-    async with running_worker(client, office.app, office.task_queue):
-        await scenario.play(moves)
-        await scenario.check()
+    scenario = Scenario(random.Random(seed), office, client, office.cluster(name=f"Cluster {seed}"), views)
+    try:
+        async with running_worker(client, app, office.task_queue):
+            await scenario.play(moves)
+            await scenario.check()
+        views.catch_up()
+        followed = views.dump()
+        views.rebuild()
+        assert views.dump() == followed, "the views that followed the moves differ from a rebuild"
+    finally:
+        views.close()
+        app.close()
     return scenario
 
 
 @pytest.mark.parametrize("seed", SHORT_SEEDS)
 def test_random_interleavings_of_steps_timers_and_signals_leave_nothing_wedged_or_twice_recorded(
-    dev_server: EmbeddedTemporal, seed: int
+    dev_server: EmbeddedTemporal, seed: int, tmp_path: Path
 ) -> None:
-    scenario = asyncio.run(play(dev_server, seed, SHORT_MOVES))
+    scenario = asyncio.run(play(dev_server, seed, SHORT_MOVES, tmp_path))
     assert scenario.cases  # the scenario got somewhere: at least one case was played
 
 
 @pytest.mark.skipif(not SEEDS, reason="the long form: CLUSTERLABEL_INTERLEAVINGS=<seeds>")
-def test_many_long_random_interleavings(dev_server: EmbeddedTemporal) -> None:
+def test_many_long_random_interleavings(dev_server: EmbeddedTemporal, tmp_path: Path) -> None:
     for seed in range(1000, 1000 + SEEDS):
-        asyncio.run(play(dev_server, seed, LONG_MOVES))
+        (tmp_path / str(seed)).mkdir()
+        asyncio.run(play(dev_server, seed, LONG_MOVES, tmp_path / str(seed)))
