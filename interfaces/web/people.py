@@ -8,6 +8,7 @@ page then shows ERASED where the name stood; every event, case and label stays a
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,8 +39,16 @@ class Person:
 
 
 def normal_email(email: str) -> str:
-    """One spelling per address, so that Maria@Example.org and maria@example.org are one person."""
-    return email.strip().lower()
+    """One spelling per address, so that Maria@Example.org and maria@example.org are one person.
+
+    Only ASCII letters fold in the part before the @: Unicode case mapping differs between languages
+    (İ lowers to i with a dot above, ß has no capital of its own) and would make two addresses one.
+    The domain folds whole, as the DNS (and IDNA) compare it."""
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local.translate(_ASCII_LOWER)}@{domain.lower()}"
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def open_people(settings: Settings) -> People:
