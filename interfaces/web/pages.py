@@ -257,8 +257,12 @@ async def case_page(request: Request) -> Response:
         case = visible_case(svc, case_id, who)
         svc.fresh()
         events = case_events(svc, case_id, who)
+        view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
+        due = view.deadlines.get(view.current_step) if view.current_step else None
         return {
-            "case": case_out(case_view(svc.app.policy, case, svc.now())),
+            "case": case_out(view),
+            # Only the deadline the case works against now: the earlier steps' are met or moot.
+            "deadline": (view.current_step, due, now >= due) if due else None,
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,
             "events": events,
             **case_details(svc, case, events),

@@ -78,8 +78,10 @@ def test_the_secretariat_screens_an_application_from_the_dashboard(
 
     browser.go(f"{engine.url}/ui/cases/{scene['waiting']}")
     assert "screening" in browser.text("h1")
+    assert browser.text("#deadline").startswith("screening:") and "overdue" not in browser.text("#deadline")
     browser.click("button[name=accepted][value=true]")
     assert "screening recorded" in browser.text_with(".flash", "screening recorded")
+    assert "screening" not in browser.text("#deadline")  # met: only the deadline the case works against shows
     browser.screenshot(ARTIFACTS / "case.png")
     assert secretariat.case(scene["waiting"])["state"] == "assigning"
 
