@@ -72,7 +72,12 @@ async def temporal_client_for(settings: Settings) -> tuple[Client, EmbeddedTempo
     """
     server: EmbeddedTemporal | None = None
     if settings.temporal_address is None:
-        server = EmbeddedTemporal(settings.ensure_data_dir(), namespace=settings.temporal_namespace)
+        server = EmbeddedTemporal(
+            settings.ensure_data_dir(),
+            namespace=settings.temporal_namespace,
+            ui=settings.temporal_ui,
+            ui_port=settings.temporal_ui_port,
+        )
         # The blocking wait would stall this loop; run it on a worker thread instead.
         await asyncio.to_thread(server.start)
         client = await connect_client(server.address, settings.temporal_namespace)
