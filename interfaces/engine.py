@@ -43,6 +43,7 @@ from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
+from clusterlabel.interfaces.tracing import configure_tracing
 from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.interfaces.web.services import Services
@@ -282,6 +283,7 @@ async def run_engine(
 ) -> None:
     """Run until `stop` is set, Ctrl-C or SIGTERM; then stop every part, last started first."""
     configure_logging(settings.log_format, settings.log_level)
+    configure_tracing(settings, "clusterlabel")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

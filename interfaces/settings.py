@@ -12,7 +12,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from limits import parse
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clusterlabel.activities.mail import SmtpServer, bare_address
@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, repr=False)
     # Where the worker serves the Temporal SDK's own metrics, and a separate `projections run` its /metrics
     # (Prometheus' format, on every interface of the host: a scraper reaches it); unset, not served.
+    # OpenTelemetry's standard variable (no CLUSTERLABEL_ prefix): set, every process exports its traces
+    # over OTLP/HTTP there (interfaces/tracing.py); unset, no trace leaves the process.
+    otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint")
+    )
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     projections_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # How often the Temporal Schedule runs the reconciler (every open record has its workflow running);

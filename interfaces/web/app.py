@@ -52,7 +52,10 @@ log = structlog.stdlib.get_logger(__name__)
 
 
 def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bool = True) -> FastAPI:
-    api = FastAPI(title="clusterlabel", version="0.1.0", description=DESCRIPTION)
+    # FastAPI's own OpenTelemetry spans are the request's: a server span named by route template (following
+    # a caller's `traceparent`), and spans for its dependencies and endpoint; the route's Temporal calls
+    # carry the trace on (interfaces/temporal_client.py). No-ops until a tracer provider is configured.
+    api = FastAPI(title="clusterlabel", version="0.1.0", description=DESCRIPTION, telemetry={"tracing": True})
     api.state.services = svc
     install_error_handlers(api)
     # Inside the size limit: a keyed write's body is read whole only once it is known to fit.
