@@ -151,6 +151,8 @@ class Engine:
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
         self.services.workflow_links = workflow_links(self.temporal_ui_url, self.settings.temporal_namespace)
+        if self.server is not None:
+            announce_temporal_ui(self.server.ui_url)  # before the worker: /health says ok only after it
         if self.with_worker:
             self._relay = start_delivering(self.client, self.app, self.settings.task_queue)
             await start_reconciling(self.client, self.settings.task_queue, self.settings.reconcile_every)
@@ -309,7 +311,6 @@ async def run_engine(
         done, _ = await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if starting in done:
             starting.result()  # a failure to start Temporal ends the process with its message
-            announce_temporal_ui(engine.temporal_ui_url)
             log.info(
                 "clusterlabel engine running",
                 temporal=engine.server.address if engine.server else settings.temporal_address,
