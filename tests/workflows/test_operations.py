@@ -4,11 +4,14 @@ OpenTelemetry's in-memory exporter; and the Temporal SDK's own metrics on the wo
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -61,7 +64,7 @@ def test_a_screening_is_one_trace_from_its_request_to_the_event_store_and_the_wo
 ) -> None:
     metrics_port = free_port()
 
-    async def scenario() -> tuple[list[ReadableSpan], str]:
+    async def scenario() -> tuple[list[ReadableSpan], str, str]:
         settings = Settings(
             data_dir=tmp_path, admin_token=TOKEN, task_queue="operations", temporal_ui=False,
             worker_metrics_port=metrics_port,
@@ -81,13 +84,14 @@ def test_a_screening_is_one_trace_from_its_request_to_the_event_store_and_the_wo
                 screened = await api.post(f"/cases/{case_id}/screening", json={"accepted": True, "reason": "ok"})
                 assert screened.status_code == 200, screened.text
                 ended = list(spans.get_finished_spans())
+                api_metrics = (await api.get("/metrics")).text
             async with httpx.AsyncClient() as scraper:
                 sdk_metrics = (await scraper.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
-            return ended, sdk_metrics
+            return ended, api_metrics, sdk_metrics
         finally:
             await engine.stop()
 
-    ended, sdk_metrics = run(scenario())
+    ended, api_metrics, sdk_metrics = run(scenario())
 
     request = named(ended, "POST /cases/{case_id}/screening")
     store = [span for span in ended if span.name == "event store append"]
@@ -110,3 +114,35 @@ def test_a_screening_is_one_trace_from_its_request_to_the_event_store_and_the_wo
     assert "temporal_activity_execution_latency_seconds" in families or any(
         name.startswith("temporal_local_activity") for name in families
     )
+
+    # The dashboard and the alert rules ask only for series these scrapes hold, so they cannot drift apart.
+    exported = sample_names(api_metrics) | sample_names(sdk_metrics)
+    for used_by, names in (("dashboard", dashboard_metrics()), ("alerts", alert_metrics())):
+        assert names, f"the {used_by} names no metric"
+        assert names <= exported, f"the {used_by} uses metrics nothing exports: {sorted(names - exported)}"
+
+
+# ---- deploy/: the Grafana dashboard and the Prometheus alert rules ------------------------------------
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+OUR_METRIC = re.compile(r"\b(?:clusterlabel|temporal)_[a-z0-9_]+\b")
+
+
+def sample_names(scraped: str) -> set[str]:
+    return {sample.name for family in text_string_to_metric_families(scraped) for sample in family.samples}
+
+
+def dashboard_metrics() -> set[str]:
+    dashboard = json.loads((DEPLOY / "grafana" / "clusterlabel.json").read_text(encoding="utf-8"))
+    panels = [panel for panel in dashboard["panels"] if panel["type"] != "row"]
+    assert all(panel["targets"] and all(target["expr"] for target in panel["targets"]) for panel in panels)
+    return {name for panel in panels for target in panel["targets"] for name in OUR_METRIC.findall(target["expr"])}
+
+
+def alert_metrics() -> set[str]:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text(encoding="utf-8"))
+    alerts = [rule for group in rules["groups"] for rule in group["rules"]]
+    for alert in alerts:
+        assert {"alert", "expr"} <= set(alert) and alert["labels"]["severity"] in ("warning", "critical"), alert
+        assert alert["annotations"]["summary"], alert["alert"]
+    return {name for alert in alerts for name in OUR_METRIC.findall(alert["expr"])}
