@@ -36,18 +36,19 @@ def run_projections(settings: Settings, views: Sequence[str] | None = None) -> i
         signal.signal(signum, request_stop)
     with open_views(settings, build_app(settings), only=views) as models:
         models.start()
-        metrics = _serve_metrics(settings, models)
+        metrics = serve_runner_metrics(settings, models)
         log.info("projections running", lag=models.lag())
         while not stop.wait(LAG_REPORT_SECONDS):
             log.info("projections lag", lag=models.lag())
         if metrics is not None:
             metrics.shutdown()
+            metrics.server_close()
         models.stop()
     log.info("projections stopped")
     return 0
 
 
-def _serve_metrics(settings: Settings, models: ReadModels) -> WSGIServer | None:
+def serve_runner_metrics(settings: Settings, models: ReadModels) -> WSGIServer | None:
     """This runner's views, their lag and parking, on its own /metrics: a runner split off the API may keep
     views the API's process does not open (`--views`), and a scraper can watch it apart."""
     if settings.projections_metrics_port is None:

@@ -7,12 +7,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_messages
+from clusterlabel.interfaces.projection_runner import serve_runner_metrics
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.temporal_server import free_port
 from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.app import create_app
@@ -130,3 +134,22 @@ def test_with_a_metrics_token_only_its_bearer_reads_the_metrics(engine: Engine) 
     assert [answer.status_code for answer in refused] == [401, 401]
     assert all("clusterlabel_" not in answer.text for answer in refused)
     assert scrape(client, Authorization=f"Bearer {METRICS_TOKEN}")
+
+
+def test_a_projection_runner_of_its_own_serves_its_views_lag_on_its_metrics_port(
+    engine: Engine, tmp_path: Path
+) -> None:
+    port = free_port()
+    assert serve_runner_metrics(Settings(data_dir=tmp_path), engine.models) is None  # no port: nothing served
+    server = serve_runner_metrics(Settings(data_dir=tmp_path, projections_metrics_port=port), engine.models)
+    assert server is not None
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    families = {family.name: family for family in text_string_to_metric_families(answer.text)}
+    lag = {sample.labels["view"]: sample.value for sample in families["clusterlabel_projection_lag_events"].samples}
+    assert set(lag) == set(engine.models.views)
+    assert set(lag.values()) == {engine.app.recorder.max_notification_id()}
