@@ -78,13 +78,13 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, repr=False)
     # Where the worker serves the Temporal SDK's own metrics, and a separate `projections run` its /metrics
     # (Prometheus' format, on every interface of the host: a scraper reaches it); unset, not served.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    projections_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # OpenTelemetry's standard variable (no CLUSTERLABEL_ prefix): set, every process exports its traces
     # over OTLP/HTTP there (interfaces/tracing.py); unset, no trace leaves the process.
     otlp_endpoint: str | None = Field(
         default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint")
     )
-    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
-    projections_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # How often the Temporal Schedule runs the reconciler (every open record has its workflow running);
     # seconds or ISO 8601 ("PT10M"). Workers create the schedule at start-up and run it once then.
     reconcile_every: timedelta = Field(default=timedelta(minutes=10), ge=timedelta(seconds=10))
