@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncio
+
 import httpx
 import pytest
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from clusterlabel.activities.application import CertificationApp
@@ -55,7 +57,22 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
         closing.close()
 
 
-def scrape(client: TestClient, **headers: str) -> Samples:
+class Api:
+    """The app as an HTTP client reaches it, over its ASGI interface."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        async def get() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return await client.get(path, headers=headers)
+
+        return asyncio.run(get())
+
+
+def scrape(client: Api, **headers: str) -> Samples:
     answer = client.get("/metrics", headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/plain")
@@ -72,7 +89,7 @@ def by_label(samples: Samples, name: str, label: str) -> dict[str, float]:
 
 
 def test_each_view_lags_the_log_by_the_events_it_has_not_applied_until_it_catches_up(engine: Engine) -> None:
-    client = TestClient(create_app(engine.svc, pages=False))
+    client = Api(create_app(engine.svc, pages=False))
     head = engine.app.recorder.max_notification_id()
 
     behind = by_label(scrape(client), "clusterlabel_projection_lag_events", "view")
@@ -85,7 +102,7 @@ def test_each_view_lags_the_log_by_the_events_it_has_not_applied_until_it_catche
 
 
 def test_requests_are_counted_by_route_template_and_status_and_timed(engine: Engine) -> None:
-    client = TestClient(create_app(engine.svc, pages=False))
+    client = Api(create_app(engine.svc, pages=False))
     case = "/cases/00000000-0000-0000-0000-000000000001"
     for _ in range(3):
         assert client.get(case).status_code == 401
@@ -112,7 +129,7 @@ def test_requests_are_counted_by_route_template_and_status_and_timed(engine: Eng
 
 def test_the_outbox_depth_counts_the_messages_still_queued_in_the_log(engine: Engine) -> None:
     engine.models.catch_up()
-    client = TestClient(create_app(engine.svc, pages=False))
+    client = Api(create_app(engine.svc, pages=False))
 
     samples = scrape(client)
 
@@ -127,7 +144,7 @@ def test_the_outbox_depth_counts_the_messages_still_queued_in_the_log(engine: En
 
 def test_with_a_metrics_token_only_its_bearer_reads_the_metrics(engine: Engine) -> None:
     engine.svc.metrics_token = METRICS_TOKEN
-    client = TestClient(create_app(engine.svc, pages=False))
+    client = Api(create_app(engine.svc, pages=False))
 
     refused = [client.get("/metrics"), client.get("/metrics", headers={"Authorization": "Bearer wrong"})]
 
