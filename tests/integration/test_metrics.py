@@ -3,11 +3,10 @@ lag behind the log, the parked views and the outbox, read from a real SQLite sto
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import asyncio
 
 import httpx
 import pytest
