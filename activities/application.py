@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
+from opentelemetry import trace
 
 from clusterlabel.domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind
@@ -30,6 +31,8 @@ from clusterlabel.domain.policy import Policy, default_policy
 
 A = TypeVar("A", bound=RecordedAggregate)
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+# A no-op until a process configures a tracer provider (interfaces/tracing.py).
+_tracer = trace.get_tracer("clusterlabel.event_store")
 
 
 def utc_now() -> datetime:
@@ -60,6 +63,13 @@ class CertificationApp(Application[UUID]):
         self.policy = policy or default_policy()
         self.clock = clock
         self.saved_listeners: list[Callable[[], None]] = []
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Any]:
+        """Append the aggregates' new events, in a span of the step's trace (the store's part of its time)."""
+        with _tracer.start_as_current_span("event store append") as span:
+            recordings = super().save(*objs, **kwargs)
+            span.set_attribute("clusterlabel.events_appended", len(recordings))
+            return recordings
 
     def _notify(self, recordings: list[Any]) -> None:
         """After every save: wake whoever follows the log in this process (the projection runner)."""

@@ -44,9 +44,11 @@ from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
+from clusterlabel.interfaces.tracing import configure_tracing
 from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit, SignInFailures
 from clusterlabel.interfaces.web.services import Services
+from clusterlabel.interfaces.web.workflow_links import workflow_links
 from clusterlabel.interfaces.worker import build_worker, start_delivering, start_reconciling, stop_delivering
 from clusterlabel.projections.queries import ReadModels
 
@@ -100,6 +102,7 @@ class Engine:
             webhook_secrets=self.webhook_secrets,
             inbox_reads=self.inbox_reads,
             complainants=self.complainants,
+            metrics_token=settings.metrics_token,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -150,11 +153,21 @@ class Engine:
             )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
         self.services.client = self.client
+        self.services.workflow_links = workflow_links(self.temporal_ui_url, self.settings.temporal_namespace)
+        if self.server is not None:
+            announce_temporal_ui(self.server.ui_url)  # before the worker: /health says ok only after it
         if self.with_worker:
             self._relay = start_delivering(self.client, self.app, self.settings.task_queue)
             await start_reconciling(self.client, self.settings.task_queue, self.settings.reconcile_every)
             await start_digest(self.client, self.settings)
         return self.client
+
+    @property
+    def temporal_ui_url(self) -> str | None:
+        """Temporal's Web UI: the embedded server's, or the cluster's the settings name (None if neither)."""
+        if self.server is not None:
+            return self.server.ui_url
+        return self.settings.temporal_ui_url
 
     async def stop(self) -> None:
         await stop_delivering(self._relay)
@@ -257,6 +270,14 @@ def announce_mail(transport: Transport, out: Callable[[str], Any] = print) -> No
     log.info("messages go out", to=transport.where(), channel=transport.channel)
 
 
+def announce_temporal_ui(url: str | None, out: Callable[..., Any] = print) -> None:
+    """Where operators watch the workflows: said at start, since the embedded server's port changes each time."""
+    if url is None:
+        return
+    out(f"  Temporal's Web UI (every workflow, its history and timers): {url}\n", flush=True)
+    log.info("temporal web ui", url=url)
+
+
 async def run_engine(
     settings: Settings,
     *,
@@ -267,6 +288,7 @@ async def run_engine(
 ) -> None:
     """Run until `stop` is set, Ctrl-C or SIGTERM; then stop every part, last started first."""
     configure_logging(settings.log_format, settings.log_level)
+    configure_tracing(settings, "clusterlabel")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from limits import parse
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clusterlabel.activities.mail import SmtpServer, bare_address
@@ -74,6 +74,22 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
     task_queue: str = "clusterlabel"
+    # Temporal's own Web UI, for operators: the embedded server serves it (on this port; unset, a free
+    # one) and prints its address; with a cluster, its UI's address lets the pages link to each workflow.
+    temporal_ui: bool = True
+    temporal_ui_port: int | None = Field(default=None, ge=1, le=65535)
+    temporal_ui_url: str | None = None
+    # /metrics (Prometheus' text format): open when unset; with a token, only to `Authorization: Bearer <it>`.
+    metrics_token: str | None = Field(default=None, repr=False)
+    # Where the worker serves the Temporal SDK's own metrics, and a separate `projections run` its /metrics
+    # (Prometheus' format, on every interface of the host: a scraper reaches it); unset, not served.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    projections_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # OpenTelemetry's standard variable (no CLUSTERLABEL_ prefix): set, every process exports its traces
+    # over OTLP/HTTP there (interfaces/tracing.py); unset, no trace leaves the process.
+    otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint")
+    )
     # How often the Temporal Schedule runs the reconciler (every open record has its workflow running);
     # seconds or ISO 8601 ("PT10M"). Workers create the schedule at start-up and run it once then.
     reconcile_every: timedelta = Field(default=timedelta(minutes=10), ge=timedelta(seconds=10))
@@ -146,6 +162,11 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url_is_a_base_url(cls, url: str) -> str:
         return public_base_url(url)
+
+    @field_validator("temporal_ui_url")
+    @classmethod
+    def _temporal_ui_url_is_a_base_url(cls, url: str | None) -> str | None:
+        return None if url is None else public_base_url(url, "temporal_ui_url")
 
     @field_validator("public_rate_limit", "mail_rate_limit", "signin_failure_limit")
     @classmethod
@@ -271,17 +292,17 @@ def pinned_ordering_keys(persistence_module: str) -> dict[str, str]:
     return {**keys, **{APP_ENV_PREFIX + key: value for key, value in keys.items()}}
 
 
-def public_base_url(url: str) -> str:
+def public_base_url(url: str, name: str = "public_url") -> str:
     """An http(s) scheme and host, perhaps a port and path; no query, fragment or credentials; no trailing /."""
     parts = urlsplit(url.strip())
     try:
         parts.port  # noqa: B018 - urllib checks the port only when asked
     except ValueError:
-        raise ValueError(f"public_url has an invalid port: {url!r}") from None
+        raise ValueError(f"{name} has an invalid port: {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"public_url must be an http(s)://host[:port][/path] URL, got {url!r}")
+        raise ValueError(f"{name} must be an http(s)://host[:port][/path] URL, got {url!r}")
     if parts.query or parts.fragment or parts.username or parts.password or any(c in url for c in "\"'<> "):
-        raise ValueError(f"public_url must be a plain base URL without query, fragment, credentials or quotes: {url!r}")
+        raise ValueError(f"{name} must be a plain base URL without query, fragment, credentials or quotes: {url!r}")
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 

@@ -90,11 +90,19 @@ class EmbeddedTemporal:
     address stays the same across a stop() and start() of the same instance.
     """
 
-    def __init__(self, data_dir: Path, namespace: str = "default", port: int | None = None, ui: bool = False):
+    def __init__(
+        self,
+        data_dir: Path,
+        namespace: str = "default",
+        port: int | None = None,
+        ui: bool = False,
+        ui_port: int | None = None,
+    ):
         self.data_dir = Path(data_dir)
         self.namespace = namespace
         self.port = port if port is not None else free_port()
-        self.ui_port = free_port() if ui else None
+        # Temporal's Web UI, when asked for: on `ui_port`, or a port free now.
+        self.ui_port = (ui_port or free_port()) if ui else None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -36,6 +36,7 @@ from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
 from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.tracing import configure_tracing
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
 from clusterlabel.workflows.complaint import ComplaintWorkflow
@@ -187,6 +188,7 @@ def _sigterm() -> Iterator[asyncio.Event]:
 async def run_worker(settings: Settings) -> None:
     """Run the worker until cancelled (Ctrl-C, SIGTERM), then shut it and an embedded server down."""
     configure_logging(settings.log_format, settings.log_level)
+    configure_tracing(settings, "clusterlabel-worker")
     log = get_logger(__name__, task_queue=settings.task_queue)
     app = build_app(settings)
     client, server = await connect_temporal(settings)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 from uuid import UUID
 
 import structlog
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.notification import DeliveryStatus
+from clusterlabel.domain.webhook_delivery import WebhookDeliveryStatus
 from clusterlabel.projections.accounts import AccountsView
 from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
 from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
@@ -273,6 +274,13 @@ class ReadModels:
 
     def failed_messages(self) -> int:
         return self.notifications.count(DeliveryStatus.FAILED)
+
+    def outbox(self, status: Literal["queued", "failed"]) -> dict[str, int]:
+        """How many messages and webhook deliveries are queued (the outbox's depth) or failed, by kind."""
+        return {
+            "message": self.notifications.count(DeliveryStatus(status)),
+            "webhook": self.webhooks.count_deliveries(WebhookDeliveryStatus(status)),
+        }
 
     def dump(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """Every row of every view (to compare an incremental build with a rebuild)."""

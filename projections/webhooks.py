@@ -115,6 +115,10 @@ class WebhooksView(View):
         rows = self.fetch("SELECT * FROM {webhooks} WHERE id = ?", (str(webhook_id),))
         return _webhook_entry(rows[0]) if rows else None
 
+    def count_deliveries(self, status: WebhookDeliveryStatus) -> int:
+        rows = self.fetch("SELECT COUNT(*) AS n FROM {webhook_deliveries} WHERE status = ?", (status.value,))
+        return int(rows[0]["n"])
+
     def deliveries(self, webhook_id: UUID, limit: int = 50, offset: int = 0) -> list[WebhookDeliveryEntry]:
         """The webhook's deliveries, the latest queued first."""
         rows = self.fetch(

@@ -25,6 +25,7 @@ from clusterlabel.interfaces.web import (
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
 from clusterlabel.interfaces.web.headers import SecurityHeaders
 from clusterlabel.interfaces.web.idempotency import OneRequestPerKey
+from clusterlabel.interfaces.web.metrics import METRICS_PATH, CountRequests, api_registry, metrics_endpoint
 from clusterlabel.interfaces.web.schemas import ErrorMessage, Health
 from clusterlabel.interfaces.web.services import Services, services
 
@@ -52,7 +53,10 @@ log = structlog.stdlib.get_logger(__name__)
 
 
 def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bool = True) -> FastAPI:
-    api = FastAPI(title="clusterlabel", version="0.1.0", description=DESCRIPTION)
+    # FastAPI's own OpenTelemetry spans are the request's: a server span named by route template (following
+    # a caller's `traceparent`), and spans for its dependencies and endpoint; the route's Temporal calls
+    # carry the trace on (interfaces/temporal_client.py). No-ops until a tracer provider is configured.
+    api = FastAPI(title="clusterlabel", version="0.1.0", description=DESCRIPTION, telemetry={"tracing": True})
     api.state.services = svc
     install_error_handlers(api)
     # Inside the size limit: a keyed write's body is read whole only once it is known to fit.
@@ -63,7 +67,10 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         # Inside the size limit too: it reads a form's body to find its CSRF token.
         api.add_middleware(PageFormGuard, public_url=svc.public_url)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    api.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
+    api.add_middleware(SecurityHeaders)  # a 413 carries the headers too
+    registry, http_metrics = api_registry(svc.models)
+    api.add_middleware(CountRequests, metrics=http_metrics)  # added last, so outermost: every answer counts
+    api.add_route(METRICS_PATH, metrics_endpoint(registry, svc.metrics_token), methods=["GET"], include_in_schema=False)
     api.include_router(registrations.router)
     api.include_router(experts.router)
     api.include_router(accounts.router)

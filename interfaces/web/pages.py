@@ -35,6 +35,7 @@ from clusterlabel.interfaces.web.common import (
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.services import Services
+from clusterlabel.interfaces.web.workflow_links import WorkflowLinks
 
 log = get_logger(__name__)
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -74,6 +75,7 @@ def render(
         "flash": flash.taken(request),
         "csrf_token": token,
         "unread": _unread_of(request, who),
+        "workflows": _workflow_links(request, who),
         **context,
     }
     response = templates.TemplateResponse(request, template, values, status_code=http_status)
@@ -95,6 +97,11 @@ def count_unread(request: Request, who: Principal | None) -> int:
             log.warning("cannot count the unread messages", exc_info=True)
     request.state.unread = unread
     return unread
+
+
+def _workflow_links(request: Request, who: Principal | None) -> WorkflowLinks | None:
+    """Links into Temporal's Web UI are for the secretariat alone: the workflows hold every record's steps."""
+    return _svc(request).workflow_links if who is not None and who.sees_everything else None
 
 
 def _unread_of(request: Request, who: Principal | None) -> int:

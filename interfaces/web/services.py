@@ -37,6 +37,7 @@ from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit, SignInFailures
 from clusterlabel.interfaces.web.tokens import TokenStore
 from clusterlabel.interfaces.web.webhook_secrets import WebhookSecretStore
+from clusterlabel.interfaces.web.workflow_links import WorkflowLinks
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.workflows.reconciler import ReconcileStatus, last_reconciliation
 
@@ -86,6 +87,10 @@ class Services:
     inbox_reads: InboxReads | None = None
     # The complainants' e-mail addresses, beside the event store; None where no complaint is taken.
     complainants: Complainants | None = None
+    # Where Temporal's Web UI shows each workflow, once known (the embedded server's UI, or a cluster's).
+    workflow_links: WorkflowLinks | None = None
+    # CLUSTERLABEL_METRICS_TOKEN: /metrics asks for it when set (interfaces/web/metrics.py).
+    metrics_token: str | None = field(default=None, repr=False)
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 

@@ -108,6 +108,9 @@ class ParkedViewsContract:
         health = _get(engine, "/health").json()
         assert health["parked_views"] == ["fussy"]
         assert "cannot file" not in str(health) and "ValueError" not in str(health)
+        metrics = _get(engine, "/metrics").text  # what an alert watches: the parked view, and it alone
+        assert 'clusterlabel_projection_parked{view="fussy"} 1.0' in metrics
+        assert 'clusterlabel_projection_parked{view="case_status"} 0.0' in metrics
         signed_in = {sessions.COOKIE: engine.credentials.sessions.start(sessions.MACHINE_ADMIN)}
         page = _get(engine, "/ui/dashboard", cookies=signed_in)
         assert page.status_code == 200 and "fussy" in page.text and str(refused) in page.text
