@@ -14,7 +14,10 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def test_every_write_route_of_the_api_refuses_a_key_that_stands_for_another_request() -> None:
-    app = create_app(SimpleNamespace(idempotency_keys=None, public_url="http://localhost"), pages=False)  # type: ignore[arg-type]
+    app = create_app(
+        SimpleNamespace(idempotency_keys=None, public_url="http://localhost", models=None, metrics_token=None),
+        pages=False,
+    )  # type: ignore[arg-type]
     writes = [route for route in every_route(app.router.routes) if (getattr(route, "methods", None) or set()) & WRITES]
     without_key = [
         route.path  # type: ignore[attr-defined]
