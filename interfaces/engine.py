@@ -97,6 +97,7 @@ class Engine:
             webhook_secrets=self.webhook_secrets,
             inbox_reads=self.inbox_reads,
             complainants=self.complainants,
+            documents=settings.documents_dir(),
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None

@@ -149,6 +149,11 @@ def translations(language: str) -> NullTranslations:
     return Translations.load(str(LOCALES), [language], DOMAIN)
 
 
+def document_environment(language: str) -> Environment:
+    """The HTML environment of `language`, for a document (the benchmarking report) from these templates."""
+    return _environment(language, html=True)
+
+
 @cache
 def _environment(language: str, html: bool) -> Environment:
     """One environment per language and form: the HTML one escapes every value, the text one none."""

@@ -19,6 +19,7 @@ from clusterlabel.interfaces.web import (
     notifications,
     openapi_links,
     registrations,
+    report,
     webhooks,
 )
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
@@ -67,6 +68,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(experts.router)
     api.include_router(accounts.router)
     api.include_router(cases.router)
+    api.include_router(report.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
     api.include_router(notifications.router)
@@ -97,6 +99,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             office_pages,
             portal,
             public_pages,
+            report_pages,
             signin,
             signin_code,
         )
@@ -117,6 +120,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             portal,
             office_forms,
             inbox_pages,
+            report_pages,
         ):
             module.install(api)
     return api

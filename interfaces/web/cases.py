@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -44,6 +44,7 @@ from clusterlabel.interfaces.web.common import (
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import case_events
+from clusterlabel.interfaces.web.report import freeze_after_decision
 from clusterlabel.interfaces.web.schemas import (
     BenchmarkOut,
     CaseCreated,
@@ -231,9 +232,14 @@ def _case_or_none(svc: Services, case_id: UUID) -> CertificationCase | None:
     response_model=CaseOut,
     summary="Award or refuse (never by anyone who audited the case)",
 )
-async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, key: Key = None) -> CaseOut:
-    """The decider is the caller's account; the case refuses one who took part in its evaluation (403)."""
-    return await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
+async def decide(
+    case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, background: BackgroundTasks, key: Key = None
+) -> CaseOut:
+    """The decider is the caller's account; the case refuses one who took part in its evaluation (403).
+    The benchmarking report is frozen right after (interfaces/web/report.py)."""
+    decided = await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
+    background.add_task(freeze_after_decision, svc, case_id)
+    return decided
 
 
 @router.post("/cases/{case_id}/withdrawal", response_model=CaseOut, summary="Withdraw an open case")

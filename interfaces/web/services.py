@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -76,6 +77,8 @@ class Services:
     inbox_reads: InboxReads | None = None
     # The complainants' e-mail addresses, beside the event store; None where no complaint is taken.
     complainants: Complainants | None = None
+    # Where documents frozen for the record are kept (<data dir>/documents/); None where none are kept.
+    documents: Path | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
