@@ -1,0 +1,196 @@
+"""The benchmarking report through the real engine: who may read it, the PDF frozen at the decision and
+checked against the log, what it says and shows, and a browser downloading it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e import browser as chromium
+from tests.e2e.driver import REPORT, Secretariat
+from tests.e2e.engine import ARTIFACTS, ROOT, RunningEngine, eventually
+from tests.e2e.page_session import pages_as, sign_in, token_of
+from tests.pdf_reading import pdf_page_png, pdf_text
+
+PEERS = 5  # the default policy's peer_group_minimum: the report shows a comparison with exactly that many
+# The README's picture of a report is refreshed only on request, so a test run leaves the checkout as it was.
+README_SCREENSHOT = ROOT / "docs" / "screenshots" / "report.png"
+
+
+def varied_scores(secretariat: Secretariat, shift: int) -> list[dict[str, Any]]:
+    """Every Bronze indicator scored, differently for each `shift`, so that the peers spread out."""
+    items = secretariat.full_scores("bronze")
+    return [{**item, "score": (number + shift) % (item["score"] + 1)} for number, item in enumerate(items)]
+
+
+def assessed(secretariat: Secretariat, cluster_id: str, body: dict[str, Any]) -> tuple[str, httpx.Client]:
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    ((_, expert),) = secretariat.staff(case_id)
+    secretariat.expect(expert.post(f"/cases/{case_id}/assessment", json=body), 200)
+    return case_id, expert
+
+
+@pytest.fixture(scope="module")
+def scene(secretariat: Secretariat) -> dict[str, Any]:
+    """Five maritime peers assessed (one still undecided), and the Baltic Marine Cluster awarded with findings."""
+    peers = []
+    for shift in range(PEERS):
+        cluster_id = secretariat.cluster(name=f"North Sea Cluster {shift}", country="DE")
+        peers.append(
+            assessed(secretariat, cluster_id, {"indicators": varied_scores(secretariat, shift), "report": REPORT})
+        )
+    cluster_id = secretariat.cluster(name="Baltic Marine Cluster", country="LT")
+    contact = secretariat.contact(cluster_id, "Clara Contact")
+    pattern = [2, 4, 5, 1, 3, 5]  # the cluster's own scores: ahead of its peers here, behind them there
+    indicators = [
+        {**item, "score": min(pattern[number % len(pattern)], item["score"])}
+        for number, item in enumerate(secretariat.full_scores("bronze"))
+    ]
+    indicators[0] |= {"finding": "Members meet monthly.", "recommendation": "Survey them yearly."}
+    body = {
+        "indicators": indicators,
+        "report": REPORT,
+        "area_summaries": [{"code": "structure", "summary": "A clear structure with a board of six."}],
+        "strengths": "A committed board.",
+        "areas_for_improvement": "Private funding.",
+        "success_stories": "A shared test bed for river transport.",
+    }
+    case_id, expert = assessed(secretariat, cluster_id, body)
+    undecided_peer, _ = peers[0]
+    before = {
+        "contact": secretariat.contact(secretariat.case(undecided_peer)["cluster_id"], "Paul Peer").get(
+            f"/cases/{undecided_peer}/report.pdf"
+        ),
+        "secretariat": secretariat.api.get(f"/cases/{undecided_peer}/report.pdf"),
+        "contact_json": contact.get(f"/cases/{case_id}/report"),
+    }
+    secretariat.decide(case_id)
+    label_id = secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"]
+    return {
+        "case_id": case_id,
+        "found_on": indicators[0]["code"],
+        "contact": contact,
+        "expert": expert,
+        "label_code": secretariat.label(label_id)["label_code"],
+        "before": before,
+    }
+
+
+def frozen_digest(secretariat: Secretariat, case_id: str) -> str:
+    """The SHA-256 the case's history records for its report."""
+
+    def recorded() -> str | None:
+        found = [event for event in secretariat.history(case_id) if event["type"] == "ReportFrozen"]
+        return found[-1]["data"]["sha256"] if found else None
+
+    return eventually(recorded, 30, "the report's digest in the case's history")
+
+
+def test_before_the_decision_there_is_no_pdf_and_the_cluster_reads_no_report(scene: dict[str, Any]) -> None:
+    before = scene["before"]
+    assert before["contact"].status_code == 409 and "not decided yet" in before["contact"].json()["detail"]
+    assert before["secretariat"].status_code == 409
+    assert before["contact_json"].status_code == 409
+
+
+def test_the_secretariat_the_contact_and_the_expert_download_the_same_frozen_pdf(
+    secretariat: Secretariat, scene: dict[str, Any]
+) -> None:
+    case_id = scene["case_id"]
+    copies = [
+        client.get(f"/cases/{case_id}/report.pdf") for client in (secretariat.api, scene["contact"], scene["expert"])
+    ]
+    assert [(copy.status_code, copy.headers["content-type"]) for copy in copies] == [(200, "application/pdf")] * 3
+    assert copies[0].content == copies[1].content == copies[2].content
+    assert hashlib.sha256(copies[0].content).hexdigest() == frozen_digest(secretariat, case_id)
+    assert [event["type"] for event in secretariat.history(case_id)].count("ReportFrozen") == 1
+
+
+def test_anyone_without_the_right_is_answered_as_for_an_unknown_case(
+    engine: RunningEngine, secretariat: Secretariat, scene: dict[str, Any]
+) -> None:
+    case_id = scene["case_id"]
+    other_contact = secretariat.contact(secretariat.cluster(name="Danube Cluster", country="RO"), "Otto Other")
+    _, other_expert = secretariat.expert(name="Zora Outsider", country="FR")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    for client in (other_contact, other_expert):
+        for path in (f"/cases/{case_id}/report.pdf", f"/cases/{case_id}/report"):
+            answer = client.get(path)
+            assert (answer.status_code, answer.json()["detail"]) == (404, f"no case with id {case_id}")
+    assert secretariat.api.get(f"/cases/{unknown}/report.pdf").status_code == 404
+    assert engine.client(None).get(f"/cases/{case_id}/report.pdf").status_code == 401  # the public
+
+
+def test_the_report_compares_with_the_peers_and_carries_the_findings(
+    secretariat: Secretariat, scene: dict[str, Any]
+) -> None:
+    report = secretariat.expect(scene["contact"].get(f"/cases/{scene['case_id']}/report"), 200)
+    assert report["peers"]["count"] == PEERS and report["peers"]["widened"] == ["size_band", "country"]
+    assert report["label_code"] == scene["label_code"] and report["frozen"]["sha256"]
+    assert {area["code"] for area in report["areas"]} == {
+        "structure",
+        "governance",
+        "financing",
+        "services",
+        "interaction",
+        "recognition",
+    } and all(set(area) >= {"code", "name", "score", "percentile"} for area in report["areas"])
+    (found,) = [item for item in report["indicators"] if item["code"] == scene["found_on"]]
+    assert (found["finding"], found["recommendation"]) == ("Members meet monthly.", "Survey them yearly.")
+    # The first indicator (a maximum of 5): the peers scored 0, 1, 2, 3, 4 (varied_scores) and the cluster 2.
+    assert (found["score"], found["peer_median"], found["q1"], found["q3"], found["percentile"]) == (2, 2, 1, 3, 50)
+    assert report["strengths"] == "A committed board." and report["areas"][0]["summary"].startswith("A clear")
+
+
+def test_the_pdf_says_the_cluster_its_label_and_each_area_and_shows_its_charts(
+    secretariat: Secretariat, scene: dict[str, Any]
+) -> None:
+    case_id = scene["case_id"]
+    pdf = secretariat.api.get(f"/cases/{case_id}/report.pdf").content
+    text = " ".join(pdf_text(pdf).split())
+    report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
+    for expected in ["Baltic Marine Cluster", scene["label_code"], *(area["name"] for area in report["areas"])]:
+        assert expected in text
+    assert "Compared with 5 assessments of other clusters" in text and "Members meet monthly." in text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = pdf_page_png(pdf, ARTIFACTS / "report-page-1.png")
+    assert page.stat().st_size > 20_000  # charts and tables, not a blank page
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOT.write_bytes(page.read_bytes())
+
+
+def test_the_page_reads_in_german_and_shows_the_recorded_digest(
+    secretariat: Secretariat, scene: dict[str, Any]
+) -> None:
+    pages = pages_as(secretariat.engine, token_of(scene["contact"]))
+    page = pages.read(f"/ui/cases/{scene['case_id']}/report?lang=de").text
+    assert "Benchmarking-Bericht" in page and "Baltic Marine Cluster" in page
+    assert frozen_digest(secretariat, scene["case_id"]) in page
+
+
+@pytest.mark.skipif(
+    not chromium.available() and os.environ.get("CI") != "true",
+    reason="needs /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
+)
+def test_a_contact_downloads_the_pdf_from_the_report_page_in_a_browser(
+    engine: RunningEngine, secretariat: Secretariat, scene: dict[str, Any]
+) -> None:
+    path = f"/ui/cases/{scene['case_id']}/report"
+    downloads = ARTIFACTS / "downloads"
+    shutil.rmtree(downloads, ignore_errors=True)
+    downloads.mkdir(parents=True)
+    with chromium.headless_chromium(downloads) as browser:
+        sign_in(browser, engine, token_of(scene["contact"]), path)
+        shown = browser.text("code.sha256")
+        browser.screenshot(ARTIFACTS / "report-page.png")
+        browser.click("a.pdf")
+        pdf_file = eventually(lambda: next(downloads.glob("*.pdf"), None), 20, "the PDF to be downloaded")
+    pdf = pdf_file.read_bytes()
+    assert pdf_file.name == f"benchmarking-report-{scene['case_id']}.pdf" and pdf[:5] == b"%PDF-"
+    assert hashlib.sha256(pdf).hexdigest() == shown == frozen_digest(secretariat, scene["case_id"])
