@@ -29,6 +29,7 @@ from clusterlabel.interfaces.bootstrap import (
     build_app,
     connect_temporal,
     open_account_tokens,
+    open_assessment_drafts,
     open_complainants,
     open_credentials,
     open_inbox_reads,
@@ -82,6 +83,7 @@ class Engine:
         self.credentials = open_credentials(settings)
         self.webhook_secrets = open_secrets_of_webhooks(settings)
         self.inbox_reads = open_inbox_reads(settings)
+        self.assessment_drafts = open_assessment_drafts(settings)
         self.services = Services(
             self.app,
             self.models,
@@ -98,6 +100,7 @@ class Engine:
             inbox_reads=self.inbox_reads,
             complainants=self.complainants,
             documents=settings.documents_dir(),
+            assessment_drafts=self.assessment_drafts,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -175,6 +178,7 @@ class Engine:
         self.credentials.close()
         self.webhook_secrets.close()
         self.inbox_reads.close()
+        self.assessment_drafts.close()
 
     # ---- readiness ------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -44,7 +44,7 @@ from clusterlabel.interfaces.web.common import (
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import case_events
-from clusterlabel.interfaces.web.report import freeze_after_decision
+from clusterlabel.interfaces.web.report import freeze_soon
 from clusterlabel.interfaces.web.schemas import (
     BenchmarkOut,
     CaseCreated,
@@ -127,7 +127,7 @@ def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
     if who.cluster_id is not None and not who.sees_everything and case.decision is None:
         raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its benchmarking once it is")
     svc.fresh()
-    found = svc.models.benchmark(case_id)
+    found = svc.models.benchmark(case_id, svc.app.policy.peer_group_minimum)
     if found is None:
         raise ApiError(404, f"case {case_id} has not been assessed yet")
     return BenchmarkOut.model_validate(found.model_dump())
@@ -232,13 +232,11 @@ def _case_or_none(svc: Services, case_id: UUID) -> CertificationCase | None:
     response_model=CaseOut,
     summary="Award or refuse (never by anyone who audited the case)",
 )
-async def decide(
-    case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, background: BackgroundTasks, key: Key = None
-) -> CaseOut:
+async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, key: Key = None) -> CaseOut:
     """The decider is the caller's account; the case refuses one who took part in its evaluation (403).
-    The benchmarking report is frozen right after (interfaces/web/report.py)."""
+    The benchmarking report is frozen right after, without holding up the answer (interfaces/web/report.py)."""
     decided = await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
-    background.add_task(freeze_after_decision, svc, case_id)
+    freeze_soon(svc, case_id)
     return decided
 
 

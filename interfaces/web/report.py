@@ -11,6 +11,7 @@ the reader's.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from pathlib import Path
@@ -177,8 +178,13 @@ def frozen_pdf(svc: Services, case: CertificationCase) -> bytes:
     return pdf_kept
 
 
+def freeze_soon(svc: Services, case_id: UUID) -> None:
+    """Freeze the report of a case just decided, in a worker thread: the decision's answer does not wait."""
+    asyncio.get_running_loop().run_in_executor(None, freeze_after_decision, svc, case_id)
+
+
 def freeze_after_decision(svc: Services, case_id: UUID) -> None:
-    """Freeze the report right after a decision (a background task: a failure is logged, and the first
+    """Freeze the report right after a decision (in the background: a failure is logged, and the first
     download freezes it instead)."""
     try:
         frozen_pdf(svc, svc.app.get_case(case_id))

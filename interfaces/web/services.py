@@ -23,6 +23,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.assessment_drafts import AssessmentDrafts
 from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.errors import ApiError
@@ -79,6 +80,8 @@ class Services:
     complainants: Complainants | None = None
     # Where documents frozen for the record are kept (<data dir>/documents/); None where none are kept.
     documents: Path | None = None
+    # The experts' drafts of their assessments; None where no assessment form is served.
+    assessment_drafts: AssessmentDrafts | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 

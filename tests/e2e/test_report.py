@@ -194,3 +194,43 @@ def test_a_contact_downloads_the_pdf_from_the_report_page_in_a_browser(
     pdf = pdf_file.read_bytes()
     assert pdf_file.name == f"benchmarking-report-{scene['case_id']}.pdf" and pdf[:5] == b"%PDF-"
     assert hashlib.sha256(pdf).hexdigest() == shown == frozen_digest(secretariat, scene["case_id"])
+
+
+def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    # Tourism, so that this case is nobody's peer in the tests above (their group keeps the sector).
+    case_id = secretariat.apply(secretariat.cluster(name="Adriatic Tourism Cluster", country="HR", sector="tourism"))
+    secretariat.screen(case_id)
+    ((_, expert),) = secretariat.staff(case_id)
+    form_page = f"/ui/cases/{case_id}/assessment"
+    pages = pages_as(engine, token_of(expert))
+    pages.read(form_page)
+    scores = {f"score:{item['code']}": str(item["score"]) for item in secretariat.full_scores("bronze")}
+    first = next(iter(scores)).removeprefix("score:")
+    draft = {f"score:{first}": "3", f"finding:{first}": "Members meet monthly.", "strengths": "A committed board."}
+
+    saved = pages.post(form_page, {**draft, "action": "draft"})
+    assert pages.flash_after(saved) == ("ok", "draft saved: it is not submitted")
+    form = pages.read(form_page).text
+    assert "Members meet monthly." in form and "A committed board." in form and 'value="3"' in form
+    oversized = pages.post(form_page, {**draft, "success_stories": "x" * 50_001, "action": "draft"})
+    assert pages.flash_after(oversized)[0] == "error"
+    assert "x" * 100 not in pages.read(form_page).text  # the earlier draft stands
+    assert secretariat.case(case_id)["state"] == "auditing"
+    assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
+
+    submitted = pages.post(
+        form_page,
+        {**scores, **draft, "summary:structure": "A clear structure.", "report": REPORT},
+    )
+    assert pages.flash_after(submitted) == ("ok", "assessment recorded")
+    assert [event["type"] for event in secretariat.history(case_id)].count("AssessmentSubmitted") == 1
+    report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
+    (found,) = [item for item in report["indicators"] if item["code"] == first]
+    assert (found["finding"], report["strengths"], report["areas"][0]["summary"]) == (
+        "Members meet monthly.",
+        "A committed board.",
+        "A clear structure.",
+    )
+    assert "Members meet monthly." not in pages.read(form_page).text  # the draft is done with
