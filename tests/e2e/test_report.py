@@ -181,13 +181,16 @@ def test_the_pdf_says_the_cluster_its_label_and_each_area_and_shows_its_charts(
         README_SCREENSHOT.write_bytes(page.read_bytes())
 
 
-def test_the_page_reads_in_german_and_shows_the_recorded_digest(
+def test_the_page_reads_in_german_and_it_and_the_case_timeline_show_the_recorded_digest(
     secretariat: Secretariat, scene: dict[str, Any]
 ) -> None:
     pages = pages_as(secretariat.engine, token_of(scene["contact"]))
     page = pages.read(f"/ui/cases/{scene['case_id']}/report?lang=de").text
     assert "Benchmarking-Bericht" in page and "Baltic Marine Cluster" in page
-    assert frozen_digest(secretariat, scene["case_id"]) in page
+    digest = frozen_digest(secretariat, scene["case_id"])
+    assert digest in page
+    case_page = pages.read(f"/ui/cases/{scene['case_id']}").text  # its timeline names the digest, and links the report
+    assert digest in case_page and f'href="/ui/cases/{scene["case_id"]}/report"' in case_page
 
 
 @pytest.mark.skipif(
