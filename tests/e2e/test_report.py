@@ -221,8 +221,11 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
     # Tourism, so that this case is nobody's peer in the tests above (their group keeps the sector).
     case_id = secretariat.apply(secretariat.cluster(name="Adriatic Tourism Cluster", country="HR", sector="tourism"))
     secretariat.screen(case_id)
-    ((_, expert),) = secretariat.staff(case_id)
+    ((expert_id, expert),) = secretariat.staff(case_id)
     form_page = f"/ui/cases/{case_id}/assessment"
+    outsider = pages_as(engine, next(token for other, token in engine.experts.items() if other != expert_id))
+    refused = outsider.post(form_page, {"strengths": "Not mine to write.", "action": "draft"})
+    assert outsider.flash_after(refused)[0] == "error"  # an expert off the team keeps no draft of it
     pages = pages_as(engine, token_of(expert))
     pages.read(form_page)
     scores = {f"score:{item['code']}": str(item["score"]) for item in secretariat.full_scores("bronze")}
@@ -233,6 +236,7 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
     assert pages.flash_after(saved) == ("ok", "draft saved: it is not submitted")
     form = pages.read(form_page).text
     assert "Members meet monthly." in form and "A committed board." in form and 'value="3"' in form
+    assert "Not mine to write." not in form
     oversized = pages.post(form_page, {**draft, "success_stories": "x" * 50_001, "action": "draft"})
     assert pages.flash_after(oversized)[0] == "error"
     assert "x" * 100 not in pages.read(form_page).text  # the earlier draft stands
