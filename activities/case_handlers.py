@@ -131,7 +131,14 @@ def submit_assessment(
         _check_certified(app, command.expert_id, env, "submit an assessment")
         catalogue = load_catalogue(case.catalogue_version)
         case.submit_assessment(
-            command.expert_id, command.indicators, command.report, catalogue, app.policy, *env.when()
+            command.expert_id,
+            command.indicators,
+            command.report,
+            catalogue,
+            app.policy,
+            *env.when(),
+            summaries=command.area_summaries,
+            overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
         )
 
     return app.change(case_id, CertificationCase, env, act)
@@ -265,6 +272,15 @@ def close_case(app: CertificationApp, case_id: UUID, command: commands.CloseCase
             changed.append(previous)
     app.save_once(env.key, cluster, *changed)
     return case
+
+
+def freeze_report(
+    app: CertificationApp, case_id: UUID, command: commands.FreezeReport, env: Envelope
+) -> CertificationCase:
+    def act(case: CertificationCase) -> None:
+        case.freeze_report(command.sha256, command.size, *env.when())
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step: str) -> None:

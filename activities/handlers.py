@@ -69,6 +69,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.ReleaseExpert: case_handlers.release_expert,
     commands.IssueLabel: case_handlers.issue_label,
     commands.CloseCase: case_handlers.close_case,
+    commands.FreezeReport: case_handlers.freeze_report,
     commands.RemindExpiry: label_handlers.remind_expiry,
     commands.ExpireLabel: label_handlers.expire_label,
     commands.CloseRenewalWindow: label_handlers.close_renewal_window,

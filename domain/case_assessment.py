@@ -15,7 +15,7 @@ from uuid import UUID
 
 from clusterlabel.domain.base import InvalidInput, Level, Problem
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, Outcome
-from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.policy import Policy
 
@@ -98,14 +98,18 @@ def check_silver_gap(cluster_name: str, bronze_assessed_at: datetime | None, pol
 
 
 def check_assessment(
-    catalogue: Catalogue, case_catalogue: str, indicators: Sequence[IndicatorScore], report: str
+    catalogue: Catalogue,
+    case_catalogue: str,
+    indicators: Sequence[IndicatorScore],
+    report: str,
+    summaries: Sequence[AreaSummary] = (),
 ) -> None:
     """Refuse an assessment on another catalogue than the case's, or one that misses it or has no report.
 
     Every problem is named at once, each at its place in the submission, so that one correction fixes all."""
     if catalogue.version != case_catalogue:
         raise InvalidInput(f"the case is assessed on catalogue {case_catalogue}, not {catalogue.version}")
-    problems = catalogue.assessment_problems(indicators)
+    problems = catalogue.assessment_problems(indicators) + catalogue.summary_problems(summaries)
     if not report.strip():
         problems.append(Problem("the report is empty", ("report",)))
     if problems:
@@ -119,6 +123,41 @@ class Assessment(TypedDict):
     scores: dict[str, int]
     evidence: dict[str, str]
     recommended_level: str
+
+
+class Findings(TypedDict):
+    """What the expert wrote beside the scores (the AssessmentSubmitted event's `findings`): per
+    indicator its finding and recommendation, per area a summary, and on the cluster as a whole."""
+
+    indicators: dict[str, dict[str, str]]
+    areas: dict[str, str]
+    strengths: str
+    areas_for_improvement: str
+    success_stories: str
+
+
+NO_FINDINGS = Findings(indicators={}, areas={}, strengths="", areas_for_improvement="", success_stories="")
+
+
+def written_findings(
+    indicators: Sequence[IndicatorScore],
+    summaries: Sequence[AreaSummary],
+    strengths: str = "",
+    areas_for_improvement: str = "",
+    success_stories: str = "",
+) -> Findings:
+    """The findings of a submitted assessment, keeping only what was written."""
+    return Findings(
+        indicators={
+            item.code: {"finding": item.finding, "recommendation": item.recommendation}
+            for item in indicators
+            if item.finding or item.recommendation
+        },
+        areas={item.code: item.summary for item in summaries},
+        strengths=strengths,
+        areas_for_improvement=areas_for_improvement,
+        success_stories=success_stories,
+    )
 
 
 def scored_assessment(

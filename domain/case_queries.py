@@ -11,13 +11,14 @@ the views and the workflows' validators.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from clusterlabel.domain import case_assessment, case_decision, case_team
-from clusterlabel.domain.base import Level, StepNotAllowed
+from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import (
     APPEALABLE_STATES,
     OPEN_STATES,
@@ -27,7 +28,7 @@ from clusterlabel.domain.case_lifecycle import (
     check_proposed,
     deadline_step,
 )
-from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
 from clusterlabel.domain.expert import Assignment, Nationality
 from clusterlabel.domain.policy import Policy
 
@@ -63,6 +64,9 @@ class CaseQueries:
     scores: dict[str, int]
     assessed_at: datetime | None
     recommended_level: Level | None
+    findings: case_assessment.Findings
+    # The digest of the benchmarking report rendered for the decision: sha256, size, decided_at, at.
+    frozen_report: dict[str, Any] | None
     decision: dict[str, Any] | None
     # The decision, who rejected at screening, the pending or last appeal (and those settled before a
     # new screening), the criteria a cluster missed at the decision, and the label an award led to.
@@ -170,12 +174,31 @@ class CaseQueries:
             raise StepNotAllowed("cannot record the cluster's agreement: the expert team is not complete")
 
     def check_assessment(
-        self, expert_id: UUID, catalogue: Catalogue, indicators: Sequence[IndicatorScore], report: str
+        self,
+        expert_id: UUID,
+        catalogue: Catalogue,
+        indicators: Sequence[IndicatorScore],
+        report: str,
+        summaries: Sequence[AreaSummary] = (),
     ) -> None:
         """The case's own team assesses it, on the case's catalogue, completely."""
         self.check_step("submit_assessment")
         case_team.check_on_team(expert_id, self.team)
-        case_assessment.check_assessment(catalogue, self.catalogue_version, indicators, report)
+        case_assessment.check_assessment(catalogue, self.catalogue_version, indicators, report, summaries)
+
+    def check_report_to_freeze(self, sha256: str, size: int) -> datetime | None:
+        """The decision a report is frozen for; None when it is frozen for it already with this digest."""
+        if self.decision is None:
+            raise StepNotAllowed("the case is not decided yet: its report is frozen at the decision")
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256) or size < 1:
+            raise InvalidInput(f"{sha256!r} ({size} bytes) is not the SHA-256 of a rendered report")
+        decided_at: datetime = self.decision["at"]
+        frozen = self.frozen_report
+        if frozen is None or frozen["decided_at"] != decided_at:
+            return decided_at
+        if frozen["sha256"] != sha256:
+            raise StepNotAllowed(f"the case's report for this decision is frozen already, as {frozen['sha256']}")
+        return None
 
     def check_decider(self, decided_by: str, rationale: str, decider_expert_ids: frozenset[UUID] = frozenset()) -> None:
         """Four eyes: nobody of the audit team decides; after an appeal, nor does whoever was appealed against."""

@@ -16,7 +16,7 @@ from clusterlabel.domain import case_assessment, case_signatures
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
 from clusterlabel.domain.case_queries import CaseQueries
-from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
 from clusterlabel.domain.policy import Policy
 
 
@@ -44,12 +44,18 @@ class AuditAndDecisionSteps(CaseQueries):
         at: datetime,
         actor: str,
         command_key: str,
+        summaries: Sequence[AreaSummary] = (),
+        overall: dict[str, str] | None = None,
     ) -> None:
-        """The team's scores on every indicator of the case's catalogue, and its report. A team of several
-        submits a version that its other experts sign (or replace with their own): case_signatures."""
-        self.check_assessment(expert_id, catalogue, indicators, report)
+        """The team's scores on every indicator of the case's catalogue, and its report; with the findings
+        (per indicator, per area, and `overall`: strengths, areas_for_improvement, success_stories). A team
+        of several submits a version that its other experts sign (or replace with their own): case_signatures."""
+        self.check_assessment(expert_id, catalogue, indicators, report, summaries)
         scored = case_assessment.scored_assessment(self.level, self.improvement_areas, indicators, catalogue, policy)
-        self._assessment_submitted(expert_id=expert_id, **scored, at=at, actor=actor, command_key=command_key)
+        findings = case_assessment.written_findings(indicators, summaries, **(overall or {}))
+        self._assessment_submitted(
+            expert_id=expert_id, **scored, findings=findings, at=at, actor=actor, command_key=command_key
+        )
         if case_signatures.signs_as_a_team(self.level):
             self._report_drafted(expert_id=expert_id, report=report, at=at, actor=actor, command_key=command_key)
         else:

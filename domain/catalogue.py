@@ -57,6 +57,17 @@ class IndicatorScore(BaseModel):
     code: Text = Field(min_length=1, max_length=40)
     score: int = Field(strict=True, ge=0, le=1000)
     evidence: Prose = Field(default="", max_length=2_000)
+    finding: Prose = Field(default="", max_length=4_000, description="what the expert found on this indicator")
+    recommendation: Prose = Field(default="", max_length=4_000, description="what the expert advises, where it matters")
+
+
+class AreaSummary(BaseModel):
+    """The expert's summary of one area of the catalogue (part of an assessment, as IndicatorScore)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    code: Text = Field(min_length=1, max_length=40)
+    summary: Prose = Field(min_length=1, max_length=4_000)
 
 
 class InvalidScores(ValueError):
@@ -158,6 +169,26 @@ class Catalogue(BaseModel, frozen=True, extra="forbid"):
                 found.append(Problem(msg, ("indicators",), "missing_indicator"))
         return found
 
+    def summary_problems(self, summaries: Sequence[AreaSummary]) -> list[Problem]:
+        """Every area summary that names no area of this catalogue, or an area summarised already."""
+        known = {area.code for area in self.areas}
+        found: list[Problem] = []
+        seen: set[str] = set()
+        for index, item in enumerate(summaries):
+            if item.code not in known:
+                msg = f"{item.code} is not an area of catalogue {self.version} (areas: {', '.join(sorted(known))})"
+                found.append(Problem(msg, ("area_summaries", index, "code"), "invalid_area"))
+            elif item.code in seen:
+                found.append(
+                    Problem(
+                        f"area {item.code} is summarised more than once",
+                        ("area_summaries", index, "code"),
+                        "invalid_area",
+                    )
+                )
+            seen.add(item.code)
+        return found
+
     def total(self, scores: Mapping[str, int]) -> int:
         self._require_valid(scores)
         return sum(scores[code] for code in self.codes())
@@ -168,6 +199,19 @@ class Catalogue(BaseModel, frozen=True, extra="forbid"):
     def percentage(self, scores: Mapping[str, int]) -> float:
         """Share of the maximum reached, from 0 to 100."""
         return 100 * self.total(scores) / self.maximum()
+
+    def area_percentages(self, scores: Mapping[str, int]) -> dict[str, int]:
+        """Each area's share of its maximum reached, in whole percent: areas of different sizes compare.
+        Counted over the indicators scored (a stored assessment is read as it was); an area with none is left out."""
+        reached: Counter[str] = Counter()
+        maximum: Counter[str] = Counter()
+        for item in self.indicators:
+            if item.code in scores:
+                reached[item.area] += scores[item.code]
+                maximum[item.area] += item.max_score
+        return {
+            area.code: round(100 * reached[area.code] / maximum[area.code]) for area in self.areas if maximum[area.code]
+        }
 
     def below_threshold(self, scores: Mapping[str, int]) -> list[str]:
         """Codes, in catalogue order, whose score is under the indicator's own threshold."""

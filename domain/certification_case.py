@@ -11,6 +11,7 @@ domain/case_decision.py.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -94,6 +95,8 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.scores = {}
         self.assessed_at = None
         self.recommended_level = None
+        self.findings = case_assessment.NO_FINDINGS
+        self.frozen_report = None
         self.decision = None
         self.first_decided_by = None
         self.rejected_by = None
@@ -235,7 +238,26 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.audit_date = audit_date
         self.audit_schedulings += 1
 
-    @event("AssessmentSubmitted")
+    class AssessmentSubmitted(RecordedAggregate.Event):
+        """Version 2 adds `findings` (case_assessment.Findings): what the expert wrote beside the
+        scores. An assessment submitted before findings were asked for wrote none."""
+
+        class_version = 2
+        expert_id: UUID
+        catalogue_version: str
+        scores: dict[str, int]
+        evidence: dict[str, str]
+        recommended_level: str
+        findings: dict[str, Any]
+        at: datetime
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["findings"] = dict(case_assessment.NO_FINDINGS)
+
+    @event(AssessmentSubmitted)
     def _assessment_submitted(
         self,
         expert_id: UUID,
@@ -243,11 +265,13 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         scores: dict[str, int],
         evidence: dict[str, str],
         recommended_level: str,
+        findings: dict[str, Any],
         at: datetime,
         actor: str,
         command_key: str,
     ) -> None:
         self.scores = scores
+        self.findings = case_assessment.Findings(**findings)  # type: ignore[typeddict-item]
         self.assessed_at = at
         self.recommended_level = Level(recommended_level)
 
@@ -341,6 +365,22 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
     def _label_issued(self, label_id: UUID, actor: str, command_key: str) -> None:
         self.label_id = label_id
         self.attention = []  # what held the label up (see CASE_STEPS["escalate"]) is settled
+
+    def freeze_report(self, sha256: str, size: int, at: datetime, actor: str, command_key: str) -> None:
+        """Record the digest of the benchmarking report as rendered for the decision, so that a copy can
+        be checked against the log; once per decision (a decision after an appeal freezes its own)."""
+        decided_at = self.check_report_to_freeze(sha256, size)
+        if decided_at is None:
+            return  # frozen already, with these very bytes: a retry
+        self._report_frozen(
+            sha256=sha256, size=size, decided_at=decided_at, at=at, actor=actor, command_key=command_key
+        )
+
+    @event("ReportFrozen")
+    def _report_frozen(
+        self, sha256: str, size: int, decided_at: datetime, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.frozen_report = {"sha256": sha256, "size": size, "decided_at": decided_at, "at": at}
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.check_withdrawal(reason)

@@ -17,12 +17,12 @@ from pydantic import Field, model_validator
 from clusterlabel.domain import complaint_commands, digest, record_commands, webhook_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import IndicatorScore
+from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
 from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
-__all__ = ["IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
+__all__ = ["AreaSummary", "IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
 
 # ---- cases --------------------------------------------------------------------------------
 
@@ -97,6 +97,11 @@ class Assessment(CaseCommand):
     domain_step: ClassVar[str] = "submit_assessment"
     indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
     report: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    # The findings the benchmarking report shows beside the scores: per area, and on the cluster as a whole.
+    area_summaries: list[AreaSummary] = Field(default_factory=list, max_length=50)
+    strengths: Prose = Field(default="", max_length=SHORT_TEXT * 4)
+    areas_for_improvement: Prose = Field(default="", max_length=SHORT_TEXT * 4)
+    success_stories: Prose = Field(default="", max_length=SHORT_TEXT * 4)
 
 
 class SubmitAssessment(Assessment):
@@ -178,6 +183,14 @@ class IssueLabel(CaseCommand):
     """The awarded case's label (superseding the label it renews, if any)."""
 
 
+class FreezeReport(CaseCommand):
+    """Record the SHA-256 of the case's benchmarking report as rendered for its decision, so that a copy
+    can be checked against the log later."""
+
+    sha256: Text = Field(pattern="^[0-9a-f]{64}$", description="of the PDF, in lower-case hex")
+    size: WholeNumber = Field(ge=1, description="of the PDF, in bytes")
+
+
 class CloseCase(CaseCommand):
     """The case has concluded: the cluster may open another round at its level."""
 
@@ -239,6 +252,7 @@ COMMANDS: dict[str, type[Command]] = {
         ReleaseExpert,
         IssueLabel,
         CloseCase,
+        FreezeReport,
         RemindExpiry,
         ExpireLabel,
         CloseRenewalWindow,

@@ -51,6 +51,11 @@ class Policy(BaseModel):
     # counted from the acknowledgement; both reminded (deadline_reminders) and escalated when missed.
     complaint_acknowledgement_deadline: IsoDuration = Field(default=Duration(days=7))
     complaint_investigation_deadline: IsoDuration = Field(default=Duration(days=60))
+    # A benchmarking report compares a cluster with no fewer peers than this, so that no single other
+    # cluster's scores can be read off it (domain/peers.py widens a smaller group or shows none).
+    peer_group_minimum: int = Field(default=5, ge=1, le=1000)
+    # A cluster's size band for its peer group: the band whose fewest members the cluster reaches.
+    size_bands: dict[str, int] = Field(default_factory=lambda: {"small": 0, "medium": 50, "large": 150})
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
@@ -83,6 +88,11 @@ class Policy(BaseModel):
         if unknown:
             raise ValueError(f"unknown policy keys: {', '.join(unknown)}")
         return type(self).model_validate({**self.model_dump(mode="json"), **overrides})
+
+    def size_band(self, members: int) -> str:
+        """The band of a cluster with this many members: the largest whose lower bound it reaches."""
+        reached = [(bound, name) for name, bound in self.size_bands.items() if members >= bound]
+        return max(reached)[1] if reached else min((bound, name) for name, bound in self.size_bands.items())[1]
 
     def label_validity_from(self, assessed_at: datetime, decided_at: datetime) -> tuple[datetime, datetime]:
         """(valid_from, valid_until) of a label awarded at `decided_at`.

@@ -20,8 +20,16 @@ from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.web import account_tokens, complainants, credentials, inbox_reads, people
+from clusterlabel.interfaces.web import (
+    account_tokens,
+    assessment_drafts,
+    complainants,
+    credentials,
+    inbox_reads,
+    people,
+)
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.assessment_drafts import AssessmentDrafts
 from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
@@ -111,6 +119,11 @@ def open_credentials(settings: Settings) -> Credentials:
 def open_inbox_reads(settings: Settings) -> InboxReads:
     """Which messages each person has opened in their inbox, beside the event store (no fact of the log)."""
     return inbox_reads.open_inbox_reads(settings)
+
+
+def open_assessment_drafts(settings: Settings) -> AssessmentDrafts:
+    """The experts' drafts of their assessments, beside the event store (only the submission is a fact)."""
+    return assessment_drafts.open_assessment_drafts(settings)
 
 
 def open_keys(settings: Settings) -> IdempotencyKeys:

@@ -30,6 +30,7 @@ from clusterlabel.interfaces.bootstrap import (
     build_app,
     connect_temporal,
     open_account_tokens,
+    open_assessment_drafts,
     open_complainants,
     open_credentials,
     open_inbox_reads,
@@ -85,6 +86,7 @@ class Engine:
         self.credentials = open_credentials(settings)
         self.webhook_secrets = open_secrets_of_webhooks(settings)
         self.inbox_reads = open_inbox_reads(settings)
+        self.assessment_drafts = open_assessment_drafts(settings)
         self.services = Services(
             self.app,
             self.models,
@@ -103,6 +105,8 @@ class Engine:
             inbox_reads=self.inbox_reads,
             complainants=self.complainants,
             metrics_token=settings.metrics_token,
+            documents=settings.documents_dir(),
+            assessment_drafts=self.assessment_drafts,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
@@ -190,6 +194,7 @@ class Engine:
         self.credentials.close()
         self.webhook_secrets.close()
         self.inbox_reads.close()
+        self.assessment_drafts.close()
 
     # ---- readiness ------------------------------------------------------------------------
 

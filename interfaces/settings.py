@@ -276,6 +276,10 @@ class Settings(BaseSettings):
         """Where messages are written when no SMTP server is configured."""
         return (self.data_dir / "maildir").resolve()
 
+    def documents_dir(self) -> Path:
+        """Where documents frozen for the record (the benchmarking reports' PDFs) are kept, each once."""
+        return (self.data_dir / "documents").resolve()
+
     def chain_key_file(self) -> Path:
         """Where development keeps the chain's generated key when CLUSTERLABEL_CHAIN_KEY is unset."""
         return (self.data_dir / "chain.key").resolve()

@@ -1,8 +1,9 @@
-"""Benchmarking: an assessed case's score on each indicator against its peers.
+"""Benchmarking: an assessed case's score on each indicator and each area against its peers.
 
-Peers are the assessments of other clusters on the same catalogue version (a cluster is
-not its own peer, so its earlier rounds do not flatter it). The percentile is the share of
-peers scoring below, counting ties as half: 50 means in the middle of the field.
+Peers are the assessments of other clusters on the same catalogue version, in the narrowest peer
+group (level, sector, country, size band) that holds the policy's minimum of them: domain/peers.py
+says how a group is chosen and widened, and what the statistics mean. A cluster is not its own peer,
+so its earlier rounds do not flatter it.
 """
 
 from __future__ import annotations
@@ -16,16 +17,38 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.projections.store import unstamp
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.peers import PeerGroup, PeerProfile, PeerStats, choose_group, peer_stats
+from clusterlabel.domain.policy import default_policy
+from clusterlabel.projections.store import Row, unstamp
 from clusterlabel.projections.view import Change, RowCache, View
 
+# The histogram counts three kinds of item: each indicator's scores, each area's percentages, and (under
+# the item "") the assessed cases themselves, which is what a peer group's size is read from.
+INDICATOR, AREA, CASES = "indicator", "area", "cases"
+_GROUP_COLUMNS = ("level", "sector", "country", "size_band")
+Histograms = dict[tuple[str, str], Counter[int]]
 
-class IndicatorBenchmark(BaseModel):
-    indicator: str
+
+class ScoreBenchmark(BaseModel):
+    """A score among its peers'; the statistics are None when no peer group is large enough."""
+
     score: int
     peer_count: int
     peer_median: float | None
     percentile: float | None
+    q1: float | None
+    q3: float | None
+
+
+class IndicatorBenchmark(ScoreBenchmark):
+    indicator: str
+
+
+class AreaBenchmark(ScoreBenchmark):
+    """`score` is the share of the area's maximum the case reached, in whole percent."""
+
+    area: str
 
 
 class Benchmark(BaseModel):
@@ -33,46 +56,68 @@ class Benchmark(BaseModel):
     cluster_id: UUID
     catalogue_version: str
     assessed_at: datetime
+    profile: PeerProfile
+    peer_group: PeerGroup | None
     indicators: list[IndicatorBenchmark]
+    areas: list[AreaBenchmark]
 
 
 class BenchmarkingView(View):
     name = "benchmarking"
     cost = 2.5
-    view_tables = ("benchmark_cases", "benchmark_histogram")
-    former_tables = ("benchmark_scores",)
-    # Each case keeps its latest scores; the histogram counts, per catalogue version and
-    # indicator, how many assessed cases scored each value. A benchmark is then the histogram
-    # minus the cluster's own rounds: a few rows read, however many cases are stored, and a
-    # catch-up writes one row per case instead of one per score.
+    view_tables = ("benchmark_clusters", "benchmark_cases", "benchmark_peers")
+    former_tables = ("benchmark_scores", "benchmark_histogram")
+    # Each case keeps its latest scores and the cluster's profile when it was assessed; the histogram
+    # counts, per catalogue version, peer profile and item, how many assessed cases scored each value.
+    # A benchmark is then the histogram of one group minus the cluster's own rounds: a few rows read,
+    # however many cases are stored, and a catch-up writes one row per case.
     ddl = (
+        "CREATE TABLE IF NOT EXISTS {benchmark_clusters} (cluster_id TEXT PRIMARY KEY, sector TEXT NOT NULL, "
+        "country TEXT NOT NULL, members BIGINT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {benchmark_cases} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
-        "level TEXT, catalogue_version TEXT, assessed_at TEXT, scores TEXT)",
+        "level TEXT, catalogue_version TEXT, assessed_at TEXT, scores TEXT, areas TEXT, profile TEXT)",
         "CREATE INDEX IF NOT EXISTS benchmark_by_cluster ON {benchmark_cases} (cluster_id, catalogue_version)",
-        "CREATE TABLE IF NOT EXISTS {benchmark_histogram} (catalogue_version TEXT NOT NULL, indicator TEXT NOT NULL, "
-        "score BIGINT NOT NULL, cases BIGINT NOT NULL, PRIMARY KEY (catalogue_version, indicator, score))",
+        "CREATE TABLE IF NOT EXISTS {benchmark_peers} (catalogue_version TEXT NOT NULL, level TEXT NOT NULL, "
+        "sector TEXT NOT NULL, country TEXT NOT NULL, size_band TEXT NOT NULL, kind TEXT NOT NULL, "
+        "item TEXT NOT NULL, score BIGINT NOT NULL, cases BIGINT NOT NULL, "
+        "PRIMARY KEY (catalogue_version, kind, level, sector, country, size_band, item, score))",
     )
     handlers: ClassVar[dict[str, str]] = {
+        "Cluster.Registered": "_profiled",
+        "Cluster.ProfileUpdated": "_profiled",
         "CertificationCase.Submitted": "_submitted",
         "CertificationCase.AssessmentSubmitted": "_assessed",
     }
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
-        cases = RowCache(self, "benchmark_cases", "case_id", ("scores",))
+        cases = RowCache(self, "benchmark_cases", "case_id", ("scores", "areas", "profile"))
         cases.prefetch(cursor, [change.key for change in changes if change.event_type == "AssessmentSubmitted"])
-        return {"cases": cases, "counts": Counter()}
+        clusters = RowCache(self, "benchmark_clusters", "cluster_id")
+        return {"cases": cases, "clusters": clusters, "counts": Counter()}
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["cases"].flush(cursor)
-        counts: Counter[tuple[str, str, int]] = batch["counts"]
-        rows = [(version, code, score, delta) for (version, code, score), delta in sorted(counts.items()) if delta]
+        batch["clusters"].flush(cursor)
+        counts: Counter[tuple[Any, ...]] = batch["counts"]
+        rows = [(*key, delta) for key, delta in sorted(counts.items()) if delta]
         cursor.executemany(
             self.q(
-                "INSERT INTO {benchmark_histogram} (catalogue_version, indicator, score, cases) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (catalogue_version, indicator, score) DO UPDATE SET cases = {benchmark_histogram}.cases + excluded.cases"
+                "INSERT INTO {benchmark_peers} (catalogue_version, level, sector, country, size_band, kind, item, "
+                "score, cases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalogue_version, kind, level, sector, "
+                "country, size_band, item, score) DO UPDATE SET cases = {benchmark_peers}.cases + excluded.cases"
             ),
             rows,
         )
+
+    def _profiled(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
+        profile = change.fields["profile"]
+        row = {
+            "cluster_id": change.key,
+            "sector": profile["sector"],
+            "country": profile["country"],
+            "members": int(profile["members"]),
+        }
+        batch["clusters"].put(row)
 
     def _submitted(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
         row = {
@@ -82,6 +127,8 @@ class BenchmarkingView(View):
             "catalogue_version": change["catalogue_version"],
             "assessed_at": None,
             "scores": None,
+            "areas": None,
+            "profile": None,
         }
         batch["cases"].put(row)
 
@@ -89,69 +136,125 @@ class BenchmarkingView(View):
         row = batch["cases"].get(cursor, change.key)
         if row is None:
             return  # a case whose submission this view never saw (cannot happen in one log)
-        counts: Counter[tuple[str, str, int]] = batch["counts"]
+        counts: Counter[tuple[Any, ...]] = batch["counts"]
         if row["scores"] is not None:  # a new assessment replaces the case's earlier one
-            counts.subtract({(row["catalogue_version"], code, score): 1 for code, score in row["scores"].items()})
+            counts.subtract(_histogram_keys(row))
         row["catalogue_version"] = change["catalogue_version"]
         row["assessed_at"] = change["at"]
         row["scores"] = {code: int(score) for code, score in change.fields["scores"].items()}  # plain already
-        counts.update({(row["catalogue_version"], code, score): 1 for code, score in row["scores"].items()})
+        row["areas"] = load_catalogue(row["catalogue_version"]).area_percentages(row["scores"])
+        row["profile"] = self._profile_of(cursor, batch, row).model_dump()
+        counts.update(_histogram_keys(row))
         batch["cases"].put(row)
+
+    def _profile_of(self, cursor: Any, batch: dict[str, Any], case: Row) -> PeerProfile:
+        """The peer profile of the case's cluster as it is now, at the assessment. The size bands are
+        domain/policy.toml's (a view is rebuilt from the log alone, whatever policy an engine runs)."""
+        cluster = batch["clusters"].get(cursor, case["cluster_id"])
+        if cluster is None:  # a cluster registered before this view kept profiles: compared by level alone
+            return PeerProfile(level=case["level"] or "")
+        return PeerProfile(
+            level=case["level"] or "",
+            sector=cluster["sector"],
+            country=cluster["country"],
+            size_band=default_policy().size_band(int(cluster["members"])),
+        )
 
     # ---- queries -------------------------------------------------------------------------
 
-    def benchmark(self, case_id: UUID) -> Benchmark | None:
-        cases = self.fetch(
+    def benchmark(self, case_id: UUID, minimum: int = 1) -> Benchmark | None:
+        """The case against the narrowest peer group of at least `minimum` other clusters' assessments."""
+        found = self.fetch(
             "SELECT * FROM {benchmark_cases} WHERE case_id = ? AND assessed_at IS NOT NULL", (str(case_id),)
         )
-        if not cases:
+        if not found:
             return None
-        case = cases[0]
-        peers: dict[str, Counter[int]] = defaultdict(Counter)
-        for row in self.fetch(
-            "SELECT indicator, score, cases FROM {benchmark_histogram} WHERE catalogue_version = ?",
-            (case["catalogue_version"],),
-        ):
-            peers[row["indicator"]][int(row["score"])] = int(row["cases"])
-        own_rounds = self.fetch(
-            "SELECT scores FROM {benchmark_cases} WHERE cluster_id = ? AND catalogue_version = ? AND assessed_at IS NOT NULL",
-            (case["cluster_id"], case["catalogue_version"]),
-        )
-        for own in own_rounds:  # a cluster is not its own peer
-            for code, score in json.loads(own["scores"]).items():
-                peers[code][score] -= 1
-        scores: dict[str, int] = json.loads(case["scores"])
+        case = _decoded(found[0])
+        version = case["catalogue_version"]
+        own_rounds = [
+            _decoded(row)
+            for row in self.fetch(
+                "SELECT * FROM {benchmark_cases} WHERE cluster_id = ? AND catalogue_version = ? "
+                "AND assessed_at IS NOT NULL",
+                (case["cluster_id"], version),
+            )
+        ]
+        profile = PeerProfile.model_validate(case["profile"])
+        group = choose_group(profile, self._peer_counts(version, own_rounds), minimum)
+        histograms = self._histograms(version, group, own_rounds) if group else {}
         return Benchmark(
             case_id=case["case_id"],
             cluster_id=case["cluster_id"],
-            catalogue_version=case["catalogue_version"],
+            catalogue_version=version,
             assessed_at=unstamp(case["assessed_at"]),
-            indicators=[_against(code, score, peers[code]) for code, score in sorted(scores.items())],
+            profile=profile,
+            peer_group=group,
+            indicators=[
+                IndicatorBenchmark(indicator=code, **_among(score, histograms.get((INDICATOR, code))))
+                for code, score in sorted(case["scores"].items())
+            ],
+            areas=[
+                AreaBenchmark(area=code, **_among(score, histograms.get((AREA, code))))
+                for code, score in case["areas"].items()
+            ],
         )
 
+    def _peer_counts(self, version: str, own_rounds: list[Row]) -> Counter[PeerProfile]:
+        """Assessed cases per peer profile on the catalogue version, the cluster's own rounds taken out."""
+        counts: Counter[PeerProfile] = Counter()
+        for row in self.fetch(
+            "SELECT level, sector, country, size_band, cases FROM {benchmark_peers} "
+            "WHERE catalogue_version = ? AND kind = ?",
+            (version, CASES),
+        ):
+            counts[PeerProfile(**{name: row[name] for name in _GROUP_COLUMNS})] += int(row["cases"])
+        for own in own_rounds:
+            counts[PeerProfile.model_validate(own["profile"])] -= 1
+        return counts
 
-def _against(indicator: str, score: int, peers: Counter[int]) -> IndicatorBenchmark:
-    count = sum(n for n in peers.values() if n > 0)
-    if not count:
-        return IndicatorBenchmark(indicator=indicator, score=score, peer_count=0, peer_median=None, percentile=None)
-    below = sum(n for value, n in peers.items() if value < score and n > 0)
-    ties = max(peers[score], 0)
-    return IndicatorBenchmark(
-        indicator=indicator,
-        score=score,
-        peer_count=count,
-        peer_median=_median(peers, count),
-        percentile=round(100.0 * (below + 0.5 * ties) / count, 2),
-    )
+    def _histograms(self, version: str, group: PeerGroup, own_rounds: list[Row]) -> Histograms:
+        """Each indicator's and area's histogram in the group, the cluster's own rounds taken out."""
+        kept = [name for name in _GROUP_COLUMNS if name in group.kept]
+        where = "".join(f" AND {name} = ?" for name in kept)
+        histograms: Histograms = defaultdict(Counter)
+        for row in self.fetch(
+            "SELECT kind, item, score, SUM(cases) AS cases FROM {benchmark_peers} "
+            f"WHERE catalogue_version = ? AND kind IN (?, ?){where} GROUP BY kind, item, score",
+            (version, INDICATOR, AREA, *(group.kept[name] for name in kept)),
+        ):
+            histograms[(row["kind"], row["item"])][int(row["score"])] += int(row["cases"])
+        for own in own_rounds:
+            if group.includes(PeerProfile.model_validate(own["profile"])):
+                for code, score in own["scores"].items():
+                    histograms[(INDICATOR, code)][score] -= 1
+                for code, score in own["areas"].items():
+                    histograms[(AREA, code)][score] -= 1
+        return histograms
 
 
-def _median(histogram: Counter[int], count: int) -> float:
-    """The median of the scores a histogram counts (the mean of the middle two for an even count)."""
-    middle = sorted(((count - 1) // 2, count // 2))
-    found: list[int] = []
-    seen = 0
-    for value in sorted(histogram):
-        seen += max(histogram[value], 0)
-        while len(found) < 2 and seen > middle[len(found)]:
-            found.append(value)
-    return (found[0] + found[1]) / 2
+def _histogram_keys(case: Row) -> Counter[tuple[Any, ...]]:
+    """The histogram rows one assessed case counts in, each once."""
+    profile = PeerProfile.model_validate(case["profile"])
+    group = (case["catalogue_version"], *(getattr(profile, name) for name in _GROUP_COLUMNS))
+    keys: Counter[tuple[Any, ...]] = Counter({(*group, CASES, "", 0): 1})
+    keys.update({(*group, INDICATOR, code, score): 1 for code, score in case["scores"].items()})
+    keys.update({(*group, AREA, code, score): 1 for code, score in case["areas"].items()})
+    return keys
+
+
+def _decoded(row: Row) -> Row:
+    return {**row, **{column: json.loads(row[column]) for column in ("scores", "areas", "profile")}}
+
+
+def _among(score: int, histogram: Counter[int] | None) -> dict[str, Any]:
+    stats: PeerStats | None = peer_stats(score, histogram) if histogram else None
+    if stats is None:
+        return {"score": score, "peer_count": 0, "peer_median": None, "percentile": None, "q1": None, "q3": None}
+    return {
+        "score": score,
+        "peer_count": stats.count,
+        "peer_median": stats.median,
+        "percentile": stats.percentile,
+        "q1": stats.q1,
+        "q3": stats.q3,
+    }

@@ -247,8 +247,9 @@ class ReadModels:
         """Open assignments per expert, as CertificationApp.eligible_experts(workload=...) takes."""
         return self.workload_view.workload()
 
-    def benchmark(self, case_id: UUID) -> Benchmark | None:
-        return self.benchmarking.benchmark(case_id)
+    def benchmark(self, case_id: UUID, minimum: int = 1) -> Benchmark | None:
+        """The case against the narrowest peer group of at least `minimum` (the policy's peer_group_minimum)."""
+        return self.benchmarking.benchmark(case_id, minimum)
 
     # ---- accounts and the outbox ----------------------------------------------------------------
 

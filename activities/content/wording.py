@@ -154,8 +154,8 @@ def page_of(content: MessageContent, public_url: str) -> str | None:
 
 
 def document_environment(language: str) -> Environment:
-    """Where a document's template (templates/documents/) is rendered: HTML, every value escaped, its
-    strings from the catalogue in `language` (English where the catalogue lacks it)."""
+    """Where a document's template (the certificate, the benchmarking report) is rendered: HTML, every value
+    escaped, its strings from the catalogue in `language` (English where the catalogue lacks it)."""
     return _environment(worded_in(language), html=True)
 
 

@@ -20,6 +20,7 @@ from clusterlabel.interfaces.web import (
     notifications,
     openapi_links,
     registrations,
+    report,
     webhooks,
 )
 from clusterlabel.interfaces.web.errors import MAX_BODY_BYTES, BodySizeLimit, install_error_handlers
@@ -75,6 +76,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(experts.router)
     api.include_router(accounts.router)
     api.include_router(cases.router)
+    api.include_router(report.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
     api.include_router(certificates.public)
@@ -106,6 +108,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             office_pages,
             portal,
             public_pages,
+            report_pages,
             signin,
             signin_code,
         )
@@ -126,6 +129,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             portal,
             office_forms,
             inbox_pages,
+            report_pages,
         ):
             module.install(api)
     return api

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from clusterlabel.domain import commands, record_commands
-from clusterlabel.domain.catalogue import IndicatorScore
+from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -40,9 +40,14 @@ class IndicatorScoreIn(IndicatorScore):
     model_config = STRICT
 
 
+class AreaSummaryIn(AreaSummary):
+    model_config = STRICT
+
+
 class AssessmentIn(commands.Assessment):
     model_config = STRICT
     indicators: list[IndicatorScoreIn] = Field(min_length=1, max_length=200)  # type: ignore[assignment]
+    area_summaries: list[AreaSummaryIn] = Field(default_factory=list, max_length=50)  # type: ignore[assignment]
 
 
 class SignatureIn(commands.Signature):

@@ -61,7 +61,7 @@ def _latest(events: list[HistoryEvent], kind: str) -> dict[str, Any]:
 
 def _scores(svc: Services, case: CertificationCase) -> list[ScoreRow]:
     """Each indicator's score against the peers (the benchmark view), titled from the case's catalogue."""
-    benchmark = svc.models.benchmark(case.id)
+    benchmark = svc.models.benchmark(case.id, svc.app.policy.peer_group_minimum)
     if benchmark is None:
         return []
     indicators = {item.code: item for item in load_catalogue(case.catalogue_version).indicators}

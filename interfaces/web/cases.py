@@ -44,6 +44,7 @@ from clusterlabel.interfaces.web.common import (
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import case_events
+from clusterlabel.interfaces.web.report import freeze_soon
 from clusterlabel.interfaces.web.schemas import (
     BenchmarkOut,
     CaseCreated,
@@ -126,7 +127,7 @@ def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
     if who.cluster_id is not None and not who.sees_everything and case.decision is None:
         raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its benchmarking once it is")
     svc.fresh()
-    found = svc.models.benchmark(case_id)
+    found = svc.models.benchmark(case_id, svc.app.policy.peer_group_minimum)
     if found is None:
         raise ApiError(404, f"case {case_id} has not been assessed yet")
     return BenchmarkOut.model_validate(found.model_dump())
@@ -232,8 +233,11 @@ def _case_or_none(svc: Services, case_id: UUID) -> CertificationCase | None:
     summary="Award or refuse (never by anyone who audited the case)",
 )
 async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, key: Key = None) -> CaseOut:
-    """The decider is the caller's account; the case refuses one who took part in its evaluation (403)."""
-    return await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
+    """The decider is the caller's account; the case refuses one who took part in its evaluation (403).
+    The benchmarking report is frozen right after, without holding up the answer (interfaces/web/report.py)."""
+    decided = await _step(svc, who, case_id, CaseWorkflow.record_decision, body, key)
+    freeze_soon(svc, case_id)
+    return decided
 
 
 @router.post("/cases/{case_id}/withdrawal", response_model=CaseOut, summary="Withdraw an open case")

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.base import DomainError
 from clusterlabel.interfaces.web import cases, flash, sessions
+from clusterlabel.interfaces.web.access import visible_case
+from clusterlabel.interfaces.web.assessment_drafts import DRAFT_ACTION, draft_fields
 from clusterlabel.interfaces.web.auth import (
     Principal,
     anyone,
@@ -33,6 +37,7 @@ from clusterlabel.interfaces.web.bodies import (
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, signed_in
+from clusterlabel.interfaces.web.services import Services
 
 
 def install(api: FastAPI) -> None:
@@ -67,6 +72,12 @@ async def case_step(request: Request) -> Response:
     form = await request.form()
     done_page = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
     form_page = f"/ui/cases/{case_id}/assessment"
+    if step == "assessment" and form.get(DRAFT_ACTION[0]) == DRAFT_ACTION[1]:
+        try:
+            await run_in_threadpool(_save_draft, svc, case_id, who, form)
+        except ApiError as error:  # a draft refused goes back to the form, as an invalid assessment does
+            return back(request, form_page if error.status == 422 else done_page, error=str(error.detail))
+        return back(request, form_page, done="draft saved: it is not submitted")
     try:
         body = (
             _assessment(form)
@@ -82,6 +93,8 @@ async def case_step(request: Request) -> Response:
         )
         guard(who)
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))
+        if step == "assessment" and svc.assessment_drafts is not None and who.expert_id is not None:
+            await run_in_threadpool(svc.assessment_drafts.discard, case_id, who.expert_id)
     except ValidationError as error:
         # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
         return back(request, form_page if step == "assessment" else done_page, error=flash.form_errors(error))
@@ -95,6 +108,7 @@ async def case_step(request: Request) -> Response:
 
 def _assessment(form: Any) -> AssessmentIn:
     indicators = []
+    summaries = []
     for name, value in form.items():
         if name.startswith("score:"):
             code = name.removeprefix("score:")
@@ -102,10 +116,32 @@ def _assessment(form: Any) -> AssessmentIn:
                 {
                     "code": code,
                     "score": form_value(value.strip(), int) if isinstance(value, str) else value,
-                    "evidence": form.get(f"evidence:{code}", ""),
+                    **{field: form.get(f"{field}:{code}", "") for field in ("evidence", "finding", "recommendation")},
                 }
             )
-    return AssessmentIn.model_validate({"indicators": indicators, "report": form.get("report", "")})
+        elif name.startswith("summary:") and isinstance(value, str) and value.strip():
+            summaries.append({"code": name.removeprefix("summary:"), "summary": value})
+    whole = {
+        field: form.get(field, "") for field in ("report", "strengths", "areas_for_improvement", "success_stories")
+    }
+    return AssessmentIn.model_validate({"indicators": indicators, "area_summaries": summaries, **whole})
+
+
+def _save_draft(svc: Services, case_id: UUID, who: Principal, form: Any) -> None:
+    """Keep the form as the expert's draft: only a member of the case's team, while the case awaits its
+    assessment (a draft of a case it is too late or too early for would be lost work)."""
+    expert(who)
+    case = visible_case(svc, case_id, who)
+    if who.expert_id not in case.team:
+        raise ApiError(403, f"expert {who.expert_id} is not on this case's team and cannot assess it")
+    try:
+        case.check_step("submit_assessment")
+    except DomainError as error:
+        raise from_domain(error) from None
+    if svc.assessment_drafts is None:
+        raise ApiError(503, "this engine keeps no drafts")
+    assert who.expert_id is not None  # expert(who)
+    svc.assessment_drafts.save(case_id, who.expert_id, draft_fields(form))
 
 
 async def _refusals_as_api_errors(step: Awaitable[Any]) -> Any:

@@ -296,6 +296,8 @@ async def assessment_form(request: Request) -> Response:
     svc = _svc(request)
     case = await run_in_threadpool(visible_case, svc, case_id_in(request.path_params["case_id"]), who)
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
+    drafts, expert_id = svc.assessment_drafts, who.expert_id
+    draft = await run_in_threadpool(drafts.load, case.id, expert_id) if drafts and expert_id else {}
     return render(
         request,
         "assessment.html",
@@ -303,7 +305,7 @@ async def assessment_form(request: Request) -> Response:
         case=case_out(case_view(svc.app.policy, case, svc.now())),
         cluster_name=cluster.name,
         catalogue=load_catalogue(case.catalogue_version),
-        values={},
+        values=draft,
     )
 
 

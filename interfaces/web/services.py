@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -28,6 +29,7 @@ from clusterlabel.interfaces.settings import (
 )
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.assessment_drafts import AssessmentDrafts
 from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.errors import ApiError
@@ -91,6 +93,10 @@ class Services:
     workflow_links: WorkflowLinks | None = None
     # CLUSTERLABEL_METRICS_TOKEN: /metrics asks for it when set (interfaces/web/metrics.py).
     metrics_token: str | None = field(default=None, repr=False)
+    # Where documents frozen for the record are kept (<data dir>/documents/); None where none are kept.
+    documents: Path | None = None
+    # The experts' drafts of their assessments; None where no assessment form is served.
+    assessment_drafts: AssessmentDrafts | None = None
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 

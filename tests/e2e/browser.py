@@ -124,14 +124,17 @@ class Browser:
 
 
 @contextmanager
-def headless_chromium() -> Iterator[Browser]:
+def headless_chromium(downloads: Path | None = None) -> Iterator[Browser]:
+    """A Chromium session; a file it downloads (a link followed) lands in `downloads`, if given."""
     port = free_port()
     profile = Path(tempfile.mkdtemp(prefix="clusterlabel-chromium-"))
     driver = subprocess.Popen([CHROMEDRIVER, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     driver_url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_driver(driver_url)
-        options = {"binary": CHROMIUM, "args": [*CHROME_ARGS, f"--user-data-dir={profile}"]}
+        options: dict[str, Any] = {"binary": CHROMIUM, "args": [*CHROME_ARGS, f"--user-data-dir={profile}"]}
+        if downloads is not None:
+            options["prefs"] = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
         created = httpx.post(
             f"{driver_url}/session",
             json={"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}},

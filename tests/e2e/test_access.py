@@ -172,12 +172,16 @@ def test_a_record_an_expert_may_not_see_answers_exactly_as_an_unknown_id(
         (expert, case_b, "/cases/{}"),
         (expert, case_b, "/cases/{}/history"),
         (expert, case_b, "/cases/{}/benchmark"),
+        (expert, case_b, "/cases/{}/report"),
+        (expert, case_b, "/cases/{}/report.pdf"),
         (expert, label_b, "/labels/{}"),
         (expert, label_b, "/labels/{}/history"),
         (expert, stranger, "/clusters/{}"),
         (expert, stranger, "/clusters/{}/history"),
         (pages, case_b, "/ui/cases/{}"),
         (pages, case_b, "/ui/cases/{}/assessment"),
+        (pages, case_b, "/ui/cases/{}/report"),
+        (pages, case_b, "/ui/cases/{}/report.pdf"),
     ]:
         seen, unknown = client.get(path.format(hidden)), client.get(path.format(nobody))
         assert seen.status_code == unknown.status_code == 404, (path, seen.text, unknown.text)

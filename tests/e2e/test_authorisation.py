@@ -89,6 +89,8 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /cases/{case_id}": RECORD,
     "GET /cases/{case_id}/history": RECORD,
     "GET /cases/{case_id}/benchmark": RECORD,
+    "GET /cases/{case_id}/report": RECORD,
+    "GET /cases/{case_id}/report.pdf": RECORD,
     "GET /indicators": SIGNED_IN,
     "POST /cases/{case_id}/screening": OFFICERS,
     "POST /cases/{case_id}/assignment": {**only(), EXPERT: OWN},

@@ -15,7 +15,7 @@ from clusterlabel.activities.open_records import waiting_webhook_deliveries
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue import AreaSummary, load_catalogue
 from clusterlabel.domain.cluster import EligibilityCriterion
 from clusterlabel.domain.commands import (
     AnswerProposal,
@@ -24,6 +24,7 @@ from clusterlabel.domain.commands import (
     DecideAppeal,
     Escalate,
     ExpireLabel,
+    FreezeReport,
     IssueLabel,
     LodgeAppeal,
     ProposeExpert,
@@ -111,6 +112,7 @@ class Story:
         label = self.app.get_label(self.names["label-renewed-superseded"])
         self.names["complaint-closed"] = complaint_closed(self.app, label.cluster_id, label.id, label.label_code)
         self.team_signatures_benchmarking_and_screening_appeal()
+        self.report_frozen()
         return self.names
 
     # ---- registration ------------------------------------------------------------
@@ -412,6 +414,37 @@ class Story:
         send(app, case_id, again, actor=SECOND_OFFICER, command_key="golden-r-screen-again")
         waiver = WaiveEligibilityCriterion(criterion=EligibilityCriterion.STAFF_FTE, reason="a national programme")
         send(app, alpine, waiver, actor=SECOND_OFFICER, command_key="golden-alpine-waiver")
+
+    # ---- a benchmarking report frozen at the decision, with the assessment's findings -----------------
+
+    def report_frozen(self) -> None:
+        app, names = self.app, self.names
+        delta = cluster_profile(name="Danube Delta Cluster", country="RO", website="https://delta.example.ro")
+        names["cluster-danube"] = register(
+            app, RegisterCluster(profile=delta), actor=SECRETARIAT, command_key="golden-cluster-danube"
+        )
+        case_id = names["case-report-frozen"] = self.apply(names["cluster-danube"], "golden-case-danube")
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-d-screen")
+        self.staff(case_id, "hans", "d")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-d-agreement")
+        catalogue = load_catalogue(app.get_case(case_id).catalogue_version)
+        first, *rest = indicators(full_scores(catalogue, 0.9), {})
+        found = first.model_copy(update={"finding": "Member survey done yearly.", "recommendation": "Publish it."})
+        assessment = SubmitAssessment(
+            expert_id=names["expert-hans"],
+            indicators=[found, *rest],
+            report="Benchmarked by video.",
+            area_summaries=[AreaSummary(code=catalogue.areas[0].code, summary="A clear structure.")],
+            strengths="A committed board.",
+            areas_for_improvement="Private funding.",
+            success_stories="A shared test bed for river transport.",
+        )
+        expert = expert_actor(names["expert-hans"])
+        send(app, case_id, assessment, actor=expert, command_key="golden-d-assessment")
+        award = RecordDecision(outcome=Outcome.AWARD, rationale="all criteria met")
+        send(app, case_id, award, actor=DECIDER, command_key="golden-d-award")
+        frozen = FreezeReport(sha256="5e" * 32, size=48_213)
+        send(app, case_id, frozen, actor=SYSTEM, command_key="golden-d-report-frozen")
 
     # ---- steps ---------------------------------------------------------------------
 

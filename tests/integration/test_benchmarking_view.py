@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.projections.benchmarking import BenchmarkingView, _median
+from clusterlabel.domain.peers import quantile
+from clusterlabel.projections.benchmarking import BenchmarkingView
 from clusterlabel.projections.factory import build_views, view_classes_named
 from clusterlabel.projections.stored import StoredFields
 from clusterlabel.projections.view import Change
@@ -83,4 +84,46 @@ def test_a_new_assessment_of_a_case_replaces_its_earlier_scores_among_the_peers(
 
 @given(st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=40))
 def test_the_median_of_a_histogram_is_the_median_of_its_scores(scores: list[int]) -> None:
-    assert _median(Counter(scores), len(scores)) == statistics.median(scores)
+    assert quantile(Counter(scores), 0.5) == statistics.median(scores)
+
+
+def register(log: Log, cluster_id: UUID, sector: str, country: str, members: int) -> None:
+    profile = {"name": f"Cluster {sector} {country}", "sector": sector, "country": country, "members": members}
+    log.versions[cluster_id] += 1
+    state = log.app.mapper.transcoder.encode({"timestamp": T0, "actor": "test", "command_key": "k", "profile": profile})
+    notification = Notification(
+        id=len(log.changes) + 1,
+        originator_id=cluster_id,
+        originator_version=log.versions[cluster_id],
+        topic="domain.cluster:Cluster.Registered",
+        state=state,
+    )
+    log.changes.append(Change(notification, log.stored))
+
+
+def test_peers_are_the_clusters_alike_and_a_group_below_the_minimum_is_widened_or_not_shown() -> None:
+    log = Log()
+    own, *others = [uuid4() for _ in range(6)]
+    register(log, own, "maritime", "LT", 40)
+    for number, cluster_id in enumerate(others):  # two maritime peers in Lithuania, three food ones elsewhere
+        register(log, cluster_id, *(("maritime", "LT") if number < 2 else ("food", "SE")), 40)
+    own_case, own_earlier = uuid4(), uuid4()
+    for case_id, cluster_id in [(own_case, own), (own_earlier, own), *((uuid4(), c) for c in others)]:
+        log.submit(case_id, cluster_id)
+        log.assess(case_id, {"B-STR-01": 3 if cluster_id == own else others.index(cluster_id)})
+    view = view_after(log)
+
+    alike = view.benchmark(own_case, minimum=2)
+    assert alike is not None and alike.peer_group is not None
+    assert (alike.peer_group.count, alike.peer_group.widened) == (2, [])  # its own earlier round is no peer
+    assert (alike.indicators[0].peer_median, alike.indicators[0].percentile) == (0.5, 100.0)
+    assert [(area.area, area.score, area.peer_count) for area in alike.areas] == [("structure", 60, 2)]
+
+    widened = view.benchmark(own_case, minimum=5)
+    assert widened is not None and widened.peer_group is not None
+    assert widened.peer_group.widened == ["size_band", "country", "sector"] and widened.peer_group.count == 5
+    assert (widened.indicators[0].q1, widened.indicators[0].peer_median, widened.indicators[0].q3) == (1.0, 2.0, 3.0)
+
+    alone = view.benchmark(own_case, minimum=6)
+    assert alone is not None and alone.peer_group is None
+    assert (alone.indicators[0].percentile, alone.areas[0].peer_median, alone.indicators[0].score) == (None, None, 3)

@@ -1,0 +1,218 @@
+"""The benchmarking report of a case: its data (activities/documents/report.ReportOut) gathered from the case,
+the cluster, the label and the benchmarking view; the PDF frozen at the decision.
+
+Who reads it: the secretariat, the case's experts and the cluster's contacts (a contact once the case is
+decided); anyone else is answered as for an unknown case. The PDF exists once the case is decided: the
+first time it is asked for (or right after the decision, see cases.decide), it is rendered, kept under
+its SHA-256 (<data dir>/documents/) and the digest recorded on the case (ReportFrozen); every later
+download answers those very bytes. It is frozen in English, the record's language; the page reads in
+the reader's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import structlog
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from clusterlabel.activities.documents import frozen
+from clusterlabel.activities.documents.report import (
+    ReportArea,
+    ReportFrozen,
+    ReportIndicator,
+    ReportOut,
+    ReportPeers,
+    report_pdf,
+)
+from clusterlabel.activities.handlers import handle
+from clusterlabel.domain import commands
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.command_base import Envelope, command_key
+from clusterlabel.domain.peers import PeerGroup
+from clusterlabel.interfaces.web.access import visible_case
+from clusterlabel.interfaces.web.auth import Caller, Principal
+from clusterlabel.interfaces.web.common import ERRORS
+from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.services import Services, services
+
+router = APIRouter(tags=["cases"], responses=ERRORS)
+Svc = Annotated[Services, Depends(services)]
+log = structlog.get_logger(__name__)
+
+REPORT_ACTOR = "system:report"
+FROZEN_LANGUAGE = "en"
+LABEL_WAIT_SECONDS = 10.0  # an award's label is issued by the case's workflow a moment after the decision
+
+
+@router.get("/cases/{case_id}/report", response_model=ReportOut, summary="The case's benchmarking report")
+def report(case_id: UUID, svc: Svc, who: Caller) -> ReportOut:
+    """The cluster's contacts read it once the case is decided; the secretariat and the case's experts
+    as soon as it is assessed."""
+    return readable_report(svc, case_id, who)
+
+
+@router.get(
+    "/cases/{case_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the report as frozen at the decision"}},
+    summary="The benchmarking report as a PDF, frozen at the decision (409 before)",
+)
+def report_pdf_download(case_id: UUID, svc: Svc, who: Caller) -> Response:
+    return pdf_response(frozen_pdf(svc, visible_case(svc, case_id, who)), case_id)
+
+
+def readable_report(svc: Services, case_id: UUID, who: Principal) -> ReportOut:
+    case = visible_case(svc, case_id, who)
+    if who.cluster_id is not None and not who.sees_everything and case.decision is None:
+        raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its report once it is")
+    found = build_report(svc, case)
+    if case.frozen_report is not None:
+        found.frozen = ReportFrozen(
+            sha256=case.frozen_report["sha256"], size=case.frozen_report["size"], frozen_at=case.frozen_report["at"]
+        )
+    return found
+
+
+def pdf_response(pdf: bytes, case_id: UUID) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="benchmarking-report-{case_id}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+def build_report(svc: Services, case: CertificationCase) -> ReportOut:
+    """The report of an assessed case as things stand (blocking: reads the store and the views)."""
+    svc.fresh()
+    minimum = svc.app.policy.peer_group_minimum
+    benchmark = svc.models.benchmark(case.id, minimum)
+    if benchmark is None or case.assessed_at is None:
+        raise ApiError(409, f"case {case.id} has not been assessed yet: there is no report to read")
+    catalogue = load_catalogue(benchmark.catalogue_version)
+    profile = svc.app.get_cluster(case.cluster_id).profile
+    indicators = {item.code: item for item in catalogue.indicators}
+    written = case.findings["indicators"]
+    group = benchmark.peer_group
+    decision = case.decision or {}
+    return ReportOut(
+        case_id=case.id,
+        cluster_id=case.cluster_id,
+        cluster_name=profile.name,
+        country=profile.country,
+        sector=profile.sector,
+        members=profile.members,
+        staff_fte=profile.staff_fte,
+        size_band=svc.app.policy.size_band(profile.members),
+        level=case.level.value,
+        outcome=decision.get("outcome"),
+        awarded_level=decision["level"].value if decision else None,
+        label_code=svc.app.get_label(case.label_id).label_code if case.label_id else None,
+        decided_at=decision.get("at"),
+        catalogue_version=catalogue.version,
+        catalogue_title=catalogue.title,
+        assessed_at=case.assessed_at,
+        peer_minimum=minimum,
+        peers=None if group is None else _peers(group),
+        areas=[
+            ReportArea(
+                code=area.code,
+                name=area.title,
+                summary=case.findings["areas"].get(area.code, ""),
+                **found.model_dump(exclude={"area", "peer_count"}),
+            )
+            for area in catalogue.areas
+            for found in benchmark.areas
+            if found.area == area.code
+        ],
+        indicators=[
+            ReportIndicator(
+                code=found.indicator,
+                title=indicators[found.indicator].title if found.indicator in indicators else found.indicator,
+                area=indicators[found.indicator].area if found.indicator in indicators else "",
+                max_score=indicators[found.indicator].max_score if found.indicator in indicators else found.score,
+                **written.get(found.indicator, {}),
+                **found.model_dump(exclude={"indicator", "peer_count"}),
+            )
+            for found in benchmark.indicators
+        ],
+        strengths=case.findings["strengths"],
+        areas_for_improvement=case.findings["areas_for_improvement"],
+        success_stories=case.findings["success_stories"],
+    )
+
+
+def _peers(group: PeerGroup) -> ReportPeers:
+    """The group's dimensions as kept; None for one widened away, or one not known ("")."""
+    kept = {name: group.kept.get(name) or None for name in ("level", "sector", "country", "size_band")}
+    return ReportPeers(count=group.count, widened=group.widened, **kept)
+
+
+def frozen_pdf(svc: Services, case: CertificationCase) -> bytes:
+    """The report's PDF as frozen for the case's decision: frozen now if it is not yet (blocking)."""
+    if case.decision is None:
+        raise ApiError(409, f"case {case.id} is not decided yet: its report is frozen at the decision")
+    case = _with_its_label(svc, case)
+    recorded = _recorded_for_decision(case)
+    if recorded is None:
+        pdf = report_pdf(build_report(svc, case), FROZEN_LANGUAGE)
+        sha256 = frozen.keep(_documents(svc), pdf)
+        decided_at: datetime = case.decision["at"]  # type: ignore[index]  # decided: checked above
+        key = command_key("case", case.id, "freeze_report", decided_at.isoformat())
+        command = commands.FreezeReport(sha256=sha256, size=len(pdf))
+        saved = handle(svc.app, case.id, command, Envelope(actor=REPORT_ACTOR, key=key))
+        assert isinstance(saved, CertificationCase)
+        case = saved
+        svc.wrote()
+        recorded = _recorded_for_decision(case)
+        assert recorded is not None  # recorded now, by this request or by one racing it
+        log.info("report frozen", case_id=str(case.id), sha256=recorded)
+    pdf_kept = frozen.kept(_documents(svc), recorded)
+    if pdf_kept is None:
+        raise ApiError(503, f"the frozen report {recorded} of case {case.id} is not in this engine's document store")
+    return pdf_kept
+
+
+def freeze_soon(svc: Services, case_id: UUID) -> None:
+    """Freeze the report of a case just decided, in a worker thread: the decision's answer does not wait."""
+    asyncio.get_running_loop().run_in_executor(None, freeze_after_decision, svc, case_id)
+
+
+def freeze_after_decision(svc: Services, case_id: UUID) -> None:
+    """Freeze the report right after a decision (in the background: a failure is logged, and the first
+    download freezes it instead)."""
+    try:
+        frozen_pdf(svc, svc.app.get_case(case_id))
+    except Exception:
+        log.exception("report not frozen after the decision", case_id=str(case_id))
+
+
+def _recorded_for_decision(case: CertificationCase) -> str | None:
+    record = case.frozen_report
+    if record is None or case.decision is None or record["decided_at"] != case.decision["at"]:
+        return None
+    return str(record["sha256"])
+
+
+def _with_its_label(svc: Services, case: CertificationCase) -> CertificationCase:
+    """The case once an award's label is issued (the report names it); a refusal or a benchmarking has none."""
+    assert case.decision is not None
+    awaits_label = case.decision["outcome"] == Outcome.AWARD.value  # a benchmarking records its own outcome
+    deadline = time.monotonic() + LABEL_WAIT_SECONDS
+    while awaits_label and case.label_id is None and _recorded_for_decision(case) is None:
+        if time.monotonic() > deadline:
+            raise ApiError(409, f"the label of case {case.id} is being issued: its report follows in a moment")
+        time.sleep(0.2)
+        case = svc.app.get_case(case.id)
+    return case
+
+
+def _documents(svc: Services) -> Path:
+    if svc.documents is None:
+        raise ApiError(503, "this engine keeps no documents (no data directory)")
+    return svc.documents
