@@ -31,6 +31,7 @@ from clusterlabel.interfaces.bootstrap import (
     open_account_tokens,
     open_complainants,
     open_credentials,
+    open_file_store,
     open_inbox_reads,
     open_keys,
     open_people,
@@ -97,6 +98,8 @@ class Engine:
             webhook_secrets=self.webhook_secrets,
             inbox_reads=self.inbox_reads,
             complainants=self.complainants,
+            files=open_file_store(settings),
+            evidence_max_bytes=settings.evidence_max_bytes,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None

@@ -13,6 +13,7 @@ from clusterlabel.interfaces.web import (
     accounts,
     cases,
     complaints,
+    evidence,
     experts,
     inbox,
     labels,
@@ -61,12 +62,15 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
 
         # Inside the size limit too: it reads a form's body to find its CSRF token.
         api.add_middleware(PageFormGuard, public_url=svc.public_url)
-    api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    # Evidence uploads are the one body as large as a file: limited to the largest file and its framing.
+    uploads = (evidence.UPLOAD_PATH, lambda: svc.evidence_max_bytes + evidence.MULTIPART_FRAMING_BYTES)
+    api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, uploads=uploads)
     api.add_middleware(SecurityHeaders)  # added last, so outermost: a 413 carries the headers too
     api.include_router(registrations.router)
     api.include_router(experts.router)
     api.include_router(accounts.router)
     api.include_router(cases.router)
+    api.include_router(evidence.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
     api.include_router(notifications.router)

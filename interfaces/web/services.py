@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.interfaces.settings import DEFAULT_PUBLIC_URL
+from clusterlabel.activities.files import FileStore
+from clusterlabel.interfaces.settings import DEFAULT_EVIDENCE_MAX_BYTES, DEFAULT_PUBLIC_URL
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.complainants import Complainants
@@ -76,6 +77,9 @@ class Services:
     inbox_reads: InboxReads | None = None
     # The complainants' e-mail addresses, beside the event store; None where no complaint is taken.
     complainants: Complainants | None = None
+    # Where evidence documents are kept (activities/files.py), and the largest one a case takes.
+    files: FileStore | None = None
+    evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -109,6 +113,11 @@ class Services:
         if self.complainants is None:
             raise ApiError(503, "this process does not take complaints")
         return self.complainants
+
+    def file_store(self) -> FileStore:
+        if self.files is None:
+            raise ApiError(503, "this process keeps no evidence documents")
+        return self.files
 
     def temporal(self) -> Client:
         if self.client is None:
