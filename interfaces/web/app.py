@@ -93,6 +93,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         from clusterlabel.interfaces.web import (
             account_pages,
             complaint_pages,
+            evidence_pages,
             forms,
             inbox_pages,
             label_pages,
@@ -111,6 +112,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             page_routes,
             signin,
             signin_code,
+            evidence_pages,  # before forms, whose catch-all would take its post
             forms,
             office_pages,
             office_lists,

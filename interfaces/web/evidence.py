@@ -79,7 +79,7 @@ async def attach(
     """201 with the file's record; 200 with the first record when the case already holds the same bytes.
     A repeat records nothing, whatever its Idempotency-Key: the file's hash is the command's key."""
     case = await run_in_threadpool(evidence_case, svc, case_id, who)
-    if who.sees_everything and not who.holds(Role.OFFICER):
+    if not attaches_evidence(who):
         raise ApiError(403, "only an officer of the secretariat, the case's cluster or its experts attach evidence")
     content = await _read_limited(file, svc.evidence_max_bytes)
     already = sha256_of(content) in case.evidence
@@ -120,9 +120,19 @@ def evidence_case(svc: Services, case_id: UUID, who: Principal) -> Certification
     """The case, if the caller may read its evidence: 404 as for an unknown case when they may not see it,
     403 for an expert who sees it only as proposed (not yet on its team)."""
     case = visible_case(svc, case_id, who)
-    if who.sees_everything or who.cluster_id == case.cluster_id or who.expert_id in case.team:
+    if reads_evidence(who, case):
         return case
     raise ApiError(403, "only the experts on the case's team read its evidence")
+
+
+def reads_evidence(who: Principal, case: CertificationCase) -> bool:
+    """The secretariat, the case's cluster and the experts on its team (not one only proposed)."""
+    return who.sees_everything or who.cluster_id == case.cluster_id or who.expert_id in case.team
+
+
+def attaches_evidence(who: Principal) -> bool:
+    """Of the secretariat, only officers attach (deciders and the appeals panel judge what others sent)."""
+    return who.holds(Role.OFFICER) or not who.sees_everything
 
 
 def file_response(svc: Services, case: CertificationCase, sha256: str) -> Response:

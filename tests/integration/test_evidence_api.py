@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from tests.builders import key
 from tests.lifecycle import Lifecycle
 
 OFFICER = "evidence-tests-admin-token"
+ORIGIN = "http://evidence.test"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MAX_BYTES = 64 * 1024
 
 
@@ -58,10 +61,12 @@ class Office:
 
 
 class Http:
-    """Requests to the application in this process, one at a time (httpx over ASGI, no socket)."""
+    """Requests to the application in this process, one at a time (httpx over ASGI, no socket); the cookies
+    it is given it sends back, as a browser does."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
+        self.cookies = httpx.Cookies()
 
     def get(self, path: str, **options: Any) -> httpx.Response:
         return self.request("GET", path, **options)
@@ -72,8 +77,10 @@ class Http:
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         async def send() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://evidence.test") as client:
-                return await client.request(method, path, **options)
+            async with httpx.AsyncClient(transport=transport, base_url=ORIGIN, cookies=self.cookies) as client:
+                answer = await client.request(method, path, **options)
+                self.cookies = client.cookies
+                return answer
 
         return asyncio.run(send())
 
@@ -205,3 +212,47 @@ def test_the_secretariat_reads_every_cases_evidence_but_only_officers_attach_it(
     assert refused.status_code == 403
     attached = office.upload(office.case_id, bearer(OFFICER), evidence_files.pdf("Received by post"), "post.pdf")
     assert attached.status_code == 201 and attached.json()["uploaded_by"] == "secretariat"
+
+
+def test_the_case_page_lists_the_files_and_its_form_attaches_one(office: Office) -> None:
+    """As a contact's browser does it: signed in, the page's form posts the file with its CSRF token."""
+    office.upload(office.case_id, office.expert, evidence_files.pdf("Site visit"), "Site visit.pdf")
+    page = Http(office.http.app)
+    login = page.get("/ui/login")
+    contact_token = office.contact["Authorization"].removeprefix("Bearer ")
+    signed_in = page.post(
+        "/ui/login", data={"token": contact_token, "csrf_token": csrf_of(login.text)}, headers={"Origin": ORIGIN}
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    case_page = f"/ui/cases/{office.case_id}"
+    before = page.get(case_page)
+    assert 'id="attach-evidence"' in before.text and "Site visit.pdf" in before.text
+
+    content = evidence_files.png("navy")
+    posted = page.post(
+        f"{case_page}/evidence",
+        data={"csrf_token": csrf_of(before.text)},
+        files={"file": ("Cluster office.png", content, "application/octet-stream")},
+        headers={"Origin": ORIGIN},
+    )
+    assert (posted.status_code, posted.headers["location"]) == (303, case_page)
+    after = page.get(case_page).text
+    assert "Cluster office.png attached" in after
+    sha256 = hashlib.sha256(content).hexdigest()
+    assert f'href="{case_page}/evidence/{sha256}"' in after and "Clara Contact" in after
+    download = page.get(f"{case_page}/evidence/{sha256}")
+    assert download.content == content and download.headers["content-type"] == "image/png"
+
+    refused = page.post(
+        f"{case_page}/evidence",
+        data={"csrf_token": csrf_of(after)},
+        files={"file": ("notes.pdf", b"plain text, not a PDF")},
+        headers={"Origin": ORIGIN},
+    )
+    assert "the file&#39;s content is not a PDF" in page.get(refused.headers["location"]).text
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no form with a CSRF token on the page"
+    return found.group(1)
