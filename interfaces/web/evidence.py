@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from clusterlabel.activities.evidence import store_and_attach
 from clusterlabel.activities.files import FileMissing, sha256_of
@@ -78,6 +79,11 @@ async def attach(
 ) -> Response:
     """201 with the file's record; 200 with the first record when the case already holds the same bytes.
     A repeat records nothing, whatever its Idempotency-Key: the file's hash is the command's key."""
+    return await attach_file(case_id, svc, who, file)
+
+
+async def attach_file(case_id: UUID, svc: Services, who: Principal, file: StarletteUpload) -> JSONResponse:
+    """The upload route's work, for the page's form too (its form parser gives Starlette's UploadFile)."""
     case = await run_in_threadpool(evidence_case, svc, case_id, who)
     if not attaches_evidence(who):
         raise ApiError(403, "only an officer of the secretariat, the case's cluster or its experts attach evidence")
@@ -168,7 +174,7 @@ def evidence_out(sha256: str, entry: dict[str, Any]) -> EvidenceOut:
     )
 
 
-async def _read_limited(file: UploadFile, max_bytes: int) -> bytes:
+async def _read_limited(file: StarletteUpload, max_bytes: int) -> bytes:
     """The file's bytes, read no further than one byte past the limit; 413 over it, 422 when empty."""
     parts: list[bytes] = []
     size = 0

@@ -35,7 +35,7 @@ async def attach(request: Request) -> Response:
     if not isinstance(upload, UploadFile):
         return back(request, case_page, error="choose a file to attach")
     try:
-        answer = await evidence.attach(case_id, svc, who, upload, None)
+        answer = await evidence.attach_file(case_id, svc, who, upload)
     except ApiError as error:
         text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
         return back(request, case_page, error=text)
