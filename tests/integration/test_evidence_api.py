@@ -29,7 +29,8 @@ from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.app import create_app
 from tests import evidence_files
-from tests.builders import key
+from clusterlabel.domain.commands import ProposeExpert
+from tests.builders import key, send
 from tests.lifecycle import Lifecycle
 
 OFFICER = "evidence-tests-admin-token"
@@ -45,10 +46,12 @@ class Office:
     case_id: UUID  # being audited: its cluster's contact and its expert attach files
     other_case_id: UUID  # another cluster's, also being audited
     decided_case_id: UUID  # awarded: takes no more evidence
+    proposed_case_id: UUID  # waiting for its proposed expert's answer
     contact: dict[str, str]
     expert: dict[str, str]
     other_contact: dict[str, str]
     decider: dict[str, str]
+    proposed_expert: dict[str, str]
 
     def events(self) -> int:
         return self.engine.app.recorder.max_notification_id() or 0
@@ -103,6 +106,10 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     ours, theirs, decided = Lifecycle(engine.app, "LT"), Lifecycle(engine.app, "FR"), Lifecycle(engine.app, "PL")
     case_id, other_case_id = ours.auditing(), theirs.auditing()
     decided_case_id = decided.awarded()
+    waiting = Lifecycle(engine.app, "EE")
+    proposed_case_id = waiting.screened()
+    proposed_expert_id = waiting.expert("DE", "Paul Proposed")
+    send(engine.app, proposed_case_id, ProposeExpert(expert_id=proposed_expert_id), actor="system")
     expert_id = engine.app.get_case(case_id).expert_ids[0]
     office = Office(
         engine=engine,
@@ -110,10 +117,14 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
         case_id=case_id,
         other_case_id=other_case_id,
         decided_case_id=decided_case_id,
+        proposed_case_id=proposed_case_id,
         contact=account(engine, "Clara Contact", OpenAccount(roles=[Role.CLUSTER], cluster_id=ours.cluster_id)),
         expert=account(engine, "Anna Berg", OpenAccount(roles=[Role.EXPERT], expert_id=expert_id)),
         other_contact=account(engine, "Otto Other", OpenAccount(roles=[Role.CLUSTER], cluster_id=theirs.cluster_id)),
         decider=account(engine, "Dora Decider", OpenAccount(roles=[Role.DECIDER])),
+        proposed_expert=account(
+            engine, "Paul Proposed", OpenAccount(roles=[Role.EXPERT], expert_id=proposed_expert_id)
+        ),
     )
     yield office
     asyncio.run(engine.stop())
@@ -212,6 +223,19 @@ def test_the_secretariat_reads_every_cases_evidence_but_only_officers_attach_it(
     assert refused.status_code == 403
     attached = office.upload(office.case_id, bearer(OFFICER), evidence_files.pdf("Received by post"), "post.pdf")
     assert attached.status_code == 201 and attached.json()["uploaded_by"] == "secretariat"
+
+
+def test_an_expert_only_proposed_for_the_case_sees_the_case_but_not_its_evidence(office: Office) -> None:
+    case_id, who = office.proposed_case_id, office.proposed_expert
+    assert office.http.get(f"/cases/{case_id}", headers=who).status_code == 200
+    sha256 = office.upload(case_id, bearer(OFFICER), evidence_files.pdf("Questionnaire"), "q.pdf").json()["sha256"]
+    for answer in (
+        office.http.get(f"/cases/{case_id}/evidence", headers=who),
+        office.http.get(f"/cases/{case_id}/evidence/{sha256}", headers=who),
+        office.upload(case_id, who, evidence_files.jpeg()),
+    ):
+        assert answer.status_code == 403
+        assert answer.json()["detail"] == "only the experts on the case's team read its evidence"
 
 
 def test_the_case_page_lists_the_files_and_its_form_attaches_one(office: Office) -> None:
