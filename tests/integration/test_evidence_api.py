@@ -24,12 +24,12 @@ from fastapi import FastAPI
 
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.commands import ProposeExpert
 from clusterlabel.domain.record_commands import OpenAccount
 from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.app import create_app
 from tests import evidence_files
-from clusterlabel.domain.commands import ProposeExpert
 from tests.builders import key, send
 from tests.lifecycle import Lifecycle
 
