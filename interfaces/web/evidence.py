@@ -20,7 +20,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -57,7 +57,6 @@ class EvidenceOut(BaseModel):
 
 
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    200: {"model": EvidenceOut, "description": "the same file was attached to the case before: as it was then"},
     413: {"model": ErrorMessage, "description": "the file is larger than CLUSTERLABEL_EVIDENCE_MAX_BYTES"},
     415: {"model": ErrorMessage, "description": f"the file's content is not {ACCEPTED}"},
 }
@@ -76,14 +75,17 @@ async def attach(
     who: Caller,
     file: Annotated[UploadFile, File(description=f"{ACCEPTED}; its type is read from its content")],
     key: Key = None,
-) -> Response:
-    """201 with the file's record; 200 with the first record when the case already holds the same bytes.
-    A repeat records nothing, whatever its Idempotency-Key: the file's hash is the command's key."""
-    return await attach_file(case_id, svc, who, file)
+) -> EvidenceOut:
+    """The file's record; when the case already holds the same bytes, the record of their first upload (its
+    name and uploader). A repeat records nothing, whatever its Idempotency-Key: the file's hash is the
+    command's key, so a retry is answered as the first try was."""
+    record, _ = await attach_file(case_id, svc, who, file)
+    return record
 
 
-async def attach_file(case_id: UUID, svc: Services, who: Principal, file: StarletteUpload) -> JSONResponse:
-    """The upload route's work, for the page's form too (its form parser gives Starlette's UploadFile)."""
+async def attach_file(case_id: UUID, svc: Services, who: Principal, file: StarletteUpload) -> tuple[EvidenceOut, bool]:
+    """The upload route's work, for the page's form too (its form parser gives Starlette's UploadFile): the
+    file's record, and whether the case held it already."""
     case = await run_in_threadpool(evidence_case, svc, case_id, who)
     if not attaches_evidence(who):
         raise ApiError(403, "only an officer of the secretariat, the case's cluster or its experts attach evidence")
@@ -98,8 +100,7 @@ async def attach_file(case_id: UUID, svc: Services, who: Principal, file: Starle
     except DomainError as refusal:
         raise from_domain(refusal, ("body", "file")) from None
     svc.wrote()
-    record = evidence_out(sha256, case.evidence[sha256])
-    return JSONResponse(record.model_dump(mode="json"), status_code=200 if already else 201)
+    return evidence_out(sha256, case.evidence[sha256]), already
 
 
 @router.get(

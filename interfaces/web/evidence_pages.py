@@ -35,11 +35,11 @@ async def attach(request: Request) -> Response:
     if not isinstance(upload, UploadFile):
         return back(request, case_page, error="choose a file to attach")
     try:
-        answer = await evidence.attach_file(case_id, svc, who, upload)
+        _, already = await evidence.attach_file(case_id, svc, who, upload)
     except ApiError as error:
         text = error.detail if isinstance(error.detail, str) else "; ".join(p["msg"] for p in error.detail)
         return back(request, case_page, error=text)
-    said = "was already attached" if answer.status_code == 200 else "attached"
+    said = "was already attached" if already else "attached"
     return back(request, case_page, done=f"{upload.filename or 'the file'} {said}")
 
 

@@ -161,12 +161,25 @@ def test_the_same_file_attached_again_is_recorded_once_and_another_case_records_
     events, files = office.events(), office.stored_files()
 
     again = office.upload(office.case_id, office.contact, content, "renamed.docx")
-    assert again.status_code == 200 and again.json() == first.json()  # its first name and uploader stay
+    assert again.status_code == 201 and again.json() == first.json()  # its first name and uploader stay
     assert office.events() == events
 
     elsewhere = office.upload(office.other_case_id, office.other_contact, content, "copy.docx")
     assert elsewhere.status_code == 201 and elsewhere.json()["name"] == "copy.docx"
     assert office.events() == events + 1 and office.stored_files() == files  # the bytes are stored once
+
+
+def test_an_upload_retried_under_its_idempotency_key_is_answered_as_the_first_time(office: Office) -> None:
+    """A client draws a new multipart boundary for each try: the retry is still the same request."""
+    content, keyed = evidence_files.jpeg(), {**office.contact, "Idempotency-Key": key("upload")}
+    first = office.upload(office.case_id, keyed, content, "photo.jpg")
+    events = office.events()
+    retried = office.upload(office.case_id, keyed, content, "photo.jpg")
+    assert first.status_code == 201 and (retried.status_code, retried.json()) == (201, first.json())
+    assert office.events() == events
+    other = office.upload(office.case_id, keyed, evidence_files.png("olive"), "photo.jpg")
+    assert other.status_code == 422 and other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert office.events() == events
 
 
 def test_another_clusters_contact_gets_the_answer_of_an_unknown_case(office: Office) -> None:
