@@ -30,7 +30,7 @@ from clusterlabel.activities.files import FileMissing, sha256_of
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.evidence import ACCEPTED, UnsupportedMediaType
+from clusterlabel.domain.evidence import ACCEPTED, MEDIA_TYPES, UnsupportedMediaType
 from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.auth import Caller, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key
@@ -116,7 +116,12 @@ def list_evidence(case_id: UUID, svc: Svc, who: Caller) -> list[EvidenceOut]:
 @router.get(
     "/cases/{case_id}/evidence/{sha256}",
     response_class=Response,
-    responses={200: {"description": "the file, as uploaded", "content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "the file, as uploaded, as an attachment under its name",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in MEDIA_TYPES},
+        }
+    },
     summary="Download one of the case's files, by its SHA-256",
 )
 def download(case_id: UUID, sha256: str, svc: Svc, who: Caller) -> Response:
