@@ -32,7 +32,7 @@ from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.evidence import ACCEPTED, MEDIA_TYPES, UnsupportedMediaType
 from clusterlabel.interfaces.web.access import visible_case
-from clusterlabel.interfaces.web.auth import Caller, Principal
+from clusterlabel.interfaces.web.auth import Caller, Principal, certified_expert
 from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.schemas import ErrorMessage
@@ -89,6 +89,8 @@ async def attach_file(case_id: UUID, svc: Services, who: Principal, file: Starle
     case = await run_in_threadpool(evidence_case, svc, case_id, who)
     if not attaches_evidence(who):
         raise ApiError(403, "only an officer of the secretariat, the case's cluster or its experts attach evidence")
+    if who.is_expert:
+        certified_expert(who, svc)  # a revoked or lapsed certification works on no case (403)
     content = await _read_limited(file, svc.evidence_max_bytes)
     already = sha256_of(content) in case.evidence
     try:
