@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import ProposeExpert
-from clusterlabel.domain.record_commands import OpenAccount
+from clusterlabel.domain.record_commands import OpenAccount, RevokeExpertCertification
 from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.app import create_app
@@ -249,6 +249,20 @@ def test_an_expert_only_proposed_for_the_case_sees_the_case_but_not_its_evidence
     ):
         assert answer.status_code == 403
         assert answer.json()["detail"] == "only the experts on the case's team read its evidence"
+
+
+def test_an_expert_whose_certification_was_revoked_attaches_nothing_but_still_reads(office: Office) -> None:
+    """After the assessment a revoked expert stays on the team, their work on record: they read, never add."""
+    life = Lifecycle(office.engine.app, "SI")
+    case_id = life.deciding()
+    expert_id = office.engine.app.get_case(case_id).expert_ids[0]
+    who = account(office.engine, "Rita Revoked", OpenAccount(roles=[Role.EXPERT], expert_id=expert_id))
+    send(office.engine.app, expert_id, RevokeExpertCertification(reason="missed the training"), actor="secretariat")
+    events = office.events()
+    refused = office.upload(case_id, who, evidence_files.pdf("Afterthought"))
+    assert refused.status_code == 403 and "certification was revoked" in refused.json()["detail"]
+    assert office.events() == events
+    assert office.http.get(f"/cases/{case_id}/evidence", headers=who).status_code == 200
 
 
 def test_the_case_page_lists_the_files_and_its_form_attaches_one(office: Office) -> None:
