@@ -176,17 +176,19 @@ class BodySizeLimit:
         app: ASGIApp,
         max_bytes: int = MAX_BODY_BYTES,
         uploads: tuple[re.Pattern[str], Callable[[], int]] | None = None,
+        what: str = "the request body",
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.uploads = uploads
+        self.what = what
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if self.uploads is not None and scope["method"] == "POST" and self.uploads[0].match(scope["path"]):
-            await BodySizeLimit(self.app, self.uploads[1]())(scope, receive, send)
+            await BodySizeLimit(self.app, self.uploads[1](), what="the upload")(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
@@ -212,7 +214,7 @@ class BodySizeLimit:
         await self.app(scope, limited, send)
 
     def _detail(self) -> str:
-        return f"the request body is larger than {self.max_bytes // 1024} KiB"
+        return f"{self.what} is larger than {self.max_bytes // 1024} KiB"
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": self._detail()}).encode()
