@@ -255,8 +255,9 @@ def test_an_expert_only_proposed_for_the_case_sees_the_case_but_not_its_evidence
 def test_an_expert_whose_certification_was_revoked_attaches_nothing_but_still_reads(office: Office) -> None:
     """After the assessment a revoked expert stays on the team, their work on record: they read, never add."""
     life = Lifecycle(office.engine.app, "SI")
+    expert_id = life.expert("DE", "Aaron Revoked")  # free and first by name: proposed before the others' experts
     case_id = life.deciding()
-    expert_id = office.engine.app.get_case(case_id).expert_ids[0]
+    assert office.engine.app.get_case(case_id).expert_ids == [expert_id]
     who = account(office.engine, "Rita Revoked", OpenAccount(roles=[Role.EXPERT], expert_id=expert_id))
     send(office.engine.app, expert_id, RevokeExpertCertification(reason="missed the training"), actor="secretariat")
     events = office.events()
