@@ -2,7 +2,8 @@
 beside the records they change: the steps on cases in activities/case_handlers.py, on labels in
 activities/label_handlers.py, on complaints in activities/complaint_handlers.py; the registrations,
 which no workflow orchestrates, in activities/registrations.py, accounts in activities/accounts.py,
-the outbox's messages in activities/outbox.py, partners' webhooks in activities/webhooks.py.
+the outbox's messages in activities/outbox.py, partners' webhooks in activities/webhooks.py, evidence
+documents in activities/evidence.py.
 
 A handler loads the aggregate the command addresses, calls the domain, saves what changed and returns
 the aggregate as saved, so the caller builds its answer without loading it again. The envelope's key
@@ -20,13 +21,14 @@ from clusterlabel.activities import (
     accounts,
     case_handlers,
     complaint_handlers,
+    evidence,
     label_handlers,
     outbox,
     registrations,
     webhooks,
 )
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, complaint_commands, record_commands, webhook_commands
+from clusterlabel.domain import commands, complaint_commands, evidence_commands, record_commands, webhook_commands
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.digest import SendDigest
@@ -105,4 +107,5 @@ HANDLERS: dict[type[Command], Handler] = {
     complaint_commands.CloseComplaint: complaint_handlers.close_complaint,
     complaint_commands.RemindComplaint: complaint_handlers.remind_complaint,
     complaint_commands.EscalateComplaint: complaint_handlers.escalate_complaint,
+    evidence_commands.AttachEvidence: evidence.attach_evidence,
 }

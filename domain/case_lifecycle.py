@@ -57,6 +57,9 @@ CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
     # Awarded, a case still waits for its label: its workflow asks for help if the label cannot be issued.
     "escalate": (OPEN_STATES | {CaseState.AWARDED}, "escalate"),
     "withdraw": (OPEN_STATES, "withdraw"),
+    # Evidence serves the audit and the decision: once the case is decided it is the record of what they
+    # rested on, and nothing joins it afterwards (an appeal's grounds are text, like its decision).
+    "attach_evidence": (OPEN_STATES, "attach evidence"),
 }
 
 

@@ -76,6 +76,8 @@ class CaseQueries:
     past_appeals: list[dict[str, Any]]
     lapsed_criteria: list[str]
     label_id: UUID | None
+    # The evidence documents by SHA-256: name, size, media type, who attached each (`by`) and when (`at`).
+    evidence: dict[str, dict[str, Any]]
 
     @property
     def expert_ids(self) -> list[UUID]:

@@ -105,6 +105,7 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.lapsed_criteria = []
         self.label_id = None
         self.attention = []
+        self.evidence = {}
 
     # ---- screening ---------------------------------------------------------------
 
@@ -389,6 +390,30 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
     @event("Withdrawn")
     def _withdrawn(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self._follow("Withdrawn", {})
+
+    # ---- evidence documents ------------------------------------------------------------
+
+    def attach_evidence(
+        self, file_name: str, size: int, sha256: str, media_type: str, at: datetime, actor: str, command_key: str
+    ) -> None:
+        """A stored file joins the case's evidence; the same file (by hash) joins it once, under its first name."""
+        self.check_step("attach_evidence")
+        if sha256 not in self.evidence:
+            self._evidence_attached(
+                file_name=file_name,
+                size=size,
+                sha256=sha256,
+                media_type=media_type,
+                at=at,
+                actor=actor,
+                command_key=command_key,
+            )
+
+    @event("EvidenceAttached")
+    def _evidence_attached(
+        self, file_name: str, size: int, sha256: str, media_type: str, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.evidence[sha256] = {"file_name": file_name, "size": size, "media_type": media_type, "by": actor, "at": at}
 
     def _follow(self, event_type: str, fields: EventFields) -> None:
         """Enter the state the event leads to; entering a new state settles what needed attention."""

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from clusterlabel.domain import complaint_commands, digest, record_commands, webhook_commands
+from clusterlabel.domain import complaint_commands, digest, evidence_commands, record_commands, webhook_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
@@ -288,6 +288,7 @@ COMMANDS: dict[str, type[Command]] = {
         complaint_commands.CloseComplaint,
         complaint_commands.RemindComplaint,
         complaint_commands.EscalateComplaint,
+        evidence_commands.AttachEvidence,
     )
 }
 

@@ -16,6 +16,7 @@ from eventsourcing.persistence import InternalError
 from temporalio.client import Client
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.files import FileStore, LocalFileStore, S3FileStore
 from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
@@ -134,6 +135,19 @@ def open_keys(settings: Settings) -> IdempotencyKeys:
 def open_secrets_of_webhooks(settings: Settings) -> WebhookSecretStore:
     """The secrets that sign the partners' webhooks, beside the event store (never in the log)."""
     return open_webhook_secrets(settings)
+
+
+def open_file_store(settings: Settings) -> FileStore:
+    """Where evidence documents are kept: the S3-compatible store the settings name, else the data directory."""
+    if settings.files_s3_endpoint and settings.files_s3_bucket:
+        return S3FileStore.connect(
+            settings.files_s3_endpoint,
+            settings.files_s3_bucket,
+            settings.files_s3_access_key_id,
+            settings.files_s3_secret_access_key,
+            settings.files_s3_region,
+        )
+    return LocalFileStore(settings.files_dir())
 
 
 async def connect_temporal(settings: Settings) -> tuple[Client, EmbeddedTemporal | None]:

@@ -33,6 +33,7 @@ from clusterlabel.interfaces.bootstrap import (
     open_assessment_drafts,
     open_complainants,
     open_credentials,
+    open_file_store,
     open_inbox_reads,
     open_keys,
     open_people,
@@ -107,6 +108,8 @@ class Engine:
             metrics_token=settings.metrics_token,
             documents=settings.documents_dir(),
             assessment_drafts=self.assessment_drafts,
+            files=open_file_store(settings),
+            evidence_max_bytes=settings.evidence_max_bytes,
         )
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None

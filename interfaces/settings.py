@@ -33,6 +33,7 @@ DEFAULT_ISSUER_ADDRESS = "Berlin"
 DEFAULT_ISSUER_COUNTRY = "DE"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
+DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 
 # The views follow the log by notification id and never look back below the last id they
 # applied, so they rely on ids being committed in order. eventsourcing keeps that order on
@@ -135,6 +136,15 @@ class Settings(BaseSettings):
     secretariat_email: str | None = None
     # Messages each worker process sends at most, in the `limits` notation of public_rate_limit.
     mail_rate_limit: str = DEFAULT_MAIL_RATE_LIMIT
+    # Evidence documents: the largest file a case takes, and where files are kept. Without an S3 endpoint
+    # they live in <data_dir>/files/; with one (and its bucket, which must exist) in that object store.
+    evidence_max_bytes: int = Field(default=DEFAULT_EVIDENCE_MAX_BYTES, ge=1, le=1024**3)
+    files_s3_endpoint: str | None = None
+    files_s3_bucket: str | None = None
+    files_s3_region: str = "us-east-1"
+    # Unset: boto3 finds credentials its own way (environment, instance profile).
+    files_s3_access_key_id: str | None = Field(default=None, repr=False)
+    files_s3_secret_access_key: str | None = Field(default=None, repr=False)
 
     @field_validator("database_url")
     @classmethod
@@ -198,6 +208,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "temporal_tls_cert and temporal_tls_key must be given together "
                 "(CLUSTERLABEL_TEMPORAL_TLS_CERT and CLUSTERLABEL_TEMPORAL_TLS_KEY)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_store_is_complete(self) -> "Settings":
+        # An endpoint without its bucket (or the reverse) would silently keep the files on local disk.
+        if (self.files_s3_endpoint is None) != (self.files_s3_bucket is None):
+            raise ValueError(
+                "files_s3_endpoint and files_s3_bucket must be given together "
+                "(CLUSTERLABEL_FILES_S3_ENDPOINT and CLUSTERLABEL_FILES_S3_BUCKET)"
             )
         return self
 
@@ -279,6 +299,10 @@ class Settings(BaseSettings):
     def documents_dir(self) -> Path:
         """Where documents frozen for the record (the benchmarking reports' PDFs) are kept, each once."""
         return (self.data_dir / "documents").resolve()
+
+    def files_dir(self) -> Path:
+        """Where evidence documents are kept when no object store is configured."""
+        return (self.data_dir / "files").resolve()
 
     def chain_key_file(self) -> Path:
         """Where development keeps the chain's generated key when CLUSTERLABEL_CHAIN_KEY is unset."""

@@ -14,6 +14,7 @@ from clusterlabel.interfaces.web import (
     cases,
     certificates,
     complaints,
+    evidence,
     experts,
     inbox,
     labels,
@@ -67,7 +68,9 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
 
         # Inside the size limit too: it reads a form's body to find its CSRF token.
         api.add_middleware(PageFormGuard, public_url=svc.public_url)
-    api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    # Evidence uploads are the one body as large as a file: limited to the largest file and its framing.
+    uploads = (evidence.UPLOAD_PATH, lambda: svc.evidence_max_bytes + evidence.MULTIPART_FRAMING_BYTES)
+    api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, uploads=uploads)
     api.add_middleware(SecurityHeaders)  # a 413 carries the headers too
     registry, http_metrics = api_registry(svc.models)
     api.add_middleware(CountRequests, metrics=http_metrics)  # added last, so outermost: every answer counts
@@ -77,6 +80,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(accounts.router)
     api.include_router(cases.router)
     api.include_router(report.router)
+    api.include_router(evidence.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
     api.include_router(certificates.public)
@@ -100,6 +104,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         from clusterlabel.interfaces.web import (
             account_pages,
             complaint_pages,
+            evidence_pages,
             forms,
             inbox_pages,
             label_pages,
@@ -119,6 +124,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             page_routes,
             signin,
             signin_code,
+            evidence_pages,  # before forms, whose catch-all would take its post
             forms,
             office_pages,
             office_lists,

@@ -1,13 +1,18 @@
 """What the case page shows beside the case itself: the names of the people on it and in its timeline,
-and, once the case is decided, the team's assessment, its report and the decision."""
+its evidence documents, and, once the case is decided, the team's assessment, its report and the decision."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from clusterlabel.domain.case_lifecycle import CASE_STEPS
 from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.evidence import EXTENSIONS
+from clusterlabel.interfaces.web import evidence
+from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.naming import event_names
 from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services
@@ -79,3 +84,44 @@ def _scores(svc: Services, case: CertificationCase) -> list[ScoreRow]:
             )
         )
     return rows
+
+
+# What the file chooser offers first; the server still reads every file's type from its content.
+ACCEPT = ",".join(sorted({f".{extension}" for extension in EXTENSIONS.values()} | {".jpeg"}))
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    sha256: str
+    name: str
+    kind: str
+    size: str
+    by: str  # the actor, which the page names
+    at: datetime
+
+
+def evidence_section(case: CertificationCase, who: Principal) -> dict[str, Any]:
+    """What the case page shows of the evidence: nothing to whom may not read it (an expert only proposed)."""
+    if not evidence.reads_evidence(who, case):
+        return {"evidence": None, "may_attach": False, "accept": ACCEPT}
+    rows = [
+        EvidenceRow(
+            sha256,
+            entry["file_name"],
+            EXTENSIONS.get(entry["media_type"], entry["media_type"]).upper(),
+            readable_size(entry["size"]),
+            entry["by"],
+            entry["at"],
+        )
+        for sha256, entry in case.evidence.items()
+    ]
+    open_case = case.state in CASE_STEPS["attach_evidence"][0]
+    return {"evidence": rows, "may_attach": evidence.attaches_evidence(who) and open_case, "accept": ACCEPT}
+
+
+def readable_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"

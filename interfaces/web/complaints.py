@@ -122,7 +122,7 @@ def list_complaints(
     who: Officer,
     state: ComplaintState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # past SQLite's integers: a 422, never a 500
 ) -> list[ComplaintOut]:
     svc.fresh()  # a complaint just lodged is listed at once
     return [complaint_out(svc, entry) for entry in svc.models.complaints(state=state, limit=limit, offset=offset)]

@@ -10,7 +10,8 @@ describes every 422; a problem's place in the command becomes its place in the b
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import structlog
@@ -167,15 +168,27 @@ def install_error_handlers(api: FastAPI) -> None:
 
 
 class BodySizeLimit:
-    """Refuse request bodies over `max_bytes` with 413, whether or not they declare their length."""
+    """Refuse request bodies over `max_bytes` with 413, whether or not they declare their length; a POST to
+    a path that `uploads` matches (file uploads) may be as large as its own limit instead."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        uploads: tuple[re.Pattern[str], Callable[[], int]] | None = None,
+        what: str = "the request body",
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads
+        self.what = what
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.uploads is not None and scope["method"] == "POST" and self.uploads[0].match(scope["path"]):
+            await BodySizeLimit(self.app, self.uploads[1](), what="the upload")(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
@@ -201,7 +214,7 @@ class BodySizeLimit:
         await self.app(scope, limited, send)
 
     def _detail(self) -> str:
-        return f"the request body is larger than {self.max_bytes // 1024} KiB"
+        return f"{self.what} is larger than {self.max_bytes // 1024} KiB"
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps({"detail": self._detail()}).encode()

@@ -76,9 +76,22 @@ def canonical_body(content_type: str, body: bytes) -> str:
         if kind == "application/x-www-form-urlencoded":
             fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
             return "form:" + json.dumps(sorted(fields, key=lambda field: field[0]))  # a repeated field keeps its order
+        if kind == "multipart/form-data":
+            return "multipart:" + hashlib.sha256(_without_boundary(content_type, body)).hexdigest()
     except (ValueError, RecursionError):  # unreadable: the route refuses it, and nothing is kept
         pass
     return "bytes:" + hashlib.sha256(body).hexdigest()
+
+
+def _without_boundary(content_type: str, body: bytes) -> bytes:
+    """A multipart body without its boundary, which a client draws afresh for each try (an upload retried
+    with its key is the same request)."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        boundary = value.strip('"')
+        if name.lower() == "boundary" and boundary:
+            return body.replace(boundary.encode("latin-1"), b"")
+    raise ValueError("a multipart body without its boundary")
 
 
 class OneRequestPerKey:

@@ -28,7 +28,7 @@ from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web import flash, inbox, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.auth import Principal, page_principal
-from clusterlabel.interfaces.web.case_details import case_details
+from clusterlabel.interfaces.web.case_details import case_details, evidence_section
 from clusterlabel.interfaces.web.common import (
     case_out,
 )
@@ -273,6 +273,7 @@ async def case_page(request: Request) -> Response:
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,
             "events": events,
             **case_details(svc, case, events),
+            **evidence_section(case, who),
         }
 
     return render(request, "case.html", who, **(await run_in_threadpool(gather)))

@@ -21,7 +21,9 @@ from fastapi import Request
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.documents.certificate import Party
+from clusterlabel.activities.files import FileStore
 from clusterlabel.interfaces.settings import (
+    DEFAULT_EVIDENCE_MAX_BYTES,
     DEFAULT_ISSUER_ADDRESS,
     DEFAULT_ISSUER_COUNTRY,
     DEFAULT_ISSUER_NAME,
@@ -97,6 +99,9 @@ class Services:
     documents: Path | None = None
     # The experts' drafts of their assessments; None where no assessment form is served.
     assessment_drafts: AssessmentDrafts | None = None
+    # Where evidence documents are kept (activities/files.py), and the largest one a case takes.
+    files: FileStore | None = None
+    evidence_max_bytes: int = DEFAULT_EVIDENCE_MAX_BYTES
     _view_age: ViewAge = field(init=False)
     _reconciliation: tuple[float, ReconcileStatus] | None = field(default=None, init=False)
 
@@ -130,6 +135,11 @@ class Services:
         if self.complainants is None:
             raise ApiError(503, "this process does not take complaints")
         return self.complainants
+
+    def file_store(self) -> FileStore:
+        if self.files is None:
+            raise ApiError(503, "this process keeps no evidence documents")
+        return self.files
 
     def temporal(self) -> Client:
         if self.client is None:

@@ -104,6 +104,11 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /cases/{case_id}/appeal": {**OFFICERS, CONTACT: OWN},
     "POST /cases/{case_id}/appeal/decision": only(APPEALS),
     "POST /cases/{case_id}/resume": OFFICERS,
+    # evidence: read by whoever sees the case (an expert on its team), attached by them too, of the
+    # secretariat by officers only; the table's cases are decided, so an allowed upload is a 409
+    "GET /cases/{case_id}/evidence": RECORD,
+    "GET /cases/{case_id}/evidence/{sha256}": RECORD,
+    "POST /cases/{case_id}/evidence": {**OFFICERS, EXPERT: OWN, CONTACT: OWN},
     # labels and overviews
     "GET /labels/{label_ref}": RECORD,
     "GET /labels/{label_ref}/history": RECORD,
@@ -162,6 +167,7 @@ class Target:
     webhook_id: str = ""
     complaint_id: str = ""
     role: str = "appeals"
+    sha256: str = ""  # a file attached to the case
 
 
 Body = Callable[[Target], Any]
@@ -194,6 +200,9 @@ BODIES: dict[str, Body] = {
     "POST /complaints": lambda target: complaint_body(target.cluster_id),
     "POST /complaints/{complaint_id}/closure": lambda _: {"outcome": "dismissed", "finding": "the table's"},
 }
+# Multipart bodies: a file, for the routes that take one.
+UPLOADS: dict[str, Body] = {"POST /cases/{case_id}/evidence": lambda _: {"file": ("table.pdf", TABLE_PDF)}}
+TABLE_PDF = b"%PDF-1.4\n% the table's\n"
 QUERIES = {"GET /labels/{label_ref}/verify": {"code": "ABC"}}
 INBOX_READ = "POST /inbox/{notification_id}/read"
 
@@ -275,9 +284,13 @@ def callers(secretariat: Secretariat) -> Callers:
     records = {}
     for which, cluster_id, expert_id in (("own", own_cluster, own_expert), ("other", other_cluster, other_expert)):
         case_id = secretariat.apply(cluster_id)
+        attached = secretariat.api.post(
+            f"/cases/{case_id}/evidence", files={"file": (f"{which}.pdf", TABLE_PDF + which.encode())}
+        )
+        sha256 = secretariat.expect(attached, 201)["sha256"]
         label_id = secretariat.award(case_id)
         assert secretariat.case(case_id)["expert_ids"] == [expert_id]
-        records[which] = Target(cluster_id, case_id, label_id, expert_id)
+        records[which] = Target(cluster_id, case_id, label_id, expert_id, sha256=sha256)
     # Any message will do (the secretariat's list is not per cluster): retrying a sent one is a 409.
     message = secretariat.expect(secretariat.api.get("/notifications"), 200)[0]["id"]
     hook = secretariat.spare_webhook()
@@ -319,7 +332,9 @@ def call(callers: Callers, route: str, caller: str, which: str) -> int:
     if route.startswith("POST /experts/{expert_id}/"):  # changes the expert: the table's own must stay as they are
         target = replace(target, expert_id=callers.spare_expert())
     body = BODIES[route](target) if route in BODIES else None
-    answer = client.request(method, template.format(**vars(target)), json=body, params=QUERIES.get(route))
+    files = UPLOADS[route](target) if route in UPLOADS else None
+    path = template.format(**vars(target))
+    answer = client.request(method, path, json=body, files=files, params=QUERIES.get(route))
     assert answer.status_code < 500 or answer.status_code == 503, f"{route} as {caller}: {answer.text}"
     return answer.status_code
 
@@ -342,7 +357,7 @@ def test_the_table_has_a_row_for_every_route_of_the_openapi_document(engine: Run
     assert [route for route, row in TABLE.items() if set(row) != set(CALLERS)] == []
     # A body the route cannot parse is a 422 before the route looks at the record: it would pass for allowed.
     needing = {route for route in routes if requires_body(document, route)}
-    assert sorted(needing - BODIES.keys()) == [], "routes whose calls would send no body"
+    assert sorted(needing - BODIES.keys() - UPLOADS.keys()) == [], "routes whose calls would send no body"
 
 
 def requires_body(document: dict[str, Any], route: str) -> bool:

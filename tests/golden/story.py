@@ -44,6 +44,7 @@ from clusterlabel.domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
+from clusterlabel.domain.evidence_commands import AttachEvidence
 from clusterlabel.domain.expert import ROSTER_ID
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import (
@@ -113,6 +114,7 @@ class Story:
         self.names["complaint-closed"] = complaint_closed(self.app, label.cluster_id, label.id, label.label_code)
         self.team_signatures_benchmarking_and_screening_appeal()
         self.report_frozen()
+        self.evidence_attached()
         return self.names
 
     # ---- registration ------------------------------------------------------------
@@ -445,6 +447,20 @@ class Story:
         send(app, case_id, award, actor=DECIDER, command_key="golden-d-award")
         frozen = FreezeReport(sha256="5e" * 32, size=48_213)
         send(app, case_id, frozen, actor=SYSTEM, command_key="golden-d-report-frozen")
+
+    def evidence_attached(self) -> None:
+        """A cluster of its own applies and sends its annual report; the same file sent twice is one event."""
+        app, names = self.app, self.names
+        danube = RegisterCluster(profile=cluster_profile(name="Danube Water Cluster", country="HU"))
+        cluster_id = names["cluster-danube-water"] = register(
+            app, danube, actor=SECRETARIAT, command_key="golden-danube"
+        )
+        case_id = names["case-evidence-attached"] = self.apply(cluster_id, "golden-case-evidence")
+        report = AttachEvidence(
+            file_name="Annual report 2025.pdf", size=48_213, sha256="5" * 64, media_type="application/pdf"
+        )
+        for attempt in ("golden-e-report", "golden-e-report-again"):
+            send(app, case_id, report, actor=SECRETARIAT, command_key=attempt)
 
     # ---- steps ---------------------------------------------------------------------
 
