@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from clusterlabel.domain import complaint_commands, digest, record_commands, webhook_commands
+from clusterlabel.domain import complaint_commands, digest, label_import, record_commands, webhook_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
@@ -246,6 +246,7 @@ COMMANDS: dict[str, type[Command]] = {
         RestoreLabel,
         WithdrawLabel,
         StartRenewal,
+        label_import.ImportLabel,
         record_commands.RegisterCluster,
         record_commands.UpdateClusterProfile,
         record_commands.WaiveEligibilityCriterion,

@@ -14,6 +14,7 @@ from clusterlabel.interfaces.web import (
     cases,
     complaints,
     experts,
+    exports,
     inbox,
     labels,
     notifications,
@@ -69,6 +70,8 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(cases.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
+    api.include_router(exports.public)
+    api.include_router(exports.router)
     api.include_router(notifications.router)
     openapi_links.install(api)
     api.include_router(webhooks.router)
