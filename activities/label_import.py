@@ -21,7 +21,7 @@ from clusterlabel.domain.base import InvalidInput, NotFound, Problem, RecordedAg
 from clusterlabel.domain.cluster import Cluster, ClusterProfile
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label, label_id_for
-from clusterlabel.domain.label_import import ImportLabel
+from clusterlabel.domain.label_import import ImportLabel, refused_file
 
 # What an import cannot know about a cluster it registers: recorded as nothing, so the cluster is not
 # eligible for a new application until an officer updates its profile with the facts.
@@ -45,21 +45,20 @@ def import_labels(
     `check_only` checks the rows against the store and records nothing (InvalidInput, or an empty list)."""
     clusters = _clusters_by_name(app)
     problems: list[Problem] = []
-    todo: list[tuple[int, ImportLabel | None]] = []
+    todo: list[tuple[int, ImportLabel, ImportLabel | None]] = []  # row, as read, as it will be imported
     for row_number, command in enumerate(commands, start=2):
         resolved, row_problems = _resolve(app, row_number, command, clusters)
         problems += row_problems
-        todo.append((row_number, resolved))
+        todo.append((row_number, command, resolved))
     if problems:
-        message = f"the file was not imported: {len(problems)} problem(s); " + "; ".join(p.msg for p in problems[:5])
-        raise InvalidInput(message, problems)
+        raise refused_file(problems)
     if check_only:
         return []
-    return [_import(app, row_number, command, commands[row_number - 2], actor) for row_number, command in todo]
+    return [_import(app, row_number, command, resolved, actor) for row_number, command, resolved in todo]
 
 
 def _import(
-    app: CertificationApp, row_number: int, resolved: ImportLabel | None, command: ImportLabel, actor: str
+    app: CertificationApp, row_number: int, command: ImportLabel, resolved: ImportLabel | None, actor: str
 ) -> ImportedRow:
     label_id = label_id_for(command.label_code)
     if resolved is not None:

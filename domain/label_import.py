@@ -107,7 +107,7 @@ def read_label_import(text: str) -> list[ImportLabel]:
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     header_problems = _header_problems(reader.fieldnames)
     if header_problems:
-        raise InvalidInput(_summary(header_problems), header_problems)
+        raise refused_file(header_problems)
     numbered: list[tuple[int, ImportLabel]] = []
     problems: list[Problem] = []
     for row_number, row in enumerate(reader, start=2):
@@ -122,7 +122,7 @@ def read_label_import(text: str) -> list[ImportLabel]:
         problems.append(Problem("the file has a header but no labels", ("row", 2)))
     problems += duplicate_problems(numbered)
     if problems:
-        raise InvalidInput(_summary(problems), problems)
+        raise refused_file(problems)
     return [command for _, command in numbered]
 
 
@@ -191,5 +191,9 @@ def duplicate_problems(numbered: list[tuple[int, ImportLabel]]) -> list[Problem]
     return problems
 
 
-def _summary(problems: list[Problem]) -> str:
-    return f"the file was not imported: {len(problems)} problem(s); " + "; ".join(p.msg for p in problems[:5])
+def refused_file(problems: list[Problem]) -> InvalidInput:
+    """The one refusal of a file, naming the first few problems (the problems list has them all)."""
+    return InvalidInput(
+        f"the file was not imported: {len(problems)} problem(s); " + "; ".join(p.msg for p in problems[:5]),
+        problems,
+    )
