@@ -102,6 +102,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             public_pages,
             signin,
             signin_code,
+            statistics_pages,
         )
         from clusterlabel.interfaces.web import pages as page_routes
 
@@ -120,6 +121,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             portal,
             office_forms,
             inbox_pages,
+            statistics_pages,
         ):
             module.install(api)
     return api

@@ -16,6 +16,7 @@ from clusterlabel.interfaces.web.downloads import CSV_ANSWER, csv_download
 from clusterlabel.interfaces.web.errors import invalid
 from clusterlabel.interfaces.web.labels import CountryFilter, PublicRead, Svc, aged
 from clusterlabel.interfaces.web.schemas import RegistryEntryOut, StatisticsOut
+from clusterlabel.interfaces.web.services import Services
 from clusterlabel.projections.statistics import COUNTS, DIMENSIONS, StatisticsRow
 
 router = APIRouter(tags=["statistics"], responses=ERRORS)
@@ -28,7 +29,7 @@ By = Annotated[
     str,
     Query(
         max_length=40,
-        # Declared, not enforced by FastAPI: _counted() answers with the clearer message.
+        # Declared, not enforced by FastAPI: counted() answers with the clearer message.
         json_schema_extra={"pattern": f"^({_DIMENSION}(,{_DIMENSION})*)?$"},
         description=f"the dimensions to count by, comma-separated: any of {', '.join(DIMENSIONS)}; empty for totals",
         examples=["level,country"],
@@ -65,7 +66,7 @@ def registry_csv(
 
 @router.get("/statistics", response_model=StatisticsOut, summary="Applications, decisions and labels in force, counted")
 def statistics(svc: Svc, who: Staff, by: By = EVERY_DIMENSION) -> StatisticsOut:
-    dimensions, rows = _counted(svc, by)
+    dimensions, rows = counted(svc, by)
     return StatisticsOut(by=dimensions, as_of=svc.now(), rows=[row.model_dump() for row in rows])
 
 
@@ -76,14 +77,19 @@ def statistics(svc: Svc, who: Staff, by: By = EVERY_DIMENSION) -> StatisticsOut:
     responses=CSV_ANSWER,
 )
 def statistics_csv(svc: Svc, who: Staff, by: By = EVERY_DIMENSION) -> Response:
-    dimensions, rows = _counted(svc, by)
+    return statistics_download(svc, by)
+
+
+def statistics_download(svc: Services, by: str) -> Response:
+    dimensions, rows = counted(svc, by)
     header = [*dimensions, *COUNTS]
     return csv_download(
         f"statistics-{svc.now():%Y-%m-%d}.csv", header, [[getattr(row, name) for name in header] for row in rows]
     )
 
 
-def _counted(svc: Svc, by: str) -> tuple[list[str], list[StatisticsRow]]:
+def counted(svc: Services, by: str) -> tuple[list[str], list[StatisticsRow]]:
+    """The dimensions `by` names (comma-separated; 422 naming any other) and the counts grouped by them."""
     parts = by.split(",") if by else []
     unknown = [repr(part) for part in parts if part not in DIMENSIONS]
     if unknown:

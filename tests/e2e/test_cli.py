@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import ROOT, RunningEngine, eventually, policy_toml, running_engine
+from tests.e2e.engine import ADMIN_TOKEN, ROOT, RunningEngine, eventually, policy_toml, running_engine
+from tests.e2e.page_session import pages_as, token_of
 
 QUICK_POLICY = {"label_validity": "PT5S", "renewal_window": "PT3S", "expiry_reminders": ["PT2S"]}
 # What a label ends as by itself (lapsed), or by the secretariat's hand in a storyline.
@@ -176,5 +177,10 @@ def test_labels_imported_beside_a_running_engine_show_in_its_registry_downloads_
     table = engine.client().get("/statistics.csv", params={"by": "country"})
     assert table.text.splitlines()[0] == "country,applications,awarded,refused,labels_in_force"
     assert "SE,0,0,0,1" in table.text.splitlines()
+    staff_pages = pages_as(engine, ADMIN_TOKEN)
+    assert "health, life sciences" in staff_pages.read("/ui/statistics").text
+    by_level = staff_pages.get("/ui/statistics.csv?counted=1&by=level")
+    assert by_level.text.splitlines()[0] == "level,applications,awarded,refused,labels_in_force"
+    assert pages_as(engine, token_of(contact)).get("/ui/statistics").status_code == 403  # not the secretariat's
     refused = engine.client().get("/statistics", params={"by": "colour"})
     assert refused.status_code == 422 and "choose from level, country, sector, year" in refused.text
