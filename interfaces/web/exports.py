@@ -41,7 +41,7 @@ By = Annotated[
     "/registry.csv",
     response_class=Response,
     summary="The public registry of labels as a CSV file",
-    responses={**PUBLIC_READ, **CSV_ANSWER},
+    responses={**PUBLIC_READ, 200: {**PUBLIC_READ[200], **CSV_ANSWER[200]}},
 )
 def registry_csv(
     svc: Svc,
