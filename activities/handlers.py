@@ -23,6 +23,7 @@ from clusterlabel.activities import (
     complaint_handlers,
     evidence,
     label_handlers,
+    label_import,
     outbox,
     registrations,
     webhooks,
@@ -32,6 +33,7 @@ from clusterlabel.domain import commands, complaint_commands, evidence_commands,
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.digest import SendDigest
+from clusterlabel.domain.label_import import ImportLabel
 
 Handler = Callable[[CertificationApp, UUID, Any, Envelope], RecordedAggregate]
 
@@ -79,6 +81,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RestoreLabel: label_handlers.restore_label,
     commands.WithdrawLabel: label_handlers.withdraw_label,
     commands.StartRenewal: label_handlers.start_renewal,
+    ImportLabel: label_import.import_label,
     record_commands.RegisterCluster: registrations.register_cluster,
     record_commands.UpdateClusterProfile: registrations.update_cluster_profile,
     record_commands.WaiveEligibilityCriterion: registrations.waive_eligibility_criterion,

@@ -81,7 +81,7 @@ class LabelView(Boundary):
 
     label_id: UUID
     label_code: str
-    case_id: UUID
+    case_id: UUID | None  # None: imported (imported_from says from where)
     cluster_id: UUID
     level: str
     state: str
@@ -102,6 +102,7 @@ class LabelView(Boundary):
     decided_at: datetime | None = None
     valid_from: datetime | None = None
     supersedes: UUID | None = None
+    imported_from: str | None = None
 
 
 class ComplaintView(Boundary):

@@ -14,7 +14,14 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from clusterlabel.domain import complaint_commands, digest, evidence_commands, record_commands, webhook_commands
+from clusterlabel.domain import (
+    complaint_commands,
+    digest,
+    evidence_commands,
+    label_import,
+    record_commands,
+    webhook_commands,
+)
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
@@ -260,6 +267,7 @@ COMMANDS: dict[str, type[Command]] = {
         RestoreLabel,
         WithdrawLabel,
         StartRenewal,
+        label_import.ImportLabel,
         record_commands.RegisterCluster,
         record_commands.UpdateClusterProfile,
         record_commands.WaiveEligibilityCriterion,

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.label_import import ImportLabel
 from clusterlabel.domain.label_lifecycle import (
     IN_FORCE,
     LABEL_STEPS,
@@ -50,7 +51,34 @@ class Label(RecordedAggregate):
     def create_id(label_code: str) -> UUID:
         return label_id_for(label_code)
 
-    @event("Issued")
+    class Issued(RecordedAggregate.Created):
+        """Version 2 adds `imported_from`: the source of a label awarded before the engine existed (an
+        import, which has no case: `case_id` None). Every label stored before was issued by the engine."""
+
+        class_version = 2
+        label_code: str
+        verification_code: str
+        cluster_id: UUID
+        cluster_name: str
+        country: str
+        case_id: UUID | None
+        level: str
+        catalogue_version: str
+        expert_ids: list[UUID]
+        decided_at: datetime
+        valid_from: datetime
+        valid_until: datetime
+        renewable_until: datetime
+        supersedes: UUID | None
+        actor: str
+        command_key: str
+        imported_from: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["imported_from"] = None
+
+    @event(Issued)
     def __init__(
         self,
         label_code: str,
@@ -58,7 +86,7 @@ class Label(RecordedAggregate):
         cluster_id: UUID,
         cluster_name: str,
         country: str,
-        case_id: UUID,
+        case_id: UUID | None,
         level: str,
         catalogue_version: str,
         expert_ids: list[UUID],
@@ -69,6 +97,7 @@ class Label(RecordedAggregate):
         supersedes: UUID | None,
         actor: str,
         command_key: str,
+        imported_from: str | None = None,
     ) -> None:
         self.command_keys = set()
         self.label_code = label_code
@@ -85,6 +114,9 @@ class Label(RecordedAggregate):
         self.valid_until = valid_until
         self.renewable_until = renewable_until
         self.supersedes = supersedes
+        # Where a label awarded before the engine came from (an import); None for one the engine issued,
+        # which has its case (case_id) instead.
+        self.imported_from = imported_from
         self.superseded_by: UUID | None = None
         self.state = LabelState.ACTIVE
         self.state_since = valid_from
@@ -127,6 +159,32 @@ class Label(RecordedAggregate):
             supersedes=supersedes.id if supersedes else None,
             actor=actor,
             command_key=command_key,
+        )
+
+    @classmethod
+    def imported(
+        cls, *, command: ImportLabel, cluster: Any, verification_code: str, policy: Policy, actor: str
+    ) -> Label:
+        """A label awarded before the engine existed, as the import file states it: no case, no experts,
+        and the source it came from. It follows the same lifecycle as any other from here on."""
+        return cls(
+            label_code=command.label_code,
+            verification_code=verification_code,
+            cluster_id=cluster.id,
+            cluster_name=cluster.name,
+            country=cluster.country,
+            case_id=None,
+            level=command.level.value,
+            catalogue_version=command.catalogue_version,
+            expert_ids=[],
+            decided_at=command.valid_from,
+            valid_from=command.valid_from,
+            valid_until=command.valid_through,
+            renewable_until=policy.renewal_window.after(command.valid_through),
+            supersedes=None,
+            actor=actor,
+            command_key=command.key,
+            imported_from=command.source,
         )
 
     # ---- views -------------------------------------------------------------------

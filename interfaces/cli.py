@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clusterlabel.interfaces import views_cli
+from clusterlabel.interfaces import import_cli, views_cli
 from clusterlabel.interfaces.accounts_options import add_accounts_parser
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.verify_options import add_verify_options
@@ -183,6 +183,8 @@ def _parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", parents=[common], help="check the event log for tampering (exit 1 if any)")
     add_verify_options(verify)
     verify.set_defaults(run=_verify)
+
+    import_cli.add_parser(commands, common)
 
     reconcile = commands.add_parser(
         "reconcile",

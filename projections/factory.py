@@ -38,6 +38,7 @@ from clusterlabel.projections.parallel import PROGRESS_SECONDS, Progress, ViewSo
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.projections.registry import RegistryView
 from clusterlabel.projections.runner import ViewRunner
+from clusterlabel.projections.statistics import StatisticsView
 from clusterlabel.projections.store import PostgresViewStore, SQLiteViewStore
 from clusterlabel.projections.tamper import EventChainView
 from clusterlabel.projections.view import View
@@ -56,6 +57,7 @@ VIEW_CLASSES: tuple[type[View], ...] = (
     NotificationsView,
     WebhooksView,
     ComplaintsView,
+    StatisticsView,
 )
 APP_PREFIX = "CLUSTERLABEL_"
 

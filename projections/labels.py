@@ -19,7 +19,7 @@ LABEL_COLUMNS = (
     "label_id TEXT PRIMARY KEY, label_code TEXT NOT NULL, verification_code TEXT, cluster_id TEXT, "
     "cluster_name TEXT, country TEXT, level TEXT, case_id TEXT, catalogue_version TEXT, valid_from TEXT, "
     "valid_until TEXT, renewable_until TEXT, state TEXT, state_since TEXT, supersedes TEXT, "
-    "superseded_by TEXT, renewal_case_id TEXT, suspended_until TEXT, version BIGINT"
+    "superseded_by TEXT, renewal_case_id TEXT, suspended_until TEXT, imported_from TEXT, version BIGINT"
 )
 
 
@@ -93,6 +93,7 @@ def _issued(change: Change) -> Row:
         "superseded_by": None,
         "renewal_case_id": None,
         "suspended_until": None,
+        "imported_from": change.get("imported_from"),
     }
 
 

@@ -29,6 +29,7 @@ from clusterlabel.projections.parallel import ViewSource, split
 from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry, RegistryView, Verification
 from clusterlabel.projections.runner import Progress, ViewRunner
+from clusterlabel.projections.statistics import StatisticsRow, StatisticsView
 from clusterlabel.projections.tamper import EventChainView, VerifyReport, verify
 from clusterlabel.projections.view import View
 from clusterlabel.projections.webhooks import WebhooksView
@@ -97,6 +98,7 @@ class ReadModels:
     notifications = ViewOf(NotificationsView)
     webhooks = ViewOf(WebhooksView)
     complaints_view = ViewOf(ComplaintsView)
+    statistics_view = ViewOf(StatisticsView)
 
     # ---- keeping current ---------------------------------------------------------------------
 
@@ -272,6 +274,9 @@ class ReadModels:
 
     def complaint_counts(self, now: datetime) -> dict[str, Any]:
         return self.complaints_view.counts(now)
+
+    def statistics(self, now: datetime, by: Sequence[str]) -> list[StatisticsRow]:
+        return self.statistics_view.counts(now, by)
 
     def failed_messages(self) -> int:
         return self.notifications.count(DeliveryStatus.FAILED)

@@ -43,6 +43,7 @@ class RegistryEntry(BaseModel):
     since: datetime
     supersedes: UUID | None
     superseded_by: UUID | None
+    imported_from: str | None = None  # the source of a label awarded before the engine (an import)
 
 
 class Verification(BaseModel):
@@ -53,6 +54,7 @@ class Verification(BaseModel):
     cluster_name: str | None = None
     level: str | None = None
     superseded_by_code: str | None = None
+    imported_from: str | None = None
 
 
 class RegistryView(LabelRowsView):
@@ -121,6 +123,7 @@ class RegistryView(LabelRowsView):
             cluster_name=row["cluster_name"],
             level=row["level"],
             superseded_by_code=self._code_of(row["superseded_by"]),
+            imported_from=row["imported_from"],
         )
 
     def _code_of(self, label_id: str | None) -> str | None:

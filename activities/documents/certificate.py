@@ -64,6 +64,8 @@ class Certificate(BaseModel):
     status_since: datetime
     checked_at: datetime  # when the status was read: a printed certificate tells its reader how old it is
     supersedes_code: str | None = None
+    # Where a label awarded before this engine was imported from (the registry it was recorded in).
+    imported_from: str | None = None
     verification_url: str
     # Printed only for those who may read it (the secretariat, the label's own cluster): with it, the
     # verification page proves that a certificate is genuine, so the public certificate leaves it out.
@@ -105,6 +107,7 @@ def certificate_of(
         status_since=since,
         checked_at=now,
         supersedes_code=supersedes_code,
+        imported_from=label.imported_from,
         verification_url=verification_url(public_url, label.label_code),
         verification_code=label.verification_code if with_verification_code else None,
     )

@@ -43,9 +43,16 @@ def visible_case(svc: Services, case_id: UUID, principal: Principal) -> Certific
 
 
 def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
-    """A label is seen by whoever sees the case that issued it."""
+    """A label is seen by whoever sees the case that issued it; an imported one (no case) by the
+    secretariat and the cluster's contacts."""
     label = _load(svc.app.get_label, "label", label_id)
-    if not principal.sees_everything and not principal.on_case(svc.app.get_case(label.case_id)):
+    if principal.sees_everything:
+        return label
+    if label.case_id is None:
+        seen = principal.cluster_id is not None and principal.cluster_id == label.cluster_id
+    else:
+        seen = principal.on_case(svc.app.get_case(label.case_id))
+    if not seen:
         raise not_found("label", label_id)
     return label
 

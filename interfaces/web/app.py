@@ -16,6 +16,7 @@ from clusterlabel.interfaces.web import (
     complaints,
     evidence,
     experts,
+    exports,
     inbox,
     labels,
     notifications,
@@ -84,6 +85,8 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(labels.router)
     api.include_router(labels.public)
     api.include_router(certificates.public)
+    api.include_router(exports.public)
+    api.include_router(exports.router)
     api.include_router(notifications.router)
     openapi_links.install(api)
     api.include_router(webhooks.router)
@@ -116,6 +119,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             report_pages,
             signin,
             signin_code,
+            statistics_pages,
         )
         from clusterlabel.interfaces.web import pages as page_routes
 
@@ -136,6 +140,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             office_forms,
             inbox_pages,
             report_pages,
+            statistics_pages,
         ):
             module.install(api)
     return api

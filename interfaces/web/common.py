@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Request
 from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.command_base import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, label_id_for
+from clusterlabel.domain.label_import import PRINTED_CODE
 from clusterlabel.domain.label_lifecycle import LabelState, label_status_at
 from clusterlabel.interfaces.web import idempotency
 from clusterlabel.interfaces.web.auth import Principal
@@ -92,13 +93,13 @@ def creation_key(created: str, key: str | None) -> str:
 
 
 def label_id_from(ref: str) -> UUID:
-    """A label in a URL: its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX), either case."""
+    """A label in a URL: its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX, or an imported label's), either case."""
     text = ref.strip()
     try:
         return UUID(text)
     except ValueError:
         pass
-    if LABEL_CODE.match(text.upper()):
+    if LABEL_CODE.match(text.upper()) or PRINTED_CODE.match(text):  # an imported label keeps the code it was awarded
         return label_id_for(text)
     raise ApiError(404, f"no label {ref!r}: give its id (UUID) or its code (ECEI-B-XXXX-XXXX-XXXX)")
 

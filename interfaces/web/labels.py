@@ -60,6 +60,7 @@ router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
 Svc = Annotated[Services, Depends(services)]
 PublicRead = Annotated[None, Depends(public_read)]
+CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
 
 @router.get("/labels/{label_ref}", response_model=LabelOut, summary="A label now, or as it stood at `as_of`")
@@ -252,7 +253,7 @@ def registry(
     svc: Svc,
     response: Response,
     _: PublicRead,
-    country: Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")] = None,
+    country: CountryFilter = None,
     level: Level | None = None,
     status: LabelState | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
@@ -314,6 +315,7 @@ def verification(svc: Services, label_ref: str, code: str) -> VerificationOut:
         cluster=answer.cluster_name,
         valid_until=answer.valid_until,
         superseded_by=answer.superseded_by_code,
+        imported_from=answer.imported_from,
     )
 
 

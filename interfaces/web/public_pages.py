@@ -4,6 +4,7 @@ certificate. Public reads count against the client's rate limit."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -57,9 +58,16 @@ async def registry_page(request: Request) -> Response:
         level=level,
         status=status,
         statuses=[s.value for s in LabelState],
+        export_query=_query(country=country, level=level, status=status),
     )
     labels.aged(response, svc)
     return response
+
+
+def _query(**filters: str | None) -> str:
+    """The page's filters as the downloads' query string, so that a download holds what the page lists."""
+    given = {name: value for name, value in filters.items() if value}
+    return "?" + urlencode(given) if given else ""
 
 
 @page

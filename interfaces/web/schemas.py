@@ -22,6 +22,7 @@ from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.projections.expiry_calendar import CalendarEntry
 from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry
+from clusterlabel.projections.statistics import StatisticsRow
 from clusterlabel.workflows.reconciler import ReconcileStatus
 
 
@@ -209,7 +210,10 @@ class LabelOut(Out):
         description="as of now: a label past its validity is expired even before its expiry is recorded"
     )
     since: datetime
-    case_id: UUID
+    case_id: UUID | None = Field(
+        description="the case that awarded it; none for a label imported from before the engine"
+    )
+    imported_from: str | None = Field(default=None, description="where an imported label came from")
     catalogue_version: str
     expert_ids: list[UUID]
     decided_at: datetime
@@ -236,6 +240,17 @@ class VerificationOut(Out):
     cluster: str | None
     valid_until: datetime | None
     superseded_by: str | None = None
+    imported_from: str | None = Field(default=None, description="a label awarded before this registry: its source")
+
+
+class StatisticsRowOut(StatisticsRow):
+    """One group of the statistics: the dimensions counted by (the others null) and the counts."""
+
+
+class StatisticsOut(Out):
+    by: list[str] = Field(description="the dimensions counted by, as asked")
+    as_of: datetime = Field(description="labels_in_force counts the labels valid at this instant")
+    rows: list[StatisticsRowOut]
 
 
 class CalendarEntryOut(CalendarEntry):

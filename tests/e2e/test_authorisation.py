@@ -121,6 +121,8 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /expiring": STAFF,
     "GET /experts/{expert_id}/workload": EXPERTS_OWN,
     "GET /dashboard": STAFF,
+    "GET /statistics": STAFF,
+    "GET /statistics.csv": STAFF,
     "GET /notifications": only(MACHINE, ADMIN, OFFICER),
     "POST /notifications/{notification_id}/retry": OFFICERS,
     # partners' webhooks
@@ -147,9 +149,11 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /complaints/{complaint_id}/resume": OFFICERS,
     # public
     "GET /registry": PUBLIC,
+    "GET /registry.csv": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,
     "GET /health": PUBLIC,
     "GET /labels/{label_ref}/badge.svg": PUBLIC,
+    "GET /labels/{label_ref}/certificate.pdf": PUBLIC,
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import subprocess
 import sys
@@ -9,7 +11,8 @@ import time
 from pathlib import Path
 
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import ROOT, RunningEngine, policy_toml, running_engine
+from tests.e2e.engine import ADMIN_TOKEN, ROOT, RunningEngine, eventually, policy_toml, running_engine
+from tests.e2e.page_session import pages_as, token_of
 
 QUICK_POLICY = {"label_validity": "PT5S", "renewal_window": "PT3S", "expiry_reminders": ["PT2S"]}
 # What a label ends as by itself (lapsed), or by the secretariat's hand in a storyline.
@@ -118,3 +121,66 @@ def test_a_runner_asked_for_a_view_that_does_not_exist_names_the_views_and_exits
     run = clusterlabel("projections", "run", "--views", "registry,nope", "--data-dir", str(tmp_path / "data"))
     assert run.returncode == 2
     assert "no view named nope" in run.stderr and "audit_history" in run.stderr
+
+
+def test_labels_imported_beside_a_running_engine_show_in_its_registry_downloads_and_verification(
+    engine: RunningEngine, secretariat: Secretariat, tmp_path: Path
+) -> None:
+    sample = ROOT / "docs" / "label-import-sample.csv"
+    first = clusterlabel("import-labels", str(sample), "--data-dir", str(engine.data_dir))
+    assert first.returncode == 0, first.stderr
+    codes = dict(re.findall(r"(ESCA-[BSG]-\d{4}-\d{4})  imported  verification code (\w+)", first.stdout))
+    assert len(codes) == 3 and "3 labels imported, 0 imported before" in first.stdout
+    again = clusterlabel("import-labels", str(sample), "--data-dir", str(engine.data_dir))
+    assert "0 labels imported, 3 imported before" in again.stdout
+
+    public = engine.client(token=None)
+    entry = eventually(
+        lambda: next((e for e in public.get("/registry").json() if e["label_code"] == "ESCA-S-2025-0311"), None),
+        what="the imported label in the registry",
+    )
+    assert (entry["cluster_name"], entry["imported_from"]) == ("Nordic Health Tech", "ESCA database export 2026-11")
+    download = public.get("/registry.csv", params={"country": "SE"})
+    assert download.headers["content-type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(
+        r'attachment; filename="registry-\d{4}-\d{2}-\d{2}\.csv"', download.headers["content-disposition"]
+    )
+    assert download.content.endswith(b"\r\n")
+    (row,) = csv.DictReader(io.StringIO(download.text))  # only the Swedish label
+    assert (row["label_code"], row["status"], row["imported_from"]) == (
+        "ESCA-S-2025-0311",
+        "active",
+        entry["imported_from"],
+    )
+
+    verified = public.get("/labels/ESCA-S-2025-0311/verify", params={"code": codes["ESCA-S-2025-0311"]}).json()
+    assert (verified["status"], verified["imported_from"]) == ("valid", "ESCA database export 2026-11")
+    page = public.get("/ui/verify", params={"label": "esca-s-2025-0311", "code": codes["ESCA-S-2025-0311"]}).text
+    assert "Nordic Health Tech" in page and "imported from ESCA database export 2026-11" in page
+
+    contact = secretariat.contact(entry["cluster_id"], "Nils Nordic")
+    assert contact.get("/labels/ESCA-S-2025-0311").json()["imported_from"] == "ESCA database export 2026-11"
+    assert contact.get("/labels/ESCA-G-2019-0042").status_code == 404  # another cluster's
+    assert contact.get("/statistics").status_code == 403
+
+    statistics = engine.client().get("/statistics", params={"by": "level,country"}).json()
+    assert {
+        "level": "silver",
+        "country": "SE",
+        "sector": None,
+        "year": None,
+        "applications": 0,
+        "awarded": 0,
+        "refused": 0,
+        "labels_in_force": 1,
+    } in statistics["rows"]
+    table = engine.client().get("/statistics.csv", params={"by": "country"})
+    assert table.text.splitlines()[0] == "country,applications,awarded,refused,labels_in_force"
+    assert "SE,0,0,0,1" in table.text.splitlines()
+    staff_pages = pages_as(engine, ADMIN_TOKEN)
+    assert "health, life sciences" in staff_pages.read("/ui/statistics").text
+    by_level = staff_pages.get("/ui/statistics.csv?counted=1&by=level")
+    assert by_level.text.splitlines()[0] == "level,applications,awarded,refused,labels_in_force"
+    assert pages_as(engine, token_of(contact)).get("/ui/statistics").status_code == 403  # not the secretariat's
+    refused = engine.client().get("/statistics", params={"by": "colour"})
+    assert refused.status_code == 422 and "choose from level, country, sector, year" in refused.text

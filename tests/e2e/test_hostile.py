@@ -302,7 +302,7 @@ def test_public_reads_answer_at_once_from_the_view_as_it_stands_while_the_projec
 
 def test_the_openapi_document_describes_the_view_age_and_the_rate_limit(lagging: RunningEngine) -> None:
     contract = httpx.get(f"{lagging.url}/openapi.json").json()
-    for path in ["/registry", "/labels/{label_ref}/verify", "/labels/{label_ref}/badge.svg"]:
+    for path in ["/registry", "/registry.csv", "/labels/{label_ref}/verify", "/labels/{label_ref}/badge.svg"]:
         answers = contract["paths"][path]["get"]["responses"]
         assert "X-View-Age" in answers["200"]["headers"], path
         assert "Retry-After" in answers["429"]["headers"], path

@@ -21,7 +21,9 @@ from clusterlabel.activities.documents.certificate import (
     certificate_pdf,
     certificate_sheet,
 )
+from clusterlabel.activities.label_import import import_labels
 from clusterlabel.domain.commands import SuspendLabel, WithdrawLabel
+from clusterlabel.domain.label_import import read_label_import
 from clusterlabel.domain.record_commands import UpdateClusterProfile
 from tests.builders import cluster_profile, send
 from tests.e2e.engine import ARTIFACTS, ROOT
@@ -160,3 +162,16 @@ def test_a_cluster_without_a_postal_address_is_printed_with_its_country(app: Cer
     _, label_id = Lifecycle(app).labelled()
     text = sheet_text(certificate(app, label_id), "en")
     assert "Baltic Marine Cluster" in text and "Lithuania" in text and "None" not in text
+
+
+def test_a_label_imported_from_an_earlier_registry_says_so_and_shows_no_empty_catalogue(app: CertificationApp) -> None:
+    rows = "cluster_name,country,level,label_code,awarded_on,valid_until,source,website\n"
+    rows += "Saxon Optics,DE,bronze,ESCA-B-0001,2025-05-02,2027-05-31,ESCA database export 2026-11,https://optics.example.de\n"
+    import_labels(app, read_label_import(rows), SECRETARIAT)
+    label = app.find_label("ESCA-B-0001")
+
+    english = sheet_text(certificate(app, label.id), "en")
+    german = sheet_text(certificate(app, label.id), "de")
+
+    assert "imported from ESCA database export 2026-11" in english and "Indicator catalogue" not in english
+    assert "übernommen aus ESCA database export 2026-11" in german

@@ -504,8 +504,12 @@ class ProjectionsContract:
                 through_the_mapper_anyway.add(fast.kind)
             assert {name: fast[name] for name in fast.fields} == {name: slow[name] for name in fast.fields}
             assert direct.plain(notification) == through_mapper.plain(notification)
-        # The upcast events alone: one per message and one per assessment, never the common ones.
-        assert through_the_mapper_anyway <= {"Notification.Queued", "CertificationCase.AssessmentSubmitted"}
+        # The upcast events alone (messages, assessments, labels), never the common ones.
+        assert through_the_mapper_anyway <= {
+            "Notification.Queued",
+            "CertificationCase.AssessmentSubmitted",
+            "Label.Issued",
+        }
 
     def test_the_background_runner_follows_new_events_and_reports_its_lag(
         self, env: dict[str, str], world: World

@@ -1,0 +1,199 @@
+"""Labels awarded before the engine existed, read from a CSV file (ESCA's database export).
+
+Every row becomes one `ImportLabel` command. The whole file is checked before anything is recorded: a
+file with any bad row is refused with every problem found, each named by its row (the header is row 1,
+as a spreadsheet numbers them) and its column, so that a secretariat user can fix the file in one go.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from clusterlabel.domain.base import InvalidInput, Level, Problem
+from clusterlabel.domain.command_base import Command, command_key
+from clusterlabel.domain.countries import CountryCode
+from clusterlabel.domain.text import Text
+
+REQUIRED_COLUMNS = ("cluster_name", "country", "level", "label_code", "awarded_on", "valid_until", "source")
+OPTIONAL_COLUMNS = ("sector", "catalogue_version", "website")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+MAX_ROWS = 20_000  # ESCA's database holds about 1,300; a file far larger is not what this reads
+
+# The codes the engine issues (domain/label.py: label_code_for): an imported code in that shape could
+# one day collide with one the engine issues, and a reader could not tell which is which.
+ENGINE_CODE = re.compile(r"^ECEI-[BSG]-", re.IGNORECASE)
+# Any label's printed code, the engine's or an imported one: it must fit in a URL's path segment as it is.
+PRINTED_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
+
+
+class ImportLabel(Command):
+    """Record a label awarded outside the engine, saying where it came from (`source`)."""
+
+    subject = "label"
+    cluster_name: Text = Field(min_length=1, max_length=200)
+    country: CountryCode
+    sector: Text = Field(default="", max_length=200)
+    level: Level
+    label_code: Text = Field(min_length=1, max_length=60, description="the code as it was awarded")
+    awarded_on: date
+    valid_until: date = Field(description="the last day the label is valid")
+    catalogue_version: Text = Field(default="", max_length=40)
+    source: Text = Field(min_length=1, max_length=200, description='e.g. "ESCA database export 2026-11"')
+    website: Text = Field(default="", max_length=500)
+    # Not a column: the registered cluster the row names, found by name and country before the import
+    # (None: the import registers it).
+    cluster_id: UUID | None = None
+
+    @field_validator("label_code")
+    @classmethod
+    def _not_the_engines(cls, code: str) -> str:
+        if ENGINE_CODE.match(code):
+            raise ValueError(
+                f"{code!r} has the shape of the codes this engine issues (ECEI-B-…); keep the code awarded"
+            )
+        if not PRINTED_CODE.match(code):
+            raise ValueError(f"{code!r} is not a label code: a letter or digit, then letters, digits, . _ - only")
+        return code.upper()
+
+    @field_validator("website")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if url and (not url.startswith(("https://", "http://")) or "." not in url):
+            raise ValueError(f"{url!r} is not a web address starting with https://")
+        return url
+
+    @model_validator(mode="after")
+    def _valid_after_award(self) -> ImportLabel:
+        if self.valid_until <= self.awarded_on:
+            raise ValueError(f"valid_until ({self.valid_until}) must come after awarded_on ({self.awarded_on})")
+        return self
+
+    @property
+    def key(self) -> str:
+        """One import of one label: its source and its code, so that the same file read twice records it once."""
+        return command_key("import", self.source, self.label_code)
+
+    @property
+    def valid_from(self) -> datetime:
+        return datetime.combine(self.awarded_on, time(), UTC)
+
+    @property
+    def valid_through(self) -> datetime:
+        """The instant the label stops being valid: the end of its last day (as engine labels end at midnight)."""
+        return datetime.combine(self.valid_until + timedelta(days=1), time(), UTC)
+
+    @property
+    def cluster_key(self) -> str:
+        """The key of the cluster's registration by an import: one cluster per name and country."""
+        name, country = self.cluster_match
+        return command_key("import-cluster", country, name)
+
+    @property
+    def cluster_match(self) -> tuple[str, str]:
+        """How a row names its cluster: the name in any case and spacing, and the country."""
+        return " ".join(self.cluster_name.casefold().split()), self.country
+
+
+def read_label_import(text: str) -> list[ImportLabel]:
+    """Every row of the file as a command, or InvalidInput naming every bad row and column."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header_problems = _header_problems(reader.fieldnames)
+    if header_problems:
+        raise refused_file(header_problems)
+    numbered: list[tuple[int, ImportLabel]] = []
+    problems: list[Problem] = []
+    for row_number, row in enumerate(reader, start=2):
+        if row_number - 1 > MAX_ROWS:
+            problems.append(Problem(f"more than {MAX_ROWS} rows: split the file", ("row", row_number)))
+            break
+        command, row_problems = _read_row(row_number, row)
+        problems += row_problems
+        if command is not None:
+            numbered.append((row_number, command))
+    if not problems and not numbered:
+        problems.append(Problem("the file has a header but no labels", ("row", 2)))
+    problems += duplicate_problems(numbered)
+    if problems:
+        raise refused_file(problems)
+    return [command for _, command in numbered]
+
+
+def _header_problems(header: Sequence[str] | None) -> list[Problem]:
+    if not header:
+        return [Problem("the file is empty: the first row must name the columns", ("row", 1))]
+    names = [name.strip() for name in header]
+    problems = [
+        Problem(f"column {name!r} is missing from the header", ("row", 1, name))
+        for name in REQUIRED_COLUMNS
+        if name not in names
+    ]
+    problems += [
+        Problem(f"unknown column {name!r}; the columns are {', '.join(COLUMNS)}", ("row", 1, name))
+        for name in names
+        if name not in COLUMNS
+    ]
+    return problems
+
+
+def _read_row(row_number: int, row: dict[str | None, Any]) -> tuple[ImportLabel | None, list[Problem]]:
+    if None in row:  # csv puts cells beyond the header's under the key None
+        return None, [Problem("the row has more cells than the header has columns", ("row", row_number))]
+    values = {name.strip(): (value or "").strip() for name, value in row.items() if name is not None}
+    given = {name: value for name, value in values.items() if value or name in REQUIRED_COLUMNS}
+    try:
+        return ImportLabel.model_validate(given), []
+    except ValidationError as error:
+        return None, [_problem(row_number, detail) for detail in error.errors()]
+
+
+def _problem(row_number: int, detail: Any) -> Problem:
+    column = str(detail["loc"][0]) if detail["loc"] else ""
+    message = detail["msg"].removeprefix("Value error, ")
+    if detail["input"] == "" and column in REQUIRED_COLUMNS:
+        message = "is empty; a value is required"
+    elif column in ("awarded_on", "valid_until") and detail["type"].startswith("date"):
+        message = f"{detail['input']!r} is not a date written YYYY-MM-DD ({message})"
+    where = ("row", row_number, column) if column else ("row", row_number)
+    return Problem(f"row {row_number}, {column or 'the row'}: {message}", where)
+
+
+def duplicate_problems(numbered: list[tuple[int, ImportLabel]]) -> list[Problem]:
+    """A code twice in one file, or two labels for one cluster at one level (at most one is in force)."""
+    problems: list[Problem] = []
+    codes: dict[str, int] = {}
+    holders: dict[tuple[tuple[str, str], Level], int] = {}
+    for row_number, command in numbered:
+        first = codes.setdefault(command.label_code, row_number)
+        if first != row_number:
+            problems.append(
+                Problem(
+                    f"row {row_number}, label_code: {command.label_code} is already on row {first}",
+                    ("row", row_number, "label_code"),
+                )
+            )
+        holder = holders.setdefault((command.cluster_match, command.level), row_number)
+        if holder != row_number:
+            problems.append(
+                Problem(
+                    f"row {row_number}, level: {command.cluster_name} ({command.country}) has a {command.level} "
+                    f"label on row {holder} already; import only the latest label per cluster and level",
+                    ("row", row_number, "level"),
+                )
+            )
+    return problems
+
+
+def refused_file(problems: list[Problem]) -> InvalidInput:
+    """The one refusal of a file, naming the first few problems (the problems list has them all)."""
+    return InvalidInput(
+        f"the file was not imported: {len(problems)} problem(s); " + "; ".join(p.msg for p in problems[:5]),
+        problems,
+    )

@@ -1,0 +1,175 @@
+"""Importing labels awarded before the engine: the CSV read row by row, every bad row named by its row
+and column, all or nothing, once per source and code, and the imported label living like any other."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from clusterlabel.activities.label_import import import_labels
+from clusterlabel.activities.open_records import open_records
+from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
+from clusterlabel.domain.commands import CloseRenewalWindow, ExpireLabel
+from clusterlabel.domain.label_import import ImportLabel, read_label_import
+from clusterlabel.domain.label_lifecycle import LabelState
+from tests.builders import send
+from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
+
+SAMPLE = Path(__file__).parents[2] / "docs" / "label-import-sample.csv"
+HEADER = "cluster_name,country,sector,level,label_code,awarded_on,valid_until,catalogue_version,source,website\n"
+SOURCE = "ESCA database export 2026-11"
+
+
+def row(name: str = "Saxon Optics", code: str = "ESCA-B-0001", level: str = "bronze", **cells: str) -> str:
+    values = {
+        "cluster_name": name,
+        "country": "DE",
+        "sector": "photonics",
+        "level": level,
+        "label_code": code,
+        "awarded_on": "2025-05-02",
+        "valid_until": "2027-05-31",
+        "catalogue_version": "",
+        "source": SOURCE,
+        "website": "https://optics.example.de",
+        **cells,
+    }
+    return ",".join(values[column] for column in HEADER.strip().split(",")) + "\n"
+
+
+def problems_of(text: str) -> dict[tuple[object, ...], str]:
+    with pytest.raises(InvalidInput) as refused:
+        read_label_import(text)
+    return {problem.loc: problem.msg for problem in refused.value.problems}
+
+
+# ---- reading the file ----------------------------------------------------------------------------
+
+
+def test_the_sample_file_reads_as_one_command_per_row_with_quoted_fields_kept_whole() -> None:
+    commands = read_label_import(SAMPLE.read_text(encoding="utf-8"))
+    assert [command.label_code for command in commands] == ["ESCA-G-2019-0042", "ESCA-B-2023-1187", "ESCA-S-2025-0311"]
+    assert commands[2].sector == "health, life sciences"  # a quoted comma is no new column
+    assert (commands[0].level, commands[0].country, commands[1].catalogue_version) == (Level.GOLD, "LT", "")
+
+
+def test_every_bad_cell_is_named_by_its_row_and_column_and_no_row_is_returned() -> None:
+    text = HEADER + row() + row(code="ESCA-B-0002", country="XX") + row(code="ESCA-B-0003", awarded_on="02/05/2025")
+    text += row(code="ESCA-B-0004", level="platinum", source="") + row(code="ESCA-B-0005", valid_until="2025-01-01")
+    problems = problems_of(text)
+    assert set(problems) == {
+        ("row", 3, "country"),
+        ("row", 4, "awarded_on"),
+        ("row", 5, "level"),
+        ("row", 5, "source"),
+        ("row", 6),  # the two dates together: no one column is wrong
+    }
+    assert "'XX' is not an ISO 3166-1 alpha-2 country code" in problems[("row", 3, "country")]
+    assert "'02/05/2025' is not a date written YYYY-MM-DD" in problems[("row", 4, "awarded_on")]
+    assert problems[("row", 5, "source")] == "row 5, source: is empty; a value is required"
+    assert "valid_until (2025-01-01) must come after awarded_on (2025-05-02)" in problems[("row", 6)]
+
+
+def test_a_header_missing_a_column_or_naming_an_unknown_one_is_refused_before_any_row() -> None:
+    problems = problems_of("cluster_name,country,level,label_code,awarded_on,source,colour\n")
+    assert set(problems) == {("row", 1, "valid_until"), ("row", 1, "colour")}
+    assert problems_of("") == {("row", 1): "the file is empty: the first row must name the columns"}
+    assert problems_of(HEADER) == {("row", 2): "the file has a header but no labels"}
+
+
+def test_a_code_in_the_engines_own_shape_or_unfit_for_a_url_is_refused() -> None:
+    problems = problems_of(HEADER + row(code="ECEI-B-AAAA-BBBB-CCCC") + row(code="ESCA 7/2020"))
+    assert "has the shape of the codes this engine issues" in problems[("row", 2, "label_code")]
+    assert "is not a label code" in problems[("row", 3, "label_code")]
+
+
+def test_a_code_twice_or_two_labels_for_one_cluster_and_level_in_one_file_are_refused() -> None:
+    text = HEADER + row() + row(name="SAXON  optics", code="ESCA-B-0002") + row(name="Other", code="ESCA-B-0001")
+    problems = problems_of(text)
+    assert problems[("row", 3, "level")].startswith("row 3, level: SAXON  optics (DE) has a bronze label on row 2")
+    assert problems[("row", 4, "label_code")] == "row 4, label_code: ESCA-B-0001 is already on row 2"
+
+
+# ---- importing -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def life(clock: Clock) -> Lifecycle:
+    return Lifecycle(memory_app(clock=clock))
+
+
+def imported(life: Lifecycle, text: str) -> list[ImportLabel]:
+    commands = read_label_import(text)
+    import_labels(life.app, commands, "secretariat")
+    return commands
+
+
+def test_an_imported_label_says_where_it_came_from_and_its_new_cluster_holds_it(life: Lifecycle) -> None:
+    imported(life, HEADER + row())
+    label = life.app.find_label("esca-b-0001")
+    assert (label.imported_from, label.case_id, label.expert_ids) == (SOURCE, None, [])
+    assert (label.valid_from, label.valid_until) == (datetime(2025, 5, 2, tzinfo=UTC), datetime(2027, 6, 1, tzinfo=UTC))
+    cluster = life.app.get_cluster(label.cluster_id)
+    assert (cluster.name, cluster.profile.sector, cluster.current_labels) == (
+        "Saxon Optics",
+        "photonics",
+        {Level.BRONZE: label.id},
+    )
+    assert cluster.unmet_criteria(life.app.policy)  # what the file does not say is not assumed
+    assert label.id in open_records(life.app).label_ids  # the reconciler starts its workflow
+
+
+def test_importing_the_same_file_again_records_nothing(life: Lifecycle) -> None:
+    text = HEADER + row() + row(code="ESCA-S-0001", level="silver")
+    imported(life, text)
+    recorded = event_count(life.app)
+    again = import_labels(life.app, read_label_import(text), "secretariat")
+    assert [entry.imported for entry in again] == [False, False]
+    assert event_count(life.app) == recorded
+
+
+def test_one_row_the_store_refuses_refuses_the_whole_file(life: Lifecycle) -> None:
+    life.labelled()  # the Lifecycle's cluster, Baltic Marine Cluster (LT), holds a bronze label
+    recorded = event_count(life.app)
+    text = HEADER + row() + row(name="baltic marine cluster", code="ESCA-B-0002", country="LT")
+    text += row(name="Unknown Cluster", code="ESCA-B-0003", website="")
+    with pytest.raises(InvalidInput) as refused:
+        import_labels(life.app, read_label_import(text), "secretariat")
+    problems = {problem.loc: problem.msg for problem in refused.value.problems}
+    assert problems[("row", 3, "level")].startswith(
+        "row 3, level: Baltic Marine Cluster (LT) already holds the bronze label ECEI-B-"
+    )
+    assert "give its website to register it" in problems[("row", 4, "website")]
+    assert event_count(life.app) == recorded  # row 2 was fine, and is not imported either
+
+
+def test_a_row_naming_a_registered_cluster_gives_it_the_label(life: Lifecycle) -> None:
+    imported(
+        life, HEADER + row(name=" BALTIC marine Cluster", code="ESCA-G-0001", level="gold", country="LT", website="")
+    )
+    assert life.app.get_cluster(life.cluster_id).current_labels[Level.GOLD] == life.app.find_label("ESCA-G-0001").id
+
+
+def test_a_code_imported_from_another_source_is_refused(life: Lifecycle) -> None:
+    imported(life, HEADER + row())
+    with pytest.raises(InvalidInput, match="ESCA-B-0001 is already a label imported from 'ESCA database export"):
+        imported(life, HEADER + row(source="Another export"))
+
+
+def test_an_imported_label_expires_and_lapses_like_any_other(life: Lifecycle, clock: Clock) -> None:
+    imported(life, HEADER + row(awarded_on="2025-01-10", valid_until="2027-01-31"))
+    label = life.app.find_label("ESCA-B-0001")
+    with pytest.raises(StepNotAllowed, match="is valid until 2027-02-01"):
+        send(life.app, label.id, ExpireLabel(), actor="system")
+    clock.now = label.valid_until
+    assert send(life.app, label.id, ExpireLabel(), actor="system").state is LabelState.EXPIRED
+    clock.now = label.renewable_until + timedelta(seconds=1)
+    assert send(life.app, label.id, CloseRenewalWindow(), actor="system").state is LabelState.LAPSED
+    assert life.app.get_cluster(label.cluster_id).current_labels == {}  # the cluster may apply anew
