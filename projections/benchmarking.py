@@ -66,12 +66,13 @@ class BenchmarkingView(View):
         batch["cases"].flush(cursor)
         counts: Counter[tuple[str, str, int]] = batch["counts"]
         rows = [(version, code, score, delta) for (version, code, score), delta in sorted(counts.items()) if delta]
-        cursor.executemany(
-            self.q(
-                "INSERT INTO {benchmark_histogram} (catalogue_version, indicator, score, cases) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (catalogue_version, indicator, score) DO UPDATE SET cases = {benchmark_histogram}.cases + excluded.cases"
-            ),
+        # Counted: each (version, indicator, score) once in `rows`, so one statement may add them all.
+        self.insert_rows(
+            cursor,
+            "benchmark_histogram",
+            ("catalogue_version", "indicator", "score", "cases"),
             rows,
+            "ON CONFLICT (catalogue_version, indicator, score) DO UPDATE SET cases = {benchmark_histogram}.cases + excluded.cases",
         )
 
     def _submitted(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
