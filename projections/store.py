@@ -28,6 +28,7 @@ from pydantic import BaseModel
 Row = dict[str, Any]
 WAL_CHECKPOINT_PAGES = 16_000  # of SQLite's 4 KiB pages
 DDL_LOCK = "clusterlabel views: tables"
+KEYS_PER_QUERY = 500  # keys per query, well under either store's parameter limit
 _ZERO = timedelta(0)
 
 
@@ -174,6 +175,14 @@ class ViewStore:
             sql = f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
             cursor.executemany(self.q(sql), rows)
 
+    def rows_where_in(self, cursor: Any, select: str, column: str, keys: Sequence[Any]) -> Iterator[Row]:
+        """`select` WHERE `column` IN `keys`, in a few queries of at most KEYS_PER_QUERY keys each."""
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = list(keys[start : start + KEYS_PER_QUERY])
+            marks = ", ".join("?" for _ in chunk)
+            cursor.execute(self.q(f"{select} WHERE {column} IN ({marks})"), chunk)
+            yield from cursor.fetchall()
+
     def delete_keys(self, cursor: Any, table: str, column: str, keys: Sequence[Any]) -> None:
         """DELETE the rows of `table` whose `column` is one of `keys`."""
         if keys:
@@ -282,6 +291,13 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
             )
             known[table] = {row["attname"]: row["type"] for row in cursor.fetchall()}
         return known[table]
+
+    def rows_where_in(self, cursor: Any, select: str, column: str, keys: Sequence[Any]) -> Iterator[Row]:
+        # One query with the keys as one array: the same short text every time, where IN (%s, …) of
+        # hundreds of keys costs psycopg a parse in Python of every placeholder.
+        if keys:
+            cursor.execute(self.q(f"{select} WHERE {column} = ANY(?)"), (list(keys),))
+            yield from cursor.fetchall()
 
     def delete_keys(self, cursor: Any, table: str, column: str, keys: Sequence[Any]) -> None:
         # One statement with the keys as an array, however many there are.
