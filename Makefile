@@ -37,11 +37,13 @@ browser:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 # Figures on real servers against bare baselines; writes bench-results.json.
+# With a PostgreSQL server answering at BENCH_POSTGRES_URL, every figure again on it (under `postgres`).
+BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 bench: $(STAMP)
-	$(BIN)/clusterlabel bench
+	$(BIN)/clusterlabel bench --postgres-url $(BENCH_POSTGRES_URL)
 
 bench-quick: $(STAMP)
-	$(BIN)/clusterlabel bench --quick
+	$(BIN)/clusterlabel bench --quick --postgres-url $(BENCH_POSTGRES_URL)
 
 # The long forms of the fault tests that `make test` runs short: a two-minute database outage, and a
 # two-minute mail server outage.

@@ -85,7 +85,8 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
     bench = _tool("clusterlabel.tools.bench.cli").main
 
     on_postgres = ["--database-url", settings.database_url] if settings.database_url else []
-    return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)] + on_postgres)
+    also_postgres = ["--postgres-url", args.postgres_url] if args.postgres_url else []
+    return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)] + on_postgres + also_postgres)
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -199,6 +200,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="smaller counts: a run under two minutes")
     bench.add_argument("--out", type=Path, default=Path("bench-results.json"), help="where the JSON goes")
+    bench.add_argument(
+        "--postgres-url",
+        help="after SQLite, every figure again on this PostgreSQL database (under `postgres`; a note if it does not answer)",
+    )
     bench.set_defaults(run=_bench, uses_temporal=True)
 
     projections = commands.add_parser("projections", help="maintain the read models")

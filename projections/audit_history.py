@@ -33,6 +33,7 @@ _OWN_INSTANT_MARKS = tuple(f'"{name}":'.encode() for name in _OWN_INSTANT)  # as
 # Secrets stay out of histories: they show that a verification code was issued, never the
 # code, which only the secretariat reads from the label itself.
 _SECRET = frozenset({"verification_code"})
+AUDIT_EVENT_COLUMNS = ("notification_id", "aggregate_id", "aggregate_type", "version", "event_type", "effective_at")
 
 
 class AuditEntry(BaseModel):
@@ -70,13 +71,7 @@ class AuditHistoryView(View):
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["subjects"].flush(cursor)
-        cursor.executemany(
-            self.q(
-                "INSERT INTO {audit_events} (notification_id, aggregate_id, aggregate_type, version, event_type, effective_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)"
-            ),
-            batch["events"],
-        )
+        self.insert_rows(cursor, "audit_events", AUDIT_EVENT_COLUMNS, batch["events"])
 
     def handle(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
         subjects: RowCache = batch["subjects"]

@@ -100,13 +100,14 @@ class BenchmarkingView(View):
         batch["clusters"].flush(cursor)
         counts: Counter[tuple[Any, ...]] = batch["counts"]
         rows = [(*key, delta) for key, delta in sorted(counts.items()) if delta]
-        cursor.executemany(
-            self.q(
-                "INSERT INTO {benchmark_peers} (catalogue_version, level, sector, country, size_band, kind, item, "
-                "score, cases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalogue_version, kind, level, sector, "
-                "country, size_band, item, score) DO UPDATE SET cases = {benchmark_peers}.cases + excluded.cases"
-            ),
+        # Counted: each key once in `rows`, so one statement may add them all.
+        self.insert_rows(
+            cursor,
+            "benchmark_peers",
+            ("catalogue_version", "level", "sector", "country", "size_band", "kind", "item", "score", "cases"),
             rows,
+            "ON CONFLICT (catalogue_version, kind, level, sector, country, size_band, item, score) "
+            "DO UPDATE SET cases = {benchmark_peers}.cases + excluded.cases",
         )
 
     def _profiled(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:

@@ -29,6 +29,7 @@ from clusterlabel.projections.store import Row
 from clusterlabel.projections.view import Change, RowCache, View
 
 __all__ = ["ChainKey", "EventChainView", "Problem", "Tampering", "VerifyReport", "chained", "event_hash", "verify"]
+CHAIN_COLUMNS = ("notification_id", "aggregate_id", "version", "event_hash", "aggregate_hash", "log_hash", "scheme")
 # The chain's tables before it had a key (no scheme column): migrated in place, never dropped.
 LEGACY_DDL = (
     "CREATE TABLE IF NOT EXISTS {event_chain} (notification_id BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
@@ -123,13 +124,7 @@ class EventChainView(View):
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["heads"].flush(cursor)
-        cursor.executemany(
-            self.q(
-                "INSERT INTO {event_chain} (notification_id, aggregate_id, version, event_hash, aggregate_hash, log_hash, "
-                "scheme) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ),
-            batch["rows"],
-        )
+        self.insert_rows(cursor, "event_chain", CHAIN_COLUMNS, batch["rows"])
 
     def rows_after(self, seq: int, limit: int) -> list[Row]:
         return self.fetch(

@@ -232,16 +232,9 @@ class View(ViewStore):
         }
 
 
-KEYS_PER_QUERY = 500  # keys per query, well under either store's parameter limit
-
-
 def rows_where_in(view: View, cursor: Any, select: str, column: str, keys: Sequence[str]) -> Iterator[Row]:
-    """`select` WHERE `column` IN `keys`, in a few queries of at most KEYS_PER_QUERY keys each."""
-    for start in range(0, len(keys), KEYS_PER_QUERY):
-        chunk = list(keys[start : start + KEYS_PER_QUERY])
-        marks = ", ".join("?" for _ in chunk)
-        cursor.execute(view.q(f"{select} WHERE {column} IN ({marks})"), chunk)
-        yield from cursor.fetchall()
+    """`select` WHERE `column` IN `keys`, in as few queries as the view's store allows."""
+    return view.rows_where_in(cursor, select, column, keys)
 
 
 class RowCache:

@@ -53,9 +53,7 @@ class WorkloadView(View):
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         seats: dict[str, dict[str, str]] = batch["seats"]
-        cursor.executemany(
-            self.q("DELETE FROM {workload_assignments} WHERE case_id = ?"), [(case_id,) for case_id in seats]
-        )
+        self.delete_keys(cursor, "workload_assignments", "case_id", list(seats))
         rows = [
             {"case_id": case_id, "expert_id": expert, "role": role}
             for case_id, by_expert in seats.items()

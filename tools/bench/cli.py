@@ -3,7 +3,9 @@
 Parts, in order: append (whole lifecycles through CertificationApp against bare aggregates; that store
 is then topped up to the history size), projection (every view from zero against read-and-decode),
 history (GET /cases/{id}/history over that store), lifecycle (CaseWorkflow on the dev server against a
-bare mirror, with the projection lag sampled meanwhile), open cases (a separate worker process).
+bare mirror and against the limit, the mirror with local activities; the projection lag sampled
+meanwhile), open cases (a separate worker process). Given `--postgres-url` and a server answering
+there, the same parts but open cases run again on PostgreSQL, their figures under `postgres`.
 Everything runs in a fresh temporary directory; every server and process started is stopped on the
 way out, Ctrl-C and SIGTERM included.
 """
@@ -72,6 +74,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         "--database-url",
         help="measure on this PostgreSQL database (a fresh schema per store, dropped after) instead of SQLite",
     )
+    parser.add_argument(
+        "--postgres-url",
+        help="measure on SQLite, then again on this PostgreSQL database (under `postgres`); "
+        "skipped with a note when no server answers there",
+    )
     return parser.parse_args(list(argv))
 
 
@@ -100,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
         results = asyncio.run(run(work_dir, mode, sizes, _postgres_env(args.database_url)))
+        if args.postgres_url:
+            results = _with_postgres(results, work_dir / "postgres", mode, sizes, args.postgres_url)
     except KeyboardInterrupt:
         print("\nbench interrupted; servers and workers stopped", file=sys.stderr)
         return 130
@@ -115,18 +124,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def run(directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str] | None = None) -> dict[str, Any]:
+def _with_postgres(results: dict[str, Any], directory: Path, mode: str, sizes: Sizes, url: str) -> dict[str, Any]:
+    """`results` with the same figures measured on PostgreSQL under `postgres`, or a note why not."""
+    from clusterlabel.tools.bench.store import postgres_unreachable
+
+    env = _postgres_env(url)
+    assert env is not None
+    why = postgres_unreachable(env)
+    if why is not None:
+        return {**results, "notes": [*results["notes"], f"postgres: not measured, no server answers ({why})"]}
+    directory.mkdir(parents=True, exist_ok=True)
+    # Open cases are left out: that figure is the worker's memory, the same whatever the store.
+    return {**results, "postgres": asyncio.run(run(directory, mode, sizes, env, open_cases=False))}
+
+
+async def run(
+    directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str] | None = None, open_cases: bool = True
+) -> dict[str, Any]:
     """Every part, on SQLite files in `directory` or (given its env) on fresh PostgreSQL schemas."""
     from clusterlabel.tools.bench.store import BenchStores  # here: `--help` stays fast
 
     stores = BenchStores(directory, postgres)
     try:
-        return await _measure(stores, mode, sizes)
+        return await _measure(stores, mode, sizes, open_cases)
     finally:
         stores.close()
 
 
-async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, Any]:
+async def _measure(stores: BenchStores, mode: str, sizes: Sizes, with_open_cases: bool = True) -> dict[str, Any]:
     from clusterlabel.tools.bench.history import bench_history
     from clusterlabel.tools.bench.lifecycle import bench_lifecycle
     from clusterlabel.tools.bench.open_cases import bench_open_cases
@@ -140,16 +165,16 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, An
     projection = _part("projection", lambda: bench_projection(env, views))
     history = await _apart("history", bench_history(env, views, case_ids, sizes.history_requests))
     life = await _apart("lifecycle", bench_lifecycle(stores, sizes.lifecycles, sizes.concurrency))
-    open_cases = await _apart("open cases", bench_open_cases(stores, sizes.open_cases))
-    return {
+    figures = {
         "store": stores.kind,
         "cpu_count": os.cpu_count() or 1,
         "mode": mode,
-        "seconds": round(time.perf_counter() - begun, 1),
         "lifecycle": {
             "per_second": life.per_second,
             "baseline_per_second": life.baseline_per_second,
             "ratio": life.ratio,
+            "limit_per_second": life.limit_per_second,
+            "ratio_to_limit": life.ratio_to_limit,
             "lifecycles": life.lifecycles,
             "concurrency": life.concurrency,
             "shape_per_lifecycle": life.shape,
@@ -185,20 +210,13 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, An
             "events_per_history": history.events_per_history,
             "source": history.source,
         },
-        "open_cases": {
-            "count": open_cases.count,
-            "worker_rss_mb": open_cases.worker_rss_mb,
-            "server_rss_mb": open_cases.server_rss_mb,
-            "worker_peak_rss_mb": open_cases.worker_peak_rss_mb,
-            "server_idle_rss_mb": open_cases.server_idle_rss_mb,
-            "seconds_to_open": open_cases.open_seconds,
-        },
         "notes": [
             f"history: {history.source}",
             (
                 "lifecycle: worker, projection runner and driver in one process (as `serve`); baseline: bare "
                 "workflows with the same activities, updates, timers and child workflows per lifecycle, "
-                "no-op bodies, a fresh dev server each; logging at WARNING"
+                "no-op bodies, a fresh dev server each; limit: the same with every activity a no-op local "
+                "activity, the most the server allows our design; logging at WARNING"
             ),
             (
                 f"projection: catch-up as `projections rebuild` runs it, views split among {int(projection.extra['processes'])} "
@@ -207,6 +225,18 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes) -> dict[str, An
             f"projection lag: head vs slowest view, sampled every {life.lag_interval_ms:.0f} ms",
         ],
     }
+    if with_open_cases:
+        open_cases = await _apart("open cases", bench_open_cases(stores, sizes.open_cases))
+        figures["open_cases"] = {
+            "count": open_cases.count,
+            "worker_rss_mb": open_cases.worker_rss_mb,
+            "server_rss_mb": open_cases.server_rss_mb,
+            "worker_peak_rss_mb": open_cases.worker_peak_rss_mb,
+            "server_idle_rss_mb": open_cases.server_idle_rss_mb,
+            "seconds_to_open": open_cases.open_seconds,
+        }
+    figures["seconds"] = round(time.perf_counter() - begun, 1)
+    return figures
 
 
 def _part(name: str, work: Callable[[], T]) -> T:

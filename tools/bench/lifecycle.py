@@ -3,7 +3,8 @@
 The real run is `clusterlabel serve` in miniature: one process holds the application, the worker and
 the projection runner (so saves wake the views at once), and a driver takes every human step through
 the workflow's updates, as the HTTP API does. Each side gets a fresh dev server, so neither inherits
-the other's database.
+the other's database. Two baselines: the bare mirror (the same shape, no-op activities), and the limit
+(the same shape, no-op local activities: the most the server allows our design).
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class LifecycleFigures(AgainstBaseline):
     concurrency: int
     seconds: float
     baseline_seconds: float
+    limit_seconds: float
     lag_ms: list[float]
     lag_interval_ms: float
     shape: dict[str, float] = field(default_factory=dict)
@@ -89,6 +91,14 @@ class LifecycleFigures(AgainstBaseline):
     @property
     def done(self) -> float:
         return self.lifecycles
+
+    @property
+    def limit_per_second(self) -> float:
+        return self.lifecycles / self.limit_seconds
+
+    @property
+    def ratio_to_limit(self) -> float:
+        return self.per_second / self.limit_per_second
 
     @property
     def lag_p99_ms(self) -> float:
@@ -101,7 +111,8 @@ class LifecycleFigures(AgainstBaseline):
 
 async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int) -> LifecycleFigures:
     real, lags, interval, plans, tally = await _real_run(stores, lifecycles, concurrency)
-    baseline = await _baseline_run(stores.directory, plans, concurrency)
+    baseline = await _baseline_run(stores.directory / "temporal-baseline", plans, concurrency)
+    limit = await _baseline_run(stores.directory / "temporal-limit", [plan.as_limit() for plan in plans], concurrency)
     shape = {
         "activities": sum(plan.count("activity") for plan in plans) / len(plans),
         "updates": sum(plan.updates for plan in plans) / len(plans),
@@ -114,8 +125,12 @@ async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int
         "bench_process": real.own_cpu / lifecycles,
         "baseline_server": baseline.server_cpu / lifecycles,
         "baseline_bench_process": baseline.own_cpu / lifecycles,
+        "limit_server": limit.server_cpu / lifecycles,
+        "limit_bench_process": limit.own_cpu / lifecycles,
     }
-    return LifecycleFigures(lifecycles, concurrency, real.seconds, baseline.seconds, lags, interval * 1000, shape, cpu)
+    return LifecycleFigures(
+        lifecycles, concurrency, real.seconds, baseline.seconds, limit.seconds, lags, interval * 1000, shape, cpu
+    )
 
 
 @dataclass
@@ -179,9 +194,10 @@ async def _real_run(
     return run, sampler.lags_ms, sampler.interval, plans, tally
 
 
-async def _baseline_run(directory: Path, plans: list[Plan], concurrency: int) -> Timed:
+async def _baseline_run(server_dir: Path, plans: list[Plan], concurrency: int) -> Timed:
+    """The plans replayed by MirrorWorkflow on a fresh dev server of their own."""
     task_queue = f"bench-mirror-{uuid.uuid4().hex[:8]}"
-    with EmbeddedTemporal(directory / "temporal-baseline") as server:
+    with EmbeddedTemporal(server_dir) as server:
         client = await connect_client(server.address, server.namespace)
         async with mirror_worker(client, task_queue, ACTIVITY_THREADS):
             await _mirror(client, task_queue, plans[0])

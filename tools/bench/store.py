@@ -131,6 +131,15 @@ class BenchStores:
         return psycopg.connect(**postgres_connection_args(self.postgres))
 
 
+def postgres_unreachable(env: Mapping[str, str]) -> str | None:
+    """Why no PostgreSQL server answers as `env` says, or None when one does."""
+    try:
+        psycopg.connect(**postgres_connection_args(env)).close()
+    except psycopg.OperationalError as error:
+        return str(error).strip().splitlines()[0]
+    return None
+
+
 def registered(app: CertificationApp, command: RegisterCluster | RegisterExpert, actor: str, key: str) -> UUID:
     """Register a cluster or an expert as the HTTP route does; the new record's id."""
     envelope = Envelope(actor=actor, key=key)
