@@ -20,13 +20,14 @@ from clusterlabel.activities import (
     accounts,
     case_handlers,
     complaint_handlers,
+    fee_handlers,
     label_handlers,
     outbox,
     registrations,
     webhooks,
 )
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, complaint_commands, record_commands, webhook_commands
+from clusterlabel.domain import commands, complaint_commands, fee_commands, record_commands, webhook_commands
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.digest import SendDigest
@@ -104,4 +105,5 @@ HANDLERS: dict[type[Command], Handler] = {
     complaint_commands.CloseComplaint: complaint_handlers.close_complaint,
     complaint_commands.RemindComplaint: complaint_handlers.remind_complaint,
     complaint_commands.EscalateComplaint: complaint_handlers.escalate_complaint,
+    fee_commands.RecordPayment: fee_handlers.record_payment,
 }

@@ -14,11 +14,12 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from clusterlabel.domain import complaint_commands, digest, record_commands, webhook_commands
+from clusterlabel.domain import complaint_commands, digest, fee_commands, record_commands, webhook_commands
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import IndicatorScore
 from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
+from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
@@ -84,6 +85,10 @@ class RemindDeadline(CaseCommand):
 class RecordAgreement(CaseCommand):
     domain_step: ClassVar[str] = "record_agreement"
     agreed: Flag
+    audit_mode: AuditMode = Field(
+        default=AuditMode.ON_SITE,
+        description="how the audit is held, which sets its price (by video: Bronze only); the case does not model it yet",
+    )
 
 
 class ScheduleAudit(CaseCommand):
@@ -274,6 +279,7 @@ COMMANDS: dict[str, type[Command]] = {
         complaint_commands.CloseComplaint,
         complaint_commands.RemindComplaint,
         complaint_commands.EscalateComplaint,
+        fee_commands.RecordPayment,
     )
 }
 

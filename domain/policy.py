@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clusterlabel.domain.durations import Duration, IsoDuration, start_of_month
+from clusterlabel.domain.fees import FeeSchedule
 
 
 class Policy(BaseModel):
@@ -51,6 +52,9 @@ class Policy(BaseModel):
     # counted from the acknowledgement; both reminded (deadline_reminders) and escalated when missed.
     complaint_acknowledgement_deadline: IsoDuration = Field(default=Duration(days=7))
     complaint_investigation_deadline: IsoDuration = Field(default=Duration(days=60))
+    # The price list (domain/fees.py), and whether the audit waits until the case's invoice is paid.
+    fees: FeeSchedule
+    audit_waits_for_payment: bool = False
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
@@ -82,7 +86,13 @@ class Policy(BaseModel):
         unknown = sorted(set(overrides) - set(type(self).model_fields))
         if unknown:
             raise ValueError(f"unknown policy keys: {', '.join(unknown)}")
-        return type(self).model_validate({**self.model_dump(mode="json"), **overrides})
+        current = self.model_dump(mode="json")
+        # A table (`[fees]`) overrides the keys it names and keeps the others.
+        merged = {
+            name: {**current[name], **value} if isinstance(value, dict) and isinstance(current[name], dict) else value
+            for name, value in overrides.items()
+        }
+        return type(self).model_validate({**current, **merged})
 
     def label_validity_from(self, assessed_at: datetime, decided_at: datetime) -> tuple[datetime, datetime]:
         """(valid_from, valid_until) of a label awarded at `decided_at`.
