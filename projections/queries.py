@@ -22,6 +22,7 @@ from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, ClusterName
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.complaints import ComplaintEntry, ComplaintsView
+from clusterlabel.projections.invoices import InvoiceEntry, InvoicesView
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
 from clusterlabel.projections.notifications import MessageEntry, NotificationsView
 from clusterlabel.projections.parallel import ViewSource, split
@@ -96,6 +97,7 @@ class ReadModels:
     notifications = ViewOf(NotificationsView)
     webhooks = ViewOf(WebhooksView)
     complaints_view = ViewOf(ComplaintsView)
+    invoices_view = ViewOf(InvoicesView)
 
     # ---- keeping current ---------------------------------------------------------------------
 
@@ -270,6 +272,13 @@ class ReadModels:
 
     def complaint_counts(self, now: datetime) -> dict[str, Any]:
         return self.complaints_view.counts(now)
+
+    def invoices(self, **filters: Any) -> list[InvoiceEntry]:
+        """Invoices, filtered as InvoicesView.invoices takes them (state, cluster_id, paging)."""
+        return self.invoices_view.invoices(**filters)
+
+    def overdue_invoices(self, now: datetime) -> int:
+        return self.invoices_view.overdue_count(now)
 
     def failed_messages(self) -> int:
         return self.notifications.count(DeliveryStatus.FAILED)
