@@ -22,8 +22,8 @@ from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, ClusterName
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.complaints import ComplaintEntry, ComplaintsView
-from clusterlabel.projections.invoices import InvoiceEntry, InvoicesView
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
+from clusterlabel.projections.invoices import InvoiceEntry, InvoicesView
 from clusterlabel.projections.notifications import MessageEntry, NotificationsView
 from clusterlabel.projections.parallel import ViewSource, split
 from clusterlabel.projections.parked import ParkedView
