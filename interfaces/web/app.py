@@ -16,6 +16,7 @@ from clusterlabel.interfaces.web import (
     complaints,
     experts,
     inbox,
+    invoices,
     labels,
     notifications,
     openapi_links,
@@ -77,6 +78,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(inbox.router)
     api.include_router(complaints.router)
     api.include_router(complaints.public)
+    api.include_router(invoices.router)
     api.add_api_route(
         "/health",
         health,
