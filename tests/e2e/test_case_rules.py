@@ -130,7 +130,9 @@ def test_an_officers_waiver_lets_a_cluster_in_a_national_programme_apply_for_a_l
     assert secretariat.apply(cluster_id)
 
 
-def test_an_agreement_issues_the_quoted_invoice_that_an_officer_marks_paid_once(secretariat: Secretariat) -> None:
+def test_an_agreement_issues_the_quoted_invoice_that_an_officer_marks_paid_once(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
     cluster_id, other_cluster = secretariat.cluster(), secretariat.cluster()
     case_id = secretariat.apply(cluster_id)
     secretariat.screen(case_id)
@@ -152,6 +154,10 @@ def test_an_agreement_issues_the_quoted_invoice_that_an_officer_marks_paid_once(
         assert outsider.get(url).status_code == 404
     assert contact.post(f"{url}/payment", json={"paid_on": "2020-01-02", "reference": "X"}).status_code == 403
 
+    dashboard = pages_as(engine, token_of(secretariat.api))
+    listed = dashboard.read("/ui/dashboard").text
+    assert invoice["number"] in listed and "1,650.00 EUR" in listed
+
     payment = {"paid_on": "2020-01-02", "reference": "SEPA-0042"}
     paid = secretariat.expect(
         secretariat.api.post(f"{url}/payment", json=payment, headers={"Idempotency-Key": "p1"}), 200
@@ -163,3 +169,4 @@ def test_an_agreement_issues_the_quoted_invoice_that_an_officer_marks_paid_once(
     assert twice.status_code == 409 and "was paid on 2020-01-02 (reference SEPA-0042)" in twice.json()["detail"]
     still_unpaid = secretariat.expect(secretariat.api.get("/invoices", params={"status": "unpaid", "limit": 1000}), 200)
     assert case_id not in [entry["case_id"] for entry in still_unpaid]
+    assert invoice["number"] not in dashboard.read("/ui/dashboard").text
