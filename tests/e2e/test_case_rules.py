@@ -149,6 +149,8 @@ def test_an_agreement_issues_the_quoted_invoice_that_an_officer_marks_paid_once(
     contact = secretariat.contact(cluster_id, "Paula Payer")
     assert secretariat.expect(contact.get(url), 200)["number"] == invoice["number"]
     assert [entry["case_id"] for entry in secretariat.expect(contact.get("/invoices"), 200)] == [case_id]
+    portal = pages_as(engine, token_of(contact)).read("/ui/portal").text
+    assert invoice["number"] in portal and "Bronze label audit by video" in portal
     stranger = secretariat.contact(other_cluster, "Sam Stranger")
     for outsider in (stranger, expert):
         assert outsider.get(url).status_code == 404
