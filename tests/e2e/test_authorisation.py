@@ -138,6 +138,10 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /complaints/{complaint_id}/investigation": OFFICERS,
     "POST /complaints/{complaint_id}/closure": OFFICERS,
     "POST /complaints/{complaint_id}/resume": OFFICERS,
+    # invoices: the secretariat's, and each cluster contact's own; never an expert's
+    "GET /invoices": {**STAFF, CONTACT: OK},
+    "GET /invoices/{invoice_id}": {**STAFF, EXPERT: HIDDEN, CONTACT: OWN},
+    "POST /invoices/{invoice_id}/payment": OFFICERS,
     # public
     "GET /registry": PUBLIC,
     "GET /labels/{label_ref}/verify": PUBLIC,
@@ -159,6 +163,7 @@ class Target:
     notification_id: str = ""
     webhook_id: str = ""
     complaint_id: str = ""
+    invoice_id: str = ""
     role: str = "appeals"
 
 
@@ -191,6 +196,7 @@ BODIES: dict[str, Body] = {
     "POST /webhooks": lambda _: webhook_body(),
     "POST /complaints": lambda target: complaint_body(target.cluster_id),
     "POST /complaints/{complaint_id}/closure": lambda _: {"outcome": "dismissed", "finding": "the table's"},
+    "POST /invoices/{invoice_id}/payment": lambda _: {"paid_on": "2020-01-02", "reference": "the table's"},
 }
 QUERIES = {"GET /labels/{label_ref}/verify": {"code": "ABC"}}
 INBOX_READ = "POST /inbox/{notification_id}/read"
@@ -275,7 +281,8 @@ def callers(secretariat: Secretariat) -> Callers:
         case_id = secretariat.apply(cluster_id)
         label_id = secretariat.award(case_id)
         assert secretariat.case(case_id)["expert_ids"] == [expert_id]
-        records[which] = Target(cluster_id, case_id, label_id, expert_id)
+        (invoice,) = secretariat.expect(secretariat.api.get("/invoices", params={"cluster_id": cluster_id}), 200)
+        records[which] = Target(cluster_id, case_id, label_id, expert_id, invoice_id=invoice["invoice_id"])
     # Any message will do (the secretariat's list is not per cluster): retrying a sent one is a 409.
     message = secretariat.expect(secretariat.api.get("/notifications"), 200)[0]["id"]
     hook = secretariat.spare_webhook()
