@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from clusterlabel.activities import accounts, outbox, webhooks
+from clusterlabel.activities import accounts, fee_handlers, outbox, webhooks
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.account import Role
@@ -103,12 +103,14 @@ def remind_deadline(
 def record_agreement(
     app: CertificationApp, case_id: UUID, command: commands.RecordAgreement, env: Envelope
 ) -> CertificationCase:
-    return app.change(
-        case_id,
-        CertificationCase,
-        env,
-        lambda case: case.record_agreement(command.agreed, env.instant(), app.policy, *env.who()),
-    )
+    """An agreement issues the case's invoice, with the quote from the price list, in the same save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        invoiced = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else []
+        case.record_agreement(command.agreed, env.instant(), app.policy, *env.who())
+        return invoiced
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def schedule_audit(
@@ -117,6 +119,7 @@ def schedule_audit(
     """Set (or move) the audit's date, and invite the team and the cluster in the same save."""
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
+        fee_handlers.check_paid_before(app, case.id, "schedule the audit")
         case.schedule_audit(command.audit_date, *env.who())
         cluster_name = app.get_cluster(case.cluster_id).name
         return outbox.queue(notices.audit_invitations(case, cluster_name), env)
@@ -129,6 +132,7 @@ def submit_assessment(
 ) -> CertificationCase:
     def act(case: CertificationCase) -> None:
         _check_certified(app, command.expert_id, env, "submit an assessment")
+        fee_handlers.check_paid_before(app, case.id, "submit the assessment")
         catalogue = load_catalogue(case.catalogue_version)
         case.submit_assessment(
             command.expert_id,
@@ -214,14 +218,16 @@ def release_expert(
 def withdraw_case(
     app: CertificationApp, case_id: UUID, command: commands.WithdrawCase, env: Envelope
 ) -> CertificationCase:
-    """Withdraw the case; an audit still ahead is cancelled in its attendees' calendars in the same save."""
+    """Withdraw the case; an audit still ahead is cancelled in its attendees' calendars, and an unpaid invoice
+    cancelled, in the same save."""
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         case.withdraw(command.reason, *env.when())
+        cancelled = fee_handlers.cancel_unpaid(app, case, command.reason, env)
         if not case.audit_ahead:
-            return []
+            return cancelled
         cluster_name = app.get_cluster(case.cluster_id).name
-        return outbox.queue(notices.audit_cancellations(case, cluster_name), env)
+        return [*cancelled, *outbox.queue(notices.audit_cancellations(case, cluster_name), env)]
 
     return app.change(case_id, CertificationCase, env, act)
 

@@ -22,6 +22,7 @@ from clusterlabel.activities import (
     case_handlers,
     complaint_handlers,
     evidence,
+    fee_handlers,
     label_handlers,
     label_import,
     outbox,
@@ -29,7 +30,14 @@ from clusterlabel.activities import (
     webhooks,
 )
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, complaint_commands, evidence_commands, record_commands, webhook_commands
+from clusterlabel.domain import (
+    commands,
+    complaint_commands,
+    evidence_commands,
+    fee_commands,
+    record_commands,
+    webhook_commands,
+)
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.digest import SendDigest
@@ -111,4 +119,5 @@ HANDLERS: dict[type[Command], Handler] = {
     complaint_commands.RemindComplaint: complaint_handlers.remind_complaint,
     complaint_commands.EscalateComplaint: complaint_handlers.escalate_complaint,
     evidence_commands.AttachEvidence: evidence.attach_evidence,
+    fee_commands.RecordPayment: fee_handlers.record_payment,
 }

@@ -18,6 +18,7 @@ from clusterlabel.domain import (
     complaint_commands,
     digest,
     evidence_commands,
+    fee_commands,
     label_import,
     record_commands,
     webhook_commands,
@@ -26,6 +27,7 @@ from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
 from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
+from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
@@ -91,6 +93,10 @@ class RemindDeadline(CaseCommand):
 class RecordAgreement(CaseCommand):
     domain_step: ClassVar[str] = "record_agreement"
     agreed: Flag
+    audit_mode: AuditMode = Field(
+        default=AuditMode.ON_SITE,
+        description="how the audit is held, which sets its price (by video: Bronze only); the case does not model it yet",
+    )
 
 
 class ScheduleAudit(CaseCommand):
@@ -297,6 +303,7 @@ COMMANDS: dict[str, type[Command]] = {
         complaint_commands.RemindComplaint,
         complaint_commands.EscalateComplaint,
         evidence_commands.AttachEvidence,
+        fee_commands.RecordPayment,
     )
 }
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clusterlabel.domain.durations import Duration, IsoDuration, start_of_month
+from clusterlabel.domain.fees import FeeSchedule
 
 
 class Policy(BaseModel):
@@ -56,6 +57,9 @@ class Policy(BaseModel):
     peer_group_minimum: int = Field(default=5, ge=1, le=1000)
     # A cluster's size band for its peer group: the band whose fewest members the cluster reaches.
     size_bands: dict[str, int] = Field(default_factory=lambda: {"small": 0, "medium": 50, "large": 150})
+    # The price list (domain/fees.py), and whether the audit waits until the case's invoice is paid.
+    fees: FeeSchedule
+    audit_waits_for_payment: bool = False
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
@@ -87,7 +91,13 @@ class Policy(BaseModel):
         unknown = sorted(set(overrides) - set(type(self).model_fields))
         if unknown:
             raise ValueError(f"unknown policy keys: {', '.join(unknown)}")
-        return type(self).model_validate({**self.model_dump(mode="json"), **overrides})
+        current = self.model_dump(mode="json")
+        # A table (`[fees]`) overrides the keys it names and keeps the others.
+        merged = {
+            name: {**current[name], **value} if isinstance(value, dict) and isinstance(current[name], dict) else value
+            for name, value in overrides.items()
+        }
+        return type(self).model_validate({**current, **merged})
 
     def size_band(self, members: int) -> str:
         """The band of a cluster with this many members: the largest whose lower bound it reaches."""

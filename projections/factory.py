@@ -33,6 +33,7 @@ from clusterlabel.projections.case_status import CaseStatusView
 from clusterlabel.projections.chain_key import KEY_ENV, KEY_FILE, ChainKey, MissingChainKey, key_file
 from clusterlabel.projections.complaints import ComplaintsView
 from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
+from clusterlabel.projections.invoices import InvoicesView
 from clusterlabel.projections.notifications import NotificationsView
 from clusterlabel.projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
 from clusterlabel.projections.queries import ReadModels
@@ -58,6 +59,7 @@ VIEW_CLASSES: tuple[type[View], ...] = (
     WebhooksView,
     ComplaintsView,
     StatisticsView,
+    InvoicesView,
 )
 APP_PREFIX = "CLUSTERLABEL_"
 

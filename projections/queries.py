@@ -24,6 +24,7 @@ from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, Clu
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.complaints import ComplaintEntry, ComplaintsView
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
+from clusterlabel.projections.invoices import InvoiceEntry, InvoicesView
 from clusterlabel.projections.notifications import MessageEntry, NotificationsView
 from clusterlabel.projections.parallel import ViewSource, split
 from clusterlabel.projections.parked import ParkedView
@@ -99,6 +100,7 @@ class ReadModels:
     webhooks = ViewOf(WebhooksView)
     complaints_view = ViewOf(ComplaintsView)
     statistics_view = ViewOf(StatisticsView)
+    invoices_view = ViewOf(InvoicesView)
 
     # ---- keeping current ---------------------------------------------------------------------
 
@@ -277,6 +279,13 @@ class ReadModels:
 
     def statistics(self, now: datetime, by: Sequence[str]) -> list[StatisticsRow]:
         return self.statistics_view.counts(now, by)
+
+    def invoices(self, **filters: Any) -> list[InvoiceEntry]:
+        """Invoices, filtered as InvoicesView.invoices takes them (state, cluster_id, paging)."""
+        return self.invoices_view.invoices(**filters)
+
+    def overdue_invoices(self, now: datetime) -> int:
+        return self.invoices_view.overdue_count(now)
 
     def failed_messages(self) -> int:
         return self.notifications.count(DeliveryStatus.FAILED)

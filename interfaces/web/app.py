@@ -18,6 +18,7 @@ from clusterlabel.interfaces.web import (
     experts,
     exports,
     inbox,
+    invoices,
     labels,
     notifications,
     openapi_links,
@@ -93,6 +94,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(inbox.router)
     api.include_router(complaints.router)
     api.include_router(complaints.public)
+    api.include_router(invoices.router)
     api.add_api_route(
         "/health",
         health,

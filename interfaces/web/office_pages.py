@@ -6,6 +6,7 @@ each form is shown only to a role that may send it (office_forms.py carries it o
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -22,6 +23,7 @@ from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
 from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, listing, paging, text
 from clusterlabel.interfaces.web.services import Services
+from clusterlabel.projections.invoices import InvoiceEntry
 
 EXPERT_STATUSES = ["certified", "lapsed"]
 CHOICES = 1000  # the clusters an affiliation is chosen from (a datalist; past it, paste the cluster's id)
@@ -89,11 +91,19 @@ async def cluster_page(request: Request) -> Response:
     return render(request, "cluster.html", who, **overview, form_key=form_key(), **actions(who))
 
 
+def _invoices(svc: Services, who: Principal, cluster_id: UUID, now: datetime) -> list[tuple[InvoiceEntry, bool]] | None:
+    """The cluster's invoices, each with whether it is overdue: for the secretariat and the cluster's contacts
+    only (None for an expert who sees the cluster through a case of theirs)."""
+    if not who.sees_everything and who.cluster_id != cluster_id:
+        return None
+    return [(entry, entry.is_overdue(now)) for entry in svc.models.invoices(cluster_id=cluster_id)]
+
+
 async def cluster_overview(
     request: Request, who: Principal, cluster_id: UUID, *, renewals: bool = False
 ) -> dict[str, Any]:
     """What a cluster's page shows, to the secretariat and in the portal to its contacts alike: its
-    profile, the criteria it misses, its cases (filtered and paged) and its labels; with `renewals`,
+    profile, the criteria it misses, its cases (filtered and paged), its labels and its invoices; with `renewals`,
     which of those labels may be renewed now."""
     svc, asked = _svc(request), paging(request)
     state, level = choice(request, "state", STATES), choice(request, "level", LEVELS)
@@ -117,6 +127,7 @@ async def cluster_overview(
             "cases": listing(request, asked, cases),
             "labels": labels,
             "renewable": renewable,
+            "invoices": _invoices(svc, who, cluster_id, now),
         }
 
     gathered = await run_in_threadpool(gather)

@@ -10,7 +10,7 @@ the same workflow update, with the same checks, as one taken by a script.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 from uuid import UUID
@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.activities.views import case_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.invoice import InvoiceState
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web import flash, inbox, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case
@@ -230,6 +231,20 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", await caller(request))
 
 
+UNPAID_SHOWN = 50  # the dashboard shows the unpaid invoices due first; GET /invoices?status=unpaid lists them all
+
+
+def unpaid_invoices(svc: Services, now: datetime) -> list[dict[str, Any]]:
+    """The unpaid invoices due first, each with its cluster's name and whether it is overdue (from the views)."""
+    unpaid = svc.models.invoices(state=InvoiceState.UNPAID, limit=UNPAID_SHOWN)
+    rows = []
+    for invoice in unpaid:
+        case = svc.models.case(invoice.case_id, now)
+        cluster = case.cluster_name if case and case.cluster_name else str(invoice.cluster_id)
+        rows.append({"invoice": invoice, "cluster_name": cluster, "overdue": invoice.is_overdue(now)})
+    return rows
+
+
 @page
 async def dashboard(request: Request) -> Response:
     who = await signed_in(request, admin=True)
@@ -242,7 +257,12 @@ async def dashboard(request: Request) -> Response:
         calendar = svc.models.calendar(now, timedelta(days=90))
         chosen = state if state in CaseState.__members__.values() else None
         return {
-            "counts": {**svc.models.dashboard(now), **svc.models.complaint_counts(now)},
+            "counts": {
+                **svc.models.dashboard(now),
+                **svc.models.complaint_counts(now),
+                "overdue_invoices": svc.models.overdue_invoices(now),
+            },
+            "unpaid": unpaid_invoices(svc, now),
             "overdue": calendar.overdue_cases,
             "expiring": calendar.expiring,
             "cases": list(reversed(svc.models.cases(now, state=chosen, limit=1000))),

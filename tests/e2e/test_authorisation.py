@@ -147,6 +147,10 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /complaints/{complaint_id}/investigation": OFFICERS,
     "POST /complaints/{complaint_id}/closure": OFFICERS,
     "POST /complaints/{complaint_id}/resume": OFFICERS,
+    # invoices: the secretariat's, and each cluster contact's own; never an expert's
+    "GET /invoices": {**STAFF, CONTACT: OK},
+    "GET /invoices/{invoice_id}": {**STAFF, EXPERT: HIDDEN, CONTACT: OWN},
+    "POST /invoices/{invoice_id}/payment": OFFICERS,
     # public
     "GET /registry": PUBLIC,
     "GET /registry.csv": PUBLIC,
@@ -170,6 +174,7 @@ class Target:
     notification_id: str = ""
     webhook_id: str = ""
     complaint_id: str = ""
+    invoice_id: str = ""
     role: str = "appeals"
     sha256: str = ""  # a file attached to the case
 
@@ -203,6 +208,7 @@ BODIES: dict[str, Body] = {
     "POST /webhooks": lambda _: webhook_body(),
     "POST /complaints": lambda target: complaint_body(target.cluster_id),
     "POST /complaints/{complaint_id}/closure": lambda _: {"outcome": "dismissed", "finding": "the table's"},
+    "POST /invoices/{invoice_id}/payment": lambda _: {"paid_on": "2020-01-02", "reference": "the table's"},
 }
 # Multipart bodies: a file, for the routes that take one.
 UPLOADS: dict[str, Body] = {"POST /cases/{case_id}/evidence": lambda _: {"file": ("table.pdf", TABLE_PDF)}}
@@ -294,7 +300,10 @@ def callers(secretariat: Secretariat) -> Callers:
         sha256 = secretariat.expect(attached, 201)["sha256"]
         label_id = secretariat.award(case_id)
         assert secretariat.case(case_id)["expert_ids"] == [expert_id]
-        records[which] = Target(cluster_id, case_id, label_id, expert_id, sha256=sha256)
+        (invoice,) = secretariat.expect(secretariat.api.get("/invoices", params={"cluster_id": cluster_id}), 200)
+        records[which] = Target(
+            cluster_id, case_id, label_id, expert_id, sha256=sha256, invoice_id=invoice["invoice_id"]
+        )
     # Any message will do (the secretariat's list is not per cluster): retrying a sent one is a 409.
     message = secretariat.expect(secretariat.api.get("/notifications"), 200)[0]["id"]
     hook = secretariat.spare_webhook()

@@ -128,3 +128,47 @@ def test_an_officers_waiver_lets_a_cluster_in_a_national_programme_apply_for_a_l
     (waiver,) = waived["waivers"]
     assert waiver["criterion"] == "members" and waiver["granted_by"].startswith("account:")
     assert secretariat.apply(cluster_id)
+
+
+def test_an_agreement_issues_the_quoted_invoice_that_an_officer_marks_paid_once(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    cluster_id, other_cluster = secretariat.cluster(), secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    _, expert = secretariat.proposed_expert(case_id)
+    secretariat.expect(expert.post(f"/cases/{case_id}/assignment", json={"accept": True}), 200)
+    agreement = {"agreed": True, "audit_mode": "video"}
+    secretariat.expect(secretariat.api.post(f"/cases/{case_id}/agreement", json=agreement), 200)
+
+    unpaid = secretariat.expect(secretariat.api.get("/invoices", params={"status": "unpaid", "limit": 1000}), 200)
+    (invoice,) = [entry for entry in unpaid if entry["case_id"] == case_id]
+    assert (invoice["amount"], invoice["item"]) == ("1,650.00 EUR", "Bronze label audit by video")
+    assert invoice["number"].startswith("INV-") and not invoice["overdue"]
+    url = f"/invoices/{invoice['invoice_id']}"
+    contact = secretariat.contact(cluster_id, "Paula Payer")
+    assert secretariat.expect(contact.get(url), 200)["number"] == invoice["number"]
+    assert [entry["case_id"] for entry in secretariat.expect(contact.get("/invoices"), 200)] == [case_id]
+    portal = pages_as(engine, token_of(contact)).read("/ui/portal").text
+    assert invoice["number"] in portal and "Bronze label audit by video" in portal
+    stranger = secretariat.contact(other_cluster, "Sam Stranger")
+    for outsider in (stranger, expert):
+        assert outsider.get(url).status_code == 404
+    assert contact.post(f"{url}/payment", json={"paid_on": "2020-01-02", "reference": "X"}).status_code == 403
+
+    dashboard = pages_as(engine, token_of(secretariat.api))
+    listed = dashboard.read("/ui/dashboard").text
+    assert invoice["number"] in listed and "1,650.00 EUR" in listed
+
+    payment = {"paid_on": "2020-01-02", "reference": "SEPA-0042"}
+    paid = secretariat.expect(
+        secretariat.api.post(f"{url}/payment", json=payment, headers={"Idempotency-Key": "p1"}), 200
+    )
+    assert (paid["state"], paid["paid_on"], paid["reference"]) == ("paid", "2020-01-02", "SEPA-0042")
+    retried = secretariat.api.post(f"{url}/payment", json=payment, headers={"Idempotency-Key": "p1"})
+    assert secretariat.expect(retried, 200)["reference"] == "SEPA-0042"
+    twice = secretariat.api.post(f"{url}/payment", json={**payment, "reference": "SEPA-0043"})
+    assert twice.status_code == 409 and "was paid on 2020-01-02 (reference SEPA-0042)" in twice.json()["detail"]
+    still_unpaid = secretariat.expect(secretariat.api.get("/invoices", params={"status": "unpaid", "limit": 1000}), 200)
+    assert case_id not in [entry["case_id"] for entry in still_unpaid]
+    assert invoice["number"] not in dashboard.read("/ui/dashboard").text

@@ -46,6 +46,8 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.evidence_commands import AttachEvidence
 from clusterlabel.domain.expert import ROSTER_ID
+from clusterlabel.domain.fee_commands import RecordPayment
+from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import (
     DeactivateAccount,
@@ -115,7 +117,21 @@ class Story:
         self.team_signatures_benchmarking_and_screening_appeal()
         self.report_frozen()
         self.evidence_attached()
+        self.invoices()
         return self.names
+
+    # ---- invoices: each agreed case's, one of them paid -----------------------------------
+
+    def invoices(self) -> None:
+        """Name the invoice each agreement issued, pay the first case's, and withdraw a case before its payment."""
+        self.withdrawn_before_payment()
+        cases = [(name, case_id) for name, case_id in self.names.items() if name.startswith("case-")]
+        for name, case_id in cases:
+            if self.app.recorder.select_events(invoice_id_for(case_id), limit=1):
+                self.names[f"invoice-{name.removeprefix('case-')}"] = invoice_id_for(case_id)
+        paid = invoice_id_for(self.names["case-refused-appealed-awarded"])
+        payment = RecordPayment(paid_on=self.clock.now.date(), reference="SEPA-2025-0042")
+        send(self.app, paid, payment, actor=SECRETARIAT, command_key="golden-invoice-paid")
 
     # ---- registration ------------------------------------------------------------
 
@@ -528,3 +544,15 @@ class Story:
         award = RecordDecision(outcome=Outcome.AWARD, level=Level.BRONZE, rationale="all criteria met")
         send(self.app, case_id, award, actor=DECIDER, command_key=f"golden-{step}-award")
         return self.issue_label(case_id, step)
+
+    def withdrawn_before_payment(self) -> None:
+        """A benchmarking round of the Baltic cluster, agreed and then withdrawn: its invoice is cancelled."""
+        app, baltic = self.app, self.names["cluster-baltic"]
+        command = SubmitApplication(cluster_id=baltic, level=Level.BRONZE, benchmarking_only=True)
+        case_id = send(app, baltic, command, actor=SECRETARIAT, command_key="golden-case-unpaid").id
+        self.names["case-withdrawn-unpaid"] = case_id
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-u-screen")
+        self.staff(case_id, "dan", "u")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-u-agreement")
+        withdrawal = WithdrawCase(reason="the cluster postponed its round")
+        send(app, case_id, withdrawal, actor=SECRETARIAT, command_key="golden-u-withdrawal")

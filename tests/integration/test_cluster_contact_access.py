@@ -14,6 +14,7 @@ import pytest
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.interfaces.web.access import own_cases, visible_case, visible_cluster, visible_label
 from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
@@ -77,7 +78,8 @@ def test_a_cluster_contact_sees_their_cluster_its_case_its_label_and_its_whole_h
     seen = visible_cluster(svc, ours.cluster_id, office.contact)
     assert seen.records is None
     history = svc.models.cluster_history(ours.cluster_id, seen.records)
-    assert {entry.aggregate_id for entry in history} == {ours.cluster_id, ours.case_id, ours.label_id}
+    everything = {ours.cluster_id, ours.case_id, ours.label_id, invoice_id_for(ours.case_id)}  # and its invoice
+    assert {entry.aggregate_id for entry in history} == everything
 
 
 def test_another_clusters_records_answer_a_contact_as_unknown_ids_do(office: Office) -> None:

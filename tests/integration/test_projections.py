@@ -35,6 +35,7 @@ from clusterlabel.domain.commands import (
     SuspendLabel,
     WithdrawLabel,
 )
+from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.projections.factory import open_read_models
@@ -250,7 +251,8 @@ class ProjectionsContract:
         seqs = [entry.seq for entry in history]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         subjects = {entry.aggregate_id for entry in history}
-        assert subjects == {ids["A"], ids["case A"], ids["case A2"], ids["label A"], ids["label A2"]}
+        invoices = {invoice_id_for(ids["case A"]), invoice_id_for(ids["case A2"])}  # issued at each agreement
+        assert subjects == {ids["A"], ids["case A"], ids["case A2"], ids["label A"], ids["label A2"], *invoices}
         assert [e.event_type for e in history if e.aggregate_id == ids["label A"]] == [
             "Issued",
             "RenewalStarted",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -18,15 +19,18 @@ from clusterlabel.domain.commands import (
     LodgeAppeal,
     RecordAgreement,
     RecordDecision,
+    ScheduleAudit,
     Screen,
     SignAssessment,
     SubmitAssessment,
 )
+from clusterlabel.domain.fee_commands import RecordPayment
+from clusterlabel.domain.invoice import Invoice, invoice_id_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import notify_experts_changed
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import label_workflow_id
-from tests.builders import full_scores, indicators
+from tests.builders import full_scores, indicators, send
 from tests.workflows.harness import (
     BOARD,
     SECRETARY,
@@ -186,6 +190,35 @@ def test_an_incomplete_assessment_is_refused_by_the_domain_and_records_nothing(d
             assert f"indicator {missing}" in refused.value.cause.message
             assert event_count(office.app, view.case_id) == before
             assert (await handle.query(CaseWorkflow.view)).state == "auditing"
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
+def test_when_the_audit_waits_for_payment_the_workflow_refuses_the_audit_until_the_invoice_is_paid(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server, audit_waits_for_payment=True)
+        cluster = office.cluster()
+        office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
+            await accept_proposal(handle)
+            view = await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
+            invoice = office.app.load(invoice_id_for(view.case_id), Invoice)
+            before = event_count(office.app, view.case_id)
+            audit = step(ScheduleAudit(audit_date=datetime(2026, 6, 1, tzinfo=UTC)))
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await handle.execute_update(CaseWorkflow.schedule_audit, audit)
+            assert refused.value.cause.type == "StepNotAllowed"
+            assert f"invoice {invoice.number} (2,250.00 EUR) is not paid" in refused.value.cause.message
+            assert event_count(office.app, view.case_id) == before
+
+            send(office.app, invoice.id, RecordPayment(paid_on=date(2026, 1, 5), reference="SEPA-1"), actor=SECRETARY)
+            await handle.execute_update(CaseWorkflow.schedule_audit, step(audit.command))
+            assert office.app.get_case(view.case_id).audit_date == datetime(2026, 6, 1, tzinfo=UTC)
             await handle.terminate("test over")
 
     run(scenario())

@@ -1,0 +1,145 @@
+"""The invoice of a case: issued when the cluster agrees to its expert team, then paid or cancelled.
+
+unpaid → paid (on a date, with the payment's reference) or cancelled (the case was withdrawn before it was
+paid). One invoice per case, its id derived from the case's, so a second agreement (after a new team) or a
+retried one issues nothing twice. Its number, `INV-<year>-<8 characters of its id>`, is derived too: an
+event store has no counter to number invoices one after another without a race.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import event
+
+from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.fees import Quote, money
+from clusterlabel.domain.policy import Policy
+
+
+class InvoiceState(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+# The state each event (by class name) leaves an invoice in; the aggregate and the view follow it.
+STATE_AFTER: dict[str, InvoiceState] = {
+    "Issued": InvoiceState.UNPAID,
+    "Paid": InvoiceState.PAID,
+    "Cancelled": InvoiceState.CANCELLED,
+}
+
+
+def invoice_id_for(case_id: UUID) -> UUID:
+    return derived_id("invoice", case_id)
+
+
+def invoice_number(case_id: UUID, issued_at: datetime) -> str:
+    return f"INV-{issued_at.year}-{invoice_id_for(case_id).hex[:8].upper()}"
+
+
+class Invoice(RecordedAggregate):
+    """What a cluster owes for one case, and whether it has paid."""
+
+    @classmethod
+    def create_id(cls, case_id: UUID) -> UUID:  # type: ignore[override]  # one per case, whatever the key
+        return invoice_id_for(case_id)
+
+    @classmethod
+    def issue(
+        cls, case_id: UUID, cluster_id: UUID, quote: Quote, at: datetime, policy: Policy, actor: str, command_key: str
+    ) -> Invoice:
+        return cls(
+            case_id=case_id,
+            cluster_id=cluster_id,
+            number=invoice_number(case_id, at),
+            item=quote.item,
+            amount_cents=quote.amount_cents,
+            currency=quote.currency,
+            vat=policy.fees.vat,
+            issued_at=at,
+            due_at=policy.fees.payment_term.after(at),
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("Issued")
+    def __init__(
+        self,
+        case_id: UUID,
+        cluster_id: UUID,
+        number: str,
+        item: str,
+        amount_cents: int,
+        currency: str,
+        vat: str,
+        issued_at: datetime,
+        due_at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> None:
+        self.command_keys = set()
+        self.case_id = case_id
+        self.cluster_id = cluster_id
+        self.number = number
+        self.item = item
+        self.amount_cents = amount_cents
+        self.currency = currency
+        self.vat = vat
+        self.issued_at = issued_at
+        self.due_at = due_at
+        self.state = InvoiceState.UNPAID
+        self.paid_on: str | None = None  # an ISO date: the day the money arrived, as the bank statement says
+        self.reference: str | None = None
+        self.cancelled_because: str | None = None
+
+    @property
+    def amount(self) -> str:
+        return money(self.amount_cents, self.currency)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.state is InvoiceState.UNPAID and now >= self.due_at
+
+    # ---- commands ---------------------------------------------------------------------
+
+    def record_payment(self, paid_on: date, reference: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_unpaid("record a payment")
+        if paid_on > at.date():
+            raise InvalidInput(f"paid_on {paid_on} is in the future: record a payment once the money has arrived")
+        self._paid(paid_on=paid_on.isoformat(), reference=reference, at=at, actor=actor, command_key=command_key)
+
+    @event("Paid")
+    def _paid(self, paid_on: str, reference: str, at: datetime, actor: str, command_key: str) -> None:
+        self.state = InvoiceState.PAID
+        self.paid_on = paid_on
+        self.reference = reference
+
+    def cancel(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_unpaid("cancel it")
+        self._cancelled(reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.state = InvoiceState.CANCELLED
+        self.cancelled_because = reason
+
+    # ---- guards -------------------------------------------------------------------------
+
+    def check_unpaid(self, step: str) -> None:
+        if self.state is InvoiceState.PAID:
+            raise StepNotAllowed(
+                f"cannot {step}: invoice {self.number} was paid on {self.paid_on} (reference {self.reference})"
+            )
+        if self.state is InvoiceState.CANCELLED:
+            raise StepNotAllowed(f"cannot {step}: invoice {self.number} was cancelled ({self.cancelled_because})")
+
+    def check_allows(self, step: str, policy: Policy) -> None:
+        """Whether the audit may go ahead: when the policy makes it wait for the payment, only once paid."""
+        if policy.audit_waits_for_payment and self.state is InvoiceState.UNPAID:
+            raise StepNotAllowed(
+                f"cannot {step}: invoice {self.number} ({self.amount}) is not paid yet, "
+                "and the policy makes the audit wait for the payment"
+            )

@@ -1,0 +1,117 @@
+"""The invoices as the secretariat and the clusters list them: what each one charges, and whether it is paid.
+
+The state follows the domain's rule for each event (domain/invoice.py, STATE_AFTER). Whether an unpaid
+invoice is overdue depends on the hour it is asked at, so the queries decide it from its due instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from clusterlabel.domain.fees import money
+from clusterlabel.domain.invoice import STATE_AFTER, InvoiceState
+from clusterlabel.projections.store import Row, stamp, unstamped
+from clusterlabel.projections.view import Change, RowCache, View
+
+
+class InvoiceEntry(BaseModel):
+    invoice_id: UUID
+    number: str
+    case_id: UUID
+    cluster_id: UUID
+    item: str
+    amount_cents: int
+    currency: str
+    issued_at: datetime
+    due_at: datetime
+    state: InvoiceState
+    paid_on: str | None
+    reference: str | None
+
+    @property
+    def amount(self) -> str:
+        return money(self.amount_cents, self.currency)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.state is InvoiceState.UNPAID and now >= self.due_at
+
+
+class InvoicesView(View):
+    name = "invoices"
+    cost = 0.1
+    view_tables = ("invoices",)
+    ddl = (
+        "CREATE TABLE IF NOT EXISTS {invoices} (invoice_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+        "number TEXT NOT NULL, case_id TEXT NOT NULL, cluster_id TEXT NOT NULL, item TEXT NOT NULL, "
+        "amount_cents BIGINT NOT NULL, currency TEXT NOT NULL, issued_at TEXT NOT NULL, due_at TEXT NOT NULL, "
+        "state TEXT NOT NULL, paid_on TEXT, reference TEXT)",
+        "CREATE INDEX IF NOT EXISTS invoices_by_state ON {invoices} (state, due_at)",
+        "CREATE INDEX IF NOT EXISTS invoices_by_cluster ON {invoices} (cluster_id, position)",
+    )
+    handlers: ClassVar[dict[str, str]] = {f"Invoice.{name}": "_invoice" for name in STATE_AFTER}
+
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
+        changed = [change.key for change in changes if change.event_type != "Issued"]
+        return RowCache(self, "invoices", "invoice_id").prefetch(cursor, changed)
+
+    def end_batch(self, cursor: Any, batch: RowCache) -> None:
+        batch.flush(cursor)
+
+    def _invoice(self, cursor: Any, batch: RowCache, change: Change) -> None:
+        row = _issued(change) if change.event_type == "Issued" else batch.get(cursor, change.key)
+        if row is None:
+            return
+        row["state"] = STATE_AFTER[change.event_type].value
+        if change.event_type == "Paid":
+            row["paid_on"], row["reference"] = change["paid_on"], change["reference"]
+        batch.put(row)
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def invoices(
+        self,
+        state: InvoiceState | None = None,
+        cluster_id: UUID | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[InvoiceEntry]:
+        """Invoices, the one due first first (the latest issued first among those due together), filtered."""
+        conditions = [(column, value) for column, value in (("state", state), ("cluster_id", cluster_id)) if value]
+        where = " AND ".join(f"{column} = ?" for column, _ in conditions)
+        params = tuple(str(value) for _, value in conditions)
+        rows = self.fetch(
+            f"SELECT * FROM {{invoices}}{' WHERE ' + where if where else ''} "
+            "ORDER BY due_at, position DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [InvoiceEntry.model_validate(unstamped(row, "issued_at", "due_at")) for row in rows]
+
+    def overdue_count(self, now: datetime) -> int:
+        rows = self.fetch(
+            "SELECT COUNT(*) AS n FROM {invoices} WHERE state = ? AND due_at <= ?",
+            (InvoiceState.UNPAID.value, stamp(now)),
+        )
+        return int(rows[0]["n"])
+
+
+def _issued(change: Change) -> Row:
+    return {
+        "invoice_id": change.key,
+        "position": change.id,
+        "number": change["number"],
+        "case_id": change["case_id"],
+        "cluster_id": change["cluster_id"],
+        "item": change["item"],
+        "amount_cents": change["amount_cents"],
+        "currency": change["currency"],
+        "issued_at": change["issued_at"],
+        "due_at": change["due_at"],
+        "state": InvoiceState.UNPAID.value,
+        "paid_on": None,
+        "reference": None,
+    }
