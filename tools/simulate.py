@@ -13,6 +13,7 @@ on (tools/open_lifecycles.py).
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 import time
 import uuid
@@ -158,13 +159,8 @@ async def _through_decision(
     actors: Actors, case_id: str, indicators: list[dict[str, Any]], *, award: bool, decline_first: bool = False
 ) -> str | None:
     expert = await _staff(actors, case_id, 1, decline_first)
-    fraction = 1.0 if award else 0.4
-    scores = [{"code": i["code"], "score": round(i["max_score"] * fraction)} for i in indicators]
     await actors.call(
-        "POST",
-        f"/cases/{case_id}/assessment",
-        expert=expert,
-        json={"indicators": scores, "report": "Simulated interview."},
+        "POST", f"/cases/{case_id}/assessment", expert=expert, json=_assessment(indicators, case_id, award=award)
     )
     outcome = "award" if award else "refuse"
     await actors.call(
@@ -176,6 +172,32 @@ async def _through_decision(
     if not award:
         return None
     return str((await actors.case_when(case_id, lambda c: c["label_id"]))["label_id"])
+
+
+def _assessment(indicators: list[dict[str, Any]], case_id: str, *, award: bool) -> dict[str, Any]:
+    """An expert's assessment as a cluster would read it in its report: scores that differ from cluster to
+    cluster (so the peer comparison says something), a finding on each indicator, a recommendation where
+    the cluster is weaker, and the overall strengths, improvements and a success story."""
+    draw = random.Random(case_id)  # the same case always gets the same assessment
+    level = 0.75 if award else 0.35
+    items = []
+    for indicator in indicators:
+        fraction = min(1.0, max(0.0, level + draw.uniform(-0.25, 0.25)))
+        item: dict[str, Any] = {"code": indicator["code"], "score": round(indicator["max_score"] * fraction)}
+        title = indicator["title"]
+        if fraction >= level:
+            item["finding"] = f"{title}: in place, documented and used by the members."
+        else:
+            item["finding"] = f"{title}: started, but not yet part of the management's routine."
+            item["recommendation"] = f"Set a yearly target for {title.lower()} and report on it to the board."
+        items.append(item)
+    return {
+        "indicators": items,
+        "report": "Benchmarking interview with the cluster manager and two board members.",
+        "strengths": "A committed board, a clear strategy agreed with the members, services the members use.",
+        "areas_for_improvement": "Financing beyond public programmes; measuring the members' satisfaction.",
+        "success_stories": "A joint test bed, opened with three member companies and a university.",
+    }
 
 
 async def lifecycle(actors: Actors, number: int, indicators: list[dict[str, Any]]) -> str:
