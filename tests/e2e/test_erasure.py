@@ -27,6 +27,13 @@ def award_by(secretariat: Secretariat, decider: str) -> dict[str, str]:
     # The case's history shows its messages going out: wait until they have, so that it holds still.
     queued = {"case_id": case_id, "status": "queued"}
     eventually(lambda: secretariat.expect(secretariat.api.get("/notifications", params=queued), 200) == [])
+    # Its benchmarking report is frozen right after the decision, in the background: wait for that too.
+    history = f"/cases/{case_id}/history"
+    eventually(
+        lambda: any(
+            event["type"] == "ReportFrozen" for event in secretariat.expect(secretariat.api.get(history), 200)["events"]
+        )
+    )
     account_id = secretariat.engine.accounts[decider][0]
     return {"cluster_id": cluster_id, "case_id": case_id, "label_id": label_id, "account_id": account_id}
 
