@@ -106,7 +106,6 @@ class Engine:
             inbox_reads=self.inbox_reads,
             complainants=self.complainants,
             metrics_token=settings.metrics_token,
-            documents=settings.documents_dir(),
             assessment_drafts=self.assessment_drafts,
             files=open_file_store(settings),
             evidence_max_bytes=settings.evidence_max_bytes,

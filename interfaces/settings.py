@@ -296,12 +296,8 @@ class Settings(BaseSettings):
         """Where messages are written when no SMTP server is configured."""
         return (self.data_dir / "maildir").resolve()
 
-    def documents_dir(self) -> Path:
-        """Where documents frozen for the record (the benchmarking reports' PDFs) are kept, each once."""
-        return (self.data_dir / "documents").resolve()
-
     def files_dir(self) -> Path:
-        """Where evidence documents are kept when no object store is configured."""
+        """Where files are kept (evidence documents, frozen reports) when no object store is configured."""
         return (self.data_dir / "files").resolve()
 
     def chain_key_file(self) -> Path:

@@ -4,7 +4,8 @@ the cluster, the label and the benchmarking view; the PDF frozen at the decision
 Who reads it: the secretariat, the case's experts and the cluster's contacts (a contact once the case is
 decided); anyone else is answered as for an unknown case. The PDF exists once the case is decided: the
 first time it is asked for (or right after the decision, see cases.decide), it is rendered, kept under
-its SHA-256 (<data dir>/documents/) and the digest recorded on the case (ReportFrozen); every later
+its SHA-256 in the engine's file store (activities/files.py: the data directory, or the S3-compatible
+store every API process shares) and the digest recorded on the case (ReportFrozen); every later
 download answers those very bytes. It is frozen in English, the record's language; the page reads in
 the reader's.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -22,7 +22,6 @@ import structlog
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from clusterlabel.activities.documents import frozen
 from clusterlabel.activities.documents.report import (
     ReportArea,
     ReportFrozen,
@@ -31,6 +30,7 @@ from clusterlabel.activities.documents.report import (
     ReportPeers,
     report_pdf,
 )
+from clusterlabel.activities.files import FileMissing
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain import commands
 from clusterlabel.domain.case_lifecycle import Outcome
@@ -161,7 +161,7 @@ def frozen_pdf(svc: Services, case: CertificationCase) -> bytes:
     recorded = _recorded_for_decision(case)
     if recorded is None:
         pdf = report_pdf(build_report(svc, case), FROZEN_LANGUAGE)
-        sha256 = frozen.keep(_documents(svc), pdf)
+        sha256 = svc.file_store().put(pdf)
         decided_at: datetime = case.decision["at"]  # type: ignore[index]  # decided: checked above
         key = command_key("case", case.id, "freeze_report", decided_at.isoformat())
         command = commands.FreezeReport(sha256=sha256, size=len(pdf))
@@ -172,10 +172,12 @@ def frozen_pdf(svc: Services, case: CertificationCase) -> bytes:
         recorded = _recorded_for_decision(case)
         assert recorded is not None  # recorded now, by this request or by one racing it
         log.info("report frozen", case_id=str(case.id), sha256=recorded)
-    pdf_kept = frozen.kept(_documents(svc), recorded)
-    if pdf_kept is None:
-        raise ApiError(503, f"the frozen report {recorded} of case {case.id} is not in this engine's document store")
-    return pdf_kept
+    try:
+        return svc.file_store().get(recorded)
+    except FileMissing:
+        raise ApiError(
+            503, f"the frozen report {recorded} of case {case.id} is not in this engine's file store"
+        ) from None
 
 
 def freeze_soon(svc: Services, case_id: UUID) -> None:
@@ -210,9 +212,3 @@ def _with_its_label(svc: Services, case: CertificationCase) -> CertificationCase
         time.sleep(0.2)
         case = svc.app.get_case(case.id)
     return case
-
-
-def _documents(svc: Services) -> Path:
-    if svc.documents is None:
-        raise ApiError(503, "this engine keeps no documents (no data directory)")
-    return svc.documents

@@ -14,7 +14,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -95,8 +94,6 @@ class Services:
     workflow_links: WorkflowLinks | None = None
     # CLUSTERLABEL_METRICS_TOKEN: /metrics asks for it when set (interfaces/web/metrics.py).
     metrics_token: str | None = field(default=None, repr=False)
-    # Where documents frozen for the record are kept (<data dir>/documents/); None where none are kept.
-    documents: Path | None = None
     # The experts' drafts of their assessments; None where no assessment form is served.
     assessment_drafts: AssessmentDrafts | None = None
     # Where evidence documents are kept (activities/files.py), and the largest one a case takes.

@@ -72,6 +72,9 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             yield tell_the_story(engine, server)
 
 
+AUDIT_DAYS = ("2027-03-01T09:00:00+00:00", "2027-03-08T09:00:00+00:00")
+
+
 def tell_the_story(engine: RunningEngine, server: MailServer) -> Story:
     secretariat = Secretariat(engine)
     expert_email = "anna.berg@experts.example.org"
@@ -80,7 +83,10 @@ def tell_the_story(engine: RunningEngine, server: MailServer) -> Story:
     contacts = [secretariat.contact_email(cluster_id, name) for name in ("Clara Contact", "Carl Contact")]
     case_id = secretariat.apply(cluster_id)
     secretariat.screen(case_id)
-    secretariat.to_decision(case_id, screened=True)
+    (_, expert), *_ = secretariat.staff(case_id, 1)
+    for day in AUDIT_DAYS:  # the invitation, then its update
+        secretariat.expect(secretariat.api.post(f"/cases/{case_id}/audit-date", json={"audit_date": day}), 200)
+    secretariat.assess(case_id, expert, "bronze")
     secretariat.decide(case_id)
     label_id = secretariat.wait_for(case_id, "the label", lambda case: case["label_id"])["label_id"]
     label = secretariat.label(label_id)
@@ -118,6 +124,16 @@ def test_the_proposed_expert_receives_a_message_naming_the_case(story: Story) ->
     offer = arrived(story.server, story.expert_email, story.case_id)
 
     assert offer.mail["From"] == "ECEI Secretariat <noreply@esca.example>"
+
+
+def test_the_audit_invitation_and_its_update_reach_the_expert_and_every_contact_with_their_calendar_entry(
+    story: Story,
+) -> None:
+    for to in [story.expert_email, *story.contacts]:
+        for words, sequence in (("takes place on", "SEQUENCE:0"), ("has moved", "SEQUENCE:2")):
+            mail = arrived(story.server, to, words)
+            (calendar,) = [part for part in mail.mail.walk() if part.get_content_type() == "text/calendar"]
+            assert sequence in calendar.get_content() and "METHOD:REQUEST" in calendar.get_content()
 
 
 def test_every_contact_of_the_awarded_cluster_receives_the_label_code(story: Story) -> None:
