@@ -310,7 +310,12 @@ async def run_engine(
         announce_mail(engine.mailroom.transport)
     engine.start_projections()
     config = uvicorn.Config(
-        create_app(engine.services), log_config=None, lifespan="off", access_log=False, timeout_graceful_shutdown=5
+        create_app(engine.services),
+        log_config=None,
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     web = _Server(config)
     web_task = asyncio.create_task(web.serve(sockets=[sock]), name="clusterlabel-http")

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     # Failed sign-ins to the pages per client address (any accounts), in the same notation; over it the
     # address waits, while each account's own lockout still counts its failures.
     signin_failure_limit: str = DEFAULT_SIGNIN_FAILURE_LIMIT
+    # The proxies whose X-Forwarded-For names the client (uvicorn's forwarded_allow_ips: addresses, networks
+    # or "*"). Behind a load balancer set it to the balancer's addresses, or every client has the balancer's
+    # address and the per-address limits above count the whole world as one client.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Staff (admin, officer, decider, appeals) signing in to the pages with a password must also give a
     # one-time code (TOTP). Unset: required in production, not in development.
     require_totp_for_staff: bool | None = None
@@ -172,6 +176,12 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url_is_a_base_url(cls, url: str) -> str:
         return public_base_url(url)
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_not_empty(cls, token: str | None) -> str | None:
+        # An empty token would let an empty bearer through: set means a real token, unset means open.
+        return token if token and token.strip() else None
 
     @field_validator("temporal_ui_url")
     @classmethod

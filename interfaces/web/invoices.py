@@ -34,7 +34,7 @@ def list_invoices(
     status: Annotated[InvoiceState | None, Query(description="unpaid, paid or cancelled")] = None,
     cluster_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[InvoiceOut]:
     cluster_id = _cluster_seen(who, cluster_id)
     svc.fresh()  # an invoice just issued or paid is listed as it now stands

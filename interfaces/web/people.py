@@ -110,8 +110,12 @@ class People(SideStore):
         return changed == 1
 
     def account_with_email(self, email: str) -> UUID | None:
-        row = self._table.one("SELECT account_id FROM {} WHERE email = {p}", (normal_email(email),))
-        return None if row is None else UUID(row[0])
+        # An address recorded before only ASCII folded was stored fully lower-cased: found that way too.
+        for spelling in dict.fromkeys((normal_email(email), email.strip().lower())):
+            row = self._table.one("SELECT account_id FROM {} WHERE email = {p}", (spelling,))
+            if row is not None:
+                return UUID(row[0])
+        return None
 
     def account_ids(self, limit: int, offset: int) -> list[UUID]:
         """The accounts with a person here, by name (erased people last)."""

@@ -38,7 +38,7 @@ from clusterlabel.domain.catalogue import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope, command_key
 from clusterlabel.domain.peers import PeerGroup
-from clusterlabel.interfaces.web.access import visible_case
+from clusterlabel.interfaces.web.access import not_found, visible_case
 from clusterlabel.interfaces.web.auth import Caller, Principal
 from clusterlabel.interfaces.web.common import ERRORS
 from clusterlabel.interfaces.web.errors import ApiError
@@ -67,11 +67,20 @@ def report(case_id: UUID, svc: Svc, who: Caller) -> ReportOut:
     summary="The benchmarking report as a PDF, frozen at the decision (409 before)",
 )
 def report_pdf_download(case_id: UUID, svc: Svc, who: Caller) -> Response:
-    return pdf_response(frozen_pdf(svc, visible_case(svc, case_id, who)), case_id)
+    return pdf_response(frozen_pdf(svc, report_case(svc, case_id, who)), case_id)
+
+
+def report_case(svc: Services, case_id: UUID, who: Principal) -> CertificationCase:
+    """The case, for one who may read its report: an expert only once on its team (one merely proposed
+    sees the case, not its scores and findings), answered as an unknown case otherwise."""
+    case = visible_case(svc, case_id, who)
+    if who.is_expert and not who.sees_everything and who.expert_id not in case.team:
+        raise not_found("case", case_id)
+    return case
 
 
 def readable_report(svc: Services, case_id: UUID, who: Principal) -> ReportOut:
-    case = visible_case(svc, case_id, who)
+    case = report_case(svc, case_id, who)
     if who.cluster_id is not None and not who.sees_everything and case.decision is None:
         raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its report once it is")
     found = build_report(svc, case)
@@ -153,11 +162,13 @@ def _peers(group: PeerGroup) -> ReportPeers:
     return ReportPeers(count=group.count, widened=group.widened, **kept)
 
 
-def frozen_pdf(svc: Services, case: CertificationCase) -> bytes:
-    """The report's PDF as frozen for the case's decision: frozen now if it is not yet (blocking)."""
+def frozen_pdf(svc: Services, case: CertificationCase, *, wait_for_label: bool = False) -> bytes:
+    """The report's PDF as frozen for the case's decision: frozen now if it is not yet (blocking). Only the
+    freeze right after the decision waits for an award's label; a download answers 409 at once meanwhile,
+    so that no request holds a thread while a label is held up."""
     if case.decision is None:
         raise ApiError(409, f"case {case.id} is not decided yet: its report is frozen at the decision")
-    case = _with_its_label(svc, case)
+    case = _with_its_label(svc, case, LABEL_WAIT_SECONDS if wait_for_label else 0.0)
     recorded = _recorded_for_decision(case)
     if recorded is None:
         pdf = report_pdf(build_report(svc, case), FROZEN_LANGUAGE)
@@ -189,7 +200,7 @@ def freeze_after_decision(svc: Services, case_id: UUID) -> None:
     """Freeze the report right after a decision (in the background: a failure is logged, and the first
     download freezes it instead)."""
     try:
-        frozen_pdf(svc, svc.app.get_case(case_id))
+        frozen_pdf(svc, svc.app.get_case(case_id), wait_for_label=True)
     except Exception:
         log.exception("report not frozen after the decision", case_id=str(case_id))
 
@@ -201,11 +212,11 @@ def _recorded_for_decision(case: CertificationCase) -> str | None:
     return str(record["sha256"])
 
 
-def _with_its_label(svc: Services, case: CertificationCase) -> CertificationCase:
+def _with_its_label(svc: Services, case: CertificationCase, wait_seconds: float) -> CertificationCase:
     """The case once an award's label is issued (the report names it); a refusal or a benchmarking has none."""
     assert case.decision is not None
     awaits_label = case.decision["outcome"] == Outcome.AWARD.value  # a benchmarking records its own outcome
-    deadline = time.monotonic() + LABEL_WAIT_SECONDS
+    deadline = time.monotonic() + wait_seconds
     while awaits_label and case.label_id is None and _recorded_for_decision(case) is None:
         if time.monotonic() > deadline:
             raise ApiError(409, f"the label of case {case.id} is being issued: its report follows in a moment")

@@ -13,13 +13,12 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.documents.report import report_html
-from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.headers import STRICT_CSP
 from clusterlabel.interfaces.web.pages import _svc, page, signed_in
 from clusterlabel.interfaces.web.people import ENGLISH
-from clusterlabel.interfaces.web.report import frozen_pdf, pdf_response, readable_report
+from clusterlabel.interfaces.web.report import frozen_pdf, pdf_response, readable_report, report_case
 from clusterlabel.interfaces.web.services import Services
 
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
@@ -53,7 +52,7 @@ async def report_pdf_page(request: Request) -> Response:
     who = await signed_in(request)
     svc = _svc(request)
     case_id = _case_id(request)
-    pdf = await run_in_threadpool(lambda: frozen_pdf(svc, visible_case(svc, case_id, who)))
+    pdf = await run_in_threadpool(lambda: frozen_pdf(svc, report_case(svc, case_id, who)))
     return pdf_response(pdf, case_id)
 
 

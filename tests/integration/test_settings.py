@@ -283,3 +283,9 @@ def test_the_reconciliation_interval_reads_as_seconds_or_iso_8601_from_the_envir
 def test_a_reconciliation_more_often_than_every_ten_seconds_is_refused() -> None:
     with pytest.raises(ValidationError, match="reconcile_every"):
         Settings(reconcile_every=timedelta(seconds=2))
+
+
+def test_an_empty_metrics_token_leaves_metrics_open_rather_than_opening_them_to_an_empty_bearer() -> None:
+    assert Settings(metrics_token="").metrics_token is None
+    assert Settings(metrics_token="  ").metrics_token is None
+    assert Settings(metrics_token="scraper-secret").metrics_token == "scraper-secret"
