@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,7 @@ CHAIN_KEY = "scale-out-test-chain-key-0123456789abcdef"
 pytestmark = pytest.mark.postgres
 CASES = 200
 KILL_AFTER = 60  # labels issued before one worker dies
+LOG_QUIET_SECONDS = 12.0  # longer than the report's wait for an award's label
 DRIVERS = 12
 
 
@@ -207,6 +209,7 @@ def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_p
             assert len(set(labels)) == CASES
 
             app = CertificationApp(env=_eventsourcing_env(database_url))
+            _log_holds_still(app)
             _assert_histories_whole(app)
             with open_read_models(_eventsourcing_env(database_url), app) as models:
                 eventually(lambda: set(models.lag().values()) == {0}, 60, "the projection runner to catch up")
@@ -295,6 +298,20 @@ def _healthy(url: str) -> bool:
 
 def _eventsourcing_env(database_url: str) -> dict[str, str]:
     return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(database_url), "CHAIN_KEY": CHAIN_KEY}
+
+
+def _log_holds_still(app: CertificationApp, quiet: float = LOG_QUIET_SECONDS) -> None:
+    """Wait until nothing has been appended for `quiet` seconds: after the last label, steps still run in
+    the background (messages sent, each decision's report frozen by the API, which waits up to 10 s for
+    the label), and the views are compared with a rebuild only once the log has stopped growing."""
+    deadline = time.monotonic() + 180
+    last, since = app.recorder.max_notification_id(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        assert time.monotonic() < deadline, "the event log never stopped growing"
+        time.sleep(0.5)
+        head = app.recorder.max_notification_id()
+        if head != last:
+            last, since = head, time.monotonic()
 
 
 def _assert_histories_whole(app: CertificationApp) -> None:
