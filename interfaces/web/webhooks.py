@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.base import ConcurrencyConflict
 from clusterlabel.domain.command_base import Envelope, command_key, fresh_occurrence
 from clusterlabel.domain.webhook import Webhook
 from clusterlabel.domain.webhook_commands import DeleteWebhook, EnableWebhook, RegisterWebhook
@@ -120,9 +121,24 @@ async def enable(webhook_id: UUID, svc: Svc, who: Admin, key: Key = None) -> Web
 async def delete(webhook_id: UUID, svc: Svc, who: Admin, key: Key = None) -> None:
     secrets = svc.secrets_of_webhooks()
     envelope = _envelope(who, webhook_id, "delete", key, svc)
-    await run_in_threadpool(handle, svc.app, webhook_id, DeleteWebhook(), envelope)
+    await run_in_threadpool(_deleted, svc, webhook_id, envelope)
     svc.wrote()
     await run_in_threadpool(secrets.forget, webhook_id)
+
+
+def _deleted(svc: Services, webhook_id: UUID, envelope: Envelope) -> None:
+    """Delete the webhook, even while its deliveries are recording their outcomes on it: a failing
+    endpoint is the one an administrator deletes, and a race with its deliveries is no reason to refuse."""
+    for attempt in range(DELETE_ATTEMPTS):
+        try:
+            handle(svc.app, webhook_id, DeleteWebhook(), envelope)
+            return
+        except ConcurrencyConflict:
+            if attempt == DELETE_ATTEMPTS - 1:
+                raise
+
+
+DELETE_ATTEMPTS = 5
 
 
 def _envelope(who: Principal, webhook_id: UUID, step: str, key: str | None, svc: Services) -> Envelope:
