@@ -56,6 +56,7 @@ from clusterlabel.domain.commands import (
     WithdrawLabel,
 )
 from clusterlabel.domain.label_lifecycle import FINAL
+from clusterlabel.domain.policy import uniform_durations
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.projections.factory import open_read_models
@@ -83,24 +84,7 @@ APPEALS = "board:appeals"
 OFFICERS = (SECRETARY, "secretariat:ben")
 DECIDERS = (BOARD, "secretariat:second-board")
 # Every period a few seconds: the timers fire between the moves, never all at once.
-POLICY = {
-    **{
-        name: "PT4S"
-        for name in (
-            "label_validity",
-            "renewal_window",
-            "screening_deadline",
-            "expert_response_timeout",
-            "audit_deadline",
-            "decision_deadline",
-            "suspension_limit",
-            "appeal_window",
-        )
-    },
-    "expiry_reminders": ["PT2S"],
-    "deadline_reminders": ["PT2S"],
-    "rotate_experts": False,
-}
+POLICY = {**uniform_durations("PT4S", "PT2S"), "rotate_experts": False}
 # The states in which a workflow has ended for a reason the scenario did not ask for.
 BROKEN = {
     WorkflowExecutionStatus.FAILED,
