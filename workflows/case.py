@@ -20,6 +20,8 @@ with workflow.unsafe.imports_passed_through():
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
     CHOOSE_UNDER_LOCK,
+    RECORD_PATCHES,
+    ask_for_patches_first,
     human_step,
     run_activity,
     wait_until,
@@ -62,6 +64,7 @@ class CaseWorkflow(
 
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseView:
+        ask_for_patches_first(*RECORD_PATCHES, CHOOSE_UNDER_LOCK)
         self._record_id = input.case_id
         self._label_continue_after = input.label_continue_after
         view = await self._reload()

@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
 
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
+    RECORD_PATCHES,
+    ask_for_patches_first,
     human_step,
     wait_until,
 )
@@ -67,6 +69,7 @@ class LabelWorkflow(
 
     @workflow.run
     async def run(self, input: LabelWorkflowInput) -> LabelView:
+        ask_for_patches_first(*RECORD_PATCHES)
         self._record_id = input.label_id
         view = await self._reload()
         workflow.upsert_search_attributes(
