@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.interfaces.settings import parse_postgres_url
+from clusterlabel.interfaces.event_store_env import parse_postgres_url
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.projections.factory import open_read_models
 from tests.e2e.driver import cluster_body, expert_body
