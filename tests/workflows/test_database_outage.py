@@ -1,7 +1,7 @@
 """A step taken while the event store is down waits the outage out and then completes, and the case's
 history stays small however long the outage lasts (its retries run on the server, not in its history).
 
-The suite's outage is a minute; `make soak` runs the two-minute one (CLUSTERLABEL_OUTAGE_SECONDS=120).
+The suite's outage is half a minute; `make soak` runs the two-minute one (CLUSTERLABEL_OUTAGE_SECONDS=120).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.workflows.case import CaseWorkflow
 from tests.workflows.harness import Secretariat, compressed_policy, run, running_worker, step, view_when
 
-OUTAGE_SECONDS = float(os.environ.get("CLUSTERLABEL_OUTAGE_SECONDS", "60"))
+OUTAGE_SECONDS = float(os.environ.get("CLUSTERLABEL_OUTAGE_SECONDS", "30"))
 # What the outage may add to the case's history whatever its length: the step's acceptance, the local
 # attempts' workflow-task heartbeats and the scheduling of one server-side activity (retried there).
 HISTORY_BOUND = 20
