@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # created it, so the application must not try to create or index it.
     event_table_append_only: bool = False
     policy_file: Path | None = None
+    # A folder of indicator catalogues published beside the shipped ones (activities/catalogues.py).
+    catalogue_dir: Path | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"

@@ -178,6 +178,7 @@ class IndicatorOut(Out):
     title: str
     max_score: int
     threshold: int | None
+    catalogue_version: str = Field(description="the catalogue the indicator belongs to: the one a new assessment uses")
 
 
 class IndicatorBenchmarkOut(Out):
