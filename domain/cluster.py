@@ -249,6 +249,8 @@ class Cluster(RecordedAggregate):
         held = self.current_labels.get(level)
         if held is not None and held != supersedes:
             raise StepNotAllowed(f"cluster {self.name!r} already holds a {level} label; renew it instead")
+        if supersedes is not None and supersedes != held:  # a renewal decided at another level (a downgrade)
+            self.release_label(supersedes, actor, command_key)  # the renewed label no longer counts
         self._label_granted(label_id=label_id, level=level.value, actor=actor, command_key=command_key)
 
     @event("LabelGranted")
