@@ -292,8 +292,8 @@ def parse_catalogue(text: str, source: str) -> Catalogue:
 def publish(catalogues: Mapping[str, Catalogue]) -> None:
     """Publish catalogues (by where each was read from) beside the shipped ones, all or none.
 
-    Refused whole, naming every problem: a version already known with other content (a revision
-    needs a new version name, since cases keep theirs), or one version read twice. Publishing the
+    Refused whole, naming every problem: a version already known (shipped, published, or read twice)
+    with other content; a revision needs a new version name, since cases keep theirs. Publishing the
     very catalogues again changes nothing."""
     problems, seen = [], dict(_published)
     for source, catalogue in catalogues.items():
@@ -304,6 +304,12 @@ def publish(catalogues: Mapping[str, Catalogue]) -> None:
     if problems:
         raise CataloguesRefused(problems)
     _published.update({catalogue.version: catalogue for catalogue in catalogues.values()})
+
+
+def published_catalogues() -> dict[str, Catalogue]:
+    """The catalogues published beside the shipped ones, by version: what a process started by this
+    one (a view rebuilt in a process of its own) publishes in turn, so that both know the same versions."""
+    return dict(_published)
 
 
 def _catalogue_folder() -> Traversable:

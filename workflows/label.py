@@ -29,8 +29,6 @@ with workflow.unsafe.imports_passed_through():
 
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
-    RECORD_PATCHES,
-    ask_for_patches_first,
     human_step,
     wait_until,
 )
@@ -69,9 +67,7 @@ class LabelWorkflow(
 
     @workflow.run
     async def run(self, input: LabelWorkflowInput) -> LabelView:
-        ask_for_patches_first(*RECORD_PATCHES)
-        self._record_id = input.label_id
-        view = await self._reload()
+        view = await self._begin(input.label_id)
         workflow.upsert_search_attributes(
             [CLUSTER_ID.value_set(str(view.cluster_id)), LABEL_LEVEL.value_set(view.level)]
         )

@@ -9,7 +9,7 @@ a printed certificate outlives the label, and the verification page is where its
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -132,7 +132,7 @@ def certificate_pdf(certificate: Certificate, language: str) -> bytes:
     """The certificate's PDF. It prints the day its status was checked, not the instant, so a
     certificate read again the same day is the same document: kept, not rendered again (a render
     takes a core for a fraction of a second, and the route is public)."""
-    checked_day = certificate.checked_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    checked_day = certificate.checked_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return _pdf_of(certificate.model_copy(update={"checked_at": checked_day}).model_dump_json(), language)
 
 
