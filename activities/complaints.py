@@ -41,6 +41,7 @@ def complaint_view(policy: Policy, complaint: Complaint) -> ComplaintView:
         finding=complaint.finding,
         escalations=list(complaint.escalations),
         open=complaint.is_open,
+        recent_keys=complaint.recent_command_keys,
     )
 
 

@@ -34,7 +34,15 @@ class Alarm(Boundary):
     offset: str | None = Field(default=None, description="the policy offset of a reminder, e.g. P7D")
 
 
-class CaseView(Boundary):
+class RecordView(Boundary):
+    """What every record's view carries beside its own fields."""
+
+    # The record's latest command keys (RecordedAggregate.recent_command_keys): a step asked again under
+    # one of them was taken already, and is answered, not refused, by the workflow's update validator.
+    recent_keys: tuple[str, ...] = ()
+
+
+class CaseView(RecordView):
     """Where a case stands, as far as its workflow and its callers need to know."""
 
     case_id: UUID
@@ -76,7 +84,7 @@ class CaseView(Boundary):
         )
 
 
-class LabelView(Boundary):
+class LabelView(RecordView):
     """Where a label stands, and the alarms still pending for it."""
 
     label_id: UUID
@@ -105,7 +113,7 @@ class LabelView(Boundary):
     imported_from: str | None = None
 
 
-class ComplaintView(Boundary):
+class ComplaintView(RecordView):
     """Where a complaint stands (activities/complaints.py builds it), and the alarms of its current step."""
 
     complaint_id: UUID

@@ -57,6 +57,7 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         assessment_version=case.assessment_version,
         signed_by=list(case.signed_by),
         submitted_at=case.submitted_at,
+        recent_keys=case.recent_command_keys,
     )
 
 
@@ -76,4 +77,5 @@ def label_view(policy: Policy, label: Label) -> LabelView:
     # Every other field of the view is the label's attribute of the same name.
     copied = {name: getattr(label, name) for name in LabelView.model_fields if hasattr(label, name)}
     alarms = sorted(alarms, key=lambda alarm: alarm.at)
-    return LabelView.model_validate({**copied, "label_id": label.id, "alarms": alarms, "final": label.state in FINAL})
+    identity = {"label_id": label.id, "recent_keys": label.recent_command_keys}
+    return LabelView.model_validate({**copied, **identity, "alarms": alarms, "final": label.state in FINAL})

@@ -17,6 +17,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://clusterlabel.invalid/ids")
+# How many of an aggregate's latest command keys its views carry (RecordedAggregate.recent_command_keys):
+# enough for the steps one workflow task may take, few enough to keep each view small in the histories.
+RECENT_COMMAND_KEYS = 4
 
 
 def derived_id(*parts: object) -> UUID:
@@ -141,6 +144,9 @@ class RecordedAggregate(Aggregate):
     """
 
     command_keys: set[str]
+    # The keys of its latest commands, oldest first: a view carries them, so that a workflow can tell a
+    # step it is asked to take again (its worker died after writing it) from one out of turn.
+    recent_command_keys: tuple[str, ...] = ()
     # Its id derives from the key of the command that creates it (`id_kind:key`), so that a retried
     # creation finds the record it made; a record with another identity overrides create_id.
     id_kind: ClassVar[str] = ""
@@ -154,6 +160,9 @@ class RecordedAggregate(Aggregate):
             key = getattr(self, "command_key", None)
             if key is not None:
                 aggregate.command_keys.add(key)
+                recent = getattr(aggregate, "recent_command_keys", ())
+                if key not in recent:
+                    aggregate.recent_command_keys = (*recent, key)[-RECENT_COMMAND_KEYS:]
 
     class Created(Event, Aggregate.Created):
         pass

@@ -215,10 +215,13 @@ class RecordWorkflow(Generic[V]):
         """The update validator: refuse a step out of turn before anything is recorded.
 
         While a command is in flight the view is about to change, so the validator lets the
-        update in and the handler decides under the lock, on the view that command leaves.
+        update in and the handler decides under the lock, on the view that command leaves. A step
+        whose key the record holds already was taken (its worker died after writing it, and the
+        caller asks again): the handler answers it with the record, as the first time.
         """
-        if self._view is not None and not self._lock.locked():
-            self._refuse_out_of_turn(step.command)
+        if self._view is None or self._lock.locked() or step.envelope.key in self._view.recent_keys:
+            return
+        self._refuse_out_of_turn(step.command)
 
     def _refuse_out_of_turn(self, command: Command) -> None:
         try:
