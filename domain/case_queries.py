@@ -30,6 +30,7 @@ from clusterlabel.domain.case_lifecycle import (
 )
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
 from clusterlabel.domain.expert import Assignment, Nationality
+from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.policy import Policy
 
 
@@ -55,8 +56,14 @@ class CaseQueries:
     proposed_nationality: Nationality | None
     team: dict[UUID, Nationality | None]
     excluded_expert_ids: set[UUID]
-    # The audit; a team's assessment in versions, the current one's report and who has signed it.
+    # The agreement (when, and the audit's mode it priced: None if agreed before the case kept it).
+    agreed_at: datetime | None
+    agreed_audit_mode: AuditMode | None
+    # The audit (domain/case_visit.py): its date, how, where and for how long it is held, and the day
+    # it took place; a team's assessment in versions, the current one's report and who has signed it.
     audit_date: datetime | None
+    visit: dict[str, Any]
+    audit_held_on: datetime | None
     audit_schedulings: int
     assessment_version: int
     draft_report: str | None
@@ -95,7 +102,7 @@ class CaseQueries:
     def audit_ahead(self) -> bool:
         """A date is set for an audit that has not taken place (no assessment yet): calling the case off
         cancels it in the team's and the cluster's calendars."""
-        return self.audit_date is not None and self.assessed_at is None
+        return self.audit_date is not None and self.audit_held_on is None and self.assessed_at is None
 
     def next_nationality(self) -> Nationality | None:
         """Which seat of the team the next proposal fills."""

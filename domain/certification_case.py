@@ -5,7 +5,7 @@ step be taken now) it inherits from CaseQueries in domain/case_queries.py. The r
 beside it, shared with the workflows' validators and the views: the lifecycle (states, steps, deadlines)
 in domain/case_lifecycle.py, the expert team in domain/case_team.py, the application and assessment in
 domain/case_assessment.py, a team's signatures in domain/case_signatures.py, decisions and appeals in
-domain/case_decision.py.
+domain/case_decision.py, the audit's visit in domain/case_visit.py.
 """
 
 from __future__ import annotations
@@ -25,13 +25,15 @@ from clusterlabel.domain.case_lifecycle import (
     case_state_after,
 )
 from clusterlabel.domain.case_steps import AuditAndDecisionSteps
+from clusterlabel.domain.case_visit import AuditVisitSteps
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.expert import Expert, Nationality
+from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.policy import Policy
 
 
-class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
+class CertificationCase(AuditVisitSteps, AuditAndDecisionSteps, RecordedAggregate):
     """A case, from the application to the decision (and the label it leads to)."""
 
     id_kind = "case"
@@ -87,7 +89,11 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.proposed_nationality = None
         self.team = {}
         self.excluded_expert_ids = set()
+        self.agreed_at = None
+        self.agreed_audit_mode = None
         self.audit_date = None
+        self.visit = {}
+        self.audit_held_on = None
         self.audit_schedulings = 0  # how often a date was set: the calendar invitation's SEQUENCE follows it
         self.assessment_version = 0
         self.draft_report = None
@@ -192,7 +198,7 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         if self.proposed_expert_id == expert_id:
             self._clear_proposal()
         self.deadlines.pop("audit", None)
-        self.audit_date = None  # the new team schedules its own
+        self.audit_date, self.visit, self.audit_held_on = None, {}, None  # the new team schedules its own
         self.signed_by, self.draft_report = [], None  # and signs its own assessment
         self._follow("ExpertReleased", {})
 
@@ -210,17 +216,47 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
     def _escalated(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.attention.append(reason)
 
-    def record_agreement(self, agreed: bool, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        """The cluster's answer to the expert team, recorded by the secretariat."""
+    def record_agreement(
+        self,
+        agreed: bool,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+        audit_mode: AuditMode = AuditMode.ON_SITE,
+    ) -> None:
+        """The cluster's answer to the expert team, recorded by the secretariat; an agreement names how
+        the audit is held (the visit's default mode, see domain/case_visit.py)."""
         self.check_team_to_agree_on()
         if agreed:
-            self._cluster_agreed(audit_due=policy.audit_deadline.after(at), at=at, actor=actor, command_key=command_key)
+            audit_due = policy.audit_deadline.after(at)
+            mode = audit_mode.value
+            self._cluster_agreed(audit_due=audit_due, audit_mode=mode, at=at, actor=actor, command_key=command_key)
         else:
             self._cluster_objected(expert_ids=self.expert_ids, at=at, actor=actor, command_key=command_key)
 
-    @event("ClusterAgreedToExperts")
-    def _cluster_agreed(self, audit_due: datetime, at: datetime, actor: str, command_key: str) -> None:
+    class ClusterAgreedToExperts(RecordedAggregate.Event):
+        """Version 2 adds `audit_mode` (on_site, video): how the cluster agreed the audit is held. An
+        agreement recorded before the case kept it has None: its visit may take any mode its level allows."""
+
+        class_version = 2
+        audit_due: datetime
+        audit_mode: str | None
+        at: datetime
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["audit_mode"] = None
+
+    @event(ClusterAgreedToExperts)
+    def _cluster_agreed(
+        self, audit_due: datetime, audit_mode: str | None, at: datetime, actor: str, command_key: str
+    ) -> None:
         self.deadlines["audit"] = audit_due
+        self.agreed_at = at
+        self.agreed_audit_mode = AuditMode(audit_mode) if audit_mode else None
         self._follow("ClusterAgreedToExperts", {})
 
     @event("ClusterObjectedToExperts")
@@ -230,14 +266,36 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
 
     # ---- audit ---------------------------------------------------------------------
 
-    def schedule_audit(self, audit_date: datetime, actor: str, command_key: str) -> None:
-        self.check_step("schedule_audit")
-        self._audit_scheduled(audit_date=audit_date, actor=actor, command_key=command_key)
+    class AuditScheduled(RecordedAggregate.Event):
+        """Version 2 adds the visit: its `mode` (on_site, video), `place` and `duration` (PT4H, P2D). An
+        audit scheduled before the visit was recorded has none of them (None, "", None)."""
 
-    @event("AuditScheduled")
-    def _audit_scheduled(self, audit_date: datetime, actor: str, command_key: str) -> None:
+        class_version = 2
+        audit_date: datetime
+        mode: str | None
+        place: str
+        duration: str | None
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(mode=None, place="", duration=None)
+
+    @event(AuditScheduled)
+    def _audit_scheduled(
+        self, audit_date: datetime, mode: str | None, place: str, duration: str | None, actor: str, command_key: str
+    ) -> None:
         self.audit_date = audit_date
+        self.visit = {"mode": mode, "place": place, "duration": duration}
         self.audit_schedulings += 1
+
+    @event("AuditHeld")
+    def _audit_held(
+        self, expert_id: UUID | None, held_on: datetime, at: datetime, actor: str, command_key: str
+    ) -> None:
+        """The audit took place on `held_on` (recorded by a team expert, or an officer for them: None)."""
+        self.audit_held_on = held_on
 
     class AssessmentSubmitted(RecordedAggregate.Event):
         """Version 2 adds `findings` (case_assessment.Findings): what the expert wrote beside the

@@ -246,7 +246,12 @@ async def _lifecycle(
         _by(f"expert:{expert_id}"),
     )
     await execute_step(workflow, CaseWorkflow.record_agreement, RecordAgreement(agreed=True), _by(SECRETARY))
-    await execute_step(workflow, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=AUDIT_DATE), _by(SECRETARY))
+    await execute_step(
+        workflow,
+        CaseWorkflow.schedule_audit,
+        ScheduleAudit(audit_date=AUDIT_DATE, place="the cluster office"),
+        _by(SECRETARY),
+    )
     await execute_step(
         workflow,
         CaseWorkflow.submit_assessment,
