@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import HOUR_POLICY, RunningEngine, running_engine
+from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
+from tests.e2e.page_session import pages_as, token_of
 
 # Calendar durations, so that the label's validity rounds to the month as it does in production.
 VISIT_POLICY = {**HOUR_POLICY, "label_validity": "P2Y", "audit_deadline": "P30D"}
@@ -91,3 +92,24 @@ def test_an_audit_scheduled_held_and_assessed_counts_the_label_from_the_month_it
     assert datetime.fromisoformat(label["valid_until"]) == next_month.replace(year=next_month.year + 2)
     assert datetime.fromisoformat(label["valid_from"]) >= held_on  # from the decision, never before it
     assert decided["state"] == "awarded"
+
+
+def test_the_team_expert_records_from_the_case_page_that_the_audit_was_held_on_its_date(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    case_id = secretariat.apply(secretariat.cluster())
+    secretariat.screen(case_id)
+    ((_, expert),) = secretariat.staff(case_id)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    body = {"audit_date": soon.isoformat(), "mode": "on_site", "place": "Riga"}
+    secretariat.expect(secretariat.api.post(f"/cases/{case_id}/audit-date", json=body), 200)
+    pages = pages_as(engine, token_of(expert))
+
+    page = pages.read(f"/ui/cases/{case_id}").text
+    assert 'id="audit-held"' in page and "not held yet" in page and "Riga" in page
+    eventually(lambda: datetime.now(UTC) > soon, 10, "the audit's date")
+    answer = pages.post(f"/ui/cases/{case_id}/audit-held", {})
+
+    assert pages.flash_after(answer) == ("ok", "audit held recorded")
+    assert datetime.fromisoformat(secretariat.case(case_id)["visit"]["held_on"]) == soon
+    assert 'id="audit-held"' not in pages.read(f"/ui/cases/{case_id}").text
