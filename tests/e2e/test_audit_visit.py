@@ -94,6 +94,26 @@ def test_an_audit_scheduled_held_and_assessed_counts_the_label_from_the_month_it
     assert decided["state"] == "awarded"
 
 
+def test_an_officer_schedules_the_audit_from_the_case_page_in_utc(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    case_id = secretariat.apply(secretariat.cluster())
+    secretariat.screen(case_id)
+    secretariat.staff(case_id)
+    officer = pages_as(engine, token_of(secretariat.member("Olga Officer", "officer")))
+    assert 'id="audit-date"' in officer.read(f"/ui/cases/{case_id}").text
+    at = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+
+    form = {"audit_date": at.strftime("%Y-%m-%dT%H:%M"), "mode": "", "place": "Riga", "duration": "PT4H"}
+    answer = officer.post(f"/ui/cases/{case_id}/audit-date", form)
+
+    assert officer.flash_after(answer) == ("ok", "audit date recorded")
+    visit = secretariat.case(case_id)["visit"]
+    assert datetime.fromisoformat(visit["audit_date"]) == at
+    assert (visit["mode"], visit["place"], visit["duration"]) == ("on_site", "Riga", "PT4H")
+    assert "Riga" in officer.read(f"/ui/cases/{case_id}").text
+
+
 def test_the_team_expert_records_from_the_case_page_that_the_audit_was_held_on_its_date(
     engine: RunningEngine, secretariat: Secretariat
 ) -> None:
