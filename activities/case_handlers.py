@@ -107,7 +107,7 @@ def record_agreement(
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         invoiced = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else []
-        case.record_agreement(command.agreed, env.instant(), app.policy, *env.who())
+        case.record_agreement(command.agreed, env.instant(), app.policy, *env.who(), audit_mode=command.audit_mode)
         return invoiced
 
     return app.change(case_id, CertificationCase, env, act)
@@ -120,11 +120,24 @@ def schedule_audit(
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         fee_handlers.check_paid_before(app, case.id, "schedule the audit")
-        case.schedule_audit(command.audit_date, *env.who())
+        experts = [app.get_expert(expert_id) for expert_id in case.expert_ids]
+        visit = command.model_dump(include={"mode", "place", "duration"})
+        case.schedule_audit(command.audit_date, *env.who(), experts=experts, **visit)
         cluster_name = app.get_cluster(case.cluster_id).name
         return outbox.queue(notices.audit_invitations(case, cluster_name), env)
 
     return app.change(case_id, CertificationCase, env, act)
+
+
+def record_audit_held(
+    app: CertificationApp, case_id: UUID, command: commands.RecordAuditHeld, env: Envelope
+) -> CertificationCase:
+    return app.change(
+        case_id,
+        CertificationCase,
+        env,
+        lambda case: case.record_audit_held(command.expert_id, command.held_on, *env.when()),
+    )
 
 
 def submit_assessment(

@@ -72,6 +72,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.RemindDeadline: case_handlers.remind_deadline,
     commands.RecordAgreement: case_handlers.record_agreement,
     commands.ScheduleAudit: case_handlers.schedule_audit,
+    commands.RecordAuditHeld: case_handlers.record_audit_held,
     commands.SubmitAssessment: case_handlers.submit_assessment,
     commands.SignAssessment: case_handlers.sign_assessment,
     commands.RecordDecision: case_handlers.record_decision,

@@ -42,6 +42,16 @@ class RecordView(Boundary):
     recent_keys: tuple[str, ...] = ()
 
 
+class Visit(Boundary):
+    """The audit's interview or visit (domain/case_visit.py): None fields for one scheduled before it held them."""
+
+    audit_date: datetime
+    mode: str | None = Field(default=None, description="on_site | video")
+    place: str = ""
+    duration: str | None = Field(default=None, description="PT4H, P2D, ...")
+    held_on: datetime | None = Field(default=None, description="the day it took place, once recorded")
+
+
 class CaseView(RecordView):
     """Where a case stands, as far as its workflow and its callers need to know."""
 
@@ -70,6 +80,7 @@ class CaseView(RecordView):
     submitted_at: datetime | None = None
     assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
     signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current version")
+    visit: Visit | None = Field(default=None, description="the audit, once scheduled")
 
     def phase(self) -> tuple[object, ...]:
         """What a waiting workflow reacts to; escalations and reminders do not change it."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from clusterlabel.activities.models import Alarm, CaseView, LabelView
+from clusterlabel.activities.models import Alarm, CaseView, LabelView, Visit
 from clusterlabel.domain.case_lifecycle import APPEALABLE_STATES
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.label import Label
@@ -58,7 +58,14 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         signed_by=list(case.signed_by),
         submitted_at=case.submitted_at,
         recent_keys=case.recent_command_keys,
+        visit=_visit(case),
     )
+
+
+def _visit(case: CertificationCase) -> Visit | None:
+    if case.audit_date is None:
+        return None
+    return Visit(audit_date=case.audit_date, **case.visit, held_on=case.audit_held_on)
 
 
 def label_view(policy: Policy, label: Label) -> LabelView:

@@ -1,5 +1,6 @@
-"""The steps of a case from its screening to its audit date: screening, proposing experts and their
-answers, the cluster's agreement to the team, scheduling the audit, and escalating to the secretariat.
+"""The steps of a case from its application to the cluster's agreement: the application, screening,
+proposing experts and their answers, the cluster's agreement to the team, escalating to the secretariat,
+and the withdrawal (the audit's visit is domain/case_visit.py's).
 
 Each checks the step (the guards of CaseQueries, the team rules of case_team) and records it through the
 event methods of CertificationCase (domain/certification_case.py), which inherits these, as it inherits
@@ -11,16 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
-from clusterlabel.domain import case_team
+from clusterlabel.domain import case_assessment, case_team
+from clusterlabel.domain.base import Level
+from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.case_queries import CaseQueries
+from clusterlabel.domain.catalogue import Catalogue
+from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.expert import Expert
+from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.policy import Policy
 
 
 class IntakeAndAssignmentSteps(CaseQueries):
-    """The commands of a case from its screening to its audit date; CertificationCase records their events."""
+    """The commands of a case from its application to the cluster's agreement, and its withdrawal;
+    CertificationCase records their events."""
 
     # The event methods of CertificationCase that these commands record.
     _screened: Callable[..., None]
@@ -31,9 +39,32 @@ class IntakeAndAssignmentSteps(CaseQueries):
     _expert_response_timed_out: Callable[..., None]
     _expert_released: Callable[..., None]
     _escalated: Callable[..., None]
+    _withdrawn: Callable[..., None]
     _cluster_agreed: Callable[..., None]
     _cluster_objected: Callable[..., None]
-    _audit_scheduled: Callable[..., None]
+
+    if TYPE_CHECKING:  # the aggregate's own __init__, its Submitted event, takes the application's fields
+
+        def __init__(self, **fields: Any) -> None: ...
+
+    @classmethod
+    def submit(
+        cls,
+        *,
+        cluster: Cluster,
+        level: Level,
+        kind: CaseKind,
+        catalogue: Catalogue,
+        policy: Policy,
+        at: datetime,
+        actor: str,
+        command_key: str,
+        previous_label_id: UUID | None = None,
+        improvement_areas: list[str] | None = None,
+    ) -> Self:
+        """A new case (the aggregate's Submitted event), after every rule about who may apply for what has passed."""
+        fields = case_assessment.check_application(cluster, level, kind, catalogue, policy, at, improvement_areas or [])
+        return cls(**fields, previous_label_id=previous_label_id, actor=actor, command_key=command_key)
 
     def screen(self, accepted: bool, reason: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
         """Accept or reject; a rejection opens the appeal window (ISO/IEC 17065 §7.13)."""
@@ -71,14 +102,30 @@ class IntakeAndAssignmentSteps(CaseQueries):
         self.check_step("escalate")
         self._escalated(reason=reason, at=at, actor=actor, command_key=command_key)
 
-    def record_agreement(self, agreed: bool, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        """The cluster's answer to the expert team, recorded by the secretariat."""
+    def record_agreement(
+        self,
+        agreed: bool,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+        audit_mode: AuditMode = AuditMode.ON_SITE,
+    ) -> None:
+        """The cluster's answer to the expert team, recorded by the secretariat; an agreement names how
+        the audit is held (the visit's default mode, see domain/case_visit.py)."""
         self.check_team_to_agree_on()
         if agreed:
-            self._cluster_agreed(audit_due=policy.audit_deadline.after(at), at=at, actor=actor, command_key=command_key)
+            audit_due = policy.audit_deadline.after(at)
+            mode = audit_mode.value
+            self._cluster_agreed(audit_due=audit_due, audit_mode=mode, at=at, actor=actor, command_key=command_key)
         else:
             self._cluster_objected(expert_ids=self.expert_ids, at=at, actor=actor, command_key=command_key)
 
-    def schedule_audit(self, audit_date: datetime, actor: str, command_key: str) -> None:
-        self.check_step("schedule_audit")
-        self._audit_scheduled(audit_date=audit_date, actor=actor, command_key=command_key)
+    def _clear_proposal(self) -> None:
+        self.proposed_expert_id = None
+        self.proposed_nationality = None
+        self.deadlines.pop("response", None)
+
+    def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.check_withdrawal(reason)
+        self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)

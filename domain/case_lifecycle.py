@@ -48,6 +48,7 @@ CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
     "release_expert": (frozenset({CaseState.ASSIGNING, CaseState.AUDITING}), "release an expert"),
     "record_agreement": (frozenset({CaseState.ASSIGNING}), "record the cluster's agreement"),
     "schedule_audit": (frozenset({CaseState.AUDITING}), "schedule the audit"),
+    "record_audit_held": (frozenset({CaseState.AUDITING}), "record the audit as held"),
     "submit_assessment": (frozenset({CaseState.AUDITING}), "submit the assessment"),
     "sign_assessment": (frozenset({CaseState.AUDITING}), "sign the assessment"),
     "record_decision": (frozenset({CaseState.DECIDING}), "record a decision"),

@@ -30,11 +30,14 @@ from clusterlabel.domain.case_lifecycle import (
 )
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
 from clusterlabel.domain.expert import Assignment, Nationality
+from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.policy import Policy
 
 
 class CaseQueries:
-    """A case's state, the questions asked of it, and whether each of its steps may be taken now."""
+    """A case's state, the questions asked of it, and whether each of its steps may be taken now.
+
+    What a new case does not have yet (None, 0) is declared here once; its Submitted event sets the rest."""
 
     # The application, as submitted.
     cluster_id: UUID
@@ -51,31 +54,37 @@ class CaseQueries:
     deadlines: dict[str, datetime]
     attention: list[str]
     # The expert team: the open proposal, each member's seat, and who may not be asked again.
-    proposed_expert_id: UUID | None
-    proposed_nationality: Nationality | None
+    proposed_expert_id: UUID | None = None
+    proposed_nationality: Nationality | None = None
     team: dict[UUID, Nationality | None]
     excluded_expert_ids: set[UUID]
-    # The audit; a team's assessment in versions, the current one's report and who has signed it.
-    audit_date: datetime | None
-    audit_schedulings: int
-    assessment_version: int
-    draft_report: str | None
+    # The agreement (when, and the audit's mode it priced: None if agreed before the case kept it).
+    agreed_at: datetime | None = None
+    agreed_audit_mode: AuditMode | None = None
+    # The audit (domain/case_visit.py): its date, how, where and for how long it is held, and the day
+    # it took place; a team's assessment in versions, the current one's report and who has signed it.
+    audit_date: datetime | None = None
+    visit: dict[str, Any]
+    audit_held_on: datetime | None = None
+    audit_schedulings: int = 0  # how often a date was set: the calendar invitation's SEQUENCE follows it
+    assessment_version: int = 0
+    draft_report: str | None = None
     signed_by: list[UUID]
     scores: dict[str, int]
-    assessed_at: datetime | None
-    recommended_level: Level | None
+    assessed_at: datetime | None = None
+    recommended_level: Level | None = None
     findings: case_assessment.Findings
     # The digest of the benchmarking report rendered for the decision: sha256, size, decided_at, at.
-    frozen_report: dict[str, Any] | None
-    decision: dict[str, Any] | None
+    frozen_report: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
     # The decision, who rejected at screening, the pending or last appeal (and those settled before a
     # new screening), the criteria a cluster missed at the decision, and the label an award led to.
-    first_decided_by: str | None
-    rejected_by: str | None
-    appeal: dict[str, Any] | None
+    first_decided_by: str | None = None
+    rejected_by: str | None = None
+    appeal: dict[str, Any] | None = None
     past_appeals: list[dict[str, Any]]
     lapsed_criteria: list[str]
-    label_id: UUID | None
+    label_id: UUID | None = None
     # The evidence documents by SHA-256: name, size, media type, who attached each (`by`) and when (`at`).
     evidence: dict[str, dict[str, Any]]
 
@@ -95,7 +104,7 @@ class CaseQueries:
     def audit_ahead(self) -> bool:
         """A date is set for an audit that has not taken place (no assessment yet): calling the case off
         cancels it in the team's and the cluster's calendars."""
-        return self.audit_date is not None and self.assessed_at is None
+        return self.audit_date is not None and self.audit_held_on is None and self.assessed_at is None
 
     def next_nationality(self) -> Nationality | None:
         """Which seat of the team the next proposal fills."""

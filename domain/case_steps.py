@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from clusterlabel.domain import case_assessment, case_signatures
+from clusterlabel.domain import case_assessment, case_signatures, case_visit
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
 from clusterlabel.domain.case_queries import CaseQueries
@@ -55,6 +55,7 @@ class AuditAndDecisionSteps(CaseQueries):
         (per indicator, per area, and `overall`: strengths, areas_for_improvement, success_stories). A team
         of several submits a version that its other experts sign (or replace with their own): case_signatures."""
         self.check_assessment(expert_id, catalogue, indicators, report, summaries)
+        case_visit.check_audit_taken_place(self.audit_date, self.audit_held_on, at)
         scored = case_assessment.scored_assessment(self.level, self.improvement_areas, indicators, catalogue, policy)
         findings = case_assessment.written_findings(indicators, summaries, **(overall or {}))
         self._assessment_submitted(

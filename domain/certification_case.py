@@ -1,12 +1,12 @@
 """One benchmarking round of one cluster for one label level: the certification case.
 
-Its events, and its withdrawal; the commands from screening to the audit date are in
-domain/case_intake_steps.py, those of the audit, evidence, decision, appeal and label in domain/case_steps.py.
-What it holds and answers without changing (is it open, overdue, may this
-step be taken now) it inherits from CaseQueries in domain/case_queries.py. The rules are pure functions
-beside it, shared with the workflows' validators and the views: the lifecycle (states, steps, deadlines)
-in domain/case_lifecycle.py, the expert team in domain/case_team.py, the application and assessment in
-domain/case_assessment.py, a team's signatures in domain/case_signatures.py, decisions and appeals in
+Its events; the commands from the application to the agreement (and the withdrawal) are in
+domain/case_intake_steps.py, the visit's in domain/case_visit.py, those of the assessment, evidence,
+decision, appeal and label in domain/case_steps.py. What it holds and answers without changing (is it
+open, overdue, may this step be taken now) it inherits from CaseQueries (domain/case_queries.py). The
+rules are pure functions beside it, shared with the workflows' validators and the views: the lifecycle
+in domain/case_lifecycle.py, the team in domain/case_team.py, the application and assessment in
+domain/case_assessment.py, signatures in domain/case_signatures.py, decisions and appeals in
 domain/case_decision.py.
 """
 
@@ -28,35 +28,15 @@ from clusterlabel.domain.case_lifecycle import (
     case_state_after,
 )
 from clusterlabel.domain.case_steps import AuditAndDecisionSteps
-from clusterlabel.domain.catalogue import Catalogue
-from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.case_visit import AuditVisitSteps
 from clusterlabel.domain.expert import Nationality
-from clusterlabel.domain.policy import Policy
+from clusterlabel.domain.fees import AuditMode
 
 
-class CertificationCase(IntakeAndAssignmentSteps, AuditAndDecisionSteps, RecordedAggregate):
+class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecisionSteps, RecordedAggregate):
     """A case, from the application to the decision (and the label it leads to)."""
 
     id_kind = "case"
-
-    @classmethod
-    def submit(
-        cls,
-        *,
-        cluster: Cluster,
-        level: Level,
-        kind: CaseKind,
-        catalogue: Catalogue,
-        policy: Policy,
-        at: datetime,
-        actor: str,
-        command_key: str,
-        previous_label_id: UUID | None = None,
-        improvement_areas: list[str] | None = None,
-    ) -> CertificationCase:
-        """A new case, after every rule about who may apply for what has passed."""
-        fields = case_assessment.check_application(cluster, level, kind, catalogue, policy, at, improvement_areas or [])
-        return cls(**fields, previous_label_id=previous_label_id, actor=actor, command_key=command_key)
 
     @event("Submitted")
     def __init__(
@@ -86,27 +66,14 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditAndDecisionSteps, Recorde
         self.submitted_at = submitted_at
         self.state = CaseState.SCREENING
         self.deadlines = {"screening": screening_due}
-        self.proposed_expert_id = None
-        self.proposed_nationality = None
         self.team = {}
         self.excluded_expert_ids = set()
-        self.audit_date = None
-        self.audit_schedulings = 0  # how often a date was set: the calendar invitation's SEQUENCE follows it
-        self.assessment_version = 0
-        self.draft_report = None
+        self.visit = {}
         self.signed_by = []
         self.scores = {}
-        self.assessed_at = None
-        self.recommended_level = None
         self.findings = case_assessment.NO_FINDINGS
-        self.frozen_report = None
-        self.decision = None
-        self.first_decided_by = None
-        self.rejected_by = None
-        self.appeal = None
         self.past_appeals = []
         self.lapsed_criteria = []
-        self.label_id = None
         self.attention = []
         self.evidence = {}
 
@@ -164,22 +131,36 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditAndDecisionSteps, Recorde
         if self.proposed_expert_id == expert_id:
             self._clear_proposal()
         self.deadlines.pop("audit", None)
-        self.audit_date = None  # the new team schedules its own
+        self.audit_date, self.visit, self.audit_held_on = None, {}, None  # the new team schedules its own
         self.signed_by, self.draft_report = [], None  # and signs its own assessment
         self._follow("ExpertReleased", {})
-
-    def _clear_proposal(self) -> None:
-        self.proposed_expert_id = None
-        self.proposed_nationality = None
-        self.deadlines.pop("response", None)
 
     @event("Escalated")
     def _escalated(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.attention.append(reason)
 
-    @event("ClusterAgreedToExperts")
-    def _cluster_agreed(self, audit_due: datetime, at: datetime, actor: str, command_key: str) -> None:
+    class ClusterAgreedToExperts(RecordedAggregate.Event):
+        """Version 2 adds `audit_mode` (on_site, video): how the cluster agreed the audit is held. An
+        agreement recorded before the case kept it has None: its visit may take any mode its level allows."""
+
+        class_version = 2
+        audit_due: datetime
+        audit_mode: str | None
+        at: datetime
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["audit_mode"] = None
+
+    @event(ClusterAgreedToExperts)
+    def _cluster_agreed(
+        self, audit_due: datetime, audit_mode: str | None, at: datetime, actor: str, command_key: str
+    ) -> None:
         self.deadlines["audit"] = audit_due
+        self.agreed_at = at
+        self.agreed_audit_mode = AuditMode(audit_mode) if audit_mode else None
         self._follow("ClusterAgreedToExperts", {})
 
     @event("ClusterObjectedToExperts")
@@ -189,10 +170,36 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditAndDecisionSteps, Recorde
 
     # ---- audit ---------------------------------------------------------------------
 
-    @event("AuditScheduled")
-    def _audit_scheduled(self, audit_date: datetime, actor: str, command_key: str) -> None:
+    class AuditScheduled(RecordedAggregate.Event):
+        """Version 2 adds the visit: its `mode` (on_site, video), `place` and `duration` (PT4H, P2D). An
+        audit scheduled before the visit was recorded has none of them (None, "", None)."""
+
+        class_version = 2
+        audit_date: datetime
+        mode: str | None
+        place: str
+        duration: str | None
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(mode=None, place="", duration=None)
+
+    @event(AuditScheduled)
+    def _audit_scheduled(
+        self, audit_date: datetime, mode: str | None, place: str, duration: str | None, actor: str, command_key: str
+    ) -> None:
         self.audit_date = audit_date
+        self.visit = {"mode": mode, "place": place, "duration": duration}
         self.audit_schedulings += 1
+
+    @event("AuditHeld")
+    def _audit_held(
+        self, expert_id: UUID | None, held_on: datetime, at: datetime, actor: str, command_key: str
+    ) -> None:
+        """The audit took place on `held_on` (recorded by a team expert, or an officer for them: None)."""
+        self.audit_held_on = held_on
 
     class AssessmentSubmitted(RecordedAggregate.Event):
         """Version 2 adds `findings` (case_assessment.Findings): what the expert wrote beside the
@@ -311,7 +318,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditAndDecisionSteps, Recorde
         if upheld:
             self.deadlines["screening"] = screening_due
 
-    # ---- label, withdrawal -------------------------------------------------------
+    # ---- label, frozen report, withdrawal, evidence ------------------------------------
 
     @event("LabelIssued")
     def _label_issued(self, label_id: UUID, actor: str, command_key: str) -> None:
@@ -324,15 +331,9 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditAndDecisionSteps, Recorde
     ) -> None:
         self.frozen_report = {"sha256": sha256, "size": size, "decided_at": decided_at, "at": at}
 
-    def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_withdrawal(reason)
-        self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)
-
     @event("Withdrawn")
     def _withdrawn(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self._follow("Withdrawn", {})
-
-    # ---- evidence documents ------------------------------------------------------------
 
     @event("EvidenceAttached")
     def _evidence_attached(

@@ -95,13 +95,35 @@ class RecordAgreement(CaseCommand):
     agreed: Flag
     audit_mode: AuditMode = Field(
         default=AuditMode.ON_SITE,
-        description="how the audit is held, which sets its price (by video: Bronze only); the case does not model it yet",
+        description="how the audit is held, which sets its price (by video: Bronze only) and the visit's default mode",
     )
 
 
+# A visit lasts whole hours (up to a day) or whole days (up to five): PT4H, P2D.
+VISIT_DURATION = r"^(PT([1-9]|1[0-9]|2[0-4])H|P[1-5]D)$"
+
+
 class ScheduleAudit(CaseCommand):
+    """The audit's interview or visit: before the audit deadline, while every team expert is certified."""
+
     domain_step: ClassVar[str] = "schedule_audit"
     audit_date: Instant = Field(description="with its UTC offset, between 1970 and 2200; kept in UTC")
+    mode: AuditMode | None = Field(default=None, description="on_site or video; the agreement's mode when left out")
+    place: Text = Field(default="", max_length=SHORT_TEXT, description="where it is held; needed on site")
+    duration: str | None = Field(default=None, pattern=VISIT_DURATION, description="PT1H to PT24H, or P1D to P5D")
+
+
+class AuditHolding(CaseCommand):
+    """The audit took place: on its scheduled date unless `held_on` names another (never in the future)."""
+
+    domain_step: ClassVar[str] = "record_audit_held"
+    held_on: Instant | None = Field(default=None, description="with its UTC offset; the scheduled date when left out")
+
+
+class RecordAuditHeld(AuditHolding):
+    """A team expert records that the audit was held; None when an officer records it for the team."""
+
+    expert_id: UUID | None = None
 
 
 class Assessment(CaseCommand):
@@ -256,6 +278,7 @@ COMMANDS: dict[str, type[Command]] = {
         RemindDeadline,
         RecordAgreement,
         ScheduleAudit,
+        RecordAuditHeld,
         SubmitAssessment,
         SignAssessment,
         RecordDecision,

@@ -2,8 +2,8 @@
 
 The prices are policy (domain/policy.toml, `[fees]`), in whole cents of one currency. A quote is computed
 when the cluster agrees to its expert team and travels on the invoice issued in the same save
-(domain/invoice.py). Only Bronze has a price by video; the audit's mode is not modelled on the case yet,
-so the agreement names it (on site unless it says otherwise).
+(domain/invoice.py). Only Bronze has a price by video; the agreement names the audit's mode (on site unless
+it says otherwise), and the case keeps it as the default of the visit it schedules (domain/case_visit.py).
 """
 
 from __future__ import annotations
@@ -52,10 +52,15 @@ class Quote:
 def quote(fees: FeeSchedule, level: Level, kind: CaseKind, mode: AuditMode) -> Quote:
     """The price of a case's round, from the price list. A benchmarking-only round costs its level's audit;
     Gold's renewal has its own price, other renewals cost as much as the first round."""
-    if mode is AuditMode.VIDEO and level is not Level.BRONZE:
-        raise InvalidInput(f"a {level} audit is held on site: the price list has an audit by video only for bronze")
+    check_mode_offered(level, mode)
     amount, item = _priced(fees, level, kind, mode)
     return Quote(amount_cents=amount, currency=fees.currency, item=item)
+
+
+def check_mode_offered(level: Level, mode: AuditMode) -> None:
+    """Only Bronze may be audited by video: the price list has no other audit by video."""
+    if mode is AuditMode.VIDEO and level is not Level.BRONZE:
+        raise InvalidInput(f"a {level} audit is held on site: the price list has an audit by video only for bronze")
 
 
 def _priced(fees: FeeSchedule, level: Level, kind: CaseKind, mode: AuditMode) -> tuple[Cents, str]:

@@ -137,11 +137,11 @@ class Label(RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> Label:
-        """The label of an awarded case, valid for the policy's validity from its assessment."""
+        """The label of an awarded case, valid for the policy's validity from the month of its audit."""
         if case.decision is None or case.decision["outcome"] != "award":
             raise StepNotAllowed("a label is issued only for an awarded case")
         level = Level(case.decision["level"])
-        valid_from, valid_until = policy.label_validity_from(case.assessed_at, case.decision["at"])
+        valid_from, valid_until = policy.label_validity_from(case.audit_month_of, case.decision["at"])
         return cls(
             label_code=label_code_for(case.id, level),
             verification_code=verification_code,

@@ -201,6 +201,9 @@ def _audit_notices(
         "cluster_name": cluster_name,
         "audit_date": instant(case.audit_date),
         "sequence": str(sequence),
+        # The visit's place and duration, for the calendars (empty for one scheduled without them).
+        "place": case.visit.get("place") or "",
+        "duration": case.visit.get("duration") or "",
     }
     attendees = [recipient(EXPERT, expert_id) for expert_id in case.expert_ids] + [recipient(CLUSTER, case.cluster_id)]
     return [Notice(to, kind, subject, body, case_id=case.id, data=data) for to in attendees]

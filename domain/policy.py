@@ -104,15 +104,16 @@ class Policy(BaseModel):
         reached = [(bound, name) for name, bound in self.size_bands.items() if members >= bound]
         return max(reached)[1] if reached else min((bound, name) for name, bound in self.size_bands.items())[1]
 
-    def label_validity_from(self, assessed_at: datetime, decided_at: datetime) -> tuple[datetime, datetime]:
-        """(valid_from, valid_until) of a label awarded at `decided_at`.
+    def label_validity_from(self, audited_at: datetime, decided_at: datetime) -> tuple[datetime, datetime]:
+        """(valid_from, valid_until) of a label awarded at `decided_at` on an audit held at `audited_at`
+        (CertificationCase.audit_month_of: the audit as it took place).
 
-        A validity in whole months or years runs from the end of the assessment month
-        (assessed in March 2025, a two-year label is valid to the end of March 2027); a validity in
+        A validity in whole months or years runs from the end of the audit's month
+        (audited in March 2025, a two-year label is valid to the end of March 2027); a validity in
         days or less runs from the decision instant, so compressed policies behave.
         The label never takes effect before its decision.
         """
-        base = Duration(months=1).after(start_of_month(assessed_at)) if self.label_validity.is_calendar else decided_at
+        base = Duration(months=1).after(start_of_month(audited_at)) if self.label_validity.is_calendar else decided_at
         return decided_at, max(self.label_validity.after(base), decided_at)
 
 

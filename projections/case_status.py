@@ -92,6 +92,7 @@ class CaseStatusView(View):
                 "LabelIssued",
                 "Withdrawn",
                 "AuditScheduled",
+                "AuditHeld",
             ]
         },
     }
@@ -299,6 +300,7 @@ _CASE_DATA = {
     "ClusterAgreedToExperts": lambda row, change: row["deadlines"].update(audit=change["audit_due"]),
     "ClusterObjectedToExperts": lambda row, change: row.update(experts=[]),
     "AuditScheduled": _nothing,
+    "AuditHeld": _nothing,
     "AssessmentSubmitted": _nothing,
     "ReportDrafted": lambda row, change: row.update(signed_by=[change["expert_id"]]),
     "AssessmentSigned": lambda row, change: row.update(signed_by=[*row["signed_by"], change["expert_id"]]),

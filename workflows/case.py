@@ -42,8 +42,8 @@ class CaseWorkflow(
 
     Updates (human steps, each a Step of its command; validated against the case's state before
     anything is recorded, and failing with the domain's refusal): screen, respond_to_proposal,
-    record_agreement, schedule_audit, submit_assessment, sign_assessment, record_decision, lodge_appeal,
-    decide_appeal, withdraw, release_expert. Each returns the case's new CaseView.
+    record_agreement, schedule_audit, record_audit_held, submit_assessment, sign_assessment,
+    record_decision, lodge_appeal, decide_appeal, withdraw, release_expert. Each returns the case's new CaseView.
     Signals: experts_changed (experts were registered or re-certified; a case waiting for one retries).
     Queries: view (the latest CaseView, None before the first load).
     A refused or rejected case waits out its appeal window (or its lodged appeal) before it closes; an
@@ -239,6 +239,7 @@ class CaseWorkflow(
     respond_to_proposal = human_step("respond_to_proposal", commands.AnswerProposal, CaseView)
     record_agreement = human_step("record_agreement", commands.RecordAgreement, CaseView)
     schedule_audit = human_step("schedule_audit", commands.ScheduleAudit, CaseView)
+    record_audit_held = human_step("record_audit_held", commands.RecordAuditHeld, CaseView)
     submit_assessment = human_step("submit_assessment", commands.SubmitAssessment, CaseView)
     sign_assessment = human_step("sign_assessment", commands.SignAssessment, CaseView)
     record_decision = human_step("record_decision", commands.RecordDecision, CaseView)

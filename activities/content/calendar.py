@@ -17,6 +17,7 @@ from uuid import UUID
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from clusterlabel.activities.content.wording import LEVEL_NAMES, N_, MessageContent, page_of, translations
+from clusterlabel.domain.durations import Duration
 
 PRODUCT = "-//ECEI cluster labels//clusterlabel//EN"
 # Which message carries which method, and the event's status in it.
@@ -25,6 +26,13 @@ METHODS = {"audit_invitation": ("REQUEST", "CONFIRMED"), "audit_cancelled": ("CA
 # day on site, a Gold visit of two days): what the calendars block out.
 AUDIT_LENGTH = {"bronze": timedelta(hours=3), "silver": timedelta(hours=4), "gold": timedelta(days=2)}
 SUMMARY = N_("%(level)s audit of %(cluster)s")
+
+
+def _end(start: datetime, level: str, duration: str | None) -> datetime:
+    """The visit's own duration when it was scheduled with one; else the usual length of its level's audit."""
+    if duration:
+        return Duration.parse(duration).after(start)
+    return start + AUDIT_LENGTH.get(level, AUDIT_LENGTH["bronze"])
 
 
 def audit_uid(case_id: str | UUID) -> str:
@@ -60,7 +68,9 @@ def invitation(
     event.add("sequence", int(data["sequence"]))
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
-    event.add("dtend", start + AUDIT_LENGTH.get(level, AUDIT_LENGTH["bronze"]))
+    event.add("dtend", _end(start, level, data.get("duration")))
+    if data.get("place"):
+        event.add("location", data["place"])
     event.add(
         "summary", gettext(SUMMARY) % {"level": gettext(LEVEL_NAMES.get(level, level)), "cluster": data["cluster_name"]}
     )

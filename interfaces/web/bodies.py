@@ -40,6 +40,10 @@ class AuditDateIn(commands.ScheduleAudit):
     model_config = STRICT
 
 
+class AuditHeldIn(commands.AuditHolding):
+    model_config = STRICT
+
+
 class IndicatorScoreIn(IndicatorScore):
     model_config = STRICT
 

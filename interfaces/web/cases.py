@@ -30,6 +30,7 @@ from clusterlabel.interfaces.web.bodies import (
     AssessmentIn,
     AssignmentIn,
     AuditDateIn,
+    AuditHeldIn,
     DecisionIn,
     ScreeningIn,
     SignatureIn,
@@ -197,6 +198,25 @@ async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Caller, key: Ke
 @router.post("/cases/{case_id}/audit-date", response_model=CaseOut, summary="Schedule the audit (interview or visit)")
 async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.schedule_audit, body, key)
+
+
+@router.post(
+    "/cases/{case_id}/audit-held",
+    response_model=CaseOut,
+    summary="A team expert (or an officer for the team) records that the audit took place",
+)
+async def audit_held(case_id: UUID, body: AuditHeldIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
+    """On the scheduled date unless `held_on` names another; an expert off the case's team is refused with 403,
+    on an unknown case id as on another's case."""
+    case = await run_in_threadpool(_case_or_none, svc, case_id)
+    if who.is_expert and case is not None and who.expert_id in case.team:
+        expert_id = who.expert_id
+    elif who.holds(Role.OFFICER):
+        expert_id = None
+    else:
+        raise ApiError(403, "only an expert of the case's team, or an officer for them, records the audit as held")
+    command = commands.RecordAuditHeld(expert_id=expert_id, **body.model_dump())
+    return await _step(svc, who, case_id, CaseWorkflow.record_audit_held, command, key)
 
 
 @router.post(

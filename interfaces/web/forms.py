@@ -30,6 +30,8 @@ from clusterlabel.interfaces.web.bodies import (
     AppealIn,
     AssessmentIn,
     AssignmentIn,
+    AuditDateIn,
+    AuditHeldIn,
     DecisionIn,
     ScreeningIn,
     SignatureIn,
@@ -51,6 +53,8 @@ _CASE_STEPS: dict[str, tuple[Any, Any, Callable[[Principal], Principal]]] = {
     "screening": (cases.screen, ScreeningIn, only_officers),
     "assignment": (cases.respond, AssignmentIn, expert),
     "agreement": (cases.agree, AgreementIn, anyone),
+    "audit-date": (cases.schedule, AuditDateIn, only_officers),
+    "audit-held": (cases.audit_held, AuditHeldIn, anyone),
     "assessment": (cases.assess, None, expert),
     "assessment/signature": (cases.sign, SignatureIn, expert),
     "decision": (cases.decide, DecisionIn, only_deciders),
@@ -103,7 +107,7 @@ async def case_step(request: Request) -> Response:
         if step == "assessment" and error.status == 422:
             return back(request, form_page, error=text)
         return back(request, done_page, error=text)
-    return back(request, done_page, done=f"{step.replace('/', ' ')} recorded")
+    return back(request, done_page, done=f"{step.replace('/', ' ').replace('-', ' ')} recorded")
 
 
 def _assessment(form: Any) -> AssessmentIn:

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.views import case_view
@@ -137,6 +138,7 @@ def secure_cookies(request: Request) -> bool:
 # and few enough of them that int() never meets Python's 4,300-digit limit.
 _FORM_INTEGER = re.compile(r"-?[0-9]{1,9}")
 _FORM_DECIMAL = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,9})?")
+_FORM_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
 
 
 def form_value(text: str, kind: Any = None) -> Any:
@@ -150,6 +152,8 @@ def form_value(text: str, kind: Any = None) -> Any:
         return int(text)
     if float in kinds and _FORM_DECIMAL.fullmatch(text):
         return float(text)
+    if kinds & {datetime, AwareDatetime} and _FORM_LOCAL_TIME.fullmatch(text):
+        return f"{text}:00Z"  # a date-and-time field, in UTC as every page shows times
     return text
 
 

@@ -112,6 +112,16 @@ class CaseCreated(Out):
     case_id: UUID
 
 
+class VisitOut(Out):
+    """The audit's interview or visit: null mode and duration for one scheduled before they were recorded."""
+
+    audit_date: datetime
+    mode: Literal["on_site", "video"] | None
+    place: str
+    duration: str | None = Field(description="PT1H to PT24H, or P1D to P5D")
+    held_on: datetime | None = Field(description="the day the audit took place, once a team expert recorded it")
+
+
 class CaseOut(Out):
     case_id: UUID
     cluster_id: UUID
@@ -130,6 +140,7 @@ class CaseOut(Out):
     version: int
     assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
     signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current assessment")
+    visit: VisitOut | None = Field(default=None, description="the audit's interview or visit, once scheduled")
 
 
 class CaseFilters(BaseModel):

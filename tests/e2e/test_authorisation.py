@@ -98,6 +98,8 @@ TABLE: dict[str, dict[str, str]] = {
     "POST /cases/{case_id}/assignment": {**only(), EXPERT: OWN},
     "POST /cases/{case_id}/agreement": {**OFFICERS, CONTACT: OWN},
     "POST /cases/{case_id}/audit-date": OFFICERS,
+    # A team expert records the holding, or an officer for them; any other expert is refused alike.
+    "POST /cases/{case_id}/audit-held": {**OFFICERS, EXPERT: "ok/403"},
     "POST /cases/{case_id}/assessment": {**only(), EXPERT: OWN},
     # Any expert off the team is refused alike, on a case they cannot see as on an unknown id: nothing leaks.
     "POST /cases/{case_id}/assessment/signature": {**only(), EXPERT: "ok/403"},
@@ -200,7 +202,8 @@ BODIES: dict[str, Body] = {
     "POST /cases/{case_id}/screening": lambda _: {"accepted": True},
     "POST /cases/{case_id}/assignment": lambda _: {"accept": True},
     "POST /cases/{case_id}/agreement": lambda _: {"agreed": True},
-    "POST /cases/{case_id}/audit-date": lambda _: {"audit_date": "2040-01-01T10:00:00Z"},
+    "POST /cases/{case_id}/audit-date": lambda _: {"audit_date": "2040-01-01T10:00:00Z", "place": "the table"},
+    "POST /cases/{case_id}/audit-held": lambda _: {},
     "POST /cases/{case_id}/assessment": lambda _: {"indicators": [{"code": "X", "score": 1}], "report": "tabled"},
     "POST /cases/{case_id}/assessment/signature": lambda _: {},
     "POST /cases/{case_id}/decision": lambda _: {"outcome": "award", "rationale": "All criteria met."},

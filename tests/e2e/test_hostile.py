@@ -4,6 +4,7 @@ surface leaks nothing, cannot be framed or sniffed, and keeps answering while th
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,13 @@ def test_an_aware_audit_date_in_range_is_kept_in_utc_and_every_history_still_rea
     engine: RunningEngine, secretariat: Secretariat, auditing: dict[str, Any]
 ) -> None:
     case_id = auditing["case_id"]
-    secretariat.expect(
-        secretariat.api.post(f"/cases/{case_id}/audit-date", json={"audit_date": "2031-05-04T09:00:00-05:00"}), 200
-    )
+    # Before the audit deadline (an hour after the agreement), written in Chicago's winter time.
+    soon = (datetime.now(UTC) + timedelta(minutes=20)).replace(microsecond=0)
+    written = soon.astimezone(timezone(timedelta(hours=-5))).isoformat()
+    body = {"audit_date": written, "place": "the cluster office"}
+    secretariat.expect(secretariat.api.post(f"/cases/{case_id}/audit-date", json=body), 200)
     scheduled = [event for event in secretariat.history(case_id) if event["type"] == "AuditScheduled"]
-    assert scheduled[-1]["data"]["audit_date"].startswith("2031-05-04T14:00:00")
+    assert scheduled[-1]["data"]["audit_date"].startswith(soon.strftime("%Y-%m-%dT%H:%M:%S"))
     cluster_id = secretariat.case(case_id)["cluster_id"]
     secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}/history"), 200)
     with_token(engine, ADMIN_TOKEN).read(f"/ui/cases/{case_id}")

@@ -31,6 +31,7 @@ MAIL_POLICY = {
     "expiry_reminders": ["PT35S"],
     "delivery_attempts": 10,  # tries 1, 2, 4 ... 100 s apart: over five minutes, longer than any outage here
     "delivery_backoff": "PT1S",
+    "audit_deadline": "P1000D",  # after AUDIT_DAYS
 }
 SECRETARIAT = "secretariat@esca.example"
 
@@ -86,7 +87,11 @@ def tell_the_story(engine: RunningEngine, server: MailServer) -> Story:
     secretariat.screen(case_id)
     (_, expert), *_ = secretariat.staff(case_id, 1)
     for day in AUDIT_DAYS:  # the invitation, then its update
-        secretariat.expect(secretariat.api.post(f"/cases/{case_id}/audit-date", json={"audit_date": day}), 200)
+        secretariat.expect(
+            secretariat.api.post(f"/cases/{case_id}/audit-date", json={"audit_date": day, "place": "Riga"}), 200
+        )
+    held = {"held_on": datetime.now(UTC).isoformat()}  # earlier than scheduled: the day the audit took place
+    secretariat.expect(expert.post(f"/cases/{case_id}/audit-held", json=held), 200)
     secretariat.assess(case_id, expert, "bronze")
     secretariat.decide(case_id)
     label_id = secretariat.wait_for(case_id, "the label", lambda case: case["label_id"])["label_id"]

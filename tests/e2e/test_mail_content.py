@@ -24,6 +24,7 @@ from tests.mailserver import MailServer, Received
 
 PUBLIC_URL = "https://labels.example.org"
 FIRST, MOVED = "2027-03-01T09:00:00Z", "2027-03-08T09:00:00Z"
+CONTENT_POLICY = {**HOUR_POLICY, "audit_deadline": "P1000D"}  # the audit dates above fall before it
 OFFER_SUBJECT = "You are offered a benchmarking assignment"
 
 
@@ -62,7 +63,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             "CLUSTERLABEL_SECRETARIAT_EMAIL": "secretariat@esca.example",
             "CLUSTERLABEL_PUBLIC_URL": PUBLIC_URL,
         }
-        with running_engine(tmp_path_factory.mktemp("content") / "data", HOUR_POLICY, env=env) as engine:
+        with running_engine(tmp_path_factory.mktemp("content") / "data", CONTENT_POLICY, env=env) as engine:
             yield tell_the_story(engine, server)
 
 
@@ -77,7 +78,9 @@ def tell_the_story(engine: RunningEngine, server: MailServer) -> Story:
     secretariat.screen(case_id)
     secretariat.staff(case_id)
     for when in (FIRST, MOVED):
-        secretariat.expect(secretariat.api.post(f"/cases/{case_id}/audit-date", json={"audit_date": when}), 200)
+        secretariat.expect(
+            secretariat.api.post(f"/cases/{case_id}/audit-date", json={"audit_date": when, "place": "Riga"}), 200
+        )
     secretariat.expect(secretariat.api.post(f"/cases/{case_id}/withdrawal", json={"reason": "called off"}), 200)
     code = secretariat.label(label_id)["label_code"]
     return Story(engine, server, secretariat, expert_email, awarded, code, withdrawn, case_id)

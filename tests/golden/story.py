@@ -29,6 +29,7 @@ from clusterlabel.domain.commands import (
     LodgeAppeal,
     ProposeExpert,
     RecordAgreement,
+    RecordAuditHeld,
     RecordDecision,
     ReleaseExpert,
     RemindExpiry,
@@ -47,6 +48,7 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.evidence_commands import AttachEvidence
 from clusterlabel.domain.expert import ROSTER_ID
 from clusterlabel.domain.fee_commands import RecordPayment
+from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import (
@@ -118,6 +120,7 @@ class Story:
         self.team_signatures_benchmarking_and_screening_appeal()
         self.report_frozen()
         self.evidence_attached()
+        self.audit_held()
         self.invoices()
         self.eligibility_review()
         return self.names
@@ -213,10 +216,11 @@ class Story:
         send(
             app,
             case_id,
-            ScheduleAudit(audit_date=self.clock.now + timedelta(days=20)),
+            ScheduleAudit(audit_date=self.clock.now + timedelta(days=20), place="the cluster office"),
             actor=SECRETARIAT,
             command_key="golden-1-schedule",
         )
+        self.clock.advance(days=21)  # the audit took place on its date: an assessment may follow
         self.assess(case_id, "erik", "1")
         refusal = RecordDecision(outcome=Outcome.REFUSE, level=Level.BRONZE, rationale="the evidence is thin")
         send(app, case_id, refusal, actor=DECIDER, command_key="golden-1-refusal")
@@ -496,6 +500,26 @@ class Story:
         )
         for attempt in ("golden-e-report", "golden-e-report-again"):
             send(app, case_id, report, actor=SECRETARIAT, command_key=attempt)
+
+    def audit_held(self) -> None:
+        """A Bronze audit by video: agreed so, scheduled (mode from the agreement, no place, three hours),
+        recorded as held by the expert a day before its date, then assessed."""
+        app, names = self.app, self.names
+        tisza = RegisterCluster(profile=cluster_profile(name="Tisza Valley Cluster", country="HU"))
+        cluster_id = names["cluster-tisza"] = register(app, tisza, actor=SECRETARIAT, command_key="golden-tisza")
+        case_id = names["case-audit-held"] = self.apply(cluster_id, "golden-case-visit")
+        screening = Screen(accepted=True, reason="complete")
+        send(app, case_id, screening, actor=SECRETARIAT, command_key="golden-v-screen")
+        self.staff(case_id, "hans", "v")
+        agreement = RecordAgreement(agreed=True, audit_mode=AuditMode.VIDEO)
+        send(app, case_id, agreement, actor=SECRETARIAT, command_key="golden-v-agreement")
+        visit = ScheduleAudit(audit_date=self.clock.now + timedelta(days=10), duration="PT3H")
+        send(app, case_id, visit, actor=SECRETARIAT, command_key="golden-v-schedule")
+        self.clock.advance(days=9)
+        hans = names["expert-hans"]
+        held = RecordAuditHeld(expert_id=hans, held_on=self.clock.now)
+        send(app, case_id, held, actor=expert_actor(hans), command_key="golden-v-held")
+        self.assess(case_id, "hans", "v")
 
     # ---- steps ---------------------------------------------------------------------
 

@@ -43,6 +43,26 @@ def test_the_appealed_case_replays_awarded_after_its_upheld_appeal(replayed: dic
     assert case.has_applied("golden-1-award") and case.attention == []
 
 
+def test_an_audit_scheduled_before_visits_were_recorded_replays_without_mode_place_or_holding(
+    replayed: dict[str, Any],
+) -> None:
+    case = replayed["case-refused-appealed-awarded"]
+
+    assert case.agreed_audit_mode is None and case.audit_held_on is None
+    assert case.visit == {"mode": None, "place": "", "duration": None}
+    # Assessed before its scheduled date, as a case could be then: its validity counts from the assessment.
+    assert case.assessed_at < case.audit_date and case.audit_month_of == case.assessed_at
+
+
+def test_the_visit_by_video_replays_with_the_agreed_mode_and_its_holding(replayed: dict[str, Any]) -> None:
+    case = replayed["case-audit-held"]
+
+    assert case.agreed_audit_mode == "video" and case.state is CaseState.DECIDING
+    assert case.visit == {"mode": "video", "place": "", "duration": "PT3H"}
+    assert case.audit_held_on is not None and case.audit_held_on < case.audit_date
+    assert case.audit_month_of == case.audit_held_on
+
+
 def test_the_renewal_cases_replay_withdrawn_and_awarded(replayed: dict[str, Any]) -> None:
     withdrawn, awarded = replayed["case-renewal-withdrawn"], replayed["case-renewal-awarded"]
 

@@ -32,8 +32,14 @@ def calendar_of(message: Notification, *attendees: str) -> icalendar.Calendar:
 
 
 def scheduled(life: Lifecycle, case_id: UUID, day: int, key: str) -> None:
-    audit_date = datetime(2027, 2, day, 9, tzinfo=UTC)
-    send(life.app, case_id, ScheduleAudit(audit_date=audit_date), actor=SECRETARIAT, command_key=key)
+    audit_date = datetime(2026, 5, day, 9, tzinfo=UTC)
+    send(
+        life.app,
+        case_id,
+        ScheduleAudit(audit_date=audit_date, place="the cluster office"),
+        actor=SECRETARIAT,
+        command_key=key,
+    )
 
 
 def test_scheduling_invites_every_expert_of_the_team_and_the_cluster() -> None:
@@ -63,11 +69,23 @@ def test_the_invitation_is_an_rfc_5545_request_for_the_audit_with_its_attendees(
         0,
         "CONFIRMED",
     )
-    assert event.decoded("DTSTART") == datetime(2027, 2, 3, 9, tzinfo=UTC)
-    assert event.decoded("DTEND") == datetime(2027, 2, 3, 12, tzinfo=UTC)  # a Bronze interview: three hours
+    assert event.decoded("DTSTART") == datetime(2026, 5, 3, 9, tzinfo=UTC)
+    assert event.decoded("DTEND") == datetime(2026, 5, 3, 12, tzinfo=UTC)  # a Bronze interview: three hours
     assert str(event["ORGANIZER"]) == "mailto:secretariat@esca.example"
     assert [str(who) for who in event["ATTENDEE"]] == ["mailto:clara@cluster.example", "mailto:carl@cluster.example"]
     assert str(event["URL"]) == f"https://labels.example/ui/cases/{case_id}"
+
+
+def test_a_visit_scheduled_with_its_duration_and_place_blocks_out_that_long_there() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.auditing()
+    visit = ScheduleAudit(audit_date=datetime(2026, 5, 4, 8, tzinfo=UTC), place="Klaipeda harbour", duration="P2D")
+    send(life.app, case_id, visit, actor=SECRETARIAT, command_key="schedule-visit")
+
+    (event,) = calendar_of(queued(life.app, "schedule-visit", f"cluster:{life.cluster_id}")).walk("VEVENT")
+
+    assert event.decoded("DTEND") == datetime(2026, 5, 6, 8, tzinfo=UTC)
+    assert str(event["LOCATION"]) == "Klaipeda harbour"
 
 
 def test_the_ics_ends_its_lines_in_crlf_and_folds_them_at_75_octets() -> None:
@@ -98,7 +116,7 @@ def test_moving_the_date_updates_the_same_event_with_the_next_sequence() -> None
 
     assert str(first["UID"]) == str(moved["UID"]) == audit_uid(case_id)
     assert int(first["SEQUENCE"]) < int(moved["SEQUENCE"])
-    assert moved.decoded("DTSTART") == datetime(2027, 2, 10, 9, tzinfo=UTC)
+    assert moved.decoded("DTSTART") == datetime(2026, 5, 10, 9, tzinfo=UTC)
 
 
 def test_withdrawing_a_case_before_its_audit_cancels_the_event_for_everyone_invited() -> None:

@@ -179,7 +179,12 @@ def test_when_the_audit_waits_for_payment_an_unpaid_invoice_refuses_scheduling_a
     before = event_count(life.app)
 
     with pytest.raises(StepNotAllowed, match=f"invoice {number} \\(2,250.00 EUR\\) is not paid"):
-        send(life.app, case_id, ScheduleAudit(audit_date=T0 + timedelta(days=10)), actor=SECRETARIAT)
+        send(
+            life.app,
+            case_id,
+            ScheduleAudit(audit_date=T0 + timedelta(days=10), place="the cluster office"),
+            actor=SECRETARIAT,
+        )
 
     assert event_count(life.app) == before
 
@@ -196,11 +201,18 @@ def test_when_the_audit_waits_for_payment_an_unpaid_invoice_refuses_the_assessme
 
 
 def test_once_paid_the_waiting_audit_goes_ahead() -> None:
-    life = Lifecycle(memory_app(policy=WAITING))
+    clock = Clock()
+    life = Lifecycle(memory_app(policy=WAITING, clock=clock))
     case_id = life.auditing()
     send(life.app, invoice_id_for(case_id), RecordPayment(paid_on=T0.date(), reference="BANK-1"), actor=SECRETARIAT)
 
-    send(life.app, case_id, ScheduleAudit(audit_date=T0 + timedelta(days=10)), actor=SECRETARIAT)
+    send(
+        life.app,
+        case_id,
+        ScheduleAudit(audit_date=T0 + timedelta(days=10), place="the cluster office"),
+        actor=SECRETARIAT,
+    )
+    clock.advance(days=10)  # the audit takes place
     life.assess(case_id)
 
     assert life.app.get_case(case_id).assessed_at is not None
@@ -210,7 +222,12 @@ def test_by_default_the_audit_does_not_wait_for_payment() -> None:
     life = Lifecycle(memory_app())
     case_id = life.auditing()
 
-    send(life.app, case_id, ScheduleAudit(audit_date=T0 + timedelta(days=10)), actor=SECRETARIAT)
+    send(
+        life.app,
+        case_id,
+        ScheduleAudit(audit_date=T0 + timedelta(days=10), place="the cluster office"),
+        actor=SECRETARIAT,
+    )
 
     assert life.app.get_case(case_id).audit_date is not None
     assert life.app.load(invoice_id_for(case_id), Invoice).state is InvoiceState.UNPAID

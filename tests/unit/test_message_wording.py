@@ -34,7 +34,7 @@ def auditing_case() -> CertificationCase:
     """A case whose audit is scheduled."""
     life = Lifecycle(memory_app())
     case = life.app.get_case(life.auditing())
-    case.schedule_audit(datetime(2027, 2, 3, 9, tzinfo=UTC), "secretariat", "schedule")
+    case.schedule_audit(datetime(2026, 5, 4, 9, tzinfo=UTC), "secretariat", "schedule", place="the cluster office")
     return case
 
 
@@ -149,7 +149,7 @@ def test_a_language_without_a_translation_reads_english() -> None:
 def test_names_are_escaped_in_the_html_and_left_as_they_are_in_the_plain_text() -> None:
     auditing = Lifecycle(memory_app())
     case = auditing.app.get_case(auditing.auditing())
-    case.schedule_audit(datetime(2027, 2, 3, 9, tzinfo=UTC), "secretariat", "schedule")
+    case.schedule_audit(datetime(2026, 5, 4, 9, tzinfo=UTC), "secretariat", "schedule", place="the cluster office")
     (_, to_cluster) = notices.audit_invitations(case, 'Bits & <Bytes> "Cluster"')
 
     worded = render(content(to_cluster), "en", BASE)

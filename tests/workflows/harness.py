@@ -169,7 +169,8 @@ async def drive_to_award(
     experts = [await accept_proposal(handle) for _ in range(2 if level is Level.GOLD else 1)]
     await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
     await handle.execute_update(
-        CaseWorkflow.schedule_audit, step(ScheduleAudit(audit_date=datetime(2026, 6, 1, tzinfo=UTC)))
+        CaseWorkflow.schedule_audit,
+        step(ScheduleAudit(audit_date=datetime(2026, 6, 1, tzinfo=UTC), place="the cluster office")),
     )
     await handle.execute_update(
         CaseWorkflow.submit_assessment,

@@ -209,7 +209,7 @@ def test_when_the_audit_waits_for_payment_the_workflow_refuses_the_audit_until_t
             view = await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
             invoice = office.app.load(invoice_id_for(view.case_id), Invoice)
             before = event_count(office.app, view.case_id)
-            audit = step(ScheduleAudit(audit_date=datetime(2026, 6, 1, tzinfo=UTC)))
+            audit = step(ScheduleAudit(audit_date=datetime(2026, 6, 1, tzinfo=UTC), place="the cluster office"))
             with pytest.raises(WorkflowUpdateFailedError) as refused:
                 await handle.execute_update(CaseWorkflow.schedule_audit, audit)
             assert refused.value.cause.type == "StepNotAllowed"

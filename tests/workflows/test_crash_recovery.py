@@ -153,7 +153,7 @@ class Driver:
         respond = AnswerProposal(expert_id=expert, accept=True)
         await self.step(handle, "respond", CaseWorkflow.respond_to_proposal, respond, actor=f"expert:{expert}")
         await self.step(handle, "agree", CaseWorkflow.record_agreement, RecordAgreement(agreed=True))
-        audit = ScheduleAudit(audit_date="2026-06-01T09:00:00Z")
+        audit = ScheduleAudit(audit_date="2026-06-01T09:00:00Z", place="the cluster office")
         await self.step(handle, "schedule", CaseWorkflow.schedule_audit, audit)
         assessment = SubmitAssessment(
             expert_id=expert,

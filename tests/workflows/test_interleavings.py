@@ -170,8 +170,11 @@ class Scenario:
             self.office.expert(name=f"Expert {self.rng.randrange(10**6)}")
             await handle.signal(CaseWorkflow.experts_changed, ExpertsChanged(reason="an expert registered"))
         elif view.state == "auditing" and chance < 0.3:
-            audit_date = datetime(2027, 3, 1 + self.rng.randrange(27), tzinfo=UTC)
-            await self.send(handle, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=audit_date))
+            # Past dates: before the audit deadline (seconds away), and taken place when the assessment comes.
+            audit_date = datetime(2026, 3, 1 + self.rng.randrange(27), tzinfo=UTC)
+            await self.send(
+                handle, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=audit_date, place="the cluster office")
+            )
         elif view.state == "auditing":
             await self.assess(handle, view)
         elif view.state == "deciding":

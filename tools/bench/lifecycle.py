@@ -68,7 +68,8 @@ EXPERTS = 10
 WATCH_SECONDS = 0.02
 # Every deadline and reminder an hour away: timers are started and cancelled, never fired.
 COMPRESSED = uniform_durations("PT1H", "PT30M")
-AUDIT_DATE = datetime(2030, 6, 1, tzinfo=UTC)
+# Already past: before the compressed audit deadline, and taken place when the assessment comes.
+AUDIT_DATE = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 def compressed_policy() -> Policy:
@@ -246,7 +247,12 @@ async def _lifecycle(
         _by(f"expert:{expert_id}"),
     )
     await execute_step(workflow, CaseWorkflow.record_agreement, RecordAgreement(agreed=True), _by(SECRETARY))
-    await execute_step(workflow, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=AUDIT_DATE), _by(SECRETARY))
+    await execute_step(
+        workflow,
+        CaseWorkflow.schedule_audit,
+        ScheduleAudit(audit_date=AUDIT_DATE, place="the cluster office"),
+        _by(SECRETARY),
+    )
     await execute_step(
         workflow,
         CaseWorkflow.submit_assessment,
