@@ -21,7 +21,7 @@ from opentelemetry import trace
 
 from clusterlabel.domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind
-from clusterlabel.domain.catalogue import current_version_for, load_catalogue
+from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.command_base import Envelope

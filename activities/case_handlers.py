@@ -13,7 +13,7 @@ from clusterlabel.domain import commands, notices
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clusterlabel.domain.catalogue import Catalogue, CataloguesRefused, parse_catalogue, publish
+from clusterlabel.domain.catalogue import Catalogue
+from clusterlabel.domain.catalogue_shelf import CataloguesRefused, parse_catalogue, publish
 
 
 def publish_folder(folder: Path) -> list[str]:

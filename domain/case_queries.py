@@ -35,9 +35,7 @@ from clusterlabel.domain.policy import Policy
 
 
 class CaseQueries:
-    """A case's state, the questions asked of it, and whether each of its steps may be taken now.
-
-    What a new case does not have yet (None, 0) is declared here once; its Submitted event sets the rest."""
+    """A case's state, the questions asked of it, and whether each of its steps may be taken now."""
 
     # The application, as submitted.
     cluster_id: UUID
@@ -54,39 +52,48 @@ class CaseQueries:
     deadlines: dict[str, datetime]
     attention: list[str]
     # The expert team: the open proposal, each member's seat, and who may not be asked again.
-    proposed_expert_id: UUID | None = None
-    proposed_nationality: Nationality | None = None
+    proposed_expert_id: UUID | None
+    proposed_nationality: Nationality | None
     team: dict[UUID, Nationality | None]
     excluded_expert_ids: set[UUID]
     # The agreement (when, and the audit's mode it priced: None if agreed before the case kept it).
-    agreed_at: datetime | None = None
-    agreed_audit_mode: AuditMode | None = None
+    agreed_at: datetime | None
+    agreed_audit_mode: AuditMode | None
     # The audit (domain/case_visit.py): its date, how, where and for how long it is held, and the day
     # it took place; a team's assessment in versions, the current one's report and who has signed it.
-    audit_date: datetime | None = None
+    audit_date: datetime | None
     visit: dict[str, Any]
-    audit_held_on: datetime | None = None
-    audit_schedulings: int = 0  # how often a date was set: the calendar invitation's SEQUENCE follows it
-    assessment_version: int = 0
-    draft_report: str | None = None
+    audit_held_on: datetime | None
+    audit_schedulings: int  # how often a date was set: the calendar invitation's SEQUENCE follows it
+    assessment_version: int
+    draft_report: str | None
     signed_by: list[UUID]
     scores: dict[str, int]
-    assessed_at: datetime | None = None
-    recommended_level: Level | None = None
+    assessed_at: datetime | None
+    recommended_level: Level | None
     findings: case_assessment.Findings
     # The digest of the benchmarking report rendered for the decision: sha256, size, decided_at, at.
-    frozen_report: dict[str, Any] | None = None
-    decision: dict[str, Any] | None = None
+    frozen_report: dict[str, Any] | None
+    decision: dict[str, Any] | None
     # The decision, who rejected at screening, the pending or last appeal (and those settled before a
     # new screening), the criteria a cluster missed at the decision, and the label an award led to.
-    first_decided_by: str | None = None
-    rejected_by: str | None = None
-    appeal: dict[str, Any] | None = None
+    first_decided_by: str | None
+    rejected_by: str | None
+    appeal: dict[str, Any] | None
     past_appeals: list[dict[str, Any]]
     lapsed_criteria: list[str]
-    label_id: UUID | None = None
+    label_id: UUID | None
     # The evidence documents by SHA-256: name, size, media type, who attached each (`by`) and when (`at`).
     evidence: dict[str, dict[str, Any]]
+
+    def _nothing_yet(self) -> None:
+        """What a new case does not have yet (its Submitted event sets the rest)."""
+        self.proposed_expert_id = self.proposed_nationality = None
+        self.agreed_at = self.agreed_audit_mode = None
+        self.audit_date = self.audit_held_on = None
+        self.audit_schedulings = self.assessment_version = 0
+        self.draft_report = self.assessed_at = self.recommended_level = self.frozen_report = None
+        self.decision = self.first_decided_by = self.rejected_by = self.appeal = self.label_id = None
 
     @property
     def expert_ids(self) -> list[UUID]:

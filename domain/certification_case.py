@@ -55,6 +55,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         command_key: str,
     ) -> None:
         self.command_keys = set()
+        self._nothing_yet()
         self.cluster_id = cluster_id
         self.cluster_country = cluster_country
         self.level = Level(level)

@@ -18,7 +18,7 @@ from temporalio.client import Client
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.catalogues import publish_folder
 from clusterlabel.activities.files import FileStore, LocalFileStore, S3FileStore
-from clusterlabel.domain.catalogue import CataloguesRefused
+from clusterlabel.domain.catalogue_shelf import CataloguesRefused
 from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for

@@ -133,8 +133,12 @@ def state_as_of(
     return aggregate_as_dict(repository.get(aggregate_id, version=version))
 
 
+# The idempotency keys an aggregate keeps are the callers' business, not its state.
+_KEYS = ("command_keys", "recent_command_keys")
+
+
 def aggregate_as_dict(aggregate: Any) -> dict[str, Any]:
-    state = {k: plain(v) for k, v in vars(aggregate).items() if not k.startswith("_") and k != "command_keys"}
+    state = {k: plain(v) for k, v in vars(aggregate).items() if not k.startswith("_") and k not in _KEYS}
     return {"id": str(aggregate.id), "version": aggregate.version, "type": type(aggregate).__name__, **state}
 
 

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.peers import PeerGroup, PeerProfile, PeerStats, choose_group, peer_stats
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.projections.store import Row, unstamp

@@ -50,6 +50,94 @@ class ClusterName(BaseModel):
     country: str
 
 
+# ---- the case's events, on the view's row -----------------------------------------------
+
+
+def _follow(row: Row, change: Change) -> None:
+    """Take the state the domain says the event leads to; a new state settles what needed attention."""
+    state = case_state_after(change.event_type, change)
+    if state is not None and state != row["state"]:
+        row["state"] = state.value
+        row["attention"] = []
+
+
+def _clear_proposal(row: Row, change: Change) -> None:
+    row["proposed_expert_id"] = None
+    row["deadlines"].pop("response", None)
+
+
+def _proposed(row: Row, change: Change) -> None:
+    row["proposed_expert_id"] = change["expert_id"]
+    row["deadlines"]["response"] = change["response_due"]
+    row["attention"] = []
+
+
+def _accepted(row: Row, change: Change) -> None:
+    row["experts"] = [*row["experts"], change["expert_id"]]
+    _clear_proposal(row, change)
+
+
+def _released(row: Row, change: Change) -> None:
+    row["experts"] = [expert for expert in row["experts"] if expert != change["expert_id"]]
+    if row["proposed_expert_id"] == change["expert_id"]:
+        _clear_proposal(row, change)
+    row["deadlines"].pop("audit", None)
+    row["signed_by"] = []  # the new team signs its own assessment
+
+
+def _decided(row: Row, change: Change) -> None:
+    if row["state"] == CaseState.REFUSED:  # the state the decision led to
+        row["deadlines"]["appeal"] = change["appeal_due"]
+
+
+def _appeal_decided(row: Row, change: Change) -> None:
+    if change["upheld"]:
+        row["deadlines"]["decision"] = change["decision_due"]
+
+
+def _rejection_appeal_decided(row: Row, change: Change) -> None:
+    if change["upheld"]:
+        row["deadlines"]["screening"] = change["screening_due"]
+
+
+def _report_submitted(row: Row, change: Change) -> None:
+    row["deadlines"]["decision"] = change["decision_due"]
+    if change["expert_id"] not in row["signed_by"]:  # a team of one signs by submitting
+        row["signed_by"] = [*row["signed_by"], change["expert_id"]]
+
+
+def _nothing(row: Row, change: Change) -> None:
+    pass
+
+
+# What each event changes in the row besides its state (which _follow has already taken).
+_CASE_DATA = {
+    "Screened": _nothing,
+    "ExpertProposed": _proposed,
+    "ExpertAccepted": _accepted,
+    "ExpertDeclined": _clear_proposal,
+    "ExpertResponseTimedOut": _clear_proposal,
+    "ExpertReleased": _released,
+    "Escalated": lambda row, change: row.update(attention=[*row["attention"], change["reason"]]),
+    "ClusterAgreedToExperts": lambda row, change: row["deadlines"].update(audit=change["audit_due"]),
+    "ClusterObjectedToExperts": lambda row, change: row.update(experts=[]),
+    "AuditScheduled": _nothing,
+    "AuditHeld": _nothing,
+    "AssessmentSubmitted": _nothing,
+    "ReportDrafted": lambda row, change: row.update(signed_by=[change["expert_id"]]),
+    "AssessmentSigned": lambda row, change: row.update(signed_by=[*row["signed_by"], change["expert_id"]]),
+    "ReportSubmitted": _report_submitted,
+    "EligibilityLapsed": _nothing,
+    "DecisionRecorded": _decided,
+    "AppealWindowOpened": lambda row, change: row["deadlines"].update(appeal=change["appeal_due"]),
+    "AppealLodged": _nothing,
+    "AppealDecided": _appeal_decided,
+    "RejectionAppealDecided": _rejection_appeal_decided,
+    "LabelIssued": lambda row, change: row.update(label_id=change["label_id"], attention=[]),
+    "Withdrawn": _nothing,
+}
+
+
 class CaseStatusView(View):
     name = "case_status"
     cost = 5.5
@@ -67,34 +155,7 @@ class CaseStatusView(View):
         "Cluster.Registered": "_cluster",
         "Cluster.ProfileUpdated": "_cluster",
         "CertificationCase.Submitted": "_submitted",
-        **{
-            f"CertificationCase.{name}": "_changed"
-            for name in [
-                "Screened",
-                "ExpertProposed",
-                "ExpertAccepted",
-                "ExpertDeclined",
-                "ExpertResponseTimedOut",
-                "ExpertReleased",
-                "Escalated",
-                "ClusterAgreedToExperts",
-                "ClusterObjectedToExperts",
-                "AssessmentSubmitted",
-                "ReportDrafted",
-                "AssessmentSigned",
-                "ReportSubmitted",
-                "EligibilityLapsed",
-                "DecisionRecorded",
-                "AppealWindowOpened",
-                "AppealLodged",
-                "AppealDecided",
-                "RejectionAppealDecided",
-                "LabelIssued",
-                "Withdrawn",
-                "AuditScheduled",
-                "AuditHeld",
-            ]
-        },
+        **{f"CertificationCase.{name}": "_changed" for name in _CASE_DATA},
     }
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, RowCache]:
@@ -226,94 +287,6 @@ class CaseStatusView(View):
             "SELECT COUNT(*) AS n FROM {case_status} WHERE deadline_at IS NOT NULL AND deadline_at <= ?", (stamp(now),)
         )
         return int(rows[0]["n"])
-
-
-# ---- the case's events, on the view's row -----------------------------------------------
-
-
-def _follow(row: Row, change: Change) -> None:
-    """Take the state the domain says the event leads to; a new state settles what needed attention."""
-    state = case_state_after(change.event_type, change)
-    if state is not None and state != row["state"]:
-        row["state"] = state.value
-        row["attention"] = []
-
-
-def _clear_proposal(row: Row, change: Change) -> None:
-    row["proposed_expert_id"] = None
-    row["deadlines"].pop("response", None)
-
-
-def _proposed(row: Row, change: Change) -> None:
-    row["proposed_expert_id"] = change["expert_id"]
-    row["deadlines"]["response"] = change["response_due"]
-    row["attention"] = []
-
-
-def _accepted(row: Row, change: Change) -> None:
-    row["experts"] = [*row["experts"], change["expert_id"]]
-    _clear_proposal(row, change)
-
-
-def _released(row: Row, change: Change) -> None:
-    row["experts"] = [expert for expert in row["experts"] if expert != change["expert_id"]]
-    if row["proposed_expert_id"] == change["expert_id"]:
-        _clear_proposal(row, change)
-    row["deadlines"].pop("audit", None)
-    row["signed_by"] = []  # the new team signs its own assessment
-
-
-def _decided(row: Row, change: Change) -> None:
-    if row["state"] == CaseState.REFUSED:  # the state the decision led to
-        row["deadlines"]["appeal"] = change["appeal_due"]
-
-
-def _appeal_decided(row: Row, change: Change) -> None:
-    if change["upheld"]:
-        row["deadlines"]["decision"] = change["decision_due"]
-
-
-def _rejection_appeal_decided(row: Row, change: Change) -> None:
-    if change["upheld"]:
-        row["deadlines"]["screening"] = change["screening_due"]
-
-
-def _report_submitted(row: Row, change: Change) -> None:
-    row["deadlines"]["decision"] = change["decision_due"]
-    if change["expert_id"] not in row["signed_by"]:  # a team of one signs by submitting
-        row["signed_by"] = [*row["signed_by"], change["expert_id"]]
-
-
-def _nothing(row: Row, change: Change) -> None:
-    pass
-
-
-# What each event changes in the row besides its state (which _follow has already taken).
-_CASE_DATA = {
-    "Screened": _nothing,
-    "ExpertProposed": _proposed,
-    "ExpertAccepted": _accepted,
-    "ExpertDeclined": _clear_proposal,
-    "ExpertResponseTimedOut": _clear_proposal,
-    "ExpertReleased": _released,
-    "Escalated": lambda row, change: row.update(attention=[*row["attention"], change["reason"]]),
-    "ClusterAgreedToExperts": lambda row, change: row["deadlines"].update(audit=change["audit_due"]),
-    "ClusterObjectedToExperts": lambda row, change: row.update(experts=[]),
-    "AuditScheduled": _nothing,
-    "AuditHeld": _nothing,
-    "AssessmentSubmitted": _nothing,
-    "ReportDrafted": lambda row, change: row.update(signed_by=[change["expert_id"]]),
-    "AssessmentSigned": lambda row, change: row.update(signed_by=[*row["signed_by"], change["expert_id"]]),
-    "ReportSubmitted": _report_submitted,
-    "EligibilityLapsed": _nothing,
-    "DecisionRecorded": _decided,
-    "AppealWindowOpened": lambda row, change: row["deadlines"].update(appeal=change["appeal_due"]),
-    "AppealLodged": _nothing,
-    "AppealDecided": _appeal_decided,
-    "RejectionAppealDecided": _rejection_appeal_decided,
-    "LabelIssued": lambda row, change: row.update(label_id=change["label_id"], attention=[]),
-    "Withdrawn": _nothing,
-}
 
 
 def _with_deadline(row: Row, version: int) -> Row:

@@ -26,7 +26,8 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 
-from clusterlabel.domain.catalogue import Catalogue, publish, published_catalogues
+from clusterlabel.domain.catalogue import Catalogue
+from clusterlabel.domain.catalogue_shelf import publish, published_catalogues
 from clusterlabel.projections.accounts import AccountsView
 from clusterlabel.projections.audit_history import AuditHistoryView
 from clusterlabel.projections.benchmarking import BenchmarkingView

@@ -83,8 +83,11 @@ def event_from_json(stored: bytes) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=256)
-def _upcasts(topic: str) -> bool:
-    return getattr(resolve_topic(topic), "class_version", 1) > 1
+def _current_version_tail(topic: str) -> bytes | None:
+    """How the stored JSON of an event of this topic ends when it was written at its class's current
+    version (eventsourcing's mapper adds `class_version` last, compactly); None for an unversioned one."""
+    version = getattr(resolve_topic(topic), "class_version", 1)
+    return f',"class_version":{version}}}'.encode() if version > 1 else None
 
 
 class StoredFields:
@@ -96,15 +99,20 @@ class StoredFields:
         self.direct = isinstance(transcoder, JSONTranscoder) and set(transcoder.names) <= _DEFAULT_TRANSCODINGS
 
     def json(self, event: StoredEvent) -> bytes | None:
-        """The event's stored JSON, or None when it must go through the mapper."""
-        if not self.direct or _upcasts(event.topic):
+        """The event's stored JSON (its fields, without the version marker), or None when it must go
+        through the mapper: an event written at an older version of its class, whose upcast runs there."""
+        if not self.direct:
             return None
         state = event.state
         if self.mapper.cipher:
             state = self.mapper.cipher.decrypt(state)
         if self.mapper.compressor:
             state = self.mapper.compressor.decompress(state)
-        return bytes(state)
+        stored = bytes(state)
+        tail = _current_version_tail(event.topic)
+        if tail is None:
+            return stored
+        return stored[: -len(tail)] + b"}" if stored.endswith(tail) else None
 
     def plain(self, event: StoredEvent) -> dict[str, Any]:
         """A stored event's fields (envelope included) as plain data."""

@@ -10,7 +10,8 @@ from uuid import UUID
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import RecordedAggregate
-from clusterlabel.domain.catalogue import Catalogue, IndicatorScore, load_catalogue
+from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import ExpertProfile

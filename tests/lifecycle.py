@@ -9,7 +9,7 @@ from uuid import UUID
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.evidence import EXTENSIONS
 from clusterlabel.interfaces.web import evidence

@@ -16,7 +16,7 @@ from clusterlabel.activities.views import case_view
 from clusterlabel.domain import commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level, NotFound
-from clusterlabel.domain.catalogue import current_version_for, load_catalogue
+from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.views import case_view
 from clusterlabel.domain.case_lifecycle import CaseState
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.invoice import InvoiceState
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web import flash, inbox, naming, sessions

@@ -34,7 +34,7 @@ from clusterlabel.activities.files import FileMissing
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain import commands
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope, command_key
 from clusterlabel.domain.peers import PeerGroup

@@ -15,7 +15,8 @@ from clusterlabel.activities.open_records import waiting_webhook_deliveries
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import AreaSummary, load_catalogue
+from clusterlabel.domain.catalogue import AreaSummary
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.cluster import EligibilityCriterion
 from clusterlabel.domain.commands import (
     AnswerProposal,

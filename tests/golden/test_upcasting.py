@@ -71,9 +71,9 @@ def moved_to_version_2(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }
     for topic, cls in topics.items():
         monkeypatch.setitem(eventsourcing.utils._topic_cache, topic, cls)
-    stored._upcasts.cache_clear()
+    stored._current_version_tail.cache_clear()
     yield
-    stored._upcasts.cache_clear()
+    stored._current_version_tail.cache_clear()
 
 
 def delivered_record() -> Any:

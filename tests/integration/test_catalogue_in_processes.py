@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import catalogue as shelf
-from clusterlabel.domain.catalogue import parse_catalogue, publish
+from clusterlabel.domain import catalogue_shelf as shelf
+from clusterlabel.domain.catalogue_shelf import parse_catalogue, publish
 from clusterlabel.projections import factory
 from clusterlabel.projections.factory import open_read_models
 from tests.lifecycle import Lifecycle

@@ -18,7 +18,7 @@ import pytest
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.catalogue_shelf import current_version_for
 from clusterlabel.domain.commands import (
     AnswerProposal,
     CloseCase,
@@ -506,12 +506,9 @@ class ProjectionsContract:
                 through_the_mapper_anyway.add(fast.kind)
             assert {name: fast[name] for name in fast.fields} == {name: slow[name] for name in fast.fields}
             assert direct.plain(notification) == through_mapper.plain(notification)
-        # The upcast events alone (messages, assessments, labels), never the common ones.
-        assert through_the_mapper_anyway <= {
-            "Notification.Queued",
-            "CertificationCase.AssessmentSubmitted",
-            "Label.Issued",
-        }
+        # Only an event written at an older version of its class (its upcast runs in the mapper): here,
+        # where every event was written today, none.
+        assert through_the_mapper_anyway == set()
 
     def test_the_background_runner_follows_new_events_and_reports_its_lag(
         self, env: dict[str, str], world: World

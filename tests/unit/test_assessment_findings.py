@@ -7,7 +7,8 @@ from uuid import UUID
 import pytest
 
 from clusterlabel.domain.base import InvalidInput, StepNotAllowed
-from clusterlabel.domain.catalogue import AreaSummary, load_catalogue
+from clusterlabel.domain.catalogue import AreaSummary
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import FreezeReport, SubmitAssessment
 from tests.builders import full_scores, indicators, send
 from tests.lifecycle import Lifecycle, memory_app

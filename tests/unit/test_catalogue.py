@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from clusterlabel.domain.catalogue import (
-    Catalogue,
-    InvalidScores,
+from clusterlabel.domain.catalogue import Catalogue, InvalidScores
+from clusterlabel.domain.catalogue_shelf import (
     UnknownCatalogue,
     available_versions,
     current_version_for,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from clusterlabel.activities.catalogues import publish_folder
-from clusterlabel.domain import catalogue as shelf
+from clusterlabel.domain import catalogue_shelf as shelf
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.catalogue import CataloguesRefused, UnknownCatalogue, current_version_for, load_catalogue
+from clusterlabel.domain.catalogue_shelf import CataloguesRefused, UnknownCatalogue, current_version_for, load_catalogue
 from tests.lifecycle import Lifecycle, memory_app
 
 SHIPPED = Path(shelf.__file__).parent / "catalogues" / "bronze-2020.toml"

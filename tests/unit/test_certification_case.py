@@ -9,7 +9,7 @@ import pytest
 
 from clusterlabel.domain.base import DomainError, ImpartialityViolation, InvalidInput, Level, NotFound, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import (
     AnswerProposal,
     DecideAppeal,

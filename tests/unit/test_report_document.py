@@ -7,7 +7,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from clusterlabel.activities.documents.report import ReportOut, report_html, report_pdf
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from tests.pdf_reading import pdf_page_png, pdf_text
 
 CATALOGUE = load_catalogue("bronze-2020")

@@ -11,7 +11,8 @@ from clusterlabel.domain.base import InvalidInput, Level
 from clusterlabel.domain.case_assessment import check_awardable, check_improvement_areas, supported_level
 from clusterlabel.domain.case_decision import is_refusal_final
 from clusterlabel.domain.case_team import next_nationality
-from clusterlabel.domain.catalogue import Catalogue, load_catalogue
+from clusterlabel.domain.catalogue import Catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.expert import Nationality
 from tests.builders import full_scores
 

@@ -8,7 +8,7 @@ import pytest
 
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState
-from clusterlabel.domain.catalogue import load_catalogue
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import SignAssessment, SubmitAssessment
 from tests.builders import full_scores, indicators, send
 from tests.lifecycle import Lifecycle, event_count, memory_app

@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.catalogue_shelf import current_version_for
 from clusterlabel.domain.commands import (
     AnswerProposal,
     LodgeAppeal,

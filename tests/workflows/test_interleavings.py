@@ -38,7 +38,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.base import DomainError, Level
 from clusterlabel.domain.case_lifecycle import OPEN_STATES, Outcome
-from clusterlabel.domain.catalogue import current_version_for
+from clusterlabel.domain.catalogue_shelf import current_version_for
 from clusterlabel.domain.command_base import Command
 from clusterlabel.domain.commands import (
     AnswerProposal,

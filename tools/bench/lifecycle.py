@@ -29,7 +29,8 @@ from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import CaseView
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import IndicatorScore, current_version_for, load_catalogue
+from clusterlabel.domain.catalogue import IndicatorScore
+from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalogue
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import (
     AnswerProposal,

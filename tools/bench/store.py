@@ -26,7 +26,8 @@ from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.catalogue import IndicatorScore, load_catalogue
+from clusterlabel.domain.catalogue import IndicatorScore
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.commands import (
