@@ -129,7 +129,7 @@ class CertificationApp(Application[UUID]):
             cluster=cluster,
             level=level,
             kind=kind,
-            catalogue=load_catalogue(current_version_for(level)),
+            catalogue=load_catalogue(current_version_for(level, env.at)),
             policy=self.policy,
             at=env.at,
             actor=env.actor,

@@ -93,6 +93,7 @@ HANDLERS: dict[type[Command], Handler] = {
     record_commands.RegisterCluster: registrations.register_cluster,
     record_commands.UpdateClusterProfile: registrations.update_cluster_profile,
     record_commands.WaiveEligibilityCriterion: registrations.waive_eligibility_criterion,
+    record_commands.CloseEligibilityReview: registrations.close_eligibility_review,
     record_commands.RegisterExpert: registrations.register_expert,
     record_commands.RenewExpertCertification: registrations.renew_expert_certification,
     record_commands.RevokeExpertCertification: registrations.revoke_expert_certification,

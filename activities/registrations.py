@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
+from clusterlabel.activities import outbox
 from clusterlabel.activities.application import A, CertificationApp
-from clusterlabel.domain import command_base, record_commands
+from clusterlabel.domain import command_base, notices, record_commands
 from clusterlabel.domain.account import Account
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.cluster import Cluster
@@ -44,7 +45,24 @@ def register_cluster(
 def update_cluster_profile(
     app: CertificationApp, cluster_id: UUID, command: record_commands.UpdateClusterProfile, env: Envelope
 ) -> Cluster:
-    return app.change(cluster_id, Cluster, env, lambda cluster: cluster.update_profile(command.profile, *env.who()))
+    """The new profile; a review it opens is queued to the secretariat in the same save."""
+
+    def act(cluster: Cluster) -> list[RecordedAggregate]:
+        already_open = cluster.review is not None
+        cluster.update_profile(command.profile, app.policy, *env.when())
+        if cluster.review is None or already_open:
+            return []
+        return outbox.queue(notices.eligibility_review(cluster), env)
+
+    return app.change(cluster_id, Cluster, env, act)
+
+
+def close_eligibility_review(
+    app: CertificationApp, cluster_id: UUID, command: record_commands.CloseEligibilityReview, env: Envelope
+) -> Cluster:
+    return app.change(
+        cluster_id, Cluster, env, lambda cluster: cluster.close_review(command.outcome, command.reason, *env.when())
+    )
 
 
 def waive_eligibility_criterion(

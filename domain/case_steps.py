@@ -1,4 +1,5 @@
-"""The steps of a case's audit and decision: submitting and signing the assessment, deciding, appealing.
+"""The steps of a case from its audit to its label: the assessment and its signatures, evidence, the
+decision, appeals, the label recorded and the report frozen for the decision.
 
 Each checks the step (the guards of CaseQueries, the rules of case_assessment, case_signatures and
 case_decision), works out what to record and records it through the event methods of
@@ -33,6 +34,9 @@ class AuditAndDecisionSteps(CaseQueries):
     _appeal_lodged: Callable[..., None]
     _appeal_decided: Callable[..., None]
     _rejection_appeal_decided: Callable[..., None]
+    _label_issued: Callable[..., None]
+    _report_frozen: Callable[..., None]
+    _evidence_attached: Callable[..., None]
 
     def submit_assessment(
         self,
@@ -138,3 +142,35 @@ class AuditAndDecisionSteps(CaseQueries):
             return
         decision_due = policy.decision_deadline.after(at)
         self._appeal_decided(**appeal, decision_due=decision_due, actor=actor, command_key=command_key)
+
+    # ---- the label, the frozen report, evidence ----------------------------------------
+
+    def record_label(self, label_id: UUID, actor: str, command_key: str) -> None:
+        self.check_label_to_record()
+        self._label_issued(label_id=label_id, actor=actor, command_key=command_key)
+
+    def freeze_report(self, sha256: str, size: int, at: datetime, actor: str, command_key: str) -> None:
+        """Record the digest of the benchmarking report as rendered for the decision, so that a copy can
+        be checked against the log; once per decision (a decision after an appeal freezes its own)."""
+        decided_at = self.check_report_to_freeze(sha256, size)
+        if decided_at is None:
+            return  # frozen already, with these very bytes: a retry
+        self._report_frozen(
+            sha256=sha256, size=size, decided_at=decided_at, at=at, actor=actor, command_key=command_key
+        )
+
+    def attach_evidence(
+        self, file_name: str, size: int, sha256: str, media_type: str, at: datetime, actor: str, command_key: str
+    ) -> None:
+        """A stored file joins the case's evidence; the same file (by hash) joins it once, under its first name."""
+        self.check_step("attach_evidence")
+        if sha256 not in self.evidence:
+            self._evidence_attached(
+                file_name=file_name,
+                size=size,
+                sha256=sha256,
+                media_type=media_type,
+                at=at,
+                actor=actor,
+                command_key=command_key,
+            )

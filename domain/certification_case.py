@@ -1,6 +1,8 @@
 """One benchmarking round of one cluster for one label level: the certification case.
 
-Its commands and events. What it holds and answers without changing (is it open, overdue, may this
+Its events, and its withdrawal; the commands from screening to the audit date are in
+domain/case_intake_steps.py, those of the audit, evidence, decision, appeal and label in domain/case_steps.py.
+What it holds and answers without changing (is it open, overdue, may this
 step be taken now) it inherits from CaseQueries in domain/case_queries.py. The rules are pure functions
 beside it, shared with the workflows' validators and the views: the lifecycle (states, steps, deadlines)
 in domain/case_lifecycle.py, the expert team in domain/case_team.py, the application and assessment in
@@ -16,8 +18,9 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain import case_assessment, case_team
+from clusterlabel.domain import case_assessment
 from clusterlabel.domain.base import Level, RecordedAggregate
+from clusterlabel.domain.case_intake_steps import IntakeAndAssignmentSteps
 from clusterlabel.domain.case_lifecycle import (
     CaseKind,
     CaseState,
@@ -27,11 +30,11 @@ from clusterlabel.domain.case_lifecycle import (
 from clusterlabel.domain.case_steps import AuditAndDecisionSteps
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.expert import Expert, Nationality
+from clusterlabel.domain.expert import Nationality
 from clusterlabel.domain.policy import Policy
 
 
-class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
+class CertificationCase(IntakeAndAssignmentSteps, AuditAndDecisionSteps, RecordedAggregate):
     """A case, from the application to the decision (and the label it leads to)."""
 
     id_kind = "case"
@@ -109,13 +112,6 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
 
     # ---- screening ---------------------------------------------------------------
 
-    def screen(self, accepted: bool, reason: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        """Accept or reject; a rejection opens the appeal window (ISO/IEC 17065 §7.13)."""
-        self.check_screening(accepted, reason, actor)
-        self._screened(accepted=accepted, reason=reason, at=at, actor=actor, command_key=command_key)
-        if not accepted:
-            self._appeal_window_opened(appeal_due=policy.appeal_window.after(at), actor=actor, command_key=command_key)
-
     @event("Screened")
     def _screened(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
         if self.appeal is not None:  # a screening again, after an upheld appeal: that appeal is settled
@@ -130,11 +126,6 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.deadlines["appeal"] = appeal_due
 
     # ---- expert assignment ---------------------------------------------------------
-
-    def propose_expert(self, expert: Expert, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        self.check_seat_to_fill()
-        proposal = case_team.propose(expert, self.assignment_for(at, policy), policy.expert_response_timeout.after(at))
-        self._expert_proposed(**proposal, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertProposed")
     def _expert_proposed(
@@ -151,39 +142,20 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.deadlines["response"] = response_due
         self.attention = []
 
-    def accept_assignment(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        self.check_answer("accept_assignment", expert_id)
-        self._expert_accepted(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
-
     @event("ExpertAccepted")
     def _expert_accepted(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         self.team[expert_id] = self.proposed_nationality
         self._clear_proposal()
-
-    def decline_assignment(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self.check_answer("decline_assignment", expert_id)
-        self._expert_declined(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertDeclined")
     def _expert_declined(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.excluded_expert_ids.add(expert_id)
         self._clear_proposal()
 
-    def time_out_proposal(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
-        self.check_response_overdue(expert_id, at)
-        self._expert_response_timed_out(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
-
     @event("ExpertResponseTimedOut")
     def _expert_response_timed_out(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         self.excluded_expert_ids.add(expert_id)
         self._clear_proposal()
-
-    def release_expert(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        """An expert who may no longer work on the case (their certification was revoked) leaves it; the
-        case goes back to assigning, so that another expert is proposed and the cluster agrees again
-        (ISO/IEC 17065 §6.1: the evaluation is done by competent, certified personnel)."""
-        self.check_releasable(expert_id)
-        self._expert_released(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
 
     @event("ExpertReleased")
     def _expert_released(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
@@ -201,22 +173,9 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.proposed_nationality = None
         self.deadlines.pop("response", None)
 
-    def escalate(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        """The secretariat must step in (no eligible expert, a missed deadline, ...)."""
-        self.check_step("escalate")
-        self._escalated(reason=reason, at=at, actor=actor, command_key=command_key)
-
     @event("Escalated")
     def _escalated(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.attention.append(reason)
-
-    def record_agreement(self, agreed: bool, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
-        """The cluster's answer to the expert team, recorded by the secretariat."""
-        self.check_team_to_agree_on()
-        if agreed:
-            self._cluster_agreed(audit_due=policy.audit_deadline.after(at), at=at, actor=actor, command_key=command_key)
-        else:
-            self._cluster_objected(expert_ids=self.expert_ids, at=at, actor=actor, command_key=command_key)
 
     @event("ClusterAgreedToExperts")
     def _cluster_agreed(self, audit_due: datetime, at: datetime, actor: str, command_key: str) -> None:
@@ -229,10 +188,6 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self.team = {}
 
     # ---- audit ---------------------------------------------------------------------
-
-    def schedule_audit(self, audit_date: datetime, actor: str, command_key: str) -> None:
-        self.check_step("schedule_audit")
-        self._audit_scheduled(audit_date=audit_date, actor=actor, command_key=command_key)
 
     @event("AuditScheduled")
     def _audit_scheduled(self, audit_date: datetime, actor: str, command_key: str) -> None:
@@ -358,24 +313,10 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
 
     # ---- label, withdrawal -------------------------------------------------------
 
-    def record_label(self, label_id: UUID, actor: str, command_key: str) -> None:
-        self.check_label_to_record()
-        self._label_issued(label_id=label_id, actor=actor, command_key=command_key)
-
     @event("LabelIssued")
     def _label_issued(self, label_id: UUID, actor: str, command_key: str) -> None:
         self.label_id = label_id
         self.attention = []  # what held the label up (see CASE_STEPS["escalate"]) is settled
-
-    def freeze_report(self, sha256: str, size: int, at: datetime, actor: str, command_key: str) -> None:
-        """Record the digest of the benchmarking report as rendered for the decision, so that a copy can
-        be checked against the log; once per decision (a decision after an appeal freezes its own)."""
-        decided_at = self.check_report_to_freeze(sha256, size)
-        if decided_at is None:
-            return  # frozen already, with these very bytes: a retry
-        self._report_frozen(
-            sha256=sha256, size=size, decided_at=decided_at, at=at, actor=actor, command_key=command_key
-        )
 
     @event("ReportFrozen")
     def _report_frozen(
@@ -392,22 +333,6 @@ class CertificationCase(AuditAndDecisionSteps, RecordedAggregate):
         self._follow("Withdrawn", {})
 
     # ---- evidence documents ------------------------------------------------------------
-
-    def attach_evidence(
-        self, file_name: str, size: int, sha256: str, media_type: str, at: datetime, actor: str, command_key: str
-    ) -> None:
-        """A stored file joins the case's evidence; the same file (by hash) joins it once, under its first name."""
-        self.check_step("attach_evidence")
-        if sha256 not in self.evidence:
-            self._evidence_attached(
-                file_name=file_name,
-                size=size,
-                sha256=sha256,
-                media_type=media_type,
-                at=at,
-                actor=actor,
-                command_key=command_key,
-            )
 
     @event("EvidenceAttached")
     def _evidence_attached(

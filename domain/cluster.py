@@ -116,6 +116,7 @@ class Cluster(RecordedAggregate):
         self.rounds: list[dict[str, Any]] = []
         self.current_labels: dict[Level, UUID] = {}
         self.waivers: dict[EligibilityCriterion, dict[str, Any]] = {}
+        self.review: dict[str, Any] | None = None  # an eligibility review the secretariat has open
 
     @property
     def name(self) -> str:
@@ -150,8 +151,39 @@ class Cluster(RecordedAggregate):
     def _eligibility_waived(self, criterion: str, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.waivers[EligibilityCriterion(criterion)] = {"reason": reason, "granted_by": actor, "at": at}
 
-    def update_profile(self, profile: ClusterProfile, actor: str, command_key: str) -> None:
+    def update_profile(
+        self, profile: ClusterProfile, policy: Policy, at: datetime, actor: str, command_key: str
+    ) -> None:
+        """Record the cluster's new profile. A change that breaks an eligibility criterion while the
+        cluster holds a label opens a review for the secretariat (ISO/IEC 17065 §7.10, changes affecting
+        certification): the label stays as it is until the secretariat has looked (it may suspend or
+        withdraw it, waive the criterion, or find the label may stand) and closes the review."""
+        unmet_before = set(self.unmet_criteria(policy))
         self._profile_updated(profile=profile.model_dump(mode="json"), actor=actor, command_key=command_key)
+        broken = [criterion for criterion in self.unmet_criteria(policy) if criterion not in unmet_before]
+        if broken and self.current_labels and self.review is None:
+            labels = [str(label_id) for label_id in self.current_labels.values()]
+            self._review_opened(criteria=broken, label_ids=labels, at=at, actor=actor, command_key=command_key)
+
+    @event("EligibilityReviewOpened")
+    def _review_opened(
+        self, criteria: list[str], label_ids: list[str], at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.review = {"criteria": list(criteria), "label_ids": list(label_ids), "opened_at": at}
+
+    def close_review(self, outcome: str, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        """The secretariat's conclusion of the open eligibility review, and why."""
+        if self.review is None:
+            raise StepNotAllowed(f"cluster {self.name!r} has no eligibility review open")
+        if not reason.strip():
+            raise InvalidInput(
+                "closing a review needs a reason", [Problem("closing a review needs a reason", ("reason",))]
+            )
+        self._review_closed(outcome=outcome, reason=reason, at=at, actor=actor, command_key=command_key)
+
+    @event("EligibilityReviewClosed")
+    def _review_closed(self, outcome: str, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        self.review = None
 
     @event("ProfileUpdated")
     def _profile_updated(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
@@ -217,6 +249,8 @@ class Cluster(RecordedAggregate):
         held = self.current_labels.get(level)
         if held is not None and held != supersedes:
             raise StepNotAllowed(f"cluster {self.name!r} already holds a {level} label; renew it instead")
+        if supersedes is not None and supersedes != held:  # a renewal decided at another level (a downgrade)
+            self.release_label(supersedes, actor, command_key)  # the renewed label no longer counts
         self._label_granted(label_id=label_id, level=level.value, actor=actor, command_key=command_key)
 
     @event("LabelGranted")

@@ -277,6 +277,7 @@ COMMANDS: dict[str, type[Command]] = {
         record_commands.RegisterCluster,
         record_commands.UpdateClusterProfile,
         record_commands.WaiveEligibilityCriterion,
+        record_commands.CloseEligibilityReview,
         record_commands.RegisterExpert,
         record_commands.RenewExpertCertification,
         record_commands.RevokeExpertCertification,

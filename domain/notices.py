@@ -15,6 +15,7 @@ from uuid import UUID
 
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label import Label
 
@@ -69,6 +70,17 @@ def escalation(case: CertificationCase, reason: str) -> list[Notice]:
     """The secretariat must step in, and why."""
     data = {"case_id": str(case.id), "reason": reason}
     return [Notice(SECRETARIAT, "escalation", "A case needs attention", reason, case_id=case.id, data=data)]
+
+
+def eligibility_review(cluster: Cluster) -> list[Notice]:
+    """A profile change broke an eligibility criterion while the cluster holds a label: the secretariat
+    reviews it (the label stands until it decides)."""
+    assert cluster.review is not None
+    criteria = "; ".join(cluster.review["criteria"])
+    subject = f"{cluster.name} no longer meets an eligibility criterion"
+    body = f"{cluster.name} changed its profile and holds a label: review it. Unmet now: {criteria}."
+    data = {"cluster_id": str(cluster.id), "cluster_name": cluster.name, "criteria": criteria}
+    return [Notice(SECRETARIAT, "eligibility_review", subject, body, data=data)]
 
 
 def deadline_reminders(case: CertificationCase, step: str, offset: str, due: datetime) -> list[Notice]:

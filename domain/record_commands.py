@@ -5,7 +5,7 @@ the table of every command).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -28,6 +28,14 @@ class RegisterCluster(ClusterCommand):
 
 class UpdateClusterProfile(ClusterCommand):
     profile: ClusterProfile
+
+
+class CloseEligibilityReview(ClusterCommand):
+    """The secretariat concludes the review a profile change opened: what it decided about the
+    cluster's labels (each suspension or withdrawal is its own step on the label), and why."""
+
+    outcome: Literal["labels_stand", "labels_acted_on"]
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
 
 
 class WaiveEligibilityCriterion(ClusterCommand):

@@ -16,7 +16,9 @@ from eventsourcing.persistence import InternalError
 from temporalio.client import Client
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.catalogues import publish_folder
 from clusterlabel.activities.files import FileStore, LocalFileStore, S3FileStore
+from clusterlabel.domain.catalogue import CataloguesRefused
 from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
@@ -44,7 +46,7 @@ from clusterlabel.projections.queries import ReadModels
 
 
 class PolicyFileError(ValueError):
-    """The policy file cannot be read or breaks a policy rule."""
+    """The policy file, or a catalogue of the catalogue folder, cannot be read or breaks a rule."""
 
 
 def load_policy(settings: Settings) -> Policy:
@@ -64,8 +66,19 @@ CREATE_TABLE_ATTEMPTS = 5
 CREATE_TABLE_PAUSE_SECONDS = 0.5
 
 
+def publish_catalogues(settings: Settings) -> None:
+    """The settings' catalogue folder published beside the shipped catalogues, before anything reads one
+    (the application to assess, the views to compare): each process sees the same versions."""
+    if settings.catalogue_dir is not None:
+        try:
+            publish_folder(settings.catalogue_dir)
+        except CataloguesRefused as error:
+            raise PolicyFileError(f"catalogue folder {settings.catalogue_dir}: {error}") from error
+
+
 def build_app(settings: Settings) -> CertificationApp:
     settings.ensure_data_dir()
+    publish_catalogues(settings)
     policy = load_policy(settings)
     for attempt in range(1, CREATE_TABLE_ATTEMPTS + 1):
         try:
@@ -81,6 +94,7 @@ def open_views(settings: Settings, app: CertificationApp | None = None, **option
     """The read models over the settings' event store. With the application, they follow its saves
     in this process; without it, they open the event store through a plain application of the same
     name (projections.factory.StoredLog), never the write side."""
+    publish_catalogues(settings)
     return open_read_models(settings.eventsourcing_env(), app, chain_key=chain_key(settings), **options)
 
 

@@ -12,9 +12,8 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
 
 import uvicorn
 from temporalio.client import Client
@@ -22,9 +21,9 @@ from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.documents.certificate import Party
-from clusterlabel.activities.mail import Transport
 from clusterlabel.activities.webhook_delivery import WebhookPost
 from clusterlabel.domain.policy import Policy
+from clusterlabel.interfaces.announcements import announce_admin_token, announce_mail, announce_temporal_ui
 from clusterlabel.interfaces.bootstrap import (
     PolicyFileError,
     build_app,
@@ -257,32 +256,6 @@ def bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.setblocking(False)
     return sock
-
-
-def announce_admin_token(token: str | None, kept_in: str, out: Callable[[str], Any] = print) -> None:
-    if token is None:
-        return
-    out(
-        f"\n  The secretariat's token (shown this once; only its hash is kept in {kept_in}):\n\n    {token}\n\n"
-        '  Use it as `Authorization: Bearer <token>`, or sign in to the pages at /ui/login with it ("or an API token").\n'
-    )
-
-
-def announce_mail(transport: Transport, out: Callable[[str], Any] = print) -> None:
-    """Where messages go: said once at start, since without a mail server they land in a folder."""
-    if transport.channel == "maildir":
-        out(f"  Messages are written to the Maildir {transport.where()} (set CLUSTERLABEL_SMTP_URL to send them).\n")
-    else:
-        out(f"  Messages are sent through {transport.where()}.\n")
-    log.info("messages go out", to=transport.where(), channel=transport.channel)
-
-
-def announce_temporal_ui(url: str | None, out: Callable[..., Any] = print) -> None:
-    """Where operators watch the workflows: said at start, since the embedded server's port changes each time."""
-    if url is None:
-        return
-    out(f"  Temporal's Web UI (every workflow, its history and timers): {url}\n", flush=True)
-    log.info("temporal web ui", url=url)
 
 
 async def run_engine(

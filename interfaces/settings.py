@@ -5,25 +5,18 @@ module reads os.environ.
 """
 
 import logging
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from limits import parse
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clusterlabel.activities.mail import SmtpServer, bare_address
+from clusterlabel.interfaces.event_store_env import parse_postgres_url, pinned_ordering_keys, store_env
 
-POSTGRES_SCHEMES = ("postgresql", "postgres")
-DEFAULT_POSTGRES_PORT = 5432
-# Shorter than an activity's start-to-close timeout (workflows.common.ACTIVITY_TIMEOUT, 10 s): a write
-# that waits this long for SQLite's lock fails and its activity is retried, instead of the activity
-# timing out while the write may still go through.
-SQLITE_LOCK_TIMEOUT_SECONDS = 5
-POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
 # Enough for a whole office behind one address to mistype now and then; far too few to spray a password.
@@ -34,25 +27,6 @@ DEFAULT_ISSUER_COUNTRY = "DE"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-
-# The views follow the log by notification id and never look back below the last id they
-# applied, so they rely on ids being committed in order. eventsourcing keeps that order on
-# PostgreSQL by taking `LOCK TABLE ... IN EXCLUSIVE MODE` in every inserting transaction; these
-# keys would lose it, so no environment variable may change them:
-# - POSTGRES_ENABLE_DB_FUNCTIONS=y inserts through a database function that takes no table
-#   lock: two transactions can commit their ids out of order and a view skips the lower one
-#   for good.
-# - APPLICATION_RECORDER_TOPIC names another recorder class, which need not lock (empty: the
-#   persistence module's own recorder).
-# - PERSISTENCE_MODULE is the store the settings chose; CLUSTERLABEL_PERSISTENCE_MODULE must
-#   not swap it for another (or for memory).
-# POSTGRES_LOCK_TIMEOUT stays configurable: a timeout makes a waiting insert fail (and retry),
-# it never lets it commit out of order.
-ORDERING_KEYS = {"POSTGRES_ENABLE_DB_FUNCTIONS": "n", "APPLICATION_RECORDER_TOPIC": ""}
-# eventsourcing reads a key as CLUSTERLABEL_<KEY> before <KEY> (the application is named
-# clusterlabel), and the env given to the application overrides os.environ key by key: a key
-# is pinned only when that env holds both spellings.
-APP_ENV_PREFIX = "CLUSTERLABEL_"
 
 
 class Settings(BaseSettings):
@@ -106,6 +80,8 @@ class Settings(BaseSettings):
     # created it, so the application must not try to create or index it.
     event_table_append_only: bool = False
     policy_file: Path | None = None
+    # A folder of indicator catalogues published beside the shipped ones (activities/catalogues.py).
+    catalogue_dir: Path | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
@@ -283,24 +259,10 @@ class Settings(BaseSettings):
         """The env for eventsourcing.application.Application(env=...) selecting this event store.
 
         The keys the log's order rests on are pinned: os.environ cannot override them."""
-        store = self._store_env()
+        store = store_env(self.database_url, self.sqlite_path(), self.postgres_pool_size, self.postgres_max_overflow)
         if self.event_table_append_only:
             store["CREATE_TABLE"] = "n"  # eventsourcing's switch: the owner made the table, the role cannot
         return {**store, **pinned_ordering_keys(store["PERSISTENCE_MODULE"])}
-
-    def _store_env(self) -> dict[str, str]:
-        if self.database_url is None:
-            return {
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(self.sqlite_path()),
-                "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
-            }
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            **parse_postgres_url(self.database_url),
-            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
-            "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
-        }
 
     def maildir(self) -> Path:
         """Where messages are written when no SMTP server is configured."""
@@ -320,12 +282,6 @@ class Settings(BaseSettings):
         return self.data_dir
 
 
-def pinned_ordering_keys(persistence_module: str) -> dict[str, str]:
-    """The keys the order of the log rests on, in both spellings eventsourcing reads (see ORDERING_KEYS)."""
-    keys = {"PERSISTENCE_MODULE": persistence_module, **ORDERING_KEYS}
-    return {**keys, **{APP_ENV_PREFIX + key: value for key, value in keys.items()}}
-
-
 def public_base_url(url: str, name: str = "public_url") -> str:
     """An http(s) scheme and host, perhaps a port and path; no query, fragment or credentials; no trailing /."""
     parts = urlsplit(url.strip())
@@ -338,52 +294,6 @@ def public_base_url(url: str, name: str = "public_url") -> str:
     if parts.query or parts.fragment or parts.username or parts.password or any(c in url for c in "\"'<> "):
         raise ValueError(f"{name} must be a plain base URL without query, fragment, credentials or quotes: {url!r}")
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
-
-
-def parse_postgres_url(url: str) -> dict[str, str]:
-    """Turn postgresql://user:pass@host:port/dbname[?schema=s] into eventsourcing's POSTGRES_* keys."""
-    parts = urlsplit(url)
-    if parts.scheme not in POSTGRES_SCHEMES:
-        raise ValueError(
-            f"database_url must be a postgresql://user:pass@host:port/dbname URL, got scheme "
-            f"{parts.scheme!r}; leave CLUSTERLABEL_DATABASE_URL unset to use SQLite in data_dir"
-        )
-    try:
-        port = parts.port or DEFAULT_POSTGRES_PORT
-    except ValueError as error:  # urllib raises on a non-numeric or out-of-range port
-        raise ValueError(f"database_url has an invalid port: {error}") from None
-    env = {
-        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")),
-        "POSTGRES_HOST": parts.hostname or "",
-        "POSTGRES_PORT": str(port),
-        "POSTGRES_USER": unquote(parts.username or ""),
-        # eventsourcing insists the key exists; an empty password is fine with trust authentication.
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
-    }
-    missing = [name for name, key in _REQUIRED_URL_PARTS.items() if not env[key]]
-    if missing:
-        raise ValueError(f"database_url lacks the {', '.join(missing)}: expected {_URL_SHAPE}")
-    schema = parse_qs(parts.query).get("schema", [""])[0]
-    if schema:
-        env["POSTGRES_SCHEMA"] = schema
-    return env
-
-
-_URL_SHAPE = "postgresql://user:pass@host:port/dbname[?schema=name]"
-_REQUIRED_URL_PARTS = {"user": "POSTGRES_USER", "host": "POSTGRES_HOST", "database name": "POSTGRES_DBNAME"}
-
-
-def postgres_connection_args(env: Mapping[str, str]) -> dict[str, Any]:
-    """psycopg's connection arguments from eventsourcing's POSTGRES_* keys (eventsourcing_env())."""
-    return {
-        "dbname": env["POSTGRES_DBNAME"],
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "user": env["POSTGRES_USER"],
-        "password": env.get("POSTGRES_PASSWORD", ""),
-        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
-        "autocommit": True,  # each statement is its own transaction unless a block opens one
-    }
 
 
 # The machine administrator's token opens every account: in production it must be long and not one of

@@ -3,7 +3,9 @@
 Peers are the assessments of other clusters on the same catalogue version, in the narrowest peer
 group (level, sector, country, size band) that holds the policy's minimum of them: domain/peers.py
 says how a group is chosen and widened, and what the statistics mean. A cluster is not its own peer,
-so its earlier rounds do not flatter it.
+so its earlier rounds do not flatter it; and a cluster counts once among another's peers, by its latest
+assessment on the catalogue version, so that a group's size is a number of clusters: two rounds of one
+cluster never make up a group that would give its scores away.
 """
 
 from __future__ import annotations
@@ -65,10 +67,11 @@ class Benchmark(BaseModel):
 class BenchmarkingView(View):
     name = "benchmarking"
     cost = 2.5
-    view_tables = ("benchmark_clusters", "benchmark_cases", "benchmark_peers")
+    view_tables = ("benchmark_clusters", "benchmark_cases", "benchmark_latest", "benchmark_peers")
     former_tables = ("benchmark_scores", "benchmark_histogram")
     # Each case keeps its latest scores and the cluster's profile when it was assessed; the histogram
-    # counts, per catalogue version, peer profile and item, how many assessed cases scored each value.
+    # counts, per catalogue version, peer profile and item, how many clusters (each by the case that is
+    # its latest assessment on the version, in benchmark_latest) scored each value.
     # A benchmark is then the histogram of one group minus the cluster's own rounds: a few rows read,
     # however many cases are stored, and a catch-up writes one row per case.
     ddl = (
@@ -77,6 +80,7 @@ class BenchmarkingView(View):
         "CREATE TABLE IF NOT EXISTS {benchmark_cases} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
         "level TEXT, catalogue_version TEXT, assessed_at TEXT, scores TEXT, areas TEXT, profile TEXT)",
         "CREATE INDEX IF NOT EXISTS benchmark_by_cluster ON {benchmark_cases} (cluster_id, catalogue_version)",
+        "CREATE TABLE IF NOT EXISTS {benchmark_latest} (cluster_version TEXT PRIMARY KEY, case_id TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS {benchmark_peers} (catalogue_version TEXT NOT NULL, level TEXT NOT NULL, "
         "sector TEXT NOT NULL, country TEXT NOT NULL, size_band TEXT NOT NULL, kind TEXT NOT NULL, "
         "item TEXT NOT NULL, score BIGINT NOT NULL, cases BIGINT NOT NULL, "
@@ -93,11 +97,13 @@ class BenchmarkingView(View):
         cases = RowCache(self, "benchmark_cases", "case_id", ("scores", "areas", "profile"))
         cases.prefetch(cursor, [change.key for change in changes if change.event_type == "AssessmentSubmitted"])
         clusters = RowCache(self, "benchmark_clusters", "cluster_id")
-        return {"cases": cases, "clusters": clusters, "counts": Counter()}
+        latest = RowCache(self, "benchmark_latest", "cluster_version")
+        return {"cases": cases, "clusters": clusters, "latest": latest, "counts": Counter()}
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["cases"].flush(cursor)
         batch["clusters"].flush(cursor)
+        batch["latest"].flush(cursor)
         counts: Counter[tuple[Any, ...]] = batch["counts"]
         rows = [(*key, delta) for key, delta in sorted(counts.items()) if delta]
         # Counted: each key once in `rows`, so one statement may add them all.
@@ -109,6 +115,17 @@ class BenchmarkingView(View):
             "ON CONFLICT (catalogue_version, kind, level, sector, country, size_band, item, score) "
             "DO UPDATE SET cases = {benchmark_peers}.cases + excluded.cases",
         )
+        # A count taken down to zero (an assessment replaced) goes, so that the rows do not depend on
+        # how the log was cut into batches (a rebuild nets it out in one batch and writes nothing).
+        emptied = [key for key, delta in sorted(counts.items()) if delta < 0]
+        if emptied:
+            cursor.executemany(
+                self.q(
+                    "DELETE FROM {benchmark_peers} WHERE catalogue_version = ? AND level = ? AND sector = ? "
+                    "AND country = ? AND size_band = ? AND kind = ? AND item = ? AND score = ? AND cases = 0"
+                ),
+                emptied,
+            )
 
     def _profiled(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
         profile = change.fields["profile"]
@@ -137,16 +154,25 @@ class BenchmarkingView(View):
         row = batch["cases"].get(cursor, change.key)
         if row is None:
             return  # a case whose submission this view never saw (cannot happen in one log)
-        counts: Counter[tuple[Any, ...]] = batch["counts"]
-        if row["scores"] is not None:  # a new assessment replaces the case's earlier one
-            counts.subtract(_histogram_keys(row))
+        self._uncount_latest(cursor, batch, row)
         row["catalogue_version"] = change["catalogue_version"]
         row["assessed_at"] = change["at"]
         row["scores"] = {code: int(score) for code, score in change.fields["scores"].items()}  # plain already
         row["areas"] = load_catalogue(row["catalogue_version"]).area_percentages(row["scores"])
         row["profile"] = self._profile_of(cursor, batch, row).model_dump()
-        counts.update(_histogram_keys(row))
+        batch["counts"].update(_histogram_keys(row))
+        batch["latest"].put({"cluster_version": _cluster_version(row), "case_id": row["case_id"]})
         batch["cases"].put(row)
+
+    def _uncount_latest(self, cursor: Any, batch: dict[str, Any], case: Row) -> None:
+        """Take the cluster's latest assessment on the case's catalogue version (this case's earlier
+        one, or another round's) out of the histogram: the assessment being recorded replaces it."""
+        latest = batch["latest"].get(cursor, _cluster_version(case))
+        if latest is None:
+            return
+        counted = case if latest["case_id"] == case["case_id"] else batch["cases"].get(cursor, latest["case_id"])
+        if counted is not None and counted["scores"] is not None:
+            batch["counts"].subtract(_histogram_keys(counted))
 
     def _profile_of(self, cursor: Any, batch: dict[str, Any], case: Row) -> PeerProfile:
         """The peer profile of the case's cluster as it is now, at the assessment. The size bands are
@@ -164,7 +190,7 @@ class BenchmarkingView(View):
     # ---- queries -------------------------------------------------------------------------
 
     def benchmark(self, case_id: UUID, minimum: int = 1) -> Benchmark | None:
-        """The case against the narrowest peer group of at least `minimum` other clusters' assessments."""
+        """The case against the narrowest peer group of at least `minimum` other clusters."""
         found = self.fetch(
             "SELECT * FROM {benchmark_cases} WHERE case_id = ? AND assessed_at IS NOT NULL", (str(case_id),)
         )
@@ -172,12 +198,12 @@ class BenchmarkingView(View):
             return None
         case = _decoded(found[0])
         version = case["catalogue_version"]
-        own_rounds = [
+        own_rounds = [  # the one that counts among others' peers: its latest on the version
             _decoded(row)
             for row in self.fetch(
-                "SELECT * FROM {benchmark_cases} WHERE cluster_id = ? AND catalogue_version = ? "
-                "AND assessed_at IS NOT NULL",
-                (case["cluster_id"], version),
+                "SELECT c.* FROM {benchmark_cases} c JOIN {benchmark_latest} l ON l.case_id = c.case_id "
+                "WHERE l.cluster_version = ?",
+                (_cluster_version(case),),
             )
         ]
         profile = PeerProfile.model_validate(case["profile"])
@@ -201,7 +227,8 @@ class BenchmarkingView(View):
         )
 
     def _peer_counts(self, version: str, own_rounds: list[Row]) -> Counter[PeerProfile]:
-        """Assessed cases per peer profile on the catalogue version, the cluster's own rounds taken out."""
+        """Clusters per peer profile on the catalogue version (by their latest assessment), the
+        cluster's own taken out."""
         counts: Counter[PeerProfile] = Counter()
         for row in self.fetch(
             "SELECT level, sector, country, size_band, cases FROM {benchmark_peers} "
@@ -241,6 +268,11 @@ def _histogram_keys(case: Row) -> Counter[tuple[Any, ...]]:
     keys.update({(*group, INDICATOR, code, score): 1 for code, score in case["scores"].items()})
     keys.update({(*group, AREA, code, score): 1 for code, score in case["areas"].items()})
     return keys
+
+
+def _cluster_version(case: Row) -> str:
+    """The key of a cluster's latest assessment on a catalogue version (benchmark_latest)."""
+    return f"{case['cluster_id']}|{case['catalogue_version']}"
 
 
 def _decoded(row: Row) -> Row:

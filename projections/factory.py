@@ -26,6 +26,7 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import Environment
 
+from clusterlabel.domain.catalogue import Catalogue, publish, published_catalogues
 from clusterlabel.projections.accounts import AccountsView
 from clusterlabel.projections.audit_history import AuditHistoryView
 from clusterlabel.projections.benchmarking import BenchmarkingView
@@ -200,9 +201,11 @@ def catch_up_in_processes(
     progress: Progress | None,
 ) -> int:
     """Each group caught up to at least `head` by a process of its own; the events read, summed."""
+    # A spawned process knows only the shipped catalogues: it is handed the published ones.
+    catalogues = {version: catalogue.model_dump_json() for version, catalogue in published_catalogues().items()}
     with ProcessPoolExecutor(max_workers=len(groups), mp_context=_context()) as pool:
         futures = [
-            pool.submit(_catch_up_group, dict(source.env), source.views_dir, list(names), source.batch_size)
+            pool.submit(_catch_up_group, dict(source.env), source.views_dir, list(names), source.batch_size, catalogues)
             for names in groups
         ]
         pending = set(futures)
@@ -223,7 +226,10 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if single else "spawn")
 
 
-def _catch_up_group(env: dict[str, str], views_dir: Path | None, names: list[str], batch_size: int) -> int:
+def _catch_up_group(
+    env: dict[str, str], views_dir: Path | None, names: list[str], batch_size: int, catalogues: dict[str, str]
+) -> int:
+    publish({f"the parent's {version}": Catalogue.model_validate_json(text) for version, text in catalogues.items()})
     # The parent opened every store and view already: creating tables again in each process
     # would only race the others over the same names.
     env = {**env, "CREATE_TABLE": "no"}

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
     CHOOSE_UNDER_LOCK,
+    RECORD_PATCHES,
     human_step,
     run_activity,
     wait_until,
@@ -52,6 +53,8 @@ class CaseWorkflow(
     it ended (signal renewal_ended).
     """
 
+    patches = (*RECORD_PATCHES, CHOOSE_UNDER_LOCK)
+
     def __init__(self) -> None:
         super().__init__()
         self._experts_generation = 0
@@ -62,9 +65,8 @@ class CaseWorkflow(
 
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseView:
-        self._record_id = input.case_id
         self._label_continue_after = input.label_continue_after
-        view = await self._reload()
+        view = await self._begin(input.case_id)
         workflow.upsert_search_attributes(
             [CLUSTER_ID.value_set(str(view.cluster_id)), LABEL_LEVEL.value_set(view.level)]
         )

@@ -64,8 +64,34 @@ BOUNDED_LOCAL_ACTIVITIES = "bounded-local-activities"
 LOCAL_ATTEMPTS = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10), maximum_attempts=3
 )
+# Since this patch a run asks for every patch it uses first thing, before anything is awaited, so that
+# all their markers land in its first workflow task. A patch first asked for later, after a local
+# activity's result, is not replay-safe: the SDK may record the activity's marker in one task and hand
+# its result to the code in the next, where the live run records the patch's marker; on replay it
+# hands the result over a task earlier, the code asks for the patch there, is told "not patched", and
+# the marker a task later fails the replay (tests/workflows/test_patches_first.py). Runs recorded before
+# it ask for each patch where the code needs it, and replay so.
+PATCHES_FIRST = "patches-first"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"
+# The patches a case's and a label's run ask for first (PATCHES_FIRST). A new patch joins the end; none
+# leaves while runs that asked for it may replay (its marker in their first task would match nothing).
+RECORD_PATCHES = (
+    LOCAL_ACTIVITIES,
+    BOUNDED_LOCAL_ACTIVITIES,
+    COMMANDS_AS_DATA,
+    DOMAIN_DECIDES_UNDER_LOCK,
+    BOUNDED_RETRIES,
+    ANSWER_ACCEPTED_STEPS,
+)
+
+
+def ask_for_patches_first(*patches: str) -> None:
+    """Ask for the run's patches before its first await (see PATCHES_FIRST); the SDK remembers each
+    answer for the rest of the run, where the code asks again when it needs one."""
+    if workflow.patched(PATCHES_FIRST):
+        for patch in patches:
+            workflow.patched(patch)
 
 
 async def run_activity(activity: Callable[..., Any] | str, arg: Any, result_type: type | None = None) -> Any:

@@ -51,8 +51,7 @@ class ComplaintWorkflow(
 
     @workflow.run
     async def run(self, input: ComplaintWorkflowInput) -> ComplaintView:
-        self._record_id = input.complaint_id
-        await self._reload()
+        await self._begin(input.complaint_id)
         while self.current.open:
             await self._await_step()
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -67,8 +67,7 @@ class LabelWorkflow(
 
     @workflow.run
     async def run(self, input: LabelWorkflowInput) -> LabelView:
-        self._record_id = input.label_id
-        view = await self._reload()
+        view = await self._begin(input.label_id)
         workflow.upsert_search_attributes(
             [CLUSTER_ID.value_set(str(view.cluster_id)), LABEL_LEVEL.value_set(view.level)]
         )

@@ -21,10 +21,12 @@ with workflow.unsafe.imports_passed_through():
 from clusterlabel.workflows.common import (
     BOUNDED_RETRIES,
     DOMAIN_DECIDES_UNDER_LOCK,
+    RECORD_PATCHES,
     REFUSALS_BEFORE_HELP,
     RETRY_PAUSE,
     UNHEARD_RETRY_PAUSE,
     V,
+    ask_for_patches_first,
     automatic,
     refusal,
     run_activity,
@@ -38,6 +40,8 @@ class RecordWorkflow(Generic[V]):
     activity that runs its commands; and says how to load it (`_load`) and check a human step (`_check`)."""
 
     kind: ClassVar[str]
+    # The patches its runs ask for first thing (PATCHES_FIRST); a subclass that asks for more adds them.
+    patches: ClassVar[tuple[str, ...]] = RECORD_PATCHES
     view_type: ClassVar[type[Any]]
     state_attribute: ClassVar[SearchAttributeKey[str]]
     command_activity: ClassVar[Any]
@@ -69,6 +73,13 @@ class RecordWorkflow(Generic[V]):
 
     def _automatic(self, occurrence: str) -> Envelope:
         return automatic(self.kind, self.record_id, occurrence)
+
+    async def _begin(self, record_id: UUID) -> V:
+        """First thing in every run: ask for the patches before anything is awaited (PATCHES_FIRST),
+        then load the record."""
+        ask_for_patches_first(*self.patches)
+        self._record_id = record_id
+        return await self._reload()
 
     async def _reload(self) -> V:
         async with self._lock:

@@ -142,6 +142,8 @@ def page_of(content: MessageContent, public_url: str) -> str | None:
     code = content.data.get("label_code")
     if content.kind == "offer":
         return f"{base}/ui/assignments"
+    if content.kind == "eligibility_review":
+        return f"{base}/ui/clusters/{content.data['cluster_id']}"
     if code and content.kind == "expiry_reminder":
         return f"{base}/ui/labels/{code}#renew"
     if code:

@@ -9,7 +9,8 @@ a printed certificate outlives the label, and the verification page is where its
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +46,10 @@ class Party(BaseModel):
     name: str
     address: str | None = None
     country: str | None = None  # ISO 3166 code, printed as the reader's language names the country
+
+
+# The certificates whose PDFs are kept for a reader who asks again (a few MB at most).
+PDFS_KEPT = 64
 
 
 class Certificate(BaseModel):
@@ -124,7 +129,16 @@ def certificate_document(certificate: Certificate, language: str) -> str:
 
 
 def certificate_pdf(certificate: Certificate, language: str) -> bytes:
-    return render_pdf(certificate_document(certificate, language))
+    """The certificate's PDF. It prints the day its status was checked, not the instant, so a
+    certificate read again the same day is the same document: kept, not rendered again (a render
+    takes a core for a fraction of a second, and the route is public)."""
+    checked_day = certificate.checked_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return _pdf_of(certificate.model_copy(update={"checked_at": checked_day}).model_dump_json(), language)
+
+
+@lru_cache(maxsize=PDFS_KEPT)
+def _pdf_of(certificate_json: str, language: str) -> bytes:
+    return render_pdf(certificate_document(Certificate.model_validate_json(certificate_json), language))
 
 
 def qr_code(url: str) -> str:

@@ -48,7 +48,7 @@ class ReportIndicator(BaseModel):
 
 
 class ReportPeers(BaseModel):
-    """Who the cluster is compared with: `count` assessments of other clusters on the same catalogue,
+    """Who the cluster is compared with: `count` other clusters (each by its latest assessment) on the same catalogue,
     alike in the dimensions given (None: any); those in `widened` were given up to reach the minimum."""
 
     count: int

@@ -16,6 +16,10 @@ class ApplicationIn(commands.SubmitApplication):
     model_config = STRICT
 
 
+class ReviewClosureIn(record_commands.CloseEligibilityReview):
+    model_config = STRICT
+
+
 class WaiverIn(record_commands.WaiveEligibilityCriterion):
     model_config = STRICT
 

@@ -136,9 +136,12 @@ def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
 @router.get(
     "/indicators", response_model=list[IndicatorOut], summary="The indicators a new assessment at a level is scored on"
 )
-def indicators(who: Caller, level: Level = Level.BRONZE) -> list[IndicatorOut]:
-    catalogue = load_catalogue(current_version_for(level.value))
-    return [IndicatorOut.model_validate(item.model_dump()) for item in catalogue.indicators]
+def indicators(svc: Svc, who: Caller, level: Level = Level.BRONZE) -> list[IndicatorOut]:
+    catalogue = load_catalogue(current_version_for(level.value, svc.now()))
+    return [
+        IndicatorOut.model_validate({**item.model_dump(), "catalogue_version": catalogue.version})
+        for item in catalogue.indicators
+    ]
 
 
 # ---- human steps ---------------------------------------------------------------------------

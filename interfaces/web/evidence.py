@@ -89,10 +89,10 @@ async def attach_file(case_id: UUID, svc: Services, who: Principal, file: Starle
     case = await run_in_threadpool(evidence_case, svc, case_id, who)
     if not attaches_evidence(who):
         raise ApiError(403, "only an officer of the secretariat, the case's cluster or its experts attach evidence")
-    if who.is_expert:
-        certified_expert(who, svc)  # a revoked or lapsed certification works on no case (403)
+    if who.is_expert:  # a revoked or lapsed certification works on no case (403); reads the store
+        await run_in_threadpool(certified_expert, who, svc)
     content = await _read_limited(file, svc.evidence_max_bytes)
-    already = sha256_of(content) in case.evidence
+    already = await run_in_threadpool(sha256_of, content) in case.evidence  # megabytes: off the event loop
     try:
         case, sha256 = await run_in_threadpool(
             store_and_attach, svc.app, svc.file_store(), case_id, content, file.filename, who.actor

@@ -16,16 +16,30 @@ from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import Expert, ExpertProfile
-from clusterlabel.domain.record_commands import OpenAccount, RegisterCluster, RegisterExpert, WaiveEligibilityCriterion
+from clusterlabel.domain.record_commands import (
+    CloseEligibilityReview,
+    OpenAccount,
+    RegisterCluster,
+    RegisterExpert,
+    UpdateClusterProfile,
+    WaiveEligibilityCriterion,
+)
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import visible_cluster, visible_expert
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
 from clusterlabel.interfaces.web.accounts import check_email_free, opened
 from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
-from clusterlabel.interfaces.web.bodies import WaiverIn
+from clusterlabel.interfaces.web.bodies import ReviewClosureIn, WaiverIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.schemas import ClusterCreated, ClusterOut, ExpertCreated, ExpertOut, WaiverOut
+from clusterlabel.interfaces.web.schemas import (
+    ClusterCreated,
+    ClusterOut,
+    ExpertCreated,
+    ExpertOut,
+    ReviewOut,
+    WaiverOut,
+)
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.workflows.starter import notify_experts_changed
 
@@ -57,7 +71,38 @@ def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
         open_cases=[case_id for case_id in cluster.open_cases if seen.shows(case_id)],
         labels={level.value: label_id for level, label_id in cluster.current_labels.items() if seen.shows(label_id)},
         waivers=[WaiverOut(criterion=criterion.value, **waiver) for criterion, waiver in cluster.waivers.items()],
+        review=ReviewOut.model_validate(cluster.review) if cluster.review and seen.records is None else None,
     )
+
+
+@router.put(
+    "/clusters/{cluster_id}/profile",
+    response_model=ClusterOut,
+    summary="Update the cluster's profile (an officer, or the cluster's own contact)",
+)
+def update_profile(cluster_id: UUID, body: ClusterProfile, svc: Svc, who: Caller, key: Key = None) -> ClusterOut:
+    """A change that breaks an eligibility criterion while the cluster holds a label opens a review (the
+    cluster's `review`) and tells the secretariat; the label stands until the review is closed."""
+    if not who.holds(Role.OFFICER) and who.cluster_id is None:
+        raise ApiError(403, "only an officer or the cluster's own contact updates its profile")
+    visible_cluster(svc, cluster_id, who)  # a contact's other cluster, or an unknown one: 404
+    envelope = Envelope(actor=who.actor, key=creation_key(f"cluster:{cluster_id}:profile", key), at=svc.now())
+    handle(svc.app, cluster_id, UpdateClusterProfile(profile=body), envelope)
+    svc.wrote()
+    return get_cluster(cluster_id, svc, who)
+
+
+@router.post(
+    "/clusters/{cluster_id}/review/closure",
+    response_model=ClusterOut,
+    summary="Close the cluster's eligibility review, saying what was decided about its labels and why",
+)
+def close_review(cluster_id: UUID, body: ReviewClosureIn, svc: Svc, who: Officer, key: Key = None) -> ClusterOut:
+    visible_cluster(svc, cluster_id, who)
+    envelope = Envelope(actor=who.actor, key=creation_key(f"cluster:{cluster_id}:review", key), at=svc.now())
+    handle(svc.app, cluster_id, CloseEligibilityReview.model_validate(body.model_dump()), envelope)
+    svc.wrote()
+    return get_cluster(cluster_id, svc, who)
 
 
 @router.post(

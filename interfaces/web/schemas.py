@@ -71,6 +71,12 @@ class WaiverOut(Out):
     at: datetime
 
 
+class ReviewOut(Out):
+    criteria: list[str] = Field(description="the eligibility criteria the profile change broke")
+    label_ids: list[UUID] = Field(description="the labels the cluster held when it was opened")
+    opened_at: datetime
+
+
 class ClusterOut(Out):
     cluster_id: UUID
     name: str
@@ -84,6 +90,9 @@ class ClusterOut(Out):
     open_cases: list[UUID]
     labels: dict[str, UUID]
     waivers: list[WaiverOut] = Field(default=[], description="eligibility criteria waived, each standing in for one")
+    review: ReviewOut | None = Field(
+        default=None, description="the eligibility review a profile change opened, while the secretariat has it open"
+    )
 
 
 class ExpertOut(Out):
@@ -178,6 +187,7 @@ class IndicatorOut(Out):
     title: str
     max_score: int
     threshold: int | None
+    catalogue_version: str = Field(description="the catalogue the indicator belongs to: the one a new assessment uses")
 
 
 class IndicatorBenchmarkOut(Out):

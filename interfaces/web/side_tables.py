@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import ConnectionPool
 
-from clusterlabel.interfaces.settings import POSTGRES_CONNECT_TIMEOUT_SECONDS, Settings, postgres_connection_args
+from clusterlabel.interfaces.event_store_env import POSTGRES_CONNECT_TIMEOUT_SECONDS, postgres_connection_args
+from clusterlabel.interfaces.settings import Settings
 
 # Each request costs a statement or two on an indexed key: a few connections serve the API's thread pool.
 POSTGRES_POOL_SIZE = 4

@@ -91,3 +91,44 @@ def test_an_administrator_grants_no_role_to_their_own_account(secretariat: Secre
     refused = admin.post(f"/accounts/{account_id}/roles", json={"role": "decider"})
     assert refused.status_code == 403 and "their own account" in refused.json()["detail"]
     assert secretariat.expect(admin.get("/me"), 200)["roles"] == ["admin"]
+
+
+def test_a_contact_reports_a_change_that_breaks_a_criterion_and_the_secretariat_reviews_the_label(
+    secretariat: Secretariat,
+) -> None:
+    cluster_id = secretariat.cluster(name="Warta Textile Cluster", country="PL")
+    label_id = secretariat.award(secretariat.apply(cluster_id))
+    eventually(lambda: secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}"), 200)["open_cases"] == [])
+    contact = secretariat.contact(cluster_id, "Tomasz Contact")
+    profile = secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}"), 200)
+    changed = {name: profile[name] for name in ("name", "country", "sector", "website", "member_types", "eccp_listed")}
+    changed |= {"members": 9, "staff_fte": profile["staff_fte"]}
+    stranger = secretariat.contact(secretariat.cluster(), "Stan Stranger")
+    assert stranger.put(f"/clusters/{cluster_id}/profile", json=changed).status_code == 404
+
+    updated = secretariat.expect(contact.put(f"/clusters/{cluster_id}/profile", json=changed), 200)
+
+    assert updated["members"] == 9
+    review = updated["review"]
+    assert review["label_ids"] == [label_id] and "9 committed members" in review["criteria"][0]
+    assert secretariat.label(label_id)["state"] == "active"  # the label stands while it is reviewed
+    told = eventually(
+        lambda: [
+            m
+            for m in secretariat.expect(secretariat.api.get("/notifications"), 200)
+            if m["kind"] == "eligibility_review"
+        ]
+    )
+    assert [message["recipient"] for message in told] == ["secretariat"]  # told once
+    assert (
+        contact.post(
+            f"/clusters/{cluster_id}/review/closure", json={"outcome": "labels_stand", "reason": "x"}
+        ).status_code
+        == 403
+    )
+
+    closing = {"outcome": "labels_stand", "reason": "Members rejoin after the merger; checked again in March."}
+    closed = secretariat.expect(secretariat.api.post(f"/clusters/{cluster_id}/review/closure", json=closing), 200)
+    assert closed["review"] is None
+    again = secretariat.api.post(f"/clusters/{cluster_id}/review/closure", json=closing)
+    assert again.status_code == 409 and "no eligibility review open" in again.json()["detail"]

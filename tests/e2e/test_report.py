@@ -173,7 +173,10 @@ def test_the_pdf_says_the_cluster_its_label_and_each_area_and_shows_its_charts(
     report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
     for expected in ["Baltic Marine Cluster", scene["label_code"], *(area["name"] for area in report["areas"])]:
         assert expected in text
-    assert f"Compared with {PEERS} assessments of other clusters" in text and "Members meet monthly." in text
+    assert (
+        f"Compared with {PEERS} other clusters, each by its latest assessment" in text
+        and "Members meet monthly." in text
+    )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = pdf_page_png(pdf, ARTIFACTS / "report-page-1.png")
     assert page.stat().st_size > 20_000  # charts and tables, not a blank page

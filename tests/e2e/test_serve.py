@@ -127,3 +127,37 @@ def plain_text(message: mailbox.MaildirMessage) -> str:
             payload = part.get_payload(decode=True)
             return payload.decode(part.get_content_charset() or "utf-8") if isinstance(payload, bytes) else ""
     return ""
+
+
+def _revised_bronze(version: str, published: str) -> str:
+    """The shipped Bronze catalogue as a revision a secretariat publishes: another version and day."""
+    shipped = (ROOT / "domain" / "catalogues" / "bronze-2020.toml").read_text(encoding="utf-8")
+    return shipped.replace('version = "bronze-2020"', f'version = "{version}"', 1).replace(
+        "published = 2020-01-01", f"published = {published}", 1
+    )
+
+
+def test_a_catalogue_published_in_the_catalogue_folder_is_the_one_new_applications_use(tmp_path: Path) -> None:
+    folder = tmp_path / "catalogues"
+    folder.mkdir()
+    (folder / "bronze-2025.toml").write_text(_revised_bronze("bronze-2025", "2025-06-01"), encoding="utf-8")
+    env = {"CLUSTERLABEL_CATALOGUE_DIR": str(folder)}
+    with running_engine(tmp_path / "data", HOUR_POLICY, env=env) as engine:
+        secretariat = Secretariat(engine)
+        listed = secretariat.expect(secretariat.api.get("/indicators", params={"level": "bronze"}), 200)
+        assert {item["catalogue_version"] for item in listed} == {"bronze-2025"}
+        case_id = secretariat.apply(secretariat.cluster())
+        case = secretariat.expect(secretariat.api.get(f"/cases/{case_id}"), 200)
+        assert case["catalogue_version"] == "bronze-2025"
+
+
+def test_serve_refuses_to_start_on_a_catalogue_folder_holding_a_faulty_catalogue(tmp_path: Path) -> None:
+    folder = tmp_path / "catalogues"
+    folder.mkdir()
+    broken = _revised_bronze("bronze-2025", "2025-06-01").replace("max_score = ", "max_score = -", 1)
+    (folder / "bronze-2025.toml").write_text(broken, encoding="utf-8")
+    command = [sys.executable, "-m", "clusterlabel.interfaces.cli", "serve", "--data-dir", str(tmp_path / "data")]
+    env = {**os.environ, "CLUSTERLABEL_CATALOGUE_DIR": str(folder), "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN}
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert "bronze-2025.toml" in finished.stderr and "max_score" in finished.stderr

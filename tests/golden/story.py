@@ -50,6 +50,7 @@ from clusterlabel.domain.fee_commands import RecordPayment
 from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import (
+    CloseEligibilityReview,
     DeactivateAccount,
     DeclareAffiliation,
     EraseAccount,
@@ -118,7 +119,25 @@ class Story:
         self.report_frozen()
         self.evidence_attached()
         self.invoices()
+        self.eligibility_review()
         return self.names
+
+    # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------
+
+    def eligibility_review(self) -> None:
+        app, names = self.app, self.names
+        lagoon = cluster_profile(name="Venice Lagoon Cluster", country="IT", website="https://lagoon.example.it")
+        names["cluster-reviewed"] = register(
+            app, RegisterCluster(profile=lagoon), actor=SECRETARIAT, command_key="golden-cluster-lagoon"
+        )
+        case_id = names["case-reviewed-cluster"] = self.apply(names["cluster-reviewed"], "golden-case-lagoon")
+        names["label-under-review"] = self.award(case_id, "hans", "lagoon")
+        names["invoice-reviewed-cluster"] = invoice_id_for(case_id)
+        send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-lagoon-close")
+        thinned = UpdateClusterProfile(profile=lagoon.model_copy(update={"staff_fte": 0.2}))
+        send(app, names["cluster-reviewed"], thinned, actor=SECRETARIAT, command_key="golden-lagoon-profile")
+        closing = CloseEligibilityReview(outcome="labels_stand", reason="a new manager starts next month")
+        send(app, names["cluster-reviewed"], closing, actor=SECOND_OFFICER, command_key="golden-lagoon-review")
 
     # ---- invoices: each agreed case's, one of them paid -----------------------------------
 

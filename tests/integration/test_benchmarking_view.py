@@ -1,4 +1,5 @@
-"""The benchmarking view's histogram: peers counted once per case, a cluster never its own peer."""
+"""The benchmarking view's histogram: each other cluster counted once (by its latest round), a cluster
+never its own peer."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def view_after(log: Log) -> BenchmarkingView:
     return view  # type: ignore[return-value]
 
 
-def test_a_new_assessment_of_a_case_replaces_its_earlier_scores_among_the_peers() -> None:
+def test_a_new_assessment_replaces_the_earlier_one_and_a_cluster_counts_once_by_its_latest_round() -> None:
     log = Log()
     clusters, cases = [uuid4() for _ in range(3)], [uuid4() for _ in range(4)]
     for case_id, cluster_id in zip(cases, [clusters[0], clusters[1], clusters[2], clusters[0]], strict=True):
@@ -68,18 +69,36 @@ def test_a_new_assessment_of_a_case_replaces_its_earlier_scores_among_the_peers(
     log.assess(cases[0], {"1.1": 4, "1.2": 2})  # replaces the first
     log.assess(cases[1], {"1.1": 3, "1.2": 3})
     log.assess(cases[2], {"1.1": 5, "1.2": 0})
-    log.assess(cases[3], {"1.1": 0, "1.2": 0})  # cluster 0's other round
+    log.assess(cases[3], {"1.1": 0, "1.2": 0})  # cluster 0's later round: it counts by this one now
     benchmark = view_after(log).benchmark(cases[1])
     assert benchmark is not None
     by_code = {item.indicator: item for item in benchmark.indicators}
-    # Peers: cluster 0's two rounds (4, 2 after the re-assessment; 0, 0) and cluster 2's (5, 0).
-    assert (by_code["1.1"].peer_count, by_code["1.1"].peer_median, by_code["1.1"].percentile) == (3, 4.0, 33.33)
-    assert (by_code["1.2"].peer_count, by_code["1.2"].peer_median, by_code["1.2"].percentile) == (3, 0.0, 100.0)
+    # Peers: cluster 0 by its latest round (0, 0) and cluster 2 (5, 0).
+    assert (by_code["1.1"].peer_count, by_code["1.1"].peer_median, by_code["1.1"].percentile) == (2, 2.5, 50.0)
+    assert (by_code["1.2"].peer_count, by_code["1.2"].peer_median, by_code["1.2"].percentile) == (2, 0.0, 100.0)
     own = view_after(log).benchmark(cases[0])
     assert own is not None and {item.indicator: item.peer_count for item in own.indicators} == {
         "1.1": 2,
         "1.2": 2,
     }  # clusters 1 and 2
+
+
+def test_two_rounds_of_one_cluster_do_not_make_a_peer_group_of_two() -> None:
+    """With a minimum of two, one other cluster is too few, however often it was assessed: its
+    scores would be the group's."""
+    log = Log()
+    alone, twice = uuid4(), uuid4()
+    cases = {"alone": uuid4(), "first": uuid4(), "second": uuid4()}
+    log.submit(cases["alone"], alone)
+    log.submit(cases["first"], twice)
+    log.submit(cases["second"], twice)
+    for case_id in cases.values():
+        log.assess(case_id, {"1.1": 3, "1.2": 3})
+    benchmark = view_after(log).benchmark(cases["alone"], minimum=2)
+    assert benchmark is not None and benchmark.peer_group is None
+    assert all(item.percentile is None for item in benchmark.indicators)
+    shown = view_after(log).benchmark(cases["alone"], minimum=1)
+    assert shown is not None and shown.peer_group is not None and shown.peer_group.count == 1
 
 
 @given(st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=40))

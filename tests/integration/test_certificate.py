@@ -175,3 +175,17 @@ def test_a_label_imported_from_an_earlier_registry_says_so_and_shows_no_empty_ca
 
     assert "imported from ESCA database export 2026-11" in english and "Indicator catalogue" not in english
     assert "übernommen aus ESCA database export 2026-11" in german
+
+
+def test_a_certificate_read_again_the_same_day_is_the_same_pdf_and_a_change_of_status_shows_at_once(
+    app: CertificationApp, clock: Clock, label_id: UUID
+) -> None:
+    """The public PDF is kept for readers who ask again that day (a render is costly), but never past a
+    change: a withdrawal shows on the very next read."""
+    first = certificate_pdf(certificate(app, label_id), "en")
+    clock.advance(hours=1)
+    assert certificate_pdf(certificate(app, label_id), "en") is first  # kept, not rendered again
+    send(app, label_id, WithdrawLabel(reason="the cluster was dissolved"), actor=SECRETARIAT)
+    withdrawn = certificate_pdf(certificate(app, label_id), "en")
+    assert "This certificate is not valid." in pdf_text(withdrawn)
+    assert "This certificate is not valid." not in pdf_text(first)

@@ -24,7 +24,8 @@ import yaml
 from pydantic import ValidationError
 
 from clusterlabel.interfaces.cli import _parser
-from clusterlabel.interfaces.settings import SQLITE_LOCK_TIMEOUT_SECONDS, Settings
+from clusterlabel.interfaces.event_store_env import SQLITE_LOCK_TIMEOUT_SECONDS
+from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES, cli_type_name
 from clusterlabel.interfaces.worker import GRACEFUL_SHUTDOWN
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT

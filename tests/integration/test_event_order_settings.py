@@ -24,7 +24,8 @@ from psycopg import Cursor
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.record_commands import RegisterCluster
-from clusterlabel.interfaces.settings import APP_ENV_PREFIX, Settings
+from clusterlabel.interfaces.event_store_env import APP_ENV_PREFIX
+from clusterlabel.interfaces.settings import Settings
 from tests.builders import cluster_profile, register
 from tests.stores import POSTGRES, postgres_schema
 

@@ -124,7 +124,7 @@ class World:
             act()
         self.instants[f"case {name} auditing"] = self.now
         self.step()
-        self.scores[name] = full_scores(current_version_for(Level.BRONZE), fraction)
+        self.scores[name] = full_scores(current_version_for(Level.BRONZE, T0), fraction)
         assessment = SubmitAssessment(expert_id=expert_id, indicators=indicators(self.scores[name]), report="report")
         send(app, case, assessment, actor=f"expert:{expert_id}")
         self.step()
@@ -404,7 +404,7 @@ class ProjectionsContract:
         self, world: World, views: ReadModels
     ) -> None:
         benchmark = views.benchmark(world.ids["case A"])
-        assert benchmark is not None and benchmark.catalogue_version == current_version_for(Level.BRONZE)
+        assert benchmark is not None and benchmark.catalogue_version == current_version_for(Level.BRONZE, T0)
         peers = [world.scores[name] for name in "BCDEH"]  # A2 is cluster A's own round
         assert len(benchmark.indicators) == len(world.scores["A"])
         for item in benchmark.indicators:

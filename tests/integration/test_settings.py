@@ -10,7 +10,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from pydantic import ValidationError
 
-from clusterlabel.interfaces.settings import Settings, pinned_ordering_keys
+from clusterlabel.interfaces.event_store_env import pinned_ordering_keys
+from clusterlabel.interfaces.settings import Settings
 
 # Where a live PostgreSQL is expected (CI starts one); the tests needing it skip when it is absent.
 LIVE_DATABASE_URL = os.environ.get("CLUSTERLABEL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

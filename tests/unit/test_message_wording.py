@@ -19,9 +19,12 @@ from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.domain import notices
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
-from tests.lifecycle import Lifecycle, memory_app
+from clusterlabel.domain.record_commands import UpdateClusterProfile
+from tests.builders import cluster_profile, send
+from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
 
 BASE = "https://labels.example"
 GERMAN = LOCALES / "de" / "LC_MESSAGES"
@@ -45,6 +48,13 @@ def refused_case() -> CertificationCase:
     return life.app.get_case(case_id)
 
 
+def under_review(labelled: Lifecycle) -> Cluster:
+    """The labelled cluster, after a profile change that broke a criterion opened a review."""
+    shrunk = cluster_profile(members=3)
+    send(labelled.app, labelled.cluster_id, UpdateClusterProfile(profile=shrunk), actor=SECRETARIAT)
+    return labelled.app.get_cluster(labelled.cluster_id)
+
+
 def every_kind() -> dict[str, Notice]:
     """One notice of each kind the engine queues, made by the domain from real records."""
     auditing, labelled = AUDITING, Lifecycle(memory_app())
@@ -61,6 +71,7 @@ def every_kind() -> dict[str, Notice]:
         *notices.audit_cancellations(auditing, "Baltic Marine Cluster"),
         *notices.case_refused(refused_case(), "the strategy is not implemented"),
         *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
+        *notices.eligibility_review(under_review(labelled)),
     ]
     return {notice.kind: notice for notice in made}
 
@@ -76,6 +87,7 @@ PAGES = {
     "audit_cancelled": "/ui/cases/",
     "case_refused": "/ui/cases/",
     "appeal_decided": "/ui/cases/",
+    "eligibility_review": "/ui/clusters/",
 }
 
 

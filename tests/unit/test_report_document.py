@@ -85,7 +85,10 @@ def test_the_pdf_names_the_cluster_its_label_each_area_and_the_findings(tmp_path
     for expected in ["Baltic Marine Cluster", "ECEI-B-2026-0001", *(area.title for area in CATALOGUE.areas)]:
         assert expected in text
     assert "Members meet monthly." in text and "Survey them yearly." in text
-    assert "Compared with 7 assessments of other clusters" in text and "widened to any size band, country" in text
+    assert (
+        "Compared with 7 other clusters, each by its latest assessment" in text
+        and "widened to any size band, country" in text
+    )
     png = pdf_page_png(pdf, tmp_path / "report.png")
     assert png.stat().st_size > 20_000  # a page with charts and tables, not a blank one
 

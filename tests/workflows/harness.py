@@ -42,7 +42,7 @@ from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import build_worker, start_case_workflow
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.messages import Step
-from tests.builders import cluster_profile, envelope, expert_profile, full_scores, indicators, register
+from tests.builders import T0, cluster_profile, envelope, expert_profile, full_scores, indicators, register
 
 T = TypeVar("T")
 SECRETARY = "secretariat:anna"
@@ -176,7 +176,7 @@ async def drive_to_award(
         step(
             SubmitAssessment(
                 expert_id=experts[0],
-                indicators=indicators(full_scores(current_version_for(level))),
+                indicators=indicators(full_scores(current_version_for(level, T0))),
                 report="Strong cluster management, documented services.",
             ),
             actor=f"expert:{experts[0]}",

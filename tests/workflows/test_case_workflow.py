@@ -30,7 +30,7 @@ from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import notify_experts_changed
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import label_workflow_id
-from tests.builders import full_scores, indicators, send
+from tests.builders import T0, full_scores, indicators, send
 from tests.workflows.harness import (
     BOARD,
     SECRETARY,
@@ -175,7 +175,7 @@ def test_an_incomplete_assessment_is_refused_by_the_domain_and_records_nothing(d
             expert = await accept_proposal(handle)
             view = await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
             before = event_count(office.app, view.case_id)
-            scores = full_scores(current_version_for("bronze"))
+            scores = full_scores(current_version_for("bronze", T0))
             missing = sorted(scores)[0]
             del scores[missing]
             with pytest.raises(WorkflowUpdateFailedError) as refused:
@@ -247,7 +247,7 @@ def test_a_missed_audit_deadline_is_escalated_after_its_reminder_and_the_case_ke
                 step(
                     SubmitAssessment(
                         expert_id=expert,
-                        indicators=indicators(full_scores(current_version_for("bronze"))),
+                        indicators=indicators(full_scores(current_version_for("bronze", T0))),
                         report="Late but complete.",
                     ),
                     actor=f"expert:{expert}",
@@ -348,7 +348,7 @@ def test_a_gold_case_waits_in_auditing_for_the_second_signature_and_refuses_one_
             await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
             first, second = [await accept_proposal(handle) for _ in range(2)]
             await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
-            scores = indicators(full_scores(current_version_for(Level.GOLD)))
+            scores = indicators(full_scores(current_version_for(Level.GOLD, T0)))
             assessment = SubmitAssessment(expert_id=first, indicators=scores, report="Visited for two days.")
             drafted: CaseView = await handle.execute_update(
                 CaseWorkflow.submit_assessment, step(assessment, actor=f"expert:{first}")

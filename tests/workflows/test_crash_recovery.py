@@ -29,7 +29,7 @@ from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import execute_step, label_handle
-from tests.builders import full_scores, indicators
+from tests.builders import T0, full_scores, indicators
 from tests.workflows.harness import (
     BOARD,
     COMPRESSED,
@@ -104,7 +104,7 @@ class Driver:
         await self.step(handle, "schedule", CaseWorkflow.schedule_audit, audit)
         assessment = SubmitAssessment(
             expert_id=expert,
-            indicators=indicators(full_scores(current_version_for("bronze"))),
+            indicators=indicators(full_scores(current_version_for("bronze", T0))),
             report="Sound.",
         )
         await self.step(handle, "assess", CaseWorkflow.submit_assessment, assessment, actor=f"expert:{expert}")

@@ -62,7 +62,7 @@ from clusterlabel.projections.queries import ReadModels
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import case_handle, execute_step, label_handle
-from tests.builders import full_scores, indicators
+from tests.builders import T0, full_scores, indicators
 from tests.stores import sqlite_env
 from tests.workflows.faults import KILLED, kill_env
 from tests.workflows.harness import (
@@ -170,7 +170,7 @@ class Driver:
         await self.step(handle, "agree", CaseWorkflow.record_agreement, RecordAgreement(agreed=True))
         audit = ScheduleAudit(audit_date="2027-03-01T09:00:00Z")
         await self.step(handle, "schedule", CaseWorkflow.schedule_audit, audit)
-        scores = indicators(full_scores(current_version_for(level)))
+        scores = indicators(full_scores(current_version_for(level, T0)))
         assessment = SubmitAssessment(expert_id=team[0], indicators=scores, report="Sound.")
         await self.step(handle, "assess", CaseWorkflow.submit_assessment, assessment, f"expert:{team[0]}")
         for other in team[1:]:

@@ -65,7 +65,7 @@ from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.messages import ExpertsChanged, Step
 from clusterlabel.workflows.starter import case_handle, execute_step, label_handle
-from tests.builders import full_scores, indicators
+from tests.builders import T0, full_scores, indicators
 from tests.stores import sqlite_env
 from tests.workflows.harness import (
     BOARD,
@@ -181,7 +181,7 @@ class Scenario:
 
     async def assess(self, handle: WorkflowHandle[Any, CaseView], view: CaseView) -> None:
         expert_id = view.team[0]
-        scores = full_scores(current_version_for(Level.BRONZE), self.rng.choice([0.4, 0.9]))
+        scores = full_scores(current_version_for(Level.BRONZE, T0), self.rng.choice([0.4, 0.9]))
         command = SubmitAssessment(expert_id=expert_id, indicators=indicators(scores), report="Findings.")
         await self.send(handle, CaseWorkflow.submit_assessment, command, f"expert:{expert_id}")
 

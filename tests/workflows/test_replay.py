@@ -56,10 +56,11 @@ from tests.workflows.harness import (
 
 HISTORIES = Path(__file__).parent / "histories"
 # One folder per generation of the workflow code that recorded them: v1 ran commands as server-side
-# activities, v2 as local activities named per command, v3 as commands-as-data. A fresh recording
+# activities, v2 as local activities named per command, v3 as commands-as-data, v4 asks for every patch
+# in its first workflow task (PATCHES_FIRST). A fresh recording
 # replaces only the newest generation. delivery-v1 holds DeliveryWorkflow's runs (recorded by
 # tests/workflows/test_delivery.py), complaint-v1 ComplaintWorkflow's (tests/workflows/test_complaint_workflow.py).
-CURRENT_GENERATION = HISTORIES / "v3-commands-as-data"
+CURRENT_GENERATION = HISTORIES / "v4-patches-first"
 RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
 
 
@@ -217,6 +218,22 @@ def test_a_fresh_recording_of_every_path_replays_deterministically(dev_server: E
     histories = [history for runs in recorded.values() for history in runs]
     assert len(histories) >= 5
     run(replay(histories))
+    for name, runs in recorded.items():  # every run of a case or a label
+        assert all(patches_asked_in_first_task(history) for history in runs), name
+
+
+def patches_asked_in_first_task(history: WorkflowHistory) -> bool:
+    """Every patch marker of the run sits in its first workflow task (see PATCHES_FIRST), where no local
+    activity's result can arrive a task early or late on replay."""
+    events = list(history.events)
+    first_done = next(event.event_id for event in events if event.HasField("workflow_task_completed_event_attributes"))
+    markers = [
+        event.marker_recorded_event_attributes
+        for event in events
+        if event.HasField("marker_recorded_event_attributes")
+        and event.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+    return bool(markers) and all(marker.workflow_task_completed_event_id == first_done for marker in markers)
 
 
 def test_the_stored_histories_still_replay_against_the_current_workflow_code() -> None:

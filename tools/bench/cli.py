@@ -93,7 +93,7 @@ def sizes_for(args: argparse.Namespace) -> tuple[str, Sizes]:
 
 
 def _postgres_env(url: str | None) -> dict[str, str] | None:
-    from clusterlabel.interfaces.settings import parse_postgres_url
+    from clusterlabel.interfaces.event_store_env import parse_postgres_url
 
     return None if url is None else {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(url)}
 

@@ -167,7 +167,7 @@ async def _real_run(
     ]
     scores = [
         IndicatorScore(code=item.code, score=item.max_score)
-        for item in load_catalogue(current_version_for(Level.BRONZE)).indicators
+        for item in load_catalogue(current_version_for(Level.BRONZE, datetime.now(UTC))).indicators
     ]
     task_queue = f"bench-life-{uuid.uuid4().hex[:8]}"
     with (

@@ -42,7 +42,7 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
-from clusterlabel.interfaces.settings import postgres_connection_args
+from clusterlabel.interfaces.event_store_env import postgres_connection_args
 from clusterlabel.projections.chain_key import new_secret
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.parallel import default_processes
