@@ -4,18 +4,10 @@ ends with every event exactly once."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
@@ -47,9 +39,8 @@ from tests.workflows.harness import (
     run,
     sqlite_app,
 )
+from tests.workflows.processes import WorkerProcess, persist
 
-T = TypeVar("T")
-REPO = Path(__file__).resolve().parents[2]
 CASES = 50
 STEPS_PER_CASE = 6
 # Labels live a few seconds, so their workflows (timers across the crash) finish within the test.
@@ -68,50 +59,6 @@ CASE_EVENTS = [
     "LabelIssued",
 ]
 LABEL_EVENTS = ["Issued", "ExpiryReminderSent", "Expired", "RenewalWindowClosed"]
-
-
-class WorkerProcess:
-    """`python -m tests.workflows.worker_process` as a child process."""
-
-    def __init__(self, address: str, task_queue: str, database: Path, log: Path) -> None:
-        overrides = {**COMPRESSED, **SHORT_LABELS}
-        self.log = log.open("ab")
-        command = [sys.executable, "-m", "tests.workflows.worker_process", address, task_queue, str(database)]
-        self.process = subprocess.Popen(
-            [*command, json.dumps(overrides)], cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line.strip() == b"READY", f"the worker did not start: {line!r}; see {log}"
-        # Keep reading what it prints (its logs) into the log file: an undrained pipe fills up
-        # after 64 KiB, and the worker then blocks on its next log line, workflows and all.
-        self.drain = threading.Thread(target=shutil.copyfileobj, args=(self.process.stdout, self.log), daemon=True)
-        self.drain.start()
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.drain.join(5)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(10)
-        self.drain.join(5)
-        self.log.close()
-
-
-async def persist(call: Callable[[], Awaitable[T]], attempts: int = 120) -> T:
-    """A client call retried through a dead worker or a restarting server (update ids make it safe).
-
-    A refused step (WorkflowUpdateFailedError) is a real failure and is never retried.
-    """
-    for _ in range(attempts - 1):
-        try:
-            return await call()
-        except (TimeoutError, RPCError, RuntimeError):
-            await asyncio.sleep(0.5)
-    return await call()
 
 
 class Driver:
@@ -183,7 +130,8 @@ def test_fifty_cases_survive_a_killed_worker_and_a_restarted_server_with_every_e
         database = tmp_path / "events.sqlite"
         app = sqlite_app(database, compressed_policy(**SHORT_LABELS))
         task_queue = f"crash-{uuid.uuid4().hex[:8]}"
-        workers = [WorkerProcess(server.address, task_queue, database, tmp_path / "worker.log")]
+        overrides = {**COMPRESSED, **SHORT_LABELS}
+        workers = [WorkerProcess(server.address, task_queue, database, tmp_path / "worker.log", overrides)]
         try:
             client = await connect_client(server.address, server.namespace)
             office = Secretariat(app, client, task_queue)
@@ -196,7 +144,7 @@ def test_fifty_cases_survive_a_killed_worker_and_a_restarted_server_with_every_e
 
             await driver.reached(CASES * STEPS_PER_CASE // 4)
             workers[0].kill()  # mid-flight: activities and workflow tasks die with it
-            workers.append(WorkerProcess(server.address, task_queue, database, tmp_path / "worker.log"))
+            workers.append(WorkerProcess(server.address, task_queue, database, tmp_path / "worker.log", overrides))
 
             await driver.reached(CASES * STEPS_PER_CASE // 2)
             server.stop()

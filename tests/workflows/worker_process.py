@@ -2,13 +2,15 @@
 
     python -m tests.workflows.worker_process ADDRESS TASK_QUEUE SQLITE_FILE POLICY_OVERRIDES_JSON
 
-Prints READY once it polls. The event store is the SQLite file the test process reads.
+Prints READY once it polls. The event store is the SQLite file the test process reads. With
+CLUSTERLABEL_KILL_AFTER in its environment it dies after the commands named there (tests/workflows/faults.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from clusterlabel.domain.policy import default_policy
 from clusterlabel.interfaces.logs import configure_logging
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.worker import build_worker
+from tests.workflows.faults import inject_kills_from
 from tests.workflows.harness import sqlite_app
 
 
@@ -30,6 +33,7 @@ async def serve(address: str, task_queue: str, database: Path, overrides: dict[s
 def main() -> None:
     address, task_queue, database, overrides = sys.argv[1:5]
     configure_logging("json", "WARNING")
+    inject_kills_from(os.environ)
     asyncio.run(serve(address, task_queue, Path(database), json.loads(overrides)))
 
 
