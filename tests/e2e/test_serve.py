@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
 
+from tests.catalogues import bronze_revision
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import (
     ADMIN_TOKEN,
@@ -129,18 +131,10 @@ def plain_text(message: mailbox.MaildirMessage) -> str:
     return ""
 
 
-def _revised_bronze(version: str, published: str) -> str:
-    """The shipped Bronze catalogue as a revision a secretariat publishes: another version and day."""
-    shipped = (ROOT / "domain" / "catalogues" / "bronze-2020.toml").read_text(encoding="utf-8")
-    return shipped.replace('version = "bronze-2020"', f'version = "{version}"', 1).replace(
-        "published = 2020-01-01", f"published = {published}", 1
-    )
-
-
 def test_a_catalogue_published_in_the_catalogue_folder_is_the_one_new_applications_use(tmp_path: Path) -> None:
     folder = tmp_path / "catalogues"
     folder.mkdir()
-    (folder / "bronze-2025.toml").write_text(_revised_bronze("bronze-2025", "2025-06-01"), encoding="utf-8")
+    (folder / "bronze-2025.toml").write_text(bronze_revision("bronze-2025", date(2025, 6, 1)), encoding="utf-8")
     env = {"CLUSTERLABEL_CATALOGUE_DIR": str(folder)}
     with running_engine(tmp_path / "data", HOUR_POLICY, env=env) as engine:
         secretariat = Secretariat(engine)
@@ -154,7 +148,7 @@ def test_a_catalogue_published_in_the_catalogue_folder_is_the_one_new_applicatio
 def test_serve_refuses_to_start_on_a_catalogue_folder_holding_a_faulty_catalogue(tmp_path: Path) -> None:
     folder = tmp_path / "catalogues"
     folder.mkdir()
-    broken = _revised_bronze("bronze-2025", "2025-06-01").replace("max_score = ", "max_score = -", 1)
+    broken = bronze_revision("bronze-2025", date(2025, 6, 1)).replace("max_score = ", "max_score = -", 1)
     (folder / "bronze-2025.toml").write_text(broken, encoding="utf-8")
     command = [sys.executable, "-m", "clusterlabel.interfaces.cli", "serve", "--data-dir", str(tmp_path / "data")]
     env = {**os.environ, "CLUSTERLABEL_CATALOGUE_DIR": str(folder), "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN}

@@ -11,29 +11,24 @@ from pathlib import Path
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import catalogue_shelf as shelf
 from clusterlabel.domain.catalogue_shelf import parse_catalogue, publish
 from clusterlabel.projections import factory
 from clusterlabel.projections.factory import open_read_models
+from tests.catalogues import bronze_revision, shipped_catalogues_only
 from tests.lifecycle import Lifecycle
 from tests.stores import sqlite_env
-
-SHIPPED = Path(shelf.__file__).parent / "catalogues" / "bronze-2020.toml"
 
 
 @pytest.fixture(autouse=True)
 def only_the_shipped_catalogues() -> Iterator[None]:
-    published = dict(shelf._published)
-    yield
-    shelf._published.clear()
-    shelf._published.update(published)
+    with shipped_catalogues_only():
+        yield
 
 
 def test_a_rebuild_in_spawned_processes_benchmarks_an_assessment_on_a_published_catalogue(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = SHIPPED.read_text(encoding="utf-8").replace('version = "bronze-2020"', 'version = "bronze-2025"', 1)
-    revision = parse_catalogue(text.replace("published = 2020-01-01", "published = 2025-01-01", 1), "bronze-2025")
+    revision = parse_catalogue(bronze_revision("bronze-2025", date(2025, 1, 1)), "bronze-2025")
     publish({"bronze-2025.toml": revision})
     env = sqlite_env(tmp_path)
     app = CertificationApp(env=env)

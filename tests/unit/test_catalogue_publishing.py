@@ -11,30 +11,23 @@ from pathlib import Path
 import pytest
 
 from clusterlabel.activities.catalogues import publish_folder
-from clusterlabel.domain import catalogue_shelf as shelf
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.catalogue_shelf import CataloguesRefused, UnknownCatalogue, current_version_for, load_catalogue
+from tests.catalogues import SHIPPED_BRONZE as SHIPPED
+from tests.catalogues import bronze_revision, shipped_catalogues_only
 from tests.lifecycle import Lifecycle, memory_app
 
-SHIPPED = Path(shelf.__file__).parent / "catalogues" / "bronze-2020.toml"
 REVISION_DAY = date(2027, 1, 1)
 
 
 @pytest.fixture(autouse=True)
 def only_the_shipped_catalogues() -> Iterator[None]:
-    """Each test starts from the shipped catalogues and leaves them so."""
-    published = dict(shelf._published)
-    yield
-    shelf._published.clear()
-    shelf._published.update(published)
+    with shipped_catalogues_only():
+        yield
 
 
 def revision(version: str = "bronze-2027", published: date = REVISION_DAY, title: str = "Bronze, revision 2027") -> str:
-    """The shipped Bronze catalogue as a new revision: another version, title and day."""
-    text = SHIPPED.read_text(encoding="utf-8")
-    text = text.replace('version = "bronze-2020"', f'version = "{version}"', 1)
-    text = text.replace("published = 2020-01-01", f"published = {published.isoformat()}", 1)
-    return text.replace('title = "Bronze benchmarking indicators, revision 2020"', f'title = "{title}"', 1)
+    return bronze_revision(version, published, title)
 
 
 def folder_with(tmp_path: Path, **files: str) -> Path:

@@ -1,0 +1,34 @@
+"""Catalogue revisions as a secretariat would publish them, for the tests of publishing: the shipped
+Bronze catalogue under another version, day and title, and the shelf put back as shipped afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from clusterlabel.domain import catalogue_shelf
+
+SHIPPED_BRONZE = Path(catalogue_shelf.__file__).parent / "catalogues" / "bronze-2020.toml"
+
+
+def bronze_revision(version: str, published: date, title: str | None = None) -> str:
+    """The shipped Bronze catalogue's TOML as a revision: another version and day (and title)."""
+    text = SHIPPED_BRONZE.read_text(encoding="utf-8")
+    text = text.replace('version = "bronze-2020"', f'version = "{version}"', 1)
+    text = text.replace("published = 2020-01-01", f"published = {published.isoformat()}", 1)
+    if title is not None:
+        text = text.replace('title = "Bronze benchmarking indicators, revision 2020"', f'title = "{title}"', 1)
+    return text
+
+
+@contextmanager
+def shipped_catalogues_only() -> Iterator[None]:
+    """Whatever a test publishes is forgotten after it: the shelf holds the shipped catalogues again."""
+    published = catalogue_shelf.published_catalogues()
+    try:
+        yield
+    finally:
+        catalogue_shelf._published.clear()
+        catalogue_shelf._published.update(published)
