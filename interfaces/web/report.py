@@ -19,9 +19,10 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from clusterlabel.activities.content.wording import languages
 from clusterlabel.activities.documents.report import (
     ReportArea,
     ReportFrozen,
@@ -41,13 +42,21 @@ from clusterlabel.domain.peers import PeerGroup
 from clusterlabel.interfaces.web.access import not_found, visible_case
 from clusterlabel.interfaces.web.auth import Caller, Principal
 from clusterlabel.interfaces.web.common import ERRORS
-from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.errors import ApiError, problems
 from clusterlabel.interfaces.web.services import Services, services
 
 router = APIRouter(tags=["cases"], responses=ERRORS)
 Svc = Annotated[Services, Depends(services)]
 log = structlog.get_logger(__name__)
 
+Language = Annotated[
+    str,
+    Query(
+        max_length=35,
+        description="the language of a translation (the frozen report is English)",
+        json_schema_extra={"enum": languages()},
+    ),
+]
 REPORT_ACTOR = "system:report"
 FROZEN_LANGUAGE = "en"
 LABEL_WAIT_SECONDS = 10.0  # an award's label is issued by the case's workflow a moment after the decision
@@ -64,10 +73,20 @@ def report(case_id: UUID, svc: Svc, who: Caller) -> ReportOut:
     "/cases/{case_id}/report.pdf",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the report as frozen at the decision"}},
-    summary="The benchmarking report as a PDF, frozen at the decision (409 before)",
+    summary="The benchmarking report as a PDF, frozen at the decision (409 before); ?lang=de: a translation",
 )
-def report_pdf_download(case_id: UUID, svc: Svc, who: Caller) -> Response:
-    return pdf_response(frozen_pdf(svc, report_case(svc, case_id, who)), case_id)
+def report_pdf_download(case_id: UUID, svc: Svc, who: Caller, lang: Language = FROZEN_LANGUAGE) -> Response:
+    """The English PDF is the record, frozen at the decision; one in another language is a translation
+    of the report as it reads now, rendered on request and never recorded."""
+    case = report_case(svc, case_id, who)
+    if lang == FROZEN_LANGUAGE:
+        return pdf_response(frozen_pdf(svc, case), case_id)
+    if lang not in languages():
+        message = f"reports are not written in {lang!r}; choose one of: {', '.join(languages())}"
+        raise ApiError(422, problems([message], ("query", "lang"), "unsupported_language"))
+    if case.decision is None:
+        raise ApiError(409, f"case {case.id} is not decided yet: its report is frozen at the decision")
+    return pdf_response(report_pdf(readable_report(svc, case_id, who), lang), case_id, lang)
 
 
 def report_case(svc: Services, case_id: UUID, who: Principal) -> CertificationCase:
@@ -91,8 +110,9 @@ def readable_report(svc: Services, case_id: UUID, who: Principal) -> ReportOut:
     return found
 
 
-def pdf_response(pdf: bytes, case_id: UUID) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="benchmarking-report-{case_id}.pdf"'}
+def pdf_response(pdf: bytes, case_id: UUID, language: str = FROZEN_LANGUAGE) -> Response:
+    suffix = "" if language == FROZEN_LANGUAGE else f"-{language}"
+    headers = {"Content-Disposition": f'attachment; filename="benchmarking-report-{case_id}{suffix}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 

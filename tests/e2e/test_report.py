@@ -260,3 +260,18 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
         "A clear structure.",
     )
     assert "Members meet monthly." not in pages.read(form_page).text  # the draft is done with
+
+
+def test_a_translation_of_the_pdf_reads_in_german_and_the_frozen_record_stays_english(
+    secretariat: Secretariat, scene: dict[str, Any]
+) -> None:
+    case_id = scene["case_id"]
+    german = scene["contact"].get(f"/cases/{case_id}/report.pdf", params={"lang": "de"})
+    assert german.status_code == 200 and german.headers["content-type"] == "application/pdf"
+    assert "-de.pdf" in german.headers["content-disposition"]
+    text = " ".join(pdf_text(german.content).split())
+    assert "BENCHMARKING-BERICHT" in text and "Mitglieder, Personal" in text and scene["label_code"] in text
+    assert hashlib.sha256(german.content).hexdigest() != frozen_digest(secretariat, case_id)  # not the record
+    assert [event["type"] for event in secretariat.history(case_id)].count("ReportFrozen") == 1
+    refused = secretariat.api.get(f"/cases/{case_id}/report.pdf", params={"lang": "fr"})
+    assert refused.status_code == 422 and "not written in 'fr'" in refused.json()["detail"][0]["msg"]
