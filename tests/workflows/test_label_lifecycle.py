@@ -77,10 +77,13 @@ def test_a_label_never_renewed_is_reminded_three_times_expires_and_lapses_when_i
             _awarded, label = await first_label(env, office, cluster)
             issued: LabelView = await view_when(label, lambda v: True, view_type=LabelView)
             assert issued.state == "active"
-            # Measured from the label's own start: the test server may already have skipped ahead
-            # towards the first reminder while the worker sat idle.
+            # Two years from the month the audit was held (not from the decision, which the test server
+            # may have skipped ahead of while the worker sat idle).
             stored = office.app.get_label(issued.label_id)
-            assert stored.valid_until - stored.valid_from > timedelta(days=700)
+            assert stored.case_id is not None
+            held = office.app.get_case(stored.case_id).audit_date
+            assert held is not None and stored.valid_until - held > timedelta(days=700)
+            assert stored.valid_until > stored.valid_from
 
             await skip_to(env, issued.valid_until - timedelta(days=1))
             reminded = await view_when(label, lambda v: len(v.reminders_sent) == 3, view_type=LabelView)
