@@ -87,7 +87,7 @@ REACHED = frozenset(
     }
 )
 # Human steps, automatic steps, a label's command: each kill costs a workflow task timeout (10 s).
-SHORT = frozenset({"Screen", "AnswerProposal", "RecordDecision", "IssueLabel", "CloseCase", "SuspendLabel"})
+SHORT = frozenset({"Screen", "RecordDecision", "IssueLabel", "SuspendLabel"})
 
 
 def faults_asked(asked: str) -> frozenset[str]:
