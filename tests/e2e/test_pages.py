@@ -90,6 +90,8 @@ def test_an_expert_fills_in_the_assessment_form(
     engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
 ) -> None:
     browser.click("#sign-out")
+    # Signed out before going on: else the sign-out's own page may land after the next address.
+    assert "Signed out" in browser.text_with(".flash", "Signed out")
     browser.go(f"{engine.url}/ui/assignments")
     sign_in_with_token(browser, engine.experts[scene["expert_id"]])
     assert browser.url == f"{engine.url}/ui/assignments"
