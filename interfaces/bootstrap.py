@@ -10,6 +10,8 @@ bench measures the parts one by one).
 from __future__ import annotations
 
 import time
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import InternalError
@@ -70,10 +72,16 @@ def publish_catalogues(settings: Settings) -> None:
     """The settings' catalogue folder published beside the shipped catalogues, before anything reads one
     (the application to assess, the views to compare): each process sees the same versions."""
     if settings.catalogue_dir is not None:
-        try:
-            publish_folder(settings.catalogue_dir)
-        except CataloguesRefused as error:
-            raise PolicyFileError(f"catalogue folder {settings.catalogue_dir}: {error}") from error
+        _publish_once(settings.catalogue_dir.resolve())
+
+
+@cache
+def _publish_once(folder: Path) -> None:
+    """The folder read and published once per process (build_app and open_views both ask for it)."""
+    try:
+        publish_folder(folder)
+    except CataloguesRefused as error:
+        raise PolicyFileError(f"catalogue folder {folder}: {error}") from error
 
 
 def build_app(settings: Settings) -> CertificationApp:

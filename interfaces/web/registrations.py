@@ -14,7 +14,7 @@ from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import Expert, ExpertProfile
 from clusterlabel.domain.record_commands import (
     CloseEligibilityReview,
@@ -86,10 +86,7 @@ def update_profile(cluster_id: UUID, body: ClusterProfile, svc: Svc, who: Caller
     if not who.holds(Role.OFFICER) and who.cluster_id is None:
         raise ApiError(403, "only an officer or the cluster's own contact updates its profile")
     visible_cluster(svc, cluster_id, who)  # a contact's other cluster, or an unknown one: 404
-    envelope = Envelope(actor=who.actor, key=creation_key(f"cluster:{cluster_id}:profile", key), at=svc.now())
-    handle(svc.app, cluster_id, UpdateClusterProfile(profile=body), envelope)
-    svc.wrote()
-    return get_cluster(cluster_id, svc, who)
+    return _changed_cluster(svc, who, cluster_id, UpdateClusterProfile(profile=body), "profile", key)
 
 
 @router.post(
@@ -99,10 +96,8 @@ def update_profile(cluster_id: UUID, body: ClusterProfile, svc: Svc, who: Caller
 )
 def close_review(cluster_id: UUID, body: ReviewClosureIn, svc: Svc, who: Officer, key: Key = None) -> ClusterOut:
     visible_cluster(svc, cluster_id, who)
-    envelope = Envelope(actor=who.actor, key=creation_key(f"cluster:{cluster_id}:review", key), at=svc.now())
-    handle(svc.app, cluster_id, CloseEligibilityReview.model_validate(body.model_dump()), envelope)
-    svc.wrote()
-    return get_cluster(cluster_id, svc, who)
+    command = CloseEligibilityReview.model_validate(body.model_dump())
+    return _changed_cluster(svc, who, cluster_id, command, "review", key)
 
 
 @router.post(
@@ -114,8 +109,16 @@ def waive(cluster_id: UUID, body: WaiverIn, svc: Svc, who: Officer, key: Key = N
     """The officer granting it is recorded with the reason; the waiver stands in for the criterion at the
     application and again at the decision."""
     visible_cluster(svc, cluster_id, who)  # an unknown cluster is a 404 before anything is recorded
-    envelope = Envelope(actor=who.actor, key=creation_key(f"cluster:{cluster_id}:waiver", key), at=svc.now())
-    handle(svc.app, cluster_id, WaiveEligibilityCriterion.model_validate(body.model_dump()), envelope)
+    command = WaiveEligibilityCriterion.model_validate(body.model_dump())
+    return _changed_cluster(svc, who, cluster_id, command, "waiver", key)
+
+
+def _changed_cluster(
+    svc: Services, who: Principal, cluster_id: UUID, command: Command, step: str, key: str | None
+) -> ClusterOut:
+    """Run one command on the cluster, keyed by its step (or the caller's key), and answer the cluster."""
+    envelope = Envelope(actor=who.actor, key=creation_key(f"cluster:{cluster_id}:{step}", key), at=svc.now())
+    handle(svc.app, cluster_id, command, envelope)
     svc.wrote()
     return get_cluster(cluster_id, svc, who)
 
