@@ -59,10 +59,12 @@ def check_place(mode: AuditMode, place: str) -> None:
 
 
 def check_held_on(held_on: datetime, agreed_at: datetime | None, at: datetime) -> None:
-    """The audit took place after the cluster agreed to its experts, and not in the future."""
+    """The audit took place on or after the day the cluster agreed to its experts, and not in the future.
+    Days, not instants, are compared: a holding is reported by its day, and an interview held the day the
+    cluster agreed is real (its time of day, often midnight in the form, must not read as "before")."""
     if held_on > at:
         raise InvalidInput(f"the audit cannot be recorded as held on {held_on:%Y-%m-%d}: that is still ahead")
-    if agreed_at is not None and held_on <= agreed_at:
+    if agreed_at is not None and held_on.date() < agreed_at.date():
         raise InvalidInput(
             f"the audit cannot have been held on {held_on:%Y-%m-%d}, before the cluster agreed on {agreed_at:%Y-%m-%d}"
         )

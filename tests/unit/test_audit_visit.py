@@ -212,3 +212,14 @@ def test_a_case_assessed_without_an_audit_date_counts_from_its_assessment_month(
     life.assess(case_id)
 
     assert label_of(life, case_id).valid_until == datetime(2028, 5, 1, tzinfo=UTC)
+
+
+def test_an_audit_held_the_day_the_cluster_agreed_counts_whatever_the_hour_given() -> None:
+    life, clock, case_id = agreed()
+    schedule(life, case_id, 10, **ON_SITE)
+    clock.advance(days=11)
+    agreement_day = T0.replace(hour=0, minute=0, second=0, microsecond=0)  # the form gives a day: midnight
+
+    held(life, case_id, held_on=agreement_day)
+
+    assert life.app.get_case(case_id).audit_held_on == agreement_day
