@@ -89,6 +89,8 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.SuspendLabel: label_handlers.suspend_label,
     commands.RestoreLabel: label_handlers.restore_label,
     commands.WithdrawLabel: label_handlers.withdraw_label,
+    commands.LodgeLabelAppeal: label_handlers.lodge_label_appeal,
+    commands.DecideLabelAppeal: label_handlers.decide_label_appeal,
     commands.StartRenewal: label_handlers.start_renewal,
     ImportLabel: label_import.import_label,
     record_commands.RegisterCluster: registrations.register_cluster,

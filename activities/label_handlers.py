@@ -8,14 +8,16 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.activities import outbox, webhooks
+from clusterlabel.activities import accounts, outbox, webhooks
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import commands, notices
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_lifecycle import LabelState
 
 
 def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.RemindExpiry, env: Envelope) -> Label:
@@ -43,9 +45,11 @@ def close_renewal_window(
 
 
 def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
-    return _change_label(
-        app, label_id, env, lambda label: label.suspend(command.reason, env.instant(), app.policy, *env.who())
-    )
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.suspend(command.reason, env.instant(), app.policy, *env.who())
+        return _told_of_the_decision(app, label, env)
+
+    return _change_label(app, label_id, env, act)
 
 
 def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
@@ -55,7 +59,35 @@ def restore_label(app: CertificationApp, label_id: UUID, command: commands.Resto
 def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
         label.withdraw(command.reason, *env.when())
-        return _release(app, label, env)
+        return [*_release(app, label, env), *_told_of_the_decision(app, label, env)]
+
+    return _change_label(app, label_id, env, act)
+
+
+def lodge_label_appeal(
+    app: CertificationApp, label_id: UUID, command: commands.LodgeLabelAppeal, env: Envelope
+) -> Label:
+    return app.change(
+        label_id, Label, env, lambda label: label.lodge_appeal(command.grounds, env.instant(), app.policy, *env.who())
+    )
+
+
+def decide_label_appeal(
+    app: CertificationApp, label_id: UUID, command: commands.DecideLabelAppeal, env: Envelope
+) -> Label:
+    """The appeals panel's decision; an upheld appeal against a withdrawal has the cluster hold the label again."""
+    expert_ids = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
+
+    def act(label: Label) -> list[RecordedAggregate]:
+        withdrawn = label.state is LabelState.WITHDRAWN
+        decision = (command.upheld, command.rationale, env.actor, *env.when())
+        label.decide_appeal(*decision, decider_expert_ids=expert_ids)
+        told = outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)
+        if not (command.upheld and withdrawn):
+            return told
+        cluster = app.get_cluster(label.cluster_id)
+        cluster.grant_label(label.id, label.level, None, *env.who())
+        return [cluster, *told]
 
     return _change_label(app, label_id, env, act)
 
@@ -81,6 +113,13 @@ def start_renewal(app: CertificationApp, label_id: UUID, command: commands.Start
 
     app.create(CertificationCase.create_id(env.key), build)
     return app.get_label(label_id)
+
+
+def _told_of_the_decision(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:
+    """The cluster hears of its label's suspension or withdrawal, with the date until which it may appeal."""
+    appeal_due = label.appeal_due(app.policy)
+    assert appeal_due is not None  # suspended or withdrawn
+    return outbox.queue(notices.label_decision(label, appeal_due), env)
 
 
 def _release(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:

@@ -40,7 +40,16 @@ LEGACY_ACTIVITY = {
 # Steps added after commands became data never ran under an old name: even a run recorded before
 # then takes them through today's activity (see workflows/common.run_command).
 ADDED_SINCE_COMMANDS_AS_DATA = frozenset(
-    {"ReleaseExpert", "SignAssessment", "FreezeReport", "AttachEvidence", "ImportLabel", "RecordAuditHeld"}
+    {
+        "ReleaseExpert",
+        "SignAssessment",
+        "FreezeReport",
+        "AttachEvidence",
+        "ImportLabel",
+        "RecordAuditHeld",
+        "LodgeLabelAppeal",
+        "DecideLabelAppeal",
+    }
 )
 COMMAND_OF_ACTIVITY = {activity: command for command, activity in LEGACY_ACTIVITY.items()}
 _ENVELOPE_FIELDS = ("case_id", "label_id", "actor", "command_key", "at", "workflow_id")

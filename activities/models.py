@@ -95,6 +95,16 @@ class CaseView(RecordView):
         )
 
 
+class LabelAppealView(Boundary):
+    """An appeal against a label's suspension or withdrawal (domain/label_appeal.py)."""
+
+    against: str = Field(description="suspended | withdrawn: the decision appealed against")
+    grounds: str
+    lodged_at: datetime
+    upheld: bool | None = Field(default=None, description="None while the appeals panel has not decided")
+    rationale: str = ""
+
+
 class LabelView(RecordView):
     """Where a label stands, and the alarms still pending for it."""
 
@@ -122,6 +132,10 @@ class LabelView(RecordView):
     valid_from: datetime | None = None
     supersedes: UUID | None = None
     imported_from: str | None = None
+    appeal: LabelAppealView | None = None
+    appeal_due: datetime | None = Field(
+        default=None, description="until when its suspension or withdrawal may be appealed"
+    )
 
 
 class ComplaintView(RecordView):

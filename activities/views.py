@@ -69,7 +69,9 @@ def _visit(case: CertificationCase) -> Visit | None:
 
 
 def label_view(policy: Policy, label: Label) -> LabelView:
-    """The label as its workflow sees it, with every alarm still pending, earliest first."""
+    """The label as its workflow sees it, with every alarm still pending, earliest first. A withdrawn
+    label with an appeal pending is not final: its workflow waits for the panel (which may put it back
+    in force)."""
     alarms: list[Alarm] = []
     if label.state in VALIDITY_RUNNING:
         for offset in policy.expiry_reminders:
@@ -85,4 +87,6 @@ def label_view(policy: Policy, label: Label) -> LabelView:
     copied = {name: getattr(label, name) for name in LabelView.model_fields if hasattr(label, name)}
     alarms = sorted(alarms, key=lambda alarm: alarm.at)
     identity = {"label_id": label.id, "recent_keys": label.recent_command_keys}
-    return LabelView.model_validate({**copied, **identity, "alarms": alarms, "final": label.state in FINAL})
+    final = label.state in FINAL and not label.appeal_pending
+    appeal = {"appeal_due": label.appeal_due(policy)}
+    return LabelView.model_validate({**copied, **identity, **appeal, "alarms": alarms, "final": final})

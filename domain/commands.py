@@ -1,7 +1,7 @@
 """Every command the engine accepts, as data: one model per command, holding what it needs and nothing else.
 
-The steps of cases and labels are defined here, the commands on the other registers in
-domain/record_commands.py; COMMANDS lists them all. What a command is, and the envelope beside it, is in
+The steps of cases are defined here, those of labels in domain/label_commands.py (re-exported), the
+commands on the other registers in domain/record_commands.py; COMMANDS lists them all. What a command is, and the envelope beside it, is in
 domain/command_base.py. Where the server fills in a field from the caller (the expert who answers or
 assesses), the HTTP body is the command's base class (ProposalAnswer, Assessment).
 """
@@ -26,12 +26,36 @@ from clusterlabel.domain import (
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
-from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
+from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command
 from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.label_commands import (
+    CloseRenewalWindow,
+    DecideLabelAppeal,
+    ExpireLabel,
+    LodgeLabelAppeal,
+    RemindExpiry,
+    RestoreLabel,
+    StartRenewal,
+    SuspendLabel,
+    WithdrawLabel,
+)
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
-__all__ = ["AreaSummary", "IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
+# Part of SubmitAssessment, defined beside the catalogue that checks it; the label commands beside their kin.
+__all__ = [
+    "AreaSummary",
+    "CloseRenewalWindow",
+    "DecideLabelAppeal",
+    "ExpireLabel",
+    "IndicatorScore",
+    "LodgeLabelAppeal",
+    "RemindExpiry",
+    "RestoreLabel",
+    "StartRenewal",
+    "SuspendLabel",
+    "WithdrawLabel",
+]
 
 # ---- cases --------------------------------------------------------------------------------
 
@@ -230,42 +254,6 @@ class CloseCase(CaseCommand):
     """The case has concluded: the cluster may open another round at its level."""
 
 
-# ---- labels ---------------------------------------------------------------------------------
-
-
-class RemindExpiry(LabelCommand):
-    offset: Text
-
-
-class ExpireLabel(LabelCommand):
-    """The label's validity has run out."""
-
-
-class CloseRenewalWindow(LabelCommand):
-    """The renewal window has closed without a renewal: the label lapses."""
-
-
-class SuspendLabel(LabelCommand):
-    domain_step: ClassVar[str] = "suspend"
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
-
-
-class RestoreLabel(LabelCommand):
-    domain_step: ClassVar[str] = "restore"
-
-
-class WithdrawLabel(LabelCommand):
-    domain_step: ClassVar[str] = "withdraw"
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
-
-
-class StartRenewal(LabelCommand):
-    domain_step: ClassVar[str] = "start_renewal"
-    improvement_areas: list[Text] = Field(
-        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
-    )
-
-
 COMMANDS: dict[str, type[Command]] = {
     kind.__name__: kind
     for kind in (
@@ -295,6 +283,8 @@ COMMANDS: dict[str, type[Command]] = {
         SuspendLabel,
         RestoreLabel,
         WithdrawLabel,
+        LodgeLabelAppeal,
+        DecideLabelAppeal,
         StartRenewal,
         label_import.ImportLabel,
         record_commands.RegisterCluster,

@@ -6,14 +6,15 @@ its renewal; suspended ⇄ active; withdrawn from any state still in force.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.label_appeal import LabelAppealSteps
+from clusterlabel.domain.label_code import label_code_for, label_id_for
 from clusterlabel.domain.label_import import ImportLabel
 from clusterlabel.domain.label_lifecycle import (
     IN_FORCE,
@@ -25,26 +26,10 @@ from clusterlabel.domain.label_lifecycle import (
 )
 from clusterlabel.domain.policy import Policy
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_LEVEL_LETTER = {Level.BRONZE: "B", Level.SILVER: "S", Level.GOLD: "G"}
+__all__ = ["Label", "label_code_for", "label_id_for"]  # the codes are made in domain/label_code.py
 
 
-def label_code_for(case_id: UUID, level: Level) -> str:
-    """The human-friendly label id printed on a certificate, e.g. ECEI-G-7K3M-9QXD-2F4H.
-
-    Derived from the awarded case, so that issuing twice yields the same label; 60 bits
-    keep collisions negligible for millions of labels.
-    """
-    number = int.from_bytes(hashlib.sha256(case_id.bytes).digest()[:8], "big") >> 4
-    chars = "".join(_CROCKFORD[(number >> shift) & 31] for shift in range(55, -1, -5))
-    return f"ECEI-{_LEVEL_LETTER[level]}-{chars[0:4]}-{chars[4:8]}-{chars[8:12]}"
-
-
-def label_id_for(label_code: str) -> UUID:
-    return derived_id("label", label_code.strip().upper())
-
-
-class Label(RecordedAggregate):
+class Label(LabelAppealSteps, RecordedAggregate):
     """The label a cluster holds after an awarded case."""
 
     @staticmethod
@@ -124,6 +109,8 @@ class Label(RecordedAggregate):
         self.renewal_case_id: UUID | None = None
         self.suspended_until: datetime | None = None
         self.reason: str | None = None
+        self.appeal: dict[str, Any] | None = None
+        self.adverse_by: str | None = None
 
     @classmethod
     def issue(
@@ -311,6 +298,7 @@ class Label(RecordedAggregate):
     def _suspended(self, reason: str, until: datetime, at: datetime, actor: str, command_key: str) -> None:
         self.suspended_until = until
         self.reason = reason
+        self._decision_taken(actor)
         self._follow("Suspended", at)
 
     def restore(self, at: datetime, actor: str, command_key: str) -> None:
@@ -321,6 +309,7 @@ class Label(RecordedAggregate):
     def _restored(self, at: datetime, actor: str, command_key: str) -> None:
         self.suspended_until = None
         self.reason = None
+        self.appeal = None  # nothing left to appeal against
         self._follow("Restored", at)
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
@@ -333,7 +322,25 @@ class Label(RecordedAggregate):
     def _withdrawn(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.reason = reason
         self.suspended_until = None
+        self._decision_taken(actor)
         self._follow("Withdrawn", at)
+
+    # ---- appeals (the rules: domain/label_appeal.py) ------------------------------------------
+
+    @event("LabelAppealLodged")
+    def _label_appeal_lodged(self, against: str, grounds: str, at: datetime, actor: str, command_key: str) -> None:
+        self.appeal = {"against": against, "grounds": grounds, "lodged_at": at, "upheld": None}
+
+    @event("LabelAppealUpheld")
+    def _label_appeal_upheld(self, rationale: str, decided_by: str, at: datetime, actor: str, command_key: str) -> None:
+        self._appeal_decided(True, rationale, decided_by)
+        self._follow("LabelAppealUpheld", at)
+
+    @event("LabelAppealDismissed")
+    def _label_appeal_dismissed(
+        self, rationale: str, decided_by: str, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self._appeal_decided(False, rationale, decided_by)
 
     def _follow(self, event_type: str, at: datetime) -> None:
         """Enter the state the event leads to, by the one table views read too."""

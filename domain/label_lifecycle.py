@@ -2,7 +2,8 @@
 views, the HTTP routes) takes from here rather than restating them.
 
 active → expired (renewal window open) → lapsed (window closed), or → superseded by its renewal;
-suspended ⇄ active; withdrawn from any state still in force.
+suspended ⇄ active; withdrawn from any state still in force; a suspension or withdrawal reversed on
+appeal puts it back in force (domain/label_appeal.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ RENEWAL_WINDOW_RUNNING = frozenset({LabelState.EXPIRED})
 IN_FORCE = VALIDITY_RUNNING | RENEWAL_WINDOW_RUNNING
 # Nothing more can happen to it (lapsed, superseded, withdrawn): its workflow has ended.
 FINAL = frozenset(LabelState) - IN_FORCE
+# Standing under a decision the cluster may appeal (domain/label_appeal.py).
+APPEALABLE = frozenset({LabelState.SUSPENDED, LabelState.WITHDRAWN})
 
 # The states in which each step may be taken, and how a refusal names it (see CASE_STEPS).
 LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
@@ -46,6 +49,8 @@ LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
     "suspend": (frozenset({LabelState.ACTIVE}), "suspend"),
     "restore": (frozenset({LabelState.SUSPENDED}), "restore"),
     "withdraw": (IN_FORCE, "withdraw"),
+    "lodge_appeal": (APPEALABLE, "appeal"),
+    "decide_appeal": (APPEALABLE, "decide an appeal"),
 }
 
 
@@ -58,7 +63,7 @@ def check_label_step(step: str, state: LabelState, label_code: str) -> None:
 
 
 # The state each event puts a label in, from `state_since` on; events not named here (and
-# "Restored", see label_state_after) leave it as it was.
+# "Restored" and "LabelAppealUpheld", see label_state_after) leave it as it was.
 _STATE_AFTER: dict[str, LabelState] = {
     "Expired": LabelState.EXPIRED,
     "RenewalWindowClosed": LabelState.LAPSED,
@@ -72,8 +77,9 @@ def label_state_after(event_type: str, at: datetime, valid_until: datetime) -> L
     """The state a label's event (by class name) puts it in at `at`; None if the event leaves it.
 
     The aggregate enters this state and the label views follow it, so neither restates it."""
-    if event_type == "Restored":
-        # A suspension outlasting the validity ends in an expired label, not an active one.
+    if event_type in ("Restored", "LabelAppealUpheld"):
+        # A suspension outlasting the validity ends in an expired label, not an active one; so does a
+        # suspension or withdrawal reversed on appeal after the validity ran out.
         return LabelState.ACTIVE if at < valid_until else LabelState.EXPIRED
     return _STATE_AFTER.get(event_type)
 

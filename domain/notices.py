@@ -152,6 +152,30 @@ def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> lis
     return [Notice(recipient(CLUSTER, case.cluster_id), "appeal_decided", subject, body, case_id=case.id, data=data)]
 
 
+def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
+    """The cluster learns that its label was suspended or withdrawn, why, and until when it may appeal."""
+    subject = f"Label {label.label_code} is {label.state.value}"
+    body = f"The label {label.label_code} is {label.state.value}: {label.reason}. Appeal until {appeal_due:%Y-%m-%d}."
+    data = _label_data(label) | {
+        "state": label.state.value,
+        "reason": label.reason or "",
+        "appeal_due": instant(appeal_due),
+    }
+    return [Notice(recipient(CLUSTER, label.cluster_id), "label_decision", subject, body, label_id=label.id, data=data)]
+
+
+def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Notice]:
+    """The cluster learns the appeals panel's decision on its label's suspension or withdrawal."""
+    against = (label.appeal or {}).get("against", "")
+    subject = f"Label {label.label_code}: appeal {'upheld' if upheld else 'dismissed'}"
+    body = f"The appeal against the label's {against} state is {'upheld' if upheld else 'dismissed'}: {rationale}."
+    data = _label_data(label) | {"upheld": "yes" if upheld else "no", "rationale": rationale, "against": against}
+    notice = Notice(
+        recipient(CLUSTER, label.cluster_id), "label_appeal_decided", subject, body, label_id=label.id, data=data
+    )
+    return [notice]
+
+
 def _label_data(label: Label) -> dict[str, str]:
     return {
         "label_code": label.label_code,

@@ -38,6 +38,7 @@ KIND_OF_LABEL_EVENT: dict[str, str] = {
     "Issued": "label.issued",
     "Suspended": "label.suspended",
     "Restored": "label.restored",
+    "LabelAppealUpheld": "label.restored",  # back in force: an appeal reversed its suspension or withdrawal
     "Withdrawn": "label.withdrawn",
     "Expired": "label.expired",
     "RenewalWindowClosed": "label.lapsed",

@@ -49,6 +49,7 @@ class LabelRowsView(View):
             "Suspended",
             "Restored",
             "Withdrawn",
+            "LabelAppealUpheld",
         ]
     }
 
@@ -119,4 +120,5 @@ _LABEL_DATA = {
     "Suspended": lambda row, change: row.update(suspended_until=change["until"]),
     "Restored": lambda row, change: row.update(suspended_until=None),
     "Withdrawn": lambda row, change: row.update(suspended_until=None),
+    "LabelAppealUpheld": lambda row, change: row.update(suspended_until=None),
 }

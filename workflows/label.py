@@ -16,7 +16,9 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.domain.command_base import Command, LabelCommand
     from clusterlabel.domain.commands import (
         CloseRenewalWindow,
+        DecideLabelAppeal,
         ExpireLabel,
+        LodgeLabelAppeal,
         RemindExpiry,
         RestoreLabel,
         StartRenewal,
@@ -52,7 +54,9 @@ class LabelWorkflow(
     valid_until), the expiry, the close of the renewal window (the label lapses unless a renewal is open),
     and the suspension limit (a label not restored by then is withdrawn).
     Updates (each a Step of its command, validated against the label's state, failing with the
-    domain's refusal): suspend, restore, withdraw, start_renewal (opens a renewal case and starts its
+    domain's refusal): suspend, restore, withdraw, lodge_appeal and decide_appeal (against a suspension
+    or withdrawal; a withdrawn label's ended workflow is started again by the appeal: see
+    interfaces/web/labels.py), start_renewal (opens a renewal case and starts its
     CaseWorkflow; the view's renewal_case_id names it). Each returns the new LabelView.
     Signals: renewal_ended (from the renewal's CaseWorkflow: superseded by the new label, or abandoned).
     Queries: view (the latest LabelView).
@@ -71,6 +75,21 @@ class LabelWorkflow(
         workflow.upsert_search_attributes(
             [CLUSTER_ID.value_set(str(view.cluster_id)), LABEL_LEVEL.value_set(view.level)]
         )
+        while True:
+            await self._until_final(input)
+            if workflow.patched(ANSWER_ACCEPTED_STEPS):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+            if self.current.final:
+                break
+            # A step answered at the end left the label waiting again (an appeal lodged against the
+            # withdrawal that ended the loop): keep it. Before appeals no step did, so histories replay.
+        workflow.logger.info(
+            "label workflow done", extra={"label_id": str(input.label_id), "state": self.current.state}
+        )
+        return self.current
+
+    async def _until_final(self, input: LabelWorkflowInput) -> None:
+        """Act on the alarms and take the steps until the label is final (or continue as new)."""
         while not self.current.final:
             if self._handled >= input.continue_after or workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -87,12 +106,6 @@ class LabelWorkflow(
             if not moved and alarm is not None:
                 await self._on_alarm(alarm, revision)
             self._handled += 1
-        if workflow.patched(ANSWER_ACCEPTED_STEPS):
-            await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.logger.info(
-            "label workflow done", extra={"label_id": str(input.label_id), "state": self.current.state}
-        )
-        return self.current
 
     def _moved_since(self, revision: int) -> bool:
         """An update or signal changed the label since the loop looked at `revision`."""
@@ -132,6 +145,8 @@ class LabelWorkflow(
     suspend = human_step("suspend", SuspendLabel, LabelView)
     restore = human_step("restore", RestoreLabel, LabelView)
     withdraw = human_step("withdraw", WithdrawLabel, LabelView)
+    lodge_appeal = human_step("lodge_appeal", LodgeLabelAppeal, LabelView)
+    decide_appeal = human_step("decide_appeal", DecideLabelAppeal, LabelView)
 
     @workflow.update
     async def start_renewal(self, step: Step[StartRenewal]) -> LabelView:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import UpdateMethodMultiParam
@@ -176,6 +176,31 @@ async def execute_step(
     the domain's refusal (DomainError.from_details(cause.details[0]) rebuilds it).
     """
     return await handle.execute_update(update, Step(command=command, envelope=envelope), id=envelope.key)
+
+
+async def execute_label_step_reviving(
+    client: Client,
+    label_id: UUID,
+    task_queue: str,
+    update: UpdateMethodMultiParam[[Any, Step[C]], LabelView],
+    command: C,
+    envelope: Envelope,
+) -> LabelView:
+    """Order a step on a label whose workflow may have ended: an appeal against its withdrawal. If no run
+    is open, the same request starts a new one to take the step (update-with-start); a withdrawn label's
+    run then waits for the panel while the appeal is pending, and goes on with the label if it is upheld."""
+    start = WithStartWorkflowOperation(
+        LabelWorkflow.run,
+        LabelWorkflowInput(label_id=label_id),
+        id=label_workflow_id(label_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    step: Step[C] = Step(command=command, envelope=envelope)
+    return await client.execute_update_with_start_workflow(
+        update, step, start_workflow_operation=start, id=envelope.key
+    )
 
 
 async def notify_experts_changed(client: Client, reason: str = "") -> int:

@@ -22,6 +22,7 @@ from clusterlabel.interfaces.web import (
     labels,
     notifications,
     openapi_links,
+    overviews,
     registrations,
     report,
     webhooks,
@@ -85,6 +86,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     api.include_router(evidence.router)
     api.include_router(labels.router)
     api.include_router(labels.public)
+    api.include_router(overviews.router)
     api.include_router(certificates.public)
     api.include_router(exports.public)
     api.include_router(exports.router)

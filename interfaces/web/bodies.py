@@ -88,3 +88,11 @@ class SuspensionIn(commands.SuspendLabel):
 
 class LabelWithdrawalIn(commands.WithdrawLabel):
     model_config = STRICT
+
+
+class LabelAppealIn(commands.LodgeLabelAppeal):
+    model_config = STRICT
+
+
+class LabelAppealDecisionIn(commands.DecideLabelAppeal):
+    model_config = STRICT

@@ -1,11 +1,13 @@
-"""Labels: reading them, the secretariat's renewal, suspension, restoration and withdrawal (updates of
-the label's workflow), and the public registry and verification.
+"""Labels: reading them, the secretariat's renewal, suspension, restoration and withdrawal, the appeal
+against a suspension or withdrawal (updates of the label's workflow), and the public registry and
+verification.
 
 A label in a URL is its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX); both are accepted everywhere.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -19,42 +21,43 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope, LabelCommand
-from clusterlabel.domain.durations import BOUNDED_DURATION, Duration, InvalidDuration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import FINAL, LabelState
-from clusterlabel.interfaces.web.access import visible_cluster, visible_expert, visible_label
-from clusterlabel.interfaces.web.auth import Caller, Officer, Principal, Staff
-from clusterlabel.interfaces.web.bodies import LabelWithdrawalIn, RenewalIn, SuspensionIn
+from clusterlabel.interfaces.web.access import visible_cluster, visible_label
+from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Officer, Principal
+from clusterlabel.interfaces.web.bodies import (
+    LabelAppealDecisionIn,
+    LabelAppealIn,
+    LabelWithdrawalIn,
+    RenewalIn,
+    SuspensionIn,
+)
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     PUBLIC_ERRORS,
     PUBLIC_READ,
     VIEW_AGE_HEADER,
     Key,
-    case_summary,
     history_events,
     label_id_from,
     label_out,
 )
-from clusterlabel.interfaces.web.errors import ApiError, invalid
+from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.message_history import label_events
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import (
     CaseCreated,
-    DashboardOut,
-    ExpiringOut,
     History,
     LabelOut,
     RegistryEntryOut,
     VerificationOut,
-    WorkloadOut,
 )
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.workflows.label import LabelWorkflow
-from clusterlabel.workflows.starter import label_handle
+from clusterlabel.workflows.starter import execute_label_step_reviving, label_handle
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
@@ -111,19 +114,34 @@ def _closed_detail(label: Label) -> str:
 
 
 async def _label_step(
-    svc: Services, who: Principal, label_ref: str, update: Any, command: LabelCommand, key: str | None
+    svc: Services,
+    who: Principal,
+    label_ref: str,
+    update: Any,
+    command: LabelCommand,
+    key: str | None,
+    *,
+    revive: bool = False,
 ) -> LabelOut:
     """Authorise the caller on the label, take the step as an update of the label's workflow, and
     answer with the label as the update left it."""
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
     envelope = step_envelope(who.actor, "label", label_id, update.__name__, key)
-    return await _take_label_step(svc, who, label, update, command, envelope)
+    return await _take_label_step(svc, who, label, update, command, envelope, revive=revive)
 
 
 async def _take_label_step(
-    svc: Services, who: Principal, label: Label, update: Any, command: LabelCommand, envelope: Envelope
+    svc: Services,
+    who: Principal,
+    label: Label,
+    update: Any,
+    command: LabelCommand,
+    envelope: Envelope,
+    *,
+    revive: bool = False,
 ) -> LabelOut:
+    """`revive`: the step may come after the label's workflow ended (an appeal against the withdrawal)."""
     if label.has_applied(envelope.key):
         # A retry: Temporal would answer it only within the run that took the step, and the label's
         # workflow may have continued as new or ended since. The label as it stands is the answer.
@@ -137,6 +155,9 @@ async def _take_label_step(
         # Not started yet: its case starts it just after issuing the label.
         still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
         closed_detail=lambda: _closed_detail(svc.app.get_label(label.id)),
+        order=partial(execute_label_step_reviving, svc.temporal(), label.id, svc.task_queue, update, command, envelope)
+        if revive
+        else None,
     )
     return label_out(view, label, svc.now(), who)
 
@@ -184,63 +205,27 @@ async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Offic
     return await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, body, key)
 
 
-# ---- the secretariat's overviews -----------------------------------------------------------
+@router.post(
+    "/labels/{label_ref}/appeal",
+    response_model=LabelOut,
+    summary="Lodge the cluster's appeal against the label's suspension or withdrawal",
+)
+async def appeal(label_ref: str, body: LabelAppealIn, svc: Svc, who: Caller, key: Key = None) -> LabelOut:
+    """Lodged by the cluster's contact (their own cluster's label alone: visible_label), or by an officer."""
+    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
+        raise ApiError(403, "only the cluster's contact or an officer may lodge an appeal")
+    return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key, revive=True)
 
 
-@router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")
-def expiring(
-    svc: Svc,
-    who: Staff,
-    within: Annotated[
-        # Declared, not enforced by FastAPI: Duration.parse answers with the clearer message.
-        str, Query(max_length=40, examples=["P90D"], json_schema_extra={"pattern": BOUNDED_DURATION})
-    ] = "P90D",
-) -> ExpiringOut:
-    try:
-        span = Duration.parse(within)
-        now = svc.now()
-        delta = span.after(now) - now
-    except (InvalidDuration, ValueError, OverflowError) as error:
-        raise invalid(str(error), ("query", "within")) from None
-    svc.fresh()
-    calendar = svc.models.calendar(now, delta)
-    return ExpiringOut(
-        within=str(span),
-        expiring=[entry.model_dump() for entry in calendar.expiring],
-        renewal_windows_closing=[entry.model_dump() for entry in calendar.renewal_windows_closing],
-        overdue_cases=[case_summary(status) for status in calendar.overdue_cases],
-    )
-
-
-@router.get("/experts/{expert_id}/workload", response_model=WorkloadOut, summary="An expert's open assignments")
-def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
-    visible_expert(svc, expert_id, who)
-    svc.fresh()
-    cases = svc.models.cases(svc.now(), expert_id=expert_id, limit=1_000_000)
-    return WorkloadOut(
-        expert_id=expert_id,
-        open_assignments=svc.models.expert_workload().get(expert_id, 0),
-        cases=[case_summary(status) for status in cases],
-    )
-
-
-@router.get("/dashboard", response_model=DashboardOut, summary="Counts for the secretariat's dashboard")
-async def dashboard(svc: Svc, who: Staff) -> DashboardOut:
-    counts = await run_in_threadpool(_dashboard_counts, svc)
-    status = await svc.reconciliation()
-    reconciliation = None if status is None else status.model_dump()
-    return DashboardOut(**counts, reconciliation=reconciliation)
-
-
-def _dashboard_counts(svc: Services) -> dict[str, Any]:
-    svc.fresh()
-    now = svc.now()
-    labels = {status.value: 0 for status in LabelState}
-    for entry in svc.models.public_registry(now, limit=1_000_000):
-        labels[entry.status] = labels.get(entry.status, 0) + 1
-    parked = [view.model_dump() for view in svc.models.parked()]
-    counts = {**svc.models.dashboard(now), **svc.models.complaint_counts(now)}
-    return {**counts, "labels": labels, "projection_lag": svc.models.lag(), "parked_views": parked}
+@router.post(
+    "/labels/{label_ref}/appeal/decision",
+    response_model=LabelOut,
+    summary="Decide the appeal (not by whoever suspended or withdrew the label, nor its auditors)",
+)
+async def decide_appeal(
+    label_ref: str, body: LabelAppealDecisionIn, svc: Svc, who: AppealsPanel, key: Key = None
+) -> LabelOut:
+    return await _label_step(svc, who, label_ref, LabelWorkflow.decide_appeal, body, key, revive=True)
 
 
 # ---- public -----------------------------------------------------------------------------

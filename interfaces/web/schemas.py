@@ -220,6 +220,14 @@ class BenchmarkOut(Out):
 # ---- labels -----------------------------------------------------------------------------
 
 
+class LabelAppealOut(Out):
+    against: Literal["suspended", "withdrawn"]
+    grounds: str
+    lodged_at: datetime
+    upheld: bool | None = Field(description="none while the appeals panel has not decided")
+    rationale: str
+
+
 class LabelOut(Out):
     label_id: UUID
     label_code: str
@@ -246,6 +254,10 @@ class LabelOut(Out):
     renewal_case_id: UUID | None
     verification_code: str | None = Field(
         default=None, description="to the secretariat and the label's own cluster only"
+    )
+    appeal: LabelAppealOut | None = Field(default=None, description="against its suspension or withdrawal")
+    appeal_due: datetime | None = Field(
+        default=None, description="while suspended or withdrawn: until when the decision may be appealed"
     )
 
 

@@ -8,7 +8,7 @@ update answers with the view the route returns. A refusal arrives as the domain'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -46,13 +46,16 @@ async def take_step(
     *,
     still_open: Callable[[], bool],
     closed_detail: Callable[[], str],
+    order: Callable[[], Awaitable[R]] | None = None,
 ) -> R:
     """Order the step; wait a moment for a workflow that is about to start. `still_open` and
-    `closed_detail` read the record from the store (in a worker thread), only when the update fails."""
+    `closed_detail` read the record from the store (in a worker thread), only when the update fails.
+    `order` orders it otherwise than as an update of `handle` (starting the workflow again if need be)."""
     deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
     while True:
         try:
-            result = await asyncio.wait_for(execute_step(handle, update, command, envelope), STEP_TIMEOUT_SECONDS)
+            ordered = order() if order is not None else execute_step(handle, update, command, envelope)
+            result = await asyncio.wait_for(ordered, STEP_TIMEOUT_SECONDS)
             svc.wrote()
             return result
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:

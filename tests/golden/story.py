@@ -23,11 +23,13 @@ from clusterlabel.domain.commands import (
     CloseCase,
     CloseRenewalWindow,
     DecideAppeal,
+    DecideLabelAppeal,
     Escalate,
     ExpireLabel,
     FreezeReport,
     IssueLabel,
     LodgeAppeal,
+    LodgeLabelAppeal,
     ProposeExpert,
     RecordAgreement,
     RecordAuditHeld,
@@ -124,6 +126,7 @@ class Story:
         self.audit_held()
         self.invoices()
         self.eligibility_review()
+        self.label_appeals()
         return self.names
 
     # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------
@@ -521,6 +524,31 @@ class Story:
         held = RecordAuditHeld(expert_id=hans, held_on=self.clock.now)
         send(app, case_id, held, actor=expert_actor(hans), command_key="golden-v-held")
         self.assess(case_id, "hans", "v")
+
+    def label_appeals(self) -> None:
+        """A label suspended, appealed and restored by the panel; then withdrawn, appealed and dismissed."""
+        app, names = self.app, self.names
+        drava = RegisterCluster(profile=cluster_profile(name="Drava Wood Cluster", country="HR"))
+        cluster_id = names["cluster-drava"] = register(app, drava, actor=SECRETARIAT, command_key="golden-drava")
+        case_id = names["case-drava-awarded"] = self.apply(cluster_id, "golden-case-drava")
+        label_id = names["label-appealed"] = self.award(case_id, "hans", "drava")
+        send(app, case_id, CloseCase(), actor=SYSTEM, command_key="golden-drava-close")
+        names["invoice-drava-awarded"] = invoice_id_for(case_id)
+        steps = [
+            (SuspendLabel(reason="a complaint names the cluster"), SECRETARIAT, "suspend"),
+            (LodgeLabelAppeal(grounds="the complaint concerns another cluster"), SECRETARIAT, "appeal-1"),
+            (DecideLabelAppeal(upheld=True, rationale="the complaint was misdirected"), APPEAL_DECIDER, "decide-1"),
+            (WithdrawLabel(reason="the cluster no longer has a management"), SECOND_OFFICER, "withdraw"),
+            (LodgeLabelAppeal(grounds="a new manager starts next month"), SECRETARIAT, "appeal-2"),
+            (DecideLabelAppeal(upheld=False, rationale="no management at the time"), APPEAL_DECIDER, "decide-2"),
+        ]
+        for command, actor, step in steps:
+            self.clock.advance(days=1)
+            send(app, label_id, command, actor=actor, command_key=f"golden-drava-{step}")
+        for delivery_id in waiting_webhook_deliveries(app):  # partners told of the label's changes
+            delivery = app.load(delivery_id, WebhookDelivery)
+            if delivery.label_id == label_id:
+                names[f"webhook-delivery-drava-{delivery.kind.removeprefix('label.')}"] = delivery_id
 
     # ---- steps ---------------------------------------------------------------------
 

@@ -34,10 +34,12 @@ from clusterlabel.domain.commands import (
     CloseCase,
     CloseRenewalWindow,
     DecideAppeal,
+    DecideLabelAppeal,
     Escalate,
     ExpireLabel,
     IssueLabel,
     LodgeAppeal,
+    LodgeLabelAppeal,
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
@@ -201,7 +203,12 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
 
     # ---- labels and time ---------------------------------------------------------------------
 
-    @rule(pick=PICK, action=st.sampled_from(["suspend", "restore", "withdraw", "expire", "close window", "renew"]))
+    @rule(
+        pick=PICK,
+        action=st.sampled_from(
+            ["suspend", "restore", "withdraw", "expire", "close window", "renew", "appeal", "uphold", "dismiss"]
+        ),
+    )
     def a_label_takes_a_step(self, pick: int, action: str) -> None:
         label = self.app.get_label(self.label_ids[pick % len(self.label_ids)])
         if action == "suspend":
@@ -216,6 +223,11 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
         elif action == "close window":
             self.clock.now = max(self.clock.now, label.renewable_until)
             self.attempt(label.id, CloseRenewalWindow(), actor="system")
+        elif action == "appeal":
+            self.attempt(label.id, LodgeLabelAppeal(grounds="grounds"))
+        elif action in ("uphold", "dismiss"):
+            decision = DecideLabelAppeal(upheld=action == "uphold", rationale="rationale")
+            self.attempt(label.id, decision, actor="board:appeals")
         elif renewed := self.attempt(label.id, StartRenewal()):
             self.case_ids.append(renewed.renewal_case_id)
 

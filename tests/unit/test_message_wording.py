@@ -20,6 +20,8 @@ from clusterlabel.domain import notices
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.commands import LodgeLabelAppeal, SuspendLabel
+from clusterlabel.domain.label import Label
 from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import UpdateClusterProfile
@@ -55,6 +57,15 @@ def under_review(labelled: Lifecycle) -> Cluster:
     return labelled.app.get_cluster(labelled.cluster_id)
 
 
+def suspended_label() -> Label:
+    """A label the secretariat suspended, whose cluster appealed."""
+    life = Lifecycle(memory_app())
+    _, label_id = life.labelled()
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    send(life.app, label_id, LodgeLabelAppeal(grounds="the complaint is about another cluster"), actor=SECRETARIAT)
+    return life.app.get_label(label_id)
+
+
 def every_kind() -> dict[str, Notice]:
     """One notice of each kind the engine queues, made by the domain from real records."""
     auditing, labelled = AUDITING, Lifecycle(memory_app())
@@ -72,6 +83,8 @@ def every_kind() -> dict[str, Notice]:
         *notices.case_refused(refused_case(), "the strategy is not implemented"),
         *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
         *notices.eligibility_review(under_review(labelled)),
+        *notices.label_decision(suspended_label(), datetime(2027, 3, 1, tzinfo=UTC)),
+        *notices.label_appeal_decided(suspended_label(), True, "the complaint concerned another cluster"),
     ]
     return {notice.kind: notice for notice in made}
 
@@ -88,6 +101,8 @@ PAGES = {
     "case_refused": "/ui/cases/",
     "appeal_decided": "/ui/cases/",
     "eligibility_review": "/ui/clusters/",
+    "label_decision": "/ui/labels/ECEI-",
+    "label_appeal_decided": "/ui/labels/ECEI-",
 }
 
 

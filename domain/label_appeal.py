@@ -1,0 +1,110 @@
+"""Appeals against a label's suspension or withdrawal (ISO/IEC 17065 §7.13, DOMAIN.md "Complaints and
+appeals"): the cluster's contact, or an officer for it, appeals inside the appeal window that opened
+with the decision; the appeals panel decides, never an expert of the label's audit nor whoever took the
+decision appealed against. An upheld appeal reverses the decision: the label is back in force (expired,
+if its validity ran out meanwhile). A dismissed appeal leaves it as it stood.
+
+A suspension not restored by its limit is withdrawn (domain/label.py); an appeal against the suspension
+still pending then stands against the withdrawal that followed from it. A restoration ends a pending
+appeal against the suspension: there is nothing left to reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from clusterlabel.domain.base import StepNotAllowed
+from clusterlabel.domain.case_decision import (
+    check_not_appealed_decider,
+    check_not_auditor,
+    require_reason,
+)
+from clusterlabel.domain.label_lifecycle import APPEALABLE, LabelState
+from clusterlabel.domain.policy import Policy
+
+
+class LabelAppealSteps:
+    """The appeal's steps, mixed into Label (which records the attributes read here)."""
+
+    label_code: str
+    state: LabelState
+    state_since: datetime
+    valid_until: datetime
+    expert_ids: list[UUID]
+    # The pending or decided appeal against the decision the label stands under, else None.
+    appeal: dict[str, Any] | None
+    # Who suspended or withdrew the label: they do not decide its appeal.
+    adverse_by: str | None
+    suspended_until: datetime | None
+    reason: str | None
+
+    def check_step(self, step: str) -> None:
+        raise NotImplementedError
+
+    _label_appeal_lodged: Callable[..., None]  # the events are Label's (domain/label.py)
+    _label_appeal_upheld: Callable[..., None]
+    _label_appeal_dismissed: Callable[..., None]
+
+    def appeal_due(self, policy: Policy) -> datetime | None:
+        """Until when the decision the label stands under may be appealed; None if it stands under none."""
+        if self.state not in APPEALABLE:
+            return None
+        return policy.appeal_window.after(self.state_since)
+
+    @property
+    def appeal_pending(self) -> bool:
+        return self.appeal is not None and self.appeal["upheld"] is None
+
+    def lodge_appeal(self, grounds: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+        self.check_step("lodge_appeal")
+        if self.appeal is not None:
+            raise StepNotAllowed(f"an appeal against the {self.state.value} label {self.label_code} was already lodged")
+        due = self.appeal_due(policy)
+        assert due is not None  # check_step: the label is suspended or withdrawn
+        if at >= due:
+            raise StepNotAllowed(f"the appeal window closed on {due:%Y-%m-%d %H:%M:%S} UTC")
+        require_reason(grounds, "an appeal needs grounds")
+        self._label_appeal_lodged(
+            against=self.state.value, grounds=grounds, at=at, actor=actor, command_key=command_key
+        )
+
+    def decide_appeal(
+        self,
+        upheld: bool,
+        rationale: str,
+        decided_by: str,
+        at: datetime,
+        actor: str,
+        command_key: str,
+        *,
+        decider_expert_ids: Iterable[UUID] = (),
+    ) -> None:
+        self.check_step("decide_appeal")
+        if not self.appeal_pending:
+            raise StepNotAllowed(f"there is no pending appeal on label {self.label_code}")
+        check_not_auditor(decided_by, decider_expert_ids, self.expert_ids, "decide the appeal")
+        check_not_appealed_decider(decided_by, self.adverse_by, "decide the appeal")
+        require_reason(rationale, "an appeal decision needs a rationale")
+        decision = {"rationale": rationale, "decided_by": decided_by, "at": at, "actor": actor}
+        if upheld:
+            self._label_appeal_upheld(**decision, command_key=command_key)
+        else:
+            self._label_appeal_dismissed(**decision, command_key=command_key)
+
+    def _appeal_decided(self, upheld: bool, rationale: str, decided_by: str) -> None:
+        """The panel's decision; an upheld one also puts the label back in force (Label._follow)."""
+        self.appeal = {**(self.appeal or {}), "upheld": upheld, "rationale": rationale, "decided_by": decided_by}
+        if upheld:
+            self.suspended_until = None
+            self.reason = None
+
+    def _decision_taken(self, actor: str) -> None:
+        """A suspension or withdrawal opens a new appeal window, decided by someone else than `actor`;
+        an appeal still pending against the suspension carries over to the withdrawal at its limit."""
+        if self.appeal_pending:
+            return  # still decided by someone other than the suspending officer
+        self.adverse_by = actor
+        self.appeal = None

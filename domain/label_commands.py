@@ -1,0 +1,58 @@
+"""The commands on labels, as data (domain/commands.py lists every command in COMMANDS)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, LabelCommand
+from clusterlabel.domain.text import Flag, Prose, Text
+
+
+class RemindExpiry(LabelCommand):
+    offset: Text
+
+
+class ExpireLabel(LabelCommand):
+    """The label's validity has run out."""
+
+
+class CloseRenewalWindow(LabelCommand):
+    """The renewal window has closed without a renewal: the label lapses."""
+
+
+class SuspendLabel(LabelCommand):
+    domain_step: ClassVar[str] = "suspend"
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class RestoreLabel(LabelCommand):
+    domain_step: ClassVar[str] = "restore"
+
+
+class WithdrawLabel(LabelCommand):
+    domain_step: ClassVar[str] = "withdraw"
+    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+class LodgeLabelAppeal(LabelCommand):
+    """Appeal the label's suspension or withdrawal (domain/label_appeal.py)."""
+
+    domain_step: ClassVar[str] = "lodge_appeal"
+    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class DecideLabelAppeal(LabelCommand):
+    """Uphold the appeal (the suspension or withdrawal is reversed) or dismiss it; the envelope's actor decides."""
+
+    domain_step: ClassVar[str] = "decide_appeal"
+    upheld: Flag
+    rationale: Prose = Field(min_length=1, max_length=LONG_TEXT)
+
+
+class StartRenewal(LabelCommand):
+    domain_step: ClassVar[str] = "start_renewal"
+    improvement_areas: list[Text] = Field(
+        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
+    )

@@ -1,0 +1,185 @@
+"""Appeals against a label's suspension or withdrawal: lodged inside the window, decided by the appeals
+panel (not the officer who took the decision, nor an auditor), an upheld one puts the label back in force."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from clusterlabel.activities.views import label_view
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
+from clusterlabel.domain.commands import (
+    DecideLabelAppeal,
+    ExpireLabel,
+    LodgeLabelAppeal,
+    RestoreLabel,
+    SuspendLabel,
+    WithdrawLabel,
+)
+from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.notification import Notification
+from tests.builders import send
+from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
+
+OFFICER = "secretariat:oliver"
+PANEL = "board:appeals"
+CONTACT = "cluster:contact"
+GROUNDS = LodgeLabelAppeal(grounds="The complaint was about another cluster of the same name.")
+UPHOLD = DecideLabelAppeal(upheld=True, rationale="The complaint did not concern this cluster.")
+DISMISS = DecideLabelAppeal(upheld=False, rationale="The findings stand.")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def life(clock: Clock) -> Lifecycle:
+    return Lifecycle(memory_app(clock=clock))
+
+
+def a_label(life: Lifecycle, step: SuspendLabel | WithdrawLabel | None = None) -> UUID:
+    _, label_id = life.labelled()
+    if step is not None:
+        send(life.app, label_id, step, actor=OFFICER)
+    return label_id
+
+
+def refused(life: Lifecycle, error: type[Exception], match: str, label_id: UUID, command: object, actor: str) -> None:
+    """The step is refused with the domain's words and records nothing."""
+    before = event_count(life.app)
+    with pytest.raises(error, match=match):
+        send(life.app, label_id, command, actor=actor)  # type: ignore[arg-type]
+    assert event_count(life.app) == before
+
+
+def test_an_upheld_appeal_restores_a_suspended_label(life: Lifecycle) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    assert life.app.get_label(label_id).appeal_pending
+    send(life.app, label_id, UPHOLD, actor=PANEL)
+
+    label = life.app.get_label(label_id)
+    assert label.state is LabelState.ACTIVE and label.suspended_until is None
+    assert label.appeal is not None and label.appeal["upheld"] is True
+
+
+def test_an_upheld_appeal_reverses_a_withdrawal_and_the_cluster_holds_the_label_again(life: Lifecycle) -> None:
+    label_id = a_label(life, WithdrawLabel(reason="The management left."))
+    assert label_id not in life.app.get_cluster(life.cluster_id).current_labels.values()
+
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    send(life.app, label_id, UPHOLD, actor=PANEL)
+
+    assert life.app.get_label(label_id).state is LabelState.ACTIVE
+    assert label_id in life.app.get_cluster(life.cluster_id).current_labels.values()
+
+
+def test_a_dismissed_appeal_leaves_the_withdrawal_standing_for_good(life: Lifecycle, clock: Clock) -> None:
+    label_id = a_label(life, WithdrawLabel(reason="The management left."))
+    assert label_view(life.app.policy, life.app.get_label(label_id)).final  # its workflow ends: no timer is left
+
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    view = label_view(life.app.policy, life.app.get_label(label_id))
+    assert not view.final and view.appeal is not None and view.appeal.against == "withdrawn"  # awaits the panel
+    send(life.app, label_id, DISMISS, actor=PANEL)
+
+    label = life.app.get_label(label_id)
+    assert label.state is LabelState.WITHDRAWN and label.appeal is not None and label.appeal["upheld"] is False
+    assert label_view(life.app.policy, label).final
+    refused(life, StepNotAllowed, "already lodged", label_id, GROUNDS, CONTACT)
+
+
+def test_a_withdrawal_is_appealed_only_inside_its_appeal_window(life: Lifecycle, clock: Clock) -> None:
+    label_id = a_label(life, WithdrawLabel(reason="The management left."))
+    due = life.app.get_label(label_id).appeal_due(life.app.policy)
+    assert due == clock.now + timedelta(days=30)  # the policy's appeal window, from the withdrawal
+
+    clock.now = due
+    refused(life, StepNotAllowed, "appeal window closed", label_id, GROUNDS, CONTACT)
+
+
+def test_neither_the_officer_who_decided_nor_an_auditor_decides_the_appeal(life: Lifecycle) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    auditor = life.app.get_label(label_id).expert_ids[0]
+
+    refused(life, ImpartialityViolation, "took the appealed decision", label_id, UPHOLD, OFFICER)
+    refused(life, ImpartialityViolation, "took part in the audit", label_id, UPHOLD, f"expert:{auditor}")
+    refused(
+        life, InvalidInput, "rationale", label_id, DecideLabelAppeal.model_construct(upheld=True, rationale=" "), PANEL
+    )
+
+
+def test_appeal_steps_out_of_turn_are_refused(life: Lifecycle) -> None:
+    label_id = a_label(life)
+    refused(life, StepNotAllowed, "cannot appeal: label .* is active", label_id, GROUNDS, CONTACT)
+    refused(life, StepNotAllowed, "cannot decide an appeal", label_id, UPHOLD, PANEL)
+
+    send(life.app, label_id, SuspendLabel(reason="A complaint is investigated."), actor=OFFICER)
+    refused(life, StepNotAllowed, "no pending appeal", label_id, UPHOLD, PANEL)
+    refused(life, InvalidInput, "grounds", label_id, LodgeLabelAppeal.model_construct(grounds=" "), CONTACT)
+
+
+def test_a_restoration_ends_the_appeal_against_the_suspension(life: Lifecycle) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+
+    send(life.app, label_id, RestoreLabel(), actor=OFFICER)
+
+    assert life.app.get_label(label_id).appeal is None
+    refused(life, StepNotAllowed, "cannot decide an appeal: label .* is active", label_id, UPHOLD, PANEL)
+
+
+def test_an_appeal_against_the_suspension_carries_over_to_the_withdrawal_at_its_limit(
+    life: Lifecycle, clock: Clock
+) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+
+    send(life.app, label_id, WithdrawLabel(reason="suspended past the limit"), actor="system")
+
+    label = life.app.get_label(label_id)
+    assert label.state is LabelState.WITHDRAWN and label.appeal_pending and label.adverse_by == OFFICER
+    assert not label_view(life.app.policy, label).final  # its workflow waits for the panel
+    refused(life, ImpartialityViolation, "took the appealed decision", label_id, UPHOLD, OFFICER)
+    send(life.app, label_id, UPHOLD, actor=PANEL)
+    assert life.app.get_label(label_id).state is LabelState.ACTIVE
+
+
+def test_a_reversal_after_the_validity_ran_out_leaves_the_label_expired(life: Lifecycle, clock: Clock) -> None:
+    label_id = a_label(life, WithdrawLabel(reason="The management left."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    clock.now = life.app.get_label(label_id).valid_until
+
+    send(life.app, label_id, UPHOLD, actor=PANEL)
+
+    assert life.app.get_label(label_id).state is LabelState.EXPIRED
+    refused(life, StepNotAllowed, "cannot expire", label_id, ExpireLabel(), "system")
+
+
+def test_the_cluster_is_told_of_the_suspension_until_when_to_appeal_and_of_the_panels_decision(
+    life: Lifecycle, clock: Clock
+) -> None:
+    label_id = a_label(life)
+    send(life.app, label_id, SuspendLabel(reason="A complaint is investigated."), actor=OFFICER, command_key="s-1")
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    send(life.app, label_id, DISMISS, actor=PANEL, command_key="d-1")
+
+    suspension, decision = (told_the_cluster(life, key) for key in ("s-1", "d-1"))
+    assert (suspension.kind, suspension.label_id, suspension.data["state"]) == ("label_decision", label_id, "suspended")
+    assert "A complaint is investigated." in suspension.body
+    assert f"{clock.now + timedelta(days=30):%Y-%m-%d}" in suspension.body
+    assert (decision.kind, decision.data["upheld"], decision.data["rationale"]) == (
+        "label_appeal_decided",
+        "no",
+        DISMISS.rationale,
+    )
+
+
+def told_the_cluster(life: Lifecycle, command_key: str) -> Notification:
+    return life.app.load(Notification.create_id(f"{command_key}/notify/cluster:{life.cluster_id}"), Notification)
