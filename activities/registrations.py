@@ -97,6 +97,14 @@ def renew_expert_certification(
     return app.change(expert_id, Expert, env, lambda expert: expert.renew_certification(command.until, *env.who()))
 
 
+def record_qualification(
+    app: CertificationApp, expert_id: UUID, command: record_commands.RecordQualification, env: Envelope
+) -> Expert:
+    trained_on = command.trained_on or env.instant()
+    training = (command.level, command.until, command.training, trained_on)
+    return app.change(expert_id, Expert, env, lambda expert: expert.record_qualification(*training, *env.who()))
+
+
 def revoke_expert_certification(
     app: CertificationApp, expert_id: UUID, command: record_commands.RevokeExpertCertification, env: Envelope
 ) -> Expert:

@@ -56,6 +56,7 @@ def next_assignment(
         cluster_id=cluster_id,
         cluster_country=cluster_country,
         at=at,
+        level=level,
         previous_round_expert_ids=previous_round_expert_ids,
         rotate_experts=rotate_experts,
         nationality=next_nationality(level, team.values()),

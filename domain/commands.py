@@ -303,6 +303,7 @@ COMMANDS: dict[str, type[Command]] = {
         record_commands.CloseEligibilityReview,
         record_commands.RegisterExpert,
         record_commands.RenewExpertCertification,
+        record_commands.RecordQualification,
         record_commands.RevokeExpertCertification,
         record_commands.DeclareAffiliation,
         record_commands.OpenAccount,

@@ -12,9 +12,11 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import Field, field_validator
 
-from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain import qualification
+from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.profile import Profile
+from clusterlabel.domain.qualification import ALL_LEVELS, Qualification, Training
 from clusterlabel.domain.text import RECORDED, Text
 
 
@@ -36,6 +38,16 @@ class ExpertProfile(Profile):
     )
     certified_until: Instant
     affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
+    # The levels the certification qualifies for, each until `certified_until`. A default, so that the
+    # profiles registered before qualifications were kept per level read back as they worked: every level.
+    levels: list[Level] = Field(
+        default_factory=lambda: list(ALL_LEVELS), min_length=1, max_length=len(Level), description="label levels"
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_once_each(cls, levels: list[Level]) -> list[Level]:
+        return sorted(set(levels), key=lambda level: level.rank)
 
     @field_validator("languages")
     @classmethod
@@ -57,6 +69,7 @@ class ExpertProfile(Profile):
             tuple(self.languages),
             self.certified_until,
             tuple(sorted(map(str, self.affiliations))),
+            tuple(self.levels),
         )
 
 
@@ -79,6 +92,7 @@ class Assignment:
     cluster_id: UUID
     cluster_country: str
     at: datetime
+    level: Level | None = None  # the case's level; None asks for a valid qualification at any level
     previous_round_expert_ids: frozenset[UUID] = frozenset()
     rotate_experts: bool = True
     nationality: Nationality | None = None
@@ -94,7 +108,11 @@ class Expert(RecordedAggregate):
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
         self.command_keys = set()
         self.profile = ExpertProfile.model_validate(profile, context=RECORDED)
-        self.certified_until = self.profile.certified_until
+        until = self.profile.certified_until
+        self.qualifications: dict[Level, Qualification] = {
+            level: Qualification(level, until) for level in self.profile.levels
+        }
+        self.trainings: list[Training] = []
         self.affiliations = set(self.profile.affiliations)
         self.lapsed_at: datetime | None = None
 
@@ -106,8 +124,18 @@ class Expert(RecordedAggregate):
     def country(self) -> str:
         return self.profile.country
 
+    @property
+    def certified_until(self) -> datetime:
+        """The latest end of any of the expert's qualifications."""
+        return max(held.until for held in self.qualifications.values())
+
     def is_certified_at(self, at: datetime) -> bool:
-        return self.lapsed_at is None and at < self.certified_until
+        """Qualified at some level at `at` (and not revoked since)."""
+        return any(held.is_valid_at(at) for held in self.qualifications.values())
+
+    def is_qualified_at(self, level: Level, at: datetime) -> bool:
+        held = self.qualifications.get(level)
+        return held is not None and held.is_valid_at(at)
 
     def check_certified(self, at: datetime, step: str) -> None:
         """Only a certified expert works on a case; what they did before stays on record and readable."""
@@ -115,24 +143,60 @@ class Expert(RecordedAggregate):
             raise StepNotAllowed(
                 f"{self.name}'s expert certification was revoked on {self.lapsed_at:%Y-%m-%d}: they can no longer {step}"
             )
-        if at >= self.certified_until:
+        if not self.is_certified_at(at):
             raise StepNotAllowed(
                 f"{self.name}'s expert certification ended on {self.certified_until:%Y-%m-%d}: "
                 f"they can no longer {step} until it is renewed"
             )
 
+    def check_qualified(self, level: Level, at: datetime, step: str) -> None:
+        """Every step an expert takes on a case asks for a valid qualification at the case's level
+        (ISO/IEC 17065 §6.1.2), not only the proposal: it may lapse or be revoked meanwhile."""
+        qualification.check_qualified(self.name, self.qualifications, level, at, step)
+
     def renew_certification(self, until: datetime, actor: str, command_key: str) -> None:
+        """Renews every level the expert holds until `until` (the one certification of old)."""
         if until <= self.certified_until and self.lapsed_at is None:
             raise InvalidInput(f"the new certification end {until:%Y-%m-%d} is not later than the current one")
         self._certification_renewed(until=until, actor=actor, command_key=command_key)
 
     @event("CertificationRenewed")
     def _certification_renewed(self, until: datetime, actor: str, command_key: str) -> None:
-        self.certified_until = until
+        self.qualifications = {level: Qualification(level, until) for level in self.qualifications}
+        self.lapsed_at = None
+
+    def record_qualification(
+        self, level: Level, until: datetime, training: str, trained_on: datetime, actor: str, command_key: str
+    ) -> None:
+        """The training or recertification after which the expert is qualified for `level` until `until`.
+        A recertification after a revocation qualifies for that level again (the others stay revoked)."""
+        if trained_on >= until:
+            raise InvalidInput(f"the qualification must run beyond its training on {trained_on:%Y-%m-%d}")
+        held = self.qualifications.get(level)
+        if held is not None and held.revoked_at is None and until <= held.until:
+            raise InvalidInput(
+                f"{self.name} is already qualified for {level} until {held.until:%Y-%m-%d}; a renewal must run later"
+            )
+        self._qualification_recorded(
+            level=level.value,
+            until=until,
+            training=training,
+            trained_on=trained_on,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("QualificationRecorded")
+    def _qualification_recorded(
+        self, level: str, until: datetime, training: str, trained_on: datetime, actor: str, command_key: str
+    ) -> None:
+        self.qualifications[Level(level)] = Qualification(Level(level), until)
+        self.trainings.append(Training(level=level, training=training, trained_on=trained_on, until=until))
         self.lapsed_at = None
 
     def revoke_certification(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
-        """Revoked once: revoking a revoked certification records nothing (its first instant stands)."""
+        """Revoked once: revoking a revoked certification records nothing (its first instant stands).
+        A revocation takes every level: the person is no longer trusted to audit (ISO/IEC 17065 §6.1)."""
         if self.lapsed_at is not None:
             return
         self._certification_lapsed(at=at, reason=reason, actor=actor, command_key=command_key)
@@ -140,6 +204,7 @@ class Expert(RecordedAggregate):
     @event("CertificationLapsed")
     def _certification_lapsed(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
         self.lapsed_at = at
+        self.qualifications = {level: held.revoked(at) for level, held in self.qualifications.items()}
 
     def declare_affiliation(self, cluster_id: UUID, actor: str, command_key: str) -> None:
         self._affiliation_declared(cluster_id=cluster_id, actor=actor, command_key=command_key)
@@ -158,8 +223,13 @@ class Expert(RecordedAggregate):
         reasons = []
         if assignment.cluster_id in self.affiliations:
             reasons.append(f"{self.name} is affiliated with the cluster (conflict of interest)")
-        if not self.is_certified_at(assignment.at):
+        if assignment.level is None and not self.is_certified_at(assignment.at):
             reasons.append(f"{self.name}'s expert certification has lapsed")
+        if assignment.level is not None:
+            held = self.qualifications
+            reasons += filter(
+                None, [qualification.unqualified_reason(self.name, held, assignment.level, assignment.at)]
+            )
         if assignment.rotate_experts and self.id in assignment.previous_round_expert_ids:
             reasons.append(f"{self.name} audited the cluster's previous round (rotation)")
         if self.id in assignment.excluded_expert_ids:

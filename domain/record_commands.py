@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.base import Level
 from clusterlabel.domain.cluster import ClusterProfile, EligibilityCriterion
 from clusterlabel.domain.command_base import SHORT_TEXT, AccountCommand, ClusterCommand, Command, ExpertCommand
 from clusterlabel.domain.expert import ExpertProfile
@@ -51,6 +52,15 @@ class RegisterExpert(ExpertCommand):
 
 class RenewExpertCertification(ExpertCommand):
     until: Instant = Field(description="the new end of the certification; later than the current one")
+
+
+class RecordQualification(ExpertCommand):
+    """The training or recertification after which the expert is qualified for one level until `until`."""
+
+    level: Level
+    until: Instant = Field(description="the end of the qualification; later than a current one at that level")
+    training: Text = Field(min_length=1, max_length=SHORT_TEXT, description="the course or recertification taken")
+    trained_on: Instant | None = Field(default=None, description="when it was completed; by default now")
 
 
 class RevokeExpertCertification(ExpertCommand):

@@ -44,6 +44,10 @@ class CertificationRenewalIn(record_commands.RenewExpertCertification):
     model_config = STRICT
 
 
+class QualificationIn(record_commands.RecordQualification):
+    model_config = STRICT
+
+
 class AffiliationIn(record_commands.DeclareAffiliation):
     model_config = STRICT
 
@@ -65,6 +69,15 @@ def renew_certification(
     expert_id: UUID, body: CertificationRenewalIn, svc: Svc, who: Officer, key: Key = None
 ) -> ExpertOut:
     return _changed(svc, who, expert_id, body, "renewal", key)
+
+
+@router.post(
+    "/experts/{expert_id}/qualifications",
+    response_model=ExpertOut,
+    summary="Record the training or recertification that qualifies the expert for one level until a date",
+)
+def record_qualification(expert_id: UUID, body: QualificationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
+    return _changed(svc, who, expert_id, body, f"qualification:{body.level}:{body.until.isoformat()}", key)
 
 
 @router.post(

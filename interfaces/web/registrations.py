@@ -37,7 +37,9 @@ from clusterlabel.interfaces.web.schemas import (
     ClusterOut,
     ExpertCreated,
     ExpertOut,
+    QualificationOut,
     ReviewOut,
+    TrainingOut,
     WaiverOut,
 )
 from clusterlabel.interfaces.web.services import Services, services
@@ -187,6 +189,8 @@ def expert_out(expert: Expert) -> ExpertOut:
         certified_until=expert.certified_until,
         revoked_at=expert.lapsed_at,
         affiliations=sorted(expert.affiliations, key=str),
+        qualifications=[QualificationOut(**vars(held)) for held in expert.qualifications.values()],
+        trainings=[TrainingOut.model_validate(training) for training in expert.trainings],
     )
 
 

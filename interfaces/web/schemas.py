@@ -95,6 +95,19 @@ class ClusterOut(Out):
     )
 
 
+class QualificationOut(Out):
+    level: Level
+    until: datetime
+    revoked_at: datetime | None = None
+
+
+class TrainingOut(Out):
+    level: Level
+    training: str
+    trained_on: datetime
+    until: datetime
+
+
 class ExpertOut(Out):
     expert_id: UUID
     name: str
@@ -103,6 +116,10 @@ class ExpertOut(Out):
     certified_until: datetime
     revoked_at: datetime | None = Field(default=None, description="when the certification was revoked, if it was")
     affiliations: list[UUID]
+    qualifications: list[QualificationOut] = Field(default=[], description="one per level the expert was qualified for")
+    trainings: list[TrainingOut] = Field(
+        default=[], description="the trainings that granted or renewed one, oldest first"
+    )
 
 
 # ---- cases ---------------------------------------------------------------------------

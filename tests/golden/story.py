@@ -81,6 +81,7 @@ from clusterlabel.domain.webhook_commands import (
 )
 from clusterlabel.domain.webhook_delivery import WebhookDelivery
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
+from tests.golden.competence_story import expert_qualified_for_gold
 from tests.golden.complaint_story import complaint_closed
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
@@ -124,6 +125,7 @@ class Story:
         self.audit_held()
         self.invoices()
         self.eligibility_review()
+        self.names["expert-ilse"] = expert_qualified_for_gold(self.app)
         return self.names
 
     # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------

@@ -107,6 +107,16 @@ def test_the_experts_and_the_roster_replay_their_certification_and_affiliations(
     assert replayed["expert-roster"].expert_ids == experts
 
 
+def test_an_expert_certified_once_replays_qualified_for_every_level_and_one_trained_for_gold_as_such(
+    replayed: dict[str, Any],
+) -> None:
+    dan, ilse = replayed["expert-dan"], replayed["expert-ilse"]
+    renewed = T0 + timedelta(days=4 * 365)
+    assert {level: held.until for level, held in dan.qualifications.items()} == dict.fromkeys(Level, renewed)
+    assert set(ilse.qualifications) == {Level.BRONZE, Level.GOLD} and not ilse.is_qualified_at(Level.SILVER, T0)
+    assert [training["training"] for training in ilse.trainings] == ["Gold team assessor course"]
+
+
 def test_the_accounts_replay_their_roles_and_the_erased_one_deactivated_and_erased(replayed: dict[str, Any]) -> None:
     staff, erased = replayed["account-staff"], replayed["account-erased"]
 
