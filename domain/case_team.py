@@ -13,7 +13,8 @@ from typing import TypedDict
 from uuid import UUID
 
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
-from clusterlabel.domain.expert import Assignment, Expert, Nationality
+from clusterlabel.domain.durations import Duration
+from clusterlabel.domain.expert import NO_COOLING_OFF, Assignment, Expert, Nationality
 
 Seat = Nationality | None
 
@@ -47,6 +48,7 @@ def next_assignment(
     previous_round_expert_ids: frozenset[UUID],
     rotate_experts: bool,
     at: datetime,
+    cooling_off: Duration = NO_COOLING_OFF,
 ) -> Assignment:
     """What an expert must satisfy to be proposed for the next seat at `at`.
 
@@ -57,6 +59,7 @@ def next_assignment(
         cluster_country=cluster_country,
         at=at,
         level=level,
+        cooling_off=cooling_off,
         previous_round_expert_ids=previous_round_expert_ids,
         rotate_experts=rotate_experts,
         nationality=next_nationality(level, team.values()),

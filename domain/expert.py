@@ -12,8 +12,10 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import Field, field_validator
 
-from clusterlabel.domain import qualification
+from clusterlabel.domain import affiliation, qualification
+from clusterlabel.domain.affiliation import Affiliation
 from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.profile import Profile
 from clusterlabel.domain.qualification import ALL_LEVELS, Qualification, Training
@@ -85,6 +87,9 @@ def check_not_registered(profile: ExpertProfile, registered: Iterable[Expert]) -
             )
 
 
+NO_COOLING_OFF = Duration()
+
+
 @dataclass(frozen=True)
 class Assignment:
     """What an expert's eligibility depends on, for one proposal on one case."""
@@ -93,6 +98,7 @@ class Assignment:
     cluster_country: str
     at: datetime
     level: Level | None = None  # the case's level; None asks for a valid qualification at any level
+    cooling_off: Duration = NO_COOLING_OFF  # how long after it ended an affiliation still excludes (policy)
     previous_round_expert_ids: frozenset[UUID] = frozenset()
     rotate_experts: bool = True
     nationality: Nationality | None = None
@@ -114,6 +120,9 @@ class Expert(RecordedAggregate):
         }
         self.trainings: list[Training] = []
         self.affiliations = set(self.profile.affiliations)
+        self.affiliation_periods: dict[UUID, list[Affiliation]] = {
+            cluster_id: [Affiliation()] for cluster_id in self.affiliations
+        }
         self.lapsed_at: datetime | None = None
 
     @property
@@ -206,12 +215,41 @@ class Expert(RecordedAggregate):
         self.lapsed_at = at
         self.qualifications = {level: held.revoked(at) for level, held in self.qualifications.items()}
 
-    def declare_affiliation(self, cluster_id: UUID, actor: str, command_key: str) -> None:
-        self._affiliation_declared(cluster_id=cluster_id, actor=actor, command_key=command_key)
+    def declare_affiliation(
+        self,
+        cluster_id: UUID,
+        actor: str,
+        command_key: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """An affiliation with a cluster over a period (`until` None: it goes on); see domain/affiliation.py."""
+        affiliation.check_period(since, until)
+        self._affiliation_declared(
+            cluster_id=cluster_id, since=since, until=until, actor=actor, command_key=command_key
+        )
 
-    @event("AffiliationDeclared")
-    def _affiliation_declared(self, cluster_id: UUID, actor: str, command_key: str) -> None:
+    class AffiliationDeclared(RecordedAggregate.Event):
+        """Version 2 adds the period, `since` and `until`. An affiliation declared before it had dates has
+        neither: it reads as ongoing, and excludes the expert from the cluster's cases for good."""
+
+        class_version = 2
+        cluster_id: UUID
+        since: datetime | None
+        until: datetime | None
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(since=None, until=None)
+
+    @event(AffiliationDeclared)
+    def _affiliation_declared(
+        self, cluster_id: UUID, since: datetime | None, until: datetime | None, actor: str, command_key: str
+    ) -> None:
         self.affiliations.add(cluster_id)
+        self.affiliation_periods.setdefault(cluster_id, []).append(Affiliation(since, until))
 
     def check_eligible(self, assignment: Assignment) -> None:
         reasons = self.ineligibility_reasons(assignment)
@@ -221,15 +259,17 @@ class Expert(RecordedAggregate):
     def ineligibility_reasons(self, assignment: Assignment) -> list[str]:
         """Every reason this expert may not be proposed; empty when they may."""
         reasons = []
-        if assignment.cluster_id in self.affiliations:
-            reasons.append(f"{self.name} is affiliated with the cluster (conflict of interest)")
+        held = self.affiliation_periods.get(assignment.cluster_id, [])
+        conflict = affiliation.conflict(held, assignment.at, assignment.cooling_off)
+        if conflict is not None:
+            reasons.append(f"{self.name} {conflict.describe()} (conflict of interest)")
         if assignment.level is None and not self.is_certified_at(assignment.at):
             reasons.append(f"{self.name}'s expert certification has lapsed")
         if assignment.level is not None:
-            held = self.qualifications
-            reasons += filter(
-                None, [qualification.unqualified_reason(self.name, held, assignment.level, assignment.at)]
+            unqualified = qualification.unqualified_reason(
+                self.name, self.qualifications, assignment.level, assignment.at
             )
+            reasons += [unqualified] if unqualified else []
         if assignment.rotate_experts and self.id in assignment.previous_round_expert_ids:
             reasons.append(f"{self.name} audited the cluster's previous round (rotation)")
         if self.id in assignment.excluded_expert_ids:

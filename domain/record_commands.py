@@ -70,7 +70,12 @@ class RevokeExpertCertification(ExpertCommand):
 
 
 class DeclareAffiliation(ExpertCommand):
+    """An affiliation (a consultancy, a job, a seat on its board) with a cluster, over the period it ran;
+    without `until` it goes on. Either date may be left out when not known."""
+
     cluster_id: UUID
+    since: Instant | None = Field(default=None, description="when the affiliation began, if known")
+    until: Instant | None = Field(default=None, description="when it ended; none while it goes on")
 
 
 class OpenAccount(AccountCommand):

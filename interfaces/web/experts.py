@@ -136,7 +136,16 @@ def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Off
         svc.app.get_cluster(body.cluster_id)
     except NotFound:
         raise ApiError(404, f"no cluster with id {body.cluster_id}") from None
-    return _changed(svc, who, expert_id, body, f"affiliation:{body.cluster_id}", key)
+    return _changed(svc, who, expert_id, body, _affiliation_step(body), key)
+
+
+def _affiliation_step(body: AffiliationIn) -> str:
+    """What tells one declared affiliation from another: the cluster, and the period where one is given
+    (an undated one keeps the step it always had, so that a retry made before dates existed still matches)."""
+    if body.since is None and body.until is None:
+        return f"affiliation:{body.cluster_id}"
+    period = "/".join(instant.isoformat() if instant else "" for instant in (body.since, body.until))
+    return f"affiliation:{body.cluster_id}:{period}"
 
 
 def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None) -> ExpertOut:

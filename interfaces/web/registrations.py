@@ -33,6 +33,7 @@ from clusterlabel.interfaces.web.bodies import ReviewClosureIn, WaiverIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import (
+    AffiliationOut,
     ClusterCreated,
     ClusterOut,
     ExpertCreated,
@@ -189,6 +190,11 @@ def expert_out(expert: Expert) -> ExpertOut:
         certified_until=expert.certified_until,
         revoked_at=expert.lapsed_at,
         affiliations=sorted(expert.affiliations, key=str),
+        affiliation_periods=[
+            AffiliationOut(cluster_id=cluster_id, since=held.since, until=held.until)
+            for cluster_id, periods in sorted(expert.affiliation_periods.items(), key=lambda item: str(item[0]))
+            for held in periods
+        ],
         qualifications=[QualificationOut(**vars(held)) for held in expert.qualifications.values()],
         trainings=[TrainingOut.model_validate(training) for training in expert.trainings],
     )

@@ -95,6 +95,12 @@ class ClusterOut(Out):
     )
 
 
+class AffiliationOut(Out):
+    cluster_id: UUID
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 class QualificationOut(Out):
     level: Level
     until: datetime
@@ -116,6 +122,9 @@ class ExpertOut(Out):
     certified_until: datetime
     revoked_at: datetime | None = Field(default=None, description="when the certification was revoked, if it was")
     affiliations: list[UUID]
+    affiliation_periods: list[AffiliationOut] = Field(
+        default=[], description="each declared affiliation with its period (no dates: ongoing, excludes for good)"
+    )
     qualifications: list[QualificationOut] = Field(default=[], description="one per level the expert was qualified for")
     trainings: list[TrainingOut] = Field(
         default=[], description="the trainings that granted or renewed one, oldest first"

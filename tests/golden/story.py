@@ -81,7 +81,7 @@ from clusterlabel.domain.webhook_commands import (
 )
 from clusterlabel.domain.webhook_delivery import WebhookDelivery
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
-from tests.golden.competence_story import expert_qualified_for_gold
+from tests.golden.competence_story import expert_qualified_for_gold, expert_with_a_past_consultancy
 from tests.golden.complaint_story import complaint_closed
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
@@ -126,6 +126,7 @@ class Story:
         self.invoices()
         self.eligibility_review()
         self.names["expert-ilse"] = expert_qualified_for_gold(self.app)
+        self.names["expert-jonas"] = expert_with_a_past_consultancy(self.app, self.names["cluster-nordic"])
         return self.names
 
     # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------
