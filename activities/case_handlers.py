@@ -63,12 +63,18 @@ def propose_expert(
 def answer_proposal(
     app: CertificationApp, case_id: UUID, command: commands.AnswerProposal, env: Envelope
 ) -> CertificationCase:
-    def act(case: CertificationCase) -> None:
-        if command.accept:
-            _check_qualified(app, case, command.expert_id, env, "accept an assignment")
-            case.accept_assignment(command.expert_id, *env.when())
-        else:
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        if not command.accept:
             case.decline_assignment(command.expert_id, command.reason, *env.when())
+            return []
+        _check_qualified(app, case, command.expert_id, env, "accept an assignment")
+        case.accept_assignment(command.expert_id, *env.when())
+        if not command.no_conflict_declared:
+            return []  # accepted as before the declaration was asked for: the expert's record shows none
+        expert = app.get_expert(command.expert_id)
+        cooling_off = app.policy.affiliation_cooling_off
+        expert.declare_no_conflict(case.id, case.cluster_id, env.instant(), cooling_off, *env.who())
+        return [expert]
 
     return app.change(case_id, CertificationCase, env, act)
 

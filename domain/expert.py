@@ -124,6 +124,7 @@ class Expert(RecordedAggregate):
             cluster_id: [Affiliation()] for cluster_id in self.affiliations
         }
         self.lapsed_at: datetime | None = None
+        self.conflict_declarations: dict[UUID, tuple[UUID, datetime]] = {}  # case id: its cluster, when
 
     @property
     def name(self) -> str:
@@ -250,6 +251,22 @@ class Expert(RecordedAggregate):
     ) -> None:
         self.affiliations.add(cluster_id)
         self.affiliation_periods.setdefault(cluster_id, []).append(Affiliation(since, until))
+
+    def declare_no_conflict(
+        self, case_id: UUID, cluster_id: UUID, at: datetime, cooling_off: Duration, actor: str, command_key: str
+    ) -> None:
+        """On accepting a case, the expert declares no conflict of interest with its cluster; an affiliation
+        on record that still excludes them refuses it (it was declared after the proposal)."""
+        conflict = affiliation.conflict(self.affiliation_periods.get(cluster_id, []), at, cooling_off)
+        if conflict is not None:
+            raise StepNotAllowed(f"{self.name} {conflict.describe()}: they cannot declare no conflict of interest")
+        self._no_conflict_declared(case_id=case_id, cluster_id=cluster_id, at=at, actor=actor, command_key=command_key)
+
+    @event("NoConflictDeclared")
+    def _no_conflict_declared(
+        self, case_id: UUID, cluster_id: UUID, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.conflict_declarations[case_id] = (cluster_id, at)
 
     def check_eligible(self, assignment: Assignment) -> None:
         reasons = self.ineligibility_reasons(assignment)

@@ -36,6 +36,7 @@ from clusterlabel.interfaces.web.schemas import (
     AffiliationOut,
     ClusterCreated,
     ClusterOut,
+    DeclarationOut,
     ExpertCreated,
     ExpertOut,
     QualificationOut,
@@ -194,6 +195,10 @@ def expert_out(expert: Expert) -> ExpertOut:
             AffiliationOut(cluster_id=cluster_id, since=held.since, until=held.until)
             for cluster_id, periods in sorted(expert.affiliation_periods.items(), key=lambda item: str(item[0]))
             for held in periods
+        ],
+        no_conflict_declared=[
+            DeclarationOut(case_id=case_id, cluster_id=cluster_id, declared_at=at)
+            for case_id, (cluster_id, at) in expert.conflict_declarations.items()
         ],
         qualifications=[QualificationOut(**vars(held)) for held in expert.qualifications.values()],
         trainings=[TrainingOut.model_validate(training) for training in expert.trainings],

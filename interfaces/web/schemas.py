@@ -101,6 +101,12 @@ class AffiliationOut(Out):
     until: datetime | None = None
 
 
+class DeclarationOut(Out):
+    case_id: UUID
+    cluster_id: UUID
+    declared_at: datetime
+
+
 class QualificationOut(Out):
     level: Level
     until: datetime
@@ -124,6 +130,9 @@ class ExpertOut(Out):
     affiliations: list[UUID]
     affiliation_periods: list[AffiliationOut] = Field(
         default=[], description="each declared affiliation with its period (no dates: ongoing, excludes for good)"
+    )
+    no_conflict_declared: list[DeclarationOut] = Field(
+        default=[], description="the cases on which the expert declared no conflict of interest when accepting"
     )
     qualifications: list[QualificationOut] = Field(default=[], description="one per level the expert was qualified for")
     trainings: list[TrainingOut] = Field(

@@ -127,6 +127,12 @@ def test_an_affiliation_declared_before_dates_replays_undated_and_a_dated_one_wi
     assert jonas.affiliation_periods == {golden_id("cluster-nordic"): [Affiliation(ended - timedelta(days=365), ended)]}
 
 
+def test_an_expert_who_declared_no_conflict_replays_with_the_declaration_on_the_case(replayed: dict[str, Any]) -> None:
+    karin, case = replayed["expert-karin"], replayed["case-conflict-declared"]
+    assert list(karin.conflict_declarations) == [case.id]
+    assert karin.conflict_declarations[case.id][0] == case.cluster_id and case.expert_ids == [karin.id]
+
+
 def test_the_accounts_replay_their_roles_and_the_erased_one_deactivated_and_erased(replayed: dict[str, Any]) -> None:
     staff, erased = replayed["account-staff"], replayed["account-erased"]
 
