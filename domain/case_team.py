@@ -67,6 +67,20 @@ def next_assignment(
     )
 
 
+def proposal_order(
+    experts: Iterable[Expert], cluster_languages: Iterable[str], workload: Mapping[UUID, int]
+) -> list[Expert]:
+    """Whom to propose first: an expert who shares a language with the cluster (the interview is held in
+    it), then the least loaded, then by name; a cluster that named no language ranks by load alone."""
+    spoken = set(cluster_languages)
+
+    def rank(expert: Expert) -> tuple[bool, int, str, str]:
+        shares = bool(spoken & set(expert.profile.languages))
+        return (not shares, workload.get(expert.id, 0), expert.name, str(expert.id))
+
+    return sorted(experts, key=rank)
+
+
 def check_seat_to_fill(proposed_expert_id: UUID | None, complete: bool) -> None:
     """One proposal at a time, and none once every seat is filled."""
     if proposed_expert_id is not None:

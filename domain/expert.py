@@ -17,7 +17,7 @@ from clusterlabel.domain.affiliation import Affiliation
 from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.profile import Profile
+from clusterlabel.domain.profile import Profile, language_codes
 from clusterlabel.domain.qualification import ALL_LEVELS, Qualification, Training
 from clusterlabel.domain.text import RECORDED, Text
 
@@ -54,11 +54,7 @@ class ExpertProfile(Profile):
     @field_validator("languages")
     @classmethod
     def _language_codes(cls, codes: list[str]) -> list[str]:
-        cleaned = sorted({code.strip().lower() for code in codes})
-        bad = [code for code in cleaned if len(code) != 2 or not code.isalpha()]
-        if bad:
-            raise ValueError(f"not ISO 639-1 language codes: {', '.join(bad)}")
-        return cleaned
+        return language_codes(codes)
 
     def identity(self) -> tuple[object, ...]:
         """What tells a repeated registration from another expert: the whole profile, the name whatever

@@ -87,6 +87,7 @@ class ClusterOut(Out):
     member_types: list[str]
     staff_fte: float
     eccp_listed: bool
+    languages: list[str] = Field(default=[], description="the languages the cluster works in (ISO 639-1)")
     open_cases: list[UUID]
     labels: dict[str, UUID]
     waivers: list[WaiverOut] = Field(default=[], description="eligibility criteria waived, each standing in for one")

@@ -1,5 +1,6 @@
 """Expert competence through the API: the proposed expert accepts declaring no conflict of interest with
-the cluster, which their record then shows; accepting while declaring a conflict is 422 and changes nothing."""
+the cluster, which their record then shows (accepting while declaring a conflict is 422 and changes nothing);
+and the expert proposed first is one who speaks a language of the cluster."""
 
 from __future__ import annotations
 
@@ -22,3 +23,13 @@ def test_an_expert_accepts_declaring_no_conflict_and_their_record_shows_it(secre
     [declaration] = record["no_conflict_declared"]
     assert (declaration["case_id"], declaration["cluster_id"]) == (case_id, cluster_id)
     assert expert_id in secretariat.case(case_id)["expert_ids"]
+
+
+def test_the_expert_proposed_first_is_one_who_speaks_the_clusters_language(secretariat: Secretariat) -> None:
+    cluster_id = secretariat.cluster(languages=["EU"])
+    assert secretariat.expect(secretariat.api.get(f"/clusters/{cluster_id}"), 200)["languages"] == ["eu"]
+    basque_speaker, _ = secretariat.expert(name="Miren Basque", languages=["eu"])
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    proposed, _ = secretariat.proposed_expert(case_id)
+    assert proposed == basque_speaker
