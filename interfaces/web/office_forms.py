@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_origin, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 from fastapi import FastAPI, Request
@@ -106,6 +106,14 @@ FORMS: dict[str, FormStep] = {
         "/ui/experts/{expert_id}",
         "/ui/experts/{expert_id}",
         "certification revoked",
+    ),
+    "/ui/experts/{expert_id}/qualifications": FormStep(
+        experts.record_qualification,
+        experts.QualificationIn,
+        only_officers,
+        "/ui/experts/{expert_id}",
+        "/ui/experts/{expert_id}",
+        "qualification recorded",
     ),
     "/ui/experts/{expert_id}/affiliations": FormStep(
         experts.declare_affiliation,
@@ -257,6 +265,15 @@ def _path_value(kind: Any, name: str, text: str) -> Any:
         raise ApiError(404, f"no {name.removesuffix('_id').replace('_', ' ')} {text!r}") from None
 
 
+def _is_instant(annotation: Any) -> bool:
+    """A date and time, also an optional one (`Instant | None`, whose member is Annotated)."""
+    kinds = get_args(annotation) if get_origin(annotation) is not Annotated else (annotation,)
+    kinds = kinds or (annotation,)
+    return any(
+        (get_args(kind)[0] if get_origin(kind) is Annotated else kind) in (datetime, AwareDatetime) for kind in kinds
+    )
+
+
 def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
     """The model's fields as the form sends them: a list from repeated fields or one comma-separated
     text, a date as its midnight UTC, a checkbox's last value (after a hidden "false"); an empty field
@@ -268,7 +285,7 @@ def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
             if name in form:
                 data[name] = [part.strip() for value in values for part in value.split(",") if part.strip()]
         elif values and values[-1]:
-            instant = field.annotation in (datetime, AwareDatetime) and DATE_ONLY.fullmatch(values[-1])
+            instant = _is_instant(field.annotation) and DATE_ONLY.fullmatch(values[-1])
             data[name] = f"{values[-1]}T00:00:00Z" if instant else form_value(values[-1], field.annotation)
     return data
 
