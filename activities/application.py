@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from opentelemetry import trace
 
+from clusterlabel.domain import case_team
 from clusterlabel.domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalogue
@@ -152,15 +153,15 @@ class CertificationApp(Application[UUID]):
     def eligible_experts(
         self, case_id: UUID, *, at: datetime | None = None, workload: Mapping[UUID, int] | None = None
     ) -> list[UUID]:
-        """Experts who may be proposed for the case's next seat, least loaded first."""
+        """Experts who may be proposed for the case's next seat, in the order to propose them: those who
+        share a language with the cluster first, then the least loaded (case_team.proposal_order)."""
         at = at or self.clock()
         case = self.get_case(case_id)
         assignment = case.assignment_for(at, self.policy)
         experts = [self.get_expert(expert_id) for expert_id in self.expert_ids()]
         eligible = [expert for expert in experts if not expert.ineligibility_reasons(assignment)]
-        load = workload or {}
-        eligible.sort(key=lambda expert: (load.get(expert.id, 0), expert.name, str(expert.id)))
-        return [expert.id for expert in eligible]
+        languages = self.get_cluster(case.cluster_id).profile.languages
+        return [expert.id for expert in case_team.proposal_order(eligible, languages, workload or {})]
 
     def new_verification_code(self) -> str:
         """What a certificate prints next to the label id, so that a copied id alone proves nothing."""

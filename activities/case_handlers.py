@@ -63,12 +63,18 @@ def propose_expert(
 def answer_proposal(
     app: CertificationApp, case_id: UUID, command: commands.AnswerProposal, env: Envelope
 ) -> CertificationCase:
-    def act(case: CertificationCase) -> None:
-        if command.accept:
-            _check_certified(app, command.expert_id, env, "accept an assignment")
-            case.accept_assignment(command.expert_id, *env.when())
-        else:
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        if not command.accept:
             case.decline_assignment(command.expert_id, command.reason, *env.when())
+            return []
+        _check_qualified(app, case, command.expert_id, env, "accept an assignment")
+        case.accept_assignment(command.expert_id, *env.when())
+        if not command.no_conflict_declared:
+            return []  # accepted as before the declaration was asked for: the expert's record shows none
+        expert = app.get_expert(command.expert_id)
+        cooling_off = app.policy.affiliation_cooling_off
+        expert.declare_no_conflict(case.id, case.cluster_id, env.instant(), cooling_off, *env.who())
+        return [expert]
 
     return app.change(case_id, CertificationCase, env, act)
 
@@ -132,19 +138,19 @@ def schedule_audit(
 def record_audit_held(
     app: CertificationApp, case_id: UUID, command: commands.RecordAuditHeld, env: Envelope
 ) -> CertificationCase:
-    return app.change(
-        case_id,
-        CertificationCase,
-        env,
-        lambda case: case.record_audit_held(command.expert_id, command.held_on, *env.when()),
-    )
+    def act(case: CertificationCase) -> None:
+        if command.expert_id is not None:  # an officer records it for the team: no expert's step
+            _check_qualified(app, case, command.expert_id, env, "record the audit as held")
+        case.record_audit_held(command.expert_id, command.held_on, *env.when())
+
+    return app.change(case_id, CertificationCase, env, act)
 
 
 def submit_assessment(
     app: CertificationApp, case_id: UUID, command: commands.SubmitAssessment, env: Envelope
 ) -> CertificationCase:
     def act(case: CertificationCase) -> None:
-        _check_certified(app, command.expert_id, env, "submit an assessment")
+        _check_qualified(app, case, command.expert_id, env, "submit an assessment")
         fee_handlers.check_paid_before(app, case.id, "submit the assessment")
         catalogue = load_catalogue(case.catalogue_version)
         case.submit_assessment(
@@ -165,7 +171,7 @@ def sign_assessment(
     app: CertificationApp, case_id: UUID, command: commands.SignAssessment, env: Envelope
 ) -> CertificationCase:
     def act(case: CertificationCase) -> None:
-        _check_certified(app, command.expert_id, env, "sign an assessment")
+        _check_qualified(app, case, command.expert_id, env, "sign an assessment")
         case.sign_assessment(command.expert_id, command.version, app.policy, *env.when())
 
     return app.change(case_id, CertificationCase, env, act)
@@ -302,11 +308,12 @@ def freeze_report(
     return app.change(case_id, CertificationCase, env, act)
 
 
-def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step: str) -> None:
-    """A revoked or lapsed expert takes no more steps; an id that names no expert is left to the case's
-    own rule (only the proposed expert answers, only the team assesses), which says so."""
+def _check_qualified(app: CertificationApp, case: CertificationCase, expert_id: UUID, env: Envelope, step: str) -> None:
+    """An expert whose qualification at the case's level was revoked, has ended or was never held takes no
+    step on it, whenever they take it; an id that names no expert is left to the case's own rule (only the
+    proposed expert answers, only the team assesses), which says so."""
     try:
         expert = app.get_expert(expert_id)
     except NotFound:
         return
-    expert.check_certified(env.instant(), step)
+    expert.check_qualified(case.level, env.instant(), step)

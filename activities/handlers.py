@@ -99,6 +99,7 @@ HANDLERS: dict[type[Command], Handler] = {
     record_commands.CloseEligibilityReview: registrations.close_eligibility_review,
     record_commands.RegisterExpert: registrations.register_expert,
     record_commands.RenewExpertCertification: registrations.renew_expert_certification,
+    record_commands.RecordQualification: registrations.record_qualification,
     record_commands.RevokeExpertCertification: registrations.revoke_expert_certification,
     record_commands.DeclareAffiliation: registrations.declare_affiliation,
     record_commands.OpenAccount: accounts.open_account,

@@ -97,6 +97,14 @@ def renew_expert_certification(
     return app.change(expert_id, Expert, env, lambda expert: expert.renew_certification(command.until, *env.who()))
 
 
+def record_qualification(
+    app: CertificationApp, expert_id: UUID, command: record_commands.RecordQualification, env: Envelope
+) -> Expert:
+    trained_on = command.trained_on or env.instant()
+    training = (command.level, command.until, command.training, trained_on)
+    return app.change(expert_id, Expert, env, lambda expert: expert.record_qualification(*training, *env.who()))
+
+
 def revoke_expert_certification(
     app: CertificationApp, expert_id: UUID, command: record_commands.RevokeExpertCertification, env: Envelope
 ) -> Expert:
@@ -111,7 +119,11 @@ def declare_affiliation(
     app: CertificationApp, expert_id: UUID, command: record_commands.DeclareAffiliation, env: Envelope
 ) -> Expert:
     app.get_cluster(command.cluster_id)  # NotFound for a cluster that was never registered
-    return app.change(expert_id, Expert, env, lambda expert: expert.declare_affiliation(command.cluster_id, *env.who()))
+
+    def act(expert: Expert) -> None:
+        expert.declare_affiliation(command.cluster_id, *env.who(), since=command.since, until=command.until)
+
+    return app.change(expert_id, Expert, env, act)
 
 
 def _created(app: CertificationApp, new_id: UUID, kind: type[A], build: Callable[[], list[RecordedAggregate]]) -> A:

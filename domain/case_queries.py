@@ -135,6 +135,7 @@ class CaseQueries:
             previous_round_expert_ids=self.previous_expert_ids,
             rotate_experts=policy.rotate_experts,
             at=at,
+            cooling_off=policy.affiliation_cooling_off,
         )
 
     def current_deadline(self) -> tuple[str, datetime] | None:

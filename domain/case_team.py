@@ -13,7 +13,8 @@ from typing import TypedDict
 from uuid import UUID
 
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
-from clusterlabel.domain.expert import Assignment, Expert, Nationality
+from clusterlabel.domain.durations import Duration
+from clusterlabel.domain.expert import NO_COOLING_OFF, Assignment, Expert, Nationality
 
 Seat = Nationality | None
 
@@ -47,6 +48,7 @@ def next_assignment(
     previous_round_expert_ids: frozenset[UUID],
     rotate_experts: bool,
     at: datetime,
+    cooling_off: Duration = NO_COOLING_OFF,
 ) -> Assignment:
     """What an expert must satisfy to be proposed for the next seat at `at`.
 
@@ -56,11 +58,27 @@ def next_assignment(
         cluster_id=cluster_id,
         cluster_country=cluster_country,
         at=at,
+        level=level,
+        cooling_off=cooling_off,
         previous_round_expert_ids=previous_round_expert_ids,
         rotate_experts=rotate_experts,
         nationality=next_nationality(level, team.values()),
         excluded_expert_ids=frozenset(excluded_expert_ids | set(team)),
     )
+
+
+def proposal_order(
+    experts: Iterable[Expert], cluster_languages: Iterable[str], workload: Mapping[UUID, int]
+) -> list[Expert]:
+    """Whom to propose first: an expert who shares a language with the cluster (the interview is held in
+    it), then the least loaded, then by name; a cluster that named no language ranks by load alone."""
+    spoken = set(cluster_languages)
+
+    def rank(expert: Expert) -> tuple[bool, int, str, str]:
+        shares = bool(spoken & set(expert.profile.languages))
+        return (not shares, workload.get(expert.id, 0), expert.name, str(expert.id))
+
+    return sorted(experts, key=rank)
 
 
 def check_seat_to_fill(proposed_expert_id: UUID | None, complete: bool) -> None:

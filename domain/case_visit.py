@@ -25,7 +25,7 @@ class CertifiedExpert(Protocol):
     @property
     def name(self) -> str: ...
 
-    def is_certified_at(self, at: datetime) -> bool: ...
+    def is_qualified_at(self, level: Level, at: datetime) -> bool: ...
 
 
 def visit_mode(level: Level, agreed: AuditMode | None, asked: AuditMode | None) -> AuditMode:
@@ -43,14 +43,17 @@ def _by(mode: AuditMode) -> str:
     return "on site" if mode is AuditMode.ON_SITE else "by video"
 
 
-def check_visit_date(audit_date: datetime, audit_due: datetime | None, experts: Iterable[CertifiedExpert]) -> None:
-    """Before the audit deadline, and on a day every team expert is still certified (ISO/IEC 17065 §6.1)."""
+def check_visit_date(
+    audit_date: datetime, audit_due: datetime | None, experts: Iterable[CertifiedExpert], level: Level
+) -> None:
+    """Before the audit deadline, and on a day every team expert still holds a qualification for the case's
+    level (ISO/IEC 17065 §6.1)."""
     if audit_due is not None and audit_date >= audit_due:
         raise InvalidInput(f"the audit must be held before its deadline of {audit_due:%Y-%m-%d %H:%M} UTC")
-    uncertified = sorted(expert.name for expert in experts if not expert.is_certified_at(audit_date))
+    uncertified = sorted(expert.name for expert in experts if not expert.is_qualified_at(level, audit_date))
     if uncertified:
         names = ", ".join(uncertified)
-        raise InvalidInput(f"on {audit_date:%Y-%m-%d} the certification of {names} is no longer valid")
+        raise InvalidInput(f"on {audit_date:%Y-%m-%d} the {level} certification of {names} is no longer valid")
 
 
 def check_place(mode: AuditMode, place: str) -> None:
@@ -117,7 +120,7 @@ class AuditVisitSteps(CaseQueries):
         self._check_not_held("schedule the audit")
         chosen = visit_mode(self.level, self.agreed_audit_mode, mode)
         check_place(chosen, place)
-        check_visit_date(audit_date, self.deadlines.get("audit"), experts)
+        check_visit_date(audit_date, self.deadlines.get("audit"), experts, self.level)
         visit = {"mode": chosen.value, "place": place, "duration": duration}
         self._audit_scheduled(audit_date=audit_date, **visit, actor=actor, command_key=command_key)
 

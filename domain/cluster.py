@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.policy import Policy
-from clusterlabel.domain.profile import Profile
+from clusterlabel.domain.profile import Profile, language_codes
 from clusterlabel.domain.text import RECORDED, Flag, Text, WholeNumber
 
 
@@ -55,6 +55,20 @@ class ClusterProfile(Profile):
     address: Text | None = Field(
         default=None, max_length=300, description="postal address, one line (street, postcode and town)"
     )
+
+    # The languages the cluster works in, which an expert proposed for it had best speak (the interview
+    # is held in one). Optional with a default, so that the profiles registered before it read back.
+    languages: list[Text] = Field(
+        default_factory=list,
+        max_length=50,
+        description="ISO 639-1 codes, e.g. lt, en",
+        json_schema_extra={"items": {"type": "string", "pattern": "^[A-Za-z]{2}$"}},
+    )
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, codes: list[str]) -> list[str]:
+        return language_codes(codes)
 
     @field_validator("address")
     @classmethod

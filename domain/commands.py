@@ -86,10 +86,21 @@ class ProposeExpert(CaseCommand):
 
 
 class ProposalAnswer(CaseCommand):
-    """What the proposed expert answers: accept, or decline with a reason."""
+    """What the proposed expert answers: accept, declaring no conflict of interest with the cluster, or
+    decline with a reason (ISO/IEC 17065 §4.2). An acceptance that leaves the declaration out is taken, as
+    before the declaration was asked for, and the expert's record shows none for the case."""
 
     accept: Flag
     reason: Prose = Field(default="", max_length=SHORT_TEXT)
+    no_conflict_declared: bool | None = Field(
+        default=None, description="on accepting: true declares no conflict of interest with the cluster"
+    )
+
+    @model_validator(mode="after")
+    def _no_acceptance_with_a_conflict(self) -> ProposalAnswer:
+        if self.accept and self.no_conflict_declared is False:
+            raise ValueError("an expert with a conflict of interest declines the proposal, giving it as the reason")
+        return self
 
 
 class AnswerProposal(ProposalAnswer):
@@ -293,6 +304,7 @@ COMMANDS: dict[str, type[Command]] = {
         record_commands.CloseEligibilityReview,
         record_commands.RegisterExpert,
         record_commands.RenewExpertCertification,
+        record_commands.RecordQualification,
         record_commands.RevokeExpertCertification,
         record_commands.DeclareAffiliation,
         record_commands.OpenAccount,

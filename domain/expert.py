@@ -12,9 +12,13 @@ from uuid import UUID
 from eventsourcing.domain import event
 from pydantic import Field, field_validator
 
-from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain import affiliation, qualification
+from clusterlabel.domain.affiliation import Affiliation
+from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.profile import Profile
+from clusterlabel.domain.profile import Profile, language_codes
+from clusterlabel.domain.qualification import ALL_LEVELS, Qualification, Training
 from clusterlabel.domain.text import RECORDED, Text
 
 
@@ -36,15 +40,21 @@ class ExpertProfile(Profile):
     )
     certified_until: Instant
     affiliations: list[UUID] = Field(default_factory=list, max_length=1000, description="cluster ids")
+    # The levels the certification qualifies for, each until `certified_until`. A default, so that the
+    # profiles registered before qualifications were kept per level read back as they worked: every level.
+    levels: list[Level] = Field(
+        default_factory=lambda: list(ALL_LEVELS), min_length=1, max_length=len(Level), description="label levels"
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_once_each(cls, levels: list[Level]) -> list[Level]:
+        return sorted(set(levels), key=lambda level: level.rank)
 
     @field_validator("languages")
     @classmethod
     def _language_codes(cls, codes: list[str]) -> list[str]:
-        cleaned = sorted({code.strip().lower() for code in codes})
-        bad = [code for code in cleaned if len(code) != 2 or not code.isalpha()]
-        if bad:
-            raise ValueError(f"not ISO 639-1 language codes: {', '.join(bad)}")
-        return cleaned
+        return language_codes(codes)
 
     def identity(self) -> tuple[object, ...]:
         """What tells a repeated registration from another expert: the whole profile, the name whatever
@@ -57,6 +67,7 @@ class ExpertProfile(Profile):
             tuple(self.languages),
             self.certified_until,
             tuple(sorted(map(str, self.affiliations))),
+            tuple(self.levels),
         )
 
 
@@ -72,6 +83,9 @@ def check_not_registered(profile: ExpertProfile, registered: Iterable[Expert]) -
             )
 
 
+NO_COOLING_OFF = Duration()
+
+
 @dataclass(frozen=True)
 class Assignment:
     """What an expert's eligibility depends on, for one proposal on one case."""
@@ -79,6 +93,8 @@ class Assignment:
     cluster_id: UUID
     cluster_country: str
     at: datetime
+    level: Level | None = None  # the case's level; None asks for a valid qualification at any level
+    cooling_off: Duration = NO_COOLING_OFF  # how long after it ended an affiliation still excludes (policy)
     previous_round_expert_ids: frozenset[UUID] = frozenset()
     rotate_experts: bool = True
     nationality: Nationality | None = None
@@ -94,9 +110,17 @@ class Expert(RecordedAggregate):
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
         self.command_keys = set()
         self.profile = ExpertProfile.model_validate(profile, context=RECORDED)
-        self.certified_until = self.profile.certified_until
+        until = self.profile.certified_until
+        self.qualifications: dict[Level, Qualification] = {
+            level: Qualification(level, until) for level in self.profile.levels
+        }
+        self.trainings: list[Training] = []
         self.affiliations = set(self.profile.affiliations)
+        self.affiliation_periods: dict[UUID, list[Affiliation]] = {
+            cluster_id: [Affiliation()] for cluster_id in self.affiliations
+        }
         self.lapsed_at: datetime | None = None
+        self.conflict_declarations: dict[UUID, tuple[UUID, datetime]] = {}  # case id: its cluster, when
 
     @property
     def name(self) -> str:
@@ -106,8 +130,18 @@ class Expert(RecordedAggregate):
     def country(self) -> str:
         return self.profile.country
 
+    @property
+    def certified_until(self) -> datetime:
+        """The latest end of any of the expert's qualifications."""
+        return max(held.until for held in self.qualifications.values())
+
     def is_certified_at(self, at: datetime) -> bool:
-        return self.lapsed_at is None and at < self.certified_until
+        """Qualified at some level at `at` (and not revoked since)."""
+        return any(held.is_valid_at(at) for held in self.qualifications.values())
+
+    def is_qualified_at(self, level: Level, at: datetime) -> bool:
+        held = self.qualifications.get(level)
+        return held is not None and held.is_valid_at(at)
 
     def check_certified(self, at: datetime, step: str) -> None:
         """Only a certified expert works on a case; what they did before stays on record and readable."""
@@ -115,24 +149,60 @@ class Expert(RecordedAggregate):
             raise StepNotAllowed(
                 f"{self.name}'s expert certification was revoked on {self.lapsed_at:%Y-%m-%d}: they can no longer {step}"
             )
-        if at >= self.certified_until:
+        if not self.is_certified_at(at):
             raise StepNotAllowed(
                 f"{self.name}'s expert certification ended on {self.certified_until:%Y-%m-%d}: "
                 f"they can no longer {step} until it is renewed"
             )
 
+    def check_qualified(self, level: Level, at: datetime, step: str) -> None:
+        """Every step an expert takes on a case asks for a valid qualification at the case's level
+        (ISO/IEC 17065 §6.1.2), not only the proposal: it may lapse or be revoked meanwhile."""
+        qualification.check_qualified(self.name, self.qualifications, level, at, step)
+
     def renew_certification(self, until: datetime, actor: str, command_key: str) -> None:
+        """Renews every level the expert holds until `until` (the one certification of old)."""
         if until <= self.certified_until and self.lapsed_at is None:
             raise InvalidInput(f"the new certification end {until:%Y-%m-%d} is not later than the current one")
         self._certification_renewed(until=until, actor=actor, command_key=command_key)
 
     @event("CertificationRenewed")
     def _certification_renewed(self, until: datetime, actor: str, command_key: str) -> None:
-        self.certified_until = until
+        self.qualifications = {level: Qualification(level, until) for level in self.qualifications}
+        self.lapsed_at = None
+
+    def record_qualification(
+        self, level: Level, until: datetime, training: str, trained_on: datetime, actor: str, command_key: str
+    ) -> None:
+        """The training or recertification after which the expert is qualified for `level` until `until`.
+        A recertification after a revocation qualifies for that level again (the others stay revoked)."""
+        if trained_on >= until:
+            raise InvalidInput(f"the qualification must run beyond its training on {trained_on:%Y-%m-%d}")
+        held = self.qualifications.get(level)
+        if held is not None and held.revoked_at is None and until <= held.until:
+            raise InvalidInput(
+                f"{self.name} is already qualified for {level} until {held.until:%Y-%m-%d}; a renewal must run later"
+            )
+        self._qualification_recorded(
+            level=level.value,
+            until=until,
+            training=training,
+            trained_on=trained_on,
+            actor=actor,
+            command_key=command_key,
+        )
+
+    @event("QualificationRecorded")
+    def _qualification_recorded(
+        self, level: str, until: datetime, training: str, trained_on: datetime, actor: str, command_key: str
+    ) -> None:
+        self.qualifications[Level(level)] = Qualification(Level(level), until)
+        self.trainings.append(Training(level=level, training=training, trained_on=trained_on, until=until))
         self.lapsed_at = None
 
     def revoke_certification(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
-        """Revoked once: revoking a revoked certification records nothing (its first instant stands)."""
+        """Revoked once: revoking a revoked certification records nothing (its first instant stands).
+        A revocation takes every level: the person is no longer trusted to audit (ISO/IEC 17065 §6.1)."""
         if self.lapsed_at is not None:
             return
         self._certification_lapsed(at=at, reason=reason, actor=actor, command_key=command_key)
@@ -140,13 +210,59 @@ class Expert(RecordedAggregate):
     @event("CertificationLapsed")
     def _certification_lapsed(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
         self.lapsed_at = at
+        self.qualifications = {level: held.revoked(at) for level, held in self.qualifications.items()}
 
-    def declare_affiliation(self, cluster_id: UUID, actor: str, command_key: str) -> None:
-        self._affiliation_declared(cluster_id=cluster_id, actor=actor, command_key=command_key)
+    def declare_affiliation(
+        self,
+        cluster_id: UUID,
+        actor: str,
+        command_key: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """An affiliation with a cluster over a period (`until` None: it goes on); see domain/affiliation.py."""
+        affiliation.check_period(since, until)
+        self._affiliation_declared(
+            cluster_id=cluster_id, since=since, until=until, actor=actor, command_key=command_key
+        )
 
-    @event("AffiliationDeclared")
-    def _affiliation_declared(self, cluster_id: UUID, actor: str, command_key: str) -> None:
+    class AffiliationDeclared(RecordedAggregate.Event):
+        """Version 2 adds the period, `since` and `until`. An affiliation declared before it had dates has
+        neither: it reads as ongoing, and excludes the expert from the cluster's cases for good."""
+
+        class_version = 2
+        cluster_id: UUID
+        since: datetime | None
+        until: datetime | None
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(since=None, until=None)
+
+    @event(AffiliationDeclared)
+    def _affiliation_declared(
+        self, cluster_id: UUID, since: datetime | None, until: datetime | None, actor: str, command_key: str
+    ) -> None:
         self.affiliations.add(cluster_id)
+        self.affiliation_periods.setdefault(cluster_id, []).append(Affiliation(since, until))
+
+    def declare_no_conflict(
+        self, case_id: UUID, cluster_id: UUID, at: datetime, cooling_off: Duration, actor: str, command_key: str
+    ) -> None:
+        """On accepting a case, the expert declares no conflict of interest with its cluster; an affiliation
+        on record that still excludes them refuses it (it was declared after the proposal)."""
+        conflict = affiliation.conflict(self.affiliation_periods.get(cluster_id, []), at, cooling_off)
+        if conflict is not None:
+            raise StepNotAllowed(f"{self.name} {conflict.describe()}: they cannot declare no conflict of interest")
+        self._no_conflict_declared(case_id=case_id, cluster_id=cluster_id, at=at, actor=actor, command_key=command_key)
+
+    @event("NoConflictDeclared")
+    def _no_conflict_declared(
+        self, case_id: UUID, cluster_id: UUID, at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.conflict_declarations[case_id] = (cluster_id, at)
 
     def check_eligible(self, assignment: Assignment) -> None:
         reasons = self.ineligibility_reasons(assignment)
@@ -156,10 +272,17 @@ class Expert(RecordedAggregate):
     def ineligibility_reasons(self, assignment: Assignment) -> list[str]:
         """Every reason this expert may not be proposed; empty when they may."""
         reasons = []
-        if assignment.cluster_id in self.affiliations:
-            reasons.append(f"{self.name} is affiliated with the cluster (conflict of interest)")
-        if not self.is_certified_at(assignment.at):
+        held = self.affiliation_periods.get(assignment.cluster_id, [])
+        conflict = affiliation.conflict(held, assignment.at, assignment.cooling_off)
+        if conflict is not None:
+            reasons.append(f"{self.name} {conflict.describe()} (conflict of interest)")
+        if assignment.level is None and not self.is_certified_at(assignment.at):
             reasons.append(f"{self.name}'s expert certification has lapsed")
+        if assignment.level is not None:
+            unqualified = qualification.unqualified_reason(
+                self.name, self.qualifications, assignment.level, assignment.at
+            )
+            reasons += [unqualified] if unqualified else []
         if assignment.rotate_experts and self.id in assignment.previous_round_expert_ids:
             reasons.append(f"{self.name} audited the cluster's previous round (rotation)")
         if self.id in assignment.excluded_expert_ids:

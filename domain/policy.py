@@ -60,6 +60,10 @@ class Policy(BaseModel):
     # The price list (domain/fees.py), and whether the audit waits until the case's invoice is paid.
     fees: FeeSchedule
     audit_waits_for_payment: bool = False
+    # An expert who worked for a cluster (a consultancy, a seat on its board) is not proposed for its cases
+    # until this long after the affiliation ended (ISO/IEC 17065 §4.2: a relationship within a recent
+    # period threatens impartiality); an affiliation with no end keeps them off for good.
+    affiliation_cooling_off: IsoDuration = Field(default=Duration(years=3))
 
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod

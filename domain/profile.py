@@ -8,6 +8,15 @@ from clusterlabel.domain.countries import CountryCode
 from clusterlabel.domain.text import Text
 
 
+def language_codes(codes: list[str]) -> list[str]:
+    """ISO 639-1 codes, lower case, each once and sorted; a ValueError names the ones that are not."""
+    cleaned = sorted({code.strip().lower() for code in codes})
+    bad = [code for code in cleaned if len(code) != 2 or not code.isalpha()]
+    if bad:
+        raise ValueError(f"not ISO 639-1 language codes: {', '.join(bad)}")
+    return cleaned
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.base import Level
 from clusterlabel.domain.cluster import ClusterProfile, EligibilityCriterion
 from clusterlabel.domain.command_base import SHORT_TEXT, AccountCommand, ClusterCommand, Command, ExpertCommand
 from clusterlabel.domain.expert import ExpertProfile
@@ -53,6 +54,15 @@ class RenewExpertCertification(ExpertCommand):
     until: Instant = Field(description="the new end of the certification; later than the current one")
 
 
+class RecordQualification(ExpertCommand):
+    """The training or recertification after which the expert is qualified for one level until `until`."""
+
+    level: Level
+    until: Instant = Field(description="the end of the qualification; later than a current one at that level")
+    training: Text = Field(min_length=1, max_length=SHORT_TEXT, description="the course or recertification taken")
+    trained_on: Instant | None = Field(default=None, description="when it was completed; by default now")
+
+
 class RevokeExpertCertification(ExpertCommand):
     """The certification lapses at the envelope's instant."""
 
@@ -60,7 +70,12 @@ class RevokeExpertCertification(ExpertCommand):
 
 
 class DeclareAffiliation(ExpertCommand):
+    """An affiliation (a consultancy, a job, a seat on its board) with a cluster, over the period it ran;
+    without `until` it goes on. Either date may be left out when not known."""
+
     cluster_id: UUID
+    since: Instant | None = Field(default=None, description="when the affiliation began, if known")
+    until: Instant | None = Field(default=None, description="when it ended; none while it goes on")
 
 
 class OpenAccount(AccountCommand):

@@ -27,8 +27,8 @@ from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.bodies import STRICT
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.registration_schemas import ExpertOut
 from clusterlabel.interfaces.web.registrations import expert_out
-from clusterlabel.interfaces.web.schemas import ExpertOut
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import take_step
 from clusterlabel.workflows.case import CaseWorkflow
@@ -41,6 +41,10 @@ RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
 
 
 class CertificationRenewalIn(record_commands.RenewExpertCertification):
+    model_config = STRICT
+
+
+class QualificationIn(record_commands.RecordQualification):
     model_config = STRICT
 
 
@@ -65,6 +69,15 @@ def renew_certification(
     expert_id: UUID, body: CertificationRenewalIn, svc: Svc, who: Officer, key: Key = None
 ) -> ExpertOut:
     return _changed(svc, who, expert_id, body, "renewal", key)
+
+
+@router.post(
+    "/experts/{expert_id}/qualifications",
+    response_model=ExpertOut,
+    summary="Record the training or recertification that qualifies the expert for one level until a date",
+)
+def record_qualification(expert_id: UUID, body: QualificationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
+    return _changed(svc, who, expert_id, body, f"qualification:{body.level}:{body.until.isoformat()}", key)
 
 
 @router.post(
@@ -123,7 +136,16 @@ def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Off
         svc.app.get_cluster(body.cluster_id)
     except NotFound:
         raise ApiError(404, f"no cluster with id {body.cluster_id}") from None
-    return _changed(svc, who, expert_id, body, f"affiliation:{body.cluster_id}", key)
+    return _changed(svc, who, expert_id, body, _affiliation_step(body), key)
+
+
+def _affiliation_step(body: AffiliationIn) -> str:
+    """What tells one declared affiliation from another: the cluster, and the period where one is given
+    (an undated one keeps the step it always had, so that a retry made before dates existed still matches)."""
+    if body.since is None and body.until is None:
+        return f"affiliation:{body.cluster_id}"
+    period = "/".join(instant.isoformat() if instant else "" for instant in (body.since, body.until))
+    return f"affiliation:{body.cluster_id}:{period}"
 
 
 def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None) -> ExpertOut:

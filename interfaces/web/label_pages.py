@@ -1,6 +1,6 @@
 """A label's page: its validity and status, its timeline by name, and the steps the reader may take on
 it now (an officer suspends, restores, withdraws or renews it; the cluster's contact requests its
-renewal inside the window). Whoever sees the label reads it (access.visible_label)."""
+renewal inside the window, and appeals its suspension or withdrawal, which the appeals panel decides). Whoever sees the label reads it (access.visible_label)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,10 @@ def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
     """The steps the label takes now (its own rules) that the reader's roles may take."""
     officer = who.holds(Role.OFFICER)
     contact = who.holds(Role.CLUSTER) and who.cluster_id == label.cluster_id
+    appeal_due = label.appeal_due(svc.app.policy)
     return {
+        "appeal": (officer or contact) and label.appeal is None and appeal_due is not None and svc.now() < appeal_due,
+        "decide_appeal": who.holds(Role.APPEALS) and label.appeal_pending,
         "suspend": officer and label.allows("suspend"),
         "restore": officer and label.allows("restore"),
         "withdraw": officer and label.allows("withdraw"),

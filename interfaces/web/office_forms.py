@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_origin, get_type_hints
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 from uuid import UUID
 
 from fastapi import FastAPI, Request
@@ -35,8 +35,15 @@ from clusterlabel.interfaces.web.account_schemas import (
     LanguageIn,
     RoleIn,
 )
-from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
-from clusterlabel.interfaces.web.bodies import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
+from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_appeals_panel, only_officers
+from clusterlabel.interfaces.web.bodies import (
+    ApplicationIn,
+    LabelAppealDecisionIn,
+    LabelAppealIn,
+    LabelWithdrawalIn,
+    RenewalIn,
+    SuspensionIn,
+)
 from clusterlabel.interfaces.web.complaint_schemas import ComplaintClosureIn
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
@@ -107,6 +114,14 @@ FORMS: dict[str, FormStep] = {
         "/ui/experts/{expert_id}",
         "certification revoked",
     ),
+    "/ui/experts/{expert_id}/qualifications": FormStep(
+        experts.record_qualification,
+        experts.QualificationIn,
+        only_officers,
+        "/ui/experts/{expert_id}",
+        "/ui/experts/{expert_id}",
+        "qualification recorded",
+    ),
     "/ui/experts/{expert_id}/affiliations": FormStep(
         experts.declare_affiliation,
         experts.AffiliationIn,
@@ -133,6 +148,17 @@ FORMS: dict[str, FormStep] = {
         "/ui/labels/{label_ref}",
         "/ui/labels/{label_ref}",
         "label withdrawn",
+    ),
+    "/ui/labels/{label_ref}/appeal": FormStep(
+        labels.appeal, LabelAppealIn, anyone, "/ui/labels/{label_ref}", "/ui/labels/{label_ref}", "appeal lodged"
+    ),
+    "/ui/labels/{label_ref}/appeal/decision": FormStep(
+        labels.decide_appeal,
+        LabelAppealDecisionIn,
+        only_appeals_panel,
+        "/ui/labels/{label_ref}",
+        "/ui/labels/{label_ref}",
+        "appeal decided",
     ),
     # The route itself lets an officer renew any label and a contact their own cluster's.
     "/ui/labels/{label_ref}/renewal": FormStep(
@@ -257,6 +283,15 @@ def _path_value(kind: Any, name: str, text: str) -> Any:
         raise ApiError(404, f"no {name.removesuffix('_id').replace('_', ' ')} {text!r}") from None
 
 
+def _is_instant(annotation: Any) -> bool:
+    """A date and time, also an optional one (`Instant | None`, whose member is Annotated)."""
+    kinds = get_args(annotation) if get_origin(annotation) is not Annotated else (annotation,)
+    kinds = kinds or (annotation,)
+    return any(
+        (get_args(kind)[0] if get_origin(kind) is Annotated else kind) in (datetime, AwareDatetime) for kind in kinds
+    )
+
+
 def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
     """The model's fields as the form sends them: a list from repeated fields or one comma-separated
     text, a date as its midnight UTC, a checkbox's last value (after a hidden "false"); an empty field
@@ -268,7 +303,7 @@ def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
             if name in form:
                 data[name] = [part.strip() for value in values for part in value.split(",") if part.strip()]
         elif values and values[-1]:
-            instant = field.annotation in (datetime, AwareDatetime) and DATE_ONLY.fullmatch(values[-1])
+            instant = _is_instant(field.annotation) and DATE_ONLY.fullmatch(values[-1])
             data[name] = f"{values[-1]}T00:00:00Z" if instant else form_value(values[-1], field.annotation)
     return data
 

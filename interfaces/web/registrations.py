@@ -32,12 +32,16 @@ from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
 from clusterlabel.interfaces.web.bodies import ReviewClosureIn, WaiverIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.schemas import (
+from clusterlabel.interfaces.web.registration_schemas import (
+    AffiliationOut,
     ClusterCreated,
     ClusterOut,
+    DeclarationOut,
     ExpertCreated,
     ExpertOut,
+    QualificationOut,
     ReviewOut,
+    TrainingOut,
     WaiverOut,
 )
 from clusterlabel.interfaces.web.services import Services, services
@@ -187,6 +191,17 @@ def expert_out(expert: Expert) -> ExpertOut:
         certified_until=expert.certified_until,
         revoked_at=expert.lapsed_at,
         affiliations=sorted(expert.affiliations, key=str),
+        affiliation_periods=[
+            AffiliationOut(cluster_id=cluster_id, since=held.since, until=held.until)
+            for cluster_id, periods in sorted(expert.affiliation_periods.items(), key=lambda item: str(item[0]))
+            for held in periods
+        ],
+        no_conflict_declared=[
+            DeclarationOut(case_id=case_id, cluster_id=cluster_id, declared_at=at)
+            for case_id, (cluster_id, at) in expert.conflict_declarations.items()
+        ],
+        qualifications=[QualificationOut(**vars(held)) for held in expert.qualifications.values()],
+        trainings=[TrainingOut.model_validate(training) for training in expert.trainings],
     )
 
 

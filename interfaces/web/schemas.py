@@ -51,60 +51,6 @@ class InvalidInputError(Out):
     detail: list[Problem]
 
 
-# ---- registrations ----------------------------------------------------------------------
-
-
-class ClusterCreated(Out):
-    cluster_id: UUID
-
-
-class ExpertCreated(Out):
-    expert_id: UUID
-    token: str = Field(description="a personal API token of the expert's account; shown once, only its hash is kept")
-    account_id: UUID = Field(description="the expert's account")
-
-
-class WaiverOut(Out):
-    criterion: str
-    reason: str
-    granted_by: str = Field(description="the officer who granted it")
-    at: datetime
-
-
-class ReviewOut(Out):
-    criteria: list[str] = Field(description="the eligibility criteria the profile change broke")
-    label_ids: list[UUID] = Field(description="the labels the cluster held when it was opened")
-    opened_at: datetime
-
-
-class ClusterOut(Out):
-    cluster_id: UUID
-    name: str
-    country: str
-    sector: str
-    website: str
-    members: int
-    member_types: list[str]
-    staff_fte: float
-    eccp_listed: bool
-    open_cases: list[UUID]
-    labels: dict[str, UUID]
-    waivers: list[WaiverOut] = Field(default=[], description="eligibility criteria waived, each standing in for one")
-    review: ReviewOut | None = Field(
-        default=None, description="the eligibility review a profile change opened, while the secretariat has it open"
-    )
-
-
-class ExpertOut(Out):
-    expert_id: UUID
-    name: str
-    country: str
-    languages: list[str]
-    certified_until: datetime
-    revoked_at: datetime | None = Field(default=None, description="when the certification was revoked, if it was")
-    affiliations: list[UUID]
-
-
 # ---- cases ---------------------------------------------------------------------------
 
 

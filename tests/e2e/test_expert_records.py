@@ -51,3 +51,46 @@ def test_only_an_officer_keeps_an_experts_record(secretariat: Secretariat) -> No
         answer = caller.post(f"/experts/{expert_id}/revocation", json={"reason": "self-serve"})
         assert answer.status_code == 403, answer.text
     assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["revoked_at"] is None
+
+
+def test_an_expert_registered_for_bronze_is_qualified_for_gold_after_the_training_an_officer_records(
+    secretariat: Secretariat,
+) -> None:
+    expert_id, expert = secretariat.expert(
+        name="Greta Goldcourse", levels=["bronze"], certified_until="2031-01-01T00:00:00Z"
+    )
+    registered = secretariat.expect(expert.get(f"/experts/{expert_id}"), 200)
+    assert [held["level"] for held in registered["qualifications"]] == ["bronze"]
+
+    gold = {"level": "gold", "until": "2032-06-30T00:00:00Z", "training": "Gold team assessor course"}
+    qualified = secretariat.expect(secretariat.api.post(f"/experts/{expert_id}/qualifications", json=gold), 200)
+    assert {held["level"]: held["until"][:10] for held in qualified["qualifications"]} == {
+        "bronze": "2031-01-01",
+        "gold": "2032-06-30",
+    }
+    assert [(t["level"], t["training"], t["until"][:10]) for t in qualified["trainings"]] == [
+        ("gold", "Gold team assessor course", "2032-06-30")
+    ]
+
+    earlier = gold | {"until": "2032-01-01T00:00:00Z", "training": "a shorter one"}
+    answer = secretariat.api.post(f"/experts/{expert_id}/qualifications", json=earlier)
+    assert answer.status_code == 422 and "already qualified for gold until 2032-06-30" in answer.text
+    assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["trainings"] == qualified["trainings"]
+    assert expert.post(f"/experts/{expert_id}/qualifications", json=gold).status_code == 403
+
+
+def test_an_affiliation_carries_its_period_and_one_ending_before_it_began_is_422(secretariat: Secretariat) -> None:
+    expert_id, _ = secretariat.expert(name="Paula Period")
+    cluster_id = secretariat.cluster()
+    base = f"/experts/{expert_id}/affiliations"
+    consultancy = {"cluster_id": cluster_id, "since": "2020-01-01T00:00:00Z", "until": "2021-06-30T00:00:00Z"}
+    declared = secretariat.expect(secretariat.api.post(base, json=consultancy), 200)
+    assert declared["affiliations"] == [cluster_id]
+    [period] = declared["affiliation_periods"]
+    assert (period["since"][:10], period["until"][:10]) == ("2020-01-01", "2021-06-30")
+
+    backwards = consultancy | {"since": "2022-01-01T00:00:00Z"}
+    answer = secretariat.api.post(base, json=backwards)
+    assert answer.status_code == 422 and "before it began" in answer.text
+    after = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
+    assert after["affiliation_periods"] == declared["affiliation_periods"]

@@ -8,6 +8,7 @@ import httpx
 
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import RunningEngine, eventually
+from tests.e2e.page_session import pages_as, token_of
 
 GROUNDS = {"grounds": "The complaint concerned another cluster of the same name."}
 
@@ -78,3 +79,25 @@ def test_an_appeal_against_a_withdrawal_revives_the_label_when_upheld_and_not_wh
     suspended = secretariat.api.post(f"/labels/{kept['label_id']}/suspension", json={"reason": "a new complaint"})
     assert secretariat.expect(suspended, 200)["state"] == "suspended"
     assert secretariat.api.post(f"/labels/{lost['label_id']}/restoration").status_code == 409
+
+
+def test_a_contact_appeals_a_withdrawal_from_the_label_page_and_the_panel_upholds_it_there(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    cluster_id = secretariat.cluster(name="Neretva Olive Cluster", country="HR")
+    label = secretariat.label(secretariat.award(secretariat.apply(cluster_id)))
+    page = f"/ui/labels/{label['label_code']}"
+    secretariat.expect(secretariat.api.post(f"/labels/{label['label_id']}/withdrawal", json={"reason": "misuse"}), 200)
+    portal = pages_as(engine, token_of(secretariat.contact(cluster_id, "Ivo Neretva")))
+    assert 'id="lodge-appeal"' in portal.get(page).text and "May be appealed until" in portal.get(page).text
+
+    lodged = portal.post(f"{page}/appeal", data={"csrf_token": "", "grounds": "We never showed the label."})
+    assert portal.flash_after(lodged) == ("ok", "appeal lodged")
+    assert "awaiting the appeals panel" in portal.get(page).text
+    panel = pages_as(engine, token_of(secretariat.member("Appeals Panel", "appeals")))
+    assert 'id="decide-appeal"' in panel.get(page).text and 'id="decide-appeal"' not in portal.get(page).text
+    fields = {"csrf_token": "", "rationale": "No misuse was shown.", "upheld": "true"}
+    assert panel.flash_after(panel.post(f"{page}/appeal/decision", data=fields)) == ("ok", "appeal decided")
+
+    assert secretariat.label(label["label_id"])["state"] == "active"
+    assert "upheld: No misuse was shown." in portal.get(page).text

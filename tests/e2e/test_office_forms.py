@@ -319,3 +319,22 @@ def test_a_list_pages_and_keeps_its_filters(secretariat: Secretariat, officer: P
     second = officer.get(html.unescape(following.group(1))).text
     assert "Paged Gamma" in second and "Paged Alpha" not in second and 'rel="prev"' in second
     assert 'rel="next"' not in second
+
+
+def test_an_officer_records_a_qualification_and_a_dated_affiliation_from_the_experts_page(
+    secretariat: Secretariat, officer: Pages
+) -> None:
+    expert_id, _ = secretariat.expert(name="Hedda Formqualified", levels=["bronze"])
+    cluster_id = secretariat.cluster(name="Weser Wind Cluster")
+    page = f"/ui/experts/{expert_id}"
+    gold = {"level": "gold", "until": "2031-03-31", "training": "Gold team assessor course", "trained_on": "2026-03-01"}
+    assert shown(officer, posted(officer, f"{page}/qualifications", **gold)) == "qualification recorded"
+    consultancy = {"cluster_id": cluster_id, "since": "2019-01-01", "until": "2020-12-31"}
+    assert shown(officer, posted(officer, f"{page}/affiliations", **consultancy)) == "affiliation recorded"
+
+    expert = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
+    assert [(held["level"], held["until"][:10]) for held in expert["qualifications"]][-1] == ("gold", "2031-03-31")
+    assert expert["trainings"][0]["trained_on"].startswith("2026-03-01")
+    assert expert["affiliation_periods"][0]["until"].startswith("2020-12-31")
+    text = officer.get(page).text
+    assert "Gold qualification" in text and "Gold team assessor course" in text

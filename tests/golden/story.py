@@ -83,6 +83,11 @@ from clusterlabel.domain.webhook_commands import (
 )
 from clusterlabel.domain.webhook_delivery import WebhookDelivery
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
+from tests.golden.competence_story import (
+    expert_declaring_no_conflict,
+    expert_qualified_for_gold,
+    expert_with_a_past_consultancy,
+)
 from tests.golden.complaint_story import complaint_closed
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
@@ -127,6 +132,10 @@ class Story:
         self.invoices()
         self.eligibility_review()
         self.label_appeals()
+        self.names["expert-ilse"] = expert_qualified_for_gold(self.app)
+        self.names["expert-jonas"] = expert_with_a_past_consultancy(self.app, self.names["cluster-nordic"])
+        declared = expert_declaring_no_conflict(self.app)
+        self.names["expert-karin"], self.names["case-conflict-declared"], self.names["cluster-fjord"] = declared
         return self.names
 
     # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------

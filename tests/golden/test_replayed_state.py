@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.affiliation import Affiliation
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.cluster import EligibilityCriterion
@@ -105,6 +106,31 @@ def test_the_experts_and_the_roster_replay_their_certification_and_affiliations(
     assert dan.lapsed_at is None and dan.certified_until == T0 + timedelta(days=4 * 365)  # lapsed, then renewed
     assert carla.affiliations == {golden_id("cluster-baltic")}
     assert replayed["expert-roster"].expert_ids == experts
+
+
+def test_an_expert_certified_once_replays_qualified_for_every_level_and_one_trained_for_gold_as_such(
+    replayed: dict[str, Any],
+) -> None:
+    dan, ilse = replayed["expert-dan"], replayed["expert-ilse"]
+    renewed = T0 + timedelta(days=4 * 365)
+    assert {level: held.until for level, held in dan.qualifications.items()} == dict.fromkeys(Level, renewed)
+    assert set(ilse.qualifications) == {Level.BRONZE, Level.GOLD} and not ilse.is_qualified_at(Level.SILVER, T0)
+    assert [training["training"] for training in ilse.trainings] == ["Gold team assessor course"]
+
+
+def test_an_affiliation_declared_before_dates_replays_undated_and_a_dated_one_with_its_period(
+    replayed: dict[str, Any],
+) -> None:
+    carla, jonas = replayed["expert-carla"], replayed["expert-jonas"]
+    assert carla.affiliation_periods == {golden_id("cluster-baltic"): [Affiliation(None, None)]}
+    ended = T0 - timedelta(days=2 * 365)
+    assert jonas.affiliation_periods == {golden_id("cluster-nordic"): [Affiliation(ended - timedelta(days=365), ended)]}
+
+
+def test_an_expert_who_declared_no_conflict_replays_with_the_declaration_on_the_case(replayed: dict[str, Any]) -> None:
+    karin, case = replayed["expert-karin"], replayed["case-conflict-declared"]
+    assert list(karin.conflict_declarations) == [case.id]
+    assert karin.conflict_declarations[case.id][0] == case.cluster_id and case.expert_ids == [karin.id]
 
 
 def test_the_accounts_replay_their_roles_and_the_erased_one_deactivated_and_erased(replayed: dict[str, Any]) -> None:
