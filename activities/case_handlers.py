@@ -8,11 +8,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from clusterlabel.activities import accounts, fee_handlers, outbox, webhooks
-from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices
+from clusterlabel.activities.application import CertificationApp, silver_criteria
+from clusterlabel.domain import commands, notices, silver
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.baseline import Baseline, current_baseline_for
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
+from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
@@ -156,6 +158,8 @@ def submit_assessment(
             *env.when(),
             summaries=command.area_summaries,
             overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
+            validation=command.validation,
+            silver_rules=_silver_rules(case, catalogue),
         )
 
     return app.change(case_id, CertificationCase, env, act)
@@ -310,3 +314,11 @@ def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step
     except NotFound:
         return
     expert.check_certified(env.instant(), step)
+
+
+def _silver_rules(case: CertificationCase, catalogue: Catalogue) -> tuple[Baseline, Catalogue] | None:
+    """What a Silver case is validated against: the baseline and the Gold criteria current on its application day."""
+    criteria = silver_criteria(case.level, case.submitted_at)
+    if criteria is None or not silver.validates_on_site(case.level, catalogue):
+        return None
+    return current_baseline_for(case.submitted_at), criteria

@@ -29,9 +29,15 @@ from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
 from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command, LabelCommand
 from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.silver import DescribedArea, SilverValidation
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
-__all__ = ["AreaSummary", "IndicatorScore"]  # part of SubmitAssessment, defined beside the catalogue that checks it
+__all__ = [
+    "AreaSummary",
+    "DescribedArea",
+    "IndicatorScore",
+    "SilverValidation",
+]  # parts, beside the rules that check them
 
 # ---- cases --------------------------------------------------------------------------------
 
@@ -41,9 +47,8 @@ class SubmitApplication(ClusterCommand):
 
     cluster_id: UUID
     level: Level
-    improvement_areas: list[Text] = Field(
-        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
-    )
+    # Silver only: three Gold indicator codes, each alone or on ESCA's form {area, actions, evidence}.
+    improvement_areas: list[Text | DescribedArea] = Field(default_factory=list, max_length=10)
     benchmarking_only: Flag = Field(
         default=False, description="the report without a label: open to a cluster missing an eligibility criterion"
     )
@@ -137,6 +142,9 @@ class Assessment(CaseCommand):
     strengths: Prose = Field(default="", max_length=SHORT_TEXT * 4)
     areas_for_improvement: Prose = Field(default="", max_length=SHORT_TEXT * 4)
     success_stories: Prose = Field(default="", max_length=SHORT_TEXT * 4)
+    validation: SilverValidation | None = Field(
+        default=None, description="Silver only: the verdicts on the improvement areas and the baseline requirements"
+    )
 
 
 class SubmitAssessment(Assessment):
@@ -261,8 +269,8 @@ class WithdrawLabel(LabelCommand):
 
 class StartRenewal(LabelCommand):
     domain_step: ClassVar[str] = "start_renewal"
-    improvement_areas: list[Text] = Field(
-        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
+    improvement_areas: list[Text | DescribedArea] = Field(
+        default_factory=list, max_length=10, description="Silver only: as SubmitApplication's"
     )
 
 

@@ -80,7 +80,17 @@ from clusterlabel.domain.webhook_commands import (
     RegisterWebhook,
 )
 from clusterlabel.domain.webhook_delivery import WebhookDelivery
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
+from tests.builders import (
+    T0,
+    cluster_profile,
+    described_areas,
+    expert_profile,
+    full_scores,
+    indicators,
+    register,
+    send,
+    silver_validation,
+)
 from tests.golden.complaint_story import complaint_closed
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock
 
@@ -124,7 +134,45 @@ class Story:
         self.audit_held()
         self.invoices()
         self.eligibility_review()
+        self.silver_validated()
         return self.names
+
+    # ---- Silver as ESCA runs it: a Bronze label, then a second Bronze benchmarking with its validation --------
+
+    def silver_validated(self) -> None:
+        """Nineteen months after its Bronze round the cluster applies for Silver, its three areas on ESCA's form;
+        the expert benchmarks it again on the Bronze indicators and validates the areas and the baseline on site."""
+        app, names = self.app, self.names
+        wood = cluster_profile(name="Alpine Wood Cluster", country="AT", website="https://wood.example.at")
+        cluster_id = names["cluster-silver"] = register(
+            app, RegisterCluster(profile=wood), actor=SECRETARIAT, command_key="golden-cluster-wood"
+        )
+        bronze = names["case-silver-first-bronze"] = self.apply(cluster_id, "golden-case-wood-bronze")
+        names["label-silver-first-bronze"] = self.award(bronze, "gintare", "wood")
+        send(app, bronze, CloseCase(), actor=SYSTEM, command_key="golden-wood-close")
+        self.clock.advance(days=580)
+        areas = sorted(load_catalogue("gold-2020").codes()[:3])
+        application = SubmitApplication(
+            cluster_id=cluster_id, level=Level.SILVER, improvement_areas=described_areas(areas)
+        )
+        case_id = send(app, cluster_id, application, actor=SECRETARIAT, command_key="golden-case-wood-silver").id
+        names["case-silver-validated"] = case_id
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-w-screen")
+        self.staff(case_id, "hans", "w")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-w-agreement")
+        hans = names["expert-hans"]
+        assessment = SubmitAssessment(
+            expert_id=hans,
+            indicators=indicators(full_scores("bronze-2020", 0.7)),
+            report="Benchmarked again; the three areas validated on site.",
+            validation=silver_validation(areas),
+        )
+        send(app, case_id, assessment, actor=expert_actor(hans), command_key="golden-w-assessment")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="areas and baseline validated")
+        send(app, case_id, award, actor=DECIDER, command_key="golden-w-award")
+        names["label-silver"] = self.issue_label(case_id, "w")
+        for name, case in (("silver-first-bronze", bronze), ("silver-validated", case_id)):
+            names[f"invoice-{name}"] = invoice_id_for(case)
 
     # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------
 
