@@ -251,12 +251,16 @@ def withdraw_case(
 
 def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
     """The awarded case's label, and the message that tells the cluster, in one save; a renewal's label
-    supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded)."""
+    supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded), as
+    does a label at a level the cluster holds already (a Silver case awarded Bronze: its second benchmarking)."""
     case = app.get_case(case_id)
     if case.label_id is not None:
         return case
     cluster = app.get_cluster(case.cluster_id)
-    renewed = app.get_label(case.previous_label_id) if case.previous_label_id else None
+    renewed_id = case.previous_label_id or (
+        cluster.current_labels.get(case.decision["level"]) if case.decision else None
+    )
+    renewed = app.get_label(renewed_id) if renewed_id else None
     previous = renewed if renewed is not None and renewed.may_be_superseded else None
     label = Label.issue(
         case=case,
@@ -272,7 +276,7 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
     changed += webhooks.announce(app, label, env)
     if previous is not None:
-        previous.supersede(label.id, case.id, env.instant(), *env.who())
+        previous.supersede(label.id, case.id, env.instant(), *env.who(), renewal=previous.id == case.previous_label_id)
         changed += [previous, *webhooks.announce(app, previous, env)]
     app.save_once(env.key, case, *changed)
     return case

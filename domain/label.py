@@ -285,9 +285,12 @@ class Label(RecordedAggregate):
     def _renewal_abandoned(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         self.renewal_case_id = None
 
-    def supersede(self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+    def supersede(
+        self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str, renewal: bool = True
+    ) -> None:
+        """`renewal` False: a later round's label at this level takes its place (a Silver case awarded Bronze)."""
         self.check_step("supersede")
-        if self.renewal_case_id != case_id:
+        if renewal and self.renewal_case_id != case_id:
             raise StepNotAllowed(f"case {case_id} is not the open renewal of label {self.label_code}")
         self._superseded(new_label_id=new_label_id, case_id=case_id, at=at, actor=actor, command_key=command_key)
 

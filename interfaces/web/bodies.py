@@ -6,14 +6,24 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from clusterlabel.domain import commands, record_commands
+from clusterlabel.domain import commands, record_commands, silver
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
+from clusterlabel.domain.text import Text
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class DescribedAreaIn(silver.DescribedArea):
+    model_config = STRICT
+
+
 class ApplicationIn(commands.SubmitApplication):
     model_config = STRICT
+    improvement_areas: list[Text | DescribedAreaIn] = Field(  # type: ignore[assignment]
+        default_factory=list,
+        max_length=10,
+        description="Silver only: three Gold indicator codes, each alone or on ESCA's form {area, actions, evidence}",
+    )
 
 
 class ReviewClosureIn(record_commands.CloseEligibilityReview):
@@ -52,10 +62,29 @@ class AreaSummaryIn(AreaSummary):
     model_config = STRICT
 
 
+class AreaVerdictIn(silver.AreaVerdict):
+    model_config = STRICT
+
+
+class RequirementVerdictIn(silver.RequirementVerdict):
+    model_config = STRICT
+
+
+class SilverValidationIn(silver.SilverValidation):
+    model_config = STRICT
+    areas: list[AreaVerdictIn] = Field(default_factory=list, max_length=10)  # type: ignore[assignment]
+    requirements: list[RequirementVerdictIn] = Field(default_factory=list, max_length=50)  # type: ignore[assignment]
+
+
 class AssessmentIn(commands.Assessment):
     model_config = STRICT
     indicators: list[IndicatorScoreIn] = Field(min_length=1, max_length=200)  # type: ignore[assignment]
     area_summaries: list[AreaSummaryIn] = Field(default_factory=list, max_length=50)  # type: ignore[assignment]
+    validation: SilverValidationIn | None = Field(
+        default=None,
+        description="Silver only: a verdict on each improvement area (against its Gold criterion) and on each "
+        "baseline requirement (GET /baseline); a failed one says what was found",
+    )
 
 
 class SignatureIn(commands.Signature):

@@ -16,6 +16,7 @@ from clusterlabel.activities.views import case_view
 from clusterlabel.domain import commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level, NotFound
+from clusterlabel.domain.baseline import Baseline, current_baseline_for
 from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import CaseCommand, Envelope
@@ -143,6 +144,14 @@ def indicators(svc: Svc, who: Caller, level: Level = Level.BRONZE) -> list[Indic
         IndicatorOut.model_validate({**item.model_dump(), "catalogue_version": catalogue.version})
         for item in catalogue.indicators
     ]
+
+
+@router.get(
+    "/baseline", response_model=Baseline, summary="The baseline minimum requirements a new Silver case is checked on"
+)
+def baseline(svc: Svc, who: Caller) -> Baseline:
+    """Each a pass/fail requirement: a Silver assessment's validation gives a verdict on every one."""
+    return current_baseline_for(svc.now())
 
 
 # ---- human steps ---------------------------------------------------------------------------

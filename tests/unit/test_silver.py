@@ -11,7 +11,7 @@ from clusterlabel.domain import catalogue_shelf
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.catalogue_shelf import load_catalogue
-from clusterlabel.domain.commands import RecordDecision, SubmitAssessment
+from clusterlabel.domain.commands import IssueLabel, RecordDecision, SubmitAssessment
 from clusterlabel.domain.silver import SilverValidation
 from tests.builders import described_areas, full_scores, indicators, send, silver_validation
 from tests.lifecycle import DECIDER, Clock, Lifecycle, event_count, memory_app
@@ -102,6 +102,11 @@ def test_failing_any_single_one_means_no_silver_but_the_bronze_report(
         send(life.app, case_id, silver, actor=DECIDER)
     life.decide(case_id, Outcome.AWARD, Level.BRONZE)
     assert life.app.get_case(case_id).decision["level"] is Level.BRONZE  # type: ignore[index]
+    # The second Bronze benchmarking's label takes the place of the Bronze label the cluster held.
+    held = life.app.get_cluster(life.cluster_id).current_labels[Level.BRONZE]
+    label_id = send(life.app, case_id, IssueLabel(), actor="system").label_id
+    assert label_id is not None and life.app.get_label(held).superseded_by == label_id
+    assert life.app.get_cluster(life.cluster_id).current_labels[Level.BRONZE] == label_id
 
 
 def test_missing_verdicts_are_refused_each_named_and_nothing_is_recorded(life: Lifecycle) -> None:
