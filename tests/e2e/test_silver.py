@@ -117,6 +117,11 @@ def test_one_failed_baseline_requirement_means_no_silver_only_bronze(secretariat
     assert refused.status_code == 422 and "supports bronze, not silver" in refused.text
     decided = secretariat.decide(case_id, level="bronze")
     assert decided["state"] == "awarded"
+    report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
+    failed = [item for item in report["validation"]["requirements"] if not item["passed"]]
+    assert [(item["code"], item["finding"]) for item in failed] == [("BL-04", "no budget plan")]
+    assert report["validation"]["recommendations"] == "Plan the budget two years ahead."
+    assert [item["actions"] for item in report["validation"]["areas"]] == [f"New service for {code}." for code in areas]
     label_id = secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"]
     assert secretariat.label(label_id)["level"] == "bronze"
 
