@@ -159,7 +159,7 @@ def submit_assessment(
             summaries=command.area_summaries,
             overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
             validation=command.validation,
-            silver_rules=_silver_rules(case, catalogue),
+            silver_rules=silver_rules(case, catalogue),
         )
 
     return app.change(case_id, CertificationCase, env, act)
@@ -320,8 +320,9 @@ def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step
     expert.check_certified(env.instant(), step)
 
 
-def _silver_rules(case: CertificationCase, catalogue: Catalogue) -> tuple[Baseline, Catalogue] | None:
-    """What a Silver case is validated against: the baseline and the Gold criteria current on its application day."""
+def silver_rules(case: CertificationCase, catalogue: Catalogue) -> tuple[Baseline, Catalogue] | None:
+    """What a Silver case is validated against: the baseline and the Gold criteria current on its application day
+    (None for a case its level and catalogue validate nothing on; the assessment page shows them too)."""
     criteria = silver_criteria(case.level, case.submitted_at)
     if criteria is None or not silver.validates_on_site(case.level, catalogue):
         return None

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
+from clusterlabel.activities.case_handlers import silver_rules
 from clusterlabel.activities.views import case_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue_shelf import load_catalogue
@@ -323,13 +324,15 @@ async def assessment_form(request: Request) -> Response:
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
     drafts, expert_id = svc.assessment_drafts, who.expert_id
     draft = await run_in_threadpool(drafts.load, case.id, expert_id) if drafts and expert_id else {}
+    catalogue = load_catalogue(case.catalogue_version)
     return render(
         request,
         "assessment.html",
         who,
         case=case_out(case_view(svc.app.policy, case, svc.now())),
         cluster_name=cluster.name,
-        catalogue=load_catalogue(case.catalogue_version),
+        catalogue=catalogue,
+        silver=silver_rules(case, catalogue),  # a Silver case's baseline and Gold criteria, for its validation
         values=draft,
     )
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
+from tests.e2e.pages_client import with_token
 
 # The gap after the Bronze round shrunk to a second, so that a test can apply for Silver right after it.
 SILVER_POLICY = {**HOUR_POLICY, "silver_min_gap": "PT1S", "silver_max_gap": "PT1H"}
@@ -140,3 +141,23 @@ def test_codes_alone_still_apply_and_a_form_with_an_unknown_field_is_refused(sec
         "/applications", json={"cluster_id": cluster_id, "level": "silver", "improvement_areas": codes}
     )
     assert plain.status_code == 422 and "no Bronze benchmarking" in plain.text
+
+
+def test_the_expert_validates_a_silver_case_on_the_assessment_page(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    case_id, areas = silver_case(secretariat, "Page Form Cluster")
+    secretariat.screen(case_id)
+    [(expert_id, _)] = secretariat.staff(case_id)
+    page = with_token(engine, engine.experts[expert_id])
+    shown = page.read(f"/ui/cases/{case_id}/assessment").text
+    assert "Silver validation" in shown and f"New service for {areas[0]}." in shown and "BL-09" in shown
+    baseline = secretariat.expect(secretariat.api.get("/baseline"), 200)["requirements"]
+    form = {f"score:{item['code']}": str(item["score"]) for item in secretariat.full_scores("bronze")}
+    form |= {f"area:{code}": "validated" for code in areas}
+    form |= {f"requirement:{item['code']}": "met" for item in baseline}
+    form |= {"recommendations": "Keep surveying the members.", "report": "Validated on site."}
+    answer = page.post(f"/ui/cases/{case_id}/assessment", form)
+    assert page.flash_after(answer)[0] != "error", page.flash_after(answer)
+    assessed = secretariat.case(case_id)
+    assert assessed["recommended_level"] == "silver" and assessed["silver_validation"]["holds"] is True
