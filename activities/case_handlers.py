@@ -11,8 +11,8 @@ from clusterlabel.activities import accounts, fee_handlers, outbox, webhooks
 from clusterlabel.activities.application import CertificationApp, silver_criteria
 from clusterlabel.domain import commands, notices, silver
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
-from clusterlabel.domain.baseline import Baseline, current_baseline_for
+from clusterlabel.domain.base import Level, NotFound, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.baseline import current_baseline_for
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.catalogue_shelf import load_catalogue
@@ -159,7 +159,7 @@ def submit_assessment(
             summaries=command.area_summaries,
             overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
             validation=command.validation,
-            silver_rules=silver_rules(case, catalogue),
+            silver_rules=silver_rules(app, case, catalogue),
         )
 
     return app.change(case_id, CertificationCase, env, act)
@@ -320,10 +320,13 @@ def _check_certified(app: CertificationApp, expert_id: UUID, env: Envelope, step
     expert.check_certified(env.instant(), step)
 
 
-def silver_rules(case: CertificationCase, catalogue: Catalogue) -> tuple[Baseline, Catalogue] | None:
+def silver_rules(app: CertificationApp, case: CertificationCase, catalogue: Catalogue) -> silver.SilverRules | None:
     """What a Silver case is validated against: the baseline and the Gold criteria current on its application day
     (None for a case its level and catalogue validate nothing on; the assessment page shows them too)."""
     criteria = silver_criteria(case.level, case.submitted_at)
     if criteria is None or not silver.validates_on_site(case.level, catalogue):
         return None
-    return current_baseline_for(case.submitted_at), criteria
+    bronze = app.get_cluster(case.cluster_id).last_round(Level.BRONZE) if case.kind is not CaseKind.RENEWAL else None
+    return silver.SilverRules(
+        current_baseline_for(case.submitted_at), criteria, bronze["assessed_at"] if bronze else None
+    )

@@ -102,15 +102,18 @@ def check_improvement_areas(level: Level, catalogue: Catalogue, areas: Sequence[
     return distinct
 
 
-def check_silver_gap(cluster_name: str, bronze_assessed_at: datetime | None, policy: Policy, at: datetime) -> None:
-    """A first Silver application follows the cluster's last Bronze assessment by 18 to 24 months (policy)."""
+def check_silver_gap(
+    cluster_name: str, bronze_assessed_at: datetime | None, policy: Policy, at: datetime, what: str = "application"
+) -> None:
+    """A first Silver application follows the cluster's last Bronze assessment by 18 to 24 months (policy), and
+    so does its interview (`what`), the second benchmarking's: the gap is measured there (ESCA's Silver page)."""
     if bronze_assessed_at is None:
         raise InvalidInput(f"cluster {cluster_name!r} has no Bronze benchmarking to build a Silver application on")
     earliest = policy.silver_min_gap.after(bronze_assessed_at)
     latest = policy.silver_max_gap.after(bronze_assessed_at)
     if not earliest <= at <= latest:
         raise InvalidInput(
-            f"a Silver application must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
+            f"a Silver {what} must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
             f"assessment of {bronze_assessed_at:%Y-%m-%d}: between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}"
         )
 

@@ -15,7 +15,6 @@ from uuid import UUID
 
 from clusterlabel.domain import case_assessment, case_signatures, case_visit, silver
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.baseline import Baseline
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
@@ -53,16 +52,19 @@ class AuditAndDecisionSteps(CaseQueries):
         summaries: Sequence[AreaSummary] = (),
         overall: dict[str, str] | None = None,
         validation: silver.SilverValidation | None = None,
-        silver_rules: tuple[Baseline, Catalogue] | None = None,
+        silver_rules: silver.SilverRules | None = None,
     ) -> None:
         """The team's scores on every indicator of the case's catalogue, and its report; with the findings
         (per indicator, per area, and `overall`: strengths, areas_for_improvement, success_stories). A team
         of several submits a version that its other experts sign (or replace with their own): case_signatures.
         A Silver case's Bronze scores come with the on-site `validation`, checked against `silver_rules` (the
-        baseline and the Gold criteria current on its application day): domain/silver.py."""
+        baseline and the Gold criteria current on its application day, and the gap since the Bronze round,
+        measured at the interview): domain/silver.py."""
         self.check_assessment(expert_id, catalogue, indicators, report, summaries)
         case_visit.check_audit_taken_place(self.audit_date, self.audit_held_on, at)
-        validated = self._validate_silver(expert_id, catalogue, validation, silver_rules, at, actor, command_key)
+        validated = self._validate_silver(
+            expert_id, catalogue, validation, silver_rules, policy, at, actor, command_key
+        )
         scored = case_assessment.scored_assessment(
             self.level, self.improvement_areas, indicators, catalogue, policy, validated
         )
@@ -80,17 +82,22 @@ class AuditAndDecisionSteps(CaseQueries):
         expert_id: UUID,
         catalogue: Catalogue,
         validation: silver.SilverValidation | None,
-        silver_rules: tuple[Baseline, Catalogue] | None,
+        silver_rules: silver.SilverRules | None,
+        policy: Policy,
         at: datetime,
         actor: str,
         command_key: str,
     ) -> bool:
-        """Record a Silver case's validation, refused whole if incomplete; whether it holds (False elsewhere)."""
+        """Record a Silver case's validation, refused whole if incomplete or if its interview (held, else
+        scheduled, else today) falls outside the gap after the Bronze round; whether it holds (False elsewhere)."""
         if not silver.validates_on_site(self.level, catalogue):
             silver.check_no_validation(validation)
             return False
         assert silver_rules is not None  # the handler loads them for a case validated on site
-        recorded = silver.checked_validation(validation, self.improvement_areas, *silver_rules)
+        if silver_rules.bronze_assessed_at is not None:
+            interview = self.audit_held_on or self.audit_date or at
+            case_assessment.check_silver_gap("", silver_rules.bronze_assessed_at, policy, interview, "interview")
+        recorded = silver.checked_validation(validation, self.improvement_areas, *silver_rules[:2])
         self._silver_validated(expert_id=expert_id, validation=recorded, at=at, actor=actor, command_key=command_key)
         return recorded["holds"]
 

@@ -16,7 +16,8 @@ that path: which one a case takes follows from the catalogue it started on (`val
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from datetime import datetime
+from typing import Any, NamedTuple, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,6 +74,15 @@ class Validation(TypedDict):
     requirements: dict[str, dict[str, Any]]
     recommendations: str
     holds: bool
+
+
+class SilverRules(NamedTuple):
+    """What a Silver case is validated against: the baseline and the Gold criteria current on its application
+    day, and when the cluster's Bronze round was assessed (None for a renewal, which follows its own round)."""
+
+    baseline: Baseline
+    criteria: Catalogue
+    bronze_assessed_at: datetime | None
 
 
 def validates_on_site(level: Level, catalogue: Catalogue) -> bool:

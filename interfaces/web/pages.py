@@ -332,7 +332,7 @@ async def assessment_form(request: Request) -> Response:
         case=case_out(case_view(svc.app.policy, case, svc.now())),
         cluster_name=cluster.name,
         catalogue=catalogue,
-        silver=silver_rules(case, catalogue),  # a Silver case's baseline and Gold criteria, for its validation
+        silver=silver_rules(svc.app, case, catalogue),  # a Silver case's baseline and Gold criteria, for its validation
         values=draft,
     )
 

@@ -3,6 +3,7 @@ areas against their Gold criteria and of every baseline requirement; failing any
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -11,10 +12,10 @@ from clusterlabel.domain import catalogue_shelf
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.catalogue_shelf import load_catalogue
-from clusterlabel.domain.commands import IssueLabel, RecordDecision, SubmitAssessment
+from clusterlabel.domain.commands import IssueLabel, RecordAuditHeld, RecordDecision, ScheduleAudit, SubmitAssessment
 from clusterlabel.domain.silver import SilverValidation
 from tests.builders import described_areas, full_scores, indicators, send, silver_validation
-from tests.lifecycle import DECIDER, Clock, Lifecycle, event_count, memory_app
+from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count, memory_app
 
 AREAS = sorted(load_catalogue("gold-2020").codes()[:3])
 
@@ -192,3 +193,22 @@ def test_a_silver_case_started_on_the_gold_catalogue_keeps_the_old_rule(
     life.assess(case_id, fraction=0.5)  # the Gold scores alone: every threshold met, under 80% overall
     case = life.app.get_case(case_id)
     assert case.recommended_level is Level.SILVER and case.silver_validation is None and len(case.scores) == 31
+
+
+def test_the_gap_after_the_bronze_round_is_measured_at_the_interview(life: Lifecycle, clock: Clock) -> None:
+    late = life.auditing(Level.SILVER, improvement_areas=AREAS)  # 19 months after the Bronze round
+    clock.advance(days=180)  # the interview would come 25 months after it
+    before = event_count(life.app)
+    with pytest.raises(InvalidInput, match="a Silver interview must come P18M to P24M after the Bronze"):
+        assess(life, late, silver_validation(AREAS))
+    assert event_count(life.app) == before
+
+
+def test_an_interview_held_inside_the_gap_counts_even_if_the_report_comes_later(life: Lifecycle, clock: Clock) -> None:
+    case_id = life.auditing(Level.SILVER, improvement_areas=AREAS)
+    send(life.app, case_id, ScheduleAudit(audit_date=clock.now + timedelta(days=30), place="Graz"), actor=SECRETARIAT)
+    clock.advance(days=31)
+    send(life.app, case_id, RecordAuditHeld(), actor=SECRETARIAT)
+    clock.advance(days=150)  # the report after the 24 months: the interview was inside them
+    assess(life, case_id, silver_validation(AREAS))
+    assert life.app.get_case(case_id).recommended_level is Level.SILVER
