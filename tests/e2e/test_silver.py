@@ -161,3 +161,5 @@ def test_the_expert_validates_a_silver_case_on_the_assessment_page(
     assert page.flash_after(answer)[0] != "error", page.flash_after(answer)
     assessed = secretariat.case(case_id)
     assert assessed["recommended_level"] == "silver" and assessed["silver_validation"]["holds"] is True
+    case_page = page.read(f"/ui/cases/{case_id}").text
+    assert "every verdict passed" in case_page and f"New service for {areas[0]}." in case_page
