@@ -124,7 +124,9 @@ def schedule_audit(
         fee_handlers.check_paid_before(app, case.id, "schedule the audit")
         experts = [app.get_expert(expert_id) for expert_id in case.expert_ids]
         visit = command.model_dump(include={"mode", "place", "duration"})
-        case.schedule_audit(command.audit_date, *env.who(), experts=experts, **visit)
+        rules = silver_rules(app, case, load_catalogue(case.catalogue_version))
+        gap = (rules.bronze_assessed_at, app.policy) if rules and rules.bronze_assessed_at else None
+        case.schedule_audit(command.audit_date, *env.who(), experts=experts, silver_gap=gap, **visit)
         cluster_name = app.get_cluster(case.cluster_id).name
         return outbox.queue(notices.audit_invitations(case, cluster_name), env)
 

@@ -212,3 +212,13 @@ def test_an_interview_held_inside_the_gap_counts_even_if_the_report_comes_later(
     clock.advance(days=150)  # the report after the 24 months: the interview was inside them
     assess(life, case_id, silver_validation(AREAS))
     assert life.app.get_case(case_id).recommended_level is Level.SILVER
+
+
+def test_an_interview_scheduled_past_the_gap_is_refused_when_it_is_set(life: Lifecycle, clock: Clock) -> None:
+    clock.advance(days=120)  # applying 23 months after the Bronze round
+    case_id = life.auditing(Level.SILVER, improvement_areas=AREAS)
+    too_late = ScheduleAudit(audit_date=clock.now + timedelta(days=40), place="Graz")  # before the audit deadline
+    before = event_count(life.app)
+    with pytest.raises(InvalidInput, match="a Silver interview must come P18M to P24M"):
+        send(life.app, case_id, too_late, actor=SECRETARIAT)
+    assert event_count(life.app) == before
