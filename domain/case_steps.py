@@ -97,7 +97,9 @@ class AuditAndDecisionSteps(CaseQueries):
         if silver_rules.bronze_assessed_at is not None:
             interview = self.audit_held_on or self.audit_date or at
             case_assessment.check_silver_gap("", silver_rules.bronze_assessed_at, policy, interview, "interview")
-        recorded = silver.checked_validation(validation, self.improvement_areas, *silver_rules[:2])
+        recorded = silver.checked_validation(
+            validation, self.improvement_areas, silver_rules.baseline, silver_rules.criteria
+        )
         self._silver_validated(expert_id=expert_id, validation=recorded, at=at, actor=actor, command_key=command_key)
         return recorded["holds"]
 
