@@ -98,6 +98,9 @@ def test_a_silver_case_with_every_verdict_passed_is_awarded_silver(secretariat: 
     applied = secretariat.case(case_id)
     assert applied["catalogue_version"] == "bronze-2020" and applied["improvement_areas"] == areas
     assert [item["area"] for item in applied["improvement_descriptions"]] == areas
+    silver_indicators = secretariat.expect(secretariat.api.get("/indicators", params={"level": "silver"}), 200)
+    assert len(silver_indicators) == 36 and {item["catalogue_version"] for item in silver_indicators} == {"bronze-2020"}
+    assert secretariat.full_scores("silver") == secretariat.full_scores("bronze")
     assessed = assess(secretariat, case_id, areas)
     assert assessed["state"] == "deciding" and assessed["recommended_level"] == "silver"
     assert assessed["silver_validation"]["holds"] is True
