@@ -12,6 +12,7 @@ from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_webhook_deliveries
+from clusterlabel.domain import catalogue_shelf
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
@@ -150,7 +151,9 @@ class Story:
         bronze = names["case-silver-first-bronze"] = self.apply(cluster_id, "golden-case-wood-bronze")
         names["label-silver-first-bronze"] = self.award(bronze, "gintare", "wood")
         send(app, bronze, CloseCase(), actor=SYSTEM, command_key="golden-wood-close")
+        old_style = self.bronze_round_for_the_old_silver()
         self.clock.advance(days=580)
+        self.silver_on_the_gold_catalogue(old_style)
         areas = sorted(load_catalogue("gold-2020").codes()[:3])
         application = SubmitApplication(
             cluster_id=cluster_id, level=Level.SILVER, improvement_areas=described_areas(areas)
@@ -173,6 +176,43 @@ class Story:
         names["label-silver"] = self.issue_label(case_id, "w")
         for name, case in (("silver-first-bronze", bronze), ("silver-validated", case_id)):
             names[f"invoice-{name}"] = invoice_id_for(case)
+
+    def bronze_round_for_the_old_silver(self) -> UUID:
+        """A second cluster's Bronze round, for a Silver case as it was stored before the on-site validation."""
+        app, names = self.app, self.names
+        moor = cluster_profile(name="Moorland Energy Cluster", country="IE", website="https://moor.example.ie")
+        cluster_id = names["cluster-silver-gold-catalogue"] = register(
+            app, RegisterCluster(profile=moor), actor=SECRETARIAT, command_key="golden-cluster-moor"
+        )
+        bronze = names["case-silver-gold-catalogue-bronze"] = self.apply(cluster_id, "golden-case-moor-bronze")
+        names["label-silver-gold-catalogue-bronze"] = self.award(bronze, "gintare", "moor")
+        send(app, bronze, CloseCase(), actor=SYSTEM, command_key="golden-moor-close")
+        names["invoice-silver-gold-catalogue-bronze"] = invoice_id_for(bronze)
+        return cluster_id
+
+    def silver_on_the_gold_catalogue(self, cluster_id: UUID) -> None:
+        """A Silver case as stored before Silver was validated on site: applied for on the Gold catalogue, with
+        its areas as codes, scored on the 31 Gold indicators and awarded Silver (no validation recorded)."""
+        app, names = self.app, self.names
+        areas = sorted(load_catalogue("gold-2020").codes()[:3])
+        before = dict(catalogue_shelf.CATALOGUE_LEVEL_FOR)
+        catalogue_shelf.CATALOGUE_LEVEL_FOR["silver"] = "gold"  # what a new Silver application used then
+        try:
+            application = SubmitApplication(cluster_id=cluster_id, level=Level.SILVER, improvement_areas=areas)
+            case_id = send(app, cluster_id, application, actor=SECRETARIAT, command_key="golden-case-moor-silver").id
+        finally:
+            catalogue_shelf.CATALOGUE_LEVEL_FOR.update(before)
+        names["case-silver-gold-catalogue"] = case_id
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-m-screen")
+        self.staff(case_id, "hans", "m")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-m-agreement")
+        hans = names["expert-hans"]
+        gold = SubmitAssessment(expert_id=hans, indicators=indicators(full_scores("gold-2020", 0.5)), report="Audited.")
+        send(app, case_id, gold, actor=expert_actor(hans), command_key="golden-m-assessment")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="areas above their thresholds")
+        send(app, case_id, award, actor=DECIDER, command_key="golden-m-award")
+        names["label-silver-gold-catalogue"] = self.issue_label(case_id, "m")
+        names["invoice-silver-gold-catalogue"] = invoice_id_for(case_id)
 
     # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------
 
