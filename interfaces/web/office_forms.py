@@ -36,7 +36,7 @@ from clusterlabel.interfaces.web.account_schemas import (
     RoleIn,
 )
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_officers
-from clusterlabel.interfaces.web.bodies import ApplicationIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
+from clusterlabel.interfaces.web.bodies import ApplicationFormIn, LabelWithdrawalIn, RenewalIn, SuspensionIn
 from clusterlabel.interfaces.web.complaint_schemas import ComplaintClosureIn
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
@@ -80,7 +80,7 @@ FORMS: dict[str, FormStep] = {
     ),
     # The route itself lets an officer apply for any cluster and a contact for their own.
     "/ui/clusters/{cluster_id}/applications": FormStep(
-        cases.apply, ApplicationIn, anyone, "/ui/clusters/{cluster_id}", "/ui/cases/{case_id}", "application opened"
+        cases.apply, ApplicationFormIn, anyone, "/ui/clusters/{cluster_id}", "/ui/cases/{case_id}", "application opened"
     ),
     "/ui/experts": FormStep(
         registrations.register_expert,

@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
+from tests.e2e.page_session import pages_as, token_of
 from tests.e2e.pages_client import with_token
 
 # The gap after the Bronze round shrunk to a second, so that a test can apply for Silver right after it.
@@ -166,3 +167,31 @@ def test_the_expert_validates_a_silver_case_on_the_assessment_page(
     assert assessed["recommended_level"] == "silver" and assessed["silver_validation"]["holds"] is True
     case_page = page.read(f"/ui/cases/{case_id}").text
     assert "every verdict passed" in case_page and f"New service for {areas[0]}." in case_page
+
+
+def test_an_officer_applies_for_silver_on_esca_form_from_the_clusters_page(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    cluster_id = secretariat.cluster(name="Form Rows Cluster")
+    secretariat.award(secretariat.apply(cluster_id))
+    officer = pages_as(engine, token_of(secretariat.member("Olga Officer", "officer")))
+    assert 'name="actions_1"' in officer.read(f"/ui/clusters/{cluster_id}").text
+    codes = [
+        item["code"]
+        for item in secretariat.expect(secretariat.api.get("/indicators", params={"level": "gold"}), 200)[:3]
+    ]
+    rows = {f"area_{n}": code for n, code in enumerate(codes, 1)}
+    rows |= {"actions_1": "A matchmaking service, monthly.", "evidence_1": "Attendance lists, 2026."}
+
+    def applied() -> str | None:
+        answer = officer.post(
+            f"/ui/clusters/{cluster_id}/applications", data={"csrf_token": "", "level": "silver", **rows}
+        )
+        kind, _ = officer.flash_after(answer)
+        return answer.headers["location"].split("/")[3].split("?")[0] if kind == "ok" else None
+
+    case = secretariat.case(eventually(applied, 30, "the Bronze round closed"))
+    assert case["improvement_areas"] == sorted(codes)
+    assert [(d["area"], d["actions"], d["evidence"]) for d in case["improvement_descriptions"]] == [
+        (codes[0], "A matchmaking service, monthly.", "Attendance lists, 2026.")
+    ]
