@@ -135,7 +135,9 @@ def reads_verification_code(principal: Principal | None, label: Label) -> bool:
 
 # What a cluster's contact reads of an audit: its assessment and report once the case is decided (and
 # not while the decision is pending), and never why an expert declined or was taken off the case.
-UNTIL_DECIDED = frozenset({"AssessmentSubmitted", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"})
+UNTIL_DECIDED = frozenset(
+    {"AssessmentSubmitted", "SilverValidated", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"}
+)
 NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
 
 

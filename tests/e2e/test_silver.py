@@ -116,6 +116,13 @@ def test_one_failed_baseline_requirement_means_no_silver_only_bronze(secretariat
     case_id, areas = silver_case(secretariat, "Danube Logistics Cluster")
     assessed = assess(secretariat, case_id, areas, unmet="BL-04")
     assert assessed["recommended_level"] == "bronze"
+    contact = secretariat.contact(assessed["cluster_id"], "Dana Danube")
+    pending = [
+        e
+        for e in secretariat.expect(contact.get(f"/cases/{case_id}/history"), 200)["events"]
+        if e["type"] == "SilverValidated"
+    ]
+    assert [event["data"] for event in pending] == [{}]  # the verdicts reach the cluster with the decision
     assert assessed["silver_validation"]["requirements"]["BL-04"] == {"met": False, "finding": "no budget plan"}
     decider = secretariat.member("Dora Decider", "decider")
     refused = decider.post(f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "Validated."})
@@ -123,6 +130,8 @@ def test_one_failed_baseline_requirement_means_no_silver_only_bronze(secretariat
     decided = secretariat.decide(case_id, level="bronze")
     assert decided["state"] == "awarded"
     report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
+    decided_history = secretariat.expect(contact.get(f"/cases/{case_id}/history"), 200)["events"]
+    assert [e["data"]["validation"]["holds"] for e in decided_history if e["type"] == "SilverValidated"] == [False]
     failed = [item for item in report["validation"]["requirements"] if not item["passed"]]
     assert [(item["code"], item["finding"]) for item in failed] == [("BL-04", "no budget plan")]
     assert report["validation"]["recommendations"] == "Plan the budget two years ahead."
