@@ -43,6 +43,7 @@ from clusterlabel.interfaces.web.common import (
     case_out,
     case_summary,
     creation_key,
+    for_the_reader,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import case_events
@@ -107,13 +108,13 @@ def list_cases(svc: Svc, who: Caller, filters: Annotated[CaseFilters, Query()]) 
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="A case now, or as it stood at `as_of`")
 def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None) -> CaseOut:
     case = visible_case(svc, case_id, who)
-    if as_of is None:
-        return case_out(case_view(svc.app.policy, case, svc.now()))
-    svc.fresh()
-    version = svc.models.audit.version_at(case_id, as_of)
-    if version is None:
-        raise ApiError(404, f"case {case_id} did not exist yet at {as_of.isoformat()}")
-    return case_out(case_view(svc.app.policy, svc.app.repository.get(case_id, version=version), as_of))
+    if as_of is not None:
+        svc.fresh()
+        version = svc.models.audit.version_at(case_id, as_of)
+        if version is None:
+            raise ApiError(404, f"case {case_id} did not exist yet at {as_of.isoformat()}")
+        case = svc.app.repository.get(case_id, version=version)
+    return for_the_reader(case_out(case_view(svc.app.policy, case, as_of or svc.now())), case.decision is not None, who)
 
 
 @router.get("/cases/{case_id}/history", response_model=History, summary="Every event of the case, oldest first")

@@ -112,6 +112,14 @@ def case_out(view: CaseView) -> CaseOut:
     return CaseOut.model_validate({**view.model_dump(), "expert_ids": view.team})
 
 
+def for_the_reader(out: CaseOut, decided: bool, principal: Principal) -> CaseOut:
+    """A cluster's contact reads a Silver case's validation once the case is decided, as its assessment
+    (UNTIL_DECIDED); the secretariat and the case's experts read it at once."""
+    if decided or principal.sees_everything or principal.cluster_id is None or principal.expert_id is not None:
+        return out
+    return out.model_copy(update={"silver_validation": None})
+
+
 def case_summary(status: CaseStatus) -> CaseSummary:
     return CaseSummary.model_validate(status.model_dump())
 

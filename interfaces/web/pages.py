@@ -34,6 +34,7 @@ from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.case_details import case_details, evidence_section
 from clusterlabel.interfaces.web.common import (
     case_out,
+    for_the_reader,
 )
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.message_history import case_events
@@ -292,7 +293,7 @@ async def case_page(request: Request) -> Response:
         view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
         due = view.deadlines.get(view.current_step) if view.current_step else None
         return {
-            "case": case_out(view),
+            "case": for_the_reader(case_out(view), case.decision is not None, who),
             # Only the deadline the case works against now: the earlier steps' are met or moot.
             "deadline": (view.current_step, due, now >= due) if due else None,
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,

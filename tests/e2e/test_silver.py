@@ -123,6 +123,7 @@ def test_one_failed_baseline_requirement_means_no_silver_only_bronze(secretariat
         if e["type"] == "SilverValidated"
     ]
     assert [event["data"] for event in pending] == [{}]  # the verdicts reach the cluster with the decision
+    assert secretariat.expect(contact.get(f"/cases/{case_id}"), 200)["silver_validation"] is None
     assert assessed["silver_validation"]["requirements"]["BL-04"] == {"met": False, "finding": "no budget plan"}
     decider = secretariat.member("Dora Decider", "decider")
     refused = decider.post(f"/cases/{case_id}/decision", json={"outcome": "award", "rationale": "Validated."})
@@ -131,6 +132,7 @@ def test_one_failed_baseline_requirement_means_no_silver_only_bronze(secretariat
     assert decided["state"] == "awarded"
     report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
     decided_history = secretariat.expect(contact.get(f"/cases/{case_id}/history"), 200)["events"]
+    assert secretariat.expect(contact.get(f"/cases/{case_id}"), 200)["silver_validation"]["holds"] is False
     assert [e["data"]["validation"]["holds"] for e in decided_history if e["type"] == "SilverValidated"] == [False]
     failed = [item for item in report["validation"]["requirements"] if not item["passed"]]
     assert [(item["code"], item["finding"]) for item in failed] == [("BL-04", "no budget plan")]
