@@ -32,12 +32,8 @@ from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.silver import DescribedArea, SilverValidation
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
-__all__ = [
-    "AreaSummary",
-    "DescribedArea",
-    "IndicatorScore",
-    "SilverValidation",
-]  # parts, beside the rules that check them
+# Parts of commands, defined beside the rules that check them.
+__all__ = ["AreaSummary", "DescribedArea", "IndicatorScore", "SilverValidation"]
 
 # ---- cases --------------------------------------------------------------------------------
 
@@ -142,9 +138,7 @@ class Assessment(CaseCommand):
     strengths: Prose = Field(default="", max_length=SHORT_TEXT * 4)
     areas_for_improvement: Prose = Field(default="", max_length=SHORT_TEXT * 4)
     success_stories: Prose = Field(default="", max_length=SHORT_TEXT * 4)
-    validation: SilverValidation | None = Field(
-        default=None, description="Silver only: the verdicts on the improvement areas and the baseline requirements"
-    )
+    validation: SilverValidation | None = None  # Silver only: verdicts on its improvement areas and the baseline
 
 
 class SubmitAssessment(Assessment):
