@@ -10,7 +10,7 @@ ConcurrencyConflict, never overwrite.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -22,6 +22,7 @@ from opentelemetry import trace
 from clusterlabel.domain import case_team
 from clusterlabel.domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind
+from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
@@ -29,6 +30,7 @@ from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import ROSTER_ID, Expert, ExpertRoster
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.policy import Policy, default_policy
+from clusterlabel.domain.silver import DescribedArea
 
 A = TypeVar("A", bound=RecordedAggregate)
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
@@ -122,7 +124,7 @@ class CertificationApp(Application[UUID]):
         level: Level,
         kind: CaseKind,
         previous_label: Label | None,
-        improvement_areas: list[str],
+        improvement_areas: Sequence[str | DescribedArea],
         env: Envelope,
     ) -> CertificationCase:
         assert env.at is not None
@@ -131,6 +133,7 @@ class CertificationApp(Application[UUID]):
             level=level,
             kind=kind,
             catalogue=load_catalogue(current_version_for(level, env.at)),
+            criteria=silver_criteria(level, env.at),
             policy=self.policy,
             at=env.at,
             actor=env.actor,
@@ -221,3 +224,9 @@ class CertificationApp(Application[UUID]):
         # One indexed row answers the question; `aggregate_id in self.repository` would replay
         # the whole aggregate only to throw it away.
         return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+
+def silver_criteria(level: Level, at: datetime) -> Catalogue | None:
+    """The Gold catalogue current on the day a Silver case is applied for: its improvement areas name
+    indicators of it, and its validation is checked against them (domain/silver.py)."""
+    return load_catalogue(current_version_for(Level.GOLD, at)) if level is Level.SILVER else None

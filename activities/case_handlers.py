@@ -8,11 +8,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from clusterlabel.activities import accounts, fee_handlers, outbox, webhooks
-from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices
+from clusterlabel.activities.application import CertificationApp, silver_criteria
+from clusterlabel.domain import commands, notices, silver
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.base import NotFound, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.base import Level, NotFound, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.baseline import current_baseline_for
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
+from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
@@ -128,7 +130,9 @@ def schedule_audit(
         fee_handlers.check_paid_before(app, case.id, "schedule the audit")
         experts = [app.get_expert(expert_id) for expert_id in case.expert_ids]
         visit = command.model_dump(include={"mode", "place", "duration"})
-        case.schedule_audit(command.audit_date, *env.who(), experts=experts, **visit)
+        rules = silver_rules(app, case, load_catalogue(case.catalogue_version))
+        gap = (rules.bronze_assessed_at, app.policy) if rules and rules.bronze_assessed_at else None
+        case.schedule_audit(command.audit_date, *env.who(), experts=experts, silver_gap=gap, **visit)
         cluster_name = app.get_cluster(case.cluster_id).name
         return outbox.queue(notices.audit_invitations(case, cluster_name), env)
 
@@ -162,6 +166,8 @@ def submit_assessment(
             *env.when(),
             summaries=command.area_summaries,
             overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
+            validation=command.validation,
+            silver_rules=silver_rules(app, case, catalogue),
         )
 
     return app.change(case_id, CertificationCase, env, act)
@@ -253,12 +259,16 @@ def withdraw_case(
 
 def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
     """The awarded case's label, and the message that tells the cluster, in one save; a renewal's label
-    supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded)."""
+    supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded), as
+    does a label at a level the cluster holds already (a Silver case awarded Bronze: its second benchmarking)."""
     case = app.get_case(case_id)
     if case.label_id is not None:
         return case
     cluster = app.get_cluster(case.cluster_id)
-    renewed = app.get_label(case.previous_label_id) if case.previous_label_id else None
+    renewed_id = case.previous_label_id or (
+        cluster.current_labels.get(case.decision["level"]) if case.decision else None
+    )
+    renewed = app.get_label(renewed_id) if renewed_id else None
     previous = renewed if renewed is not None and renewed.may_be_superseded else None
     label = Label.issue(
         case=case,
@@ -274,7 +284,7 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
     changed += webhooks.announce(app, label, env)
     if previous is not None:
-        previous.supersede(label.id, case.id, env.instant(), *env.who())
+        previous.supersede(label.id, case.id, env.instant(), *env.who(), renewal=previous.id == case.previous_label_id)
         changed += [previous, *webhooks.announce(app, previous, env)]
     app.save_once(env.key, case, *changed)
     return case
@@ -317,3 +327,15 @@ def _check_qualified(app: CertificationApp, case: CertificationCase, expert_id: 
     except NotFound:
         return
     expert.check_qualified(case.level, env.instant(), step)
+
+
+def silver_rules(app: CertificationApp, case: CertificationCase, catalogue: Catalogue) -> silver.SilverRules | None:
+    """What a Silver case is validated against: the baseline and the Gold criteria current on its application day
+    (None for a case its level and catalogue validate nothing on; the assessment page shows them too)."""
+    criteria = silver_criteria(case.level, case.submitted_at)
+    if criteria is None or not silver.validates_on_site(case.level, catalogue):
+        return None
+    bronze = app.get_cluster(case.cluster_id).last_round(Level.BRONZE) if case.kind is not CaseKind.RENEWAL else None
+    return silver.SilverRules(
+        current_baseline_for(case.submitted_at), criteria, bronze["assessed_at"] if bronze else None
+    )

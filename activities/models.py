@@ -81,6 +81,9 @@ class CaseView(RecordView):
     assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
     signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current version")
     visit: Visit | None = Field(default=None, description="the audit, once scheduled")
+    improvement_areas: list[str] = Field(default=[], description="Silver: the Gold indicator codes of its areas")
+    improvement_descriptions: list[dict[str, str]] = Field(default=[], description="Silver: on ESCA's form")
+    silver_validation: dict[str, Any] | None = Field(default=None, description="Silver: domain/silver.Validation")
 
     def phase(self) -> tuple[object, ...]:
         """What a waiting workflow reacts to; escalations and reminders do not change it."""

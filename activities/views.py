@@ -59,6 +59,9 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         submitted_at=case.submitted_at,
         recent_keys=case.recent_command_keys,
         visit=_visit(case),
+        improvement_areas=list(case.improvement_areas),
+        improvement_descriptions=list(case.improvement_descriptions),
+        silver_validation=dict(case.silver_validation) if case.silver_validation else None,
     )
 
 

@@ -2,8 +2,10 @@
 names and when it may come, what makes a submitted assessment complete, the level its scores
 support, and the level a decision may award.
 
-Silver has no catalogue of its own: it is assessed on the Gold catalogue, and it holds when none of
-the three improvement areas the cluster named falls below its Gold threshold (DOMAIN.md).
+Silver has no catalogue of its own. As ESCA runs it, a Silver case is a second Bronze benchmarking plus
+an on-site validation of its three improvement areas and of the baseline requirements (domain/silver.py).
+Silver cases applied for before that were assessed on the Gold catalogue, and held when none of the
+three improvement areas fell below its Gold threshold; they keep that rule (`supported_level`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 from typing import TypedDict
 from uuid import UUID
 
+from clusterlabel.domain import silver
 from clusterlabel.domain.base import InvalidInput, Level, Problem
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, Outcome
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
@@ -37,13 +40,28 @@ class Application(TypedDict):
 
 
 def check_application(
-    cluster: Cluster, level: Level, kind: CaseKind, catalogue: Catalogue, policy: Policy, at: datetime, areas: list[str]
+    cluster: Cluster,
+    level: Level,
+    kind: CaseKind,
+    catalogue: Catalogue,
+    policy: Policy,
+    at: datetime,
+    areas: list[str],
+    criteria: Catalogue | None = None,
 ) -> Application:
     """Refuse an application that a rule about who may apply for what forbids; else what the case records of it.
-    Benchmarking is open to any cluster: only a label asks for the eligibility criteria (ECCP profile rules)."""
+    Benchmarking is open to any cluster: only a label asks for the eligibility criteria (ECCP profile rules).
+    A Silver case on the Bronze catalogue names its improvement areas by the codes of `criteria`, the Gold
+    catalogue current on the day: the areas are validated against those Gold criteria."""
     if kind is not CaseKind.BENCHMARKING:
         cluster.check_eligible(policy)
-    distinct_areas = check_improvement_areas(level, catalogue, areas)
+    if silver.validates_on_site(level, catalogue):
+        if criteria is None:
+            raise ValueError("a Silver application on the Bronze catalogue needs the Gold criteria of its areas")
+        catalogue_of_areas = criteria
+    else:
+        catalogue_of_areas = catalogue
+    distinct_areas = check_improvement_areas(level, catalogue_of_areas, areas)
     if level is Level.SILVER and kind is not CaseKind.RENEWAL:  # a Silver renewal follows its own round
         bronze = cluster.last_round(Level.BRONZE)
         check_silver_gap(cluster.name, bronze["assessed_at"] if bronze else None, policy, at)
@@ -84,15 +102,18 @@ def check_improvement_areas(level: Level, catalogue: Catalogue, areas: Sequence[
     return distinct
 
 
-def check_silver_gap(cluster_name: str, bronze_assessed_at: datetime | None, policy: Policy, at: datetime) -> None:
-    """A first Silver application follows the cluster's last Bronze assessment by 18 to 24 months (policy)."""
+def check_silver_gap(
+    cluster_name: str, bronze_assessed_at: datetime | None, policy: Policy, at: datetime, what: str = "application"
+) -> None:
+    """A first Silver application follows the cluster's last Bronze assessment by 18 to 24 months (policy), and
+    so does its interview (`what`), the second benchmarking's: the gap is measured there (ESCA's Silver page)."""
     if bronze_assessed_at is None:
         raise InvalidInput(f"cluster {cluster_name!r} has no Bronze benchmarking to build a Silver application on")
     earliest = policy.silver_min_gap.after(bronze_assessed_at)
     latest = policy.silver_max_gap.after(bronze_assessed_at)
     if not earliest <= at <= latest:
         raise InvalidInput(
-            f"a Silver application must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
+            f"a Silver {what} must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
             f"assessment of {bronze_assessed_at:%Y-%m-%d}: between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}"
         )
 
@@ -166,11 +187,12 @@ def scored_assessment(
     indicators: Sequence[IndicatorScore],
     catalogue: Catalogue,
     policy: Policy,
+    validated: bool = False,
 ) -> Assessment:
     """What the case records of an assessment that check_assessment let through: its scores, their
-    evidence, and the highest level they support."""
+    evidence, and the highest level they support (`validated`: a Silver validation held)."""
     scores = {item.code: item.score for item in indicators}
-    supported = supported_level(applied, improvement_areas, scores, catalogue, policy.gold_min_percentage)
+    supported = supported_level(applied, improvement_areas, scores, catalogue, policy.gold_min_percentage, validated)
     return Assessment(
         catalogue_version=catalogue.version,
         scores=scores,
@@ -185,11 +207,14 @@ def supported_level(
     scores: Mapping[str, int],
     catalogue: Catalogue,
     gold_min_percentage: float,
+    validated: bool = False,
 ) -> Level:
     """The highest level the scores support: Gold needs the percentage and every threshold; Silver
-    (when applied for) every threshold of its improvement areas; anything less is Bronze."""
+    (when applied for) on the Bronze catalogue its on-site validation (`validated`: every area and every
+    baseline requirement passed), on the Gold catalogue (cases applied for before) every threshold of its
+    improvement areas; anything less is Bronze."""
     if catalogue.level != Level.GOLD:
-        return Level.BRONZE
+        return Level.SILVER if applied is Level.SILVER and validated else Level.BRONZE
     if catalogue.meets_gold(scores, gold_min_percentage):
         return Level.GOLD
     failing = set(catalogue.below_threshold(scores))

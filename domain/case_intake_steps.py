@@ -10,12 +10,12 @@ topics name it; the commands live here to keep each module readable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
-from clusterlabel.domain import case_assessment, case_team
+from clusterlabel.domain import case_assessment, case_team, silver
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.case_queries import CaseQueries
@@ -42,6 +42,7 @@ class IntakeAndAssignmentSteps(CaseQueries):
     _withdrawn: Callable[..., None]
     _cluster_agreed: Callable[..., None]
     _cluster_objected: Callable[..., None]
+    _improvement_areas_described: Callable[..., None]
 
     if TYPE_CHECKING:  # the aggregate's own __init__, its Submitted event, takes the application's fields
 
@@ -60,11 +61,18 @@ class IntakeAndAssignmentSteps(CaseQueries):
         actor: str,
         command_key: str,
         previous_label_id: UUID | None = None,
-        improvement_areas: list[str] | None = None,
+        improvement_areas: Sequence[str | silver.DescribedArea] = (),
+        criteria: Catalogue | None = None,
     ) -> Self:
-        """A new case (the aggregate's Submitted event), after every rule about who may apply for what has passed."""
-        fields = case_assessment.check_application(cluster, level, kind, catalogue, policy, at, improvement_areas or [])
-        return cls(**fields, previous_label_id=previous_label_id, actor=actor, command_key=command_key)
+        """A new case (the aggregate's Submitted event), after every rule about who may apply for what has passed;
+        a Silver application's areas named on ESCA's form (with actions and evidence) are recorded beside it."""
+        silver.check_descriptions(improvement_areas)
+        codes = silver.area_codes(improvement_areas)
+        fields = case_assessment.check_application(cluster, level, kind, catalogue, policy, at, codes, criteria)
+        case = cls(**fields, previous_label_id=previous_label_id, actor=actor, command_key=command_key)
+        if described := silver.descriptions(improvement_areas):
+            case._improvement_areas_described(areas=described, actor=actor, command_key=command_key)
+        return case
 
     def screen(self, accepted: bool, reason: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
         """Accept or reject; a rejection opens the appeal window (ISO/IEC 17065 §7.13)."""

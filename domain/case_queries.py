@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.domain import case_assessment, case_decision, case_team
+from clusterlabel.domain import case_assessment, case_decision, case_team, silver
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import (
     APPEALABLE_STATES,
@@ -46,6 +46,7 @@ class CaseQueries:
     previous_label_id: UUID | None
     previous_expert_ids: frozenset[UUID]
     improvement_areas: list[str]
+    improvement_descriptions: list[dict[str, str]]  # on ESCA's form: area, actions, evidence (silver.DescribedArea)
     submitted_at: datetime
     # Where the case stands, the deadline of each step it has reached, and what needs the secretariat.
     state: CaseState
@@ -72,6 +73,7 @@ class CaseQueries:
     assessed_at: datetime | None
     recommended_level: Level | None
     findings: case_assessment.Findings
+    silver_validation: silver.Validation | None  # a Silver case's on-site validation (domain/silver.py)
     # The digest of the benchmarking report rendered for the decision: sha256, size, decided_at, at.
     frozen_report: dict[str, Any] | None
     decision: dict[str, Any] | None
@@ -94,6 +96,10 @@ class CaseQueries:
         self.audit_schedulings = self.assessment_version = 0
         self.draft_report = self.assessed_at = self.recommended_level = self.frozen_report = None
         self.decision = self.first_decided_by = self.rejected_by = self.appeal = self.label_id = None
+        self.team, self.excluded_expert_ids, self.visit, self.signed_by = {}, set(), {}, []
+        self.scores, self.findings = {}, case_assessment.NO_FINDINGS
+        self.past_appeals, self.lapsed_criteria, self.attention, self.evidence = [], [], [], {}
+        self.improvement_descriptions, self.silver_validation = [], None
 
     @property
     def expert_ids(self) -> list[UUID]:

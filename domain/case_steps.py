@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from clusterlabel.domain import case_assessment, case_signatures, case_visit
+from clusterlabel.domain import case_assessment, case_signatures, case_visit, silver
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
 from clusterlabel.domain.case_queries import CaseQueries
@@ -26,6 +26,7 @@ class AuditAndDecisionSteps(CaseQueries):
 
     # The event methods of CertificationCase that these commands record.
     _assessment_submitted: Callable[..., None]
+    _silver_validated: Callable[..., None]
     _report_drafted: Callable[..., None]
     _assessment_signed: Callable[..., None]
     _report_submitted: Callable[..., None]
@@ -50,13 +51,23 @@ class AuditAndDecisionSteps(CaseQueries):
         command_key: str,
         summaries: Sequence[AreaSummary] = (),
         overall: dict[str, str] | None = None,
+        validation: silver.SilverValidation | None = None,
+        silver_rules: silver.SilverRules | None = None,
     ) -> None:
         """The team's scores on every indicator of the case's catalogue, and its report; with the findings
         (per indicator, per area, and `overall`: strengths, areas_for_improvement, success_stories). A team
-        of several submits a version that its other experts sign (or replace with their own): case_signatures."""
+        of several submits a version that its other experts sign (or replace with their own): case_signatures.
+        A Silver case's Bronze scores come with the on-site `validation`, checked against `silver_rules` (the
+        baseline and the Gold criteria current on its application day, and the gap since the Bronze round,
+        measured at the interview): domain/silver.py."""
         self.check_assessment(expert_id, catalogue, indicators, report, summaries)
         case_visit.check_audit_taken_place(self.audit_date, self.audit_held_on, at)
-        scored = case_assessment.scored_assessment(self.level, self.improvement_areas, indicators, catalogue, policy)
+        validated = self._validate_silver(
+            expert_id, catalogue, validation, silver_rules, policy, at, actor, command_key
+        )
+        scored = case_assessment.scored_assessment(
+            self.level, self.improvement_areas, indicators, catalogue, policy, validated
+        )
         findings = case_assessment.written_findings(indicators, summaries, **(overall or {}))
         self._assessment_submitted(
             expert_id=expert_id, **scored, findings=findings, at=at, actor=actor, command_key=command_key
@@ -65,6 +76,32 @@ class AuditAndDecisionSteps(CaseQueries):
             self._report_drafted(expert_id=expert_id, report=report, at=at, actor=actor, command_key=command_key)
         else:
             self._submit_report(expert_id, report, policy, at, actor, command_key)
+
+    def _validate_silver(
+        self,
+        expert_id: UUID,
+        catalogue: Catalogue,
+        validation: silver.SilverValidation | None,
+        silver_rules: silver.SilverRules | None,
+        policy: Policy,
+        at: datetime,
+        actor: str,
+        command_key: str,
+    ) -> bool:
+        """Record a Silver case's validation, refused whole if incomplete or if its interview (held, else
+        scheduled, else today) falls outside the gap after the Bronze round; whether it holds (False elsewhere)."""
+        if not silver.validates_on_site(self.level, catalogue):
+            silver.check_no_validation(validation)
+            return False
+        assert silver_rules is not None  # the handler loads them for a case validated on site
+        if silver_rules.bronze_assessed_at is not None:
+            interview = self.audit_held_on or self.audit_date or at
+            case_assessment.check_silver_gap("", silver_rules.bronze_assessed_at, policy, interview, "interview")
+        recorded = silver.checked_validation(
+            validation, self.improvement_areas, silver_rules.baseline, silver_rules.criteria
+        )
+        self._silver_validated(expert_id=expert_id, validation=recorded, at=at, actor=actor, command_key=command_key)
+        return recorded["holds"]
 
     def _submit_report(
         self, expert_id: UUID, report: str, policy: Policy, at: datetime, actor: str, command_key: str

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from clusterlabel.domain import case_team
+from clusterlabel.domain import case_assessment, case_team
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.fees import AuditMode, check_mode_offered
+from clusterlabel.domain.policy import Policy
 
 
 class CertifiedExpert(Protocol):
@@ -114,13 +115,17 @@ class AuditVisitSteps(CaseQueries):
         mode: AuditMode | None = None,
         place: str = "",
         duration: str | None = None,
+        silver_gap: tuple[datetime, Policy] | None = None,
     ) -> None:
-        """Set (or move) the date of the audit; `experts` are the team's records, each certified on that date."""
+        """Set (or move) the date of the audit; `experts` are the team's records, each certified on that date;
+        `silver_gap` a Silver case's Bronze round and the policy: its interview keeps the gap (domain/silver.py)."""
         self.check_step("schedule_audit")
         self._check_not_held("schedule the audit")
         chosen = visit_mode(self.level, self.agreed_audit_mode, mode)
         check_place(chosen, place)
         check_visit_date(audit_date, self.deadlines.get("audit"), experts, self.level)
+        if silver_gap is not None:
+            case_assessment.check_silver_gap("", silver_gap[0], silver_gap[1], audit_date, "interview")
         visit = {"mode": chosen.value, "place": place, "duration": duration}
         self._audit_scheduled(audit_date=audit_date, **visit, actor=actor, command_key=command_key)
 

@@ -1,13 +1,9 @@
-"""One benchmarking round of one cluster for one label level: the certification case.
+"""One benchmarking round of one cluster for one label level: the certification case, and its events.
 
-Its events; the commands from the application to the agreement (and the withdrawal) are in
-domain/case_intake_steps.py, the visit's in domain/case_visit.py, those of the assessment, evidence,
-decision, appeal and label in domain/case_steps.py. What it holds and answers without changing (is it
-open, overdue, may this step be taken now) it inherits from CaseQueries (domain/case_queries.py). The
-rules are pure functions beside it, shared with the workflows' validators and the views: the lifecycle
-in domain/case_lifecycle.py, the team in domain/case_team.py, the application and assessment in
-domain/case_assessment.py, signatures in domain/case_signatures.py, decisions and appeals in
-domain/case_decision.py.
+Its commands are in domain/case_intake_steps.py (application to agreement, withdrawal), case_visit.py
+and case_steps.py (assessment to label); what it answers without changing, in case_queries.py. The rules
+are pure functions beside it, shared with the workflows' validators and the views: case_lifecycle,
+case_team, case_assessment, silver, case_signatures, case_decision.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain import case_assessment
+from clusterlabel.domain import case_assessment, silver
 from clusterlabel.domain.base import Level, RecordedAggregate
 from clusterlabel.domain.case_intake_steps import IntakeAndAssignmentSteps
 from clusterlabel.domain.case_lifecycle import (
@@ -67,16 +63,11 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         self.submitted_at = submitted_at
         self.state = CaseState.SCREENING
         self.deadlines = {"screening": screening_due}
-        self.team = {}
-        self.excluded_expert_ids = set()
-        self.visit = {}
-        self.signed_by = []
-        self.scores = {}
-        self.findings = case_assessment.NO_FINDINGS
-        self.past_appeals = []
-        self.lapsed_criteria = []
-        self.attention = []
-        self.evidence = {}
+
+    @event("ImprovementAreasDescribed")
+    def _improvement_areas_described(self, areas: list[dict[str, str]], actor: str, command_key: str) -> None:
+        """A Silver application's areas on ESCA's form (silver.DescribedArea): area, actions, evidence."""
+        self.improvement_descriptions = list(areas)
 
     # ---- screening ---------------------------------------------------------------
 
@@ -238,6 +229,12 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         self.findings = case_assessment.Findings(**findings)  # type: ignore[typeddict-item]
         self.assessed_at = at
         self.recommended_level = Level(recommended_level)
+
+    @event("SilverValidated")
+    def _silver_validated(
+        self, expert_id: UUID, validation: dict[str, Any], at: datetime, actor: str, command_key: str
+    ) -> None:
+        self.silver_validation = silver.Validation(**validation)  # type: ignore[typeddict-item]
 
     @event("ReportDrafted")
     def _report_drafted(self, expert_id: UUID, report: str, at: datetime, actor: str, command_key: str) -> None:

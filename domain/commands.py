@@ -40,18 +40,21 @@ from clusterlabel.domain.label_commands import (
     SuspendLabel,
     WithdrawLabel,
 )
+from clusterlabel.domain.silver import DescribedArea, SilverValidation
 from clusterlabel.domain.text import RECORDED, Flag, Prose, Text, WholeNumber
 
-# Part of SubmitAssessment, defined beside the catalogue that checks it; the label commands beside their kin.
+# Parts of commands, defined beside the rules that check them; the label commands beside their kin.
 __all__ = [
     "AreaSummary",
     "CloseRenewalWindow",
     "DecideLabelAppeal",
+    "DescribedArea",
     "ExpireLabel",
     "IndicatorScore",
     "LodgeLabelAppeal",
     "RemindExpiry",
     "RestoreLabel",
+    "SilverValidation",
     "StartRenewal",
     "SuspendLabel",
     "WithdrawLabel",
@@ -65,9 +68,8 @@ class SubmitApplication(ClusterCommand):
 
     cluster_id: UUID
     level: Level
-    improvement_areas: list[Text] = Field(
-        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
-    )
+    # Silver only: three Gold indicator codes, each alone or on ESCA's form {area, actions, evidence}.
+    improvement_areas: list[Text | DescribedArea] = Field(default_factory=list, max_length=10)
     benchmarking_only: Flag = Field(
         default=False, description="the report without a label: open to a cluster missing an eligibility criterion"
     )
@@ -172,6 +174,7 @@ class Assessment(CaseCommand):
     strengths: Prose = Field(default="", max_length=SHORT_TEXT * 4)
     areas_for_improvement: Prose = Field(default="", max_length=SHORT_TEXT * 4)
     success_stories: Prose = Field(default="", max_length=SHORT_TEXT * 4)
+    validation: SilverValidation | None = None  # Silver only: verdicts on its improvement areas and the baseline
 
 
 class SubmitAssessment(Assessment):

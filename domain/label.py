@@ -1,8 +1,5 @@
-"""A cluster management label: issued, reminded, expired, renewed, suspended, withdrawn.
-
-active → expired (renewal window open) → lapsed (window closed), or → superseded by
-its renewal; suspended ⇄ active; withdrawn from any state still in force.
-"""
+"""A cluster management label: issued, reminded, expired, renewed, suspended, withdrawn, appealed (its
+states and the steps each allows: domain/label_lifecycle.py; the appeal's rules: domain/label_appeal.py)."""
 
 from __future__ import annotations
 
@@ -272,9 +269,12 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def _renewal_abandoned(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         self.renewal_case_id = None
 
-    def supersede(self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+    def supersede(
+        self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str, renewal: bool = True
+    ) -> None:
+        """`renewal` False: a later round's label at this level takes its place (a Silver case awarded Bronze)."""
         self.check_step("supersede")
-        if self.renewal_case_id != case_id:
+        if renewal and self.renewal_case_id != case_id:
             raise StepNotAllowed(f"case {case_id} is not the open renewal of label {self.label_code}")
         self._superseded(new_label_id=new_label_id, case_id=case_id, at=at, actor=actor, command_key=command_key)
 

@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, LabelCommand
+from clusterlabel.domain.silver import DescribedArea
 from clusterlabel.domain.text import Flag, Prose, Text
 
 
@@ -53,6 +54,6 @@ class DecideLabelAppeal(LabelCommand):
 
 class StartRenewal(LabelCommand):
     domain_step: ClassVar[str] = "start_renewal"
-    improvement_areas: list[Text] = Field(
-        default_factory=list, max_length=10, description="Silver only: exactly three indicator codes"
+    improvement_areas: list[Text | DescribedArea] = Field(
+        default_factory=list, max_length=10, description="Silver only: as SubmitApplication's"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -10,11 +11,13 @@ from uuid import UUID
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.baseline import current_baseline_for
 from clusterlabel.domain.catalogue import Catalogue, IndicatorScore
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import ExpertProfile
+from clusterlabel.domain.silver import AreaVerdict, DescribedArea, RequirementVerdict, SilverValidation
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 _keys = itertools.count(1)
@@ -81,3 +84,29 @@ def register(app: Any, command: Command, **envelope_fields: Any) -> UUID:
     the record it creates, whose id derives from the key."""
     sent = envelope(**envelope_fields)
     return handle(app, new_id(command, sent), command, sent).id
+
+
+def described_areas(codes: Sequence[str]) -> list[DescribedArea]:
+    """Improvement areas on ESCA's form: each Gold indicator code with the actions taken and their evidence."""
+    return [
+        DescribedArea(area=code, actions=f"Worked on {code} with the members.", evidence=f"Minutes on {code}.")
+        for code in codes
+    ]
+
+
+def silver_validation(
+    areas: Sequence[str], unmet: Sequence[str] = (), rejected: Sequence[str] = ()
+) -> SilverValidation:
+    """A Silver case's on-site validation: every area validated and every baseline requirement met, except the
+    `rejected` areas and the `unmet` requirements, each with its finding."""
+    return SilverValidation(
+        areas=[
+            AreaVerdict(area=code, validated=code not in rejected, finding="no evidence" if code in rejected else "")
+            for code in areas
+        ],
+        requirements=[
+            RequirementVerdict(code=code, met=code not in unmet, finding="not shown on site" if code in unmet else "")
+            for code in current_baseline_for(T0).codes()
+        ],
+        recommendations="Survey the members every year.",
+    )

@@ -24,7 +24,18 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, register, send
+from clusterlabel.domain.silver import validates_on_site
+from tests.builders import (
+    T0,
+    cluster_profile,
+    expert_profile,
+    full_scores,
+    indicators,
+    key,
+    register,
+    send,
+    silver_validation,
+)
 
 SECRETARIAT = "secretariat:clara"
 DECIDER = "secretariat:dora"
@@ -113,9 +124,13 @@ class Lifecycle:
 
     def assess(self, case_id: UUID, fraction: float = 0.9) -> None:
         case = self.app.get_case(case_id)
-        scores = full_scores(load_catalogue(case.catalogue_version), fraction)
+        catalogue = load_catalogue(case.catalogue_version)
+        scores = full_scores(catalogue, fraction)
         expert_id = case.expert_ids[0]
-        command = SubmitAssessment(expert_id=expert_id, indicators=indicators(scores), report="report")
+        validation = silver_validation(case.improvement_areas) if validates_on_site(case.level, catalogue) else None
+        command = SubmitAssessment(
+            expert_id=expert_id, indicators=indicators(scores), report="report", validation=validation
+        )
         send(self.app, case_id, command, actor=f"expert:{expert_id}")
         self.sign(case_id)
 

@@ -67,6 +67,29 @@ class ReportFrozen(BaseModel):
     frozen_at: datetime
 
 
+class ReportVerdict(BaseModel):
+    """One verdict of a Silver case's on-site validation: an improvement area (against its Gold criterion,
+    with what the cluster said it did and its evidence) or a baseline requirement."""
+
+    code: str
+    title: str
+    passed: bool
+    finding: str = ""
+    actions: str = ""
+    evidence: str = ""
+
+
+class ReportValidation(BaseModel):
+    """A Silver case's validation: Silver holds only when every verdict passed (domain/silver.py)."""
+
+    holds: bool
+    baseline_version: str
+    criteria_version: str
+    areas: list[ReportVerdict]
+    requirements: list[ReportVerdict]
+    recommendations: str
+
+
 class ReportOut(BaseModel):
     case_id: UUID
     cluster_id: UUID
@@ -92,6 +115,7 @@ class ReportOut(BaseModel):
     areas_for_improvement: str
     success_stories: str
     frozen: ReportFrozen | None = Field(default=None, description="the PDF's digest, recorded at the decision")
+    validation: ReportValidation | None = Field(default=None, description="Silver: the on-site validation")
 
 
 def report_html(report: ReportOut, language: str, page_links: dict[str, str] | None = None) -> str:

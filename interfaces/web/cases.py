@@ -16,6 +16,7 @@ from clusterlabel.activities.views import case_view
 from clusterlabel.domain import commands
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level, NotFound
+from clusterlabel.domain.baseline import Baseline, current_baseline_for
 from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import CaseCommand, Envelope
@@ -42,6 +43,7 @@ from clusterlabel.interfaces.web.common import (
     case_out,
     case_summary,
     creation_key,
+    for_the_reader,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import case_events
@@ -106,13 +108,13 @@ def list_cases(svc: Svc, who: Caller, filters: Annotated[CaseFilters, Query()]) 
 @router.get("/cases/{case_id}", response_model=CaseOut, summary="A case now, or as it stood at `as_of`")
 def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None) -> CaseOut:
     case = visible_case(svc, case_id, who)
-    if as_of is None:
-        return case_out(case_view(svc.app.policy, case, svc.now()))
-    svc.fresh()
-    version = svc.models.audit.version_at(case_id, as_of)
-    if version is None:
-        raise ApiError(404, f"case {case_id} did not exist yet at {as_of.isoformat()}")
-    return case_out(case_view(svc.app.policy, svc.app.repository.get(case_id, version=version), as_of))
+    if as_of is not None:
+        svc.fresh()
+        version = svc.models.audit.version_at(case_id, as_of)
+        if version is None:
+            raise ApiError(404, f"case {case_id} did not exist yet at {as_of.isoformat()}")
+        case = svc.app.repository.get(case_id, version=version)
+    return for_the_reader(case_out(case_view(svc.app.policy, case, as_of or svc.now())), case.decision is not None, who)
 
 
 @router.get("/cases/{case_id}/history", response_model=History, summary="Every event of the case, oldest first")
@@ -143,6 +145,14 @@ def indicators(svc: Svc, who: Caller, level: Level = Level.BRONZE) -> list[Indic
         IndicatorOut.model_validate({**item.model_dump(), "catalogue_version": catalogue.version})
         for item in catalogue.indicators
     ]
+
+
+@router.get(
+    "/baseline", response_model=Baseline, summary="The baseline minimum requirements a new Silver case is checked on"
+)
+def baseline(svc: Svc, who: Caller) -> Baseline:
+    """Each a pass/fail requirement: a Silver assessment's validation gives a verdict on every one."""
+    return current_baseline_for(svc.now())
 
 
 # ---- human steps ---------------------------------------------------------------------------

@@ -112,6 +112,14 @@ def case_out(view: CaseView) -> CaseOut:
     return CaseOut.model_validate({**view.model_dump(), "expert_ids": view.team})
 
 
+def for_the_reader(out: CaseOut, decided: bool, principal: Principal) -> CaseOut:
+    """A cluster's contact reads a Silver case's validation once the case is decided, as its assessment
+    (UNTIL_DECIDED); the secretariat and the case's experts read it at once."""
+    if decided or principal.sees_everything or principal.cluster_id is None or principal.expert_id is not None:
+        return out
+    return out.model_copy(update={"silver_validation": None})
+
+
 def case_summary(status: CaseStatus) -> CaseSummary:
     return CaseSummary.model_validate(status.model_dump())
 
@@ -135,7 +143,9 @@ def reads_verification_code(principal: Principal | None, label: Label) -> bool:
 
 # What a cluster's contact reads of an audit: its assessment and report once the case is decided (and
 # not while the decision is pending), and never why an expert declined or was taken off the case.
-UNTIL_DECIDED = frozenset({"AssessmentSubmitted", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"})
+UNTIL_DECIDED = frozenset(
+    {"AssessmentSubmitted", "SilverValidated", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"}
+)
 NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
 
 

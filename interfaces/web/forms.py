@@ -128,7 +128,37 @@ def _assessment(form: Any) -> AssessmentIn:
     whole = {
         field: form.get(field, "") for field in ("report", "strengths", "areas_for_improvement", "success_stories")
     }
-    return AssessmentIn.model_validate({"indicators": indicators, "area_summaries": summaries, **whole})
+    validation = _validation(form)
+    return AssessmentIn.model_validate(
+        {
+            "indicators": indicators,
+            "area_summaries": summaries,
+            **whole,
+            **({"validation": validation} if validation else {}),
+        }
+    )
+
+
+def _validation(form: Any) -> dict[str, Any] | None:
+    """A Silver case's verdicts, from the form's radio buttons (`area:<code>`, `requirement:<code>`) and findings;
+    None when the form has none (every other level's)."""
+    areas = [
+        {
+            "area": name.removeprefix("area:"),
+            "validated": value == "validated",
+            "finding": form.get(f"area_finding:{name[5:]}", ""),
+        }
+        for name, value in form.items()
+        if name.startswith("area:")
+    ]
+    requirements = [
+        {"code": name[12:], "met": value == "met", "finding": form.get(f"requirement_finding:{name[12:]}", "")}
+        for name, value in form.items()
+        if name.startswith("requirement:")
+    ]
+    if not areas and not requirements and "recommendations" not in form:
+        return None
+    return {"areas": areas, "requirements": requirements, "recommendations": form.get("recommendations", "")}
 
 
 def _save_draft(svc: Services, case_id: UUID, who: Principal, form: Any) -> None:

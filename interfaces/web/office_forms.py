@@ -37,7 +37,7 @@ from clusterlabel.interfaces.web.account_schemas import (
 )
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_appeals_panel, only_officers
 from clusterlabel.interfaces.web.bodies import (
-    ApplicationIn,
+    ApplicationFormIn,
     LabelAppealDecisionIn,
     LabelAppealIn,
     LabelWithdrawalIn,
@@ -87,7 +87,7 @@ FORMS: dict[str, FormStep] = {
     ),
     # The route itself lets an officer apply for any cluster and a contact for their own.
     "/ui/clusters/{cluster_id}/applications": FormStep(
-        cases.apply, ApplicationIn, anyone, "/ui/clusters/{cluster_id}", "/ui/cases/{case_id}", "application opened"
+        cases.apply, ApplicationFormIn, anyone, "/ui/clusters/{cluster_id}", "/ui/cases/{case_id}", "application opened"
     ),
     "/ui/experts": FormStep(
         registrations.register_expert,

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
+from clusterlabel.activities.case_handlers import silver_rules
 from clusterlabel.activities.views import case_view
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue_shelf import load_catalogue
@@ -33,6 +34,7 @@ from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.case_details import case_details, evidence_section
 from clusterlabel.interfaces.web.common import (
     case_out,
+    for_the_reader,
 )
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.message_history import case_events
@@ -291,7 +293,7 @@ async def case_page(request: Request) -> Response:
         view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
         due = view.deadlines.get(view.current_step) if view.current_step else None
         return {
-            "case": case_out(view),
+            "case": for_the_reader(case_out(view), case.decision is not None, who),
             # Only the deadline the case works against now: the earlier steps' are met or moot.
             "deadline": (view.current_step, due, now >= due) if due else None,
             "cluster_name": svc.app.get_cluster(case.cluster_id).name,
@@ -323,13 +325,15 @@ async def assessment_form(request: Request) -> Response:
     cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
     drafts, expert_id = svc.assessment_drafts, who.expert_id
     draft = await run_in_threadpool(drafts.load, case.id, expert_id) if drafts and expert_id else {}
+    catalogue = load_catalogue(case.catalogue_version)
     return render(
         request,
         "assessment.html",
         who,
         case=case_out(case_view(svc.app.policy, case, svc.now())),
         cluster_name=cluster.name,
-        catalogue=load_catalogue(case.catalogue_version),
+        catalogue=catalogue,
+        silver=silver_rules(svc.app, case, catalogue),  # a Silver case's baseline and Gold criteria, for its validation
         values=draft,
     )
 

@@ -29,11 +29,14 @@ from clusterlabel.activities.documents.report import (
     ReportIndicator,
     ReportOut,
     ReportPeers,
+    ReportValidation,
+    ReportVerdict,
     report_pdf,
 )
 from clusterlabel.activities.files import FileMissing
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain import commands
+from clusterlabel.domain.baseline import load_baseline
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
@@ -173,6 +176,7 @@ def build_report(svc: Services, case: CertificationCase) -> ReportOut:
         strengths=case.findings["strengths"],
         areas_for_improvement=case.findings["areas_for_improvement"],
         success_stories=case.findings["success_stories"],
+        validation=silver_validation(case),
     )
 
 
@@ -243,3 +247,38 @@ def _with_its_label(svc: Services, case: CertificationCase, wait_seconds: float)
         time.sleep(0.2)
         case = svc.app.get_case(case.id)
     return case
+
+
+def silver_validation(case: CertificationCase) -> ReportValidation | None:
+    """A Silver case's validation as the report shows it: each area by its Gold criterion, with the cluster's
+    form beside the expert's verdict, then each baseline requirement."""
+    found = case.silver_validation
+    if found is None:
+        return None
+    criteria, baseline = load_catalogue(found["criteria_version"]), load_baseline(found["baseline_version"])
+    described = {item["area"]: item for item in case.improvement_descriptions}
+    areas = [
+        ReportVerdict(
+            code=code,
+            title=criteria.indicator(code).title,
+            passed=verdict["validated"],
+            finding=verdict["finding"],
+            actions=described.get(code, {}).get("actions", ""),
+            evidence=described.get(code, {}).get("evidence", ""),
+        )
+        for code, verdict in found["areas"].items()
+    ]
+    requirements = [
+        ReportVerdict(
+            code=code, title=baseline.requirement(code).title, passed=verdict["met"], finding=verdict["finding"]
+        )
+        for code, verdict in found["requirements"].items()
+    ]
+    return ReportValidation(
+        holds=found["holds"],
+        baseline_version=found["baseline_version"],
+        criteria_version=found["criteria_version"],
+        areas=areas,
+        requirements=requirements,
+        recommendations=found["recommendations"],
+    )

@@ -68,6 +68,12 @@ class VisitOut(Out):
     held_on: datetime | None = Field(description="the day the audit took place, once a team expert recorded it")
 
 
+class ImprovementAreaOut(Out):
+    area: str = Field(description="the Gold indicator code")
+    actions: str
+    evidence: str
+
+
 class CaseOut(Out):
     case_id: UUID
     cluster_id: UUID
@@ -87,6 +93,13 @@ class CaseOut(Out):
     assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
     signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current assessment")
     visit: VisitOut | None = Field(default=None, description="the audit's interview or visit, once scheduled")
+    improvement_areas: list[str] = Field(default=[], description="Silver: the Gold indicator codes of its three areas")
+    improvement_descriptions: list[ImprovementAreaOut] = Field(default=[], description="Silver: on ESCA's form")
+    silver_validation: dict[str, Any] | None = Field(
+        default=None,
+        description="Silver: the on-site validation: baseline_version, criteria_version, areas {code: {validated, "
+        "finding}}, requirements {code: {met, finding}}, recommendations, holds (every one passed)",
+    )
 
 
 class CaseFilters(BaseModel):

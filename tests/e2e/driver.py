@@ -127,9 +127,8 @@ class Secretariat:
         return team
 
     def full_scores(self, level: str) -> list[dict[str, Any]]:
-        indicators = self.expect(
-            self.api.get("/indicators", params={"level": "gold" if level != "bronze" else "bronze"}), 200
-        )
+        # A new assessment's indicators at the level: Silver's are the Bronze ones (a second Bronze benchmarking).
+        indicators = self.expect(self.api.get("/indicators", params={"level": level}), 200)
         return [{"code": item["code"], "score": item["max_score"], "evidence": "documented"} for item in indicators]
 
     def assess(self, case_id: str, expert: httpx.Client, level: str = "bronze") -> dict[str, Any]:

@@ -95,6 +95,7 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /cases/{case_id}/report": RECORD,
     "GET /cases/{case_id}/report.pdf": RECORD,
     "GET /indicators": SIGNED_IN,
+    "GET /baseline": SIGNED_IN,
     "POST /cases/{case_id}/screening": OFFICERS,
     "POST /cases/{case_id}/assignment": {**only(), EXPERT: OWN},
     "POST /cases/{case_id}/agreement": {**OFFICERS, CONTACT: OWN},

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_webhook_deliveries
+from clusterlabel.domain import catalogue_shelf
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
@@ -82,7 +83,17 @@ from clusterlabel.domain.webhook_commands import (
     RegisterWebhook,
 )
 from clusterlabel.domain.webhook_delivery import WebhookDelivery
-from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, register, send
+from tests.builders import (
+    T0,
+    cluster_profile,
+    described_areas,
+    expert_profile,
+    full_scores,
+    indicators,
+    register,
+    send,
+    silver_validation,
+)
 from tests.golden.competence_story import (
     expert_declaring_no_conflict,
     expert_qualified_for_gold,
@@ -136,7 +147,84 @@ class Story:
         self.names["expert-jonas"] = expert_with_a_past_consultancy(self.app, self.names["cluster-nordic"])
         declared = expert_declaring_no_conflict(self.app)
         self.names["expert-karin"], self.names["case-conflict-declared"], self.names["cluster-fjord"] = declared
+        self.silver_validated()
         return self.names
+
+    # ---- Silver as ESCA runs it: a Bronze label, then a second Bronze benchmarking with its validation --------
+
+    def silver_validated(self) -> None:
+        """Nineteen months after its Bronze round the cluster applies for Silver, its three areas on ESCA's form;
+        the expert benchmarks it again on the Bronze indicators and validates the areas and the baseline on site."""
+        app, names = self.app, self.names
+        wood = cluster_profile(name="Alpine Wood Cluster", country="AT", website="https://wood.example.at")
+        cluster_id = names["cluster-silver"] = register(
+            app, RegisterCluster(profile=wood), actor=SECRETARIAT, command_key="golden-cluster-wood"
+        )
+        bronze = names["case-silver-first-bronze"] = self.apply(cluster_id, "golden-case-wood-bronze")
+        names["label-silver-first-bronze"] = self.award(bronze, "gintare", "wood")
+        send(app, bronze, CloseCase(), actor=SYSTEM, command_key="golden-wood-close")
+        old_style = self.bronze_round_for_the_old_silver()
+        self.clock.advance(days=580)
+        self.silver_on_the_gold_catalogue(old_style)
+        areas = sorted(load_catalogue("gold-2020").codes()[:3])
+        application = SubmitApplication(
+            cluster_id=cluster_id, level=Level.SILVER, improvement_areas=described_areas(areas)
+        )
+        case_id = send(app, cluster_id, application, actor=SECRETARIAT, command_key="golden-case-wood-silver").id
+        names["case-silver-validated"] = case_id
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-w-screen")
+        self.staff(case_id, "hans", "w")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-w-agreement")
+        hans = names["expert-hans"]
+        assessment = SubmitAssessment(
+            expert_id=hans,
+            indicators=indicators(full_scores("bronze-2020", 0.7)),
+            report="Benchmarked again; the three areas validated on site.",
+            validation=silver_validation(areas),
+        )
+        send(app, case_id, assessment, actor=expert_actor(hans), command_key="golden-w-assessment")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="areas and baseline validated")
+        send(app, case_id, award, actor=DECIDER, command_key="golden-w-award")
+        names["label-silver"] = self.issue_label(case_id, "w")
+        for name, case in (("silver-first-bronze", bronze), ("silver-validated", case_id)):
+            names[f"invoice-{name}"] = invoice_id_for(case)
+
+    def bronze_round_for_the_old_silver(self) -> UUID:
+        """A second cluster's Bronze round, for a Silver case as it was stored before the on-site validation."""
+        app, names = self.app, self.names
+        moor = cluster_profile(name="Moorland Energy Cluster", country="IE", website="https://moor.example.ie")
+        cluster_id = names["cluster-silver-gold-catalogue"] = register(
+            app, RegisterCluster(profile=moor), actor=SECRETARIAT, command_key="golden-cluster-moor"
+        )
+        bronze = names["case-silver-gold-catalogue-bronze"] = self.apply(cluster_id, "golden-case-moor-bronze")
+        names["label-silver-gold-catalogue-bronze"] = self.award(bronze, "gintare", "moor")
+        send(app, bronze, CloseCase(), actor=SYSTEM, command_key="golden-moor-close")
+        names["invoice-silver-gold-catalogue-bronze"] = invoice_id_for(bronze)
+        return cluster_id
+
+    def silver_on_the_gold_catalogue(self, cluster_id: UUID) -> None:
+        """A Silver case as stored before Silver was validated on site: applied for on the Gold catalogue, with
+        its areas as codes, scored on the 31 Gold indicators and awarded Silver (no validation recorded)."""
+        app, names = self.app, self.names
+        areas = sorted(load_catalogue("gold-2020").codes()[:3])
+        before = dict(catalogue_shelf.CATALOGUE_LEVEL_FOR)
+        catalogue_shelf.CATALOGUE_LEVEL_FOR["silver"] = "gold"  # what a new Silver application used then
+        try:
+            application = SubmitApplication(cluster_id=cluster_id, level=Level.SILVER, improvement_areas=areas)
+            case_id = send(app, cluster_id, application, actor=SECRETARIAT, command_key="golden-case-moor-silver").id
+        finally:
+            catalogue_shelf.CATALOGUE_LEVEL_FOR.update(before)
+        names["case-silver-gold-catalogue"] = case_id
+        send(app, case_id, Screen(accepted=True, reason="complete"), actor=SECRETARIAT, command_key="golden-m-screen")
+        self.staff(case_id, "hans", "m")
+        send(app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT, command_key="golden-m-agreement")
+        hans = names["expert-hans"]
+        gold = SubmitAssessment(expert_id=hans, indicators=indicators(full_scores("gold-2020", 0.5)), report="Audited.")
+        send(app, case_id, gold, actor=expert_actor(hans), command_key="golden-m-assessment")
+        award = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="areas above their thresholds")
+        send(app, case_id, award, actor=DECIDER, command_key="golden-m-award")
+        names["label-silver-gold-catalogue"] = self.issue_label(case_id, "m")
+        names["invoice-silver-gold-catalogue"] = invoice_id_for(case_id)
 
     # ---- a labelled cluster that stops meeting a criterion: its review, opened and closed ---------
 

@@ -206,3 +206,26 @@ def test_the_alpine_cluster_replays_with_its_staff_criterion_waived(replayed: di
 
     assert list(cluster.waivers) == [EligibilityCriterion.STAFF_FTE]
     assert cluster.waivers[EligibilityCriterion.STAFF_FTE]["reason"] == "a national programme"
+
+
+def test_a_silver_case_replays_its_areas_on_esca_form_its_bronze_scores_and_its_validation(
+    replayed: dict[str, Any],
+) -> None:
+    case = replayed["case-silver-validated"]
+
+    assert (case.level, case.catalogue_version, case.recommended_level) == (Level.SILVER, "bronze-2020", Level.SILVER)
+    assert len(case.scores) == 36 and [item["area"] for item in case.improvement_descriptions] == case.improvement_areas
+    assert case.silver_validation is not None and case.silver_validation["holds"]
+    assert (case.silver_validation["baseline_version"], case.silver_validation["criteria_version"]) == (
+        "baseline-2020",
+        "gold-2020",
+    )
+    assert case.decision["level"] is Level.SILVER and case.label_id == golden_id("label-silver")
+
+
+def test_a_silver_case_stored_on_the_gold_catalogue_replays_as_before(replayed: dict[str, Any]) -> None:
+    case = replayed["case-silver-gold-catalogue"]
+
+    assert (case.level, case.catalogue_version, case.recommended_level) == (Level.SILVER, "gold-2020", Level.SILVER)
+    assert len(case.scores) == 31 and case.improvement_descriptions == [] and case.silver_validation is None
+    assert case.decision["level"] is Level.SILVER and case.label_id == golden_id("label-silver-gold-catalogue")

@@ -106,3 +106,39 @@ def test_the_report_reads_in_german() -> None:
 def test_text_from_the_expert_is_escaped_not_markup() -> None:
     html = report_html(sample_report(strengths="<script>alert(1)</script>"), "en")
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+SILVER_VALIDATION = {
+    "holds": False,
+    "baseline_version": "baseline-2020",
+    "criteria_version": "gold-2020",
+    "areas": [
+        {
+            "code": "G-SRV-01",
+            "title": "Service portfolio",
+            "passed": True,
+            "actions": "Launched a matchmaking service.",
+            "evidence": "Twelve events with attendance lists.",
+        }
+    ],
+    "requirements": [
+        {"code": "BL-01", "title": "Written strategy", "passed": True},
+        {"code": "BL-04", "title": "Budget plan", "passed": False, "finding": "No plan beyond this year."},
+    ],
+    "recommendations": "Plan the budget two years ahead.",
+}
+
+
+def test_a_silver_report_shows_the_validation_its_verdicts_and_recommendations() -> None:
+    report = sample_report(level="silver", validation=SILVER_VALIDATION)
+    text = " ".join(pdf_text(report_pdf(report)).split())
+    assert "Silver validation" in text and "the assessment supports Bronze, not Silver" in text
+    assert "Launched a matchmaking service." in text and "Twelve events with attendance lists." in text
+    assert "BL-04 Budget plan" in text and "not met" in text and "No plan beyond this year." in text
+    assert "Recommendations" in text and "Plan the budget two years ahead." in text
+    german = report_html(report, "de")
+    assert "Silber-Validierung" in german and "nicht erfüllt" in german and "Empfehlungen" in german
+
+
+def test_a_report_without_a_validation_shows_none() -> None:
+    assert "Silver validation" not in report_html(sample_report(), "en")
