@@ -29,17 +29,7 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.record_commands import RegisterCluster
 from tests.builders import full_scores, indicators, key, register, send
-from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count, memory_app
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def life(clock: Clock) -> Lifecycle:
-    return Lifecycle(memory_app(clock=clock))
+from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count
 
 
 def test_a_bronze_case_goes_from_application_to_award(life: Lifecycle) -> None:

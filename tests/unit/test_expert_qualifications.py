@@ -21,20 +21,10 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.record_commands import RecordQualification, RevokeExpertCertification
 from tests.builders import T0, expert_profile, full_scores, indicators, send
-from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count, memory_app
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 
 SOON = T0 + timedelta(days=20)
 LATER = T0 + timedelta(days=3 * 365)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def life(clock: Clock) -> Lifecycle:
-    return Lifecycle(memory_app(clock=clock))
 
 
 def qualify(life: Lifecycle, expert_id: UUID, level: Level, until: object = LATER, training: str = "course") -> Expert:

@@ -25,17 +25,7 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.label import label_code_for
 from clusterlabel.domain.label_lifecycle import LabelState
 from tests.builders import send
-from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count, memory_app
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def life(clock: Clock) -> Lifecycle:
-    return Lifecycle(memory_app(clock=clock))
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 
 
 def test_a_label_is_valid_two_years_from_the_end_of_its_assessment_month(life: Lifecycle) -> None:

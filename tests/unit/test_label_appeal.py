@@ -21,7 +21,7 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.notification import Notification
 from tests.builders import send
-from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
+from tests.lifecycle import Clock, Lifecycle, event_count
 
 OFFICER = "secretariat:oliver"
 PANEL = "board:appeals"
@@ -29,16 +29,6 @@ CONTACT = "cluster:contact"
 GROUNDS = LodgeLabelAppeal(grounds="The complaint was about another cluster of the same name.")
 UPHOLD = DecideLabelAppeal(upheld=True, rationale="The complaint did not concern this cluster.")
 DISMISS = DecideLabelAppeal(upheld=False, rationale="The findings stand.")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def life(clock: Clock) -> Lifecycle:
-    return Lifecycle(memory_app(clock=clock))
 
 
 def a_label(life: Lifecycle, step: SuspendLabel | WithdrawLabel | None = None) -> UUID:

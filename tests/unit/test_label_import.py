@@ -15,7 +15,7 @@ from clusterlabel.domain.commands import CloseRenewalWindow, ExpireLabel
 from clusterlabel.domain.label_import import ImportLabel, read_label_import
 from clusterlabel.domain.label_lifecycle import LabelState
 from tests.builders import send
-from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
+from tests.lifecycle import Clock, Lifecycle, event_count
 
 SAMPLE = Path(__file__).parents[2] / "docs" / "label-import-sample.csv"
 HEADER = "cluster_name,country,sector,level,label_code,awarded_on,valid_until,catalogue_version,source,website\n"
@@ -93,16 +93,6 @@ def test_a_code_twice_or_two_labels_for_one_cluster_and_level_in_one_file_are_re
 
 
 # ---- importing -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def life(clock: Clock) -> Lifecycle:
-    return Lifecycle(memory_app(clock=clock))
 
 
 def imported(life: Lifecycle, text: str) -> list[ImportLabel]:

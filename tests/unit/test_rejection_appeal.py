@@ -12,20 +12,10 @@ from clusterlabel.domain.base import ImpartialityViolation, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.commands import CloseCase, DecideAppeal, LodgeAppeal, RecordAgreement, Screen
 from tests.builders import send
-from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count, memory_app
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 
 SECOND_OFFICER = "secretariat:olga"
 PANEL = "board:appeals"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def life(clock: Clock) -> Lifecycle:
-    return Lifecycle(memory_app(clock=clock))
 
 
 def _rejected(life: Lifecycle) -> UUID:
