@@ -70,11 +70,12 @@ def answer_proposal(
             case.decline_assignment(command.expert_id, command.reason, *env.when())
             return []
         _check_qualified(app, case, command.expert_id, env, "accept an assignment")
+        expert = app.get_expert(command.expert_id)
+        cooling_off = app.policy.affiliation_cooling_off
+        expert.check_no_conflict(case.cluster_id, env.instant(), cooling_off)
         case.accept_assignment(command.expert_id, *env.when())
         if not command.no_conflict_declared:
             return []  # accepted as before the declaration was asked for: the expert's record shows none
-        expert = app.get_expert(command.expert_id)
-        cooling_off = app.policy.affiliation_cooling_off
         expert.declare_no_conflict(case.id, case.cluster_id, env.instant(), cooling_off, *env.who())
         return [expert]
 
@@ -265,11 +266,11 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     if case.label_id is not None:
         return case
     cluster = app.get_cluster(case.cluster_id)
-    renewed_id = case.previous_label_id or (
-        cluster.current_labels.get(case.decision["level"]) if case.decision else None
-    )
-    renewed = app.get_label(renewed_id) if renewed_id else None
-    previous = renewed if renewed is not None and renewed.may_be_superseded else None
+    # The label it renews; else (or if a Silver round's Bronze award superseded that one meanwhile) the
+    # cluster's label at the awarded level.
+    held = cluster.current_labels.get(case.decision["level"]) if case.decision else None
+    candidates = (app.get_label(label_id) for label_id in (case.previous_label_id, held) if label_id)
+    previous = next((label for label in candidates if label.may_be_superseded), None)
     label = Label.issue(
         case=case,
         cluster=cluster,

@@ -85,9 +85,7 @@ def decide_label_appeal(
         told = outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)
         if not (command.upheld and withdrawn):
             return told
-        cluster = app.get_cluster(label.cluster_id)
-        cluster.grant_label(label.id, label.level, None, *env.who())
-        return [cluster, *told]
+        return [*_held_again(app, label, env), *told]
 
     return _change_label(app, label_id, env, act)
 
@@ -113,6 +111,19 @@ def start_renewal(app: CertificationApp, label_id: UUID, command: commands.Start
 
     app.create(CertificationCase.create_id(env.key), build)
     return app.get_label(label_id)
+
+
+def _held_again(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:
+    """A withdrawal reversed: the cluster holds the label again, unless a later round's label at its level
+    took its place meanwhile (a renewal, a new application): that one supersedes the reversed label."""
+    cluster = app.get_cluster(label.cluster_id)
+    held = cluster.current_labels.get(label.level)
+    if held is None:
+        cluster.grant_label(label.id, label.level, None, *env.who())
+        return [cluster]
+    newer = app.get_label(held)
+    label.supersede(newer.id, newer.case_id or label.case_id, env.instant(), *env.who(), renewal=False)
+    return []
 
 
 def _told_of_the_decision(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:

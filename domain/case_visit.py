@@ -15,7 +15,9 @@ from uuid import UUID
 
 from clusterlabel.domain import case_assessment, case_team
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.case_queries import CaseQueries
+from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.fees import AuditMode, check_mode_offered
 from clusterlabel.domain.policy import Policy
 
@@ -55,6 +57,20 @@ def check_visit_date(
     if uncertified:
         names = ", ".join(uncertified)
         raise InvalidInput(f"on {audit_date:%Y-%m-%d} the {level} certification of {names} is no longer valid")
+
+
+# DOMAIN.md (the Gold process): a two-day visit, one day for a renewal.
+GOLD_RENEWAL_VISIT = "P1D"
+
+
+def visit_duration(level: Level, kind: CaseKind, duration: str | None) -> str | None:
+    """The visit's duration as scheduled: a Gold renewal's visit is one day (by default, and at most)."""
+    if level is not Level.GOLD or kind is not CaseKind.RENEWAL:
+        return duration
+    longest = Duration.parse(GOLD_RENEWAL_VISIT).approximate_seconds()
+    if duration is not None and Duration.parse(duration).approximate_seconds() > longest:
+        raise InvalidInput(f"a Gold renewal is a one-day visit: its duration cannot be {duration}")
+    return duration or GOLD_RENEWAL_VISIT
 
 
 def check_place(mode: AuditMode, place: str) -> None:
@@ -126,7 +142,7 @@ class AuditVisitSteps(CaseQueries):
         check_visit_date(audit_date, self.deadlines.get("audit"), experts, self.level)
         if silver_gap is not None:
             case_assessment.check_silver_gap("", silver_gap[0], silver_gap[1], audit_date, "interview")
-        visit = {"mode": chosen.value, "place": place, "duration": duration}
+        visit = {"mode": chosen.value, "place": place, "duration": visit_duration(self.level, self.kind, duration)}
         self._audit_scheduled(audit_date=audit_date, **visit, actor=actor, command_key=command_key)
 
     def record_audit_held(

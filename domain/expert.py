@@ -251,12 +251,16 @@ class Expert(RecordedAggregate):
     def declare_no_conflict(
         self, case_id: UUID, cluster_id: UUID, at: datetime, cooling_off: Duration, actor: str, command_key: str
     ) -> None:
-        """On accepting a case, the expert declares no conflict of interest with its cluster; an affiliation
-        on record that still excludes them refuses it (it was declared after the proposal)."""
+        """On accepting a case, the expert declares no conflict of interest with its cluster."""
+        self.check_no_conflict(cluster_id, at, cooling_off)
+        self._no_conflict_declared(case_id=case_id, cluster_id=cluster_id, at=at, actor=actor, command_key=command_key)
+
+    def check_no_conflict(self, cluster_id: UUID, at: datetime, cooling_off: Duration) -> None:
+        """An affiliation on record that still excludes the expert refuses their acceptance, declared or not
+        (it may have been recorded after the proposal)."""
         conflict = affiliation.conflict(self.affiliation_periods.get(cluster_id, []), at, cooling_off)
         if conflict is not None:
-            raise StepNotAllowed(f"{self.name} {conflict.describe()}: they cannot declare no conflict of interest")
-        self._no_conflict_declared(case_id=case_id, cluster_id=cluster_id, at=at, actor=actor, command_key=command_key)
+            raise StepNotAllowed(f"{self.name} {conflict.describe()}: they cannot take this cluster's case")
 
     @event("NoConflictDeclared")
     def _no_conflict_declared(

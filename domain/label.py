@@ -107,7 +107,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self.suspended_until: datetime | None = None
         self.reason: str | None = None
         self.appeal: dict[str, Any] | None = None
-        self.adverse_by: str | None = None
+        self.adverse_by: list[str] = []
 
     @classmethod
     def issue(
@@ -270,7 +270,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self.renewal_case_id = None
 
     def supersede(
-        self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str, renewal: bool = True
+        self, new_label_id: UUID, case_id: UUID | None, at: datetime, actor: str, command_key: str, renewal: bool = True
     ) -> None:
         """`renewal` False: a later round's label at this level takes its place (a Silver case awarded Bronze)."""
         self.check_step("supersede")
@@ -279,7 +279,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self._superseded(new_label_id=new_label_id, case_id=case_id, at=at, actor=actor, command_key=command_key)
 
     @event("Superseded")
-    def _superseded(self, new_label_id: UUID, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+    def _superseded(self, new_label_id: UUID, case_id: UUID | None, at: datetime, actor: str, command_key: str) -> None:
         self.superseded_by = new_label_id
         self.renewal_case_id = None
         self._follow("Superseded", at)
@@ -309,7 +309,6 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def _restored(self, at: datetime, actor: str, command_key: str) -> None:
         self.suspended_until = None
         self.reason = None
-        self.appeal = None  # nothing left to appeal against
         self._follow("Restored", at)
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
@@ -348,3 +347,4 @@ class Label(LabelAppealSteps, RecordedAggregate):
         assert state is not None, f"{event_type} changes no label state"
         self.state = state
         self.state_since = at
+        self._appeal_follows_state()

@@ -5,8 +5,8 @@ decision appealed against. An upheld appeal reverses the decision: the label is 
 if its validity ran out meanwhile). A dismissed appeal leaves it as it stood.
 
 A suspension not restored by its limit is withdrawn (domain/label.py); an appeal against the suspension
-still pending then stands against the withdrawal that followed from it. A restoration ends a pending
-appeal against the suspension: there is nothing left to reverse.
+still pending then stands against the withdrawal that followed from it. A restoration, an expiry or a
+supersession ends a pending appeal against the suspension: there is nothing left to reverse.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ class LabelAppealSteps:
     expert_ids: list[UUID]
     # The pending or decided appeal against the decision the label stands under, else None.
     appeal: dict[str, Any] | None
-    # Who suspended or withdrew the label: they do not decide its appeal.
-    adverse_by: str | None
+    # Who took the decisions the label stands under (the suspension, and a withdrawal after it): they do
+    # not decide its appeal.
+    adverse_by: list[str]
     suspended_until: datetime | None
     reason: str | None
 
@@ -59,6 +60,12 @@ class LabelAppealSteps:
         return self.appeal is not None and self.appeal["upheld"] is None
 
     def lodge_appeal(self, grounds: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+        self.check_appeal_lodgeable(grounds, at, policy)
+        self._label_appeal_lodged(
+            against=self.state.value, grounds=grounds, at=at, actor=actor, command_key=command_key
+        )
+
+    def check_appeal_lodgeable(self, grounds: str, at: datetime, policy: Policy) -> None:
         self.check_step("lodge_appeal")
         if self.appeal is not None:
             raise StepNotAllowed(f"an appeal against the {self.state.value} label {self.label_code} was already lodged")
@@ -67,9 +74,11 @@ class LabelAppealSteps:
         if at >= due:
             raise StepNotAllowed(f"the appeal window closed on {due:%Y-%m-%d %H:%M:%S} UTC")
         require_reason(grounds, "an appeal needs grounds")
-        self._label_appeal_lodged(
-            against=self.state.value, grounds=grounds, at=at, actor=actor, command_key=command_key
-        )
+
+    def check_appeal_pending(self) -> None:
+        self.check_step("decide_appeal")
+        if not self.appeal_pending:
+            raise StepNotAllowed(f"there is no pending appeal on label {self.label_code}")
 
     def decide_appeal(
         self,
@@ -82,11 +91,10 @@ class LabelAppealSteps:
         *,
         decider_expert_ids: Iterable[UUID] = (),
     ) -> None:
-        self.check_step("decide_appeal")
-        if not self.appeal_pending:
-            raise StepNotAllowed(f"there is no pending appeal on label {self.label_code}")
+        self.check_appeal_pending()
         check_not_auditor(decided_by, decider_expert_ids, self.expert_ids, "decide the appeal")
-        check_not_appealed_decider(decided_by, self.adverse_by, "decide the appeal")
+        if decided_by in self.adverse_by:
+            check_not_appealed_decider(decided_by, decided_by, "decide the appeal")
         require_reason(rationale, "an appeal decision needs a rationale")
         decision = {"rationale": rationale, "decided_by": decided_by, "at": at, "actor": actor}
         if upheld:
@@ -102,9 +110,16 @@ class LabelAppealSteps:
             self.reason = None
 
     def _decision_taken(self, actor: str) -> None:
-        """A suspension or withdrawal opens a new appeal window, decided by someone else than `actor`;
-        an appeal still pending against the suspension carries over to the withdrawal at its limit."""
-        if self.appeal_pending:
-            return  # still decided by someone other than the suspending officer
-        self.adverse_by = actor
-        self.appeal = None
+        """A suspension or withdrawal opens a new appeal window. A withdrawal of a suspended label (at the
+        suspension's limit, say) follows from the suspension: whoever suspended it is still party to it, and
+        an appeal pending against the suspension carries over to the withdrawal."""
+        follows = self.state is LabelState.SUSPENDED or self.appeal_pending
+        self.adverse_by = [*self.adverse_by, actor] if follows else [actor]
+        if not self.appeal_pending:
+            self.appeal = None
+
+    def _appeal_follows_state(self) -> None:
+        """An appeal pending when the label leaves the decision behind (restored, expired, superseded)
+        has nothing left to reverse: it ends."""
+        if self.appeal_pending and self.state not in APPEALABLE:
+            self.appeal = None

@@ -156,10 +156,12 @@ def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
     """The cluster learns that its label was suspended or withdrawn, why, and until when it may appeal."""
     subject = f"Label {label.label_code} is {label.state.value}"
     body = f"The label {label.label_code} is {label.state.value}: {label.reason}. Appeal until {appeal_due:%Y-%m-%d}."
+    # An appeal against the suspension still pending stands against the withdrawal at its limit: no new one.
     data = _label_data(label) | {
         "state": label.state.value,
         "reason": label.reason or "",
         "appeal_due": instant(appeal_due),
+        "appeal_pending": "yes" if label.appeal_pending else "no",
     }
     return [Notice(recipient(CLUSTER, label.cluster_id), "label_decision", subject, body, label_id=label.id, data=data)]
 

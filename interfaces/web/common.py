@@ -128,8 +128,12 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
     """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
     state, since = label_status_at(LabelState(view.state), view.state_since or label.state_since, view.valid_until, now)
-    code = label.verification_code if reads_verification_code(principal, label) else None
-    return LabelOut.model_validate({**view.model_dump(), "state": state, "since": since, "verification_code": code})
+    # The secretariat and the label's own cluster read its code and its appeal; the audit's experts neither.
+    own = reads_verification_code(principal, label)
+    shown = {"verification_code": label.verification_code if own else None}
+    if not own:
+        shown |= {"appeal": None, "appeal_due": None}
+    return LabelOut.model_validate({**view.model_dump(), "state": state, "since": since, **shown})
 
 
 def reads_verification_code(principal: Principal | None, label: Label) -> bool:

@@ -156,7 +156,7 @@ async def _take_label_step(
         still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
         closed_detail=lambda: _closed_detail(svc.app.get_label(label.id)),
         order=partial(execute_label_step_reviving, svc.temporal(), label.id, svc.task_queue, update, command, envelope)
-        if revive
+        if revive and _revives(svc, label, command)
         else None,
     )
     return label_out(view, label, svc.now(), who)
@@ -215,6 +215,18 @@ async def appeal(label_ref: str, body: LabelAppealIn, svc: Svc, who: Caller, key
     if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
         raise ApiError(403, "only the cluster's contact or an officer may lodge an appeal")
     return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key, revive=True)
+
+
+def _revives(svc: Services, label: Label, command: LabelCommand) -> bool:
+    """Whether an appeal's step starts the ended workflow of a withdrawn label again: only once the domain
+    would take it (else its refusal, here, records nothing in Temporal either)."""
+    if label.state is not LabelState.WITHDRAWN:
+        return False  # its workflow runs: the plain update
+    if isinstance(command, commands.LodgeLabelAppeal):
+        label.check_appeal_lodgeable(command.grounds, svc.now(), svc.app.policy)
+    else:
+        label.check_appeal_pending()
+    return True
 
 
 @router.post(

@@ -133,3 +133,20 @@ def test_the_team_expert_records_from_the_case_page_that_the_audit_was_held_on_i
     assert pages.flash_after(answer) == ("ok", "audit held recorded")
     assert datetime.fromisoformat(secretariat.case(case_id)["visit"]["held_on"]) == soon
     assert 'id="audit-held"' not in pages.read(f"/ui/cases/{case_id}").text
+
+
+def test_a_gold_renewal_is_scheduled_as_a_one_day_visit(secretariat: Secretariat) -> None:
+    secretariat.expert(name="Asta National", country="LT", certified_until=on(400))
+    secretariat.expert(name="Bodo Foreign", country="DE", certified_until=on(400))
+    gold = secretariat.award(secretariat.apply(secretariat.cluster(country="LT"), "gold"), "gold")
+    renewal = secretariat.expect(secretariat.api.post(f"/labels/{gold}/renewal"), 201)["case_id"]
+    secretariat.screen(renewal)
+    secretariat.staff(renewal, 2)
+
+    def schedule(**body: Any) -> Any:
+        return secretariat.api.post(
+            f"/cases/{renewal}/audit-date", json={"audit_date": on(5), "place": "Vilnius", **body}
+        )
+
+    refused(schedule(duration="P2D"), 422, "a Gold renewal is a one-day visit")
+    assert secretariat.expect(schedule(), 200)["visit"]["duration"] == "P1D"

@@ -9,8 +9,17 @@ from uuid import UUID, uuid4
 import pytest
 from pydantic import ValidationError
 
-from clusterlabel.domain.base import DomainError, ImpartialityViolation, InvalidInput, StepNotAllowed
-from clusterlabel.domain.commands import IssueLabel, RecordAgreement, RecordAuditHeld, ScheduleAudit
+from clusterlabel.domain.base import DomainError, ImpartialityViolation, InvalidInput, Level, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseKind
+from clusterlabel.domain.case_visit import visit_duration
+from clusterlabel.domain.commands import (
+    IssueLabel,
+    RecordAgreement,
+    RecordAuditHeld,
+    ScheduleAudit,
+    Screen,
+    StartRenewal,
+)
 from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.label import Label
 from tests.builders import T0, send
@@ -223,3 +232,38 @@ def test_an_audit_held_the_day_the_cluster_agreed_counts_whatever_the_hour_given
     held(life, case_id, held_on=agreement_day)
 
     assert life.app.get_case(case_id).audit_held_on == agreement_day
+
+
+def a_gold_renewal_agreed(clock: Clock) -> tuple[Lifecycle, UUID]:
+    life = Lifecycle(memory_app(clock=clock))
+    _, gold = life.labelled(Level.GOLD)
+    clock.advance(days=600)
+    renewal = send(life.app, gold, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    assert renewal is not None
+    send(life.app, renewal, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
+    life.staff(renewal)
+    send(life.app, renewal, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    return life, renewal
+
+
+def test_a_gold_renewal_is_a_one_day_visit_by_default_and_at_most() -> None:
+    clock = Clock()
+    life, renewal = a_gold_renewal_agreed(clock)
+    visit = {"audit_date": clock.now + timedelta(days=10), "place": "Vilnius"}
+
+    two_days = ScheduleAudit(**visit, duration="P2D")
+    refused(
+        life,
+        InvalidInput,
+        "a Gold renewal is a one-day visit",
+        lambda: send(life.app, renewal, two_days, actor=SECRETARIAT),
+    )
+    send(life.app, renewal, ScheduleAudit(**visit), actor=SECRETARIAT)
+    assert life.app.get_case(renewal).visit["duration"] == "P1D"
+    send(life.app, renewal, ScheduleAudit(**visit, duration="PT6H"), actor=SECRETARIAT)  # shorter is the team's call
+    assert life.app.get_case(renewal).visit["duration"] == "PT6H"
+
+
+def test_a_first_gold_visit_keeps_the_duration_it_is_given() -> None:
+    assert visit_duration(Level.GOLD, CaseKind.INITIAL, "P2D") == "P2D"
+    assert visit_duration(Level.GOLD, CaseKind.INITIAL, None) is None  # the calendar blocks the usual two days

@@ -108,8 +108,9 @@ def test_an_affiliation_declared_after_the_proposal_refuses_the_declaration_and_
     send(life.app, case_id, ProposeExpert(expert_id=expert_id), actor="system")
     send(life.app, expert_id, DeclareAffiliation(cluster_id=life.cluster_id), actor=SECRETARIAT)
     before = event_count(life.app)
-    answer = AnswerProposal(expert_id=expert_id, accept=True, no_conflict_declared=True)
-    with pytest.raises(StepNotAllowed, match="is affiliated with the cluster: they cannot declare no conflict"):
-        send(life.app, case_id, answer, actor=f"expert:{expert_id}")
+    for declared in (True, None):  # leaving the declaration out does not get round the affiliation
+        answer = AnswerProposal(expert_id=expert_id, accept=True, no_conflict_declared=declared)
+        with pytest.raises(StepNotAllowed, match="is affiliated with the cluster: they cannot take this cluster's"):
+            send(life.app, case_id, answer, actor=f"expert:{expert_id}")
     assert event_count(life.app) == before
     assert life.app.get_case(case_id).proposed_expert_id == expert_id

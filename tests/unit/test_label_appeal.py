@@ -134,7 +134,7 @@ def test_an_appeal_against_the_suspension_carries_over_to_the_withdrawal_at_its_
     send(life.app, label_id, WithdrawLabel(reason="suspended past the limit"), actor="system")
 
     label = life.app.get_label(label_id)
-    assert label.state is LabelState.WITHDRAWN and label.appeal_pending and label.adverse_by == OFFICER
+    assert label.state is LabelState.WITHDRAWN and label.appeal_pending and OFFICER in label.adverse_by
     assert not label_view(life.app.policy, label).final  # its workflow waits for the panel
     refused(life, ImpartialityViolation, "took the appealed decision", label_id, UPHOLD, OFFICER)
     send(life.app, label_id, UPHOLD, actor=PANEL)
@@ -173,3 +173,49 @@ def test_the_cluster_is_told_of_the_suspension_until_when_to_appeal_and_of_the_p
 
 def told_the_cluster(life: Lifecycle, command_key: str) -> Notification:
     return life.app.load(Notification.create_id(f"{command_key}/notify/cluster:{life.cluster_id}"), Notification)
+
+
+def test_an_appeal_against_a_suspension_ends_when_the_label_expires_and_its_workflow_goes_on(
+    life: Lifecycle, clock: Clock
+) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    clock.now = life.app.get_label(label_id).valid_until
+
+    send(life.app, label_id, ExpireLabel(), actor="system")
+
+    label = life.app.get_label(label_id)
+    assert label.state is LabelState.EXPIRED and label.appeal is None
+    view = label_view(life.app.policy, label)
+    assert not view.final and [alarm.kind for alarm in view.alarms] == ["renewal_window_close"]
+
+
+def test_whoever_suspended_does_not_decide_the_appeal_against_the_withdrawal_at_the_limit(life: Lifecycle) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, label_id, WithdrawLabel(reason="suspended past the limit"), actor="system")
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+
+    refused(life, ImpartialityViolation, "took the appealed decision", label_id, UPHOLD, OFFICER)
+    send(life.app, label_id, UPHOLD, actor=PANEL)
+
+
+def test_an_upheld_withdrawal_gives_way_to_the_label_the_cluster_was_awarded_meanwhile(life: Lifecycle) -> None:
+    label_id = a_label(life, WithdrawLabel(reason="The management left."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    _, newer = life.labelled()  # a new round at the same level, awarded while the appeal waited
+
+    send(life.app, label_id, UPHOLD, actor=PANEL)
+
+    label = life.app.get_label(label_id)
+    assert label.state is LabelState.SUPERSEDED and label.superseded_by == newer
+    assert life.app.get_cluster(life.cluster_id).current_labels == {life.app.get_label(newer).level: newer}
+    assert label_view(life.app.policy, label).final
+
+
+def test_the_automatic_withdrawal_tells_the_cluster_its_pending_appeal_stands_against_it(life: Lifecycle) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+
+    send(life.app, label_id, WithdrawLabel(reason="suspended past the limit"), actor="system", command_key="w-1")
+
+    assert told_the_cluster(life, "w-1").data["appeal_pending"] == "yes"

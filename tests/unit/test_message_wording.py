@@ -57,12 +57,14 @@ def under_review(labelled: Lifecycle) -> Cluster:
     return labelled.app.get_cluster(labelled.cluster_id)
 
 
-def suspended_label() -> Label:
-    """A label the secretariat suspended, whose cluster appealed."""
+def suspended_label(appealed: bool) -> Label:
+    """A label the secretariat suspended, whose cluster appealed or not (yet)."""
     life = Lifecycle(memory_app())
     _, label_id = life.labelled()
     send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
-    send(life.app, label_id, LodgeLabelAppeal(grounds="the complaint is about another cluster"), actor=SECRETARIAT)
+    if appealed:
+        grounds = LodgeLabelAppeal(grounds="the complaint is about another cluster")
+        send(life.app, label_id, grounds, actor=SECRETARIAT)
     return life.app.get_label(label_id)
 
 
@@ -83,8 +85,8 @@ def every_kind() -> dict[str, Notice]:
         *notices.case_refused(refused_case(), "the strategy is not implemented"),
         *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
         *notices.eligibility_review(under_review(labelled)),
-        *notices.label_decision(suspended_label(), datetime(2027, 3, 1, tzinfo=UTC)),
-        *notices.label_appeal_decided(suspended_label(), True, "the complaint concerned another cluster"),
+        *notices.label_decision(suspended_label(appealed=False), datetime(2027, 3, 1, tzinfo=UTC)),
+        *notices.label_appeal_decided(suspended_label(appealed=True), True, "the complaint concerned another cluster"),
     ]
     return {notice.kind: notice for notice in made}
 

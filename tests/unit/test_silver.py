@@ -12,7 +12,16 @@ from clusterlabel.domain import catalogue_shelf
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.catalogue_shelf import load_catalogue
-from clusterlabel.domain.commands import IssueLabel, RecordAuditHeld, RecordDecision, ScheduleAudit, SubmitAssessment
+from clusterlabel.domain.commands import (
+    IssueLabel,
+    RecordAgreement,
+    RecordAuditHeld,
+    RecordDecision,
+    ScheduleAudit,
+    Screen,
+    StartRenewal,
+    SubmitAssessment,
+)
 from clusterlabel.domain.silver import SilverValidation
 from tests.builders import described_areas, full_scores, indicators, send, silver_validation
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count, memory_app
@@ -222,3 +231,25 @@ def test_an_interview_scheduled_past_the_gap_is_refused_when_it_is_set(life: Lif
     with pytest.raises(InvalidInput, match="a Silver interview must come P18M to P24M"):
         send(life.app, case_id, too_late, actor=SECRETARIAT)
     assert event_count(life.app) == before
+
+
+def test_a_bronze_renewal_awarded_after_a_silver_round_awarded_bronze_supersedes_that_rounds_label(
+    life: Lifecycle,
+) -> None:
+    first = life.app.get_cluster(life.cluster_id).current_labels[Level.BRONZE]
+    renewal = send(life.app, first, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    assert renewal is not None
+    silver = life.auditing(Level.SILVER, improvement_areas=AREAS)
+    assess(life, silver, silver_validation(AREAS, unmet=["BL-01"]))
+    life.decide(silver, Outcome.AWARD, Level.BRONZE)
+    second = send(life.app, silver, IssueLabel(), actor="system").label_id  # supersedes the first label
+
+    send(life.app, renewal, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
+    life.staff(renewal)
+    send(life.app, renewal, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    life.assess(renewal)
+    life.decide(renewal, Outcome.AWARD, Level.BRONZE)
+    third = send(life.app, renewal, IssueLabel(), actor="system").label_id
+
+    assert third is not None and life.app.get_label(second).superseded_by == third  # type: ignore[arg-type]
+    assert life.app.get_cluster(life.cluster_id).current_labels == {Level.BRONZE: third}
