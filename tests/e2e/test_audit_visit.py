@@ -139,6 +139,8 @@ def test_a_gold_renewal_is_scheduled_as_a_one_day_visit(secretariat: Secretariat
     secretariat.expert(name="Asta National", country="LT", certified_until=on(400))
     secretariat.expert(name="Bodo Foreign", country="DE", certified_until=on(400))
     gold = secretariat.award(secretariat.apply(secretariat.cluster(country="LT"), "gold"), "gold")
+    secretariat.expert(name="Cira National", country="LT", certified_until=on(400))  # the renewal rotates its team
+    secretariat.expert(name="Dag Foreign", country="SE", certified_until=on(400))
     renewal = secretariat.expect(secretariat.api.post(f"/labels/{gold}/renewal"), 201)["case_id"]
     secretariat.screen(renewal)
     secretariat.staff(renewal, 2)

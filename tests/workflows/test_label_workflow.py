@@ -7,10 +7,18 @@ import uuid
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 
 from clusterlabel.activities.models import CaseView, LabelView
-from clusterlabel.domain.commands import RestoreLabel, StartRenewal, SuspendLabel, WithdrawCase, WithdrawLabel
+from clusterlabel.domain.commands import (
+    DecideLabelAppeal,
+    LodgeLabelAppeal,
+    RestoreLabel,
+    StartRenewal,
+    SuspendLabel,
+    WithdrawCase,
+    WithdrawLabel,
+)
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import AUTO_WITHDRAWAL_REASON, LabelWorkflow
@@ -143,5 +151,38 @@ def test_a_renewal_of_a_label_withdrawn_meanwhile_is_awarded_its_own_label_and_t
             assert new_label.state.value == "active" and new_label.supersedes is None
             assert office.app.get_label(final.label_id).state.value == "withdrawn"
             assert office.app.get_cluster(cluster).current_labels == {new_label.level: new_label.id}
+
+    run(scenario())
+
+
+def test_an_appeal_pending_at_the_suspension_limit_keeps_the_workflow_until_the_panel_restores_the_label(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    """The suspension's limit withdraws the label while its appeal waits: the workflow waits for the panel,
+    and once the appeal is upheld runs the label's timers again (its expiry, then its renewal window)."""
+
+    async def scenario() -> None:
+        office, client = await labelled(
+            dev_server, suspension_limit="PT2S", label_validity="PT20S", expiry_reminders=[], renewal_window="PT2S"
+        )
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            final = await award(office, cluster)
+            label = label_handle(client, final.label_id)
+            await label.execute_update(LabelWorkflow.suspend, step(SuspendLabel(reason="complaint")))
+            grounds = LodgeLabelAppeal(grounds="the complaint concerns another cluster")
+            await label.execute_update(LabelWorkflow.lodge_appeal, step(grounds, actor=f"cluster:{cluster}"))
+            withdrawn = await view_when(label, lambda v: v.state == "withdrawn", view_type=LabelView)
+            assert withdrawn.appeal is not None and withdrawn.appeal.upheld is None and not withdrawn.final
+            assert (await label.describe()).status == WorkflowExecutionStatus.RUNNING
+
+            upheld = DecideLabelAppeal(upheld=True, rationale="misdirected complaint")
+            restored = await label.execute_update(LabelWorkflow.decide_appeal, step(upheld, actor="board:appeals"))
+            assert restored.state == "active"
+            assert office.app.get_cluster(cluster).current_labels == {
+                office.app.get_label(final.label_id).level: final.label_id
+            }
+            lapsed: LabelView = await asyncio.wait_for(result_of(label), timeout=60)
+            assert lapsed.state == "lapsed"  # expired, then its renewal window closed: the timers ran again
 
     run(scenario())
