@@ -51,9 +51,11 @@ def test_the_api_keeps_to_its_openapi_schema(engine: RunningEngine, token: str |
         "run",
         f"{engine.url}/openapi.json",
         "--max-examples",
-        "6" if token else "3",  # the public reaches 401 at once, and little more
+        "4" if token else "3",  # the public reaches 401 at once, and little more
         "--workers",
-        "2",
+        # One: under CPython 3.11 two worker threads building Hypothesis strategies at once can crash the
+        # coverage phase ("AST constructor recursion depth mismatch" in its lambda descriptions).
+        "1",
         "--request-timeout",
         "40",
         "--phases",
