@@ -30,9 +30,11 @@ def check_not_auditor(person: str, person_expert_ids: Iterable[UUID], team: Iter
         raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
 
 
-def check_not_appealed_decider(person: str, first_decided_by: str | None, role: str) -> None:
-    """Whoever took the appealed decision decides neither the appeal nor the case again."""
-    if person == first_decided_by:
+def check_not_appealed_decider(person: str, appealed_by: str | Iterable[str] | None, role: str) -> None:
+    """Whoever took the appealed decision (or any of the decisions appealed) decides neither the appeal
+    nor the case again."""
+    deciders = {appealed_by} if isinstance(appealed_by, str) else set(appealed_by or ())
+    if person in deciders:
         raise ImpartialityViolation(f"{person} took the appealed decision and cannot {role}")
 
 

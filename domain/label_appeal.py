@@ -22,6 +22,7 @@ from clusterlabel.domain.case_decision import (
     check_not_auditor,
     require_reason,
 )
+from clusterlabel.domain.label_commands import DecideLabelAppeal, LodgeLabelAppeal
 from clusterlabel.domain.label_lifecycle import APPEALABLE, LabelState
 from clusterlabel.domain.policy import Policy
 
@@ -75,6 +76,18 @@ class LabelAppealSteps:
             raise StepNotAllowed(f"the appeal window closed on {due:%Y-%m-%d %H:%M:%S} UTC")
         require_reason(grounds, "an appeal needs grounds")
 
+    def reopened_by(self, command: LodgeLabelAppeal | DecideLabelAppeal, at: datetime, policy: Policy) -> bool:
+        """Whether this appeal step takes a withdrawn label (final: nothing else happens to it) up again.
+        Refused here as the step itself would be, so that a caller restarting what waits on the label
+        for the step starts nothing for a step refused."""
+        if self.state is not LabelState.WITHDRAWN:
+            return False
+        if isinstance(command, LodgeLabelAppeal):
+            self.check_appeal_lodgeable(command.grounds, at, policy)
+        else:
+            self.check_appeal_pending()
+        return True
+
     def check_appeal_pending(self) -> None:
         self.check_step("decide_appeal")
         if not self.appeal_pending:
@@ -93,8 +106,7 @@ class LabelAppealSteps:
     ) -> None:
         self.check_appeal_pending()
         check_not_auditor(decided_by, decider_expert_ids, self.expert_ids, "decide the appeal")
-        if decided_by in self.adverse_by:
-            check_not_appealed_decider(decided_by, decided_by, "decide the appeal")
+        check_not_appealed_decider(decided_by, self.adverse_by, "decide the appeal")
         require_reason(rationale, "an appeal decision needs a rationale")
         decision = {"rationale": rationale, "decided_by": decided_by, "at": at, "actor": actor}
         if upheld:

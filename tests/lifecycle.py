@@ -19,6 +19,7 @@ from clusterlabel.domain.commands import (
     RecordDecision,
     Screen,
     SignAssessment,
+    StartRenewal,
     SubmitApplication,
     SubmitAssessment,
 )
@@ -121,6 +122,15 @@ class Lifecycle:
         self.staff(case_id)
         send(self.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
         return case_id
+
+    def renewal_agreed(self, label_id: UUID) -> UUID:
+        """The label's renewal case, screened, staffed and agreed: ready for its audit."""
+        renewal = send(self.app, label_id, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+        assert renewal is not None
+        send(self.app, renewal, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
+        self.staff(renewal)
+        send(self.app, renewal, RecordAgreement(agreed=True), actor=SECRETARIAT)
+        return renewal
 
     def assess(self, case_id: UUID, fraction: float = 0.9) -> None:
         case = self.app.get_case(case_id)

@@ -23,6 +23,7 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope, LabelCommand
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_commands import DecideLabelAppeal, LodgeLabelAppeal
 from clusterlabel.domain.label_lifecycle import FINAL, LabelState
 from clusterlabel.interfaces.web.access import visible_cluster, visible_label
 from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Officer, Principal
@@ -113,6 +114,9 @@ def _closed_detail(label: Label) -> str:
     return f"label {label.label_code} is {label.state.value}; it takes no more steps"
 
 
+APPEAL_STEPS = (LodgeLabelAppeal, DecideLabelAppeal)
+
+
 async def _label_step(
     svc: Services,
     who: Principal,
@@ -120,15 +124,13 @@ async def _label_step(
     update: Any,
     command: LabelCommand,
     key: str | None,
-    *,
-    revive: bool = False,
 ) -> LabelOut:
     """Authorise the caller on the label, take the step as an update of the label's workflow, and
     answer with the label as the update left it."""
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
     envelope = step_envelope(who.actor, "label", label_id, update.__name__, key)
-    return await _take_label_step(svc, who, label, update, command, envelope, revive=revive)
+    return await _take_label_step(svc, who, label, update, command, envelope)
 
 
 async def _take_label_step(
@@ -138,14 +140,13 @@ async def _take_label_step(
     update: Any,
     command: LabelCommand,
     envelope: Envelope,
-    *,
-    revive: bool = False,
 ) -> LabelOut:
-    """`revive`: the step may come after the label's workflow ended (an appeal against the withdrawal)."""
     if label.has_applied(envelope.key):
         # A retry: Temporal would answer it only within the run that took the step, and the label's
         # workflow may have continued as new or ended since. The label as it stands is the answer.
         return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
+    # An appeal against a withdrawal comes after the label's workflow ended: it starts it again.
+    reopens = isinstance(command, APPEAL_STEPS) and label.reopened_by(command, svc.now(), svc.app.policy)
     view: LabelView = await take_step(
         svc,
         label_handle(svc.temporal(), label.id),
@@ -156,7 +157,7 @@ async def _take_label_step(
         still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
         closed_detail=lambda: _closed_detail(svc.app.get_label(label.id)),
         order=partial(execute_label_step_reviving, svc.temporal(), label.id, svc.task_queue, update, command, envelope)
-        if revive and _revives(svc, label, command)
+        if reopens
         else None,
     )
     return label_out(view, label, svc.now(), who)
@@ -214,19 +215,7 @@ async def appeal(label_ref: str, body: LabelAppealIn, svc: Svc, who: Caller, key
     """Lodged by the cluster's contact (their own cluster's label alone: visible_label), or by an officer."""
     if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
         raise ApiError(403, "only the cluster's contact or an officer may lodge an appeal")
-    return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key, revive=True)
-
-
-def _revives(svc: Services, label: Label, command: LabelCommand) -> bool:
-    """Whether an appeal's step starts the ended workflow of a withdrawn label again: only once the domain
-    would take it (else its refusal, here, records nothing in Temporal either)."""
-    if label.state is not LabelState.WITHDRAWN:
-        return False  # its workflow runs: the plain update
-    if isinstance(command, commands.LodgeLabelAppeal):
-        label.check_appeal_lodgeable(command.grounds, svc.now(), svc.app.policy)
-    else:
-        label.check_appeal_pending()
-    return True
+    return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key)
 
 
 @router.post(
@@ -237,7 +226,7 @@ def _revives(svc: Services, label: Label, command: LabelCommand) -> bool:
 async def decide_appeal(
     label_ref: str, body: LabelAppealDecisionIn, svc: Svc, who: AppealsPanel, key: Key = None
 ) -> LabelOut:
-    return await _label_step(svc, who, label_ref, LabelWorkflow.decide_appeal, body, key, revive=True)
+    return await _label_step(svc, who, label_ref, LabelWorkflow.decide_appeal, body, key)
 
 
 # ---- public -----------------------------------------------------------------------------

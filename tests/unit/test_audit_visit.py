@@ -17,8 +17,6 @@ from clusterlabel.domain.commands import (
     RecordAgreement,
     RecordAuditHeld,
     ScheduleAudit,
-    Screen,
-    StartRenewal,
 )
 from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.label import Label
@@ -238,12 +236,7 @@ def a_gold_renewal_agreed(clock: Clock) -> tuple[Lifecycle, UUID]:
     life = Lifecycle(memory_app(clock=clock))
     _, gold = life.labelled(Level.GOLD)
     clock.advance(days=600)
-    renewal = send(life.app, gold, StartRenewal(), actor=SECRETARIAT).renewal_case_id
-    assert renewal is not None
-    send(life.app, renewal, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
-    life.staff(renewal)
-    send(life.app, renewal, RecordAgreement(agreed=True), actor=SECRETARIAT)
-    return life, renewal
+    return life, life.renewal_agreed(gold)
 
 
 def test_a_gold_renewal_is_a_one_day_visit_by_default_and_at_most() -> None:

@@ -4,10 +4,10 @@ the Gold label with a Bronze one, and the cluster holds only that (it may apply 
 from __future__ import annotations
 
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.commands import CloseCase, IssueLabel, RecordAgreement, Screen, StartRenewal
+from clusterlabel.domain.commands import CloseCase, IssueLabel
 from clusterlabel.domain.label_lifecycle import LabelState
 from tests.builders import send
-from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app
+from tests.lifecycle import Clock, Lifecycle, memory_app
 
 
 def test_a_gold_renewal_awarded_bronze_leaves_the_cluster_holding_the_bronze_label_only() -> None:
@@ -15,11 +15,7 @@ def test_a_gold_renewal_awarded_bronze_leaves_the_cluster_holding_the_bronze_lab
     life = Lifecycle(memory_app(clock=clock))
     _, gold = life.labelled(Level.GOLD)
     clock.advance(days=600)
-    renewal = send(life.app, gold, StartRenewal(), actor=SECRETARIAT).renewal_case_id
-    assert renewal is not None
-    send(life.app, renewal, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
-    life.staff(renewal)
-    send(life.app, renewal, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    renewal = life.renewal_agreed(gold)
     life.assess(renewal, fraction=0.5)  # below Gold's thresholds
     life.decide(renewal, level=Level.BRONZE)
     bronze = send(life.app, renewal, IssueLabel(), actor="system").label_id
