@@ -98,6 +98,7 @@ class Engine:
             readiness=self.readiness,
             public_url=settings.public_url,
             public_limit=PublicRateLimit(settings.public_rate_limit),
+            complaint_limit=PublicRateLimit(settings.complaint_rate_limit),
             signin_failures=SignInFailures(settings.signin_failure_limit),
             issuer=Party(name=settings.issuer_name, address=settings.issuer_address, country=settings.issuer_country),
             credentials=self.credentials,

@@ -19,6 +19,8 @@ from clusterlabel.interfaces.event_store_env import parse_postgres_url, pinned_o
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_PUBLIC_RATE_LIMIT = "120/minute"
+# Complaints anyone may lodge: each is a record the secretariat must answer, so far fewer than reads.
+DEFAULT_COMPLAINT_RATE_LIMIT = "30/hour"
 # Enough for a whole office behind one address to mistype now and then; far too few to spray a password.
 DEFAULT_SIGNIN_FAILURE_LIMIT = "30/15minutes"
 DEFAULT_ISSUER_NAME = "European Secretariat for Cluster Analysis (ESCA)"
@@ -97,6 +99,9 @@ class Settings(BaseSettings):
     # Reads of the public registry, verification and badge per client address, in the `limits`
     # package's notation ("120/minute", "10/second").
     public_rate_limit: str = DEFAULT_PUBLIC_RATE_LIMIT
+    # Complaints lodged per client address (API and form), in the same notation; they count against
+    # public_rate_limit as well.
+    complaint_rate_limit: str = DEFAULT_COMPLAINT_RATE_LIMIT
     # Failed sign-ins to the pages per client address (any accounts), in the same notation; over it the
     # address waits, while each account's own lockout still counts its failures.
     signin_failure_limit: str = DEFAULT_SIGNIN_FAILURE_LIMIT
@@ -164,7 +169,7 @@ class Settings(BaseSettings):
     def _temporal_ui_url_is_a_base_url(cls, url: str | None) -> str | None:
         return None if url is None else public_base_url(url, "temporal_ui_url")
 
-    @field_validator("public_rate_limit", "mail_rate_limit", "signin_failure_limit")
+    @field_validator("public_rate_limit", "complaint_rate_limit", "mail_rate_limit", "signin_failure_limit")
     @classmethod
     def _rate_limit_is_parsable(cls, limit: str, info: ValidationInfo) -> str:
         try:

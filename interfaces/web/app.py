@@ -51,8 +51,9 @@ a request refused with a 4xx leaves the key free. Keys are kept for good, shared
 The public reads (the registry, verification and the badge) answer at once from the read model as it
 stands, even while it catches up with the event log: their `X-View-Age` header says how many seconds
 the answer may be behind (0 when the view had read every event). They are limited per client address
-(`CLUSTERLABEL_PUBLIC_RATE_LIMIT`, 120 a minute by default); over it the answer is 429 with a
-`Retry-After` header in seconds.
+(`CLUSTERLABEL_PUBLIC_RATE_LIMIT`, 120 a minute by default), and complaints lodged, tighter
+(`CLUSTERLABEL_COMPLAINT_RATE_LIMIT`, 30 an hour); over it the answer is 429 with a `Retry-After`
+header in seconds.
 """
 log = structlog.stdlib.get_logger(__name__)
 

@@ -23,7 +23,7 @@ from clusterlabel.interfaces.web.office_forms import key_of_form
 from clusterlabel.interfaces.web.office_pages import form_key, record_id
 from clusterlabel.interfaces.web.pages import _svc, caller, page, render, signed_in
 from clusterlabel.interfaces.web.paging import choice, listing, paging
-from clusterlabel.interfaces.web.ratelimit import public_read
+from clusterlabel.interfaces.web.ratelimit import complaint_write
 
 COMPLAINT_STATES = [state.value for state in ComplaintState]
 COMPLAINT_FIELDS = ("about", "text", "contact_email")
@@ -51,7 +51,7 @@ async def complaint_form(request: Request) -> Response:
 @page
 async def lodge_from_form(request: Request) -> Response:
     """Lodge the form's complaint through the API's route; a refusal shows the form again, as filled in."""
-    public_read(request)
+    complaint_write(request)
     form = await request.form()
     given = {name: str(form.get(name) or "").strip() for name in COMPLAINT_FIELDS}
     try:

@@ -44,7 +44,7 @@ from clusterlabel.interfaces.web.complaint_schemas import (
     ComplaintOut,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
-from clusterlabel.interfaces.web.ratelimit import public_read
+from clusterlabel.interfaces.web.ratelimit import complaint_write
 from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services, services
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
@@ -58,7 +58,7 @@ router = APIRouter(tags=["complaints"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
 Svc = Annotated[Services, Depends(services)]
 # Counted against the public reads' limit per client address: anyone may post one.
-PublicWrite = Annotated[None, Depends(public_read)]
+PublicWrite = Annotated[None, Depends(complaint_write)]
 # How the log names whoever lodged a complaint: the public, never a person (their address is beside it).
 PUBLIC_ACTOR = "public"
 UNKNOWN_SUBJECT = (

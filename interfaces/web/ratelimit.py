@@ -1,5 +1,5 @@
-"""Per-client rate limits: on the public reads (registry, verification, badge and their pages), and on
-failed sign-ins.
+"""Per-client rate limits: on the public reads (registry, verification, badge and their pages), on
+complaints lodged, and on failed sign-ins.
 
 Anyone may call the public reads, so one client must not be able to take the whole thread pool; and one
 address must not try passwords against many accounts (each account's own lockout stops guessing at one
@@ -29,7 +29,7 @@ class PublicRateLimit:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def check(self, client: str) -> None:
-        """Count one read by `client`; ApiError 429 with Retry-After once it is over the limit."""
+        """Count one request by `client`; ApiError 429 with Retry-After once it is over the limit."""
         if self._limiter.hit(self.item, "public", client):
             return
         reset_at, _ = self._limiter.get_window_stats(self.item, "public", client)
@@ -67,3 +67,10 @@ def client_of(request: Request) -> str:
 def public_read(request: Request) -> None:
     """FastAPI dependency: the public read counts against its client's limit."""
     request.app.state.services.public_limit.check(client_of(request))
+
+
+def complaint_write(request: Request) -> None:
+    """FastAPI dependency: a complaint lodged counts against its client's public limit and, tighter, its
+    complaint limit (each one is a record the secretariat must answer)."""
+    public_read(request)
+    request.app.state.services.complaint_limit.check(client_of(request))

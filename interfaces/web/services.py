@@ -22,6 +22,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.documents.certificate import Party
 from clusterlabel.activities.files import FileStore
 from clusterlabel.interfaces.settings import (
+    DEFAULT_COMPLAINT_RATE_LIMIT,
     DEFAULT_EVIDENCE_MAX_BYTES,
     DEFAULT_ISSUER_ADDRESS,
     DEFAULT_ISSUER_COUNTRY,
@@ -79,6 +80,7 @@ class Services:
     # Settings.public_url: links the public follows (badge, certificate) start with it.
     public_url: str = DEFAULT_PUBLIC_URL
     public_limit: PublicRateLimit = field(default_factory=PublicRateLimit)
+    complaint_limit: PublicRateLimit = field(default_factory=lambda: PublicRateLimit(DEFAULT_COMPLAINT_RATE_LIMIT))
     signin_failures: SignInFailures = field(default_factory=SignInFailures)
     # Settings.issuer_*: the certification body every certificate names as its issuer.
     issuer: Party = DEFAULT_ISSUER

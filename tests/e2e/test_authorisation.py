@@ -250,7 +250,8 @@ def person() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
-    unlimited = {"CLUSTERLABEL_PUBLIC_RATE_LIMIT": "1000/second"}  # the table reads the public routes often
+    # The table reads the public routes often, and lodges complaints.
+    unlimited = {"CLUSTERLABEL_PUBLIC_RATE_LIMIT": "1000/second", "CLUSTERLABEL_COMPLAINT_RATE_LIMIT": "1000/second"}
     with running_engine(tmp_path_factory.mktemp("engine") / "data", HOUR_POLICY, env=unlimited) as running:
         yield running
 

@@ -261,17 +261,19 @@ def test_health_tells_the_public_what_is_not_ready_but_not_where_or_why(tmp_path
 
 PUBLIC_LIMIT = 20
 SIGNIN_FAILURES = 3
+COMPLAINTS = 2
 
 
 @pytest.fixture(scope="module")
 def lagging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
-    """An engine whose views never catch up (no projection runner), limiting public reads to 20 a minute
-    and failed sign-ins to 3 a minute."""
+    """An engine whose views never catch up (no projection runner), limiting public reads to 20 a minute,
+    complaints to 2 an hour and failed sign-ins to 3 a minute."""
     from tests.e2e.engine import HOUR_POLICY
 
     env = {
         "CLUSTERLABEL_PUBLIC_RATE_LIMIT": f"{PUBLIC_LIMIT}/minute",
         "CLUSTERLABEL_SIGNIN_FAILURE_LIMIT": f"{SIGNIN_FAILURES}/minute",
+        "CLUSTERLABEL_COMPLAINT_RATE_LIMIT": f"{COMPLAINTS}/hour",
     }
     with running_engine(
         tmp_path_factory.mktemp("lagging") / "data", HOUR_POLICY, env=env, args=["--no-projections"]
@@ -335,6 +337,26 @@ def test_a_client_over_the_public_rate_limit_gets_429_with_retry_after_and_other
     assert lodged.status_code == 429 and int(lodged.headers["retry-after"]) >= 1, lodged.text
     assert from_address(lagging, "127.0.0.3").get("/registry").status_code == 200
     assert lagging.client().get("/cases").status_code == 200  # the secretariat's own reads are not limited
+
+
+def test_an_address_lodging_complaints_past_their_limit_gets_429_and_is_still_served_its_reads(
+    lagging: RunningEngine,
+) -> None:
+    flooding = from_address(lagging, "127.0.0.6")
+    complaint = {"about": "ECEI-B-0000-0000-0000", "text": "Once more.", "contact_email": "flood@example.net"}
+    # The label is unknown, so each is refused (404): a refused complaint counts too, and records nothing.
+    answers = [flooding.post("/complaints", json=complaint) for _ in range(COMPLAINTS + 1)]
+    assert [answer.status_code for answer in answers[:COMPLAINTS]] == [404] * COMPLAINTS, answers[0].text
+    refused = answers[-1]
+    assert refused.status_code == 429 and "at most 2 per 1 hour" in refused.json()["detail"], refused.text
+    assert 60 < int(refused.headers["retry-after"]) <= 3600
+    page = pages_from(lagging, "127.0.0.6")
+    page.read("/ui/complaint")
+    form = {"about": complaint["about"], "text": "By form.", "contact_email": "flood@example.net"}
+    assert page.post("/ui/complaint", form).status_code == 429  # the public's form shares the limit
+    assert flooding.get("/registry").status_code == 200  # its reads have their own limit
+    other = from_address(lagging, "127.0.0.7").post("/complaints", json=complaint)
+    assert other.status_code == 404, other.text  # another address is heard
 
 
 def test_a_message_put_in_a_pages_address_is_never_shown(engine: RunningEngine) -> None:

@@ -25,9 +25,12 @@ PUBLIC_TAGS = ("public", "complaints")
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
-    """The engine with the public rate limit out of the way, so that the public's requests reach the
+    """The engine with the public rate limits out of the way, so that the public's requests reach the
     logic behind it (the limit itself: tests/e2e/test_hostile.py)."""
-    unlimited = {"CLUSTERLABEL_PUBLIC_RATE_LIMIT": "1000000/minute"}
+    unlimited = {
+        "CLUSTERLABEL_PUBLIC_RATE_LIMIT": "1000000/minute",
+        "CLUSTERLABEL_COMPLAINT_RATE_LIMIT": "1000000/minute",
+    }
     with running_engine(tmp_path_factory.mktemp("engine") / "data", HOUR_POLICY, env=unlimited) as running:
         yield running
 
