@@ -28,6 +28,7 @@ from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_schemas import AccountIn
 from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
+from clusterlabel.interfaces.web.credentials import open_credentials
 from clusterlabel.interfaces.web.password_links import issue_password_link, open_password_links
 from clusterlabel.interfaces.web.people import EmailTaken
 
@@ -57,9 +58,11 @@ def _refused(reason: str) -> int:
 @contextmanager
 def _book(settings: Settings) -> Iterator[AccountBook]:
     app, people, tokens = build_app(settings), open_people(settings), open_account_tokens(settings)
+    credentials = open_credentials(settings)
     try:
-        yield AccountBook(app, people, tokens)
+        yield AccountBook(app, people, tokens, credentials)
     finally:
+        credentials.close()
         people.close()
         tokens.close()
         app.close()

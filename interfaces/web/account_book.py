@@ -19,6 +19,7 @@ from clusterlabel.domain.account import Account
 from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, OpenAccount
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
+from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.people import People
 
 FIRST_TOKEN = "issued with the account"
@@ -35,6 +36,8 @@ class AccountBook:
     app: CertificationApp
     people: People
     tokens: AccountTokens
+    # The pages' sign-in, where this process keeps it: an erasure deletes the account's rows there too.
+    credentials: Credentials | None = None
 
     def open(self, name: str, email: str, command: OpenAccount, envelope: Envelope) -> Opened:
         """Open the account (a retry under the same key finds it), record its person, and issue its first
@@ -74,8 +77,9 @@ class AccountBook:
 
     def erase(self, account_id: UUID, envelope: Envelope) -> Account:
         """Erase the person behind the account (GDPR Art. 17): the account is deactivated and its tokens
-        end, its name and address are cleared beside the log (pages show people.ERASED instead), and the
-        log records only that an erasure happened. Every event, case and label stays as it was.
+        end, its name and address are cleared beside the log (pages show people.ERASED instead), its
+        password hash, sessions, one-time links and second factor are deleted, and the log records only
+        that an erasure happened. Every event, case and label stays as it was.
 
         The event comes first: a retry after a failure further on records nothing twice and clears
         what is left."""
@@ -83,4 +87,6 @@ class AccountBook:
         assert isinstance(account, Account)
         self.tokens.revoke_all(account_id)
         self.people.erase(account_id)
+        if self.credentials is not None:
+            self.credentials.forget_account(account_id)
         return account

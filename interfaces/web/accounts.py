@@ -167,7 +167,6 @@ def erase(account_id: UUID, svc: Svc, who: Admin, key: Key = None) -> AccountOut
     load_account(svc, account_id)
     envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:erase", key), at=svc.now())
     account = svc.accounts.erase(account_id, envelope)
-    _end_sessions(svc, account_id)
     svc.wrote()
     return account_out(svc, account)
 

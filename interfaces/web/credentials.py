@@ -4,12 +4,14 @@ link hashes and the staff's second-factor secrets; never any of it in the log.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.password_links import PasswordLinks, open_password_links
 from clusterlabel.interfaces.web.passwords import Passwords, open_passwords
 from clusterlabel.interfaces.web.second_factors import SecondFactors, open_second_factors
 from clusterlabel.interfaces.web.sessions import Sessions, open_sessions
+from clusterlabel.interfaces.web.side_tables import AccountSideStore
 
 
 @dataclass(frozen=True)
@@ -22,8 +24,16 @@ class Credentials:
     totp_for_staff: bool = False
 
     def close(self) -> None:
-        for store in (self.passwords, self.sessions, self.links, self.second_factors):
+        for store in self._stores():
             store.close()
+
+    def forget_account(self, account_id: UUID) -> None:
+        """Delete the account's password hash, sessions, one-time links and second factor (its erasure)."""
+        for store in self._stores():
+            store.forget_account(account_id)
+
+    def _stores(self) -> tuple[AccountSideStore, ...]:
+        return (self.passwords, self.sessions, self.links, self.second_factors)
 
 
 def open_credentials(settings: Settings) -> Credentials:

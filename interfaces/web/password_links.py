@@ -15,7 +15,7 @@ from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web import side_tables
-from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
+from clusterlabel.interfaces.web.side_tables import AccountSideStore, instant_text, open_side_table
 from clusterlabel.interfaces.web.tokens import token_hash
 
 COLUMNS = (
@@ -31,7 +31,7 @@ def open_password_links(settings: Settings) -> PasswordLinks:
     return PasswordLinks(open_side_table(settings, "password_links", COLUMNS))
 
 
-class PasswordLinks(SideStore):
+class PasswordLinks(AccountSideStore):
     def issue(self, account_id: UUID, lifetime: timedelta = LINK_LIFETIME) -> str:
         """A new link token for the account (shown once); its older unused links stop working."""
         token, now = secrets.token_urlsafe(32), side_tables.wall_clock()

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web import side_tables
-from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
+from clusterlabel.interfaces.web.side_tables import AccountSideStore, instant_text, open_side_table
 
 COLUMNS = (
     "account_id TEXT PRIMARY KEY, password_hash TEXT, failures INTEGER NOT NULL DEFAULT 0, "
@@ -58,7 +58,7 @@ def open_passwords(settings: Settings) -> Passwords:
     return Passwords(open_side_table(settings, "passwords", COLUMNS))
 
 
-class Passwords(SideStore):
+class Passwords(AccountSideStore):
     def set(self, account_id: UUID, password: str) -> None:
         """Store a new password's hash; it also lifts a lockout (the person proved themselves by a link)."""
         digest = _hasher.hash(password)

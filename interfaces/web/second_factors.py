@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from uuid import UUID
 
 from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.side_tables import SideStore, open_side_table
+from clusterlabel.interfaces.web.side_tables import AccountSideStore, open_side_table
 
 COLUMNS = "account_id TEXT PRIMARY KEY, secret TEXT NOT NULL, confirmed INTEGER NOT NULL, last_step INTEGER"
 STEP_SECONDS = 30
@@ -66,7 +66,7 @@ def open_second_factors(settings: Settings) -> SecondFactors:
     return SecondFactors(open_side_table(settings, "second_factors", COLUMNS))
 
 
-class SecondFactors(SideStore):
+class SecondFactors(AccountSideStore):
     def enrolled(self, account_id: UUID) -> bool:
         row = self._table.one("SELECT confirmed FROM {} WHERE account_id = {p}", (str(account_id),))
         return row is not None and bool(row[0])

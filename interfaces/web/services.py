@@ -113,7 +113,7 @@ class Services:
     @property
     def accounts(self) -> AccountBook:
         """Opening and changing accounts, as the command line does it too."""
-        return AccountBook(self.app, self.people, self.account_tokens)
+        return AccountBook(self.app, self.people, self.account_tokens, self.credentials)
 
     def sign_in(self) -> Credentials:
         if self.credentials is None:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web import side_tables
-from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
+from clusterlabel.interfaces.web.side_tables import AccountSideStore, instant_text, open_side_table
 from clusterlabel.interfaces.web.tokens import token_hash
 
 COLUMNS = (
@@ -57,7 +57,7 @@ def open_sessions(settings: Settings) -> Sessions:
     return Sessions(open_side_table(settings, "sessions", COLUMNS))
 
 
-class Sessions(SideStore):
+class Sessions(AccountSideStore):
     def start(self, subject: str, *, pending_factor: bool = False) -> str:
         """A new session's id, for the cookie (the server keeps only its hash)."""
         session_id, now = secrets.token_urlsafe(ID_BYTES), instant_text(side_tables.wall_clock())
@@ -95,7 +95,7 @@ class Sessions(SideStore):
 
     def end_account(self, account_id: UUID) -> int:
         """End every session of the account (deactivated, or a new password set)."""
-        return self._table.count("DELETE FROM {} WHERE account_id = {p}", (str(account_id),))
+        return self.forget_account(account_id)
 
     def end_subject(self, subject: str) -> int:
         return self._table.count("DELETE FROM {} WHERE subject = {p}", (subject,))

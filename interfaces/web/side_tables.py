@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+from uuid import UUID
 
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg_pool import ConnectionPool
@@ -175,3 +176,11 @@ class SideStore:
 
     def close(self) -> None:
         self._table.close()
+
+
+class AccountSideStore(SideStore):
+    """A side store whose rows each belong to one account (an `account_id` column)."""
+
+    def forget_account(self, account_id: UUID) -> int:
+        """Delete every row of the account, for its erasure: what is erased is gone, not merely unusable."""
+        return self._table.count("DELETE FROM {} WHERE account_id = {p}", (str(account_id),))

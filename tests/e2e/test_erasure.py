@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.credentials import open_credentials
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import RunningEngine, eventually
+from tests.e2e.pages_client import Pages, password_link, person
 from tests.e2e.test_accounts_cli import accounts
 from tests.e2e.test_cli import clusterlabel
 
@@ -99,3 +103,26 @@ def test_an_administrator_erases_over_the_api_and_every_answer_shows_an_erased_p
     history = clusterlabel("history", ids["account_id"], "--data-dir", str(engine.data_dir))
     assert re.findall(r"\s(Opened|Deactivated|Erased)\s", history.stdout) == ["Opened", "Deactivated", "Erased"]
     assert "Egon" not in history.stdout  # the log never held the name
+
+
+def test_an_erasure_deletes_the_persons_password_sessions_links_and_second_factor(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    account_id, email = person(secretariat, "Olga Onceonline", "officer")
+    pages = Pages(engine)
+    assert pages.sign_in(email).status_code == 303
+    spare_link = password_link(engine, account_id)
+    stores = open_credentials(Settings(data_dir=engine.data_dir))
+    try:
+        stores.second_factors.pending_secret(UUID(account_id))  # an enrolment begun
+        admin = secretariat.member("Ines Admin", "admin")
+        secretariat.expect(admin.post(f"/accounts/{account_id}/erasure"), 200)
+
+        assert not stores.passwords.has_password(UUID(account_id))
+        assert stores.passwords.forget_account(UUID(account_id)) == 0  # no row of theirs is left
+        assert stores.sessions.forget_account(UUID(account_id)) == 0
+        assert stores.second_factors.forget_account(UUID(account_id)) == 0
+        assert stores.links.account_for(spare_link.split("link=")[1]) is None
+    finally:
+        stores.close()
+    assert pages.get("/ui/dashboard").status_code == 401  # the session ended with them
