@@ -17,7 +17,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.interfaces.web import flash, sessions
-from clusterlabel.interfaces.web.auth import Principal, principal_for, principal_of_account, subject_of
+from clusterlabel.interfaces.web.auth import (
+    MACHINE_ADMIN,
+    Principal,
+    principal_for,
+    principal_of_account,
+    subject_of,
+)
 from clusterlabel.interfaces.web.pages import _svc, page, render, safe_next, secure_cookies
 from clusterlabel.interfaces.web.passwords import password_problem
 from clusterlabel.interfaces.web.ratelimit import client_of
@@ -30,6 +36,10 @@ REFUSED = (
     "15 minutes; the secretariat can send you a link to set a new password."
 )
 TOKEN_REFUSED = "That token is not valid."
+MACHINE_TOKEN_REFUSED = (
+    "Here staff sign in with a second factor, which the machine administrator's token cannot give: it opens"
+    " the API only. Sign in to the pages with your own account."
+)
 # The address, not an account, is paused: said so, so a person who mistyped once knows it is not them.
 TOO_MANY = "Too many failed sign-ins from your network address; try again in {wait} seconds."
 LINK_GONE = (
@@ -87,6 +97,8 @@ async def login(request: Request) -> Response:
         if who is None:
             svc.signin_failures.failed(client)
             return render(request, "login.html", None, 401, next=next_page, flash=_error(TOKEN_REFUSED))
+        if who is MACHINE_ADMIN and svc.sign_in().totp_for_staff:
+            return render(request, "login.html", None, 403, next=next_page, flash=_error(MACHINE_TOKEN_REFUSED))
         return await _started(request, svc, who, subject_of(who), next_page)
     who = await run_in_threadpool(_password_holder, svc, field(form, "email"), field(form, "password"))
     if who is None or who.account_id is None:
@@ -98,7 +110,8 @@ async def login(request: Request) -> Response:
 async def _started(request: Request, svc: Services, who: Principal, subject: str, next_page: str | None) -> Response:
     """A session for the signed-in person; a staff account's waits for its second factor where the policy
     asks for one, whether it signed in with a password or with one of its API tokens. (The machine
-    administrator has no account to enrol a factor on: its token is the deployment's own secret.)"""
+    administrator has no account to enrol a factor on: where the policy asks for one, its token opens
+    no page.)"""
     if svc.sign_in().totp_for_staff and who.sees_everything and who.account_id is not None:
         code_page = SECOND_FACTOR_PATH + (f"?{urlencode({'next': next_page})}" if next_page else "")
         return await run_in_threadpool(start_session, request, svc, subject, code_page, pending_factor=True)

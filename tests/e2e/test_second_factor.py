@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from clusterlabel.interfaces.web.second_factors import STEP_SECONDS, code_at
@@ -14,7 +15,7 @@ from clusterlabel.interfaces.web.signin import REFUSED, SECOND_FACTOR_PATH
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, RunningEngine, running_engine
 from tests.e2e.page_session import token_of
-from tests.e2e.pages_client import Pages, person, set_password, with_token
+from tests.e2e.pages_client import Pages, person, set_password
 
 SECRET = re.compile(r'<code id="totp-secret">([A-Z2-7]+)</code>')
 
@@ -81,15 +82,23 @@ def test_five_wrong_codes_lock_the_account_as_five_wrong_passwords_do(
     assert refused.status_code == 401 and REFUSED in refused.text
 
 
-def test_an_expert_and_the_machine_administrators_token_need_no_code(
-    engine: RunningEngine, secretariat: Secretariat
-) -> None:
+def test_an_expert_needs_no_code(engine: RunningEngine, secretariat: Secretariat) -> None:
     _, expert = secretariat.expert()
     me = secretariat.expect(expert.get("/me"), 200)
     assert set_password(engine, me["account_id"]).status_code == 303
     answer = Pages(engine).sign_in(me["email"])
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/assignments"
-    assert "Secretariat dashboard" in with_token(engine, ADMIN_TOKEN).read("/ui/dashboard").text
+
+
+def test_the_machine_administrators_token_which_cannot_give_a_code_opens_the_api_but_no_page(
+    engine: RunningEngine,
+) -> None:
+    pages = Pages(engine)
+    pages.get("/ui/login")
+    answer = pages.post("/ui/login", {"token": ADMIN_TOKEN})
+    assert answer.status_code == 403 and "opens the API only" in answer.text
+    assert pages.session is None and pages.get("/ui/dashboard").status_code == 401
+    assert httpx.get(f"{engine.url}/cases", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 200
 
 
 def test_a_staff_members_api_token_posted_to_the_sign_in_still_asks_for_the_code(
