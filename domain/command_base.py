@@ -19,6 +19,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clusterlabel.domain.text import Prose
+
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
 
@@ -97,3 +99,11 @@ class ExpertCommand(Command):
 
 class AccountCommand(Command):
     subject: ClassVar[str] = "account"
+
+
+class Appeal(Command):
+    """An appeal's step and its grounds, alike on a case (against its decision) and on a label (against its
+    suspension or withdrawal): LodgeAppeal and LodgeLabelAppeal add the subject they address."""
+
+    domain_step: ClassVar[str] = "lodge_appeal"
+    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)
