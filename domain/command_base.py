@@ -1,4 +1,5 @@
-"""What a command is: a model of what the sender asks for, and the envelope that travels beside it.
+"""What a command is: a model of what the sender asks for, and the envelope that travels beside it; and
+what the commands on several subjects share (an appeal, on a case or on a label).
 
 Every command the engine accepts is listed in domain/commands.py (COMMANDS). The same model is the core of
 its HTTP request's body (interfaces/web/schemas.py), the argument of the workflow update that orders it,
