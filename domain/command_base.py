@@ -1,4 +1,5 @@
-"""What a command is: a model of what the sender asks for, and the envelope that travels beside it.
+"""What a command is: a model of what the sender asks for, and the envelope that travels beside it; and
+what the commands on several subjects share (an appeal, on a case or on a label).
 
 Every command the engine accepts is listed in domain/commands.py (COMMANDS). The same model is the core of
 its HTTP request's body (interfaces/web/schemas.py), the argument of the workflow update that orders it,
@@ -18,6 +19,8 @@ from datetime import datetime
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from clusterlabel.domain.text import Prose
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
@@ -97,3 +100,11 @@ class ExpertCommand(Command):
 
 class AccountCommand(Command):
     subject: ClassVar[str] = "account"
+
+
+class Appeal(Command):
+    """An appeal's step and its grounds, alike on a case (against its decision) and on a label (against its
+    suspension or withdrawal): LodgeAppeal and LodgeLabelAppeal add the subject they address."""
+
+    domain_step: ClassVar[str] = "lodge_appeal"
+    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)

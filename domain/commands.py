@@ -26,7 +26,7 @@ from clusterlabel.domain import (
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
-from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, CaseCommand, ClusterCommand, Command
+from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, Appeal, CaseCommand, ClusterCommand, Command
 from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label_commands import (
@@ -227,9 +227,8 @@ class RecordDecision(Decision):
     level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
 
 
-class LodgeAppeal(CaseCommand):
-    domain_step: ClassVar[str] = "lodge_appeal"
-    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)
+class LodgeAppeal(CaseCommand, Appeal):
+    pass
 
 
 class DecideAppeal(Decision):

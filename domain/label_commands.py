@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, LabelCommand
+from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, Appeal, LabelCommand
 from clusterlabel.domain.silver import DescribedArea
 from clusterlabel.domain.text import Flag, Prose, Text
 
@@ -37,11 +37,8 @@ class WithdrawLabel(LabelCommand):
     reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
 
 
-class LodgeLabelAppeal(LabelCommand):
+class LodgeLabelAppeal(LabelCommand, Appeal):
     """Appeal the label's suspension or withdrawal (domain/label_appeal.py)."""
-
-    domain_step: ClassVar[str] = "lodge_appeal"
-    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)
 
 
 class DecideLabelAppeal(LabelCommand):

@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.delivery_steps import DeliverySteps
 
 
 class DeliveryStatus(StrEnum):
@@ -48,10 +49,12 @@ class Delivery:
     attempts: int  # the tries it took
 
 
-class Notification(RecordedAggregate):
+class Notification(DeliverySteps, RecordedAggregate):
     """One message to one recipient; its id comes from its key, so a retry queues nothing twice."""
 
     id_kind = "notification"
+    noun = "message"
+    status_after = STATUS_AFTER
 
     class Queued(RecordedAggregate.Created):
         """Version 2 adds `data`: what the kind's template says the message with (a case id, a label
@@ -98,10 +101,6 @@ class Notification(RecordedAggregate):
         self.round = 1  # how many times it was queued: each round's delivery records under its own key
         self.attempts = 0  # tries over every round
 
-    @property
-    def waiting(self) -> bool:
-        return self.status is DeliveryStatus.QUEUED
-
     def record_sent(self, at: datetime, delivery: Delivery, actor: str, command_key: str) -> None:
         self._check_waiting("be sent")
         self._sent(at=at, actor=actor, command_key=command_key, **asdict(delivery))
@@ -118,17 +117,11 @@ class Notification(RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> None:
-        self.status = STATUS_AFTER["Sent"]
-        self.attempts += attempts
-
-    def record_failure(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
-        self._check_waiting("fail")
-        self._failed(at=at, reason=reason, attempts=attempts, actor=actor, command_key=command_key)
+        self._after("Sent", attempts)
 
     @event("Failed")
     def _failed(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
-        self.status = STATUS_AFTER["Failed"]
-        self.attempts += attempts
+        self._after("Failed", attempts)
 
     def requeue(self, at: datetime, actor: str, command_key: str) -> None:
         """Send a failed message again (an officer's step): its delivery starts over."""
@@ -138,14 +131,10 @@ class Notification(RecordedAggregate):
 
     @event("Requeued")
     def _requeued(self, at: datetime, actor: str, command_key: str) -> None:
-        self.status = STATUS_AFTER["Requeued"]
+        self._after("Requeued")
         self.round += 1
 
     # Messages marked delivered before delivery had its workflow still replay (nothing records it now).
     @event("Delivered")
     def _delivered(self, channel: str, actor: str, command_key: str) -> None:
-        self.status = STATUS_AFTER["Delivered"]
-
-    def _check_waiting(self, what: str) -> None:
-        if not self.waiting:
-            raise StepNotAllowed(f"message {self.id} is {self.status.value} and cannot {what}")
+        self._after("Delivered")

@@ -14,7 +14,8 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.base import RecordedAggregate, derived_id
+from clusterlabel.domain.delivery_steps import DeliverySteps
 from clusterlabel.domain.webhook import KIND_OF_LABEL_EVENT, Webhook
 
 
@@ -43,8 +44,11 @@ def message_id(delivery_id: UUID) -> str:
     return f"msg_{delivery_id.hex}"
 
 
-class WebhookDelivery(RecordedAggregate):
+class WebhookDelivery(DeliverySteps, RecordedAggregate):
     """What one webhook is told of one label change, and what became of it."""
+
+    noun = "webhook delivery"
+    status_after = DELIVERY_STATUS_AFTER
 
     # eventsourcing derives a new aggregate's id from the __init__ fields create_id names: here the
     # label's event and the webhook, not a command's key (hence the other signature).
@@ -78,10 +82,6 @@ class WebhookDelivery(RecordedAggregate):
         self.status = WebhookDeliveryStatus.QUEUED
         self.attempts = 0
 
-    @property
-    def waiting(self) -> bool:
-        return self.status is WebhookDeliveryStatus.QUEUED
-
     def payload(self) -> dict[str, Any]:
         """The JSON body partners receive (the contract's `{type, timestamp, data}`)."""
         return {
@@ -101,17 +101,11 @@ class WebhookDelivery(RecordedAggregate):
 
     @event("Delivered")
     def _delivered(self, at: datetime, status_code: int, attempts: int, actor: str, command_key: str) -> None:
-        self.status = DELIVERY_STATUS_AFTER["Delivered"]
-        self.attempts += attempts
-
-    def record_failure(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
-        self._check_waiting("fail")
-        self._failed(at=at, reason=reason, attempts=attempts, actor=actor, command_key=command_key)
+        self._after("Delivered", attempts)
 
     @event("Failed")
     def _failed(self, at: datetime, reason: str, attempts: int, actor: str, command_key: str) -> None:
-        self.status = DELIVERY_STATUS_AFTER["Failed"]
-        self.attempts += attempts
+        self._after("Failed", attempts)
 
     def drop(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
         self._check_waiting("be dropped")
@@ -119,11 +113,7 @@ class WebhookDelivery(RecordedAggregate):
 
     @event("Dropped")
     def _dropped(self, at: datetime, reason: str, actor: str, command_key: str) -> None:
-        self.status = DELIVERY_STATUS_AFTER["Dropped"]
-
-    def _check_waiting(self, what: str) -> None:
-        if not self.waiting:
-            raise StepNotAllowed(f"webhook delivery {self.id} is {self.status.value} and cannot {what}")
+        self._after("Dropped")
 
 
 def deliveries_for(
