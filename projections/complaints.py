@@ -7,7 +7,6 @@ neither. Whether a complaint is overdue depends on the hour it is asked at, so t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -16,7 +15,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.complaint import DEADLINE_BY_STATE, DEADLINE_SET_BY, STATE_AFTER, ComplaintState
 from clusterlabel.projections.store import Row, stamp, unstamped
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
 
 EVENTS = (*STATE_AFTER, "Escalated")
 
@@ -33,10 +32,13 @@ class ComplaintEntry(BaseModel):
     escalations: int
 
 
-class ComplaintsView(View):
+class ComplaintsView(RowPerAggregateView):
     name = "complaints"
     cost = 0.2
     view_tables = ("complaints",)
+    row_table = "complaints"
+    row_key = "complaint_id"
+    started_by = "Lodged"
     ddl = (
         "CREATE TABLE IF NOT EXISTS {complaints} (complaint_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
         "about TEXT NOT NULL, cluster_id TEXT NOT NULL, label_id TEXT, state TEXT NOT NULL, lodged_at TEXT NOT NULL, "
@@ -45,15 +47,8 @@ class ComplaintsView(View):
     )
     handlers: ClassVar[dict[str, str]] = {f"Complaint.{name}": "_complaint" for name in EVENTS}
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Lodged"]
-        return RowCache(self, "complaints", "complaint_id").prefetch(cursor, changed)
-
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
-
     def _complaint(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = _lodged(change) if change.event_type == "Lodged" else batch.get(cursor, change.key)
+        row = self.row_for(cursor, batch, change, _lodged)
         if row is None:
             return
         if change.event_type in DEADLINE_SET_BY:
@@ -92,9 +87,7 @@ def _lodged(change: Change) -> Row:
     return {
         "complaint_id": change.key,
         "position": change.id,
-        "about": change["about"],
-        "cluster_id": change["cluster_id"],
-        "label_id": change["label_id"],
+        **change.columns("about", "cluster_id", "label_id"),
         "state": ComplaintState.RECEIVED.value,
         "lodged_at": change["at"],
         "acknowledgement": None,

@@ -30,7 +30,7 @@ class CalendarEntry(BaseModel):
 class ExpiryCalendarView(LabelRowsView):
     name = "expiry_calendar"
     cost = 1
-    label_table = "expiry_labels"
+    row_table = "expiry_labels"
     view_tables = ("expiry_labels",)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {{expiry_labels}} ({LABEL_COLUMNS})",

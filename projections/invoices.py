@@ -6,7 +6,6 @@ invoice is overdue depends on the hour it is asked at, so the queries decide it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -16,7 +15,7 @@ from pydantic import BaseModel
 from clusterlabel.domain.fees import money
 from clusterlabel.domain.invoice import STATE_AFTER, InvoiceState
 from clusterlabel.projections.store import Row, stamp, unstamped
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
 
 
 class InvoiceEntry(BaseModel):
@@ -41,10 +40,13 @@ class InvoiceEntry(BaseModel):
         return self.state is InvoiceState.UNPAID and now >= self.due_at
 
 
-class InvoicesView(View):
+class InvoicesView(RowPerAggregateView):
     name = "invoices"
     cost = 0.1
     view_tables = ("invoices",)
+    row_table = "invoices"
+    row_key = "invoice_id"
+    started_by = "Issued"
     ddl = (
         "CREATE TABLE IF NOT EXISTS {invoices} (invoice_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
         "number TEXT NOT NULL, case_id TEXT NOT NULL, cluster_id TEXT NOT NULL, item TEXT NOT NULL, "
@@ -55,15 +57,8 @@ class InvoicesView(View):
     )
     handlers: ClassVar[dict[str, str]] = {f"Invoice.{name}": "_invoice" for name in STATE_AFTER}
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Issued"]
-        return RowCache(self, "invoices", "invoice_id").prefetch(cursor, changed)
-
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
-
     def _invoice(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = _issued(change) if change.event_type == "Issued" else batch.get(cursor, change.key)
+        row = self.row_for(cursor, batch, change, _issued)
         if row is None:
             return
         row["state"] = STATE_AFTER[change.event_type].value
@@ -103,14 +98,7 @@ def _issued(change: Change) -> Row:
     return {
         "invoice_id": change.key,
         "position": change.id,
-        "number": change["number"],
-        "case_id": change["case_id"],
-        "cluster_id": change["cluster_id"],
-        "item": change["item"],
-        "amount_cents": change["amount_cents"],
-        "currency": change["currency"],
-        "issued_at": change["issued_at"],
-        "due_at": change["due_at"],
+        **change.columns("number", "case_id", "cluster_id", "item", "amount_cents", "currency", "issued_at", "due_at"),
         "state": InvoiceState.UNPAID.value,
         "paid_on": None,
         "reference": None,

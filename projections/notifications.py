@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus
 from clusterlabel.projections.store import Row, unstamped
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
 
 
 class MessageEntry(BaseModel):
@@ -33,10 +33,13 @@ class MessageEntry(BaseModel):
     label_id: UUID | None
 
 
-class NotificationsView(View):
+class NotificationsView(RowPerAggregateView):
     name = "notifications"
     cost = 0.5
     view_tables = ("notifications",)
+    row_table = "notifications"
+    row_key = "id"
+    started_by = "Queued"
     ddl = (
         "CREATE TABLE IF NOT EXISTS {notifications} (id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
         "recipient TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
@@ -48,18 +51,8 @@ class NotificationsView(View):
     )
     handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "_message" for name in STATUS_AFTER}
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Queued"]
-        return RowCache(self, "notifications", "id").prefetch(cursor, changed)
-
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
-
     def _message(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        if change.event_type == "Queued":
-            batch.put(_queued(change))
-            return
-        row = batch.get(cursor, change.key)
+        row = self.row_for(cursor, batch, change, _queued)
         if row is None:
             return
         _DELIVERY[change.event_type](row, change)
@@ -120,16 +113,14 @@ def _queued(change: Change) -> Row:
     return {
         "id": change.key,
         "position": change.id,
-        "recipient": change["recipient"],
-        "kind": change["kind"],
+        **change.columns("recipient", "kind"),
         "status": DeliveryStatus.QUEUED.value,
         "attempts": 0,
         "queued_at": change.recorded_at,
         "sent_at": None,
         "channel": None,
         "reason": None,
-        "case_id": change["case_id"],
-        "label_id": change["label_id"],
+        **change.columns("case_id", "label_id"),
     }
 
 
@@ -153,5 +144,6 @@ _DELIVERY = {
     "Sent": _sent,
     "Delivered": lambda row, change: row.update(sent_at=change.recorded_at, channel=change["channel"]),
     "Failed": lambda row, change: row.update(attempts=row["attempts"] + change["attempts"], reason=change["reason"]),
+    "Queued": lambda row, change: None,
     "Requeued": lambda row, change: None,
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -87,6 +87,10 @@ class Change:
             return self[name]
         except KeyError:
             return default
+
+    def columns(self, *names: str) -> Row:
+        """The named fields, as a row's columns of the same names."""
+        return {name: self[name] for name in names}
 
     @property
     def recorded_at(self) -> str:
@@ -283,3 +287,23 @@ class RowCache:
         for column in self.json_columns:
             encoded[column] = json.dumps(row[column], sort_keys=True)
         return encoded
+
+
+class RowPerAggregateView(View):
+    """A view of one table that holds a row per aggregate, started by the aggregate's first event."""
+
+    row_table: ClassVar[str]
+    row_key: ClassVar[str]  # the column that holds the aggregate's id
+    started_by: ClassVar[str]  # the type of the aggregate's first event, e.g. "Lodged"
+
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
+        # The rows the batch changes, loaded at once; an aggregate the batch starts has no row yet.
+        changed = [change.key for change in changes if change.event_type != self.started_by]
+        return RowCache(self, self.row_table, self.row_key).prefetch(cursor, changed)
+
+    def end_batch(self, cursor: Any, batch: RowCache) -> None:
+        batch.flush(cursor)
+
+    def row_for(self, cursor: Any, batch: RowCache, change: Change, start: Callable[[Change], Row]) -> Row | None:
+        """The row `change` changes: `start(change)` for the first event, else the row held (None if none)."""
+        return start(change) if change.event_type == self.started_by else batch.get(cursor, change.key)
