@@ -16,13 +16,10 @@ from clusterlabel.projections.store import Row
 from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
 
 
-class AccountsView(RowPerAggregateView):
+class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
     name = "accounts"
     cost = 0.2
     view_tables = ("accounts",)
-    row_table = "accounts"
-    row_key = "account_id"
-    started_by = "Opened"
     ddl = (
         "CREATE TABLE IF NOT EXISTS {accounts} (account_id TEXT PRIMARY KEY, roles TEXT NOT NULL, "
         "expert_id TEXT, cluster_id TEXT, active INTEGER NOT NULL)",

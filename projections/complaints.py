@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.complaint import DEADLINE_BY_STATE, DEADLINE_SET_BY, STATE_AFTER, ComplaintState
 from clusterlabel.projections.store import Row, stamp, unstamped
-from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 EVENTS = (*STATE_AFTER, "Escalated")
 
@@ -32,25 +32,22 @@ class ComplaintEntry(BaseModel):
     escalations: int
 
 
-class ComplaintsView(RowPerAggregateView):
+class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged"):
     name = "complaints"
     cost = 0.2
     view_tables = ("complaints",)
-    row_table = "complaints"
-    row_key = "complaint_id"
-    started_by = "Lodged"
     ddl = (
         "CREATE TABLE IF NOT EXISTS {complaints} (complaint_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
         "about TEXT NOT NULL, cluster_id TEXT NOT NULL, label_id TEXT, state TEXT NOT NULL, lodged_at TEXT NOT NULL, "
         "acknowledgement TEXT, investigation TEXT, due TEXT, outcome TEXT, escalations INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS complaints_by_state ON {complaints} (state, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Complaint.{name}": "_complaint" for name in EVENTS}
+    handlers: ClassVar[dict[str, str]] = {f"Complaint.{name}": "change_row" for name in EVENTS}
 
-    def _complaint(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = self.row_for(cursor, batch, change, _lodged)
-        if row is None:
-            return
+    def started(self, change: Change) -> Row:
+        return _lodged(change)
+
+    def follow(self, row: Row, change: Change) -> None:
         if change.event_type in DEADLINE_SET_BY:
             field, step = DEADLINE_SET_BY[change.event_type]
             row[step] = change[field]
@@ -60,7 +57,6 @@ class ComplaintsView(RowPerAggregateView):
         row["due"] = row[step_due] if step_due else None
         row["outcome"] = change.get("outcome") if change.event_type == "Closed" else row["outcome"]
         row["escalations"] += 1 if change.event_type == "Escalated" else 0
-        batch.put(row)
 
     # ---- queries -------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ class CalendarEntry(BaseModel):
 class ExpiryCalendarView(LabelRowsView):
     name = "expiry_calendar"
     cost = 1
-    row_table = "expiry_labels"
     view_tables = ("expiry_labels",)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {{expiry_labels}} ({LABEL_COLUMNS})",

@@ -7,7 +7,7 @@ invoice is overdue depends on the hour it is asked at, so the queries decide it 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from clusterlabel.domain.fees import money
 from clusterlabel.domain.invoice import STATE_AFTER, InvoiceState
 from clusterlabel.projections.store import Row, stamp, unstamped
-from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 
 class InvoiceEntry(BaseModel):
@@ -40,13 +40,10 @@ class InvoiceEntry(BaseModel):
         return self.state is InvoiceState.UNPAID and now >= self.due_at
 
 
-class InvoicesView(RowPerAggregateView):
+class InvoicesView(RowPerAggregateView, key="invoice_id", started_by="Issued"):
     name = "invoices"
     cost = 0.1
     view_tables = ("invoices",)
-    row_table = "invoices"
-    row_key = "invoice_id"
-    started_by = "Issued"
     ddl = (
         "CREATE TABLE IF NOT EXISTS {invoices} (invoice_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
         "number TEXT NOT NULL, case_id TEXT NOT NULL, cluster_id TEXT NOT NULL, item TEXT NOT NULL, "
@@ -55,16 +52,15 @@ class InvoicesView(RowPerAggregateView):
         "CREATE INDEX IF NOT EXISTS invoices_by_state ON {invoices} (state, due_at)",
         "CREATE INDEX IF NOT EXISTS invoices_by_cluster ON {invoices} (cluster_id, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Invoice.{name}": "_invoice" for name in STATE_AFTER}
+    handlers: ClassVar[dict[str, str]] = {f"Invoice.{name}": "change_row" for name in STATE_AFTER}
 
-    def _invoice(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = self.row_for(cursor, batch, change, _issued)
-        if row is None:
-            return
+    def started(self, change: Change) -> Row:
+        return _issued(change)
+
+    def follow(self, row: Row, change: Change) -> None:
         row["state"] = STATE_AFTER[change.event_type].value
         if change.event_type == "Paid":
             row["paid_on"], row["reference"] = change["paid_on"], change["reference"]
-        batch.put(row)
 
     # ---- queries -------------------------------------------------------------------------
 

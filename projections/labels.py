@@ -8,11 +8,11 @@ the label's data and never restates its lifecycle.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from clusterlabel.domain.label_lifecycle import LabelState, label_state_after, label_status_at
 from clusterlabel.projections.store import Row
-from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 LABEL_COLUMNS = (
     "label_id TEXT PRIMARY KEY, label_code TEXT NOT NULL, verification_code TEXT, cluster_id TEXT, "
@@ -31,14 +31,11 @@ def _instant(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
-class LabelRowsView(RowPerAggregateView):
-    """A view with one row per label, kept by the label's events."""
-
-    row_key = "label_id"
-    started_by = "Issued"
+class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued"):
+    """A view with one row per label (in its first table), kept by the label's events."""
 
     handlers: ClassVar[dict[str, str]] = {
-        f"Label.{name}": "_label"
+        f"Label.{name}": "change_row"
         for name in [
             "Issued",
             "Expired",
@@ -53,15 +50,14 @@ class LabelRowsView(RowPerAggregateView):
         ]
     }
 
-    def _label(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = self.row_for(cursor, batch, change, _issued)
-        if row is None:
-            return
+    def started(self, change: Change) -> Row:
+        return _issued(change)
+
+    def follow(self, row: Row, change: Change) -> None:
         if change.event_type != "Issued":
             _LABEL_DATA[change.event_type](row, change)
             _follow(row, change)
         row["version"] = change.version
-        batch.put(row)
 
 
 def _issued(change: Change) -> Row:

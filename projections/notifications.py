@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus
 from clusterlabel.projections.store import Row, unstamped
-from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 
 class MessageEntry(BaseModel):
@@ -33,13 +33,10 @@ class MessageEntry(BaseModel):
     label_id: UUID | None
 
 
-class NotificationsView(RowPerAggregateView):
+class NotificationsView(RowPerAggregateView, key="id", started_by="Queued"):
     name = "notifications"
     cost = 0.5
     view_tables = ("notifications",)
-    row_table = "notifications"
-    row_key = "id"
-    started_by = "Queued"
     ddl = (
         "CREATE TABLE IF NOT EXISTS {notifications} (id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
         "recipient TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
@@ -49,15 +46,14 @@ class NotificationsView(RowPerAggregateView):
         "CREATE INDEX IF NOT EXISTS notifications_by_label ON {notifications} (label_id, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_recipient ON {notifications} (recipient, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "_message" for name in STATUS_AFTER}
+    handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "change_row" for name in STATUS_AFTER}
 
-    def _message(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = self.row_for(cursor, batch, change, _queued)
-        if row is None:
-            return
+    def started(self, change: Change) -> Row:
+        return _queued(change)
+
+    def follow(self, row: Row, change: Change) -> None:
         _DELIVERY[change.event_type](row, change)
         row["status"] = STATUS_AFTER[change.event_type].value
-        batch.put(row)
 
     # ---- queries -------------------------------------------------------------------------
 

@@ -60,7 +60,6 @@ class Verification(BaseModel):
 class RegistryView(LabelRowsView):
     name = "registry"
     cost = 0.8
-    row_table = "registry_labels"
     view_tables = ("registry_labels",)
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {{registry_labels}} ({LABEL_COLUMNS})",

@@ -49,7 +49,6 @@ class StatisticsRow(BaseModel):
 class StatisticsView(LabelRowsView):
     name = "statistics"
     cost = 1.0
-    row_table = "statistics_labels"
     view_tables = ("statistics_labels", "statistics_cases", "statistics_clusters")
     ddl = (
         f"CREATE TABLE IF NOT EXISTS {{statistics_labels}} ({LABEL_COLUMNS})",

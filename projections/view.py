@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -290,20 +290,36 @@ class RowCache:
 
 
 class RowPerAggregateView(View):
-    """A view of one table that holds a row per aggregate, started by the aggregate's first event."""
+    """A view whose first table holds a row per aggregate: the aggregate's first event starts the row,
+    the later ones change it. Its class names the row's key column and that first event:
+    `class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged")`."""
 
-    row_table: ClassVar[str]
     row_key: ClassVar[str]  # the column that holds the aggregate's id
     started_by: ClassVar[str]  # the type of the aggregate's first event, e.g. "Lodged"
+
+    def __init_subclass__(cls, key: str | None = None, started_by: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if key is not None and started_by is not None:
+            cls.row_key, cls.started_by = key, started_by
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
         # The rows the batch changes, loaded at once; an aggregate the batch starts has no row yet.
         changed = [change.key for change in changes if change.event_type != self.started_by]
-        return RowCache(self, self.row_table, self.row_key).prefetch(cursor, changed)
+        return RowCache(self, self.view_tables[0], self.row_key).prefetch(cursor, changed)
 
     def end_batch(self, cursor: Any, batch: RowCache) -> None:
         batch.flush(cursor)
 
-    def row_for(self, cursor: Any, batch: RowCache, change: Change, start: Callable[[Change], Row]) -> Row | None:
-        """The row `change` changes: `start(change)` for the first event, else the row held (None if none)."""
-        return start(change) if change.event_type == self.started_by else batch.get(cursor, change.key)
+    def change_row(self, cursor: Any, batch: RowCache, change: Change) -> None:
+        """The handler of the aggregate's events: the row started or changed (one the view does not hold, left alone)."""
+        row = self.started(change) if change.event_type == self.started_by else batch.get(cursor, change.key)
+        if row is not None:
+            self.follow(row, change)
+            batch.put(row)
+
+    def started(self, change: Change) -> Row:
+        """The row the aggregate's first event starts."""
+        raise NotImplementedError
+
+    def follow(self, row: Row, change: Change) -> None:
+        """What an event changes in the row (the first event too, after started())."""
