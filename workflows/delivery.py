@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.models import DeliveryOutcome, SendMessage
     from clusterlabel.workflows.messages import DeliveryWorkflowInput
 
-from clusterlabel.workflows.common import ACTIVITY_TIMEOUT, LOCAL_ATTEMPTS, OUTAGE_RETRY
+from clusterlabel.workflows.sending import send_then_record
 
 # One try: connecting, STARTTLS, AUTH and the transaction, each bounded by the SMTP timeout (30 s),
 # plus a wait for this process's pace.
@@ -42,18 +42,14 @@ class DeliveryWorkflow:
     @workflow.run
     async def run(self, input: DeliveryWorkflowInput) -> DeliveryOutcome:
         tries = RetryPolicy(initial_interval=input.backoff, backoff_coefficient=2.0, maximum_attempts=input.attempts)
-        try:
-            outcome: DeliveryOutcome = await workflow.execute_activity_method(
-                Acts.send_message,
-                SendMessage(notification_id=input.notification_id),
-                start_to_close_timeout=SEND_TIMEOUT,
-                retry_policy=tries,
-            )
-        except ActivityError as error:
-            outcome = _failed(input, error)
-        if outcome.status == "skipped":
-            return outcome
-        return await _record(outcome)
+        return await send_then_record(
+            Acts.send_message,
+            SendMessage(notification_id=input.notification_id),
+            SEND_TIMEOUT,
+            tries,
+            lambda error: _failed(input, error),
+            Acts.record_delivery,
+        )
 
 
 def _failed(input: DeliveryWorkflowInput, error: ActivityError) -> DeliveryOutcome:
@@ -67,19 +63,3 @@ def _failed(input: DeliveryWorkflowInput, error: ActivityError) -> DeliveryOutco
     return DeliveryOutcome(
         notification_id=input.notification_id, status="failed", round=message_round, attempts=attempts, reply=reason
     )
-
-
-async def _record(outcome: DeliveryOutcome) -> DeliveryOutcome:
-    """Record the outcome: a local activity first (no round trip through the server), and while the store
-    is away a server-side one, retried until it is back (never a second send)."""
-    try:
-        recorded: DeliveryOutcome = await workflow.execute_local_activity_method(
-            Acts.record_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LOCAL_ATTEMPTS
-        )
-    except ActivityError as error:
-        if isinstance(error.cause, ApplicationError) and error.cause.non_retryable:
-            raise
-        recorded = await workflow.execute_activity_method(
-            Acts.record_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=OUTAGE_RETRY
-        )
-    return recorded

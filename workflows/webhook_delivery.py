@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.webhook_delivery import WebhookActivities as Acts
     from clusterlabel.workflows.messages import WebhookDeliveryInput
 
-from clusterlabel.workflows.common import ACTIVITY_TIMEOUT, LOCAL_ATTEMPTS, OUTAGE_RETRY
+from clusterlabel.workflows.sending import send_then_record
 
 # One try: the endpoint's answer is awaited for at most 15 s (activities/webhook_delivery.py).
 POST_TIMEOUT = timedelta(minutes=1)
@@ -47,18 +47,14 @@ class WebhookDeliveryWorkflow:
             maximum_interval=input.backoff * LONGEST_PAUSE,
             maximum_attempts=input.attempts,
         )
-        try:
-            outcome: WebhookOutcome = await workflow.execute_activity_method(
-                Acts.post_webhook,
-                PostWebhook(delivery_id=input.delivery_id),
-                start_to_close_timeout=POST_TIMEOUT,
-                retry_policy=tries,
-            )
-        except ActivityError as error:
-            outcome = _failed(input, error)
-        if outcome.status == "skipped":
-            return outcome
-        return await _record(outcome)
+        return await send_then_record(
+            Acts.post_webhook,
+            PostWebhook(delivery_id=input.delivery_id),
+            POST_TIMEOUT,
+            tries,
+            lambda error: _failed(input, error),
+            Acts.record_webhook_delivery,
+        )
 
 
 def _failed(input: WebhookDeliveryInput, error: ActivityError) -> WebhookOutcome:
@@ -71,19 +67,3 @@ def _failed(input: WebhookDeliveryInput, error: ActivityError) -> WebhookOutcome
             attempts = cause.details[0]
     workflow.logger.warning("webhook not delivered", extra={"webhook_delivery_id": str(input.delivery_id)})
     return WebhookOutcome(delivery_id=input.delivery_id, status="failed", attempts=attempts, reason=reason)
-
-
-async def _record(outcome: WebhookOutcome) -> WebhookOutcome:
-    """Record the outcome: a local activity first, and while the store is away a server-side one,
-    retried until it is back (never a second post)."""
-    try:
-        recorded: WebhookOutcome = await workflow.execute_local_activity_method(
-            Acts.record_webhook_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LOCAL_ATTEMPTS
-        )
-    except ActivityError as error:
-        if isinstance(error.cause, ApplicationError) and error.cause.non_retryable:
-            raise
-        recorded = await workflow.execute_activity_method(
-            Acts.record_webhook_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=OUTAGE_RETRY
-        )
-    return recorded
