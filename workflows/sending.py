@@ -7,6 +7,7 @@ way; only the activities, the tries and how a last failure reads as an outcome d
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -25,25 +26,34 @@ class Outcome(Protocol):
 OutcomeT = TypeVar("OutcomeT", bound=Outcome)
 
 
-async def send_then_record(
-    send: Callable[..., Any],
-    arg: Any,
-    timeout: timedelta,
-    tries: RetryPolicy,
-    failed: Callable[[ActivityError], OutcomeT],
-    record: Callable[..., Any],
-) -> OutcomeT:
-    """`send(arg)` tried by `tries`, its last failure read by `failed`, and the outcome recorded by `record`,
-    unless the send found nothing to do ("skipped")."""
-    try:
-        outcome: OutcomeT = await workflow.execute_activity_method(
-            send, arg, start_to_close_timeout=timeout, retry_policy=tries
-        )
-    except ActivityError as error:
-        outcome = failed(error)
-    if outcome.status == "skipped":
-        return outcome
-    return await _recorded(record, outcome)
+@dataclass(frozen=True)
+class Sending:
+    """One kind of send: the activity that sends, how long one try may take, the activity that records."""
+
+    send: Callable[..., Any]
+    timeout: timedelta
+    record: Callable[..., Any]
+
+    async def run(self, arg: Any, tries: RetryPolicy, failed: Callable[[ActivityError], OutcomeT]) -> OutcomeT:
+        """`send(arg)` tried by `tries`, its last failure read by `failed`, and the outcome recorded,
+        unless the send found nothing to do ("skipped")."""
+        try:
+            outcome: OutcomeT = await workflow.execute_activity_method(
+                self.send, arg, start_to_close_timeout=self.timeout, retry_policy=tries
+            )
+        except ActivityError as error:
+            outcome = failed(error)
+        if outcome.status == "skipped":
+            return outcome
+        return await _recorded(self.record, outcome)
+
+
+def last_failure(error: ActivityError) -> tuple[str, Any]:
+    """The last try's reason, and the first detail it gave (None from a try that timed out: it says no more)."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message, (cause.details[0] if cause.details else None)
+    return str(cause or error), None
 
 
 async def _recorded(record: Callable[..., Any], outcome: OutcomeT) -> OutcomeT:

@@ -13,17 +13,18 @@ from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.webhook_delivery import PostWebhook, WebhookOutcome
     from clusterlabel.activities.webhook_delivery import WebhookActivities as Acts
     from clusterlabel.workflows.messages import WebhookDeliveryInput
 
-from clusterlabel.workflows.sending import send_then_record
+from clusterlabel.workflows.sending import Sending, last_failure
 
 # One try: the endpoint's answer is awaited for at most 15 s (activities/webhook_delivery.py).
 POST_TIMEOUT = timedelta(minutes=1)
+POSTING = Sending(Acts.post_webhook, POST_TIMEOUT, Acts.record_webhook_delivery)
 # The longest pause between tries, as a multiple of the first (as for the outbox's messages).
 LONGEST_PAUSE = 100
 
@@ -47,23 +48,13 @@ class WebhookDeliveryWorkflow:
             maximum_interval=input.backoff * LONGEST_PAUSE,
             maximum_attempts=input.attempts,
         )
-        return await send_then_record(
-            Acts.post_webhook,
-            PostWebhook(delivery_id=input.delivery_id),
-            POST_TIMEOUT,
-            tries,
-            lambda error: _failed(input, error),
-            Acts.record_webhook_delivery,
-        )
+        post = PostWebhook(delivery_id=input.delivery_id)
+        return await POSTING.run(post, tries, lambda error: _failed(input, error))
 
 
 def _failed(input: WebhookDeliveryInput, error: ActivityError) -> WebhookOutcome:
     """The last try's failure as the outcome to record: its reason and the tries it took."""
-    cause = error.cause
-    reason, attempts = str(cause or error), input.attempts  # a try that timed out says no more
-    if isinstance(cause, ApplicationError):
-        reason = cause.message
-        if cause.details and isinstance(cause.details[0], int):
-            attempts = cause.details[0]
+    reason, details = last_failure(error)
+    attempts = details if isinstance(details, int) else input.attempts
     workflow.logger.warning("webhook not delivered", extra={"webhook_delivery_id": str(input.delivery_id)})
     return WebhookOutcome(delivery_id=input.delivery_id, status="failed", attempts=attempts, reason=reason)
