@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -267,6 +267,11 @@ class RowCache:
             self.rows[key] = self._decode(dict(found)) if found else None
         return self.rows[key]
 
+    def row_for(self, cursor: Any, change: Change, started_by: str, start: Callable[[Change], Row]) -> Row | None:
+        """The row `change` changes: `start(change)` for the aggregate's first event (`started_by`), else
+        the row held (None for an aggregate the table does not hold)."""
+        return start(change) if change.event_type == started_by else self.get(cursor, change.key)
+
     def put(self, row: Row) -> None:
         key = row[self.key]
         self.rows[key] = row
@@ -312,7 +317,7 @@ class RowPerAggregateView(View):
 
     def change_row(self, cursor: Any, batch: RowCache, change: Change) -> None:
         """The handler of the aggregate's events: the row started or changed (one the view does not hold, left alone)."""
-        row = self.started(change) if change.event_type == self.started_by else batch.get(cursor, change.key)
+        row = batch.row_for(cursor, change, self.started_by, self.started)
         if row is not None:
             self.follow(row, change)
             batch.put(row)
