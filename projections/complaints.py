@@ -20,13 +20,18 @@ from clusterlabel.projections.view import Change, RowPerAggregateView
 EVENTS = (*STATE_AFTER, "Escalated")
 
 
-class ComplaintEntry(BaseModel):
+class ListedComplaint(BaseModel):
+    """What a listing shows first of a complaint: the view's entry and the API's answer alike."""
+
     complaint_id: UUID
     about: str
     cluster_id: UUID
     label_id: UUID | None
     state: ComplaintState
     lodged_at: datetime
+
+
+class ComplaintEntry(ListedComplaint):
     due: datetime | None  # the deadline of its current step; None once closed
     outcome: str | None
     escalations: int
