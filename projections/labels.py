@@ -8,7 +8,7 @@ the label's data and never restates its lifecycle.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from clusterlabel.domain.label_lifecycle import LabelState, label_state_after, label_status_at
 from clusterlabel.projections.store import Row
@@ -32,7 +32,15 @@ def _instant(stamp: str) -> datetime:
 
 
 class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued"):
-    """A view with one row per label (in its first table), kept by the label's events."""
+    """A view with one row per label in its first table, kept by the label's events. A subclass lists
+    the statements that follow that table's (its indexes, its other tables) as `more_ddl`."""
+
+    more_ddl: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        label_table = f"CREATE TABLE IF NOT EXISTS {{{cls.view_tables[0]}}} ({LABEL_COLUMNS})"
+        cls.ddl = (label_table, *cls.more_ddl)
 
     handlers: ClassVar[dict[str, str]] = {
         f"Label.{name}": "change_row"
