@@ -104,9 +104,7 @@ def remind_deadline(
     app: CertificationApp, case_id: UUID, command: commands.RemindDeadline, env: Envelope
 ) -> CertificationCase:
     """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
-    case = app.get_case(case_id)
-    outbox.tell(app, notices.deadline_reminders(case, command.step, command.offset, command.due), env)
-    return case
+    return outbox.remind(app, app.get_case(case_id), notices.deadline_reminders, command, env)
 
 
 def record_agreement(

@@ -72,9 +72,7 @@ def close_complaint(
 def remind_complaint(
     app: CertificationApp, complaint_id: UUID, command: commands.RemindComplaint, env: Envelope
 ) -> Complaint:
-    complaint = app.load(complaint_id, Complaint)
-    outbox.tell(app, notices.complaint_reminder(complaint, command.step, command.offset, command.due), env)
-    return complaint
+    return outbox.remind(app, app.load(complaint_id, Complaint), notices.complaint_reminder, command, env)
 
 
 def escalate_complaint(

@@ -7,6 +7,9 @@ records nothing twice and a message queued again is recorded afresh.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
@@ -15,6 +18,8 @@ from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.command_base import Envelope, command_key
 from clusterlabel.domain.digest import SendDigest, digest_notices
 from clusterlabel.domain.notification import Delivery, Notification
+
+R = TypeVar("R")
 
 
 def queue(told: list[notices.Notice], env: Envelope) -> list[RecordedAggregate]:
@@ -28,6 +33,29 @@ def tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> No
     for notice in told:
         message = _message(notice, env)
         app.create(message.id, lambda message=message: [message])  # type: ignore[misc]
+
+
+class Reminder(Protocol):
+    """A command that reminds of a step due soon (RemindDeadline, RemindComplaint)."""
+
+    @property
+    def step(self) -> str: ...
+    @property
+    def offset(self) -> str: ...
+    @property
+    def due(self) -> datetime: ...
+
+
+def remind(
+    app: CertificationApp,
+    record: R,
+    reminders: Callable[[R, str, str, datetime], list[notices.Notice]],
+    command: Reminder,
+    env: Envelope,
+) -> R:
+    """Queue the reminders of a step of `record` due soon (the record itself does not change); the record."""
+    tell(app, reminders(record, command.step, command.offset, command.due), env)
+    return record
 
 
 def message_id(env: Envelope, recipient: str) -> UUID:

@@ -13,10 +13,10 @@ from uuid import UUID
 
 from clusterlabel.domain.account import Role, links_without
 from clusterlabel.projections.store import Row
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
 
 
-class AccountsView(View):
+class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
     name = "accounts"
     cost = 0.2
     view_tables = ("accounts",)
@@ -29,13 +29,6 @@ class AccountsView(View):
     handlers: ClassVar[dict[str, str]] = {
         f"Account.{name}": f"_{name}" for name in ("Opened", "RoleGranted", "RoleRevoked", "Deactivated")
     }
-
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Opened"]
-        return RowCache(self, "accounts", "account_id").prefetch(cursor, changed)
-
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
 
     def _Opened(self, cursor: Any, batch: RowCache, change: Change) -> None:
         row = {"account_id": change.key, "roles": "", "active": 1}

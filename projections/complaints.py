@@ -7,7 +7,6 @@ neither. Whether a complaint is overdue depends on the hour it is asked at, so t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -16,24 +15,29 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.complaint import DEADLINE_BY_STATE, DEADLINE_SET_BY, STATE_AFTER, ComplaintState
 from clusterlabel.projections.store import Row, stamp, unstamped
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 EVENTS = (*STATE_AFTER, "Escalated")
 
 
-class ComplaintEntry(BaseModel):
+class ListedComplaint(BaseModel):
+    """What a listing shows first of a complaint: the view's entry and the API's answer alike."""
+
     complaint_id: UUID
     about: str
     cluster_id: UUID
     label_id: UUID | None
     state: ComplaintState
     lodged_at: datetime
+
+
+class ComplaintEntry(ListedComplaint):
     due: datetime | None  # the deadline of its current step; None once closed
     outcome: str | None
     escalations: int
 
 
-class ComplaintsView(View):
+class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged"):
     name = "complaints"
     cost = 0.2
     view_tables = ("complaints",)
@@ -43,19 +47,12 @@ class ComplaintsView(View):
         "acknowledgement TEXT, investigation TEXT, due TEXT, outcome TEXT, escalations INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS complaints_by_state ON {complaints} (state, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Complaint.{name}": "_complaint" for name in EVENTS}
+    handlers: ClassVar[dict[str, str]] = {f"Complaint.{name}": "change_row" for name in EVENTS}
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Lodged"]
-        return RowCache(self, "complaints", "complaint_id").prefetch(cursor, changed)
+    def started(self, change: Change) -> Row:
+        return _lodged(change)
 
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
-
-    def _complaint(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = _lodged(change) if change.event_type == "Lodged" else batch.get(cursor, change.key)
-        if row is None:
-            return
+    def follow(self, row: Row, change: Change) -> None:
         if change.event_type in DEADLINE_SET_BY:
             field, step = DEADLINE_SET_BY[change.event_type]
             row[step] = change[field]
@@ -65,7 +62,6 @@ class ComplaintsView(View):
         row["due"] = row[step_due] if step_due else None
         row["outcome"] = change.get("outcome") if change.event_type == "Closed" else row["outcome"]
         row["escalations"] += 1 if change.event_type == "Escalated" else 0
-        batch.put(row)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -92,9 +88,7 @@ def _lodged(change: Change) -> Row:
     return {
         "complaint_id": change.key,
         "position": change.id,
-        "about": change["about"],
-        "cluster_id": change["cluster_id"],
-        "label_id": change["label_id"],
+        **change.columns("about", "cluster_id", "label_id"),
         "state": ComplaintState.RECEIVED.value,
         "lodged_at": change["at"],
         "acknowledgement": None,

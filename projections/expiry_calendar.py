@@ -12,7 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.label_lifecycle import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
-from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView
+from clusterlabel.projections.labels import LabelRowsView
 from clusterlabel.projections.store import Row, stamp, unstamp
 
 
@@ -30,10 +30,8 @@ class CalendarEntry(BaseModel):
 class ExpiryCalendarView(LabelRowsView):
     name = "expiry_calendar"
     cost = 1
-    label_table = "expiry_labels"
     view_tables = ("expiry_labels",)
-    ddl = (
-        f"CREATE TABLE IF NOT EXISTS {{expiry_labels}} ({LABEL_COLUMNS})",
+    more_ddl = (
         "CREATE INDEX IF NOT EXISTS expiry_by_validity ON {expiry_labels} (state, valid_until)",
         "CREATE INDEX IF NOT EXISTS expiry_by_window ON {expiry_labels} (state, renewable_until)",
     )

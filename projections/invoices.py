@@ -6,9 +6,8 @@ invoice is overdue depends on the hour it is asked at, so the queries decide it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -16,7 +15,7 @@ from pydantic import BaseModel
 from clusterlabel.domain.fees import money
 from clusterlabel.domain.invoice import STATE_AFTER, InvoiceState
 from clusterlabel.projections.store import Row, stamp, unstamped
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 
 class InvoiceEntry(BaseModel):
@@ -41,7 +40,7 @@ class InvoiceEntry(BaseModel):
         return self.state is InvoiceState.UNPAID and now >= self.due_at
 
 
-class InvoicesView(View):
+class InvoicesView(RowPerAggregateView, key="invoice_id", started_by="Issued"):
     name = "invoices"
     cost = 0.1
     view_tables = ("invoices",)
@@ -53,23 +52,15 @@ class InvoicesView(View):
         "CREATE INDEX IF NOT EXISTS invoices_by_state ON {invoices} (state, due_at)",
         "CREATE INDEX IF NOT EXISTS invoices_by_cluster ON {invoices} (cluster_id, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Invoice.{name}": "_invoice" for name in STATE_AFTER}
+    handlers: ClassVar[dict[str, str]] = {f"Invoice.{name}": "change_row" for name in STATE_AFTER}
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Issued"]
-        return RowCache(self, "invoices", "invoice_id").prefetch(cursor, changed)
+    def started(self, change: Change) -> Row:
+        return _issued(change)
 
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
-
-    def _invoice(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = _issued(change) if change.event_type == "Issued" else batch.get(cursor, change.key)
-        if row is None:
-            return
+    def follow(self, row: Row, change: Change) -> None:
         row["state"] = STATE_AFTER[change.event_type].value
         if change.event_type == "Paid":
             row["paid_on"], row["reference"] = change["paid_on"], change["reference"]
-        batch.put(row)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -103,14 +94,7 @@ def _issued(change: Change) -> Row:
     return {
         "invoice_id": change.key,
         "position": change.id,
-        "number": change["number"],
-        "case_id": change["case_id"],
-        "cluster_id": change["cluster_id"],
-        "item": change["item"],
-        "amount_cents": change["amount_cents"],
-        "currency": change["currency"],
-        "issued_at": change["issued_at"],
-        "due_at": change["due_at"],
+        **change.columns("number", "case_id", "cluster_id", "item", "amount_cents", "currency", "issued_at", "due_at"),
         "state": InvoiceState.UNPAID.value,
         "paid_on": None,
         "reference": None,

@@ -7,13 +7,12 @@ the label's data and never restates its lifecycle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from clusterlabel.domain.label_lifecycle import LabelState, label_state_after, label_status_at
 from clusterlabel.projections.store import Row
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 LABEL_COLUMNS = (
     "label_id TEXT PRIMARY KEY, label_code TEXT NOT NULL, verification_code TEXT, cluster_id TEXT, "
@@ -32,13 +31,19 @@ def _instant(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
-class LabelRowsView(View):
-    """A view with one row per label, kept by the label's events."""
+class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued"):
+    """A view with one row per label in its first table, kept by the label's events. A subclass lists
+    the statements that follow that table's (its indexes, its other tables) as `more_ddl`."""
 
-    label_table: ClassVar[str]
+    more_ddl: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        label_table = f"CREATE TABLE IF NOT EXISTS {{{cls.view_tables[0]}}} ({LABEL_COLUMNS})"
+        cls.ddl = (label_table, *cls.more_ddl)
 
     handlers: ClassVar[dict[str, str]] = {
-        f"Label.{name}": "_label"
+        f"Label.{name}": "change_row"
         for name in [
             "Issued",
             "Expired",
@@ -53,41 +58,21 @@ class LabelRowsView(View):
         ]
     }
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Issued"]
-        return RowCache(self, self.label_table, "label_id").prefetch(cursor, changed)
+    def started(self, change: Change) -> Row:
+        return _issued(change)
 
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
-
-    def _label(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        if change.event_type == "Issued":
-            row: Row | None = _issued(change)
-        else:
-            row = batch.get(cursor, change.key)
-            if row is None:
-                return
+    def follow(self, row: Row, change: Change) -> None:
+        if change.event_type != "Issued":
             _LABEL_DATA[change.event_type](row, change)
             _follow(row, change)
-        assert row is not None
         row["version"] = change.version
-        batch.put(row)
 
 
 def _issued(change: Change) -> Row:
     return {
         "label_id": change.key,
-        "label_code": change["label_code"],
-        "verification_code": change["verification_code"],
-        "cluster_id": change["cluster_id"],
-        "cluster_name": change["cluster_name"],
-        "country": change["country"],
-        "level": change["level"],
-        "case_id": change["case_id"],
-        "catalogue_version": change["catalogue_version"],
-        "valid_from": change["valid_from"],
-        "valid_until": change["valid_until"],
-        "renewable_until": change["renewable_until"],
+        **change.columns("label_code", "verification_code", "cluster_id", "cluster_name", "country", "level"),
+        **change.columns("case_id", "catalogue_version", "valid_from", "valid_until", "renewable_until"),
         "state": LabelState.ACTIVE.value,
         "state_since": change["valid_from"],
         "supersedes": change["supersedes"],

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus
 from clusterlabel.projections.store import Row, unstamped
-from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view import Change, RowPerAggregateView
 
 
 class MessageEntry(BaseModel):
@@ -33,7 +33,7 @@ class MessageEntry(BaseModel):
     label_id: UUID | None
 
 
-class NotificationsView(View):
+class NotificationsView(RowPerAggregateView, key="id", started_by="Queued"):
     name = "notifications"
     cost = 0.5
     view_tables = ("notifications",)
@@ -46,25 +46,14 @@ class NotificationsView(View):
         "CREATE INDEX IF NOT EXISTS notifications_by_label ON {notifications} (label_id, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_recipient ON {notifications} (recipient, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "_message" for name in STATUS_AFTER}
+    handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "change_row" for name in STATUS_AFTER}
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        changed = [change.key for change in changes if change.event_type != "Queued"]
-        return RowCache(self, "notifications", "id").prefetch(cursor, changed)
+    def started(self, change: Change) -> Row:
+        return _queued(change)
 
-    def end_batch(self, cursor: Any, batch: RowCache) -> None:
-        batch.flush(cursor)
-
-    def _message(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        if change.event_type == "Queued":
-            batch.put(_queued(change))
-            return
-        row = batch.get(cursor, change.key)
-        if row is None:
-            return
+    def follow(self, row: Row, change: Change) -> None:
         _DELIVERY[change.event_type](row, change)
         row["status"] = STATUS_AFTER[change.event_type].value
-        batch.put(row)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -120,16 +109,14 @@ def _queued(change: Change) -> Row:
     return {
         "id": change.key,
         "position": change.id,
-        "recipient": change["recipient"],
-        "kind": change["kind"],
+        **change.columns("recipient", "kind"),
         "status": DeliveryStatus.QUEUED.value,
         "attempts": 0,
         "queued_at": change.recorded_at,
         "sent_at": None,
         "channel": None,
         "reason": None,
-        "case_id": change["case_id"],
-        "label_id": change["label_id"],
+        **change.columns("case_id", "label_id"),
     }
 
 
@@ -153,5 +140,6 @@ _DELIVERY = {
     "Sent": _sent,
     "Delivered": lambda row, change: row.update(sent_at=change.recorded_at, channel=change["channel"]),
     "Failed": lambda row, change: row.update(attempts=row["attempts"] + change["attempts"], reason=change["reason"]),
+    "Queued": lambda row, change: None,
     "Requeued": lambda row, change: None,
 }

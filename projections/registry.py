@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.label_lifecycle import VALIDITY_RUNNING, LabelState
-from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView, status_at
+from clusterlabel.projections.labels import LabelRowsView, status_at
 from clusterlabel.projections.store import LIKE_ESCAPE, Row, containing, stamp, starting, unstamp, unstamped
 
 
@@ -60,10 +60,8 @@ class Verification(BaseModel):
 class RegistryView(LabelRowsView):
     name = "registry"
     cost = 0.8
-    label_table = "registry_labels"
     view_tables = ("registry_labels",)
-    ddl = (
-        f"CREATE TABLE IF NOT EXISTS {{registry_labels}} ({LABEL_COLUMNS})",
+    more_ddl = (
         "CREATE UNIQUE INDEX IF NOT EXISTS registry_by_code ON {registry_labels} (label_code)",
         "CREATE INDEX IF NOT EXISTS registry_by_country ON {registry_labels} (country, level)",
     )

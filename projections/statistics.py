@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.label_lifecycle import LabelState
-from clusterlabel.projections.labels import LABEL_COLUMNS, LabelRowsView
+from clusterlabel.projections.labels import LabelRowsView
 from clusterlabel.projections.store import stamp
 from clusterlabel.projections.view import Change, RowCache
 
@@ -49,10 +49,8 @@ class StatisticsRow(BaseModel):
 class StatisticsView(LabelRowsView):
     name = "statistics"
     cost = 1.0
-    label_table = "statistics_labels"
     view_tables = ("statistics_labels", "statistics_cases", "statistics_clusters")
-    ddl = (
-        f"CREATE TABLE IF NOT EXISTS {{statistics_labels}} ({LABEL_COLUMNS})",
+    more_ddl = (
         "CREATE TABLE IF NOT EXISTS {statistics_cases} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
         "level TEXT NOT NULL, submitted_at TEXT NOT NULL, outcome TEXT, decided_level TEXT, decided_at TEXT)",
         "CREATE TABLE IF NOT EXISTS {statistics_clusters} (cluster_id TEXT PRIMARY KEY, country TEXT, sector TEXT)",

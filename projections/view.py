@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -87,6 +87,10 @@ class Change:
             return self[name]
         except KeyError:
             return default
+
+    def columns(self, *names: str) -> Row:
+        """The named fields, as a row's columns of the same names."""
+        return {name: self[name] for name in names}
 
     @property
     def recorded_at(self) -> str:
@@ -263,6 +267,11 @@ class RowCache:
             self.rows[key] = self._decode(dict(found)) if found else None
         return self.rows[key]
 
+    def row_for(self, cursor: Any, change: Change, started_by: str, start: Callable[[Change], Row]) -> Row | None:
+        """The row `change` changes: `start(change)` for the aggregate's first event (`started_by`), else
+        the row held (None for an aggregate the table does not hold)."""
+        return start(change) if change.event_type == started_by else self.get(cursor, change.key)
+
     def put(self, row: Row) -> None:
         key = row[self.key]
         self.rows[key] = row
@@ -283,3 +292,39 @@ class RowCache:
         for column in self.json_columns:
             encoded[column] = json.dumps(row[column], sort_keys=True)
         return encoded
+
+
+class RowPerAggregateView(View):
+    """A view whose first table holds a row per aggregate: the aggregate's first event starts the row,
+    the later ones change it. Its class names the row's key column and that first event:
+    `class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged")`."""
+
+    row_key: ClassVar[str]  # the column that holds the aggregate's id
+    started_by: ClassVar[str]  # the type of the aggregate's first event, e.g. "Lodged"
+
+    def __init_subclass__(cls, key: str | None = None, started_by: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if key is not None and started_by is not None:
+            cls.row_key, cls.started_by = key, started_by
+
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
+        # The rows the batch changes, loaded at once; an aggregate the batch starts has no row yet.
+        changed = [change.key for change in changes if change.event_type != self.started_by]
+        return RowCache(self, self.view_tables[0], self.row_key).prefetch(cursor, changed)
+
+    def end_batch(self, cursor: Any, batch: RowCache) -> None:
+        batch.flush(cursor)
+
+    def change_row(self, cursor: Any, batch: RowCache, change: Change) -> None:
+        """The handler of the aggregate's events: the row started or changed (one the view does not hold, left alone)."""
+        row = batch.row_for(cursor, change, self.started_by, self.started)
+        if row is not None:
+            self.follow(row, change)
+            batch.put(row)
+
+    def started(self, change: Change) -> Row:
+        """The row the aggregate's first event starts."""
+        raise NotImplementedError
+
+    def follow(self, row: Row, change: Change) -> None:
+        """What an event changes in the row (the first event too, after started())."""

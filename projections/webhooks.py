@@ -84,25 +84,17 @@ class WebhooksView(View):
         batch.deliveries.flush(cursor)
 
     def _webhook(self, cursor: Any, batch: Batch, change: Change) -> None:
-        if change.event_type == "Registered":
-            batch.webhooks.put(_registered(change))
-            return
-        row = batch.webhooks.get(cursor, change.key)
+        row = batch.webhooks.row_for(cursor, change, "Registered", _registered)
         if row is not None:
             _WEBHOOK_CHANGES[change.event_type](row, change)
             batch.webhooks.put(row)
 
     def _delivery(self, cursor: Any, batch: Batch, change: Change) -> None:
-        if change.event_type == "Queued":
-            batch.deliveries.put(_queued(change))
-            return
-        row = batch.deliveries.get(cursor, change.key)
-        if row is None:
-            return
-        row.update(status=DELIVERY_STATUS_AFTER[change.event_type].value, finished_at=change["at"])
-        row.update(attempts=row["attempts"] + change.get("attempts", 0), reason=change.get("reason"))
-        row["status_code"] = change.get("status_code")
-        batch.deliveries.put(row)
+        row = batch.deliveries.row_for(cursor, change, "Queued", _queued)
+        if row is not None:
+            if change.event_type != "Queued":
+                _tried(row, change)
+            batch.deliveries.put(row)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -164,8 +156,16 @@ def _webhook_entry(row: Row) -> WebhookEntry:
     return WebhookEntry.model_validate(fields)
 
 
-# What each event after Registered changes in a webhook's row.
+def _tried(row: Row, change: Change) -> None:
+    """A delivery's try recorded: its status, when it ended, the tries it took, and why it failed."""
+    row.update(status=DELIVERY_STATUS_AFTER[change.event_type].value, finished_at=change["at"])
+    row.update(attempts=row["attempts"] + change.get("attempts", 0), reason=change.get("reason"))
+    row["status_code"] = change.get("status_code")
+
+
+# What each event changes in a webhook's row (Registered started it).
 _WEBHOOK_CHANGES = {
+    "Registered": lambda row, change: None,
     "DeliveryFailed": lambda row, change: row.update(failures_in_a_row=row["failures_in_a_row"] + 1),
     "DeliverySucceeded": lambda row, change: row.update(failures_in_a_row=0),
     "Disabled": lambda row, change: row.update(status="disabled", disabled_because=change["reason"]),

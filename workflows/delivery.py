@@ -13,7 +13,7 @@ from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.delivery import DeliveryActivities as Acts
@@ -21,11 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.models import DeliveryOutcome, SendMessage
     from clusterlabel.workflows.messages import DeliveryWorkflowInput
 
-from clusterlabel.workflows.common import ACTIVITY_TIMEOUT, LOCAL_ATTEMPTS, OUTAGE_RETRY
+from clusterlabel.workflows.sending import Sending, last_failure
 
 # One try: connecting, STARTTLS, AUTH and the transaction, each bounded by the SMTP timeout (30 s),
 # plus a wait for this process's pace.
 SEND_TIMEOUT = timedelta(minutes=2)
+SENDING = Sending(Acts.send_message, SEND_TIMEOUT, Acts.record_delivery)
 
 
 def delivery_workflow_id(notification_id: UUID | str) -> str:
@@ -42,44 +43,15 @@ class DeliveryWorkflow:
     @workflow.run
     async def run(self, input: DeliveryWorkflowInput) -> DeliveryOutcome:
         tries = RetryPolicy(initial_interval=input.backoff, backoff_coefficient=2.0, maximum_attempts=input.attempts)
-        try:
-            outcome: DeliveryOutcome = await workflow.execute_activity_method(
-                Acts.send_message,
-                SendMessage(notification_id=input.notification_id),
-                start_to_close_timeout=SEND_TIMEOUT,
-                retry_policy=tries,
-            )
-        except ActivityError as error:
-            outcome = _failed(input, error)
-        if outcome.status == "skipped":
-            return outcome
-        return await _record(outcome)
+        message = SendMessage(notification_id=input.notification_id)
+        return await SENDING.run(message, tries, lambda error: _failed(input, error))
 
 
 def _failed(input: DeliveryWorkflowInput, error: ActivityError) -> DeliveryOutcome:
     """The last try's failure as the outcome to record: its reason, the tries it took, the message's round."""
-    cause = error.cause
-    reason, attempts, message_round = str(cause or error), input.attempts, 0  # a try that timed out says no more
-    if isinstance(cause, ApplicationError):
-        reason = cause.message
-        attempts, message_round = failed_try(cause.details[0] if cause.details else None, input.attempts)
+    reason, details = last_failure(error)
+    attempts, message_round = failed_try(details, input.attempts)
     workflow.logger.warning("message not delivered", extra={"notification_id": str(input.notification_id)})
     return DeliveryOutcome(
         notification_id=input.notification_id, status="failed", round=message_round, attempts=attempts, reply=reason
     )
-
-
-async def _record(outcome: DeliveryOutcome) -> DeliveryOutcome:
-    """Record the outcome: a local activity first (no round trip through the server), and while the store
-    is away a server-side one, retried until it is back (never a second send)."""
-    try:
-        recorded: DeliveryOutcome = await workflow.execute_local_activity_method(
-            Acts.record_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LOCAL_ATTEMPTS
-        )
-    except ActivityError as error:
-        if isinstance(error.cause, ApplicationError) and error.cause.non_retryable:
-            raise
-        recorded = await workflow.execute_activity_method(
-            Acts.record_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=OUTAGE_RETRY
-        )
-    return recorded

@@ -12,19 +12,9 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.certification import CertificationActivities as Acts
     from clusterlabel.activities.models import Alarm, LabelRef, LabelView
+    from clusterlabel.domain import label_commands as commands
     from clusterlabel.domain.certification_case import CertificationCase
     from clusterlabel.domain.command_base import Command, LabelCommand
-    from clusterlabel.domain.commands import (
-        CloseRenewalWindow,
-        DecideLabelAppeal,
-        ExpireLabel,
-        LodgeLabelAppeal,
-        RemindExpiry,
-        RestoreLabel,
-        StartRenewal,
-        SuspendLabel,
-        WithdrawLabel,
-    )
     from clusterlabel.domain.label_lifecycle import LabelState
     from clusterlabel.domain.step_checks import check_label_command
     from clusterlabel.workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
@@ -142,14 +132,14 @@ class LabelWorkflow(
         self._handled += 1
         return view
 
-    suspend = human_step("suspend", SuspendLabel, LabelView)
-    restore = human_step("restore", RestoreLabel, LabelView)
-    withdraw = human_step("withdraw", WithdrawLabel, LabelView)
-    lodge_appeal = human_step("lodge_appeal", LodgeLabelAppeal, LabelView)
-    decide_appeal = human_step("decide_appeal", DecideLabelAppeal, LabelView)
+    suspend = human_step("suspend", commands.SuspendLabel, LabelView)
+    restore = human_step("restore", commands.RestoreLabel, LabelView)
+    withdraw = human_step("withdraw", commands.WithdrawLabel, LabelView)
+    lodge_appeal = human_step("lodge_appeal", commands.LodgeLabelAppeal, LabelView)
+    decide_appeal = human_step("decide_appeal", commands.DecideLabelAppeal, LabelView)
 
     @workflow.update
-    async def start_renewal(self, step: Step[StartRenewal]) -> LabelView:
+    async def start_renewal(self, step: Step[commands.StartRenewal]) -> LabelView:
         """Open the renewal case (the domain checks the window) and start its CaseWorkflow; the
         label's view names the case (renewal_case_id)."""
         await workflow.wait_condition(lambda: self._view is not None)
@@ -182,11 +172,11 @@ def _alarm_command(alarm: Alarm) -> tuple[LabelCommand, str]:
     """What a due alarm asks for, and the occurrence that keys it."""
     if alarm.kind == "reminder":
         assert alarm.offset is not None
-        return RemindExpiry(offset=alarm.offset), f"reminder:{alarm.offset}"
+        return commands.RemindExpiry(offset=alarm.offset), f"reminder:{alarm.offset}"
     if alarm.kind == "expiry":
-        return ExpireLabel(), "expire"
+        return commands.ExpireLabel(), "expire"
     if alarm.kind == "renewal_window_close":
-        return CloseRenewalWindow(), "close-renewal-window"
+        return commands.CloseRenewalWindow(), "close-renewal-window"
     if alarm.kind == "suspension_limit":
-        return WithdrawLabel(reason=AUTO_WITHDRAWAL_REASON), f"suspension-limit:{alarm.at:%Y-%m-%dT%H:%M:%S}"
+        return commands.WithdrawLabel(reason=AUTO_WITHDRAWAL_REASON), f"suspension-limit:{alarm.at:%Y-%m-%dT%H:%M:%S}"
     raise ApplicationError(f"unknown label alarm {alarm.kind!r}", non_retryable=True)

@@ -10,18 +10,31 @@ Several relays start the same workflows harmlessly: a start finds the run alread
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import structlog
 from temporalio.client import Client
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.open_records import PAGE, WEBHOOK_QUEUEING_TOPICS, queued_after
+from clusterlabel.activities.open_records import PAGE, QUEUEING_TOPICS, WEBHOOK_QUEUEING_TOPICS, queued_after
 from clusterlabel.workflows.starter import start_delivery_workflow, start_webhook_delivery_workflow
 
 POLL_SECONDS = 1.0
 PAUSE_AFTER_ERROR_SECONDS = 5.0
 log = structlog.stdlib.get_logger(__name__)
+
+
+@dataclass
+class Feed:
+    """What the relay follows in the log: the events that queue something, and the start of the workflow
+    each one needs (as `start(client, id, task_queue, policy)`)."""
+
+    topics: list[str]
+    start: Callable[..., Awaitable[Any]]
+    position: int  # read up to here
 
 
 class OutboxRelay:
@@ -30,8 +43,11 @@ class OutboxRelay:
         self.app = app
         self.task_queue = task_queue
         # Where the log stands now: what lies before is the reconciler's, which runs once a worker starts.
-        self.position = app.recorder.max_notification_id() or 0
-        self.webhook_position = self.position  # the deliveries to partners' webhooks, followed alike
+        head = app.recorder.max_notification_id() or 0
+        self.feeds = (
+            Feed(QUEUEING_TOPICS, start_delivery_workflow, head),  # the messages
+            Feed(WEBHOOK_QUEUEING_TOPICS, start_webhook_delivery_workflow, head),  # the deliveries to webhooks
+        )
         self._saved = asyncio.Event()
 
     async def run(self) -> None:
@@ -56,30 +72,21 @@ class OutboxRelay:
     async def relay(self) -> list[UUID]:
         """Start the delivery of every message and every webhook's delivery queued since the last look;
         the messages and deliveries started."""
-        return [*await self._relay_messages(), *await self._relay_webhook_deliveries()]
+        started: list[UUID] = []
+        for feed in self.feeds:
+            started.extend(await self._relay(feed))
+        return started
 
-    async def _relay_webhook_deliveries(self) -> list[UUID]:
+    async def _relay(self, feed: Feed) -> list[UUID]:
+        """Start the workflows of what the feed queued since its position, a page at a time."""
         started: list[UUID] = []
         while True:
-            found, position = await asyncio.to_thread(
-                queued_after, self.app, self.webhook_position, WEBHOOK_QUEUEING_TOPICS
-            )
-            for delivery_id in found:
-                await start_webhook_delivery_workflow(self.client, delivery_id, self.task_queue, self.app.policy)
-            self.webhook_position = position
+            found, position = await asyncio.to_thread(queued_after, self.app, feed.position, feed.topics)
+            for record_id in found:
+                await feed.start(self.client, record_id, self.task_queue, self.app.policy)
+            feed.position = position
             started.extend(found)
             if len(found) < PAGE:
-                return started
-
-    async def _relay_messages(self) -> list[UUID]:
-        started: list[UUID] = []
-        while True:
-            message_ids, position = await asyncio.to_thread(queued_after, self.app, self.position)
-            for message_id in message_ids:
-                await start_delivery_workflow(self.client, message_id, self.task_queue, self.app.policy)
-            self.position = position
-            started.extend(message_ids)
-            if len(message_ids) < PAGE:
                 return started
 
     async def _wait(self) -> None:

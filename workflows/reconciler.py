@@ -17,7 +17,6 @@ described, one call per record:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,15 +28,9 @@ from temporalio import activity
 from temporalio.client import (
     Client,
     Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleHandle,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -57,6 +50,7 @@ from clusterlabel.workflows.reconcile import (
     WorkflowProblem,
 )
 from clusterlabel.workflows.record import RecordWorkflow
+from clusterlabel.workflows.schedules import ensure_schedule, once_a_period
 from clusterlabel.workflows.starter import (
     case_handle,
     complaint_handle,
@@ -76,7 +70,6 @@ log = structlog.stdlib.get_logger(__name__)
 # issues") is no passing glitch such as a worker that died mid-task.
 STUCK_AT_ATTEMPT = 3
 DESCRIBES_AT_ONCE = 16
-MIN_CATCHUP = timedelta(minutes=1)
 HELP_QUERY_TIMEOUT = timedelta(seconds=5)
 
 ENDED: dict[WorkflowExecutionStatus, ProblemKind] = {
@@ -201,36 +194,14 @@ def _problem(workflow_id: str, kind: ProblemKind, seen: str) -> WorkflowProblem:
 
 
 def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            ReconcileWorkflow.run, ReconcileInput(), id=SCHEDULE_ID, task_queue=task_queue
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        # One run at a time; after an outage, one catch-up run rather than one per missed interval.
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=max(every, MIN_CATCHUP)),
-    )
+    interval = ScheduleIntervalSpec(every=every)
+    return once_a_period(ReconcileWorkflow.run, ReconcileInput(), SCHEDULE_ID, task_queue, interval)
 
 
 async def ensure_reconcile_schedule(client: Client, task_queue: str, every: timedelta) -> ScheduleHandle:
-    """Create the schedule, or bring an existing one to this interval and task queue (keeping its state:
-    a schedule an operator paused stays paused). Safe from any number of workers at once."""
-    wanted = reconcile_schedule(task_queue, every)
-    try:
-        return await client.create_schedule(SCHEDULE_ID, wanted)
-    except ScheduleAlreadyRunningError:
-        pass
-    handle = client.get_schedule_handle(SCHEDULE_ID)
-
-    def update(input: ScheduleUpdateInput) -> ScheduleUpdate | None:
-        current = input.description.schedule
-        intervals = [interval.every for interval in current.spec.intervals]
-        queue = getattr(current.action, "task_queue", None)
-        if intervals == [every] and queue == task_queue:
-            return None
-        return ScheduleUpdate(dataclasses.replace(wanted, state=current.state))
-
-    await handle.update(update)
-    return handle
+    """Create the schedule, or bring an existing one to this interval and task queue (a schedule an
+    operator paused stays paused)."""
+    return await ensure_schedule(client, SCHEDULE_ID, reconcile_schedule(task_queue, every))
 
 
 async def reconcile_now(client: Client) -> None:

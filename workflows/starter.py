@@ -14,7 +14,7 @@ from uuid import UUID
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.workflow import UpdateMethodMultiParam
+from temporalio.workflow import MethodAsyncSingleParam, UpdateMethodMultiParam
 
 from clusterlabel.activities.models import CaseView, ComplaintView, DeliveryOutcome, LabelView
 from clusterlabel.activities.webhook_delivery import WebhookOutcome
@@ -36,6 +36,7 @@ from clusterlabel.workflows.messages import (
 from clusterlabel.workflows.webhook_delivery import WebhookDeliveryWorkflow, webhook_delivery_workflow_id
 
 R = TypeVar("R")
+P = TypeVar("P")
 C = TypeVar("C", bound=Command)
 
 # One workflow per record, for ever: a start finds the running one (USE_EXISTING) and is refused for a
@@ -59,47 +60,23 @@ async def start_case_workflow(
 ) -> WorkflowHandle[Any, CaseView]:
     """Start the workflow of a submitted case. Starting it again (a retried application) is success:
     it finds the running workflow, and never opens a second run for a case whose workflow has ended."""
-    try:
-        return await client.start_workflow(
-            CaseWorkflow.run,
-            CaseWorkflowInput(case_id=case_id, label_continue_after=label_continue_after),
-            id=case_workflow_id(case_id),
-            task_queue=task_queue,
-            **ONCE,
-        )
-    except WorkflowAlreadyStartedError:
-        return case_handle(client, case_id)
+    started = CaseWorkflowInput(case_id=case_id, label_continue_after=label_continue_after)
+    return await _start_once(client, CaseWorkflow.run, started, case_workflow_id(case_id), task_queue)
 
 
 async def start_label_workflow(client: Client, label_id: UUID, task_queue: str) -> WorkflowHandle[Any, LabelView]:
     """Start the workflow of a label issued outside a case workflow (normally the case starts it);
     like start_case_workflow, never a second time."""
-    try:
-        return await client.start_workflow(
-            LabelWorkflow.run,
-            LabelWorkflowInput(label_id=label_id),
-            id=label_workflow_id(label_id),
-            task_queue=task_queue,
-            **ONCE,
-        )
-    except WorkflowAlreadyStartedError:
-        return label_handle(client, label_id)
+    started = LabelWorkflowInput(label_id=label_id)
+    return await _start_once(client, LabelWorkflow.run, started, label_workflow_id(label_id), task_queue)
 
 
 async def start_complaint_workflow(
     client: Client, complaint_id: UUID, task_queue: str
 ) -> WorkflowHandle[Any, ComplaintView]:
     """Start the workflow of a lodged complaint; like start_case_workflow, never a second time."""
-    try:
-        return await client.start_workflow(
-            ComplaintWorkflow.run,
-            ComplaintWorkflowInput(complaint_id=complaint_id),
-            id=complaint_workflow_id(complaint_id),
-            task_queue=task_queue,
-            **ONCE,
-        )
-    except WorkflowAlreadyStartedError:
-        return complaint_handle(client, complaint_id)
+    started = ComplaintWorkflowInput(complaint_id=complaint_id)
+    return await _start_once(client, ComplaintWorkflow.run, started, complaint_workflow_id(complaint_id), task_queue)
 
 
 async def start_delivery_workflow(
@@ -134,16 +111,20 @@ async def start_webhook_delivery_workflow(
     """Start posting a queued change to its webhook, trying as the policy says; a delivery is never
     queued again, so a start finds the run posting it, or is refused for one that ended (harmless)."""
     backoff = timedelta(seconds=policy.webhook_backoff.approximate_seconds())
+    started = WebhookDeliveryInput(delivery_id=delivery_id, attempts=policy.webhook_attempts, backoff=backoff)
+    workflow_id = webhook_delivery_workflow_id(delivery_id)
+    return await _start_once(client, WebhookDeliveryWorkflow.run, started, workflow_id, task_queue)
+
+
+async def _start_once(
+    client: Client, run: MethodAsyncSingleParam[Any, P, R], started: P, workflow_id: str, task_queue: str
+) -> WorkflowHandle[Any, R]:
+    """Start a record's one workflow (ONCE); a start again finds the running one, or is refused for one
+    that ended, and answers with its handle either way."""
     try:
-        return await client.start_workflow(
-            WebhookDeliveryWorkflow.run,
-            WebhookDeliveryInput(delivery_id=delivery_id, attempts=policy.webhook_attempts, backoff=backoff),
-            id=webhook_delivery_workflow_id(delivery_id),
-            task_queue=task_queue,
-            **ONCE,
-        )
+        return await client.start_workflow(run, started, id=workflow_id, task_queue=task_queue, **ONCE)
     except WorkflowAlreadyStartedError:
-        return webhook_delivery_handle(client, delivery_id)
+        return client.get_workflow_handle_for(run, workflow_id)
 
 
 def webhook_delivery_handle(client: Client, delivery_id: UUID) -> WorkflowHandle[Any, WebhookOutcome]:

@@ -13,17 +13,18 @@ from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.webhook_delivery import PostWebhook, WebhookOutcome
     from clusterlabel.activities.webhook_delivery import WebhookActivities as Acts
     from clusterlabel.workflows.messages import WebhookDeliveryInput
 
-from clusterlabel.workflows.common import ACTIVITY_TIMEOUT, LOCAL_ATTEMPTS, OUTAGE_RETRY
+from clusterlabel.workflows.sending import Sending, last_failure
 
 # One try: the endpoint's answer is awaited for at most 15 s (activities/webhook_delivery.py).
 POST_TIMEOUT = timedelta(minutes=1)
+POSTING = Sending(Acts.post_webhook, POST_TIMEOUT, Acts.record_webhook_delivery)
 # The longest pause between tries, as a multiple of the first (as for the outbox's messages).
 LONGEST_PAUSE = 100
 
@@ -47,43 +48,13 @@ class WebhookDeliveryWorkflow:
             maximum_interval=input.backoff * LONGEST_PAUSE,
             maximum_attempts=input.attempts,
         )
-        try:
-            outcome: WebhookOutcome = await workflow.execute_activity_method(
-                Acts.post_webhook,
-                PostWebhook(delivery_id=input.delivery_id),
-                start_to_close_timeout=POST_TIMEOUT,
-                retry_policy=tries,
-            )
-        except ActivityError as error:
-            outcome = _failed(input, error)
-        if outcome.status == "skipped":
-            return outcome
-        return await _record(outcome)
+        post = PostWebhook(delivery_id=input.delivery_id)
+        return await POSTING.run(post, tries, lambda error: _failed(input, error))
 
 
 def _failed(input: WebhookDeliveryInput, error: ActivityError) -> WebhookOutcome:
     """The last try's failure as the outcome to record: its reason and the tries it took."""
-    cause = error.cause
-    reason, attempts = str(cause or error), input.attempts  # a try that timed out says no more
-    if isinstance(cause, ApplicationError):
-        reason = cause.message
-        if cause.details and isinstance(cause.details[0], int):
-            attempts = cause.details[0]
+    reason, details = last_failure(error)
+    attempts = details if isinstance(details, int) else input.attempts
     workflow.logger.warning("webhook not delivered", extra={"webhook_delivery_id": str(input.delivery_id)})
     return WebhookOutcome(delivery_id=input.delivery_id, status="failed", attempts=attempts, reason=reason)
-
-
-async def _record(outcome: WebhookOutcome) -> WebhookOutcome:
-    """Record the outcome: a local activity first, and while the store is away a server-side one,
-    retried until it is back (never a second post)."""
-    try:
-        recorded: WebhookOutcome = await workflow.execute_local_activity_method(
-            Acts.record_webhook_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=LOCAL_ATTEMPTS
-        )
-    except ActivityError as error:
-        if isinstance(error.cause, ApplicationError) and error.cause.non_retryable:
-            raise
-        recorded = await workflow.execute_activity_method(
-            Acts.record_webhook_delivery, outcome, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=OUTAGE_RETRY
-        )
-    return recorded

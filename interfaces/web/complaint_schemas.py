@@ -8,10 +8,11 @@ from uuid import UUID
 from pydantic import EmailStr, Field
 
 from clusterlabel.domain import complaint_commands as commands
-from clusterlabel.domain.complaint import ComplaintOutcome, ComplaintState
+from clusterlabel.domain.complaint import ComplaintOutcome
 from clusterlabel.interfaces.web.account_schemas import EMAIL_SCHEMA
 from clusterlabel.interfaces.web.bodies import STRICT
 from clusterlabel.interfaces.web.schemas import HistoryEvent, Out
+from clusterlabel.projections.complaints import ListedComplaint
 
 
 class ComplaintIn(commands.ComplaintStatement):
@@ -33,13 +34,7 @@ class ComplaintCreated(Out):
     complaint_id: UUID
 
 
-class ComplaintOut(Out):
-    complaint_id: UUID
-    about: str
-    cluster_id: UUID
-    label_id: UUID | None
-    state: ComplaintState
-    lodged_at: datetime
+class ComplaintOut(ListedComplaint, Out):
     due: datetime | None = Field(description="the deadline of the current step; None once closed")
     overdue: bool
     outcome: ComplaintOutcome | None
