@@ -48,7 +48,7 @@ def schemathesis_cli() -> list[str]:
 # CPython 3.11 two threads building Hypothesis strategies at once can crash the coverage phase, "AST
 # constructor recursion depth mismatch" in its lambda descriptions). The coverage phase, most of the
 # time, is split by path; the phases that follow created ids (stateful) see every operation.
-CASE_PATHS = "^/(cases|applications)"
+CASE_PATHS = "^/(cases|applications|labels|accounts)"
 SECRETARIAT_PARTS = {
     "coverage-of-cases": ["--phases", "coverage", f"--include-path-regex={CASE_PATHS}"],
     "coverage-of-the-rest": ["--phases", "coverage", f"--exclude-path-regex={CASE_PATHS}"],
