@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web.page_serving import list_page, serve_pages
 from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
-from clusterlabel.interfaces.web.paging import LEVELS, STATES, Paging, choice, listing, paging, text
+from clusterlabel.interfaces.web.paging import LEVELS, STATES, Choice, Paging, choose, listing, paging, text
 from clusterlabel.interfaces.web.services import Services
 
 LABEL_STATUSES = [state.value for state in LabelState]
@@ -27,35 +27,30 @@ def install(api: FastAPI) -> None:
 
 @page
 async def cases_page(request: Request) -> Response:
-    filters = {"state": ("states", STATES), "level": ("levels", LEVELS)}
+    filters = [choose(request, "state", STATES), choose(request, "level", LEVELS)]
     return await _office_list(request, "cases", filters, lambda svc: svc.models.cases)
 
 
 @page
 async def labels_page(request: Request) -> Response:
-    filters = {"status": ("statuses", LABEL_STATUSES), "level": ("levels", LEVELS)}
+    filters = [choose(request, "status", LABEL_STATUSES), choose(request, "level", LEVELS)]
     return await _office_list(request, "labels", filters, lambda svc: svc.models.public_registry)
 
 
-# A list's filters: each its query parameter, with the name the template gives its options and those options.
-Filters = dict[str, tuple[str, list[str]]]
-
-
 async def _office_list(
-    request: Request, rows_of: str, filters: Filters, query_of: Callable[[Services], Callable[..., list[Any]]]
+    request: Request, rows_of: str, filters: list[Choice], query_of: Callable[[Services], Callable[..., list[Any]]]
 ) -> Response:
     """The secretariat's list of `rows_of`: searched by `q`, filtered by `filters`, paged in the database
-    by the query `query_of` names (it takes the filters by their parameters' names)."""
+    by the query `query_of` names (it takes the filters by their names)."""
     who = await signed_in(request, admin=True)
     svc, asked, query = _svc(request), paging(request), text(request)
-    chosen = {name: choice(request, name, options) for name, (_, options) in filters.items()}
+    chosen = {choice.name: choice.chosen for choice in filters}
 
     def gather() -> list[Any]:
         svc.fresh()
         return query_of(svc)(svc.now(), text=query, limit=asked.ask, offset=asked.offset, **chosen)
 
-    options = dict(filters.values())
-    return await list_page(request, who, rows_of, asked, gather, q=query, **chosen, **options)
+    return await list_page(request, who, rows_of, asked, gather, q=query, choices=filters)
 
 
 @page

@@ -22,7 +22,7 @@ from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.page_serving import list_page, serve_pages
 from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
-from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, listing, paging, text
+from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, choose, listing, paging, text
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.projections.invoices import InvoiceEntry
 
@@ -127,7 +127,8 @@ async def cluster_overview(
 async def experts_page(request: Request) -> Response:
     who = await signed_in(request, admin=True)
     svc, asked, query = _svc(request), paging(request), text(request)
-    status = choice(request, "status", EXPERT_STATUSES)
+    filters = [choose(request, "status", EXPERT_STATUSES, "certification")]
+    status = filters[0].chosen
 
     def gather() -> list[Expert]:
         # The roster, read whole: a few hundred experts at most, so no view of its own yet.
@@ -136,7 +137,7 @@ async def experts_page(request: Request) -> Response:
         found.sort(key=lambda expert: (expert.name.casefold(), str(expert.id)))
         return found[asked.offset : asked.offset + asked.ask]
 
-    shown = {"now": svc.now(), "status": status, "statuses": EXPERT_STATUSES, "form_key": form_key()}
+    shown = {"now": svc.now(), "choices": filters, "form_key": form_key()}
     return await list_page(request, who, "experts", asked, gather, q=query, **shown, **actions(who))
 
 
