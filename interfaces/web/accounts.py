@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound
@@ -36,10 +36,9 @@ from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key, histor
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.people import ENGLISH, EmailTaken
 from clusterlabel.interfaces.web.schemas import History
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 MACHINE_ADMIN_NAME = "machine administrator"
 
 

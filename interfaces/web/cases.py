@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -57,14 +57,13 @@ from clusterlabel.interfaces.web.schemas import (
     History,
     IndicatorOut,
 )
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import case_handle, start_case_workflow
 
 router = APIRouter(tags=["cases"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
 # ---- applications -----------------------------------------------------------------------

@@ -46,7 +46,7 @@ from clusterlabel.interfaces.web.complaint_schemas import (
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import HistoryEvent
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.projections.complaints import ComplaintEntry
@@ -56,7 +56,6 @@ from clusterlabel.workflows.starter import complaint_handle, label_handle, start
 
 router = APIRouter(tags=["complaints"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-Svc = Annotated[Services, Depends(services)]
 # Counted against the public reads' limit per client address: anyone may post one.
 PublicWrite = Annotated[None, Depends(public_read)]
 # How the log names whoever lodged a complaint: the public, never a person (their address is beside it).

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -36,10 +36,9 @@ from clusterlabel.interfaces.web.auth import Caller, Principal, certified_expert
 from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.schemas import ErrorMessage
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["evidence"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 # What a multipart body adds around the file (boundaries, part headers, the file's name): generous.
 MULTIPART_FRAMING_BYTES = 64 * 1024
 # The upload routes, API and page, whose bodies may be as large as a file (errors.BodySizeLimit).

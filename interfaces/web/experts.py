@@ -7,10 +7,9 @@ open cases they were working on (a step of each case's workflow), so that each p
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
@@ -29,14 +28,13 @@ from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.registration_schemas import ExpertOut
 from clusterlabel.interfaces.web.registrations import expert_out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import take_step
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import case_handle
 
 log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import NotFound
@@ -17,10 +17,9 @@ from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.invoice_schemas import InvoiceOut, PaymentIn, invoice_out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["invoices"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
 @router.get(

@@ -54,15 +54,15 @@ from clusterlabel.interfaces.web.schemas import (
     RegistryEntryOut,
     VerificationOut,
 )
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
+from clusterlabel.projections.registry import Verification, VerificationStatus
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import execute_label_step_reviving, label_handle
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-Svc = Annotated[Services, Depends(services)]
 PublicRead = Annotated[None, Depends(public_read)]
 CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
@@ -281,27 +281,13 @@ def aged(response: Response, svc: Services) -> None:
 
 def verification(svc: Services, label_ref: str, code: str) -> VerificationOut:
     """Always one status and since when; an unknown label and a wrong code both answer `unknown`."""
-    now = svc.now()
     label_code = _label_code(svc, label_ref)
     if label_code is None:
-        return VerificationOut(
-            label_code=label_ref.strip().upper(),
-            status="unknown",
-            since=None,
-            level=None,
-            cluster=None,
-            valid_until=None,
-        )
-    answer = svc.models.verify_label(label_code, code, now)
-    return VerificationOut(
-        label_code=answer.label_code,
-        status=answer.status.value,
-        since=answer.since,
-        level=answer.level,
-        cluster=answer.cluster_name,
-        valid_until=answer.valid_until,
-        superseded_by=answer.superseded_by_code,
-        imported_from=answer.imported_from,
+        answer = Verification(label_code=label_ref.strip().upper(), status=VerificationStatus.UNKNOWN)
+    else:
+        answer = svc.models.verify_label(label_code, code, svc.now())
+    return VerificationOut.read_from(
+        answer, status=answer.status.value, cluster=answer.cluster_name, superseded_by=answer.superseded_by_code
     )
 
 

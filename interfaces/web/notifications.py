@@ -21,12 +21,11 @@ from clusterlabel.interfaces.web.auth import Officer, Principal, authenticated
 from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import Out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Svc
 from clusterlabel.workflows.starter import restart_delivery_workflow
 
 log = get_logger(__name__)
 router = APIRouter(tags=["notifications"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 MAX_PAGE = 500
 
 
@@ -83,13 +82,4 @@ async def retry(notification_id: UUID, svc: Svc, who: Officer, key: Key = None) 
 
 
 def _out(message: Notification) -> NotificationOut:
-    return NotificationOut(
-        id=message.id,
-        recipient=message.recipient,
-        kind=message.kind,
-        status=message.status.value,
-        attempts=message.attempts,
-        sent_at=None,
-        case_id=message.case_id,
-        label_id=message.label_id,
-    )
+    return NotificationOut.read_from(message, status=message.status.value, sent_at=None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.durations import BOUNDED_DURATION, Duration, InvalidDuration
@@ -16,10 +16,9 @@ from clusterlabel.interfaces.web.auth import Caller, Staff
 from clusterlabel.interfaces.web.common import ERRORS, case_summary
 from clusterlabel.interfaces.web.errors import invalid
 from clusterlabel.interfaces.web.schemas import DashboardOut, ExpiringOut, WorkloadOut
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
 @router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")

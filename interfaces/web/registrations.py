@@ -3,10 +3,9 @@ workflow orchestrates a registration)."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
@@ -44,12 +43,11 @@ from clusterlabel.interfaces.web.registration_schemas import (
     TrainingOut,
     WaiverOut,
 )
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.workflows.starter import notify_experts_changed
 
 log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
 @router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
@@ -183,12 +181,10 @@ def get_expert(expert_id: UUID, svc: Svc, who: Caller) -> ExpertOut:
 
 
 def expert_out(expert: Expert) -> ExpertOut:
-    return ExpertOut(
+    return ExpertOut.read_from(
+        expert,
         expert_id=expert.id,
-        name=expert.name,
-        country=expert.country,
         languages=expert.profile.languages,
-        certified_until=expert.certified_until,
         revoked_at=expert.lapsed_at,
         affiliations=sorted(expert.affiliations, key=str),
         affiliation_periods=[

@@ -14,9 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.documents.certificate import Party
@@ -211,3 +211,7 @@ class ViewAge:
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+# The services, as every route takes them.
+Svc = Annotated[Services, Depends(services)]

@@ -27,11 +27,10 @@ from clusterlabel.interfaces.web.auth import Principal, requires
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import Out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.projections.webhooks import WebhookDeliveryEntry, WebhookEntry, WebhookStatus
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 Admin = Annotated[Principal, Depends(requires(Role.ADMIN, "only an administrator may manage webhooks"))]
 MAX_PAGE = 500
 
