@@ -13,7 +13,6 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
-from clusterlabel.domain import record_commands
 from clusterlabel.domain.base import DomainError, NotFound
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
 from clusterlabel.domain.command_base import Command, Envelope, command_key
@@ -23,7 +22,7 @@ from clusterlabel.domain.record_commands import RevokeExpertCertification
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import EVERY_CASE, visible_expert
 from clusterlabel.interfaces.web.auth import Officer, Principal
-from clusterlabel.interfaces.web.bodies import STRICT
+from clusterlabel.interfaces.web.bodies import AffiliationIn, CertificationRenewalIn, QualificationIn, RevocationIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.registration_schemas import ExpertOut
@@ -36,22 +35,6 @@ from clusterlabel.workflows.starter import case_handle
 log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
 RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
-
-
-class CertificationRenewalIn(record_commands.RenewExpertCertification):
-    model_config = STRICT
-
-
-class QualificationIn(record_commands.RecordQualification):
-    model_config = STRICT
-
-
-class AffiliationIn(record_commands.DeclareAffiliation):
-    model_config = STRICT
-
-
-class RevocationIn(RevokeExpertCertification):
-    model_config = STRICT
 
 
 class RevocationOut(ExpertOut):
