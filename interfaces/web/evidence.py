@@ -64,7 +64,6 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/cases/{case_id}/evidence",
     status_code=201,
-    response_model=EvidenceOut,
     responses=UPLOAD_ERRORS,
     summary="Attach a file to the case (PDF, image, office document); stored once by its SHA-256",
 )
@@ -104,11 +103,7 @@ async def attach_file(case_id: UUID, svc: Services, who: Principal, file: Starle
     return evidence_out(sha256, case.evidence[sha256]), already
 
 
-@router.get(
-    "/cases/{case_id}/evidence",
-    response_model=list[EvidenceOut],
-    summary="The files attached to the case, oldest first",
-)
+@router.get("/cases/{case_id}/evidence", summary="The files attached to the case, oldest first")
 def list_evidence(case_id: UUID, svc: Svc, who: Caller) -> list[EvidenceOut]:
     case = evidence_case(svc, case_id, who)
     return [evidence_out(sha256, entry) for sha256, entry in case.evidence.items()]

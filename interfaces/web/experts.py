@@ -43,7 +43,6 @@ class RevocationOut(ExpertOut):
 
 @router.post(
     "/experts/{expert_id}/certification/renewal",
-    response_model=ExpertOut,
     summary="Renew an expert's certification until a later date (also after a revocation)",
 )
 def renew_certification(
@@ -54,7 +53,6 @@ def renew_certification(
 
 @router.post(
     "/experts/{expert_id}/qualifications",
-    response_model=ExpertOut,
     summary="Record the training or recertification that qualifies the expert for one level until a date",
 )
 def record_qualification(expert_id: UUID, body: QualificationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
@@ -63,7 +61,6 @@ def record_qualification(expert_id: UUID, body: QualificationIn, svc: Svc, who: 
 
 @router.post(
     "/experts/{expert_id}/revocation",
-    response_model=RevocationOut,
     summary="Revoke an expert's certification; the open cases they were working on propose another expert",
 )
 async def revoke(expert_id: UUID, body: RevocationIn, svc: Svc, who: Officer, key: Key = None) -> RevocationOut:
@@ -108,7 +105,6 @@ async def _release_from_open_cases(
 
 @router.post(
     "/experts/{expert_id}/affiliations",
-    response_model=ExpertOut,
     summary="Record the expert's affiliation with a cluster (a conflict of interest on its cases)",
 )
 def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:

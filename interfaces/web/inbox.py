@@ -121,7 +121,7 @@ def _message(svc: Services, who: Principal, entry: MessageEntry, read: bool) -> 
     return InboxMessage.read_from(entry, subject=text.subject, body=text.body, link=link_of(entry), read=read)
 
 
-@router.get("/inbox", response_model=Inbox, summary="The caller's messages, unread first")
+@router.get("/inbox", summary="The caller's messages, unread first")
 def inbox(
     svc: Svc,
     who: Caller,
@@ -133,7 +133,6 @@ def inbox(
 
 @router.post(
     "/inbox/{notification_id}/read",
-    response_model=InboxMessage,
     summary="Open one of the caller's messages: marked read for the caller (404 unless it is theirs)",
 )
 def read(notification_id: UUID, svc: Svc, who: Caller, key: Key = None) -> InboxMessage:

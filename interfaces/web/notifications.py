@@ -47,7 +47,7 @@ def secretariat_reader(principal: Annotated[Principal, Depends(authenticated)]) 
     return principal
 
 
-@router.get("/notifications", response_model=list[NotificationOut], summary="The outbox's messages, latest first")
+@router.get("/notifications", summary="The outbox's messages, latest first")
 def notifications(
     svc: Svc,
     who: Annotated[Principal, Depends(secretariat_reader)],
@@ -62,11 +62,7 @@ def notifications(
     return [NotificationOut.model_validate(entry.model_dump()) for entry in entries]
 
 
-@router.post(
-    "/notifications/{notification_id}/retry",
-    response_model=NotificationOut,
-    summary="Send a failed message again (409 unless it failed)",
-)
+@router.post("/notifications/{notification_id}/retry", summary="Send a failed message again (409 unless it failed)")
 async def retry(notification_id: UUID, svc: Svc, who: Officer, key: Key = None) -> NotificationOut:
     client = svc.temporal()  # 503 before anything is recorded while the workflow engine starts
     occurrence = fresh_occurrence(key)

@@ -21,7 +21,7 @@ from clusterlabel.interfaces.web.services import Services, Svc
 router = APIRouter(tags=["labels"], responses=ERRORS)
 
 
-@router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")
+@router.get("/expiring", summary="Labels expiring, renewal windows closing, overdue cases")
 def expiring(
     svc: Svc,
     who: Staff,
@@ -46,7 +46,7 @@ def expiring(
     )
 
 
-@router.get("/experts/{expert_id}/workload", response_model=WorkloadOut, summary="An expert's open assignments")
+@router.get("/experts/{expert_id}/workload", summary="An expert's open assignments")
 def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
     visible_expert(svc, expert_id, who)
     svc.fresh()
@@ -58,7 +58,7 @@ def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
     )
 
 
-@router.get("/dashboard", response_model=DashboardOut, summary="Counts for the secretariat's dashboard")
+@router.get("/dashboard", summary="Counts for the secretariat's dashboard")
 async def dashboard(svc: Svc, who: Staff) -> DashboardOut:
     counts = await run_in_threadpool(_dashboard_counts, svc)
     status = await svc.reconciliation()

@@ -64,7 +64,7 @@ FROZEN_LANGUAGE = "en"
 LABEL_WAIT_SECONDS = 10.0  # an award's label is issued by the case's workflow a moment after the decision
 
 
-@router.get("/cases/{case_id}/report", response_model=ReportOut, summary="The case's benchmarking report")
+@router.get("/cases/{case_id}/report", summary="The case's benchmarking report")
 def report(case_id: UUID, svc: Svc, who: Caller) -> ReportOut:
     """The cluster's contacts read it once the case is decided; the secretariat and the case's experts
     as soon as it is assessed."""
