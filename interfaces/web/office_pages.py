@@ -127,8 +127,8 @@ async def cluster_overview(
 async def experts_page(request: Request) -> Response:
     who = await signed_in(request, admin=True)
     svc, asked, query = _svc(request), paging(request), text(request)
-    filters = [choose(request, "status", EXPERT_STATUSES, "certification")]
-    status = filters[0].chosen
+    certification = choose(request, "status", EXPERT_STATUSES, "certification")
+    status = certification.chosen
 
     def gather() -> list[Expert]:
         # The roster, read whole: a few hundred experts at most, so no view of its own yet.
@@ -137,7 +137,7 @@ async def experts_page(request: Request) -> Response:
         found.sort(key=lambda expert: (expert.name.casefold(), str(expert.id)))
         return found[asked.offset : asked.offset + asked.ask]
 
-    shown = {"now": svc.now(), "choices": filters, "form_key": form_key()}
+    shown = {"now": svc.now(), "choices": [certification], "form_key": form_key()}
     return await list_page(request, who, "experts", asked, gather, q=query, **shown, **actions(who))
 
 
