@@ -114,6 +114,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     if pages:
         from clusterlabel.interfaces.web import (
             account_pages,
+            case_pages,
             complaint_pages,
             evidence_pages,
             forms,
@@ -134,6 +135,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         # The page modules build on pages.py (its rendering and sign-in), so they are installed here, after it.
         for module in (
             page_routes,
+            case_pages,
             signin,
             signin_code,
             evidence_pages,  # before forms, whose catch-all would take its post

@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.label_lifecycle import LabelState
-from clusterlabel.interfaces.web.page_serving import list_page, serve_pages
-from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
+from clusterlabel.interfaces.web.page_serving import list_page
+from clusterlabel.interfaces.web.pages import _svc, page, render, serve_pages, signed_in
 from clusterlabel.interfaces.web.paging import LEVELS, STATES, Choice, Paging, choose, listing, paging, text
 from clusterlabel.interfaces.web.services import Services
 

@@ -20,8 +20,8 @@ from clusterlabel.domain.expert import Expert
 from clusterlabel.interfaces.web.access import visible_cluster
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.page_serving import list_page, serve_pages
-from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
+from clusterlabel.interfaces.web.page_serving import list_page
+from clusterlabel.interfaces.web.pages import _svc, page, render, serve_pages, signed_in
 from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, choose, listing, paging, text
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.projections.invoices import InvoiceEntry

@@ -15,8 +15,7 @@ from clusterlabel.activities.documents.certificate import certificate_sheet
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web import badge, certificates, labels
 from clusterlabel.interfaces.web.common import PUBLIC_READ
-from clusterlabel.interfaces.web.page_serving import serve_pages
-from clusterlabel.interfaces.web.pages import _svc, caller, page, render
+from clusterlabel.interfaces.web.pages import _svc, caller, page, render, serve_pages
 from clusterlabel.interfaces.web.ratelimit import client_of
 
 
