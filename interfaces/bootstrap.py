@@ -4,7 +4,8 @@ client.
 
 `serve`, `worker`, `projections`, `verify` and the other CLI commands all call these; nothing else in
 the service wires a store, a view or a client (the tools in tools/ build their own, on purpose: the
-bench measures the parts one by one).
+bench measures the parts one by one). The stores beside the event store (people, tokens, keys, ...) each
+open in their own module; the entrypoints take those openers from here.
 """
 
 from __future__ import annotations
@@ -25,23 +26,15 @@ from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import temporal_client_for
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.web import (
-    account_tokens,
-    assessment_drafts,
-    complainants,
-    credentials,
-    inbox_reads,
-    people,
-)
-from clusterlabel.interfaces.web.account_tokens import AccountTokens
-from clusterlabel.interfaces.web.assessment_drafts import AssessmentDrafts
-from clusterlabel.interfaces.web.complainants import Complainants
-from clusterlabel.interfaces.web.credentials import Credentials
-from clusterlabel.interfaces.web.idempotency_keys import IdempotencyKeys, open_idempotency_keys
-from clusterlabel.interfaces.web.inbox_reads import InboxReads
-from clusterlabel.interfaces.web.people import People
-from clusterlabel.interfaces.web.tokens import TokenStore, open_token_store
-from clusterlabel.interfaces.web.webhook_secrets import WebhookSecretStore, open_webhook_secrets
+from clusterlabel.interfaces.web.account_tokens import open_account_tokens as open_account_tokens
+from clusterlabel.interfaces.web.assessment_drafts import open_assessment_drafts as open_assessment_drafts
+from clusterlabel.interfaces.web.complainants import open_complainants as open_complainants
+from clusterlabel.interfaces.web.credentials import open_credentials as open_credentials
+from clusterlabel.interfaces.web.idempotency_keys import open_idempotency_keys as open_idempotency_keys
+from clusterlabel.interfaces.web.inbox_reads import open_inbox_reads as open_inbox_reads
+from clusterlabel.interfaces.web.people import open_people as open_people
+from clusterlabel.interfaces.web.tokens import open_token_store as open_token_store
+from clusterlabel.interfaces.web.webhook_secrets import open_webhook_secrets as open_webhook_secrets
 from clusterlabel.projections.chain_key import ChainKey, key_file
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
@@ -113,50 +106,6 @@ def chain_key(settings: Settings) -> ChainKey:
         return ChainKey(settings.chain_key)
     settings.ensure_data_dir()
     return key_file(settings.chain_key_file())
-
-
-def open_tokens(settings: Settings) -> TokenStore:
-    return open_token_store(settings)
-
-
-def open_people(settings: Settings) -> People:
-    """The accounts' names and e-mail addresses, beside the event store (erasable; never in the log)."""
-    return people.open_people(settings)
-
-
-def open_complainants(settings: Settings) -> Complainants:
-    """The complainants' e-mail addresses, beside the event store (erasable; never in the log)."""
-    return complainants.open_complainants(settings)
-
-
-def open_account_tokens(settings: Settings) -> AccountTokens:
-    return account_tokens.open_account_tokens(settings)
-
-
-def open_credentials(settings: Settings) -> Credentials:
-    """The pages' sign-in: password, session and one-time link hashes and second-factor secrets, beside
-    the event store (never in the log)."""
-    return credentials.open_credentials(settings)
-
-
-def open_inbox_reads(settings: Settings) -> InboxReads:
-    """Which messages each person has opened in their inbox, beside the event store (no fact of the log)."""
-    return inbox_reads.open_inbox_reads(settings)
-
-
-def open_assessment_drafts(settings: Settings) -> AssessmentDrafts:
-    """The experts' drafts of their assessments, beside the event store (only the submission is a fact)."""
-    return assessment_drafts.open_assessment_drafts(settings)
-
-
-def open_keys(settings: Settings) -> IdempotencyKeys:
-    """Which request each Idempotency-Key stands for, beside the event store like the tokens."""
-    return open_idempotency_keys(settings)
-
-
-def open_secrets_of_webhooks(settings: Settings) -> WebhookSecretStore:
-    """The secrets that sign the partners' webhooks, beside the event store (never in the log)."""
-    return open_webhook_secrets(settings)
 
 
 def open_file_store(settings: Settings) -> FileStore:

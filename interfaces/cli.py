@@ -90,10 +90,10 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
-    from clusterlabel.interfaces.bootstrap import open_credentials, open_tokens
+    from clusterlabel.interfaces.bootstrap import open_credentials, open_token_store
     from clusterlabel.interfaces.web.sessions import MACHINE_ADMIN
 
-    with closing(open_tokens(settings)) as store:
+    with closing(open_token_store(settings)) as store:
         token = store.rotate_admin_token()
     # Pages signed in with the old token stay signed in no longer.
     with closing(open_credentials(settings)) as credentials:

@@ -33,12 +33,12 @@ from clusterlabel.interfaces.bootstrap import (
     open_complainants,
     open_credentials,
     open_file_store,
+    open_idempotency_keys,
     open_inbox_reads,
-    open_keys,
     open_people,
-    open_secrets_of_webhooks,
-    open_tokens,
+    open_token_store,
     open_views,
+    open_webhook_secrets,
 )
 from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
@@ -78,13 +78,13 @@ class Engine:
         if policy is not None:
             self.app.policy = policy
         self.models: ReadModels = open_views(settings, self.app, poll_interval=poll_interval)
-        self.tokens = open_tokens(settings)
-        self.idempotency_keys = open_keys(settings)
+        self.tokens = open_token_store(settings)
+        self.idempotency_keys = open_idempotency_keys(settings)
         self.people = open_people(settings)
         self.complainants = open_complainants(settings)
         self.account_tokens = open_account_tokens(settings)
         self.credentials = open_credentials(settings)
-        self.webhook_secrets = open_secrets_of_webhooks(settings)
+        self.webhook_secrets = open_webhook_secrets(settings)
         self.inbox_reads = open_inbox_reads(settings)
         self.assessment_drafts = open_assessment_drafts(settings)
         self.services = Services(

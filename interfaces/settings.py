@@ -29,6 +29,13 @@ DEFAULT_ISSUER_COUNTRY = "DE"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+# Settings that work only together: one given alone is refused at start-up rather than silently ignored.
+GIVEN_TOGETHER = (
+    # mTLS needs both halves; one alone would connect without a client certificate.
+    ("temporal_tls_cert", "temporal_tls_key"),
+    # An endpoint without its bucket (or the reverse) would keep the files on local disk.
+    ("files_s3_endpoint", "files_s3_bucket"),
+)
 
 
 class Settings(BaseSettings):
@@ -193,23 +200,13 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _tls_pair_is_complete(self) -> "Settings":
-        # mTLS needs both halves; one alone would silently connect without a client certificate.
-        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
-            raise ValueError(
-                "temporal_tls_cert and temporal_tls_key must be given together "
-                "(CLUSTERLABEL_TEMPORAL_TLS_CERT and CLUSTERLABEL_TEMPORAL_TLS_KEY)"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _s3_store_is_complete(self) -> "Settings":
-        # An endpoint without its bucket (or the reverse) would silently keep the files on local disk.
-        if (self.files_s3_endpoint is None) != (self.files_s3_bucket is None):
-            raise ValueError(
-                "files_s3_endpoint and files_s3_bucket must be given together "
-                "(CLUSTERLABEL_FILES_S3_ENDPOINT and CLUSTERLABEL_FILES_S3_BUCKET)"
-            )
+    def _pairs_are_complete(self) -> "Settings":
+        for first, second in GIVEN_TOGETHER:
+            if (getattr(self, first) is None) != (getattr(self, second) is None):
+                raise ValueError(
+                    f"{first} and {second} must be given together "
+                    f"(CLUSTERLABEL_{first.upper()} and CLUSTERLABEL_{second.upper()})"
+                )
         return self
 
     @model_validator(mode="after")

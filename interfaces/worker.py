@@ -29,8 +29,8 @@ from clusterlabel.interfaces.bootstrap import (
     connect_temporal,
     open_complainants,
     open_people,
-    open_secrets_of_webhooks,
     open_views,
+    open_webhook_secrets,
 )
 from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
@@ -196,7 +196,7 @@ async def run_worker(settings: Settings) -> None:
     # them current.
     models = open_views(settings, app)
     people = open_people(settings)
-    webhook_secrets = open_secrets_of_webhooks(settings)
+    webhook_secrets = open_webhook_secrets(settings)
     complainants = open_complainants(settings)
     relay = None
     try:

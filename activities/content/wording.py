@@ -93,14 +93,7 @@ class MessageContent(BaseModel):
 
     @classmethod
     def of(cls, message: Notification) -> MessageContent:
-        return cls(
-            kind=message.kind,
-            subject=message.subject,
-            body=message.body,
-            data=message.data,
-            case_id=message.case_id,
-            label_id=message.label_id,
-        )
+        return cls.model_validate(message, from_attributes=True)
 
     @property
     def templated(self) -> bool:

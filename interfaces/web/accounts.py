@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound
@@ -36,26 +36,22 @@ from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key, histor
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.people import ENGLISH, EmailTaken
 from clusterlabel.interfaces.web.schemas import History
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 MACHINE_ADMIN_NAME = "machine administrator"
 
 
 # ---- opening accounts -------------------------------------------------------------------------
 
 
-@router.post("/accounts", status_code=201, response_model=AccountCreated, summary="Open an account for a person")
+@router.post("/accounts", status_code=201, summary="Open an account for a person")
 def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -> AccountCreated:
     return opened(svc, who, body, body.command(), creation_key("account", key))
 
 
 @router.post(
-    "/clusters/{cluster_id}/contacts",
-    status_code=201,
-    response_model=AccountCreated,
-    summary="Open an account for a contact person of the cluster",
+    "/clusters/{cluster_id}/contacts", status_code=201, summary="Open an account for a contact person of the cluster"
 )
 def add_contact(cluster_id: UUID, body: ContactIn, svc: Svc, who: Officer, key: Key = None) -> AccountCreated:
     svc.app.get_cluster(cluster_id)
@@ -98,7 +94,7 @@ def _expert_of(svc: Services, account_id: UUID) -> UUID | None:
 
 # Without the ids a caller does not have (the machine token has no account, staff no expert or
 # cluster), rather than nulls a client could mistake for ids.
-@router.get("/me", response_model=AccountOut, response_model_exclude_none=True, summary="The caller's own account")
+@router.get("/me", response_model_exclude_none=True, summary="The caller's own account")
 def me(svc: Svc, who: Caller) -> AccountOut:
     if who.account_id is None:
         name = MACHINE_ADMIN_NAME if who.sees_everything else f"expert {who.expert_id}"
@@ -106,7 +102,7 @@ def me(svc: Svc, who: Caller) -> AccountOut:
     return account_out(svc, load_account(svc, who.account_id))
 
 
-@router.get("/accounts", response_model=list[AccountOut], summary="Every account, by name")
+@router.get("/accounts", summary="Every account, by name")
 def list_accounts(
     svc: Svc,
     who: Admin,
@@ -116,14 +112,13 @@ def list_accounts(
     return [account_out(svc, load_account(svc, account_id)) for account_id in svc.people.account_ids(limit, offset)]
 
 
-@router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
+@router.get("/accounts/{account_id}", summary="One account")
 def get_account(account_id: UUID, svc: Svc, who: Caller) -> AccountOut:
     return account_out(svc, load_account(svc, _own_or_admin(who, account_id)))
 
 
 @router.get(
     "/accounts/{account_id}/history",
-    response_model=History,
     summary="Every event of the account: opened, each role granted or revoked and by whom, deactivated",
 )
 def account_history(account_id: UUID, svc: Svc, who: Caller) -> History:
@@ -133,22 +128,20 @@ def account_history(account_id: UUID, svc: Svc, who: Caller) -> History:
     return History(events=history_events(svc.models.history(account_id), who))
 
 
-@router.post("/accounts/{account_id}/roles", response_model=AccountOut, summary="Grant a role")
+@router.post("/accounts/{account_id}/roles", summary="Grant a role")
 def grant_role(account_id: UUID, body: RoleIn, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
     if who.account_id == account_id:  # four eyes on roles too: an administrator cannot make themselves a decider
         raise ApiError(403, "an administrator may not grant a role to their own account; another administrator may")
     return _changed(svc, who, account_id, body, "grant", key)
 
 
-@router.delete("/accounts/{account_id}/roles/{role}", response_model=AccountOut, summary="Revoke a role")
+@router.delete("/accounts/{account_id}/roles/{role}", summary="Revoke a role")
 def revoke_role(account_id: UUID, role: Role, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
     return _changed(svc, who, account_id, RevokeRole(role=role), f"revoke:{role.value}", key)
 
 
 @router.post(
-    "/accounts/{account_id}/deactivation",
-    response_model=AccountOut,
-    summary="Deactivate an account: its tokens and sessions stop working at once",
+    "/accounts/{account_id}/deactivation", summary="Deactivate an account: its tokens and sessions stop working at once"
 )
 def deactivate(
     account_id: UUID, svc: Svc, who: Admin, key: Key = None, body: DeactivationIn | None = None
@@ -160,7 +153,6 @@ def deactivate(
 
 @router.post(
     "/accounts/{account_id}/erasure",
-    response_model=AccountOut,
     summary="Erase the person's name and e-mail address; the account is deactivated, its acts stay in the log",
 )
 def erase(account_id: UUID, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
@@ -213,7 +205,7 @@ def account_out(svc: Services, account: Account) -> AccountOut:
     )
 
 
-@router.post("/accounts/{account_id}/language", response_model=AccountOut, summary="Choose the messages' language")
+@router.post("/accounts/{account_id}/language", summary="Choose the messages' language")
 def choose_language(account_id: UUID, body: LanguageIn, svc: Svc, who: Caller, key: Key = None) -> AccountOut:
     """The person's messages are worded in this language from the next one sent (the owner of the
     account or an administrator chooses it)."""
@@ -234,15 +226,13 @@ def _own_or_admin(who: Principal, account_id: UUID) -> UUID:
 # ---- personal API tokens -------------------------------------------------------------------------
 
 
-@router.get("/accounts/{account_id}/tokens", response_model=list[TokenInfo], summary="The account's API tokens")
+@router.get("/accounts/{account_id}/tokens", summary="The account's API tokens")
 def list_tokens(account_id: UUID, svc: Svc, who: Caller) -> list[TokenInfo]:
     load_account(svc, _own_or_admin(who, account_id))
     return svc.account_tokens.tokens_of(account_id)
 
 
-@router.post(
-    "/accounts/{account_id}/tokens", status_code=201, response_model=TokenCreated, summary="Issue a personal API token"
-)
+@router.post("/accounts/{account_id}/tokens", status_code=201, summary="Issue a personal API token")
 def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:
     account = load_account(svc, _own_or_admin(who, account_id))
     if not account.active:
@@ -266,7 +256,6 @@ def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: K
 @router.post(
     "/accounts/{account_id}/tokens/{token_id}/rotation",
     status_code=201,
-    response_model=TokenCreated,
     summary="Replace a token by a new one of the same name and lifetime",
 )
 def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:

@@ -79,25 +79,29 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     registry, http_metrics = api_registry(svc.models)
     api.add_middleware(CountRequests, metrics=http_metrics)  # added last, so outermost: every answer counts
     api.add_route(METRICS_PATH, metrics_endpoint(registry, svc.metrics_token), methods=["GET"], include_in_schema=False)
-    api.include_router(registrations.router)
-    api.include_router(experts.router)
-    api.include_router(accounts.router)
-    api.include_router(cases.router)
-    api.include_router(report.router)
-    api.include_router(evidence.router)
-    api.include_router(labels.router)
-    api.include_router(labels.public)
-    api.include_router(overviews.router)
-    api.include_router(certificates.public)
-    api.include_router(exports.public)
-    api.include_router(exports.router)
-    api.include_router(notifications.router)
+    # In this order: the OpenAPI document lists the paths as they were included.
+    for router in (
+        registrations.router,
+        experts.router,
+        accounts.router,
+        cases.router,
+        report.router,
+        evidence.router,
+        labels.router,
+        labels.public,
+        overviews.router,
+        certificates.public,
+        exports.public,
+        exports.router,
+        notifications.router,
+        webhooks.router,
+        inbox.router,
+        complaints.router,
+        complaints.public,
+        invoices.router,
+    ):
+        api.include_router(router)
     openapi_links.install(api)
-    api.include_router(webhooks.router)
-    api.include_router(inbox.router)
-    api.include_router(complaints.router)
-    api.include_router(complaints.public)
-    api.include_router(invoices.router)
     api.add_api_route(
         "/health",
         health,
@@ -111,6 +115,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     if pages:
         from clusterlabel.interfaces.web import (
             account_pages,
+            case_pages,
             complaint_pages,
             evidence_pages,
             forms,
@@ -131,6 +136,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         # The page modules build on pages.py (its rendering and sign-in), so they are installed here, after it.
         for module in (
             page_routes,
+            case_pages,
             signin,
             signin_code,
             evidence_pages,  # before forms, whose catch-all would take its post

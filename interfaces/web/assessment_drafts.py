@@ -32,6 +32,7 @@ DRAFT_ACTION = ("action", "draft")
 
 
 def open_assessment_drafts(settings: Settings) -> AssessmentDrafts:
+    """The experts' drafts of their assessments, beside the event store (only the submission is a fact)."""
     return AssessmentDrafts(open_side_table(settings, "assessment_drafts", COLUMNS))
 
 

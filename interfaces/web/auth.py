@@ -196,6 +196,14 @@ only_admins = requires(Role.ADMIN, "only an administrator may manage accounts")
 only_deciders = requires(Role.DECIDER, "only a decider may record a certification decision")
 only_appeals_panel = requires(Role.APPEALS, "only the appeals panel may decide an appeal")
 
+
+def check_for_the_cluster(who: Principal, step: str) -> None:
+    """A step the cluster takes: its contact (on their own cluster's records alone: access.py sees to that),
+    or an officer on its behalf."""
+    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
+        raise ApiError(403, f"only the cluster's contact or an officer may {step}")
+
+
 Caller = Annotated[Principal, Depends(anyone)]
 Officer = Annotated[Principal, Depends(only_officers)]
 Admin = Annotated[Principal, Depends(only_admins)]

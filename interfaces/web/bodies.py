@@ -1,6 +1,6 @@
 """The bodies of the API's command routes: each is its command (domain/commands.py) with unknown fields
 refused, so that a client's typo is a 422 rather than a silently ignored answer. Every body of the API
-(here, interfaces/web/*_schemas.py, experts.py) takes the one configuration STRICT."""
+(here and in interfaces/web/*_schemas.py) takes the one configuration STRICT."""
 
 from __future__ import annotations
 
@@ -66,6 +66,22 @@ class ReviewClosureIn(record_commands.CloseEligibilityReview):
 
 
 class WaiverIn(record_commands.WaiveEligibilityCriterion):
+    model_config = STRICT
+
+
+class CertificationRenewalIn(record_commands.RenewExpertCertification):
+    model_config = STRICT
+
+
+class QualificationIn(record_commands.RecordQualification):
+    model_config = STRICT
+
+
+class AffiliationIn(record_commands.DeclareAffiliation):
+    model_config = STRICT
+
+
+class RevocationIn(record_commands.RevokeExpertCertification):
     model_config = STRICT
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -22,7 +22,15 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
 from clusterlabel.interfaces.web.access import own_cases, visible_case
-from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Decider, Expert, Officer, Principal
+from clusterlabel.interfaces.web.auth import (
+    AppealsPanel,
+    Caller,
+    Decider,
+    Expert,
+    Officer,
+    Principal,
+    check_for_the_cluster,
+)
 from clusterlabel.interfaces.web.bodies import (
     AgreementIn,
     AppealDecisionIn,
@@ -57,20 +65,19 @@ from clusterlabel.interfaces.web.schemas import (
     History,
     IndicatorOut,
 )
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import case_handle, start_case_workflow
 
 router = APIRouter(tags=["cases"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
 # ---- applications -----------------------------------------------------------------------
 
 
-@router.post("/applications", status_code=201, response_model=CaseCreated, summary="Apply for a label: opens a case")
+@router.post("/applications", status_code=201, summary="Apply for a label: opens a case")
 async def apply(body: ApplicationIn, svc: Svc, who: Caller, key: Key = None) -> CaseCreated:
     """An officer applies for any cluster, a contact for their own (another cluster answers as unknown)."""
     if not who.holds(Role.OFFICER):
@@ -94,18 +101,14 @@ async def apply(body: ApplicationIn, svc: Svc, who: Caller, key: Key = None) -> 
 # ---- reading ----------------------------------------------------------------------------
 
 
-@router.get(
-    "/cases",
-    response_model=list[CaseSummary],
-    summary="Cases, filtered; an expert or a cluster contact sees only theirs",
-)
+@router.get("/cases", summary="Cases, filtered; an expert or a cluster contact sees only theirs")
 def list_cases(svc: Svc, who: Caller, filters: Annotated[CaseFilters, Query()]) -> list[CaseSummary]:
     filters = own_cases(filters, who)
     svc.fresh()
     return [case_summary(status) for status in svc.models.cases(svc.now(), **filters.model_dump())]
 
 
-@router.get("/cases/{case_id}", response_model=CaseOut, summary="A case now, or as it stood at `as_of`")
+@router.get("/cases/{case_id}", summary="A case now, or as it stood at `as_of`")
 def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None) -> CaseOut:
     case = visible_case(svc, case_id, who)
     if as_of is not None:
@@ -117,14 +120,14 @@ def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None)
     return for_the_reader(case_out(case_view(svc.app.policy, case, as_of or svc.now())), case.decision is not None, who)
 
 
-@router.get("/cases/{case_id}/history", response_model=History, summary="Every event of the case, oldest first")
+@router.get("/cases/{case_id}/history", summary="Every event of the case, oldest first")
 def case_history(case_id: UUID, svc: Svc, who: Caller) -> History:
     visible_case(svc, case_id, who)
     svc.fresh()
     return History(events=case_events(svc, case_id, who))
 
 
-@router.get("/cases/{case_id}/benchmark", response_model=BenchmarkOut, summary="The case's scores against its peers")
+@router.get("/cases/{case_id}/benchmark", summary="The case's scores against its peers")
 def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
     case = visible_case(svc, case_id, who)
     if who.cluster_id is not None and not who.sees_everything and case.decision is None:
@@ -136,9 +139,7 @@ def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
     return BenchmarkOut.model_validate(found.model_dump())
 
 
-@router.get(
-    "/indicators", response_model=list[IndicatorOut], summary="The indicators a new assessment at a level is scored on"
-)
+@router.get("/indicators", summary="The indicators a new assessment at a level is scored on")
 def indicators(svc: Svc, who: Caller, level: Level = Level.BRONZE) -> list[IndicatorOut]:
     catalogue = load_catalogue(current_version_for(level.value, svc.now()))
     return [
@@ -147,9 +148,7 @@ def indicators(svc: Svc, who: Caller, level: Level = Level.BRONZE) -> list[Indic
     ]
 
 
-@router.get(
-    "/baseline", response_model=Baseline, summary="The baseline minimum requirements a new Silver case is checked on"
-)
+@router.get("/baseline", summary="The baseline minimum requirements a new Silver case is checked on")
 def baseline(svc: Svc, who: Caller) -> Baseline:
     """Each a pass/fail requirement: a Silver assessment's validation gives a verdict on every one."""
     return current_baseline_for(svc.now())
@@ -185,34 +184,31 @@ def _closed_detail(case: CertificationCase) -> str:
     return f"case {case.id} is {case.state.value} and closed: its workflow takes no more steps"
 
 
-@router.post("/cases/{case_id}/screening", response_model=CaseOut, summary="Accept or reject the application")
+@router.post("/cases/{case_id}/screening", summary="Accept or reject the application")
 async def screen(case_id: UUID, body: ScreeningIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.screen, body, key)
 
 
-@router.post("/cases/{case_id}/assignment", response_model=CaseOut, summary="The proposed expert accepts or declines")
+@router.post("/cases/{case_id}/assignment", summary="The proposed expert accepts or declines")
 async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key: Key = None) -> CaseOut:
     command = commands.AnswerProposal(expert_id=who.expert_id, **body.model_dump())
     return await _step(svc, who, case_id, CaseWorkflow.respond_to_proposal, command, key)
 
 
-@router.post(
-    "/cases/{case_id}/agreement", response_model=CaseOut, summary="Record the cluster's agreement to the experts"
-)
+@router.post("/cases/{case_id}/agreement", summary="Record the cluster's agreement to the experts")
 async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Recorded by the cluster's contact on their own cluster's case, or by an officer on the cluster's behalf."""
-    _check_for_the_cluster(who, "record the cluster's agreement")
+    check_for_the_cluster(who, "record the cluster's agreement")
     return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key)
 
 
-@router.post("/cases/{case_id}/audit-date", response_model=CaseOut, summary="Schedule the audit (interview or visit)")
+@router.post("/cases/{case_id}/audit-date", summary="Schedule the audit (interview or visit)")
 async def schedule(case_id: UUID, body: AuditDateIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.schedule_audit, body, key)
 
 
 @router.post(
     "/cases/{case_id}/audit-held",
-    response_model=CaseOut,
     summary="A team expert (or an officer for the team) records that the audit took place",
 )
 async def audit_held(case_id: UUID, body: AuditHeldIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
@@ -229,9 +225,7 @@ async def audit_held(case_id: UUID, body: AuditHeldIn, svc: Svc, who: Caller, ke
     return await _step(svc, who, case_id, CaseWorkflow.record_audit_held, command, key)
 
 
-@router.post(
-    "/cases/{case_id}/assessment", response_model=CaseOut, summary="An assigned expert submits scores and report"
-)
+@router.post("/cases/{case_id}/assessment", summary="An assigned expert submits scores and report")
 async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: Key = None) -> CaseOut:
     command = commands.SubmitAssessment(expert_id=who.expert_id, **body.model_dump())
     return await _step(svc, who, case_id, CaseWorkflow.submit_assessment, command, key)
@@ -239,7 +233,6 @@ async def assess(case_id: UUID, body: AssessmentIn, svc: Svc, who: Expert, key: 
 
 @router.post(
     "/cases/{case_id}/assessment/signature",
-    response_model=CaseOut,
     summary="A team expert signs the team's assessment (Gold: the second signature moves it to decision)",
 )
 async def sign(case_id: UUID, body: SignatureIn, svc: Svc, who: Expert, key: Key = None) -> CaseOut:
@@ -260,11 +253,7 @@ def _case_or_none(svc: Services, case_id: UUID) -> CertificationCase | None:
         return None
 
 
-@router.post(
-    "/cases/{case_id}/decision",
-    response_model=CaseOut,
-    summary="Award or refuse (never by anyone who audited the case)",
-)
+@router.post("/cases/{case_id}/decision", summary="Award or refuse (never by anyone who audited the case)")
 async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, key: Key = None) -> CaseOut:
     """The decider is the caller's account; the case refuses one who took part in its evaluation (403).
     The benchmarking report is frozen right after, without holding up the answer (interfaces/web/report.py)."""
@@ -273,42 +262,27 @@ async def decide(case_id: UUID, body: DecisionIn, svc: Svc, who: Decider, key: K
     return decided
 
 
-@router.post("/cases/{case_id}/withdrawal", response_model=CaseOut, summary="Withdraw an open case")
+@router.post("/cases/{case_id}/withdrawal", summary="Withdraw an open case")
 async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.withdraw, body, key)
 
 
 @router.post(
-    "/cases/{case_id}/appeal",
-    response_model=CaseOut,
-    summary="Lodge the cluster's appeal against a refusal or a rejection at screening",
+    "/cases/{case_id}/appeal", summary="Lodge the cluster's appeal against a refusal or a rejection at screening"
 )
 async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Lodged by the cluster's contact, or by an officer on the cluster's behalf."""
-    _check_for_the_cluster(who, "lodge an appeal")
+    check_for_the_cluster(who, "lodge an appeal")
     return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key)
 
 
-def _check_for_the_cluster(who: Principal, step: str) -> None:
-    """A step the cluster takes: its contact (on their own cluster's cases alone: visible_case sees to
-    that), or an officer on its behalf."""
-    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
-        raise ApiError(403, f"only the cluster's contact or an officer may {step}")
-
-
-@router.post(
-    "/cases/{case_id}/appeal/decision",
-    response_model=CaseOut,
-    summary="Decide the appeal (not by the first decision maker)",
-)
+@router.post("/cases/{case_id}/appeal/decision", summary="Decide the appeal (not by the first decision maker)")
 async def decide_appeal(case_id: UUID, body: AppealDecisionIn, svc: Svc, who: AppealsPanel, key: Key = None) -> CaseOut:
     return await _step(svc, who, case_id, CaseWorkflow.decide_appeal, body, key)
 
 
 @router.post(
-    "/cases/{case_id}/resume",
-    response_model=CaseOut,
-    summary="Have the case's workflow try again an automatic step it asked for help with",
+    "/cases/{case_id}/resume", summary="Have the case's workflow try again an automatic step it asked for help with"
 )
 async def resume(case_id: UUID, svc: Svc, who: Officer, key: Key = None) -> CaseOut:
     """For a case flagged "… was refused 5 times": once the cause is fixed, its workflow looks again."""

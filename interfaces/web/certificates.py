@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, languages
 from clusterlabel.activities.documents.certificate import Certificate, certificate_of, certificate_pdf
@@ -20,10 +20,9 @@ from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.common import PUBLIC_ERRORS, PUBLIC_READ, label_id_from, reads_verification_code
 from clusterlabel.interfaces.web.errors import ApiError, problems
 from clusterlabel.interfaces.web.labels import PublicRead, aged
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-Svc = Annotated[Services, Depends(services)]
 PDF = "application/pdf"
 Language = Annotated[
     str,

@@ -18,6 +18,7 @@ COLUMNS = "complaint_id TEXT PRIMARY KEY, email TEXT, erased_at TEXT"
 
 
 def open_complainants(settings: Settings) -> Complainants:
+    """The complainants' e-mail addresses, beside the event store (erasable; never in the log)."""
     return Complainants(open_side_table(settings, "complainants", COLUMNS))
 
 

@@ -46,7 +46,7 @@ from clusterlabel.interfaces.web.complaint_schemas import (
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
 from clusterlabel.interfaces.web.ratelimit import complaint_write
 from clusterlabel.interfaces.web.schemas import HistoryEvent
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.projections.complaints import ComplaintEntry
@@ -56,7 +56,6 @@ from clusterlabel.workflows.starter import complaint_handle, label_handle, start
 
 router = APIRouter(tags=["complaints"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-Svc = Annotated[Services, Depends(services)]
 # Counted against the public reads' limit per client address: anyone may post one.
 PublicWrite = Annotated[None, Depends(complaint_write)]
 # How the log names whoever lodged a complaint: the public, never a person (their address is beside it).
@@ -73,7 +72,6 @@ UNKNOWN_SUBJECT = (
 @public.post(
     "/complaints",
     status_code=201,
-    response_model=ComplaintCreated,
     responses={429: PUBLIC_READ[429]},
     summary="Lodge a complaint about a label or a cluster of the public registry (no sign-in needed)",
 )
@@ -116,7 +114,7 @@ def registry_subject(svc: Services, about: str) -> tuple[str, UUID, UUID | None]
 # ---- the secretariat: reading ------------------------------------------------------------------------
 
 
-@router.get("/complaints", response_model=list[ComplaintOut], summary="Complaints, latest first, with their state")
+@router.get("/complaints", summary="Complaints, latest first, with their state")
 def list_complaints(
     svc: Svc,
     who: Officer,
@@ -128,9 +126,7 @@ def list_complaints(
     return [complaint_out(svc, entry) for entry in svc.models.complaints(state=state, limit=limit, offset=offset)]
 
 
-@router.get(
-    "/complaints/{complaint_id}", response_model=ComplaintDetailOut, summary="A complaint, with its events in order"
-)
+@router.get("/complaints/{complaint_id}", summary="A complaint, with its events in order")
 def get_complaint(complaint_id: UUID, svc: Svc, who: Officer) -> ComplaintDetailOut:
     complaint = known_complaint(svc, complaint_id)
     svc.fresh()
@@ -192,7 +188,6 @@ async def _complaint_step(
 
 @router.post(
     "/complaints/{complaint_id}/resume",
-    response_model=ComplaintOut,
     summary="Have the complaint's workflow try again an automatic step the domain kept refusing",
 )
 async def resume(complaint_id: UUID, svc: Svc, who: Officer, key: Key = None) -> ComplaintOut:
@@ -202,14 +197,14 @@ async def resume(complaint_id: UUID, svc: Svc, who: Officer, key: Key = None) ->
     return complaint_out(svc, complaint_view(svc.app.policy, complaint))
 
 
-@router.post("/complaints/{complaint_id}/acknowledgement", response_model=ComplaintOut, summary="Acknowledge it")
+@router.post("/complaints/{complaint_id}/acknowledgement", summary="Acknowledge it")
 async def acknowledge(complaint_id: UUID, svc: Svc, who: Officer, key: Key = None) -> ComplaintOut:
     """The complainant is told that it was received, and by when its outcome is due."""
     command = commands.AcknowledgeComplaint()
     return await _complaint_step(svc, who, complaint_id, ComplaintWorkflow.acknowledge, command, key)
 
 
-@router.post("/complaints/{complaint_id}/investigation", response_model=ComplaintOut, summary="Start investigating")
+@router.post("/complaints/{complaint_id}/investigation", summary="Start investigating")
 async def investigate(complaint_id: UUID, svc: Svc, who: Officer, key: Key = None) -> ComplaintOut:
     command = commands.StartInvestigation()
     return await _complaint_step(svc, who, complaint_id, ComplaintWorkflow.start_investigation, command, key)
@@ -217,7 +212,6 @@ async def investigate(complaint_id: UUID, svc: Svc, who: Officer, key: Key = Non
 
 @router.post(
     "/complaints/{complaint_id}/closure",
-    response_model=ComplaintOut,
     summary="Close it with an outcome; the complainant is told the outcome and the finding",
 )
 async def close(complaint_id: UUID, body: ComplaintClosureIn, svc: Svc, who: Officer, key: Key = None) -> ComplaintOut:

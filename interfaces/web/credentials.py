@@ -37,6 +37,8 @@ class Credentials:
 
 
 def open_credentials(settings: Settings) -> Credentials:
+    """The pages' sign-in: password, session and one-time link hashes and second-factor secrets, beside
+    the event store (never in the log)."""
     return Credentials(
         open_passwords(settings),
         open_sessions(settings),

@@ -34,6 +34,7 @@ from clusterlabel.domain.base import (
     StepNotAllowed,
 )
 from clusterlabel.interfaces.web.headers import security_headers
+from clusterlabel.interfaces.web.http_middleware import HttpMiddleware
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -167,7 +168,7 @@ def install_error_handlers(api: FastAPI) -> None:
         return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500, headers=headers)
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """Refuse request bodies over `max_bytes` with 413, whether or not they declare their length; a POST to
     a path that `uploads` matches (file uploads) may be as large as its own limit instead."""
 
@@ -178,15 +179,12 @@ class BodySizeLimit:
         uploads: tuple[re.Pattern[str], Callable[[], int]] | None = None,
         what: str = "the request body",
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
         self.uploads = uploads
         self.what = what
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.uploads is not None and scope["method"] == "POST" and self.uploads[0].match(scope["path"]):
             await BodySizeLimit(self.app, self.uploads[1](), what="the upload")(scope, receive, send)
             return

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -36,10 +36,9 @@ from clusterlabel.interfaces.web.auth import Caller, Principal, certified_expert
 from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.schemas import ErrorMessage
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["evidence"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 # What a multipart body adds around the file (boundaries, part headers, the file's name): generous.
 MULTIPART_FRAMING_BYTES = 64 * 1024
 # The upload routes, API and page, whose bodies may be as large as a file (errors.BodySizeLimit).
@@ -65,7 +64,6 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/cases/{case_id}/evidence",
     status_code=201,
-    response_model=EvidenceOut,
     responses=UPLOAD_ERRORS,
     summary="Attach a file to the case (PDF, image, office document); stored once by its SHA-256",
 )
@@ -105,11 +103,7 @@ async def attach_file(case_id: UUID, svc: Services, who: Principal, file: Starle
     return evidence_out(sha256, case.evidence[sha256]), already
 
 
-@router.get(
-    "/cases/{case_id}/evidence",
-    response_model=list[EvidenceOut],
-    summary="The files attached to the case, oldest first",
-)
+@router.get("/cases/{case_id}/evidence", summary="The files attached to the case, oldest first")
 def list_evidence(case_id: UUID, svc: Svc, who: Caller) -> list[EvidenceOut]:
     case = evidence_case(svc, case_id, who)
     return [evidence_out(sha256, entry) for sha256, entry in case.evidence.items()]

@@ -7,14 +7,12 @@ open cases they were working on (a step of each case's workflow), so that each p
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
-from clusterlabel.domain import record_commands
 from clusterlabel.domain.base import DomainError, NotFound
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
 from clusterlabel.domain.command_base import Command, Envelope, command_key
@@ -24,36 +22,19 @@ from clusterlabel.domain.record_commands import RevokeExpertCertification
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import EVERY_CASE, visible_expert
 from clusterlabel.interfaces.web.auth import Officer, Principal
-from clusterlabel.interfaces.web.bodies import STRICT
+from clusterlabel.interfaces.web.bodies import AffiliationIn, CertificationRenewalIn, QualificationIn, RevocationIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.registration_schemas import ExpertOut
 from clusterlabel.interfaces.web.registrations import expert_out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import take_step
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import case_handle
 
 log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
-
-
-class CertificationRenewalIn(record_commands.RenewExpertCertification):
-    model_config = STRICT
-
-
-class QualificationIn(record_commands.RecordQualification):
-    model_config = STRICT
-
-
-class AffiliationIn(record_commands.DeclareAffiliation):
-    model_config = STRICT
-
-
-class RevocationIn(RevokeExpertCertification):
-    model_config = STRICT
 
 
 class RevocationOut(ExpertOut):
@@ -62,7 +43,6 @@ class RevocationOut(ExpertOut):
 
 @router.post(
     "/experts/{expert_id}/certification/renewal",
-    response_model=ExpertOut,
     summary="Renew an expert's certification until a later date (also after a revocation)",
 )
 def renew_certification(
@@ -73,7 +53,6 @@ def renew_certification(
 
 @router.post(
     "/experts/{expert_id}/qualifications",
-    response_model=ExpertOut,
     summary="Record the training or recertification that qualifies the expert for one level until a date",
 )
 def record_qualification(expert_id: UUID, body: QualificationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
@@ -82,7 +61,6 @@ def record_qualification(expert_id: UUID, body: QualificationIn, svc: Svc, who: 
 
 @router.post(
     "/experts/{expert_id}/revocation",
-    response_model=RevocationOut,
     summary="Revoke an expert's certification; the open cases they were working on propose another expert",
 )
 async def revoke(expert_id: UUID, body: RevocationIn, svc: Svc, who: Officer, key: Key = None) -> RevocationOut:
@@ -127,7 +105,6 @@ async def _release_from_open_cases(
 
 @router.post(
     "/experts/{expert_id}/affiliations",
-    response_model=ExpertOut,
     summary="Record the expert's affiliation with a cluster (a conflict of interest on its cases)",
 )
 def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:

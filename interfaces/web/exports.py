@@ -64,7 +64,7 @@ def registry_csv(
     return answer
 
 
-@router.get("/statistics", response_model=StatisticsOut, summary="Applications, decisions and labels in force, counted")
+@router.get("/statistics", summary="Applications, decisions and labels in force, counted")
 def statistics(svc: Svc, who: Staff, by: By = EVERY_DIMENSION) -> StatisticsOut:
     dimensions, rows = counted(svc, by)
     return StatisticsOut(by=dimensions, as_of=svc.now(), rows=[row.model_dump() for row in rows])

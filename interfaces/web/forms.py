@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.base import DomainError
-from clusterlabel.interfaces.web import cases, flash, sessions
+from clusterlabel.interfaces.web import bodies, cases, flash, sessions
 from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.assessment_drafts import DRAFT_ACTION, draft_fields
 from clusterlabel.interfaces.web.auth import (
@@ -23,19 +23,6 @@ from clusterlabel.interfaces.web.auth import (
     only_appeals_panel,
     only_deciders,
     only_officers,
-)
-from clusterlabel.interfaces.web.bodies import (
-    AgreementIn,
-    AppealDecisionIn,
-    AppealIn,
-    AssessmentIn,
-    AssignmentIn,
-    AuditDateIn,
-    AuditHeldIn,
-    DecisionIn,
-    ScreeningIn,
-    SignatureIn,
-    WithdrawalIn,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, signed_in
@@ -50,17 +37,17 @@ def install(api: FastAPI) -> None:
 
 # Each step's route, body and the guard its route declares (auth.py): a form is let through by the same.
 _CASE_STEPS: dict[str, tuple[Any, Any, Callable[[Principal], Principal]]] = {
-    "screening": (cases.screen, ScreeningIn, only_officers),
-    "assignment": (cases.respond, AssignmentIn, expert),
-    "agreement": (cases.agree, AgreementIn, anyone),
-    "audit-date": (cases.schedule, AuditDateIn, only_officers),
-    "audit-held": (cases.audit_held, AuditHeldIn, anyone),
+    "screening": (cases.screen, bodies.ScreeningIn, only_officers),
+    "assignment": (cases.respond, bodies.AssignmentIn, expert),
+    "agreement": (cases.agree, bodies.AgreementIn, anyone),
+    "audit-date": (cases.schedule, bodies.AuditDateIn, only_officers),
+    "audit-held": (cases.audit_held, bodies.AuditHeldIn, anyone),
     "assessment": (cases.assess, None, expert),
-    "assessment/signature": (cases.sign, SignatureIn, expert),
-    "decision": (cases.decide, DecisionIn, only_deciders),
-    "withdrawal": (cases.withdraw, WithdrawalIn, only_officers),
-    "appeal": (cases.appeal, AppealIn, anyone),
-    "appeal/decision": (cases.decide_appeal, AppealDecisionIn, only_appeals_panel),
+    "assessment/signature": (cases.sign, bodies.SignatureIn, expert),
+    "decision": (cases.decide, bodies.DecisionIn, only_deciders),
+    "withdrawal": (cases.withdraw, bodies.WithdrawalIn, only_officers),
+    "appeal": (cases.appeal, bodies.AppealIn, anyone),
+    "appeal/decision": (cases.decide_appeal, bodies.AppealDecisionIn, only_appeals_panel),
 }
 
 
@@ -110,7 +97,7 @@ async def case_step(request: Request) -> Response:
     return back(request, done_page, done=f"{step.replace('/', ' ').replace('-', ' ')} recorded")
 
 
-def _assessment(form: Any) -> AssessmentIn:
+def _assessment(form: Any) -> bodies.AssessmentIn:
     indicators = []
     summaries = []
     for name, value in form.items():
@@ -129,7 +116,7 @@ def _assessment(form: Any) -> AssessmentIn:
         field: form.get(field, "") for field in ("report", "strengths", "areas_for_improvement", "success_stories")
     }
     validation = _validation(form)
-    return AssessmentIn.model_validate(
+    return bodies.AssessmentIn.model_validate(
         {
             "indicators": indicators,
             "area_summaries": summaries,

@@ -9,7 +9,9 @@ Referer that would carry a verification code or a one-time password link to anot
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from clusterlabel.interfaces.web.http_middleware import HttpMiddleware
 
 # Pages: our own stylesheet and script only; forms post only to us.
 STRICT_CSP = (
@@ -36,16 +38,10 @@ def security_headers(path: str) -> dict[str, str]:
     }
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """ASGI middleware: add security_headers() to every HTTP answer that does not set its own."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = security_headers(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:

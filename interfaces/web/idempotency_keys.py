@@ -41,7 +41,7 @@ RELEASE = "DELETE FROM {} WHERE idempotency_key = {p} AND fingerprint = {p} AND 
 
 
 def open_idempotency_keys(settings: Settings) -> IdempotencyKeys:
-    """The idempotency keys beside the settings' event store."""
+    """Which request each Idempotency-Key stands for, beside the event store like the tokens."""
     if settings.store() == "postgres":
         return IdempotencyKeys(PostgresSideTable(settings.eventsourcing_env(), KEYS_TABLE, COLUMNS))
     return sqlite_idempotency_keys(settings.ensure_data_dir() / KEYS_FILE)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from clusterlabel.activities.content.wording import MessageContent, render
@@ -28,11 +28,10 @@ from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.inbox_reads import InboxReads
 from clusterlabel.interfaces.web.people import ENGLISH
 from clusterlabel.interfaces.web.schemas import Out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.projections.notifications import MessageEntry
 
 router = APIRouter(tags=["inbox"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 MAX_PAGE = 200
 
 
@@ -119,20 +118,10 @@ def _message(svc: Services, who: Principal, entry: MessageEntry, read: bool) -> 
         text = message_text(svc, entry.id, who)
     except NotFound:  # the view holds it and the log does not: `clusterlabel verify` says more
         text = MessageText(subject="(this message is no longer in the event log)", body="")
-    return InboxMessage(
-        id=entry.id,
-        kind=entry.kind,
-        subject=text.subject,
-        body=text.body,
-        case_id=entry.case_id,
-        label_id=entry.label_id,
-        link=link_of(entry),
-        queued_at=entry.queued_at,
-        read=read,
-    )
+    return InboxMessage.read_from(entry, subject=text.subject, body=text.body, link=link_of(entry), read=read)
 
 
-@router.get("/inbox", response_model=Inbox, summary="The caller's messages, unread first")
+@router.get("/inbox", summary="The caller's messages, unread first")
 def inbox(
     svc: Svc,
     who: Caller,
@@ -144,7 +133,6 @@ def inbox(
 
 @router.post(
     "/inbox/{notification_id}/read",
-    response_model=InboxMessage,
     summary="Open one of the caller's messages: marked read for the caller (404 unless it is theirs)",
 )
 def read(notification_id: UUID, svc: Svc, who: Caller, key: Key = None) -> InboxMessage:

@@ -23,6 +23,7 @@ COLUMNS = (
 
 
 def open_inbox_reads(settings: Settings) -> InboxReads:
+    """Which messages each person has opened in their inbox, beside the event store (no fact of the log)."""
     return InboxReads(open_side_table(settings, "inbox_reads", COLUMNS))
 
 

@@ -38,19 +38,4 @@ class InvoiceOut(Out):
 def invoice_out(invoice: Invoice | InvoiceEntry, now: datetime) -> InvoiceOut:
     """An invoice as the API shows it: from the aggregate (one record) or the view (a list)."""
     invoice_id = invoice.id if isinstance(invoice, Invoice) else invoice.invoice_id
-    return InvoiceOut(
-        invoice_id=invoice_id,
-        number=invoice.number,
-        case_id=invoice.case_id,
-        cluster_id=invoice.cluster_id,
-        item=invoice.item,
-        amount_cents=invoice.amount_cents,
-        currency=invoice.currency,
-        amount=invoice.amount,
-        issued_at=invoice.issued_at,
-        due_at=invoice.due_at,
-        state=invoice.state,
-        overdue=invoice.is_overdue(now),
-        paid_on=invoice.paid_on,
-        reference=invoice.reference,
-    )
+    return InvoiceOut.read_from(invoice, invoice_id=invoice_id, overdue=invoice.is_overdue(now))

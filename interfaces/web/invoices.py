@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import NotFound
@@ -17,15 +17,13 @@ from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.invoice_schemas import InvoiceOut, PaymentIn, invoice_out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["invoices"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
 @router.get(
     "/invoices",
-    response_model=list[InvoiceOut],
     summary="Invoices, the one due first first: every cluster's for the secretariat, a contact's own cluster's",
 )
 def list_invoices(
@@ -42,14 +40,13 @@ def list_invoices(
     return [invoice_out(entry, svc.now()) for entry in entries]
 
 
-@router.get("/invoices/{invoice_id}", response_model=InvoiceOut, summary="An invoice: its amount, due date, payment")
+@router.get("/invoices/{invoice_id}", summary="An invoice: its amount, due date, payment")
 def get_invoice(invoice_id: UUID, svc: Svc, who: Caller) -> InvoiceOut:
     return invoice_out(visible_invoice(svc, invoice_id, who), svc.now())
 
 
 @router.post(
     "/invoices/{invoice_id}/payment",
-    response_model=InvoiceOut,
     summary="Record that the invoice was paid (on which day, with which reference); a second payment is 409",
 )
 def record_payment(invoice_id: UUID, body: PaymentIn, svc: Svc, who: Officer, key: Key = None) -> InvoiceOut:

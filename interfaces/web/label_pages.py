@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from clusterlabel.activities.views import label_view
 from clusterlabel.domain.account import Role
@@ -19,35 +18,32 @@ from clusterlabel.interfaces.web.common import label_id_from, label_out
 from clusterlabel.interfaces.web.message_history import label_events
 from clusterlabel.interfaces.web.naming import event_names
 from clusterlabel.interfaces.web.office_pages import form_key
-from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
+from clusterlabel.interfaces.web.page_serving import record_page
+from clusterlabel.interfaces.web.pages import page, serve_pages
 from clusterlabel.interfaces.web.services import Services
 
 
 def install(api: FastAPI) -> None:
-    api.add_api_route(
-        "/ui/labels/{label_ref}", label_page, methods=["GET"], include_in_schema=False, response_class=HTMLResponse
-    )
+    serve_pages(api, ("/ui/labels/{label_ref}", label_page))
 
 
 @page
 async def label_page(request: Request) -> Response:
-    who = await signed_in(request)
-    svc = _svc(request)
+    return await record_page(request, "label.html", _label_shown, form_key=form_key())
+
+
+def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
     label_id = label_id_from(request.path_params["label_ref"])
-
-    def gather() -> dict[str, Any]:
-        label = visible_label(svc, label_id, who)
-        svc.fresh()
-        events = label_events(svc, label_id, who)
-        return {
-            "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
-            "renewal_case_id": label.renewal_case_id,
-            "events": events,
-            "named": event_names(svc, events, label.expert_ids),
-            "may": steps_for(svc, label, who),
-        }
-
-    return render(request, "label.html", who, **(await run_in_threadpool(gather)), form_key=form_key())
+    label = visible_label(svc, label_id, who)
+    svc.fresh()
+    events = label_events(svc, label_id, who)
+    return {
+        "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
+        "renewal_case_id": label.renewal_case_id,
+        "events": events,
+        "named": event_names(svc, events, label.expert_ids),
+        "may": steps_for(svc, label, who),
+    }
 
 
 def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:

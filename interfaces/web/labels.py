@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.activities.models import LabelView
 from clusterlabel.activities.views import label_view
 from clusterlabel.domain import commands
-from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope, LabelCommand
@@ -26,7 +25,7 @@ from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_commands import DecideLabelAppeal, LodgeLabelAppeal
 from clusterlabel.domain.label_lifecycle import FINAL, LabelState
 from clusterlabel.interfaces.web.access import visible_cluster, visible_label
-from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Officer, Principal
+from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Officer, Principal, check_for_the_cluster
 from clusterlabel.interfaces.web.bodies import (
     LabelAppealDecisionIn,
     LabelAppealIn,
@@ -54,20 +53,20 @@ from clusterlabel.interfaces.web.schemas import (
     RegistryEntryOut,
     VerificationOut,
 )
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
+from clusterlabel.projections.registry import Verification, VerificationStatus
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import execute_label_step_reviving, label_handle
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-Svc = Annotated[Services, Depends(services)]
 PublicRead = Annotated[None, Depends(public_read)]
 CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
 
-@router.get("/labels/{label_ref}", response_model=LabelOut, summary="A label now, or as it stood at `as_of`")
+@router.get("/labels/{label_ref}", summary="A label now, or as it stood at `as_of`")
 def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = None) -> LabelOut:
     label_id = label_id_from(label_ref)
     label = visible_label(svc, label_id, who)
@@ -81,7 +80,7 @@ def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = Non
     return label_out(label_view(svc.app.policy, then), then, as_of, who)
 
 
-@router.get("/labels/{label_ref}/history", response_model=History, summary="Every event of the label, oldest first")
+@router.get("/labels/{label_ref}/history", summary="Every event of the label, oldest first")
 def label_history(label_ref: str, svc: Svc, who: Caller) -> History:
     label_id = label_id_from(label_ref)
     visible_label(svc, label_id, who)
@@ -91,7 +90,6 @@ def label_history(label_ref: str, svc: Svc, who: Caller) -> History:
 
 @router.get(
     "/clusters/{cluster_id}/history",
-    response_model=History,
     summary="The cluster's events and those of its cases and labels (an expert: of their cases and labels alone)",
 )
 def cluster_history(cluster_id: UUID, svc: Svc, who: Caller) -> History:
@@ -163,13 +161,10 @@ async def _take_label_step(
     return label_out(view, label, svc.now(), who)
 
 
-@router.post(
-    "/labels/{label_ref}/renewal", status_code=201, response_model=CaseCreated, summary="Open the label's renewal case"
-)
+@router.post("/labels/{label_ref}/renewal", status_code=201, summary="Open the label's renewal case")
 async def renew(label_ref: str, svc: Svc, who: Caller, key: Key = None, body: RenewalIn | None = None) -> CaseCreated:
     """Requested by the cluster's contact for their own cluster's label, or by an officer on its behalf."""
-    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
-        raise ApiError(403, "only the cluster's contact or an officer may start a renewal")
+    check_for_the_cluster(who, "start a renewal")
     command = body or commands.StartRenewal()
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
@@ -181,7 +176,6 @@ async def renew(label_ref: str, svc: Svc, who: Caller, key: Key = None, body: Re
 
 @router.post(
     "/labels/{label_ref}/resume",
-    response_model=LabelOut,
     summary="Have the label's workflow try again an automatic step the domain kept refusing",
 )
 async def resume(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
@@ -191,36 +185,32 @@ async def resume(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> Lab
     return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
 
 
-@router.post("/labels/{label_ref}/suspension", response_model=LabelOut, summary="Suspend an active label")
+@router.post("/labels/{label_ref}/suspension", summary="Suspend an active label")
 async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.suspend, body, key)
 
 
-@router.post("/labels/{label_ref}/restoration", response_model=LabelOut, summary="Restore a suspended label")
+@router.post("/labels/{label_ref}/restoration", summary="Restore a suspended label")
 async def restore(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
 
 
-@router.post("/labels/{label_ref}/withdrawal", response_model=LabelOut, summary="Withdraw a label for good")
+@router.post("/labels/{label_ref}/withdrawal", summary="Withdraw a label for good")
 async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.withdraw, body, key)
 
 
 @router.post(
-    "/labels/{label_ref}/appeal",
-    response_model=LabelOut,
-    summary="Lodge the cluster's appeal against the label's suspension or withdrawal",
+    "/labels/{label_ref}/appeal", summary="Lodge the cluster's appeal against the label's suspension or withdrawal"
 )
 async def appeal(label_ref: str, body: LabelAppealIn, svc: Svc, who: Caller, key: Key = None) -> LabelOut:
     """Lodged by the cluster's contact (their own cluster's label alone: visible_label), or by an officer."""
-    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
-        raise ApiError(403, "only the cluster's contact or an officer may lodge an appeal")
+    check_for_the_cluster(who, "lodge an appeal")
     return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key)
 
 
 @router.post(
     "/labels/{label_ref}/appeal/decision",
-    response_model=LabelOut,
     summary="Decide the appeal (not by whoever suspended or withdrew the label, nor its auditors)",
 )
 async def decide_appeal(
@@ -232,9 +222,7 @@ async def decide_appeal(
 # ---- public -----------------------------------------------------------------------------
 
 
-@public.get(
-    "/registry", response_model=list[RegistryEntryOut], summary="The public registry of labels", responses=PUBLIC_READ
-)
+@public.get("/registry", summary="The public registry of labels", responses=PUBLIC_READ)
 def registry(
     svc: Svc,
     response: Response,
@@ -257,12 +245,7 @@ def registry(
     return [RegistryEntryOut.model_validate(entry.model_dump()) for entry in entries]
 
 
-@public.get(
-    "/labels/{label_ref}/verify",
-    response_model=VerificationOut,
-    summary="Is this certificate genuine and valid?",
-    responses=PUBLIC_READ,
-)
+@public.get("/labels/{label_ref}/verify", summary="Is this certificate genuine and valid?", responses=PUBLIC_READ)
 def verify(
     label_ref: str,
     svc: Svc,
@@ -281,27 +264,13 @@ def aged(response: Response, svc: Services) -> None:
 
 def verification(svc: Services, label_ref: str, code: str) -> VerificationOut:
     """Always one status and since when; an unknown label and a wrong code both answer `unknown`."""
-    now = svc.now()
     label_code = _label_code(svc, label_ref)
     if label_code is None:
-        return VerificationOut(
-            label_code=label_ref.strip().upper(),
-            status="unknown",
-            since=None,
-            level=None,
-            cluster=None,
-            valid_until=None,
-        )
-    answer = svc.models.verify_label(label_code, code, now)
-    return VerificationOut(
-        label_code=answer.label_code,
-        status=answer.status.value,
-        since=answer.since,
-        level=answer.level,
-        cluster=answer.cluster_name,
-        valid_until=answer.valid_until,
-        superseded_by=answer.superseded_by_code,
-        imported_from=answer.imported_from,
+        answer = Verification(label_code=label_ref.strip().upper(), status=VerificationStatus.UNKNOWN)
+    else:
+        answer = svc.models.verify_label(label_code, code, svc.now())
+    return VerificationOut.read_from(
+        answer, status=answer.status.value, cluster=answer.cluster_name, superseded_by=answer.superseded_by_code
     )
 
 

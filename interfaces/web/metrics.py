@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clusterlabel.interfaces.engine_metrics import PREFIX, engine_registry
+from clusterlabel.interfaces.web.http_middleware import HttpMiddleware
 from clusterlabel.projections.queries import ReadModels
 
 METRICS_PATH = "/metrics"
@@ -68,17 +69,14 @@ def api_registry(models: ReadModels) -> tuple[CollectorRegistry, HttpMetrics]:
     return registry, HttpMetrics(registry)
 
 
-class CountRequests:
+class CountRequests(HttpMiddleware):
     """ASGI middleware, outermost: counts every answer, a refusal by an inner middleware (413, 422) too."""
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # unless an answer starts: an exception that escapes is the server's 500
 

@@ -21,12 +21,11 @@ from clusterlabel.interfaces.web.auth import Officer, Principal, authenticated
 from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import Out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Svc
 from clusterlabel.workflows.starter import restart_delivery_workflow
 
 log = get_logger(__name__)
 router = APIRouter(tags=["notifications"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 MAX_PAGE = 500
 
 
@@ -48,7 +47,7 @@ def secretariat_reader(principal: Annotated[Principal, Depends(authenticated)]) 
     return principal
 
 
-@router.get("/notifications", response_model=list[NotificationOut], summary="The outbox's messages, latest first")
+@router.get("/notifications", summary="The outbox's messages, latest first")
 def notifications(
     svc: Svc,
     who: Annotated[Principal, Depends(secretariat_reader)],
@@ -63,11 +62,7 @@ def notifications(
     return [NotificationOut.model_validate(entry.model_dump()) for entry in entries]
 
 
-@router.post(
-    "/notifications/{notification_id}/retry",
-    response_model=NotificationOut,
-    summary="Send a failed message again (409 unless it failed)",
-)
+@router.post("/notifications/{notification_id}/retry", summary="Send a failed message again (409 unless it failed)")
 async def retry(notification_id: UUID, svc: Svc, who: Officer, key: Key = None) -> NotificationOut:
     client = svc.temporal()  # 503 before anything is recorded while the workflow engine starts
     occurrence = fresh_occurrence(key)
@@ -83,13 +78,4 @@ async def retry(notification_id: UUID, svc: Svc, who: Officer, key: Key = None) 
 
 
 def _out(message: Notification) -> NotificationOut:
-    return NotificationOut(
-        id=message.id,
-        recipient=message.recipient,
-        kind=message.kind,
-        status=message.status.value,
-        attempts=message.attempts,
-        sent_at=None,
-        case_id=message.case_id,
-        label_id=message.label_id,
-    )
+    return NotificationOut.read_from(message, status=message.status.value, sent_at=None)

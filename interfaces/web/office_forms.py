@@ -37,11 +37,15 @@ from clusterlabel.interfaces.web.account_schemas import (
 )
 from clusterlabel.interfaces.web.auth import Principal, anyone, only_admins, only_appeals_panel, only_officers
 from clusterlabel.interfaces.web.bodies import (
+    AffiliationIn,
     ApplicationFormIn,
+    CertificationRenewalIn,
     LabelAppealDecisionIn,
     LabelAppealIn,
     LabelWithdrawalIn,
+    QualificationIn,
     RenewalIn,
+    RevocationIn,
     SuspensionIn,
 )
 from clusterlabel.interfaces.web.complaint_schemas import ComplaintClosureIn
@@ -100,7 +104,7 @@ FORMS: dict[str, FormStep] = {
     ),
     "/ui/experts/{expert_id}/renewal": FormStep(
         experts.renew_certification,
-        experts.CertificationRenewalIn,
+        CertificationRenewalIn,
         only_officers,
         "/ui/experts/{expert_id}",
         "/ui/experts/{expert_id}",
@@ -108,7 +112,7 @@ FORMS: dict[str, FormStep] = {
     ),
     "/ui/experts/{expert_id}/revocation": FormStep(
         experts.revoke,
-        experts.RevocationIn,
+        RevocationIn,
         only_officers,
         "/ui/experts/{expert_id}",
         "/ui/experts/{expert_id}",
@@ -116,7 +120,7 @@ FORMS: dict[str, FormStep] = {
     ),
     "/ui/experts/{expert_id}/qualifications": FormStep(
         experts.record_qualification,
-        experts.QualificationIn,
+        QualificationIn,
         only_officers,
         "/ui/experts/{expert_id}",
         "/ui/experts/{expert_id}",
@@ -124,7 +128,7 @@ FORMS: dict[str, FormStep] = {
     ),
     "/ui/experts/{expert_id}/affiliations": FormStep(
         experts.declare_affiliation,
-        experts.AffiliationIn,
+        AffiliationIn,
         only_officers,
         "/ui/experts/{expert_id}",
         "/ui/experts/{expert_id}",

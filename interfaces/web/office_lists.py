@@ -4,77 +4,53 @@ and a label by its code (ECEI-…)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.label_lifecycle import LabelState
-from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
-from clusterlabel.interfaces.web.paging import LEVELS, STATES, Paging, choice, listing, paging, text
+from clusterlabel.interfaces.web.page_serving import list_page
+from clusterlabel.interfaces.web.pages import _svc, page, render, serve_pages, signed_in
+from clusterlabel.interfaces.web.paging import LEVELS, STATES, Choice, Paging, choose, listing, paging, text
+from clusterlabel.interfaces.web.services import Services
 
 LABEL_STATUSES = [state.value for state in LabelState]
 FOUND = 10  # of each kind the search shows; its list has the rest
 
 
 def install(api: FastAPI) -> None:
-    for path, endpoint in [
-        ("/ui/cases", cases_page),
-        ("/ui/labels", labels_page),
-        ("/ui/search", search_page),
-    ]:
-        api.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
+    serve_pages(api, ("/ui/cases", cases_page), ("/ui/labels", labels_page), ("/ui/search", search_page))
 
 
 @page
 async def cases_page(request: Request) -> Response:
-    who = await signed_in(request, admin=True)
-    svc, asked, query = _svc(request), paging(request), text(request)
-    state, level = choice(request, "state", STATES), choice(request, "level", LEVELS)
-
-    def gather() -> list[Any]:
-        svc.fresh()
-        return svc.models.cases(svc.now(), state=state, level=level, text=query, limit=asked.ask, offset=asked.offset)
-
-    rows = await run_in_threadpool(gather)
-    return render(
-        request,
-        "cases.html",
-        who,
-        cases=listing(request, asked, rows),
-        q=query,
-        state=state,
-        level=level,
-        states=STATES,
-        levels=LEVELS,
-    )
+    filters = [choose(request, "state", STATES), choose(request, "level", LEVELS)]
+    return await _office_list(request, "cases", filters, lambda svc: svc.models.cases)
 
 
 @page
 async def labels_page(request: Request) -> Response:
+    filters = [choose(request, "status", LABEL_STATUSES), choose(request, "level", LEVELS)]
+    return await _office_list(request, "labels", filters, lambda svc: svc.models.public_registry)
+
+
+async def _office_list(
+    request: Request, rows_of: str, filters: list[Choice], query_of: Callable[[Services], Callable[..., list[Any]]]
+) -> Response:
+    """The secretariat's list of `rows_of`: searched by `q`, filtered by `filters`, paged in the database
+    by the query `query_of` names (it takes the filters by their names)."""
     who = await signed_in(request, admin=True)
     svc, asked, query = _svc(request), paging(request), text(request)
-    status, level = choice(request, "status", LABEL_STATUSES), choice(request, "level", LEVELS)
+    chosen = {choice.name: choice.chosen for choice in filters}
 
     def gather() -> list[Any]:
         svc.fresh()
-        return svc.models.public_registry(
-            svc.now(), status=status, level=level, text=query, limit=asked.ask, offset=asked.offset
-        )
+        return query_of(svc)(svc.now(), text=query, limit=asked.ask, offset=asked.offset, **chosen)
 
-    rows = await run_in_threadpool(gather)
-    return render(
-        request,
-        "labels.html",
-        who,
-        labels=listing(request, asked, rows),
-        q=query,
-        status=status,
-        level=level,
-        statuses=LABEL_STATUSES,
-        levels=LEVELS,
-    )
+    return await list_page(request, who, rows_of, asked, gather, q=query, choices=filters)
 
 
 @page

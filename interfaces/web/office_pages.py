@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.account import Role
@@ -20,8 +20,9 @@ from clusterlabel.domain.expert import Expert
 from clusterlabel.interfaces.web.access import visible_cluster
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.pages import _svc, page, render, signed_in
-from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, listing, paging, text
+from clusterlabel.interfaces.web.page_serving import list_page
+from clusterlabel.interfaces.web.pages import _svc, page, render, serve_pages, signed_in
+from clusterlabel.interfaces.web.paging import LEVELS, STATES, choice, choose, listing, paging, text
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.projections.invoices import InvoiceEntry
 
@@ -30,13 +31,8 @@ CHOICES = 1000  # the clusters an affiliation is chosen from (a datalist; past i
 
 
 def install(api: FastAPI) -> None:
-    for path, endpoint in [
-        ("/ui/clusters", clusters_page),
-        ("/ui/clusters/{cluster_id}", cluster_page),
-        ("/ui/experts", experts_page),
-        ("/ui/experts/{expert_id}", expert_page),
-    ]:
-        api.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
+    serve_pages(api, ("/ui/clusters", clusters_page), ("/ui/clusters/{cluster_id}", cluster_page))
+    serve_pages(api, ("/ui/experts", experts_page), ("/ui/experts/{expert_id}", expert_page))
 
 
 def form_key() -> str:
@@ -69,18 +65,8 @@ async def clusters_page(request: Request) -> Response:
         svc.fresh()  # a cluster just registered is listed at once
         return svc.models.clusters(text=query, country=country, limit=asked.ask, offset=asked.offset)
 
-    rows = await run_in_threadpool(gather)
-    return render(
-        request,
-        "clusters.html",
-        who,
-        clusters=listing(request, asked, rows),
-        q=query,
-        country=country,
-        member_types=[kind.value for kind in MemberType],
-        form_key=form_key(),
-        **actions(who),
-    )
+    shown = {"country": country, "member_types": [kind.value for kind in MemberType], "form_key": form_key()}
+    return await list_page(request, who, "clusters", asked, gather, q=query, **shown, **actions(who))
 
 
 @page
@@ -141,7 +127,8 @@ async def cluster_overview(
 async def experts_page(request: Request) -> Response:
     who = await signed_in(request, admin=True)
     svc, asked, query = _svc(request), paging(request), text(request)
-    status = choice(request, "status", EXPERT_STATUSES)
+    certification = choose(request, "status", EXPERT_STATUSES, "certification")
+    status = certification.chosen
 
     def gather() -> list[Expert]:
         # The roster, read whole: a few hundred experts at most, so no view of its own yet.
@@ -150,19 +137,8 @@ async def experts_page(request: Request) -> Response:
         found.sort(key=lambda expert: (expert.name.casefold(), str(expert.id)))
         return found[asked.offset : asked.offset + asked.ask]
 
-    rows = await run_in_threadpool(gather)
-    return render(
-        request,
-        "experts.html",
-        who,
-        experts=listing(request, asked, rows),
-        now=svc.now(),
-        q=query,
-        status=status,
-        statuses=EXPERT_STATUSES,
-        form_key=form_key(),
-        **actions(who),
-    )
+    shown = {"now": svc.now(), "choices": [certification], "form_key": form_key()}
+    return await list_page(request, who, "experts", asked, gather, q=query, **shown, **actions(who))
 
 
 @page

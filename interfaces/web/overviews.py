@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.durations import BOUNDED_DURATION, Duration, InvalidDuration
@@ -16,13 +16,12 @@ from clusterlabel.interfaces.web.auth import Caller, Staff
 from clusterlabel.interfaces.web.common import ERRORS, case_summary
 from clusterlabel.interfaces.web.errors import invalid
 from clusterlabel.interfaces.web.schemas import DashboardOut, ExpiringOut, WorkloadOut
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
-@router.get("/expiring", response_model=ExpiringOut, summary="Labels expiring, renewal windows closing, overdue cases")
+@router.get("/expiring", summary="Labels expiring, renewal windows closing, overdue cases")
 def expiring(
     svc: Svc,
     who: Staff,
@@ -47,7 +46,7 @@ def expiring(
     )
 
 
-@router.get("/experts/{expert_id}/workload", response_model=WorkloadOut, summary="An expert's open assignments")
+@router.get("/experts/{expert_id}/workload", summary="An expert's open assignments")
 def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
     visible_expert(svc, expert_id, who)
     svc.fresh()
@@ -59,7 +58,7 @@ def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
     )
 
 
-@router.get("/dashboard", response_model=DashboardOut, summary="Counts for the secretariat's dashboard")
+@router.get("/dashboard", summary="Counts for the secretariat's dashboard")
 async def dashboard(svc: Svc, who: Staff) -> DashboardOut:
     counts = await run_in_threadpool(_dashboard_counts, svc)
     status = await svc.reconciliation()

@@ -10,6 +10,7 @@ the same workflow update, with the same checks, as one taken by a script.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
@@ -31,13 +32,10 @@ from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web import flash, inbox, naming, sessions
 from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.auth import Principal, page_principal
-from clusterlabel.interfaces.web.case_details import case_details, evidence_section
 from clusterlabel.interfaces.web.common import (
     case_out,
-    for_the_reader,
 )
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.interfaces.web.workflow_links import WorkflowLinks
 
@@ -52,14 +50,14 @@ templates.env.filters["words"] = naming.words
 
 def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
-    for path, endpoint, methods in [
-        ("/", home, ["GET"]),
-        ("/ui/dashboard", dashboard, ["GET"]),
-        ("/ui/cases/{case_id}", case_page, ["GET"]),
-        ("/ui/assignments", assignments, ["GET"]),
-        ("/ui/cases/{case_id}/assessment", assessment_form, ["GET"]),
-    ]:
-        api.add_api_route(path, endpoint, methods=methods, include_in_schema=False, response_class=HTMLResponse)
+    serve_pages(api, ("/", home), ("/ui/dashboard", dashboard))
+    serve_pages(api, ("/ui/assignments", assignments), ("/ui/cases/{case_id}/assessment", assessment_form))
+
+
+def serve_pages(api: FastAPI, *pages: tuple[str, Callable[[Request], Awaitable[Response]]]) -> None:
+    """Serve each page (its path, its handler) on GET, as HTML and outside the API's OpenAPI document."""
+    for path, endpoint in pages:
+        api.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
 
 
 # ---- rendering and sign-in ----------------------------------------------------------------
@@ -278,31 +276,6 @@ async def dashboard(request: Request) -> Response:
 
     gathered = await run_in_threadpool(gather)
     return render(request, "dashboard.html", who, **gathered, reconciliation=await svc.reconciliation())
-
-
-@page
-async def case_page(request: Request) -> Response:
-    who = await signed_in(request)
-    svc = _svc(request)
-    case_id = case_id_in(request.path_params["case_id"])
-
-    def gather() -> dict[str, Any]:
-        case = visible_case(svc, case_id, who)
-        svc.fresh()
-        events = case_events(svc, case_id, who)
-        view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
-        due = view.deadlines.get(view.current_step) if view.current_step else None
-        return {
-            "case": for_the_reader(case_out(view), case.decision is not None, who),
-            # Only the deadline the case works against now: the earlier steps' are met or moot.
-            "deadline": (view.current_step, due, now >= due) if due else None,
-            "cluster_name": svc.app.get_cluster(case.cluster_id).name,
-            "events": events,
-            **case_details(svc, case, events),
-            **evidence_section(case, who),
-        }
-
-    return render(request, "case.html", who, **(await run_in_threadpool(gather)))
 
 
 @page

@@ -65,6 +65,21 @@ def choice(request: Request, name: str, options: Sequence[str]) -> str | None:
     return value if value in options else None
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A filter a list page offers as a select of its options ("any …" first), keeping the reader's choice."""
+
+    name: str
+    options: Sequence[str]
+    chosen: str | None
+    label: str  # what the select is called on the page
+
+
+def choose(request: Request, name: str, options: Sequence[str], label: str | None = None) -> Choice:
+    """The filter `name` as the reader chose it (see choice), called `label` on the page (else its name)."""
+    return Choice(name, options, choice(request, name, options), label or name)
+
+
 def text(request: Request, name: str = "q") -> str | None:
     value = (request.query_params.get(name) or "").strip()[:QUERY_CHARS]
     return value or None

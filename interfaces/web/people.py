@@ -52,6 +52,7 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def open_people(settings: Settings) -> People:
+    """The accounts' names and e-mail addresses, beside the event store (erasable; never in the log)."""
     return People(open_side_table(settings, "people", COLUMNS))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, languages
@@ -15,17 +15,13 @@ from clusterlabel.activities.documents.certificate import certificate_sheet
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web import badge, certificates, labels
 from clusterlabel.interfaces.web.common import PUBLIC_READ
-from clusterlabel.interfaces.web.pages import _svc, caller, page, render
+from clusterlabel.interfaces.web.pages import _svc, caller, page, render, serve_pages
 from clusterlabel.interfaces.web.ratelimit import client_of
 
 
 def install(api: FastAPI) -> None:
-    for path, endpoint in [
-        ("/ui/registry", registry_page),
-        ("/ui/verify", verify_page),
-        ("/ui/labels/{label_ref}/certificate", certificate),
-    ]:
-        api.add_api_route(path, endpoint, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)
+    serve_pages(api, ("/ui/registry", registry_page), ("/ui/verify", verify_page))
+    serve_pages(api, ("/ui/labels/{label_ref}/certificate", certificate))
     api.add_api_route(
         "/labels/{label_ref}/badge.svg",
         badge.badge,

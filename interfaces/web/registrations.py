@@ -3,10 +3,9 @@ workflow orchestrates a registration)."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
@@ -44,15 +43,14 @@ from clusterlabel.interfaces.web.registration_schemas import (
     TrainingOut,
     WaiverOut,
 )
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.workflows.starter import notify_experts_changed
 
 log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 
 
-@router.post("/clusters", status_code=201, response_model=ClusterCreated, summary="Register a cluster organisation")
+@router.post("/clusters", status_code=201, summary="Register a cluster organisation")
 def register_cluster(body: ClusterProfile, svc: Svc, who: Officer, key: Key = None) -> ClusterCreated:
     envelope = _envelope(svc, who, "cluster", key)
     command = RegisterCluster(profile=body)
@@ -62,9 +60,7 @@ def register_cluster(body: ClusterProfile, svc: Svc, who: Officer, key: Key = No
 
 
 @router.get(
-    "/clusters/{cluster_id}",
-    response_model=ClusterOut,
-    summary="A registered cluster (to an expert: with only the cases and labels they see)",
+    "/clusters/{cluster_id}", summary="A registered cluster (to an expert: with only the cases and labels they see)"
 )
 def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
     seen = visible_cluster(svc, cluster_id, who)
@@ -80,9 +76,7 @@ def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
 
 
 @router.put(
-    "/clusters/{cluster_id}/profile",
-    response_model=ClusterOut,
-    summary="Update the cluster's profile (an officer, or the cluster's own contact)",
+    "/clusters/{cluster_id}/profile", summary="Update the cluster's profile (an officer, or the cluster's own contact)"
 )
 def update_profile(cluster_id: UUID, body: ClusterProfile, svc: Svc, who: Caller, key: Key = None) -> ClusterOut:
     """A change that breaks an eligibility criterion while the cluster holds a label opens a review (the
@@ -95,7 +89,6 @@ def update_profile(cluster_id: UUID, body: ClusterProfile, svc: Svc, who: Caller
 
 @router.post(
     "/clusters/{cluster_id}/review/closure",
-    response_model=ClusterOut,
     summary="Close the cluster's eligibility review, saying what was decided about its labels and why",
 )
 def close_review(cluster_id: UUID, body: ReviewClosureIn, svc: Svc, who: Officer, key: Key = None) -> ClusterOut:
@@ -106,7 +99,6 @@ def close_review(cluster_id: UUID, body: ReviewClosureIn, svc: Svc, who: Officer
 
 @router.post(
     "/clusters/{cluster_id}/waivers",
-    response_model=ClusterOut,
     summary="Waive an eligibility criterion for the cluster (a national programme, say), with the reason",
 )
 def waive(cluster_id: UUID, body: WaiverIn, svc: Svc, who: Officer, key: Key = None) -> ClusterOut:
@@ -127,7 +119,7 @@ def _changed_cluster(
     return get_cluster(cluster_id, svc, who)
 
 
-@router.post("/experts", status_code=201, response_model=ExpertCreated, summary="Register a certified expert")
+@router.post("/experts", status_code=201, summary="Register a certified expert")
 async def register_expert(body: ExpertIn, svc: Svc, who: Officer, key: Key = None) -> ExpertCreated:
     """The expert on the roster, and their account (role expert), whose first token the answer carries."""
     unknown = await run_in_threadpool(_unknown_affiliations, svc, body)
@@ -175,20 +167,16 @@ def _envelope(svc: Services, who: Principal, created: str, key: str | None) -> E
     return Envelope(actor=who.actor, key=creation_key(created, key), at=svc.now())
 
 
-@router.get(
-    "/experts/{expert_id}", response_model=ExpertOut, summary="A registered expert (the secretariat, or the expert)"
-)
+@router.get("/experts/{expert_id}", summary="A registered expert (the secretariat, or the expert)")
 def get_expert(expert_id: UUID, svc: Svc, who: Caller) -> ExpertOut:
     return expert_out(visible_expert(svc, expert_id, who))
 
 
 def expert_out(expert: Expert) -> ExpertOut:
-    return ExpertOut(
+    return ExpertOut.read_from(
+        expert,
         expert_id=expert.id,
-        name=expert.name,
-        country=expert.country,
         languages=expert.profile.languages,
-        certified_until=expert.certified_until,
         revoked_at=expert.lapsed_at,
         affiliations=sorted(expert.affiliations, key=str),
         affiliation_periods=[

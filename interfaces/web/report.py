@@ -19,7 +19,7 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from clusterlabel.activities.content.wording import languages
@@ -46,10 +46,9 @@ from clusterlabel.interfaces.web.access import not_found, visible_case
 from clusterlabel.interfaces.web.auth import Caller, Principal
 from clusterlabel.interfaces.web.common import ERRORS
 from clusterlabel.interfaces.web.errors import ApiError, problems
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 
 router = APIRouter(tags=["cases"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 log = structlog.get_logger(__name__)
 
 Language = Annotated[
@@ -65,7 +64,7 @@ FROZEN_LANGUAGE = "en"
 LABEL_WAIT_SECONDS = 10.0  # an award's label is issued by the case's workflow a moment after the decision
 
 
-@router.get("/cases/{case_id}/report", response_model=ReportOut, summary="The case's benchmarking report")
+@router.get("/cases/{case_id}/report", summary="The case's benchmarking report")
 def report(case_id: UUID, svc: Svc, who: Caller) -> ReportOut:
     """The cluster's contacts read it once the case is decided; the secretariat and the case's experts
     as soon as it is assessed."""
@@ -136,10 +135,7 @@ def build_report(svc: Services, case: CertificationCase) -> ReportOut:
         case_id=case.id,
         cluster_id=case.cluster_id,
         cluster_name=profile.name,
-        country=profile.country,
-        sector=profile.sector,
-        members=profile.members,
-        staff_fte=profile.staff_fte,
+        **profile.model_dump(include={"country", "sector", "members", "staff_fte"}),
         size_band=svc.app.policy.size_band(profile.members),
         level=case.level.value,
         outcome=decision.get("outcome"),

@@ -11,7 +11,7 @@ still be readable rather than fail the response's own validation.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +28,13 @@ from clusterlabel.workflows.reconciler import ReconcileStatus
 
 class Out(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def read_from(cls, source: object, **given: Any) -> Self:
+        """This answer with the values `given`, and every other field that `source` has an attribute of that
+        name for read from it (the rest keep their defaults)."""
+        read = {name: getattr(source, name) for name in cls.model_fields if name not in given and hasattr(source, name)}
+        return cls(**read, **given)
 
 
 # ---- errors ------------------------------------------------------------------------------

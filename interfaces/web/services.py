@@ -14,9 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.documents.certificate import Party
@@ -48,6 +48,7 @@ from clusterlabel.workflows.reconciler import ReconcileStatus, last_reconciliati
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+T = TypeVar("T")
 DEFAULT_ISSUER = Party(name=DEFAULT_ISSUER_NAME, address=DEFAULT_ISSUER_ADDRESS, country=DEFAULT_ISSUER_COUNTRY)
 FRESH_TIMEOUT_SECONDS = 5.0
 FRESH_POLL_SECONDS = 0.02
@@ -61,6 +62,13 @@ RECONCILIATION_TIMEOUT_SECONDS = 2.0
 
 async def _nothing_checked() -> dict[str, str]:
     return {}
+
+
+def _served(part: T | None, missing: str, headers: dict[str, str] | None = None) -> T:
+    """A part of the services that only some processes have: 503 in one that lacks it."""
+    if part is None:
+        raise ApiError(503, missing, headers)
+    return part
 
 
 @dataclass
@@ -116,34 +124,22 @@ class Services:
         return AccountBook(self.app, self.people, self.account_tokens, self.credentials)
 
     def sign_in(self) -> Credentials:
-        if self.credentials is None:
-            raise ApiError(503, "this process does not serve the pages' sign-in")
-        return self.credentials
+        return _served(self.credentials, "this process does not serve the pages' sign-in")
 
     def secrets_of_webhooks(self) -> WebhookSecretStore:
-        if self.webhook_secrets is None:
-            raise ApiError(503, "this process keeps no webhook secrets")
-        return self.webhook_secrets
+        return _served(self.webhook_secrets, "this process keeps no webhook secrets")
 
     def inbox(self) -> InboxReads:
-        if self.inbox_reads is None:
-            raise ApiError(503, "this process does not serve the inbox")
-        return self.inbox_reads
+        return _served(self.inbox_reads, "this process does not serve the inbox")
 
     def complaint_addresses(self) -> Complainants:
-        if self.complainants is None:
-            raise ApiError(503, "this process does not take complaints")
-        return self.complainants
+        return _served(self.complainants, "this process does not take complaints")
 
     def file_store(self) -> FileStore:
-        if self.files is None:
-            raise ApiError(503, "this process keeps no evidence documents")
-        return self.files
+        return _served(self.files, "this process keeps no evidence documents")
 
     def temporal(self) -> Client:
-        if self.client is None:
-            raise ApiError(503, "the workflow engine is still starting; try again shortly", {"Retry-After": "2"})
-        return self.client
+        return _served(self.client, "the workflow engine is still starting; try again shortly", {"Retry-After": "2"})
 
     async def reconciliation(self) -> ReconcileStatus | None:
         """The last scheduled reconciliation, as Temporal has it (None while it is unreachable at start)."""
@@ -217,3 +213,7 @@ class ViewAge:
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+# The services, as every route takes them.
+Svc = Annotated[Services, Depends(services)]

@@ -25,6 +25,7 @@ def new_secret() -> str:
 
 
 def open_webhook_secrets(settings: Settings) -> WebhookSecretStore:
+    """The secrets that sign the partners' webhooks, beside the event store (never in the log)."""
     return WebhookSecretStore(open_side_table(settings, "webhook_secrets", COLUMNS))
 
 

@@ -27,11 +27,10 @@ from clusterlabel.interfaces.web.auth import Principal, requires
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import Out
-from clusterlabel.interfaces.web.services import Services, services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.projections.webhooks import WebhookDeliveryEntry, WebhookEntry, WebhookStatus
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS)
-Svc = Annotated[Services, Depends(services)]
 Admin = Annotated[Principal, Depends(requires(Role.ADMIN, "only an administrator may manage webhooks"))]
 MAX_PAGE = 500
 
@@ -69,7 +68,7 @@ class WebhookDeliveryOut(Out):
     reason: str | None = Field(description="why the last try failed, or why it was dropped")
 
 
-@router.post("/webhooks", status_code=201, response_model=WebhookCreated, summary="Register a partner's webhook")
+@router.post("/webhooks", status_code=201, summary="Register a partner's webhook")
 async def register(body: WebhookIn, svc: Svc, who: Admin, key: Key = None) -> WebhookCreated:
     secrets = svc.secrets_of_webhooks()  # 503 before anything is recorded where no secret can be kept
     envelope = Envelope(actor=who.actor, key=creation_key("webhook", key), at=svc.now())
@@ -79,17 +78,13 @@ async def register(body: WebhookIn, svc: Svc, who: Admin, key: Key = None) -> We
     return WebhookCreated(webhook_id=webhook.id, secret=secret)
 
 
-@router.get("/webhooks", response_model=list[WebhookOut], summary="Every webhook not deleted")
+@router.get("/webhooks", summary="Every webhook not deleted")
 def webhooks(svc: Svc, who: Admin) -> list[WebhookOut]:
     svc.fresh()
     return [_entry_out(entry) for entry in svc.models.webhooks.webhooks()]
 
 
-@router.get(
-    "/webhooks/{webhook_id}/deliveries",
-    response_model=list[WebhookDeliveryOut],
-    summary="A webhook's deliveries, latest first",
-)
+@router.get("/webhooks/{webhook_id}/deliveries", summary="A webhook's deliveries, latest first")
 def deliveries(
     webhook_id: UUID,
     svc: Svc,
@@ -106,7 +101,6 @@ def deliveries(
 
 @router.post(
     "/webhooks/{webhook_id}/enable",
-    response_model=WebhookOut,
     summary="Deliver again to a webhook disabled after failing (409 unless it is disabled)",
 )
 async def enable(webhook_id: UUID, svc: Svc, who: Admin, key: Key = None) -> WebhookOut:

@@ -1,0 +1,46 @@
+"""A case's page: where it stands, the deadline it works against now, its details and evidence, and its
+timeline. Whoever sees the case reads it (access.visible_case); the steps on it post to forms.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from clusterlabel.activities.views import case_view
+from clusterlabel.interfaces.web.access import visible_case
+from clusterlabel.interfaces.web.auth import Principal
+from clusterlabel.interfaces.web.case_details import case_details, evidence_section
+from clusterlabel.interfaces.web.common import case_out, for_the_reader
+from clusterlabel.interfaces.web.message_history import case_events
+from clusterlabel.interfaces.web.page_serving import record_page
+from clusterlabel.interfaces.web.pages import case_id_in, page, serve_pages
+from clusterlabel.interfaces.web.services import Services
+
+
+def install(api: FastAPI) -> None:
+    serve_pages(api, ("/ui/cases/{case_id}", case_page))
+
+
+@page
+async def case_page(request: Request) -> Response:
+    return await record_page(request, "case.html", _case_shown)
+
+
+def _case_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
+    case_id = case_id_in(request.path_params["case_id"])
+    case = visible_case(svc, case_id, who)
+    svc.fresh()
+    events = case_events(svc, case_id, who)
+    view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
+    due = view.deadlines.get(view.current_step) if view.current_step else None
+    return {
+        "case": for_the_reader(case_out(view), case.decision is not None, who),
+        # Only the deadline the case works against now: the earlier steps' are met or moot.
+        "deadline": (view.current_step, due, now >= due) if due else None,
+        "cluster_name": svc.app.get_cluster(case.cluster_id).name,
+        "events": events,
+        **case_details(svc, case, events),
+        **evidence_section(case, who),
+    }
