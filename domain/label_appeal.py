@@ -76,7 +76,7 @@ class LabelAppealSteps:
             raise StepNotAllowed(f"the appeal window closed on {due:%Y-%m-%d %H:%M:%S} UTC")
         require_reason(grounds, "an appeal needs grounds")
 
-    def reopened_by(self, command: LodgeLabelAppeal | DecideLabelAppeal, at: datetime, policy: Policy) -> bool:
+    def reopens(self, command: LodgeLabelAppeal | DecideLabelAppeal, at: datetime, policy: Policy) -> bool:
         """Whether this appeal step takes a withdrawn label (final: nothing else happens to it) up again.
         Refused here as the step itself would be, so that a caller restarting what waits on the label
         for the step starts nothing for a step refused."""

@@ -13,7 +13,7 @@ import argparse
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +29,7 @@ from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_schemas import AccountIn
 from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
 from clusterlabel.interfaces.web.credentials import open_credentials
-from clusterlabel.interfaces.web.password_links import issue_password_link, open_password_links
+from clusterlabel.interfaces.web.password_links import issue_password_link
 from clusterlabel.interfaces.web.people import EmailTaken
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -57,15 +57,17 @@ def _refused(reason: str) -> int:
 
 @contextmanager
 def _book(settings: Settings) -> Iterator[AccountBook]:
-    app, people, tokens = build_app(settings), open_people(settings), open_account_tokens(settings)
-    credentials = open_credentials(settings)
-    try:
+    """The accounts, with the stores beside the log; whatever was opened is closed, even if one fails to open."""
+    with ExitStack() as opened:
+        app = build_app(settings)
+        opened.callback(app.close)
+        people = open_people(settings)
+        opened.callback(people.close)
+        tokens = open_account_tokens(settings)
+        opened.callback(tokens.close)
+        credentials = open_credentials(settings)
+        opened.callback(credentials.close)
         yield AccountBook(app, people, tokens, credentials)
-    finally:
-        credentials.close()
-        people.close()
-        tokens.close()
-        app.close()
 
 
 def _problem(item: Any) -> str:
@@ -132,11 +134,8 @@ def _reset_link(settings: Settings, book: AccountBook, account_id: UUID) -> int:
     account = book.load(account_id)  # NotFound for an unknown id
     if not account.active:
         return _refused(f"account {account_id} is deactivated: it signs in no more")
-    links = open_password_links(settings)
-    try:
-        print(issue_password_link(links, account_id, settings.public_url))
-    finally:
-        links.close()
+    assert book.credentials is not None  # _book opens them
+    print(issue_password_link(book.credentials.links, account_id, settings.public_url))
     print("the link works once, for 24 hours; it sets the account's password", file=sys.stderr)
     return EXIT_OK
 

@@ -76,16 +76,16 @@ class AccountBook:
         return account
 
     def erase(self, account_id: UUID, envelope: Envelope) -> Account:
-        """Erase the person behind the account (GDPR Art. 17): the account is deactivated and its tokens
-        end, its name and address are cleared beside the log (pages show people.ERASED instead), its
-        password hash, sessions, one-time links and second factor are deleted, and the log records only
-        that an erasure happened. Every event, case and label stays as it was.
+        """Erase the person behind the account (GDPR Art. 17): the account is deactivated, its name and
+        address are cleared beside the log (pages show people.ERASED instead), its API tokens (named by
+        their owner), password hash, sessions, one-time links and second factor are deleted, and the log
+        records only that an erasure happened. Every event, case and label stays as it was.
 
         The event comes first: a retry after a failure further on records nothing twice and clears
         what is left."""
         account = handle(self.app, account_id, EraseAccount(), envelope)
         assert isinstance(account, Account)
-        self.tokens.revoke_all(account_id)
+        self.tokens.forget_account(account_id)
         self.people.erase(account_id)
         if self.credentials is not None:
             self.credentials.forget_account(account_id)

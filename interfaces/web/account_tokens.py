@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web import side_tables
-from clusterlabel.interfaces.web.side_tables import SideStore, instant_text, open_side_table
+from clusterlabel.interfaces.web.side_tables import AccountSideStore, instant_text, open_side_table
 from clusterlabel.interfaces.web.tokens import new_token, token_hash
 
 COLUMNS = (
@@ -44,7 +44,7 @@ def open_account_tokens(settings: Settings) -> AccountTokens:
     return AccountTokens(open_side_table(settings, "account_tokens", COLUMNS))
 
 
-class AccountTokens(SideStore):
+class AccountTokens(AccountSideStore):
     def issue(self, account_id: UUID, name: str, lifetime: timedelta = DEFAULT_LIFETIME) -> tuple[UUID, str]:
         """A new token (shown once) and its id (to list, rotate or revoke it by)."""
         token, token_id, now = new_token(), uuid.uuid4(), side_tables.wall_clock()

@@ -153,9 +153,10 @@ def page_principal(request: Request, svc: Services) -> Principal | None:
 
 
 def principal_of_subject(svc: Services, subject: str) -> Principal | None:
-    """Who a session names, as of now."""
+    """Who a session names, as of now. Where staff must give a second factor, a machine administrator's
+    session (started before that was asked) names no one: its token cannot give one."""
     if subject == sessions.MACHINE_ADMIN:
-        return MACHINE_ADMIN
+        return None if svc.sign_in().totp_for_staff else MACHINE_ADMIN
     if subject.startswith(sessions.EXPERT):
         return Principal(frozenset({Role.EXPERT}), expert_id=UUID(subject.removeprefix(sessions.EXPERT)))
     if subject.startswith(sessions.ACCOUNT):

@@ -56,7 +56,7 @@ from clusterlabel.workflows.starter import complaint_handle, label_handle, start
 
 router = APIRouter(tags=["complaints"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-# Counted against the public reads' limit per client address: anyone may post one.
+# Counted against the complaints' limit and the public reads' limit per client address: anyone may post one.
 PublicWrite = Annotated[None, Depends(complaint_write)]
 # How the log names whoever lodged a complaint: the public, never a person (their address is beside it).
 PUBLIC_ACTOR = "public"

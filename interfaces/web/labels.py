@@ -144,7 +144,7 @@ async def _take_label_step(
         # workflow may have continued as new or ended since. The label as it stands is the answer.
         return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
     # An appeal against a withdrawal comes after the label's workflow ended: it starts it again.
-    reopens = isinstance(command, APPEAL_STEPS) and label.reopened_by(command, svc.now(), svc.app.policy)
+    reopens = isinstance(command, APPEAL_STEPS) and label.reopens(command, svc.now(), svc.app.policy)
     view: LabelView = await take_step(
         svc,
         label_handle(svc.temporal(), label.id),

@@ -72,5 +72,5 @@ def public_read(request: Request) -> None:
 def complaint_write(request: Request) -> None:
     """FastAPI dependency: a complaint lodged counts against its client's public limit and, tighter, its
     complaint limit (each one is a record the secretariat must answer)."""
-    public_read(request)
     request.app.state.services.complaint_limit.check(client_of(request))
+    public_read(request)

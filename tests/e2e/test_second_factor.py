@@ -10,7 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.second_factors import STEP_SECONDS, code_at
+from clusterlabel.interfaces.web.sessions import COOKIE, open_sessions
+from clusterlabel.interfaces.web.sessions import MACHINE_ADMIN as MACHINE_ADMIN_SUBJECT
 from clusterlabel.interfaces.web.signin import REFUSED, SECOND_FACTOR_PATH
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, RunningEngine, running_engine
@@ -98,6 +101,13 @@ def test_the_machine_administrators_token_which_cannot_give_a_code_opens_the_api
     answer = pages.post("/ui/login", {"token": ADMIN_TOKEN})
     assert answer.status_code == 403 and "opens the API only" in answer.text
     assert pages.session is None and pages.get("/ui/dashboard").status_code == 401
+    # A session of the machine administrator's started before codes were asked for opens no page either.
+    sessions = open_sessions(Settings(data_dir=engine.data_dir))
+    try:
+        pages.cookies[COOKIE] = sessions.start(MACHINE_ADMIN_SUBJECT)
+    finally:
+        sessions.close()
+    assert pages.get("/ui/dashboard").status_code == 401
     assert httpx.get(f"{engine.url}/cases", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 200
 
 
