@@ -1,6 +1,6 @@
 """The composition root: the one place that builds, from settings, what every entrypoint runs on —
-the application (write side), the read models, the token store, the idempotency keys and the Temporal
-client.
+the application (write side), the read models, the HTTP layer's services with the stores beside the
+event store, and the Temporal client.
 
 `serve`, `worker`, `projections`, `verify` and the other CLI commands all call these; nothing else in
 the service wires a store, a view or a client (the tools in tools/ build their own, on purpose: the
@@ -11,6 +11,7 @@ open in their own module; the entrypoints take those openers from here.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from temporalio.client import Client
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.catalogues import publish_folder
+from clusterlabel.activities.documents.certificate import Party
 from clusterlabel.activities.files import FileStore, LocalFileStore, S3FileStore
 from clusterlabel.domain.catalogue_shelf import CataloguesRefused
 from clusterlabel.domain.policy import Policy, default_policy
@@ -33,6 +35,8 @@ from clusterlabel.interfaces.web.credentials import open_credentials as open_cre
 from clusterlabel.interfaces.web.idempotency_keys import open_idempotency_keys as open_idempotency_keys
 from clusterlabel.interfaces.web.inbox_reads import open_inbox_reads as open_inbox_reads
 from clusterlabel.interfaces.web.people import open_people as open_people
+from clusterlabel.interfaces.web.ratelimit import PublicRateLimit, SignInFailures
+from clusterlabel.interfaces.web.services import Services
 from clusterlabel.interfaces.web.tokens import open_token_store as open_token_store
 from clusterlabel.interfaces.web.webhook_secrets import open_webhook_secrets as open_webhook_secrets
 from clusterlabel.projections.chain_key import ChainKey, key_file
@@ -119,6 +123,39 @@ def open_file_store(settings: Settings) -> FileStore:
             settings.files_s3_region,
         )
     return LocalFileStore(settings.files_dir())
+
+
+def open_services(
+    settings: Settings,
+    app: CertificationApp,
+    models: ReadModels,
+    readiness: Callable[[], Awaitable[dict[str, str]]],
+) -> Services:
+    """What the HTTP layer works with, every store beside the event store opened from the settings
+    (Services.close_stores() closes them)."""
+    return Services(
+        app,
+        models,
+        open_token_store(settings),
+        settings.task_queue,
+        open_idempotency_keys(settings),
+        open_people(settings),
+        open_account_tokens(settings),
+        readiness=readiness,
+        public_url=settings.public_url,
+        public_limit=PublicRateLimit(settings.public_rate_limit),
+        complaint_limit=PublicRateLimit(settings.complaint_rate_limit),
+        signin_failures=SignInFailures(settings.signin_failure_limit),
+        issuer=Party(name=settings.issuer_name, address=settings.issuer_address, country=settings.issuer_country),
+        credentials=open_credentials(settings),
+        webhook_secrets=open_webhook_secrets(settings),
+        inbox_reads=open_inbox_reads(settings),
+        complainants=open_complainants(settings),
+        metrics_token=settings.metrics_token,
+        assessment_drafts=open_assessment_drafts(settings),
+        files=open_file_store(settings),
+        evidence_max_bytes=settings.evidence_max_bytes,
+    )
 
 
 async def connect_temporal(settings: Settings) -> tuple[Client, EmbeddedTemporal | None]:

@@ -20,7 +20,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.documents.certificate import Party
 from clusterlabel.activities.webhook_delivery import WebhookPost
 from clusterlabel.domain.policy import Policy
 from clusterlabel.interfaces.announcements import announce_admin_token, announce_mail, announce_temporal_ui
@@ -28,17 +27,8 @@ from clusterlabel.interfaces.bootstrap import (
     PolicyFileError,
     build_app,
     connect_temporal,
-    open_account_tokens,
-    open_assessment_drafts,
-    open_complainants,
-    open_credentials,
-    open_file_store,
-    open_idempotency_keys,
-    open_inbox_reads,
-    open_people,
-    open_token_store,
+    open_services,
     open_views,
-    open_webhook_secrets,
 )
 from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
@@ -47,8 +37,6 @@ from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, TemporalServerError
 from clusterlabel.interfaces.tracing import configure_tracing
 from clusterlabel.interfaces.web.app import create_app
-from clusterlabel.interfaces.web.ratelimit import PublicRateLimit, SignInFailures
-from clusterlabel.interfaces.web.services import Services
 from clusterlabel.interfaces.web.workflow_links import workflow_links
 from clusterlabel.interfaces.worker import build_worker, start_delivering, start_reconciling, stop_delivering
 from clusterlabel.projections.queries import ReadModels
@@ -78,41 +66,10 @@ class Engine:
         if policy is not None:
             self.app.policy = policy
         self.models: ReadModels = open_views(settings, self.app, poll_interval=poll_interval)
-        self.tokens = open_token_store(settings)
-        self.idempotency_keys = open_idempotency_keys(settings)
-        self.people = open_people(settings)
-        self.complainants = open_complainants(settings)
-        self.account_tokens = open_account_tokens(settings)
-        self.credentials = open_credentials(settings)
-        self.webhook_secrets = open_webhook_secrets(settings)
-        self.inbox_reads = open_inbox_reads(settings)
-        self.assessment_drafts = open_assessment_drafts(settings)
-        self.services = Services(
-            self.app,
-            self.models,
-            self.tokens,
-            settings.task_queue,
-            self.idempotency_keys,
-            self.people,
-            self.account_tokens,
-            readiness=self.readiness,
-            public_url=settings.public_url,
-            public_limit=PublicRateLimit(settings.public_rate_limit),
-            complaint_limit=PublicRateLimit(settings.complaint_rate_limit),
-            signin_failures=SignInFailures(settings.signin_failure_limit),
-            issuer=Party(name=settings.issuer_name, address=settings.issuer_address, country=settings.issuer_country),
-            credentials=self.credentials,
-            webhook_secrets=self.webhook_secrets,
-            inbox_reads=self.inbox_reads,
-            complainants=self.complainants,
-            metrics_token=settings.metrics_token,
-            assessment_drafts=self.assessment_drafts,
-            files=open_file_store(settings),
-            evidence_max_bytes=settings.evidence_max_bytes,
-        )
+        self.services = open_services(settings, self.app, self.models, self.readiness)
         self.client: Client | None = None
         self.server: EmbeddedTemporal | None = None
-        self.mailroom = open_mailroom(settings, self.models, self.people, self.complainants)
+        self.mailroom = open_mailroom(settings, self.models, self.services.people, self.services.complaint_addresses())
         self.worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._relay: asyncio.Task[None] | None = None
@@ -154,7 +111,7 @@ class Engine:
                 self.settings.task_queue,
                 workload=self.models.expert_workload,
                 mailroom=self.mailroom,
-                webhooks=WebhookPost(self.webhook_secrets),
+                webhooks=WebhookPost(self.services.secrets_of_webhooks()),
                 digest=digest_source(self.models),
             )
             self._worker_task = asyncio.create_task(self.worker.run(), name="clusterlabel-worker")
@@ -188,15 +145,7 @@ class Engine:
         await asyncio.to_thread(self.models.close)
         if self.server is not None:
             await asyncio.to_thread(self.server.stop)
-        self.tokens.close()
-        self.idempotency_keys.close()
-        self.people.close()
-        self.complainants.close()
-        self.account_tokens.close()
-        self.credentials.close()
-        self.webhook_secrets.close()
-        self.inbox_reads.close()
-        self.assessment_drafts.close()
+        self.services.close_stores()
 
     # ---- readiness ------------------------------------------------------------------------
 
@@ -279,7 +228,7 @@ async def run_engine(
             pass
     sock = bind(settings.http_host, settings.http_port)
     engine = Engine(settings, policy=policy, with_worker=with_worker, with_projections=with_projections)
-    announce_admin_token(engine.tokens.ensure_admin_token(), engine.tokens.location)
+    announce_admin_token(engine.services.tokens.ensure_admin_token(), engine.services.tokens.location)
     if with_worker:
         announce_mail(engine.mailroom.transport)
     engine.start_projections()

@@ -8,7 +8,7 @@ neither. Whether a complaint is overdue depends on the hour it is asked at, so t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -37,7 +37,9 @@ class ComplaintEntry(ListedComplaint):
     escalations: int
 
 
-class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged"):
+class ComplaintsView(
+    RowPerAggregateView, key="complaint_id", started_by="Lodged", aggregate="Complaint", follows=EVENTS
+):
     name = "complaints"
     cost = 0.2
     view_tables = ("complaints",)
@@ -47,10 +49,20 @@ class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged
         "acknowledgement TEXT, investigation TEXT, due TEXT, outcome TEXT, escalations INTEGER NOT NULL)",
         "CREATE INDEX IF NOT EXISTS complaints_by_state ON {complaints} (state, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Complaint.{name}": "change_row" for name in EVENTS}
 
     def started(self, change: Change) -> Row:
-        return _lodged(change)
+        return {
+            "complaint_id": change.key,
+            "position": change.id,
+            **change.columns("about", "cluster_id", "label_id"),
+            "state": ComplaintState.RECEIVED.value,
+            "lodged_at": change["at"],
+            "acknowledgement": None,
+            "investigation": None,
+            "due": None,
+            "outcome": None,
+            "escalations": 0,
+        }
 
     def follow(self, row: Row, change: Change) -> None:
         if change.event_type in DEADLINE_SET_BY:
@@ -82,18 +94,3 @@ class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged
             states[row["state"]] = int(row["n"])
         overdue = self.fetch("SELECT COUNT(*) AS n FROM {complaints} WHERE due IS NOT NULL AND due <= ?", (stamp(now),))
         return {"complaints": states, "overdue_complaints": int(overdue[0]["n"])}
-
-
-def _lodged(change: Change) -> Row:
-    return {
-        "complaint_id": change.key,
-        "position": change.id,
-        **change.columns("about", "cluster_id", "label_id"),
-        "state": ComplaintState.RECEIVED.value,
-        "lodged_at": change["at"],
-        "acknowledgement": None,
-        "investigation": None,
-        "due": None,
-        "outcome": None,
-        "escalations": 0,
-    }

@@ -7,7 +7,6 @@ invoice is overdue depends on the hour it is asked at, so the queries decide it 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -40,7 +39,9 @@ class InvoiceEntry(BaseModel):
         return self.state is InvoiceState.UNPAID and now >= self.due_at
 
 
-class InvoicesView(RowPerAggregateView, key="invoice_id", started_by="Issued"):
+class InvoicesView(
+    RowPerAggregateView, key="invoice_id", started_by="Issued", aggregate="Invoice", follows=STATE_AFTER
+):
     name = "invoices"
     cost = 0.1
     view_tables = ("invoices",)
@@ -52,10 +53,18 @@ class InvoicesView(RowPerAggregateView, key="invoice_id", started_by="Issued"):
         "CREATE INDEX IF NOT EXISTS invoices_by_state ON {invoices} (state, due_at)",
         "CREATE INDEX IF NOT EXISTS invoices_by_cluster ON {invoices} (cluster_id, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Invoice.{name}": "change_row" for name in STATE_AFTER}
 
     def started(self, change: Change) -> Row:
-        return _issued(change)
+        return {
+            "invoice_id": change.key,
+            "position": change.id,
+            **change.columns(
+                "number", "case_id", "cluster_id", "item", "amount_cents", "currency", "issued_at", "due_at"
+            ),
+            "state": InvoiceState.UNPAID.value,
+            "paid_on": None,
+            "reference": None,
+        }
 
     def follow(self, row: Row, change: Change) -> None:
         row["state"] = STATE_AFTER[change.event_type].value
@@ -88,14 +97,3 @@ class InvoicesView(RowPerAggregateView, key="invoice_id", started_by="Issued"):
             (InvoiceState.UNPAID.value, stamp(now)),
         )
         return int(rows[0]["n"])
-
-
-def _issued(change: Change) -> Row:
-    return {
-        "invoice_id": change.key,
-        "position": change.id,
-        **change.columns("number", "case_id", "cluster_id", "item", "amount_cents", "currency", "issued_at", "due_at"),
-        "state": InvoiceState.UNPAID.value,
-        "paid_on": None,
-        "reference": None,
-    }

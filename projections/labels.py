@@ -31,7 +31,22 @@ def _instant(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
-class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued"):
+# The label's events a label row follows (the others leave it as it is).
+LABEL_EVENTS = (
+    "Issued",
+    "Expired",
+    "RenewalWindowClosed",
+    "RenewalStarted",
+    "RenewalAbandoned",
+    "Superseded",
+    "Suspended",
+    "Restored",
+    "Withdrawn",
+    "LabelAppealUpheld",
+)
+
+
+class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued", aggregate="Label", follows=LABEL_EVENTS):
     """A view with one row per label in its first table, kept by the label's events. A subclass lists
     the statements that follow that table's (its indexes, its other tables) as `more_ddl`."""
 
@@ -41,22 +56,6 @@ class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued"):
         super().__init_subclass__(**kwargs)
         label_table = f"CREATE TABLE IF NOT EXISTS {{{cls.view_tables[0]}}} ({LABEL_COLUMNS})"
         cls.ddl = (label_table, *cls.more_ddl)
-
-    handlers: ClassVar[dict[str, str]] = {
-        f"Label.{name}": "change_row"
-        for name in [
-            "Issued",
-            "Expired",
-            "RenewalWindowClosed",
-            "RenewalStarted",
-            "RenewalAbandoned",
-            "Superseded",
-            "Suspended",
-            "Restored",
-            "Withdrawn",
-            "LabelAppealUpheld",
-        ]
-    }
 
     def started(self, change: Change) -> Row:
         return _issued(change)

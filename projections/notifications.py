@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -33,7 +32,9 @@ class MessageEntry(BaseModel):
     label_id: UUID | None
 
 
-class NotificationsView(RowPerAggregateView, key="id", started_by="Queued"):
+class NotificationsView(
+    RowPerAggregateView, key="id", started_by="Queued", aggregate="Notification", follows=STATUS_AFTER
+):
     name = "notifications"
     cost = 0.5
     view_tables = ("notifications",)
@@ -46,10 +47,20 @@ class NotificationsView(RowPerAggregateView, key="id", started_by="Queued"):
         "CREATE INDEX IF NOT EXISTS notifications_by_label ON {notifications} (label_id, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_recipient ON {notifications} (recipient, position)",
     )
-    handlers: ClassVar[dict[str, str]] = {f"Notification.{name}": "change_row" for name in STATUS_AFTER}
 
     def started(self, change: Change) -> Row:
-        return _queued(change)
+        return {
+            "id": change.key,
+            "position": change.id,
+            **change.columns("recipient", "kind"),
+            "status": DeliveryStatus.QUEUED.value,
+            "attempts": 0,
+            "queued_at": change.recorded_at,
+            "sent_at": None,
+            "channel": None,
+            "reason": None,
+            **change.columns("case_id", "label_id"),
+        }
 
     def follow(self, row: Row, change: Change) -> None:
         _DELIVERY[change.event_type](row, change)
@@ -103,21 +114,6 @@ class NotificationsView(RowPerAggregateView, key="id", started_by="Queued"):
     def count(self, status: DeliveryStatus) -> int:
         rows = self.fetch("SELECT COUNT(*) AS n FROM {notifications} WHERE status = ?", (status.value,))
         return int(rows[0]["n"])
-
-
-def _queued(change: Change) -> Row:
-    return {
-        "id": change.key,
-        "position": change.id,
-        **change.columns("recipient", "kind"),
-        "status": DeliveryStatus.QUEUED.value,
-        "attempts": 0,
-        "queued_at": change.recorded_at,
-        "sent_at": None,
-        "channel": None,
-        "reason": None,
-        **change.columns("case_id", "label_id"),
-    }
 
 
 def _sent(row: Row, change: Change) -> None:

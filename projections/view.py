@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -296,16 +296,26 @@ class RowCache:
 
 class RowPerAggregateView(View):
     """A view whose first table holds a row per aggregate: the aggregate's first event starts the row,
-    the later ones change it. Its class names the row's key column and that first event:
-    `class ComplaintsView(RowPerAggregateView, key="complaint_id", started_by="Lodged")`."""
+    the later ones change it. Its class names the row's key column and that first event, and may name
+    the aggregate and the events change_row() handles: `class ComplaintsView(RowPerAggregateView,
+    key="complaint_id", started_by="Lodged", aggregate="Complaint", follows=EVENTS)`."""
 
     row_key: ClassVar[str]  # the column that holds the aggregate's id
     started_by: ClassVar[str]  # the type of the aggregate's first event, e.g. "Lodged"
 
-    def __init_subclass__(cls, key: str | None = None, started_by: str | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        key: str | None = None,
+        started_by: str | None = None,
+        aggregate: str | None = None,
+        follows: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init_subclass__(**kwargs)
         if key is not None and started_by is not None:
             cls.row_key, cls.started_by = key, started_by
+        if aggregate is not None:
+            cls.handlers = {f"{aggregate}.{event}": "change_row" for event in follows}
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
         # The rows the batch changes, loaded at once; an aggregate the batch starts has no row yet.

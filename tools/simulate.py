@@ -258,7 +258,7 @@ async def run_simulation(
     summary with what is left open (`original`: the settings the user gave, before the simulation's own)."""
     configure_logging(settings.log_format, "WARNING")
     engine = Engine(settings, policy=policy, poll_interval=0.2)
-    admin_token = settings.admin_token or engine.tokens.rotate_admin_token()
+    admin_token = settings.admin_token or engine.services.tokens.rotate_admin_token()
     engine.start_projections()
     tally = Tally(clusters)
     print(

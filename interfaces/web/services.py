@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
 
 from fastapi import Depends, Request
 
@@ -71,6 +71,10 @@ def _served(part: T | None, missing: str, headers: dict[str, str] | None = None)
     return part
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass
 class Services:
     app: CertificationApp
@@ -117,6 +121,23 @@ class Services:
 
     def now(self) -> datetime:
         return self.app.clock()
+
+    def close_stores(self) -> None:
+        """Close the stores beside the event store (the engine's, opened by bootstrap.open_services)."""
+        stores: list[_Closable | None] = [
+            self.tokens,
+            self.idempotency_keys,
+            self.people,
+            self.complainants,
+            self.account_tokens,
+            self.credentials,
+            self.webhook_secrets,
+            self.inbox_reads,
+            self.assessment_drafts,
+        ]
+        for store in stores:
+            if store is not None:
+                store.close()
 
     @property
     def accounts(self) -> AccountBook:

@@ -111,7 +111,7 @@ class ParkedViewsContract:
         metrics = _get(engine, "/metrics").text  # what an alert watches: the parked view, and it alone
         assert 'clusterlabel_projection_parked{view="fussy"} 1.0' in metrics
         assert 'clusterlabel_projection_parked{view="case_status"} 0.0' in metrics
-        signed_in = {sessions.COOKIE: engine.credentials.sessions.start(sessions.MACHINE_ADMIN)}
+        signed_in = {sessions.COOKIE: engine.services.sign_in().sessions.start(sessions.MACHINE_ADMIN)}
         page = _get(engine, "/ui/dashboard", cookies=signed_in)
         assert page.status_code == 200 and "fussy" in page.text and str(refused) in page.text
         assert "cannot file &#39;Refused Cluster&#39;" in page.text and "--views NAME" in page.text
