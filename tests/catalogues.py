@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from clusterlabel.domain import catalogue_shelf
+from clusterlabel.domain.baseline import BASELINES
+from clusterlabel.domain.catalogue_shelf import CATALOGUES
 
 SHIPPED_BRONZE = Path(catalogue_shelf.__file__).parent / "catalogues" / "bronze-2020.toml"
 
@@ -25,10 +27,10 @@ def bronze_revision(version: str, published: date, title: str | None = None) -> 
 
 @contextmanager
 def shipped_catalogues_only() -> Iterator[None]:
-    """Whatever a test publishes is forgotten after it: the shelf holds the shipped catalogues again."""
-    published = catalogue_shelf.published_catalogues()
+    """Whatever a test publishes is forgotten after it: the shelves hold the shipped catalogues and baselines again."""
+    catalogues, baselines = CATALOGUES.published(), BASELINES.published()
     try:
         yield
     finally:
-        catalogue_shelf._published.clear()
-        catalogue_shelf._published.update(published)
+        CATALOGUES.forget_published(catalogues)
+        BASELINES.forget_published(baselines)
