@@ -34,3 +34,25 @@ def shipped_catalogues_only() -> Iterator[None]:
     finally:
         CATALOGUES.forget_published(catalogues)
         BASELINES.forget_published(baselines)
+
+
+SHIPPED_BASELINE = Path(catalogue_shelf.__file__).parent / "catalogues" / "baseline" / "baseline-2020.toml"
+
+# A requirement the shipped Baseline does not have, which a revision adds.
+ADDED_REQUIREMENT = """
+[[requirements]]
+code = "BL-20"
+title = "Partner survey"
+text = "The cluster management surveys its members' satisfaction at least every two years."
+"""
+
+
+def baseline_revision(version: str, published: date, title: str = "Baseline, a revision") -> str:
+    """The shipped Baseline's TOML as a revision: another version, day and title, and requirement BL-20 added."""
+    text = SHIPPED_BASELINE.read_text(encoding="utf-8")
+    text = text.replace('version = "baseline-2020"', f'version = "{version}"', 1)
+    text = text.replace("published = 2020-01-01", f"published = {published.isoformat()}", 1)
+    text = text.replace(
+        'title = "Cluster Excellence Baseline minimum requirements, revision 2020"', f'title = "{title}"', 1
+    )
+    return text + ADDED_REQUIREMENT
