@@ -3,24 +3,22 @@
 A Silver label needs every requirement met: failing any single one means no Silver (DOMAIN.md, "The
 labels"; cluster-analysis.org silver-label page). Like the indicator catalogues (domain/catalogue.py) the
 baseline is versioned TOML data with a `published` day, shipped in ``domain/catalogues/baseline/``,
-validated whole when read and refused whole when any part is wrong; a Silver case is validated against
+validated whole when read and refused whole when any part is wrong; a secretariat publishes revisions
+beside the shipped ones as it does catalogues (domain/shelf.py keeps both); a Silver case is validated against
 the version current on its application day, and its validation records that version. The shipped list is
 the project's own paraphrase, not ESCA's text. This module reads only that package data.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from clusterlabel.domain.catalogue_shelf import UnknownCatalogue
+from clusterlabel.domain.shelf import Shelf
 
 
 class Requirement(BaseModel, frozen=True, extra="forbid"):
@@ -56,42 +54,31 @@ class Baseline(BaseModel, frozen=True, extra="forbid"):
         raise KeyError(f"{code} is not a requirement of baseline {self.version}")
 
 
+# Shipped in domain/catalogues/baseline/; a secretariat publishes revisions beside them (publish_baselines).
+BASELINES: Shelf[Baseline] = Shelf(Baseline.model_validate, ("catalogues", "baseline"), "baseline")
+
+
 def parse_baseline(text: str, source: str) -> Baseline:
     """The baseline a TOML text describes; ValueError naming `source` and every fault otherwise."""
-    try:
-        return Baseline.model_validate(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, ValueError) as error:
-        raise ValueError(f"{source}: {error}") from None
+    return BASELINES.parse(text, source)
 
 
-def _folder() -> Traversable:
-    return files("clusterlabel.domain") / "catalogues" / "baseline"
+def publish_baselines(baselines: Mapping[str, Baseline]) -> None:
+    """Publish baselines (by where each was read from) beside the shipped ones, all or none; refused
+    whole (CataloguesRefused) when a version already known has other content."""
+    BASELINES.publish(baselines)
 
 
 def baseline_versions() -> list[str]:
-    """The shipped baseline versions, sorted."""
-    return sorted(
-        entry.name.removesuffix(".toml")
-        for entry in _folder().iterdir()
-        if entry.is_file() and entry.name.endswith(".toml")
-    )
+    """The shipped and the published baseline versions, sorted."""
+    return BASELINES.versions()
 
 
-@cache
 def load_baseline(version: str) -> Baseline:
-    """The baseline of this version; UnknownCatalogue if none is shipped."""
-    if version not in baseline_versions():  # also keeps a crafted version from reaching outside the folder
-        raise UnknownCatalogue(version, baseline_versions())
-    baseline = parse_baseline((_folder() / f"{version}.toml").read_text(encoding="utf-8"), version)
-    if baseline.version != version:
-        raise ValueError(f"baseline file {version}.toml declares version {baseline.version!r}")
-    return baseline
+    """The baseline of this version; UnknownCatalogue if none is shipped or published."""
+    return BASELINES.load(version)
 
 
 def current_baseline_for(at: datetime | date) -> Baseline:
     """The baseline a Silver case applied for on the day `at` is validated against: the latest published by then."""
-    day = at.date() if isinstance(at, datetime) else at
-    candidates = [baseline for baseline in map(load_baseline, baseline_versions()) if baseline.published <= day]
-    if not candidates:
-        raise UnknownCatalogue(f"baseline published by {day}", baseline_versions())
-    return max(candidates, key=lambda baseline: (baseline.published, baseline.version))
+    return BASELINES.latest(at)

@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from clusterlabel.domain import catalogue_shelf
+from clusterlabel.domain.baseline import BASELINES
+from clusterlabel.domain.catalogue_shelf import CATALOGUES
 
 SHIPPED_BRONZE = Path(catalogue_shelf.__file__).parent / "catalogues" / "bronze-2020.toml"
 
@@ -25,10 +27,32 @@ def bronze_revision(version: str, published: date, title: str | None = None) -> 
 
 @contextmanager
 def shipped_catalogues_only() -> Iterator[None]:
-    """Whatever a test publishes is forgotten after it: the shelf holds the shipped catalogues again."""
-    published = catalogue_shelf.published_catalogues()
+    """Whatever a test publishes is forgotten after it: the shelves hold the shipped catalogues and baselines again."""
+    catalogues, baselines = CATALOGUES.published(), BASELINES.published()
     try:
         yield
     finally:
-        catalogue_shelf._published.clear()
-        catalogue_shelf._published.update(published)
+        CATALOGUES.forget_published(catalogues)
+        BASELINES.forget_published(baselines)
+
+
+SHIPPED_BASELINE = Path(catalogue_shelf.__file__).parent / "catalogues" / "baseline" / "baseline-2020.toml"
+
+# A requirement the shipped Baseline does not have, which a revision adds.
+ADDED_REQUIREMENT = """
+[[requirements]]
+code = "BL-20"
+title = "Partner survey"
+text = "The cluster management surveys its members' satisfaction at least every two years."
+"""
+
+
+def baseline_revision(version: str, published: date, title: str = "Baseline, a revision") -> str:
+    """The shipped Baseline's TOML as a revision: another version, day and title, and requirement BL-20 added."""
+    text = SHIPPED_BASELINE.read_text(encoding="utf-8")
+    text = text.replace('version = "baseline-2020"', f'version = "{version}"', 1)
+    text = text.replace("published = 2020-01-01", f"published = {published.isoformat()}", 1)
+    text = text.replace(
+        'title = "Cluster Excellence Baseline minimum requirements, revision 2020"', f'title = "{title}"', 1
+    )
+    return text + ADDED_REQUIREMENT

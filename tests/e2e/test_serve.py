@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.catalogues import bronze_revision
+from tests.catalogues import baseline_revision, bronze_revision
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import (
     ADMIN_TOKEN,
@@ -133,25 +133,32 @@ def plain_text(message: mailbox.MaildirMessage) -> str:
 
 def test_a_catalogue_published_in_the_catalogue_folder_is_the_one_new_applications_use(tmp_path: Path) -> None:
     folder = tmp_path / "catalogues"
-    folder.mkdir()
+    (folder / "baseline").mkdir(parents=True)
     (folder / "bronze-2025.toml").write_text(bronze_revision("bronze-2025", date(2025, 6, 1)), encoding="utf-8")
+    revision = baseline_revision("baseline-2025", date(2025, 6, 1))
+    (folder / "baseline" / "baseline-2025.toml").write_text(revision, encoding="utf-8")
     env = {"CLUSTERLABEL_CATALOGUE_DIR": str(folder)}
     with running_engine(tmp_path / "data", HOUR_POLICY, env=env) as engine:
         secretariat = Secretariat(engine)
         listed = secretariat.expect(secretariat.api.get("/indicators", params={"level": "bronze"}), 200)
         assert {item["catalogue_version"] for item in listed} == {"bronze-2025"}
+        baseline = secretariat.expect(secretariat.api.get("/baseline"), 200)
+        assert baseline["version"] == "baseline-2025" and "BL-20" in {item["code"] for item in baseline["requirements"]}
         case_id = secretariat.apply(secretariat.cluster())
         case = secretariat.expect(secretariat.api.get(f"/cases/{case_id}"), 200)
         assert case["catalogue_version"] == "bronze-2025"
 
 
-def test_serve_refuses_to_start_on_a_catalogue_folder_holding_a_faulty_catalogue(tmp_path: Path) -> None:
+def test_serve_refuses_to_start_on_a_catalogue_folder_holding_a_faulty_catalogue_or_baseline(tmp_path: Path) -> None:
     folder = tmp_path / "catalogues"
     folder.mkdir()
     broken = bronze_revision("bronze-2025", date(2025, 6, 1)).replace("max_score = ", "max_score = -", 1)
     (folder / "bronze-2025.toml").write_text(broken, encoding="utf-8")
+    (folder / "baseline").mkdir()
+    (folder / "baseline" / "baseline-2025.toml").write_text("version = [", encoding="utf-8")
     command = [sys.executable, "-m", "clusterlabel.interfaces.cli", "serve", "--data-dir", str(tmp_path / "data")]
     env = {**os.environ, "CLUSTERLABEL_CATALOGUE_DIR": str(folder), "CLUSTERLABEL_ADMIN_TOKEN": ADMIN_TOKEN}
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert finished.returncode == 1, finished.stderr[-2000:]
     assert "bronze-2025.toml" in finished.stderr and "max_score" in finished.stderr
+    assert "baseline/baseline-2025.toml" in finished.stderr  # every problem named, of either kind
