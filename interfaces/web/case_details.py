@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
 from clusterlabel.domain.catalogue_shelf import load_catalogue
@@ -45,6 +46,17 @@ def case_details(svc: Services, case: CertificationCase, events: list[HistoryEve
         "named": event_names(svc, events, [*case.team, case.proposed_expert_id]),
         "assessment": assessment(svc, case, events) if case.decision else None,
     }
+
+
+def no_conflict_declared(svc: Services, case: CertificationCase, at: datetime) -> dict[UUID, datetime]:
+    """When each team expert declared, by `at`, no conflict of interest with the case's cluster: the
+    declaration is the expert's record (domain/expert.py), read here for the case."""
+    declared = {}
+    for expert_id in case.team:
+        declaration = svc.app.get_expert(expert_id).conflict_declarations.get(case.id)
+        if declaration is not None and declaration[1] <= at:
+            declared[expert_id] = declaration[1]
+    return declared
 
 
 def assessment(svc: Services, case: CertificationCase, events: list[HistoryEvent]) -> Assessment:

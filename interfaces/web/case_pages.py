@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from clusterlabel.activities.views import case_view
 from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.auth import Principal
-from clusterlabel.interfaces.web.case_details import case_details, evidence_section
+from clusterlabel.interfaces.web.case_details import case_details, evidence_section, no_conflict_declared
 from clusterlabel.interfaces.web.common import case_out, for_the_reader
 from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.page_serving import record_page
@@ -36,7 +36,11 @@ def _case_shown(request: Request, svc: Services, who: Principal) -> dict[str, An
     view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
     due = view.deadlines.get(view.current_step) if view.current_step else None
     return {
-        "case": for_the_reader(case_out(view), case.decision is not None, who),
+        "case": for_the_reader(
+            case_out(view).model_copy(update={"no_conflict_declared": no_conflict_declared(svc, case, now)}),
+            case.decision is not None,
+            who,
+        ),
         # Only the deadline the case works against now: the earlier steps' are met or moot.
         "deadline": (view.current_step, due, now >= due) if due else None,
         "cluster_name": svc.app.get_cluster(case.cluster_id).name,

@@ -45,6 +45,7 @@ from clusterlabel.interfaces.web.bodies import (
     SignatureIn,
     WithdrawalIn,
 )
+from clusterlabel.interfaces.web.case_details import no_conflict_declared
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     Key,
@@ -117,7 +118,10 @@ def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None)
         if version is None:
             raise ApiError(404, f"case {case_id} did not exist yet at {as_of.isoformat()}")
         case = svc.app.repository.get(case_id, version=version)
-    return for_the_reader(case_out(case_view(svc.app.policy, case, as_of or svc.now())), case.decision is not None, who)
+    at = as_of or svc.now()
+    out = case_out(case_view(svc.app.policy, case, at))
+    declared = no_conflict_declared(svc, case, at)
+    return for_the_reader(out.model_copy(update={"no_conflict_declared": declared}), case.decision is not None, who)
 
 
 @router.get("/cases/{case_id}/history", summary="Every event of the case, oldest first")

@@ -100,6 +100,11 @@ class CaseOut(Out):
     assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
     signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current assessment")
     visit: VisitOut | None = Field(default=None, description="the audit's interview or visit, once scheduled")
+    no_conflict_declared: dict[UUID, datetime] = Field(
+        default={},
+        description="each team expert who declared no conflict of interest with the cluster on accepting the case, "
+        "and when (an expert who accepted without declaring is not listed)",
+    )
     improvement_areas: list[str] = Field(default=[], description="Silver: the Gold indicator codes of its three areas")
     improvement_descriptions: list[ImprovementAreaOut] = Field(default=[], description="Silver: on ESCA's form")
     silver_validation: dict[str, Any] | None = Field(

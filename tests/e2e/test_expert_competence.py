@@ -1,10 +1,12 @@
 """Expert competence through the API: the proposed expert accepts declaring no conflict of interest with
-the cluster, which their record then shows (accepting while declaring a conflict is 422 and changes nothing);
+the cluster, which their record and the case (API and page) then show (accepting while declaring a conflict is 422 and changes nothing);
 and the expert proposed first is one who speaks a language of the cluster."""
 
 from __future__ import annotations
 
 from tests.e2e.driver import Secretariat
+from tests.e2e.engine import ADMIN_TOKEN
+from tests.e2e.pages_client import with_token
 
 
 def test_an_expert_accepts_declaring_no_conflict_and_their_record_shows_it(secretariat: Secretariat) -> None:
@@ -22,7 +24,11 @@ def test_an_expert_accepts_declaring_no_conflict_and_their_record_shows_it(secre
     record = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
     [declaration] = record["no_conflict_declared"]
     assert (declaration["case_id"], declaration["cluster_id"]) == (case_id, cluster_id)
-    assert expert_id in secretariat.case(case_id)["expert_ids"]
+    case = secretariat.case(case_id)
+    assert expert_id in case["expert_ids"]
+    assert case["no_conflict_declared"] == {expert_id: declaration["declared_at"]}  # the case shows it too
+    page = with_token(secretariat.engine, ADMIN_TOKEN).read(f"/ui/cases/{case_id}").text
+    assert "declared no conflict of interest" in page
 
 
 def test_the_expert_proposed_first_is_one_who_speaks_the_clusters_language(secretariat: Secretariat) -> None:
