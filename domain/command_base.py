@@ -104,7 +104,8 @@ class AccountCommand(Command):
 
 class Appeal(Command):
     """An appeal's step and its grounds, alike on a case (against its decision) and on a label (against its
-    suspension or withdrawal): LodgeAppeal and LodgeLabelAppeal add the subject they address."""
+    suspension or withdrawal): LodgeAppeal and LodgeLabelAppeal add the subject they address. Not a command
+    of its own (COMMANDS lists those two)."""
 
     domain_step: ClassVar[str] = "lodge_appeal"
     grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)

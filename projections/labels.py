@@ -54,6 +54,8 @@ class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued", ag
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "ddl" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: the label table is declared here; give what follows it as more_ddl")
         label_table = f"CREATE TABLE IF NOT EXISTS {{{cls.view_tables[0]}}} ({LABEL_COLUMNS})"
         cls.ddl = (label_table, *cls.more_ddl)
 

@@ -312,6 +312,8 @@ class RowPerAggregateView(View):
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
+        if (key is None) != (started_by is None):
+            raise TypeError(f"{cls.__name__}: a row's key and its first event are named together")
         if key is not None and started_by is not None:
             cls.row_key, cls.started_by = key, started_by
         if aggregate is not None:

@@ -14,9 +14,9 @@ from clusterlabel.interfaces.web.auth import Staff
 from clusterlabel.interfaces.web.common import ERRORS, PUBLIC_ERRORS, PUBLIC_READ
 from clusterlabel.interfaces.web.downloads import CSV_ANSWER, csv_download
 from clusterlabel.interfaces.web.errors import invalid
-from clusterlabel.interfaces.web.labels import CountryFilter, PublicRead, Svc, aged
+from clusterlabel.interfaces.web.labels import CountryFilter, PublicRead, aged
 from clusterlabel.interfaces.web.schemas import RegistryEntryOut, StatisticsOut
-from clusterlabel.interfaces.web.services import Services
+from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.projections.statistics import COUNTS, DIMENSIONS, StatisticsRow
 
 router = APIRouter(tags=["statistics"], responses=ERRORS)
