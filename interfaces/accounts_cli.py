@@ -23,7 +23,7 @@ from clusterlabel.domain.account import Account
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.command_base import AccountCommand, Envelope, command_key
 from clusterlabel.domain.record_commands import DeactivateAccount, GrantRole, RevokeRole
-from clusterlabel.interfaces.bootstrap import build_app, open_account_tokens, open_people
+from clusterlabel.interfaces.bootstrap import build_app, open_account_tokens, open_people, open_token_store
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.account_book import AccountBook
 from clusterlabel.interfaces.web.account_schemas import AccountIn
@@ -67,7 +67,9 @@ def _book(settings: Settings) -> Iterator[AccountBook]:
         opened.callback(tokens.close)
         credentials = open_credentials(settings)
         opened.callback(credentials.close)
-        yield AccountBook(app, people, tokens, credentials)
+        legacy_tokens = open_token_store(settings)
+        opened.callback(legacy_tokens.close)
+        yield AccountBook(app, people, tokens, credentials, legacy_tokens)
 
 
 def _problem(item: Any) -> str:

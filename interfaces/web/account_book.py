@@ -21,6 +21,7 @@ from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount,
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.people import People
+from clusterlabel.interfaces.web.tokens import TokenStore
 
 FIRST_TOKEN = "issued with the account"
 
@@ -38,6 +39,8 @@ class AccountBook:
     tokens: AccountTokens
     # The pages' sign-in, where this process keeps it: an erasure deletes the account's rows there too.
     credentials: Credentials | None = None
+    # Experts' tokens from before accounts: the one of an expert given an account is retired.
+    legacy_tokens: TokenStore | None = None
 
     def open(self, name: str, email: str, command: OpenAccount, envelope: Envelope) -> Opened:
         """Open the account (a retry under the same key finds it), record its person, and issue its first
@@ -47,6 +50,8 @@ class AccountBook:
         self.people.check_email_free(email, account_id)
         handle(self.app, account_id, command, envelope)
         self.people.add(account_id, name, email)
+        if command.expert_id is not None and self.legacy_tokens is not None:
+            self.legacy_tokens.retire_expert_token(command.expert_id)
         return Opened(account_id, self._first_token(account_id))
 
     def _first_token(self, account_id: UUID) -> str:

@@ -2,7 +2,7 @@
 
 API calls carry `Authorization: Bearer <token>`: a personal API token of an account, the machine
 administrator's token (CLUSTERLABEL_ADMIN_TOKEN, or the one generated on first start), or an expert's
-token issued before accounts existed. 401 means no valid token (or a deactivated account), 403 a
+token issued before accounts existed, until that expert has an account. 401 means no valid token (or a deactivated account), 403 a
 caller who may see the record but not take this step. The API never reads the pages' session cookie.
 
 Pages are signed in by a server-side session (sessions.py), which names an account (resolved afresh on
@@ -79,17 +79,27 @@ def principal_for(svc: Services, token: str | None) -> Principal | None:
         return None
     holder = svc.tokens.holder(token)
     if holder is not None:
-        return _machine_principal(holder)
+        return _machine_principal(svc, holder)
     account_id = svc.account_tokens.account_for(token)
     return None if account_id is None else principal_of_account(svc, account_id)
 
 
-def _machine_principal(holder: Holder) -> Principal | None:
+def _machine_principal(svc: Services, holder: Holder) -> Principal | None:
     if holder.role == ADMIN:
         return MACHINE_ADMIN
     if holder.role == EXPERT and holder.expert_id is not None:
-        return Principal(frozenset({Role.EXPERT}), expert_id=holder.expert_id)
+        return _expert_before_accounts(svc, holder.expert_id)
     return None
+
+
+def _expert_before_accounts(svc: Services, expert_id: UUID) -> Principal | None:
+    """An expert's token from before accounts (no name, expiry or owner to revoke it) stands for its expert
+    until the expert has an account: opening one retires it (AccountBook.open), and one opened before that
+    rule retires it the first time it is shown here."""
+    if svc.models.accounts_of_expert(expert_id):
+        svc.tokens.retire_expert_token(expert_id)
+        return None
+    return Principal(frozenset({Role.EXPERT}), expert_id=expert_id)
 
 
 def principal_of_account(svc: Services, account_id: UUID) -> Principal | None:
@@ -158,7 +168,7 @@ def principal_of_subject(svc: Services, subject: str) -> Principal | None:
     if subject == sessions.MACHINE_ADMIN:
         return None if svc.sign_in().totp_for_staff else MACHINE_ADMIN
     if subject.startswith(sessions.EXPERT):
-        return Principal(frozenset({Role.EXPERT}), expert_id=UUID(subject.removeprefix(sessions.EXPERT)))
+        return _expert_before_accounts(svc, UUID(subject.removeprefix(sessions.EXPERT)))
     if subject.startswith(sessions.ACCOUNT):
         return principal_of_account(svc, UUID(subject.removeprefix(sessions.ACCOUNT)))
     return None

@@ -142,7 +142,7 @@ class Services:
     @property
     def accounts(self) -> AccountBook:
         """Opening and changing accounts, as the command line does it too."""
-        return AccountBook(self.app, self.people, self.account_tokens, self.credentials)
+        return AccountBook(self.app, self.people, self.account_tokens, self.credentials, self.tokens)
 
     def sign_in(self) -> Credentials:
         return _served(self.credentials, "this process does not serve the pages' sign-in")

@@ -93,6 +93,10 @@ class TokenStore(ABC):
         """A new token for the expert, replacing any earlier one (a retried registration gets a fresh token)."""
         return self._issue(Holder(EXPERT, expert_id))
 
+    def retire_expert_token(self, expert_id: UUID) -> bool:
+        """Drop the expert's token from before accounts (their account's tokens replace it); whether there was one."""
+        return self._drop(Holder(EXPERT, expert_id)) > 0
+
     # ---- checking -------------------------------------------------------------------
 
     def holder(self, token: str) -> Holder | None:
@@ -122,6 +126,10 @@ class TokenStore(ABC):
 
     @abstractmethod
     def _find(self, digest: str) -> Holder | None: ...
+
+    @abstractmethod
+    def _drop(self, holder: Holder) -> int:
+        """Drop the holder's token; how many were dropped (0 or 1)."""
 
 
 class SQLiteTokenStore(TokenStore):
@@ -157,6 +165,10 @@ class SQLiteTokenStore(TokenStore):
             return None
         role, expert_id = row
         return Holder(role, None if expert_id is None else UUID(expert_id))
+
+    def _drop(self, holder: Holder) -> int:
+        with self._file.transaction() as db:
+            return db.execute("DELETE FROM tokens WHERE role = ? AND expert_id IS ?", _sqlite_key(holder)).rowcount
 
     @staticmethod
     def _insert(db: sqlite3.Connection, holder: Holder, digest: str) -> None:
@@ -207,6 +219,9 @@ class PostgresTokenStore(TokenStore):
     def _find(self, digest: str) -> Holder | None:
         row = self._table.one("SELECT holder FROM {} WHERE token_hash = %s", (digest,))
         return None if row is None else _holder_of(row[0])
+
+    def _drop(self, holder: Holder) -> int:
+        return self._table.count("DELETE FROM {} WHERE holder = %s", (_postgres_key(holder),))
 
 
 def _postgres_key(holder: Holder) -> str:

@@ -65,6 +65,13 @@ class TokenStoreContract:
         assert store.holder(later) == Holder(EXPERT, expert_id)
         assert store.holder(other) == Holder(EXPERT, other_id)
 
+    def test_retiring_an_experts_token_ends_it_and_no_other(self, open_store: OpenStore) -> None:
+        store, expert_id, other_id = open_store(), uuid4(), uuid4()
+        retired, kept = store.issue_expert_token(expert_id), store.issue_expert_token(other_id)
+        assert store.retire_expert_token(expert_id) is True
+        assert store.holder(retired) is None and store.holder(kept) == Holder(EXPERT, other_id)
+        assert store.retire_expert_token(expert_id) is False  # nothing left to retire
+
     # ---- the secretariat ----------------------------------------------------------------
 
     def test_the_admin_token_is_generated_at_the_first_start_only(self, open_store: OpenStore) -> None:
