@@ -49,7 +49,7 @@ from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
 from clusterlabel.interfaces.web.steps import step_envelope, take_step
-from clusterlabel.projections.complaints import ComplaintEntry
+from clusterlabel.projections.complaints import ComplaintEntry, ListedComplaint
 from clusterlabel.workflows.complaint import ComplaintWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import complaint_handle, label_handle, start_complaint_workflow
@@ -147,7 +147,7 @@ def complaint_out(svc: Services, complaint: ComplaintEntry | ComplaintView) -> C
         escalations = len(complaint.escalations)
     else:
         due, escalations = complaint.due, complaint.escalations
-    listed = {"complaint_id", "about", "cluster_id", "label_id", "state", "lodged_at", "outcome"}
+    listed = {*ListedComplaint.model_fields, "outcome"}
     return ComplaintOut(
         **complaint.model_dump(include=listed),
         due=due,
