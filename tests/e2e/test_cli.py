@@ -51,8 +51,10 @@ def simulated(tmp_path: Path, *options: str, clusters: int = 6) -> tuple[subproc
     quick = tmp_path / "quick.toml"
     quick.write_text(policy_toml(QUICK_POLICY))
     data = tmp_path / "data"
+    # Its own bounds: up to FINISH_WITHIN (120 s) for the lifecycles to end and 30 s for the views, after the
+    # storylines themselves; a slow machine must see it through them, not kill it midway.
     run = clusterlabel(
-        "simulate", "--clusters", str(clusters), "--data-dir", str(data), "--policy", str(quick), *options, timeout=240
+        "simulate", "--clusters", str(clusters), "--data-dir", str(data), "--policy", str(quick), *options, timeout=420
     )
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     (folder,) = (data / "simulations").iterdir()
