@@ -60,6 +60,7 @@ class Shelf(Generic[T]):
         self._kind = kind
         self._published: dict[str, T] = {}
         self._shipped_read: dict[str, T] = {}
+        self._shipped_names: list[str] | None = None
 
     def parse(self, text: str, source: str) -> T:
         """What a TOML text describes; ValueError naming `source` and every fault otherwise."""
@@ -119,11 +120,15 @@ class Shelf(Generic[T]):
         return files("clusterlabel.domain").joinpath(*self._path)
 
     def _shipped_versions(self) -> list[str]:
-        return [
-            entry.name.removesuffix(".toml")
-            for entry in self._folder().iterdir()
-            if entry.is_file() and entry.name.endswith(".toml")
-        ]
+        # Package data does not change while the process runs: the folder is listed once, not at every
+        # application that asks for the current version.
+        if self._shipped_names is None:
+            self._shipped_names = [
+                entry.name.removesuffix(".toml")
+                for entry in self._folder().iterdir()
+                if entry.is_file() and entry.name.endswith(".toml")
+            ]
+        return self._shipped_names
 
     def _shipped(self, version: str) -> T | None:
         # Matching the shipped names first also keeps a crafted version from reaching outside the folder.
