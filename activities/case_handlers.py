@@ -265,9 +265,10 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
         return case
     cluster = app.get_cluster(case.cluster_id)
     # The label it renews; else (or if a Silver round's Bronze award superseded that one meanwhile) the
-    # cluster's label at the awarded level.
+    # cluster's label at the awarded level; else the label of this case's award decided again on appeal.
     held = cluster.current_labels.get(case.decision["level"]) if case.decision else None
-    candidates = (app.get_label(label_id) for label_id in (case.previous_label_id, held) if label_id)
+    replaceable = (case.previous_label_id, held, case.appealed_label_id)
+    candidates = (app.get_label(label_id) for label_id in replaceable if label_id)
     previous = next((label for label in candidates if label.may_be_superseded), None)
     label = Label.issue(
         case=case,
@@ -287,6 +288,12 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
         changed += [previous, *webhooks.announce(app, previous, env)]
     app.save_once(env.key, case, *changed)
     return case
+
+
+def open_appeal_window(
+    app: CertificationApp, case_id: UUID, command: commands.OpenAppealWindow, env: Envelope
+) -> CertificationCase:
+    return app.change(case_id, CertificationCase, env, lambda case: case.open_appeal_window(app.policy, *env.who()))
 
 
 def close_case(app: CertificationApp, case_id: UUID, command: commands.CloseCase, env: Envelope) -> CertificationCase:

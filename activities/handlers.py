@@ -81,6 +81,7 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.WithdrawCase: case_handlers.withdraw_case,
     commands.ReleaseExpert: case_handlers.release_expert,
     commands.IssueLabel: case_handlers.issue_label,
+    commands.OpenAppealWindow: case_handlers.open_appeal_window,
     commands.CloseCase: case_handlers.close_case,
     commands.FreezeReport: case_handlers.freeze_report,
     commands.RemindExpiry: label_handlers.remind_expiry,

@@ -49,6 +49,7 @@ ADDED_SINCE_COMMANDS_AS_DATA = frozenset(
         "RecordAuditHeld",
         "LodgeLabelAppeal",
         "DecideLabelAppeal",
+        "OpenAppealWindow",
     }
 )
 COMMAND_OF_ACTIVITY = {activity: command for command, activity in LEGACY_ACTIVITY.items()}

@@ -75,6 +75,8 @@ class CaseView(RecordView):
     concluded: bool = False
     label_id: UUID | None = None
     previous_label_id: UUID | None = None
+    appeal_window_to_open: bool = Field(default=False, description="an award below the level applied for, unopened")
+    appealed_label_id: UUID | None = Field(default=None, description="the label of an award upheld on appeal")
     catalogue_version: str = ""
     recommended_level: str | None = None
     submitted_at: datetime | None = None

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, Level, StepNotAllowed
 
 
 def require_reason(text: str, refusal: str) -> None:
@@ -39,7 +39,10 @@ def check_not_appealed_decider(person: str, appealed_by: str | Iterable[str] | N
 
 
 def check_appeal_lodgeable(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime, grounds: str) -> None:
-    """A refusal or a rejection may be appealed once, inside its appeal window, on stated grounds."""
+    """An adverse decision may be appealed once, inside its appeal window, on stated grounds; a decision
+    taken again after an upheld appeal is final (the appeals panel has had its say)."""
+    if appeal is not None and appeal.get("upheld"):
+        raise StepNotAllowed("this decision was taken again after an upheld appeal and is final")
     if appeal is not None:
         raise StepNotAllowed("an appeal against this decision has already been lodged")
     if at >= appeal_due:
@@ -54,8 +57,25 @@ def check_appeal_pending(appeal: Mapping[str, Any] | None) -> None:
 
 
 def is_refusal_final(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime) -> bool:
-    """A refusal (or a rejection) stands for good once its appeal is dismissed, or once the window closed
-    without one."""
+    """An adverse decision stands for good once its appeal is decided (dismissed, or upheld and the case
+    decided again), or once the window closed without one."""
     if appeal is None:
         return at >= appeal_due
-    return appeal.get("upheld") is False
+    # Dismissed; or upheld, and this is the decision taken again after it (an upheld appeal leaves the
+    # appealable state, so a case back in one was decided again).
+    return appeal.get("upheld") is not None
+
+
+def check_not_worse_after_appeal(
+    appeal: Mapping[str, Any] | None, appealed_level: Level, outcome: str, level: Level
+) -> None:
+    """After an upheld appeal against an award below the level applied for, the new decision leaves the
+    cluster no worse off (the cluster appealed, not the secretariat): an award at the appealed level or above.
+    A benchmark outcome (an eligibility criterion lapsed meanwhile) is a fact, not the decider's choice."""
+    if appeal is None or appeal.get("against") != "awarded" or outcome == "benchmark":
+        return
+    if outcome != "award" or level.rank < appealed_level.rank:
+        raise InvalidInput(
+            f"the appeal against the award of {appealed_level.value} was upheld: the new decision must award "
+            f"{appealed_level.value} or a higher level"
+        )

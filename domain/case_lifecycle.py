@@ -3,8 +3,9 @@ views share: its states, which step each state allows, the deadline each state w
 state each event leads to.
 
 screening → assigning → auditing → deciding → awarded | refused | benchmarked, or rejected at screening, or
-withdrawn from any open state. A refusal or a rejection at screening may be appealed inside the appeal window;
-an upheld appeal sends the case back to a new decision (a new screening, for a rejection). A case that asked
+withdrawn from any open state. A refusal, a rejection at screening or an award below the level applied for may
+be appealed inside the appeal window; an upheld appeal sends the case back to a new decision (a new screening,
+for a rejection), and a decision taken after an upheld appeal is final. A case that asked
 for benchmarking only, or whose cluster no longer meets an eligibility criterion when it is decided, ends
 benchmarked: the cluster receives the report, not a label.
 """
@@ -32,8 +33,9 @@ class CaseState(StrEnum):
 
 
 OPEN_STATES = frozenset({CaseState.SCREENING, CaseState.ASSIGNING, CaseState.AUDITING, CaseState.DECIDING})
-# The adverse decisions a cluster may appeal, inside the appeal window (ISO/IEC 17065 §7.13).
-APPEALABLE_STATES = frozenset({CaseState.REFUSED, CaseState.REJECTED})
+# The adverse decisions a cluster may appeal, inside the appeal window (ISO/IEC 17065 §7.13): an award only
+# when it is below the level applied for (its label is issued meanwhile, and its window opened then).
+APPEALABLE_STATES = frozenset({CaseState.REFUSED, CaseState.REJECTED, CaseState.AWARDED})
 
 
 # The states in which each step may be taken, and how a refusal names the step: one table for
@@ -55,6 +57,7 @@ CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
     "lodge_appeal": (APPEALABLE_STATES, "appeal"),
     "decide_appeal": (APPEALABLE_STATES, "decide an appeal"),
     "record_label": (frozenset({CaseState.AWARDED}), "record the label"),
+    "open_appeal_window": (frozenset({CaseState.AWARDED}), "open the appeal window"),
     # Awarded, a case still waits for its label: its workflow asks for help if the label cannot be issued.
     "escalate": (OPEN_STATES | {CaseState.AWARDED}, "escalate"),
     "withdraw": (OPEN_STATES, "withdraw"),

@@ -85,6 +85,7 @@ class CaseQueries:
     past_appeals: list[dict[str, Any]]
     lapsed_criteria: list[str]
     label_id: UUID | None
+    appealed_label_id: UUID | None  # an award's label, standing while an upheld appeal is decided again
     # The evidence documents by SHA-256: name, size, media type, who attached each (`by`) and when (`at`).
     evidence: dict[str, dict[str, Any]]
 
@@ -96,6 +97,7 @@ class CaseQueries:
         self.audit_schedulings = self.assessment_version = 0
         self.draft_report = self.assessed_at = self.recommended_level = self.frozen_report = None
         self.decision = self.first_decided_by = self.rejected_by = self.appeal = self.label_id = None
+        self.appealed_label_id = None
         self.team, self.excluded_expert_ids, self.visit, self.signed_by = {}, set(), {}, []
         self.scores, self.findings = {}, case_assessment.NO_FINDINGS
         self.past_appeals, self.lapsed_criteria, self.attention, self.evidence = [], [], [], {}
@@ -233,8 +235,16 @@ class CaseQueries:
             case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide again")
         case_decision.require_reason(rationale, "a decision needs a rationale")
 
+    @property
+    def award_below_level_applied(self) -> bool:
+        """An award the cluster may appeal: a lower level than it applied for (ISO/IEC 17065 §7.13)."""
+        awarded = self.decision["level"] if self.state is CaseState.AWARDED and self.decision else None
+        return awarded is not None and awarded.rank < self.level.rank
+
     def check_appeal_lodgeable(self, grounds: str, at: datetime) -> None:
         self.check_step("lodge_appeal")
+        if self.state is CaseState.AWARDED and not self.award_below_level_applied:
+            raise StepNotAllowed(f"the case was awarded the {self.level.value} level it applied for: nothing to appeal")
         if "appeal" not in self.deadlines:
             raise StepNotAllowed("this rejection was recorded before rejections could be appealed")
         case_decision.check_appeal_lodgeable(self.appeal, self.deadlines["appeal"], at, grounds)

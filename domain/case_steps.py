@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from clusterlabel.domain import case_assessment, case_signatures, case_visit, silver
-from clusterlabel.domain.base import Level
+from clusterlabel.domain import case_assessment, case_decision, case_signatures, case_visit, silver
+from clusterlabel.domain.base import Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
@@ -33,6 +33,7 @@ class AuditAndDecisionSteps(CaseQueries):
     _eligibility_lapsed: Callable[..., None]
     _decision_recorded: Callable[..., None]
     _appeal_lodged: Callable[..., None]
+    _appeal_window_opened: Callable[..., None]
     _appeal_decided: Callable[..., None]
     _rejection_appeal_decided: Callable[..., None]
     _label_issued: Callable[..., None]
@@ -141,10 +142,12 @@ class AuditAndDecisionSteps(CaseQueries):
         `unmet_criteria` the eligibility criteria the cluster misses now (checked again at the decision)."""
         self.check_decider(decided_by, rationale, decider_expert_ids)
         recorded = case_assessment.recorded_outcome(outcome, self.kind, unmet_criteria)
-        if recorded == BENCHMARK_OUTCOME and unmet_criteria and self.kind is not CaseKind.BENCHMARKING:
-            self._eligibility_lapsed(criteria=list(unmet_criteria), at=at, actor=actor, command_key=command_key)
         named = level if recorded != BENCHMARK_OUTCOME else level or self.recommended_level
         decided = case_assessment.decided_level(Outcome(outcome), named, self.level, self.recommended_level, recorded)
+        if self.decision is not None:
+            case_decision.check_not_worse_after_appeal(self.appeal, self.decision["level"], recorded, decided)
+        if recorded == BENCHMARK_OUTCOME and unmet_criteria and self.kind is not CaseKind.BENCHMARKING:
+            self._eligibility_lapsed(criteria=list(unmet_criteria), at=at, actor=actor, command_key=command_key)
         self._decision_recorded(
             outcome=recorded,
             level=decided.value,
@@ -182,6 +185,17 @@ class AuditAndDecisionSteps(CaseQueries):
         self._appeal_decided(**appeal, decision_due=decision_due, actor=actor, command_key=command_key)
 
     # ---- the label, the frozen report, evidence ----------------------------------------
+
+    def open_appeal_window(self, policy: Policy, actor: str, command_key: str) -> None:
+        """An award below the level applied for may be appealed: its window runs from the decision, once the
+        label is issued (the cluster holds the lower label meanwhile). Opened once; asked again, a no-op."""
+        self.check_step("open_appeal_window")
+        if not self.award_below_level_applied or self.label_id is None:
+            raise StepNotAllowed("only an award below the level applied for, its label issued, can be appealed")
+        if "appeal" not in self.deadlines:
+            assert self.decision is not None
+            due = policy.appeal_window.after(self.decision["at"])
+            self._appeal_window_opened(appeal_due=due, actor=actor, command_key=command_key)
 
     def record_label(self, label_id: UUID, actor: str, command_key: str) -> None:
         self.check_label_to_record()

@@ -296,6 +296,8 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         command_key: str,
     ) -> None:
         self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
+        if upheld and self.appeal.get("against") == CaseState.AWARDED:  # its label stands till the new decision
+            self.appealed_label_id, self.label_id = self.label_id, None
         self._follow("AppealDecided", {"upheld": upheld})
         if upheld:
             self.deadlines["decision"] = decision_due

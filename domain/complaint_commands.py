@@ -71,3 +71,14 @@ class RemindComplaint(ComplaintCommand):
 
 class EscalateComplaint(ComplaintCommand):
     reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+# Listed in domain/commands.COMMANDS, in this order.
+COMMANDS: tuple[type[Command], ...] = (
+    LodgeComplaint,
+    AcknowledgeComplaint,
+    StartInvestigation,
+    CloseComplaint,
+    RemindComplaint,
+    EscalateComplaint,
+)

@@ -130,3 +130,25 @@ class RecordDeliveryFailure(NotificationCommand):
 
 class RetryDelivery(NotificationCommand):
     """Queue a failed message again (an officer's step): its delivery starts over."""
+
+
+# Listed in domain/commands.COMMANDS, in this order.
+COMMANDS: tuple[type[Command], ...] = (
+    RegisterCluster,
+    UpdateClusterProfile,
+    WaiveEligibilityCriterion,
+    CloseEligibilityReview,
+    RegisterExpert,
+    RenewExpertCertification,
+    RecordQualification,
+    RevokeExpertCertification,
+    DeclareAffiliation,
+    OpenAccount,
+    GrantRole,
+    RevokeRole,
+    DeactivateAccount,
+    EraseAccount,
+    RecordSent,
+    RecordDeliveryFailure,
+    RetryDelivery,
+)

@@ -54,3 +54,14 @@ class DropWebhookDelivery(WebhookDeliveryCommand):
     """The webhook was disabled or deleted before the delivery's turn: nothing is sent."""
 
     reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+
+
+# Listed in domain/commands.COMMANDS, in this order.
+COMMANDS: tuple[type[Command], ...] = (
+    RegisterWebhook,
+    EnableWebhook,
+    DeleteWebhook,
+    RecordWebhookDelivered,
+    RecordWebhookFailure,
+    DropWebhookDelivery,
+)

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
+    AWARD_APPEALS,
     CHOOSE_UNDER_LOCK,
     RECORD_PATCHES,
     human_step,
@@ -53,7 +54,7 @@ class CaseWorkflow(
     it ended (signal renewal_ended).
     """
 
-    patches = (*RECORD_PATCHES, CHOOSE_UNDER_LOCK)
+    patches = (*RECORD_PATCHES, CHOOSE_UNDER_LOCK, AWARD_APPEALS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -72,6 +73,8 @@ class CaseWorkflow(
         )
         while True:
             view = self.current
+            if view.state == "awarded" and workflow.patched(AWARD_APPEALS) and not await self._award_settled():
+                continue
             if view.state == "awarded" or view.concluded:
                 try:
                     final = await self._conclude()
@@ -89,9 +92,25 @@ class CaseWorkflow(
                 await self._await_step()
 
     async def _conclude(self) -> CaseView:
-        if self.current.state == "awarded":
-            await self._issue_label()
+        if self.current.state == "awarded" and not workflow.patched(AWARD_APPEALS):
+            await self._issue_label()  # since AWARD_APPEALS, _award_settled has issued it
         return await self._close()
+
+    async def _award_settled(self) -> bool:
+        """Issue an award's label at once; an award below the level applied for then opens its appeal window
+        and waits it out, or its appeal (the label stands meanwhile). True once the case may close."""
+        try:
+            if self.current.label_id is None:
+                await self._issue_label()
+            if self.current.appeal_window_to_open:
+                await self._command(commands.OpenAppealWindow(), self._automatic("appeal-window"))
+        except ApplicationError as error:
+            await self._after_refusal("issuing the label", error)
+            return False
+        if self.current.concluded:
+            return True
+        await self._await_step()
+        return False
 
     def _load(self) -> tuple[Any, Any]:
         return Acts.load_case, CaseRef(case_id=self.record_id, at=workflow.now())
@@ -200,7 +219,9 @@ class CaseWorkflow(
     # ---- conclusion ---------------------------------------------------------------------
 
     async def _issue_label(self) -> None:
-        view = await self._command(commands.IssueLabel(), self._automatic("issue-label"))
+        appealed = self.current.appealed_label_id  # a new award on appeal replaces the label of the one appealed
+        key = "issue-label" if appealed is None else f"issue-label:replacing:{appealed}"
+        view = await self._command(commands.IssueLabel(), self._automatic(key))
         assert view.label_id is not None
         # A child workflow: its start is recorded exactly once in this history, and ABANDON lets the
         # label live on for years after the case closes.
@@ -213,21 +234,21 @@ class CaseWorkflow(
             )
         except (WorkflowAlreadyStartedError, ChildWorkflowError) as error:
             workflow.logger.warning("label workflow already running", extra={"error": str(error)})
+        superseded = RenewalEnded(case_id=self.record_id, outcome="superseded", new_label_id=view.label_id)
         if view.previous_label_id is not None:
-            await self._tell_previous_label(
-                RenewalEnded(case_id=self.record_id, outcome="superseded", new_label_id=view.label_id)
-            )
+            await self._tell_label(view.previous_label_id, superseded)
+        if appealed is not None:
+            await self._tell_label(appealed, superseded)
 
     async def _close(self) -> CaseView:
         view = await self._command(commands.CloseCase(), self._automatic("close"))
         if view.previous_label_id is not None and view.state != "awarded":
-            await self._tell_previous_label(RenewalEnded(case_id=self.record_id, outcome="abandoned"))
+            await self._tell_label(view.previous_label_id, RenewalEnded(case_id=self.record_id, outcome="abandoned"))
         return view
 
-    async def _tell_previous_label(self, signal: RenewalEnded) -> None:
-        previous = self.current.previous_label_id
-        assert previous is not None
-        handle = workflow.get_external_workflow_handle(label_workflow_id(previous))
+    async def _tell_label(self, label_id: UUID, signal: RenewalEnded) -> None:
+        """Tell a label this case replaced (or failed to renew) how it ended: its workflow looks again."""
+        handle = workflow.get_external_workflow_handle(label_workflow_id(label_id))
         try:
             await handle.signal(LabelWorkflow.renewal_ended, signal)
         except Exception as error:  # its workflow has ended: nothing left to tell

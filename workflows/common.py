@@ -72,6 +72,10 @@ LOCAL_ATTEMPTS = RetryPolicy(
 # the marker a task later fails the replay (tests/workflows/test_patches_first.py). Runs recorded before
 # it ask for each patch where the code needs it, and replay so.
 PATCHES_FIRST = "patches-first"
+# Since this patch a case awarded a level below the one it applied for issues its label, opens the
+# award's appeal window and waits it out (or its appeal) before closing; an upheld appeal's new award
+# supersedes that label. Runs recorded before it issued the label and closed at once.
+AWARD_APPEALS = "award-appeals"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"
 # The patches a case's and a label's run ask for first (PATCHES_FIRST). A new patch joins the end; none

@@ -100,6 +100,11 @@ class CaseOut(Out):
     assessment_version: int = Field(default=0, description="a team's assessment: the version awaiting signatures")
     signed_by: list[UUID] = Field(default=[], description="the team experts who signed the current assessment")
     visit: VisitOut | None = Field(default=None, description="the audit's interview or visit, once scheduled")
+    appeal_lodged: bool = Field(default=False, description="an appeal against its decision or rejection was lodged")
+    appeal_upheld: bool | None = Field(default=None, description="the appeals panel's answer; none while pending")
+    concluded: bool = Field(
+        default=False, description="decided for good: no appeal is pending and none can be lodged any more"
+    )
     no_conflict_declared: dict[UUID, datetime] = Field(
         default={},
         description="each team expert who declared no conflict of interest with the cluster on accepting the case, "

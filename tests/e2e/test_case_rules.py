@@ -1,5 +1,6 @@
 """The scheme's rules through the HTTP API: a Gold team's two signatures, benchmarking for a cluster
-that is not eligible for a label, and an appeal against a rejection at screening."""
+that is not eligible for a label, an appeal against a rejection at screening, and one against an award
+below the level applied for."""
 
 from __future__ import annotations
 
@@ -94,6 +95,35 @@ def test_a_rejection_at_screening_can_be_appealed_and_screened_again_by_another_
     assert secretariat.expect(other.post(f"/cases/{case_id}/screening", json={"accepted": True}), 200)["state"] == (
         "assigning"
     )
+
+
+def test_a_gold_application_awarded_silver_is_appealed_by_its_contact_and_ends_with_gold(
+    secretariat: Secretariat,
+) -> None:
+    secretariat.expert(name="Aiste Auditor 3", country="LT")
+    cluster_id = secretariat.cluster(country="LT")
+    case_id = secretariat.apply(cluster_id, "gold")
+    secretariat.to_decision(case_id, "gold")
+    secretariat.decide(case_id, level="silver", rationale="The visit found gaps in two areas.")
+    awarded = secretariat.wait_for(case_id, "the Silver label", lambda c: c["label_id"] and "appeal" in c["deadlines"])
+    silver_id = awarded["label_id"]
+    assert awarded["state"] == "awarded" and not awarded["concluded"]
+    assert secretariat.label(silver_id)["level"] == "silver"
+
+    contact = secretariat.contact(cluster_id, "Paula Contact")
+    lodged = contact.post(f"/cases/{case_id}/appeal", json={"grounds": "The assessment supports Gold."})
+    assert secretariat.expect(lodged, 200)["appeal_lodged"] is True
+    panel = secretariat.member("Appeals Panel 2", "appeals")
+    upheld = panel.post(f"/cases/{case_id}/appeal/decision", json={"upheld": True, "rationale": "It does."})
+    assert secretariat.expect(upheld, 200)["state"] == "deciding"
+    refusal = secretariat.member("Second Decider", "decider").post(
+        f"/cases/{case_id}/decision", json={"outcome": "refuse", "rationale": "No."}
+    )
+    assert refusal.status_code == 422 and "must award silver or a higher level" in refusal.text
+    secretariat.decide(case_id, decided_by="Third Decider", level="gold", rationale="On appeal: Gold.")
+    final = secretariat.wait_for(case_id, "the Gold label", lambda c: c["label_id"] not in (None, silver_id))
+    assert secretariat.label(final["label_id"])["level"] == "gold"
+    eventually(lambda: secretariat.label(silver_id)["state"] == "superseded", 30, "the Silver label superseded")
 
 
 def test_the_case_page_shows_who_signed_and_offers_the_other_gold_expert_the_signature(

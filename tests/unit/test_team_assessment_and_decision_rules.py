@@ -82,4 +82,4 @@ def test_a_refusal_stands_for_good_once_its_appeal_is_dismissed_or_its_window_cl
     assert not is_refusal_final(None, due, before) and is_refusal_final(None, due, after)
     assert not is_refusal_final({"upheld": None}, due, after)  # lodged in time, not yet decided
     assert is_refusal_final({"upheld": False}, due, before)
-    assert not is_refusal_final({"upheld": True}, due, after)  # upheld: the case is decided again
+    assert is_refusal_final({"upheld": True}, due, before)  # decided again after the upheld appeal: final
