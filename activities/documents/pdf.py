@@ -3,13 +3,24 @@ document is written once as a template and served both as a page and as a PDF.""
 
 from __future__ import annotations
 
-import weasyprint
+from functools import cache
+from typing import Any
 
-# Only what the document carries itself (data: URLs): a document that names an outside address must not
-# make the server fetch it (a request forgery, or a document that changes with someone else's server).
-_INLINE_ONLY = weasyprint.URLFetcher(allowed_protocols={"data"})
+
+@cache
+def _weasyprint() -> Any:
+    """WeasyPrint, imported on the first document: it takes most of a second to load its fonts and Pango,
+    which every process (worker, view processes, CLI commands) would otherwise pay at start-up."""
+    import weasyprint
+
+    return weasyprint
 
 
 def render_pdf(html: str) -> bytes:
     """The PDF of a self-contained HTML document (styles and images inline: nothing is fetched)."""
-    return weasyprint.HTML(string=html, url_fetcher=_INLINE_ONLY).write_pdf()
+    weasyprint = _weasyprint()
+    # Only what the document carries itself (data: URLs): a document that names an outside address must
+    # not make the server fetch it (a request forgery, or a document that changes with someone else's server).
+    inline_only = weasyprint.URLFetcher(allowed_protocols={"data"})
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=inline_only).write_pdf()
+    return pdf
