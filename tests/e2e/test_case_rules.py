@@ -98,7 +98,7 @@ def test_a_rejection_at_screening_can_be_appealed_and_screened_again_by_another_
 
 
 def test_a_gold_application_awarded_silver_is_appealed_by_its_contact_and_ends_with_gold(
-    secretariat: Secretariat,
+    engine: RunningEngine, secretariat: Secretariat
 ) -> None:
     secretariat.expert(name="Aiste Auditor 3", country="LT")
     cluster_id = secretariat.cluster(country="LT")
@@ -110,9 +110,12 @@ def test_a_gold_application_awarded_silver_is_appealed_by_its_contact_and_ends_w
     assert awarded["state"] == "awarded" and not awarded["concluded"]
     assert secretariat.label(silver_id)["level"] == "silver"
 
-    contact = secretariat.contact(cluster_id, "Paula Contact")
-    lodged = contact.post(f"/cases/{case_id}/appeal", json={"grounds": "The assessment supports Gold."})
-    assert secretariat.expect(lodged, 200)["appeal_lodged"] is True
+    page = pages_as(engine, token_of(secretariat.contact(cluster_id, "Paula Contact")))
+    assert "Lodge appeal" in page.get(f"/ui/cases/{case_id}").text
+    lodged = page.post(f"/ui/cases/{case_id}/appeal", data={"grounds": "The assessment supports Gold."})
+    assert lodged.status_code == 303, lodged.text
+    assert secretariat.case(case_id)["appeal_lodged"] is True
+    assert "Lodge appeal" not in page.get(f"/ui/cases/{case_id}").text  # once: the panel decides it now
     panel = secretariat.member("Appeals Panel 2", "appeals")
     upheld = panel.post(f"/cases/{case_id}/appeal/decision", json={"upheld": True, "rationale": "It does."})
     assert secretariat.expect(upheld, 200)["state"] == "deciding"
