@@ -100,7 +100,7 @@ def test_a_rejection_at_screening_can_be_appealed_and_screened_again_by_another_
 def test_a_gold_application_awarded_silver_is_appealed_by_its_contact_and_ends_with_gold(
     engine: RunningEngine, secretariat: Secretariat
 ) -> None:
-    secretariat.expert(name="Aiste Auditor 3", country="LT")
+    secretariat.expert(name="Aiste Auditor 4", country="LT")
     cluster_id = secretariat.cluster(country="LT")
     case_id = secretariat.apply(cluster_id, "gold")
     secretariat.to_decision(case_id, "gold")
