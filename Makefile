@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/clusterlabel serve
 
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=40
 
 # The house keeps itself tidy: formatted, linted and type-checked (settings in pyproject.toml).
 # mypy checks the folders under their installed name, laid out as links in .typecheck/clusterlabel/.
