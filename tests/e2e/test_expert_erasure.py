@@ -63,3 +63,20 @@ def test_erasing_an_experts_account_leaves_their_name_nowhere_and_their_case_and
     verify = clusterlabel("verify", "--data-dir", str(engine.data_dir))
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "OK" in verify.stdout
+
+
+def test_an_administrator_erasing_an_expert_over_the_api_leaves_the_name_nowhere_the_api_or_pages_show(
+    engine: RunningEngine,
+) -> None:
+    secretariat = Secretariat(engine)
+    expert_id, expert = secretariat.expert(name="Bodil Bygone", country="SE")
+    account_id = secretariat.expect(expert.get("/me"), 200)["account_id"]
+    admin = secretariat.member("Ines Admin", "admin")
+    officer = signed_in(secretariat, "Otto Officer", "officer")
+    assert "Bodil Bygone" in officer.read(f"/ui/experts/{expert_id}").text
+
+    secretariat.expect(admin.post(f"/accounts/{account_id}/erasure"), 200)
+
+    assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["name"] == ERASED
+    pages = [officer.read(path).text for path in (f"/ui/experts/{expert_id}", "/ui/experts")]
+    assert all("Bodil" not in page for page in pages) and ERASED in pages[0]
