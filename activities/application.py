@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from opentelemetry import trace
 
+from clusterlabel.activities.personal_data import PersonalMapper, keys_beside
 from clusterlabel.domain import case_team
 from clusterlabel.domain.base import ConcurrencyConflict, Level, NotFound, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind
@@ -55,6 +56,7 @@ class CertificationApp(Application[UUID]):
     """The certification secretariat's event-sourced application."""
 
     name = "clusterlabel"
+    mapper: PersonalMapper
 
     def __init__(
         self,
@@ -63,9 +65,19 @@ class CertificationApp(Application[UUID]):
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(env=dict(env) if env is not None else None)
+        self.mapper.keys = keys_beside(self.recorder)
         self.policy = policy or default_policy()
         self.clock = clock
         self.saved_listeners: list[Callable[[], None]] = []
+
+    def construct_mapper(self) -> PersonalMapper:
+        """eventsourcing's mapper, sealing the personal text events carry (activities/personal_data.py)."""
+        return PersonalMapper(super().construct_mapper())
+
+    def erase_personal_text(self, subject_id: UUID) -> None:
+        """Destroy the key that seals the subject's personal text in the events (an expert's name):
+        from now on every read of it gives personal_data.ERASED. No event is rewritten."""
+        self.mapper.keys.erase(subject_id)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Any]:
         """Append the aggregates' new events, in a span of the step's trace (the store's part of its time)."""

@@ -9,7 +9,8 @@ already here) and convert only the fields they read.
 The stored form is eventsourcing's: `{"_type_": "uuid_hex", "_data_": ...}` for an id,
 `datetime_iso` for an instant, `decimal_str` for a decimal. An application whose events
 cannot be read that way (another transcoder, transcodings of its own, an event class that
-upcasts old versions) is read through its mapper instead; the values come out the same.
+upcasts old versions, an event carrying a person's sealed text) is read through its mapper
+instead; the values come out the same.
 """
 
 from __future__ import annotations
@@ -97,11 +98,15 @@ class StoredFields:
         self.mapper = mapper
         transcoder = mapper.transcoder
         self.direct = isinstance(transcoder, JSONTranscoder) and set(transcoder.names) <= _DEFAULT_TRANSCODINGS
+        # An event carrying a person's sealed text is read only through the mapper, which unseals it or,
+        # once the person is erased, reads "erased person" (activities/personal_data.py).
+        self.personal: Callable[[str], bool] = getattr(mapper, "carries_personal_text", lambda topic: False)
 
     def json(self, event: StoredEvent) -> bytes | None:
         """The event's stored JSON (its fields, without the version marker), or None when it must go
-        through the mapper: an event written at an older version of its class, whose upcast runs there."""
-        if not self.direct:
+        through the mapper: an event written at an older version of its class, whose upcast runs there,
+        or one that carries a person's text."""
+        if not self.direct or self.personal(event.topic):
             return None
         state = event.state
         if self.mapper.cipher:

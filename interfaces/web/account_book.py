@@ -84,7 +84,9 @@ class AccountBook:
         """Erase the person behind the account (GDPR Art. 17): the account is deactivated, its name and
         address are cleared beside the log (pages show people.ERASED instead), its API tokens (named by
         their owner), password hash, sessions, one-time links and second factor are deleted, and the log
-        records only that an erasure happened. Every event, case and label stays as it was.
+        records only that an erasure happened. Every event, case and label stays as it was. An expert's
+        name, which their registration event carries sealed, is shredded: the key of every expert record
+        the account ever spoke for is destroyed (activities/personal_data.py).
 
         The event comes first: a retry after a failure further on records nothing twice and clears
         what is left."""
@@ -92,6 +94,8 @@ class AccountBook:
         assert isinstance(account, Account)
         self.tokens.forget_account(account_id)
         self.people.erase(account_id)
+        for expert_id in account.spoke_for:
+            self.app.erase_personal_text(expert_id)
         if self.credentials is not None:
             self.credentials.forget_account(account_id)
         return account

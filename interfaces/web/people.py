@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from clusterlabel.activities.personal_data import ERASED
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.side_tables import SideStore, SideTable, open_side_table
 
-ERASED = "erased person"
 COLUMNS = "account_id TEXT PRIMARY KEY, name TEXT, email TEXT UNIQUE, erased_at TEXT, language TEXT"
 ENGLISH = "en"  # whoever chose no language reads English, the messages' first language
 

@@ -148,7 +148,15 @@ class Story:
         declared = expert_declaring_no_conflict(self.app)
         self.names["expert-karin"], self.names["case-conflict-declared"], self.names["cluster-fjord"] = declared
         self.silver_validated()
+        self.sealed_name()
         return self.names
+
+    def sealed_name(self) -> None:
+        """An expert registered once names were sealed (activities/personal_data.py): the record holds the
+        name sealed under a key that stayed with the store it was written to, so it reads "erased person"."""
+        profile = expert_profile(name="Liv Sealed", country="NO")
+        expert = RegisterExpert(profile=profile)
+        self.names["expert-sealed"] = register(self.app, expert, actor=SECRETARIAT, command_key="golden-expert-sealed")
 
     # ---- Silver as ESCA runs it: a Bronze label, then a second Bronze benchmarking with its validation --------
 

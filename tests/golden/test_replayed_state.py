@@ -108,6 +108,22 @@ def test_the_experts_and_the_roster_replay_their_certification_and_affiliations(
     assert replayed["expert-roster"].expert_ids == experts
 
 
+def test_an_experts_name_stored_plainly_replays_and_one_sealed_under_a_key_left_behind_reads_erased_person(
+    replayed: dict[str, Any],
+) -> None:
+    """A name sealed (activities/personal_data.py) under a key of the store the record was written to, which
+    is not here: unreadable, as after an erasure; the rest of the record replays as written."""
+    sealed, anna = replayed["expert-sealed"], replayed["expert-anna"]
+
+    assert b"Liv" not in HISTORIES["expert-sealed"].records[0].state
+    assert (sealed.name, sealed.country, sealed.certified_until) == (
+        "erased person",
+        "NO",
+        T0 + timedelta(days=3 * 365),
+    )
+    assert anna.name == "Anna"
+
+
 def test_an_expert_certified_once_replays_qualified_for_every_level_and_one_trained_for_gold_as_such(
     replayed: dict[str, Any],
 ) -> None:

@@ -506,9 +506,10 @@ class ProjectionsContract:
                 through_the_mapper_anyway.add(fast.kind)
             assert {name: fast[name] for name in fast.fields} == {name: slow[name] for name in fast.fields}
             assert direct.plain(notification) == through_mapper.plain(notification)
-        # Only an event written at an older version of its class (its upcast runs in the mapper): here,
-        # where every event was written today, none.
-        assert through_the_mapper_anyway == set()
+        # Only an event written at an older version of its class (its upcast runs in the mapper), none here
+        # where every event was written today, and one carrying a person's sealed text, which only the mapper
+        # unseals (activities/personal_data.py).
+        assert through_the_mapper_anyway == {"Expert.Registered"}
 
     def test_the_background_runner_follows_new_events_and_reports_its_lag(
         self, env: dict[str, str], world: World
