@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import ADMIN_TOKEN, ROOT, RunningEngine, eventually, policy_toml, running_engine
 from tests.e2e.page_session import pages_as, token_of
@@ -61,8 +63,17 @@ def simulated(tmp_path: Path, *options: str, clusters: int = 6) -> tuple[subproc
     return run, folder
 
 
-def test_simulate_runs_whole_lifecycles_and_exits_0(tmp_path: Path) -> None:
-    run, folder = simulated(tmp_path)
+@pytest.fixture(scope="module")
+def six_clusters(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One simulation of six clusters' storylines, read by the two tests after it: first its commands'
+    answers (a rebuild changes no view's rows), then serve carrying it on."""
+    return simulated(tmp_path_factory.mktemp("six-clusters"))
+
+
+def test_simulate_runs_whole_lifecycles_and_exits_0(
+    six_clusters: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    run, folder = six_clusters
     for line in ("cases      awarded", "labels     lapsed", "labels     superseded", "events stored", "projection lag"):
         assert line in run.stdout
 
@@ -94,8 +105,10 @@ def labels_end_under_serve(folder: Path, within: float = 30.0) -> list[dict[str,
             time.sleep(0.2)
 
 
-def test_every_label_a_simulation_leaves_ends_under_serve_on_its_folder(tmp_path: Path) -> None:
-    run, folder = simulated(tmp_path)
+def test_every_label_a_simulation_leaves_ends_under_serve_on_its_folder(
+    six_clusters: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    run, folder = six_clusters
 
     labels = labels_end_under_serve(folder)
 
