@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from clusterlabel.activities import accounts, fee_handlers, outbox, webhooks
+from clusterlabel.activities import accounts, fee_handlers, outbox
 from clusterlabel.activities.application import CertificationApp, silver_criteria
 from clusterlabel.domain import commands, notices, silver
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.base import Level, NotFound, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.base import Level, NotFound, RecordedAggregate
 from clusterlabel.domain.baseline import current_baseline_for
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
-from clusterlabel.domain.label import Label
 
 
 def submit_application(
@@ -252,74 +251,6 @@ def withdraw_case(
             return cancelled
         cluster_name = app.get_cluster(case.cluster_id).name
         return [*cancelled, *outbox.queue(notices.audit_cancellations(case, cluster_name), env)]
-
-    return app.change(case_id, CertificationCase, env, act)
-
-
-def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
-    """The awarded case's label, and the message that tells the cluster, in one save; a renewal's label
-    supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded), as
-    does a label at a level the cluster holds already (a Silver case awarded Bronze: its second benchmarking)."""
-    case = app.get_case(case_id)
-    if case.label_id is not None:
-        return case
-    cluster = app.get_cluster(case.cluster_id)
-    # The label it renews; else (or if a Silver round's Bronze award superseded that one meanwhile) the
-    # cluster's label at the awarded level; else the label of this case's award decided again on appeal.
-    held = cluster.current_labels.get(case.decision["level"]) if case.decision else None
-    replaceable = (case.previous_label_id, held, case.appealed_label_id)
-    candidates = (app.get_label(label_id) for label_id in replaceable if label_id)
-    previous = next((label for label in candidates if label.may_be_superseded), None)
-    label = Label.issue(
-        case=case,
-        cluster=cluster,
-        verification_code=app.new_verification_code(),
-        policy=app.policy,
-        supersedes=previous,
-        actor=env.actor,
-        command_key=env.key,
-    )
-    case.record_label(label.id, *env.who())
-    cluster.grant_label(label.id, label.level, previous.id if previous else None, *env.who())
-    changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
-    changed += webhooks.announce(app, label, env)
-    if previous is not None:
-        previous.supersede(label.id, case.id, env.instant(), *env.who(), renewal=previous.id == case.previous_label_id)
-        changed += [previous, *webhooks.announce(app, previous, env)]
-    app.save_once(env.key, case, *changed)
-    return case
-
-
-def open_appeal_window(
-    app: CertificationApp, case_id: UUID, command: commands.OpenAppealWindow, env: Envelope
-) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.open_appeal_window(app.policy, *env.who()))
-
-
-def close_case(app: CertificationApp, case_id: UUID, command: commands.CloseCase, env: Envelope) -> CertificationCase:
-    """The case has concluded: the cluster may open another at its level, a failed renewal ends."""
-    case = app.get_case(case_id)
-    cluster = app.get_cluster(case.cluster_id)
-    if cluster.has_applied(env.key):
-        return case
-    if not case.is_concluded(env.instant()):
-        raise StepNotAllowed(f"case {case_id} is still {case.state.value} and cannot be closed")
-    changed: list[RecordedAggregate] = []
-    cluster.close_case(case.id, case.state.value, case.assessed_at, case.expert_ids, *env.who())
-    if case.previous_label_id is not None and case.state is not CaseState.AWARDED:
-        previous = app.get_label(case.previous_label_id)
-        if previous.renewal_case_id == case.id:
-            previous.abandon_renewal(case.id, env.instant(), *env.who())
-            changed.append(previous)
-    app.save_once(env.key, cluster, *changed)
-    return case
-
-
-def freeze_report(
-    app: CertificationApp, case_id: UUID, command: commands.FreezeReport, env: Envelope
-) -> CertificationCase:
-    def act(case: CertificationCase) -> None:
-        case.freeze_report(command.sha256, command.size, *env.when())
 
     return app.change(case_id, CertificationCase, env, act)
 

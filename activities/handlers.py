@@ -19,6 +19,7 @@ from uuid import UUID
 
 from clusterlabel.activities import (
     accounts,
+    case_conclusion,
     case_handlers,
     complaint_handlers,
     evidence,
@@ -80,10 +81,10 @@ HANDLERS: dict[type[Command], Handler] = {
     commands.DecideAppeal: case_handlers.decide_appeal,
     commands.WithdrawCase: case_handlers.withdraw_case,
     commands.ReleaseExpert: case_handlers.release_expert,
-    commands.IssueLabel: case_handlers.issue_label,
-    commands.OpenAppealWindow: case_handlers.open_appeal_window,
-    commands.CloseCase: case_handlers.close_case,
-    commands.FreezeReport: case_handlers.freeze_report,
+    commands.IssueLabel: case_conclusion.issue_label,
+    commands.OpenAppealWindow: case_conclusion.open_appeal_window,
+    commands.CloseCase: case_conclusion.close_case,
+    commands.FreezeReport: case_conclusion.freeze_report,
     commands.RemindExpiry: label_handlers.remind_expiry,
     commands.ExpireLabel: label_handlers.expire_label,
     commands.CloseRenewalWindow: label_handlers.close_renewal_window,

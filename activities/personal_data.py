@@ -8,7 +8,8 @@ seals it on the way in and unseals it on the way out: the stored JSON holds `{"s
 in a table of the same database (`personal_keys`; `clusterlabel_personal_keys` with PostgreSQL).
 
 Erasing the person deletes the key and marks the person erased: from then on the sealed bytes cannot
-be read by anyone, and the mapper reads ERASED where the name stood. No stored event is rewritten, so
+be read from the live database (no copy of the key is left in it: see _scrub_sqlite and
+_scrub_postgres; a backup taken before still holds it), and the mapper reads ERASED where the name stood. No stored event is rewritten, so
 the log's chain still verifies. An expert registered before names were sealed has the name in plain
 text in the log: after an erasure it reads ERASED too, but those bytes remain in the store.
 """
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import base64
 import secrets
+import sqlite3
 import threading
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -83,18 +86,29 @@ class TableKeys:
     """The keys in a table of the event store's own database, reached through its datastore's
     connections (each statement its own transaction). The table is made on first use."""
 
-    def __init__(self, datastore: Any, table: str, placeholder: str, compose: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        datastore: Any,
+        table: str,
+        placeholder: str,
+        compose: Callable[[str], Any],
+        scrub: Callable[[], None] = lambda: None,
+    ) -> None:
         self._datastore = datastore
         self._table = table
         self._p = placeholder
         self._compose = compose  # the statement as the driver takes it (PostgreSQL: the schema quoted)
+        self._scrub = scrub  # after an erasure: drop the copies of the key the database still keeps
         self._ready = False
 
-    def _run(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
-        """One statement in a transaction of its own; a SELECT's first row."""
+    def _run(self, statement: str, params: tuple[Any, ...] = (), *, zero_freed: bool = False) -> Any:
+        """One statement in a transaction of its own; a SELECT's first row. `zero_freed`: SQLite overwrites
+        the bytes the statement frees (a destroyed key must not linger in the page's free space)."""
         self._create()
         reading = statement.startswith("SELECT")
         with self._datastore.transaction(commit=not reading) as cursor:
+            if zero_freed and self._p == "?":
+                cursor.execute("PRAGMA secure_delete = ON")
             cursor.execute(self._compose(statement.replace("{p}", self._p)), params)
             return cursor.fetchone() if reading else None
 
@@ -126,18 +140,20 @@ class TableKeys:
             "INSERT INTO {} AS kept (subject_id, secret, erased_at) VALUES ({p}, NULL, {p}) "
             "ON CONFLICT (subject_id) DO UPDATE SET secret = NULL, erased_at = COALESCE(kept.erased_at, excluded.erased_at)"
         )
-        self._run(upsert, (str(subject), now))
+        self._run(upsert, (str(subject), now), zero_freed=True)
+        self._scrub()
 
 
 def keys_beside(recorder: Any) -> PersonalKeys:
     """The keys beside the recorder's events: a table in the same database, or memory for an
-    application without one."""
+    application whose events live in memory too."""
     from eventsourcing.postgres import PostgresDatastore
     from eventsourcing.sqlite import SQLiteDatastore
 
     datastore = getattr(recorder, "datastore", None)
     if isinstance(datastore, SQLiteDatastore):
-        return TableKeys(datastore, KEYS_TABLE, "?", lambda statement: statement.format(KEYS_TABLE))
+        compose = lambda statement: statement.format(KEYS_TABLE)  # noqa: E731
+        return TableKeys(datastore, KEYS_TABLE, "?", compose, scrub=partial(_scrub_sqlite, datastore.pool))
     if isinstance(datastore, PostgresDatastore):
         from psycopg.sql import SQL, Identifier
 
@@ -147,8 +163,31 @@ def keys_beside(recorder: Any) -> PersonalKeys:
             f"{datastore.schema}.clusterlabel_{KEYS_TABLE}",
             "%s",
             lambda statement: SQL(statement).format(table),
+            scrub=partial(_scrub_postgres, datastore.pool, table),
         )
+    if datastore is not None:  # a store whose keys would not outlive the process: names would read as erased
+        raise TypeError(f"no table for personal keys beside a {type(datastore).__name__}")
     return MemoryKeys()
+
+
+def _scrub_sqlite(pool: Any) -> None:
+    """Fold the write-ahead log (which holds the key's page as it was) back into the file and truncate it;
+    the erasure itself ran with secure_delete on, which zeroes the freed bytes of the page. Backups taken
+    before keep the key."""
+    if pool.is_sqlite_memory_mode:
+        return
+    with closing(sqlite3.connect(pool.db_name, timeout=30)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _scrub_postgres(pool: Any, table: Any) -> None:
+    """Rewrite the key table without its dead row versions (VACUUM FULL, outside any transaction). The
+    server's write-ahead log segments and backups taken before keep the key until they are recycled."""
+    from psycopg import connect
+    from psycopg.sql import SQL
+
+    with connect(autocommit=True, **{k: v for k, v in pool.kwargs.items() if k != "row_factory"}) as connection:
+        connection.execute(SQL("VACUUM FULL {}").format(table))
 
 
 class PersonalMapper(Mapper[UUID]):

@@ -52,7 +52,7 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         concluded=case.is_concluded(at),
         label_id=case.label_id,
         previous_label_id=case.previous_label_id,
-        appeal_window_to_open=case.award_below_level_applied and "appeal" not in case.deadlines,
+        appeal_window_to_open=case.appeal_window_to_open,
         appealed_label_id=case.appealed_label_id,
         catalogue_version=case.catalogue_version,
         recommended_level=case.recommended_level.value if case.recommended_level else None,

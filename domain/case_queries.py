@@ -241,13 +241,26 @@ class CaseQueries:
         awarded = self.decision["level"] if self.state is CaseState.AWARDED and self.decision else None
         return awarded is not None and awarded.rank < self.level.rank
 
+    @property
+    def appeal_window_to_open(self) -> bool:
+        """A lower award whose label is issued, its window not yet opened (a decision taken again after an
+        upheld appeal has the first window's deadline already, and is final)."""
+        return self.award_below_level_applied and self.label_id is not None and "appeal" not in self.deadlines
+
     def check_appeal_lodgeable(self, grounds: str, at: datetime) -> None:
         self.check_step("lodge_appeal")
         if self.state is CaseState.AWARDED and not self.award_below_level_applied:
             raise StepNotAllowed(f"the case was awarded the {self.level.value} level it applied for: nothing to appeal")
         if "appeal" not in self.deadlines:
-            raise StepNotAllowed("this rejection was recorded before rejections could be appealed")
+            raise StepNotAllowed(self._why_no_appeal_window())
         case_decision.check_appeal_lodgeable(self.appeal, self.deadlines["appeal"], at, grounds)
+
+    def _why_no_appeal_window(self) -> str:
+        if self.state is not CaseState.AWARDED:
+            return "this rejection was recorded before rejections could be appealed"
+        if self.label_id is None:
+            return "the appeal window of this award opens once its label is issued"
+        return "this award was recorded before awards below the level applied for could be appealed"
 
     def appealed_decider(self) -> str | None:
         """Who took the decision under appeal: the screener for a rejection, else the first decider."""

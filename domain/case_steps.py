@@ -186,16 +186,19 @@ class AuditAndDecisionSteps(CaseQueries):
 
     # ---- the label, the frozen report, evidence ----------------------------------------
 
-    def open_appeal_window(self, policy: Policy, actor: str, command_key: str) -> None:
-        """An award below the level applied for may be appealed: its window runs from the decision, once the
-        label is issued (the cluster holds the lower label meanwhile). Opened once; asked again, a no-op."""
+    def open_appeal_window(self, at: datetime, policy: Policy, actor: str, command_key: str) -> bool:
+        """An award below the level applied for may be appealed once its label is issued (the cluster holds
+        the lower label meanwhile): the window runs from the decision, or from now if issuing the label took
+        longer. Opened once: asked again, nothing is recorded and the answer is False."""
         self.check_step("open_appeal_window")
         if not self.award_below_level_applied or self.label_id is None:
             raise StepNotAllowed("only an award below the level applied for, its label issued, can be appealed")
-        if "appeal" not in self.deadlines:
-            assert self.decision is not None
-            due = policy.appeal_window.after(self.decision["at"])
-            self._appeal_window_opened(appeal_due=due, actor=actor, command_key=command_key)
+        if not self.appeal_window_to_open:
+            return False
+        assert self.decision is not None
+        due = policy.appeal_window.after(max(self.decision["at"], at))
+        self._appeal_window_opened(appeal_due=due, actor=actor, command_key=command_key)
+        return True
 
     def record_label(self, label_id: UUID, actor: str, command_key: str) -> None:
         self.check_label_to_record()

@@ -76,6 +76,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         if self.appeal is not None:  # a screening again, after an upheld appeal: that appeal is settled
             self.past_appeals.append(self.appeal)
             self.appeal = None
+            self.deadlines.pop("appeal", None)  # and its window with it: a later decision opens its own
         if not accepted:
             self.rejected_by = actor
         self._follow("Screened", {"accepted": accepted})

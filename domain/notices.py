@@ -144,6 +144,23 @@ def case_refused(case: CertificationCase, reason: str) -> list[Notice]:
     return [Notice(recipient(CLUSTER, case.cluster_id), "case_refused", subject, body, case_id=case.id, data=data)]
 
 
+def award_appealable(case: CertificationCase) -> list[Notice]:
+    """The cluster learns that its award is below the level it applied for, that the lower label stands
+    meanwhile, and until when it may appeal (ISO/IEC 17065 §7.13): call it once the window is open."""
+    assert case.decision is not None
+    awarded, appeal_due = case.decision["level"].value, case.deadlines["appeal"]
+    subject = f"Case {case.id}: {awarded} awarded, {case.level.value} applied for"
+    body = f"The {awarded} label is issued. You may appeal the award until {appeal_due:%Y-%m-%d %H:%M:%S} UTC."
+    data = {
+        "case_id": str(case.id),
+        "level": case.level.value,
+        "awarded": awarded,
+        "appeal_due": instant(appeal_due),
+    }
+    notice = Notice(recipient(CLUSTER, case.cluster_id), "award_appealable", subject, body, case_id=case.id, data=data)
+    return [notice]
+
+
 def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> list[Notice]:
     """The cluster learns the appeals panel's decision and what happens next."""
     subject = f"Case {case.id}: appeal {'upheld' if upheld else 'dismissed'}"

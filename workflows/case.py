@@ -21,6 +21,7 @@ from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
     AWARD_APPEALS,
     CHOOSE_UNDER_LOCK,
+    PATCHES_FIRST,
     RECORD_PATCHES,
     human_step,
     run_activity,
@@ -29,6 +30,14 @@ from clusterlabel.workflows.common import (
 from clusterlabel.workflows.label import LabelWorkflow, label_workflow_id
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.search_attributes import CASE_STATE, CLUSTER_ID, LABEL_LEVEL
+
+
+def awards_appealable() -> bool:
+    """Whether this run keeps an award below the level applied for open through its appeal window
+    (AWARD_APPEALS). A run recorded before PATCHES_FIRST was told "not patched" for that at its start, and
+    so is never asked for AWARD_APPEALS at all: its marker would land mid-history, the race PATCHES_FIRST
+    is about."""
+    return workflow.patched(PATCHES_FIRST) and workflow.patched(AWARD_APPEALS)
 
 
 def case_workflow_id(case_id: UUID | str) -> str:
@@ -47,7 +56,8 @@ class CaseWorkflow(
     record_decision, lodge_appeal, decide_appeal, withdraw, release_expert. Each returns the case's new CaseView.
     Signals: experts_changed (experts were registered or re-certified; a case waiting for one retries).
     Queries: view (the latest CaseView, None before the first load).
-    A refused or rejected case waits out its appeal window (or its lodged appeal) before it closes; an
+    A refused or rejected case waits out its appeal window (or its lodged appeal) before it closes, as does
+    a case awarded below the level it applied for, once its label is issued and its window opened; an
     upheld appeal takes it back to deciding, or to screening, and the loop carries on from there.
     Result: the final CaseView. On award it issues the label and starts its LabelWorkflow
     (label-<label_id>, a child abandoned on close); a renewal tells the renewed label's workflow how
@@ -73,7 +83,7 @@ class CaseWorkflow(
         )
         while True:
             view = self.current
-            if view.state == "awarded" and workflow.patched(AWARD_APPEALS) and not await self._award_settled():
+            if view.state == "awarded" and awards_appealable() and not await self._award_settled():
                 continue
             if view.state == "awarded" or view.concluded:
                 try:
@@ -92,7 +102,7 @@ class CaseWorkflow(
                 await self._await_step()
 
     async def _conclude(self) -> CaseView:
-        if self.current.state == "awarded" and not workflow.patched(AWARD_APPEALS):
+        if self.current.state == "awarded" and not awards_appealable():
             await self._issue_label()  # since AWARD_APPEALS, _award_settled has issued it
         return await self._close()
 

@@ -74,7 +74,8 @@ LOCAL_ATTEMPTS = RetryPolicy(
 PATCHES_FIRST = "patches-first"
 # Since this patch a case awarded a level below the one it applied for issues its label, opens the
 # award's appeal window and waits it out (or its appeal) before closing; an upheld appeal's new award
-# supersedes that label. Runs recorded before it issued the label and closed at once.
+# supersedes that label. Runs recorded before it issued the label and closed at once. Asked through
+# awards_appealable(): runs recorded before PATCHES_FIRST must not ask for it mid-history.
 AWARD_APPEALS = "award-appeals"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"

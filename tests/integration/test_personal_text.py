@@ -4,6 +4,7 @@ and read as "erased person" once the key is destroyed; SQLite and PostgreSQL ali
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -117,3 +118,21 @@ class TestPostgresPersonalText(PersonalTextContract):
     @pytest.fixture
     def env(self) -> Iterator[dict[str, str]]:
         yield from postgres_schema()
+
+
+def test_an_erased_key_leaves_no_copy_in_the_sqlite_files(tmp_path: Path) -> None:
+    """The key's page is rewritten with its freed bytes zeroed, and the write-ahead log that held the page
+    as it was is folded back and truncated: the files on disk no longer hold the key."""
+    env = sqlite_env(tmp_path)
+    life = Lifecycle(CertificationApp(env=env, clock=Clock()))
+    expert_id = life.expert(name=NAME)
+    key_bytes = life.app.mapper.keys.key_to_open(expert_id)[0]
+    assert key_bytes is not None
+    secret = base64.b64encode(key_bytes)
+    files = sorted(tmp_path.glob("events.sqlite*"))
+    assert any(secret in path.read_bytes() for path in files)
+
+    life.app.erase_personal_text(expert_id)
+
+    assert not [path.name for path in tmp_path.glob("events.sqlite*") if secret in path.read_bytes()]
+    assert life.app.get_expert(expert_id).name == ERASED

@@ -4,21 +4,26 @@ decision, which may not leave the cluster worse off, and whose label replaces th
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
 
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
+from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import (
     CloseCase,
     DecideAppeal,
     IssueLabel,
     LodgeAppeal,
     OpenAppealWindow,
+    RecordAgreement,
     RecordDecision,
+    Screen,
 )
 from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.notification import Notification
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 
@@ -123,3 +128,47 @@ def test_a_refusal_decided_again_after_an_upheld_appeal_concludes_the_case(life:
     with pytest.raises(StepNotAllowed, match="taken again after an upheld appeal and is final"):
         send(life.app, case_id, LodgeAppeal(grounds="again"), actor=SECRETARIAT)
     send(life.app, case_id, CloseCase(), actor="system")
+
+
+def test_the_new_award_replaces_both_the_appealed_label_and_the_one_held_at_its_level(
+    life: Lifecycle, clock: Clock
+) -> None:
+    life.labelled(Level.BRONZE)
+    clock.advance(days=600)
+    _, held_silver = life.labelled(Level.SILVER, improvement_areas=list(load_catalogue("gold-2020").codes()[:3]))
+    case_id = life.deciding(Level.GOLD, fraction=1.0)
+    life.decide(case_id, Outcome.AWARD, Level.BRONZE)
+    bronze_id = send(life.app, case_id, IssueLabel(), actor="system").label_id
+    send(life.app, case_id, OpenAppealWindow(), actor="system")
+    send(life.app, case_id, LodgeAppeal(grounds="the assessment supports more"), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor=PANEL)
+    silver = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="on appeal")
+    send(life.app, case_id, silver, actor=SECOND_DECIDER)
+    new_id = send(life.app, case_id, IssueLabel(), actor="system").label_id
+    for replaced in (held_silver, bronze_id):
+        assert life.app.get_label(replaced).state is LabelState.SUPERSEDED
+    assert life.app.get_cluster(life.cluster_id).current_labels == {Level.SILVER: new_id}
+
+
+def test_a_lower_award_after_an_overturned_rejection_opens_its_own_window_and_tells_the_cluster(
+    life: Lifecycle, clock: Clock
+) -> None:
+    case_id = life.apply(Level.GOLD)
+    send(life.app, case_id, Screen(accepted=False, reason="documents missing"), actor=SECRETARIAT)
+    send(life.app, case_id, LodgeAppeal(grounds="they were sent"), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="they were"), actor=PANEL)
+    send(life.app, case_id, Screen(accepted=True, reason="complete"), actor="secretariat:olga")
+    life.staff(case_id)
+    send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    life.assess(case_id, fraction=1.0)
+    life.decide(case_id, Outcome.AWARD, Level.SILVER)
+    send(life.app, case_id, IssueLabel(), actor="system")
+    clock.advance(days=40)  # the label took long to issue: the window counts from its opening
+    send(life.app, case_id, OpenAppealWindow(), actor="system", command_key="open-window")
+    case = life.app.get_case(case_id)
+    assert case.deadlines["appeal"] == clock() + timedelta(days=30) and not case.is_concluded(clock())
+    told = life.app.load(Notification.create_id(f"open-window/notify/cluster:{case.cluster_id}"), Notification)
+    assert told.kind == "award_appealable" and told.data["awarded"] == "silver"
+    assert f"{case.deadlines['appeal']:%Y-%m-%d %H:%M:%S}" in told.body
+    send(life.app, case_id, LodgeAppeal(grounds="the assessment supports Gold"), actor=SECRETARIAT)
+    assert life.app.get_case(case_id).appeal is not None

@@ -17,10 +17,11 @@ from clusterlabel.activities.content.wording import LOCALES, MessageContent, lan
 from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.domain import notices
+from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.commands import LodgeLabelAppeal, SuspendLabel
+from clusterlabel.domain.commands import IssueLabel, LodgeLabelAppeal, OpenAppealWindow, SuspendLabel
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
@@ -47,6 +48,16 @@ def refused_case() -> CertificationCase:
     life = Lifecycle(memory_app())
     case_id = life.deciding()
     life.decide(case_id, Outcome.REFUSE)
+    return life.app.get_case(case_id)
+
+
+def silver_for_gold() -> CertificationCase:
+    """A Gold application awarded Silver, its label issued and its appeal window open."""
+    life = Lifecycle(memory_app())
+    case_id = life.deciding(Level.GOLD, fraction=1.0)
+    life.decide(case_id, Outcome.AWARD, Level.SILVER)
+    send(life.app, case_id, IssueLabel(), actor="system")
+    send(life.app, case_id, OpenAppealWindow(), actor="system")
     return life.app.get_case(case_id)
 
 
@@ -83,6 +94,7 @@ def every_kind() -> dict[str, Notice]:
         *notices.audit_invitations(auditing, "Baltic Marine Cluster"),
         *notices.audit_cancellations(auditing, "Baltic Marine Cluster"),
         *notices.case_refused(refused_case(), "the strategy is not implemented"),
+        *notices.award_appealable(silver_for_gold()),
         *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
         *notices.eligibility_review(under_review(labelled)),
         *notices.label_decision(suspended_label(appealed=False), datetime(2027, 3, 1, tzinfo=UTC)),
@@ -101,6 +113,7 @@ PAGES = {
     "audit_invitation": "/ui/cases/",
     "audit_cancelled": "/ui/cases/",
     "case_refused": "/ui/cases/",
+    "award_appealable": "/ui/cases/",
     "appeal_decided": "/ui/cases/",
     "eligibility_review": "/ui/clusters/",
     "label_decision": "/ui/labels/ECEI-",

@@ -57,10 +57,11 @@ from tests.workflows.harness import (
 HISTORIES = Path(__file__).parent / "histories"
 # One folder per generation of the workflow code that recorded them: v1 ran commands as server-side
 # activities, v2 as local activities named per command, v3 as commands-as-data, v4 asks for every patch
-# in its first workflow task (PATCHES_FIRST). A fresh recording
+# in its first workflow task (PATCHES_FIRST), v5 keeps a lower award open through its appeal window
+# (AWARD_APPEALS). A fresh recording
 # replaces only the newest generation. delivery-v1 holds DeliveryWorkflow's runs (recorded by
 # tests/workflows/test_delivery.py), complaint-v1 ComplaintWorkflow's (tests/workflows/test_complaint_workflow.py).
-CURRENT_GENERATION = HISTORIES / "v4-patches-first"
+CURRENT_GENERATION = HISTORIES / "v5-award-appeals"
 RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
 
 
@@ -76,8 +77,8 @@ async def every_run(client: Client, workflow_id: str) -> list[WorkflowHistory]:
 
 async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHistory]]:
     """A refused, appealed and awarded case whose label is suspended, restored, continues as new and
-    lapses; a case waiting for an expert that is withdrawn; a case rejected at screening; then the
-    case alarms and a renewal (record_alarms_and_renewal)."""
+    lapses; a case waiting for an expert that is withdrawn; a case rejected at screening; a Gold case
+    awarded Silver, appealed and awarded Gold; then the case alarms and a renewal (record_alarms_and_renewal)."""
     client = await connect_client(server.address, server.namespace)
     # A rejected case waits out its appeal window before it closes: five seconds here.
     policy = compressed_policy(
@@ -142,7 +143,22 @@ async def record_scenario(server: EmbeddedTemporal) -> dict[str, list[WorkflowHi
         await rejected.execute_update(CaseWorkflow.screen, step(Screen(accepted=False, reason="not listed")))
         assert (await result_of(rejected)).state == "rejected"
 
-        names = {"appealed-case": appealed.id, "appealed-label": label.id}
+        # 4. A Gold case awarded Silver, its Silver label issued, appealed, upheld and awarded Gold.
+        office.expert(name="Liepa National", country="LT")
+        lower = await office.open_case(office.cluster(name="Amber Cluster"), Level.GOLD)
+        silver = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="Gaps in two areas.")
+        await drive_to_award(lower, Level.GOLD, decision=step(silver, BOARD))
+        await view_when(lower, lambda v: "appeal" in v.deadlines)
+        grounds = LodgeAppeal(grounds="The assessment supports Gold.")
+        await lower.execute_update(CaseWorkflow.lodge_appeal, step(grounds, "secretariat:officer"))
+        await lower.execute_update(
+            CaseWorkflow.decide_appeal, step(DecideAppeal(upheld=True, rationale="It does."), appeals)
+        )
+        gold = RecordDecision(outcome=Outcome.AWARD, level=Level.GOLD, rationale="On appeal.")
+        await lower.execute_update(CaseWorkflow.record_decision, step(gold, board_2))
+        assert (await result_of(lower)).state == "awarded"
+
+        names = {"appealed-case": appealed.id, "appealed-label": label.id, "lower-award-case": lower.id}
         names.update({"withdrawn-case": waiting.id, "rejected-case": rejected.id})
         for name, workflow_id in names.items():
             recorded[name] = await every_run(client, workflow_id)

@@ -1,0 +1,100 @@
+"""How a decided case concludes, each its workflow's own step: the label issued (replacing the labels it
+supersedes), the appeal window of an award below the level applied for, the report's digest frozen, and
+the case closed."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from clusterlabel.activities import outbox, webhooks
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.domain import commands, notices
+from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseState
+from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.label import Label
+
+
+def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLabel, env: Envelope) -> CertificationCase:
+    """The awarded case's label, and the message that tells the cluster, in one save; a renewal's label
+    supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded), as
+    does a label at a level the cluster holds already (a Silver case awarded Bronze: its second benchmarking)
+    and the label of this case's award that an upheld appeal sent back to a new decision."""
+    case = app.get_case(case_id)
+    if case.label_id is not None:
+        return case
+    cluster = app.get_cluster(case.cluster_id)
+    # The label it renews; else (or if a Silver round's Bronze award superseded that one meanwhile) the
+    # cluster's label at the awarded level; else the label of the award appealed.
+    held = cluster.current_labels.get(case.decision["level"]) if case.decision else None
+    standing = [
+        label
+        for label in map(
+            app.get_label, dict.fromkeys(i for i in (case.previous_label_id, held, case.appealed_label_id) if i)
+        )
+        if label.may_be_superseded
+    ]
+    previous = standing[0] if standing else None
+    # The award appealed gives way too when another label is the one superseded (held at the new level).
+    appealed = [label for label in standing[1:] if label.id == case.appealed_label_id]
+    for label in appealed:
+        cluster.release_label(label.id, *env.who())
+    label = Label.issue(
+        case=case,
+        cluster=cluster,
+        verification_code=app.new_verification_code(),
+        policy=app.policy,
+        supersedes=previous,
+        actor=env.actor,
+        command_key=env.key,
+    )
+    case.record_label(label.id, *env.who())
+    cluster.grant_label(label.id, label.level, previous.id if previous else None, *env.who())
+    changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
+    changed += webhooks.announce(app, label, env)
+    for replaced in [previous, *appealed] if previous else []:
+        replaced.supersede(label.id, case.id, env.instant(), *env.who(), renewal=replaced.id == case.previous_label_id)
+        changed += [replaced, *webhooks.announce(app, replaced, env)]
+    app.save_once(env.key, case, *changed)
+    return case
+
+
+def open_appeal_window(
+    app: CertificationApp, case_id: UUID, command: commands.OpenAppealWindow, env: Envelope
+) -> CertificationCase:
+    """The window of an award below the level applied for, and the cluster told until when, in one save."""
+
+    def act(case: CertificationCase) -> list[RecordedAggregate]:
+        opened = case.open_appeal_window(env.instant(), app.policy, *env.who())
+        return outbox.queue(notices.award_appealable(case), env) if opened else []
+
+    return app.change(case_id, CertificationCase, env, act)
+
+
+def close_case(app: CertificationApp, case_id: UUID, command: commands.CloseCase, env: Envelope) -> CertificationCase:
+    """The case has concluded: the cluster may open another at its level, a failed renewal ends."""
+    case = app.get_case(case_id)
+    cluster = app.get_cluster(case.cluster_id)
+    if cluster.has_applied(env.key):
+        return case
+    if not case.is_concluded(env.instant()):
+        raise StepNotAllowed(f"case {case_id} is still {case.state.value} and cannot be closed")
+    changed: list[RecordedAggregate] = []
+    cluster.close_case(case.id, case.state.value, case.assessed_at, case.expert_ids, *env.who())
+    if case.previous_label_id is not None and case.state is not CaseState.AWARDED:
+        previous = app.get_label(case.previous_label_id)
+        if previous.renewal_case_id == case.id:
+            previous.abandon_renewal(case.id, env.instant(), *env.who())
+            changed.append(previous)
+    app.save_once(env.key, cluster, *changed)
+    return case
+
+
+def freeze_report(
+    app: CertificationApp, case_id: UUID, command: commands.FreezeReport, env: Envelope
+) -> CertificationCase:
+    def act(case: CertificationCase) -> None:
+        case.freeze_report(command.sha256, command.size, *env.when())
+
+    return app.change(case_id, CertificationCase, env, act)
