@@ -134,14 +134,7 @@ def case_refused(case: CertificationCase, reason: str) -> list[Notice]:
     appeal_due = case.deadlines["appeal"]
     subject = f"Case {case.id}: {'application rejected' if stage == 'screening' else 'label refused'}"
     body = f"Why: {reason}. You may appeal until {appeal_due:%Y-%m-%d %H:%M:%S} UTC."
-    data = {
-        "case_id": str(case.id),
-        "level": case.level.value,
-        "stage": stage,
-        "reason": reason,
-        "appeal_due": instant(appeal_due),
-    }
-    return [Notice(recipient(CLUSTER, case.cluster_id), "case_refused", subject, body, case_id=case.id, data=data)]
+    return _appealable(case, "case_refused", subject, body, stage=stage, reason=reason)
 
 
 def award_appealable(case: CertificationCase) -> list[Notice]:
@@ -151,14 +144,14 @@ def award_appealable(case: CertificationCase) -> list[Notice]:
     awarded, appeal_due = case.decision["level"].value, case.deadlines["appeal"]
     subject = f"Case {case.id}: {awarded} awarded, {case.level.value} applied for"
     body = f"The {awarded} label is issued. You may appeal the award until {appeal_due:%Y-%m-%d %H:%M:%S} UTC."
-    data = {
-        "case_id": str(case.id),
-        "level": case.level.value,
-        "awarded": awarded,
-        "appeal_due": instant(appeal_due),
-    }
-    notice = Notice(recipient(CLUSTER, case.cluster_id), "award_appealable", subject, body, case_id=case.id, data=data)
-    return [notice]
+    return _appealable(case, "award_appealable", subject, body, awarded=awarded)
+
+
+def _appealable(case: CertificationCase, kind: str, subject: str, body: str, **fields: str) -> list[Notice]:
+    """The cluster's notice of a decision on its case that it may appeal, and until when."""
+    appeal_due = instant(case.deadlines["appeal"])
+    data = {"case_id": str(case.id), "level": case.level.value, **fields, "appeal_due": appeal_due}
+    return [Notice(recipient(CLUSTER, case.cluster_id), kind, subject, body, case_id=case.id, data=data)]
 
 
 def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> list[Notice]:
