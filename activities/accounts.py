@@ -53,7 +53,12 @@ def deactivate_account(
 def erase_account(
     app: CertificationApp, account_id: UUID, command: record_commands.EraseAccount, env: Envelope
 ) -> Account:
-    return app.change(account_id, Account, env, lambda account: account.erase(env.actor, env.key))
+    def act(account: Account) -> None:
+        at = env.instant()
+        certified = [e for e in account.spoke_for if app.get_expert(e).is_certified_at(at)]
+        account.erase(env.actor, env.key, still_certified=certified)
+
+    return app.change(account_id, Account, env, act)
 
 
 def decider(app: CertificationApp, actor: str, role: Role, step: str) -> frozenset[UUID]:

@@ -135,9 +135,19 @@ class Account(RecordedAggregate):
     def _deactivated(self, reason: str, actor: str, command_key: str) -> None:
         self.active = False
 
-    def erase(self, actor: str, command_key: str) -> None:
+    def erase(self, actor: str, command_key: str, still_certified: Iterable[UUID] = ()) -> None:
         """Record that the person's data was erased (it lives beside the log, which only says so): the
-        account is deactivated first, and every act it took stays in the log under its id."""
+        account is deactivated first, and every act it took stays in the log under its id.
+
+        `still_certified`: the expert records it speaks for whose certification still runs. Those are
+        revoked first (which takes the expert off their open cases): else, their name erased and their
+        account closed, cases would go on proposing someone who can no longer answer."""
+        certified = sorted(str(expert_id) for expert_id in still_certified)
+        if certified and not self.erased:
+            raise StepNotAllowed(
+                f"expert {', '.join(certified)} is still certified: revoke the certification first "
+                "(POST /experts/{id}/revocation, which takes them off their open cases), then erase the account"
+            )
         self.deactivate(ERASURE_REASON, actor, command_key)
         if not self.erased:
             self._erased(actor=actor, command_key=command_key)

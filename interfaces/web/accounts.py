@@ -156,6 +156,8 @@ def deactivate(
     summary="Erase the person's name and e-mail address; the account is deactivated, its acts stay in the log",
 )
 def erase(account_id: UUID, svc: Svc, who: Admin, key: Key = None) -> AccountOut:
+    """An expert's account is erased once their certification is revoked (409 before: an expert still
+    certified would go on being proposed to cases); their name, sealed in the log, is shredded."""
     load_account(svc, account_id)
     envelope = Envelope(actor=who.actor, key=creation_key(f"account:{account_id}:erase", key), at=svc.now())
     account = svc.accounts.erase(account_id, envelope)

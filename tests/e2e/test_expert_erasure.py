@@ -48,6 +48,10 @@ def test_erasing_an_experts_account_leaves_their_name_nowhere_and_their_case_and
     officer = signed_in(secretariat, "Olga Officer", "officer")
     assert NAME in shown(officer, secretariat, ids, expert_id)
     assert not any(NAME.encode() in state for state in stored_events(engine)), "the log holds the name sealed"
+    code, _, err = accounts(engine, "erase", account_id)
+    assert code != 0 and f"expert {expert_id} is still certified: revoke the certification first" in err
+    revoked = secretariat.api.post(f"/experts/{expert_id}/revocation", json={"reason": "left the expert pool"})
+    secretariat.expect(revoked, 200)
     before = records(secretariat, ids)
 
     code, out, err = accounts(engine, "erase", account_id)
@@ -75,6 +79,10 @@ def test_an_administrator_erasing_an_expert_over_the_api_leaves_the_name_nowhere
     officer = signed_in(secretariat, "Otto Officer", "officer")
     assert "Bodil Bygone" in officer.read(f"/ui/experts/{expert_id}").text
 
+    refused = admin.post(f"/accounts/{account_id}/erasure")
+    assert refused.status_code == 409 and "still certified" in refused.json()["detail"]
+    assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["name"] == "Bodil Bygone"
+    secretariat.expect(secretariat.api.post(f"/experts/{expert_id}/revocation", json={"reason": "retired"}), 200)
     secretariat.expect(admin.post(f"/accounts/{account_id}/erasure"), 200)
 
     assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["name"] == ERASED

@@ -79,6 +79,19 @@ def test_an_erasure_deactivates_the_account_and_records_that_it_happened_and_not
     assert erased.erased and not erased.holds(Role.DECIDER)
 
 
+def test_an_experts_account_is_erased_only_once_their_certification_is_revoked(life: Lifecycle) -> None:
+    expert_id = life.expert()
+    account = open_account(life, Role.EXPERT, expert_id=expert_id)
+    before = event_count(life.app)
+    with pytest.raises(StepNotAllowed, match=f"expert {expert_id} is still certified: revoke the certification"):
+        send(life.app, account.id, EraseAccount(), actor=SECRETARIAT, command_key="erase-1")
+    assert event_count(life.app) == before and life.app.load(account.id, Account).active
+
+    send(life.app, expert_id, RevokeExpertCertification(reason="left the pool"), actor=SECRETARIAT)
+    send(life.app, account.id, EraseAccount(), actor=SECRETARIAT, command_key="erase-2")
+    assert life.app.load(account.id, Account).erased
+
+
 def test_a_decision_is_recorded_under_the_deciders_account(life: Lifecycle) -> None:
     decider = open_account(life, Role.DECIDER)
     case_id = life.deciding()
