@@ -71,6 +71,7 @@ class CaseWorkflow(
         self._experts_generation = 0
         self._alarms_done: set[tuple[Any, ...]] = set()
         self._label_continue_after: int | None = None
+        self._label_started: UUID | None = None  # the label whose workflow this run has started
 
     # ---- the run ----------------------------------------------------------------------
 
@@ -110,7 +111,9 @@ class CaseWorkflow(
         """Issue an award's label at once; an award below the level applied for then opens its appeal window
         and waits it out, or its appeal (the label stands meanwhile). True once the case may close."""
         try:
-            if self.current.label_id is None:
+            # Issued and started by this run, not merely in the store: a step retried after a lost workflow
+            # task answers with the case as stored, its label already there but its workflow never started.
+            if self.current.label_id is None or self.current.label_id != self._label_started:
                 await self._issue_label()
             if self.current.appeal_window_to_open:
                 await self._command(commands.OpenAppealWindow(), self._automatic("appeal-window"))
@@ -244,6 +247,7 @@ class CaseWorkflow(
             )
         except (WorkflowAlreadyStartedError, ChildWorkflowError) as error:
             workflow.logger.warning("label workflow already running", extra={"error": str(error)})
+        self._label_started = view.label_id
         superseded = RenewalEnded(case_id=self.record_id, outcome="superseded", new_label_id=view.label_id)
         if view.previous_label_id is not None:
             await self._tell_label(view.previous_label_id, superseded)
