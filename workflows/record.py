@@ -189,6 +189,15 @@ class RecordWorkflow(Generic[V]):
         (`POST /cases/{id}/resume` or `/labels/{ref}/resume`, or `temporal workflow signal --name resume`)."""
         self._resumes += 1
 
+    @workflow.signal
+    async def reload(self) -> None:
+        """Load the record again: it holds a step this run never heard of. Its update was lost with the
+        Temporal server that held it (stopped after the step's command was recorded, before the step
+        reached the history), and the caller's retry was answered from the record (interfaces/web/steps.py:
+        catch_up). A signal, not a patch: runs recorded before it never received one."""
+        await workflow.wait_condition(lambda: self._view is not None)
+        await self._reload()
+
     # ---- human steps: the updates (see workflows.common.human_step) -----------------------------
 
     def envelope_of(self, step: Step[Any]) -> Envelope:

@@ -54,8 +54,8 @@ from clusterlabel.interfaces.web.schemas import (
     VerificationOut,
 )
 from clusterlabel.interfaces.web.services import Services, Svc
+from clusterlabel.interfaces.web.steps import catch_up, step_envelope, take_step
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
-from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.projections.registry import Verification, VerificationStatus
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import execute_label_step_reviving, label_handle
@@ -141,7 +141,9 @@ async def _take_label_step(
 ) -> LabelOut:
     if label.has_applied(envelope.key):
         # A retry: Temporal would answer it only within the run that took the step, and the label's
-        # workflow may have continued as new or ended since. The label as it stands is the answer.
+        # workflow may have continued as new or ended since. The label as it stands is the answer, once
+        # the workflow knows it.
+        await catch_up(label_handle(svc.temporal(), label.id))
         return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
     # An appeal against a withdrawal comes after the label's workflow ended: it starts it again.
     reopens = isinstance(command, APPEAL_STEPS) and label.reopens(command, svc.now(), svc.app.policy)
