@@ -74,3 +74,18 @@ def test_a_case_screened_behind_its_workflow_gets_its_expert_proposed_once_the_s
     assert retried(secretariat, f"/cases/{case_id}/screening", key, screening)["state"] == "assigning"
     # The case's workflow moved on from screening: it proposes an expert (it waited for a screening before).
     secretariat.wait_for(case_id, "an expert proposal", lambda case: case["proposed_expert_id"], timeout=30)
+
+
+def test_a_renewal_opened_behind_its_label_workflow_gets_its_case_workflow_once_the_renewal_is_retried(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    label_id = secretariat.award(secretariat.apply(secretariat.cluster()))
+    loaded(secretariat, f"/labels/{label_id}/restoration", {})
+    key = recorded_behind_the_workflow(engine, "label", label_id, "renewal", commands.StartRenewal())
+
+    answer = secretariat.api.post(f"/labels/{label_id}/renewal", headers={"Idempotency-Key": key})
+    renewal = secretariat.expect(answer, 201)["case_id"]
+    # The renewal's case has its workflow: it takes the screening (it answered 503 before, for good: the
+    # lost update would have started the case's workflow after opening the case).
+    screened = secretariat.expect(secretariat.api.post(f"/cases/{renewal}/screening", json={"accepted": True}), 200)
+    assert screened["state"] == "assigning"
