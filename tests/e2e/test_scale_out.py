@@ -94,6 +94,8 @@ def database_url() -> Iterator[str]:
         yield f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}?schema={env['POSTGRES_SCHEMA']}"
 
 
+# The suite's ten minutes a test are short for the soak's 200 cases and minute-long outages.
+@pytest.mark.timeout(max(600, 300 + CASES * 4 + 4 * OUTAGE_SECONDS))
 def test_every_story_ends_where_it_leads_through_outages_and_kills_and_the_views_equal_a_rebuild(
     tmp_path: Path,
 ) -> None:
