@@ -47,10 +47,12 @@ bench-quick: $(STAMP)
 
 # The long forms of the fault tests that `make test` runs short: a two-minute database outage, a
 # two-minute mail server outage, twenty random interleavings of 60 moves, 200 cases scaled out on
-# PostgreSQL while a worker is killed, and the worker killed after every command the fault-injection
-# scenario reaches (not only six).
+# PostgreSQL while PostgreSQL and the Temporal server are each stopped for a minute, a worker is killed
+# and the API and the projection runner are killed and started again, and the worker killed after
+# every command the fault-injection scenario reaches (not only six).
 soak: $(STAMP)
 	CLUSTERLABEL_OUTAGE_SECONDS=120 CLUSTERLABEL_INTERLEAVINGS=20 CLUSTERLABEL_SCALE_OUT_CASES=200 \
+		CLUSTERLABEL_SCALE_OUT_OUTAGE_SECONDS=60 \
 		CLUSTERLABEL_FAULTS=all $(BIN)/python -m pytest tests/workflows/test_database_outage.py \
 		tests/e2e/test_mail.py tests/workflows/test_interleavings.py tests/e2e/test_scale_out.py \
 		tests/workflows/test_fault_injection.py

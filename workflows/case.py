@@ -54,7 +54,8 @@ class CaseWorkflow(
     anything is recorded, and failing with the domain's refusal): screen, respond_to_proposal,
     record_agreement, schedule_audit, record_audit_held, submit_assessment, sign_assessment,
     record_decision, lodge_appeal, decide_appeal, withdraw, release_expert. Each returns the case's new CaseView.
-    Signals: experts_changed (experts were registered or re-certified; a case waiting for one retries).
+    Signals: experts_changed (experts were registered or re-certified; a case waiting for one retries);
+    resume and reload (RecordWorkflow).
     Queries: view (the latest CaseView, None before the first load).
     A refused or rejected case waits out its appeal window (or its lodged appeal) before it closes, as does
     a case awarded below the level it applied for, once its label is issued and its window opened; an

@@ -41,7 +41,7 @@ class ComplaintWorkflow(
     Updates (each a Step of its command, validated against the complaint's state before anything is
     recorded, failing with the domain's refusal): acknowledge, start_investigation, close. Each returns
     the new ComplaintView.
-    Signals: resume (RecordWorkflow). Queries: view (the latest ComplaintView), help_wanted.
+    Signals: resume and reload (RecordWorkflow). Queries: view (the latest ComplaintView), help_wanted.
     Result: the closed complaint's ComplaintView.
     """
 

@@ -48,7 +48,8 @@ class LabelWorkflow(
     or withdrawal; a withdrawn label's ended workflow is started again by the appeal: see
     interfaces/web/labels.py), start_renewal (opens a renewal case and starts its
     CaseWorkflow; the view's renewal_case_id names it). Each returns the new LabelView.
-    Signals: renewal_ended (from the renewal's CaseWorkflow: superseded by the new label, or abandoned).
+    Signals: renewal_ended (from the renewal's CaseWorkflow: superseded by the new label, or abandoned);
+    resume and reload (RecordWorkflow).
     Queries: view (the latest LabelView).
     Continues as new after `continue_after` handled events or when the server suggests it.
     """

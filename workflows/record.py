@@ -60,6 +60,7 @@ class RecordWorkflow(Generic[V]):
         self._refused_at_version = -1
         self._resumes = 0  # `resume` signals received
         self._help_wanted: str | None = None  # why it waits for `resume`, while it does
+        self._reloading = 0  # `reload` signals whose load is still to come
 
     @property
     def record_id(self) -> UUID:
@@ -189,6 +190,21 @@ class RecordWorkflow(Generic[V]):
         (`POST /cases/{id}/resume` or `/labels/{ref}/resume`, or `temporal workflow signal --name resume`)."""
         self._resumes += 1
 
+    @workflow.signal
+    async def reload(self) -> None:
+        """Load the record again: it holds a step this run never heard of. Its update was lost with the
+        Temporal server that held it (stopped after the step's command was recorded, before the step
+        reached the history), and the caller's retry was answered from the record (interfaces/web/steps.py:
+        catch_up). A signal, not a patch: runs recorded before it never received one. Until the record is
+        loaded, the update validator lets every step through to the domain (the next step often comes in the
+        same workflow task as this signal, and the view it would be judged on is the stale one)."""
+        self._reloading += 1  # before any await: the validators of this workflow task run after this line
+        try:
+            await workflow.wait_condition(lambda: self._view is not None)
+            await self._reload()
+        finally:
+            self._reloading -= 1
+
     # ---- human steps: the updates (see workflows.common.human_step) -----------------------------
 
     def envelope_of(self, step: Step[Any]) -> Envelope:
@@ -217,9 +233,10 @@ class RecordWorkflow(Generic[V]):
         While a command is in flight the view is about to change, so the validator lets the
         update in and the handler decides under the lock, on the view that command leaves. A step
         whose key the record holds already was taken (its worker died after writing it, and the
-        caller asks again): the handler answers it with the record, as the first time.
+        caller asks again): the handler answers it with the record, as the first time. While a `reload`
+        is pending the view is known to be stale: the handler decides, under the lock, on the record.
         """
-        if self._view is None or self._lock.locked() or step.envelope.key in self._view.recent_keys:
+        if self._view is None or self._lock.locked() or self._reloading or step.envelope.key in self._view.recent_keys:
             return
         self._refuse_out_of_turn(step.command)
 

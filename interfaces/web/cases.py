@@ -67,8 +67,8 @@ from clusterlabel.interfaces.web.schemas import (
     IndicatorOut,
 )
 from clusterlabel.interfaces.web.services import Services, Svc
+from clusterlabel.interfaces.web.steps import catch_up, step_envelope, take_step
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
-from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.starter import case_handle, start_case_workflow
 
@@ -170,7 +170,8 @@ async def _step(
     envelope = step_envelope(who.actor, "case", case_id, update.__name__, key)
     if case.has_applied(envelope.key):
         # A retry: Temporal would answer it only within the run that took the step, and the case's
-        # workflow may have closed since. The case as it stands is the answer.
+        # workflow may have closed since. The case as it stands is the answer, once the workflow knows it.
+        await catch_up(case_handle(client, case_id))
         return case_out(case_view(svc.app.policy, case, svc.now()))
     view: CaseView = await take_step(
         svc,

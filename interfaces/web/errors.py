@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -46,6 +49,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFound: 404,
 }
 MAX_BODY_BYTES = 256 * 1024
+STORE_AWAY = "the event store did not answer; try again (with the same Idempotency-Key)"
+RETRY_AFTER_SECONDS = "5"
 
 
 class ApiError(Exception):
@@ -105,6 +110,20 @@ def from_temporal(error: BaseException, closed_detail: str) -> Exception:
     raise error
 
 
+def store_away(error: BaseException | None) -> bool:
+    """The database is down or out of reach (refused, cut off, no pooled connection to give, the SQLite file
+    locked), here or in what the error was raised from: the same request may be sent again."""
+    for _ in range(5):
+        if error is None:
+            return False
+        if isinstance(error, (OperationalError, InterfaceError, psycopg.OperationalError)) or (
+            isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _clean_validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     # Without the echoed input: it may be large, and it may hold a token or personal data.
     cleaned = []
@@ -162,9 +181,14 @@ def install_error_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unexpected error", path=request.url.path)
         # Sent from outside every middleware (Starlette's ServerErrorMiddleware): add the headers here.
         headers = security_headers(request.url.path)
+        if store_away(error):  # an outage, not a bug: the caller may send it again (a 5xx keeps the key's claim)
+            log.warning("event store did not answer", path=request.url.path, error=f"{type(error).__name__}: {error}")
+            return JSONResponse(
+                {"detail": STORE_AWAY}, status_code=503, headers={**headers, "Retry-After": RETRY_AFTER_SECONDS}
+            )
+        log.exception("unexpected error", path=request.url.path)
         return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500, headers=headers)
 
 

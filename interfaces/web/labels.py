@@ -13,6 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
+from temporalio.service import RPCError
 
 from clusterlabel.activities.models import LabelView
 from clusterlabel.activities.views import label_view
@@ -43,7 +44,7 @@ from clusterlabel.interfaces.web.common import (
     label_id_from,
     label_out,
 )
-from clusterlabel.interfaces.web.errors import ApiError
+from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import label_events
 from clusterlabel.interfaces.web.ratelimit import public_read
 from clusterlabel.interfaces.web.schemas import (
@@ -54,11 +55,11 @@ from clusterlabel.interfaces.web.schemas import (
     VerificationOut,
 )
 from clusterlabel.interfaces.web.services import Services, Svc
+from clusterlabel.interfaces.web.steps import catch_up, step_envelope, take_step
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
-from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.projections.registry import Verification, VerificationStatus
 from clusterlabel.workflows.label import LabelWorkflow
-from clusterlabel.workflows.starter import execute_label_step_reviving, label_handle
+from clusterlabel.workflows.starter import execute_label_step_reviving, label_handle, start_case_workflow
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
@@ -141,7 +142,9 @@ async def _take_label_step(
 ) -> LabelOut:
     if label.has_applied(envelope.key):
         # A retry: Temporal would answer it only within the run that took the step, and the label's
-        # workflow may have continued as new or ended since. The label as it stands is the answer.
+        # workflow may have continued as new or ended since. The label as it stands is the answer, once
+        # the workflow knows it.
+        await catch_up(label_handle(svc.temporal(), label.id))
         return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
     # An appeal against a withdrawal comes after the label's workflow ended: it starts it again.
     reopens = isinstance(command, APPEAL_STEPS) and label.reopens(command, svc.now(), svc.app.policy)
@@ -169,9 +172,18 @@ async def renew(label_ref: str, svc: Svc, who: Caller, key: Key = None, body: Re
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
     envelope = step_envelope(who.actor, "label", label_id, "renewal", key)
+    retried = label.has_applied(envelope.key)
     await _take_label_step(svc, who, label, LabelWorkflow.start_renewal, command, envelope)
     # The step's key names the case it opens: the same case for a retry, whenever it comes.
-    return CaseCreated(case_id=CertificationCase.create_id(envelope.key))
+    case_id = CertificationCase.create_id(envelope.key)
+    if retried:
+        # The first attempt's update may have been lost with the Temporal server after it opened the case
+        # and before it started the case's workflow: start it (a running or ended one is found, not doubled).
+        try:
+            await start_case_workflow(svc.temporal(), case_id, svc.task_queue)
+        except RPCError as error:
+            raise from_temporal(error, "") from None
+    return CaseCreated(case_id=case_id)
 
 
 @router.post(

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.domain.command_base import Command, Envelope, command_key, fresh_occurrence
-from clusterlabel.interfaces.web.errors import closed, from_temporal
+from clusterlabel.interfaces.web.errors import ApiError, closed, from_temporal
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.workflows.messages import Step
 from clusterlabel.workflows.record import RecordWorkflow
@@ -30,6 +30,7 @@ STEP_TIMEOUT_SECONDS = 30.0
 # How long a step waits for a workflow that is not started yet (its starter runs just before).
 CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
+NOT_RUNNING = "the record's workflow is not running yet; try again (with the same Idempotency-Key)"
 
 
 def step_envelope(actor: str, subject: str, subject_id: UUID, step: str, idempotency_key: str | None) -> Envelope:
@@ -60,9 +61,13 @@ async def take_step(
             return result
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
             not_started = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
-            if not_started and asyncio.get_running_loop().time() < deadline and await run_in_threadpool(still_open):
-                await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
-                continue
+            if not_started and await run_in_threadpool(still_open):
+                if asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
+                    continue
+                # Open, and still no workflow (its starter was held up by an outage; the reconciler starts
+                # any left behind): not closed, so not a 409 that says it takes no more steps.
+                raise ApiError(503, NOT_RUNNING, {"Retry-After": "5"}) from None
             detail = await run_in_threadpool(closed_detail) if closed(error) else ""
             raise from_temporal(error, detail) from None
 
@@ -73,3 +78,16 @@ async def resume(handle: WorkflowHandle[Any, Any], closed_detail: str) -> None:
         await handle.signal(RecordWorkflow.resume)
     except RPCError as error:
         raise from_temporal(error, closed_detail) from None
+
+
+async def catch_up(handle: WorkflowHandle[Any, Any]) -> None:
+    """A retried step that the record holds already is answered from the record; first its workflow is told
+    to load the record again (RecordWorkflow.reload), in case the first attempt's update was lost while its
+    command was recorded (the Temporal server stopped in between): else the workflow would go on from the
+    state before the step, refusing the next one and keeping the wrong timers. An ended or not yet started
+    workflow has nothing to catch up; a server away answers 503, so that the caller retries."""
+    try:
+        await handle.signal(RecordWorkflow.reload)
+    except RPCError as error:
+        if not closed(error):
+            raise from_temporal(error, "") from None

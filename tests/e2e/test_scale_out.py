@@ -1,115 +1,91 @@
-"""Scaled out on PostgreSQL: two workers, one API and one projection runner, each a process of its own.
+"""Scaled out on PostgreSQL, under every fault at once: two workers, one API and one projection runner, each a
+process of its own, on a PostgreSQL server of the test's own (tests/e2e/faulted.py).
 
-80 cases (200 under `make soak`: CLUSTERLABEL_SCALE_OUT_CASES) go from application to label through the
-HTTP API while one worker is killed (SIGKILL) mid-flight; every case completes, no history holds a duplicated or missing event,
-and every view equals a rebuild from the log. And two API processes on one database accept
-each other's tokens and refuse a key the other saw used for a different request.
+25 cases (200 under `make soak`: CLUSTERLABEL_SCALE_OUT_CASES) go through the HTTP API, their stories
+interleaved: awarded; awarded, suspended, appealed and the appeal upheld; awarded and the label withdrawn;
+awarded and renewed (the renewal awarded); withdrawn before the audit. Meanwhile PostgreSQL is stopped and
+the Temporal server is stopped, each for 15 s (a minute under `make soak`:
+CLUSTERLABEL_SCALE_OUT_OUTAGE_SECONDS), one worker is killed (SIGKILL) for good, and the API and the
+projection runner are SIGKILLed at random moments and started again. Every case and label ends where its
+story leads, no history holds a duplicated or missing event, every view equals a rebuild from the log, no
+workflow failed and the reconciler finds nothing to start nor any workflow that needs an operator. And two
+API processes on one database accept each other's tokens and refuse a key the other saw used for a
+different request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.interfaces.event_store_env import parse_postgres_url
+from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.projections.factory import open_read_models
 from tests.e2e.driver import cluster_body, expert_body
 from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, TOKEN_LINE, eventually, free_port, policy_toml
+from tests.e2e.faulted import Driver, Faults, Process, private_postgres
 from tests.stores import POSTGRES, postgres_schema
 
 CHAIN_KEY = "scale-out-test-chain-key-0123456789abcdef"
 
 pytestmark = pytest.mark.postgres
-CASES = int(os.environ.get("CLUSTERLABEL_SCALE_OUT_CASES", "80"))
-KILL_AFTER = CASES * 3 // 10  # labels issued before one worker dies
+CASES = int(os.environ.get("CLUSTERLABEL_SCALE_OUT_CASES", "25"))
+OUTAGE_SECONDS = float(os.environ.get("CLUSTERLABEL_SCALE_OUT_OUTAGE_SECONDS", "15"))
+SEED = int(os.environ.get("CLUSTERLABEL_SCALE_OUT_SEED", str(time.time_ns() % 1_000_000)))
 LOG_QUIET_SECONDS = 12.0  # longer than the report's wait for an award's label
 DRIVERS = 12
+# Each story, and the writes it takes (for placing the faults along the run).
+STORIES = {"awarded": 7, "appealed": 10, "withdrawn label": 8, "renewed": 13, "withdrawn case": 4}
+SET_UP_WRITES = 7  # five experts, a decider and an appeals panel
+Expected = list[tuple[str, str, str]]  # ("cases" or "labels", id, the state it must end in)
 
 
-class Process:
-    """One clusterlabel command in a child process, its output in a log file."""
-
-    def __init__(self, name: str, args: list[str], directory: Path, env: dict[str, str]) -> None:
-        self.name = name
-        self.log = directory / f"{name}.log"
-        with self.log.open("wb") as out:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "clusterlabel.interfaces.cli", *args],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def tail(self) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
-            try:
-                self.popen.wait(30)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-
-
-class Driver:
-    """A secretariat scripting the API: every write carries an Idempotency-Key and is retried on 503."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.tokens: dict[str, str] = {}
-
-    def call(self, method: str, path: str, token: str = ADMIN_TOKEN, expect: int = 200, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
-        for _ in range(10):
-            try:
-                answer = httpx.request(method, self.url + path, headers=headers, timeout=60, **kwargs)
-            except httpx.TransportError:
-                continue
-            if answer.status_code != 503:
-                break
-        assert answer.status_code == expect, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json()
-
-    def case(self, case_id: str) -> dict[str, Any]:
-        return self.call("GET", f"/cases/{case_id}")
-
-    def label_one_cluster(self, number: int, scores: list[dict[str, Any]]) -> str:
-        cluster_id = self.call("POST", "/clusters", expect=201, json=cluster_body(name=f"Scale Cluster {number}"))[
-            "cluster_id"
+def story(driver: Driver, number: int, scores: list[dict[str, Any]]) -> Expected:
+    """One cluster's story through the API; where each of its records must end."""
+    kind = list(STORIES)[number % len(STORIES)]
+    case_id = driver.apply(number)
+    if kind == "withdrawn case":
+        driver.call("POST", f"/cases/{case_id}/screening", json={"accepted": True, "reason": "complete"})
+        driver.call("POST", f"/cases/{case_id}/withdrawal", json={"reason": "the cluster withdrew"})
+        return [("cases", case_id, "withdrawn")]
+    label_id = driver.award(case_id, scores)
+    expected = [("cases", case_id, "awarded")]
+    if kind == "appealed":
+        label = f"/labels/{label_id}"
+        driver.call("POST", f"{label}/suspension", json={"reason": "complaint under review"})
+        driver.call("POST", f"{label}/appeal", json={"grounds": "The complaint concerned another cluster."})
+        upheld = {"upheld": True, "rationale": "The complaint was misdirected."}
+        driver.call("POST", f"{label}/appeal/decision", token=driver.tokens["panel"], json=upheld)
+    if kind == "withdrawn label":
+        driver.call("POST", f"/labels/{label_id}/withdrawal", json={"reason": "misuse"})
+        return [*expected, ("labels", label_id, "withdrawn")]
+    if kind == "renewed":
+        renewal = driver.call("POST", f"/labels/{label_id}/renewal", expect=201)["case_id"]
+        renewed = driver.award(renewal, scores)
+        return [
+            *expected,
+            ("labels", label_id, "superseded"),
+            ("cases", renewal, "awarded"),
+            ("labels", renewed, "active"),
         ]
-        case_id = self.call("POST", "/applications", expect=201, json={"cluster_id": cluster_id, "level": "bronze"})[
-            "case_id"
-        ]
-        self.call("POST", f"/cases/{case_id}/screening", json={"accepted": True, "reason": "complete"})
-        expert_id = eventually(lambda: self.case(case_id)["proposed_expert_id"], 120, "a proposal")
-        self.call("POST", f"/cases/{case_id}/assignment", token=self.tokens[expert_id], json={"accept": True})
-        self.call("POST", f"/cases/{case_id}/agreement", json={"agreed": True})
-        self.call(
-            "POST",
-            f"/cases/{case_id}/assessment",
-            token=self.tokens[expert_id],
-            json={"indicators": scores, "report": "ok"},
-        )
-        decision = {"outcome": "award", "rationale": "All criteria met."}
-        self.call("POST", f"/cases/{case_id}/decision", token=self.tokens["decider"], json=decision)
-        return eventually(lambda: self.case(case_id)["label_id"], 120, "the label")
+    return [*expected, ("labels", label_id, "active")]
 
 
 @pytest.fixture
@@ -118,7 +94,11 @@ def database_url() -> Iterator[str]:
         yield f"postgresql://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{POSTGRES['dbname']}?schema={env['POSTGRES_SCHEMA']}"
 
 
-def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_path: Path, database_url: str) -> None:
+# The suite's ten minutes a test are short for the soak's 200 cases and minute-long outages.
+@pytest.mark.timeout(max(600, 300 + CASES * 4 + 4 * OUTAGE_SECONDS))
+def test_every_story_ends_where_it_leads_through_outages_and_kills_and_the_views_equal_a_rebuild(
+    tmp_path: Path,
+) -> None:
     policy = tmp_path / "policy.toml"
     policy.write_text(policy_toml(HOUR_POLICY))
     env = {
@@ -127,100 +107,163 @@ def test_cases_complete_and_views_equal_a_rebuild_after_a_worker_is_killed(tmp_p
         "CLUSTERLABEL_LOG_FORMAT": "json",
         "CLUSTERLABEL_CHAIN_KEY": CHAIN_KEY,  # processes sharing an event store share the chain's key
     }
-    common = ["--database-url", database_url]
-    with EmbeddedTemporal(tmp_path / "temporal") as temporal:
+    faults = Faults()
+    rng = random.Random(SEED)
+    with private_postgres() as postgres, EmbeddedTemporal(tmp_path / "temporal") as temporal:
+        database_url = postgres.url
+        common = ["--database-url", database_url]
+        engine = ["--temporal", temporal.address, "--policy", str(policy)]
         port = free_port()
         # One at a time: the first process creates the tables the others then find.
-        started = [
-            Process(
-                "api",
-                [
-                    "serve",
-                    *common,
-                    "--temporal",
-                    temporal.address,
-                    "--no-worker",
-                    "--no-projections",
-                    "--port",
-                    str(port),
-                    "--policy",
-                    str(policy),
-                    "--data-dir",
-                    str(tmp_path / "api"),
-                ],
-                tmp_path,
-                env,
-            )
-        ]
-        driver = Driver(f"http://127.0.0.1:{port}")
+        api = Process(
+            "api",
+            [
+                "serve",
+                *common,
+                *engine,
+                "--no-worker",
+                "--no-projections",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "api"),
+            ],
+            tmp_path,
+            env,
+        )
+        started = [api]
+        driver = Driver(f"http://127.0.0.1:{port}", faults, patience=OUTAGE_SECONDS + 180)
+        stop_chaos = threading.Event()
         try:
-            eventually(lambda: _healthy(driver.url), 90, f"the API to be healthy:\n{started[0].tail()}")
-            started.append(
-                Process(
-                    "projections",
-                    ["projections", "run", *common, "--data-dir", str(tmp_path / "runner")],
-                    tmp_path,
-                    env,
-                )
+            eventually(lambda: _healthy(driver.url), 90, f"the API to be healthy:\n{api.tail()}")
+            runner = Process(
+                "projections", ["projections", "run", *common, "--data-dir", str(tmp_path / "runner")], tmp_path, env
             )
+            started.append(runner)
             for name in ("worker-1", "worker-2"):
-                started.append(
-                    Process(
-                        name,
-                        [
-                            "worker",
-                            *common,
-                            "--temporal",
-                            temporal.address,
-                            "--policy",
-                            str(policy),
-                            "--data-dir",
-                            str(tmp_path / name),
-                        ],
-                        tmp_path,
-                        env,
-                    )
-                )
+                worker = ["worker", *common, *engine, "--data-dir", str(tmp_path / name)]
+                started.append(Process(name, worker, tmp_path, env))
             victim = started[2]
             for number in range(5):
                 answer = driver.call("POST", "/experts", expect=201, json=expert_body(name=f"Expert {number}"))
                 driver.tokens[answer["expert_id"]] = answer["token"]
-            board = {"name": "Board Member", "email": "board@secretariat.example.org", "roles": ["decider"]}
-            driver.tokens["decider"] = driver.call("POST", "/accounts", expect=201, json=board)["token"]
+            for who, roles in (("decider", ["decider"]), ("panel", ["appeals"])):
+                body = {"name": f"Board {who}", "email": f"{who}@secretariat.example.org", "roles": roles}
+                driver.tokens[who] = driver.call("POST", "/accounts", expect=201, json=body)["token"]
             scores = [
                 {"code": i["code"], "score": i["max_score"], "evidence": "documented"}
                 for i in driver.call("GET", "/indicators?level=bronze")
             ]
 
-            labelled: list[str] = []
-            lock = threading.Lock()
+            def outage(name: str, stop: Callable[[], None], start: Callable[[], None]) -> Callable[[], None]:
+                def run() -> None:
+                    with faults.during(name, f"(stopped for {OUTAGE_SECONDS:.0f} s at write {driver.steps}) "):
+                        stop()
+                        try:
+                            time.sleep(OUTAGE_SECONDS)
+                        finally:
+                            start()
 
-            def one(number: int) -> str:
-                label_id = driver.label_one_cluster(number, scores)
-                with lock:
-                    labelled.append(label_id)
-                    if len(labelled) == KILL_AFTER:
-                        victim.popen.kill()  # SIGKILL: no goodbye, activities and workflow tasks in flight
-                return label_id
+                return run
 
-            with ThreadPoolExecutor(DRIVERS) as pool:
-                labels = list(pool.map(one, range(CASES)))
+            def kill(process: Process, again: bool) -> Callable[[], None]:
+                def run() -> None:
+                    with faults.during(f"{process.name} SIGKILL", f"(at write {driver.steps}) "):
+                        process.restart() if again else process.popen.kill()
+                        if process is api:  # what the drivers meet lasts until it answers again
+                            eventually(lambda: _answers(driver.url), 90, f"the API to answer:\n{api.tail()}")
+
+                return run
+
+            writes = SET_UP_WRITES + sum(STORIES[list(STORIES)[n % len(STORIES)]] for n in range(CASES))
+            kills = max(2, CASES // 50)
+            plan = [
+                (int(writes * 0.15), outage("PostgreSQL outage", postgres.stop, postgres.start)),
+                (int(writes * 0.30), kill(victim, again=False)),
+                (int(writes * 0.45), outage("Temporal outage", temporal.stop, temporal.start)),
+                *((int(writes * rng.uniform(0.05, 0.85)), kill(api, again=True)) for _ in range(kills)),
+                *((int(writes * rng.uniform(0.05, 0.85)), kill(runner, again=True)) for _ in range(kills)),
+            ]
+            plan.sort(key=lambda item: item[0])
+            failed: list[BaseException] = []
+            chaos = _in_background(plan, driver, stop_chaos, failed)
+            try:
+                with ThreadPoolExecutor(DRIVERS) as pool:
+                    stories = list(pool.map(lambda number: story(driver, number, scores), range(CASES)))
+            finally:
+                stop_chaos.set()
+                chaos.join()
+            assert failed == [], f"a fault could not be brought about: {failed}"
+            assert len(faults.log) == len(plan), f"some faults never came: {faults.report()}"
             assert victim.popen.poll() == -signal.SIGKILL
-            assert len(set(labels)) == CASES
+            for process in (api, runner, started[3]):  # the faults ended no process of themselves
+                assert process.popen.poll() is None, f"{process.name} exited:\n{process.tail()}"
+            expected = [record for told in stories for record in told]
+            labels = [record_id for kind, record_id, _ in expected if kind == "labels"]
+            assert len(set(labels)) == len(labels)
+            for kind, record_id, state in expected:
+                driver.reaches(f"/{kind}/{record_id}", state)
+
+            reconciled = _cli(
+                ["reconcile", *common, "--temporal", temporal.address, "--data-dir", str(tmp_path / "r")], env
+            )
+            assert reconciled.endswith("0 workflows started, 0 need an operator"), reconciled
+            assert _ended_abnormally(temporal.address) == []
 
             app = CertificationApp(env=_eventsourcing_env(database_url))
             _log_holds_still(app)
             _assert_histories_whole(app)
             with open_read_models(_eventsourcing_env(database_url), app) as models:
                 eventually(lambda: set(models.lag().values()) == {0}, 60, "the projection runner to catch up")
-                started[1].stop()  # the runner stops; then its views must equal a rebuild
+                runner.stop()  # the runner stops; then its views must equal a rebuild
                 incremental = models.dump()
                 models.rebuild()
                 assert models.dump() == incremental
-                assert models.dashboard(app.clock())["states"]["awarded"] == CASES
+                cases = Counter(state for kind, _, state in expected if kind == "cases")
+                counted = models.dashboard(app.clock())["states"]
+                assert (counted["awarded"], counted["withdrawn"]) == (cases["awarded"], cases["withdrawn"])
         finally:
+            stop_chaos.set()
+            print(f"seed {SEED}, {driver.steps} writes\n{faults.report()}")  # what each fault met (pytest -s)
             for process in reversed(started):
                 process.stop()
+
+
+def _in_background(
+    plan: list[tuple[int, Callable[[], None]]], driver: Driver, stop: threading.Event, failed: list[BaseException]
+) -> threading.Thread:
+    """Each fault of the plan once the drivers have had that many writes answered, one after another; what
+    kept one from being brought about goes to `failed`, and ends the plan."""
+
+    def run() -> None:
+        try:
+            for threshold, fault in plan:
+                while not driver.reached(threshold, timeout=1):
+                    if stop.is_set():
+                        return
+                fault()
+        except BaseException as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="faults", daemon=True)
+    thread.start()
+    return thread
+
+
+def _ended_abnormally(address: str) -> list[tuple[str, str]]:
+    """The workflows that failed, timed out, or were terminated or cancelled."""
+
+    async def listed() -> list[tuple[str, str]]:
+        client = await connect_client(address, "default")
+        bad = {
+            WorkflowExecutionStatus.FAILED,
+            WorkflowExecutionStatus.TIMED_OUT,
+            WorkflowExecutionStatus.TERMINATED,
+            WorkflowExecutionStatus.CANCELED,
+        }
+        return [(w.id, str(w.status)) async for w in client.list_workflows() if w.status in bad]
+
+    return asyncio.run(listed())
 
 
 def test_every_api_process_accepts_the_tokens_and_holds_the_idempotency_keys_another_one_saw(
@@ -292,6 +335,13 @@ def _cli(args: list[str], env: dict[str, str]) -> str:
 def _healthy(url: str) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=5).status_code in (200, 503)
     except httpx.HTTPError:
         return False
 
