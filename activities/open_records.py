@@ -137,6 +137,11 @@ def _in_force(app: CertificationApp, label_id: UUID) -> bool:
         return False
 
 
+def concluded_in_store(app: CertificationApp, case_id: UUID) -> bool:
+    """Whether the store says the case has concluded (nothing more can happen but its closing) now."""
+    return app.get_case(case_id).is_concluded(app.clock())
+
+
 def still_open(
     app: CertificationApp,
     case_id: UUID | None = None,

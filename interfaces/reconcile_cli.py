@@ -32,6 +32,7 @@ async def reconcile_once(settings: Settings) -> ReconcileReport:
 
 def describe(report: ReconcileReport) -> list[str]:
     lines = [f"started  {workflow_id}" for workflow_id in report.started]
+    lines += [f"reloaded  {workflow_id}" for workflow_id in report.reloaded]
     lines += [f"{problem.kind:>10}  {problem.workflow_id}: {problem.detail}" for problem in report.problems]
     lines.append(
         f"{report.open_cases} open cases, {report.labels_in_force} labels in force and "

@@ -51,6 +51,9 @@ class ReconcileReport(Message):
     messages_queued: int = 0
     open_complaints: int = 0
     started: list[str] = Field(default_factory=list)
+    # Running, while the store says the record has concluded (a step saved whose answer the workflow never
+    # got, and nobody asked again): told to load its record again (its `reload` signal), it goes on.
+    reloaded: list[str] = Field(default_factory=list)
     problems: list[WorkflowProblem] = Field(default_factory=list)
 
 

@@ -39,7 +39,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.open_records import open_records, still_open
+from clusterlabel.activities.open_records import concluded_in_store, open_records, still_open
 from clusterlabel.workflows.reconcile import (
     RECONCILE_ACTIVITY,
     SCHEDULE_ID,
@@ -104,7 +104,7 @@ class Reconciler:
         records = await asyncio.to_thread(open_records, self.app)
         at_once = asyncio.Semaphore(DESCRIBES_AT_ONCE)
 
-        async def check(kind: str, record_id: UUID) -> str | WorkflowProblem | None:
+        async def check(kind: str, record_id: UUID) -> str | Reloaded | WorkflowProblem | None:
             async with at_once:
                 return await self._check(kind, record_id)
 
@@ -121,14 +121,15 @@ class Reconciler:
             labels_in_force=len(records.label_ids),
             messages_queued=len(records.message_ids),
             open_complaints=len(records.complaint_ids),
-            started=[outcome for outcome in outcomes if isinstance(outcome, str)],
+            started=[outcome for outcome in outcomes if isinstance(outcome, str) and not isinstance(outcome, Reloaded)],
+            reloaded=[str(outcome) for outcome in outcomes if isinstance(outcome, Reloaded)],
             problems=[outcome for outcome in outcomes if isinstance(outcome, WorkflowProblem)],
         )
         log.info("reconciled", started=len(report.started), problems=len(report.problems), open_cases=report.open_cases)
         return report
 
-    async def _check(self, kind: str, record_id: UUID) -> str | WorkflowProblem | None:
-        """The workflow id started, the problem found, or None when the record's workflow runs well."""
+    async def _check(self, kind: str, record_id: UUID) -> str | Reloaded | WorkflowProblem | None:
+        """The workflow id started (or reloaded), the problem found, or None when the record's workflow runs well."""
         handle: WorkflowHandle[Any, Any] = HANDLES[kind](self.client, record_id)
         try:
             description = await handle.describe()
@@ -140,6 +141,8 @@ class Reconciler:
             attempt = description.raw_description.pending_workflow_task.attempt
             if attempt >= STUCK_AT_ATTEMPT:
                 return _problem(handle.id, "stuck", f"workflow task attempt {attempt}")
+            if kind == "case" and await asyncio.to_thread(concluded_in_store, self.app, record_id):
+                return await _reload(handle)
             # A delivery never waits for help.
             wanted = await _help_wanted(handle) if kind not in ("message", "webhook_delivery") else None
             return _problem(handle.id, "waiting", wanted) if wanted else None
@@ -172,6 +175,18 @@ HANDLES: dict[str, Callable[[Client, UUID], WorkflowHandle[Any, Any]]] = {
     "webhook_delivery": webhook_delivery_handle,
     "complaint": complaint_handle,
 }
+
+
+class Reloaded(str):
+    """The id of a running workflow told to load its record again."""
+
+
+async def _reload(handle: WorkflowHandle[Any, Any]) -> Reloaded:
+    """A case's workflow waiting on a step the store has moved past (its answer lost with a workflow task,
+    or a run recorded before a fix that concludes it): loading the case again, it closes it."""
+    await handle.signal(RecordWorkflow.reload)
+    log.warning("workflow behind its record: told to reload", workflow_id=handle.id)
+    return Reloaded(handle.id)
 
 
 async def _help_wanted(handle: WorkflowHandle[Any, Any]) -> str | None:

@@ -4,14 +4,16 @@ steps; a workflow whose code is broken stays Running and is reported, as is one 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from clusterlabel.activities.handlers import handle
-from clusterlabel.activities.models import LabelView
+from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.command_base import Envelope
-from clusterlabel.domain.commands import Screen
+from clusterlabel.domain.commands import DecideAppeal, LodgeAppeal, RecordDecision, Screen
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.complaint_commands import AcknowledgeComplaint, LodgeComplaint
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
@@ -29,7 +31,7 @@ from clusterlabel.workflows.reconciler import (
 )
 from clusterlabel.workflows.starter import case_handle, complaint_handle, label_handle
 from tests.lifecycle import Lifecycle
-from tests.workflows.harness import office_on, run, running_worker, step, view_when
+from tests.workflows.harness import BOARD, drive_to_award, office_on, result_of, run, running_worker, step, view_when
 from tests.workflows.violator import SandboxViolator
 
 
@@ -137,3 +139,32 @@ async def _finished_reconciliation(client: Client, timeout: float = 30.0) -> Rec
         if status.report is not None or asyncio.get_running_loop().time() > deadline:
             return status
         await asyncio.sleep(0.2)
+
+
+def test_a_case_workflow_behind_its_concluded_record_is_told_to_reload_and_closes_the_case(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "reconcile-behind", appeal_window="P30D")
+        cluster_id = office.cluster()
+        office.expert()
+        async with running_worker(client, office.app, office.task_queue):
+            case = await office.open_case(cluster_id)
+            refusal = step(RecordDecision(outcome=Outcome.REFUSE, rationale="Short of the threshold."), BOARD)
+            refused: CaseView = await drive_to_award(case, decision=refusal)
+            assert refused.state == "refused" and not refused.concluded  # its window runs thirty days
+            # The appeal lodged and dismissed reach the store, and the workflow never hears of them (their
+            # updates lost, nobody asking again): it would wait out the thirty days.
+            case_id = refused.case_id
+            for command, actor in [
+                (LodgeAppeal(grounds="The scores are wrong."), f"cluster:{cluster_id}"),
+                (DecideAppeal(upheld=False, rationale="They are right."), "secretariat:appeals"),
+            ]:
+                handle(office.app, case_id, command, Envelope(actor=actor, key=uuid.uuid4().hex))
+            report = await Reconciler(client, office.app, office.task_queue).reconcile()
+            assert report.reloaded == [case_workflow_id(case_id)] and report.problems == []
+            final: CaseView = await asyncio.wait_for(result_of(case), 30)
+            assert final.state == "refused" and final.concluded
+            assert office.app.get_cluster(cluster_id).open_cases == {}
+
+    run(scenario())
