@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label_lifecycle import FINAL
@@ -138,8 +139,9 @@ def _in_force(app: CertificationApp, label_id: UUID) -> bool:
 
 
 def concluded_in_store(app: CertificationApp, case_id: UUID) -> bool:
-    """Whether the store says the case has concluded (nothing more can happen but its closing) now."""
-    return app.get_case(case_id).is_concluded(app.clock())
+    """Whether the store says nothing is left of the case now but its closing (an award's label issued)."""
+    case = app.get_case(case_id)
+    return case.is_concluded(app.clock()) and (case.state is not CaseState.AWARDED or case.label_id is not None)
 
 
 def still_open(

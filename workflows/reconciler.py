@@ -141,11 +141,13 @@ class Reconciler:
             attempt = description.raw_description.pending_workflow_task.attempt
             if attempt >= STUCK_AT_ATTEMPT:
                 return _problem(handle.id, "stuck", f"workflow task attempt {attempt}")
-            if kind == "case" and await asyncio.to_thread(concluded_in_store, self.app, record_id):
-                return await _reload(handle)
             # A delivery never waits for help.
             wanted = await _help_wanted(handle) if kind not in ("message", "webhook_delivery") else None
-            return _problem(handle.id, "waiting", wanted) if wanted else None
+            if wanted:
+                return _problem(handle.id, "waiting", wanted)
+            if kind == "case" and await asyncio.to_thread(concluded_in_store, self.app, record_id):
+                return await _reload(handle)
+            return None
         # Closed: unless the record closed meanwhile (its workflow ending just after we listed it), report it.
         if description.status is None or not await asyncio.to_thread(still_open, self.app, **{f"{kind}_id": record_id}):
             return None
