@@ -117,9 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.work_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)
     from clusterlabel.tools.bench.report import table, write
+    from clusterlabel.tools.bench.sizing import sizing_table
 
     write(results, args.out)
     print(table(results))
+    for measured in (results, results.get("postgres")):
+        if measured is not None:
+            print("\n" + sizing_table(measured))
     print(f"\nwritten to {args.out}")
     return 0
 
@@ -180,6 +184,7 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes, with_open_cases
             "shape_per_lifecycle": life.shape,
             "cpu_seconds_per_lifecycle": life.cpu,
         },
+        "cost": life.cost,
         "append": {
             "events_per_second": append.per_second,
             "baseline_events_per_second": append.baseline_per_second,
@@ -223,6 +228,11 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes, with_open_cases
                 f"processes; in one process (as `serve`): {projection.extra['single_process_events_per_second']:,.0f} events/s"
             ),
             f"projection lag: head vs slowest view, sampled every {life.lag_interval_ms:.0f} ms",
+            (
+                "cost: per completed lifecycle of the lifecycle part, until its views caught up; CPU of the bench "
+                "process (worker, views, driver) and the Temporal server; bytes of events, views and Temporal's "
+                "database" + ("" if stores.kind == "sqlite" else "; the PostgreSQL server's CPU not counted")
+            ),
         ],
     }
     if with_open_cases:

@@ -55,6 +55,7 @@ from clusterlabel.interfaces.worker import (
 )
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
+from clusterlabel.tools.bench.cost import Cost, CostMeter
 from clusterlabel.tools.bench.lag import AgainstBaseline, LagSampler, percentile
 from clusterlabel.tools.bench.procfs import group_cpu_seconds
 from clusterlabel.tools.bench.shape import lifecycle_plan
@@ -89,6 +90,8 @@ class LifecycleFigures(AgainstBaseline):
     shape: dict[str, float] = field(default_factory=dict)
     # CPU seconds per lifecycle: the dev server's, and this process's (worker, views, driver).
     cpu: dict[str, float] = field(default_factory=dict)
+    # CPU seconds and bytes stored per completed lifecycle of the real run, until its views caught up.
+    cost: dict[str, Any] = field(default_factory=dict)
 
     @property
     def done(self) -> float:
@@ -112,7 +115,7 @@ class LifecycleFigures(AgainstBaseline):
 
 
 async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int) -> LifecycleFigures:
-    real, lags, interval, plans, tally = await _real_run(stores, lifecycles, concurrency)
+    real, lags, interval, plans, tally, cost = await _real_run(stores, lifecycles, concurrency)
     baseline = await _baseline_run(stores.directory / "temporal-baseline", plans, concurrency)
     limit = await _baseline_run(stores.directory / "temporal-limit", [plan.as_limit() for plan in plans], concurrency)
     shape = {
@@ -131,7 +134,16 @@ async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int
         "limit_bench_process": limit.own_cpu / lifecycles,
     }
     return LifecycleFigures(
-        lifecycles, concurrency, real.seconds, baseline.seconds, limit.seconds, lags, interval * 1000, shape, cpu
+        lifecycles,
+        concurrency,
+        real.seconds,
+        baseline.seconds,
+        limit.seconds,
+        lags,
+        interval * 1000,
+        shape,
+        cpu,
+        cost.figures(),
     )
 
 
@@ -157,7 +169,7 @@ def timed(server_pid: int | None) -> Iterator[Timed]:
 
 async def _real_run(
     stores: BenchStores, lifecycles: int, concurrency: int
-) -> tuple[Timed, list[float], float, list[Plan], Counter[str]]:
+) -> tuple[Timed, list[float], float, list[Plan], Counter[str], Cost]:
     directory = stores.directory
     env = stores.env("lifecycle")
     app = CertificationApp(env=env, policy=compressed_policy())
@@ -172,9 +184,10 @@ async def _real_run(
         for item in load_catalogue(current_version_for(Level.BRONZE, datetime.now(UTC))).indicators
     ]
     task_queue = f"bench-life-{uuid.uuid4().hex[:8]}"
+    views_dir = directory / "views-lifecycle"
     with (
         EmbeddedTemporal(directory / "temporal-lifecycle") as server,
-        open_read_models(env, app, views_dir=directory / "views-lifecycle") as models,
+        open_read_models(env, app, views_dir=views_dir) as models,
     ):
         client = await connect_client(server.address, server.namespace)
         models.catch_up()
@@ -183,6 +196,9 @@ async def _real_run(
         async with build_worker(client, app, task_queue):
             # One lifecycle first, untimed: imports, the workflow sandbox and caches warm up.
             await _lifecycle(client, app, task_queue, clusters[-1], scores)
+            meter = CostMeter(env, views_dir, server.db_path, server.pid, models.runner)
+            await asyncio.to_thread(meter.settle)
+            before = meter.snapshot()
             sampler.start()
             with timed(server.pid) as run:
                 case_ids = await bounded(
@@ -190,10 +206,12 @@ async def _real_run(
                     concurrency,
                 )
             sampler.stop()
+            await asyncio.to_thread(meter.settle)
+            cost = Cost(len(case_ids), before, meter.snapshot())
         tally: Counter[str] = Counter()
         workflow_ids = [case_workflow_id(case_id) for case_id in case_ids]
         plans = [await lifecycle_plan(client, workflow_id, tally) for workflow_id in workflow_ids]
-    return run, sampler.lags_ms, sampler.interval, plans, tally
+    return run, sampler.lags_ms, sampler.interval, plans, tally, cost
 
 
 async def _baseline_run(server_dir: Path, plans: list[Plan], concurrency: int) -> Timed:

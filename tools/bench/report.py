@@ -111,6 +111,12 @@ def _rows(results: Results) -> list[Row]:
         ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
         ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
     ]
+    if "cost" in results:
+        cost = results["cost"]
+        rows += [
+            ("cost", "CPU seconds per lifecycle", cost["cpu_seconds_per_lifecycle"], None, None),
+            ("cost", "bytes stored per lifecycle", cost["bytes_per_lifecycle"], None, None),
+        ]
     if "open_cases" in results:
         open_cases = results["open_cases"]
         rows += [
