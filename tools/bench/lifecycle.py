@@ -92,6 +92,8 @@ class LifecycleFigures(AgainstBaseline):
     cpu: dict[str, float] = field(default_factory=dict)
     # CPU seconds and bytes stored per completed lifecycle of the real run, until its views caught up.
     cost: dict[str, Any] = field(default_factory=dict)
+    # The same lifecycles run again on the history store, full (None: not measured).
+    full_store_seconds: float | None = None
 
     @property
     def done(self) -> float:
@@ -106,6 +108,11 @@ class LifecycleFigures(AgainstBaseline):
         return self.per_second / self.limit_per_second
 
     @property
+    def ratio_full_vs_empty(self) -> float | None:
+        """Lifecycles/s with the history store's cases stored against the same on an empty store."""
+        return None if self.full_store_seconds is None else self.seconds / self.full_store_seconds
+
+    @property
     def lag_p99_ms(self) -> float:
         return percentile(self.lag_ms, 0.99)
 
@@ -114,8 +121,24 @@ class LifecycleFigures(AgainstBaseline):
         return percentile(self.lag_ms, 0.50)
 
 
-async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int) -> LifecycleFigures:
-    real, lags, interval, plans, tally, cost = await _real_run(stores, lifecycles, concurrency)
+async def bench_lifecycle(
+    stores: BenchStores, lifecycles: int, concurrency: int, full_store: tuple[dict[str, str], Path] | None = None
+) -> LifecycleFigures:
+    """The figures; given the env and views of a full store, the real run once more on it, its own dev server."""
+    directory = stores.directory
+    real, lags, interval, plans, tally, cost = await _real_run(
+        stores.env("lifecycle"),
+        directory / "views-lifecycle",
+        directory / "temporal-lifecycle",
+        lifecycles,
+        concurrency,
+    )
+    full = None
+    if full_store is not None:
+        env, views_dir = full_store
+        full = (await _real_run(env, views_dir, directory / "temporal-lifecycle-full", lifecycles, concurrency, False))[
+            0
+        ]
     baseline = await _baseline_run(stores.directory / "temporal-baseline", plans, concurrency)
     limit = await _baseline_run(stores.directory / "temporal-limit", [plan.as_limit() for plan in plans], concurrency)
     shape = {
@@ -144,6 +167,7 @@ async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int
         shape,
         cpu,
         cost.figures(),
+        None if full is None else full.seconds,
     )
 
 
@@ -168,10 +192,8 @@ def timed(server_pid: int | None) -> Iterator[Timed]:
 
 
 async def _real_run(
-    stores: BenchStores, lifecycles: int, concurrency: int
+    env: dict[str, str], views_dir: Path, server_dir: Path, lifecycles: int, concurrency: int, shape: bool = True
 ) -> tuple[Timed, list[float], float, list[Plan], Counter[str], Cost]:
-    directory = stores.directory
-    env = stores.env("lifecycle")
     app = CertificationApp(env=env, policy=compressed_policy())
     experts = [_register_expert(app, n) for n in range(EXPERTS)]
     assert experts
@@ -184,9 +206,8 @@ async def _real_run(
         for item in load_catalogue(current_version_for(Level.BRONZE, datetime.now(UTC))).indicators
     ]
     task_queue = f"bench-life-{uuid.uuid4().hex[:8]}"
-    views_dir = directory / "views-lifecycle"
     with (
-        EmbeddedTemporal(directory / "temporal-lifecycle") as server,
+        EmbeddedTemporal(server_dir) as server,
         open_read_models(env, app, views_dir=views_dir) as models,
     ):
         client = await connect_client(server.address, server.namespace)
@@ -210,7 +231,7 @@ async def _real_run(
             cost = Cost(len(case_ids), before, meter.snapshot())
         tally: Counter[str] = Counter()
         workflow_ids = [case_workflow_id(case_id) for case_id in case_ids]
-        plans = [await lifecycle_plan(client, workflow_id, tally) for workflow_id in workflow_ids]
+        plans = [await lifecycle_plan(client, workflow_id, tally) for workflow_id in workflow_ids if shape]
     return run, sampler.lags_ms, sampler.interval, plans, tally, cost
 
 

@@ -11,6 +11,7 @@ from typing import Any
 Results = dict[str, Any]
 GIB_MB = 1024.0
 OPEN_CASES_TARGET = 10_000
+HISTORY_CASES_TARGET = 100_000
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,14 @@ TARGETS = [
         lambda r: r["projection"]["events_per_second"] >= (50_000 if r["store"] == "sqlite" else 30_000),
     ),
     Target("history.p99_ms <= 20", lambda r: r["history"]["p99_ms"] <= 20),
+    Target(
+        "scaling.lifecycle_ratio_full_vs_empty >= 0.9 (100,000 cases stored)",
+        lambda r: (
+            None
+            if "scaling" not in r or r["scaling"]["cases_in_store"] < HISTORY_CASES_TARGET
+            else r["scaling"]["lifecycle_ratio_full_vs_empty"] >= 0.9
+        ),
+    ),
     Target(
         "10,000 open cases, worker RSS < 1 GiB",
         lambda r: (
@@ -111,6 +120,17 @@ def _rows(results: Results) -> list[Row]:
         ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
         ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
     ]
+    if "scaling" in results:
+        scaling = results["scaling"]
+        rows.append(
+            (
+                "scaling",
+                f"lifecycles/s, {scaling['cases_in_store']:,} cases stored",
+                scaling["full_store_per_second"],
+                life["per_second"],
+                scaling["lifecycle_ratio_full_vs_empty"],
+            )
+        )
     if "cost" in results:
         cost = results["cost"]
         rows += [
