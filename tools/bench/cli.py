@@ -43,6 +43,7 @@ class Sizes:
     lifecycles: int
     concurrency: int
     open_cases: int
+    soak_minutes: float = 0.0  # after the rest, on PostgreSQL (--postgres-url or --database-url)
 
 
 FULL = Sizes(
@@ -52,6 +53,7 @@ FULL = Sizes(
     lifecycles=200,
     concurrency=8,
     open_cases=10_000,
+    soak_minutes=10.0,
 )
 QUICK = Sizes(
     append_lifecycles=300, history_cases=1_000, history_requests=300, lifecycles=20, concurrency=4, open_cases=1_000
@@ -71,6 +73,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--lifecycles", type=int, help="override: lifecycles through the workflows")
     parser.add_argument("--open-cases", type=int, help="override: cases held open at once")
     parser.add_argument("--history-cases", type=int, help="override: cases in the store for the history figure")
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="only the soak: lifecycles without pause for MINUTES on PostgreSQL (--postgres-url or "
+        "--database-url), two workers, the API and a projection runner in processes of their own "
+        "(a full run ends with a 10-minute one)",
+    )
     parser.add_argument(
         "--database-url",
         help="measure on this PostgreSQL database (a fresh schema per store, dropped after) instead of SQLite",
@@ -106,10 +116,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = _sigterm_interrupts()
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="clusterlabel-bench-"))
     work_dir.mkdir(parents=True, exist_ok=True)
+    soak_url = args.postgres_url or args.database_url
     try:
-        results = asyncio.run(run(work_dir, mode, sizes, _postgres_env(args.database_url)))
-        if args.postgres_url:
-            results = _with_postgres(results, work_dir / "postgres", mode, sizes, args.postgres_url)
+        if args.soak is not None:
+            from clusterlabel.tools.bench.soak import soak_only
+
+            results = soak_only(work_dir / "soak", soak_url, args.soak)
+        else:
+            results = asyncio.run(run(work_dir, mode, sizes, _postgres_env(args.database_url)))
+            if args.postgres_url:
+                results = _with_postgres(results, work_dir / "postgres", mode, sizes, args.postgres_url)
+            if sizes.soak_minutes and soak_url and (args.database_url or "postgres" in results):
+                from clusterlabel.tools.bench.soak import NOTE, bench_soak
+
+                env = _postgres_env(soak_url)
+                assert env is not None
+                results["soak"] = _part(
+                    "soak", lambda: bench_soak(work_dir / "soak", env, soak_url, sizes.soak_minutes)
+                )
+                results["notes"] = [*results["notes"], NOTE]
     except KeyboardInterrupt:
         print("\nbench interrupted; servers and workers stopped", file=sys.stderr)
         return 130
@@ -123,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write(results, args.out)
     print(table(results))
     for measured in (results, results.get("postgres")):
-        if measured is not None:
+        if measured is not None and "cost" in measured:
             print("\n" + sizing_table(measured))
     print(f"\nwritten to {args.out}")
     return 0

@@ -57,11 +57,35 @@ def write(results: Results, path: Path) -> None:
 
 
 def table(results: Results) -> str:
-    """The figures and targets of one store, then (when measured) those of PostgreSQL beside it."""
-    text = _one_store(results)
+    """The figures and targets of one store, then (when measured) those of PostgreSQL beside it, then the soak."""
+    text = _one_store(results) if "lifecycle" in results else ""
     if "postgres" in results:
         text += "\n\n" + _one_store(results["postgres"])
-    return text
+    if "soak" in results:
+        text += "\n\n" + _soak(results["soak"])
+    if "lifecycle" not in results:
+        text += "\n\n" + "\n".join(results.get("notes", []))
+    return text.strip()
+
+
+def _soak(soak: Results) -> str:
+    """The soak's figures and its target: throughput each minute, errors, lag, memory growth."""
+    per_minute = ", ".join(str(count) for count in soak["per_minute"])
+    growth = ", ".join(f"{name} {pct:+.1f} %" for name, pct in soak["rss_growth_pct_by_process"].items())
+    verdict = "✓" if soak["errors"] == 0 else "✗"
+    return "\n".join(
+        [
+            f"soak on PostgreSQL — {soak['minutes']:g} minutes, {soak['lifecycles']:,} lifecycles "
+            f"({soak['per_second']:.2f}/s)",
+            f"  lifecycles each minute: {per_minute}",
+            f"  errors: {soak['errors']}",
+            f"  projection lag p99: {soak['lag_p99_ms']:,.0f} ms (p50 {soak['lag_p50_ms']:,.0f} ms)",
+            f"  memory growth after the warm-up: {growth} (largest {soak['rss_growth_pct']:+.1f} %)",
+            "",
+            "targets:",
+            f"  {verdict} soak.errors == 0",
+        ]
+    )
 
 
 def _one_store(results: Results) -> str:
