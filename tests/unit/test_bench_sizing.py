@@ -25,11 +25,13 @@ def test_a_costlier_lifecycle_asks_for_more_cores_and_disk() -> None:
 
 
 def test_the_table_names_the_store_and_run_it_comes_from() -> None:
+    stored = {"events": 15_000.0, "views": 15_000.0, "temporal": 70_000.0}
     results = {
         "store": "sqlite",
         "mode": "full",
-        "cost": {"cpu_seconds_per_lifecycle": 0.5, "bytes_per_lifecycle": 1e5},
+        "cost": {"cpu_seconds_per_lifecycle": 0.5, "bytes_per_lifecycle": 1e5, "bytes_by_store": stored},
     }
     text = sizing_table(results)
     assert text.startswith("sizing (sqlite, full run): 0.500 CPU seconds and 100.0 kB stored per lifecycle")
     assert "| 100,000 | 13.9 | 0.07 | 10.00 GB | 2 cores, 100 GB disk |" in text
+    assert "storage counts Temporal's database, 70% of it, in full" in text

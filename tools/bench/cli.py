@@ -5,9 +5,10 @@ is then topped up to the history size, bulk-written as tools/bench/bulk.py says)
 view from zero against read-and-decode), history (GET /cases/{id}/history over that store), lifecycle
 (CaseWorkflow on the dev server against a bare mirror and against the limit, the mirror with local
 activities; the projection lag sampled meanwhile; then the same lifecycles again on the full history
-store, against those on an empty one), open cases (a separate worker process). Given `--postgres-url` and a server answering
-there, the same parts but open cases run again on PostgreSQL, their figures under `postgres`.
-Everything runs in a fresh temporary directory; every server and process started is stopped on the
+store, against those on an empty one; what each lifecycle cost), open cases (a separate worker
+process). Given `--postgres-url` and a server answering there, the same parts but open cases run again
+on PostgreSQL, their figures under `postgres`; a full run then soaks there (tools/bench/soak.py), as
+`--soak MINUTES` does alone. Everything runs in a fresh temporary directory; every server and process started is stopped on the
 way out, Ctrl-C and SIGTERM included.
 """
 

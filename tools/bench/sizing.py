@@ -58,9 +58,13 @@ def sizing_table(results: dict[str, Any]) -> str:
             f"| {row['cases_a_year']:,} | {row['cpu_hours_a_year']:,.1f} | {row['peak_cores']:.2f} "
             f"| {row['storage_gb_a_year']:,.2f} GB | {row['cores']} cores, {row['disk_gb']:,} GB disk |"
         )
+    temporal = cost.get("bytes_by_store", {}).get("temporal", 0.0)
+    share = temporal / cost["bytes_per_lifecycle"] if cost["bytes_per_lifecycle"] else 0.0
     lines += [
         "",
-        f"(a year's steps in {WORKING_HOURS_A_YEAR:,} working hours, the busiest hour {PEAK:.0f} times the average, "
+        f"(storage counts Temporal's database, {share:.0%} of it, in full: a closed workflow's history is "
+        "kept only as long as the namespace's retention, so the table errs high;",
+        f" a year's steps in {WORKING_HOURS_A_YEAR:,} working hours, the busiest hour {PEAK:.0f} times the average, "
         f"cores at most {BUSY_AT_MOST:.0%} busy then, disk for {YEARS} years of history, {DISK_HEADROOM:.0f} times over)",
     ]
     return "\n".join(lines)
