@@ -37,7 +37,8 @@ browser:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 # Figures on real servers against bare baselines; writes bench-results.json.
-# With a PostgreSQL server answering at BENCH_POSTGRES_URL, every figure again on it (under `postgres`).
+# With a PostgreSQL server answering at BENCH_POSTGRES_URL, every figure again on it (under `postgres`),
+# then a 10-minute soak there (under `soak`); `clusterlabel bench --soak MINUTES` runs the soak alone.
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 bench: $(STAMP)
 	$(BIN)/clusterlabel bench --postgres-url $(BENCH_POSTGRES_URL)

@@ -86,7 +86,8 @@ def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
     on_postgres = ["--database-url", settings.database_url] if settings.database_url else []
     also_postgres = ["--postgres-url", args.postgres_url] if args.postgres_url else []
-    return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)] + on_postgres + also_postgres)
+    soak = [] if args.soak is None else ["--soak", str(args.soak)]
+    return bench((["--quick"] if args.quick else []) + ["--out", str(args.out)] + on_postgres + also_postgres + soak)
 
 
 def _admin_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -203,6 +204,13 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--postgres-url",
         help="after SQLite, every figure again on this PostgreSQL database (under `postgres`; a note if it does not answer)",
+    )
+    bench.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="only the soak: lifecycles without pause for MINUTES on PostgreSQL, scaled out in processes "
+        "(a full run ends with a 10-minute one)",
     )
     bench.set_defaults(run=_bench, uses_temporal=True)
 

@@ -24,9 +24,12 @@ FIGURES = {
     "projection": ["events_per_second", "baseline_events_per_second", "ratio", "lag_p99_ms"],
     "history": ["cases_in_store", "p50_ms", "p99_ms"],
     "open_cases": ["count", "worker_rss_mb", "server_rss_mb"],
+    "cost": ["cpu_seconds_per_lifecycle", "bytes_per_lifecycle"],
+    "scaling": ["lifecycle_ratio_full_vs_empty"],
 }
-# Measured again on PostgreSQL when it answers (open cases, the worker's memory, only once).
-POSTGRES_FIGURES = {part: keys for part, keys in FIGURES.items() if part != "open_cases"}
+# Measured again on PostgreSQL when it answers (open cases, the worker's memory, only once; the
+# lifecycles on a full store only once in a tiny run).
+POSTGRES_FIGURES = {part: keys for part, keys in FIGURES.items() if part not in ("open_cases", "scaling")}
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +89,15 @@ def test_with_postgresql_answering_every_figure_is_there_again_under_postgres(re
     postgres_url()  # skips (fails under CI) when the test server does not answer
     assert results["postgres"]["store"] == "postgres"
     _assert_positive_figures(results["postgres"], POSTGRES_FIGURES, "postgres.")
+
+
+def test_the_cost_of_a_lifecycle_counts_the_worker_and_server_and_every_store(results: dict) -> None:
+    for figures in (results, results.get("postgres", results)):
+        cost = figures["cost"]
+        assert set(cost["cpu_seconds_by_process"]) == {"bench_process", "temporal_server"}
+        assert all(seconds > 0 for seconds in cost["cpu_seconds_by_process"].values()), cost
+        assert set(cost["bytes_by_store"]) == {"events", "views", "temporal"}
+        assert all(stored > 0 for stored in cost["bytes_by_store"].values()), cost
 
 
 def test_the_baseline_repeats_the_real_lifecycles_activities_updates_and_timers(results: dict) -> None:

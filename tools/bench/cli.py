@@ -1,12 +1,14 @@
 """`clusterlabel bench` / `python -m clusterlabel.tools.bench`: one run, real servers, figures against baselines.
 
 Parts, in order: append (whole lifecycles through CertificationApp against bare aggregates; that store
-is then topped up to the history size), projection (every view from zero against read-and-decode),
-history (GET /cases/{id}/history over that store), lifecycle (CaseWorkflow on the dev server against a
-bare mirror and against the limit, the mirror with local activities; the projection lag sampled
-meanwhile), open cases (a separate worker process). Given `--postgres-url` and a server answering
-there, the same parts but open cases run again on PostgreSQL, their figures under `postgres`.
-Everything runs in a fresh temporary directory; every server and process started is stopped on the
+is then topped up to the history size, bulk-written as tools/bench/bulk.py says), projection (every
+view from zero against read-and-decode), history (GET /cases/{id}/history over that store), lifecycle
+(CaseWorkflow on the dev server against a bare mirror and against the limit, the mirror with local
+activities; the projection lag sampled meanwhile; then the same lifecycles again on the full history
+store, against those on an empty one; what each lifecycle cost), open cases (a separate worker
+process). Given `--postgres-url` and a server answering there, the same parts but open cases run again
+on PostgreSQL, their figures under `postgres`; a full run then soaks there (tools/bench/soak.py), as
+`--soak MINUTES` does alone. Everything runs in a fresh temporary directory; every server and process started is stopped on the
 way out, Ctrl-C and SIGTERM included.
 """
 
@@ -42,15 +44,17 @@ class Sizes:
     lifecycles: int
     concurrency: int
     open_cases: int
+    soak_minutes: float = 0.0  # after the rest, on PostgreSQL (--postgres-url or --database-url)
 
 
 FULL = Sizes(
     append_lifecycles=2_000,
-    history_cases=10_000,
+    history_cases=100_000,
     history_requests=1_000,
     lifecycles=200,
     concurrency=8,
     open_cases=10_000,
+    soak_minutes=10.0,
 )
 QUICK = Sizes(
     append_lifecycles=300, history_cases=1_000, history_requests=300, lifecycles=20, concurrency=4, open_cases=1_000
@@ -70,6 +74,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--lifecycles", type=int, help="override: lifecycles through the workflows")
     parser.add_argument("--open-cases", type=int, help="override: cases held open at once")
     parser.add_argument("--history-cases", type=int, help="override: cases in the store for the history figure")
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="only the soak: lifecycles without pause for MINUTES on PostgreSQL (--postgres-url or "
+        "--database-url), two workers, the API and a projection runner in processes of their own "
+        "(a full run ends with a 10-minute one)",
+    )
     parser.add_argument(
         "--database-url",
         help="measure on this PostgreSQL database (a fresh schema per store, dropped after) instead of SQLite",
@@ -105,10 +117,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = _sigterm_interrupts()
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="clusterlabel-bench-"))
     work_dir.mkdir(parents=True, exist_ok=True)
+    soak_url = args.postgres_url or args.database_url
     try:
-        results = asyncio.run(run(work_dir, mode, sizes, _postgres_env(args.database_url)))
-        if args.postgres_url:
-            results = _with_postgres(results, work_dir / "postgres", mode, sizes, args.postgres_url)
+        if args.soak is not None:
+            from clusterlabel.tools.bench.soak import soak_only
+
+            results = soak_only(work_dir / "soak", soak_url, args.soak)
+        else:
+            results = asyncio.run(run(work_dir, mode, sizes, _postgres_env(args.database_url)))
+            if args.postgres_url:
+                results = _with_postgres(results, work_dir / "postgres", mode, sizes, args.postgres_url)
+            if sizes.soak_minutes and soak_url and (args.database_url or "postgres" in results):
+                from clusterlabel.tools.bench.soak import NOTE, bench_soak
+
+                env = _postgres_env(soak_url)
+                assert env is not None
+                results["soak"] = _part(
+                    "soak", lambda: bench_soak(work_dir / "soak", env, soak_url, sizes.soak_minutes)
+                )
+                results["notes"] = [*results["notes"], NOTE]
     except KeyboardInterrupt:
         print("\nbench interrupted; servers and workers stopped", file=sys.stderr)
         return 130
@@ -117,9 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.work_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)
     from clusterlabel.tools.bench.report import table, write
+    from clusterlabel.tools.bench.sizing import sizing_table
 
     write(results, args.out)
     print(table(results))
+    for measured in (results, results.get("postgres")):
+        if measured is not None and "cost" in measured:
+            print("\n" + sizing_table(measured))
     print(f"\nwritten to {args.out}")
     return 0
 
@@ -134,37 +165,48 @@ def _with_postgres(results: dict[str, Any], directory: Path, mode: str, sizes: S
     if why is not None:
         return {**results, "notes": [*results["notes"], f"postgres: not measured, no server answers ({why})"]}
     directory.mkdir(parents=True, exist_ok=True)
-    # Open cases are left out: that figure is the worker's memory, the same whatever the store.
-    return {**results, "postgres": asyncio.run(run(directory, mode, sizes, env, open_cases=False))}
+    # Open cases are left out: that figure is the worker's memory, the same whatever the store. The tiny
+    # run (the test's) measures the lifecycles on a full store on SQLite only, to stay fast.
+    measured = asyncio.run(run(directory, mode, sizes, env, open_cases=False, scaling=mode != "tiny"))
+    return {**results, "postgres": measured}
 
 
 async def run(
-    directory: Path, mode: str, sizes: Sizes, postgres: dict[str, str] | None = None, open_cases: bool = True
+    directory: Path,
+    mode: str,
+    sizes: Sizes,
+    postgres: dict[str, str] | None = None,
+    open_cases: bool = True,
+    scaling: bool = True,
 ) -> dict[str, Any]:
     """Every part, on SQLite files in `directory` or (given its env) on fresh PostgreSQL schemas."""
     from clusterlabel.tools.bench.store import BenchStores  # here: `--help` stays fast
 
     stores = BenchStores(directory, postgres)
     try:
-        return await _measure(stores, mode, sizes, open_cases)
+        return await _measure(stores, mode, sizes, open_cases, scaling)
     finally:
         stores.close()
 
 
-async def _measure(stores: BenchStores, mode: str, sizes: Sizes, with_open_cases: bool = True) -> dict[str, Any]:
+async def _measure(
+    stores: BenchStores, mode: str, sizes: Sizes, with_open_cases: bool = True, with_scaling: bool = True
+) -> dict[str, Any]:
+    from clusterlabel.tools.bench.bulk import bulk_fill
     from clusterlabel.tools.bench.history import bench_history
     from clusterlabel.tools.bench.lifecycle import bench_lifecycle
     from clusterlabel.tools.bench.open_cases import bench_open_cases
-    from clusterlabel.tools.bench.store import bench_append, bench_projection, fill_store
+    from clusterlabel.tools.bench.store import bench_append, bench_projection
 
     directory = stores.directory
     begun = time.perf_counter()
     append, env, case_ids = _part("append", lambda: bench_append(stores, sizes.append_lifecycles))
-    case_ids = _part("fill", lambda: fill_store(env, case_ids, sizes.history_cases))
+    case_ids = _part("fill", lambda: bulk_fill(env, case_ids, sizes.history_cases))
     views = directory / "views-history"
     projection = _part("projection", lambda: bench_projection(env, views))
     history = await _apart("history", bench_history(env, views, case_ids, sizes.history_requests))
-    life = await _apart("lifecycle", bench_lifecycle(stores, sizes.lifecycles, sizes.concurrency))
+    full_store = (env, views) if with_scaling else None
+    life = await _apart("lifecycle", bench_lifecycle(stores, sizes.lifecycles, sizes.concurrency, full_store))
     figures = {
         "store": stores.kind,
         "cpu_count": os.cpu_count() or 1,
@@ -180,6 +222,7 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes, with_open_cases
             "shape_per_lifecycle": life.shape,
             "cpu_seconds_per_lifecycle": life.cpu,
         },
+        "cost": life.cost,
         "append": {
             "events_per_second": append.per_second,
             "baseline_events_per_second": append.baseline_per_second,
@@ -223,8 +266,25 @@ async def _measure(stores: BenchStores, mode: str, sizes: Sizes, with_open_cases
                 f"processes; in one process (as `serve`): {projection.extra['single_process_events_per_second']:,.0f} events/s"
             ),
             f"projection lag: head vs slowest view, sampled every {life.lag_interval_ms:.0f} ms",
+            (
+                f"scaling: the lifecycles run again on the history store ({history.cases_in_store:,} cases, its "
+                "views caught up), a fresh dev server, against the same on an empty store"
+                if with_scaling
+                else "scaling: not measured on this store in a tiny run"
+            ),
+            (
+                "cost: per completed lifecycle of the lifecycle part, until its views caught up; CPU of the bench "
+                "process (worker, views, driver) and the Temporal server; bytes of events, views and Temporal's "
+                "database" + ("" if stores.kind == "sqlite" else "; the PostgreSQL server's CPU not counted")
+            ),
         ],
     }
+    if life.ratio_full_vs_empty is not None:
+        figures["scaling"] = {
+            "lifecycle_ratio_full_vs_empty": life.ratio_full_vs_empty,
+            "cases_in_store": history.cases_in_store,
+            "full_store_per_second": life.per_second * life.ratio_full_vs_empty,
+        }
     if with_open_cases:
         open_cases = await _apart("open cases", bench_open_cases(stores, sizes.open_cases))
         figures["open_cases"] = {

@@ -55,6 +55,7 @@ from clusterlabel.interfaces.worker import (
 )
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
+from clusterlabel.tools.bench.cost import Cost, CostMeter
 from clusterlabel.tools.bench.lag import AgainstBaseline, LagSampler, percentile
 from clusterlabel.tools.bench.procfs import group_cpu_seconds
 from clusterlabel.tools.bench.shape import lifecycle_plan
@@ -89,6 +90,10 @@ class LifecycleFigures(AgainstBaseline):
     shape: dict[str, float] = field(default_factory=dict)
     # CPU seconds per lifecycle: the dev server's, and this process's (worker, views, driver).
     cpu: dict[str, float] = field(default_factory=dict)
+    # CPU seconds and bytes stored per completed lifecycle of the real run, until its views caught up.
+    cost: dict[str, Any] = field(default_factory=dict)
+    # The same lifecycles run again on the history store, full (None: not measured).
+    full_store_seconds: float | None = None
 
     @property
     def done(self) -> float:
@@ -103,6 +108,11 @@ class LifecycleFigures(AgainstBaseline):
         return self.per_second / self.limit_per_second
 
     @property
+    def ratio_full_vs_empty(self) -> float | None:
+        """Lifecycles/s with the history store's cases stored against the same on an empty store."""
+        return None if self.full_store_seconds is None else self.seconds / self.full_store_seconds
+
+    @property
     def lag_p99_ms(self) -> float:
         return percentile(self.lag_ms, 0.99)
 
@@ -111,8 +121,24 @@ class LifecycleFigures(AgainstBaseline):
         return percentile(self.lag_ms, 0.50)
 
 
-async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int) -> LifecycleFigures:
-    real, lags, interval, plans, tally = await _real_run(stores, lifecycles, concurrency)
+async def bench_lifecycle(
+    stores: BenchStores, lifecycles: int, concurrency: int, full_store: tuple[dict[str, str], Path] | None = None
+) -> LifecycleFigures:
+    """The figures; given the env and views of a full store, the real run once more on it, its own dev server."""
+    directory = stores.directory
+    real, lags, interval, plans, tally, cost = await _real_run(
+        stores.env("lifecycle"),
+        directory / "views-lifecycle",
+        directory / "temporal-lifecycle",
+        lifecycles,
+        concurrency,
+    )
+    full = None
+    if full_store is not None:
+        env, views_dir = full_store
+        full = (await _real_run(env, views_dir, directory / "temporal-lifecycle-full", lifecycles, concurrency, False))[
+            0
+        ]
     baseline = await _baseline_run(stores.directory / "temporal-baseline", plans, concurrency)
     limit = await _baseline_run(stores.directory / "temporal-limit", [plan.as_limit() for plan in plans], concurrency)
     shape = {
@@ -131,7 +157,17 @@ async def bench_lifecycle(stores: BenchStores, lifecycles: int, concurrency: int
         "limit_bench_process": limit.own_cpu / lifecycles,
     }
     return LifecycleFigures(
-        lifecycles, concurrency, real.seconds, baseline.seconds, limit.seconds, lags, interval * 1000, shape, cpu
+        lifecycles,
+        concurrency,
+        real.seconds,
+        baseline.seconds,
+        limit.seconds,
+        lags,
+        interval * 1000,
+        shape,
+        cpu,
+        cost.figures(),
+        None if full is None else full.seconds,
     )
 
 
@@ -156,10 +192,8 @@ def timed(server_pid: int | None) -> Iterator[Timed]:
 
 
 async def _real_run(
-    stores: BenchStores, lifecycles: int, concurrency: int
-) -> tuple[Timed, list[float], float, list[Plan], Counter[str]]:
-    directory = stores.directory
-    env = stores.env("lifecycle")
+    env: dict[str, str], views_dir: Path, server_dir: Path, lifecycles: int, concurrency: int, shape: bool = True
+) -> tuple[Timed, list[float], float, list[Plan], Counter[str], Cost]:
     app = CertificationApp(env=env, policy=compressed_policy())
     experts = [_register_expert(app, n) for n in range(EXPERTS)]
     assert experts
@@ -173,8 +207,8 @@ async def _real_run(
     ]
     task_queue = f"bench-life-{uuid.uuid4().hex[:8]}"
     with (
-        EmbeddedTemporal(directory / "temporal-lifecycle") as server,
-        open_read_models(env, app, views_dir=directory / "views-lifecycle") as models,
+        EmbeddedTemporal(server_dir) as server,
+        open_read_models(env, app, views_dir=views_dir) as models,
     ):
         client = await connect_client(server.address, server.namespace)
         models.catch_up()
@@ -183,6 +217,9 @@ async def _real_run(
         async with build_worker(client, app, task_queue):
             # One lifecycle first, untimed: imports, the workflow sandbox and caches warm up.
             await _lifecycle(client, app, task_queue, clusters[-1], scores)
+            meter = CostMeter(env, views_dir, server.db_path, server.pid, models.runner)
+            await asyncio.to_thread(meter.settle)
+            before = meter.snapshot()
             sampler.start()
             with timed(server.pid) as run:
                 case_ids = await bounded(
@@ -190,10 +227,12 @@ async def _real_run(
                     concurrency,
                 )
             sampler.stop()
+            await asyncio.to_thread(meter.settle)
+            cost = Cost(len(case_ids), before, meter.snapshot())
         tally: Counter[str] = Counter()
         workflow_ids = [case_workflow_id(case_id) for case_id in case_ids]
-        plans = [await lifecycle_plan(client, workflow_id, tally) for workflow_id in workflow_ids]
-    return run, sampler.lags_ms, sampler.interval, plans, tally
+        plans = [await lifecycle_plan(client, workflow_id, tally) for workflow_id in workflow_ids if shape]
+    return run, sampler.lags_ms, sampler.interval, plans, tally, cost
 
 
 async def _baseline_run(server_dir: Path, plans: list[Plan], concurrency: int) -> Timed:

@@ -11,6 +11,7 @@ from typing import Any
 Results = dict[str, Any]
 GIB_MB = 1024.0
 OPEN_CASES_TARGET = 10_000
+HISTORY_CASES_TARGET = 100_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,14 @@ TARGETS = [
     ),
     Target("history.p99_ms <= 20", lambda r: r["history"]["p99_ms"] <= 20),
     Target(
+        "scaling.lifecycle_ratio_full_vs_empty >= 0.9 (100,000 cases stored)",
+        lambda r: (
+            None
+            if "scaling" not in r or r["scaling"]["cases_in_store"] < HISTORY_CASES_TARGET
+            else r["scaling"]["lifecycle_ratio_full_vs_empty"] >= 0.9
+        ),
+    ),
+    Target(
         "10,000 open cases, worker RSS < 1 GiB",
         lambda r: (
             None
@@ -48,11 +57,35 @@ def write(results: Results, path: Path) -> None:
 
 
 def table(results: Results) -> str:
-    """The figures and targets of one store, then (when measured) those of PostgreSQL beside it."""
-    text = _one_store(results)
+    """The figures and targets of one store, then (when measured) those of PostgreSQL beside it, then the soak."""
+    text = _one_store(results) if "lifecycle" in results else ""
     if "postgres" in results:
         text += "\n\n" + _one_store(results["postgres"])
-    return text
+    if "soak" in results:
+        text += "\n\n" + _soak(results["soak"])
+    if "lifecycle" not in results:
+        text += "\n\n" + "\n".join(results.get("notes", []))
+    return text.strip()
+
+
+def _soak(soak: Results) -> str:
+    """The soak's figures and its target: throughput each minute, errors, lag, memory growth."""
+    per_minute = ", ".join(str(count) for count in soak["per_minute"])
+    growth = ", ".join(f"{name} {pct:+.1f} %" for name, pct in soak["rss_growth_pct_by_process"].items())
+    verdict = "✓" if soak["errors"] == 0 else "✗"
+    return "\n".join(
+        [
+            f"soak on PostgreSQL — {soak['minutes']:g} minutes, {soak['lifecycles']:,} lifecycles "
+            f"({soak['per_second']:.2f}/s)",
+            f"  lifecycles each minute: {per_minute}",
+            f"  errors: {soak['errors']}",
+            f"  projection lag p99: {soak['lag_p99_ms']:,.0f} ms (p50 {soak['lag_p50_ms']:,.0f} ms)",
+            f"  memory growth after the warm-up: {growth} (largest {soak['rss_growth_pct']:+.1f} %)",
+            "",
+            "targets:",
+            f"  {verdict} soak.errors == 0",
+        ]
+    )
 
 
 def _one_store(results: Results) -> str:
@@ -111,6 +144,23 @@ def _rows(results: Results) -> list[Row]:
         ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
         ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
     ]
+    if "scaling" in results:
+        scaling = results["scaling"]
+        rows.append(
+            (
+                "scaling",
+                f"lifecycles/s, {scaling['cases_in_store']:,} cases stored",
+                scaling["full_store_per_second"],
+                life["per_second"],
+                scaling["lifecycle_ratio_full_vs_empty"],
+            )
+        )
+    if "cost" in results:
+        cost = results["cost"]
+        rows += [
+            ("cost", "CPU seconds per lifecycle", cost["cpu_seconds_per_lifecycle"], None, None),
+            ("cost", "bytes stored per lifecycle", cost["bytes_per_lifecycle"], None, None),
+        ]
     if "open_cases" in results:
         open_cases = results["open_cases"]
         rows += [

@@ -240,14 +240,6 @@ def bench_append(stores: BenchStores, lifecycles: int) -> tuple[StoreFigures, di
     return StoreFigures(events, seconds, baseline_seconds), env, case_ids
 
 
-def fill_store(env: Mapping[str, str], case_ids: list[UUID], total: int) -> list[UUID]:
-    """Top the store up to `total` cases with more whole lifecycles (not measured); every case id."""
-    if len(case_ids) >= total:
-        return case_ids
-    app = CertificationApp(env=env)
-    return case_ids + run_lifecycles(app, total - len(case_ids), first=len(case_ids))
-
-
 def bench_projection(env: Mapping[str, str], views_dir: Path) -> StoreFigures:
     """All views from zero over the store `env` holds, against read-and-decode of the same log.
 
