@@ -12,8 +12,10 @@ import asyncio
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import uvicorn
 from temporalio.client import Client
@@ -43,6 +45,10 @@ from clusterlabel.projections.queries import ReadModels
 
 log = get_logger(__name__)
 HEALTH_PROBE_SECONDS = 2.0
+# How long each stage of stopping may take before the next goes on regardless (the worker's graceful
+# shutdown waits up to 15 s for its activities): a stage that hangs is named in the log, and the
+# embedded Temporal server is still stopped rather than left behind.
+STOP_STAGE_SECONDS = 40.0
 MAX_RETRY_PAUSE_SECONDS = 10.0
 
 
@@ -133,7 +139,15 @@ class Engine:
         return self.settings.temporal_ui_url
 
     async def stop(self) -> None:
-        await stop_delivering(self._relay)
+        await _bounded("the message relay", stop_delivering(self._relay))
+        await _bounded("the worker", self._stop_worker())
+        self.services.client = None
+        await _bounded("the views", asyncio.to_thread(self.models.close))
+        if self.server is not None:
+            await _bounded("the Temporal server", asyncio.to_thread(self.server.stop))
+        self.services.close_stores()
+
+    async def _stop_worker(self) -> None:
         if self.worker is not None and self._worker_task is not None and not self._worker_task.done():
             await self.worker.shutdown()
         if self._worker_task is not None:
@@ -141,11 +155,6 @@ class Engine:
                 await self._worker_task
             except (asyncio.CancelledError, Exception) as error:  # a worker that failed has said so already
                 log.info("worker ended", error=str(error) or type(error).__name__)
-        self.services.client = None
-        await asyncio.to_thread(self.models.close)
-        if self.server is not None:
-            await asyncio.to_thread(self.server.stop)
-        self.services.close_stores()
 
     # ---- readiness ------------------------------------------------------------------------
 
@@ -267,6 +276,18 @@ async def run_engine(
         await engine.stop()
         sock.close()
         log.info("clusterlabel engine stopped")
+
+
+async def _bounded(stage: str, step: Awaitable[Any]) -> None:
+    """One stage of stopping, given STOP_STAGE_SECONDS; past them it is named in the log and left behind."""
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(step, STOP_STAGE_SECONDS)
+    except TimeoutError:
+        log.warning("engine stop: a stage did not end in time; stopping the rest", stage=stage)
+        return
+    if time.monotonic() - started > STOP_STAGE_SECONDS / 4:
+        log.warning("engine stop: a stage was slow", stage=stage, seconds=round(time.monotonic() - started, 1))
 
 
 def serve(settings: Settings, *, with_worker: bool = True, with_projections: bool = True) -> int:
