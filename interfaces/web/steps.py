@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.domain.command_base import Command, Envelope, command_key, fresh_occurrence
-from clusterlabel.interfaces.web.errors import ApiError, closed, from_temporal
+from clusterlabel.interfaces.web.errors import RETRY_AFTER_SECONDS, ApiError, closed, from_temporal
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.workflows.messages import Step
 from clusterlabel.workflows.record import RecordWorkflow
@@ -67,7 +67,7 @@ async def take_step(
                     continue
                 # Open, and still no workflow (its starter was held up by an outage; the reconciler starts
                 # any left behind): not closed, so not a 409 that says it takes no more steps.
-                raise ApiError(503, NOT_RUNNING, {"Retry-After": "5"}) from None
+                raise ApiError(503, NOT_RUNNING, {"Retry-After": RETRY_AFTER_SECONDS}) from None
             detail = await run_in_threadpool(closed_detail) if closed(error) else ""
             raise from_temporal(error, detail) from None
 

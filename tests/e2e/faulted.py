@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from clusterlabel.tools.bench.soak import stop_gracefully
 from tests.e2e.driver import cluster_body
 from tests.e2e.engine import ADMIN_TOKEN, ROOT, free_port
 
@@ -70,13 +70,7 @@ class Process:
         self.popen = self._start()
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
-            try:
-                self.popen.wait(30)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+        stop_gracefully(self.popen)
 
 
 class PrivatePostgres:

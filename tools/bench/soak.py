@@ -46,6 +46,17 @@ NOTE = (
 )
 
 
+def stop_gracefully(popen: subprocess.Popen[Any], within: float = 30.0) -> None:
+    """Ctrl-C, as a person stops a process; killed if it has not ended `within` seconds later."""
+    if popen.poll() is None:
+        popen.send_signal(signal.SIGINT)
+        try:
+            popen.wait(within)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+
+
 class Process:
     """One `clusterlabel` command in a child process, its output in a log file."""
 
@@ -63,13 +74,7 @@ class Process:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
     def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
-            try:
-                self.popen.wait(30)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+        stop_gracefully(self.popen)
 
 
 class Api:
