@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -43,6 +44,12 @@ class Story:
 
 def kinds(deliveries: list[Delivery]) -> list[str]:
     return [json.loads(delivery.body)["type"] for delivery in deliveries]
+
+
+def in_order_of_change(deliveries: list[Delivery]) -> list[Delivery]:
+    """Each change is delivered on its own, so two close together may arrive either way round; the
+    partner orders them by the change's `timestamp`, as the README tells it to."""
+    return sorted(deliveries, key=lambda delivery: datetime.fromisoformat(json.loads(delivery.body)["timestamp"]))
 
 
 def webhooks(secretariat: Secretariat) -> dict[str, dict[str, Any]]:
@@ -84,9 +91,10 @@ def test_registering_answers_a_secret_as_the_specification_writes_it(story: Stor
 
 def test_the_partner_receives_each_change_of_the_label_signed_and_with_its_data(story: Story) -> None:
     verifier = Verifier(story.told["secret"])
-    deliveries = story.partner.deliveries()
+    deliveries = in_order_of_change(story.partner.deliveries())
 
     assert kinds(deliveries) == LIFECYCLE
+    assert len({json.loads(delivery.body)["timestamp"] for delivery in deliveries}) == len(LIFECYCLE)
     for delivery in deliveries:
         body = verifier.verify(delivery.body, delivery.headers)
         assert body["data"]["label_id"] == story.label["label_id"]
