@@ -18,6 +18,7 @@ from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.expert import without_names
 
 
 def submit_application(
@@ -92,9 +93,11 @@ def time_out_proposal(
 def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, env: Envelope) -> CertificationCase:
     """Flag the case for the secretariat's attention, and tell them why in the same save."""
 
+    reason = without_names(command.reason, (app.get_expert(expert_id) for expert_id in app.expert_ids()))
+
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        case.escalate(command.reason, *env.when())
-        return outbox.queue(notices.escalation(case, command.reason), env)
+        case.escalate(reason, *env.when())
+        return outbox.queue(notices.escalation(case, reason), env)
 
     return app.change(case_id, CertificationCase, env, act)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,6 +85,20 @@ def check_not_registered(profile: ExpertProfile, registered: Iterable[Expert]) -
 
 
 NO_COOLING_OFF = Duration()
+
+
+def without_names(text: str, experts: Iterable[Expert]) -> str:
+    """The text with each expert's name replaced by their id. A refusal names the expert it concerns;
+    when an automatic step's refusal becomes an escalation, its text is recorded in plain words in the
+    log for good, where an erasure could not reach it (only the registration seals the name)."""
+    by_name: dict[str, list[UUID]] = {}
+    for expert in experts:
+        by_name.setdefault(expert.name, []).append(expert.id)
+    for name in sorted(by_name, key=len, reverse=True):  # "Ann Lee" before "Ann"
+        ids = by_name[name]  # a name several share (erased ones read alike) is replaced by none of their ids
+        said = f"expert {ids[0]}" if len(ids) == 1 else "an expert"
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", said, text) if name else text
+    return text
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,11 @@ import pytest
 from eventsourcing.persistence import Mapper
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.personal_data import ERASED
 from clusterlabel.domain.base import Level, StepNotAllowed
+from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.commands import Escalate
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.record_commands import RegisterExpert
 from clusterlabel.projections.stored import StoredFields
@@ -105,6 +108,27 @@ class PersonalTextContract:
         again = register(self.open_app(env), command, actor=SECRETARIAT, command_key=key("expert"))
 
         assert again != first and self.open_app(env).get_expert(again).name == NAME
+
+    def test_an_escalation_quoting_a_refusal_that_names_an_expert_records_the_experts_id_instead(
+        self, env: dict[str, str]
+    ) -> None:
+        """The case workflow asks for help with the refusal's own words (workflows/record.py), and a
+        refusal names the expert it concerns: the log must not keep that name where no erasure reaches."""
+        life = Lifecycle(self.open_app(env))
+        expert_id = life.expert(name=NAME)
+        life.expert(name="Erik Other")
+        case_id = life.screened()
+        quoted = f"proposing an expert was refused 3 times: {NAME} cannot be proposed: {NAME} audited the cluster"
+        envelope = Envelope(actor="system:workflow", key=key("help"))
+
+        handle(life.app, case_id, Escalate(reason=quoted), envelope)
+
+        attention = life.app.get_case(case_id).attention[-1]
+        assert attention == (
+            f"proposing an expert was refused 3 times: expert {expert_id} cannot be proposed: "
+            f"expert {expert_id} audited the cluster"
+        )
+        assert NAME.encode() not in stored_bytes(life.app)
 
 
 class TestSQLitePersonalText(PersonalTextContract):
