@@ -47,8 +47,8 @@ from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
 from clusterlabel.interfaces.web.ratelimit import complaint_write
 from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services, Svc
+from clusterlabel.interfaces.web.steps import catch_up, step_envelope, take_step
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
-from clusterlabel.interfaces.web.steps import step_envelope, take_step
 from clusterlabel.projections.complaints import ComplaintEntry, ListedComplaint
 from clusterlabel.workflows.complaint import ComplaintWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
@@ -172,7 +172,8 @@ async def _complaint_step(
 ) -> ComplaintOut:
     complaint = await run_in_threadpool(known_complaint, svc, complaint_id)
     envelope = step_envelope(who.actor, "complaint", complaint_id, update.__name__, key)
-    if complaint.has_applied(envelope.key):  # a retry: the complaint as it stands is the answer
+    if complaint.has_applied(envelope.key):  # a retry: the complaint as it stands is the answer (steps.catch_up)
+        await catch_up(complaint_handle(svc.temporal(), complaint_id))
         return complaint_out(svc, complaint_view(svc.app.policy, complaint))
     view: ComplaintView = await take_step(
         svc,
@@ -222,33 +223,42 @@ async def close(complaint_id: UUID, body: ComplaintClosureIn, svc: Svc, who: Off
     label's own rules apply: one that is not active answers 409 and nothing is recorded (close the
     complaint `upheld`, then act on the label)."""
     if body.outcome is ComplaintOutcome.SUSPEND:
-        suspension = await run_in_threadpool(_suspension, svc, who, complaint_id)
-        if suspension is not None:
-            label, envelope = suspension
-            await take_step(
-                svc,
-                label_handle(svc.temporal(), label.id),
-                LabelWorkflow.suspend,
-                SuspendLabel(reason=f"upheld complaint {complaint_id}: {body.finding}"[:SHORT_TEXT]),
-                envelope,
-                still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
-                closed_detail=lambda: f"label {label.label_code} is no longer in force",
-            )
+        await _suspend_for(svc, who, complaint_id, body.finding)
     return await _complaint_step(svc, who, complaint_id, ComplaintWorkflow.close, body, key)
+
+
+async def _suspend_for(svc: Services, who: Principal, complaint_id: UUID, finding: str) -> None:
+    found = await run_in_threadpool(_suspension, svc, who, complaint_id)
+    if found is None:
+        return
+    label, envelope = found
+    handle = label_handle(svc.temporal(), label.id)
+    if label.has_applied(envelope.key):  # a retried closing: the label was suspended for this complaint
+        await catch_up(handle)
+        return
+    await take_step(
+        svc,
+        handle,
+        LabelWorkflow.suspend,
+        SuspendLabel(reason=f"upheld complaint {complaint_id}: {finding}"[:SHORT_TEXT]),
+        envelope,
+        still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
+        closed_detail=lambda: f"label {label.label_code} is no longer in force",
+    )
 
 
 def _suspension(svc: Services, who: Principal, complaint_id: UUID) -> tuple[Label, Envelope] | None:
     """The label a `suspend` outcome suspends and the step's envelope, keyed by the complaint so that a
-    retried closing suspends once; refused (409) while the label may not be suspended or the complaint not
-    yet closed. None when there is nothing to suspend: no label (the domain refuses that outcome), or
-    suspended for it already."""
+    retried closing suspends once (the label then holds the key already); refused (409) while the label
+    may not be suspended or the complaint not yet closed. None when there is no label (the domain
+    refuses that outcome)."""
     complaint = known_complaint(svc, complaint_id)
     if complaint.label_id is None:
         return None
     check_complaint_step("close", complaint.state)
     label = svc.app.get_label(complaint.label_id)
     envelope = Envelope(actor=who.actor, key=command_key("label", label.id, "suspend", f"complaint-{complaint.id}"))
-    if label.has_applied(envelope.key):  # a retried closing: the label was suspended for this complaint
-        return None
+    if label.has_applied(envelope.key):
+        return label, envelope
     check_label_step("suspend", label.state, label.label_code)
     return label, envelope

@@ -17,6 +17,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain import commands
 from clusterlabel.domain.command_base import Command, Envelope, command_key
+from clusterlabel.domain.complaint_commands import AcknowledgeComplaint
 from clusterlabel.interfaces.settings import Settings
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import RunningEngine
@@ -89,3 +90,19 @@ def test_a_renewal_opened_behind_its_label_workflow_gets_its_case_workflow_once_
     # lost update would have started the case's workflow after opening the case).
     screened = secretariat.expect(secretariat.api.post(f"/cases/{renewal}/screening", json={"accepted": True}), 200)
     assert screened["state"] == "assigning"
+
+
+def test_a_complaint_acknowledged_behind_its_workflow_takes_the_investigation_once_the_acknowledgement_is_retried(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    label = secretariat.label(secretariat.award(secretariat.apply(secretariat.cluster())))
+    complaint = {"about": label["label_code"], "text": "Shown by another cluster.", "contact_email": "c@example.org"}
+    complaint_id = secretariat.expect(engine.client(None).post("/complaints", json=complaint), 201)["complaint_id"]
+    loaded(secretariat, f"/complaints/{complaint_id}/investigation", {})
+    key = recorded_behind_the_workflow(engine, "complaint", complaint_id, "acknowledge", AcknowledgeComplaint())
+
+    assert retried(secretariat, f"/complaints/{complaint_id}/acknowledgement", key, {})["state"] == "acknowledged"
+    # The complaint's workflow took the acknowledgement in: it takes the investigation (it refused it before,
+    # as "received, not acknowledged").
+    investigating = secretariat.expect(secretariat.api.post(f"/complaints/{complaint_id}/investigation"), 200)
+    assert investigating["state"] == "investigating"
