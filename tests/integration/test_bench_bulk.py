@@ -4,7 +4,10 @@ command, with its own ids, label code and invoice number."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.base import Level
@@ -13,11 +16,20 @@ from clusterlabel.domain.label_code import label_code_for, label_id_for
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.tools.bench.bulk import bulk_fill
 from clusterlabel.tools.bench.store import run_lifecycles
-from tests.stores import sqlite_env
+from tests.stores import postgres_schema, sqlite_env
 
 
-def test_the_store_is_topped_up_to_its_size_with_cases_read_as_awarded_with_their_own_labels(tmp_path: Path) -> None:
-    env = sqlite_env(tmp_path)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    if request.param == "sqlite":
+        yield sqlite_env(tmp_path)
+    else:
+        yield from postgres_schema()
+
+
+def test_the_store_is_topped_up_to_its_size_with_cases_read_as_awarded_with_their_own_labels(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     first = run_lifecycles(CertificationApp(env=env), 2)
 
     case_ids = bulk_fill(env, first, 40, batch=7)

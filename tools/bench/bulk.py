@@ -27,6 +27,11 @@ from clusterlabel.tools.bench.store import run_lifecycles
 
 TEMPLATES = 50
 CASES_PER_BATCH = 500
+# On PostgreSQL, a batch goes as one statement (the recorder's insert function, an array of events) and not
+# as psycopg's pipelined executemany: a pipeline of 8,500 events of 4 MB once hung for good, the server
+# waiting to read more and the client waiting for the answer (psycopg issue 685 describes the same). SQLite
+# ignores the setting.
+ONE_STATEMENT_A_BATCH = {"POSTGRES_ENABLE_DB_FUNCTIONS": "y"}
 INVOICE_NUMBER = re.compile(rb'"number":"(INV-\d{4}-[0-9A-F]{8})"')
 CODES = re.compile(rb'"label_code":"([^"]+)","verification_code":"([^"]+)"')
 TOPIC_INVOICE = "clusterlabel.domain.invoice:Invoice"
@@ -82,7 +87,7 @@ def bulk_fill(env: Mapping[str, str], case_ids: list[UUID], total: int, batch: i
     """Top the store `env` holds up to `total` cases; every case id (those given first)."""
     if len(case_ids) >= total:
         return case_ids
-    store = CertificationApp(env=env)
+    store = CertificationApp(env={**env, **ONE_STATEMENT_A_BATCH})
     templates = make_templates(min(TEMPLATES, total - len(case_ids)), first=len(case_ids))
     added: list[UUID] = []
     for chunk in _chunks(total - len(case_ids), batch):
