@@ -25,6 +25,7 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
 ) -> None:
     postgres_url()  # skips (fails under CI) when the test server does not answer
     out, work = tmp_path / "bench-results.json", tmp_path / "work"
+    schemas_before = _bench_schemas()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     args = ["--soak", str(MINUTES), "--postgres-url", TEST_SERVER_URL, "--out", str(out), "--work-dir", str(work)]
     finished = subprocess.run(
@@ -37,7 +38,7 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
         timeout=400,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    assert "lifecycles each minute:" in finished.stdout
+    assert "lifecycles each minute:" in finished.stdout and "memory at the end of each minute" in finished.stdout
 
     soak = json.loads(out.read_text())["soak"]
     assert soak["minutes"] == MINUTES
@@ -47,8 +48,11 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
     assert set(soak["rss_growth_pct_by_process"]) == PROCESSES
     assert soak["rss_growth_pct"] == max(soak["rss_growth_pct_by_process"].values())
     assert all(size > 0 for size in soak["rss_mb_last"].values())
+    each_minute = soak["rss_mb_each_minute"]
+    assert set(each_minute) == PROCESSES
+    assert all(sizes and sizes[-1] == soak["rss_mb_last"][name] for name, sizes in each_minute.items())
     assert _running_in(work) == []
-    assert _bench_schemas() == []
+    assert _bench_schemas() - schemas_before == set()
 
 
 def _running_in(work: Path) -> list[str]:

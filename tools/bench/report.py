@@ -88,6 +88,11 @@ def _soak(soak: Results) -> str:
             f"  errors: {soak['errors']}",
             f"  projection lag p99: {soak['lag_p99_ms']:,.0f} ms (p50 {soak['lag_p50_ms']:,.0f} ms)",
             f"  memory growth after the warm-up: {growth} (largest {soak['rss_growth_pct']:+.1f} %)",
+            "  memory at the end of each minute (MiB):",
+            *(
+                f"    {name}: {', '.join(f'{size:,.0f}' for size in sizes)}"
+                for name, sizes in soak.get("rss_mb_each_minute", {}).items()
+            ),
             "",
             "targets:",
             f"  {verdict} soak.errors == 0",

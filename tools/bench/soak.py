@@ -211,12 +211,15 @@ def _start(started: list[Process], directory: Path, database_url: str, temporal:
 
 
 class Memory:
-    """Each process's resident memory: after the warm-up, the largest seen, and the last."""
+    """Each process's resident memory: after the warm-up, the largest seen, the last, and the last of each
+    minute (growth that levels off is a cache filling; growth every minute alike is a leak)."""
 
     def __init__(self, pids: dict[str, int], server_pid: int | None) -> None:
         self.pids, self.server_pid = pids, server_pid
+        self.begun = time.monotonic()
         self.first = self.sample()
         self.last, self.peak = dict(self.first), dict(self.first)
+        self.by_minute: dict[int, dict[str, float]] = {}
 
     def sample(self) -> dict[str, float]:
         sizes = {name: rss_mb(pid) for name, pid in self.pids.items()}
@@ -227,6 +230,11 @@ class Memory:
     def update(self) -> None:
         self.last = self.sample()
         self.peak = {name: max(self.peak[name], size) for name, size in self.last.items()}
+        self.by_minute[int((time.monotonic() - self.begun) // 60)] = self.last
+
+    def each_minute(self) -> dict[str, list[float]]:
+        minutes = [self.by_minute[minute] for minute in sorted(self.by_minute)]
+        return {name: [sizes[name] for sizes in minutes] for name in self.first}
 
     def growth_pct(self) -> dict[str, float]:
         return {name: 100 * (self.last[name] - self.first[name]) / self.first[name] for name in self.first}
@@ -287,6 +295,7 @@ def _figures(
         "rss_mb_after_warm_up": memory.first,
         "rss_mb_peak": memory.peak,
         "rss_mb_last": memory.last,
+        "rss_mb_each_minute": memory.each_minute(),
         "drivers": DRIVERS,
     }
 
