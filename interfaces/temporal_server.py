@@ -11,6 +11,7 @@ import asyncio
 import atexit
 import fcntl
 import os
+import random
 import shutil
 import signal
 import socket
@@ -70,11 +71,39 @@ def find_temporal_cli() -> str:
     return found
 
 
+# free_port chooses among the ports from LOWEST_CHOSEN_PORT up to the kernel's ephemeral range.
+LOWEST_CHOSEN_PORT = 20_000
+PORT_TRIES = 100
+EPHEMERAL_PORT_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+DEFAULT_FIRST_EPHEMERAL_PORT = 32_768  # Linux's default
+
+
 def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port on the loopback interface that nothing listens on right now, chosen below the kernel's
+    range of ephemeral ports. A port the kernel hands out for "any free port" is free only until the next
+    program asks the same way, and the Temporal dev server asks so for its internal services: once it was
+    handed the frontend port chosen for it a moment before, failed to bind it and died after starting."""
+    lowest, below_ephemeral = LOWEST_CHOSEN_PORT, _first_ephemeral_port()
+    for _ in range(PORT_TRIES):
+        if below_ephemeral <= lowest:
+            break
+        port = random.randrange(lowest, below_ephemeral)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:  # taken: try another
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # no room below the range: any free port
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def _first_ephemeral_port() -> int:
+    try:
+        return int(EPHEMERAL_PORT_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return DEFAULT_FIRST_EPHEMERAL_PORT
 
 
 def cli_type_name(value_type: IndexedValueType.ValueType) -> str:

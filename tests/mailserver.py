@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import ssl
 import threading
 import time
@@ -16,6 +15,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from clusterlabel.interfaces.temporal_server import free_port
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,6 @@ class Handler:
             self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), mail, time.time()))
             number = len(self.received)
         return f"250 2.0.0 Ok: queued as TEST{number}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class MailServer:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any, TypeVar
 import httpx
 
 from clusterlabel.domain.policy import uniform_durations
+from clusterlabel.interfaces.temporal_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -35,12 +35,6 @@ T = TypeVar("T")
 
 # Every deadline an hour away unless a module shortens it: nothing fires by surprise during a test.
 HOUR_POLICY = uniform_durations("PT1H", "PT30M")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def policy_toml(policy: dict[str, Any]) -> str:
