@@ -83,20 +83,24 @@ def free_port() -> int:
     range of ephemeral ports. A port the kernel hands out for "any free port" is free only until the next
     program asks the same way, and the Temporal dev server asks so for its internal services: once it was
     handed the frontend port chosen for it a moment before, failed to bind it and died after starting."""
-    lowest, below_ephemeral = LOWEST_CHOSEN_PORT, _first_ephemeral_port()
-    for _ in range(PORT_TRIES):
-        if below_ephemeral <= lowest:
-            break
-        port = random.randrange(lowest, below_ephemeral)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((LOOPBACK, port))
-            except OSError:  # taken: try another
-                continue
-            return port
+    first_ephemeral = _first_ephemeral_port()
+    if first_ephemeral > LOWEST_CHOSEN_PORT:
+        for _ in range(PORT_TRIES):
+            port = random.randrange(LOWEST_CHOSEN_PORT, first_ephemeral)
+            if _free(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # no room below the range: any free port
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
 
 
 def _first_ephemeral_port() -> int:
