@@ -163,6 +163,7 @@ class ReadModels:
         """Empty every view and forget its position (and where it was parked): the next catch-up starts from zero."""
         for view in self.views.values():
             view.reset(self.runner.application_name)
+        self.runner.forget_reached()
 
     def close(self) -> None:
         self.runner.stop()
@@ -200,9 +201,9 @@ class ReadModels:
 
     # ---- audit ---------------------------------------------------------------------------------
 
-    def history(self, aggregate_id: UUID) -> list[AuditEntry]:
-        """Every event of one case, label, expert or notification, in order."""
-        return self.audit.history(aggregate_id, self.log)
+    def history(self, aggregate_id: UUID, *more: UUID) -> list[AuditEntry]:
+        """Every event of one case, label, expert or notification (and of `more` such records), in log order."""
+        return self.audit.history([aggregate_id, *more], self.log)
 
     def cluster_history(self, cluster_id: UUID, only: Collection[UUID] | None = None) -> list[AuditEntry]:
         """The cluster's events and those of its cases and labels; given `only`, those records' events alone."""

@@ -46,6 +46,7 @@ class ViewRunner:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._listener: threading.Thread | None = None
+        self._all_reached = 0  # every view that follows the log was seen at least this far (see reached)
 
     @property
     def application_name(self) -> str:
@@ -65,6 +66,22 @@ class ViewRunner:
         """Events each view is behind the log head (with parked=False, only the views that are not parked)."""
         head = self.head()
         return {name: max(0, head - position) for name, position in self.positions(parked).items()}
+
+    def reached(self, target: int) -> bool:
+        """Whether every view not parked has read the log up to `target`.
+
+        Positions only move forward (but for a rebuild: forget_reached), so once all were seen at or past
+        a position, asking again for no further costs nothing: a burst of reads while no event is stored
+        makes one round of queries to the views' stores, not one per read."""
+        if target <= self._all_reached:
+            return True
+        lowest = min(self.positions(parked=False).values(), default=target)
+        self._all_reached = max(self._all_reached, min(lowest, target))
+        return lowest >= target
+
+    def forget_reached(self) -> None:
+        """The views were emptied: ask their stores again."""
+        self._all_reached = 0
 
     def following(self) -> list[View]:
         """The views that follow the log: every view but those parked (read from their stores, so that a

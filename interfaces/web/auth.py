@@ -215,7 +215,7 @@ def check_for_the_cluster(who: Principal, step: str) -> None:
         raise ApiError(403, f"only the cluster's contact or an officer may {step}")
 
 
-Caller = Annotated[Principal, Depends(anyone)]
+Caller = Annotated[Principal, Depends(authenticated)]  # not through `anyone`: one worker-thread hop fewer
 Officer = Annotated[Principal, Depends(only_officers)]
 Admin = Annotated[Principal, Depends(only_admins)]
 Decider = Annotated[Principal, Depends(only_deciders)]

@@ -43,17 +43,18 @@ def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryE
 
 
 def _with_messages(svc: Services, record_id: UUID, who: Principal, about: dict[str, UUID]) -> list[HistoryEvent]:
-    events = history_events(svc.models.history(record_id), who)
-    return sorted([*events, *message_events(svc, who, about)], key=lambda event: event.seq)
+    shown = {message.id: message for message in _shown_messages(svc, who, about)}
+    entries = svc.models.history(record_id, *shown)  # one read for the record and its messages
+    own = history_events([entry for entry in entries if entry.aggregate_id == record_id], who)
+    theirs = [_event(entry, shown[entry.aggregate_id]) for entry in entries if entry.aggregate_id in shown]
+    return sorted([*own, *theirs], key=lambda event: event.seq)
 
 
-def message_events(svc: Services, who: Principal, about: dict[str, UUID]) -> list[HistoryEvent]:
-    """The events of the messages about a case or a label (`about`: its case_id or label_id) that the
-    caller may see."""
+def _shown_messages(svc: Services, who: Principal, about: dict[str, UUID]) -> list[MessageEntry]:
+    """The messages about a case or a label (`about`: its case_id or label_id) that the caller may see."""
     messages = svc.models.messages(**about, limit=MESSAGES_PER_RECORD)
     theirs = set(recipients_of(who))
-    shown = [message for message in messages if who.sees_everything or message.recipient in theirs]
-    return [_event(entry, message) for message in shown for entry in svc.models.history(message.id)]
+    return [message for message in messages if who.sees_everything or message.recipient in theirs]
 
 
 def _event(entry: AuditEntry, message: MessageEntry) -> HistoryEvent:

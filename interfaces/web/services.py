@@ -195,7 +195,7 @@ class Services:
         runner = self.models.runner
         target = runner.head()
         deadline = time.monotonic() + timeout
-        while min(runner.positions(parked=False).values(), default=target) < target:  # a parked view waits for no one
+        while not runner.reached(target):  # a parked view waits for no one
             if time.monotonic() > deadline:
                 return False
             runner.wake()
@@ -232,7 +232,9 @@ class ViewAge:
         return bool(self.models.views[self.view].position(runner.application_name) >= runner.head())
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async (as each dependency that never blocks): FastAPI runs a plain `def` dependency on a worker
+    # thread, and the hop costs more than the lookup.
     return request.app.state.services
 
 

@@ -243,6 +243,15 @@ class ProjectionsContract:
         assert history[0].actor == "cluster:A" and history[-2].actor == "decider:dora"
         assert history[-2].data["outcome"] == "award" and history[0].data["level"] == "bronze"
 
+    def test_the_history_of_several_records_interleaves_their_events_in_log_order(
+        self, world: World, views: ReadModels
+    ) -> None:
+        case, label = world.ids["case A"], world.ids["label A"]
+        together = views.history(case, label)
+        assert [entry.seq for entry in together] == sorted(entry.seq for entry in together)
+        assert [entry for entry in together if entry.aggregate_id == case] == views.history(case)
+        assert [entry for entry in together if entry.aggregate_id == label] == views.history(label)
+
     def test_cluster_history_includes_the_events_of_all_its_cases_and_labels(
         self, world: World, views: ReadModels
     ) -> None:
@@ -423,6 +432,14 @@ class ProjectionsContract:
         views.rebuild(progress=lambda name, done, total: seen.append((name, done, total)))
         assert views.dump() == incremental
         assert seen and seen[-1][1] == seen[-1][2]
+
+    def test_views_emptied_for_a_rebuild_are_not_taken_for_caught_up(self, views: ReadModels) -> None:
+        head = views.runner.head()
+        assert views.runner.reached(head)  # and remembered: asking again reads no store
+        views.rebuild_tables()
+        assert not views.runner.reached(head)
+        views.catch_up()
+        assert views.runner.reached(head)
 
     def test_a_runner_killed_mid_batch_resumes_without_double_counting(self, env: dict[str, str], world: World) -> None:
         first = open_read_models(env, world.app, batch_size=17)
