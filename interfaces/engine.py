@@ -50,6 +50,7 @@ HEALTH_PROBE_SECONDS = 2.0
 # embedded Temporal server is still stopped rather than left behind.
 STOP_STAGE_SECONDS = 40.0
 MAX_RETRY_PAUSE_SECONDS = 10.0
+TEMPORAL_WATCH_SECONDS = 1.0
 
 
 class Engine:
@@ -130,6 +131,27 @@ class Engine:
             await start_reconciling(self.client, self.settings.task_queue, self.settings.reconcile_every)
             await start_digest(self.client, self.settings)
         return self.client
+
+    async def keep_temporal_up(self, stop: asyncio.Event) -> None:
+        """Start the embedded server again whenever it exits on its own (a crash, the OOM killer), on the
+        same port and database file: the worker and the clients reconnect by themselves and every workflow
+        goes on from what the file holds. Until it answers, /health says Temporal is not ready."""
+        pause = TEMPORAL_WATCH_SECONDS
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            server = self.server
+            if stop.is_set() or server is None or server.running:
+                pause = TEMPORAL_WATCH_SECONDS
+                continue
+            log.error("temporal server exited; starting it again", address=server.address, log=server.log_tail(10))
+            server.kill()  # whatever is left of its process group, which could hold the database's lock
+            try:
+                await asyncio.to_thread(server.start)
+                log.info("temporal server started again", address=server.address)
+            except TemporalServerError as error:
+                log.error("temporal server did not start again; retrying", error=str(error))
+                pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
 
     @property
     def temporal_ui_url(self) -> str | None:
@@ -263,7 +285,7 @@ async def run_engine(
                 temporal=engine.server.address if engine.server else settings.temporal_address,
                 store=settings.store(),
             )
-            await stopped
+            await engine.keep_temporal_up(stop)
         else:
             starting.cancel()
     finally:

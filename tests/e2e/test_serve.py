@@ -162,3 +162,30 @@ def test_serve_refuses_to_start_on_a_catalogue_folder_holding_a_faulty_catalogue
     assert finished.returncode == 1, finished.stderr[-2000:]
     assert "bronze-2025.toml" in finished.stderr and "max_score" in finished.stderr
     assert "baseline/baseline-2025.toml" in finished.stderr  # every problem named, of either kind
+
+
+def test_an_embedded_temporal_server_that_dies_is_started_again_and_the_cases_go_on(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with running_engine(data_dir, HOUR_POLICY) as engine:
+        secretariat = Secretariat(engine)
+        secretariat.expert(name="Anna Outlasting")
+        case_id = secretariat.apply(secretariat.cluster(name="Outlasting Cluster"))
+        os.kill(_temporal_server_pid(data_dir), 9)  # as the OOM killer would
+        eventually(lambda: "temporal server exited; starting it again" in engine.log_path.read_text() or None)
+        eventually(lambda: httpx.get(f"{engine.url}/health", timeout=5).status_code == 200 or None, timeout=60)
+        secretariat.screen(case_id)  # the case's workflow, recorded before the crash, takes its next step
+        assert secretariat.proposed_expert(case_id)[0]
+    assert engine.process.returncode == 0, engine.log_tail()
+
+
+def _temporal_server_pid(data_dir: Path) -> int:
+    """The embedded server's process: the one whose command line names the data directory's database."""
+    database = str(data_dir / "temporal.sqlite")
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if b"start-dev" in command and database.encode() in command:
+            return int(entry.name)
+    raise AssertionError(f"no Temporal server runs on {database}")
