@@ -124,7 +124,6 @@ class Cluster(RecordedAggregate):
 
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
-        self.command_keys = set()
         self.profile = ClusterProfile.model_validate(profile, context=RECORDED)
         self.open_cases: dict[UUID, Level] = {}
         self.rounds: list[dict[str, Any]] = []

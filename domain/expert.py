@@ -123,7 +123,6 @@ class Expert(RecordedAggregate):
 
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
-        self.command_keys = set()
         self.profile = ExpertProfile.model_validate(profile, context=RECORDED)
         until = self.profile.certified_until
         self.qualifications: dict[Level, Qualification] = {
@@ -328,7 +327,6 @@ class ExpertRoster(RecordedAggregate):
 
     @event("Opened")
     def __init__(self) -> None:
-        self.command_keys = set()
         self.expert_ids: list[UUID] = []
 
     def enlist(self, expert_id: UUID, actor: str, command_key: str) -> None:
