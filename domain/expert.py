@@ -18,7 +18,7 @@ from clusterlabel.domain.affiliation import Affiliation
 from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.profile import Profile, language_codes
+from clusterlabel.domain.profile import Profile, Registrant, language_codes
 from clusterlabel.domain.qualification import ALL_LEVELS, Qualification, Training
 from clusterlabel.domain.text import RECORDED, Text
 
@@ -116,7 +116,7 @@ class Assignment:
     excluded_expert_ids: frozenset[UUID] = field(default_factory=frozenset)
 
 
-class Expert(RecordedAggregate):
+class Expert(Registrant[ExpertProfile], RecordedAggregate):
     """A benchmarking expert certified by the secretariat."""
 
     id_kind = "expert"
@@ -135,14 +135,6 @@ class Expert(RecordedAggregate):
         }
         self.lapsed_at: datetime | None = None
         self.conflict_declarations: dict[UUID, tuple[UUID, datetime]] = {}  # case id: its cluster, when
-
-    @property
-    def name(self) -> str:
-        return self.profile.name
-
-    @property
-    def country(self) -> str:
-        return self.profile.country
 
     @property
     def certified_until(self) -> datetime:
