@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,9 @@ from clusterlabel.domain.text import Prose
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
+# What a command must say in words, never empty: a reason (short), or a report, rationale, grounds or finding (long).
+ShortProse = Annotated[Prose, Field(min_length=1, max_length=SHORT_TEXT)]
+LongProse = Annotated[Prose, Field(min_length=1, max_length=LONG_TEXT)]
 
 
 def command_key(*parts: object) -> str:
@@ -108,4 +111,4 @@ class Appeal(Command):
     of its own (COMMANDS lists those two)."""
 
     domain_step: ClassVar[str] = "lodge_appeal"
-    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    grounds: LongProse
