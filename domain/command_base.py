@@ -20,7 +20,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlabel.domain.text import Prose
+from clusterlabel.domain.text import Flag, Prose
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
@@ -112,3 +112,12 @@ class Appeal(Command):
 
     domain_step: ClassVar[str] = "lodge_appeal"
     grounds: LongProse
+
+
+class AppealDecision(Command):
+    """The decision on an appeal, alike on a case and on a label: upheld or dismissed; the envelope's actor
+    decides. DecideAppeal and DecideLabelAppeal name it first among their bases, so that they keep their
+    fields' order (a case's rationale comes from Decision, before `upheld`). Not a command of its own."""
+
+    domain_step: ClassVar[str] = "decide_appeal"
+    upheld: Flag

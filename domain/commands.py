@@ -29,6 +29,7 @@ from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
 from clusterlabel.domain.command_base import (
     SHORT_TEXT,
     Appeal,
+    AppealDecision,
     CaseCommand,
     ClusterCommand,
     Command,
@@ -239,11 +240,8 @@ class LodgeAppeal(CaseCommand, Appeal):
     pass
 
 
-class DecideAppeal(Decision):
+class DecideAppeal(AppealDecision, Decision):
     """Uphold the appeal (the case goes back to a new decision) or dismiss it."""
-
-    domain_step: ClassVar[str] = "decide_appeal"
-    upheld: Flag
 
 
 class ReleaseExpert(CaseCommand):

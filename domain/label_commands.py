@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from clusterlabel.domain.command_base import Appeal, LabelCommand, LongProse, ShortProse
+from clusterlabel.domain.command_base import Appeal, AppealDecision, LabelCommand, LongProse, ShortProse
 from clusterlabel.domain.silver import DescribedArea
-from clusterlabel.domain.text import Flag, Text
+from clusterlabel.domain.text import Text
 
 
 class RemindExpiry(LabelCommand):
@@ -41,11 +41,9 @@ class LodgeLabelAppeal(LabelCommand, Appeal):
     """Appeal the label's suspension or withdrawal (domain/label_appeal.py)."""
 
 
-class DecideLabelAppeal(LabelCommand):
+class DecideLabelAppeal(AppealDecision, LabelCommand):
     """Uphold the appeal (the suspension or withdrawal is reversed) or dismiss it; the envelope's actor decides."""
 
-    domain_step: ClassVar[str] = "decide_appeal"
-    upheld: Flag
     rationale: LongProse
 
 
