@@ -82,7 +82,6 @@ class Account(RecordedAggregate):
     def __init__(
         self, roles: list[str], expert_id: UUID | None, cluster_id: UUID | None, actor: str, command_key: str
     ) -> None:
-        self.command_keys = set()
         self.roles = {Role(role) for role in roles}
         self.expert_id = expert_id
         # Every expert record the account ever spoke for: revoking the role ends the link, never the

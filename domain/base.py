@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -154,6 +155,12 @@ class RecordedAggregate(Aggregate):
     @classmethod
     def create_id(cls, command_key: str) -> UUID:
         return derived_id(cls.id_kind, command_key)
+
+    def __base_init__(self, originator_id: Any, originator_version: int, timestamp: datetime) -> None:
+        # Every aggregate starts with no command applied; here, so that no __init__ (the fields of a
+        # Created event) has to say so. Its Created event's own key is added as the event is applied.
+        super().__base_init__(originator_id, originator_version, timestamp)
+        self.command_keys = set()
 
     class Event(Aggregate.Event):
         def apply(self, aggregate: Any) -> None:

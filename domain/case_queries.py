@@ -133,17 +133,20 @@ class CaseQueries:
         return self.state is CaseState.ASSIGNING and self.proposed_expert_id is None and not self.team_complete
 
     def assignment_for(self, at: datetime, policy: Policy) -> Assignment:
-        """What an expert must satisfy to be proposed for the next seat now."""
-        return case_team.next_assignment(
+        """What an expert must satisfy to be proposed for the next seat now.
+
+        A member of the team is excluded along with those who declined, timed out or were objected
+        to: nobody holds two seats, and nobody is asked twice."""
+        return Assignment(
             cluster_id=self.cluster_id,
             cluster_country=self.cluster_country,
+            at=at,
             level=self.level,
-            team=self.team,
-            excluded_expert_ids=self.excluded_expert_ids,
+            cooling_off=policy.affiliation_cooling_off,
             previous_round_expert_ids=self.previous_expert_ids,
             rotate_experts=policy.rotate_experts,
-            at=at,
-            cooling_off=policy.affiliation_cooling_off,
+            nationality=self.next_nationality(),
+            excluded_expert_ids=frozenset(self.excluded_expert_ids | set(self.team)),
         )
 
     def current_deadline(self) -> tuple[str, datetime] | None:

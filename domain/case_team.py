@@ -7,14 +7,13 @@ level asks for no particular one), so that a Gold team's national and foreign se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TypedDict
 from uuid import UUID
 
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
-from clusterlabel.domain.durations import Duration
-from clusterlabel.domain.expert import NO_COOLING_OFF, Assignment, Expert, Nationality
+from clusterlabel.domain.expert import Assignment, Expert, Nationality
 
 Seat = Nationality | None
 
@@ -36,35 +35,6 @@ def next_nationality(level: Level, filled: Iterable[Seat]) -> Seat:
 
 def is_team_complete(level: Level, team: Mapping[UUID, Seat]) -> bool:
     return len(team) == len(required_nationalities(level))
-
-
-def next_assignment(
-    *,
-    cluster_id: UUID,
-    cluster_country: str,
-    level: Level,
-    team: Mapping[UUID, Seat],
-    excluded_expert_ids: Set[UUID],
-    previous_round_expert_ids: frozenset[UUID],
-    rotate_experts: bool,
-    at: datetime,
-    cooling_off: Duration = NO_COOLING_OFF,
-) -> Assignment:
-    """What an expert must satisfy to be proposed for the next seat at `at`.
-
-    A member of the team is excluded along with those who declined, timed out or were objected
-    to: nobody holds two seats, and nobody is asked twice."""
-    return Assignment(
-        cluster_id=cluster_id,
-        cluster_country=cluster_country,
-        at=at,
-        level=level,
-        cooling_off=cooling_off,
-        previous_round_expert_ids=previous_round_expert_ids,
-        rotate_experts=rotate_experts,
-        nationality=next_nationality(level, team.values()),
-        excluded_expert_ids=frozenset(excluded_expert_ids | set(team)),
-    )
 
 
 def proposal_order(

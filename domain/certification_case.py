@@ -50,7 +50,6 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         actor: str,
         command_key: str,
     ) -> None:
-        self.command_keys = set()
         self._nothing_yet()
         self.cluster_id = cluster_id
         self.cluster_country = cluster_country

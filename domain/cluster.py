@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 
 from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.policy import Policy
-from clusterlabel.domain.profile import Profile, language_codes
+from clusterlabel.domain.profile import Profile, Registrant, language_codes
 from clusterlabel.domain.text import RECORDED, Flag, Text, WholeNumber
 
 
@@ -117,28 +117,19 @@ class ClusterProfile(Profile):
         return unmet
 
 
-class Cluster(RecordedAggregate):
+class Cluster(Registrant[ClusterProfile], RecordedAggregate):
     """A registered cluster, its benchmarking rounds and the labels it holds."""
 
     id_kind = "cluster"
 
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
-        self.command_keys = set()
         self.profile = ClusterProfile.model_validate(profile, context=RECORDED)
         self.open_cases: dict[UUID, Level] = {}
         self.rounds: list[dict[str, Any]] = []
         self.current_labels: dict[Level, UUID] = {}
         self.waivers: dict[EligibilityCriterion, dict[str, Any]] = {}
         self.review: dict[str, Any] | None = None  # an eligibility review the secretariat has open
-
-    @property
-    def name(self) -> str:
-        return self.profile.name
-
-    @property
-    def country(self) -> str:
-        return self.profile.country
 
     def unmet_criteria(self, policy: Policy) -> list[str]:
         """The criteria the cluster misses that no waiver stands in for."""

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clusterlabel.domain.text import Prose
+from clusterlabel.domain.text import Flag, Prose
 
 SHORT_TEXT = 2_000
 LONG_TEXT = 50_000
+# What a command must say in words, never empty: a reason (short), or a report, rationale, grounds or finding (long).
+ShortProse = Annotated[Prose, Field(min_length=1, max_length=SHORT_TEXT)]
+LongProse = Annotated[Prose, Field(min_length=1, max_length=LONG_TEXT)]
 
 
 def command_key(*parts: object) -> str:
@@ -108,4 +111,13 @@ class Appeal(Command):
     of its own (COMMANDS lists those two)."""
 
     domain_step: ClassVar[str] = "lodge_appeal"
-    grounds: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    grounds: LongProse
+
+
+class AppealDecision(Command):
+    """The decision on an appeal, alike on a case and on a label: upheld or dismissed; the envelope's actor
+    decides. DecideAppeal and DecideLabelAppeal name it first among their bases, so that they keep their
+    fields' order (a case's rationale comes from Decision, before `upheld`). Not a command of its own."""
+
+    domain_step: ClassVar[str] = "decide_appeal"
+    upheld: Flag

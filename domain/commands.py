@@ -26,7 +26,16 @@ from clusterlabel.domain import (
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
-from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, Appeal, CaseCommand, ClusterCommand, Command
+from clusterlabel.domain.command_base import (
+    SHORT_TEXT,
+    Appeal,
+    AppealDecision,
+    CaseCommand,
+    ClusterCommand,
+    Command,
+    LongProse,
+    ShortProse,
+)
 from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label_commands import (
@@ -116,7 +125,7 @@ class TimeOutProposal(CaseCommand):
 
 
 class Escalate(CaseCommand):
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class RemindDeadline(CaseCommand):
@@ -168,7 +177,7 @@ class Assessment(CaseCommand):
 
     domain_step: ClassVar[str] = "submit_assessment"
     indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
-    report: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    report: LongProse
     # The findings the benchmarking report shows beside the scores: per area, and on the cluster as a whole.
     area_summaries: list[AreaSummary] = Field(default_factory=list, max_length=50)
     strengths: Prose = Field(default="", max_length=SHORT_TEXT * 4)
@@ -216,7 +225,7 @@ class Decision(CaseCommand):
     decider's account), which the impartiality rules compare; histories recorded before accounts carried
     a `decided_by` field here, which is now ignored."""
 
-    rationale: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    rationale: LongProse
 
 
 class RecordDecision(Decision):
@@ -231,11 +240,8 @@ class LodgeAppeal(CaseCommand, Appeal):
     pass
 
 
-class DecideAppeal(Decision):
+class DecideAppeal(AppealDecision, Decision):
     """Uphold the appeal (the case goes back to a new decision) or dismiss it."""
-
-    domain_step: ClassVar[str] = "decide_appeal"
-    upheld: Flag
 
 
 class ReleaseExpert(CaseCommand):
@@ -243,12 +249,12 @@ class ReleaseExpert(CaseCommand):
 
     domain_step: ClassVar[str] = "release_expert"
     expert_id: UUID
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class WithdrawCase(CaseCommand):
     domain_step: ClassVar[str] = "withdraw"
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class IssueLabel(CaseCommand):

@@ -124,7 +124,6 @@ class Complaint(RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> None:
-        self.command_keys = set()
         self.about = about
         self.cluster_id = cluster_id
         self.label_id = label_id

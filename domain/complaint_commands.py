@@ -9,9 +9,9 @@ from uuid import UUID
 
 from pydantic import Field
 
-from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, Command
+from clusterlabel.domain.command_base import Command, LongProse, ShortProse
 from clusterlabel.domain.complaint import ComplaintOutcome
-from clusterlabel.domain.text import Prose, Text
+from clusterlabel.domain.text import Text
 
 
 class ComplaintCommand(Command):
@@ -35,7 +35,7 @@ class ComplaintStatement(ComplaintCommand):
         description="a label code (ECEI-B-…) or a cluster id",
         json_schema_extra={"pattern": ABOUT_PATTERN},
     )
-    text: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    text: LongProse
 
 
 class LodgeComplaint(ComplaintStatement):
@@ -58,7 +58,7 @@ class CloseComplaint(ComplaintCommand):
 
     domain_step: ClassVar[str] = "close"
     outcome: ComplaintOutcome
-    finding: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    finding: LongProse
 
 
 class RemindComplaint(ComplaintCommand):
@@ -70,7 +70,7 @@ class RemindComplaint(ComplaintCommand):
 
 
 class EscalateComplaint(ComplaintCommand):
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 # Listed in domain/commands.COMMANDS, in this order.

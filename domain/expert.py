@@ -18,7 +18,7 @@ from clusterlabel.domain.affiliation import Affiliation
 from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.instants import Instant
-from clusterlabel.domain.profile import Profile, language_codes
+from clusterlabel.domain.profile import Profile, Registrant, language_codes
 from clusterlabel.domain.qualification import ALL_LEVELS, Qualification, Training
 from clusterlabel.domain.text import RECORDED, Text
 
@@ -116,14 +116,13 @@ class Assignment:
     excluded_expert_ids: frozenset[UUID] = field(default_factory=frozenset)
 
 
-class Expert(RecordedAggregate):
+class Expert(Registrant[ExpertProfile], RecordedAggregate):
     """A benchmarking expert certified by the secretariat."""
 
     id_kind = "expert"
 
     @event("Registered")
     def __init__(self, profile: dict[str, Any], actor: str, command_key: str) -> None:
-        self.command_keys = set()
         self.profile = ExpertProfile.model_validate(profile, context=RECORDED)
         until = self.profile.certified_until
         self.qualifications: dict[Level, Qualification] = {
@@ -136,14 +135,6 @@ class Expert(RecordedAggregate):
         }
         self.lapsed_at: datetime | None = None
         self.conflict_declarations: dict[UUID, tuple[UUID, datetime]] = {}  # case id: its cluster, when
-
-    @property
-    def name(self) -> str:
-        return self.profile.name
-
-    @property
-    def country(self) -> str:
-        return self.profile.country
 
     @property
     def certified_until(self) -> datetime:
@@ -328,7 +319,6 @@ class ExpertRoster(RecordedAggregate):
 
     @event("Opened")
     def __init__(self) -> None:
-        self.command_keys = set()
         self.expert_ids: list[UUID] = []
 
     def enlist(self, expert_id: UUID, actor: str, command_key: str) -> None:

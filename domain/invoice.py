@@ -81,7 +81,6 @@ class Invoice(RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> None:
-        self.command_keys = set()
         self.case_id = case_id
         self.cluster_id = cluster_id
         self.number = number

@@ -81,7 +81,6 @@ class Label(LabelAppealSteps, RecordedAggregate):
         command_key: str,
         imported_from: str | None = None,
     ) -> None:
-        self.command_keys = set()
         self.label_code = label_code
         self.verification_code = verification_code
         self.cluster_id = cluster_id

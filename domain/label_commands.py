@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from clusterlabel.domain.command_base import LONG_TEXT, SHORT_TEXT, Appeal, LabelCommand
+from clusterlabel.domain.command_base import Appeal, AppealDecision, LabelCommand, LongProse, ShortProse
 from clusterlabel.domain.silver import DescribedArea
-from clusterlabel.domain.text import Flag, Prose, Text
+from clusterlabel.domain.text import Text
 
 
 class RemindExpiry(LabelCommand):
@@ -25,7 +25,7 @@ class CloseRenewalWindow(LabelCommand):
 
 class SuspendLabel(LabelCommand):
     domain_step: ClassVar[str] = "suspend"
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class RestoreLabel(LabelCommand):
@@ -34,19 +34,17 @@ class RestoreLabel(LabelCommand):
 
 class WithdrawLabel(LabelCommand):
     domain_step: ClassVar[str] = "withdraw"
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class LodgeLabelAppeal(LabelCommand, Appeal):
     """Appeal the label's suspension or withdrawal (domain/label_appeal.py)."""
 
 
-class DecideLabelAppeal(LabelCommand):
+class DecideLabelAppeal(AppealDecision, LabelCommand):
     """Uphold the appeal (the suspension or withdrawal is reversed) or dismiss it; the envelope's actor decides."""
 
-    domain_step: ClassVar[str] = "decide_appeal"
-    upheld: Flag
-    rationale: Prose = Field(min_length=1, max_length=LONG_TEXT)
+    rationale: LongProse
 
 
 class StartRenewal(LabelCommand):

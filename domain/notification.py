@@ -89,7 +89,6 @@ class Notification(DeliverySteps, RecordedAggregate):
         command_key: str,
         data: dict[str, str] | None = None,
     ) -> None:
-        self.command_keys = set()
         self.recipient = recipient
         self.kind = kind
         self.subject = subject

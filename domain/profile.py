@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from clusterlabel.domain.countries import CountryCode
@@ -22,3 +24,21 @@ class Profile(BaseModel):
 
     name: Text = Field(min_length=1, max_length=200)
     country: CountryCode
+
+
+P = TypeVar("P", bound=Profile)
+
+
+class Registrant(Generic[P]):
+    """A record whose profile says who it is and where: its name and country read from the profile,
+    which the record's commands replace as a whole."""
+
+    profile: P
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def country(self) -> str:
+        return self.profile.country

@@ -13,7 +13,14 @@ from pydantic import Field
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.cluster import ClusterProfile, EligibilityCriterion
-from clusterlabel.domain.command_base import SHORT_TEXT, AccountCommand, ClusterCommand, Command, ExpertCommand
+from clusterlabel.domain.command_base import (
+    SHORT_TEXT,
+    AccountCommand,
+    ClusterCommand,
+    Command,
+    ExpertCommand,
+    ShortProse,
+)
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.text import Prose, Text
@@ -36,14 +43,14 @@ class CloseEligibilityReview(ClusterCommand):
     cluster's labels (each suspension or withdrawal is its own step on the label), and why."""
 
     outcome: Literal["labels_stand", "labels_acted_on"]
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class WaiveEligibilityCriterion(ClusterCommand):
     """An officer waives one eligibility criterion for the cluster (a national programme, say), saying why."""
 
     criterion: EligibilityCriterion
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class RegisterExpert(ExpertCommand):
@@ -66,7 +73,7 @@ class RecordQualification(ExpertCommand):
 class RevokeExpertCertification(ExpertCommand):
     """The certification lapses at the envelope's instant."""
 
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 class DeclareAffiliation(ExpertCommand):
@@ -124,7 +131,7 @@ class RecordSent(NotificationCommand):
 class RecordDeliveryFailure(NotificationCommand):
     """Every try failed: why the last one did."""
 
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
     attempts: int = Field(ge=1)
 
 

@@ -104,7 +104,6 @@ class Webhook(RecordedAggregate):
 
     @event("Registered")
     def __init__(self, url: str, events: list[str], actor: str, command_key: str) -> None:
-        self.command_keys = set()
         self.url = url
         self.events = list(events)
         self.enabled = True
@@ -190,7 +189,6 @@ class WebhookDirectory(RecordedAggregate):
 
     @event("Opened")
     def __init__(self) -> None:
-        self.command_keys = set()
         self.webhook_ids: list[UUID] = []
 
     def add(self, webhook_id: UUID, actor: str, command_key: str) -> None:

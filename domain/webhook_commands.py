@@ -8,8 +8,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from clusterlabel.domain.command_base import SHORT_TEXT, Command
-from clusterlabel.domain.text import Prose
+from clusterlabel.domain.command_base import Command, ShortProse
 from clusterlabel.domain.webhook import EVENT_KINDS, EndpointUrl, EventKind
 
 
@@ -46,14 +45,14 @@ class RecordWebhookDelivered(WebhookDeliveryCommand):
 class RecordWebhookFailure(WebhookDeliveryCommand):
     """Every try failed: why the last one did."""
 
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
     attempts: int = Field(ge=1)
 
 
 class DropWebhookDelivery(WebhookDeliveryCommand):
     """The webhook was disabled or deleted before the delivery's turn: nothing is sent."""
 
-    reason: Prose = Field(min_length=1, max_length=SHORT_TEXT)
+    reason: ShortProse
 
 
 # Listed in domain/commands.COMMANDS, in this order.

@@ -70,7 +70,6 @@ class WebhookDelivery(DeliverySteps, RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> None:
-        self.command_keys = set()
         self.webhook_id = webhook_id
         self.kind = kind
         self.label_id = label_id
