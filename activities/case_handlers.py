@@ -5,6 +5,8 @@ queues and the records it touches (the cluster, the label, the expert) — and r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
 from clusterlabel.activities import accounts, fee_handlers, outbox
@@ -17,8 +19,24 @@ from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
-from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import without_names
+
+C = TypeVar("C", bound=Command)
+# A step on the loaded case (it may return the other records it changes), and the handler that takes it.
+CaseStep = Callable[[CertificationApp, CertificationCase, C, Envelope], list[RecordedAggregate] | None]
+CaseHandler = Callable[[CertificationApp, UUID, C, Envelope], CertificationCase]
+
+
+def _case_step(step: CaseStep[C]) -> CaseHandler[C]:
+    """The handler of a command whose whole work is a step on the case: the case is loaded, the step taken
+    once per key and saved with the records it returns (app.change), and the case returned as saved."""
+
+    def handler(app: CertificationApp, case_id: UUID, command: C, env: Envelope) -> CertificationCase:
+        return app.change(case_id, CertificationCase, env, lambda case: step(app, case, command, env))
+
+    handler.__name__, handler.__doc__ = step.__name__, step.__doc__
+    return handler
 
 
 def submit_application(
@@ -39,14 +57,13 @@ def submit_application(
     return case
 
 
-def screen(app: CertificationApp, case_id: UUID, command: commands.Screen, env: Envelope) -> CertificationCase:
+@_case_step
+def screen(
+    app: CertificationApp, case: CertificationCase, command: commands.Screen, env: Envelope
+) -> list[RecordedAggregate]:
     """A rejection is told to the cluster, with its reason and the appeal window, in the same save."""
-
-    def act(case: CertificationCase) -> list[RecordedAggregate]:
-        case.screen(command.accepted, command.reason, env.instant(), app.policy, *env.who())
-        return [] if command.accepted else outbox.queue(notices.case_refused(case, command.reason), env)
-
-    return app.change(case_id, CertificationCase, env, act)
+    case.screen(command.accepted, command.reason, env.instant(), app.policy, *env.who())
+    return [] if command.accepted else outbox.queue(notices.case_refused(case, command.reason), env)
 
 
 def propose_expert(
@@ -62,32 +79,29 @@ def propose_expert(
     return app.change(case_id, CertificationCase, env, act)
 
 
+@_case_step
 def answer_proposal(
-    app: CertificationApp, case_id: UUID, command: commands.AnswerProposal, env: Envelope
-) -> CertificationCase:
-    def act(case: CertificationCase) -> list[RecordedAggregate]:
-        if not command.accept:
-            case.decline_assignment(command.expert_id, command.reason, *env.when())
-            return []
-        _check_qualified(app, case, command.expert_id, env, "accept an assignment")
-        expert = app.get_expert(command.expert_id)
-        cooling_off = app.policy.affiliation_cooling_off
-        expert.check_no_conflict(case.cluster_id, env.instant(), cooling_off)
-        case.accept_assignment(command.expert_id, *env.when())
-        if not command.no_conflict_declared:
-            return []  # accepted as before the declaration was asked for: the expert's record shows none
-        expert.declare_no_conflict(case.id, case.cluster_id, env.instant(), cooling_off, *env.who())
-        return [expert]
-
-    return app.change(case_id, CertificationCase, env, act)
+    app: CertificationApp, case: CertificationCase, command: commands.AnswerProposal, env: Envelope
+) -> list[RecordedAggregate]:
+    if not command.accept:
+        case.decline_assignment(command.expert_id, command.reason, *env.when())
+        return []
+    _check_qualified(app, case, command.expert_id, env, "accept an assignment")
+    expert = app.get_expert(command.expert_id)
+    cooling_off = app.policy.affiliation_cooling_off
+    expert.check_no_conflict(case.cluster_id, env.instant(), cooling_off)
+    case.accept_assignment(command.expert_id, *env.when())
+    if not command.no_conflict_declared:
+        return []  # accepted as before the declaration was asked for: the expert's record shows none
+    expert.declare_no_conflict(case.id, case.cluster_id, env.instant(), cooling_off, *env.who())
+    return [expert]
 
 
+@_case_step
 def time_out_proposal(
-    app: CertificationApp, case_id: UUID, command: commands.TimeOutProposal, env: Envelope
-) -> CertificationCase:
-    return app.change(
-        case_id, CertificationCase, env, lambda case: case.time_out_proposal(command.expert_id, *env.when())
-    )
+    app: CertificationApp, case: CertificationCase, command: commands.TimeOutProposal, env: Envelope
+) -> None:
+    case.time_out_proposal(command.expert_id, *env.when())
 
 
 def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, env: Envelope) -> CertificationCase:
@@ -109,79 +123,67 @@ def remind_deadline(
     return outbox.remind(app, app.get_case(case_id), notices.deadline_reminders, command, env)
 
 
+@_case_step
 def record_agreement(
-    app: CertificationApp, case_id: UUID, command: commands.RecordAgreement, env: Envelope
-) -> CertificationCase:
+    app: CertificationApp, case: CertificationCase, command: commands.RecordAgreement, env: Envelope
+) -> list[RecordedAggregate]:
     """An agreement issues the case's invoice, with the quote from the price list, in the same save."""
-
-    def act(case: CertificationCase) -> list[RecordedAggregate]:
-        invoiced = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else []
-        case.record_agreement(command.agreed, env.instant(), app.policy, *env.who(), audit_mode=command.audit_mode)
-        return invoiced
-
-    return app.change(case_id, CertificationCase, env, act)
+    invoiced = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else []
+    case.record_agreement(command.agreed, env.instant(), app.policy, *env.who(), audit_mode=command.audit_mode)
+    return invoiced
 
 
+@_case_step
 def schedule_audit(
-    app: CertificationApp, case_id: UUID, command: commands.ScheduleAudit, env: Envelope
-) -> CertificationCase:
+    app: CertificationApp, case: CertificationCase, command: commands.ScheduleAudit, env: Envelope
+) -> list[RecordedAggregate]:
     """Set (or move) the audit's date, and invite the team and the cluster in the same save."""
-
-    def act(case: CertificationCase) -> list[RecordedAggregate]:
-        fee_handlers.check_paid_before(app, case.id, "schedule the audit")
-        experts = [app.get_expert(expert_id) for expert_id in case.expert_ids]
-        visit = command.model_dump(include={"mode", "place", "duration"})
-        rules = silver_rules(app, case, load_catalogue(case.catalogue_version))
-        gap = (rules.bronze_assessed_at, app.policy) if rules and rules.bronze_assessed_at else None
-        case.schedule_audit(command.audit_date, *env.who(), experts=experts, silver_gap=gap, **visit)
-        cluster_name = app.get_cluster(case.cluster_id).name
-        return outbox.queue(notices.audit_invitations(case, cluster_name), env)
-
-    return app.change(case_id, CertificationCase, env, act)
+    fee_handlers.check_paid_before(app, case.id, "schedule the audit")
+    experts = [app.get_expert(expert_id) for expert_id in case.expert_ids]
+    visit = command.model_dump(include={"mode", "place", "duration"})
+    rules = silver_rules(app, case, load_catalogue(case.catalogue_version))
+    gap = (rules.bronze_assessed_at, app.policy) if rules and rules.bronze_assessed_at else None
+    case.schedule_audit(command.audit_date, *env.who(), experts=experts, silver_gap=gap, **visit)
+    cluster_name = app.get_cluster(case.cluster_id).name
+    return outbox.queue(notices.audit_invitations(case, cluster_name), env)
 
 
+@_case_step
 def record_audit_held(
-    app: CertificationApp, case_id: UUID, command: commands.RecordAuditHeld, env: Envelope
-) -> CertificationCase:
-    def act(case: CertificationCase) -> None:
-        if command.expert_id is not None:  # an officer records it for the team: no expert's step
-            _check_qualified(app, case, command.expert_id, env, "record the audit as held")
-        case.record_audit_held(command.expert_id, command.held_on, *env.when())
-
-    return app.change(case_id, CertificationCase, env, act)
+    app: CertificationApp, case: CertificationCase, command: commands.RecordAuditHeld, env: Envelope
+) -> None:
+    if command.expert_id is not None:  # an officer records it for the team: no expert's step
+        _check_qualified(app, case, command.expert_id, env, "record the audit as held")
+    case.record_audit_held(command.expert_id, command.held_on, *env.when())
 
 
+@_case_step
 def submit_assessment(
-    app: CertificationApp, case_id: UUID, command: commands.SubmitAssessment, env: Envelope
-) -> CertificationCase:
-    def act(case: CertificationCase) -> None:
-        _check_qualified(app, case, command.expert_id, env, "submit an assessment")
-        fee_handlers.check_paid_before(app, case.id, "submit the assessment")
-        catalogue = load_catalogue(case.catalogue_version)
-        case.submit_assessment(
-            command.expert_id,
-            command.indicators,
-            command.report,
-            catalogue,
-            app.policy,
-            *env.when(),
-            summaries=command.area_summaries,
-            overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
-            validation=command.validation,
-            silver_rules=silver_rules(app, case, catalogue),
-        )
-
-    return app.change(case_id, CertificationCase, env, act)
+    app: CertificationApp, case: CertificationCase, command: commands.SubmitAssessment, env: Envelope
+) -> None:
+    _check_qualified(app, case, command.expert_id, env, "submit an assessment")
+    fee_handlers.check_paid_before(app, case.id, "submit the assessment")
+    catalogue = load_catalogue(case.catalogue_version)
+    case.submit_assessment(
+        command.expert_id,
+        command.indicators,
+        command.report,
+        catalogue,
+        app.policy,
+        *env.when(),
+        summaries=command.area_summaries,
+        overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
+        validation=command.validation,
+        silver_rules=silver_rules(app, case, catalogue),
+    )
 
 
+@_case_step
 def sign_assessment(
-    app: CertificationApp, case_id: UUID, command: commands.SignAssessment, env: Envelope
-) -> CertificationCase:
-    def act(case: CertificationCase) -> None:
-        _check_qualified(app, case, command.expert_id, env, "sign an assessment")
-        case.sign_assessment(command.expert_id, command.version, app.policy, *env.when())
-
-    return app.change(case_id, CertificationCase, env, act)
+    app: CertificationApp, case: CertificationCase, command: commands.SignAssessment, env: Envelope
+) -> None:
+    _check_qualified(app, case, command.expert_id, env, "sign an assessment")
+    case.sign_assessment(command.expert_id, command.version, app.policy, *env.when())
 
 
 def record_decision(
@@ -205,10 +207,9 @@ def record_decision(
     return app.change(case_id, CertificationCase, env, act)
 
 
-def lodge_appeal(
-    app: CertificationApp, case_id: UUID, command: commands.LodgeAppeal, env: Envelope
-) -> CertificationCase:
-    return app.change(case_id, CertificationCase, env, lambda case: case.lodge_appeal(command.grounds, *env.when()))
+@_case_step
+def lodge_appeal(app: CertificationApp, case: CertificationCase, command: commands.LodgeAppeal, env: Envelope) -> None:
+    case.lodge_appeal(command.grounds, *env.when())
 
 
 def decide_appeal(
@@ -224,38 +225,32 @@ def decide_appeal(
     return app.change(case_id, CertificationCase, env, act)
 
 
+@_case_step
 def release_expert(
-    app: CertificationApp, case_id: UUID, command: commands.ReleaseExpert, env: Envelope
-) -> CertificationCase:
+    app: CertificationApp, case: CertificationCase, command: commands.ReleaseExpert, env: Envelope
+) -> list[RecordedAggregate]:
     """Take the expert off the case; an audit it had scheduled is cancelled for everyone it invited, in the
     same save (the next team sets a new date, an update of the same calendar event)."""
-
-    def act(case: CertificationCase) -> list[RecordedAggregate]:
-        cancelled = []
-        if case.audit_ahead:  # worded before the release, which clears the date and changes the team
-            cluster_name = app.get_cluster(case.cluster_id).name
-            cancelled = notices.audit_cancellations(case, cluster_name, because=notices.TEAM_CHANGED)
-        case.release_expert(command.expert_id, command.reason, *env.when())
-        return outbox.queue(cancelled, env)
-
-    return app.change(case_id, CertificationCase, env, act)
+    cancelled = []
+    if case.audit_ahead:  # worded before the release, which clears the date and changes the team
+        cluster_name = app.get_cluster(case.cluster_id).name
+        cancelled = notices.audit_cancellations(case, cluster_name, because=notices.TEAM_CHANGED)
+    case.release_expert(command.expert_id, command.reason, *env.when())
+    return outbox.queue(cancelled, env)
 
 
+@_case_step
 def withdraw_case(
-    app: CertificationApp, case_id: UUID, command: commands.WithdrawCase, env: Envelope
-) -> CertificationCase:
+    app: CertificationApp, case: CertificationCase, command: commands.WithdrawCase, env: Envelope
+) -> list[RecordedAggregate]:
     """Withdraw the case; an audit still ahead is cancelled in its attendees' calendars, and an unpaid invoice
     cancelled, in the same save."""
-
-    def act(case: CertificationCase) -> list[RecordedAggregate]:
-        case.withdraw(command.reason, *env.when())
-        cancelled = fee_handlers.cancel_unpaid(app, case, command.reason, env)
-        if not case.audit_ahead:
-            return cancelled
-        cluster_name = app.get_cluster(case.cluster_id).name
-        return [*cancelled, *outbox.queue(notices.audit_cancellations(case, cluster_name), env)]
-
-    return app.change(case_id, CertificationCase, env, act)
+    case.withdraw(command.reason, *env.when())
+    cancelled = fee_handlers.cancel_unpaid(app, case, command.reason, env)
+    if not case.audit_ahead:
+        return cancelled
+    cluster_name = app.get_cluster(case.cluster_id).name
+    return [*cancelled, *outbox.queue(notices.audit_cancellations(case, cluster_name), env)]
 
 
 def _check_qualified(app: CertificationApp, case: CertificationCase, expert_id: UUID, env: Envelope, step: str) -> None:

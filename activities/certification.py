@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -60,7 +61,25 @@ def unit_of_work(**ids: Any) -> Iterator[None]:
             ) from error
 
 
-class CertificationActivities:
+# How the SDK marks a function @activity.defn made an activity.
+_ACTIVITY_MARK = "__temporal_activity_definition"
+
+
+@dataclass(eq=False)  # compared by identity: a worker holds their bound methods
+class BoundActivities:
+    """Activity methods bound to one application, and to whatever else a subclass names as its fields."""
+
+    app: CertificationApp
+
+    def all(self) -> list[Callable[..., Any]]:
+        """The bound activity functions, for Worker(activities=...): every method marked @activity.defn,
+        so that a new activity reaches the worker without a second mention."""
+        kind = type(self)
+        return [getattr(self, name) for name in dir(kind) if hasattr(getattr(kind, name), _ACTIVITY_MARK)]
+
+
+@dataclass(eq=False)
+class CertificationActivities(BoundActivities):
     """Every activity of the certification workflows, bound to one application (one event store).
 
     None takes Temporal's cancellation as an exception raised into its thread: one landing inside
@@ -69,20 +88,8 @@ class CertificationActivities:
     the lock timeout keeps that under the activity's timeout, and its key makes a late commit harmless.
     """
 
-    def __init__(self, app: CertificationApp, workload: Callable[[], Mapping[UUID, int]] | None = None) -> None:
-        self.app = app
-        self.workload = workload  # open assignments per expert (a read model), to balance proposals
-
-    def all(self) -> list[Callable[..., Any]]:
-        """The bound activity functions, for Worker(activities=...)."""
-        return [
-            self.load_case,
-            self.load_label,
-            self.choose_expert,
-            self.run_case_command,
-            self.run_label_command,
-            self.run_legacy_command,
-        ]
+    # Open assignments per expert (a read model), to balance proposals.
+    workload: Callable[[], Mapping[UUID, int]] | None = None
 
     @activity.defn(no_thread_cancel_exception=True)
     def load_case(self, input: CaseRef) -> CaseView:

@@ -3,14 +3,12 @@ workflow (load, run a command through the handlers' table)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import structlog
 from temporalio import activity
 
-from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.certification import unit_of_work
+from clusterlabel.activities.certification import BoundActivities, unit_of_work
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import Alarm, CommandRun, ComplaintRef, ComplaintView
 from clusterlabel.domain.commands import decode_command
@@ -48,14 +46,9 @@ def complaint_view(policy: Policy, complaint: Complaint) -> ComplaintView:
 # ---- the activities ------------------------------------------------------------------------------
 
 
-class ComplaintActivities:
+@dataclass(eq=False)
+class ComplaintActivities(BoundActivities):
     """The complaint workflow's activities, bound to one application (see CertificationActivities)."""
-
-    def __init__(self, app: CertificationApp) -> None:
-        self.app = app
-
-    def all(self) -> list[Callable[..., Any]]:
-        return [self.load_complaint, self.run_complaint_command]
 
     @activity.defn(no_thread_cancel_exception=True)
     def load_complaint(self, input: ComplaintRef) -> ComplaintView:

@@ -10,7 +10,6 @@ round, so the workflow records how many tries a failed message had, under the ke
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -20,8 +19,7 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.certification import unit_of_work
+from clusterlabel.activities.certification import BoundActivities, unit_of_work
 from clusterlabel.activities.content.calendar import invitation, method_of
 from clusterlabel.activities.content.wording import MessageContent, render, worded_in
 from clusterlabel.activities.handlers import handle
@@ -77,13 +75,9 @@ class Mailroom:
         return letter, readers
 
 
-class DeliveryActivities:
-    def __init__(self, app: CertificationApp, mailroom: Mailroom) -> None:
-        self.app = app
-        self.mailroom = mailroom
-
-    def all(self) -> list[Callable[..., Any]]:
-        return [self.send_message, self.record_delivery]
+@dataclass(eq=False)
+class DeliveryActivities(BoundActivities):
+    mailroom: Mailroom
 
     @activity.defn(no_thread_cancel_exception=True)
     def send_message(self, input: SendMessage) -> DeliveryOutcome:

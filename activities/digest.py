@@ -5,14 +5,14 @@ and queue the period's digest through the outbox, once per period."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
 from temporalio import activity
 
-from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.certification import BoundActivities
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.outbox import message_id
 from clusterlabel.domain.command_base import Envelope
@@ -39,13 +39,9 @@ class DigestOutcome(BaseModel):
     failed: int = 0
 
 
-class DigestActivities:
-    def __init__(self, app: CertificationApp, source: DigestSource) -> None:
-        self.app = app
-        self.source = source
-
-    def all(self) -> list[Callable[..., Any]]:
-        return [self.send_digest]
+@dataclass(eq=False)
+class DigestActivities(BoundActivities):
+    source: DigestSource
 
     @activity.defn(name=DIGEST_ACTIVITY)
     def send_digest(self, request: DigestRequest) -> DigestOutcome:

@@ -12,7 +12,7 @@ parked, and a missed record would stay unreachable.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -144,23 +144,17 @@ def concluded_in_store(app: CertificationApp, case_id: UUID) -> bool:
     return case.is_concluded(app.clock()) and (case.state is not CaseState.AWARDED or case.label_id is not None)
 
 
-def still_open(
-    app: CertificationApp,
-    case_id: UUID | None = None,
-    label_id: UUID | None = None,
-    message_id: UUID | None = None,
-    webhook_delivery_id: UUID | None = None,
-    complaint_id: UUID | None = None,
-) -> bool:
-    """Whether a case is still open, a label still in force, a message or a webhook's delivery still
-    queued, or a complaint not yet closed, now (a second look before reporting it)."""
-    if complaint_id is not None:
-        return app.load(complaint_id, Complaint).is_open
-    if case_id is not None:
-        return case_id in app.get_cluster(app.get_case(case_id).cluster_id).open_cases
-    if message_id is not None:
-        return app.load(message_id, Notification).waiting
-    if webhook_delivery_id is not None:
-        return app.load(webhook_delivery_id, WebhookDelivery).waiting
-    assert label_id is not None
-    return app.get_label(label_id).state not in FINAL
+# Whether a record of each kind (as the reconciler names them) is still open now: a case open, a label
+# still in force, a message or a webhook's delivery still queued, a complaint not yet closed.
+_STILL_OPEN: dict[str, Callable[[CertificationApp, UUID], bool]] = {
+    "case": lambda app, case_id: case_id in app.get_cluster(app.get_case(case_id).cluster_id).open_cases,
+    "label": lambda app, label_id: app.get_label(label_id).state not in FINAL,
+    "message": lambda app, message_id: app.load(message_id, Notification).waiting,
+    "webhook_delivery": lambda app, delivery_id: app.load(delivery_id, WebhookDelivery).waiting,
+    "complaint": lambda app, complaint_id: app.load(complaint_id, Complaint).is_open,
+}
+
+
+def still_open(app: CertificationApp, kind: str, record_id: UUID) -> bool:
+    """Whether the record of `kind` is still open now (a second look before reporting it)."""
+    return _STILL_OPEN[kind](app, record_id)

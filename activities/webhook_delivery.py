@@ -19,7 +19,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -29,8 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.certification import unit_of_work
+from clusterlabel.activities.certification import BoundActivities, unit_of_work
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.command_base import Command, Envelope, command_key
 from clusterlabel.domain.webhook import Webhook, is_loopback
@@ -115,13 +114,9 @@ class WebhookPost:
     clock: Callable[[], float] = time.time
 
 
-class WebhookActivities:
-    def __init__(self, app: CertificationApp, way_out: WebhookPost) -> None:
-        self.app = app
-        self.way_out = way_out
-
-    def all(self) -> list[Callable[..., Any]]:
-        return [self.post_webhook, self.record_webhook_delivery]
+@dataclass(eq=False)
+class WebhookActivities(BoundActivities):
+    way_out: WebhookPost
 
     @activity.defn(no_thread_cancel_exception=True)
     def post_webhook(self, input: PostWebhook) -> WebhookOutcome:

@@ -30,6 +30,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from clusterlabel.interfaces.children import await_start
 from clusterlabel.workflows.search_attributes import ALL_KEYS
 
 if TYPE_CHECKING:
@@ -210,12 +211,7 @@ class EmbeddedTemporal:
                 # The child inherits the locked file: the lock lives exactly as long as the server.
                 pass_fds=(lock.fileno(),),
             )
-        atexit.register(self.stop)
-        try:
-            self._wait_until_ready()
-        except BaseException:
-            self.kill()
-            raise
+        await_start(self._wait_until_ready, self.stop, self.kill)
         return self
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:

@@ -50,10 +50,8 @@ class ComplaintsView(
         "CREATE INDEX IF NOT EXISTS complaints_by_state ON {complaints} (state, position)",
     )
 
-    def started(self, change: Change) -> Row:
+    def first_columns(self, change: Change) -> Row:
         return {
-            "complaint_id": change.key,
-            "position": change.id,
             **change.columns("about", "cluster_id", "label_id"),
             "state": ComplaintState.RECEIVED.value,
             "lodged_at": change["at"],

@@ -54,10 +54,8 @@ class InvoicesView(
         "CREATE INDEX IF NOT EXISTS invoices_by_cluster ON {invoices} (cluster_id, position)",
     )
 
-    def started(self, change: Change) -> Row:
+    def first_columns(self, change: Change) -> Row:
         return {
-            "invoice_id": change.key,
-            "position": change.id,
             **change.columns(
                 "number", "case_id", "cluster_id", "item", "amount_cents", "currency", "issued_at", "due_at"
             ),

@@ -48,10 +48,8 @@ class NotificationsView(
         "CREATE INDEX IF NOT EXISTS notifications_by_recipient ON {notifications} (recipient, position)",
     )
 
-    def started(self, change: Change) -> Row:
+    def first_columns(self, change: Change) -> Row:
         return {
-            "id": change.key,
-            "position": change.id,
             **change.columns("recipient", "kind"),
             "status": DeliveryStatus.QUEUED.value,
             "attempts": 0,

@@ -335,7 +335,12 @@ class RowPerAggregateView(View):
             batch.put(row)
 
     def started(self, change: Change) -> Row:
-        """The row the aggregate's first event starts."""
+        """The row the aggregate's first event starts: its key, the log position it starts at (the queries
+        list rows in that order) and first_columns(); a view whose rows hold no position overrides it."""
+        return {self.row_key: change.key, "position": change.id, **self.first_columns(change)}
+
+    def first_columns(self, change: Change) -> Row:
+        """What the aggregate's first event puts in its row beside the key and the position."""
         raise NotImplementedError
 
     def follow(self, row: Row, change: Change) -> None:

@@ -284,12 +284,6 @@ class CaseWorkflow(
     withdraw = human_step("withdraw", commands.WithdrawCase, CaseView)
     release_expert = human_step("release_expert", commands.ReleaseExpert, CaseView)
 
-    # ---- queries ---------------------------------------------------------------------------
-
-    @workflow.query
-    def view(self) -> CaseView | None:
-        return self._view
-
 
 def _label_input(label_id: UUID, continue_after: int | None) -> LabelWorkflowInput:
     if continue_after is None:

@@ -189,6 +189,18 @@ def human_step(name: str, command: type[Command], view: type[V]) -> Any:
     return update
 
 
+def view_query(view: type[V]) -> Any:
+    """The query `view` of a workflow: the latest view of its record (None until it is loaded), typed as
+    `view` so that a client's query decodes it."""
+
+    def query(self: Any) -> Any:
+        return self._view
+
+    query.__name__ = query.__qualname__ = "view"
+    query.__annotations__ = {"return": view | None}  # as Temporal reads the result's type
+    return workflow.query(name="view")(query)
+
+
 async def wait_until(condition: Callable[[], bool], until: datetime | None) -> bool:
     """Wait for the condition or the instant, whichever comes first; True when the condition holds."""
     if until is None:

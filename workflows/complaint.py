@@ -101,9 +101,3 @@ class ComplaintWorkflow(
     acknowledge = human_step("acknowledge", commands.AcknowledgeComplaint, ComplaintView)
     start_investigation = human_step("start_investigation", commands.StartInvestigation, ComplaintView)
     close = human_step("close", commands.CloseComplaint, ComplaintView)
-
-    # ---- queries ---------------------------------------------------------------------------
-
-    @workflow.query
-    def view(self) -> ComplaintView | None:
-        return self._view

@@ -162,12 +162,6 @@ class LabelWorkflow(
             pass  # a retried update: the case workflow runs already
         return view.model_copy(update={"renewal_case_id": case_id})
 
-    # ---- queries ---------------------------------------------------------------------------
-
-    @workflow.query
-    def view(self) -> LabelView | None:
-        return self._view
-
 
 def _alarm_command(alarm: Alarm) -> tuple[LabelCommand, str]:
     """What a due alarm asks for, and the occurrence that keys it."""

@@ -149,7 +149,7 @@ class Reconciler:
                 return await _reload(handle)
             return None
         # Closed: unless the record closed meanwhile (its workflow ending just after we listed it), report it.
-        if description.status is None or not await asyncio.to_thread(still_open, self.app, **{f"{kind}_id": record_id}):
+        if description.status is None or not await asyncio.to_thread(still_open, self.app, kind, record_id):
             return None
         if kind == "message" and description.status == WorkflowExecutionStatus.COMPLETED:
             return await self._start(kind, record_id, handle.id)  # queued again, and its new run never started

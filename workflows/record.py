@@ -31,6 +31,7 @@ from clusterlabel.workflows.common import (
     refusal,
     run_activity,
     run_command,
+    view_query,
 )
 
 
@@ -45,12 +46,14 @@ class RecordWorkflow(Generic[V]):
     view_type: ClassVar[type[Any]]
     state_attribute: ClassVar[SearchAttributeKey[str]]
     command_activity: ClassVar[Any]
+    view: ClassVar[Any]  # the query of the latest view, typed as the subclass's view (view_query)
 
     def __init_subclass__(
         cls, *, kind: str, view: type[Any], state: SearchAttributeKey[str], commands: Any, **rest: Any
     ) -> None:
         super().__init_subclass__(**rest)
         cls.kind, cls.view_type, cls.state_attribute, cls.command_activity = kind, view, state, commands
+        cls.view = view_query(view)
 
     def __init__(self) -> None:
         self._record_id: UUID | None = None

@@ -35,8 +35,8 @@ class OpenRecordsContract:
 
         records = open_records(app)
         assert (records.case_ids, records.label_ids) == ([awarded, withdrawn], [label_in_force])
-        assert still_open(app, case_id=awarded) and still_open(app, label_id=label_in_force)
-        assert not still_open(app, label_id=label_withdrawn)
+        assert still_open(app, "case", awarded) and still_open(app, "label", label_in_force)
+        assert not still_open(app, "label", label_withdrawn)
 
     def test_messages_are_open_while_queued_and_again_once_queued_again_after_failing(
         self, env: dict[str, str]
@@ -47,11 +47,11 @@ class OpenRecordsContract:
         position = app.recorder.max_notification_id() or 0
         send(app, offer, sent(), actor="system:delivery")
         send(app, issued, RecordDeliveryFailure(reason="no address", attempts=3), actor="system:delivery")
-        assert open_records(app).message_ids == [] and not still_open(app, message_id=offer)
+        assert open_records(app).message_ids == [] and not still_open(app, "message", offer)
 
         send(app, issued, RetryDelivery(), actor=SECRETARIAT)
 
-        assert open_records(app).message_ids == [issued] and still_open(app, message_id=issued)
+        assert open_records(app).message_ids == [issued] and still_open(app, "message", issued)
         assert queued_after(app, 0)[0] == [offer, issued, issued]  # queued, then queued again
         assert queued_after(app, position) == ([issued], app.recorder.max_notification_id())
 

@@ -239,11 +239,11 @@ async def _measure(
             "single_process_events_per_second": projection.extra["single_process_events_per_second"],
             "single_process_ratio": projection.extra["single_process_events_per_second"]
             / projection.baseline_per_second,
-            "lag_p99_ms": life.lag_p99_ms,
-            "lag_p50_ms": life.lag_p50_ms,
-            "lag_max_ms": max(life.lag_ms, default=0.0),
-            "lag_samples": len(life.lag_ms),
-            "lag_sampling_interval_ms": life.lag_interval_ms,
+            "lag_p99_ms": life.lag.p99_ms,
+            "lag_p50_ms": life.lag.p50_ms,
+            "lag_max_ms": max(life.lag.latencies_ms, default=0.0),
+            "lag_samples": len(life.lag.latencies_ms),
+            "lag_sampling_interval_ms": life.lag.interval_ms,
         },
         "history": {
             "cases_in_store": history.cases_in_store,
@@ -265,7 +265,7 @@ async def _measure(
                 f"projection: catch-up as `projections rebuild` runs it, views split among {int(projection.extra['processes'])} "
                 f"processes; in one process (as `serve`): {projection.extra['single_process_events_per_second']:,.0f} events/s"
             ),
-            f"projection lag: head vs slowest view, sampled every {life.lag_interval_ms:.0f} ms",
+            f"projection lag: head vs slowest view, sampled every {life.lag.interval_ms:.0f} ms",
             (
                 f"scaling: the lifecycles run again on the history store ({history.cases_in_store:,} cases, its "
                 "views caught up), a fresh dev server, against the same on an empty store"

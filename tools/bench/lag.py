@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from clusterlabel.projections.runner import ViewRunner
 
@@ -33,6 +34,9 @@ class LagSampler:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(10)
+
+    def figures(self) -> Lag:
+        return Lag(self.lags_ms, self.interval * 1000)
 
     def _loop(self) -> None:
         pending: deque[tuple[int, float]] = deque()  # (head seen, when first seen), oldest first
@@ -94,3 +98,11 @@ class Latencies:
     @property
     def p99_ms(self) -> float:
         return percentile(self.latencies_ms, 0.99)
+
+
+@dataclass
+class Lag(Latencies):
+    """The projection lags a sampler measured, and how often it looked: a lag is exact to about that."""
+
+    latencies_ms: list[float]
+    interval_ms: float

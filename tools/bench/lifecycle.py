@@ -56,7 +56,7 @@ from clusterlabel.interfaces.worker import (
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.tools.bench.baseline import MirrorWorkflow, Plan, mirror_worker
 from clusterlabel.tools.bench.cost import Cost, CostMeter
-from clusterlabel.tools.bench.lag import AgainstBaseline, LagSampler, percentile
+from clusterlabel.tools.bench.lag import AgainstBaseline, Lag, LagSampler
 from clusterlabel.tools.bench.procfs import group_cpu_seconds
 from clusterlabel.tools.bench.shape import lifecycle_plan
 from clusterlabel.tools.bench.store import BenchStores, cluster_profile, registered
@@ -85,8 +85,7 @@ class LifecycleFigures(AgainstBaseline):
     seconds: float
     baseline_seconds: float
     limit_seconds: float
-    lag_ms: list[float]
-    lag_interval_ms: float
+    lag: Lag
     shape: dict[str, float] = field(default_factory=dict)
     # CPU seconds per lifecycle: the dev server's, and this process's (worker, views, driver).
     cpu: dict[str, float] = field(default_factory=dict)
@@ -112,21 +111,13 @@ class LifecycleFigures(AgainstBaseline):
         """Lifecycles/s with the history store's cases stored against the same on an empty store."""
         return None if self.full_store_seconds is None else self.seconds / self.full_store_seconds
 
-    @property
-    def lag_p99_ms(self) -> float:
-        return percentile(self.lag_ms, 0.99)
-
-    @property
-    def lag_p50_ms(self) -> float:
-        return percentile(self.lag_ms, 0.50)
-
 
 async def bench_lifecycle(
     stores: BenchStores, lifecycles: int, concurrency: int, full_store: tuple[dict[str, str], Path] | None = None
 ) -> LifecycleFigures:
     """The figures; given the env and views of a full store, the real run once more on it, its own dev server."""
     directory = stores.directory
-    real, lags, interval, plans, tally, cost = await _real_run(
+    real, lag, plans, tally, cost = await _real_run(
         stores.env("lifecycle"),
         directory / "views-lifecycle",
         directory / "temporal-lifecycle",
@@ -162,8 +153,7 @@ async def bench_lifecycle(
         real.seconds,
         baseline.seconds,
         limit.seconds,
-        lags,
-        interval * 1000,
+        lag,
         shape,
         cpu,
         cost.figures(),
@@ -193,7 +183,7 @@ def timed(server_pid: int | None) -> Iterator[Timed]:
 
 async def _real_run(
     env: dict[str, str], views_dir: Path, server_dir: Path, lifecycles: int, concurrency: int, shape: bool = True
-) -> tuple[Timed, list[float], float, list[Plan], Counter[str], Cost]:
+) -> tuple[Timed, Lag, list[Plan], Counter[str], Cost]:
     app = CertificationApp(env=env, policy=compressed_policy())
     experts = [_register_expert(app, n) for n in range(EXPERTS)]
     assert experts
@@ -232,7 +222,7 @@ async def _real_run(
         tally: Counter[str] = Counter()
         workflow_ids = [case_workflow_id(case_id) for case_id in case_ids]
         plans = [await lifecycle_plan(client, workflow_id, tally) for workflow_id in workflow_ids if shape]
-    return run, sampler.lags_ms, sampler.interval, plans, tally, cost
+    return run, sampler.figures(), plans, tally, cost
 
 
 async def _baseline_run(server_dir: Path, plans: list[Plan], concurrency: int) -> Timed:

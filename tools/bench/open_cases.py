@@ -34,6 +34,7 @@ from clusterlabel.domain.base import Level
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import SubmitApplication
 from clusterlabel.domain.record_commands import RegisterCluster
+from clusterlabel.interfaces.children import await_start
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import start_case_workflow
@@ -138,12 +139,7 @@ class WorkerProcess:
                 env=env,
                 start_new_session=True,  # a Ctrl-C reaches the bench, which stops the worker in order
             )
-        atexit.register(self.stop)
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
+        await_start(self._wait_ready, self.stop, self.stop)
         return self
 
     def __exit__(

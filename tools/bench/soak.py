@@ -28,7 +28,7 @@ import httpx
 
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, free_port
 from clusterlabel.projections.factory import open_read_models
-from clusterlabel.tools.bench.lag import LagSampler, percentile
+from clusterlabel.tools.bench.lag import Lag, LagSampler
 from clusterlabel.tools.bench.procfs import group_rss_mb, rss_mb
 from clusterlabel.tools.bench.store import BenchStores
 
@@ -185,7 +185,7 @@ def bench_soak(directory: Path, postgres: Mapping[str, str], url: str, minutes: 
                 completed, errors = _drive(api, minutes, memory)
                 sampler.stop()
             api.client.close()
-            return _figures(minutes, completed, errors, sampler.lags_ms, memory)
+            return _figures(minutes, completed, errors, sampler.figures(), memory)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -273,9 +273,7 @@ def _drive(api: Api, minutes: float, memory: Memory) -> tuple[list[float], list[
     return completed, errors
 
 
-def _figures(
-    minutes: float, completed: list[float], errors: list[str], lags_ms: list[float], memory: Memory
-) -> dict[str, Any]:
+def _figures(minutes: float, completed: list[float], errors: list[str], lag: Lag, memory: Memory) -> dict[str, Any]:
     per_minute = [0] * max(1, int(minutes + 0.999))
     for at in completed:
         per_minute[min(len(per_minute) - 1, int(at // 60))] += 1
@@ -287,9 +285,9 @@ def _figures(
         "per_second": len(completed) / (minutes * 60),
         "errors": len(errors),
         "first_errors": errors[:5],
-        "lag_p99_ms": percentile(lags_ms, 0.99),
-        "lag_p50_ms": percentile(lags_ms, 0.50),
-        "lag_samples": len(lags_ms),
+        "lag_p99_ms": lag.p99_ms,
+        "lag_p50_ms": lag.p50_ms,
+        "lag_samples": len(lag.latencies_ms),
         "rss_growth_pct": max(growth.values()),
         "rss_growth_pct_by_process": growth,
         "rss_mb_after_warm_up": memory.first,
