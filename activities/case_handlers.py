@@ -35,7 +35,8 @@ def _case_step(step: CaseStep[C]) -> CaseHandler[C]:
     def handler(app: CertificationApp, case_id: UUID, command: C, env: Envelope) -> CertificationCase:
         return app.change(case_id, CertificationCase, env, lambda case: step(app, case, command, env))
 
-    handler.__name__, handler.__doc__ = step.__name__, step.__doc__
+    # Not functools.wraps: its __wrapped__ would make the handler's signature read as the step's.
+    handler.__name__, handler.__qualname__, handler.__doc__ = step.__name__, step.__qualname__, step.__doc__
     return handler
 
 

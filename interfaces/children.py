@@ -15,4 +15,5 @@ def await_start(wait_ready: Callable[[], None], stop: Callable[[], None], end: C
         wait_ready()
     except BaseException:
         end()
+        atexit.unregister(stop)  # a child that never came up has nothing left to stop
         raise

@@ -136,22 +136,29 @@ class Engine:
         """Start the embedded server again whenever it exits on its own (a crash, the OOM killer), on the
         same port and database file: the worker and the clients reconnect by themselves and every workflow
         goes on from what the file holds. Until it answers, /health says Temporal is not ready."""
-        pause = TEMPORAL_WATCH_SECONDS
+        pause, failed = TEMPORAL_WATCH_SECONDS, False
         while not stop.is_set():
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), pause)
             server = self.server
-            if stop.is_set() or server is None or server.running:
-                pause = TEMPORAL_WATCH_SECONDS
+            if stop.is_set() or server is None:
                 continue
-            log.error("temporal server exited; starting it again", address=server.address, log=server.log_tail(10))
-            server.kill()  # whatever is left of its process group, which could hold the database's lock
+            if server.running:
+                pause = max(TEMPORAL_WATCH_SECONDS, pause / 2)  # up a while: notice the next exit promptly again
+                continue
+            if not failed:
+                tail = await asyncio.to_thread(server.log_tail, 10)
+                log.error("temporal server exited; starting it again", address=server.address, log=tail)
+            server.kill()  # what is left of its process group, which could hold the database's lock
             try:
                 await asyncio.to_thread(server.start)
+            except Exception as error:  # not only its own errors: no memory to fork, a full disk
+                log.error("temporal server did not start again; retrying", error=str(error) or type(error).__name__)
+                failed = True
+            else:
                 log.info("temporal server started again", address=server.address)
-            except TemporalServerError as error:
-                log.error("temporal server did not start again; retrying", error=str(error))
-                pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
+                failed = False
+            pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)  # one that keeps dying is started less and less often
 
     @property
     def temporal_ui_url(self) -> str | None:

@@ -138,6 +138,9 @@ class EmbeddedTemporal:
         # Temporal's Web UI, when asked for: on `ui_port`, or a port free now.
         self.ui_port = (ui_port or free_port()) if ui else None
         self._process: subprocess.Popen[bytes] | None = None
+        # One of start, stop and kill at a time: the engine restarts a server that died on a worker thread,
+        # and a shutdown meanwhile must stop what that start launched, not miss it.
+        self._turn = threading.RLock()
 
     @property
     def address(self) -> str:
@@ -193,8 +196,13 @@ class EmbeddedTemporal:
 
     def start(self) -> EmbeddedTemporal:
         """Launch the server and return once a client can reach its namespace."""
-        if self.running:
-            return self
+        with self._turn:
+            if not self.running:
+                self._launch()
+                await_start(self._wait_until_ready, self.stop, self.kill)
+        return self
+
+    def _launch(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = self.command()
         with self._data_dir_lock() as lock, self.log_path.open("ab") as log:
@@ -211,28 +219,28 @@ class EmbeddedTemporal:
                 # The child inherits the locked file: the lock lives exactly as long as the server.
                 pass_fds=(lock.fileno(),),
             )
-        await_start(self._wait_until_ready, self.stop, self.kill)
-        return self
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """Shut down gracefully (SIGTERM), forcing (SIGKILL) after `timeout` seconds."""
-        if self._process is None:
-            return
-        self._signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._signal(signal.SIGKILL)
-            self._process.wait()
-        self._forget_process()
+        with self._turn:
+            if self._process is None:
+                return
+            self._signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self._process.wait()
+            self._forget_process()
 
     def kill(self) -> None:
         """End the server abruptly (SIGKILL, no shutdown), as a crash would; for crash tests."""
-        if self._process is None:
-            return
-        self._signal(signal.SIGKILL)
-        self._process.wait()
-        self._forget_process()
+        with self._turn:
+            if self._process is None:
+                return
+            self._signal(signal.SIGKILL)
+            self._process.wait()
+            self._forget_process()
 
     def __enter__(self) -> EmbeddedTemporal:
         return self.start()

@@ -10,7 +10,9 @@ stored; elsewhere (SQLite) the runner polls, and `wake()` lets an in-process wri
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (view name, position, log head)
 SETTLE_SECONDS = 0.05
+REACHED_TRUSTED_SECONDS = 0.5
 
 
 class ViewRunner:
@@ -46,7 +49,8 @@ class ViewRunner:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._listener: threading.Thread | None = None
-        self._all_reached = 0  # every view that follows the log was seen at least this far (see reached)
+        # Every view that follows the log was seen at least this far, at this instant (see reached).
+        self._all_reached: tuple[int, float] = (0, -math.inf)
 
     @property
     def application_name(self) -> str:
@@ -70,18 +74,20 @@ class ViewRunner:
     def reached(self, target: int) -> bool:
         """Whether every view not parked has read the log up to `target`.
 
-        Positions only move forward (but for a rebuild: forget_reached), so once all were seen at or past
-        a position, asking again for no further costs nothing: a burst of reads while no event is stored
-        makes one round of queries to the views' stores, not one per read."""
-        if target <= self._all_reached:
+        The furthest position all were seen at is trusted for REACHED_TRUSTED_SECONDS: a burst of reads
+        while no event is stored makes one round of queries to the views' stores, not one per read. Not
+        longer, because positions move back when a view is rebuilt, perhaps by another process (an
+        operator's `projections rebuild`, a newer runner rebuilding a view whose shape changed)."""
+        position, seen_at = self._all_reached
+        if target <= position and time.monotonic() - seen_at < REACHED_TRUSTED_SECONDS:
             return True
         lowest = min(self.positions(parked=False).values(), default=target)
-        self._all_reached = max(self._all_reached, min(lowest, target))
+        self._all_reached = (min(lowest, target), time.monotonic())
         return lowest >= target
 
     def forget_reached(self) -> None:
-        """The views were emptied: ask their stores again."""
-        self._all_reached = 0
+        """The views were emptied here: ask their stores again."""
+        self._all_reached = (0, -math.inf)
 
     def following(self) -> list[View]:
         """The views that follow the log: every view but those parked (read from their stores, so that a

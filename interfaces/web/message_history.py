@@ -44,7 +44,7 @@ def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryE
 
 def _with_messages(svc: Services, record_id: UUID, who: Principal, about: dict[str, UUID]) -> list[HistoryEvent]:
     shown = {message.id: message for message in _shown_messages(svc, who, about)}
-    entries = svc.models.history(record_id, *shown)  # one read for the record and its messages
+    entries = svc.models.history(record_id, *shown)  # one query of the audit view for the record and its messages
     own = history_events([entry for entry in entries if entry.aggregate_id == record_id], who)
     theirs = [_event(entry, shown[entry.aggregate_id]) for entry in entries if entry.aggregate_id in shown]
     return sorted([*own, *theirs], key=lambda event: event.seq)

@@ -42,7 +42,6 @@ class Notification(RecordedAggregate):
         actor: str,
         command_key: str,
     ) -> None:
-        self.command_keys = set()
         self.recipient = recipient
         self.delivered_on: list[str] = []
 

@@ -40,6 +40,7 @@ from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
+from clusterlabel.projections.runner import REACHED_TRUSTED_SECONDS
 from clusterlabel.projections.stored import StoredFields
 from clusterlabel.projections.tamper import Problem
 from clusterlabel.projections.view import Change
@@ -440,6 +441,19 @@ class ProjectionsContract:
         assert not views.runner.reached(head)
         views.catch_up()
         assert views.runner.reached(head)
+
+    def test_views_rebuilt_by_another_process_are_seen_behind_within_half_a_second(
+        self, env: dict[str, str], world: World, views: ReadModels
+    ) -> None:
+        head = views.runner.head()
+        assert views.runner.reached(head)
+        other = open_read_models(env, world.app, batch_size=50)  # as an operator's `projections rebuild`
+        try:
+            other.rebuild_tables()
+            time.sleep(REACHED_TRUSTED_SECONDS + 0.1)
+            assert not views.runner.reached(head)
+        finally:
+            other.close()
 
     def test_a_runner_killed_mid_batch_resumes_without_double_counting(self, env: dict[str, str], world: World) -> None:
         first = open_read_models(env, world.app, batch_size=17)
