@@ -149,15 +149,16 @@ def _rows(results: Results) -> list[Row]:
         ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
         ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
     ]
-    if "single_process_events_per_second" in projection:  # not in a full run
-        rows.append(
+    if "single_process_events_per_second" in projection:  # not in a full run; beside the catch-up's row
+        rows.insert(
+            4,
             (
                 "projection",
                 "catch-up events/s in one process",
                 projection["single_process_events_per_second"],
                 projection["baseline_events_per_second"],
                 projection["single_process_ratio"],
-            )
+            ),
         )
     if "scaling" in results:
         scaling = results["scaling"]
