@@ -233,8 +233,8 @@ class ViewAge:
 
 
 async def services(request: Request) -> Services:
-    # async (as each dependency that never blocks): FastAPI runs a plain `def` dependency on a worker
-    # thread, and the hop costs more than the lookup.
+    # async: FastAPI runs a plain `def` dependency on a worker thread, and the hop costs more than the
+    # lookup. (auth.py's role checks stay plain functions: the pages' forms call them directly.)
     return request.app.state.services
 
 
