@@ -116,6 +116,7 @@ class Engine:
                 self.client,
                 self.app,
                 self.settings.task_queue,
+                cached_workflows=self.settings.worker_cached_workflows,
                 workload=self.models.expert_workload,
                 mailroom=self.mailroom,
                 webhooks=WebhookPost(self.services.secrets_of_webhooks()),

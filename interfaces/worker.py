@@ -96,6 +96,7 @@ def build_worker(
     task_queue: str,
     *,
     activity_threads: int = ACTIVITY_THREADS,
+    cached_workflows: int = 1000,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
     mailroom: Mailroom | None = None,
     webhooks: WebhookPost | None = None,
@@ -135,6 +136,7 @@ def build_worker(
         activity_executor=ThreadPoolExecutor(max_workers=2 * activity_threads, thread_name_prefix="activity"),
         max_concurrent_activities=activity_threads,
         max_concurrent_local_activities=activity_threads,
+        max_cached_workflows=cached_workflows,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 
@@ -205,6 +207,7 @@ async def run_worker(settings: Settings) -> None:
             client,
             app,
             settings.task_queue,
+            cached_workflows=settings.worker_cached_workflows,
             workload=models.expert_workload,
             mailroom=mailroom,
             webhooks=WebhookPost(webhook_secrets),
