@@ -8,6 +8,7 @@ recipient has, the people table beside the event store holds each account's addr
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 from limits import parse
@@ -30,21 +31,15 @@ from clusterlabel.interfaces.web.people import People
 from clusterlabel.projections.queries import ReadModels
 
 
+@dataclass(frozen=True)
 class Directory:
     """Every address of a recipient, now: an expert's accounts, a cluster's contacts, the secretariat's
     team address (or, without one, its officers), a complainant's address (kept with the complaint)."""
 
-    def __init__(
-        self,
-        models: ReadModels,
-        people: People,
-        secretariat_email: str | None,
-        complainants: Complainants | None = None,
-    ) -> None:
-        self.models = models
-        self.people = people
-        self.secretariat_email = secretariat_email
-        self.complainants = complainants
+    models: ReadModels
+    people: People
+    secretariat_email: str | None
+    complainants: Complainants | None = None
 
     def of(self, recipient: str) -> list[Address]:
         try:
