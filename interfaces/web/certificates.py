@@ -19,7 +19,8 @@ from clusterlabel.interfaces.web.access import public_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.common import PUBLIC_ERRORS, PUBLIC_READ, label_id_from, reads_verification_code
 from clusterlabel.interfaces.web.errors import ApiError, problems
-from clusterlabel.interfaces.web.labels import PublicRead, aged
+from clusterlabel.interfaces.web.labels import aged
+from clusterlabel.interfaces.web.ratelimit import PublicRead
 from clusterlabel.interfaces.web.services import Services, Svc
 
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -44,7 +44,7 @@ from clusterlabel.interfaces.web.complaint_schemas import (
     ComplaintOut,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal, invalid
-from clusterlabel.interfaces.web.ratelimit import complaint_write
+from clusterlabel.interfaces.web.ratelimit import PublicWrite
 from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import catch_up, step_envelope, take_step
@@ -56,8 +56,6 @@ from clusterlabel.workflows.starter import complaint_handle, label_handle, start
 
 router = APIRouter(tags=["complaints"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-# Counted against the complaints' limit and the public reads' limit per client address: anyone may post one.
-PublicWrite = Annotated[None, Depends(complaint_write)]
 # How the log names whoever lodged a complaint: the public, never a person (their address is beside it).
 PUBLIC_ACTOR = "public"
 UNKNOWN_SUBJECT = (

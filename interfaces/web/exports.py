@@ -14,7 +14,8 @@ from clusterlabel.interfaces.web.auth import Staff
 from clusterlabel.interfaces.web.common import ERRORS, PUBLIC_ERRORS, PUBLIC_READ
 from clusterlabel.interfaces.web.downloads import CSV_ANSWER, csv_download
 from clusterlabel.interfaces.web.errors import invalid
-from clusterlabel.interfaces.web.labels import CountryFilter, PublicRead, aged
+from clusterlabel.interfaces.web.labels import CountryFilter, aged
+from clusterlabel.interfaces.web.ratelimit import PublicRead
 from clusterlabel.interfaces.web.schemas import RegistryEntryOut, StatisticsOut
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.projections.statistics import COUNTS, DIMENSIONS, StatisticsRow

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
@@ -46,7 +46,7 @@ from clusterlabel.interfaces.web.common import (
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import label_events
-from clusterlabel.interfaces.web.ratelimit import public_read
+from clusterlabel.interfaces.web.ratelimit import PublicRead
 from clusterlabel.interfaces.web.schemas import (
     CaseCreated,
     History,
@@ -63,7 +63,6 @@ from clusterlabel.workflows.starter import execute_label_step_reviving, label_ha
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-PublicRead = Annotated[None, Depends(public_read)]
 CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
 
 

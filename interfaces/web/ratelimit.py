@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -74,3 +75,8 @@ def complaint_write(request: Request) -> None:
     complaint limit (each one is a record the secretariat must answer)."""
     request.app.state.services.complaint_limit.check(client_of(request))
     public_read(request)
+
+
+# As a route takes them (`_: PublicRead`): the request counts against its client's limits before it runs.
+PublicRead = Annotated[None, Depends(public_read)]
+PublicWrite = Annotated[None, Depends(complaint_write)]
