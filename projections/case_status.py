@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.case_lifecycle import CaseState, case_state_after, deadline_step
-from clusterlabel.projections.store import LIKE_ESCAPE, Row, containing, stamp, starting, unstamp
+from clusterlabel.projections.store import LIKE_ESCAPE, Conditions, Row, containing, stamp, unstamp
 from clusterlabel.projections.view import Change, RowCache, View
 
 
@@ -234,46 +234,35 @@ class CaseStatusView(View):
         offset: int = 0,
     ) -> list[CaseStatus]:
         """`text` finds a case by the start of its id or by a part of its cluster's name, in any case."""
-        where: list[str] = ["1 = 1"]
-        params: list[str | None] = []
+        where = Conditions()
         if state is not None:
-            where.append("s.state = ?")
-            params.append(str(CaseState(state).value))
+            where.add("s.state = ?", str(CaseState(state).value))
         if level is not None:
-            where.append("s.level = ?")
-            params.append(level)
-        if text:
-            where.append(f"(s.case_id LIKE ? {LIKE_ESCAPE} OR LOWER(c.name) LIKE ? {LIKE_ESCAPE})")
-            params += [starting(text), containing(text)]
+            where.add("s.level = ?", level)
+        where.search(text, start_of="s.case_id", part_of="LOWER(c.name)")
         if cluster_id is not None:
-            where.append("s.cluster_id = ?")
-            params.append(str(cluster_id))
+            where.add("s.cluster_id = ?", str(cluster_id))
         if expert_id is not None:
             # Ids are unique text, so a match inside the JSON list is exact.
-            where.append("(s.experts LIKE ? OR s.proposed_expert_id = ?)")
-            params += [f'%"{expert_id}"%', str(expert_id)]
+            where.add("(s.experts LIKE ? OR s.proposed_expert_id = ?)", f'%"{expert_id}"%', str(expert_id))
         if overdue:
-            where.append("s.deadline_at IS NOT NULL AND s.deadline_at <= ?")
-            params.append(stamp(now))
+            where.add("s.deadline_at IS NOT NULL AND s.deadline_at <= ?", stamp(now))
         if needs_attention:
-            where.append("s.needs_attention = 1")
-        sql = self._SELECT + "WHERE " + " AND ".join(where) + " ORDER BY s.submitted_at, s.case_id LIMIT ? OFFSET ?"
-        return [_status(row, now) for row in self.fetch(sql, (*params, limit, offset))]
+            where.add("s.needs_attention = 1")
+        sql = self._SELECT + "WHERE " + where.sql() + " ORDER BY s.submitted_at, s.case_id LIMIT ? OFFSET ?"
+        return [_status(row, now) for row in self.fetch(sql, (*where.params, limit, offset))]
 
     def clusters(
         self, *, text: str | None = None, country: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[ClusterName]:
         """Registered clusters by name; `text` a part of the name, in any case."""
-        where: list[str] = ["1 = 1"]
-        params: list[str] = []
+        where = Conditions()
         if text:
-            where.append(f"LOWER(name) LIKE ? {LIKE_ESCAPE}")
-            params.append(containing(text))
+            where.add(f"LOWER(name) LIKE ? {LIKE_ESCAPE}", containing(text))
         if country:
-            where.append("country = ?")
-            params.append(country.upper())
-        sql = "SELECT * FROM {case_status_clusters} WHERE " + " AND ".join(where) + " ORDER BY name, cluster_id"
-        rows = self.fetch(sql + " LIMIT ? OFFSET ?", (*params, limit, offset))
+            where.add("country = ?", country.upper())
+        sql = "SELECT * FROM {case_status_clusters} WHERE " + where.sql() + " ORDER BY name, cluster_id"
+        rows = self.fetch(sql + " LIMIT ? OFFSET ?", (*where.params, limit, offset))
         return [ClusterName.model_validate(row) for row in rows]
 
     def state_counts(self) -> dict[str, int]:

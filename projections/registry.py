@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.label_lifecycle import VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LabelRowsView, status_at
-from clusterlabel.projections.store import LIKE_ESCAPE, Row, containing, stamp, starting, unstamp, unstamped
+from clusterlabel.projections.store import Conditions, Row, stamp, unstamp, unstamped
 
 
 class VerificationStatus(StrEnum):
@@ -79,24 +79,19 @@ class RegistryView(LabelRowsView):
         offset: int = 0,
     ) -> list[RegistryEntry]:
         """`text` finds a label by the start of its code or by a part of its cluster's name, in any case."""
-        where: list[str] = ["1 = 1"]
-        params: list[str | None] = []
-        if text:
-            where.append(f"(LOWER(label_code) LIKE ? {LIKE_ESCAPE} OR LOWER(cluster_name) LIKE ? {LIKE_ESCAPE})")
-            params += [starting(text), containing(text)]
+        where = Conditions()
+        where.search(text, start_of="LOWER(label_code)", part_of="LOWER(cluster_name)")
         for column, value in (("country", country), ("level", level), ("cluster_id", cluster_id)):
             if value is not None:
-                where.append(f"{column} = ?")
-                params.append(str(value).upper() if column == "country" else str(value))
+                where.add(f"{column} = ?", str(value).upper() if column == "country" else str(value))
         if status is not None:
             # The status as of now, as label_status_at() computes it, so that the database filters and pages.
-            where.append(f"{_STATUS_NOW} = ?")
-            params += [stamp(now), status]
+            where.add(f"{_STATUS_NOW} = ?", stamp(now), status)
         rows = self.fetch(
             "SELECT * FROM {registry_labels} WHERE "
-            + " AND ".join(where)
+            + where.sql()
             + " ORDER BY cluster_name, label_code LIMIT ? OFFSET ?",
-            [*params, limit, offset],
+            [*where.params, limit, offset],
         )
         return [_entry(row, now) for row in rows]
 

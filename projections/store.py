@@ -62,6 +62,29 @@ def starting(text: str) -> str:
     return f"{_literally(text)}%"
 
 
+class Conditions:
+    """A query's WHERE clause, a condition at a time, with the parameters each one takes in order."""
+
+    def __init__(self) -> None:
+        self.clauses = ["1 = 1"]  # a valid WHERE clause when no condition is added
+        self.params: list[str | None] = []
+
+    def add(self, clause: str, *params: str | None) -> None:
+        self.clauses.append(clause)
+        self.params += params
+
+    def search(self, text: str | None, *, start_of: str, part_of: str) -> None:
+        """Given `text`, a row whose `start_of` starts with it or whose `part_of` contains it, in any case
+        (both columns as the LIKE patterns expect them: lower-cased, or lower-case already)."""
+        if text:
+            self.add(
+                f"({start_of} LIKE ? {LIKE_ESCAPE} OR {part_of} LIKE ? {LIKE_ESCAPE})", starting(text), containing(text)
+            )
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses)
+
+
 def unstamp(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
