@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,46 +78,54 @@ class Envelope(BaseModel):
 
 class Command(BaseModel):
     """A command: what the sender asks for. Subclasses name the aggregate they address and, for a
-    human step, the domain's step (CASE_STEPS, LABEL_STEPS) whose state rules it must pass."""
+    human step, the domain's step (CASE_STEPS, LABEL_STEPS) whose state rules it must pass, as keywords
+    of the class statement: `class Screen(CaseCommand, domain_step="screen")`."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
     subject: ClassVar[str] = ""
     domain_step: ClassVar[str] = ""
 
-
-class CaseCommand(Command):
-    subject: ClassVar[str] = "case"
-
-
-class LabelCommand(Command):
-    subject: ClassVar[str] = "label"
-
-
-class ClusterCommand(Command):
-    subject: ClassVar[str] = "cluster"
+    def __init_subclass__(cls, *, subject: str | None = None, domain_step: str | None = None, **kwargs: Any) -> None:
+        """A keyword left out keeps what the bases say (DecideAppeal's step is AppealDecision's)."""
+        super().__init_subclass__(**kwargs)
+        if subject is not None:
+            cls.subject = subject
+        if domain_step is not None:
+            cls.domain_step = domain_step
 
 
-class ExpertCommand(Command):
-    subject: ClassVar[str] = "expert"
+# What the commands on each aggregate extend; without docstrings, which would become their schemas' descriptions.
+class CaseCommand(Command, subject="case"):
+    pass
 
 
-class AccountCommand(Command):
-    subject: ClassVar[str] = "account"
+class LabelCommand(Command, subject="label"):
+    pass
 
 
-class Appeal(Command):
+class ClusterCommand(Command, subject="cluster"):
+    pass
+
+
+class ExpertCommand(Command, subject="expert"):
+    pass
+
+
+class AccountCommand(Command, subject="account"):
+    pass
+
+
+class Appeal(Command, domain_step="lodge_appeal"):
     """An appeal's step and its grounds, alike on a case (against its decision) and on a label (against its
     suspension or withdrawal): LodgeAppeal and LodgeLabelAppeal add the subject they address. Not a command
     of its own (COMMANDS lists those two)."""
 
-    domain_step: ClassVar[str] = "lodge_appeal"
     grounds: LongProse
 
 
-class AppealDecision(Command):
+class AppealDecision(Command, domain_step="decide_appeal"):
     """The decision on an appeal, alike on a case and on a label: upheld or dismissed; the envelope's actor
     decides. DecideAppeal and DecideLabelAppeal name it first among their bases, so that they keep their
     fields' order (a case's rationale comes from Decision, before `upheld`). Not a command of its own."""
 
-    domain_step: ClassVar[str] = "decide_appeal"
     upheld: Flag

@@ -9,7 +9,7 @@ assesses), the HTTP body is the command's base class (ProposalAnswer, Assessment
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -84,10 +84,9 @@ class SubmitApplication(ClusterCommand):
     )
 
 
-class Screen(CaseCommand):
+class Screen(CaseCommand, domain_step="screen"):
     """Accept the application into assignment, or reject it (with a reason)."""
 
-    domain_step: ClassVar[str] = "screen"
     accepted: Flag
     reason: Prose = Field(default="", max_length=SHORT_TEXT)
 
@@ -136,8 +135,7 @@ class RemindDeadline(CaseCommand):
     due: datetime
 
 
-class RecordAgreement(CaseCommand):
-    domain_step: ClassVar[str] = "record_agreement"
+class RecordAgreement(CaseCommand, domain_step="record_agreement"):
     agreed: Flag
     audit_mode: AuditMode = Field(
         default=AuditMode.ON_SITE,
@@ -149,20 +147,18 @@ class RecordAgreement(CaseCommand):
 VISIT_DURATION = r"^(PT([1-9]|1[0-9]|2[0-4])H|P[1-5]D)$"
 
 
-class ScheduleAudit(CaseCommand):
+class ScheduleAudit(CaseCommand, domain_step="schedule_audit"):
     """The audit's interview or visit: before the audit deadline, while every team expert is certified."""
 
-    domain_step: ClassVar[str] = "schedule_audit"
     audit_date: Instant = Field(description="with its UTC offset, between 1970 and 2200; kept in UTC")
     mode: AuditMode | None = Field(default=None, description="on_site or video; the agreement's mode when left out")
     place: Text = Field(default="", max_length=SHORT_TEXT, description="where it is held; needed on site")
     duration: str | None = Field(default=None, pattern=VISIT_DURATION, description="PT1H to PT24H, or P1D to P5D")
 
 
-class AuditHolding(CaseCommand):
+class AuditHolding(CaseCommand, domain_step="record_audit_held"):
     """The audit took place: on its scheduled date unless `held_on` names another (never in the future)."""
 
-    domain_step: ClassVar[str] = "record_audit_held"
     held_on: Instant | None = Field(default=None, description="with its UTC offset; the scheduled date when left out")
 
 
@@ -172,10 +168,9 @@ class RecordAuditHeld(AuditHolding):
     expert_id: UUID | None = None
 
 
-class Assessment(CaseCommand):
+class Assessment(CaseCommand, domain_step="submit_assessment"):
     """The scores on every indicator of the case's catalogue, and the report."""
 
-    domain_step: ClassVar[str] = "submit_assessment"
     indicators: list[IndicatorScore] = Field(min_length=1, max_length=200)
     report: LongProse
     # The findings the benchmarking report shows beside the scores: per area, and on the cluster as a whole.
@@ -205,10 +200,9 @@ class SubmitAssessment(Assessment):
         return data
 
 
-class Signature(CaseCommand):
+class Signature(CaseCommand, domain_step="sign_assessment"):
     """A team expert signs the current version of the team's assessment (Gold: both experts sign)."""
 
-    domain_step: ClassVar[str] = "sign_assessment"
     version: WholeNumber | None = Field(
         default=None, ge=1, description="the version signed; refused if it is not the current"
     )
@@ -228,10 +222,9 @@ class Decision(CaseCommand):
     rationale: LongProse
 
 
-class RecordDecision(Decision):
+class RecordDecision(Decision, domain_step="record_decision"):
     """Award (the level applied for, unless `level` says less) or refuse."""
 
-    domain_step: ClassVar[str] = "record_decision"
     outcome: Outcome
     level: Level | None = Field(default=None, description="the level awarded; defaults to the level applied for")
 
@@ -244,16 +237,14 @@ class DecideAppeal(AppealDecision, Decision):
     """Uphold the appeal (the case goes back to a new decision) or dismiss it."""
 
 
-class ReleaseExpert(CaseCommand):
+class ReleaseExpert(CaseCommand, domain_step="release_expert"):
     """Take an expert off the case: their certification was revoked while they were on it."""
 
-    domain_step: ClassVar[str] = "release_expert"
     expert_id: UUID
     reason: ShortProse
 
 
-class WithdrawCase(CaseCommand):
-    domain_step: ClassVar[str] = "withdraw"
+class WithdrawCase(CaseCommand, domain_step="withdraw"):
     reason: ShortProse
 
 

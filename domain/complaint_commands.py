@@ -4,7 +4,6 @@ steps, and the complaint workflow's reminders and escalation. Registered in comm
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from pydantic import Field
@@ -14,8 +13,8 @@ from clusterlabel.domain.complaint import ComplaintOutcome
 from clusterlabel.domain.text import Text
 
 
-class ComplaintCommand(Command):
-    subject: ClassVar[str] = "complaint"
+class ComplaintCommand(Command, subject="complaint"):
+    pass
 
 
 _HEX = "[0-9A-Fa-f]"
@@ -45,18 +44,17 @@ class LodgeComplaint(ComplaintStatement):
     label_id: UUID | None = None
 
 
-class AcknowledgeComplaint(ComplaintCommand):
-    domain_step: ClassVar[str] = "acknowledge"
+class AcknowledgeComplaint(ComplaintCommand, domain_step="acknowledge"):
+    pass
 
 
-class StartInvestigation(ComplaintCommand):
-    domain_step: ClassVar[str] = "start_investigation"
+class StartInvestigation(ComplaintCommand, domain_step="start_investigation"):
+    pass
 
 
-class CloseComplaint(ComplaintCommand):
+class CloseComplaint(ComplaintCommand, domain_step="close"):
     """The outcome, and the finding the complainant is told."""
 
-    domain_step: ClassVar[str] = "close"
     outcome: ComplaintOutcome
     finding: LongProse
 

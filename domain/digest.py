@@ -11,7 +11,6 @@ however often its schedule fires or its activity is retried; a period with nothi
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -56,10 +55,9 @@ class DigestFacts(BaseModel):
         return not (self.overdue or self.expiring or self.failed)
 
 
-class SendDigest(Command):
+class SendDigest(Command, subject="notification"):
     """Queue the digest of one period for the secretariat (nothing when there is nothing to report)."""
 
-    subject: ClassVar[str] = "notification"
     period: datetime = Field(description="the start of the period the digest covers: one digest per period")
     facts: DigestFacts
 

@@ -5,7 +5,6 @@ of a payment. Registered in commands.COMMANDS."""
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
 
 from pydantic import Field
 
@@ -13,8 +12,8 @@ from clusterlabel.domain.command_base import Command
 from clusterlabel.domain.text import Text
 
 
-class InvoiceCommand(Command):
-    subject: ClassVar[str] = "invoice"
+class InvoiceCommand(Command, subject="invoice"):
+    pass
 
 
 class RecordPayment(InvoiceCommand):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import Field
 
 from clusterlabel.domain.command_base import Appeal, AppealDecision, LabelCommand, LongProse, ShortProse
@@ -23,17 +21,15 @@ class CloseRenewalWindow(LabelCommand):
     """The renewal window has closed without a renewal: the label lapses."""
 
 
-class SuspendLabel(LabelCommand):
-    domain_step: ClassVar[str] = "suspend"
+class SuspendLabel(LabelCommand, domain_step="suspend"):
     reason: ShortProse
 
 
-class RestoreLabel(LabelCommand):
-    domain_step: ClassVar[str] = "restore"
+class RestoreLabel(LabelCommand, domain_step="restore"):
+    pass
 
 
-class WithdrawLabel(LabelCommand):
-    domain_step: ClassVar[str] = "withdraw"
+class WithdrawLabel(LabelCommand, domain_step="withdraw"):
     reason: ShortProse
 
 
@@ -47,8 +43,7 @@ class DecideLabelAppeal(AppealDecision, LabelCommand):
     rationale: LongProse
 
 
-class StartRenewal(LabelCommand):
-    domain_step: ClassVar[str] = "start_renewal"
+class StartRenewal(LabelCommand, domain_step="start_renewal"):
     improvement_areas: list[Text | DescribedArea] = Field(
         default_factory=list, max_length=10, description="Silver only: as SubmitApplication's"
     )

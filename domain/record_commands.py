@@ -5,7 +5,7 @@ the table of every command).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -114,8 +114,8 @@ class EraseAccount(AccountCommand):
 # ---- the outbox: a message's delivery (activities/delivery.py) and an officer's retry ------------------
 
 
-class NotificationCommand(Command):
-    subject: ClassVar[str] = "notification"
+class NotificationCommand(Command, subject="notification"):
+    pass
 
 
 class RecordSent(NotificationCommand):

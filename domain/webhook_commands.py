@@ -4,20 +4,18 @@ delivery records what became of it (activities/webhook_delivery.py). Listed in C
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import Field
 
 from clusterlabel.domain.command_base import Command, ShortProse
 from clusterlabel.domain.webhook import EVENT_KINDS, EndpointUrl, EventKind
 
 
-class WebhookCommand(Command):
-    subject: ClassVar[str] = "webhook"
+class WebhookCommand(Command, subject="webhook"):
+    pass
 
 
-class WebhookDeliveryCommand(Command):
-    subject: ClassVar[str] = "webhook_delivery"
+class WebhookDeliveryCommand(Command, subject="webhook_delivery"):
+    pass
 
 
 class RegisterWebhook(WebhookCommand):
