@@ -197,7 +197,7 @@ def record_decision(
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
-        decision = (command.outcome, command.level, command.rationale, env.actor)
+        decision = (command.outcome, command.level, command.rationale)
         case.record_decision(
             *decision, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids, unmet_criteria=unmet
         )
@@ -219,7 +219,7 @@ def decide_appeal(
     expert_ids = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        appeal = (command.upheld, command.rationale, env.actor)
+        appeal = (command.upheld, command.rationale)
         case.decide_appeal(*appeal, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids)
         return outbox.queue(notices.appeal_decided(case, command.upheld, command.rationale), env)
 

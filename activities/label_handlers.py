@@ -80,8 +80,7 @@ def decide_label_appeal(
 
     def act(label: Label) -> list[RecordedAggregate]:
         withdrawn = label.state is LabelState.WITHDRAWN
-        decision = (command.upheld, command.rationale, env.actor, *env.when())
-        label.decide_appeal(*decision, decider_expert_ids=expert_ids)
+        label.decide_appeal(command.upheld, command.rationale, *env.when(), decider_expert_ids=expert_ids)
         told = outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)
         if not (command.upheld and withdrawn):
             return told

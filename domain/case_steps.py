@@ -129,7 +129,6 @@ class AuditAndDecisionSteps(CaseQueries):
         outcome: Outcome,
         level: Level | None,
         rationale: str,
-        decided_by: str,
         at: datetime,
         policy: Policy,
         actor: str,
@@ -138,9 +137,9 @@ class AuditAndDecisionSteps(CaseQueries):
         decider_expert_ids: frozenset[UUID] = frozenset(),
         unmet_criteria: Sequence[str] = (),
     ) -> None:
-        """`decided_by` is the account deciding; `decider_expert_ids` the expert records it speaks or spoke for;
+        """The actor is the account deciding; `decider_expert_ids` the expert records it speaks or spoke for;
         `unmet_criteria` the eligibility criteria the cluster misses now (checked again at the decision)."""
-        self.check_decider(decided_by, rationale, decider_expert_ids)
+        self.check_decider(actor, rationale, decider_expert_ids)
         recorded = case_assessment.recorded_outcome(outcome, self.kind, unmet_criteria)
         named = level if recorded != BENCHMARK_OUTCOME else level or self.recommended_level
         decided = case_assessment.decided_level(Outcome(outcome), named, self.level, self.recommended_level, recorded)
@@ -152,7 +151,7 @@ class AuditAndDecisionSteps(CaseQueries):
             outcome=recorded,
             level=decided.value,
             rationale=rationale,
-            decided_by=decided_by,
+            decided_by=actor,
             appeal_due=policy.appeal_window.after(at),
             at=at,
             actor=actor,
@@ -167,7 +166,6 @@ class AuditAndDecisionSteps(CaseQueries):
         self,
         upheld: bool,
         rationale: str,
-        decided_by: str,
         at: datetime,
         policy: Policy,
         actor: str,
@@ -175,8 +173,9 @@ class AuditAndDecisionSteps(CaseQueries):
         *,
         decider_expert_ids: frozenset[UUID] = frozenset(),
     ) -> None:
-        self.check_appeal_decider(decided_by, rationale, decider_expert_ids)
-        appeal = {"upheld": upheld, "rationale": rationale, "decided_by": decided_by, "at": at}
+        """The actor decides: an account that speaks for `decider_expert_ids`."""
+        self.check_appeal_decider(actor, rationale, decider_expert_ids)
+        appeal = {"upheld": upheld, "rationale": rationale, "decided_by": actor, "at": at}
         if self.state is CaseState.REJECTED:  # upheld: a new screening, by someone else (check_screening)
             screening_due = policy.screening_deadline.after(at)
             self._rejection_appeal_decided(**appeal, screening_due=screening_due, actor=actor, command_key=command_key)

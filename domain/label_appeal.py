@@ -97,18 +97,18 @@ class LabelAppealSteps:
         self,
         upheld: bool,
         rationale: str,
-        decided_by: str,
         at: datetime,
         actor: str,
         command_key: str,
         *,
         decider_expert_ids: Iterable[UUID] = (),
     ) -> None:
+        """The actor decides: an account that speaks for `decider_expert_ids`."""
         self.check_appeal_pending()
-        check_not_auditor(decided_by, decider_expert_ids, self.expert_ids, "decide the appeal")
-        check_not_appealed_decider(decided_by, self.adverse_by, "decide the appeal")
+        check_not_auditor(actor, decider_expert_ids, self.expert_ids, "decide the appeal")
+        check_not_appealed_decider(actor, self.adverse_by, "decide the appeal")
         require_reason(rationale, "an appeal decision needs a rationale")
-        decision = {"rationale": rationale, "decided_by": decided_by, "at": at, "actor": actor}
+        decision = {"rationale": rationale, "decided_by": actor, "at": at, "actor": actor}
         if upheld:
             self._label_appeal_upheld(**decision, command_key=command_key)
         else:
