@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     temporal_tls_ca: Path | None = None
     task_queue: str = "clusterlabel"
     # Workflows a worker keeps in memory between their steps (Temporal's sticky cache, least recently used
-    # evicted). It bounds the worker's memory: each costs about 0.4 MiB (README's settings); one
+    # evicted). It bounds the worker's memory: each costs 0.3-0.4 MiB (README's settings); one
     # evicted replays its history on its next step, which a step taken at human pace never notices.
     worker_cached_workflows: int = Field(default=1000, ge=0)
     # Temporal's own Web UI, for operators: the embedded server serves it (on this port; unset, a free
