@@ -3,7 +3,9 @@ document is written once as a template and served both as a page and as a PDF.""
 
 from __future__ import annotations
 
-import threading
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -17,23 +19,25 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
-class _ThreadFonts(threading.local):
-    """Each thread's own font configuration, made on its first document and kept: WeasyPrint 70 never frees
-    the fontconfig configuration a document makes for itself when given none (about 220 KB a document,
-    which grew the API by megabytes a minute under load), and a Pango font map is not shared across threads."""
-
-    config: Any = None
-
-
-_fonts = _ThreadFonts()
+# Font configurations made once and lent to one document at a time: WeasyPrint 70 never frees the fontconfig
+# configuration a document makes for itself when given none (about 220 KB a document, which grew the API by
+# megabytes a minute under load). Kept for the life of the process, not of a thread, since a server's
+# thread pools end idle threads and start new ones; the pool holds as many as were ever in use at once.
+_font_configs: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
 
-def _font_config() -> Any:
-    if _fonts.config is None:
+@contextmanager
+def _font_config() -> Iterator[Any]:
+    try:
+        config = _font_configs.get_nowait()
+    except queue.Empty:
         from weasyprint.text.fonts import FontConfiguration
 
-        _fonts.config = FontConfiguration()
-    return _fonts.config
+        config = FontConfiguration()
+    try:
+        yield config
+    finally:
+        _font_configs.put(config)
 
 
 def render_pdf(html: str) -> bytes:
@@ -42,5 +46,6 @@ def render_pdf(html: str) -> bytes:
     # Only what the document carries itself (data: URLs): a document that names an outside address must
     # not make the server fetch it (a request forgery, or a document that changes with someone else's server).
     inline_only = weasyprint.URLFetcher(allowed_protocols={"data"})
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=inline_only).write_pdf(font_config=_font_config())
+    with _font_config() as fonts:
+        pdf: bytes = weasyprint.HTML(string=html, url_fetcher=inline_only).write_pdf(font_config=fonts)
     return pdf

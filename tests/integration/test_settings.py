@@ -113,6 +113,14 @@ def test_the_postgres_pool_is_sized_from_the_settings_and_reaches_the_store(monk
         Settings(database_url=LIVE_DATABASE_URL, postgres_pool_size=0)
 
 
+def test_a_worker_cache_too_small_for_the_workflows_in_flight_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLUSTERLABEL_WORKER_CACHED_WORKFLOWS", "250")
+    assert Settings().worker_cached_workflows == 250
+    monkeypatch.setenv("CLUSTERLABEL_WORKER_CACHED_WORKFLOWS", "10")
+    with pytest.raises(ValidationError, match="worker_cached_workflows"):
+        Settings()
+
+
 def test_a_postgres_url_without_port_or_password_uses_5432_and_an_empty_password() -> None:
     env = Settings(database_url="postgresql://postgres@localhost/events").eventsourcing_env()
 

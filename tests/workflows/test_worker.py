@@ -12,8 +12,6 @@ import time
 import uuid
 from pathlib import Path
 
-from temporalio.api.enums.v1 import TaskQueueKind
-
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.models import CaseView
 from clusterlabel.domain.commands import Screen
@@ -24,7 +22,7 @@ from clusterlabel.interfaces.worker import run_worker
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.messages import Step
 from clusterlabel.workflows.search_attributes import CASE_STATE, CLUSTER_ID
-from tests.workflows.harness import Secretariat, drive_to_award, result_of, run, step, view_when
+from tests.workflows.harness import Secretariat, run, step, view_when
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,43 +51,6 @@ def test_the_worker_started_from_settings_runs_a_submitted_case_and_stops_when_c
             worker.cancel()
             await asyncio.wait_for(asyncio.gather(worker, return_exceptions=True), timeout=30)
             assert worker.done()
-
-    run(scenario())
-
-
-def test_a_worker_that_keeps_no_workflow_in_memory_still_takes_a_case_to_its_label(tmp_path: Path) -> None:
-    """CLUSTERLABEL_WORKER_CACHED_WORKFLOWS=0: every step of the case and its label replays the workflow's
-    history from the server, as after an eviction from a full cache, and ends where a cached run ends."""
-
-    async def scenario() -> None:
-        with EmbeddedTemporal(tmp_path / "temporal") as server:
-            queue = f"uncached-{uuid.uuid4().hex[:8]}"
-            settings = Settings(
-                data_dir=tmp_path / "data", temporal_address=server.address, task_queue=queue, worker_cached_workflows=0
-            )
-            settings.ensure_data_dir()
-            worker = asyncio.create_task(run_worker(settings))
-            try:
-                client = await connect_client(server.address, server.namespace)
-                office = Secretariat(CertificationApp(env=settings.eventsourcing_env()), client, queue)
-                office.expert()
-                handle = await office.open_case(office.cluster())
-                await drive_to_award(handle)
-                final: CaseView = await result_of(handle)
-                assert final.state == "awarded" and final.label_id is not None
-                assert office.app.get_label(final.label_id).state.value == "active"
-                # A cached workflow's next task goes to its worker's sticky queue; here every one went to the
-                # shared queue, whichever worker took it replaying the history first.
-                scheduled = [
-                    event.workflow_task_scheduled_event_attributes.task_queue
-                    async for event in handle.fetch_history_events()
-                    if event.HasField("workflow_task_scheduled_event_attributes")
-                ]
-                assert len(scheduled) > 5
-                assert all(queue.kind != TaskQueueKind.TASK_QUEUE_KIND_STICKY for queue in scheduled)
-            finally:
-                worker.cancel()
-                await asyncio.wait_for(asyncio.gather(worker, return_exceptions=True), timeout=30)
 
     run(scenario())
 
