@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     # Workflows a worker keeps in memory between their steps (Temporal's sticky cache, least recently used
     # evicted). It bounds the worker's memory: each costs 0.3-0.4 MiB (README's settings); one
     # evicted replays its history on its next step, which a step taken at human pace never notices.
-    # At least 100: a cache smaller than the workflows a worker has in flight evicts them mid-step, and
-    # Temporal's core then cancels the step's local activity (a test with a cache of one and two cases in
-    # flight wedged once in two runs); the soaks ran with 100 and with 1000.
+    # At least 100, the workflow tasks a worker runs at once (Temporal's default): a cache smaller than the
+    # workflows in flight evicts them mid-step, and Temporal's core then cancels the step's local activity
+    # (a test with a cache of one and two cases in flight wedged once in two runs); soaks ran with 100 and 1000.
     worker_cached_workflows: int = Field(default=1000, ge=100)
     # Temporal's own Web UI, for operators: the embedded server serves it (on this port; unset, a free
     # one) and prints its address; with a cluster, its UI's address lets the pages link to each workflow.
