@@ -4,6 +4,7 @@ with the view its workflow update returned."""
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +22,19 @@ from tests.workflows.harness import compressed_policy, run
 TOKEN = "step-loads-admin-token"
 
 
+# The reconciler, which the engine runs as it starts, reads open cases from the store to check each has its
+# workflow: on a slow machine its run can overlap the step, and its loads are not the step's.
+BACKGROUND = ("open_records.py",)
+
+
 def counting_loads(engine: Engine) -> Counter[UUID]:
-    """Count every load of an aggregate from the event store, by aggregate id."""
+    """Count every load of an aggregate from the event store, by aggregate id, but the reconciler's."""
     loads: Counter[UUID] = Counter()
     original: Callable[..., Any] = engine.app.repository.get
 
     def get(aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
-        loads[aggregate_id] += 1
+        if not any(frame.filename.endswith(BACKGROUND) for frame in traceback.extract_stack()):
+            loads[aggregate_id] += 1
         return original(aggregate_id, *args, **kwargs)
 
     engine.app.repository.get = get  # type: ignore[method-assign]
