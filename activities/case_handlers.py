@@ -197,9 +197,15 @@ def record_decision(
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
-        decision = (command.outcome, command.level, command.rationale)
         case.record_decision(
-            *decision, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids, unmet_criteria=unmet
+            command.outcome,
+            command.level,
+            command.rationale,
+            env.instant(),
+            app.policy,
+            *env.who(),
+            decider_expert_ids=expert_ids,
+            unmet_criteria=unmet,
         )
         if case.state is not CaseState.REFUSED:
             return []
@@ -219,8 +225,9 @@ def decide_appeal(
     expert_ids = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        appeal = (command.upheld, command.rationale)
-        case.decide_appeal(*appeal, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids)
+        case.decide_appeal(
+            command.upheld, command.rationale, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids
+        )
         return outbox.queue(notices.appeal_decided(case, command.upheld, command.rationale), env)
 
     return app.change(case_id, CertificationCase, env, act)

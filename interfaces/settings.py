@@ -27,6 +27,7 @@ DEFAULT_ISSUER_NAME = "European Secretariat for Cluster Analysis (ESCA)"
 DEFAULT_ISSUER_ADDRESS = "Berlin"
 DEFAULT_ISSUER_COUNTRY = "DE"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
+DEFAULT_WORKER_CACHED_WORKFLOWS = 1000  # Temporal's own default
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 # Settings that work only together: one given alone is refused at start-up rather than silently ignored.
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
     # At least 100, the workflow tasks a worker runs at once (Temporal's default): a cache smaller than the
     # workflows in flight evicts them mid-step, and Temporal's core then cancels the step's local activity
     # (a test with a cache of one and two cases in flight wedged once in two runs); soaks ran with 100 and 1000.
-    worker_cached_workflows: int = Field(default=1000, ge=100)
+    worker_cached_workflows: int = Field(default=DEFAULT_WORKER_CACHED_WORKFLOWS, ge=100)
     # Temporal's own Web UI, for operators: the embedded server serves it (on this port; unset, a free
     # one) and prints its address; with a cluster, its UI's address lets the pages link to each workflow.
     temporal_ui: bool = True

@@ -35,7 +35,7 @@ from clusterlabel.interfaces.bootstrap import (
 from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
-from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.settings import DEFAULT_WORKER_CACHED_WORKFLOWS, Settings
 from clusterlabel.interfaces.tracing import configure_tracing
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
@@ -96,7 +96,7 @@ def build_worker(
     task_queue: str,
     *,
     activity_threads: int = ACTIVITY_THREADS,
-    cached_workflows: int = 1000,
+    cached_workflows: int = DEFAULT_WORKER_CACHED_WORKFLOWS,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
     mailroom: Mailroom | None = None,
     webhooks: WebhookPost | None = None,
