@@ -113,6 +113,10 @@ def test_unknown_ids_are_404(engine: RunningEngine, secretariat: Secretariat) ->
         answer = secretariat.api.get(path)
         assert answer.status_code == 404, (path, answer.text)
         assert isinstance(answer.json()["detail"], str)
+    cluster_id = secretariat.cluster()  # a record that exists, but is no case
+    not_a_case = secretariat.api.get(f"/cases/{cluster_id}/history")
+    assert not_a_case.status_code == 404, not_a_case.text
+    assert not_a_case.json()["detail"] == f"no case with id {cluster_id}"
     assert secretariat.api.post(f"/cases/{nobody}/screening", json={"accepted": True}).status_code == 404
     assert secretariat.api.post(f"/labels/{nobody}/suspension", json={"reason": "x"}).status_code == 404
     assert secretariat.api.post("/applications", json={"cluster_id": nobody, "level": "bronze"}).status_code == 404
