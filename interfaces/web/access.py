@@ -11,7 +11,7 @@ before the record is looked at, for every id alike, so it tells nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
@@ -23,7 +23,7 @@ from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.label import Label
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.schemas import CaseFilters
+from clusterlabel.interfaces.web.schemas import CaseFilters, HistoryEvent
 from clusterlabel.interfaces.web.services import Services
 
 R = TypeVar("R")
@@ -40,6 +40,12 @@ def visible_case(svc: Services, case_id: UUID, principal: Principal) -> Certific
     if not principal.on_case(case):
         raise not_found("case", case_id)
     return case
+
+
+def holds_the_case(history: Sequence[HistoryEvent], case_id: UUID) -> bool:
+    """Whether a history read by a case's id holds that case's own events: for the secretariat, who sees
+    every case, proof enough that it exists (an unknown id, or another record's, holds none)."""
+    return any(event.aggregate_id == case_id and event.aggregate == CertificationCase.__name__ for event in history)
 
 
 def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:

@@ -21,7 +21,7 @@ from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalo
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
-from clusterlabel.interfaces.web.access import own_cases, visible_case
+from clusterlabel.interfaces.web.access import holds_the_case, own_cases, visible_case
 from clusterlabel.interfaces.web.auth import (
     AppealsPanel,
     Caller,
@@ -129,17 +129,17 @@ def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None)
 async def case_history(case_id: UUID, svc: Svc, who: Caller) -> History:
     # async, its reading on one worker thread: a plain `def` route hops to a worker twice, for its body
     # and again for FastAPI's check of its answer
-    return History(events=await run_in_threadpool(_history_shown, svc, case_id, who))
+    return History(events=await run_in_threadpool(_case_history_shown, svc, case_id, who))
 
 
-def _history_shown(svc: Services, case_id: UUID, who: Principal) -> list[HistoryEvent]:
-    """The secretariat sees every case, so its read loads none: the case's own events in the history say
-    it exists. Anyone else is authorised on the case first (access.visible_case)."""
+def _case_history_shown(svc: Services, case_id: UUID, who: Principal) -> list[HistoryEvent]:
+    """The secretariat sees every case, so its read loads none: the history itself says whether the case
+    exists (access.holds_the_case). Anyone else is authorised on the case first (access.visible_case)."""
     if not who.sees_everything:
         visible_case(svc, case_id, who)
     svc.fresh()
     events = case_events(svc, case_id, who)
-    if not any(event.aggregate_id == case_id and event.aggregate == CertificationCase.__name__ for event in events):
+    if who.sees_everything and not holds_the_case(events, case_id):
         visible_case(svc, case_id, who)  # no such case (404), or its first events not in the view yet
     return events
 

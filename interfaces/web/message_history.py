@@ -32,7 +32,8 @@ SHOWN_FIELDS = ("attempts", "channel")  # of a message's events, besides its kin
 
 def case_events(svc: Services, case_id: UUID, who: Principal) -> list[HistoryEvent]:
     """Blocking: the case's events as the caller may read them, with the events of the messages they may
-    see, in log order. The caller must already be allowed to see the case (access.visible_case)."""
+    see, in log order. The caller must already be allowed to see the case (access.visible_case), or see
+    every case (the secretariat)."""
     return _with_messages(svc, case_id, who, {"case_id": case_id})
 
 
