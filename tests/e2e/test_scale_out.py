@@ -218,9 +218,8 @@ def test_every_story_ends_where_it_leads_through_outages_and_kills_and_the_views
             assert len(set(labels)) == len(labels)
             for kind, record_id, state in expected:
                 driver.reaches(f"/{kind}/{record_id}", state)
-            for kind, record_id, state in expected:
                 if (kind, state) == ("cases", "awarded"):
-                    _report_frozen(driver.url, record_id)
+                    _report_frozen(driver, record_id)
 
             reconciled = _cli(
                 ["reconcile", *common, "--temporal", temporal.address, "--data-dir", str(tmp_path / "r")], env
@@ -368,17 +367,19 @@ def _eventsourcing_env(database_url: str) -> dict[str, str]:
     return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_postgres_url(database_url), "CHAIN_KEY": CHAIN_KEY}
 
 
-def _report_frozen(url: str, case_id: str) -> None:
+def _report_frozen(driver: Driver, case_id: str) -> None:
     """The case's report frozen before the views are compared. The API freezes each decision's report in
     the background, waiting up to 10 s for the label, later still when queued behind others on a loaded
     machine (a run once saw six arrive 40 s after their decisions, past the log's quiet spell), and never
     if it was killed meanwhile; a download freezes it now if it is not yet, once (its command key). It
     answers 409 until the case has recorded its label, a step after the label is issued."""
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    deadline = time.monotonic() + 60
-    while (answer := httpx.get(f"{url}/cases/{case_id}/report.pdf", headers=headers, timeout=120)).status_code == 409:
-        assert time.monotonic() < deadline, f"the report of case {case_id}: still {answer.text[:300]}"
-        time.sleep(0.5)
+
+    def download() -> httpx.Response | None:
+        answer = httpx.get(f"{driver.url}/cases/{case_id}/report.pdf", headers=headers, timeout=120)
+        return None if answer.status_code == 409 else answer
+
+    answer = driver.when(download, f"the report of case {case_id} to be frozen", timeout=60)
     assert answer.status_code == 200, f"the report of case {case_id}: {answer.status_code} {answer.text[:300]}"
     assert answer.headers["content-type"] == "application/pdf"
 
