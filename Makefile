@@ -19,8 +19,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/clusterlabel serve
 
+# Whole modules on TEST_WORKERS workers (a module's engine is started once, by the worker running it),
+# the slowest first (tests/conftest.py), not reordered by xdist.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest --durations=40
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40
 
 # The house keeps itself tidy: formatted, linted and type-checked (settings in pyproject.toml).
 # mypy checks the folders under their installed name, laid out as links in .typecheck/clusterlabel/.

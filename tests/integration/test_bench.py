@@ -1,7 +1,11 @@
 """`python -m clusterlabel.tools.bench` end to end, at the smallest sizes: every figure there and positive,
-on SQLite alone and, in one run, on SQLite and PostgreSQL (the PostgreSQL figures under `postgres`).
+on SQLite alone and, in one run, on SQLite and PostgreSQL (the PostgreSQL figures under `postgres`); and
+`--soak MINUTES`, a fraction of a minute of it: lifecycles on PostgreSQL through two workers, an API and a
+projection runner, each a process of its own. Each leaves nothing running or stored afterwards.
 
-Speed is never asserted here: the targets are the bench's to report, not a test's to enforce.
+Speed is never asserted here: the targets are the bench's to report, not a test's to enforce. Both runs
+stay in this one module so that parallel test workers never run them at once: each checks that it left
+no schema of its own behind, which another bench running beside it would confuse.
 """
 
 from __future__ import annotations
@@ -108,17 +112,8 @@ def test_the_baseline_repeats_the_real_lifecycles_activities_updates_and_timers(
 
 
 def test_the_bench_leaves_no_worker_or_server_running(results: dict, tmp_path_factory: pytest.TempPathFactory) -> None:
-    work = str(tmp_path_factory.getbasetemp())
-    leftovers = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if work in command and ("clusterlabel.tools.bench.worker_process" in command or "start-dev" in command):
-                leftovers.append(command)
-    assert leftovers == []
+    running = _running_in(tmp_path_factory.getbasetemp())
+    assert [command for command in running if "worker_process" in command or "start-dev" in command] == []
 
 
 def test_a_postgresql_server_that_does_not_answer_leaves_a_note_and_the_sqlite_figures(tmp_path: Path) -> None:
@@ -129,6 +124,60 @@ def test_a_postgresql_server_that_does_not_answer_leaves_a_note_and_the_sqlite_f
     assert "postgres" not in results
     assert results["notes"][0] == "history: ..."
     assert results["notes"][1].startswith("postgres: not measured, no server answers (")
+
+
+SOAK_MINUTES = 0.2
+SOAK_PROCESSES = {"api", "projections", "worker-1", "worker-2", "temporal_server"}
+
+
+@pytest.mark.postgres
+def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    postgres_url()  # skips (fails under CI) when the test server does not answer
+    out, work = tmp_path / "bench-results.json", tmp_path / "work"
+    schemas_before = _bench_schemas()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    args = ["--soak", str(SOAK_MINUTES), "--postgres-url", TEST_SERVER_URL, "--out", str(out), "--work-dir", str(work)]
+    finished = subprocess.run(
+        [sys.executable, "-m", "clusterlabel.tools.bench", *args],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "lifecycles each minute:" in finished.stdout and "memory at the end of each minute" in finished.stdout
+
+    soak = json.loads(out.read_text())["soak"]
+    assert soak["minutes"] == SOAK_MINUTES
+    assert soak["errors"] == 0, soak["first_errors"]
+    assert soak["lifecycles"] > 0 and sum(soak["per_minute"]) == soak["lifecycles"]
+    assert soak["lag_p99_ms"] > 0
+    assert set(soak["rss_growth_pct_by_process"]) == SOAK_PROCESSES
+    assert soak["rss_growth_pct"] == max(soak["rss_growth_pct_by_process"].values())
+    assert all(size > 0 for size in soak["rss_mb_last"].values())
+    each_minute = soak["rss_mb_each_minute"]
+    assert set(each_minute) == SOAK_PROCESSES
+    assert all(sizes and sizes[-1] == soak["rss_mb_last"][name] for name, sizes in each_minute.items())
+    assert _running_in(work) == []
+    assert _bench_schemas() - schemas_before == set()
+
+
+def _running_in(work: Path) -> list[str]:
+    """The command lines of the processes still running with `work` in them."""
+    running = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if str(work) in command:
+                running.append(command)
+    return running
 
 
 def _bench_schemas() -> set[str]:

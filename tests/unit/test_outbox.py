@@ -214,7 +214,9 @@ def test_a_recipient_names_the_secretariat_an_expert_or_a_cluster(name: str, exp
     assert (kind, str(found) if found else None) == (expected[0], expected[1] and expected[1].format(id=record_id))
 
 
-@pytest.mark.parametrize("name", ["account:" + str(uuid4()), "expert:not-an-id", "everyone"])
+@pytest.mark.parametrize(
+    "name", ["account:" + str(uuid4()), "expert:not-an-id", "everyone"], ids=["unknown-account", "bad-id", "no-kind"]
+)
 def test_a_recipient_that_names_nobody_known_is_refused(name: str) -> None:
     with pytest.raises(ValueError):
         notices.addressee(name)
