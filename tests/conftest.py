@@ -3,8 +3,9 @@ import sys
 
 import pytest
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Tests import the project's top-level packages from the checkout.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(ROOT))
 
 # The modules that take minutes (each starts real servers and drives them), slowest first. `make test`
 # hands whole modules to two workers in the order collected: started first, they run beside the many
@@ -20,6 +21,7 @@ LONGEST_FIRST = (
     "tests/workflows/test_database_outage.py",
     "tests/e2e/test_accounts_cli.py",
 )
+assert all((ROOT / module).is_file() for module in LONGEST_FIRST), "a module of LONGEST_FIRST was renamed"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -57,11 +57,13 @@ def _wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
     return found
 
 
-def _get(engine: Engine, path: str, **options: Any) -> httpx.Response:
+def _get(
+    engine: Engine, path: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
     async def get() -> httpx.Response:
         transport = httpx.ASGITransport(app=create_app(engine.services))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            return await client.get(path, **options)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", cookies=cookies) as client:
+            return await client.get(path, headers=headers)
 
     return asyncio.run(get())
 
