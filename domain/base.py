@@ -141,7 +141,7 @@ class RecordedAggregate(Aggregate):
       `python -m tests.golden.generate`, which writes only the histories that are missing.
 
     The views read an event that needs an upcast through the mapper instead of its stored JSON
-    (projections/stored.py); tests/golden/test_upcasting.py shows all of it on a golden record.
+    (projections/stored_fields.py); tests/golden/test_upcasting.py shows all of it on a golden record.
     """
 
     command_keys: set[str]

@@ -24,8 +24,8 @@ from clusterlabel.interfaces.logs import configure_logging
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.verify_options import add_verify_options
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead
+from clusterlabel.projections.event_chain import VerifyReport
 from clusterlabel.projections.queries import ChainTampered, ReadModels
-from clusterlabel.projections.tamper import VerifyReport
 
 EXIT_OK, EXIT_TAMPERED, EXIT_USAGE = 0, 1, 2
 

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from clusterlabel.domain.account import Role, links_without
-from clusterlabel.projections.store import Row
 from clusterlabel.projections.view import Change, RowCache, RowPerAggregateView
+from clusterlabel.projections.view_store import Row
 
 
 class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):

@@ -24,9 +24,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.projections.store import Row, plain, stamp, unstamp
-from clusterlabel.projections.stored import ENVELOPE, StoredFields, plain_field
+from clusterlabel.projections.stored_fields import ENVELOPE, StoredFields, plain_field
 from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view_store import Row, plain, stamp, unstamp
 
 _OWN_INSTANT = ("at", "submitted_at", "decided_at")
 _OWN_INSTANT_MARKS = tuple(f'"{name}":'.encode() for name in _OWN_INSTANT)  # as a key in the stored JSON

@@ -22,8 +22,8 @@ from pydantic import BaseModel
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.peers import PeerGroup, PeerProfile, PeerStats, choose_group, peer_stats
 from clusterlabel.domain.policy import default_policy
-from clusterlabel.projections.store import Row, unstamp
 from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view_store import Row, unstamp
 
 # The histogram counts three kinds of item: each indicator's scores, each area's percentages, and (under
 # the item "") the assessed cases themselves, which is what a peer group's size is read from.

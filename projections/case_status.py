@@ -17,8 +17,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.case_lifecycle import CaseState, case_state_after, deadline_step
-from clusterlabel.projections.store import LIKE_ESCAPE, Conditions, Row, containing, stamp, unstamp
 from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view_store import LIKE_ESCAPE, Conditions, Row, containing, stamp, unstamp
 
 
 class CaseStatus(BaseModel):

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from clusterlabel.projections.tamper import EventChainView
+from clusterlabel.projections.event_chain import EventChainView
 
 
 class ChainHead(BaseModel):

@@ -1,4 +1,4 @@
-"""The hashes of the tamper-evidence chain (projections/tamper.py) and the key its links need.
+"""The hashes of the tamper-evidence chain (projections/event_chain.py) and the key its links need.
 
 An event's hash is plain SHA-256 of its stored form: anyone may recompute it. A link of the chain
 (an aggregate's head, the log's head) is HMAC-SHA256 under a key kept outside the database: whoever

@@ -14,8 +14,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.complaint import DEADLINE_BY_STATE, DEADLINE_SET_BY, STATE_AFTER, ComplaintState
-from clusterlabel.projections.store import Row, stamp, unstamped
 from clusterlabel.projections.view import Change, RowPerAggregateView
+from clusterlabel.projections.view_store import Row, stamp, unstamped
 
 EVENTS = (*STATE_AFTER, "Escalated")
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.label_lifecycle import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LabelRowsView
-from clusterlabel.projections.store import Row, stamp, unstamp
+from clusterlabel.projections.view_store import Row, stamp, unstamp
 
 
 class CalendarEntry(BaseModel):

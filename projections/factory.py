@@ -34,6 +34,7 @@ from clusterlabel.projections.benchmarking import BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatusView
 from clusterlabel.projections.chain_key import KEY_ENV, KEY_FILE, ChainKey, MissingChainKey, key_file
 from clusterlabel.projections.complaints import ComplaintsView
+from clusterlabel.projections.event_chain import EventChainView
 from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
 from clusterlabel.projections.invoices import InvoicesView
 from clusterlabel.projections.notifications import NotificationsView
@@ -42,9 +43,8 @@ from clusterlabel.projections.queries import ReadModels
 from clusterlabel.projections.registry import RegistryView
 from clusterlabel.projections.runner import ViewRunner
 from clusterlabel.projections.statistics import StatisticsView
-from clusterlabel.projections.store import PostgresViewStore, SQLiteViewStore
-from clusterlabel.projections.tamper import EventChainView
 from clusterlabel.projections.view import View
+from clusterlabel.projections.view_store import PostgresViewStore, SQLiteViewStore
 from clusterlabel.projections.webhooks import WebhooksView
 from clusterlabel.projections.workload import WorkloadView
 

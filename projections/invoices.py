@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.fees import money
 from clusterlabel.domain.invoice import STATE_AFTER, InvoiceState
-from clusterlabel.projections.store import Row, stamp, unstamped
 from clusterlabel.projections.view import Change, RowPerAggregateView
+from clusterlabel.projections.view_store import Row, stamp, unstamped
 
 
 class InvoiceEntry(BaseModel):

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from clusterlabel.domain.label_lifecycle import LabelState, label_state_after, label_status_at
-from clusterlabel.projections.store import Row
 from clusterlabel.projections.view import Change, RowPerAggregateView
+from clusterlabel.projections.view_store import Row
 
 LABEL_COLUMNS = (
     "label_id TEXT PRIMARY KEY, label_code TEXT NOT NULL, verification_code TEXT, cluster_id TEXT, "

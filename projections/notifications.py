@@ -14,8 +14,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus
-from clusterlabel.projections.store import Row, unstamped
 from clusterlabel.projections.view import Change, RowPerAggregateView
+from clusterlabel.projections.view_store import Row, unstamped
 
 
 class MessageEntry(BaseModel):

@@ -23,6 +23,7 @@ from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, ClusterName
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.complaints import ComplaintEntry, ComplaintsView
+from clusterlabel.projections.event_chain import EventChainView, VerifyReport, verify
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
 from clusterlabel.projections.invoices import InvoiceEntry, InvoicesView
 from clusterlabel.projections.notifications import MessageEntry, NotificationsView
@@ -31,7 +32,6 @@ from clusterlabel.projections.parked import ParkedView
 from clusterlabel.projections.registry import RegistryEntry, RegistryView, Verification
 from clusterlabel.projections.runner import Progress, ViewRunner
 from clusterlabel.projections.statistics import StatisticsRow, StatisticsView
-from clusterlabel.projections.tamper import EventChainView, VerifyReport, verify
 from clusterlabel.projections.view import View
 from clusterlabel.projections.webhooks import WebhooksView
 from clusterlabel.projections.workload import WorkloadView
@@ -90,7 +90,7 @@ class ReadModels:
 
     case_status = ViewOf(CaseStatusView)
     audit = ViewOf(AuditHistoryView)
-    chain = ViewOf(EventChainView)
+    event_chain = ViewOf(EventChainView)
     registry = ViewOf(RegistryView)
     calendar_view = ViewOf(ExpiryCalendarView)
     workload_view = ViewOf(WorkloadView)
@@ -218,15 +218,15 @@ class ReadModels:
 
     def verify(self) -> VerifyReport:
         """Re-read the event table and report every event altered, removed or reordered."""
-        return verify(self.app.recorder, self.chain, self.runner.application_name)
+        return verify(self.app.recorder, self.event_chain, self.runner.application_name)
 
     def chain_head(self, now: datetime) -> ChainHead | None:
         """The chain's head, to anchor outside the database (`clusterlabel verify --head`)."""
-        return chain_head(self.chain, now)
+        return chain_head(self.event_chain, now)
 
     def check_anchor(self, anchored: ChainHead) -> AnchorCheck:
         """Whether the chain still extends a head anchored earlier (`clusterlabel verify --against`)."""
-        return check_anchor(self.chain, anchored)
+        return check_anchor(self.event_chain, anchored)
 
     # ---- registry and calendar -----------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from clusterlabel.domain.label_lifecycle import VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LabelRowsView, status_at
-from clusterlabel.projections.store import Conditions, Row, stamp, unstamp, unstamped
+from clusterlabel.projections.view_store import Conditions, Row, stamp, unstamp, unstamped
 
 
 class VerificationStatus(StrEnum):

@@ -24,9 +24,9 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from clusterlabel.projections.parked import ParkedView, error_text, is_store_failure
-from clusterlabel.projections.store import stamp
-from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections.stored_fields import StoredFields
 from clusterlabel.projections.view import Change, View
+from clusterlabel.projections.view_store import stamp
 
 log = structlog.get_logger(__name__)
 

@@ -26,8 +26,8 @@ from pydantic import BaseModel
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.projections.labels import LabelRowsView
-from clusterlabel.projections.store import stamp
 from clusterlabel.projections.view import Change, RowCache
+from clusterlabel.projections.view_store import stamp
 
 DIMENSIONS = ("level", "country", "sector", "year")
 COUNTS = ("applications", "awarded", "refused", "labels_in_force")

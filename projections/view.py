@@ -17,8 +17,8 @@ import structlog
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from clusterlabel.projections.parked import PARKED_DDL, WHILE_TRACKING, ParkedView, error_text
-from clusterlabel.projections.store import Row, ViewStore
-from clusterlabel.projections.stored import StoredFields, plain_field
+from clusterlabel.projections.stored_fields import StoredFields, plain_field
+from clusterlabel.projections.view_store import Row, ViewStore
 
 _UNREAD: Any = object()  # not looked at yet
 log = structlog.get_logger(__name__)

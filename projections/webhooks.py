@@ -16,8 +16,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from clusterlabel.domain.webhook_delivery import DELIVERY_STATUS_AFTER, WebhookDeliveryStatus
-from clusterlabel.projections.store import Row, unstamped
 from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view_store import Row, unstamped
 
 WebhookStatus = Literal["enabled", "disabled", "deleted"]
 

@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.personal_data import PERSONAL_FIELDS, SEALED
 from clusterlabel.projections.factory import VIEW_CLASSES
-from clusterlabel.projections.stored import StoredFields, plain_field
+from clusterlabel.projections.stored_fields import StoredFields, plain_field
 from clusterlabel.projections.view import Change
 from tests.golden.records import HISTORIES, RECORDS, as_notification, domain_event_topics, replay_all
 from tests.lifecycle import memory_app
@@ -77,7 +77,7 @@ def test_every_event_type_written_today_still_decodes(app: CertificationApp, rec
 def test_the_current_mapper_writes_a_golden_event_back_to_the_same_bytes(
     app: CertificationApp, record: StoredEvent
 ) -> None:
-    """The stored form has not drifted (the read side parses it directly, see projections/stored.py)."""
+    """The stored form has not drifted (the read side parses it directly, see projections/stored_fields.py)."""
     event = app.mapper.to_domain_event(record)
     if getattr(type(event), "class_version", 1) > 1:
         pytest.skip("an upcast event is written at its new version")

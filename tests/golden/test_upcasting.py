@@ -17,8 +17,8 @@ import pytest
 from eventsourcing.domain import event
 
 from clusterlabel.domain.base import RecordedAggregate
-from clusterlabel.projections import stored
-from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections import stored_fields
+from clusterlabel.projections.stored_fields import StoredFields
 from clusterlabel.projections.view import Change
 from tests.golden.records import HISTORIES, as_notification
 from tests.lifecycle import memory_app
@@ -70,9 +70,9 @@ def moved_to_version_2(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }
     for topic, cls in topics.items():
         monkeypatch.setitem(eventsourcing.utils._topic_cache, topic, cls)
-    stored._current_version_tail.cache_clear()
+    stored_fields._current_version_tail.cache_clear()
     yield
-    stored._current_version_tail.cache_clear()
+    stored_fields._current_version_tail.cache_clear()
 
 
 def delivered_record() -> Any:

@@ -18,8 +18,8 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.projections.chain_key import ChainKey, new_secret
 from clusterlabel.projections.factory import build_views
 from clusterlabel.projections.runner import ViewRunner
-from clusterlabel.projections.store import PostgresViewStore, SQLiteViewStore, ViewStore
 from clusterlabel.projections.view import View
+from clusterlabel.projections.view_store import PostgresViewStore, SQLiteViewStore, ViewStore
 from tests.integration.test_projections import POLICY, World
 from tests.stores import postgres_schema, sqlite_env
 

@@ -16,7 +16,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.peers import quantile
 from clusterlabel.projections.benchmarking import BenchmarkingView
 from clusterlabel.projections.factory import build_views, view_classes_named
-from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections.stored_fields import StoredFields
 from clusterlabel.projections.view import Change
 from tests.builders import T0
 

@@ -20,7 +20,7 @@ from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import Escalate
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.record_commands import RegisterExpert
-from clusterlabel.projections.stored import StoredFields
+from clusterlabel.projections.stored_fields import StoredFields
 from tests.builders import expert_profile, key, register
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import postgres_schema, sqlite_env
@@ -34,7 +34,7 @@ def stored_bytes(app: CertificationApp) -> bytes:
 
 
 def registration_as_read(app: CertificationApp, expert_id: object) -> dict[str, object]:
-    """The registration event as histories read it (projections/stored.py)."""
+    """The registration event as histories read it (projections/stored_fields.py)."""
     registered = app.recorder.select_events(expert_id, limit=1)[0]
     return StoredFields(app.mapper).plain(registered)
 

@@ -38,11 +38,11 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
+from clusterlabel.projections.event_chain import Problem
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.projections.runner import REACHED_TRUSTED_SECONDS
-from clusterlabel.projections.stored import StoredFields
-from clusterlabel.projections.tamper import Problem
+from clusterlabel.projections.stored_fields import StoredFields
 from clusterlabel.projections.view import Change
 from tests.builders import T0, cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.stores import POSTGRES, postgres_schema

@@ -57,7 +57,7 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.projections.factory import open_read_models
-from clusterlabel.projections.store import stamp
+from clusterlabel.projections.view_store import stamp
 from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count
 from tests.stores import sqlite_env

@@ -27,7 +27,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, Notification, Stor
 from eventsourcing.utils import resolve_topic
 from pydantic_core import from_json
 
-from clusterlabel.projections.store import plain, stamp
+from clusterlabel.projections.view_store import plain, stamp
 
 # Stored beside every event's own fields; not part of what the event says.
 ENVELOPE = frozenset({"timestamp", "originator_topic", "originator_id", "originator_version", "class_version"})

@@ -25,8 +25,8 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from pydantic import BaseModel
 
 from clusterlabel.projections.chain_key import UNKEYED, ChainKey, MissingChainKey, chained, event_hash
-from clusterlabel.projections.store import Row
 from clusterlabel.projections.view import Change, RowCache, View
+from clusterlabel.projections.view_store import Row
 
 __all__ = ["ChainKey", "EventChainView", "Problem", "Tampering", "VerifyReport", "chained", "event_hash", "verify"]
 CHAIN_COLUMNS = ("notification_id", "aggregate_id", "version", "event_hash", "aggregate_hash", "log_hash", "scheme")
