@@ -7,6 +7,7 @@ the event store's schema, so that every API process on that database shares it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -22,8 +23,10 @@ from psycopg_pool import ConnectionPool
 from clusterlabel.interfaces.event_store_env import POSTGRES_CONNECT_TIMEOUT_SECONDS, postgres_connection_args
 from clusterlabel.interfaces.settings import Settings
 
-# Each request costs a statement or two on an indexed key: a few connections serve the API's thread pool.
-POSTGRES_POOL_SIZE = 4
+# One pool for every side table of a process: each request costs a statement or two on an indexed key,
+# so a few connections serve the API's thread pool, whichever tables it reads (a pool per table held up
+# to 4 connections for each of a dozen tables).
+POSTGRES_POOL_SIZE = 8
 
 
 class SQLiteSideFile:
@@ -93,36 +96,37 @@ class PostgresSideTable:
         schema = env.get("POSTGRES_SCHEMA") or "public"  # where eventsourcing puts the events, too
         self.location = f"the PostgreSQL table {schema}.{table} (database {env['POSTGRES_DBNAME']})"
         self.table = Identifier(schema, table)
-        self._pool = ConnectionPool(
-            kwargs=postgres_connection_args(env),
-            min_size=1,
-            max_size=POSTGRES_POOL_SIZE,
-            timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
-            name=table,
-            open=True,
-        )
+        self._pool: ConnectionPool | None = _SHARED_POOLS.take(postgres_connection_args(env))
         try:
             self._create(f"{schema}.{table}", columns)
         except BaseException:
-            self._pool.close()
+            self.close()
             raise
 
+    @property
+    def _connections(self) -> ConnectionPool:
+        if self._pool is None:
+            raise RuntimeError(f"{self.location} is closed")
+        return self._pool
+
     def close(self) -> None:
-        self._pool.close()
+        if self._pool is not None:
+            _SHARED_POOLS.give_back(self._pool)
+            self._pool = None
 
     def one(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The first row the statement returns (None when it returns none)."""
-        with self._pool.connection() as db:
+        with self._connections.connection() as db:
             cursor = db.execute(self._sql(statement), params)
             return cursor.fetchone() if cursor.description is not None else None
 
     def rows(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        with self._pool.connection() as db:
+        with self._connections.connection() as db:
             return db.execute(self._sql(statement), params).fetchall()
 
     def count(self, statement: str, params: tuple[Any, ...]) -> int:
         """How many rows the statement changed."""
-        with self._pool.connection() as db:
+        with self._connections.connection() as db:
             return db.execute(self._sql(statement), params).rowcount
 
     def _sql(self, statement: str) -> Composed:
@@ -130,10 +134,56 @@ class PostgresSideTable:
         return SQL(statement.replace("{p}", self.placeholder)).format(self.table)
 
     def _create(self, name: str, columns: str) -> None:
-        with self._pool.connection() as db, db.transaction():
+        with self._connections.connection() as db, db.transaction():
             # API processes starting together would race: CREATE TABLE IF NOT EXISTS is not atomic here.
             db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
             db.execute(self._sql("CREATE TABLE IF NOT EXISTS {} (" + columns + ")"))
+
+
+class SharedPools:
+    """The side tables' connection pools, one per database a process reaches, each open while a table uses it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pools: dict[tuple[tuple[str, Any], ...], tuple[ConnectionPool, int]] = {}
+
+    def take(self, connection_args: Mapping[str, Any]) -> ConnectionPool:
+        key = tuple(sorted(connection_args.items()))
+        with self._lock:
+            pool, users = self._pools.get(key) or (self._open(connection_args), 0)
+            self._pools[key] = (pool, users + 1)
+            return pool
+
+    def give_back(self, pool: ConnectionPool) -> None:
+        with self._lock:
+            for key, (held, users) in self._pools.items():
+                if held is pool:
+                    if users > 1:
+                        self._pools[key] = (held, users - 1)
+                    else:
+                        del self._pools[key]
+                        held.close()
+                    return
+
+    @staticmethod
+    def _open(connection_args: Mapping[str, Any]) -> ConnectionPool:
+        return ConnectionPool(
+            # named for pg_stat_activity: an operator sees which process holds which connections
+            kwargs={**connection_args, "application_name": side_tables_connection_name()},
+            min_size=1,
+            max_size=POSTGRES_POOL_SIZE,
+            timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            name="clusterlabel_side_tables",
+            open=True,
+        )
+
+
+_SHARED_POOLS = SharedPools()
+
+
+def side_tables_connection_name() -> str:
+    """The application_name of this process's side-table connections."""
+    return f"clusterlabel side tables {os.getpid()}"
 
 
 class SideTable(Protocol):
