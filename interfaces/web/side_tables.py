@@ -8,6 +8,7 @@ the event store's schema, so that every API process on that database shares it.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -24,8 +25,9 @@ from clusterlabel.interfaces.event_store_env import POSTGRES_CONNECT_TIMEOUT_SEC
 from clusterlabel.interfaces.settings import Settings
 
 # One pool for every side table of a process: each request costs a statement or two on an indexed key,
-# so a few connections serve the API's thread pool, whichever tables it reads (a pool per table held up
-# to 4 connections for each of a dozen tables).
+# so a few connections serve the API's thread pool, whichever tables it reads. A pool per table (4 each)
+# held a dozen tables' worth of connections; shared, a burst on one table can keep a request to another
+# waiting for a connection, for POSTGRES_CONNECT_TIMEOUT_SECONDS at most.
 POSTGRES_POOL_SIZE = 8
 
 
@@ -84,7 +86,8 @@ class SQLiteSideFile:
 
 
 class PostgresSideTable:
-    """One table in the event store's schema, created on opening if absent, and a small connection pool.
+    """One table in the event store's schema, created on opening if absent, reached through the pool its
+    process shares among all its side tables on that database (SharedPools).
 
     Statements name the table as `{}` and may write a parameter as `{p}`; each runs in a transaction of
     its own.
@@ -96,6 +99,7 @@ class PostgresSideTable:
         schema = env.get("POSTGRES_SCHEMA") or "public"  # where eventsourcing puts the events, too
         self.location = f"the PostgreSQL table {schema}.{table} (database {env['POSTGRES_DBNAME']})"
         self.table = Identifier(schema, table)
+        self._closing = threading.Lock()
         self._pool: ConnectionPool | None = _SHARED_POOLS.take(postgres_connection_args(env))
         try:
             self._create(f"{schema}.{table}", columns)
@@ -110,9 +114,11 @@ class PostgresSideTable:
         return self._pool
 
     def close(self) -> None:
-        if self._pool is not None:
-            _SHARED_POOLS.give_back(self._pool)
-            self._pool = None
+        """Give the pool back, once however many threads close the table."""
+        with self._closing:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            _SHARED_POOLS.give_back(pool)
 
     def one(self, statement: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The first row the statement returns (None when it returns none)."""
@@ -148,6 +154,7 @@ class SharedPools:
         self._pools: dict[tuple[tuple[str, Any], ...], tuple[ConnectionPool, int]] = {}
 
     def take(self, connection_args: Mapping[str, Any]) -> ConnectionPool:
+        """The pool of that database, opened for its first table."""
         key = tuple(sorted(connection_args.items()))
         with self._lock:
             pool, users = self._pools.get(key) or (self._open(connection_args), 0)
@@ -155,15 +162,17 @@ class SharedPools:
             return pool
 
     def give_back(self, pool: ConnectionPool) -> None:
+        """One table fewer on the pool; closed with its last (outside the lock: closing waits for its
+        connections to come back, and another table may be opening meanwhile)."""
         with self._lock:
-            for key, (held, users) in self._pools.items():
-                if held is pool:
-                    if users > 1:
-                        self._pools[key] = (held, users - 1)
-                    else:
-                        del self._pools[key]
-                        held.close()
-                    return
+            key = next(key for key, (held, _) in self._pools.items() if held is pool)
+            users = self._pools[key][1] - 1
+            if users:
+                self._pools[key] = (pool, users)
+            else:
+                del self._pools[key]
+        if not users:
+            pool.close()
 
     @staticmethod
     def _open(connection_args: Mapping[str, Any]) -> ConnectionPool:
@@ -182,8 +191,9 @@ _SHARED_POOLS = SharedPools()
 
 
 def side_tables_connection_name() -> str:
-    """The application_name of this process's side-table connections."""
-    return f"clusterlabel side tables {os.getpid()}"
+    """The application_name of this process's side-table connections: the host names the pod, where each
+    process is the container's first (PostgreSQL keeps 63 characters)."""
+    return f"clusterlabel side tables {socket.gethostname()} {os.getpid()}"[:63]
 
 
 class SideTable(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -175,7 +176,7 @@ def _running_in(work: Path) -> list[str]:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if str(work) in command:
+            if re.search(re.escape(str(work)) + r"(/|\s|$)", command):  # popen-gw1 is not popen-gw10
                 running.append(command)
     return running
 
