@@ -43,28 +43,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     directory = tmp_path_factory.mktemp("bench")
     out = directory / "bench-results.json"
     schemas_before = _bench_schemas()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "clusterlabel.tools.bench",
-            "--tiny",
-            "--out",
-            str(out),
-            "--work-dir",
-            str(directory / "work"),
-            "--postgres-url",
-            TEST_SERVER_URL,
-        ],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    finished = _bench(["--tiny", "--out", str(out), "--work-dir", str(directory / "work")], timeout=600)
     assert "targets:" in finished.stdout
     results = json.loads(out.read_text())
     if "postgres" in results:
@@ -138,18 +117,7 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
     postgres_url()  # skips (fails under CI) when the test server does not answer
     out, work = tmp_path / "bench-results.json", tmp_path / "work"
     schemas_before = _bench_schemas()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    args = ["--soak", str(SOAK_MINUTES), "--postgres-url", TEST_SERVER_URL, "--out", str(out), "--work-dir", str(work)]
-    finished = subprocess.run(
-        [sys.executable, "-m", "clusterlabel.tools.bench", *args],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=400,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    finished = _bench(["--soak", str(SOAK_MINUTES), "--out", str(out), "--work-dir", str(work)], timeout=400)
     assert "lifecycles each minute:" in finished.stdout and "memory at the end of each minute" in finished.stdout
 
     soak = json.loads(out.read_text())["soak"]
@@ -165,6 +133,15 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
     assert all(sizes and sizes[-1] == soak["rss_mb_last"][name] for name, sizes in each_minute.items())
     assert _running_in(work) == []
     assert _bench_schemas() - schemas_before == set()
+
+
+def _bench(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python -m clusterlabel.tools.bench ARGS` on the test server, as a user runs it; it must exit 0."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "clusterlabel.tools.bench", *args, "--postgres-url", TEST_SERVER_URL]
+    finished = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished
 
 
 def _running_in(work: Path) -> list[str]:
