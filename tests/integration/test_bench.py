@@ -137,7 +137,14 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
 
 def _bench(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     """`python -m clusterlabel.tools.bench ARGS` on the test server, as a user runs it; it must exit 0."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        # Smaller pools than a deployment's (5, and 10 more under load): the soak's five processes held
+        # about 52 of the test server's 100 connections with those, beside a test on the other worker.
+        "CLUSTERLABEL_POSTGRES_POOL_SIZE": "2",
+        "CLUSTERLABEL_POSTGRES_MAX_OVERFLOW": "3",
+    }
     command = [sys.executable, "-m", "clusterlabel.tools.bench", *args, "--postgres-url", TEST_SERVER_URL]
     finished = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert finished.returncode == 0, finished.stderr[-3000:]
