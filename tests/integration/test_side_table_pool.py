@@ -4,7 +4,6 @@ connections, not a pool each, and closing one table leaves the others working.""
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -15,6 +14,7 @@ from clusterlabel.interfaces.web.side_tables import (
     PostgresSideTable,
     side_tables_connection_name,
 )
+from tests.e2e.engine import eventually
 from tests.stores import POSTGRES, postgres_schema
 
 pytestmark = pytest.mark.postgres
@@ -37,7 +37,8 @@ def test_a_dozen_side_tables_busy_at_once_hold_a_few_connections_and_one_closed_
         finally:
             for table in tables:
                 table.close()
-        assert _eventually_held(held_before)
+        # a closed connection leaves pg_stat_activity a moment later
+        eventually(lambda held=held_before: _connections_held() == held or None, 10, "the connections to close")
 
 
 def _fill(table: PostgresSideTable) -> None:
@@ -51,10 +52,3 @@ def _connections_held() -> int:
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (side_tables_connection_name(),)
         ).fetchone()
     return int(row[0]) if row else 0
-
-
-def _eventually_held(count: int) -> bool:
-    deadline = time.monotonic() + 10  # a closed connection leaves pg_stat_activity a moment later
-    while _connections_held() != count and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return _connections_held() == count
