@@ -117,6 +117,7 @@ class Engine:
                 self.app,
                 self.settings.task_queue,
                 cached_workflows=self.settings.worker_cached_workflows,
+                sandbox=self.settings.workflow_sandbox,
                 workload=self.models.expert_workload,
                 mailroom=self.mailroom,
                 webhooks=WebhookPost(self.services.secrets_of_webhooks()),

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
@@ -35,7 +36,7 @@ from clusterlabel.interfaces.bootstrap import (
 from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
-from clusterlabel.interfaces.settings import DEFAULT_WORKER_CACHED_WORKFLOWS, Settings
+from clusterlabel.interfaces.settings import DEFAULT_WORKER_CACHED_WORKFLOWS, Settings, WorkflowSandbox
 from clusterlabel.interfaces.tracing import configure_tracing
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
@@ -97,6 +98,7 @@ def build_worker(
     *,
     activity_threads: int = ACTIVITY_THREADS,
     cached_workflows: int = DEFAULT_WORKER_CACHED_WORKFLOWS,
+    sandbox: WorkflowSandbox = "shared",
     workload: Callable[[], Mapping[UUID, int]] | None = None,
     mailroom: Mailroom | None = None,
     webhooks: WebhookPost | None = None,
@@ -137,8 +139,29 @@ def build_worker(
         max_concurrent_activities=activity_threads,
         max_concurrent_local_activities=activity_threads,
         max_cached_workflows=cached_workflows,
+        workflow_runner=workflow_runner(sandbox),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
+
+
+def workflow_runner(sandbox: WorkflowSandbox) -> SandboxedWorkflowRunner:
+    """Temporal's sandbox for the workflow code, `shared` or `checked` (CLUSTERLABEL_WORKFLOW_SANDBOX).
+
+    `checked`, Temporal's default, imports the workflow modules afresh inside the sandbox for every
+    workflow run (a new case, a label, a replay after eviction), so that the sandbox's proxies refuse
+    a wall-clock read, randomness or I/O from workflow code the moment it runs. That import cost
+    ~40 ms of CPU a run here: a fifth of the worker's CPU in the bench's lifecycles.
+    `shared` passes this package through, as Temporal's guidance asks of modules whose calls are
+    deterministic: imported once per worker, the workflow classes shared by their runs (which keep
+    their state on the instance). Its workflow code then runs without those run-time checks; what
+    keeps it deterministic is the workflow tests, which run `checked` (tests/workflows/harness.py),
+    replays of recorded histories (the Replayer always checks), and a static test of the workflow
+    modules (tests/unit/test_workflow_determinism.py).
+    """
+    restrictions = SandboxRestrictions.default
+    if sandbox == "shared":
+        restrictions = restrictions.with_passthrough_modules("clusterlabel")  # this package, every module of it
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 async def start_reconciling(client: Client, task_queue: str, every: timedelta) -> None:
@@ -208,6 +231,7 @@ async def run_worker(settings: Settings) -> None:
             app,
             settings.task_queue,
             cached_workflows=settings.worker_cached_workflows,
+            sandbox=settings.workflow_sandbox,
             workload=models.expert_workload,
             mailroom=mailroom,
             webhooks=WebhookPost(webhook_secrets),

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from clusterlabel.interfaces.event_store_env import pinned_ordering_keys
 from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.worker import workflow_runner
 
 # Where a live PostgreSQL is expected (CI starts one); the tests needing it skip when it is absent.
 LIVE_DATABASE_URL = os.environ.get("CLUSTERLABEL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -118,6 +119,17 @@ def test_a_worker_cache_too_small_for_the_workflows_in_flight_is_refused(monkeyp
     assert Settings().worker_cached_workflows == 250
     monkeypatch.setenv("CLUSTERLABEL_WORKER_CACHED_WORKFLOWS", "10")
     with pytest.raises(ValidationError, match="worker_cached_workflows"):
+        Settings()
+
+
+def test_the_workflow_sandbox_is_shared_unless_checked_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = workflow_runner(Settings().workflow_sandbox)
+    assert "clusterlabel" in shared.restrictions.passthrough_modules  # imported once per worker
+    monkeypatch.setenv("CLUSTERLABEL_WORKFLOW_SANDBOX", "checked")
+    checked = workflow_runner(Settings().workflow_sandbox)
+    assert "clusterlabel" not in checked.restrictions.passthrough_modules  # afresh, checked, every run
+    monkeypatch.setenv("CLUSTERLABEL_WORKFLOW_SANDBOX", "off")
+    with pytest.raises(ValidationError, match="workflow_sandbox"):
         Settings()
 
 

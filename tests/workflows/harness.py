@@ -95,7 +95,8 @@ def sqlite_app(path: Path, policy: Policy) -> CertificationApp:
 
 @asynccontextmanager
 async def running_worker(client: Client, app: CertificationApp, task_queue: str) -> AsyncIterator[Worker]:
-    async with build_worker(client, app, task_queue, activity_threads=4) as worker:
+    # "checked": every workflow path these tests take runs under the sandbox's run-time checks (workflow_runner)
+    async with build_worker(client, app, task_queue, activity_threads=4, sandbox="checked") as worker:
         yield worker
 
 

@@ -93,7 +93,9 @@ async def delivering(
         pace=TokenBucket(50, 1),
         public_url="http://clusterlabel.test",
     )
-    async with build_worker(office.client, office.app, office.task_queue, activity_threads=4, mailroom=mailroom):
+    async with build_worker(
+        office.client, office.app, office.task_queue, activity_threads=4, sandbox="checked", mailroom=mailroom
+    ):
         started = start_delivering(office.client, office.app, office.task_queue) if relay else None
         try:
             yield

@@ -84,7 +84,7 @@ async def scheduled(
     then: Callable[[Client], Any],
 ) -> None:
     client = await connect_client(server.address, server.namespace)
-    async with build_worker(client, app, queue, activity_threads=2, digest=current(models)):
+    async with build_worker(client, app, queue, activity_threads=2, sandbox="checked", digest=current(models)):
         handle = await ensure_digest_schedule(client, queue, every, timedelta(0))
         try:
             await then(client)

@@ -109,7 +109,9 @@ def test_a_sandbox_violation_keeps_the_workflow_running_and_the_reconciler_repor
         office, client = await office_on(dev_server, "reconcile-stuck")
         case_id = office.submit(office.cluster())
         queue = office.task_queue
-        async with build_worker(client, office.app, queue, activity_threads=2, extra_workflows=[SandboxViolator]):
+        async with build_worker(
+            client, office.app, queue, activity_threads=2, sandbox="checked", extra_workflows=[SandboxViolator]
+        ):
             # A case workflow whose code has the bug: the project's worker retries its task, never fails it.
             handle = await client.start_workflow(SandboxViolator.run, id=case_workflow_id(case_id), task_queue=queue)
             attempt = 0
