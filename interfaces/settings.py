@@ -28,10 +28,11 @@ DEFAULT_ISSUER_ADDRESS = "Berlin"
 DEFAULT_ISSUER_COUNTRY = "DE"
 DEFAULT_MAIL_FROM = "clusterlabel@localhost"
 DEFAULT_WORKER_CACHED_WORKFLOWS = 1000  # Temporal's own default
-# How a worker runs the workflow code in Temporal's sandbox (interfaces/worker.workflow_runner).
-WorkflowSandbox = Literal["shared", "checked"]
 DEFAULT_MAIL_RATE_LIMIT = "5/second"
 DEFAULT_EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+# Whether a worker runs the workflow code in Temporal's sandbox (interfaces/worker.workflow_runner).
+WorkflowSandbox = Literal["off", "checked"]
+DEFAULT_WORKFLOW_SANDBOX: WorkflowSandbox = "off"
 # Settings that work only together: one given alone is refused at start-up rather than silently ignored.
 GIVEN_TOGETHER = (
     # mTLS needs both halves; one alone would connect without a client certificate.
@@ -68,9 +69,9 @@ class Settings(BaseSettings):
     # workflows in flight evicts them mid-step, and Temporal's core then cancels the step's local activity
     # (a test with a cache of one and two cases in flight wedged once in two runs); soaks ran with 100 and 1000.
     worker_cached_workflows: int = Field(default=DEFAULT_WORKER_CACHED_WORKFLOWS, ge=100)
-    # "shared": the workflow code is imported once per worker; "checked": afresh for every workflow run,
-    # with the sandbox's run-time checks on it (interfaces/worker.workflow_runner says which costs what).
-    workflow_sandbox: WorkflowSandbox = "shared"
+    # "off": the workflow code is imported once per worker and runs outside Temporal's sandbox; "checked":
+    # afresh for every workflow run, in the sandbox (interfaces/worker.workflow_runner says which costs what).
+    workflow_sandbox: WorkflowSandbox = DEFAULT_WORKFLOW_SANDBOX
     # Temporal's own Web UI, for operators: the embedded server serves it (on this port; unset, a free
     # one) and prints its address; with a cluster, its UI's address lets the pages link to each workflow.
     temporal_ui: bool = True

@@ -16,8 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.certification import CertificationActivities
@@ -36,7 +36,12 @@ from clusterlabel.interfaces.bootstrap import (
 from clusterlabel.interfaces.digest import digest_source, start_digest
 from clusterlabel.interfaces.logs import configure_logging, get_logger
 from clusterlabel.interfaces.mail import open_mailroom
-from clusterlabel.interfaces.settings import DEFAULT_WORKER_CACHED_WORKFLOWS, Settings, WorkflowSandbox
+from clusterlabel.interfaces.settings import (
+    DEFAULT_WORKER_CACHED_WORKFLOWS,
+    DEFAULT_WORKFLOW_SANDBOX,
+    Settings,
+    WorkflowSandbox,
+)
 from clusterlabel.interfaces.tracing import configure_tracing
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.common import ACTIVITY_TIMEOUT
@@ -98,7 +103,7 @@ def build_worker(
     *,
     activity_threads: int = ACTIVITY_THREADS,
     cached_workflows: int = DEFAULT_WORKER_CACHED_WORKFLOWS,
-    sandbox: WorkflowSandbox = "shared",
+    sandbox: WorkflowSandbox = DEFAULT_WORKFLOW_SANDBOX,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
     mailroom: Mailroom | None = None,
     webhooks: WebhookPost | None = None,
@@ -112,8 +117,8 @@ def build_worker(
     that sign) lets it deliver to partners' webhooks. `digest` (what the secretariat's digest reports,
     from the read models) lets it run the digest's activity. A worker given none of one takes none of
     those activities, which wait for a worker that has it.
-    No exception fails a workflow from inside its code: a bug there (a sandbox violation such as
-    datetime.now(), a non-deterministic change) fails the workflow *task*, which Temporal retries
+    No exception fails a workflow from inside its code: a bug there (a non-deterministic change, or with
+    `checked` a sandbox violation such as datetime.now()) fails the workflow *task*, which Temporal retries
     while the workflow stays Running with its timers and state intact, until a fixed worker is
     deployed. Failing the workflow instead would end a label's expiry timers for good. The
     reconciler reports such stuck workflows (workflows/reconciler.py).
@@ -144,24 +149,23 @@ def build_worker(
     )
 
 
-def workflow_runner(sandbox: WorkflowSandbox) -> SandboxedWorkflowRunner:
-    """Temporal's sandbox for the workflow code, `shared` or `checked` (CLUSTERLABEL_WORKFLOW_SANDBOX).
+def workflow_runner(sandbox: WorkflowSandbox) -> WorkflowRunner:
+    """How the worker runs the workflow code (CLUSTERLABEL_WORKFLOW_SANDBOX): `off` or `checked`.
 
-    `checked`, Temporal's default, imports the workflow modules afresh inside the sandbox for every
-    workflow run (a new case, a label, a replay after eviction), so that the sandbox's proxies refuse
-    a wall-clock read, randomness or I/O from workflow code the moment it runs. That import cost
-    ~40 ms of CPU a run here: a fifth of the worker's CPU in the bench's lifecycles.
-    `shared` passes this package through, as Temporal's guidance asks of modules whose calls are
-    deterministic: imported once per worker, the workflow classes shared by their runs (which keep
-    their state on the instance). Its workflow code then runs without those run-time checks; what
-    keeps it deterministic is the workflow tests, which run `checked` (tests/workflows/harness.py),
-    replays of recorded histories (the Replayer always checks), and a static test of the workflow
-    modules (tests/unit/test_workflow_determinism.py).
+    `checked`, Temporal's default, imports the workflow modules afresh inside its sandbox for every
+    workflow run (a new case, a label, a replay after eviction), so that the sandbox refuses a
+    wall-clock read, randomness or I/O from workflow code the moment it runs. Here that costs ~40 ms
+    of CPU a run for the import, and the sandbox's own step at every payload (a code string compiled
+    and run to find its serialization context): the bench's process spent 0.24-0.25 CPU seconds a
+    lifecycle `checked`, 0.16-0.19 `off`. Passing our modules through would save the import but
+    also switch off the checks (a passed-through module's code calls the real clock), so `off` runs
+    no sandbox at all: the modules imported once, the workflow classes shared by their runs (which
+    keep their state on the instance). What keeps the workflow code deterministic then is the
+    workflow tests, which run `checked` (tests/workflows/harness.py; the crash tests' worker process
+    runs the default), replays of recorded histories (the Replayer checks), and a static test of the
+    workflow modules (tests/unit/test_workflow_determinism.py).
     """
-    restrictions = SandboxRestrictions.default
-    if sandbox == "shared":
-        restrictions = restrictions.with_passthrough_modules("clusterlabel")  # this package, every module of it
-    return SandboxedWorkflowRunner(restrictions=restrictions)
+    return SandboxedWorkflowRunner() if sandbox == "checked" else UnsandboxedWorkflowRunner()
 
 
 async def start_reconciling(client: Client, task_queue: str, every: timedelta) -> None:

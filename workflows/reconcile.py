@@ -27,7 +27,7 @@ ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_atte
 
 # failed, terminated, timed_out, canceled: the workflow ended abnormally; completed: it ended normally
 # while the store still has its record open (an inconsistency); stuck: running, but its workflow task
-# keeps failing (a bug in workflow code, such as a sandbox violation), so nothing it waits for happens;
+# keeps failing (a bug in workflow code, such as a non-deterministic change), so nothing it waits for happens;
 # waiting: running, but an automatic step kept being refused and it waits for `resume`.
 ProblemKind = Literal["failed", "terminated", "timed_out", "canceled", "completed", "stuck", "waiting"]
 

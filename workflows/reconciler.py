@@ -7,7 +7,7 @@ described, one call per record:
 - none: started, as POST /applications would have (USE_EXISTING + REJECT_DUPLICATE, so a race with
   the case's own start or a case workflow starting its label's is harmless);
 - running: fine, unless its workflow task keeps failing (stuck: a bug in workflow code, such as a
-  sandbox violation; it retries until a fixed worker is deployed, and then goes on by itself);
+  non-deterministic change; it retries until a fixed worker is deployed, and then goes on by itself);
 - ended (failed, terminated, timed out, canceled, or completed while its record is still open):
   reported, never restarted: a start would be refused for the id anyway, and the operator decides
   (README: "When a workflow needs an operator"). Except a message's delivery that completed while the

@@ -9,6 +9,8 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from pydantic import ValidationError
+from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from clusterlabel.interfaces.event_store_env import pinned_ordering_keys
 from clusterlabel.interfaces.settings import Settings
@@ -122,13 +124,13 @@ def test_a_worker_cache_too_small_for_the_workflows_in_flight_is_refused(monkeyp
         Settings()
 
 
-def test_the_workflow_sandbox_is_shared_unless_checked_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    shared = workflow_runner(Settings().workflow_sandbox)
-    assert "clusterlabel" in shared.restrictions.passthrough_modules  # imported once per worker
+def test_the_workflow_code_runs_outside_the_sandbox_unless_checked_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert isinstance(workflow_runner(Settings().workflow_sandbox), UnsandboxedWorkflowRunner)
     monkeypatch.setenv("CLUSTERLABEL_WORKFLOW_SANDBOX", "checked")
-    checked = workflow_runner(Settings().workflow_sandbox)
-    assert "clusterlabel" not in checked.restrictions.passthrough_modules  # afresh, checked, every run
-    monkeypatch.setenv("CLUSTERLABEL_WORKFLOW_SANDBOX", "off")
+    assert isinstance(workflow_runner(Settings().workflow_sandbox), SandboxedWorkflowRunner)
+    monkeypatch.setenv("CLUSTERLABEL_WORKFLOW_SANDBOX", "shared")
     with pytest.raises(ValidationError, match="workflow_sandbox"):
         Settings()
 

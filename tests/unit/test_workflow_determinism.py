@@ -1,7 +1,7 @@
 """The workflow modules read no clock, no randomness and nothing from outside.
 
-Workers run the workflow code `shared` by default (interfaces/worker.workflow_runner): imported once,
-without the sandbox's run-time checks. The workflow tests run it `checked`; this reads the source of
+Workers run the workflow code outside Temporal's sandbox by default (interfaces/worker.workflow_runner),
+without its run-time checks. The workflow tests run it `checked`; this reads the source of
 every workflow module for the calls the sandbox would refuse, so that one on a path no test takes is
 found too.
 """

@@ -24,6 +24,10 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+with workflow.unsafe.imports_passed_through():  # this module defines workflows: the sandbox imports it again
+    from clusterlabel.interfaces.settings import DEFAULT_WORKFLOW_SANDBOX
+    from clusterlabel.interfaces.worker import workflow_runner
+
 Op = Literal["activity", "timer", "child"]
 # Timers the real workflows start are hours away (compressed policy): they are started and then
 # cancelled by the next step, never fired during the run.
@@ -154,11 +158,12 @@ class ChildMirrorWorkflow:
 
 
 def mirror_worker(client: Client, task_queue: str, activity_threads: int) -> Worker:
-    """A worker configured as interfaces.worker.build_worker configures the real one."""
+    """A worker configured as interfaces.worker.build_worker configures the real one (its workflow runner too)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[MirrorWorkflow, ChildMirrorWorkflow],
+        workflow_runner=workflow_runner(DEFAULT_WORKFLOW_SANDBOX),
         activities=[noop],
         activity_executor=ThreadPoolExecutor(max_workers=activity_threads, thread_name_prefix="bench-noop"),
         max_concurrent_activities=activity_threads,

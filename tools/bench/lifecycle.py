@@ -205,7 +205,7 @@ async def _real_run(
         models.start()
         sampler = LagSampler(models.runner)
         async with build_worker(client, app, task_queue):
-            # One lifecycle first, untimed: imports, the workflow sandbox and caches warm up.
+            # One lifecycle first, untimed: imports and caches warm up.
             await _lifecycle(client, app, task_queue, clusters[-1], scores)
             meter = CostMeter(env, views_dir, server.db_path, server.pid, models.runner)
             await asyncio.to_thread(meter.settle)
