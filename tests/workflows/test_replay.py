@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import get_args
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
@@ -32,9 +33,10 @@ from clusterlabel.domain.commands import (
     WithdrawCase,
 )
 from clusterlabel.domain.record_commands import DeclareAffiliation
+from clusterlabel.interfaces.settings import WorkflowSandbox
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed
+from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed, workflow_runner
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.payloads import DATA_CONVERTER
@@ -216,15 +218,21 @@ def stored_histories() -> list[WorkflowHistory]:
 
 
 async def replay(histories: list[WorkflowHistory]) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER)
+    """Replay under both workflow runners: the sandbox's checks, and no sandbox as workers run by default."""
+    for sandbox in get_args(WorkflowSandbox):
+        replayer = Replayer(
+            workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner(sandbox)
+        )
 
-    async def each() -> AsyncIterator[WorkflowHistory]:
-        for history in histories:
-            yield history
+        async def each() -> AsyncIterator[WorkflowHistory]:
+            for history in histories:
+                yield history
 
-    results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
-    failures = {run_id: str(error) for run_id, error in results.replay_failures.items()}
-    assert not failures, f"non-deterministic against the current workflow code: {json.dumps(failures, indent=2)}"
+        results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
+        failures = {run_id: str(error) for run_id, error in results.replay_failures.items()}
+        assert not failures, f"non-deterministic ({sandbox}) against the current workflow code: " + json.dumps(
+            failures, indent=2
+        )
 
 
 def test_a_fresh_recording_of_every_path_replays_deterministically(dev_server: EmbeddedTemporal) -> None:
