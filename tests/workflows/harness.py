@@ -4,6 +4,7 @@ through its human steps, and a look into the event store (outbox, event historie
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 import sys
 import uuid
@@ -93,10 +94,14 @@ def sqlite_app(path: Path, policy: Policy) -> CertificationApp:
     return CertificationApp(env=env, policy=policy)
 
 
+# The workflow tests' worker: as build_worker's, but "checked", so that every workflow path these tests
+# take runs under the sandbox's run-time checks (interfaces/worker.workflow_runner).
+checked_worker = functools.partial(build_worker, sandbox="checked")
+
+
 @asynccontextmanager
 async def running_worker(client: Client, app: CertificationApp, task_queue: str) -> AsyncIterator[Worker]:
-    # "checked": every workflow path these tests take runs under the sandbox's run-time checks (workflow_runner)
-    async with build_worker(client, app, task_queue, activity_threads=4, sandbox="checked") as worker:
+    async with checked_worker(client, app, task_queue, activity_threads=4) as worker:
         yield worker
 
 

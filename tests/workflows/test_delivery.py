@@ -22,12 +22,12 @@ from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.notification import DeliveryStatus, Notification
 from clusterlabel.domain.record_commands import RetryDelivery
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.worker import build_worker, start_delivering, stop_delivering
+from clusterlabel.interfaces.worker import start_delivering, stop_delivering
 from clusterlabel.workflows.delivery import delivery_workflow_id
 from clusterlabel.workflows.reconciler import Reconciler
 from clusterlabel.workflows.starter import restart_delivery_workflow
 from tests.lifecycle import SECRETARIAT, Lifecycle
-from tests.workflows.harness import Secretariat, office_on, run
+from tests.workflows.harness import Secretariat, checked_worker, office_on, run
 from tests.workflows.test_replay import HISTORIES, RECORD, every_run, replay
 
 DELIVERY_HISTORIES = HISTORIES / "delivery-v1"
@@ -93,9 +93,7 @@ async def delivering(
         pace=TokenBucket(50, 1),
         public_url="http://clusterlabel.test",
     )
-    async with build_worker(
-        office.client, office.app, office.task_queue, activity_threads=4, sandbox="checked", mailroom=mailroom
-    ):
+    async with checked_worker(office.client, office.app, office.task_queue, activity_threads=4, mailroom=mailroom):
         started = start_delivering(office.client, office.app, office.task_queue) if relay else None
         try:
             yield

@@ -22,14 +22,13 @@ from clusterlabel.domain.record_commands import RecordDeliveryFailure
 from clusterlabel.interfaces.digest import digest_source
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.worker import build_worker
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.workflows.digest_schedule import SCHEDULE_ID, ensure_digest_schedule
 from tests.builders import send
 from tests.lifecycle import Clock, Lifecycle
 from tests.stores import sqlite_env
-from tests.workflows.harness import outbox, run
+from tests.workflows.harness import checked_worker, outbox, run
 
 VIEWS = ["case_status", "expiry_calendar", "notifications"]
 DAY = timedelta(days=1)
@@ -84,7 +83,7 @@ async def scheduled(
     then: Callable[[Client], Any],
 ) -> None:
     client = await connect_client(server.address, server.namespace)
-    async with build_worker(client, app, queue, activity_threads=2, sandbox="checked", digest=current(models)):
+    async with checked_worker(client, app, queue, activity_threads=2, digest=current(models)):
         handle = await ensure_digest_schedule(client, queue, every, timedelta(0))
         try:
             await then(client)

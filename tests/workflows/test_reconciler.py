@@ -17,7 +17,6 @@ from clusterlabel.domain.commands import DecideAppeal, LodgeAppeal, RecordDecisi
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.complaint_commands import AcknowledgeComplaint, LodgeComplaint
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.worker import build_worker
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
 from clusterlabel.workflows.complaint import ComplaintWorkflow, complaint_workflow_id
 from clusterlabel.workflows.label import label_workflow_id
@@ -31,7 +30,17 @@ from clusterlabel.workflows.reconciler import (
 )
 from clusterlabel.workflows.starter import case_handle, complaint_handle, label_handle
 from tests.lifecycle import Lifecycle
-from tests.workflows.harness import BOARD, drive_to_award, office_on, result_of, run, running_worker, step, view_when
+from tests.workflows.harness import (
+    BOARD,
+    checked_worker,
+    drive_to_award,
+    office_on,
+    result_of,
+    run,
+    running_worker,
+    step,
+    view_when,
+)
 from tests.workflows.violator import SandboxViolator
 
 
@@ -109,9 +118,7 @@ def test_a_sandbox_violation_keeps_the_workflow_running_and_the_reconciler_repor
         office, client = await office_on(dev_server, "reconcile-stuck")
         case_id = office.submit(office.cluster())
         queue = office.task_queue
-        async with build_worker(
-            client, office.app, queue, activity_threads=2, sandbox="checked", extra_workflows=[SandboxViolator]
-        ):
+        async with checked_worker(client, office.app, queue, activity_threads=2, extra_workflows=[SandboxViolator]):
             # A case workflow whose code has the bug: the project's worker retries its task, never fails it.
             handle = await client.start_workflow(SandboxViolator.run, id=case_workflow_id(case_id), task_queue=queue)
             attempt = 0

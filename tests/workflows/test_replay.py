@@ -219,15 +219,15 @@ def stored_histories() -> list[WorkflowHistory]:
 
 async def replay(histories: list[WorkflowHistory]) -> None:
     """Replay under both workflow runners: the sandbox's checks, and no sandbox as workers run by default."""
+
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for history in histories:
+            yield history
+
     for sandbox in get_args(WorkflowSandbox):
         replayer = Replayer(
             workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=workflow_runner(sandbox)
         )
-
-        async def each() -> AsyncIterator[WorkflowHistory]:
-            for history in histories:
-                yield history
-
         results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
         failures = {run_id: str(error) for run_id, error in results.replay_failures.items()}
         assert not failures, f"non-deterministic ({sandbox}) against the current workflow code: " + json.dumps(

@@ -13,12 +13,12 @@ from clusterlabel.activities.webhook_delivery import DeliveryRefused, WebhookPos
 from clusterlabel.domain.webhook_commands import RegisterWebhook
 from clusterlabel.domain.webhook_delivery import WebhookDelivery, WebhookDeliveryStatus
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
-from clusterlabel.interfaces.worker import build_worker, start_delivering, stop_delivering
+from clusterlabel.interfaces.worker import start_delivering, stop_delivering
 from clusterlabel.workflows.reconciler import Reconciler
 from clusterlabel.workflows.webhook_delivery import webhook_delivery_workflow_id
 from tests.builders import register
 from tests.lifecycle import Lifecycle
-from tests.workflows.harness import Secretariat, office_on, run
+from tests.workflows.harness import Secretariat, checked_worker, office_on, run
 
 TRIES = {"webhook_attempts": 4, "webhook_backoff": "PT1S"}
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -71,9 +71,7 @@ def test_an_endpoint_failing_at_first_is_tried_again_under_one_id_and_the_change
         office, _ = await office_on(dev_server, "webhook-retried", **TRIES)
         endpoint = Endpoint(refusals=2)
         way_out = WebhookPost(Secrets(), post=endpoint)
-        async with build_worker(
-            office.client, office.app, office.task_queue, activity_threads=4, sandbox="checked", webhooks=way_out
-        ):
+        async with checked_worker(office.client, office.app, office.task_queue, activity_threads=4, webhooks=way_out):
             relay = start_delivering(office.client, office.app, office.task_queue)
             try:
                 await asyncio.sleep(0.2)  # the relay follows the log from where it stood when it started
@@ -98,9 +96,7 @@ def test_a_change_queued_while_no_relay_ran_is_started_by_the_reconciler_and_del
         endpoint = Endpoint()
         delivery_id = queue_one(office)
         way_out = WebhookPost(Secrets(), post=endpoint)
-        async with build_worker(
-            office.client, office.app, office.task_queue, activity_threads=4, sandbox="checked", webhooks=way_out
-        ):
+        async with checked_worker(office.client, office.app, office.task_queue, activity_threads=4, webhooks=way_out):
             report = await Reconciler(client, office.app, office.task_queue).reconcile()
             assert webhook_delivery_workflow_id(delivery_id) in report.started
             delivery = await delivered(office, delivery_id)
