@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import http.server
 import os
+import signal
 import threading
+import time
 from pathlib import Path
 
 from PIL import Image
 
-from clusterlabel.activities.documents.pdf import render_pdf
+from clusterlabel.activities.documents.pdf import render_here, render_pdf
 from clusterlabel.tools.bench.procfs import rss_mb
 from tests.pdf_reading import pdf_page_png, pdf_text
 
@@ -43,13 +45,13 @@ def test_an_outside_address_in_a_document_is_not_fetched() -> None:
 
 
 def test_documents_rendered_one_after_another_leave_the_process_no_bigger() -> None:
-    """A server renders a report or certificate per award for years, each on whichever thread its pool
-    has then (pools end idle threads): each document's memory is given back (WeasyPrint 70 kept ~220 KB of
-    every document that brought no font configuration of its own)."""
+    """A renderer lays out a report or certificate per award for years (here in this process, on whichever
+    thread: a server's pools end idle threads): each document's memory is given back (WeasyPrint 70 kept
+    ~220 KB of every document that brought no font configuration of its own)."""
     document = "<h1>Certificate</h1><p>Baltic Marine Cluster, Bronze</p>"
 
     def render_on_a_new_thread() -> None:
-        thread = threading.Thread(target=render_pdf, args=(document,))
+        thread = threading.Thread(target=render_here, args=(document,))
         thread.start()
         thread.join()
 
@@ -60,3 +62,44 @@ def test_documents_rendered_one_after_another_leave_the_process_no_bigger() -> N
         render_on_a_new_thread()
     grown = rss_mb(os.getpid()) - before
     assert grown < 10, f"the process grew {grown:.1f} MiB over 150 documents"
+
+
+def test_a_document_is_laid_out_in_a_renderer_process_not_the_callers() -> None:
+    """So that the API's requests keep the interpreter while a report is laid out (0.2 to 0.4 s of CPU each)."""
+    document = "<h1>Report</h1>" + "<table>" + "<tr><td>Indicator</td><td>3 / 5</td></tr>" * 200 + "</table>"
+    render_pdf(document)  # the renderer started and its fonts loaded
+    callers_cpu, renderers_cpu = time.process_time(), _renderers_cpu_seconds()
+    for _ in range(5):
+        assert "Indicator" in pdf_text(render_pdf(document))
+    callers_cpu, renderers_cpu = time.process_time() - callers_cpu, _renderers_cpu_seconds() - renderers_cpu
+    assert callers_cpu < renderers_cpu / 4, (callers_cpu, renderers_cpu)
+
+
+def test_a_renderer_that_died_is_replaced_and_the_document_still_rendered() -> None:
+    render_pdf("<p>first</p>")
+    for pid in _renderer_pids():
+        os.kill(pid, signal.SIGKILL)
+    assert "second" in pdf_text(render_pdf("<p>second</p>"))
+
+
+def _renderer_pids() -> list[int]:
+    """This process's renderer processes (children running the pdf module)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == os.getpid() and b"clusterlabel.activities.documents.pdf" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def _renderers_cpu_seconds() -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in _renderer_pids():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total

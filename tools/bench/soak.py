@@ -29,7 +29,7 @@ import httpx
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, free_port
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.tools.bench.lag import Lag, LagSampler
-from clusterlabel.tools.bench.procfs import group_rss_mb, rss_mb
+from clusterlabel.tools.bench.procfs import group_rss_mb
 from clusterlabel.tools.bench.store import BenchStores
 
 T = TypeVar("T")
@@ -68,6 +68,7 @@ class Process:
                 env=dict(env),
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # a group of its own: its memory counts its helpers (the API's renderers)
             )
 
     def tail(self) -> str:
@@ -211,8 +212,9 @@ def _start(started: list[Process], directory: Path, database_url: str, temporal:
 
 
 class Memory:
-    """Each process's resident memory: after the warm-up, the largest seen, the last, and the last of each
-    minute (growth that levels off is a cache filling; growth every minute alike is a leak)."""
+    """Each process's resident memory, its helpers' with it (the API's document renderers): after the warm-up,
+    the largest seen, the last, and the last of each minute (growth that levels off is a cache filling;
+    growth every minute alike is a leak)."""
 
     def __init__(self, pids: dict[str, int], server_pid: int | None) -> None:
         self.pids, self.server_pid = pids, server_pid
@@ -222,7 +224,7 @@ class Memory:
         self.by_minute: dict[int, dict[str, float]] = {}
 
     def sample(self) -> dict[str, float]:
-        sizes = {name: rss_mb(pid) for name, pid in self.pids.items()}
+        sizes = {name: group_rss_mb(pid) for name, pid in self.pids.items()}
         if self.server_pid is not None:
             sizes["temporal_server"] = group_rss_mb(self.server_pid)
         return sizes
