@@ -10,7 +10,6 @@ report frozen in the API's process, 64 to 72 lifecycles a minute; with no report
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import struct
@@ -21,8 +20,9 @@ from contextlib import contextmanager
 from functools import cache
 from typing import IO, Any
 
-# Half the cores, at most four: documents wait their turn rather than take every core from the steps.
-RENDERERS = max(1, min(4, (os.cpu_count() or 2) // 2))
+# One per API process: documents take their turn (about three a second) rather than the cores and memory
+# the steps need; more API processes render more at once. (A container's core count is its host's, not its limit.)
+RENDERERS = 1
 _LENGTH = struct.Struct(">Q")
 _DONE, _FAILED = b"+", b"-"
 
