@@ -10,11 +10,13 @@ report frozen in the API's process, 64 to 72 lifecycles a minute; with no report
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -23,6 +25,7 @@ from typing import IO, Any
 # One per API process: documents take their turn (about three a second) rather than the cores and memory
 # the steps need; more API processes render more at once. (A container's core count is its host's, not its limit.)
 RENDERERS = 1
+RENDER_TIMEOUT_SECONDS = 60.0  # a report takes well under a second; one that takes a minute never will
 _LENGTH = struct.Struct(">Q")
 _DONE, _FAILED = b"+", b"-"
 
@@ -72,29 +75,45 @@ def render_pdf(html: str) -> bytes:
 
 
 class Renderer:
-    """One renderer process, started at its first document and again after it died (killed, out of memory)."""
+    """One renderer process, started at its first document and again after it died (killed, out of memory)
+    or was stopped for taking over RENDER_TIMEOUT_SECONDS."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
 
     def render(self, html: str) -> bytes:
+        payload = html.encode()
         for attempt in (1, 2):
-            process = self._running()
-            assert process.stdin is not None and process.stdout is not None
             try:
-                _send(process.stdin, html.encode())
-                answer = _receive(process.stdout)
+                answer = self._exchange(payload)
             except (OSError, EOFError):
-                self._process = None
-                process.kill()
-                process.wait()
                 if attempt == 2:
-                    raise RenderFailed("the renderer process died twice on this document") from None
+                    raise RenderFailed(
+                        f"the document renderer died twice on this document, or took over {RENDER_TIMEOUT_SECONDS:g} s"
+                    ) from None
                 continue
             if answer[:1] == _FAILED:
                 raise RenderFailed(answer[1:].decode())
             return answer[1:]
         raise AssertionError("unreachable")
+
+    def _exchange(self, payload: bytes) -> bytes:
+        """A document sent, its answer read. A renderer cut off on the way (dead, too slow, interrupted) is
+        stopped, so that no later document reads this one's answer."""
+        process = self._running()
+        assert process.stdin is not None and process.stdout is not None
+        watchdog = threading.Timer(RENDER_TIMEOUT_SECONDS, process.kill)
+        watchdog.start()
+        try:
+            _send(process.stdin, payload)
+            return _receive(process.stdout)
+        except BaseException:
+            self._process = None
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            watchdog.cancel()
 
     def _running(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
@@ -127,8 +146,11 @@ def _receive(stream: IO[bytes]) -> bytes:
 def serve() -> None:
     """A renderer's life: a document in, its PDF (or its error) out, until the API's end of the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the API's to handle: its pipe closing ends this
-    requests, answers = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing but answers goes down the answers' pipe
+    requests = sys.stdin.buffer
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    # Nothing but answers goes down the answers' pipe: whatever else writes to stdout, a C library's
+    # warning included, goes to stderr.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     while True:
         try:
             html = _receive(requests).decode()

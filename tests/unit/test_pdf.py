@@ -9,8 +9,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from clusterlabel.activities.documents import pdf
 from clusterlabel.activities.documents.pdf import render_here, render_pdf
 from clusterlabel.tools.bench.procfs import rss_mb
 from tests.pdf_reading import pdf_page_png, pdf_text
@@ -69,10 +71,10 @@ def test_a_document_is_laid_out_in_a_renderer_process_not_the_callers() -> None:
     document = "<h1>Report</h1>" + "<table>" + "<tr><td>Indicator</td><td>3 / 5</td></tr>" * 200 + "</table>"
     render_pdf(document)  # the renderer started and its fonts loaded
     callers_cpu, renderers_cpu = time.process_time(), _renderers_cpu_seconds()
-    for _ in range(5):
-        assert "Indicator" in pdf_text(render_pdf(document))
+    pdfs = [render_pdf(document) for _ in range(5)]
     callers_cpu, renderers_cpu = time.process_time() - callers_cpu, _renderers_cpu_seconds() - renderers_cpu
     assert callers_cpu < renderers_cpu / 4, (callers_cpu, renderers_cpu)
+    assert all("Indicator" in pdf_text(pdf) for pdf in pdfs)
 
 
 def test_a_renderer_that_died_is_replaced_and_the_document_still_rendered() -> None:
@@ -103,3 +105,12 @@ def _renderers_cpu_seconds() -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+def test_a_document_that_takes_too_long_is_refused_and_the_next_one_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
+    render_pdf("<p>warm</p>")  # started, its fonts loaded: only the layout below is timed
+    monkeypatch.setattr(pdf, "RENDER_TIMEOUT_SECONDS", 0.001)
+    with pytest.raises(pdf.RenderFailed, match=r"took over 0\.001 s"):
+        render_pdf("<table>" + "<tr><td>slow</td></tr>" * 2000 + "</table>")
+    monkeypatch.undo()
+    assert "next" in pdf_text(render_pdf("<p>next</p>"))
