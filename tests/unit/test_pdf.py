@@ -74,7 +74,7 @@ def test_a_document_is_laid_out_in_a_renderer_process_not_the_callers() -> None:
     pdfs = [render_pdf(document) for _ in range(5)]
     callers_cpu, renderers_cpu = time.process_time() - callers_cpu, _renderers_cpu_seconds() - renderers_cpu
     assert callers_cpu < renderers_cpu / 4, (callers_cpu, renderers_cpu)
-    assert all("Indicator" in pdf_text(pdf) for pdf in pdfs)
+    assert all("Indicator" in pdf_text(rendered) for rendered in pdfs)
 
 
 def test_a_renderer_that_died_is_replaced_and_the_document_still_rendered() -> None:
