@@ -10,6 +10,7 @@ report frozen in the API's process, 64 to 72 lifecycles a minute; with no report
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import signal
@@ -26,12 +27,19 @@ from typing import IO, Any
 # the steps need; more API processes render more at once. (A container's core count is its host's, not its limit.)
 RENDERERS = 1
 RENDER_TIMEOUT_SECONDS = 60.0  # a report takes well under a second; one that takes a minute never will
+# How long a document waits for the renderer before the request is answered 503 (try again): a request
+# thread is not held for ever behind a queue of documents.
+RENDERER_WAIT_SECONDS = 30.0
 _LENGTH = struct.Struct(">Q")
 _DONE, _FAILED = b"+", b"-"
 
 
 class RenderFailed(Exception):
-    """The renderer could not lay the document out (its error, as text), or died twice on it."""
+    """The renderer could not lay the document out (its error, as text), took too long, or died twice on it."""
+
+
+class RenderersBusy(Exception):
+    """Every renderer stayed busy for RENDERER_WAIT_SECONDS: nothing is wrong with the document; send it again."""
 
 
 @cache
@@ -67,7 +75,12 @@ def _font_config() -> Iterator[Any]:
 def render_pdf(html: str) -> bytes:
     """The PDF of a self-contained HTML document (styles and images inline: nothing is fetched), laid out
     by the first renderer process free."""
-    renderer = _idle.get()
+    try:
+        renderer = _idle.get(timeout=RENDERER_WAIT_SECONDS)
+    except queue.Empty:
+        raise RenderersBusy(
+            f"every document renderer was busy for {RENDERER_WAIT_SECONDS:g} s; try again shortly"
+        ) from None
     try:
         return renderer.render(html)
     finally:
@@ -82,27 +95,34 @@ class Renderer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def render(self, html: str) -> bytes:
+        """The document's PDF; a renderer that died on it (not one stopped for its slowness) gets one more try."""
         payload = html.encode()
         for attempt in (1, 2):
+            too_slow = threading.Event()
             try:
-                answer = self._exchange(payload)
+                answer = self._exchange(payload, too_slow)
             except (OSError, EOFError):
+                if too_slow.is_set():
+                    raise RenderFailed(f"the document took over {RENDER_TIMEOUT_SECONDS:g} s to lay out") from None
                 if attempt == 2:
-                    raise RenderFailed(
-                        f"the document renderer died twice on this document, or took over {RENDER_TIMEOUT_SECONDS:g} s"
-                    ) from None
+                    raise RenderFailed("the document renderer died twice on this document") from None
                 continue
             if answer[:1] == _FAILED:
                 raise RenderFailed(answer[1:].decode())
             return answer[1:]
         raise AssertionError("unreachable")
 
-    def _exchange(self, payload: bytes) -> bytes:
+    def _exchange(self, payload: bytes, too_slow: threading.Event) -> bytes:
         """A document sent, its answer read. A renderer cut off on the way (dead, too slow, interrupted) is
         stopped, so that no later document reads this one's answer."""
         process = self._running()
         assert process.stdin is not None and process.stdout is not None
-        watchdog = threading.Timer(RENDER_TIMEOUT_SECONDS, process.kill)
+
+        def stop_it() -> None:
+            too_slow.set()
+            process.kill()
+
+        watchdog = threading.Timer(RENDER_TIMEOUT_SECONDS, stop_it)
         watchdog.start()
         try:
             _send(process.stdin, payload)
@@ -110,14 +130,16 @@ class Renderer:
         except BaseException:
             self._process = None
             process.kill()
-            process.wait()
+            process.communicate()  # reaped, its pipes closed
             raise
         finally:
             watchdog.cancel()
 
     def _running(self) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
-            command = [sys.executable, "-m", "clusterlabel.activities.documents.pdf"]
+            # -P: the API's working directory (the repository, or the data directory in the image) is not
+            # put on the renderer's import path, where its folders could shadow installed packages.
+            command = [sys.executable, "-P", "-m", "clusterlabel.activities.documents.pdf"]
             self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         return self._process
 
@@ -143,9 +165,14 @@ def _receive(stream: IO[bytes]) -> bytes:
     return payload
 
 
-def serve() -> None:
+def serve_documents() -> None:
     """A renderer's life: a document in, its PDF (or its error) out, until the API's end of the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the API's to handle: its pipe closing ends this
+    # WeasyPrint's own warnings (a blocked outside address, CSS it ignores) reach the renderer's stderr,
+    # the API's log stream, instead of its logger's silent default.
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="document renderer: %(name)s %(levelname)s %(message)s"
+    )
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     # Nothing but answers goes down the answers' pipe: whatever else writes to stdout, a C library's
@@ -160,7 +187,10 @@ def serve() -> None:
             answer = _DONE + render_here(html)
         except Exception as error:  # the document's fault, told to the caller; the renderer carries on
             answer = _FAILED + f"{type(error).__name__}: {error}".encode()
-        _send(answers, answer)
+        try:
+            _send(answers, answer)
+        except BrokenPipeError:  # the API went away mid-document
+            return
 
 
 def render_here(html: str) -> bytes:
@@ -175,4 +205,4 @@ def render_here(html: str) -> bytes:
 
 
 if __name__ == "__main__":
-    serve()
+    serve_documents()

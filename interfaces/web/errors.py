@@ -28,6 +28,7 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from clusterlabel.activities.documents.pdf import RenderersBusy
 from clusterlabel.domain.base import (
     ConcurrencyConflict,
     DomainError,
@@ -162,6 +163,10 @@ def install_error_handlers(api: FastAPI) -> None:
     async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
         mapped = from_domain(error)
         return JSONResponse({"detail": mapped.detail}, status_code=mapped.status)
+
+    @api.exception_handler(RenderersBusy)
+    async def _renderers_busy(request: Request, error: RenderersBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
     @api.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import os
 import signal
@@ -9,12 +10,15 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI, Response
 from PIL import Image
 
 from clusterlabel.activities.documents import pdf
 from clusterlabel.activities.documents.pdf import render_here, render_pdf
-from clusterlabel.tools.bench.procfs import rss_mb
+from clusterlabel.interfaces.web.errors import install_error_handlers
+from clusterlabel.tools.bench.procfs import cpu_seconds, descendants, rss_mb
 from tests.pdf_reading import pdf_page_png, pdf_text
 
 
@@ -70,9 +74,9 @@ def test_a_document_is_laid_out_in_a_renderer_process_not_the_callers() -> None:
     """So that the API's requests keep the interpreter while a report is laid out (0.2 to 0.4 s of CPU each)."""
     document = "<h1>Report</h1>" + "<table>" + "<tr><td>Indicator</td><td>3 / 5</td></tr>" * 200 + "</table>"
     render_pdf(document)  # the renderer started and its fonts loaded
-    callers_cpu, renderers_cpu = time.process_time(), _renderers_cpu_seconds()
+    callers_cpu, renderers_cpu = time.thread_time(), _renderers_cpu_seconds()
     pdfs = [render_pdf(document) for _ in range(5)]
-    callers_cpu, renderers_cpu = time.process_time() - callers_cpu, _renderers_cpu_seconds() - renderers_cpu
+    callers_cpu, renderers_cpu = time.thread_time() - callers_cpu, _renderers_cpu_seconds() - renderers_cpu
     assert callers_cpu < renderers_cpu / 4, (callers_cpu, renderers_cpu)
     assert all("Indicator" in pdf_text(rendered) for rendered in pdfs)
 
@@ -84,33 +88,49 @@ def test_a_renderer_that_died_is_replaced_and_the_document_still_rendered() -> N
     assert "second" in pdf_text(render_pdf("<p>second</p>"))
 
 
-def _renderer_pids() -> list[int]:
-    """This process's renderer processes (children running the pdf module)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == os.getpid() and b"clusterlabel.activities.documents.pdf" in command:
-            found.append(int(entry.name))
-    return found
-
-
-def _renderers_cpu_seconds() -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in _renderer_pids():
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
 def test_a_document_that_takes_too_long_is_refused_and_the_next_one_rendered(monkeypatch: pytest.MonkeyPatch) -> None:
     render_pdf("<p>warm</p>")  # started, its fonts loaded: only the layout below is timed
     monkeypatch.setattr(pdf, "RENDER_TIMEOUT_SECONDS", 0.001)
-    with pytest.raises(pdf.RenderFailed, match=r"took over 0\.001 s"):
+    with pytest.raises(pdf.RenderFailed, match=r"took over 0\.001 s to lay out"):
         render_pdf("<table>" + "<tr><td>slow</td></tr>" * 2000 + "</table>")
     monkeypatch.undo()
     assert "next" in pdf_text(render_pdf("<p>next</p>"))
+
+
+def test_a_document_request_while_the_renderer_stays_busy_is_answered_503_to_try_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = FastAPI()
+    install_error_handlers(api)
+    api.add_api_route("/document.pdf", lambda: Response(render_pdf("<p>doc</p>"), media_type="application/pdf"))
+    monkeypatch.setattr(pdf, "RENDERER_WAIT_SECONDS", 0.05)
+    busy = pdf._idle.get()  # as if it laid out another document all along
+    try:
+        answer = asyncio.run(_get(api, "/document.pdf"))
+    finally:
+        pdf._idle.put(busy)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"]
+    assert "renderer was busy" in answer.json()["detail"]
+    assert asyncio.run(_get(api, "/document.pdf")).status_code == 200  # free again
+
+
+async def _get(api: FastAPI, path: str) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://test") as client:
+        return await client.get(path)
+
+
+def _renderer_pids() -> list[int]:
+    """This process's renderer processes."""
+    return [pid for pid in descendants(os.getpid()) if b"documents.pdf" in _command_line(pid)]
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""  # it ended while we looked
+
+
+def _renderers_cpu_seconds() -> float:
+    return sum(cpu_seconds(pid) for pid in _renderer_pids())

@@ -28,6 +28,35 @@ def group_rss_mb(group: int) -> float:
     return total
 
 
+def tree_rss_mb(pid: int) -> float:
+    """The resident memory of a process and of every process it started, and so on (the API and its renderer)."""
+    total = 0.0
+    for member in [pid, *descendants(pid)]:
+        try:
+            total += rss_mb(member)
+        except OSError:
+            continue  # it ended while we looked
+    return total
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes `pid` started, those they started, and so on."""
+    children: dict[int, list[int]] = {}
+    for member, fields in _processes():
+        children.setdefault(int(fields[1]), []).append(member)
+    found, frontier = [], [pid]
+    while frontier:
+        frontier = [child for parent in frontier for child in children.get(parent, [])]
+        found.extend(frontier)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's user and system CPU time so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def group_cpu_seconds(group: int) -> float:
     """User and system CPU time so far of every process in a process group."""
     return sum(int(fields[11]) + int(fields[12]) for _, fields in _members(group)) / CLOCK_TICKS
@@ -35,6 +64,11 @@ def group_cpu_seconds(group: int) -> float:
 
 def _members(group: int) -> Iterator[tuple[int, list[str]]]:
     """(pid, the /proc/<pid>/stat fields after the command name) of each process in the group."""
+    return ((pid, fields) for pid, fields in _processes() if int(fields[2]) == group)
+
+
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the /proc/<pid>/stat fields after the command name: state, parent, group, ...) of every process."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -42,5 +76,4 @@ def _members(group: int) -> Iterator[tuple[int, list[str]]]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # it ended while we looked
-        if int(fields[2]) == group:
-            yield int(entry.name), fields
+        yield int(entry.name), fields

@@ -29,7 +29,7 @@ import httpx
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal, free_port
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.tools.bench.lag import Lag, LagSampler
-from clusterlabel.tools.bench.procfs import group_rss_mb
+from clusterlabel.tools.bench.procfs import group_rss_mb, tree_rss_mb
 from clusterlabel.tools.bench.store import BenchStores
 
 T = TypeVar("T")
@@ -68,7 +68,6 @@ class Process:
                 env=dict(env),
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # a group of its own: its memory counts its helpers (the API's renderers)
             )
 
     def tail(self) -> str:
@@ -224,7 +223,7 @@ class Memory:
         self.by_minute: dict[int, dict[str, float]] = {}
 
     def sample(self) -> dict[str, float]:
-        sizes = {name: group_rss_mb(pid) for name, pid in self.pids.items()}
+        sizes = {name: tree_rss_mb(pid) for name, pid in self.pids.items()}
         if self.server_pid is not None:
             sizes["temporal_server"] = group_rss_mb(self.server_pid)
         return sizes
