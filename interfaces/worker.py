@@ -157,7 +157,7 @@ def workflow_runner(sandbox: WorkflowSandbox) -> WorkflowRunner:
     wall-clock read, randomness or I/O from workflow code the moment it runs. Here that costs ~40 ms
     of CPU a run for the import, and the sandbox's own step at every payload (a code string compiled
     and run to find its serialization context): the bench's process spent 0.24-0.25 CPU seconds a
-    lifecycle `checked`, 0.16-0.19 `off`. Passing our modules through would save the import but
+    lifecycle `checked`, 0.10-0.14 `off` (full runs of `make bench`, README "Figures"). Passing our modules through would save the import but
     also switch off the checks (a passed-through module's code calls the real clock), so `off` runs
     no sandbox at all: the modules imported once, the workflow classes shared by their runs (which
     keep their state on the instance). What keeps the workflow code deterministic then is the

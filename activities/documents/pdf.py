@@ -1,8 +1,8 @@
 """HTML to PDF. WeasyPrint lays out HTML and inline SVG with Pango (already on the machine image), so a
 document is written once as a template and served both as a page and as a PDF.
 
-Documents are laid out in renderer processes of their own (`python -m clusterlabel.activities.documents.pdf`,
-each started at its first document, one document at a time, over its stdin and stdout): WeasyPrint holds the
+Documents are laid out in a renderer process of their own (`python -P -m clusterlabel.activities.documents.pdf`,
+started at the first document, one document at a time, over its stdin and stdout): WeasyPrint holds the
 interpreter lock through a layout (0.2 to 0.4 s of CPU a report), and in the API's process that starved every
 request meanwhile. Measured with `clusterlabel bench --soak 3` (2 cores, PostgreSQL): with each decision's
 report frozen in the API's process, 64 to 72 lifecycles a minute; with no report at all, 181 to 226.
@@ -23,9 +23,8 @@ from contextlib import contextmanager
 from functools import cache
 from typing import IO, Any
 
-# One per API process: documents take their turn (about three a second) rather than the cores and memory
-# the steps need; more API processes render more at once. (A container's core count is its host's, not its limit.)
-RENDERERS = 1
+# One renderer per API process: documents take their turn (about three a second) rather than the cores and
+# memory the steps need; more API processes render more at once.
 RENDER_TIMEOUT_SECONDS = 60.0  # a report takes well under a second; one that takes a minute never will
 # How long a document waits for the renderer before the request is answered 503 (try again): a request
 # thread is not held for ever behind a queue of documents.
@@ -38,8 +37,8 @@ class RenderFailed(Exception):
     """The renderer could not lay the document out (its error, as text), took too long, or died twice on it."""
 
 
-class RenderersBusy(Exception):
-    """Every renderer stayed busy for RENDERER_WAIT_SECONDS: nothing is wrong with the document; send it again."""
+class RendererBusy(Exception):
+    """The renderer stayed busy for RENDERER_WAIT_SECONDS: nothing is wrong with the document; send it again."""
 
 
 @cache
@@ -74,17 +73,13 @@ def _font_config() -> Iterator[Any]:
 
 def render_pdf(html: str) -> bytes:
     """The PDF of a self-contained HTML document (styles and images inline: nothing is fetched), laid out
-    by the first renderer process free."""
+    by the renderer process once it is free."""
+    if not _renderer_turn.acquire(timeout=RENDERER_WAIT_SECONDS):
+        raise RendererBusy(f"the document renderer was busy for {RENDERER_WAIT_SECONDS:g} s; try again shortly")
     try:
-        renderer = _idle.get(timeout=RENDERER_WAIT_SECONDS)
-    except queue.Empty:
-        raise RenderersBusy(
-            f"every document renderer was busy for {RENDERER_WAIT_SECONDS:g} s; try again shortly"
-        ) from None
-    try:
-        return renderer.render(html)
+        return _renderer.render(html)
     finally:
-        _idle.put(renderer)
+        _renderer_turn.release()
 
 
 class Renderer:
@@ -144,9 +139,8 @@ class Renderer:
         return self._process
 
 
-_idle: queue.SimpleQueue[Renderer] = queue.SimpleQueue()
-for _ in range(RENDERERS):
-    _idle.put(Renderer())
+_renderer = Renderer()
+_renderer_turn = threading.Lock()  # one document at a time
 
 
 def _send(stream: IO[bytes], payload: bytes) -> None:

@@ -28,7 +28,7 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from clusterlabel.activities.documents.pdf import RenderersBusy
+from clusterlabel.activities.documents.pdf import RendererBusy
 from clusterlabel.domain.base import (
     ConcurrencyConflict,
     DomainError,
@@ -164,8 +164,8 @@ def install_error_handlers(api: FastAPI) -> None:
         mapped = from_domain(error)
         return JSONResponse({"detail": mapped.detail}, status_code=mapped.status)
 
-    @api.exception_handler(RenderersBusy)
-    async def _renderers_busy(request: Request, error: RenderersBusy) -> JSONResponse:
+    @api.exception_handler(RendererBusy)
+    async def _renderer_busy(request: Request, error: RendererBusy) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
     @api.exception_handler(RequestValidationError)

@@ -104,11 +104,11 @@ def test_a_document_request_while_the_renderer_stays_busy_is_answered_503_to_try
     install_error_handlers(api)
     api.add_api_route("/document.pdf", lambda: Response(render_pdf("<p>doc</p>"), media_type="application/pdf"))
     monkeypatch.setattr(pdf, "RENDERER_WAIT_SECONDS", 0.05)
-    busy = pdf._idle.get()  # as if it laid out another document all along
+    pdf._renderer_turn.acquire()  # as if it laid out another document all along
     try:
         answer = asyncio.run(_get(api, "/document.pdf"))
     finally:
-        pdf._idle.put(busy)
+        pdf._renderer_turn.release()
     assert answer.status_code == 503
     assert answer.headers["Retry-After"]
     assert "renderer was busy" in answer.json()["detail"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -19,21 +19,19 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 def group_rss_mb(group: int) -> float:
     """The resident memory of every process in a process group (the dev server and any helper)."""
-    total = 0.0
-    for pid, _ in _members(group):
-        try:
-            total += rss_mb(pid)
-        except OSError:
-            continue  # it ended while we looked
-    return total
+    return _total_rss_mb(pid for pid, _ in _members(group))
 
 
 def tree_rss_mb(pid: int) -> float:
     """The resident memory of a process and of every process it started, and so on (the API and its renderer)."""
+    return _total_rss_mb([pid, *descendants(pid)])
+
+
+def _total_rss_mb(pids: Iterable[int]) -> float:
     total = 0.0
-    for member in [pid, *descendants(pid)]:
+    for pid in pids:
         try:
-            total += rss_mb(member)
+            total += rss_mb(pid)
         except OSError:
             continue  # it ended while we looked
     return total
@@ -53,13 +51,17 @@ def descendants(pid: int) -> list[int]:
 
 def cpu_seconds(pid: int) -> float:
     """A process's user and system CPU time so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return _cpu_seconds(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split())
 
 
 def group_cpu_seconds(group: int) -> float:
     """User and system CPU time so far of every process in a process group."""
-    return sum(int(fields[11]) + int(fields[12]) for _, fields in _members(group)) / CLOCK_TICKS
+    return sum(_cpu_seconds(fields) for _, fields in _members(group))
+
+
+def _cpu_seconds(fields: list[str]) -> float:
+    """User and system time from /proc/<pid>/stat's fields after the command name."""
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def _members(group: int) -> Iterator[tuple[int, list[str]]]:
