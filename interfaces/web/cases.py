@@ -3,6 +3,7 @@ is an update of that workflow, so the workflow stays the orchestrator of the cas
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -24,12 +25,14 @@ from clusterlabel.domain.instants import Instant
 from clusterlabel.interfaces.web.access import holds_the_case, own_cases, visible_case
 from clusterlabel.interfaces.web.auth import (
     AppealsPanel,
+    Bearer,
     Caller,
     Decider,
     Expert,
     Officer,
     Principal,
     check_for_the_cluster,
+    read_as_caller,
 )
 from clusterlabel.interfaces.web.bodies import (
     AgreementIn,
@@ -126,10 +129,10 @@ def get_case(case_id: UUID, svc: Svc, who: Caller, as_of: Instant | None = None)
 
 
 @router.get("/cases/{case_id}/history", summary="Every event of the case, oldest first")
-async def case_history(case_id: UUID, svc: Svc, who: Caller) -> History:
-    # async, its reading on one worker thread: a plain `def` route hops to a worker twice, for its body
-    # and again for FastAPI's check of its answer
-    return History(events=await run_in_threadpool(_case_history_shown, svc, case_id, who))
+async def case_history(case_id: UUID, svc: Svc, token: Bearer) -> History:
+    # async, authenticated and read on one worker thread (auth.read_as_caller): a plain `def` route
+    # hops to a worker for the caller, again for its body and again for FastAPI's check of its answer
+    return History(events=await read_as_caller(svc, token, partial(_case_history_shown, svc, case_id)))
 
 
 def _case_history_shown(svc: Services, case_id: UUID, who: Principal) -> list[HistoryEvent]:

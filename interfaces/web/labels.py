@@ -26,7 +26,15 @@ from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_commands import DecideLabelAppeal, LodgeLabelAppeal
 from clusterlabel.domain.label_lifecycle import FINAL, LabelState
 from clusterlabel.interfaces.web.access import visible_cluster, visible_label
-from clusterlabel.interfaces.web.auth import AppealsPanel, Caller, Officer, Principal, check_for_the_cluster
+from clusterlabel.interfaces.web.auth import (
+    AppealsPanel,
+    Bearer,
+    Caller,
+    Officer,
+    Principal,
+    check_for_the_cluster,
+    read_as_caller,
+)
 from clusterlabel.interfaces.web.bodies import (
     LabelAppealDecisionIn,
     LabelAppealIn,
@@ -82,10 +90,10 @@ def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = Non
 
 
 @router.get("/labels/{label_ref}/history", summary="Every event of the label, oldest first")
-async def label_history(label_ref: str, svc: Svc, who: Caller) -> History:
-    # async, its reading on one worker thread (as GET /cases/{id}/history): one hop, not two
+async def label_history(label_ref: str, svc: Svc, token: Bearer) -> History:
+    # authenticated and read on one worker thread, as GET /cases/{id}/history
     label_id = label_id_from(label_ref)
-    return History(events=await run_in_threadpool(_label_history_shown, svc, label_id, who))
+    return History(events=await read_as_caller(svc, token, partial(_label_history_shown, svc, label_id)))
 
 
 def _label_history_shown(svc: Services, label_id: UUID, who: Principal) -> list[HistoryEvent]:
@@ -98,8 +106,8 @@ def _label_history_shown(svc: Services, label_id: UUID, who: Principal) -> list[
     "/clusters/{cluster_id}/history",
     summary="The cluster's events and those of its cases and labels (an expert: of their cases and labels alone)",
 )
-async def cluster_history(cluster_id: UUID, svc: Svc, who: Caller) -> History:
-    return History(events=await run_in_threadpool(_cluster_history_shown, svc, cluster_id, who))
+async def cluster_history(cluster_id: UUID, svc: Svc, token: Bearer) -> History:
+    return History(events=await read_as_caller(svc, token, partial(_cluster_history_shown, svc, cluster_id)))
 
 
 def _cluster_history_shown(svc: Services, cluster_id: UUID, who: Principal) -> list[HistoryEvent]:

@@ -17,7 +17,7 @@ from clusterlabel.domain.command_base import Envelope, command_key, fresh_occurr
 from clusterlabel.domain.notification import DeliveryStatus, Notification
 from clusterlabel.domain.record_commands import RetryDelivery
 from clusterlabel.interfaces.logs import get_logger
-from clusterlabel.interfaces.web.auth import Officer, Principal, authenticated
+from clusterlabel.interfaces.web.auth import Officer, Principal, on_the_loop
 from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import Out
@@ -41,7 +41,7 @@ class NotificationOut(Out):
     reason: str | None = Field(default=None, description="why its last delivery failed")
 
 
-def secretariat_reader(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+def secretariat_reader(principal: Principal) -> Principal:
     if not (principal.holds(Role.ADMIN) or principal.holds(Role.OFFICER)):
         raise ApiError(403, "only an administrator or an officer may read the outbox")
     return principal
@@ -50,7 +50,7 @@ def secretariat_reader(principal: Annotated[Principal, Depends(authenticated)]) 
 @router.get("/notifications", summary="The outbox's messages, latest first")
 def notifications(
     svc: Svc,
-    who: Annotated[Principal, Depends(secretariat_reader)],
+    who: Annotated[Principal, Depends(on_the_loop(secretariat_reader))],
     status: Literal["queued", "sent", "failed"] | None = None,
     case_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,

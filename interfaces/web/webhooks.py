@@ -23,7 +23,7 @@ from clusterlabel.domain.base import ConcurrencyConflict
 from clusterlabel.domain.command_base import Envelope, command_key, fresh_occurrence
 from clusterlabel.domain.webhook import Webhook
 from clusterlabel.domain.webhook_commands import DeleteWebhook, EnableWebhook, RegisterWebhook
-from clusterlabel.interfaces.web.auth import Principal, requires
+from clusterlabel.interfaces.web.auth import Principal, on_the_loop, requires
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.schemas import Out
@@ -31,7 +31,8 @@ from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.projections.webhooks import WebhookDeliveryEntry, WebhookEntry, WebhookStatus
 
 router = APIRouter(tags=["webhooks"], responses=ERRORS)
-Admin = Annotated[Principal, Depends(requires(Role.ADMIN, "only an administrator may manage webhooks"))]
+_only_admins = requires(Role.ADMIN, "only an administrator may manage webhooks")
+Admin = Annotated[Principal, Depends(on_the_loop(_only_admins))]
 MAX_PAGE = 500
 
 
