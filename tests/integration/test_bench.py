@@ -27,7 +27,7 @@ FIGURES = {
     "lifecycle": ["per_second", "baseline_per_second", "ratio", "limit_per_second", "ratio_to_limit"],
     "append": ["events_per_second", "baseline_events_per_second", "ratio"],
     "projection": ["events_per_second", "baseline_events_per_second", "ratio", "lag_p99_ms"],
-    "history": ["cases_in_store", "p50_ms", "p99_ms"],
+    "history": ["cases_in_store", "p50_ms", "p99_ms", "client_p99_ms"],
     "open_cases": ["count", "worker_rss_mb", "server_rss_mb"],
     "cost": ["cpu_seconds_per_lifecycle", "bytes_per_lifecycle"],
     "scaling": ["lifecycle_ratio_full_vs_empty"],
@@ -62,6 +62,14 @@ def _assert_positive_figures(results: dict, figures: dict[str, list[str]], prefi
 
 def test_the_bench_reports_every_figure_as_a_positive_number(results: dict) -> None:
     _assert_positive_figures(results, FIGURES)
+
+
+def test_a_history_is_timed_by_the_server_within_what_the_client_saw(results: dict) -> None:
+    """The server's time of each request (from the app's call to its answer's end) is part of the
+    client's: never more, and not the same figure."""
+    for history in (results["history"], results.get("postgres", {}).get("history")):
+        if history is not None:
+            assert history["p50_ms"] <= history["p99_ms"] < history["client_p99_ms"], history
 
 
 def test_the_bench_names_its_store_and_the_machines_cores(results: dict) -> None:

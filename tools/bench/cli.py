@@ -247,6 +247,7 @@ async def _measure(
             "cases_in_store": history.cases_in_store,
             "p50_ms": history.p50_ms,
             "p99_ms": history.p99_ms,
+            "client_p99_ms": history.client_p99_ms,
             "requests": history.requests,
             "events_per_history": history.events_per_history,
             "source": history.source,

@@ -148,6 +148,7 @@ def _rows(results: Results) -> list[Row]:
         ("projection", "lag p99 under lifecycle load (ms)", projection["lag_p99_ms"], None, None),
         ("history", f"p50 ms ({history['cases_in_store']:,} cases stored)", history["p50_ms"], None, None),
         ("history", f"p99 ms ({history['cases_in_store']:,} cases stored)", history["p99_ms"], None, None),
+        ("history", "p99 ms as the client saw it (httpx's work too)", history["client_p99_ms"], None, None),
     ]
     if "single_process_events_per_second" in projection:  # not in a full run; beside the catch-up's row
         rows.insert(
