@@ -92,11 +92,11 @@ def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = Non
 @router.get("/labels/{label_ref}/history", summary="Every event of the label, oldest first")
 async def label_history(label_ref: str, svc: Svc, token: Bearer) -> History:
     # authenticated and read on one worker thread, as GET /cases/{id}/history
-    label_id = label_id_from(label_ref)
-    return History(events=await read_as_caller(svc, token, partial(_label_history_shown, svc, label_id)))
+    return History(events=await read_as_caller(svc, token, partial(_label_history_shown, svc, label_ref)))
 
 
-def _label_history_shown(svc: Services, label_id: UUID, who: Principal) -> list[HistoryEvent]:
+def _label_history_shown(svc: Services, label_ref: str, who: Principal) -> list[HistoryEvent]:
+    label_id = label_id_from(label_ref)  # after the caller: an unknown code is 404, after their 401
     visible_label(svc, label_id, who)
     svc.fresh()
     return label_events(svc, label_id, who)

@@ -234,7 +234,7 @@ class ViewAge:
 
 async def services(request: Request) -> Services:
     # async: FastAPI runs a plain `def` dependency on a worker thread, and the hop costs more than the
-    # lookup. (auth.py's role checks stay plain functions: the pages' forms call them directly.)
+    # lookup (auth.on_the_loop says the same of the role checks).
     return request.app.state.services
 
 

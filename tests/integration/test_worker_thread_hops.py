@@ -2,12 +2,14 @@
 event loop, and on a 2-core VM that is most of a history read's latency (`make bench`, history.p99_ms).
 
 A history is authenticated and read on one worker thread; a role check runs on the event loop, so a
-route behind one hops no more often than a route any signed-in caller may take."""
+route behind one hops no more often than a route any signed-in caller may take. Neither changes who is
+answered what."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,67 +31,105 @@ from clusterlabel.projections.factory import open_read_models
 from tests.lifecycle import Clock, Lifecycle
 from tests.stores import sqlite_env
 
-Get = Callable[..., tuple[httpx.Response, int]]
+HISTORIES = [
+    "/cases/{case}/history",
+    "/labels/{label}/history",
+    "/clusters/{cluster}/history",
+    "/accounts/{account}/history",
+]
+
+
+@dataclass
+class Api:
+    """The API in process, the hops of its last request counted. Two clusters each hold a label; `contact`
+    is the token of the first cluster's contact (its account: `ids["account"]`)."""
+
+    app: Any
+    admin: str
+    ids: dict[str, str]
+    others: dict[str, str]  # the second cluster's records
+    contact: str = ""
+    hops: int = 0
+
+    def request(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://t") as client:
+                return await client.request(method, path.format(**self.ids), headers=headers, **kwargs)
+
+        self.hops = 0
+        return asyncio.run(send())
+
+    def get(self, path: str, token: str | None) -> httpx.Response:
+        return self.request("GET", path, token)
 
 
 @pytest.fixture
-def get(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Get]:
-    """GET a path with the machine administrator's token (or `token`): the answer, and the worker-thread
-    hops it took. A label is issued, so that its case, label and cluster have histories."""
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     app = CertificationApp(env=sqlite_env(tmp_path), clock=Clock())
-    case_id, label_id = Lifecycle(app).labelled()
+    ours, theirs = Lifecycle(app), Lifecycle(app, country="EE")
+    (case, label), (other_case, other_label) = ours.labelled(), theirs.labelled()
     models = open_read_models(sqlite_env(tmp_path), app)
-    models.catch_up()
     tokens, keys = SQLiteTokenStore(tmp_path / "tokens.sqlite"), sqlite_idempotency_keys(tmp_path / "keys.sqlite")
     people = People(SQLiteSideFile(tmp_path / "people.sqlite", "people", PEOPLE_COLUMNS))
     account_tokens = AccountTokens(SQLiteSideFile(tmp_path / "account_tokens.sqlite", "account_tokens", TOKEN_COLUMNS))
-    admin = tokens.rotate_admin_token()
-    api = create_app(Services(app, models, tokens, "hops-tests", keys, people, account_tokens), pages=False)
-    hops = 0
+    services = Services(app, models, tokens, "hops-tests", keys, people, account_tokens)
+    ids = {"case": str(case), "label": str(label), "cluster": str(ours.cluster_id)}
+    others = {"case": str(other_case), "label": str(other_label), "cluster": str(theirs.cluster_id)}
+    served = Api(create_app(services, pages=False), tokens.rotate_admin_token(), ids, others)
+    opened = served.request(
+        "POST", "/clusters/{cluster}/contacts", served.admin, json={"name": "Ona", "email": "ona@cluster.example.lt"}
+    )
+    assert opened.status_code == 201, opened.text
+    served.ids["account"], served.contact = opened.json()["account_id"], opened.json()["token"]
+    models.catch_up()
+
     run_sync = anyio.to_thread.run_sync
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal hops
-        hops += 1
+        served.hops += 1
         return await run_sync(*args, **kwargs)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-
-    def get_once(path: str, token: str | None = admin) -> tuple[httpx.Response, int]:
-        async def request() -> httpx.Response:
-            headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://test") as client:
-                return await client.get(path.format(case=case_id, label=label_id, cluster=cluster_id), headers=headers)
-
-        nonlocal hops
-        hops = 0
-        answer = asyncio.run(request())
-        return answer, hops
-
-    cluster_id = app.get_case(case_id).cluster_id
-    yield get_once
+    yield served
     for closing in (models, tokens, keys, people, account_tokens, app):
         closing.close()
 
 
-@pytest.mark.parametrize("path", ["/cases/{case}/history", "/labels/{label}/history", "/clusters/{cluster}/history"])
-def test_a_history_is_authenticated_and_read_in_one_worker_thread_hop(get: Get, path: str) -> None:
-    answer, hops = get(path)
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["events"], "the history holds the issued label's events"
-    assert hops == 1
+@pytest.mark.parametrize("path", HISTORIES)
+def test_a_history_is_authenticated_and_read_in_one_worker_thread_hop(api: Api, path: str) -> None:
+    for token in (api.admin, api.contact):
+        answer = api.get(path, token)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["events"]
+        assert api.hops == 1
 
 
-def test_a_history_asked_without_a_valid_token_is_refused_as_before_in_the_same_hop(get: Get) -> None:
+@pytest.mark.parametrize("path", HISTORIES[:3])
+def test_a_history_of_another_clusters_record_is_unknown_to_a_contact(api: Api, path: str) -> None:
+    theirs = path.format(**api.others)
+    assert api.get(theirs, api.admin).status_code == 200
+    answer = api.get(theirs, api.contact)
+    assert answer.status_code == 404, answer.text
+    assert api.hops == 1
+
+
+@pytest.mark.parametrize("path", HISTORIES)
+def test_a_history_asked_without_a_valid_token_is_refused_401(api: Api, path: str) -> None:
     for token in (None, "not-a-token"):
-        answer, hops = get("/cases/{case}/history", token=token)
-        assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer"
-        assert hops == 1
+        answer = api.get(path, token)
+        assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer", answer.text
+    malformed = path.replace("{case}", "x").replace("{label}", "x").replace("{cluster}", "x").replace("{account}", "x")
+    assert api.get(malformed, None).status_code == 401  # no token: refused before the id is read
+    assert api.hops == 0
 
 
-def test_a_role_check_costs_no_hop_of_its_own(get: Get) -> None:
+def test_a_role_check_costs_no_hop_of_its_own_and_still_refuses(api: Api) -> None:
     """GET /dashboard is for the secretariat alone: one hop to authenticate, one to count the cases; the
-    check of the caller's role adds none."""
-    answer, hops = get("/dashboard")
+    check of the caller's role adds none, and a cluster's contact is refused after the first."""
+    answer = api.get("/dashboard", api.admin)
     assert answer.status_code == 200, answer.text
-    assert hops == 2
+    assert api.hops == 2
+    refused = api.get("/dashboard", api.contact)
+    assert refused.status_code == 403, refused.text
+    assert api.hops == 1
