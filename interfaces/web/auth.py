@@ -122,7 +122,7 @@ async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> HTTPAuthorizationCredentials:
     """The request's bearer token, refused at once when there is none: a caller without one hears 401
-    before any of their input is read. Whether it is valid is for `authenticated`."""
+    before the path and query are checked or the route runs. Whether it is valid is for `authenticated`."""
     if credentials is None:
         raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
     return credentials
@@ -173,6 +173,7 @@ def requires(role: Role, refusal: str) -> Callable[[Principal], Principal]:
             raise ApiError(403, refusal)
         return principal
 
+    check.__name__ = check.__qualname__ = f"only_{role.value}"  # names the dependency in traces
     return check
 
 
