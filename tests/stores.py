@@ -12,9 +12,14 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
+
+if TYPE_CHECKING:
+    from clusterlabel.activities.application import CertificationApp
+    from clusterlabel.interfaces.web.services import Services
+    from clusterlabel.projections.queries import ReadModels
 
 T = TypeVar("T")
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "test"}
@@ -22,6 +27,29 @@ POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "te
 
 def sqlite_env(directory: Path) -> dict[str, str]:
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(directory / "events.sqlite")}
+
+
+def sqlite_services(directory: Path, app: CertificationApp, models: ReadModels, task_queue: str) -> Services:
+    """The HTTP layer's services over `app` and `models`, each store beside the event store (tokens,
+    idempotency keys, people, account tokens) a SQLite file in `directory`; Services.close_stores() closes them."""
+    from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
+    from clusterlabel.interfaces.web.account_tokens import AccountTokens
+    from clusterlabel.interfaces.web.idempotency_keys import sqlite_idempotency_keys
+    from clusterlabel.interfaces.web.people import COLUMNS as PEOPLE_COLUMNS
+    from clusterlabel.interfaces.web.people import People
+    from clusterlabel.interfaces.web.services import Services
+    from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
+    from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
+
+    return Services(
+        app,
+        models,
+        SQLiteTokenStore(directory / "tokens.sqlite"),
+        task_queue,
+        sqlite_idempotency_keys(directory / "keys.sqlite"),
+        People(SQLiteSideFile(directory / "people.sqlite", "people", PEOPLE_COLUMNS)),
+        AccountTokens(SQLiteSideFile(directory / "account_tokens.sqlite", "account_tokens", TOKEN_COLUMNS)),
+    )
 
 
 def _connect_or_skip():

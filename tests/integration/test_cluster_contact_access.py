@@ -16,20 +16,13 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.interfaces.web.access import own_cases, visible_case, visible_cluster, visible_label
-from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
-from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError
-from clusterlabel.interfaces.web.idempotency_keys import sqlite_idempotency_keys
-from clusterlabel.interfaces.web.people import COLUMNS as PEOPLE_COLUMNS
-from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.schemas import CaseFilters
 from clusterlabel.interfaces.web.services import Services
-from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
-from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
 from clusterlabel.projections.factory import open_read_models
 from tests.lifecycle import Clock, Lifecycle
-from tests.stores import sqlite_env
+from tests.stores import sqlite_env, sqlite_services
 
 
 @dataclass
@@ -63,12 +56,11 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     ours, theirs = labelled_cluster(app, "LT"), labelled_cluster(app, "FR")
     models = open_read_models(sqlite_env(folder), app)
     models.catch_up()
-    tokens, keys = SQLiteTokenStore(folder / "tokens.sqlite"), sqlite_idempotency_keys(folder / "keys.sqlite")
-    people = People(SQLiteSideFile(folder / "people.sqlite", "people", PEOPLE_COLUMNS))
-    account_tokens = AccountTokens(SQLiteSideFile(folder / "account_tokens.sqlite", "account_tokens", TOKEN_COLUMNS))
-    yield Office(Services(app, models, tokens, "contact-tests", keys, people, account_tokens), ours, theirs)
-    for closing in (models, tokens, keys, people, account_tokens, app):
-        closing.close()
+    svc = sqlite_services(folder, app, models, "contact-tests")
+    yield Office(svc, ours, theirs)
+    svc.close_stores()
+    models.close()
+    app.close()
 
 
 def test_a_cluster_contact_sees_their_cluster_its_case_its_label_and_its_whole_history(office: Office) -> None:

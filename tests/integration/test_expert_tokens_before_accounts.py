@@ -14,30 +14,22 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.record_commands import OpenAccount
-from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
-from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.auth import principal_for
-from clusterlabel.interfaces.web.idempotency_keys import sqlite_idempotency_keys
-from clusterlabel.interfaces.web.people import COLUMNS as PEOPLE_COLUMNS
-from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.services import Services
-from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
-from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
 from clusterlabel.projections.factory import open_read_models
 from tests.lifecycle import Clock, Lifecycle
-from tests.stores import sqlite_env
+from tests.stores import sqlite_env, sqlite_services
 
 
 @pytest.fixture
 def svc(tmp_path: Path) -> Iterator[Services]:
     app = CertificationApp(env=sqlite_env(tmp_path), clock=Clock())
     models = open_read_models(sqlite_env(tmp_path), app)
-    tokens, keys = SQLiteTokenStore(tmp_path / "tokens.sqlite"), sqlite_idempotency_keys(tmp_path / "keys.sqlite")
-    people = People(SQLiteSideFile(tmp_path / "people.sqlite", "people", PEOPLE_COLUMNS))
-    account_tokens = AccountTokens(SQLiteSideFile(tmp_path / "account_tokens.sqlite", "account_tokens", TOKEN_COLUMNS))
-    yield Services(app, models, tokens, "legacy-tokens", keys, people, account_tokens)
-    for closing in (models, tokens, keys, people, account_tokens, app):
-        closing.close()
+    services = sqlite_services(tmp_path, app, models, "legacy-tokens")
+    yield services
+    services.close_stores()
+    models.close()
+    app.close()
 
 
 def open_account_for(svc: Services, expert_id: UUID, key: str) -> str:

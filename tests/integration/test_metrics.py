@@ -18,19 +18,12 @@ from clusterlabel.activities.open_records import waiting_messages
 from clusterlabel.interfaces.projection_runner import serve_runner_metrics
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_server import free_port
-from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
-from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.app import create_app
-from clusterlabel.interfaces.web.idempotency_keys import sqlite_idempotency_keys
-from clusterlabel.interfaces.web.people import COLUMNS as PEOPLE_COLUMNS
-from clusterlabel.interfaces.web.people import People
 from clusterlabel.interfaces.web.services import Services
-from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
-from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
 from tests.lifecycle import Clock, Lifecycle
-from tests.stores import sqlite_env
+from tests.stores import sqlite_env, sqlite_services
 
 METRICS_TOKEN = "scraper-token-0123456789"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -48,12 +41,11 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     app = CertificationApp(env=sqlite_env(tmp_path), clock=Clock())
     Lifecycle(app).labelled()  # a label issued: its message to the cluster is queued in the outbox
     models = open_read_models(sqlite_env(tmp_path), app)  # not caught up yet: every view is behind
-    tokens, keys = SQLiteTokenStore(tmp_path / "tokens.sqlite"), sqlite_idempotency_keys(tmp_path / "keys.sqlite")
-    people = People(SQLiteSideFile(tmp_path / "people.sqlite", "people", PEOPLE_COLUMNS))
-    account_tokens = AccountTokens(SQLiteSideFile(tmp_path / "account_tokens.sqlite", "account_tokens", TOKEN_COLUMNS))
-    yield Engine(app, models, Services(app, models, tokens, "metrics-tests", keys, people, account_tokens))
-    for closing in (models, tokens, keys, people, account_tokens, app):
-        closing.close()
+    svc = sqlite_services(tmp_path, app, models, "metrics-tests")
+    yield Engine(app, models, svc)
+    svc.close_stores()
+    models.close()
+    app.close()
 
 
 class Api:

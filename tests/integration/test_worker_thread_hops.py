@@ -19,18 +19,10 @@ import httpx
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.interfaces.web.account_tokens import COLUMNS as TOKEN_COLUMNS
-from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.app import create_app
-from clusterlabel.interfaces.web.idempotency_keys import sqlite_idempotency_keys
-from clusterlabel.interfaces.web.people import COLUMNS as PEOPLE_COLUMNS
-from clusterlabel.interfaces.web.people import People
-from clusterlabel.interfaces.web.services import Services
-from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
-from clusterlabel.interfaces.web.tokens import SQLiteTokenStore
 from clusterlabel.projections.factory import open_read_models
 from tests.lifecycle import Clock, Lifecycle
-from tests.stores import sqlite_env
+from tests.stores import sqlite_env, sqlite_services
 
 HISTORIES = [
     "/cases/{case}/history",
@@ -71,13 +63,10 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     ours, theirs = Lifecycle(app), Lifecycle(app, country="EE")
     (case, label), (other_case, other_label) = ours.labelled(), theirs.labelled()
     models = open_read_models(sqlite_env(tmp_path), app)
-    tokens, keys = SQLiteTokenStore(tmp_path / "tokens.sqlite"), sqlite_idempotency_keys(tmp_path / "keys.sqlite")
-    people = People(SQLiteSideFile(tmp_path / "people.sqlite", "people", PEOPLE_COLUMNS))
-    account_tokens = AccountTokens(SQLiteSideFile(tmp_path / "account_tokens.sqlite", "account_tokens", TOKEN_COLUMNS))
-    services = Services(app, models, tokens, "hops-tests", keys, people, account_tokens)
+    services = sqlite_services(tmp_path, app, models, "hops-tests")
     ids = {"case": str(case), "label": str(label), "cluster": str(ours.cluster_id)}
     others = {"case": str(other_case), "label": str(other_label), "cluster": str(theirs.cluster_id), "account": ""}
-    served = Api(create_app(services, pages=False), tokens.rotate_admin_token(), ids, others)
+    served = Api(create_app(services, pages=False), services.tokens.rotate_admin_token(), ids, others)
     opened = served.request(
         "POST", "/clusters/{cluster}/contacts", served.admin, json={"name": "Ona", "email": "ona@cluster.example.lt"}
     )
@@ -101,8 +90,9 @@ def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     yield served
-    for closing in (models, tokens, keys, people, account_tokens, app):
-        closing.close()
+    services.close_stores()
+    models.close()
+    app.close()
 
 
 @pytest.mark.parametrize("path", HISTORIES)

@@ -51,7 +51,7 @@ def descendants(pid: int) -> list[int]:
 
 def cpu_seconds(pid: int) -> float:
     """A process's user and system CPU time so far."""
-    return _cpu_seconds(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split())
+    return _cpu_seconds(_stat_fields(Path(f"/proc/{pid}")))
 
 
 def group_cpu_seconds(group: int) -> float:
@@ -75,7 +75,12 @@ def _processes() -> Iterator[tuple[int, list[str]]]:
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = _stat_fields(entry)
         except OSError:
             continue  # it ended while we looked
         yield int(entry.name), fields
+
+
+def _stat_fields(process: Path) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses)."""
+    return (process / "stat").read_text().rsplit(")", 1)[1].split()
