@@ -13,6 +13,12 @@ The view keeps each event's place, type and effective instant; what the event sa
 actor, command key and recorded time) is read from the event log itself when a history is
 asked for, secrets redacted. So a catch-up writes a few short columns per event instead of a
 second copy of the log, and the history shows the stored events themselves.
+
+Each record (subject) gets a number in the order the view first sees it, and its events are
+indexed by that number, not by the record's id. Why: ids are random, so an index keyed by them
+takes each batch's rows at random places all over its pages, and a catch-up rewrote more of it
+the longer the log (over 1.7 million events, 0.4 of this view's time); numbered in order, the
+rows of new records go to the end of the index, a few pages a batch.
 """
 
 from __future__ import annotations
@@ -33,7 +39,12 @@ _OWN_INSTANT_MARKS = tuple(f'"{name}":'.encode() for name in _OWN_INSTANT)  # as
 # Secrets stay out of histories: they show that a verification code was issued, never the
 # code, which only the secretariat reads from the label itself.
 _SECRET = frozenset({"verification_code"})
-AUDIT_EVENT_COLUMNS = ("notification_id", "aggregate_id", "aggregate_type", "version", "event_type", "effective_at")
+AUDIT_EVENT_COLUMNS = ("notification_id", "subject", "version", "event_type", "effective_at")
+# An entry's place and type, its record's id and type joined from the subject's row.
+_ENTRY_ROWS = (
+    "SELECT e.notification_id, s.aggregate_id, s.aggregate_type, e.version, e.event_type, e.effective_at "
+    "FROM {audit_events} e JOIN {audit_subjects} s ON s.subject = e.subject"
+)
 
 
 class AuditEntry(BaseModel):
@@ -55,19 +66,27 @@ class AuditHistoryView(View):
     view_tables = ("audit_events", "audit_subjects")
     every_event = True  # every event is audited, whatever its aggregate
     ddl = (
-        "CREATE TABLE IF NOT EXISTS {audit_events} (notification_id BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL, "
-        "aggregate_type TEXT, version BIGINT NOT NULL, event_type TEXT, effective_at TEXT)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS audit_by_aggregate ON {audit_events} (aggregate_id, version)",
-        "CREATE TABLE IF NOT EXISTS {audit_subjects} (aggregate_id TEXT PRIMARY KEY, aggregate_type TEXT, "
-        "cluster_id TEXT, last_effective_at TEXT)",
+        "CREATE TABLE IF NOT EXISTS {audit_subjects} (subject BIGINT PRIMARY KEY, aggregate_id TEXT NOT NULL UNIQUE, "
+        "aggregate_type TEXT, cluster_id TEXT, last_effective_at TEXT)",
         "CREATE INDEX IF NOT EXISTS audit_subjects_by_cluster ON {audit_subjects} (cluster_id)",
+        "CREATE TABLE IF NOT EXISTS {audit_events} (notification_id BIGINT PRIMARY KEY, subject BIGINT NOT NULL, "
+        "version BIGINT NOT NULL, event_type TEXT, effective_at TEXT)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS audit_by_subject ON {audit_events} (subject, version)",
     )
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
         cursor.execute(self.q("SELECT effective_at FROM {audit_events} ORDER BY notification_id DESC LIMIT 1"))
         last = cursor.fetchone()
+        # Numbers are given under the view's write lock (see View.apply): no other runner gives one meanwhile.
+        cursor.execute(self.q("SELECT MAX(subject) AS subject FROM {audit_subjects}"))
+        numbered = cursor.fetchone()["subject"]
         subjects = RowCache(self, "audit_subjects", "aggregate_id").prefetch(cursor, [change.key for change in changes])
-        return {"subjects": subjects, "events": [], "last": last["effective_at"] if last else None}
+        return {
+            "subjects": subjects,
+            "events": [],
+            "last": last["effective_at"] if last else None,
+            "next": int(numbered or 0) + 1,
+        }
 
     def end_batch(self, cursor: Any, batch: dict[str, Any]) -> None:
         batch["subjects"].flush(cursor)
@@ -75,17 +94,22 @@ class AuditHistoryView(View):
 
     def handle(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
         subjects: RowCache = batch["subjects"]
-        aggregate_type, _, event_type = change.kind.partition(".")
-        subject = subjects.get(cursor, change.key) or {
-            "aggregate_id": change.key,
-            "aggregate_type": aggregate_type,
-            "cluster_id": _cluster_of(change),
-            "last_effective_at": None,
-        }
+        subject = subjects.get(cursor, change.key) or self._new_subject(batch, change)
         effective = _effective_at(change, subject["last_effective_at"], batch["last"])
         subject["last_effective_at"] = batch["last"] = effective
         subjects.put(subject)
-        batch["events"].append((change.id, change.key, aggregate_type, change.version, event_type, effective))
+        batch["events"].append((change.id, subject["subject"], change.version, change.event_type, effective))
+
+    @staticmethod
+    def _new_subject(batch: dict[str, Any], change: Change) -> Row:
+        batch["next"] += 1
+        return {
+            "subject": batch["next"] - 1,
+            "aggregate_id": change.key,
+            "aggregate_type": change.aggregate_type,
+            "cluster_id": _cluster_of(change),
+            "last_effective_at": None,
+        }
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -94,9 +118,7 @@ class AuditHistoryView(View):
         messages are read together)."""
         keys = [str(aggregate_id) for aggregate_id in aggregate_ids]
         with self.read() as cursor:
-            rows = [
-                dict(row) for row in self.rows_where_in(cursor, "SELECT * FROM {audit_events}", "aggregate_id", keys)
-            ]
+            rows = [dict(row) for row in self.rows_where_in(cursor, _ENTRY_ROWS, "s.aggregate_id", keys)]
         rows.sort(key=lambda row: int(row["notification_id"]))
         return _entries(rows, log)
 
@@ -105,11 +127,7 @@ class AuditHistoryView(View):
     ) -> list[AuditEntry]:
         """The cluster's own events and those of all its cases and labels, in log order; given `only`,
         the events of those records alone (the cases and labels a caller may see)."""
-        rows = self.fetch(
-            "SELECT e.* FROM {audit_events} e JOIN {audit_subjects} s ON s.aggregate_id = e.aggregate_id "
-            "WHERE s.cluster_id = ? ORDER BY e.notification_id",
-            (str(cluster_id),),
-        )
+        rows = self.fetch(f"{_ENTRY_ROWS} WHERE s.cluster_id = ? ORDER BY e.notification_id", (str(cluster_id),))
         if only is not None:  # filtered before the log is read: the other records' events are never loaded
             wanted = {str(record_id) for record_id in only}
             rows = [row for row in rows if row["aggregate_id"] in wanted]
@@ -118,7 +136,8 @@ class AuditHistoryView(View):
     def version_at(self, aggregate_id: UUID, instant: datetime) -> int | None:
         """The aggregate's last version in effect at `instant`; None if it did not exist yet."""
         rows = self.fetch(
-            "SELECT MAX(version) AS v FROM {audit_events} WHERE aggregate_id = ? AND effective_at <= ?",
+            "SELECT MAX(e.version) AS v FROM {audit_events} e JOIN {audit_subjects} s ON s.subject = e.subject "
+            "WHERE s.aggregate_id = ? AND e.effective_at <= ?",
             (str(aggregate_id), stamp(instant)),
         )
         return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else None

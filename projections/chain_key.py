@@ -70,7 +70,8 @@ class ChainKey:
         return f"{KEYED}:{self.key_id}"
 
     def link(self, previous: str, digest: str) -> str:
-        return hmac.new(self._secret, (previous + digest).encode(), hashlib.sha256).hexdigest()
+        # hmac.digest is the one-shot C path: a third of the time of an HMAC object, twice per event.
+        return hmac.digest(self._secret, (previous + digest).encode(), "sha256").hex()
 
     def relink(self, scheme: str, previous: str, digest: str) -> str | None:
         """The link a row of this scheme should hold; None when it was made with another key."""

@@ -41,7 +41,7 @@ from clusterlabel.projections.notifications import NotificationsView
 from clusterlabel.projections.parallel import PROGRESS_SECONDS, Progress, ViewSource
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.projections.registry import RegistryView
-from clusterlabel.projections.runner import ViewRunner
+from clusterlabel.projections.runner import BATCH_SIZE, ViewRunner
 from clusterlabel.projections.statistics import StatisticsView
 from clusterlabel.projections.view import View
 from clusterlabel.projections.view_store import PostgresViewStore, SQLiteViewStore
@@ -71,7 +71,7 @@ def open_read_models(
     app: Application[Any] | None = None,
     *,
     views_dir: Path | str | None = None,
-    batch_size: int = 2000,
+    batch_size: int = BATCH_SIZE,
     poll_interval: float = 1.0,
     only: Sequence[str] | None = None,
     chain_key: ChainKey | None = None,

@@ -32,12 +32,16 @@ log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (view name, position, log head)
 SETTLE_SECONDS = 0.05
+# Notifications read and applied per pass. Why this many: each pass costs every view a transaction and a
+# lookup of the rows it changes, and in a catch-up over a large store the rows of one batch share pages
+# more often the larger it is (10,000 against 2,000: a tenth less time over 1.7 million events).
+BATCH_SIZE = 10_000
 REACHED_TRUSTED_SECONDS = 0.5
 
 
 class ViewRunner:
     def __init__(
-        self, app: Application[Any], views: Sequence[View], *, batch_size: int = 2000, poll_interval: float = 1.0
+        self, app: Application[Any], views: Sequence[View], *, batch_size: int = BATCH_SIZE, poll_interval: float = 1.0
     ) -> None:
         self.app = app
         self.views = list(views)

@@ -47,6 +47,7 @@ from clusterlabel.interfaces.event_store_env import postgres_connection_args
 from clusterlabel.projections.chain_key import new_secret
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.parallel import default_processes
+from clusterlabel.projections.runner import BATCH_SIZE
 from clusterlabel.tools.bench.lag import AgainstBaseline
 
 SaveShape = list[tuple[UUID, int]]  # (aggregate id, events saved) for each aggregate of one save
@@ -250,7 +251,7 @@ def bench_projection(env: Mapping[str, str], views_dir: Path, single_process: bo
     app = CertificationApp(env=env)
     head = app.recorder.max_notification_id() or 0
     started = time.perf_counter()
-    _read_and_decode(app, batch=2000)
+    _read_and_decode(app, batch=BATCH_SIZE)  # read as the runner reads
     baseline_seconds = time.perf_counter() - started
 
     processes = default_processes()
