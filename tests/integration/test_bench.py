@@ -20,9 +20,11 @@ import time
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from clusterlabel.activities.application import CertificationApp
 from tests.stores import POSTGRES, postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,6 +139,29 @@ def test_a_postgresql_server_that_does_not_answer_leaves_a_note_and_the_sqlite_f
     assert "postgres" not in results
     assert results["notes"][0] == "history: ..."
     assert results["notes"][1].startswith("postgres: not measured, no server answers (")
+
+
+@pytest.mark.postgres
+def test_a_postgresql_store_is_vacuumed_and_analysed_before_its_reads_are_timed(tmp_path: Path) -> None:
+    from clusterlabel.tools.bench.cli import _postgres_env
+    from clusterlabel.tools.bench.store import BenchStores
+
+    env = _postgres_env(postgres_url())
+    assert env is not None
+    stores = BenchStores(tmp_path, env)
+    try:
+        store = stores.env("settled")
+        CertificationApp(env=store)  # the event tables, empty
+        stores.settle(store)
+        with psycopg.connect(**{key: POSTGRES[key] for key in ("host", "port", "user", "dbname")}) as connection:
+            tables = connection.execute(
+                "SELECT relname, last_vacuum IS NOT NULL, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE schemaname = %s",
+                (store["POSTGRES_SCHEMA"],),
+            ).fetchall()
+    finally:
+        stores.close()
+    assert tables and all(vacuumed and analysed for _, vacuumed, analysed in tables), tables
 
 
 SOAK_MINUTES = 0.2

@@ -204,6 +204,7 @@ async def _measure(
     case_ids = _part("fill", lambda: bulk_fill(env, case_ids, sizes.history_cases))
     views = directory / "views-history"
     projection = _part("projection", lambda: bench_projection(env, views, single_process=mode != "full"))
+    _part("settle", lambda: stores.settle(env))
     history = await _apart("history", bench_history(env, views, case_ids, sizes.history_requests))
     full_store = (env, views) if with_scaling else None
     life = await _apart("lifecycle", bench_lifecycle(stores, sizes.lifecycles, sizes.concurrency, full_store))
