@@ -18,7 +18,7 @@ from clusterlabel.projections.view_store import Row
 
 class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
     name = "accounts"
-    cost = 0.2
+    cost = 0.1
     view_tables = ("accounts",)
     ddl = (
         "CREATE TABLE IF NOT EXISTS {accounts} (account_id TEXT PRIMARY KEY, roles TEXT NOT NULL, "

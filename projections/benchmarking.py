@@ -66,7 +66,7 @@ class Benchmark(BaseModel):
 
 class BenchmarkingView(View):
     name = "benchmarking"
-    cost = 2.5
+    cost = 10
     view_tables = ("benchmark_clusters", "benchmark_cases", "benchmark_latest", "benchmark_peers")
     former_tables = ("benchmark_scores", "benchmark_histogram")
     # Each case keeps its latest scores and the cluster's profile when it was assessed; the histogram

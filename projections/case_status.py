@@ -140,7 +140,7 @@ _CASE_DATA = {
 
 class CaseStatusView(View):
     name = "case_status"
-    cost = 5.5
+    cost = 8
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "

@@ -41,7 +41,7 @@ class ComplaintsView(
     RowPerAggregateView, key="complaint_id", started_by="Lodged", aggregate="Complaint", follows=EVENTS
 ):
     name = "complaints"
-    cost = 0.2
+    cost = 0.4
     view_tables = ("complaints",)
     ddl = (
         "CREATE TABLE IF NOT EXISTS {complaints} (complaint_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "

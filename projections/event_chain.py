@@ -72,7 +72,7 @@ class VerifyReport(BaseModel):
 
 class EventChainView(View):
     name = "event_chain"
-    cost = 4
+    cost = 12
     view_tables = ("event_chain", "chain_heads")
     every_event = True  # every stored event is chained; only its stored form counts, so nothing is decoded
     ddl = (

@@ -32,10 +32,14 @@ log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (view name, position, log head)
 SETTLE_SECONDS = 0.05
-# Notifications read and applied per pass. Why this many: each pass costs every view a transaction and a
-# lookup of the rows it changes, and in a catch-up over a large store the rows of one batch share pages
-# more often the larger it is (10,000 against 2,000: a tenth less time over 1.7 million events).
+# Notifications read and applied per pass when catching up. Why this many: each pass costs every view a
+# transaction and a lookup of the rows it changes, and over a large store the rows of one batch share
+# pages more often the larger it is (10,000 against 2,000: a tenth less time over 1.7 million events).
 BATCH_SIZE = 10_000
+# ... and when following the log live, as before: a live runner is seldom far behind, and a batch is what
+# one view's lock is held for, what stays in memory beside the API, and what find_failing_event applies
+# again one event at a time when a view fails on it.
+LIVE_BATCH_SIZE = 2_000
 REACHED_TRUSTED_SECONDS = 0.5
 
 
@@ -46,7 +50,8 @@ class ViewRunner:
         self.app = app
         self.views = list(views)
         self.stored = StoredFields(app.mapper)
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # when catching up (run_until_caught_up)
+        self.live_batch_size = min(batch_size, LIVE_BATCH_SIZE)  # when following the log (run_once, start)
         self.poll_interval = poll_interval
         self.last_error: BaseException | None = None
         self._wake = threading.Event()
@@ -108,9 +113,9 @@ class ViewRunner:
 
         A view that fails on an event is parked on it (projections/parked.py) and the others carry on;
         a failure of a view's store parks nothing and is raised once every other view had its turn."""
-        return self._pass()[0]
+        return self._pass(self.live_batch_size)[0]
 
-    def _pass(self) -> tuple[int, int | None]:
+    def _pass(self, limit: int) -> tuple[int, int | None]:
         """run_once(), and the lowest position of the views that follow after it (None when none does),
         known without asking each view's store again (why: on PostgreSQL, round trips every pass)."""
         following = self.following()
@@ -118,7 +123,7 @@ class ViewRunner:
         if not positions:
             return 0, None
         notifications = self.app.recorder.select_notifications(
-            start=min(positions.values()), limit=self.batch_size, inclusive_of_start=False
+            start=min(positions.values()), limit=limit, inclusive_of_start=False
         )
         if not notifications:
             return 0, min(positions.values())
@@ -160,7 +165,7 @@ class ViewRunner:
         target, total = self.head(), 0
         lowest: int | None = min(self.positions(parked=False).values(), default=target)
         while lowest is not None and lowest < target:
-            read, lowest = self._pass()
+            read, lowest = self._pass(self.batch_size)
             total += read
             if progress is not None:
                 for name, position in self.positions().items():
@@ -214,7 +219,7 @@ class ViewRunner:
                 self.last_error = error
                 log.exception("views.catch_up_failed", views=[view.name for view in self.views])
                 read = 0
-            if read < self.batch_size and self._wake.wait(self.poll_interval):
+            if read < self.live_batch_size and self._wake.wait(self.poll_interval):
                 # Woken by a save: let the saves around it land too, so that one pass (one
                 # transaction per view) carries them all instead of one pass per save.
                 self._stopping.wait(SETTLE_SECONDS)

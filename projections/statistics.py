@@ -48,7 +48,7 @@ class StatisticsRow(BaseModel):
 
 class StatisticsView(LabelRowsView):
     name = "statistics"
-    cost = 1.0
+    cost = 8
     view_tables = ("statistics_labels", "statistics_cases", "statistics_clusters")
     more_ddl = (
         "CREATE TABLE IF NOT EXISTS {statistics_cases} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "

@@ -165,14 +165,19 @@ class ViewStore:
             cursor.execute(self.q(sql), tuple(params))
             return [dict(row) for row in cursor.fetchall()]
 
-    def upsert(self, cursor: Any, table: str, key: Sequence[str], rows: Sequence[Row]) -> None:
+    def upsert(
+        self, cursor: Any, table: str, key: Sequence[str], rows: Sequence[Row], changing: Sequence[str] | None = None
+    ) -> None:
         """Insert or replace whole rows, in as few statements as the store allows (why: fast catch-up).
 
-        A key given twice keeps its last row, as replacing one row after another would."""
+        A key given twice keeps its last row, as replacing one row after another would. `changing` names
+        the only columns a row already there can change (all but the key when None): an update that sets
+        an indexed column, even to its own value, rewrites that column's index entry on SQLite."""
         if not rows:
             return
         columns = list(rows[0])
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key) or f"{key[0]} = excluded.{key[0]}"
+        kept = [c for c in columns if c not in key] if changing is None else list(changing)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in kept) or f"{key[0]} = excluded.{key[0]}"
         pick = itemgetter(*columns)
         if len(key) == 1:
             last_by_key = {row[key[0]]: row for row in rows}

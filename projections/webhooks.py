@@ -53,7 +53,7 @@ class Batch:
 
 class WebhooksView(View):
     name = "webhooks"
-    cost = 0.2
+    cost = 0.3
     view_tables = ("webhooks", "webhook_deliveries")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {webhooks} (id TEXT PRIMARY KEY, position BIGINT NOT NULL, url TEXT NOT NULL, "

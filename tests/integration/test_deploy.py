@@ -414,6 +414,15 @@ def test_the_api_leaves_workflows_to_the_workers_and_views_to_the_projection_run
     assert runners and all(argv[:2] == ["projections", "run"] for argv in runners)
 
 
+def test_a_rollout_stops_the_old_projection_runner_before_the_new_one_starts() -> None:
+    runners = [
+        document
+        for document in of_kind("Deployment")
+        if any(runs(container, "projections") for container in pod_spec(document)["containers"])  # type: ignore[index]
+    ]
+    assert runners and all(document["spec"].get("strategy") == {"type": "Recreate"} for document in runners)
+
+
 def test_the_image_runs_clusterlabel_with_serve_as_the_default_command() -> None:
     (entrypoint,) = dockerfile_arguments("ENTRYPOINT")
     (command,) = dockerfile_arguments("CMD")

@@ -38,6 +38,7 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
+from clusterlabel.projections import runner as runner_module
 from clusterlabel.projections.event_chain import Problem
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
@@ -183,6 +184,20 @@ class ProjectionsContract:
         models.catch_up()
         yield models
         models.close()
+
+    def test_following_the_log_reads_a_smaller_batch_a_pass_than_catching_up(
+        self, env: dict[str, str], world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(runner_module, "LIVE_BATCH_SIZE", 10)
+        models = open_read_models(env, world.app, batch_size=40)
+        try:
+            runner = models.runner
+            assert runner.head() > 50 and set(runner.positions().values()) == {0}
+            assert runner.run_once() == 10 and set(runner.positions().values()) == {10}
+            assert runner.run_until_caught_up() == runner.head() - 10
+            assert set(runner.lag().values()) == {0}
+        finally:
+            models.close()
 
     # ---- case status ---------------------------------------------------------------------
 
