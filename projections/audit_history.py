@@ -42,9 +42,9 @@ _OWN_INSTANT_MARKS = tuple(f'"{name}":'.encode() for name in _OWN_INSTANT)  # as
 _SECRET = frozenset({"verification_code"})
 AUDIT_EVENT_COLUMNS = ("notification_id", "subject", "version", "event_type", "effective_at")
 # An entry's place and type, its record's id and type joined from the subject's row.
+_JOINED = "FROM {audit_events} e JOIN {audit_subjects} s ON s.subject = e.subject"
 _ENTRY_ROWS = (
-    "SELECT e.notification_id, s.aggregate_id, s.aggregate_type, e.version, e.event_type, e.effective_at "
-    "FROM {audit_events} e JOIN {audit_subjects} s ON s.subject = e.subject"
+    f"SELECT e.notification_id, s.aggregate_id, s.aggregate_type, e.version, e.event_type, e.effective_at {_JOINED}"
 )
 
 
@@ -142,8 +142,7 @@ class AuditHistoryView(View):
     def version_at(self, aggregate_id: UUID, instant: datetime) -> int | None:
         """The aggregate's last version in effect at `instant`; None if it did not exist yet."""
         rows = self.fetch(
-            "SELECT MAX(e.version) AS v FROM {audit_events} e JOIN {audit_subjects} s ON s.subject = e.subject "
-            "WHERE s.aggregate_id = ? AND e.effective_at <= ?",
+            f"SELECT MAX(e.version) AS v {_JOINED} WHERE s.aggregate_id = ? AND e.effective_at <= ?",
             (str(aggregate_id), stamp(instant)),
         )
         return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -241,24 +242,17 @@ def rows_where_in(view: View, cursor: Any, select: str, column: str, keys: Seque
     return view.rows_where_in(cursor, select, column, keys)
 
 
+@dataclass(eq=False)
 class RowCache:
     """The rows of one table a batch touches: each loaded once, written once at the end."""
 
-    def __init__(
-        self,
-        view: View,
-        table: str,
-        key: str,
-        json_columns: tuple[str, ...] = (),
-        changing: tuple[str, ...] | None = None,
-    ) -> None:
-        self.view = view
-        self.table = table
-        self.key = key
-        self.json_columns = json_columns
-        self.changing = changing  # the columns a row already stored can change (ViewStore.upsert)
-        self.rows: dict[str, Row | None] = {}
-        self.dirty: set[str] = set()
+    view: View
+    table: str
+    key: str
+    json_columns: tuple[str, ...] = ()
+    changing: tuple[str, ...] | None = None  # the columns a row already stored can change (ViewStore.upsert)
+    rows: dict[str, Row | None] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
 
     def prefetch(self, cursor: Any, keys: Sequence[str]) -> RowCache:
         """Load the rows of these keys in a few queries, not one per key (why: a round trip each on PostgreSQL)."""
