@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
     human_step,
+    patched,
     wait_until,
 )
 from clusterlabel.workflows.record import RecordWorkflow
@@ -68,7 +69,7 @@ class LabelWorkflow(
         )
         while True:
             await self._until_final(input)
-            if workflow.patched(ANSWER_ACCEPTED_STEPS):
+            if patched(ANSWER_ACCEPTED_STEPS):
                 await workflow.wait_condition(workflow.all_handlers_finished)
             if self.current.final:
                 break

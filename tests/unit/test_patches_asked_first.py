@@ -22,21 +22,32 @@ RECORDS = {"case.py": CaseWorkflow, "label.py": LabelWorkflow, "complaint.py": C
 SHARED = ("common.py", "record.py")  # code every record workflow runs
 
 
-def patches_asked_in(path: Path) -> set[str]:
-    """The patch ids `workflow.patched(NAME)` asks for in a module, NAME resolved in workflows.common."""
+def patches_asked_in(path: Path, through: tuple[str, ...] = ("workflow.patched", "patched")) -> set[str]:
+    """The patch ids `workflow.patched(NAME)` or `patched(NAME)` asks for in a module, NAME resolved in
+    workflows.common."""
     asked = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and ast.unparse(node.func) == "workflow.patched":
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in through:
             (argument,) = node.args
             if isinstance(argument, ast.Name) and argument.id != "patch":  # `patch`: ask_for_patches_first's loop
                 asked.add(getattr(common, argument.id))
     return asked
 
 
+def asked_by(module: str, through: tuple[str, ...] = ("workflow.patched", "patched")) -> set[str]:
+    return set().union(*(patches_asked_in(WORKFLOWS_DIR / name, through) for name in (module, *SHARED)))
+
+
 @pytest.mark.parametrize("module", sorted(RECORDS))
 def test_each_record_workflow_asks_first_for_every_patch_its_code_asks_for(module: str) -> None:
-    asked = patches_asked_in(WORKFLOWS_DIR / module).union(*(patches_asked_in(WORKFLOWS_DIR / name) for name in SHARED))
-    assert asked - {common.PATCHES_FIRST} <= set(RECORDS[module].patches)
+    assert asked_by(module) - {common.PATCHES_FIRST, common.ONE_MARKER} <= set(RECORDS[module].patches)
+
+
+@pytest.mark.parametrize("module", sorted(RECORDS))
+def test_the_one_marker_stands_only_for_patches_that_came_before_it(module: str) -> None:
+    """A patch asked through `patched` is taken by every run that began with ONE_MARKER; one added
+    after it must be asked by name (workflow.patched), or runs recorded before it would replay its branch."""
+    assert asked_by(module, through=("patched",)) <= common.MARKED_BY_ONE
 
 
 @pytest.mark.parametrize("workflow_class", list(RECORDS.values()), ids=list(RECORDS))

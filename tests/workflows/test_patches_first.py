@@ -21,7 +21,13 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from clusterlabel.interfaces.worker import WORKFLOWS
-from clusterlabel.workflows.common import CHOOSE_UNDER_LOCK, COMMANDS_AS_DATA, PATCHES_FIRST, RECORD_PATCHES
+from clusterlabel.workflows.common import (
+    CHOOSE_UNDER_LOCK,
+    COMMANDS_AS_DATA,
+    ONE_MARKER,
+    PATCHES_FIRST,
+    RECORD_PATCHES,
+)
 from clusterlabel.workflows.payloads import DATA_CONVERTER
 from tests.workflows.harness import run
 
@@ -40,6 +46,19 @@ def test_the_same_race_replays_once_the_patches_are_asked_for_first() -> None:
         json.loads(RACED.read_text(encoding="utf-8")), [PATCHES_FIRST, *RECORD_PATCHES, CHOOSE_UNDER_LOCK]
     )
     assert replay_failure(recorded_now) is None
+
+
+def test_the_same_race_replays_with_the_one_marker_that_stands_for_every_patch() -> None:
+    """As a case records it since ONE_MARKER: a single patch marker in the first task, every branch taken."""
+    recorded_now = with_patches_in_first_task(json.loads(RACED.read_text(encoding="utf-8")), [ONE_MARKER])
+    assert replay_failure(recorded_now) is None
+
+
+def test_a_history_without_the_one_marker_or_its_patches_does_not_replay() -> None:
+    """The one marker is what the replay relies on: a first task with no patch marker at all is a run that
+    asked for none, whose legacy activity names do not match the history's (checked, not waved through)."""
+    failure = replay_failure(with_patches_in_first_task(json.loads(RACED.read_text(encoding="utf-8")), []))
+    assert failure is not None and NONDETERMINISM in failure
 
 
 def test_the_current_code_does_not_replay_a_history_whose_first_task_lacks_a_patch_it_asks_for() -> None:

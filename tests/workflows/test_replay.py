@@ -38,6 +38,7 @@ from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed, workflow_runner
 from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.common import ONE_MARKER
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.payloads import DATA_CONVERTER
 from clusterlabel.workflows.starter import label_handle, start_case_workflow
@@ -60,10 +61,10 @@ HISTORIES = Path(__file__).parent / "histories"
 # One folder per generation of the workflow code that recorded them: v1 ran commands as server-side
 # activities, v2 as local activities named per command, v3 as commands-as-data, v4 asks for every patch
 # in its first workflow task (PATCHES_FIRST), v5 keeps a lower award open through its appeal window
-# (AWARD_APPEALS). A fresh recording
+# (AWARD_APPEALS), v6 records one patch marker for all of those (ONE_MARKER). A fresh recording
 # replaces only the newest generation. delivery-v1 holds DeliveryWorkflow's runs (recorded by
 # tests/workflows/test_delivery.py), complaint-v1 ComplaintWorkflow's (tests/workflows/test_complaint_workflow.py).
-CURRENT_GENERATION = HISTORIES / "v5-award-appeals"
+CURRENT_GENERATION = HISTORIES / "v6-one-marker"
 RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
 
 
@@ -243,12 +244,15 @@ def test_a_fresh_recording_of_every_path_replays_deterministically(dev_server: E
     assert len(histories) >= 5
     run(replay(histories))
     for name, runs in recorded.items():  # every run of a case or a label
-        assert all(patches_asked_in_first_task(history) for history in runs), name
+        assert all(patch_markers(history) == [(ONE_MARKER, FIRST_TASK)] for history in runs), name
 
 
-def patches_asked_in_first_task(history: WorkflowHistory) -> bool:
-    """Every patch marker of the run sits in its first workflow task (see PATCHES_FIRST), where no local
-    activity's result can arrive a task early or late on replay."""
+FIRST_TASK = "in the first task"
+
+
+def patch_markers(history: WorkflowHistory) -> list[tuple[str, str]]:
+    """Each patch marker of the run, and whether it sits in its first workflow task (see PATCHES_FIRST),
+    where no local activity's result can arrive a task early or late on replay."""
     events = list(history.events)
     first_done = next(event.event_id for event in events if event.HasField("workflow_task_completed_event_attributes"))
     markers = [
@@ -257,7 +261,13 @@ def patches_asked_in_first_task(history: WorkflowHistory) -> bool:
         if event.HasField("marker_recorded_event_attributes")
         and event.marker_recorded_event_attributes.marker_name == "core_patch"
     ]
-    return bool(markers) and all(marker.workflow_task_completed_event_id == first_done for marker in markers)
+    return [
+        (
+            json.loads(marker.details["patch-data"].payloads[0].data)["id"],
+            FIRST_TASK if marker.workflow_task_completed_event_id == first_done else "later",
+        )
+        for marker in markers
+    ]
 
 
 def test_the_stored_histories_still_replay_against_the_current_workflow_code() -> None:

@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():  # this module defines workflows: the sandbox imports it again
     from clusterlabel.interfaces.settings import DEFAULT_WORKFLOW_SANDBOX
-    from clusterlabel.interfaces.worker import workflow_runner
+    from clusterlabel.interfaces.worker import WORKFLOW_TASK_POLLERS, workflow_runner
 
 Op = Literal["activity", "timer", "child"]
 # Timers the real workflows start are hours away (compressed policy): they are started and then
@@ -167,4 +167,5 @@ def mirror_worker(client: Client, task_queue: str, activity_threads: int) -> Wor
         activities=[noop],
         activity_executor=ThreadPoolExecutor(max_workers=activity_threads, thread_name_prefix="bench-noop"),
         max_concurrent_activities=activity_threads,
+        workflow_task_poller_behavior=WORKFLOW_TASK_POLLERS,
     )
