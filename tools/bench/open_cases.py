@@ -45,7 +45,8 @@ from clusterlabel.tools.bench.worker_process import STORE_ENV
 
 STARTS_IN_FLIGHT = 50
 READY_TIMEOUT_SECONDS = 60.0
-# Far more than the dev server needs here (75-90 cases a second opening 3,000; 46 opening 50,000): only a stuck run times out.
+# Far more than the dev server needs here (75-90 cases a second opening 3,000; 46 opening 50,000):
+# only a stuck run times out.
 SETTLE_SECONDS_PER_CASE = 0.5
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
