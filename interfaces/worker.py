@@ -97,7 +97,9 @@ GRACEFUL_SHUTDOWN = ACTIVITY_TIMEOUT + timedelta(seconds=5)
 # As many workflow-task polls as the server's backlog calls for (it says so in each answer), not the
 # SDK's fixed five: with five, a worker opening 3,000 cases sat at half a core waiting on its polls
 # while the queue held tasks, and the cases opened at ~45 a second; scaled, at 75-90, both processes busy.
-WORKFLOW_TASK_POLLERS = PollerBehaviorAutoscaling()
+# At most 100 (the SDK's default, measured so, and said here): the 8 workers the autoscaler allows hold
+# up to 800 long polls on the Temporal frontend at the busiest.
+WORKFLOW_TASK_POLLERS = PollerBehaviorAutoscaling(maximum=100)
 
 
 def build_worker(

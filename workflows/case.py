@@ -24,8 +24,8 @@ from clusterlabel.workflows.common import (
     PATCHES_FIRST,
     RECORD_PATCHES,
     human_step,
-    patched,
     run_activity,
+    takes_patch,
     wait_until,
 )
 from clusterlabel.workflows.label import LabelWorkflow, label_workflow_id
@@ -38,7 +38,7 @@ def awards_appealable() -> bool:
     (AWARD_APPEALS). A run recorded before PATCHES_FIRST was told "not patched" for that at its start, and
     so is never asked for AWARD_APPEALS at all: its marker would land mid-history, the race PATCHES_FIRST
     is about."""
-    return patched(PATCHES_FIRST) and patched(AWARD_APPEALS)
+    return takes_patch(PATCHES_FIRST) and takes_patch(AWARD_APPEALS)
 
 
 def case_workflow_id(case_id: UUID | str) -> str:
@@ -95,7 +95,7 @@ class CaseWorkflow(
                     # The domain is not ready to close yet (a clock a hair behind a deadline): look again.
                     await self._after_refusal("closing the case", error)
                     continue
-                if patched(ANSWER_ACCEPTED_STEPS):
+                if takes_patch(ANSWER_ACCEPTED_STEPS):
                     await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.logger.info("case closed", extra={"case_id": str(self.record_id), "state": final.state})
                 return final
@@ -180,7 +180,7 @@ class CaseWorkflow(
 
     async def _propose_next_expert(self) -> None:
         try:
-            if patched(CHOOSE_UNDER_LOCK):
+            if takes_patch(CHOOSE_UNDER_LOCK):
                 generation = self._experts_generation  # read first: experts changing during the choice count
                 async with self._lock:
                     choice = await self._choose_expert()

@@ -91,31 +91,47 @@ RECORD_PATCHES = (
 )
 
 
-# Since this patch a new run records one patch marker, ONE_MARKER, that stands for every patch before it
-# (MARKED_BY_ONE), instead of one marker each. The SDK follows each marker with an upsert of the
-# TemporalChangeVersion search attribute, so a case's first task appended 16 events for its 8 patches,
-# and the server wrote its visibility record 8 times: most of the server's work to open a case. Runs
-# recorded before it asked for each patch, and replay so. A patch added after it is asked for by name.
-ONE_MARKER = "one-marker"
-MARKED_BY_ONE = frozenset((*RECORD_PATCHES, LOCAL_ACTIVITIES, PATCHES_FIRST, CHOOSE_UNDER_LOCK, AWARD_APPEALS))
+# Since this patch a new run records one patch marker, ONE_MARKER, that stands for the nine patches
+# before it (MARKED_BY_ONE), instead of one marker each. The SDK follows each marker with an upsert of
+# the TemporalChangeVersion search attribute, so a case's first task appended 18 events for its nine
+# markers, and the server wrote its visibility record nine times: most of the server's work to open a
+# case. Runs recorded before it asked for each patch, and replay so. The set is closed: a patch added
+# after it is not in it, is recorded under its own name, and is asked for first by ask_for_patches_first.
+ONE_MARKER = "patches-to-award-appeals"
+MARKED_BY_ONE = frozenset(
+    (
+        LOCAL_ACTIVITIES,
+        BOUNDED_LOCAL_ACTIVITIES,
+        COMMANDS_AS_DATA,
+        DOMAIN_DECIDES_UNDER_LOCK,
+        BOUNDED_RETRIES,
+        ANSWER_ACCEPTED_STEPS,
+        PATCHES_FIRST,
+        CHOOSE_UNDER_LOCK,
+        AWARD_APPEALS,
+    )
+)
 
 
 def ask_for_patches_first(*patches: str) -> None:
     """Ask for the run's patches before its first await (see PATCHES_FIRST); the SDK remembers each
-    answer for the rest of the run, where the code asks again (through `patched`) when it needs one."""
+    answer for the rest of the run, where the code asks again (through `takes_patch`) when it needs one.
+    A run that records ONE_MARKER asks by name only for the patches that came after it."""
     if workflow.patched(ONE_MARKER):
+        patches = tuple(patch for patch in patches if patch not in MARKED_BY_ONE)
+    elif not workflow.patched(PATCHES_FIRST):
         return
-    if workflow.patched(PATCHES_FIRST):
-        for patch in patches:
-            workflow.patched(patch)
+    for patch in patches:
+        workflow.patched(patch)
 
 
-def patched(patch: str) -> bool:
-    """Whether this run takes `patch`'s branch: always for a run that began with ONE_MARKER, else as
-    the SDK answered it for this run. Only in a run that called ask_for_patches_first before its first
-    await: asked first there, ONE_MARKER is never recorded mid-history."""
-    assert patch in MARKED_BY_ONE, f"{patch} came after ONE_MARKER: ask workflow.patched for it"
-    return workflow.patched(ONE_MARKER) or workflow.patched(patch)
+def takes_patch(patch: str) -> bool:
+    """Whether this run takes `patch`'s branch: for one of MARKED_BY_ONE, always in a run that began with
+    ONE_MARKER; else as the SDK answers for the patch itself. Only in a run that called
+    ask_for_patches_first before its first await, so that ONE_MARKER is never recorded mid-history."""
+    if patch in MARKED_BY_ONE and workflow.patched(ONE_MARKER):
+        return True
+    return workflow.patched(patch)
 
 
 async def run_activity(activity: Callable[..., Any] | str, arg: Any, result_type: type | None = None) -> Any:
@@ -124,9 +140,9 @@ async def run_activity(activity: Callable[..., Any] | str, arg: Any, result_type
     if isinstance(activity, str):
         options["result_type"] = result_type
     try:
-        if not patched(LOCAL_ACTIVITIES):
+        if not takes_patch(LOCAL_ACTIVITIES):
             return await _on_the_server(activity, arg, options)
-        if not patched(BOUNDED_LOCAL_ACTIVITIES):
+        if not takes_patch(BOUNDED_LOCAL_ACTIVITIES):
             return await _local(activity, arg, options)
         try:
             return await _local(activity, arg, {**options, "retry_policy": LOCAL_ATTEMPTS})
@@ -169,7 +185,7 @@ async def run_command(
 ) -> V:
     """Run one command on its aggregate (stamped with the workflow's clock) and return its new view."""
     run = command_run(subject_id, command, envelope.stamped(workflow.now()))
-    if command_name(command) in ADDED_SINCE_COMMANDS_AS_DATA or patched(COMMANDS_AS_DATA):
+    if command_name(command) in ADDED_SINCE_COMMANDS_AS_DATA or takes_patch(COMMANDS_AS_DATA):
         view: V = await run_activity(activity, run)
         return view
     raw = legacy_result(await run_activity(LEGACY_ACTIVITY[command_name(command)], run, dict))

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
     human_step,
-    patched,
+    takes_patch,
     wait_until,
 )
 from clusterlabel.workflows.record import RecordWorkflow
@@ -69,7 +69,7 @@ class LabelWorkflow(
         )
         while True:
             await self._until_final(input)
-            if patched(ANSWER_ACCEPTED_STEPS):
+            if takes_patch(ANSWER_ACCEPTED_STEPS):
                 await workflow.wait_condition(workflow.all_handlers_finished)
             if self.current.final:
                 break

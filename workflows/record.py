@@ -28,10 +28,10 @@ from clusterlabel.workflows.common import (
     V,
     ask_for_patches_first,
     automatic,
-    patched,
     refusal,
     run_activity,
     run_command,
+    takes_patch,
     view_query,
 )
 
@@ -105,7 +105,7 @@ class RecordWorkflow(Generic[V]):
         recorded before that patch checked the view here instead.
         """
         async with self._lock:
-            if check and not patched(DOMAIN_DECIDES_UNDER_LOCK):
+            if check and not takes_patch(DOMAIN_DECIDES_UNDER_LOCK):
                 self._refuse_out_of_turn(command)
             view = await self._run(command, envelope)
         self._remember(view)
@@ -142,7 +142,7 @@ class RecordWorkflow(Generic[V]):
         """Look again, after a pause, at the record whose automatic step (`what`) the domain refused;
         the pause doubles while the record makes no progress, and then the secretariat is asked."""
         workflow.logger.info("automatic step refused", extra={"step": what, "error": error.message})
-        if not patched(BOUNDED_RETRIES):
+        if not takes_patch(BOUNDED_RETRIES):
             await workflow.sleep(RETRY_PAUSE)
         else:
             if self.current.version != self._refused_at_version:  # progress since: count afresh

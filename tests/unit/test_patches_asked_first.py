@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ RECORDS = {"case.py": CaseWorkflow, "label.py": LabelWorkflow, "complaint.py": C
 SHARED = ("common.py", "record.py")  # code every record workflow runs
 
 
-def patches_asked_in(path: Path, through: tuple[str, ...] = ("workflow.patched", "patched")) -> set[str]:
-    """The patch ids `workflow.patched(NAME)` or `patched(NAME)` asks for in a module, NAME resolved in
+def patches_asked_in(path: Path, through: tuple[str, ...] = ("workflow.patched", "takes_patch")) -> set[str]:
+    """The patch ids `workflow.patched(NAME)` or `takes_patch(NAME)` asks for in a module, NAME resolved in
     workflows.common."""
     asked = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -34,7 +35,7 @@ def patches_asked_in(path: Path, through: tuple[str, ...] = ("workflow.patched",
     return asked
 
 
-def asked_by(module: str, through: tuple[str, ...] = ("workflow.patched", "patched")) -> set[str]:
+def asked_by(module: str, through: tuple[str, ...] = ("workflow.patched", "takes_patch")) -> set[str]:
     return set().union(*(patches_asked_in(WORKFLOWS_DIR / name, through) for name in (module, *SHARED)))
 
 
@@ -43,11 +44,64 @@ def test_each_record_workflow_asks_first_for_every_patch_its_code_asks_for(modul
     assert asked_by(module) - {common.PATCHES_FIRST, common.ONE_MARKER} <= set(RECORDS[module].patches)
 
 
-@pytest.mark.parametrize("module", sorted(RECORDS))
-def test_the_one_marker_stands_only_for_patches_that_came_before_it(module: str) -> None:
-    """A patch asked through `patched` is taken by every run that began with ONE_MARKER; one added
-    after it must be asked by name (workflow.patched), or runs recorded before it would replay its branch."""
-    assert asked_by(module, through=("patched",)) <= common.MARKED_BY_ONE
+def test_the_one_marker_stands_for_the_nine_patches_before_it_and_no_other() -> None:
+    """Runs recorded since ONE_MARKER take every branch of these nine on replay: one more in the set would
+    have them replay a branch they never took, one fewer would have them miss one they took."""
+    assert {
+        "local-activities",
+        "bounded-local-activities",
+        "commands-as-data",
+        "domain-decides-under-lock",
+        "bounded-retries",
+        "answer-accepted-steps",
+        "patches-first",
+        "choose-under-lock",
+        "award-appeals",
+    } == common.MARKED_BY_ONE
+
+
+def test_takes_patch_is_asked_only_where_the_one_marker_was_asked_first() -> None:
+    """Asked in a workflow that does not begin with ask_for_patches_first, ONE_MARKER would be recorded
+    mid-history (see PATCHES_FIRST)."""
+    allowed = {*RECORDS, *SHARED}
+    outside = [path.name for path in WORKFLOWS_DIR.glob("*.py") if "takes_patch" in path.read_text(encoding="utf-8")]
+    assert set(outside) <= allowed, outside
+
+
+LATER_PATCH = "a-patch-after-the-one-marker"
+
+
+def asked_for(monkeypatch: pytest.MonkeyPatch, recorded: set[str], ask: Callable[[], object]) -> list[str]:
+    """The patch ids `ask` puts to the SDK, in order, in a run whose history holds the markers `recorded`."""
+    asked: list[str] = []
+
+    def patched(patch: str) -> bool:
+        asked.append(patch)
+        return patch in recorded
+
+    monkeypatch.setattr(common.workflow, "patched", patched)
+    ask()
+    return asked
+
+
+def test_a_run_with_the_one_marker_asks_first_by_name_only_for_the_patches_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    since_one = {common.ONE_MARKER, LATER_PATCH}
+    asked = asked_for(monkeypatch, since_one, lambda: common.ask_for_patches_first(*common.RECORD_PATCHES, LATER_PATCH))
+    assert asked == [common.ONE_MARKER, LATER_PATCH]
+    assert asked_for(monkeypatch, since_one, lambda: common.takes_patch(common.COMMANDS_AS_DATA)) == [common.ONE_MARKER]
+    assert asked_for(monkeypatch, since_one, lambda: common.takes_patch(LATER_PATCH)) == [LATER_PATCH]
+
+
+def test_a_run_recorded_before_the_one_marker_asks_for_each_patch_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    before_one = {common.PATCHES_FIRST, *common.RECORD_PATCHES}
+    asked = asked_for(monkeypatch, before_one, lambda: common.ask_for_patches_first(*common.RECORD_PATCHES))
+    assert asked == [common.ONE_MARKER, common.PATCHES_FIRST, *common.RECORD_PATCHES]
+    assert asked_for(monkeypatch, before_one, lambda: common.takes_patch(common.AWARD_APPEALS)) == [
+        common.ONE_MARKER,
+        common.AWARD_APPEALS,
+    ]
 
 
 @pytest.mark.parametrize("workflow_class", list(RECORDS.values()), ids=list(RECORDS))

@@ -27,6 +27,7 @@ from clusterlabel.domain.complaint_commands import (
     StartInvestigation,
 )
 from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES
+from clusterlabel.workflows.common import ONE_MARKER
 from clusterlabel.workflows.complaint import ComplaintWorkflow
 from clusterlabel.workflows.payloads import DATA_CONVERTER
 from clusterlabel.workflows.starter import start_complaint_workflow
@@ -41,9 +42,10 @@ from tests.workflows.harness import (
     step,
     time_skipping_server_path,
 )
-from tests.workflows.test_replay import HISTORIES, RECORD, replay
+from tests.workflows.test_replay import HISTORIES, RECORD, patch_markers, replay
 
-COMPLAINT_HISTORIES = HISTORIES / "complaint-v1"
+# complaint-v1 holds the runs recorded before ONE_MARKER (replayed by test_replay.py, never re-recorded).
+COMPLAINT_HISTORIES = HISTORIES / "complaint-v2-one-marker"
 
 
 @asynccontextmanager
@@ -72,6 +74,7 @@ async def keep_and_replay(complaint: WorkflowHandle[Any, ComplaintView], name: s
     """Replay the run against the current code, and keep it (in the stored set test_replay.py replays) when
     none is stored yet, or when asked to re-record."""
     history = await complaint.fetch_history()
+    assert patch_markers(history) == [(ONE_MARKER, True)]  # one marker, in its first workflow task
     COMPLAINT_HISTORIES.mkdir(parents=True, exist_ok=True)
     if RECORD or not any(COMPLAINT_HISTORIES.glob(f"{name}-*.json")):
         (COMPLAINT_HISTORIES / f"{name}-0.json").write_text(history.to_json())

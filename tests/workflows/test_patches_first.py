@@ -55,8 +55,9 @@ def test_the_same_race_replays_with_the_one_marker_that_stands_for_every_patch()
 
 
 def test_a_history_without_the_one_marker_or_its_patches_does_not_replay() -> None:
-    """The one marker is what the replay relies on: a first task with no patch marker at all is a run that
-    asked for none, whose legacy activity names do not match the history's (checked, not waved through)."""
+    """The one marker is what switches the branches on: the same history with no patch marker in its first
+    task is a run recorded before every patch, which schedules its commands as server-side activities
+    where the history holds local activities' markers (checked, not waved through)."""
     failure = replay_failure(with_patches_in_first_task(json.loads(RACED.read_text(encoding="utf-8")), []))
     assert failure is not None and NONDETERMINISM in failure
 
