@@ -79,9 +79,9 @@ PATCHES_FIRST = "patches-first"
 AWARD_APPEALS = "award-appeals"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"
-# The patches a case's and a label's run ask for first (PATCHES_FIRST). A new patch joins the end; none
-# leaves while runs that asked for it may replay (its marker in their first task would match nothing).
-RECORD_PATCHES = (
+# The patches a case's and a label's run asked for first (PATCHES_FIRST) when ONE_MARKER came: closed,
+# none joins or leaves (runs that asked for them replay against it).
+ASKED_FIRST_BEFORE_ONE_MARKER = (
     LOCAL_ACTIVITIES,
     BOUNDED_LOCAL_ACTIVITIES,
     COMMANDS_AS_DATA,
@@ -89,6 +89,9 @@ RECORD_PATCHES = (
     BOUNDED_RETRIES,
     ANSWER_ACCEPTED_STEPS,
 )
+# The patches a case's and a label's run ask for first. A new patch joins the end; none leaves while
+# runs that asked for it may replay (its marker in their first task would match nothing).
+RECORD_PATCHES = (*ASKED_FIRST_BEFORE_ONE_MARKER,)
 
 
 # Since this patch a new run records one patch marker, ONE_MARKER, that stands for the nine patches
@@ -98,19 +101,7 @@ RECORD_PATCHES = (
 # case. Runs recorded before it asked for each patch, and replay so. The set is closed: a patch added
 # after it is not in it, is recorded under its own name, and is asked for first by ask_for_patches_first.
 ONE_MARKER = "patches-to-award-appeals"
-MARKED_BY_ONE = frozenset(
-    (
-        LOCAL_ACTIVITIES,
-        BOUNDED_LOCAL_ACTIVITIES,
-        COMMANDS_AS_DATA,
-        DOMAIN_DECIDES_UNDER_LOCK,
-        BOUNDED_RETRIES,
-        ANSWER_ACCEPTED_STEPS,
-        PATCHES_FIRST,
-        CHOOSE_UNDER_LOCK,
-        AWARD_APPEALS,
-    )
-)
+MARKED_BY_ONE = frozenset((*ASKED_FIRST_BEFORE_ONE_MARKER, PATCHES_FIRST, CHOOSE_UNDER_LOCK, AWARD_APPEALS))
 
 
 def ask_for_patches_first(*patches: str) -> None:
