@@ -99,7 +99,8 @@ RECORD_PATCHES = (*ASKED_FIRST_BEFORE_ONE_MARKER,)
 # the TemporalChangeVersion search attribute, so a case's first task appended 18 events for its nine
 # markers, and the server wrote its visibility record nine times: most of the server's work to open a
 # case. Runs recorded before it asked for each patch, and replay so. The set is closed: a patch added
-# after it is not in it, is recorded under its own name, and is asked for first by ask_for_patches_first.
+# after it is not in it and is recorded under its own name, asked for first by ask_for_patches_first in
+# the runs that ask first (ONE_MARKER's or PATCHES_FIRST's); a run from before PATCHES_FIRST never takes it.
 ONE_MARKER = "patches-to-award-appeals"
 MARKED_BY_ONE = frozenset((*ASKED_FIRST_BEFORE_ONE_MARKER, PATCHES_FIRST, CHOOSE_UNDER_LOCK, AWARD_APPEALS))
 
@@ -118,11 +119,14 @@ def ask_for_patches_first(*patches: str) -> None:
 
 def takes_patch(patch: str) -> bool:
     """Whether this run takes `patch`'s branch: for one of MARKED_BY_ONE, always in a run that began with
-    ONE_MARKER; else as the SDK answers for the patch itself. Only in a run that called
-    ask_for_patches_first before its first await, so that ONE_MARKER is never recorded mid-history."""
-    if patch in MARKED_BY_ONE and workflow.patched(ONE_MARKER):
-        return True
-    return workflow.patched(patch)
+    ONE_MARKER, else as the SDK answers for the patch itself; for a later patch, as the SDK answers in a
+    run that asks first, never in one from before PATCHES_FIRST (it would record the marker mid-history).
+    Only in a run that called ask_for_patches_first before its first await, so that every marker asked
+    for here was asked for, and remembered, in its first task."""
+    if patch in MARKED_BY_ONE:
+        return workflow.patched(ONE_MARKER) or workflow.patched(patch)
+    asks_first = workflow.patched(ONE_MARKER) or workflow.patched(PATCHES_FIRST)
+    return asks_first and workflow.patched(patch)
 
 
 async def run_activity(activity: Callable[..., Any] | str, arg: Any, result_type: type | None = None) -> Any:

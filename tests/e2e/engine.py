@@ -125,14 +125,26 @@ def wait_until_healthy(engine: RunningEngine, *, answering_is_enough: bool = Fal
         if engine.process.poll() is not None:
             raise AssertionError(f"clusterlabel serve exited with {engine.process.returncode}:\n{engine.log_tail()}")
         try:
-            answer = httpx.get(f"{engine.url}/health", timeout=5)
-            if answer.status_code == 200 or answering_is_enough:
+            status, last = health_of(engine.url)
+            if status == 200 or (status is not None and answering_is_enough):
                 return
-            last = answer.text
         except httpx.HTTPError as error:
             last = str(error)
         time.sleep(0.2)
     raise AssertionError(f"the engine never became healthy; last answer {last}\n{engine.log_tail()}")
+
+
+def health_of(url: str) -> tuple[int | None, str]:
+    """The status of the engine's /health at `url`, or None when what answers there is not the engine.
+
+    Between choosing a free port and binding it, another test's Temporal Web UI once took the port; its
+    single-page app answers every GET, /health included, with 200."""
+    answer = httpx.get(f"{url}/health", timeout=5)
+    try:
+        is_engine = "checks" in answer.json()
+    except ValueError:
+        is_engine = False
+    return (answer.status_code if is_engine else None), answer.text[:200]
 
 
 def stop(engine: RunningEngine) -> None:

@@ -39,7 +39,16 @@ from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.projections.factory import open_read_models
 from tests.e2e.driver import cluster_body, expert_body
-from tests.e2e.engine import ADMIN_TOKEN, HOUR_POLICY, ROOT, TOKEN_LINE, eventually, free_port, policy_toml
+from tests.e2e.engine import (
+    ADMIN_TOKEN,
+    HOUR_POLICY,
+    ROOT,
+    TOKEN_LINE,
+    eventually,
+    free_port,
+    health_of,
+    policy_toml,
+)
 from tests.e2e.faulted import Driver, Faults, Process, private_postgres
 from tests.stores import POSTGRES, postgres_schema
 
@@ -351,14 +360,14 @@ def _cli(args: list[str], env: dict[str, str]) -> str:
 
 def _healthy(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/health", timeout=5).status_code == 200
+        return health_of(url)[0] == 200
     except httpx.HTTPError:
         return False
 
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/health", timeout=5).status_code in (200, 503)
+        return health_of(url)[0] in (200, 503)
     except httpx.HTTPError:
         return False
 

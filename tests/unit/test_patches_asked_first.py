@@ -71,37 +71,67 @@ def test_takes_patch_is_asked_only_where_the_one_marker_was_asked_first() -> Non
 LATER_PATCH = "a-patch-after-the-one-marker"
 
 
-def asked_for(monkeypatch: pytest.MonkeyPatch, recorded: set[str], ask: Callable[[], object]) -> list[str]:
-    """The patch ids `ask` puts to the SDK, in order, in a run whose history holds the markers `recorded`."""
+def asked_for(
+    monkeypatch: pytest.MonkeyPatch, recorded: set[str], ask: Callable[[], object]
+) -> tuple[list[str], object]:
+    """The patch ids `ask` puts to the SDK, in order, in a run whose history holds the markers `recorded`,
+    and what `ask` returns. Like the SDK's, each answer is remembered for the rest of the run."""
     asked: list[str] = []
+    answers: dict[str, bool] = {}
 
     def patched(patch: str) -> bool:
         asked.append(patch)
-        return patch in recorded
+        return answers.setdefault(patch, patch in recorded)
 
     monkeypatch.setattr(common.workflow, "patched", patched)
-    ask()
-    return asked
+    return asked, ask()
+
+
+def asks_first(patches: tuple[str, ...]) -> Callable[[], object]:
+    return lambda: common.ask_for_patches_first(*patches)
 
 
 def test_a_run_with_the_one_marker_asks_first_by_name_only_for_the_patches_after_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     since_one = {common.ONE_MARKER, LATER_PATCH}
-    asked = asked_for(monkeypatch, since_one, lambda: common.ask_for_patches_first(*common.RECORD_PATCHES, LATER_PATCH))
+    asked, _ = asked_for(monkeypatch, since_one, asks_first((*CaseWorkflow.patches, LATER_PATCH)))
     assert asked == [common.ONE_MARKER, LATER_PATCH]
-    assert asked_for(monkeypatch, since_one, lambda: common.takes_patch(common.COMMANDS_AS_DATA)) == [common.ONE_MARKER]
-    assert asked_for(monkeypatch, since_one, lambda: common.takes_patch(LATER_PATCH)) == [LATER_PATCH]
+    marked = asked_for(monkeypatch, since_one, lambda: common.takes_patch(common.COMMANDS_AS_DATA))
+    assert marked == ([common.ONE_MARKER], True)
+    assert asked_for(monkeypatch, since_one, lambda: common.takes_patch(LATER_PATCH)) == (
+        [common.ONE_MARKER, LATER_PATCH],
+        True,
+    )
+    assert asked_for(monkeypatch, {common.ONE_MARKER}, lambda: common.takes_patch(LATER_PATCH))[1] is False
 
 
 def test_a_run_recorded_before_the_one_marker_asks_for_each_patch_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    before_one = {common.PATCHES_FIRST, *common.RECORD_PATCHES}
-    asked = asked_for(monkeypatch, before_one, lambda: common.ask_for_patches_first(*common.RECORD_PATCHES))
-    assert asked == [common.ONE_MARKER, common.PATCHES_FIRST, *common.RECORD_PATCHES]
-    assert asked_for(monkeypatch, before_one, lambda: common.takes_patch(common.AWARD_APPEALS)) == [
-        common.ONE_MARKER,
-        common.AWARD_APPEALS,
-    ]
+    before_one = {common.PATCHES_FIRST, *CaseWorkflow.patches}
+    asked, _ = asked_for(monkeypatch, before_one, asks_first(CaseWorkflow.patches))
+    assert asked == [common.ONE_MARKER, common.PATCHES_FIRST, *CaseWorkflow.patches]
+    assert asked_for(monkeypatch, before_one, lambda: common.takes_patch(common.AWARD_APPEALS)) == (
+        [common.ONE_MARKER, common.AWARD_APPEALS],
+        True,
+    )
+    assert asked_for(monkeypatch, before_one | {LATER_PATCH}, lambda: common.takes_patch(LATER_PATCH)) == (
+        [common.ONE_MARKER, common.PATCHES_FIRST, LATER_PATCH],
+        True,
+    )
+
+
+def test_a_run_recorded_before_patches_first_never_asks_for_a_later_patch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked there, it would be recorded mid-history by a run still going: not replay-safe (PATCHES_FIRST)."""
+    asked, _ = asked_for(monkeypatch, set(), asks_first((*CaseWorkflow.patches, LATER_PATCH)))
+    assert asked == [common.ONE_MARKER, common.PATCHES_FIRST]
+    assert asked_for(monkeypatch, set(), lambda: common.takes_patch(LATER_PATCH)) == (
+        [common.ONE_MARKER, common.PATCHES_FIRST],
+        False,
+    )
+    assert asked_for(monkeypatch, set(), lambda: common.takes_patch(common.AWARD_APPEALS)) == (
+        [common.ONE_MARKER, common.AWARD_APPEALS],
+        False,
+    )
 
 
 @pytest.mark.parametrize("workflow_class", list(RECORDS.values()), ids=list(RECORDS))

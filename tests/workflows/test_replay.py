@@ -250,20 +250,20 @@ def test_a_fresh_recording_of_every_path_replays_deterministically(dev_server: E
 
 def patch_markers(history: WorkflowHistory) -> list[tuple[str, bool]]:
     """Each patch marker of the run, and whether it sits in its first workflow task (see PATCHES_FIRST),
-    where no local activity's result can arrive a task early or late on replay. Told by its place, before
-    the second task starts: the time-skipping server numbers a marker's task by its start, not its end."""
-    events = list(history.events)
-    starts = [n for n, event in enumerate(events) if event.HasField("workflow_task_started_event_attributes")]
-    second_start = starts[1] if len(starts) > 1 else len(events)
-    return [
-        (
-            json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"],
-            n < second_start,
-        )
-        for n, event in enumerate(events)
-        if event.HasField("marker_recorded_event_attributes")
-        and event.marker_recorded_event_attributes.marker_name == "core_patch"
-    ]
+    where no local activity's result can arrive a task early or late on replay. Told by the completed tasks
+    before it (a task's commands follow its completion): one, whatever attempts failed before it; not by
+    the task's number, which the time-skipping server gives by its start, not its end."""
+    markers = []
+    completed = 0
+    for event in history.events:
+        if event.HasField("workflow_task_completed_event_attributes"):
+            completed += 1
+        elif event.HasField("marker_recorded_event_attributes"):
+            attributes = event.marker_recorded_event_attributes
+            if attributes.marker_name == "core_patch":
+                patch_id = json.loads(attributes.details["patch-data"].payloads[0].data)["id"]
+                markers.append((patch_id, completed == 1))
+    return markers
 
 
 def test_the_stored_histories_still_replay_against_the_current_workflow_code() -> None:
