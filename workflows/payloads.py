@@ -19,6 +19,7 @@ from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
     DefaultPayloadConverter,
+    EncodingPayloadConverter,
     JSONPlainPayloadConverter,
 )
 
@@ -42,15 +43,24 @@ class RecordedJSONPayloadConverter(PydanticJSONPlainPayloadConverter):
         return adapter.validate_json(payload.data, context=RECORDED)
 
 
+def _encoding_converters() -> tuple[EncodingPayloadConverter, ...]:
+    json = RecordedJSONPayloadConverter()
+    return tuple(
+        json if isinstance(converter, JSONPlainPayloadConverter) else converter
+        for converter in DefaultPayloadConverter.default_encoding_payload_converters
+    )
+
+
+# Built once and shared, as DefaultPayloadConverter shares its own: the SDK builds a payload converter
+# for every workflow activation it decodes and every completion it encodes (one per serialization
+# context), and a JSON converter of pydantic's costs ~9 µs to build (a serializer, a cache of adapters).
+# None keeps anything of a call.
+_ENCODING_CONVERTERS = _encoding_converters()
+
+
 class RecordedPayloadConverter(CompositePayloadConverter):
     def __init__(self) -> None:
-        json = RecordedJSONPayloadConverter()
-        super().__init__(
-            *(
-                json if isinstance(converter, JSONPlainPayloadConverter) else converter
-                for converter in DefaultPayloadConverter.default_encoding_payload_converters
-            )
-        )
+        super().__init__(*_ENCODING_CONVERTERS)
 
 
 DATA_CONVERTER = DataConverter(payload_converter_class=RecordedPayloadConverter)
