@@ -9,7 +9,6 @@ the rules where it enters (the HTTP bodies, the forms, the CLI).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import temporalio.api.common.v1
@@ -26,18 +25,13 @@ from temporalio.converter import (
 from clusterlabel.domain.text import RECORDED
 
 
-@functools.lru_cache(maxsize=1024)
-def _adapter(type_hint: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(type_hint)
-
-
 class RecordedJSONPayloadConverter(PydanticJSONPlainPayloadConverter):
     """pydantic's JSON payloads (written as temporalio.contrib.pydantic writes them), read as recorded."""
 
     def from_payload(self, payload: temporalio.api.common.v1.Payload, type_hint: type | None = None) -> Any:
         hint: Any = Any if type_hint is None else type_hint
         try:
-            adapter = _adapter(hint)
+            adapter = self._type_adapter(hint)  # pydantic's converter's own cache, shared as the converter is
         except TypeError:  # an unhashable hint: no cache
             adapter = TypeAdapter(hint)
         return adapter.validate_json(payload.data, context=RECORDED)
@@ -54,7 +48,7 @@ def _encoding_converters() -> tuple[EncodingPayloadConverter, ...]:
 # Built once and shared, as DefaultPayloadConverter shares its own: the SDK builds a payload converter
 # for every workflow activation it decodes and every completion it encodes (one per serialization
 # context), and a JSON converter of pydantic's costs ~9 µs to build (a serializer, a cache of adapters).
-# None keeps anything of a call.
+# None keeps anything of a call but that cache of type adapters, which every converter then shares.
 _ENCODING_CONVERTERS = _encoding_converters()
 
 
