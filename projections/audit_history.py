@@ -31,15 +31,13 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.projections.stored_fields import ENVELOPE, StoredFields, plain_field
+from clusterlabel.projections.event_log import EventLog
+from clusterlabel.projections.stored_fields import ENVELOPE, plain_field
 from clusterlabel.projections.view import Change, RowCache, View
 from clusterlabel.projections.view_store import Row, plain, stamp, unstamp
 
 _OWN_INSTANT = ("at", "submitted_at", "decided_at")
 _OWN_INSTANT_MARKS = tuple(f'"{name}":'.encode() for name in _OWN_INSTANT)  # as a key in the stored JSON
-# Secrets stay out of histories: they show that a verification code was issued, never the
-# code, which only the secretariat reads from the label itself.
-_SECRET = frozenset({"verification_code"})
 AUDIT_EVENT_COLUMNS = ("notification_id", "subject", "version", "event_type", "effective_at")
 # An entry's place and type, its record's id and type joined from the subject's row.
 _JOINED = "FROM {audit_events} e JOIN {audit_subjects} s ON s.subject = e.subject"
@@ -196,28 +194,11 @@ def _own_instant(change: Change) -> str | None:
     return None if instant is None else plain_field(instant)
 
 
-class EventLog:
-    """The stored events behind audit rows, read from the application's event log, secrets redacted."""
-
-    def __init__(self, recorder: Any, stored: StoredFields) -> None:
-        self.recorder = recorder
-        self.stored = stored
-
-    def events(self, aggregate_id: str, versions: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Each version's fields (envelope included) as plain data; one query per aggregate."""
-        found = self.recorder.select_events(UUID(aggregate_id), gt=min(versions) - 1, lte=max(versions))
-        return {event.originator_version: _redacted(self.stored.plain(event)) for event in found}
-
-
-def _redacted(fields: dict[str, Any]) -> dict[str, Any]:
-    return {key: "[redacted]" if key in _SECRET else value for key, value in fields.items()}
-
-
 def _entries(rows: Sequence[Row], log: EventLog) -> list[AuditEntry]:
     versions: dict[str, list[int]] = {}
     for row in rows:
         versions.setdefault(row["aggregate_id"], []).append(int(row["version"]))
-    events = {aggregate_id: log.events(aggregate_id, numbers) for aggregate_id, numbers in versions.items()}
+    events = log.events(versions)  # one read of the log for all the records
     return [_entry(row, events[row["aggregate_id"]].get(int(row["version"]))) for row in rows]
 
 

@@ -18,12 +18,13 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.notification import DeliveryStatus
 from clusterlabel.domain.webhook_delivery import WebhookDeliveryStatus
 from clusterlabel.projections.accounts import AccountsView
-from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView, EventLog, state_as_of
+from clusterlabel.projections.audit_history import AuditEntry, AuditHistoryView, state_as_of
 from clusterlabel.projections.benchmarking import Benchmark, BenchmarkingView
 from clusterlabel.projections.case_status import CaseStatus, CaseStatusView, ClusterName
 from clusterlabel.projections.chain_head import AnchorCheck, ChainHead, chain_head, check_anchor
 from clusterlabel.projections.complaints import ComplaintEntry, ComplaintsView
 from clusterlabel.projections.event_chain import EventChainView, VerifyReport, verify
+from clusterlabel.projections.event_log import EventLog
 from clusterlabel.projections.expiry_calendar import CalendarEntry, ExpiryCalendarView
 from clusterlabel.projections.invoices import InvoiceEntry, InvoicesView
 from clusterlabel.projections.notifications import MessageEntry, NotificationsView

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 Row = dict[str, Any]
 WAL_CHECKPOINT_PAGES = 16_000  # of SQLite's 4 KiB pages
 DDL_LOCK = "clusterlabel views: tables"
+PARKED_ROWS = "SELECT view, NULL FROM {parked_views}"  # beside the views' positions, a parked one's
 KEYS_PER_QUERY = 500  # keys per query, well under either store's parameter limit
 _ZERO = timedelta(0)
 
@@ -157,6 +158,9 @@ class ViewStore:
 
     def position(self, application_name: str) -> int:
         return self.max_tracking_id(application_name) or 0  # type: ignore[attr-defined]
+
+    def standings(self, views: Sequence[Any], application_name: str) -> dict[str, int | None] | None:
+        return None  # each view's position (None: parked) read at once, where the store can: PostgreSQL's
 
     # ---- small SQL helpers ----------------------------------------------------------------
 
@@ -319,6 +323,18 @@ class PostgresViewStore(ViewStore, PostgresTrackingRecorder):
             )
             known[table] = {row["attname"]: row["type"] for row in cursor.fetchall()}
         return known[table]
+
+    def standings(self, views: Sequence[Any], application_name: str) -> dict[str, int | None] | None:
+        # One round trip for all the views (why: asked view by view, a read that waits for them made 28, 10 to
+        # 40 ms, every REACHED_TRUSTED_SECONDS: one read in a hundred). A parked view's row says NULL.
+        if any(getattr(view, "datastore", None) is not self.datastore for view in views):
+            return None
+        each = "SELECT ? AS view, COALESCE((SELECT MAX(notification_id) FROM {} WHERE application_name = ?), 0) AS at"
+        sql = " UNION ALL ".join([*(each.format(view.table("tracking")) for view in views), PARKED_ROWS])
+        rows = self.fetch(sql, [value for view in views for value in (view.name, application_name)])
+        parked = {row["view"] for row in rows if row["at"] is None}
+        at = {row["view"]: row["at"] for row in rows if row["at"] is not None}
+        return {view.name: None if view.name in parked else at[view.name] for view in views}
 
     def rows_where_in(self, cursor: Any, select: str, column: str, keys: Sequence[Any]) -> Iterator[Row]:
         # One query with the keys as one array: the same short text every time, where IN (%s, …) of

@@ -307,6 +307,18 @@ class ProjectionsContract:
             [entry.data for entry in views.cluster_history(world.ids["A"])]
         )
 
+    def test_a_history_shows_an_event_gone_from_the_log_as_missing_and_every_other_as_stored(
+        self, env: dict[str, str], world: World, views: ReadModels
+    ) -> None:
+        case, label = world.ids["case C"], world.ids["label C"]
+        before = views.history(case, label)
+        self.delete_event(env, label, 2)  # the withdrawal, read by the view before it went
+        after = views.history(case, label)
+        (gap,) = [entry for entry in after if entry.aggregate_id == label and entry.version == 2]
+        assert gap.event_type == "Withdrawn" and gap.data == {"missing": "this event is no longer in the event log"}
+        assert [entry for entry in after if entry is not gap] == [entry for entry in before if entry.seq != gap.seq]
+        assert {entry.aggregate_id for entry in after} == {case, label} and len(after) == len(before)
+
     def test_as_of_answers_before_during_and_after_a_case(self, world: World, views: ReadModels) -> None:
         ids, instants = world.ids, world.instants
         case = ids["case A"]
@@ -637,6 +649,26 @@ class TestProjectionsOnPostgreSQL(ProjectionsContract):
 
         with psycopg.connect(**POSTGRES, autocommit=True) as connection:
             connection.execute(sql.replace("{events}", f'"{env["POSTGRES_SCHEMA"]}".clusterlabel_events'), params)
+
+    def test_a_read_that_waits_for_the_views_asks_the_store_once_for_all_their_positions(
+        self, views: ReadModels, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Why it matters: asked view by view, 28 round trips every REACHED_TRUSTED_SECONDS made one read in
+        # a hundred 10 to 40 ms slower (the history's p99 on PostgreSQL).
+        import psycopg
+
+        statements: list[object] = []
+        execute = psycopg.Cursor.execute
+
+        def counted(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+            statements.append(query)
+            return execute(cursor, query, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+        positions = views.runner.positions(parked=False)
+        assert len(statements) == 1
+        assert positions == {name: view.position(views.runner.application_name) for name, view in views.views.items()}
+        assert set(positions) == set(views.views) and min(positions.values()) > 0
 
     def tamper_state(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
         self._execute(
