@@ -13,11 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import retry
-from psycopg import InterfaceError, OperationalError
 from psycopg.sql import SQL, Identifier
 
 from clusterlabel.projections.stored_fields import StoredFields
@@ -62,7 +61,9 @@ class EventLog:
         return [event for record_id in ids for event in self.recorder.select_events(record_id)]
 
 
-@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the recorder's own reads retry
+@retry(
+    (InterfaceError, OperationalError), max_attempts=10, wait=0.2
+)  # as the recorder's own reads retry (the datastore raises eventsourcing's errors, not psycopg's)
 def _postgres_events(recorder: PostgresAggregateRecorder, ids: list[UUID]) -> list[StoredEvent]:
     statement = SQL(f"SELECT {_COLUMNS} FROM {{schema}}.{{table}} WHERE originator_id = ANY(%s)").format(
         schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)

@@ -669,6 +669,7 @@ class TestProjectionsOnPostgreSQL(ProjectionsContract):
         assert len(statements) == 1
         assert positions == {name: view.position(views.runner.application_name) for name, view in views.views.items()}
         assert set(positions) == set(views.views) and min(positions.values()) > 0
+        assert views.views["case_status"].standings([], views.runner.application_name) == {}  # type: ignore[attr-defined]
 
     def tamper_state(self, env: dict[str, str], aggregate_id: UUID, version: int) -> None:
         self._execute(
