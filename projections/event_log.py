@@ -61,9 +61,8 @@ class EventLog:
         return [event for record_id in ids for event in self.recorder.select_events(record_id)]
 
 
-@retry(
-    (InterfaceError, OperationalError), max_attempts=10, wait=0.2
-)  # as the recorder's own reads retry (the datastore raises eventsourcing's errors, not psycopg's)
+# Retried as the recorder's own reads are (the datastore raises eventsourcing's errors, not psycopg's).
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
 def _postgres_events(recorder: PostgresAggregateRecorder, ids: list[UUID]) -> list[StoredEvent]:
     statement = SQL(f"SELECT {_COLUMNS} FROM {{schema}}.{{table}} WHERE originator_id = ANY(%s)").format(
         schema=Identifier(recorder.datastore.schema), table=Identifier(recorder.events_table_name)

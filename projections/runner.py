@@ -127,9 +127,9 @@ class ViewRunner:
         """run_once(), and the lowest position of the views that follow after it (None when none does),
         known without asking each view's store again (why: on PostgreSQL, round trips every pass)."""
         positions = self._following_positions()
-        following = [view for view in self.views if view.name in positions]
         if not positions:
             return 0, None
+        following = [view for view in self.views if view.name in positions]
         notifications = self.app.recorder.select_notifications(
             start=min(positions.values()), limit=limit, inclusive_of_start=False
         )
