@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -197,9 +198,46 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
     assert _bench_schemas() - schemas_before == set()
 
 
+@pytest.mark.postgres
+def test_sigterm_stops_a_soak_at_once_and_leaves_nothing_running(tmp_path: Path) -> None:
+    """A ten-minute soak stopped a few seconds into its drive ends within a minute, not when its time is up."""
+    postgres_url()
+    work = tmp_path / "work"
+    schemas_before = _bench_schemas()
+    args = ["--soak", "10", "--out", str(tmp_path / "out.json"), "--work-dir", str(work)]
+    with subprocess.Popen(
+        _bench_command(args), cwd=ROOT, env=_bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as bench:
+        try:
+            assert bench.stderr is not None
+            if not any(line.startswith("soak: driving lifecycles") for line in bench.stderr):
+                pytest.fail(f"the soak never began its drive (exit {bench.wait()})")
+            time.sleep(3)  # lifecycles in flight on every driver
+            bench.send_signal(signal.SIGTERM)
+            exit_code = bench.wait(timeout=60)  # TimeoutExpired: the soak went on after SIGTERM
+        finally:
+            bench.kill()  # nothing, once it has exited
+    assert exit_code == 130
+    assert not (tmp_path / "out.json").exists()  # an interrupted soak reports no figures
+    assert _running_in(work) == []
+    assert _bench_schemas() - schemas_before == set()
+
+
 def _bench(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
     """`python -m clusterlabel.tools.bench ARGS` on the test server, as a user runs it; it must exit 0."""
-    env = {
+    finished = subprocess.run(
+        _bench_command(args), check=False, cwd=ROOT, env=_bench_env(), capture_output=True, text=True, timeout=timeout
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished
+
+
+def _bench_command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "clusterlabel.tools.bench", *args, "--postgres-url", TEST_SERVER_URL]
+
+
+def _bench_env() -> dict[str, str]:
+    return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         # Smaller pools than a deployment's (5, and 10 more under load): the soak's five processes held
@@ -207,10 +245,6 @@ def _bench(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
         "CLUSTERLABEL_POSTGRES_POOL_SIZE": "2",
         "CLUSTERLABEL_POSTGRES_MAX_OVERFLOW": "3",
     }
-    command = [sys.executable, "-m", "clusterlabel.tools.bench", *args, "--postgres-url", TEST_SERVER_URL]
-    finished = subprocess.run(command, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    return finished
 
 
 def _running_in(work: Path) -> list[str]:

@@ -182,6 +182,7 @@ def bench_soak(directory: Path, postgres: Mapping[str, str], url: str, minutes: 
                 _eventually(lambda: set(models.runner.lag().values()) == {0}, "the views to catch up")
                 sampler = LagSampler(models.runner).start()
                 memory = Memory({p.name: p.popen.pid for p in processes}, temporal.pid)
+                print(f"soak: driving lifecycles for {minutes:g} minutes", file=sys.stderr, flush=True)
                 completed, errors = _drive(api, minutes, memory)
                 sampler.stop()
             api.client.close()
@@ -250,8 +251,10 @@ def _drive(api: Api, minutes: float, memory: Memory) -> tuple[list[float], list[
     lock = threading.Lock()
     counter = iter(range(1_000_000_000))
 
+    interrupted = threading.Event()
+
     def drive() -> None:
-        while time.monotonic() < ends:
+        while time.monotonic() < ends and not interrupted.is_set():
             with lock:
                 number = next(counter)
             try:
@@ -265,9 +268,13 @@ def _drive(api: Api, minutes: float, memory: Memory) -> tuple[list[float], list[
 
     with ThreadPoolExecutor(DRIVERS) as pool:
         running = [pool.submit(drive) for _ in range(DRIVERS)]
-        while not all(future.done() for future in running):
-            memory.update()
-            time.sleep(min(MEMORY_SAMPLE_SECONDS, max(0.1, ends - time.monotonic())))
+        try:
+            while not all(future.done() for future in running):
+                memory.update()
+                time.sleep(min(MEMORY_SAMPLE_SECONDS, max(0.1, ends - time.monotonic())))
+        except BaseException:  # Ctrl-C or SIGTERM: the drivers end their lifecycles now, not when the time is up
+            interrupted.set()
+            raise
         for future in running:
             future.result()
     memory.update()
