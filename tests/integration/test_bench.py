@@ -11,6 +11,7 @@ no schema of its own behind, which another bench running beside it would confuse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -200,13 +201,22 @@ def test_a_soak_reports_its_throughput_errors_lag_and_memory_growth_and_leaves_n
 
 @pytest.mark.postgres
 def test_sigterm_stops_a_soak_at_once_and_leaves_nothing_running(tmp_path: Path) -> None:
-    """A ten-minute soak stopped a few seconds into its drive ends within a minute, not when its time is up."""
+    """A ten-minute soak stopped a few seconds into its drive ends within a minute, not when its time is up,
+    its processes stopped in turn; started as `nohup … &` starts it, with SIGINT ignored (which its children
+    inherit: stopped with Ctrl-C's signal, each would have been killed only after 30 seconds)."""
     postgres_url()
     work = tmp_path / "work"
     schemas_before = _bench_schemas()
     args = ["--soak", "10", "--out", str(tmp_path / "out.json"), "--work-dir", str(work)]
     with subprocess.Popen(
-        _bench_command(args), cwd=ROOT, env=_bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        _bench_command(args),
+        cwd=ROOT,
+        env=_bench_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignore_sigint,
+        process_group=0,
     ) as bench:
         try:
             assert bench.stderr is not None
@@ -216,11 +226,16 @@ def test_sigterm_stops_a_soak_at_once_and_leaves_nothing_running(tmp_path: Path)
             bench.send_signal(signal.SIGTERM)
             exit_code = bench.wait(timeout=60)  # TimeoutExpired: the soak went on after SIGTERM
         finally:
-            bench.kill()  # nothing, once it has exited
+            with contextlib.suppress(ProcessLookupError):  # all gone, once it has stopped them and exited
+                os.killpg(bench.pid, signal.SIGKILL)
     assert exit_code == 130
     assert not (tmp_path / "out.json").exists()  # an interrupted soak reports no figures
     assert _running_in(work) == []
     assert _bench_schemas() - schemas_before == set()
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _bench(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:

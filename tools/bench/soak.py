@@ -47,9 +47,10 @@ NOTE = (
 
 
 def stop_gracefully(popen: subprocess.Popen[Any], within: float = 30.0) -> None:
-    """Ctrl-C, as a person stops a process; killed if it has not ended `within` seconds later."""
+    """SIGTERM, as a supervisor stops a process; killed if it has not ended `within` seconds later.
+    Not Ctrl-C's SIGINT: a bench started in the background (`nohup … &`) passes SIGINT on ignored."""
     if popen.poll() is None:
-        popen.send_signal(signal.SIGINT)
+        popen.send_signal(signal.SIGTERM)
         try:
             popen.wait(within)
         except subprocess.TimeoutExpired:
