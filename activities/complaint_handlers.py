@@ -86,8 +86,8 @@ def escalate_complaint(
 
 
 def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
-    """Who took part in the certification of the label complained about: its case's team and deciders
-    (nobody here took part in an imported label's)."""
+    """Who took part in the certification of the label complained about: its case's experts (released
+    ones too) and deciders (nobody here took part in an imported label's)."""
     if complaint.label_id is None:
         return NOT_INVOLVED
     case_id = app.get_label(complaint.label_id).case_id
@@ -95,4 +95,4 @@ def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
         return NOT_INVOLVED
     case = app.get_case(case_id)
     deciders = {case.first_decided_by, case.decision["decided_by"] if case.decision else None}
-    return Involvement(frozenset(case.expert_ids), frozenset(name for name in deciders if name))
+    return Involvement(case.evaluators, frozenset(name for name in deciders if name))

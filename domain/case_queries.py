@@ -56,6 +56,7 @@ class CaseQueries:
     proposed_expert_id: UUID | None
     proposed_nationality: Nationality | None
     team: dict[UUID, Nationality | None]
+    former_team: set[UUID]  # released or objected to after they joined: they took part all the same
     excluded_expert_ids: set[UUID]
     # The agreement (when, and the audit's mode it priced: None if agreed before the case kept it).
     agreed_at: datetime | None
@@ -99,6 +100,7 @@ class CaseQueries:
         self.decision = self.first_decided_by = self.rejected_by = self.appeal = self.label_id = None
         self.appealed_label_id = None
         self.team, self.excluded_expert_ids, self.visit, self.signed_by = {}, set(), {}, []
+        self.former_team = set()
         self.scores, self.findings = {}, case_assessment.NO_FINDINGS
         self.past_appeals, self.lapsed_criteria, self.attention, self.evidence = [], [], [], {}
         self.improvement_descriptions, self.silver_validation = [], None
@@ -233,10 +235,15 @@ class CaseQueries:
     def check_decider(self, decided_by: str, rationale: str, decider_expert_ids: frozenset[UUID] = frozenset()) -> None:
         """Four eyes: nobody of the audit team decides; after an appeal, nor does whoever was appealed against."""
         self.check_step("record_decision")
-        case_decision.check_not_auditor(decided_by, decider_expert_ids, self.team, "decide on this case")
+        case_decision.check_not_auditor(decided_by, decider_expert_ids, self.evaluators, "decide on this case")
         if self.appeal is not None:
             case_decision.check_not_appealed_decider(decided_by, self.first_decided_by, "decide again")
         case_decision.require_reason(rationale, "a decision needs a rationale")
+
+    @property
+    def evaluators(self) -> frozenset[UUID]:
+        """Every expert who was ever on the team: none of them judges the outcome (ISO/IEC 17065 §7.6)."""
+        return frozenset(self.team) | self.former_team
 
     @property
     def award_below_level_applied(self) -> bool:
@@ -275,7 +282,7 @@ class CaseQueries:
         """A pending appeal is decided by neither the audit team nor whoever took the appealed decision."""
         self.check_step("decide_appeal")
         case_decision.check_appeal_pending(self.appeal)
-        case_decision.check_not_auditor(decided_by, decider_expert_ids, self.team, "decide the appeal")
+        case_decision.check_not_auditor(decided_by, decider_expert_ids, self.evaluators, "decide the appeal")
         case_decision.check_not_appealed_decider(decided_by, self.appealed_decider(), "decide the appeal")
         case_decision.require_reason(rationale, "an appeal decision needs a rationale")
 

@@ -17,12 +17,7 @@ from eventsourcing.domain import event
 from clusterlabel.domain import case_assessment, silver
 from clusterlabel.domain.base import Level, RecordedAggregate
 from clusterlabel.domain.case_intake_steps import IntakeAndAssignmentSteps
-from clusterlabel.domain.case_lifecycle import (
-    CaseKind,
-    CaseState,
-    EventFields,
-    case_state_after,
-)
+from clusterlabel.domain.case_lifecycle import CaseKind, CaseState, EventFields, case_state_after
 from clusterlabel.domain.case_steps import AuditAndDecisionSteps
 from clusterlabel.domain.case_visit import AuditVisitSteps
 from clusterlabel.domain.expert import Nationality
@@ -118,6 +113,8 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
 
     @event("ExpertReleased")
     def _expert_released(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
+        if expert_id in self.team:  # one merely proposed took no part
+            self.former_team.add(expert_id)
         self.team.pop(expert_id, None)
         self.excluded_expert_ids.add(expert_id)
         if self.proposed_expert_id == expert_id:
@@ -158,6 +155,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
     @event("ClusterObjectedToExperts")
     def _cluster_objected(self, expert_ids: list[UUID], at: datetime, actor: str, command_key: str) -> None:
         self.excluded_expert_ids.update(expert_ids)
+        self.former_team.update(self.team)
         self.team = {}
 
     # ---- audit ---------------------------------------------------------------------
