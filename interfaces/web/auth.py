@@ -246,10 +246,13 @@ only_deciders = requires(Role.DECIDER, "only a decider may record a certificatio
 only_appeals_panel = requires(Role.APPEALS, "only the appeals panel may decide an appeal")
 
 
-def check_for_the_cluster(who: Principal, step: str) -> None:
-    """A step the cluster takes: its contact (on their own cluster's records alone: access.py sees to that),
-    or an officer on its behalf."""
-    if not (who.holds(Role.OFFICER) or who.holds(Role.CLUSTER)):
+def check_for_the_cluster(who: Principal, step: str, cluster_id: UUID | None = None) -> None:
+    """A step the cluster takes: its contact, or an officer on its behalf. Given the record's `cluster_id`
+    (once it is loaded), the contact's own cluster's alone: an account that is also an expert sees
+    other clusters' records it audits, and acts for none of them."""
+    if who.holds(Role.OFFICER):
+        return
+    if not who.holds(Role.CLUSTER) or (cluster_id is not None and cluster_id != who.cluster_id):
         raise ApiError(403, f"only the cluster's contact or an officer may {step}")
 
 

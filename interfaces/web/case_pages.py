@@ -32,7 +32,7 @@ def _case_shown(request: Request, svc: Services, who: Principal) -> dict[str, An
     case_id = case_id_in(request.path_params["case_id"])
     case = visible_case(svc, case_id, who)
     svc.fresh()
-    events = case_events(svc, case_id, who)
+    events = case_events(svc, case_id, who, case.team)
     view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
     due = view.deadlines.get(view.current_step) if view.current_step else None
     return {

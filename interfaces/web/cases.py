@@ -138,10 +138,9 @@ async def case_history(case_id: UUID, svc: Svc, token: Bearer) -> History:
 def _case_history_shown(svc: Services, case_id: UUID, who: Principal) -> list[HistoryEvent]:
     """The secretariat sees every case, so its read loads none: the history itself says whether the case
     exists (access.holds_the_case). Anyone else is authorised on the case first (access.visible_case)."""
-    if not who.sees_everything:
-        visible_case(svc, case_id, who)
+    team = () if who.sees_everything else visible_case(svc, case_id, who).team
     svc.fresh()
-    events = case_events(svc, case_id, who)
+    events = case_events(svc, case_id, who, team)
     if who.sees_everything and not holds_the_case(events, case_id):
         visible_case(svc, case_id, who)  # no such case (404), or its first events not in the view yet
     return events
@@ -178,17 +177,26 @@ def baseline(svc: Svc, who: Caller) -> Baseline:
 
 
 async def _step(
-    svc: Services, who: Principal, case_id: UUID, update: Any, command: CaseCommand, key: str | None
+    svc: Services,
+    who: Principal,
+    case_id: UUID,
+    update: Any,
+    command: CaseCommand,
+    key: str | None,
+    for_the_cluster: str | None = None,
 ) -> CaseOut:
-    """Authorise the caller on the case, then take the step as an update of the case's workflow."""
+    """Authorise the caller on the case (for a step `for_the_cluster`, its own cluster's contact or an
+    officer), then take the step as an update of the case's workflow; answered as the caller may read it."""
     client = svc.temporal()
     case = await run_in_threadpool(visible_case, svc, case_id, who)  # authorises the caller: one load
+    if for_the_cluster is not None:
+        check_for_the_cluster(who, for_the_cluster, case.cluster_id)
     envelope = step_envelope(who.actor, "case", case_id, update.__name__, key)
     if case.has_applied(envelope.key):
         # A retry: Temporal would answer it only within the run that took the step, and the case's
         # workflow may have closed since. The case as it stands is the answer, once the workflow knows it.
         await catch_up(case_handle(client, case_id))
-        return case_out(case_view(svc.app.policy, case, svc.now()))
+        return for_the_reader(case_out(case_view(svc.app.policy, case, svc.now())), case.decision is not None, who)
     view: CaseView = await take_step(
         svc,
         case_handle(client, case_id),
@@ -198,7 +206,8 @@ async def _step(
         still_open=lambda: svc.app.get_case(case_id).is_open,
         closed_detail=lambda: _closed_detail(svc.app.get_case(case_id)),
     )
-    return case_out(view)
+    # Decided or not as the case was before the step: no step of a reader kept from the assessment decides.
+    return for_the_reader(case_out(view), case.decision is not None, who)
 
 
 def _closed_detail(case: CertificationCase) -> str:
@@ -220,7 +229,7 @@ async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key:
 async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Recorded by the cluster's contact on their own cluster's case, or by an officer on the cluster's behalf."""
     check_for_the_cluster(who, "record the cluster's agreement")
-    return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key)
+    return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key, "record the cluster's agreement")
 
 
 @router.post("/cases/{case_id}/audit-date", summary="Schedule the audit (interview or visit)")
@@ -294,7 +303,7 @@ async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Officer, ke
 async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Lodged by the cluster's contact, or by an officer on the cluster's behalf."""
     check_for_the_cluster(who, "lodge an appeal")
-    return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key)
+    return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key, "lodge an appeal")
 
 
 @router.post("/cases/{case_id}/appeal/decision", summary="Decide the appeal (not by the first decision maker)")

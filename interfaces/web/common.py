@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -113,11 +114,12 @@ def case_out(view: CaseView) -> CaseOut:
 
 
 def for_the_reader(out: CaseOut, decided: bool, principal: Principal) -> CaseOut:
-    """A cluster's contact reads a Silver case's validation once the case is decided, as its assessment
-    (UNTIL_DECIDED); the secretariat and the case's experts read it at once."""
-    if decided or principal.sees_everything or principal.cluster_id is None or principal.expert_id is not None:
+    """Until the case is decided, its assessment (the level the experts recommend, who signed it, a Silver
+    case's validation) is read by the secretariat and the case's team alone, as its events are
+    (UNTIL_DECIDED): not by the cluster's contact, nor by an expert who is only proposed."""
+    if decided or principal.sees_everything or principal.expert_id in out.expert_ids:
         return out
-    return out.model_copy(update={"silver_validation": None})
+    return out.model_copy(update={"recommended_level": None, "signed_by": [], "silver_validation": None})
 
 
 def case_summary(status: CaseStatus) -> CaseSummary:
@@ -153,11 +155,17 @@ UNTIL_DECIDED = frozenset(
 NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
 
 
-def history_events(entries: list[AuditEntry], principal: Principal) -> list[HistoryEvent]:
+def history_events(
+    entries: list[AuditEntry], principal: Principal, team: Collection[UUID] | None = None
+) -> list[HistoryEvent]:
+    """Events as `principal` may read them: anyone but the secretariat and the case's team reads them as
+    the cluster does. `team`: the case's, for one case's events; without it (a cluster's history), an expert
+    reads as the team does the records it is shown, which are its own cases' and labels'."""
     events = [HistoryEvent.model_validate(entry, from_attributes=True) for entry in entries]
     if principal.sees_everything:
         return events
-    if principal.cluster_id is not None and principal.expert_id is None:
+    on_the_team = principal.expert_id is not None and (team is None or principal.expert_id in team)
+    if not on_the_team:
         events = _as_the_cluster_reads_them(events)
     return [event.model_copy(update={"data": _redacted(event.data)}) for event in events]
 

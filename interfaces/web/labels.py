@@ -140,11 +140,14 @@ async def _label_step(
     update: Any,
     command: LabelCommand,
     key: str | None,
+    for_the_cluster: str | None = None,
 ) -> LabelOut:
-    """Authorise the caller on the label, take the step as an update of the label's workflow, and
-    answer with the label as the update left it."""
+    """Authorise the caller on the label (for a step `for_the_cluster`, its own cluster's contact or an
+    officer), take the step as an update of the label's workflow, and answer with the label as it left it."""
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
+    if for_the_cluster is not None:
+        check_for_the_cluster(who, for_the_cluster, label.cluster_id)
     envelope = step_envelope(who.actor, "label", label_id, update.__name__, key)
     return await _take_label_step(svc, who, label, update, command, envelope)
 
@@ -188,6 +191,7 @@ async def renew(label_ref: str, svc: Svc, who: Caller, key: Key = None, body: Re
     command = body or commands.StartRenewal()
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
+    check_for_the_cluster(who, "start a renewal", label.cluster_id)
     envelope = step_envelope(who.actor, "label", label_id, "renewal", key)
     retried = label.has_applied(envelope.key)
     await _take_label_step(svc, who, label, LabelWorkflow.start_renewal, command, envelope)
@@ -233,9 +237,9 @@ async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Offic
     "/labels/{label_ref}/appeal", summary="Lodge the cluster's appeal against the label's suspension or withdrawal"
 )
 async def appeal(label_ref: str, body: LabelAppealIn, svc: Svc, who: Caller, key: Key = None) -> LabelOut:
-    """Lodged by the cluster's contact (their own cluster's label alone: visible_label), or by an officer."""
+    """Lodged by the cluster's contact (their own cluster's label alone), or by an officer."""
     check_for_the_cluster(who, "lodge an appeal")
-    return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key)
+    return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key, "lodge an appeal")
 
 
 @router.post(

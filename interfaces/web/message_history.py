@@ -14,6 +14,7 @@ reminders or an expert's offer).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -30,11 +31,11 @@ MESSAGES_PER_RECORD = 1_000  # a case's or label's messages are a few dozen; thi
 SHOWN_FIELDS = ("attempts", "channel")  # of a message's events, besides its kind and recipient
 
 
-def case_events(svc: Services, case_id: UUID, who: Principal) -> list[HistoryEvent]:
-    """Blocking: the case's events as the caller may read them, with the events of the messages they may
-    see, in log order. The caller must already be allowed to see the case (access.visible_case), or see
-    every case (the secretariat)."""
-    return _with_messages(svc, case_id, who, {"case_id": case_id})
+def case_events(svc: Services, case_id: UUID, who: Principal, team: Collection[UUID]) -> list[HistoryEvent]:
+    """Blocking: the case's events as the caller may read them (as its `team` does, or as its cluster),
+    with the events of the messages they may see, in log order. The caller must already be allowed to
+    see the case (access.visible_case), or see every case (the secretariat)."""
+    return _with_messages(svc, case_id, who, {"case_id": case_id}, team)
 
 
 def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryEvent]:
@@ -43,10 +44,12 @@ def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryE
     return _with_messages(svc, label_id, who, {"label_id": label_id})
 
 
-def _with_messages(svc: Services, record_id: UUID, who: Principal, about: dict[str, UUID]) -> list[HistoryEvent]:
+def _with_messages(
+    svc: Services, record_id: UUID, who: Principal, about: dict[str, UUID], team: Collection[UUID] | None = None
+) -> list[HistoryEvent]:
     shown = {message.id: message for message in _shown_messages(svc, who, about)}
     entries = svc.models.history(record_id, *shown)  # one query of the audit view for the record and its messages
-    own = history_events([entry for entry in entries if entry.aggregate_id == record_id], who)
+    own = history_events([entry for entry in entries if entry.aggregate_id == record_id], who, team)
     theirs = [_event(entry, shown[entry.aggregate_id]) for entry in entries if entry.aggregate_id in shown]
     return sorted([*own, *theirs], key=lambda event: event.seq)
 

@@ -84,6 +84,8 @@ def update_profile(cluster_id: UUID, body: ClusterProfile, svc: Svc, who: Caller
     if not who.holds(Role.OFFICER) and who.cluster_id is None:
         raise ApiError(403, "only an officer or the cluster's own contact updates its profile")
     visible_cluster(svc, cluster_id, who)  # a contact's other cluster, or an unknown one: 404
+    if not who.holds(Role.OFFICER) and who.cluster_id != cluster_id:  # one it sees as the expert of its audit
+        raise ApiError(403, "only an officer or the cluster's own contact updates its profile")
     return _changed_cluster(svc, who, cluster_id, UpdateClusterProfile(profile=body), "profile", key)
 
 

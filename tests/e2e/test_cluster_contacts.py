@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.driver import REPORT, Secretariat
+from tests.e2e.driver import REPORT, Secretariat, cluster_body
 from tests.e2e.engine import eventually
 
 
@@ -73,16 +73,51 @@ def test_a_contact_reads_the_assessment_and_report_only_once_the_case_is_decided
     cluster_id = secretariat.cluster()
     contact = secretariat.contact(cluster_id, "Petra Patient")
     case_id = secretariat.apply(cluster_id)
-    secretariat.to_decision(case_id)
+    secretariat.screen(case_id)
+    _, expert = secretariat.proposed_expert(case_id)
+    secretariat.expect(expert.post(f"/cases/{case_id}/assignment", json={"accept": True}), 200)
+    agreement = {"Idempotency-Key": "agreed-at-the-kick-off"}
+    secretariat.expect(contact.post(f"/cases/{case_id}/agreement", json={"agreed": True}, headers=agreement), 200)
+    assert secretariat.assess(case_id, expert)["recommended_level"] == "bronze"
 
     pending = contact.get(f"/cases/{case_id}/history").text
     assert REPORT not in pending and "B-STR-01" not in pending
     assert contact.get(f"/cases/{case_id}/benchmark").status_code == 409
     assert REPORT not in contact.get(f"/clusters/{cluster_id}/history").text
+    # The case itself, and the answer to the agreement sent again (a retry answers with the case now), alike.
+    retried = contact.post(f"/cases/{case_id}/agreement", json={"agreed": True}, headers=agreement)
+    for case in (secretariat.expect(contact.get(f"/cases/{case_id}"), 200), secretariat.expect(retried, 200)):
+        assert case["state"] == "deciding" and case["recommended_level"] is None and case["signed_by"] == []
 
     secretariat.decide(case_id)
     assert REPORT in contact.get(f"/cases/{case_id}/history").text
     assert contact.get(f"/cases/{case_id}/benchmark").status_code == 200
+    assert secretariat.expect(contact.get(f"/cases/{case_id}"), 200)["recommended_level"] == "bronze"
+
+
+def test_a_contact_who_is_also_an_expert_acts_for_their_own_cluster_alone(secretariat: Secretariat) -> None:
+    """One account speaks for a cluster and for the expert who audited another cluster: it reads that
+    other cluster's case and label as their auditor, and takes none of that cluster's steps (403)."""
+    own_cluster, audited_cluster = secretariat.cluster(), secretariat.cluster()
+    case_id = secretariat.apply(audited_cluster)
+    [(expert_id, _)] = secretariat.to_decision(case_id)
+    secretariat.decide(case_id)
+    label_id = secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"]
+    body = {"name": "Dual Dora", "email": f"dora.{expert_id[:8]}@cluster.example.org", "roles": ["expert", "cluster"]}
+    account = {**body, "expert_id": expert_id, "cluster_id": own_cluster}
+    dual = secretariat.engine.client(secretariat.expect(secretariat.api.post("/accounts", json=account), 201)["token"])
+    assert secretariat.expect(dual.get(f"/cases/{case_id}"), 200)["state"] == "awarded"
+    name = secretariat.expect(secretariat.api.get(f"/clusters/{audited_cluster}"), 200)["name"]
+
+    for answer in [
+        dual.post(f"/labels/{label_id}/renewal"),
+        dual.post(f"/labels/{label_id}/appeal", json={"grounds": "The suspension was unfair."}),
+        dual.post(f"/cases/{case_id}/appeal", json={"grounds": "The decision was unfair."}),
+        dual.put(f"/clusters/{audited_cluster}/profile", json=cluster_body(name="Renamed By Its Auditor")),
+    ]:
+        assert answer.status_code == 403 and "contact" in answer.json()["detail"], answer.text
+    assert secretariat.label(label_id)["renewal_case_id"] is None
+    assert secretariat.expect(secretariat.api.get(f"/clusters/{audited_cluster}"), 200)["name"] == name
 
 
 def test_an_administrator_grants_no_role_to_their_own_account(secretariat: Secretariat) -> None:
