@@ -149,8 +149,8 @@ def _case_history_shown(svc: Services, case_id: UUID, who: Principal) -> list[Hi
 @router.get("/cases/{case_id}/benchmark", summary="The case's scores against its peers")
 def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
     case = visible_case(svc, case_id, who)
-    if who.cluster_id is not None and not who.sees_everything and case.decision is None:
-        raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its benchmarking once it is")
+    if case.decision is None and not (who.sees_everything or who.expert_id in case.team):  # as for_the_reader
+        raise ApiError(409, f"case {case_id} is not decided yet: its benchmarking is read by its team until it is")
     svc.fresh()
     found = svc.models.benchmark(case_id, svc.app.policy.peer_group_minimum)
     if found is None:

@@ -41,3 +41,27 @@ def test_revoking_an_unknown_expert_is_404_and_only_officers_revoke(secretariat:
     decider = secretariat.member("Board Member", "decider")
     expert_id, _ = secretariat.expert()
     assert decider.post(f"/experts/{expert_id}/revocation", json={"reason": "x"}).status_code == 403
+
+
+def test_an_expert_proposed_after_a_release_reads_none_of_the_assessment_before_the_decision(
+    secretariat: Secretariat,
+) -> None:
+    """A Gold expert submits the team's first version and has their certification revoked: the expert
+    proposed in their place sees the case, but neither its scores nor the level recommended."""
+    # A Gold team has a national expert (the cluster's country, LT) and a foreign one; a national again after.
+    for name, country in [("Lina Lithuanian", "LT"), ("Linas Lithuanian", "LT"), ("Greta Gold", "AT")]:
+        secretariat.expert(name=name, country=country)
+    case_id = secretariat.apply(secretariat.cluster(country="LT"), "gold")
+    secretariat.screen(case_id)
+    (scorer_id, scorer), _ = secretariat.staff(case_id, 2)
+    assert secretariat.assess(case_id, scorer, "gold")["recommended_level"] == "gold"
+    secretariat.expect(secretariat.api.post(f"/experts/{scorer_id}/revocation", json={"reason": "lapsed"}), 200)
+    case = secretariat.wait_for(case_id, "another expert", lambda c: c["proposed_expert_id"] not in (None, scorer_id))
+    proposed = secretariat.as_expert(case["proposed_expert_id"])
+
+    seen = secretariat.expect(proposed.get(f"/cases/{case_id}"), 200)
+    assert seen["state"] == "assigning" and seen["recommended_level"] is None
+    assert proposed.get(f"/cases/{case_id}/benchmark").status_code == 409
+    history = secretariat.expect(proposed.get(f"/cases/{case_id}/history"), 200)["events"]
+    assert [event["data"] for event in history if event["type"] == "AssessmentSubmitted"] == [{}]
+    assert secretariat.case(case_id)["recommended_level"] == "gold"  # the secretariat reads it all along
