@@ -8,7 +8,7 @@ appeal puts it back in force (domain/label_appeal.py).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from clusterlabel.domain.base import StepNotAllowed
@@ -96,3 +96,9 @@ def label_status_at(
     if state in VALIDITY_RUNNING and at >= valid_until:
         return LabelState.EXPIRED, valid_until
     return LabelState(state), state_since
+
+
+def last_valid_day(valid_until: datetime) -> date:
+    """The last day (in UTC) of a validity that ends at `valid_until`, the first instant it no longer holds:
+    a label valid to the end of March 2028 ends at 1 April 2028 00:00 and is printed valid until 31 March."""
+    return (valid_until.astimezone(UTC) - timedelta(microseconds=1)).date()

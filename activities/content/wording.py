@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -203,9 +203,10 @@ def _day(language: str) -> Callable[[str], str]:
     return day
 
 
-def written_day(moment: datetime, language: str) -> str:
-    """A date as the language writes it in full ("1 March 2027", "1. März 2027"), in UTC."""
-    return format_date(moment.astimezone(UTC).date(), "long", locale=language)
+def written_day(moment: datetime | date, language: str) -> str:
+    """A date as the language writes it in full ("1 March 2027", "1. März 2027"); an instant's in UTC."""
+    day = moment.astimezone(UTC).date() if isinstance(moment, datetime) else moment
+    return format_date(day, "long", locale=language)
 
 
 def _named(names: dict[str, str], gettext: Callable[[str], str]) -> Callable[[str], str]:

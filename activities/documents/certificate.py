@@ -32,7 +32,7 @@ from clusterlabel.activities.documents.pdf import render_pdf
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState, last_valid_day
 
 SHEET = "documents/certificate_sheet.html"
 DOCUMENT = "documents/certificate.html"
@@ -164,7 +164,8 @@ def _printed(certificate: Certificate, language: str) -> dict[str, Any]:
         "issuer_country": territories.get(certificate.issuer.country or "", certificate.issuer.country),
         "decided": written_day(certificate.decided_at, language),
         "valid_from": written_day(certificate.valid_from, language),
-        "valid_until": written_day(certificate.valid_until, language),
+        "valid_until": written_day(last_valid_day(certificate.valid_until), language),
+        "expired_on": written_day(certificate.valid_until, language),
         "since": written_day(certificate.status_since, language),
         "checked": written_day(certificate.checked_at, language),
         "status": status,

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.documents.certificate import verification_url
-from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState, last_valid_day
 from clusterlabel.interfaces.web.common import VIEW_AGE_HEADER, label_id_from
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.ratelimit import client_of
@@ -44,7 +44,7 @@ async def badge(label_ref: str, request: Request) -> Response:
         status, level, until, code = "unknown", "", "", label_ref.strip().upper()[:40]
     else:
         status = "valid" if entry.status == LabelState.ACTIVE.value else entry.status
-        level, until, code = entry.level, f"{entry.valid_until:%Y-%m-%d}", entry.label_code
+        level, until, code = entry.level, f"{last_valid_day(entry.valid_until):%Y-%m-%d}", entry.label_code
     verify_url = verification_url(svc.public_url, code)
     svg = _badge_svg(level, status, until, verify_url)
     headers = {"Cache-Control": "no-cache, max-age=60", VIEW_AGE_HEADER: f"{svc.view_age():.1f}"}

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
 from clusterlabel.domain.account import account_id_of
 from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.label_lifecycle import last_valid_day
 from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
 from clusterlabel.interfaces.web.services import Services
 
@@ -49,11 +50,17 @@ def readable(at: object) -> str:
 
 
 def readable_day(at: object) -> str:
-    """A date without the time of day (a certification's end, a label's validity)."""
-    if not isinstance(at, datetime):
+    """A date without the time of day (an invoice's, a certification's end); an instant's in UTC."""
+    if isinstance(at, datetime):
+        at = at.astimezone(UTC) if at.tzinfo else at
+    if not isinstance(at, date):
         return str(at or "")
-    utc = at.astimezone(UTC) if at.tzinfo else at
-    return f"{utc.day} {MONTHS[utc.month - 1]} {utc.year}"
+    return f"{at.day} {MONTHS[at.month - 1]} {at.year}"
+
+
+def readable_last_day(until: object) -> str:
+    """The last day of a validity or window that ends at the instant `until` (label_lifecycle.last_valid_day)."""
+    return readable_day(last_valid_day(until)) if isinstance(until, datetime) else readable_day(until)
 
 
 def words(event_type: str) -> str:

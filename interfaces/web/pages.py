@@ -45,6 +45,7 @@ SESSION_ENDED = "Your session has ended; please sign in again."
 templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 templates.env.filters["when"] = naming.readable
 templates.env.filters["day"] = naming.readable_day
+templates.env.filters["last_day"] = naming.readable_last_day
 templates.env.filters["words"] = naming.words
 
 

@@ -5,7 +5,7 @@ saying so on its face. Real aggregates (an in-memory store), the real renderer; 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -83,7 +83,8 @@ def test_the_certificate_names_the_label_its_holder_its_validity_and_its_issuer_
     app: CertificationApp, label_id: UUID, language: str, words: list[str]
 ) -> None:
     shown = certificate(app, label_id)
-    text = pdf_text(certificate_pdf(shown, language))
+    # Lines as the reader reads them: a long name wraps in its cell where the renderer's metrics say so.
+    text = " ".join(pdf_text(certificate_pdf(shown, language)).split())
 
     label = app.get_label(label_id)
     for expected in [
@@ -94,11 +95,24 @@ def test_the_certificate_names_the_label_its_holder_its_validity_and_its_issuer_
         "Berlin",
         label.catalogue_version,
         day(label.valid_from, language),
-        day(label.valid_until, language),
+        day(label.valid_until - timedelta(days=1), language),  # ends at midnight: valid to the day before
         f"{PUBLIC_URL}/ui/verify?label={label.label_code}",
         *words,
     ]:
         assert expected in text, f"{expected!r} is not on the {language} certificate:\n{text}"
+
+
+def test_a_validity_that_ends_at_midnight_prints_its_last_day_not_the_next(
+    app: CertificationApp, label_id: UUID
+) -> None:
+    """valid_until is the first instant a label no longer holds: one valid to the end of a month ends at
+    midnight on the 1st of the next, and the certificate says "valid until" the last day of the month."""
+    label = app.get_label(label_id)
+    assert (label.valid_until.day, label.valid_until.hour, label.valid_until.minute) == (1, 0, 0)
+    sheet = sheet_text(certificate(app, label_id), "en")
+    valid_until_row = sheet.split("Valid until", 1)[1].split("</tr>", 1)[0]
+    assert day(label.valid_until - timedelta(days=1), "en") in valid_until_row
+    assert day(label.valid_until, "en") not in valid_until_row
 
 
 def test_the_web_page_shows_what_the_pdf_shows(app: CertificationApp, label_id: UUID) -> None:
@@ -106,7 +120,7 @@ def test_the_web_page_shows_what_the_pdf_shows(app: CertificationApp, label_id: 
     label = app.get_label(label_id)
     for expected in [label.label_code, "Baltic Marine Cluster", "Auf dem Weg zur Cluster-Exzellenz"]:
         assert expected in sheet
-    assert day(label.valid_until, "de") in sheet
+    assert day(label.valid_until - timedelta(days=1), "de") in sheet
 
 
 def test_the_rendered_page_carries_a_qr_code_that_opens_the_labels_verification_page(

@@ -3,7 +3,7 @@ state each event leads to. Views and HTTP routes call these instead of restating
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +16,7 @@ from clusterlabel.domain.label_lifecycle import (
     LabelState,
     label_state_after,
     label_status_at,
+    last_valid_day,
 )
 
 ISSUED = datetime(2026, 3, 10, tzinfo=UTC)
@@ -90,3 +91,16 @@ def test_each_lifecycle_event_leads_to_its_state(event_type: str, state: LabelSt
 @pytest.mark.parametrize("event_type", ["ExpiryReminderSent", "RenewalStarted", "RenewalAbandoned"])
 def test_reminders_and_renewal_cases_leave_the_state_alone(event_type: str) -> None:
     assert label_state_after(event_type, ISSUED, VALID_UNTIL) is None
+
+
+@pytest.mark.parametrize(
+    ("valid_until", "last_day"),
+    [
+        (VALID_UNTIL, date(2028, 3, 31)),  # to the end of March: it stops at midnight on 1 April
+        (datetime(2028, 4, 1, 14, 30, tzinfo=UTC), date(2028, 4, 1)),  # a validity in hours ends that day
+        (datetime(2028, 4, 1, 2, tzinfo=timezone(timedelta(hours=2))), date(2028, 3, 31)),  # midnight UTC
+    ],
+)
+def test_a_validity_is_printed_until_its_last_day_in_utc(valid_until: datetime, last_day: date) -> None:
+    assert last_valid_day(valid_until) == last_day
+    assert label_status_at(LabelState.ACTIVE, ISSUED, valid_until, valid_until - TICK)[0] is LabelState.ACTIVE
