@@ -99,7 +99,7 @@ class CertificationActivities(BoundActivities):
     @activity.defn(no_thread_cancel_exception=True)
     def load_label(self, input: LabelRef) -> LabelView:
         with unit_of_work(label_id=input.label_id):
-            return label_view(self.app.policy, self.app.get_label(input.label_id))
+            return label_view(self.app.policy, self.app.get_label(input.label_id), input.at)
 
     @activity.defn(no_thread_cancel_exception=True)
     def run_case_command(self, run: CommandRun) -> CaseView:
@@ -112,8 +112,8 @@ class CertificationActivities(BoundActivities):
     def run_label_command(self, run: CommandRun) -> LabelView:
         with unit_of_work(label_id=run.subject_id, command=run.name):
             label = self._handle(run)
-            assert isinstance(label, Label)
-            return label_view(self.app.policy, label)
+            assert isinstance(label, Label) and run.envelope.at is not None
+            return label_view(self.app.policy, label, run.envelope.at)
 
     @activity.defn(dynamic=True, no_thread_cancel_exception=True)
     def run_legacy_command(self, args: Sequence[RawValue]) -> CaseView | LabelView:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from clusterlabel.activities import accounts, outbox, webhooks
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.views import reminder_schedule
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate
@@ -17,13 +18,17 @@ from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState, stale_reminder
 
 
 def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.RemindExpiry, env: Envelope) -> Label:
-    """Record the reminder on the label, and queue it to the cluster and the secretariat in the same save."""
+    """Record the reminder on the label, and queue it to the cluster and the secretariat in the same save;
+    one gone stale while it waited (a later one is due, or the label expired) is neither, and the view
+    answered no longer lists it."""
 
     def act(label: Label) -> list[RecordedAggregate]:
+        if stale_reminder(command.offset, reminder_schedule(app.policy, label), label.valid_until, env.instant()):
+            return []
         label.send_expiry_reminder(command.offset, *env.when())
         return outbox.queue(notices.expiry_reminders(label, command.offset), env)
 

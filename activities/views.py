@@ -11,7 +11,7 @@ from clusterlabel.activities.models import Alarm, CaseView, LabelView, Visit
 from clusterlabel.domain.case_lifecycle import APPEALABLE_STATES
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import FINAL, VALIDITY_RUNNING, LabelState
+from clusterlabel.domain.label_lifecycle import FINAL, VALIDITY_RUNNING, LabelState, reminders_to_send
 from clusterlabel.domain.policy import Policy
 
 
@@ -73,16 +73,14 @@ def _visit(case: CertificationCase) -> Visit | None:
     return Visit(audit_date=case.audit_date, **case.visit, held_on=case.audit_held_on)
 
 
-def label_view(policy: Policy, label: Label) -> LabelView:
-    """The label as its workflow sees it, with every alarm still pending, earliest first. A withdrawn
-    label with an appeal pending is not final: its workflow waits for the panel (which may put it back
-    in force)."""
+def label_view(policy: Policy, label: Label, now: datetime) -> LabelView:
+    """The label as its workflow sees it at `now`, with every alarm still pending, earliest first. A
+    withdrawn label with an appeal pending is not final: its workflow waits for the panel (which may put
+    it back in force)."""
     alarms: list[Alarm] = []
     if label.state in VALIDITY_RUNNING:
-        for offset in policy.expiry_reminders:
-            remind_at = offset.before(label.valid_until)
-            if str(offset) not in label.reminders_sent and remind_at >= label.decided_at:
-                alarms.append(Alarm(kind="reminder", offset=str(offset), at=remind_at))
+        due = reminders_to_send(reminder_schedule(policy, label), label.reminders_sent, label.valid_until, now)
+        alarms += [Alarm(kind="reminder", offset=offset, at=remind_at) for offset, remind_at in due.items()]
         alarms.append(Alarm(kind="expiry", at=label.valid_until))
     if label.state is LabelState.SUSPENDED and label.suspended_until is not None:
         alarms.append(Alarm(kind="suspension_limit", at=label.suspended_until))
@@ -95,3 +93,9 @@ def label_view(policy: Policy, label: Label) -> LabelView:
     final = label.state in FINAL and not label.appeal_pending
     appeal = {"appeal_due": label.appeal_due(policy)}
     return LabelView.model_validate({**copied, **identity, **appeal, "alarms": alarms, "final": final})
+
+
+def reminder_schedule(policy: Policy, label: Label) -> dict[str, datetime]:
+    """When each of the policy's expiry reminders falls for the label (offset → when): none before its decision."""
+    schedule = {str(offset): offset.before(label.valid_until) for offset in policy.expiry_reminders}
+    return {offset: when for offset, when in schedule.items() if when >= label.decided_at}

@@ -8,6 +8,7 @@ appeal puts it back in force (domain/label_appeal.py).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -102,3 +103,25 @@ def last_valid_day(valid_until: datetime) -> date:
     """The last day (in UTC) of a validity that ends at `valid_until`, the first instant it no longer holds:
     a label valid to the end of March 2028 ends at 1 April 2028 00:00 and is printed valid until 31 March."""
     return (valid_until.astimezone(UTC) - timedelta(microseconds=1)).date()
+
+
+def reminders_to_send(
+    schedule: Mapping[str, datetime], sent: Collection[str], valid_until: datetime, now: datetime
+) -> dict[str, datetime]:
+    """Of the expiry reminders scheduled (offset → when), those still to send at `now`: none sent already,
+    none once the validity is over, and of those whose time has come only the latest. A reminder missed
+    (the worker was down, or the label was imported close to its expiry) is stale once a later one is due:
+    the cluster hears "expires in 7 days" once, not "in 90", "in 30" and "in 7" in the same minute."""
+    if now >= valid_until:
+        return {}
+    latest_due = max((when for when in schedule.values() if when <= now), default=None)
+    return {
+        offset: when
+        for offset, when in schedule.items()
+        if offset not in sent and (latest_due is None or when >= latest_due)
+    }
+
+
+def stale_reminder(offset: str, schedule: Mapping[str, datetime], valid_until: datetime, now: datetime) -> bool:
+    """Whether the reminder at `offset` is past sending by `now`: the validity is over, or a later one is due."""
+    return offset not in reminders_to_send(schedule, (), valid_until, now)

@@ -38,7 +38,7 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
     svc.fresh()
     events = label_events(svc, label_id, who)
     return {
-        "label": label_out(label_view(svc.app.policy, label), label, svc.now(), who),
+        "label": label_out(label_view(svc.app.policy, label, svc.now()), label, svc.now(), who),
         "renewal_case_id": label.renewal_case_id,
         "events": events,
         "named": event_names(svc, events, label.expert_ids),

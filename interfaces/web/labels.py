@@ -80,13 +80,13 @@ def get_label(label_ref: str, svc: Svc, who: Caller, as_of: Instant | None = Non
     label_id = label_id_from(label_ref)
     label = visible_label(svc, label_id, who)
     if as_of is None:
-        return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
+        return label_out(label_view(svc.app.policy, label, svc.now()), label, svc.now(), who)
     svc.fresh()
     version = svc.models.audit.version_at(label_id, as_of)
     if version is None:
         raise ApiError(404, f"label {label.label_code} was not issued yet at {as_of.isoformat()}")
     then: Label = svc.app.repository.get(label_id, version=version)
-    return label_out(label_view(svc.app.policy, then), then, as_of, who)
+    return label_out(label_view(svc.app.policy, then, as_of), then, as_of, who)
 
 
 @router.get("/labels/{label_ref}/history", summary="Every event of the label, oldest first")
@@ -165,7 +165,7 @@ async def _take_label_step(
         # workflow may have continued as new or ended since. The label as it stands is the answer, once
         # the workflow knows it.
         await catch_up(label_handle(svc.temporal(), label.id))
-        return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
+        return label_out(label_view(svc.app.policy, label, svc.now()), label, svc.now(), who)
     # An appeal against a withdrawal comes after the label's workflow ended: it starts it again.
     reopens = isinstance(command, APPEAL_STEPS) and label.reopens(command, svc.now(), svc.app.policy)
     view: LabelView = await take_step(
@@ -215,7 +215,7 @@ async def resume(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> Lab
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
     await resume_workflow(label_handle(svc.temporal(), label_id), _closed_detail(label))
-    return label_out(label_view(svc.app.policy, label), label, svc.now(), who)
+    return label_out(label_view(svc.app.policy, label, svc.now()), label, svc.now(), who)
 
 
 @router.post("/labels/{label_ref}/suspension", summary="Suspend an active label")

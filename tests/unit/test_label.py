@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
 
+from clusterlabel.activities.views import label_view
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.commands import (
     CloseCase,
@@ -51,6 +52,29 @@ def test_a_label_expires_only_at_its_end_of_validity(life: Lifecycle, clock: Clo
     clock.now = life.app.get_label(label_id).valid_until
     send(life.app, label_id, ExpireLabel(), actor="system")
     assert life.app.get_label(label_id).state is LabelState.EXPIRED
+
+
+def test_a_reminder_gone_stale_while_it_waited_is_neither_recorded_nor_sent(life: Lifecycle, clock: Clock) -> None:
+    """The worker was down from before the 90-day reminder until 5 days before the expiry: the 90- and
+    30-day reminders are stale, and the 7-day one goes out alone; once expired, none does."""
+    _, label_id = life.labelled()
+    valid_until = life.app.get_label(label_id).valid_until
+    clock.now = valid_until - timedelta(days=5)
+    before = event_count(life.app)
+    send(life.app, label_id, RemindExpiry(offset="P90D"), actor="system")
+    assert event_count(life.app) == before  # no reminder recorded, no message queued
+    alarms = label_view(life.app.policy, life.app.get_label(label_id), clock.now).alarms
+    assert [(alarm.kind, alarm.offset) for alarm in alarms] == [("reminder", "P7D"), ("expiry", None)]
+
+    send(life.app, label_id, RemindExpiry(offset="P7D"), actor="system")
+    assert life.app.get_label(label_id).reminders_sent == ["P7D"] and event_count(life.app) > before + 1
+    clock.now = valid_until
+    during = event_count(life.app)
+    send(life.app, label_id, RemindExpiry(offset="P30D"), actor="system")
+    assert event_count(life.app) == during
+    assert [alarm.kind for alarm in label_view(life.app.policy, life.app.get_label(label_id), clock.now).alarms] == [
+        "expiry"
+    ]
 
 
 def test_each_expiry_reminder_is_sent_once(life: Lifecycle) -> None:

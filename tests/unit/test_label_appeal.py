@@ -71,16 +71,18 @@ def test_an_upheld_appeal_reverses_a_withdrawal_and_the_cluster_holds_the_label_
 
 def test_a_dismissed_appeal_leaves_the_withdrawal_standing_for_good(life: Lifecycle, clock: Clock) -> None:
     label_id = a_label(life, WithdrawLabel(reason="The management left."))
-    assert label_view(life.app.policy, life.app.get_label(label_id)).final  # its workflow ends: no timer is left
+    assert label_view(
+        life.app.policy, life.app.get_label(label_id), life.app.clock()
+    ).final  # its workflow ends: no timer is left
 
     send(life.app, label_id, GROUNDS, actor=CONTACT)
-    view = label_view(life.app.policy, life.app.get_label(label_id))
+    view = label_view(life.app.policy, life.app.get_label(label_id), life.app.clock())
     assert not view.final and view.appeal is not None and view.appeal.against == "withdrawn"  # awaits the panel
     send(life.app, label_id, DISMISS, actor=PANEL)
 
     label = life.app.get_label(label_id)
     assert label.state is LabelState.WITHDRAWN and label.appeal is not None and label.appeal["upheld"] is False
-    assert label_view(life.app.policy, label).final
+    assert label_view(life.app.policy, label, life.app.clock()).final
     refused(life, StepNotAllowed, "already lodged", label_id, GROUNDS, CONTACT)
 
 
@@ -135,7 +137,7 @@ def test_an_appeal_against_the_suspension_carries_over_to_the_withdrawal_at_its_
 
     label = life.app.get_label(label_id)
     assert label.state is LabelState.WITHDRAWN and label.appeal_pending and OFFICER in label.adverse_by
-    assert not label_view(life.app.policy, label).final  # its workflow waits for the panel
+    assert not label_view(life.app.policy, label, life.app.clock()).final  # its workflow waits for the panel
     refused(life, ImpartialityViolation, "took the appealed decision", label_id, UPHOLD, OFFICER)
     send(life.app, label_id, UPHOLD, actor=PANEL)
     assert life.app.get_label(label_id).state is LabelState.ACTIVE
@@ -186,7 +188,7 @@ def test_an_appeal_against_a_suspension_ends_when_the_label_expires_and_its_work
 
     label = life.app.get_label(label_id)
     assert label.state is LabelState.EXPIRED and label.appeal is None
-    view = label_view(life.app.policy, label)
+    view = label_view(life.app.policy, label, life.app.clock())
     assert not view.final and [alarm.kind for alarm in view.alarms] == ["renewal_window_close"]
 
 
@@ -209,7 +211,7 @@ def test_an_upheld_withdrawal_gives_way_to_the_label_the_cluster_was_awarded_mea
     label = life.app.get_label(label_id)
     assert label.state is LabelState.SUPERSEDED and label.superseded_by == newer
     assert life.app.get_cluster(life.cluster_id).current_labels == {life.app.get_label(newer).level: newer}
-    assert label_view(life.app.policy, label).final
+    assert label_view(life.app.policy, label, life.app.clock()).final
 
 
 def test_the_automatic_withdrawal_tells_the_cluster_its_pending_appeal_stands_against_it(life: Lifecycle) -> None:

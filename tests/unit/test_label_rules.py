@@ -17,6 +17,7 @@ from clusterlabel.domain.label_lifecycle import (
     label_state_after,
     label_status_at,
     last_valid_day,
+    reminders_to_send,
 )
 
 ISSUED = datetime(2026, 3, 10, tzinfo=UTC)
@@ -104,3 +105,15 @@ def test_reminders_and_renewal_cases_leave_the_state_alone(event_type: str) -> N
 def test_a_validity_is_printed_until_its_last_day_in_utc(valid_until: datetime, last_day: date) -> None:
     assert last_valid_day(valid_until) == last_day
     assert label_status_at(LabelState.ACTIVE, ISSUED, valid_until, valid_until - TICK)[0] is LabelState.ACTIVE
+
+
+def test_of_the_expiry_reminders_whose_time_has_come_only_the_latest_is_still_to_send() -> None:
+    schedule = {offset: VALID_UNTIL - timedelta(days=days) for offset, days in [("P90D", 90), ("P30D", 30), ("P7D", 7)]}
+    assert reminders_to_send(schedule, [], VALID_UNTIL, VALID_UNTIL - timedelta(days=100)) == schedule
+    later = {offset: schedule[offset] for offset in ("P30D", "P7D")}
+    assert reminders_to_send(schedule, [], VALID_UNTIL, VALID_UNTIL - timedelta(days=20)) == later  # 90 days is stale
+    assert reminders_to_send(schedule, ["P30D"], VALID_UNTIL, VALID_UNTIL - timedelta(days=20)) == {
+        "P7D": schedule["P7D"]
+    }
+    assert reminders_to_send(schedule, [], VALID_UNTIL, VALID_UNTIL - TICK) == {"P7D": schedule["P7D"]}
+    assert reminders_to_send(schedule, [], VALID_UNTIL, VALID_UNTIL) == {}  # expired: no reminder at all

@@ -24,7 +24,7 @@ def a_workflow_seeing_its_label_suspended_under(key: str) -> LabelWorkflow:
     _, label_id = life.labelled()
     send(life.app, label_id, SUSPEND, actor=SECRETARIAT, command_key=key)
     workflow = LabelWorkflow()
-    workflow._view = label_view(life.app.policy, life.app.get_label(label_id))
+    workflow._view = label_view(life.app.policy, life.app.get_label(label_id), life.app.clock())
     assert workflow._view.state == "suspended" and key in workflow._view.recent_keys
     return workflow
 

@@ -59,6 +59,9 @@ CASE_EVENTS = [
     "LabelIssued",
 ]
 LABEL_EVENTS = ["Issued", "ExpiryReminderSent", "Expired", "RenewalWindowClosed"]
+# A reminder that fell due while the workers were down or busy, and found its six-second label expired,
+# is stale and is not sent (domain/label_lifecycle.reminders_to_send): the label's events lack it.
+LABEL_EVENTS_REMINDER_STALE = [name for name in LABEL_EVENTS if name != "ExpiryReminderSent"]
 
 
 class Driver:
@@ -166,7 +169,7 @@ def test_fifty_cases_survive_a_killed_worker_and_a_restarted_server_with_every_e
                 assert not [pair for pair, count in Counter(keys).items() if count > 1]
                 versions, names, keys = event_names(app, label.label_id)
                 assert versions == list(range(1, len(versions) + 1))
-                assert names == LABEL_EVENTS, f"label {label.label_id}: {names}"
+                assert names in (LABEL_EVENTS, LABEL_EVENTS_REMINDER_STALE), f"label {label.label_id}: {names}"
                 assert not [pair for pair, count in Counter(keys).items() if count > 1]
         finally:
             for worker in workers:
