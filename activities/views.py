@@ -11,7 +11,13 @@ from clusterlabel.activities.models import Alarm, CaseView, LabelView, Visit
 from clusterlabel.domain.case_lifecycle import APPEALABLE_STATES
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import FINAL, VALIDITY_RUNNING, LabelState, reminders_to_send
+from clusterlabel.domain.label_lifecycle import (
+    FINAL,
+    VALIDITY_RUNNING,
+    LabelState,
+    expiry_reminder_schedule,
+    reminders_to_send,
+)
 from clusterlabel.domain.policy import Policy
 
 
@@ -74,9 +80,9 @@ def _visit(case: CertificationCase) -> Visit | None:
 
 
 def label_view(policy: Policy, label: Label, now: datetime) -> LabelView:
-    """The label as its workflow sees it at `now`, with every alarm still pending, earliest first. A
-    withdrawn label with an appeal pending is not final: its workflow waits for the panel (which may put
-    it back in force)."""
+    """The label as its workflow sees it at `now`, with its alarms earliest first: every one pending but the
+    expiry reminders gone stale (reminders_to_send). A withdrawn label with an appeal pending is not final:
+    its workflow waits for the panel (which may put it back in force)."""
     alarms: list[Alarm] = []
     if label.state in VALIDITY_RUNNING:
         due = reminders_to_send(reminder_schedule(policy, label), label.reminders_sent, label.valid_until, now)
@@ -96,6 +102,4 @@ def label_view(policy: Policy, label: Label, now: datetime) -> LabelView:
 
 
 def reminder_schedule(policy: Policy, label: Label) -> dict[str, datetime]:
-    """When each of the policy's expiry reminders falls for the label (offset → when): none before its decision."""
-    schedule = {str(offset): offset.before(label.valid_until) for offset in policy.expiry_reminders}
-    return {offset: when for offset, when in schedule.items() if when >= label.decided_at}
+    return expiry_reminder_schedule(policy.expiry_reminders, label.valid_until, label.decided_at)

@@ -102,10 +102,12 @@ class LabelAppealSteps:
         command_key: str,
         *,
         decider_expert_ids: Iterable[UUID] = (),
+        auditors: Iterable[UUID] = (),
     ) -> None:
-        """The actor decides: an account that speaks for `decider_expert_ids`."""
+        """The actor decides: an account that speaks for `decider_expert_ids`, none of the label's experts
+        nor of the `auditors` of its case (released from its team or not)."""
         self.check_appeal_pending()
-        check_not_auditor(actor, decider_expert_ids, self.expert_ids, "decide the appeal")
+        check_not_auditor(actor, decider_expert_ids, {*self.expert_ids, *auditors}, "decide the appeal")
         check_not_appealed_decider(actor, self.adverse_by, "decide the appeal")
         require_reason(rationale, "an appeal decision needs a rationale")
         decision = {"rationale": rationale, "decided_by": actor, "at": at, "actor": actor}

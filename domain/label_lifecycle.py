@@ -8,11 +8,12 @@ appeal puts it back in force (domain/label_appeal.py).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from clusterlabel.domain.base import StepNotAllowed
+from clusterlabel.domain.durations import Duration
 
 
 class LabelState(StrEnum):
@@ -102,7 +103,16 @@ def label_status_at(
 def last_valid_day(valid_until: datetime) -> date:
     """The last day (in UTC) of a validity that ends at `valid_until`, the first instant it no longer holds:
     a label valid to the end of March 2028 ends at 1 April 2028 00:00 and is printed valid until 31 March."""
-    return (valid_until.astimezone(UTC) - timedelta(microseconds=1)).date()
+    utc = valid_until.astimezone(UTC) if valid_until.tzinfo else valid_until  # a naive instant is UTC already
+    return (utc - timedelta(microseconds=1)).date()
+
+
+def expiry_reminder_schedule(
+    offsets: Iterable[Duration], valid_until: datetime, decided_at: datetime
+) -> dict[str, datetime]:
+    """When each expiry reminder falls (offset → when): `offsets` before `valid_until`, none before the decision."""
+    schedule = {str(offset): offset.before(valid_until) for offset in offsets}
+    return {offset: when for offset, when in schedule.items() if when >= decided_at}
 
 
 def reminders_to_send(

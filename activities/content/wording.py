@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
+from clusterlabel.domain.label_lifecycle import last_valid_day
 from clusterlabel.domain.notification import Notification
 
 HERE = Path(__file__).resolve().parent
@@ -183,6 +184,7 @@ def _environment(language: str, html: bool) -> Environment:
         level=_named(LEVEL_NAMES, catalogue.gettext),
         step=_named(STEP_NAMES, catalogue.gettext),
         day=_day(language),
+        last_day=lambda value: written_day(last_valid_day(datetime.fromisoformat(value)), language),
         paragraphs=_paragraphs,
         wrap=lambda text: textwrap.fill(text, WRAP_AT, break_long_words=False, break_on_hyphens=False),
     )

@@ -78,10 +78,12 @@ def visible_expert(svc: Services, expert_id: UUID, principal: Principal) -> Expe
 @dataclass(frozen=True)
 class SeenCluster:
     """A cluster and which of its records the caller sees: `records` are the cases and labels whose
-    events they read, None for every record of the cluster and the cluster's own."""
+    events they read, None for every record of the cluster and the cluster's own; `team_cases` the cases
+    whose team the caller sits on (an expert: their assessment is theirs to read before the decision)."""
 
     cluster: Cluster
     records: frozenset[UUID] | None
+    team_cases: frozenset[UUID] = frozenset()
 
     def shows(self, record_id: UUID) -> bool:
         return self.records is None or record_id in self.records
@@ -92,24 +94,27 @@ def visible_cluster(svc: Services, cluster_id: UUID, principal: Principal) -> Se
     cluster = _load(svc.app.get_cluster, "cluster", cluster_id)
     if principal.sees_everything or principal.cluster_id == cluster_id:
         return SeenCluster(cluster, None)
-    records = _experts_records(svc, principal, cluster_id)
-    if not records:
+    seen = _experts_records(svc, principal, cluster)
+    if not seen.records:
         raise not_found("cluster", cluster_id)
-    return SeenCluster(cluster, records)
+    return seen
 
 
-def _experts_records(svc: Services, principal: Principal, cluster_id: UUID) -> frozenset[UUID]:
+def _experts_records(svc: Services, principal: Principal, cluster: Cluster) -> SeenCluster:
     """The cluster's cases the expert is on (as the case status view has them, by Principal.on_case's
-    rule) and the labels those cases issued.
+    rule), the labels those cases issued, and which of the cases have the expert on their team.
 
     Never the cluster's own records: its CaseOpened and CaseClosed events name every case of the
     cluster, and who audited each. Its registration and profile are harmless, but they stay out too,
     to be safe: an expert reads the profile from GET /clusters/{id}."""
     if principal.expert_id is None:
-        return frozenset()
+        return SeenCluster(cluster, frozenset())
     svc.fresh()
-    cases = svc.models.cases(svc.now(), cluster_id=cluster_id, expert_id=principal.expert_id, limit=EVERY_CASE)
-    return frozenset([case.case_id for case in cases] + [case.label_id for case in cases if case.label_id])
+    cases = svc.models.cases(svc.now(), cluster_id=cluster.id, expert_id=principal.expert_id, limit=EVERY_CASE)
+    records = frozenset([case.case_id for case in cases] + [case.label_id for case in cases if case.label_id])
+    return SeenCluster(
+        cluster, records, frozenset(case.case_id for case in cases if principal.expert_id in case.expert_ids)
+    )
 
 
 def own_cases(filters: CaseFilters, principal: Principal) -> CaseFilters:

@@ -56,6 +56,7 @@ from clusterlabel.interfaces.web.common import (
     case_summary,
     creation_key,
     for_the_reader,
+    reads_the_assessment,
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import case_events
@@ -110,7 +111,7 @@ async def apply(body: ApplicationIn, svc: Svc, who: Caller, key: Key = None) -> 
 def list_cases(svc: Svc, who: Caller, filters: Annotated[CaseFilters, Query()]) -> list[CaseSummary]:
     filters = own_cases(filters, who)
     svc.fresh()
-    return [case_summary(status) for status in svc.models.cases(svc.now(), **filters.model_dump())]
+    return [case_summary(status, who) for status in svc.models.cases(svc.now(), **filters.model_dump())]
 
 
 @router.get("/cases/{case_id}", summary="A case now, or as it stood at `as_of`")
@@ -149,7 +150,7 @@ def _case_history_shown(svc: Services, case_id: UUID, who: Principal) -> list[Hi
 @router.get("/cases/{case_id}/benchmark", summary="The case's scores against its peers")
 def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
     case = visible_case(svc, case_id, who)
-    if case.decision is None and not (who.sees_everything or who.expert_id in case.team):  # as for_the_reader
+    if not reads_the_assessment(who, case.team, case.decision is not None):
         raise ApiError(409, f"case {case_id} is not decided yet: its benchmarking is read by its team until it is")
     svc.fresh()
     found = svc.models.benchmark(case_id, svc.app.policy.peer_group_minimum)

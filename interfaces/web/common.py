@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 
 from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.case_lifecycle import OPEN_STATES
 from clusterlabel.domain.command_base import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_import import PRINTED_CODE
@@ -113,17 +114,27 @@ def case_out(view: CaseView) -> CaseOut:
     return CaseOut.model_validate({**view.model_dump(), "expert_ids": view.team})
 
 
+def reads_the_assessment(principal: Principal, team: Collection[UUID], decided: bool) -> bool:
+    """A case's assessment (scores, findings, report, the level recommended, signatures, a Silver
+    validation): the secretariat's and the case's team's at once, and once the case is decided, everyone's
+    who sees the case; not the cluster's contact's before, nor an expert's who is only proposed. The one
+    rule for the case, its list entry, its history, its benchmarking and its report."""
+    return decided or principal.sees_everything or principal.expert_id in team
+
+
 def for_the_reader(out: CaseOut, decided: bool, principal: Principal) -> CaseOut:
-    """Until the case is decided, its assessment (the level the experts recommend, who signed it, a Silver
-    case's validation) is read by the secretariat and the case's team alone, as its events are
-    (UNTIL_DECIDED): not by the cluster's contact, nor by an expert who is only proposed."""
-    if decided or principal.sees_everything or principal.expert_id in out.expert_ids:
+    """The case without its assessment for a reader who may not read it yet (reads_the_assessment)."""
+    if reads_the_assessment(principal, out.expert_ids, decided):
         return out
     return out.model_copy(update={"recommended_level": None, "signed_by": [], "silver_validation": None})
 
 
-def case_summary(status: CaseStatus) -> CaseSummary:
-    return CaseSummary.model_validate(status.model_dump())
+def case_summary(status: CaseStatus, principal: Principal) -> CaseSummary:
+    """A case in a list; an open case's signatures only for those who read its assessment."""
+    summary = CaseSummary.model_validate(status.model_dump())
+    if reads_the_assessment(principal, status.expert_ids, decided=status.state not in OPEN_STATES):
+        return summary
+    return summary.model_copy(update={"signed_by": []})
 
 
 def label_out(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:
@@ -156,28 +167,28 @@ NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
 
 
 def history_events(
-    entries: list[AuditEntry], principal: Principal, team: Collection[UUID] | None = None
+    entries: list[AuditEntry], principal: Principal, team_cases: Collection[UUID] = ()
 ) -> list[HistoryEvent]:
-    """Events as `principal` may read them: anyone but the secretariat and the case's team reads them as
-    the cluster does. `team`: the case's, for one case's events; without it (a cluster's history), an expert
-    reads as the team does the records it is shown, which are its own cases' and labels'."""
+    """Events as `principal` may read them: those of the cases it sits on the team of (`team_cases`) in
+    full, every other case's as the cluster reads them (reads_the_assessment), unless it is the secretariat."""
     events = [HistoryEvent.model_validate(entry, from_attributes=True) for entry in entries]
     if principal.sees_everything:
         return events
-    on_the_team = principal.expert_id is not None and (team is None or principal.expert_id in team)
-    if not on_the_team:
-        events = _as_the_cluster_reads_them(events)
-    return [event.model_copy(update={"data": _redacted(event.data)}) for event in events]
-
-
-def _as_the_cluster_reads_them(events: list[HistoryEvent]) -> list[HistoryEvent]:
-    decided = {event.aggregate_id for event in events if event.type == "DecisionRecorded"}
     return [
-        event.model_copy(update={"data": {}})
-        if event.type in NOT_FOR_THE_CLUSTER or (event.type in UNTIL_DECIDED and event.aggregate_id not in decided)
-        else event
-        for event in events
+        event.model_copy(update={"data": _redacted(event.data)})
+        for event in _as_the_cluster_reads_them(events, team_cases)
     ]
+
+
+def _as_the_cluster_reads_them(events: list[HistoryEvent], team_cases: Collection[UUID]) -> list[HistoryEvent]:
+    decided = {event.aggregate_id for event in events if event.type == "DecisionRecorded"}
+
+    def withheld(event: HistoryEvent) -> bool:
+        if event.aggregate_id in team_cases:
+            return False
+        return event.type in NOT_FOR_THE_CLUSTER or (event.type in UNTIL_DECIDED and event.aggregate_id not in decided)
+
+    return [event.model_copy(update={"data": {}}) if withheld(event) else event for event in events]
 
 
 def _redacted(data: dict[str, Any]) -> dict[str, Any]:

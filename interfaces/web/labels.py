@@ -113,7 +113,7 @@ async def cluster_history(cluster_id: UUID, svc: Svc, token: Bearer) -> History:
 def _cluster_history_shown(svc: Services, cluster_id: UUID, who: Principal) -> list[HistoryEvent]:
     seen = visible_cluster(svc, cluster_id, who)
     svc.fresh()
-    return history_events(svc.models.cluster_history(cluster_id, seen.records), who)
+    return history_events(svc.models.cluster_history(cluster_id, seen.records), who, seen.team_cases)
 
 
 # ---- the secretariat's steps -------------------------------------------------------------

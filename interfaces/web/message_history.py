@@ -35,7 +35,7 @@ def case_events(svc: Services, case_id: UUID, who: Principal, team: Collection[U
     """Blocking: the case's events as the caller may read them (as its `team` does, or as its cluster),
     with the events of the messages they may see, in log order. The caller must already be allowed to
     see the case (access.visible_case), or see every case (the secretariat)."""
-    return _with_messages(svc, case_id, who, {"case_id": case_id}, team)
+    return _with_messages(svc, case_id, who, {"case_id": case_id}, [case_id] if who.expert_id in team else [])
 
 
 def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryEvent]:
@@ -45,11 +45,11 @@ def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryE
 
 
 def _with_messages(
-    svc: Services, record_id: UUID, who: Principal, about: dict[str, UUID], team: Collection[UUID] | None = None
+    svc: Services, record_id: UUID, who: Principal, about: dict[str, UUID], team_cases: Collection[UUID] = ()
 ) -> list[HistoryEvent]:
     shown = {message.id: message for message in _shown_messages(svc, who, about)}
     entries = svc.models.history(record_id, *shown)  # one query of the audit view for the record and its messages
-    own = history_events([entry for entry in entries if entry.aggregate_id == record_id], who, team)
+    own = history_events([entry for entry in entries if entry.aggregate_id == record_id], who, team_cases)
     theirs = [_event(entry, shown[entry.aggregate_id]) for entry in entries if entry.aggregate_id in shown]
     return sorted([*own, *theirs], key=lambda event: event.seq)
 

@@ -42,7 +42,7 @@ def expiring(
         within=str(span),
         expiring=[entry.model_dump() for entry in calendar.expiring],
         renewal_windows_closing=[entry.model_dump() for entry in calendar.renewal_windows_closing],
-        overdue_cases=[case_summary(status) for status in calendar.overdue_cases],
+        overdue_cases=[case_summary(status, who) for status in calendar.overdue_cases],
     )
 
 
@@ -54,7 +54,7 @@ def workload(expert_id: UUID, svc: Svc, who: Caller) -> WorkloadOut:
     return WorkloadOut(
         expert_id=expert_id,
         open_assignments=svc.models.expert_workload().get(expert_id, 0),
-        cases=[case_summary(status) for status in cases],
+        cases=[case_summary(status, who) for status in cases],
     )
 
 

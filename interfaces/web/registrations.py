@@ -27,7 +27,7 @@ from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.access import visible_cluster, visible_expert
 from clusterlabel.interfaces.web.account_schemas import ExpertIn, PersonIn
 from clusterlabel.interfaces.web.accounts import check_email_free, opened
-from clusterlabel.interfaces.web.auth import Caller, Officer, Principal
+from clusterlabel.interfaces.web.auth import Caller, Officer, Principal, check_for_the_cluster
 from clusterlabel.interfaces.web.bodies import ReviewClosureIn, WaiverIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
@@ -84,8 +84,7 @@ def update_profile(cluster_id: UUID, body: ClusterProfile, svc: Svc, who: Caller
     if not who.holds(Role.OFFICER) and who.cluster_id is None:
         raise ApiError(403, "only an officer or the cluster's own contact updates its profile")
     visible_cluster(svc, cluster_id, who)  # a contact's other cluster, or an unknown one: 404
-    if not who.holds(Role.OFFICER) and who.cluster_id != cluster_id:  # one it sees as the expert of its audit
-        raise ApiError(403, "only an officer or the cluster's own contact updates its profile")
+    check_for_the_cluster(who, "update its profile", cluster_id)  # not one it sees as the expert of its audit
     return _changed_cluster(svc, who, cluster_id, UpdateClusterProfile(profile=body), "profile", key)
 
 

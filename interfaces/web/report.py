@@ -44,7 +44,7 @@ from clusterlabel.domain.command_base import Envelope, command_key
 from clusterlabel.domain.peers import PeerGroup
 from clusterlabel.interfaces.web.access import not_found, visible_case
 from clusterlabel.interfaces.web.auth import Caller, Principal
-from clusterlabel.interfaces.web.common import ERRORS
+from clusterlabel.interfaces.web.common import ERRORS, reads_the_assessment
 from clusterlabel.interfaces.web.errors import ApiError, problems
 from clusterlabel.interfaces.web.services import Services, Svc
 
@@ -92,17 +92,17 @@ def report_pdf_download(case_id: UUID, svc: Svc, who: Caller, lang: Language = F
 
 
 def report_case(svc: Services, case_id: UUID, who: Principal) -> CertificationCase:
-    """The case, for one who may read its report: an expert only once on its team (one merely proposed
-    sees the case, not its scores and findings), answered as an unknown case otherwise."""
+    """The case, for one who may read its report: the secretariat, its team, its cluster's contact; an
+    expert merely proposed sees the case, not its scores and findings, and is answered as for an unknown case."""
     case = visible_case(svc, case_id, who)
-    if who.is_expert and not who.sees_everything and who.expert_id not in case.team:
+    if not (reads_the_assessment(who, case.team, decided=False) or who.cluster_id == case.cluster_id):
         raise not_found("case", case_id)
     return case
 
 
 def readable_report(svc: Services, case_id: UUID, who: Principal) -> ReportOut:
     case = report_case(svc, case_id, who)
-    if who.cluster_id is not None and not who.sees_everything and case.decision is None:
+    if not reads_the_assessment(who, case.team, case.decision is not None):
         raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its report once it is")
     found = build_report(svc, case)
     if case.frozen_report is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
@@ -72,8 +72,7 @@ HISTORY = [_entry(1, "Submitted", {"level": "gold"}), _entry(2, "AssessmentSubmi
 def test_the_secretariat_and_the_team_read_the_assessment_before_the_decision(reader: Principal) -> None:
     shown = for_the_reader(_case(), decided=False, principal=reader)
     assert shown.recommended_level == "silver" and shown.signed_by == [ON_THE_TEAM]
-    team: list[UUID] = [ON_THE_TEAM]
-    assert history_events(HISTORY, reader, team)[1].data == {"recommended_level": "silver"}
+    assert history_events(HISTORY, reader, [CASE])[1].data == {"recommended_level": "silver"}
 
 
 @pytest.mark.parametrize("reader", KEPT_FROM)
@@ -81,7 +80,7 @@ def test_anyone_else_reads_the_case_without_its_assessment_until_it_is_decided(r
     shown = for_the_reader(_case(), decided=False, principal=reader)
     assert shown.recommended_level is None and shown.signed_by == [] and shown.silver_validation is None
     assert shown.state == "deciding" and shown.assessment_version == 1  # that there is one is no secret
-    events = history_events(HISTORY, reader, [ON_THE_TEAM])
+    events = history_events(HISTORY, reader)  # on no case's team, as a cluster's history says of them
     assert [(event.type, event.data) for event in events] == [
         ("Submitted", {"level": "gold"}),
         ("AssessmentSubmitted", {}),
@@ -92,4 +91,23 @@ def test_anyone_else_reads_the_case_without_its_assessment_until_it_is_decided(r
 def test_once_decided_every_reader_of_the_case_reads_its_assessment(reader: Principal) -> None:
     assert for_the_reader(_case(), decided=True, principal=reader).recommended_level == "silver"
     decided = [*HISTORY, _entry(3, "DecisionRecorded", {"outcome": "award"})]
-    assert history_events(decided, reader, [ON_THE_TEAM])[1].data == {"recommended_level": "silver"}
+    assert history_events(decided, reader)[1].data == {"recommended_level": "silver"}
+
+
+def test_in_a_history_an_expert_reads_the_assessment_of_the_cases_whose_team_they_sit_on_alone() -> None:
+    """A cluster's history holds the expert's cases: the one they audit in full, the one they are only
+    proposed for as the cluster reads it; a record not named fails closed."""
+    other_case = uuid4()
+    history = [
+        *HISTORY,
+        _entry(3, "AssessmentSubmitted", {"recommended_level": "gold"}).model_copy(update={"aggregate_id": other_case}),
+    ]
+    events = history_events(history, TEAM_EXPERT, [CASE])
+    assert [event.data for event in events if event.type == "AssessmentSubmitted"] == [
+        {"recommended_level": "silver"},
+        {},
+    ]
+    assert [event.data for event in history_events(history, TEAM_EXPERT) if event.type == "AssessmentSubmitted"] == [
+        {},
+        {},
+    ]

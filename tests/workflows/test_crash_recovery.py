@@ -162,6 +162,7 @@ def test_fifty_cases_survive_a_killed_worker_and_a_restarted_server_with_every_e
             )
             assert [label.state for label in labels] == ["lapsed"] * CASES
 
+            reminded = 0
             for final, label in zip(finals, labels, strict=True):
                 versions, names, keys = event_names(app, final.case_id)
                 assert versions == list(range(1, len(versions) + 1))
@@ -170,7 +171,9 @@ def test_fifty_cases_survive_a_killed_worker_and_a_restarted_server_with_every_e
                 versions, names, keys = event_names(app, label.label_id)
                 assert versions == list(range(1, len(versions) + 1))
                 assert names in (LABEL_EVENTS, LABEL_EVENTS_REMINDER_STALE), f"label {label.label_id}: {names}"
+                reminded += names == LABEL_EVENTS
                 assert not [pair for pair, count in Counter(keys).items() if count > 1]
+            assert reminded > 0, "no label's reminder went out: every one stale is a reminder that never fires"
         finally:
             for worker in workers:
                 worker.stop()

@@ -273,7 +273,9 @@ def _drive(api: Api, minutes: float, memory: Memory) -> tuple[list[float], list[
             while not all(future.done() for future in running):
                 memory.update()
                 time.sleep(min(MEMORY_SAMPLE_SECONDS, max(0.1, ends - time.monotonic())))
-        except BaseException:  # Ctrl-C or SIGTERM: the drivers end their lifecycles now, not when the time is up
+        except (
+            BaseException
+        ):  # Ctrl-C or SIGTERM: each driver ends after the lifecycle in flight, not when the time is up
             interrupted.set()
             raise
         for future in running:
