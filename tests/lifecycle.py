@@ -17,6 +17,7 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    ReleaseExpert,
     Screen,
     SignAssessment,
     StartRenewal,
@@ -149,6 +150,21 @@ class Lifecycle:
         case = self.app.get_case(case_id)
         for expert_id in [e for e in case.expert_ids if e not in case.signed_by]:
             send(self.app, case_id, SignAssessment(expert_id=expert_id), actor=f"expert:{expert_id}")
+
+    def deciding_after_a_release(self) -> tuple[UUID, UUID]:
+        """A Gold case whose first expert submitted the team's first version (their scores) and was then
+        released, its new team's assessment in: the case, deciding, and the released expert."""
+        case_id = self.auditing(Level.GOLD)
+        case = self.app.get_case(case_id)
+        scorer = case.expert_ids[0]
+        scores = indicators(full_scores(load_catalogue(case.catalogue_version), 0.9))
+        submitted = SubmitAssessment(expert_id=scorer, indicators=scores, report="first version")
+        send(self.app, case_id, submitted, actor=f"expert:{scorer}")
+        send(self.app, case_id, ReleaseExpert(expert_id=scorer, reason="certification revoked"), actor=SECRETARIAT)
+        self.staff(case_id)
+        send(self.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
+        self.assess(case_id)
+        return case_id, scorer
 
     def deciding(self, level: Level = Level.BRONZE, fraction: float = 0.9, **kwargs: object) -> UUID:
         case_id = self.auditing(level, **kwargs)

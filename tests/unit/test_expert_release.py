@@ -7,15 +7,12 @@ import pytest
 
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
-from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import (
     ProposeExpert,
-    RecordAgreement,
     RecordDecision,
     ReleaseExpert,
-    SubmitAssessment,
 )
-from tests.builders import full_scores, indicators, send
+from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 
 
@@ -69,16 +66,7 @@ def test_an_expert_not_on_the_case_is_not_released(life: Lifecycle) -> None:
 def test_an_expert_released_after_scoring_the_case_never_decides_it_and_nothing_is_recorded(life: Lifecycle) -> None:
     """A Gold expert who submitted the team's first version (their scores) and was then released took part
     in the evaluation: deciding the case later, by the expert's own name, is refused (ISO/IEC 17065 §7.6)."""
-    case_id = life.auditing(Level.GOLD)
-    case = life.app.get_case(case_id)
-    scorer = case.expert_ids[0]
-    scores = indicators(full_scores(load_catalogue(case.catalogue_version), 0.9))
-    submission = SubmitAssessment(expert_id=scorer, indicators=scores, report="first version")
-    send(life.app, case_id, submission, actor=f"expert:{scorer}")
-    release(life, case_id, scorer)
-    life.staff(case_id)
-    send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
-    life.assess(case_id)
+    case_id, scorer = life.deciding_after_a_release()
     assert life.app.get_case(case_id).state is CaseState.DECIDING and scorer not in life.app.get_case(case_id).team
 
     before = event_count(life.app)

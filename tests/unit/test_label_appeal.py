@@ -9,24 +9,20 @@ from uuid import UUID
 import pytest
 
 from clusterlabel.activities.views import label_view
-from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, Level, StepNotAllowed
-from clusterlabel.domain.catalogue_shelf import load_catalogue
+from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.commands import (
     DecideLabelAppeal,
     ExpireLabel,
     IssueLabel,
     LodgeLabelAppeal,
-    RecordAgreement,
-    ReleaseExpert,
     RestoreLabel,
-    SubmitAssessment,
     SuspendLabel,
     WithdrawLabel,
 )
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.notification import Notification
-from tests.builders import full_scores, indicators, send
-from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
+from tests.builders import send
+from tests.lifecycle import Clock, Lifecycle, event_count
 
 OFFICER = "secretariat:oliver"
 PANEL = "board:appeals"
@@ -134,17 +130,7 @@ def test_a_restoration_ends_the_appeal_against_the_suspension(life: Lifecycle) -
 
 def test_an_expert_released_from_the_labels_case_after_scoring_it_does_not_decide_its_appeal(life: Lifecycle) -> None:
     """The label names the team that signed; its case remembers the expert released after scoring it too."""
-    case_id = life.auditing(Level.GOLD)
-    case = life.app.get_case(case_id)
-    scorer = case.expert_ids[0]
-    scores = indicators(full_scores(load_catalogue(case.catalogue_version), 0.9))
-    send(
-        life.app, case_id, SubmitAssessment(expert_id=scorer, indicators=scores, report="v1"), actor=f"expert:{scorer}"
-    )
-    send(life.app, case_id, ReleaseExpert(expert_id=scorer, reason="revoked"), actor=SECRETARIAT)
-    life.staff(case_id)
-    send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
-    life.assess(case_id)
+    case_id, scorer = life.deciding_after_a_release()
     life.decide(case_id)
     label_id = send(life.app, case_id, IssueLabel(), actor="system").label_id
     assert label_id is not None and scorer not in life.app.get_label(label_id).expert_ids
