@@ -87,6 +87,7 @@ def label_view(policy: Policy, label: Label, now: datetime) -> LabelView:
     if label.state in VALIDITY_RUNNING:
         due = reminders_to_send(reminder_schedule(policy, label), label.reminders_sent, label.valid_until, now)
         alarms += [Alarm(kind="reminder", offset=offset, at=remind_at) for offset, remind_at in due.items()]
+    if label.allows("expire"):  # a suspended label is expired by its restoration, not by a timer
         alarms.append(Alarm(kind="expiry", at=label.valid_until))
     if label.state is LabelState.SUSPENDED and label.suspended_until is not None:
         alarms.append(Alarm(kind="suspension_limit", at=label.suspended_until))

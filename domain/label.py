@@ -20,6 +20,7 @@ from clusterlabel.domain.label_lifecycle import (
     check_label_step,
     label_state_after,
     label_status_at,
+    renewal_window_end,
 )
 from clusterlabel.domain.policy import Policy
 
@@ -138,7 +139,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
             decided_at=case.decision["at"],
             valid_from=valid_from,
             valid_until=valid_until,
-            renewable_until=policy.renewal_window.after(valid_until),
+            renewable_until=renewal_window_end(policy.renewal_window, valid_until),
             supersedes=supersedes.id if supersedes else None,
             actor=actor,
             command_key=command_key,
@@ -163,7 +164,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
             decided_at=command.valid_from,
             valid_from=command.valid_from,
             valid_until=command.valid_through,
-            renewable_until=policy.renewal_window.after(command.valid_through),
+            renewable_until=renewal_window_end(policy.renewal_window, command.valid_through),
             supersedes=None,
             actor=actor,
             command_key=command.key,

@@ -3,7 +3,9 @@ views, the HTTP routes) takes from here rather than restating them.
 
 active → expired (renewal window open) → lapsed (window closed), or → superseded by its renewal;
 suspended ⇄ active; withdrawn from any state still in force; a suspension or withdrawal reversed on
-appeal puts it back in force (domain/label_appeal.py).
+appeal puts it back in force (domain/label_appeal.py). A suspension ends in a restoration or a
+withdrawal, never in the expiry: a label suspended past its validity reads as expired, stays suspended
+(its appeal and its limit stand, it cannot be renewed) and is expired by its restoration.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ APPEALABLE = frozenset({LabelState.SUSPENDED, LabelState.WITHDRAWN})
 # The states in which each step may be taken, and how a refusal names it (see CASE_STEPS).
 LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
     "send_expiry_reminder": (VALIDITY_RUNNING, "send an expiry reminder"),
-    "expire": (VALIDITY_RUNNING, "expire"),
+    "expire": (frozenset({LabelState.ACTIVE}), "expire"),  # a suspended label: its restoration expires it
     "close_renewal_window": (RENEWAL_WINDOW_RUNNING, "close the renewal window"),
     "start_renewal": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED}), "start a renewal"),
     "supersede": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED, LabelState.SUSPENDED}), "be superseded"),
@@ -91,20 +93,32 @@ def label_status_at(
 ) -> tuple[LabelState, datetime]:
     """A label's status at `at`, and since when, from its recorded state.
 
-    Past its validity a label whose validity was still running reads as expired from
-    `valid_until`: the expiry is recorded by a timer, which may not have fired yet, and the
-    public must never see a label as valid after its date. Plain values in, so that the
-    aggregate and the view rows (which keep no aggregate) answer alike."""
-    if state in VALIDITY_RUNNING and at >= valid_until:
+    Past its validity a label still in force reads as expired from `valid_until`: the expiry is
+    recorded by a timer, which may not have fired yet (or fired late, after an outage, or came with a
+    restoration), and the public must never see a label as valid after its date. Plain values in, so
+    that the aggregate and the view rows (which keep no aggregate) answer alike."""
+    if state in IN_FORCE and at >= valid_until:
         return LabelState.EXPIRED, valid_until
     return LabelState(state), state_since
+
+
+# How far before an exclusive end its last moment lies (datetime's finest step).
+_LAST_MOMENT = timedelta(microseconds=1)
 
 
 def last_valid_day(valid_until: datetime) -> date:
     """The last day (in UTC) of a validity that ends at `valid_until`, the first instant it no longer holds:
     a label valid to the end of March 2028 ends at 1 April 2028 00:00 and is printed valid until 31 March."""
     utc = valid_until.astimezone(UTC) if valid_until.tzinfo else valid_until  # a naive instant is UTC already
-    return (utc - timedelta(microseconds=1)).date()
+    return (utc - _LAST_MOMENT).date()
+
+
+def renewal_window_end(window: Duration, valid_until: datetime) -> datetime:
+    """The first instant a renewal comes too late: `window` after the validity's end, or after its last
+    moment where that is later. A validity whose last day is 28 February 2028 ends at 29 February 00:00,
+    and a year after that is clamped to 28 February 2029, a day short: the window runs through 28 February
+    2029, a year after the last day. One ending with February keeps a month's window to the end of March."""
+    return max(window.after(valid_until), window.after(valid_until - _LAST_MOMENT) + _LAST_MOMENT)
 
 
 def expiry_reminder_schedule(

@@ -190,18 +190,29 @@ def told_the_cluster(life: Lifecycle, command_key: str) -> Notification:
     return life.app.load(Notification.create_id(f"{command_key}/notify/cluster:{life.cluster_id}"), Notification)
 
 
-def test_an_appeal_against_a_suspension_ends_when_the_label_expires_and_its_workflow_goes_on(
+def test_a_suspension_outlasting_the_validity_stands_with_its_appeal_until_the_label_is_restored(
     life: Lifecycle, clock: Clock
 ) -> None:
-    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    """DOMAIN.md: a suspension ends in a restoration or a withdrawal. The expiry does not end it: the
+    public reads the label as expired, yet it cannot be renewed, its appeal stands and so does its limit."""
+    _, label_id = life.labelled()
+    valid_until = life.app.get_label(label_id).valid_until
+    clock.now = valid_until - timedelta(days=30)
+    send(life.app, label_id, SuspendLabel(reason="A complaint is investigated."), actor=OFFICER)
     send(life.app, label_id, GROUNDS, actor=CONTACT)
-    clock.now = life.app.get_label(label_id).valid_until
+    clock.now = valid_until
 
-    send(life.app, label_id, ExpireLabel(), actor="system")
-
+    refused(life, StepNotAllowed, "cannot expire: label .* is suspended, not active", label_id, ExpireLabel(), "system")
     label = life.app.get_label(label_id)
-    assert label.state is LabelState.EXPIRED and label.appeal is None
-    view = label_view(life.app.policy, label, life.app.clock())
+    assert label.status_at(clock.now) == (LabelState.EXPIRED, valid_until) and label.appeal_pending
+    assert not label.may_start_renewal(clock.now)
+    assert [alarm.kind for alarm in label_view(life.app.policy, label, clock.now).alarms] == ["suspension_limit"]
+
+    send(life.app, label_id, RestoreLabel(), actor=OFFICER)
+    label = life.app.get_label(label_id)
+    assert (label.state, label.appeal) == (LabelState.EXPIRED, None)
+    assert label.may_start_renewal(clock.now)
+    view = label_view(life.app.policy, label, clock.now)
     assert not view.final and [alarm.kind for alarm in view.alarms] == ["renewal_window_close"]
 
 

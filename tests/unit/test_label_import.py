@@ -163,3 +163,15 @@ def test_an_imported_label_expires_and_lapses_like_any_other(life: Lifecycle, cl
     clock.now = label.renewable_until + timedelta(seconds=1)
     assert send(life.app, label.id, CloseRenewalWindow(), actor="system").state is LabelState.LAPSED
     assert life.app.get_cluster(label.cluster_id).current_labels == {}  # the cluster may apply anew
+
+
+def test_a_label_whose_last_day_is_28_february_of_a_leap_year_is_renewable_through_28_february(
+    life: Lifecycle,
+) -> None:
+    """A year after the last day, 28 February 2028, is 28 February 2029; the validity ends at 29 February
+    00:00, and a year after that would have been clamped to 28 February 00:00, a day short."""
+    imported(life, HEADER + row(awarded_on="2026-03-01", valid_until="2028-02-28"))
+    label = life.app.find_label("ESCA-B-0001")
+    assert label.valid_until == datetime(2028, 2, 29, tzinfo=UTC)
+    assert label.renewable_until == datetime(2029, 3, 1, tzinfo=UTC)
+    assert label.may_start_renewal(datetime(2029, 2, 28, 23, 59, tzinfo=UTC))

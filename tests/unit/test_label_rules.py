@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.label_lifecycle import (
     FINAL,
     IN_FORCE,
@@ -18,6 +19,7 @@ from clusterlabel.domain.label_lifecycle import (
     label_status_at,
     last_valid_day,
     reminders_to_send,
+    renewal_window_end,
 )
 
 ISSUED = datetime(2026, 3, 10, tzinfo=UTC)
@@ -36,7 +38,8 @@ def test_a_label_in_force_has_either_its_validity_or_its_renewal_window_running(
 
 
 def test_expiry_steps_apply_exactly_while_the_validity_runs_and_the_window_closes_only_after() -> None:
-    assert LABEL_STEPS["expire"][0] == LABEL_STEPS["send_expiry_reminder"][0] == VALIDITY_RUNNING
+    assert LABEL_STEPS["send_expiry_reminder"][0] == VALIDITY_RUNNING
+    assert LABEL_STEPS["expire"][0] == {LabelState.ACTIVE}  # a suspension ends in a restoration or withdrawal
     assert LABEL_STEPS["close_renewal_window"][0] == RENEWAL_WINDOW_RUNNING
     assert LABEL_STEPS["withdraw"][0] == IN_FORCE
 
@@ -51,11 +54,11 @@ def test_a_label_whose_validity_runs_reads_as_expired_from_its_valid_until(state
     )
 
 
-def test_a_recorded_expiry_keeps_the_instant_it_was_recorded() -> None:
-    recorded = VALID_UNTIL + timedelta(hours=3)
+def test_a_label_expired_since_its_valid_until_whenever_the_timer_recorded_it() -> None:
+    recorded = VALID_UNTIL + timedelta(hours=3)  # the worker was down at midnight
     assert label_status_at("expired", recorded, VALID_UNTIL, recorded + timedelta(days=1)) == (
         LabelState.EXPIRED,
-        recorded,
+        VALID_UNTIL,
     )
 
 
@@ -105,6 +108,22 @@ def test_reminders_and_renewal_cases_leave_the_state_alone(event_type: str) -> N
 def test_a_validity_is_printed_until_its_last_day_in_utc(valid_until: datetime, last_day: date) -> None:
     assert last_valid_day(valid_until) == last_day
     assert label_status_at(LabelState.ACTIVE, ISSUED, valid_until, valid_until - TICK)[0] is LabelState.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("window", "valid_until", "renewable_until"),
+    [
+        ("P1Y", VALID_UNTIL, datetime(2029, 4, 1, tzinfo=UTC)),  # through 31 March 2029
+        ("P1Y", datetime(2028, 2, 29, tzinfo=UTC), datetime(2029, 3, 1, tzinfo=UTC)),  # last day 28 Feb 2028
+        ("P1Y", datetime(2028, 3, 1, tzinfo=UTC), datetime(2029, 3, 1, tzinfo=UTC)),  # last day 29 Feb 2028
+        ("P1M", datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC)),  # February's: all March
+        ("PT2S", datetime(2028, 4, 1, 14, 30, tzinfo=UTC), datetime(2028, 4, 1, 14, 30, 2, tzinfo=UTC)),
+    ],
+)
+def test_a_renewal_window_runs_a_whole_window_after_the_validitys_last_day(
+    window: str, valid_until: datetime, renewable_until: datetime
+) -> None:
+    assert renewal_window_end(Duration.parse(window), valid_until) == renewable_until
 
 
 def test_of_the_expiry_reminders_whose_time_has_come_only_the_latest_is_still_to_send() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -70,6 +71,33 @@ def test_a_suspended_label_not_restored_within_the_limit_is_withdrawn_automatica
             assert office.app.get_cluster(cluster).current_labels == {}
             attributes = (await label.describe()).typed_search_attributes
             assert attributes.get(LABEL_STATE) == "withdrawn"
+
+    run(scenario())
+
+
+def test_a_label_suspended_past_its_validity_stays_suspended_until_restored_and_then_its_window_runs(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    """The expiry does not end a suspension (DOMAIN.md: a suspension ends in a restoration or a withdrawal):
+    the restoration finds the label suspended, expires it, and the renewal window's close follows."""
+
+    async def scenario() -> None:
+        office, client = await labelled(
+            dev_server, suspension_limit="PT60S", label_validity="PT6S", expiry_reminders=[], renewal_window="PT2S"
+        )
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            final = await award(office, cluster)
+            label = label_handle(client, final.label_id)
+            await label.execute_update(LabelWorkflow.suspend, step(SuspendLabel(reason="complaint")))
+            valid_until = office.app.get_label(final.label_id).valid_until
+            await asyncio.sleep((valid_until - datetime.now(UTC)).total_seconds() + 3)  # past its expiry's timer
+            assert office.app.get_label(final.label_id).state.value == "suspended"
+
+            restored = await label.execute_update(LabelWorkflow.restore, step(RestoreLabel()))
+            assert restored.state == "expired"
+            lapsed: LabelView = await asyncio.wait_for(result_of(label), timeout=60)
+            assert lapsed.state == "lapsed"
 
     run(scenario())
 
