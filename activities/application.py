@@ -139,17 +139,14 @@ class CertificationApp(Application[UUID]):
         improvement_areas: Sequence[str | DescribedArea],
         env: Envelope,
     ) -> CertificationCase:
-        assert env.at is not None
         case = CertificationCase.submit(
+            env,
             cluster=cluster,
             level=level,
             kind=kind,
-            catalogue=load_catalogue(current_version_for(level, env.at)),
-            criteria=silver_criteria(level, env.at),
+            catalogue=load_catalogue(current_version_for(level, env.instant())),
+            criteria=silver_criteria(level, env.instant()),
             policy=self.policy,
-            at=env.at,
-            actor=env.actor,
-            command_key=env.key,
             previous_label_id=previous_label.id if previous_label else None,
             improvement_areas=improvement_areas,
         )

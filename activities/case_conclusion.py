@@ -81,7 +81,7 @@ def close_case(app: CertificationApp, case_id: UUID, command: commands.CloseCase
     if not case.is_concluded(env.instant()):
         raise StepNotAllowed(f"case {case_id} is still {case.state.value} and cannot be closed")
     changed: list[RecordedAggregate] = []
-    cluster.close_case(case.id, case.state.value, case.assessed_at, case.expert_ids, *env.who())
+    cluster.close_case(case, *env.who())
     if case.previous_label_id is not None and case.state is not CaseState.AWARDED:
         previous = app.get_label(case.previous_label_id)
         if previous.renewal_case_id == case.id:

@@ -197,16 +197,8 @@ def record_decision(
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
-        case.record_decision(
-            command.outcome,
-            command.level,
-            command.rationale,
-            env.instant(),
-            app.policy,
-            *env.who(),
-            decider_expert_ids=expert_ids,
-            unmet_criteria=unmet,
-        )
+        decision = (command.outcome, command.level, command.rationale, app.policy, env)
+        case.record_decision(*decision, decider_expert_ids=expert_ids, unmet_criteria=unmet)
         if case.state is not CaseState.REFUSED:
             return []
         return outbox.queue(notices.case_refused(case, command.rationale), env)
@@ -225,9 +217,7 @@ def decide_appeal(
     expert_ids = accounts.decider(app, env.actor, Role.APPEALS, "decide an appeal")
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        case.decide_appeal(
-            command.upheld, command.rationale, env.instant(), app.policy, *env.who(), decider_expert_ids=expert_ids
-        )
+        case.decide_appeal(command.upheld, command.rationale, app.policy, env, expert_ids)
         return outbox.queue(notices.appeal_decided(case, command.upheld, command.rationale), env)
 
     return app.change(case_id, CertificationCase, env, act)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
@@ -37,6 +38,7 @@ from clusterlabel.domain.base import ConcurrencyConflict, DomainError
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.commands import decode_command
 from clusterlabel.domain.label import Label
+from clusterlabel.domain.policy import Policy
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -60,6 +62,11 @@ def unit_of_work(**ids: Any) -> Iterator[None]:
                 error.message, error.details(), type=type(error).__name__, non_retryable=True
             ) from error
 
+
+# The records a command runs on, each with the log field naming its id, and the views of them.
+Record = TypeVar("Record", CertificationCase, Label)
+View = TypeVar("View", CaseView, LabelView)
+_LOGGED_AS: dict[type[Any], str] = {CertificationCase: "case_id", Label: "label_id"}
 
 # How the SDK marks a function @activity.defn made an activity.
 _ACTIVITY_MARK = "__temporal_activity_definition"
@@ -103,17 +110,11 @@ class CertificationActivities(BoundActivities):
 
     @activity.defn(no_thread_cancel_exception=True)
     def run_case_command(self, run: CommandRun) -> CaseView:
-        with unit_of_work(case_id=run.subject_id, command=run.name):
-            case = self._handle(run)
-            assert isinstance(case, CertificationCase) and run.envelope.at is not None
-            return case_view(self.app.policy, case, run.envelope.at)
+        return self._handle(run, CertificationCase, case_view)
 
     @activity.defn(no_thread_cancel_exception=True)
     def run_label_command(self, run: CommandRun) -> LabelView:
-        with unit_of_work(label_id=run.subject_id, command=run.name):
-            label = self._handle(run)
-            assert isinstance(label, Label) and run.envelope.at is not None
-            return label_view(self.app.policy, label, run.envelope.at)
+        return self._handle(run, Label, label_view)
 
     @activity.defn(dynamic=True, no_thread_cancel_exception=True)
     def run_legacy_command(self, args: Sequence[RawValue]) -> CaseView | LabelView:
@@ -126,12 +127,14 @@ class CertificationActivities(BoundActivities):
             return self.run_label_command(run)
         return self.run_case_command(run)
 
-    def _handle(self, run: CommandRun) -> Any:
-        command = decode_command(run.name, run.command)
-        result = handle(self.app, run.subject_id, command, run.envelope)
-        # The handlers log nothing themselves (the bench and scripts call them directly): one line here.
-        log.info("command handled", command=run.name)
-        return result
+    def _handle(self, run: CommandRun, kind: type[Record], view: Callable[[Policy, Record, datetime], View]) -> View:
+        """Run the command on its record (a `kind`), and answer with the `view` of the record as saved."""
+        with unit_of_work(**{_LOGGED_AS[kind]: run.subject_id}, command=run.name):
+            record = handle(self.app, run.subject_id, decode_command(run.name, run.command), run.envelope)
+            # The handlers log nothing themselves (the bench and scripts call them directly): one line here.
+            log.info("command handled", command=run.name)
+            assert isinstance(record, kind)
+            return view(self.app.policy, record, run.envelope.instant())
 
     @activity.defn(no_thread_cancel_exception=True)
     def choose_expert(self, input: ChooseExpertInput) -> ExpertChoice:

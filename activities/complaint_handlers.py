@@ -50,7 +50,7 @@ def start_investigation(
     handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "investigate a complaint")
 
     def act(complaint: Complaint) -> None:
-        complaint.start_investigation(*env.when(), _involvement(app, complaint), handler_ids)
+        complaint.start_investigation(env, _involvement(app, complaint), handler_ids)
 
     return app.change(complaint_id, Complaint, env, act)
 
@@ -62,8 +62,7 @@ def close_complaint(
     handler_ids = accounts.decider(app, env.actor, Role.OFFICER, "decide on a complaint")
 
     def act(complaint: Complaint) -> list[RecordedAggregate]:
-        outcome = (command.outcome, command.finding, *env.when())
-        complaint.close(*outcome, _involvement(app, complaint), handler_ids)
+        complaint.close(command.outcome, command.finding, env, _involvement(app, complaint), handler_ids)
         return outbox.queue(notices.complaint_outcome(complaint), env)
 
     return app.change(complaint_id, Complaint, env, act)

@@ -86,9 +86,7 @@ def decide_label_appeal(
     def act(label: Label) -> list[RecordedAggregate]:
         withdrawn = label.state is LabelState.WITHDRAWN
         auditors = app.get_case(label.case_id).evaluators if label.case_id is not None else frozenset()
-        label.decide_appeal(
-            command.upheld, command.rationale, *env.when(), decider_expert_ids=expert_ids, auditors=auditors
-        )
+        label.decide_appeal(command.upheld, command.rationale, env, decider_expert_ids=expert_ids, auditors=auditors)
         told = outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)
         if not (command.upheld and withdrawn):
             return told

@@ -21,6 +21,7 @@ from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.fees import AuditMode
 from clusterlabel.domain.policy import Policy
@@ -51,21 +52,20 @@ class IntakeAndAssignmentSteps(CaseQueries):
     @classmethod
     def submit(
         cls,
+        env: Envelope,
         *,
         cluster: Cluster,
         level: Level,
         kind: CaseKind,
         catalogue: Catalogue,
         policy: Policy,
-        at: datetime,
-        actor: str,
-        command_key: str,
         previous_label_id: UUID | None = None,
         improvement_areas: Sequence[str | silver.DescribedArea] = (),
         criteria: Catalogue | None = None,
     ) -> Self:
         """A new case (the aggregate's Submitted event), after every rule about who may apply for what has passed;
         a Silver application's areas named on ESCA's form (with actions and evidence) are recorded beside it."""
+        at, actor, command_key = env.when()
         silver.check_descriptions(improvement_areas)
         codes = silver.area_codes(improvement_areas)
         fields = case_assessment.check_application(cluster, level, kind, catalogue, policy, at, codes, criteria)

@@ -18,6 +18,7 @@ from clusterlabel.domain.base import Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.policy import Policy
 
 
@@ -129,16 +130,15 @@ class AuditAndDecisionSteps(CaseQueries):
         outcome: Outcome,
         level: Level | None,
         rationale: str,
-        at: datetime,
         policy: Policy,
-        actor: str,
-        command_key: str,
+        env: Envelope,
         *,
         decider_expert_ids: frozenset[UUID] = frozenset(),
         unmet_criteria: Sequence[str] = (),
     ) -> None:
-        """The actor is the account deciding; `decider_expert_ids` the expert records it speaks or spoke for;
-        `unmet_criteria` the eligibility criteria the cluster misses now (checked again at the decision)."""
+        """The envelope's actor is the account deciding; `decider_expert_ids` the expert records it speaks or
+        spoke for; `unmet_criteria` the eligibility criteria the cluster misses now (checked again here)."""
+        at, actor, command_key = env.when()
         self.check_decider(actor, rationale, decider_expert_ids)
         recorded = case_assessment.recorded_outcome(outcome, self.kind, unmet_criteria)
         named = level if recorded != BENCHMARK_OUTCOME else level or self.recommended_level
@@ -163,17 +163,10 @@ class AuditAndDecisionSteps(CaseQueries):
         self._appeal_lodged(grounds=grounds, at=at, actor=actor, command_key=command_key)
 
     def decide_appeal(
-        self,
-        upheld: bool,
-        rationale: str,
-        at: datetime,
-        policy: Policy,
-        actor: str,
-        command_key: str,
-        *,
-        decider_expert_ids: frozenset[UUID] = frozenset(),
+        self, upheld: bool, rationale: str, policy: Policy, env: Envelope, decider_expert_ids: frozenset[UUID]
     ) -> None:
-        """The actor decides: an account that speaks for `decider_expert_ids`."""
+        """The envelope's actor decides: an account that speaks for `decider_expert_ids`."""
+        at, actor, command_key = env.when()
         self.check_appeal_decider(actor, rationale, decider_expert_ids)
         appeal = {"upheld": upheld, "rationale": rationale, "decided_by": actor, "at": at}
         if self.state is CaseState.REJECTED:  # upheld: a new screening, by someone else (check_screening)

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import event
 from pydantic import Field, field_validator
 
 from clusterlabel.domain.base import InvalidInput, Level, Problem, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.profile import Profile, Registrant, language_codes
 from clusterlabel.domain.text import RECORDED, Flag, Text, WholeNumber
+
+
+class ConcludedCase(Protocol):
+    """What a cluster keeps of a case that concluded: a CertificationCase, whose module imports this one."""
+
+    state: CaseState
+    assessed_at: datetime | None
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def expert_ids(self) -> list[UUID]: ...
 
 
 class MemberType(StrEnum):
@@ -203,25 +216,12 @@ class Cluster(Registrant[ClusterProfile], RecordedAggregate):
     def _case_opened(self, case_id: UUID, level: str, kind: str, actor: str, command_key: str) -> None:
         self.open_cases[case_id] = Level(level)
 
-    def close_case(
-        self,
-        case_id: UUID,
-        outcome: str,
-        assessed_at: datetime | None,
-        expert_ids: list[UUID],
-        actor: str,
-        command_key: str,
-    ) -> None:
-        if case_id not in self.open_cases:
-            raise StepNotAllowed(f"case {case_id} is not open for cluster {self.name!r}")
-        self._case_closed(
-            case_id=case_id,
-            outcome=outcome,
-            assessed_at=assessed_at,
-            expert_ids=list(expert_ids),
-            actor=actor,
-            command_key=command_key,
-        )
+    def close_case(self, case: ConcludedCase, actor: str, command_key: str) -> None:
+        """The case concluded: its outcome, and the round it was (when assessed), stay on the cluster."""
+        if case.id not in self.open_cases:
+            raise StepNotAllowed(f"case {case.id} is not open for cluster {self.name!r}")
+        concluded = (case.id, case.state.value, case.assessed_at, list(case.expert_ids))
+        self._case_closed(*concluded, actor=actor, command_key=command_key)
 
     @event("CaseClosed")
     def _case_closed(

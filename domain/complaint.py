@@ -20,6 +20,7 @@ from eventsourcing.domain import event
 
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_decision import check_not_auditor
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.policy import Policy
 
 
@@ -182,18 +183,13 @@ class Complaint(RecordedAggregate):
         self.deadlines["investigation"] = investigate_by
 
     def start_investigation(
-        self,
-        at: datetime,
-        actor: str,
-        command_key: str,
-        involvement: Involvement = NOT_INVOLVED,
-        actor_expert_ids: frozenset[UUID] = frozenset(),
+        self, env: Envelope, involvement: Involvement = NOT_INVOLVED, actor_expert_ids: frozenset[UUID] = frozenset()
     ) -> None:
         """`involvement`: who took part in the certification complained about (none of them investigates);
         `actor_expert_ids`: the expert records the acting account speaks or spoke for."""
         check_complaint_step("start_investigation", self.state)
-        involvement.check_not_involved(actor, actor_expert_ids, "investigate the complaint")
-        self._investigation_started(at=at, actor=actor, command_key=command_key)
+        involvement.check_not_involved(env.actor, actor_expert_ids, "investigate the complaint")
+        self._investigation_started(at=env.instant(), actor=env.actor, command_key=env.key)
 
     @event("InvestigationStarted")
     def _investigation_started(self, at: datetime, actor: str, command_key: str) -> None:
@@ -203,20 +199,18 @@ class Complaint(RecordedAggregate):
         self,
         outcome: ComplaintOutcome,
         finding: str,
-        at: datetime,
-        actor: str,
-        command_key: str,
+        env: Envelope,
         involvement: Involvement = NOT_INVOLVED,
         actor_expert_ids: frozenset[UUID] = frozenset(),
     ) -> None:
         check_complaint_step("close", self.state)
-        involvement.check_not_involved(actor, actor_expert_ids, "decide on the complaint")
+        involvement.check_not_involved(env.actor, actor_expert_ids, "decide on the complaint")
         if outcome is ComplaintOutcome.SUSPEND and self.label_id is None:
             raise InvalidInput(
                 "the outcome suspend needs a label: this complaint names a cluster, not one of its labels",
                 ["the outcome suspend needs a complaint about a label"],
             )
-        self._closed(outcome=outcome.value, finding=finding, at=at, actor=actor, command_key=command_key)
+        self._closed(outcome=outcome.value, finding=finding, at=env.instant(), actor=env.actor, command_key=env.key)
 
     @event("Closed")
     def _closed(self, outcome: str, finding: str, at: datetime, actor: str, command_key: str) -> None:

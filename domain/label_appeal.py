@@ -22,6 +22,7 @@ from clusterlabel.domain.case_decision import (
     check_not_auditor,
     require_reason,
 )
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label_commands import DecideLabelAppeal, LodgeLabelAppeal
 from clusterlabel.domain.label_lifecycle import APPEALABLE, LabelState
 from clusterlabel.domain.policy import Policy
@@ -97,15 +98,14 @@ class LabelAppealSteps:
         self,
         upheld: bool,
         rationale: str,
-        at: datetime,
-        actor: str,
-        command_key: str,
+        env: Envelope,
         *,
         decider_expert_ids: Iterable[UUID] = (),
         auditors: Iterable[UUID] = (),
     ) -> None:
-        """The actor decides: an account that speaks for `decider_expert_ids`, none of the label's experts
-        nor of the `auditors` of its case (released from its team or not)."""
+        """The envelope's actor decides: an account that speaks for `decider_expert_ids`, none of the label's
+        experts nor of the `auditors` of its case (released from its team or not)."""
+        at, actor, command_key = env.when()
         self.check_appeal_pending()
         check_not_auditor(actor, decider_expert_ids, {*self.expert_ids, *auditors}, "decide the appeal")
         check_not_appealed_decider(actor, self.adverse_by, "decide the appeal")

@@ -29,6 +29,7 @@ from tests.lifecycle import memory_app as lifecycle_app
 
 LODGED = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 POLICY = default_policy()
+CLOSED = LODGED + timedelta(days=9)
 Step = Callable[[Complaint], None]
 
 
@@ -52,11 +53,15 @@ def acknowledge(complaint: Complaint) -> None:
 
 
 def investigate(complaint: Complaint) -> None:
-    complaint.start_investigation(LODGED + timedelta(days=2), "account:officer", f"inv-{uuid4()}")
+    complaint.start_investigation(
+        Envelope(actor="account:officer", key=f"inv-{uuid4()}", at=LODGED + timedelta(days=2))
+    )
 
 
 def close(complaint: Complaint, outcome: ComplaintOutcome = ComplaintOutcome.UPHELD) -> None:
-    complaint.close(outcome, "The label was shown after it expired.", LODGED + timedelta(days=9), "o", f"c-{uuid4()}")
+    complaint.close(
+        outcome, "The label was shown after it expired.", Envelope(actor="o", key=f"c-{uuid4()}", at=CLOSED)
+    )
 
 
 def given(*steps: Step, label: bool = True) -> Complaint:
