@@ -28,6 +28,7 @@ from clusterlabel.domain.commands import (
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
+    RestoreLabel,
     Screen,
     StartRenewal,
     SubmitApplication,
@@ -93,8 +94,9 @@ class World:
         renewal = send(app, self.ids["label A"], StartRenewal(), actor="cluster:A").renewal_case_id
         self.run_case("A2", renewal, "Y", 0.9, Outcome.AWARD)
         self.day(33)
-        for label in ("label B", "label D"):
-            send(app, self.ids[label], ExpireLabel(), actor="system")
+        # Suspended past its validity: its restoration expires it (a suspension outlasts the validity).
+        send(app, self.ids["label B"], RestoreLabel(), actor="secretariat:sam")
+        send(app, self.ids["label D"], ExpireLabel(), actor="system")
         self.day(40)
         self.award("H", "Z", 0.8)
         self.open_case("F", "X", accept=True)
@@ -367,7 +369,7 @@ class ProjectionsContract:
         assert status == {
             ids["label A"]: ("superseded", T0 + 20 * DAY + 7 * HOUR),
             ids["label A2"]: ("active", T0 + 20 * DAY + 6 * HOUR),
-            ids["label B"]: ("expired", T0 + 33 * DAY),
+            ids["label B"]: ("expired", world.app.get_label(ids["label B"]).valid_until),
             ids["label C"]: ("withdrawn", T0 + 6 * DAY),
             ids["label D"]: ("lapsed", T0 + 44 * DAY),
             ids["label H"]: ("suspended", T0 + 44 * DAY),
