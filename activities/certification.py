@@ -110,11 +110,11 @@ class CertificationActivities(BoundActivities):
 
     @activity.defn(no_thread_cancel_exception=True)
     def run_case_command(self, run: CommandRun) -> CaseView:
-        return self._handle(run, CertificationCase, case_view)
+        return self._run(run, CertificationCase, case_view)
 
     @activity.defn(no_thread_cancel_exception=True)
     def run_label_command(self, run: CommandRun) -> LabelView:
-        return self._handle(run, Label, label_view)
+        return self._run(run, Label, label_view)
 
     @activity.defn(dynamic=True, no_thread_cancel_exception=True)
     def run_legacy_command(self, args: Sequence[RawValue]) -> CaseView | LabelView:
@@ -127,14 +127,19 @@ class CertificationActivities(BoundActivities):
             return self.run_label_command(run)
         return self.run_case_command(run)
 
-    def _handle(self, run: CommandRun, kind: type[Record], view: Callable[[Policy, Record, datetime], View]) -> View:
+    def _run(self, run: CommandRun, kind: type[Record], view: Callable[[Policy, Record, datetime], View]) -> View:
         """Run the command on its record (a `kind`), and answer with the `view` of the record as saved."""
         with unit_of_work(**{_LOGGED_AS[kind]: run.subject_id}, command=run.name):
-            record = handle(self.app, run.subject_id, decode_command(run.name, run.command), run.envelope)
-            # The handlers log nothing themselves (the bench and scripts call them directly): one line here.
-            log.info("command handled", command=run.name)
+            record = self._handle(run)
             assert isinstance(record, kind)
             return view(self.app.policy, record, run.envelope.instant())
+
+    def _handle(self, run: CommandRun) -> Any:
+        command = decode_command(run.name, run.command)
+        result = handle(self.app, run.subject_id, command, run.envelope)
+        # The handlers log nothing themselves (the bench and scripts call them directly): one line here.
+        log.info("command handled", command=run.name)
+        return result
 
     @activity.defn(no_thread_cancel_exception=True)
     def choose_expert(self, input: ChooseExpertInput) -> ExpertChoice:

@@ -15,9 +15,9 @@ from uuid import UUID
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
-from clusterlabel.domain.account import Account
+from clusterlabel.domain.account import STAFF_ROLES, Account
 from clusterlabel.domain.command_base import AccountCommand, Envelope
-from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, OpenAccount
+from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, GrantRole, OpenAccount
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.people import People
@@ -73,11 +73,14 @@ class AccountBook:
 
     def change(self, account_id: UUID, command: AccountCommand, envelope: Envelope) -> Account:
         """Grant, revoke or deactivate (NotFound for an unknown id); a deactivated account's tokens stop
-        working at once."""
+        working at once. A staff role ends the account's sessions of the pages: one begun without the
+        staff's second factor must not carry the role (the person signs in again, and gives it)."""
         account = handle(self.app, account_id, command, envelope)
         assert isinstance(account, Account)
         if isinstance(command, DeactivateAccount):
             self.tokens.revoke_all(account_id)
+        if isinstance(command, GrantRole) and command.role in STAFF_ROLES and self.credentials is not None:
+            self.credentials.sessions.end_account(account_id)
         return account
 
     def erase(self, account_id: UUID, envelope: Envelope) -> Account:

@@ -118,3 +118,22 @@ def test_a_staff_members_api_token_posted_to_the_sign_in_still_asks_for_the_code
     answer = pages.sign_in_with_token(token_of(secretariat.member("Tara Token", "decider")))
     assert answer.status_code == 303 and answer.headers["location"].startswith(SECOND_FACTOR_PATH)
     assert pages.get("/ui/dashboard").status_code != 200
+
+
+def test_a_staff_role_granted_to_someone_signed_in_without_a_code_ends_their_session(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    """An expert's session began without a code; once made an officer, it no longer opens a page, and the next
+    sign-in asks for the code (else the new officer would act for hours with one factor)."""
+    _, expert = secretariat.expert()
+    me = secretariat.expect(expert.get("/me"), 200)
+    assert set_password(engine, me["account_id"]).status_code == 303
+    pages = Pages(engine)
+    assert pages.sign_in(me["email"]).headers["location"] == "/ui/assignments"
+    assert pages.get("/ui/assignments").status_code == 200
+
+    secretariat.expect(secretariat.api.post(f"/accounts/{me['account_id']}/roles", json={"role": "officer"}), 200)
+
+    assert pages.get("/ui/assignments").status_code != 200
+    answer = Pages(engine).sign_in(me["email"])
+    assert answer.status_code == 303 and answer.headers["location"].startswith(SECOND_FACTOR_PATH)
