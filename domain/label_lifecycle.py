@@ -77,11 +77,15 @@ _STATE_AFTER: dict[str, LabelState] = {
 }
 
 
+# The events that put a label back in force: active, or expired if its validity ran out meanwhile.
+BACK_IN_FORCE = frozenset({"Restored", "LabelAppealUpheld"})
+
+
 def label_state_after(event_type: str, at: datetime, valid_until: datetime) -> LabelState | None:
     """The state a label's event (by class name) puts it in at `at`; None if the event leaves it.
 
     The aggregate enters this state and the label views follow it, so neither restates it."""
-    if event_type in ("Restored", "LabelAppealUpheld"):
+    if event_type in BACK_IN_FORCE:
         # A suspension outlasting the validity ends in an expired label, not an active one; so does a
         # suspension or withdrawal reversed on appeal after the validity ran out.
         return LabelState.ACTIVE if at < valid_until else LabelState.EXPIRED

@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 
 from clusterlabel.domain.base import RecordedAggregate, derived_id
 from clusterlabel.domain.delivery_steps import DeliverySteps
+from clusterlabel.domain.label_lifecycle import BACK_IN_FORCE, LabelState, label_state_after
 from clusterlabel.domain.webhook import KIND_OF_LABEL_EVENT, Webhook
 
 
@@ -115,6 +116,15 @@ class WebhookDelivery(DeliverySteps, RecordedAggregate):
         self._after("Dropped")
 
 
+def _kind_of(change: Any, valid_until: datetime) -> str | None:
+    """The kind of change a partner is told of: a label put back in force past its validity (a suspension
+    restored, an appeal upheld) is expired, and partners learn that, as its status says."""
+    name = type(change).__name__
+    if name in BACK_IN_FORCE and label_state_after(name, change.at, valid_until) is LabelState.EXPIRED:
+        return "label.expired"
+    return KIND_OF_LABEL_EVENT.get(name)
+
+
 def deliveries_for(
     label: Any, webhooks: list[Webhook], at: datetime, actor: str, command_key: str
 ) -> list[WebhookDelivery]:
@@ -122,7 +132,7 @@ def deliveries_for(
     events), one per change and webhook. The label's status is the one it is saved in."""
     deliveries = []
     for change in label.pending_events:
-        kind = KIND_OF_LABEL_EVENT.get(type(change).__name__)
+        kind = _kind_of(change, label.valid_until)
         if kind is None:
             continue
         for webhook in webhooks:

@@ -5,6 +5,7 @@ that each delivery is signed so that the specification's reference verifier acce
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -138,6 +139,21 @@ def test_suspension_restoration_and_withdrawal_each_queue_their_kind_with_the_st
         ("label.restored", "active"),
         ("label.withdrawn", "withdrawn"),
     ]
+
+
+def test_a_label_restored_past_its_validity_is_told_as_expired() -> None:
+    """The restoration expires it (a suspension outlasts the validity): a partner listening for expiries
+    hears of it, and nobody is told the label was restored to force."""
+    clock = Clock()
+    app = memory_app(clock=clock)
+    webhook(app, ["label.expired", "label.restored"])
+    label_id = labelled(app)
+    clock.now = app.get_label(label_id).valid_until - timedelta(days=10)
+    send(app, label_id, SuspendLabel(reason="complaint"), actor=SECRETARIAT)
+    clock.now += timedelta(days=20)
+    send(app, label_id, RestoreLabel(), actor=SECRETARIAT)
+
+    assert [(d.kind, d.label_status) for d in deliveries(app)] == [("label.expired", "expired")]
 
 
 def test_expiry_lapse_and_a_renewal_superseding_a_label_are_each_told_to_a_webhook_that_wants_them() -> None:
