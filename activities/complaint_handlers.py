@@ -68,6 +68,13 @@ def close_complaint(
     return app.change(complaint_id, Complaint, env, act)
 
 
+def check_may_decide(app: CertificationApp, complaint: Complaint, actor: str) -> None:
+    """Refuse, as closing would, an actor who may not decide on the complaint: for a step taken before the
+    closing (the label's suspension that a `suspend` outcome takes first), so that it records nothing."""
+    handler_ids = accounts.decider(app, actor, Role.OFFICER, "decide on a complaint")
+    _involvement(app, complaint).check_not_involved(actor, handler_ids, "decide on the complaint")
+
+
 def remind_complaint(
     app: CertificationApp, complaint_id: UUID, command: commands.RemindComplaint, env: Envelope
 ) -> Complaint:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
+from clusterlabel.activities.complaint_handlers import check_may_decide
 from clusterlabel.activities.complaints import complaint_view
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import ComplaintView
@@ -253,10 +254,11 @@ def _suspension(svc: Services, who: Principal, complaint_id: UUID) -> tuple[Labe
     complaint = known_complaint(svc, complaint_id)
     if complaint.label_id is None:
         return None
-    check_complaint_step("close", complaint.state)
     label = svc.app.get_label(complaint.label_id)
     envelope = Envelope(actor=who.actor, key=command_key("label", label.id, "suspend", f"complaint-{complaint.id}"))
-    if label.has_applied(envelope.key):
+    if label.has_applied(envelope.key):  # a retried closing, the complaint perhaps closed by the first
         return label, envelope
+    check_complaint_step("close", complaint.state)
+    check_may_decide(svc.app, complaint, who.actor)  # nobody involved in the label suspends it for the complaint
     check_label_step("suspend", label.state, label.label_code)
     return label, envelope

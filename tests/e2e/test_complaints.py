@@ -268,3 +268,35 @@ def test_an_officer_may_nudge_a_complaints_workflow_and_a_closed_ones_answers_40
         "the closed complaint's workflow to end",
     )
     assert "is closed" in ended.text
+
+
+def test_a_suspend_outcome_by_an_officer_who_decided_the_label_is_403_and_suspends_nothing(office: Office) -> None:
+    """The label's suspension is taken before the closing: the impartiality of the closing is checked before
+    it, so that the refusal records nothing. A retried closing (same key) answers as the first did."""
+    secretariat = office.secretariat
+    judge = secretariat.member("Deciding Officer", "decider", "officer")
+    case_id = secretariat.apply(secretariat.cluster())
+    secretariat.to_decision(case_id)
+    secretariat.decide(case_id, decided_by="Deciding Officer")
+    label_id = secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"]
+    code = secretariat.label(label_id)["label_code"]
+    eventually(lambda: office.public.get("/registry", params={"country": "LT"}).text.count(code), 30, "registry")
+    complaint_id = secretariat.expect(office.lodge(code, complainant()), 201)["complaint_id"]
+    office.step(complaint_id, "acknowledgement")
+    office.step(complaint_id, "investigation")
+    suspend = {"outcome": "suspend", "finding": FINDING}
+
+    answer = judge.post(f"/complaints/{complaint_id}/closure", json=suspend)
+    assert answer.status_code == 403 and "decided on the label" in answer.text, answer.text
+    assert secretariat.label(label_id)["state"] == "active"
+    assert office.state_of(complaint_id) == "investigating"
+
+    key = {"Idempotency-Key": f"close-{complaint_id}"}
+    first = secretariat.expect(
+        office.officer.post(f"/complaints/{complaint_id}/closure", json=suspend, headers=key), 200
+    )
+    again = secretariat.expect(
+        office.officer.post(f"/complaints/{complaint_id}/closure", json=suspend, headers=key), 200
+    )
+    assert first["state"] == again["state"] == "closed"
+    assert secretariat.label(label_id)["state"] == "suspended"
