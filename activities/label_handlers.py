@@ -18,7 +18,8 @@ from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import LabelState, stale_reminder
+from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.reminders import stale_reminder
 
 
 def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.RemindExpiry, env: Envelope) -> Label:

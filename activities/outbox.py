@@ -18,6 +18,7 @@ from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.command_base import Envelope, command_key
 from clusterlabel.domain.digest import SendDigest, digest_notices
 from clusterlabel.domain.notification import Delivery, Notification
+from clusterlabel.domain.reminders import schedule_before, stale_reminder
 
 R = TypeVar("R")
 
@@ -53,8 +54,12 @@ def remind(
     command: Reminder,
     env: Envelope,
 ) -> R:
-    """Queue the reminders of a step of `record` due soon (the record itself does not change); the record."""
-    tell(app, reminders(record, command.step, command.offset, command.due), env)
+    """Queue the reminders of a step of `record` due soon (the record itself does not change); the record.
+    One gone stale while it waited (the worker was down: the deadline has passed, or a later reminder of it
+    is due) is not queued: the deadline's escalation, or that later reminder, tells the people instead."""
+    schedule = schedule_before(app.policy.deadline_reminders, command.due)
+    if not stale_reminder(command.offset, schedule, command.due, env.instant()):
+        tell(app, reminders(record, command.step, command.offset, command.due), env)
     return record
 
 

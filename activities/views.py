@@ -16,9 +16,9 @@ from clusterlabel.domain.label_lifecycle import (
     VALIDITY_RUNNING,
     LabelState,
     expiry_reminder_schedule,
-    reminders_to_send,
 )
 from clusterlabel.domain.policy import Policy
+from clusterlabel.domain.reminders import reminders_to_send
 
 
 def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView:

@@ -22,6 +22,7 @@ from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, Record
 from clusterlabel.domain.case_decision import check_not_auditor
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.policy import Policy
+from clusterlabel.domain.reminders import schedule_before
 
 
 class ComplaintState(StrEnum):
@@ -130,6 +131,7 @@ class Complaint(RecordedAggregate):
         self.label_id = label_id
         self.text = text
         self.lodged_at = at
+        self.step_since = at  # when its current step began: its deadline's reminders fall after
         self.state = STATE_AFTER["Lodged"]
         self.deadlines: dict[str, datetime] = {"acknowledgement": acknowledge_by}
         self.outcome: ComplaintOutcome | None = None
@@ -160,13 +162,16 @@ class Complaint(RecordedAggregate):
         return None if step is None else (step, self.deadlines[step])
 
     def alarms(self, policy: Policy) -> list[ComplaintAlarm]:
-        """The reminders (policy deadline_reminders before it), then the current deadline, earliest first."""
+        """The reminders (policy deadline_reminders before it), then the current deadline, earliest first.
+        A reminder that would fall as the step begins, or before, is none: the step's own message tells
+        (the default policy reminds 7 days ahead of a 7-day acknowledgement)."""
         current = self.current_deadline()
         if current is None:
             return []
         step, due = current
+        schedule = schedule_before(policy.deadline_reminders, due)
         reminders = [
-            ComplaintAlarm("reminder", step, offset.before(due), str(offset)) for offset in policy.deadline_reminders
+            ComplaintAlarm("reminder", step, at, offset) for offset, at in schedule.items() if at > self.step_since
         ]
         return sorted([*reminders, ComplaintAlarm("deadline", step, due)], key=lambda alarm: alarm.at)
 
@@ -180,6 +185,7 @@ class Complaint(RecordedAggregate):
     @event("Acknowledged")
     def _acknowledged(self, at: datetime, investigate_by: datetime, actor: str, command_key: str) -> None:
         self.state = STATE_AFTER["Acknowledged"]
+        self.step_since = at
         self.deadlines["investigation"] = investigate_by
 
     def start_investigation(

@@ -10,7 +10,7 @@ withdrawal, never in the expiry: a label suspended past its validity reads as ex
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -131,25 +131,3 @@ def expiry_reminder_schedule(
     """When each expiry reminder falls (offset → when): `offsets` before `valid_until`, none before the decision."""
     schedule = {str(offset): offset.before(valid_until) for offset in offsets}
     return {offset: when for offset, when in schedule.items() if when >= decided_at}
-
-
-def reminders_to_send(
-    schedule: Mapping[str, datetime], sent: Collection[str], valid_until: datetime, now: datetime
-) -> dict[str, datetime]:
-    """Of the expiry reminders scheduled (offset → when), those still to send at `now`: none sent already,
-    none once the validity is over, and of those whose time has come only the latest. A reminder missed
-    (the worker was down, or the label was imported close to its expiry) is stale once a later one is due:
-    the cluster hears "expires in 7 days" once, not "in 90", "in 30" and "in 7" in the same minute."""
-    if now >= valid_until:
-        return {}
-    latest_due = max((when for when in schedule.values() if when <= now), default=None)
-    return {
-        offset: when
-        for offset, when in schedule.items()
-        if offset not in sent and (latest_due is None or when >= latest_due)
-    }
-
-
-def stale_reminder(offset: str, schedule: Mapping[str, datetime], valid_until: datetime, now: datetime) -> bool:
-    """Whether the reminder at `offset` is past sending by `now`: the validity is over, or a later one is due."""
-    return offset not in reminders_to_send(schedule, (), valid_until, now)

@@ -145,6 +145,19 @@ def test_reminders_come_before_the_current_deadline_and_move_on_with_the_step() 
     assert complaint.alarms(policy) == []
 
 
+def test_a_reminder_as_early_as_the_deadlines_whole_span_is_none() -> None:
+    """The default policy reminds 7 days ahead, and a complaint is acknowledged within 7 days: that reminder
+    would go out as the complaint is lodged, beside the message that it was; the investigation's has one."""
+    complaint = given()
+    assert [alarm.kind for alarm in complaint.alarms(POLICY)] == ["deadline"]
+    acknowledge(complaint)
+    due = complaint.deadlines["investigation"]
+    assert [(a.kind, a.at) for a in complaint.alarms(POLICY)] == [
+        ("reminder", due - timedelta(days=7)),
+        ("deadline", due),
+    ]
+
+
 # ---- through the handlers: one save with its messages, once per key ---------------------------------
 
 

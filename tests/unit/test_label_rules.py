@@ -18,9 +18,9 @@ from clusterlabel.domain.label_lifecycle import (
     label_state_after,
     label_status_at,
     last_valid_day,
-    reminders_to_send,
     renewal_window_end,
 )
+from clusterlabel.domain.reminders import reminders_to_send
 
 ISSUED = datetime(2026, 3, 10, tzinfo=UTC)
 VALID_UNTIL = datetime(2028, 4, 1, tzinfo=UTC)

@@ -60,7 +60,7 @@ CASE_EVENTS = [
 ]
 LABEL_EVENTS = ["Issued", "ExpiryReminderSent", "Expired", "RenewalWindowClosed"]
 # A reminder that fell due while the workers were down or busy, and found its six-second label expired,
-# is stale and is not sent (domain/label_lifecycle.reminders_to_send): the label's events lack it.
+# is stale and is not sent (domain/reminders.reminders_to_send): the label's events lack it.
 LABEL_EVENTS_REMINDER_STALE = [name for name in LABEL_EVENTS if name != "ExpiryReminderSent"]
 
 
