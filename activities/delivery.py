@@ -27,6 +27,7 @@ from clusterlabel.activities.mail import (
     Accepted,
     Address,
     Addresses,
+    EveryRecipientRefused,
     Letter,
     MailError,
     NoAddress,
@@ -93,17 +94,24 @@ class DeliveryActivities(BoundActivities):
             sent = [
                 self._send(letter, readers, at, tried) for letter, readers in self.mailroom.letters(message, to, at)
             ]
+            if not any(message_id for message_id, _ in sent):  # no e-mail went out: the try failed
+                refusals = "; ".join(reply for _, accepted in sent for reply in accepted.refused.values())
+                raise _failed_try(plain_reply(f"every recipient was refused: {refusals}", to), tried)
             return self._sent(message, to, sent, attempt)
 
     def _send(
         self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int]
     ) -> tuple[str, Accepted]:
         """One e-mail of the message, to the readers of one language; a failed try raises (and the retry
-        sends every e-mail of the message again, each under its own Message-ID)."""
+        sends every e-mail of the message again, each under its own Message-ID). One whose every reader the
+        server refused is no e-mail ("" for its Message-ID), not a failed try: the readers of another
+        language still get theirs, once, and the refusals are told as any other."""
         waited = self.mailroom.pace.take()
         mail = compose(letter, readers, self.mailroom.sender, at)
         try:
             accepted = self.mailroom.transport.send(mail, self.mailroom.sender, [address.email for address in readers])
+        except EveryRecipientRefused as error:
+            return "", Accepted("", error.refused)
         except MailError as error:
             raise _failed_try(plain_reply(str(error), readers), tried) from error
         channel = self.mailroom.transport.channel
@@ -123,8 +131,8 @@ class DeliveryActivities(BoundActivities):
             attempts=attempt,
             channel=self.mailroom.transport.channel,
             recipients=[address.who for address in reached],
-            message_id=" ".join(message_id for message_id, _ in sent),  # one per language, the first alone
-            reply=plain_reply("\n".join([*(accepted.reply for _, accepted in sent), *refusals]), to),
+            message_id=" ".join(message_id for message_id, _ in sent if message_id),  # one per language sent
+            reply=plain_reply("\n".join([*(accepted.reply for _, accepted in sent if accepted.reply), *refusals]), to),
         )
 
     def _addresses(self, message: Notification, tried: dict[str, int]) -> list[Address]:

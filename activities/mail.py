@@ -77,6 +77,14 @@ class MailError(Exception):
     """The message did not go out: the server's last reply, or why it could not be reached."""
 
 
+class EveryRecipientRefused(MailError):
+    """The server refused every address of the e-mail (a try later would meet the same refusals)."""
+
+    def __init__(self, refused: dict[str, str]) -> None:
+        super().__init__("every recipient was refused: " + "; ".join(refused.values()))
+        self.refused = refused
+
+
 @dataclass(frozen=True)
 class Accepted:
     reply: str  # what the server answered to the message (or where it was written)
@@ -230,7 +238,7 @@ class SmtpTransport:
                 refused[address] = f"{code} {_text(reply)}"
         if len(refused) == len(to):
             smtp.rset()
-            raise MailError("every recipient was refused: " + "; ".join(refused.values()))
+            raise EveryRecipientRefused(refused)
         code, reply = smtp.data(mail.as_bytes())
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)

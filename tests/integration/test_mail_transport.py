@@ -9,13 +9,16 @@ import shutil
 import ssl
 import subprocess
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from temporalio.exceptions import ApplicationError
 
 from clusterlabel.activities.content.wording import MessageContent, render
+from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
 from clusterlabel.activities.mail import (
     Accepted,
     Address,
@@ -29,7 +32,9 @@ from clusterlabel.activities.mail import (
     message_id,
     plain_reply,
 )
+from clusterlabel.activities.models import SendMessage
 from clusterlabel.domain.notification import Notification
+from tests.lifecycle import memory_app
 from tests.mailserver import MailServer, free_port
 
 # A password over plain text is what the test of AUTH without TLS means to send, on the loopback interface.
@@ -139,3 +144,34 @@ def test_a_reply_kept_in_the_log_names_accounts_never_addresses_and_holds_no_con
     reply = "550 5.1.1 <Anna@Cluster.example>: mailbox unavailable\r\n\x1b[31mbye"
 
     assert plain_reply(reply, [ANNA]) == "550 5.1.1 <account:anna>: mailbox unavailable \n [31mbye"
+
+
+@dataclass(frozen=True)
+class Readers:
+    """The address book of one recipient: its readers, each in the language they chose."""
+
+    addresses: list[Address]
+
+    def of(self, recipient: str) -> list[Address]:
+        return self.addresses
+
+
+def test_the_readers_of_one_language_all_refused_leave_the_others_message_sent_once() -> None:
+    """Anna reads German and is reached; Bert reads English and the server refuses his address. Anna gets her
+    e-mail once and the message is sent, naming Bert refused; were both refused, the try fails."""
+    app = memory_app()
+    queued = message()
+    app.save(queued)
+    anna, bert = Address(ANNA.email, ANNA.who, "de"), BERT
+    with MailServer() as server:
+        server.handler.refused.add(BERT.email)
+        mailroom = Mailroom(Readers([anna, bert]), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
+        outcome = DeliveryActivities(app, mailroom).send_message(SendMessage(notification_id=queued.id))
+        with pytest.raises(ApplicationError, match="every recipient was refused"):
+            alone = Mailroom(Readers([bert]), mailroom.transport, SENDER, mailroom.pace, mailroom.public_url)
+            DeliveryActivities(app, alone).send_message(SendMessage(notification_id=queued.id))
+        received = server.received
+
+    assert (outcome.status, outcome.recipients) == ("sent", [anna.who])
+    assert outcome.reply is not None and f"refused {bert.who}" in outcome.reply
+    assert [mail.to for mail in received] == [[anna.email]]
