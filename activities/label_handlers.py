@@ -18,7 +18,7 @@ from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.domain.label_lifecycle import LabelState, reminds_of_expiry
 from clusterlabel.domain.reminders import stale_reminder
 
 
@@ -28,7 +28,10 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.Remin
     answered no longer lists it."""
 
     def act(label: Label) -> list[RecordedAggregate]:
-        if stale_reminder(command.offset, reminder_schedule(app.policy, label), label.valid_until, env.instant()):
+        schedule = reminder_schedule(app.policy, label)
+        if not reminds_of_expiry(label.state, label.renewal_case_id is not None) or stale_reminder(
+            command.offset, schedule, label.valid_until, env.instant()
+        ):
             return []
         label.send_expiry_reminder(command.offset, *env.when())
         return outbox.queue(notices.expiry_reminders(label, command.offset), env)

@@ -13,9 +13,9 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import (
     FINAL,
-    VALIDITY_RUNNING,
     LabelState,
     expiry_reminder_schedule,
+    reminds_of_expiry,
 )
 from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.reminders import reminders_to_send
@@ -84,7 +84,7 @@ def label_view(policy: Policy, label: Label, now: datetime) -> LabelView:
     expiry reminders gone stale (reminders_to_send). A withdrawn label with an appeal pending is not final:
     its workflow waits for the panel (which may put it back in force)."""
     alarms: list[Alarm] = []
-    if label.state in VALIDITY_RUNNING:
+    if reminds_of_expiry(label.state, label.renewal_case_id is not None):
         due = reminders_to_send(reminder_schedule(policy, label), label.reminders_sent, label.valid_until, now)
         alarms += [Alarm(kind="reminder", offset=offset, at=remind_at) for offset, remind_at in due.items()]
     if label.allows("expire"):  # a suspended label is expired by its restoration, not by a timer

@@ -45,7 +45,7 @@ APPEALABLE = frozenset({LabelState.SUSPENDED, LabelState.WITHDRAWN})
 
 # The states in which each step may be taken, and how a refusal names it (see CASE_STEPS).
 LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
-    "send_expiry_reminder": (VALIDITY_RUNNING, "send an expiry reminder"),
+    "send_expiry_reminder": (frozenset({LabelState.ACTIVE}), "send an expiry reminder"),  # a suspended one: renew?
     "expire": (frozenset({LabelState.ACTIVE}), "expire"),  # a suspended label: its restoration expires it
     "close_renewal_window": (RENEWAL_WINDOW_RUNNING, "close the renewal window"),
     "start_renewal": (frozenset({LabelState.ACTIVE, LabelState.EXPIRED}), "start a renewal"),
@@ -56,6 +56,12 @@ LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
     "lodge_appeal": (APPEALABLE, "appeal"),
     "decide_appeal": (APPEALABLE, "decide an appeal"),
 }
+
+
+def reminds_of_expiry(state: LabelState, renewal_open: bool) -> bool:
+    """Whether a label's expiry reminders, which ask the cluster to renew, still go out: an active label with
+    no renewal open (a suspended one may not be renewed; an open renewal is what they ask for)."""
+    return state in LABEL_STEPS["send_expiry_reminder"][0] and not renewal_open
 
 
 def check_label_step(step: str, state: LabelState, label_code: str) -> None:

@@ -77,6 +77,26 @@ def test_a_reminder_gone_stale_while_it_waited_is_neither_recorded_nor_sent(life
     ]
 
 
+def test_no_expiry_reminder_asks_to_renew_a_suspended_label_or_one_whose_renewal_is_open(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """The reminders ask the cluster to request the renewal: a suspended label may not be renewed, and an
+    open renewal is what they ask for. Neither is reminded; the reminder due is neither recorded nor sent."""
+    _, suspended = life.labelled()
+    _, renewing = Lifecycle(life.app, country="SE").labelled()
+    send(life.app, suspended, SuspendLabel(reason="complaint"), actor=SECRETARIAT)
+    send(life.app, renewing, StartRenewal(), actor=SECRETARIAT)
+    clock.now = life.app.get_label(suspended).valid_until - timedelta(days=5)
+
+    for label_id in (suspended, renewing):
+        before = event_count(life.app)
+        send(life.app, label_id, RemindExpiry(offset="P7D"), actor="system")
+        assert event_count(life.app) == before
+        label = life.app.get_label(label_id)
+        assert label.reminders_sent == []
+        assert "reminder" not in [alarm.kind for alarm in label_view(life.app.policy, label, clock.now).alarms]
+
+
 def test_each_expiry_reminder_is_sent_once(life: Lifecycle) -> None:
     _, label_id = life.labelled()
     send(life.app, label_id, RemindExpiry(offset="P90D"), actor="system")

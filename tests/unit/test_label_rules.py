@@ -38,8 +38,8 @@ def test_a_label_in_force_has_either_its_validity_or_its_renewal_window_running(
 
 
 def test_expiry_steps_apply_exactly_while_the_validity_runs_and_the_window_closes_only_after() -> None:
-    assert LABEL_STEPS["send_expiry_reminder"][0] == VALIDITY_RUNNING
-    assert LABEL_STEPS["expire"][0] == {LabelState.ACTIVE}  # a suspension ends in a restoration or withdrawal
+    # A suspension ends in a restoration or a withdrawal, and a suspended label is not renewed: no reminder.
+    assert LABEL_STEPS["send_expiry_reminder"][0] == LABEL_STEPS["expire"][0] == {LabelState.ACTIVE}
     assert LABEL_STEPS["close_renewal_window"][0] == RENEWAL_WINDOW_RUNNING
     assert LABEL_STEPS["withdraw"][0] == IN_FORCE
 
