@@ -64,7 +64,18 @@ def endpoint_problem(url: str) -> str | None:
         return "the URL must not carry a user or password (the secret signs each delivery)"
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         return "plain http:// is accepted only for loopback addresses (127.0.0.0/8, ::1, localhost); use https://"
+    if is_private_address(parts.hostname):
+        return f"{parts.hostname} is not a public address: deliveries go to the internet, or to this machine"
     return None
+
+
+def is_private_address(host: str) -> bool:
+    """An address (not a name) that is neither public nor this machine's: 10.x, 169.254.x, fd00::…"""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not (address.is_global or address.is_loopback)
 
 
 def is_loopback(host: str) -> bool:

@@ -91,7 +91,7 @@ def deliveries(
     svc: Svc,
     who: Admin,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[WebhookDeliveryOut]:
     svc.fresh()
     if svc.models.webhooks.webhook(webhook_id) is None:

@@ -117,6 +117,9 @@ def test_the_administrator_reads_each_delivery_as_delivered(story: Story) -> Non
     assert {(delivery["status"], delivery["attempts"], delivery["status_code"]) for delivery in deliveries} == {
         ("delivered", 1, 204)
     }
+    huge = {"offset": 10**20}  # past what the database binds: refused, not a 500
+    answer = story.secretariat.api.get(f"/webhooks/{story.told['webhook_id']}/deliveries", params=huge)
+    assert answer.status_code == 422 and "offset" in answer.text
 
 
 def test_a_failing_endpoint_is_tried_again_then_disabled_and_the_secretariat_is_told(story: Story) -> None:

@@ -82,6 +82,9 @@ def test_an_https_endpoint_or_plain_http_to_this_machine_is_accepted(url: str) -
         ("https://user:pw@partner.example.org/", "password"),
         ("https://partner.example.org/a b", "spaces"),
         ("not a url", "spaces"),
+        ("https://10.0.0.8/hooks", "not a public address"),
+        ("https://169.254.169.254/latest", "not a public address"),
+        ("https://[fd00::1]/hooks", "not a public address"),
     ],
 )
 def test_another_endpoint_is_refused_saying_why(url: str, complaint: str) -> None:
