@@ -8,15 +8,29 @@ event store has no counter to number invoices one after another without a race.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import event
 
 from clusterlabel.domain.base import InvalidInput, RecordedAggregate, StepNotAllowed, derived_id
+from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.fees import Quote, money
 from clusterlabel.domain.policy import Policy
+
+# The furthest a time zone runs ahead of UTC (UTC+14): whose "today" a payment's day may be.
+_FURTHEST_AHEAD = timedelta(hours=14)
+
+
+def payment_due(issued_at: datetime, term: Duration) -> datetime:
+    """The first instant an invoice is overdue: the end (UTC) of the day `term` after its issue, so that it
+    is payable through the day its page prints; a term in hours or seconds (compressed demo policies)
+    runs from the instant itself."""
+    due = term.after(issued_at)
+    if term.seconds:
+        return due
+    return datetime.combine(due.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
 
 
 class InvoiceState(StrEnum):
@@ -61,7 +75,7 @@ class Invoice(RecordedAggregate):
             currency=quote.currency,
             vat=policy.fees.vat,
             issued_at=at,
-            due_at=policy.fees.payment_term.after(at),
+            due_at=payment_due(at, policy.fees.payment_term),
             actor=actor,
             command_key=command_key,
         )
@@ -105,9 +119,13 @@ class Invoice(RecordedAggregate):
     # ---- commands ---------------------------------------------------------------------
 
     def record_payment(self, paid_on: date, reference: str, at: datetime, actor: str, command_key: str) -> None:
+        """`paid_on` as the bank statement says: not before the invoice's issue, nor after today where the
+        day is furthest ahead (an officer east of UTC records today's payment before UTC's midnight)."""
         self.check_unpaid("record a payment")
-        if paid_on > at.date():
+        if paid_on > (at.astimezone(UTC) + _FURTHEST_AHEAD).date():
             raise InvalidInput(f"paid_on {paid_on} is in the future: record a payment once the money has arrived")
+        if paid_on < self.issued_at.astimezone(UTC).date():
+            raise InvalidInput(f"paid_on {paid_on} is before the invoice was issued ({self.issued_at:%Y-%m-%d})")
         self._paid(paid_on=paid_on.isoformat(), reference=reference, at=at, actor=actor, command_key=command_key)
 
     @event("Paid")

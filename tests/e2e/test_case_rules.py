@@ -193,15 +193,18 @@ def test_an_agreement_issues_the_quoted_invoice_that_an_officer_marks_paid_once(
     listed = dashboard.read("/ui/dashboard").text
     assert invoice["number"] in listed and "1,650.00 EUR" in listed
 
-    payment = {"paid_on": "2020-01-02", "reference": "SEPA-0042"}
+    today = invoice["issued_at"][:10]  # the money arrived the day the invoice went out
+    before = secretariat.api.post(f"{url}/payment", json={"paid_on": "2020-01-02", "reference": "SEPA-0042"})
+    assert before.status_code == 422 and "before the invoice was issued" in before.text
+    payment = {"paid_on": today, "reference": "SEPA-0042"}
     paid = secretariat.expect(
         secretariat.api.post(f"{url}/payment", json=payment, headers={"Idempotency-Key": "p1"}), 200
     )
-    assert (paid["state"], paid["paid_on"], paid["reference"]) == ("paid", "2020-01-02", "SEPA-0042")
+    assert (paid["state"], paid["paid_on"], paid["reference"]) == ("paid", today, "SEPA-0042")
     retried = secretariat.api.post(f"{url}/payment", json=payment, headers={"Idempotency-Key": "p1"})
     assert secretariat.expect(retried, 200)["reference"] == "SEPA-0042"
     twice = secretariat.api.post(f"{url}/payment", json={**payment, "reference": "SEPA-0043"})
-    assert twice.status_code == 409 and "was paid on 2020-01-02 (reference SEPA-0042)" in twice.json()["detail"]
+    assert twice.status_code == 409 and f"was paid on {today} (reference SEPA-0042)" in twice.json()["detail"]
     still_unpaid = secretariat.expect(secretariat.api.get("/invoices", params={"status": "unpaid", "limit": 1000}), 200)
     assert case_id not in [entry["case_id"] for entry in still_unpaid]
     assert invoice["number"] not in dashboard.read("/ui/dashboard").text

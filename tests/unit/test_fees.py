@@ -3,7 +3,7 @@ then what is recorded (or, for a step out of turn, that nothing is)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -75,7 +75,7 @@ def test_an_agreement_issues_the_case_s_invoice_with_the_quote_in_the_same_save(
     invoice = life.app.load(invoice_id_for(case_id), Invoice)
     assert (invoice.amount, invoice.item, invoice.state) == ("1,650.00 EUR", "Bronze label audit by video", "unpaid")
     assert invoice.number == f"INV-{T0.year}-{invoice.id.hex[:8].upper()}"
-    assert invoice.due_at == clock.now + timedelta(days=30)
+    assert invoice.due_at == datetime.combine((clock.now + timedelta(days=31)).date(), time(), UTC)  # 30 days on
     assert invoice.cluster_id == life.cluster_id
 
 
@@ -135,6 +135,28 @@ def test_a_retried_payment_records_it_once() -> None:
         send(life.app, invoice_id, payment, actor=SECRETARIAT, command_key="pay-once")
 
     assert life.app.load(invoice_id, Invoice).version == 2
+
+
+def test_an_invoice_is_payable_through_the_day_its_page_prints_as_due() -> None:
+    """Issued at 09:00 on 10 March with 30 days to pay: due on 9 April, overdue from 10 April 00:00 UTC."""
+    life = Lifecycle(memory_app())
+    invoice = life.app.load(invoice_id_for(life.auditing()), Invoice)
+
+    assert invoice.issued_at.date() == T0.date() and invoice.due_at == datetime(2026, 4, 10, tzinfo=UTC)
+    assert not invoice.is_overdue(datetime(2026, 4, 9, 23, 59, tzinfo=UTC))
+    assert invoice.is_overdue(datetime(2026, 4, 10, tzinfo=UTC))
+
+
+def test_a_payment_dated_before_the_invoice_was_issued_is_refused_and_records_nothing() -> None:
+    life = Lifecycle(memory_app())
+    invoice_id = invoice_id_for(life.auditing())
+    before = event_count(life.app)
+
+    typo = RecordPayment(paid_on=T0.date().replace(year=2016), reference="X")  # 2026 mistyped
+    with pytest.raises(InvalidInput, match="before the invoice was issued"):
+        send(life.app, invoice_id, typo, actor=SECRETARIAT)
+
+    assert event_count(life.app) == before
 
 
 def test_a_payment_dated_in_the_future_is_refused_and_records_nothing() -> None:

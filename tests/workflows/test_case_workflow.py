@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -216,7 +216,8 @@ def test_when_the_audit_waits_for_payment_the_workflow_refuses_the_audit_until_t
             assert f"invoice {invoice.number} (2,250.00 EUR) is not paid" in refused.value.cause.message
             assert event_count(office.app, view.case_id) == before
 
-            send(office.app, invoice.id, RecordPayment(paid_on=date(2026, 1, 5), reference="SEPA-1"), actor=SECRETARY)
+            paid = RecordPayment(paid_on=invoice.issued_at.date(), reference="SEPA-1")
+            send(office.app, invoice.id, paid, actor=SECRETARY)
             await handle.execute_update(CaseWorkflow.schedule_audit, step(audit.command))
             assert office.app.get_case(view.case_id).audit_date == datetime(2026, 6, 1, tzinfo=UTC)
             await handle.terminate("test over")
