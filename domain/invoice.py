@@ -116,6 +116,15 @@ class Invoice(RecordedAggregate):
     def is_overdue(self, now: datetime) -> bool:
         return self.state is InvoiceState.UNPAID and now >= self.due_at
 
+    def check_prices(self, priced: Quote, mode: str) -> None:
+        """Refuse an agreement again in another audit mode than the one this invoice charges for: the case's
+        visit keeps the mode agreed, and the cluster would be billed for one audit and get another."""
+        if (priced.item, priced.amount_cents) != (self.item, self.amount_cents):
+            raise InvalidInput(
+                f"the case's invoice {self.number} charges for {self.item!r} ({self.amount}): "
+                f"agree again with the audit mode it was issued for, not {mode}"
+            )
+
     # ---- commands ---------------------------------------------------------------------
 
     def record_payment(self, paid_on: date, reference: str, at: datetime, actor: str, command_key: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind
-from clusterlabel.domain.commands import RecordAgreement, ScheduleAudit, WithdrawCase
+from clusterlabel.domain.commands import RecordAgreement, ReleaseExpert, ScheduleAudit, WithdrawCase
 from clusterlabel.domain.fee_commands import RecordPayment
 from clusterlabel.domain.fees import AuditMode, money, quote
 from clusterlabel.domain.invoice import Invoice, InvoiceState, invoice_id_for
@@ -90,6 +90,26 @@ def test_an_objection_issues_no_invoice_and_a_second_agreement_keeps_the_first()
 
     invoice = life.app.load(invoice_id_for(case_id), Invoice)
     assert invoice.version == 1 and invoice.amount == "2,250.00 EUR"
+
+
+def test_an_agreement_again_after_a_new_team_keeps_the_audit_mode_its_invoice_charges_for() -> None:
+    """Agreed by video and invoiced 1,650 EUR, the case's expert is released and a new one staffed: an agreement
+    on site (the default) would have the audit held on site for the price of a video one; refused (422)."""
+    life = Lifecycle(memory_app())
+    case_id = life.screened(Level.BRONZE)
+    life.staff(case_id)
+    send(life.app, case_id, RecordAgreement(agreed=True, audit_mode=AuditMode.VIDEO), actor=SECRETARIAT)
+    (expert_id,) = life.app.get_case(case_id).expert_ids
+    send(life.app, case_id, ReleaseExpert(expert_id=expert_id, reason="certification revoked"), actor=SECRETARIAT)
+    life.staff(case_id)
+    before = event_count(life.app)
+
+    with pytest.raises(InvalidInput, match=r"charges for 'Bronze label audit by video' .*not on_site"):
+        send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    assert event_count(life.app) == before
+
+    send(life.app, case_id, RecordAgreement(agreed=True, audit_mode=AuditMode.VIDEO), actor=SECRETARIAT)
+    assert life.app.get_case(case_id).agreed_audit_mode is AuditMode.VIDEO
 
 
 def test_a_gold_agreement_by_video_is_refused_and_records_nothing() -> None:
