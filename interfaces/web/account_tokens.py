@@ -45,9 +45,20 @@ def open_account_tokens(settings: Settings) -> AccountTokens:
 
 
 class AccountTokens(AccountSideStore):
-    def issue(self, account_id: UUID, name: str, lifetime: timedelta = DEFAULT_LIFETIME) -> tuple[UUID, str]:
-        """A new token (shown once) and its id (to list, rotate or revoke it by)."""
-        token, token_id, now = new_token(), uuid.uuid4(), side_tables.wall_clock()
+    def issue(
+        self, account_id: UUID, name: str, lifetime: timedelta = DEFAULT_LIFETIME, token_id: UUID | None = None
+    ) -> tuple[UUID, str]:
+        """A new token (shown once) and its id (to list, rotate or revoke it by). Given the `token_id` of a live
+        token (a request retried under its key: its caller never saw the first answer), that token's secret is
+        replaced, so that no token lives that nobody holds."""
+        token, now = new_token(), side_tables.wall_clock()
+        if token_id is None:
+            token_id = uuid.uuid4()
+        elif self._table.count(
+            "UPDATE {} SET token_hash = {p} WHERE account_id = {p} AND token_id = {p} AND revoked_at IS NULL",
+            (token_hash(token), str(account_id), str(token_id)),
+        ):
+            return token_id, token
         self._table.count(
             "INSERT INTO {} (token_id, token_hash, account_id, name, created_at, expires_at) "
             "VALUES ({p}, {p}, {p}, {p}, {p}, {p})",

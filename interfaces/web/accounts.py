@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from clusterlabel.domain.account import Account, Role
-from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.base import NotFound, derived_id
 from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import OpenAccount, RevokeRole
 from clusterlabel.interfaces.web.account_schemas import (
@@ -244,10 +244,24 @@ def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller, key: Key
     account = load_account(svc, _own_or_admin(who, account_id))
     if not account.active:
         raise ApiError(409, f"account {account_id} is deactivated; it gets no new tokens")
-    token_id, token = svc.account_tokens.issue(account_id, body.name, timedelta(days=body.valid_days))
+    keyed = _keyed_token_id(svc, account_id, "issue", key)
+    token_id, token = svc.account_tokens.issue(account_id, body.name, timedelta(days=body.valid_days), keyed)
     info = svc.account_tokens.get(account_id, token_id)
     assert info is not None
     return TokenCreated(token_id=token_id, token=token, expires_at=info.expires_at)
+
+
+def _keyed_token_id(svc: Services, account_id: UUID, step: str, key: str | None) -> UUID | None:
+    """The id of the token a request under an Idempotency-Key issues, the same for its retries (which
+    replace the secret its first answer carried, unseen); none without a key: every request a new token.
+    A retry after that token was revoked is refused (409): it stays revoked."""
+    if not key:
+        return None
+    token_id = derived_id("account-token", account_id, step, key)
+    issued = svc.account_tokens.get(account_id, token_id)
+    if issued is not None and issued.revoked_at is not None:
+        raise ApiError(409, f"token {token_id}, which this request issued, has been revoked since")
+    return token_id
 
 
 @router.delete("/accounts/{account_id}/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")
@@ -268,9 +282,11 @@ def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: K
 def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:
     _own_or_admin(who, account_id)
     old = svc.account_tokens.get(account_id, token_id)
-    if old is None or old.revoked_at is not None:
+    keyed = _keyed_token_id(svc, account_id, f"rotate:{token_id}", key)
+    retried = keyed is not None and svc.account_tokens.get(account_id, keyed) is not None
+    if old is None or (old.revoked_at is not None and not retried):
         raise ApiError(404, f"no live token with id {token_id} on account {account_id}")
-    new_id_, token = svc.account_tokens.issue(account_id, old.name, old.expires_at - old.created_at)
+    new_id_, token = svc.account_tokens.issue(account_id, old.name, old.expires_at - old.created_at, keyed)
     if svc.account_tokens.revoke(account_id, token_id):
         _end_sessions(svc, account_id)
     info = svc.account_tokens.get(account_id, new_id_)

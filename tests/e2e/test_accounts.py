@@ -136,6 +136,33 @@ def test_a_personal_token_is_listed_without_its_secret_rotated_and_revoked(
     assert engine.client(rotated["token"]).get("/me").status_code == 401
 
 
+def test_issuing_and_rotating_retried_under_their_key_leave_one_live_token_the_caller_holds(
+    secretariat: Secretariat, engine: RunningEngine
+) -> None:
+    """A script whose answer was lost sends the request again under its Idempotency-Key: it gets the token
+    the first request issued, with a new secret (the first, never seen, works no more), and no other."""
+    opened = open_account(secretariat, name="Rita Retry", email=email("rita"), roles=["officer"])
+    rita, tokens = engine.client(opened["token"]), f"/accounts/{opened['account_id']}/tokens"
+    body, key = {"name": "nightly export", "valid_days": 30}, {"Idempotency-Key": "issue-nightly"}
+    lost = secretariat.expect(rita.post(tokens, json=body, headers=key), 201)
+    issued = secretariat.expect(rita.post(tokens, json=body, headers=key), 201)
+    assert issued["token_id"] == lost["token_id"]
+    assert engine.client(lost["token"]).get("/me").status_code == 401
+    assert engine.client(issued["token"]).get("/me").status_code == 200
+
+    rotation, key = f"{tokens}/{issued['token_id']}/rotation", {"Idempotency-Key": "rotate-nightly"}
+    lost = secretariat.expect(rita.post(rotation, headers=key), 201)
+    rotated = secretariat.expect(rita.post(rotation, headers=key), 201)  # was 404: the old one was revoked
+    assert rotated["token_id"] == lost["token_id"]
+    assert [engine.client(t).get("/me").status_code for t in (issued["token"], lost["token"], rotated["token"])] == [
+        401,
+        401,
+        200,
+    ]
+    live = [t["name"] for t in secretariat.expect(rita.get(tokens), 200) if t["revoked_at"] is None]
+    assert sorted(live) == ["issued with the account", "nightly export"]
+
+
 def test_another_persons_tokens_answer_as_an_unknown_account(secretariat: Secretariat, engine: RunningEngine) -> None:
     mine = open_account(secretariat, name="Mia Mine", email=email("mia"), roles=["officer"])
     other = open_account(secretariat, name="Ole Other", email=email("ole"), roles=["officer"])
