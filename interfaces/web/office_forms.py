@@ -14,7 +14,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 from uuid import UUID
 
@@ -308,8 +308,17 @@ def _form_fields(model: type[BaseModel], form: Any) -> dict[str, Any]:
                 data[name] = [part.strip() for value in values for part in value.split(",") if part.strip()]
         elif values and values[-1]:
             instant = _is_instant(field.annotation) and DATE_ONLY.fullmatch(values[-1])
-            data[name] = f"{values[-1]}T00:00:00Z" if instant else form_value(values[-1], field.annotation)
+            data[name] = _form_instant(name, values[-1]) if instant else form_value(values[-1], field.annotation)
     return data
+
+
+def _form_instant(name: str, day: str) -> str:
+    """A day typed in a form as an instant: its midnight (UTC); for an end (a field named `…until`) the next
+    midnight, since an end is the first instant past it: "certified until 31 December" holds all that day
+    (the pages print an end as its last day, the `last_day` filter)."""
+    if name.endswith("until"):
+        return f"{date.fromisoformat(day) + timedelta(days=1)}T00:00:00Z"
+    return f"{day}T00:00:00Z"
 
 
 def key_of_form(value: Any) -> str | None:

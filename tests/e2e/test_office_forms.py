@@ -171,7 +171,9 @@ def test_an_officer_registers_an_expert_who_is_shown_their_first_token(
     token = issued_token(posted(officer, "/ui/experts", **form))
     expert_id = secretariat.expect(engine.client(token).get("/me"), 200)["expert_id"]
     expert = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
-    assert expert["languages"] == ["en", "sv"] and expert["certified_until"].startswith("2041-05-01")
+    # Certified through the day typed: its end is the next midnight, and the page prints the day typed.
+    assert expert["languages"] == ["en", "sv"] and expert["certified_until"].startswith("2041-05-02T00:00:00")
+    assert "until 1 May 2041" in officer.get(f"/ui/experts/{expert_id}").text
 
     taken = posted(officer, "/ui/experts", **{**form, "name": "Erik Twice", "country": "NO"})
     assert "already uses the e-mail address" in refusal(officer, taken)
@@ -189,7 +191,7 @@ def test_an_officer_renews_and_revokes_a_certification_and_a_date_no_later_is_re
     assert secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)["revoked_at"] is None
     assert shown(officer, posted(officer, f"{page}/revocation", reason="left the pool")) == "certification revoked"
     expert = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
-    assert expert["certified_until"].startswith("2036-02-01") and expert["revoked_at"]
+    assert expert["certified_until"].startswith("2036-02-02") and expert["revoked_at"]  # through 1 February
 
 
 def test_an_officer_records_an_affiliation_and_a_decider_may_not(
@@ -333,8 +335,9 @@ def test_an_officer_records_a_qualification_and_a_dated_affiliation_from_the_exp
     assert shown(officer, posted(officer, f"{page}/affiliations", **consultancy)) == "affiliation recorded"
 
     expert = secretariat.expect(secretariat.api.get(f"/experts/{expert_id}"), 200)
-    assert [(held["level"], held["until"][:10]) for held in expert["qualifications"]][-1] == ("gold", "2031-03-31")
+    assert [(held["level"], held["until"][:10]) for held in expert["qualifications"]][-1] == ("gold", "2031-04-01")
     assert expert["trainings"][0]["trained_on"].startswith("2026-03-01")
-    assert expert["affiliation_periods"][0]["until"].startswith("2020-12-31")
+    assert expert["affiliation_periods"][0]["until"].startswith("2021-01-01")  # through 31 December
     text = officer.get(page).text
+    assert "until 31 March 2031" in text
     assert "Gold qualification" in text and "Gold team assessor course" in text
