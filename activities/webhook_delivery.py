@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import httpx
@@ -76,29 +76,46 @@ def http_post(url: str, body: str, headers: dict[str, str]) -> int:
     """POST and answer the status; redirects are not followed (the endpoint registered is the one told).
     Only the status is kept of a refusal, never the answer's text: a delivery must not become a way to
     read what some other server says."""
-    check_reachable(url)
+    address = checked_address(url)
+    target, pinned_headers, extensions = (url, {}, {}) if address is None else pinned(url, address)
     with httpx.Client(timeout=POST_TIMEOUT_SECONDS, follow_redirects=False) as client:
-        answer = client.post(url, content=body.encode(), headers=headers)
+        answer = client.post(
+            target, content=body.encode(), headers={**headers, **pinned_headers}, extensions=extensions
+        )
     if not answer.is_success:
         raise DeliveryRefused(f"HTTP {answer.status_code}")
     return answer.status_code
 
 
-def check_reachable(url: str) -> None:
-    """Refuse an endpoint whose name leads into a private network (10.x, 169.254.x, a name that resolves
-    to this machine…): a partner's endpoint is on the internet. One registered as a loopback address
-    (domain/webhook.py allows that for local use and tests) is what it says."""
+def checked_address(url: str) -> str | None:
+    """The address to post to: refuse an endpoint whose name leads into a private network (10.x, 169.254.x,
+    a name that resolves to this machine…), since a partner's endpoint is on the internet; None for one
+    registered as a loopback address (domain/webhook.py allows that for local use and tests), posted to
+    as it is. The post goes to the address checked, not to the name resolved again (which a name with a
+    short time to live could point elsewhere meanwhile)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if is_loopback(host):
-        return
+        return None
     try:
         found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
     except OSError as error:
         raise DeliveryRefused(f"the endpoint's name does not resolve: {error.strerror or error}") from None
-    private = [address for *_, (address, *_) in found if not ipaddress.ip_address(address).is_global]
-    if private:
-        raise DeliveryRefused(f"the endpoint {host} resolves to an address that is not public ({private[0]})")
+    addresses = [address for *_, (address, *_) in found]
+    private = [address for address in addresses if not ipaddress.ip_address(address).is_global]
+    if private or not addresses:
+        found_private = private[0] if private else "none at all"
+        raise DeliveryRefused(f"the endpoint {host} resolves to an address that is not public ({found_private})")
+    return str(addresses[0])
+
+
+def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL with `address` in place of its host, the Host header naming the host, and the TLS server
+    name (so that the certificate is checked against the name, as for the URL itself)."""
+    parts = urlsplit(url)
+    shown = f"[{address}]" if ":" in address else address
+    netloc = f"{shown}:{parts.port}" if parts.port else shown
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc}, {"sni_hostname": parts.hostname or ""}
 
 
 class DeliveryRefused(Exception):

@@ -15,7 +15,13 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_messages, waiting_webhook_deliveries
-from clusterlabel.activities.webhook_delivery import PostWebhook, WebhookActivities, WebhookOutcome, WebhookPost
+from clusterlabel.activities.webhook_delivery import (
+    PostWebhook,
+    WebhookActivities,
+    WebhookOutcome,
+    WebhookPost,
+    pinned,
+)
 from clusterlabel.domain.base import StepNotAllowed
 from clusterlabel.domain.commands import (
     CloseRenewalWindow,
@@ -312,3 +318,12 @@ def test_a_recorded_delivery_is_not_posted_again() -> None:
     )
     assert len(endpoint.received) == 1
     assert app.load(delivery.id, WebhookDelivery).status.value == "delivered"
+
+
+def test_a_delivery_is_posted_to_the_address_its_endpoints_name_was_checked_at() -> None:
+    """Resolving the name again to connect could meet another answer (DNS rebinding): the post goes to the
+    address checked, naming the host in its Host header and as the TLS server name."""
+    target, headers, extensions = pinned("https://partner.example.org:8443/hooks?x=1", "93.184.216.34")
+    assert target == "https://93.184.216.34:8443/hooks?x=1"
+    assert (headers, extensions) == ({"Host": "partner.example.org:8443"}, {"sni_hostname": "partner.example.org"})
+    assert pinned("https://partner.example.org/in", "2606:2800:220:1::")[0] == "https://[2606:2800:220:1::]/in"
