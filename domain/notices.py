@@ -292,4 +292,6 @@ def complaint_escalation(complaint: Complaint, reason: str) -> list[Notice]:
 
 
 def _to_complainant(complaint: Complaint, kind: str, subject: str, body: str) -> Notice:
-    return Notice(recipient(COMPLAINANT, complaint.id), kind, subject, body, label_id=complaint.label_id)
+    """A member of the public, with no account: their message names no label, so it links to no page they
+    would have to sign in to (the complaint's reference is in its text)."""
+    return Notice(recipient(COMPLAINANT, complaint.id), kind, subject, body)

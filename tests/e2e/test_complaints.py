@@ -109,6 +109,7 @@ def test_a_complaint_goes_through_its_steps_and_the_complainant_is_mailed_its_re
 
     outcome = mail_to(office.server, email, FINDING)
     assert "upheld; the label is to be suspended" in outcome.words and complaint_id in outcome.words
+    assert "/ui/" not in outcome.body  # no link to a page that asks the complainant, without an account, to sign in
     detail = office.secretariat.expect(office.officer.get(f"/complaints/{complaint_id}"), 200)
     assert [event["type"] for event in detail["events"]] == [
         "Lodged",
