@@ -54,6 +54,15 @@ async def award(office: Secretariat, cluster: uuid.UUID) -> CaseView:
     return final
 
 
+async def suspended(office: Secretariat, client: Client) -> tuple[CaseView, Any]:
+    """A new cluster's case awarded, and its label suspended through its workflow: the case, and the label's
+    workflow."""
+    final = await award(office, office.cluster())
+    label = label_handle(client, final.label_id)
+    await label.execute_update(LabelWorkflow.suspend, step(SuspendLabel(reason="complaint")))
+    return final, label
+
+
 def test_a_suspended_label_not_restored_within_the_limit_is_withdrawn_automatically(
     dev_server: EmbeddedTemporal,
 ) -> None:
@@ -85,11 +94,8 @@ def test_a_label_suspended_past_its_validity_stays_suspended_until_restored_and_
         office, client = await labelled(
             dev_server, suspension_limit="PT60S", label_validity="PT6S", expiry_reminders=[], renewal_window="PT2S"
         )
-        cluster = office.cluster()
         async with running_worker(client, office.app, office.task_queue):
-            final = await award(office, cluster)
-            label = label_handle(client, final.label_id)
-            await label.execute_update(LabelWorkflow.suspend, step(SuspendLabel(reason="complaint")))
+            final, label = await suspended(office, client)
             valid_until = office.app.get_label(final.label_id).valid_until
             await asyncio.sleep((valid_until - datetime.now(UTC)).total_seconds() + 3)  # past its expiry's timer
             assert office.app.get_label(final.label_id).state.value == "suspended"
@@ -193,11 +199,9 @@ def test_an_appeal_pending_at_the_suspension_limit_keeps_the_workflow_until_the_
         office, client = await labelled(
             dev_server, suspension_limit="PT2S", label_validity="PT20S", expiry_reminders=[], renewal_window="PT2S"
         )
-        cluster = office.cluster()
         async with running_worker(client, office.app, office.task_queue):
-            final = await award(office, cluster)
-            label = label_handle(client, final.label_id)
-            await label.execute_update(LabelWorkflow.suspend, step(SuspendLabel(reason="complaint")))
+            final, label = await suspended(office, client)
+            cluster = final.cluster_id
             grounds = LodgeLabelAppeal(grounds="the complaint concerns another cluster")
             await label.execute_update(LabelWorkflow.lodge_appeal, step(grounds, actor=f"cluster:{cluster}"))
             withdrawn = await view_when(label, lambda v: v.state == "withdrawn", view_type=LabelView)
