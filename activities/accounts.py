@@ -47,12 +47,7 @@ def revoke_role(app: CertificationApp, account_id: UUID, command: record_command
 def deactivate_account(
     app: CertificationApp, account_id: UUID, command: record_commands.DeactivateAccount, env: Envelope
 ) -> Account:
-    def act(account: Account) -> None:
-        speaks_for = [account.expert_id] if account.expert_id is not None else []
-        certified = [e for e in speaks_for if app.get_expert(e).is_certified_at(env.instant())]
-        account.deactivate(command.reason, env.actor, env.key, still_certified=certified)
-
-    return app.change(account_id, Account, env, act)
+    return app.change(account_id, Account, env, lambda account: account.deactivate(command.reason, env.actor, env.key))
 
 
 def erase_account(

@@ -126,10 +126,8 @@ class Account(RecordedAggregate):
         self.roles.discard(Role(role))
         self.expert_id, self.cluster_id = links_without(Role(role), self.expert_id, self.cluster_id)
 
-    def deactivate(self, reason: str, actor: str, command_key: str, still_certified: Iterable[UUID] = ()) -> None:
-        """`still_certified`: the expert it speaks for, if their certification still runs (see erase)."""
+    def deactivate(self, reason: str, actor: str, command_key: str) -> None:
         if self.active:
-            _check_none_certified(still_certified, "deactivate the account")
             self._deactivated(reason=reason, actor=actor, command_key=command_key)
 
     @event("Deactivated")
@@ -143,8 +141,12 @@ class Account(RecordedAggregate):
         `still_certified`: the expert records it speaks for whose certification still runs. Those are
         revoked first (which takes the expert off their open cases): else, their name erased and their
         account closed, cases would go on proposing someone who can no longer answer."""
-        if not self.erased:
-            _check_none_certified(still_certified, "erase the account")
+        certified = sorted(str(expert_id) for expert_id in still_certified)
+        if certified and not self.erased:
+            raise StepNotAllowed(
+                f"expert {', '.join(certified)} is still certified: revoke the certification first "
+                "(POST /experts/{id}/revocation, which takes them off their open cases), then erase the account"
+            )
         self.deactivate(ERASURE_REASON, actor, command_key)
         if not self.erased:
             self._erased(actor=actor, command_key=command_key)
@@ -161,14 +163,3 @@ class Account(RecordedAggregate):
     def _check_active(self, what: str) -> None:
         if not self.active:
             raise StepNotAllowed(f"account {self.id} is deactivated and cannot {what}")
-
-
-def _check_none_certified(still_certified: Iterable[UUID], step: str) -> None:
-    """Refuse to close the account of an expert still certified: cases would go on proposing someone who can
-    no longer answer. Revoking the certification first takes them off their open cases."""
-    certified = sorted(str(expert_id) for expert_id in still_certified)
-    if certified:
-        raise StepNotAllowed(
-            f"expert {', '.join(certified)} is still certified: revoke the certification first "
-            f"(POST /experts/{{id}}/revocation, which takes them off their open cases), then {step}"
-        )

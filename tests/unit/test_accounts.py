@@ -92,21 +92,6 @@ def test_an_experts_account_is_erased_only_once_their_certification_is_revoked(l
     assert life.app.load(account.id, Account).erased
 
 
-def test_an_experts_account_is_deactivated_only_once_their_certification_is_revoked(life: Lifecycle) -> None:
-    """Deactivated while still certified, the expert would go on being proposed (the least loaded first) and
-    every offer would wait out its timeout: the administrator is told to revoke the certification first."""
-    expert_id = life.expert()
-    account = open_account(life, Role.EXPERT, expert_id=expert_id)
-    before = event_count(life.app)
-    with pytest.raises(StepNotAllowed, match=r"still certified: .* then deactivate the account"):
-        send(life.app, account.id, DeactivateAccount(reason="left"), actor=SECRETARIAT, command_key="off-1")
-    assert event_count(life.app) == before and life.app.load(account.id, Account).active
-
-    send(life.app, expert_id, RevokeExpertCertification(reason="left the pool"), actor=SECRETARIAT)
-    send(life.app, account.id, DeactivateAccount(reason="left"), actor=SECRETARIAT, command_key="off-2")
-    assert not life.app.load(account.id, Account).active
-
-
 def test_a_decision_is_recorded_under_the_deciders_account(life: Lifecycle) -> None:
     decider = open_account(life, Role.DECIDER)
     case_id = life.deciding()
