@@ -78,7 +78,7 @@ class MailError(Exception):
 
 
 class EveryRecipientRefused(MailError):
-    """The server refused every address of the e-mail (a try later would meet the same refusals)."""
+    """The server refused every address of the e-mail for good (5xx: a try later would meet the same refusals)."""
 
     def __init__(self, refused: dict[str, str]) -> None:
         super().__init__("every recipient was refused: " + "; ".join(refused.values()))
@@ -238,7 +238,9 @@ class SmtpTransport:
                 refused[address] = f"{code} {_text(reply)}"
         if len(refused) == len(to):
             smtp.rset()
-            raise EveryRecipientRefused(refused)
+            if all(reply.startswith("5") for reply in refused.values()):
+                raise EveryRecipientRefused(refused)
+            raise MailError("every recipient was refused: " + "; ".join(refused.values()))  # 4xx: try again
         code, reply = smtp.data(mail.as_bytes())
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)

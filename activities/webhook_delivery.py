@@ -17,6 +17,7 @@ import ipaddress
 import json
 import socket
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -75,38 +76,63 @@ def sign(secret: str, msg_id: str, timestamp: int, body: str) -> str:
 def http_post(url: str, body: str, headers: dict[str, str]) -> int:
     """POST and answer the status; redirects are not followed (the endpoint registered is the one told).
     Only the status is kept of a refusal, never the answer's text: a delivery must not become a way to
-    read what some other server says."""
-    address = checked_address(url)
-    target, pinned_headers, extensions = (url, {}, {}) if address is None else pinned(url, address)
+    read what some other server says. The post goes to an address checked, each in turn until one takes
+    the connection, not to the name resolved again (which a name with a short time to live could point
+    elsewhere meanwhile), unless the process posts through a proxy, which resolves the name itself."""
+    addresses = checked_addresses(url)
+    if not addresses or _through_a_proxy(url):
+        return _posted(url, body.encode(), headers, {})
+    for address in addresses[:-1]:
+        try:
+            return _posted(*_pinned_post(url, address, body, headers))
+        except httpx.ConnectError:
+            continue
+    return _posted(*_pinned_post(url, addresses[-1], body, headers))
+
+
+def _pinned_post(
+    url: str, address: str, body: str, headers: dict[str, str]
+) -> tuple[str, bytes, dict[str, str], dict[str, str]]:
+    target, host, extensions = pinned(url, address)
+    return target, body.encode(), {**headers, **host}, extensions
+
+
+def _posted(target: str, content: bytes, headers: dict[str, str], extensions: dict[str, str]) -> int:
     with httpx.Client(timeout=POST_TIMEOUT_SECONDS, follow_redirects=False) as client:
-        answer = client.post(
-            target, content=body.encode(), headers={**headers, **pinned_headers}, extensions=extensions
-        )
+        answer = client.post(target, content=content, headers=headers, extensions=extensions)
     if not answer.is_success:
         raise DeliveryRefused(f"HTTP {answer.status_code}")
     return answer.status_code
 
 
-def checked_address(url: str) -> str | None:
-    """The address to post to: refuse an endpoint whose name leads into a private network (10.x, 169.254.x,
-    a name that resolves to this machine…), since a partner's endpoint is on the internet; None for one
-    registered as a loopback address (domain/webhook.py allows that for local use and tests), posted to
-    as it is. The post goes to the address checked, not to the name resolved again (which a name with a
-    short time to live could point elsewhere meanwhile)."""
+def _through_a_proxy(url: str) -> bool:
+    """Whether httpx would post `url` through a proxy the environment names (HTTPS_PROXY, ALL_PROXY…)."""
+    proxies = urllib.request.getproxies()
+    scheme = urlsplit(url).scheme
+    return bool(proxies.get(scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(
+        urlsplit(url).hostname or ""
+    )
+
+
+def checked_addresses(url: str) -> list[str]:
+    """The endpoint's addresses, all of them public: refuse an endpoint whose name leads into a private
+    network (10.x, 169.254.x, a name that resolves to this machine…), since a partner's endpoint is on the
+    internet; none for one registered as a loopback address (domain/webhook.py allows that for local use
+    and tests), posted to as it is."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if is_loopback(host):
-        return None
+        return []
     try:
         found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
     except OSError as error:
         raise DeliveryRefused(f"the endpoint's name does not resolve: {error.strerror or error}") from None
-    addresses = [address for *_, (address, *_) in found]
+    addresses = list(dict.fromkeys(str(address) for *_, (address, *_) in found))
     private = [address for address in addresses if not ipaddress.ip_address(address).is_global]
     if private or not addresses:
         found_private = private[0] if private else "none at all"
         raise DeliveryRefused(f"the endpoint {host} resolves to an address that is not public ({found_private})")
-    return str(addresses[0])
+    return addresses
 
 
 def pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:

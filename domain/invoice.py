@@ -119,7 +119,7 @@ class Invoice(RecordedAggregate):
     def check_prices(self, priced: Quote, mode: str) -> None:
         """Refuse an agreement again in another audit mode than the one this invoice charges for: the case's
         visit keeps the mode agreed, and the cluster would be billed for one audit and get another."""
-        if (priced.item, priced.amount_cents) != (self.item, self.amount_cents):
+        if priced.item != self.item:  # what it charges for names the mode; a price list changed since is no matter
             raise InvalidInput(
                 f"the case's invoice {self.number} charges for {self.item!r} ({self.amount}): "
                 f"agree again with the audit mode it was issued for, not {mode}"

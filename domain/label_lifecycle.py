@@ -30,8 +30,9 @@ class LabelState(StrEnum):
 # The named groups of states: every reader (views, HTTP routes, activities) imports these
 # rather than listing states of its own, so that a new state is placed once.
 
-# Its validity period still runs (active or suspended): reminders and the expiry apply, and
-# past `valid_until` such a label reads as expired even before the expiry is recorded.
+# Its validity period still runs (active or suspended): past `valid_until` such a label reads as
+# expired even before the expiry is recorded (an active one's timer records it, a suspended one's
+# restoration; LABEL_STEPS says which steps each state takes).
 VALIDITY_RUNNING = frozenset({LabelState.ACTIVE, LabelState.SUSPENDED})
 # Expired, with its renewal window still open: the window's close applies.
 RENEWAL_WINDOW_RUNNING = frozenset({LabelState.EXPIRED})

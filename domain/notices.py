@@ -18,6 +18,7 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_lifecycle import last_valid_day
 
 SECRETARIAT = "secretariat"
 EXPERT = "expert"
@@ -117,10 +118,10 @@ def label_issued(label: Label) -> list[Notice]:
 def expiry_reminders(label: Label, offset: str) -> list[Notice]:
     """The label expires soon: the cluster and the secretariat are told, with the renewal window."""
     subject = f"Label {label.label_code} expires on {label.valid_until:%Y-%m-%d}"
-    body = (
+    body = (  # as the message's template words it: the renewal window's last day, not its end
         f"The {label.level} label {label.label_code} of {label.cluster_name} is valid until "
-        f"{label.valid_until:%Y-%m-%d %H:%M:%S} UTC and renewable until {label.renewable_until:%Y-%m-%d}. "
-        f"Reminder sent {offset} before expiry."
+        f"{label.valid_until:%Y-%m-%d %H:%M:%S} UTC and renewable until "
+        f"{last_valid_day(label.renewable_until):%Y-%m-%d}. Reminder sent {offset} before expiry."
     )
     recipients = (recipient(CLUSTER, label.cluster_id), SECRETARIAT)
     data = _label_data(label) | {"renewable_until": instant(label.renewable_until)}

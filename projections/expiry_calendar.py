@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.domain.label_lifecycle import RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
+from clusterlabel.domain.label_lifecycle import LABEL_STEPS, RENEWAL_WINDOW_RUNNING, VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LabelRowsView
 from clusterlabel.projections.view_store import Row, stamp, unstamp
 
@@ -37,8 +37,16 @@ class ExpiryCalendarView(LabelRowsView):
     )
 
     def expiring(self, now: datetime, within: timedelta) -> list[CalendarEntry]:
-        """Labels whose validity still runs and ends before now + within (also those already past it)."""
-        return self._due_before(VALIDITY_RUNNING, "valid_until", now + within)
+        """Labels whose validity still runs and ends before now + within: an active one also once past it (its
+        expiry not recorded yet), a suspended one only until then (no timer expires it: its restoration does,
+        and a suspension past its validity is the suspensions' matter)."""
+        bound = now + within
+        expire = LABEL_STEPS["expire"][0]
+        active = self._due_before(expire, "valid_until", bound)
+        suspended = [
+            entry for entry in self._due_before(VALIDITY_RUNNING - expire, "valid_until", bound) if entry.due > now
+        ]
+        return sorted([*active, *suspended], key=lambda entry: (entry.due, entry.label_code))
 
     def renewal_windows_closing(self, now: datetime, within: timedelta) -> list[CalendarEntry]:
         """Expired labels whose renewal window closes before now + within."""

@@ -127,7 +127,8 @@ class RegistryView(LabelRowsView):
 
 
 # domain.label.label_status_at() in SQL, from the domain's own set (stamps sort as time does): past
-# its validity a label whose validity still runs is expired. A registry test keeps the two in step.
+# its validity a label whose validity still runs is expired (one expired already stays so: only its
+# "since" differs, which Python computes). A registry test keeps the two in step.
 _VALIDITY_RUNNING = ", ".join(f"'{state.value}'" for state in sorted(VALIDITY_RUNNING))
 _STATUS_NOW = (
     f"(CASE WHEN state IN ({_VALIDITY_RUNNING}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"

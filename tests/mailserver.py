@@ -60,12 +60,15 @@ class Received:
 @dataclass
 class Handler:
     refused: set[str] = field(default_factory=set)
+    greylisted: set[str] = field(default_factory=set)  # refused for now (4xx): a try later may pass
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope, address: str, options: Any) -> str:
         if address in self.refused:
             return "550 5.1.1 mailbox unavailable"
+        if address in self.greylisted:
+            return "450 4.2.0 greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

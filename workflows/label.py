@@ -41,9 +41,11 @@ class LabelWorkflow(
 ):
     """Keeps one label's lifecycle on time, from its issue until it lapses, is superseded or withdrawn.
 
-    Timers (instants computed by the domain): each expiry reminder (policy expiry_reminders before
-    valid_until; one gone stale while it waited is dropped, domain/label_lifecycle.py), the expiry, the close of the renewal window (the label lapses unless a renewal is open),
-    and the suspension limit (a label not restored by then is withdrawn).
+    Timers (instants computed by the domain, activities/views.label_view): an active label's expiry
+    reminders (policy expiry_reminders before valid_until, none while a renewal is open; one gone stale
+    while it waited is dropped, domain/reminders.py) and its expiry; the close of the renewal window (the
+    label lapses unless a renewal is open); the suspension limit (a label not restored by then is
+    withdrawn; a suspended label is expired by its restoration, not by a timer).
     Updates (each a Step of its command, validated against the label's state, failing with the
     domain's refusal): suspend, restore, withdraw, lodge_appeal and decide_appeal (against a suspension
     or withdrawal; a withdrawn label's ended workflow is started again by the appeal: see

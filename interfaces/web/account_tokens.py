@@ -55,8 +55,9 @@ class AccountTokens(AccountSideStore):
         if token_id is None:
             token_id = uuid.uuid4()
         elif self._table.count(
-            "UPDATE {} SET token_hash = {p} WHERE account_id = {p} AND token_id = {p} AND revoked_at IS NULL",
-            (token_hash(token), str(account_id), str(token_id)),
+            "UPDATE {} SET token_hash = {p} WHERE account_id = {p} AND token_id = {p} AND revoked_at IS NULL "
+            "AND expires_at > {p}",
+            (token_hash(token), str(account_id), str(token_id), instant_text(now)),
         ):
             return token_id, token
         self._table.count(

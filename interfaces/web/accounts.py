@@ -38,6 +38,7 @@ from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.people import ENGLISH, EmailTaken
 from clusterlabel.interfaces.web.schemas import History, HistoryEvent
 from clusterlabel.interfaces.web.services import Services, Svc
+from clusterlabel.interfaces.web.side_tables import wall_clock
 
 router = APIRouter(tags=["accounts"], responses=ERRORS)
 MACHINE_ADMIN_NAME = "machine administrator"
@@ -254,13 +255,13 @@ def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller, key: Key
 def _keyed_token_id(svc: Services, account_id: UUID, step: str, key: str | None) -> UUID | None:
     """The id of the token a request under an Idempotency-Key issues, the same for its retries (which
     replace the secret its first answer carried, unseen); none without a key: every request a new token.
-    A retry after that token was revoked is refused (409): it stays revoked."""
+    A retry after that token was revoked or expired is refused (409): it stays ended."""
     if not key:
         return None
     token_id = derived_id("account-token", account_id, step, key)
     issued = svc.account_tokens.get(account_id, token_id)
-    if issued is not None and issued.revoked_at is not None:
-        raise ApiError(409, f"token {token_id}, which this request issued, has been revoked since")
+    if issued is not None and (issued.revoked_at is not None or issued.expires_at <= wall_clock()):
+        raise ApiError(409, f"token {token_id}, which this request issued, has ended since (revoked or expired)")
     return token_id
 
 

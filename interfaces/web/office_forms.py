@@ -317,7 +317,10 @@ def _form_instant(name: str, day: str) -> str:
     midnight, since an end is the first instant past it: "certified until 31 December" holds all that day
     (the pages print an end as its last day, the `last_day` filter)."""
     if name.endswith("until"):
-        return f"{date.fromisoformat(day) + timedelta(days=1)}T00:00:00Z"
+        try:
+            return f"{date.fromisoformat(day) + timedelta(days=1)}T00:00:00Z"
+        except (ValueError, OverflowError):  # 30 February, or the last day there is: the model says why
+            return day
     return f"{day}T00:00:00Z"
 
 

@@ -166,11 +166,11 @@ def test_a_suspended_label_does_not_verify_as_valid_until_restored(
 def test_a_label_is_renewed_by_a_renewal_case_that_supersedes_it(secretariat: Secretariat) -> None:
     label_id = secretariat.award(secretariat.apply(secretariat.cluster()))
     # The awarded case closes moments after its label is issued; until then the cluster still has an open
-    # case at the level (409), as a contact renewing at once would see. The retries are one request.
-    key = {"Idempotency-Key": uuid.uuid4().hex}
+    # case at the level (409), as a contact renewing at once would see. Each try is a new request: one
+    # sent again under the key of a refused one is answered as it was, refused.
     opened = eventually(
         lambda: (lambda answer: answer if answer.status_code != 409 else None)(
-            secretariat.api.post(f"/labels/{label_id}/renewal", headers=key)
+            secretariat.api.post(f"/labels/{label_id}/renewal", headers={"Idempotency-Key": uuid.uuid4().hex})
         ),
         what="the awarded case to close",
     )

@@ -175,6 +175,9 @@ def test_an_officer_registers_an_expert_who_is_shown_their_first_token(
     assert expert["languages"] == ["en", "sv"] and expert["certified_until"].startswith("2041-05-02T00:00:00")
     assert "until 1 May 2041" in officer.get(f"/ui/experts/{expert_id}").text
 
+    for impossible in ("2041-02-30", "9999-12-31"):  # no such day; no day after it: a form error, not a 500
+        answer = posted(officer, "/ui/experts", **{**form, "name": "Erik Never", "certified_until": impossible})
+        assert "certified_until" in refusal(officer, answer)
     taken = posted(officer, "/ui/experts", **{**form, "name": "Erik Twice", "country": "NO"})
     assert "already uses the e-mail address" in refusal(officer, taken)
     assert "No expert matches" in officer.get("/ui/experts", params={"q": "Erik Twice"}).text

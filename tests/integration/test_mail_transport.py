@@ -175,3 +175,21 @@ def test_the_readers_of_one_language_all_refused_leave_the_others_message_sent_o
     assert (outcome.status, outcome.recipients) == ("sent", [anna.who])
     assert outcome.reply is not None and f"refused {bert.who}" in outcome.reply
     assert [mail.to for mail in received] == [[anna.email]]
+
+
+def test_readers_refused_for_now_fail_the_try_so_that_a_later_one_reaches_them() -> None:
+    """A 4xx refusal (greylisting) is no answer for good: the message's try fails and is tried again."""
+    app = memory_app()
+    queued = message()
+    app.save(queued)
+    with MailServer() as server:
+        server.handler.greylisted.add(BERT.email)
+        mailroom = Mailroom(
+            Readers([Address(ANNA.email, ANNA.who, "de"), BERT]),
+            transport(server.url()),
+            SENDER,
+            TokenBucket(10, 1),
+            "http://t.test",
+        )
+        with pytest.raises(ApplicationError, match="450"):
+            DeliveryActivities(app, mailroom).send_message(SendMessage(notification_id=queued.id))

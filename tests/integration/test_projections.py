@@ -428,6 +428,9 @@ class ProjectionsContract:
         assert calendar.overdue_cases == []
         later = views.calendar(T0 + 60 * DAY, timedelta(days=15))
         assert {entry.label_id for entry in later.expiring} == {ids["label A2"], ids["label H"]}
+        # Suspended past its validity, H is no label expiring: no timer expires it, its restoration does.
+        past = world.app.get_label(ids["label H"]).valid_until + DAY
+        assert ids["label H"] not in {entry.label_id for entry in views.calendar(past, timedelta(days=15)).expiring}
         assert [case.case_id for case in later.overdue_cases] == [ids["case G"]]
 
     # ---- workload and benchmarking ---------------------------------------------------------------
