@@ -135,20 +135,17 @@ def deliveries_for(
         kind = _kind_of(change, label.valid_until)
         if kind is None:
             continue
-        for webhook in webhooks:
-            if webhook.wants(kind):
-                deliveries.append(
-                    WebhookDelivery(
-                        webhook_id=webhook.id,
-                        kind=kind,
-                        label_id=label.id,
-                        label_version=change.originator_version,
-                        label_code=label.label_code,
-                        cluster_id=label.cluster_id,
-                        label_status=label.state.value,
-                        occurred_at=at,
-                        actor=actor,
-                        command_key=f"{command_key}/webhook/{webhook.id}",
-                    )
-                )
+        told: dict[str, Any] = {
+            "kind": kind,
+            "label_id": label.id,
+            "label_version": change.originator_version,
+            "label_code": label.label_code,
+            "cluster_id": label.cluster_id,
+            "label_status": label.state.value,
+            "occurred_at": at,
+            "actor": actor,
+        }
+        for webhook in (webhook for webhook in webhooks if webhook.wants(kind)):
+            key = f"{command_key}/webhook/{webhook.id}"
+            deliveries.append(WebhookDelivery(webhook_id=webhook.id, command_key=key, **told))
     return deliveries
