@@ -257,7 +257,10 @@ def complaint_lodged(complaint: Complaint) -> list[Notice]:
     """The secretariat learns of a new complaint, and by when to acknowledge it."""
     due = complaint.deadlines["acknowledgement"]
     body = f"A {_about(complaint)} was lodged; acknowledge it by {due:%Y-%m-%d %H:%M:%S} UTC."
-    return [Notice(SECRETARIAT, "complaint_lodged", "A complaint was lodged", body, label_id=complaint.label_id)]
+    data = {"complaint_id": str(complaint.id)}  # its page, where the officer acknowledges it
+    return [
+        Notice(SECRETARIAT, "complaint_lodged", "A complaint was lodged", body, label_id=complaint.label_id, data=data)
+    ]
 
 
 def complaint_acknowledged(complaint: Complaint) -> list[Notice]:

@@ -130,14 +130,16 @@ def render(content: MessageContent, language: str, public_url: str) -> Worded:
 
 
 def page_of(content: MessageContent, public_url: str) -> str | None:
-    """Where the reader acts: the offer on their assignments, a label's renewal on its page, else the
-    case or the label the message is about."""
+    """Where the reader acts: the offer on their assignments, a new complaint on its page, a label's
+    renewal on its page, else the case or the label the message is about."""
     base = public_url.rstrip("/")
     code = content.data.get("label_code")
     if content.kind == "offer":
         return f"{base}/ui/assignments"
     if content.kind == "eligibility_review":
         return f"{base}/ui/clusters/{content.data['cluster_id']}"
+    if content.kind == "complaint_lodged" and "complaint_id" in content.data:
+        return f"{base}/ui/complaints/{content.data['complaint_id']}"
     if code and content.kind == "expiry_reminder":
         return f"{base}/ui/labels/{code}#renew"
     if code:

@@ -98,6 +98,8 @@ def test_a_complaint_goes_through_its_steps_and_the_complainant_is_mailed_its_re
     email = complainant()
     complaint_id = office.secretariat.expect(office.lodge(office.label_code, email), 201)["complaint_id"]
 
+    lodged = mail_to(office.server, "office@esca.example", f"complaint {complaint_id}")
+    assert f"/ui/complaints/{complaint_id}" in lodged.body  # where the officer acknowledges it
     assert office.step(complaint_id, "acknowledgement")["state"] == "acknowledged"
     assert office.state_of(complaint_id) == "acknowledged"
     assert "has been received" in mail_to(office.server, email, complaint_id).words
