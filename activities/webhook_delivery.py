@@ -11,6 +11,7 @@ check against their clock.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -79,22 +80,18 @@ def http_post(url: str, body: str, headers: dict[str, str]) -> int:
     read what some other server says. The post goes to an address checked, each in turn until one takes
     the connection, not to the name resolved again (which a name with a short time to live could point
     elsewhere meanwhile), unless the process posts through a proxy, which resolves the name itself."""
-    addresses = checked_addresses(url)
+    addresses, content = checked_addresses(url), body.encode()
     if not addresses or _through_a_proxy(url):
-        return _posted(url, body.encode(), headers, {})
+        return _posted(url, content, headers, {})
     for address in addresses[:-1]:
-        try:
-            return _posted(*_pinned_post(url, address, body, headers))
-        except httpx.ConnectError:
-            continue
-    return _posted(*_pinned_post(url, addresses[-1], body, headers))
+        with contextlib.suppress(httpx.ConnectError):  # then the next address
+            return _posted_to(address, url, content, headers)
+    return _posted_to(addresses[-1], url, content, headers)
 
 
-def _pinned_post(
-    url: str, address: str, body: str, headers: dict[str, str]
-) -> tuple[str, bytes, dict[str, str], dict[str, str]]:
+def _posted_to(address: str, url: str, content: bytes, headers: dict[str, str]) -> int:
     target, host, extensions = pinned(url, address)
-    return target, body.encode(), {**headers, **host}, extensions
+    return _posted(target, content, {**headers, **host}, extensions)
 
 
 def _posted(target: str, content: bytes, headers: dict[str, str], extensions: dict[str, str]) -> int:
@@ -107,11 +104,9 @@ def _posted(target: str, content: bytes, headers: dict[str, str], extensions: di
 
 def _through_a_proxy(url: str) -> bool:
     """Whether httpx would post `url` through a proxy the environment names (HTTPS_PROXY, ALL_PROXY…)."""
-    proxies = urllib.request.getproxies()
-    scheme = urlsplit(url).scheme
-    return bool(proxies.get(scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(
-        urlsplit(url).hostname or ""
-    )
+    proxies, parts = urllib.request.getproxies(), urlsplit(url)
+    named = proxies.get(parts.scheme) or proxies.get("all")
+    return bool(named) and not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 def checked_addresses(url: str) -> list[str]:

@@ -17,7 +17,7 @@ from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import STAFF_ROLES, Account
 from clusterlabel.domain.command_base import AccountCommand, Envelope
-from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, OpenAccount
+from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, GrantRole, OpenAccount
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
 from clusterlabel.interfaces.web.credentials import Credentials
 from clusterlabel.interfaces.web.people import People
@@ -75,13 +75,17 @@ class AccountBook:
         """Grant, revoke or deactivate (NotFound for an unknown id); a deactivated account's tokens stop
         working at once. A first staff role ends the account's sessions of the pages: one begun without the
         staff's second factor must not carry the role (the person signs in again, and gives it)."""
-        staff_before = self.app.load(account_id, Account).roles & STAFF_ROLES
+        first_staff_role = (
+            isinstance(command, GrantRole)
+            and command.role in STAFF_ROLES
+            and not self.app.load(account_id, Account).roles & STAFF_ROLES
+        )
         account = handle(self.app, account_id, command, envelope)
         assert isinstance(account, Account)
         if isinstance(command, DeactivateAccount):
             self.tokens.revoke_all(account_id)
-        if account.roles & STAFF_ROLES and not staff_before and self.credentials is not None:
-            self.credentials.sessions.end_account(account_id)  # its first staff role
+        if first_staff_role and self.credentials is not None:
+            self.credentials.sessions.end_account(account_id)
         return account
 
     def erase(self, account_id: UUID, envelope: Envelope) -> Account:

@@ -245,24 +245,25 @@ def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller, key: Key
     account = load_account(svc, _own_or_admin(who, account_id))
     if not account.active:
         raise ApiError(409, f"account {account_id} is deactivated; it gets no new tokens")
-    keyed = _keyed_token_id(svc, account_id, "issue", key)
+    keyed, _ = _keyed_token(svc, account_id, "issue", key)
     token_id, token = svc.account_tokens.issue(account_id, body.name, timedelta(days=body.valid_days), keyed)
     info = svc.account_tokens.get(account_id, token_id)
     assert info is not None
     return TokenCreated(token_id=token_id, token=token, expires_at=info.expires_at)
 
 
-def _keyed_token_id(svc: Services, account_id: UUID, step: str, key: str | None) -> UUID | None:
+def _keyed_token(svc: Services, account_id: UUID, step: str, key: str | None) -> tuple[UUID | None, bool]:
     """The id of the token a request under an Idempotency-Key issues, the same for its retries (which
-    replace the secret its first answer carried, unseen); none without a key: every request a new token.
-    A retry after that token was revoked or expired is refused (409): it stays ended."""
+    replace the secret its first answer carried, unseen), and whether an earlier try issued it already;
+    no id without a key: every request a new token. A retry after that token was revoked or expired is
+    refused (409): it stays ended."""
     if not key:
-        return None
+        return None, False
     token_id = derived_id("account-token", account_id, step, key)
     issued = svc.account_tokens.get(account_id, token_id)
     if issued is not None and (issued.revoked_at is not None or issued.expires_at <= wall_clock()):
         raise ApiError(409, f"token {token_id}, which this request issued, has ended since (revoked or expired)")
-    return token_id
+    return token_id, issued is not None
 
 
 @router.delete("/accounts/{account_id}/tokens/{token_id}", status_code=204, summary="Revoke a personal API token")
@@ -283,8 +284,7 @@ def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: K
 def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:
     _own_or_admin(who, account_id)
     old = svc.account_tokens.get(account_id, token_id)
-    keyed = _keyed_token_id(svc, account_id, f"rotate:{token_id}", key)
-    retried = keyed is not None and svc.account_tokens.get(account_id, keyed) is not None
+    keyed, retried = _keyed_token(svc, account_id, f"rotate:{token_id}", key)
     if old is None or (old.revoked_at is not None and not retried):
         raise ApiError(404, f"no live token with id {token_id} on account {account_id}")
     new_id_, token = svc.account_tokens.issue(account_id, old.name, old.expires_at - old.created_at, keyed)
