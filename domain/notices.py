@@ -253,11 +253,17 @@ def _about(complaint: Complaint) -> str:
     return f"complaint {complaint.id} about {complaint.about}"
 
 
+def _complaint_page(complaint: Complaint) -> dict[str, str]:
+    """A secretariat's message of a complaint links to the complaint's page, where the officer acts, not to
+    the label it names. Its kinds have no template (their stored text is the message): the data is the link's."""
+    return {"complaint_id": str(complaint.id)}
+
+
 def complaint_lodged(complaint: Complaint) -> list[Notice]:
     """The secretariat learns of a new complaint, and by when to acknowledge it."""
     due = complaint.deadlines["acknowledgement"]
     body = f"A {_about(complaint)} was lodged; acknowledge it by {due:%Y-%m-%d %H:%M:%S} UTC."
-    data = {"complaint_id": str(complaint.id)}  # its page, where the officer acknowledges it
+    data = _complaint_page(complaint)  # where the officer acknowledges it
     return [
         Notice(SECRETARIAT, "complaint_lodged", "A complaint was lodged", body, label_id=complaint.label_id, data=data)
     ]
@@ -287,12 +293,13 @@ def complaint_outcome(complaint: Complaint) -> list[Notice]:
 def complaint_reminder(complaint: Complaint, step: str, offset: str, due: datetime) -> list[Notice]:
     subject = f"The {step} of a complaint is due"
     body = f"The {step} of {_about(complaint)} is due on {due:%Y-%m-%d %H:%M:%S} UTC ({offset} before)."
-    return [Notice(SECRETARIAT, "deadline_reminder", subject, body, label_id=complaint.label_id)]
+    data = _complaint_page(complaint)
+    return [Notice(SECRETARIAT, "complaint_reminder", subject, body, label_id=complaint.label_id, data=data)]
 
 
 def complaint_escalation(complaint: Complaint, reason: str) -> list[Notice]:
-    body = f"{_about(complaint)}: {reason}"
-    return [Notice(SECRETARIAT, "escalation", "A complaint needs attention", body, label_id=complaint.label_id)]
+    subject, body, data = "A complaint needs attention", f"{_about(complaint)}: {reason}", _complaint_page(complaint)
+    return [Notice(SECRETARIAT, "complaint_escalation", subject, body, label_id=complaint.label_id, data=data)]
 
 
 def _to_complainant(complaint: Complaint, kind: str, subject: str, body: str) -> Notice:

@@ -130,7 +130,7 @@ def render(content: MessageContent, language: str, public_url: str) -> Worded:
 
 
 def page_of(content: MessageContent, public_url: str) -> str | None:
-    """Where the reader acts: the offer on their assignments, a new complaint on its page, a label's
+    """Where the reader acts: the offer on their assignments, a complaint on its page, a label's
     renewal on its page, else the case or the label the message is about."""
     base = public_url.rstrip("/")
     code = content.data.get("label_code")
@@ -138,7 +138,7 @@ def page_of(content: MessageContent, public_url: str) -> str | None:
         return f"{base}/ui/assignments"
     if content.kind == "eligibility_review":
         return f"{base}/ui/clusters/{content.data['cluster_id']}"
-    if content.kind == "complaint_lodged" and "complaint_id" in content.data:
+    if "complaint_id" in content.data:
         return f"{base}/ui/complaints/{content.data['complaint_id']}"
     if code and content.kind == "expiry_reminder":
         return f"{base}/ui/labels/{code}#renew"

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.content.wording import MessageContent, render
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.command_base import Envelope
@@ -21,8 +23,10 @@ from clusterlabel.domain.complaint_commands import (
     CloseComplaint,
     EscalateComplaint,
     LodgeComplaint,
+    RemindComplaint,
     StartInvestigation,
 )
+from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.policy import default_policy
 from tests.lifecycle import DECIDER, SECRETARIAT, Lifecycle
 from tests.lifecycle import memory_app as lifecycle_app
@@ -165,9 +169,12 @@ def memory_app() -> CertificationApp:
     return CertificationApp(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=lambda: LODGED)
 
 
+def app_events(app: CertificationApp) -> list[Any]:
+    return [app.mapper.to_domain_event(stored) for stored in app.recorder.select_notifications(start=1, limit=1000)]
+
+
 def queued(app: CertificationApp) -> list[tuple[str, str]]:
-    events = [app.mapper.to_domain_event(stored) for stored in app.recorder.select_notifications(start=1, limit=1000)]
-    return [(event.recipient, event.kind) for event in events if type(event).__name__ == "Queued"]
+    return [(event.recipient, event.kind) for event in app_events(app) if type(event).__name__ == "Queued"]
 
 
 def test_the_secretariat_hears_of_a_complaint_and_the_complainant_of_its_receipt_and_outcome() -> None:
@@ -198,7 +205,28 @@ def test_an_escalation_is_recorded_on_the_complaint_and_told_to_the_secretariat(
     handle(app, complaint_id, EscalateComplaint(reason="overdue"), Envelope(actor="system:workflow", key="late"))
 
     assert app.load(complaint_id, Complaint).escalations == ["overdue"]
-    assert queued(app)[-1] == ("secretariat", "escalation")
+    assert queued(app)[-1] == ("secretariat", "complaint_escalation")
+
+
+def test_the_secretariat_s_reminders_and_escalations_of_a_complaint_link_to_the_complaint_s_page() -> None:
+    app = memory_app()
+    complaint_id = Complaint.create_id("http:complaint:k4")
+    lodge = LodgeComplaint(about="some cluster", text="Misleading claims.", cluster_id=uuid4(), label_id=uuid4())
+    lodged_at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    handle(app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k4", at=lodged_at))
+    due = app.load(complaint_id, Complaint).deadlines["acknowledgement"]
+    remind = RemindComplaint(step="acknowledgement", offset="P7D", due=due)
+    handle(app, complaint_id, remind, Envelope(actor="system:workflow", key="remind", at=lodged_at))
+    handle(
+        app, complaint_id, EscalateComplaint(reason="overdue"), Envelope(actor="system:workflow", key="late", at=due)
+    )
+
+    messages = [event for event in app_events(app) if type(event).__name__ == "Queued"]
+    assert [message.kind for message in messages] == ["complaint_lodged", "complaint_reminder", "complaint_escalation"]
+    for message in messages:
+        worded = render(MessageContent.of(app.load(message.originator_id, Notification)), "en", "https://labels.test")
+        assert worded.link == f"https://labels.test/ui/complaints/{complaint_id}"
+        assert worded.link in worded.text
 
 
 def test_the_complaint_commands_are_in_the_one_table_of_commands() -> None:
