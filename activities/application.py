@@ -10,7 +10,7 @@ ConcurrencyConflict, never overwrite.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -163,14 +163,20 @@ class CertificationApp(Application[UUID]):
             )
 
     def eligible_experts(
-        self, case_id: UUID, *, at: datetime | None = None, workload: Mapping[UUID, int] | None = None
+        self,
+        case_id: UUID,
+        *,
+        at: datetime | None = None,
+        workload: Mapping[UUID, int] | None = None,
+        locked_out: Collection[UUID] = (),
     ) -> list[UUID]:
         """Experts who may be proposed for the case's next seat, in the order to propose them: those who
-        share a language with the cluster first, then the least loaded (case_team.proposal_order)."""
+        share a language with the cluster first, then the least loaded (case_team.proposal_order).
+        None of `locked_out` (every account deactivated: they could not sign in to answer)."""
         at = at or self.clock()
         case = self.get_case(case_id)
         assignment = case.assignment_for(at, self.policy)
-        experts = [self.get_expert(expert_id) for expert_id in self.expert_ids()]
+        experts = [self.get_expert(expert_id) for expert_id in self.expert_ids() if expert_id not in locked_out]
         eligible = [expert for expert in experts if not expert.ineligibility_reasons(assignment)]
         languages = self.get_cluster(case.cluster_id).profile.languages
         return [expert.id for expert in case_team.proposal_order(eligible, languages, workload or {})]

@@ -9,7 +9,7 @@ the other side by DomainError.from_details); a concurrency conflict is retried b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,6 +66,7 @@ def unit_of_work(**ids: Any) -> Iterator[None]:
 # The records a command runs on, each with the log field naming its id, and the views of them.
 Record = TypeVar("Record", CertificationCase, Label)
 View = TypeVar("View", CaseView, LabelView)
+Read = TypeVar("Read")
 _LOGGED_AS: dict[type[Any], str] = {CertificationCase: "case_id", Label: "label_id"}
 
 # How the SDK marks a function @activity.defn made an activity.
@@ -97,6 +98,8 @@ class CertificationActivities(BoundActivities):
 
     # Open assignments per expert (a read model), to balance proposals.
     workload: Callable[[], Mapping[UUID, int]] | None = None
+    # Experts whose every account is deactivated (a read model): never proposed.
+    locked_out: Callable[[], Collection[UUID]] | None = None
 
     @activity.defn(no_thread_cancel_exception=True)
     def load_case(self, input: CaseRef) -> CaseView:
@@ -145,13 +148,24 @@ class CertificationActivities(BoundActivities):
     def choose_expert(self, input: ChooseExpertInput) -> ExpertChoice:
         """The next eligible expert for the case's open seat, or none."""
         with unit_of_work(case_id=input.case_id):
-            eligible = self.app.eligible_experts(input.case_id, at=input.at, workload=self._current_workload())
+            eligible = self.app.eligible_experts(
+                input.case_id,
+                at=input.at,
+                workload=self._read_side(self.workload, "workload"),
+                locked_out=self._read_side(self.locked_out, "accounts") or (),
+            )
             log.info("experts considered", eligible=len(eligible))
             return ExpertChoice(expert_id=eligible[0] if eligible else None, candidates=len(eligible))
 
-    def _current_workload(self) -> Mapping[UUID, int] | None:
-        """The read side's workload; a proposal never waits on it or fails for it."""
-        if self.workload is None:
+    def _read_side(self, read: Callable[[], Read] | None, what: str) -> Read | None:
+        """What the read side says (None without it); a proposal never waits on it or fails for it: it goes by
+        the write side alone (in name order, to every eligible expert) while the views are unavailable."""
+        if read is None:
+            return None
+        try:
+            return read()
+        except Exception:
+            log.warning("expert proposals without a read model", read_model=what, exc_info=True)
             return None
         try:
             return self.workload()

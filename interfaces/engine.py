@@ -119,6 +119,7 @@ class Engine:
                 cached_workflows=self.settings.worker_cached_workflows,
                 sandbox=self.settings.workflow_sandbox,
                 workload=self.models.expert_workload,
+                locked_out=self.models.experts_locked_out,
                 mailroom=self.mailroom,
                 webhooks=WebhookPost(self.services.secrets_of_webhooks()),
                 digest=digest_source(self.models),

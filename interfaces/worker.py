@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -111,6 +111,7 @@ def build_worker(
     cached_workflows: int = DEFAULT_WORKER_CACHED_WORKFLOWS,
     sandbox: WorkflowSandbox = DEFAULT_WORKFLOW_SANDBOX,
     workload: Callable[[], Mapping[UUID, int]] | None = None,
+    locked_out: Callable[[], Collection[UUID]] | None = None,
     mailroom: Mailroom | None = None,
     webhooks: WebhookPost | None = None,
     digest: DigestSource | None = None,
@@ -118,7 +119,8 @@ def build_worker(
 ) -> Worker:
     """A worker for the certification workflows and activities on `task_queue`.
 
-    `workload` (open assignments per expert, from the read models) balances expert proposals.
+    `workload` (open assignments per expert, from the read models) balances expert proposals; nobody
+    `locked_out` names (experts whose every account is deactivated, from the read models) is proposed.
     `mailroom` (addresses, the way out) lets it send the outbox's messages. `webhooks` (the secrets
     that sign) lets it deliver to partners' webhooks. `digest` (what the secretariat's digest reports,
     from the read models) lets it run the digest's activity. A worker given none of one takes none of
@@ -130,7 +132,7 @@ def build_worker(
     reconciler reports such stuck workflows (workflows/reconciler.py).
     """
     activities = [
-        *CertificationActivities(app, workload).all(),
+        *CertificationActivities(app, workload, locked_out).all(),
         *ComplaintActivities(app).all(),
         Reconciler(client, app, task_queue).activity,
     ]
@@ -244,6 +246,7 @@ async def run_worker(settings: Settings) -> None:
             cached_workflows=settings.worker_cached_workflows,
             sandbox=settings.workflow_sandbox,
             workload=models.expert_workload,
+            locked_out=models.experts_locked_out,
             mailroom=mailroom,
             webhooks=WebhookPost(webhook_secrets),
             digest=digest_source(models),

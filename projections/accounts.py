@@ -59,6 +59,14 @@ class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
         """The active accounts that speak for the expert."""
         return self._ids("expert_id = ?", (str(expert_id),))
 
+    def experts_locked_out(self) -> set[UUID]:
+        """The experts whose every account is deactivated: they can no longer sign in to answer an offer.
+        (An expert with no account at all may still hold a token from before accounts.)"""
+        rows = self.fetch(
+            "SELECT expert_id FROM {accounts} WHERE expert_id IS NOT NULL GROUP BY expert_id HAVING MAX(active) = 0", ()
+        )
+        return {UUID(row["expert_id"]) for row in rows}
+
     def contacts(self, cluster_id: UUID) -> list[UUID]:
         """The active accounts of the cluster's contacts."""
         return self._ids("cluster_id = ?", (str(cluster_id),))

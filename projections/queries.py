@@ -262,6 +262,10 @@ class ReadModels:
     def accounts_of_expert(self, expert_id: UUID) -> list[UUID]:
         return self.accounts.of_expert(expert_id)
 
+    def experts_locked_out(self) -> set[UUID]:
+        """Experts none of whose accounts is active, as CertificationApp.eligible_experts(locked_out=...) takes."""
+        return self.accounts.experts_locked_out()
+
     def cluster_contacts(self, cluster_id: UUID) -> list[UUID]:
         return self.accounts.contacts(cluster_id)
 
