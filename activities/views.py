@@ -18,7 +18,7 @@ from clusterlabel.domain.label_lifecycle import (
     reminds_of_expiry,
 )
 from clusterlabel.domain.policy import Policy
-from clusterlabel.domain.reminders import reminders_to_send
+from clusterlabel.domain.reminders import reminders_to_send, schedule_before
 
 
 def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView:
@@ -29,9 +29,12 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
     if current is not None:
         step, due = current
         if step in policy.reminded_deadlines:
-            for offset in policy.deadline_reminders:
-                remind_at = offset.before(due)
-                alarms.append(Alarm(kind="reminder", step=step, offset=str(offset), at=remind_at))
+            # A reminder that would fall as the step begins, or before, is none: the step's own message
+            # tells (a 7-day reminder of a 5-day answer). The step began its allowance before its deadline.
+            began = policy.allowed_for(step).before(due)
+            for offset, remind_at in schedule_before(policy.deadline_reminders, due).items():
+                if remind_at > began:
+                    alarms.append(Alarm(kind="reminder", step=step, offset=offset, at=remind_at))
         alarms.append(Alarm(kind="deadline", step=step, at=due))
     elif case.state in APPEALABLE_STATES and case.appeal is None and "appeal" in case.deadlines:
         step = "appeal"

@@ -65,6 +65,16 @@ class Policy(BaseModel):
     # period threatens impartiality); an affiliation with no end keeps them off for good.
     affiliation_cooling_off: IsoDuration = Field(default=Duration(years=3))
 
+    def allowed_for(self, step: str) -> Duration:
+        """How long a case's reminded step may take: its deadline falls this long after the step begins."""
+        allowed = {
+            "screening": self.screening_deadline,
+            "response": self.expert_response_timeout,
+            "audit": self.audit_deadline,
+            "decision": self.decision_deadline,
+        }
+        return allowed[step]
+
     @field_validator("expiry_reminders", "deadline_reminders")
     @classmethod
     def _earliest_first(cls, offsets: tuple[Duration, ...]) -> tuple[Duration, ...]:

@@ -1,12 +1,15 @@
-"""A case's deadline reminders: one gone stale while it waited (the worker was down) is not queued."""
+"""A case's deadline reminders: one gone stale while it waited (the worker was down) is not queued; one
+that would fall as its step begins is not scheduled."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from clusterlabel.activities.views import case_view
 from clusterlabel.domain.commands import RemindDeadline
+from clusterlabel.domain.policy import default_policy
 from tests.builders import send
-from tests.lifecycle import Clock, Lifecycle, event_count
+from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
 
 
 def test_a_deadline_reminder_is_queued_on_time_and_not_once_its_deadline_has_passed(
@@ -25,3 +28,22 @@ def test_a_deadline_reminder_is_queued_on_time_and_not_once_its_deadline_has_pas
     during = event_count(life.app)
     send(life.app, case_id, RemindDeadline(step="audit", offset="P7D", due=due), actor="system")
     assert event_count(life.app) == during
+
+
+def test_a_reminder_that_would_fall_as_its_step_begins_or_before_is_not_scheduled(clock: Clock) -> None:
+    """A policy reminding 7 and 2 days ahead of a 5-day decision: the case waiting for its decision has
+    the 2-day reminder and the deadline, not a "due in 7 days" at once beside the assessment's own message."""
+    policy = default_policy().with_overrides(
+        {"decision_deadline": "P5D", "deadline_reminders": ["P7D", "P2D"], "reminded_deadlines": ["decision"]}
+    )
+    life = Lifecycle(memory_app(policy, clock))
+    case_id = life.auditing()
+    life.assess(case_id)
+    case = life.app.get_case(case_id)
+    due = case.deadlines["decision"]
+
+    view = case_view(policy, case, clock())
+    assert [(alarm.kind, alarm.offset, alarm.at) for alarm in view.alarms] == [
+        ("reminder", "P2D", due - timedelta(days=2)),
+        ("deadline", None, due),
+    ]
