@@ -6,6 +6,7 @@ queues and the records it touches (the cluster, the label, the expert) — and r
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -130,8 +131,18 @@ def record_agreement(
 ) -> list[RecordedAggregate]:
     """An agreement issues the case's invoice, with the quote from the price list, in the same save."""
     invoiced = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else []
-    case.record_agreement(command.agreed, env.instant(), app.policy, *env.who(), audit_mode=command.audit_mode)
+    renew_by = _renew_by(app, case)
+    case.record_agreement(
+        command.agreed, env.instant(), app.policy, *env.who(), audit_mode=command.audit_mode, renew_by=renew_by
+    )
     return invoiced
+
+
+def _renew_by(app: CertificationApp, case: CertificationCase) -> datetime | None:
+    """By when a renewal's benchmarking is held: its label's `renewable_until`; None for another case."""
+    if case.kind is not CaseKind.RENEWAL or case.previous_label_id is None:
+        return None
+    return app.get_label(case.previous_label_id).renewable_until
 
 
 @_case_step
@@ -155,7 +166,7 @@ def record_audit_held(
 ) -> None:
     if command.expert_id is not None:  # an officer records it for the team: no expert's step
         _check_qualified(app, case, command.expert_id, env, "record the audit as held")
-    case.record_audit_held(command.expert_id, command.held_on, *env.when())
+    case.record_audit_held(command.expert_id, command.held_on, env, renew_by=_renew_by(app, case))
 
 
 @_case_step

@@ -24,6 +24,7 @@ from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.fees import AuditMode
+from clusterlabel.domain.label_lifecycle import renewal_audit_due
 from clusterlabel.domain.policy import Policy
 
 
@@ -118,12 +119,16 @@ class IntakeAndAssignmentSteps(CaseQueries):
         actor: str,
         command_key: str,
         audit_mode: AuditMode = AuditMode.ON_SITE,
+        renew_by: datetime | None = None,
     ) -> None:
         """The cluster's answer to the expert team, recorded by the secretariat; an agreement names how
-        the audit is held (the visit's default mode, see domain/case_visit.py)."""
+        the audit is held (the visit's default mode, see domain/case_visit.py). `renew_by`: a renewal's
+        label's `renewable_until`, by which its benchmarking is held (label_lifecycle.renewal_audit_due)."""
         self.check_team_to_agree_on()
         if agreed:
             audit_due = policy.audit_deadline.after(at)
+            if renew_by is not None:
+                audit_due = renewal_audit_due(audit_due, renew_by, at)
             mode = audit_mode.value
             self._cluster_agreed(audit_due=audit_due, audit_mode=mode, at=at, actor=actor, command_key=command_key)
         else:

@@ -17,8 +17,10 @@ from clusterlabel.domain import case_assessment, case_team
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.case_queries import CaseQueries
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.fees import AuditMode, check_mode_offered
+from clusterlabel.domain.label_lifecycle import last_valid_day
 from clusterlabel.domain.policy import Policy
 
 
@@ -146,10 +148,15 @@ class AuditVisitSteps(CaseQueries):
         self._audit_scheduled(audit_date=audit_date, **visit, actor=actor, command_key=command_key)
 
     def record_audit_held(
-        self, expert_id: UUID | None, held_on: datetime | None, at: datetime, actor: str, command_key: str
+        self,
+        expert_id: UUID | None,
+        held_on: datetime | None,
+        env: Envelope,
+        renew_by: datetime | None = None,
     ) -> None:
         """A team expert (or an officer for the team: `expert_id` None) records that the audit took place,
-        on its scheduled date unless `held_on` says otherwise."""
+        on its scheduled date unless `held_on` says otherwise; a renewal's by `renew_by` (its label's
+        `renewable_until`: DOMAIN.md, re-benchmarked no later than one year after expiry)."""
         self.check_step("record_audit_held")
         if expert_id is not None:
             case_team.check_on_team(expert_id, self.team)
@@ -157,7 +164,13 @@ class AuditVisitSteps(CaseQueries):
         if self.audit_date is None:
             raise StepNotAllowed("cannot record the audit as held: no audit is scheduled")
         day = held_on or self.audit_date
+        at, actor, command_key = env.when()
         check_held_on(day, self.agreed_at, at)
+        if renew_by is not None and day >= renew_by:
+            raise InvalidInput(
+                f"a renewal's audit held on {day:%Y-%m-%d} is past its label's renewal window, which closed on "
+                f"{last_valid_day(renew_by):%Y-%m-%d}: withdraw this case, and the cluster applies anew"
+            )
         self._audit_held(expert_id=expert_id, held_on=day, at=at, actor=actor, command_key=command_key)
 
     def _check_not_held(self, verb: str) -> None:

@@ -132,6 +132,18 @@ def renewal_window_end(window: Duration, valid_until: datetime) -> datetime:
     return max(window.after(valid_until), window.after(valid_until - _LAST_MOMENT) + _LAST_MOMENT)
 
 
+def renewal_audit_due(audit_due: datetime, renew_by: datetime, at: datetime) -> datetime:
+    """A renewal's audit deadline: the policy's (`audit_due`), or the label's `renewable_until` where that is
+    sooner. DOMAIN.md: a label is renewed if the cluster is re-benchmarked no later than one year after its
+    expiry; later, it applies anew. An agreement at `at` after that is refused: no audit could be in time."""
+    if at >= renew_by:
+        raise StepNotAllowed(
+            f"the renewal window closed on {last_valid_day(renew_by):%Y-%m-%d}: the benchmarking can no longer be held in time "
+            "for a renewal; withdraw this case, and the cluster applies anew"
+        )
+    return min(audit_due, renew_by)
+
+
 def expiry_reminder_schedule(
     offsets: Iterable[Duration], valid_until: datetime, decided_at: datetime
 ) -> dict[str, datetime]:

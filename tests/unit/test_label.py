@@ -15,8 +15,10 @@ from clusterlabel.domain.commands import (
     ExpireLabel,
     IssueLabel,
     RecordAgreement,
+    RecordAuditHeld,
     RemindExpiry,
     RestoreLabel,
+    ScheduleAudit,
     Screen,
     StartRenewal,
     SuspendLabel,
@@ -162,6 +164,68 @@ def test_the_window_does_not_close_on_an_open_renewal(life: Lifecycle, clock: Cl
     send(life.app, renewal, CloseCase(), actor="system")
     send(life.app, label_id, CloseRenewalWindow(), actor="system")
     assert life.app.get_label(label_id).state is LabelState.LAPSED
+
+
+PLACE = "the cluster's offices"
+
+
+def certified_experts(life: Lifecycle) -> None:
+    """Experts certified through a renewal's audit a year after expiry, enough of them for the rotation."""
+    for country in ("DE", "LT", "DE", "LT"):
+        life.expert(country, certified_until=datetime(2031, 1, 1, tzinfo=UTC))
+
+
+def test_a_renewal_s_benchmarking_is_held_no_later_than_one_year_after_expiry(life: Lifecycle, clock: Clock) -> None:
+    """DOMAIN.md: renewed if re-benchmarked no later than one year after expiry. A renewal agreed a month
+    before its window closes must hold its audit by then: its audit deadline is the window's end."""
+    certified_experts(life)
+    _, label_id = life.labelled()
+    label = life.app.get_label(label_id)
+    clock.now = label.valid_until
+    send(life.app, label_id, ExpireLabel(), actor="system")
+    clock.now = label.renewable_until - timedelta(days=30)
+    renewal = life.renewal_agreed(label_id)
+    assert life.app.get_case(renewal).deadlines["audit"] == label.renewable_until  # not the policy's 90 days
+
+    before = event_count(life.app)
+    with pytest.raises(InvalidInput, match="before its deadline"):
+        send(
+            life.app,
+            renewal,
+            ScheduleAudit(audit_date=label.renewable_until + timedelta(days=1), place=PLACE),
+            actor=SECRETARIAT,
+        )
+    assert event_count(life.app) == before
+    send(
+        life.app,
+        renewal,
+        ScheduleAudit(audit_date=label.renewable_until - timedelta(days=10), place=PLACE),
+        actor=SECRETARIAT,
+    )
+    clock.now = label.renewable_until + timedelta(days=3)
+    held_late = RecordAuditHeld(held_on=label.renewable_until + timedelta(days=1))
+    with pytest.raises(InvalidInput, match="past its label's renewal window"):
+        send(life.app, renewal, held_late, actor=SECRETARIAT)
+    send(life.app, renewal, RecordAuditHeld(), actor=SECRETARIAT)  # on its scheduled day, in time
+    assert life.app.get_case(renewal).audit_held_on == label.renewable_until - timedelta(days=10)
+
+
+def test_a_renewal_agreed_after_its_window_closed_is_refused(life: Lifecycle, clock: Clock) -> None:
+    certified_experts(life)
+    _, label_id = life.labelled()
+    label = life.app.get_label(label_id)
+    clock.now = label.valid_until
+    send(life.app, label_id, ExpireLabel(), actor="system")
+    clock.now = label.renewable_until - timedelta(days=1)
+    renewal = send(life.app, label_id, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    send(life.app, renewal, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
+    life.staff(renewal)
+    clock.now = label.renewable_until
+    before = event_count(life.app)
+    last_day = (label.renewable_until - timedelta(days=1)).date()
+    with pytest.raises(StepNotAllowed, match=f"renewal window closed on {last_day}"):
+        send(life.app, renewal, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    assert event_count(life.app) == before
 
 
 def test_a_cluster_holding_a_label_is_told_to_renew_rather_than_apply(life: Lifecycle) -> None:
