@@ -10,9 +10,11 @@ entry. Only the standard library reads them (no libmagic), and nothing is writte
 from __future__ import annotations
 
 import io
+import lzma
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable
 
 from clusterlabel.domain.base import InvalidInput, Problem
@@ -84,7 +86,9 @@ def _office_type(content: bytes) -> str | None:
                 return declared if declared in _ODF_TYPES else None
             if "[Content_Types].xml" in names:
                 return _ooxml_type(_small_entry(archive, "[Content_Types].xml").decode("utf-8", "replace"))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return None  # RuntimeError: an encrypted entry
+    except (zlib.error, lzma.LZMAError):  # a damaged compressed entry
         return None
     return None
 

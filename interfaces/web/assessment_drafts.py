@@ -23,9 +23,20 @@ COLUMNS = (
     "case_id TEXT NOT NULL, expert_id TEXT NOT NULL, fields TEXT NOT NULL, saved_at TEXT NOT NULL, "
     "PRIMARY KEY (case_id, expert_id)"
 )
-# The assessment form's fields: one of each per indicator or area (`score:B-STR-01`), and the whole's.
-PER_ITEM = ("score:", "evidence:", "finding:", "recommendation:", "summary:")
-WHOLE = ("report", "strengths", "areas_for_improvement", "success_stories")
+# The assessment form's fields (templates/assessment.html): one of each per indicator or area
+# (`score:B-STR-01`), a Silver validation's per area and baseline requirement, and the whole's.
+PER_ITEM = (
+    "score:",
+    "evidence:",
+    "finding:",
+    "recommendation:",
+    "summary:",
+    "area:",
+    "area_finding:",
+    "requirement:",
+    "requirement_finding:",
+)
+WHOLE = ("report", "strengths", "areas_for_improvement", "success_stories", "recommendations")
 MOST_FIELDS = 1_000
 # The form's second button: save, do not submit.
 DRAFT_ACTION = ("action", "draft")

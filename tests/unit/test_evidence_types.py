@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from clusterlabel.domain import evidence
@@ -74,3 +77,25 @@ def test_a_file_name_keeps_only_its_last_segment_without_control_characters(give
 def test_a_very_long_file_name_is_shortened_but_keeps_its_extension() -> None:
     kept = safe_file_name("a" * 500 + ".xlsx", evidence.XLSX)
     assert len(kept) == evidence.FILE_NAME_MAX_LENGTH and kept.endswith("a.xlsx")
+
+
+def _damaged_manifest_zip(encrypted: bool) -> bytes:
+    """An ODF-like archive whose `mimetype` entry cannot be read: its deflated data broken, or marked encrypted."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text" * 20)
+    data = bytearray(buffer.getvalue())
+    if encrypted:
+        data[6] |= 0x01  # the local header's flag
+        central = data.rfind(b"PK\x01\x02")
+        data[central + 8] |= 0x01  # and the central directory's
+    else:
+        start = 30 + len("mimetype")
+        data[start : start + 8] = b"\xff" * 8  # deflate stream garbage
+    return bytes(data)
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["damaged", "encrypted"])
+def test_an_office_file_whose_manifest_cannot_be_read_is_refused_as_unsupported(encrypted: bool) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        check_media_type(_damaged_manifest_zip(encrypted))

@@ -9,9 +9,9 @@ import pytest
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.catalogue_shelf import load_catalogue
-from clusterlabel.domain.commands import SignAssessment, SubmitAssessment
+from clusterlabel.domain.commands import RecordAgreement, ReleaseExpert, SignAssessment, SubmitAssessment
 from tests.builders import full_scores, indicators, send
-from tests.lifecycle import Lifecycle, event_count, memory_app
+from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 
 
 @pytest.fixture
@@ -104,3 +104,21 @@ def test_a_bronze_expert_signs_by_submitting_and_the_case_moves_to_decision(life
     assert case.state is CaseState.DECIDING and case.signed_by == [expert]
     with pytest.raises(StepNotAllowed, match="cannot sign the assessment: the case is deciding"):
         _sign(life, case_id, expert)
+
+
+def test_a_version_set_aside_by_a_team_change_awaits_no_signature_and_nothing_is_recorded(life: Lifecycle) -> None:
+    """A Gold case whose first version was submitted, then one of its experts released and the seat filled:
+    the new team submits again; until then nobody signs the old version (it was set aside)."""
+    case_id = life.auditing(Level.GOLD)
+    first, second = life.app.get_case(case_id).expert_ids
+    _submit(life, case_id, first)
+    send(life.app, case_id, ReleaseExpert(expert_id=second, reason="certification revoked"), actor=SECRETARIAT)
+    life.staff(case_id)
+    send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    for expert_id in life.app.get_case(case_id).expert_ids:
+        before = event_count(life.app)
+        with pytest.raises(StepNotAllowed, match="no version of it awaits signatures"):
+            _sign(life, case_id, expert_id)
+        assert event_count(life.app) == before
+    _submit(life, case_id, first, report="second version")
+    assert life.app.get_case(case_id).assessment_version == 2
