@@ -25,7 +25,7 @@ from clusterlabel.domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
-from clusterlabel.domain.label import label_code_for
+from clusterlabel.domain.label import Label, label_code_for
 from clusterlabel.domain.label_lifecycle import LabelState
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
@@ -169,20 +169,21 @@ def test_the_window_does_not_close_on_an_open_renewal(life: Lifecycle, clock: Cl
 PLACE = "the cluster's offices"
 
 
-def certified_experts(life: Lifecycle) -> None:
-    """Experts certified through a renewal's audit a year after expiry, enough of them for the rotation."""
+def expired_label(life: Lifecycle, clock: Clock) -> Label:
+    """An expired label, with experts certified through a renewal's audit a year after its expiry, enough
+    of them for the rotation."""
     for country in ("DE", "LT", "DE", "LT"):
         life.expert(country, certified_until=datetime(2031, 1, 1, tzinfo=UTC))
+    _, label_id = life.labelled()
+    clock.now = life.app.get_label(label_id).valid_until
+    return send(life.app, label_id, ExpireLabel(), actor="system")
 
 
 def test_a_renewal_s_benchmarking_is_held_no_later_than_one_year_after_expiry(life: Lifecycle, clock: Clock) -> None:
     """DOMAIN.md: renewed if re-benchmarked no later than one year after expiry. A renewal agreed a month
     before its window closes must hold its audit by then: its audit deadline is the window's end."""
-    certified_experts(life)
-    _, label_id = life.labelled()
-    label = life.app.get_label(label_id)
-    clock.now = label.valid_until
-    send(life.app, label_id, ExpireLabel(), actor="system")
+    label = expired_label(life, clock)
+    label_id = label.id
     clock.now = label.renewable_until - timedelta(days=30)
     renewal = life.renewal_agreed(label_id)
     assert life.app.get_case(renewal).deadlines["audit"] == label.renewable_until  # not the policy's 90 days
@@ -211,11 +212,8 @@ def test_a_renewal_s_benchmarking_is_held_no_later_than_one_year_after_expiry(li
 
 
 def test_a_renewal_agreed_after_its_window_closed_is_refused(life: Lifecycle, clock: Clock) -> None:
-    certified_experts(life)
-    _, label_id = life.labelled()
-    label = life.app.get_label(label_id)
-    clock.now = label.valid_until
-    send(life.app, label_id, ExpireLabel(), actor="system")
+    label = expired_label(life, clock)
+    label_id = label.id
     clock.now = label.renewable_until - timedelta(days=1)
     renewal = send(life.app, label_id, StartRenewal(), actor=SECRETARIAT).renewal_case_id
     send(life.app, renewal, Screen(accepted=True, reason="complete"), actor=SECRETARIAT)
