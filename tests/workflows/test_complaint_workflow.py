@@ -92,14 +92,14 @@ def test_an_unacknowledged_complaint_is_reminded_and_then_escalated_to_the_secre
             complaint = await lodged(env, app, queue)
             complaint_id = UUID(complaint.id.removeprefix("complaint-"))
             await env.sleep(timedelta(minutes=40))
-            assert told(app, complaint_id)[-1] == ("secretariat", "deadline_reminder")
+            assert told(app, complaint_id)[-1] == ("secretariat", "complaint_reminder")
             assert app.load(complaint_id, Complaint).escalations == []
 
             await env.sleep(timedelta(minutes=30))
             assert told(app, complaint_id) == [
                 ("secretariat", "complaint_lodged"),
-                ("secretariat", "deadline_reminder"),
-                ("secretariat", "escalation"),
+                ("secretariat", "complaint_reminder"),
+                ("secretariat", "complaint_escalation"),
             ]
             escalated = app.load(complaint_id, Complaint)
             assert len(escalated.escalations) == 1 and "acknowledgement deadline" in escalated.escalations[0]
