@@ -131,7 +131,7 @@ def record_agreement(
 ) -> list[RecordedAggregate]:
     """An agreement issues the case's invoice, with the quote from the price list, in the same save."""
     invoiced = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else []
-    renew_by = _renew_by(app, case)
+    renew_by = _renew_by(app, case) if command.agreed else None
     case.record_agreement(
         command.agreed, env.instant(), app.policy, *env.who(), audit_mode=command.audit_mode, renew_by=renew_by
     )

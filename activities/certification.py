@@ -167,8 +167,3 @@ class CertificationActivities(BoundActivities):
         except Exception:
             log.warning("expert proposals without a read model", read_model=what, exc_info=True)
             return None
-        try:
-            return self.workload()
-        except Exception:
-            log.warning("expert workload unavailable; proposing in name order", exc_info=True)
-            return None

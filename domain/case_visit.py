@@ -20,7 +20,7 @@ from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.fees import AuditMode, check_mode_offered
-from clusterlabel.domain.label_lifecycle import last_valid_day
+from clusterlabel.domain.label_lifecycle import check_held_for_renewal
 from clusterlabel.domain.policy import Policy
 
 
@@ -166,11 +166,8 @@ class AuditVisitSteps(CaseQueries):
         day = held_on or self.audit_date
         at, actor, command_key = env.when()
         check_held_on(day, self.agreed_at, at)
-        if renew_by is not None and day >= renew_by:
-            raise InvalidInput(
-                f"a renewal's audit held on {day:%Y-%m-%d} is past its label's renewal window, which closed on "
-                f"{last_valid_day(renew_by):%Y-%m-%d}: withdraw this case, and the cluster applies anew"
-            )
+        if renew_by is not None:
+            check_held_for_renewal(day, renew_by)
         self._audit_held(expert_id=expert_id, held_on=day, at=at, actor=actor, command_key=command_key)
 
     def _check_not_held(self, verb: str) -> None:

@@ -77,6 +77,20 @@ def check_media_type(content: bytes) -> str:
     return media_type
 
 
+# What reading a ZIP that is not a sound office file raises: no type, so 415 (never a 500).
+_UNREADABLE_ARCHIVE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,  # a compression method zipfile lacks
+    RuntimeError,  # an encrypted entry
+    zlib.error,  # a damaged deflated entry
+    lzma.LZMAError,  # a damaged LZMA entry
+)
+
+
 def _office_type(content: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
@@ -86,9 +100,7 @@ def _office_type(content: bytes) -> str | None:
                 return declared if declared in _ODF_TYPES else None
             if "[Content_Types].xml" in names:
                 return _ooxml_type(_small_entry(archive, "[Content_Types].xml").decode("utf-8", "replace"))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
-        return None  # RuntimeError: an encrypted entry
-    except (zlib.error, lzma.LZMAError):  # a damaged compressed entry
+    except _UNREADABLE_ARCHIVE:
         return None
     return None
 

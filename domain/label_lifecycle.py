@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from clusterlabel.domain.base import StepNotAllowed
+from clusterlabel.domain.base import InvalidInput, StepNotAllowed
 from clusterlabel.domain.durations import Duration
 
 
@@ -134,14 +134,26 @@ def renewal_window_end(window: Duration, valid_until: datetime) -> datetime:
 
 def renewal_audit_due(audit_due: datetime, renew_by: datetime, at: datetime) -> datetime:
     """A renewal's audit deadline: the policy's (`audit_due`), or the label's `renewable_until` where that is
-    sooner. DOMAIN.md: a label is renewed if the cluster is re-benchmarked no later than one year after its
-    expiry; later, it applies anew. An agreement at `at` after that is refused: no audit could be in time."""
+    sooner. An agreement at `at` after that is refused: no audit could be in time."""
     if at >= renew_by:
         raise StepNotAllowed(
-            f"the renewal window closed on {last_valid_day(renew_by):%Y-%m-%d}: the benchmarking can no longer be held in time "
-            "for a renewal; withdraw this case, and the cluster applies anew"
+            f"the renewal window closed on {last_valid_day(renew_by):%Y-%m-%d}: the benchmarking can no longer "
+            f"be held in time for a renewal; {_APPLY_ANEW}"
         )
     return min(audit_due, renew_by)
+
+
+def check_held_for_renewal(held_on: datetime, renew_by: datetime) -> None:
+    """DOMAIN.md: a label is renewed if the cluster is re-benchmarked no later than one year after its expiry
+    (`renew_by`, the label's `renewable_until`); later, it applies anew."""
+    if held_on >= renew_by:
+        raise InvalidInput(
+            f"a renewal's audit held on {held_on:%Y-%m-%d} is past its label's renewal window, which closed on "
+            f"{last_valid_day(renew_by):%Y-%m-%d}: {_APPLY_ANEW}"
+        )
+
+
+_APPLY_ANEW = "withdraw this case, and the cluster applies anew"
 
 
 def expiry_reminder_schedule(
