@@ -24,10 +24,19 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     case = app.get_case(case_id)
     if case.label_id is not None:
         return case
+    level = case.decision["level"] if case.decision else None
+    # Decided again on appeal at the level appealed (its label would take the same code): that label stands
+    # as it was, unless it was withdrawn meanwhile, when the new one takes a code of its own.
+    same = app.get_label(case.appealed_label_id) if case.appealed_label_id else None
+    same = same if same is not None and same.level == level else None
+    if same is not None and same.may_be_superseded:
+        case.record_label(same.id, *env.who())
+        app.save_once(env.key, case, *outbox.queue(notices.label_issued(same), env))
+        return case
     cluster = app.get_cluster(case.cluster_id)
     # The label it renews; else (or if a Silver round's Bronze award superseded that one meanwhile) the
     # cluster's label at the awarded level; else the label of the award appealed.
-    held = cluster.current_labels.get(case.decision["level"]) if case.decision else None
+    held = cluster.current_labels.get(level) if level else None
     standing = [
         label
         for label in map(
@@ -37,8 +46,8 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     ]
     previous = standing[0] if standing else None
     # The award appealed gives way too when another label is the one superseded (held at the new level).
-    appealed = [label for label in standing[1:] if label.id == case.appealed_label_id]
-    for label in appealed:
+    released = [label for label in standing[1:] if label.id == case.appealed_label_id]
+    for label in released:
         cluster.release_label(label.id, *env.who())
     label = Label.issue(
         case=case,
@@ -48,12 +57,13 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
         supersedes=previous,
         actor=env.actor,
         command_key=env.key,
+        replacing=same.id if same else None,
     )
     case.record_label(label.id, *env.who())
     cluster.grant_label(label.id, label.level, previous.id if previous else None, *env.who())
     changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
     changed += webhooks.announce(app, label, env)
-    for replaced in [previous, *appealed] if previous else []:
+    for replaced in [previous, *released] if previous else []:
         replaced.supersede(label.id, case.id, env.instant(), *env.who(), renewal=replaced.id == case.previous_label_id)
         changed += [replaced, *webhooks.announce(app, replaced, env)]
     app.save_once(env.key, case, *changed)

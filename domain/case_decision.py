@@ -38,6 +38,12 @@ def check_not_appealed_decider(person: str, appealed_by: str | Iterable[str] | N
         raise ImpartialityViolation(f"{person} took the appealed decision and cannot {role}")
 
 
+def check_not_appellant(person: str, appeal: Mapping[str, Any] | None, role: str) -> None:
+    """Whoever lodged the appeal (an officer, for the cluster) is a party to it and does not decide it."""
+    if appeal is not None and appeal.get("lodged_by") == person:
+        raise ImpartialityViolation(f"{person} lodged the appeal and cannot {role}")
+
+
 def check_appeal_lodgeable(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime, grounds: str) -> None:
     """An adverse decision may be appealed once, inside its appeal window, on stated grounds; a decision
     taken again after an upheld appeal is final (the appeals panel has had its say)."""

@@ -284,6 +284,7 @@ class CaseQueries:
         case_decision.check_appeal_pending(self.appeal)
         case_decision.check_not_auditor(decided_by, decider_expert_ids, self.evaluators, "decide the appeal")
         case_decision.check_not_appealed_decider(decided_by, self.appealed_decider(), "decide the appeal")
+        case_decision.check_not_appellant(decided_by, self.appeal, "decide the appeal")
         case_decision.require_reason(rationale, "an appeal decision needs a rationale")
 
     def check_label_to_record(self) -> None:

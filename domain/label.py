@@ -20,6 +20,7 @@ from clusterlabel.domain.label_lifecycle import (
     check_label_step,
     label_state_after,
     label_status_at,
+    last_valid_day,
     renewal_window_end,
 )
 from clusterlabel.domain.policy import Policy
@@ -120,14 +121,16 @@ class Label(LabelAppealSteps, RecordedAggregate):
         supersedes: Label | None,
         actor: str,
         command_key: str,
+        replacing: UUID | None = None,
     ) -> Label:
-        """The label of an awarded case, valid for the policy's validity from the month of its audit."""
+        """The label of an awarded case, valid for the policy's validity from the month of its audit.
+        `replacing`: see label_code_for."""
         if case.decision is None or case.decision["outcome"] != "award":
             raise StepNotAllowed("a label is issued only for an awarded case")
         level = Level(case.decision["level"])
         valid_from, valid_until = policy.label_validity_from(case.audit_month_of, case.decision["at"])
         return cls(
-            label_code=label_code_for(case.id, level),
+            label_code=label_code_for(case.id, level, replacing),
             verification_code=verification_code,
             cluster_id=cluster.id,
             cluster_name=cluster.name,
@@ -240,7 +243,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def check_renewable(self, at: datetime) -> None:
         if (self.state in IN_FORCE and at >= self.renewable_until) or self.state is LabelState.LAPSED:
             raise StepNotAllowed(
-                f"the renewal window of label {self.label_code} closed on {self.renewable_until:%Y-%m-%d}; "
+                f"the renewal window of label {self.label_code} closed on {last_valid_day(self.renewable_until):%Y-%m-%d}; "
                 "the cluster must apply anew"
             )
         self.check_step("start_renewal")
@@ -328,7 +331,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
 
     @event("LabelAppealLodged")
     def _label_appeal_lodged(self, against: str, grounds: str, at: datetime, actor: str, command_key: str) -> None:
-        self.appeal = {"against": against, "grounds": grounds, "lodged_at": at, "upheld": None}
+        self.appeal = {"against": against, "grounds": grounds, "lodged_at": at, "lodged_by": actor, "upheld": None}
 
     @event("LabelAppealUpheld")
     def _label_appeal_upheld(self, rationale: str, decided_by: str, at: datetime, actor: str, command_key: str) -> None:

@@ -19,6 +19,7 @@ from uuid import UUID
 from clusterlabel.domain.base import StepNotAllowed
 from clusterlabel.domain.case_decision import (
     check_not_appealed_decider,
+    check_not_appellant,
     check_not_auditor,
     require_reason,
 )
@@ -109,6 +110,7 @@ class LabelAppealSteps:
         self.check_appeal_pending()
         check_not_auditor(actor, decider_expert_ids, {*self.expert_ids, *auditors}, "decide the appeal")
         check_not_appealed_decider(actor, self.adverse_by, "decide the appeal")
+        check_not_appellant(actor, self.appeal, "decide the appeal")
         require_reason(rationale, "an appeal decision needs a rationale")
         decision = {"rationale": rationale, "decided_by": actor, "at": at, "actor": actor}
         if upheld:

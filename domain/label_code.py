@@ -11,13 +11,15 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LEVEL_LETTER = {Level.BRONZE: "B", Level.SILVER: "S", Level.GOLD: "G"}
 
 
-def label_code_for(case_id: UUID, level: Level) -> str:
+def label_code_for(case_id: UUID, level: Level, replacing: UUID | None = None) -> str:
     """The human-friendly label id printed on a certificate, e.g. ECEI-G-7K3M-9QXD-2F4H.
 
     Derived from the awarded case, so that issuing twice yields the same label; 60 bits
-    keep collisions negligible for millions of labels.
+    keep collisions negligible for millions of labels. `replacing`: the case's own label at this level
+    that an upheld appeal sent back and that was withdrawn meanwhile; the new one needs a code of its own.
     """
-    number = int.from_bytes(hashlib.sha256(case_id.bytes).digest()[:8], "big") >> 4
+    seed = case_id.bytes + (replacing.bytes if replacing else b"")
+    number = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big") >> 4
     chars = "".join(_CROCKFORD[(number >> shift) & 31] for shift in range(55, -1, -5))
     return f"ECEI-{_LEVEL_LETTER[level]}-{chars[0:4]}-{chars[4:8]}-{chars[8:12]}"
 

@@ -134,8 +134,12 @@ def case_refused(case: CertificationCase, reason: str) -> list[Notice]:
     stage = "screening" if case.state is CaseState.REJECTED else "decision"
     appeal_due = case.deadlines["appeal"]
     subject = f"Case {case.id}: {'application rejected' if stage == 'screening' else 'label refused'}"
+    final = case.appeal is not None and bool(case.appeal.get("upheld"))  # taken again after an upheld appeal
     body = f"Why: {reason}. You may appeal until {appeal_due:%Y-%m-%d %H:%M:%S} UTC."
-    return _appealable(case, "case_refused", subject, body, stage=stage, reason=reason)
+    if final:
+        body = f"Why: {reason}. Taken again after your upheld appeal, this decision is final."
+    fields = {"stage": stage, "reason": reason, "final": "yes" if final else "no"}
+    return _appealable(case, "case_refused", subject, body, **fields)
 
 
 def award_appealable(case: CertificationCase) -> list[Notice]:
@@ -166,7 +170,7 @@ def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> lis
 def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
     """The cluster learns that its label was suspended or withdrawn, why, and until when it may appeal."""
     subject = f"Label {label.label_code} is {label.state.value}"
-    body = f"The label {label.label_code} is {label.state.value}: {label.reason}. Appeal until {appeal_due:%Y-%m-%d}."
+    body = f"The label {label.label_code} is {label.state.value}: {label.reason}. Appeal until {appeal_due:%Y-%m-%d %H:%M:%S} UTC."
     # An appeal against the suspension still pending stands against the withdrawal at its limit: no new one.
     data = _label_data(label) | {
         "state": label.state.value,
@@ -274,7 +278,7 @@ def complaint_acknowledged(complaint: Complaint) -> list[Notice]:
     due = complaint.deadlines["investigation"]
     body = (
         f"Your complaint about {complaint.about} (reference {complaint.id}) has been received. The secretariat "
-        f"will investigate it and tell you its outcome by {due:%Y-%m-%d} at the latest."
+        f"will investigate it and tell you its outcome by {due:%Y-%m-%d %H:%M:%S} UTC at the latest."
     )
     return [_to_complainant(complaint, "complaint_acknowledged", "Your complaint has been received", body)]
 

@@ -93,6 +93,7 @@ def _decided(row: Row, change: Change) -> None:
 def _appeal_decided(row: Row, change: Change) -> None:
     if change["upheld"]:
         row["deadlines"]["decision"] = change["decision_due"]
+        row["label_id"] = None  # an award's label stands aside until the new decision (CertificationCase)
 
 
 def _rejection_appeal_decided(row: Row, change: Change) -> None:
@@ -141,6 +142,7 @@ _CASE_DATA = {
 class CaseStatusView(View):
     name = "case_status"
     cost = 8
+    revision = 2  # 2: an upheld appeal against an award sets the award's label aside
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "

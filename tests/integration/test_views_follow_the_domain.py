@@ -40,6 +40,7 @@ from clusterlabel.domain.commands import (
     IssueLabel,
     LodgeAppeal,
     LodgeLabelAppeal,
+    OpenAppealWindow,
     ProposeExpert,
     RecordAgreement,
     RecordDecision,
@@ -306,6 +307,24 @@ def _walk(
 def test_an_upheld_appeal_sends_the_case_back_to_a_new_decision_in_the_view_too() -> None:
     # screen, propose, accept, agree, assess, refuse, appeal, uphold, award, issue the label
     _walk([2, 2, 2, 2, 5, 0, 2, 2, 2, 2])
+
+
+def test_an_upheld_appeal_against_a_lower_award_sets_its_label_aside_in_the_view_too() -> None:
+    machine = ViewsFollowTheDomain()
+    try:
+        life = Lifecycle(machine.app)
+        case_id = life.deciding(Level.GOLD, fraction=1.0)
+        machine.case_ids.append(case_id)
+        life.decide(case_id, Outcome.AWARD, Level.SILVER)
+        machine.label_ids.append(send(machine.app, case_id, IssueLabel(), actor="system").label_id)
+        send(machine.app, case_id, OpenAppealWindow(), actor="system")
+        send(machine.app, case_id, LodgeAppeal(grounds="the assessment supports Gold"), actor=SECRETARIAT)
+        machine.the_views_say_what_the_aggregates_say()
+        send(machine.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor="board:appeals")
+        assert machine.app.get_case(case_id).label_id is None
+        machine.the_views_say_what_the_aggregates_say()
+    finally:
+        machine.teardown()
 
 
 def test_an_expert_released_during_the_audit_frees_their_seat_in_the_view_too() -> None:

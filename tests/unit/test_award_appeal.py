@@ -21,6 +21,7 @@ from clusterlabel.domain.commands import (
     RecordAgreement,
     RecordDecision,
     Screen,
+    WithdrawLabel,
 )
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.notification import Notification
@@ -90,6 +91,37 @@ def test_an_upheld_appeal_is_decided_again_by_someone_else_and_its_gold_label_re
     with pytest.raises(StepNotAllowed, match="awarded the gold level it applied for: nothing to appeal"):
         send(life.app, case_id, LodgeAppeal(grounds="again"), actor=SECRETARIAT)
     send(life.app, case_id, CloseCase(), actor="system")
+
+
+def _decided_again_at_silver(life: Lifecycle, withdraw_first: bool) -> tuple[UUID, UUID, UUID | None]:
+    case_id, silver_id = _silver_for_gold(life)
+    send(life.app, case_id, LodgeAppeal(grounds="the assessment supports Gold"), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor=PANEL)
+    if withdraw_first:
+        send(life.app, silver_id, WithdrawLabel(reason="The management left."), actor=SECRETARIAT)
+    again = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="on appeal: Silver after all")
+    send(life.app, case_id, again, actor=SECOND_DECIDER)
+    return case_id, silver_id, send(life.app, case_id, IssueLabel(), actor="system").label_id
+
+
+def test_decided_again_at_the_level_appealed_the_appealed_label_stands_as_it_was(life: Lifecycle) -> None:
+    # Before, the new label took the appealed one's code and id: its save collided for ever.
+    case_id, silver_id, label_id = _decided_again_at_silver(life, withdraw_first=False)
+    assert label_id == silver_id and life.app.get_label(silver_id).state is LabelState.ACTIVE
+    assert life.app.get_cluster(life.cluster_id).current_labels == {Level.SILVER: silver_id}
+    assert life.app.get_case(case_id).is_concluded(life.app.clock())
+    send(life.app, case_id, CloseCase(), actor="system")
+
+
+def test_decided_again_at_the_level_of_an_appealed_label_withdrawn_meanwhile_a_new_code_is_issued(
+    life: Lifecycle,
+) -> None:
+    _, silver_id, label_id = _decided_again_at_silver(life, withdraw_first=True)
+    assert label_id not in (None, silver_id)
+    new, withdrawn = life.app.get_label(label_id), life.app.get_label(silver_id)
+    assert new.level is Level.SILVER and new.label_code != withdrawn.label_code
+    assert withdrawn.state is LabelState.WITHDRAWN and new.state is LabelState.ACTIVE
+    assert life.app.get_cluster(life.cluster_id).current_labels == {Level.SILVER: label_id}
 
 
 @pytest.mark.parametrize(
@@ -172,3 +204,13 @@ def test_a_lower_award_after_an_overturned_rejection_opens_its_own_window_and_te
     assert f"{case.deadlines['appeal']:%Y-%m-%d %H:%M:%S}" in told.body
     send(life.app, case_id, LodgeAppeal(grounds="the assessment supports Gold"), actor=SECRETARIAT)
     assert life.app.get_case(case_id).appeal is not None
+
+
+def test_the_officer_who_lodged_the_appeal_for_the_cluster_does_not_decide_it(life: Lifecycle) -> None:
+    case_id, _ = _silver_for_gold(life)
+    send(life.app, case_id, LodgeAppeal(grounds="the assessment supports Gold"), actor="secretariat:hanna")
+    before = event_count(life.app)
+    with pytest.raises(ImpartialityViolation, match="secretariat:hanna lodged the appeal and cannot decide"):
+        send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor="secretariat:hanna")
+    assert event_count(life.app) == before
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor=PANEL)

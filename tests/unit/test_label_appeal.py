@@ -245,3 +245,10 @@ def test_the_automatic_withdrawal_tells_the_cluster_its_pending_appeal_stands_ag
     send(life.app, label_id, WithdrawLabel(reason="suspended past the limit"), actor="system", command_key="w-1")
 
     assert told_the_cluster(life, "w-1").data["appeal_pending"] == "yes"
+
+
+def test_the_officer_who_lodged_the_appeal_for_the_cluster_does_not_decide_it(life: Lifecycle) -> None:
+    label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, label_id, GROUNDS, actor="secretariat:hanna")  # on the cluster's behalf
+    refused(life, ImpartialityViolation, "lodged the appeal", label_id, UPHOLD, "secretariat:hanna")
+    send(life.app, label_id, UPHOLD, actor=PANEL)

@@ -21,7 +21,15 @@ from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.commands import IssueLabel, LodgeLabelAppeal, OpenAppealWindow, SuspendLabel
+from clusterlabel.domain.commands import (
+    DecideAppeal,
+    IssueLabel,
+    LodgeAppeal,
+    LodgeLabelAppeal,
+    OpenAppealWindow,
+    RecordDecision,
+    SuspendLabel,
+)
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
@@ -168,6 +176,22 @@ def test_a_cancellation_says_why_the_audit_does_not_take_place() -> None:
 
     assert "was withdrawn" in render(content(withdrawn), "en", BASE).text
     assert "Expertenteam" in render(content(team_changed), "de", BASE).text
+
+
+def test_a_refusal_taken_again_after_an_upheld_appeal_says_it_is_final_not_until_when_to_appeal() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.deciding()
+    life.decide(case_id, Outcome.REFUSE)
+    send(life.app, case_id, LodgeAppeal(grounds="the scores were misread"), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="they were"), actor="board:appeals")
+    again = RecordDecision(outcome=Outcome.REFUSE, rationale="still short")
+    send(life.app, case_id, again, actor="secretariat:second")
+    (final,) = notices.case_refused(life.app.get_case(case_id), "still short")
+    (first,) = notices.case_refused(refused_case(), "short")
+    english, german = render(content(final), "en", BASE).text, render(content(final), "de", BASE).text
+    assert "it is final and cannot be appealed again" in " ".join(english.split()) and "may appeal" not in english
+    assert "ein weiterer Einspruch ist nicht möglich" in " ".join(german.split())
+    assert "you may appeal until" in " ".join(render(content(first), "en", BASE).text.split())
 
 
 def test_a_language_without_a_translation_reads_english() -> None:

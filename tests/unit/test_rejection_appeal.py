@@ -11,6 +11,7 @@ import pytest
 from clusterlabel.domain.base import ImpartialityViolation, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.commands import CloseCase, DecideAppeal, LodgeAppeal, RecordAgreement, Screen
+from clusterlabel.domain.notification import Notification
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 
@@ -95,3 +96,20 @@ def test_a_case_back_from_a_screening_appeal_may_appeal_its_refusal_later(life: 
     case = life.app.get_case(case_id)
     assert case.appeal is not None and case.appeal["against"] == "refused" and len(case.past_appeals) == 1
     assert case.deadlines["appeal"] - case.decision["at"] == timedelta(days=30)
+
+
+def test_a_rejection_taken_again_after_an_upheld_appeal_is_final(life: Lifecycle, clock: Clock) -> None:
+    # Before, the second rejection opened a fresh window and the cluster could appeal it again.
+    case_id = _appealed(life)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="the documents were there"), actor=PANEL)
+    rejection = Screen(accepted=False, reason="still incomplete")
+    send(life.app, case_id, rejection, actor=SECOND_OFFICER, command_key="rejected-again")
+    case = life.app.get_case(case_id)
+    assert case.state is CaseState.REJECTED and case.is_concluded(clock())
+    told = life.app.load(Notification.create_id(f"rejected-again/notify/cluster:{case.cluster_id}"), Notification)
+    assert "this decision is final" in told.body and "You may appeal" not in told.body
+    before = event_count(life.app)
+    with pytest.raises(StepNotAllowed, match="taken again after an upheld appeal and is final"):
+        send(life.app, case_id, LodgeAppeal(grounds="once more"), actor=SECRETARIAT)
+    assert event_count(life.app) == before
+    send(life.app, case_id, CloseCase(), actor="system")

@@ -80,3 +80,25 @@ def test_an_upheld_appeal_against_a_lower_award_ends_with_the_gold_label_replaci
             assert ended.state == LabelState.SUPERSEDED.value
 
     run(scenario())
+
+
+def test_an_upheld_appeal_decided_again_at_the_same_level_keeps_the_silver_label_and_its_workflow() -> None:
+    async def scenario() -> None:
+        async with time_skipping_office() as (env, office):
+            cluster, handle, awarded = await silver_for_gold(office)
+            silver_id = awarded.label_id
+            assert silver_id is not None
+            appeal = LodgeAppeal(grounds="The assessment supports Gold.")
+            await handle.execute_update(CaseWorkflow.lodge_appeal, step(appeal, actor=f"cluster:{cluster}"))
+            upheld = DecideAppeal(upheld=True, rationale="It does.")
+            await handle.execute_update(CaseWorkflow.decide_appeal, step(upheld, actor=APPEALS_PANEL))
+            again = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="On appeal: Silver still.")
+            await handle.execute_update(CaseWorkflow.record_decision, step(again, actor=SECOND_DECIDER))
+            final: CaseView = await result_of(handle)
+            assert final.state == "awarded" and final.concluded and final.label_id == silver_id
+            assert office.app.get_label(silver_id).state is LabelState.ACTIVE
+            assert office.app.get_cluster(cluster).current_labels == {Level.SILVER: silver_id}
+            silver_run = env.client.get_workflow_handle(label_workflow_id(silver_id))
+            assert (await silver_run.describe()).status == WorkflowExecutionStatus.RUNNING
+
+    run(scenario())
