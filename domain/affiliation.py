@@ -15,6 +15,7 @@ from datetime import datetime
 
 from clusterlabel.domain.base import InvalidInput
 from clusterlabel.domain.durations import Duration
+from clusterlabel.domain.label_lifecycle import last_valid_day
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,16 @@ class Affiliation:
     def describe(self) -> str:
         if self.until is None:
             return "is affiliated with the cluster"
-        return f"was affiliated with the cluster until {self.until:%Y-%m-%d}, within the cooling-off period"
+        # An end is kept as the first instant past it: named by its last day, as the pages print it.
+        last_day = last_valid_day(self.until)
+        return f"was affiliated with the cluster until {last_day:%Y-%m-%d}, within the cooling-off period"
 
 
 def check_period(since: datetime | None, until: datetime | None) -> None:
     if since is not None and until is not None and until < since:
-        raise InvalidInput(f"an affiliation cannot end ({until:%Y-%m-%d}) before it began ({since:%Y-%m-%d})")
+        raise InvalidInput(
+            f"an affiliation cannot end ({last_valid_day(until):%Y-%m-%d}) before it began ({since:%Y-%m-%d})"
+        )
 
 
 def conflict(affiliations: list[Affiliation], at: datetime, cooling_off: Duration) -> Affiliation | None:

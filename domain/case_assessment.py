@@ -11,7 +11,7 @@ three improvement areas fell below its Gold threshold; they keep that rule (`sup
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import TypedDict
 from uuid import UUID
 
@@ -111,11 +111,27 @@ def check_silver_gap(
         raise InvalidInput(f"cluster {cluster_name!r} has no Bronze benchmarking to build a Silver application on")
     earliest = policy.silver_min_gap.after(bronze_assessed_at)
     latest = policy.silver_max_gap.after(bronze_assessed_at)
-    if not earliest <= at <= latest:
+    if _gap_in_days(policy):
+        # "1.5 to 2 years after the first" (DOMAIN.md) counts in calendar days (UTC), both ends included: any
+        # hour of the earliest or the latest day is inside, as the days the refusal names say.
+        inside, shown = _utc_day(earliest) <= _utc_day(at) <= _utc_day(latest), "%Y-%m-%d"
+    else:
+        inside, shown = earliest <= at <= latest, "%Y-%m-%d %H:%M:%S UTC"
+    if not inside:
         raise InvalidInput(
             f"a Silver {what} must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
-            f"assessment of {bronze_assessed_at:%Y-%m-%d}: between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d}"
+            f"assessment of {bronze_assessed_at:{shown}}: between {earliest:{shown}} and {latest:{shown}}"
         )
+
+
+def _gap_in_days(policy: Policy) -> bool:
+    """A gap of whole days or longer counts by the day; one given to the hour or second (a lifecycle
+    compressed for a demo or a test) counts to the instant, or a one-hour gap would last the whole day."""
+    return not policy.silver_min_gap.seconds and not policy.silver_max_gap.seconds
+
+
+def _utc_day(instant: datetime) -> date:
+    return instant.astimezone(UTC).date()
 
 
 def check_assessment(

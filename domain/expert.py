@@ -18,6 +18,7 @@ from clusterlabel.domain.affiliation import Affiliation
 from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed, derived_id
 from clusterlabel.domain.durations import Duration
 from clusterlabel.domain.instants import Instant
+from clusterlabel.domain.label_lifecycle import last_valid_day
 from clusterlabel.domain.profile import Profile, Registrant, language_codes
 from clusterlabel.domain.qualification import ALL_LEVELS, Qualification, Training
 from clusterlabel.domain.text import RECORDED, Text
@@ -157,7 +158,7 @@ class Expert(Registrant[ExpertProfile], RecordedAggregate):
             )
         if not self.is_certified_at(at):
             raise StepNotAllowed(
-                f"{self.name}'s expert certification ended on {self.certified_until:%Y-%m-%d}: "
+                f"{self.name}'s expert certification ended on {last_valid_day(self.certified_until):%Y-%m-%d}: "
                 f"they can no longer {step} until it is renewed"
             )
 
@@ -169,7 +170,9 @@ class Expert(Registrant[ExpertProfile], RecordedAggregate):
     def renew_certification(self, until: datetime, actor: str, command_key: str) -> None:
         """Renews every level the expert holds until `until` (the one certification of old)."""
         if until <= self.certified_until and self.lapsed_at is None:
-            raise InvalidInput(f"the new certification end {until:%Y-%m-%d} is not later than the current one")
+            raise InvalidInput(
+                f"the new certification end {last_valid_day(until):%Y-%m-%d} is not later than the current one"
+            )
         self._certification_renewed(until=until, actor=actor, command_key=command_key)
 
     @event("CertificationRenewed")
@@ -187,7 +190,8 @@ class Expert(Registrant[ExpertProfile], RecordedAggregate):
         held = self.qualifications.get(level)
         if held is not None and held.revoked_at is None and until <= held.until:
             raise InvalidInput(
-                f"{self.name} is already qualified for {level} until {held.until:%Y-%m-%d}; a renewal must run later"
+                f"{self.name} is already qualified for {level} until {last_valid_day(held.until):%Y-%m-%d}; "
+                "a renewal must run later"
             )
         self._qualification_recorded(
             level=level.value,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from clusterlabel.domain.base import Level, StepNotAllowed
+from clusterlabel.domain.label_lifecycle import last_valid_day
 
 ALL_LEVELS = (Level.BRONZE, Level.SILVER, Level.GOLD)
 
@@ -58,9 +59,9 @@ def check_qualified(name: str, qualifications: Qualifications, level: Level, at:
             f"{name}'s {level} expert certification was revoked on {held.revoked_at:%Y-%m-%d}: "
             f"they can no longer {step}"
         )
-    if at >= held.until:
+    if at >= held.until:  # `until` is the first instant past it: the refusal names its last day
         raise StepNotAllowed(
-            f"{name}'s {level} expert certification ended on {held.until:%Y-%m-%d}: "
+            f"{name}'s {level} expert certification ended on {last_valid_day(held.until):%Y-%m-%d}: "
             f"they can no longer {step} until it is renewed"
         )
 

@@ -164,6 +164,9 @@ UNTIL_DECIDED = frozenset(
     {"AssessmentSubmitted", "SilverValidated", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"}
 )
 NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
+# What an expert not on a case's team (one only proposed) reads of its evidence: that files came, not
+# their names or digests (evidence.reads_evidence).
+TEAM_EVIDENCE = frozenset({"EvidenceAttached"})
 
 
 def history_events(
@@ -176,16 +179,20 @@ def history_events(
         return events
     return [
         event.model_copy(update={"data": _redacted(event.data)})
-        for event in _as_the_cluster_reads_them(events, team_cases)
+        for event in _as_the_cluster_reads_them(events, team_cases, an_expert=principal.expert_id is not None)
     ]
 
 
-def _as_the_cluster_reads_them(events: list[HistoryEvent], team_cases: Collection[UUID]) -> list[HistoryEvent]:
+def _as_the_cluster_reads_them(
+    events: list[HistoryEvent], team_cases: Collection[UUID], an_expert: bool
+) -> list[HistoryEvent]:
     decided = {event.aggregate_id for event in events if event.type == "DecisionRecorded"}
 
     def withheld(event: HistoryEvent) -> bool:
         if event.aggregate_id in team_cases:
             return False
+        if an_expert and event.type in TEAM_EVIDENCE:
+            return True
         return event.type in NOT_FOR_THE_CLUSTER or (event.type in UNTIL_DECIDED and event.aggregate_id not in decided)
 
     return [event.model_copy(update={"data": {}}) if withheld(event) else event for event in events]

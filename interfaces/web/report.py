@@ -139,7 +139,8 @@ def build_report(svc: Services, case: CertificationCase) -> ReportOut:
         size_band=svc.app.policy.size_band(profile.members),
         level=case.level.value,
         outcome=decision.get("outcome"),
-        awarded_level=decision["level"].value if decision else None,
+        # A refusal or a benchmarking records the level it weighed, but awards none.
+        awarded_level=decision["level"].value if decision.get("outcome") == Outcome.AWARD.value else None,
         label_code=svc.app.get_label(case.label_id).label_code if case.label_id else None,
         decided_at=decision.get("at"),
         catalogue_version=catalogue.version,

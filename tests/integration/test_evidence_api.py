@@ -250,6 +250,10 @@ def test_an_expert_only_proposed_for_the_case_sees_the_case_but_not_its_evidence
     ):
         assert answer.status_code == 403
         assert answer.json()["detail"] == "only the experts on the case's team read its evidence"
+    # Nor through the case's history: it shows that a file came, not which.
+    history = office.http.get(f"/cases/{case_id}/history", headers=who).json()["events"]
+    (attached,) = [event for event in history if event["type"] == "EvidenceAttached"]
+    assert attached["data"] == {} and sha256 not in str(history) and "q.pdf" not in str(history)
 
 
 def test_an_expert_whose_certification_was_revoked_attaches_nothing_but_still_reads(office: Office) -> None:
