@@ -62,10 +62,14 @@ class Principal:
         return f"expert:{self.expert_id}" if self.is_expert else MACHINE_ADMIN_ACTOR
 
     def on_case(self, case: CertificationCase) -> bool:
-        """An expert is on a case while proposed for it or on its team; a cluster contact on their cluster's cases."""
+        """An expert is on a case while proposed for it, on its team, or once on it (released, or objected to
+        after joining: they read the history of the cases they were on, as its cluster reads it, and act on
+        none); a cluster contact on their cluster's cases."""
         if self.sees_everything or (self.cluster_id is not None and case.cluster_id == self.cluster_id):
             return True
-        return self.expert_id is not None and (self.expert_id in case.team or case.proposed_expert_id == self.expert_id)
+        if self.expert_id is None:
+            return False
+        return self.expert_id in case.evaluators or case.proposed_expert_id == self.expert_id
 
 
 MACHINE_ADMIN = Principal(MACHINE_ADMIN_ROLES)

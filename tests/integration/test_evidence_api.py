@@ -24,7 +24,7 @@ from fastapi import FastAPI
 
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.command_base import Envelope
-from clusterlabel.domain.commands import ProposeExpert
+from clusterlabel.domain.commands import ProposeExpert, ReleaseExpert
 from clusterlabel.domain.record_commands import OpenAccount, RevokeExpertCertification
 from clusterlabel.interfaces.engine import Engine
 from clusterlabel.interfaces.settings import Settings
@@ -313,3 +313,18 @@ def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "no form with a CSRF token on the page"
     return found.group(1)
+
+
+def test_an_expert_released_from_the_team_still_reads_the_case_but_not_its_evidence(office: Office) -> None:
+    """Auditors read the history of the cases they were on; the files are for the team on the case now."""
+    life = Lifecycle(office.engine.app, "LV")
+    case_id = life.auditing()
+    expert_id = office.engine.app.get_case(case_id).expert_ids[0]
+    who = account(office.engine, "Rita Released", OpenAccount(roles=[Role.EXPERT], expert_id=expert_id))
+    sha256 = office.upload(case_id, bearer(OFFICER), evidence_files.pdf("Strategy"), "strategy.pdf").json()["sha256"]
+    send(office.engine.app, case_id, ReleaseExpert(expert_id=expert_id, reason="revoked"), actor="secretariat")
+    assert office.http.get(f"/cases/{case_id}", headers=who).status_code == 200
+    history = office.http.get(f"/cases/{case_id}/history", headers=who)
+    assert history.status_code == 200 and "ExpertReleased" in {event["type"] for event in history.json()["events"]}
+    assert sha256 not in history.text
+    assert office.http.get(f"/cases/{case_id}/evidence/{sha256}", headers=who).status_code == 403
