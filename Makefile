@@ -20,10 +20,13 @@ run: $(STAMP)
 	$(BIN)/clusterlabel serve
 
 # Whole modules on TEST_WORKERS workers (a module's engine is started once, by the worker running it),
-# the slowest first (tests/conftest.py), not reordered by xdist.
+# the slowest first (tests/conftest.py), not reordered by xdist. A worker that dies (a test past its
+# timeout ends its worker: timeout_method "thread") ends the run at once, naming the test: xdist 3.8's
+# replacement of a crashed worker under --dist loadfile can wait for ever (pytest-xdist#784, #1323).
 TEST_WORKERS ?= 2
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=40
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --max-worker-restart=0 \
+		--durations=40
 
 # The house keeps itself tidy: formatted, linted and type-checked (settings in pyproject.toml).
 # mypy checks the folders under their installed name, laid out as links in .typecheck/clusterlabel/.
