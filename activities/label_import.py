@@ -7,6 +7,8 @@ that running the same file again records nothing twice.
 
 Each label is saved with its cluster's `LabelGranted` in one go: the cluster then holds it in force,
 so the reconciler starts its lifecycle workflow like any label's (reminders, expiry, renewal window).
+Partners' webhooks are told of it in the same save, as of a label the engine issues: a partner who later
+hears of its suspension or expiry has heard of its issue first, and a retried import tells nobody twice.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from clusterlabel.activities import webhooks
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import cluster_ids
 from clusterlabel.domain.base import InvalidInput, NotFound, Problem, RecordedAggregate
 from clusterlabel.domain.cluster import Cluster, ClusterProfile
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label, label_id_for
-from clusterlabel.domain.label_import import ImportLabel, refused_file
+from clusterlabel.domain.label_import import ImportLabel, award_problems, refused_file
 
 # What an import cannot know about a cluster it registers: recorded as nothing, so the cluster is not
 # eligible for a new application until an officer updates its profile with the facts.
@@ -44,28 +47,27 @@ def import_labels(
     """Import every row or none; each row's label as stored (the verification code to hand to the cluster).
     `check_only` checks the rows against the store and records nothing (InvalidInput, or an empty list)."""
     clusters = _clusters_by_name(app)
+    now = app.clock()  # the import's instant: no row may be awarded after it
     problems: list[Problem] = []
-    todo: list[tuple[int, ImportLabel, ImportLabel | None]] = []  # row, as read, as it will be imported
-    for row_number, command in enumerate(commands, start=2):
-        resolved, row_problems = _resolve(app, row_number, command, clusters)
-        problems += row_problems
-        todo.append((row_number, command, resolved))
+    todo: list[tuple[ImportLabel, ImportLabel | None]] = []  # as read, as it will be imported
+    for command in commands:
+        resolved, row_problems = _resolve(app, command, clusters)
+        problems += award_problems(command, now, app.policy) + row_problems
+        todo.append((command, resolved))
     if problems:
         raise refused_file(problems)
     if check_only:
         return []
-    return [_import(app, row_number, command, resolved, actor) for row_number, command, resolved in todo]
+    return [_import(app, command, resolved, actor) for command, resolved in todo]
 
 
-def _import(
-    app: CertificationApp, row_number: int, command: ImportLabel, resolved: ImportLabel | None, actor: str
-) -> ImportedRow:
+def _import(app: CertificationApp, command: ImportLabel, resolved: ImportLabel | None, actor: str) -> ImportedRow:
     label_id = label_id_for(command.label_code)
     if resolved is not None:
         import_label(app, label_id, resolved, Envelope(actor=actor, key=command.key, at=app.clock()))
     label = app.get_label(label_id)
     return ImportedRow(
-        row=row_number,
+        row=command.row,
         label_code=label.label_code,
         label_id=label.id,
         cluster_name=label.cluster_name,
@@ -84,9 +86,10 @@ def _clusters_by_name(app: CertificationApp) -> dict[tuple[str, str], Cluster]:
 
 
 def _resolve(
-    app: CertificationApp, row: int, command: ImportLabel, clusters: dict[tuple[str, str], Cluster]
+    app: CertificationApp, command: ImportLabel, clusters: dict[tuple[str, str], Cluster]
 ) -> tuple[ImportLabel | None, list[Problem]]:
     """The row's command naming its cluster; None when the same source imported it already."""
+    row = command.row
     try:
         existing = app.find_label(command.label_code)
     except NotFound:
@@ -118,9 +121,14 @@ def _problem(row: int, column: str, message: str) -> Problem:
 
 
 def import_label(app: CertificationApp, label_id: UUID, command: ImportLabel, env: Envelope) -> Label:
-    """The label, granted to its cluster (registered first when the import names a new one), in one save."""
+    """The label, granted to its cluster (registered first when the import names a new one), and announced to
+    partners' webhooks, in one save."""
 
     def build() -> list[RecordedAggregate]:
+        # import_labels checked the rows already; a command handled on its own (handlers.py) was not
+        refused = award_problems(command, env.instant(), app.policy)
+        if refused:
+            raise refused_file(refused)
         cluster = _cluster_for(app, command, env)
         label = Label.imported(
             command=command,
@@ -130,7 +138,7 @@ def import_label(app: CertificationApp, label_id: UUID, command: ImportLabel, en
             actor=env.actor,
         )
         cluster.grant_label(label.id, command.level, None, *env.who())
-        return [label, cluster]
+        return [label, cluster, *webhooks.announce(app, label, env)]
 
     created = app.created(label_id, build)
     assert isinstance(created, Label)

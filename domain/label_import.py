@@ -1,8 +1,10 @@
 """Labels awarded before the engine existed, read from a CSV file (ESCA's database export).
 
 Every row becomes one `ImportLabel` command. The whole file is checked before anything is recorded: a
-file with any bad row is refused with every problem found, each named by its row (the header is row 1,
-as a spreadsheet numbers them) and its column, so that a secretariat user can fix the file in one go.
+file with any bad row is refused with every problem found, each named by its row and its column, so that
+a secretariat user can fix the file in one go. A row is numbered by the line it starts on, as a
+spreadsheet shows it (the header is row 1): blank lines count, and a quoted cell running over several
+lines makes the next row's number jump.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -20,6 +22,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from clusterlabel.domain.base import InvalidInput, Level, Problem
 from clusterlabel.domain.command_base import Command, command_key
 from clusterlabel.domain.countries import CountryCode
+from clusterlabel.domain.label_lifecycle import last_valid_day
+from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.text import Text
 
 REQUIRED_COLUMNS = ("cluster_name", "country", "level", "label_code", "awarded_on", "valid_until", "source")
@@ -51,6 +55,9 @@ class ImportLabel(Command):
     # Not a column: the registered cluster the row names, found by name and country before the import
     # (None: the import registers it).
     cluster_id: UUID | None = None
+    # Not a column either: the row's number in the file (the line it starts on), so that a problem the store
+    # finds later names the row the secretariat sees (0: not read from a file).
+    row: int = Field(default=0, ge=0)
 
     @field_validator("label_code")
     @classmethod
@@ -104,52 +111,67 @@ class ImportLabel(Command):
 
 def read_label_import(text: str) -> list[ImportLabel]:
     """Every row of the file as a command, or InvalidInput naming every bad row and column."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    header_problems = _header_problems(reader.fieldnames)
-    if header_problems:
+    rows = _rows_by_line(text.removeprefix("\ufeff"))
+    header_row, header = next(rows, (1, None))
+    header_problems = _header_problems(header_row, header)
+    if header_problems or header is None:
         raise refused_file(header_problems)
-    numbered: list[tuple[int, ImportLabel]] = []
+    commands: list[ImportLabel] = []
     problems: list[Problem] = []
-    for row_number, row in enumerate(reader, start=2):
-        if row_number - 1 > MAX_ROWS:
+    for count, (row_number, cells) in enumerate(rows, start=1):
+        if count > MAX_ROWS:
             problems.append(Problem(f"more than {MAX_ROWS} rows: split the file", ("row", row_number)))
             break
-        command, row_problems = _read_row(row_number, row)
+        command, row_problems = _read_row(row_number, header, cells)
         problems += row_problems
         if command is not None:
-            numbered.append((row_number, command))
-    if not problems and not numbered:
-        problems.append(Problem("the file has a header but no labels", ("row", 2)))
-    problems += duplicate_problems(numbered)
+            commands.append(command)
+    if not problems and not commands:
+        problems.append(Problem("the file has a header but no labels", ("row", header_row + 1)))
+    problems += duplicate_problems(commands)
     if problems:
         raise refused_file(problems)
-    return [command for _, command in numbered]
+    return commands
 
 
-def _header_problems(header: Sequence[str] | None) -> list[Problem]:
+def _rows_by_line(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each row that is not blank, with the line it starts on. The reader's `line_num` counts the lines read so
+    far, so the line after it is where the next row starts; it may end lines later (a quoted line break)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        starts_on = reader.line_num + 1
+        cells = next(reader, None)
+        if cells is None:
+            return
+        if cells:  # a blank line reads as no cells: no row, but it is counted
+            yield starts_on, cells
+
+
+def _header_problems(row: int, header: Sequence[str] | None) -> list[Problem]:
     if not header:
-        return [Problem("the file is empty: the first row must name the columns", ("row", 1))]
+        return [Problem("the file is empty: the first row must name the columns", ("row", row))]
     names = [name.strip() for name in header]
     problems = [
-        Problem(f"column {name!r} is missing from the header", ("row", 1, name))
+        Problem(f"column {name!r} is missing from the header", ("row", row, name))
         for name in REQUIRED_COLUMNS
         if name not in names
     ]
     problems += [
-        Problem(f"unknown column {name!r}; the columns are {', '.join(COLUMNS)}", ("row", 1, name))
+        Problem(f"unknown column {name!r}; the columns are {', '.join(COLUMNS)}", ("row", row, name))
         for name in names
         if name not in COLUMNS
     ]
     return problems
 
 
-def _read_row(row_number: int, row: dict[str | None, Any]) -> tuple[ImportLabel | None, list[Problem]]:
-    if None in row:  # csv puts cells beyond the header's under the key None
+def _read_row(row_number: int, header: Sequence[str], cells: list[str]) -> tuple[ImportLabel | None, list[Problem]]:
+    if len(cells) > len(header):
         return None, [Problem("the row has more cells than the header has columns", ("row", row_number))]
-    values = {name.strip(): (value or "").strip() for name, value in row.items() if name is not None}
+    padded = cells + [""] * (len(header) - len(cells))  # cells missing at the end are empty ones
+    values = {name.strip(): value.strip() for name, value in zip(header, padded, strict=True)}
     given = {name: value for name, value in values.items() if value or name in REQUIRED_COLUMNS}
     try:
-        return ImportLabel.model_validate(given), []
+        return ImportLabel.model_validate({**given, "row": row_number}), []
     except ValidationError as error:
         return None, [_problem(row_number, detail) for detail in error.errors()]
 
@@ -165,12 +187,13 @@ def _problem(row_number: int, detail: Any) -> Problem:
     return Problem(f"row {row_number}, {column or 'the row'}: {message}", where)
 
 
-def duplicate_problems(numbered: list[tuple[int, ImportLabel]]) -> list[Problem]:
+def duplicate_problems(commands: list[ImportLabel]) -> list[Problem]:
     """A code twice in one file, or two labels for one cluster at one level (at most one is in force)."""
     problems: list[Problem] = []
     codes: dict[str, int] = {}
     holders: dict[tuple[tuple[str, str], Level], int] = {}
-    for row_number, command in numbered:
+    for command in commands:
+        row_number = command.row
         first = codes.setdefault(command.label_code, row_number)
         if first != row_number:
             problems.append(
@@ -189,6 +212,39 @@ def duplicate_problems(numbered: list[tuple[int, ImportLabel]]) -> list[Problem]
                 )
             )
     return problems
+
+
+def award_problems(command: ImportLabel, now: datetime, policy: Policy) -> list[Problem]:
+    """A row's dates against the import's instant and the policy: a label is imported once awarded, never
+    ahead of its award (it would read as valid from a day still to come), and for no longer than a label runs."""
+    problems: list[Problem] = []
+    today = now.astimezone(UTC).date()
+    if command.awarded_on > today:
+        message = f"{command.awarded_on} is later than today ({today}): import a label once it is awarded"
+        problems.append(_dated_problem(command.row, "awarded_on", message))
+    longest = longest_valid_until(command.awarded_on, policy)
+    if command.valid_until > longest:
+        message = (
+            f"{command.valid_until} is past the longest validity of a label awarded on {command.awarded_on}: "
+            f"{policy.label_validity} from the end of that month, to {longest} at the latest"
+        )
+        problems.append(_dated_problem(command.row, "valid_until", message))
+    return problems
+
+
+def longest_valid_until(awarded_on: date, policy: Policy) -> date:
+    """The last day a label awarded on `awarded_on` may be valid. The policy's validity runs from the end of the
+    assessment's month (Policy.label_validity_from), so a genuine label runs up to a month longer than the
+    validity counted from its award; that month's rounding is the only tolerance. The award follows the
+    assessment, so the award's own month is the latest the validity can count from: any later end is a
+    mistyped year or another body's rule (a renewal counted from the old expiry), for the secretariat to settle.
+    """
+    awarded = datetime.combine(awarded_on, time(), UTC)
+    return last_valid_day(policy.label_validity_from(awarded, awarded)[1])
+
+
+def _dated_problem(row: int, column: str, message: str) -> Problem:
+    return Problem(f"row {row}, {column}: {message}", ("row", row, column))
 
 
 def refused_file(problems: list[Problem]) -> InvalidInput:

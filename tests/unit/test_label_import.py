@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from clusterlabel.activities.label_import import import_labels
-from clusterlabel.activities.open_records import open_records
+from clusterlabel.activities.label_import import import_label, import_labels
+from clusterlabel.activities.open_records import open_records, waiting_webhook_deliveries
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
+from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.commands import CloseRenewalWindow, ExpireLabel
+from clusterlabel.domain.label import label_id_for
 from clusterlabel.domain.label_import import ImportLabel, read_label_import
 from clusterlabel.domain.label_lifecycle import LabelState
-from tests.builders import send
+from clusterlabel.domain.webhook_commands import RegisterWebhook
+from clusterlabel.domain.webhook_delivery import WebhookDelivery
+from tests.builders import register, send
 from tests.lifecycle import Clock, Lifecycle, event_count
 
 SAMPLE = Path(__file__).parents[2] / "docs" / "label-import-sample.csv"
@@ -175,3 +179,87 @@ def test_a_label_whose_last_day_is_28_february_of_a_leap_year_is_renewable_throu
     assert label.valid_until == datetime(2028, 2, 29, tzinfo=UTC)
     assert label.renewable_until == datetime(2029, 3, 1, tzinfo=UTC)
     assert label.may_start_renewal(datetime(2029, 2, 28, 23, 59, tzinfo=UTC))
+
+
+# ---- dates against the import's instant and the policy ---------------------------------------------
+
+
+def refusal(life: Lifecycle, text: str) -> dict[tuple[object, ...], str]:
+    recorded = event_count(life.app)
+    with pytest.raises(InvalidInput) as refused:
+        imported(life, text)
+    assert event_count(life.app) == recorded
+    return {problem.loc: problem.msg for problem in refused.value.problems}
+
+
+def test_a_label_awarded_after_the_import_is_refused_by_row_and_column(life: Lifecycle, clock: Clock) -> None:
+    """Imported, a label awarded in 2030 would read valid today, "since 2030-01-01"."""
+    text = HEADER + row(awarded_on="2026-03-10", valid_until="2028-03-31")  # awarded today: fine
+    text += row(name="Future Cluster", code="ESCA-B-0002", awarded_on="2030-01-01", valid_until="2031-12-31")
+    assert clock().date().isoformat() == "2026-03-10"
+    assert refusal(life, text) == {
+        ("row", 3, "awarded_on"): (
+            "row 3, awarded_on: 2030-01-01 is later than today (2026-03-10): import a label once it is awarded"
+        )
+    }
+
+
+def test_a_label_valid_longer_than_the_policy_allows_is_refused_naming_the_latest_end(life: Lifecycle) -> None:
+    """Two years from the end of the award's month: awarded on 2 May 2025, valid through 31 May 2027 at most."""
+    problems = refusal(life, HEADER + row(awarded_on="2025-05-02", valid_until="2027-06-01"))
+    assert problems == {
+        ("row", 2, "valid_until"): "row 2, valid_until: 2027-06-01 is past the longest validity of a label awarded "
+        "on 2025-05-02: P2Y from the end of that month, to 2027-05-31 at the latest"
+    }
+    imported(life, HEADER + row(awarded_on="2025-05-02", valid_until="2027-05-31"))
+
+
+def test_an_import_command_sent_alone_is_refused_ahead_of_its_award(life: Lifecycle, clock: Clock) -> None:
+    command = read_label_import(HEADER + row(awarded_on="2027-01-04", valid_until="2028-12-31"))[0]
+    envelope = Envelope(actor="secretariat", key=command.key, at=clock())
+    with pytest.raises(InvalidInput, match="awarded_on: 2027-01-04 is later than today"):
+        import_label(life.app, label_id_for(command.label_code), command, envelope)
+
+
+# ---- partners are told ------------------------------------------------------------------------------
+
+
+def test_an_imported_label_is_announced_to_partners_once_even_when_the_import_is_retried(
+    life: Lifecycle, clock: Clock
+) -> None:
+    register(life.app, RegisterWebhook(url="https://partner.example.org/hook", events=["label.issued"]), actor="admin")
+    text = HEADER + row() + row(code="ESCA-S-0001", level="silver")
+    imported(life, text)
+    queued = [life.app.load(each, WebhookDelivery) for each in waiting_webhook_deliveries(life.app)]
+    assert sorted((delivery.kind, delivery.label_code) for delivery in queued) == [
+        ("label.issued", "ESCA-B-0001"),
+        ("label.issued", "ESCA-S-0001"),
+    ]
+    first = imported(life, text)[0]
+    import_label(
+        life.app, label_id_for(first.label_code), first, Envelope(actor="secretariat", key=first.key, at=clock())
+    )
+    assert len(waiting_webhook_deliveries(life.app)) == 2  # the file again, or its first command run again
+
+
+# ---- rows numbered as a spreadsheet shows them ------------------------------------------------------
+
+
+def test_a_row_is_named_by_the_line_it_starts_on_after_a_blank_line_or_a_cell_over_two_lines() -> None:
+    text = HEADER + row() + "\n" + row(code="ESCA-B-0002", sector='"photonics\nlasers"', name="Two")
+    text += row(code="ESCA-B-0003", country="XX", name="Three")
+    problems = problems_of(text)
+    assert set(problems) == {("row", 4, "sector"), ("row", 6, "country")}
+    assert problems[("row", 6, "country")].startswith("row 6, country:")
+
+
+def test_the_store_names_a_row_by_the_line_it_starts_on_too(life: Lifecycle) -> None:
+    imported(life, HEADER + row())
+    text = HEADER + "\n" + row(name="Other", code="ESCA-G-0001", level="gold") + "\n\n" + row(source="Other export")
+    problems = refusal(life, text)
+    assert set(problems) == {("row", 6, "label_code")}
+    assert problems[("row", 6, "label_code")].startswith("row 6, label_code: ESCA-B-0001 is already a label")
+    (done,) = import_labels(
+        life.app, read_label_import(HEADER + "\n" + row(name="Third", code="ESCA-B-0009")), "secretariat"
+    )
+    assert done.row == 3
