@@ -3,19 +3,23 @@ certificate. Public reads count against the client's rate limit."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 
 from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, languages
 from clusterlabel.activities.documents.certificate import certificate_sheet
+from clusterlabel.domain.base import Level
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web import badge, certificates, labels
 from clusterlabel.interfaces.web.common import PUBLIC_READ
 from clusterlabel.interfaces.web.pages import _svc, caller, page, render, serve_pages
+from clusterlabel.interfaces.web.paging import MOST, listing, paging
 from clusterlabel.interfaces.web.ratelimit import client_of
 
 
@@ -32,32 +36,74 @@ def install(api: FastAPI) -> None:
     )
 
 
+# A page of the registry: the CSV and JSON downloads hold every label that matches, the page a slice of them.
+REGISTRY_PAGE = MOST
+LEVELS = [level.value for level in Level]
+STATUSES = [state.value for state in LabelState]
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
+FILTER_CHARS = 40
+
+
 @page
 async def registry_page(request: Request) -> Response:
     svc = _svc(request)
     svc.public_limit.check(client_of(request))
-    query = request.query_params
-    country = (query.get("country") or "").strip().upper() or None
-    level = query.get("level") or None
-    status = query.get("status") or None
+    filters, problems = registry_filters(request.query_params)
+    if problems:
+        return await _refused_filters(request, problems)
+    asked = paging(request, default=REGISTRY_PAGE)
 
     def gather() -> list[Any]:
-        return svc.models.public_registry(svc.now(), country=country, level=level, status=status)
+        return svc.models.public_registry(svc.now(), **filters, limit=asked.ask, offset=asked.offset)
 
-    entries = await run_in_threadpool(gather)
+    entries = listing(request, asked, await run_in_threadpool(gather))
     response = render(
         request,
         "registry.html",
         await caller(request),
         entries=entries,
-        country=country,
-        level=level,
-        status=status,
-        statuses=[s.value for s in LabelState],
-        export_query=_query(country=country, level=level, status=status),
+        country=filters["country"],
+        level=filters["level"],
+        status=filters["status"],
+        statuses=STATUSES,
+        export_query=_query(**filters),
     )
     labels.aged(response, svc)
     return response
+
+
+def registry_filters(query: QueryParams) -> tuple[dict[str, str | None], list[str]]:
+    """The filters as GET /registry takes them (a level in any case, a country's two letters in any case),
+    and a sentence for each bad one: a filter the downloads would refuse must not quietly match nothing."""
+    country, level, status = (_given(query, name) for name in ("country", "level", "status"))
+    problems = []
+    if country is not None and not _COUNTRY.fullmatch(country):
+        problems.append(f"country {country!r} is not a country's two-letter code (e.g. DE)")
+    if level is not None and level.lower() not in LEVELS:
+        problems.append(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    if status is not None and status not in STATUSES:
+        problems.append(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    chosen = {"country": country and country.upper(), "level": level and level.lower(), "status": status}
+    return chosen, problems
+
+
+def _given(query: QueryParams, name: str) -> str | None:
+    """A filter as given, short enough to name in a refusal."""
+    return (query.get(name) or "").strip()[:FILTER_CHARS] or None
+
+
+async def _refused_filters(request: Request, problems: list[str]) -> Response:
+    """The form again, saying what to choose instead, and no labels: a 422, as the downloads answer."""
+    return render(
+        request,
+        "registry.html",
+        await caller(request),
+        http_status=422,
+        flash={"kind": "error", "text": "; ".join(problems)},
+        refused=True,
+        country=request.query_params.get("country"),
+        statuses=STATUSES,
+    )
 
 
 def _query(**filters: str | None) -> str:
@@ -77,6 +123,8 @@ async def verify_page(request: Request) -> Response:
         answer = await run_in_threadpool(labels.verification, svc, label, code)
     elif label:
         entry = await run_in_threadpool(badge.registry_entry, svc, label)
+        if entry is None:  # the answer a wrong code gets, as the badge says: every answer names a status
+            answer = await run_in_threadpool(labels.verification, svc, label, code)
     response = render(request, "verify.html", await caller(request), label=label, code=code, answer=answer, entry=entry)
     labels.aged(response, svc)
     return response

@@ -1,0 +1,159 @@
+"""The public registry and verification pages as a reader gets them: a validity's last day (not the
+instant after it), a verdict for every label reference, a refusal naming the allowed filters, and every
+label reachable a page at a time. The engine's Services and pages over SQLite, without Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from markupsafe import escape
+
+from clusterlabel.activities.application import CertificationApp
+from clusterlabel.activities.label_import import import_labels
+from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_import import read_label_import
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web import sessions
+from clusterlabel.interfaces.web.app import create_app
+from clusterlabel.interfaces.web.credentials import open_credentials
+from clusterlabel.interfaces.web.naming import readable, readable_last_day
+from clusterlabel.interfaces.web.public_pages import REGISTRY_PAGE
+from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
+from clusterlabel.projections.factory import open_read_models
+from tests.lifecycle import Clock, Lifecycle
+from tests.stores import sqlite_env, sqlite_services
+
+IMPORTED = REGISTRY_PAGE + 30  # German labels, more than a page holds, beside the engine's one Lithuanian label
+IMPORT_HEADER = "cluster_name,country,level,label_code,awarded_on,valid_until,source,website\n"
+
+
+@dataclass
+class Site:
+    api: FastAPI
+    label: Label  # the engine's one label
+    admin: dict[str, str]  # a signed-in secretariat's cookie
+
+    def get(self, path: str, cookies: dict[str, str] | None = None, **params: str) -> httpx.Response:
+        """`path` with `params` as its query, or as given (a page's own link) without any."""
+
+        async def get() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.api)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test", cookies=cookies) as client:
+                return await client.get(path, params=params or None)
+
+        return asyncio.run(get())
+
+
+def imported_rows() -> str:
+    rows = [
+        f"German Cluster {n:03d},DE,{'gold' if n % 2 else 'bronze'},ESCA-{n:04d},2025-05-02,2027-05-31,ESCA export,"
+        f"https://cluster-{n}.example.de"
+        for n in range(IMPORTED)
+    ]
+    return IMPORT_HEADER + "\n".join(rows) + "\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    directory = tmp_path_factory.mktemp("public-pages")
+    app = CertificationApp(env=sqlite_env(directory), clock=Clock())
+    _, label_id = Lifecycle(app).labelled()
+    import_labels(app, read_label_import(imported_rows()), "secretariat")
+    models = open_read_models(sqlite_env(directory), app)
+    models.catch_up()
+    svc = sqlite_services(directory, app, models, "public-pages-tests")
+    svc.credentials = open_credentials(Settings(data_dir=directory))
+    svc.public_limit = PublicRateLimit("10000/minute")
+    admin = {sessions.COOKIE: svc.sign_in().sessions.start(sessions.MACHINE_ADMIN)}
+    yield Site(create_app(svc), app.get_label(label_id), admin)
+    svc.close_stores()
+    models.close()
+    app.close()
+
+
+def codes_on(page: httpx.Response) -> list[str]:
+    return re.findall(r'href="/ui/verify\?label=([^"]+)"', page.text)
+
+
+def link(page: httpx.Response, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}"', page.text)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_the_public_pages_print_a_validitys_last_day_not_the_instant_after_it(site: Site) -> None:
+    label = site.label
+    last_day, instant_after = readable_last_day(label.valid_until), readable(label.valid_until)
+    assert label.valid_until.hour == 0 and last_day not in instant_after  # ends at midnight: a day earlier
+
+    registry = site.get("/ui/registry", country="LT")
+    entry = site.get("/ui/verify", label=label.label_code)
+    verified = site.get("/ui/verify", label=label.label_code, code=label.verification_code)
+    page = site.get(f"/ui/labels/{label.label_code}", cookies=site.admin)
+
+    for answer in (registry, entry, verified, page):
+        assert answer.status_code == 200, answer.text
+        assert last_day in answer.text and instant_after not in answer.text
+    renewable = readable_last_day(label.renewable_until)
+    assert f"<th>Renewable until</th><td>{renewable}</td>" in page.text
+    assert readable(label.renewable_until) not in page.text
+
+
+def test_an_unknown_label_reference_gets_the_verdict_a_wrong_code_gets_with_or_without_a_code(site: Site) -> None:
+    without_code = site.get("/ui/verify", label="nope-0001")
+    wrong_code = site.get("/ui/verify", label="nope-0001", code="NOTTHECODE")
+
+    for page in (without_code, wrong_code):
+        assert page.status_code == 200
+        verdict = page.text.split('id="verdict"', 1)[-1]
+        assert '<span class="pill unknown">unknown</span>' in verdict and "No label NOPE-0001" in verdict
+
+
+@pytest.mark.parametrize(
+    ("filters", "named"),
+    [
+        ({"level": "platinum"}, "level 'platinum' is not one of bronze, silver, gold"),
+        ({"status": "valid"}, "is not one of active, suspended, expired, lapsed, superseded, withdrawn"),
+        ({"country": "DEU"}, "country 'DEU' is not a country's two-letter code"),
+        ({"country": "ß"}, "country 'ß' is not"),  # upper-cased it would read "SS"
+    ],
+)
+def test_a_filter_the_downloads_would_refuse_is_refused_naming_what_to_choose(
+    site: Site, filters: dict[str, str], named: str
+) -> None:
+    page = site.get("/ui/registry", **filters)
+
+    assert page.status_code == 422
+    assert escape(named) in page.text
+    assert "/registry.csv" not in page.text and "No labels match." not in page.text
+
+
+def test_a_level_in_any_case_lists_that_level_and_its_downloads_hold_the_same_labels(site: Site) -> None:
+    page = site.get("/ui/registry", level="Gold", country="de")
+
+    assert page.status_code == 200
+    assert len(codes_on(page)) == IMPORTED // 2
+    assert 'href="/registry.csv?country=DE&amp;level=gold"' in page.text
+    download = site.get("/registry.csv", country="DE", level="gold")
+    assert download.status_code == 200 and len(download.text.splitlines()) == 1 + IMPORTED // 2
+
+
+def test_the_registry_shows_every_label_a_page_at_a_time_keeping_the_filters(site: Site) -> None:
+    first = site.get("/ui/registry", country="DE")
+    following = link(first, "next")
+    assert len(codes_on(first)) == REGISTRY_PAGE and link(first, "prev") is None
+    assert following is not None and "country=DE" in following
+
+    second = site.get(following)
+    assert link(second, "next") is None and link(second, "prev") is not None
+    shown = codes_on(first) + codes_on(second)
+    assert sorted(shown) == [f"ESCA-{n:04d}" for n in range(IMPORTED)]  # each once, none left out
+
+    unfiltered = site.get("/ui/registry")
+    assert len(codes_on(unfiltered)) == REGISTRY_PAGE and site.label.label_code in codes_on(unfiltered)
