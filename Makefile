@@ -21,8 +21,9 @@ run: $(STAMP)
 
 # Whole modules on TEST_WORKERS workers (a module's engine is started once, by the worker running it),
 # the slowest first (tests/conftest.py), not reordered by xdist. A worker that dies (a test past its
-# timeout ends its worker: timeout_method "thread") ends the run at once, naming the test: xdist 3.8's
-# replacement of a crashed worker under --dist loadfile can wait for ever (pytest-xdist#784, #1323).
+# timeout ends its worker: timeout_method "thread") is not replaced: the run fails, naming the test, once
+# the other worker has run what it holds. xdist 3.8's replacement of a crashed worker under --dist
+# loadfile can wait for ever (pytest-xdist#784, #1323), as a CI run did until its time limit.
 TEST_WORKERS ?= 2
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --max-worker-restart=0 \

@@ -26,7 +26,8 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
         return case
     level = case.decision["level"] if case.decision else None
     # Decided again on appeal at the level appealed (its label would take the same code): that label stands
-    # as it was, unless it was withdrawn meanwhile, when the new one takes a code of its own.
+    # as it was, unless it no longer stands (withdrawn, or lapsed meanwhile), when the new one takes a code
+    # of its own.
     same = app.get_label(case.appealed_label_id) if case.appealed_label_id else None
     same = same if same is not None and same.level == level else None
     if same is not None and same.may_be_superseded:

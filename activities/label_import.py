@@ -52,7 +52,9 @@ def import_labels(
     todo: list[tuple[ImportLabel, ImportLabel | None]] = []  # as read, as it will be imported
     for command in commands:
         resolved, row_problems = _resolve(app, command, clusters)
-        problems += award_problems(command, now, app.policy) + row_problems
+        if resolved is not None:  # a row imported before stands as it was: running the file again records nothing
+            row_problems = award_problems(command, now) + row_problems
+        problems += row_problems
         todo.append((command, resolved))
     if problems:
         raise refused_file(problems)
@@ -126,7 +128,7 @@ def import_label(app: CertificationApp, label_id: UUID, command: ImportLabel, en
 
     def build() -> list[RecordedAggregate]:
         # import_labels checked the rows already; a command handled on its own (handlers.py) was not
-        refused = award_problems(command, env.instant(), app.policy)
+        refused = award_problems(command, env.instant())
         if refused:
             raise refused_file(refused)
         cluster = _cluster_for(app, command, env)

@@ -38,7 +38,7 @@ class Affiliation:
 
 
 def check_period(since: datetime | None, until: datetime | None) -> None:
-    if since is not None and until is not None and until < since:
+    if since is not None and until is not None and until <= since:  # an end is the first instant past it
         raise InvalidInput(
             f"an affiliation cannot end ({last_valid_day(until):%Y-%m-%d}) before it began ({since:%Y-%m-%d})"
         )

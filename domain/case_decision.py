@@ -44,11 +44,12 @@ def check_not_appellant(person: str, appeal: Mapping[str, Any] | None, role: str
         raise ImpartialityViolation(f"{person} lodged the appeal and cannot {role}")
 
 
+FINAL_AFTER_APPEAL = "this decision was taken again after an upheld appeal and is final"
+
+
 def check_appeal_lodgeable(appeal: Mapping[str, Any] | None, appeal_due: datetime, at: datetime, grounds: str) -> None:
-    """An adverse decision may be appealed once, inside its appeal window, on stated grounds; a decision
-    taken again after an upheld appeal is final (the appeals panel has had its say)."""
-    if appeal is not None and appeal.get("upheld"):
-        raise StepNotAllowed("this decision was taken again after an upheld appeal and is final")
+    """An adverse decision may be appealed once, inside its appeal window, on stated grounds (one taken
+    again after an upheld appeal is final: CaseQueries.decided_again)."""
     if appeal is not None:
         raise StepNotAllowed("an appeal against this decision has already been lodged")
     if at >= appeal_due:

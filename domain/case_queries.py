@@ -164,8 +164,19 @@ class CaseQueries:
         """Nothing more can happen: awarded, benchmarked, withdrawn, or refused or rejected for good. A
         rejection recorded before rejections could be appealed has no appeal window: it was final at once."""
         if self.state in APPEALABLE_STATES and "appeal" in self.deadlines:
-            return case_decision.is_refusal_final(self.appeal, self.deadlines["appeal"], at)
+            return self.decided_again or case_decision.is_refusal_final(self.appeal, self.deadlines["appeal"], at)
         return not self.is_open
+
+    @property
+    def decided_again(self) -> bool:
+        """The adverse decision that stands was taken again after an upheld appeal: it is final (the appeals
+        panel has had its say). A decision's upheld appeal stays on the case; a rejection's is settled by the
+        screening again (CertificationCase._screened), so a case rejected once more has it among its past."""
+        if self.appeal is not None:
+            return bool(self.appeal.get("upheld"))
+        return self.state is CaseState.REJECTED and any(
+            past.get("upheld") and past.get("against") == CaseState.REJECTED.value for past in self.past_appeals
+        )
 
     # ---- guards: each refuses its step with the DomainError that says why ------------
 
@@ -261,6 +272,8 @@ class CaseQueries:
         self.check_step("lodge_appeal")
         if self.state is CaseState.AWARDED and not self.award_below_level_applied:
             raise StepNotAllowed(f"the case was awarded the {self.level.value} level it applied for: nothing to appeal")
+        if self.decided_again:
+            raise StepNotAllowed(case_decision.FINAL_AFTER_APPEAL)
         if "appeal" not in self.deadlines:
             raise StepNotAllowed(self._why_no_appeal_window())
         case_decision.check_appeal_lodgeable(self.appeal, self.deadlines["appeal"], at, grounds)

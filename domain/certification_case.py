@@ -67,12 +67,10 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
 
     @event("Screened")
     def _screened(self, accepted: bool, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        # A screening again, after an upheld appeal: accepted, that appeal is settled (a later decision may be
-        # appealed anew); rejected again, it stays, and makes this rejection final (check_appeal_lodgeable).
-        if self.appeal is not None and accepted:
+        if self.appeal is not None:  # a screening again, after an upheld appeal: that appeal is settled
             self.past_appeals.append(self.appeal)
             self.appeal = None
-        self.deadlines.pop("appeal", None)  # the old window: a later rejection or decision opens its own
+            self.deadlines.pop("appeal", None)  # and its window with it: a later decision opens its own
         if not accepted:
             self.rejected_by = actor
         self._follow("Screened", {"accepted": accepted})
@@ -282,13 +280,8 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
 
     @event("AppealLodged")
     def _appeal_lodged(self, grounds: str, at: datetime, actor: str, command_key: str) -> None:
-        self.appeal = {
-            "grounds": grounds,
-            "lodged_at": at,
-            "lodged_by": actor,
-            "upheld": None,
-            "against": self.state.value,
-        }
+        lodged = {"grounds": grounds, "lodged_at": at, "lodged_by": actor, "upheld": None}
+        self.appeal = {**lodged, "against": self.state.value}
 
     @event("AppealDecided")
     def _appeal_decided(

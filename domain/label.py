@@ -14,13 +14,12 @@ from clusterlabel.domain.label_appeal import LabelAppealSteps
 from clusterlabel.domain.label_code import label_code_for, label_id_for
 from clusterlabel.domain.label_import import ImportLabel
 from clusterlabel.domain.label_lifecycle import (
-    IN_FORCE,
     LABEL_STEPS,
     LabelState,
     check_label_step,
+    check_renewal_window,
     label_state_after,
     label_status_at,
-    last_valid_day,
     renewal_window_end,
 )
 from clusterlabel.domain.policy import Policy
@@ -123,8 +122,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
         command_key: str,
         replacing: UUID | None = None,
     ) -> Label:
-        """The label of an awarded case, valid for the policy's validity from the month of its audit.
-        `replacing`: see label_code_for."""
+        """The label of an awarded case, valid for the policy's validity from the month of its audit."""
         if case.decision is None or case.decision["outcome"] != "award":
             raise StepNotAllowed("a label is issued only for an awarded case")
         level = Level(case.decision["level"])
@@ -241,11 +239,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self._renewal_started(case_id=case_id, at=at, actor=actor, command_key=command_key)
 
     def check_renewable(self, at: datetime) -> None:
-        if (self.state in IN_FORCE and at >= self.renewable_until) or self.state is LabelState.LAPSED:
-            raise StepNotAllowed(
-                f"the renewal window of label {self.label_code} closed on {last_valid_day(self.renewable_until):%Y-%m-%d}; "
-                "the cluster must apply anew"
-            )
+        check_renewal_window(self.label_code, self.state, self.renewable_until, at)
         self.check_step("start_renewal")
         if self.renewal_case_id is not None:
             raise StepNotAllowed(f"renewal case {self.renewal_case_id} of label {self.label_code} is already open")

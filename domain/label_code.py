@@ -16,7 +16,8 @@ def label_code_for(case_id: UUID, level: Level, replacing: UUID | None = None) -
 
     Derived from the awarded case, so that issuing twice yields the same label; 60 bits
     keep collisions negligible for millions of labels. `replacing`: the case's own label at this level
-    that an upheld appeal sent back and that was withdrawn meanwhile; the new one needs a code of its own.
+    that an upheld appeal sent back and that no longer stands (withdrawn meanwhile, say); the new one needs a
+    code of its own.
     """
     seed = case_id.bytes + (replacing.bytes if replacing else b"")
     number = int.from_bytes(hashlib.sha256(seed).digest()[:8], "big") >> 4

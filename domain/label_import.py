@@ -22,8 +22,6 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from clusterlabel.domain.base import InvalidInput, Level, Problem
 from clusterlabel.domain.command_base import Command, command_key
 from clusterlabel.domain.countries import CountryCode
-from clusterlabel.domain.label_lifecycle import last_valid_day
-from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.text import Text
 
 REQUIRED_COLUMNS = ("cluster_name", "country", "level", "label_code", "awarded_on", "valid_until", "source")
@@ -214,36 +212,41 @@ def duplicate_problems(commands: list[ImportLabel]) -> list[Problem]:
     return problems
 
 
-def award_problems(command: ImportLabel, now: datetime, policy: Policy) -> list[Problem]:
-    """A row's dates against the import's instant and the policy: a label is imported once awarded, never
-    ahead of its award (it would read as valid from a day still to come), and for no longer than a label runs."""
+# The longest a label awarded before the engine can have run: ESCA has renewed "by three years from the
+# previous validity period" (DOMAIN.md), which a renewal decided up to a year before the old expiry puts
+# four years past its award. A later end is a mistyped year, for the secretariat to check in its records.
+LONGEST_IMPORTED_VALIDITY_YEARS = 4
+
+
+def award_problems(command: ImportLabel, now: datetime) -> list[Problem]:
+    """A row's dates against the import's instant: a label is imported once awarded, never ahead of its
+    award (it would read as valid from a day still to come), and valid no longer than any label has run."""
     problems: list[Problem] = []
     today = now.astimezone(UTC).date()
     if command.awarded_on > today:
         message = f"{command.awarded_on} is later than today ({today}): import a label once it is awarded"
         problems.append(_dated_problem(command.row, "awarded_on", message))
-    longest = longest_valid_until(command.awarded_on, policy)
+    longest = longest_valid_until(command.awarded_on)
     if command.valid_until > longest:
         message = (
-            f"{command.valid_until} is past the longest validity of a label awarded on {command.awarded_on}: "
-            f"{policy.label_validity} from the end of that month, to {longest} at the latest"
+            f"{command.valid_until} is more than {LONGEST_IMPORTED_VALIDITY_YEARS} years after the award on "
+            f"{command.awarded_on} (no label runs longer): {longest} at the latest"
         )
         problems.append(_dated_problem(command.row, "valid_until", message))
     return problems
 
 
-def longest_valid_until(awarded_on: date, policy: Policy) -> date:
-    """The last day a label awarded on `awarded_on` may be valid. The policy's validity runs from the end of the
-    assessment's month (Policy.label_validity_from), so a genuine label runs up to a month longer than the
-    validity counted from its award; that month's rounding is the only tolerance. The award follows the
-    assessment, so the award's own month is the latest the validity can count from: any later end is a
-    mistyped year or another body's rule (a renewal counted from the old expiry), for the secretariat to settle.
-    """
-    awarded = datetime.combine(awarded_on, time(), UTC)
-    return last_valid_day(policy.label_validity_from(awarded, awarded)[1])
+def longest_valid_until(awarded_on: date) -> date:
+    try:
+        return awarded_on.replace(year=awarded_on.year + LONGEST_IMPORTED_VALIDITY_YEARS)
+    except ValueError:  # 29 February, in a year that has none
+        return awarded_on.replace(year=awarded_on.year + LONGEST_IMPORTED_VALIDITY_YEARS, day=28)
 
 
 def _dated_problem(row: int, column: str, message: str) -> Problem:
+    """Named by its row when read from a file (`row` 0: a command sent on its own names its field alone)."""
+    if row == 0:
+        return Problem(f"{column}: {message}", (column,))
     return Problem(f"row {row}, {column}: {message}", ("row", row, column))
 
 

@@ -132,6 +132,15 @@ def renewal_window_end(window: Duration, valid_until: datetime) -> datetime:
     return max(window.after(valid_until), window.after(valid_until - _LAST_MOMENT) + _LAST_MOMENT)
 
 
+def check_renewal_window(label_code: str, state: LabelState, renewable_until: datetime, at: datetime) -> None:
+    """A renewal starts while the label is in force (or expired) and its renewal window runs."""
+    if (state in IN_FORCE and at >= renewable_until) or state is LabelState.LAPSED:
+        raise StepNotAllowed(
+            f"the renewal window of label {label_code} closed on {last_valid_day(renewable_until):%Y-%m-%d}; "
+            "the cluster must apply anew"
+        )
+
+
 def renewal_audit_due(audit_due: datetime, renew_by: datetime, at: datetime) -> datetime:
     """A renewal's audit deadline: the policy's (`audit_due`), or the label's `renewable_until` where that is
     sooner. An agreement at `at` after that is refused: no audit could be in time."""

@@ -100,7 +100,7 @@ def label_issued(label: Label) -> list[Notice]:
     subject = f"Your {label.level} label {label.label_code}"
     body = (
         f"{label.cluster_name} holds the {label.level} label {label.label_code} (verification code "
-        f"{label.verification_code}), valid until {label.valid_until:%Y-%m-%d %H:%M:%S} UTC."
+        f"{label.verification_code}), valid until {last_valid_day(label.valid_until):%Y-%m-%d}."
     )
     return [
         Notice(
@@ -134,7 +134,7 @@ def case_refused(case: CertificationCase, reason: str) -> list[Notice]:
     stage = "screening" if case.state is CaseState.REJECTED else "decision"
     appeal_due = case.deadlines["appeal"]
     subject = f"Case {case.id}: {'application rejected' if stage == 'screening' else 'label refused'}"
-    final = case.appeal is not None and bool(case.appeal.get("upheld"))  # taken again after an upheld appeal
+    final = case.decided_again
     body = f"Why: {reason}. You may appeal until {appeal_due:%Y-%m-%d %H:%M:%S} UTC."
     if final:
         body = f"Why: {reason}. Taken again after your upheld appeal, this decision is final."

@@ -1,8 +1,9 @@
 """Who may see which record: every read and every step of a case, a label or a cluster asks here.
 
-The secretariat sees every record. An expert sees their own record, the cases they are proposed for or
-on the team of (Principal.on_case), the labels those cases issued, and of a cluster only those cases and
-labels. A cluster contact sees everything of their own cluster.
+The secretariat sees every record. An expert sees their own record, the cases they are proposed for, on
+the team of or were on (Principal.on_case), the labels those cases issued, and of a cluster only the cases
+they are proposed for or on the team of now, and their labels (the case status view follows the current
+team). A cluster contact sees everything of their own cluster.
 
 A record the caller may not see answers exactly as an unknown id does (404, `no case with id X`): a 403
 would tell whoever holds a token which ids exist. A step only another role takes still answers 403
@@ -40,6 +41,11 @@ def visible_case(svc: Services, case_id: UUID, principal: Principal) -> Certific
     if not principal.on_case(case):
         raise not_found("case", case_id)
     return case
+
+
+def reads_evidence(who: Principal, case: CertificationCase) -> bool:
+    """The secretariat, the case's cluster and the experts on its team (not one only proposed, nor one released)."""
+    return who.sees_everything or who.cluster_id == case.cluster_id or who.expert_id in case.team
 
 
 def holds_the_case(history: Sequence[HistoryEvent], case_id: UUID) -> bool:

@@ -13,6 +13,7 @@ from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.evidence import EXTENSIONS
 from clusterlabel.interfaces.web import evidence
+from clusterlabel.interfaces.web.access import reads_evidence
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.naming import event_names
 from clusterlabel.interfaces.web.schemas import HistoryEvent
@@ -114,7 +115,7 @@ class EvidenceRow:
 
 def evidence_section(case: CertificationCase, who: Principal) -> dict[str, Any]:
     """What the case page shows of the evidence: nothing to whom may not read it (an expert only proposed)."""
-    if not evidence.reads_evidence(who, case):
+    if not reads_evidence(who, case):
         return {"evidence": None, "may_attach": False, "accept": ACCEPT}
     rows = [
         EvidenceRow(

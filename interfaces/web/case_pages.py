@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from clusterlabel.activities.views import case_view
-from clusterlabel.interfaces.web.access import visible_case
+from clusterlabel.interfaces.web.access import reads_evidence, visible_case
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.case_details import case_details, evidence_section, no_conflict_declared
 from clusterlabel.interfaces.web.common import case_out, for_the_reader
@@ -32,7 +32,7 @@ def _case_shown(request: Request, svc: Services, who: Principal) -> dict[str, An
     case_id = case_id_in(request.path_params["case_id"])
     case = visible_case(svc, case_id, who)
     svc.fresh()
-    events = case_events(svc, case_id, who, case.team)
+    events = case_events(svc, case_id, who, case.team, reads_evidence(who, case))
     view, now = case_view(svc.app.policy, case, svc.now()), svc.now()
     due = view.deadlines.get(view.current_step) if view.current_step else None
     return {

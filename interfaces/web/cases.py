@@ -22,7 +22,7 @@ from clusterlabel.domain.catalogue_shelf import current_version_for, load_catalo
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import CaseCommand, Envelope
 from clusterlabel.domain.instants import Instant
-from clusterlabel.interfaces.web.access import holds_the_case, own_cases, visible_case
+from clusterlabel.interfaces.web.access import holds_the_case, own_cases, reads_evidence, visible_case
 from clusterlabel.interfaces.web.auth import (
     AppealsPanel,
     Bearer,
@@ -139,9 +139,9 @@ async def case_history(case_id: UUID, svc: Svc, token: Bearer) -> History:
 def _case_history_shown(svc: Services, case_id: UUID, who: Principal) -> list[HistoryEvent]:
     """The secretariat sees every case, so its read loads none: the history itself says whether the case
     exists (access.holds_the_case). Anyone else is authorised on the case first (access.visible_case)."""
-    team = () if who.sees_everything else visible_case(svc, case_id, who).team
+    case = None if who.sees_everything else visible_case(svc, case_id, who)
     svc.fresh()
-    events = case_events(svc, case_id, who, team)
+    events = case_events(svc, case_id, who, case.team if case else (), case is None or reads_evidence(who, case))
     if who.sees_everything and not holds_the_case(events, case_id):
         visible_case(svc, case_id, who)  # no such case (404), or its first events not in the view yet
     return events

@@ -164,35 +164,39 @@ UNTIL_DECIDED = frozenset(
     {"AssessmentSubmitted", "SilverValidated", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"}
 )
 NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
-# What an expert not on a case's team (one only proposed) reads of its evidence: that files came, not
-# their names or digests (evidence.reads_evidence).
-TEAM_EVIDENCE = frozenset({"EvidenceAttached"})
+# What a reader who may not open a case's files (access.reads_evidence: an expert only proposed, or no
+# longer on the team) reads of them: that files came, not their names or digests.
+CASE_FILES = frozenset({"EvidenceAttached"})
 
 
 def history_events(
-    entries: list[AuditEntry], principal: Principal, team_cases: Collection[UUID] = ()
+    entries: list[AuditEntry],
+    principal: Principal,
+    team_cases: Collection[UUID] = (),
+    file_cases: Collection[UUID] | None = (),
 ) -> list[HistoryEvent]:
     """Events as `principal` may read them: those of the cases it sits on the team of (`team_cases`) in
-    full, every other case's as the cluster reads them (reads_the_assessment), unless it is the secretariat."""
+    full, every other case's as the cluster reads them (reads_the_assessment), unless it is the secretariat;
+    the names of the files of `file_cases` alone (None: of every case, for a cluster's own contact)."""
     events = [HistoryEvent.model_validate(entry, from_attributes=True) for entry in entries]
     if principal.sees_everything:
         return events
     return [
         event.model_copy(update={"data": _redacted(event.data)})
-        for event in _as_the_cluster_reads_them(events, team_cases, an_expert=principal.expert_id is not None)
+        for event in _as_the_cluster_reads_them(events, team_cases, file_cases)
     ]
 
 
 def _as_the_cluster_reads_them(
-    events: list[HistoryEvent], team_cases: Collection[UUID], an_expert: bool
+    events: list[HistoryEvent], team_cases: Collection[UUID], file_cases: Collection[UUID] | None
 ) -> list[HistoryEvent]:
     decided = {event.aggregate_id for event in events if event.type == "DecisionRecorded"}
 
     def withheld(event: HistoryEvent) -> bool:
+        if event.type in CASE_FILES and file_cases is not None:
+            return event.aggregate_id not in file_cases
         if event.aggregate_id in team_cases:
             return False
-        if an_expert and event.type in TEAM_EVIDENCE:
-            return True
         return event.type in NOT_FOR_THE_CLUSTER or (event.type in UNTIL_DECIDED and event.aggregate_id not in decided)
 
     return [event.model_copy(update={"data": {}}) if withheld(event) else event for event in events]

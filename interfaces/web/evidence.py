@@ -31,7 +31,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.evidence import ACCEPTED, MEDIA_TYPES, UnsupportedMediaType
-from clusterlabel.interfaces.web.access import visible_case
+from clusterlabel.interfaces.web.access import reads_evidence, visible_case
 from clusterlabel.interfaces.web.auth import Caller, Principal, certified_expert
 from clusterlabel.interfaces.web.common import ERRORS, Key
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
@@ -131,11 +131,6 @@ def evidence_case(svc: Services, case_id: UUID, who: Principal) -> Certification
     if reads_evidence(who, case):
         return case
     raise ApiError(403, "only the experts on the case's team read its evidence")
-
-
-def reads_evidence(who: Principal, case: CertificationCase) -> bool:
-    """The secretariat, the case's cluster and the experts on its team (not one only proposed)."""
-    return who.sees_everything or who.cluster_id == case.cluster_id or who.expert_id in case.team
 
 
 def attaches_evidence(who: Principal) -> bool:

@@ -17,7 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from clusterlabel.activities.content.wording import MessageContent, render
+from clusterlabel.activities.content.wording import MessageContent, page_of, render
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.notices import CLUSTER, EXPERT, SECRETARIAT, recipient
@@ -42,7 +42,7 @@ class InboxMessage(Out):
     body: str
     case_id: UUID | None = None
     label_id: UUID | None = None
-    link: str | None = Field(description="the page of its label or case, where the reader acts on it")
+    link: str | None = Field(description="the page where the reader acts on it, as its e-mail links it")
     queued_at: datetime
     read: bool
 
@@ -56,6 +56,7 @@ class Inbox(Out):
 class MessageText(Out):
     subject: str
     body: str
+    link: str | None
 
 
 def recipients_of(who: Principal) -> list[str]:
@@ -70,18 +71,12 @@ def recipients_of(who: Principal) -> list[str]:
 
 def message_text(svc: Services, message_id: UUID, who: Principal) -> MessageText:
     """The subject and body as the reader sees them: worded as the mail was (activities/content), in the
-    reader's language."""
-    message = svc.app.load(message_id, Notification)
+    reader's language, with the page its mail links to (where the reader acts: an offer on their
+    assignments, a complaint's reminder on the complaint)."""
+    content = MessageContent.of(svc.app.load(message_id, Notification))
     person = svc.people.get(who.account_id) if who.account_id is not None else None
-    worded = render(MessageContent.of(message), person.language if person else ENGLISH, svc.public_url)
-    return MessageText(subject=worded.subject, body=worded.text)
-
-
-def link_of(entry: MessageEntry) -> str | None:
-    """A label's page for a message about a label (its issue, its expiry), else its case's page."""
-    if entry.label_id is not None:
-        return f"/ui/labels/{entry.label_id}"
-    return f"/ui/cases/{entry.case_id}" if entry.case_id is not None else None
+    worded = render(content, person.language if person else ENGLISH, svc.public_url)
+    return MessageText(subject=worded.subject, body=worded.text, link=page_of(content, public_url=""))
 
 
 def inbox_of(svc: Services, who: Principal, limit: int = 50, offset: int = 0) -> Inbox:
@@ -117,8 +112,8 @@ def _message(svc: Services, who: Principal, entry: MessageEntry, read: bool) -> 
     try:
         text = message_text(svc, entry.id, who)
     except NotFound:  # the view holds it and the log does not: `clusterlabel verify` says more
-        text = MessageText(subject="(this message is no longer in the event log)", body="")
-    return InboxMessage.read_from(entry, subject=text.subject, body=text.body, link=link_of(entry), read=read)
+        text = MessageText(subject="(this message is no longer in the event log)", body="", link=None)
+    return InboxMessage.read_from(entry, subject=text.subject, body=text.body, link=text.link, read=read)
 
 
 @router.get("/inbox", summary="The caller's messages, unread first")

@@ -72,7 +72,8 @@ from clusterlabel.workflows.starter import execute_label_step_reviving, label_ha
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
 public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern="^[A-Za-z]{2}$")]
+COUNTRY_CODE = "^[A-Za-z]{2}$"  # a country filter, in either case (the registry page checks it the same way)
+CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern=COUNTRY_CODE)]
 
 
 @router.get("/labels/{label_ref}", summary="A label now, or as it stood at `as_of`")
@@ -113,7 +114,8 @@ async def cluster_history(cluster_id: UUID, svc: Svc, token: Bearer) -> History:
 def _cluster_history_shown(svc: Services, cluster_id: UUID, who: Principal) -> list[HistoryEvent]:
     seen = visible_cluster(svc, cluster_id, who)
     svc.fresh()
-    return history_events(svc.models.cluster_history(cluster_id, seen.records), who, seen.team_cases)
+    file_cases = None if seen.records is None else seen.team_cases  # the cluster's contact reads every file's name
+    return history_events(svc.models.cluster_history(cluster_id, seen.records), who, seen.team_cases, file_cases)
 
 
 # ---- the secretariat's steps -------------------------------------------------------------

@@ -31,11 +31,14 @@ MESSAGES_PER_RECORD = 1_000  # a case's or label's messages are a few dozen; thi
 SHOWN_FIELDS = ("attempts", "channel")  # of a message's events, besides its kind and recipient
 
 
-def case_events(svc: Services, case_id: UUID, who: Principal, team: Collection[UUID]) -> list[HistoryEvent]:
-    """Blocking: the case's events as the caller may read them (as its `team` does, or as its cluster),
-    with the events of the messages they may see, in log order. The caller must already be allowed to
-    see the case (access.visible_case), or see every case (the secretariat)."""
-    return _with_messages(svc, case_id, who, {"case_id": case_id}, [case_id] if who.expert_id in team else [])
+def case_events(
+    svc: Services, case_id: UUID, who: Principal, team: Collection[UUID], reads_files: bool
+) -> list[HistoryEvent]:
+    """Blocking: the case's events as the caller may read them (as its `team` does, or as its cluster; the
+    names of its files if it `reads_files`), with the events of the messages they may see, in log order.
+    The caller must already be allowed to see the case (access.visible_case), or see every case."""
+    team_cases, file_cases = [case_id] if who.expert_id in team else [], [case_id] if reads_files else []
+    return _with_messages(svc, case_id, who, {"case_id": case_id}, team_cases, file_cases)
 
 
 def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryEvent]:
@@ -45,11 +48,17 @@ def label_events(svc: Services, label_id: UUID, who: Principal) -> list[HistoryE
 
 
 def _with_messages(
-    svc: Services, record_id: UUID, who: Principal, about: dict[str, UUID], team_cases: Collection[UUID] = ()
+    svc: Services,
+    record_id: UUID,
+    who: Principal,
+    about: dict[str, UUID],
+    team_cases: Collection[UUID] = (),
+    file_cases: Collection[UUID] = (),
 ) -> list[HistoryEvent]:
     shown = {message.id: message for message in _shown_messages(svc, who, about)}
     entries = svc.models.history(record_id, *shown)  # one query of the audit view for the record and its messages
-    own = history_events([entry for entry in entries if entry.aggregate_id == record_id], who, team_cases)
+    records = [entry for entry in entries if entry.aggregate_id == record_id]
+    own = history_events(records, who, team_cases, file_cases)
     theirs = [_event(entry, shown[entry.aggregate_id]) for entry in entries if entry.aggregate_id in shown]
     return sorted([*own, *theirs], key=lambda event: event.seq)
 

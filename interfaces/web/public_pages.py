@@ -14,12 +14,11 @@ from starlette.datastructures import QueryParams
 
 from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, languages
 from clusterlabel.activities.documents.certificate import certificate_sheet
-from clusterlabel.domain.base import Level
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web import badge, certificates, labels
 from clusterlabel.interfaces.web.common import PUBLIC_READ
 from clusterlabel.interfaces.web.pages import _svc, caller, page, render, serve_pages
-from clusterlabel.interfaces.web.paging import MOST, listing, paging
+from clusterlabel.interfaces.web.paging import LEVELS, MOST, listing, paging
 from clusterlabel.interfaces.web.ratelimit import client_of
 
 
@@ -38,9 +37,8 @@ def install(api: FastAPI) -> None:
 
 # A page of the registry: the CSV and JSON downloads hold every label that matches, the page a slice of them.
 REGISTRY_PAGE = MOST
-LEVELS = [level.value for level in Level]
 STATUSES = [state.value for state in LabelState]
-_COUNTRY = re.compile(r"[A-Za-z]{2}")
+_COUNTRY = re.compile(labels.COUNTRY_CODE)
 FILTER_CHARS = 40
 
 
@@ -73,17 +71,22 @@ async def registry_page(request: Request) -> Response:
 
 
 def registry_filters(query: QueryParams) -> tuple[dict[str, str | None], list[str]]:
-    """The filters as GET /registry takes them (a level in any case, a country's two letters in any case),
-    and a sentence for each bad one: a filter the downloads would refuse must not quietly match nothing."""
+    """The filters as GET /registry takes them (each in any case), and a sentence for each bad one: a filter
+    the downloads would refuse must not quietly match nothing (unlike the secretariat's lists, which drop
+    it: this page's downloads carry its filters to other programs)."""
     country, level, status = (_given(query, name) for name in ("country", "level", "status"))
     problems = []
     if country is not None and not _COUNTRY.fullmatch(country):
         problems.append(f"country {country!r} is not a country's two-letter code (e.g. DE)")
     if level is not None and level.lower() not in LEVELS:
         problems.append(f"level {level!r} is not one of {', '.join(LEVELS)}")
-    if status is not None and status not in STATUSES:
+    if status is not None and status.lower() not in STATUSES:
         problems.append(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    chosen = {"country": country and country.upper(), "level": level and level.lower(), "status": status}
+    chosen = {
+        "country": country and country.upper(),
+        "level": level and level.lower(),
+        "status": status and status.lower(),
+    }
     return chosen, problems
 
 

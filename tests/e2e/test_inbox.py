@@ -88,14 +88,14 @@ def decline_both(story: Story) -> None:
     story.declined = True
 
 
-def test_an_expert_reads_their_offers_in_their_inbox_linked_to_each_case(story: Story) -> None:
+def test_an_expert_reads_their_offers_in_their_inbox_linked_where_they_answer_them(story: Story) -> None:
     offers = messages_of(story.expert, 2)
 
     assert {message["kind"] for message in offers} == {"offer"}
     assert {message["case_id"] for message in offers} == set(story.cases)
     for message in offers:
         assert message["case_id"] in message["body"]
-        assert message["link"] == f"/ui/cases/{message['case_id']}"
+        assert message["link"] == "/ui/assignments"  # as the offer's e-mail links it: where it is answered
         assert message["read"] is False
 
 
@@ -245,7 +245,7 @@ def test_a_cluster_s_contact_reads_its_label_s_message_linked_to_the_label_and_s
     events = message_events(contact, case_id, 2)
 
     assert issued["kind"] == "label_issued" and code in issued["body"]
-    assert issued["link"] == f"/ui/labels/{label_id}" and issued["case_id"] == case_id
+    assert issued["link"] == f"/ui/labels/{code}" and issued["case_id"] == case_id
     assert [event["type"] for event in events] == ["MessageQueued", "MessageSent"]
     assert {event["data"]["to"] for event in events} == {"cluster"}
     assert {event["data"]["message_kind"] for event in events} == {"label_issued"}

@@ -328,3 +328,16 @@ def test_an_expert_released_from_the_team_still_reads_the_case_but_not_its_evide
     assert history.status_code == 200 and "ExpertReleased" in {event["type"] for event in history.json()["events"]}
     assert sha256 not in history.text
     assert office.http.get(f"/cases/{case_id}/evidence/{sha256}", headers=who).status_code == 403
+
+
+def test_a_clusters_contact_who_is_also_an_expert_reads_their_own_cases_file_names(office: Office) -> None:
+    life = Lifecycle(office.engine.app, "LV")
+    case_id = life.auditing()
+    roles = OpenAccount(roles=[Role.CLUSTER, Role.EXPERT], cluster_id=life.cluster_id, expert_id=life.expert("FI"))
+    who = account(office.engine, "Ilse Both", roles)
+    sha256 = office.upload(case_id, who, evidence_files.pdf("Members"), "members.pdf").json()["sha256"]
+    history = office.http.get(f"/cases/{case_id}/history", headers=who).json()["events"]
+    (attached,) = [event for event in history if event["type"] == "EvidenceAttached"]
+    assert attached["data"]["sha256"] == sha256 and attached["data"]["file_name"] == "members.pdf"
+    clusters = office.http.get(f"/clusters/{life.cluster_id}/history", headers=who).json()["events"]
+    assert sha256 in str(clusters)

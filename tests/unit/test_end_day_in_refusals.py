@@ -53,6 +53,7 @@ def test_an_affiliation_within_the_cooling_off_period_is_named_by_its_last_day()
 
 
 def test_an_affiliation_ending_before_it_began_names_the_day_typed_as_its_end() -> None:
-    # Typed as ending on 31 March: kept as 1 April 00:00, which is before a beginning later on 1 April.
+    # As the form sends them: begun on 1 April (its midnight), ended on 31 March (kept as 1 April 00:00).
     with pytest.raises(InvalidInput, match=rf"cannot end \({LAST_DAY}\) before it began \(2028-04-01\)"):
-        affiliation.check_period(datetime(2028, 4, 1, 12, tzinfo=UTC), END)
+        affiliation.check_period(datetime(2028, 4, 1, tzinfo=UTC), END)
+    affiliation.check_period(datetime(2028, 3, 31, tzinfo=UTC), END)  # one day: begun and ended on 31 March

@@ -204,20 +204,22 @@ def test_a_label_awarded_after_the_import_is_refused_by_row_and_column(life: Lif
     }
 
 
-def test_a_label_valid_longer_than_the_policy_allows_is_refused_naming_the_latest_end(life: Lifecycle) -> None:
-    """Two years from the end of the award's month: awarded on 2 May 2025, valid through 31 May 2027 at most."""
-    problems = refusal(life, HEADER + row(awarded_on="2025-05-02", valid_until="2027-06-01"))
+def test_a_label_valid_longer_than_any_label_runs_is_refused_naming_the_latest_end(life: Lifecycle) -> None:
+    """Four years from the award at most (ESCA's three-year renewals counted from the old expiry fit in): a
+    later end is a mistyped year."""
+    problems = refusal(life, HEADER + row(awarded_on="2025-05-02", valid_until="2029-05-03"))
     assert problems == {
-        ("row", 2, "valid_until"): "row 2, valid_until: 2027-06-01 is past the longest validity of a label awarded "
-        "on 2025-05-02: P2Y from the end of that month, to 2027-05-31 at the latest"
+        ("row", 2, "valid_until"): "row 2, valid_until: 2029-05-03 is more than 4 years after the award on "
+        "2025-05-02 (no label runs longer): 2029-05-02 at the latest"
     }
-    imported(life, HEADER + row(awarded_on="2025-05-02", valid_until="2027-05-31"))
+    imported(life, HEADER + row(awarded_on="2025-05-02", valid_until="2029-05-02"))
 
 
 def test_an_import_command_sent_alone_is_refused_ahead_of_its_award(life: Lifecycle, clock: Clock) -> None:
-    command = read_label_import(HEADER + row(awarded_on="2027-01-04", valid_until="2028-12-31"))[0]
+    read = read_label_import(HEADER + row(awarded_on="2027-01-04", valid_until="2028-12-31"))[0]
+    command = read.model_copy(update={"row": 0})  # not from a file: no row to name
     envelope = Envelope(actor="secretariat", key=command.key, at=clock())
-    with pytest.raises(InvalidInput, match="awarded_on: 2027-01-04 is later than today"):
+    with pytest.raises(InvalidInput, match=r"problem\(s\); awarded_on: 2027-01-04 is later than today"):
         import_label(life.app, label_id_for(command.label_code), command, envelope)
 
 
