@@ -49,21 +49,12 @@ def _by(mode: AuditMode) -> str:
 
 
 def check_visit_date(
-    audit_date: datetime,
-    audit_due: datetime | None,
-    agreed_at: datetime | None,
-    experts: Iterable[CertifiedExpert],
-    level: Level,
+    audit_date: datetime, audit_due: datetime | None, experts: Iterable[CertifiedExpert], level: Level
 ) -> None:
-    """Before the audit deadline, not before the day the cluster agreed to its experts (a mistyped year would
-    otherwise set the label's validity), and on a day every team expert still holds a qualification for the
-    case's level (ISO/IEC 17065 §6.1)."""
+    """Before the audit deadline, and on a day every team expert still holds a qualification for the case's
+    level (ISO/IEC 17065 §6.1)."""
     if audit_due is not None and audit_date >= audit_due:
         raise InvalidInput(f"the audit must be held before its deadline of {audit_due:%Y-%m-%d %H:%M} UTC")
-    if agreed_at is not None and audit_date.date() < agreed_at.date():
-        raise InvalidInput(
-            f"the audit cannot be scheduled on {audit_date:%Y-%m-%d}, before the cluster agreed on {agreed_at:%Y-%m-%d}"
-        )
     uncertified = sorted(expert.name for expert in experts if not expert.is_qualified_at(level, audit_date))
     if uncertified:
         names = ", ".join(uncertified)
@@ -150,7 +141,7 @@ class AuditVisitSteps(CaseQueries):
         self._check_not_held("schedule the audit")
         chosen = visit_mode(self.level, self.agreed_audit_mode, mode)
         check_place(chosen, place)
-        check_visit_date(audit_date, self.deadlines.get("audit"), self.agreed_at, experts, self.level)
+        check_visit_date(audit_date, self.deadlines.get("audit"), experts, self.level)
         if silver_gap is not None:
             case_assessment.check_silver_gap("", silver_gap[0], silver_gap[1], audit_date, "interview")
         visit = {"mode": chosen.value, "place": place, "duration": visit_duration(self.level, self.kind, duration)}

@@ -104,15 +104,6 @@ def test_an_audit_date_at_or_past_the_audit_deadline_is_refused_naming_it() -> N
     schedule(life, case_id, 89, **ON_SITE)
 
 
-def test_an_audit_date_before_the_day_the_cluster_agreed_is_refused_naming_both() -> None:
-    life, _, case_id = agreed()  # agreed at T0
-    year_early = f"scheduled on {T0 - timedelta(days=365):%Y-%m-%d}, before the cluster agreed on {T0:%Y-%m-%d}"
-    refused(life, InvalidInput, year_early, lambda: schedule(life, case_id, -365, **ON_SITE))
-    refused(life, InvalidInput, "before the cluster agreed", lambda: schedule(life, case_id, -1, **ON_SITE))
-    schedule(life, case_id, -T0.hour / 24, **ON_SITE)  # the day it agreed, whatever the hour
-    assert life.app.get_case(case_id).audit_date.date() == T0.date()
-
-
 def test_an_audit_date_past_a_team_experts_certification_is_refused_naming_the_expert() -> None:
     life, _, case_id = agreed(certified_until=T0 + timedelta(days=30))
 
