@@ -22,7 +22,7 @@ class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
     view_tables = ("accounts",)
     ddl = (
         "CREATE TABLE IF NOT EXISTS {accounts} (account_id TEXT PRIMARY KEY, roles TEXT NOT NULL, "
-        "expert_id TEXT, cluster_id TEXT, active INTEGER NOT NULL)",
+        "expert_id TEXT, cluster_id TEXT, active INTEGER NOT NULL, opened_for_expert TEXT)",
         "CREATE INDEX IF NOT EXISTS accounts_by_expert ON {accounts} (expert_id)",
         "CREATE INDEX IF NOT EXISTS accounts_by_cluster ON {accounts} (cluster_id)",
     )
@@ -31,7 +31,7 @@ class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
     }
 
     def _Opened(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        row = {"account_id": change.key, "roles": "", "active": 1}
+        row = {"account_id": change.key, "roles": "", "active": 1, "opened_for_expert": change["expert_id"]}
         row.update(expert_id=change["expert_id"], cluster_id=change["cluster_id"])
         batch.put(_with_roles(row, change["roles"]))
 
@@ -60,12 +60,15 @@ class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
         return self._ids("expert_id = ?", (str(expert_id),))
 
     def experts_locked_out(self) -> set[UUID]:
-        """The experts whose every account is deactivated: they can no longer sign in to answer an offer.
-        (An expert with no account at all may still hold a token from before accounts.)"""
+        """The experts none of whose accounts still speaks for them (each deactivated, or its expert role
+        revoked): they can no longer sign in to answer an offer, nor be written to. (An expert never given
+        an account may still hold a token from before accounts.)"""
         rows = self.fetch(
-            "SELECT expert_id FROM {accounts} WHERE expert_id IS NOT NULL GROUP BY expert_id HAVING MAX(active) = 0", ()
+            "SELECT opened_for_expert FROM {accounts} WHERE opened_for_expert IS NOT NULL GROUP BY opened_for_expert "
+            "HAVING MAX(CASE WHEN active = 1 AND expert_id = opened_for_expert THEN 1 ELSE 0 END) = 0",
+            (),
         )
-        return {UUID(row["expert_id"]) for row in rows}
+        return {UUID(row["opened_for_expert"]) for row in rows}
 
     def contacts(self, cluster_id: UUID) -> list[UUID]:
         """The active accounts of the cluster's contacts."""

@@ -26,7 +26,7 @@ from clusterlabel.interfaces.web.bodies import AffiliationIn, CertificationRenew
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.registration_schemas import ExpertOut
-from clusterlabel.interfaces.web.registrations import expert_out
+from clusterlabel.interfaces.web.registrations import expert_out, tell_waiting_cases
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import take_step
 from clusterlabel.workflows.case import CaseWorkflow
@@ -45,18 +45,25 @@ class RevocationOut(ExpertOut):
     "/experts/{expert_id}/certification/renewal",
     summary="Renew an expert's certification until a later date (also after a revocation)",
 )
-def renew_certification(
+async def renew_certification(
     expert_id: UUID, body: CertificationRenewalIn, svc: Svc, who: Officer, key: Key = None
 ) -> ExpertOut:
-    return _changed(svc, who, expert_id, body, "renewal", key)
+    changed = await run_in_threadpool(_changed, svc, who, expert_id, body, "renewal", key)
+    await tell_waiting_cases(svc, expert_id, "re-certified")  # they may take this expert now
+    return changed
 
 
 @router.post(
     "/experts/{expert_id}/qualifications",
     summary="Record the training or recertification that qualifies the expert for one level until a date",
 )
-def record_qualification(expert_id: UUID, body: QualificationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
-    return _changed(svc, who, expert_id, body, f"qualification:{body.level}:{body.until.isoformat()}", key)
+async def record_qualification(
+    expert_id: UUID, body: QualificationIn, svc: Svc, who: Officer, key: Key = None
+) -> ExpertOut:
+    step = f"qualification:{body.level}:{body.until.isoformat()}"
+    changed = await run_in_threadpool(_changed, svc, who, expert_id, body, step, key)
+    await tell_waiting_cases(svc, expert_id, f"qualified for {body.level}")  # a case at that level may take them
+    return changed
 
 
 @router.post(

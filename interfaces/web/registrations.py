@@ -135,25 +135,25 @@ async def register_expert(body: ExpertIn, svc: Svc, who: Officer, key: Key = Non
     await run_in_threadpool(check_email_free, svc, body.email, new_id(account, envelope))  # before anything is recorded
     expert = await run_in_threadpool(handle, svc.app, expert_id, command, envelope)
     created = await run_in_threadpool(opened, svc, who, person, account, envelope.key)  # keyed as the expert
-    await _tell_waiting_cases(svc, expert.id)
+    await tell_waiting_cases(svc, expert.id, "registered")
     return ExpertCreated(expert_id=expert.id, token=created.token, account_id=created.account_id)
 
 
-async def _tell_waiting_cases(svc: Services, expert_id: UUID) -> None:
-    """Nudge the cases waiting for an eligible expert to look again: only a nudge, after the expert is
-    recorded, so its failure leaves the answer as it is (a 500 here made clients retry a registration
-    that had succeeded).
+async def tell_waiting_cases(svc: Services, expert_id: UUID, what: str) -> None:
+    """Nudge the cases waiting for an eligible expert to look again, once an expert was registered,
+    re-certified or qualified (`what`): only a nudge, after the expert is recorded, so its failure leaves
+    the answer as it is (a 500 here made clients retry a step that had succeeded).
 
     Nothing else wakes those cases: CaseWorkflow._wait_for_experts waits for this signal with no timer
     (each of them is escalated, so the secretariat sees them). Until a later experts_changed signal
-    reaches them (the next expert's registration), they go on waiting; the warning says so.
+    reaches them, they go on waiting; the warning says so.
     """
     failure: str
     if svc.client is None:
         failure = "the workflow engine is still starting"
     else:
         try:
-            await notify_experts_changed(svc.client, reason=f"expert {expert_id} registered")
+            await notify_experts_changed(svc.client, reason=f"expert {expert_id} {what}")
             return
         except Exception as error:  # whatever went wrong, the registration stands
             failure = f"{type(error).__name__}: {error}"

@@ -11,7 +11,7 @@ from clusterlabel.activities.models import ChooseExpertInput
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.commands import ProposeExpert
-from clusterlabel.domain.record_commands import DeactivateAccount, OpenAccount
+from clusterlabel.domain.record_commands import DeactivateAccount, OpenAccount, RevokeRole
 from clusterlabel.projections.factory import open_read_models
 from tests.builders import register, send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
@@ -77,3 +77,20 @@ def test_an_expert_whose_every_account_is_deactivated_is_not_proposed(tmp_path: 
         assert choose(ChooseExpertInput(case_id=case_id, at=clock())).expert_id == staying
         alone = CertificationActivities(app).choose_expert(ChooseExpertInput(case_id=case_id, at=clock()))
         assert alone.expert_id == gone  # without the read side, by the write side alone
+
+
+def test_an_expert_whose_account_lost_its_expert_role_is_not_proposed(tmp_path: Path) -> None:
+    clock = Clock()
+    app = CertificationApp(env=sqlite_env(tmp_path), clock=clock)
+    life = Lifecycle(app)
+    demoted, staying = life.expert(name="Aaron Demoted"), life.expert(name="Zoe Staying")
+    both = OpenAccount(roles=[Role.EXPERT, Role.OFFICER], expert_id=demoted)
+    account = register(app, both, actor=SECRETARIAT)  # still active, as an officer
+    register(app, OpenAccount(roles=[Role.EXPERT], expert_id=staying), actor=SECRETARIAT)
+    case_id = life.screened()
+    send(app, account, RevokeRole(role=Role.EXPERT), actor=SECRETARIAT)
+    with open_read_models(sqlite_env(tmp_path), app) as models:
+        models.catch_up()
+        assert models.experts_locked_out() == {demoted}
+        choose = CertificationActivities(app, locked_out=models.experts_locked_out).choose_expert
+        assert choose(ChooseExpertInput(case_id=case_id, at=clock())).expert_id == staying
