@@ -5,7 +5,8 @@ language, is used from then on), words the message for each language its readers
 language), waits for this process's pace, and hands the mail to the transport; Temporal retries it with
 the policy's backoff. It records nothing: `record_delivery` does, as a separate step, so that a store that
 is briefly away never makes a message go out twice. A failure names the try it was and the message's
-round, so the workflow records how many tries a failed message had, under the key of that round.
+round, so the workflow records how many tries a failed message had, under the key of that round. A retry
+sends only the e-mails (one per language) that the tries before it did not: their heartbeats say which.
 """
 
 from __future__ import annotations
@@ -91,21 +92,37 @@ class DeliveryActivities(BoundActivities):
             tried = {"attempt": attempt, "round": message.round}
             to = self._addresses(message, tried)
             at = self.app.clock()
+            earlier = _sent_in_earlier_tries()
             sent = [
-                self._send(letter, readers, at, tried) for letter, readers in self.mailroom.letters(message, to, at)
+                self._send_once(letter, readers, at, tried, earlier)
+                for letter, readers in self.mailroom.letters(message, to, at)
             ]
             if not any(message_id for message_id, _ in sent):  # no e-mail went out: the try failed
                 refusals = "; ".join(reply for _, accepted in sent for reply in accepted.refused.values())
                 raise _failed_try(plain_reply(f"every recipient was refused: {refusals}", to), tried)
             return self._sent(message, to, sent, attempt)
 
+    def _send_once(
+        self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int], earlier: dict[str, Any]
+    ) -> tuple[str, Accepted]:
+        """The e-mail of one language, unless an earlier try of this send went out with it (`earlier`, by
+        Message-ID): a try that fails on the German e-mail does not send the English one twice. What went
+        out is told to Temporal as the activity's heartbeat, which the next try reads."""
+        if letter.message_id in earlier:
+            reply, refused = earlier[letter.message_id]
+            return letter.message_id, Accepted(reply, refused)
+        message_id, accepted = self._send(letter, readers, at, tried)
+        if message_id and activity.in_activity():
+            earlier[message_id] = [accepted.reply, accepted.refused]
+            activity.heartbeat(earlier)
+        return message_id, accepted
+
     def _send(
         self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int]
     ) -> tuple[str, Accepted]:
-        """One e-mail of the message, to the readers of one language; a failed try raises (and the retry
-        sends every e-mail of the message again, each under its own Message-ID). One whose every reader the
-        server refused is no e-mail ("" for its Message-ID), not a failed try: the readers of another
-        language still get theirs, once, and the refusals are told as any other."""
+        """One e-mail of the message, to the readers of one language; a failed try raises. One whose every
+        reader the server refused is no e-mail ("" for its Message-ID), not a failed try: the readers of
+        another language still get theirs, once, and the refusals are told as any other."""
         waited = self.mailroom.pace.take()
         mail = compose(letter, readers, self.mailroom.sender, at)
         try:
@@ -163,6 +180,14 @@ class DeliveryActivities(BoundActivities):
 def _reads_in(address: Address) -> str:
     """The language the reader reads messages in (readers of two languages that read alike get one e-mail)."""
     return worded_in(address.language)
+
+
+def _sent_in_earlier_tries() -> dict[str, Any]:
+    """The e-mails an earlier try of this activity sent before it failed (its last heartbeat), by Message-ID."""
+    if not activity.in_activity() or not activity.info().heartbeat_details:
+        return {}
+    earlier = activity.info().heartbeat_details[0]
+    return dict(earlier) if isinstance(earlier, dict) else {}
 
 
 def _failed_try(reason: str, tried: dict[str, int]) -> ApplicationError:

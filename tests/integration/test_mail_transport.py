@@ -4,6 +4,7 @@ URL asks, an unreachable server said plainly; without a server, a Maildir; and t
 
 from __future__ import annotations
 
+import dataclasses
 import mailbox
 import shutil
 import ssl
@@ -12,10 +13,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from clusterlabel.activities.content.wording import MessageContent, render
 from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
@@ -193,3 +196,30 @@ def test_readers_refused_for_now_fail_the_try_so_that_a_later_one_reaches_them()
         )
         with pytest.raises(ApplicationError, match="450"):
             DeliveryActivities(app, mailroom).send_message(SendMessage(notification_id=queued.id))
+
+
+def test_a_try_that_failed_on_one_language_sends_only_the_other_language_again() -> None:
+    """Anna (German) is reached and Bert (English) greylisted: the try fails. The retry, a real activity
+    attempt reading the first one's heartbeat, sends Bert's e-mail and not Anna's a second time."""
+    app = memory_app()
+    queued = message()
+    app.save(queued)
+    anna = Address(ANNA.email, ANNA.who, "de")
+    beats: list[Any] = []
+    attempt = ActivityEnvironment()
+    attempt.on_heartbeat = lambda *details: beats.append(details[0])
+    with MailServer() as server:
+        server.handler.greylisted.add(BERT.email)
+        mailroom = Mailroom(Readers([anna, BERT]), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
+        send = DeliveryActivities(app, mailroom).send_message
+        with pytest.raises(ApplicationError, match="450"):
+            attempt.run(send, SendMessage(notification_id=queued.id))
+        server.handler.greylisted.clear()
+        retry = ActivityEnvironment()
+        retry.info = dataclasses.replace(attempt.info, attempt=2, heartbeat_details=[beats[-1]])
+        outcome = retry.run(send, SendMessage(notification_id=queued.id))
+        received = server.received
+
+    assert sorted(mail.to[0] for mail in received) == sorted([anna.email, BERT.email])  # each once
+    assert outcome.status == "sent" and sorted(outcome.recipients) == sorted([anna.who, BERT.who])
+    assert len(outcome.message_id.split()) == 2  # both languages' Message-IDs, as one try would give
