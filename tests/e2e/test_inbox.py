@@ -276,3 +276,14 @@ def test_the_secretariat_s_digest_reaches_each_officer_s_inbox_listing_a_case_pa
 
 def expect_list(secretariat: Secretariat, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return list(secretariat.expect(secretariat.api.get(path, params=params), 200))
+
+
+def test_a_case_waiting_for_an_expert_proposes_one_once_an_officer_records_their_qualification(story: Story) -> None:
+    """Both cases escalated for want of an expert; a Gold-only expert is no help until an officer records
+    their Bronze qualification, which wakes the waiting cases as a registration does."""
+    decline_both(story)
+    expert_id, _ = story.secretariat.expert(name="Quentin Qualifying", levels=["gold"])
+    bronze = {"level": "bronze", "until": "2031-06-30T00:00:00Z", "training": "Bronze assessor course"}
+    story.secretariat.expect(story.secretariat.api.post(f"/experts/{expert_id}/qualifications", json=bronze), 200)
+    for case_id in story.cases:
+        story.secretariat.wait_for(case_id, "the new offer", lambda case: case.get("proposed_expert_id") == expert_id)
