@@ -92,11 +92,13 @@ def answer_proposal(
     expert = app.get_expert(command.expert_id)
     cooling_off = app.policy.affiliation_cooling_off
     expert.check_no_conflict(case.cluster_id, env.instant(), cooling_off)
-    case.accept_assignment(command.expert_id, *env.when())
+    case.accept_assignment(command.expert_id, env.instant(), app.policy, *env.who())
+    # The last seat filled: the cluster is asked to agree to its experts, in the same save.
+    told = outbox.queue(notices.experts_to_agree(case), env) if "agreement" in case.deadlines else []
     if not command.no_conflict_declared:
-        return []  # accepted as before the declaration was asked for: the expert's record shows none
+        return told  # accepted as before the declaration was asked for: the expert's record shows none
     expert.declare_no_conflict(case.id, case.cluster_id, env.instant(), cooling_off, *env.who())
-    return [expert]
+    return [expert, *told]
 
 
 @_case_step
@@ -121,7 +123,7 @@ def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, e
 def remind_deadline(
     app: CertificationApp, case_id: UUID, command: commands.RemindDeadline, env: Envelope
 ) -> CertificationCase:
-    """Remind the secretariat (and, for the audit, the experts) of a deadline coming up."""
+    """Remind the secretariat (and whoever takes the step: the experts, the cluster) of a deadline coming up."""
     return outbox.remind(app, app.get_case(case_id), notices.deadline_reminders, command, env)
 
 

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from clusterlabel.domain import case_assessment, case_team, silver
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.case_lifecycle import CaseKind
+from clusterlabel.domain.case_lifecycle import CaseKind, EventFields, case_state_after
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.cluster import Cluster
@@ -37,6 +37,7 @@ class IntakeAndAssignmentSteps(CaseQueries):
     _appeal_window_opened: Callable[..., None]
     _expert_proposed: Callable[..., None]
     _expert_accepted: Callable[..., None]
+    _agreement_requested: Callable[..., None]
     _expert_declined: Callable[..., None]
     _expert_response_timed_out: Callable[..., None]
     _expert_released: Callable[..., None]
@@ -87,9 +88,14 @@ class IntakeAndAssignmentSteps(CaseQueries):
         proposal = case_team.propose(expert, self.assignment_for(at, policy), policy.expert_response_timeout.after(at))
         self._expert_proposed(**proposal, at=at, actor=actor, command_key=command_key)
 
-    def accept_assignment(self, expert_id: UUID, at: datetime, actor: str, command_key: str) -> None:
+    def accept_assignment(self, expert_id: UUID, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+        """The proposed expert takes their seat; the one who fills the last seat completes the team, and the
+        cluster is asked to agree to it (or object) within the policy's `agreement_deadline`."""
         self.check_answer("accept_assignment", expert_id)
         self._expert_accepted(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
+        if self.team_complete:
+            due = policy.agreement_deadline.after(at)
+            self._agreement_requested(agreement_due=due, at=at, actor=actor, command_key=command_key)
 
     def decline_assignment(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.check_answer("decline_assignment", expert_id)
@@ -134,10 +140,19 @@ class IntakeAndAssignmentSteps(CaseQueries):
         else:
             self._cluster_objected(expert_ids=self.expert_ids, at=at, actor=actor, command_key=command_key)
 
+    # ---- what the event methods of CertificationCase share ---------------------------------
+
     def _clear_proposal(self) -> None:
         self.proposed_expert_id = None
         self.proposed_nationality = None
         self.deadlines.pop("response", None)
+
+    def _follow(self, event_type: str, fields: EventFields) -> None:
+        """Enter the state the event leads to; entering a new state settles what needed attention."""
+        state = case_state_after(event_type, fields)
+        if state is not None and state is not self.state:
+            self.state = state
+            self.attention = []
 
     def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.check_withdrawal(reason)

@@ -86,8 +86,9 @@ def check_proposed(step: str, state: CaseState, proposed_expert_id: UUID | None,
         raise StepNotAllowed(f"cannot {verb}: expert {expert_id} is not the proposed expert of this case")
 
 
-# Which deadline the case works against in each state; "response" only while a proposed
-# expert has yet to answer. A refused case waits on the cluster (its appeal window), not on
+# Which deadline the case works against in each state; while assigning, "response" while a
+# proposed expert has yet to answer, else "agreement" while the complete team waits for the
+# cluster's answer (AgreementRequested). A refused case waits on the cluster (its appeal window), not on
 # anyone who could be overdue, so it has none. The aggregate and the case status view use it;
 # keyed by CaseState, a str, so that a view's plain text finds its entry too.
 DEADLINE_STEP_BY_STATE: dict[str, str] = {
@@ -98,10 +99,13 @@ DEADLINE_STEP_BY_STATE: dict[str, str] = {
 }
 
 
-def deadline_step(state: str, proposal_pending: bool) -> str | None:
-    """The deadline a case in `state` (a CaseState or its text) works against, if any."""
+def deadline_step(state: str, proposal_pending: bool, agreement_pending: bool = False) -> str | None:
+    """The deadline a case in `state` (a CaseState or its text) works against, if any. A team completed
+    before the agreement had a deadline has none pending: its case works against none, as it did."""
     step = DEADLINE_STEP_BY_STATE.get(state)
-    return None if step == "response" and not proposal_pending else step
+    if step != "response" or proposal_pending:
+        return step
+    return "agreement" if agreement_pending else None
 
 
 class EventFields(Protocol):

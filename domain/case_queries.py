@@ -152,8 +152,9 @@ class CaseQueries:
         )
 
     def current_deadline(self) -> tuple[str, datetime] | None:
-        """The deadline the case is working against in its state, if any."""
-        step = deadline_step(self.state, self.proposed_expert_id is not None)
+        """The deadline the case is working against in its state, if any. A team completed before the
+        agreement had a deadline (no AgreementRequested in its history) waits for the cluster with none."""
+        step = deadline_step(self.state, self.proposed_expert_id is not None, "agreement" in self.deadlines)
         return (step, self.deadlines[step]) if step else None
 
     def is_overdue(self, at: datetime) -> bool:

@@ -17,7 +17,7 @@ from eventsourcing.domain import event
 from clusterlabel.domain import case_assessment, silver
 from clusterlabel.domain.base import Level, RecordedAggregate
 from clusterlabel.domain.case_intake_steps import IntakeAndAssignmentSteps
-from clusterlabel.domain.case_lifecycle import CaseKind, CaseState, EventFields, case_state_after
+from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.case_steps import AuditAndDecisionSteps
 from clusterlabel.domain.case_visit import AuditVisitSteps
 from clusterlabel.domain.expert import Nationality
@@ -101,6 +101,10 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         self.team[expert_id] = self.proposed_nationality
         self._clear_proposal()
 
+    @event("AgreementRequested")
+    def _agreement_requested(self, agreement_due: datetime, at: datetime, actor: str, command_key: str) -> None:
+        self.deadlines["agreement"] = agreement_due  # the team is complete: the cluster's answer is due
+
     @event("ExpertDeclined")
     def _expert_declined(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.excluded_expert_ids.add(expert_id)
@@ -120,6 +124,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         if self.proposed_expert_id == expert_id:
             self._clear_proposal()
         self.deadlines.pop("audit", None)
+        self.deadlines.pop("agreement", None)  # the team is no longer complete: nothing to agree to yet
         self.audit_date, self.visit, self.audit_held_on = None, {}, None  # the new team schedules its own
         self.signed_by, self.draft_report = [], None  # and signs its own assessment
         self._follow("ExpertReleased", {})
@@ -148,6 +153,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         self, audit_due: datetime, audit_mode: str | None, at: datetime, actor: str, command_key: str
     ) -> None:
         self.deadlines["audit"] = audit_due
+        self.deadlines.pop("agreement", None)
         self.agreed_at = at
         self.agreed_audit_mode = AuditMode(audit_mode) if audit_mode else None
         self._follow("ClusterAgreedToExperts", {})
@@ -157,6 +163,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         self.excluded_expert_ids.update(expert_ids)
         self.former_team.update(self.team)
         self.team = {}
+        self.deadlines.pop("agreement", None)
 
     # ---- audit ---------------------------------------------------------------------
 
@@ -339,10 +346,3 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         self, file_name: str, size: int, sha256: str, media_type: str, at: datetime, actor: str, command_key: str
     ) -> None:
         self.evidence[sha256] = {"file_name": file_name, "size": size, "media_type": media_type, "by": actor, "at": at}
-
-    def _follow(self, event_type: str, fields: EventFields) -> None:
-        """Enter the state the event leads to; entering a new state settles what needed attention."""
-        state = case_state_after(event_type, fields)
-        if state is not None and state is not self.state:
-            self.state = state
-            self.attention = []

@@ -85,14 +85,28 @@ def eligibility_review(cluster: Cluster) -> list[Notice]:
 
 
 def deadline_reminders(case: CertificationCase, step: str, offset: str, due: datetime) -> list[Notice]:
-    """A step of the case is due soon: the secretariat is told, and for the audit the experts too."""
-    recipients = [SECRETARIAT] + (
-        [recipient(EXPERT, expert_id) for expert_id in case.expert_ids] if step == "audit" else []
-    )
+    """A step of the case is due soon: the secretariat is told, and whoever takes the step: for the audit
+    the experts, for the agreement to the experts the cluster's contacts."""
+    takers = {
+        "audit": [recipient(EXPERT, expert_id) for expert_id in case.expert_ids],
+        "agreement": [recipient(CLUSTER, case.cluster_id)],
+    }
+    recipients = [SECRETARIAT, *takers.get(step, [])]
     subject = f"The {step} of case {case.id} is due"
     body = f"The {step} is due on {due:%Y-%m-%d %H:%M:%S} UTC ({offset} before)."
     data = {"case_id": str(case.id), "step": step, "due": instant(due)}
     return [Notice(to, "deadline_reminder", subject, body, case_id=case.id, data=data) for to in recipients]
+
+
+def experts_to_agree(case: CertificationCase) -> list[Notice]:
+    """The expert team is complete: the cluster's contacts are asked to agree to it, or object, by the
+    agreement's deadline (the case's page names the experts; the message names nobody)."""
+    agree_by = case.deadlines["agreement"]
+    subject = f"Case {case.id}: your experts are proposed"
+    body = f"Agree to the expert team of case {case.id}, or object to it, by {agree_by:%Y-%m-%d %H:%M:%S} UTC."
+    data = {"case_id": str(case.id), "level": case.level.value, "agree_by": instant(agree_by)}
+    to = recipient(CLUSTER, case.cluster_id)
+    return [Notice(to, "experts_to_agree", subject, body, case_id=case.id, data=data)]
 
 
 def label_issued(label: Label) -> list[Notice]:

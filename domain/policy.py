@@ -26,9 +26,12 @@ class Policy(BaseModel):
     expert_response_timeout: IsoDuration
     audit_deadline: IsoDuration
     decision_deadline: IsoDuration
+    # Once the expert team is complete, the cluster agrees to it (or objects) within this; a default, so
+    # that a policy file written before the agreement had a deadline still loads.
+    agreement_deadline: IsoDuration = Field(default=Duration(days=21))
     deadline_reminders: tuple[IsoDuration, ...] = ()
-    reminded_deadlines: frozenset[Literal["screening", "response", "audit", "decision"]] = frozenset(
-        {"audit", "decision"}
+    reminded_deadlines: frozenset[Literal["screening", "response", "agreement", "audit", "decision"]] = frozenset(
+        {"agreement", "audit", "decision"}
     )
     suspension_limit: IsoDuration
     appeal_window: IsoDuration
@@ -70,6 +73,7 @@ class Policy(BaseModel):
         allowed = {
             "screening": self.screening_deadline,
             "response": self.expert_response_timeout,
+            "agreement": self.agreement_deadline,
             "audit": self.audit_deadline,
             "decision": self.decision_deadline,
         }
@@ -142,6 +146,7 @@ def uniform_durations(length: str, reminder: str) -> dict[str, Any]:
         "renewal_window",
         "screening_deadline",
         "expert_response_timeout",
+        "agreement_deadline",
         "audit_deadline",
         "decision_deadline",
         "suspension_limit",

@@ -82,7 +82,18 @@ def _released(row: Row, change: Change) -> None:
     if row["proposed_expert_id"] == change["expert_id"]:
         _clear_proposal(row, change)
     row["deadlines"].pop("audit", None)
+    row["deadlines"].pop("agreement", None)  # the team is no longer complete (CertificationCase)
     row["signed_by"] = []  # the new team signs its own assessment
+
+
+def _agreed(row: Row, change: Change) -> None:
+    row["deadlines"]["audit"] = change["audit_due"]
+    row["deadlines"].pop("agreement", None)
+
+
+def _objected(row: Row, change: Change) -> None:
+    row["experts"] = []
+    row["deadlines"].pop("agreement", None)
 
 
 def _decided(row: Row, change: Change) -> None:
@@ -116,12 +127,13 @@ _CASE_DATA = {
     "Screened": _nothing,
     "ExpertProposed": _proposed,
     "ExpertAccepted": _accepted,
+    "AgreementRequested": lambda row, change: row["deadlines"].update(agreement=change["agreement_due"]),
     "ExpertDeclined": _clear_proposal,
     "ExpertResponseTimedOut": _clear_proposal,
     "ExpertReleased": _released,
     "Escalated": lambda row, change: row.update(attention=[*row["attention"], change["reason"]]),
-    "ClusterAgreedToExperts": lambda row, change: row["deadlines"].update(audit=change["audit_due"]),
-    "ClusterObjectedToExperts": lambda row, change: row.update(experts=[]),
+    "ClusterAgreedToExperts": _agreed,
+    "ClusterObjectedToExperts": _objected,
     "AuditScheduled": _nothing,
     "AuditHeld": _nothing,
     "AssessmentSubmitted": _nothing,
@@ -142,7 +154,8 @@ _CASE_DATA = {
 class CaseStatusView(View):
     name = "case_status"
     cost = 8
-    revision = 2  # 2: an upheld appeal against an award sets the award's label aside
+    # 2: an upheld appeal against an award sets the award's label aside; 3: the agreement's deadline
+    revision = 3
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
@@ -282,7 +295,7 @@ class CaseStatusView(View):
 
 def _with_deadline(row: Row, version: int) -> Row:
     """Recompute the derived columns: the current deadline and the attention flag."""
-    step = deadline_step(row["state"], row["proposed_expert_id"] is not None)
+    step = deadline_step(row["state"], row["proposed_expert_id"] is not None, "agreement" in row["deadlines"])
     row["deadline_step"] = step
     row["deadline_at"] = row["deadlines"].get(step) if step else None
     row["needs_attention"] = 1 if row["attention"] else 0

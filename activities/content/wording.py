@@ -58,6 +58,7 @@ STATUS_NAMES = {
 STEP_NAMES = {
     "screening": N_("screening"),
     "response": N_("expert's answer"),
+    "agreement": N_("agreement to the experts"),
     "audit": N_("audit"),
     "decision": N_("decision"),
     "appeal": N_("appeal"),

@@ -50,11 +50,12 @@ def test_a_bronze_application_becomes_a_label_that_the_public_can_verify(
     history = secretariat.history(case_id)
     # Among the case's own events, its messages: the offer to the expert went out with its proposal.
     assert "MessageQueued" in [event["type"] for event in history]
-    assert [event["type"] for event in history if not event["type"].startswith("Message")][:5] == [
+    assert [event["type"] for event in history if not event["type"].startswith("Message")][:6] == [
         "Submitted",
         "Screened",
         "ExpertProposed",
         "ExpertAccepted",
+        "AgreementRequested",
         "ClusterAgreedToExperts",
     ]
     assert [event["seq"] for event in history] == sorted(event["seq"] for event in history)

@@ -94,6 +94,7 @@ from tests.builders import (
     send,
     silver_validation,
 )
+from tests.golden.agreement_story import case_awaiting_agreement
 from tests.golden.competence_story import (
     expert_declaring_no_conflict,
     expert_qualified_for_gold,
@@ -149,6 +150,8 @@ class Story:
         self.names["expert-karin"], self.names["case-conflict-declared"], self.names["cluster-fjord"] = declared
         self.silver_validated()
         self.sealed_name()
+        awaiting = case_awaiting_agreement(self.app, self.names["expert-karin"])
+        self.names["case-agreement-requested"], self.names["cluster-meadow"] = awaiting
         return self.names
 
     def sealed_name(self) -> None:

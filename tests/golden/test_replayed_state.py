@@ -149,6 +149,16 @@ def test_an_expert_who_declared_no_conflict_replays_with_the_declaration_on_the_
     assert karin.conflict_declarations[case.id][0] == case.cluster_id and case.expert_ids == [karin.id]
 
 
+def test_a_team_completed_before_the_agreement_had_a_deadline_replays_waiting_for_the_cluster_with_none(
+    replayed: dict[str, Any],
+) -> None:
+    before, since = replayed["case-conflict-declared"], replayed["case-agreement-requested"]
+
+    assert before.state is since.state is CaseState.ASSIGNING and before.team_complete and since.team_complete
+    assert "agreement" not in before.deadlines and before.current_deadline() is None
+    assert since.current_deadline() == ("agreement", since.deadlines["agreement"])
+
+
 def test_the_accounts_replay_their_roles_and_the_erased_one_deactivated_and_erased(replayed: dict[str, Any]) -> None:
     staff, erased = replayed["account-staff"], replayed["account-erased"]
 

@@ -251,13 +251,14 @@ class ProjectionsContract:
             "Screened",
             "ExpertProposed",
             "ExpertAccepted",
+            "AgreementRequested",
             "ClusterAgreedToExperts",
             "AssessmentSubmitted",
             "ReportSubmitted",
             "DecisionRecorded",
             "LabelIssued",
         ]
-        assert [entry.version for entry in history] == list(range(1, 10))
+        assert [entry.version for entry in history] == list(range(1, 11))
         assert history[0].actor == "cluster:A" and history[-2].actor == "decider:dora"
         assert history[-2].data["outcome"] == "award" and history[0].data["level"] == "bronze"
 
@@ -350,12 +351,12 @@ class ProjectionsContract:
         self, env: dict[str, str], world: World, views: ReadModels
     ) -> None:
         ids = world.ids
-        self.tamper_state(env, ids["case E"], 8)  # the refusal
+        self.tamper_state(env, ids["case E"], 9)  # the refusal
         self.delete_event(env, ids["label C"], 2)  # the withdrawal
         self.swap_versions(env, ids["case B"], 2, 3)
         found = {(p.aggregate_id, p.version, p.problem) for p in views.verify().problems}
         assert found == {
-            (ids["case E"], 8, Problem.ALTERED),
+            (ids["case E"], 9, Problem.ALTERED),
             (ids["label C"], 2, Problem.REMOVED),
             (ids["case B"], 2, Problem.REORDERED),
             (ids["case B"], 3, Problem.REORDERED),

@@ -28,6 +28,12 @@ def test_an_assigning_case_works_against_the_response_deadline_only_while_a_prop
     assert deadline_step(CaseState.ASSIGNING, proposal_pending=False) is None
 
 
+def test_an_assigning_case_with_its_team_complete_works_against_the_clusters_agreement_while_it_is_pending() -> None:
+    assert deadline_step(CaseState.ASSIGNING, proposal_pending=False, agreement_pending=True) == "agreement"
+    assert deadline_step("assigning", proposal_pending=False, agreement_pending=True) == "agreement"
+    assert deadline_step(CaseState.AUDITING, proposal_pending=False, agreement_pending=True) == "audit"
+
+
 @pytest.mark.parametrize("state", sorted(set(CaseState) - OPEN_STATES))
 def test_a_closed_or_refused_case_works_against_no_deadline(state: CaseState) -> None:
     assert deadline_step(state, proposal_pending=True) is None

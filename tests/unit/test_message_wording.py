@@ -52,6 +52,14 @@ def auditing_case() -> CertificationCase:
 AUDITING = auditing_case()
 
 
+def agreeing_case() -> CertificationCase:
+    """A case whose expert team is complete: the cluster's agreement is due."""
+    life = Lifecycle(memory_app())
+    case_id = life.screened()
+    life.staff(case_id)
+    return life.app.get_case(case_id)
+
+
 def refused_case() -> CertificationCase:
     life = Lifecycle(memory_app())
     case_id = life.deciding()
@@ -97,6 +105,7 @@ def every_kind() -> dict[str, Notice]:
         *notices.offer(auditing, expert_id, datetime(2027, 1, 5, 12, tzinfo=UTC)),
         *notices.escalation(auditing, "no eligible expert is left"),
         *notices.deadline_reminders(auditing, "audit", "P7D", datetime(2027, 2, 1, tzinfo=UTC)),
+        *notices.experts_to_agree(agreeing_case()),
         *notices.label_issued(label),
         *notices.expiry_reminders(label, "P30D"),
         *notices.audit_invitations(auditing, "Baltic Marine Cluster"),
@@ -116,6 +125,7 @@ PAGES = {
     "offer": "/ui/assignments",
     "escalation": "/ui/cases/",
     "deadline_reminder": "/ui/cases/",
+    "experts_to_agree": "/ui/cases/",
     "label_issued": "/ui/labels/ECEI-",
     "expiry_reminder": "/ui/labels/ECEI-",
     "audit_invitation": "/ui/cases/",

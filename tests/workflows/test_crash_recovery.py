@@ -51,6 +51,7 @@ CASE_EVENTS = [
     "Screened",
     "ExpertProposed",
     "ExpertAccepted",
+    "AgreementRequested",
     "ClusterAgreedToExperts",
     "AuditScheduled",
     "AssessmentSubmitted",
