@@ -204,14 +204,16 @@ def record_decision(
     app: CertificationApp, case_id: UUID, command: commands.RecordDecision, env: Envelope
 ) -> CertificationCase:
     """The eligibility criteria are checked again here, on the cluster's profile as it stands now. A refusal
-    is told to the cluster, with the rationale and the appeal window, in the same save (an award is told by
-    the label's own message)."""
+    is told to the cluster, with the rationale and the appeal window, in the same save, as is a benchmarking
+    with no label (an award is told by the label's own message)."""
     expert_ids = accounts.decider(app, env.actor, Role.DECIDER, "decide on a case")
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
         unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
         decision = (command.outcome, command.level, command.rationale, app.policy, env)
         case.record_decision(*decision, decider_expert_ids=expert_ids, unmet_criteria=unmet)
+        if case.state is CaseState.BENCHMARKED:
+            return outbox.queue(notices.case_benchmarked(case, command.rationale), env)
         if case.state is not CaseState.REFUSED:
             return []
         return outbox.queue(notices.case_refused(case, command.rationale), env)

@@ -12,7 +12,7 @@ from uuid import UUID
 from clusterlabel.activities import accounts, outbox
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import complaint_commands as commands
-from clusterlabel.domain import notices
+from clusterlabel.domain import complaint_notices
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command_base import Envelope
@@ -27,7 +27,7 @@ def lodge_complaint(
     def build() -> list[RecordedAggregate]:
         said = (command.about, command.cluster_id, command.label_id, command.text)
         complaint = Complaint.lodge(*said, env.instant(), app.policy, env.actor, env.key)
-        return [complaint, *outbox.queue(notices.complaint_lodged(complaint), env)]
+        return [complaint, *outbox.queue(complaint_notices.complaint_lodged(complaint), env)]
 
     created = app.created(complaint_id, build)
     assert isinstance(created, Complaint)
@@ -39,7 +39,7 @@ def acknowledge_complaint(
 ) -> Complaint:
     def act(complaint: Complaint) -> list[RecordedAggregate]:
         complaint.acknowledge(env.instant(), app.policy, env.actor, env.key)
-        return outbox.queue(notices.complaint_acknowledged(complaint), env)
+        return outbox.queue(complaint_notices.complaint_acknowledged(complaint), env)
 
     return app.change(complaint_id, Complaint, env, act)
 
@@ -63,7 +63,7 @@ def close_complaint(
 
     def act(complaint: Complaint) -> list[RecordedAggregate]:
         complaint.close(command.outcome, command.finding, env, _involvement(app, complaint), handler_ids)
-        return outbox.queue(notices.complaint_outcome(complaint), env)
+        return outbox.queue(complaint_notices.complaint_outcome(complaint), env)
 
     return app.change(complaint_id, Complaint, env, act)
 
@@ -78,7 +78,7 @@ def check_may_decide(app: CertificationApp, complaint: Complaint, actor: str) ->
 def remind_complaint(
     app: CertificationApp, complaint_id: UUID, command: commands.RemindComplaint, env: Envelope
 ) -> Complaint:
-    return outbox.remind(app, app.load(complaint_id, Complaint), notices.complaint_reminder, command, env)
+    return outbox.remind(app, app.load(complaint_id, Complaint), complaint_notices.complaint_reminder, command, env)
 
 
 def escalate_complaint(
@@ -86,7 +86,7 @@ def escalate_complaint(
 ) -> Complaint:
     def act(complaint: Complaint) -> list[RecordedAggregate]:
         complaint.escalate(command.reason, *env.when())
-        return outbox.queue(notices.complaint_escalation(complaint, command.reason), env)
+        return outbox.queue(complaint_notices.complaint_escalation(complaint, command.reason), env)
 
     return app.change(complaint_id, Complaint, env, act)
 

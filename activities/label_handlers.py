@@ -62,7 +62,13 @@ def suspend_label(app: CertificationApp, label_id: UUID, command: commands.Suspe
 
 
 def restore_label(app: CertificationApp, label_id: UUID, command: commands.RestoreLabel, env: Envelope) -> Label:
-    return _change_label(app, label_id, env, lambda label: label.restore(*env.when()))
+    """The suspension is lifted, and the cluster (told it may not show the label) told so in the same save."""
+
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.restore(*env.when())
+        return outbox.queue(notices.label_restored(label), env)
+
+    return _change_label(app, label_id, env, act)
 
 
 def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:

@@ -16,7 +16,6 @@ from uuid import UUID
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
-from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import last_valid_day
 
@@ -156,6 +155,19 @@ def case_refused(case: CertificationCase, reason: str) -> list[Notice]:
     return _appealable(case, "case_refused", subject, body, **fields)
 
 
+def case_benchmarked(case: CertificationCase, reason: str) -> list[Notice]:
+    """The cluster learns that its case is decided as a benchmarking, with no label (it asked for one alone,
+    or no longer met an eligibility criterion: `lapsed_criteria`), why, and that its report is ready."""
+    unmet = "; ".join(case.lapsed_criteria)
+    subject = f"Case {case.id}: benchmarking decided"
+    body = f"The decision on case {case.id} is taken: a benchmarking, with no label. Why: {reason}."
+    if unmet:
+        body += f" Unmet eligibility criteria: {unmet}."
+    data = {"case_id": str(case.id), "level": case.level.value, "reason": reason, "unmet": unmet}
+    to = recipient(CLUSTER, case.cluster_id)
+    return [Notice(to, "case_benchmarked", subject, body, case_id=case.id, data=data)]
+
+
 def award_appealable(case: CertificationCase) -> list[Notice]:
     """The cluster learns that its award is below the level it applied for, that the lower label stands
     meanwhile, and until when it may appeal (ISO/IEC 17065 §7.13): call it once the window is open."""
@@ -193,6 +205,19 @@ def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
         "appeal_pending": "yes" if label.appeal_pending else "no",
     }
     return [Notice(recipient(CLUSTER, label.cluster_id), "label_decision", subject, body, label_id=label.id, data=data)]
+
+
+def label_restored(label: Label) -> list[Notice]:
+    """The cluster learns that its label's suspension is lifted: told it may not show the label, it is told
+    when it may again (an expired one: that it may be renewed)."""
+    subject = f"Your label {label.label_code} is no longer suspended"
+    body = (
+        f"The suspension of the label {label.label_code} is lifted: it is {label.state.value}, valid until "
+        f"{last_valid_day(label.valid_until):%Y-%m-%d}."
+    )
+    data = _label_data(label) | {"state": label.state.value}
+    to = recipient(CLUSTER, label.cluster_id)
+    return [Notice(to, "label_restored", subject, body, label_id=label.id, data=data)]
 
 
 def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Notice]:
@@ -262,65 +287,3 @@ def _audit_notices(
     }
     attendees = [recipient(EXPERT, expert_id) for expert_id in case.expert_ids] + [recipient(CLUSTER, case.cluster_id)]
     return [Notice(to, kind, subject, body, case_id=case.id, data=data) for to in attendees]
-
-
-# ---- complaints (ISO/IEC 17065 §7.13: acknowledged, investigated, the complainant told the outcome) ----
-
-
-def _about(complaint: Complaint) -> str:
-    return f"complaint {complaint.id} about {complaint.about}"
-
-
-def _complaint_page(complaint: Complaint) -> dict[str, str]:
-    """A secretariat's message of a complaint links to the complaint's page, where the officer acts, not to
-    the label it names. Its kinds have no template (their stored text is the message): the data is the link's."""
-    return {"complaint_id": str(complaint.id)}
-
-
-def complaint_lodged(complaint: Complaint) -> list[Notice]:
-    """The secretariat learns of a new complaint, and by when to acknowledge it."""
-    due = complaint.deadlines["acknowledgement"]
-    body = f"A {_about(complaint)} was lodged; acknowledge it by {due:%Y-%m-%d %H:%M:%S} UTC."
-    data = _complaint_page(complaint)  # where the officer acknowledges it
-    return [
-        Notice(SECRETARIAT, "complaint_lodged", "A complaint was lodged", body, label_id=complaint.label_id, data=data)
-    ]
-
-
-def complaint_acknowledged(complaint: Complaint) -> list[Notice]:
-    """The complainant learns that the complaint was received and will be investigated."""
-    due = complaint.deadlines["investigation"]
-    body = (
-        f"Your complaint about {complaint.about} (reference {complaint.id}) has been received. The secretariat "
-        f"will investigate it and tell you its outcome by {due:%Y-%m-%d %H:%M:%S} UTC at the latest."
-    )
-    return [_to_complainant(complaint, "complaint_acknowledged", "Your complaint has been received", body)]
-
-
-def complaint_outcome(complaint: Complaint) -> list[Notice]:
-    """The complainant is told the outcome and the finding."""
-    assert complaint.outcome is not None
-    words = {"dismissed": "dismissed", "upheld": "upheld", "suspend": "upheld; the label is to be suspended"}
-    body = (
-        f"Your complaint about {complaint.about} (reference {complaint.id}) has been {words[complaint.outcome]}.\n\n"
-        f"{complaint.finding}"
-    )
-    return [_to_complainant(complaint, "complaint_outcome", "The outcome of your complaint", body)]
-
-
-def complaint_reminder(complaint: Complaint, step: str, offset: str, due: datetime) -> list[Notice]:
-    subject = f"The {step} of a complaint is due"
-    body = f"The {step} of {_about(complaint)} is due on {due:%Y-%m-%d %H:%M:%S} UTC ({offset} before)."
-    data = _complaint_page(complaint)
-    return [Notice(SECRETARIAT, "complaint_reminder", subject, body, label_id=complaint.label_id, data=data)]
-
-
-def complaint_escalation(complaint: Complaint, reason: str) -> list[Notice]:
-    subject, body, data = "A complaint needs attention", f"{_about(complaint)}: {reason}", _complaint_page(complaint)
-    return [Notice(SECRETARIAT, "complaint_escalation", subject, body, label_id=complaint.label_id, data=data)]
-
-
-def _to_complainant(complaint: Complaint, kind: str, subject: str, body: str) -> Notice:
-    """A member of the public, with no account: their message names no label, so it links to no page they
-    would have to sign in to (the complaint's reference is in its text)."""
-    return Notice(recipient(COMPLAINANT, complaint.id), kind, subject, body)

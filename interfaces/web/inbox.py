@@ -37,7 +37,7 @@ MAX_PAGE = 200
 
 class InboxMessage(Out):
     id: UUID
-    kind: str = Field(description="offer, escalation, deadline_reminder, expiry_reminder, label_issued, digest")
+    kind: str = Field(description="what the message is: offer, deadline_reminder, label_issued, … (one per template)")
     subject: str
     body: str
     case_id: UUID | None = None

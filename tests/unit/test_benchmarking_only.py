@@ -7,10 +7,11 @@ import pytest
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, CaseState, Outcome
 from clusterlabel.domain.cluster import EligibilityCriterion
-from clusterlabel.domain.commands import CloseCase, IssueLabel
+from clusterlabel.domain.commands import CloseCase, IssueLabel, RecordDecision
+from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import UpdateClusterProfile, WaiveEligibilityCriterion
 from tests.builders import cluster_profile, send
-from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
+from tests.lifecycle import DECIDER, SECRETARIAT, Lifecycle, event_count, memory_app
 
 INELIGIBLE = {"members": 3, "eccp_listed": False}
 
@@ -106,3 +107,20 @@ def test_a_waiver_stands_in_for_its_criterion_only(life: Lifecycle) -> None:
     assert [problem.msg for problem in refused.value.problems] == [
         "the cluster is not listed on the European Cluster Collaboration Platform"
     ]
+
+
+def test_the_cluster_is_told_its_case_ended_benchmarked_why_and_which_criteria_it_no_longer_meets(
+    life: Lifecycle,
+) -> None:
+    case_id = life.deciding()
+    _make_ineligible(life)
+    send(
+        life.app,
+        case_id,
+        RecordDecision(outcome=Outcome.AWARD, rationale="as assessed"),
+        actor=DECIDER,
+        command_key="decided",
+    )
+    told = life.app.load(Notification.create_id(f"decided/notify/cluster:{life.cluster_id}"), Notification)
+    assert told.kind == "case_benchmarked" and told.data["reason"] == "as assessed"
+    assert "3 committed members" in told.data["unmet"] and "no label" in told.body
