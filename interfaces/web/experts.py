@@ -48,9 +48,7 @@ class RevocationOut(ExpertOut):
 async def renew_certification(
     expert_id: UUID, body: CertificationRenewalIn, svc: Svc, who: Officer, key: Key = None
 ) -> ExpertOut:
-    changed = await run_in_threadpool(_changed, svc, who, expert_id, body, "renewal", key)
-    await tell_waiting_cases(svc, expert_id, "re-certified")  # they may take this expert now
-    return changed
+    return await _made_eligible(svc, who, expert_id, body, "renewal", key, "re-certified")
 
 
 @router.post(
@@ -61,8 +59,15 @@ async def record_qualification(
     expert_id: UUID, body: QualificationIn, svc: Svc, who: Officer, key: Key = None
 ) -> ExpertOut:
     step = f"qualification:{body.level}:{body.until.isoformat()}"
-    changed = await run_in_threadpool(_changed, svc, who, expert_id, body, step, key)
-    await tell_waiting_cases(svc, expert_id, f"qualified for {body.level}")  # a case at that level may take them
+    return await _made_eligible(svc, who, expert_id, body, step, key, f"qualified for {body.level}")
+
+
+async def _made_eligible(
+    svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None, what: str
+) -> ExpertOut:
+    """A change that may make the expert eligible where they were not: the cases waiting for one look again."""
+    changed = await run_in_threadpool(_changed, svc, who, expert_id, command, step, key)
+    await tell_waiting_cases(svc, expert_id, what)
     return changed
 
 
