@@ -92,7 +92,13 @@ def refusal_of(error: WorkflowUpdateFailedError) -> DomainError | None:
 
 def closed(error: BaseException) -> bool:
     """The workflow is not there, or has ended: it takes no more steps."""
-    return isinstance(error, RPCError) and error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
+
+
+def not_ready(error: BaseException) -> bool:
+    """The workflow is running but takes no update for now: its workflow task failed or timed out several times
+    in a row (a worker killed holding it, the server away), and the server refuses updates until one succeeds."""
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.FAILED_PRECONDITION
 
 
 def from_temporal(error: BaseException, closed_detail: str) -> Exception:

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.domain.command_base import Command, Envelope, command_key, fresh_occurrence
-from clusterlabel.interfaces.web.errors import RETRY_AFTER_SECONDS, ApiError, closed, from_temporal
+from clusterlabel.interfaces.web.errors import RETRY_AFTER_SECONDS, ApiError, closed, from_temporal, not_ready
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.workflows.messages import Step
 from clusterlabel.workflows.record import RecordWorkflow
@@ -30,7 +30,7 @@ STEP_TIMEOUT_SECONDS = 30.0
 # How long a step waits for a workflow that is not started yet (its starter runs just before).
 CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
-NOT_RUNNING = "the record's workflow is not running yet; try again (with the same Idempotency-Key)"
+NOT_RUNNING = "the record's workflow is not ready for a step yet; try again (with the same Idempotency-Key)"
 
 
 def step_envelope(actor: str, subject: str, subject_id: UUID, step: str, idempotency_key: str | None) -> Envelope:
@@ -61,12 +61,13 @@ async def take_step(
             return result
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
             not_started = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
-            if not_started and await run_in_threadpool(still_open):
+            if not_ready(error) or (not_started and await run_in_threadpool(still_open)):
                 if asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
                     continue
                 # Open, and still no workflow (its starter was held up by an outage; the reconciler starts
-                # any left behind): not closed, so not a 409 that says it takes no more steps.
+                # any left behind), or one that takes no update until its next workflow task succeeds: not
+                # closed, so not a 409 that says it takes no more steps.
                 raise ApiError(503, NOT_RUNNING, {"Retry-After": RETRY_AFTER_SECONDS}) from None
             detail = await run_in_threadpool(closed_detail) if closed(error) else ""
             raise from_temporal(error, detail) from None

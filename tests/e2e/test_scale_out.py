@@ -51,6 +51,7 @@ from tests.e2e.engine import (
 )
 from tests.e2e.faulted import Driver, Faults, Process, private_postgres
 from tests.stores import POSTGRES, postgres_schema
+from tests.workflows.harness import broken_tasks
 
 CHAIN_KEY = "scale-out-test-chain-key-0123456789abcdef"
 
@@ -277,7 +278,8 @@ def _in_background(
 
 
 def _ended_abnormally(address: str) -> list[tuple[str, str]]:
-    """The workflows that failed, timed out, or were terminated or cancelled."""
+    """The workflows that failed, timed out, or were terminated or cancelled, and those a workflow task of
+    which failed on a bug (non-determinism, an exception in workflow code), not on the faults."""
 
     async def listed() -> list[tuple[str, str]]:
         client = await connect_client(address, "default")
@@ -287,7 +289,15 @@ def _ended_abnormally(address: str) -> list[tuple[str, str]]:
             WorkflowExecutionStatus.TERMINATED,
             WorkflowExecutionStatus.CANCELED,
         }
-        return [(w.id, str(w.status)) async for w in client.list_workflows() if w.status in bad]
+        found = []
+        async for execution in client.list_workflows():
+            if execution.status in bad:
+                found.append((execution.id, str(execution.status)))
+            found += [
+                (execution.id, why)
+                for why in await broken_tasks(client.get_workflow_handle(execution.id, run_id=execution.run_id))
+            ]
+        return found
 
     return asyncio.run(listed())
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
@@ -251,3 +252,22 @@ def event_count(app: CertificationApp, aggregate_id: UUID) -> int:
 
 def wait_seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
+
+
+# A workflow task that failed for these reasons is a bug (a replay gone wrong, an exception in workflow code),
+# not a fault of the machines: a timed-out task, or one failed on a worker's restart, is neither.
+BROKEN_TASKS = {
+    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
+    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+}
+
+
+async def broken_tasks(handle: WorkflowHandle[Any, Any]) -> list[str]:
+    """Why the workflow's tasks failed on a bug (BROKEN_TASKS), from its history: empty when none did."""
+    history = await handle.fetch_history()
+    failed = [
+        event.workflow_task_failed_event_attributes
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    ]
+    return [attributes.failure.message for attributes in failed if attributes.cause in BROKEN_TASKS]

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 
 from clusterlabel.activities.application import CertificationApp
@@ -71,6 +70,7 @@ from tests.workflows.harness import (
     SECRETARY,
     Secretariat,
     all_events,
+    broken_tasks,
     compressed_policy,
     run,
     sqlite_app,
@@ -106,10 +106,6 @@ VALIDITY = max(60, 8 * len(FAULTS))
 LABELS = {"label_validity": f"PT{VALIDITY}S", "renewal_window": "PT10S", "expiry_reminders": ["PT15S"]}
 APPEALS, SECOND_BOARD = "board:appeals", "secretariat:second-board"
 SCENARIO_TIMEOUT = 240 + 20 * len(FAULTS)
-BROKEN_TASKS = {
-    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
-    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
-}
 
 
 @dataclass
@@ -261,13 +257,7 @@ async def assert_every_workflow_completed_cleanly(client: Client, task_queue: st
     assert set(statuses.values()) == {WorkflowExecutionStatus.COMPLETED}, statuses
     assert len(statuses) == count, sorted(statuses)
     for workflow_id in statuses:
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
-        failed = [
-            event.workflow_task_failed_event_attributes
-            for event in history.events
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        ]
-        broken = [attributes.failure.message for attributes in failed if attributes.cause in BROKEN_TASKS]
+        broken = await broken_tasks(client.get_workflow_handle(workflow_id))
         assert not broken, f"{workflow_id}: workflow tasks failed: {broken}"
 
 
