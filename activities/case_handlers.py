@@ -189,6 +189,7 @@ def submit_assessment(
         overall=command.model_dump(include={"strengths", "areas_for_improvement", "success_stories"}),
         validation=command.validation,
         silver_rules=silver_rules(app, case, catalogue),
+        renew_by=_renew_by(app, case),
     )
 
 

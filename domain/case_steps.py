@@ -19,6 +19,7 @@ from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, Case
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
 from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.label_lifecycle import check_held_for_renewal
 from clusterlabel.domain.policy import Policy
 
 
@@ -55,15 +56,20 @@ class AuditAndDecisionSteps(CaseQueries):
         overall: dict[str, str] | None = None,
         validation: silver.SilverValidation | None = None,
         silver_rules: silver.SilverRules | None = None,
+        renew_by: datetime | None = None,
     ) -> None:
         """The team's scores on every indicator of the case's catalogue, and its report; with the findings
         (per indicator, per area, and `overall`: strengths, areas_for_improvement, success_stories). A team
         of several submits a version that its other experts sign (or replace with their own): case_signatures.
         A Silver case's Bronze scores come with the on-site `validation`, checked against `silver_rules` (the
         baseline and the Gold criteria current on its application day, and the gap since the Bronze round,
-        measured at the interview): domain/silver.py."""
+        measured at the interview): domain/silver.py. A renewal is benchmarked inside its label's renewal
+        window (`renew_by`): the audit as it took place, or (no audit date) the assessment itself."""
         self.check_assessment(expert_id, catalogue, indicators, report, summaries)
         case_visit.check_audit_taken_place(self.audit_date, self.audit_held_on, at)
+        if renew_by is not None:
+            benchmarked = case_visit.audited_at(self.audit_date, self.audit_held_on, at)
+            check_held_for_renewal(benchmarked, renew_by, "benchmarking on")
         validated = self._validate_silver(
             expert_id, catalogue, validation, silver_rules, policy, at, actor, command_key
         )

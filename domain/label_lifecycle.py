@@ -152,12 +152,13 @@ def renewal_audit_due(audit_due: datetime, renew_by: datetime, at: datetime) -> 
     return min(audit_due, renew_by)
 
 
-def check_held_for_renewal(held_on: datetime, renew_by: datetime) -> None:
+def check_held_for_renewal(held_on: datetime, renew_by: datetime, what: str = "audit held on") -> None:
     """DOMAIN.md: a label is renewed if the cluster is re-benchmarked no later than one year after its expiry
-    (`renew_by`, the label's `renewable_until`); later, it applies anew."""
+    (`renew_by`, the label's `renewable_until`); later, it applies anew. `what` names the moment checked:
+    the audit as held, as scheduled, or (no audit date) the assessment."""
     if held_on >= renew_by:
         raise InvalidInput(
-            f"a renewal's audit held on {held_on:%Y-%m-%d} is past its label's renewal window, which closed on "
+            f"a renewal's {what} {held_on:%Y-%m-%d} is past its label's renewal window, which closed on "
             f"{last_valid_day(renew_by):%Y-%m-%d}: {_APPLY_ANEW}"
         )
 

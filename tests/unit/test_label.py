@@ -212,6 +212,25 @@ def test_a_renewal_s_benchmarking_is_held_no_later_than_one_year_after_expiry(li
     assert life.app.get_case(renewal).audit_held_on == label.renewable_until - timedelta(days=10)
 
 
+def test_a_renewal_with_no_audit_date_is_benchmarked_by_its_assessment_inside_the_renewal_window(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """A renewal assessed with no audit scheduled is benchmarked on the day of its assessment: past its label's
+    renewal window that assessment is refused, and the cluster applies anew (it was scored and could be
+    awarded, renewing a label whose window had closed)."""
+    label = expired_label(life, clock)
+    clock.now = label.renewable_until - timedelta(days=30)
+    renewal = life.renewal_agreed(label.id)
+    clock.now = label.renewable_until + timedelta(hours=1)
+    before = event_count(life.app)
+
+    with pytest.raises(InvalidInput, match=r"benchmarking on .* is past its label's renewal window.*applies anew"):
+        life.assess(renewal)
+
+    assert event_count(life.app) == before
+    assert life.app.get_case(renewal).assessed_at is None
+
+
 def test_a_renewal_agreed_after_its_window_closed_is_refused(life: Lifecycle, clock: Clock) -> None:
     label = expired_label(life, clock)
     label_id = label.id
