@@ -44,6 +44,7 @@ def _case_shown(request: Request, svc: Services, who: Principal) -> dict[str, An
         # Only the deadline the case works against now: the earlier steps' are met or moot.
         "deadline": (view.current_step, due, now >= due) if due else None,
         "cluster_name": svc.app.get_cluster(case.cluster_id).name,
+        "agreed_audit_mode": case.agreed_audit_mode.value if case.agreed_audit_mode else None,
         "events": events,
         **case_details(svc, case, events),
         **evidence_section(case, who),

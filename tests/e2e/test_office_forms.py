@@ -155,6 +155,34 @@ def test_a_contact_lodges_an_appeal_against_a_refusal_from_the_case_page(
     assert "The scores overlook our new services." in page.get(f"/ui/cases/{case_id}").text
 
 
+def test_a_contact_agrees_to_a_bronze_team_for_an_audit_by_video_from_the_case_page(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    """Only Bronze is audited by video (the price list): its agreement form offers the choice, and the
+    agreement and its invoice carry the mode chosen; a Gold case's form offers none."""
+    cluster_id = secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    _, expert = secretariat.proposed_expert(case_id)
+    secretariat.expect(expert.post(f"/cases/{case_id}/assignment", json={"accept": True}), 200)
+    page = pages_as(engine, token_of(secretariat.contact(cluster_id, "Vera Video")))
+    form = page.get(f"/ui/cases/{case_id}").text
+    assert 'name="audit_mode"' in form and '<option value="video">by video</option>' in form
+
+    agreed = posted(page, f"/ui/cases/{case_id}/agreement", agreed="true", audit_mode="video")
+
+    assert shown(page, agreed) == "agreement recorded"
+    agreement = next(e for e in secretariat.history(case_id) if e["type"] == "ClusterAgreedToExperts")
+    assert agreement["data"]["audit_mode"] == "video"
+    invoices = secretariat.expect(secretariat.api.get("/invoices", params={"cluster_id": cluster_id}), 200)
+    assert [invoice["item"] for invoice in invoices] == ["Bronze label audit by video"]
+    gold_case = secretariat.apply(secretariat.cluster(), level="gold")
+    secretariat.screen(gold_case)
+    officer = pages_as(engine, token_of(secretariat.member("Otto Officer", "officer")))
+    gold_form = officer.get(f"/ui/cases/{gold_case}").text
+    assert 'id="agreement"' in gold_form and 'name="audit_mode"' not in gold_form
+
+
 # ---- experts --------------------------------------------------------------------------------------
 
 
