@@ -108,6 +108,7 @@ class Invoice(RecordedAggregate):
         self.paid_on: str | None = None  # an ISO date: the day the money arrived, as the bank statement says
         self.reference: str | None = None
         self.cancelled_because: str | None = None
+        self.cancelled_at: datetime | None = None
 
     @property
     def amount(self) -> str:
@@ -129,8 +130,11 @@ class Invoice(RecordedAggregate):
 
     def record_payment(self, paid_on: date, reference: str, at: datetime, actor: str, command_key: str) -> None:
         """`paid_on` as the bank statement says: not before the invoice's issue, nor after today where the
-        day is furthest ahead (an officer east of UTC records today's payment before UTC's midnight)."""
-        self.check_unpaid("record a payment")
+        day is furthest ahead (an officer east of UTC records today's payment before UTC's midnight). Money
+        that arrived by the day the invoice was cancelled (its case withdrawn before the payment was recorded)
+        is recorded too: the invoice is paid, as it would have stayed had the payment been recorded in time."""
+        if not self._cancelled_after(paid_on):
+            self.check_unpaid("record a payment")
         if paid_on > (at.astimezone(UTC) + _FURTHEST_AHEAD).date():
             raise InvalidInput(f"paid_on {paid_on} is in the future: record a payment once the money has arrived")
         if paid_on < self.issued_at.astimezone(UTC).date():
@@ -151,6 +155,12 @@ class Invoice(RecordedAggregate):
     def _cancelled(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
         self.state = InvoiceState.CANCELLED
         self.cancelled_because = reason
+        self.cancelled_at = at
+
+    def _cancelled_after(self, paid_on: date) -> bool:
+        """Cancelled, on or after the day the money arrived."""
+        cancelled_at = self.cancelled_at
+        return self.state is InvoiceState.CANCELLED and cancelled_at is not None and paid_on <= _day(cancelled_at)
 
     # ---- guards -------------------------------------------------------------------------
 
@@ -160,7 +170,8 @@ class Invoice(RecordedAggregate):
                 f"cannot {step}: invoice {self.number} was paid on {self.paid_on} (reference {self.reference})"
             )
         if self.state is InvoiceState.CANCELLED:
-            raise StepNotAllowed(f"cannot {step}: invoice {self.number} was cancelled ({self.cancelled_because})")
+            on = f" on {_day(self.cancelled_at)}" if self.cancelled_at else ""
+            raise StepNotAllowed(f"cannot {step}: invoice {self.number} was cancelled{on} ({self.cancelled_because})")
 
     def check_allows(self, step: str, policy: Policy) -> None:
         """Whether the audit may go ahead: when the policy makes it wait for the payment, only once paid."""
@@ -169,3 +180,7 @@ class Invoice(RecordedAggregate):
                 f"cannot {step}: invoice {self.number} ({self.amount}) is not paid yet, "
                 "and the policy makes the audit wait for the payment"
             )
+
+
+def _day(at: datetime) -> date:
+    return at.astimezone(UTC).date()

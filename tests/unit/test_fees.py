@@ -192,16 +192,35 @@ def test_a_payment_dated_in_the_future_is_refused_and_records_nothing() -> None:
     assert event_count(life.app) == before
 
 
-def test_withdrawing_the_case_cancels_its_unpaid_invoice() -> None:
-    life = Lifecycle(memory_app())
+def test_withdrawing_the_case_cancels_its_unpaid_invoice_and_money_that_came_later_is_not_recorded() -> None:
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
     case_id = life.auditing()
 
     send(life.app, case_id, WithdrawCase(reason="the cluster stepped back"), actor=SECRETARIAT)
 
     invoice = life.app.load(invoice_id_for(case_id), Invoice)
     assert invoice.state is InvoiceState.CANCELLED
-    with pytest.raises(StepNotAllowed, match="was cancelled"):
-        send(life.app, invoice.id, RecordPayment(paid_on=T0.date(), reference="late"), actor=SECRETARIAT)
+    clock.advance(days=3)
+    before = event_count(life.app)
+    came_later = RecordPayment(paid_on=T0.date() + timedelta(days=2), reference="late")
+    with pytest.raises(StepNotAllowed, match=f"was cancelled on {T0.date()}"):
+        send(life.app, invoice.id, came_later, actor=SECRETARIAT)
+    assert event_count(life.app) == before
+
+
+def test_money_that_arrived_before_the_case_was_withdrawn_is_recorded_and_the_invoice_is_paid() -> None:
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
+    case_id = life.auditing()
+    clock.advance(days=2)
+    send(life.app, case_id, WithdrawCase(reason="the cluster stepped back"), actor=SECRETARIAT)
+    clock.advance(days=5)  # the bank statement comes in after the withdrawal
+
+    send(life.app, invoice_id_for(case_id), RecordPayment(paid_on=T0.date(), reference="BANK-7"), actor=SECRETARIAT)
+
+    invoice = life.app.load(invoice_id_for(case_id), Invoice)
+    assert (invoice.state, invoice.paid_on, invoice.reference) == (InvoiceState.PAID, T0.date().isoformat(), "BANK-7")
 
 
 def test_withdrawing_a_case_already_paid_leaves_the_invoice_paid() -> None:
