@@ -48,6 +48,7 @@ def check_application(
     at: datetime,
     areas: list[str],
     criteria: Catalogue | None = None,
+    renewed_case_id: UUID | None = None,
 ) -> Application:
     """Refuse an application that a rule about who may apply for what forbids; else what the case records of it.
     Benchmarking is open to any cluster: only a label asks for the eligibility criteria (ECCP profile rules).
@@ -65,14 +66,13 @@ def check_application(
     if level is Level.SILVER and kind is not CaseKind.RENEWAL:  # a Silver renewal follows its own round
         bronze = cluster.last_round(Level.BRONZE)
         check_silver_gap(cluster.name, bronze["assessed_at"] if bronze else None, policy, at)
-    previous = cluster.last_round()
     return Application(
         cluster_id=cluster.id,
         cluster_country=cluster.country,
         level=level.value,
         kind=kind.value,
         catalogue_version=catalogue.version,
-        previous_expert_ids=list(previous["expert_ids"]) if previous else [],
+        previous_expert_ids=cluster.experts_to_rotate(renewed_case_id),
         improvement_areas=distinct_areas,
         submitted_at=at,
         screening_due=policy.screening_deadline.after(at),

@@ -64,13 +64,17 @@ class IntakeAndAssignmentSteps(CaseQueries):
         previous_label_id: UUID | None = None,
         improvement_areas: Sequence[str | silver.DescribedArea] = (),
         criteria: Catalogue | None = None,
+        renewed_case_id: UUID | None = None,
     ) -> Self:
         """A new case (the aggregate's Submitted event), after every rule about who may apply for what has passed;
-        a Silver application's areas named on ESCA's form (with actions and evidence) are recorded beside it."""
+        a Silver application's areas named on ESCA's form (with actions and evidence) are recorded beside it.
+        A renewal names the case that earned the label it renews (`renewed_case_id`): its experts rotate out."""
         at, actor, command_key = env.when()
         silver.check_descriptions(improvement_areas)
         codes = silver.area_codes(improvement_areas)
-        fields = case_assessment.check_application(cluster, level, kind, catalogue, policy, at, codes, criteria)
+        fields = case_assessment.check_application(
+            cluster, level, kind, catalogue, policy, at, codes, criteria, renewed_case_id
+        )
         case = cls(**fields, previous_label_id=previous_label_id, actor=actor, command_key=command_key)
         if described := silver.descriptions(improvement_areas):
             case._improvement_areas_described(areas=described, actor=actor, command_key=command_key)

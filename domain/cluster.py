@@ -250,6 +250,13 @@ class Cluster(Registrant[ClusterProfile], RecordedAggregate):
         rounds = [r for r in self.rounds if level is None or r["level"] == level]
         return rounds[-1] if rounds else None
 
+    def experts_to_rotate(self, renewed_case_id: UUID | None = None) -> list[UUID]:
+        """Who audited the cluster's previous round and, for a renewal, the round that earned the label it renews
+        (`renewed_case_id`; a later round at another level may have come between): the rotation keeps them off
+        the new case's team (DOMAIN.md, impartiality: familiarity)."""
+        rounds = [*self.rounds[-1:], *(r for r in self.rounds if renewed_case_id and r["case_id"] == renewed_case_id)]
+        return list(dict.fromkeys(expert_id for r in rounds for expert_id in r["expert_ids"]))
+
     def grant_label(self, label_id: UUID, level: Level, supersedes: UUID | None, actor: str, command_key: str) -> None:
         held = self.current_labels.get(level)
         if held is not None and held != supersedes:

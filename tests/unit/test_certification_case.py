@@ -12,6 +12,7 @@ from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import (
     AnswerProposal,
+    CloseCase,
     DecideAppeal,
     ExpireLabel,
     IssueLabel,
@@ -245,6 +246,31 @@ def test_rotation_keeps_the_previous_rounds_expert_off_the_next_one(life: Lifecy
     assert previous_expert not in life.app.eligible_experts(renewal)
     with pytest.raises(InvalidInput, match="rotation"):
         send(life.app, renewal, ProposeExpert(expert_id=previous_expert), actor="system")
+
+
+def test_a_renewal_rotates_out_the_experts_of_the_renewed_labels_round_and_of_the_round_since(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """A benchmarking round came between the label's award and its renewal: the renewal keeps off both the
+    expert who audited the cluster last and the one whose round earned the label it renews."""
+    _, label_id = life.labelled()
+    label_expert = life.app.get_label(label_id).expert_ids[0]
+    clock.advance(days=200)
+    benchmarking = life.deciding(Level.GOLD, benchmarking_only=True)
+    benchmarking_experts = set(life.app.get_case(benchmarking).expert_ids)
+    life.decide(benchmarking)
+    send(life.app, benchmarking, CloseCase(), actor="system")
+    assert label_expert not in benchmarking_experts
+    clock.now = life.app.get_label(label_id).valid_until
+    send(life.app, label_id, ExpireLabel(), actor="system")
+
+    renewal = send(life.app, label_id, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    send(life.app, renewal, Screen(accepted=True, reason="ok"), actor=SECRETARIAT)
+
+    eligible = life.app.eligible_experts(renewal)
+    assert label_expert not in eligible and not benchmarking_experts & set(eligible)
+    with pytest.raises(InvalidInput, match="rotation"):
+        send(life.app, renewal, ProposeExpert(expert_id=label_expert), actor="system")
 
 
 def test_an_unknown_case_is_reported_as_not_found(life: Lifecycle) -> None:
