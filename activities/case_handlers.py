@@ -131,13 +131,14 @@ def remind_deadline(
 def record_agreement(
     app: CertificationApp, case: CertificationCase, command: commands.RecordAgreement, env: Envelope
 ) -> list[RecordedAggregate]:
-    """An agreement issues the case's invoice, with the quote from the price list, in the same save."""
-    invoiced = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else []
+    """An agreement issues the case's invoice, with the quote from the price list, and sends it to the
+    cluster, in the same save."""
+    invoice = fee_handlers.invoice_on_agreement(app, case, command.audit_mode, env) if command.agreed else None
     renew_by = _renew_by(app, case) if command.agreed else None
     case.record_agreement(
         command.agreed, env.instant(), app.policy, *env.who(), audit_mode=command.audit_mode, renew_by=renew_by
     )
-    return invoiced
+    return [] if invoice is None else [invoice, *outbox.queue(notices.invoice_issued(invoice), env)]
 
 
 def _renew_by(app: CertificationApp, case: CertificationCase) -> datetime | None:

@@ -36,16 +36,16 @@ def case_invoice(app: CertificationApp, case_id: UUID) -> Invoice | None:
 
 def invoice_on_agreement(
     app: CertificationApp, case: CertificationCase, mode: AuditMode, env: Envelope
-) -> list[RecordedAggregate]:
+) -> Invoice | None:
     """The quote, priced before the agreement is recorded (a mode the price list lacks refuses both), and
     the invoice that carries it; a case agreed again (after a new team) keeps the invoice it has, and the
-    audit mode that invoice prices."""
+    audit mode that invoice prices: None then."""
     priced = quote(app.policy.fees, case.level, case.kind, mode)
     invoice = case_invoice(app, case.id)
     if invoice is not None:
         invoice.check_prices(priced, mode)
-        return []
-    return [Invoice.issue(case.id, case.cluster_id, priced, env.instant(), app.policy, *env.who())]
+        return None
+    return Invoice.issue(case.id, case.cluster_id, priced, env.instant(), app.policy, *env.who())
 
 
 def cancel_unpaid(

@@ -16,6 +16,7 @@ from uuid import UUID
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.invoice import Invoice
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import last_valid_day
 
@@ -106,6 +107,30 @@ def experts_to_agree(case: CertificationCase) -> list[Notice]:
     data = {"case_id": str(case.id), "level": case.level.value, "agree_by": instant(agree_by)}
     to = recipient(CLUSTER, case.cluster_id)
     return [Notice(to, "experts_to_agree", subject, body, case_id=case.id, data=data)]
+
+
+def invoice_issued(invoice: Invoice) -> list[Notice]:
+    """The cluster's contacts receive the invoice their agreement issued: what it charges for, how much, how
+    VAT is charged and the last day to pay (the case's page shows it)."""
+    due = last_valid_day(invoice.due_at)
+    subject = f"Invoice {invoice.number}"
+    body = (
+        f"Invoice {invoice.number} for case {invoice.case_id}: {invoice.item}, {invoice.amount} "
+        f"(VAT {invoice.vat}), to be paid by {due:%Y-%m-%d}."
+    )
+    fields = {"number": invoice.number, "item": invoice.item, "currency": invoice.currency, "vat": invoice.vat}
+    data = fields | {"case_id": str(invoice.case_id), "amount_cents": str(invoice.amount_cents)}
+    to = recipient(CLUSTER, invoice.cluster_id)
+    return [
+        Notice(
+            to,
+            "invoice_issued",
+            subject,
+            body,
+            case_id=invoice.case_id,
+            data=data | {"due_at": instant(invoice.due_at)},
+        )
+    ]
 
 
 def label_issued(label: Label) -> list[Notice]:

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
@@ -62,6 +63,14 @@ STEP_NAMES = {
     "audit": N_("audit"),
     "decision": N_("decision"),
     "appeal": N_("appeal"),
+}
+# What an invoice charges for (domain/fees.py names it so), as the reader's language says it.
+ITEM_NAMES = {
+    "Bronze label audit on site": N_("Bronze label audit on site"),
+    "Bronze label audit by video": N_("Bronze label audit by video"),
+    "Silver label audit": N_("Silver label audit"),
+    "Gold label audit": N_("Gold label audit"),
+    "Gold label renewal audit": N_("Gold label renewal audit"),
 }
 WRAP_AT = 76  # the plain text's lines, as mail readers expect them; a link is never broken
 STORED = "stored"  # the template of a message queued before templates: its stored text
@@ -186,6 +195,8 @@ def _environment(language: str, html: bool) -> Environment:
         when=_when(language),
         level=_named(LEVEL_NAMES, catalogue.gettext),
         step=_named(STEP_NAMES, catalogue.gettext),
+        item=_named(ITEM_NAMES, catalogue.gettext),
+        money=lambda cents, currency: format_currency(int(cents) / 100, currency, locale=language),
         day=_day(language),
         last_day=lambda value: written_day(last_valid_day(datetime.fromisoformat(value)), language),
         paragraphs=_paragraphs,

@@ -241,17 +241,19 @@ def test_a_cluster_s_contact_reads_its_label_s_message_linked_to_the_label_and_s
     label_id = story.secretariat.award(case_id)
     code = story.secretariat.label(label_id)["label_code"]
 
-    # The team's completion asked the cluster to agree to its experts, on the case's page; then the label.
-    told = {message["kind"]: message for message in messages_of(contact, 2)}
-    events = message_events(contact, case_id, 4)
-    issued, asked = told["label_issued"], told["experts_to_agree"]
+    # The team's completion asked the cluster to agree to its experts, on the case's page; the agreement sent
+    # the invoice; then the label.
+    told = {message["kind"]: message for message in messages_of(contact, 3)}
+    events = message_events(contact, case_id, 6)
+    issued, asked, invoice = told["label_issued"], told["experts_to_agree"], told["invoice_issued"]
     label_events = [event for event in events if event["data"]["message_kind"] == "label_issued"]
 
-    assert code in issued["body"] and asked["link"] == f"/ui/cases/{case_id}"
+    assert code in issued["body"] and asked["link"] == invoice["link"] == f"/ui/cases/{case_id}"
+    assert "Bronze label audit on site" in invoice["body"] and "VAT" in invoice["body"]
     assert issued["link"] == f"/ui/labels/{code}" and issued["case_id"] == case_id
     assert [event["type"] for event in label_events] == ["MessageQueued", "MessageSent"]
     assert {event["data"]["to"] for event in events} == {"cluster"}
-    assert {event["data"]["message_kind"] for event in events} == {"experts_to_agree", "label_issued"}
+    assert {event["data"]["message_kind"] for event in events} == {"experts_to_agree", "invoice_issued", "label_issued"}
     assert all(code not in str(event["data"]) for event in events)  # the text stays in the inbox
     assert message_events(contact, label_id, 2, of="labels") == label_events  # the label's history shows it too
 

@@ -42,18 +42,21 @@ class OpenRecordsContract:
         self, env: dict[str, str]
     ) -> None:
         app = CertificationApp(env=env, clock=Clock())
-        Lifecycle(app).labelled()  # an offer to the expert; the team to agree to and the label, to the cluster
-        offer, to_agree, issued = waiting_messages(app)
+        Lifecycle(
+            app
+        ).labelled()  # an offer to the expert; the team to agree to, the invoice and the label, to the cluster
+        offer, to_agree, invoice, issued = waiting_messages(app)
         position = app.recorder.max_notification_id() or 0
         send(app, offer, sent(), actor="system:delivery")
         send(app, to_agree, sent(), actor="system:delivery")
+        send(app, invoice, sent(), actor="system:delivery")
         send(app, issued, RecordDeliveryFailure(reason="no address", attempts=3), actor="system:delivery")
         assert open_records(app).message_ids == [] and not still_open(app, "message", offer)
 
         send(app, issued, RetryDelivery(), actor=SECRETARIAT)
 
         assert open_records(app).message_ids == [issued] and still_open(app, "message", issued)
-        assert queued_after(app, 0)[0] == [offer, to_agree, issued, issued]  # queued, then queued again
+        assert queued_after(app, 0)[0] == [offer, to_agree, invoice, issued, issued]  # queued, then queued again
         assert queued_after(app, position) == ([issued], app.recorder.max_notification_id())
 
 

@@ -72,8 +72,8 @@ class OutboxViewsContract:
         app = CertificationApp(env=env, clock=Clock())
         case_id, _ = Lifecycle(app).labelled()
         Lifecycle(app).labelled()
-        # Each case: the offer, the request to agree to the complete team, the label issued.
-        offer, asked, issued, other_offer, _, _ = waiting_messages(app)
+        # Each case: the offer, the request to agree to the complete team, the invoice, the label issued.
+        offer, asked, invoice, issued, other_offer, _, _, _ = waiting_messages(app)
         sent = RecordSent(channel="email", recipients=["secretariat"], message_id="<m@clusterlabel>", attempts=2)
         send(app, offer, sent, actor=DELIVERY)
         send(app, issued, RecordDeliveryFailure(reason="no address: nobody", attempts=4), actor=DELIVERY)
@@ -82,15 +82,15 @@ class OutboxViewsContract:
 
         with views(env, app) as models:
             everything = models.messages(limit=10)
-            statuses = ["queued", "queued", "queued", "failed", "queued", "sent"]
+            statuses = ["queued", "queued", "queued", "queued", "failed", "queued", "queued", "sent"]
             assert [entry.status for entry in everything] == statuses  # latest first
             by_id = {entry.id: entry for entry in everything}
             assert (by_id[offer].attempts, by_id[offer].channel) == (2, "email") and by_id[offer].sent_at is not None
             assert (by_id[issued].reason, by_id[issued].sent_at) == ("no address: nobody", None)
             assert (by_id[other_offer].attempts, by_id[other_offer].reason) == (4, "421 try later")
             assert [entry.id for entry in models.messages(status=DeliveryStatus.FAILED)] == [issued]
-            assert {entry.id for entry in models.messages(case_id=case_id)} == {offer, asked, issued}
-            assert [entry.id for entry in models.messages(limit=3, offset=3)] == [issued, asked, offer]
+            assert {entry.id for entry in models.messages(case_id=case_id)} == {offer, asked, invoice, issued}
+            assert [entry.id for entry in models.messages(limit=4, offset=4)] == [issued, invoice, asked, offer]
             assert models.failed_messages() == 1
 
 

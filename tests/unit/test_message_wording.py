@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
-from clusterlabel.activities.content.wording import LOCALES, MessageContent, languages, render
+from clusterlabel.activities.content.wording import LOCALES, MessageContent, languages, render, written_day
 from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.domain import notices
@@ -30,7 +30,9 @@ from clusterlabel.domain.commands import (
     RecordDecision,
     SuspendLabel,
 )
+from clusterlabel.domain.invoice import Invoice, invoice_id_for
 from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_lifecycle import last_valid_day
 from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import UpdateClusterProfile
@@ -58,6 +60,12 @@ def agreeing_case() -> CertificationCase:
     case_id = life.screened()
     life.staff(case_id)
     return life.app.get_case(case_id)
+
+
+def issued_invoice() -> Invoice:
+    """The invoice a Bronze case's agreement issued."""
+    life = Lifecycle(memory_app())
+    return life.app.load(invoice_id_for(life.auditing()), Invoice)
 
 
 def refused_case() -> CertificationCase:
@@ -106,6 +114,7 @@ def every_kind() -> dict[str, Notice]:
         *notices.escalation(auditing, "no eligible expert is left"),
         *notices.deadline_reminders(auditing, "audit", "P7D", datetime(2027, 2, 1, tzinfo=UTC)),
         *notices.experts_to_agree(agreeing_case()),
+        *notices.invoice_issued(issued_invoice()),
         *notices.label_issued(label),
         *notices.expiry_reminders(label, "P30D"),
         *notices.audit_invitations(auditing, "Baltic Marine Cluster"),
@@ -128,6 +137,7 @@ PAGES = {
     "escalation": "/ui/cases/",
     "deadline_reminder": "/ui/cases/",
     "experts_to_agree": "/ui/cases/",
+    "invoice_issued": "/ui/cases/",
     "label_issued": "/ui/labels/ECEI-",
     "expiry_reminder": "/ui/labels/ECEI-",
     "audit_invitation": "/ui/cases/",
@@ -206,6 +216,22 @@ def test_a_refusal_taken_again_after_an_upheld_appeal_says_it_is_final_not_until
     assert "it is final and cannot be appealed again" in " ".join(english.split()) and "may appeal" not in english
     assert "ein weiterer Einspruch ist nicht möglich" in " ".join(german.split())
     assert "you may appeal until" in " ".join(render(content(first), "en", BASE).text.split())
+
+
+def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_language_writes_them() -> None:
+    invoice = KINDS["invoice_issued"]
+    english, german = (render(content(invoice), language, BASE).text for language in ("en", "de"))
+
+    number = invoice.data["number"]
+    due = written_day(last_valid_day(datetime.fromisoformat(invoice.data["due_at"])), "en")
+    assert f"Invoice {number}: Bronze label audit on site, €2,250.00. The amount excludes VAT." in _one_line(english)
+    assert f"Please pay it by {due}, quoting {number}" in _one_line(english)
+    assert f"Rechnung {number}: Audit für das Bronze-Label vor Ort, 2.250,00 €." in _one_line(german)
+    assert "ohne Mehrwertsteuer" in german and f"{number} als Verwendungszweck" in _one_line(german)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def test_a_language_without_a_translation_reads_english() -> None:

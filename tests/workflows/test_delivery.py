@@ -128,15 +128,15 @@ def test_each_message_queued_is_sent_once_under_its_message_id_and_recorded_sent
             life = Lifecycle(office.app)
             life.expert()
             everyone(book, life)
-            # The offer to the expert; to the cluster, its team to agree to and its label's message.
+            # The offer to the expert; to the cluster, its team to agree to, its invoice and its label's message.
             _, label_id = life.labelled()
-            offer, to_agree, issued = waiting_messages(office.app)
-            queued = (offer, to_agree, issued)
+            offer, to_agree, invoice, issued = waiting_messages(office.app)
+            queued = (offer, to_agree, invoice, issued)
             sent = [await status_of(office, message_id, DeliveryStatus.SENT) for message_id in queued]
 
             await keep_and_replay(office.client, {"sent": delivery_workflow_id(offer)})
 
-        assert [message.attempts for message in sent] == [1, 1, 1]
+        assert [message.attempts for message in sent] == [1, 1, 1, 1]
         assert sorted(mail["Message-ID"] for mail, _ in postbox.delivered) == sorted(
             f"<{message_id}@clusterlabel>" for message_id in queued
         )
@@ -166,7 +166,9 @@ def test_a_message_that_cannot_go_out_fails_with_the_last_reason_and_an_officers
             everyone(book, life)
             del book.known[f"cluster:{life.cluster_id}"]  # the cluster has no contact yet
             life.labelled()
-            offer, _, issued = waiting_messages(office.app)  # the team to agree to goes to the cluster too
+            offer, _, _, issued = waiting_messages(
+                office.app
+            )  # the team to agree to and the invoice go to the cluster too
             failed = await status_of(office, offer, DeliveryStatus.FAILED)
             unaddressed = await status_of(office, issued, DeliveryStatus.FAILED)
             assert (failed.attempts, unaddressed.attempts) == (3, 3)
@@ -203,7 +205,9 @@ def test_the_reconciler_starts_the_delivery_of_a_message_queued_while_no_relay_r
         queued = waiting_messages(office.app)
         async with delivering(office, postbox, book, relay=False):
             report = await Reconciler(client, office.app, office.task_queue).reconcile()
-            assert report.messages_queued == 3  # the offer; the team to agree to and the label, to the cluster
+            assert (
+                report.messages_queued == 4
+            )  # the offer; the team to agree to, the invoice and the label, to the cluster
             deliveries = sorted(started for started in report.started if started.startswith("notification-"))
             assert deliveries == sorted(delivery_workflow_id(message_id) for message_id in queued)
             for message_id in queued:
@@ -211,6 +215,6 @@ def test_the_reconciler_starts_the_delivery_of_a_message_queued_while_no_relay_r
             again = await Reconciler(client, office.app, office.task_queue).reconcile()
 
         assert (again.messages_queued, again.started, again.problems) == (0, [], [])
-        assert len(postbox.delivered) == 3
+        assert len(postbox.delivered) == 4
 
     run(scenario())
