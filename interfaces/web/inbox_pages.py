@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from clusterlabel.activities.content.wording import languages
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.inbox import InboxMessage, inbox_of, open_message
 from clusterlabel.interfaces.web.pages import _svc, count_unread, page, render, signed_in
@@ -29,8 +30,13 @@ def install(api: FastAPI) -> None:
 async def inbox_page(request: Request) -> Response:
     who = await signed_in(request)
     asked = paging(request)
-    inbox = await run_in_threadpool(inbox_of, _svc(request), who, asked.ask, asked.offset)
-    return render(request, "inbox.html", who, inbox=inbox, list=listing(request, asked, inbox.messages))
+    svc = _svc(request)
+    inbox = await run_in_threadpool(inbox_of, svc, who, asked.ask, asked.offset)
+    # The reader chooses the language of their own messages here, as the messages' footer says.
+    person = await run_in_threadpool(svc.people.get, who.account_id) if who.account_id else None
+    chooser = {"language": person.language, "languages": languages()} if person else None
+    shown = listing(request, asked, inbox.messages)
+    return render(request, "inbox.html", who, inbox=inbox, list=shown, chooser=chooser)
 
 
 @page

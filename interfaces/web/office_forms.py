@@ -68,6 +68,7 @@ class FormStep:
     then: str  # where a success goes, from the path's fields and the route's answer
     done: str  # what the page then says
     issues_token: bool = False  # the answer carries a new account's first token, shown once
+    stays: bool = False  # a success, too, goes back to the page the form is on (a form on several pages)
 
 
 COMPLAINT_PAGE = "/ui/complaints/{complaint_id}"
@@ -210,6 +211,7 @@ FORMS: dict[str, FormStep] = {
         "/ui/accounts/{account_id}",
         "account deactivated",
     ),
+    # On an administrator's account page, and on everyone's inbox for their own account.
     "/ui/accounts/{account_id}/language": FormStep(
         accounts.choose_language,
         LanguageIn,
@@ -217,6 +219,7 @@ FORMS: dict[str, FormStep] = {
         "/ui/accounts/{account_id}",
         "/ui/accounts/{account_id}",
         "messages' language chosen",
+        stays=True,
     ),
 }
 
@@ -250,6 +253,7 @@ async def _post(request: Request, step: FormStep) -> Response:
         text = error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
         return back(request, refused_at, error=text)
     then = step.then.format(**{**(answer.model_dump() if isinstance(answer, BaseModel) else {}), **fields})
+    then = refused_at if step.stays else then
     if step.issues_token:
         return render(request, "issued.html", who, done=step.done, then=then, token=answer.token)
     return back(request, then, done=step.done)

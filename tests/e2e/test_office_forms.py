@@ -317,6 +317,36 @@ def test_an_administrator_chooses_the_language_of_a_persons_messages_from_the_ac
     assert "messages are written in en, de" in refusal(admin, posted(admin, f"{page}/language", language="xx"))
 
 
+def test_a_person_chooses_the_language_of_their_own_messages_from_their_inbox_and_no_one_elses(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    """Every message's footer says its reader chooses its language on their account: anyone signed in does so
+    on their inbox, for their own account only."""
+    cluster_id = secretariat.cluster()
+    client = secretariat.contact(cluster_id, "Klara Kontakt")
+    token = token_of(client)
+    account_id = secretariat.expect(client.get("/me"), 200)["account_id"]
+    contact = pages_as(engine, token)
+    inbox = contact.get("/ui/inbox").text
+    assert f'action="/ui/accounts/{account_id}/language"' in inbox and "<option selected>en</option>" in inbox
+
+    chosen = posted(contact, f"/ui/accounts/{account_id}/language", language="de", back="/ui/inbox")
+
+    assert chosen.headers["location"].startswith("/ui/inbox")
+    assert shown(contact, chosen) == "messages' language chosen"
+    assert secretariat.expect(engine.client(token).get("/me"), 200)["language"] == "de"
+    assert "<option selected>de</option>" in contact.get("/ui/inbox").text
+    officer_id, officer_token = _an_officer(secretariat, engine)
+    someone_else = posted(contact, f"/ui/accounts/{officer_id}/language", language="de", back="/ui/inbox")
+    assert "no account with id" in refusal(contact, someone_else)
+    assert secretariat.expect(engine.client(officer_token).get("/me"), 200)["language"] == "en"
+
+
+def _an_officer(secretariat: Secretariat, engine: RunningEngine) -> tuple[str, str]:
+    secretariat.member("Ole Officer", "officer")
+    return engine.accounts["Ole Officer"]
+
+
 # ---- what each role is shown --------------------------------------------------------------------
 
 
