@@ -224,11 +224,19 @@ def choose_language(account_id: UUID, body: LanguageIn, svc: Svc, who: Caller, k
 
 
 def _own_or_admin(who: Principal, account_id: UUID) -> UUID:
-    """An account is read and its tokens managed by its owner or an administrator; to anyone else it
-    answers as an unknown one does."""
+    """An account is read and its tokens listed and revoked by its owner or an administrator; to anyone else
+    it answers as an unknown one does."""
     if who.account_id != account_id and not who.holds(Role.ADMIN):
         raise ApiError(404, f"no account with id {account_id}")
     return account_id
+
+
+def _check_owner(who: Principal, account_id: UUID) -> None:
+    """A new secret of an account (an issued or a rotated token) goes to its owner alone: an administrator
+    holding one could act as that person, and the log would name them (the account's first token, shown
+    once to whoever opens it, is handed over and then rotated by its owner)."""
+    if who.account_id != account_id:
+        raise ApiError(403, f"only the owner of account {account_id} issues or rotates its tokens; you may revoke them")
 
 
 # ---- personal API tokens -------------------------------------------------------------------------
@@ -243,6 +251,7 @@ def list_tokens(account_id: UUID, svc: Svc, who: Caller) -> list[TokenInfo]:
 @router.post("/accounts/{account_id}/tokens", status_code=201, summary="Issue a personal API token")
 def issue_token(account_id: UUID, body: TokenIn, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:
     account = load_account(svc, _own_or_admin(who, account_id))
+    _check_owner(who, account_id)
     if not account.active:
         raise ApiError(409, f"account {account_id} is deactivated; it gets no new tokens")
     keyed, _ = _keyed_token(svc, account_id, "issue", key)
@@ -282,7 +291,8 @@ def revoke_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: K
     summary="Replace a token by a new one of the same name and lifetime",
 )
 def rotate_token(account_id: UUID, token_id: UUID, svc: Svc, who: Caller, key: Key = None) -> TokenCreated:
-    _own_or_admin(who, account_id)
+    load_account(svc, _own_or_admin(who, account_id))
+    _check_owner(who, account_id)
     old = svc.account_tokens.get(account_id, token_id)
     keyed, retried = _keyed_token(svc, account_id, f"rotate:{token_id}", key)
     if old is None or (old.revoked_at is not None and not retried):

@@ -83,9 +83,10 @@ TABLE: dict[str, dict[str, str]] = {
     "GET /accounts/{account_id}/history": ACCOUNT,
     "POST /accounts/{account_id}/language": ACCOUNT,
     "GET /accounts/{account_id}/tokens": ACCOUNT,
-    "POST /accounts/{account_id}/tokens": ACCOUNT,
+    # A new secret goes to the account's owner alone: an administrator is refused one for another's account.
+    "POST /accounts/{account_id}/tokens": {**ACCOUNT, MACHINE: REFUSED, ADMIN: "ok/403"},
     "DELETE /accounts/{account_id}/tokens/{token_id}": ACCOUNT,
-    "POST /accounts/{account_id}/tokens/{token_id}/rotation": ACCOUNT,
+    "POST /accounts/{account_id}/tokens/{token_id}/rotation": {**ACCOUNT, MACHINE: REFUSED, ADMIN: "ok/403"},
     # cases
     "POST /applications": {**OFFICERS, CONTACT: OWN},
     "GET /cases": SIGNED_IN,
@@ -267,6 +268,7 @@ class Callers:
 
     def __init__(self, secretariat: Secretariat, records: dict[str, Target]) -> None:
         self.secretariat, self.records = secretariat, records
+        self.owners: dict[str, httpx.Client] = {}  # each account opened here, signed in as its owner
         self.standing = {caller: self.opened(caller) for caller in CALLERS}
 
     def opened(self, caller: str) -> tuple[httpx.Client, str]:
@@ -280,7 +282,8 @@ class Callers:
             links = {"expert_id": self.records["own"].expert_id} if caller == EXPERT else {}
             answer = admin.post("/accounts", json=person() | {"roles": [caller], **links})
         created = self.secretariat.expect(answer, 201)
-        return engine.client(created["token"]), created["account_id"]
+        self.owners[created["account_id"]] = engine.client(created["token"])
+        return self.owners[created["account_id"]], created["account_id"]
 
     def message_for(self, caller: str, which: str) -> str:
         """A message in the caller's inbox (own: the expert's offer, the contact's label; the secretariat's
@@ -292,15 +295,15 @@ class Callers:
         return next(str(message["id"]) for message in listed if message["recipient"] == recipient)
 
     def spare_account(self) -> str:
-        answer = self.secretariat.api.post("/accounts", json=person() | {"roles": ["officer"]})
-        return str(self.secretariat.expect(answer, 201)["account_id"])
+        return self.opened(OFFICER)[1]
 
     def spare_expert(self) -> str:
         """An expert on no case: revoking the table's own experts would change what later rows see."""
         return self.secretariat.expert()[0]
 
     def spare_token(self, account_id: str) -> str:
-        answer = self.secretariat.api.post(f"/accounts/{account_id}/tokens", json={"name": "spare"})
+        """A token the account's owner issued (only the owner issues one)."""
+        answer = self.owners[account_id].post(f"/accounts/{account_id}/tokens", json={"name": "spare"})
         return str(self.secretariat.expect(answer, 201)["token_id"])
 
 
