@@ -22,6 +22,7 @@ from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import without_names
+from clusterlabel.domain.label_lifecycle import check_not_suspended_by_award
 
 C = TypeVar("C", bound=Command)
 # A step on the loaded case (it may return the other records it changes), and the handler that takes it.
@@ -214,6 +215,8 @@ def record_decision(
         unmet = app.get_cluster(case.cluster_id).unmet_criteria(app.policy)  # a waiver stands in for one
         decision = (command.outcome, command.level, command.rationale, app.policy, env)
         case.record_decision(*decision, decider_expert_ids=expert_ids, unmet_criteria=unmet)
+        if case.state is CaseState.AWARDED:
+            _check_suspension_stands(app, case)
         if case.state is CaseState.BENCHMARKED:
             return outbox.queue(notices.case_benchmarked(case, command.rationale), env)
         if case.state is not CaseState.REFUSED:
@@ -221,6 +224,15 @@ def record_decision(
         return outbox.queue(notices.case_refused(case, command.rationale), env)
 
     return app.change(case_id, CertificationCase, env, act)
+
+
+def _check_suspension_stands(app: CertificationApp, case: CertificationCase) -> None:
+    """The labels an award's label would supersede (activities/case_conclusion.issue_label): none suspended."""
+    assert case.decision is not None
+    held = app.get_cluster(case.cluster_id).current_labels.get(Level(case.decision["level"]))
+    for label_id in dict.fromkeys(i for i in (case.previous_label_id, held) if i):
+        label = app.get_label(label_id)
+        check_not_suspended_by_award(label.state, label.label_code)
 
 
 @_case_step

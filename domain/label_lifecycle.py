@@ -65,6 +65,16 @@ def reminds_of_expiry(state: LabelState, renewal_open: bool) -> bool:
     return state in LABEL_STEPS["send_expiry_reminder"][0] and not renewal_open
 
 
+def check_not_suspended_by_award(state: LabelState, label_code: str) -> None:
+    """An award whose label would supersede this one (its renewal's, or a later round's at its level) waits
+    while it is suspended: the secretariat restores or withdraws it first, so that no suspension ends unheard."""
+    if state is LabelState.SUSPENDED:
+        raise StepNotAllowed(
+            f"cannot award: the new label would supersede label {label_code}, which is suspended; "
+            "restore or withdraw that label first"
+        )
+
+
 def check_label_step(step: str, state: LabelState, label_code: str) -> None:
     """Refuse a step that does not fit the label's state, in the secretariat's words."""
     allowed, verb = LABEL_STEPS[step]

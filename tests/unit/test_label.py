@@ -126,6 +126,29 @@ def test_a_renewal_inside_the_window_supersedes_the_old_label(life: Lifecycle, c
     assert life.app.get_cluster(life.cluster_id).current_labels == {Level.BRONZE: new_label}
 
 
+def test_a_renewal_is_not_awarded_over_a_suspension_until_the_secretariat_restores_the_label(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """The renewal's label would supersede the suspended one and end its suspension unheard: the award waits
+    for the secretariat to restore (or withdraw) the label; a refusal does not."""
+    life.expert()  # rotation: the renewal needs a different expert
+    _, old_label = life.labelled()
+    clock.now = life.app.get_label(old_label).valid_until - timedelta(days=60)
+    renewal = life.renewal_agreed(old_label)
+    life.assess(renewal)
+    send(life.app, old_label, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    before = event_count(life.app)
+
+    with pytest.raises(StepNotAllowed, match="supersede label .* which is suspended; restore or withdraw"):
+        life.decide(renewal)
+
+    assert event_count(life.app) == before and life.app.get_case(renewal).decision is None
+    send(life.app, old_label, RestoreLabel(), actor=SECRETARIAT)
+    life.decide(renewal)
+    new_label = send(life.app, renewal, IssueLabel(), actor="system").label_id
+    assert life.app.get_label(old_label).superseded_by == new_label
+
+
 def test_after_the_renewal_window_the_cluster_must_apply_anew(life: Lifecycle, clock: Clock) -> None:
     _, label_id = life.labelled()
     clock.now = life.app.get_label(label_id).valid_until
