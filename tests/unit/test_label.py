@@ -139,7 +139,7 @@ def test_a_renewal_is_not_awarded_over_a_suspension_until_the_secretariat_restor
     send(life.app, old_label, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
     before = event_count(life.app)
 
-    with pytest.raises(StepNotAllowed, match="supersede label .* which is suspended; restore or withdraw"):
+    with pytest.raises(StepNotAllowed, match=r"supersede label .* which is suspended; restore or withdraw"):
         life.decide(renewal)
 
     assert event_count(life.app) == before and life.app.get_case(renewal).decision is None
