@@ -37,6 +37,7 @@ class DigestOutcome(BaseModel):
     overdue: int = 0
     expiring: int = 0
     failed: int = 0
+    unpaid: int = 0
 
 
 @dataclass(eq=False)
@@ -47,7 +48,12 @@ class DigestActivities(BoundActivities):
     def send_digest(self, request: DigestRequest) -> DigestOutcome:
         now = self.app.clock()
         facts = self.source(now, reminder_horizon(self.app.policy, now))
-        counts = {"overdue": len(facts.overdue), "expiring": len(facts.expiring), "failed": len(facts.failed)}
+        counts = {
+            "overdue": len(facts.overdue),
+            "expiring": len(facts.expiring),
+            "failed": len(facts.failed),
+            "unpaid": len(facts.unpaid),
+        }
         if facts.empty:
             return DigestOutcome(**counts)
         envelope = Envelope(actor=DIGEST_ACTOR, key=digest_key(request.period))

@@ -1,6 +1,7 @@
 """The secretariat's digest: once a period (a day unless configured otherwise), one message listing what
 needs the secretariat's eye: the cases whose deadline has passed, the labels that expire within the
-reminder horizon (the policy's earliest expiry reminder), and the messages that could not be delivered.
+reminder horizon (the policy's earliest expiry reminder), the invoices unpaid past their due day, and the
+messages that could not be delivered.
 
 A digest is a message of the outbox like any other (to `secretariat`, kind `digest`): it goes out by
 mail and shows in the staff's inboxes. Its key is the period it covers, so one period has one digest
@@ -39,6 +40,14 @@ class ExpiringLabel(BaseModel):
     valid_until: datetime
 
 
+class OverdueInvoice(BaseModel):
+    invoice_id: UUID
+    number: Text
+    case_id: UUID
+    amount: Text  # as the invoice prints it: 2,250.00 EUR
+    due_at: datetime  # the first instant past its last day to pay
+
+
 class FailedMessage(BaseModel):
     notification_id: UUID
     kind: Text
@@ -49,10 +58,11 @@ class DigestFacts(BaseModel):
     overdue: list[OverdueCase] = Field(default_factory=list)
     expiring: list[ExpiringLabel] = Field(default_factory=list)
     failed: list[FailedMessage] = Field(default_factory=list)
+    unpaid: list[OverdueInvoice] = Field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.overdue or self.expiring or self.failed)
+        return not (self.overdue or self.expiring or self.failed or self.unpaid)
 
 
 class SendDigest(Command, subject="notification"):
@@ -85,13 +95,15 @@ def digest_notices(command: SendDigest) -> list[Notice]:
     facts = command.facts
     if facts.empty:
         return []
+    unpaid = f", {len(facts.unpaid)} unpaid" if facts.unpaid else ""
     subject = (
         f"Digest for {command.period:%Y-%m-%d}: {len(facts.overdue)} overdue, "
-        f"{len(facts.expiring)} expiring, {len(facts.failed)} undelivered"
+        f"{len(facts.expiring)} expiring, {len(facts.failed)} undelivered{unpaid}"
     )
     sections = [
         _section("Cases past a deadline", [_overdue(case) for case in facts.overdue]),
         _section("Labels expiring soon", [_expiring(label) for label in facts.expiring]),
+        _section("Invoices unpaid past their due day", [_unpaid(invoice) for invoice in facts.unpaid]),
         _section("Messages not delivered", [_failed(message) for message in facts.failed]),
     ]
     return [Notice(SECRETARIAT, DIGEST, subject, "\n\n".join(section for section in sections if section))]
@@ -111,6 +123,11 @@ def _overdue(case: OverdueCase) -> str:
 
 def _expiring(label: ExpiringLabel) -> str:
     return f"- {label.label_code} ({label.cluster_name}) valid until {label.valid_until:%Y-%m-%d %H:%M} UTC"
+
+
+def _unpaid(invoice: OverdueInvoice) -> str:
+    last_day = invoice.due_at - timedelta(microseconds=1)
+    return f"- invoice {invoice.number} (case {invoice.case_id}): {invoice.amount} was due by {last_day:%Y-%m-%d}"
 
 
 def _failed(message: FailedMessage) -> str:

@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from temporalio.client import Client
 
 from clusterlabel.activities.digest import DigestSource
-from clusterlabel.domain.digest import DigestFacts, ExpiringLabel, FailedMessage, OverdueCase
+from clusterlabel.domain.digest import DigestFacts, ExpiringLabel, FailedMessage, OverdueCase, OverdueInvoice
+from clusterlabel.domain.invoice import InvoiceState
 from clusterlabel.domain.notification import DeliveryStatus
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.projections.case_status import CaseStatus
 from clusterlabel.projections.expiry_calendar import CalendarEntry
+from clusterlabel.projections.invoices import InvoiceEntry
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.workflows.digest_schedule import ensure_digest_schedule
 
@@ -27,15 +29,27 @@ def digest_source(models: ReadModels) -> DigestSource:
     def facts(now: datetime, horizon: timedelta) -> DigestFacts:
         calendar = models.calendar(now, horizon)
         failed = models.messages(status=DeliveryStatus.FAILED, limit=MOST_FAILED)
+        unpaid = models.invoices(state=InvoiceState.UNPAID, limit=MOST_FAILED)  # the one due first first
         return DigestFacts(
             overdue=[_overdue(case) for case in calendar.overdue_cases if case.due_at is not None],
             expiring=[_expiring(entry) for entry in calendar.expiring],
             failed=[
                 FailedMessage(notification_id=entry.id, kind=entry.kind, recipient=entry.recipient) for entry in failed
             ],
+            unpaid=[_unpaid(entry) for entry in unpaid if entry.is_overdue(now)],
         )
 
     return facts
+
+
+def _unpaid(entry: InvoiceEntry) -> OverdueInvoice:
+    return OverdueInvoice(
+        invoice_id=entry.invoice_id,
+        number=entry.number,
+        case_id=entry.case_id,
+        amount=entry.amount,
+        due_at=entry.due_at,
+    )
 
 
 def _overdue(case: CaseStatus) -> OverdueCase:

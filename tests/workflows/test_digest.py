@@ -18,6 +18,7 @@ from temporalio.client import Client, ScheduleOverlapPolicy
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.digest import DigestOutcome, DigestSource
 from clusterlabel.domain.commands import Escalate
+from clusterlabel.domain.invoice import Invoice, invoice_id_for
 from clusterlabel.domain.record_commands import RecordDeliveryFailure
 from clusterlabel.interfaces.digest import digest_source
 from clusterlabel.interfaces.temporal_client import connect_client
@@ -30,7 +31,7 @@ from tests.lifecycle import Clock, Lifecycle
 from tests.stores import sqlite_env
 from tests.workflows.harness import checked_worker, outbox, run
 
-VIEWS = ["case_status", "expiry_calendar", "notifications"]
+VIEWS = ["case_status", "expiry_calendar", "notifications", "invoices"]
 DAY = timedelta(days=1)
 
 
@@ -105,11 +106,12 @@ def test_the_schedule_sends_the_secretariat_a_digest_of_overdue_cases_and_undeli
     dev_server: EmbeddedTemporal, tmp_path: Path
 ) -> None:
     app, clock, models = office(tmp_path)
+    invoiced = Lifecycle(app).auditing()  # its invoice is due in 30 days, and is never paid
     case_id, message_id = an_overdue_case_and_an_undelivered_message(app, clock)
 
     async def then(client: Client) -> None:
         first = (await outcomes(client, 1))[0]  # nobody triggers it: the schedule fires every 2 s
-        assert (first.overdue, first.failed) == (1, 1) and first.message_id is not None
+        assert (first.overdue, first.failed, first.unpaid) == (1, 1, 1) and first.message_id is not None
 
     run(scheduled(dev_server, app, models, "digest-fires", timedelta(seconds=2), then))
 
@@ -117,6 +119,9 @@ def test_the_schedule_sends_the_secretariat_a_digest_of_overdue_cases_and_undeli
     assert digest.recipient == "secretariat" and digest.case_id is None and digest.label_id is None
     assert f"case {case_id}" in digest.body and "screening was due" in digest.body
     assert f"message {message_id} (escalation) to secretariat" in digest.body
+    invoice = app.load(invoice_id_for(invoiced), Invoice)
+    assert f"invoice {invoice.number} (case {invoiced}): 2,250.00 EUR was due by" in digest.body
+    assert digest.subject.endswith(", 1 undelivered, 1 unpaid")
     assert "@" not in digest.body  # the mail server's reply (which may quote an address) stays out
     models.close()
 
