@@ -231,7 +231,10 @@ def _check_suspension_stands(app: CertificationApp, case: CertificationCase) -> 
     assert case.decision is not None
     held = app.get_cluster(case.cluster_id).current_labels.get(Level(case.decision["level"]))
     for label_id in dict.fromkeys(i for i in (case.previous_label_id, held) if i):
-        label = app.get_label(label_id)
+        try:
+            label = app.get_label(label_id)
+        except NotFound:  # a label the store lacks: issuing the award's label says so, and asks for help
+            continue
         check_not_suspended_by_award(label.state, label.label_code)
 
 
