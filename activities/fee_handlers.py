@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from clusterlabel.activities import outbox
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import fee_commands
+from clusterlabel.domain import fee_commands, notices
 from clusterlabel.domain.base import NotFound, RecordedAggregate
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
@@ -18,12 +19,13 @@ from clusterlabel.domain.invoice import Invoice, InvoiceState, invoice_id_for
 def record_payment(
     app: CertificationApp, invoice_id: UUID, command: fee_commands.RecordPayment, env: Envelope
 ) -> Invoice:
-    return app.change(
-        invoice_id,
-        Invoice,
-        env,
-        lambda invoice: invoice.record_payment(command.paid_on, command.reference, *env.when()),
-    )
+    """The payment, and the receipt that tells the cluster's contacts, in one save."""
+
+    def act(invoice: Invoice) -> list[RecordedAggregate]:
+        invoice.record_payment(command.paid_on, command.reference, *env.when())
+        return outbox.queue(notices.payment_received(invoice), env)
+
+    return app.change(invoice_id, Invoice, env, act)
 
 
 def case_invoice(app: CertificationApp, case_id: UUID) -> Invoice | None:

@@ -133,6 +133,16 @@ def invoice_issued(invoice: Invoice) -> list[Notice]:
     ]
 
 
+def payment_received(invoice: Invoice) -> list[Notice]:
+    """The cluster's contacts learn that the secretariat recorded their payment: a receipt."""
+    subject = f"Invoice {invoice.number} paid"
+    body = f"The payment of {invoice.amount} for invoice {invoice.number} arrived on {invoice.paid_on}. Thank you."
+    data = {"number": invoice.number, "case_id": str(invoice.case_id), "paid_on": str(invoice.paid_on)}
+    data |= {"amount_cents": str(invoice.amount_cents), "currency": invoice.currency}
+    to = recipient(CLUSTER, invoice.cluster_id)
+    return [Notice(to, "payment_received", subject, body, case_id=invoice.case_id, data=data)]
+
+
 def label_issued(label: Label) -> list[Notice]:
     """The cluster's contacts learn their label's code, its verification code and how long it is valid."""
     subject = f"Your {label.level} label {label.label_code}"

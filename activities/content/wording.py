@@ -214,7 +214,9 @@ def _when(language: str) -> Callable[[str], str]:
 
 def _day(language: str) -> Callable[[str], str]:
     def day(value: str) -> str:
-        return written_day(datetime.fromisoformat(value), language)
+        # A day alone (a payment's, as the bank statement says) is no instant: no time zone moves it.
+        moment = date.fromisoformat(value) if len(value) == len("2026-01-31") else datetime.fromisoformat(value)
+        return written_day(moment, language)
 
     return day
 

@@ -4,7 +4,7 @@ the compiled catalogue the one its .po file gives."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -68,6 +68,12 @@ def issued_invoice() -> Invoice:
     return life.app.load(invoice_id_for(life.auditing()), Invoice)
 
 
+def paid_invoice() -> Invoice:
+    invoice = issued_invoice()
+    invoice.record_payment(invoice.issued_at.date(), "BANK-42", invoice.issued_at, SECRETARIAT, "paid")
+    return invoice
+
+
 def refused_case() -> CertificationCase:
     life = Lifecycle(memory_app())
     case_id = life.deciding()
@@ -115,6 +121,7 @@ def every_kind() -> dict[str, Notice]:
         *notices.deadline_reminders(auditing, "audit", "P7D", datetime(2027, 2, 1, tzinfo=UTC)),
         *notices.experts_to_agree(agreeing_case()),
         *notices.invoice_issued(issued_invoice()),
+        *notices.payment_received(paid_invoice()),
         *notices.label_issued(label),
         *notices.expiry_reminders(label, "P30D"),
         *notices.audit_invitations(auditing, "Baltic Marine Cluster"),
@@ -138,6 +145,7 @@ PAGES = {
     "deadline_reminder": "/ui/cases/",
     "experts_to_agree": "/ui/cases/",
     "invoice_issued": "/ui/cases/",
+    "payment_received": "/ui/cases/",
     "label_issued": "/ui/labels/ECEI-",
     "expiry_reminder": "/ui/labels/ECEI-",
     "audit_invitation": "/ui/cases/",
@@ -228,6 +236,16 @@ def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_lang
     assert f"Please pay it by {due}, quoting {number}" in _one_line(english)
     assert f"Rechnung {number}: Audit für das Bronze-Label vor Ort, 2.250,00 €." in _one_line(german)
     assert "ohne Mehrwertsteuer" in german and f"{number} als Verwendungszweck" in _one_line(german)
+
+
+def test_a_receipt_names_the_day_the_money_arrived_as_the_readers_language_writes_it() -> None:
+    receipt = KINDS["payment_received"]
+    english, german = (" ".join(render(content(receipt), language, BASE).text.split()) for language in ("en", "de"))
+
+    day = date.fromisoformat(receipt.data["paid_on"])
+    assert f"Your payment of €2,250.00 for invoice {receipt.data['number']}" in english
+    assert f"arrived on {written_day(day, 'en')}. Thank you." in english
+    assert f"ist am {written_day(day, 'de')} eingegangen" in german
 
 
 def _one_line(text: str) -> str:
