@@ -118,19 +118,14 @@ def invoice_issued(invoice: Invoice) -> list[Notice]:
         f"Invoice {invoice.number} for case {invoice.case_id}: {invoice.item}, {invoice.amount} "
         f"(VAT {invoice.vat}), to be paid by {due:%Y-%m-%d}."
     )
-    fields = {"number": invoice.number, "item": invoice.item, "currency": invoice.currency, "vat": invoice.vat}
-    data = fields | {"case_id": str(invoice.case_id), "amount_cents": str(invoice.amount_cents)}
+    data = {"number": invoice.number, "item": invoice.item, "currency": invoice.currency, "vat": invoice.vat}
+    data |= {
+        "case_id": str(invoice.case_id),
+        "amount_cents": str(invoice.amount_cents),
+        "due_at": instant(invoice.due_at),
+    }
     to = recipient(CLUSTER, invoice.cluster_id)
-    return [
-        Notice(
-            to,
-            "invoice_issued",
-            subject,
-            body,
-            case_id=invoice.case_id,
-            data=data | {"due_at": instant(invoice.due_at)},
-        )
-    ]
+    return [Notice(to, "invoice_issued", subject, body, case_id=invoice.case_id, data=data)]
 
 
 def payment_received(invoice: Invoice) -> list[Notice]:

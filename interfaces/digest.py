@@ -15,7 +15,6 @@ from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.projections.case_status import CaseStatus
 from clusterlabel.projections.expiry_calendar import CalendarEntry
-from clusterlabel.projections.invoices import InvoiceEntry
 from clusterlabel.projections.queries import ReadModels
 from clusterlabel.workflows.digest_schedule import ensure_digest_schedule
 
@@ -36,20 +35,12 @@ def digest_source(models: ReadModels) -> DigestSource:
             failed=[
                 FailedMessage(notification_id=entry.id, kind=entry.kind, recipient=entry.recipient) for entry in failed
             ],
-            unpaid=[_unpaid(entry) for entry in unpaid if entry.is_overdue(now)],
+            unpaid=[
+                OverdueInvoice.model_validate(entry, from_attributes=True) for entry in unpaid if entry.is_overdue(now)
+            ],
         )
 
     return facts
-
-
-def _unpaid(entry: InvoiceEntry) -> OverdueInvoice:
-    return OverdueInvoice(
-        invoice_id=entry.invoice_id,
-        number=entry.number,
-        case_id=entry.case_id,
-        amount=entry.amount,
-        due_at=entry.due_at,
-    )
 
 
 def _overdue(case: CaseStatus) -> OverdueCase:
