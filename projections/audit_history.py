@@ -61,7 +61,7 @@ class AuditEntry(BaseModel):
 
 class AuditHistoryView(View):
     name = "audit_history"
-    cost = 15
+    cost = 12
     view_tables = ("audit_events", "audit_subjects")
     every_event = True  # every event is audited, whatever its aggregate
     ddl = (

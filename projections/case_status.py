@@ -153,7 +153,7 @@ _CASE_DATA = {
 
 class CaseStatusView(View):
     name = "case_status"
-    cost = 8
+    cost = 5.4
     # 2: an upheld appeal against an award sets the award's label aside; 3: the agreement's deadline
     revision = 3
     view_tables = ("case_status", "case_status_clusters")

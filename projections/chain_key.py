@@ -33,8 +33,13 @@ class MissingChainKey(ValueError):
 def event_hash(notification: Notification, aggregate_key: str | None = None) -> str:
     """The hash of an event's stored form; `aggregate_key` is its aggregate id as text, when known."""
     key = aggregate_key or str(UUID(str(notification.originator_id)))
-    head = f"{key}|{notification.originator_version}|{notification.topic}|"
-    return hashlib.sha256(head.encode() + bytes(notification.state)).hexdigest()
+    return stored_hash(key, notification.originator_version, notification.topic, notification.state)
+
+
+def stored_hash(aggregate_key: str, version: int, topic: str, state: bytes) -> str:
+    """event_hash() of the stored event these are the columns of (its aggregate id as canonical text)."""
+    head = f"{aggregate_key}|{version}|{topic}|"
+    return hashlib.sha256(head.encode() + bytes(state)).hexdigest()
 
 
 def chained(previous: str, link: str) -> str:

@@ -24,7 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from pydantic import BaseModel
 
-from clusterlabel.projections.chain_key import UNKEYED, ChainKey, MissingChainKey, chained, event_hash
+from clusterlabel.projections.chain_key import UNKEYED, ChainKey, MissingChainKey, chained, event_hash, stored_hash
 from clusterlabel.projections.view import Change, RowCache, View
 from clusterlabel.projections.view_store import Row
 
@@ -72,7 +72,7 @@ class VerifyReport(BaseModel):
 
 class EventChainView(View):
     name = "event_chain"
-    cost = 12
+    cost = 11
     view_tables = ("event_chain", "chain_heads")
     every_event = True  # every stored event is chained; only its stored form counts, so nothing is decoded
     ddl = (
@@ -114,7 +114,7 @@ class EventChainView(View):
     def handle(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
         heads: RowCache = batch["heads"]
         aggregate_id = change.key
-        digest = event_hash(change.notification, aggregate_id)
+        digest = stored_hash(aggregate_id, change.version, change.topic, change.state)
         previous = heads.get(cursor, aggregate_id)
         key = self.key()
         head = key.link(previous["head"] if previous else "", digest)

@@ -29,7 +29,7 @@ class CalendarEntry(BaseModel):
 
 class ExpiryCalendarView(LabelRowsView):
     name = "expiry_calendar"
-    cost = 2
+    cost = 1.4
     view_tables = ("expiry_labels",)
     more_ddl = (
         "CREATE INDEX IF NOT EXISTS expiry_by_validity ON {expiry_labels} (state, valid_until)",

@@ -43,7 +43,7 @@ class InvoicesView(
     RowPerAggregateView, key="invoice_id", started_by="Issued", aggregate="Invoice", follows=STATE_AFTER
 ):
     name = "invoices"
-    cost = 2.5
+    cost = 1.1
     view_tables = ("invoices",)
     ddl = (
         "CREATE TABLE IF NOT EXISTS {invoices} (invoice_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "

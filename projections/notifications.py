@@ -36,7 +36,7 @@ class NotificationsView(
     RowPerAggregateView, key="id", started_by="Queued", aggregate="Notification", follows=STATUS_AFTER
 ):
     name = "notifications"
-    cost = 5
+    cost = 5.2
     view_tables = ("notifications",)
     ddl = (
         "CREATE TABLE IF NOT EXISTS {notifications} (id TEXT PRIMARY KEY, position BIGINT NOT NULL, "

@@ -59,7 +59,7 @@ class Verification(BaseModel):
 
 class RegistryView(LabelRowsView):
     name = "registry"
-    cost = 2.3
+    cost = 1.4
     view_tables = ("registry_labels",)
     more_ddl = (
         "CREATE UNIQUE INDEX IF NOT EXISTS registry_by_code ON {registry_labels} (label_code)",

@@ -23,6 +23,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from clusterlabel.projections.log_reader import LogReader
 from clusterlabel.projections.parked import ParkedView, error_text, is_store_failure
 from clusterlabel.projections.stored_fields import StoredFields
 from clusterlabel.projections.view import Change, View
@@ -50,6 +51,7 @@ class ViewRunner:
         self.app = app
         self.views = list(views)
         self.stored = StoredFields(app.mapper)
+        self.reader = LogReader(app, self.stored)
         self.batch_size = batch_size  # when catching up (run_until_caught_up)
         self.live_batch_size = min(batch_size, LIVE_BATCH_SIZE)  # when following the log (run_once, start)
         self.poll_interval = poll_interval
@@ -123,20 +125,27 @@ class ViewRunner:
         a failure of a view's store parks nothing and is raised once every other view had its turn."""
         return self._pass(self.live_batch_size)[0]
 
-    def _pass(self, limit: int) -> tuple[int, int | None]:
+    def _pass(self, limit: int, stop: int | None = None) -> tuple[int, int | None]:
         """run_once(), and the lowest position of the views that follow after it (None when none does),
-        known without asking each view's store again (why: on PostgreSQL, round trips every pass)."""
+        known without asking each view's store again (why: on PostgreSQL, round trips every pass).
+
+        When no view that follows reads every event, only the kinds of event they handle are read (the others
+        are never built), up to `stop` (the head now when not given); each view is then tracked at the end of
+        what was looked over, the events it never saw included."""
         positions = self._following_positions()
         if not positions:
             return 0, None
         following = [view for view in self.views if view.name in positions]
-        notifications = self.app.recorder.select_notifications(
-            start=min(positions.values()), limit=limit, inclusive_of_start=False
-        )
-        if not notifications:
-            return 0, min(positions.values())
-        changes = [Change(notification, self.stored) for notification in notifications]
-        tracking = Tracking(self.application_name, notifications[-1].id)
+        start, kinds = min(positions.values()), wanted_kinds(following)
+        if kinds is not None and stop is None:
+            stop = self.head()
+        changes = self.reader.changes(start, limit, stop, kinds) if stop is None or start < stop else []
+        end = changes[-1].id if changes else start
+        if kinds is not None and len(changes) < limit:
+            end = max(end, stop or 0)  # a short batch: nothing more up to `stop` was wanted
+        if end <= start:
+            return 0, start
+        tracking = Tracking(self.application_name, end)
         failures = []
         for view in following:
             if positions[view.name] < tracking.notification_id:
@@ -148,7 +157,7 @@ class ViewRunner:
                         failures.append(error)
         if failures:
             raise failures[0]
-        return len(notifications), min(positions.values())  # a view that failed counts where it was
+        return len(changes), min(positions.values())  # a view that failed counts where it was
 
     def _isolate(self, view: View, changes: list[Change], error: Exception) -> bool:
         """Park `view` on the event it fails on; False when it is the store that failed (retry later)."""
@@ -173,13 +182,14 @@ class ViewRunner:
         target, total = self.head(), 0
         lowest: int | None = min(self.positions(parked=False).values(), default=target)
         while lowest is not None and lowest < target:
-            read, lowest = self._pass(self.batch_size)
+            was = lowest
+            read, lowest = self._pass(self.batch_size, stop=target)
             total += read
             if progress is not None:
                 for name, position in self.positions().items():
                     progress(name, position, target)
-            if read == 0:
-                break
+            if read == 0 and (lowest is None or lowest <= was):
+                break  # nothing read and no view moved on: the next call tries again
         return total
 
     # ---- in the background ---------------------------------------------------------------
@@ -248,6 +258,13 @@ class ViewRunner:
             except Exception:  # the poll still runs; listen again after a pause
                 log.exception("views.listen_failed")
                 self._stopping.wait(self.poll_interval)
+
+
+def wanted_kinds(views: Sequence[View]) -> frozenset[str] | None:
+    """The kinds of event (as Change.kind) any of `views` handles; None when one of them reads every event."""
+    if any(view.every_event for view in views):
+        return None
+    return frozenset(kind for view in views for kind in view.handlers)
 
 
 def find_failing_event(

@@ -46,9 +46,16 @@ class StatisticsRow(BaseModel):
     labels_in_force: int = 0
 
 
+class StatisticsBatch(RowCache):
+    """The label rows a batch changes, and the statistics' own rows beside them."""
+
+    cases: RowCache
+    clusters: RowCache
+
+
 class StatisticsView(LabelRowsView):
     name = "statistics"
-    cost = 8
+    cost = 3
     view_tables = ("statistics_labels", "statistics_cases", "statistics_clusters")
     more_ddl = (
         "CREATE TABLE IF NOT EXISTS {statistics_cases} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
@@ -63,15 +70,30 @@ class StatisticsView(LabelRowsView):
         "CertificationCase.DecisionRecorded": "_decided",
     }
 
-    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
-        return super().begin_batch(cursor, [change for change in changes if change.aggregate_type == "Label"])
+    def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> StatisticsBatch:
+        # The label rows as every label view keeps them, the batch's cases and clusters beside them: each
+        # row written once at the end, in one statement a table (why: a statement an event was 36,000 round
+        # trips over 18,000 cases on PostgreSQL, half this view's time).
+        labels = [
+            change.key for change in changes if change.aggregate_type == "Label" and change.event_type != "Issued"
+        ]
+        decided = [change.key for change in changes if change.kind == "CertificationCase.DecisionRecorded"]
+        batch = StatisticsBatch(self, self.view_tables[0], self.row_key)
+        batch.prefetch(cursor, labels)
+        batch.cases = RowCache(self, "statistics_cases", "case_id").prefetch(cursor, decided)
+        batch.clusters = RowCache(self, "statistics_clusters", "cluster_id")
+        return batch
 
-    def _cluster(self, cursor: Any, batch: RowCache, change: Change) -> None:
+    def end_batch(self, cursor: Any, batch: RowCache) -> None:
+        assert isinstance(batch, StatisticsBatch)
+        for cache in (batch, batch.cases, batch.clusters):
+            cache.flush(cursor)
+
+    def _cluster(self, cursor: Any, batch: StatisticsBatch, change: Change) -> None:
         profile = change["profile"]
-        row = {"cluster_id": change.key, "country": profile["country"], "sector": profile.get("sector")}
-        self.upsert(cursor, "statistics_clusters", ["cluster_id"], [row])
+        batch.clusters.put({"cluster_id": change.key, "country": profile["country"], "sector": profile.get("sector")})
 
-    def _submitted(self, cursor: Any, batch: RowCache, change: Change) -> None:
+    def _submitted(self, cursor: Any, batch: StatisticsBatch, change: Change) -> None:
         if change["kind"] == "benchmarking":
             return
         row = {
@@ -83,12 +105,14 @@ class StatisticsView(LabelRowsView):
             "decided_level": None,
             "decided_at": None,
         }
-        self.upsert(cursor, "statistics_cases", ["case_id"], [row])
+        batch.cases.put(row)
 
-    def _decided(self, cursor: Any, batch: RowCache, change: Change) -> None:
-        cursor.execute(
-            self.q("UPDATE {statistics_cases} SET outcome = ?, decided_level = ?, decided_at = ? WHERE case_id = ?"),
-            (change["outcome"], change["level"], change["at"], change.key),
+    def _decided(self, cursor: Any, batch: StatisticsBatch, change: Change) -> None:
+        row = batch.cases.get(cursor, change.key)
+        if row is None:
+            return  # a case the view does not count (benchmarking only)
+        batch.cases.put(
+            {**row, "outcome": change["outcome"], "decided_level": change["level"], "decided_at": change["at"]}
         )
 
     # ---- reading ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, Notification, StoredEvent
@@ -91,6 +91,16 @@ def _current_version_tail(topic: str) -> bytes | None:
     return f',"class_version":{version}}}'.encode() if version > 1 else None
 
 
+class Stored(Protocol):
+    """What is read of a stored event: a StoredEvent, a Notification, a Change."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def state(self) -> bytes: ...
+
+
 class StoredFields:
     """Reads events of one application: directly when its stored form allows, else via its mapper."""
 
@@ -102,7 +112,7 @@ class StoredFields:
         # once the person is erased, reads "erased person" (activities/personal_data.py).
         self.personal: Callable[[str], bool] = getattr(mapper, "carries_personal_text", lambda topic: False)
 
-    def json(self, event: StoredEvent) -> bytes | None:
+    def json(self, event: Stored) -> bytes | None:
         """The event's stored JSON (its fields, without the version marker), or None when it must go
         through the mapper: an event written at an older version of its class, whose upcast runs there,
         or one that carries a person's text."""
@@ -127,8 +137,10 @@ class StoredFields:
         fields = vars(self.mapper.to_domain_event(event))
         return {key: plain_field(value) for key, value in fields.items() if key not in _IDENTITY}
 
-    def fields(self, notification: Notification, stored: bytes | None) -> dict[str, Any]:
-        """The event's fields (envelope included), values still in stored or domain form."""
+    def fields(self, notification: Notification | None, stored: bytes | None) -> dict[str, Any]:
+        """The event's fields (envelope included), values still in stored or domain form: parsed from `stored`,
+        its stored JSON, when given, else read from `notification` through the mapper."""
         if stored is not None:
             return from_json(stored)
+        assert notification is not None, "an event without its stored JSON is read through the mapper"
         return dict(vars(self.mapper.to_domain_event(notification)))

@@ -1,7 +1,7 @@
 """A view: tables, and how a batch of the application's events changes them, exactly once.
 
-`Change` is one notification of the application's log, read once per batch and shared by
-every view. `View.apply()` writes a batch and its tracking in one transaction; a batch (or
+`Change` (projections/change.py) is one notification of the application's log, read once per
+batch and shared by every view. `View.apply()` writes a batch and its tracking in one transaction; a batch (or
 the part of it) that another runner already applied is skipped, never applied twice.
 """
 
@@ -12,91 +12,16 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import IntegrityError, Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
+from clusterlabel.projections.change import Change, kind_of
 from clusterlabel.projections.parked import PARKED_DDL, WHILE_TRACKING, ParkedView, error_text
-from clusterlabel.projections.stored_fields import StoredFields, plain_field
 from clusterlabel.projections.view_store import Row, ViewStore
 
-_UNREAD: Any = object()  # not looked at yet
+__all__ = ["Change", "RowCache", "RowPerAggregateView", "View", "kind_of", "rows_where_in"]
 log = structlog.get_logger(__name__)
-
-
-class Change:
-    """One stored event: its place in the log, and its fields as plain values, read on first use.
-
-    A plain class with slots (why: it is built once per event and read by every view, and
-    functools.cached_property takes a lock on every first read in this Python)."""
-
-    __slots__ = ("_fields", "_json", "_values", "id", "key", "kind", "notification", "stored", "version")
-
-    def __init__(self, notification: Notification, stored: StoredFields) -> None:
-        self.notification = notification
-        self.stored = stored
-        self.id: int = notification.id
-        self.version: int = notification.originator_version
-        # "Aggregate.Event", e.g. "Label.Withdrawn" (two aggregates have a "Withdrawn").
-        self.kind: str = notification.topic.rpartition(":")[2]
-        # The aggregate id as text, the form every view stores it in.
-        self.key: str = str(self.aggregate_id)
-        self._json: bytes | None = _UNREAD
-        self._fields: dict[str, Any] | None = None
-        self._values: dict[str, Any] = {}
-
-    def __repr__(self) -> str:
-        return f"Change(id={self.id}, kind={self.kind!r}, key={self.key!r}, version={self.version})"
-
-    @property
-    def aggregate_id(self) -> UUID:
-        originator_id = self.notification.originator_id
-        return originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
-
-    @property
-    def aggregate_type(self) -> str:
-        return self.kind.partition(".")[0]
-
-    @property
-    def event_type(self) -> str:
-        return self.kind.rpartition(".")[2]
-
-    @property
-    def json(self) -> bytes | None:
-        """The stored JSON, when the event can be read without its mapper."""
-        if self._json is _UNREAD:
-            self._json = self.stored.json(self.notification)
-        return self._json
-
-    @property
-    def fields(self) -> dict[str, Any]:
-        if self._fields is None:
-            self._fields = self.stored.fields(self.notification, self.json)
-        return self._fields
-
-    def __getitem__(self, name: str) -> Any:
-        """A field as plain data: ids as UUID text, instants as stamps (converted once for all views)."""
-        try:
-            return self._values[name]
-        except KeyError:
-            value = self._values[name] = plain_field((self._fields or self.fields)[name])
-            return value
-
-    def get(self, name: str, default: Any = None) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            return default
-
-    def columns(self, *names: str) -> Row:
-        """The named fields, as a row's columns of the same names."""
-        return {name: self[name] for name in names}
-
-    @property
-    def recorded_at(self) -> str:
-        """When the event was stored, as a stamp."""
-        return self["timestamp"]
 
 
 class View(ViewStore):
@@ -108,8 +33,9 @@ class View(ViewStore):
     # A view that reads every event overrides handle(); others see only the events they
     # name in handlers, and the rest only move their tracking on.
     every_event: ClassVar[bool] = False
-    # Work per event beyond reading the log, in µs, as measured for each view alone catching up over
-    # 510,000 events (30,000 cases; 2026-12-02): to split views among processes.
+    # Work per event of the log beyond reading it, in µs, as measured for each view alone catching up over
+    # 360,000 events (18,000 cases; its apply() alone, parsing the events it reads included): to split
+    # views among processes.
     cost: ClassVar[float] = 1.0
     # Bump when the handlers change what the rows hold without a change to the DDL.
     revision: ClassVar[int] = 1

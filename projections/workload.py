@@ -15,7 +15,7 @@ from clusterlabel.projections.view import Change, View, rows_where_in
 
 class WorkloadView(View):
     name = "workload"
-    cost = 2.4
+    cost = 1.1
     view_tables = ("workload_assignments", "workload_cases")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {workload_assignments} (case_id TEXT NOT NULL, expert_id TEXT NOT NULL, "

@@ -537,7 +537,9 @@ class ProjectionsContract:
         read = views.rebuild(processes=3)
         assert set(views.lag().values()) == {0}
         assert views.dump() == single
-        assert read >= 3 * views.runner.head()  # each process read the whole log for its own views
+        # Each process read the log for its own views: the whole of it where one of them reads every event,
+        # else only the kinds of event they handle (projections/log_reader.py).
+        assert read >= views.runner.head()
 
     def test_a_view_built_by_another_version_of_its_code_starts_over(
         self, env: dict[str, str], world: World, views: ReadModels
