@@ -123,10 +123,12 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         self.excluded_expert_ids.add(expert_id)
         if self.proposed_expert_id == expert_id:
             self._clear_proposal()
-        self.deadlines.pop("audit", None)
-        self.deadlines.pop("agreement", None)  # the team is no longer complete: nothing to agree to yet
-        self.audit_date, self.visit, self.audit_held_on = None, {}, None  # the new team schedules its own
-        self.signed_by, self.draft_report = [], None  # and signs its own assessment
+        self.deadlines.pop("audit", None)  # the new team schedules its own audit,
+        self.deadlines.pop("agreement", None)  # and the cluster agrees to it once it is complete
+        self.audit_date, self.visit, self.audit_held_on = None, {}, None
+        # No assessment stands: the new team's is its own (versions count on: an old one's signature never fits).
+        self.signed_by, self.draft_report, self.scores, self.findings = [], None, {}, case_assessment.NO_FINDINGS
+        self.assessed_at = self.recommended_level = self.silver_validation = None
         self._follow("ExpertReleased", {})
 
     @event("Escalated")

@@ -3,16 +3,21 @@ assigning and never proposes them again; once the assessment is in, it stands.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from clusterlabel.domain.base import ImpartialityViolation, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.commands import (
     ProposeExpert,
+    RecordAgreement,
     RecordDecision,
     ReleaseExpert,
+    ScheduleAudit,
+    SubmitAssessment,
 )
-from tests.builders import send
+from tests.builders import full_scores, indicators, send
 from tests.lifecycle import SECRETARIAT, Lifecycle, event_count, memory_app
 
 
@@ -76,3 +81,24 @@ def test_an_expert_released_after_scoring_the_case_never_decides_it_and_nothing_
     assert event_count(life.app) == before
     life.decide(case_id)  # anyone else who never sat on the team decides
     assert life.app.get_case(case_id).decision is not None
+
+
+def test_the_assessment_of_an_expert_released_after_scoring_goes_with_them(life: Lifecycle) -> None:
+    """The scores of a Gold expert released while the team signed their first version were the old team's:
+    the case stands unassessed, so the new team's audit is one still ahead (withdrawing the case cancels it in
+    everyone's calendar) and no report or recommendation of the old version is shown as the case's."""
+    case_id = life.auditing(Level.GOLD)
+    scorer = life.app.get_case(case_id).expert_ids[0]
+    scores = indicators(full_scores(life.app.get_case(case_id).catalogue_version, 0.9))
+    submitted = SubmitAssessment(expert_id=scorer, indicators=scores, report="first version")
+    send(life.app, case_id, submitted, actor=f"expert:{scorer}")
+    release(life, case_id, scorer)
+
+    case = life.app.get_case(case_id)
+    assert (case.assessed_at, case.recommended_level, case.scores, case.draft_report) == (None, None, {}, None)
+    assert case.assessment_version == 1  # the next version is 2: a signature sent for version 1 fits none
+    life.staff(case_id)
+    send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)
+    audit_date = life.app.get_case(case_id).deadlines["audit"] - timedelta(days=1)
+    send(life.app, case_id, ScheduleAudit(audit_date=audit_date, place="the cluster office"), actor=SECRETARIAT)
+    assert life.app.get_case(case_id).audit_ahead
