@@ -4,6 +4,7 @@ the case closed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from clusterlabel.activities import outbox, webhooks
@@ -12,6 +13,7 @@ from clusterlabel.domain import commands, notices
 from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.certification_case import CertificationCase
+from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
 
@@ -20,35 +22,18 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     """The awarded case's label, and the message that tells the cluster, in one save; a renewal's label
     supersedes the one it renews (unless that one was withdrawn meanwhile: see Label.may_be_superseded), as
     does a label at a level the cluster holds already (a Silver case awarded Bronze: its second benchmarking)
-    and the label of this case's award that an upheld appeal sent back to a new decision."""
+    and the label of this case's award that an upheld appeal sent back to a new decision (Succession)."""
     case = app.get_case(case_id)
     if case.label_id is not None:
         return case
-    level = case.decision["level"] if case.decision else None
-    # Decided again on appeal at the level appealed (its label would take the same code): that label stands
-    # as it was, unless it no longer stands (withdrawn, or lapsed meanwhile), when the new one takes a code
-    # of its own.
-    same = app.get_label(case.appealed_label_id) if case.appealed_label_id else None
-    same = same if same is not None and same.level == level else None
-    if same is not None and same.may_be_superseded:
-        case.record_label(same.id, *env.who())
-        app.save_once(env.key, case, *outbox.queue(notices.label_issued(same), env))
-        return case
     cluster = app.get_cluster(case.cluster_id)
-    # The label it renews; else (or if a Silver round's Bronze award superseded that one meanwhile) the
-    # cluster's label at the awarded level; else the label of the award appealed.
-    held = cluster.current_labels.get(level) if level else None
-    standing = [
-        label
-        for label in map(
-            app.get_label, dict.fromkeys(i for i in (case.previous_label_id, held, case.appealed_label_id) if i)
-        )
-        if label.may_be_superseded
-    ]
-    previous = standing[0] if standing else None
-    # The award appealed gives way too when another label is the one superseded (held at the new level).
-    released = [label for label in standing[1:] if label.id == case.appealed_label_id]
-    for label in released:
+    succession = Succession.of(app, case, cluster)
+    if succession.kept is not None:
+        case.record_label(succession.kept.id, *env.who())
+        app.save_once(env.key, case, *outbox.queue(notices.label_issued(succession.kept), env))
+        return case
+    previous = succession.superseded
+    for label in succession.released:
         cluster.release_label(label.id, *env.who())
     label = Label.issue(
         case=case,
@@ -58,17 +43,52 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
         supersedes=previous,
         actor=env.actor,
         command_key=env.key,
-        replacing=same.id if same else None,
+        replacing=succession.replacing,
     )
     case.record_label(label.id, *env.who())
     cluster.grant_label(label.id, label.level, previous.id if previous else None, *env.who())
     changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
     changed += webhooks.announce(app, label, env)
-    for replaced in [previous, *released] if previous else []:
+    for replaced in succession.replaced:
         replaced.supersede(label.id, case.id, env.instant(), *env.who(), renewal=replaced.id == case.previous_label_id)
         changed += [replaced, *webhooks.announce(app, replaced, env)]
     app.save_once(env.key, case, *changed)
     return case
+
+
+@dataclass(frozen=True)
+class Succession:
+    """What an awarded case's label does to the cluster's labels: the one place that names them, for issuing
+    the label and for the award's own check that none of them is suspended (activities/case_handlers.py)."""
+
+    kept: Label | None  # decided again on appeal at the level appealed: that label stands as it was
+    superseded: Label | None  # the label the new one supersedes (the renewed one, or the one held at its level)
+    released: list[Label]  # the award appealed, giving way too when another label is the one superseded
+    replacing: UUID | None  # the label of the award appealed, at the same level but no longer standing
+
+    @property
+    def replaced(self) -> list[Label]:
+        """Every label the new one supersedes."""
+        return [self.superseded, *self.released] if self.superseded else []
+
+    @classmethod
+    def of(cls, app: CertificationApp, case: CertificationCase, cluster: Cluster) -> Succession:
+        level = case.decision["level"] if case.decision else None
+        # Decided again on appeal at the level appealed (its label would take the same code): that label stands
+        # as it was, unless it no longer stands (withdrawn, or lapsed meanwhile), when the new one takes a code
+        # of its own.
+        same = app.get_label(case.appealed_label_id) if case.appealed_label_id else None
+        same = same if same is not None and same.level == level else None
+        if same is not None and same.may_be_superseded:
+            return cls(kept=same, superseded=None, released=[], replacing=None)
+        # The label it renews; else (or if a Silver round's Bronze award superseded that one meanwhile) the
+        # cluster's label at the awarded level; else the label of the award appealed.
+        held = cluster.current_labels.get(level) if level else None
+        ids = dict.fromkeys(i for i in (case.previous_label_id, held, case.appealed_label_id) if i)
+        standing = [label for label in map(app.get_label, ids) if label.may_be_superseded]
+        # The award appealed gives way too when another label is the one superseded (held at the new level).
+        released = [label for label in standing[1:] if label.id == case.appealed_label_id]
+        return cls(None, standing[0] if standing else None, released, same.id if same else None)
 
 
 def open_appeal_window(

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from clusterlabel.activities import accounts, fee_handlers, outbox
 from clusterlabel.activities.application import CertificationApp, silver_criteria
+from clusterlabel.activities.case_conclusion import Succession
 from clusterlabel.domain import commands, notices, silver
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import Level, NotFound, RecordedAggregate
@@ -227,14 +228,12 @@ def record_decision(
 
 
 def _check_suspension_stands(app: CertificationApp, case: CertificationCase) -> None:
-    """The labels an award's label would supersede (activities/case_conclusion.issue_label): none suspended."""
-    assert case.decision is not None
-    held = app.get_cluster(case.cluster_id).current_labels.get(Level(case.decision["level"]))
-    for label_id in dict.fromkeys(i for i in (case.previous_label_id, held) if i):
-        try:
-            label = app.get_label(label_id)
-        except NotFound:  # a label the store lacks: issuing the award's label says so, and asks for help
-            continue
+    """The labels the award's label would supersede (case_conclusion.Succession): none suspended."""
+    try:
+        succession = Succession.of(app, case, app.get_cluster(case.cluster_id))
+    except NotFound:  # a label the store lacks: issuing the award's label says so, and asks for help
+        return
+    for label in succession.replaced:
         check_not_suspended_by_award(label.state, label.label_code)
 
 

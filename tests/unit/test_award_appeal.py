@@ -20,7 +20,9 @@ from clusterlabel.domain.commands import (
     OpenAppealWindow,
     RecordAgreement,
     RecordDecision,
+    RestoreLabel,
     Screen,
+    SuspendLabel,
     WithdrawLabel,
 )
 from clusterlabel.domain.label_lifecycle import LabelState
@@ -214,3 +216,34 @@ def test_the_officer_who_lodged_the_appeal_for_the_cluster_does_not_decide_it(li
         send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor="secretariat:hanna")
     assert event_count(life.app) == before
     send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor=PANEL)
+
+
+def test_an_award_on_appeal_waits_while_the_appealed_label_it_would_supersede_is_suspended(life: Lifecycle) -> None:
+    """Decided again at Gold, the new label supersedes the appealed Silver one: suspended meanwhile, it is
+    restored or withdrawn first, so that no suspension ends unheard (as for a renewal's label)."""
+    case_id, silver_id = _silver_for_gold(life)
+    send(life.app, case_id, LodgeAppeal(grounds="the assessment supports Gold"), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor=PANEL)
+    send(life.app, silver_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    before = event_count(life.app)
+    gold = RecordDecision(outcome=Outcome.AWARD, level=Level.GOLD, rationale="on appeal")
+    with pytest.raises(StepNotAllowed, match=r"supersede label .* which is suspended; restore or withdraw"):
+        send(life.app, case_id, gold, actor=SECOND_DECIDER)
+    assert event_count(life.app) == before and life.app.get_case(case_id).state is CaseState.DECIDING
+    send(life.app, silver_id, RestoreLabel(), actor=SECRETARIAT)
+    send(life.app, case_id, gold, actor=SECOND_DECIDER)
+    assert send(life.app, case_id, IssueLabel(), actor="system").label_id not in (None, silver_id)
+    assert life.app.get_label(silver_id).state is LabelState.SUPERSEDED
+
+
+def test_decided_again_at_the_level_appealed_a_suspended_label_is_kept_suspended(life: Lifecycle) -> None:
+    """The award at the appealed level keeps that label as it was, suspension included: nothing is superseded,
+    so nothing waits."""
+    case_id, silver_id = _silver_for_gold(life)
+    send(life.app, case_id, LodgeAppeal(grounds="the assessment supports Gold"), actor=SECRETARIAT)
+    send(life.app, case_id, DecideAppeal(upheld=True, rationale="it does"), actor=PANEL)
+    send(life.app, silver_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    again = RecordDecision(outcome=Outcome.AWARD, level=Level.SILVER, rationale="on appeal: Silver after all")
+    send(life.app, case_id, again, actor=SECOND_DECIDER)
+    assert send(life.app, case_id, IssueLabel(), actor="system").label_id == silver_id
+    assert life.app.get_label(silver_id).state is LabelState.SUSPENDED
