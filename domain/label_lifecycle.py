@@ -145,10 +145,15 @@ def renewal_window_end(window: Duration, valid_until: datetime) -> datetime:
 def check_renewal_window(label_code: str, state: LabelState, renewable_until: datetime, at: datetime) -> None:
     """A renewal starts while the label is in force (or expired) and its renewal window runs."""
     if (state in IN_FORCE and at >= renewable_until) or state is LabelState.LAPSED:
-        raise StepNotAllowed(
-            f"the renewal window of label {label_code} closed on {last_valid_day(renewable_until):%Y-%m-%d}; "
-            "the cluster must apply anew"
-        )
+        raise StepNotAllowed(renewal_window_closed(label_code, renewable_until))
+
+
+def renewal_window_closed(label_code: str, renewable_until: datetime) -> str:
+    """What the secretariat is told of a label whose renewal window has closed: its last day, as pages name it."""
+    return (
+        f"the renewal window of label {label_code} closed on {last_valid_day(renewable_until):%Y-%m-%d}; "
+        "the cluster must apply anew"
+    )
 
 
 def renewal_audit_due(audit_due: datetime, renew_by: datetime, at: datetime) -> datetime:

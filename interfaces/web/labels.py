@@ -24,7 +24,7 @@ from clusterlabel.domain.command_base import Envelope, LabelCommand
 from clusterlabel.domain.instants import Instant
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_commands import DecideLabelAppeal, LodgeLabelAppeal
-from clusterlabel.domain.label_lifecycle import FINAL, LabelState
+from clusterlabel.domain.label_lifecycle import FINAL, LabelState, renewal_window_closed
 from clusterlabel.interfaces.web.access import visible_cluster, visible_label
 from clusterlabel.interfaces.web.auth import (
     AppealsPanel,
@@ -123,10 +123,7 @@ def _cluster_history_shown(svc: Services, cluster_id: UUID, who: Principal) -> l
 
 def _closed_detail(label: Label) -> str:
     if label.state is LabelState.LAPSED:
-        return (
-            f"the renewal window of label {label.label_code} closed on {label.renewable_until:%Y-%m-%d %H:%M:%S} UTC; "
-            "the cluster must apply anew"
-        )
+        return renewal_window_closed(label.label_code, label.renewable_until)
     if label.state is LabelState.SUPERSEDED:
         return f"label {label.label_code} has been superseded by its renewal; act on the new label"
     return f"label {label.label_code} is {label.state.value}; it takes no more steps"

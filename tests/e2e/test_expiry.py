@@ -9,6 +9,7 @@ from datetime import datetime
 import httpx
 import pytest
 
+from clusterlabel.domain.label_lifecycle import last_valid_day
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
 
@@ -45,6 +46,7 @@ def test_a_label_expires_then_lapses_and_can_no_longer_be_renewed(
     assert lapsed["state"] == "lapsed"
     refused = secretariat.api.post(f"/labels/{label_id}/renewal")
     assert refused.status_code == 409, refused.text
-    assert "apply anew" in refused.json()["detail"]
+    last_day = last_valid_day(datetime.fromisoformat(lapsed["renewable_until"]))
+    assert f"closed on {last_day:%Y-%m-%d}; the cluster must apply anew" in refused.json()["detail"]
     # ...and so it may: a new application is accepted.
     assert secretariat.apply(label["cluster_id"])
