@@ -92,10 +92,12 @@ def report_pdf_download(case_id: UUID, svc: Svc, who: Caller, lang: Language = F
 
 
 def report_case(svc: Services, case_id: UUID, who: Principal) -> CertificationCase:
-    """The case, for one who may read its report: the secretariat, its team, its cluster's contact; an
+    """The case, for one who may read its report: the secretariat, its team, its cluster's contact, and an
+    expert released from its team (once it is decided, as its cluster: the case page links it for them); an
     expert merely proposed sees the case, not its scores and findings, and is answered as for an unknown case."""
     case = visible_case(svc, case_id, who)
-    if not (reads_the_assessment(who, case.team, decided=False) or who.cluster_id == case.cluster_id):
+    readers = reads_the_assessment(who, case.team, decided=False) or who.cluster_id == case.cluster_id
+    if not (readers or who.expert_id in case.evaluators):
         raise not_found("case", case_id)
     return case
 

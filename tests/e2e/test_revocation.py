@@ -64,4 +64,19 @@ def test_an_expert_proposed_after_a_release_reads_none_of_the_assessment_before_
     assert proposed.get(f"/cases/{case_id}/benchmark").status_code == 409
     history = secretariat.expect(proposed.get(f"/cases/{case_id}/history"), 200)["events"]
     assert [event["data"] for event in history if event["type"] == "AssessmentSubmitted"] == [{}]
-    assert secretariat.case(case_id)["recommended_level"] == "gold"  # the secretariat reads it all along
+    # The released expert's version went with them: the secretariat's history keeps its scores, the case none.
+    assert secretariat.case(case_id)["recommended_level"] is None
+    submitted = [event["data"] for event in secretariat.history(case_id) if event["type"] == "AssessmentSubmitted"]
+    assert submitted and submitted[0]["scores"]
+
+    # The new team assesses and signs, and once decided the released expert reads the report the case page
+    # links for them, as the cluster does (before, the link answered 404).
+    ((_, newcomer),) = secretariat.staff(case_id)
+    (other,) = [
+        secretariat.as_expert(e) for e in secretariat.case(case_id)["expert_ids"] if e != case["proposed_expert_id"]
+    ]
+    secretariat.assess(case_id, newcomer, "gold")
+    secretariat.sign(case_id, other)
+    assert scorer.get(f"/cases/{case_id}/report").status_code == 409  # not decided yet, as for the cluster
+    secretariat.decide(case_id, level="gold")
+    assert secretariat.expect(scorer.get(f"/cases/{case_id}/report"), 200)["case_id"] == case_id
