@@ -258,6 +258,12 @@ class CaseQueries:
         return frozenset(self.team) | self.former_team
 
     @property
+    def decision_in_force(self) -> dict[str, Any] | None:
+        """The decision that stands: none while the case is deciding, its first decision or, after an upheld
+        appeal, the new one (the overturned decision is kept on the case, and in its history, meanwhile)."""
+        return None if self.state is CaseState.DECIDING else self.decision
+
+    @property
     def award_below_level_applied(self) -> bool:
         """An award the cluster may appeal: a lower level than it applied for (ISO/IEC 17065 §7.13)."""
         awarded = self.decision["level"] if self.state is CaseState.AWARDED and self.decision else None

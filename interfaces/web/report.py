@@ -132,7 +132,7 @@ def build_report(svc: Services, case: CertificationCase) -> ReportOut:
     indicators = {item.code: item for item in catalogue.indicators}
     written = case.findings["indicators"]
     group = benchmark.peer_group
-    decision = case.decision or {}
+    decision = case.decision_in_force or {}  # not the decision an upheld appeal overturned
     return ReportOut(
         case_id=case.id,
         cluster_id=case.cluster_id,

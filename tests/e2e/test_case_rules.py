@@ -119,6 +119,9 @@ def test_a_gold_application_awarded_silver_is_appealed_by_its_contact_and_ends_w
     panel = secretariat.member("Appeals Panel 2", "appeals")
     upheld = panel.post(f"/cases/{case_id}/appeal/decision", json={"upheld": True, "rationale": "It does."})
     assert secretariat.expect(upheld, 200)["state"] == "deciding"
+    # The report no longer states the overturned Silver award while the case is decided again.
+    report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
+    assert (report["outcome"], report["awarded_level"], report["label_code"]) == (None, None, None)
     refusal = secretariat.member("Second Decider", "decider").post(
         f"/cases/{case_id}/decision", json={"outcome": "refuse", "rationale": "No."}
     )
@@ -126,6 +129,8 @@ def test_a_gold_application_awarded_silver_is_appealed_by_its_contact_and_ends_w
     secretariat.decide(case_id, decided_by="Third Decider", level="gold", rationale="On appeal: Gold.")
     final = secretariat.wait_for(case_id, "the Gold label", lambda c: c["label_id"] not in (None, silver_id))
     assert secretariat.label(final["label_id"])["level"] == "gold"
+    report = secretariat.expect(secretariat.api.get(f"/cases/{case_id}/report"), 200)
+    assert (report["outcome"], report["awarded_level"]) == ("award", "gold")
     eventually(lambda: secretariat.label(silver_id)["state"] == "superseded", 30, "the Silver label superseded")
 
 
