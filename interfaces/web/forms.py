@@ -62,13 +62,13 @@ async def case_step(request: Request) -> Response:
     route, model, guard = _CASE_STEPS[step]
     form = await request.form()
     done_page = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
-    form_page = f"/ui/cases/{case_id}/assessment"
     if step == "assessment" and form.get(DRAFT_ACTION[0]) == DRAFT_ACTION[1]:
         try:
             await run_in_threadpool(_save_draft, svc, case_id, who, form)
         except ApiError as error:  # a draft refused goes back to the form, as an invalid assessment does
-            return back(request, form_page if error.status == 422 else done_page, error=str(error.detail))
-        return back(request, form_page, done="draft saved: it is not submitted")
+            back_to = f"/ui/cases/{case_id}/assessment" if error.status == 422 else done_page
+            return back(request, back_to, error=str(error.detail))
+        return back(request, f"/ui/cases/{case_id}/assessment", done="draft saved: it is not submitted")
     try:
         body = (
             _assessment(form)
@@ -87,14 +87,28 @@ async def case_step(request: Request) -> Response:
         if step == "assessment" and svc.assessment_drafts is not None and who.expert_id is not None:
             await run_in_threadpool(svc.assessment_drafts.discard, case_id, who.expert_id)
     except ValidationError as error:
-        # An expert's invalid assessment goes back to the form it came from, like the API's own 422.
-        return back(request, form_page if step == "assessment" else done_page, error=flash.form_errors(error))
+        if step == "assessment":
+            return await _kept_as_draft(request, svc, case_id, who, form, flash.form_errors(error), done_page)
+        return back(request, done_page, error=flash.form_errors(error))
     except ApiError as error:
         text = error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
-        if step == "assessment" and error.status == 422:
-            return back(request, form_page, error=text)
+        if step == "assessment":
+            return await _kept_as_draft(request, svc, case_id, who, form, text, done_page)
         return back(request, done_page, error=text)
     return back(request, done_page, done=f"{step.replace('/', ' ').replace('-', ' ')} recorded")
+
+
+async def _kept_as_draft(
+    request: Request, svc: Services, case_id: UUID, who: Principal, form: Any, error: str, done_page: str
+) -> Response:
+    """A refused assessment goes back to its form with what the expert typed kept as their draft (why: 36
+    scores and their findings are an afternoon's work); where no draft may be kept (the case moved on, the
+    expert left its team), to where they came from, saying why it was refused."""
+    try:
+        await run_in_threadpool(_save_draft, svc, case_id, who, form)
+    except ApiError:
+        return back(request, done_page, error=error)
+    return back(request, f"/ui/cases/{case_id}/assessment", error=error)
 
 
 def _assessment(form: Any) -> bodies.AssessmentIn:

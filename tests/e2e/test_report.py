@@ -245,6 +245,12 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
     assert "x" * 100 not in pages.read(form_page).text  # the earlier draft stands
     assert secretariat.case(case_id)["state"] == "auditing"
     assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
+    # A submission refused keeps what was typed as the draft, back on the form (before, it was lost).
+    typed = {**scores, f"score:{first}": "99", f"finding:{first}": "Members meet weekly.", "report": REPORT}
+    refused = pages.post(form_page, typed)
+    assert pages.flash_after(refused)[0] == "error"
+    assert "Members meet weekly." in pages.read(form_page).text
+    assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
 
     submitted = pages.post(
         form_page,
