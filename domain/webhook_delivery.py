@@ -129,19 +129,21 @@ def deliveries_for(
     label: Any, webhooks: list[Webhook], at: datetime, actor: str, command_key: str
 ) -> list[WebhookDelivery]:
     """A delivery to every webhook that wants one of the label's changes not saved yet (its pending
-    events), one per change and webhook. The label's status is the one it is saved in."""
+    events), one per change and webhook, each with the label's status right after that change (why: one save
+    may hold two, a withdrawal reversed and superseded at once), in the order of the label's versions."""
     deliveries = []
     for change in label.pending_events:
         kind = _kind_of(change, label.valid_until)
         if kind is None:
             continue
+        status = label_state_after(type(change).__name__, getattr(change, "at", at), label.valid_until) or label.state
         told: dict[str, Any] = {
             "kind": kind,
             "label_id": label.id,
             "label_version": change.originator_version,
             "label_code": label.label_code,
             "cluster_id": label.cluster_id,
-            "label_status": label.state.value,
+            "label_status": status.value,
             "occurred_at": at,
             "actor": actor,
         }

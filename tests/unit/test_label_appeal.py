@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from clusterlabel.activities.open_records import waiting_webhook_deliveries
 from clusterlabel.activities.views import label_view
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.commands import (
@@ -21,7 +22,9 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.notification import Notification
-from tests.builders import send
+from clusterlabel.domain.webhook_commands import RegisterWebhook
+from clusterlabel.domain.webhook_delivery import WebhookDelivery
+from tests.builders import register, send
 from tests.lifecycle import Clock, Lifecycle, event_count
 
 OFFICER = "secretariat:oliver"
@@ -236,6 +239,30 @@ def test_an_upheld_withdrawal_gives_way_to_the_label_the_cluster_was_awarded_mea
     assert label.state is LabelState.SUPERSEDED and label.superseded_by == newer
     assert life.app.get_cluster(life.cluster_id).current_labels == {life.app.get_label(newer).level: newer}
     assert label_view(life.app.policy, label, life.app.clock()).final
+
+
+def test_partners_hear_of_a_withdrawal_reversed_and_superseded_at_once_each_with_its_own_status(
+    life: Lifecycle,
+) -> None:
+    """One save puts the label back in force and has the newer label supersede it: label.restored says active,
+    label.superseded says superseded, in the order of the label's versions (before, both said superseded)."""
+    label_id = a_label(life, WithdrawLabel(reason="The management left."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    life.labelled()
+    register(
+        life.app,
+        RegisterWebhook(url="https://partner.example.org/hook", events=["label.restored", "label.superseded"]),
+        actor="admin:ada",
+    )
+
+    send(life.app, label_id, UPHOLD, actor=PANEL)
+
+    told = [life.app.load(i, WebhookDelivery) for i in waiting_webhook_deliveries(life.app)]
+    told = sorted((d for d in told if d.label_id == label_id), key=lambda d: d.label_version)
+    assert [(d.kind, d.label_status) for d in told] == [
+        ("label.restored", "active"),
+        ("label.superseded", "superseded"),
+    ]
 
 
 def test_the_automatic_withdrawal_tells_the_cluster_its_pending_appeal_stands_against_it(life: Lifecycle) -> None:
