@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from clusterlabel.domain.command_base import Command, command_key
+from clusterlabel.domain.label_lifecycle import last_valid_day
 from clusterlabel.domain.notices import SECRETARIAT, Notice
 from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.text import Text
@@ -122,7 +123,7 @@ def _overdue(case: OverdueCase) -> str:
 
 
 def _expiring(label: ExpiringLabel) -> str:
-    return f"- {label.label_code} ({label.cluster_name}) valid until {label.valid_until:%Y-%m-%d %H:%M} UTC"
+    return f"- {label.label_code} ({label.cluster_name}) valid until {last_valid_day(label.valid_until):%Y-%m-%d}"
 
 
 def _unpaid(invoice: OverdueInvoice) -> str:

@@ -160,11 +160,12 @@ def label_issued(label: Label) -> list[Notice]:
 
 def expiry_reminders(label: Label, offset: str) -> list[Notice]:
     """The label expires soon: the cluster and the secretariat are told, with the renewal window."""
-    subject = f"Label {label.label_code} expires on {label.valid_until:%Y-%m-%d}"
-    body = (  # as the message's template words it: the renewal window's last day, not its end
-        f"The {label.level} label {label.label_code} of {label.cluster_name} is valid until "
-        f"{label.valid_until:%Y-%m-%d %H:%M:%S} UTC and renewable until "
-        f"{last_valid_day(label.renewable_until):%Y-%m-%d}. Reminder sent {offset} before expiry."
+    # As the message's template words them: the validity's and the renewal window's last days, not their ends.
+    last_day = last_valid_day(label.valid_until)
+    subject = f"Label {label.label_code} is valid until {last_day:%Y-%m-%d}"
+    body = (
+        f"The {label.level} label {label.label_code} of {label.cluster_name} is valid until {last_day:%Y-%m-%d} "
+        f"and renewable until {last_valid_day(label.renewable_until):%Y-%m-%d}. Reminder sent {offset} before expiry."
     )
     recipients = (recipient(CLUSTER, label.cluster_id), SECRETARIAT)
     data = _label_data(label) | {"renewable_until": instant(label.renewable_until)}

@@ -62,6 +62,7 @@ def test_the_digest_to_the_secretariat_counts_each_list_and_cuts_a_long_one() ->
     assert notice.subject == "Digest for 2026-11-30: 1 overdue, 52 expiring, 0 undelivered"
     assert f"case {overdue[0].case_id} (Baltic): audit was due 2026-11-29 10:00 UTC" in notice.body
     assert "Labels expiring soon (52):" in notice.body and "- and 2 more" in notice.body
+    assert "- ECEI-B-0000 (Nordic) valid until 2026-12-31\n" in notice.body  # its last day, not 1 January 00:00
     assert "Messages not delivered" not in notice.body
 
 
