@@ -8,7 +8,7 @@ id is read as text (PostgreSQL casts it), and a Notification is built only for a
 `kinds` (the "Aggregate.Event" part of a topic) leaves out, in SQL, the events no view of a runner
 handles, so that they are never built at all. A batch is read up to `stop`, a position the caller read
 beforehand (the log's head), so that the caller knows how far it has looked even when no event of that
-range was wanted. Other recorders (the in-memory one) are read through select_notifications.
+range was wanted. Other recorders (the in-memory one) are read through select_notifications, unfiltered.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from clusterlabel.projections.stored_fields import StoredFields
-from clusterlabel.projections.view import Change, kind_of
+from clusterlabel.projections.view import Change
 
 # The kind of a stored topic, in SQL, exactly as kind_of() takes it in Python: the text after the first
 # colon, or the whole topic when it has none (both functions answer 0 then).
@@ -49,11 +49,9 @@ class LogReader:
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, stop=stop, inclusive_of_start=False
         )
-        return [
-            Change(notification, self.stored)
-            for notification in notifications
-            if kinds is None or kind_of(notification.topic) in kinds
-        ]
+        # Every kind, unfiltered (why: a batch cut short here by the limit, then filtered, would read as the end of
+        # what was wanted; the views pass over the kinds they do not handle).
+        return [Change(notification, self.stored) for notification in notifications]
 
     def _sqlite(self, after: int, limit: int, stop: int | None, kinds: Collection[str] | None) -> list[Change]:
         recorder: SQLiteApplicationRecorder = self.recorder  # type: ignore[assignment]

@@ -154,7 +154,7 @@ def benchmark(case_id: UUID, svc: Svc, who: Caller) -> BenchmarkOut:
         raise ApiError(409, f"case {case_id} is not decided yet: its benchmarking is read by its team until it is")
     svc.fresh()
     found = svc.models.benchmark(case_id, svc.app.policy.peer_group_minimum)
-    if found is None:
+    if found is None or case.assessed_at is None:  # (the view keeps the scores of a released expert's version)
         raise ApiError(404, f"case {case_id} has not been assessed yet")
     return BenchmarkOut.model_validate(found.model_dump())
 

@@ -66,6 +66,7 @@ def test_an_expert_proposed_after_a_release_reads_none_of_the_assessment_before_
     assert [event["data"] for event in history if event["type"] == "AssessmentSubmitted"] == [{}]
     # The released expert's version went with them: the secretariat's history keeps its scores, the case none.
     assert secretariat.case(case_id)["recommended_level"] is None
+    assert secretariat.api.get(f"/cases/{case_id}/benchmark").status_code == 404  # no scores of that version
     submitted = [event["data"] for event in secretariat.history(case_id) if event["type"] == "AssessmentSubmitted"]
     assert submitted and submitted[0]["scores"]
 
