@@ -102,12 +102,14 @@ async def _kept_as_draft(
     request: Request, svc: Services, case_id: UUID, who: Principal, form: Any, error: str, done_page: str
 ) -> Response:
     """A refused assessment goes back to its form with what the expert typed kept as their draft (why: 36
-    scores and their findings are an afternoon's work); where no draft may be kept (the case moved on, the
-    expert left its team), to where they came from, saying why it was refused."""
+    scores and their findings are an afternoon's work); where the case is not theirs to assess (it moved on,
+    the expert left its team), to where they came from, saying why it was refused. A draft too long to keep,
+    or an engine that keeps none, still goes back to the form with the refusal."""
     try:
         await run_in_threadpool(_save_draft, svc, case_id, who, form)
-    except ApiError:
-        return back(request, done_page, error=error)
+    except ApiError as refused:
+        if refused.status in (403, 404, 409):  # not theirs to assess (any more): no form to go back to
+            return back(request, done_page, error=error)
     return back(request, f"/ui/cases/{case_id}/assessment", error=error)
 
 

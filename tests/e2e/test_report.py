@@ -250,6 +250,8 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
     refused = pages.post(form_page, typed)
     assert pages.flash_after(refused)[0] == "error"
     assert "Members meet weekly." in pages.read(form_page).text
+    too_long = pages.post(form_page, {**typed, "success_stories": "x" * 50_001})  # no draft keeps that either
+    assert too_long.headers["location"] == form_page and pages.flash_after(too_long)[0] == "error"
     assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
 
     submitted = pages.post(
