@@ -25,10 +25,10 @@ def install(api: FastAPI) -> None:
 
 @page
 async def case_page(request: Request) -> Response:
-    return await record_page(request, "case.html", _case_shown)
+    return await record_page(request, "case.html", case_shown)
 
 
-def _case_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
+def case_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
     case_id = case_id_in(request.path_params["case_id"])
     case = visible_case(svc, case_id, who)
     svc.fresh()

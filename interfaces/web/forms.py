@@ -1,10 +1,11 @@
 """Form posts from the pages: each calls the very same route function as the JSON API, so a step taken
-from a page is the same workflow update, with the same checks, as one taken by a script."""
+from a page is the same workflow update, with the same checks, as one taken by a script. A form the step
+refuses is shown again on its page, its fields as typed and the reason above them (SHOWN_AGAIN)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from fastapi import FastAPI, Request
@@ -24,8 +25,19 @@ from clusterlabel.interfaces.web.auth import (
     only_deciders,
     only_officers,
 )
+from clusterlabel.interfaces.web.case_pages import case_shown
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
-from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, signed_in
+from clusterlabel.interfaces.web.pages import (
+    _svc,
+    assessment_shown,
+    assignments_shown,
+    back,
+    case_id_in,
+    form_value,
+    page,
+    render,
+    signed_in,
+)
 from clusterlabel.interfaces.web.services import Services
 
 
@@ -62,55 +74,112 @@ async def case_step(request: Request) -> Response:
     route, model, guard = _CASE_STEPS[step]
     form = await request.form()
     done_page = "/ui/assignments" if who.is_expert else f"/ui/cases/{case_id}"
-    if step == "assessment" and form.get(DRAFT_ACTION[0]) == DRAFT_ACTION[1]:
-        try:
-            await run_in_threadpool(_save_draft, svc, case_id, who, form)
-        except ApiError as error:  # a draft refused goes back to the form, as an invalid assessment does
-            back_to = f"/ui/cases/{case_id}/assessment" if error.status == 422 else done_page
-            return back(request, back_to, error=str(error.detail))
-        return back(request, f"/ui/cases/{case_id}/assessment", done="draft saved: it is not submitted")
+    drafting = step == "assessment" and form.get(DRAFT_ACTION[0]) == DRAFT_ACTION[1]
     try:
-        body = (
-            _assessment(form)
-            if model is None
-            else model.model_validate(
-                # The CSRF token was checked before the handler ran (form_guard.py); it is no field of the step.
-                {
-                    k: form_value(v, _field_kind(model, k)) if isinstance(v, str) else v
-                    for k, v in form.items()
-                    if (v != "" or k == "reason") and k != sessions.CSRF_FIELD
-                }
-            )
-        )
+        if drafting:
+            await run_in_threadpool(_save_draft, svc, case_id, who, form)
+            return back(request, f"/ui/cases/{case_id}/assessment", done="draft saved: it is not submitted")
+        body = _assessment(form) if model is None else _body(model, form)
         guard(who)
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))
         if step == "assessment" and svc.assessment_drafts is not None and who.expert_id is not None:
             await run_in_threadpool(svc.assessment_drafts.discard, case_id, who.expert_id)
-    except ValidationError as error:
-        if step == "assessment":
-            return await _kept_as_draft(request, svc, case_id, who, form, flash.form_errors(error), done_page)
-        return back(request, done_page, error=flash.form_errors(error))
-    except ApiError as error:
-        text = error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
-        if step == "assessment":
-            return await _kept_as_draft(request, svc, case_id, who, form, text, done_page)
-        return back(request, done_page, error=text)
+    except (ValidationError, ApiError) as error:
+        refused = _Refusal.of(case_id, step, form, error)
+        drafted = step == "assessment" and not drafting and await _kept_as_draft(svc, who, case_id, form)
+        shown = await _shown_again(request, svc, who, refused)
+        return shown or back(request, f"/ui/cases/{case_id}/assessment" if drafted else done_page, error=refused.reason)
     return back(request, done_page, done=f"{step.replace('/', ' ').replace('-', ' ')} recorded")
 
 
-async def _kept_as_draft(
-    request: Request, svc: Services, case_id: UUID, who: Principal, form: Any, error: str, done_page: str
-) -> Response:
-    """A refused assessment goes back to its form with what the expert typed kept as their draft (why: 36
-    scores and their findings are an afternoon's work); where the case is not theirs to assess (it moved on,
-    the expert left its team), to where they came from, saying why it was refused. A draft too long to keep,
-    or an engine that keeps none, still goes back to the form with the refusal."""
+def _body(model: type[BaseModel], form: Any) -> Any:
+    return model.model_validate(
+        # The CSRF token was checked before the handler ran (form_guard.py); it is no field of the step.
+        {
+            k: form_value(v, _field_kind(model, k)) if isinstance(v, str) else v
+            for k, v in form.items()
+            if (v != "" or k == "reason") and k != sessions.CSRF_FIELD
+        }
+    )
+
+
+# ---- a refused form, shown again as typed ---------------------------------------------------------
+
+# The refusals that show the form again, its fields as typed and the reason above them: the step is invalid
+# (422), not allowed as the record stands (409: the case moved on, a rule refuses), or not the caller's to
+# take (403). Never a 404: a record the caller may not see stays unknown, its answer as before; nor an outage
+# (503) or a 429, which answer as before too (the assessment's draft keeps the expert's work, below).
+SHOWN_AGAIN = frozenset({403, 409, 422})
+
+
+class _Refusal(NamedTuple):
+    """A form refused: its case and step, its fields as typed, the refusal's status and reason."""
+
+    case_id: UUID
+    step: str
+    fields: dict[str, str]
+    status: int
+    reason: str
+
+    @classmethod
+    def of(cls, case_id: UUID, step: str, form: Any, error: ValidationError | ApiError) -> _Refusal:
+        fields = {k: v for k, v in form.items() if isinstance(v, str) and k != sessions.CSRF_FIELD}
+        if isinstance(error, ValidationError):
+            return cls(case_id, step, fields, 422, flash.form_errors(error))
+        return cls(case_id, step, fields, error.status, _reason(error))
+
+
+class _FormPage(NamedTuple):
+    """The page a step's form is on, as its GET shows it: its template, what it shows (the same reads and
+    checks: shown again, it tells the caller nothing the page would not), whether experts alone see it
+    (pages.signed_in), and the refused form's fields as its template finds them."""
+
+    template: str
+    shown: Callable[[Request, Services, Principal], dict[str, Any]]
+    experts_only: bool
+    typed: Callable[[_Refusal], dict[str, Any]]
+
+
+_FORM_PAGES = {
+    "assessment": _FormPage("assessment.html", assessment_shown, True, lambda refused: {"values": refused.fields}),
+    # One answer form per proposed case.
+    "assignment": _FormPage(
+        "assignments.html", assignments_shown, True, lambda refused: {"typed": {str(refused.case_id): refused.fields}}
+    ),
+}
+# Every other step's form is on the case page, one form per step.
+_CASE_PAGE = _FormPage("case.html", case_shown, False, lambda refused: {"typed": {refused.step: refused.fields}})
+
+
+async def _shown_again(request: Request, svc: Services, who: Principal, refused: _Refusal) -> Response | None:
+    """The step's form page again, answering with the refusal's status: the fields as typed (an expert's 36
+    scores and findings are an afternoon's work) and the reason above them. None for a refusal that shows
+    no form (SHOWN_AGAIN), or a page the caller may not see: they go back where they came from, as before."""
+    form_page = _FORM_PAGES.get(refused.step, _CASE_PAGE)
+    if refused.status not in SHOWN_AGAIN or (form_page.experts_only and not who.is_expert):
+        return None
+    try:
+        shown = await run_in_threadpool(form_page.shown, request, svc, who)
+    except ApiError:
+        return None
+    message = {"kind": "error", "text": refused.reason}
+    return render(
+        request, form_page.template, who, refused.status, **{**shown, **form_page.typed(refused), "flash": message}
+    )
+
+
+async def _kept_as_draft(svc: Services, who: Principal, case_id: UUID, form: Any) -> bool:
+    """Keep a refused assessment as the expert's draft too, where one may be kept (not once the case moved on,
+    nor by an expert who left its team): a form shown again is lost with its tab."""
     try:
         await run_in_threadpool(_save_draft, svc, case_id, who, form)
-    except ApiError as refused:
-        if refused.status in (403, 404, 409):  # not theirs to assess (any more): no form to go back to
-            return back(request, done_page, error=error)
-    return back(request, f"/ui/cases/{case_id}/assessment", error=error)
+    except ApiError:
+        return False
+    return True
+
+
+def _reason(error: ApiError) -> str:
+    return error.detail if isinstance(error.detail, str) else "\n".join(p["msg"] for p in error.detail)
 
 
 def _assessment(form: Any) -> bodies.AssessmentIn:

@@ -282,34 +282,39 @@ async def dashboard(request: Request) -> Response:
 @page
 async def assignments(request: Request) -> Response:
     who = await signed_in(request, expert=True)
-    svc = _svc(request)
+    return render(
+        request, "assignments.html", who, **await run_in_threadpool(assignments_shown, request, _svc(request), who)
+    )
 
-    def gather() -> list[Any]:
-        svc.fresh()
-        return svc.models.cases(svc.now(), expert_id=who.expert_id, limit=1000)
 
-    return render(request, "assignments.html", who, cases=await run_in_threadpool(gather))
+def assignments_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
+    """Blocking: what an expert's assignments page shows (forms.py shows it again with a refused answer)."""
+    svc.fresh()
+    return {"cases": svc.models.cases(svc.now(), expert_id=who.expert_id, limit=1000)}
 
 
 @page
 async def assessment_form(request: Request) -> Response:
     who = await signed_in(request, expert=True)
-    svc = _svc(request)
-    case = await run_in_threadpool(visible_case, svc, case_id_in(request.path_params["case_id"]), who)
-    cluster = await run_in_threadpool(svc.app.get_cluster, case.cluster_id)
-    drafts, expert_id = svc.assessment_drafts, who.expert_id
-    draft = await run_in_threadpool(drafts.load, case.id, expert_id) if drafts and expert_id else {}
-    catalogue = load_catalogue(case.catalogue_version)
     return render(
-        request,
-        "assessment.html",
-        who,
-        case=case_out(case_view(svc.app.policy, case, svc.now())),
-        cluster_name=cluster.name,
-        catalogue=catalogue,
-        silver=silver_rules(svc.app, case, catalogue),  # a Silver case's baseline and Gold criteria, for its validation
-        values=draft,
+        request, "assessment.html", who, **await run_in_threadpool(assessment_shown, request, _svc(request), who)
     )
+
+
+def assessment_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
+    """Blocking: what the assessment form shows its expert, the fields as last drafted (forms.py shows it
+    again with a refused submission's fields as typed)."""
+    case = visible_case(svc, case_id_in(request.path_params["case_id"]), who)
+    drafts, expert_id = svc.assessment_drafts, who.expert_id
+    catalogue = load_catalogue(case.catalogue_version)
+    return {
+        "case": case_out(case_view(svc.app.policy, case, svc.now())),
+        "cluster_name": svc.app.get_cluster(case.cluster_id).name,
+        "catalogue": catalogue,
+        # A Silver case's baseline and Gold criteria, for its validation.
+        "silver": silver_rules(svc.app, case, catalogue),
+        "values": drafts.load(case.id, expert_id) if drafts and expert_id else {},
+    }
 
 
 def case_id_in(text: str) -> UUID:

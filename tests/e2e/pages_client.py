@@ -71,6 +71,14 @@ class Pages:
         assert found, f"no message on {location}"
         return found.group(1), html.unescape(found.group(2))
 
+    def shown_again(self, answer: httpx.Response, status: int) -> str:
+        """The reason a refused form gives when it is shown again in answer to its post, its fields as typed
+        (interfaces/web/forms.py), at the refusal's status rather than by a redirect."""
+        assert answer.status_code == status, (answer.status_code, answer.text[:500])
+        found = FLASH.search(answer.text)
+        assert found and found.group(1) == "error", "no refusal on the form shown again"
+        return html.unescape(found.group(2))
+
     def read(self, path: str) -> httpx.Response:
         """GET a page, which must answer 200 (and so gives this client the page's CSRF token)."""
         answer = self.get(path)

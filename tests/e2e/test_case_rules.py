@@ -153,6 +153,23 @@ def test_the_case_page_shows_who_signed_and_offers_the_other_gold_expert_the_sig
     assert secretariat.case(case_id)["state"] == "deciding"
 
 
+def test_a_decision_a_rule_refuses_comes_back_on_the_case_page_as_typed_with_the_reason(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    case_id = secretariat.apply(secretariat.cluster())
+    secretariat.to_decision(case_id)
+    decider = pages_as(engine, token_of(secretariat.member("Dora Decider", "decider")))
+    decider.read(f"/ui/cases/{case_id}")
+
+    typed = {"outcome": "award", "level": "gold", "rationale": "Weighed at length, line by line."}
+    answer = decider.post(f"/ui/cases/{case_id}/decision", typed)
+
+    assert "cannot award gold" in decider.shown_again(answer, 422)  # a Bronze application
+    assert ">Weighed at length, line by line.</textarea>" in answer.text
+    assert "<option selected>gold</option>" in answer.text
+    assert secretariat.case(case_id)["state"] == "deciding"
+
+
 def test_an_officers_waiver_lets_a_cluster_in_a_national_programme_apply_for_a_label(
     secretariat: Secretariat,
 ) -> None:

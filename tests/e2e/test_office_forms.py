@@ -148,7 +148,7 @@ def test_a_contact_lodges_an_appeal_against_a_refusal_from_the_case_page(
     secretariat.decide(case_id, outcome="refuse")
     assert "Lodge appeal" in page.get(f"/ui/cases/{case_id}").text
 
-    assert "grounds" in refusal(page, posted(page, f"/ui/cases/{case_id}/appeal", grounds=""))
+    assert "grounds" in page.shown_again(posted(page, f"/ui/cases/{case_id}/appeal", grounds=""), 422)
     assert all(event["type"] != "AppealLodged" for event in secretariat.history(case_id))
     lodged = posted(page, f"/ui/cases/{case_id}/appeal", grounds="The scores overlook our new services.")
     assert shown(page, lodged) == "appeal recorded"

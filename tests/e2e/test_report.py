@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -241,17 +242,16 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
     assert "Members meet monthly." in form and "A committed board." in form and 'value="3"' in form
     assert "Not mine to write." not in form
     oversized = pages.post(form_page, {**draft, "success_stories": "x" * 50_001, "action": "draft"})
-    assert pages.flash_after(oversized)[0] == "error"
+    assert "too large" in pages.shown_again(oversized, 422) and "x" * 50_001 in oversized.text  # as typed
     assert "x" * 100 not in pages.read(form_page).text  # the earlier draft stands
     assert secretariat.case(case_id)["state"] == "auditing"
     assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
-    # A submission refused keeps what was typed as the draft, back on the form (before, it was lost).
+    # A submission refused is shown again as typed, and kept as the draft (before, it was lost).
     typed = {**scores, f"score:{first}": "99", f"finding:{first}": "Members meet weekly.", "report": REPORT}
     refused = pages.post(form_page, typed)
-    assert pages.flash_after(refused)[0] == "error"
+    pages.shown_again(refused, 422)
+    assert "Members meet weekly." in refused.text and typed_score(refused, first) == "99"
     assert "Members meet weekly." in pages.read(form_page).text
-    too_long = pages.post(form_page, {**typed, "success_stories": "x" * 50_001})  # no draft keeps that either
-    assert too_long.headers["location"] == form_page and pages.flash_after(too_long)[0] == "error"
     assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
 
     submitted = pages.post(
@@ -268,6 +268,55 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
         "A clear structure.",
     )
     assert "Members meet monthly." not in pages.read(form_page).text  # the draft is done with
+
+
+def test_an_assessment_refused_as_the_case_moved_on_is_shown_again_as_typed_with_its_draft_button(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    case_id = secretariat.apply(secretariat.cluster(name="Istrian Tourism Cluster", country="HR", sector="tourism"))
+    secretariat.screen(case_id)
+    ((_, expert),) = secretariat.staff(case_id)
+    form_page = f"/ui/cases/{case_id}/assessment"
+    pages = pages_as(engine, token_of(expert))
+    pages.read(form_page)
+    scores = {f"score:{item['code']}": str(item["score"] - 1) for item in secretariat.full_scores("bronze")}
+    first = next(iter(scores)).removeprefix("score:")
+    typed = {**scores, f"finding:{first}": "Members meet every week.", "strengths": "A board that listens."}
+    # While the expert types, the secretariat withdraws the case: the submission comes too late (409).
+    withdrawal = secretariat.api.post(f"/cases/{case_id}/withdrawal", json={"reason": "The cluster withdrew."})
+    secretariat.expect(withdrawal, 200)
+
+    refused = pages.post(form_page, {**typed, "report": REPORT})
+
+    assert pages.shown_again(refused, 409)
+    assert "Members meet every week." in refused.text and "A board that listens." in refused.text
+    assert REPORT in refused.text and typed_score(refused, first) == scores[f"score:{first}"]
+    assert 'id="save-draft"' in refused.text  # the form still offers its draft
+    assert all(event["type"] != "AssessmentSubmitted" for event in secretariat.history(case_id))
+
+
+def test_an_answer_to_a_proposal_refused_is_shown_again_as_typed_on_the_assignments_page(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    case_id = secretariat.apply(secretariat.cluster(name="Dalmatian Tourism Cluster", country="HR", sector="tourism"))
+    secretariat.screen(case_id)
+    _, expert = secretariat.proposed_expert(case_id)
+    pages = pages_as(engine, token_of(expert))
+    pages.read("/ui/assignments")
+    reason = "I audited its founding member. " * 70  # longer than a reason may be
+
+    refused = pages.post(f"/ui/cases/{case_id}/assignment", {"accept": "false", "reason": reason})
+
+    assert "reason" in pages.shown_again(refused, 422)
+    assert f'value="{reason}"' in refused.text
+    assert secretariat.case(case_id)["proposed_expert_id"] is not None  # nothing was recorded
+    secretariat.staff(case_id)  # its answer, so that the next proposals go round as before
+
+
+def typed_score(page: httpx.Response, code: str) -> str | None:
+    """The score an assessment form shows for the indicator `code`."""
+    found = re.search(rf'name="score:{re.escape(code)}"[^>]*value="([^"]*)"', page.text)
+    return found.group(1) if found else None
 
 
 def test_a_translation_of_the_pdf_reads_in_german_and_the_frozen_record_stays_english(
