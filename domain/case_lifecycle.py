@@ -33,6 +33,9 @@ class CaseState(StrEnum):
 
 
 OPEN_STATES = frozenset({CaseState.SCREENING, CaseState.ASSIGNING, CaseState.AUDITING, CaseState.DECIDING})
+# The states a decision leads to: its decision stands while the case is in one (an upheld appeal takes
+# the case back to deciding, where the overturned decision no longer stands).
+DECIDED_STATES = frozenset({CaseState.AWARDED, CaseState.REFUSED, CaseState.BENCHMARKED})
 # The adverse decisions a cluster may appeal, inside the appeal window (ISO/IEC 17065 §7.13): an award only
 # when it is below the level applied for (its label is issued meanwhile, and its window opened then).
 APPEALABLE_STATES = frozenset({CaseState.REFUSED, CaseState.REJECTED, CaseState.AWARDED})

@@ -21,6 +21,7 @@ from clusterlabel.domain import case_assessment, case_decision, case_team, silve
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import (
     APPEALABLE_STATES,
+    DECIDED_STATES,
     OPEN_STATES,
     CaseKind,
     CaseState,
@@ -232,11 +233,13 @@ class CaseQueries:
 
     def check_report_to_freeze(self, sha256: str, size: int) -> datetime | None:
         """The decision a report is frozen for; None when it is frozen for it already with this digest."""
-        if self.decision is None:
-            raise StepNotAllowed("the case is not decided yet: its report is frozen at the decision")
+        decision = self.decision_in_force  # not one an upheld appeal overturned: its report is no record
+        if decision is None:
+            why = "is not decided yet" if self.decision is None else "has no decision: an upheld appeal overturned it"
+            raise StepNotAllowed(f"the case {why}: its report is frozen at the decision that stands")
         if not re.fullmatch(r"[0-9a-f]{64}", sha256) or size < 1:
             raise InvalidInput(f"{sha256!r} ({size} bytes) is not the SHA-256 of a rendered report")
-        decided_at: datetime = self.decision["at"]
+        decided_at: datetime = decision["at"]
         frozen = self.frozen_report
         if frozen is None or frozen["decided_at"] != decided_at:
             return decided_at
@@ -259,9 +262,11 @@ class CaseQueries:
 
     @property
     def decision_in_force(self) -> dict[str, Any] | None:
-        """The decision that stands: none while the case is deciding, its first decision or, after an upheld
-        appeal, the new one (the overturned decision is kept on the case, and in its history, meanwhile)."""
-        return None if self.state is CaseState.DECIDING else self.decision
+        """The decision that stands: the one the case's state follows from (awarded, refused, benchmarked).
+        None before the first decision, and once an upheld appeal overturned it until a new one is taken, or
+        for good if the case is withdrawn meanwhile: the overturned decision stays on the case (`decision`)
+        and in its history, but no longer stands."""
+        return self.decision if self.state in DECIDED_STATES else None
 
     @property
     def award_below_level_applied(self) -> bool:

@@ -104,6 +104,9 @@ class ReportOut(BaseModel):
     awarded_level: str | None
     label_code: str | None = Field(description="the label the award issued, once issued")
     decided_at: datetime | None
+    decided_on_appeal: bool = Field(
+        default=False, description="the decision was taken again after the appeals panel overturned the first"
+    )
     catalogue_version: str
     catalogue_title: str
     assessed_at: datetime

@@ -61,8 +61,9 @@ def no_conflict_declared(svc: Services, case: CertificationCase, at: datetime) -
 
 
 def assessment(svc: Services, case: CertificationCase, events: list[HistoryEvent]) -> Assessment:
-    """The latest decision and report in the timeline (an upheld appeal leads to a second decision)."""
-    decision = _latest(events, "DecisionRecorded")
+    """The decision that stands and the latest report in the timeline: an upheld appeal overturns the
+    decision (its outcome is then empty until the case is decided again, by a second DecisionRecorded)."""
+    decision = _latest(events, "DecisionRecorded") if case.decision_in_force else {}
     return Assessment(
         outcome=decision.get("outcome", ""),
         level=decision.get("level", ""),

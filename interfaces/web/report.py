@@ -2,11 +2,13 @@
 the cluster, the label and the benchmarking view; the PDF frozen at the decision.
 
 Who reads it: the secretariat, the case's experts and the cluster's contacts (a contact once the case is
-decided); anyone else is answered as for an unknown case. The PDF exists once the case is decided: the
-first time it is asked for (or right after the decision, see cases.decide), it is rendered, kept under
-its SHA-256 in the engine's file store (activities/files.py: the data directory, or the S3-compatible
-store every API process shares) and the digest recorded on the case (ReportFrozen); every later
-download answers those very bytes. It is frozen in English, the record's language; the page reads in
+decided); anyone else is answered as for an unknown case. It states the decision that stands
+(CertificationCase.decision_in_force): after an upheld appeal none until the case is decided again, then
+the new one, said to be taken on appeal. The PDF exists while a decision stands: the first time it is
+asked for (or right after the decision, see cases.decide), it is rendered, kept under its SHA-256 in the
+engine's file store (activities/files.py: the data directory, or the S3-compatible store every API
+process shares) and the digest recorded on the case (ReportFrozen); every later download answers those
+very bytes. It is frozen in English, the record's language; the page reads in
 the reader's.
 """
 
@@ -86,8 +88,8 @@ def report_pdf_download(case_id: UUID, svc: Svc, who: Caller, lang: Language = F
     if lang not in languages():
         message = f"reports are not written in {lang!r}; choose one of: {', '.join(languages())}"
         raise ApiError(422, problems([message], ("query", "lang"), "unsupported_language"))
-    if case.decision is None:
-        raise ApiError(409, f"case {case.id} is not decided yet: its report is frozen at the decision")
+    if case.decision_in_force is None:
+        raise no_decision_stands(case)
     return pdf_response(report_pdf(readable_report(svc, case_id, who), lang), case_id, lang)
 
 
@@ -133,6 +135,7 @@ def build_report(svc: Services, case: CertificationCase) -> ReportOut:
     written = case.findings["indicators"]
     group = benchmark.peer_group
     decision = case.decision_in_force or {}  # not the decision an upheld appeal overturned
+    on_appeal = bool(decision) and case.decided_again  # the new decision an upheld appeal led to
     return ReportOut(
         case_id=case.id,
         cluster_id=case.cluster_id,
@@ -145,6 +148,7 @@ def build_report(svc: Services, case: CertificationCase) -> ReportOut:
         awarded_level=decision["level"].value if decision.get("outcome") == Outcome.AWARD.value else None,
         label_code=svc.app.get_label(case.label_id).label_code if case.label_id else None,
         decided_at=decision.get("at"),
+        decided_on_appeal=on_appeal,
         catalogue_version=catalogue.version,
         catalogue_title=catalogue.title,
         assessed_at=case.assessed_at,
@@ -188,15 +192,16 @@ def _peers(group: PeerGroup) -> ReportPeers:
 def frozen_pdf(svc: Services, case: CertificationCase, *, wait_for_label: bool = False) -> bytes:
     """The report's PDF as frozen for the case's decision: frozen now if it is not yet (blocking). Only the
     freeze right after the decision waits for an award's label; a download answers 409 at once meanwhile,
-    so that no request holds a thread while a label is held up."""
-    if case.decision is None:
-        raise ApiError(409, f"case {case.id} is not decided yet: its report is frozen at the decision")
+    so that no request holds a thread while a label is held up. 409 too while no decision stands: the PDF
+    frozen for a decision an upheld appeal overturned is the report no more (its digest stays in the history)."""
+    if case.decision_in_force is None:
+        raise no_decision_stands(case)
     case = _with_its_label(svc, case, LABEL_WAIT_SECONDS if wait_for_label else 0.0)
     recorded = _recorded_for_decision(case)
     if recorded is None:
         pdf = report_pdf(build_report(svc, case), FROZEN_LANGUAGE)
         sha256 = svc.file_store().put(pdf)
-        decided_at: datetime = case.decision["at"]  # type: ignore[index]  # decided: checked above
+        decided_at: datetime = case.decision_in_force["at"]  # type: ignore[index]  # decided: checked above
         key = command_key("case", case.id, "freeze_report", decided_at.isoformat())
         command = commands.FreezeReport(sha256=sha256, size=len(pdf))
         saved = handle(svc.app, case.id, command, Envelope(actor=REPORT_ACTOR, key=key))
@@ -214,6 +219,15 @@ def frozen_pdf(svc: Services, case: CertificationCase, *, wait_for_label: bool =
         ) from None
 
 
+def no_decision_stands(case: CertificationCase) -> ApiError:
+    """409 for the PDF of a case on which no decision stands: not decided yet, or its decision overturned."""
+    if case.decision is None:
+        return ApiError(409, f"case {case.id} is not decided yet: its report is frozen at the decision")
+    return ApiError(
+        409, f"an upheld appeal overturned the decision on case {case.id}: its report is frozen at a new decision"
+    )
+
+
 def freeze_soon(svc: Services, case_id: UUID) -> None:
     """Freeze the report of a case just decided, in a worker thread: the decision's answer does not wait."""
     asyncio.get_running_loop().run_in_executor(None, freeze_after_decision, svc, case_id)
@@ -229,16 +243,16 @@ def freeze_after_decision(svc: Services, case_id: UUID) -> None:
 
 
 def _recorded_for_decision(case: CertificationCase) -> str | None:
-    record = case.frozen_report
-    if record is None or case.decision is None or record["decided_at"] != case.decision["at"]:
+    record, decision = case.frozen_report, case.decision_in_force
+    if record is None or decision is None or record["decided_at"] != decision["at"]:
         return None
     return str(record["sha256"])
 
 
 def _with_its_label(svc: Services, case: CertificationCase, wait_seconds: float) -> CertificationCase:
     """The case once an award's label is issued (the report names it); a refusal or a benchmarking has none."""
-    assert case.decision is not None
-    awaits_label = case.decision["outcome"] == Outcome.AWARD.value  # a benchmarking records its own outcome
+    assert case.decision_in_force is not None
+    awaits_label = case.decision_in_force["outcome"] == Outcome.AWARD.value  # a benchmarking has its own outcome
     deadline = time.monotonic() + wait_seconds
     while awaits_label and case.label_id is None and _recorded_for_decision(case) is None:
         if time.monotonic() > deadline:

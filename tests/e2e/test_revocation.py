@@ -4,6 +4,9 @@ propose someone else, the expert's own steps are refused saying why, and submitt
 from __future__ import annotations
 
 from tests.e2e.driver import Secretariat
+from tests.e2e.engine import RunningEngine
+from tests.e2e.page_session import pages_as, token_of
+from tests.e2e.pages_client import Pages
 
 
 def test_a_revoked_expert_leaves_their_auditing_case_which_proposes_another_expert(secretariat: Secretariat) -> None:
@@ -81,3 +84,44 @@ def test_an_expert_proposed_after_a_release_reads_none_of_the_assessment_before_
     assert scorer.get(f"/cases/{case_id}/report").status_code == 409  # not decided yet, as for the cluster
     secretariat.decide(case_id, level="gold")
     assert secretariat.expect(scorer.get(f"/cases/{case_id}/report"), 200)["case_id"] == case_id
+
+
+def test_an_expert_released_from_a_case_is_linked_to_its_report_exactly_when_it_opens_for_them(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    """A released expert was on the case (README: they read it as its cluster does): its page links the
+    report once the case is decided, and the link opens the report and its PDF (before, both answered 404).
+    An expert never on the case sees neither the page nor the report, and is told no more than for an
+    unknown case."""
+    for name in ("Rita Replacement", "Sven Standby"):
+        secretariat.expert(name=name, country="SE")  # others of this module's experts are revoked
+    case_id = secretariat.apply(secretariat.cluster(name="Riga Wood Cluster"))
+    secretariat.screen(case_id)
+    ((released_id, released),) = secretariat.staff(case_id)
+    secretariat.expect(secretariat.api.post(f"/experts/{released_id}/revocation", json={"reason": "lapsed"}), 200)
+    ((_, newcomer),) = secretariat.staff(case_id)
+    secretariat.assess(case_id, newcomer)
+    pages = pages_as(engine, token_of(released))
+    _, outsider = secretariat.expert(name="Otto Outsider", country="AT")
+    outsider_pages = pages_as(engine, token_of(outsider))
+
+    # Before the decision: the case page, without the link; the report is the cluster's once it is decided.
+    assert report_link_and_report(pages, case_id) == (False, 409)
+    secretariat.decide(case_id)
+    secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])
+
+    assert report_link_and_report(pages, case_id) == (True, 200)
+    pdf = pages.get(f"/ui/cases/{case_id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert outsider_pages.get(f"/ui/cases/{case_id}").status_code == 404
+    assert outsider_pages.get(f"/ui/cases/{case_id}/report").status_code == 404
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert outsider.get(f"/cases/{case_id}/report").text == outsider.get(f"/cases/{unknown}/report").text.replace(
+        unknown, case_id
+    )
+
+
+def report_link_and_report(pages: Pages, case_id: str) -> tuple[bool, int]:
+    """Whether the case page links the benchmarking report, and what following the link answers."""
+    shown = 'id="report-link"' in pages.read(f"/ui/cases/{case_id}").text
+    return shown, pages.get(f"/ui/cases/{case_id}/report").status_code
