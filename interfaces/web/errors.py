@@ -106,7 +106,9 @@ def from_temporal(error: BaseException, closed_detail: str) -> Exception:
     if isinstance(error, WorkflowUpdateFailedError):
         refused = refusal_of(error)
         if refused is None:  # not the domain's refusal: the cause is for the log, not the caller
-            log.warning("workflow update failed", error=str(error.cause))
+            cause = error.cause
+            kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+            log.warning("workflow update failed", error=str(cause), cause=kind)
             return ApiError(409, "the step could not be taken now; reload the record and try again")
         return refused
     if closed(error):

@@ -252,8 +252,18 @@ def test_every_story_ends_where_it_leads_through_outages_and_kills_and_the_views
         finally:
             stop_chaos.set()
             print(f"seed {SEED}, {driver.steps} writes\n{faults.report()}")  # what each fault met (pytest -s)
+            for process in started:  # why a step answered "could not be taken now" (shown when the test fails)
+                failed = [line for line in _log_lines(process) if "workflow update failed" in line]
+                print(f"{process.name}: {len(failed)} failed updates", *failed[-5:], sep="\n  ")
             for process in reversed(started):
                 process.stop()
+
+
+def _log_lines(process: Any) -> list[str]:
+    try:
+        return process.log.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
 
 
 def _in_background(
