@@ -12,7 +12,7 @@ sends only the e-mails (one per language) that the tries before it did not: thei
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
@@ -25,6 +25,7 @@ from clusterlabel.activities.content.calendar import invitation, method_of
 from clusterlabel.activities.content.wording import MessageContent, render, worded_in
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.mail import (
+    SMTP_TIMEOUT_SECONDS,
     Accepted,
     Address,
     Addresses,
@@ -123,7 +124,9 @@ class DeliveryActivities(BoundActivities):
         """One e-mail of the message, to the readers of one language; a failed try raises. One whose every
         reader the server refused is no e-mail ("" for its Message-ID), not a failed try: the readers of
         another language still get theirs, once, and the refusals are told as any other."""
-        waited = self.mailroom.pace.take()
+        waited = self.mailroom.pace.take(within=_time_to_wait())
+        if waited is None:  # the try would be timed out while it waits, and retried while this thread sends
+            raise _failed_try("no send allowed by this process's mail pace in this try; tried again", tried)
         mail = compose(letter, readers, self.mailroom.sender, at)
         try:
             accepted = self.mailroom.transport.send(mail, self.mailroom.sender, [address.email for address in readers])
@@ -188,6 +191,17 @@ def _sent_in_earlier_tries() -> dict[str, Any]:
         return {}
     earlier = activity.info().heartbeat_details[0]
     return dict(earlier) if isinstance(earlier, dict) else {}
+
+
+def _time_to_wait() -> float | None:
+    """How long this try may wait for the pace and still send before Temporal times it out (a try timed
+    out is tried again while its thread goes on: were that thread to send after its wait, the e-mail
+    would go out twice). None outside an activity, or for a try with no time limit."""
+    info = activity.info() if activity.in_activity() else None
+    if info is None or info.start_to_close_timeout is None:
+        return None
+    ends = info.started_time + info.start_to_close_timeout
+    return max(0.0, (ends - datetime.now(UTC)).total_seconds() - SMTP_TIMEOUT_SECONDS)  # kept for the send itself
 
 
 def _failed_try(reason: str, tried: dict[str, int]) -> ApplicationError:

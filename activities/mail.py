@@ -306,8 +306,9 @@ class TokenBucket:
         self._at = time.monotonic()
         self._lock = threading.Lock()
 
-    def take(self) -> float:
-        """Wait for a token (blocking this thread); the seconds waited."""
+    def take(self, within: float | None = None) -> float | None:
+        """Wait for a token (blocking this thread); the seconds waited. None, taking no token, when none
+        comes `within` that many seconds: the caller's time is up before it could send."""
         waited = 0.0
         while True:
             with self._lock:
@@ -318,5 +319,7 @@ class TokenBucket:
                     self._tokens -= 1
                     return waited
                 pause = (1 - self._tokens) / self.rate
+            if within is not None and waited + pause > within:
+                return None
             time.sleep(pause)
             waited += pause

@@ -11,7 +11,7 @@ import ssl
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -223,3 +223,38 @@ def test_a_try_that_failed_on_one_language_sends_only_the_other_language_again()
     assert sorted(mail.to[0] for mail in received) == sorted([anna.email, BERT.email])  # each once
     assert outcome.status == "sent" and sorted(outcome.recipients) == sorted([anna.who, BERT.who])
     assert len(outcome.message_id.split()) == 2  # both languages' Message-IDs, as one try would give
+
+
+def test_the_pace_gives_no_token_it_cannot_give_in_time_and_keeps_it_for_the_next_send() -> None:
+    bucket = TokenBucket(1, 0.5)
+    assert bucket.take() == 0.0
+
+    assert bucket.take(within=0.1) is None  # the next token is 0.5 s away
+    waited = bucket.take(within=1.0)
+
+    assert waited is not None and waited < 0.5  # the try that gave up took no token from this one
+
+
+def test_a_try_whose_time_is_up_before_the_pace_lets_it_send_sends_nothing_and_fails_to_be_tried_again() -> None:
+    """A try waits for the pace only while it could still send before Temporal times it out: a try timed out
+    is tried again, and its thread, had it sent after its wait, would have sent the message twice."""
+    app = memory_app()
+    queued = message()
+    app.save(queued)
+    pace = TokenBucket(1, 60.0)
+    pace.take()  # the minute's one send is spent
+    short = ActivityEnvironment()
+    short.info = dataclasses.replace(
+        short.info, started_time=datetime.now(UTC), start_to_close_timeout=timedelta(seconds=32)
+    )
+    with MailServer() as server:
+        mailroom = Mailroom(Readers([ANNA]), transport(server.url()), SENDER, pace, "http://t.test")
+        started = time.monotonic()
+        with pytest.raises(ApplicationError, match="mail pace"):
+            short.run(DeliveryActivities(app, mailroom).send_message, SendMessage(notification_id=queued.id))
+        gave_up_after = time.monotonic() - started
+        received = server.received
+
+    assert received == []
+    assert gave_up_after < 5  # at once: 2 s were left beyond the send's own 30 s, the token is a minute away
+    assert app.load(queued.id, Notification).waiting  # still queued: the next try sends it
