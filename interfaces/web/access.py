@@ -125,8 +125,11 @@ def _experts_records(svc: Services, principal: Principal, cluster: Cluster) -> S
 
 def own_cases(filters: CaseFilters, principal: Principal) -> CaseFilters:
     """A list's filters narrowed to the cases the caller may see. Asking for another expert's or
-    cluster's is 403, whatever the id names, so it tells nothing."""
+    cluster's is 403, whatever the id names, so it tells nothing. An account that is both an expert and
+    a cluster's contact lists its own cluster's cases when it asks for them, else the cases it is on."""
     if principal.sees_everything:
+        return filters
+    if principal.cluster_id is not None and filters.cluster_id == principal.cluster_id and filters.expert_id is None:
         return filters
     if principal.expert_id is not None:
         if filters.expert_id not in (None, principal.expert_id):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.driver import REPORT, Secretariat, cluster_body
-from tests.e2e.engine import eventually
+from tests.e2e.engine import RunningEngine, eventually
+from tests.e2e.page_session import pages_as, token_of
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,35 @@ def test_a_contact_who_is_also_an_expert_acts_for_their_own_cluster_alone(secret
         assert answer.status_code == 403 and "contact" in answer.json()["detail"], answer.text
     assert secretariat.label(label_id)["renewal_case_id"] is None
     assert secretariat.expect(secretariat.api.get(f"/clusters/{audited_cluster}"), 200)["name"] == name
+
+
+def test_a_contact_who_is_also_an_expert_lists_their_own_clusters_cases_and_is_offered_no_step_on_another(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    own_cluster, audited_cluster = secretariat.cluster(), secretariat.cluster()
+    audited = secretariat.apply(audited_cluster)
+    [(expert_id, _)] = secretariat.to_decision(audited)
+    secretariat.decide(audited, outcome="refuse")  # appealable: its contact would be offered the appeal
+    own = secretariat.apply(own_cluster)
+    body = {"name": "Dual Dan", "email": f"dan.{expert_id[:8]}@cluster.example.org", "roles": ["expert", "cluster"]}
+    account = {**body, "expert_id": expert_id, "cluster_id": own_cluster}
+    dual = secretariat.engine.client(secretariat.expect(secretariat.api.post("/accounts", json=account), 201)["token"])
+
+    listed = secretariat.expect(dual.get("/cases", params={"cluster_id": own_cluster}), 200)
+    assert [case["case_id"] for case in listed] == [own]  # before, the cases it audits on that cluster (none)
+    audits = [case["case_id"] for case in secretariat.expect(dual.get("/cases"), 200)]
+    assert audited in audits and own not in audits  # unasked, the cases it is on (this module's expert)
+    on_audited = secretariat.expect(dual.get("/cases", params={"cluster_id": audited_cluster}), 200)
+    assert [case["case_id"] for case in on_audited] == [audited]  # as its auditor: the cases it is on
+
+    page = pages_as(engine, token_of(dual)).read(f"/ui/cases/{audited}").text
+    assert "Lodge appeal" not in page and "Actions" not in page  # the audited cluster's steps are not theirs
+    assert (
+        "Lodge appeal"
+        in pages_as(engine, token_of(secretariat.contact(audited_cluster, "Ida Contact")))
+        .read(f"/ui/cases/{audited}")
+        .text
+    )
 
 
 def test_an_administrator_grants_no_role_to_their_own_account(secretariat: Secretariat) -> None:
