@@ -144,6 +144,16 @@ def concluded_in_store(app: CertificationApp, case_id: UUID) -> bool:
     return case.is_concluded(app.clock()) and (case.state is not CaseState.AWARDED or case.label_id is not None)
 
 
+def label_ended_in_store(app: CertificationApp, label_id: UUID) -> bool:
+    """Whether the store says the label's workflow has nothing left to do (its view would be final): out
+    of force with no appeal pending. A label this store does not hold is not ended here."""
+    try:
+        label = app.get_label(label_id)
+    except NotFound:
+        return False
+    return label.state in FINAL and not label.appeal_pending
+
+
 # Whether a record of each kind (as the reconciler names them) is still open now: a case open, a label
 # still in force, a message or a webhook's delivery still queued, a complaint not yet closed.
 _STILL_OPEN: dict[str, Callable[[CertificationApp, UUID], bool]] = {

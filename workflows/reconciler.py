@@ -7,7 +7,8 @@ described, one call per record:
 - none: started, as POST /applications would have (USE_EXISTING + REJECT_DUPLICATE, so a race with
   the case's own start or a case workflow starting its label's is harmless);
 - running: fine, unless its workflow task keeps failing (stuck: a bug in workflow code, such as a
-  non-deterministic change; it retries until a fixed worker is deployed, and then goes on by itself);
+  non-deterministic change; it retries until a fixed worker is deployed, and then goes on by itself),
+  or its record has moved on without it (told to reload: a case concluded, a label ended);
 - ended (failed, terminated, timed out, canceled, or completed while its record is still open):
   reported, never restarted: a start would be refused for the id anyway, and the operator decides
   (README: "When a workflow needs an operator"). Except a message's delivery that completed while the
@@ -39,7 +40,8 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.activities.open_records import concluded_in_store, open_records, still_open
+from clusterlabel.activities.open_records import concluded_in_store, label_ended_in_store, open_records, still_open
+from clusterlabel.workflows.label import label_workflow_id
 from clusterlabel.workflows.reconcile import (
     RECONCILE_ACTIVITY,
     SCHEDULE_ID,
@@ -115,6 +117,7 @@ class Reconciler:
             *(check("webhook_delivery", delivery_id) for delivery_id in records.webhook_delivery_ids),
             *(check("complaint", complaint_id) for complaint_id in records.complaint_ids),
         )
+        outcomes += await self._labels_left_behind(set(records.label_ids))
         report = ReconcileReport(
             at=datetime.now(UTC),
             open_cases=len(records.case_ids),
@@ -127,6 +130,21 @@ class Reconciler:
         )
         log.info("reconciled", started=len(report.started), problems=len(report.problems), open_cases=report.open_cases)
         return report
+
+    async def _labels_left_behind(self, in_force: set[UUID]) -> list[Reloaded]:
+        """The running workflows of labels no longer in force, whose label the store has ended while the
+        workflow never heard (superseded by another case's award, which tells only the label it renews):
+        told to reload, each ends. The labels in force are checked one by one above."""
+        checked = {label_workflow_id(label_id) for label_id in in_force}
+        query = f"WorkflowType = 'LabelWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.task_queue}'"
+        behind = []
+        async for execution in self.client.list_workflows(query):
+            label_id = _label_id_of(execution.id)
+            if execution.id in checked or label_id is None:
+                continue
+            if await asyncio.to_thread(label_ended_in_store, self.app, label_id):
+                behind.append(await _reload(self.client.get_workflow_handle(execution.id)))
+        return behind
 
     async def _check(self, kind: str, record_id: UUID) -> str | Reloaded | WorkflowProblem | None:
         """The workflow id started (or reloaded), the problem found, or None when the record's workflow runs well."""
@@ -183,9 +201,16 @@ class Reloaded(str):
     """The id of a running workflow told to load its record again."""
 
 
+def _label_id_of(workflow_id: str) -> UUID | None:
+    try:
+        return UUID(workflow_id.removeprefix(label_workflow_id("")))
+    except ValueError:
+        return None
+
+
 async def _reload(handle: WorkflowHandle[Any, Any]) -> Reloaded:
-    """A case's workflow waiting on a step the store has moved past (its answer lost with a workflow task,
-    or a run recorded before a fix that concludes it): loading the case again, it closes it."""
+    """A workflow waiting on a record the store has moved past (a step's answer lost with a workflow task, a
+    run recorded before a fix that concludes it, a label ended elsewhere): loading the record again, it ends."""
     await handle.signal(RecordWorkflow.reload)
     log.warning("workflow behind its record: told to reload", workflow_id=handle.id)
     return Reloaded(handle.id)

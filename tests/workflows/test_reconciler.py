@@ -11,11 +11,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.models import CaseView, LabelView
+from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.command_base import Envelope
-from clusterlabel.domain.commands import DecideAppeal, LodgeAppeal, RecordDecision, Screen
+from clusterlabel.domain.commands import DecideAppeal, IssueLabel, LodgeAppeal, RecordDecision, Screen
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.complaint_commands import AcknowledgeComplaint, LodgeComplaint
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.workflows.case import CaseWorkflow, case_workflow_id
 from clusterlabel.workflows.complaint import ComplaintWorkflow, complaint_workflow_id
@@ -29,6 +31,7 @@ from clusterlabel.workflows.reconciler import (
     reconcile_now,
 )
 from clusterlabel.workflows.starter import case_handle, complaint_handle, label_handle
+from tests.builders import send
 from tests.lifecycle import Lifecycle
 from tests.workflows.harness import (
     BOARD,
@@ -175,5 +178,34 @@ def test_a_case_workflow_behind_its_concluded_record_is_told_to_reload_and_close
             final: CaseView = await asyncio.wait_for(result_of(case), 30)
             assert final.state == "refused" and final.concluded
             assert office.app.get_cluster(cluster_id).open_cases == {}
+
+    run(scenario())
+
+
+def test_a_label_superseded_by_another_cases_award_has_its_workflow_told_to_reload_and_it_ends(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    """A Gold application awarded Bronze supersedes the Bronze label the cluster holds; the case tells only
+    the label it renews, so that label's workflow would wait on its expiry timers for two years. The
+    reconciler finds it running behind its ended label and tells it to reload: it ends."""
+
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "reconcile-superseded")
+        life = Lifecycle(office.app)
+        _, bronze_id = life.labelled()
+        reconciler = Reconciler(client, office.app, office.task_queue)
+        async with running_worker(client, office.app, office.task_queue):
+            assert label_workflow_id(bronze_id) in (await reconciler.reconcile()).started
+            await view_when(label_handle(client, bronze_id), lambda v: v.state == "active", view_type=LabelView)
+            gold_case = life.deciding(Level.GOLD, fraction=1.0)
+            life.decide(gold_case, level=Level.BRONZE)
+            send(office.app, gold_case, IssueLabel(), actor="system")
+            assert office.app.get_label(bronze_id).state is LabelState.SUPERSEDED
+
+            report = await reconciler.reconcile()
+
+            assert report.reloaded == [label_workflow_id(bronze_id)] and report.problems == []
+            final: LabelView = await asyncio.wait_for(label_handle(client, bronze_id).result(), 30)
+            assert final.state == "superseded" and final.final
 
     run(scenario())
