@@ -118,6 +118,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             case_pages,
             complaint_pages,
             evidence_pages,
+            expert_pages,
             forms,
             inbox_pages,
             label_pages,
@@ -137,6 +138,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         for module in (
             page_routes,
             case_pages,
+            expert_pages,
             signin,
             signin_code,
             evidence_pages,  # before forms, whose catch-all would take its post

@@ -27,17 +27,8 @@ from clusterlabel.interfaces.web.auth import (
 )
 from clusterlabel.interfaces.web.case_pages import case_shown
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
-from clusterlabel.interfaces.web.pages import (
-    _svc,
-    assessment_shown,
-    assignments_shown,
-    back,
-    case_id_in,
-    form_value,
-    page,
-    render,
-    signed_in,
-)
+from clusterlabel.interfaces.web.expert_pages import assessment_shown, assignments_shown
+from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, render, signed_in
 from clusterlabel.interfaces.web.services import Services
 
 

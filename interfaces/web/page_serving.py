@@ -25,10 +25,15 @@ async def list_page(
 
 
 async def record_page(
-    request: Request, template: str, shown: Callable[[Request, Services, Principal], dict[str, Any]], **also: Any
+    request: Request,
+    template: str,
+    shown: Callable[[Request, Services, Principal], dict[str, Any]],
+    *,
+    experts_only: bool = False,
+    **also: Any,
 ) -> Response:
-    """A signed-in reader's page of one record: what `shown` reads of it (off the event loop: it reads the
-    store and the views, and refuses a record the reader may not see), beside `also`."""
-    who = await signed_in(request)
+    """A signed-in reader's page (an expert's, `experts_only`): what `shown` reads (off the event loop: it
+    reads the store and the views, and refuses a record the reader may not see), beside `also`."""
+    who = await signed_in(request, expert=experts_only)
     found = await run_in_threadpool(shown, request, _svc(request), who)
     return render(request, template, who, **found, **also)

@@ -23,18 +23,11 @@ from fastapi.templating import Jinja2Templates
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
-from clusterlabel.activities.case_handlers import silver_rules
-from clusterlabel.activities.views import case_view
 from clusterlabel.domain.case_lifecycle import CaseState
-from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.invoice import InvoiceState
 from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web import flash, inbox, naming, sessions
-from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.auth import Principal, page_principal
-from clusterlabel.interfaces.web.common import (
-    case_out,
-)
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.interfaces.web.workflow_links import WorkflowLinks
@@ -52,7 +45,6 @@ templates.env.filters["words"] = naming.words
 def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
     serve_pages(api, ("/", home), ("/ui/dashboard", dashboard))
-    serve_pages(api, ("/ui/assignments", assignments), ("/ui/cases/{case_id}/assessment", assessment_form))
 
 
 def serve_pages(api: FastAPI, *pages: tuple[str, Callable[[Request], Awaitable[Response]]]) -> None:
@@ -277,44 +269,6 @@ async def dashboard(request: Request) -> Response:
 
     gathered = await run_in_threadpool(gather)
     return render(request, "dashboard.html", who, **gathered, reconciliation=await svc.reconciliation())
-
-
-@page
-async def assignments(request: Request) -> Response:
-    who = await signed_in(request, expert=True)
-    return render(
-        request, "assignments.html", who, **await run_in_threadpool(assignments_shown, request, _svc(request), who)
-    )
-
-
-def assignments_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
-    """Blocking: what an expert's assignments page shows (forms.py shows it again with a refused answer)."""
-    svc.fresh()
-    return {"cases": svc.models.cases(svc.now(), expert_id=who.expert_id, limit=1000)}
-
-
-@page
-async def assessment_form(request: Request) -> Response:
-    who = await signed_in(request, expert=True)
-    return render(
-        request, "assessment.html", who, **await run_in_threadpool(assessment_shown, request, _svc(request), who)
-    )
-
-
-def assessment_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:
-    """Blocking: what the assessment form shows its expert, the fields as last drafted (forms.py shows it
-    again with a refused submission's fields as typed)."""
-    case = visible_case(svc, case_id_in(request.path_params["case_id"]), who)
-    drafts, expert_id = svc.assessment_drafts, who.expert_id
-    catalogue = load_catalogue(case.catalogue_version)
-    return {
-        "case": case_out(case_view(svc.app.policy, case, svc.now())),
-        "cluster_name": svc.app.get_cluster(case.cluster_id).name,
-        "catalogue": catalogue,
-        # A Silver case's baseline and Gold criteria, for its validation.
-        "silver": silver_rules(svc.app, case, catalogue),
-        "values": drafts.load(case.id, expert_id) if drafts and expert_id else {},
-    }
 
 
 def case_id_in(text: str) -> UUID:
