@@ -83,7 +83,8 @@ class WebhookDelivery(DeliverySteps, RecordedAggregate):
         self.attempts = 0
 
     def payload(self) -> dict[str, Any]:
-        """The JSON body partners receive (the contract's `{type, timestamp, data}`)."""
+        """The JSON body partners receive (the contract's `{type, timestamp, data}`; `data.label_version`
+        added since, which receivers that do not know it ignore)."""
         return {
             "type": self.kind,
             "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
@@ -92,6 +93,8 @@ class WebhookDelivery(DeliverySteps, RecordedAggregate):
                 "label_code": self.label_code,
                 "cluster_id": str(self.cluster_id),
                 "status": self.label_status,
+                # Orders two changes of one label at one instant (one save may hold two: see deliveries_for).
+                "label_version": self.label_version,
             },
         }
 

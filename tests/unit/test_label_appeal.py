@@ -263,6 +263,10 @@ def test_partners_hear_of_a_withdrawal_reversed_and_superseded_at_once_each_with
         ("label.restored", "active"),
         ("label.superseded", "superseded"),
     ]
+    # Both at one instant: partners order them by the label's version their payloads carry.
+    restored, superseded = (d.payload() for d in told)
+    assert restored["timestamp"] == superseded["timestamp"]
+    assert restored["data"]["label_version"] + 1 == superseded["data"]["label_version"]
 
 
 def test_the_automatic_withdrawal_tells_the_cluster_its_pending_appeal_stands_against_it(life: Lifecycle) -> None:

@@ -117,6 +117,7 @@ def test_issuing_a_label_queues_one_delivery_to_each_webhook_that_wants_it_in_th
         "label_code": label.label_code,
         "cluster_id": str(label.cluster_id),
         "status": "active",
+        "label_version": label.version,
     }
     assert other not in {d.webhook_id for d in deliveries(app)}
 
