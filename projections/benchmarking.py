@@ -91,7 +91,9 @@ class BenchmarkingView(View):
         "Cluster.ProfileUpdated": "_profiled",
         "CertificationCase.Submitted": "_submitted",
         "CertificationCase.AssessmentSubmitted": "_assessed",
+        "CertificationCase.ExpertReleased": "_released",
     }
+    revision = 2  # 2: a release takes the case's assessment out (domain: the new team's is its own)
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> dict[str, Any]:
         assessed = [change for change in changes if change.kind == "CertificationCase.AssessmentSubmitted"]
@@ -180,6 +182,39 @@ class BenchmarkingView(View):
         batch["counts"].update(_histogram_keys(row))
         batch["latest"].put({"cluster_version": _cluster_version(row), "case_id": row["case_id"]})
         batch["cases"].put(row)
+
+    def _released(self, cursor: Any, batch: dict[str, Any], change: Change) -> None:
+        """An expert released from the team takes its assessment with them (the case stands unassessed): out
+        of the histogram, where the cluster's earlier round on the catalogue version, if any, counts again."""
+        row = batch["cases"].get(cursor, change.key)
+        if row is None or row["scores"] is None:
+            return
+        latest = batch["latest"].get(cursor, _cluster_version(row))
+        if latest is not None and latest["case_id"] == row["case_id"]:
+            batch["counts"].subtract(_histogram_keys(row))
+            earlier = self._earlier_round(cursor, batch, row)
+            if earlier is not None:
+                batch["counts"].update(_histogram_keys(earlier))
+                batch["latest"].put({"cluster_version": _cluster_version(row), "case_id": earlier["case_id"]})
+        row.update(assessed_at=None, scores=None, areas=None, profile=None)
+        batch["cases"].put(row)
+
+    def _earlier_round(self, cursor: Any, batch: dict[str, Any], case: Row) -> Row | None:
+        """The cluster's latest other assessed case on the case's catalogue version (stored, or in this batch)."""
+        cursor.execute(
+            self.q("SELECT case_id FROM {benchmark_cases} WHERE cluster_id = ? AND catalogue_version = ?"),
+            (case["cluster_id"], case["catalogue_version"]),
+        )
+        ids = {found["case_id"] for found in cursor.fetchall()} | set(batch["cases"].rows)
+        rounds = [batch["cases"].get(cursor, case_id) for case_id in sorted(ids - {case["case_id"]})]
+        rounds = [
+            other
+            for other in rounds
+            if other is not None
+            and other["scores"] is not None
+            and (other["cluster_id"], other["catalogue_version"]) == (case["cluster_id"], case["catalogue_version"])
+        ]
+        return max(rounds, key=lambda other: str(other["assessed_at"]), default=None)
 
     def _uncount_latest(self, cursor: Any, batch: dict[str, Any], case: Row) -> None:
         """Take the cluster's latest assessment on the case's catalogue version (this case's earlier

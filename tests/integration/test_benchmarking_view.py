@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from itertools import pairwise
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -53,10 +54,13 @@ class Log:
         self.add(case_id, "AssessmentSubmitted", catalogue_version="bronze-2020", scores=scores, at=T0)
 
 
-def view_after(log: Log) -> BenchmarkingView:
+def view_after(log: Log, split_at: int | None = None) -> BenchmarkingView:
+    """The view having applied the log: in one batch, or in two cut after `split_at` changes."""
     settings = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
     (view,) = build_views(settings, None, view_classes_named(["benchmarking"]))
-    view.apply(log.changes, Tracking(log.app.name, len(log.changes)))
+    cuts = [0, len(log.changes)] if split_at is None else [0, split_at, len(log.changes)]
+    for start, end in pairwise(cuts):
+        view.apply(log.changes[start:end], Tracking(log.app.name, end))
     return view  # type: ignore[return-value]
 
 
@@ -81,6 +85,35 @@ def test_a_new_assessment_replaces_the_earlier_one_and_a_cluster_counts_once_by_
         "1.1": 2,
         "1.2": 2,
     }  # clusters 1 and 2
+
+
+def test_an_assessment_taken_out_by_a_release_leaves_the_peers_and_the_clusters_earlier_round_counts_again() -> None:
+    """An expert released from a team takes the team's assessment with them (the case stands unassessed):
+    the peers' histogram no longer counts it, and its cluster counts by its earlier round on the version, in
+    one batch or across two. A cluster with no earlier round is no peer until its new team assesses."""
+    log = Log()
+    clusters, earlier, later, other = [uuid4() for _ in range(2)], uuid4(), uuid4(), uuid4()
+    for case_id, cluster_id in ((earlier, clusters[0]), (later, clusters[0]), (other, clusters[1])):
+        log.submit(case_id, cluster_id)
+    log.assess(earlier, {"1.1": 1, "1.2": 5})
+    log.assess(other, {"1.1": 3, "1.2": 3})
+    log.assess(later, {"1.1": 0, "1.2": 0})
+    assessed = len(log.changes)
+    log.add(later, "ExpertReleased", expert_id=uuid4(), reason="certification revoked", at=T0)
+
+    for view in (view_after(log), view_after(log, split_at=assessed)):
+        benchmark = view.benchmark(other)
+        assert benchmark is not None
+        assert {item.indicator: item.peer_median for item in benchmark.indicators} == {"1.1": 1.0, "1.2": 5.0}
+        assert view.benchmark(later) is None  # unassessed: no benchmark of its own until the new team assesses
+    alone = Log()
+    alone.submit(later, clusters[0])
+    alone.submit(other, clusters[1])
+    alone.assess(later, {"1.1": 0, "1.2": 0})
+    alone.assess(other, {"1.1": 3, "1.2": 3})
+    alone.add(later, "ExpertReleased", expert_id=uuid4(), reason="certification revoked", at=T0)
+    benchmark = view_after(alone).benchmark(other)
+    assert benchmark is not None and benchmark.peer_group is None
 
 
 def test_two_rounds_of_one_cluster_do_not_make_a_peer_group_of_two() -> None:
