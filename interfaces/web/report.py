@@ -109,7 +109,8 @@ def readable_report(svc: Services, case_id: UUID, who: Principal) -> ReportOut:
     if not reads_the_assessment(who, case.team, case.decision is not None):
         raise ApiError(409, f"case {case_id} is not decided yet: the cluster reads its report once it is")
     found = build_report(svc, case)
-    if case.frozen_report is not None:
+    if _recorded_for_decision(case) is not None:  # frozen for the decision that stands: not one overturned
+        assert case.frozen_report is not None
         found.frozen = ReportFrozen(
             sha256=case.frozen_report["sha256"], size=case.frozen_report["size"], frozen_at=case.frozen_report["at"]
         )

@@ -36,6 +36,7 @@ def test_a_refusal_overturned_on_appeal_is_reported_no_more_and_the_new_award_sa
         assert pdf.status_code == 409 and "upheld appeal overturned" in pdf.json()["detail"], pdf.status_code
     report = secretariat.expect(contact.get(f"/cases/{case_id}/report"), 200)
     assert (report["outcome"], report["decided_at"], report["decided_on_appeal"]) == (None, None, False)
+    assert report["frozen"] is None  # the refusal's digest is the record of a decision that no longer stands
     page = pages_as(engine, token_of(contact)).read(f"/ui/cases/{case_id}")
     assert 'id="overturned"' in page.text and "refuse ·" not in page.text  # the case page states none either
 
