@@ -11,8 +11,9 @@ sends only the e-mails (one per language) that the tries before it did not: thei
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -49,6 +50,9 @@ DELIVERY_ACTOR = "system:delivery"
 SENT_FIELDS = {"channel", "recipients", "message_id", "reply", "attempts"}
 FAILURE_TYPE = "DeliveryFailed"  # the ApplicationError type of a failed try (Temporal retries it)
 log = structlog.stdlib.get_logger(__name__)
+# Kept of a try's time for one e-mail's send (connecting, STARTTLS, AUTH and the transaction are each bounded by
+# the SMTP timeout; most take well under one): past the rest, a try waits for the mail pace no longer.
+SEND_RESERVE_SECONDS = 2 * SMTP_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,9 @@ class DeliveryActivities(BoundActivities):
             tried = {"attempt": attempt, "round": message.round}
             to = self._addresses(message, tried)
             at = self.app.clock()
-            earlier = _sent_in_earlier_tries()
+            earlier, ends = _sent_in_earlier_tries(), _sends_until()
             sent = [
-                self._send_once(letter, readers, at, tried, earlier)
+                self._send_once(letter, readers, at, tried, earlier, ends)
                 for letter, readers in self.mailroom.letters(message, to, at)
             ]
             if not any(message_id for message_id, _ in sent):  # no e-mail went out: the try failed
@@ -104,7 +108,13 @@ class DeliveryActivities(BoundActivities):
             return self._sent(message, to, sent, attempt)
 
     def _send_once(
-        self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int], earlier: dict[str, Any]
+        self,
+        letter: Letter,
+        readers: list[Address],
+        at: datetime,
+        tried: dict[str, int],
+        earlier: dict[str, Any],
+        ends: float | None,
     ) -> tuple[str, Accepted]:
         """The e-mail of one language, unless an earlier try of this send went out with it (`earlier`, by
         Message-ID): a try that fails on the German e-mail does not send the English one twice. What went
@@ -112,20 +122,20 @@ class DeliveryActivities(BoundActivities):
         if letter.message_id in earlier:
             reply, refused = earlier[letter.message_id]
             return letter.message_id, Accepted(reply, refused)
-        message_id, accepted = self._send(letter, readers, at, tried)
+        message_id, accepted = self._send(letter, readers, at, tried, ends)
         if message_id and activity.in_activity():
             earlier[message_id] = [accepted.reply, accepted.refused]
             activity.heartbeat(earlier)
         return message_id, accepted
 
     def _send(
-        self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int]
+        self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int], ends: float | None
     ) -> tuple[str, Accepted]:
         """One e-mail of the message, to the readers of one language; a failed try raises. One whose every
         reader the server refused is no e-mail ("" for its Message-ID), not a failed try: the readers of
         another language still get theirs, once, and the refusals are told as any other."""
-        waited = self.mailroom.pace.take(within=_time_to_wait())
-        if waited is None:  # the try would be timed out while it waits, and retried while this thread sends
+        waited = self.mailroom.pace.take(within=None if ends is None else ends - time.monotonic())
+        if waited is None:  # the try would be timed out while it waits or sends, and retried while this thread sends
             raise _failed_try("no send allowed by this process's mail pace in this try; tried again", tried)
         mail = compose(letter, readers, self.mailroom.sender, at)
         try:
@@ -193,15 +203,15 @@ def _sent_in_earlier_tries() -> dict[str, Any]:
     return dict(earlier) if isinstance(earlier, dict) else {}
 
 
-def _time_to_wait() -> float | None:
-    """How long this try may wait for the pace and still send before Temporal times it out (a try timed
-    out is tried again while its thread goes on: were that thread to send after its wait, the e-mail
-    would go out twice). None outside an activity, or for a try with no time limit."""
+def _sends_until() -> float | None:
+    """Until when (time.monotonic) this try may still begin an e-mail: before Temporal times it out, less
+    SEND_RESERVE for the send itself. A try timed out is tried again while its thread goes on: were that thread
+    to send after waiting for the pace, the e-mail would go out twice. Measured on this process's clock from
+    the try's start here (the server's clock may differ). None outside an activity, or with no time limit."""
     info = activity.info() if activity.in_activity() else None
     if info is None or info.start_to_close_timeout is None:
         return None
-    ends = info.started_time + info.start_to_close_timeout
-    return max(0.0, (ends - datetime.now(UTC)).total_seconds() - SMTP_TIMEOUT_SECONDS)  # kept for the send itself
+    return time.monotonic() + info.start_to_close_timeout.total_seconds() - SEND_RESERVE_SECONDS
 
 
 def _failed_try(reason: str, tried: dict[str, int]) -> ApplicationError:

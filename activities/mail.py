@@ -308,7 +308,9 @@ class TokenBucket:
 
     def take(self, within: float | None = None) -> float | None:
         """Wait for a token (blocking this thread); the seconds waited. None, taking no token, when none
-        comes `within` that many seconds: the caller's time is up before it could send."""
+        comes `within` that many seconds (none at all when it is negative): the caller's time is up first."""
+        if within is not None and within < 0:
+            return None
         waited = 0.0
         while True:
             with self._lock:

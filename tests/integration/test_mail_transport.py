@@ -37,6 +37,7 @@ from clusterlabel.activities.mail import (
 )
 from clusterlabel.activities.models import SendMessage
 from clusterlabel.domain.notification import Notification
+from clusterlabel.workflows.delivery import SEND_TIMEOUT
 from tests.lifecycle import memory_app
 from tests.mailserver import MailServer, free_port
 
@@ -207,6 +208,7 @@ def test_a_try_that_failed_on_one_language_sends_only_the_other_language_again()
     anna = Address(ANNA.email, ANNA.who, "de")
     beats: list[Any] = []
     attempt = ActivityEnvironment()
+    attempt.info = dataclasses.replace(attempt.info, start_to_close_timeout=SEND_TIMEOUT)  # as the workflow gives
     attempt.on_heartbeat = lambda *details: beats.append(details[0])
     with MailServer() as server:
         server.handler.greylisted.add(BERT.email)
@@ -237,24 +239,32 @@ def test_the_pace_gives_no_token_it_cannot_give_in_time_and_keeps_it_for_the_nex
 
 def test_a_try_whose_time_is_up_before_the_pace_lets_it_send_sends_nothing_and_fails_to_be_tried_again() -> None:
     """A try waits for the pace only while it could still send before Temporal times it out: a try timed out
-    is tried again, and its thread, had it sent after its wait, would have sent the message twice."""
+    is tried again, and its thread, had it sent after its wait, would have sent the message twice. A try
+    whose time is up sends nothing even with a token to hand."""
     app = memory_app()
     queued = message()
     app.save(queued)
-    pace = TokenBucket(1, 60.0)
-    pace.take()  # the minute's one send is spent
-    short = ActivityEnvironment()
-    short.info = dataclasses.replace(
-        short.info, started_time=datetime.now(UTC), start_to_close_timeout=timedelta(seconds=32)
-    )
+    minute = TokenBucket(1, 60.0)
+    minute.take()  # the minute's one send is spent
+
     with MailServer() as server:
-        mailroom = Mailroom(Readers([ANNA]), transport(server.url()), SENDER, pace, "http://t.test")
         started = time.monotonic()
-        with pytest.raises(ApplicationError, match="mail pace"):
-            short.run(DeliveryActivities(app, mailroom).send_message, SendMessage(notification_id=queued.id))
+        with pytest.raises(ApplicationError, match="mail pace"):  # 2 s left beyond the send's own reserve
+            try_to_send(app, queued, Mailroom(Readers([ANNA]), transport(server.url()), SENDER, minute, "http://t"), 62)
         gave_up_after = time.monotonic() - started
+        plenty = TokenBucket(10, 1.0)
+        with pytest.raises(ApplicationError, match="mail pace"):  # less time than the reserve: none to wait
+            try_to_send(app, queued, Mailroom(Readers([ANNA]), transport(server.url()), SENDER, plenty, "http://t"), 30)
         received = server.received
 
     assert received == []
-    assert gave_up_after < 5  # at once: 2 s were left beyond the send's own 30 s, the token is a minute away
+    assert gave_up_after < 5  # at once: the token is a minute away
     assert app.load(queued.id, Notification).waiting  # still queued: the next try sends it
+    assert plenty.take(within=0) == 0.0  # the try that gave up took no token
+
+
+def try_to_send(app: Any, queued: Notification, mailroom: Mailroom, seconds: int) -> None:
+    """One try of send_message that Temporal would time out after `seconds`."""
+    short = ActivityEnvironment()
+    short.info = dataclasses.replace(short.info, start_to_close_timeout=timedelta(seconds=seconds))
+    short.run(DeliveryActivities(app, mailroom).send_message, SendMessage(notification_id=queued.id))
