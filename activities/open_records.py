@@ -145,13 +145,12 @@ def concluded_in_store(app: CertificationApp, case_id: UUID) -> bool:
 
 
 def label_ended_in_store(app: CertificationApp, label_id: UUID) -> bool:
-    """Whether the store says the label's workflow has nothing left to do (its view would be final): out
-    of force with no appeal pending. A label this store does not hold is not ended here."""
+    """Whether the store says the label's workflow has nothing left to do (Label.settled, as its view says
+    `final`). A label this store does not hold is not ended here."""
     try:
-        label = app.get_label(label_id)
+        return app.get_label(label_id).settled
     except NotFound:
         return False
-    return label.state in FINAL and not label.appeal_pending
 
 
 # Whether a record of each kind (as the reconciler names them) is still open now: a case open, a label

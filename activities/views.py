@@ -12,7 +12,6 @@ from clusterlabel.domain.case_lifecycle import APPEALABLE_STATES
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import (
-    FINAL,
     LabelState,
     expiry_reminder_schedule,
     reminds_of_expiry,
@@ -100,7 +99,7 @@ def label_view(policy: Policy, label: Label, now: datetime) -> LabelView:
     copied = {name: getattr(label, name) for name in LabelView.model_fields if hasattr(label, name)}
     alarms = sorted(alarms, key=lambda alarm: alarm.at)
     identity = {"label_id": label.id, "recent_keys": label.recent_command_keys}
-    final = label.state in FINAL and not label.appeal_pending
+    final = label.settled
     appeal = {"appeal_due": label.appeal_due(policy)}
     return LabelView.model_validate({**copied, **identity, **appeal, "alarms": alarms, "final": final})
 

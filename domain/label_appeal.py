@@ -25,7 +25,7 @@ from clusterlabel.domain.case_decision import (
 )
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label_commands import DecideLabelAppeal, LodgeLabelAppeal
-from clusterlabel.domain.label_lifecycle import APPEALABLE, LabelState
+from clusterlabel.domain.label_lifecycle import APPEALABLE, FINAL, LabelState
 from clusterlabel.domain.policy import Policy
 
 
@@ -61,6 +61,12 @@ class LabelAppealSteps:
     @property
     def appeal_pending(self) -> bool:
         return self.appeal is not None and self.appeal["upheld"] is None
+
+    @property
+    def settled(self) -> bool:
+        """Out of force for good: nothing will happen to it (its workflow ends). A withdrawn label with an
+        appeal pending is not: the panel may put it back in force."""
+        return self.state in FINAL and not self.appeal_pending
 
     def lodge_appeal(self, grounds: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
         self.check_appeal_lodgeable(grounds, at, policy)

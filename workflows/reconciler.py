@@ -136,14 +136,19 @@ class Reconciler:
         workflow never heard (superseded by another case's award, which tells only the label it renews):
         told to reload, each ends. The labels in force are checked one by one above."""
         checked = {label_workflow_id(label_id) for label_id in in_force}
-        query = f"WorkflowType = 'LabelWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '{self.task_queue}'"
+        queue = self.task_queue.replace("\\", "\\\\").replace("'", "\\'")
+        query = f"WorkflowType = 'LabelWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '{queue}'"
         behind = []
         async for execution in self.client.list_workflows(query):
             label_id = _label_id_of(execution.id)
             if execution.id in checked or label_id is None:
                 continue
             if await asyncio.to_thread(label_ended_in_store, self.app, label_id):
-                behind.append(await _reload(self.client.get_workflow_handle(execution.id)))
+                try:
+                    behind.append(await _reload(self.client.get_workflow_handle(execution.id)))
+                except RPCError as error:  # ended by itself since the listing (visibility lags): nothing to tell
+                    if error.status != RPCStatusCode.NOT_FOUND:
+                        raise
         return behind
 
     async def _check(self, kind: str, record_id: UUID) -> str | Reloaded | WorkflowProblem | None:
