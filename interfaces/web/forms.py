@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.base import DomainError
+from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web import bodies, cases, flash, sessions
 from clusterlabel.interfaces.web.access import visible_case
 from clusterlabel.interfaces.web.assessment_drafts import DRAFT_ACTION, draft_fields
@@ -30,6 +31,8 @@ from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.expert_pages import assessment_shown, assignments_shown
 from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, render, signed_in
 from clusterlabel.interfaces.web.services import Services
+
+log = get_logger(__name__)
 
 
 def install(api: FastAPI) -> None:
@@ -114,7 +117,8 @@ class _Refusal(NamedTuple):
 
     @classmethod
     def of(cls, case_id: UUID, step: str, form: Any, error: ValidationError | ApiError) -> _Refusal:
-        fields = {k: v for k, v in form.items() if isinstance(v, str) and k != sessions.CSRF_FIELD}
+        # As typed, but for control characters (a browser would send a NUL back as U+FFFD, which may pass).
+        fields = {k: _without_controls(v) for k, v in form.items() if isinstance(v, str) and k != sessions.CSRF_FIELD}
         if isinstance(error, ValidationError):
             return cls(case_id, step, fields, 422, flash.form_errors(error))
         return cls(case_id, step, fields, error.status, _reason(error))
@@ -153,6 +157,9 @@ async def _shown_again(request: Request, svc: Services, who: Principal, refused:
         shown = await run_in_threadpool(form_page.shown, request, svc, who)
     except ApiError:
         return None
+    except Exception:  # the page could not be read (the store away): the refusal still reaches the caller
+        log.warning("refused form not shown again", step=refused.step, exc_info=True)
+        return None
     message = {"kind": "error", "text": refused.reason}
     return render(
         request, form_page.template, who, refused.status, **{**shown, **form_page.typed(refused), "flash": message}
@@ -167,6 +174,10 @@ async def _kept_as_draft(svc: Services, who: Principal, case_id: UUID, form: Any
     except ApiError:
         return False
     return True
+
+
+def _without_controls(value: str) -> str:
+    return "".join(ch for ch in value if ch.isprintable() or ch in "\r\n\t")
 
 
 def _reason(error: ApiError) -> str:

@@ -137,6 +137,7 @@ def test_a_control_character_typed_into_a_form_is_a_form_error_and_records_nothi
     pages.read(f"/ui/cases/{case_id}")
     page = pages.post(f"/ui/cases/{case_id}/withdrawal", {"reason": "moved\x00away"})
     assert "control characters" in pages.shown_again(page, 422)
+    assert 'value="movedaway"' in page.text  # shown again as typed, but for the control character
     assert secretariat.history(case_id) == before
 
 
