@@ -36,7 +36,7 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
     label_id = label_id_from(request.path_params["label_ref"])
     label = visible_label(svc, label_id, who)
     svc.fresh()
-    events = label_events(svc, label_id, who)
+    events = label_events(svc, label, who)
     return {
         "label": label_out(label_view(svc.app.policy, label, svc.now()), label, svc.now(), who),
         "renewal_case_id": label.renewal_case_id,

@@ -98,9 +98,9 @@ async def label_history(label_ref: str, svc: Svc, token: Bearer) -> History:
 
 def _label_history_shown(svc: Services, label_ref: str, who: Principal) -> list[HistoryEvent]:
     label_id = label_id_from(label_ref)  # after the caller: an unknown code is 404, after their 401
-    visible_label(svc, label_id, who)
+    label = visible_label(svc, label_id, who)
     svc.fresh()
-    return label_events(svc, label_id, who)
+    return label_events(svc, label, who)
 
 
 @router.get(
@@ -114,8 +114,11 @@ async def cluster_history(cluster_id: UUID, svc: Svc, token: Bearer) -> History:
 def _cluster_history_shown(svc: Services, cluster_id: UUID, who: Principal) -> list[HistoryEvent]:
     seen = visible_cluster(svc, cluster_id, who)
     svc.fresh()
-    file_cases = None if seen.records is None else seen.team_cases  # the cluster's contact reads every file's name
-    return history_events(svc.models.cluster_history(cluster_id, seen.records), who, seen.team_cases, file_cases)
+    # The cluster's contact reads every file's name and its labels' appeals (common.reads_the_label_appeal);
+    # an expert, the names of their team's files and no label's appeal.
+    file_cases, appeal_labels = (None, None) if seen.records is None else (seen.team_cases, ())
+    entries = svc.models.cluster_history(cluster_id, seen.records)
+    return history_events(entries, who, seen.team_cases, file_cases, appeal_labels)
 
 
 # ---- the secretariat's steps -------------------------------------------------------------

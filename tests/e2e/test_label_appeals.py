@@ -1,16 +1,21 @@
 """A cluster appeals its label's suspension or withdrawal through the HTTP API on the real engine: the
 appeals panel (not the officer who took the decision) upholds or dismisses it, and an upheld appeal puts
-the label back in force for the public and for its workflow's timers and steps."""
+the label back in force for the public and for its workflow's timers and steps. The appeal's words are
+the cluster's and the secretariat's: the expert who audited the label's case reads that there was one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import pytest
 
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import RunningEngine, eventually
 from tests.e2e.page_session import pages_as, token_of
 
 GROUNDS = {"grounds": "The complaint concerned another cluster of the same name."}
+RATIONALE = "The panel found the complaint unfounded."
 
 
 def verified(engine: RunningEngine, label: dict[str, str]) -> str:
@@ -101,3 +106,49 @@ def test_a_contact_appeals_a_withdrawal_from_the_label_page_and_the_panel_uphold
 
     assert secretariat.label(label["label_id"])["state"] == "active"
     assert "upheld: No misuse was shown." in portal.get(page).text
+
+
+@pytest.fixture(scope="module")
+def appealed(secretariat: Secretariat) -> dict[str, Any]:
+    """A label withdrawn and restored on appeal; the expert who audited its case, the cluster's contact."""
+    cluster_id = secretariat.cluster(name="Krka Wine Cluster", country="HR")
+    case_id = secretariat.apply(cluster_id)
+    ((_, auditor),) = secretariat.to_decision(case_id)
+    secretariat.decide(case_id)
+    label = secretariat.label(secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"])
+    secretariat.expect(secretariat.api.post(f"/labels/{label['label_id']}/withdrawal", json={"reason": "misuse"}), 200)
+    contact = secretariat.contact(cluster_id, "Ana Krka")
+    secretariat.expect(contact.post(f"/labels/{label['label_id']}/appeal", json=GROUNDS), 200)
+    decision = {"upheld": True, "rationale": RATIONALE}
+    panel = secretariat.member("Appeals Panel", "appeals")
+    secretariat.expect(panel.post(f"/labels/{label['label_id']}/appeal/decision", json=decision), 200)
+    return {"cluster_id": cluster_id, "label": label, "auditor": auditor, "contact": contact}
+
+
+APPEAL_WORDS = (GROUNDS["grounds"], RATIONALE)
+
+
+@pytest.mark.parametrize("history", ["/labels/{label_id}/history", "/clusters/{cluster_id}/history"])
+def test_the_audits_expert_reads_in_a_history_that_a_label_was_appealed_but_not_the_grounds_nor_the_rationale(
+    secretariat: Secretariat, appealed: dict[str, Any], history: str
+) -> None:
+    """The label outlives the case its expert audited: its appeal's events stand in their history in place,
+    without their data, as the label (GET /labels/{ref}) stands without its appeal."""
+    path = history.format(label_id=appealed["label"]["label_id"], cluster_id=appealed["cluster_id"])
+    events = secretariat.expect(appealed["auditor"].get(path), 200)["events"]
+    appeal = [(event["type"], event["data"]) for event in events if event["type"].startswith("LabelAppeal")]
+    assert appeal == [("LabelAppealLodged", {}), ("LabelAppealUpheld", {})]
+    assert not any(said in str(events) for said in APPEAL_WORDS)
+    for reader in (secretariat.api, appealed["contact"]):
+        assert all(said in str(secretariat.expect(reader.get(path), 200)) for said in APPEAL_WORDS)
+
+
+def test_the_audits_expert_reads_on_the_label_page_that_it_was_appealed_but_not_the_grounds_nor_the_rationale(
+    engine: RunningEngine, secretariat: Secretariat, appealed: dict[str, Any]
+) -> None:
+    page = f"/ui/labels/{appealed['label']['label_code']}"
+    seen = pages_as(engine, token_of(appealed["auditor"])).read(page).text
+    assert "Label appeal upheld" in seen and not any(said in seen for said in APPEAL_WORDS)
+    for reader in (secretariat.api, appealed["contact"]):
+        timeline = pages_as(engine, token_of(reader)).read(page).text.split('id="timeline"')[1]
+        assert all(said in timeline for said in APPEAL_WORDS)

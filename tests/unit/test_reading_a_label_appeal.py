@@ -1,0 +1,67 @@
+"""A label's appeal (the cluster's grounds, the appeals panel's rationale) is read by the secretariat and
+the label's own cluster: in a history, anyone else reads its events in place without their data, as a
+case's withheld events read (interfaces/web/common.py: history_events, LABEL_APPEAL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from clusterlabel.domain.account import Role
+from clusterlabel.interfaces.web.auth import Principal
+from clusterlabel.interfaces.web.common import history_events
+from clusterlabel.projections.audit_history import AuditEntry
+
+AT = datetime(2026, 5, 4, 9, tzinfo=UTC)
+LABEL, OTHER_LABEL, CLUSTER = uuid4(), uuid4(), uuid4()
+SECRETARIAT = Principal(frozenset({Role.OFFICER}))
+AUDITOR = Principal(frozenset({Role.EXPERT}), expert_id=uuid4())
+CONTACT = Principal(frozenset({Role.CLUSTER}), cluster_id=CLUSTER)
+GROUNDS = {"against": "withdrawn", "grounds": "We never showed the label."}
+RATIONALE = {"rationale": "No misuse was shown.", "decided_by": "account:panel"}
+
+
+def _entry(seq: int, event_type: str, data: dict[str, Any], label_id: Any = LABEL) -> AuditEntry:
+    return AuditEntry(
+        seq=seq,
+        aggregate_id=label_id,
+        aggregate_type="Label",
+        version=seq,
+        event_type=event_type,
+        effective_at=AT,
+        recorded_at=AT,
+        actor="account:panel" if event_type == "LabelAppealUpheld" else "account:contact",
+        command_key=None,
+        data=data,
+    )
+
+
+HISTORY = [
+    _entry(1, "Withdrawn", {"reason": "misuse"}),
+    _entry(2, "LabelAppealLodged", GROUNDS),
+    _entry(3, "LabelAppealUpheld", RATIONALE),
+]
+
+
+def test_an_expert_reads_that_a_label_was_appealed_and_decided_but_neither_the_grounds_nor_the_rationale() -> None:
+    events = history_events(HISTORY, AUDITOR, team_cases=[uuid4()], file_cases=[uuid4()])
+    assert [(event.seq, event.version, event.type, event.actor, event.data) for event in events] == [
+        (1, 1, "Withdrawn", "account:contact", {"reason": "misuse"}),
+        (2, 2, "LabelAppealLodged", "account:contact", {}),
+        (3, 3, "LabelAppealUpheld", "account:panel", {}),
+    ]
+
+
+@pytest.mark.parametrize("reader", [SECRETARIAT, CONTACT])
+def test_the_secretariat_and_the_labels_own_cluster_read_the_appeal_in_full(reader: Principal) -> None:
+    events = history_events(HISTORY, reader, appeal_labels=[LABEL])
+    assert [event.data for event in events[1:]] == [GROUNDS, RATIONALE]
+
+
+def test_a_clusters_own_contact_reads_every_labels_appeal_and_a_reader_named_for_one_label_that_ones_alone() -> None:
+    history = [*HISTORY, _entry(4, "LabelAppealLodged", GROUNDS, label_id=OTHER_LABEL)]
+    assert [event.data for event in history_events(history, CONTACT, appeal_labels=None)][3] == GROUNDS
+    assert [event.data for event in history_events(history, CONTACT, appeal_labels=[LABEL])][2:] == [RATIONALE, {}]
