@@ -53,6 +53,9 @@ class StatisticsBatch(RowCache):
     clusters: RowCache
 
 
+DECISION_EVENTS = frozenset({"CertificationCase.DecisionRecorded", "CertificationCase.AppealDecided"})
+
+
 class StatisticsView(LabelRowsView):
     name = "statistics"
     cost = 3
@@ -68,7 +71,9 @@ class StatisticsView(LabelRowsView):
         "Cluster.ProfileUpdated": "_cluster",
         "CertificationCase.Submitted": "_submitted",
         "CertificationCase.DecisionRecorded": "_decided",
+        "CertificationCase.AppealDecided": "_appeal_decided",
     }
+    revision = 2  # 2: a decision an upheld appeal overturned is no longer counted
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> StatisticsBatch:
         # The label rows as every label view keeps them, the batch's cases and clusters beside them: each
@@ -77,7 +82,7 @@ class StatisticsView(LabelRowsView):
         labels = [
             change.key for change in changes if change.aggregate_type == "Label" and change.event_type != "Issued"
         ]
-        decided = [change.key for change in changes if change.kind == "CertificationCase.DecisionRecorded"]
+        decided = [change.key for change in changes if change.kind in DECISION_EVENTS]
         batch = StatisticsBatch(self, self.view_tables[0], self.row_key)
         batch.prefetch(cursor, labels)
         batch.cases = RowCache(self, "statistics_cases", "case_id").prefetch(cursor, decided)
@@ -114,6 +119,13 @@ class StatisticsView(LabelRowsView):
         batch.cases.put(
             {**row, "outcome": change["outcome"], "decided_level": change["level"], "decided_at": change["at"]}
         )
+
+    def _appeal_decided(self, cursor: Any, batch: StatisticsBatch, change: Change) -> None:
+        """An upheld appeal overturns the decision (domain: CertificationCase.decision_in_force): the case
+        counts as undecided until it is decided again, and for good if it is withdrawn meanwhile."""
+        row = batch.cases.get(cursor, change.key)
+        if row is not None and change["upheld"]:
+            batch.cases.put({**row, "outcome": None, "decided_level": None, "decided_at": None})
 
     # ---- reading ------------------------------------------------------------------------------
 

@@ -13,9 +13,11 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.label_import import import_labels
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.commands import DecideAppeal, LodgeAppeal, RecordDecision
 from clusterlabel.domain.label_import import read_label_import
 from clusterlabel.projections.factory import open_read_models
-from tests.lifecycle import Clock, Lifecycle
+from tests.builders import send
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import postgres_schema, sqlite_env
 
 IMPORT = (
@@ -76,6 +78,25 @@ class ExportViewsContract:
             }
             later = now.replace(year=2027, month=7)  # the imported gold label has expired by then
             assert counts(models.statistics(later, ["level"]), "level")[("gold",)] == (1, 0, 0, 0)
+
+    def test_a_refusal_overturned_on_appeal_counts_as_undecided_until_the_case_is_decided_again(
+        self, env: dict[str, str]
+    ) -> None:
+        app = CertificationApp(env=env, clock=Clock())
+        life = Lifecycle(app, country="EE")
+        case_id = life.deciding()
+        life.decide(case_id, Outcome.REFUSE)
+        send(app, case_id, LodgeAppeal(grounds="The scores support Bronze."), actor=SECRETARIAT)
+        with open_read_models(env, app, only=["statistics"]) as models:
+            models.catch_up()
+            assert counts(models.statistics(app.clock(), [])) == {(): (1, 0, 1, 0)}
+            send(app, case_id, DecideAppeal(upheld=True, rationale="They do."), actor="board:appeals")
+            models.catch_up()
+            assert counts(models.statistics(app.clock(), [])) == {(): (1, 0, 0, 0)}  # it counted the refusal
+            award = RecordDecision(outcome=Outcome.AWARD, rationale="On appeal: Bronze.")
+            send(app, case_id, award, actor="secretariat:greta")
+            models.catch_up()
+            assert counts(models.statistics(app.clock(), [])) == {(): (1, 1, 0, 0)}
 
 
 class TestExportViewsOnSQLite(ExportViewsContract):
