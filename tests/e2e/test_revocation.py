@@ -90,9 +90,8 @@ def test_an_expert_released_from_a_case_is_linked_to_its_report_exactly_when_it_
     engine: RunningEngine, secretariat: Secretariat
 ) -> None:
     """A released expert was on the case (README: they read it as its cluster does): its page links the
-    report once the case is decided, and the link opens the report and its PDF (before, both answered 404).
-    An expert never on the case sees neither the page nor the report, and is told no more than for an
-    unknown case."""
+    report once the case is decided, and the link opens the report and its PDF (0293f34). An expert never on
+    the case sees neither the page nor the report, and is told no more than for an unknown case."""
     for name in ("Rita Replacement", "Sven Standby"):
         secretariat.expert(name=name, country="SE")  # others of this module's experts are revoked
     case_id = secretariat.apply(secretariat.cluster(name="Riga Wood Cluster"))
