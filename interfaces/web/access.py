@@ -45,7 +45,7 @@ def visible_case(svc: Services, case_id: UUID, principal: Principal) -> Certific
 
 def reads_evidence(who: Principal, case: CertificationCase) -> bool:
     """The secretariat, the case's cluster and the experts on its team (not one only proposed, nor one released)."""
-    return who.sees_everything or who.cluster_id == case.cluster_id or who.expert_id in case.team
+    return who.sees_everything or who.speaks_for(case.cluster_id) or who.expert_id in case.team
 
 
 def holds_the_case(history: Sequence[HistoryEvent], case_id: UUID) -> bool:
@@ -61,7 +61,7 @@ def visible_label(svc: Services, label_id: UUID, principal: Principal) -> Label:
     if principal.sees_everything:
         return label
     if label.case_id is None:
-        seen = principal.cluster_id is not None and principal.cluster_id == label.cluster_id
+        seen = principal.speaks_for(label.cluster_id)
     else:
         seen = principal.on_case(svc.app.get_case(label.case_id))
     if not seen:
@@ -98,7 +98,7 @@ class SeenCluster:
 def visible_cluster(svc: Services, cluster_id: UUID, principal: Principal) -> SeenCluster:
     """The cluster, if the caller sees it whole (the secretariat, its contact) or sees one of its cases."""
     cluster = _load(svc.app.get_cluster, "cluster", cluster_id)
-    if principal.sees_everything or principal.cluster_id == cluster_id:
+    if principal.sees_everything or principal.speaks_for(cluster_id):
         return SeenCluster(cluster, None)
     seen = _experts_records(svc, principal, cluster)
     if not seen.records:
@@ -129,7 +129,7 @@ def own_cases(filters: CaseFilters, principal: Principal) -> CaseFilters:
     a cluster's contact lists its own cluster's cases when it asks for them, else the cases it is on."""
     if principal.sees_everything:
         return filters
-    if principal.cluster_id is not None and filters.cluster_id == principal.cluster_id and filters.expert_id is None:
+    if principal.speaks_for(filters.cluster_id) and filters.expert_id is None:
         return filters
     if principal.expert_id is not None:
         if filters.expert_id not in (None, principal.expert_id):

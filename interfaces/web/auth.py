@@ -54,6 +54,10 @@ class Principal:
     def holds(self, role: Role) -> bool:
         return role in self.roles
 
+    def speaks_for(self, cluster_id: UUID | None) -> bool:
+        """A contact of this cluster (an account that is also an expert may read other clusters' records)."""
+        return self.cluster_id is not None and self.cluster_id == cluster_id
+
     @property
     def actor(self) -> str:
         """How the event log names this caller."""
@@ -65,7 +69,7 @@ class Principal:
         """An expert is on a case while proposed for it, on its team, or once on it (released, or objected to
         after joining: they read the history of the cases they were on, as its cluster reads it, and act on
         none); a cluster contact on their cluster's cases."""
-        if self.sees_everything or (self.cluster_id is not None and case.cluster_id == self.cluster_id):
+        if self.sees_everything or self.speaks_for(case.cluster_id):
             return True
         if self.expert_id is None:
             return False

@@ -152,7 +152,7 @@ def reads_verification_code(principal: Principal | None, label: Label) -> bool:
     genuine; an expert never needs it, and the public must not have it (it would prove any copy)."""
     if principal is None:
         return False
-    own = principal.cluster_id is not None and principal.cluster_id == label.cluster_id
+    own = principal.speaks_for(label.cluster_id)
     return principal.sees_everything or own
 
 

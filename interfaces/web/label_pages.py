@@ -49,7 +49,7 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
 def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
     """The steps the label takes now (its own rules) that the reader's roles may take."""
     officer = who.holds(Role.OFFICER)
-    contact = who.holds(Role.CLUSTER) and who.cluster_id == label.cluster_id
+    contact = who.holds(Role.CLUSTER) and who.speaks_for(label.cluster_id)
     appeal_due = label.appeal_due(svc.app.policy)
     return {
         "appeal": (officer or contact) and label.appeal is None and appeal_due is not None and svc.now() < appeal_due,

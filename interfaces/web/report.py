@@ -98,7 +98,7 @@ def report_case(svc: Services, case_id: UUID, who: Principal) -> CertificationCa
     expert released from its team (once it is decided, as its cluster: the case page links it for them); an
     expert merely proposed sees the case, not its scores and findings, and is answered as for an unknown case."""
     case = visible_case(svc, case_id, who)
-    readers = reads_the_assessment(who, case.team, decided=False) or who.cluster_id == case.cluster_id
+    readers = reads_the_assessment(who, case.team, decided=False) or who.speaks_for(case.cluster_id)
     if not (readers or who.expert_id in case.evaluators):
         raise not_found("case", case_id)
     return case
