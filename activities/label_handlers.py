@@ -14,6 +14,7 @@ from clusterlabel.activities.views import reminder_schedule
 from clusterlabel.domain import commands, notices
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.case_decision import DecidedApart
 from clusterlabel.domain.case_lifecycle import CaseKind
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope
@@ -55,7 +56,7 @@ def close_renewal_window(
 
 def suspend_label(app: CertificationApp, label_id: UUID, command: commands.SuspendLabel, env: Envelope) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
-        label.suspend(command.reason, env.instant(), app.policy, *env.who())
+        label.suspend(command.reason, env.instant(), app.policy, *env.who(), apart=_apart(app, label, env, "suspend"))
         return _told_of_the_decision(app, label, env)
 
     return _change_label(app, label_id, env, act)
@@ -65,7 +66,7 @@ def restore_label(app: CertificationApp, label_id: UUID, command: commands.Resto
     """The suspension is lifted, and the cluster (told it may not show the label) told so in the same save."""
 
     def act(label: Label) -> list[RecordedAggregate]:
-        label.restore(*env.when())
+        label.restore(*env.when(), apart=_apart(app, label, env, "restore"))
         return outbox.queue(notices.label_restored(label), env)
 
     return _change_label(app, label_id, env, act)
@@ -73,10 +74,22 @@ def restore_label(app: CertificationApp, label_id: UUID, command: commands.Resto
 
 def withdraw_label(app: CertificationApp, label_id: UUID, command: commands.WithdrawLabel, env: Envelope) -> Label:
     def act(label: Label) -> list[RecordedAggregate]:
-        label.withdraw(command.reason, *env.when())
+        label.withdraw(command.reason, *env.when(), apart=_apart(app, label, env, "withdraw"))
         return [*_release(app, label, env), *_told_of_the_decision(app, label, env)]
 
     return _change_label(app, label_id, env, act)
+
+
+def _apart(app: CertificationApp, label: Label, env: Envelope, step: str) -> DecidedApart:
+    """The four eyes of a decision on a label (suspend, restore, withdraw): whoever takes it was none of the
+    label's auditors, as for the case's decision (ISO/IEC 17065 §7.6). An officer's account acting now."""
+    expert_ids = accounts.decider(app, env.actor, Role.OFFICER, f"{step} a label")
+    return DecidedApart(expert_ids, _auditors(app, label))
+
+
+def _auditors(app: CertificationApp, label: Label) -> frozenset[UUID]:
+    """The experts who audited the label's case (an imported label has none here)."""
+    return frozenset(app.get_case(label.case_id).evaluators) if label.case_id is not None else frozenset()
 
 
 def lodge_label_appeal(
@@ -95,8 +108,9 @@ def decide_label_appeal(
 
     def act(label: Label) -> list[RecordedAggregate]:
         withdrawn = label.state is LabelState.WITHDRAWN
-        auditors = app.get_case(label.case_id).evaluators if label.case_id is not None else frozenset()
-        label.decide_appeal(command.upheld, command.rationale, env, decider_expert_ids=expert_ids, auditors=auditors)
+        label.decide_appeal(
+            command.upheld, command.rationale, env, decider_expert_ids=expert_ids, auditors=_auditors(app, label)
+        )
         told = outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)
         if not (command.upheld and withdrawn):
             return told

@@ -8,6 +8,7 @@ decision is recorded with its reasons (DOMAIN.md, "Impartiality and decisions").
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,6 +29,21 @@ def check_not_auditor(person: str, person_expert_ids: Iterable[UUID], team: Iter
     auditors = {name for expert_id in members for name in (str(expert_id), f"expert:{expert_id}")}
     if person in auditors or members & set(person_expert_ids):
         raise ImpartialityViolation(f"{person} took part in the audit and cannot {role}")
+
+
+@dataclass(frozen=True)
+class DecidedApart:
+    """Who takes a decision on a label and whom the four-eyes rule keeps from it: the expert records the
+    deciding account speaks or spoke for, and the label's auditors (its case's evaluators)."""
+
+    decider_expert_ids: frozenset[UUID] = frozenset()
+    auditors: frozenset[UUID] = frozenset()
+
+    def check(self, person: str, role: str) -> None:
+        check_not_auditor(person, self.decider_expert_ids, self.auditors, role)
+
+
+NOBODY = DecidedApart()  # an automatic step (a timer) or a label with no audit of its own: no one to keep apart
 
 
 def check_not_appealed_decider(person: str, appealed_by: str | Iterable[str] | None, role: str) -> None:

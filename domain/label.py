@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, StepNotAllowed
+from clusterlabel.domain.case_decision import NOBODY, DecidedApart
 from clusterlabel.domain.label_appeal import LabelAppealSteps
 from clusterlabel.domain.label_code import label_code_for, label_id_for
 from clusterlabel.domain.label_import import ImportLabel
@@ -283,8 +284,11 @@ class Label(LabelAppealSteps, RecordedAggregate):
 
     # ---- suspension and withdrawal ---------------------------------------------------
 
-    def suspend(self, reason: str, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+    def suspend(
+        self, reason: str, at: datetime, policy: Policy, actor: str, command_key: str, *, apart: DecidedApart = NOBODY
+    ) -> None:
         self.check_step("suspend")
+        apart.check(actor, f"suspend the label {self.label_code}")
         if not reason.strip():
             raise InvalidInput("a suspension needs a reason")
         self._suspended(
@@ -298,8 +302,9 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self._decision_taken(actor)
         self._follow("Suspended", at)
 
-    def restore(self, at: datetime, actor: str, command_key: str) -> None:
+    def restore(self, at: datetime, actor: str, command_key: str, *, apart: DecidedApart = NOBODY) -> None:
         self.check_step("restore")
+        apart.check(actor, f"restore the label {self.label_code}")
         self._restored(at=at, actor=actor, command_key=command_key)
 
     @event("Restored")
@@ -308,8 +313,11 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self.reason = None
         self._follow("Restored", at)
 
-    def withdraw(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
+    def withdraw(
+        self, reason: str, at: datetime, actor: str, command_key: str, *, apart: DecidedApart = NOBODY
+    ) -> None:
         self.check_step("withdraw")
+        apart.check(actor, f"withdraw the label {self.label_code}")
         if not reason.strip():
             raise InvalidInput("a withdrawal needs a reason")
         self._withdrawn(reason=reason, at=at, actor=actor, command_key=command_key)

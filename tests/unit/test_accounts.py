@@ -10,7 +10,15 @@ import pytest
 from clusterlabel.domain.account import Account, Role, actor_of
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
-from clusterlabel.domain.commands import AnswerProposal, ProposeExpert, RecordDecision
+from clusterlabel.domain.commands import (
+    AnswerProposal,
+    ProposeExpert,
+    RecordDecision,
+    RestoreLabel,
+    SuspendLabel,
+    WithdrawLabel,
+)
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.record_commands import (
     DeactivateAccount,
     EraseAccount,
@@ -154,3 +162,25 @@ def test_an_account_that_spoke_for_an_auditor_still_cannot_decide_once_its_exper
 
     with pytest.raises(ImpartialityViolation, match="took part in the audit"):
         send(life.app, case_id, RecordDecision(outcome=Outcome.AWARD, rationale="mine"), actor=account.actor)
+
+
+def test_an_officer_who_audited_a_label_neither_suspends_restores_nor_withdraws_it_and_another_officer_does(
+    life: Lifecycle,
+) -> None:
+    """Suspending, restoring and withdrawing a label are decisions on it: the four-eyes rule keeps its
+    auditors from them as from the award (before, an officer's account that spoke for one took them all)."""
+    case_id, label_id = life.labelled()
+    auditor = life.app.get_case(case_id).expert_ids[0]
+    auditing_officer = open_account(life, Role.EXPERT, Role.OFFICER, expert_id=auditor)
+    officer = open_account(life, Role.OFFICER)
+    suspension = SuspendLabel(reason="The cluster misused the label.")
+
+    for command in (suspension, WithdrawLabel(reason="The cluster misused the label.")):
+        with pytest.raises(ImpartialityViolation, match="took part in the audit"):
+            send(life.app, label_id, command, actor=auditing_officer.actor)
+    assert life.app.get_label(label_id).state is LabelState.ACTIVE
+    send(life.app, label_id, suspension, actor=officer.actor)
+    with pytest.raises(ImpartialityViolation, match="took part in the audit"):
+        send(life.app, label_id, RestoreLabel(), actor=auditing_officer.actor)
+    send(life.app, label_id, RestoreLabel(), actor=officer.actor)
+    assert life.app.get_label(label_id).state is LabelState.ACTIVE
