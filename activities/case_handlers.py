@@ -171,7 +171,8 @@ def record_audit_held(
 ) -> None:
     if command.expert_id is not None:  # an officer records it for the team: no expert's step
         _check_qualified(app, case, command.expert_id, env, "record the audit as held")
-    case.record_audit_held(command.expert_id, command.held_on, env, renew_by=_renew_by(app, case))
+    experts = [app.get_expert(expert_id) for expert_id in case.expert_ids]
+    case.record_audit_held(command.expert_id, command.held_on, env, renew_by=_renew_by(app, case), experts=experts)
 
 
 @_case_step

@@ -55,10 +55,16 @@ def check_visit_date(
     level (ISO/IEC 17065 §6.1)."""
     if audit_due is not None and audit_date >= audit_due:
         raise InvalidInput(f"the audit must be held before its deadline of {audit_due:%Y-%m-%d %H:%M} UTC")
-    uncertified = sorted(expert.name for expert in experts if not expert.is_qualified_at(level, audit_date))
+    check_team_qualified(audit_date, experts, level)
+
+
+def check_team_qualified(day: datetime, experts: Iterable[CertifiedExpert], level: Level) -> None:
+    """Every team expert holds a qualification for the case's level on the audit's day: DOMAIN.md, an expert
+    never audits while their own certification has lapsed."""
+    uncertified = sorted(expert.name for expert in experts if not expert.is_qualified_at(level, day))
     if uncertified:
         names = ", ".join(uncertified)
-        raise InvalidInput(f"on {audit_date:%Y-%m-%d} the {level} certification of {names} is no longer valid")
+        raise InvalidInput(f"on {day:%Y-%m-%d} the {level} certification of {names} is no longer valid")
 
 
 # DOMAIN.md (the Gold process): a two-day visit, one day for a renewal.
@@ -153,10 +159,12 @@ class AuditVisitSteps(CaseQueries):
         held_on: datetime | None,
         env: Envelope,
         renew_by: datetime | None = None,
+        experts: Iterable[CertifiedExpert] = (),
     ) -> None:
         """A team expert (or an officer for the team: `expert_id` None) records that the audit took place,
-        on its scheduled date unless `held_on` says otherwise; a renewal's by `renew_by` (its label's
-        `renewable_until`: DOMAIN.md, re-benchmarked no later than one year after expiry)."""
+        on its scheduled date unless `held_on` says otherwise, a day every team expert (`experts`) was
+        certified for the level; a renewal's by `renew_by` (its label's `renewable_until`: DOMAIN.md,
+        re-benchmarked no later than one year after expiry)."""
         self.check_step("record_audit_held")
         if expert_id is not None:
             case_team.check_on_team(expert_id, self.team)
@@ -166,6 +174,7 @@ class AuditVisitSteps(CaseQueries):
         day = held_on or self.audit_date
         at, actor, command_key = env.when()
         check_held_on(day, self.agreed_at, at)
+        check_team_qualified(day, experts, self.level)
         if renew_by is not None:
             check_held_for_renewal(day, renew_by)
         self._audit_held(expert_id=expert_id, held_on=day, at=at, actor=actor, command_key=command_key)

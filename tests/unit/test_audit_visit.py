@@ -146,6 +146,24 @@ def test_the_assessment_waits_until_the_audit_scheduled_ahead_is_held() -> None:
     assert case.audit_held_on == clock.now and case.state == "deciding"
 
 
+def test_an_audit_held_on_a_day_a_team_expert_was_no_longer_certified_is_refused_whoever_records_it() -> None:
+    """DOMAIN.md: an expert never audits while their certification has lapsed. The day the audit was held, as
+    recorded, is checked as the scheduled one is (before, only the scheduled day was)."""
+    life, clock, case_id = agreed(certified_until=T0 + timedelta(days=40))
+    schedule(life, case_id, 30, **ON_SITE)
+    clock.advance(days=46)
+    late = T0 + timedelta(days=45)
+
+    refused(
+        life,
+        InvalidInput,
+        "certification of Vida Vaitkute is no longer valid",
+        lambda: send(life.app, case_id, RecordAuditHeld(held_on=late), actor=SECRETARIAT),  # an officer for the team
+    )
+    send(life.app, case_id, RecordAuditHeld(held_on=T0 + timedelta(days=32)), actor=SECRETARIAT)
+    assert life.app.get_case(case_id).audit_held_on == T0 + timedelta(days=32)
+
+
 def test_the_audit_is_held_on_its_scheduled_date_unless_the_expert_says_otherwise() -> None:
     life, clock, case_id = agreed()
     schedule(life, case_id, 10, **ON_SITE)
