@@ -18,6 +18,7 @@ from clusterlabel.domain.cluster import ClusterProfile
 from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import ExpertProfile
 from clusterlabel.domain.silver import AreaVerdict, DescribedArea, RequirementVerdict, SilverValidation
+from clusterlabel.projections.audit_history import AuditEntry
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 _keys = itertools.count(1)
@@ -109,4 +110,23 @@ def silver_validation(
             for code in current_baseline_for(T0).codes()
         ],
         recommendations="Survey the members every year.",
+    )
+
+
+def audit_entry(
+    seq: int, aggregate: tuple[str, UUID], event_type: str, data: dict[str, Any], actor: str, at: datetime
+) -> AuditEntry:
+    """An event as the audit history view holds it: the `seq`-th (and version) of the aggregate (its type, id)."""
+    aggregate_type, aggregate_id = aggregate
+    return AuditEntry(
+        seq=seq,
+        aggregate_id=aggregate_id,
+        aggregate_type=aggregate_type,
+        version=seq,
+        event_type=event_type,
+        effective_at=at,
+        recorded_at=at,
+        actor=actor,
+        command_key=None,
+        data=data,
     )

@@ -222,10 +222,7 @@ def test_a_contact_downloads_the_pdf_from_the_report_page_in_a_browser(
 def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
     engine: RunningEngine, secretariat: Secretariat
 ) -> None:
-    # Tourism, so that this case is nobody's peer in the tests above (their group keeps the sector).
-    case_id = secretariat.apply(secretariat.cluster(name="Adriatic Tourism Cluster", country="HR", sector="tourism"))
-    secretariat.screen(case_id)
-    ((expert_id, expert),) = secretariat.staff(case_id)
+    case_id, expert_id, expert = _auditing_tourism(secretariat, "Adriatic Tourism Cluster")
     form_page = f"/ui/cases/{case_id}/assessment"
     outsider = pages_as(engine, next(token for other, token in engine.experts.items() if other != expert_id))
     refused = outsider.post(form_page, {"strengths": "Not mine to write.", "action": "draft"})
@@ -273,9 +270,7 @@ def test_an_expert_saves_drafts_of_the_findings_and_submits_them_once(
 def test_an_assessment_refused_as_the_case_moved_on_is_shown_again_as_typed_with_its_draft_button(
     engine: RunningEngine, secretariat: Secretariat
 ) -> None:
-    case_id = secretariat.apply(secretariat.cluster(name="Istrian Tourism Cluster", country="HR", sector="tourism"))
-    secretariat.screen(case_id)
-    ((_, expert),) = secretariat.staff(case_id)
+    case_id, _, expert = _auditing_tourism(secretariat, "Istrian Tourism Cluster")
     form_page = f"/ui/cases/{case_id}/assessment"
     pages = pages_as(engine, token_of(expert))
     pages.read(form_page)
@@ -311,6 +306,15 @@ def test_an_answer_to_a_proposal_refused_is_shown_again_as_typed_on_the_assignme
     assert f'value="{reason}"' in refused.text
     assert secretariat.case(case_id)["proposed_expert_id"] is not None  # nothing was recorded
     secretariat.staff(case_id)  # its answer, so that the next proposals go round as before
+
+
+def _auditing_tourism(secretariat: Secretariat, name: str) -> tuple[str, str, httpx.Client]:
+    """A Bronze case of a Croatian tourism cluster, screened and staffed: its id, its expert's id and client.
+    Tourism, so that the case is nobody's peer in the tests above (their group keeps the sector)."""
+    case_id = secretariat.apply(secretariat.cluster(name=name, country="HR", sector="tourism"))
+    secretariat.screen(case_id)
+    ((expert_id, expert),) = secretariat.staff(case_id)
+    return case_id, expert_id, expert
 
 
 def typed_score(page: httpx.Response, code: str) -> str | None:

@@ -14,6 +14,7 @@ from clusterlabel.domain.account import Role
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.common import history_events
 from clusterlabel.projections.audit_history import AuditEntry
+from tests.builders import audit_entry
 
 AT = datetime(2026, 5, 4, 9, tzinfo=UTC)
 LABEL, OTHER_LABEL, CLUSTER = uuid4(), uuid4(), uuid4()
@@ -25,18 +26,8 @@ RATIONALE = {"rationale": "No misuse was shown.", "decided_by": "account:panel"}
 
 
 def _entry(seq: int, event_type: str, data: dict[str, Any], label_id: Any = LABEL) -> AuditEntry:
-    return AuditEntry(
-        seq=seq,
-        aggregate_id=label_id,
-        aggregate_type="Label",
-        version=seq,
-        event_type=event_type,
-        effective_at=AT,
-        recorded_at=AT,
-        actor="account:panel" if event_type == "LabelAppealUpheld" else "account:contact",
-        command_key=None,
-        data=data,
-    )
+    actor = "account:panel" if event_type == "LabelAppealUpheld" else "account:contact"
+    return audit_entry(seq, ("Label", label_id), event_type, data, actor, AT)
 
 
 HISTORY = [

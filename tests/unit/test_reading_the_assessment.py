@@ -15,6 +15,7 @@ from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.common import for_the_reader, history_events
 from clusterlabel.interfaces.web.schemas import CaseOut
 from clusterlabel.projections.audit_history import AuditEntry
+from tests.builders import audit_entry
 
 AT = datetime(2026, 5, 4, 9, tzinfo=UTC)
 CASE, CLUSTER, ON_THE_TEAM, PROPOSED = uuid4(), uuid4(), uuid4(), uuid4()
@@ -51,18 +52,7 @@ def _case() -> CaseOut:
 
 
 def _entry(seq: int, event_type: str, data: dict[str, Any]) -> AuditEntry:
-    return AuditEntry(
-        seq=seq,
-        aggregate_id=CASE,
-        aggregate_type="CertificationCase",
-        version=seq,
-        event_type=event_type,
-        effective_at=AT,
-        recorded_at=AT,
-        actor="system",
-        command_key=None,
-        data=data,
-    )
+    return audit_entry(seq, ("CertificationCase", CASE), event_type, data, "system", AT)
 
 
 HISTORY = [_entry(1, "Submitted", {"level": "gold"}), _entry(2, "AssessmentSubmitted", {"recommended_level": "silver"})]
