@@ -77,6 +77,11 @@ PATCHES_FIRST = "patches-first"
 # supersedes that label. Runs recorded before it issued the label and closed at once. Asked through
 # awards_appealable(): runs recorded before PATCHES_FIRST must not ask for it mid-history.
 AWARD_APPEALS = "award-appeals"
+# Since this patch a new label's first run tells the label it supersedes (its `supersedes`) that it is
+# superseded: a label superseded at its level by another case's award (a Gold application awarded Bronze) was
+# told by no one, the case telling only the label it renews, and waited on its timers. Runs recorded before
+# it told no one, and replay so.
+TELL_SUPERSEDED = "tell-superseded"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"
 # The patches a case's and a label's run asked for first (PATCHES_FIRST) when ONE_MARKER came: closed,

@@ -21,6 +21,8 @@ with workflow.unsafe.imports_passed_through():
 
 from clusterlabel.workflows.common import (
     ANSWER_ACCEPTED_STEPS,
+    RECORD_PATCHES,
+    TELL_SUPERSEDED,
     human_step,
     takes_patch,
     wait_until,
@@ -55,7 +57,10 @@ class LabelWorkflow(
     resume and reload (RecordWorkflow).
     Queries: view (the latest LabelView).
     Continues as new after `continue_after` handled events or when the server suggests it.
+    Its first run tells the label it supersedes, if any (signal renewal_ended: superseded).
     """
+
+    patches = (*RECORD_PATCHES, TELL_SUPERSEDED)
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,6 +74,8 @@ class LabelWorkflow(
         workflow.upsert_search_attributes(
             [CLUSTER_ID.value_set(str(view.cluster_id)), LABEL_LEVEL.value_set(view.level)]
         )
+        if takes_patch(TELL_SUPERSEDED) and workflow.info().continued_run_id is None:
+            await self._tell_superseded(view)
         while True:
             await self._until_final(input)
             if takes_patch(ANSWER_ACCEPTED_STEPS):
@@ -100,6 +107,19 @@ class LabelWorkflow(
             if not moved and alarm is not None:
                 await self._on_alarm(alarm, revision)
             self._handled += 1
+
+    async def _tell_superseded(self, view: LabelView) -> None:
+        """Tell the label this one supersedes that it is superseded: its workflow loads it again, and ends.
+        The renewal's case tells the label it renews too: a second telling changes nothing."""
+        if view.supersedes is None or view.case_id is None:
+            return
+        told = RenewalEnded(case_id=view.case_id, outcome="superseded", new_label_id=view.label_id)
+        try:
+            await workflow.get_external_workflow_handle(label_workflow_id(view.supersedes)).signal(
+                LabelWorkflow.renewal_ended, told
+            )
+        except Exception as error:  # its workflow has ended: nothing left to tell
+            workflow.logger.info("superseded label's workflow not reachable", extra={"error": str(error)})
 
     def _moved_since(self, revision: int) -> bool:
         """An update or signal changed the label since the loop looked at `revision`."""

@@ -30,7 +30,7 @@ from clusterlabel.workflows.reconciler import (
     last_reconciliation,
     reconcile_now,
 )
-from clusterlabel.workflows.starter import case_handle, complaint_handle, label_handle
+from clusterlabel.workflows.starter import case_handle, complaint_handle, label_handle, start_label_workflow
 from tests.builders import send
 from tests.lifecycle import Lifecycle
 from tests.workflows.harness import (
@@ -207,5 +207,31 @@ def test_a_label_superseded_by_another_cases_award_has_its_workflow_told_to_relo
             assert report.reloaded == [label_workflow_id(bronze_id)] and report.problems == []
             final: LabelView = await asyncio.wait_for(label_handle(client, bronze_id).result(), 30)
             assert final.state == "superseded" and final.final
+
+    run(scenario())
+
+
+def test_a_new_label_tells_the_label_it_supersedes_at_its_level_and_that_labels_workflow_ends(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    """The same supersession without the reconciler: the new label's first run tells the Bronze label it
+    supersedes, whose workflow ends at once (the Gold case tells only a label it renews or the one appealed)."""
+
+    async def scenario() -> None:
+        office, client = await office_on(dev_server, "tell-superseded")
+        life = Lifecycle(office.app)
+        _, bronze_id = life.labelled()
+        async with running_worker(client, office.app, office.task_queue):
+            await start_label_workflow(client, bronze_id, office.task_queue)
+            await view_when(label_handle(client, bronze_id), lambda v: v.state == "active", view_type=LabelView)
+            gold_case = life.deciding(Level.GOLD, fraction=1.0)
+            life.decide(gold_case, level=Level.BRONZE)
+            new_label = send(office.app, gold_case, IssueLabel(), actor="system").label_id
+            assert new_label is not None
+
+            await start_label_workflow(client, new_label, office.task_queue)
+
+            final: LabelView = await asyncio.wait_for(label_handle(client, bronze_id).result(), 30)
+            assert final.state == "superseded" and final.superseded_by == new_label
 
     run(scenario())
