@@ -16,6 +16,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import STAFF_ROLES, Account
+from clusterlabel.domain.base import StepNotAllowed
 from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, GrantRole, OpenAccount
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
@@ -55,9 +56,17 @@ class AccountBook:
         return Opened(account_id, self._first_token(account_id))
 
     def _first_token(self, account_id: UUID) -> str:
-        """A retried opening replaces the token its first attempt issued, which its caller never saw."""
-        for info in self.tokens.tokens_of(account_id):
-            if info.name == FIRST_TOKEN and info.revoked_at is None:
+        """A retried opening replaces the token its first attempt issued, which its caller never saw; but not
+        once the account is in its owner's hands (a token of it used, or one they issued themselves): the
+        tokens are theirs alone, and the opening's caller is told so (StepNotAllowed)."""
+        issued = self.tokens.tokens_of(account_id)
+        if any(info.last_used_at or info.name != FIRST_TOKEN for info in issued):
+            raise StepNotAllowed(
+                f"account {account_id} is open and in its owner's hands: its first token is not issued again "
+                "(its owner issues more: POST /accounts/{id}/tokens)"
+            )
+        for info in issued:
+            if info.revoked_at is None:
                 self.tokens.revoke(account_id, info.token_id)
         return self.tokens.issue(account_id, FIRST_TOKEN)[1]
 

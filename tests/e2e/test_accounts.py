@@ -61,6 +61,27 @@ def test_an_unknown_role_is_422_and_a_taken_email_is_409_and_neither_opens_an_ac
     assert len(after) == len(before) + 1
 
 
+def test_an_opening_sent_again_replaces_a_token_never_used_and_none_once_its_owner_holds_them(
+    secretariat: Secretariat, engine: RunningEngine
+) -> None:
+    """The administrator whose answer was lost sends the opening again under its key: a fresh first token,
+    the lost one revoked. Once the owner has used theirs, the same request gets no secret of their account
+    (409) and their token keeps working (before, it was revoked and the administrator got a new one)."""
+    body, key = {"name": "Rita Retry", "email": email("rita"), "roles": ["officer"]}, {"Idempotency-Key": "open-rita"}
+    lost = secretariat.expect(secretariat.api.post("/accounts", json=body, headers=key), 201)
+    again = secretariat.expect(secretariat.api.post("/accounts", json=body, headers=key), 201)
+    assert again["account_id"] == lost["account_id"] and again["token"] != lost["token"]
+    assert engine.client(lost["token"]).get("/me").status_code == 401
+    owner = engine.client(again["token"])
+    assert secretariat.expect(owner.get("/me"), 200)["name"] == "Rita Retry"  # the owner signs in with it
+
+    replayed = secretariat.api.post("/accounts", json=body, headers=key)
+
+    assert replayed.status_code == 409 and "owner's hands" in replayed.json()["detail"], replayed.text
+    assert "token" not in replayed.json()
+    assert owner.get("/me").status_code == 200
+
+
 def test_only_an_administrator_opens_accounts(secretariat: Secretariat) -> None:
     officer = secretariat.member("Otto Officer", "officer")
     refused = officer.post("/accounts", json={"name": "Eve", "email": email("eve"), "roles": ["admin"]})
