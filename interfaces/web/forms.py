@@ -21,6 +21,7 @@ from clusterlabel.interfaces.web.assessment_drafts import DRAFT_ACTION, draft_fi
 from clusterlabel.interfaces.web.auth import (
     Principal,
     anyone,
+    certified_expert,
     expert,
     only_appeals_panel,
     only_deciders,
@@ -42,18 +43,30 @@ def install(api: FastAPI) -> None:
 # ---- form posts: the API's own route functions ------------------------------------------------
 
 # Each step's route, body and the guard its route declares (auth.py): a form is let through by the same.
-_CASE_STEPS: dict[str, tuple[Any, Any, Callable[[Principal], Principal]]] = {
-    "screening": (cases.screen, bodies.ScreeningIn, only_officers),
-    "assignment": (cases.respond, bodies.AssignmentIn, expert),
-    "agreement": (cases.agree, bodies.AgreementIn, anyone),
-    "audit-date": (cases.schedule, bodies.AuditDateIn, only_officers),
-    "audit-held": (cases.audit_held, bodies.AuditHeldIn, anyone),
-    "assessment": (cases.assess, None, expert),
-    "assessment/signature": (cases.sign, bodies.SignatureIn, expert),
-    "decision": (cases.decide, bodies.DecisionIn, only_deciders),
-    "withdrawal": (cases.withdraw, bodies.WithdrawalIn, only_officers),
-    "appeal": (cases.appeal, bodies.AppealIn, anyone),
-    "appeal/decision": (cases.decide_appeal, bodies.AppealDecisionIn, only_appeals_panel),
+Guard = Callable[[Principal, Services], Principal]
+
+
+def _role(guard: Callable[[Principal], Principal]) -> Guard:
+    return lambda who, svc: guard(who)
+
+
+def _certified(who: Principal, svc: Services) -> Principal:
+    """As the API's Expert: an expert whose certification ended or was revoked takes no step (403)."""
+    return certified_expert(expert(who), svc)
+
+
+_CASE_STEPS: dict[str, tuple[Any, Any, Guard]] = {
+    "screening": (cases.screen, bodies.ScreeningIn, _role(only_officers)),
+    "assignment": (cases.respond, bodies.AssignmentIn, _certified),
+    "agreement": (cases.agree, bodies.AgreementIn, _role(anyone)),
+    "audit-date": (cases.schedule, bodies.AuditDateIn, _role(only_officers)),
+    "audit-held": (cases.audit_held, bodies.AuditHeldIn, _role(anyone)),
+    "assessment": (cases.assess, None, _certified),
+    "assessment/signature": (cases.sign, bodies.SignatureIn, _certified),
+    "decision": (cases.decide, bodies.DecisionIn, _role(only_deciders)),
+    "withdrawal": (cases.withdraw, bodies.WithdrawalIn, _role(only_officers)),
+    "appeal": (cases.appeal, bodies.AppealIn, _role(anyone)),
+    "appeal/decision": (cases.decide_appeal, bodies.AppealDecisionIn, _role(only_appeals_panel)),
 }
 
 
@@ -74,7 +87,7 @@ async def case_step(request: Request) -> Response:
             await run_in_threadpool(_save_draft, svc, case_id, who, form)
             return back(request, f"/ui/cases/{case_id}/assessment", done="draft saved: it is not submitted")
         body = _assessment(form) if model is None else _body(model, form)
-        guard(who)
+        await run_in_threadpool(guard, who, svc)  # blocking: the certification is read from the store
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))
         if step == "assessment" and svc.assessment_drafts is not None and who.expert_id is not None:
             await run_in_threadpool(svc.assessment_drafts.discard, case_id, who.expert_id)

@@ -9,7 +9,9 @@ from tests.e2e.page_session import pages_as, token_of
 from tests.e2e.pages_client import Pages
 
 
-def test_a_revoked_expert_leaves_their_auditing_case_which_proposes_another_expert(secretariat: Secretariat) -> None:
+def test_a_revoked_expert_leaves_their_auditing_case_which_proposes_another_expert(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
     case_id = secretariat.apply(secretariat.cluster())
     secretariat.screen(case_id)
     ((expert_id, expert),) = secretariat.staff(case_id)
@@ -26,6 +28,12 @@ def test_a_revoked_expert_leaves_their_auditing_case_which_proposes_another_expe
 
     refused = expert.post(f"/cases/{case_id}/assessment", json={"indicators": [], "report": "late"})
     assert refused.status_code == 403 and "certification was revoked" in refused.json()["detail"]
+    # The page's form is let through by the same check as the API (it checked only the expert role).
+    form = {f"score:{item['code']}": str(item["score"]) for item in secretariat.full_scores("bronze")}
+    pages = pages_as(engine, token_of(expert))
+    pages.read("/ui/assignments")
+    paged = pages.post(f"/ui/cases/{case_id}/assessment", {**form, "report": "late"})
+    assert "certification was revoked" in pages.shown_again(paged, 403)
 
 
 def test_a_case_whose_assessment_is_in_keeps_the_revoked_experts_work(secretariat: Secretariat) -> None:
