@@ -16,7 +16,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.handlers import handle
 from clusterlabel.activities.registrations import new_id
 from clusterlabel.domain.account import STAFF_ROLES, Account
-from clusterlabel.domain.base import StepNotAllowed
+from clusterlabel.domain.base import StepNotAllowed, derived_id
 from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import DeactivateAccount, EraseAccount, GrantRole, OpenAccount
 from clusterlabel.interfaces.web.account_tokens import AccountTokens
@@ -46,29 +46,40 @@ class AccountBook:
     def open(self, name: str, email: str, command: OpenAccount, envelope: Envelope) -> Opened:
         """Open the account (a retry under the same key finds it), record its person, and issue its first
         token. A taken address raises EmailTaken before anything is recorded; losing a race for it
-        raises it after, leaving the account unnamed and without a token."""
+        raises it after, leaving the account unnamed and without a token. A retry whose first attempt
+        issued the token raises StepNotAllowed and changes nothing (_first_token)."""
         account_id = new_id(command, envelope)
         self.people.check_email_free(email, account_id)
-        handle(self.app, account_id, command, envelope)
+        account = handle(self.app, account_id, command, envelope)
+        assert isinstance(account, Account)
         self.people.add(account_id, name, email)
         if command.expert_id is not None and self.legacy_tokens is not None:
             self.legacy_tokens.retire_expert_token(command.expert_id)
-        return Opened(account_id, self._first_token(account_id))
+        return Opened(account_id, self._first_token(account))
 
-    def _first_token(self, account_id: UUID) -> str:
-        """A retried opening replaces the token its first attempt issued, which its caller never saw; but not
-        once the account is in its owner's hands (a token of it used, or one they issued themselves): the
-        tokens are theirs alone, and the opening's caller is told so (StepNotAllowed)."""
-        issued = self.tokens.tokens_of(account_id)
-        if any(info.last_used_at or info.name != FIRST_TOKEN for info in issued):
+    def _first_token(self, account: Account) -> str:
+        """The account's first token, issued once: a retried opening (its Idempotency-Key again, a form sent
+        twice) gets it only when its first attempt stopped before issuing it.
+
+        Once issued, the account's tokens are its owner's alone, whether the first one was handed over and
+        not yet used, rotated, revoked or lost with its answer: a retry issues no token and revokes none, and
+        is refused (StepNotAllowed, 409). It cannot be answered as the first time: only the token's hash is
+        kept. A caller whose first answer was lost revokes that token (DELETE /accounts/{id}/tokens/{id}).
+        The token's id is derived from the account, so that of two retries racing only one is given it; a
+        deactivated or erased account (its tokens deleted) gets none."""
+        account_id: UUID = account.id
+        if not account.active:
+            raise StepNotAllowed(f"account {account_id} is deactivated: it gets no token")
+        first_id = derived_id("account-token", account_id, "first")
+        # An account opened before the id was derived has its first token under another id: any token counts.
+        token = None if self.tokens.tokens_of(account_id) else self.tokens.issue_once(account_id, FIRST_TOKEN, first_id)
+        if token is None:
             raise StepNotAllowed(
-                f"account {account_id} is open and in its owner's hands: its first token is not issued again "
-                "(its owner issues more: POST /accounts/{id}/tokens)"
+                f"account {account_id} is open and its first token was issued in the first answer to this request: "
+                "the account's tokens are its owner's alone, so none is issued again and none revoked (if that "
+                f"answer was lost, revoke its token: see GET /accounts/{account_id}/tokens)"
             )
-        for info in issued:
-            if info.revoked_at is None:
-                self.tokens.revoke(account_id, info.token_id)
-        return self.tokens.issue(account_id, FIRST_TOKEN)[1]
+        return token
 
     def shown_as(self, account_id: UUID) -> tuple[str, str | None]:
         """The name and address shown for an account: people.ERASED and None once its person is erased,

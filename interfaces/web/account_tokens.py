@@ -67,6 +67,18 @@ class AccountTokens(AccountSideStore):
         )
         return token_id, token
 
+    def issue_once(self, account_id: UUID, name: str, token_id: UUID) -> str | None:
+        """A new token under `token_id` (shown once), or None when a token of that id was ever issued (live,
+        revoked or expired): one statement, so that of two requests racing for it only one gets a secret."""
+        token, now = new_token(), side_tables.wall_clock()
+        expires = instant_text(now + DEFAULT_LIFETIME)
+        issued = self._table.count(
+            "INSERT INTO {} (token_id, token_hash, account_id, name, created_at, expires_at) "
+            "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (token_id) DO NOTHING",
+            (str(token_id), token_hash(token), str(account_id), name, instant_text(now), expires),
+        )
+        return token if issued == 1 else None
+
     def account_for(self, token: str) -> UUID | None:
         """The account a live token belongs to (None when unknown, revoked or expired); notes its use."""
         row = self._table.one(

@@ -61,9 +61,10 @@ def test_an_expert_whose_nudge_to_the_waiting_cases_fails_is_registered_once_and
                 expert_id = first.json()["expert_id"]
                 assert any(entry["log_level"] == "warning" and entry.get("expert_id") == expert_id for entry in logs)
 
+                # Sent again: nothing recorded twice, and no second secret of her account (its tokens are hers).
                 retried = await api.post("/experts", json=body, headers={"Idempotency-Key": "nora-1"})
-                assert retried.status_code == 201 and retried.json()["expert_id"] == expert_id
-                token = {"Authorization": f"Bearer {retried.json()['token']}"}
+                assert retried.status_code == 409 and "owner's alone" in retried.json()["detail"], retried.text
+                token = {"Authorization": f"Bearer {first.json()['token']}"}
                 assert (await api.get(f"/experts/{expert_id}", headers=token)).status_code == 200
 
                 keyless = await api.post("/experts", json={**body, "name": "NORA  newcomer"})
