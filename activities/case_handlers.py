@@ -159,7 +159,7 @@ def schedule_audit(
     experts = [app.get_expert(expert_id) for expert_id in case.expert_ids]
     visit = command.model_dump(include={"mode", "place", "duration"})
     rules = silver_rules(app, case, load_catalogue(case.catalogue_version))
-    gap = (rules.bronze_assessed_at, app.policy) if rules and rules.bronze_assessed_at else None
+    gap = (rules.bronze_benchmarked_at, app.policy) if rules and rules.bronze_benchmarked_at else None
     case.schedule_audit(command.audit_date, *env.who(), experts=experts, silver_gap=gap, **visit)
     cluster_name = app.get_cluster(case.cluster_id).name
     return outbox.queue(notices.audit_invitations(case, cluster_name), env)
@@ -302,5 +302,5 @@ def silver_rules(app: CertificationApp, case: CertificationCase, catalogue: Cata
         return None
     bronze = app.get_cluster(case.cluster_id).last_round(Level.BRONZE) if case.kind is not CaseKind.RENEWAL else None
     return silver.SilverRules(
-        current_baseline_for(case.submitted_at), criteria, bronze["assessed_at"] if bronze else None
+        current_baseline_for(case.submitted_at), criteria, bronze["benchmarked_at"] if bronze else None
     )

@@ -65,7 +65,7 @@ def check_application(
     distinct_areas = check_improvement_areas(level, catalogue_of_areas, areas)
     if level is Level.SILVER and kind is not CaseKind.RENEWAL:  # a Silver renewal follows its own round
         bronze = cluster.last_round(Level.BRONZE)
-        check_silver_gap(cluster.name, bronze["assessed_at"] if bronze else None, policy, at)
+        check_silver_gap(cluster.name, bronze["benchmarked_at"] if bronze else None, policy, at)
     return Application(
         cluster_id=cluster.id,
         cluster_country=cluster.country,
@@ -103,14 +103,15 @@ def check_improvement_areas(level: Level, catalogue: Catalogue, areas: Sequence[
 
 
 def check_silver_gap(
-    cluster_name: str, bronze_assessed_at: datetime | None, policy: Policy, at: datetime, what: str = "application"
+    cluster_name: str, bronze_benchmarked_at: datetime | None, policy: Policy, at: datetime, what: str = "application"
 ) -> None:
-    """A first Silver application follows the cluster's last Bronze assessment by 18 to 24 months (policy), and
-    so does its interview (`what`), the second benchmarking's: the gap is measured there (ESCA's Silver page)."""
-    if bronze_assessed_at is None:
+    """A first Silver application follows the cluster's last Bronze benchmarking (its audit, not the report
+    written after it) by 18 to 24 months (policy), and so does its interview (`what`), the second
+    benchmarking's: the gap is measured between the two (ESCA's Silver page)."""
+    if bronze_benchmarked_at is None:
         raise InvalidInput(f"cluster {cluster_name!r} has no Bronze benchmarking to build a Silver application on")
-    earliest = policy.silver_min_gap.after(bronze_assessed_at)
-    latest = policy.silver_max_gap.after(bronze_assessed_at)
+    earliest = policy.silver_min_gap.after(bronze_benchmarked_at)
+    latest = policy.silver_max_gap.after(bronze_benchmarked_at)
     if _gap_in_days(policy):
         # "1.5 to 2 years after the first" (DOMAIN.md) counts in calendar days (UTC), both ends included: any
         # hour of the earliest or the latest day is inside, as the days the refusal names say.
@@ -120,7 +121,7 @@ def check_silver_gap(
     if not inside:
         raise InvalidInput(
             f"a Silver {what} must come {policy.silver_min_gap} to {policy.silver_max_gap} after the Bronze "
-            f"assessment of {bronze_assessed_at:{shown}}: between {earliest:{shown}} and {latest:{shown}}"
+            f"benchmarking of {bronze_benchmarked_at:{shown}}: between {earliest:{shown}} and {latest:{shown}}"
         )
 
 

@@ -102,9 +102,9 @@ class AuditAndDecisionSteps(CaseQueries):
             silver.check_no_validation(validation)
             return False
         assert silver_rules is not None  # the handler loads them for a case validated on site
-        if silver_rules.bronze_assessed_at is not None:
+        if silver_rules.bronze_benchmarked_at is not None:
             interview = self.audit_held_on or self.audit_date or at
-            case_assessment.check_silver_gap("", silver_rules.bronze_assessed_at, policy, interview, "interview")
+            case_assessment.check_silver_gap("", silver_rules.bronze_benchmarked_at, policy, interview, "interview")
         recorded = silver.checked_validation(
             validation, self.improvement_areas, silver_rules.baseline, silver_rules.criteria
         )

@@ -26,6 +26,8 @@ class ConcludedCase(Protocol):
     @property
     def id(self) -> UUID: ...
     @property
+    def audit_month_of(self) -> datetime: ...
+    @property
     def expert_ids(self) -> list[UUID]: ...
 
 
@@ -217,18 +219,38 @@ class Cluster(Registrant[ClusterProfile], RecordedAggregate):
         self.open_cases[case_id] = Level(level)
 
     def close_case(self, case: ConcludedCase, actor: str, command_key: str) -> None:
-        """The case concluded: its outcome, and the round it was (when assessed), stay on the cluster."""
+        """The case concluded: its outcome, and the round it was (when assessed), stay on the cluster; the round
+        is dated by its benchmarking, the audit as it took place (as the label's validity is), not the report."""
         if case.id not in self.open_cases:
             raise StepNotAllowed(f"case {case.id} is not open for cluster {self.name!r}")
-        concluded = (case.id, case.state.value, case.assessed_at, list(case.expert_ids))
+        benchmarked_at = case.audit_month_of if case.assessed_at is not None else None
+        concluded = (case.id, case.state.value, case.assessed_at, benchmarked_at, list(case.expert_ids))
         self._case_closed(*concluded, actor=actor, command_key=command_key)
 
-    @event("CaseClosed")
+    class CaseClosed(RecordedAggregate.Event):
+        """Version 2 adds `benchmarked_at`: when the round's benchmarking (its audit) took place, which the
+        Silver gap counts from. A case closed before it was kept is dated by its assessment, all that was stored."""
+
+        class_version = 2
+        case_id: UUID
+        outcome: str
+        assessed_at: datetime | None
+        benchmarked_at: datetime | None
+        expert_ids: list[UUID]
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["benchmarked_at"] = state["assessed_at"]
+
+    @event(CaseClosed)
     def _case_closed(
         self,
         case_id: UUID,
         outcome: str,
         assessed_at: datetime | None,
+        benchmarked_at: datetime | None,
         expert_ids: list[UUID],
         actor: str,
         command_key: str,
@@ -241,6 +263,7 @@ class Cluster(Registrant[ClusterProfile], RecordedAggregate):
                     "level": level,
                     "outcome": outcome,
                     "assessed_at": assessed_at,
+                    "benchmarked_at": benchmarked_at or assessed_at,
                     "expert_ids": expert_ids,
                 }
             )

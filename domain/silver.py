@@ -78,11 +78,11 @@ class Validation(TypedDict):
 
 class SilverRules(NamedTuple):
     """What a Silver case is validated against: the baseline and the Gold criteria current on its application
-    day, and when the cluster's Bronze round was assessed (None for a renewal, which follows its own round)."""
+    day, and when the cluster's Bronze round was benchmarked (None for a renewal, which follows its own round)."""
 
     baseline: Baseline
     criteria: Catalogue
-    bronze_assessed_at: datetime | None
+    bronze_benchmarked_at: datetime | None
 
 
 def validates_on_site(level: Level, catalogue: Catalogue) -> bool:

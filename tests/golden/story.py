@@ -95,6 +95,7 @@ from tests.builders import (
     silver_validation,
 )
 from tests.golden.agreement_story import case_awaiting_agreement
+from tests.golden.benchmarked_round_story import round_closed_weeks_after_its_audit
 from tests.golden.competence_story import (
     expert_declaring_no_conflict,
     expert_qualified_for_gold,
@@ -152,6 +153,9 @@ class Story:
         self.sealed_name()
         awaiting = case_awaiting_agreement(self.app, self.names["expert-karin"])
         self.names["case-agreement-requested"], self.names["cluster-meadow"] = awaiting
+        sava = round_closed_weeks_after_its_audit(self.app, self.clock, self.names["expert-hans"])
+        self.names["cluster-sava"], self.names["case-benchmarked-after-its-audit"] = sava
+        self.names["invoice-benchmarked-after-its-audit"] = invoice_id_for(sava[1])
         return self.names
 
     def sealed_name(self) -> None:

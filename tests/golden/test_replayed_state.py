@@ -99,6 +99,23 @@ def test_the_clusters_replay_their_rounds_and_no_label_in_force(replayed: dict[s
     assert nordic.country == "SE" and nordic.current_labels == {}  # its label was withdrawn
 
 
+def test_a_round_closed_before_its_benchmarking_was_kept_replays_dated_by_its_assessment(
+    replayed: dict[str, Any],
+) -> None:
+    wood = replayed["cluster-silver"]
+    bronze = wood.last_round(Level.BRONZE)
+
+    assert bronze["case_id"] == golden_id("case-silver-first-bronze")
+    assert bronze["benchmarked_at"] == bronze["assessed_at"] == replayed["case-silver-first-bronze"].assessed_at
+
+
+def test_a_round_closed_weeks_after_its_audit_replays_dated_by_the_audit(replayed: dict[str, Any]) -> None:
+    case, (sava_round,) = replayed["case-benchmarked-after-its-audit"], replayed["cluster-sava"].rounds
+
+    assert case.state is CaseState.BENCHMARKED and case.audit_held_on < case.assessed_at
+    assert (sava_round["benchmarked_at"], sava_round["assessed_at"]) == (case.audit_held_on, case.assessed_at)
+
+
 def test_the_experts_and_the_roster_replay_their_certification_and_affiliations(replayed: dict[str, Any]) -> None:
     dan, carla = replayed["expert-dan"], replayed["expert-carla"]
     experts = [golden_id(f"expert-{name}") for name in ("anna", "ben", "carla", "dan", "erik", "frida")]
