@@ -249,9 +249,9 @@ def _validation(form: Any) -> dict[str, Any] | None:
 
 
 def _save_draft(svc: Services, case_id: UUID, who: Principal, form: Any) -> None:
-    """Keep the form as the expert's draft: only a member of the case's team, while the case awaits its
-    assessment (a draft of a case it is too late or too early for would be lost work)."""
-    expert(who)
+    """Keep the form as the expert's draft: only a certified member of the case's team, while the case awaits
+    its assessment (a draft they could not submit, of a case it is too late or too early for, would be lost work)."""
+    _certified(who, svc)
     case = visible_case(svc, case_id, who)
     if who.expert_id not in case.team:
         raise ApiError(403, f"expert {who.expert_id} is not on this case's team and cannot assess it")
@@ -261,7 +261,7 @@ def _save_draft(svc: Services, case_id: UUID, who: Principal, form: Any) -> None
         raise from_domain(error) from None
     if svc.assessment_drafts is None:
         raise ApiError(503, "this engine keeps no drafts")
-    assert who.expert_id is not None  # expert(who)
+    assert who.expert_id is not None  # _certified(who, svc)
     svc.assessment_drafts.save(case_id, who.expert_id, draft_fields(form))
 
 
