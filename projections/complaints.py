@@ -20,6 +20,14 @@ from clusterlabel.projections.view_store import Row, stamp, unstamped
 EVENTS = (*STATE_AFTER, "Escalated")
 
 
+# A complaint's row beside its key and position, as ComplaintsView stores it (RowPerAggregateView
+# writes the table's statement). The two deadlines are kept: `due` follows the current step's.
+COMPLAINT_COLUMNS = (
+    "about TEXT NOT NULL, cluster_id TEXT NOT NULL, label_id TEXT, state TEXT NOT NULL, lodged_at TEXT NOT NULL, "
+    "acknowledgement TEXT, investigation TEXT, due TEXT, outcome TEXT, escalations INTEGER NOT NULL"
+)
+
+
 class ListedComplaint(BaseModel):
     """What a listing shows first of a complaint: the view's entry and the API's answer alike."""
 
@@ -42,13 +50,8 @@ class ComplaintsView(
 ):
     name = "complaints"
     cost = 0.4
-    view_tables = ("complaints",)
-    ddl = (
-        "CREATE TABLE IF NOT EXISTS {complaints} (complaint_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-        "about TEXT NOT NULL, cluster_id TEXT NOT NULL, label_id TEXT, state TEXT NOT NULL, lodged_at TEXT NOT NULL, "
-        "acknowledgement TEXT, investigation TEXT, due TEXT, outcome TEXT, escalations INTEGER NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS complaints_by_state ON {complaints} (state, position)",
-    )
+    row_columns = COMPLAINT_COLUMNS
+    more_ddl = ("CREATE INDEX IF NOT EXISTS complaints_by_state ON {complaints} (state, position)",)
 
     def first_columns(self, change: Change) -> Row:
         return {

@@ -16,6 +16,14 @@ from clusterlabel.domain.invoice import STATE_AFTER, InvoiceState
 from clusterlabel.projections.view import Change, RowPerAggregateView
 from clusterlabel.projections.view_store import Row, stamp, unstamped
 
+# An invoice's row beside its key and position, as InvoicesView stores it (RowPerAggregateView writes
+# the table's statement).
+INVOICE_COLUMNS = (
+    "number TEXT NOT NULL, case_id TEXT NOT NULL, cluster_id TEXT NOT NULL, item TEXT NOT NULL, "
+    "amount_cents BIGINT NOT NULL, currency TEXT NOT NULL, issued_at TEXT NOT NULL, due_at TEXT NOT NULL, "
+    "state TEXT NOT NULL, paid_on TEXT, reference TEXT"
+)
+
 
 class InvoiceEntry(BaseModel):
     invoice_id: UUID
@@ -44,12 +52,8 @@ class InvoicesView(
 ):
     name = "invoices"
     cost = 1.1
-    view_tables = ("invoices",)
-    ddl = (
-        "CREATE TABLE IF NOT EXISTS {invoices} (invoice_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-        "number TEXT NOT NULL, case_id TEXT NOT NULL, cluster_id TEXT NOT NULL, item TEXT NOT NULL, "
-        "amount_cents BIGINT NOT NULL, currency TEXT NOT NULL, issued_at TEXT NOT NULL, due_at TEXT NOT NULL, "
-        "state TEXT NOT NULL, paid_on TEXT, reference TEXT)",
+    row_columns = INVOICE_COLUMNS
+    more_ddl = (
         "CREATE INDEX IF NOT EXISTS invoices_by_state ON {invoices} (state, due_at)",
         "CREATE INDEX IF NOT EXISTS invoices_by_cluster ON {invoices} (cluster_id, position)",
     )

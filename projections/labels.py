@@ -8,7 +8,7 @@ the label's data and never restates its lifecycle.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from clusterlabel.domain.label_lifecycle import LabelState, label_state_after, label_status_at
 from clusterlabel.projections.view import Change, RowPerAggregateView
@@ -49,8 +49,6 @@ LABEL_EVENTS = (
 class LabelRowsView(RowPerAggregateView, key="label_id", started_by="Issued", aggregate="Label", follows=LABEL_EVENTS):
     """A view with one row per label in its first table, kept by the label's events. A subclass lists
     the statements that follow that table's (its indexes, its other tables) as `more_ddl`."""
-
-    more_ddl: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

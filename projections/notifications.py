@@ -17,6 +17,13 @@ from clusterlabel.domain.notification import STATUS_AFTER, DeliveryStatus
 from clusterlabel.projections.view import Change, RowPerAggregateView
 from clusterlabel.projections.view_store import Row, unstamped
 
+# A message's row beside its key and position, as NotificationsView stores it (RowPerAggregateView
+# writes the table's statement).
+MESSAGE_COLUMNS = (
+    "recipient TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
+    "queued_at TEXT NOT NULL, sent_at TEXT, channel TEXT, reason TEXT, case_id TEXT, label_id TEXT"
+)
+
 
 class MessageEntry(BaseModel):
     id: UUID
@@ -37,11 +44,8 @@ class NotificationsView(
 ):
     name = "notifications"
     cost = 5.2
-    view_tables = ("notifications",)
-    ddl = (
-        "CREATE TABLE IF NOT EXISTS {notifications} (id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-        "recipient TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, "
-        "queued_at TEXT NOT NULL, sent_at TEXT, channel TEXT, reason TEXT, case_id TEXT, label_id TEXT)",
+    row_columns = MESSAGE_COLUMNS
+    more_ddl = (
         "CREATE INDEX IF NOT EXISTS notifications_by_status ON {notifications} (status, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_case ON {notifications} (case_id, position)",
         "CREATE INDEX IF NOT EXISTS notifications_by_label ON {notifications} (label_id, position)",

@@ -230,6 +230,11 @@ class RowPerAggregateView(View):
 
     row_key: ClassVar[str]  # the column that holds the aggregate's id
     started_by: ClassVar[str]  # the type of the aggregate's first event, e.g. "Lodged"
+    # The row's columns beside its key and its position, when the view's one table is named as the view:
+    # that table's statement is then written here, and the view gives what follows it (its indexes) as
+    # more_ddl. Why: every such view began its DDL with the same key and position, written out again.
+    row_columns: ClassVar[str] = ""
+    more_ddl: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(
         cls,
@@ -246,6 +251,17 @@ class RowPerAggregateView(View):
             cls.row_key, cls.started_by = key, started_by
         if aggregate is not None:
             cls.handlers = {f"{aggregate}.{event}": "change_row" for event in follows}
+        if "row_columns" in cls.__dict__:
+            cls.view_tables = (cls.name,)
+            cls.ddl = (cls.rows_table(), *cls.more_ddl)
+
+    @classmethod
+    def rows_table(cls) -> str:
+        """The statement of the table of a row per aggregate: its key, the position it starts at, its columns."""
+        return (
+            f"CREATE TABLE IF NOT EXISTS {{{cls.name}}} "
+            f"({cls.row_key} TEXT PRIMARY KEY, position BIGINT NOT NULL, {cls.row_columns})"
+        )
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> RowCache:
         # The rows the batch changes, loaded at once; an aggregate the batch starts has no row yet.
