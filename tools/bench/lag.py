@@ -89,17 +89,25 @@ class AgainstBaseline:
     def done(self) -> float:
         raise NotImplementedError
 
+    def per_second_in(self, seconds: float) -> float:
+        """The rate of the same work done in `seconds` (ours, the baseline's, or another reference's)."""
+        return self.done / seconds
+
+    def ratio_to(self, seconds: float) -> float:
+        """Our rate against that of a reference that did the same work in `seconds`."""
+        return self.per_second / self.per_second_in(seconds)
+
     @property
     def per_second(self) -> float:
-        return self.done / self.seconds
+        return self.per_second_in(self.seconds)
 
     @property
     def baseline_per_second(self) -> float:
-        return self.done / self.baseline_seconds
+        return self.per_second_in(self.baseline_seconds)
 
     @property
     def ratio(self) -> float:
-        return self.per_second / self.baseline_per_second
+        return self.ratio_to(self.baseline_seconds)
 
 
 class Latencies:

@@ -99,14 +99,6 @@ class LifecycleFigures(AgainstBaseline):
         return self.lifecycles
 
     @property
-    def limit_per_second(self) -> float:
-        return self.lifecycles / self.limit_seconds
-
-    @property
-    def ratio_to_limit(self) -> float:
-        return self.per_second / self.limit_per_second
-
-    @property
     def ratio_full_vs_empty(self) -> float | None:
         """Lifecycles/s with the history store's cases stored against the same on an empty store."""
         return None if self.full_store_seconds is None else self.seconds / self.full_store_seconds
