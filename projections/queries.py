@@ -64,7 +64,7 @@ class ViewOf(Generic[VT]):
         self.kind = kind
 
     def __get__(self, models: ReadModels, owner: type[ReadModels]) -> VT:
-        return cast(VT, models.views[self.kind.name])
+        return models.view(self.kind)
 
 
 # (where the views live, groups of view names, their positions, the log head, progress) → events read
@@ -89,19 +89,14 @@ class ReadModels:
         self.in_processes = in_processes  # how the factory catches groups of views up in processes
         self.log = EventLog(app.recorder, runner.stored)
 
-    case_status = ViewOf(CaseStatusView)
+    # The views the HTTP layer reads beside these queries (interfaces/web); any other by view(kind).
     audit = ViewOf(AuditHistoryView)
-    event_chain = ViewOf(EventChainView)
-    registry = ViewOf(RegistryView)
-    calendar_view = ViewOf(ExpiryCalendarView)
-    workload_view = ViewOf(WorkloadView)
-    benchmarking = ViewOf(BenchmarkingView)
-    accounts = ViewOf(AccountsView)
     notifications = ViewOf(NotificationsView)
     webhooks = ViewOf(WebhooksView)
-    complaints_view = ViewOf(ComplaintsView)
-    statistics_view = ViewOf(StatisticsView)
-    invoices_view = ViewOf(InvoicesView)
+
+    def view(self, kind: type[VT]) -> VT:
+        """The view of this class that these models keep: a view has one name, its class's."""
+        return cast(VT, self.views[kind.name])
 
     # ---- keeping current ---------------------------------------------------------------------
 
@@ -180,23 +175,24 @@ class ReadModels:
     # ---- case status -------------------------------------------------------------------------
 
     def case(self, case_id: UUID, now: datetime) -> CaseStatus | None:
-        return self.case_status.case(case_id, now)
+        return self.view(CaseStatusView).case(case_id, now)
 
     def cases(self, now: datetime, **filters: Any) -> list[CaseStatus]:
         """Cases filtered as CaseStatusView.cases takes them (state, cluster, expert, overdue, ...)."""
-        return self.case_status.cases(now, **filters)
+        return self.view(CaseStatusView).cases(now, **filters)
 
     def clusters(self, **filters: Any) -> list[ClusterName]:
         """Registered clusters by name, filtered as CaseStatusView.clusters takes them (text, country, ...)."""
-        return self.case_status.clusters(**filters)
+        return self.view(CaseStatusView).clusters(**filters)
 
     def dashboard(self, now: datetime) -> dict[str, Any]:
         """Counts per case state, plus how many are overdue, how many need attention, and how many messages
         could not be delivered."""
+        cases = self.view(CaseStatusView)
         return {
-            "states": self.case_status.state_counts(),
-            "overdue": self.case_status.overdue_count(now),
-            "needs_attention": len(self.case_status.cases(now, needs_attention=True, limit=1_000_000)),
+            "states": cases.state_counts(),
+            "overdue": cases.overdue_count(now),
+            "needs_attention": len(cases.cases(now, needs_attention=True, limit=1_000_000)),
             "failed_deliveries": self.failed_messages(),
         }
 
@@ -219,58 +215,59 @@ class ReadModels:
 
     def verify(self) -> VerifyReport:
         """Re-read the event table and report every event altered, removed or reordered."""
-        return verify(self.app.recorder, self.event_chain, self.runner.application_name)
+        return verify(self.app.recorder, self.view(EventChainView), self.runner.application_name)
 
     def chain_head(self, now: datetime) -> ChainHead | None:
         """The chain's head, to anchor outside the database (`clusterlabel verify --head`)."""
-        return chain_head(self.event_chain, now)
+        return chain_head(self.view(EventChainView), now)
 
     def check_anchor(self, anchored: ChainHead) -> AnchorCheck:
         """Whether the chain still extends a head anchored earlier (`clusterlabel verify --against`)."""
-        return check_anchor(self.event_chain, anchored)
+        return check_anchor(self.view(EventChainView), anchored)
 
     # ---- registry and calendar -----------------------------------------------------------------
 
     def public_registry(self, now: datetime, **filters: Any) -> list[RegistryEntry]:
-        return self.registry.entries(now, **filters)
+        return self.view(RegistryView).entries(now, **filters)
 
     def label(self, label_id: UUID, now: datetime) -> RegistryEntry | None:
-        return self.registry.label(label_id, now)
+        return self.view(RegistryView).label(label_id, now)
 
     def verify_label(self, label_code: str, verification_code: str, now: datetime) -> Verification:
-        return self.registry.verify(label_code, verification_code, now)
+        return self.view(RegistryView).verify(label_code, verification_code, now)
 
     def calendar(self, now: datetime, within: timedelta) -> Calendar:
+        labels = self.view(ExpiryCalendarView)
         return Calendar(
-            expiring=self.calendar_view.expiring(now, within),
-            renewal_windows_closing=self.calendar_view.renewal_windows_closing(now, within),
-            overdue_cases=self.case_status.cases(now, overdue=True, limit=1_000_000),
+            expiring=labels.expiring(now, within),
+            renewal_windows_closing=labels.renewal_windows_closing(now, within),
+            overdue_cases=self.view(CaseStatusView).cases(now, overdue=True, limit=1_000_000),
         )
 
     # ---- experts and benchmarking ----------------------------------------------------------------
 
     def expert_workload(self) -> dict[UUID, int]:
         """Open assignments per expert, as CertificationApp.eligible_experts(workload=...) takes."""
-        return self.workload_view.workload()
+        return self.view(WorkloadView).workload()
 
     def benchmark(self, case_id: UUID, minimum: int = 1) -> Benchmark | None:
         """The case against the narrowest peer group of at least `minimum` (the policy's peer_group_minimum)."""
-        return self.benchmarking.benchmark(case_id, minimum)
+        return self.view(BenchmarkingView).benchmark(case_id, minimum)
 
     # ---- accounts and the outbox ----------------------------------------------------------------
 
     def accounts_of_expert(self, expert_id: UUID) -> list[UUID]:
-        return self.accounts.of_expert(expert_id)
+        return self.view(AccountsView).of_expert(expert_id)
 
     def experts_locked_out(self) -> set[UUID]:
         """Experts none of whose accounts is active, as CertificationApp.eligible_experts(locked_out=...) takes."""
-        return self.accounts.experts_locked_out()
+        return self.view(AccountsView).experts_locked_out()
 
     def cluster_contacts(self, cluster_id: UUID) -> list[UUID]:
-        return self.accounts.contacts(cluster_id)
+        return self.view(AccountsView).contacts(cluster_id)
 
     def accounts_holding(self, role: Role) -> list[UUID]:
-        return self.accounts.holding(role)
+        return self.view(AccountsView).holding(role)
 
     def messages(self, **filters: Any) -> list[MessageEntry]:
         """Messages of the outbox, filtered as NotificationsView.messages takes them (status, case_id, paging)."""
@@ -278,20 +275,20 @@ class ReadModels:
 
     def complaints(self, **filters: Any) -> list[ComplaintEntry]:
         """Complaints, filtered as ComplaintsView.complaints takes them (state, paging)."""
-        return self.complaints_view.complaints(**filters)
+        return self.view(ComplaintsView).complaints(**filters)
 
     def complaint_counts(self, now: datetime) -> dict[str, Any]:
-        return self.complaints_view.counts(now)
+        return self.view(ComplaintsView).counts(now)
 
     def statistics(self, now: datetime, by: Sequence[str]) -> list[StatisticsRow]:
-        return self.statistics_view.counts(now, by)
+        return self.view(StatisticsView).counts(now, by)
 
     def invoices(self, **filters: Any) -> list[InvoiceEntry]:
         """Invoices, filtered as InvoicesView.invoices takes them (state, cluster_id, paging)."""
-        return self.invoices_view.invoices(**filters)
+        return self.view(InvoicesView).invoices(**filters)
 
     def overdue_invoices(self, now: datetime) -> int:
-        return self.invoices_view.overdue_count(now)
+        return self.view(InvoicesView).overdue_count(now)
 
     def failed_messages(self) -> int:
         return self.notifications.count(DeliveryStatus.FAILED)

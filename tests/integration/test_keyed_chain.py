@@ -16,7 +16,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.record_commands import RegisterCluster
 from clusterlabel.projections.chain_head import ChainHead
 from clusterlabel.projections.chain_key import UNKEYED, ChainKey, chained, event_hash
-from clusterlabel.projections.event_chain import LEGACY_DDL, Problem
+from clusterlabel.projections.event_chain import LEGACY_DDL, EventChainView, Problem
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ChainTampered, ReadModels
 from tests.builders import T0, cluster_profile, register
@@ -68,9 +68,9 @@ class KeyedChainContract:
             linker, named = (KEY.link, KEY.scheme) if event.id <= keyed_until else (link, scheme)
             heads[aggregate], log = linker(heads.get(aggregate, ""), digest), linker(log, digest)
             rows.append((digest, heads[aggregate], log, named, event.id))
-        with views.event_chain.write() as cursor:
+        with views.view(EventChainView).write() as cursor:
             cursor.executemany(
-                views.event_chain.q(
+                views.view(EventChainView).q(
                     "UPDATE {event_chain} SET event_hash = ?, aggregate_hash = ?, log_hash = ?, scheme = ? "
                     "WHERE notification_id = ?"
                 ),
@@ -83,7 +83,7 @@ class KeyedChainContract:
         report = views.verify()
 
         assert report.ok and report.checked == 6
-        assert views.event_chain.last_link()["scheme"] == KEY.scheme  # type: ignore[index]
+        assert views.view(EventChainView).last_link()["scheme"] == KEY.scheme  # type: ignore[index]
 
     def test_rewriting_an_event_and_recomputing_the_chain_without_the_key_is_caught(
         self, env: dict[str, str], views: ReadModels, clusters: list[UUID]
@@ -161,7 +161,7 @@ class KeyedChainContract:
 
     def make_legacy(self, env: dict[str, str], app: CertificationApp, views: ReadModels) -> None:
         """The chain as the code before keys left it: unkeyed links, no scheme column, its old shape."""
-        chain = views.event_chain
+        chain = views.view(EventChainView)
         self.rechain(views, chained, UNKEYED)
         with chain.write() as cursor:
             cursor.execute(chain.q("ALTER TABLE {event_chain} DROP COLUMN scheme"))
@@ -198,7 +198,7 @@ class KeyedChainContract:
             upgraded.rebuild(rekey=True)
 
     def test_a_chain_of_a_shape_the_code_cannot_migrate_is_refused_never_dropped(self, views: ReadModels) -> None:
-        chain = views.event_chain
+        chain = views.view(EventChainView)
         with chain.write() as cursor:
             cursor.execute(chain.q("UPDATE {view_shapes} SET shape = 'older' WHERE view = ?"), (chain.name,))
 

@@ -40,9 +40,11 @@ from clusterlabel.domain.invoice import invoice_id_for
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.projections import runner as runner_module
+from clusterlabel.projections.case_status import CaseStatusView
 from clusterlabel.projections.event_chain import Problem
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
+from clusterlabel.projections.registry import RegistryView
 from clusterlabel.projections.runner import REACHED_TRUSTED_SECONDS
 from clusterlabel.projections.stored_fields import StoredFields
 from clusterlabel.projections.view import Change
@@ -216,7 +218,7 @@ class ProjectionsContract:
         pending = views.case(ids["case G"], now)
         assert pending is not None and pending.state == "assigning" and pending.proposed_expert_id == ids["Y"]
         assert pending.current_deadline == "response" and pending.due_at == T0 + 44 * DAY + timedelta(days=14)
-        assert views.case_status.state_counts() == {
+        assert views.view(CaseStatusView).state_counts() == {
             "screening": 0,
             "assigning": 1,
             "auditing": 1,
@@ -497,7 +499,7 @@ class ProjectionsContract:
         def crash(cursor: Any, tracking: Any) -> None:
             raise RuntimeError("killed after the view write, before its tracking")
 
-        first.registry.track = crash  # type: ignore[method-assign]
+        first.view(RegistryView).track = crash  # type: ignore[method-assign]
         with pytest.raises(RuntimeError):
             first.runner.run_once()
         first.close()
@@ -547,7 +549,7 @@ class ProjectionsContract:
         self, env: dict[str, str], world: World, views: ReadModels
     ) -> None:
         before = views.dump()
-        registry = views.registry
+        registry = views.view(RegistryView)
         with registry.write() as cursor:  # as an older version of the view would have left it
             cursor.execute(registry.q("UPDATE {view_shapes} SET shape = 'older' WHERE view = ?"), (registry.name,))
             cursor.execute(registry.q("UPDATE {registry_labels} SET cluster_name = 'stale'"))

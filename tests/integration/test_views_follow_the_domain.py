@@ -57,7 +57,9 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
+from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
 from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.registry import RegistryView
 from clusterlabel.projections.view_store import stamp
 from tests.builders import cluster_profile, expert_profile, full_scores, indicators, key, register, send
 from tests.lifecycle import DECIDER, SECRETARIAT, Clock, Lifecycle, event_count
@@ -244,8 +246,8 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
         now = self.clock.now
         for case_id in self.case_ids:
             self.check_case(case_id, now)
-        labels = _rows_by_id(self.views.registry.dump()["registry_labels"])
-        assert _rows_by_id(self.views.calendar_view.dump()["expiry_labels"]) == labels
+        labels = _rows_by_id(self.views.view(RegistryView).dump()["registry_labels"])
+        assert _rows_by_id(self.views.view(ExpiryCalendarView).dump()["expiry_labels"]) == labels
         for label_id in self.label_ids:
             self.check_label(label_id, labels[str(label_id)], now)
 
