@@ -24,6 +24,7 @@ from clusterlabel.interfaces.web import (
     openapi_links,
     overviews,
     registrations,
+    registry,
     report,
     webhooks,
 )
@@ -76,9 +77,11 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
     uploads = (evidence.UPLOAD_PATH, lambda: svc.evidence_max_bytes + evidence.MULTIPART_FRAMING_BYTES)
     api.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, uploads=uploads)
     api.add_middleware(SecurityHeaders)  # a 413 carries the headers too
-    registry, http_metrics = api_registry(svc.models)
+    metrics_registry, http_metrics = api_registry(svc.models)
     api.add_middleware(CountRequests, metrics=http_metrics)  # added last, so outermost: every answer counts
-    api.add_route(METRICS_PATH, metrics_endpoint(registry, svc.metrics_token), methods=["GET"], include_in_schema=False)
+    api.add_route(
+        METRICS_PATH, metrics_endpoint(metrics_registry, svc.metrics_token), methods=["GET"], include_in_schema=False
+    )
     # In this order: the OpenAPI document lists the paths as they were included.
     for router in (
         registrations.router,
@@ -88,7 +91,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
         report.router,
         evidence.router,
         labels.router,
-        labels.public,
+        registry.public,
         overviews.router,
         certificates.public,
         exports.public,

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, languages
 from clusterlabel.activities.documents.certificate import Certificate, certificate_of, certificate_pdf
 from clusterlabel.interfaces.web.access import public_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal
-from clusterlabel.interfaces.web.common import PUBLIC_ERRORS, PUBLIC_READ, label_id_from, reads_verification_code
+from clusterlabel.interfaces.web.common import PUBLIC_READ, label_id_from, public_router, reads_verification_code
 from clusterlabel.interfaces.web.errors import ApiError, problems
-from clusterlabel.interfaces.web.labels import aged
 from clusterlabel.interfaces.web.ratelimit import PublicRead
+from clusterlabel.interfaces.web.registry import aged
 from clusterlabel.interfaces.web.services import Services, Svc
 
-public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
+public = public_router()
 PDF = "application/pdf"
 Language = Annotated[
     str,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 
 from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.case_lifecycle import OPEN_STATES
@@ -61,6 +61,12 @@ PUBLIC_READ: dict[int | str, dict[str, Any]] = {
         "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}},
     },
 }
+
+
+def public_router() -> APIRouter:
+    """A module's router for the operations anyone may call without a token: tagged `public`, as the OpenAPI
+    document groups them, and declaring only the errors the public can get (no 401 nor 403)."""
+    return APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
 
 
 def idempotency_key(

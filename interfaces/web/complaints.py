@@ -31,11 +31,11 @@ from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
     LABEL_CODE,
-    PUBLIC_ERRORS,
     PUBLIC_READ,
     Key,
     creation_key,
     history_events,
+    public_router,
 )
 from clusterlabel.interfaces.web.complaint_schemas import (
     ComplaintClosureIn,
@@ -56,7 +56,7 @@ from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import complaint_handle, label_handle, start_complaint_workflow
 
 router = APIRouter(tags=["complaints"], responses=ERRORS)
-public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
+public = public_router()
 # How the log names whoever lodged a complaint: the public, never a person (their address is beside it).
 PUBLIC_ACTOR = "public"
 UNKNOWN_SUBJECT = (

@@ -11,17 +11,17 @@ from fastapi import APIRouter, Query, Response
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web.auth import Staff
-from clusterlabel.interfaces.web.common import ERRORS, PUBLIC_ERRORS, PUBLIC_READ
+from clusterlabel.interfaces.web.common import ERRORS, PUBLIC_READ, public_router
 from clusterlabel.interfaces.web.downloads import CSV_ANSWER, csv_download
 from clusterlabel.interfaces.web.errors import invalid
-from clusterlabel.interfaces.web.labels import CountryFilter, aged
 from clusterlabel.interfaces.web.ratelimit import PublicRead
+from clusterlabel.interfaces.web.registry import CountryFilter, aged
 from clusterlabel.interfaces.web.schemas import RegistryEntryOut, StatisticsOut
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.projections.statistics import COUNTS, DIMENSIONS, StatisticsRow
 
 router = APIRouter(tags=["statistics"], responses=ERRORS)
-public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
+public = public_router()
 EVERY_LABEL = 1_000_000
 EVERY_DIMENSION = ",".join(DIMENSIONS)
 REGISTRY_COLUMNS = tuple(RegistryEntryOut.model_fields)

@@ -1,6 +1,6 @@
-"""Labels: reading them, the secretariat's renewal, suspension, restoration and withdrawal, the appeal
-against a suspension or withdrawal (updates of the label's workflow), and the public registry and
-verification.
+"""Labels: reading them, the secretariat's renewal, suspension, restoration and withdrawal, and the appeal
+against a suspension or withdrawal (updates of the label's workflow). The public registry and the
+verification of a certificate: registry.py.
 
 A label in a URL is its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX); both are accepted everywhere.
 """
@@ -8,17 +8,16 @@ A label in a URL is its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX); both a
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError
 
 from clusterlabel.activities.models import LabelView
 from clusterlabel.activities.views import label_view
 from clusterlabel.domain import commands
-from clusterlabel.domain.base import Level
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.command_base import Envelope, LabelCommand
 from clusterlabel.domain.instants import Instant
@@ -44,9 +43,6 @@ from clusterlabel.interfaces.web.bodies import (
 )
 from clusterlabel.interfaces.web.common import (
     ERRORS,
-    PUBLIC_ERRORS,
-    PUBLIC_READ,
-    VIEW_AGE_HEADER,
     Key,
     history_events,
     label_id_from,
@@ -54,26 +50,19 @@ from clusterlabel.interfaces.web.common import (
 )
 from clusterlabel.interfaces.web.errors import ApiError, from_temporal
 from clusterlabel.interfaces.web.message_history import label_events
-from clusterlabel.interfaces.web.ratelimit import PublicRead
 from clusterlabel.interfaces.web.schemas import (
     CaseCreated,
     History,
     HistoryEvent,
     LabelOut,
-    RegistryEntryOut,
-    VerificationOut,
 )
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.steps import catch_up, step_envelope, take_step
 from clusterlabel.interfaces.web.steps import resume as resume_workflow
-from clusterlabel.projections.registry import Verification, VerificationStatus
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.starter import execute_label_step_reviving, label_handle, start_case_workflow
 
 router = APIRouter(tags=["labels"], responses=ERRORS)
-public = APIRouter(tags=["public"], responses=PUBLIC_ERRORS)
-COUNTRY_CODE = "^[A-Za-z]{2}$"  # a country filter, in either case (the registry page checks it the same way)
-CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern=COUNTRY_CODE)]
 
 
 @router.get("/labels/{label_ref}", summary="A label now, or as it stood at `as_of`")
@@ -252,67 +241,3 @@ async def decide_appeal(
     label_ref: str, body: LabelAppealDecisionIn, svc: Svc, who: AppealsPanel, key: Key = None
 ) -> LabelOut:
     return await _label_step(svc, who, label_ref, LabelWorkflow.decide_appeal, body, key)
-
-
-# ---- public -----------------------------------------------------------------------------
-
-
-@public.get("/registry", summary="The public registry of labels", responses=PUBLIC_READ)
-def registry(
-    svc: Svc,
-    response: Response,
-    _: PublicRead,
-    country: CountryFilter = None,
-    level: Level | None = None,
-    status: LabelState | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[RegistryEntryOut]:
-    aged(response, svc)
-    entries = svc.models.public_registry(
-        svc.now(),
-        country=country,
-        level=level.value if level else None,
-        status=status.value if status else None,
-        limit=limit,
-        offset=offset,
-    )
-    return [RegistryEntryOut.model_validate(entry.model_dump()) for entry in entries]
-
-
-@public.get("/labels/{label_ref}/verify", summary="Is this certificate genuine and valid?", responses=PUBLIC_READ)
-def verify(
-    label_ref: str,
-    svc: Svc,
-    response: Response,
-    _: PublicRead,
-    code: Annotated[str, Query(min_length=1, max_length=40)],
-) -> VerificationOut:
-    aged(response, svc)
-    return verification(svc, label_ref, code)
-
-
-def aged(response: Response, svc: Services) -> None:
-    """Say how far behind the log the answer may be: public reads never wait for the views."""
-    response.headers[VIEW_AGE_HEADER] = f"{svc.view_age():.1f}"
-
-
-def verification(svc: Services, label_ref: str, code: str) -> VerificationOut:
-    """Always one status and since when; an unknown label and a wrong code both answer `unknown`."""
-    label_code = _label_code(svc, label_ref)
-    if label_code is None:
-        answer = Verification(label_code=label_ref.strip().upper(), status=VerificationStatus.UNKNOWN)
-    else:
-        answer = svc.models.verify_label(label_code, code, svc.now())
-    return VerificationOut.read_from(
-        answer, status=answer.status.value, cluster=answer.cluster_name, superseded_by=answer.superseded_by_code
-    )
-
-
-def _label_code(svc: Services, label_ref: str) -> str | None:
-    try:
-        label_id = label_id_from(label_ref)
-    except ApiError:
-        return None
-    entry = svc.models.label(label_id, svc.now())
-    return entry.label_code if entry else None

@@ -15,7 +15,7 @@ from starlette.datastructures import QueryParams
 from clusterlabel.activities.content.wording import DEFAULT_LANGUAGE, languages
 from clusterlabel.activities.documents.certificate import certificate_sheet
 from clusterlabel.domain.label_lifecycle import LabelState
-from clusterlabel.interfaces.web import badge, certificates, labels
+from clusterlabel.interfaces.web import badge, certificates, registry
 from clusterlabel.interfaces.web.common import PUBLIC_READ
 from clusterlabel.interfaces.web.pages import _svc, caller, page, render, serve_pages
 from clusterlabel.interfaces.web.paging import LEVELS, MOST, listing, paging
@@ -38,7 +38,7 @@ def install(api: FastAPI) -> None:
 # A page of the registry: the CSV and JSON downloads hold every label that matches, the page a slice of them.
 REGISTRY_PAGE = MOST
 STATUSES = [state.value for state in LabelState]
-_COUNTRY = re.compile(labels.COUNTRY_CODE)
+_COUNTRY = re.compile(registry.COUNTRY_CODE)
 FILTER_CHARS = 40
 
 
@@ -66,7 +66,7 @@ async def registry_page(request: Request) -> Response:
         statuses=STATUSES,
         export_query=_query(**filters),
     )
-    labels.aged(response, svc)
+    registry.aged(response, svc)
     return response
 
 
@@ -123,13 +123,13 @@ async def verify_page(request: Request) -> Response:
     code = (request.query_params.get("code") or "").strip()[:40]
     answer = entry = None
     if label and code:
-        answer = await run_in_threadpool(labels.verification, svc, label, code)
+        answer = await run_in_threadpool(registry.verification, svc, label, code)
     elif label:
         entry = await run_in_threadpool(badge.registry_entry, svc, label)
         if entry is None:  # the answer a wrong code gets, as the badge says: every answer names a status
-            answer = await run_in_threadpool(labels.verification, svc, label, code)
+            answer = await run_in_threadpool(registry.verification, svc, label, code)
     response = render(request, "verify.html", await caller(request), label=label, code=code, answer=answer, entry=entry)
-    labels.aged(response, svc)
+    registry.aged(response, svc)
     return response
 
 
