@@ -24,7 +24,7 @@ from clusterlabel.domain.base import InvalidInput, NotFound, Problem, RecordedAg
 from clusterlabel.domain.cluster import Cluster, ClusterProfile
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label, label_id_for
-from clusterlabel.domain.label_import import ImportLabel, award_problems, refused_file
+from clusterlabel.domain.label_import import ImportLabel, award_problems, imported_label, refused_file
 
 # What an import cannot know about a cluster it registers: recorded as nothing, so the cluster is not
 # eligible for a new application until an officer updates its profile with the facts.
@@ -132,7 +132,7 @@ def import_label(app: CertificationApp, label_id: UUID, command: ImportLabel, en
         if refused:
             raise refused_file(refused)
         cluster = _cluster_for(app, command, env)
-        label = Label.imported(
+        label = imported_label(
             command=command,
             cluster=cluster,
             verification_code=app.new_verification_code(),

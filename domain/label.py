@@ -13,7 +13,6 @@ from clusterlabel.domain.base import InvalidInput, Level, RecordedAggregate, Ste
 from clusterlabel.domain.case_decision import NOBODY, DecidedApart
 from clusterlabel.domain.label_appeal import LabelAppealSteps
 from clusterlabel.domain.label_code import label_code_for, label_id_for
-from clusterlabel.domain.label_import import ImportLabel
 from clusterlabel.domain.label_lifecycle import (
     LABEL_STEPS,
     LabelState,
@@ -145,32 +144,6 @@ class Label(LabelAppealSteps, RecordedAggregate):
             supersedes=supersedes.id if supersedes else None,
             actor=actor,
             command_key=command_key,
-        )
-
-    @classmethod
-    def imported(
-        cls, *, command: ImportLabel, cluster: Any, verification_code: str, policy: Policy, actor: str
-    ) -> Label:
-        """A label awarded before the engine existed, as the import file states it: no case, no experts,
-        and the source it came from. It follows the same lifecycle as any other from here on."""
-        return cls(
-            label_code=command.label_code,
-            verification_code=verification_code,
-            cluster_id=cluster.id,
-            cluster_name=cluster.name,
-            country=cluster.country,
-            case_id=None,
-            level=command.level.value,
-            catalogue_version=command.catalogue_version,
-            expert_ids=[],
-            decided_at=command.valid_from,
-            valid_from=command.valid_from,
-            valid_until=command.valid_through,
-            renewable_until=renewal_window_end(policy.renewal_window, command.valid_through),
-            supersedes=None,
-            actor=actor,
-            command_key=command.key,
-            imported_from=command.source,
         )
 
     # ---- views -------------------------------------------------------------------

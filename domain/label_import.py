@@ -22,6 +22,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from clusterlabel.domain.base import InvalidInput, Level, Problem
 from clusterlabel.domain.command_base import Command, command_key
 from clusterlabel.domain.countries import CountryCode
+from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_lifecycle import renewal_window_end
+from clusterlabel.domain.policy import Policy
 from clusterlabel.domain.text import Text
 
 REQUIRED_COLUMNS = ("cluster_name", "country", "level", "label_code", "awarded_on", "valid_until", "source")
@@ -255,4 +258,28 @@ def refused_file(problems: list[Problem]) -> InvalidInput:
     return InvalidInput(
         f"the file was not imported: {len(problems)} problem(s); " + "; ".join(p.msg for p in problems[:5]),
         problems,
+    )
+
+
+def imported_label(*, command: ImportLabel, cluster: Any, verification_code: str, policy: Policy, actor: str) -> Label:
+    """A label awarded before the engine existed, as the import file states it: no case, no experts,
+    and the source it came from. It follows the same lifecycle as any other from here on."""
+    return Label(
+        label_code=command.label_code,
+        verification_code=verification_code,
+        cluster_id=cluster.id,
+        cluster_name=cluster.name,
+        country=cluster.country,
+        case_id=None,
+        level=command.level.value,
+        catalogue_version=command.catalogue_version,
+        expert_ids=[],
+        decided_at=command.valid_from,
+        valid_from=command.valid_from,
+        valid_until=command.valid_through,
+        renewable_until=renewal_window_end(policy.renewal_window, command.valid_through),
+        supersedes=None,
+        actor=actor,
+        command_key=command.key,
+        imported_from=command.source,
     )
