@@ -66,8 +66,8 @@ def restore_label(app: CertificationApp, label_id: UUID, command: commands.Resto
     """The suspension is lifted, and the cluster (told it may not show the label) told so in the same save."""
 
     def act(label: Label) -> list[RecordedAggregate]:
-        label.restore(*env.when(), apart=_apart(app, label, env, "restore"))
-        return outbox.queue(notices.label_restored(label), env)
+        label.restore(*env.when(), rationale=command.rationale, apart=_apart(app, label, env, "restore"))
+        return outbox.queue(notices.label_restored(label, command.rationale), env)
 
     return _change_label(app, label_id, env, act)
 

@@ -275,13 +275,29 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self._decision_taken(actor)
         self._follow("Suspended", at)
 
-    def restore(self, at: datetime, actor: str, command_key: str, *, apart: DecidedApart = NOBODY) -> None:
+    def restore(
+        self, at: datetime, actor: str, command_key: str, *, rationale: str = "", apart: DecidedApart = NOBODY
+    ) -> None:
+        """`rationale`: why the suspension is lifted, in the label's history and the cluster's message."""
         self.check_step("restore")
         apart.check(actor, f"restore the label {self.label_code}")
-        self._restored(at=at, actor=actor, command_key=command_key)
+        self._restored(rationale=rationale.strip(), at=at, actor=actor, command_key=command_key)
 
-    @event("Restored")
-    def _restored(self, at: datetime, actor: str, command_key: str) -> None:
+    class Restored(RecordedAggregate.Event):
+        """Version 2 adds the `rationale`; a label restored before it had one was restored without a word."""
+
+        class_version = 2
+        rationale: str
+        at: datetime
+        actor: str
+        command_key: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["rationale"] = ""
+
+    @event(Restored)
+    def _restored(self, rationale: str, at: datetime, actor: str, command_key: str) -> None:
         self.suspended_until = None
         self.reason = None
         self._follow("Restored", at)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from clusterlabel.domain.command_base import Appeal, AppealDecision, LabelCommand, LongProse, ShortProse
+from clusterlabel.domain.command_base import SHORT_TEXT, Appeal, AppealDecision, LabelCommand, LongProse, ShortProse
 from clusterlabel.domain.silver import DescribedArea
-from clusterlabel.domain.text import Text
+from clusterlabel.domain.text import Prose, Text
 
 
 class RemindExpiry(LabelCommand):
@@ -26,7 +28,9 @@ class SuspendLabel(LabelCommand, domain_step="suspend"):
 
 
 class RestoreLabel(LabelCommand, domain_step="restore"):
-    pass
+    rationale: Annotated[Prose, Field(max_length=SHORT_TEXT)] = Field(
+        "", description="Why the suspension is lifted: kept in the label's history and told to the cluster"
+    )
 
 
 class WithdrawLabel(LabelCommand, domain_step="withdraw"):

@@ -238,15 +238,15 @@ def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
     return [Notice(recipient(CLUSTER, label.cluster_id), "label_decision", subject, body, label_id=label.id, data=data)]
 
 
-def label_restored(label: Label) -> list[Notice]:
-    """The cluster learns that its label's suspension is lifted: told it may not show the label, it is told
-    when it may again (an expired one: that it may be renewed)."""
+def label_restored(label: Label, rationale: str = "") -> list[Notice]:
+    """The cluster learns that its label's suspension is lifted, and why when the secretariat said: told it
+    may not show the label, it is told when it may again (an expired one: that it may be renewed)."""
     subject = f"Your label {label.label_code} is no longer suspended"
     body = (
         f"The suspension of the label {label.label_code} is lifted: it is {label.state.value}, valid until "
-        f"{last_valid_day(label.valid_until):%Y-%m-%d}."
+        f"{last_valid_day(label.valid_until):%Y-%m-%d}." + (f" Why: {rationale}" if rationale else "")
     )
-    data = _label_data(label) | {"state": label.state.value}
+    data = _label_data(label) | {"state": label.state.value, "reason": rationale}
     to = recipient(CLUSTER, label.cluster_id)
     return [Notice(to, "label_restored", subject, body, label_id=label.id, data=data)]
 

@@ -166,6 +166,10 @@ class SuspensionIn(commands.SuspendLabel):
     model_config = STRICT
 
 
+class RestorationIn(commands.RestoreLabel):
+    model_config = STRICT
+
+
 class LabelWithdrawalIn(commands.WithdrawLabel):
     model_config = STRICT
 

@@ -39,6 +39,7 @@ from clusterlabel.interfaces.web.bodies import (
     LabelAppealIn,
     LabelWithdrawalIn,
     RenewalIn,
+    RestorationIn,
     SuspensionIn,
 )
 from clusterlabel.interfaces.web.common import (
@@ -215,8 +216,11 @@ async def suspend(label_ref: str, body: SuspensionIn, svc: Svc, who: Officer, ke
 
 
 @router.post("/labels/{label_ref}/restoration", summary="Restore a suspended label")
-async def restore(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
-    return await _label_step(svc, who, label_ref, LabelWorkflow.restore, commands.RestoreLabel(), key)
+async def restore(
+    label_ref: str, svc: Svc, who: Officer, key: Key = None, body: RestorationIn | None = None
+) -> LabelOut:
+    """The body, with the rationale, may be left out: a restoration sent before it had one stays valid."""
+    return await _label_step(svc, who, label_ref, LabelWorkflow.restore, body or commands.RestoreLabel(), key)
 
 
 @router.post("/labels/{label_ref}/withdrawal", summary="Withdraw a label for good")

@@ -45,6 +45,7 @@ from clusterlabel.interfaces.web.bodies import (
     LabelWithdrawalIn,
     QualificationIn,
     RenewalIn,
+    RestorationIn,
     RevocationIn,
     SuspensionIn,
 )
@@ -144,7 +145,12 @@ FORMS: dict[str, FormStep] = {
         "label suspended",
     ),
     "/ui/labels/{label_ref}/restoration": FormStep(
-        labels.restore, None, only_officers, "/ui/labels/{label_ref}", "/ui/labels/{label_ref}", "label restored"
+        labels.restore,
+        RestorationIn,
+        only_officers,
+        "/ui/labels/{label_ref}",
+        "/ui/labels/{label_ref}",
+        "label restored",
     ),
     "/ui/labels/{label_ref}/withdrawal": FormStep(
         labels.withdraw,

@@ -153,8 +153,13 @@ def test_a_suspended_label_does_not_verify_as_valid_until_restored(
     twice = secretariat.api.post(f"/labels/{label_id}/suspension", json={"reason": "again"})
     assert twice.status_code == 409, twice.text
 
-    assert secretariat.expect(secretariat.api.post(f"/labels/{label_id}/restoration"), 200)["state"] == "active"
+    why = {"rationale": "the complaint proved unfounded"}
+    assert (
+        secretariat.expect(secretariat.api.post(f"/labels/{label_id}/restoration", json=why), 200)["state"] == "active"
+    )
     eventually(lambda: status() == "valid", 10, "verify to say valid again")
+    history = secretariat.expect(secretariat.api.get(f"/labels/{label_id}/history"), 200)["events"]
+    assert [event["data"].get("rationale") for event in history if event["type"] == "Restored"] == [why["rationale"]]
     withdrawn = secretariat.api.post(
         f"/labels/{label['label_code']}/withdrawal", json={"reason": "misuse of the label"}
     )

@@ -255,8 +255,10 @@ def test_an_officer_suspends_and_restores_a_label_and_a_label_in_force_is_not_re
     assert secretariat.label(label_code)["state"] == "active"
     assert shown(officer, posted(officer, f"{page}/suspension", reason="complaint")) == "label suspended"
     assert secretariat.label(label_code)["state"] == "suspended"
-    assert shown(officer, posted(officer, f"{page}/restoration")) == "label restored"
+    assert shown(officer, posted(officer, f"{page}/restoration", rationale="complaint unfounded")) == "label restored"
     assert secretariat.label(label_code)["state"] == "active"
+    history = secretariat.expect(secretariat.api.get(f"/labels/{label_code}/history"), 200)["events"]
+    assert [event["data"]["rationale"] for event in history if event["type"] == "Restored"] == ["complaint unfounded"]
 
 
 def test_a_contact_requests_their_labels_renewal_from_the_portal(

@@ -285,10 +285,15 @@ def test_the_officer_who_lodged_the_appeal_for_the_cluster_does_not_decide_it(li
     send(life.app, label_id, UPHOLD, actor=PANEL)
 
 
-def test_a_restored_label_tells_its_cluster_it_may_be_shown_again(life: Lifecycle) -> None:
+def test_a_restored_label_tells_its_cluster_it_may_be_shown_again_and_why(life: Lifecycle) -> None:
     label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
-    send(life.app, label_id, RestoreLabel(), actor=OFFICER, command_key="restored")
+    restore = RestoreLabel(rationale="  The complaint proved unfounded.  ")
+    send(life.app, label_id, restore, actor=OFFICER, command_key="restored")
     cluster_id = life.app.get_label(label_id).cluster_id
     told = life.app.load(Notification.create_id(f"restored/notify/cluster:{cluster_id}"), Notification)
     assert told.kind == "label_restored" and told.data["state"] == "active"
-    assert "no longer suspended" in told.subject
+    assert "no longer suspended" in told.subject and "Why: The complaint proved unfounded." in told.body
+    restored = life.app.repository.event_store.get(label_id, gt=None)
+    assert [event.rationale for event in restored if type(event).__name__ == "Restored"] == [
+        "The complaint proved unfounded."
+    ]

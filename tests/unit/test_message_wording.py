@@ -128,7 +128,7 @@ def every_kind() -> dict[str, Notice]:
         *notices.audit_cancellations(auditing, "Baltic Marine Cluster"),
         *notices.case_refused(refused_case(), "the strategy is not implemented"),
         *notices.case_benchmarked(refused_case(), "benchmarking only, as applied for"),
-        *notices.label_restored(label),
+        *notices.label_restored(label, "the complaint concerned another cluster"),
         *notices.award_appealable(silver_for_gold()),
         *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
         *notices.eligibility_review(under_review(labelled)),
@@ -224,6 +224,21 @@ def test_a_refusal_taken_again_after_an_upheld_appeal_says_it_is_final_not_until
     assert "it is final and cannot be appealed again" in " ".join(english.split()) and "may appeal" not in english
     assert "ein weiterer Einspruch ist nicht möglich" in " ".join(german.split())
     assert "you may appeal until" in " ".join(render(content(first), "en", BASE).text.split())
+
+
+def test_a_restoration_says_why_when_the_secretariat_said_and_one_queued_before_it_could_still_reads() -> None:
+    restored = KINDS["label_restored"]
+    english, german = (render(content(restored), language, BASE).text for language in ("en", "de"))
+    assert "Why: the complaint concerned another cluster" in english
+    assert "Grund: the complaint concerned another cluster" in german
+
+    unexplained = content(restored).model_copy(update={"data": {**restored.data, "reason": ""}})
+    queued_before = content(restored).model_copy(
+        update={"data": {key: value for key, value in restored.data.items() if key != "reason"}}
+    )
+    for silent in (unexplained, queued_before):
+        worded = render(silent, "en", BASE).text
+        assert "lifted the suspension" in worded and "Why:" not in worded
 
 
 def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_language_writes_them() -> None:
