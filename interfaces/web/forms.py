@@ -29,7 +29,7 @@ from clusterlabel.interfaces.web.auth import (
 )
 from clusterlabel.interfaces.web.case_pages import case_shown
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
-from clusterlabel.interfaces.web.expert_pages import assessment_shown, assignments_shown
+from clusterlabel.interfaces.web.expert_pages import assessment_shown, assignments_shown, check_on_the_team
 from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, render, signed_in
 from clusterlabel.interfaces.web.services import Services
 
@@ -253,8 +253,7 @@ def _save_draft(svc: Services, case_id: UUID, who: Principal, form: Any) -> None
     its assessment (a draft they could not submit, of a case it is too late or too early for, would be lost work)."""
     _certified(who, svc)
     case = visible_case(svc, case_id, who)
-    if who.expert_id not in case.team:
-        raise ApiError(403, f"expert {who.expert_id} is not on this case's team and cannot assess it")
+    check_on_the_team(case, who)
     try:
         case.check_step("submit_assessment")
     except DomainError as error:

@@ -4,6 +4,7 @@ a record the caller may not see answers 404, exactly as an unknown id does."""
 
 from __future__ import annotations
 
+import html
 import uuid
 
 import httpx
@@ -187,6 +188,19 @@ def test_a_record_an_expert_may_not_see_answers_exactly_as_an_unknown_id(
         assert seen.status_code == unknown.status_code == 404, (path, seen.text, unknown.text)
         assert seen.text.replace(hidden, "ID") == unknown.text.replace(nobody, "ID"), path
     assert secretariat.api.get(f"/cases/{nobody}").json() == {"detail": f"no case with id {nobody}"}
+
+
+def test_an_expert_only_proposed_for_a_case_is_not_served_its_assessment_form(
+    engine: RunningEngine, two_cases: dict[str, str]
+) -> None:
+    pages = with_token(engine, engine.experts[two_cases["expert_id"]])
+    case_a = two_cases["case_a"]
+    assert pages.get(f"/ui/cases/{case_a}").status_code == 200  # the case the proposal is about: visible
+
+    form = pages.get(f"/ui/cases/{case_a}/assessment")
+
+    assert form.status_code == 403 and "not on this case's team" in html.unescape(form.text), form.text[:300]
+    assert 'id="assessment"' not in form.text
 
 
 def test_a_step_on_a_case_an_expert_may_not_see_answers_exactly_as_an_unknown_id(
