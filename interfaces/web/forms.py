@@ -86,8 +86,10 @@ async def case_step(request: Request) -> Response:
         if drafting:
             await run_in_threadpool(_save_draft, svc, case_id, who, form)
             return back(request, f"/ui/cases/{case_id}/assessment", done="draft saved: it is not submitted")
-        body = _assessment(form) if model is None else _body(model, form)
+        # The caller's role first, as the API's own dependencies answer: one who may not take the step is
+        # told so (403), not what was wrong with a form they had no business sending (422).
         await run_in_threadpool(guard, who, svc)  # blocking: the certification is read from the store
+        body = _assessment(form) if model is None else _body(model, form)
         await _refusals_as_api_errors(route(case_id, body, svc, who, None))
         if step == "assessment" and svc.assessment_drafts is not None and who.expert_id is not None:
             await run_in_threadpool(svc.assessment_drafts.discard, case_id, who.expert_id)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.driver import Secretariat, cluster_body, expert_body
 from tests.e2e.engine import ADMIN_TOKEN, RunningEngine, running_engine
+from tests.e2e.page_session import token_of
 from tests.e2e.pages_client import Pages, with_token
 
 PUBLIC_URL = "https://labels.example.eu"
@@ -138,6 +139,23 @@ def test_a_control_character_typed_into_a_form_is_a_form_error_and_records_nothi
     page = pages.post(f"/ui/cases/{case_id}/withdrawal", {"reason": "moved\x00away"})
     assert "control characters" in pages.shown_again(page, 422)
     assert 'value="movedaway"' in page.text  # shown again as typed, but for the control character
+    assert secretariat.history(case_id) == before
+
+
+def test_a_malformed_form_from_one_who_may_not_take_the_step_is_refused_for_the_role_as_the_api_refuses_it(
+    engine: RunningEngine, secretariat: Secretariat, auditing: dict[str, Any]
+) -> None:
+    case_id = auditing["case_id"]
+    before = secretariat.history(case_id)
+    malformed = {"outcome": "no such outcome", "rationale": ""}
+    api = auditing["expert"].post(f"/cases/{case_id}/decision", json=malformed)
+    assert api.status_code == 403, api.text
+    pages = with_token(engine, token_of(auditing["expert"]))
+    pages.read(f"/ui/cases/{case_id}")
+
+    page = pages.post(f"/ui/cases/{case_id}/decision", malformed)
+
+    assert api.json()["detail"] in pages.shown_again(page, 403)
     assert secretariat.history(case_id) == before
 
 
