@@ -76,13 +76,11 @@ async def _made_eligible(
     summary="Revoke an expert's certification; the open cases they were working on propose another expert",
 )
 async def revoke(expert_id: UUID, body: RevocationIn, svc: Svc, who: Officer, key: Key = None) -> RevocationOut:
-    envelope = Envelope(actor=who.actor, key=creation_key(f"expert:{expert_id}:revocation", key), at=svc.now())
     command = RevokeExpertCertification(reason=body.reason)
-    expert = await run_in_threadpool(handle, svc.app, expert_id, command, envelope)
-    assert isinstance(expert, Expert)
-    svc.wrote()
-    released = await _release_from_open_cases(svc, who, expert_id, body.reason, envelope.key)
-    return RevocationOut(**expert_out(expert).model_dump(), released_from=released)
+    revoked = await run_in_threadpool(_changed, svc, who, expert_id, command, "revocation", key)
+    revocation_key = _step_key(expert_id, "revocation", key)
+    released = await _release_from_open_cases(svc, who, expert_id, body.reason, revocation_key)
+    return RevocationOut(**revoked.model_dump(), released_from=released)
 
 
 async def _release_from_open_cases(
@@ -139,8 +137,13 @@ def _affiliation_step(body: AffiliationIn) -> str:
 
 def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None) -> ExpertOut:
     visible_expert(svc, expert_id, who)
-    envelope = Envelope(actor=who.actor, key=creation_key(f"expert:{expert_id}:{step}", key), at=svc.now())
+    envelope = Envelope(actor=who.actor, key=_step_key(expert_id, step, key), at=svc.now())
     expert = handle(svc.app, expert_id, command, envelope)
     assert isinstance(expert, Expert)
     svc.wrote()
     return expert_out(expert)
+
+
+def _step_key(expert_id: UUID, step: str, key: str | None) -> str:
+    """The key an expert's step is taken under: the caller's Idempotency-Key, or one for the step itself."""
+    return creation_key(f"expert:{expert_id}:{step}", key)
