@@ -123,10 +123,15 @@ class CertificationApp(Application[UUID]):
 
     def roster(self) -> ExpertRoster:
         """Every registered expert (empty before the first registration opens it)."""
+        return self.the_one(ROSTER_ID, ExpertRoster)
+
+    def the_one(self, aggregate_id: UUID, kind: type[A]) -> A:
+        """The one aggregate of its kind (the roster, the webhook directory), or a new one, unsaved, before
+        the first command that needs it opens it."""
         try:
-            return self.load(ROSTER_ID, ExpertRoster)
+            return self.load(aggregate_id, kind)
         except NotFound:
-            return ExpertRoster()
+            return kind()
 
     # ---- commands ------------------------------------------------------------------------
 

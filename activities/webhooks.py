@@ -14,7 +14,7 @@ from uuid import UUID
 
 from clusterlabel.activities import outbox
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain.base import ConcurrencyConflict, NotFound, RecordedAggregate
+from clusterlabel.domain.base import ConcurrencyConflict, RecordedAggregate
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.webhook import WEBHOOK_DIRECTORY_ID, Webhook, WebhookDirectory, webhook_disabled
@@ -35,10 +35,7 @@ RECORD_TRIES = 5
 
 def directory(app: CertificationApp) -> WebhookDirectory:
     """Every webhook not deleted (empty before the first registration opens the directory)."""
-    try:
-        return app.load(WEBHOOK_DIRECTORY_ID, WebhookDirectory)
-    except NotFound:
-        return WebhookDirectory()
+    return app.the_one(WEBHOOK_DIRECTORY_ID, WebhookDirectory)
 
 
 def webhooks(app: CertificationApp) -> list[Webhook]:
