@@ -189,6 +189,8 @@ async def _step(
     """Authorise the caller on the case (for a step `for_the_cluster`, its own cluster's contact or an
     officer), then take the step as an update of the case's workflow; answered as the caller may read it."""
     client = svc.temporal()
+    if for_the_cluster is not None:  # the role first, as a route's role dependency answers before any load
+        check_for_the_cluster(who, for_the_cluster)
     case = await run_in_threadpool(visible_case, svc, case_id, who)  # authorises the caller: one load
     if for_the_cluster is not None:
         check_for_the_cluster(who, for_the_cluster, case.cluster_id)
@@ -229,7 +231,6 @@ async def respond(case_id: UUID, body: AssignmentIn, svc: Svc, who: Expert, key:
 @router.post("/cases/{case_id}/agreement", summary="Record the cluster's agreement to the experts")
 async def agree(case_id: UUID, body: AgreementIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Recorded by the cluster's contact on their own cluster's case, or by an officer on the cluster's behalf."""
-    check_for_the_cluster(who, "record the cluster's agreement")
     return await _step(svc, who, case_id, CaseWorkflow.record_agreement, body, key, "record the cluster's agreement")
 
 
@@ -303,7 +304,6 @@ async def withdraw(case_id: UUID, body: WithdrawalIn, svc: Svc, who: Officer, ke
 )
 async def appeal(case_id: UUID, body: AppealIn, svc: Svc, who: Caller, key: Key = None) -> CaseOut:
     """Lodged by the cluster's contact, or by an officer on the cluster's behalf."""
-    check_for_the_cluster(who, "lodge an appeal")
     return await _step(svc, who, case_id, CaseWorkflow.lodge_appeal, body, key, "lodge an appeal")
 
 

@@ -136,6 +136,8 @@ async def _label_step(
 ) -> LabelOut:
     """Authorise the caller on the label (for a step `for_the_cluster`, its own cluster's contact or an
     officer), take the step as an update of the label's workflow, and answer with the label as it left it."""
+    if for_the_cluster is not None:  # the role first, as a route's role dependency answers before any load
+        check_for_the_cluster(who, for_the_cluster)
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
     if for_the_cluster is not None:
@@ -233,7 +235,6 @@ async def withdraw(label_ref: str, body: LabelWithdrawalIn, svc: Svc, who: Offic
 )
 async def appeal(label_ref: str, body: LabelAppealIn, svc: Svc, who: Caller, key: Key = None) -> LabelOut:
     """Lodged by the cluster's contact (their own cluster's label alone), or by an officer."""
-    check_for_the_cluster(who, "lodge an appeal")
     return await _label_step(svc, who, label_ref, LabelWorkflow.lodge_appeal, body, key, "lodge an appeal")
 
 
