@@ -259,6 +259,7 @@ def test_an_officer_suspends_and_restores_a_label_and_a_label_in_force_is_not_re
     assert secretariat.label(label_code)["state"] == "active"
     history = secretariat.expect(secretariat.api.get(f"/labels/{label_code}/history"), 200)["events"]
     assert [event["data"]["rationale"] for event in history if event["type"] == "Restored"] == ["complaint unfounded"]
+    assert "complaint unfounded" in officer.read(page).text.split('id="timeline"')[1]
 
 
 def test_a_contact_requests_their_labels_renewal_from_the_portal(
