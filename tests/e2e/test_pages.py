@@ -159,6 +159,23 @@ def test_the_certificate_page_downloads_its_pdf_in_the_language_it_shows(
     assert label["verification_code"] in text  # the secretariat's copy carries it; the public's does not
 
 
+def test_an_officer_suspends_a_label_and_restores_it_saying_why(
+    engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str], browser: chromium.Browser
+) -> None:
+    code = secretariat.label(scene["label_id"])["label_code"]
+    browser.go(f"{engine.url}/ui/labels/{code}")  # signed in as the secretariat
+    browser.type("#suspend input[name=reason]", "a complaint about the label's use is investigated")
+    browser.click("#suspend button")
+    browser.text_with(".flash", "label suspended")
+    browser.type("#restore input[name=rationale]", "the complaint concerned another cluster")
+    browser.screenshot(ARTIFACTS / "label-restoration.png")
+    browser.click("#restore button")
+
+    browser.text_with(".flash", "label restored")
+    assert "the complaint concerned another cluster" in browser.text("#timeline")
+    assert secretariat.label(code)["state"] == "active"
+
+
 def test_anyone_gets_a_certificate_pdf_and_a_clear_answer_for_a_language_or_label_there_is_none_for(
     engine: RunningEngine, secretariat: Secretariat, scene: dict[str, str]
 ) -> None:
