@@ -63,7 +63,7 @@ class Succession:
 
     kept: Label | None  # decided again on appeal at the level appealed: that label stands as it was
     superseded: Label | None  # the label the new one supersedes (the renewed one, or the one held at its level)
-    released: list[Label]  # the award appealed, giving way too when another label is the one superseded
+    released: list[Label]  # the other labels that give way to the new one (the award appealed, one held at its level)
     replacing: UUID | None  # the label of the award appealed, at the same level but no longer standing
 
     @property
@@ -86,9 +86,10 @@ class Succession:
         held = cluster.current_labels.get(level) if level else None
         ids = dict.fromkeys(i for i in (case.previous_label_id, held, case.appealed_label_id) if i)
         standing = [label for label in map(app.get_label, ids) if label.may_be_superseded]
-        # The award appealed gives way too when another label is the one superseded (held at the new level).
-        released = [label for label in standing[1:] if label.id == case.appealed_label_id]
-        return cls(None, standing[0] if standing else None, released, same.id if same else None)
+        # The others still standing give way too: the award appealed, when another label is the one superseded,
+        # and the label held at the awarded level, when a renewal at another level is awarded there (a Silver
+        # renewal awarded Bronze replaces the Silver label renewed and the Bronze label held).
+        return cls(None, standing[0] if standing else None, standing[1:], same.id if same else None)
 
 
 def open_appeal_window(
