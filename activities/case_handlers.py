@@ -15,7 +15,7 @@ from clusterlabel.activities.application import CertificationApp, silver_criteri
 from clusterlabel.activities.case_conclusion import Succession
 from clusterlabel.domain import commands, notices, silver
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.base import Level, NotFound, RecordedAggregate
+from clusterlabel.domain.base import NotFound, RecordedAggregate
 from clusterlabel.domain.baseline import current_baseline_for
 from clusterlabel.domain.case_lifecycle import CaseKind, CaseState
 from clusterlabel.domain.catalogue import Catalogue
@@ -300,7 +300,6 @@ def silver_rules(app: CertificationApp, case: CertificationCase, catalogue: Cata
     criteria = silver_criteria(case.level, case.submitted_at)
     if criteria is None or not silver.validates_on_site(case.level, catalogue):
         return None
-    bronze = app.get_cluster(case.cluster_id).last_round(Level.BRONZE) if case.kind is not CaseKind.RENEWAL else None
-    return silver.SilverRules(
-        current_baseline_for(case.submitted_at), criteria, bronze["benchmarked_at"] if bronze else None
-    )
+    renewal = case.kind is CaseKind.RENEWAL
+    bronze = None if renewal else app.get_cluster(case.cluster_id).last_bronze_benchmarking()
+    return silver.SilverRules(current_baseline_for(case.submitted_at), criteria, bronze)

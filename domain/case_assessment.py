@@ -64,8 +64,7 @@ def check_application(
         catalogue_of_areas = catalogue
     distinct_areas = check_improvement_areas(level, catalogue_of_areas, areas)
     if level is Level.SILVER and kind is not CaseKind.RENEWAL:  # a Silver renewal follows its own round
-        bronze = cluster.last_round(Level.BRONZE)
-        check_silver_gap(cluster.name, bronze["benchmarked_at"] if bronze else None, policy, at)
+        check_silver_gap(cluster.name, cluster.last_bronze_benchmarking(), policy, at)
     return Application(
         cluster_id=cluster.id,
         cluster_country=cluster.country,

@@ -273,6 +273,13 @@ class Cluster(Registrant[ClusterProfile], RecordedAggregate):
         rounds = [r for r in self.rounds if level is None or r["level"] == level]
         return rounds[-1] if rounds else None
 
+    def last_bronze_benchmarking(self) -> datetime | None:
+        """When the cluster was last benchmarked on the Bronze indicators, which a Silver application's gap
+        counts from: its latest Bronze round, or a Silver round since (DOMAIN.md: Silver is a second Bronze
+        benchmarking), whatever level that round then earned; its Bronze award, too, replaced the Bronze label."""
+        rounds = [r for r in self.rounds if r["level"] in (Level.BRONZE, Level.SILVER)]
+        return rounds[-1]["benchmarked_at"] if rounds else None
+
     def experts_to_rotate(self, renewed_case_id: UUID | None = None) -> list[UUID]:
         """Who audited the cluster's previous round and, for a renewal, the round that earned the label it renews
         (`renewed_case_id`; a later round at another level may have come between): the rotation keeps them off

@@ -13,6 +13,7 @@ from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.catalogue_shelf import load_catalogue
 from clusterlabel.domain.commands import (
+    CloseCase,
     IssueLabel,
     RecordAgreement,
     RecordAuditHeld,
@@ -253,3 +254,23 @@ def test_a_bronze_renewal_awarded_after_a_silver_round_awarded_bronze_supersedes
 
     assert third is not None and life.app.get_label(second).superseded_by == third  # type: ignore[arg-type]
     assert life.app.get_cluster(life.cluster_id).current_labels == {Level.BRONZE: third}
+
+
+def test_a_silver_round_awarded_bronze_is_the_bronze_benchmarking_the_next_silver_gap_counts_from(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """The round benchmarked the Bronze indicators and its Bronze label replaced the first one: a new Silver
+    application waits 18 months after it, not after the first round (which had let one in a month later, then
+    refused every one once 24 months had passed since the first round, whatever the cluster did)."""
+    failed = life.auditing(Level.SILVER, improvement_areas=AREAS)
+    assess(life, failed, silver_validation(AREAS, unmet=["BL-01"]))
+    life.decide(failed, Outcome.AWARD, Level.BRONZE)
+    send(life.app, failed, IssueLabel(), actor="system")
+    benchmarked = life.app.get_case(failed).audit_month_of
+    clock.advance(days=31)
+    send(life.app, failed, CloseCase(), actor="system")
+
+    with pytest.raises(InvalidInput, match=f"after the Bronze benchmarking of {benchmarked:%Y-%m-%d}"):
+        life.apply(Level.SILVER, improvement_areas=AREAS)
+    clock.now = benchmarked + timedelta(days=19 * 30)  # 19 months after it, past 24 after the first round
+    assert life.app.get_case(life.apply(Level.SILVER, improvement_areas=AREAS)).level is Level.SILVER
