@@ -174,11 +174,11 @@ class Invoice(RecordedAggregate):
             raise StepNotAllowed(f"cannot {step}: invoice {self.number} was cancelled{on} ({self.cancelled_because})")
 
     def check_allows(self, step: str, policy: Policy) -> None:
-        """Whether the audit may go ahead: when the policy makes it wait for the payment, only once paid."""
+        """Whether the audit may go ahead: when the policy makes it wait for the payment, only once paid. The
+        refusal names no number or amount: the case's experts take these steps too, and invoices are not theirs."""
         if policy.audit_waits_for_payment and self.state is InvoiceState.UNPAID:
             raise StepNotAllowed(
-                f"cannot {step}: invoice {self.number} ({self.amount}) is not paid yet, "
-                "and the policy makes the audit wait for the payment"
+                f"cannot {step}: the case's invoice is not paid yet, and the policy makes the audit wait for the payment"
             )
 
 

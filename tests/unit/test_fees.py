@@ -236,10 +236,9 @@ def test_withdrawing_a_case_already_paid_leaves_the_invoice_paid() -> None:
 def test_when_the_audit_waits_for_payment_an_unpaid_invoice_refuses_scheduling_and_records_nothing() -> None:
     life = Lifecycle(memory_app(policy=WAITING))
     case_id = life.auditing()
-    number = life.app.load(invoice_id_for(case_id), Invoice).number
     before = event_count(life.app)
 
-    with pytest.raises(StepNotAllowed, match=f"invoice {number} \\(2,250.00 EUR\\) is not paid"):
+    with pytest.raises(StepNotAllowed, match="cannot schedule the audit: the case's invoice is not paid yet"):
         send(
             life.app,
             case_id,
@@ -255,8 +254,12 @@ def test_when_the_audit_waits_for_payment_an_unpaid_invoice_refuses_the_assessme
     case_id = life.auditing()
     before = event_count(life.app)
 
-    with pytest.raises(StepNotAllowed, match="cannot submit the assessment: invoice INV-"):
+    with pytest.raises(
+        StepNotAllowed, match="cannot submit the assessment: the case's invoice is not paid yet"
+    ) as refused:
         life.assess(case_id)
+    invoice = life.app.load(invoice_id_for(case_id), Invoice)
+    assert invoice.number not in str(refused.value) and "2,250" not in str(refused.value)  # not the expert's to read
 
     assert event_count(life.app) == before
 

@@ -213,7 +213,7 @@ def test_when_the_audit_waits_for_payment_the_workflow_refuses_the_audit_until_t
             with pytest.raises(WorkflowUpdateFailedError) as refused:
                 await handle.execute_update(CaseWorkflow.schedule_audit, audit)
             assert refused.value.cause.type == "StepNotAllowed"
-            assert f"invoice {invoice.number} (2,250.00 EUR) is not paid" in refused.value.cause.message
+            assert "the case's invoice is not paid yet" in refused.value.cause.message
             assert event_count(office.app, view.case_id) == before
 
             paid = RecordPayment(paid_on=invoice.issued_at.date(), reference="SEPA-1")
