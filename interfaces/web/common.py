@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request
 
 from clusterlabel.activities.models import CaseView, LabelView
-from clusterlabel.domain.case_lifecycle import OPEN_STATES
+from clusterlabel.domain.case_lifecycle import DECIDED_STATES
 from clusterlabel.domain.command_base import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_import import PRINTED_CODE
@@ -136,9 +136,10 @@ def for_the_reader(out: CaseOut, decided: bool, principal: Principal) -> CaseOut
 
 
 def case_summary(status: CaseStatus, principal: Principal) -> CaseSummary:
-    """A case in a list; an open case's signatures only for those who read its assessment."""
+    """A case in a list; an undecided case's signatures (open, or withdrawn before its decision) only for
+    those who read its assessment."""
     summary = CaseSummary.model_validate(status.model_dump())
-    if reads_the_assessment(principal, status.expert_ids, decided=status.state not in OPEN_STATES):
+    if reads_the_assessment(principal, status.expert_ids, decided=status.state in DECIDED_STATES):
         return summary
     return summary.model_copy(update={"signed_by": []})
 

@@ -96,6 +96,26 @@ def test_a_contact_reads_the_assessment_and_report_only_once_the_case_is_decided
     assert secretariat.expect(contact.get(f"/cases/{case_id}"), 200)["recommended_level"] == "bronze"
 
 
+def test_a_case_withdrawn_after_its_assessment_shows_its_contact_no_signatures_in_the_list_either(
+    secretariat: Secretariat,
+) -> None:
+    """Withdrawn before its decision, the case was never decided: its list entry hides what the case hides."""
+    cluster_id = secretariat.cluster()
+    contact = secretariat.contact(cluster_id, "Wanda Withdrawn")
+    case_id = secretariat.apply(cluster_id)
+    secretariat.to_decision(case_id)
+    withdrawn = secretariat.api.post(f"/cases/{case_id}/withdrawal", json={"reason": "the cluster merged"})
+    assert secretariat.expect(withdrawn, 200)["state"] == "withdrawn"
+
+    assert secretariat.expect(contact.get(f"/cases/{case_id}"), 200)["signed_by"] == []
+    listed = eventually(
+        lambda: next((c for c in contact.get("/cases").json() if c["state"] == "withdrawn"), None),
+        10,
+        "the withdrawn case in the contact's list",
+    )
+    assert listed["case_id"] == case_id and listed["signed_by"] == []
+
+
 def test_a_contact_who_is_also_an_expert_acts_for_their_own_cluster_alone(secretariat: Secretariat) -> None:
     """One account speaks for a cluster and for the expert who audited another cluster: it reads that
     other cluster's case and label as their auditor, and takes none of that cluster's steps (403)."""
