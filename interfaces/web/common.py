@@ -149,8 +149,8 @@ def label_out(view: LabelView, label: Label, now: datetime, principal: Principal
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
     state, since = label_status_at(LabelState(view.state), view.state_since or label.state_since, view.valid_until, now)
     shown = {"verification_code": label.verification_code if reads_verification_code(principal, label) else None}
-    if not reads_the_label_appeal(principal, label):
-        shown |= {"appeal": None, "appeal_due": None}
+    if not reads_the_label_in_full(principal, label):
+        shown |= {"appeal": None, "appeal_due": None, "renewal_case_id": None, "superseded_by": None}
     return LabelOut.model_validate({**view.model_dump(), "state": state, "since": since, **shown})
 
 
@@ -163,11 +163,12 @@ def reads_verification_code(principal: Principal | None, label: Label) -> bool:
     return principal.sees_everything or own
 
 
-def reads_the_label_appeal(principal: Principal, label: Label) -> bool:
+def reads_the_label_in_full(principal: Principal, label: Label) -> bool:
     """A label's appeal against its suspension or withdrawal (the cluster's grounds, the appeals panel's
-    rationale) is between the label's own cluster and the secretariat, as its code is: the audit's experts
-    read the cases they were on, and the label outlives their case. The one rule for the label and its
-    history (LABEL_APPEAL)."""
+    rationale) and its succession (its renewal case, the label that superseded it) are between the label's
+    own cluster and the secretariat, as its code is: the audit's experts read the cases they were on, and
+    the label outlives their case; a later round's records may not be theirs to see. The one rule for the
+    label and its history (LABEL_APPEAL, LABEL_SUCCESSION)."""
     return reads_verification_code(principal, label)
 
 
@@ -180,10 +181,13 @@ NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
 # What a reader who may not open a case's files (access.reads_evidence: an expert only proposed, or no
 # longer on the team) reads of them: that files came, not their names or digests.
 CASE_FILES = frozenset({"EvidenceAttached"})
-# What a reader who may not read a label's appeal (reads_the_label_appeal) reads of it: that it was lodged
+# What a reader who may not read a label's appeal (reads_the_label_in_full) reads of it: that it was lodged
 # and when, by whom, and that it was upheld or dismissed (the label's state tells as much); not the cluster's
 # grounds nor the appeals panel's rationale.
 LABEL_APPEAL = frozenset({"LabelAppealLodged", "LabelAppealUpheld", "LabelAppealDismissed"})
+# And of its succession: that a renewal was started, abandoned, or the label superseded, and when; not the
+# renewal case nor the new label, which an expert of the label's own case may not see.
+LABEL_SUCCESSION = frozenset({"RenewalStarted", "RenewalAbandoned", "Superseded"})
 
 
 def history_events(
@@ -191,12 +195,12 @@ def history_events(
     principal: Principal,
     team_cases: Collection[UUID] = (),
     file_cases: Collection[UUID] | None = (),
-    appeal_labels: Collection[UUID] | None = (),
+    full_labels: Collection[UUID] | None = (),
 ) -> list[HistoryEvent]:
     """Events as `principal` may read them: those of the cases it sits on the team of (`team_cases`) in
     full, every other case's as the cluster reads them (reads_the_assessment), unless it is the secretariat;
-    the names of the files of `file_cases` alone, and the appeals of `appeal_labels` alone
-    (reads_the_label_appeal; None, for a cluster's own contact: of every case, of every label).
+    the names of the files of `file_cases` alone, and the appeals and succession of `full_labels` alone
+    (reads_the_label_in_full; None, for a cluster's own contact: of every case, of every label).
 
     A withheld event keeps its place, type, instants and actor and loses its data, so that the history
     still counts every event of the record, version after version."""
@@ -205,7 +209,7 @@ def history_events(
         return events
     return [
         event.model_copy(update={"data": _redacted(event.data)})
-        for event in _as_the_cluster_reads_them(events, team_cases, file_cases, appeal_labels)
+        for event in _as_the_cluster_reads_them(events, team_cases, file_cases, full_labels)
     ]
 
 
@@ -213,15 +217,15 @@ def _as_the_cluster_reads_them(
     events: list[HistoryEvent],
     team_cases: Collection[UUID],
     file_cases: Collection[UUID] | None,
-    appeal_labels: Collection[UUID] | None,
+    full_labels: Collection[UUID] | None,
 ) -> list[HistoryEvent]:
     decided = {event.aggregate_id for event in events if event.type == "DecisionRecorded"}
 
     def withheld(event: HistoryEvent) -> bool:
         if event.type in CASE_FILES and file_cases is not None:
             return event.aggregate_id not in file_cases
-        if event.type in LABEL_APPEAL:
-            return appeal_labels is not None and event.aggregate_id not in appeal_labels
+        if event.type in LABEL_APPEAL or event.type in LABEL_SUCCESSION:
+            return full_labels is not None and event.aggregate_id not in full_labels
         if event.aggregate_id in team_cases:
             return False
         return event.type in NOT_FOR_THE_CLUSTER or (event.type in UNTIL_DECIDED and event.aggregate_id not in decided)

@@ -39,7 +39,6 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
     events = label_events(svc, label, who)
     return {
         "label": label_out(label_view(svc.app.policy, label, svc.now()), label, svc.now(), who),
-        "renewal_case_id": label.renewal_case_id,
         "events": events,
         "named": event_names(svc, events, label.expert_ids),
         "may": steps_for(svc, label, who),

@@ -104,11 +104,11 @@ async def cluster_history(cluster_id: UUID, svc: Svc, token: Bearer) -> History:
 def _cluster_history_shown(svc: Services, cluster_id: UUID, who: Principal) -> list[HistoryEvent]:
     seen = visible_cluster(svc, cluster_id, who)
     svc.fresh()
-    # The cluster's contact reads every file's name and its labels' appeals (common.reads_the_label_appeal);
-    # an expert, the names of their team's files and no label's appeal.
-    file_cases, appeal_labels = (None, None) if seen.records is None else (seen.team_cases, ())
+    # The cluster's contact reads every file's name and its labels in full (common.reads_the_label_in_full);
+    # an expert, the names of their team's files, and no label's appeal or succession.
+    file_cases, full_labels = (None, None) if seen.records is None else (seen.team_cases, ())
     entries = svc.models.cluster_history(cluster_id, seen.records)
-    return history_events(entries, who, seen.team_cases, file_cases, appeal_labels)
+    return history_events(entries, who, seen.team_cases, file_cases, full_labels)
 
 
 # ---- the secretariat's steps -------------------------------------------------------------

@@ -21,7 +21,7 @@ from uuid import UUID
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.notices import EXPERT, addressee
 from clusterlabel.interfaces.web.auth import Principal
-from clusterlabel.interfaces.web.common import history_events, reads_the_label_appeal
+from clusterlabel.interfaces.web.common import history_events, reads_the_label_in_full
 from clusterlabel.interfaces.web.inbox import recipients_of
 from clusterlabel.interfaces.web.schemas import HistoryEvent
 from clusterlabel.interfaces.web.services import Services
@@ -44,10 +44,10 @@ def case_events(
 
 def label_events(svc: Services, label: Label, who: Principal) -> list[HistoryEvent]:
     """Blocking: the label's events and its messages' (its issue, the expiry reminders), as for a case;
-    its appeal's words only if the caller reads them (common.reads_the_label_appeal). The caller must
-    already be allowed to see the label (access.visible_label, which loaded `label`)."""
-    appeal_labels = [label.id] if reads_the_label_appeal(who, label) else []
-    return _with_messages(svc, label.id, who, {"label_id": label.id}, appeal_labels=appeal_labels)
+    its appeal's words and its succession only if the caller reads them (common.reads_the_label_in_full).
+    The caller must already be allowed to see the label (access.visible_label, which loaded `label`)."""
+    full_labels = [label.id] if reads_the_label_in_full(who, label) else []
+    return _with_messages(svc, label.id, who, {"label_id": label.id}, full_labels=full_labels)
 
 
 def _with_messages(
@@ -57,12 +57,12 @@ def _with_messages(
     about: dict[str, UUID],
     team_cases: Collection[UUID] = (),
     file_cases: Collection[UUID] = (),
-    appeal_labels: Collection[UUID] = (),
+    full_labels: Collection[UUID] = (),
 ) -> list[HistoryEvent]:
     shown = {message.id: message for message in _shown_messages(svc, who, about)}
     entries = svc.models.history(record_id, *shown)  # one query of the audit view for the record and its messages
     records = [entry for entry in entries if entry.aggregate_id == record_id]
-    own = history_events(records, who, team_cases, file_cases, appeal_labels)
+    own = history_events(records, who, team_cases, file_cases, full_labels)
     theirs = [_event(entry, shown[entry.aggregate_id]) for entry in entries if entry.aggregate_id in shown]
     return sorted([*own, *theirs], key=lambda event: event.seq)
 

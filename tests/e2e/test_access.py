@@ -162,6 +162,32 @@ def test_an_expert_reads_of_a_cluster_only_their_own_cases_events(
     assert cluster["open_cases"] == [case_a] and cluster["labels"] == {}
 
 
+def test_the_expert_of_a_labels_case_is_not_shown_the_renewal_case_they_may_not_see(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    case_id = secretariat.apply(secretariat.cluster(name="Tagus Water Cluster", country="PT"))
+    ((expert_id, _),) = secretariat.to_decision(case_id)
+    secretariat.decide(case_id)
+    label_id = secretariat.wait_for(case_id, "the label", lambda c: c["label_id"])["label_id"]
+    opened = eventually(  # the awarded case closes moments after its label is issued: 409 until then
+        lambda: (lambda answer: answer if answer.status_code != 409 else None)(
+            secretariat.api.post(f"/labels/{label_id}/renewal", headers={"Idempotency-Key": uuid.uuid4().hex})
+        ),
+        what="the awarded case to close",
+    )
+    renewal = secretariat.expect(opened, 201)["case_id"]
+    assert secretariat.label(label_id)["renewal_case_id"] == renewal
+
+    expert = secretariat.as_expert(expert_id)
+    assert expert.get(f"/cases/{renewal}").status_code == 404
+    assert secretariat.expect(expert.get(f"/labels/{label_id}"), 200)["renewal_case_id"] is None
+    history = secretariat.expect(expert.get(f"/labels/{label_id}/history"), 200)["events"]
+    assert [event["data"] for event in history if event["type"] == "RenewalStarted"] == [{}]
+    assert renewal not in str(history)
+    page = with_token(engine, engine.experts[expert_id]).get(f"/ui/labels/{label_id}")
+    assert page.status_code == 200 and renewal not in page.text
+
+
 def test_a_record_an_expert_may_not_see_answers_exactly_as_an_unknown_id(
     engine: RunningEngine, secretariat: Secretariat, two_cases: dict[str, str]
 ) -> None:

@@ -48,11 +48,11 @@ def test_an_expert_reads_that_a_label_was_appealed_and_decided_but_neither_the_g
 
 @pytest.mark.parametrize("reader", [SECRETARIAT, CONTACT])
 def test_the_secretariat_and_the_labels_own_cluster_read_the_appeal_in_full(reader: Principal) -> None:
-    events = history_events(HISTORY, reader, appeal_labels=[LABEL])
+    events = history_events(HISTORY, reader, full_labels=[LABEL])
     assert [event.data for event in events[1:]] == [GROUNDS, RATIONALE]
 
 
 def test_a_clusters_own_contact_reads_every_labels_appeal_and_a_reader_named_for_one_label_that_ones_alone() -> None:
     history = [*HISTORY, _entry(4, "LabelAppealLodged", GROUNDS, label_id=OTHER_LABEL)]
-    assert [event.data for event in history_events(history, CONTACT, appeal_labels=None)][3] == GROUNDS
-    assert [event.data for event in history_events(history, CONTACT, appeal_labels=[LABEL])][2:] == [RATIONALE, {}]
+    assert [event.data for event in history_events(history, CONTACT, full_labels=None)][3] == GROUNDS
+    assert [event.data for event in history_events(history, CONTACT, full_labels=[LABEL])][2:] == [RATIONALE, {}]
