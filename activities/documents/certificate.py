@@ -2,13 +2,15 @@
 and worded in a reader's language as the web page's sheet or as a printable PDF.
 
 The certificate names the issuing body and the holder with their addresses, the level and its full
-name, the label code, its validity and the catalogue it was assessed on (ISO/IEC 17065 §7.7), and a QR
+name, the label code, its validity and until when it may be renewed, the catalogue it was assessed on and
+the experts who benchmarked the cluster (ISO/IEC 17065 §7.7; DOMAIN.md), and a QR
 code that opens the label's live verification page. A label that is not in force says so on its face:
 a printed certificate outlives the label, and the verification page is where its status is decided.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -64,7 +66,9 @@ class Certificate(BaseModel):
     decided_at: datetime
     valid_from: datetime
     valid_until: datetime
+    renewable_until: datetime
     catalogue_version: str
+    experts: list[str] = []  # the benchmarking experts, by name (DOMAIN.md: what a label record shows)
     status: LabelState
     status_since: datetime
     checked_at: datetime  # when the status was read: a printed certificate tells its reader how old it is
@@ -94,10 +98,11 @@ def certificate_of(
     now: datetime,
     *,
     supersedes_code: str | None = None,
+    experts: Sequence[str] = (),
     with_verification_code: bool = False,
 ) -> Certificate:
     """The certificate of `label` as it stands at `now`: the holder's name as the label was issued to it,
-    its address as its profile now gives it."""
+    its address as its profile now gives it; `experts`, the names of those who benchmarked the cluster."""
     status, since = label.status_at(now)
     return Certificate(
         label_code=label.label_code,
@@ -107,7 +112,9 @@ def certificate_of(
         decided_at=label.decided_at,
         valid_from=label.valid_from,
         valid_until=label.valid_until,
+        renewable_until=label.renewable_until,
         catalogue_version=label.catalogue_version,
+        experts=list(experts),
         status=status,
         status_since=since,
         checked_at=now,
@@ -165,6 +172,7 @@ def _printed(certificate: Certificate, language: str) -> dict[str, Any]:
         "decided": written_day(certificate.decided_at, language),
         "valid_from": written_day(certificate.valid_from, language),
         "valid_until": written_day(last_valid_day(certificate.valid_until), language),
+        "renewable_until": written_day(last_valid_day(certificate.renewable_until), language),
         "expired_on": written_day(certificate.valid_until, language),
         "since": written_day(certificate.status_since, language),
         "checked": written_day(certificate.checked_at, language),

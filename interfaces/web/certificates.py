@@ -19,6 +19,7 @@ from clusterlabel.interfaces.web.access import public_label
 from clusterlabel.interfaces.web.auth import Principal, page_principal
 from clusterlabel.interfaces.web.common import PUBLIC_READ, label_id_from, public_router, reads_verification_code
 from clusterlabel.interfaces.web.errors import ApiError, problems
+from clusterlabel.interfaces.web.naming import expert_name
 from clusterlabel.interfaces.web.ratelimit import PublicRead
 from clusterlabel.interfaces.web.registry import aged
 from clusterlabel.interfaces.web.services import Services, Svc
@@ -76,6 +77,7 @@ def certificate_for(svc: Services, label_ref: str, reader: Principal | None) -> 
         svc.public_url,
         svc.now(),
         supersedes_code=supersedes,
+        experts=[expert_name(svc, expert_id) for expert_id in label.expert_ids],
         with_verification_code=reads_verification_code(reader, label),
     )
 

@@ -133,6 +133,8 @@ def test_the_public_verifies_a_certificate_and_sees_the_badge(
     assert "valid until" in badge.text and "/ui/verify?label=" in badge.text
     browser.go(f"{engine.url}/ui/labels/{label['label_code']}/certificate")
     assert "Baltic Marine Cluster" in browser.text(".certificate")
+    expert = secretariat.expect(secretariat.api.get(f"/experts/{label['expert_ids'][0]}"), 200)
+    assert expert["name"] in browser.text(".certificate") and "Renewable until" in browser.text(".certificate")
     assert label["verification_code"] not in browser.text(".certificate")  # the public never reads the code
     browser.go(f"{engine.url}/ui/dashboard")
     sign_in_with_token(browser, ADMIN_TOKEN)

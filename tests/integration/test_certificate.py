@@ -4,10 +4,13 @@ saying so on its face. Real aggregates (an in-memory store), the real renderer; 
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+import pypdf
 import pytest
 import zxingcpp
 from babel.dates import format_date
@@ -57,7 +60,7 @@ def label_id(app: CertificationApp) -> UUID:
     return label_id
 
 
-def certificate(app: CertificationApp, label_id: UUID, **options: bool) -> Certificate:
+def certificate(app: CertificationApp, label_id: UUID, **options: Any) -> Certificate:
     label = app.get_label(label_id)
     cluster = app.get_cluster(label.cluster_id)
     return certificate_of(label, cluster, ISSUER, PUBLIC_URL, app.clock(), **options)
@@ -75,14 +78,26 @@ def day(moment: datetime, language: str) -> str:
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("en", ["CERTIFICATE", "Striving for Cluster Excellence", "Valid until", "Lithuania", "Germany", "VALID"]),
-        ("de", ["ZERTIFIKAT", "Auf dem Weg zur Cluster-Exzellenz", "Gültig bis", "Litauen", "Deutschland", "GÜLTIG"]),
+        (
+            "en",
+            [
+                *("CERTIFICATE", "Striving for Cluster Excellence", "Valid until", "Renewable until"),
+                *("Benchmarking experts", "Lithuania", "Germany", "VALID"),
+            ],
+        ),
+        (
+            "de",
+            [
+                *("ZERTIFIKAT", "Auf dem Weg zur Cluster-Exzellenz", "Gültig bis", "Erneuerbar bis"),
+                *("Benchmarking-Experten", "Litauen", "Deutschland", "GÜLTIG"),
+            ],
+        ),
     ],
 )
 def test_the_certificate_names_the_label_its_holder_its_validity_and_its_issuer_in_the_readers_language(
     app: CertificationApp, label_id: UUID, language: str, words: list[str]
 ) -> None:
-    shown = certificate(app, label_id)
+    shown = certificate(app, label_id, experts=["Aaron Auditor", "Jūratė Vaitkienė"])
     # Lines as the reader reads them: a long name wraps in its cell where the renderer's metrics say so.
     text = " ".join(pdf_text(certificate_pdf(shown, language)).split())
 
@@ -96,6 +111,8 @@ def test_the_certificate_names_the_label_its_holder_its_validity_and_its_issuer_
         label.catalogue_version,
         day(label.valid_from, language),
         day(label.valid_until - timedelta(days=1), language),  # ends at midnight: valid to the day before
+        day(label.renewable_until - timedelta(days=1), language),  # its last day, as the validity's
+        "Aaron Auditor, Jūratė Vaitkienė",
         f"{PUBLIC_URL}/ui/verify?label={label.label_code}",
         *words,
     ]:
@@ -126,8 +143,9 @@ def test_the_web_page_shows_what_the_pdf_shows(app: CertificationApp, label_id: 
 def test_the_rendered_page_carries_a_qr_code_that_opens_the_labels_verification_page(
     app: CertificationApp, label_id: UUID
 ) -> None:
-    shown = certificate(app, label_id)
+    shown = certificate(app, label_id, experts=["Aaron Auditor", "Jūratė Vaitkienė"])  # every row printed
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert len(pypdf.PdfReader(io.BytesIO(certificate_pdf(shown, "de"))).pages) == 1, "one page, also in German"
     png = pdf_page_png(certificate_pdf(shown, "en"), ARTIFACTS / "certificate-pdf.png")
     if os.environ.get("CLUSTERLABEL_UPDATE_DOCS"):
         pdf_page_png(certificate_pdf(shown, "en"), README_SCREENSHOT)
