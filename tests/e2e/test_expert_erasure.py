@@ -14,6 +14,7 @@ from tests.e2e.pages_client import Pages, signed_in
 from tests.e2e.test_accounts_cli import accounts
 from tests.e2e.test_cli import clusterlabel
 from tests.e2e.test_erasure import ERASED, award_by, records
+from tests.pdf_reading import pdf_text
 
 NAME = "Aada Erasable"  # sorts first: the one expert this engine proposes
 
@@ -29,12 +30,14 @@ def shown(pages: Pages, secretariat: Secretariat, ids: dict[str, str], expert_id
     paths = [
         f"/ui/cases/{ids['case_id']}",
         f"/ui/labels/{ids['label_id']}",
+        f"/ui/labels/{ids['label_id']}/certificate",
         f"/ui/clusters/{ids['cluster_id']}",
         f"/ui/experts/{expert_id}",
         "/ui/experts",
     ]
     api: dict[str, Any] = {**records(secretariat, ids), "expert": secretariat.api.get(f"/experts/{expert_id}").json()}
-    return "\n".join([*(pages.read(path).text for path in paths), str(api)])
+    certificate = pdf_text(secretariat.api.get(f"/labels/{ids['label_id']}/certificate.pdf").content)
+    return "\n".join([*(pages.read(path).text for path in paths), str(api), certificate])
 
 
 def test_erasing_an_experts_account_leaves_their_name_nowhere_and_their_case_and_label_intact(
