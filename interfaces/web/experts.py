@@ -66,7 +66,7 @@ async def _made_eligible(
     svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None, what: str
 ) -> ExpertOut:
     """A change that may make the expert eligible where they were not: the cases waiting for one look again."""
-    changed = await run_in_threadpool(_changed, svc, who, expert_id, command, step, key)
+    changed = await run_in_threadpool(_changed, svc, who, expert_id, command, _step_key(expert_id, step, key))
     await tell_waiting_cases(svc, expert_id, what)
     return changed
 
@@ -77,8 +77,8 @@ async def _made_eligible(
 )
 async def revoke(expert_id: UUID, body: RevocationIn, svc: Svc, who: Officer, key: Key = None) -> RevocationOut:
     command = RevokeExpertCertification(reason=body.reason)
-    revoked = await run_in_threadpool(_changed, svc, who, expert_id, command, "revocation", key)
-    revocation_key = _step_key(expert_id, "revocation", key)
+    revocation_key = _step_key(expert_id, "revocation", key)  # once: without a caller's key it is a fresh one
+    revoked = await run_in_threadpool(_changed, svc, who, expert_id, command, revocation_key)
     released = await _release_from_open_cases(svc, who, expert_id, body.reason, revocation_key)
     return RevocationOut(**revoked.model_dump(), released_from=released)
 
@@ -123,7 +123,7 @@ def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Off
         svc.app.get_cluster(body.cluster_id)
     except NotFound:
         raise ApiError(404, f"no cluster with id {body.cluster_id}") from None
-    return _changed(svc, who, expert_id, body, _affiliation_step(body), key)
+    return _changed(svc, who, expert_id, body, _step_key(expert_id, _affiliation_step(body), key))
 
 
 def _affiliation_step(body: AffiliationIn) -> str:
@@ -135,9 +135,9 @@ def _affiliation_step(body: AffiliationIn) -> str:
     return f"affiliation:{body.cluster_id}:{period}"
 
 
-def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, step: str, key: str | None) -> ExpertOut:
+def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, step_key: str) -> ExpertOut:
     visible_expert(svc, expert_id, who)
-    envelope = Envelope(actor=who.actor, key=_step_key(expert_id, step, key), at=svc.now())
+    envelope = Envelope(actor=who.actor, key=step_key, at=svc.now())
     expert = handle(svc.app, expert_id, command, envelope)
     assert isinstance(expert, Expert)
     svc.wrote()
@@ -145,5 +145,6 @@ def _changed(svc: Services, who: Principal, expert_id: UUID, command: Command, s
 
 
 def _step_key(expert_id: UUID, step: str, key: str | None) -> str:
-    """The key an expert's step is taken under: the caller's Idempotency-Key, or one for the step itself."""
+    """The key an expert's step is taken under: from the caller's Idempotency-Key, else a fresh one (so
+    made once a request, and passed on to whatever else the request records under it)."""
     return creation_key(f"expert:{expert_id}:{step}", key)
