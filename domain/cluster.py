@@ -275,9 +275,10 @@ class Cluster(Registrant[ClusterProfile], RecordedAggregate):
 
     def last_bronze_benchmarking(self) -> datetime | None:
         """When the cluster was last benchmarked on the Bronze indicators, which a Silver application's gap
-        counts from: its latest Bronze round, or a Silver round since (DOMAIN.md: Silver is a second Bronze
-        benchmarking), whatever level that round then earned; its Bronze award, too, replaced the Bronze label."""
-        rounds = [r for r in self.rounds if r["level"] in (Level.BRONZE, Level.SILVER)]
+        counts from: its latest Bronze round, or a Silver round awarded since (DOMAIN.md: Silver is a second
+        Bronze benchmarking), at Silver or at Bronze, whose label then replaced the Bronze one. A Silver round
+        refused or withdrawn earned nothing, and leaves the gap counting from the round before."""
+        rounds = [r for r in self.rounds if r["level"] == Level.BRONZE or _awarded_silver_round(r)]
         return rounds[-1]["benchmarked_at"] if rounds else None
 
     def experts_to_rotate(self, renewed_case_id: UUID | None = None) -> list[UUID]:
@@ -307,3 +308,7 @@ class Cluster(Registrant[ClusterProfile], RecordedAggregate):
     @event("LabelReleased")
     def _label_released(self, label_id: UUID, actor: str, command_key: str) -> None:
         self.current_labels = {lvl: lid for lvl, lid in self.current_labels.items() if lid != label_id}
+
+
+def _awarded_silver_round(benchmarking_round: dict[str, Any]) -> bool:
+    return benchmarking_round["level"] == Level.SILVER and benchmarking_round["outcome"] == CaseState.AWARDED.value

@@ -22,6 +22,7 @@ from clusterlabel.domain.commands import (
     Screen,
     StartRenewal,
     SubmitAssessment,
+    WithdrawCase,
 )
 from clusterlabel.domain.silver import SilverValidation
 from tests.builders import described_areas, full_scores, indicators, send, silver_validation
@@ -273,4 +274,20 @@ def test_a_silver_round_awarded_bronze_is_the_bronze_benchmarking_the_next_silve
     with pytest.raises(InvalidInput, match=f"after the Bronze benchmarking of {benchmarked:%Y-%m-%d}"):
         life.apply(Level.SILVER, improvement_areas=AREAS)
     clock.now = benchmarked + timedelta(days=19 * 30)  # 19 months after it, past 24 after the first round
+    assert life.app.get_case(life.apply(Level.SILVER, improvement_areas=AREAS)).level is Level.SILVER
+
+
+@pytest.mark.parametrize("ended", ["refused", "withdrawn"])
+def test_a_silver_round_refused_or_withdrawn_leaves_the_gap_counting_from_the_bronze_round(
+    life: Lifecycle, clock: Clock, ended: str
+) -> None:
+    unsuccessful = life.auditing(Level.SILVER, improvement_areas=AREAS)
+    assess(life, unsuccessful, silver_validation(AREAS, unmet=["BL-01"]))
+    if ended == "refused":
+        life.decide(unsuccessful, Outcome.REFUSE)
+        clock.advance(days=31)  # past the refusal's appeal window
+    else:
+        send(life.app, unsuccessful, WithdrawCase(reason="the cluster asked for time"), actor=SECRETARIAT)
+    send(life.app, unsuccessful, CloseCase(), actor="system")
+
     assert life.app.get_case(life.apply(Level.SILVER, improvement_areas=AREAS)).level is Level.SILVER
