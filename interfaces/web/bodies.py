@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from clusterlabel.domain import commands, record_commands, silver
 from clusterlabel.domain.catalogue import AreaSummary, IndicatorScore
+from clusterlabel.domain.command_base import ShortProse
 from clusterlabel.domain.text import Prose, Text
 
 STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -168,6 +169,13 @@ class SuspensionIn(commands.SuspendLabel):
 
 class RestorationIn(commands.RestoreLabel):
     model_config = STRICT
+
+
+class RestorationFormIn(RestorationIn):
+    """The page's restoration asks why (DOMAIN.md: every decision is recorded with its rationale); the API
+    still takes one with no body, as it did before a restoration had a rationale."""
+
+    rationale: ShortProse
 
 
 class LabelWithdrawalIn(commands.WithdrawLabel):

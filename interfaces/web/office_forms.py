@@ -45,7 +45,7 @@ from clusterlabel.interfaces.web.bodies import (
     LabelWithdrawalIn,
     QualificationIn,
     RenewalIn,
-    RestorationIn,
+    RestorationFormIn,
     RevocationIn,
     SuspensionIn,
 )
@@ -146,7 +146,7 @@ FORMS: dict[str, FormStep] = {
     ),
     "/ui/labels/{label_ref}/restoration": FormStep(
         labels.restore,
-        RestorationIn,
+        RestorationFormIn,
         only_officers,
         "/ui/labels/{label_ref}",
         "/ui/labels/{label_ref}",

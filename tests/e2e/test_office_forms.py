@@ -250,10 +250,14 @@ def test_an_officer_suspends_and_restores_a_label_and_a_label_in_force_is_not_re
     secretariat: Secretariat, officer: Pages, label_code: str
 ) -> None:
     page = f"/ui/labels/{label_code}"
-    assert f"cannot restore: label {label_code} is active" in refusal(officer, posted(officer, f"{page}/restoration"))
+    active = posted(officer, f"{page}/restoration", rationale="no reason to")
+    assert f"cannot restore: label {label_code} is active" in refusal(officer, active)
     assert "reason: Field required" in refusal(officer, posted(officer, f"{page}/withdrawal"))
     assert secretariat.label(label_code)["state"] == "active"
     assert shown(officer, posted(officer, f"{page}/suspension", reason="complaint")) == "label suspended"
+    assert secretariat.label(label_code)["state"] == "suspended"
+    # The page asks why, also of a form sent without the browser's check (DOMAIN.md: every decision has its rationale).
+    assert "rationale: " in refusal(officer, posted(officer, f"{page}/restoration", rationale="   "))
     assert secretariat.label(label_code)["state"] == "suspended"
     assert shown(officer, posted(officer, f"{page}/restoration", rationale="complaint unfounded")) == "label restored"
     assert secretariat.label(label_code)["state"] == "active"
