@@ -34,7 +34,7 @@ from clusterlabel.activities.documents.pdf import render_pdf
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import LabelState, last_valid_day
+from clusterlabel.domain.label_lifecycle import IN_FORCE, LabelState, last_valid_day
 
 SHEET = "documents/certificate_sheet.html"
 DOCUMENT = "documents/certificate.html"
@@ -83,6 +83,12 @@ class Certificate(BaseModel):
     @property
     def in_force(self) -> bool:
         return self.status is LabelState.ACTIVE
+
+    @property
+    def may_be_renewed(self) -> bool:
+        """Until its renewal window closes, unless withdrawn or superseded: a label that no longer may be
+        renewed does not print a renewal date a reader could take for one."""
+        return self.status in IN_FORCE
 
 
 def verification_url(public_url: str, label_code: str) -> str:
