@@ -1,6 +1,7 @@
 """A label's appeal (the cluster's grounds, the appeals panel's rationale) is read by the secretariat and
 the label's own cluster: in a history, anyone else reads its events in place without their data, as a
-case's withheld events read (interfaces/web/common.py: history_events, LABEL_APPEAL)."""
+case's withheld events read; and so is its succession (interfaces/web/common.py: history_events,
+LABEL_APPEAL, LABEL_SUCCESSION)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from uuid import uuid4
 
 import pytest
 
+from clusterlabel.activities.views import label_view
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.commands import IssueLabel
 from clusterlabel.interfaces.web.auth import Principal
-from clusterlabel.interfaces.web.common import history_events
+from clusterlabel.interfaces.web.common import history_events, label_out
 from clusterlabel.projections.audit_history import AuditEntry
-from tests.builders import audit_entry
+from tests.builders import audit_entry, send
+from tests.lifecycle import Clock, Lifecycle, memory_app
 
 AT = datetime(2026, 5, 4, 9, tzinfo=UTC)
 LABEL, OTHER_LABEL, CLUSTER = uuid4(), uuid4(), uuid4()
@@ -56,3 +60,31 @@ def test_a_clusters_own_contact_reads_every_labels_appeal_and_a_reader_named_for
     history = [*HISTORY, _entry(4, "LabelAppealLodged", GROUNDS, label_id=OTHER_LABEL)]
     assert [event.data for event in history_events(history, CONTACT, full_labels=None)][3] == GROUNDS
     assert [event.data for event in history_events(history, CONTACT, full_labels=[LABEL])][2:] == [RATIONALE, {}]
+
+
+def test_an_expert_reads_that_the_label_was_renewed_and_superseded_but_not_by_which_case_or_label() -> None:
+    """Its succession names a later round's case and label, which the expert of the label's case may not see."""
+    renewal, successor = {"case_id": str(uuid4()), "at": AT.isoformat()}, {"new_label_id": str(uuid4())}
+    history = [_entry(1, "RenewalStarted", renewal), _entry(2, "Superseded", successor)]
+    assert [event.data for event in history_events(history, AUDITOR, team_cases=[uuid4()])] == [{}, {}]
+    assert [event.data for event in history_events(history, CONTACT, full_labels=[LABEL])] == [renewal, successor]
+
+
+def test_an_expert_reads_a_renewed_label_without_its_renewal_case_or_successor_and_its_cluster_with_them() -> None:
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
+    _, old = life.labelled()
+    clock.advance(days=600)
+    renewal = life.renewal_agreed(old)
+    life.assess(renewal)
+    life.decide(renewal)
+    new = send(life.app, renewal, IssueLabel(), actor="system").label_id
+    label = life.app.get_label(old)
+
+    def read_by(reader: Principal) -> tuple[Any, Any]:
+        out = label_out(label_view(life.app.policy, label, clock.now), label, clock.now, reader)
+        return out.renewal_case_id, out.superseded_by
+
+    assert read_by(AUDITOR) == (None, None)
+    contact = Principal(frozenset({Role.CLUSTER}), cluster_id=label.cluster_id)
+    assert read_by(contact) == read_by(SECRETARIAT) == (None, new)  # the renewal ended in the new label
