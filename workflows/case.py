@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 
 from clusterlabel.workflows.common import (
+    ALARMS_DONE_ONCE_ACTED,
     ANSWER_ACCEPTED_STEPS,
     AWARD_APPEALS,
     CHOOSE_UNDER_LOCK,
@@ -66,7 +67,7 @@ class CaseWorkflow(
     it ended (signal renewal_ended).
     """
 
-    patches = (*RECORD_PATCHES, CHOOSE_UNDER_LOCK, AWARD_APPEALS)
+    patches = (*RECORD_PATCHES, CHOOSE_UNDER_LOCK, AWARD_APPEALS, ALARMS_DONE_ONCE_ACTED)
 
     def __init__(self) -> None:
         super().__init__()
@@ -146,15 +147,17 @@ class CaseWorkflow(
                 continue
             if await wait_until(changed, alarm.at):
                 return
-            await self._on_alarm(alarm, phase)
-            self._alarms_done.add(done_key)
+            if await self._on_alarm(alarm, phase) or not takes_patch(ALARMS_DONE_ONCE_ACTED):
+                self._alarms_done.add(done_key)
             if changed():
                 return
         await workflow.wait_condition(changed)
 
-    async def _on_alarm(self, alarm: Alarm, phase: tuple[object, ...]) -> None:
-        """Act on a reminder or a missed deadline, unless a human step moved the case meanwhile."""
-        await self._act_on_alarm(lambda: self.current.phase() == phase, lambda: self._alarm_action(alarm), alarm.kind)
+    async def _on_alarm(self, alarm: Alarm, phase: tuple[object, ...]) -> bool:
+        """Act on a reminder or a missed deadline, unless a human step moved the case meanwhile (False)."""
+        return await self._act_on_alarm(
+            lambda: self.current.phase() == phase, lambda: self._alarm_action(alarm), alarm.kind
+        )
 
     async def _alarm_action(self, alarm: Alarm) -> CaseView:
         if alarm.step == "appeal":  # the appeal window closed: the case is concluded now

@@ -82,6 +82,12 @@ AWARD_APPEALS = "award-appeals"
 # told by no one, the case telling only the label it renews, and waited on its timers. Runs recorded before
 # it told no one, and replay so.
 TELL_SUPERSEDED = "tell-superseded"
+# Since this patch a case's or a complaint's alarm counts as done only once it was acted on. A human step
+# that moved the record in the same workflow task as the alarm's timer (a worker back after an outage)
+# made the alarm no longer apply; it was counted done all the same, and a deadline still due in the new
+# phase (a complaint's investigation, a second expert's answer) was never acted on: the run waited with
+# no timer. Runs recorded before it counted it done, and replay so.
+ALARMS_DONE_ONCE_ACTED = "alarms-done-once-acted"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"
 # The patches a case's and a label's run asked for first (PATCHES_FIRST) when ONE_MARKER came: closed,

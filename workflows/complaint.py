@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.domain.complaint import ComplaintState, check_complaint_step
     from clusterlabel.workflows.messages import ComplaintWorkflowInput
 
-from clusterlabel.workflows.common import human_step, wait_until
+from clusterlabel.workflows.common import ALARMS_DONE_ONCE_ACTED, RECORD_PATCHES, human_step, takes_patch, wait_until
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.search_attributes import COMPLAINT_STATE
 
@@ -44,6 +44,8 @@ class ComplaintWorkflow(
     Signals: resume and reload (RecordWorkflow). Queries: view (the latest ComplaintView), help_wanted.
     Result: the closed complaint's ComplaintView.
     """
+
+    patches = (*RECORD_PATCHES, ALARMS_DONE_ONCE_ACTED)
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,8 +79,9 @@ class ComplaintWorkflow(
                 continue
             if await wait_until(moved, alarm.at):
                 return
-            await self._act_on_alarm(lambda: self.current.state == state, partial(self._on_alarm, alarm), alarm.kind)
-            self._alarms_done.add(done_key)
+            acted = await self._act_on_alarm(lambda: not moved(), partial(self._on_alarm, alarm), alarm.kind)
+            if acted or not takes_patch(ALARMS_DONE_ONCE_ACTED):
+                self._alarms_done.add(done_key)
             if moved():
                 return
         await workflow.wait_condition(moved)

@@ -123,18 +123,20 @@ class RecordWorkflow(Generic[V]):
             workflow.upsert_search_attributes([self.state_attribute.value_set(view.state)])
         self._view = view
 
-    async def _act_on_alarm(self, applies: Callable[[], bool], act: Callable[[], Awaitable[V]], kind: str) -> None:
+    async def _act_on_alarm(self, applies: Callable[[], bool], act: Callable[[], Awaitable[V]], kind: str) -> bool:
         """Act on a due alarm under the lock, unless an update or signal moved the record meanwhile (the
-        alarm no longer applies then). A refusal (a race with a human step) is looked at again after a pause."""
+        alarm no longer applies then: False, and the caller looks at the record's alarms again). A refusal
+        (a race with a human step) is looked at again after a pause."""
         try:
             async with self._lock:
                 if not applies():
-                    return
+                    return False
                 view = await act()
         except ApplicationError as error:
             await self._after_refusal(f"the {kind} alarm", error)
-            return
+            return True
         self._remember(view)
+        return True
 
     # ---- automatic steps the domain refuses -------------------------------------------------------
 
