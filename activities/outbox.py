@@ -30,10 +30,12 @@ def queue(told: list[notices.Notice], env: Envelope) -> list[RecordedAggregate]:
 
 
 def tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> None:
-    """Queue each notice on its own, for a step that changes nothing else; a retry queues nothing twice."""
-    for notice in told:
-        message = _message(notice, env)
-        app.create(message.id, lambda message=message: [message])  # type: ignore[misc]
+    """Queue the notices in one save, for a step that changes nothing else: all or none, so that a crash
+    cannot leave some readers told and a retry (whose reminder may have gone stale by then) the rest
+    untold; a retry queues nothing twice (each message's id derives from the key: the first collides)."""
+    messages = [_message(notice, env) for notice in told]
+    if messages:
+        app.create(messages[0].id, lambda: list(messages))
 
 
 class Reminder(Protocol):

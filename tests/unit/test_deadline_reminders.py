@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from clusterlabel.activities.views import case_view
+from clusterlabel.domain.base import Level
 from clusterlabel.domain.commands import RemindDeadline
+from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.policy import default_policy
 from tests.builders import send
 from tests.lifecycle import Clock, Lifecycle, event_count, memory_app
@@ -47,3 +51,31 @@ def test_a_reminder_that_would_fall_as_its_step_begins_or_before_is_not_schedule
         ("reminder", "P2D", due - timedelta(days=2)),
         ("deadline", None, due),
     ]
+
+
+def test_a_reminder_is_queued_to_all_its_readers_in_one_save_so_a_crash_leaves_none_told_alone(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Gold audit's reminder goes to the secretariat and both experts. Queued one message a save, a crash
+    after the first left the experts untold, and the retry, later, found the reminder stale and told no one."""
+    life = Lifecycle(memory_app(clock=clock))
+    case_id = life.auditing(Level.GOLD)
+    due = life.app.get_case(case_id).deadlines["audit"]
+    clock.now = due - timedelta(days=7)
+    saves: list[object] = []
+    real_save = life.app.save
+
+    def crashing_on_the_second_save(*aggregates: object) -> object:
+        saves.append(aggregates)
+        if len(saves) == 2:
+            raise RuntimeError("the worker was killed")
+        return real_save(*aggregates)
+
+    monkeypatch.setattr(life.app, "save", crashing_on_the_second_save)
+    send(life.app, case_id, RemindDeadline(step="audit", offset="P7D", due=due), actor="system", command_key="remind")
+
+    readers = ["secretariat", *(f"expert:{expert_id}" for expert_id in life.app.get_case(case_id).expert_ids)]
+    for reader in readers:
+        message = life.app.load(Notification.create_id(f"remind/notify/{reader}"), Notification)
+        assert message.kind == "deadline_reminder", reader
+    assert len(readers) == 3
