@@ -18,10 +18,10 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
 
 from clusterlabel.workflows.common import (
-    ALARMS_DONE_ONCE_ACTED,
     ANSWER_ACCEPTED_STEPS,
     AWARD_APPEALS,
     CHOOSE_UNDER_LOCK,
+    NO_SILENT_WAITS,
     PATCHES_FIRST,
     RECORD_PATCHES,
     human_step,
@@ -67,7 +67,7 @@ class CaseWorkflow(
     it ended (signal renewal_ended).
     """
 
-    patches = (*RECORD_PATCHES, CHOOSE_UNDER_LOCK, AWARD_APPEALS, ALARMS_DONE_ONCE_ACTED)
+    patches = (*RECORD_PATCHES, CHOOSE_UNDER_LOCK, AWARD_APPEALS, NO_SILENT_WAITS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -147,7 +147,7 @@ class CaseWorkflow(
                 continue
             if await wait_until(changed, alarm.at):
                 return
-            if await self._on_alarm(alarm, phase) or not takes_patch(ALARMS_DONE_ONCE_ACTED):
+            if await self._on_alarm(alarm, phase) or not takes_patch(NO_SILENT_WAITS):
                 self._alarms_done.add(done_key)
             if changed():
                 return
@@ -214,7 +214,8 @@ class CaseWorkflow(
         return True
 
     async def _wait_for_experts(self, generation: int) -> None:
-        """No eligible expert: escalate (without failing) and wait to be told that experts changed."""
+        """No eligible expert: escalate (without failing) and wait to be told that experts changed, or to
+        `resume` (an expert eligible again with time alone), while the help it wants shows (help_wanted)."""
         reason = (
             "no eligible expert for the next seat of the team; register or re-certify an expert, "
             "then signal experts_changed"
@@ -224,8 +225,18 @@ class CaseWorkflow(
         except ApplicationError as error:  # e.g. withdrawn meanwhile: the loop looks at the case again
             await self._after_refusal("escalating the missing expert", error)
             return
-        phase = self.current.phase()
-        await workflow.wait_condition(lambda: self._experts_generation != generation or self.current.phase() != phase)
+        phase, resumes, on_resume = self.current.phase(), self._resumes, takes_patch(NO_SILENT_WAITS)
+        self._help_wanted = reason
+        try:
+            await workflow.wait_condition(
+                lambda: (
+                    self._experts_generation != generation
+                    or self.current.phase() != phase
+                    or (on_resume and self._resumes != resumes)
+                )
+            )
+        finally:
+            self._help_wanted = None
 
     def _help(self, reason: str) -> Command | None:
         return commands.Escalate(reason=reason)

@@ -82,12 +82,16 @@ AWARD_APPEALS = "award-appeals"
 # told by no one, the case telling only the label it renews, and waited on its timers. Runs recorded before
 # it told no one, and replay so.
 TELL_SUPERSEDED = "tell-superseded"
-# Since this patch a case's or a complaint's alarm counts as done only once it was acted on. A human step
-# that moved the record in the same workflow task as the alarm's timer (a worker back after an outage)
-# made the alarm no longer apply; it was counted done all the same, and a deadline still due in the new
-# phase (a complaint's investigation, a second expert's answer) was never acted on: the run waited with
-# no timer. Runs recorded before it counted it done, and replay so.
-ALARMS_DONE_ONCE_ACTED = "alarms-done-once-acted"
+# Since this patch a run no longer waits where nothing it is told wakes it:
+# - a case's or a complaint's alarm counts as done only once it was acted on. A human step that moved the
+#   record in the same workflow task as the alarm's timer (a worker back after an outage) made the alarm no
+#   longer apply; it was counted done all the same, and a deadline still due in the new phase (a
+#   complaint's investigation, a second expert's answer) was never acted on: the run waited with no timer;
+# - a case waiting for an eligible expert looks again on `resume` too (POST /cases/{id}/resume, which its
+#   escalation's page offers), not only when told that experts changed: an expert may become eligible
+#   with time alone (an affiliation's cooling-off ends).
+# Runs recorded before it counted the alarm done and waited for experts_changed alone, and replay so.
+NO_SILENT_WAITS = "no-silent-waits"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"
 # The patches a case's and a label's run asked for first (PATCHES_FIRST) when ONE_MARKER came: closed,

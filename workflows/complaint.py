@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.domain.complaint import ComplaintState, check_complaint_step
     from clusterlabel.workflows.messages import ComplaintWorkflowInput
 
-from clusterlabel.workflows.common import ALARMS_DONE_ONCE_ACTED, RECORD_PATCHES, human_step, takes_patch, wait_until
+from clusterlabel.workflows.common import NO_SILENT_WAITS, RECORD_PATCHES, human_step, takes_patch, wait_until
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.search_attributes import COMPLAINT_STATE
 
@@ -45,7 +45,7 @@ class ComplaintWorkflow(
     Result: the closed complaint's ComplaintView.
     """
 
-    patches = (*RECORD_PATCHES, ALARMS_DONE_ONCE_ACTED)
+    patches = (*RECORD_PATCHES, NO_SILENT_WAITS)
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,7 +80,7 @@ class ComplaintWorkflow(
             if await wait_until(moved, alarm.at):
                 return
             acted = await self._act_on_alarm(lambda: not moved(), partial(self._on_alarm, alarm), alarm.kind)
-            if acted or not takes_patch(ALARMS_DONE_ONCE_ACTED):
+            if acted or not takes_patch(NO_SILENT_WAITS):
                 self._alarms_done.add(done_key)
             if moved():
                 return

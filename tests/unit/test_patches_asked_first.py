@@ -96,7 +96,7 @@ def test_a_run_with_the_one_marker_asks_first_by_name_only_for_the_patches_after
 ) -> None:
     since_one = {common.ONE_MARKER, LATER_PATCH}
     asked, _ = asked_for(monkeypatch, since_one, asks_first((*CaseWorkflow.patches, LATER_PATCH)))
-    assert asked == [common.ONE_MARKER, common.ALARMS_DONE_ONCE_ACTED, LATER_PATCH]  # the case's own, then this one
+    assert asked == [common.ONE_MARKER, common.NO_SILENT_WAITS, LATER_PATCH]  # the case's own, then this one
     marked = asked_for(monkeypatch, since_one, lambda: common.takes_patch(common.COMMANDS_AS_DATA))
     assert marked == ([common.ONE_MARKER], True)
     assert asked_for(monkeypatch, since_one, lambda: common.takes_patch(LATER_PATCH)) == (

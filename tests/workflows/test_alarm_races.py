@@ -1,7 +1,7 @@
 """A deadline whose timer fires in the same workflow task as a human step (a worker back after an outage,
 the step sent while it was away): the step moves the record first, and the deadline, still due in the
 record's new phase, is acted on all the same. It was counted done without being acted on, and the run
-waited with no timer (ALARMS_DONE_ONCE_ACTED). Real dev server, real time: a deadline of a few seconds."""
+waited with no timer (NO_SILENT_WAITS). Real dev server, real time: a deadline of a few seconds."""
 
 from __future__ import annotations
 

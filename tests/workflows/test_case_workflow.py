@@ -139,6 +139,31 @@ def test_a_case_without_an_eligible_expert_escalates_and_resumes_once_told_exper
     run(scenario())
 
 
+def test_a_case_waiting_for_an_eligible_expert_says_so_and_looks_again_on_resume(
+    dev_server: EmbeddedTemporal,
+) -> None:
+    """An expert may become eligible with time alone (an affiliation's cooling-off ends), which nobody signals:
+    the officer's resume (POST /cases/{id}/resume) has the case look again. It waited for experts_changed alone."""
+
+    async def scenario() -> None:
+        office, client = await secretariat(dev_server)
+        cluster = office.cluster()
+        async with running_worker(client, office.app, office.task_queue):
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
+            await view_when(handle, lambda v: v.needs_attention)
+            wanted = await handle.query(CaseWorkflow.help_wanted)
+            assert wanted is not None and "no eligible expert" in wanted  # the reconciler reports it as waiting
+
+            newcomer = office.expert(name="Nora Newcomer")  # in the store, and no experts_changed
+            await handle.signal(CaseWorkflow.resume)
+            await view_when(handle, lambda v: v.proposed_expert_id == newcomer)
+            assert await handle.query(CaseWorkflow.help_wanted) is None
+            await handle.terminate("test over")
+
+    run(scenario())
+
+
 def test_a_step_that_does_not_fit_the_case_is_refused_in_the_domains_words_and_records_nothing(
     dev_server: EmbeddedTemporal,
 ) -> None:

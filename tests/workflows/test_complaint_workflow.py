@@ -27,7 +27,7 @@ from clusterlabel.domain.complaint_commands import (
     StartInvestigation,
 )
 from clusterlabel.interfaces.temporal_server import SEARCH_ATTRIBUTES
-from clusterlabel.workflows.common import ALARMS_DONE_ONCE_ACTED, ONE_MARKER
+from clusterlabel.workflows.common import NO_SILENT_WAITS, ONE_MARKER
 from clusterlabel.workflows.complaint import ComplaintWorkflow
 from clusterlabel.workflows.payloads import DATA_CONVERTER
 from clusterlabel.workflows.starter import start_complaint_workflow
@@ -44,9 +44,9 @@ from tests.workflows.harness import (
 )
 from tests.workflows.test_replay import HISTORIES, RECORD, patch_markers, replay
 
-# complaint-v1 and complaint-v2 hold the runs recorded before ONE_MARKER and before ALARMS_DONE_ONCE_ACTED
+# complaint-v1 and complaint-v2 hold the runs recorded before ONE_MARKER and before NO_SILENT_WAITS
 # (replayed by test_replay.py, never re-recorded).
-COMPLAINT_HISTORIES = HISTORIES / "complaint-v3-alarms-done-once-acted"
+COMPLAINT_HISTORIES = HISTORIES / "complaint-v3-no-silent-waits"
 
 
 @asynccontextmanager
@@ -75,7 +75,7 @@ async def keep_and_replay(complaint: WorkflowHandle[Any, ComplaintView], name: s
     """Replay the run against the current code, and keep it (in the stored set test_replay.py replays) when
     none is stored yet, or when asked to re-record."""
     history = await complaint.fetch_history()
-    assert patch_markers(history) == [(ONE_MARKER, True), (ALARMS_DONE_ONCE_ACTED, True)]  # in its first task
+    assert patch_markers(history) == [(ONE_MARKER, True), (NO_SILENT_WAITS, True)]  # in its first task
     COMPLAINT_HISTORIES.mkdir(parents=True, exist_ok=True)
     if RECORD or not any(COMPLAINT_HISTORIES.glob(f"{name}-*.json")):
         (COMPLAINT_HISTORIES / f"{name}-0.json").write_text(history.to_json())

@@ -38,7 +38,7 @@ from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.interfaces.worker import WORKFLOWS, notify_experts_changed, workflow_runner
 from clusterlabel.workflows.case import CaseWorkflow
-from clusterlabel.workflows.common import ALARMS_DONE_ONCE_ACTED, ONE_MARKER, TELL_SUPERSEDED
+from clusterlabel.workflows.common import NO_SILENT_WAITS, ONE_MARKER, TELL_SUPERSEDED
 from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.payloads import DATA_CONVERTER
 from clusterlabel.workflows.starter import label_handle, start_case_workflow
@@ -63,11 +63,11 @@ HISTORIES = Path(__file__).parent / "histories"
 # in its first workflow task (PATCHES_FIRST), v5 keeps a lower award open through its appeal window
 # (AWARD_APPEALS), v6 records one patch marker for all of those (ONE_MARKER), v7 has a new label tell the
 # label it supersedes (TELL_SUPERSEDED, a label run's second marker), v8 counts a case's alarm done only
-# once acted on (ALARMS_DONE_ONCE_ACTED, a case run's second marker). A fresh recording
+# once acted on (NO_SILENT_WAITS, a case run's second marker). A fresh recording
 # replaces only the newest generation. delivery-v1 holds DeliveryWorkflow's runs (recorded by
 # tests/workflows/test_delivery.py), complaint-v1 ComplaintWorkflow's before ONE_MARKER, complaint-v2 since,
-# and complaint-v3 since ALARMS_DONE_ONCE_ACTED (tests/workflows/test_complaint_workflow.py).
-CURRENT_GENERATION = HISTORIES / "v8-alarms-done-once-acted"
+# and complaint-v3 since NO_SILENT_WAITS (tests/workflows/test_complaint_workflow.py).
+CURRENT_GENERATION = HISTORIES / "v8-no-silent-waits"
 RECORD = os.environ.get("CLUSTERLABEL_RECORD_HISTORIES") == "1"
 
 
@@ -248,7 +248,7 @@ def test_a_fresh_recording_of_every_path_replays_deterministically(dev_server: E
     run(replay(histories))
     for name, runs in recorded.items():  # every run of a case or a label: its markers in its first task
         for history in runs:
-            later = TELL_SUPERSEDED if history.workflow_id.startswith("label-") else ALARMS_DONE_ONCE_ACTED
+            later = TELL_SUPERSEDED if history.workflow_id.startswith("label-") else NO_SILENT_WAITS
             assert patch_markers(history) == [(ONE_MARKER, True), (later, True)], name
 
 
