@@ -34,8 +34,13 @@ def tell(app: CertificationApp, told: list[notices.Notice], env: Envelope) -> No
     cannot leave some readers told and a retry (whose reminder may have gone stale by then) the rest
     untold; a retry queues nothing twice (each message's id derives from the key: the first collides)."""
     messages = [_message(notice, env) for notice in told]
-    if messages:
-        app.create(messages[0].id, lambda: list(messages))
+    if not messages:
+        return
+    first = app.created(messages[0].id, lambda: list(messages))
+    if first is not messages[0]:  # a retry; queued one a save by an earlier release, some may be missing yet
+        for notice in told[1:]:  # made anew: the refused save took the first messages' pending events
+            message = _message(notice, env)
+            app.create(message.id, lambda message=message: [message])  # type: ignore[misc]
 
 
 class Reminder(Protocol):

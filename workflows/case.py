@@ -184,19 +184,20 @@ class CaseWorkflow(
     async def _propose_next_expert(self) -> None:
         try:
             if takes_patch(CHOOSE_UNDER_LOCK):
-                generation = self._experts_generation  # read first: experts changing during the choice count
+                # Read first: experts changing, or a resume, during the choice count.
+                generation, resumes = self._experts_generation, self._resumes
                 async with self._lock:
                     choice = await self._choose_expert()
                     proposed = await self._propose(choice.expert_id)
             else:
                 choice = await self._choose_expert()
-                generation = self._experts_generation
+                generation, resumes = self._experts_generation, self._resumes
                 proposed = await self._propose(choice.expert_id, under_lock=False)
         except ApplicationError as error:
             await self._after_refusal("proposing an expert", error)
             return
         if not proposed:
-            await self._wait_for_experts(generation)
+            await self._wait_for_experts(generation, resumes)
 
     async def _choose_expert(self) -> Any:
         return await run_activity(Acts.choose_expert, ChooseExpertInput(case_id=self.record_id, at=workflow.now()))
@@ -213,7 +214,7 @@ class CaseWorkflow(
             await self._command(command, envelope)
         return True
 
-    async def _wait_for_experts(self, generation: int) -> None:
+    async def _wait_for_experts(self, generation: int, resumes: int) -> None:
         """No eligible expert: escalate (without failing) and wait to be told that experts changed, or to
         `resume` (an expert eligible again with time alone), while the help it wants shows (help_wanted)."""
         reason = (
@@ -225,7 +226,7 @@ class CaseWorkflow(
         except ApplicationError as error:  # e.g. withdrawn meanwhile: the loop looks at the case again
             await self._after_refusal("escalating the missing expert", error)
             return
-        phase, resumes, on_resume = self.current.phase(), self._resumes, takes_patch(NO_SILENT_WAITS)
+        phase, on_resume = self.current.phase(), takes_patch(NO_SILENT_WAITS)
         self._help_wanted = reason
         try:
             await workflow.wait_condition(

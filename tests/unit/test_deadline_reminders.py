@@ -4,6 +4,7 @@ that would fall as its step begins is not scheduled."""
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 
@@ -79,3 +80,34 @@ def test_a_reminder_is_queued_to_all_its_readers_in_one_save_so_a_crash_leaves_n
         message = life.app.load(Notification.create_id(f"remind/notify/{reader}"), Notification)
         assert message.kind == "deadline_reminder", reader
     assert len(readers) == 3
+
+
+def test_a_reminder_retried_after_an_earlier_release_queued_only_its_first_message_queues_the_rest(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release that queued a reminder one message a save, killed after the first, then retried by this one:
+    the messages left unqueued still go out (the first one is not queued twice)."""
+    life = Lifecycle(memory_app(clock=clock))
+    case_id = life.auditing(Level.GOLD)
+    due = life.app.get_case(case_id).deadlines["audit"]
+    clock.now = due - timedelta(days=7)
+    real_save = life.app.save
+
+    def only_the_first_message(*aggregates: Notification) -> object:
+        return real_save(aggregates[0])  # and then the worker was killed
+
+    monkeypatch.setattr(life.app, "save", only_the_first_message)
+    send(life.app, case_id, RemindDeadline(step="audit", offset="P7D", due=due), actor="system", command_key="remind")
+    monkeypatch.setattr(life.app, "save", real_save)
+    assert len(reminded(life, case_id)) == 1
+
+    send(life.app, case_id, RemindDeadline(step="audit", offset="P7D", due=due), actor="system", command_key="remind")
+
+    assert len(reminded(life, case_id)) == 3
+
+
+def reminded(life: Lifecycle, case_id: UUID) -> list[str]:
+    """The readers the audit's reminder (key "remind") was queued for."""
+    readers = ["secretariat", *(f"expert:{expert_id}" for expert_id in life.app.get_case(case_id).expert_ids)]
+    ids = {reader: Notification.create_id(f"remind/notify/{reader}") for reader in readers}
+    return [reader for reader, message_id in ids.items() if life.app.recorder.select_events(message_id, limit=1)]
