@@ -87,9 +87,9 @@ TELL_SUPERSEDED = "tell-superseded"
 #   record in the same workflow task as the alarm's timer (a worker back after an outage) made the alarm no
 #   longer apply; it was counted done all the same, and a deadline still due in the new phase (a
 #   complaint's investigation, a second expert's answer) was never acted on: the run waited with no timer;
-# - a case waiting for an eligible expert looks again on `resume` too (POST /cases/{id}/resume, which its
-#   escalation's page offers), not only when told that experts changed: an expert may become eligible
-#   with time alone (an affiliation's cooling-off ends).
+# - a case waiting for an eligible expert looks again on `resume` too (POST /cases/{id}/resume, or
+#   `temporal workflow signal --name resume`), not only when told that experts changed: an expert may
+#   become eligible with time alone (an affiliation's cooling-off ends).
 # Runs recorded before it counted the alarm done and waited for experts_changed alone, and replay so.
 NO_SILENT_WAITS = "no-silent-waits"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
