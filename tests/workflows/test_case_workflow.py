@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from clusterlabel.activities.models import CaseView, LabelView
@@ -109,9 +109,14 @@ def handle_case_id(view: CaseView) -> uuid.UUID:
     return view.case_id
 
 
-def test_a_case_without_an_eligible_expert_escalates_and_resumes_once_told_experts_changed(
-    dev_server: EmbeddedTemporal,
+@pytest.mark.parametrize("told", ["experts_changed", "resume"])
+def test_a_case_without_an_eligible_expert_escalates_says_why_it_waits_and_looks_again_when_told(
+    dev_server: EmbeddedTemporal, told: str
 ) -> None:
+    """Told that experts changed (a registration, a re-certification), or resumed by an officer (POST
+    /cases/{id}/resume): an expert may become eligible with time alone (an affiliation's cooling-off ends),
+    which nobody signals. It waited for experts_changed alone."""
+
     async def scenario() -> None:
         office, client = await secretariat(dev_server)
         cluster = office.cluster()
@@ -123,45 +128,27 @@ def test_a_case_without_an_eligible_expert_escalates_and_resumes_once_told_exper
             assert "no eligible expert" in waiting.attention[0]
             assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
             assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
-
-            newcomer = office.expert(name="Nora Newcomer")
-            await view_when(handle, lambda v: True)  # the search attribute CaseState is indexed by now
-            told = 0
-            for _ in range(50):  # visibility is eventually consistent
-                told = await notify_experts_changed(client, "expert registered")
-                if told:
-                    break
-            assert told >= 1
-            view = await view_when(handle, lambda v: v.proposed_expert_id == newcomer)
-            assert not view.needs_attention
-            await handle.terminate("test over")
-
-    run(scenario())
-
-
-def test_a_case_waiting_for_an_eligible_expert_says_so_and_looks_again_on_resume(
-    dev_server: EmbeddedTemporal,
-) -> None:
-    """An expert may become eligible with time alone (an affiliation's cooling-off ends), which nobody signals:
-    the officer's resume (POST /cases/{id}/resume) has the case look again. It waited for experts_changed alone."""
-
-    async def scenario() -> None:
-        office, client = await secretariat(dev_server)
-        cluster = office.cluster()
-        async with running_worker(client, office.app, office.task_queue):
-            handle = await office.open_case(cluster)
-            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
-            await view_when(handle, lambda v: v.needs_attention)
             wanted = await handle.query(CaseWorkflow.help_wanted)
             assert wanted is not None and "no eligible expert" in wanted  # the reconciler reports it as waiting
 
-            newcomer = office.expert(name="Nora Newcomer")  # in the store, and no experts_changed
-            await handle.signal(CaseWorkflow.resume)
-            await view_when(handle, lambda v: v.proposed_expert_id == newcomer)
-            assert await handle.query(CaseWorkflow.help_wanted) is None
+            newcomer = office.expert(name="Nora Newcomer")  # in the store; nobody told yet
+            if told == "resume":
+                await handle.signal(CaseWorkflow.resume)
+            else:
+                await tell_experts_changed(client, handle)
+            view = await view_when(handle, lambda v: v.proposed_expert_id == newcomer)
+            assert not view.needs_attention and await handle.query(CaseWorkflow.help_wanted) is None
             await handle.terminate("test over")
 
     run(scenario())
+
+
+async def tell_experts_changed(client: Client, handle: WorkflowHandle[Any, CaseView]) -> None:
+    await view_when(handle, lambda v: True)  # the search attribute CaseState is indexed by now
+    for _ in range(50):  # visibility is eventually consistent
+        if await notify_experts_changed(client, "expert registered"):
+            return
+    raise AssertionError("no waiting case was told that experts changed")
 
 
 def test_a_step_that_does_not_fit_the_case_is_refused_in_the_domains_words_and_records_nothing(
