@@ -149,7 +149,7 @@ class CaseWorkflow(
                 return
             if await self._on_alarm(alarm, phase) or not takes_patch(NO_SILENT_WAITS):
                 self._alarms_done.add(done_key)
-            if changed():
+            if changed() or (self._alarms_moved(view.alarms) and takes_patch(NO_SILENT_WAITS)):
                 return
         await workflow.wait_condition(changed)
 

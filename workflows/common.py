@@ -90,7 +90,11 @@ TELL_SUPERSEDED = "tell-superseded"
 # - a case waiting for an eligible expert looks again on `resume` too (POST /cases/{id}/resume, or
 #   `temporal workflow signal --name resume`), not only when told that experts changed: an expert may
 #   become eligible with time alone (an affiliation's cooling-off ends).
-# Runs recorded before it counted the alarm done and waited for experts_changed alone, and replay so.
+# - a case's or a complaint's waiting loop takes its alarms again when an alarm's step comes back with other
+#   ones (a worker on a policy with new reminder offsets): it kept the old ones, whose reminders then
+#   recorded nothing, and the new offsets were never scheduled.
+# Runs recorded before it counted the alarm done, waited for experts_changed alone and kept their alarms,
+# and replay so.
 NO_SILENT_WAITS = "no-silent-waits"
 OUTAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 WORKFLOW_ACTOR = "system:workflow"

@@ -73,7 +73,8 @@ class ComplaintWorkflow(
         """Wait until a step moves the complaint on, reminding and escalating on time meanwhile."""
         state = self.current.state
         moved = lambda: self.current.state != state  # noqa: E731
-        for alarm in self.current.alarms:
+        alarms = self.current.alarms
+        for alarm in alarms:
             done_key = (alarm.kind, alarm.step, alarm.offset, alarm.at)
             if done_key in self._alarms_done:
                 continue
@@ -82,7 +83,7 @@ class ComplaintWorkflow(
             acted = await self._act_on_alarm(lambda: not moved(), partial(self._on_alarm, alarm), alarm.kind)
             if acted or not takes_patch(NO_SILENT_WAITS):
                 self._alarms_done.add(done_key)
-            if moved():
+            if moved() or (self._alarms_moved(alarms) and takes_patch(NO_SILENT_WAITS)):
                 return
         await workflow.wait_condition(moved)
 

@@ -4,7 +4,7 @@ its commands run one at a time under a lock. Workflow code: deterministic, no ru
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ClassVar, Generic
 from uuid import UUID
 
@@ -137,6 +137,13 @@ class RecordWorkflow(Generic[V]):
             return True
         self._remember(view)
         return True
+
+    def _alarms_moved(self, alarms: Sequence[Any]) -> bool:
+        """The record's alarms are no longer the ones the waiting loop took (`alarms`): a worker running
+        another policy (new reminder offsets) computed them afresh, and the loop takes them again (in runs
+        that take NO_SILENT_WAITS; runs recorded before it kept the old ones, whose reminders then recorded
+        nothing)."""
+        return bool(self.current.alarms != alarms)
 
     # ---- automatic steps the domain refuses -------------------------------------------------------
 

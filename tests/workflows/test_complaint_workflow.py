@@ -116,6 +116,27 @@ def test_an_unacknowledged_complaint_is_reminded_and_then_escalated_to_the_secre
     run(story())
 
 
+def test_a_waiting_complaint_takes_the_reminders_of_a_policy_changed_under_it() -> None:
+    """The secretariat moves the reminder from 30 to 15 minutes before the deadline and the worker restarts on
+    it: the old reminder finds itself out of the schedule and records nothing, and the new one is still sent
+    (the run took its alarms again). It kept the old ones, and no reminder went out at all."""
+
+    async def story() -> None:
+        async with office() as (env, app, queue):
+            complaint = await lodged(env, app, queue)
+            complaint_id = UUID(complaint.id.removeprefix("complaint-"))
+            await env.sleep(timedelta(minutes=10))
+            app.policy = app.policy.with_overrides({"deadline_reminders": ["PT15M"]})
+            await env.sleep(timedelta(minutes=40))  # past the old reminder's instant and the new one's
+            assert told(app, complaint_id) == [
+                ("secretariat", "complaint_lodged"),
+                ("secretariat", "complaint_reminder"),
+            ]
+            await complaint.terminate("test over")
+
+    run(story())
+
+
 def test_a_complaint_handled_on_time_is_never_escalated_and_its_workflow_ends_with_the_outcome() -> None:
     async def story() -> None:
         async with office() as (env, app, queue):
