@@ -27,7 +27,6 @@ from clusterlabel.workflows.common import (
     human_step,
     run_activity,
     takes_patch,
-    wait_until,
 )
 from clusterlabel.workflows.label import LabelWorkflow, label_workflow_id
 from clusterlabel.workflows.record import RecordWorkflow
@@ -72,7 +71,6 @@ class CaseWorkflow(
     def __init__(self) -> None:
         super().__init__()
         self._experts_generation = 0
-        self._alarms_done: set[tuple[Any, ...]] = set()
         self._label_continue_after: int | None = None
         self._label_started: UUID | None = None  # the label whose workflow this run has started
 
@@ -141,23 +139,7 @@ class CaseWorkflow(
         view = self.current
         phase = view.phase()
         changed = lambda: self.current.phase() != phase  # noqa: E731
-        for alarm in view.alarms:
-            done_key = (alarm.kind, alarm.step, alarm.offset, alarm.at)
-            if done_key in self._alarms_done:
-                continue
-            if await wait_until(changed, alarm.at):
-                return
-            if await self._on_alarm(alarm, phase) or not takes_patch(NO_SILENT_WAITS):
-                self._alarms_done.add(done_key)
-            if changed() or (self._alarms_moved(view.alarms) and takes_patch(NO_SILENT_WAITS)):
-                return
-        await workflow.wait_condition(changed)
-
-    async def _on_alarm(self, alarm: Alarm, phase: tuple[object, ...]) -> bool:
-        """Act on a reminder or a missed deadline, unless a human step moved the case meanwhile (False)."""
-        return await self._act_on_alarm(
-            lambda: self.current.phase() == phase, lambda: self._alarm_action(alarm), alarm.kind
-        )
+        await self._await_alarms(view.alarms, changed, self._alarm_action, takes_patch(NO_SILENT_WAITS))
 
     async def _alarm_action(self, alarm: Alarm) -> CaseView:
         if alarm.step == "appeal":  # the appeal window closed: the case is concluded now

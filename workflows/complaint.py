@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.domain.complaint import ComplaintState, check_complaint_step
     from clusterlabel.workflows.messages import ComplaintWorkflowInput
 
-from clusterlabel.workflows.common import NO_SILENT_WAITS, RECORD_PATCHES, human_step, takes_patch, wait_until
+from clusterlabel.workflows.common import NO_SILENT_WAITS, RECORD_PATCHES, human_step, takes_patch
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.search_attributes import COMPLAINT_STATE
 
@@ -47,10 +46,6 @@ class ComplaintWorkflow(
 
     patches = (*RECORD_PATCHES, NO_SILENT_WAITS)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._alarms_done: set[tuple[Any, ...]] = set()
-
     @workflow.run
     async def run(self, input: ComplaintWorkflowInput) -> ComplaintView:
         await self._begin(input.complaint_id)
@@ -73,19 +68,7 @@ class ComplaintWorkflow(
         """Wait until a step moves the complaint on, reminding and escalating on time meanwhile."""
         state = self.current.state
         moved = lambda: self.current.state != state  # noqa: E731
-        alarms = self.current.alarms
-        for alarm in alarms:
-            done_key = (alarm.kind, alarm.step, alarm.offset, alarm.at)
-            if done_key in self._alarms_done:
-                continue
-            if await wait_until(moved, alarm.at):
-                return
-            acted = await self._act_on_alarm(lambda: not moved(), partial(self._on_alarm, alarm), alarm.kind)
-            if acted or not takes_patch(NO_SILENT_WAITS):
-                self._alarms_done.add(done_key)
-            if moved() or (self._alarms_moved(alarms) and takes_patch(NO_SILENT_WAITS)):
-                return
-        await workflow.wait_condition(moved)
+        await self._await_alarms(self.current.alarms, moved, self._on_alarm, takes_patch(NO_SILENT_WAITS))
 
     async def _on_alarm(self, alarm: Alarm) -> ComplaintView:
         due = f"{alarm.at:%Y-%m-%dT%H:%M:%S}"

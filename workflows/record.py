@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar, Generic
 from uuid import UUID
 
@@ -33,6 +34,7 @@ from clusterlabel.workflows.common import (
     run_command,
     takes_patch,
     view_query,
+    wait_until,
 )
 
 
@@ -64,6 +66,7 @@ class RecordWorkflow(Generic[V]):
         self._refused_at_version = -1
         self._resumes = 0  # `resume` signals received
         self._help_wanted: str | None = None  # why it waits for `resume`, while it does
+        self._alarms_done: set[tuple[Any, ...]] = set()  # the alarms acted on (_await_alarms)
         self._reloading = 0  # `reload` signals whose load is still to come
 
     @property
@@ -138,12 +141,27 @@ class RecordWorkflow(Generic[V]):
         self._remember(view)
         return True
 
-    def _alarms_moved(self, alarms: Sequence[Any]) -> bool:
-        """The record's alarms are no longer the ones the waiting loop took (`alarms`): a worker running
-        another policy (new reminder offsets) computed them afresh, and the loop takes them again (in runs
-        that take NO_SILENT_WAITS; runs recorded before it kept the old ones, whose reminders then recorded
-        nothing)."""
-        return bool(self.current.alarms != alarms)
+    async def _await_alarms(
+        self, alarms: Sequence[Any], moved: Callable[[], bool], act: Callable[[Any], Awaitable[V]], once_acted: bool
+    ) -> None:
+        """Wait until the record moves on (`moved`), acting on each of its `alarms` on time meanwhile (the
+        reminders, then the deadline, of a case's or a complaint's step). `once_acted` (their runs' answer to
+        NO_SILENT_WAITS): an alarm counts as done only once acted on, and the loop returns to take the
+        record's alarms again when an alarm's step came back with other ones (a worker on another policy);
+        runs recorded before it counted an alarm done though a human step had moved the record first, and
+        kept the alarms they took."""
+        for alarm in alarms:
+            done_key = (alarm.kind, alarm.step, alarm.offset, alarm.at)
+            if done_key in self._alarms_done:
+                continue
+            if await wait_until(moved, alarm.at):
+                return
+            acted = await self._act_on_alarm(lambda: not moved(), partial(act, alarm), alarm.kind)
+            if acted or not once_acted:
+                self._alarms_done.add(done_key)
+            if moved() or (once_acted and self.current.alarms != alarms):
+                return
+        await workflow.wait_condition(moved)
 
     # ---- automatic steps the domain refuses -------------------------------------------------------
 
