@@ -201,7 +201,7 @@ class CaseWorkflow(
         `resume` (an expert eligible again with time alone), while the help it wants shows (help_wanted)."""
         reason = (
             "no eligible expert for the next seat of the team; register or re-certify an expert, "
-            "then signal experts_changed"
+            "or have the case look again once one is eligible"
         )
         try:
             await self._command(commands.Escalate(reason=reason), self._automatic(f"no-expert:v{self.current.version}"))

@@ -55,6 +55,16 @@ def _certified(who: Principal, svc: Services) -> Principal:
     return certified_expert(expert(who), svc)
 
 
+class _NoFields(BaseModel):
+    """The form of a step whose route takes no body: nothing but its CSRF token."""
+
+    model_config = bodies.STRICT
+
+
+async def _resume(case_id: UUID, body: _NoFields, svc: Services, who: Principal, key: str | None) -> Any:
+    return await cases.resume(case_id, svc, who, key)
+
+
 _CASE_STEPS: dict[str, tuple[Any, Any, Guard]] = {
     "screening": (cases.screen, bodies.ScreeningIn, _role(only_officers)),
     "assignment": (cases.respond, bodies.AssignmentIn, _certified),
@@ -67,7 +77,11 @@ _CASE_STEPS: dict[str, tuple[Any, Any, Guard]] = {
     "withdrawal": (cases.withdraw, bodies.WithdrawalIn, _role(only_officers)),
     "appeal": (cases.appeal, bodies.AppealIn, _role(anyone)),
     "appeal/decision": (cases.decide_appeal, bodies.AppealDecisionIn, _role(only_appeals_panel)),
+    "resume": (_resume, _NoFields, _role(only_officers)),
 }
+
+# What a step whose name says little tells the caller once taken (the others: "<step> recorded").
+_DONE = {"resume": "the case looks again at what it waits for"}
 
 
 @page
@@ -98,7 +112,7 @@ async def case_step(request: Request) -> Response:
         drafted = step == "assessment" and not drafting and await _kept_as_draft(svc, who, case_id, form)
         shown = await _shown_again(request, svc, who, refused)
         return shown or back(request, f"/ui/cases/{case_id}/assessment" if drafted else done_page, error=refused.reason)
-    return back(request, done_page, done=f"{step.replace('/', ' ').replace('-', ' ')} recorded")
+    return back(request, done_page, done=_DONE.get(step) or f"{step.replace('/', ' ').replace('-', ' ')} recorded")
 
 
 def _body(model: type[BaseModel], form: Any) -> Any:
