@@ -17,12 +17,9 @@ class ComplaintCommand(Command, subject="complaint"):
     pass
 
 
-_HEX = "[0-9A-Fa-f]"
-# What `about` looks like (the registry is asked what it names): a label code in any case, or a cluster id.
-ABOUT_PATTERN = (
-    "^ *([Ee][Cc][Ee][Ii]-[BSGbsg](-[0-9A-Za-z]{4}){3}"
-    f"|{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}) *$"
-)
+# What `about` looks like (the registry is asked what it names): a label's printed code (the engine's,
+# ECEI-B-…, in any case, or an imported label's own, label_import.PRINTED_CODE), or a cluster id.
+ABOUT_PATTERN = "^ *[A-Za-z0-9][A-Za-z0-9._-]{0,59} *$"
 
 
 class ComplaintStatement(ComplaintCommand):
@@ -31,7 +28,7 @@ class ComplaintStatement(ComplaintCommand):
     about: Text = Field(
         min_length=1,
         max_length=100,
-        description="a label code (ECEI-B-…) or a cluster id",
+        description="a label's printed code (ECEI-B-…, or an imported label's) or a cluster id",
         json_schema_extra={"pattern": ABOUT_PATTERN},
     )
     text: LongProse

@@ -155,12 +155,14 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def is_valid_at(self, at: datetime) -> bool:
         return self.valid_from <= at and self.status_at(at)[0] is LabelState.ACTIVE
 
-    def check_step(self, step: str) -> None:
-        check_label_step(step, self.state, self.label_code)
+    def check_step(self, step: str, at: datetime | None = None) -> None:
+        """`at`: judged on the label's status then, where its validity matters (a suspension: a label past
+        its date is expired, its expiry timer fired or not, and the public already reads it so)."""
+        check_label_step(step, self.state if at is None else self.status_at(at)[0], self.label_code)
 
-    def allows(self, step: str) -> bool:
-        """Whether the label's state allows the step (LABEL_STEPS), as check_step would find."""
-        return self.state in LABEL_STEPS[step][0]
+    def allows(self, step: str, at: datetime | None = None) -> bool:
+        """Whether the label allows the step (LABEL_STEPS), as check_step would find."""
+        return (self.state if at is None else self.status_at(at)[0]) in LABEL_STEPS[step][0]
 
     @property
     def may_be_superseded(self) -> bool:
@@ -260,7 +262,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def suspend(
         self, reason: str, at: datetime, policy: Policy, actor: str, command_key: str, *, apart: DecidedApart = NOBODY
     ) -> None:
-        self.check_step("suspend")
+        self.check_step("suspend", at)
         apart.check(actor, f"suspend the label {self.label_code}")
         if not reason.strip():
             raise InvalidInput("a suspension needs a reason")

@@ -16,7 +16,7 @@ from eventsourcing.domain import event
 
 from clusterlabel.domain.base import RecordedAggregate, derived_id
 from clusterlabel.domain.delivery_steps import DeliverySteps
-from clusterlabel.domain.label_lifecycle import BACK_IN_FORCE, LabelState, label_state_after
+from clusterlabel.domain.label_lifecycle import BACK_IN_FORCE, LabelState, label_state_after, label_status_at
 from clusterlabel.domain.webhook import KIND_OF_LABEL_EVENT, Webhook
 
 
@@ -128,6 +128,13 @@ def _kind_of(change: Any, valid_until: datetime) -> str | None:
     return KIND_OF_LABEL_EVENT.get(name)
 
 
+def _status_after(label: Any, change: Any, moment: datetime) -> LabelState:
+    """The label's status right after `change`, as verification answers it then: a label issued (imported)
+    or left in force past its validity reads as expired, its expiry timer fired or not."""
+    state = label_state_after(type(change).__name__, moment, label.valid_until) or label.state
+    return label_status_at(state, moment, label.valid_until, moment)[0]
+
+
 def deliveries_for(
     label: Any, webhooks: list[Webhook], at: datetime, actor: str, command_key: str
 ) -> list[WebhookDelivery]:
@@ -139,7 +146,7 @@ def deliveries_for(
         kind = _kind_of(change, label.valid_until)
         if kind is None:
             continue
-        status = label_state_after(type(change).__name__, getattr(change, "at", at), label.valid_until) or label.state
+        status = _status_after(label, change, getattr(change, "at", at))
         told: dict[str, Any] = {
             "kind": kind,
             "label_id": label.id,

@@ -26,7 +26,8 @@ from clusterlabel.domain.command_base import SHORT_TEXT, Envelope, command_key
 from clusterlabel.domain.commands import SuspendLabel
 from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState, check_complaint_step
 from clusterlabel.domain.label import Label, label_id_for
-from clusterlabel.domain.label_lifecycle import FINAL, check_label_step
+from clusterlabel.domain.label_import import PRINTED_CODE
+from clusterlabel.domain.label_lifecycle import FINAL
 from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
@@ -96,18 +97,23 @@ def registry_subject(svc: Services, about: str) -> tuple[str, UUID, UUID | None]
     422 for a text that is neither a label code nor a cluster id (the schema's pattern says so), 404 for
     one the registry does not show (as for any record a body names that does not exist)."""
     wanted = about.strip()
-    if LABEL_CODE.match(wanted.upper()):
-        entry = svc.models.label(label_id_for(wanted), svc.now())
-        if entry is not None:
-            return entry.label_code, entry.cluster_id, entry.label_id
-        raise ApiError(404, UNKNOWN_SUBJECT)
     try:
         cluster_id = UUID(wanted)
     except ValueError:
-        raise invalid(UNKNOWN_SUBJECT, ("body", "about")) from None
+        return _label_subject(svc, wanted)
     if not svc.models.public_registry(svc.now(), cluster_id=cluster_id, limit=1):
         raise ApiError(404, UNKNOWN_SUBJECT)
     return str(cluster_id), cluster_id, None
+
+
+def _label_subject(svc: Services, code: str) -> tuple[str, UUID, UUID | None]:
+    """A label named by the code its certificate prints: the engine's (any case), or an imported label's own."""
+    if not (LABEL_CODE.match(code.upper()) or PRINTED_CODE.match(code)):
+        raise invalid(UNKNOWN_SUBJECT, ("body", "about"))
+    entry = svc.models.label(label_id_for(code), svc.now())
+    if entry is None:
+        raise ApiError(404, UNKNOWN_SUBJECT)
+    return entry.label_code, entry.cluster_id, entry.label_id
 
 
 # ---- the secretariat: reading ------------------------------------------------------------------------
@@ -260,5 +266,5 @@ def _suspension(svc: Services, who: Principal, complaint_id: UUID) -> tuple[Labe
         return label, envelope
     check_complaint_step("close", complaint.state)
     check_may_decide(svc.app, complaint, who.actor)  # nobody involved in the label suspends it for the complaint
-    check_label_step("suspend", label.state, label.label_code)
+    label.check_step("suspend", svc.now())
     return label, envelope

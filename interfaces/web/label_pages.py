@@ -53,7 +53,7 @@ def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
     return {
         "appeal": (officer or contact) and label.appeal is None and appeal_due is not None and svc.now() < appeal_due,
         "decide_appeal": who.holds(Role.APPEALS) and label.appeal_pending,
-        "suspend": officer and label.allows("suspend"),
+        "suspend": officer and label.allows("suspend", svc.now()),
         "restore": officer and label.allows("restore"),
         "withdraw": officer and label.allows("withdraw"),
         "renew": (officer or contact) and label.may_start_renewal(svc.now()),

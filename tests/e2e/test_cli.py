@@ -173,6 +173,19 @@ def test_labels_imported_beside_a_running_engine_show_in_its_registry_downloads_
     page = public.get("/ui/verify", params={"label": "esca-s-2025-0311", "code": codes["ESCA-S-2025-0311"]}).text
     assert "Nordic Health Tech" in page and "imported from ESCA database export 2026-11" in page
 
+    # A complaint names it by the code its certificate prints, as for any label.
+    lodged = public.post(
+        "/complaints",
+        json={
+            "about": " esca-s-2025-0311 ",
+            "text": "Shown on a website it was not awarded to.",
+            "contact_email": "n@x.se",
+        },
+    )
+    assert lodged.status_code == 201, lodged.text
+    complaint = engine.client().get(f"/complaints/{lodged.json()['complaint_id']}").json()
+    assert (complaint["about"], complaint["label_id"]) == ("ESCA-S-2025-0311", entry["label_id"])
+
     contact = secretariat.contact(entry["cluster_id"], "Nils Nordic")
     assert contact.get("/labels/ESCA-S-2025-0311").json()["imported_from"] == "ESCA database export 2026-11"
     assert contact.get("/labels/ESCA-G-2019-0042").status_code == 404  # another cluster's

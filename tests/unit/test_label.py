@@ -175,6 +175,23 @@ def test_a_renewal_is_offered_while_the_window_runs_and_no_renewal_is_open(life:
     assert not life.app.get_label(label_id).may_start_renewal(clock.now)  # one renewal at a time
 
 
+def test_a_label_past_its_validity_is_not_suspended_though_its_expiry_timer_has_not_fired(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """The public reads it as expired from its date on: a suspension would tell partners and the cluster of a
+    suspended label, stop its expiry, and end in a withdrawal of a label that had simply expired."""
+    _, label_id = life.labelled()
+    label = life.app.get_label(label_id)
+    clock.now = label.valid_until - timedelta(seconds=1)
+    assert label.allows("suspend", clock.now)
+    clock.now = label.valid_until
+    assert label.state is LabelState.ACTIVE and not label.allows("suspend", clock.now)
+    before = event_count(life.app)
+    with pytest.raises(StepNotAllowed, match=f"cannot suspend: label {label.label_code} is expired, not active"):
+        send(life.app, label_id, SuspendLabel(reason="complaint upheld"), actor=SECRETARIAT)
+    assert event_count(life.app) == before
+
+
 def test_the_window_does_not_close_on_an_open_renewal(life: Lifecycle, clock: Clock) -> None:
     life.expert()
     _, label_id = life.labelled()

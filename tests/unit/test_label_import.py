@@ -244,6 +244,21 @@ def test_an_imported_label_is_announced_to_partners_once_even_when_the_import_is
     assert len(waiting_webhook_deliveries(life.app)) == 2  # the file again, or its first command run again
 
 
+def test_an_imported_label_already_past_its_validity_is_announced_with_the_status_verification_gives(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """Verification and the badge read it as expired at once; a partner mirroring the status must not show it
+    as valid until its expiry timer fires."""
+    register(life.app, RegisterWebhook(url="https://partner.example.org/hook", events=["label.issued"]), actor="admin")
+    ended = (clock().date() - timedelta(days=10)).isoformat()
+    imported(life, HEADER + row(awarded_on="2024-06-03", valid_until=ended) + row("Nordic Optics", code="ESCA-B-0002"))
+    queued = [life.app.load(each, WebhookDelivery) for each in waiting_webhook_deliveries(life.app)]
+    assert sorted((delivery.label_code, delivery.label_status) for delivery in queued) == [
+        ("ESCA-B-0001", "expired"),
+        ("ESCA-B-0002", "active"),
+    ]
+
+
 # ---- rows numbered as a spreadsheet shows them ------------------------------------------------------
 
 
