@@ -10,10 +10,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import record_commands
+from clusterlabel.domain import affiliation, record_commands
 from clusterlabel.domain.account import Account, Role, account_id_of
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.expert import NO_COOLING_OFF
 
 
 def open_account(
@@ -21,7 +22,8 @@ def open_account(
 ) -> Account:
     def build() -> list[RecordedAggregate]:
         _check_linked_records_exist(app, command)
-        return [Account.open(command.roles, command.expert_id, command.cluster_id, env.actor, env.key)]
+        account = Account.open(command.roles, command.expert_id, command.cluster_id, env.actor, env.key)
+        return [account, *_contact_as_affiliation(app, command, env)]
 
     opened = app.created(account_id, build)
     assert isinstance(opened, Account)
@@ -34,6 +36,21 @@ def _check_linked_records_exist(app: CertificationApp, command: record_commands.
         app.get_expert(command.expert_id)
     if command.cluster_id is not None:
         app.get_cluster(command.cluster_id)
+
+
+def _contact_as_affiliation(
+    app: CertificationApp, command: record_commands.OpenAccount, env: Envelope
+) -> list[RecordedAggregate]:
+    """An expert who speaks for a cluster as its contact is affiliated with it, and so never proposed for its
+    audits: declared on the expert's record in the same save (ongoing: revoking the contact's role later
+    does not say when the tie ended), unless one already on record excludes them."""
+    if command.expert_id is None or command.cluster_id is None:
+        return []
+    expert = app.get_expert(command.expert_id)
+    if affiliation.conflict(expert.affiliation_periods.get(command.cluster_id, []), env.instant(), NO_COOLING_OFF):
+        return []
+    expert.declare_affiliation(command.cluster_id, env.actor, env.key, since=env.instant())
+    return [expert]
 
 
 def grant_role(app: CertificationApp, account_id: UUID, command: record_commands.GrantRole, env: Envelope) -> Account:

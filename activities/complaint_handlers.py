@@ -14,7 +14,7 @@ from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain import complaint_commands as commands
 from clusterlabel.domain import complaint_notices
 from clusterlabel.domain.account import Role
-from clusterlabel.domain.base import RecordedAggregate
+from clusterlabel.domain.base import NotFound, RecordedAggregate
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.complaint import NOT_INVOLVED, Complaint, Involvement
 
@@ -92,13 +92,25 @@ def escalate_complaint(
 
 
 def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
-    """Who took part in the certification of the label complained about: its case's experts (released
-    ones too) and deciders (nobody here took part in an imported label's)."""
-    if complaint.label_id is None:
+    """Who took part in the certification complained about: the experts (released ones too) and deciders of
+    the label's case; of a cluster's, those of its open cases and of the cases behind its labels in force
+    (nobody here took part in an imported label's)."""
+    if complaint.label_id is not None:
+        case_ids = [app.get_label(complaint.label_id).case_id]
+    else:
+        case_ids = _cluster_case_ids(app, complaint.cluster_id)
+    cases = [app.get_case(case_id) for case_id in case_ids if case_id is not None]
+    if not cases:
         return NOT_INVOLVED
-    case_id = app.get_label(complaint.label_id).case_id
-    if case_id is None:
-        return NOT_INVOLVED
-    case = app.get_case(case_id)
-    deciders = {case.first_decided_by, case.decision["decided_by"] if case.decision else None}
-    return Involvement(case.evaluators, frozenset(name for name in deciders if name))
+    deciders = {name for case in cases for name in (case.first_decided_by, (case.decision or {}).get("decided_by"))}
+    return Involvement(frozenset().union(*(case.evaluators for case in cases)), frozenset(n for n in deciders if n))
+
+
+def _cluster_case_ids(app: CertificationApp, cluster_id: UUID) -> list[UUID | None]:
+    """A cluster's open cases and the cases behind its labels in force; none for a cluster this engine never
+    certified (no record of it: nobody here took part)."""
+    try:
+        cluster = app.get_cluster(cluster_id)
+    except NotFound:
+        return []
+    return [*cluster.open_cases, *(app.get_label(label_id).case_id for label_id in cluster.current_labels.values())]

@@ -34,6 +34,12 @@ class Role(StrEnum):
 ERASURE_REASON = "its person's data was erased"
 # The secretariat: whoever holds one of these reads every record.
 STAFF_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.DECIDER, Role.APPEALS})
+# A cluster's contact speaks for an applicant: with a role of the secretariat it would screen, decide, judge
+# appeals on or restore its own cluster's certification (DOMAIN.md: decisions by people not involved).
+APPLICANT_APART = (
+    "a cluster's contact holds no role of the secretariat (admin, officer, decider, appeals): "
+    "it would act on its own cluster's certification; open a separate account for the secretariat's work"
+)
 
 
 def actor_of(account_id: UUID) -> str:
@@ -61,6 +67,8 @@ def check_links(roles: Iterable[Role], expert_id: UUID | None, cluster_id: UUID 
         problems.append("the role expert and an expert_id go together: an expert account speaks for one expert")
     if (Role.CLUSTER in held) != (cluster_id is not None):
         problems.append("the role cluster and a cluster_id go together: a contact speaks for one cluster")
+    if Role.CLUSTER in held and held & STAFF_ROLES:
+        problems.append(APPLICANT_APART)
     if not held:
         problems.append("an account needs at least one role")
     if problems:
@@ -88,6 +96,9 @@ class Account(RecordedAggregate):
         # impartiality rules' memory of whose audits it took part in.
         self.spoke_for: frozenset[UUID] = frozenset({expert_id}) if expert_id else frozenset()
         self.cluster_id = cluster_id
+        # The cluster it spoke for, if any (a link comes only at opening): kept once the role is revoked, so
+        # that a former contact takes no role of the secretariat either.
+        self.spoke_for_cluster = cluster_id
         self.active = True
         self.erased = False
 
@@ -108,6 +119,8 @@ class Account(RecordedAggregate):
     def grant(self, role: Role, actor: str, command_key: str) -> None:
         self._check_active("be granted a role")
         check_links(self.roles | {role}, self.expert_id, self.cluster_id)
+        if role in STAFF_ROLES and self.spoke_for_cluster is not None:
+            raise StepNotAllowed(f"account {self.id} spoke for cluster {self.spoke_for_cluster}: {APPLICANT_APART}")
         if role not in self.roles:
             self._role_granted(role=role.value, actor=actor, command_key=command_key)
 

@@ -84,8 +84,9 @@ def check_complaint_step(step: str, state: ComplaintState) -> None:
 
 @dataclass(frozen=True)
 class Involvement:
-    """Who took part in the certification a complaint is about: the experts who audited the label's case
-    and whoever decided it. DOMAIN.md (ISO/IEC 17065 §7.13): complaints are handled by people not involved."""
+    """Who took part in the certification a complaint is about: the experts who audited the label's case (or
+    the cluster's) and whoever decided it. DOMAIN.md (ISO/IEC 17065 §7.13): complaints are handled by people
+    not involved."""
 
     auditors: frozenset[UUID] = frozenset()
     deciders: frozenset[str] = frozenset()
@@ -93,7 +94,9 @@ class Involvement:
     def check_not_involved(self, person: str, person_expert_ids: frozenset[UUID], step: str) -> None:
         check_not_auditor(person, person_expert_ids, self.auditors, step)
         if person in self.deciders:
-            raise ImpartialityViolation(f"{person} decided on the label this complaint is about and cannot {step}")
+            raise ImpartialityViolation(
+                f"{person} decided on the certification this complaint is about and cannot {step}"
+            )
 
 
 NOT_INVOLVED = Involvement()

@@ -55,6 +55,39 @@ def test_an_expert_or_contact_role_needs_the_record_it_speaks_for_and_nothing_is
     assert event_count(app) == before
 
 
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.OFFICER, Role.DECIDER, Role.APPEALS])
+def test_a_clusters_contact_holds_no_role_of_the_secretariat_nor_does_it_once_a_former_contact(
+    life: Lifecycle, role: Role
+) -> None:
+    """Else it would screen, decide, judge appeals on or restore its own cluster's certification."""
+    before = event_count(life.app)
+    with pytest.raises(InvalidInput, match="a cluster's contact holds no role of the secretariat"):
+        open_account(life, Role.CLUSTER, role, cluster_id=life.cluster_id)
+    assert event_count(life.app) == before
+
+    contact = open_account(life, Role.CLUSTER, Role.EXPERT, cluster_id=life.cluster_id, expert_id=life.expert())
+    with pytest.raises(InvalidInput, match="a cluster's contact holds no role of the secretariat"):
+        send(life.app, contact.id, GrantRole(role=role), actor=SECRETARIAT)
+    send(life.app, contact.id, RevokeRole(role=Role.CLUSTER), actor=SECRETARIAT)
+    with pytest.raises(StepNotAllowed, match=f"spoke for cluster {life.cluster_id}"):
+        send(life.app, contact.id, GrantRole(role=role), actor=SECRETARIAT)
+    assert life.app.load(contact.id, Account).roles == {Role.EXPERT}
+
+
+def test_an_expert_who_is_a_clusters_contact_is_never_proposed_for_its_audits_but_for_others(
+    life: Lifecycle,
+) -> None:
+    expert_id = life.expert(name="Clara Contact")
+    case_id = life.screened()
+    assert life.app.eligible_experts(case_id) == [expert_id]
+    open_account(life, Role.CLUSTER, Role.EXPERT, cluster_id=life.cluster_id, expert_id=expert_id)
+    assert life.app.eligible_experts(case_id) == []
+    with pytest.raises(InvalidInput, match="Clara Contact is affiliated with the cluster"):
+        send(life.app, case_id, ProposeExpert(expert_id=expert_id), actor=SECRETARIAT)
+    other = Lifecycle(life.app, "LV")
+    assert life.app.eligible_experts(other.screened()) == [expert_id]
+
+
 def test_grants_and_revocations_are_events_naming_who_made_them(life: Lifecycle) -> None:
     account = open_account(life, Role.OFFICER)
     send(life.app, account.id, GrantRole(role=Role.DECIDER), actor="account:admin-1")

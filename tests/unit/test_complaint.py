@@ -236,17 +236,23 @@ def test_the_complaint_commands_are_in_the_one_table_of_commands() -> None:
 # ---- impartiality: handled by people not involved in the certification complained about ---------------
 
 
-def test_nobody_who_audited_or_decided_the_label_complained_about_investigates_or_decides_it() -> None:
+@pytest.mark.parametrize("about", ["label", "cluster"])
+def test_nobody_who_audited_or_decided_the_label_or_cluster_complained_about_investigates_or_decides_it(
+    about: str,
+) -> None:
+    """A complaint names the label (its code) or the cluster (its id): either way it is about the certification
+    of the cluster's label, and whoever audited or decided it stays out."""
     life = Lifecycle(lifecycle_app())
     case_id, label_id = life.labelled()
     case, label = life.app.get_case(case_id), life.app.get_label(label_id)
     complaint_id = Complaint.create_id("http:complaint:k3")
-    lodge = LodgeComplaint(about=label.label_code, text="Unfair.", cluster_id=label.cluster_id, label_id=label_id)
+    named = {"about": label.label_code, "label_id": label_id} if about == "label" else {"about": str(life.cluster_id)}
+    lodge = LodgeComplaint(text="Unfair.", cluster_id=label.cluster_id, **named)
     handle(life.app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k3"))
     handle(life.app, complaint_id, AcknowledgeComplaint(), Envelope(actor=SECRETARIAT, key="ack"))
     auditor = f"expert:{case.expert_ids[0]}"
 
-    for involved, refusal in ((DECIDER, "decided on the label"), (auditor, "took part in the audit")):
+    for involved, refusal in ((DECIDER, "decided on the certification"), (auditor, "took part in the audit")):
         with pytest.raises(ImpartialityViolation, match=refusal):
             handle(life.app, complaint_id, StartInvestigation(), Envelope(actor=involved, key=f"inv-{involved}"))
     handle(life.app, complaint_id, StartInvestigation(), Envelope(actor=SECRETARIAT, key="inv"))
