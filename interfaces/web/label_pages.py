@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from clusterlabel.activities.views import label_view
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.label import Label
+from clusterlabel.domain.label_lifecycle import IN_FORCE
 from clusterlabel.interfaces.web.access import visible_label
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.common import label_id_from, label_out
@@ -42,6 +43,8 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
         "events": events,
         "named": event_names(svc, events, label.expert_ids),
         "may": steps_for(svc, label, who),
+        # A label withdrawn, superseded or lapsed prints no renewal date a reader could take for one.
+        "renewable": label.state in IN_FORCE,
     }
 
 

@@ -17,7 +17,8 @@ from markupsafe import escape
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.label_import import import_labels
-from clusterlabel.domain.label import Label
+from clusterlabel.domain.commands import WithdrawLabel
+from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_import import read_label_import
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web import sessions
@@ -27,7 +28,8 @@ from clusterlabel.interfaces.web.naming import readable, readable_last_day
 from clusterlabel.interfaces.web.public_pages import REGISTRY_PAGE
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.projections.factory import open_read_models
-from tests.lifecycle import Clock, Lifecycle
+from tests.builders import send
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import sqlite_env, sqlite_services
 
 IMPORTED = REGISTRY_PAGE + 30  # German labels, more than a page holds, beside the engine's one Lithuanian label
@@ -37,6 +39,7 @@ IMPORT_HEADER = "cluster_name,country,level,label_code,awarded_on,valid_until,so
 @dataclass
 class Site:
     api: FastAPI
+    app: CertificationApp
     label: Label  # the engine's one label
     admin: dict[str, str]  # a signed-in secretariat's cookie
 
@@ -72,7 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     svc.credentials = open_credentials(Settings(data_dir=directory))
     svc.public_limit = PublicRateLimit("10000/minute")
     admin = {sessions.COOKIE: svc.sign_in().sessions.start(sessions.MACHINE_ADMIN)}
-    yield Site(create_app(svc), app.get_label(label_id), admin)
+    yield Site(create_app(svc), app, app.get_label(label_id), admin)
     svc.close_stores()
     models.close()
     app.close()
@@ -157,3 +160,12 @@ def test_the_registry_shows_every_label_a_page_at_a_time_keeping_the_filters(sit
 
     unfiltered = site.get("/ui/registry")
     assert len(codes_on(unfiltered)) == REGISTRY_PAGE and site.label.label_code in codes_on(unfiltered)
+
+
+# Last: it withdraws one of the module's labels.
+def test_a_withdrawn_labels_page_prints_no_renewal_date(site: Site) -> None:
+    withdrawn = site.app.get_label(label_id_for("ESCA-0003"))
+    send(site.app, withdrawn.id, WithdrawLabel(reason="The cluster was dissolved."), actor=SECRETARIAT)
+    page = site.get(f"/ui/labels/{withdrawn.label_code}", cookies=site.admin)
+    assert page.status_code == 200 and '<span class="pill withdrawn">withdrawn</span>' in page.text
+    assert "Renewable until" not in page.text and readable_last_day(withdrawn.renewable_until) not in page.text
