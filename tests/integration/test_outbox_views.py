@@ -51,20 +51,22 @@ class OutboxViewsContract:
     ) -> None:
         app = CertificationApp(env=env, clock=Clock())
         life = Lifecycle(app)
-        expert_id = life.expert()
+        expert_id, second_expert_id = life.expert(), life.expert("FR")
         expert_account = account(app, Role.EXPERT, expert_id=expert_id)
-        contact, former_contact = (account(app, Role.CLUSTER, cluster_id=life.cluster_id) for _ in range(2))
+        contact = account(app, Role.CLUSTER, cluster_id=life.cluster_id)
+        # A contact who is an expert too, and then no longer speaks for the cluster.
+        former_contact = account(app, Role.CLUSTER, Role.EXPERT, cluster_id=life.cluster_id, expert_id=second_expert_id)
         officer, left = account(app, Role.OFFICER), account(app, Role.OFFICER, Role.DECIDER)
-        send(app, contact, GrantRole(role=Role.OFFICER), actor=SECRETARIAT)
-        send(app, former_contact, GrantRole(role=Role.DECIDER), actor=SECRETARIAT)
+        send(app, officer, GrantRole(role=Role.DECIDER), actor=SECRETARIAT)
         send(app, former_contact, RevokeRole(role=Role.CLUSTER), actor=SECRETARIAT)
         send(app, left, DeactivateAccount(), actor=SECRETARIAT)
 
         with views(env, app) as models:
             assert models.accounts_of_expert(expert_id) == [expert_account]
+            assert models.accounts_of_expert(second_expert_id) == [former_contact]
             assert models.cluster_contacts(life.cluster_id) == [contact]
-            assert sorted(models.accounts_holding(Role.OFFICER)) == sorted([officer, contact])
-            assert models.accounts_holding(Role.DECIDER) == [former_contact]
+            assert models.accounts_holding(Role.OFFICER) == [officer]
+            assert models.accounts_holding(Role.DECIDER) == [officer]
 
     def test_the_outbox_lists_each_message_with_its_status_tries_and_when_it_went_out(
         self, env: dict[str, str]
