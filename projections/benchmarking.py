@@ -312,14 +312,16 @@ class BenchmarkingView(View):
         return histograms
 
 
-def _histogram_keys(case: Row) -> Counter[tuple[Any, ...]]:
-    """The histogram rows one assessed case counts in, each once."""
+def _histogram_keys(case: Row) -> list[tuple[Any, ...]]:
+    """The histogram rows one assessed case counts in, each once (as a list: Counter.update() counts a list's
+    items in C, where it adds a mapping's one by one in Python)."""
     profile = PeerProfile.model_validate(case["profile"])
     group = (case["catalogue_version"], *(getattr(profile, name) for name in _GROUP_COLUMNS))
-    keys: Counter[tuple[Any, ...]] = Counter({(*group, CASES, "", 0): 1})
-    keys.update({(*group, INDICATOR, code, score): 1 for code, score in case["scores"].items()})
-    keys.update({(*group, AREA, code, score): 1 for code, score in case["areas"].items()})
-    return keys
+    return [
+        (*group, CASES, "", 0),
+        *((*group, INDICATOR, code, score) for code, score in case["scores"].items()),
+        *((*group, AREA, code, score) for code, score in case["areas"].items()),
+    ]
 
 
 def _cluster_version(case: Row) -> str:

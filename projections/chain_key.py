@@ -16,6 +16,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -38,8 +39,9 @@ def event_hash(notification: Notification, aggregate_key: str | None = None) -> 
 
 def stored_hash(aggregate_key: str, version: int, topic: str, state: bytes) -> str:
     """event_hash() of the stored event these are the columns of (its aggregate id as canonical text)."""
-    head = f"{aggregate_key}|{version}|{topic}|"
-    return hashlib.sha256(head.encode() + bytes(state)).hexdigest()
+    hashed = hashlib.sha256(f"{aggregate_key}|{version}|{topic}|".encode())
+    hashed.update(state)  # the state as it is (bytes or a view of them), not copied onto the head first
+    return hashed.hexdigest()
 
 
 def chained(previous: str, link: str) -> str:
@@ -50,7 +52,7 @@ def chained(previous: str, link: str) -> str:
 class ChainKey:
     """The secret the chain's links are made with; its repr never shows it."""
 
-    __slots__ = ("_secret", "key_id")
+    __slots__ = ("_inner", "_outer", "_secret", "key_id")
 
     def __init__(self, secret: str) -> None:
         if not secret.strip():
@@ -58,6 +60,7 @@ class ChainKey:
         self._secret = secret.strip().encode("utf-8")
         # Names the key in each link (to tell "made with another key" from "altered") without revealing it.
         self.key_id = hmac.new(self._secret, b"clusterlabel chain key id", hashlib.sha256).hexdigest()[:16]
+        self._inner, self._outer = _hmac_states(self._secret)
 
     def __repr__(self) -> str:
         return f"ChainKey(key_id={self.key_id!r})"
@@ -75,8 +78,15 @@ class ChainKey:
         return f"{KEYED}:{self.key_id}"
 
     def link(self, previous: str, digest: str) -> str:
-        # hmac.digest is the one-shot C path: a third of the time of an HMAC object, twice per event.
-        return hmac.digest(self._secret, (previous + digest).encode(), "sha256").hex()
+        """HMAC-SHA256 of previous + digest under the key (RFC 2104), from the key's two states hashed once.
+
+        Why not hmac.digest: it hashes the padded key again for every link, twice per event; copying the
+        states takes a third of its time. The links are hmac.digest's, bit for bit."""
+        inner = self._inner.copy()
+        inner.update((previous + digest).encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def relink(self, scheme: str, previous: str, digest: str) -> str | None:
         """The link a row of this scheme should hold; None when it was made with another key."""
@@ -85,6 +95,19 @@ class ChainKey:
         if scheme == self.scheme:
             return self.link(previous, digest)
         return None
+
+
+_BLOCK = hashlib.sha256().block_size
+_INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
+_OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
+
+
+def _hmac_states(secret: bytes) -> tuple[Any, Any]:
+    """SHA-256 after the inner and after the outer padded key: where every HMAC-SHA256 under `secret` starts."""
+    if len(secret) > _BLOCK:
+        secret = hashlib.sha256(secret).digest()
+    padded = secret.ljust(_BLOCK, b"\0")
+    return hashlib.sha256(padded.translate(_INNER_PAD)), hashlib.sha256(padded.translate(_OUTER_PAD))
 
 
 def new_secret() -> str:

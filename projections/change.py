@@ -27,6 +27,19 @@ def kind_of(topic: str) -> str:
     return topic[topic.find(":") + 1 :]
 
 
+# A topic's (kind, aggregate type, event type), worked out once per topic: a log holds a few dozen
+# topics, and every view reads these of every event (why: about a microsecond an event, each time).
+_TOPIC_PARTS: dict[str, tuple[str, str, str]] = {}
+
+
+def _topic_parts(topic: str) -> tuple[str, str, str]:
+    parts = _TOPIC_PARTS.get(topic)
+    if parts is None:
+        kind = kind_of(topic)
+        parts = _TOPIC_PARTS[topic] = (kind, kind.partition(".")[0], kind.rpartition(".")[2])
+    return parts
+
+
 def id_text(originator_id: Any) -> str:
     """An aggregate id as the canonical UUID text every view stores it in.
 
@@ -53,6 +66,8 @@ class Change:
         "_json",
         "_notification",
         "_values",
+        "aggregate_type",
+        "event_type",
         "id",
         "key",
         "kind",
@@ -76,9 +91,9 @@ class Change:
 
     @classmethod
     def from_row(cls, position: int, key: str, version: int, topic: str, state: bytes, stored: StoredFields) -> Change:
-        """A change from the columns of a row of the events table (the aggregate id as text)."""
+        """A change from the columns of a row of the events table, `key` the aggregate id as id_text() gives it."""
         change = cls.__new__(cls)
-        change._read(position, id_text(key), version, topic, state, stored)
+        change._read(position, key, version, topic, state, stored)
         change._notification = None
         return change
 
@@ -88,7 +103,7 @@ class Change:
         self.version = version
         self.topic = topic
         self.state = state
-        self.kind = kind_of(topic)
+        self.kind, self.aggregate_type, self.event_type = _TOPIC_PARTS.get(topic) or _topic_parts(topic)
         self.stored = stored
         self._json: bytes | None = _UNREAD
         self._fields: dict[str, Any] | None = None
@@ -115,14 +130,6 @@ class Change:
         return UUID(self.key)
 
     @property
-    def aggregate_type(self) -> str:
-        return self.kind.partition(".")[0]
-
-    @property
-    def event_type(self) -> str:
-        return self.kind.rpartition(".")[2]
-
-    @property
     def json(self) -> bytes | None:
         """The stored JSON, when the event can be read without its mapper."""
         if self._json is _UNREAD:
@@ -138,13 +145,15 @@ class Change:
 
     def __getitem__(self, name: str) -> Any:
         """A field as plain data: ids as UUID text, instants as stamps (converted once for all views)."""
-        try:
-            return self._values[name]
-        except KeyError:
-            value = self._values[name] = plain_field((self._fields or self.fields)[name])
-            return value
+        value = self._values.get(name, _UNREAD)  # why not catch a KeyError: most reads are a field's first
+        if value is _UNREAD:
+            raw = (self._fields or self.fields)[name]
+            value = self._values[name] = raw if type(raw) is str else plain_field(raw)  # text is plain already
+        return value
 
     def get(self, name: str, default: Any = None) -> Any:
+        if name not in self._values and name not in (self._fields or self.fields):
+            return default  # a field the event lacks, told without raising and catching a KeyError
         try:
             return self[name]
         except KeyError:

@@ -22,6 +22,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from clusterlabel.projections.change import id_text
 from clusterlabel.projections.stored_fields import StoredFields
 from clusterlabel.projections.view import Change
 
@@ -97,4 +98,13 @@ class LogReader:
 
     def _built(self, rows: Sequence[Sequence[Any]]) -> list[Change]:
         stored, row_change = self.stored, Change.from_row
-        return [row_change(row[0], row[1], row[2], row[3], row[4], stored) for row in rows]
+        # Each aggregate's id made canonical text once a batch, not once an event: and its events then share
+        # one string, whose hash the views' dicts of rows by id work out once.
+        keys: dict[Any, str] = {}
+        changes = []
+        for position, raw, version, topic, state in rows:
+            key = keys.get(raw)
+            if key is None:
+                key = keys[raw] = id_text(raw)
+            changes.append(row_change(position, key, version, topic, state, stored))
+        return changes

@@ -64,7 +64,7 @@ def plain_field(value: Any) -> Any:
     if kind is str or kind is int or value is None or kind is bool or kind is float:
         return value
     if kind is dict:
-        if _is_typed(value):
+        if len(value) == 2 and "_type_" in value and "_data_" in value:  # _is_typed(), without a call per field
             return _TYPED[value["_type_"]](value["_data_"])
         return {key: plain_field(item) for key, item in value.items()}
     if kind is list:

@@ -22,6 +22,9 @@ from clusterlabel.projections.view_store import Row, ViewStore
 
 __all__ = ["Change", "RowCache", "RowPerAggregateView", "View", "kind_of", "rows_where_in"]
 log = structlog.get_logger(__name__)
+# json.dumps(value, sort_keys=True), without building a new encoder for every value (as dumps does for any
+# argument but the defaults): the same text.
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
 
 
 class View(ViewStore):
@@ -91,13 +94,9 @@ class View(ViewStore):
                 done = self.tracked(cursor, tracking.application_name)
                 if tracking.notification_id <= done:
                     return 0  # another runner got there first
-                if self.every_event:
-                    todo = [change for change in changes if change.id > done]
-                else:
-                    todo = [change for change in changes if change.id > done and change.kind in self.handlers]
+                todo = self.unseen(changes, done)
                 batch = self.begin_batch(cursor, todo)
-                for change in todo:
-                    self.handle(cursor, batch, change)
+                self.handle_all(cursor, batch, todo)
                 self.end_batch(cursor, batch)
                 tracking_recorded = True
                 self.track(cursor, tracking)
@@ -111,8 +110,34 @@ class View(ViewStore):
                 error.add_note(WHILE_TRACKING)
             raise
 
+    def unseen(self, changes: Sequence[Change], done: int) -> list[Change]:
+        """The changes after position `done` that this view reads."""
+        if self.every_event:
+            return [change for change in changes if change.id > done]
+        handlers = self.handlers  # bound once: looked up on the class, it cost more than the test itself
+        return [change for change in changes if change.kind in handlers and change.id > done]
+
+    def handle_all(self, cursor: Any, batch: Any, changes: Sequence[Change]) -> None:
+        """Each change in turn; a view whose per-event work is hot may override it with one loop of its own."""
+        if type(self).handle is not View.handle:
+            handle = self.handle
+            for change in changes:
+                handle(cursor, batch, change)
+            return
+        methods = self._handler_methods()  # why: a getattr() per event and view, otherwise
+        for change in changes:
+            methods[change.kind](cursor, batch, change)
+
     def handle(self, cursor: Any, batch: Any, change: Change) -> None:
         getattr(self, self.handlers[change.kind])(cursor, batch, change)
+
+    def _handler_methods(self) -> dict[str, Callable[[Any, Any, Change], None]]:
+        """The bound method of each kind in `handlers` (made once per view)."""
+        methods = self.__dict__.get("_handler_methods_cache")
+        if methods is None:
+            methods = {kind: getattr(self, name) for kind, name in self.handlers.items()}
+            self.__dict__["_handler_methods_cache"] = methods
+        return methods
 
     def begin_batch(self, cursor: Any, changes: Sequence[Change]) -> Any:
         """State kept across one batch (a row cache, filled for `changes`); written by end_batch()."""
@@ -206,7 +231,9 @@ class RowCache:
         self.dirty.add(key)
 
     def flush(self, cursor: Any) -> None:
-        rows = [self._encode(row) for key in sorted(self.dirty) if (row := self.rows[key]) is not None]
+        held = self.rows
+        changed = [row for key in sorted(self.dirty) if (row := held[key]) is not None]
+        rows = [self._encode(row) for row in changed] if self.json_columns else changed  # no copy when none to encode
         self.view.upsert(cursor, self.table, [self.key], rows, self.changing)
         self.dirty.clear()
 
@@ -218,7 +245,7 @@ class RowCache:
     def _encode(self, row: Row) -> Row:
         encoded = dict(row)
         for column in self.json_columns:
-            encoded[column] = json.dumps(row[column], sort_keys=True)
+            encoded[column] = _SORTED_JSON(row[column])
         return encoded
 
 
