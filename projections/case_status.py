@@ -37,6 +37,9 @@ class CaseStatus(BaseModel):
     overdue: bool
     label_id: UUID | None
     signed_by: list[UUID] = []
+    # A decision was recorded, whether it still stands or not (overturned on appeal, the case since withdrawn):
+    # from then on its assessment is every reader's (interfaces/web/common.reads_the_assessment).
+    decided: bool = False
     needs_attention: bool
     attention: list[str]
     submitted_at: datetime
@@ -97,6 +100,7 @@ def _objected(row: Row, change: Change) -> None:
 
 
 def _decided(row: Row, change: Change) -> None:
+    row["decided"] = 1
     if row["state"] == CaseState.REFUSED:  # the state the decision led to
         row["deadlines"]["appeal"] = change["appeal_due"]
 
@@ -154,14 +158,15 @@ _CASE_DATA = {
 class CaseStatusView(View):
     name = "case_status"
     cost = 5.4
-    # 2: an upheld appeal against an award sets the award's label aside; 3: the agreement's deadline
-    revision = 3
+    # 2: an upheld appeal against an award sets the award's label aside; 3: the agreement's deadline;
+    # 4: whether a decision was ever recorded
+    revision = 4
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
         "level TEXT, kind TEXT, state TEXT NOT NULL, catalogue_version TEXT, experts TEXT, proposed_expert_id TEXT, "
         "deadlines TEXT, deadline_step TEXT, deadline_at TEXT, label_id TEXT, signed_by TEXT, attention TEXT, "
-        "needs_attention INTEGER, submitted_at TEXT, updated_at TEXT, version BIGINT)",
+        "needs_attention INTEGER, decided INTEGER, submitted_at TEXT, updated_at TEXT, version BIGINT)",
         "CREATE INDEX IF NOT EXISTS case_status_by_state ON {case_status} (state, deadline_at)",
         "CREATE INDEX IF NOT EXISTS case_status_by_cluster ON {case_status} (cluster_id)",
         "CREATE TABLE IF NOT EXISTS {case_status_clusters} (cluster_id TEXT PRIMARY KEY, name TEXT, country TEXT)",
@@ -207,6 +212,7 @@ class CaseStatusView(View):
             "label_id": None,
             "signed_by": [],
             "attention": [],
+            "decided": 0,
             "submitted_at": change["submitted_at"],
             "updated_at": change["submitted_at"],
         }
@@ -321,6 +327,7 @@ def _status(row: Row, now: datetime) -> CaseStatus:
         overdue=due is not None and now >= due,
         label_id=row["label_id"],
         signed_by=json.loads(row["signed_by"] or "[]"),
+        decided=bool(row["decided"]),
         needs_attention=bool(row["needs_attention"]),
         attention=json.loads(row["attention"]),
         submitted_at=unstamp(row["submitted_at"]),

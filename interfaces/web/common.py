@@ -11,7 +11,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request
 
 from clusterlabel.activities.models import CaseView, LabelView
-from clusterlabel.domain.case_lifecycle import DECIDED_STATES
 from clusterlabel.domain.command_base import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_import import PRINTED_CODE
@@ -139,7 +138,7 @@ def case_summary(status: CaseStatus, principal: Principal) -> CaseSummary:
     """A case in a list; an undecided case's signatures (open, or withdrawn before its decision) only for
     those who read its assessment."""
     summary = CaseSummary.model_validate(status.model_dump())
-    if reads_the_assessment(principal, status.expert_ids, decided=status.state in DECIDED_STATES):
+    if reads_the_assessment(principal, status.expert_ids, decided=status.decided):
         return summary
     return summary.model_copy(update={"signed_by": []})
 

@@ -116,6 +116,32 @@ def test_a_case_withdrawn_after_its_assessment_shows_its_contact_no_signatures_i
     assert listed["case_id"] == case_id and listed["signed_by"] == []
 
 
+def test_a_case_decided_then_overturned_on_appeal_and_withdrawn_shows_its_contact_the_signatures_in_the_list_too(
+    secretariat: Secretariat,
+) -> None:
+    """Once decided, the assessment was the cluster's to read; an upheld appeal and a withdrawal since take
+    nothing back, in the case as in its list entry."""
+    cluster_id = secretariat.cluster()
+    contact = secretariat.contact(cluster_id, "Abel Appellant")
+    case_id = secretariat.apply(cluster_id)
+    [(expert_id, _)] = secretariat.to_decision(case_id)
+    secretariat.decide(case_id, "refuse")
+    secretariat.expect(contact.post(f"/cases/{case_id}/appeal", json={"grounds": "Scores misread."}), 200)
+    panel = secretariat.member("Paula Panel", "appeals")
+    upheld = panel.post(f"/cases/{case_id}/appeal/decision", json={"upheld": True, "rationale": "Misread."})
+    assert secretariat.expect(upheld, 200)["state"] == "deciding"
+    withdrawn = secretariat.api.post(f"/cases/{case_id}/withdrawal", json={"reason": "the cluster merged"})
+    assert secretariat.expect(withdrawn, 200)["state"] == "withdrawn"
+
+    assert secretariat.expect(contact.get(f"/cases/{case_id}"), 200)["signed_by"] == [expert_id]
+    listed = eventually(
+        lambda: next((c for c in contact.get("/cases").json() if c["state"] == "withdrawn"), None),
+        10,
+        "the withdrawn case in the contact's list",
+    )
+    assert listed["case_id"] == case_id and listed["signed_by"] == [expert_id]
+
+
 def test_a_contact_who_is_also_an_expert_acts_for_their_own_cluster_alone(secretariat: Secretariat) -> None:
     """One account speaks for a cluster and for the expert who audited another cluster: it reads that
     other cluster's case and label as their auditor, and takes none of that cluster's steps (403)."""

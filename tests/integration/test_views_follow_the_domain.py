@@ -261,6 +261,7 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
         assert (status.proposed_expert_id, status.expert_ids) == (case.proposed_expert_id, case.expert_ids)
         assert (status.attention, status.needs_attention) == (case.attention, case.needs_attention)
         assert (status.label_id, status.version) == (case.label_id, case.version)
+        assert status.decided == (case.decision is not None)
 
     def check_label(self, label_id: UUID, row: dict[str, Any], now: datetime) -> None:
         label = self.app.get_label(label_id)
