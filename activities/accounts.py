@@ -10,11 +10,10 @@ from __future__ import annotations
 from uuid import UUID
 
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import affiliation, record_commands
+from clusterlabel.domain import record_commands
 from clusterlabel.domain.account import Account, Role, account_id_of
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.command_base import Envelope
-from clusterlabel.domain.expert import NO_COOLING_OFF
 
 
 def open_account(
@@ -43,11 +42,12 @@ def _contact_as_affiliation(
 ) -> list[RecordedAggregate]:
     """An expert who speaks for a cluster as its contact is affiliated with it, and so never proposed for its
     audits: declared on the expert's record in the same save (ongoing: revoking the contact's role later
-    does not say when the tie ended), unless one already on record excludes them."""
+    does not say when the tie ended), unless an ongoing one is on record already (one that ends, however
+    late, would let them back while they still speak for the cluster)."""
     if command.expert_id is None or command.cluster_id is None:
         return []
     expert = app.get_expert(command.expert_id)
-    if affiliation.conflict(expert.affiliation_periods.get(command.cluster_id, []), env.instant(), NO_COOLING_OFF):
+    if any(held.until is None for held in expert.affiliation_periods.get(command.cluster_id, [])):
         return []
     expert.declare_affiliation(command.cluster_id, env.actor, env.key, since=env.instant())
     return [expert]

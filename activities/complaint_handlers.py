@@ -93,8 +93,8 @@ def escalate_complaint(
 
 def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
     """Who took part in the certification complained about: the experts (released ones too) and deciders of
-    the label's case; of a cluster's, those of its open cases and of the cases behind its labels in force
-    (nobody here took part in an imported label's)."""
+    the label's case; of a cluster's, those of every case of it that was assessed or is open (nobody here
+    took part in an imported label's)."""
     if complaint.label_id is not None:
         case_ids = [app.get_label(complaint.label_id).case_id]
     else:
@@ -107,10 +107,11 @@ def _involvement(app: CertificationApp, complaint: Complaint) -> Involvement:
 
 
 def _cluster_case_ids(app: CertificationApp, cluster_id: UUID) -> list[UUID | None]:
-    """A cluster's open cases and the cases behind its labels in force; none for a cluster this engine never
-    certified (no record of it: nobody here took part)."""
+    """A cluster's open cases and its rounds (every case assessed): whoever took part in one stays involved
+    while the complaint is open, however its cases and labels end meanwhile. None for a cluster this engine
+    never certified (no record of it: nobody here took part)."""
     try:
         cluster = app.get_cluster(cluster_id)
     except NotFound:
         return []
-    return [*cluster.open_cases, *(app.get_label(label_id).case_id for label_id in cluster.current_labels.values())]
+    return [*cluster.open_cases, *(held["case_id"] for held in cluster.rounds)]

@@ -69,6 +69,10 @@ class ImportLabel(Command):
             )
         if not PRINTED_CODE.match(code):
             raise ValueError(f"{code!r} is not a label code: a letter or digit, then letters, digits, . _ - only")
+        if _reads_as_uuid(code):
+            raise ValueError(
+                f"{code!r} reads as an id (a UUID): every address and complaint would take it for a record's id"
+            )
         return code.upper()
 
     @field_validator("website")
@@ -108,6 +112,14 @@ class ImportLabel(Command):
     def cluster_match(self) -> tuple[str, str]:
         """How a row names its cluster: the name in any case and spacing, and the country."""
         return " ".join(self.cluster_name.casefold().split()), self.country
+
+
+def _reads_as_uuid(code: str) -> bool:
+    try:
+        UUID(code)
+    except ValueError:
+        return False
+    return True
 
 
 def read_label_import(text: str) -> list[ImportLabel]:

@@ -41,7 +41,9 @@ class _TextColumnDumper(Dumper):
     oid = _TEXT_ARRAY
 
     def dump(self, obj: TextColumn) -> Buffer:
-        encoding = self.connection.info.encoding if self.connection is not None else "utf-8"  # as psycopg's own
+        # As psycopg's own text dumper: a SQL_ASCII database (Python's "ascii") is sent UTF-8, as it stores bytes.
+        encoding = self.connection.info.encoding if self.connection is not None else "utf-8"
+        encoding = "utf-8" if encoding == "ascii" else encoding
         pieces = [_NULL if value is None else _LENGTH(len(data := value.encode(encoding))) + data for value in obj]
         return _HEAD(1, None in obj, _TEXT, len(obj), 1) + b"".join(pieces)
 
@@ -66,9 +68,15 @@ def array_column(values: Sequence[Any]) -> list[Any]:
     kinds.discard(type(None))
     if kinds == {str}:
         return TextColumn(values)
-    if kinds == {int}:  # not bool (a subclass of int, but sent as boolean): type() tells them apart
+    if kinds == {int} and _fits_bigint(values):  # not bool (a subclass of int, sent as boolean): type() tells
         return IntColumn(values)
     return list(values)
+
+
+def _fits_bigint(values: Sequence[int | None]) -> bool:
+    """Every integer a bigint holds (a larger one goes to psycopg, which sends it as numeric and says why)."""
+    present = [value for value in values if value is not None]
+    return min(present) >= -(2**63) and max(present) < 2**63
 
 
 def insert_columns(cursor: Any, sql: str, rows: Sequence[Sequence[Any]], table: str) -> None:

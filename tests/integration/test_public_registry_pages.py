@@ -8,7 +8,9 @@ import asyncio
 import html
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -54,31 +56,38 @@ class Site:
         return asyncio.run(get())
 
 
-def imported_rows() -> str:
+def imported_rows(count: int = IMPORTED) -> str:
     rows = [
         f"German Cluster {n:03d},DE,{'gold' if n % 2 else 'bronze'},ESCA-{n:04d},2025-05-02,2027-05-31,ESCA export,"
         f"https://cluster-{n}.example.de"
-        for n in range(IMPORTED)
+        for n in range(count)
     ]
     return IMPORT_HEADER + "\n".join(rows) + "\n"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    directory = tmp_path_factory.mktemp("public-pages")
+    with opened_site(tmp_path_factory.mktemp("public-pages")) as opened:
+        yield opened
+
+
+@contextmanager
+def opened_site(directory: Path, imported: int = IMPORTED) -> Iterator[Site]:
     app = CertificationApp(env=sqlite_env(directory), clock=Clock())
     _, label_id = Lifecycle(app).labelled()
-    import_labels(app, read_label_import(imported_rows()), "secretariat")
+    import_labels(app, read_label_import(imported_rows(imported)), "secretariat")
     models = open_read_models(sqlite_env(directory), app)
     models.catch_up()
     svc = sqlite_services(directory, app, models, "public-pages-tests")
     svc.credentials = open_credentials(Settings(data_dir=directory))
     svc.public_limit = PublicRateLimit("10000/minute")
     admin = {sessions.COOKIE: svc.sign_in().sessions.start(sessions.MACHINE_ADMIN)}
-    yield Site(create_app(svc), app, app.get_label(label_id), admin)
-    svc.close_stores()
-    models.close()
-    app.close()
+    try:
+        yield Site(create_app(svc), app, app.get_label(label_id), admin)
+    finally:
+        svc.close_stores()
+        models.close()
+        app.close()
 
 
 def codes_on(page: httpx.Response) -> list[str]:
@@ -162,10 +171,10 @@ def test_the_registry_shows_every_label_a_page_at_a_time_keeping_the_filters(sit
     assert len(codes_on(unfiltered)) == REGISTRY_PAGE and site.label.label_code in codes_on(unfiltered)
 
 
-# Last: it withdraws one of the module's labels.
-def test_a_withdrawn_labels_page_prints_no_renewal_date(site: Site) -> None:
-    withdrawn = site.app.get_label(label_id_for("ESCA-0003"))
-    send(site.app, withdrawn.id, WithdrawLabel(reason="The cluster was dissolved."), actor=SECRETARIAT)
-    page = site.get(f"/ui/labels/{withdrawn.label_code}", cookies=site.admin)
+def test_a_withdrawn_labels_page_prints_no_renewal_date(tmp_path: Path) -> None:
+    with opened_site(tmp_path, imported=1) as site:
+        withdrawn = site.app.get_label(label_id_for("ESCA-0000"))
+        send(site.app, withdrawn.id, WithdrawLabel(reason="The cluster was dissolved."), actor=SECRETARIAT)
+        page = site.get(f"/ui/labels/{withdrawn.label_code}", cookies=site.admin)
     assert page.status_code == 200 and '<span class="pill withdrawn">withdrawn</span>' in page.text
     assert "Renewable until" not in page.text and readable_last_day(withdrawn.renewable_until) not in page.text

@@ -21,6 +21,7 @@ from clusterlabel.domain.commands import (
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.record_commands import (
     DeactivateAccount,
+    DeclareAffiliation,
     EraseAccount,
     GrantRole,
     OpenAccount,
@@ -86,6 +87,16 @@ def test_an_expert_who_is_a_clusters_contact_is_never_proposed_for_its_audits_bu
         send(life.app, case_id, ProposeExpert(expert_id=expert_id), actor=SECRETARIAT)
     other = Lifecycle(life.app, "LV")
     assert life.app.eligible_experts(other.screened()) == [expert_id]
+
+
+def test_an_affiliation_on_record_that_ends_does_not_stand_in_for_the_contacts_ongoing_one(life: Lifecycle) -> None:
+    """Else the expert would be proposed for the cluster's audits again once it ends, still its contact."""
+    expert_id = life.expert(name="Clara Contact")
+    ends = T0 + timedelta(days=30)
+    send(life.app, expert_id, DeclareAffiliation(cluster_id=life.cluster_id, until=ends), actor=SECRETARIAT)
+    open_account(life, Role.CLUSTER, Role.EXPERT, cluster_id=life.cluster_id, expert_id=expert_id)
+    periods = life.app.get_expert(expert_id).affiliation_periods[life.cluster_id]
+    assert [period.until for period in periods] == [ends, None]
 
 
 def test_grants_and_revocations_are_events_naming_who_made_them(life: Lifecycle) -> None:

@@ -16,7 +16,7 @@ from clusterlabel.activities.content.wording import MessageContent, render
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.base import ImpartialityViolation, InvalidInput, StepNotAllowed
 from clusterlabel.domain.command_base import Envelope
-from clusterlabel.domain.commands import COMMANDS
+from clusterlabel.domain.commands import COMMANDS, WithdrawLabel
 from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState
 from clusterlabel.domain.complaint_commands import (
     AcknowledgeComplaint,
@@ -227,6 +227,20 @@ def test_the_secretariat_s_reminders_and_escalations_of_a_complaint_link_to_the_
         worded = render(MessageContent.of(app.load(message.originator_id, Notification)), "en", "https://labels.test")
         assert worded.link == f"https://labels.test/ui/complaints/{complaint_id}"
         assert worded.link in worded.text
+
+
+def test_whoever_audited_a_clusters_case_stays_involved_in_a_complaint_about_it_after_its_label_ends() -> None:
+    life = Lifecycle(lifecycle_app())
+    case_id, label_id = life.labelled()
+    auditor = f"expert:{life.app.get_case(case_id).expert_ids[0]}"
+    complaint_id = Complaint.create_id("http:complaint:k4")
+    lodge = LodgeComplaint(about=str(life.cluster_id), text="Unfair.", cluster_id=life.cluster_id)
+    handle(life.app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:k4"))
+    handle(life.app, complaint_id, AcknowledgeComplaint(), Envelope(actor=SECRETARIAT, key="ack"))
+    handle(life.app, label_id, WithdrawLabel(reason="Misused."), Envelope(actor=SECRETARIAT, key="withdraw"))
+
+    with pytest.raises(ImpartialityViolation, match="took part in the audit"):
+        handle(life.app, complaint_id, StartInvestigation(), Envelope(actor=auditor, key="inv-by-auditor"))
 
 
 def test_the_complaint_commands_are_in_the_one_table_of_commands() -> None:

@@ -89,6 +89,13 @@ def test_a_code_in_the_engines_own_shape_or_unfit_for_a_url_is_refused() -> None
     assert "is not a label code" in problems[("row", 3, "label_code")]
 
 
+@pytest.mark.parametrize("code", ["3f2504e0-4f89-11d3-9a0c-0305e82c3301", "3F2504E04F8911D39A0C0305E82C3301"])
+def test_a_code_that_reads_as_an_id_is_refused(code: str) -> None:
+    """An address or a complaint naming it would be taken for a record's id (a label's or a cluster's)."""
+    problems = problems_of(HEADER + row(code=code))
+    assert "reads as an id (a UUID)" in problems[("row", 2, "label_code")]
+
+
 def test_a_code_twice_or_two_labels_for_one_cluster_and_level_in_one_file_are_refused() -> None:
     text = HEADER + row() + row(name="SAXON  optics", code="ESCA-B-0002") + row(name="Other", code="ESCA-B-0001")
     problems = problems_of(text)
