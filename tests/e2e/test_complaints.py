@@ -290,7 +290,9 @@ def test_a_suspend_outcome_by_an_officer_who_decided_the_label_is_403_and_suspen
     suspend = {"outcome": "suspend", "finding": FINDING}
 
     answer = judge.post(f"/complaints/{complaint_id}/closure", json=suspend)
-    assert answer.status_code == 403 and "decided on the certification this complaint is about" in answer.text, answer.text
+    assert answer.status_code == 403 and "decided on the certification this complaint is about" in answer.text, (
+        answer.text
+    )
     assert secretariat.label(label_id)["state"] == "active"
     assert office.state_of(complaint_id) == "investigating"
 
