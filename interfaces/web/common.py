@@ -99,6 +99,11 @@ def creation_key(created: str, key: str | None) -> str:
     return command_key("http", created, fresh_occurrence(key))
 
 
+def is_label_code(text: str) -> bool:
+    """A label's printed code: the engine's, in any case, or the one an imported label was awarded."""
+    return bool(LABEL_CODE.match(text.upper()) or PRINTED_CODE.match(text))
+
+
 def label_id_from(ref: str) -> UUID:
     """A label in a URL: its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX, or an imported label's), either case."""
     text = ref.strip()
@@ -106,7 +111,7 @@ def label_id_from(ref: str) -> UUID:
         return UUID(text)
     except ValueError:
         pass
-    if LABEL_CODE.match(text.upper()) or PRINTED_CODE.match(text):  # an imported label keeps the code it was awarded
+    if is_label_code(text):
         return label_id_for(text)
     raise ApiError(404, f"no label {ref!r}: give its id (UUID) or its code (ECEI-B-XXXX-XXXX-XXXX)")
 

@@ -26,16 +26,15 @@ from clusterlabel.domain.command_base import SHORT_TEXT, Envelope, command_key
 from clusterlabel.domain.commands import SuspendLabel
 from clusterlabel.domain.complaint import Complaint, ComplaintOutcome, ComplaintState, check_complaint_step
 from clusterlabel.domain.label import Label, label_id_for
-from clusterlabel.domain.label_import import PRINTED_CODE
 from clusterlabel.domain.label_lifecycle import FINAL
 from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.common import (
     ERRORS,
-    LABEL_CODE,
     PUBLIC_READ,
     Key,
     creation_key,
     history_events,
+    is_label_code,
     public_router,
 )
 from clusterlabel.interfaces.web.complaint_schemas import (
@@ -108,7 +107,7 @@ def registry_subject(svc: Services, about: str) -> tuple[str, UUID, UUID | None]
 
 def _label_subject(svc: Services, code: str) -> tuple[str, UUID, UUID | None]:
     """A label named by the code its certificate prints: the engine's (any case), or an imported label's own."""
-    if not (LABEL_CODE.match(code.upper()) or PRINTED_CODE.match(code)):
+    if not is_label_code(code):
         raise invalid(UNKNOWN_SUBJECT, ("body", "about"))
     entry = svc.models.label(label_id_for(code), svc.now())
     if entry is None:
