@@ -21,6 +21,8 @@ LONGEST_FIRST = (
     "tests/workflows/test_database_outage.py",
     "tests/e2e/test_accounts_cli.py",
 )
+TAIL_LINES = 8  # of a failed test's output, repeated at the end of the run
+
 assert all((ROOT / module).is_file() for module in LONGEST_FIRST), "a module of LONGEST_FIRST was renamed"
 
 
@@ -30,3 +32,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the rest keep their order
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The last lines a failed test printed, again at the very end of the run: a log cut to its head and
+    tail (as CI's is) still shows why it failed (e.g. test_scale_out's failed updates)."""
+    for report in terminalreporter.stats.get("failed", []):
+        printed = "".join(content for name, content in getattr(report, "sections", []) if "stdout" in name)
+        if printed:
+            terminalreporter.write_sep("-", f"{report.nodeid}: the last lines it printed")
+            terminalreporter.write_line("\n".join(printed.splitlines()[-TAIL_LINES:]))

@@ -252,11 +252,19 @@ def test_every_story_ends_where_it_leads_through_outages_and_kills_and_the_views
         finally:
             stop_chaos.set()
             print(f"seed {SEED}, {driver.steps} writes\n{faults.report()}")  # what each fault met (pytest -s)
-            for process in started:  # why a step answered "could not be taken now" (shown when the test fails)
-                failed = [line for line in _log_lines(process) if "workflow update failed" in line]
-                print(f"{process.name}: {len(failed)} failed updates", *failed[-5:], sep="\n  ")
+            print(_failed_updates(started))  # last: a failed run's end repeats it (tests/conftest.py)
             for process in reversed(started):
                 process.stop()
+
+
+def _failed_updates(processes: list[Any]) -> str:
+    """Why a step answered "could not be taken now": each process's last failed updates, from its log."""
+    lines = []
+    for process in processes:
+        failed = [line for line in _log_lines(process) if "workflow update failed" in line]
+        if failed:
+            lines += [f"{process.name}: {len(failed)} failed updates, the last:", *failed[-3:]]
+    return "\n".join(lines) or "no process logged a failed update"
 
 
 def _log_lines(process: Any) -> list[str]:
