@@ -148,15 +148,20 @@ def complaint_handle(client: Client, complaint_id: UUID) -> WorkflowHandle[Any, 
 
 
 async def execute_step(
-    handle: WorkflowHandle[Any, Any], update: UpdateMethodMultiParam[[Any, Step[C]], R], command: C, envelope: Envelope
+    handle: WorkflowHandle[Any, Any],
+    update: UpdateMethodMultiParam[[Any, Step[C]], R],
+    command: C,
+    envelope: Envelope,
+    update_id: str | None = None,
 ) -> R:
-    """Order a human step (an update such as CaseWorkflow.screen). The envelope's idempotency key is
-    the update id, so a retried request is answered once by the workflow.
+    """Order a human step (an update such as CaseWorkflow.screen). The update id is the envelope's
+    idempotency key unless told otherwise, so a retried request is answered once by the workflow.
 
     Raises temporalio.client.WorkflowUpdateFailedError whose .cause is an ApplicationError carrying
     the domain's refusal (DomainError.from_details(cause.details[0]) rebuilds it).
     """
-    return await handle.execute_update(update, Step(command=command, envelope=envelope), id=envelope.key)
+    step: Step[C] = Step(command=command, envelope=envelope)
+    return await handle.execute_update(update, step, id=update_id or envelope.key)
 
 
 async def execute_label_step_reviving(
@@ -166,6 +171,7 @@ async def execute_label_step_reviving(
     update: UpdateMethodMultiParam[[Any, Step[C]], LabelView],
     command: C,
     envelope: Envelope,
+    update_id: str | None = None,
 ) -> LabelView:
     """Order a step on a label whose workflow may have ended: an appeal against its withdrawal. If no run
     is open, the same request starts a new one to take the step (update-with-start); a withdrawn label's
@@ -180,7 +186,7 @@ async def execute_label_step_reviving(
     )
     step: Step[C] = Step(command=command, envelope=envelope)
     return await client.execute_update_with_start_workflow(
-        update, step, start_workflow_operation=start, id=envelope.key
+        update, step, start_workflow_operation=start, id=update_id or envelope.key
     )
 
 

@@ -8,17 +8,26 @@ update answers with the view the route returns. A refusal arrives as the domain'
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+import structlog
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.domain.command_base import Command, Envelope, command_key, fresh_occurrence
-from clusterlabel.interfaces.web.errors import RETRY_AFTER_SECONDS, ApiError, closed, from_temporal, not_ready
+from clusterlabel.interfaces.web.errors import (
+    RETRY_AFTER_SECONDS,
+    ApiError,
+    closed,
+    from_temporal,
+    not_ready,
+    refusal_of,
+)
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.workflows.messages import Step
 from clusterlabel.workflows.record import RecordWorkflow
@@ -31,6 +40,9 @@ STEP_TIMEOUT_SECONDS = 30.0
 CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
 NOT_RUNNING = "the record's workflow is not ready for a step yet; try again (with the same Idempotency-Key)"
+NOT_TAKEN = "the workflow engine did not take the step; try again (with the same Idempotency-Key)"
+
+log = structlog.stdlib.get_logger(__name__)
 
 
 def step_envelope(actor: str, subject: str, subject_id: UUID, step: str, idempotency_key: str | None) -> Envelope:
@@ -47,30 +59,52 @@ async def take_step(
     *,
     still_open: Callable[[], bool],
     closed_detail: Callable[[], str],
-    order: Callable[[], Awaitable[R]] | None = None,
+    order: Callable[[str], Awaitable[R]] | None = None,
 ) -> R:
     """Order the step; wait a moment for a workflow that is about to start. `still_open` and
     `closed_detail` read the record from the store (in a worker thread), only when the update fails.
-    `order` orders it otherwise than as an update of `handle` (starting the workflow again if need be)."""
+    `order` orders it, under the update id it is given, otherwise than as an update of `handle` (starting
+    the workflow again if need be).
+
+    An update the engine failed without the domain's word (the server rejected it unprocessed, say) is
+    sent again under a fresh update id: Temporal would answer the old id with the same failure, and the
+    envelope's key, which stays, makes the step happen once however often it is sent."""
     deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
+    update_id = envelope.key
     while True:
         try:
-            ordered = order() if order is not None else execute_step(handle, update, command, envelope)
+            ordered = (
+                order(update_id) if order is not None else execute_step(handle, update, command, envelope, update_id)
+            )
             result = await asyncio.wait_for(ordered, STEP_TIMEOUT_SECONDS)
             svc.wrote()
             return result
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
             not_started = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
-            if not_ready(error) or (not_started and await run_in_threadpool(still_open)):
+            failure = _engine_failure(error)
+            unanswered = failure is not None
+            if unanswered:
+                log.warning("workflow update failed, sending it again", update_id=update_id, cause=repr(failure))
+                update_id = f"{envelope.key}:again:{uuid.uuid4().hex}"
+            if unanswered or not_ready(error) or (not_started and await run_in_threadpool(still_open)):
                 if asyncio.get_running_loop().time() < deadline:
                     await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
                     continue
                 # Open, and still no workflow (its starter was held up by an outage; the reconciler starts
-                # any left behind), or one that takes no update until its next workflow task succeeds: not
-                # closed, so not a 409 that says it takes no more steps.
-                raise ApiError(503, NOT_RUNNING, {"Retry-After": RETRY_AFTER_SECONDS}) from None
+                # any left behind), or one that takes no update until its next workflow task succeeds, or
+                # fails it: not closed, so not a 409 that says it takes no more steps.
+                raise ApiError(
+                    503, NOT_TAKEN if unanswered else NOT_RUNNING, {"Retry-After": RETRY_AFTER_SECONDS}
+                ) from None
             detail = await run_in_threadpool(closed_detail) if closed(error) else ""
             raise from_temporal(error, detail) from None
+
+
+def _engine_failure(error: BaseException) -> BaseException | None:
+    """Why the engine failed an update that the domain did not refuse; None for any other error."""
+    if isinstance(error, WorkflowUpdateFailedError) and refusal_of(error) is None:
+        return error.cause
+    return None
 
 
 async def resume(handle: WorkflowHandle[Any, Any], closed_detail: str) -> None:

@@ -258,7 +258,8 @@ def test_every_story_ends_where_it_leads_through_outages_and_kills_and_the_views
 
 
 def _failed_updates(processes: list[Any]) -> str:
-    """Why a step answered "could not be taken now": each process's last failed updates, from its log."""
+    """Why the engine failed updates (the API sends such a step again, and says why in its log): each
+    process's last ones."""
     lines = []
     for process in processes:
         failed = [line for line in _log_lines(process) if "workflow update failed" in line]

@@ -1,0 +1,129 @@
+"""A step whose update the engine fails without the domain's word (the server rejects it unprocessed, a
+worker drops it) is sent again, under a fresh update id and the same key: the caller sees the step taken,
+once, not a 409 telling them to reload. While the engine keeps failing it the answer is 503, try again,
+and nothing is recorded; the same request sent again once the engine is sound goes through, once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from clusterlabel.activities.certification import CertificationActivities
+from clusterlabel.activities.models import CaseView
+from clusterlabel.domain import commands
+from clusterlabel.interfaces.engine import Engine
+from clusterlabel.interfaces.settings import Settings
+from clusterlabel.interfaces.web.app import create_app
+from clusterlabel.workflows.case import CaseWorkflow
+from clusterlabel.workflows.messages import CaseWorkflowInput, Step
+from clusterlabel.workflows.starter import start_case_workflow
+from tests.workflows.harness import Secretariat, all_events, compressed_policy, run, view_when
+
+TOKEN = "engine-failed-steps-admin-token"
+QUEUE = "engine-failed-steps"
+SCREEN = {"accepted": True, "reason": "complete"}
+# How many screening updates the engine is still to fail (set by each test; the worker runs in this process).
+failures_to_come = {"screen": 0}
+
+
+@workflow.defn(name="CaseWorkflow")
+class FailingEngineCaseWorkflow(
+    CaseWorkflow,
+    kind=CaseWorkflow.kind,
+    view=CaseWorkflow.view_type,
+    state=CaseWorkflow.state_attribute,
+    commands=CaseWorkflow.command_activity,
+):
+    """The case's workflow, whose engine fails its screening updates before the domain sees them, as the
+    server does with an update a workflow task left unanswered (its failure has no domain refusal in it)."""
+
+    @workflow.run
+    async def run(self, input: CaseWorkflowInput) -> CaseView:
+        return await super().run(input)
+
+    @workflow.update(name="screen")
+    async def screen(self, step: Step[commands.Screen]) -> CaseView:  # type: ignore[override]
+        return await self._human_step(step)
+
+    @screen.validator
+    def _screen_failed_by_the_engine(self, step: Step[commands.Screen]) -> None:
+        if failures_to_come["screen"] > 0:
+            failures_to_come["screen"] -= 1
+            raise ApplicationError("update rejected: not processed by the worker", type="UnprocessedUpdate")
+        self._validate(step)
+
+
+def test_a_step_the_engine_fails_once_is_sent_again_and_taken_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with _engine(tmp_path) as (engine, api, case_id):
+            failures_to_come["screen"] = 2
+            answer = await api.post(f"/cases/{case_id}/screening", json=SCREEN)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["state"] == "assigning"
+            assert failures_to_come["screen"] == 0  # both failures met, and the step still taken
+            assert _screenings(engine, case_id) == 1
+
+    run(scenario())
+
+
+def test_a_step_the_engine_keeps_failing_answers_503_and_goes_through_once_sent_again(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with _engine(tmp_path) as (engine, api, case_id):
+            failures_to_come["screen"] = 10**6
+            refused = await api.post(f"/cases/{case_id}/screening", json=SCREEN)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["detail"].startswith("the workflow engine did not take the step; try again")
+            assert refused.headers["Retry-After"]
+            assert _screenings(engine, case_id) == 0
+
+            failures_to_come["screen"] = 0
+            taken = await api.post(f"/cases/{case_id}/screening", json=SCREEN)  # the same Idempotency-Key
+            assert taken.status_code == 200, taken.text
+            assert taken.json()["state"] == "assigning"
+            assert _screenings(engine, case_id) == 1
+
+    run(scenario())
+
+
+@asynccontextmanager
+async def _engine(tmp_path: Path) -> AsyncIterator[tuple[Engine, httpx.AsyncClient, UUID]]:
+    """The API in process, a worker running the failing engine's case workflow, and a case in screening."""
+    settings = Settings(data_dir=tmp_path, admin_token=TOKEN, task_queue=QUEUE)
+    engine = Engine(settings, policy=compressed_policy(), with_worker=False, with_projections=False)
+    client = await engine.start_temporal()
+    office = Secretariat(engine.app, client, QUEUE)
+    transport = httpx.ASGITransport(app=create_app(engine.services, pages=False))
+    headers = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": "screen-1"}
+    worker = Worker(
+        client,
+        task_queue=QUEUE,
+        workflows=[FailingEngineCaseWorkflow],
+        activities=CertificationActivities(engine.app).all(),
+        activity_executor=ThreadPoolExecutor(max_workers=4),
+        workflow_runner=UnsandboxedWorkflowRunner(),  # the failures to come are this module's, shared
+    )
+    try:
+        case_id = office.submit(office.cluster())
+        async with (
+            worker,
+            httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as api,
+        ):
+            case = await start_case_workflow(client, case_id, QUEUE)
+            await view_when(case, lambda view: view.state == "screening")
+            yield engine, api, case_id
+    finally:
+        failures_to_come["screen"] = 0
+        await engine.stop()
+
+
+def _screenings(engine: Any, case_id: UUID) -> int:
+    return sum(1 for e in all_events(engine.app) if e.originator_id == case_id and "Screen" in e.topic)
