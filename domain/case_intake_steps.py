@@ -110,9 +110,10 @@ class IntakeAndAssignmentSteps(CaseQueries):
         self._expert_response_timed_out(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
 
     def release_expert(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        """An expert who may no longer work on the case (their certification was revoked) leaves it; the
-        case goes back to assigning, so that another expert is proposed and the cluster agrees again
-        (ISO/IEC 17065 §6.1: the evaluation is done by competent, certified personnel)."""
+        """An expert who may no longer work on the case (their certification was revoked, or a conflict of
+        interest with the cluster was recorded) leaves it; the case goes back to assigning, so that another
+        expert is proposed and the cluster agrees again (ISO/IEC 17065 §6.1: the evaluation is done by
+        competent, certified personnel; §4.2: impartially)."""
         self.check_releasable(expert_id)
         self._expert_released(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
 

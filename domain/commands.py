@@ -238,7 +238,8 @@ class DecideAppeal(AppealDecision, Decision):
 
 
 class ReleaseExpert(CaseCommand, domain_step="release_expert"):
-    """Take an expert off the case: their certification was revoked while they were on it."""
+    """Take an expert off the case: their certification was revoked, or an affiliation with the cluster
+    was recorded, while they were on it."""
 
     expert_id: UUID
     reason: ShortProse

@@ -2,7 +2,8 @@
 records the clusters they declare an affiliation with (which keeps them off those clusters' cases).
 
 Each request is its command, run through `handle` directly. A revocation also takes the expert off the
-open cases they were working on (a step of each case's workflow), so that each proposes another expert.
+open cases they were working on (a step of each case's workflow), so that each proposes another expert; an
+affiliation that keeps them off a cluster's cases now takes them off that cluster's open cases the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
+from clusterlabel.domain.affiliation import Affiliation
 from clusterlabel.domain.base import DomainError, NotFound
 from clusterlabel.domain.case_lifecycle import CASE_STEPS
 from clusterlabel.domain.command_base import Command, Envelope, command_key
@@ -79,23 +81,26 @@ async def revoke(expert_id: UUID, body: RevocationIn, svc: Svc, who: Officer, ke
     command = RevokeExpertCertification(reason=body.reason)
     revocation_key = _step_key(expert_id, "revocation", key)  # once: without a caller's key it is a fresh one
     revoked = await run_in_threadpool(_changed, svc, who, expert_id, command, revocation_key)
-    released = await _release_from_open_cases(svc, who, expert_id, body.reason, revocation_key)
+    reason = f"their expert certification was revoked: {body.reason}"
+    released = await _release_from_open_cases(svc, who, expert_id, reason, revocation_key)
     return RevocationOut(**revoked.model_dump(), released_from=released)
 
 
 async def _release_from_open_cases(
-    svc: Services, who: Principal, expert_id: UUID, reason: str, revocation_key: str
+    svc: Services, who: Principal, expert_id: UUID, reason: str, step_key: str, cluster_id: UUID | None = None
 ) -> list[UUID]:
-    """Take the expert off every case still before its assessment; a retried revocation (same key)
-    releases none twice. A case that moved on meanwhile keeps the expert's submitted work."""
+    """Take the expert off every case (of `cluster_id`, if given) still before its assessment; a retried
+    request (same key) releases none twice. A case that moved on meanwhile keeps the expert's submitted work."""
     await run_in_threadpool(svc.fresh)
-    statuses = await run_in_threadpool(svc.models.cases, svc.now(), expert_id=expert_id, limit=EVERY_CASE)
+    statuses = await run_in_threadpool(
+        svc.models.cases, svc.now(), expert_id=expert_id, cluster_id=cluster_id, limit=EVERY_CASE
+    )
     released = []
     for status in statuses:
         if status.state not in RELEASABLE:
             continue
-        command = ReleaseExpert(expert_id=expert_id, reason=f"their expert certification was revoked: {reason}")
-        envelope = Envelope(actor=who.actor, key=command_key("case", status.case_id, "release_expert", revocation_key))
+        command = ReleaseExpert(expert_id=expert_id, reason=reason)
+        envelope = Envelope(actor=who.actor, key=command_key("case", status.case_id, "release_expert", step_key))
         try:
             await take_step(
                 svc,
@@ -115,15 +120,28 @@ async def _release_from_open_cases(
 
 @router.post(
     "/experts/{expert_id}/affiliations",
-    summary="Record the expert's affiliation with a cluster (a conflict of interest on its cases)",
+    summary="Record the expert's affiliation with a cluster (a conflict of interest on its cases); if it "
+    "excludes them now, the cluster's open cases they are on or proposed for propose another expert",
 )
-def declare_affiliation(expert_id: UUID, body: AffiliationIn, svc: Svc, who: Officer, key: Key = None) -> ExpertOut:
+async def declare_affiliation(
+    expert_id: UUID, body: AffiliationIn, svc: Svc, who: Officer, key: Key = None
+) -> ExpertOut:
+    step_key = _step_key(expert_id, _affiliation_step(body), key)
+    declared = await run_in_threadpool(_declared, svc, who, expert_id, body, step_key)
+    held = Affiliation(body.since, body.until)
+    if held.excludes_at(svc.now(), svc.app.policy.affiliation_cooling_off):
+        reason = f"a conflict of interest: the expert {held.describe()}"
+        await _release_from_open_cases(svc, who, expert_id, reason, step_key, cluster_id=body.cluster_id)
+    return declared
+
+
+def _declared(svc: Services, who: Principal, expert_id: UUID, body: AffiliationIn, step_key: str) -> ExpertOut:
     visible_expert(svc, expert_id, who)  # an unknown expert is 404 before the cluster is looked at
     try:
         svc.app.get_cluster(body.cluster_id)
     except NotFound:
         raise ApiError(404, f"no cluster with id {body.cluster_id}") from None
-    return _changed(svc, who, expert_id, body, _step_key(expert_id, _affiliation_step(body), key))
+    return _changed(svc, who, expert_id, body, step_key)
 
 
 def _affiliation_step(body: AffiliationIn) -> str:

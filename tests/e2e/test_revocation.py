@@ -1,5 +1,6 @@
 """Revoking an expert's certification: the open cases they were working on go back to assigning and
-propose someone else, the expert's own steps are refused saying why, and submitted work stands."""
+propose someone else, the expert's own steps are refused saying why, and submitted work stands. Recording an
+affiliation that excludes an expert from a cluster's cases now does the same on that cluster's open cases."""
 
 from __future__ import annotations
 
@@ -44,6 +45,45 @@ def test_a_case_whose_assessment_is_in_keeps_the_revoked_experts_work(secretaria
     assert case_id not in revoked["released_from"]  # (they may be proposed elsewhere, and released there)
     case = secretariat.case(case_id)
     assert case["state"] == "deciding" and case["expert_ids"] == [expert_id]
+
+
+def test_an_affiliation_recorded_while_the_expert_audits_the_clusters_case_releases_them_from_it(
+    secretariat: Secretariat,
+) -> None:
+    for name in ("Ada Auditor", "Ben Benchmark"):  # one to audit, one to take their place
+        secretariat.expert(name=name)
+    cluster_id = secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    ((expert_id, expert),) = secretariat.staff(case_id)
+
+    declared = secretariat.api.post(f"/experts/{expert_id}/affiliations", json={"cluster_id": cluster_id})
+    assert cluster_id in secretariat.expect(declared, 200)["affiliations"]
+
+    case = secretariat.wait_for(case_id, "another expert", lambda c: c["proposed_expert_id"] not in (None, expert_id))
+    assert case["state"] == "assigning" and expert_id not in case["expert_ids"]
+    released = next(e for e in secretariat.history(case_id) if e["type"] == "ExpertReleased")
+    assert released["data"]["reason"] == "a conflict of interest: the expert is affiliated with the cluster"
+    body = {"indicators": secretariat.full_scores("bronze"), "report": "late"}
+    refused = expert.post(f"/cases/{case_id}/assessment", json=body)
+    assert refused.status_code == 409 and "the case is assigning" in refused.json()["detail"]
+
+
+def test_an_affiliation_that_ended_before_the_cooling_off_period_leaves_the_expert_on_the_case(
+    secretariat: Secretariat,
+) -> None:
+    secretariat.expert(name="Cora Consultant")
+    cluster_id = secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    ((expert_id, _),) = secretariat.staff(case_id)
+
+    long_ago = {"cluster_id": cluster_id, "since": "2001-01-01T00:00:00Z", "until": "2006-01-01T00:00:00Z"}
+    secretariat.expect(secretariat.api.post(f"/experts/{expert_id}/affiliations", json=long_ago), 200)
+
+    case = secretariat.case(case_id)
+    assert case["state"] == "auditing" and case["expert_ids"] == [expert_id]
+    assert not [e for e in secretariat.history(case_id) if e["type"] == "ExpertReleased"]
 
 
 def test_revoking_an_unknown_expert_is_404_and_only_officers_revoke(secretariat: Secretariat) -> None:
