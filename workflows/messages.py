@@ -26,7 +26,8 @@ class Message(BaseModel):
 
 
 class Step(Message, Generic[C]):
-    """A human step: the command, and who sends it under which idempotency key (the update id too)."""
+    """A human step: the command, and who sends it under which idempotency key (the update id too, but
+    for an update the engine failed: interfaces/web/steps.py sends it again under a fresh id, same key)."""
 
     command: C
     envelope: Envelope

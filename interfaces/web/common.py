@@ -40,7 +40,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorMessage, "description": "a conflict, or a step the current state does not allow"},
     413: {"model": ErrorMessage, "description": "the body is too large"},
     422: {"model": InvalidInputError, "description": "invalid input: one entry per problem"},
-    503: {"model": ErrorMessage, "description": "the engine is starting or unreachable"},
+    503: {"model": ErrorMessage, "description": "the engine is starting, unreachable, or did not take the step"},
 }
 PUBLIC_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (404, 413, 422, 503)}
 VIEW_AGE_HEADER = "X-View-Age"

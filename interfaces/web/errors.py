@@ -52,6 +52,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 MAX_BODY_BYTES = 256 * 1024
 STORE_AWAY = "the event store did not answer; try again (with the same Idempotency-Key)"
 RETRY_AFTER_SECONDS = "5"
+NOT_TAKEN = "the workflow engine did not take the step; try again (with the same Idempotency-Key)"
 
 
 class ApiError(Exception):
@@ -102,14 +103,15 @@ def not_ready(error: BaseException) -> bool:
 
 
 def from_temporal(error: BaseException, closed_detail: str) -> Exception:
-    """A failed workflow update or call: the domain's refusal, a closed workflow (409), or the engine is away (503)."""
+    """A failed workflow update or call: the domain's refusal, a closed workflow (409), or the engine is away or
+    failed the update itself (503: interfaces/web/steps.py sends such an update again first)."""
     if isinstance(error, WorkflowUpdateFailedError):
         refused = refusal_of(error)
         if refused is None:  # not the domain's refusal: the cause is for the log, not the caller
             cause = error.cause
             kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
             log.warning("workflow update failed", error=str(cause), cause=kind)
-            return ApiError(409, "the step could not be taken now; reload the record and try again")
+            return ApiError(503, NOT_TAKEN, {"Retry-After": RETRY_AFTER_SECONDS})
         return refused
     if closed(error):
         return ApiError(409, closed_detail)

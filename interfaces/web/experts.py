@@ -112,6 +112,8 @@ async def _release_from_open_cases(
                 closed_detail=lambda: "",
             )
         except (ApiError, DomainError) as refusal:
+            if isinstance(refusal, ApiError) and refusal.status >= 500:
+                raise  # the engine is away: the same request sent again (same key) releases the rest, once
             log.warning("expert not released from a case", case_id=str(status.case_id), reason=str(refusal))
             continue
         released.append(status.case_id)

@@ -8,10 +8,9 @@ update answers with the view the route returns. A refusal arrives as the domain'
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import structlog
 from starlette.concurrency import run_in_threadpool
@@ -40,7 +39,6 @@ STEP_TIMEOUT_SECONDS = 30.0
 CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
 NOT_RUNNING = "the record's workflow is not ready for a step yet; try again (with the same Idempotency-Key)"
-NOT_TAKEN = "the workflow engine did not take the step; try again (with the same Idempotency-Key)"
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -67,10 +65,11 @@ async def take_step(
     the workflow again if need be).
 
     An update the engine failed without the domain's word (the server rejected it unprocessed, say) is
-    sent again under a fresh update id: Temporal would answer the old id with the same failure, and the
-    envelope's key, which stays, makes the step happen once however often it is sent."""
+    sent again under a fresh update id, a little later each time: Temporal would answer the old id with the
+    same failure, and the envelope's key, which stays, makes the step happen once however often it is sent.
+    Past CATCH_UP_SECONDS it answers 503 (errors.from_temporal), and the caller sends it again."""
     deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
-    update_id = envelope.key
+    update_id, resend_pause = envelope.key, CATCH_UP_PAUSE_SECONDS
     while True:
         try:
             ordered = (
@@ -80,31 +79,33 @@ async def take_step(
             svc.wrote()
             return result
         except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError, TimeoutError) as error:
+            in_time = asyncio.get_running_loop().time() < deadline
+            if _unanswered(error) and in_time:
+                log.warning(
+                    "workflow update failed; sending it again",
+                    update_id=update_id,
+                    cause=repr(getattr(error, "cause", None)),
+                )
+                update_id = f"{envelope.key}:again:{uuid4().hex}"
+                await asyncio.sleep(resend_pause)
+                resend_pause *= 2
+                continue
             not_started = isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
-            failure = _engine_failure(error)
-            unanswered = failure is not None
-            if unanswered:
-                log.warning("workflow update failed, sending it again", update_id=update_id, cause=repr(failure))
-                update_id = f"{envelope.key}:again:{uuid.uuid4().hex}"
-            if unanswered or not_ready(error) or (not_started and await run_in_threadpool(still_open)):
-                if asyncio.get_running_loop().time() < deadline:
+            if not_ready(error) or (not_started and await run_in_threadpool(still_open)):
+                if in_time:
                     await asyncio.sleep(CATCH_UP_PAUSE_SECONDS)
                     continue
                 # Open, and still no workflow (its starter was held up by an outage; the reconciler starts
-                # any left behind), or one that takes no update until its next workflow task succeeds, or
-                # fails it: not closed, so not a 409 that says it takes no more steps.
-                raise ApiError(
-                    503, NOT_TAKEN if unanswered else NOT_RUNNING, {"Retry-After": RETRY_AFTER_SECONDS}
-                ) from None
+                # any left behind), or one that takes no update until its next workflow task succeeds: not
+                # closed, so not a 409 that says it takes no more steps.
+                raise ApiError(503, NOT_RUNNING, {"Retry-After": RETRY_AFTER_SECONDS}) from None
             detail = await run_in_threadpool(closed_detail) if closed(error) else ""
             raise from_temporal(error, detail) from None
 
 
-def _engine_failure(error: BaseException) -> BaseException | None:
-    """Why the engine failed an update that the domain did not refuse; None for any other error."""
-    if isinstance(error, WorkflowUpdateFailedError) and refusal_of(error) is None:
-        return error.cause
-    return None
+def _unanswered(error: BaseException) -> bool:
+    """The engine failed the update, and not with the domain's refusal."""
+    return isinstance(error, WorkflowUpdateFailedError) and refusal_of(error) is None
 
 
 async def resume(handle: WorkflowHandle[Any, Any], closed_detail: str) -> None:
