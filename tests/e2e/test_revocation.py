@@ -69,6 +69,28 @@ def test_an_affiliation_recorded_while_the_expert_audits_the_clusters_case_relea
     assert refused.status_code == 409 and "the case is assigning" in refused.json()["detail"]
 
 
+def test_an_affiliation_releases_the_expert_from_that_clusters_case_only(secretariat: Secretariat) -> None:
+    expert_id, _ = secretariat.expert(name="Dana Double")
+    clusters = [secretariat.cluster(), secretariat.cluster()]
+    for someone in set(secretariat.engine.experts) - {expert_id}:  # so Dana is proposed for both clusters' cases
+        for cluster_id in clusters:
+            body = {"cluster_id": cluster_id}
+            secretariat.expect(secretariat.api.post(f"/experts/{someone}/affiliations", json=body), 200)
+    cases = [secretariat.apply(cluster_id) for cluster_id in clusters]
+    for case_id in cases:
+        secretariat.screen(case_id)
+        assert [member for member, _ in secretariat.staff(case_id)] == [expert_id]
+
+    declared = secretariat.api.post(f"/experts/{expert_id}/affiliations", json={"cluster_id": clusters[0]})
+    secretariat.expect(declared, 200)
+
+    released = secretariat.case(cases[0])
+    assert released["state"] == "assigning" and released["expert_ids"] == []
+    kept = secretariat.case(cases[1])
+    assert kept["state"] == "auditing" and kept["expert_ids"] == [expert_id]
+    assert not [e for e in secretariat.history(cases[1]) if e["type"] == "ExpertReleased"]
+
+
 def test_an_affiliation_that_ended_before_the_cooling_off_period_leaves_the_expert_on_the_case(
     secretariat: Secretariat,
 ) -> None:
