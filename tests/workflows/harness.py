@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+import httpx
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
@@ -39,8 +40,11 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.policy import Policy, default_policy, uniform_durations
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
+from clusterlabel.interfaces.engine import Engine
+from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.temporal_client import connect_client
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
+from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.interfaces.worker import build_worker, start_case_workflow
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.messages import Step
@@ -98,6 +102,18 @@ def sqlite_app(path: Path, policy: Policy) -> CertificationApp:
 # The workflow tests' worker: as build_worker's, but "checked", so that every workflow path these tests
 # take runs under the sandbox's run-time checks (interfaces/worker.workflow_runner).
 checked_worker = functools.partial(build_worker, sandbox="checked")
+
+
+async def api_without_worker(
+    data_dir: Path, token: str, task_queue: str
+) -> tuple[Engine, Client, Secretariat, httpx.ASGITransport]:
+    """The engine's API in this process (its transport for httpx), on a dev server of its own, with no worker
+    and no projections: a test runs the worker it needs. The caller stops the engine."""
+    settings = Settings(data_dir=data_dir, admin_token=token, task_queue=task_queue)
+    engine = Engine(settings, policy=compressed_policy(), with_worker=False, with_projections=False)
+    client = await engine.start_temporal()
+    transport = httpx.ASGITransport(app=create_app(engine.services, pages=False))
+    return engine, client, Secretariat(engine.app, client, task_queue), transport
 
 
 @asynccontextmanager

@@ -23,12 +23,10 @@ from clusterlabel.activities.certification import CertificationActivities
 from clusterlabel.activities.models import CaseView
 from clusterlabel.domain import commands
 from clusterlabel.interfaces.engine import Engine
-from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.workflows.case import CaseWorkflow
 from clusterlabel.workflows.messages import CaseWorkflowInput, Step
 from clusterlabel.workflows.starter import start_case_workflow
-from tests.workflows.harness import Secretariat, all_events, compressed_policy, run, view_when
+from tests.workflows.harness import all_events, api_without_worker, run, view_when
 
 TOKEN = "engine-failed-steps-admin-token"
 QUEUE = "engine-failed-steps"
@@ -112,11 +110,7 @@ def test_a_step_the_engine_keeps_failing_answers_503_and_goes_through_once_sent_
 @asynccontextmanager
 async def _engine(tmp_path: Path) -> AsyncIterator[tuple[Engine, httpx.AsyncClient, UUID]]:
     """The API in process, a worker running the failing engine's case workflow, and a case in screening."""
-    settings = Settings(data_dir=tmp_path, admin_token=TOKEN, task_queue=QUEUE)
-    engine = Engine(settings, policy=compressed_policy(), with_worker=False, with_projections=False)
-    client = await engine.start_temporal()
-    office = Secretariat(engine.app, client, QUEUE)
-    transport = httpx.ASGITransport(app=create_app(engine.services, pages=False))
+    engine, client, office, transport = await api_without_worker(tmp_path, TOKEN, QUEUE)
     headers = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": "screen-1"}
     worker = Worker(
         client,

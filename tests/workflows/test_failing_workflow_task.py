@@ -11,15 +11,11 @@ import httpx
 from temporalio import workflow
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from clusterlabel.interfaces.engine import Engine
-from clusterlabel.interfaces.settings import Settings
-from clusterlabel.interfaces.web.app import create_app
 from clusterlabel.workflows.messages import CaseWorkflowInput
 from clusterlabel.workflows.starter import start_case_workflow
 from tests.workflows.harness import (
-    Secretariat,
     all_events,
-    compressed_policy,
+    api_without_worker,
     event_count,
     run,
     running_worker,
@@ -43,11 +39,7 @@ def test_a_step_on_a_case_whose_workflow_task_keeps_failing_answers_503_and_goes
     tmp_path: Path,
 ) -> None:
     async def scenario() -> None:
-        settings = Settings(data_dir=tmp_path, admin_token=TOKEN, task_queue=QUEUE)
-        engine = Engine(settings, policy=compressed_policy(), with_worker=False, with_projections=False)
-        client = await engine.start_temporal()
-        office = Secretariat(engine.app, client, QUEUE)
-        transport = httpx.ASGITransport(app=create_app(engine.services, pages=False))
+        engine, client, office, transport = await api_without_worker(tmp_path, TOKEN, QUEUE)
         headers = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": "screen-1"}
         try:
             case_id = office.submit(office.cluster())
