@@ -14,6 +14,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound, derived_id
@@ -36,6 +37,7 @@ from clusterlabel.interfaces.web.auth import Admin, Bearer, Caller, Officer, Pri
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key, history_events
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.people import ENGLISH, EmailTaken
+from clusterlabel.interfaces.web.releases import release_from_open_cases
 from clusterlabel.interfaces.web.schemas import History, HistoryEvent
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.side_tables import wall_clock
@@ -48,8 +50,15 @@ MACHINE_ADMIN_NAME = "machine administrator"
 
 
 @router.post("/accounts", status_code=201, summary="Open an account for a person")
-def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -> AccountCreated:
-    return opened(svc, who, body, body.command(), creation_key("account", key))
+async def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -> AccountCreated:
+    command, account_key = body.command(), creation_key("account", key)
+    created = await run_in_threadpool(opened, svc, who, body, command, account_key)
+    if command.expert_id is not None and command.cluster_id is not None:
+        # An expert who speaks for the cluster is affiliated with it (recorded in the same save): they leave
+        # its open cases, as on any affiliation that excludes them.
+        reason = "a conflict of interest: the expert speaks for the cluster as its contact"
+        await release_from_open_cases(svc, who, command.expert_id, reason, account_key, command.cluster_id)
+    return created
 
 
 @router.post(

@@ -15,28 +15,21 @@ from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.affiliation import Affiliation
-from clusterlabel.domain.base import DomainError, NotFound
-from clusterlabel.domain.case_lifecycle import CASE_STEPS
-from clusterlabel.domain.command_base import Command, Envelope, command_key
-from clusterlabel.domain.commands import ReleaseExpert
+from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.command_base import Command, Envelope
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.record_commands import RevokeExpertCertification
-from clusterlabel.interfaces.logs import get_logger
-from clusterlabel.interfaces.web.access import EVERY_CASE, visible_expert
+from clusterlabel.interfaces.web.access import visible_expert
 from clusterlabel.interfaces.web.auth import Officer, Principal
 from clusterlabel.interfaces.web.bodies import AffiliationIn, CertificationRenewalIn, QualificationIn, RevocationIn
 from clusterlabel.interfaces.web.common import ERRORS, Key, creation_key
 from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.registration_schemas import ExpertOut
 from clusterlabel.interfaces.web.registrations import expert_out, tell_waiting_cases
+from clusterlabel.interfaces.web.releases import release_from_open_cases
 from clusterlabel.interfaces.web.services import Services, Svc
-from clusterlabel.interfaces.web.steps import take_step
-from clusterlabel.workflows.case import CaseWorkflow
-from clusterlabel.workflows.starter import case_handle
 
-log = get_logger(__name__)
 router = APIRouter(tags=["registrations"], responses=ERRORS)
-RELEASABLE = {state.value for state in CASE_STEPS["release_expert"][0]}
 
 
 class RevocationOut(ExpertOut):
@@ -82,42 +75,8 @@ async def revoke(expert_id: UUID, body: RevocationIn, svc: Svc, who: Officer, ke
     revocation_key = _step_key(expert_id, "revocation", key)  # once: without a caller's key it is a fresh one
     revoked = await run_in_threadpool(_changed, svc, who, expert_id, command, revocation_key)
     reason = f"their expert certification was revoked: {body.reason}"
-    released = await _release_from_open_cases(svc, who, expert_id, reason, revocation_key)
+    released = await release_from_open_cases(svc, who, expert_id, reason, revocation_key)
     return RevocationOut(**revoked.model_dump(), released_from=released)
-
-
-async def _release_from_open_cases(
-    svc: Services, who: Principal, expert_id: UUID, reason: str, step_key: str, cluster_id: UUID | None = None
-) -> list[UUID]:
-    """Take the expert off every case (of `cluster_id`, if given) still before its assessment; a retried
-    request (same key) releases none twice. A case that moved on meanwhile keeps the expert's submitted work."""
-    await run_in_threadpool(svc.fresh)
-    statuses = await run_in_threadpool(
-        svc.models.cases, svc.now(), expert_id=expert_id, cluster_id=cluster_id, limit=EVERY_CASE
-    )
-    released = []
-    for status in statuses:
-        if status.state not in RELEASABLE:
-            continue
-        command = ReleaseExpert(expert_id=expert_id, reason=reason)
-        envelope = Envelope(actor=who.actor, key=command_key("case", status.case_id, "release_expert", step_key))
-        try:
-            await take_step(
-                svc,
-                case_handle(svc.temporal(), status.case_id),
-                CaseWorkflow.release_expert,
-                command,
-                envelope,
-                still_open=lambda: True,
-                closed_detail=lambda: "",
-            )
-        except (ApiError, DomainError) as refusal:
-            if isinstance(refusal, ApiError) and refusal.status >= 500:
-                raise  # the engine is away: the same request sent again (same key) releases the rest, once
-            log.warning("expert not released from a case", case_id=str(status.case_id), reason=str(refusal))
-            continue
-        released.append(status.case_id)
-    return released
 
 
 @router.post(
@@ -133,7 +92,7 @@ async def declare_affiliation(
     held = Affiliation(body.since, body.until)
     if held.excludes_at(svc.now(), svc.app.policy.affiliation_cooling_off):
         reason = f"a conflict of interest: the expert {held.describe()}"
-        await _release_from_open_cases(svc, who, expert_id, reason, step_key, cluster_id=body.cluster_id)
+        await release_from_open_cases(svc, who, expert_id, reason, step_key, cluster_id=body.cluster_id)
     return declared
 
 

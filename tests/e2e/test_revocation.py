@@ -91,6 +91,29 @@ def test_an_affiliation_releases_the_expert_from_that_clusters_case_only(secreta
     assert not [e for e in secretariat.history(cases[1]) if e["type"] == "ExpertReleased"]
 
 
+def test_an_expert_who_becomes_the_clusters_contact_leaves_its_case(secretariat: Secretariat) -> None:
+    for name in ("Eve Evaluator", "Finn Fieldwork"):  # one to audit, one to take their place
+        secretariat.expert(name=name)
+    cluster_id = secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    ((expert_id, _),) = secretariat.staff(case_id)
+
+    account = {
+        "name": "Eve Evaluator",
+        "email": f"eve.{expert_id[:8]}@cluster.example.org",
+        "roles": ["expert", "cluster"],
+        "expert_id": expert_id,
+        "cluster_id": cluster_id,
+    }
+    secretariat.expect(secretariat.api.post("/accounts", json=account), 201)
+
+    case = secretariat.wait_for(case_id, "another expert", lambda c: c["proposed_expert_id"] not in (None, expert_id))
+    assert case["state"] == "assigning" and expert_id not in case["expert_ids"]
+    released = next(e for e in secretariat.history(case_id) if e["type"] == "ExpertReleased")
+    assert released["data"]["reason"] == "a conflict of interest: the expert speaks for the cluster as its contact"
+
+
 def test_an_affiliation_that_ended_before_the_cooling_off_period_leaves_the_expert_on_the_case(
     secretariat: Secretariat,
 ) -> None:
