@@ -4,6 +4,8 @@ affiliation that excludes an expert from a cluster's cases now does the same on 
 
 from __future__ import annotations
 
+import httpx
+
 from tests.e2e.driver import Secretariat
 from tests.e2e.engine import RunningEngine
 from tests.e2e.page_session import pages_as, token_of
@@ -50,12 +52,7 @@ def test_a_case_whose_assessment_is_in_keeps_the_revoked_experts_work(secretaria
 def test_an_affiliation_recorded_while_the_expert_audits_the_clusters_case_releases_them_from_it(
     secretariat: Secretariat,
 ) -> None:
-    for name in ("Ada Auditor", "Ben Benchmark"):  # one to audit, one to take their place
-        secretariat.expert(name=name)
-    cluster_id = secretariat.cluster()
-    case_id = secretariat.apply(cluster_id)
-    secretariat.screen(case_id)
-    ((expert_id, expert),) = secretariat.staff(case_id)
+    cluster_id, case_id, (expert_id, expert) = _audited_case(secretariat, "Ada Auditor", "Ben Benchmark")
 
     declared = secretariat.api.post(f"/experts/{expert_id}/affiliations", json={"cluster_id": cluster_id})
     assert cluster_id in secretariat.expect(declared, 200)["affiliations"]
@@ -92,12 +89,7 @@ def test_an_affiliation_releases_the_expert_from_that_clusters_case_only(secreta
 
 
 def test_an_expert_who_becomes_the_clusters_contact_leaves_its_case(secretariat: Secretariat) -> None:
-    for name in ("Eve Evaluator", "Finn Fieldwork"):  # one to audit, one to take their place
-        secretariat.expert(name=name)
-    cluster_id = secretariat.cluster()
-    case_id = secretariat.apply(cluster_id)
-    secretariat.screen(case_id)
-    ((expert_id, _),) = secretariat.staff(case_id)
+    cluster_id, case_id, (expert_id, _) = _audited_case(secretariat, "Eve Evaluator", "Finn Fieldwork")
 
     account = {
         "name": "Eve Evaluator",
@@ -117,11 +109,7 @@ def test_an_expert_who_becomes_the_clusters_contact_leaves_its_case(secretariat:
 def test_an_affiliation_that_ended_before_the_cooling_off_period_leaves_the_expert_on_the_case(
     secretariat: Secretariat,
 ) -> None:
-    secretariat.expert(name="Cora Consultant")
-    cluster_id = secretariat.cluster()
-    case_id = secretariat.apply(cluster_id)
-    secretariat.screen(case_id)
-    ((expert_id, _),) = secretariat.staff(case_id)
+    cluster_id, case_id, (expert_id, _) = _audited_case(secretariat, "Cora Consultant")
 
     long_ago = {"cluster_id": cluster_id, "since": "2001-01-01T00:00:00Z", "until": "2006-01-01T00:00:00Z"}
     secretariat.expect(secretariat.api.post(f"/experts/{expert_id}/affiliations", json=long_ago), 200)
@@ -217,3 +205,15 @@ def report_link_and_report(pages: Pages, case_id: str) -> tuple[bool, int]:
     """Whether the case page links the benchmarking report, and what following the link answers."""
     shown = 'id="report-link"' in pages.read(f"/ui/cases/{case_id}").text
     return shown, pages.get(f"/ui/cases/{case_id}/report").status_code
+
+
+def _audited_case(secretariat: Secretariat, *experts: str) -> tuple[str, str, tuple[str, httpx.Client]]:
+    """A new cluster's case being audited, once the named experts are registered (one to audit, another to
+    take their place): the cluster, the case, and its expert (id and client)."""
+    for name in experts:
+        secretariat.expert(name=name)
+    cluster_id = secretariat.cluster()
+    case_id = secretariat.apply(cluster_id)
+    secretariat.screen(case_id)
+    ((expert_id, expert),) = secretariat.staff(case_id)
+    return cluster_id, case_id, (expert_id, expert)
