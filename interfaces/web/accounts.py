@@ -20,6 +20,7 @@ from clusterlabel.domain.account import Account, Role
 from clusterlabel.domain.base import NotFound, derived_id
 from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import OpenAccount, RevokeRole
+from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.account_schemas import (
     AccountCreated,
     AccountIn,
@@ -42,6 +43,7 @@ from clusterlabel.interfaces.web.schemas import History, HistoryEvent
 from clusterlabel.interfaces.web.services import Services, Svc
 from clusterlabel.interfaces.web.side_tables import wall_clock
 
+log = get_logger(__name__)
 router = APIRouter(tags=["accounts"], responses=ERRORS)
 MACHINE_ADMIN_NAME = "machine administrator"
 
@@ -57,7 +59,15 @@ async def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -
         # An expert who speaks for the cluster is affiliated with it (recorded in the same save): they leave
         # its open cases, as on any affiliation that excludes them.
         reason = "a conflict of interest: the expert speaks for the cluster as its contact"
-        await release_from_open_cases(svc, who, command.expert_id, reason, account_key, command.cluster_id)
+        try:
+            await release_from_open_cases(svc, who, command.expert_id, reason, account_key, command.cluster_id)
+        except ApiError as away:  # the answer carries the account's only token: it is not lost to a 503
+            log.warning(
+                "expert not released from the cluster's cases; record the affiliation again to release them",
+                expert_id=str(command.expert_id),
+                cluster_id=str(command.cluster_id),
+                error=str(away),
+            )
     return created
 
 
