@@ -61,12 +61,12 @@ async def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -
         reason = "a conflict of interest: the expert speaks for the cluster as its contact"
         try:
             await release_from_open_cases(svc, who, command.expert_id, reason, account_key, command.cluster_id)
-        except ApiError as away:  # the answer carries the account's only token: it is not lost to a 503
-            log.warning(
+        except Exception:  # the answer carries the account's only token: no failure here may lose it
+            log.exception(
                 "expert not released from the cluster's cases; record the affiliation again to release them",
+                account_id=str(created.account_id),
                 expert_id=str(command.expert_id),
                 cluster_id=str(command.cluster_id),
-                error=str(away),
             )
     return created
 
