@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-import structlog
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from clusterlabel.domain.command_base import Command, Envelope, command_key, fresh_occurrence
+from clusterlabel.interfaces.logs import get_logger
 from clusterlabel.interfaces.web.errors import (
     RETRY_AFTER_SECONDS,
     ApiError,
@@ -40,7 +40,7 @@ CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
 NOT_RUNNING = "the record's workflow is not ready for a step yet; try again (with the same Idempotency-Key)"
 
-log = structlog.stdlib.get_logger(__name__)
+log = get_logger(__name__)
 
 
 def step_envelope(actor: str, subject: str, subject_id: UUID, step: str, idempotency_key: str | None) -> Envelope:
