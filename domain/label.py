@@ -150,7 +150,14 @@ class Label(LabelAppealSteps, RecordedAggregate):
 
     def status_at(self, at: datetime) -> tuple[LabelState, datetime]:
         """Its status at `at` and since when (see label_status_at)."""
-        return label_status_at(self.state, self.state_since, self.valid_until, at)
+        return label_status_at(
+            self.state,
+            self.state_since,
+            self.valid_until,
+            at,
+            renewable_until=self.renewable_until,
+            renewal_open=self.renewal_case_id is not None,
+        )
 
     def is_valid_at(self, at: datetime) -> bool:
         return self.valid_from <= at and self.status_at(at)[0] is LabelState.ACTIVE

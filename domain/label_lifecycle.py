@@ -110,15 +110,28 @@ def label_state_after(event_type: str, at: datetime, valid_until: datetime) -> L
 
 
 def label_status_at(
-    state: str, state_since: datetime, valid_until: datetime, at: datetime
+    state: str,
+    state_since: datetime,
+    valid_until: datetime,
+    at: datetime,
+    *,
+    renewable_until: datetime,
+    renewal_open: bool,
 ) -> tuple[LabelState, datetime]:
     """A label's status at `at`, and since when, from its recorded state.
 
-    Past its validity a label still in force reads as expired from `valid_until`: the expiry is
-    recorded by a timer, which may not have fired yet (or fired late, after an outage, or came with a
-    restoration), and the public must never see a label as valid after its date. Plain values in, so
-    that the aggregate and the view rows (which keep no aggregate) answer alike."""
+    Past its validity a label still in force reads as expired from `valid_until`, and past its renewal
+    window, with no renewal running, as lapsed from `renewable_until`: the expiry and the window's close
+    are recorded by timers, which may not have fired yet (or fired late, after an outage, or came with a
+    restoration), and the public must never see a label as valid after its date, nor as renewable after
+    its window. A lapse reads from the window's close however late it was recorded. A renewal that runs
+    past the window keeps the label expired until it ends. Plain values in, so that the aggregate and the
+    view rows (which keep no aggregate) answer alike."""
+    if state == LabelState.LAPSED:
+        return LabelState.LAPSED, renewable_until
     if state in IN_FORCE and at >= valid_until:
+        if at >= renewable_until and not renewal_open:
+            return LabelState.LAPSED, renewable_until
         return LabelState.EXPIRED, valid_until
     return LabelState(state), state_since
 

@@ -132,7 +132,10 @@ def _status_after(label: Any, change: Any, moment: datetime) -> LabelState:
     """The label's status right after `change`, as verification answers it then: a label issued (imported)
     or left in force past its validity reads as expired, its expiry timer fired or not."""
     state = label_state_after(type(change).__name__, moment, label.valid_until) or label.state
-    return label_status_at(state, moment, label.valid_until, moment)[0]
+    renewal_open = label.renewal_case_id is not None
+    return label_status_at(
+        state, moment, label.valid_until, moment, renewable_until=label.renewable_until, renewal_open=renewal_open
+    )[0]
 
 
 def deliveries_for(

@@ -24,7 +24,14 @@ LABEL_COLUMNS = (
 
 def status_at(row: Row, now: datetime) -> tuple[LabelState, datetime]:
     """A label row's (status, since) at `now`, by the domain's rule."""
-    return label_status_at(row["state"], _instant(row["state_since"]), _instant(row["valid_until"]), now)
+    return label_status_at(
+        row["state"],
+        _instant(row["state_since"]),
+        _instant(row["valid_until"]),
+        now,
+        renewable_until=_instant(row["renewable_until"]),
+        renewal_open=row["renewal_case_id"] is not None,
+    )
 
 
 def _instant(stamp: str) -> datetime:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.domain.label_lifecycle import VALIDITY_RUNNING, LabelState
+from clusterlabel.domain.label_lifecycle import IN_FORCE, VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LabelRowsView, status_at
 from clusterlabel.projections.view_store import Conditions, Row, stamp, unstamp, unstamped
 
@@ -86,7 +86,7 @@ class RegistryView(LabelRowsView):
                 where.add(f"{column} = ?", str(value).upper() if column == "country" else str(value))
         if status is not None:
             # The status as of now, as label_status_at() computes it, so that the database filters and pages.
-            where.add(f"{_STATUS_NOW} = ?", stamp(now), status)
+            where.add(f"{_STATUS_NOW} = ?", stamp(now), stamp(now), status)
         rows = self.fetch(
             "SELECT * FROM {registry_labels} WHERE "
             + where.sql()
@@ -126,12 +126,16 @@ class RegistryView(LabelRowsView):
         return rows[0]["label_code"] if rows else None
 
 
-# domain.label.label_status_at() in SQL, from the domain's own set (stamps sort as time does): past
-# its validity a label whose validity still runs is expired (one expired already stays so: only its
-# "since" differs, which Python computes). A registry test keeps the two in step.
+# domain.label.label_status_at() in SQL, from the domain's own sets (stamps sort as time does): past its
+# renewal window a label in force with no renewal running is lapsed, and past its validity one whose
+# validity still runs is expired (one expired or lapsed already stays so: only its "since" differs, which
+# Python computes). A registry test keeps the two in step.
+_IN_FORCE = ", ".join(f"'{state.value}'" for state in sorted(IN_FORCE))
 _VALIDITY_RUNNING = ", ".join(f"'{state.value}'" for state in sorted(VALIDITY_RUNNING))
 _STATUS_NOW = (
-    f"(CASE WHEN state IN ({_VALIDITY_RUNNING}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
+    f"(CASE WHEN state IN ({_IN_FORCE}) AND renewable_until <= ? AND renewal_case_id IS NULL "
+    f"THEN '{LabelState.LAPSED.value}' "
+    f"WHEN state IN ({_VALIDITY_RUNNING}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
 )
 
 

@@ -43,8 +43,9 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
         "events": events,
         "named": event_names(svc, events, label.expert_ids),
         "may": steps_for(svc, label, who),
-        # A label withdrawn, superseded or lapsed prints no renewal date a reader could take for one.
-        "renewable": label.state in IN_FORCE,
+        # A label withdrawn, superseded or lapsed (its window closed, recorded or not) prints no renewal date
+        # a reader could take for one.
+        "renewable": label.status_at(svc.now())[0] in IN_FORCE,
     }
 
 

@@ -370,14 +370,20 @@ class ProjectionsContract:
     def test_registry_shows_every_label_with_its_status_and_since_when(self, world: World, views: ReadModels) -> None:
         ids, now = world.ids, world.day(45)
         status = {entry.label_id: (entry.status, entry.since) for entry in views.public_registry(now)}
+        window_closed = {name: world.app.get_label(ids[name]).renewable_until for name in ("label B", "label D")}
         assert status == {
             ids["label A"]: ("superseded", T0 + 20 * DAY + 7 * HOUR),
             ids["label A2"]: ("active", T0 + 20 * DAY + 6 * HOUR),
-            ids["label B"]: ("expired", world.app.get_label(ids["label B"]).valid_until),
+            # Its window closed days ago and its timer has not recorded it yet: lapsed all the same.
+            ids["label B"]: ("lapsed", window_closed["label B"]),
             ids["label C"]: ("withdrawn", T0 + 6 * DAY),
-            ids["label D"]: ("lapsed", T0 + 44 * DAY),
+            # Recorded on day 44, two days late: lapsed from the window's close.
+            ids["label D"]: ("lapsed", window_closed["label D"]),
             ids["label H"]: ("suspended", T0 + 44 * DAY),
         }
+        assert T0 + 44 * DAY - window_closed["label D"] > DAY
+        before = views.label(ids["label B"], window_closed["label B"] - timedelta(microseconds=1))
+        assert before is not None and before.status == "expired"
         entry = views.label(ids["label A2"], now)
         assert (
             entry is not None
@@ -394,10 +400,12 @@ class ProjectionsContract:
         for status in ("active", "expired", "suspended", "withdrawn", "superseded", "lapsed"):
             wanted = [entry.label_id for entry in every if entry.status == status]
             assert [entry.label_id for entry in views.public_registry(now, status=status)] == wanted, status
-        # A label recorded as active is expired, for the filter too, once its validity has run out.
-        later = now + 400 * DAY
-        assert world.ids["label A2"] in {entry.label_id for entry in views.public_registry(later, status="expired")}
-        assert views.public_registry(later, status="active") == []
+        # A label recorded as active is expired, for the filter too, once its validity has run out, and lapsed
+        # once its renewal window has closed.
+        renewed = world.app.get_label(world.ids["label A2"])
+        for at, status in ((renewed.valid_until, "expired"), (renewed.renewable_until, "lapsed")):
+            assert renewed.id in {entry.label_id for entry in views.public_registry(at, status=status)}, status
+            assert views.public_registry(at, status="active") == []
         pages = [views.public_registry(now, limit=2, offset=offset) for offset in range(0, len(every), 2)]
         assert [entry.label_id for page in pages for entry in page] == [entry.label_id for entry in every]
 
@@ -417,10 +425,14 @@ class ProjectionsContract:
         assert views.verify_label(suspended.label_code, suspended.verification_code, now).status == "suspended"
         assert views.verify_label(renewed.label_code, "WRONGCODE1", now).status == "unknown"
         assert views.verify_label("ECEI-B-0000-0000-0000", "ABCDEFGHJK", now).status == "unknown"
-        # A label past its validity reads as expired even before the expiry command has run.
+        # A label past its validity reads as expired even before the expiry command has run, and one past its
+        # renewal window as lapsed, from the window's close, before its timer has recorded it.
         assert (
             views.verify_label(renewed.label_code, renewed.verification_code, renewed.valid_until).status == "expired"
         )
+        unrecorded = app.get_label(ids["label B"])
+        answer = views.verify_label(unrecorded.label_code, unrecorded.verification_code, now)
+        assert (unrecorded.state, answer.status, answer.since) == ("expired", "lapsed", unrecorded.renewable_until)
 
     def test_calendar_lists_expiring_labels_closing_windows_and_overdue_cases(
         self, world: World, views: ReadModels

@@ -271,7 +271,13 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
             _text(label.renewal_case_id),
             _text(label.superseded_by),
         )
-        for at in (now, label.valid_until - TICK, label.valid_until, label.renewable_until):
+        for at in (
+            now,
+            label.valid_until - TICK,
+            label.valid_until,
+            label.renewable_until - TICK,
+            label.renewable_until,
+        ):
             entry = self.views.label(label_id, at)
             assert entry is not None and (entry.status, entry.since) == label.status_at(at)
 

@@ -24,7 +24,15 @@ from clusterlabel.domain.reminders import reminders_to_send
 
 ISSUED = datetime(2026, 3, 10, tzinfo=UTC)
 VALID_UNTIL = datetime(2028, 4, 1, tzinfo=UTC)
+RENEWABLE_UNTIL = datetime(2029, 4, 1, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
+
+
+def status(
+    state: str, since: datetime, at: datetime, renewal_open: bool = False, valid_until: datetime = VALID_UNTIL
+) -> tuple[LabelState, datetime]:
+    """label_status_at of a label valid until VALID_UNTIL (unless told) and renewable until RENEWABLE_UNTIL."""
+    return label_status_at(state, since, valid_until, at, renewable_until=RENEWABLE_UNTIL, renewal_open=renewal_open)
 
 
 def test_every_label_state_is_either_in_force_or_final() -> None:
@@ -46,30 +54,43 @@ def test_expiry_steps_apply_exactly_while_the_validity_runs_and_the_window_close
 
 @pytest.mark.parametrize("state", sorted(VALIDITY_RUNNING))
 def test_a_label_whose_validity_runs_reads_as_expired_from_its_valid_until(state: LabelState) -> None:
-    assert label_status_at(state, ISSUED, VALID_UNTIL, VALID_UNTIL - TICK) == (state, ISSUED)
-    assert label_status_at(state, ISSUED, VALID_UNTIL, VALID_UNTIL) == (LabelState.EXPIRED, VALID_UNTIL)
-    assert label_status_at(state.value, ISSUED, VALID_UNTIL, VALID_UNTIL + timedelta(days=400)) == (
-        LabelState.EXPIRED,
-        VALID_UNTIL,
-    )
+    assert status(state, ISSUED, VALID_UNTIL - TICK) == (state, ISSUED)
+    assert status(state, ISSUED, VALID_UNTIL) == (LabelState.EXPIRED, VALID_UNTIL)
+    assert status(state.value, ISSUED, RENEWABLE_UNTIL - TICK) == (LabelState.EXPIRED, VALID_UNTIL)
 
 
 def test_a_label_expired_since_its_valid_until_whenever_the_timer_recorded_it() -> None:
     recorded = VALID_UNTIL + timedelta(hours=3)  # the worker was down at midnight
-    assert label_status_at("expired", recorded, VALID_UNTIL, recorded + timedelta(days=1)) == (
-        LabelState.EXPIRED,
-        VALID_UNTIL,
-    )
+    assert status("expired", recorded, recorded + timedelta(days=1)) == (LabelState.EXPIRED, VALID_UNTIL)
 
 
-@pytest.mark.parametrize("state", sorted(FINAL))
-def test_a_final_label_keeps_its_state_and_since_past_its_validity(state: LabelState) -> None:
+@pytest.mark.parametrize("state", sorted(IN_FORCE))
+def test_a_label_in_force_past_its_renewal_window_reads_as_lapsed_from_the_window_close(state: LabelState) -> None:
+    # The window's timer has not fired yet (the worker was down): nobody may renew it any more.
+    assert status(state, ISSUED, RENEWABLE_UNTIL) == (LabelState.LAPSED, RENEWABLE_UNTIL)
+    assert status(state.value, ISSUED, RENEWABLE_UNTIL + timedelta(days=40)) == (LabelState.LAPSED, RENEWABLE_UNTIL)
+
+
+def test_a_renewal_running_past_the_window_keeps_the_label_expired_until_it_ends() -> None:
+    later = RENEWABLE_UNTIL + timedelta(days=40)
+    assert status("expired", VALID_UNTIL, later, renewal_open=True) == (LabelState.EXPIRED, VALID_UNTIL)
+    assert status("expired", VALID_UNTIL, later, renewal_open=False) == (LabelState.LAPSED, RENEWABLE_UNTIL)
+
+
+def test_a_lapse_reads_from_the_window_close_however_late_its_timer_recorded_it() -> None:
+    recorded = RENEWABLE_UNTIL + timedelta(days=2)  # the worker was down when the window closed
+    assert status("lapsed", recorded, recorded + timedelta(days=1)) == (LabelState.LAPSED, RENEWABLE_UNTIL)
+
+
+@pytest.mark.parametrize("state", sorted(FINAL - {LabelState.LAPSED}))
+def test_a_final_label_keeps_its_state_and_since_past_its_validity_and_window(state: LabelState) -> None:
     since = ISSUED + timedelta(days=30)
-    assert label_status_at(state.value, since, VALID_UNTIL, VALID_UNTIL + timedelta(days=1)) == (state, since)
+    assert status(state.value, since, VALID_UNTIL + timedelta(days=1)) == (state, since)
+    assert status(state.value, since, RENEWABLE_UNTIL + timedelta(days=1)) == (state, since)
 
 
 def test_the_status_comes_back_as_a_label_state_even_from_plain_text() -> None:
-    state, _ = label_status_at("suspended", ISSUED, VALID_UNTIL, ISSUED)
+    state, _ = status("suspended", ISSUED, ISSUED)
     assert state is LabelState.SUSPENDED
 
 
@@ -107,7 +128,7 @@ def test_reminders_and_renewal_cases_leave_the_state_alone(event_type: str) -> N
 )
 def test_a_validity_is_printed_until_its_last_day_in_utc(valid_until: datetime, last_day: date) -> None:
     assert last_valid_day(valid_until) == last_day
-    assert label_status_at(LabelState.ACTIVE, ISSUED, valid_until, valid_until - TICK)[0] is LabelState.ACTIVE
+    assert status(LabelState.ACTIVE, ISSUED, valid_until - TICK, valid_until=valid_until)[0] is LabelState.ACTIVE
 
 
 @pytest.mark.parametrize(
