@@ -30,6 +30,7 @@ from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import ROSTER_ID, Expert, ExpertRoster
 from clusterlabel.domain.label import Label, label_id_for
+from clusterlabel.domain.label_lifecycle import LabelState, last_valid_day
 from clusterlabel.domain.policy import Policy, default_policy
 from clusterlabel.domain.silver import DescribedArea
 
@@ -159,14 +160,22 @@ class CertificationApp(Application[UUID]):
         cluster.open_case(case.id, level, kind.value, env.actor, env.key)
         return case
 
-    def check_no_label_in_force(self, cluster: Cluster, level: Level) -> None:
+    def check_no_label_in_force(self, cluster: Cluster, level: Level, at: datetime) -> None:
         label_id = cluster.current_labels.get(level)
-        if label_id is not None:
-            label = self.get_label(label_id)
+        if label_id is None:
+            return
+        label = self.get_label(label_id)
+        status, _ = label.status_at(at)
+        if status is LabelState.LAPSED:  # its window's timer has not recorded the lapse yet (an outage)
             raise StepNotAllowed(
-                f"cluster {cluster.name!r} holds {level} label {label.label_code} ({label.state.value}); "
-                "renew that label instead of applying anew"
+                f"{level} label {label.label_code} of cluster {cluster.name!r} has lapsed (its renewal window "
+                f"closed on {last_valid_day(label.renewable_until):%Y-%m-%d}) but the lapse is not recorded yet; "
+                "apply again once it is (the engine's workers record it)"
             )
+        raise StepNotAllowed(
+            f"cluster {cluster.name!r} holds {level} label {label.label_code} ({status.value}); "
+            "renew that label instead of applying anew"
+        )
 
     def eligible_experts(
         self,

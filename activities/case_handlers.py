@@ -52,7 +52,7 @@ def submit_application(
 
     def build() -> list[RecordedAggregate]:
         cluster = app.get_cluster(cluster_id)
-        app.check_no_label_in_force(cluster, command.level)
+        app.check_no_label_in_force(cluster, command.level, env.instant())
         case = app.new_case(cluster, command.level, kind, None, command.improvement_areas, env)
         return [case, cluster]
 

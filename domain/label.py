@@ -16,6 +16,7 @@ from clusterlabel.domain.label_code import label_code_for, label_id_for
 from clusterlabel.domain.label_lifecycle import (
     LABEL_STEPS,
     LabelState,
+    RenewalWindow,
     check_label_step,
     check_renewal_window,
     label_state_after,
@@ -96,14 +97,14 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self.valid_until = valid_until
         self.renewable_until = renewable_until
         self.supersedes = supersedes
-        # Where a label awarded before the engine came from (an import); None for one the engine issued,
-        # which has its case (case_id) instead.
+        # Where a label awarded before the engine came from (an import); None if the engine issued it (case_id).
         self.imported_from = imported_from
         self.superseded_by: UUID | None = None
         self.state = LabelState.ACTIVE
         self.state_since = valid_from
         self.reminders_sent: list[str] = []
         self.renewal_case_id: UUID | None = None
+        self.renewal_ended_at: datetime | None = None  # when the last renewal case ended without a label
         self.suspended_until: datetime | None = None
         self.reason: str | None = None
         self.appeal: dict[str, Any] | None = None
@@ -150,21 +151,15 @@ class Label(LabelAppealSteps, RecordedAggregate):
 
     def status_at(self, at: datetime) -> tuple[LabelState, datetime]:
         """Its status at `at` and since when (see label_status_at)."""
-        return label_status_at(
-            self.state,
-            self.state_since,
-            self.valid_until,
-            at,
-            renewable_until=self.renewable_until,
-            renewal_open=self.renewal_case_id is not None,
-        )
+        window = RenewalWindow(self.renewable_until, self.renewal_case_id is not None, self.renewal_ended_at)
+        return label_status_at(self.state, self.state_since, self.valid_until, at, window)
 
     def is_valid_at(self, at: datetime) -> bool:
         return self.valid_from <= at and self.status_at(at)[0] is LabelState.ACTIVE
 
     def check_step(self, step: str, at: datetime | None = None) -> None:
-        """`at`: judged on the label's status then, where its validity matters (a suspension: a label past
-        its date is expired, its expiry timer fired or not, and the public already reads it so)."""
+        """`at`: judged on the label's status then, as the public reads it, its timers fired or not (a label past
+        its date is expired: no suspension; past its window lapsed: no withdrawal)."""
         check_label_step(step, self._judged_state(at), self.label_code)
 
     def allows(self, step: str, at: datetime | None = None) -> bool:
@@ -176,9 +171,8 @@ class Label(LabelAppealSteps, RecordedAggregate):
 
     @property
     def may_be_superseded(self) -> bool:
-        """A label still standing is superseded by its renewal's label. One withdrawn while its
-        renewal ran stays withdrawn: the renewal's label, if awarded, stands on its own (the
-        re-benchmarking and the four-eyes decision were made knowing of the withdrawal)."""
+        """A label still standing is superseded by its renewal's label. One withdrawn while its renewal ran stays
+        withdrawn: the renewal's label stands on its own (benchmarked and decided knowing of the withdrawal)."""
         return self.state in LABEL_STEPS["supersede"][0]
 
     # ---- expiry ------------------------------------------------------------------
@@ -251,6 +245,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
     @event("RenewalAbandoned")
     def _renewal_abandoned(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         self.renewal_case_id = None
+        self.renewal_ended_at = at
 
     def supersede(
         self, new_label_id: UUID, case_id: UUID | None, at: datetime, actor: str, command_key: str, renewal: bool = True
@@ -276,9 +271,8 @@ class Label(LabelAppealSteps, RecordedAggregate):
         apart.check(actor, f"suspend the label {self.label_code}")
         if not reason.strip():
             raise InvalidInput("a suspension needs a reason")
-        self._suspended(
-            reason=reason, until=policy.suspension_limit.after(at), at=at, actor=actor, command_key=command_key
-        )
+        until = policy.suspension_limit.after(at)
+        self._suspended(reason=reason, until=until, at=at, actor=actor, command_key=command_key)
 
     @event("Suspended")
     def _suspended(self, reason: str, until: datetime, at: datetime, actor: str, command_key: str) -> None:
@@ -317,7 +311,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def withdraw(
         self, reason: str, at: datetime, actor: str, command_key: str, *, apart: DecidedApart = NOBODY
     ) -> None:
-        self.check_step("withdraw")
+        self.check_step("withdraw", at)
         apart.check(actor, f"withdraw the label {self.label_code}")
         if not reason.strip():
             raise InvalidInput("a withdrawal needs a reason")

@@ -11,6 +11,7 @@ withdrawal, never in the expiry: a label suspended past its validity reads as ex
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -41,6 +42,9 @@ RENEWAL_WINDOW_RUNNING = frozenset({LabelState.EXPIRED})
 IN_FORCE = VALIDITY_RUNNING | RENEWAL_WINDOW_RUNNING
 # Nothing more can happen to it (lapsed, superseded, withdrawn): its workflow has ended.
 FINAL = frozenset(LabelState) - IN_FORCE
+# Past its renewal window with no renewal running, such a label reads as lapsed before the lapse is recorded
+# (label_status_at): a suspended one is left to its suspension's end.
+LAPSE_WHEN_THE_WINDOW_CLOSES = IN_FORCE - {LabelState.SUSPENDED}
 # Standing under a decision the cluster may appeal (domain/label_appeal.py).
 APPEALABLE = frozenset({LabelState.SUSPENDED, LabelState.WITHDRAWN})
 
@@ -109,29 +113,41 @@ def label_state_after(event_type: str, at: datetime, valid_until: datetime) -> L
     return _STATE_AFTER.get(event_type)
 
 
+@dataclass(frozen=True)
+class RenewalWindow:
+    """What a label's status needs of its renewal: when its window closes, whether a renewal case runs,
+    and when the last one ended without a label (None: none did). Plain values, as the aggregate and the
+    view rows both hold them."""
+
+    closes: datetime
+    renewal_running: bool = False
+    last_renewal_ended: datetime | None = None
+
+    def lapsed_since(self) -> datetime:
+        """A label lapses when its window closes with no renewal running, or, when a renewal started in time
+        ran past the window, when that renewal ended without a label."""
+        ended = self.last_renewal_ended
+        return ended if ended is not None and ended > self.closes else self.closes
+
+
 def label_status_at(
-    state: str,
-    state_since: datetime,
-    valid_until: datetime,
-    at: datetime,
-    *,
-    renewable_until: datetime,
-    renewal_open: bool,
+    state: str, state_since: datetime, valid_until: datetime, at: datetime, window: RenewalWindow
 ) -> tuple[LabelState, datetime]:
     """A label's status at `at`, and since when, from its recorded state.
 
-    Past its validity a label still in force reads as expired from `valid_until`, and past its renewal
-    window, with no renewal running, as lapsed from `renewable_until`: the expiry and the window's close
-    are recorded by timers, which may not have fired yet (or fired late, after an outage, or came with a
-    restoration), and the public must never see a label as valid after its date, nor as renewable after
-    its window. A lapse reads from the window's close however late it was recorded. A renewal that runs
-    past the window keeps the label expired until it ends. Plain values in, so that the aggregate and the
-    view rows (which keep no aggregate) answer alike."""
+    Past its validity a label still in force reads as expired from `valid_until`, and, active or expired,
+    past its renewal window with no renewal running, as lapsed (RenewalWindow.lapsed_since): the expiry
+    and the window's close are recorded by timers, which may not have fired yet (or fired late, after an
+    outage, or came with a restoration), and the public must never see a label as valid after its date,
+    nor as renewable after its window. A lapse reads from then however late it was recorded. A suspended
+    label past its window reads as expired: its restoration (then it lapses), its withdrawal at the
+    suspension's limit or its appeal still decides how it ends. Plain values in, so that the aggregate and
+    the view rows (which keep no aggregate) answer alike."""
     if state == LabelState.LAPSED:
-        return LabelState.LAPSED, renewable_until
+        return LabelState.LAPSED, window.lapsed_since()
     if state in IN_FORCE and at >= valid_until:
-        if at >= renewable_until and not renewal_open:
-            return LabelState.LAPSED, renewable_until
+        if state in LAPSE_WHEN_THE_WINDOW_CLOSES and not window.renewal_running and at >= window.lapsed_since():
+            return LabelState.LAPSED, window.lapsed_since()
         return LabelState.EXPIRED, valid_until
     return LabelState(state), state_since
 

@@ -16,7 +16,13 @@ from eventsourcing.domain import event
 
 from clusterlabel.domain.base import RecordedAggregate, derived_id
 from clusterlabel.domain.delivery_steps import DeliverySteps
-from clusterlabel.domain.label_lifecycle import BACK_IN_FORCE, LabelState, label_state_after, label_status_at
+from clusterlabel.domain.label_lifecycle import (
+    BACK_IN_FORCE,
+    LabelState,
+    RenewalWindow,
+    label_state_after,
+    label_status_at,
+)
 from clusterlabel.domain.webhook import KIND_OF_LABEL_EVENT, Webhook
 
 
@@ -132,10 +138,8 @@ def _status_after(label: Any, change: Any, moment: datetime) -> LabelState:
     """The label's status right after `change`, as verification answers it then: a label issued (imported)
     or left in force past its validity reads as expired, its expiry timer fired or not."""
     state = label_state_after(type(change).__name__, moment, label.valid_until) or label.state
-    renewal_open = label.renewal_case_id is not None
-    return label_status_at(
-        state, moment, label.valid_until, moment, renewable_until=label.renewable_until, renewal_open=renewal_open
-    )[0]
+    window = RenewalWindow(label.renewable_until, label.renewal_case_id is not None, label.renewal_ended_at)
+    return label_status_at(state, moment, label.valid_until, moment, window)[0]
 
 
 def deliveries_for(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from clusterlabel.domain.label_lifecycle import LabelState, label_state_after, label_status_at
+from clusterlabel.domain.label_lifecycle import LabelState, RenewalWindow, label_state_after, label_status_at
 from clusterlabel.projections.view import Change, RowPerAggregateView
 from clusterlabel.projections.view_store import Row
 
@@ -18,20 +18,18 @@ LABEL_COLUMNS = (
     "label_id TEXT PRIMARY KEY, label_code TEXT NOT NULL, verification_code TEXT, cluster_id TEXT, "
     "cluster_name TEXT, country TEXT, level TEXT, case_id TEXT, catalogue_version TEXT, valid_from TEXT, "
     "valid_until TEXT, renewable_until TEXT, state TEXT, state_since TEXT, supersedes TEXT, "
-    "superseded_by TEXT, renewal_case_id TEXT, suspended_until TEXT, imported_from TEXT, version BIGINT"
+    "superseded_by TEXT, renewal_case_id TEXT, renewal_ended_at TEXT, suspended_until TEXT, imported_from TEXT, "
+    "version BIGINT"
 )
 
 
 def status_at(row: Row, now: datetime) -> tuple[LabelState, datetime]:
     """A label row's (status, since) at `now`, by the domain's rule."""
-    return label_status_at(
-        row["state"],
-        _instant(row["state_since"]),
-        _instant(row["valid_until"]),
-        now,
-        renewable_until=_instant(row["renewable_until"]),
-        renewal_open=row["renewal_case_id"] is not None,
+    ended = row["renewal_ended_at"]
+    window = RenewalWindow(
+        _instant(row["renewable_until"]), row["renewal_case_id"] is not None, _instant(ended) if ended else None
     )
+    return label_status_at(row["state"], _instant(row["state_since"]), _instant(row["valid_until"]), now, window)
 
 
 def _instant(stamp: str) -> datetime:
@@ -84,6 +82,7 @@ def _issued(change: Change) -> Row:
         "supersedes": change["supersedes"],
         "superseded_by": None,
         "renewal_case_id": None,
+        "renewal_ended_at": None,
         "suspended_until": None,
         "imported_from": change.get("imported_from"),
     }
@@ -106,7 +105,7 @@ _LABEL_DATA = {
     "Expired": lambda row, change: row.update(suspended_until=None),
     "RenewalWindowClosed": _nothing,
     "RenewalStarted": lambda row, change: row.update(renewal_case_id=change["case_id"]),
-    "RenewalAbandoned": lambda row, change: row.update(renewal_case_id=None),
+    "RenewalAbandoned": lambda row, change: row.update(renewal_case_id=None, renewal_ended_at=change["at"]),
     "Superseded": lambda row, change: row.update(superseded_by=change["new_label_id"], renewal_case_id=None),
     "Suspended": lambda row, change: row.update(suspended_until=change["until"]),
     "Restored": lambda row, change: row.update(suspended_until=None),

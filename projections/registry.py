@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.domain.label_lifecycle import IN_FORCE, VALIDITY_RUNNING, LabelState
+from clusterlabel.domain.label_lifecycle import LAPSE_WHEN_THE_WINDOW_CLOSES, VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LabelRowsView, status_at
 from clusterlabel.projections.view_store import Conditions, Row, stamp, unstamp, unstamped
 
@@ -126,14 +126,16 @@ class RegistryView(LabelRowsView):
         return rows[0]["label_code"] if rows else None
 
 
-# domain.label.label_status_at() in SQL, from the domain's own sets (stamps sort as time does): past its
-# renewal window a label in force with no renewal running is lapsed, and past its validity one whose
-# validity still runs is expired (one expired or lapsed already stays so: only its "since" differs, which
-# Python computes). A registry test keeps the two in step.
-_IN_FORCE = ", ".join(f"'{state.value}'" for state in sorted(IN_FORCE))
+# domain.label.label_status_at() in SQL, from the domain's own sets (stamps sort as time does): an active or
+# expired label with no renewal running is lapsed from the later of its window's close and the end of its last
+# renewal (RenewalWindow.lapsed_since), and past its validity one whose validity still runs is expired (one
+# expired or lapsed already stays so: only its "since" differs, which Python computes). A registry test and the
+# views-follow-the-domain test keep the two in step.
+_LAPSING = ", ".join(f"'{state.value}'" for state in sorted(LAPSE_WHEN_THE_WINDOW_CLOSES))
 _VALIDITY_RUNNING = ", ".join(f"'{state.value}'" for state in sorted(VALIDITY_RUNNING))
+_LAPSED_SINCE = "(CASE WHEN renewal_ended_at > renewable_until THEN renewal_ended_at ELSE renewable_until END)"
 _STATUS_NOW = (
-    f"(CASE WHEN state IN ({_IN_FORCE}) AND renewable_until <= ? AND renewal_case_id IS NULL "
+    f"(CASE WHEN state IN ({_LAPSING}) AND renewal_case_id IS NULL AND {_LAPSED_SINCE} <= ? "
     f"THEN '{LabelState.LAPSED.value}' "
     f"WHEN state IN ({_VALIDITY_RUNNING}) AND valid_until <= ? THEN '{LabelState.EXPIRED.value}' ELSE state END)"
 )

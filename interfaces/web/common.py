@@ -14,7 +14,7 @@ from clusterlabel.activities.models import CaseView, LabelView
 from clusterlabel.domain.command_base import command_key, fresh_occurrence
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_import import PRINTED_CODE
-from clusterlabel.domain.label_lifecycle import LabelState, label_status_at
+from clusterlabel.domain.label_lifecycle import LabelState, RenewalWindow, label_status_at
 from clusterlabel.interfaces.web import idempotency
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.errors import ApiError, problems
@@ -151,14 +151,9 @@ def case_summary(status: CaseStatus, principal: Principal) -> CaseSummary:
 def label_out(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:
     """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
-    state, since = label_status_at(
-        LabelState(view.state),
-        view.state_since or label.state_since,
-        view.valid_until,
-        now,
-        renewable_until=view.renewable_until,
-        renewal_open=view.renewal_case_id is not None,
-    )
+    window = RenewalWindow(view.renewable_until, view.renewal_case_id is not None, view.renewal_ended_at)
+    since = view.state_since or label.state_since
+    state, since = label_status_at(LabelState(view.state), since, view.valid_until, now, window)
     shown = {"verification_code": label.verification_code if reads_verification_code(principal, label) else None}
     if not reads_the_label_in_full(principal, label):
         shown |= {"appeal": None, "appeal_due": None, "renewal_case_id": None, "superseded_by": None}

@@ -59,6 +59,6 @@ def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
         "decide_appeal": who.holds(Role.APPEALS) and label.appeal_pending,
         "suspend": officer and label.allows("suspend", svc.now()),
         "restore": officer and label.allows("restore"),
-        "withdraw": officer and label.allows("withdraw"),
+        "withdraw": officer and label.allows("withdraw", svc.now()),
         "renew": (officer or contact) and label.may_start_renewal(svc.now()),
     }

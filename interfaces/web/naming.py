@@ -17,7 +17,7 @@ from uuid import UUID
 
 from clusterlabel.domain.account import account_id_of
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.label_lifecycle import last_valid_day
+from clusterlabel.domain.label_lifecycle import IN_FORCE, LabelState, last_valid_day
 from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
 from clusterlabel.interfaces.web.services import Services
 
@@ -61,6 +61,12 @@ def readable_day(at: object) -> str:
 def readable_last_day(until: object) -> str:
     """The last day of a validity or window that ends at the instant `until` (label_lifecycle.last_valid_day)."""
     return readable_day(last_valid_day(until)) if isinstance(until, datetime) else readable_day(until)
+
+
+def renewal_last_day(entry: Any) -> str:
+    """The last day a listed label may be renewed, while its status still lets it be; a dash for one withdrawn,
+    superseded or lapsed (its window closed), so that no reader takes a date for a chance to renew."""
+    return readable_last_day(entry.renewable_until) if LabelState(entry.status) in IN_FORCE else "—"
 
 
 def words(event_type: str) -> str:

@@ -39,6 +39,7 @@ templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
 templates.env.filters["when"] = naming.readable
 templates.env.filters["day"] = naming.readable_day
 templates.env.filters["last_day"] = naming.readable_last_day
+templates.env.filters["renewal_last_day"] = naming.renewal_last_day
 templates.env.filters["words"] = naming.words
 
 

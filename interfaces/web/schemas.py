@@ -212,7 +212,10 @@ class LabelOut(Out):
     country: str
     level: Level
     state: LabelState = Field(
-        description="as of now: a label past its validity is expired even before its expiry is recorded"
+        description=(
+            "as of now: a label past its validity is expired, and past its renewal window (no renewal running) "
+            "lapsed, even before its timer records it"
+        )
     )
     since: datetime
     case_id: UUID | None = Field(

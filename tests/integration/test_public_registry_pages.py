@@ -30,6 +30,7 @@ from clusterlabel.interfaces.web.naming import readable, readable_last_day
 from clusterlabel.interfaces.web.public_pages import REGISTRY_PAGE
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.projections.factory import open_read_models
+from clusterlabel.projections.queries import ReadModels
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import sqlite_env, sqlite_services
@@ -44,6 +45,7 @@ class Site:
     app: CertificationApp
     label: Label  # the engine's one label
     admin: dict[str, str]  # a signed-in secretariat's cookie
+    views: ReadModels
 
     def get(self, path: str, cookies: dict[str, str] | None = None, **params: str) -> httpx.Response:
         """`path` with `params` as its query, or as given (a page's own link) without any."""
@@ -83,7 +85,7 @@ def opened_site(directory: Path, imported: int = IMPORTED) -> Iterator[Site]:
     svc.public_limit = PublicRateLimit("10000/minute")
     admin = {sessions.COOKIE: svc.sign_in().sessions.start(sessions.MACHINE_ADMIN)}
     try:
-        yield Site(create_app(svc), app, app.get_label(label_id), admin)
+        yield Site(create_app(svc), app, app.get_label(label_id), admin, models)
     finally:
         svc.close_stores()
         models.close()
@@ -178,3 +180,16 @@ def test_a_withdrawn_labels_page_prints_no_renewal_date(tmp_path: Path) -> None:
         page = site.get(f"/ui/labels/{withdrawn.label_code}", cookies=site.admin)
     assert page.status_code == 200 and '<span class="pill withdrawn">withdrawn</span>' in page.text
     assert "Renewable until" not in page.text and readable_last_day(withdrawn.renewable_until) not in page.text
+
+
+def test_the_labels_list_prints_a_renewal_date_only_for_a_label_that_may_still_be_renewed(tmp_path: Path) -> None:
+    with opened_site(tmp_path, imported=1) as site:
+        withdrawn = site.app.get_label(label_id_for("ESCA-0000"))
+        send(site.app, withdrawn.id, WithdrawLabel(reason="The cluster was dissolved."), actor=SECRETARIAT)
+        site.views.catch_up()
+        page = site.get("/ui/labels", cookies=site.admin)
+    rows = {code: row for row in page.text.split("<tr>") for code in re.findall(r'/ui/labels/([^"]+)"', row)}
+    assert page.status_code == 200 and set(rows) >= {withdrawn.label_code, site.label.label_code}
+    assert "<td>—</td>" in rows[withdrawn.label_code]
+    assert readable_last_day(withdrawn.renewable_until) not in rows[withdrawn.label_code]
+    assert f"<td>{readable_last_day(site.label.renewable_until)}</td>" in rows[site.label.label_code]

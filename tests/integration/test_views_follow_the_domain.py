@@ -280,6 +280,9 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
         ):
             entry = self.views.label(label_id, at)
             assert entry is not None and (entry.status, entry.since) == label.status_at(at)
+            # The registry's filter, in SQL, finds it under the same status.
+            listed = self.views.public_registry(at, status=entry.status, cluster_id=label.cluster_id)
+            assert label_id in {other.label_id for other in listed}, (entry.status, at)
 
 
 def _rows_by_id(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -368,6 +371,31 @@ def test_a_label_restored_after_its_validity_reads_expired_in_the_view() -> None
         assert machine.app.get_label(label).state == "expired"
 
     _walk([2], restore_past_validity)
+
+
+def test_a_renewal_withdrawn_after_the_window_lapses_its_label_from_then_in_the_view_too() -> None:
+    machine = ViewsFollowTheDomain()
+    try:
+        machine.a_cluster_holds_a_label()
+        machine.a_label_takes_a_step(0, "renew")
+        label = machine.app.get_label(machine.label_ids[0])
+        renewal_case = label.renewal_case_id
+        assert renewal_case is not None
+        machine.clock.now = label.renewable_until + timedelta(days=10)  # the renewal runs past the window
+        machine.a_label_takes_a_step(0, "expire")
+        machine.the_views_say_what_the_aggregates_say()
+        assert machine.views.label(label.id, machine.clock.now).status == "expired"  # type: ignore[union-attr]
+        machine.attempt(renewal_case, WithdrawCase(reason="the cluster gives up"))
+        machine.attempt(renewal_case, CloseCase(), actor="system")
+        ended = machine.app.get_label(label.id)
+        assert (ended.renewal_case_id, ended.renewal_ended_at) == (None, machine.clock.now)
+        # Lapsed from the renewal's end, not from the window's close, when it still read as expired.
+        machine.views.catch_up()
+        entry = machine.views.label(label.id, machine.clock.now)
+        assert entry is not None and (entry.status, entry.since) == ("lapsed", machine.clock.now)
+        machine.the_views_say_what_the_aggregates_say()
+    finally:
+        machine.teardown()
 
 
 ViewsFollowTheDomain.TestCase.settings = settings(

@@ -207,6 +207,41 @@ def test_the_window_does_not_close_on_an_open_renewal(life: Lifecycle, clock: Cl
     assert life.app.get_label(label_id).state is LabelState.LAPSED
 
 
+def test_a_label_past_its_window_is_not_withdrawn_though_its_lapse_is_not_recorded_yet(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """The public reads it as lapsed from the window's close: a withdrawal would turn a label that simply
+    lapsed into a withdrawn one, and open an appeal against it."""
+    _, label_id = life.labelled()
+    clock.now = life.app.get_label(label_id).valid_until
+    send(life.app, label_id, ExpireLabel(), actor="system")
+    label = life.app.get_label(label_id)
+    clock.now = label.renewable_until - timedelta(seconds=1)
+    assert label.allows("withdraw", clock.now)
+    clock.now = label.renewable_until
+    assert label.state is LabelState.EXPIRED and label.status_at(clock.now)[0] is LabelState.LAPSED
+    before = event_count(life.app)
+    with pytest.raises(StepNotAllowed, match=f"cannot withdraw: label {label.label_code} is lapsed"):
+        send(life.app, label_id, WithdrawLabel(reason="misuse of the label"), actor=SECRETARIAT)
+    assert event_count(life.app) == before
+    send(life.app, label_id, CloseRenewalWindow(), actor="system")  # the timer's own step is not judged so
+    assert life.app.get_label(label_id).state is LabelState.LAPSED
+
+
+def test_an_application_over_a_label_lapsed_but_not_recorded_says_so_rather_than_ask_to_renew(
+    life: Lifecycle, clock: Clock
+) -> None:
+    _, label_id = life.labelled()
+    clock.now = life.app.get_label(label_id).valid_until
+    send(life.app, label_id, ExpireLabel(), actor="system")
+    clock.now = life.app.get_label(label_id).renewable_until
+    last_day = (clock.now - timedelta(days=1)).date()
+    with pytest.raises(StepNotAllowed, match=f"has lapsed \\(its renewal window closed on {last_day}\\) but the lapse"):
+        life.apply(Level.BRONZE)
+    send(life.app, label_id, CloseRenewalWindow(), actor="system")
+    life.apply(Level.BRONZE)
+
+
 PLACE = "the cluster's offices"
 
 

@@ -12,9 +12,11 @@ from clusterlabel.domain.label_lifecycle import (
     FINAL,
     IN_FORCE,
     LABEL_STEPS,
+    LAPSE_WHEN_THE_WINDOW_CLOSES,
     RENEWAL_WINDOW_RUNNING,
     VALIDITY_RUNNING,
     LabelState,
+    RenewalWindow,
     label_state_after,
     label_status_at,
     last_valid_day,
@@ -26,13 +28,19 @@ ISSUED = datetime(2026, 3, 10, tzinfo=UTC)
 VALID_UNTIL = datetime(2028, 4, 1, tzinfo=UTC)
 RENEWABLE_UNTIL = datetime(2029, 4, 1, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
+DAY = timedelta(days=1)
 
 
 def status(
-    state: str, since: datetime, at: datetime, renewal_open: bool = False, valid_until: datetime = VALID_UNTIL
+    state: str,
+    since: datetime,
+    at: datetime,
+    renewal_open: bool = False,
+    valid_until: datetime = VALID_UNTIL,
+    renewal_ended: datetime | None = None,
 ) -> tuple[LabelState, datetime]:
     """label_status_at of a label valid until VALID_UNTIL (unless told) and renewable until RENEWABLE_UNTIL."""
-    return label_status_at(state, since, valid_until, at, renewable_until=RENEWABLE_UNTIL, renewal_open=renewal_open)
+    return label_status_at(state, since, valid_until, at, RenewalWindow(RENEWABLE_UNTIL, renewal_open, renewal_ended))
 
 
 def test_every_label_state_is_either_in_force_or_final() -> None:
@@ -64,17 +72,29 @@ def test_a_label_expired_since_its_valid_until_whenever_the_timer_recorded_it() 
     assert status("expired", recorded, recorded + timedelta(days=1)) == (LabelState.EXPIRED, VALID_UNTIL)
 
 
-@pytest.mark.parametrize("state", sorted(IN_FORCE))
-def test_a_label_in_force_past_its_renewal_window_reads_as_lapsed_from_the_window_close(state: LabelState) -> None:
+@pytest.mark.parametrize("state", sorted(LAPSE_WHEN_THE_WINDOW_CLOSES))
+def test_an_active_or_expired_label_past_its_window_reads_as_lapsed_from_the_window_close(state: LabelState) -> None:
     # The window's timer has not fired yet (the worker was down): nobody may renew it any more.
+    assert status(state, ISSUED, RENEWABLE_UNTIL - TICK) == (LabelState.EXPIRED, VALID_UNTIL)
     assert status(state, ISSUED, RENEWABLE_UNTIL) == (LabelState.LAPSED, RENEWABLE_UNTIL)
     assert status(state.value, ISSUED, RENEWABLE_UNTIL + timedelta(days=40)) == (LabelState.LAPSED, RENEWABLE_UNTIL)
 
 
-def test_a_renewal_running_past_the_window_keeps_the_label_expired_until_it_ends() -> None:
-    later = RENEWABLE_UNTIL + timedelta(days=40)
-    assert status("expired", VALID_UNTIL, later, renewal_open=True) == (LabelState.EXPIRED, VALID_UNTIL)
-    assert status("expired", VALID_UNTIL, later, renewal_open=False) == (LabelState.LAPSED, RENEWABLE_UNTIL)
+def test_a_suspended_label_past_its_window_reads_as_expired_until_its_suspension_ends() -> None:
+    # Its restoration expires it (and it lapses then), its limit withdraws it, or its appeal reverses it.
+    assert status("suspended", ISSUED, RENEWABLE_UNTIL + timedelta(days=40)) == (LabelState.EXPIRED, VALID_UNTIL)
+
+
+def test_a_renewal_running_past_the_window_keeps_the_label_expired_and_it_lapses_when_the_renewal_ends() -> None:
+    ended = RENEWABLE_UNTIL + timedelta(days=40)
+    assert status("expired", VALID_UNTIL, ended - TICK, renewal_open=True) == (LabelState.EXPIRED, VALID_UNTIL)
+    # Ended without a label: lapsed from then (not from the window's close, when it still read as expired).
+    assert status("expired", VALID_UNTIL, ended - TICK, renewal_ended=ended) == (LabelState.EXPIRED, VALID_UNTIL)
+    assert status("expired", VALID_UNTIL, ended, renewal_ended=ended) == (LabelState.LAPSED, ended)
+    assert status("lapsed", ended + DAY, ended + DAY, renewal_ended=ended) == (LabelState.LAPSED, ended)
+    # A renewal that ended inside the window changes nothing: the label lapses when the window closes.
+    inside = RENEWABLE_UNTIL - timedelta(days=40)
+    assert status("expired", VALID_UNTIL, RENEWABLE_UNTIL, renewal_ended=inside) == (LabelState.LAPSED, RENEWABLE_UNTIL)
 
 
 def test_a_lapse_reads_from_the_window_close_however_late_its_timer_recorded_it() -> None:
