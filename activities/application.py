@@ -173,7 +173,7 @@ class CertificationApp(Application[UUID]):
                 "apply again once it is (the engine's workers record it)"
             )
         raise StepNotAllowed(
-            f"cluster {cluster.name!r} holds {level} label {label.label_code} ({status.value}); "
+            f"cluster {cluster.name!r} holds {level} label {label.label_code} ({label.state.value}); "
             "renew that label instead of applying anew"
         )
 

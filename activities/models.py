@@ -125,7 +125,7 @@ class LabelView(RecordView):
     reminders_sent: list[str] = []
     suspended_until: datetime | None = None
     renewal_case_id: UUID | None = None
-    renewal_ended_at: datetime | None = None  # when its last renewal case ended without a label
+    held_until: datetime | None = None  # when what last held off its lapse ended (RenewalWindow.held_until)
     superseded_by: UUID | None = None
     alarms: list[Alarm] = Field(default=[], description="pending, earliest first")
     final: bool = False

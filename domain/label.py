@@ -14,6 +14,7 @@ from clusterlabel.domain.case_decision import NOBODY, DecidedApart
 from clusterlabel.domain.label_appeal import LabelAppealSteps
 from clusterlabel.domain.label_code import label_code_for, label_id_for
 from clusterlabel.domain.label_lifecycle import (
+    BACK_IN_FORCE,
     LABEL_STEPS,
     LabelState,
     RenewalWindow,
@@ -104,7 +105,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
         self.state_since = valid_from
         self.reminders_sent: list[str] = []
         self.renewal_case_id: UUID | None = None
-        self.renewal_ended_at: datetime | None = None  # when the last renewal case ended without a label
+        self.held_until: datetime | None = None  # see RenewalWindow.held_until
         self.suspended_until: datetime | None = None
         self.reason: str | None = None
         self.appeal: dict[str, Any] | None = None
@@ -151,7 +152,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
 
     def status_at(self, at: datetime) -> tuple[LabelState, datetime]:
         """Its status at `at` and since when (see label_status_at)."""
-        window = RenewalWindow(self.renewable_until, self.renewal_case_id is not None, self.renewal_ended_at)
+        window = RenewalWindow(self.renewable_until, self.renewal_case_id is not None, self.held_until)
         return label_status_at(self.state, self.state_since, self.valid_until, at, window)
 
     def is_valid_at(self, at: datetime) -> bool:
@@ -160,14 +161,11 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def check_step(self, step: str, at: datetime | None = None) -> None:
         """`at`: judged on the label's status then, as the public reads it, its timers fired or not (a label past
         its date is expired: no suspension; past its window lapsed: no withdrawal)."""
-        check_label_step(step, self._judged_state(at), self.label_code)
+        check_label_step(step, self.state if at is None else self.status_at(at)[0], self.label_code)
 
     def allows(self, step: str, at: datetime | None = None) -> bool:
         """Whether the label allows the step (LABEL_STEPS), as check_step would find."""
-        return self._judged_state(at) in LABEL_STEPS[step][0]
-
-    def _judged_state(self, at: datetime | None) -> LabelState:
-        return self.state if at is None else self.status_at(at)[0]
+        return (self.state if at is None else self.status_at(at)[0]) in LABEL_STEPS[step][0]
 
     @property
     def may_be_superseded(self) -> bool:
@@ -245,7 +243,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
     @event("RenewalAbandoned")
     def _renewal_abandoned(self, case_id: UUID, at: datetime, actor: str, command_key: str) -> None:
         self.renewal_case_id = None
-        self.renewal_ended_at = at
+        self.held_until = at
 
     def supersede(
         self, new_label_id: UUID, case_id: UUID | None, at: datetime, actor: str, command_key: str, renewal: bool = True
@@ -345,6 +343,6 @@ class Label(LabelAppealSteps, RecordedAggregate):
         """Enter the state the event leads to, by the one table views read too."""
         state = label_state_after(event_type, at, self.valid_until)
         assert state is not None, f"{event_type} changes no label state"
-        self.state = state
-        self.state_since = at
+        self.state, self.state_since = state, at
+        self.held_until = at if event_type in BACK_IN_FORCE else self.held_until  # a suspension or withdrawal ended
         self._appeal_follows_state()

@@ -115,19 +115,20 @@ def label_state_after(event_type: str, at: datetime, valid_until: datetime) -> L
 
 @dataclass(frozen=True)
 class RenewalWindow:
-    """What a label's status needs of its renewal: when its window closes, whether a renewal case runs,
-    and when the last one ended without a label (None: none did). Plain values, as the aggregate and the
-    view rows both hold them."""
+    """What a label's status needs of its renewal: when its window closes, whether a renewal case runs, and
+    `held_until`, when the last thing that held off its lapse ended: a renewal case ended without a label, a
+    suspension lifted, a withdrawal reversed on appeal (None: none did). Plain values, as the aggregate and
+    the view rows both hold them."""
 
     closes: datetime
     renewal_running: bool = False
-    last_renewal_ended: datetime | None = None
+    held_until: datetime | None = None
 
     def lapsed_since(self) -> datetime:
-        """A label lapses when its window closes with no renewal running, or, when a renewal started in time
-        ran past the window, when that renewal ended without a label."""
-        ended = self.last_renewal_ended
-        return ended if ended is not None and ended > self.closes else self.closes
+        """A label lapses when its window closes, or, when a renewal, a suspension or a withdrawal under appeal
+        held it past the window (it read as expired, suspended or withdrawn meanwhile), when that ended."""
+        held = self.held_until
+        return held if held is not None and held > self.closes else self.closes
 
 
 def label_status_at(

@@ -18,16 +18,16 @@ LABEL_COLUMNS = (
     "label_id TEXT PRIMARY KEY, label_code TEXT NOT NULL, verification_code TEXT, cluster_id TEXT, "
     "cluster_name TEXT, country TEXT, level TEXT, case_id TEXT, catalogue_version TEXT, valid_from TEXT, "
     "valid_until TEXT, renewable_until TEXT, state TEXT, state_since TEXT, supersedes TEXT, "
-    "superseded_by TEXT, renewal_case_id TEXT, renewal_ended_at TEXT, suspended_until TEXT, imported_from TEXT, "
+    "superseded_by TEXT, renewal_case_id TEXT, held_until TEXT, suspended_until TEXT, imported_from TEXT, "
     "version BIGINT"
 )
 
 
 def status_at(row: Row, now: datetime) -> tuple[LabelState, datetime]:
     """A label row's (status, since) at `now`, by the domain's rule."""
-    ended = row["renewal_ended_at"]
+    held = row["held_until"]
     window = RenewalWindow(
-        _instant(row["renewable_until"]), row["renewal_case_id"] is not None, _instant(ended) if ended else None
+        _instant(row["renewable_until"]), row["renewal_case_id"] is not None, _instant(held) if held else None
     )
     return label_status_at(row["state"], _instant(row["state_since"]), _instant(row["valid_until"]), now, window)
 
@@ -82,7 +82,7 @@ def _issued(change: Change) -> Row:
         "supersedes": change["supersedes"],
         "superseded_by": None,
         "renewal_case_id": None,
-        "renewal_ended_at": None,
+        "held_until": None,
         "suspended_until": None,
         "imported_from": change.get("imported_from"),
     }
@@ -105,10 +105,10 @@ _LABEL_DATA = {
     "Expired": lambda row, change: row.update(suspended_until=None),
     "RenewalWindowClosed": _nothing,
     "RenewalStarted": lambda row, change: row.update(renewal_case_id=change["case_id"]),
-    "RenewalAbandoned": lambda row, change: row.update(renewal_case_id=None, renewal_ended_at=change["at"]),
+    "RenewalAbandoned": lambda row, change: row.update(renewal_case_id=None, held_until=change["at"]),
     "Superseded": lambda row, change: row.update(superseded_by=change["new_label_id"], renewal_case_id=None),
     "Suspended": lambda row, change: row.update(suspended_until=change["until"]),
-    "Restored": lambda row, change: row.update(suspended_until=None),
+    "Restored": lambda row, change: row.update(suspended_until=None, held_until=change["at"]),
     "Withdrawn": lambda row, change: row.update(suspended_until=None),
-    "LabelAppealUpheld": lambda row, change: row.update(suspended_until=None),
+    "LabelAppealUpheld": lambda row, change: row.update(suspended_until=None, held_until=change["at"]),
 }

@@ -55,6 +55,7 @@ from clusterlabel.domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
+from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.domain.policy import default_policy
 from clusterlabel.domain.record_commands import RegisterCluster, RegisterExpert
 from clusterlabel.projections.expiry_calendar import ExpiryCalendarView
@@ -271,13 +272,9 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
             _text(label.renewal_case_id),
             _text(label.superseded_by),
         )
-        for at in (
-            now,
-            label.valid_until - TICK,
-            label.valid_until,
-            label.renewable_until - TICK,
-            label.renewable_until,
-        ):
+        held = (label.held_until - TICK, label.held_until) if label.held_until else ()
+        edges = (label.valid_until - TICK, label.valid_until, label.renewable_until - TICK, label.renewable_until)
+        for at in (now, *edges, *held):
             entry = self.views.label(label_id, at)
             assert entry is not None and (entry.status, entry.since) == label.status_at(at)
             # The registry's filter, in SQL, finds it under the same status.
@@ -388,7 +385,7 @@ def test_a_renewal_withdrawn_after_the_window_lapses_its_label_from_then_in_the_
         machine.attempt(renewal_case, WithdrawCase(reason="the cluster gives up"))
         machine.attempt(renewal_case, CloseCase(), actor="system")
         ended = machine.app.get_label(label.id)
-        assert (ended.renewal_case_id, ended.renewal_ended_at) == (None, machine.clock.now)
+        assert (ended.renewal_case_id, ended.held_until) == (None, machine.clock.now)
         # Lapsed from the renewal's end, not from the window's close, when it still read as expired.
         machine.views.catch_up()
         entry = machine.views.label(label.id, machine.clock.now)
@@ -396,6 +393,21 @@ def test_a_renewal_withdrawn_after_the_window_lapses_its_label_from_then_in_the_
         machine.the_views_say_what_the_aggregates_say()
     finally:
         machine.teardown()
+
+
+def test_a_label_restored_after_its_window_lapses_from_its_restoration_in_the_view_too() -> None:
+    def restore_past_window(machine: ViewsFollowTheDomain) -> None:
+        label_id = machine.label_ids[0]
+        machine.a_label_takes_a_step(0, "suspend")
+        machine.clock.now = machine.app.get_label(label_id).renewable_until + timedelta(days=30)
+        suspended = machine.app.get_label(label_id)
+        assert suspended.status_at(machine.clock.now) == (LabelState.EXPIRED, suspended.valid_until)
+        machine.the_views_say_what_the_aggregates_say()
+        machine.a_label_takes_a_step(0, "restore")
+        # Not from the window's close, when it still read as expired: from its restoration.
+        assert machine.app.get_label(label_id).status_at(machine.clock.now) == (LabelState.LAPSED, machine.clock.now)
+
+    _walk([2], restore_past_window)
 
 
 ViewsFollowTheDomain.TestCase.settings = settings(

@@ -37,10 +37,10 @@ def status(
     at: datetime,
     renewal_open: bool = False,
     valid_until: datetime = VALID_UNTIL,
-    renewal_ended: datetime | None = None,
+    held_until: datetime | None = None,
 ) -> tuple[LabelState, datetime]:
     """label_status_at of a label valid until VALID_UNTIL (unless told) and renewable until RENEWABLE_UNTIL."""
-    return label_status_at(state, since, valid_until, at, RenewalWindow(RENEWABLE_UNTIL, renewal_open, renewal_ended))
+    return label_status_at(state, since, valid_until, at, RenewalWindow(RENEWABLE_UNTIL, renewal_open, held_until))
 
 
 def test_every_label_state_is_either_in_force_or_final() -> None:
@@ -89,12 +89,12 @@ def test_a_renewal_running_past_the_window_keeps_the_label_expired_and_it_lapses
     ended = RENEWABLE_UNTIL + timedelta(days=40)
     assert status("expired", VALID_UNTIL, ended - TICK, renewal_open=True) == (LabelState.EXPIRED, VALID_UNTIL)
     # Ended without a label: lapsed from then (not from the window's close, when it still read as expired).
-    assert status("expired", VALID_UNTIL, ended - TICK, renewal_ended=ended) == (LabelState.EXPIRED, VALID_UNTIL)
-    assert status("expired", VALID_UNTIL, ended, renewal_ended=ended) == (LabelState.LAPSED, ended)
-    assert status("lapsed", ended + DAY, ended + DAY, renewal_ended=ended) == (LabelState.LAPSED, ended)
+    assert status("expired", VALID_UNTIL, ended - TICK, held_until=ended) == (LabelState.EXPIRED, VALID_UNTIL)
+    assert status("expired", VALID_UNTIL, ended, held_until=ended) == (LabelState.LAPSED, ended)
+    assert status("lapsed", ended + DAY, ended + DAY, held_until=ended) == (LabelState.LAPSED, ended)
     # A renewal that ended inside the window changes nothing: the label lapses when the window closes.
     inside = RENEWABLE_UNTIL - timedelta(days=40)
-    assert status("expired", VALID_UNTIL, RENEWABLE_UNTIL, renewal_ended=inside) == (LabelState.LAPSED, RENEWABLE_UNTIL)
+    assert status("expired", VALID_UNTIL, RENEWABLE_UNTIL, held_until=inside) == (LabelState.LAPSED, RENEWABLE_UNTIL)
 
 
 def test_a_lapse_reads_from_the_window_close_however_late_its_timer_recorded_it() -> None:
