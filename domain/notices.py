@@ -242,11 +242,12 @@ def label_restored(label: Label, rationale: str = "") -> list[Notice]:
     """The cluster learns that its label's suspension is lifted, and why when the secretariat said: told it
     may not show the label, it is told when it may again (an expired one: that it may be renewed)."""
     subject = f"Your label {label.label_code} is no longer suspended"
+    state = _status_after_step(label)
     body = (
-        f"The suspension of the label {label.label_code} is lifted: it is {label.state.value}, valid until "
+        f"The suspension of the label {label.label_code} is lifted: it is {state}, valid until "
         f"{last_valid_day(label.valid_until):%Y-%m-%d}." + (f" Why: {rationale}" if rationale else "")
     )
-    data = _label_data(label) | {"state": label.state.value, "reason": rationale}
+    data = _label_data(label) | {"state": state, "reason": rationale} | _window_closed(label, state)
     to = recipient(CLUSTER, label.cluster_id)
     return [Notice(to, "label_restored", subject, body, label_id=label.id, data=data)]
 
@@ -257,10 +258,25 @@ def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Not
     subject = f"Label {label.label_code}: appeal {'upheld' if upheld else 'dismissed'}"
     body = f"The appeal against the label's {against} state is {'upheld' if upheld else 'dismissed'}: {rationale}."
     data = _label_data(label) | {"upheld": "yes" if upheld else "no", "rationale": rationale, "against": against}
+    if upheld:  # back in force, or expired, or lapsed when its renewal window closed meanwhile
+        data["state"] = state = _status_after_step(label)
+        data |= _window_closed(label, state)
     notice = Notice(
         recipient(CLUSTER, label.cluster_id), "label_appeal_decided", subject, body, label_id=label.id, data=data
     )
     return [notice]
+
+
+def _status_after_step(label: Label) -> str:
+    """The label's status as the step just recorded left it (from its state's start): one put back in force
+    after its validity reads expired, and after its renewal window lapsed (label_lifecycle.label_status_at)."""
+    return label.status_at(label.state_since)[0].value
+
+
+def _window_closed(label: Label, state: str) -> dict[str, str]:
+    """When a label that lapsed as a step put it back in force had its renewal window close (its message says
+    so); nothing for any other."""
+    return {"renewable_until": instant(label.renewable_until)} if state == "lapsed" else {}
 
 
 def _label_data(label: Label) -> dict[str, str]:

@@ -4,7 +4,7 @@ the compiled catalogue the one its .po file gives."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -23,11 +23,13 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.commands import (
     DecideAppeal,
+    DecideLabelAppeal,
     IssueLabel,
     LodgeAppeal,
     LodgeLabelAppeal,
     OpenAppealWindow,
     RecordDecision,
+    RestoreLabel,
     SuspendLabel,
 )
 from clusterlabel.domain.invoice import Invoice, invoice_id_for
@@ -37,7 +39,7 @@ from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import UpdateClusterProfile
 from tests.builders import cluster_profile, send
-from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
+from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app
 
 BASE = "https://labels.example"
 GERMAN = LOCALES / "de" / "LC_MESSAGES"
@@ -239,6 +241,41 @@ def test_a_restoration_says_why_when_the_secretariat_said_and_one_queued_before_
     for silent in (unexplained, queued_before):
         worded = render(silent, "en", BASE).text
         assert "lifted the suspension" in worded and "Why:" not in worded
+
+
+def test_a_label_restored_after_its_renewal_window_is_told_it_has_lapsed_not_that_it_may_be_renewed() -> None:
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
+    _, label_id = life.labelled()
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    clock.now = life.app.get_label(label_id).renewable_until + timedelta(days=20)
+    send(life.app, label_id, RestoreLabel(rationale="the complaint concerned another cluster"), actor=SECRETARIAT)
+    label = life.app.get_label(label_id)
+    (told,) = notices.label_restored(label, "the complaint concerned another cluster")
+    english, german = (" ".join(render(content(told), language, BASE).text.split()) for language in ("en", "de"))
+
+    closed = written_day(last_valid_day(label.renewable_until), "en")
+    assert told.data["state"] == "lapsed" and "is lapsed" in told.body
+    assert f"Its renewal window closed on {closed}: the label has lapsed and can no longer be renewed" in english
+    assert "may be renewed" not in english and "Das Label ist erloschen" in german
+
+
+def test_an_appeal_upheld_after_the_renewal_window_tells_the_label_has_lapsed_not_that_it_is_in_force() -> None:
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
+    _, label_id = life.labelled()
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    send(life.app, label_id, LodgeLabelAppeal(grounds="the complaint is about another cluster"), actor=SECRETARIAT)
+    clock.now = life.app.get_label(label_id).renewable_until + timedelta(days=20)
+    upheld = DecideLabelAppeal(upheld=True, rationale="the complaint concerned another cluster")
+    send(life.app, label_id, upheld, actor="board:appeals")
+    (told,) = notices.label_appeal_decided(
+        life.app.get_label(label_id), True, "the complaint concerned another cluster"
+    )
+    english = " ".join(render(content(told), "en", BASE).text.split())
+
+    assert told.data["state"] == "lapsed" and "in force again" not in english
+    assert "the label has lapsed and can no longer be renewed; the cluster may apply anew" in english
 
 
 def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_language_writes_them() -> None:
