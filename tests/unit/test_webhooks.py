@@ -166,6 +166,22 @@ def test_a_label_restored_past_its_validity_is_told_as_expired() -> None:
     assert [(d.kind, d.label_status) for d in deliveries(app)] == [("label.expired", "expired")]
 
 
+def test_a_label_restored_past_its_renewal_window_is_told_as_expired_with_its_status_lapsed_then_lapsed() -> None:
+    clock = Clock()
+    app = memory_app(clock=clock)
+    webhook(app, ["label.expired", "label.restored", "label.lapsed"])
+    label_id = labelled(app)
+    send(app, label_id, SuspendLabel(reason="complaint"), actor=SECRETARIAT)
+    clock.now = app.get_label(label_id).renewable_until + timedelta(days=20)
+    send(app, label_id, RestoreLabel(), actor=SECRETARIAT)
+    send(app, label_id, CloseRenewalWindow(), actor="system")  # as its workflow does at once
+
+    assert [(d.kind, d.label_status) for d in deliveries(app)] == [
+        ("label.expired", "lapsed"),
+        ("label.lapsed", "lapsed"),
+    ]
+
+
 def test_expiry_lapse_and_a_renewal_superseding_a_label_are_each_told_to_a_webhook_that_wants_them() -> None:
     clock = Clock()
     app = memory_app(clock=clock)
