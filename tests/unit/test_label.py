@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from clusterlabel.activities.views import label_view
+from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import InvalidInput, Level, StepNotAllowed
 from clusterlabel.domain.commands import (
     CloseCase,
@@ -27,6 +28,8 @@ from clusterlabel.domain.commands import (
 )
 from clusterlabel.domain.label import Label, label_code_for
 from clusterlabel.domain.label_lifecycle import LabelState
+from clusterlabel.interfaces.web.auth import Principal
+from clusterlabel.interfaces.web.common import label_out
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 
@@ -240,6 +243,23 @@ def test_an_application_over_a_label_lapsed_but_not_recorded_says_so_rather_than
         life.apply(Level.BRONZE)
     send(life.app, label_id, CloseRenewalWindow(), actor="system")
     life.apply(Level.BRONZE)
+
+
+def test_the_label_s_answer_reads_lapsed_from_its_window_s_close_before_the_timer_records_it(
+    life: Lifecycle, clock: Clock
+) -> None:
+    _, label_id = life.labelled()
+    clock.now = life.app.get_label(label_id).valid_until
+    send(life.app, label_id, ExpireLabel(), actor="system")
+    label = life.app.get_label(label_id)
+    officer = Principal(frozenset({Role.OFFICER}))
+
+    def answer(at: datetime) -> tuple[str, datetime]:
+        out = label_out(label_view(life.app.policy, label, at), label, at, officer)
+        return out.state.value, out.since
+
+    assert answer(label.renewable_until - timedelta(seconds=1)) == ("expired", label.valid_until)
+    assert answer(label.renewable_until + timedelta(days=3)) == ("lapsed", label.renewable_until)
 
 
 PLACE = "the cluster's offices"
