@@ -240,12 +240,16 @@ def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
 
 def label_restored(label: Label, rationale: str = "") -> list[Notice]:
     """The cluster learns that its label's suspension is lifted, and why when the secretariat said: told it
-    may not show the label, it is told when it may again (an expired one: that it may be renewed)."""
+    may not show the label, it is told when it may again (an expired one: that it may be renewed; one past its
+    renewal window: that it has lapsed, and the cluster may apply anew)."""
     subject = f"Your label {label.label_code} is no longer suspended"
     state = _status_after_step(label)
-    body = (
-        f"The suspension of the label {label.label_code} is lifted: it is {state}, valid until "
-        f"{last_valid_day(label.valid_until):%Y-%m-%d}." + (f" Why: {rationale}" if rationale else "")
+    if state == "lapsed":
+        where = f"it has lapsed, its renewal window having closed on {last_valid_day(label.renewable_until):%Y-%m-%d}"
+    else:
+        where = f"it is {state}, valid until {last_valid_day(label.valid_until):%Y-%m-%d}"
+    body = f"The suspension of the label {label.label_code} is lifted: {where}." + (
+        f" Why: {rationale}" if rationale else ""
     )
     data = _label_data(label) | {"state": state, "reason": rationale} | _window_closed(label, state)
     to = recipient(CLUSTER, label.cluster_id)

@@ -255,9 +255,9 @@ def test_a_label_restored_after_its_renewal_window_is_told_it_has_lapsed_not_tha
     english, german = (" ".join(render(content(told), language, BASE).text.split()) for language in ("en", "de"))
 
     closed = written_day(last_valid_day(label.renewable_until), "en")
-    assert told.data["state"] == "lapsed" and "is lapsed" in told.body
+    assert told.data["state"] == "lapsed" and "it has lapsed, its renewal window having closed on" in told.body
     assert f"Its renewal window closed on {closed}: the label has lapsed and can no longer be renewed" in english
-    assert "may be renewed" not in english and "Das Label ist erloschen" in german
+    assert "may be renewed" not in english and "kann nicht mehr erneuert werden" in german
 
 
 def test_an_appeal_upheld_after_the_renewal_window_tells_the_label_has_lapsed_not_that_it_is_in_force() -> None:
@@ -276,6 +276,28 @@ def test_an_appeal_upheld_after_the_renewal_window_tells_the_label_has_lapsed_no
 
     assert told.data["state"] == "lapsed" and "in force again" not in english
     assert "the label has lapsed and can no longer be renewed; the cluster may apply anew" in english
+
+
+def test_an_appeal_upheld_after_the_validity_says_the_label_may_be_renewed_and_one_queued_before_still_reads() -> None:
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
+    _, label_id = life.labelled()
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    send(life.app, label_id, LodgeLabelAppeal(grounds="the complaint is about another cluster"), actor=SECRETARIAT)
+    clock.now = life.app.get_label(label_id).valid_until + timedelta(days=20)
+    upheld = DecideLabelAppeal(upheld=True, rationale="the complaint concerned another cluster")
+    send(life.app, label_id, upheld, actor="board:appeals")
+    (told,) = notices.label_appeal_decided(
+        life.app.get_label(label_id), True, "the complaint concerned another cluster"
+    )
+    english = " ".join(render(content(told), "en", BASE).text.split())
+    assert (
+        told.data["state"] == "expired" and "it may be renewed from its page while its renewal window runs" in english
+    )
+
+    # Queued before the message said which state the label is in: it reads as it did then.
+    queued_before = content(told).model_copy(update={"data": {k: v for k, v in told.data.items() if k != "state"}})
+    assert "is in force again" in " ".join(render(queued_before, "en", BASE).text.split())
 
 
 def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_language_writes_them() -> None:
