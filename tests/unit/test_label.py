@@ -234,9 +234,7 @@ def test_a_label_past_its_window_is_not_withdrawn_though_its_lapse_is_not_record
 def test_an_application_over_a_label_lapsed_but_not_recorded_says_so_rather_than_ask_to_renew(
     life: Lifecycle, clock: Clock
 ) -> None:
-    _, label_id = life.labelled()
-    clock.now = life.app.get_label(label_id).valid_until
-    send(life.app, label_id, ExpireLabel(), actor="system")
+    label_id = expired_label(life, clock).id
     clock.now = life.app.get_label(label_id).renewable_until
     last_day = (clock.now - timedelta(days=1)).date()
     with pytest.raises(StepNotAllowed, match=f"has lapsed \\(its renewal window closed on {last_day}\\) but the lapse"):
@@ -248,10 +246,7 @@ def test_an_application_over_a_label_lapsed_but_not_recorded_says_so_rather_than
 def test_the_label_s_answer_reads_lapsed_from_its_window_s_close_before_the_timer_records_it(
     life: Lifecycle, clock: Clock
 ) -> None:
-    _, label_id = life.labelled()
-    clock.now = life.app.get_label(label_id).valid_until
-    send(life.app, label_id, ExpireLabel(), actor="system")
-    label = life.app.get_label(label_id)
+    label = expired_label(life, clock)
     officer = Principal(frozenset({Role.OFFICER}))
 
     def answer(at: datetime) -> tuple[str, datetime]:

@@ -260,18 +260,23 @@ def test_a_label_restored_after_its_renewal_window_is_told_it_has_lapsed_not_tha
     assert "may be renewed" not in english and "kann nicht mehr erneuert werden" in german
 
 
-def test_an_appeal_upheld_after_the_renewal_window_tells_the_label_has_lapsed_not_that_it_is_in_force() -> None:
+def appeal_upheld_past(end: str) -> Notice:
+    """The cluster's message on an appeal against its label's suspension, upheld 20 days after the label's
+    `end` ("valid_until" or "renewable_until")."""
     clock = Clock()
     life = Lifecycle(memory_app(clock=clock))
     _, label_id = life.labelled()
     send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
     send(life.app, label_id, LodgeLabelAppeal(grounds="the complaint is about another cluster"), actor=SECRETARIAT)
-    clock.now = life.app.get_label(label_id).renewable_until + timedelta(days=20)
+    clock.now = getattr(life.app.get_label(label_id), end) + timedelta(days=20)
     upheld = DecideLabelAppeal(upheld=True, rationale="the complaint concerned another cluster")
     send(life.app, label_id, upheld, actor="board:appeals")
-    (told,) = notices.label_appeal_decided(
-        life.app.get_label(label_id), True, "the complaint concerned another cluster"
-    )
+    (told,) = notices.label_appeal_decided(life.app.get_label(label_id), True, upheld.rationale)
+    return told
+
+
+def test_an_appeal_upheld_after_the_renewal_window_tells_the_label_has_lapsed_not_that_it_is_in_force() -> None:
+    told = appeal_upheld_past("renewable_until")
     english = " ".join(render(content(told), "en", BASE).text.split())
 
     assert told.data["state"] == "lapsed" and "in force again" not in english
@@ -279,17 +284,7 @@ def test_an_appeal_upheld_after_the_renewal_window_tells_the_label_has_lapsed_no
 
 
 def test_an_appeal_upheld_after_the_validity_says_the_label_may_be_renewed_and_one_queued_before_still_reads() -> None:
-    clock = Clock()
-    life = Lifecycle(memory_app(clock=clock))
-    _, label_id = life.labelled()
-    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
-    send(life.app, label_id, LodgeLabelAppeal(grounds="the complaint is about another cluster"), actor=SECRETARIAT)
-    clock.now = life.app.get_label(label_id).valid_until + timedelta(days=20)
-    upheld = DecideLabelAppeal(upheld=True, rationale="the complaint concerned another cluster")
-    send(life.app, label_id, upheld, actor="board:appeals")
-    (told,) = notices.label_appeal_decided(
-        life.app.get_label(label_id), True, "the complaint concerned another cluster"
-    )
+    told = appeal_upheld_past("valid_until")
     english = " ".join(render(content(told), "en", BASE).text.split())
     assert (
         told.data["state"] == "expired" and "it may be renewed from its page while its renewal window runs" in english
