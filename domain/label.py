@@ -152,8 +152,7 @@ class Label(LabelAppealSteps, RecordedAggregate):
 
     def status_at(self, at: datetime) -> tuple[LabelState, datetime]:
         """Its status at `at` and since when (see label_status_at)."""
-        window = RenewalWindow(self.renewable_until, self.renewal_case_id is not None, self.held_until)
-        return label_status_at(self.state, self.state_since, self.valid_until, at, window)
+        return label_status_at(self.state, self.state_since, self.valid_until, at, RenewalWindow.of(self))
 
     def is_valid_at(self, at: datetime) -> bool:
         return self.valid_from <= at and self.status_at(at)[0] is LabelState.ACTIVE

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from clusterlabel.domain.base import InvalidInput, StepNotAllowed
 from clusterlabel.domain.durations import Duration
@@ -124,6 +125,12 @@ class RenewalWindow:
     renewal_running: bool = False
     held_until: datetime | None = None
 
+    @classmethod
+    def of(cls, label: Any) -> RenewalWindow:
+        """The window of a label, or of what holds its `renewable_until`, `renewal_case_id` and `held_until`
+        (its workflow's view)."""
+        return cls(label.renewable_until, label.renewal_case_id is not None, label.held_until)
+
     def lapsed_since(self) -> datetime:
         """A label lapses when its window closes, or, when a renewal, a suspension or a withdrawal under appeal
         held it past the window (it read as expired, suspended or withdrawn meanwhile), when that ended."""
@@ -144,11 +151,12 @@ def label_status_at(
     label past its window reads as expired: its restoration (then it lapses), its withdrawal at the
     suspension's limit or its appeal still decides how it ends. Plain values in, so that the aggregate and
     the view rows (which keep no aggregate) answer alike."""
+    lapsed = window.lapsed_since()
     if state == LabelState.LAPSED:
-        return LabelState.LAPSED, window.lapsed_since()
+        return LabelState.LAPSED, lapsed
     if state in IN_FORCE and at >= valid_until:
-        if state in LAPSE_WHEN_THE_WINDOW_CLOSES and not window.renewal_running and at >= window.lapsed_since():
-            return LabelState.LAPSED, window.lapsed_since()
+        if state in LAPSE_WHEN_THE_WINDOW_CLOSES and not window.renewal_running and at >= lapsed:
+            return LabelState.LAPSED, lapsed
         return LabelState.EXPIRED, valid_until
     return LabelState(state), state_since
 

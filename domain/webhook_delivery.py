@@ -138,8 +138,7 @@ def _status_after(label: Any, change: Any, moment: datetime) -> LabelState:
     """The label's status right after `change`, as verification answers it then: a label issued (imported)
     or left in force past its validity reads as expired, its expiry timer fired or not."""
     state = label_state_after(type(change).__name__, moment, label.valid_until) or label.state
-    window = RenewalWindow(label.renewable_until, label.renewal_case_id is not None, label.held_until)
-    return label_status_at(state, moment, label.valid_until, moment, window)[0]
+    return label_status_at(state, moment, label.valid_until, moment, RenewalWindow.of(label))[0]
 
 
 def deliveries_for(

@@ -128,9 +128,9 @@ class RegistryView(LabelRowsView):
 
 # domain.label.label_status_at() in SQL, from the domain's own sets (stamps sort as time does): an active or
 # expired label with no renewal running is lapsed from the later of its window's close and the end of what
-# last held it off (RenewalWindow.lapsed_since), and past its validity one whose validity still runs is expired (one
-# expired or lapsed already stays so: only its "since" differs, which Python computes). A registry test and the
-# views-follow-the-domain test keep the two in step.
+# last held it off (RenewalWindow.lapsed_since), and past its validity one whose validity still runs is
+# expired (one expired or lapsed already stays so: only its "since" differs, which Python computes). A
+# registry test and the views-follow-the-domain test keep the two in step.
 _LAPSING = ", ".join(f"'{state.value}'" for state in sorted(LAPSE_WHEN_THE_WINDOW_CLOSES))
 _VALIDITY_RUNNING = ", ".join(f"'{state.value}'" for state in sorted(VALIDITY_RUNNING))
 _LAPSED_SINCE = "(CASE WHEN held_until > renewable_until THEN held_until ELSE renewable_until END)"

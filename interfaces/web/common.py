@@ -151,9 +151,8 @@ def case_summary(status: CaseStatus, principal: Principal) -> CaseSummary:
 def label_out(view: LabelView, label: Label, now: datetime, principal: Principal) -> LabelOut:
     """The label as a view shows it (the one an update answered, or label_view of `label`) at `now`;
     `label` is the one loaded to authorise the caller, for what never changes (its verification code)."""
-    window = RenewalWindow(view.renewable_until, view.renewal_case_id is not None, view.held_until)
     since = view.state_since or label.state_since
-    state, since = label_status_at(LabelState(view.state), since, view.valid_until, now, window)
+    state, since = label_status_at(LabelState(view.state), since, view.valid_until, now, RenewalWindow.of(view))
     shown = {"verification_code": label.verification_code if reads_verification_code(principal, label) else None}
     if not reads_the_label_in_full(principal, label):
         shown |= {"appeal": None, "appeal_due": None, "renewal_case_id": None, "superseded_by": None}
