@@ -90,7 +90,19 @@ def _create(book: AccountBook, args: argparse.Namespace) -> int:
     print(f"account_id  {opened.account_id}")
     print(f"token       {opened.token}")
     print("the token is shown this once: only its hash is kept", file=sys.stderr)
+    if body.expert_id is not None and body.cluster_id is not None:
+        print(_not_released(body.expert_id, body.cluster_id), file=sys.stderr)
     return EXIT_OK
+
+
+def _not_released(expert_id: UUID, cluster_id: UUID) -> str:
+    """The command line reaches no workflow: the cluster's open cases keep the expert until the API releases them
+    (as POST /accounts does itself)."""
+    return (
+        f"expert {expert_id} now speaks for cluster {cluster_id} and is never proposed for its cases; any of its "
+        "open cases they are on or proposed for keeps them until the affiliation is recorded through the API, "
+        f'which releases them: POST /experts/{expert_id}/affiliations {{"cluster_id": "{cluster_id}"}}'
+    )
 
 
 def _list(book: AccountBook, args: argparse.Namespace) -> int:

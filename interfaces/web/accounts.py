@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.domain.account import Account, Role
-from clusterlabel.domain.base import NotFound, derived_id
+from clusterlabel.domain.base import NotFound, StepNotAllowed, derived_id
 from clusterlabel.domain.command_base import AccountCommand, Envelope
 from clusterlabel.domain.record_commands import OpenAccount, RevokeRole
 from clusterlabel.interfaces.logs import get_logger
@@ -54,21 +54,33 @@ MACHINE_ADMIN_NAME = "machine administrator"
 @router.post("/accounts", status_code=201, summary="Open an account for a person")
 async def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -> AccountCreated:
     command, account_key = body.command(), creation_key("account", key)
-    created = await run_in_threadpool(opened, svc, who, body, command, account_key)
-    if command.expert_id is not None and command.cluster_id is not None:
-        # An expert who speaks for the cluster is affiliated with it (recorded in the same save): they leave
-        # its open cases, as on any affiliation that excludes them.
-        reason = "a conflict of interest: the expert speaks for the cluster as its contact"
-        try:
-            await release_from_open_cases(svc, who, command.expert_id, reason, account_key, command.cluster_id)
-        except Exception:  # the answer carries the account's only token: no failure here may lose it
-            log.exception(
-                "expert not released from the cluster's cases; record the affiliation again to release them",
-                account_id=str(created.account_id),
-                expert_id=str(command.expert_id),
-                cluster_id=str(command.cluster_id),
-            )
+    try:
+        created = await run_in_threadpool(opened, svc, who, body, command, account_key)
+    except StepNotAllowed:
+        # A retry of an opening whose answer was lost (its token issued): the account and its affiliation are
+        # recorded, but the first attempt may have stopped before the release. Released once, whichever does it.
+        await _release_if_affiliated(svc, who, command, account_key)
+        raise
+    try:
+        await _release_if_affiliated(svc, who, command, account_key)
+    except Exception:  # the answer carries the account's only token: no failure here may lose it
+        log.exception(
+            "expert not released from the cluster's cases; send the request again with its Idempotency-Key, "
+            "or record the affiliation again, to release them",
+            account_id=str(created.account_id),
+            expert_id=str(command.expert_id),
+            cluster_id=str(command.cluster_id),
+        )
     return created
+
+
+async def _release_if_affiliated(svc: Services, who: Principal, command: OpenAccount, account_key: str) -> None:
+    """An expert who speaks for the cluster is affiliated with it (recorded in the account's save): they leave
+    its open cases, as on any affiliation that excludes them."""
+    if command.expert_id is None or command.cluster_id is None:
+        return
+    reason = "a conflict of interest: the expert speaks for the cluster as its contact"
+    await release_from_open_cases(svc, who, command.expert_id, reason, account_key, command.cluster_id)
 
 
 @router.post(

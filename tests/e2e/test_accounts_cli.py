@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.driver import cluster_body
+from tests.e2e.driver import cluster_body, expert_body
 from tests.e2e.engine import HOUR_POLICY, RunningEngine, running_engine
 from tests.e2e.pages_client import PASSWORD, Pages
 from tests.e2e.test_cli import clusterlabel
 
+ROLES_OF_BOTH = ("--role", "expert", "--role", "cluster")
 OPENED = re.compile(r"^account_id\s+(\S+)\ntoken\s+(\S+)\n$")
 
 
@@ -146,3 +147,18 @@ def test_no_reset_link_for_an_unknown_or_deactivated_account(engine: RunningEngi
     assert accounts(engine, "deactivate", account_id)[0] == 0
     code, out, err = accounts(engine, "reset-link", account_id)
     assert (code, out) == (2, "") and "deactivated" in err
+
+
+def test_an_expert_opened_as_a_clusters_contact_is_told_how_to_leave_its_open_cases(engine: RunningEngine) -> None:
+    api = engine.client()
+    cluster_id = api.post("/clusters", json=cluster_body()).json()["cluster_id"]
+    expert_id = api.post("/experts", json=expert_body()).json()["expert_id"]
+    email = f"eve-{uuid.uuid4().hex[:6]}@cluster.example.org"
+    links = ("--expert-id", expert_id, "--cluster-id", cluster_id)
+
+    code, out, err = accounts(engine, "create", "--name", "Eve Both", "--email", email, *ROLES_OF_BOTH, *links)
+
+    assert code == 0 and OPENED.match(out), err
+    advice = f'POST /experts/{expert_id}/affiliations {{"cluster_id": "{cluster_id}"}}'
+    assert "open cases they are on or proposed for keeps them until" in err and advice in err
+    assert api.post(f"/experts/{expert_id}/affiliations", json={"cluster_id": cluster_id}).status_code == 200
