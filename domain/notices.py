@@ -240,18 +240,21 @@ def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
 
 def label_restored(label: Label, rationale: str = "") -> list[Notice]:
     """The cluster learns that its label's suspension is lifted, and why when the secretariat said: told it
-    may not show the label, it is told when it may again (an expired one: that it may be renewed; one past its
-    renewal window: that it has lapsed, and the cluster may apply anew)."""
+    may not show the label, it is told when it may again (an expired one: that it may be renewed, or that its
+    renewal under way decides; one past its renewal window: that it has lapsed, and the cluster may apply anew)."""
     subject = f"Your label {label.label_code} is no longer suspended"
     state = _status_after_step(label)
     if state == "lapsed":
         where = f"it has lapsed, its renewal window having closed on {last_valid_day(label.renewable_until):%Y-%m-%d}"
+    elif state == "expired":
+        where = f"its validity ended on {last_valid_day(label.valid_until):%Y-%m-%d}"
+        where += " and its renewal is under way" if label.renewal_case_id is not None else ""
     else:
         where = f"it is {state}, valid until {last_valid_day(label.valid_until):%Y-%m-%d}"
     body = f"The suspension of the label {label.label_code} is lifted: {where}." + (
         f" Why: {rationale}" if rationale else ""
     )
-    data = _label_data(label) | {"state": state, "reason": rationale} | _window_closed(label, state)
+    data = _label_data(label) | {"state": state, "reason": rationale} | _renewal_facts(label, state)
     to = recipient(CLUSTER, label.cluster_id)
     return [Notice(to, "label_restored", subject, body, label_id=label.id, data=data)]
 
@@ -264,7 +267,7 @@ def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Not
     data = _label_data(label) | {"upheld": "yes" if upheld else "no", "rationale": rationale, "against": against}
     if upheld:  # back in force, or expired, or lapsed when its renewal window closed meanwhile
         data["state"] = state = _status_after_step(label)
-        data |= _window_closed(label, state)
+        data |= _renewal_facts(label, state)
     notice = Notice(
         recipient(CLUSTER, label.cluster_id), "label_appeal_decided", subject, body, label_id=label.id, data=data
     )
@@ -277,10 +280,15 @@ def _status_after_step(label: Label) -> str:
     return label.status_at(label.state_since)[0].value
 
 
-def _window_closed(label: Label, state: str) -> dict[str, str]:
-    """When a label that lapsed as a step put it back in force had its renewal window close (its message says
-    so); nothing for any other."""
-    return {"renewable_until": instant(label.renewable_until)} if state == "lapsed" else {}
+def _renewal_facts(label: Label, state: str) -> dict[str, str]:
+    """What the message of a step that put a label back in force says of its renewal: when its window closed,
+    for one that lapsed; its open renewal case, for an expired one (the renewal decides; it is not renewed
+    again from its page); nothing for any other."""
+    if state == "lapsed":
+        return {"renewable_until": instant(label.renewable_until)}
+    if state == "expired" and label.renewal_case_id is not None:
+        return {"renewal_case_id": str(label.renewal_case_id)}
+    return {}
 
 
 def _label_data(label: Label) -> dict[str, str]:

@@ -30,6 +30,7 @@ from clusterlabel.domain.commands import (
     OpenAppealWindow,
     RecordDecision,
     RestoreLabel,
+    StartRenewal,
     SuspendLabel,
 )
 from clusterlabel.domain.invoice import Invoice, invoice_id_for
@@ -260,12 +261,31 @@ def test_a_label_restored_after_its_renewal_window_is_told_it_has_lapsed_not_tha
     assert "may be renewed" not in english and "kann nicht mehr erneuert werden" in german
 
 
-def appeal_upheld_past(end: str) -> Notice:
-    """The cluster's message on an appeal against its label's suspension, upheld 20 days after the label's
-    `end` ("valid_until" or "renewable_until")."""
+def test_a_label_restored_while_its_renewal_runs_is_told_the_renewal_decides_not_that_it_may_be_renewed() -> None:
     clock = Clock()
     life = Lifecycle(memory_app(clock=clock))
     _, label_id = life.labelled()
+    renewal = send(life.app, label_id, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    clock.now = life.app.get_label(label_id).renewable_until + timedelta(days=20)
+    send(life.app, label_id, RestoreLabel(rationale="the complaint concerned another cluster"), actor=SECRETARIAT)
+    (told,) = notices.label_restored(life.app.get_label(label_id), "the complaint concerned another cluster")
+    english, german = (" ".join(render(content(told), language, BASE).text.split()) for language in ("en", "de"))
+
+    assert told.data["state"] == "expired" and told.data["renewal_case_id"] == str(renewal)
+    assert "and its renewal is under way" in told.body
+    assert "its renewal is under way: the label reads as expired until the renewal is decided" in english
+    assert "may be renewed" not in english and "Erneuerung läuft" in german
+
+
+def appeal_upheld_past(end: str, renewing: bool = False) -> Notice:
+    """The cluster's message on an appeal against its label's suspension, upheld 20 days after the label's
+    `end` ("valid_until" or "renewable_until"); `renewing`: its renewal started before the suspension."""
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
+    _, label_id = life.labelled()
+    if renewing:
+        send(life.app, label_id, StartRenewal(), actor=SECRETARIAT)
     send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
     send(life.app, label_id, LodgeLabelAppeal(grounds="the complaint is about another cluster"), actor=SECRETARIAT)
     clock.now = getattr(life.app.get_label(label_id), end) + timedelta(days=20)
@@ -281,6 +301,15 @@ def test_an_appeal_upheld_after_the_renewal_window_tells_the_label_has_lapsed_no
 
     assert told.data["state"] == "lapsed" and "in force again" not in english
     assert "the label has lapsed and can no longer be renewed; the cluster may apply anew" in english
+
+
+def test_an_appeal_upheld_while_the_renewal_runs_says_the_renewal_decides_even_past_the_window() -> None:
+    told = appeal_upheld_past("renewable_until", renewing=True)
+    english, german = (" ".join(render(content(told), language, BASE).text.split()) for language in ("en", "de"))
+
+    assert told.data["state"] == "expired" and "renewal_case_id" in told.data
+    assert "its renewal is under way: the label reads as expired until the renewal is decided" in english
+    assert "may be renewed" not in english and "lapsed" not in english and "Erneuerung läuft" in german
 
 
 def test_an_appeal_upheld_after_the_validity_says_the_label_may_be_renewed_and_one_queued_before_still_reads() -> None:
