@@ -111,10 +111,9 @@ def decide_label_appeal(
         label.decide_appeal(
             command.upheld, command.rationale, env, decider_expert_ids=expert_ids, auditors=_auditors(app, label)
         )
-        told = outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)
-        if not (command.upheld and withdrawn):
-            return told
-        return [*_held_again(app, label, env), *told]
+        held = _held_again(app, label, env) if command.upheld and withdrawn else []
+        # Worded after the label is held again: superseded, when a newer label took its place meanwhile.
+        return [*held, *outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)]
 
     return _change_label(app, label_id, env, act)
 

@@ -265,7 +265,7 @@ def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Not
     subject = f"Label {label.label_code}: appeal {'upheld' if upheld else 'dismissed'}"
     body = f"The appeal against the label's {against} state is {'upheld' if upheld else 'dismissed'}: {rationale}."
     data = _label_data(label) | {"upheld": "yes" if upheld else "no", "rationale": rationale, "against": against}
-    if upheld:  # back in force, or expired, or lapsed when its renewal window closed meanwhile
+    if upheld:  # back in force, expired, lapsed (its renewal window closed meanwhile) or superseded by a newer label
         data["state"] = state = _status_after_step(label)
         data |= _renewal_facts(label, state)
     notice = Notice(

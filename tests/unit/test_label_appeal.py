@@ -241,6 +241,18 @@ def test_an_upheld_withdrawal_gives_way_to_the_label_the_cluster_was_awarded_mea
     assert label_view(life.app.policy, label, life.app.clock()).final
 
 
+def test_the_cluster_is_told_an_upheld_withdrawal_gave_way_to_its_newer_label_not_that_it_is_in_force(
+    life: Lifecycle,
+) -> None:
+    label_id = a_label(life, WithdrawLabel(reason="The management left."))
+    send(life.app, label_id, GROUNDS, actor=CONTACT)
+    life.labelled()
+
+    send(life.app, label_id, UPHOLD, actor=PANEL, command_key="upheld")
+
+    assert told_the_cluster(life, "upheld").data["state"] == "superseded"
+
+
 def test_partners_hear_of_a_withdrawal_reversed_and_superseded_at_once_each_with_its_own_status(
     life: Lifecycle,
 ) -> None:

@@ -324,6 +324,16 @@ def test_an_appeal_upheld_after_the_validity_says_the_label_may_be_renewed_and_o
     assert "is in force again" in " ".join(render(queued_before, "en", BASE).text.split())
 
 
+def test_an_upheld_appeal_whose_label_gave_way_to_a_newer_one_says_so_not_that_it_is_in_force() -> None:
+    upheld = KINDS["label_appeal_decided"]
+    data = {**upheld.data, "upheld": "yes", "state": "superseded"}
+    superseded = content(upheld).model_copy(update={"data": data})
+    english, german = (" ".join(render(superseded, language, BASE).text.split()) for language in ("en", "de"))
+
+    assert "the cluster's later label at the same level took its place" in english
+    assert "in force again" not in english and "späteres Label" in german
+
+
 def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_language_writes_them() -> None:
     invoice = KINDS["invoice_issued"]
     english, german = (render(content(invoice), language, BASE).text for language in ("en", "de"))
