@@ -9,14 +9,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from clusterlabel.activities.views import case_view
+from clusterlabel.domain.account import Role
 from clusterlabel.interfaces.web.access import reads_evidence, visible_case
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.case_details import case_details, evidence_section, no_conflict_declared
 from clusterlabel.interfaces.web.common import case_out, for_the_reader
+from clusterlabel.interfaces.web.errors import ApiError
 from clusterlabel.interfaces.web.message_history import case_events
 from clusterlabel.interfaces.web.page_serving import record_page
 from clusterlabel.interfaces.web.pages import case_id_in, page, serve_pages
 from clusterlabel.interfaces.web.services import Services
+from clusterlabel.interfaces.web.steps import waits_for_help
+from clusterlabel.workflows.starter import case_handle
 
 
 def install(api: FastAPI) -> None:
@@ -25,7 +29,21 @@ def install(api: FastAPI) -> None:
 
 @page
 async def case_page(request: Request) -> Response:
-    return await record_page(request, "case.html", case_shown)
+    return await record_page(request, "case.html", case_shown, asked=looks_again)
+
+
+async def looks_again(svc: Services, who: Principal, shown: dict[str, Any]) -> dict[str, Any]:
+    """Whether an officer is offered "Look again" on a case that needs attention: only while its workflow
+    waits to be told to (no eligible expert, an automatic step kept being refused). An overdue step's
+    escalation wants the step itself, which looking again does not take."""
+    case = shown["case"]
+    if not (who.holds(Role.OFFICER) and case.attention):
+        return {"looks_again": False}
+    try:
+        handle = case_handle(svc.temporal(), case.case_id)
+    except ApiError:  # the engine still starting: it cannot say, and the button is the way out
+        return {"looks_again": True}
+    return {"looks_again": await waits_for_help(handle)}
 
 
 def case_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any]:

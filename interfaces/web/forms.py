@@ -27,7 +27,7 @@ from clusterlabel.interfaces.web.auth import (
     only_deciders,
     only_officers,
 )
-from clusterlabel.interfaces.web.case_pages import case_shown
+from clusterlabel.interfaces.web.case_pages import case_shown, looks_again
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.expert_pages import assessment_shown, assignments_shown, check_on_the_team
 from clusterlabel.interfaces.web.pages import _svc, back, case_id_in, form_value, page, render, signed_in
@@ -162,6 +162,7 @@ class _FormPage(NamedTuple):
     shown: Callable[[Request, Services, Principal], dict[str, Any]]
     experts_only: bool
     typed: Callable[[_Refusal], dict[str, Any]]
+    asked: Callable[[Services, Principal, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
 
 
 _FORM_PAGES = {
@@ -172,7 +173,9 @@ _FORM_PAGES = {
     ),
 }
 # Every other step's form is on the case page, one form per step.
-_CASE_PAGE = _FormPage("case.html", case_shown, False, lambda refused: {"typed": {refused.step: refused.fields}})
+_CASE_PAGE = _FormPage(
+    "case.html", case_shown, False, lambda refused: {"typed": {refused.step: refused.fields}}, looks_again
+)
 
 
 async def _shown_again(request: Request, svc: Services, who: Principal, refused: _Refusal) -> Response | None:
@@ -184,6 +187,8 @@ async def _shown_again(request: Request, svc: Services, who: Principal, refused:
         return None
     try:
         shown = await run_in_threadpool(form_page.shown, request, svc, who)
+        if form_page.asked is not None:
+            shown |= await form_page.asked(svc, who, shown)
     except ApiError:
         return None
     except Exception:  # the page could not be read (the store away): the refusal still reaches the caller

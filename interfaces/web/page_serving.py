@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
@@ -30,10 +30,14 @@ async def record_page(
     shown: Callable[[Request, Services, Principal], dict[str, Any]],
     *,
     experts_only: bool = False,
+    asked: Callable[[Services, Principal, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
     **also: Any,
 ) -> Response:
     """A signed-in reader's page (an expert's, `experts_only`): what `shown` reads (off the event loop: it
-    reads the store and the views, and refuses a record the reader may not see), beside `also`."""
+    reads the store and the views, and refuses a record the reader may not see), what `asked` then learns
+    from the workflows about what was shown, beside `also`."""
     who = await signed_in(request, expert=experts_only)
     found = await run_in_threadpool(shown, request, _svc(request), who)
+    if asked is not None:
+        found |= await asked(_svc(request), who, found)
     return render(request, template, who, **found, **also)

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -38,6 +44,8 @@ STEP_TIMEOUT_SECONDS = 30.0
 # How long a step waits for a workflow that is not started yet (its starter runs just before).
 CATCH_UP_SECONDS = 5.0
 CATCH_UP_PAUSE_SECONDS = 0.1
+# A page asks a workflow whether it waits for help: a page must not hang on an engine in trouble.
+HELP_QUERY_TIMEOUT = timedelta(seconds=2)
 NOT_RUNNING = "the record's workflow is not ready for a step yet; try again (with the same Idempotency-Key)"
 
 log = get_logger(__name__)
@@ -114,6 +122,16 @@ async def resume(handle: WorkflowHandle[Any, Any], closed_detail: str) -> None:
         await handle.signal(RecordWorkflow.resume)
     except RPCError as error:
         raise from_temporal(error, closed_detail) from None
+
+
+async def waits_for_help(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the record's workflow waits to be told to look again (RecordWorkflow.help_wanted). True when it
+    cannot say (the engine away, a query timing out): the signal is then the way out, and an ended workflow
+    refuses it."""
+    try:
+        return await handle.query(RecordWorkflow.help_wanted, rpc_timeout=HELP_QUERY_TIMEOUT) is not None
+    except (RPCError, WorkflowQueryFailedError):
+        return True
 
 
 async def catch_up(handle: WorkflowHandle[Any, Any]) -> None:

@@ -5,12 +5,13 @@ officer's "Look again" button, the same step as POST /cases/{id}/resume."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e import browser as chromium
 from tests.e2e.driver import Secretariat
-from tests.e2e.engine import ARTIFACTS, RunningEngine
+from tests.e2e.engine import ARTIFACTS, HOUR_POLICY, RunningEngine, running_engine
 from tests.e2e.page_session import pages_as, sign_in, token_of
 
 NO_EXPERT = "no eligible expert"
@@ -40,6 +41,27 @@ def test_an_officer_has_a_waiting_case_look_again_from_its_page(
     # Still no one eligible: the case says so again, so the officer learns what looking again found.
     again = secretariat.wait_for(case_id, "a second look", lambda case: len(case["attention"]) == 2)
     assert all(NO_EXPERT in reason for reason in again["attention"]) and again["state"] == "assigning"
+
+
+@pytest.fixture(scope="module")
+def late_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEngine]:
+    """An engine whose screening is overdue seconds after an application."""
+    policy = {**HOUR_POLICY, "screening_deadline": "PT3S"}
+    with running_engine(tmp_path_factory.mktemp("late") / "data", policy) as running:
+        yield running
+
+
+def test_an_overdue_step_needs_attention_but_is_not_offered_a_look_again_that_would_not_take_it(
+    late_engine: RunningEngine,
+) -> None:
+    secretariat = Secretariat(late_engine)
+    case_id = secretariat.apply(secretariat.cluster(name="Late Filers Cluster"))
+    overdue = secretariat.wait_for(case_id, "the overdue escalation", lambda case: case["needs_attention"])
+    assert ["screening deadline" in reason for reason in overdue["attention"]] == [True]
+
+    officer = pages_as(late_engine, token_of(secretariat.member("Olga Officer", "officer")))
+    page = officer.read(f"/ui/cases/{case_id}").text
+    assert "screening deadline" in page and 'id="resume"' not in page
 
 
 def test_a_contact_may_not_have_the_case_look_again(engine: RunningEngine, secretariat: Secretariat) -> None:
