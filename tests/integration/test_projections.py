@@ -449,6 +449,24 @@ class ProjectionsContract:
         assert ids["label H"] not in {entry.label_id for entry in views.calendar(past, timedelta(days=15)).expiring}
         assert [case.case_id for case in later.overdue_cases] == [ids["case G"]]
 
+    def test_the_calendar_shows_each_labels_status_as_of_now_not_its_recorded_state(
+        self, world: World, views: ReadModels
+    ) -> None:
+        renewed, unrecorded = (world.app.get_label(world.ids[name]) for name in ("label A2", "label B"))
+        for at in (world.day(45), renewed.valid_until, renewed.valid_until + DAY, unrecorded.renewable_until + DAY):
+            calendar = views.calendar(at, timedelta(days=400))
+            entries = [*calendar.expiring, *calendar.renewal_windows_closing]
+            shown = {(entry.label_id, entry.state) for entry in entries}
+            assert shown == {
+                (entry.label_id, world.app.get_label(entry.label_id).status_at(at)[0].value) for entry in entries
+            }
+        # Past its validity, A2 (recorded active) is listed as expired; past its window, B (recorded expired) as lapsed.
+        assert (renewed.id, "expired") in {
+            (e.label_id, e.state) for e in views.calendar(renewed.valid_until + DAY, timedelta(days=1)).expiring
+        }
+        closing = views.calendar(unrecorded.renewable_until + DAY, timedelta(days=1)).renewal_windows_closing
+        assert (unrecorded.id, "lapsed") in {(entry.label_id, entry.state) for entry in closing}
+
     # ---- workload and benchmarking ---------------------------------------------------------------
 
     def test_workload_counts_proposed_and_team_seats_of_open_cases(self, world: World, views: ReadModels) -> None:
