@@ -142,8 +142,13 @@ def start_renewal(app: CertificationApp, label_id: UUID, command: commands.Start
 
 
 def _held_again(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:
-    """A withdrawal reversed: the cluster holds the label again, unless a later round's label at its level
-    took its place meanwhile (a renewal, a new application): that one supersedes the reversed label."""
+    """A withdrawal reversed: the cluster holds the label again, unless a label took its place meanwhile, which
+    then supersedes it: its renewal's (awarded while it stood withdrawn, a downgrade too, as the award would
+    have superseded it standing), or a later round's at its level (a renewal, a new application)."""
+    renewed_by = _renewals_label(app, label)
+    if renewed_by is not None:
+        label.supersede(renewed_by, label.renewal_case_id, env.instant(), *env.who())
+        return []
     cluster = app.get_cluster(label.cluster_id)
     held = cluster.current_labels.get(label.level)
     if held is None:
@@ -152,6 +157,12 @@ def _held_again(app: CertificationApp, label: Label, env: Envelope) -> list[Reco
     newer = app.get_label(held)
     label.supersede(newer.id, newer.case_id or label.case_id, env.instant(), *env.who(), renewal=False)
     return []
+
+
+def _renewals_label(app: CertificationApp, label: Label) -> UUID | None:
+    """The label its renewal case issued (the renewal stays open on a label withdrawn when its renewal's label
+    is issued: Label.may_be_superseded), or None."""
+    return app.get_case(label.renewal_case_id).label_id if label.renewal_case_id is not None else None
 
 
 def _told_of_the_decision(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.catalogue_shelf import load_catalogue
-from clusterlabel.domain.commands import CloseCase, IssueLabel, RecordAgreement, Screen, StartRenewal
+from clusterlabel.domain.commands import (
+    CloseCase,
+    DecideLabelAppeal,
+    IssueLabel,
+    LodgeLabelAppeal,
+    RecordAgreement,
+    Screen,
+    StartRenewal,
+    WithdrawLabel,
+)
 from clusterlabel.domain.label_lifecycle import LabelState
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, memory_app
@@ -55,3 +64,30 @@ def test_a_silver_renewal_awarded_bronze_while_the_cluster_holds_bronze_too_repl
     assert {life.app.get_label(old).state for old in (bronze, silver)} == {LabelState.SUPERSEDED}
     assert life.app.get_label(silver).renewal_case_id is None
     assert life.app.get_cluster(life.cluster_id).current_labels == {Level.BRONZE: renewed}
+
+
+def test_a_gold_label_withdrawn_while_renewed_and_reinstated_on_appeal_gives_way_to_its_renewals_label() -> None:
+    """Its renewal awarded Bronze while the Gold label stood withdrawn (the renewal's label stands on its own);
+    the withdrawal reversed on appeal afterwards has that label supersede it, as the award would have done.
+    (It was held again with the ended renewal still open on it: never lapsing, never renewable, and blocking
+    a new Gold round, beside the Bronze label.)"""
+    clock = Clock()
+    life = Lifecycle(memory_app(clock=clock))
+    _, gold = life.labelled(Level.GOLD)
+    clock.advance(days=600)
+    renewal = life.renewal_agreed(gold)
+    send(life.app, gold, WithdrawLabel(reason="The management left."), actor="secretariat:oliver")
+    send(life.app, gold, LodgeLabelAppeal(grounds="The management is back."), actor="cluster:contact")
+    life.assess(renewal, fraction=0.5)
+    life.decide(renewal, level=Level.BRONZE)
+    bronze = send(life.app, renewal, IssueLabel(), actor="system").label_id
+    send(life.app, renewal, CloseCase(), actor="system")
+
+    upheld = DecideLabelAppeal(upheld=True, rationale="The management never left.")
+    send(life.app, gold, upheld, actor="board:appeals")
+
+    reinstated = life.app.get_label(gold)
+    assert reinstated.state is LabelState.SUPERSEDED and reinstated.superseded_by == bronze
+    assert reinstated.renewal_case_id is None
+    assert life.app.get_cluster(life.cluster_id).current_labels == {Level.BRONZE: bronze}
+    life.apply(Level.GOLD)  # no Gold label held: a new Gold round may start

@@ -330,7 +330,7 @@ def test_an_upheld_appeal_whose_label_gave_way_to_a_newer_one_says_so_not_that_i
     superseded = content(upheld).model_copy(update={"data": data})
     english, german = (" ".join(render(superseded, language, BASE).text.split()) for language in ("en", "de"))
 
-    assert "the cluster's later label at the same level took its place" in english
+    assert "Meanwhile a later label of the cluster took its place" in english
     assert "in force again" not in english and "späteres Label" in german
 
 
