@@ -334,6 +334,18 @@ def test_an_upheld_appeal_whose_label_gave_way_to_a_newer_one_says_so_not_that_i
     assert "in force again" not in english and "späteres Label" in german
 
 
+def test_a_dismissed_appeal_against_a_suspension_is_not_called_final_one_against_a_withdrawal_is() -> None:
+    dismissed = KINDS["label_appeal_decided"]
+
+    def worded(against: str, language: str = "en") -> str:
+        data = {**dismissed.data, "upheld": "no", "against": against}
+        return " ".join(render(content(dismissed).model_copy(update={"data": data}), language, BASE).text.split())
+
+    assert "the suspension of the label" in worded("suspended") and "final" not in worded("suspended")
+    assert "Aussetzung" in worded("suspended", "de") and "endgültig" not in worded("suspended", "de")
+    assert "stands and is final" in worded("withdrawn")
+
+
 def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_language_writes_them() -> None:
     invoice = KINDS["invoice_issued"]
     english, german = (render(content(invoice), language, BASE).text for language in ("en", "de"))
