@@ -46,16 +46,24 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
         # A label withdrawn, superseded or lapsed (its window closed, recorded or not) prints no renewal date
         # a reader could take for one.
         "renewable": label.status_at(svc.now())[0] in IN_FORCE,
+        # An appeal stands against the decision recorded (a suspension, a withdrawal), whatever the label reads
+        # as now (a suspended one past its validity reads expired), and only inside its window.
+        "appealed_state": label.state.value,
+        "appeal_window_open": _appeal_window_open(svc, label),
     }
+
+
+def _appeal_window_open(svc: Services, label: Label) -> bool:
+    appeal_due = label.appeal_due(svc.app.policy)
+    return appeal_due is not None and svc.now() < appeal_due
 
 
 def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
     """The steps the label takes now (its own rules) that the reader's roles may take."""
     officer = who.holds(Role.OFFICER)
     contact = who.holds(Role.CLUSTER) and who.speaks_for(label.cluster_id)
-    appeal_due = label.appeal_due(svc.app.policy)
     return {
-        "appeal": (officer or contact) and label.appeal is None and appeal_due is not None and svc.now() < appeal_due,
+        "appeal": (officer or contact) and label.appeal is None and _appeal_window_open(svc, label),
         "decide_appeal": who.holds(Role.APPEALS) and label.appeal_pending,
         "suspend": officer and label.allows("suspend", svc.now()),
         "restore": officer and label.allows("restore"),

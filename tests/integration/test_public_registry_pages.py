@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from markupsafe import escape
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.label_import import import_labels
-from clusterlabel.domain.commands import WithdrawLabel
+from clusterlabel.domain.commands import SuspendLabel, WithdrawLabel
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_import import read_label_import
 from clusterlabel.interfaces.settings import Settings
@@ -193,3 +194,28 @@ def test_the_labels_list_prints_a_renewal_date_only_for_a_label_that_may_still_b
     assert "<td>—</td>" in rows[withdrawn.label_code]
     assert readable_last_day(withdrawn.renewable_until) not in rows[withdrawn.label_code]
     assert f"<td>{readable_last_day(site.label.renewable_until)}</td>" in rows[site.label.label_code]
+
+
+def test_the_appeal_form_names_the_suspension_appealed_though_the_label_reads_expired(tmp_path: Path) -> None:
+    with opened_site(tmp_path, imported=1) as site:
+        site.app.clock.now = site.label.valid_until - timedelta(days=5)  # type: ignore[attr-defined]
+        suspension = SuspendLabel(reason="A complaint names the cluster.")
+        send(site.app, site.label.id, suspension, actor="secretariat:oliver")
+        site.app.clock.now = site.label.valid_until + timedelta(days=3)  # type: ignore[attr-defined]
+        page = " ".join(site.get(f"/ui/labels/{site.label.label_code}", cookies=site.admin).text.split())
+    assert "expired since" in page
+    assert "appeal against the label being suspended" in page and "being expired" not in page
+
+
+def test_a_withdrawn_labels_page_says_its_appeal_window_closed_once_it_has(tmp_path: Path) -> None:
+    with opened_site(tmp_path, imported=1) as site:
+        withdrawal = WithdrawLabel(reason="The cluster misused the label.")
+        send(site.app, site.label.id, withdrawal, actor="secretariat:oliver")
+        due = site.app.get_label(site.label.id).appeal_due(site.app.policy)
+        assert due is not None
+        within = " ".join(site.get(f"/ui/labels/{site.label.label_code}", cookies=site.admin).text.split())
+        site.app.clock.now = due + timedelta(days=90)  # type: ignore[attr-defined]
+        after = " ".join(site.get(f"/ui/labels/{site.label.label_code}", cookies=site.admin).text.split())
+    assert "May be appealed until" in within and 'id="lodge-appeal"' in within
+    assert "May be appealed until" not in after and "Appeal window closed" in after
+    assert 'id="lodge-appeal"' not in after
