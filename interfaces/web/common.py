@@ -133,10 +133,15 @@ def reads_the_assessment(principal: Principal, team: Collection[UUID], decided: 
 
 
 def for_the_reader(out: CaseOut, decided: bool, principal: Principal) -> CaseOut:
-    """The case without its assessment for a reader who may not read it yet (reads_the_assessment)."""
-    if reads_the_assessment(principal, out.expert_ids, decided):
-        return out
-    return out.model_copy(update={"recommended_level": None, "signed_by": [], "silver_validation": None})
+    """The case without its assessment for a reader who may not read it yet (reads_the_assessment), and
+    without what it needs the secretariat's attention for unless the reader is the secretariat or on its team
+    (the notes may name experts and why they may not take the case: as the history's Escalated events)."""
+    hidden: dict[str, Any] = {}
+    if not reads_the_assessment(principal, out.expert_ids, decided):
+        hidden |= {"recommended_level": None, "signed_by": [], "silver_validation": None}
+    if not (principal.sees_everything or principal.expert_id in out.expert_ids):
+        hidden |= {"attention": []}
+    return out.model_copy(update=hidden) if hidden else out
 
 
 def case_summary(status: CaseStatus, principal: Principal) -> CaseSummary:
@@ -178,11 +183,12 @@ def reads_the_label_in_full(principal: Principal, label: Label) -> bool:
 
 
 # What a cluster's contact reads of an audit: its assessment and report once the case is decided (and
-# not while the decision is pending), and never why an expert declined or was taken off the case.
+# not while the decision is pending), and never why an expert declined or was taken off the case, nor what
+# the case was escalated to the secretariat for (an escalation may name experts and why they may not serve).
 UNTIL_DECIDED = frozenset(
     {"AssessmentSubmitted", "SilverValidated", "ReportDrafted", "AssessmentSigned", "ReportSubmitted"}
 )
-NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased"})
+NOT_FOR_THE_CLUSTER = frozenset({"ExpertDeclined", "ExpertReleased", "Escalated"})
 # What a reader who may not open a case's files (access.reads_evidence: an expert only proposed, or no
 # longer on the team) reads of them: that files came, not their names or digests.
 CASE_FILES = frozenset({"EvidenceAttached"})

@@ -101,3 +101,24 @@ def test_in_a_history_an_expert_reads_the_assessment_of_the_cases_whose_team_the
         {},
         {},
     ]
+
+
+ESCALATION = "proposing an expert was refused 5 times: expert 1b2c cannot be proposed: a conflict of interest"
+
+
+@pytest.mark.parametrize("reader", [SECRETARIAT, TEAM_EXPERT])
+def test_the_secretariat_and_the_team_read_why_the_case_needs_attention(reader: Principal) -> None:
+    escalated = _case().model_copy(update={"needs_attention": True, "attention": [ESCALATION]})
+    assert for_the_reader(escalated, decided=True, principal=reader).attention == [ESCALATION]
+    history = [_entry(1, "Escalated", {"reason": ESCALATION})]
+    assert history_events(history, reader, [CASE])[0].data == {"reason": ESCALATION}
+
+
+@pytest.mark.parametrize("reader", KEPT_FROM)
+def test_anyone_else_reads_that_the_case_needs_attention_but_not_why(reader: Principal) -> None:
+    """The notes may name experts and why they may not serve: the secretariat's, not the cluster's."""
+    escalated = _case().model_copy(update={"needs_attention": True, "attention": [ESCALATION]})
+    shown = for_the_reader(escalated, decided=True, principal=reader)  # decided: the assessment is theirs
+    assert shown.needs_attention and shown.attention == [] and shown.recommended_level == "silver"
+    history = history_events([_entry(1, "Escalated", {"reason": ESCALATION})], reader)
+    assert [(event.type, event.data) for event in history] == [("Escalated", {})]
