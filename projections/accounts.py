@@ -59,6 +59,10 @@ class AccountsView(RowPerAggregateView, key="account_id", started_by="Opened"):
         """The active accounts that speak for the expert."""
         return self._ids("expert_id = ?", (str(expert_id),))
 
+    def ever_opened_for(self, expert_id: UUID) -> bool:
+        """Whether an account was ever opened for the expert, deactivated or stripped of the role since."""
+        return bool(self.fetch("SELECT 1 FROM {accounts} WHERE opened_for_expert = ? LIMIT 1", (str(expert_id),)))
+
     def experts_locked_out(self) -> set[UUID]:
         """The experts none of whose accounts still speaks for them (each deactivated, or its expert role
         revoked): they can no longer sign in to answer an offer, nor be written to. (An expert never given

@@ -259,6 +259,9 @@ class ReadModels:
     def accounts_of_expert(self, expert_id: UUID) -> list[UUID]:
         return self.view(AccountsView).of_expert(expert_id)
 
+    def expert_had_an_account(self, expert_id: UUID) -> bool:
+        return self.view(AccountsView).ever_opened_for(expert_id)
+
     def experts_locked_out(self) -> set[UUID]:
         """Experts none of whose accounts is active, as CertificationApp.eligible_experts(locked_out=...) takes."""
         return self.view(AccountsView).experts_locked_out()

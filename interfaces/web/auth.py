@@ -105,8 +105,9 @@ def _machine_principal(svc: Services, holder: Holder) -> Principal | None:
 def _expert_before_accounts(svc: Services, expert_id: UUID) -> Principal | None:
     """An expert's token from before accounts (no name, expiry or owner to revoke it) stands for its expert
     until the expert has an account: opening one retires it (AccountBook.open), and one opened before that
-    rule retires it the first time it is shown here."""
-    if svc.models.accounts_of_expert(expert_id):
+    rule retires it the first time it is shown here, even once that account is deactivated or no longer an
+    expert's (else the old token would speak for them again)."""
+    if svc.models.expert_had_an_account(expert_id):
         svc.tokens.retire_expert_token(expert_id)
         return None
     return Principal(frozenset({Role.EXPERT}), expert_id=expert_id)

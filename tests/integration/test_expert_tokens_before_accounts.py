@@ -13,7 +13,7 @@ import pytest
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.command_base import Envelope
-from clusterlabel.domain.record_commands import OpenAccount
+from clusterlabel.domain.record_commands import DeactivateAccount, OpenAccount, RevokeRole
 from clusterlabel.interfaces.web.auth import principal_for
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.projections.factory import open_read_models
@@ -32,11 +32,14 @@ def svc(tmp_path: Path) -> Iterator[Services]:
     app.close()
 
 
+def envelope(svc: Services, key: str) -> Envelope:
+    return Envelope(actor="machine-admin", key=key, at=svc.now())
+
+
 def open_account_for(svc: Services, expert_id: UUID, key: str) -> str:
     """What POST /accounts does for an expert: their account and its first token."""
     command = OpenAccount(roles=[Role.EXPERT], expert_id=expert_id)
-    envelope = Envelope(actor="machine-admin", key=key, at=svc.now())
-    return svc.accounts.open("Erna Expert", f"{key}@example.org", command, envelope).token
+    return svc.accounts.open("Erna Expert", f"{key}@example.org", command, envelope(svc, key)).token
 
 
 def test_an_expert_token_from_before_accounts_ends_when_the_expert_is_given_an_account(svc: Services) -> None:
@@ -62,3 +65,20 @@ def test_an_expert_token_whose_expert_already_has_an_account_is_retired_when_sho
 
     assert principal_for(svc, old_token) is None
     assert svc.tokens.holder(old_token) is None  # retired for good, whatever happens to the account later
+
+
+@pytest.mark.parametrize("step", [DeactivateAccount(reason="left the pool"), RevokeRole(role=Role.EXPERT)])
+def test_a_left_over_token_stays_dead_once_the_experts_account_is_deactivated_or_no_longer_an_experts(
+    svc: Services, step: DeactivateAccount | RevokeRole
+) -> None:
+    life = Lifecycle(svc.app)
+    expert_id = life.expert()
+    # An expert who also speaks for a cluster: an account keeps a role once its expert role is revoked.
+    command = OpenAccount(roles=[Role.EXPERT, Role.CLUSTER], expert_id=expert_id, cluster_id=life.cluster_id)
+    account_id = svc.accounts.open("Elke Expert", "elke@example.org", command, envelope(svc, "elke")).account_id
+    old_token = svc.tokens.issue_expert_token(expert_id)  # left over from before the account, never shown since
+    svc.accounts.change(account_id, step, envelope(svc, "elke-step"))
+    svc.models.catch_up()
+
+    assert principal_for(svc, old_token) is None
+    assert svc.tokens.holder(old_token) is None
