@@ -173,8 +173,8 @@ class CertificationApp(Application[UUID]):
                 "apply again once it is (the engine's workers record it)"
             )
         raise StepNotAllowed(
-            f"cluster {cluster.name!r} holds {level} label {label.label_code} ({label.state.value}); "
-            "renew that label instead of applying anew"
+            f"cluster {cluster.name!r} holds {level} label {label.label_code} ({status.value}); "
+            f"{_instead_of_applying(label, at)}"
         )
 
     def eligible_experts(
@@ -260,3 +260,16 @@ def silver_criteria(level: Level, at: datetime) -> Catalogue | None:
     """The Gold catalogue current on the day a Silver case is applied for: its improvement areas name
     indicators of it, and its validation is checked against them (domain/silver.py)."""
     return load_catalogue(current_version_for(Level.GOLD, at)) if level is Level.SILVER else None
+
+
+def _instead_of_applying(label: Label, at: datetime) -> str:
+    """What the cluster does instead of applying anew at the level of a label it holds: renew it, unless its
+    renewal is open already or it is suspended (neither renewed nor replaced while it is)."""
+    if label.renewal_case_id is not None:
+        return f"its renewal, case {label.renewal_case_id}, is open"
+    if label.state is LabelState.SUSPENDED:
+        return (
+            "it is suspended: it may be renewed, or the cluster apply anew, once the secretariat has lifted the "
+            "suspension or withdrawn the label"
+        )
+    return "renew that label instead of applying anew"

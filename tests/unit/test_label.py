@@ -342,6 +342,29 @@ def test_a_cluster_holding_a_label_is_told_to_renew_rather_than_apply(life: Life
         life.apply(Level.BRONZE)
 
 
+def test_an_application_beside_a_label_names_its_status_now_and_advice_that_can_be_followed(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """Past its validity (its expiry not recorded yet) the label is named expired; while it is suspended, or
+    its renewal is open, the cluster is not told to renew it (a renewal would be refused)."""
+    _, label_id = life.labelled()
+    label = life.app.get_label(label_id)
+    clock.now = label.valid_until + timedelta(days=2)
+    with pytest.raises(StepNotAllowed, match=r"\(expired\); renew that label instead"):
+        life.apply(Level.BRONZE)
+
+    clock.now = label.valid_until - timedelta(days=20)
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    with pytest.raises(StepNotAllowed, match=r"\(suspended\); it is suspended: it may be renewed") as refused:
+        life.apply(Level.BRONZE)
+    assert "renew that label instead" not in str(refused.value)
+
+    send(life.app, label_id, RestoreLabel(rationale="unfounded"), actor=SECRETARIAT)
+    renewal = send(life.app, label_id, StartRenewal(), actor=SECRETARIAT).renewal_case_id
+    with pytest.raises(StepNotAllowed, match=f"its renewal, case {renewal}, is open"):
+        life.apply(Level.BRONZE)
+
+
 def test_suspension_lasts_until_restored_and_a_withdrawn_label_stays_withdrawn(life: Lifecycle, clock: Clock) -> None:
     _, label_id = life.labelled()
     with pytest.raises(ValidationError, match="reason"):
