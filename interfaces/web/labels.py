@@ -114,11 +114,13 @@ def _cluster_history_shown(svc: Services, cluster_id: UUID, who: Principal) -> l
 # ---- the secretariat's steps -------------------------------------------------------------
 
 
-def _closed_detail(label: Label) -> str:
+def closed_detail(label: Label) -> str:
+    """Why a label whose workflow has ended takes no step: lapsed, superseded (by its renewal's label or a
+    later round's), withdrawn."""
     if label.state is LabelState.LAPSED:
-        return renewal_window_closed(label.label_code, label.renewable_until)
+        return f"label {label.label_code} has lapsed: {renewal_window_closed(label.label_code, label.renewable_until)}"
     if label.state is LabelState.SUPERSEDED:
-        return f"label {label.label_code} has been superseded by its renewal; act on the new label"
+        return f"label {label.label_code} has been superseded by label {label.superseded_by}; act on that label"
     return f"label {label.label_code} is {label.state.value}; it takes no more steps"
 
 
@@ -170,7 +172,7 @@ async def _take_label_step(
         envelope,
         # Not started yet: its case starts it just after issuing the label.
         still_open=lambda: svc.app.get_label(label.id).state not in FINAL,
-        closed_detail=lambda: _closed_detail(svc.app.get_label(label.id)),
+        closed_detail=lambda: closed_detail(svc.app.get_label(label.id)),
         order=partial(execute_label_step_reviving, svc.temporal(), label.id, svc.task_queue, update, command, envelope)
         if reopens
         else None,
@@ -208,7 +210,7 @@ async def renew(label_ref: str, svc: Svc, who: Caller, key: Key = None, body: Re
 async def resume(label_ref: str, svc: Svc, who: Officer, key: Key = None) -> LabelOut:
     label_id = label_id_from(label_ref)
     label = await run_in_threadpool(visible_label, svc, label_id, who)
-    await resume_workflow(label_handle(svc.temporal(), label_id), _closed_detail(label))
+    await resume_workflow(label_handle(svc.temporal(), label_id), closed_detail(label))
     return label_out(label_view(svc.app.policy, label, svc.now()), label, svc.now(), who)
 
 

@@ -30,6 +30,7 @@ from clusterlabel.domain.label import Label, label_code_for
 from clusterlabel.domain.label_lifecycle import LabelState
 from clusterlabel.interfaces.web.auth import Principal
 from clusterlabel.interfaces.web.common import label_out
+from clusterlabel.interfaces.web.labels import closed_detail
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle, event_count
 
@@ -383,3 +384,10 @@ def test_suspension_lasts_until_restored_and_a_withdrawn_label_stays_withdrawn(l
         with pytest.raises(StepNotAllowed, match="is withdrawn"):
             send(life.app, label_id, command, actor=SECRETARIAT)
     assert life.app.get_cluster(life.cluster_id).current_labels == {}
+
+
+def test_a_step_on_a_lapsed_label_says_it_has_lapsed(life: Lifecycle, clock: Clock) -> None:
+    label = expired_label(life, clock)
+    clock.now = label.renewable_until
+    lapsed = send(life.app, label.id, CloseRenewalWindow(), actor="system")
+    assert closed_detail(lapsed).startswith(f"label {label.label_code} has lapsed: the renewal window")
