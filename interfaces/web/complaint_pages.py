@@ -55,7 +55,9 @@ async def lodge_from_form(request: Request) -> Response:
     form = await request.form()
     given = {name: str(form.get(name) or "").strip() for name in COMPLAINT_FIELDS}
     try:
-        created = await lodge(ComplaintIn.model_validate(given), _svc(request), None, key_of_form(form.get("form_key")))
+        created = await lodge(
+            ComplaintIn.model_validate(given), _svc(request), None, key_of_form(form.get("form_key"), None)
+        )
     except (ValidationError, ApiError) as error:
         text = form_errors(error) if isinstance(error, ValidationError) else _api_error_text(error)
         flash = {"kind": "error", "text": text}

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.cluster import ClusterProfile
+from clusterlabel.domain.command_base import command_key
 from clusterlabel.interfaces.web import accounts, cases, complaints, experts, flash, labels, registrations
 from clusterlabel.interfaces.web.account_schemas import (
     AccountIn,
@@ -251,7 +252,7 @@ async def _post(request: Request, step: FormStep) -> Response:
     try:
         step.guard(who)
         arguments = _arguments(step, fields, form)
-        answer = await _called(step.route, arguments, who, request, key_of_form(form.get("form_key")))
+        answer = await _called(step.route, arguments, who, request, key_of_form(form.get("form_key"), who))
     except ValidationError as error:
         return back(request, refused_at, error=flash.form_errors(error))
     except ApiError as error:
@@ -334,11 +335,13 @@ def _form_instant(name: str, day: str) -> str:
     return f"{day}T00:00:00Z"
 
 
-def key_of_form(value: Any) -> str | None:
+def key_of_form(value: Any, who: Principal | None) -> str | None:
     """The key the page rendered into its form: sent twice (a double click, a reload), the form is
-    carried out once, as a request repeated with its Idempotency-Key is."""
+    carried out once, as a request repeated with its Idempotency-Key is. Under its sender (the public's,
+    for a form sent signed out), since no fingerprint guards it as the API's keys are guarded: a key taken
+    from another caller's request finds none of their records."""
     ok = isinstance(value, str) and len(value) <= KEY_MAX_LENGTH and FORM_KEY.fullmatch(value)
-    return value if ok else None
+    return command_key("form", who.actor if who is not None else "public", value) if ok else None
 
 
 def _local(value: Any) -> str | None:

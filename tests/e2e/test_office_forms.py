@@ -131,6 +131,24 @@ def test_a_contact_applies_from_the_portal_and_not_for_another_cluster(
     assert secretariat.expect(secretariat.api.get(f"/clusters/{other}"), 200)["open_cases"] == []
 
 
+def test_a_form_key_taken_from_another_callers_request_opens_the_senders_own_record(
+    engine: RunningEngine, secretariat: Secretariat
+) -> None:
+    """A page's form key is its sender's: one an officer sent as an Idempotency-Key for another cluster finds
+    nothing of theirs (the contact was told "application opened" and led to that cluster's case)."""
+    theirs, ours = secretariat.cluster(), secretariat.cluster()
+    key = f"apply-{uuid.uuid4().hex[:8]}"
+    application = {"cluster_id": theirs, "level": "bronze"}
+    their_case = secretariat.api.post("/applications", json=application, headers={"Idempotency-Key": key})
+    portal = pages_as(engine, token_of(secretariat.contact(ours, "Kim Keyreuse")))
+
+    applied = posted(portal, f"/ui/clusters/{ours}/applications", level="bronze", form_key=key)
+
+    assert shown(portal, applied) == "application opened"
+    assert secretariat.expect(their_case, 201)["case_id"] not in applied.headers["location"]
+    assert len(secretariat.expect(secretariat.api.get(f"/clusters/{ours}"), 200)["open_cases"]) == 1
+
+
 def test_a_back_address_off_the_pages_is_ignored(secretariat: Secretariat, officer: Pages) -> None:
     cluster_id = secretariat.cluster(eccp_listed=False)
     answer = posted(officer, f"/ui/clusters/{cluster_id}/applications", level="bronze", back="//evil.example/ui/x")
