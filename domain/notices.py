@@ -268,6 +268,8 @@ def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Not
     if upheld:  # back in force, expired, lapsed (its renewal window closed meanwhile) or superseded by a newer label
         data["state"] = state = _status_after_step(label)
         data |= _renewal_facts(label, state)
+    else:  # the decision that stands: a suspension, or a withdrawal (the one an appeal against a suspension
+        data["state"] = label.state.value  # carried over to at the suspension's limit, too), which is final
     notice = Notice(
         recipient(CLUSTER, label.cluster_id), "label_appeal_decided", subject, body, label_id=label.id, data=data
     )

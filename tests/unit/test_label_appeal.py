@@ -290,6 +290,23 @@ def test_the_automatic_withdrawal_tells_the_cluster_its_pending_appeal_stands_ag
     assert told_the_cluster(life, "w-1").data["appeal_pending"] == "yes"
 
 
+def test_a_dismissal_tells_the_decision_that_stands_the_withdrawal_an_appeal_was_carried_over_to(
+    life: Lifecycle,
+) -> None:
+    suspended = a_label(life, SuspendLabel(reason="A complaint is investigated."))
+    send(life.app, suspended, GROUNDS, actor=CONTACT)
+    send(life.app, suspended, DISMISS, actor=PANEL, command_key="dismissed-1")
+    assert told_the_cluster(life, "dismissed-1").data["state"] == "suspended"
+
+    other = Lifecycle(life.app, "LV")  # another cluster: this one's label stays suspended
+    carried = a_label(other, SuspendLabel(reason="Another complaint is investigated."))
+    send(life.app, carried, GROUNDS, actor=CONTACT)
+    send(life.app, carried, WithdrawLabel(reason="suspended past the limit"), actor="system")
+    send(life.app, carried, DISMISS, actor=PANEL, command_key="dismissed-2")
+    told = told_the_cluster(other, "dismissed-2").data
+    assert (told["against"], told["state"]) == ("suspended", "withdrawn")
+
+
 def test_the_officer_who_lodged_the_appeal_for_the_cluster_does_not_decide_it(life: Lifecycle) -> None:
     label_id = a_label(life, SuspendLabel(reason="A complaint is investigated."))
     send(life.app, label_id, GROUNDS, actor="secretariat:hanna")  # on the cluster's behalf

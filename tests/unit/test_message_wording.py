@@ -337,12 +337,13 @@ def test_an_upheld_appeal_whose_label_gave_way_to_a_newer_one_says_so_not_that_i
 def test_a_dismissed_appeal_against_a_suspension_is_not_called_final_one_against_a_withdrawal_is() -> None:
     dismissed = KINDS["label_appeal_decided"]
 
-    def worded(against: str, language: str = "en") -> str:
-        data = {**dismissed.data, "upheld": "no", "against": against}
+    def worded(state: str, language: str = "en") -> str:
+        data = {**dismissed.data, "upheld": "no", "against": "suspended", "state": state}
         return " ".join(render(content(dismissed).model_copy(update={"data": data}), language, BASE).text.split())
 
     assert "the suspension of the label" in worded("suspended") and "final" not in worded("suspended")
     assert "Aussetzung" in worded("suspended", "de") and "endgültig" not in worded("suspended", "de")
+    # Carried over to the withdrawal at the suspension's limit, the appeal's dismissal leaves the withdrawal final.
     assert "stands and is final" in worded("withdrawn")
 
 
