@@ -21,7 +21,7 @@ from uuid import UUID
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, UndefinedError
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict
 
@@ -123,10 +123,23 @@ class Worded(BaseModel):
 
 def render(content: MessageContent, language: str, public_url: str) -> Worded:
     """The message in `language` (English when the catalogue has no translation into it), its links built
-    on `public_url` (CLUSTERLABEL_PUBLIC_URL: never a request's Host)."""
+    on `public_url` (CLUSTERLABEL_PUBLIC_URL: never a request's Host). One its kind's template no longer
+    fits (queued before a field the template reads was added, unguarded) reads as it was stored, in English,
+    rather than failing its delivery and the reader's inbox."""
+    try:
+        return render_template(content, language, public_url)
+    except UndefinedError:
+        if not content.templated:
+            raise
+        return render_template(content, language, public_url, stored=True)
+
+
+def render_template(content: MessageContent, language: str, public_url: str, *, stored: bool = False) -> Worded:
+    """The message worded by its kind's template (`stored`: by the text stored with it); a template that reads
+    data the message lacks raises UndefinedError (StrictUndefined), as a test must see it."""
     language = worded_in(language)
     link = page_of(content, public_url)
-    name = f"{content.kind if content.templated else STORED}.jinja"
+    name = f"{content.kind if content.templated and not stored else STORED}.jinja"
     stored = {"stored_subject": content.subject, "stored_body": content.body}
     values = {**content.data, **stored, "link": link, "language": language}
     text_template = _environment(language, html=False).get_template(name)

@@ -12,8 +12,16 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
+from jinja2 import UndefinedError
 
-from clusterlabel.activities.content.wording import LOCALES, MessageContent, languages, render, written_day
+from clusterlabel.activities.content.wording import (
+    LOCALES,
+    MessageContent,
+    languages,
+    render,
+    render_template,
+    written_day,
+)
 from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.domain import notices
@@ -181,6 +189,32 @@ def content(notice: Notice) -> MessageContent:
 def test_every_kind_the_engine_queues_has_its_template() -> None:
     assert set(KINDS) == set(PAGES)
     assert all(content(notice).templated for notice in KINDS.values())
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_kind_the_engine_queues_is_worded_by_its_template_with_the_data_it_carries(language: str) -> None:
+    for kind, notice in KINDS.items():
+        worded = render_template(content(notice), language, BASE)  # StrictUndefined: a missing field raises
+        assert worded.subject and worded.text.strip(), kind
+
+
+@pytest.mark.parametrize("kind, added_later", [("case_refused", "final"), ("label_decision", "appeal_pending")])
+def test_a_message_queued_before_its_template_read_a_field_still_reads(kind: str, added_later: str) -> None:
+    notice = KINDS[kind]
+    older = content(notice).model_copy(update={"data": {k: v for k, v in notice.data.items() if k != added_later}})
+    worded = " ".join(render_template(older, "en", BASE).text.split())
+    assert "appeal" in worded
+
+
+def test_a_message_its_template_no_longer_fits_reads_as_it_was_stored_rather_than_failing() -> None:
+    notice = KINDS["case_refused"]
+    unfit = content(notice).model_copy(update={"data": {k: v for k, v in notice.data.items() if k != "stage"}})
+    with pytest.raises(UndefinedError):
+        render_template(unfit, "de", BASE)
+
+    worded = render(unfit, "de", BASE)
+
+    assert worded.subject == notice.subject and " ".join(notice.body.split()) in " ".join(worded.text.split())
 
 
 @pytest.mark.parametrize("kind", sorted(PAGES))
