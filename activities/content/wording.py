@@ -131,15 +131,15 @@ def render(content: MessageContent, language: str, public_url: str) -> Worded:
     except UndefinedError:
         if not content.templated:
             raise
-        return render_template(content, language, public_url, stored=True)
+        return render_template(content, language, public_url, as_stored=True)
 
 
-def render_template(content: MessageContent, language: str, public_url: str, *, stored: bool = False) -> Worded:
-    """The message worded by its kind's template (`stored`: by the text stored with it); a template that reads
+def render_template(content: MessageContent, language: str, public_url: str, *, as_stored: bool = False) -> Worded:
+    """The message worded by its kind's template (`as_stored`: by the text stored with it); a template that reads
     data the message lacks raises UndefinedError (StrictUndefined), as a test must see it."""
     language = worded_in(language)
     link = page_of(content, public_url)
-    name = f"{content.kind if content.templated and not stored else STORED}.jinja"
+    name = f"{content.kind if content.templated and not as_stored else STORED}.jinja"
     stored = {"stored_subject": content.subject, "stored_body": content.body}
     values = {**content.data, **stored, "link": link, "language": language}
     text_template = _environment(language, html=False).get_template(name)
