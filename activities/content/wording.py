@@ -52,7 +52,7 @@ STATUS_NAMES = {
     "active": N_("valid"),
     "suspended": N_("suspended"),
     "expired": N_("expired"),
-    "lapsed": N_("expired"),
+    "lapsed": N_("lapsed"),
     "superseded": N_("superseded"),
     "withdrawn": N_("withdrawn"),
 }

@@ -190,6 +190,21 @@ def test_a_suspended_or_expired_labels_certificate_says_so(app: CertificationApp
     assert "Renewable until" in text  # expired, it may still be renewed while its window runs
 
 
+def test_a_lapsed_labels_certificate_says_it_has_lapsed_as_verification_does(
+    app: CertificationApp, clock: Clock, label_id: UUID
+) -> None:
+    label = app.get_label(label_id)
+    clock.now = label.renewable_until  # its window closed; the lapse's timer has not fired: the date decides
+    assert label.status_at(clock.now)[0].value == "lapsed"
+
+    text = sheet_text(certificate(app, label_id), "en")
+
+    assert f"This label expired on {day(label.valid_until, 'en')} and has lapsed: it can no longer be renewed" in text
+    assert 'aria-hidden="true">lapsed<' in text and "Renewable until" not in text
+    german = sheet_text(certificate(app, label_id), "de")
+    assert 'aria-hidden="true">erloschen<' in german and "nicht mehr erneuert werden" in german
+
+
 def test_the_verification_code_is_printed_only_when_the_reader_may_have_it(
     app: CertificationApp, label_id: UUID
 ) -> None:
