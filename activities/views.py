@@ -36,8 +36,10 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
                     alarms.append(Alarm(kind="reminder", step=step, offset=offset, at=remind_at))
         alarms.append(Alarm(kind="deadline", step=step, at=due))
     elif case.state in APPEALABLE_STATES and case.appeal is None and "appeal" in case.deadlines:
-        step = "appeal"
-        alarms.append(Alarm(kind="deadline", step=step, at=case.deadlines["appeal"]))
+        # The window's close is the workflow's alarm (it closes the case); the step the case works against
+        # only while an appeal may still be lodged (not past the window, nor once the decision is final).
+        step = None if case.is_concluded(at) else "appeal"
+        alarms.append(Alarm(kind="deadline", step="appeal", at=case.deadlines["appeal"]))
     appeal = case.appeal or {}
     return CaseView(
         case_id=case.id,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from clusterlabel.activities.views import case_view
 from clusterlabel.domain.base import ImpartialityViolation, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState, Outcome
 from clusterlabel.domain.commands import CloseCase, DecideAppeal, LodgeAppeal, RecordAgreement, Screen
@@ -113,3 +114,21 @@ def test_a_rejection_taken_again_after_an_upheld_appeal_is_final(life: Lifecycle
         send(life.app, case_id, LodgeAppeal(grounds="once more"), actor=SECRETARIAT)
     assert event_count(life.app) == before
     send(life.app, case_id, CloseCase(), actor="system")
+
+
+def test_the_appeal_is_the_step_a_rejected_case_works_against_only_while_it_may_be_lodged(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """Past its window, or rejected again after an upheld appeal (final), the case page shows no appeal
+    deadline (it showed one overdue for good); the workflow's alarm that closes the case stays."""
+    case_id = _rejected(life)
+    due = life.app.get_case(case_id).deadlines["appeal"]
+    assert case_view(life.app.policy, life.app.get_case(case_id), clock()).current_step == "appeal"
+    past = case_view(life.app.policy, life.app.get_case(case_id), due + timedelta(days=1))
+    assert past.current_step is None and [(a.step, a.at) for a in past.alarms] == [("appeal", due)]
+
+    again = _appealed(Lifecycle(life.app, "LV"))
+    send(life.app, again, DecideAppeal(upheld=True, rationale="the documents were there"), actor=PANEL)
+    send(life.app, again, Screen(accepted=False, reason="still incomplete"), actor=SECOND_OFFICER)
+    final = case_view(life.app.policy, life.app.get_case(again), clock())
+    assert final.current_step is None and "appeal" in final.deadlines
