@@ -216,7 +216,7 @@ def check_held_for_renewal(held_on: datetime, renew_by: datetime, what: str = "a
         )
 
 
-_APPLY_ANEW = "withdraw this case, and the cluster applies anew"
+_APPLY_ANEW = "the secretariat withdraws this case, and the cluster applies anew"
 
 
 def expiry_reminder_schedule(
