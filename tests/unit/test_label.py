@@ -315,7 +315,10 @@ def test_a_renewal_with_no_audit_date_is_benchmarked_by_its_assessment_inside_th
     clock.now = label.renewable_until + timedelta(hours=1)
     before = event_count(life.app)
 
-    with pytest.raises(InvalidInput, match=r"benchmarking on .* is past its label's renewal window.*the secretariat withdraws this case"):
+    with pytest.raises(
+        InvalidInput,
+        match=r"benchmarking on .* is past its label's renewal window.*the secretariat withdraws this case",
+    ):
         life.assess(renewal)
 
     assert event_count(life.app) == before
