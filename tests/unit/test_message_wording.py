@@ -381,6 +381,16 @@ def test_a_dismissed_appeal_against_a_suspension_is_not_called_final_one_against
     assert "stands and is final" in worded("withdrawn")
 
 
+def test_a_benchmarking_decided_for_unmet_criteria_gives_why_and_the_criteria_each_its_own_paragraph() -> None:
+    benchmarked = KINDS["case_benchmarked"]
+    data = {**benchmarked.data, "reason": "no longer eligible", "unmet": "the cluster has no website in English"}
+    worded = render(content(benchmarked).model_copy(update={"data": data}), "en", BASE)
+
+    paragraphs = [line for line in worded.text.splitlines() if line.strip()]
+    assert "Why: no longer eligible" in paragraphs
+    assert "Eligibility criteria not met: the cluster has no website in English" in paragraphs
+
+
 def test_an_invoice_reads_its_amount_vat_and_last_day_to_pay_as_the_readers_language_writes_them() -> None:
     invoice = KINDS["invoice_issued"]
     english, german = (render(content(invoice), language, BASE).text for language in ("en", "de"))
