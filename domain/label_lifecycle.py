@@ -49,6 +49,10 @@ LAPSE_WHEN_THE_WINDOW_CLOSES = IN_FORCE - {LabelState.SUSPENDED}
 # Standing under a decision the cluster may appeal (domain/label_appeal.py).
 APPEALABLE = frozenset({LabelState.SUSPENDED, LabelState.WITHDRAWN})
 
+# The reason recorded when a suspension reaches the policy's limit and its label is withdrawn by the engine
+# (the label's workflow; its message words it in the reader's language).
+SUSPENSION_LIMIT_REASON = "suspended for longer than the policy's suspension limit without being restored"
+
 # The states in which each step may be taken, and how a refusal names it (see CASE_STEPS).
 LABEL_STEPS: dict[str, tuple[frozenset[LabelState], str]] = {
     "send_expiry_reminder": (frozenset({LabelState.ACTIVE}), "send an expiry reminder"),  # a suspended one: renew?

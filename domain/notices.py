@@ -18,7 +18,7 @@ from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.invoice import Invoice
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import last_valid_day
+from clusterlabel.domain.label_lifecycle import SUSPENSION_LIMIT_REASON, last_valid_day
 
 SECRETARIAT = "secretariat"
 EXPERT = "expert"
@@ -234,6 +234,7 @@ def label_decision(label: Label, appeal_due: datetime) -> list[Notice]:
         "reason": label.reason or "",
         "appeal_due": instant(appeal_due),
         "appeal_pending": "yes" if label.appeal_pending else "no",
+        "at_suspension_limit": "yes" if label.reason == SUSPENSION_LIMIT_REASON else "no",
     }
     return [Notice(recipient(CLUSTER, label.cluster_id), "label_decision", subject, body, label_id=label.id, data=data)]
 

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.domain import label_commands as commands
     from clusterlabel.domain.certification_case import CertificationCase
     from clusterlabel.domain.command_base import Command, LabelCommand
-    from clusterlabel.domain.label_lifecycle import LabelState
+    from clusterlabel.domain.label_lifecycle import SUSPENSION_LIMIT_REASON, LabelState
     from clusterlabel.domain.step_checks import check_label_command
     from clusterlabel.workflows.messages import CaseWorkflowInput, LabelWorkflowInput, RenewalEnded, Step
 
@@ -30,7 +30,7 @@ from clusterlabel.workflows.common import (
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
 
-AUTO_WITHDRAWAL_REASON = "suspended for longer than the policy's suspension limit without being restored"
+AUTO_WITHDRAWAL_REASON = SUSPENSION_LIMIT_REASON
 
 
 def label_workflow_id(label_id: UUID | str) -> str:

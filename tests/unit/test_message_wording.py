@@ -40,10 +40,11 @@ from clusterlabel.domain.commands import (
     RestoreLabel,
     StartRenewal,
     SuspendLabel,
+    WithdrawLabel,
 )
 from clusterlabel.domain.invoice import Invoice, invoice_id_for
 from clusterlabel.domain.label import Label
-from clusterlabel.domain.label_lifecycle import last_valid_day
+from clusterlabel.domain.label_lifecycle import SUSPENSION_LIMIT_REASON, last_valid_day
 from clusterlabel.domain.notices import Notice
 from clusterlabel.domain.notification import Notification
 from clusterlabel.domain.record_commands import UpdateClusterProfile
@@ -492,3 +493,16 @@ def test_a_message_goes_out_once_per_language_its_readers_read_each_under_its_ow
         f"<{message.id}.de@clusterlabel>",
         f"<{message.id}@clusterlabel>",
     ]
+
+
+def test_the_automatic_withdrawal_at_the_suspension_limit_gives_its_reason_in_the_readers_language() -> None:
+    life = Lifecycle(memory_app())
+    _, label_id = life.labelled()
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    send(life.app, label_id, WithdrawLabel(reason=SUSPENSION_LIMIT_REASON), actor="system")
+    (told,) = notices.label_decision(life.app.get_label(label_id), datetime(2027, 1, 1, tzinfo=UTC))
+
+    german = " ".join(render(content(told), "de", BASE).text.split())
+
+    assert told.data["at_suspension_limit"] == "yes"
+    assert "Grund: Es war länger ausgesetzt" in german and SUSPENSION_LIMIT_REASON not in german
