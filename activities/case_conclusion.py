@@ -9,7 +9,7 @@ from uuid import UUID
 
 from clusterlabel.activities import outbox, webhooks
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain import commands, notices
+from clusterlabel.domain import commands, label_notices, notices
 from clusterlabel.domain.base import RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import CaseState
 from clusterlabel.domain.certification_case import CertificationCase
@@ -30,7 +30,7 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     succession = Succession.of(app, case, cluster)
     if succession.kept is not None:
         case.record_label(succession.kept.id, *env.who())
-        app.save_once(env.key, case, *outbox.queue(notices.label_issued(succession.kept), env))
+        app.save_once(env.key, case, *outbox.queue(label_notices.label_issued(succession.kept), env))
         return case
     previous = succession.superseded
     for label in succession.released:
@@ -47,7 +47,7 @@ def issue_label(app: CertificationApp, case_id: UUID, command: commands.IssueLab
     )
     case.record_label(label.id, *env.who())
     cluster.grant_label(label.id, label.level, previous.id if previous else None, *env.who())
-    changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(notices.label_issued(label), env)]
+    changed: list[RecordedAggregate] = [label, cluster, *outbox.queue(label_notices.label_issued(label), env)]
     changed += webhooks.announce(app, label, env)
     for replaced in succession.replaced:
         replaced.supersede(label.id, case.id, env.instant(), *env.who(), renewal=replaced.id == case.previous_label_id)

@@ -11,7 +11,7 @@ from uuid import UUID
 from clusterlabel.activities import accounts, outbox, webhooks
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.views import reminder_schedule
-from clusterlabel.domain import commands, notices
+from clusterlabel.domain import commands, label_notices
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import RecordedAggregate
 from clusterlabel.domain.case_decision import DecidedApart
@@ -35,7 +35,7 @@ def remind_expiry(app: CertificationApp, label_id: UUID, command: commands.Remin
         ):
             return []
         label.send_expiry_reminder(command.offset, *env.when())
-        return outbox.queue(notices.expiry_reminders(label, command.offset), env)
+        return outbox.queue(label_notices.expiry_reminders(label, command.offset), env)
 
     return app.change(label_id, Label, env, act)
 
@@ -67,7 +67,7 @@ def restore_label(app: CertificationApp, label_id: UUID, command: commands.Resto
 
     def act(label: Label) -> list[RecordedAggregate]:
         label.restore(*env.when(), rationale=command.rationale, apart=_apart(app, label, env, "restore"))
-        return outbox.queue(notices.label_restored(label, command.rationale), env)
+        return outbox.queue(label_notices.label_restored(label, command.rationale), env)
 
     return _change_label(app, label_id, env, act)
 
@@ -113,7 +113,7 @@ def decide_label_appeal(
         )
         held = _held_again(app, label, env) if command.upheld and withdrawn else []
         # Worded after the label is held again: superseded, when a newer label took its place meanwhile.
-        return [*held, *outbox.queue(notices.label_appeal_decided(label, command.upheld, command.rationale), env)]
+        return [*held, *outbox.queue(label_notices.label_appeal_decided(label, command.upheld, command.rationale), env)]
 
     return _change_label(app, label_id, env, act)
 
@@ -169,7 +169,7 @@ def _told_of_the_decision(app: CertificationApp, label: Label, env: Envelope) ->
     """The cluster hears of its label's suspension or withdrawal, with the date until which it may appeal."""
     appeal_due = label.appeal_due(app.policy)
     assert appeal_due is not None  # suspended or withdrawn
-    return outbox.queue(notices.label_decision(label, appeal_due), env)
+    return outbox.queue(label_notices.label_decision(label, appeal_due), env)
 
 
 def _release(app: CertificationApp, label: Label, env: Envelope) -> list[RecordedAggregate]:

@@ -38,8 +38,8 @@ def command_key(*parts: object) -> str:
       which restarts after continue-as-new;
     - a command that creates a record over HTTP: ("http", what it creates, the Idempotency-Key or a
       fresh uuid);
-    - a page's form stands in for the Idempotency-Key with ("form", its sender, the key the page rendered
-      into it) (interfaces/web/office_forms.key_of_form).
+    - a page's form stands in for the Idempotency-Key with "form/<its sender>/<the key the page rendered
+      into it>", which no Idempotency-Key can spell (interfaces/web/office_forms.key_of_form).
     The same key is the Temporal update id of a human step, so a retried request is answered once by
     the workflow, and the `command_key` of the events it records, so a retry records nothing twice.
     """

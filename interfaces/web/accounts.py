@@ -59,10 +59,10 @@ async def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -
     except StepNotAllowed:
         # A retry of an opening whose answer was lost (its token issued): the account and its affiliation are
         # recorded, but the first attempt may have stopped before the release. Released once, whichever does it.
-        await _release_if_affiliated(svc, who, command, account_key)
+        await _release_if_affiliated(svc, who, account_key)
         raise
     try:
-        await _release_if_affiliated(svc, who, command, account_key)
+        await _release_if_affiliated(svc, who, account_key)
     except Exception:  # the answer carries the account's only token: no failure here may lose it
         log.exception(
             "expert not released from the cluster's cases; send the request again with its Idempotency-Key, "
@@ -74,13 +74,18 @@ async def open_account(body: AccountIn, svc: Svc, who: Admin, key: Key = None) -
     return created
 
 
-async def _release_if_affiliated(svc: Services, who: Principal, command: OpenAccount, account_key: str) -> None:
+async def _release_if_affiliated(svc: Services, who: Principal, account_key: str) -> None:
     """An expert who speaks for the cluster is affiliated with it (recorded in the account's save): they leave
-    its open cases, as on any affiliation that excludes them."""
-    if command.expert_id is None or command.cluster_id is None:
+    its open cases, as on any affiliation that excludes them. As the account was recorded under the key, not
+    as a retry's body says (a form sent again after a change keeps its key)."""
+    try:
+        account = await run_in_threadpool(svc.app.load, Account.create_id(account_key), Account)
+    except NotFound:  # the opening recorded nothing
+        return
+    if account.expert_id is None or account.cluster_id is None:
         return
     reason = "a conflict of interest: the expert speaks for the cluster as its contact"
-    await release_from_open_cases(svc, who, command.expert_id, reason, account_key, command.cluster_id)
+    await release_from_open_cases(svc, who, account.expert_id, reason, account_key, account.cluster_id)
 
 
 @router.post(

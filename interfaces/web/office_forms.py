@@ -26,7 +26,6 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.domain.command_base import command_key
 from clusterlabel.interfaces.web import accounts, cases, complaints, experts, flash, labels, registrations
 from clusterlabel.interfaces.web.account_schemas import (
     AccountIn,
@@ -341,7 +340,8 @@ def key_of_form(value: Any, who: Principal | None) -> str | None:
     for a form sent signed out), since no fingerprint guards it as the API's keys are guarded: a key taken
     from another caller's request finds none of their records."""
     ok = isinstance(value, str) and len(value) <= KEY_MAX_LENGTH and FORM_KEY.fullmatch(value)
-    return command_key("form", who.actor if who is not None else "public", value) if ok else None
+    # Joined by "/", which no Idempotency-Key may hold (KEY_PATTERN): no API caller's key can stand for it.
+    return "/".join(("form", who.actor if who is not None else "public", value)) if ok else None
 
 
 def _local(value: Any) -> str | None:

@@ -51,6 +51,21 @@ def test_a_change_that_breaks_nothing_or_a_cluster_without_a_label_opens_no_revi
     assert not outbox(unlabelled.app, "eligibility_review")
 
 
+def test_a_figure_still_short_of_a_criterion_already_reviewed_opens_no_second_review() -> None:
+    life = Lifecycle(memory_app())
+    life.labelled()
+    update(life, SHRUNK, "shrunk")
+    closing = CloseEligibilityReview(outcome="labels_stand", reason="Members rejoin next month; re-checked then.")
+    send(life.app, life.cluster_id, closing, actor=SECRETARIAT)
+
+    update(life, SHRUNK.model_copy(update={"members": 12}), "better")  # still short of 15: nothing newly broken
+
+    assert life.app.get_cluster(life.cluster_id).review is None
+    assert len(outbox(life.app, "eligibility_review")) == 1
+    update(life, SHRUNK.model_copy(update={"members": 12, "staff_fte": 0.1}), "staff")  # a criterion newly missed
+    assert life.app.get_cluster(life.cluster_id).review is not None
+
+
 def test_closing_needs_an_open_review_and_a_reason_and_records_nothing_otherwise() -> None:
     life = Lifecycle(memory_app())
     life.labelled()

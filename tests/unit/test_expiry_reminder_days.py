@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from clusterlabel.activities.content.wording import MessageContent, render, written_day
-from clusterlabel.domain import notices
+from clusterlabel.domain import label_notices
 from clusterlabel.domain.label_lifecycle import last_valid_day
 from tests.lifecycle import Lifecycle, memory_app
 
@@ -18,7 +18,7 @@ def test_an_expiry_reminder_says_the_label_is_valid_until_its_last_day(language:
     life = Lifecycle(memory_app())
     _, label_id = life.labelled()
     label = life.app.get_label(label_id)
-    notice = notices.expiry_reminders(label, "P30D")[0]
+    notice = label_notices.expiry_reminders(label, "P30D")[0]
     content = MessageContent(**{name: getattr(notice, name) for name in ("kind", "subject", "body", "data")})
 
     text = " ".join(render(content, language, BASE).text.split())  # as read, not as wrapped
@@ -35,7 +35,7 @@ def test_an_expiry_reminder_s_subject_names_the_same_last_day_as_its_text(langua
     _, label_id = life.labelled()
     label = life.app.get_label(label_id)
     assert (label.valid_until.hour, label.valid_until.minute) == (0, 0)  # the case where the two days differ
-    notice = notices.expiry_reminders(label, "P30D")[0]
+    notice = label_notices.expiry_reminders(label, "P30D")[0]
     content = MessageContent(**{name: getattr(notice, name) for name in ("kind", "subject", "body", "data")})
 
     worded = render(content, language, BASE)
@@ -51,7 +51,7 @@ def test_an_expiry_reminder_s_stored_english_text_names_the_last_valid_day_witho
     _, label_id = life.labelled()
     label = life.app.get_label(label_id)
 
-    notice = notices.expiry_reminders(label, "P30D")[0]
+    notice = label_notices.expiry_reminders(label, "P30D")[0]
 
     assert notice.subject == f"Label {label.label_code} is valid until 2028-03-31"
     assert "is valid until 2028-03-31 and renewable until 2029-03-31." in notice.body

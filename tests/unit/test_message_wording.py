@@ -24,7 +24,7 @@ from clusterlabel.activities.content.wording import (
 )
 from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
-from clusterlabel.domain import notices
+from clusterlabel.domain import label_notices, notices
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.certification_case import CertificationCase
@@ -134,18 +134,20 @@ def every_kind() -> dict[str, Notice]:
         *notices.experts_to_agree(agreeing_case()),
         *notices.invoice_issued(issued_invoice()),
         *notices.payment_received(paid_invoice()),
-        *notices.label_issued(label),
-        *notices.expiry_reminders(label, "P30D"),
+        *label_notices.label_issued(label),
+        *label_notices.expiry_reminders(label, "P30D"),
         *notices.audit_invitations(auditing, "Baltic Marine Cluster"),
         *notices.audit_cancellations(auditing, "Baltic Marine Cluster"),
         *notices.case_refused(refused_case(), "the strategy is not implemented"),
         *notices.case_benchmarked(refused_case(), "benchmarking only, as applied for"),
-        *notices.label_restored(label, "the complaint concerned another cluster"),
+        *label_notices.label_restored(label, "the complaint concerned another cluster"),
         *notices.award_appealable(silver_for_gold()),
         *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
         *notices.eligibility_review(under_review(labelled)),
-        *notices.label_decision(suspended_label(appealed=False), datetime(2027, 3, 1, tzinfo=UTC)),
-        *notices.label_appeal_decided(suspended_label(appealed=True), True, "the complaint concerned another cluster"),
+        *label_notices.label_decision(suspended_label(appealed=False), datetime(2027, 3, 1, tzinfo=UTC)),
+        *label_notices.label_appeal_decided(
+            suspended_label(appealed=True), True, "the complaint concerned another cluster"
+        ),
     ]
     return {notice.kind: notice for notice in made}
 
@@ -287,7 +289,7 @@ def test_a_label_restored_after_its_renewal_window_is_told_it_has_lapsed_not_tha
     clock.now = life.app.get_label(label_id).renewable_until + timedelta(days=20)
     send(life.app, label_id, RestoreLabel(rationale="the complaint concerned another cluster"), actor=SECRETARIAT)
     label = life.app.get_label(label_id)
-    (told,) = notices.label_restored(label, "the complaint concerned another cluster")
+    (told,) = label_notices.label_restored(label, "the complaint concerned another cluster")
     english, german = (" ".join(render(content(told), language, BASE).text.split()) for language in ("en", "de"))
 
     closed = written_day(last_valid_day(label.renewable_until), "en")
@@ -304,7 +306,7 @@ def test_a_label_restored_while_its_renewal_runs_is_told_the_renewal_decides_not
     send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
     clock.now = life.app.get_label(label_id).renewable_until + timedelta(days=20)
     send(life.app, label_id, RestoreLabel(rationale="the complaint concerned another cluster"), actor=SECRETARIAT)
-    (told,) = notices.label_restored(life.app.get_label(label_id), "the complaint concerned another cluster")
+    (told,) = label_notices.label_restored(life.app.get_label(label_id), "the complaint concerned another cluster")
     english, german = (" ".join(render(content(told), language, BASE).text.split()) for language in ("en", "de"))
 
     assert told.data["state"] == "expired" and told.data["renewal_case_id"] == str(renewal)
@@ -326,7 +328,7 @@ def appeal_upheld_past(end: str, renewing: bool = False) -> Notice:
     clock.now = getattr(life.app.get_label(label_id), end) + timedelta(days=20)
     upheld = DecideLabelAppeal(upheld=True, rationale="the complaint concerned another cluster")
     send(life.app, label_id, upheld, actor="board:appeals")
-    (told,) = notices.label_appeal_decided(life.app.get_label(label_id), True, upheld.rationale)
+    (told,) = label_notices.label_appeal_decided(life.app.get_label(label_id), True, upheld.rationale)
     return told
 
 
@@ -500,7 +502,7 @@ def test_the_automatic_withdrawal_at_the_suspension_limit_gives_its_reason_in_th
     _, label_id = life.labelled()
     send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
     send(life.app, label_id, WithdrawLabel(reason=SUSPENSION_LIMIT_REASON), actor="system")
-    (told,) = notices.label_decision(life.app.get_label(label_id), datetime(2027, 1, 1, tzinfo=UTC))
+    (told,) = label_notices.label_decision(life.app.get_label(label_id), datetime(2027, 1, 1, tzinfo=UTC))
 
     german = " ".join(render(content(told), "de", BASE).text.split())
 

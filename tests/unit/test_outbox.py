@@ -14,7 +14,7 @@ from clusterlabel.activities.delivery import DeliveryActivities, Mailroom
 from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.activities.models import DeliveryOutcome
 from clusterlabel.activities.outbox import delivery_key
-from clusterlabel.domain import notices
+from clusterlabel.domain import label_notices, notices
 from clusterlabel.domain.base import NotFound, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import Outcome
 from clusterlabel.domain.commands import DecideAppeal, IssueLabel, LodgeAppeal, ProposeExpert, RecordDecision, Screen
@@ -193,7 +193,7 @@ def test_an_expiry_reminder_names_the_label_code_in_its_text() -> None:
     _, label_id = life.labelled()
     label = life.app.get_label(label_id)
 
-    told = notices.expiry_reminders(label, "P30D")
+    told = label_notices.expiry_reminders(label, "P30D")
 
     assert [notice.recipient for notice in told] == [f"cluster:{life.cluster_id}", "secretariat"]
     assert all(label.label_code in notice.body for notice in told)
