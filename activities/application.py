@@ -174,7 +174,7 @@ class CertificationApp(Application[UUID]):
             )
         raise StepNotAllowed(
             f"cluster {cluster.name!r} holds {level} label {label.label_code} ({status.value}); "
-            f"{_instead_of_applying(label, at)}"
+            f"{_instead_of_applying(label)}"
         )
 
     def eligible_experts(
@@ -262,14 +262,14 @@ def silver_criteria(level: Level, at: datetime) -> Catalogue | None:
     return load_catalogue(current_version_for(Level.GOLD, at)) if level is Level.SILVER else None
 
 
-def _instead_of_applying(label: Label, at: datetime) -> str:
+def _instead_of_applying(label: Label) -> str:
     """What the cluster does instead of applying anew at the level of a label it holds: renew it, unless its
-    renewal is open already or it is suspended (neither renewed nor replaced while it is)."""
+    renewal is open already or the label takes no renewal now (suspended)."""
     if label.renewal_case_id is not None:
         return f"its renewal, case {label.renewal_case_id}, is open"
-    if label.state is LabelState.SUSPENDED:
+    if not label.allows("start_renewal"):
         return (
-            "it is suspended: it may be renewed, or the cluster apply anew, once the secretariat has lifted the "
-            "suspension or withdrawn the label"
+            f"it is {label.state.value}: once the suspension is lifted it may be renewed; if the label is "
+            "withdrawn, the cluster applies anew"
         )
     return "renew that label instead of applying anew"

@@ -115,6 +115,12 @@ class CaseQueries:
         return self.state in OPEN_STATES
 
     @property
+    def version_awaiting_signatures(self) -> int:
+        """The team's version that awaits signatures, or 0: a team change sets a version's draft aside (the
+        version count goes on)."""
+        return self.assessment_version if self.draft_report is not None else 0
+
+    @property
     def needs_attention(self) -> bool:
         return bool(self.attention)
 

@@ -124,9 +124,7 @@ class AuditAndDecisionSteps(CaseQueries):
     ) -> None:
         """A team expert signs the current version; the last signature submits it for decision."""
         self.check_step("sign_assessment")
-        # A team change sets a version's draft aside (domain/certification_case.py): none awaits signatures.
-        awaiting = self.assessment_version if self.draft_report is not None else 0
-        case_signatures.check_signature(expert_id, self.team, self.signed_by, awaiting, version)
+        case_signatures.check_signature(expert_id, self.team, self.signed_by, self.version_awaiting_signatures, version)
         signed = self.assessment_version
         self._assessment_signed(expert_id=expert_id, version=signed, at=at, actor=actor, command_key=command_key)
         if not case_signatures.unsigned(self.team, self.signed_by):

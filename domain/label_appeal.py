@@ -58,6 +58,11 @@ class LabelAppealSteps:
             return None
         return policy.appeal_window.after(self.state_since)
 
+    def appeal_window_open(self, at: datetime, policy: Policy) -> bool:
+        """Whether the decision the label stands under may still be appealed at `at` (its window runs)."""
+        due = self.appeal_due(policy)
+        return due is not None and at < due
+
     @property
     def appeal_pending(self) -> bool:
         return self.appeal is not None and self.appeal["upheld"] is None
@@ -78,9 +83,9 @@ class LabelAppealSteps:
         self.check_step("lodge_appeal")
         if self.appeal is not None:
             raise StepNotAllowed(f"an appeal against the {self.state.value} label {self.label_code} was already lodged")
-        due = self.appeal_due(policy)
-        assert due is not None  # check_step: the label is suspended or withdrawn
-        if at >= due:
+        if not self.appeal_window_open(at, policy):
+            due = self.appeal_due(policy)
+            assert due is not None  # check_step: the label is suspended or withdrawn
             raise StepNotAllowed(f"the appeal window closed on {due:%Y-%m-%d %H:%M:%S} UTC")
         require_reason(grounds, "an appeal needs grounds")
 

@@ -57,6 +57,7 @@ from clusterlabel.workflows.starter import (
     case_handle,
     complaint_handle,
     delivery_handle,
+    help_wanted,
     label_handle,
     start_case_workflow,
     start_complaint_workflow,
@@ -224,11 +225,10 @@ async def _reload(handle: WorkflowHandle[Any, Any]) -> Reloaded:
 async def _help_wanted(handle: WorkflowHandle[Any, Any]) -> str | None:
     """Why the workflow waits for `resume`, if it does; unknown (None) when no worker answers now."""
     try:
-        wanted: str | None = await handle.query(RecordWorkflow.help_wanted, rpc_timeout=HELP_QUERY_TIMEOUT)
+        return await help_wanted(handle, HELP_QUERY_TIMEOUT)
     except (RPCError, WorkflowQueryFailedError) as error:
         log.info("could not ask a workflow whether it waits for help", workflow_id=handle.id, error=str(error))
         return None
-    return wanted
 
 
 def _problem(workflow_id: str, kind: ProblemKind, seen: str) -> WorkflowProblem:

@@ -33,6 +33,7 @@ from clusterlabel.workflows.messages import (
     Step,
     WebhookDeliveryInput,
 )
+from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.webhook_delivery import WebhookDeliveryWorkflow, webhook_delivery_workflow_id
 
 R = TypeVar("R")
@@ -145,6 +146,13 @@ def label_handle(client: Client, label_id: UUID) -> WorkflowHandle[Any, LabelVie
 
 def complaint_handle(client: Client, complaint_id: UUID) -> WorkflowHandle[Any, ComplaintView]:
     return client.get_workflow_handle_for(ComplaintWorkflow.run, complaint_workflow_id(complaint_id))
+
+
+async def help_wanted(handle: WorkflowHandle[Any, Any], timeout: timedelta) -> str | None:
+    """Why the record's workflow waits for `resume` (RecordWorkflow.help_wanted), or None; RPCError or
+    WorkflowQueryFailedError when no worker answers within `timeout`."""
+    wanted: str | None = await handle.query(RecordWorkflow.help_wanted, rpc_timeout=timeout)
+    return wanted
 
 
 async def execute_step(

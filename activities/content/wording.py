@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import structlog
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
@@ -33,6 +34,7 @@ TEMPLATES = HERE / "templates"
 LOCALES = HERE / "locale"
 DOMAIN = "messages"
 DEFAULT_LANGUAGE = "en"
+log = structlog.stdlib.get_logger(__name__)
 
 
 def N_(message: str) -> str:
@@ -128,9 +130,11 @@ def render(content: MessageContent, language: str, public_url: str) -> Worded:
     rather than failing its delivery and the reader's inbox."""
     try:
         return render_template(content, language, public_url)
-    except UndefinedError:
+    except UndefinedError as error:
         if not content.templated:
             raise
+        # Seen in the log: a template that no longer fits the messages of its kind words them all in English.
+        log.warning("message worded as stored: its template reads data it lacks", kind=content.kind, error=str(error))
         return render_template(content, language, public_url, as_stored=True)
 
 

@@ -63,6 +63,7 @@ def case_shown(request: Request, svc: Services, who: Principal) -> dict[str, Any
         "deadline": (view.current_step, due, now >= due) if due else None,
         "cluster_name": svc.app.get_cluster(case.cluster_id).name,
         "agreed_audit_mode": case.agreed_audit_mode.value if case.agreed_audit_mode else None,
+        "awaiting_signatures": case.version_awaiting_signatures,
         "events": events,
         **case_details(svc, case, events),
         **evidence_section(case, who),

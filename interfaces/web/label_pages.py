@@ -49,13 +49,8 @@ def _label_shown(request: Request, svc: Services, who: Principal) -> dict[str, A
         # An appeal stands against the decision recorded (a suspension, a withdrawal), whatever the label reads
         # as now (a suspended one past its validity reads expired), and only inside its window.
         "appealed_state": label.state.value,
-        "appeal_window_open": _appeal_window_open(svc, label),
+        "appeal_window_open": label.appeal_window_open(svc.now(), svc.app.policy),
     }
-
-
-def _appeal_window_open(svc: Services, label: Label) -> bool:
-    appeal_due = label.appeal_due(svc.app.policy)
-    return appeal_due is not None and svc.now() < appeal_due
 
 
 def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
@@ -63,7 +58,7 @@ def steps_for(svc: Services, label: Label, who: Principal) -> dict[str, bool]:
     officer = who.holds(Role.OFFICER)
     contact = who.holds(Role.CLUSTER) and who.speaks_for(label.cluster_id)
     return {
-        "appeal": (officer or contact) and label.appeal is None and _appeal_window_open(svc, label),
+        "appeal": (officer or contact) and label.appeal is None and label.appeal_window_open(svc.now(), svc.app.policy),
         "decide_appeal": who.holds(Role.APPEALS) and label.appeal_pending,
         "suspend": officer and label.allows("suspend", svc.now()),
         "restore": officer and label.allows("restore"),

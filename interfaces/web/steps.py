@@ -36,7 +36,7 @@ from clusterlabel.interfaces.web.errors import (
 from clusterlabel.interfaces.web.services import Services
 from clusterlabel.workflows.messages import Step
 from clusterlabel.workflows.record import RecordWorkflow
-from clusterlabel.workflows.starter import execute_step
+from clusterlabel.workflows.starter import execute_step, help_wanted
 
 R = TypeVar("R")
 # A step is a few activities long; past this the engine is in trouble and the client should retry.
@@ -129,7 +129,7 @@ async def waits_for_help(handle: WorkflowHandle[Any, Any]) -> bool:
     cannot say (the engine away, a query timing out): the signal is then the way out, and an ended workflow
     refuses it."""
     try:
-        return await handle.query(RecordWorkflow.help_wanted, rpc_timeout=HELP_QUERY_TIMEOUT) is not None
+        return await help_wanted(handle, HELP_QUERY_TIMEOUT) is not None
     except (RPCError, WorkflowQueryFailedError):
         return True
 

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.e2e.driver import cluster_body, expert_body
-from tests.e2e.engine import HOUR_POLICY, RunningEngine, running_engine
+from tests.e2e.engine import HOUR_POLICY, RunningEngine, eventually, running_engine
 from tests.e2e.pages_client import PASSWORD, Pages
 from tests.e2e.test_cli import clusterlabel
 
@@ -153,6 +154,9 @@ def test_an_expert_opened_as_a_clusters_contact_is_told_how_to_leave_its_open_ca
     api = engine.client()
     cluster_id = api.post("/clusters", json=cluster_body()).json()["cluster_id"]
     expert_id = api.post("/experts", json=expert_body()).json()["expert_id"]
+    case_id = api.post("/applications", json={"cluster_id": cluster_id, "level": "bronze"}).json()["case_id"]
+    assert api.post(f"/cases/{case_id}/screening", json={"accepted": True}).status_code == 200
+    eventually(lambda: proposed(api, case_id) == expert_id, 30, "the expert proposed for the cluster's case")
     email = f"eve-{uuid.uuid4().hex[:6]}@cluster.example.org"
     links = ("--expert-id", expert_id, "--cluster-id", cluster_id)
 
@@ -161,4 +165,13 @@ def test_an_expert_opened_as_a_clusters_contact_is_told_how_to_leave_its_open_ca
     assert code == 0 and OPENED.match(out), err
     advice = f'POST /experts/{expert_id}/affiliations {{"cluster_id": "{cluster_id}"}}'
     assert "open cases they are on or proposed for keeps them until" in err and advice in err
+    assert proposed(api, case_id) == expert_id  # the command line released nobody
     assert api.post(f"/experts/{expert_id}/affiliations", json={"cluster_id": cluster_id}).status_code == 200
+    eventually(lambda: proposed(api, case_id) != expert_id, 30, "the expert taken off the case")
+    history = api.get(f"/cases/{case_id}/history").json()["events"]
+    assert "ExpertReleased" in {event["type"] for event in history}
+
+
+def proposed(api: httpx.Client, case_id: str) -> str | None:
+    found: str | None = api.get(f"/cases/{case_id}").json()["proposed_expert_id"]
+    return found

@@ -359,7 +359,9 @@ def test_an_application_beside_a_label_names_its_status_now_and_advice_that_can_
 
     clock.now = label.valid_until - timedelta(days=20)
     send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
-    with pytest.raises(StepNotAllowed, match=r"\(suspended\); it is suspended: it may be renewed") as refused:
+    with pytest.raises(
+        StepNotAllowed, match=r"\(suspended\); it is suspended: once the suspension is lifted it may be renewed"
+    ) as refused:
         life.apply(Level.BRONZE)
     assert "renew that label instead" not in str(refused.value)
 
