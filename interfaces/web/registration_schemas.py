@@ -45,6 +45,9 @@ class ClusterOut(Out):
     member_types: list[str]
     staff_fte: float
     eccp_listed: bool
+    # Every field of the profile, so that a profile read, changed and sent back (PUT …/profile) keeps them.
+    english_website: bool = True
+    address: str | None = Field(default=None, description="postal address, one line, printed on the certificate")
     languages: list[str] = Field(default=[], description="the languages the cluster works in (ISO 639-1)")
     open_cases: list[UUID]
     labels: dict[str, UUID]

@@ -67,7 +67,7 @@ def get_cluster(cluster_id: UUID, svc: Svc, who: Caller) -> ClusterOut:
     cluster = seen.cluster
     return ClusterOut(
         cluster_id=cluster.id,
-        **cluster.profile.model_dump(mode="json", exclude={"english_website"}),
+        **cluster.profile.model_dump(mode="json"),
         open_cases=[case_id for case_id in cluster.open_cases if seen.shows(case_id)],
         labels={level.value: label_id for level, label_id in cluster.current_labels.items() if seen.shows(label_id)},
         waivers=[WaiverOut(criterion=criterion.value, **waiver) for criterion, waiver in cluster.waivers.items()],
