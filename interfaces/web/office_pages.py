@@ -109,7 +109,7 @@ async def cluster_overview(
         )
         return {
             "cluster": cluster,
-            "unmet": cluster.profile.unmet_criteria(svc.app.policy),
+            "unmet": cluster.unmet_criteria(svc.app.policy),  # as an application is judged: waivers stand in
             "cases": listing(request, asked, cases),
             "labels": labels,
             "renewable": renewable,

@@ -20,9 +20,11 @@ from markupsafe import escape
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.label_import import import_labels
+from clusterlabel.domain.cluster import EligibilityCriterion
 from clusterlabel.domain.commands import SuspendLabel, WithdrawLabel
 from clusterlabel.domain.label import Label, label_id_for
 from clusterlabel.domain.label_import import read_label_import
+from clusterlabel.domain.record_commands import UpdateClusterProfile, WaiveEligibilityCriterion
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web import sessions
 from clusterlabel.interfaces.web.app import create_app
@@ -32,7 +34,7 @@ from clusterlabel.interfaces.web.public_pages import REGISTRY_PAGE
 from clusterlabel.interfaces.web.ratelimit import PublicRateLimit
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
-from tests.builders import send
+from tests.builders import cluster_profile, send
 from tests.lifecycle import SECRETARIAT, Clock, Lifecycle
 from tests.stores import sqlite_env, sqlite_services
 
@@ -219,3 +221,18 @@ def test_a_withdrawn_labels_page_says_its_appeal_window_closed_once_it_has(tmp_p
     assert "May be appealed until" in within and 'id="lodge-appeal"' in within
     assert "May be appealed until" not in after and "Appeal window closed" in after
     assert 'id="lodge-appeal"' not in after
+
+
+def test_a_clusters_page_judges_eligibility_as_an_application_is_judged_its_waivers_standing_in(
+    tmp_path: Path,
+) -> None:
+    with opened_site(tmp_path, imported=1) as site:
+        cluster_id = site.label.cluster_id
+        unlisted = cluster_profile(eccp_listed=False)
+        send(site.app, cluster_id, UpdateClusterProfile(profile=unlisted), actor=SECRETARIAT)
+        before = site.get(f"/ui/clusters/{cluster_id}", cookies=site.admin).text
+        waiver = WaiveEligibilityCriterion(criterion=EligibilityCriterion.ECCP_LISTING, reason="national programme")
+        send(site.app, cluster_id, waiver, actor=SECRETARIAT)
+        after = " ".join(site.get(f"/ui/clusters/{cluster_id}", cookies=site.admin).text.split())
+    assert 'id="unmet"' in before and "not listed on the European Cluster Collaboration Platform" in before
+    assert 'id="unmet"' not in after and "eccp listing: national programme" in after
