@@ -35,7 +35,7 @@ def install(api: FastAPI) -> None:
     )
 
 
-# A page of the registry: the CSV and JSON downloads hold every label that matches, the page a slice of them.
+# A page of the registry: the CSV download holds every label that matches (the JSON, pages of 1,000), the page a slice.
 REGISTRY_PAGE = MOST
 STATUSES = [state.value for state in LabelState]
 _COUNTRY = re.compile(registry.COUNTRY_CODE)

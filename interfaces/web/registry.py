@@ -8,8 +8,9 @@ A label in a URL is its UUID or its printed code (ECEI-B-XXXX-XXXX-XXXX), as for
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.label_lifecycle import LabelState
@@ -28,6 +29,7 @@ CountryFilter = Annotated[str | None, Query(min_length=2, max_length=2, pattern=
 @public.get("/registry", summary="The public registry of labels", responses=PUBLIC_READ)
 def registry(
     svc: Svc,
+    request: Request,
     response: Response,
     _: PublicRead,
     country: CountryFilter = None,
@@ -45,6 +47,9 @@ def registry(
         limit=limit,
         offset=offset,
     )
+    if len(entries) == limit:  # a full page: more may follow (RFC 8288's next link, as the page's own links do)
+        after = urlencode({**request.query_params, "offset": offset + limit, "limit": limit})
+        response.headers["Link"] = f'</registry?{after}>; rel="next"'
     return [RegistryEntryOut.model_validate(entry.model_dump()) for entry in entries]
 
 

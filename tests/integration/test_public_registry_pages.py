@@ -236,3 +236,13 @@ def test_a_clusters_page_judges_eligibility_as_an_application_is_judged_its_waiv
         after = " ".join(site.get(f"/ui/clusters/{cluster_id}", cookies=site.admin).text.split())
     assert 'id="unmet"' in before and "not listed on the European Cluster Collaboration Platform" in before
     assert 'id="unmet"' not in after and "eccp listing: national programme" in after
+
+
+def test_the_registrys_json_names_its_next_page_while_a_page_is_full(site: Site) -> None:
+    first = site.get("/registry", level="gold", limit="10")
+    assert len(first.json()) == 10 and 'rel="next"' in first.headers["link"]
+    following = first.headers["link"].removeprefix("<").split(">")[0]
+    second = site.get(following)
+    assert second.json() and {e["label_id"] for e in second.json()}.isdisjoint({e["label_id"] for e in first.json()})
+    last = site.get("/registry", level="gold", limit="1000")
+    assert "link" not in last.headers  # every gold label fits: no next page
