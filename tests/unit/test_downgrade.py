@@ -38,6 +38,8 @@ def test_a_gold_renewal_awarded_bronze_leaves_the_cluster_holding_the_bronze_lab
     assert life.app.get_label(gold).state is LabelState.SUPERSEDED
     assert life.app.get_cluster(life.cluster_id).current_labels == {Level.BRONZE: bronze}
     life.apply(Level.GOLD)  # no Gold label held any more: a new Gold round may start
+    # A step on the Gold label is refused naming the label that replaced it.
+    assert closed_detail(life.app.get_label(gold)).endswith(f"superseded by label {bronze}; act on that label")
 
 
 def test_a_silver_renewal_awarded_bronze_while_the_cluster_holds_bronze_too_replaces_both_labels() -> None:
@@ -92,18 +94,3 @@ def test_a_gold_label_withdrawn_while_renewed_and_reinstated_on_appeal_gives_way
     assert reinstated.renewal_case_id is None
     assert life.app.get_cluster(life.cluster_id).current_labels == {Level.BRONZE: bronze}
     life.apply(Level.GOLD)  # no Gold label held: a new Gold round may start
-
-
-def test_a_step_on_a_label_its_renewal_downgraded_names_the_label_that_replaced_it() -> None:
-    clock = Clock()
-    life = Lifecycle(memory_app(clock=clock))
-    _, gold = life.labelled(Level.GOLD)
-    clock.advance(days=600)
-    renewal = life.renewal_agreed(gold)
-    life.assess(renewal, fraction=0.5)
-    life.decide(renewal, level=Level.BRONZE)
-    bronze = send(life.app, renewal, IssueLabel(), actor="system").label_id
-
-    detail = closed_detail(life.app.get_label(gold))
-
-    assert detail.endswith(f"has been superseded by label {bronze}; act on that label")
