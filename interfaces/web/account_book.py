@@ -53,8 +53,9 @@ class AccountBook:
         account = handle(self.app, account_id, command, envelope)
         assert isinstance(account, Account)
         self.people.add(account_id, name, email)
-        if command.expert_id is not None and self.legacy_tokens is not None:
-            self.legacy_tokens.retire_expert_token(command.expert_id)
+        # The expert the account was recorded for: a retry's body under the same key may name another.
+        if account.expert_id is not None and self.legacy_tokens is not None:
+            self.legacy_tokens.retire_expert_token(account.expert_id)
         return Opened(account_id, self._first_token(account))
 
     def _first_token(self, account: Account) -> str:

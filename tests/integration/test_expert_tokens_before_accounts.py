@@ -12,6 +12,7 @@ import pytest
 
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.base import StepNotAllowed
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.record_commands import DeactivateAccount, OpenAccount, RevokeRole
 from clusterlabel.interfaces.web.auth import principal_for
@@ -82,3 +83,20 @@ def test_a_left_over_token_stays_dead_once_the_experts_account_is_deactivated_or
 
     assert principal_for(svc, old_token) is None
     assert svc.tokens.holder(old_token) is None
+
+
+def test_an_opening_sent_again_under_its_key_naming_another_expert_retires_only_the_recorded_experts_token(
+    svc: Services,
+) -> None:
+    """A form sent again after a change keeps its key: the account is the one first recorded, and only its
+    expert's old token ends."""
+    life = Lifecycle(svc.app)
+    recorded, named_later = life.expert(), life.expert("AT")
+    tokens = {expert_id: svc.tokens.issue_expert_token(expert_id) for expert_id in (recorded, named_later)}
+    open_account_for(svc, recorded, "opening")
+
+    with pytest.raises(StepNotAllowed, match="owner's alone"):
+        open_account_for(svc, named_later, "opening")
+
+    assert svc.tokens.holder(tokens[recorded]) is None
+    assert svc.tokens.holder(tokens[named_later]) is not None
