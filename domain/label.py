@@ -160,11 +160,14 @@ class Label(LabelAppealSteps, RecordedAggregate):
     def check_step(self, step: str, at: datetime | None = None) -> None:
         """`at`: judged on the label's status then, as the public reads it, its timers fired or not (a label past
         its date is expired: no suspension; past its window lapsed: no withdrawal)."""
-        check_label_step(step, self.state if at is None else self.status_at(at)[0], self.label_code)
+        check_label_step(step, self._judged_state(at), self.label_code)
 
     def allows(self, step: str, at: datetime | None = None) -> bool:
         """Whether the label allows the step (LABEL_STEPS), as check_step would find."""
-        return (self.state if at is None else self.status_at(at)[0]) in LABEL_STEPS[step][0]
+        return self._judged_state(at) in LABEL_STEPS[step][0]
+
+    def _judged_state(self, at: datetime | None) -> LabelState:
+        return self.state if at is None else self.status_at(at)[0]
 
     @property
     def may_be_superseded(self) -> bool:

@@ -30,8 +30,6 @@ from clusterlabel.workflows.common import (
 from clusterlabel.workflows.record import RecordWorkflow
 from clusterlabel.workflows.search_attributes import CLUSTER_ID, LABEL_LEVEL, LABEL_STATE
 
-AUTO_WITHDRAWAL_REASON = SUSPENSION_LIMIT_REASON
-
 
 def label_workflow_id(label_id: UUID | str) -> str:
     return f"label-{label_id}"
@@ -196,5 +194,5 @@ def _alarm_command(alarm: Alarm) -> tuple[LabelCommand, str]:
     if alarm.kind == "renewal_window_close":
         return commands.CloseRenewalWindow(), "close-renewal-window"
     if alarm.kind == "suspension_limit":
-        return commands.WithdrawLabel(reason=AUTO_WITHDRAWAL_REASON), f"suspension-limit:{alarm.at:%Y-%m-%dT%H:%M:%S}"
+        return commands.WithdrawLabel(reason=SUSPENSION_LIMIT_REASON), f"suspension-limit:{alarm.at:%Y-%m-%dT%H:%M:%S}"
     raise ApplicationError(f"unknown label alarm {alarm.kind!r}", non_retryable=True)

@@ -20,9 +20,10 @@ from clusterlabel.domain.commands import (
     WithdrawCase,
     WithdrawLabel,
 )
+from clusterlabel.domain.label_lifecycle import SUSPENSION_LIMIT_REASON
 from clusterlabel.interfaces.temporal_server import EmbeddedTemporal
 from clusterlabel.workflows.case import CaseWorkflow
-from clusterlabel.workflows.label import AUTO_WITHDRAWAL_REASON, LabelWorkflow
+from clusterlabel.workflows.label import LabelWorkflow
 from clusterlabel.workflows.search_attributes import LABEL_STATE
 from clusterlabel.workflows.starter import case_handle, label_handle
 from tests.workflows.harness import (
@@ -76,7 +77,7 @@ def test_a_suspended_label_not_restored_within_the_limit_is_withdrawn_automatica
             assert suspended.state == "suspended" and suspended.suspended_until is not None
             withdrawn: LabelView = await result_of(label)
             assert withdrawn.state == "withdrawn"
-            assert office.app.get_label(final.label_id).reason == AUTO_WITHDRAWAL_REASON
+            assert office.app.get_label(final.label_id).reason == SUSPENSION_LIMIT_REASON
             assert office.app.get_cluster(cluster).current_labels == {}
             attributes = (await label.describe()).typed_search_attributes
             assert attributes.get(LABEL_STATE) == "withdrawn"
