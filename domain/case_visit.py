@@ -87,14 +87,20 @@ def check_place(mode: AuditMode, place: str) -> None:
 
 
 def check_held_on(held_on: datetime, agreed_at: datetime | None, at: datetime) -> None:
-    """The audit took place on or after the day the cluster agreed to its experts, and not in the future.
-    Days, not instants, are compared: a holding is reported by its day, and an interview held the day the
-    cluster agreed is real (its time of day, often midnight in the form, must not read as "before")."""
+    """The audit took place on or after the day the cluster agreed to its experts, and not in the future."""
     if held_on > at:
         raise InvalidInput(f"the audit cannot be recorded as held on {held_on:%Y-%m-%d}: that is still ahead")
-    if agreed_at is not None and held_on.date() < agreed_at.date():
+    check_not_before_agreement(held_on, agreed_at, "have been held")
+
+
+def check_not_before_agreement(day: datetime, agreed_at: datetime | None, verb: str) -> None:
+    """An audit follows the cluster's agreement to its experts. A date scheduled before it would count as
+    held at once (check_audit_taken_place), and a label would count its validity from it: a year mistyped
+    would issue a label expired from the start. Days, not instants, are compared: an interview held the day
+    the cluster agreed is real (its time of day, often midnight in the form, must not read as "before")."""
+    if agreed_at is not None and day.date() < agreed_at.date():
         raise InvalidInput(
-            f"the audit cannot have been held on {held_on:%Y-%m-%d}, before the cluster agreed on {agreed_at:%Y-%m-%d}"
+            f"the audit cannot {verb} on {day:%Y-%m-%d}, before the cluster agreed on {agreed_at:%Y-%m-%d}"
         )
 
 
@@ -147,6 +153,7 @@ class AuditVisitSteps(CaseQueries):
         self._check_not_held("schedule the audit")
         chosen = visit_mode(self.level, self.agreed_audit_mode, mode)
         check_place(chosen, place)
+        check_not_before_agreement(audit_date, self.agreed_at, "be scheduled")
         check_visit_date(audit_date, self.deadlines.get("audit"), experts, self.level)
         if silver_gap is not None:
             case_assessment.check_silver_gap("", silver_gap[0], silver_gap[1], audit_date, "interview")

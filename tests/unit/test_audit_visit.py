@@ -189,6 +189,21 @@ def test_a_holding_is_refused_in_the_future_before_the_agreement_unscheduled_or_
     refused(life, StepNotAllowed, "was held on", lambda: schedule(life, case_id, 20, **ON_SITE))
 
 
+def test_an_audit_date_before_the_agreement_is_refused_and_the_agreement_day_itself_is_taken() -> None:
+    """A year mistyped (2025 for 2026) would count as held at once, and issue a label expired from the start."""
+    life, _clock, case_id = agreed()
+    a_year_early = T0 - timedelta(days=365)
+    refused(
+        life,
+        InvalidInput,
+        "cannot be scheduled on 2025-03-10, before the cluster agreed on 2026-03-10",
+        lambda: send(life.app, case_id, ScheduleAudit(audit_date=a_year_early, **ON_SITE), actor=SECRETARIAT),
+    )
+    schedule(life, case_id, -0.3, **ON_SITE)  # earlier the same day: the interview was that morning
+
+    assert life.app.get_case(case_id).audit_date == T0 - timedelta(days=0.3)
+
+
 def test_only_an_expert_of_the_team_records_the_holding() -> None:
     life, clock, case_id = agreed()
     schedule(life, case_id, 10, **ON_SITE)

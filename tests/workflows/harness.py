@@ -184,16 +184,18 @@ async def drive_to_award(
     level: Level = Level.BRONZE,
     screened: bool = False,
     decision: Step[RecordDecision] | None = None,
+    audit_date: datetime | None = None,
 ) -> CaseView:
     """Screen, staff (the experts proposed accept), agree, audit, assess with full scores, and award
-    (or record the `decision` given)."""
+    (or record the `decision` given). The audit is held as it is scheduled: at `audit_date`, by default
+    now (on the time-skipping server, pass its time: the agreement is recorded at it)."""
     if not screened:
         await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=True)))
     experts = [await accept_proposal(handle) for _ in range(2 if level is Level.GOLD else 1)]
     await handle.execute_update(CaseWorkflow.record_agreement, step(RecordAgreement(agreed=True)))
     await handle.execute_update(
         CaseWorkflow.schedule_audit,
-        step(ScheduleAudit(audit_date=datetime(2026, 6, 1, tzinfo=UTC), place="the cluster office")),
+        step(ScheduleAudit(audit_date=audit_date or datetime.now(UTC), place="the cluster office")),
     )
     await handle.execute_update(
         CaseWorkflow.submit_assessment,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ class Driver:
         respond = AnswerProposal(expert_id=expert, accept=True)
         await self.step(handle, "respond", CaseWorkflow.respond_to_proposal, respond, actor=f"expert:{expert}")
         await self.step(handle, "agree", CaseWorkflow.record_agreement, RecordAgreement(agreed=True))
-        audit = ScheduleAudit(audit_date="2026-06-01T09:00:00Z", place="the cluster office")
+        audit = ScheduleAudit(audit_date=datetime.now(UTC), place="the cluster office")  # held as scheduled
         await self.step(handle, "schedule", CaseWorkflow.schedule_audit, audit)
         assessment = SubmitAssessment(
             expert_id=expert,

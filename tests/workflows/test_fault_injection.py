@@ -26,6 +26,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -164,7 +165,7 @@ class Driver:
             await self.step(handle, f"answer-{seat}", CaseWorkflow.respond_to_proposal, answer, f"expert:{expert}")
             team.append(expert)
         await self.step(handle, "agree", CaseWorkflow.record_agreement, RecordAgreement(agreed=True))
-        audit = ScheduleAudit(audit_date="2026-06-01T09:00:00Z", place="the cluster office")
+        audit = ScheduleAudit(audit_date=datetime.now(UTC), place="the cluster office")  # held as scheduled
         await self.step(handle, "schedule", CaseWorkflow.schedule_audit, audit)
         scores = indicators(full_scores(current_version_for(level, T0)))
         assessment = SubmitAssessment(expert_id=team[0], indicators=scores, report="Sound.")

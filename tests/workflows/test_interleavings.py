@@ -170,8 +170,8 @@ class Scenario:
             self.office.expert(name=f"Expert {self.rng.randrange(10**6)}")
             await handle.signal(CaseWorkflow.experts_changed, ExpertsChanged(reason="an expert registered"))
         elif view.state == "auditing" and chance < 0.3:
-            # Past dates: before the audit deadline (seconds away), and taken place when the assessment comes.
-            audit_date = datetime(2026, 3, 1 + self.rng.randrange(27), tzinfo=UTC)
+            # Now: after the agreement, before the audit deadline (seconds away), and held when the assessment comes.
+            audit_date = datetime.now(UTC)
             await self.send(
                 handle, CaseWorkflow.schedule_audit, ScheduleAudit(audit_date=audit_date, place="the cluster office")
             )

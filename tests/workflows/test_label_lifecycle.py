@@ -125,7 +125,7 @@ def test_a_renewal_inside_the_window_supersedes_the_expired_label_and_ends_its_w
             )
             assert renewing.renewal_case_id is not None
             renewal = case_handle(env.client, renewing.renewal_case_id)
-            await drive_to_award(renewal)
+            await drive_to_award(renewal, audit_date=await env.get_current_time())
             renewed: CaseView = await result_of(renewal)
             assert renewed.kind == "renewal" and renewed.label_id is not None
             # Rotation: the renewal is audited by the expert who did not audit the first round.

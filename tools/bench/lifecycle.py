@@ -70,8 +70,6 @@ EXPERTS = 10
 WATCH_SECONDS = 0.02
 # Every deadline and reminder an hour away: timers are started and cancelled, never fired.
 COMPRESSED = uniform_durations("PT1H", "PT30M")
-# Already past: before the compressed audit deadline, and taken place when the assessment comes.
-AUDIT_DATE = datetime(2026, 1, 15, tzinfo=UTC)
 
 
 def compressed_policy() -> Policy:
@@ -272,7 +270,8 @@ async def _lifecycle(
     await execute_step(
         workflow,
         CaseWorkflow.schedule_audit,
-        ScheduleAudit(audit_date=AUDIT_DATE, place="the cluster office"),
+        # Now: the day the cluster agreed, before the compressed audit deadline, held when the assessment comes.
+        ScheduleAudit(audit_date=datetime.now(UTC), place="the cluster office"),
         _by(SECRETARY),
     )
     await execute_step(
