@@ -14,7 +14,7 @@ from uuid import UUID
 
 from clusterlabel.activities import outbox
 from clusterlabel.activities.application import CertificationApp
-from clusterlabel.domain.base import ConcurrencyConflict, RecordedAggregate
+from clusterlabel.domain.base import ConcurrencyConflict, RecordedAggregate, StepNotAllowed
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.webhook import WEBHOOK_DIRECTORY_ID, Webhook, WebhookDirectory, webhook_disabled
@@ -66,6 +66,8 @@ def register_webhook(app: CertificationApp, webhook_id: UUID, command: RegisterW
 
     webhook = app.created(Webhook.create_id(env.key), build)
     assert isinstance(webhook, Webhook)
+    if webhook.deleted:  # a retry would otherwise answer with a new secret for a webhook told nothing
+        raise StepNotAllowed(f"webhook {webhook.id} was deleted: register the endpoint again under a new key")
     return webhook
 
 

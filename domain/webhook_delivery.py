@@ -93,7 +93,7 @@ class WebhookDelivery(DeliverySteps, RecordedAggregate):
         added since, which receivers that do not know it ignore)."""
         return {
             "type": self.kind,
-            "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
+            "timestamp": self.occurred_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),  # sorts as text
             "data": {
                 "label_id": str(self.label_id),
                 "label_code": self.label_code,

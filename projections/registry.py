@@ -7,6 +7,7 @@ existed and a wrong verification code, so that the answer does not help guess co
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -103,7 +104,8 @@ class RegistryView(LabelRowsView):
         """What the public sees when checking a certificate's label id and code."""
         code = label_code.strip().upper()
         rows = self.fetch("SELECT * FROM {registry_labels} WHERE label_code = ?", (code,))
-        if not rows or rows[0]["verification_code"] != verification_code.strip().upper():
+        given = verification_code.strip().upper().encode()
+        if not rows or not hmac.compare_digest(str(rows[0]["verification_code"]).encode(), given):
             return Verification(label_code=code, status=VerificationStatus.UNKNOWN)
         row = rows[0]
         status, since = status_at(row, now)

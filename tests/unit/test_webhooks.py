@@ -278,6 +278,18 @@ def test_a_deleted_webhook_is_told_nothing_more() -> None:
     assert deliveries(app) == []
 
 
+def test_a_registration_sent_again_under_the_key_of_a_deleted_webhook_is_refused() -> None:
+    """Its answer would carry a new secret for a webhook that is told nothing."""
+    app = memory_app()
+    envelope = {"actor": ADMIN, "command_key": "register-partner"}
+    command = RegisterWebhook(url="https://partner.example.org/hook", events=ALL_KINDS)
+    hook = register(app, command, **envelope)
+    send(app, hook, DeleteWebhook(), actor=ADMIN)
+
+    with pytest.raises(StepNotAllowed, match=f"webhook {hook} was deleted: register the endpoint again"):
+        register(app, command, **envelope)
+
+
 # ---- the post itself -----------------------------------------------------------------------------
 
 
@@ -317,6 +329,18 @@ def test_a_delivery_is_signed_so_that_the_reference_verifier_accepts_it_and_keep
     assert headers["webhook-id"] == again["webhook-id"] == message_id(delivery.id)
     with pytest.raises(WebhookVerificationError):
         Verifier("whsec_" + "A" * 32).verify(body, headers)
+
+
+def test_the_timestamp_is_written_to_the_microsecond_even_on_a_whole_second() -> None:
+    """Written as text, "09:00:00Z" sorts after "09:00:00.5Z": a receiver that orders by the text would
+    misorder two changes in one second."""
+    app = memory_app()
+    webhook(app, ["label.issued"])
+    labelled(app)
+    [delivery] = deliveries(app)
+    assert delivery.occurred_at.microsecond == 0  # the test clock stands on a whole second
+
+    assert delivery.payload()["timestamp"] == delivery.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
 def test_a_recorded_delivery_is_not_posted_again() -> None:
