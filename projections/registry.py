@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from clusterlabel.domain.label_lifecycle import LAPSE_WHEN_THE_WINDOW_CLOSES, VALIDITY_RUNNING, LabelState
+from clusterlabel.domain.label_lifecycle import IN_FORCE, LAPSE_WHEN_THE_WINDOW_CLOSES, VALIDITY_RUNNING, LabelState
 from clusterlabel.projections.labels import LabelRowsView, status_at
 from clusterlabel.projections.view_store import Conditions, Row, stamp, unstamp, unstamped
 
@@ -39,7 +39,7 @@ class RegistryEntry(BaseModel):
     catalogue_version: str
     valid_from: datetime
     valid_until: datetime
-    renewable_until: datetime
+    renewable_until: datetime | None  # None once the label can no longer be renewed: no list prints a date
     status: str  # active, expired, suspended, withdrawn, superseded, lapsed
     since: datetime
     supersedes: UUID | None
@@ -146,4 +146,6 @@ _STATUS_NOW = (
 def _entry(row: Row, now: datetime) -> RegistryEntry:
     status, since = status_at(row, now)
     fields = unstamped(row, "valid_from", "valid_until", "renewable_until")
+    if status not in IN_FORCE:  # withdrawn, superseded, lapsed: a date would read as a chance to renew
+        fields["renewable_until"] = None
     return RegistryEntry.model_validate({**fields, "status": status.value, "since": since})

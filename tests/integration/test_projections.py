@@ -406,6 +406,11 @@ class ProjectionsContract:
         for at, status in ((renewed.valid_until, "expired"), (renewed.renewable_until, "lapsed")):
             assert renewed.id in {entry.label_id for entry in views.public_registry(at, status=status)}, status
             assert views.public_registry(at, status="active") == []
+        # A renewal date only while the label can be renewed: none once it is withdrawn, superseded or lapsed.
+        dated = {entry.status for entry in every if entry.renewable_until is not None}
+        assert dated == {"active", "expired", "suspended"} & {entry.status for entry in every}
+        [lapsed] = [entry for entry in views.public_registry(renewed.renewable_until) if entry.label_id == renewed.id]
+        assert (lapsed.status, lapsed.renewable_until) == ("lapsed", None)
         pages = [views.public_registry(now, limit=2, offset=offset) for offset in range(0, len(every), 2)]
         assert [entry.label_id for page in pages for entry in page] == [entry.label_id for entry in every]
 
