@@ -239,8 +239,11 @@ def _check_suspension_stands(app: CertificationApp, case: CertificationCase) -> 
 
 
 @_case_step
-def lodge_appeal(app: CertificationApp, case: CertificationCase, command: commands.LodgeAppeal, env: Envelope) -> None:
+def lodge_appeal(
+    app: CertificationApp, case: CertificationCase, command: commands.LodgeAppeal, env: Envelope
+) -> list[RecordedAggregate]:
     case.lodge_appeal(command.grounds, *env.when())
+    return outbox.queue(notices.appeal_lodged(case), env)
 
 
 def decide_appeal(

@@ -95,9 +95,11 @@ def _auditors(app: CertificationApp, label: Label) -> frozenset[UUID]:
 def lodge_label_appeal(
     app: CertificationApp, label_id: UUID, command: commands.LodgeLabelAppeal, env: Envelope
 ) -> Label:
-    return app.change(
-        label_id, Label, env, lambda label: label.lodge_appeal(command.grounds, env.instant(), app.policy, *env.who())
-    )
+    def act(label: Label) -> list[RecordedAggregate]:
+        label.lodge_appeal(command.grounds, env.instant(), app.policy, *env.who())
+        return outbox.queue(label_notices.label_appeal_lodged(label), env)
+
+    return app.change(label_id, Label, env, act)
 
 
 def decide_label_appeal(

@@ -80,6 +80,18 @@ def label_restored(label: Label, rationale: str = "") -> list[Notice]:
     return [Notice(to, "label_restored", subject, body, label_id=label.id, data=data)]
 
 
+def label_appeal_lodged(label: Label) -> list[Notice]:
+    """The secretariat (the appeals panel reads its inbox) learns of an appeal against the label's
+    suspension or withdrawal, with its grounds."""
+    assert label.appeal is not None, "sent once the appeal is lodged"
+    against, grounds = label.appeal["against"], label.appeal["grounds"]
+    decision = "suspension" if against == "suspended" else "withdrawal"
+    subject = f"Label {label.label_code}: appeal lodged against its {decision}"
+    body = f"{label.cluster_name} appealed against the {decision} of the label {label.label_code}. Grounds: {grounds}"
+    data = _label_data(label) | {"against": against, "grounds": grounds}
+    return [Notice(SECRETARIAT, "label_appeal_lodged", subject, body, label_id=label.id, data=data)]
+
+
 def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Notice]:
     """The cluster learns the appeals panel's decision on its label's suspension or withdrawal."""
     against = (label.appeal or {}).get("against", "")

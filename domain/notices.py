@@ -182,6 +182,25 @@ def _appealable(case: CertificationCase, kind: str, subject: str, body: str, **f
     return [Notice(recipient(CLUSTER, case.cluster_id), kind, subject, body, case_id=case.id, data=data)]
 
 
+# What an appeal on a case stands against, by the state the case is in when it is lodged.
+APPEALED_DECISIONS = {
+    CaseState.REFUSED: "the refusal",
+    CaseState.REJECTED: "the rejection at screening",
+    CaseState.AWARDED: "the award of a lower level than applied for",
+}
+
+
+def appeal_lodged(case: CertificationCase) -> list[Notice]:
+    """The secretariat (the appeals panel reads its inbox) learns of a cluster's appeal, with its grounds:
+    nothing else tells anyone that a panel must now decide."""
+    assert case.appeal is not None, "sent once the appeal is lodged"
+    against, grounds = case.state.value, case.appeal["grounds"]
+    subject = f"Case {case.id}: appeal lodged against {APPEALED_DECISIONS[case.state]}"
+    body = f"The cluster appealed against {APPEALED_DECISIONS[case.state]} of case {case.id}. Grounds: {grounds}"
+    data = {"case_id": str(case.id), "against": against, "grounds": grounds}
+    return [Notice(SECRETARIAT, "appeal_lodged", subject, body, case_id=case.id, data=data)]
+
+
 def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> list[Notice]:
     """The cluster learns the appeals panel's decision and what happens next."""
     subject = f"Case {case.id}: appeal {'upheld' if upheld else 'dismissed'}"

@@ -86,10 +86,12 @@ def paid_invoice() -> Invoice:
     return invoice
 
 
-def refused_case() -> CertificationCase:
+def refused_case(appealed: bool = False) -> CertificationCase:
     life = Lifecycle(memory_app())
     case_id = life.deciding()
     life.decide(case_id, Outcome.REFUSE)
+    if appealed:
+        send(life.app, case_id, LodgeAppeal(grounds="the evidence was misread"), actor=SECRETARIAT)
     return life.app.get_case(case_id)
 
 
@@ -142,9 +144,11 @@ def every_kind() -> dict[str, Notice]:
         *notices.case_benchmarked(refused_case(), "benchmarking only, as applied for"),
         *label_notices.label_restored(label, "the complaint concerned another cluster"),
         *notices.award_appealable(silver_for_gold()),
+        *notices.appeal_lodged(refused_case(appealed=True)),
         *notices.appeal_decided(auditing, False, "the evidence was read correctly"),
         *notices.eligibility_review(under_review(labelled)),
         *label_notices.label_decision(suspended_label(appealed=False), datetime(2027, 3, 1, tzinfo=UTC)),
+        *label_notices.label_appeal_lodged(suspended_label(appealed=True)),
         *label_notices.label_appeal_decided(
             suspended_label(appealed=True), True, "the complaint concerned another cluster"
         ),
@@ -168,9 +172,11 @@ PAGES = {
     "case_benchmarked": "/ui/cases/",
     "label_restored": "/ui/labels/ECEI-",
     "award_appealable": "/ui/cases/",
+    "appeal_lodged": "/ui/cases/",
     "appeal_decided": "/ui/cases/",
     "eligibility_review": "/ui/clusters/",
     "label_decision": "/ui/labels/ECEI-",
+    "label_appeal_lodged": "/ui/labels/ECEI-",
     "label_appeal_decided": "/ui/labels/ECEI-",
 }
 

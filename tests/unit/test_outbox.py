@@ -17,7 +17,16 @@ from clusterlabel.activities.outbox import delivery_key
 from clusterlabel.domain import label_notices, notices
 from clusterlabel.domain.base import NotFound, StepNotAllowed
 from clusterlabel.domain.case_lifecycle import Outcome
-from clusterlabel.domain.commands import DecideAppeal, IssueLabel, LodgeAppeal, ProposeExpert, RecordDecision, Screen
+from clusterlabel.domain.commands import (
+    DecideAppeal,
+    IssueLabel,
+    LodgeAppeal,
+    LodgeLabelAppeal,
+    ProposeExpert,
+    RecordDecision,
+    Screen,
+    SuspendLabel,
+)
 from clusterlabel.domain.notification import DeliveryStatus, Notification
 from clusterlabel.domain.record_commands import RecordDeliveryFailure, RecordSent, RetryDelivery
 from tests.builders import send
@@ -186,6 +195,38 @@ def test_the_appeals_decision_reaches_the_cluster() -> None:
 
     assert (message.kind, message.data["upheld"]) == ("appeal_decided", "no")
     assert "read correctly" in message.body
+
+
+def told_the_secretariat(life: Lifecycle, command_key: str) -> Notification:
+    return life.app.load(Notification.create_id(f"{command_key}/notify/{notices.SECRETARIAT}"), Notification)
+
+
+def test_an_appeal_lodged_tells_the_secretariat_its_grounds_so_that_the_panel_takes_it_up() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.deciding()
+    send(life.app, case_id, RecordDecision(outcome=Outcome.REFUSE, rationale="gaps"), actor=DECIDER)
+    send(life.app, case_id, LodgeAppeal(grounds="the evidence was misread"), actor=SECRETARIAT, command_key="l-1")
+
+    message = told_the_secretariat(life, "l-1")
+
+    assert (message.kind, message.case_id, message.data["against"]) == ("appeal_lodged", case_id, "refused")
+    assert message.subject == f"Case {case_id}: appeal lodged against the refusal"
+    assert "Grounds: the evidence was misread" in message.body
+
+
+def test_an_appeal_against_a_labels_suspension_tells_the_secretariat_its_grounds() -> None:
+    life = Lifecycle(memory_app())
+    _, label_id = life.labelled()
+    send(life.app, label_id, SuspendLabel(reason="a complaint names the cluster"), actor=SECRETARIAT)
+    grounds = LodgeLabelAppeal(grounds="the complaint is about another cluster")
+    send(life.app, label_id, grounds, actor=notices.recipient(notices.CLUSTER, life.cluster_id), command_key="l-2")
+
+    message = told_the_secretariat(life, "l-2")
+
+    code = life.app.get_label(label_id).label_code
+    assert (message.kind, message.label_id, message.data["against"]) == ("label_appeal_lodged", label_id, "suspended")
+    assert message.subject == f"Label {code}: appeal lodged against its suspension"
+    assert "Grounds: the complaint is about another cluster" in message.body
 
 
 def test_an_expiry_reminder_names_the_label_code_in_its_text() -> None:
