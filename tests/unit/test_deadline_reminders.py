@@ -54,6 +54,24 @@ def test_a_reminder_that_would_fall_as_its_step_begins_or_before_is_not_schedule
     ]
 
 
+def test_a_renewals_audit_cut_short_by_its_window_is_not_reminded_before_its_agreement(
+    life: Lifecycle, clock: Clock
+) -> None:
+    """A renewal agreed 3 days before its window closes has its audit due then: a 7-day reminder would fall
+    before the agreement, and went out the moment the cluster agreed."""
+    _, label_id = life.labelled()
+    for country in ("LT", "DE"):  # certified beyond the window (the first round's experts rotate out)
+        life.expert(country, certified_until=clock.now + timedelta(days=10 * 365))
+    clock.now = life.app.get_label(label_id).renewable_until - timedelta(days=3)
+    renewal = life.app.get_case(life.renewal_agreed(label_id))
+    due = renewal.deadlines["audit"]
+    assert due == life.app.get_label(label_id).renewable_until
+
+    view = case_view(life.app.policy, renewal, clock())
+
+    assert [(alarm.kind, alarm.at) for alarm in view.alarms] == [("deadline", due)]
+
+
 def test_a_reminder_is_queued_to_all_its_readers_in_one_save_so_a_crash_leaves_none_told_alone(
     clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
