@@ -121,14 +121,19 @@ async def verify_page(request: Request) -> Response:
     svc.public_limit.check(client_of(request))
     label = (request.query_params.get("label") or "").strip()[:60]
     code = (request.query_params.get("code") or "").strip()[:40]
-    answer = entry = None
+    answer = entry = successor = None
     if label and code:
         answer = await run_in_threadpool(registry.verification, svc, label, code)
     elif label:
         entry = await run_in_threadpool(badge.registry_entry, svc, label)
         if entry is None:  # the answer a wrong code gets, as the badge says: every answer names a status
             answer = await run_in_threadpool(registry.verification, svc, label, code)
-    response = render(request, "verify.html", await caller(request), label=label, code=code, answer=answer, entry=entry)
+        else:  # named, so that a reader following an old embed finds the label in force
+            successor = await run_in_threadpool(badge.successor_of, svc, entry)
+    who = await caller(request)
+    response = render(
+        request, "verify.html", who, label=label, code=code, answer=answer, entry=entry, successor=successor
+    )
     registry.aged(response, svc)
     return response
 

@@ -49,6 +49,7 @@ class Site:
     label: Label  # the engine's one label
     admin: dict[str, str]  # a signed-in secretariat's cookie
     views: ReadModels
+    life: Lifecycle  # the engine's label's cluster and experts
 
     def get(self, path: str, cookies: dict[str, str] | None = None, **params: str) -> httpx.Response:
         """`path` with `params` as its query, or as given (a page's own link) without any."""
@@ -79,7 +80,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 @contextmanager
 def opened_site(directory: Path, imported: int = IMPORTED) -> Iterator[Site]:
     app = CertificationApp(env=sqlite_env(directory), clock=Clock())
-    _, label_id = Lifecycle(app).labelled()
+    life = Lifecycle(app)
+    _, label_id = life.labelled()
     import_labels(app, read_label_import(imported_rows(imported)), "secretariat")
     models = open_read_models(sqlite_env(directory), app)
     models.catch_up()
@@ -88,7 +90,7 @@ def opened_site(directory: Path, imported: int = IMPORTED) -> Iterator[Site]:
     svc.public_limit = PublicRateLimit("10000/minute")
     admin = {sessions.COOKIE: svc.sign_in().sessions.start(sessions.MACHINE_ADMIN)}
     try:
-        yield Site(create_app(svc), app, app.get_label(label_id), admin, models)
+        yield Site(create_app(svc), app, app.get_label(label_id), admin, models, life)
     finally:
         svc.close_stores()
         models.close()
