@@ -156,6 +156,7 @@ class CertificationApp(Application[UUID]):
             previous_label_id=previous_label.id if previous_label else None,
             improvement_areas=improvement_areas,
             renewed_case_id=previous_label.case_id if previous_label else None,
+            renew_by=previous_label.renewable_until if previous_label else None,
         )
         cluster.open_case(case.id, level, kind.value, env.actor, env.key)
         return case

@@ -77,7 +77,7 @@ def propose_expert(
     expert = app.get_expert(command.expert_id)
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        case.propose_expert(expert, env.instant(), app.policy, *env.who())
+        case.propose_expert(expert, env.instant(), app.policy, *env.who(), renew_by=_renew_by(app, case))
         return outbox.queue(notices.offer(case, command.expert_id, case.deadlines["response"]), env)
 
     return app.change(case_id, CertificationCase, env, act)
@@ -94,7 +94,7 @@ def answer_proposal(
     expert = app.get_expert(command.expert_id)
     cooling_off = app.policy.affiliation_cooling_off
     expert.check_no_conflict(case.cluster_id, env.instant(), cooling_off)
-    case.accept_assignment(command.expert_id, env.instant(), app.policy, *env.who())
+    case.accept_assignment(command.expert_id, env.instant(), app.policy, *env.who(), renew_by=_renew_by(app, case))
     # The last seat filled: the cluster is asked to agree to its experts, in the same save.
     told = outbox.queue(notices.experts_to_agree(case), env) if "agreement" in case.deadlines else []
     if not command.no_conflict_declared:

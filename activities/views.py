@@ -30,10 +30,10 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         if step in policy.reminded_deadlines:
             # A reminder that would fall as the step begins, or before, is none: the step's own message
             # tells (a 7-day reminder of a 5-day answer). The step began its allowance before its deadline,
-            # or, for an audit a renewal's window cut short (renewal_audit_due), at the agreement.
+            # or later where a renewal's window cut it short (within_renewal_window).
             began = policy.allowed_for(step).before(due)
-            if step == "audit" and case.agreed_at is not None:
-                began = max(began, case.agreed_at)
+            if (since := case.step_since(step)) is not None:
+                began = max(began, since)
             for offset, remind_at in schedule_before(policy.deadline_reminders, due).items():
                 if remind_at > began:
                     alarms.append(Alarm(kind="reminder", step=step, offset=offset, at=remind_at))

@@ -20,6 +20,7 @@ from clusterlabel.domain.base import InvalidInput, Level, Problem
 from clusterlabel.domain.case_lifecycle import BENCHMARK_OUTCOME, CaseKind, Outcome
 from clusterlabel.domain.catalogue import AreaSummary, Catalogue, IndicatorScore
 from clusterlabel.domain.cluster import Cluster
+from clusterlabel.domain.label_lifecycle import within_renewal_window
 from clusterlabel.domain.policy import Policy
 
 IMPROVEMENT_AREAS_FOR_SILVER = 3
@@ -49,6 +50,7 @@ def check_application(
     areas: list[str],
     criteria: Catalogue | None = None,
     renewed_case_id: UUID | None = None,
+    renew_by: datetime | None = None,
 ) -> Application:
     """Refuse an application that a rule about who may apply for what forbids; else what the case records of it.
     Benchmarking is open to any cluster: only a label asks for the eligibility criteria (ECCP profile rules).
@@ -74,7 +76,7 @@ def check_application(
         previous_expert_ids=cluster.experts_to_rotate(renewed_case_id),
         improvement_areas=distinct_areas,
         submitted_at=at,
-        screening_due=policy.screening_deadline.after(at),
+        screening_due=within_renewal_window(policy.screening_deadline.after(at), renew_by),
     )
 
 

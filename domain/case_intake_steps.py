@@ -24,7 +24,7 @@ from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.command_base import Envelope
 from clusterlabel.domain.expert import Expert
 from clusterlabel.domain.fees import AuditMode
-from clusterlabel.domain.label_lifecycle import renewal_audit_due
+from clusterlabel.domain.label_lifecycle import check_renewal_window_open, renewal_audit_due, within_renewal_window
 from clusterlabel.domain.policy import Policy
 
 
@@ -65,15 +65,17 @@ class IntakeAndAssignmentSteps(CaseQueries):
         improvement_areas: Sequence[str | silver.DescribedArea] = (),
         criteria: Catalogue | None = None,
         renewed_case_id: UUID | None = None,
+        renew_by: datetime | None = None,
     ) -> Self:
         """A new case (the aggregate's Submitted event), after every rule about who may apply for what has passed;
         a Silver application's areas named on ESCA's form (with actions and evidence) are recorded beside it.
-        A renewal names the case that earned the label it renews (`renewed_case_id`): its experts rotate out."""
+        A renewal names the case that earned the label it renews (`renewed_case_id`): its experts rotate out;
+        its screening is due by that label's `renewable_until` (`renew_by`) at the latest."""
         at, actor, command_key = env.when()
         silver.check_descriptions(improvement_areas)
         codes = silver.area_codes(improvement_areas)
         fields = case_assessment.check_application(
-            cluster, level, kind, catalogue, policy, at, codes, criteria, renewed_case_id
+            cluster, level, kind, catalogue, policy, at, codes, criteria, renewed_case_id, renew_by
         )
         case = cls(**fields, previous_label_id=previous_label_id, actor=actor, command_key=command_key)
         if described := silver.descriptions(improvement_areas):
@@ -87,18 +89,37 @@ class IntakeAndAssignmentSteps(CaseQueries):
         if not accepted:
             self._appeal_window_opened(appeal_due=policy.appeal_window.after(at), actor=actor, command_key=command_key)
 
-    def propose_expert(self, expert: Expert, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+    def propose_expert(
+        self,
+        expert: Expert,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+        renew_by: datetime | None = None,
+    ) -> None:
+        """`renew_by`: a renewal's label's `renewable_until`, past which no expert is asked to audit it."""
         self.check_seat_to_fill()
+        check_renewal_window_open(renew_by, at, "propose an expert")
         proposal = case_team.propose(expert, self.assignment_for(at, policy), policy.expert_response_timeout.after(at))
         self._expert_proposed(**proposal, at=at, actor=actor, command_key=command_key)
 
-    def accept_assignment(self, expert_id: UUID, at: datetime, policy: Policy, actor: str, command_key: str) -> None:
+    def accept_assignment(
+        self,
+        expert_id: UUID,
+        at: datetime,
+        policy: Policy,
+        actor: str,
+        command_key: str,
+        renew_by: datetime | None = None,
+    ) -> None:
         """The proposed expert takes their seat; the one who fills the last seat completes the team, and the
-        cluster is asked to agree to it (or object) within the policy's `agreement_deadline`."""
+        cluster is asked to agree to it (or object) within the policy's `agreement_deadline` (a renewal's:
+        by its label's `renewable_until`, `renew_by`, at the latest)."""
         self.check_answer("accept_assignment", expert_id)
         self._expert_accepted(expert_id=expert_id, at=at, actor=actor, command_key=command_key)
         if self.team_complete:
-            due = policy.agreement_deadline.after(at)
+            due = within_renewal_window(policy.agreement_deadline.after(at), renew_by)
             self._agreement_requested(agreement_due=due, at=at, actor=actor, command_key=command_key)
 
     def decline_assignment(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:

@@ -59,7 +59,9 @@ class CaseQueries:
     team: dict[UUID, Nationality | None]
     former_team: set[UUID]  # released or objected to after they joined: they took part all the same
     excluded_expert_ids: set[UUID]
-    # The agreement (when, and the audit's mode it priced: None if agreed before the case kept it).
+    # The agreement (when asked for, when given, and the audit's mode it priced: None if agreed before
+    # the case kept it).
+    agreement_asked_at: datetime | None
     agreed_at: datetime | None
     agreed_audit_mode: AuditMode | None
     # The audit (domain/case_visit.py): its date, how, where and for how long it is held, and the day
@@ -94,7 +96,7 @@ class CaseQueries:
     def _nothing_yet(self) -> None:
         """What a new case does not have yet (its Submitted event sets the rest)."""
         self.proposed_expert_id = self.proposed_nationality = None
-        self.agreed_at = self.agreed_audit_mode = None
+        self.agreement_asked_at = self.agreed_at = self.agreed_audit_mode = None
         self.audit_date = self.audit_held_on = None
         self.audit_schedulings = self.assessment_version = 0
         self.draft_report = self.assessed_at = self.recommended_level = self.frozen_report = None
@@ -163,6 +165,12 @@ class CaseQueries:
         agreement had a deadline (no AgreementRequested in its history) waits for the cluster with none."""
         step = deadline_step(self.state, self.proposed_expert_id is not None, "agreement" in self.deadlines)
         return (step, self.deadlines[step]) if step else None
+
+    def step_since(self, step: str) -> datetime | None:
+        """When the step the case works against began, where the case knows it: a deadline cut short (a
+        renewal's, by its label's window) leaves less than the policy's allowance before it."""
+        began = {"screening": self.submitted_at, "agreement": self.agreement_asked_at, "audit": self.agreed_at}
+        return began.get(step)
 
     def is_overdue(self, at: datetime) -> bool:
         deadline = self.current_deadline()

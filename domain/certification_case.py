@@ -103,7 +103,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
 
     @event("AgreementRequested")
     def _agreement_requested(self, agreement_due: datetime, at: datetime, actor: str, command_key: str) -> None:
-        self.deadlines["agreement"] = agreement_due  # the team is complete: the cluster's answer is due
+        self.deadlines["agreement"], self.agreement_asked_at = agreement_due, at  # the team is complete
 
     @event("ExpertDeclined")
     def _expert_declined(self, expert_id: UUID, reason: str, at: datetime, actor: str, command_key: str) -> None:

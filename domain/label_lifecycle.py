@@ -198,6 +198,21 @@ def renewal_window_closed(label_code: str, renewable_until: datetime) -> str:
     )
 
 
+def within_renewal_window(due: datetime, renew_by: datetime | None) -> datetime:
+    """A renewal's step is due by its label's `renewable_until` at the latest: past it no audit can be in
+    time, and the step's deadline passing is what tells the secretariat (the case escalates) then, not weeks
+    later. `renew_by` None: a case that renews nothing keeps the policy's `due`."""
+    return due if renew_by is None else min(due, renew_by)
+
+
+def check_renewal_window_open(renew_by: datetime | None, at: datetime, step: str) -> None:
+    """No expert is asked to take on a renewal that can no longer be benchmarked in time."""
+    if renew_by is not None and at >= renew_by:
+        raise StepNotAllowed(
+            f"cannot {step}: the renewal window closed on {last_valid_day(renew_by):%Y-%m-%d}; {_APPLY_ANEW}"
+        )
+
+
 def renewal_audit_due(audit_due: datetime, renew_by: datetime, at: datetime) -> datetime:
     """A renewal's audit deadline: the policy's (`audit_due`), or the label's `renewable_until` where that is
     sooner. An agreement at `at` after that is refused: no audit could be in time."""
