@@ -194,9 +194,10 @@ def appeal_lodged(case: CertificationCase) -> list[Notice]:
     """The secretariat (the appeals panel reads its inbox) learns of a cluster's appeal, with its grounds:
     nothing else tells anyone that a panel must now decide."""
     assert case.appeal is not None, "sent once the appeal is lodged"
-    against, grounds = case.state.value, case.appeal["grounds"]
-    subject = f"Case {case.id}: appeal lodged against {APPEALED_DECISIONS[case.state]}"
-    body = f"The cluster appealed against {APPEALED_DECISIONS[case.state]} of case {case.id}. Grounds: {grounds}"
+    against, grounds = case.appeal["against"], case.appeal["grounds"]
+    decision = APPEALED_DECISIONS[CaseState(against)]
+    subject = f"Case {case.id}: appeal lodged against {decision}"
+    body = f"The cluster appealed against {decision} of case {case.id}. Grounds: {grounds}"
     data = {"case_id": str(case.id), "against": against, "grounds": grounds}
     return [Notice(SECRETARIAT, "appeal_lodged", subject, body, case_id=case.id, data=data)]
 
