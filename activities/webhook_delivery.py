@@ -84,7 +84,7 @@ def http_post(url: str, body: str, headers: dict[str, str]) -> int:
     if not addresses or _through_a_proxy(url):
         return _posted(url, content, headers, {})
     for address in addresses[:-1]:
-        with contextlib.suppress(httpx.ConnectError):  # then the next address
+        with contextlib.suppress(httpx.ConnectError, httpx.ConnectTimeout):  # refused or unanswered: the next
             return _posted_to(address, url, content, headers)
     return _posted_to(addresses[-1], url, content, headers)
 

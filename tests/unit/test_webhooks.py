@@ -8,11 +8,13 @@ import json
 from datetime import timedelta
 from uuid import UUID
 
+import httpx
 import pytest
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from clusterlabel.activities import webhook_delivery
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_messages, waiting_webhook_deliveries
 from clusterlabel.activities.webhook_delivery import (
@@ -368,3 +370,26 @@ def test_a_delivery_is_posted_to_the_address_its_endpoints_name_was_checked_at()
     assert target == "https://93.184.216.34:8443/hooks?x=1"
     assert (headers, extensions) == ({"Host": "partner.example.org:8443"}, {"sni_hostname": "partner.example.org"})
     assert pinned("https://partner.example.org/in", "2606:2800:220:1::")[0] == "https://[2606:2800:220:1::]/in"
+
+
+@pytest.mark.parametrize("unreachable", [httpx.ConnectError, httpx.ConnectTimeout])
+def test_a_delivery_goes_on_to_the_next_address_when_one_cannot_be_reached(
+    monkeypatch: pytest.MonkeyPatch, unreachable: type[httpx.TransportError]
+) -> None:
+    """A partner's name with two addresses, one of them down: whether the connection is refused or never
+    answered (a dropped SYN times out), the post is made to the other address, not failed."""
+    tried: list[str] = []
+
+    def post_to(address: str, url: str, content: bytes, headers: dict[str, str]) -> int:
+        tried.append(address)
+        if address == "93.184.216.34":
+            raise unreachable("the first address does not answer")
+        return 204
+
+    monkeypatch.setattr(webhook_delivery, "checked_addresses", lambda url: ["93.184.216.34", "93.184.216.35"])
+    monkeypatch.setattr(webhook_delivery, "_posted_to", post_to)
+    for proxy in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):  # posted through no proxy
+        monkeypatch.delenv(proxy, raising=False)
+
+    assert webhook_delivery.http_post("https://partner.example.org/hooks", "{}", {}) == 204
+    assert tried == ["93.184.216.34", "93.184.216.35"]
