@@ -25,19 +25,13 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
     current = case.current_deadline()
     step = current[0] if current else None
     alarms: list[Alarm] = []
+    deadlines = dict(case.deadlines)
+    if (appeal_due := case.appeal_decision_due(policy)) is not None:  # the appeals panel's turn
+        current = "appeal_decision", appeal_due
+        deadlines["appeal_decision"] = appeal_due
     if current is not None:
         step, due = current
-        if step in policy.reminded_deadlines:
-            # A reminder that would fall as the step begins, or before, is none: the step's own message
-            # tells (a 7-day reminder of a 5-day answer). The step began its allowance before its deadline,
-            # or later where a renewal's window cut it short (within_renewal_window).
-            began = policy.allowed_for(step).before(due)
-            if (since := case.step_since(step)) is not None:
-                began = max(began, since)
-            for offset, remind_at in schedule_before(policy.deadline_reminders, due).items():
-                if remind_at > began:
-                    alarms.append(Alarm(kind="reminder", step=step, offset=offset, at=remind_at))
-        alarms.append(Alarm(kind="deadline", step=step, at=due))
+        alarms = [*_reminders(policy, case, step, due), Alarm(kind="deadline", step=step, at=due)]
     elif case.state in APPEALABLE_STATES and case.appeal is None and "appeal" in case.deadlines:
         # The window's close is the workflow's alarm (it closes the case); the step the case works against
         # only while an appeal may still be lodged (not past the window, nor once the decision is final).
@@ -55,7 +49,7 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         team_complete=case.team_complete,
         awaiting_proposal=case.awaiting_proposal(),
         proposed_expert_id=case.proposed_expert_id,
-        deadlines=dict(case.deadlines),
+        deadlines=deadlines,
         current_step=step,
         alarms=sorted(alarms, key=lambda alarm: alarm.at),
         needs_attention=case.needs_attention,
@@ -78,6 +72,20 @@ def case_view(policy: Policy, case: CertificationCase, at: datetime) -> CaseView
         improvement_descriptions=list(case.improvement_descriptions),
         silver_validation=dict(case.silver_validation) if case.silver_validation else None,
     )
+
+
+def _reminders(policy: Policy, case: CertificationCase, step: str, due: datetime) -> list[Alarm]:
+    """The reminders of the step the case works against, if the policy reminds of it. One that would fall
+    as the step begins, or before, is none: the step's own message tells (a 7-day reminder of a 5-day
+    answer). The step began its allowance before its deadline, or later where a renewal's window cut it
+    short (within_renewal_window)."""
+    if step not in policy.reminded_deadlines:
+        return []
+    began = policy.allowed_for(step).before(due)
+    if (since := case.step_since(step)) is not None:
+        began = max(began, since)
+    schedule = schedule_before(policy.deadline_reminders, due)
+    return [Alarm(kind="reminder", step=step, offset=offset, at=at) for offset, at in schedule.items() if at > began]
 
 
 def _visit(case: CertificationCase) -> Visit | None:

@@ -173,6 +173,11 @@ class IntakeAndAssignmentSteps(CaseQueries):
         self.proposed_nationality = None
         self.deadlines.pop("response", None)
 
+    def _settle_appeal(self, upheld: bool, decided_by: str) -> None:
+        """The appeals panel has decided: the appeal no longer waits, nor does what its delay escalated."""
+        self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
+        self.attention = []
+
     def _follow(self, event_type: str, fields: EventFields) -> None:
         """Enter the state the event leads to; entering a new state settles what needed attention."""
         state = case_state_after(event_type, fields)

@@ -61,8 +61,9 @@ CASE_STEPS: dict[str, tuple[frozenset[CaseState], str]] = {
     "decide_appeal": (APPEALABLE_STATES, "decide an appeal"),
     "record_label": (frozenset({CaseState.AWARDED}), "record the label"),
     "open_appeal_window": (frozenset({CaseState.AWARDED}), "open the appeal window"),
-    # Awarded, a case still waits for its label: its workflow asks for help if the label cannot be issued.
-    "escalate": (OPEN_STATES | {CaseState.AWARDED}, "escalate"),
+    # Awarded, a case still waits for its label: its workflow asks for help if the label cannot be issued;
+    # appealed, for the appeals panel, whose decision is overdue (CaseQueries.appeal_decision_due).
+    "escalate": (OPEN_STATES | APPEALABLE_STATES, "escalate"),
     "withdraw": (OPEN_STATES, "withdraw"),
     # Evidence serves the audit and the decision: once the case is decided it is the record of what they
     # rested on, and nothing joins it afterwards (an appeal's grounds are text, like its decision).

@@ -170,7 +170,14 @@ class CaseQueries:
         """When the step the case works against began, where the case knows it: a deadline cut short (a
         renewal's, by its label's window) leaves less than the policy's allowance before it."""
         began = {"screening": self.submitted_at, "agreement": self.agreement_asked_at, "audit": self.agreed_at}
-        return began.get(step)
+        return (self.appeal or {}).get("lodged_at") if step == "appeal_decision" else began.get(step)
+
+    def appeal_decision_due(self, policy: Policy) -> datetime | None:
+        """By when the appeals panel decides the appeal pending, if one is: `appeal_decision_deadline` after
+        it was lodged, by the policy in force: an appeal left waiting is the secretariat's to chase."""
+        if self.appeal is None or self.appeal["upheld"] is not None:
+            return None
+        return policy.appeal_decision_deadline.after(self.appeal["lodged_at"])
 
     def is_overdue(self, at: datetime) -> bool:
         deadline = self.current_deadline()

@@ -303,8 +303,8 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         actor: str,
         command_key: str,
     ) -> None:
-        self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
-        if upheld and self.appeal.get("against") == CaseState.AWARDED:  # its label stands till the new decision
+        self._settle_appeal(upheld, decided_by)
+        if upheld and (self.appeal or {}).get("against") == CaseState.AWARDED:  # its label stands till the new decision
             self.appealed_label_id, self.label_id = self.label_id, None
         self._follow("AppealDecided", {"upheld": upheld})
         if upheld:
@@ -321,7 +321,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
         actor: str,
         command_key: str,
     ) -> None:
-        self.appeal = {**(self.appeal or {}), "upheld": upheld, "decided_by": decided_by}
+        self._settle_appeal(upheld, decided_by)
         self._follow("RejectionAppealDecided", {"upheld": upheld})
         if upheld:
             self.deadlines["screening"] = screening_due

@@ -30,11 +30,14 @@ class Policy(BaseModel):
     # that a policy file written before the agreement had a deadline still loads.
     agreement_deadline: IsoDuration = Field(default=Duration(days=21))
     deadline_reminders: tuple[IsoDuration, ...] = ()
-    reminded_deadlines: frozenset[Literal["screening", "response", "agreement", "audit", "decision"]] = frozenset(
-        {"agreement", "audit", "decision"}
-    )
+    reminded_deadlines: frozenset[
+        Literal["screening", "response", "agreement", "audit", "decision", "appeal_decision"]
+    ] = frozenset({"agreement", "audit", "decision", "appeal_decision"})
     suspension_limit: IsoDuration
     appeal_window: IsoDuration
+    # An appeal lodged is decided within this (reminded, and escalated when missed); a default, so that a
+    # policy file written before appeals had a deadline still loads.
+    appeal_decision_deadline: IsoDuration = Field(default=Duration(days=30))
     silver_min_gap: IsoDuration
     silver_max_gap: IsoDuration
     rotate_experts: bool = True
@@ -76,6 +79,7 @@ class Policy(BaseModel):
             "agreement": self.agreement_deadline,
             "audit": self.audit_deadline,
             "decision": self.decision_deadline,
+            "appeal_decision": self.appeal_decision_deadline,
         }
         return allowed[step]
 
@@ -151,6 +155,7 @@ def uniform_durations(length: str, reminder: str) -> dict[str, Any]:
         "decision_deadline",
         "suspension_limit",
         "appeal_window",
+        "appeal_decision_deadline",
         "complaint_acknowledgement_deadline",
         "complaint_investigation_deadline",
     )

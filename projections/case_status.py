@@ -106,12 +106,14 @@ def _decided(row: Row, change: Change) -> None:
 
 
 def _appeal_decided(row: Row, change: Change) -> None:
+    row["attention"] = []  # the appeals panel decided: an escalation of its delay is settled
     if change["upheld"]:
         row["deadlines"]["decision"] = change["decision_due"]
         row["label_id"] = None  # an award's label stands aside until the new decision (CertificationCase)
 
 
 def _rejection_appeal_decided(row: Row, change: Change) -> None:
+    row["attention"] = []
     if change["upheld"]:
         row["deadlines"]["screening"] = change["screening_due"]
 
@@ -159,8 +161,8 @@ class CaseStatusView(View):
     name = "case_status"
     cost = 5.4
     # 2: an upheld appeal against an award sets the award's label aside; 3: the agreement's deadline;
-    # 4: whether a decision was ever recorded
-    revision = 4
+    # 4: whether a decision was ever recorded; 5: a decided appeal settles its escalation
+    revision = 5
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "

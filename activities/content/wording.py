@@ -65,6 +65,7 @@ STEP_NAMES = {
     "audit": N_("audit"),
     "decision": N_("decision"),
     "appeal": N_("appeal"),
+    "appeal_decision": N_("decision on the appeal"),
 }
 # What an invoice charges for (domain/fees.py names it so), as the reader's language says it.
 ITEM_NAMES = {

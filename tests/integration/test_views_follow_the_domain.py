@@ -199,6 +199,8 @@ class ViewsFollowTheDomain(RuleBasedStateMachine):
     def appeal(self, case: CertificationCase, choice: int) -> None:
         if case.appeal is None and choice != 0:
             self.attempt(case.id, LodgeAppeal(grounds="grounds"))
+        elif case.appeal is not None and case.appeal["upheld"] is None and choice == 1:  # the panel is late
+            self.attempt(case.id, Escalate(reason="the appeal decision deadline has passed"), actor="system")
         elif case.appeal is not None and case.appeal["upheld"] is None:
             self.attempt(case.id, DecideAppeal(upheld=choice > 1, rationale="rationale"), actor="board:appeals")
         else:
@@ -316,6 +318,17 @@ def _walk(
 def test_an_upheld_appeal_sends_the_case_back_to_a_new_decision_in_the_view_too() -> None:
     # screen, propose, accept, agree, assess, refuse, appeal, uphold, award, issue the label
     _walk([2, 2, 2, 2, 5, 0, 2, 2, 2, 2])
+
+
+def test_an_appeal_escalated_as_overdue_and_then_dismissed_needs_no_attention_in_the_view_too() -> None:
+    def settled(machine: ViewsFollowTheDomain) -> None:
+        case = machine.app.get_case(machine.case_ids[0])
+        steps = [type(stored).__name__ for stored in machine.app.repository.event_store.get(case.id)]
+        assert steps[-3:] == ["AppealLodged", "Escalated", "AppealDecided"]
+        assert case.appeal is not None and case.appeal["upheld"] is False and case.attention == []
+
+    # screen, propose, accept, agree, assess, refuse, appeal, escalate (the panel is late), dismiss
+    _walk([2, 2, 2, 2, 5, 0, 2, 1, 0], settled)
 
 
 def test_an_upheld_appeal_against_a_lower_award_sets_its_label_aside_in_the_view_too() -> None:

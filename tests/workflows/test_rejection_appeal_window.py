@@ -22,11 +22,13 @@ from clusterlabel.workflows.payloads import DATA_CONVERTER
 from tests.workflows.harness import (
     Secretariat,
     memory_app,
+    outbox,
     result_of,
     run,
     running_worker,
     step,
     time_skipping_server_path,
+    view_when,
 )
 
 APPEALS_PANEL = "secretariat:appeals-panel"
@@ -87,5 +89,38 @@ def test_an_appeal_upheld_inside_the_window_sends_the_rejected_case_back_to_scre
             )
             assert screened.state == "assigning"
             await handle.terminate("test over")
+
+    run(scenario())
+
+
+def test_an_appeal_the_panel_leaves_undecided_is_reminded_then_escalated_and_settled_by_its_decision() -> None:
+    """The policy gives the appeals panel 30 days, reminded 7 before: an appeal nobody decides is chased, not
+    left waiting for ever with the case open; the panel's decision settles the escalation."""
+
+    async def scenario() -> None:
+        async with time_skipping_office() as (env, office):
+            cluster = office.cluster()
+            handle = await office.open_case(cluster)
+            await handle.execute_update(CaseWorkflow.screen, step(Screen(accepted=False, reason="Incomplete.")))
+            appeal = LodgeAppeal(grounds="The questionnaire was sent by post.")
+            lodged: CaseView = await handle.execute_update(
+                CaseWorkflow.lodge_appeal, step(appeal, actor=f"cluster:{cluster}")
+            )
+            assert lodged.current_step == "appeal_decision"
+            assert [(a.kind, a.offset) for a in lodged.alarms] == [("reminder", "P7D"), ("deadline", None)]
+
+            await env.sleep(timedelta(days=31))  # past the panel's deadline, its reminder on the way
+            overdue: CaseView = await view_when(handle, lambda v: v.needs_attention)
+
+            assert "appeal_decision deadline" in overdue.attention[0]
+            reminders = outbox(office.app, "deadline_reminder")
+            assert [(n.recipient, n.data["step"]) for n in reminders] == [("secretariat", "appeal_decision")]
+            assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
+            dismissed = DecideAppeal(upheld=False, rationale="The post arrived after the deadline.")
+            final: CaseView = await handle.execute_update(
+                CaseWorkflow.decide_appeal, step(dismissed, actor=APPEALS_PANEL)
+            )
+            assert final.concluded and not final.needs_attention and final.current_step is None
+            assert (await result_of(handle)).state == "rejected"
 
     run(scenario())
