@@ -7,7 +7,7 @@ from datetime import datetime
 
 from clusterlabel.domain.label import Label
 from clusterlabel.domain.label_lifecycle import SUSPENSION_LIMIT_REASON, last_valid_day
-from clusterlabel.domain.notices import CLUSTER, SECRETARIAT, Notice, instant, recipient
+from clusterlabel.domain.notices import APPEALS_PANEL, CLUSTER, SECRETARIAT, Notice, instant, recipient
 
 
 def label_issued(label: Label) -> list[Notice]:
@@ -81,15 +81,16 @@ def label_restored(label: Label, rationale: str = "") -> list[Notice]:
 
 
 def label_appeal_lodged(label: Label) -> list[Notice]:
-    """The secretariat (the appeals panel reads its inbox) learns of an appeal against the label's
-    suspension or withdrawal, with its grounds."""
+    """The secretariat and the appeals panel learn of an appeal against the label's suspension or
+    withdrawal, with its grounds."""
     assert label.appeal is not None, "sent once the appeal is lodged"
     against, grounds = label.appeal["against"], label.appeal["grounds"]
     decision = "suspension" if against == "suspended" else "withdrawal"
     subject = f"Label {label.label_code}: appeal lodged against its {decision}"
     body = f"{label.cluster_name} appealed against the {decision} of the label {label.label_code}. Grounds: {grounds}"
     data = _label_data(label) | {"against": against, "grounds": grounds}
-    return [Notice(SECRETARIAT, "label_appeal_lodged", subject, body, label_id=label.id, data=data)]
+    recipients = (SECRETARIAT, APPEALS_PANEL)
+    return [Notice(to, "label_appeal_lodged", subject, body, label_id=label.id, data=data) for to in recipients]
 
 
 def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Notice]:

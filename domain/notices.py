@@ -21,6 +21,11 @@ from clusterlabel.domain.invoice import Invoice
 from clusterlabel.domain.label_lifecycle import last_valid_day
 
 SECRETARIAT = "secretariat"
+# Who holds a secretariat role that takes a step the secretariat's officers only chase: the deciders (a
+# case's decision) and the appeals panel (an appeal); reached at their own accounts' addresses.
+DECIDERS = "deciders"
+APPEALS_PANEL = "appeals-panel"
+ROLE_RECIPIENTS = (SECRETARIAT, DECIDERS, APPEALS_PANEL)
 EXPERT = "expert"
 CLUSTER = "cluster"
 # Whoever lodged a complaint: no account, an address beside the log (interfaces/web/complainants.py).
@@ -33,13 +38,13 @@ def recipient(kind: str, record_id: UUID) -> str:
 
 
 def addressee(name: str) -> tuple[str, UUID | None]:
-    """Whom a recipient names: (SECRETARIAT, None), (EXPERT, id), (CLUSTER, id) or (COMPLAINANT, the
-    complaint's id); ValueError for another."""
-    if name == SECRETARIAT:
-        return SECRETARIAT, None
+    """Whom a recipient names: (SECRETARIAT, DECIDERS or APPEALS_PANEL, None), (EXPERT, id), (CLUSTER, id)
+    or (COMPLAINANT, the complaint's id); ValueError for another."""
+    if name in ROLE_RECIPIENTS:
+        return name, None
     kind, _, record_id = name.partition(":")
     if kind not in (EXPERT, CLUSTER, COMPLAINANT):
-        raise ValueError(f"{name!r} names no expert, cluster, complainant or the secretariat")
+        raise ValueError(f"{name!r} names no expert, cluster, complainant or secretariat role")
     return kind, UUID(record_id)
 
 
@@ -86,10 +91,13 @@ def eligibility_review(cluster: Cluster) -> list[Notice]:
 
 def deadline_reminders(case: CertificationCase, step: str, offset: str, due: datetime) -> list[Notice]:
     """A step of the case is due soon: the secretariat is told, and whoever takes the step: for the audit
-    the experts, for the agreement to the experts the cluster's contacts."""
+    the experts, for the agreement to the experts the cluster's contacts, for a decision the deciders, for
+    an appeal's the appeals panel."""
     takers = {
         "audit": [recipient(EXPERT, expert_id) for expert_id in case.expert_ids],
         "agreement": [recipient(CLUSTER, case.cluster_id)],
+        "decision": [DECIDERS],
+        "appeal_decision": [APPEALS_PANEL],
     }
     recipients = [SECRETARIAT, *takers.get(step, [])]
     subject = f"The {step} of case {case.id} is due"
@@ -191,15 +199,17 @@ APPEALED_DECISIONS = {
 
 
 def appeal_lodged(case: CertificationCase) -> list[Notice]:
-    """The secretariat (the appeals panel reads its inbox) learns of a cluster's appeal, with its grounds:
-    nothing else tells anyone that a panel must now decide."""
+    """The secretariat and the appeals panel learn of a cluster's appeal, with its grounds: nothing else
+    tells anyone that the panel must now decide."""
     assert case.appeal is not None, "sent once the appeal is lodged"
     against, grounds = case.appeal["against"], case.appeal["grounds"]
     decision = APPEALED_DECISIONS[CaseState(against)]
     subject = f"Case {case.id}: appeal lodged against {decision}"
     body = f"The cluster appealed against {decision} of case {case.id}. Grounds: {grounds}"
     data = {"case_id": str(case.id), "against": against, "grounds": grounds}
-    return [Notice(SECRETARIAT, "appeal_lodged", subject, body, case_id=case.id, data=data)]
+    return [
+        Notice(to, "appeal_lodged", subject, body, case_id=case.id, data=data) for to in (SECRETARIAT, APPEALS_PANEL)
+    ]
 
 
 def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> list[Notice]:

@@ -24,7 +24,7 @@ from clusterlabel.activities.mail import (
     Transport,
 )
 from clusterlabel.domain.account import Role, actor_of
-from clusterlabel.domain.notices import CLUSTER, COMPLAINANT, EXPERT, SECRETARIAT, addressee
+from clusterlabel.domain.notices import APPEALS_PANEL, CLUSTER, COMPLAINANT, DECIDERS, EXPERT, SECRETARIAT, addressee
 from clusterlabel.interfaces.settings import Settings
 from clusterlabel.interfaces.web.complainants import Complainants
 from clusterlabel.interfaces.web.people import People
@@ -34,7 +34,8 @@ from clusterlabel.projections.queries import ReadModels
 @dataclass(frozen=True)
 class Directory:
     """Every address of a recipient, now: an expert's accounts, a cluster's contacts, the secretariat's
-    team address (or, without one, its officers), a complainant's address (kept with the complaint)."""
+    team address (or, without one, its officers), the deciders' or the appeals panel's accounts (or, with
+    none reachable, the secretariat, who passes it on), a complainant's address (kept with the complaint)."""
 
     models: ReadModels
     people: People
@@ -51,6 +52,8 @@ class Directory:
         if kind == COMPLAINANT and record_id is not None:
             return self._complainant(record_id)
         found = self._emails(self._accounts(kind, record_id))
+        if not found and kind in _ROLE_OF:
+            return self.of(SECRETARIAT)
         if not found:
             raise NoAddress(f"no address: {_nobody[kind].format(id=record_id)}")
         return found
@@ -60,7 +63,7 @@ class Directory:
             return self.models.accounts_of_expert(record_id)
         if kind == CLUSTER and record_id is not None:
             return self.models.cluster_contacts(record_id)
-        return self.models.accounts_holding(Role.OFFICER)
+        return self.models.accounts_holding(_ROLE_OF.get(kind, Role.OFFICER))
 
     def _complainant(self, complaint_id: UUID) -> list[Address]:
         # Reached as the complaint's complainant: the events never hold the address itself.
@@ -78,6 +81,7 @@ class Directory:
         ]
 
 
+_ROLE_OF = {DECIDERS: Role.DECIDER, APPEALS_PANEL: Role.APPEALS}
 _nobody = {
     EXPERT: "expert {id} has no active account with an e-mail address",
     CLUSTER: "cluster {id} has no active contact with an e-mail address",

@@ -20,7 +20,7 @@ from pydantic import Field
 from clusterlabel.activities.content.wording import MessageContent, page_of, render
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import NotFound
-from clusterlabel.domain.notices import CLUSTER, EXPERT, SECRETARIAT, recipient
+from clusterlabel.domain.notices import APPEALS_PANEL, CLUSTER, DECIDERS, EXPERT, SECRETARIAT, recipient
 from clusterlabel.domain.notification import Notification
 from clusterlabel.interfaces.web.access import not_found
 from clusterlabel.interfaces.web.auth import Caller, Principal
@@ -62,6 +62,7 @@ class MessageText(Out):
 def recipients_of(who: Principal) -> list[str]:
     """The recipients whose messages the caller reads."""
     names = [SECRETARIAT] if who.sees_everything else []
+    names += [name for role, name in ((Role.DECIDER, DECIDERS), (Role.APPEALS, APPEALS_PANEL)) if who.holds(role)]
     if who.is_expert and who.expert_id is not None:
         names.append(recipient(EXPERT, who.expert_id))
     if who.holds(Role.CLUSTER) and who.cluster_id is not None:

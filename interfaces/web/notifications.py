@@ -31,7 +31,9 @@ MAX_PAGE = 500
 
 class NotificationOut(Out):
     id: UUID
-    recipient: str = Field(description="secretariat, expert:<id>, cluster:<id> or complainant:<complaint id>")
+    recipient: str = Field(
+        description="secretariat, deciders, appeals-panel, expert:<id>, cluster:<id> or complainant:<complaint id>"
+    )
     kind: str = Field(description="what the message is: offer, deadline_reminder, label_issued, … (one per template)")
     status: Literal["queued", "sent", "failed"]
     attempts: int = Field(description="tries so far, over every time it was queued")

@@ -13,6 +13,7 @@ import pytest
 from clusterlabel.activities.application import CertificationApp
 from clusterlabel.activities.open_records import waiting_messages
 from clusterlabel.domain.account import Role
+from clusterlabel.domain.notices import APPEALS_PANEL, DECIDERS
 from clusterlabel.domain.notification import DeliveryStatus
 from clusterlabel.domain.record_commands import (
     DeactivateAccount,
@@ -23,6 +24,9 @@ from clusterlabel.domain.record_commands import (
     RetryDelivery,
     RevokeRole,
 )
+from clusterlabel.interfaces.mail import Directory
+from clusterlabel.interfaces.web.people import COLUMNS, People
+from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
 from clusterlabel.projections.factory import open_read_models
 from clusterlabel.projections.queries import ReadModels
 from tests.builders import register, send
@@ -94,6 +98,25 @@ class OutboxViewsContract:
             assert {entry.id for entry in models.messages(case_id=case_id)} == {offer, asked, invoice, issued}
             assert [entry.id for entry in models.messages(limit=4, offset=4)] == [issued, invoice, asked, offer]
             assert models.failed_messages() == 1
+
+    def test_the_deciders_and_the_appeals_panel_are_mailed_at_their_own_accounts_else_at_the_secretariats(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        """A decision's reminder goes to the people who decide, not only to the officers who chase them; a
+        role nobody reachable holds falls back on the secretariat, so the message still reaches someone."""
+        app = CertificationApp(env=env, clock=Clock())
+        decider, officer = account(app, Role.DECIDER), account(app, Role.OFFICER)
+        people = People(SQLiteSideFile(tmp_path / "people.sqlite", "people", COLUMNS))
+        people.add(decider, "Dora Decider", "dora@board.example.org")
+        people.add(officer, "Olga Officer", "olga@secretariat.example.org")
+
+        with views(env, app) as models:
+            directory = Directory(models, people, secretariat_email=None)
+            assert [address.email for address in directory.of(DECIDERS)] == ["dora@board.example.org"]
+            assert [address.email for address in directory.of(APPEALS_PANEL)] == ["olga@secretariat.example.org"]
+            team = Directory(models, people, secretariat_email="team@secretariat.example.org")
+            assert [address.email for address in team.of(APPEALS_PANEL)] == ["team@secretariat.example.org"]
+        people.close()
 
 
 class TestOutboxViewsOnSQLite(OutboxViewsContract):

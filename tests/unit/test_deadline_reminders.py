@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from clusterlabel.activities.views import case_view
+from clusterlabel.domain import notices
 from clusterlabel.domain.base import Level
 from clusterlabel.domain.commands import RemindDeadline
 from clusterlabel.domain.notification import Notification
@@ -129,3 +130,18 @@ def reminded(life: Lifecycle, case_id: UUID) -> list[str]:
     readers = ["secretariat", *(f"expert:{expert_id}" for expert_id in life.app.get_case(case_id).expert_ids)]
     ids = {reader: Notification.create_id(f"remind/notify/{reader}") for reader in readers}
     return [reader for reader, message_id in ids.items() if life.app.recorder.select_events(message_id, limit=1)]
+
+
+def test_a_decisions_reminder_reaches_the_deciders_and_an_appeals_the_appeals_panel(life: Lifecycle) -> None:
+    """Officers chase deadlines, but the people who decide must hear of theirs too: before, a decision's
+    reminder went to the secretariat's address alone, which deciders on an outside board do not read."""
+    case = life.app.get_case(life.deciding())
+    due = case.deadlines["decision"]
+
+    steps = ("decision", "appeal_decision")
+    told = {step: [n.recipient for n in notices.deadline_reminders(case, step, "P7D", due)] for step in steps}
+
+    assert told == {
+        "decision": [notices.SECRETARIAT, notices.DECIDERS],
+        "appeal_decision": [notices.SECRETARIAT, notices.APPEALS_PANEL],
+    }
