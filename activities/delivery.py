@@ -105,6 +105,8 @@ class DeliveryActivities(BoundActivities):
             if not any(message_id for message_id, _ in sent):  # no e-mail went out: the try failed
                 refusals = "; ".join(reply for _, accepted in sent for reply in accepted.refused.values())
                 raise _failed_try(plain_reply(f"every recipient was refused: {refusals}", to), tried)
+            if (later := _refused_for_now(sent)) and not _last_try():  # the next try sends theirs alone
+                raise _failed_try(plain_reply(f"some readers' servers asked to try again: {later}", to), tried)
             return self._sent(message, to, sent, attempt)
 
     def _send_once(
@@ -117,12 +119,17 @@ class DeliveryActivities(BoundActivities):
         ends: float | None,
     ) -> tuple[str, Accepted]:
         """The e-mail of one language, unless an earlier try of this send went out with it (`earlier`, by
-        Message-ID): a try that fails on the German e-mail does not send the English one twice. What went
-        out is told to Temporal as the activity's heartbeat, which the next try reads."""
-        if letter.message_id in earlier:
-            reply, refused = earlier[letter.message_id]
-            return letter.message_id, Accepted(reply, refused)
+        Message-ID): a try that fails on the German e-mail does not send the English one twice, and sends
+        it again only to those of its readers whose servers asked to be tried again (4xx), under the same
+        Message-ID. What went out is told to Temporal as the activity's heartbeat, which the next try reads."""
+        before = Accepted(*earlier[letter.message_id]) if letter.message_id in earlier else None
+        if before is not None:
+            readers = [reader for reader in readers if _for_now(before.refused.get(reader.email, ""))]
+            if not readers:
+                return letter.message_id, before
         message_id, accepted = self._send(letter, readers, at, tried, ends)
+        if before is not None:  # it went out before: to these readers now, or refused them for good
+            message_id, accepted = letter.message_id, _merged(before, accepted, readers)
         if message_id and activity.in_activity():
             earlier[message_id] = [accepted.reply, accepted.refused]
             activity.heartbeat(earlier)
@@ -193,6 +200,32 @@ class DeliveryActivities(BoundActivities):
 def _reads_in(address: Address) -> str:
     """The language the reader reads messages in (readers of two languages that read alike get one e-mail)."""
     return worded_in(address.language)
+
+
+def _for_now(refusal: str) -> bool:
+    """Whether a server's refusal of a reader is for now (4xx: greylisting, a full mailbox), not for good."""
+    return refusal.startswith("4")
+
+
+def _refused_for_now(sent: list[tuple[str, Accepted]]) -> str:
+    """The refusals for now of the readers of the e-mails that went out, as one text ("" for none)."""
+    return "; ".join(reply for _, accepted in sent for reply in accepted.refused.values() if _for_now(reply))
+
+
+def _merged(before: Accepted, now: Accepted, readers: list[Address]) -> Accepted:
+    """An e-mail sent again to `readers` (refused for now before): what its readers' servers said, all told."""
+    retried = {reader.email for reader in readers}
+    refused = {email: reply for email, reply in before.refused.items() if email not in retried} | now.refused
+    return Accepted("\n".join(reply for reply in (before.reply, now.reply) if reply), refused)
+
+
+def _last_try() -> bool:
+    """Whether Temporal tries this send no more after this try (outside an activity: there is no other)."""
+    if not activity.in_activity():
+        return True
+    info = activity.info()
+    most = info.retry_policy.maximum_attempts if info.retry_policy is not None else 0
+    return 0 < most <= info.attempt
 
 
 def _sent_in_earlier_tries() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -225,6 +226,57 @@ def test_a_try_that_failed_on_one_language_sends_only_the_other_language_again()
     assert sorted(mail.to[0] for mail in received) == sorted([anna.email, BERT.email])  # each once
     assert outcome.status == "sent" and sorted(outcome.recipients) == sorted([anna.who, BERT.who])
     assert len(outcome.message_id.split()) == 2  # both languages' Message-IDs, as one try would give
+
+
+def test_a_reader_whose_server_asks_to_try_again_gets_the_mail_from_a_later_try_and_the_others_once() -> None:
+    """Anna and Bert read English, one e-mail; Bert's mailbox is full for now (4xx). Before, the message was
+    recorded sent and Bert never got it. Now the try fails after Anna's e-mail, the next one sends to Bert
+    alone, under the same Message-ID; on the last try a reader still refused is named in the sent record."""
+    app = memory_app()
+    queued = message()
+    app.save(queued)
+    beats: list[Any] = []
+    first = ActivityEnvironment()
+    first.info = dataclasses.replace(
+        first.info, start_to_close_timeout=SEND_TIMEOUT, retry_policy=RetryPolicy(maximum_attempts=3)
+    )
+    first.on_heartbeat = lambda *details: beats.append(details[0])
+    with MailServer() as server:
+        server.handler.greylisted.add(BERT.email)
+        mailroom = Mailroom(Readers([ANNA, BERT]), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
+        send = DeliveryActivities(app, mailroom).send_message
+        with pytest.raises(ApplicationError, match="asked to try again: 450"):
+            first.run(send, SendMessage(notification_id=queued.id))
+        still_full = ActivityEnvironment()
+        still_full.info = dataclasses.replace(first.info, attempt=2, heartbeat_details=[beats[-1]])
+        with pytest.raises(ApplicationError, match="refused: 450"):  # Bert's alone, still full
+            still_full.run(send, SendMessage(notification_id=queued.id))
+        server.handler.greylisted.clear()
+        last = ActivityEnvironment()
+        last.info = dataclasses.replace(first.info, attempt=3, heartbeat_details=[beats[-1]])
+        outcome = last.run(send, SendMessage(notification_id=queued.id))
+        received = server.received
+
+    assert [mail.to for mail in received] == [[ANNA.email], [BERT.email]]
+    assert {mail.message_id for mail in received} == {message_id(queued.id)}
+    assert outcome.status == "sent" and outcome.recipients == [ANNA.who, BERT.who]
+
+
+def test_a_reader_refused_for_now_on_the_last_try_is_named_and_the_message_recorded_sent() -> None:
+    app = memory_app()
+    queued = message()
+    app.save(queued)
+    last = ActivityEnvironment()
+    last.info = dataclasses.replace(
+        last.info, start_to_close_timeout=SEND_TIMEOUT, retry_policy=RetryPolicy(maximum_attempts=1)
+    )
+    with MailServer() as server:
+        server.handler.greylisted.add(BERT.email)
+        mailroom = Mailroom(Readers([ANNA, BERT]), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
+        outcome = last.run(DeliveryActivities(app, mailroom).send_message, SendMessage(notification_id=queued.id))
+
+    assert (outcome.status, outcome.recipients) == ("sent", [ANNA.who])
+    assert outcome.reply is not None and f"refused {BERT.who}: 450" in outcome.reply
 
 
 def test_the_pace_gives_no_token_it_cannot_give_in_time_and_keeps_it_for_the_next_send() -> None:
