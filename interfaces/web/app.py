@@ -128,6 +128,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             office_forms,
             office_lists,
             office_pages,
+            outbox_pages,
             portal,
             public_pages,
             report_pages,
@@ -155,6 +156,7 @@ def create_app(svc: Services, *, max_body_bytes: int = MAX_BODY_BYTES, pages: bo
             portal,
             office_forms,
             inbox_pages,
+            outbox_pages,
             report_pages,
             statistics_pages,
         ):

@@ -48,6 +48,12 @@ class Principal:
         return bool(self.roles & STAFF_ROLES)
 
     @property
+    def reads_the_outbox(self) -> bool:
+        """Administrators and officers read the outbox (GET /notifications and its page): every message, to
+        whom, and why one failed; of them only an officer sends a failed one again."""
+        return self.holds(Role.ADMIN) or self.holds(Role.OFFICER)
+
+    @property
     def is_expert(self) -> bool:
         return Role.EXPERT in self.roles and self.expert_id is not None
 

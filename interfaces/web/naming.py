@@ -17,7 +17,9 @@ from uuid import UUID
 
 from clusterlabel.domain.account import account_id_of
 from clusterlabel.domain.base import NotFound
+from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label_lifecycle import IN_FORCE, LabelState, last_valid_day
+from clusterlabel.domain.notices import CLUSTER, COMPLAINANT, EXPERT, addressee
 from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
 from clusterlabel.interfaces.web.services import Services
 
@@ -38,6 +40,7 @@ MONTHS = (
 EXPERT_PREFIX = "expert:"
 AUTOMATIC = "automatic step"  # the workflows' own acts (system:workflow), and any other system: actor
 UNKNOWN_PERSON = "unknown person"
+SECRETARIAT_NAME = "the secretariat"
 
 
 def readable(at: object) -> str:
@@ -80,6 +83,44 @@ def expert_name(svc: Services, expert_id: UUID | str) -> str:
         return svc.app.get_expert(UUID(str(expert_id))).name
     except (NotFound, ValueError):
         return "unknown expert"
+
+
+def cluster_name(svc: Services, cluster_id: UUID | str) -> str:
+    try:
+        return svc.app.get_cluster(UUID(str(cluster_id))).name
+    except (NotFound, ValueError):
+        return "unknown cluster"
+
+
+def recipient_names(svc: Services, recipients: Iterable[str]) -> dict[str, str]:
+    """The name of each message's recipient as the outbox has it (`expert:<id>`, `cluster:<id>`,
+    `complainant:<complaint id>`, `secretariat`: domain/notices.py), keyed by that text. A cluster's
+    messages go to its contacts and a complainant's to the address they left, so they are named by whose
+    they are. Blocking: call it in a worker thread."""
+    return {recipient: _recipient_name(svc, recipient) for recipient in set(recipients)}
+
+
+def _recipient_name(svc: Services, recipient: str) -> str:
+    try:
+        kind, record_id = addressee(recipient)
+    except ValueError:  # no recipient the notices name: shown as the log has it
+        return recipient
+    if kind == EXPERT:
+        return expert_name(svc, str(record_id))
+    if kind == CLUSTER:
+        return f"contacts of {cluster_name(svc, str(record_id))}"
+    if kind == COMPLAINANT and record_id is not None:
+        return _complainant(svc, record_id)
+    return SECRETARIAT_NAME
+
+
+def _complainant(svc: Services, complaint_id: UUID) -> str:
+    """A complainant has no name in the log (only an address beside it): named by what they complained about."""
+    try:
+        complaint = svc.app.load(complaint_id, Complaint)
+    except NotFound:
+        return "complainant"
+    return f"complainant about {cluster_name(svc, complaint.cluster_id)}"
 
 
 def names(

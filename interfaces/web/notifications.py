@@ -12,7 +12,6 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from clusterlabel.activities.handlers import handle
-from clusterlabel.domain.account import Role
 from clusterlabel.domain.command_base import Envelope, command_key, fresh_occurrence
 from clusterlabel.domain.notification import DeliveryStatus, Notification
 from clusterlabel.domain.record_commands import RetryDelivery
@@ -44,7 +43,7 @@ class NotificationOut(Out):
 
 
 def secretariat_reader(principal: Principal) -> Principal:
-    if not (principal.holds(Role.ADMIN) or principal.holds(Role.OFFICER)):
+    if not principal.reads_the_outbox:
         raise ApiError(403, "only an administrator or an officer may read the outbox")
     return principal
 

@@ -26,7 +26,16 @@ from starlette.concurrency import run_in_threadpool
 from clusterlabel.domain.account import Role
 from clusterlabel.domain.base import DomainError
 from clusterlabel.domain.cluster import ClusterProfile
-from clusterlabel.interfaces.web import accounts, cases, complaints, experts, flash, labels, registrations
+from clusterlabel.interfaces.web import (
+    accounts,
+    cases,
+    complaints,
+    experts,
+    flash,
+    labels,
+    notifications,
+    registrations,
+)
 from clusterlabel.interfaces.web.account_schemas import (
     AccountIn,
     ContactIn,
@@ -52,6 +61,7 @@ from clusterlabel.interfaces.web.bodies import (
 from clusterlabel.interfaces.web.complaint_schemas import ComplaintClosureIn
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
+from clusterlabel.interfaces.web.outbox_pages import OUTBOX_PAGE
 from clusterlabel.interfaces.web.pages import _svc, back, form_value, page, render, signed_in
 
 # Where a page may send a refusal back to (its hidden `back` field): a page of ours, nothing else.
@@ -73,6 +83,7 @@ class FormStep:
 
 
 COMPLAINT_PAGE = "/ui/complaints/{complaint_id}"
+ACCOUNT_PAGE = "/ui/accounts/{account_id}"
 FORMS: dict[str, FormStep] = {
     "/ui/clusters": FormStep(
         registrations.register_cluster,
@@ -194,38 +205,27 @@ FORMS: dict[str, FormStep] = {
         issues_token=True,
     ),
     "/ui/accounts/{account_id}/roles": FormStep(
-        accounts.grant_role,
-        RoleIn,
-        only_admins,
-        "/ui/accounts/{account_id}",
-        "/ui/accounts/{account_id}",
-        "role granted",
+        accounts.grant_role, RoleIn, only_admins, ACCOUNT_PAGE, ACCOUNT_PAGE, "role granted"
     ),
     "/ui/accounts/{account_id}/roles/{role}/revocation": FormStep(
-        accounts.revoke_role,
-        None,
-        only_admins,
-        "/ui/accounts/{account_id}",
-        "/ui/accounts/{account_id}",
-        "role revoked",
+        accounts.revoke_role, None, only_admins, ACCOUNT_PAGE, ACCOUNT_PAGE, "role revoked"
     ),
     "/ui/accounts/{account_id}/deactivation": FormStep(
-        accounts.deactivate,
-        DeactivationIn,
-        only_admins,
-        "/ui/accounts/{account_id}",
-        "/ui/accounts/{account_id}",
-        "account deactivated",
+        accounts.deactivate, DeactivationIn, only_admins, ACCOUNT_PAGE, ACCOUNT_PAGE, "account deactivated"
     ),
     # On an administrator's account page, and on everyone's inbox for their own account.
     "/ui/accounts/{account_id}/language": FormStep(
         accounts.choose_language,
         LanguageIn,
         anyone,  # the route answers 404 to anyone but the account's owner and an administrator
-        "/ui/accounts/{account_id}",
-        "/ui/accounts/{account_id}",
+        ACCOUNT_PAGE,
+        ACCOUNT_PAGE,
         "messages' language chosen",
         stays=True,
+    ),
+    # On the outbox, beside each failed message ("Send again"); back there, where it reads queued (or sent).
+    "/ui/notifications/{notification_id}/retry": FormStep(
+        notifications.retry, None, only_officers, OUTBOX_PAGE, OUTBOX_PAGE, "message queued again"
     ),
 }
 

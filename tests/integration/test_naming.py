@@ -12,8 +12,12 @@ from typing import Any
 
 import pytest
 
+from clusterlabel.activities.handlers import handle
 from clusterlabel.domain.account import actor_of
-from clusterlabel.interfaces.web.naming import AUTOMATIC, names, readable, readable_day, words
+from clusterlabel.domain.command_base import Envelope
+from clusterlabel.domain.complaint import Complaint
+from clusterlabel.domain.complaint_commands import LodgeComplaint
+from clusterlabel.interfaces.web.naming import AUTOMATIC, names, readable, readable_day, recipient_names, words
 from clusterlabel.interfaces.web.people import COLUMNS, ERASED, People
 from clusterlabel.interfaces.web.side_tables import SQLiteSideFile
 from tests.lifecycle import Lifecycle, memory_app
@@ -51,6 +55,34 @@ def test_an_erased_person_reads_erased_person_and_an_unknown_one_is_never_a_uuid
 
     assert named[actor_of(erased)] == ERASED == "erased person"
     assert named[actor_of(unknown)] == "unknown person" and named[str(nobody)] == "unknown expert"
+
+
+def test_the_outbox_names_each_recipient_by_whose_it_is_and_never_by_uuid(svc: Any) -> None:
+    lifecycle = Lifecycle(svc.app)
+    expert_id, cluster = lifecycle.expert(name="Anna Berg"), svc.app.get_cluster(lifecycle.cluster_id)
+    complaint_id = Complaint.create_id("http:complaint:naming")
+    lodge = LodgeComplaint(about=str(cluster.id), text="Misleading claims.", cluster_id=cluster.id)
+    handle(svc.app, complaint_id, lodge, Envelope(actor="public", key="http:complaint:naming"))
+    gone = uuid.uuid4()
+
+    named = recipient_names(
+        svc,
+        [
+            f"expert:{expert_id}",
+            f"cluster:{cluster.id}",
+            f"complainant:{complaint_id}",
+            "secretariat",
+            f"cluster:{gone}",
+        ],
+    )
+
+    assert named == {
+        f"expert:{expert_id}": "Anna Berg",
+        f"cluster:{cluster.id}": f"contacts of {cluster.name}",
+        f"complainant:{complaint_id}": f"complainant about {cluster.name}",
+        "secretariat": "the secretariat",
+        f"cluster:{gone}": "contacts of unknown cluster",
+    }
 
 
 def test_the_secretariat_stays_secretariat_and_the_workflows_acts_read_as_automatic(svc: Any) -> None:
