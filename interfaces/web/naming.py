@@ -19,7 +19,7 @@ from clusterlabel.domain.account import account_id_of
 from clusterlabel.domain.base import NotFound
 from clusterlabel.domain.complaint import Complaint
 from clusterlabel.domain.label_lifecycle import IN_FORCE, LabelState, last_valid_day
-from clusterlabel.domain.notices import CLUSTER, COMPLAINANT, EXPERT, addressee
+from clusterlabel.domain.notices import APPEALS_PANEL, CLUSTER, COMPLAINANT, DECIDERS, EXPERT, addressee
 from clusterlabel.interfaces.web.auth import MACHINE_ADMIN_ACTOR
 from clusterlabel.interfaces.web.services import Services
 
@@ -41,6 +41,7 @@ EXPERT_PREFIX = "expert:"
 AUTOMATIC = "automatic step"  # the workflows' own acts (system:workflow), and any other system: actor
 UNKNOWN_PERSON = "unknown person"
 SECRETARIAT_NAME = "the secretariat"
+_ROLE_NAMES = {DECIDERS: "the deciders", APPEALS_PANEL: "the appeals panel"}
 
 
 def readable(at: object) -> str:
@@ -94,7 +95,8 @@ def cluster_name(svc: Services, cluster_id: UUID | str) -> str:
 
 def recipient_names(svc: Services, recipients: Iterable[str]) -> dict[str, str]:
     """The name of each message's recipient as the outbox has it (`expert:<id>`, `cluster:<id>`,
-    `complainant:<complaint id>`, `secretariat`: domain/notices.py), keyed by that text. A cluster's
+    `complainant:<complaint id>`, `secretariat`, `deciders`, `appeals-panel`: domain/notices.py), keyed by
+    that text. A cluster's
     messages go to its contacts and a complainant's to the address they left, so they are named by whose
     they are. Blocking: call it in a worker thread."""
     return {recipient: _recipient_name(svc, recipient) for recipient in set(recipients)}
@@ -111,7 +113,7 @@ def _recipient_name(svc: Services, recipient: str) -> str:
         return f"contacts of {cluster_name(svc, str(record_id))}"
     if kind == COMPLAINANT and record_id is not None:
         return _complainant(svc, record_id)
-    return SECRETARIAT_NAME
+    return _ROLE_NAMES.get(kind, SECRETARIAT_NAME)
 
 
 def _complainant(svc: Services, complaint_id: UUID) -> str:
