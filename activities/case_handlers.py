@@ -111,11 +111,14 @@ def time_out_proposal(
 
 
 def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, env: Envelope) -> CertificationCase:
-    """Flag the case for the secretariat's attention, and tell them why in the same save."""
+    """Flag the case for the secretariat's attention, and tell them why in the same save; once only while
+    that reason stands unsettled (a case waiting for an expert is woken by every expert registered)."""
 
     reason = without_names(command.reason, (app.get_expert(expert_id) for expert_id in app.expert_ids()))
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
+        if case.awaits_help_for(reason):
+            return []
         case.escalate(reason, *env.when())
         return outbox.queue(notices.escalation(case, reason), env)
 

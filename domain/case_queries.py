@@ -172,6 +172,10 @@ class CaseQueries:
         began = {"screening": self.submitted_at, "agreement": self.agreement_asked_at, "audit": self.agreed_at}
         return (self.appeal or {}).get("lodged_at") if step == "appeal_decision" else began.get(step)
 
+    def awaits_help_for(self, reason: str) -> bool:
+        """Already escalated for `reason`, and not settled since: escalating again would tell nobody more."""
+        return reason in self.attention
+
     def appeal_decision_due(self, policy: Policy) -> datetime | None:
         """By when the appeals panel decides the appeal pending, if one is: `appeal_decision_deadline` after
         it was lodged, by the policy in force: an appeal left waiting is the secretariat's to chase."""

@@ -1,0 +1,41 @@
+"""A case escalated tells the secretariat once for each reason it awaits help for: a case waiting for an
+expert is woken by every expert registered anywhere, and each wake escalated it again, one e-mail each."""
+
+from __future__ import annotations
+
+from clusterlabel.activities.open_records import waiting_messages
+from clusterlabel.domain.commands import Escalate, RecordAgreement
+from clusterlabel.domain.notification import Notification
+from tests.builders import send
+from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
+
+NO_EXPERT = "no eligible expert for the next seat of the team"
+
+
+def escalations(life: Lifecycle) -> int:
+    return sum(life.app.load(message, Notification).kind == "escalation" for message in waiting_messages(life.app))
+
+
+def test_an_escalation_for_a_reason_still_unsettled_records_nothing_and_tells_no_one_again() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.screened()
+    for wake in range(3):  # three experts registered, none of them eligible
+        send(life.app, case_id, Escalate(reason=NO_EXPERT), actor="system", command_key=f"no-expert:{wake}")
+
+    assert life.app.get_case(case_id).attention == [NO_EXPERT]
+    assert escalations(life) == 1
+    send(life.app, case_id, Escalate(reason="the screening deadline has passed"), actor="system")
+    assert escalations(life) == 2  # another reason is news
+
+
+def test_the_same_reason_once_settled_is_told_again() -> None:
+    life = Lifecycle(memory_app())
+    case_id = life.screened()
+    life.staff(case_id)
+    send(life.app, case_id, Escalate(reason=NO_EXPERT), actor="system", command_key="no-expert:1")
+    send(life.app, case_id, RecordAgreement(agreed=True), actor=SECRETARIAT)  # a new state settles it
+    assert life.app.get_case(case_id).attention == []
+
+    send(life.app, case_id, Escalate(reason=NO_EXPERT), actor="system", command_key="no-expert:2")
+
+    assert life.app.get_case(case_id).attention == [NO_EXPERT] and escalations(life) == 2
