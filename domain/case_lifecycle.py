@@ -12,7 +12,9 @@ benchmarked: the cluster receives the report, not a label.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 from uuid import UUID
@@ -155,3 +157,21 @@ class Outcome(StrEnum):
 # only, or its cluster stopped meeting an eligibility criterion (EligibilityLapsed says which).
 BENCHMARK_OUTCOME = "benchmark"
 _DECIDED: dict[str, CaseState] = {Outcome.AWARD.value: CaseState.AWARDED, BENCHMARK_OUTCOME: CaseState.BENCHMARKED}
+
+
+# ---- why a case's workflow escalates it (its notice words these in the reader's language) -----------
+
+NO_EXPERT = "no eligible expert for the next seat of the team"
+_DEADLINE_PASSED = re.compile(r"the (?P<step>\w+) deadline of (?P<due>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC has passed")
+
+
+def deadline_passed(step: str, due: datetime) -> str:
+    """The reason a step's deadline passing escalates the case with."""
+    return f"the {step} deadline of {due:%Y-%m-%d %H:%M:%S} UTC has passed"
+
+
+def passed_deadline(reason: str) -> tuple[str, datetime] | None:
+    """The step and deadline a reason of deadline_passed names; None for another reason."""
+    if (passed := _DEADLINE_PASSED.fullmatch(reason)) is None:
+        return None
+    return passed["step"], datetime.strptime(passed["due"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)

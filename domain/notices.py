@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
-from clusterlabel.domain.case_lifecycle import CaseState
+from clusterlabel.domain.case_lifecycle import NO_EXPERT, CaseState, passed_deadline
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.invoice import Invoice
@@ -73,8 +73,13 @@ def offer(case: CertificationCase, expert_id: UUID, answer_by: datetime) -> list
 
 
 def escalation(case: CertificationCase, reason: str) -> list[Notice]:
-    """The secretariat must step in, and why."""
+    """The secretariat must step in, and why: as data too, where the reason is one its template words in the
+    reader's language (a deadline passed, no expert for the team's next seat: case_lifecycle)."""
     data = {"case_id": str(case.id), "reason": reason}
+    if passed := passed_deadline(reason):
+        data |= {"step": passed[0], "due": instant(passed[1])}
+    elif reason.startswith(NO_EXPERT):
+        data["cause"] = "no_expert"
     return [Notice(SECRETARIAT, "escalation", "A case needs attention", reason, case_id=case.id, data=data)]
 
 

@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from clusterlabel.activities.certification import CertificationActivities as Acts
     from clusterlabel.activities.models import Alarm, CaseRef, CaseView, ChooseExpertInput
     from clusterlabel.domain import commands
-    from clusterlabel.domain.case_lifecycle import CaseState
+    from clusterlabel.domain.case_lifecycle import NO_EXPERT, CaseState, deadline_passed
     from clusterlabel.domain.command_base import CaseCommand, Command
     from clusterlabel.domain.step_checks import check_case_command
     from clusterlabel.workflows.messages import CaseWorkflowInput, ExpertsChanged, LabelWorkflowInput, RenewalEnded
@@ -158,7 +158,7 @@ class CaseWorkflow(
             return reminder, f"reminder:{alarm.step}:{alarm.offset}:{due}"
         if alarm.step == "response" and view.proposed_expert_id is not None:
             return commands.TimeOutProposal(expert_id=view.proposed_expert_id), f"timeout:{view.proposed_expert_id}"
-        reason = f"the {alarm.step} deadline of {alarm.at:%Y-%m-%d %H:%M:%S} UTC has passed"
+        reason = deadline_passed(str(alarm.step), alarm.at)
         return commands.Escalate(reason=reason), f"overdue:{alarm.step}:{due}"
 
     # ---- expert proposals ---------------------------------------------------------------
@@ -199,10 +199,7 @@ class CaseWorkflow(
     async def _wait_for_experts(self, generation: int, resumes: int) -> None:
         """No eligible expert: escalate (without failing) and wait to be told that experts changed, or to
         `resume` (an expert eligible again with time alone), while the help it wants shows (help_wanted)."""
-        reason = (
-            "no eligible expert for the next seat of the team; register or re-certify an expert, "
-            "or have the case look again once one is eligible"
-        )
+        reason = f"{NO_EXPERT}; register or re-certify an expert, or have the case look again once one is eligible"
         try:
             await self._command(commands.Escalate(reason=reason), self._automatic(f"no-expert:v{self.current.version}"))
         except ApplicationError as error:  # e.g. withdrawn meanwhile: the loop looks at the case again

@@ -4,12 +4,13 @@ expert is woken by every expert registered anywhere, and each wake escalated it 
 from __future__ import annotations
 
 from clusterlabel.activities.open_records import waiting_messages
+from clusterlabel.domain.case_lifecycle import NO_EXPERT as NO_EXPERT_PREFIX
 from clusterlabel.domain.commands import Escalate, RecordAgreement
 from clusterlabel.domain.notification import Notification
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
 
-NO_EXPERT = "no eligible expert for the next seat of the team"
+NO_EXPERT = f"{NO_EXPERT_PREFIX}; register or re-certify an expert"
 
 
 def escalations(life: Lifecycle) -> int:

@@ -26,7 +26,7 @@ from clusterlabel.activities.delivery import Mailroom
 from clusterlabel.activities.mail import Address, MaildirTransport, TokenBucket
 from clusterlabel.domain import label_notices, notices
 from clusterlabel.domain.base import Level
-from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.case_lifecycle import NO_EXPERT, Outcome, deadline_passed
 from clusterlabel.domain.certification_case import CertificationCase
 from clusterlabel.domain.cluster import Cluster
 from clusterlabel.domain.commands import (
@@ -246,6 +246,23 @@ def test_a_german_reader_reads_german_sentences_and_dates() -> None:
     assert german.subject == "Ihnen wird ein Benchmarking-Auftrag angeboten"
     assert "Bitte nehmen Sie den Auftrag bis zum 5. Januar 2027" in " ".join(german.text.split())
     assert "Auf das Angebot antworten" in german.html
+
+
+def test_an_escalation_says_why_in_the_readers_language_where_it_knows_the_reason() -> None:
+    """A deadline passed and no expert for the team's next seat are worded in German; a reason the
+    template does not know (a domain refusal) is quoted as the workflow gave it."""
+    overdue = notices.escalation(AUDITING, deadline_passed("audit", datetime(2027, 3, 1, 9, tzinfo=UTC)))[0]
+    no_expert = notices.escalation(AUDITING, f"{NO_EXPERT}; register or re-certify an expert")[0]
+    other = notices.escalation(AUDITING, "closing the case was refused 5 times: not yet")[0]
+
+    def german(notice: Notice) -> str:
+        return " ".join(render(content(notice), "de", BASE).text.split())
+
+    assert "Die Frist für „Audit“ ist am 1. März 2027" in german(overdue) and "deadline" not in german(overdue)
+    assert "kein geeigneter Experte" in german(no_expert) and "eligible" not in german(no_expert)
+    assert "Grund: closing the case was refused 5 times: not yet" in german(other)
+    english = " ".join(render(content(overdue), "en", BASE).text.split())
+    assert "Why: the deadline for the audit passed on March 1, 2027" in english
 
 
 def test_a_cancellation_says_why_the_audit_does_not_take_place() -> None:
