@@ -200,27 +200,44 @@ def test_readers_refused_for_now_fail_the_try_so_that_a_later_one_reaches_them()
             DeliveryActivities(app, mailroom).send_message(SendMessage(notification_id=queued.id))
 
 
+def queued_in(app: Any) -> Notification:
+    queued = message()
+    app.save(queued)
+    return queued
+
+
+def a_try(number: int = 1, after: list[Any] | None = None, most: int = 0) -> ActivityEnvironment:
+    """Try `number` of a send as the workflow runs it (`most` tries at the most; 0: no limit), reading the
+    last heartbeat of the tries `after` (a list each try's heartbeats are added to)."""
+    attempt = ActivityEnvironment()
+    attempt.info = dataclasses.replace(
+        attempt.info,
+        attempt=number,
+        start_to_close_timeout=SEND_TIMEOUT,
+        heartbeat_details=after[-1:] if after else [],
+        retry_policy=RetryPolicy(maximum_attempts=most) if most else None,
+    )
+    if after is not None:
+        attempt.on_heartbeat = lambda *details: after.append(details[0])
+    return attempt
+
+
+def mailroom_of(server: MailServer, *readers: Address) -> Mailroom:
+    return Mailroom(Readers(list(readers)), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
+
+
 def test_a_try_that_failed_on_one_language_sends_only_the_other_language_again() -> None:
     """Anna (German) is reached and Bert (English) greylisted: the try fails. The retry, a real activity
     attempt reading the first one's heartbeat, sends Bert's e-mail and not Anna's a second time."""
-    app = memory_app()
-    queued = message()
-    app.save(queued)
-    anna = Address(ANNA.email, ANNA.who, "de")
-    beats: list[Any] = []
-    attempt = ActivityEnvironment()
-    attempt.info = dataclasses.replace(attempt.info, start_to_close_timeout=SEND_TIMEOUT)  # as the workflow gives
-    attempt.on_heartbeat = lambda *details: beats.append(details[0])
+    app, beats = memory_app(), []
+    queued, anna = queued_in(app), Address(ANNA.email, ANNA.who, "de")
     with MailServer() as server:
         server.handler.greylisted.add(BERT.email)
-        mailroom = Mailroom(Readers([anna, BERT]), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
-        send = DeliveryActivities(app, mailroom).send_message
+        send = DeliveryActivities(app, mailroom_of(server, anna, BERT)).send_message
         with pytest.raises(ApplicationError, match="450"):
-            attempt.run(send, SendMessage(notification_id=queued.id))
+            a_try(1, beats).run(send, SendMessage(notification_id=queued.id))
         server.handler.greylisted.clear()
-        retry = ActivityEnvironment()
-        retry.info = dataclasses.replace(attempt.info, attempt=2, heartbeat_details=[beats[-1]])
-        outcome = retry.run(send, SendMessage(notification_id=queued.id))
+        outcome = a_try(2, beats).run(send, SendMessage(notification_id=queued.id))
         received = server.received
 
     assert sorted(mail.to[0] for mail in received) == sorted([anna.email, BERT.email])  # each once
@@ -231,30 +248,18 @@ def test_a_try_that_failed_on_one_language_sends_only_the_other_language_again()
 def test_a_reader_whose_server_asks_to_try_again_gets_the_mail_from_a_later_try_and_the_others_once() -> None:
     """Anna and Bert read English, one e-mail; Bert's mailbox is full for now (4xx). Before, the message was
     recorded sent and Bert never got it. Now the try fails after Anna's e-mail, the next one sends to Bert
-    alone, under the same Message-ID; on the last try a reader still refused is named in the sent record."""
-    app = memory_app()
-    queued = message()
-    app.save(queued)
-    beats: list[Any] = []
-    first = ActivityEnvironment()
-    first.info = dataclasses.replace(
-        first.info, start_to_close_timeout=SEND_TIMEOUT, retry_policy=RetryPolicy(maximum_attempts=3)
-    )
-    first.on_heartbeat = lambda *details: beats.append(details[0])
+    alone, under the same Message-ID."""
+    app, beats = memory_app(), []
+    queued = queued_in(app)
     with MailServer() as server:
         server.handler.greylisted.add(BERT.email)
-        mailroom = Mailroom(Readers([ANNA, BERT]), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
-        send = DeliveryActivities(app, mailroom).send_message
+        send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
         with pytest.raises(ApplicationError, match="asked to try again: 450"):
-            first.run(send, SendMessage(notification_id=queued.id))
-        still_full = ActivityEnvironment()
-        still_full.info = dataclasses.replace(first.info, attempt=2, heartbeat_details=[beats[-1]])
+            a_try(1, beats, most=3).run(send, SendMessage(notification_id=queued.id))
         with pytest.raises(ApplicationError, match="refused: 450"):  # Bert's alone, still full
-            still_full.run(send, SendMessage(notification_id=queued.id))
+            a_try(2, beats, most=3).run(send, SendMessage(notification_id=queued.id))
         server.handler.greylisted.clear()
-        last = ActivityEnvironment()
-        last.info = dataclasses.replace(first.info, attempt=3, heartbeat_details=[beats[-1]])
-        outcome = last.run(send, SendMessage(notification_id=queued.id))
+        outcome = a_try(3, beats, most=3).run(send, SendMessage(notification_id=queued.id))
         received = server.received
 
     assert [mail.to for mail in received] == [[ANNA.email], [BERT.email]]
@@ -264,16 +269,11 @@ def test_a_reader_whose_server_asks_to_try_again_gets_the_mail_from_a_later_try_
 
 def test_a_reader_refused_for_now_on_the_last_try_is_named_and_the_message_recorded_sent() -> None:
     app = memory_app()
-    queued = message()
-    app.save(queued)
-    last = ActivityEnvironment()
-    last.info = dataclasses.replace(
-        last.info, start_to_close_timeout=SEND_TIMEOUT, retry_policy=RetryPolicy(maximum_attempts=1)
-    )
+    queued = queued_in(app)
     with MailServer() as server:
         server.handler.greylisted.add(BERT.email)
-        mailroom = Mailroom(Readers([ANNA, BERT]), transport(server.url()), SENDER, TokenBucket(10, 1), "http://t.test")
-        outcome = last.run(DeliveryActivities(app, mailroom).send_message, SendMessage(notification_id=queued.id))
+        send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
+        outcome = a_try(1, most=1).run(send, SendMessage(notification_id=queued.id))
 
     assert (outcome.status, outcome.recipients) == ("sent", [ANNA.who])
     assert outcome.reply is not None and f"refused {BERT.who}: 450" in outcome.reply
