@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from clusterlabel.domain import case_assessment, case_team, silver
-from clusterlabel.domain.base import Level
-from clusterlabel.domain.case_lifecycle import CaseKind, EventFields, case_state_after
+from clusterlabel.domain.base import Level, StepNotAllowed
+from clusterlabel.domain.case_lifecycle import CaseKind, CaseState, EventFields, case_state_after
 from clusterlabel.domain.case_queries import CaseQueries
 from clusterlabel.domain.catalogue import Catalogue
 from clusterlabel.domain.cluster import Cluster
@@ -139,8 +139,12 @@ class IntakeAndAssignmentSteps(CaseQueries):
         self._expert_released(expert_id=expert_id, reason=reason, at=at, actor=actor, command_key=command_key)
 
     def escalate(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        """The secretariat must step in (no eligible expert, a missed deadline, ...)."""
+        """The secretariat must step in (no eligible expert, a missed deadline, ...). A refused or rejected
+        case only while its appeal waits for the panel: else nothing is left to chase on it."""
         self.check_step("escalate")
+        appeal_waits = self.appeal is not None and self.appeal["upheld"] is None
+        if self.state in (CaseState.REFUSED, CaseState.REJECTED) and not appeal_waits:
+            raise StepNotAllowed(f"cannot escalate: the case is {self.state.value} and no appeal waits")
         self._escalated(reason=reason, at=at, actor=actor, command_key=command_key)
 
     def record_agreement(

@@ -89,8 +89,7 @@ def label_appeal_lodged(label: Label) -> list[Notice]:
     subject = f"Label {label.label_code}: appeal lodged against its {decision}"
     body = f"{label.cluster_name} appealed against the {decision} of the label {label.label_code}. Grounds: {grounds}"
     data = _label_data(label) | {"against": against, "grounds": grounds}
-    recipients = (SECRETARIAT, APPEALS_PANEL)
-    return [Notice(to, "label_appeal_lodged", subject, body, label_id=label.id, data=data) for to in recipients]
+    return [Notice(APPEALS_PANEL, "label_appeal_lodged", subject, body, label_id=label.id, data=data)]
 
 
 def label_appeal_decided(label: Label, upheld: bool, rationale: str) -> list[Notice]:

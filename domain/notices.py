@@ -21,8 +21,9 @@ from clusterlabel.domain.invoice import Invoice
 from clusterlabel.domain.label_lifecycle import last_valid_day
 
 SECRETARIAT = "secretariat"
-# Who holds a secretariat role that takes a step the secretariat's officers only chase: the deciders (a
-# case's decision) and the appeals panel (an appeal); reached at their own accounts' addresses.
+# The secretariat together with those of it who take a step its officers only chase: the deciders (a
+# case's decision), the appeals panel (an appeal). One message, read by all the staff and mailed to the
+# secretariat and to them: none goes twice to whoever is both.
 DECIDERS = "deciders"
 APPEALS_PANEL = "appeals-panel"
 ROLE_RECIPIENTS = (SECRETARIAT, DECIDERS, APPEALS_PANEL)
@@ -95,16 +96,15 @@ def eligibility_review(cluster: Cluster) -> list[Notice]:
 
 
 def deadline_reminders(case: CertificationCase, step: str, offset: str, due: datetime) -> list[Notice]:
-    """A step of the case is due soon: the secretariat is told, and whoever takes the step: for the audit
-    the experts, for the agreement to the experts the cluster's contacts, for a decision the deciders, for
-    an appeal's the appeals panel."""
+    """A step of the case is due soon: the secretariat is told (with its deciders for a decision, its
+    appeals panel for an appeal's), and whoever else takes the step: for the audit the experts, for the
+    agreement to the experts the cluster's contacts."""
     takers = {
         "audit": [recipient(EXPERT, expert_id) for expert_id in case.expert_ids],
         "agreement": [recipient(CLUSTER, case.cluster_id)],
-        "decision": [DECIDERS],
-        "appeal_decision": [APPEALS_PANEL],
     }
-    recipients = [SECRETARIAT, *takers.get(step, [])]
+    secretariat = {"decision": DECIDERS, "appeal_decision": APPEALS_PANEL}.get(step, SECRETARIAT)
+    recipients = [secretariat, *takers.get(step, [])]
     subject = f"The {step} of case {case.id} is due"
     body = f"The {step} is due on {due:%Y-%m-%d %H:%M:%S} UTC ({offset} before)."
     data = {"case_id": str(case.id), "step": step, "due": instant(due)}
@@ -212,9 +212,7 @@ def appeal_lodged(case: CertificationCase) -> list[Notice]:
     subject = f"Case {case.id}: appeal lodged against {decision}"
     body = f"The cluster appealed against {decision} of case {case.id}. Grounds: {grounds}"
     data = {"case_id": str(case.id), "against": against, "grounds": grounds}
-    return [
-        Notice(to, "appeal_lodged", subject, body, case_id=case.id, data=data) for to in (SECRETARIAT, APPEALS_PANEL)
-    ]
+    return [Notice(APPEALS_PANEL, "appeal_lodged", subject, body, case_id=case.id, data=data)]
 
 
 def appeal_decided(case: CertificationCase, upheld: bool, rationale: str) -> list[Notice]:

@@ -34,8 +34,8 @@ from clusterlabel.projections.queries import ReadModels
 @dataclass(frozen=True)
 class Directory:
     """Every address of a recipient, now: an expert's accounts, a cluster's contacts, the secretariat's
-    team address (or, without one, its officers), the deciders' or the appeals panel's accounts (or, with
-    none reachable, the secretariat, who passes it on), a complainant's address (kept with the complaint)."""
+    team address (or, without one, its officers) and for `deciders` or `appeals-panel` the accounts holding
+    that role too (each address once), a complainant's address (kept with the complaint)."""
 
     models: ReadModels
     people: People
@@ -51,9 +51,9 @@ class Directory:
             return [Address(self.secretariat_email, SECRETARIAT)]
         if kind == COMPLAINANT and record_id is not None:
             return self._complainant(record_id)
+        if kind in _ROLE_OF:
+            return self._with_the_secretariat(self._emails(self.models.accounts_holding(_ROLE_OF[kind])))
         found = self._emails(self._accounts(kind, record_id))
-        if not found and kind in _ROLE_OF:
-            return self.of(SECRETARIAT)
         if not found:
             raise NoAddress(f"no address: {_nobody[kind].format(id=record_id)}")
         return found
@@ -63,7 +63,19 @@ class Directory:
             return self.models.accounts_of_expert(record_id)
         if kind == CLUSTER and record_id is not None:
             return self.models.cluster_contacts(record_id)
-        return self.models.accounts_holding(_ROLE_OF.get(kind, Role.OFFICER))
+        return self.models.accounts_holding(Role.OFFICER)
+
+    def _with_the_secretariat(self, holders: list[Address]) -> list[Address]:
+        """The secretariat's addresses and the role holders' not among them; the holders' alone when the
+        secretariat has none (NoAddress when neither has one)."""
+        try:
+            secretariat = self.of(SECRETARIAT)
+        except NoAddress:
+            if holders:
+                return holders
+            raise
+        known = {address.email.lower() for address in secretariat}
+        return [*secretariat, *(holder for holder in holders if holder.email.lower() not in known)]
 
     def _complainant(self, complaint_id: UUID) -> list[Address]:
         # Reached as the complaint's complainant: the events never hold the address itself.

@@ -61,8 +61,7 @@ class MessageText(Out):
 
 def recipients_of(who: Principal) -> list[str]:
     """The recipients whose messages the caller reads."""
-    names = [SECRETARIAT] if who.sees_everything else []
-    names += [name for role, name in ((Role.DECIDER, DECIDERS), (Role.APPEALS, APPEALS_PANEL)) if who.holds(role)]
+    names = [SECRETARIAT, DECIDERS, APPEALS_PANEL] if who.sees_everything else []  # the staff's, each once
     if who.is_expert and who.expert_id is not None:
         names.append(recipient(EXPERT, who.expert_id))
     if who.holds(Role.CLUSTER) and who.cluster_id is not None:

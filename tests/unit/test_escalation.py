@@ -3,9 +3,13 @@ expert is woken by every expert registered anywhere, and each wake escalated it 
 
 from __future__ import annotations
 
+import pytest
+
 from clusterlabel.activities.open_records import waiting_messages
+from clusterlabel.domain.base import StepNotAllowed
 from clusterlabel.domain.case_lifecycle import NO_EXPERT as NO_EXPERT_PREFIX
-from clusterlabel.domain.commands import Escalate, RecordAgreement
+from clusterlabel.domain.case_lifecycle import Outcome
+from clusterlabel.domain.commands import Escalate, LodgeAppeal, RecordAgreement
 from clusterlabel.domain.notification import Notification
 from tests.builders import send
 from tests.lifecycle import SECRETARIAT, Lifecycle, memory_app
@@ -40,3 +44,17 @@ def test_the_same_reason_once_settled_is_told_again() -> None:
     send(life.app, case_id, Escalate(reason=NO_EXPERT), actor="system", command_key="no-expert:2")
 
     assert life.app.get_case(case_id).attention == [NO_EXPERT] and escalations(life) == 2
+
+
+def test_a_refused_case_is_escalated_only_while_its_appeal_waits_for_the_panel() -> None:
+    """Nothing is left to chase on a refusal not appealed: its escalation would stay on a concluded case."""
+    life = Lifecycle(memory_app())
+    case_id = life.deciding()
+    life.decide(case_id, Outcome.REFUSE)
+    with pytest.raises(StepNotAllowed, match="no appeal waits"):
+        send(life.app, case_id, Escalate(reason="closing the case was refused 5 times"), actor="system")
+
+    send(life.app, case_id, LodgeAppeal(grounds="the scores were misread"), actor=SECRETARIAT)
+    send(life.app, case_id, Escalate(reason="the appeal waits"), actor="system")
+
+    assert life.app.get_case(case_id).attention == ["the appeal waits"]

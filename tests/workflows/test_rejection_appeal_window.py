@@ -114,7 +114,7 @@ def test_an_appeal_the_panel_leaves_undecided_is_reminded_then_escalated_and_set
 
             assert "appeal_decision deadline" in overdue.attention[0]
             reminders = outbox(office.app, "deadline_reminder")
-            assert [(n.recipient, n.data["step"]) for n in reminders] == [("secretariat", "appeal_decision")]
+            assert [(n.recipient, n.data["step"]) for n in reminders] == [("appeals-panel", "appeal_decision")]
             assert [n.recipient for n in outbox(office.app, "escalation")] == ["secretariat"]
             dismissed = DecideAppeal(upheld=False, rationale="The post arrived after the deadline.")
             final: CaseView = await handle.execute_update(
