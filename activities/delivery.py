@@ -119,21 +119,44 @@ class DeliveryActivities(BoundActivities):
         ends: float | None,
     ) -> tuple[str, Accepted]:
         """The e-mail of one language, unless an earlier try of this send went out with it (`earlier`, by
-        Message-ID): a try that fails on the German e-mail does not send the English one twice, and sends
-        it again only to those of its readers whose servers asked to be tried again (4xx), under the same
-        Message-ID. What went out is told to Temporal as the activity's heartbeat, which the next try reads."""
-        before = Accepted(*earlier[letter.message_id]) if letter.message_id in earlier else None
-        if before is not None:
-            readers = [reader for reader in readers if _for_now(before.refused.get(reader.email, ""))]
-            if not readers:
-                return letter.message_id, before
-        message_id, accepted = self._send(letter, readers, at, tried, ends)
-        if before is not None:  # it went out before: to these readers now, or refused them for good
-            message_id, accepted = letter.message_id, _merged(before, accepted, readers)
+        Message-ID): a try that fails on the German e-mail does not send the English one twice. What went
+        out, and to whom, is told to Temporal as the activity's heartbeat, which the next try reads."""
+        before = earlier.get(letter.message_id)
+        if isinstance(before, list):  # told by a try before readers were kept: [reply, refused]
+            return letter.message_id, Accepted(*before)
+        if before is None:
+            message_id, accepted = self._send(letter, readers, at, tried, ends)
+        else:
+            message_id, accepted = letter.message_id, self._send_again(letter, readers, before, at, tried, ends)
         if message_id and activity.in_activity():
-            earlier[message_id] = [accepted.reply, accepted.refused]
+            earlier[message_id] = _went(accepted, readers)
             activity.heartbeat(earlier)
         return message_id, accepted
+
+    def _send_again(
+        self,
+        letter: Letter,
+        readers: list[Address],
+        before: dict[str, Any],
+        at: datetime,
+        tried: dict[str, int],
+        ends: float | None,
+    ) -> Accepted:
+        """The e-mail an earlier try sent, now to those of its readers it has not reached: their servers
+        asked to be tried again (4xx), or they are new. Under the same Message-ID. On the last try, a
+        failure leaves them refused with its reason (the others have the message)."""
+        reached, refused_before = set(before["reached"]), before["refused"]
+        pending = [r for r in readers if r.who not in reached and not _for_good(refused_before.get(r.who, ""))]
+        refused = {r.email: refused_before[r.who] for r in readers if r.who in refused_before and r not in pending}
+        if not pending:
+            return Accepted(before["reply"], refused)
+        try:
+            now = self._send(letter, pending, at, tried, ends)[1]
+        except ApplicationError as error:
+            if not _last_try():
+                raise
+            now = Accepted("", {reader.email: str(error.message) for reader in pending})
+        return Accepted("\n".join(reply for reply in (before["reply"], now.reply) if reply), refused | now.refused)
 
     def _send(
         self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int], ends: float | None
@@ -207,16 +230,22 @@ def _for_now(refusal: str) -> bool:
     return refusal.startswith("4")
 
 
+def _for_good(refusal: str) -> bool:
+    return refusal.startswith("5")
+
+
 def _refused_for_now(sent: list[tuple[str, Accepted]]) -> str:
     """The refusals for now of the readers of the e-mails that went out, as one text ("" for none)."""
     return "; ".join(reply for _, accepted in sent for reply in accepted.refused.values() if _for_now(reply))
 
 
-def _merged(before: Accepted, now: Accepted, readers: list[Address]) -> Accepted:
-    """An e-mail sent again to `readers` (refused for now before): what its readers' servers said, all told."""
-    retried = {reader.email for reader in readers}
-    refused = {email: reply for email, reply in before.refused.items() if email not in retried} | now.refused
-    return Accepted("\n".join(reply for reply in (before.reply, now.reply) if reply), refused)
+def _went(accepted: Accepted, readers: list[Address]) -> dict[str, Any]:
+    """What an e-mail came to, as the heartbeat keeps it: its readers by who the log names them (account:<id>),
+    never by their addresses."""
+    told = accepted.refused
+    refused = {reader.who: plain_reply(told[reader.email], readers) for reader in readers if reader.email in told}
+    reached = [reader.who for reader in readers if reader.who not in refused]
+    return {"reply": accepted.reply, "reached": reached, "refused": refused}
 
 
 def _last_try() -> bool:

@@ -267,16 +267,42 @@ def test_a_reader_whose_server_asks_to_try_again_gets_the_mail_from_a_later_try_
     assert outcome.status == "sent" and outcome.recipients == [ANNA.who, BERT.who]
 
 
-def test_a_reader_refused_for_now_on_the_last_try_is_named_and_the_message_recorded_sent() -> None:
-    app = memory_app()
+def test_a_reader_still_refused_for_now_on_the_last_try_is_named_and_the_message_recorded_sent() -> None:
+    """Anna has the message from the first try: the last try, refused again for Bert, records it sent to
+    her and Bert refused, not failed (an officer's "send again" would mail Anna twice)."""
+    app, beats = memory_app(), []
     queued = queued_in(app)
     with MailServer() as server:
         server.handler.greylisted.add(BERT.email)
         send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
-        outcome = a_try(1, most=1).run(send, SendMessage(notification_id=queued.id))
+        with pytest.raises(ApplicationError, match="asked to try again: 450"):
+            a_try(1, beats, most=2).run(send, SendMessage(notification_id=queued.id))
+        outcome = a_try(2, beats, most=2).run(send, SendMessage(notification_id=queued.id))
+        received = server.received
 
     assert (outcome.status, outcome.recipients) == ("sent", [ANNA.who])
-    assert outcome.reply is not None and f"refused {BERT.who}: 450" in outcome.reply
+    assert outcome.reply is not None and f"refused {BERT.who}: " in outcome.reply and "450" in outcome.reply
+    assert [mail.to for mail in received] == [[ANNA.email]]
+
+
+def test_a_reader_who_joined_between_tries_gets_the_mail_and_no_try_keeps_an_address() -> None:
+    """Bert's server asks to try again; meanwhile Clara becomes a contact. The next try reaches both, not
+    Anna again; the tries' heartbeats name the readers as the log does, never by their addresses."""
+    app, beats = memory_app(), []
+    queued, clara = queued_in(app), Address("clara@cluster.example", "account:clara")
+    with MailServer() as server:
+        server.handler.greylisted.add(BERT.email)
+        send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
+        with pytest.raises(ApplicationError, match="asked to try again"):
+            a_try(1, beats, most=3).run(send, SendMessage(notification_id=queued.id))
+        server.handler.greylisted.clear()
+        later = DeliveryActivities(app, mailroom_of(server, ANNA, BERT, clara)).send_message
+        outcome = a_try(2, beats, most=3).run(later, SendMessage(notification_id=queued.id))
+        received = server.received
+
+    assert [mail.to for mail in received] == [[ANNA.email], [BERT.email, clara.email]]
+    assert outcome.recipients == [ANNA.who, BERT.who, clara.who]
+    assert not any(address.email in str(beats) for address in (ANNA, BERT, clara))
 
 
 def test_the_pace_gives_no_token_it_cannot_give_in_time_and_keeps_it_for_the_next_send() -> None:
