@@ -42,6 +42,11 @@ WEBHOOK_ACTOR = "system:webhooks"
 FAILURE_TYPE = "WebhookDeliveryFailed"  # the ApplicationError type of a failed try (Temporal retries it)
 SECRET_PREFIX = "whsec_"
 POST_TIMEOUT_SECONDS = 15.0
+# An address that never answers is given up on in this, and at most this many addresses are tried in one
+# try: a try fits well inside the minute Temporal gives it (workflows/webhook_delivery.py), since a try timed
+# out is tried again while its thread may still post.
+CONNECT_TIMEOUT_SECONDS = 5.0
+MOST_ADDRESSES = 3
 log = structlog.stdlib.get_logger(__name__)
 
 
@@ -80,7 +85,7 @@ def http_post(url: str, body: str, headers: dict[str, str]) -> int:
     read what some other server says. The post goes to an address checked, each in turn until one takes
     the connection, not to the name resolved again (which a name with a short time to live could point
     elsewhere meanwhile), unless the process posts through a proxy, which resolves the name itself."""
-    addresses, content = checked_addresses(url), body.encode()
+    addresses, content = checked_addresses(url)[:MOST_ADDRESSES], body.encode()
     if not addresses or _through_a_proxy(url):
         return _posted(url, content, headers, {})
     for address in addresses[:-1]:
@@ -95,7 +100,8 @@ def _posted_to(address: str, url: str, content: bytes, headers: dict[str, str]) 
 
 
 def _posted(target: str, content: bytes, headers: dict[str, str], extensions: dict[str, str]) -> int:
-    with httpx.Client(timeout=POST_TIMEOUT_SECONDS, follow_redirects=False) as client:
+    timeout = httpx.Timeout(POST_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         answer = client.post(target, content=content, headers=headers, extensions=extensions)
     if not answer.is_success:
         raise DeliveryRefused(f"HTTP {answer.status_code}")

@@ -388,8 +388,34 @@ def test_a_delivery_goes_on_to_the_next_address_when_one_cannot_be_reached(
 
     monkeypatch.setattr(webhook_delivery, "checked_addresses", lambda url: ["93.184.216.34", "93.184.216.35"])
     monkeypatch.setattr(webhook_delivery, "_posted_to", post_to)
-    for proxy in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):  # posted through no proxy
-        monkeypatch.delenv(proxy, raising=False)
+    posted_directly(monkeypatch)
 
     assert webhook_delivery.http_post("https://partner.example.org/hooks", "{}", {}) == 204
     assert tried == ["93.184.216.34", "93.184.216.35"]
+
+
+def test_a_delivery_tries_three_addresses_at_most_so_that_a_try_ends_inside_its_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five silent addresses, 5 s each to give up on: tried all, the try would outlast the minute Temporal
+    gives it, and be tried again while its thread went on posting."""
+    tried: list[str] = []
+
+    def post_to(address: str, url: str, content: bytes, headers: dict[str, str]) -> int:
+        tried.append(address)
+        raise httpx.ConnectTimeout("no answer")
+
+    silent = [f"93.184.216.{n}" for n in range(1, 6)]
+    monkeypatch.setattr(webhook_delivery, "checked_addresses", lambda url: silent)
+    monkeypatch.setattr(webhook_delivery, "_posted_to", post_to)
+    posted_directly(monkeypatch)
+
+    with pytest.raises(httpx.ConnectTimeout):
+        webhook_delivery.http_post("https://partner.example.org/hooks", "{}", {})
+    assert tried == silent[:3]
+
+
+def posted_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy in the environment: the post goes to the addresses checked (a proxy resolves names itself)."""
+    for proxy in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
