@@ -111,16 +111,16 @@ def time_out_proposal(
 
 
 def escalate(app: CertificationApp, case_id: UUID, command: commands.Escalate, env: Envelope) -> CertificationCase:
-    """Flag the case for the secretariat's attention, and tell them why in the same save; once only while
-    that reason stands unsettled (a case waiting for an expert is woken by every expert registered)."""
+    """Flag the case for the secretariat's attention (its page shows every time), and tell them why in the
+    same save: once only while that reason stands unsettled (a case waiting for an expert is woken by
+    every expert registered, and each wake would mail the secretariat the same news)."""
 
     reason = without_names(command.reason, (app.get_expert(expert_id) for expert_id in app.expert_ids()))
 
     def act(case: CertificationCase) -> list[RecordedAggregate]:
-        if case.awaits_help_for(reason):
-            return []
+        told_already = case.awaits_help_for(reason)
         case.escalate(reason, *env.when())
-        return outbox.queue(notices.escalation(case, reason), env)
+        return [] if told_already else outbox.queue(notices.escalation(case, reason), env)
 
     return app.change(case_id, CertificationCase, env, act)
 

@@ -173,7 +173,7 @@ class CaseQueries:
         return (self.appeal or {}).get("lodged_at") if step == "appeal_decision" else began.get(step)
 
     def awaits_help_for(self, reason: str) -> bool:
-        """Already escalated for `reason`, and not settled since: escalating again would tell nobody more."""
+        """Already escalated for `reason`, and not settled since: a message would tell nobody anything new."""
         return reason in self.attention
 
     def appeal_decision_due(self, policy: Policy) -> datetime | None:
