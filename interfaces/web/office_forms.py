@@ -62,10 +62,8 @@ from clusterlabel.interfaces.web.complaint_schemas import ComplaintClosureIn
 from clusterlabel.interfaces.web.errors import ApiError, from_domain
 from clusterlabel.interfaces.web.idempotency import KEY_MAX_LENGTH, KEY_PATTERN
 from clusterlabel.interfaces.web.outbox_pages import OUTBOX_PAGE
-from clusterlabel.interfaces.web.pages import _svc, back, form_value, page, render, signed_in
+from clusterlabel.interfaces.web.pages import _svc, back, form_value, page, render, safe_next, signed_in
 
-# Where a page may send a refusal back to (its hidden `back` field): a page of ours, nothing else.
-LOCAL_PAGE = re.compile(r"/ui/[A-Za-z0-9/_.\-]*")
 FORM_KEY = re.compile(KEY_PATTERN)
 DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -223,9 +221,9 @@ FORMS: dict[str, FormStep] = {
         "messages' language chosen",
         stays=True,
     ),
-    # On the outbox, beside each failed message ("Send again"); back there, where it reads queued (or sent).
+    # On the outbox, beside each failed message ("Send again"); back to the list as it was filtered.
     "/ui/notifications/{notification_id}/retry": FormStep(
-        notifications.retry, None, only_officers, OUTBOX_PAGE, OUTBOX_PAGE, "message queued again"
+        notifications.retry, None, only_officers, OUTBOX_PAGE, OUTBOX_PAGE, "message queued again", stays=True
     ),
 }
 
@@ -345,4 +343,5 @@ def key_of_form(value: Any, who: Principal | None) -> str | None:
 
 
 def _local(value: Any) -> str | None:
-    return value if isinstance(value, str) and LOCAL_PAGE.fullmatch(value) and "//" not in value else None
+    """Where a page may send its form back to (its hidden `back` field): a page of ours, nothing else."""
+    return safe_next(value) if isinstance(value, str) else None

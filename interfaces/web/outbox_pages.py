@@ -49,7 +49,8 @@ async def outbox_page(request: Request) -> Response:
 
     shown: dict[str, Any] = {"choices": [Choice("status", STATUSES, status, "status")], "case_id": case_id}
     gathered = await run_in_threadpool(gather)
-    return render(request, "outbox.html", who, **gathered, **shown, form_key=form_key(), **actions(who))
+    here = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path  # "Send again" returns
+    return render(request, "outbox.html", who, **gathered, **shown, here=here, form_key=form_key(), **actions(who))
 
 
 def _status(request: Request) -> str | None:

@@ -229,10 +229,13 @@ def test_an_officer_s_send_again_queues_the_failed_message_and_it_goes_out_once_
     # Last in the module: it mends the second offer (the tests before read both offers failed).
     offer, name = scene.offers[1], scene.names[1]
     scene.server.handler.refused.clear()
-    officer.read(OUTBOX + "?status=failed")  # the page the button is on, and its form's token
+    failed = officer.read(OUTBOX + "?status=failed").text  # the page the button is on, and its form's token
+    assert f'name="back" value="{OUTBOX}?status=failed"' in failed  # back to the list as it was filtered
 
-    answer = officer.post(f"{OUTBOX}/{offer['id']}/retry", {"form_key": "send-again-1"})
-    assert answer.headers["location"] == OUTBOX
+    answer = officer.post(
+        f"{OUTBOX}/{offer['id']}/retry", {"form_key": "send-again-1", "back": f"{OUTBOX}?status=failed"}
+    )
+    assert answer.headers["location"] == OUTBOX + "?status=failed"
     assert officer.flash_after(answer) == ("ok", "message queued again")
 
     def sent() -> dict[str, str] | None:
