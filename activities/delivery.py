@@ -6,7 +6,8 @@ language), waits for this process's pace, and hands the mail to the transport; T
 the policy's backoff. It records nothing: `record_delivery` does, as a separate step, so that a store that
 is briefly away never makes a message go out twice. A failure names the try it was and the message's
 round, so the workflow records how many tries a failed message had, under the key of that round. A retry
-sends only the e-mails (one per language) that the tries before it did not: their heartbeats say which.
+mails only the readers the tries before it did not reach (their heartbeats say whom): those of an e-mail
+that failed, and those whose servers asked to be tried again (4xx) while the others accepted.
 """
 
 from __future__ import annotations
@@ -98,11 +99,12 @@ class DeliveryActivities(BoundActivities):
             to = self._addresses(message, tried)
             at = self.app.clock()
             earlier, ends = _sent_in_earlier_tries(), _sends_until()
+            reached = {who for went in earlier.values() if isinstance(went, dict) for who in went["reached"]}
             sent = [
-                self._send_once(letter, readers, at, tried, earlier, ends)
+                self._send_once(letter, readers, reached, at, tried, earlier, ends)
                 for letter, readers in self.mailroom.letters(message, to, at)
             ]
-            if not any(message_id for message_id, _ in sent):  # no e-mail went out: the try failed
+            if not any(message_id for message_id, _ in sent):  # no e-mail went out, in this try or before
                 refusals = "; ".join(reply for _, accepted in sent for reply in accepted.refused.values())
                 raise _failed_try(plain_reply(f"every recipient was refused: {refusals}", to), tried)
             if (later := _refused_for_now(sent)) and not _last_try():  # the next try sends theirs alone
@@ -113,50 +115,38 @@ class DeliveryActivities(BoundActivities):
         self,
         letter: Letter,
         readers: list[Address],
+        reached: set[str],
         at: datetime,
         tried: dict[str, int],
         earlier: dict[str, Any],
         ends: float | None,
     ) -> tuple[str, Accepted]:
-        """The e-mail of one language, unless an earlier try of this send went out with it (`earlier`, by
-        Message-ID): a try that fails on the German e-mail does not send the English one twice. What went
-        out, and to whom, is told to Temporal as the activity's heartbeat, which the next try reads."""
-        before = earlier.get(letter.message_id)
-        if isinstance(before, list):  # told by a try before readers were kept: [reply, refused]
-            return letter.message_id, Accepted(*before)
-        if before is None:
-            message_id, accepted = self._send(letter, readers, at, tried, ends)
-        else:
-            message_id, accepted = letter.message_id, self._send_again(letter, readers, before, at, tried, ends)
-        if message_id and activity.in_activity():
-            earlier[message_id] = _went(accepted, readers)
-            activity.heartbeat(earlier)
-        return message_id, accepted
-
-    def _send_again(
-        self,
-        letter: Letter,
-        readers: list[Address],
-        before: dict[str, Any],
-        at: datetime,
-        tried: dict[str, int],
-        ends: float | None,
-    ) -> Accepted:
-        """The e-mail an earlier try sent, now to those of its readers it has not reached: their servers
-        asked to be tried again (4xx), or they are new. Under the same Message-ID. On the last try, a
-        failure leaves them refused with its reason (the others have the message)."""
-        reached, refused_before = set(before["reached"]), before["refused"]
-        pending = [r for r in readers if r.who not in reached and not _for_good(refused_before.get(r.who, ""))]
-        refused = {r.email: refused_before[r.who] for r in readers if r.who in refused_before and r not in pending}
+        """The e-mail of one language to those of its readers no earlier try reached (`reached`: in any
+        language, so a reader who changed language meanwhile is not mailed twice) nor refused for good;
+        under its one Message-ID however many tries it takes. On the last try, a failure leaves the readers
+        it was for refused with its reason. The Message-ID answered is "" unless the e-mail went out, in
+        this try or before; what went out, and to whom, is the activity's heartbeat, which the next try reads."""
+        before = _went_before(earlier.get(letter.message_id), readers)
+        reached = reached | set(before["reached"])
+        pending = [r for r in readers if r.who not in reached and not _for_good(before["refused"].get(r.who, ""))]
+        refused = {
+            r.email: before["refused"][r.who] for r in readers if r.who in before["refused"] and r not in pending
+        }
+        went_out = letter.message_id if before["reached"] else ""
         if not pending:
-            return Accepted(before["reply"], refused)
+            return went_out, Accepted(before["reply"], refused)
         try:
-            now = self._send(letter, pending, at, tried, ends)[1]
+            message_id, now = self._send(letter, pending, at, tried, ends)
         except ApplicationError as error:
             if not _last_try():
                 raise
-            now = Accepted("", {reader.email: str(error.message) for reader in pending})
-        return Accepted("\n".join(reply for reply in (before["reply"], now.reply) if reply), refused | now.refused)
+            message_id, now = "", Accepted("", {reader.email: str(error.message) for reader in pending})
+        replies = (before["reply"], now.reply)
+        accepted = Accepted("\n".join(reply for reply in replies if reply), refused | now.refused)
+        if message_id and activity.in_activity():
+            earlier[message_id] = _went(accepted, readers)
+            activity.heartbeat(earlier)
+        return message_id or went_out, accepted
 
     def _send(
         self, letter: Letter, readers: list[Address], at: datetime, tried: dict[str, int], ends: float | None
@@ -239,13 +229,25 @@ def _refused_for_now(sent: list[tuple[str, Accepted]]) -> str:
     return "; ".join(reply for _, accepted in sent for reply in accepted.refused.values() if _for_now(reply))
 
 
+def _went_before(told: Any, readers: list[Address]) -> dict[str, Any]:
+    """What an earlier try's heartbeat says the e-mail came to (nothing, if it did not go out). A try
+    before readers were kept told `[reply, refused]` by address: every other reader of it was reached."""
+    if isinstance(told, list):
+        reply, refused = told
+        return {"reply": reply, **_by_who(Accepted(reply, refused), readers)}
+    return told if isinstance(told, dict) else {"reply": "", "reached": [], "refused": {}}
+
+
 def _went(accepted: Accepted, readers: list[Address]) -> dict[str, Any]:
     """What an e-mail came to, as the heartbeat keeps it: its readers by who the log names them (account:<id>),
     never by their addresses."""
+    return {"reply": plain_reply(accepted.reply, readers), **_by_who(accepted, readers)}
+
+
+def _by_who(accepted: Accepted, readers: list[Address]) -> dict[str, Any]:
     told = accepted.refused
     refused = {reader.who: plain_reply(told[reader.email], readers) for reader in readers if reader.email in told}
-    reached = [reader.who for reader in readers if reader.who not in refused]
-    return {"reply": accepted.reply, "reached": reached, "refused": refused}
+    return {"reached": [reader.who for reader in readers if reader.who not in refused], "refused": refused}
 
 
 def _last_try() -> bool:
