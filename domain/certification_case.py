@@ -133,7 +133,7 @@ class CertificationCase(IntakeAndAssignmentSteps, AuditVisitSteps, AuditAndDecis
 
     @event("Escalated")
     def _escalated(self, reason: str, at: datetime, actor: str, command_key: str) -> None:
-        self.attention.append(reason)
+        self.attention = list(dict.fromkeys([*self.attention, reason]))  # each reason once; its events keep every look
 
     class ClusterAgreedToExperts(RecordedAggregate.Event):
         """Version 2 adds `audit_mode` (on_site, video): how the cluster agreed the audit is held. An

@@ -137,7 +137,7 @@ _CASE_DATA = {
     "ExpertDeclined": _clear_proposal,
     "ExpertResponseTimedOut": _clear_proposal,
     "ExpertReleased": _released,
-    "Escalated": lambda row, change: row.update(attention=[*row["attention"], change["reason"]]),
+    "Escalated": lambda row, change: row.update(attention=list(dict.fromkeys([*row["attention"], change["reason"]]))),
     "ClusterAgreedToExperts": _agreed,
     "ClusterObjectedToExperts": _objected,
     "AuditScheduled": _nothing,
@@ -161,8 +161,8 @@ class CaseStatusView(View):
     name = "case_status"
     cost = 5.4
     # 2: an upheld appeal against an award sets the award's label aside; 3: the agreement's deadline;
-    # 4: whether a decision was ever recorded; 5: a decided appeal settles its escalation
-    revision = 5
+    # 4: whether a decision was ever recorded; 5: a decided appeal settles its escalation; 6: each reason once
+    revision = 6
     view_tables = ("case_status", "case_status_clusters")
     ddl = (
         "CREATE TABLE IF NOT EXISTS {case_status} (case_id TEXT PRIMARY KEY, cluster_id TEXT NOT NULL, "
