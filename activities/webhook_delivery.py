@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -85,13 +86,20 @@ def http_post(url: str, body: str, headers: dict[str, str]) -> int:
     read what some other server says. The post goes to an address checked, each in turn until one takes
     the connection, not to the name resolved again (which a name with a short time to live could point
     elsewhere meanwhile), unless the process posts through a proxy, which resolves the name itself."""
-    addresses, content = checked_addresses(url)[:MOST_ADDRESSES], body.encode()
+    addresses, content = _alternating(checked_addresses(url))[:MOST_ADDRESSES], body.encode()
     if not addresses or _through_a_proxy(url):
         return _posted(url, content, headers, {})
     for address in addresses[:-1]:
         with contextlib.suppress(httpx.ConnectError, httpx.ConnectTimeout):  # refused or unanswered: the next
             return _posted_to(address, url, content, headers)
     return _posted_to(addresses[-1], url, content, headers)
+
+
+def _alternating(addresses: list[str]) -> list[str]:
+    """IPv6 and IPv4 addresses taken in turn, each family in the order resolved: a network without IPv6 (its
+    addresses all silent) still reaches an IPv4 one among the few a try has time for."""
+    families = [[a for a in addresses if ":" in a], [a for a in addresses if ":" not in a]]
+    return [address for pair in zip_longest(*families) for address in pair if address is not None]
 
 
 def _posted_to(address: str, url: str, content: bytes, headers: dict[str, str]) -> int:

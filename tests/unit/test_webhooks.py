@@ -415,6 +415,28 @@ def test_a_delivery_tries_three_addresses_at_most_so_that_a_try_ends_inside_its_
     assert tried == silent[:3]
 
 
+def test_a_name_whose_first_addresses_are_ipv6_is_tried_on_ipv4_within_its_three(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a network without IPv6, a name resolving to three IPv6 addresses before its IPv4 one would never
+    be reached: the families are taken in turn."""
+    tried: list[str] = []
+
+    def post_to(address: str, url: str, content: bytes, headers: dict[str, str]) -> int:
+        tried.append(address)
+        if ":" in address:
+            raise httpx.ConnectError("network unreachable")
+        return 204
+
+    resolved = ["2606:2800:220:1::1", "2606:2800:220:1::2", "2606:2800:220:1::3", "93.184.216.34"]
+    monkeypatch.setattr(webhook_delivery, "checked_addresses", lambda url: resolved)
+    monkeypatch.setattr(webhook_delivery, "_posted_to", post_to)
+    posted_directly(monkeypatch)
+
+    assert webhook_delivery.http_post("https://partner.example.org/hooks", "{}", {}) == 204
+    assert tried == ["2606:2800:220:1::1", "93.184.216.34"]
+
+
 def posted_directly(monkeypatch: pytest.MonkeyPatch) -> None:
     """No proxy in the environment: the post goes to the addresses checked (a proxy resolves names itself)."""
     for proxy in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
