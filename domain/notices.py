@@ -1,8 +1,8 @@
 """Who is told what, when a step of a case calls for it: the outbox's messages, as data (a label's:
 domain/label_notices.py).
 
-Each notice names its recipient (`secretariat`, `expert:<id>`, `cluster:<id>`, `complainant:<complaint
-id>`), its kind, the data its
+Each notice names its recipient (`secretariat`, `deciders`, `appeals-panel`, `expert:<id>`,
+`cluster:<id>`, `complainant:<complaint id>`), its kind, the data its
 kind's template words it with (activities/content/: in the recipient's language, when it is sent) and an
 English text kept with it as it was queued; the handler that takes the step queues it
 (activities/handlers.py), once per step and recipient.

@@ -41,7 +41,7 @@ EXPERT_PREFIX = "expert:"
 AUTOMATIC = "automatic step"  # the workflows' own acts (system:workflow), and any other system: actor
 UNKNOWN_PERSON = "unknown person"
 SECRETARIAT_NAME = "the secretariat"
-_ROLE_NAMES = {DECIDERS: "the deciders", APPEALS_PANEL: "the appeals panel"}
+_ROLE_NAMES = {DECIDERS: "the secretariat and its deciders", APPEALS_PANEL: "the secretariat and its appeals panel"}
 
 
 def readable(at: object) -> str:

@@ -343,5 +343,6 @@ def key_of_form(value: Any, who: Principal | None) -> str | None:
 
 
 def _local(value: Any) -> str | None:
-    """Where a page may send its form back to (its hidden `back` field): a page of ours, nothing else."""
-    return safe_next(value) if isinstance(value, str) else None
+    """Where a page may send its form back to (its hidden `back` field): a page of ours, nothing else (no
+    escapes either: a browser reads `/ui/%2e%2e/` as `/ui/../`)."""
+    return safe_next(value) if isinstance(value, str) and "%" not in value else None

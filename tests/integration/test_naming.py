@@ -83,8 +83,8 @@ def test_the_outbox_names_each_recipient_by_whose_it_is_and_never_by_uuid(svc: A
         f"cluster:{cluster.id}": f"contacts of {cluster.name}",
         f"complainant:{complaint_id}": f"complainant about {cluster.name}",
         "secretariat": "the secretariat",
-        "deciders": "the deciders",
-        "appeals-panel": "the appeals panel",
+        "deciders": "the secretariat and its deciders",
+        "appeals-panel": "the secretariat and its appeals panel",
         f"cluster:{gone}": "contacts of unknown cluster",
     }
 
