@@ -123,8 +123,9 @@ class DeliveryActivities(BoundActivities):
     ) -> tuple[str, Accepted]:
         """The e-mail of one language to those of its readers no earlier try reached (`reached`: in any
         language, so a reader who changed language meanwhile is not mailed twice) nor refused for good;
-        under its one Message-ID however many tries it takes. On the last try, a failure leaves the readers
-        it was for refused with its reason. The Message-ID answered is "" unless the e-mail went out, in
+        under its one Message-ID however many tries it takes. On the last try, when an earlier try reached
+        someone, a failure leaves the readers it was for refused with its reason (the message is sent, to
+        those who have it); else it fails the try as any. The Message-ID answered is "" unless it went out, in
         this try or before; what went out, and to whom, is the activity's heartbeat, which the next try reads."""
         before = _went_before(earlier.get(letter.message_id), readers)
         reached = reached | set(before["reached"])
@@ -138,7 +139,7 @@ class DeliveryActivities(BoundActivities):
         try:
             message_id, now = self._send(letter, pending, at, tried, ends)
         except ApplicationError as error:
-            if not _last_try():
+            if not (reached and _last_try()):
                 raise
             message_id, now = "", Accepted("", {reader.email: str(error.message) for reader in pending})
         replies = (before["reply"], now.reply)
