@@ -13,7 +13,7 @@ that failed, and those whose servers asked to be tried again (4xx) while the oth
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from typing import Any
@@ -99,12 +99,14 @@ class DeliveryActivities(BoundActivities):
             to = self._addresses(message, tried)
             at = self.app.clock()
             earlier, ends = _sent_in_earlier_tries(), _sends_until()
-            reached = {who for went in earlier.values() if isinstance(went, dict) for who in went["reached"]}
+            progress = Progress({who for went in earlier.values() if isinstance(went, dict) for who in went["reached"]})
             sent = [
-                self._send_once(letter, readers, reached, at, tried, earlier, ends)
+                self._send_once(letter, readers, progress, at, tried, earlier, ends)
                 for letter, readers in self.mailroom.letters(message, to, at)
             ]
             if not any(message_id for message_id, _ in sent):  # no e-mail went out, in this try or before
+                if progress.failures:  # the last try's: as the server said it
+                    raise progress.failures[0]
                 refusals = "; ".join(reply for _, accepted in sent for reply in accepted.refused.values())
                 raise _failed_try(plain_reply(f"every recipient was refused: {refusals}", to), tried)
             if (later := _refused_for_now(sent)) and not _last_try():  # the next try sends theirs alone
@@ -115,20 +117,20 @@ class DeliveryActivities(BoundActivities):
         self,
         letter: Letter,
         readers: list[Address],
-        reached: set[str],
+        progress: Progress,
         at: datetime,
         tried: dict[str, int],
         earlier: dict[str, Any],
         ends: float | None,
     ) -> tuple[str, Accepted]:
-        """The e-mail of one language to those of its readers no earlier try reached (`reached`: in any
+        """The e-mail of one language to those of its readers nobody reached yet (`progress`: in any
         language, so a reader who changed language meanwhile is not mailed twice) nor refused for good;
-        under its one Message-ID however many tries it takes. On the last try, when an earlier try reached
-        someone, a failure leaves the readers it was for refused with its reason (the message is sent, to
-        those who have it); else it fails the try as any. The Message-ID answered is "" unless it went out, in
-        this try or before; what went out, and to whom, is the activity's heartbeat, which the next try reads."""
+        under its one Message-ID however many tries it takes. On the last try, a failure leaves the readers
+        it was for refused with its reason (the message is sent, to those who have it; failed, if that is
+        nobody). The Message-ID answered is "" unless it went out, in this try or before; what went out, and
+        to whom, is the activity's heartbeat, which the next try reads."""
         before = _went_before(earlier.get(letter.message_id), readers)
-        reached = reached | set(before["reached"])
+        reached = progress.reached | set(before["reached"])
         pending = [r for r in readers if r.who not in reached and not _for_good(before["refused"].get(r.who, ""))]
         refused = {
             r.email: before["refused"][r.who] for r in readers if r.who in before["refused"] and r not in pending
@@ -139,14 +141,18 @@ class DeliveryActivities(BoundActivities):
         try:
             message_id, now = self._send(letter, pending, at, tried, ends)
         except ApplicationError as error:
-            if not (reached and _last_try()):
+            if not _last_try():
                 raise
+            progress.failures.append(error)
             message_id, now = "", Accepted("", {reader.email: str(error.message) for reader in pending})
         replies = (before["reply"], now.reply)
         accepted = Accepted("\n".join(reply for reply in replies if reply), refused | now.refused)
-        if message_id and activity.in_activity():
-            earlier[message_id] = _went(accepted, readers)
-            activity.heartbeat(earlier)
+        if message_id:
+            went = _went(accepted, readers)
+            progress.reached.update(went["reached"])
+            if activity.in_activity():
+                earlier[message_id] = went
+                activity.heartbeat(earlier)
         return message_id or went_out, accepted
 
     def _send(
@@ -209,6 +215,15 @@ class DeliveryActivities(BoundActivities):
                 log.warning("message not delivered", attempts=outcome.attempts, reason=outcome.reply)
             handle(self.app, message.id, command, envelope)
             return outcome
+
+
+@dataclass
+class Progress:
+    """How far one try of a send has come: whom the message reached, in this try or before (by who the log
+    names them), and the last try's failures, set aside until it is known whether it reached anyone."""
+
+    reached: set[str]
+    failures: list[ApplicationError] = field(default_factory=list)
 
 
 def _reads_in(address: Address) -> str:

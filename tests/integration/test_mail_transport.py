@@ -201,6 +201,24 @@ def test_readers_refused_for_now_fail_the_try_so_that_a_later_one_reaches_them_b
     assert [mail.to for mail in received] == [[anna.email]]
 
 
+@pytest.mark.parametrize("bert_first", [False, True], ids=["anna-first", "bert-first"])
+def test_a_single_try_that_reaches_one_language_and_not_the_other_records_the_message_sent(bert_first: bool) -> None:
+    """The only try: Anna's German e-mail goes out, Bert's English one is refused for now. Whichever goes
+    first, the message is sent to Anna, naming Bert refused (recorded failed, 'send again' mailed Anna twice)."""
+    app = memory_app()
+    queued, anna = queued_in(app), Address(ANNA.email, ANNA.who, "de")
+    with MailServer() as server:
+        server.handler.greylisted.add(BERT.email)
+        readers = [BERT, anna] if bert_first else [anna, BERT]
+        send = DeliveryActivities(app, mailroom_of(server, *readers)).send_message
+        outcome = a_try(1, most=1).run(send, SendMessage(notification_id=queued.id))
+        received = server.received
+
+    assert (outcome.status, outcome.recipients) == ("sent", [anna.who])
+    assert outcome.reply is not None and f"refused {BERT.who}: " in outcome.reply
+    assert [mail.to for mail in received] == [[anna.email]]
+
+
 def test_a_reader_who_changed_language_between_tries_is_not_mailed_again() -> None:
     """Anna read English and had the e-mail when Bert's server asked to try again; she reads German now.
     The next try mails Bert, and Anna not a second time in German."""
