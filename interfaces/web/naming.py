@@ -96,9 +96,8 @@ def cluster_name(svc: Services, cluster_id: UUID | str) -> str:
 def recipient_names(svc: Services, recipients: Iterable[str]) -> dict[str, str]:
     """The name of each message's recipient as the outbox has it (`expert:<id>`, `cluster:<id>`,
     `complainant:<complaint id>`, `secretariat`, `deciders`, `appeals-panel`: domain/notices.py), keyed by
-    that text. A cluster's
-    messages go to its contacts and a complainant's to the address they left, so they are named by whose
-    they are. Blocking: call it in a worker thread."""
+    that text. A cluster's messages go to its contacts and a complainant's to the address they left, so
+    they are named by whose they are. Blocking: call it in a worker thread."""
     return {recipient: _recipient_name(svc, recipient) for recipient in set(recipients)}
 
 

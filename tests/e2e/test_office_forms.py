@@ -49,21 +49,6 @@ def issued_token(answer: httpx.Response) -> str:
     return found.group(1)
 
 
-@pytest.fixture(scope="module")
-def officer(engine: RunningEngine, secretariat: Secretariat) -> Pages:
-    return pages_as(engine, token_of(secretariat.member("Olga Officer", "officer")))
-
-
-@pytest.fixture(scope="module")
-def decider(engine: RunningEngine, secretariat: Secretariat) -> Pages:
-    return pages_as(engine, token_of(secretariat.member("Dora Decider", "decider")))
-
-
-@pytest.fixture(scope="module")
-def admin(engine: RunningEngine, secretariat: Secretariat) -> Pages:
-    return pages_as(engine, token_of(secretariat.member("Ada Admin", "admin")))
-
-
 # ---- clusters, their contacts and applications ---------------------------------------------------
 
 

@@ -90,16 +90,6 @@ def listed_as(secretariat: Secretariat, case_id: str, kind: str, status: str) ->
     return eventually(found, 60, f"the {kind} of case {case_id} {status}")
 
 
-@pytest.fixture(scope="module")
-def officer(engine: RunningEngine, secretariat: Secretariat) -> Pages:
-    return pages_as(engine, token_of(secretariat.member("Olga Officer", "officer")))
-
-
-@pytest.fixture(scope="module")
-def admin(engine: RunningEngine, secretariat: Secretariat) -> Pages:
-    return pages_as(engine, token_of(secretariat.member("Ada Admin", "admin")))
-
-
 def row(page: str, message_id: str) -> str | None:
     """The text of the message's row on the page, as a reader reads it (tags dropped); None when not listed."""
     found = re.search(rf'<tr id="message-{message_id}">(.*?)</tr>', page, re.S)

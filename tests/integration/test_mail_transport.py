@@ -10,6 +10,8 @@ import shutil
 import ssl
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +38,7 @@ from clusterlabel.activities.mail import (
     message_id,
     plain_reply,
 )
-from clusterlabel.activities.models import SendMessage
+from clusterlabel.activities.models import DeliveryOutcome, SendMessage
 from clusterlabel.domain.notification import Notification
 from clusterlabel.workflows.delivery import SEND_TIMEOUT
 from tests.lifecycle import memory_app
@@ -186,15 +188,12 @@ def test_readers_refused_for_now_fail_the_try_so_that_a_later_one_reaches_them_b
     """A 4xx refusal (greylisting) is no answer for good: the try fails and is tried again. Bert, the only
     reader of his language, still refused on the last try: the message is recorded sent to Anna, who has
     it, naming Bert refused (recorded failed, an officer's "send again" would mail Anna twice)."""
-    app, beats = memory_app(), []
-    queued, anna = queued_in(app), Address(ANNA.email, ANNA.who, "de")
-    with MailServer() as server:
-        server.handler.greylisted.add(BERT.email)
-        send = DeliveryActivities(app, mailroom_of(server, anna, BERT)).send_message
+    anna = Address(ANNA.email, ANNA.who, "de")
+    with bert_greylisted() as sends:
         with pytest.raises(ApplicationError, match="450"):
-            a_try(1, beats, most=2).run(send, SendMessage(notification_id=queued.id))
-        outcome = a_try(2, beats, most=2).run(send, SendMessage(notification_id=queued.id))
-        received = server.received
+            sends.run(1, anna, BERT, most=2)
+        outcome = sends.run(2, anna, BERT, most=2)
+        received = sends.server.received
 
     assert (outcome.status, outcome.recipients) == ("sent", [anna.who])
     assert outcome.reply is not None and f"refused {BERT.who}: " in outcome.reply and "450" in outcome.reply
@@ -205,14 +204,11 @@ def test_readers_refused_for_now_fail_the_try_so_that_a_later_one_reaches_them_b
 def test_a_single_try_that_reaches_one_language_and_not_the_other_records_the_message_sent(bert_first: bool) -> None:
     """The only try: Anna's German e-mail goes out, Bert's English one is refused for now. Whichever goes
     first, the message is sent to Anna, naming Bert refused (recorded failed, 'send again' mailed Anna twice)."""
-    app = memory_app()
-    queued, anna = queued_in(app), Address(ANNA.email, ANNA.who, "de")
-    with MailServer() as server:
-        server.handler.greylisted.add(BERT.email)
+    anna = Address(ANNA.email, ANNA.who, "de")
+    with bert_greylisted() as sends:
         readers = [BERT, anna] if bert_first else [anna, BERT]
-        send = DeliveryActivities(app, mailroom_of(server, *readers)).send_message
-        outcome = a_try(1, most=1).run(send, SendMessage(notification_id=queued.id))
-        received = server.received
+        outcome = sends.run(1, *readers, most=1)
+        received = sends.server.received
 
     assert (outcome.status, outcome.recipients) == ("sent", [anna.who])
     assert outcome.reply is not None and f"refused {BERT.who}: " in outcome.reply
@@ -222,20 +218,39 @@ def test_a_single_try_that_reaches_one_language_and_not_the_other_records_the_me
 def test_a_reader_who_changed_language_between_tries_is_not_mailed_again() -> None:
     """Anna read English and had the e-mail when Bert's server asked to try again; she reads German now.
     The next try mails Bert, and Anna not a second time in German."""
-    app, beats = memory_app(), []
-    queued = queued_in(app)
-    with MailServer() as server:
-        server.handler.greylisted.add(BERT.email)
-        send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
+    with bert_greylisted() as sends:
         with pytest.raises(ApplicationError, match="asked to try again"):
-            a_try(1, beats, most=3).run(send, SendMessage(notification_id=queued.id))
-        server.handler.greylisted.clear()
-        german = DeliveryActivities(app, mailroom_of(server, Address(ANNA.email, ANNA.who, "de"), BERT)).send_message
-        outcome = a_try(2, beats, most=3).run(german, SendMessage(notification_id=queued.id))
-        received = server.received
+            sends.run(1, ANNA, BERT, most=3)
+        sends.server.handler.greylisted.clear()
+        outcome = sends.run(2, Address(ANNA.email, ANNA.who, "de"), BERT, most=3)
+        received = sends.server.received
 
     assert [mail.to for mail in received] == [[ANNA.email], [BERT.email]]
     assert outcome.status == "sent" and sorted(outcome.recipients) == sorted([ANNA.who, BERT.who])
+
+
+@dataclass
+class Sends:
+    """One message queued, sent by tries of the activity as the workflow runs them, to a real server."""
+
+    app: Any
+    queued: Notification
+    server: MailServer
+    beats: list[Any]  # every try's heartbeats, the next try reading the last
+
+    def run(self, number: int, *readers: Address, most: int = 0) -> DeliveryOutcome:
+        """Try `number` (of `most`; 0: no limit) to `readers`, as the address book now has them."""
+        send = DeliveryActivities(self.app, mailroom_of(self.server, *readers)).send_message
+        return a_try(number, self.beats, most).run(send, SendMessage(notification_id=self.queued.id))
+
+
+@contextmanager
+def bert_greylisted() -> Iterator[Sends]:
+    """A message to send, and a server that asks to be tried again for Bert (4xx) until it is cleared."""
+    app = memory_app()
+    with MailServer() as server:
+        server.handler.greylisted.add(BERT.email)
+        yield Sends(app, queued_in(app), server, [])
 
 
 def queued_in(app: Any) -> Notification:
@@ -267,16 +282,13 @@ def mailroom_of(server: MailServer, *readers: Address) -> Mailroom:
 def test_a_try_that_failed_on_one_language_sends_only_the_other_language_again() -> None:
     """Anna (German) is reached and Bert (English) greylisted: the try fails. The retry, a real activity
     attempt reading the first one's heartbeat, sends Bert's e-mail and not Anna's a second time."""
-    app, beats = memory_app(), []
-    queued, anna = queued_in(app), Address(ANNA.email, ANNA.who, "de")
-    with MailServer() as server:
-        server.handler.greylisted.add(BERT.email)
-        send = DeliveryActivities(app, mailroom_of(server, anna, BERT)).send_message
+    anna = Address(ANNA.email, ANNA.who, "de")
+    with bert_greylisted() as sends:
         with pytest.raises(ApplicationError, match="450"):
-            a_try(1, beats).run(send, SendMessage(notification_id=queued.id))
-        server.handler.greylisted.clear()
-        outcome = a_try(2, beats).run(send, SendMessage(notification_id=queued.id))
-        received = server.received
+            sends.run(1, anna, BERT)
+        sends.server.handler.greylisted.clear()
+        outcome = sends.run(2, anna, BERT)
+        received = sends.server.received
 
     assert sorted(mail.to[0] for mail in received) == sorted([anna.email, BERT.email])  # each once
     assert outcome.status == "sent" and sorted(outcome.recipients) == sorted([anna.who, BERT.who])
@@ -287,36 +299,28 @@ def test_a_reader_whose_server_asks_to_try_again_gets_the_mail_from_a_later_try_
     """Anna and Bert read English, one e-mail; Bert's mailbox is full for now (4xx). Before, the message was
     recorded sent and Bert never got it. Now the try fails after Anna's e-mail, the next one sends to Bert
     alone, under the same Message-ID."""
-    app, beats = memory_app(), []
-    queued = queued_in(app)
-    with MailServer() as server:
-        server.handler.greylisted.add(BERT.email)
-        send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
+    with bert_greylisted() as sends:
         with pytest.raises(ApplicationError, match="asked to try again: 450"):
-            a_try(1, beats, most=3).run(send, SendMessage(notification_id=queued.id))
+            sends.run(1, ANNA, BERT, most=3)
         with pytest.raises(ApplicationError, match="refused: 450"):  # Bert's alone, still full
-            a_try(2, beats, most=3).run(send, SendMessage(notification_id=queued.id))
-        server.handler.greylisted.clear()
-        outcome = a_try(3, beats, most=3).run(send, SendMessage(notification_id=queued.id))
-        received = server.received
+            sends.run(2, ANNA, BERT, most=3)
+        sends.server.handler.greylisted.clear()
+        outcome = sends.run(3, ANNA, BERT, most=3)
+        received = sends.server.received
 
     assert [mail.to for mail in received] == [[ANNA.email], [BERT.email]]
-    assert {mail.message_id for mail in received} == {message_id(queued.id)}
+    assert {mail.message_id for mail in received} == {message_id(sends.queued.id)}
     assert outcome.status == "sent" and outcome.recipients == [ANNA.who, BERT.who]
 
 
 def test_a_reader_still_refused_for_now_on_the_last_try_is_named_and_the_message_recorded_sent() -> None:
     """Anna has the message from the first try: the last try, refused again for Bert, records it sent to
     her and Bert refused, not failed (an officer's "send again" would mail Anna twice)."""
-    app, beats = memory_app(), []
-    queued = queued_in(app)
-    with MailServer() as server:
-        server.handler.greylisted.add(BERT.email)
-        send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
+    with bert_greylisted() as sends:
         with pytest.raises(ApplicationError, match="asked to try again: 450"):
-            a_try(1, beats, most=2).run(send, SendMessage(notification_id=queued.id))
-        outcome = a_try(2, beats, most=2).run(send, SendMessage(notification_id=queued.id))
-        received = server.received
+            sends.run(1, ANNA, BERT, most=2)
+        outcome = sends.run(2, ANNA, BERT, most=2)
+        received = sends.server.received
 
     assert (outcome.status, outcome.recipients) == ("sent", [ANNA.who])
     assert outcome.reply is not None and f"refused {BERT.who}: " in outcome.reply and "450" in outcome.reply
@@ -326,21 +330,17 @@ def test_a_reader_still_refused_for_now_on_the_last_try_is_named_and_the_message
 def test_a_reader_who_joined_between_tries_gets_the_mail_and_no_try_keeps_an_address() -> None:
     """Bert's server asks to try again; meanwhile Clara becomes a contact. The next try reaches both, not
     Anna again; the tries' heartbeats name the readers as the log does, never by their addresses."""
-    app, beats = memory_app(), []
-    queued, clara = queued_in(app), Address("clara@cluster.example", "account:clara")
-    with MailServer() as server:
-        server.handler.greylisted.add(BERT.email)
-        send = DeliveryActivities(app, mailroom_of(server, ANNA, BERT)).send_message
+    clara = Address("clara@cluster.example", "account:clara")
+    with bert_greylisted() as sends:
         with pytest.raises(ApplicationError, match="asked to try again"):
-            a_try(1, beats, most=3).run(send, SendMessage(notification_id=queued.id))
-        server.handler.greylisted.clear()
-        later = DeliveryActivities(app, mailroom_of(server, ANNA, BERT, clara)).send_message
-        outcome = a_try(2, beats, most=3).run(later, SendMessage(notification_id=queued.id))
-        received = server.received
+            sends.run(1, ANNA, BERT, most=3)
+        sends.server.handler.greylisted.clear()
+        outcome = sends.run(2, ANNA, BERT, clara, most=3)
+        received = sends.server.received
 
     assert [mail.to for mail in received] == [[ANNA.email], [BERT.email, clara.email]]
     assert outcome.recipients == [ANNA.who, BERT.who, clara.who]
-    assert not any(address.email in str(beats) for address in (ANNA, BERT, clara))
+    assert not any(address.email in str(sends.beats) for address in (ANNA, BERT, clara))
 
 
 def test_a_try_told_by_an_older_worker_which_readers_were_refused_mails_only_those() -> None:
